@@ -1,0 +1,156 @@
+import { z } from 'zod';
+
+/**
+ * The one source of the config's shape: TypeScript types, runtime validation and
+ * the published JSON Schema (schema/lolpop-deploy.schema.json) all come from here.
+ * Key names and defaults are lolpop's (seed 003); objects are strict so a typo is
+ * reported instead of silently ignored.
+ */
+
+const jsonObject = z.record(z.string(), z.unknown());
+const stringMap = z.record(z.string(), z.string());
+
+export const DEPLOYMENT_TYPES = ['docker', 'kubernetes', 'local'] as const;
+
+export const PackageKwargs = z
+  .strictObject({
+    lolpop_class: z.string().optional().describe('The lolpop runner class to package (lolpop -c).'),
+    lolpop_module: z.string().optional().describe('Python module that defines lolpop_class.'),
+    lolpop_entrypoint: z.string().default('build_all').describe('Method of lolpop_class the flow calls.'),
+    flow_name: z.string().default('prefect_entrypoint').describe('Name of the generated flow function.'),
+    flow_entrypoint: z
+      .string()
+      .regex(/^[^:]+\.py:[A-Za-z_][A-Za-z0-9_]*$/, 'path/to/file.py:function')
+      .optional()
+      .describe('A plain Prefect flow (path/to/file.py:flow_fn) to use instead of the lolpop wrapper.'),
+    package_type: z.enum(['docker', 'none']).default('docker'),
+    base_image: z.string().default('prefecthq/prefect:3-python3.12'),
+    prefect_files: z.string().default('prefect_files/'),
+    copy_files: z.array(z.string()).default([]),
+    lolpop_install_location: z.string().default("'lolpop[cli,prefect,mlflow,xgboost]'"),
+    run_cmd: z.string().optional().describe('Defaults to "python {prefect_files}/run.py".'),
+    config_file: z.string().optional().describe('Defaults to "{prefect_files}/dev.yaml".'),
+    flow_kwargs: jsonObject.optional(),
+    dockerfile_path: z.string().default('Dockerfile'),
+    docker_image_tag: z.string().optional().describe('Supports {sha}, {short_sha}, {ref}, {run}.'),
+    push_image: z.boolean().default(false),
+    skip_validation: z.boolean().default(false),
+    create_deployment: z.boolean().default(false),
+    work_pool: z.string().optional(),
+    job_variables: jsonObject.optional(),
+    build_args: stringMap.optional(),
+    docker_kwargs: z.array(z.string()).optional().describe('Extra `docker build` arguments.'),
+  })
+  .describe('--packaging-kwargs');
+
+export const DeployKwargs = z
+  .strictObject({
+    work_pool: z.string().optional(),
+    work_queue_name: z.string().optional(),
+    flow_class: z.string().optional(),
+    flow_entrypoint: z.string().optional(),
+    docker_image_name: z.string().optional(),
+    job_variables: jsonObject.optional(),
+    pull_steps: z.array(jsonObject).optional(),
+    parameters: jsonObject.optional(),
+    tags: z.array(z.string()).optional(),
+    description: z.string().optional(),
+    version: z.string().optional(),
+    enforce_parameter_schema: z.boolean().optional(),
+    flow_kwargs: jsonObject.optional(),
+    deployment_kwargs: jsonObject.optional(),
+    // Static infrastructure (docker host / kubernetes), seed 003 names.
+    k8s_deployment_manifest: z.string().optional(),
+    dockerfile: z.string().default('Dockerfile'),
+    push_image: z.boolean().default(false),
+    secret_name: z.string().default('prefect-secrets'),
+    num_replicas: z.number().int().min(0).default(1),
+    prefect_api_key: z.string().default('prefect-api-key'),
+    prefect_api_url: z.string().default('prefect-api-url'),
+    image_pull_policy: z.enum(['Always', 'IfNotPresent', 'Never']).default('Never'),
+    manifest_path: z.string().default('prefect_files/deployment_manifest.yaml'),
+    namespace: z.string().default('lolpop'),
+    worker_image: z.string().default('prefecthq/prefect:3-python3.12-kubernetes'),
+    worker_deployment_manifest: z.string().default('prefect_files/worker_deployment_manifest.yaml'),
+    service_account: z.string().default('default'),
+  })
+  .describe('--deployment-kwargs');
+
+export const RunKwargs = z
+  .strictObject({
+    parameters: jsonObject.default({}),
+    tags: z.array(z.string()).optional(),
+    flow_run_name: z.string().optional(),
+    job_variables: jsonObject.optional(),
+    idempotency_key: z.string().optional().describe('Defaults to one per workflow run attempt in GitHub Actions.'),
+    wait: z.boolean().default(false),
+    wait_timeout: z
+      .string()
+      .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 90s, 30m or 1h')
+      .default('30m'),
+    poll_interval: z
+      .string()
+      .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 2s')
+      .default('2s'),
+  })
+  .describe('--run-kwargs');
+
+export const StopKwargs = z
+  .strictObject({
+    mode: z.enum(['pause', 'delete']).default('pause').describe('What stop does to a work-pool deployment.'),
+    cancel_runs: z.boolean().default(false),
+    docker_image_name: z.string().optional(),
+  })
+  .describe('--stop-kwargs');
+
+export const DeploymentBlock = z.strictObject({
+  name: z.string().min(1).optional().describe('Deployment name (lolpop -n); the action input deployment-name overrides it.'),
+  type: z.enum(DEPLOYMENT_TYPES).default('docker').describe('lolpop -t'),
+  package: PackageKwargs.default(PackageKwargs.parse({})),
+  deploy: DeployKwargs.default(DeployKwargs.parse({})),
+  run: RunKwargs.default(RunKwargs.parse({})),
+  stop: StopKwargs.default(StopKwargs.parse({})),
+});
+
+export const OrchestratorBlock = z
+  .object({
+    config: jsonObject.default({}).describe("The orchestrator's own config (seed 003 names)."),
+    deployment: DeploymentBlock.default(DeploymentBlock.parse({})),
+  })
+  .loose();
+
+const DecoratorBlock = z
+  .object({ orchestrator: z.string().min(1).describe('Orchestrator class, e.g. PrefectOrchestrator') })
+  .loose();
+
+/**
+ * The whole lolpop file. lolpop's own keys (pipelines, components, …) pass
+ * through untouched; both spellings lolpop has used are accepted.
+ */
+export const LolpopFile = z
+  .object({
+    decorator: DecoratorBlock.optional(),
+    decorators: DecoratorBlock.optional(),
+    pipeline: jsonObject.optional(),
+    pipelines: jsonObject.optional(),
+    component: jsonObject.optional(),
+    components: jsonObject.optional(),
+    orchestrator: OrchestratorBlock.optional(),
+  })
+  .loose();
+
+export type PackageKwargs = z.infer<typeof PackageKwargs>;
+export type DeployKwargs = z.infer<typeof DeployKwargs>;
+export type RunKwargs = z.infer<typeof RunKwargs>;
+export type StopKwargs = z.infer<typeof StopKwargs>;
+export type DeploymentBlock = z.infer<typeof DeploymentBlock>;
+export type LolpopFile = z.infer<typeof LolpopFile>;
+
+/** The step sections that inputs/flags override, keyed by their lolpop flag name. */
+export const OVERRIDE_SECTIONS = {
+  package: 'packaging-kwargs',
+  deploy: 'deployment-kwargs',
+  run: 'run-kwargs',
+  stop: 'stop-kwargs',
+} as const;
+export type StepSection = keyof typeof OVERRIDE_SECTIONS;

@@ -1,0 +1,25 @@
+import * as core from '@actions/core';
+import type { Logger } from './logger.js';
+
+/** The action's Logger: GitHub's log groups, annotations and masking. */
+export class CoreLogger implements Logger {
+  debug(message: string): void {
+    core.debug(message);
+  }
+  info(message: string): void {
+    core.info(message);
+  }
+  warning(message: string): void {
+    core.warning(message);
+  }
+  error(message: string): void {
+    core.error(message);
+  }
+  group<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return core.group(name, fn);
+  }
+  addSecret(value: string): void {
+    // setSecret masks only what is printed after it: callers register secrets first.
+    if (value) core.setSecret(value);
+  }
+}

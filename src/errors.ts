@@ -1,0 +1,37 @@
+/**
+ * Errors a user can act on. Their message is shown as is, in one line; anything
+ * else that escapes is a bug and is shown with its stack at debug level.
+ */
+export class UserError extends Error {
+  override name = 'UserError';
+}
+
+/** A problem in the config file or the inputs; nothing has been built or deployed. */
+export class ConfigError extends UserError {
+  override name = 'ConfigError';
+}
+
+/** The orchestrator's server answered with an error, or could not be reached. */
+export class OrchestratorError extends UserError {
+  override name = 'OrchestratorError';
+}
+
+/** A flow run ended in a state other than COMPLETED, or did not end in time. */
+export class RunFailedError extends UserError {
+  override name = 'RunFailedError';
+}
+
+/** A child process (docker, python, kubectl) failed. */
+export class CommandError extends UserError {
+  override name = 'CommandError';
+}
+
+/**
+ * What a user sees for an error: a UserError's message as written (a config
+ * error may list several keys, one per line); for anything else, its first line.
+ */
+export function describeError(error: unknown): string {
+  if (error instanceof UserError) return error.message;
+  if (error instanceof Error) return error.message.split('\n')[0] ?? error.message;
+  return String(error);
+}

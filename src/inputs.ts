@@ -1,0 +1,88 @@
+import * as core from '@actions/core';
+import path from 'node:path';
+import { ConfigError } from './errors.js';
+import type { ConfigOverrides } from './config/load.js';
+import type { StepSection } from './config/schema.js';
+import { parseSteps, type StepName } from './steps.js';
+
+export type CommentMode = 'auto' | 'always' | 'never';
+
+/** Everything the action reads from its inputs, typed; the only caller of core.getInput. */
+export interface ActionSettings {
+  configFile: string;
+  workingDirectory: string;
+  steps: StepName[];
+  overrides: ConfigOverrides;
+  preview: boolean;
+  comment: CommentMode;
+  summary: boolean;
+  githubToken: string;
+  registry?: { username: string; password: string };
+}
+
+const KWARG_INPUTS: Record<StepSection, string> = {
+  package: 'packaging-kwargs',
+  deploy: 'deployment-kwargs',
+  run: 'run-kwargs',
+  stop: 'stop-kwargs',
+};
+
+export function readInputs(): ActionSettings {
+  const workingDirectory = path.resolve(core.getInput('working-directory') || '.');
+  const kwargs: NonNullable<ConfigOverrides['kwargs']> = {};
+  for (const [section, input] of Object.entries(KWARG_INPUTS) as Array<[StepSection, string]>) {
+    const parsed = parseJsonObject(input, core.getInput(input));
+    if (parsed) kwargs[section] = parsed;
+  }
+  // `wait` and `wait-timeout` are run kwargs too; the dedicated inputs win.
+  const wait = core.getInput('wait');
+  if (wait) kwargs.run = { ...kwargs.run, wait: parseBoolean('wait', wait) };
+  const waitTimeout = core.getInput('wait-timeout');
+  if (waitTimeout) kwargs.run = { ...kwargs.run, wait_timeout: waitTimeout };
+
+  const username = core.getInput('registry-username');
+  const password = core.getInput('registry-password');
+  if (password) core.setSecret(password);
+  const comment = (core.getInput('comment') || 'auto') as CommentMode;
+  if (!['auto', 'always', 'never'].includes(comment)) {
+    throw new ConfigError(`input comment: '${comment}' is not one of auto, always, never`);
+  }
+  const githubToken = core.getInput('github-token');
+  if (githubToken) core.setSecret(githubToken);
+  return {
+    configFile: path.resolve(workingDirectory, core.getInput('config') || 'lolpop.yaml'),
+    workingDirectory,
+    steps: parseSteps(core.getInput('steps') || 'package,deploy,run', 'input steps'),
+    overrides: {
+      deploymentName: core.getInput('deployment-name') || undefined,
+      deploymentType: core.getInput('deployment-type') || undefined,
+      kwargs,
+    },
+    preview: parseBoolean('preview', core.getInput('preview') || 'false'),
+    comment,
+    summary: parseBoolean('summary', core.getInput('summary') || 'true'),
+    githubToken,
+    registry: username && password ? { username, password } : undefined,
+  };
+}
+
+function parseJsonObject(input: string, text: string): Record<string, unknown> | undefined {
+  if (!text.trim()) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`input ${input}: not valid JSON (${(error as Error).message}); expected an object such as {"work_pool": "my-pool"}`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(`input ${input}: expected a JSON object such as {"work_pool": "my-pool"}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function parseBoolean(input: string, text: string): boolean {
+  const t = text.trim().toLowerCase();
+  if (['true', 'yes', '1', 'on'].includes(t)) return true;
+  if (['false', 'no', '0', 'off', ''].includes(t)) return false;
+  throw new ConfigError(`input ${input}: '${text}' is not a boolean; expected true or false`);
+}

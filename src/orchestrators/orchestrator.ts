@@ -1,0 +1,117 @@
+import type { z } from 'zod';
+import type { CiContext } from '../ci-context.js';
+import type { DeployKwargs, DeploymentBlock, PackageKwargs, RunKwargs, StopKwargs } from '../config/schema.js';
+import type { Exec } from '../exec.js';
+import type { Logger } from '../logger.js';
+
+/** What `package` produced: the files it wrote and, when it built one, the image. */
+export interface PackageResult {
+  /** Files written, relative to the working directory. */
+  files: string[];
+  /** The flow entrypoint inside the package, `path/file.py:function`. */
+  entrypoint: string;
+  /** Image reference (`registry/repo:tag`) when an image was built. */
+  image?: string;
+  /** Registry manifest digest (`sha256:…`) when the image was pushed. */
+  digest?: string;
+}
+
+export interface DeployResult {
+  id: string;
+  /** The deployment's name as the orchestrator knows it (Prefect: `flow/deployment`). */
+  name: string;
+  url?: string;
+}
+
+export interface RunResult {
+  id: string;
+  url: string;
+  /** State type at the time of the answer: SCHEDULED, RUNNING, COMPLETED, FAILED, … */
+  state: string;
+  /** Whether this call created the run (false: an earlier one with the same idempotency key). */
+  created: boolean;
+}
+
+export interface StopResult {
+  /** False when there was nothing left to stop (already gone). */
+  stopped: boolean;
+  detail: string;
+}
+
+export interface PackageRequest {
+  deploymentName: string;
+  kwargs: PackageKwargs;
+  /** The deploy kwargs, so package knows the work pool the image is for. */
+  deployKwargs: DeployKwargs;
+}
+export interface DeployRequest {
+  deploymentName: string;
+  type: DeploymentBlock['type'];
+  kwargs: DeployKwargs;
+  /** What package produced in this same invocation, if it ran. */
+  packaged?: PackageResult;
+  /** The package kwargs, for the entrypoint when package did not run. */
+  packageKwargs: PackageKwargs;
+}
+export interface RunRequest {
+  deploymentName: string;
+  kwargs: RunKwargs;
+  /** What deploy returned in this same invocation, if it ran. */
+  deployment?: DeployResult;
+  /** To find the deployment when deploy did not run (its flow name derives from these). */
+  packageKwargs: PackageKwargs;
+  deployKwargs: DeployKwargs;
+}
+export interface WaitRequest {
+  run: RunResult;
+  timeoutMs: number;
+  pollMs: number;
+}
+export interface StopRequest {
+  deploymentName: string;
+  type: DeploymentBlock['type'];
+  kwargs: StopKwargs;
+  packageKwargs: PackageKwargs;
+  deployKwargs: DeployKwargs;
+}
+
+/**
+ * lolpop's BaseOrchestrator (seed 002) as the deploy tool needs it. Every method
+ * throws a UserError with a one-line message a user can act on.
+ */
+export interface Orchestrator {
+  /** Write the entrypoint and Dockerfile; build (and push) the image when asked. */
+  package(request: PackageRequest): Promise<PackageResult>;
+  /** Create or update the deployment; idempotent. */
+  deploy(request: DeployRequest): Promise<DeployResult>;
+  /** Start a run of the deployment and return its id and URL without waiting. */
+  run(request: RunRequest): Promise<RunResult>;
+  /** Poll the run to a terminal state or the timeout; returns the final state. */
+  wait(request: WaitRequest): Promise<RunResult>;
+  /** Undo what deploy created. */
+  stop(request: StopRequest): Promise<StopResult>;
+}
+
+/** What every orchestrator gets from its host, so none reaches for globals. */
+export interface OrchestratorContext {
+  logger: Logger;
+  exec: Exec;
+  fetch: typeof globalThis.fetch;
+  env: NodeJS.ProcessEnv;
+  ci: CiContext;
+  /** Absolute directory the config's relative paths resolve against. */
+  workdir: string;
+  /** Absolute path of the config file. */
+  configFile: string;
+  /** Registry credentials from the action inputs; docker/login-action's config is used otherwise. */
+  registry?: { username: string; password: string };
+}
+
+/** A registry entry: a name users write in `decorator.orchestrator`, and a factory. */
+export interface OrchestratorPlugin {
+  name: string;
+  description: string;
+  /** Validates `orchestrator.config` for this orchestrator. */
+  configSchema: z.ZodType;
+  create(config: unknown, context: OrchestratorContext): Orchestrator;
+}

@@ -1,0 +1,146 @@
+import { OrchestratorError } from '../../errors.js';
+import type { PrefectClient } from './client.js';
+import { buildDeploymentBody, type DeploymentSpec } from './deployment-body.js';
+import { atLeast, parseServerVersion, type ServerVersion } from './version.js';
+
+export interface FlowRunState {
+  type: string;
+  name: string;
+  message?: string | null;
+}
+export interface FlowRun {
+  id: string;
+  name: string;
+  state: FlowRunState | null;
+  deployment_id?: string | null;
+}
+export interface Deployment {
+  id: string;
+  name: string;
+  flow_id: string;
+  work_pool_name?: string | null;
+  entrypoint?: string | null;
+  job_variables?: Record<string, unknown>;
+  pull_steps?: Array<Record<string, unknown>> | null;
+  paused?: boolean;
+  status?: string | null;
+}
+export interface WorkPool {
+  name: string;
+  type: string;
+}
+export interface LogEntry {
+  level: number;
+  message: string;
+}
+
+export const TERMINAL_STATES = ['COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED'];
+export const ACTIVE_STATES = ['SCHEDULED', 'PENDING', 'RUNNING', 'PAUSED'];
+
+const seg = encodeURIComponent;
+
+/** The Prefect resources this tool uses, one method per REST call (PREFECT.md "Calls"). */
+export class PrefectApi {
+  constructor(readonly client: PrefectClient) {}
+
+  async version(): Promise<ServerVersion> {
+    return parseServerVersion(await this.client.serverVersion());
+  }
+
+  /** `POST /flows/` upserts by name: 201 created, 200 existed. */
+  async ensureFlow(name: string): Promise<string> {
+    const res = await this.client.request<{ id: string }>('POST', 'flows/', { json: { name }, action: `register the flow '${name}'` });
+    return res.body.id;
+  }
+
+  async readWorkPool(name: string): Promise<WorkPool | undefined> {
+    const res = await this.client.request<WorkPool>('GET', `work_pools/${seg(name)}`, {
+      action: `read the work pool '${name}'`,
+      accept: [404],
+    });
+    return res.status === 404 ? undefined : res.body;
+  }
+
+  /** `POST /deployments/` upserts on flow_id + name. */
+  async upsertDeployment(spec: DeploymentSpec, version: ServerVersion): Promise<Deployment> {
+    const res = await this.client.request<Deployment>('POST', 'deployments/', {
+      json: buildDeploymentBody(spec, version),
+      action: `create the deployment '${spec.name}'`,
+    });
+    return res.body;
+  }
+
+  async readDeploymentByName(flow: string, name: string): Promise<Deployment | undefined> {
+    const res = await this.client.request<Deployment>('GET', `deployments/name/${seg(flow)}/${seg(name)}`, {
+      action: `read the deployment '${flow}/${name}'`,
+      accept: [404],
+    });
+    return res.status === 404 ? undefined : res.body;
+  }
+
+  async createFlowRun(
+    deploymentId: string,
+    body: { parameters: Record<string, unknown>; idempotency_key?: string; tags?: string[]; name?: string; job_variables?: Record<string, unknown> },
+    version: ServerVersion,
+  ): Promise<{ run: FlowRun; created: boolean }> {
+    const json: Record<string, unknown> = { parameters: body.parameters };
+    if (body.idempotency_key) json.idempotency_key = body.idempotency_key;
+    if (body.tags) json.tags = body.tags;
+    if (body.name) json.name = body.name;
+    if (body.job_variables) {
+      if (!atLeast(version, 2, 17)) {
+        throw new OrchestratorError(`run job_variables need a Prefect server 2.17 or newer; this one is ${version.raw}`);
+      }
+      json.job_variables = body.job_variables;
+    }
+    const res = await this.client.request<FlowRun>('POST', `deployments/${seg(deploymentId)}/create_flow_run`, {
+      json,
+      action: 'create a flow run',
+    });
+    return { run: res.body, created: res.status === 201 };
+  }
+
+  async readFlowRun(id: string): Promise<FlowRun> {
+    return (await this.client.request<FlowRun>('GET', `flow_runs/${seg(id)}`, { action: `read the flow run ${id}` })).body;
+  }
+
+  /** The last log lines of a run, oldest first, for a failure message. */
+  async tailLogs(flowRunId: string, limit = 20): Promise<LogEntry[]> {
+    const res = await this.client.request<LogEntry[]>('POST', 'logs/filter', {
+      json: { logs: { flow_run_id: { any_: [flowRunId] } }, sort: 'TIMESTAMP_DESC', limit },
+      action: 'read the flow run logs',
+    });
+    return [...res.body].reverse();
+  }
+
+  async activeFlowRuns(deploymentId: string): Promise<FlowRun[]> {
+    const res = await this.client.request<FlowRun[]>('POST', 'flow_runs/filter', {
+      json: { flow_runs: { deployment_id: { any_: [deploymentId] }, state: { type: { any_: ACTIVE_STATES } } }, limit: 200 },
+      action: 'list the deployment flow runs',
+    });
+    return res.body;
+  }
+
+  /** Asks for cancellation; ACCEPT, or REJECT/ABORT meaning already cancelled or finished. */
+  async cancelFlowRun(id: string): Promise<{ status: string; state?: string }> {
+    const res = await this.client.request<{ status: string; state?: FlowRunState | null }>('POST', `flow_runs/${seg(id)}/set_state`, {
+      json: { state: { type: 'CANCELLING', name: 'Cancelling' }, force: false },
+      action: `cancel the flow run ${id}`,
+    });
+    return { status: res.body.status, state: res.body.state?.type };
+  }
+
+  async pauseDeployment(id: string, version: ServerVersion): Promise<void> {
+    if (version.major >= 3) {
+      await this.client.request('PATCH', `deployments/${seg(id)}`, { json: { paused: true }, action: 'pause the deployment' });
+    } else if (atLeast(version, 2, 19)) {
+      await this.client.request('POST', `deployments/${seg(id)}/pause_deployment`, { action: 'pause the deployment' });
+    } else {
+      await this.client.request('POST', `deployments/${seg(id)}/set_schedule_inactive`, { action: 'pause the deployment' });
+    }
+  }
+
+  async deleteDeployment(id: string): Promise<void> {
+    await this.client.request('DELETE', `deployments/${seg(id)}`, { action: 'delete the deployment', accept: [404] });
+  }
+}

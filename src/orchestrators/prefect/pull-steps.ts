@@ -1,0 +1,36 @@
+import type { CiContext } from '../../ci-context.js';
+import { OrchestratorError } from '../../errors.js';
+
+/** Where `package` puts the code inside the image (lolpop's Dockerfile WORKDIR). */
+export const IMAGE_WORKDIR = '/opt/prefect';
+
+/** Pool types whose workers run no container: the code must be fetched by pull steps. */
+export function runsContainers(poolType: string): boolean {
+  return poolType !== 'process' && poolType !== 'prefect-agent';
+}
+
+/**
+ * What a worker does before loading the flow. In an image the code is already
+ * at WORKDIR; a process worker clones this repository at the deployed commit.
+ */
+export function defaultPullSteps(poolType: string, ci: CiContext): Array<Record<string, unknown>> {
+  if (runsContainers(poolType)) {
+    return [{ 'prefect.deployments.steps.set_working_directory': { directory: IMAGE_WORKDIR } }];
+  }
+  if (!ci.repository) {
+    throw new OrchestratorError(
+      `Failed to deploy: a '${poolType}' work pool runs no container, so its worker must fetch the code; ` +
+        'outside GitHub Actions set deploy.pull_steps (e.g. set_working_directory or git_clone)',
+    );
+  }
+  const clone: Record<string, unknown> = { repository: `${ci.serverUrl}/${ci.repository}.git` };
+  if (ci.sha) clone.commit_sha = ci.sha;
+  else if (ci.refName) clone.branch = ci.refName;
+  return [{ 'prefect.deployments.steps.git_clone': clone }];
+}
+
+/** The image as a job variable, for pools that run containers. */
+export function imageJobVariables(poolType: string, image: string | undefined): Record<string, unknown> {
+  if (!image || !runsContainers(poolType)) return {};
+  return { image };
+}

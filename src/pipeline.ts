@@ -1,0 +1,115 @@
+import type { LoadedConfig } from './config/load.js';
+import { parseDuration } from './duration.js';
+import { describeError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { DeployResult, Orchestrator, PackageResult, RunResult, StopResult } from './orchestrators/orchestrator.js';
+import type { StepName } from './steps.js';
+
+export type StepStatus = 'success' | 'failed' | 'skipped';
+
+export interface StepReport {
+  step: StepName | 'wait';
+  status: StepStatus;
+  durationMs: number;
+  /** One line: what the step produced, or why it failed. */
+  detail?: string;
+}
+
+/** Everything the run produced, reported even when a step failed. */
+export interface PipelineResult {
+  orchestrator: string;
+  deploymentName: string;
+  steps: StepReport[];
+  packaged?: PackageResult;
+  deployment?: DeployResult;
+  run?: RunResult;
+  stopped?: StopResult;
+  /** The first failure; the caller reports everything above, then fails with this. */
+  error?: Error;
+}
+
+/**
+ * package → deploy → run (→ wait), or stop, in order, stopping at the first
+ * failure. It never throws: the error is held in the result so outputs, the
+ * summary and the comment are written before the step fails.
+ */
+export async function runPipeline(
+  config: LoadedConfig,
+  steps: StepName[],
+  orchestrator: Orchestrator,
+  logger: Logger,
+): Promise<PipelineResult> {
+  const d = config.deployment;
+  const result: PipelineResult = { orchestrator: config.orchestrator, deploymentName: d.name, steps: [] };
+  const planned: Array<StepReport['step']> = [...steps];
+  if (steps.includes('run') && d.run.wait) planned.splice(planned.indexOf('run') + 1, 0, 'wait');
+
+  const actions: Record<StepReport['step'], () => Promise<string>> = {
+    package: async () => {
+      result.packaged = await orchestrator.package({ deploymentName: d.name, kwargs: d.package, deployKwargs: d.deploy });
+      return result.packaged.image ? `image ${result.packaged.image}` : `wrote ${result.packaged.files.join(', ')}`;
+    },
+    deploy: async () => {
+      result.deployment = await orchestrator.deploy({
+        deploymentName: d.name,
+        type: d.type,
+        kwargs: d.deploy,
+        packaged: result.packaged,
+        packageKwargs: d.package,
+      });
+      return `deployment ${result.deployment.name}`;
+    },
+    run: async () => {
+      result.run = await orchestrator.run({
+        deploymentName: d.name,
+        kwargs: d.run,
+        deployment: result.deployment,
+        packageKwargs: d.package,
+        deployKwargs: d.deploy,
+      });
+      return `flow run ${result.run.id} ${result.run.state}`;
+    },
+    wait: async () => {
+      const run = result.run!;
+      try {
+        result.run = await orchestrator.wait({
+          run,
+          timeoutMs: parseDuration(d.run.wait_timeout, 'wait_timeout'),
+          pollMs: parseDuration(d.run.poll_interval, 'poll_interval'),
+        });
+      } catch (error) {
+        const final = (error as { result?: RunResult }).result;
+        if (final) result.run = final;
+        throw error;
+      }
+      return `final state ${result.run.state}`;
+    },
+    stop: async () => {
+      result.stopped = await orchestrator.stop({
+        deploymentName: d.name,
+        type: d.type,
+        kwargs: d.stop,
+        packageKwargs: d.package,
+        deployKwargs: d.deploy,
+      });
+      if (!result.stopped.stopped) logger.warning(result.stopped.detail);
+      return result.stopped.detail;
+    },
+  };
+
+  for (const step of planned) {
+    if (result.error) {
+      result.steps.push({ step, status: 'skipped', durationMs: 0 });
+      continue;
+    }
+    const started = Date.now();
+    try {
+      const detail = await logger.group(step, actions[step]);
+      result.steps.push({ step, status: 'success', durationMs: Date.now() - started, detail });
+    } catch (error) {
+      result.error = error instanceof Error ? error : new Error(String(error));
+      result.steps.push({ step, status: 'failed', durationMs: Date.now() - started, detail: describeError(error) });
+    }
+  }
+  return result;
+}

@@ -1,0 +1,26 @@
+import { ConfigError } from './errors.js';
+
+export const STEP_NAMES = ['package', 'deploy', 'run', 'stop'] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+/**
+ * "package,deploy,run" → the steps in pipeline order. `build` is lolpop's CLI
+ * word for deploy and is accepted as such.
+ */
+export function parseSteps(text: string, source = 'steps'): StepName[] {
+  const words = text
+    .split(/[\s,]+/)
+    .map((w) => w.trim().toLowerCase())
+    .filter(Boolean)
+    .map((w) => (w === 'build' ? 'deploy' : w));
+  if (words.length === 0) throw new ConfigError(`${source}: no step given; expected some of ${STEP_NAMES.join(', ')}`);
+  for (const word of words) {
+    if (!(STEP_NAMES as readonly string[]).includes(word)) {
+      throw new ConfigError(`${source}: unknown step '${word}'; expected some of ${STEP_NAMES.join(', ')} (build = deploy)`);
+    }
+  }
+  if (words.includes('stop') && words.some((w) => w === 'deploy' || w === 'run')) {
+    throw new ConfigError(`${source}: stop cannot run together with deploy or run`);
+  }
+  return STEP_NAMES.filter((s) => words.includes(s));
+}
