@@ -63,6 +63,9 @@ export class PrefectClient {
         afterStatusCodes: [429, 502, 503],
         maxRetryAfter: 120_000,
         backoffLimit: options.backoffLimitMs ?? 10_000,
+        // A refused connection is retried twice (a server restarting), not five
+        // times: an unreachable URL should fail in seconds with one clear line.
+        shouldRetry: ({ error, retryCount }) => (error instanceof HTTPError ? undefined : retryCount <= 2),
         // Exponential backoff with jitter, as Prefect's client does.
         delay: (attempt) => 500 * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5),
       },

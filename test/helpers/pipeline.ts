@@ -1,0 +1,51 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { CiContext } from '../../src/ci-context.js';
+import { loadConfig, type ConfigOverrides } from '../../src/config/load.js';
+import { ProcessExec } from '../../src/exec.js';
+import { MemoryLogger } from '../../src/logger.js';
+import { createOrchestrator, orchestratorLookup } from '../../src/orchestrators/registry.js';
+import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
+import { parseSteps } from '../../src/steps.js';
+
+export interface PipelineRun {
+  result: PipelineResult;
+  logger: MemoryLogger;
+}
+
+/** Runs the same core the action runs, in-process, on a config written to `dir`. */
+export async function runConfig(options: {
+  dir: string;
+  yaml: string;
+  env: NodeJS.ProcessEnv;
+  ci: CiContext;
+  steps?: string;
+  overrides?: ConfigOverrides;
+}): Promise<PipelineRun> {
+  const file = path.join(options.dir, 'lolpop.yaml');
+  writeFileSync(file, options.yaml);
+  const logger = new MemoryLogger();
+  const config = loadConfig(file, options.overrides ?? {}, orchestratorLookup, options.env);
+  const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
+    logger,
+    exec: new ProcessExec(),
+    fetch: globalThis.fetch,
+    env: options.env,
+    ci: options.ci,
+    workdir: options.dir,
+    configFile: file,
+  });
+  const result = await runPipeline(config, parseSteps(options.steps ?? 'deploy,run'), orchestrator, logger);
+  return { result, logger };
+}
+
+/** GET/POST against the real server, to check what the tool did. */
+export async function prefectApi<T>(apiUrl: string, method: string, pathname: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${apiUrl}/${pathname}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${pathname}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
