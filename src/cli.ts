@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import packageJson from '../package.json' with { type: 'json' };
 import { main } from './cli/main.js';
 
 // The command line's only side effects: read argv and the environment, write, exit.
@@ -7,6 +8,7 @@ main(process.argv.slice(2), {
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   cwd: process.cwd(),
+  version: packageJson.version,
 }).then(
   (code) => {
     process.exitCode = code;

@@ -57,8 +57,8 @@ export function loadConfig(
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
-    const pos = first.linePos?.[0];
-    const where = pos ? `${shown}:${pos.line}:${pos.col}` : shown;
+    const pos = counter.linePos(first.pos[0]);
+    const where = `${shown}:${pos.line}:${pos.col}`;
     throw new ConfigError(`${where}: YAML syntax error: ${first.message.split('\n')[0]}`);
   }
 

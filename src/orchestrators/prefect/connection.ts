@@ -12,14 +12,14 @@ export interface PrefectConnection {
   uiUrl?: string;
 }
 
-const KEYS = ['PREFECT_API_URL', 'PREFECT_API_KEY', 'PREFECT_API_AUTH_STRING', 'PREFECT_UI_URL'] as const;
+type PrefectSetting = 'PREFECT_API_URL' | 'PREFECT_API_KEY' | 'PREFECT_API_AUTH_STRING' | 'PREFECT_UI_URL';
 
 /**
  * The environment wins over `prefect_settings` in the config, as in Prefect
  * (where environment variables beat profile settings).
  */
 export function resolveConnection(env: NodeJS.ProcessEnv, settings: Record<string, unknown> = {}): PrefectConnection {
-  const read = (key: (typeof KEYS)[number]): string | undefined => {
+  const read = (key: PrefectSetting): string | undefined => {
     const fromEnv = env[key];
     if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
     const fromFile = settings[key];

@@ -1,0 +1,101 @@
+// A custom lolpop-deploy orchestrator (ZenML calls this a "flavor") in one plain
+// ES module with no dependencies: `deploy` writes a JSON file, `run` executes a
+// shell command. Name it in lolpop.yaml as `decorator.orchestrator: ./shell_orchestrator.mjs`.
+// @ts-check
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * Optional. Anything with a zod-style `safeParse` validates `orchestrator.config`;
+ * lolpop-deploy reports the first issue with the key path. Leave it out and the
+ * config reaches create() as written.
+ */
+const configSchema = {
+  /** @param {any} value */
+  safeParse(value) {
+    const config = { state_dir: '.shell-orchestrator', ...(value ?? {}) };
+    if (typeof config.command !== 'string' || config.command.trim() === '') {
+      return {
+        success: false,
+        error: { issues: [{ path: ['command'], message: "required: the shell command a run executes, e.g. 'sh ./job.sh'" }] },
+      };
+    }
+    return { success: true, data: config };
+  },
+};
+
+/**
+ * @param {{ command: string, state_dir: string }} config
+ * @param {{ logger: any, exec: any, env: Record<string, string | undefined>, workdir: string }} context
+ */
+function create(config, context) {
+  const { logger, exec, workdir } = context;
+  const stateDir = path.resolve(workdir, config.state_dir);
+  /** @param {string} name */
+  const deploymentFile = (name) => path.join(stateDir, `${name}.json`);
+
+  return {
+    /** Nothing to build: check that the files the job needs are there. */
+    async package({ kwargs }) {
+      const missing = (kwargs.copy_files ?? []).filter((/** @type {string} */ f) => !existsSync(path.resolve(workdir, f)));
+      if (missing.length > 0) throw new Error(`Failed to package: missing ${missing.join(', ')} in ${workdir}`);
+      logger.info(`checked ${(kwargs.copy_files ?? []).length} file(s); nothing to build`);
+      return { files: [], entrypoint: config.command };
+    },
+
+    /** "Deploys" by recording the command and default parameters in a file. */
+    async deploy({ deploymentName, kwargs }) {
+      mkdirSync(stateDir, { recursive: true });
+      const file = deploymentFile(deploymentName);
+      const record = { name: deploymentName, command: config.command, parameters: kwargs.parameters ?? {}, deployed: new Date().toISOString() };
+      writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+      logger.info(`wrote ${file}`);
+      return { id: deploymentName, name: deploymentName, url: pathToFileURL(file).href };
+    },
+
+    /** Runs the command to the end; its output is the run's log. */
+    async run({ deploymentName, kwargs }) {
+      const file = deploymentFile(deploymentName);
+      if (!existsSync(file)) throw new Error(`Failed to run: deployment '${deploymentName}' not found (${file}); run the deploy step first`);
+      const deployment = JSON.parse(readFileSync(file, 'utf8'));
+      const parameters = { ...deployment.parameters, ...kwargs.parameters };
+      const id = `${Date.now()}`;
+      const log = path.join(stateDir, 'runs', `${id}.log`);
+      mkdirSync(path.dirname(log), { recursive: true });
+      const lines = [];
+      const env = Object.fromEntries(Object.entries(context.env).filter(([, v]) => v !== undefined));
+      const result = await exec.run('sh', ['-c', deployment.command], {
+        cwd: workdir,
+        env: { ...env, LOLPOP_DEPLOYMENT: deploymentName, LOLPOP_PARAMETERS: JSON.stringify(parameters) },
+        onLine: (/** @type {string} */ line) => {
+          lines.push(line);
+          logger.info(line);
+        },
+      });
+      writeFileSync(log, lines.map((l) => `${l}\n`).join(''));
+      return { id, url: pathToFileURL(log).href, state: result.exitCode === 0 ? 'COMPLETED' : 'FAILED', created: true };
+    },
+
+    /** The run has ended when run() returns. */
+    async wait({ run }) {
+      if (run.state !== 'COMPLETED') throw new Error(`Run ${run.id} ended ${run.state}; log: ${run.url}`);
+      return run;
+    },
+
+    /** Removes the deployment file. */
+    async stop({ deploymentName }) {
+      const file = deploymentFile(deploymentName);
+      if (!existsSync(file)) return { stopped: false, detail: `deployment '${deploymentName}' not found; nothing to stop` };
+      rmSync(file);
+      return { stopped: true, detail: `removed ${file}` };
+    },
+  };
+}
+
+export default {
+  name: 'ShellOrchestrator',
+  description: 'Deploys by writing a file, runs a shell command',
+  configSchema,
+  create,
+};

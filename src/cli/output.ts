@@ -1,0 +1,38 @@
+import { formatDuration } from '../duration.js';
+import type { PipelineResult } from '../pipeline.js';
+
+/** Run states that mean the workflow did not succeed. */
+const FAILED_STATES = ['FAILED', 'CRASHED', 'CANCELLED', 'CANCELLING'];
+
+/** Why a pipeline that threw nothing still failed: its run ended badly (a local run ends before run returns). */
+export function runFailed(result: PipelineResult): string | undefined {
+  const run = result.run;
+  if (!run || !FAILED_STATES.includes(run.state)) return undefined;
+  return `Run ${run.id} of ${result.deploymentName} ended ${run.state}; see ${run.url}`;
+}
+
+/** `--json`: the PipelineResult with the error as its message. */
+export function formatJsonResult(result: PipelineResult, failure: string | undefined): string {
+  const json: Record<string, unknown> = { ...result };
+  delete json.error;
+  if (failure) json.error = failure;
+  return `${JSON.stringify(json, null, 2)}\n`;
+}
+
+/** The human summary on stdout: one line per step, then the run's state and report. */
+export function formatSummary(result: PipelineResult): string {
+  const width = Math.max(...result.steps.map((s) => s.step.length), 4);
+  const lines = result.steps.map((s) => {
+    const time = s.status === 'skipped' ? '' : formatDuration(s.durationMs);
+    const detail = (s.detail ?? '').split('\n')[0];
+    return `${s.step.padEnd(width)}  ${s.status.padEnd(7)}  ${time.padEnd(9)}  ${detail}`.trimEnd();
+  });
+  if (result.deployment) lines.push(`Deployment: ${result.deployment.name}${result.deployment.url ? ` (${result.deployment.url})` : ''}`);
+  if (result.packaged?.image) lines.push(`Image: ${result.packaged.image}${result.packaged.digest ? `@${result.packaged.digest}` : ''}`);
+  if (result.run) {
+    lines.push(`Run ${result.run.id}: ${result.run.state}${result.run.created ? '' : ' (started earlier with the same idempotency key)'}`);
+    lines.push(`Report: ${result.run.url}`);
+  }
+  if (result.stopped) lines.push(`Stop: ${result.stopped.detail}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,272 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { ConfigOverrides } from '../config/load.js';
+import type { StepSection } from '../config/schema.js';
+import { ConfigError } from '../errors.js';
+import { parseSteps, type StepName } from '../steps.js';
+
+export type CliCommand = 'package' | 'build' | 'run' | 'stop' | 'up';
+
+/** Everything a command line asks for, decided before anything is read or run. */
+export interface CliInvocation {
+  command: CliCommand;
+  /** The -c value as typed; resolved against the current directory by the caller. */
+  configFile: string;
+  steps: StepName[];
+  overrides: ConfigOverrides;
+  /** --packager / --deployer: an orchestrator instead of the file's decorator.orchestrator. */
+  orchestrator?: { name: string; flag: string };
+  json: boolean;
+  verbose: boolean;
+}
+
+/** A parsed command line: something to run, or an exit (help, version, usage error). */
+export type ParseOutcome = { kind: 'invoke'; invocation: CliInvocation } | { kind: 'exit'; code: number };
+
+export interface ParseOutput {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export const USAGE_EXIT_CODE = 2;
+export const DEFAULT_CONFIG = 'lolpop.yaml';
+
+/**
+ * Parses argv (without node and the script) into a CliInvocation. Pure apart from
+ * writing help and usage errors to `out`, so flags are table-tested without running.
+ */
+export function parseCommandLine(argv: readonly string[], out: ParseOutput, version?: string): ParseOutcome {
+  let invocation: CliInvocation | undefined;
+  const program = buildProgram(version, (inv) => (invocation = inv), out);
+  try {
+    program.parse(normaliseLongFlags(argv), { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version exit 0; help shown because no command was given does not.
+      return { kind: 'exit', code: error.exitCode === 0 ? 0 : USAGE_EXIT_CODE };
+    }
+    if (error instanceof ConfigError) {
+      out.stderr(`error: ${error.message}\n`);
+      return { kind: 'exit', code: USAGE_EXIT_CODE };
+    }
+    throw error;
+  }
+  if (!invocation) return { kind: 'exit', code: USAGE_EXIT_CODE };
+  return { kind: 'invoke', invocation };
+}
+
+/** lolpop's docs spell flags both ways (--packaging_kwargs, --packaging-kwargs): accept both. */
+function normaliseLongFlags(argv: readonly string[]): string[] {
+  const end = argv.indexOf('--');
+  return argv.map((arg, i) => {
+    if ((end !== -1 && i > end) || !/^--[a-z]/.test(arg)) return arg;
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    return flag.replace(/_/g, '-') + (eq === -1 ? '' : arg.slice(eq));
+  });
+}
+
+interface CommonOptions {
+  configFile: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+function buildProgram(version: string | undefined, done: (inv: CliInvocation) => void, out: ParseOutput): Command {
+  const program = new Command('lolpop-deploy')
+    .description("Package, deploy and run lolpop workflows on an orchestrator (lolpop's `lolpop deployment` commands, plus `up`).")
+    .exitOverride()
+    .configureOutput({ writeOut: out.stdout, writeErr: out.stderr })
+    .showHelpAfterError("(run 'lolpop-deploy --help' for usage)");
+  if (version) program.version(version, '-V, --version');
+
+  const command = (name: string, description: string): Command => {
+    const cmd = program
+      .command(name)
+      .description(description)
+      .exitOverride()
+      .configureOutput({ writeOut: out.stdout, writeErr: out.stderr })
+      .option('-c, --config-file <path>', 'the lolpop workflow YAML', DEFAULT_CONFIG);
+    return cmd;
+  };
+  const finish = (cmd: Command): Command =>
+    cmd
+      .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
+      .option('-v, --verbose', 'print debug lines')
+      .showHelpAfterError(`Usage: lolpop-deploy ${cmd.name()} ${cmd.usage()}\nRun 'lolpop-deploy ${cmd.name()} --help' for all options.`);
+
+  const pkg = command('package', 'write the entrypoint and Dockerfile, and build the image when asked (lolpop deployment package)')
+    .argument('<lolpop_class>', 'the lolpop runner class to package, e.g. QuickstartRunner')
+    .option('-e, --build-method <method>', 'method of the class the flow calls (lolpop_entrypoint)')
+    .option('-m, --module <module>', 'Python module that defines the class (lolpop_module)')
+    .option('-f, --flow-name <name>', 'name of the generated flow function (flow_name)')
+    .option('--packager <orchestrator>', "orchestrator class (default: the config's decorator.orchestrator)")
+    .addOption(methodOption('-p, --packaging-method <method>', 'package'))
+    .option('-t, --package-type <type>', 'docker | none (package_type)')
+    .option('-n, --deployment-name <name>', 'deployment name (orchestrator.deployment.name)')
+    .addOption(kwargsOption('--packaging-kwargs <json>'))
+    .option('--skip-validation', 'skip the runner config validation (skip_validation)');
+  finish(pkg).action((lolpopClass: string, o: CommonOptions & Record<string, unknown>) => {
+    const explicit = defined({
+      lolpop_class: lolpopClass,
+      lolpop_module: o.module,
+      lolpop_entrypoint: o.buildMethod,
+      flow_name: o.flowName,
+      package_type: o.packageType,
+      skip_validation: o.skipValidation ? true : undefined,
+    });
+    done(invocation('package', ['package'], o, {
+      deploymentName: o.deploymentName as string | undefined,
+      kwargs: { package: { ...(o.packagingKwargs as object | undefined), ...explicit } },
+    }, orchestratorFlag(o.packager, '--packager')));
+  });
+
+  const build = command('build', 'create or update the deployment (lolpop deployment build)')
+    .option('--deployer <orchestrator>', "orchestrator class (default: the config's decorator.orchestrator)")
+    .addOption(methodOption('-d, --deployment-method <method>', 'deploy', ['build']))
+    .option('-n, --deployment-name <name>', 'deployment name (orchestrator.deployment.name)')
+    .option('-t, --deployment-type <type>', 'docker | kubernetes | local (orchestrator.deployment.type)')
+    .addOption(kwargsOption('--deployment-kwargs <json>'));
+  finish(build).action((o: CommonOptions & Record<string, unknown>) => {
+    done(invocation('build', ['deploy'], o, {
+      deploymentName: o.deploymentName as string | undefined,
+      deploymentType: o.deploymentType as string | undefined,
+      kwargs: sections({ deploy: o.deploymentKwargs }),
+    }, orchestratorFlag(o.deployer, '--deployer')));
+  });
+
+  const run = command('run', 'start a run of the deployment (lolpop deployment run)')
+    .argument('<deployment_name>', "the deployment; lolpop's flow/deployment form is accepted")
+    .option('--deployer <orchestrator>', "orchestrator class (default: the config's decorator.orchestrator)")
+    .addOption(methodOption('-r, --run-method <method>', 'run'))
+    .addOption(kwargsOption('--run-kwargs <json>'))
+    .option('-w, --wait', 'wait for the run to end; fail when it does not complete')
+    .option('--wait-timeout <duration>', 'how long --wait waits, e.g. 30m');
+  finish(run).action((deploymentName: string, o: CommonOptions & Record<string, unknown>) => {
+    done(invocation('run', ['run'], o, {
+      deploymentName: deploymentName.slice(deploymentName.lastIndexOf('/') + 1),
+      kwargs: sections({ run: withWait(o.runKwargs, o) }),
+    }, orchestratorFlag(o.deployer, '--deployer')));
+  });
+
+  const stop = command('stop', 'undo what build created (lolpop deployment stop)')
+    .argument('[deployment_name]', 'the deployment (or -n)')
+    .option('--deployer <orchestrator>', "orchestrator class (default: the config's decorator.orchestrator)")
+    .addOption(methodOption('-s, --stop-method <method>', 'stop'))
+    .option('-n, --deployment-name <name>', 'deployment name (orchestrator.deployment.name)')
+    .option('-t, --deployment-type <type>', 'docker | kubernetes | local (orchestrator.deployment.type)')
+    .addOption(kwargsOption('--stop-kwargs <json>'));
+  finish(stop).action((positional: string | undefined, o: CommonOptions & Record<string, unknown>) => {
+    const flagName = o.deploymentName as string | undefined;
+    if (positional && flagName && positional !== flagName) {
+      throw new ConfigError(`stop: the deployment is named twice ('${positional}' and -n '${flagName}'); give one`);
+    }
+    const name = positional ?? flagName;
+    done(invocation('stop', ['stop'], o, {
+      deploymentName: name?.slice(name.lastIndexOf('/') + 1),
+      deploymentType: o.deploymentType as string | undefined,
+      kwargs: sections({ stop: o.stopKwargs }),
+    }, orchestratorFlag(o.deployer, '--deployer')));
+  });
+
+  const up = command('up', 'package → deploy → run from the config alone (what the GitHub Action does)')
+    .option('--steps <steps>', 'comma-separated steps: package, deploy (or build), run; or stop', 'package,deploy,run')
+    .option('-w, --wait', 'wait for the run to end; fail when it does not complete')
+    .option('--wait-timeout <duration>', 'how long --wait waits, e.g. 30m')
+    .option('-n, --deployment-name <name>', 'deployment name (orchestrator.deployment.name)')
+    .option('-t, --deployment-type <type>', 'docker | kubernetes | local (orchestrator.deployment.type)')
+    .option('--orchestrator <orchestrator>', "orchestrator class (default: the config's decorator.orchestrator)")
+    .addOption(kwargsOption('--packaging-kwargs <json>'))
+    .addOption(kwargsOption('--deployment-kwargs <json>'))
+    .addOption(kwargsOption('--run-kwargs <json>'))
+    .addOption(kwargsOption('--stop-kwargs <json>'));
+  finish(up).action((o: CommonOptions & Record<string, unknown>) => {
+    done(invocation('up', parseSteps(String(o.steps), '--steps'), o, {
+      deploymentName: o.deploymentName as string | undefined,
+      deploymentType: o.deploymentType as string | undefined,
+      kwargs: sections({
+        package: o.packagingKwargs,
+        deploy: o.deploymentKwargs,
+        run: withWait(o.runKwargs, o),
+        stop: o.stopKwargs,
+      }),
+    }, orchestratorFlag(o.orchestrator, '--orchestrator')));
+  });
+
+  return program;
+}
+
+function invocation(
+  command: CliCommand,
+  steps: StepName[],
+  o: CommonOptions,
+  overrides: ConfigOverrides,
+  orchestrator: CliInvocation['orchestrator'],
+): CliInvocation {
+  const clean: ConfigOverrides = {};
+  if (overrides.deploymentName) clean.deploymentName = overrides.deploymentName;
+  if (overrides.deploymentType) clean.deploymentType = overrides.deploymentType;
+  if (overrides.kwargs && Object.keys(overrides.kwargs).length > 0) clean.kwargs = overrides.kwargs;
+  return {
+    command,
+    configFile: o.configFile,
+    steps,
+    overrides: clean,
+    ...(orchestrator ? { orchestrator } : {}),
+    json: o.json === true,
+    verbose: o.verbose === true,
+  };
+}
+
+/** A `--…-kwargs '<json object>'` flag; a parse error names the flag and shows an example. */
+function kwargsOption(flags: string): Option {
+  const option = new Option(flags, 'JSON object merged over the file, key by key');
+  return option.argParser((text: string) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new InvalidArgumentError(`Not valid JSON (${(error as Error).message}). Expected an object, e.g. '{"key": "value"}'.`);
+    }
+    if (!value || typeof value !== 'object' || Array.isArray(value)) {
+      throw new InvalidArgumentError(`Expected a JSON object, e.g. '{"key": "value"}', got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}.`);
+    }
+    return value as Record<string, unknown>;
+  });
+}
+
+/**
+ * lolpop lets a custom orchestrator name the method to call (-p/-d/-r/-s). Here an
+ * orchestrator has exactly one method per step, so only that name (or lolpop's
+ * own alias) is accepted, and anything else is a usage error rather than ignored.
+ */
+function methodOption(flags: string, method: string, aliases: string[] = []): Option {
+  const allowed = [method, ...aliases];
+  return new Option(flags, `orchestrator method for this step (only '${method}')`).argParser((value: string) => {
+    if (!allowed.includes(value)) {
+      throw new InvalidArgumentError(`Only '${allowed.join("' or '")}' is available: every lolpop-deploy orchestrator has one method per step.`);
+    }
+    return value;
+  });
+}
+
+function withWait(kwargs: unknown, o: Record<string, unknown>): Record<string, unknown> | undefined {
+  const extra = defined({ wait: o.wait ? true : undefined, wait_timeout: o.waitTimeout });
+  if (!kwargs && Object.keys(extra).length === 0) return undefined;
+  return { ...(kwargs as Record<string, unknown> | undefined), ...extra };
+}
+
+function sections(values: Partial<Record<StepSection, unknown>>): ConfigOverrides['kwargs'] {
+  const out: NonNullable<ConfigOverrides['kwargs']> = {};
+  for (const [section, value] of Object.entries(values) as Array<[StepSection, unknown]>) {
+    if (value) out[section] = value as Record<string, unknown>;
+  }
+  return out;
+}
+
+function orchestratorFlag(value: unknown, flag: string): CliInvocation['orchestrator'] {
+  return typeof value === 'string' && value !== '' ? { name: value, flag } : undefined;
+}
+
+function defined(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
+}

@@ -1,0 +1,134 @@
+import type { PackageKwargs } from '../../config/schema.js';
+import { ConfigError } from '../../errors.js';
+import { DEFAULT_LOLPOP_MODULE, WRAPPER_PARAMETER } from '../../packaging/entrypoint.js';
+import { configFileFor, joinPosix, prefectFilesDir } from '../../packaging/paths.js';
+
+/**
+ * What the launcher runs, as JSON. Either lolpop's runner class directly (what the
+ * generated `prefect_files/run.py` wraps in a flow) or the user's own flow function.
+ */
+export interface LaunchSpec {
+  workdir: string;
+  parameters: Record<string, unknown>;
+  runner?: { module: string; class: string; entrypoint: string; config_file: string; skip_validation: boolean };
+  flow?: { file: string; function: string };
+  /** Set when the run may go through Prefect (use_prefect), if prefect is importable. */
+  prefect?: { file: string; function: string; parameter?: string };
+}
+
+/** Splits `path/to/file.py:function`. */
+export function splitEntrypoint(entrypoint: string): { file: string; function: string } {
+  const colon = entrypoint.lastIndexOf(':');
+  if (colon <= 0 || !entrypoint.slice(0, colon).endsWith('.py')) {
+    throw new ConfigError(`Invalid flow entrypoint '${entrypoint}'. Expected path/to/file.py:function.`);
+  }
+  return { file: entrypoint.slice(0, colon), function: entrypoint.slice(colon + 1) };
+}
+
+/**
+ * The spec for one run. `entrypoint` is the deployment's; when it is the user's own
+ * flow (flow_entrypoint), that function is called with the parameters, else the
+ * lolpop class is instantiated and its entrypoint method called, as run.py does.
+ */
+export function launchSpec(
+  pkg: PackageKwargs,
+  entrypoint: string,
+  workdir: string,
+  parameters: Record<string, unknown>,
+  usePrefect: boolean,
+): LaunchSpec {
+  const target = splitEntrypoint(entrypoint);
+  const spec: LaunchSpec = { workdir, parameters };
+  if (isGeneratedWrapper(pkg, entrypoint)) {
+    if (!pkg.lolpop_class) {
+      throw new ConfigError(
+        'lolpop_class is required to run the deployment. Expected the runner class in package.lolpop_class, e.g. QuickstartRunner (or set flow_entrypoint).',
+      );
+    }
+    spec.runner = {
+      module: pkg.lolpop_module ?? DEFAULT_LOLPOP_MODULE,
+      class: pkg.lolpop_class,
+      entrypoint: pkg.lolpop_entrypoint,
+      config_file: configFileFor(pkg),
+      skip_validation: pkg.skip_validation,
+    };
+    if (usePrefect) spec.prefect = { ...target, parameter: WRAPPER_PARAMETER };
+  } else {
+    spec.flow = target;
+    if (usePrefect) spec.prefect = target;
+  }
+  return spec;
+}
+
+/** `prefect_files/run.py:prefect_entrypoint`: the wrapper `package` generates. */
+export function generatedEntrypoint(pkg: PackageKwargs): string {
+  return `${joinPosix(prefectFilesDir(pkg), 'run.py')}:${pkg.flow_name}`;
+}
+
+function isGeneratedWrapper(pkg: PackageKwargs, entrypoint: string): boolean {
+  return pkg.flow_entrypoint === undefined && entrypoint === generatedEntrypoint(pkg);
+}
+
+/**
+ * The Python side: standard library only, Python 3.8+. A plain Prefect `@flow` object
+ * is called through `.fn` unless the spec asks for Prefect, so a run needs no server.
+ */
+export const LAUNCHER_PY = `"""lolpop-deploy local launcher: runs one deployment's entrypoint (standard library only)."""
+import importlib
+import importlib.util
+import json
+import os
+import sys
+
+
+def load_function(path, name):
+    module_name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(module_name, os.path.abspath(path))
+    if spec is None or spec.loader is None:
+        raise SystemExit("lolpop-deploy: cannot load %s" % path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    if not hasattr(module, name):
+        raise SystemExit("lolpop-deploy: %s has no function %s" % (path, name))
+    return getattr(module, name)
+
+
+def main():
+    with open(sys.argv[1], encoding="utf-8") as f:
+        spec = json.load(f)
+    os.chdir(spec["workdir"])
+    sys.path.insert(0, spec["workdir"])
+    params = spec["parameters"]
+
+    prefect = spec.get("prefect")
+    if prefect and importlib.util.find_spec("prefect") is not None:
+        print("lolpop-deploy: running the Prefect flow %s:%s" % (prefect["file"], prefect["function"]), flush=True)
+        flow = load_function(prefect["file"], prefect["function"])
+        flow(**({prefect["parameter"]: params} if prefect.get("parameter") else params))
+        return
+
+    if spec.get("flow"):
+        target = spec["flow"]
+        print("lolpop-deploy: calling %s:%s(**%s)" % (target["file"], target["function"], json.dumps(params)), flush=True)
+        fn = load_function(target["file"], target["function"])
+        getattr(fn, "fn", fn)(**params)
+        return
+
+    runner_spec = spec["runner"]
+    print(
+        "lolpop-deploy: %s(conf=%r).%s(**%s)"
+        % (runner_spec["class"], runner_spec["config_file"], runner_spec["entrypoint"], json.dumps(params)),
+        flush=True,
+    )
+    module = importlib.import_module(runner_spec["module"])
+    cls = getattr(module, runner_spec["class"])
+    runner = cls(conf=runner_spec["config_file"], skip_config_validation=runner_spec["skip_validation"])
+    getattr(runner, runner_spec["entrypoint"])(**params)
+    if hasattr(runner, "log"):
+        runner.log("Workflow completed!")
+
+
+if __name__ == "__main__":
+    main()
+`;

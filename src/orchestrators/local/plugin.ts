@@ -1,0 +1,10 @@
+import type { OrchestratorPlugin } from '../orchestrator.js';
+import { LocalConfig } from './config.js';
+import { LocalOrchestrator } from './orchestrator.js';
+
+export const localPlugin: OrchestratorPlugin = {
+  name: 'LocalOrchestrator',
+  description: 'Runs the workflow in a local Python process and records it under .lolpop-deploy/ (no server, no Docker)',
+  configSchema: LocalConfig,
+  create: (config, context) => new LocalOrchestrator(LocalConfig.parse(config ?? {}), context),
+};

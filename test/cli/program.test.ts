@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommandLine, USAGE_EXIT_CODE, type CliInvocation } from '../../src/cli/program.js';
+
+function parse(argv: string[]): { outcome: ReturnType<typeof parseCommandLine>; out: string; err: string } {
+  let out = '';
+  let err = '';
+  const outcome = parseCommandLine(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
+  return { outcome, out, err };
+}
+
+function invocation(argv: string[]): CliInvocation {
+  const { outcome, err } = parse(argv);
+  if (outcome.kind !== 'invoke') throw new Error(`expected an invocation, got exit ${outcome.code}: ${err}`);
+  return outcome.invocation;
+}
+
+describe('lolpop deployment flags → invocation', () => {
+  // [#, argv, expected (partial)]
+  const rows: Array<[number, string[], Partial<CliInvocation>]> = [
+    [
+      1,
+      ['package', 'QuickstartRunner', '-c', 'q.yaml', '-m', 'prefect_files.quickstart_runner', '-e', 'build_all', '-f', 'my_flow'],
+      {
+        command: 'package',
+        configFile: 'q.yaml',
+        steps: ['package'],
+        overrides: {
+          kwargs: {
+            package: {
+              lolpop_class: 'QuickstartRunner',
+              lolpop_module: 'prefect_files.quickstart_runner',
+              lolpop_entrypoint: 'build_all',
+              flow_name: 'my_flow',
+            },
+          },
+        },
+      },
+    ],
+    [
+      2,
+      ['package', 'Runner', '--packaging-kwargs', '{"copy_files":["a.csv"],"lolpop_class":"Other"}', '--skip-validation', '-t', 'none'],
+      {
+        configFile: 'lolpop.yaml',
+        overrides: { kwargs: { package: { copy_files: ['a.csv'], lolpop_class: 'Runner', skip_validation: true, package_type: 'none' } } },
+      },
+    ],
+    [
+      3,
+      ['package', 'Runner', '--packager', 'PrefectOrchestrator', '-p', 'package'],
+      { orchestrator: { name: 'PrefectOrchestrator', flag: '--packager' }, overrides: { kwargs: { package: { lolpop_class: 'Runner' } } } },
+    ],
+    [
+      4,
+      ['build', '-c', 'q.yaml', '--deployer', 'LocalOrchestrator', '-n', 'qs-pr-7', '-t', 'kubernetes', '--deployment-kwargs', '{"work_pool":"k8s"}'],
+      {
+        command: 'build',
+        steps: ['deploy'],
+        orchestrator: { name: 'LocalOrchestrator', flag: '--deployer' },
+        overrides: { deploymentName: 'qs-pr-7', deploymentType: 'kubernetes', kwargs: { deploy: { work_pool: 'k8s' } } },
+      },
+    ],
+    [5, ['build', '-d', 'build'], { steps: ['deploy'], overrides: {} }],
+    [
+      6,
+      ['run', 'prefect-entrypoint/quickstart', '-c', 'q.yaml', '--run-kwargs', '{"parameters":{"n":1}}'],
+      { command: 'run', steps: ['run'], overrides: { deploymentName: 'quickstart', kwargs: { run: { parameters: { n: 1 } } } } },
+    ],
+    [7, ['run', 'qs', '--wait', '--wait-timeout', '5m'], { overrides: { deploymentName: 'qs', kwargs: { run: { wait: true, wait_timeout: '5m' } } } }],
+    [8, ['stop', 'qs', '--stop-kwargs', '{"mode":"delete"}'], { command: 'stop', steps: ['stop'], overrides: { deploymentName: 'qs', kwargs: { stop: { mode: 'delete' } } } }],
+    [9, ['stop', '-n', 'qs', '-t', 'docker'], { overrides: { deploymentName: 'qs', deploymentType: 'docker' } }],
+    [10, ['up', '-c', 'examples/quickstart/lolpop.yaml'], { command: 'up', configFile: 'examples/quickstart/lolpop.yaml', steps: ['package', 'deploy', 'run'], overrides: {}, json: false }],
+    [11, ['up', '--steps', 'build,run', '--wait', '--json'], { steps: ['deploy', 'run'], overrides: { kwargs: { run: { wait: true } } }, json: true }],
+    [12, ['up', '--steps', 'stop', '--stop-kwargs', '{"cancel_runs":true}'], { steps: ['stop'], overrides: { kwargs: { stop: { cancel_runs: true } } } }],
+    // lolpop's docs write the kwargs flags with underscores.
+    [13, ['build', '--deployment_kwargs={"tags":["a"]}'], { overrides: { kwargs: { deploy: { tags: ['a'] } } } }],
+    [14, ['up', '-v', '--orchestrator', './mine.mjs'], { verbose: true, orchestrator: { name: './mine.mjs', flag: '--orchestrator' } }],
+  ];
+  it.each(rows)('%i: %j', (_n, argv, expected) => {
+    expect(invocation(argv)).toMatchObject(expected);
+  });
+
+  it('passes no empty overrides', () => {
+    expect(invocation(['up']).overrides).toEqual({});
+  });
+});
+
+describe('bad command lines', () => {
+  // [#, argv, what stderr says]
+  const rows: Array<[number, string[], RegExp]> = [
+    [1, ['up', '--bogus'], /unknown option '--bogus'[\s\S]*Usage: lolpop-deploy up \[options\]/],
+    [2, ['package'], /missing required argument 'lolpop_class'[\s\S]*Usage: lolpop-deploy package/],
+    [3, ['run'], /missing required argument 'deployment_name'/],
+    [4, ['up', '--run-kwargs', '{parameters:1}'], /--run-kwargs <json>.*Not valid JSON .*Expected an object/],
+    [5, ['build', '--deployment-kwargs', '[1]'], /Expected a JSON object.*got an array/],
+    [6, ['build', '-d', 'my_deploy'], /Only 'deploy' or 'build' is available/],
+    [7, ['up', '--steps', 'deploy,launch'], /--steps: unknown step 'launch'/],
+    [8, ['deploy'], /unknown command 'deploy'/],
+    [9, ['stop', 'a', '-n', 'b'], /the deployment is named twice/],
+  ];
+  it.each(rows)('%i: %j', (_n, argv, message) => {
+    const { outcome, err } = parse(argv);
+    expect(outcome).toEqual({ kind: 'exit', code: USAGE_EXIT_CODE });
+    expect(err).toMatch(message);
+  });
+
+  it('--help prints the command help on stdout and exits 0', () => {
+    const { outcome, out } = parse(['package', '--help']);
+    expect(outcome).toEqual({ kind: 'exit', code: 0 });
+    expect(out).toContain('Usage: lolpop-deploy package [options] <lolpop_class>');
+    for (const flag of ['--config-file', '--build-method', '--module', '--flow-name', '--packager', '--packaging-method', '--package-type', '--packaging-kwargs', '--skip-validation']) {
+      expect(out).toContain(flag);
+    }
+  });
+
+  it('without a command, shows the help and fails', () => {
+    const { outcome, err } = parse([]);
+    expect(outcome).toEqual({ kind: 'exit', code: USAGE_EXIT_CODE });
+    expect(err).toContain('Usage: lolpop-deploy');
+  });
+
+  it('lists the commands', () => {
+    const { outcome, out } = parse(['--help']);
+    expect(outcome).toEqual({ kind: 'exit', code: 0 });
+    expect(out).toMatch(/package[\s\S]*build[\s\S]*run[\s\S]*stop[\s\S]*up/);
+  });
+});

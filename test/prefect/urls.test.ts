@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { authorizationHeader, resolveConnection } from '../../src/orchestrators/prefect/connection.js';
+import { buildDeploymentBody } from '../../src/orchestrators/prefect/deployment-body.js';
+import { deploymentUrl, flowRunUrl, uiBaseUrl } from '../../src/orchestrators/prefect/urls.js';
+import { parseServerVersion } from '../../src/orchestrators/prefect/version.js';
+
+const CLOUD = 'https://api.prefect.cloud/api/accounts/aaa-111/workspaces/www-222';
+
+describe('Prefect UI links', () => {
+  it.each([
+    ['self-hosted 3.x', { apiUrl: 'http://prefect:4200/api' }, 3, 'http://prefect:4200/runs/flow-run/R'],
+    ['self-hosted 2.x', { apiUrl: 'http://prefect:4200/api' }, 2, 'http://prefect:4200/flow-runs/flow-run/R'],
+    ['Cloud 3.x', { apiUrl: CLOUD }, 3, 'https://app.prefect.cloud/account/aaa-111/workspace/www-222/runs/flow-run/R'],
+    ['Cloud 2.x', { apiUrl: CLOUD }, 2, 'https://app.prefect.cloud/account/aaa-111/workspace/www-222/flow-runs/flow-run/R'],
+    ['PREFECT_UI_URL wins', { apiUrl: 'http://prefect:4200/api', uiUrl: 'https://ui.example.com' }, 3, 'https://ui.example.com/runs/flow-run/R'],
+    ['behind a path prefix', { apiUrl: 'https://example.com/prefect/api' }, 3, 'https://example.com/prefect/runs/flow-run/R'],
+  ])('%s', (_name, connection, major, expected) => {
+    expect(flowRunUrl(uiBaseUrl(connection), major, 'R')).toBe(expected);
+  });
+
+  it('deployment links', () => {
+    expect(deploymentUrl(uiBaseUrl({ apiUrl: CLOUD }), 'D')).toBe('https://app.prefect.cloud/account/aaa-111/workspace/www-222/deployments/deployment/D');
+  });
+});
+
+describe('the Prefect connection', () => {
+  it('reads the environment first, then prefect_settings, as Prefect does', () => {
+    const c = resolveConnection({ PREFECT_API_URL: 'http://env:4200/api/' }, { PREFECT_API_URL: 'http://file/api', PREFECT_API_KEY: 'k' });
+    expect(c).toEqual({ apiUrl: 'http://env:4200/api', apiKey: 'k', authString: undefined, uiUrl: undefined });
+  });
+
+  it.each([
+    [{}, 'PREFECT_API_URL is not set: add it to the workflow env (e.g. http://prefect.example.com:4200/api) or to orchestrator.config.prefect_settings'],
+    [{ PREFECT_API_URL: 'prefect:4200' }, "PREFECT_API_URL 'prefect:4200' must be an http(s) URL"],
+    [{ PREFECT_API_URL: 'not a url' }, "PREFECT_API_URL 'not a url' is not a URL; expected e.g. http://127.0.0.1:4200/api"],
+  ])('%j → %s', (env, message) => {
+    expect(() => resolveConnection(env)).toThrow(message);
+  });
+
+  it('never sends both auth schemes: Bearer for Cloud, Basic for a self-hosted auth string', () => {
+    expect(authorizationHeader({ apiUrl: CLOUD, apiKey: 'k', authString: 'u:p' })).toBe('Bearer k');
+    expect(authorizationHeader({ apiUrl: 'http://x/api', apiKey: 'k', authString: 'u:p' })).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
+    expect(authorizationHeader({ apiUrl: 'http://x/api', apiKey: 'k' })).toBe('Bearer k');
+    expect(authorizationHeader({ apiUrl: 'http://x/api' })).toBeUndefined();
+  });
+});
+
+describe('the deployment body per server version (PREFECT.md table)', () => {
+  const spec = {
+    name: 'd',
+    flowId: 'f',
+    workPool: 'p',
+    entrypoint: 'a.py:f',
+    pullSteps: [],
+    jobVariables: { image: 'i' },
+    parameters: {},
+    tags: [],
+  };
+  it.each([
+    ['2.14.12', { infra_overrides: { image: 'i' } }, ['job_variables', 'paused']],
+    ['2.18.0', { job_variables: { image: 'i' } }, ['infra_overrides', 'paused']],
+    ['2.20.3', { job_variables: { image: 'i' }, paused: false }, ['infra_overrides']],
+    ['3.8.8', { job_variables: { image: 'i' }, paused: false }, ['infra_overrides', 'schedule', 'is_schedule_active']],
+  ])('%s', (version, present, absent) => {
+    const body = buildDeploymentBody(spec, parseServerVersion(version));
+    expect(body).toMatchObject(present);
+    for (const key of absent) expect(body).not.toHaveProperty(key);
+    // Never an explicit null schema: it makes every run fail with 409 under enforcement.
+    expect(body.parameter_openapi_schema).toEqual({ title: 'Parameters', type: 'object', properties: {} });
+  });
+});
