@@ -11,8 +11,8 @@ PREFECT_VERSION="$(sed -n 's/^prefect==//p' "$REQUIREMENTS")"
 STATE="${LOLPOP_SERVICES_DIR:-/tmp/lolpop-deploy-services}"
 # The venv is cached between runs, keyed by the requirements file's content.
 VENV="${PREFECT_VENV:-/opt/lolpop-deploy-ci/prefect-$(sha256sum "$REQUIREMENTS" | cut -c1-12)}"
-MAIN_PORT=4200
-AUTH_PORT=4201
+MAIN_PORT="${LOLPOP_PREFECT_PORT:-4200}"
+AUTH_PORT="${LOLPOP_PREFECT_AUTH_PORT:-4201}"
 AUTH_STRING="ci-admin:ci-password"
 
 quiet_prefect_env() {
@@ -90,7 +90,6 @@ stop() {
   # prefect server spawns uvicorn children; make sure none survive on our ports.
   pkill -f "prefect server start --host 127.0.0.1 --port $MAIN_PORT" 2>/dev/null || true
   pkill -f "prefect server start --host 127.0.0.1 --port $AUTH_PORT" 2>/dev/null || true
-  pkill -f "prefect worker start --pool ci-process" 2>/dev/null || true
 }
 
 case "${1:-}" in
