@@ -1,9 +1,12 @@
 import type { LoadedConfig } from './config/load.js';
 import { parseDuration } from './duration.js';
-import { describeError } from './errors.js';
+import { describeError, RunFailedError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { DeployResult, Orchestrator, PackageResult, RunResult, StopResult } from './orchestrators/orchestrator.js';
 import type { StepName } from './steps.js';
+
+/** Terminal states that are not success. */
+export const FAILED_STATES = ['FAILED', 'CRASHED', 'CANCELLED'];
 
 export type StepStatus = 'success' | 'failed' | 'skipped';
 
@@ -67,6 +70,11 @@ export async function runPipeline(
         packageKwargs: d.package,
         deployKwargs: d.deploy,
       });
+      // A run that has already ended badly (the local orchestrator runs to the end)
+      // fails the pipeline even without wait; with wait, the wait step says why.
+      if (!d.run.wait && FAILED_STATES.includes(result.run.state)) {
+        throw new RunFailedError(`Run ${result.run.id} of ${d.name} ended ${result.run.state}; see ${result.run.url}`);
+      }
       return `flow run ${result.run.id} ${result.run.state}`;
     },
     wait: async () => {

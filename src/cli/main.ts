@@ -2,7 +2,7 @@ import { buildJsonSchema } from '../config/json-schema.js';
 import { describeError, UserError } from '../errors.js';
 import { ConsoleLogger, redact, type Logger } from '../logger.js';
 import { parseCommandLine } from './program.js';
-import { formatJsonResult, formatSummary, runFailed } from './output.js';
+import { formatJsonResult, formatSummary } from './output.js';
 import { runInvocation, type CliEnvironment } from './run.js';
 
 /** The CLI's connection to the world; main() touches nothing else. */
@@ -36,7 +36,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   try {
     const { config, result } = await runInvocation(invocation, { logger, env: io.env, cwd: io.cwd, exec: io.exec, fetch: io.fetch });
     secrets = config.secrets;
-    const failure = result.error ? describeError(result.error) : runFailed(result);
+    const failure = result.error ? describeError(result.error) : undefined;
     if (invocation.json) io.stdout(redact(formatJsonResult(result, failure), secrets));
     else io.stdout(redact(formatSummary(result), secrets));
     if (failure) {

@@ -1,16 +1,6 @@
 import { formatDuration } from '../duration.js';
 import type { PipelineResult } from '../pipeline.js';
 
-/** Run states that mean the workflow did not succeed. */
-const FAILED_STATES = ['FAILED', 'CRASHED', 'CANCELLED', 'CANCELLING'];
-
-/** Why a pipeline that threw nothing still failed: its run ended badly (a local run ends before run returns). */
-export function runFailed(result: PipelineResult): string | undefined {
-  const run = result.run;
-  if (!run || !FAILED_STATES.includes(run.state)) return undefined;
-  return `Run ${run.id} of ${result.deploymentName} ended ${run.state}; see ${run.url}`;
-}
-
 /** `--json`: the PipelineResult with the error as its message. */
 export function formatJsonResult(result: PipelineResult, failure: string | undefined): string {
   const json: Record<string, unknown> = { ...result };
