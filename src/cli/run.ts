@@ -32,7 +32,7 @@ export interface CliRun {
 export async function runInvocation(invocation: CliInvocation, environment: CliEnvironment): Promise<CliRun> {
   const { logger, env } = environment;
   const configFile = path.resolve(environment.cwd, invocation.configFile);
-  const loaded = loadConfig(configFile, invocation.overrides, orchestratorLookup, env);
+  const loaded = loadConfig(configFile, { ...invocation.overrides, source: 'flag' }, orchestratorLookup, env);
   for (const secret of loaded.secrets) logger.addSecret(secret);
   const config = withOrchestrator(loaded, invocation.orchestrator);
   const context: OrchestratorContext = {

@@ -13,6 +13,8 @@ export interface ConfigOverrides {
   deploymentType?: string;
   /** Appended to the deployment's name (preview deployments: `-pr-7`). */
   deploymentNameSuffix?: string;
+  /** Where the overrides came from, for error messages: action inputs (default) or CLI flags. */
+  source?: 'input' | 'flag';
   /** Per section, the parsed JSON of `--packaging-kwargs` etc.; merged key by key. */
   kwargs?: Partial<Record<StepSection, Record<string, unknown>>>;
 }
@@ -161,6 +163,9 @@ function applyOverrides(raw: Record<string, unknown>, overrides: ConfigOverrides
     }
   }
   orchestrator.deployment = deployment;
+  // Name them as the user typed them: `input deployment-kwargs` or `flag --deployment-kwargs`.
+  const label = (name: string) => (overrides.source === 'flag' ? `flag --${name}` : `input ${name}`);
+  for (const [key, name] of fromInput) fromInput.set(key, label(name));
   return { value: { ...raw, orchestrator }, fromInput };
 }
 
@@ -182,7 +187,7 @@ function issuesToError(
     }
     const key = formatPath(issuePath);
     const input = fromInput.get(issuePath.join('.'));
-    const where = input ? `input ${input}` : at(issuePath);
+    const where = input ?? at(issuePath);
     return `${where}: ${key}: ${message.replace(/^Invalid input: /, '')}`;
   });
   const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';

@@ -94,7 +94,7 @@ describe('config errors', () => {
       "unknown-orchestrator.yaml:2:3: decorator.orchestrator: unknown orchestrator 'AirflowOrchestrator'; known: LocalOrchestrator, PrefectOrchestrator",
     ],
     [3, ['up', '-c', path.join(fixtures, 'typo.yaml')], /typo\.yaml:7:7: orchestrator\.deployment\.package\.lolpop_clas: unknown key; check its spelling/],
-    [4, ['build', '-c', path.join(REPO, 'examples/quickstart/lolpop.yaml'), '-t', 'serverless'], /^error: input deployment-type: orchestrator\.deployment\.type: Invalid option: expected one of "docker"\|"kubernetes"\|"local"$/m],
+    [4, ['build', '-c', path.join(REPO, 'examples/quickstart/lolpop.yaml'), '-t', 'serverless'], /^error: flag --deployment-type: orchestrator\.deployment\.type: Invalid option: expected one of "docker"\|"kubernetes"\|"local"$/m],
     [5, ['build', '-c', path.join(REPO, 'examples/quickstart/lolpop.yaml'), '--deployer', 'Airflow'], /^error: --deployer: unknown orchestrator 'Airflow'; known: LocalOrchestrator, PrefectOrchestrator/],
   ];
   it.each(rows)('%i: %j', async (_n, argv, message) => {

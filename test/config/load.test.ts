@@ -106,3 +106,10 @@ describe('loadConfig: valid files', () => {
     expect(config.secrets.sort()).toEqual(['http://x/api', 'pnu_secret']);
   });
 });
+
+describe('loadConfig: overrides from the CLI', () => {
+  it('a wrong flag value names the flag', () => {
+    const message = errorOf(() => load('valid-prefect.yaml', { source: 'flag', deploymentType: 'nomad' }));
+    expect(message).toBe('flag --deployment-type: orchestrator.deployment.type: Invalid option: expected one of "docker"|"kubernetes"|"local"');
+  });
+});
