@@ -3,9 +3,10 @@ import path from 'node:path';
 import { ConfigError } from './errors.js';
 import type { ConfigOverrides } from './config/load.js';
 import type { StepSection } from './config/schema.js';
+import type { CommentMode } from './github/pr-comment.js';
 import { parseSteps, type StepName } from './steps.js';
 
-export type CommentMode = 'auto' | 'always' | 'never';
+export type { CommentMode };
 
 /** Everything the action reads from its inputs, typed; the only caller of core.getInput. */
 export interface ActionSettings {

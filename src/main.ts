@@ -1,31 +1,32 @@
 import * as core from '@actions/core';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { readCiContext } from './ci-context.js';
+import { readCiContext, type CiContext } from './ci-context.js';
 import { loadConfig } from './config/load.js';
 import { CoreLogger } from './core-logger.js';
 import { describeError, UserError } from './errors.js';
 import { ProcessExec } from './exec.js';
-import { readInputs } from './inputs.js';
+import { createGitHubClient } from './github/client.js';
+import { commentOnPullRequest } from './github/pr-comment.js';
+import { readInputs, type ActionSettings } from './inputs.js';
 import { createOrchestrator, orchestratorLookup } from './orchestrators/registry.js';
-import { setOutputs } from './outputs.js';
+import { setCommentUrl, setOutputs } from './outputs.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
-import { previewPlan } from './preview.js';
-import { renderReport } from './report/render.js';
+import { previewPlan, type Plan } from './preview.js';
+import { renderComment, renderReport, type ReportInput } from './report/render.js';
 
-/** The action: inputs → config → pipeline → outputs, summary; the only setFailed. */
+/** The action: inputs → config → pipeline → outputs, PR comment, summary; the only setFailed. */
 export async function run(): Promise<void> {
   const logger = new CoreLogger();
   const ci = readCiContext(process.env, readIfExists);
+  let settings: ActionSettings | undefined;
+  let plan: Plan | undefined;
   let result: PipelineResult | undefined;
   let failure: unknown;
-  let summaryWanted = true;
-  const notes: string[] = [];
   try {
-    const settings = readInputs();
-    summaryWanted = settings.summary;
-    const plan = previewPlan(settings, ci);
-    if (plan.note) notes.push(plan.note);
+    settings = readInputs();
+    plan = previewPlan(settings, ci);
+    if (plan.preview?.closed) logger.info(`Pull request #${plan.preview.pullRequest} was closed: stopping its preview deployment`);
     const config = loadConfig(settings.configFile, plan.overrides, orchestratorLookup, process.env);
     for (const secret of config.secrets) logger.addSecret(secret);
     const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
@@ -44,9 +45,16 @@ export async function run(): Promise<void> {
     failure = error;
   }
   setOutputs(result);
-  if (summaryWanted) {
+  const report: ReportInput = { result, error: failure, ci, notes: [], preview: plan?.preview };
+  if (settings && result) {
+    const commentFailure = await comment(settings, ci, report, result, logger);
+    failure ??= commentFailure;
+  } else if (settings && settings.comment !== 'never') {
+    core.info('No PR comment: the config could not be read (the job summary has the error)');
+  }
+  if (settings?.summary ?? true) {
     try {
-      await core.summary.addRaw(renderReport({ result, error: failure, ci, notes })).write();
+      await core.summary.addRaw(renderReport(report)).write();
     } catch (error) {
       core.warning(`Failed to write the job summary: ${describeError(error)}`);
     }
@@ -56,6 +64,46 @@ export async function run(): Promise<void> {
     if (!(failure instanceof UserError)) core.debug(failure instanceof Error ? (failure.stack ?? '') : String(failure));
     core.setFailed(describeError(failure));
   }
+}
+
+/**
+ * The sticky PR comment. A comment that cannot be written never fails a deployment
+ * (a notice says why, and the summary is still written) unless `comment: always`
+ * asked for it: then the failure is returned, to fail the step after the summary.
+ */
+async function comment(settings: ActionSettings, ci: CiContext, report: ReportInput, result: PipelineResult, logger: CoreLogger): Promise<Error | undefined> {
+  const key = result.deploymentName;
+  const body = renderComment(report);
+  const token = settings.githubToken;
+  let problem: string | undefined;
+  let unexpected = false;
+  try {
+    const client = () => {
+      if (!token) throw new UserError('the github-token input is empty');
+      return createGitHubClient(token, ci.apiUrl, logger);
+    };
+    const outcome = await commentOnPullRequest(client, { mode: settings.comment, ci, key, body }, logger);
+    if (outcome.status === 'written') {
+      setCommentUrl(outcome.url);
+      core.info(`PR comment ${outcome.action} on #${outcome.pullRequest}: ${outcome.url}`);
+      report.notes!.push(`[PR comment](${outcome.url}) ${outcome.action} on pull request #${outcome.pullRequest}.`);
+    } else if (outcome.status === 'none') {
+      core.info(`No PR comment: ${outcome.reason}`);
+      if (settings.comment === 'always') problem = `No PR comment: ${outcome.reason} (comment: always)`;
+    } else {
+      problem = outcome.reason;
+    }
+  } catch (error) {
+    problem = `Failed to write the PR comment: ${describeError(error)}`;
+    unexpected = true;
+  }
+  if (!problem) return undefined;
+  report.notes!.push(problem);
+  if (settings.comment === 'always') return new UserError(problem);
+  // A known refusal (fork, read-only token) is a notice; anything else deserves a warning.
+  if (unexpected) core.warning(problem);
+  else core.notice(problem);
+  return undefined;
 }
 
 function readIfExists(file: string): string | undefined {

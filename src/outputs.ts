@@ -17,3 +17,8 @@ export function setOutputs(result: PipelineResult | undefined): void {
     if (value !== undefined) core.setOutput(name, value);
   }
 }
+
+/** The sticky PR comment's html_url, once it is written. */
+export function setCommentUrl(url: string): void {
+  core.setOutput('comment-url', url);
+}

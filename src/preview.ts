@@ -6,20 +6,27 @@ import type { StepName } from './steps.js';
 export interface Plan {
   steps: StepName[];
   overrides: ConfigOverrides;
-  note?: string;
+  /** Set when the run is a pull request's preview (deployed, or stopped on close). */
+  preview?: { pullRequest: number; closed: boolean };
 }
 
 /**
- * Preview deployments: on a pull_request the deployment is `<name>-pr-<N>`, and
- * when that PR is closed the same workflow stops what the preview created.
+ * Preview deployments (`preview: true`): on a pull_request event the deployment is
+ * `<name>-pr-<N>`, and when that PR is closed (merged or not) the same workflow
+ * stops what the preview created — the steps input is then ignored. Any other
+ * event (a push to the default branch, a manual run) deploys the production name.
  */
 export function previewPlan(settings: ActionSettings, ci: CiContext): Plan {
   const plan: Plan = { steps: settings.steps, overrides: settings.overrides };
   if (!settings.preview || ci.pullRequestNumber === undefined) return plan;
-  const suffix = `-pr-${ci.pullRequestNumber}`;
-  const overrides: ConfigOverrides = { ...settings.overrides, deploymentNameSuffix: suffix };
+  const pullRequest = ci.pullRequestNumber;
+  const overrides: ConfigOverrides = { ...settings.overrides, deploymentNameSuffix: `-pr-${pullRequest}` };
   if (ci.event.action === 'closed') {
-    return { steps: ['stop'], overrides, note: `Pull request #${ci.pullRequestNumber} was closed: the preview deployment is stopped.` };
+    return {
+      steps: ['stop'],
+      overrides,
+      preview: { pullRequest, closed: true },
+    };
   }
-  return { steps: settings.steps, overrides };
+  return { steps: settings.steps, overrides, preview: { pullRequest, closed: false } };
 }

@@ -5,7 +5,7 @@ import type { PipelineResult, StepReport } from '../pipeline.js';
 
 /** GitHub drops a job summary over 1 MiB; stay well under it. */
 export const SUMMARY_LIMIT = 1024 * 1024 - 4096;
-/** GitHub refuses a comment body over 65,536 characters. */
+/** GitHub refuses a comment body over 65,536 characters; room is left for the marker. */
 export const COMMENT_LIMIT = 65_536 - 1024;
 
 export interface ReportInput {
@@ -13,44 +13,90 @@ export interface ReportInput {
   /** A failure before the pipeline started (bad config, bad input). */
   error?: unknown;
   ci: CiContext;
-  /** Extra lines (notices) shown under the table. */
+  /** Extra lines (notices) shown under the facts. */
   notes?: string[];
+  /** Set when this run deployed, or stopped, the preview of a pull request. */
+  preview?: { pullRequest: number; closed: boolean };
 }
 
 const ICON: Record<StepReport['status'], string> = { success: '✅', failed: '❌', skipped: '⏭️' };
+/** A step's detail stays one readable table cell. */
+const DETAIL_LIMIT = 300;
 
 /**
  * The report as Markdown: the job summary and the PR comment both come from
- * here, so they never disagree. Pure: no I/O, no clock.
+ * here, so they never disagree. Pure: no I/O, no clock. `limit` is in UTF-8
+ * bytes, which is never fewer than characters, so it bounds both.
  */
 export function renderReport(input: ReportInput, limit = SUMMARY_LIMIT): string {
-  const { result, ci } = input;
+  const { result, ci, preview } = input;
   const error = result?.error ?? input.error;
+  const stopped = result?.stopped !== undefined && !error;
+  const name = result?.deploymentName;
   const lines: string[] = [];
-  const title = result ? `lolpop-deploy: ${result.deploymentName}` : 'lolpop-deploy';
-  lines.push(`### ${error ? '❌' : '✅'} ${escapeMd(title)}`, '');
+  const icon = error ? '❌' : stopped ? '⏹️' : '✅';
+  const title = name ? `lolpop-deploy: ${name}${stopped ? ' stopped' : ''}` : 'lolpop-deploy';
+  lines.push(`### ${icon} ${escapeMd(title)}`, '');
+  const context = contextLine(ci, preview);
+  if (context) lines.push(context, '');
 
-  if (result) {
+  if (result && result.steps.length > 0) {
     lines.push('| step | status | time | detail |', '| --- | --- | --- | --- |');
     for (const s of result.steps) {
-      lines.push(`| ${s.step} | ${ICON[s.status]} ${s.status} | ${s.status === 'skipped' ? '' : formatDuration(s.durationMs)} | ${cell(s.detail ?? '')} |`);
+      const time = s.status === 'skipped' ? '' : formatDuration(s.durationMs);
+      lines.push(`| ${s.step} | ${ICON[s.status]} ${s.status} | ${time} | ${cell(clip(s.detail ?? '', DETAIL_LIMIT))} |`);
     }
     lines.push('');
-    const facts: Array<[string, string]> = [['orchestrator', result.orchestrator]];
-    if (result.packaged?.image) facts.push(['image', `\`${result.packaged.image}\``]);
-    if (result.packaged?.digest) facts.push(['digest', `\`${result.packaged.digest}\``]);
-    if (result.deployment) facts.push(['deployment', link(result.deployment.name, result.deployment.url)]);
-    if (result.run) {
-      facts.push(['flow run', link(result.run.id, result.run.url)]);
-      facts.push(['state', `**${result.run.state}**`]);
-    }
-    if (result.stopped) facts.push(['stopped', cell(result.stopped.detail)]);
-    if (ci.sha) facts.push(['commit', ci.repository ? `[\`${ci.shortSha}\`](${ci.serverUrl}/${ci.repository}/commit/${ci.sha})` : `\`${ci.shortSha}\``]);
-    for (const [k, v] of facts) lines.push(`- **${k}**: ${v}`);
   }
-  if (error) lines.push('', `**Error:** ${cell(describeError(error))}`);
-  for (const note of input.notes ?? []) lines.push('', `> ${cell(note)}`);
+  if (result) {
+    for (const [k, v] of facts(result, ci)) lines.push(`- **${k}**: ${v}`);
+  }
+  // The error may be a whole log: clipped so that the notes and the end of the report survive.
+  const paragraph = (text: string) => lines.push(...(lines.at(-1) === '' ? [] : ['']), text);
+  if (error) paragraph(`**Error:** ${cell(clip(describeError(error), Math.floor(limit / 4)))}`);
+  for (const note of input.notes ?? []) paragraph(`> ${cell(note)}`);
   return truncate(lines.join('\n') + '\n', limit);
+}
+
+/** The PR comment's body (the marker is added by the sticky comment): the same report, under GitHub's limit. */
+export function renderComment(input: ReportInput): string {
+  return renderReport(input, COMMENT_LIMIT);
+}
+
+function facts(result: PipelineResult, ci: CiContext): Array<[string, string]> {
+  const out: Array<[string, string]> = [['orchestrator', `\`${result.orchestrator}\``]];
+  if (result.packaged?.image) out.push(['image', `\`${result.packaged.image}\``]);
+  if (result.packaged?.digest) out.push(['digest', `\`${result.packaged.digest}\``]);
+  if (result.deployment) out.push(['deployment', link(result.deployment.name, result.deployment.url)]);
+  if (result.run) {
+    out.push(['flow run', link(result.run.id, result.run.url)]);
+    const waited = result.steps.some((s) => s.step === 'wait' && s.status !== 'skipped');
+    if (waited) out.push(['final state', `**${result.run.state}**`]);
+    else out.push(['state', `**${result.run.state}** (when started; \`wait: true\` waits for the final state)`]);
+  }
+  if (result.stopped) out.push(['stopped', cell(result.stopped.detail)]);
+  if (ci.sha) out.push(['commit', commitLink(ci)]);
+  return out;
+}
+
+/** "Preview for pull request #7 · workflow run #12": where this report comes from. */
+function contextLine(ci: CiContext, preview: ReportInput['preview']): string {
+  const parts: string[] = [];
+  if (preview) {
+    const pr = ci.repository ? `[#${preview.pullRequest}](${ci.serverUrl}/${ci.repository}/pull/${preview.pullRequest})` : `#${preview.pullRequest}`;
+    parts.push(preview.closed ? `Preview of pull request ${pr}, which was closed: what the preview deployed is stopped.` : `Preview of pull request ${pr}.`);
+  }
+  if (ci.repository && ci.runId) {
+    const attempt = ci.runAttempt && ci.runAttempt !== '1' ? ` (attempt ${ci.runAttempt})` : '';
+    const label = `workflow run${ci.runNumber ? ` #${ci.runNumber}` : ''}${attempt}`;
+    const url = `${ci.serverUrl}/${ci.repository}/actions/runs/${ci.runId}${attempt ? `/attempts/${ci.runAttempt}` : ''}`;
+    parts.push(`Reported by [${label}](${url}).`);
+  }
+  return parts.join(' ');
+}
+
+function commitLink(ci: CiContext): string {
+  return ci.repository ? `[\`${ci.shortSha}\`](${ci.serverUrl}/${ci.repository}/commit/${ci.sha})` : `\`${ci.shortSha}\``;
 }
 
 function link(text: string, url?: string): string {
@@ -66,11 +112,18 @@ function escapeMd(text: string): string {
   return text.replace(/[<>]/g, (c) => (c === '<' ? '&lt;' : '&gt;'));
 }
 
-/** Cuts at a line boundary and says so, so a huge error never loses the whole report. */
+/** The first `max` characters, saying how many were left out. */
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}… (${text.length - max} more characters; see the step's log)`;
+}
+
+/** Cuts at a line boundary and says so, so a huge report never loses all of itself. */
 export function truncate(markdown: string, limit: number): string {
   if (Buffer.byteLength(markdown, 'utf8') <= limit) return markdown;
   const marker = '\n\n_(report truncated)_\n';
   let cut = markdown.slice(0, limit - marker.length);
   while (Buffer.byteLength(cut, 'utf8') > limit - marker.length) cut = cut.slice(0, -1024);
-  return cut.slice(0, cut.lastIndexOf('\n')) + marker;
+  const lastLine = cut.lastIndexOf('\n');
+  return (lastLine > 0 ? cut.slice(0, lastLine) : cut) + marker;
 }

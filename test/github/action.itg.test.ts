@@ -1,0 +1,212 @@
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { service, tempDir } from '../helpers/services.js';
+import { GITHUB_TOKEN, GitHubApiServer, READ_ONLY_TOKEN } from './api-server.js';
+import { eventPath, githubEnv, PR, REPOSITORY, seedPullRequests, type EventFixture } from './events.js';
+
+const node24 = service('LOLPOP_TEST_NODE24');
+const bundle = path.resolve('dist/index.js');
+const QUICKSTART = ['lolpop.yaml', 'quickstart_runner.py', 'train.csv', 'test.csv', 'dev.yaml'];
+
+interface ActionRun {
+  status: number | null;
+  log: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+/** What the runner passes for inputs not given in `with:`: action.yml's defaults. */
+function defaultInputs(): Record<string, string> {
+  const action = parse(readFileSync('action.yml', 'utf8')) as { inputs: Record<string, { default?: string }> };
+  const inputs = Object.fromEntries(Object.entries(action.inputs).map(([k, v]) => [k, v.default ?? '']));
+  return { ...inputs, 'github-token': GITHUB_TOKEN };
+}
+
+function readOutputs(file: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  for (const m of readFileSync(file, 'utf8').matchAll(/^([^<\n]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
+  return outputs;
+}
+
+// The bundled action under Node 24, as the runner runs it (INPUT_*, GITHUB_* files and
+// event payloads as GitHub sends them), against the local GitHub API on 127.0.0.1 —
+// served under /api/v3 as GitHub Enterprise Server serves it, every request and
+// response checked against GitHub's OpenAPI description — on the LocalOrchestrator.
+describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summary, previews', () => {
+  let api: GitHubApiServer;
+  let project: string;
+
+  beforeAll(async () => {
+    expect(existsSync(bundle), 'dist/index.js must be built (npm run bundle)').toBe(true);
+    api = await GitHubApiServer.start();
+    seedPullRequests(api);
+    project = tempDir('gh-action');
+    for (const f of QUICKSTART) copyFileSync(path.join('examples/quickstart', f), path.join(project, f));
+  });
+  afterAll(() => api?.close());
+  afterEach(() => {
+    expect(api.violations).toEqual([]);
+  });
+
+  let runId = 10_000;
+  async function runAction(fixture: EventFixture, inputs: Record<string, string> = {}, env: Record<string, string> = {}): Promise<ActionRun> {
+    const dir = tempDir('gh-run');
+    const outputFile = path.join(dir, 'github_output');
+    const summaryFile = path.join(dir, 'step_summary');
+    writeFileSync(outputFile, '');
+    writeFileSync(summaryFile, '');
+    const all = { ...defaultInputs(), steps: 'deploy,run', ...inputs };
+    const inputEnv = Object.fromEntries(Object.entries(all).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v]));
+    // Asynchronous: the API server answers from this process while the action runs.
+    const child = spawn(node24!, [bundle], {
+      cwd: project,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        GITHUB_ACTIONS: 'true',
+        GITHUB_OUTPUT: outputFile,
+        GITHUB_STEP_SUMMARY: summaryFile,
+        GITHUB_WORKSPACE: project,
+        // Each workflow run its own id (the flow run's idempotency key depends on it).
+        ...githubEnv(fixture, api, String(runId++)),
+        ...inputEnv,
+        ...env,
+      },
+    });
+    let log = '';
+    child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    return { status, log, outputs: readOutputs(outputFile), summary: readFileSync(summaryFile, 'utf8') };
+  }
+
+  const bodies = () => api.commentsOn(REPOSITORY, PR).map((c) => c.body);
+  const notices = (log: string) => log.split('\n').filter((l) => /^::(notice|warning|error)/.test(l));
+
+  it('pull_request opened: deploys the preview and creates the one sticky comment', async () => {
+    const run = await runAction('pull_request.opened', { preview: 'true' }, { GITHUB_RUN_ID: '9001' });
+    expect(run.status, run.log).toBe(0);
+    expect(run.outputs['deployment-name']).toBe('quickstart-pr-7');
+    const [comment] = api.commentsOn(REPOSITORY, PR);
+    expect(bodies()).toHaveLength(1);
+    expect(run.outputs['comment-url']).toBe(`${api.urls.web}/${REPOSITORY}/pull/7#issuecomment-${comment!.id}`);
+    expect(comment!.author.login).toBe('github-actions[bot]');
+    expect(comment!.body).toMatch(/^<!-- lolpop-deploy:quickstart-pr-7 -->\n### ✅ lolpop-deploy: quickstart-pr-7\n/);
+    expect(comment!.body).toContain(`Preview of pull request [#7](${api.urls.web}/${REPOSITORY}/pull/7)`);
+    expect(comment!.body).toContain(`- **flow run**: [${run.outputs['flow-run-id']}](${run.outputs['flow-run-url']})`);
+    expect(comment!.body).toContain('- **state**: **COMPLETED**');
+    expect(comment!.body).toContain(`[\`a1b2c3d\`](${api.urls.web}/${REPOSITORY}/commit/a1b2c3d4e5f60718293a4b5c6d7e8f9012345678)`);
+    expect(comment!.body).toMatch(/\| run \| ✅ success \| [\d.]+ (ms|s) \|/);
+    // The summary is the same report, plus where the comment is.
+    expect(run.summary).toContain(comment!.body.split('\n').slice(1, 8).join('\n'));
+    expect(run.summary).toContain(`> [PR comment](${run.outputs['comment-url']}) created on pull request #7.`);
+    expect(notices(run.log)).toEqual([]);
+  });
+
+  it('a re-run of the same workflow updates that comment, and says which attempt', async () => {
+    const run = await runAction('pull_request.opened', { preview: 'true' }, { GITHUB_RUN_ID: '9001', GITHUB_RUN_ATTEMPT: '2' });
+    expect(run.status, run.log).toBe(0);
+    expect(bodies()).toHaveLength(1);
+    expect(bodies()[0]).toContain('(attempt 2)');
+    expect(api.writes().slice(-1)).toEqual(['PATCH issues/update-comment 200']);
+  });
+
+  it('the next push (synchronize) updates it again, with the new commit', async () => {
+    const run = await runAction('pull_request.synchronize', { preview: 'true' });
+    expect(run.status, run.log).toBe(0);
+    expect(bodies()).toHaveLength(1);
+    expect(bodies()[0]).toContain('[`b2c3d4e`]');
+    expect(api.writes().filter((w) => w.startsWith('POST'))).toEqual(['POST issues/create-comment 201']);
+  });
+
+  it('a second deployment in the same PR keeps its own comment', async () => {
+    const run = await runAction('pull_request.synchronize', { preview: 'true', 'deployment-name': 'serving' });
+    expect(run.status, run.log).toBe(0);
+    expect(bodies().map((b) => b.split('\n')[0])).toEqual(['<!-- lolpop-deploy:quickstart-pr-7 -->', '<!-- lolpop-deploy:serving-pr-7 -->']);
+  });
+
+  it('pull_request closed: stops the preview, and the same comment says so', async () => {
+    const run = await runAction('pull_request.closed', { preview: 'true' });
+    expect(run.status, run.log).toBe(0);
+    expect(bodies()).toHaveLength(2);
+    const body = bodies()[0]!;
+    expect(body).toMatch(/^<!-- lolpop-deploy:quickstart-pr-7 -->\n### ⏹️ lolpop-deploy: quickstart-pr-7 stopped\n/);
+    expect(body).toContain('which was closed: what the preview deployed is stopped.');
+    expect(body).toMatch(/\| stop \| ✅ success \|/);
+    expect(run.summary).toContain('### ⏹️ lolpop-deploy: quickstart-pr-7 stopped');
+  });
+
+  it('push after the merge: deploys the production name and comments on the merged PR', async () => {
+    const run = await runAction('push.merged', { preview: 'true' });
+    expect(run.status, run.log).toBe(0);
+    expect(run.outputs['deployment-name']).toBe('quickstart');
+    expect(bodies().map((b) => b.split('\n')[0])).toEqual([
+      '<!-- lolpop-deploy:quickstart-pr-7 -->',
+      '<!-- lolpop-deploy:serving-pr-7 -->',
+      '<!-- lolpop-deploy:quickstart -->',
+    ]);
+    expect(bodies()[2]).toContain('### ✅ lolpop-deploy: quickstart\n');
+    expect(run.outputs['comment-url']).toContain('/pull/7#issuecomment-');
+  });
+
+  it('push with no pull request: no comment, the summary all the same', async () => {
+    const before = api.requests.length;
+    const run = await runAction('push.no-pr', { preview: 'true' });
+    expect(run.status, run.log).toBe(0);
+    expect(api.requests.slice(before).map((r) => r.operationId)).toEqual(['repos/list-pull-requests-associated-with-commit']);
+    expect(run.outputs['comment-url']).toBeUndefined();
+    expect(run.summary).toContain('### ✅ lolpop-deploy: quickstart');
+    expect(run.log).toContain('No PR comment: no pull request found for commit d4e5f60');
+  });
+
+  it('workflow_dispatch: runs with the inputs as parameters (run-kwargs from toJSON(inputs)), no GitHub call', async () => {
+    const event = JSON.parse(readFileSync(eventPath('workflow_dispatch'), 'utf8')) as { inputs: Record<string, string> };
+    const before = api.requests.length;
+    // What `run-kwargs: '{"parameters": ${{ toJSON(inputs) }}}'` expands to: toJSON pretty-prints.
+    const runKwargs = `{"parameters": ${JSON.stringify(event.inputs, null, 2)}}`;
+    const run = await runAction('workflow_dispatch', { steps: 'run', 'run-kwargs': runKwargs });
+    expect(run.status, run.log).toBe(0);
+    const record = JSON.parse(readFileSync(path.join(project, '.lolpop-deploy/runs', run.outputs['flow-run-id']!, 'run.json'), 'utf8')) as { parameters: unknown };
+    expect(record.parameters).toEqual({ n_estimators: '200', dry_run: 'false' });
+    expect(api.requests.length).toBe(before);
+    expect(run.log).toContain('No PR comment: no comment on workflow_dispatch event');
+  });
+
+  it('a fork’s pull request: no comment, a notice saying why, the summary, a green step', async () => {
+    const before = api.requests.length;
+    const run = await runAction('pull_request.opened.fork', { preview: 'true' });
+    expect(run.status, run.log).toBe(0);
+    const why = "No comment on pull request #8: it comes from a fork, and GitHub gives a fork's pull_request run a read-only token. The job summary has the report.";
+    expect(notices(run.log)).toEqual([`::notice::${why}`]);
+    expect(run.summary).toContain(`> ${why}`);
+    expect(run.summary).toContain('### ✅ lolpop-deploy: quickstart-pr-8');
+    expect(api.requests.length).toBe(before);
+  });
+
+  it('a read-only token (403 on write): a notice, the summary, a green step', async () => {
+    const count = bodies().length;
+    const run = await runAction('pull_request.opened', { preview: 'true', 'deployment-name': 'readonly', 'github-token': READ_ONLY_TOKEN });
+    expect(run.status, run.log).toBe(0);
+    expect(notices(run.log)).toEqual([
+      "::notice::Failed to comment on pull request #7: Resource not accessible by integration (403); give the workflow 'permissions: pull-requests: write' (a fork's pull_request run never has it). The job summary has the report.",
+    ]);
+    expect(api.writes().slice(-1)).toEqual(['POST issues/create-comment 403']);
+    expect(run.summary).toContain('### ✅ lolpop-deploy: readonly-pr-7');
+    expect(run.summary).toContain('> Failed to comment on pull request #7: Resource not accessible by integration (403)');
+    expect(run.outputs['comment-url']).toBeUndefined();
+    expect(bodies()).toHaveLength(count);
+  });
+
+  it('comment: always with a read-only token fails the step, after outputs and summary', async () => {
+    const run = await runAction('pull_request.opened', { preview: 'true', 'deployment-name': 'readonly', 'github-token': READ_ONLY_TOKEN, comment: 'always' });
+    expect(run.status).toBe(1);
+    expect(notices(run.log)).toEqual([
+      "::error::Failed to comment on pull request #7: Resource not accessible by integration (403); give the workflow 'permissions: pull-requests: write' (a fork's pull_request run never has it). The job summary has the report.",
+    ]);
+    expect(run.outputs['flow-run-state']).toBe('COMPLETED');
+    expect(run.summary).toContain('### ✅ lolpop-deploy: readonly-pr-7');
+  });
+});

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import type { CiContext } from '../../src/ci-context.js';
+import { RunFailedError } from '../../src/errors.js';
+import { commentMarker } from '../../src/github/sticky-comment.js';
+import type { PipelineResult } from '../../src/pipeline.js';
+import { COMMENT_LIMIT, renderComment, renderReport, SUMMARY_LIMIT, type ReportInput } from '../../src/report/render.js';
+import { ciContext } from '../helpers/services.js';
+
+const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+const ci: CiContext = ciContext({
+  sha: SHA,
+  shortSha: SHA.slice(0, 7),
+  repository: 'acme/quickstart',
+  runId: '9001',
+  runAttempt: '1',
+  runNumber: '12',
+  eventName: 'pull_request',
+  pullRequestNumber: 7,
+});
+const PREFECT = 'https://prefect.example.com';
+const RUN_ID = '0f9e5a52-4b8d-4c1e-9a36-1d2b3c4d5e6f';
+const DEPLOYMENT_ID = '5b6c7d8e-1f20-4a3b-8c4d-5e6f7a8b9c0d';
+
+const success: PipelineResult = {
+  orchestrator: 'PrefectOrchestrator',
+  deploymentName: 'quickstart-pr-7',
+  steps: [
+    { step: 'package', status: 'success', durationMs: 84_200, detail: 'image ghcr.io/acme/quickstart:a1b2c3d' },
+    { step: 'deploy', status: 'success', durationMs: 1_350, detail: 'deployment quickstart-flow/quickstart-pr-7' },
+    { step: 'run', status: 'success', durationMs: 420, detail: `flow run ${RUN_ID} SCHEDULED` },
+    { step: 'wait', status: 'success', durationMs: 192_000, detail: 'final state COMPLETED' },
+  ],
+  packaged: {
+    files: ['prefect_files/run.py', 'Dockerfile'],
+    entrypoint: 'prefect_files/run.py:build_all',
+    image: 'ghcr.io/acme/quickstart:a1b2c3d',
+    digest: 'sha256:3f1e9c0a5b7d2e4f6a8c0b1d3e5f7a9c1b3d5e7f9a1c3e5b7d9f1a3c5e7b9d1f',
+  },
+  deployment: { id: DEPLOYMENT_ID, name: 'quickstart-flow/quickstart-pr-7', url: `${PREFECT}/deployments/deployment/${DEPLOYMENT_ID}` },
+  run: { id: RUN_ID, url: `${PREFECT}/runs/flow-run/${RUN_ID}`, state: 'COMPLETED', created: true },
+};
+
+const failure: PipelineResult = {
+  ...success,
+  steps: [...success.steps.slice(0, 3), { step: 'wait', status: 'failed', durationMs: 61_000, detail: "flow run ended FAILED: ValueError('the model diverged')" }],
+  run: { ...success.run!, state: 'FAILED' },
+  error: new RunFailedError(`Flow run ${RUN_ID} ended FAILED: Flow run encountered an exception: ValueError('the model diverged')\nlast log line: ValueError: the model diverged`),
+};
+
+const stopped: PipelineResult = {
+  orchestrator: 'PrefectOrchestrator',
+  deploymentName: 'quickstart-pr-7',
+  steps: [{ step: 'stop', status: 'success', durationMs: 640, detail: 'paused deployment quickstart-flow/quickstart-pr-7; cancelled 1 flow run' }],
+  stopped: { stopped: true, detail: 'paused deployment quickstart-flow/quickstart-pr-7; cancelled 1 flow run' },
+};
+
+const cases: Array<[string, ReportInput]> = [
+  ['success', { result: success, ci, preview: { pullRequest: 7, closed: false } }],
+  ['failure', { result: failure, ci, preview: { pullRequest: 7, closed: false } }],
+  ['preview-stopped', { result: stopped, ci, preview: { pullRequest: 7, closed: true } }],
+];
+
+// One renderer for both: the snapshot files are what a reviewer reads in the PR and the job summary.
+describe('the report, as job summary and PR comment', () => {
+  it.each(cases)('%s: job summary', async (name, input) => {
+    const notes = ['[PR comment](https://github.com/acme/quickstart/pull/7#issuecomment-1900000000) updated on pull request #7.'];
+    await expect(renderReport({ ...input, notes })).toMatchFileSnapshot(`__snapshots__/summary-${name}.md`);
+  });
+
+  it.each(cases)('%s: PR comment', async (name, input) => {
+    const body = `${commentMarker(input.result!.deploymentName)}\n${renderComment(input)}`;
+    await expect(body).toMatchFileSnapshot(`__snapshots__/comment-${name}.md`);
+  });
+
+  it('a config error before any step: the error, no table', () => {
+    const md = renderReport({ ci, error: new RunFailedError('lolpop.yaml:8:7: orchestrator.deployment.deploy.work_pol: unknown key; check its spelling') });
+    expect(md).toBe(
+      '### ❌ lolpop-deploy\n\nReported by [workflow run #12](https://github.com/acme/quickstart/actions/runs/9001).\n\n' +
+        '**Error:** lolpop.yaml:8:7: orchestrator.deployment.deploy.work_pol: unknown key; check its spelling\n',
+    );
+  });
+
+  it('a run not waited for says its state is the state at start', () => {
+    const md = renderReport({ result: { ...success, steps: success.steps.slice(0, 3), run: { ...success.run!, state: 'SCHEDULED' } }, ci });
+    expect(md).toContain('- **state**: **SCHEDULED** (when started; `wait: true` waits for the final state)');
+    expect(md).not.toContain('**final state**');
+  });
+
+  it('a re-run attempt links that attempt', () => {
+    expect(renderReport({ result: success, ci: { ...ci, runAttempt: '2' } })).toContain(
+      'Reported by [workflow run #12 (attempt 2)](https://github.com/acme/quickstart/actions/runs/9001/attempts/2).',
+    );
+  });
+
+  it('markup in an error cannot break the table or inject HTML', () => {
+    const md = renderReport({ result: { ...failure, error: new RunFailedError('a | b\n<script>x</script>') }, ci });
+    expect(md).toContain('**Error:** a \\| b<br>&lt;script&gt;x&lt;/script&gt;');
+  });
+
+  describe('whatever happens, under GitHub’s limits', () => {
+    // A 5 MB error (a whole traceback, a log) in a step's detail and in the error.
+    const huge = 'Traceback line that goes on and on; '.repeat(150_000);
+    const input: ReportInput = {
+      result: { ...failure, steps: failure.steps.map((s) => (s.step === 'wait' ? { ...s, detail: huge } : s)), error: new RunFailedError(huge) },
+      ci,
+      notes: ['a note after the error'],
+    };
+
+    it('the job summary stays under 1 MiB and keeps its table, the start of the error and the notes', () => {
+      const md = renderReport(input);
+      expect(Buffer.byteLength(md, 'utf8')).toBeLessThanOrEqual(SUMMARY_LIMIT);
+      expect(SUMMARY_LIMIT).toBeLessThan(1024 * 1024);
+      expect(md).toContain('| wait | ❌ failed | 1 min 1 s | Traceback line');
+      expect(md).toMatch(/\*\*Error:\*\* Traceback line .*… \(\d+ more characters; see the step's log\)/);
+      expect(md).toContain('> a note after the error');
+    });
+
+    it('the PR comment, marker included, stays under 65,536 characters', () => {
+      const body = `${commentMarker('quickstart-pr-7'.repeat(100))}\n${renderComment(input)}`;
+      expect(body.length).toBeLessThanOrEqual(65_536);
+      expect(COMMENT_LIMIT).toBeLessThan(65_536);
+      expect(body).toContain('**Error:** Traceback line');
+    });
+
+    it('a report over the limit even so is cut at a line and says so', () => {
+      const many: PipelineResult = { ...success, steps: Array.from({ length: 5000 }, () => ({ ...success.steps[0]!, detail: 'x'.repeat(290) })) };
+      const md = renderComment({ result: many, ci });
+      expect(md.length).toBeLessThanOrEqual(COMMENT_LIMIT);
+      expect(md.endsWith('\n\n_(report truncated)_\n')).toBe(true);
+      expect(md.split('\n').filter((l) => l.startsWith('| package |')).every((l) => l.endsWith(' |'))).toBe(true);
+    });
+  });
+});
