@@ -73,6 +73,18 @@ export const DeployKwargs = z
     worker_image: z.string().default('prefecthq/prefect:3-python3.12-kubernetes'),
     worker_deployment_manifest: z.string().default('prefect_files/worker_deployment_manifest.yaml'),
     service_account: z.string().default('default'),
+    // Static docker (type docker, no work pool): the serving container.
+    container_name: z.string().optional().describe('Name of the serving container; defaults to the deployment name.'),
+    restart_policy: z.string().default('unless-stopped').describe('`docker run --restart` of the serving container.'),
+    docker_kwargs: z
+      .array(z.string())
+      .optional()
+      .describe('Extra `docker run` arguments for the serving container, e.g. ["--network", "host"].'),
+    serve_timeout: z
+      .string()
+      .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 90s or 5m')
+      .default('3m')
+      .describe('How long deploy/run wait for a served deployment (static docker/kubernetes) to register.'),
   })
   .describe('--deployment-kwargs');
 
@@ -100,6 +112,12 @@ export const StopKwargs = z
     mode: z.enum(['pause', 'delete']).default('pause').describe('What stop does to a work-pool deployment.'),
     cancel_runs: z.boolean().default(false),
     docker_image_name: z.string().optional(),
+    cancel_timeout: z
+      .string()
+      .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 60s')
+      .default('60s')
+      .describe('How long stop waits for cancelled running flow runs to reach CANCELLED.'),
+    delete_secret: z.boolean().default(false).describe('kubernetes: also delete the Secret (shared by default by every deployment in the namespace).'),
   })
   .describe('--stop-kwargs');
 

@@ -24,6 +24,8 @@ export interface Deployment {
   pull_steps?: Array<Record<string, unknown>> | null;
   paused?: boolean;
   status?: string | null;
+  updated?: string | null;
+  last_polled?: string | null;
 }
 export interface WorkPool {
   name: string;
@@ -36,6 +38,15 @@ export interface LogEntry {
 
 export const TERMINAL_STATES = ['COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED'];
 export const ACTIVE_STATES = ['SCHEDULED', 'PENDING', 'RUNNING', 'PAUSED'];
+
+/** The server's answer to a CANCELLING request (Prefect's OrchestrationResult). */
+export interface CancelAnswer {
+  /** ACCEPT, REJECT, ABORT or WAIT. */
+  status: string;
+  /** The run's state after the answer (REJECT of a scheduled run carries CANCELLED). */
+  state?: string;
+  reason?: string;
+}
 
 const seg = encodeURIComponent;
 
@@ -78,6 +89,14 @@ export class PrefectApi {
     return res.status === 404 ? undefined : res.body;
   }
 
+  async readDeployment(id: string): Promise<Deployment | undefined> {
+    const res = await this.client.request<Deployment>('GET', `deployments/${seg(id)}`, {
+      action: `read the deployment ${id}`,
+      accept: [404],
+    });
+    return res.status === 404 ? undefined : res.body;
+  }
+
   async createFlowRun(
     deploymentId: string,
     body: { parameters: Record<string, unknown>; idempotency_key?: string; tags?: string[]; name?: string; job_variables?: Record<string, unknown> },
@@ -115,32 +134,54 @@ export class PrefectApi {
 
   async activeFlowRuns(deploymentId: string): Promise<FlowRun[]> {
     const res = await this.client.request<FlowRun[]>('POST', 'flow_runs/filter', {
-      json: { flow_runs: { deployment_id: { any_: [deploymentId] }, state: { type: { any_: ACTIVE_STATES } } }, limit: 200 },
+      json: { flow_runs: { deployment_id: { any_: [deploymentId] }, state: { type: { any_: [...ACTIVE_STATES, 'CANCELLING'] } } }, limit: 200 },
       action: 'list the deployment flow runs',
     });
     return res.body;
   }
 
-  /** Asks for cancellation; ACCEPT, or REJECT/ABORT meaning already cancelled or finished. */
-  async cancelFlowRun(id: string): Promise<{ status: string; state?: string }> {
-    const res = await this.client.request<{ status: string; state?: FlowRunState | null }>('POST', `flow_runs/${seg(id)}/set_state`, {
-      json: { state: { type: 'CANCELLING', name: 'Cancelling' }, force: false },
-      action: `cancel the flow run ${id}`,
-    });
-    return { status: res.body.status, state: res.body.state?.type };
+  /**
+   * Asks for cancellation. ACCEPT: CANCELLING, the worker or runner ends it; REJECT with
+   * CANCELLED: a scheduled run with no infrastructure, cancelled at once; ABORT: already
+   * in a terminal state.
+   */
+  async cancelFlowRun(id: string): Promise<CancelAnswer> {
+    const res = await this.client.request<{ status: string; state?: FlowRunState | null; details?: { reason?: string | null } }>(
+      'POST',
+      `flow_runs/${seg(id)}/set_state`,
+      {
+        json: { state: { type: 'CANCELLING', name: 'Cancelling' }, force: false },
+        action: `cancel the flow run ${id}`,
+        accept: [404],
+      },
+    );
+    if (res.status === 404) return { status: 'ABORT', reason: 'flow run not found' };
+    return { status: res.body.status, state: res.body.state?.type, reason: res.body.details?.reason ?? undefined };
   }
 
   async pauseDeployment(id: string, version: ServerVersion): Promise<void> {
+    await this.setPaused(id, true, version);
+  }
+
+  /** Undoes a pause, by stop or by a served process's pause_on_shutdown. */
+  async resumeDeployment(id: string, version: ServerVersion): Promise<void> {
+    await this.setPaused(id, false, version);
+  }
+
+  private async setPaused(id: string, paused: boolean, version: ServerVersion): Promise<void> {
+    const action = `${paused ? 'pause' : 'resume'} the deployment`;
     if (version.major >= 3) {
-      await this.client.request('PATCH', `deployments/${seg(id)}`, { json: { paused: true }, action: 'pause the deployment' });
+      await this.client.request('PATCH', `deployments/${seg(id)}`, { json: { paused }, action });
     } else if (atLeast(version, 2, 19)) {
-      await this.client.request('POST', `deployments/${seg(id)}/pause_deployment`, { action: 'pause the deployment' });
+      await this.client.request('POST', `deployments/${seg(id)}/${paused ? 'pause' : 'resume'}_deployment`, { action });
     } else {
-      await this.client.request('POST', `deployments/${seg(id)}/set_schedule_inactive`, { action: 'pause the deployment' });
+      await this.client.request('POST', `deployments/${seg(id)}/set_schedule_${paused ? 'inactive' : 'active'}`, { action });
     }
   }
 
-  async deleteDeployment(id: string): Promise<void> {
-    await this.client.request('DELETE', `deployments/${seg(id)}`, { action: 'delete the deployment', accept: [404] });
+  /** False when it was already gone (404). */
+  async deleteDeployment(id: string): Promise<boolean> {
+    const res = await this.client.request('DELETE', `deployments/${seg(id)}`, { action: 'delete the deployment', accept: [404] });
+    return res.status !== 404;
   }
 }

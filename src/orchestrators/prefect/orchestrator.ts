@@ -1,3 +1,6 @@
+import type { DeployKwargs, PackageKwargs } from '../../config/schema.js';
+import { containerNameFor, defaultImageTag, renderImageTag } from '../../docker/args.js';
+import { parseDuration } from '../../duration.js';
 import { OrchestratorError, RunFailedError } from '../../errors.js';
 import type {
   DeployRequest,
@@ -13,12 +16,17 @@ import type {
   WaitRequest,
 } from '../orchestrator.js';
 import { packageProject } from '../package-project.js';
-import { PrefectApi, TERMINAL_STATES, type FlowRun } from './api.js';
+import { PrefectApi, TERMINAL_STATES, type Deployment, type FlowRun } from './api.js';
+import { cancelActiveRuns, describeCancel } from './cancel-runs.js';
 import { PrefectClient } from './client.js';
 import type { PrefectConfig } from './config.js';
-import { resolveConnection } from './connection.js';
+import { resolveConnection, type PrefectConnection } from './connection.js';
+import { KubernetesDeployer } from './kubernetes/deployer.js';
+import { Kubectl } from './kubernetes/kubectl.js';
 import { flowEntrypoint, flowName as flowNameFor, runParameters } from './names.js';
 import { defaultPullSteps, imageJobVariables, runsContainers } from './pull-steps.js';
+import { resumeIfPaused, waitForServedDeployment } from './served.js';
+import { StaticDockerHost } from './static-docker.js';
 import { deploymentUrl, flowRunUrl, uiBaseUrl } from './urls.js';
 
 /**
@@ -28,12 +36,14 @@ import { deploymentUrl, flowRunUrl, uiBaseUrl } from './urls.js';
 export class PrefectOrchestrator implements Orchestrator {
   private readonly api: PrefectApi;
   private readonly ui: string;
+  private readonly connection: PrefectConnection;
 
   constructor(
     private readonly config: PrefectConfig,
     private readonly ctx: OrchestratorContext,
   ) {
     const connection = resolveConnection(ctx.env, config.prefect_settings);
+    this.connection = connection;
     if (connection.apiKey) ctx.logger.addSecret(connection.apiKey);
     if (connection.authString) {
       ctx.logger.addSecret(connection.authString);
@@ -52,17 +62,43 @@ export class PrefectOrchestrator implements Orchestrator {
     return packageProject(request, { ...this.ctx, flowKwargs: this.config.flow_kwargs, buildImage });
   }
 
+  /**
+   * Three kinds (seed 003): a work pool (REST, dynamic); `docker` without a pool (a
+   * serving container on the Docker host); `kubernetes` (Secret + the flow's
+   * Deployment, or with a pool a worker Deployment, then the pool deployment).
+   */
   async deploy(request: DeployRequest): Promise<DeployResult> {
-    const { kwargs, packageKwargs } = request;
-    const workPool = kwargs.work_pool ?? packageKwargs.work_pool;
-    if (!workPool) {
-      throw new OrchestratorError(
-        'Failed to deploy: no work pool named; set orchestrator.deployment.deploy.work_pool ' +
-          '(serving on static docker/kubernetes infrastructure without a pool is not supported yet)',
-      );
+    const workPool = request.kwargs.work_pool ?? request.packageKwargs.work_pool;
+    if (request.type === 'kubernetes') {
+      const image = workPool ? undefined : this.imageFor(request);
+      const applied = await this.kubernetes().deploy({
+        deploymentName: request.deploymentName,
+        kwargs: request.kwargs,
+        workPool,
+        flowName: flowNameFor(request.packageKwargs, request.kwargs),
+        image,
+      });
+      this.ctx.logger.info(`applied ${applied.join(', ')} in namespace ${request.kwargs.namespace}`);
+      if (!workPool) return this.awaitServed(request, `the Kubernetes Deployment in ${request.kwargs.namespace}`);
     }
+    if (workPool) return this.deployOnPool(request, workPool, request.type === 'kubernetes');
+    if (request.type === 'docker') return this.deployStaticDocker(request);
+    throw new OrchestratorError(
+      "Failed to deploy: deployment.type 'local' without a work pool would serve the flow in a process on this runner, " +
+        'which ends with the job; set deploy.work_pool (e.g. a process pool), or use type docker or kubernetes',
+    );
+  }
+
+  /** `workerStarting`: a worker was just applied, and a Prefect worker creates its pool when missing. */
+  private async deployOnPool(request: DeployRequest, workPool: string, workerStarting = false): Promise<DeployResult> {
+    const { kwargs, packageKwargs } = request;
     const version = await this.api.version();
-    const pool = await this.api.readWorkPool(workPool);
+    let pool = await this.api.readWorkPool(workPool);
+    const deadline = Date.now() + (workerStarting ? parseDuration(kwargs.serve_timeout, 'serve_timeout') : 0);
+    while (!pool && Date.now() < deadline) {
+      await sleep(2000);
+      pool = await this.api.readWorkPool(workPool);
+    }
     if (!pool) {
       throw new OrchestratorError(
         `Failed to deploy: work pool '${workPool}' does not exist on ${this.api.client.connection.apiUrl}; ` +
@@ -101,7 +137,16 @@ export class PrefectOrchestrator implements Orchestrator {
 
   async run(request: RunRequest): Promise<RunResult> {
     const version = await this.api.version();
-    const deploymentId = request.deployment?.id ?? (await this.findDeployment(request)).id;
+    let deploymentId = request.deployment?.id;
+    if (!deploymentId) {
+      // deploy did not run in this invocation: the deployment may be paused (by stop,
+      // or by its serving process shutting down), or still being registered by one.
+      const found = isServed(request.deployKwargs, request.packageKwargs)
+        ? await this.servedDeployment(request.packageKwargs, request.deployKwargs, request.deploymentName)
+        : await this.findDeployment(request);
+      await resumeIfPaused(this.api, found.deployment, version, this.ctx.logger, found.name);
+      deploymentId = found.id;
+    }
     const kwargs = request.kwargs;
     const { run, created } = await this.api.createFlowRun(
       deploymentId,
@@ -148,45 +193,140 @@ export class PrefectOrchestrator implements Orchestrator {
     return result;
   }
 
+  /**
+   * Undoes what deploy created, in an order that lets running flows be cancelled
+   * by what runs them: pause, cancel runs (when asked) while the worker or serving
+   * process is alive, remove the container or Kubernetes objects, then leave the
+   * Prefect deployment paused (default) or delete it. What is already gone is a
+   * notice, not an error.
+   */
   async stop(request: StopRequest): Promise<StopResult> {
-    let deployment;
-    try {
-      deployment = await this.findDeployment(request);
-    } catch (error) {
-      if (error instanceof DeploymentNotFound) return { stopped: false, detail: `${error.message}; nothing to stop` };
-      throw error;
-    }
-    const version = await this.api.version();
+    const workPool = request.deployKwargs.work_pool ?? request.packageKwargs.work_pool;
+    const flowName = flowNameFor(request.packageKwargs, request.deployKwargs);
+    const label = `${flowName}/${request.deploymentName}`;
+    const deployment = await this.api.readDeploymentByName(flowName, request.deploymentName);
     const parts: string[] = [];
-    if (request.kwargs.cancel_runs) {
-      const runs = await this.api.activeFlowRuns(deployment.id);
-      let cancelled = 0;
-      for (const run of runs) {
-        const answer = await this.api.cancelFlowRun(run.id);
-        // REJECT with a CANCELLED state: a scheduled run cancelled at once; ABORT: already finished.
-        if (answer.status === 'ACCEPT' || answer.state === 'CANCELLED' || answer.state === 'CANCELLING') cancelled += 1;
+    let stopped = false;
+    if (deployment) {
+      const version = await this.api.version();
+      // Pause first, so nothing new is scheduled or picked up while runs are cancelled.
+      if (!deployment.paused) await this.api.pauseDeployment(deployment.id, version);
+      if (request.kwargs.cancel_runs) {
+        const summary = await cancelActiveRuns(this.api, deployment.id, {
+          logger: this.ctx.logger,
+          timeoutMs: parseDuration(request.kwargs.cancel_timeout, 'cancel_timeout'),
+        });
+        parts.push(describeCancel(summary));
       }
-      parts.push(`cancelled ${cancelled} of ${runs.length} active flow run(s)`);
     }
-    if (request.kwargs.mode === 'delete') {
-      await this.api.deleteDeployment(deployment.id);
-      parts.push(`deleted deployment ${deployment.name}`);
+    if (request.type === 'kubernetes') {
+      const k8s = await this.kubernetes().stop({
+        deploymentName: request.deploymentName,
+        kwargs: request.deployKwargs,
+        workPool,
+        deleteSecret: request.kwargs.delete_secret,
+      });
+      stopped ||= k8s.deleted;
+      parts.push(k8s.detail);
+    } else if (request.type === 'docker' && !workPool) {
+      const name = request.deployKwargs.container_name ?? containerNameFor(request.deploymentName);
+      const removed = await this.dockerHost().stopAndRemove(name);
+      stopped ||= removed;
+      parts.push(removed ? `removed container ${name}` : `no container ${name}`);
+    }
+    if (deployment) {
+      stopped = true;
+      if (request.kwargs.mode === 'delete') {
+        const deleted = await this.api.deleteDeployment(deployment.id);
+        parts.push(deleted ? `deleted deployment ${label}` : `deployment ${label} was already deleted`);
+      } else {
+        parts.push(`paused deployment ${label}${deployment.paused ? ' (it already was)' : ''}`);
+      }
     } else {
-      await this.api.pauseDeployment(deployment.id, version);
-      parts.push(`paused deployment ${deployment.name}`);
+      parts.push(`no deployment ${label} on ${this.api.client.connection.apiUrl}`);
     }
-    return { stopped: true, detail: parts.join('; ') };
+    return { stopped, detail: stopped ? parts.join('; ') : `${parts.join('; ')}: nothing to stop` };
   }
 
-  private async findDeployment(request: RunRequest | StopRequest): Promise<{ id: string; name: string }> {
+  /** Static docker: replace the serving container, then wait until its serve() has registered the deployment. */
+  private async deployStaticDocker(request: DeployRequest): Promise<DeployResult> {
+    const { kwargs, packageKwargs } = request;
+    if (!packageKwargs.create_deployment && !packageKwargs.flow_entrypoint && !kwargs.docker_image_name) {
+      throw new OrchestratorError(
+        'Failed to deploy: deployment.type docker without a work pool runs the image as a long-lived server, ' +
+          'but the generated entrypoint only serves with package.create_deployment: true; set it (or set deploy.work_pool)',
+      );
+    }
+    const name = kwargs.container_name ?? containerNameFor(request.deploymentName);
+    const image = this.imageFor(request);
+    const host = this.dockerHost();
+    // Remove the old container before reading the deployment: nothing touches it then
+    // until the new container registers, so a changed `updated` means the new one did.
+    await host.remove(name);
+    const flowName = flowNameFor(packageKwargs, kwargs);
+    const before = await this.api.readDeploymentByName(flowName, request.deploymentName);
+    const id = await host.replace({ name, image, deploymentName: request.deploymentName, restart: kwargs.restart_policy, extra: kwargs.docker_kwargs ?? [] });
+    this.ctx.logger.info(`container ${name} (${id.slice(0, 12)}) serving from ${image}`);
+    return this.awaitServed(request, `the container ${name}`, before, () => host.problem(name));
+  }
+
+  private async awaitServed(
+    request: DeployRequest,
+    where: string,
+    before?: Deployment,
+    check?: () => Promise<string | undefined>,
+  ): Promise<DeployResult> {
+    const flowName = flowNameFor(request.packageKwargs, request.kwargs);
+    const version = await this.api.version();
+    const deployment = await waitForServedDeployment(this.api, flowName, request.deploymentName, {
+      timeoutMs: parseDuration(request.kwargs.serve_timeout, 'serve_timeout'),
+      before,
+      check,
+      where,
+    });
+    const label = `${flowName}/${deployment.name}`;
+    await resumeIfPaused(this.api, deployment, version, this.ctx.logger, label);
+    this.ctx.logger.info(`Deployment ${label} (${deployment.id}) served by ${where}`);
+    return { id: deployment.id, name: label, url: deploymentUrl(this.ui, deployment.id) };
+  }
+
+  /** A served deployment, waiting for its serving process to register it if needed. */
+  private async servedDeployment(pkg: PackageKwargs, deploy: DeployKwargs, deploymentName: string): Promise<FoundDeployment> {
+    const flowName = flowNameFor(pkg, deploy);
+    const deployment = await waitForServedDeployment(this.api, flowName, deploymentName, {
+      timeoutMs: parseDuration(deploy.serve_timeout, 'serve_timeout'),
+      where: 'its serving container or pod',
+    });
+    return { id: deployment.id, name: `${flowName}/${deployment.name}`, deployment };
+  }
+
+  /** The serving image: deploy.docker_image_name, what package built now, else package's tag. */
+  private imageFor(request: DeployRequest): string {
+    const pkg = request.packageKwargs;
+    return (
+      request.kwargs.docker_image_name ??
+      request.packaged?.image ??
+      renderImageTag(pkg.docker_image_tag ?? defaultImageTag(pkg.lolpop_class, pkg.lolpop_entrypoint), this.ctx.ci)
+    );
+  }
+
+  private dockerHost(): StaticDockerHost {
+    return new StaticDockerHost(this.ctx.exec, this.ctx.logger, this.ctx.env, this.connection);
+  }
+
+  private kubernetes(): KubernetesDeployer {
+    return new KubernetesDeployer(new Kubectl(this.ctx.exec, this.ctx.logger, this.ctx.env), this.ctx.logger, this.ctx.workdir, this.connection);
+  }
+
+  private async findDeployment(request: RunRequest): Promise<FoundDeployment> {
     const flowName = flowNameFor(request.packageKwargs, request.deployKwargs);
     const found = await this.api.readDeploymentByName(flowName, request.deploymentName);
     if (!found) {
-      throw new DeploymentNotFound(
+      throw new OrchestratorError(
         `deployment '${flowName}/${request.deploymentName}' not found on ${this.api.client.connection.apiUrl}; run the deploy step first`,
       );
     }
-    return { id: found.id, name: `${flowName}/${found.name}` };
+    return { id: found.id, name: `${flowName}/${found.name}`, deployment: found };
   }
 
   private async failureDetail(run: FlowRun): Promise<string> {
@@ -213,7 +353,19 @@ export function defaultIdempotencyKey(ctx: OrchestratorContext, deploymentName: 
   return `lolpop-deploy/${repository}/${runId}/${runAttempt || '1'}/${deploymentName}`;
 }
 
-class DeploymentNotFound extends OrchestratorError {}
+interface FoundDeployment {
+  id: string;
+  name: string;
+  deployment: Deployment;
+}
+
+/**
+ * Without a work pool the deployment is served by its own process (static docker or
+ * kubernetes; deploy refuses `local` without a pool), which registers it itself.
+ */
+function isServed(deploy: DeployKwargs, pkg: PackageKwargs): boolean {
+  return !(deploy.work_pool ?? pkg.work_pool);
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

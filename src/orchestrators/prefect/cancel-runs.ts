@@ -1,0 +1,77 @@
+import type { Logger } from '../../logger.js';
+import { TERMINAL_STATES, type PrefectApi } from './api.js';
+
+/** What stop did to a deployment's in-flight flow runs. */
+export interface CancelSummary {
+  /** Runs that were scheduled, pending, running or paused. */
+  found: number;
+  /** Runs now CANCELLED. */
+  cancelled: number;
+  /** Runs that reached another terminal state first (ABORT, or ended while cancelling). */
+  finished: number;
+  /** Runs still CANCELLING at the timeout: no worker or serving process ended them. */
+  cancelling: number;
+}
+
+export interface CancelOptions {
+  logger: Logger;
+  timeoutMs: number;
+  pollMs?: number;
+}
+
+/**
+ * Cancels every in-flight run of a deployment the way Prefect's UI does, and waits
+ * for running ones to end. A scheduled run has no infrastructure: the server answers
+ * REJECT with a CANCELLED state, which is success. A running one goes CANCELLING and
+ * only its worker (or serving process) turns that into CANCELLED, so we wait for it —
+ * deleting the deployment first would delete the run and leave its process alive.
+ */
+export async function cancelActiveRuns(api: PrefectApi, deploymentId: string, options: CancelOptions): Promise<CancelSummary> {
+  const runs = await api.activeFlowRuns(deploymentId);
+  const summary: CancelSummary = { found: runs.length, cancelled: 0, finished: 0, cancelling: 0 };
+  const pending: string[] = [];
+  for (const run of runs) {
+    if (run.state?.type === 'CANCELLING') {
+      pending.push(run.id);
+      continue;
+    }
+    const answer = await api.cancelFlowRun(run.id);
+    if (answer.state === 'CANCELLED') summary.cancelled += 1;
+    else if (answer.status === 'ABORT' || TERMINAL_STATES.includes(answer.state ?? '')) summary.finished += 1;
+    else pending.push(run.id);
+    options.logger.debug(`cancel ${run.name}: ${answer.status} → ${answer.state ?? '?'}${answer.reason ? ` (${answer.reason})` : ''}`);
+  }
+  if (pending.length > 0) options.logger.info(`waiting for ${pending.length} running flow run(s) to be cancelled`);
+  const deadline = Date.now() + options.timeoutMs;
+  let waiting = pending;
+  while (waiting.length > 0) {
+    const still: string[] = [];
+    for (const id of waiting) {
+      const state = (await api.readFlowRun(id)).state?.type ?? '';
+      if (state === 'CANCELLED') summary.cancelled += 1;
+      else if (TERMINAL_STATES.includes(state)) summary.finished += 1;
+      else still.push(id);
+    }
+    waiting = still;
+    if (waiting.length === 0 || Date.now() >= deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now()))));
+  }
+  summary.cancelling = waiting.length;
+  if (summary.cancelling > 0) {
+    options.logger.warning(
+      `${summary.cancelling} flow run(s) are still CANCELLING after ${Math.round(options.timeoutMs / 1000)} s: ` +
+        'no worker or serving process is alive to end them (raise stop.cancel_timeout, or check the worker)',
+    );
+  }
+  return summary;
+}
+
+/** "cancelled 2 of 3 flow run(s) (1 had already finished)". */
+export function describeCancel(summary: CancelSummary): string {
+  if (summary.found === 0) return 'no flow run to cancel';
+  const extra = [
+    summary.finished ? `${summary.finished} had already finished` : '',
+    summary.cancelling ? `${summary.cancelling} still cancelling` : '',
+  ].filter(Boolean);
+  return `cancelled ${summary.cancelled} of ${summary.found} flow run(s)${extra.length ? ` (${extra.join(', ')})` : ''}`;
+}

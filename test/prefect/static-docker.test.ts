@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { DeployKwargs, PackageKwargs } from '../../src/config/schema.js';
+import {
+  containerLogsArgs,
+  containerNameFor,
+  inspectContainerArgs,
+  removeContainerArgs,
+  runContainerArgs,
+  stopContainerArgs,
+} from '../../src/docker/args.js';
+import type { Exec, ExecOptions, ExecResult } from '../../src/exec.js';
+import { MemoryLogger } from '../../src/logger.js';
+import { PrefectConfig } from '../../src/orchestrators/prefect/config.js';
+import { PrefectOrchestrator } from '../../src/orchestrators/prefect/orchestrator.js';
+import { StaticDockerHost } from '../../src/orchestrators/prefect/static-docker.js';
+import { ciContext, tempDir } from '../helpers/services.js';
+
+interface Call {
+  args: string[];
+  options: ExecOptions;
+}
+
+function fakeDocker(answer: (args: string[]) => Partial<ExecResult> = () => ({})): Exec & { calls: Call[] } {
+  const calls: Call[] = [];
+  return {
+    calls,
+    async run(_command, args, options = {}) {
+      calls.push({ args, options });
+      return { exitCode: 0, stdout: '', stderr: '', ...answer(args) };
+    },
+  };
+}
+
+const label = 'io.github.lolpop-deploy.deployment';
+
+describe('docker argv for a serving container', () => {
+  it.each([
+    [
+      1,
+      runContainerArgs({ name: 'qs', image: 'qs:1', restart: 'unless-stopped', envNames: ['PREFECT_API_URL'], labels: { [label]: 'qs' }, extra: [] }),
+      ['run', '--detach', '--name', 'qs', '--restart', 'unless-stopped', '--label', `${label}=qs`, '--env', 'PREFECT_API_URL', 'qs:1'],
+    ],
+    [
+      2,
+      runContainerArgs({
+        name: 'qs-pr-3',
+        image: 'ghcr.io/acme/qs:abc',
+        restart: 'always',
+        envNames: ['PREFECT_API_URL', 'PREFECT_API_KEY'],
+        labels: {},
+        extra: ['--network', 'host'],
+      }),
+      ['run', '--detach', '--name', 'qs-pr-3', '--restart', 'always', '--env', 'PREFECT_API_URL', '--env', 'PREFECT_API_KEY', '--network', 'host', 'ghcr.io/acme/qs:abc'],
+    ],
+    [3, stopContainerArgs('qs', 20), ['stop', '--time', '20', 'qs']],
+    [4, removeContainerArgs('qs'), ['rm', '--force', 'qs']],
+    [5, inspectContainerArgs('qs'), ['container', 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'qs']],
+    [6, containerLogsArgs('qs', 8), ['logs', '--tail', '8', 'qs']],
+  ])('%i', (_n, actual, expected) => {
+    expect(actual).toEqual(expected);
+  });
+
+  it.each([
+    [1, 'quickstart', 'quickstart'],
+    [2, 'Quickstart PR/3', 'Quickstart-PR-3'],
+    [3, '-lead', 'lead'],
+  ])('%i: container name of %s is %s', (_n, input, expected) => {
+    expect(containerNameFor(input)).toBe(expected);
+  });
+
+  it('refuses a value where a variable name belongs (a value would land on the command line)', () => {
+    expect(() => runContainerArgs({ name: 'q', image: 'i', restart: 'no', envNames: ['PREFECT_API_KEY=pnu_x'], labels: {}, extra: [] })).toThrow(
+      "'PREFECT_API_KEY=pnu_x' is not an environment variable name",
+    );
+  });
+});
+
+describe('StaticDockerHost', () => {
+  const connection = { apiUrl: 'http://prefect.internal:4200/api', apiKey: 'pnu_topsecret', authString: 'admin:pw' };
+
+  it('replaces the old container and passes the key through the child env only, never argv', async () => {
+    const exec = fakeDocker((args) => (args[0] === 'run' ? { stdout: 'abc123\n' } : {}));
+    const logger = new MemoryLogger();
+    logger.addSecret('pnu_topsecret');
+    const host = new StaticDockerHost(exec, logger, { DOCKER_HOST: 'ssh://deploy@box', PATH: '/usr/bin' }, connection);
+    const id = await host.replace({ name: 'qs', image: 'qs:1', deploymentName: 'qs', restart: 'unless-stopped', extra: ['--network', 'host'] });
+    expect(id).toBe('abc123');
+    expect(exec.calls.map((c) => c.args.slice(0, 2))).toEqual([
+      ['rm', '--force'],
+      ['run', '--detach'],
+    ]);
+    const run = exec.calls[1]!;
+    expect(run.args.join(' ')).not.toMatch(/pnu_topsecret|admin:pw/);
+    expect(run.args).toEqual(expect.arrayContaining(['--env', 'PREFECT_API_KEY', '--env', 'PREFECT_API_AUTH_STRING']));
+    expect(run.options.env).toMatchObject({
+      PREFECT_API_URL: 'http://prefect.internal:4200/api',
+      PREFECT_API_KEY: 'pnu_topsecret',
+      PREFECT_API_AUTH_STRING: 'admin:pw',
+      DOCKER_HOST: 'ssh://deploy@box',
+    });
+    expect(logger.lines.join('\n')).not.toContain('pnu_topsecret');
+  });
+
+  it('without a key (self-hosted, lolpop bug 7) it passes only the URL', async () => {
+    const exec = fakeDocker();
+    await new StaticDockerHost(exec, new MemoryLogger(), {}, { apiUrl: 'http://p:4200/api' }).replace({
+      name: 'qs',
+      image: 'qs:1',
+      deploymentName: 'qs',
+      restart: 'unless-stopped',
+      extra: [],
+    });
+    const run = exec.calls[1]!;
+    expect(run.args.filter((a, i) => run.args[i - 1] === '--env')).toEqual(['PREFECT_API_URL']);
+    expect(run.options.env).not.toHaveProperty('PREFECT_API_KEY');
+  });
+
+  it('reports a crashed container with its last log lines', async () => {
+    const exec = fakeDocker((args) =>
+      args[0] === 'container' ? { stdout: 'restarting 1\n' } : { stderr: 'Traceback ...\nModuleNotFoundError: No module named prefect\n' },
+    );
+    expect(await new StaticDockerHost(exec, new MemoryLogger(), {}, connection).problem('qs')).toBe(
+      'the container qs is restarting (exit code 1): Traceback ... | ModuleNotFoundError: No module named prefect',
+    );
+  });
+
+  it('stop of a container that is already gone answers false, not an error', async () => {
+    const exec = fakeDocker(() => ({ exitCode: 1, stderr: 'Error response from daemon: No such container: qs' }));
+    expect(await new StaticDockerHost(exec, new MemoryLogger(), {}, connection).stopAndRemove('qs')).toBe(false);
+  });
+});
+
+describe('PrefectOrchestrator.deploy without a work pool', () => {
+  const orchestrator = () =>
+    new PrefectOrchestrator(PrefectConfig.parse({}), {
+      logger: new MemoryLogger(),
+      exec: fakeDocker(),
+      fetch: (async () => Response.json('3.8.8')) as typeof globalThis.fetch,
+      env: { PREFECT_API_URL: 'http://p:4200/api' },
+      ci: ciContext(),
+      workdir: tempDir('static'),
+      configFile: 'lolpop.yaml',
+    });
+  const request = (type: 'docker' | 'local', pkg: Record<string, unknown> = {}) => ({
+    deploymentName: 'qs',
+    type,
+    kwargs: DeployKwargs.parse({}),
+    packageKwargs: PackageKwargs.parse({ lolpop_class: 'QuickstartRunner', ...pkg }),
+  });
+
+  it('type local says plainly that the action does not serve in a runner process', async () => {
+    await expect(orchestrator().deploy(request('local'))).rejects.toThrow(
+      "Failed to deploy: deployment.type 'local' without a work pool would serve the flow in a process on this runner, which ends with the job; set deploy.work_pool (e.g. a process pool), or use type docker or kubernetes",
+    );
+  });
+
+  it('type docker needs an image that serves (create_deployment: true)', async () => {
+    await expect(orchestrator().deploy(request('docker'))).rejects.toThrow(/only serves with package.create_deployment: true/);
+  });
+});
