@@ -19,7 +19,7 @@ import type {
   WaitRequest,
 } from '../orchestrator.js';
 import { packageProject } from '../package-project.js';
-import { defaultIdempotencyKey } from '../prefect/orchestrator.js';
+import { defaultIdempotencyKey } from '../idempotency.js';
 import { flowEntrypoint } from '../prefect/names.js';
 import type { LocalConfig } from './config.js';
 import { LAUNCHER_PY, launchSpec } from './launcher.js';

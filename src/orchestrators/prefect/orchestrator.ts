@@ -1,7 +1,7 @@
 import type { DeployKwargs, PackageKwargs } from '../../config/schema.js';
 import { containerNameFor, defaultImageTag, renderImageTag } from '../../docker/args.js';
 import { parseDuration } from '../../duration.js';
-import { OrchestratorError, RunFailedError } from '../../errors.js';
+import { OrchestratorError } from '../../errors.js';
 import type {
   DeployRequest,
   DeployResult,
@@ -15,8 +15,9 @@ import type {
   StopResult,
   WaitRequest,
 } from '../orchestrator.js';
+import { defaultIdempotencyKey } from '../idempotency.js';
 import { packageProject } from '../package-project.js';
-import { PrefectApi, TERMINAL_STATES, type Deployment, type FlowRun } from './api.js';
+import { PrefectApi, type Deployment } from './api.js';
 import { cancelActiveRuns, describeCancel } from './cancel-runs.js';
 import { PrefectClient } from './client.js';
 import type { PrefectConfig } from './config.js';
@@ -28,6 +29,7 @@ import { defaultPullSteps, imageJobVariables, runsContainers } from './pull-step
 import { resumeIfPaused, waitForServedDeployment } from './served.js';
 import { StaticDockerHost } from './static-docker.js';
 import { deploymentUrl, flowRunUrl, uiBaseUrl } from './urls.js';
+import { waitForFlowRun } from './wait-for-run.js';
 
 /**
  * lolpop's PrefectOrchestrator over Prefect's REST API: no Python and no
@@ -167,30 +169,7 @@ export class PrefectOrchestrator implements Orchestrator {
   }
 
   async wait(request: WaitRequest): Promise<RunResult> {
-    const deadline = Date.now() + request.timeoutMs;
-    let run: FlowRun = await this.api.readFlowRun(request.run.id);
-    let last = '';
-    while (!TERMINAL_STATES.includes(run.state?.type ?? '')) {
-      const now = `${run.state?.type ?? 'UNKNOWN'}${run.state?.name && run.state.name.toUpperCase() !== run.state.type ? ` (${run.state.name})` : ''}`;
-      if (now !== last) this.ctx.logger.info(`Flow run ${run.name}: ${now}`);
-      last = now;
-      if (Date.now() >= deadline) {
-        const hint = run.state?.type === 'SCHEDULED' ? '; no worker seems to be polling its work pool' : '';
-        throw new RunFailedError(
-          `Flow run ${run.name} is still ${now} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`,
-        );
-      }
-      await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
-      run = await this.api.readFlowRun(request.run.id);
-    }
-    const state = run.state?.type ?? 'UNKNOWN';
-    this.ctx.logger.info(`Flow run ${run.name}: ${state}`);
-    const result = { ...request.run, state };
-    if (state !== 'COMPLETED') {
-      const why = await this.failureDetail(run);
-      throw Object.assign(new RunFailedError(`Flow run ${run.name} ended ${state}${why ? `: ${why}` : ''} (${request.run.url})`), { result });
-    }
-    return result;
+    return waitForFlowRun(this.api, this.ctx.logger, request);
   }
 
   /**
@@ -328,29 +307,6 @@ export class PrefectOrchestrator implements Orchestrator {
     }
     return { id: found.id, name: `${flowName}/${found.name}`, deployment: found };
   }
-
-  private async failureDetail(run: FlowRun): Promise<string> {
-    const message = run.state?.message?.trim();
-    try {
-      const logs = await this.api.tailLogs(run.id);
-      const error = [...logs].reverse().find((l) => l.level >= 40);
-      const line = error?.message.split('\n').filter((l) => l.trim()).pop();
-      if (line && (!message || !message.includes(line))) return message ? `${message} — ${line}` : line;
-    } catch {
-      // logs are a courtesy; the state message is enough
-    }
-    return message ?? '';
-  }
-}
-
-/**
- * One flow run per workflow run attempt and deployment: a retried step of the
- * same attempt finds the run it already started, a "Re-run jobs" starts a new one.
- */
-export function defaultIdempotencyKey(ctx: OrchestratorContext, deploymentName: string): string | undefined {
-  const { repository, runId, runAttempt } = ctx.ci;
-  if (!runId) return undefined;
-  return `lolpop-deploy/${repository}/${runId}/${runAttempt || '1'}/${deploymentName}`;
 }
 
 interface FoundDeployment {
