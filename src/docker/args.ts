@@ -1,30 +1,87 @@
 import type { CiContext } from '../ci-context.js';
 import { ConfigError } from '../errors.js';
 
+/** The placeholders `docker_image_tag` may use. */
+export const TAG_PLACEHOLDERS = ['sha', 'short_sha', 'ref', 'run'] as const;
+
 /**
- * `docker_image_tag` with its placeholders filled, lower-cased (Docker rejects
- * upper-case repository names) and checked against Docker's reference grammar.
+ * The values of the placeholders for this CI run. Outside CI they are `local`, not a
+ * timestamp, so that package and a later deploy (which re-renders the tag to find the
+ * image) agree. `{ref}` on a pull request is `pr-<N>` (GITHUB_REF_NAME would be
+ * `7/merge`, a commit no one can check out); `{sha}` is the PR head (see CiContext).
  */
-export function renderImageTag(template: string, ci: CiContext, now: Date = new Date()): string {
-  const values: Record<string, string> = {
+export function tagValues(ci: CiContext): Record<(typeof TAG_PLACEHOLDERS)[number], string> {
+  const ref = ci.pullRequestNumber !== undefined ? `pr-${ci.pullRequestNumber}` : ci.refName || 'local';
+  return {
     sha: ci.sha || 'local',
-    short_sha: ci.shortSha || 'local',
-    ref: (ci.refName || 'local').replace(/[^A-Za-z0-9_.-]/g, '-'),
-    run: ci.runNumber || String(Math.floor(now.getTime() / 1000)),
+    short_sha: ci.shortSha || ci.sha.slice(0, 7) || 'local',
+    // A tag may hold [A-Za-z0-9_.-] and must not start with . or -.
+    ref: ref.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[.-]+/, '') || 'local',
+    run: ci.runNumber || 'local',
   };
-  const filled = template.replace(/\{([a-z_]+)\}/g, (match, name: string) => {
+}
+
+// Docker's reference grammar (distribution/reference): an optional registry host
+// (with port), path components of lower-case alphanumerics and separators, a tag.
+const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d+)?$/;
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/**
+ * `docker_image_tag` with its placeholders filled, the repository lower-cased (Docker
+ * rejects upper-case repository names; a tag may keep its case) and checked against
+ * Docker's reference grammar, so a bad tag fails before a long build.
+ */
+export function renderImageTag(template: string, ci: CiContext): string {
+  const values: Record<string, string> = tagValues(ci);
+  const filled = template.trim().replace(/\{([^{}]*)\}/g, (match, name: string) => {
     const value = values[name];
     if (value === undefined) {
-      throw new ConfigError(`docker_image_tag: unknown placeholder ${match}; known: {sha}, {short_sha}, {ref}, {run}`);
+      throw new ConfigError(
+        `Invalid docker_image_tag '${template}': unknown placeholder ${match}. Expected one of ${TAG_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}.`,
+      );
     }
     return value;
   });
   const [name, tag] = splitReference(filled);
-  const reference = `${name.toLowerCase()}${tag ? `:${tag}` : ''}`;
-  if (!/^[a-z0-9]+(?:[._-][a-z0-9]+|\/)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*$/.test(name.toLowerCase()) || (tag && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag))) {
-    throw new ConfigError(`docker_image_tag: '${filled}' is not a valid image reference (expected registry/name:tag)`);
+  const lowered = lowerRepository(name);
+  const problem = referenceProblem(lowered, tag);
+  if (problem) {
+    throw new ConfigError(`Invalid docker_image_tag '${template}' (${filled}): ${problem}. Expected [registry[:port]/]name[:tag], e.g. ghcr.io/acme/quickstart:{sha}.`);
   }
-  return reference;
+  return `${lowered}:${tag ?? 'latest'}`;
+}
+
+/** Lower-cases the repository path; a registry host keeps its case (hosts are case-insensitive anyway). */
+function lowerRepository(name: string): string {
+  const [first, ...rest] = name.split('/');
+  if (rest.length > 0 && first !== undefined && isRegistryHost(first)) return [first, ...rest.map((p) => p.toLowerCase())].join('/');
+  return name.toLowerCase();
+}
+
+/** Why `name:tag` is not a reference Docker accepts, or undefined. */
+function referenceProblem(name: string, tag: string | undefined): string | undefined {
+  if (name === '') return 'the name is empty';
+  if (name.length > 255) return 'the name is longer than 255 characters';
+  const parts = name.split('/');
+  const first = parts[0] ?? '';
+  const path = parts.length > 1 && isRegistryHost(first) ? parts.slice(1) : parts;
+  if (path !== parts && !DOMAIN.test(first)) return `'${first}' is not a registry host`;
+  const bad = path.find((p) => !PATH_COMPONENT.test(p));
+  if (bad !== undefined) return `'${bad}' is not a valid name component (lower-case letters, digits, and . _ - between them)`;
+  if (tag !== undefined && !TAG.test(tag)) return `'${tag}' is not a valid tag (up to 128 of A-Z a-z 0-9 _ . -, not starting with . or -)`;
+  return undefined;
+}
+
+/** Docker's rule: the first component is a registry when it has a `.` or `:`, or is `localhost`. */
+export function isRegistryHost(component: string): boolean {
+  return /[.:]/.test(component) || component === 'localhost' || component.startsWith('[');
+}
+
+/** The registry a reference is pushed to: its host, or Docker Hub. */
+export function registryOf(image: string): string {
+  const first = image.split('/')[0] ?? '';
+  return image.includes('/') && isRegistryHost(first) ? first : 'docker.io';
 }
 
 /** `host:5000/a/b:tag` → [`host:5000/a/b`, `tag`]; a colon before the last slash is a port. */
@@ -47,6 +104,7 @@ export interface BuildArgsInput {
   context: string;
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
+  /** The user's `docker_kwargs`, passed through before the context. */
   extra: string[];
 }
 
@@ -54,9 +112,51 @@ export interface BuildArgsInput {
 export function buildArgs(input: BuildArgsInput): string[] {
   const args = ['build', '--file', input.dockerfile, '--tag', input.image];
   for (const [k, v] of Object.entries(input.labels)) args.push('--label', `${k}=${v}`);
-  for (const [k, v] of Object.entries(input.buildArgs)) args.push('--build-arg', `${k}=${v}`);
+  for (const [k, v] of Object.entries(input.buildArgs)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+      throw new ConfigError(`Invalid build_args key '${k}'. Expected an ARG name (letters, digits and _), e.g. PIP_INDEX_URL.`);
+    }
+    args.push('--build-arg', `${k}=${v}`);
+  }
   args.push(...input.extra, input.context);
   return args;
+}
+
+/** `docker build` options only BuildKit (buildx) understands; the classic builder fails on them. */
+const BUILDKIT_ONLY = ['--cache-to', '--push', '--load', '--output', '-o', '--secret', '--ssh', '--provenance', '--sbom', '--attest', '--builder'];
+
+/**
+ * `docker_kwargs` for the builder at hand. With buildx they pass through untouched. With
+ * the classic builder, BuildKit-only options (`--cache-to`, `--secret`, …) and
+ * `--cache-from type=…` (the classic builder takes only image names there) are dropped,
+ * and listed in `dropped` so the caller can warn: a cache option should make a build
+ * faster where it can, never fail it where it cannot.
+ */
+export function builderOptions(extra: readonly string[], hasBuildx: boolean): { args: string[]; dropped: string[] } {
+  if (hasBuildx) return { args: [...extra], dropped: [] };
+  const args: string[] = [];
+  const dropped: string[] = [];
+  for (let i = 0; i < extra.length; i++) {
+    const word = extra[i] ?? '';
+    const [flag = '', inline] = word.startsWith('--') ? word.split(/=(.*)/s) : [word];
+    const takesValue = inline === undefined && i + 1 < extra.length && !(extra[i + 1] ?? '').startsWith('-');
+    const value = inline ?? (takesValue ? extra[i + 1] : undefined);
+    const buildkitOnly = BUILDKIT_ONLY.includes(flag) || (flag === '--cache-from' && (value ?? '').includes('type='));
+    const consumed = takesValue && (buildkitOnly || flag === '--cache-from') ? 2 : 1;
+    const words = extra.slice(i, i + consumed);
+    (buildkitOnly ? dropped : args).push(...words);
+    i += consumed - 1;
+  }
+  return { args, dropped };
+}
+
+/** argv of `docker login` reading the password from stdin (never argv, which `ps` shows). */
+export function loginArgs(registry: string, username: string): string[] {
+  return ['login', registry, '--username', username, '--password-stdin'];
+}
+
+export function pushArgs(image: string): string[] {
+  return ['push', image];
 }
 
 /** OCI labels linking the image to the commit that built it. */
@@ -65,4 +165,55 @@ export function ociLabels(ci: CiContext, now: Date): Record<string, string> {
   if (ci.repository) labels['org.opencontainers.image.source'] = `${ci.serverUrl}/${ci.repository}`;
   if (ci.sha) labels['org.opencontainers.image.revision'] = ci.sha;
   return labels;
+}
+
+/**
+ * A container name Docker accepts (`[a-zA-Z0-9][a-zA-Z0-9_.-]*`) made from a
+ * deployment name: other characters become `-`.
+ */
+export function containerNameFor(deploymentName: string): string {
+  const name = deploymentName.replace(/[^a-zA-Z0-9_.-]+/g, '-').replace(/^[^a-zA-Z0-9]+/, '');
+  if (!name) throw new ConfigError(`deployment name '${deploymentName}' gives no valid container name; set deploy.container_name`);
+  return name;
+}
+
+export interface RunContainerInput {
+  name: string;
+  image: string;
+  restart: string;
+  /** Variables passed by name only (`--env NAME`): Docker reads the value from its own environment, never argv. */
+  envNames: string[];
+  labels: Record<string, string>;
+  /** The user's extra `docker run` arguments (e.g. `--network host`), before the image. */
+  extra: string[];
+}
+
+/** argv of `docker run` for a long-lived serving container; pure, tested as table rows. */
+export function runContainerArgs(input: RunContainerInput): string[] {
+  const args = ['run', '--detach', '--name', input.name, '--restart', input.restart];
+  for (const [k, v] of Object.entries(input.labels)) args.push('--label', `${k}=${v}`);
+  for (const name of input.envNames) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ConfigError(`'${name}' is not an environment variable name`);
+    args.push('--env', name);
+  }
+  args.push(...input.extra, input.image);
+  return args;
+}
+
+/** `docker stop` gives the serving process time to pause its deployment (pause_on_shutdown). */
+export function stopContainerArgs(name: string, graceSeconds: number): string[] {
+  return ['stop', '--time', String(graceSeconds), name];
+}
+
+export function removeContainerArgs(name: string): string[] {
+  return ['rm', '--force', name];
+}
+
+/** Prints "<status> <exit code>", e.g. "running 0" or "exited 1". */
+export function inspectContainerArgs(name: string): string[] {
+  return ['container', 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name];
+}
+
+export function containerLogsArgs(name: string, tail: number): string[] {
+  return ['logs', '--tail', String(tail), name];
 }

@@ -1,7 +1,8 @@
 import { CommandError } from '../errors.js';
-import { lastLines, type Exec } from '../exec.js';
+import type { Exec, ExecResult } from '../exec.js';
 import type { Logger } from '../logger.js';
-import { buildArgs, type BuildArgsInput } from './args.js';
+import { buildArgs, loginArgs, pushArgs, type BuildArgsInput } from './args.js';
+import { formatBuildFailure, parseBuildFailure, stripAnsi, tailOf } from './build-output.js';
 
 /** The Docker CLI, through the one Exec; every failure becomes one line a user can act on. */
 export class DockerCli {
@@ -17,32 +18,50 @@ export class DockerCli {
     return res.exitCode === 0;
   }
 
+  /** True when the buildx plugin is installed (then `docker build` is BuildKit). */
+  async hasBuildx(): Promise<boolean> {
+    const res = await this.exec.run('docker', ['buildx', 'version'], { env: this.childEnv() });
+    return res.exitCode === 0;
+  }
+
+  /**
+   * Builds the image. On failure the message names the failing instruction and quotes its
+   * last output lines; an unreachable daemon is one line.
+   */
   async build(input: BuildArgsInput): Promise<void> {
+    const lines: string[] = [];
     const res = await this.exec.run('docker', buildArgs(input), {
-      env: this.childEnv(),
-      onLine: (line) => this.logger.info(line),
+      // Plain progress: BuildKit's output is then lines we can quote (ignored by the classic builder).
+      env: { ...this.childEnv(), BUILDKIT_PROGRESS: 'plain' },
+      onLine: (line) => {
+        const clean = stripAnsi(line);
+        lines.push(clean);
+        this.logger.info(clean);
+      },
     });
-    if (res.exitCode !== 0) {
-      throw new CommandError(`Failed to build the image ${input.image}: ${describeDockerFailure(res.stderr || res.stdout)}`);
-    }
+    if (res.exitCode === 0) return;
+    const output = lines.length > 0 ? lines.join('\n') : `${res.stdout}\n${res.stderr}`;
+    const daemon = daemonProblem(output);
+    const failure = daemon ? undefined : parseBuildFailure(output.split('\n'));
+    const why = daemon ?? (failure ? formatBuildFailure(failure) : tailOf(res.stderr || output));
+    throw new CommandError(`Failed to build the image ${input.image}: ${why}`);
   }
 
+  /** `docker login` with the password on stdin. */
   async login(registry: string, username: string, password: string): Promise<void> {
-    const res = await this.exec.run('docker', ['login', registry, '--username', username, '--password-stdin'], {
-      env: this.childEnv(),
-      input: password,
-    });
-    if (res.exitCode !== 0) throw new CommandError(`Failed to log in to ${registry}: ${describeDockerFailure(res.stderr)}`);
+    const res = await this.exec.run('docker', loginArgs(registry, username), { env: this.childEnv(), input: password });
+    if (res.exitCode !== 0) {
+      throw new CommandError(`Failed to log in to ${registry} as ${username}: ${describeDockerFailure(res.stderr || res.stdout)}`);
+    }
   }
 
-  /** Pushes and returns the registry's manifest digest (sha256:…). */
+  /** Pushes and returns the manifest digest (sha256:…) the registry now serves for the tag. */
   async push(image: string): Promise<string> {
-    const res = await this.exec.run('docker', ['push', image], { env: this.childEnv(), onLine: (line) => this.logger.info(line) });
-    if (res.exitCode !== 0) {
-      throw new CommandError(`Failed to push ${image}: the registry refused: ${describeDockerFailure(res.stderr || res.stdout)}`);
-    }
+    const res = await this.exec.run('docker', pushArgs(image), { env: this.childEnv(), onLine: (line) => this.logger.info(stripAnsi(line)) });
+    if (res.exitCode !== 0) throw new CommandError(`Failed to push ${image}: ${describePushFailure(res)}`);
+    // "<tag>: digest: sha256:… size: N" — the digest of the manifest the registry stored.
     const digest = /digest: (sha256:[0-9a-f]{64})/.exec(res.stdout)?.[1];
-    if (!digest) throw new CommandError(`Failed to push ${image}: docker push printed no digest`);
+    if (!digest) throw new CommandError(`Failed to push ${image}: docker push printed no digest (${tailOf(res.stdout)})`);
     return digest;
   }
 
@@ -51,11 +70,35 @@ export class DockerCli {
   }
 }
 
+/** One line for a daemon the CLI cannot reach, naming where it looked; undefined otherwise. */
+export function daemonProblem(output: string): string | undefined {
+  const text = stripAnsi(output);
+  if (!/Cannot connect to the Docker daemon|docker daemon is not running|error during connect|connect: no such file or directory.*docker\.sock/i.test(text)) {
+    return undefined;
+  }
+  const where = /daemon at ([^\s.]+(?:\.[^\s.]+)*)\.? /i.exec(text)?.[1] ?? /(unix:\/\/\S+|tcp:\/\/\S+)/.exec(text)?.[1];
+  return `no Docker daemon answers${where ? ` at ${where.replace(/[.,]$/, '')}` : ''} (is Docker running? is DOCKER_HOST right?)`;
+}
+
 /** The line that says why: a missing daemon in one line, else the last lines of output. */
 export function describeDockerFailure(output: string): string {
-  if (/Cannot connect to the Docker daemon|docker daemon is not running|error during connect/i.test(output)) {
-    return 'no Docker daemon is reachable (is Docker running, or DOCKER_HOST set?)';
-  }
+  const daemon = daemonProblem(output);
+  if (daemon) return daemon;
   if (/Unable to locate executable file: docker|ENOENT/i.test(output)) return 'the docker CLI is not installed';
-  return lastLines(output, 6).replace(/\n/g, ' | ');
+  return tailOf(output);
+}
+
+/** Why a push failed; a refusal by the registry says so, with what to do about it. */
+function describePushFailure(res: ExecResult): string {
+  const output = `${res.stdout}\n${res.stderr}`;
+  const daemon = daemonProblem(output);
+  if (daemon) return daemon;
+  const reason = tailOf(res.stderr || res.stdout, 2);
+  if (/no basic auth credentials|unauthorized|authentication required|denied|forbidden|\b40[13]\b/i.test(output)) {
+    return (
+      `the registry refused: ${reason}; log in first (docker/login-action in the workflow, ` +
+      'or the registry-username and registry-password inputs) with an account that may push there'
+    );
+  }
+  return reason;
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { defaultImageTag, ociLabels, renderImageTag } from '../docker/args.js';
+import { builderOptions, defaultImageTag, ociLabels, registryOf, renderImageTag } from '../docker/args.js';
+import { withPrivateDockerConfig } from '../docker/credentials.js';
 import { DockerCli } from '../docker/docker.js';
 import { entrypointFor, packageFiles, writePackageFiles } from '../packaging/files.js';
 import { isGeneratedFile } from '../packaging/generated.js';
@@ -32,31 +33,35 @@ export async function packageProject(request: PackageRequest, options: PackagePr
   const result: PackageResult = { files: files.map((f) => f.path), entrypoint: entrypointFor(kwargs) };
   if (!options.buildImage || kwargs.package_type !== 'docker') return result;
 
-  const now = new Date();
-  const image = renderImageTag(
-    kwargs.docker_image_tag ?? defaultImageTag(kwargs.lolpop_class, kwargs.lolpop_entrypoint),
-    options.ci,
-    now,
-  );
-  const docker = new DockerCli(options.exec, options.logger, options.env);
-  await docker.build({
-    image,
-    dockerfile: path.resolve(options.workdir, kwargs.dockerfile_path),
-    context: options.workdir,
-    buildArgs: kwargs.build_args ?? {},
-    labels: ociLabels(options.ci, now),
-    extra: kwargs.docker_kwargs ?? [],
-  });
-  result.image = image;
-  if (kwargs.push_image) {
-    if (options.registry) await docker.login(registryOf(image), options.registry.username, options.registry.password);
-    result.digest = await docker.push(image);
-  }
+  const image = renderImageTag(kwargs.docker_image_tag ?? defaultImageTag(kwargs.lolpop_class, kwargs.lolpop_entrypoint), options.ci);
+  const registry = options.registry;
+  if (registry) options.logger.addSecret(registry.password);
+  const buildAndPush = async (env: NodeJS.ProcessEnv): Promise<void> => {
+    const docker = new DockerCli(options.exec, options.logger, env);
+    // Before the build too: a private base image comes from the same registry.
+    if (registry) await docker.login(registryOf(image), registry.username, registry.password);
+    const requested = kwargs.docker_kwargs ?? [];
+    const { args: extra, dropped } = builderOptions(requested, requested.length > 0 && (await docker.hasBuildx()));
+    if (dropped.length > 0) options.logger.warning(`docker buildx is not installed; ignoring BuildKit-only docker_kwargs: ${dropped.join(' ')}`);
+    const dockerfile = path.resolve(options.workdir, kwargs.dockerfile_path);
+    options.logger.info(`building ${image} from ${path.relative(options.workdir, dockerfile) || dockerfile}`);
+    await docker.build({
+      image,
+      dockerfile,
+      context: options.workdir,
+      buildArgs: kwargs.build_args ?? {},
+      labels: ociLabels(options.ci, new Date()),
+      extra,
+    });
+    result.image = image;
+    if (kwargs.push_image) {
+      result.digest = await docker.push(image);
+      options.logger.info(`pushed ${image}@${result.digest}`);
+    }
+  };
+  // Credentials from the inputs go into a private Docker config; without them the
+  // CLI uses the runner's (where docker/login-action logged in).
+  if (registry) await withPrivateDockerConfig(options.env, buildAndPush);
+  else await buildAndPush(options.env);
   return result;
-}
-
-/** The registry host of a reference, or Docker Hub when it has none. */
-function registryOf(image: string): string {
-  const first = image.split('/')[0] ?? '';
-  return image.includes('/') && /[.:]|^localhost$/.test(first) ? first : 'docker.io';
 }
