@@ -1,10 +1,2383 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
+/***/ 9659:
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
+
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __setModuleDefault = (this && this.__setModuleDefault) || (Object.create ? (function(o, v) {
+    Object.defineProperty(o, "default", { enumerable: true, value: v });
+}) : function(o, v) {
+    o["default"] = v;
+});
+var __importStar = (this && this.__importStar) || (function () {
+    var ownKeys = function(o) {
+        ownKeys = Object.getOwnPropertyNames || function (o) {
+            var ar = [];
+            for (var k in o) if (Object.prototype.hasOwnProperty.call(o, k)) ar[ar.length] = k;
+            return ar;
+        };
+        return ownKeys(o);
+    };
+    return function (mod) {
+        if (mod && mod.__esModule) return mod;
+        var result = {};
+        if (mod != null) for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+        __setModuleDefault(result, mod);
+        return result;
+    };
+})();
+var __awaiter = (this && this.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.HttpClient = exports.HttpClientResponse = exports.HttpClientError = exports.MediaTypes = exports.Headers = exports.HttpCodes = void 0;
+exports.getProxyUrl = getProxyUrl;
+exports.isHttps = isHttps;
+const http = __importStar(__nccwpck_require__(8611));
+const https = __importStar(__nccwpck_require__(5692));
+const pm = __importStar(__nccwpck_require__(3335));
+const tunnel = __importStar(__nccwpck_require__(770));
+const undici_1 = __nccwpck_require__(6752);
+var HttpCodes;
+(function (HttpCodes) {
+    HttpCodes[HttpCodes["OK"] = 200] = "OK";
+    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
+    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
+    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
+    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
+    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
+    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
+    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
+    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
+    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
+    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
+    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
+    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
+    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
+    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
+    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
+    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
+    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
+    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
+    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
+    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
+    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
+    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (exports.HttpCodes = HttpCodes = {}));
+var Headers;
+(function (Headers) {
+    Headers["Accept"] = "accept";
+    Headers["ContentType"] = "content-type";
+})(Headers || (exports.Headers = Headers = {}));
+var MediaTypes;
+(function (MediaTypes) {
+    MediaTypes["ApplicationJson"] = "application/json";
+})(MediaTypes || (exports.MediaTypes = MediaTypes = {}));
+/**
+ * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
+ * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+ */
+function getProxyUrl(serverUrl) {
+    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    return proxyUrl ? proxyUrl.href : '';
+}
+const HttpRedirectCodes = [
+    HttpCodes.MovedPermanently,
+    HttpCodes.ResourceMoved,
+    HttpCodes.SeeOther,
+    HttpCodes.TemporaryRedirect,
+    HttpCodes.PermanentRedirect
+];
+const HttpResponseRetryCodes = [
+    HttpCodes.BadGateway,
+    HttpCodes.ServiceUnavailable,
+    HttpCodes.GatewayTimeout
+];
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
+const ExponentialBackoffCeiling = 10;
+const ExponentialBackoffTimeSlice = 5;
+class HttpClientError extends Error {
+    constructor(message, statusCode) {
+        super(message);
+        this.name = 'HttpClientError';
+        this.statusCode = statusCode;
+        Object.setPrototypeOf(this, HttpClientError.prototype);
+    }
+}
+exports.HttpClientError = HttpClientError;
+class HttpClientResponse {
+    constructor(message) {
+        this.message = message;
+    }
+    readBody() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                let output = Buffer.alloc(0);
+                this.message.on('data', (chunk) => {
+                    output = Buffer.concat([output, chunk]);
+                });
+                this.message.on('end', () => {
+                    resolve(output.toString());
+                });
+            }));
+        });
+    }
+    readBodyBuffer() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                const chunks = [];
+                this.message.on('data', (chunk) => {
+                    chunks.push(chunk);
+                });
+                this.message.on('end', () => {
+                    resolve(Buffer.concat(chunks));
+                });
+            }));
+        });
+    }
+}
+exports.HttpClientResponse = HttpClientResponse;
+function isHttps(requestUrl) {
+    const parsedUrl = new URL(requestUrl);
+    return parsedUrl.protocol === 'https:';
+}
+class HttpClient {
+    constructor(userAgent, handlers, requestOptions) {
+        this._ignoreSslError = false;
+        this._allowRedirects = true;
+        this._allowRedirectDowngrade = false;
+        this._maxRedirects = 50;
+        this._allowRetries = false;
+        this._maxRetries = 1;
+        this._keepAlive = false;
+        this._disposed = false;
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
+        this.handlers = handlers || [];
+        this.requestOptions = requestOptions;
+        if (requestOptions) {
+            if (requestOptions.ignoreSslError != null) {
+                this._ignoreSslError = requestOptions.ignoreSslError;
+            }
+            this._socketTimeout = requestOptions.socketTimeout;
+            if (requestOptions.allowRedirects != null) {
+                this._allowRedirects = requestOptions.allowRedirects;
+            }
+            if (requestOptions.allowRedirectDowngrade != null) {
+                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+            }
+            if (requestOptions.maxRedirects != null) {
+                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+            }
+            if (requestOptions.keepAlive != null) {
+                this._keepAlive = requestOptions.keepAlive;
+            }
+            if (requestOptions.allowRetries != null) {
+                this._allowRetries = requestOptions.allowRetries;
+            }
+            if (requestOptions.maxRetries != null) {
+                this._maxRetries = requestOptions.maxRetries;
+            }
+        }
+    }
+    options(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    get(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('GET', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    del(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    post(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('POST', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    patch(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    put(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PUT', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    head(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    sendStream(verb, requestUrl, stream, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request(verb, requestUrl, stream, additionalHeaders);
+        });
+    }
+    /**
+     * Gets a typed object from an endpoint
+     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+     */
+    getJson(requestUrl_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            const res = yield this.get(requestUrl, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    postJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.post(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    putJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.put(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    patchJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.patch(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    /**
+     * Makes a raw http request.
+     * All other methods such as get, post, patch, and request ultimately call this.
+     * Prefer get, del, post and patch
+     */
+    request(verb, requestUrl, data, headers) {
+        return __awaiter(this, void 0, void 0, function* () {
+            if (this._disposed) {
+                throw new Error('Client has already been disposed.');
+            }
+            const parsedUrl = new URL(requestUrl);
+            let info = this._prepareRequest(verb, parsedUrl, headers);
+            // Only perform retries on reads since writes may not be idempotent.
+            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
+                ? this._maxRetries + 1
+                : 1;
+            let numTries = 0;
+            let response;
+            do {
+                response = yield this.requestRaw(info, data);
+                // Check if it's an authentication challenge
+                if (response &&
+                    response.message &&
+                    response.message.statusCode === HttpCodes.Unauthorized) {
+                    let authenticationHandler;
+                    for (const handler of this.handlers) {
+                        if (handler.canHandleAuthentication(response)) {
+                            authenticationHandler = handler;
+                            break;
+                        }
+                    }
+                    if (authenticationHandler) {
+                        return authenticationHandler.handleAuthentication(this, info, data);
+                    }
+                    else {
+                        // We have received an unauthorized response but have no handlers to handle it.
+                        // Let the response return to the caller.
+                        return response;
+                    }
+                }
+                let redirectsRemaining = this._maxRedirects;
+                while (response.message.statusCode &&
+                    HttpRedirectCodes.includes(response.message.statusCode) &&
+                    this._allowRedirects &&
+                    redirectsRemaining > 0) {
+                    const redirectUrl = response.message.headers['location'];
+                    if (!redirectUrl) {
+                        // if there's no location to redirect to, we won't
+                        break;
+                    }
+                    const parsedRedirectUrl = new URL(redirectUrl);
+                    if (parsedUrl.protocol === 'https:' &&
+                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
+                        !this._allowRedirectDowngrade) {
+                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
+                    }
+                    // we need to finish reading the response before reassigning response
+                    // which will leak the open socket.
+                    yield response.readBody();
+                    // strip authorization header if redirected to a different hostname
+                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+                        for (const header in headers) {
+                            // header names are case insensitive
+                            if (header.toLowerCase() === 'authorization') {
+                                delete headers[header];
+                            }
+                        }
+                    }
+                    // let's make the request with the new redirectUrl
+                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
+                    response = yield this.requestRaw(info, data);
+                    redirectsRemaining--;
+                }
+                if (!response.message.statusCode ||
+                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
+                    // If not a retry code, return immediately instead of retrying
+                    return response;
+                }
+                numTries += 1;
+                if (numTries < maxTries) {
+                    yield response.readBody();
+                    yield this._performExponentialBackoff(numTries);
+                }
+            } while (numTries < maxTries);
+            return response;
+        });
+    }
+    /**
+     * Needs to be called if keepAlive is set to true in request options.
+     */
+    dispose() {
+        if (this._agent) {
+            this._agent.destroy();
+        }
+        this._disposed = true;
+    }
+    /**
+     * Raw request.
+     * @param info
+     * @param data
+     */
+    requestRaw(info, data) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => {
+                function callbackForResult(err, res) {
+                    if (err) {
+                        reject(err);
+                    }
+                    else if (!res) {
+                        // If `err` is not passed, then `res` must be passed.
+                        reject(new Error('Unknown error'));
+                    }
+                    else {
+                        resolve(res);
+                    }
+                }
+                this.requestRawWithCallback(info, data, callbackForResult);
+            });
+        });
+    }
+    /**
+     * Raw request with callback.
+     * @param info
+     * @param data
+     * @param onResult
+     */
+    requestRawWithCallback(info, data, onResult) {
+        if (typeof data === 'string') {
+            if (!info.options.headers) {
+                info.options.headers = {};
+            }
+            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
+        }
+        let callbackCalled = false;
+        function handleResult(err, res) {
+            if (!callbackCalled) {
+                callbackCalled = true;
+                onResult(err, res);
+            }
+        }
+        const req = info.httpModule.request(info.options, (msg) => {
+            const res = new HttpClientResponse(msg);
+            handleResult(undefined, res);
+        });
+        let socket;
+        req.on('socket', sock => {
+            socket = sock;
+        });
+        // If we ever get disconnected, we want the socket to timeout eventually
+        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
+            if (socket) {
+                socket.end();
+            }
+            handleResult(new Error(`Request timeout: ${info.options.path}`));
+        });
+        req.on('error', function (err) {
+            // err has statusCode property
+            // res should have headers
+            handleResult(err);
+        });
+        if (data && typeof data === 'string') {
+            req.write(data, 'utf8');
+        }
+        if (data && typeof data !== 'string') {
+            data.on('close', function () {
+                req.end();
+            });
+            data.pipe(req);
+        }
+        else {
+            req.end();
+        }
+    }
+    /**
+     * Gets an http agent. This function is useful when you need an http agent that handles
+     * routing through a proxy server - depending upon the url and proxy environment variables.
+     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+     */
+    getAgent(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        return this._getAgent(parsedUrl);
+    }
+    getAgentDispatcher(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (!useProxy) {
+            return;
+        }
+        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+    }
+    _prepareRequest(method, requestUrl, headers) {
+        const info = {};
+        info.parsedUrl = requestUrl;
+        const usingSsl = info.parsedUrl.protocol === 'https:';
+        info.httpModule = usingSsl ? https : http;
+        const defaultPort = usingSsl ? 443 : 80;
+        info.options = {};
+        info.options.host = info.parsedUrl.hostname;
+        info.options.port = info.parsedUrl.port
+            ? parseInt(info.parsedUrl.port)
+            : defaultPort;
+        info.options.path =
+            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
+        info.options.method = method;
+        info.options.headers = this._mergeHeaders(headers);
+        if (this.userAgent != null) {
+            info.options.headers['user-agent'] = this.userAgent;
+        }
+        info.options.agent = this._getAgent(info.parsedUrl);
+        // gives handlers an opportunity to participate
+        if (this.handlers) {
+            for (const handler of this.handlers) {
+                handler.prepareRequest(info.options);
+            }
+        }
+        return info;
+    }
+    _mergeHeaders(headers) {
+        if (this.requestOptions && this.requestOptions.headers) {
+            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
+        }
+        return lowercaseKeys(headers || {});
+    }
+    /**
+     * Gets an existing header value or returns a default.
+     * Handles converting number header values to strings since HTTP headers must be strings.
+     * Note: This returns string | string[] since some headers can have multiple values.
+     * For headers that must always be a single string (like Content-Type), use the
+     * specialized _getExistingOrDefaultContentTypeHeader method instead.
+     */
+    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
+            if (headerValue) {
+                clientHeader =
+                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
+            }
+        }
+        const additionalValue = additionalHeaders[header];
+        if (additionalValue !== undefined) {
+            return typeof additionalValue === 'number'
+                ? additionalValue.toString()
+                : additionalValue;
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    /**
+     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+     * Always returns a single string (not an array) since Content-Type should be a single value.
+     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+     */
+    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+            if (headerValue) {
+                if (typeof headerValue === 'number') {
+                    clientHeader = String(headerValue);
+                }
+                else if (Array.isArray(headerValue)) {
+                    clientHeader = headerValue.join(', ');
+                }
+                else {
+                    clientHeader = headerValue;
+                }
+            }
+        }
+        const additionalValue = additionalHeaders[Headers.ContentType];
+        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
+        if (additionalValue !== undefined) {
+            if (typeof additionalValue === 'number') {
+                return String(additionalValue);
+            }
+            else if (Array.isArray(additionalValue)) {
+                return additionalValue.join(', ');
+            }
+            else {
+                return additionalValue;
+            }
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    _getAgent(parsedUrl) {
+        let agent;
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (this._keepAlive && useProxy) {
+            agent = this._proxyAgent;
+        }
+        if (!useProxy) {
+            agent = this._agent;
+        }
+        // if agent is already assigned use that agent.
+        if (agent) {
+            return agent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        let maxSockets = 100;
+        if (this.requestOptions) {
+            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+        }
+        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
+        if (proxyUrl && proxyUrl.hostname) {
+            const agentOptions = {
+                maxSockets,
+                keepAlive: this._keepAlive,
+                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
+                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+                })), { host: proxyUrl.hostname, port: proxyUrl.port })
+            };
+            let tunnelAgent;
+            const overHttps = proxyUrl.protocol === 'https:';
+            if (usingSsl) {
+                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
+            }
+            else {
+                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
+            }
+            agent = tunnelAgent(agentOptions);
+            this._proxyAgent = agent;
+        }
+        // if tunneling agent isn't assigned create a new agent
+        if (!agent) {
+            const options = { keepAlive: this._keepAlive, maxSockets };
+            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            this._agent = agent;
+        }
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            agent.options = Object.assign(agent.options || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return agent;
+    }
+    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+        let proxyAgent;
+        if (this._keepAlive) {
+            proxyAgent = this._proxyAgentDispatcher;
+        }
+        // if agent is already assigned use that agent.
+        if (proxyAgent) {
+            return proxyAgent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        proxyAgent = new undici_1.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
+        })));
+        this._proxyAgentDispatcher = proxyAgent;
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return proxyAgent;
+    }
+    _getUserAgentWithOrchestrationId(userAgent) {
+        const baseUserAgent = userAgent || 'actions/http-client';
+        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
+        if (orchId) {
+            // Sanitize the orchestration ID to ensure it contains only valid characters
+            // Valid characters: 0-9, a-z, _, -, .
+            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+        }
+        return baseUserAgent;
+    }
+    _performExponentialBackoff(retryNumber) {
+        return __awaiter(this, void 0, void 0, function* () {
+            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+            return new Promise(resolve => setTimeout(() => resolve(), ms));
+        });
+    }
+    _processResponse(res, options) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                const statusCode = res.message.statusCode || 0;
+                const response = {
+                    statusCode,
+                    result: null,
+                    headers: {}
+                };
+                // not found leads to null obj returned
+                if (statusCode === HttpCodes.NotFound) {
+                    resolve(response);
+                }
+                // get the result from the body
+                function dateTimeDeserializer(key, value) {
+                    if (typeof value === 'string') {
+                        const a = new Date(value);
+                        if (!isNaN(a.valueOf())) {
+                            return a;
+                        }
+                    }
+                    return value;
+                }
+                let obj;
+                let contents;
+                try {
+                    contents = yield res.readBody();
+                    if (contents && contents.length > 0) {
+                        if (options && options.deserializeDates) {
+                            obj = JSON.parse(contents, dateTimeDeserializer);
+                        }
+                        else {
+                            obj = JSON.parse(contents);
+                        }
+                        response.result = obj;
+                    }
+                    response.headers = res.message.headers;
+                }
+                catch (err) {
+                    // Invalid resource (contents not json);  leaving result obj null
+                }
+                // note that 3xx redirects are handled by the http layer.
+                if (statusCode > 299) {
+                    let msg;
+                    // if exception/error in body, attempt to get better error
+                    if (obj && obj.message) {
+                        msg = obj.message;
+                    }
+                    else if (contents && contents.length > 0) {
+                        // it may be the case that the exception is in the body message as string
+                        msg = contents;
+                    }
+                    else {
+                        msg = `Failed request: (${statusCode})`;
+                    }
+                    const err = new HttpClientError(msg, statusCode);
+                    err.result = response.result;
+                    reject(err);
+                }
+                else {
+                    resolve(response);
+                }
+            }));
+        });
+    }
+}
+exports.HttpClient = HttpClient;
+const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
+//# sourceMappingURL=index.js.map
+
+/***/ }),
+
+/***/ 3335:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.getProxyUrl = getProxyUrl;
+exports.checkBypass = checkBypass;
+function getProxyUrl(reqUrl) {
+    const usingSsl = reqUrl.protocol === 'https:';
+    if (checkBypass(reqUrl)) {
+        return undefined;
+    }
+    const proxyVar = (() => {
+        if (usingSsl) {
+            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
+        }
+        else {
+            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
+        }
+    })();
+    if (proxyVar) {
+        try {
+            return new DecodedURL(proxyVar);
+        }
+        catch (_a) {
+            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
+                return new DecodedURL(`http://${proxyVar}`);
+        }
+    }
+    else {
+        return undefined;
+    }
+}
+function checkBypass(reqUrl) {
+    if (!reqUrl.hostname) {
+        return false;
+    }
+    const reqHost = reqUrl.hostname;
+    if (isLoopbackAddress(reqHost)) {
+        return true;
+    }
+    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
+    if (!noProxy) {
+        return false;
+    }
+    // Determine the request port
+    let reqPort;
+    if (reqUrl.port) {
+        reqPort = Number(reqUrl.port);
+    }
+    else if (reqUrl.protocol === 'http:') {
+        reqPort = 80;
+    }
+    else if (reqUrl.protocol === 'https:') {
+        reqPort = 443;
+    }
+    // Format the request hostname and hostname with port
+    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+    if (typeof reqPort === 'number') {
+        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+    }
+    // Compare request host against noproxy
+    for (const upperNoProxyItem of noProxy
+        .split(',')
+        .map(x => x.trim().toUpperCase())
+        .filter(x => x)) {
+        if (upperNoProxyItem === '*' ||
+            upperReqHosts.some(x => x === upperNoProxyItem ||
+                x.endsWith(`.${upperNoProxyItem}`) ||
+                (upperNoProxyItem.startsWith('.') &&
+                    x.endsWith(`${upperNoProxyItem}`)))) {
+            return true;
+        }
+    }
+    return false;
+}
+function isLoopbackAddress(host) {
+    const hostLower = host.toLowerCase();
+    return (hostLower === 'localhost' ||
+        hostLower.startsWith('127.') ||
+        hostLower.startsWith('[::1]') ||
+        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
+}
+class DecodedURL extends URL {
+    constructor(url, base) {
+        super(url, base);
+        this._decodedUsername = decodeURIComponent(super.username);
+        this._decodedPassword = decodeURIComponent(super.password);
+    }
+    get username() {
+        return this._decodedUsername;
+    }
+    get password() {
+        return this._decodedPassword;
+    }
+}
+//# sourceMappingURL=proxy.js.map
+
+/***/ }),
+
+/***/ 3251:
+/***/ (function(module) {
+
+/**
+  * This file contains the Bottleneck library (MIT), compiled to ES2017, and without Clustering support.
+  * https://github.com/SGrondin/bottleneck
+  */
+(function (global, factory) {
+	 true ? module.exports = factory() :
+	0;
+}(this, (function () { 'use strict';
+
+	var commonjsGlobal = typeof globalThis !== 'undefined' ? globalThis : typeof window !== 'undefined' ? window : typeof global !== 'undefined' ? global : typeof self !== 'undefined' ? self : {};
+
+	function getCjsExportFromNamespace (n) {
+		return n && n['default'] || n;
+	}
+
+	var load = function(received, defaults, onto = {}) {
+	  var k, ref, v;
+	  for (k in defaults) {
+	    v = defaults[k];
+	    onto[k] = (ref = received[k]) != null ? ref : v;
+	  }
+	  return onto;
+	};
+
+	var overwrite = function(received, defaults, onto = {}) {
+	  var k, v;
+	  for (k in received) {
+	    v = received[k];
+	    if (defaults[k] !== void 0) {
+	      onto[k] = v;
+	    }
+	  }
+	  return onto;
+	};
+
+	var parser = {
+		load: load,
+		overwrite: overwrite
+	};
+
+	var DLList;
+
+	DLList = class DLList {
+	  constructor(incr, decr) {
+	    this.incr = incr;
+	    this.decr = decr;
+	    this._first = null;
+	    this._last = null;
+	    this.length = 0;
+	  }
+
+	  push(value) {
+	    var node;
+	    this.length++;
+	    if (typeof this.incr === "function") {
+	      this.incr();
+	    }
+	    node = {
+	      value,
+	      prev: this._last,
+	      next: null
+	    };
+	    if (this._last != null) {
+	      this._last.next = node;
+	      this._last = node;
+	    } else {
+	      this._first = this._last = node;
+	    }
+	    return void 0;
+	  }
+
+	  shift() {
+	    var value;
+	    if (this._first == null) {
+	      return;
+	    } else {
+	      this.length--;
+	      if (typeof this.decr === "function") {
+	        this.decr();
+	      }
+	    }
+	    value = this._first.value;
+	    if ((this._first = this._first.next) != null) {
+	      this._first.prev = null;
+	    } else {
+	      this._last = null;
+	    }
+	    return value;
+	  }
+
+	  first() {
+	    if (this._first != null) {
+	      return this._first.value;
+	    }
+	  }
+
+	  getArray() {
+	    var node, ref, results;
+	    node = this._first;
+	    results = [];
+	    while (node != null) {
+	      results.push((ref = node, node = node.next, ref.value));
+	    }
+	    return results;
+	  }
+
+	  forEachShift(cb) {
+	    var node;
+	    node = this.shift();
+	    while (node != null) {
+	      (cb(node), node = this.shift());
+	    }
+	    return void 0;
+	  }
+
+	  debug() {
+	    var node, ref, ref1, ref2, results;
+	    node = this._first;
+	    results = [];
+	    while (node != null) {
+	      results.push((ref = node, node = node.next, {
+	        value: ref.value,
+	        prev: (ref1 = ref.prev) != null ? ref1.value : void 0,
+	        next: (ref2 = ref.next) != null ? ref2.value : void 0
+	      }));
+	    }
+	    return results;
+	  }
+
+	};
+
+	var DLList_1 = DLList;
+
+	var Events;
+
+	Events = class Events {
+	  constructor(instance) {
+	    this.instance = instance;
+	    this._events = {};
+	    if ((this.instance.on != null) || (this.instance.once != null) || (this.instance.removeAllListeners != null)) {
+	      throw new Error("An Emitter already exists for this object");
+	    }
+	    this.instance.on = (name, cb) => {
+	      return this._addListener(name, "many", cb);
+	    };
+	    this.instance.once = (name, cb) => {
+	      return this._addListener(name, "once", cb);
+	    };
+	    this.instance.removeAllListeners = (name = null) => {
+	      if (name != null) {
+	        return delete this._events[name];
+	      } else {
+	        return this._events = {};
+	      }
+	    };
+	  }
+
+	  _addListener(name, status, cb) {
+	    var base;
+	    if ((base = this._events)[name] == null) {
+	      base[name] = [];
+	    }
+	    this._events[name].push({cb, status});
+	    return this.instance;
+	  }
+
+	  listenerCount(name) {
+	    if (this._events[name] != null) {
+	      return this._events[name].length;
+	    } else {
+	      return 0;
+	    }
+	  }
+
+	  async trigger(name, ...args) {
+	    var e, promises;
+	    try {
+	      if (name !== "debug") {
+	        this.trigger("debug", `Event triggered: ${name}`, args);
+	      }
+	      if (this._events[name] == null) {
+	        return;
+	      }
+	      this._events[name] = this._events[name].filter(function(listener) {
+	        return listener.status !== "none";
+	      });
+	      promises = this._events[name].map(async(listener) => {
+	        var e, returned;
+	        if (listener.status === "none") {
+	          return;
+	        }
+	        if (listener.status === "once") {
+	          listener.status = "none";
+	        }
+	        try {
+	          returned = typeof listener.cb === "function" ? listener.cb(...args) : void 0;
+	          if (typeof (returned != null ? returned.then : void 0) === "function") {
+	            return (await returned);
+	          } else {
+	            return returned;
+	          }
+	        } catch (error) {
+	          e = error;
+	          {
+	            this.trigger("error", e);
+	          }
+	          return null;
+	        }
+	      });
+	      return ((await Promise.all(promises))).find(function(x) {
+	        return x != null;
+	      });
+	    } catch (error) {
+	      e = error;
+	      {
+	        this.trigger("error", e);
+	      }
+	      return null;
+	    }
+	  }
+
+	};
+
+	var Events_1 = Events;
+
+	var DLList$1, Events$1, Queues;
+
+	DLList$1 = DLList_1;
+
+	Events$1 = Events_1;
+
+	Queues = class Queues {
+	  constructor(num_priorities) {
+	    var i;
+	    this.Events = new Events$1(this);
+	    this._length = 0;
+	    this._lists = (function() {
+	      var j, ref, results;
+	      results = [];
+	      for (i = j = 1, ref = num_priorities; (1 <= ref ? j <= ref : j >= ref); i = 1 <= ref ? ++j : --j) {
+	        results.push(new DLList$1((() => {
+	          return this.incr();
+	        }), (() => {
+	          return this.decr();
+	        })));
+	      }
+	      return results;
+	    }).call(this);
+	  }
+
+	  incr() {
+	    if (this._length++ === 0) {
+	      return this.Events.trigger("leftzero");
+	    }
+	  }
+
+	  decr() {
+	    if (--this._length === 0) {
+	      return this.Events.trigger("zero");
+	    }
+	  }
+
+	  push(job) {
+	    return this._lists[job.options.priority].push(job);
+	  }
+
+	  queued(priority) {
+	    if (priority != null) {
+	      return this._lists[priority].length;
+	    } else {
+	      return this._length;
+	    }
+	  }
+
+	  shiftAll(fn) {
+	    return this._lists.forEach(function(list) {
+	      return list.forEachShift(fn);
+	    });
+	  }
+
+	  getFirst(arr = this._lists) {
+	    var j, len, list;
+	    for (j = 0, len = arr.length; j < len; j++) {
+	      list = arr[j];
+	      if (list.length > 0) {
+	        return list;
+	      }
+	    }
+	    return [];
+	  }
+
+	  shiftLastFrom(priority) {
+	    return this.getFirst(this._lists.slice(priority).reverse()).shift();
+	  }
+
+	};
+
+	var Queues_1 = Queues;
+
+	var BottleneckError;
+
+	BottleneckError = class BottleneckError extends Error {};
+
+	var BottleneckError_1 = BottleneckError;
+
+	var BottleneckError$1, DEFAULT_PRIORITY, Job, NUM_PRIORITIES, parser$1;
+
+	NUM_PRIORITIES = 10;
+
+	DEFAULT_PRIORITY = 5;
+
+	parser$1 = parser;
+
+	BottleneckError$1 = BottleneckError_1;
+
+	Job = class Job {
+	  constructor(task, args, options, jobDefaults, rejectOnDrop, Events, _states, Promise) {
+	    this.task = task;
+	    this.args = args;
+	    this.rejectOnDrop = rejectOnDrop;
+	    this.Events = Events;
+	    this._states = _states;
+	    this.Promise = Promise;
+	    this.options = parser$1.load(options, jobDefaults);
+	    this.options.priority = this._sanitizePriority(this.options.priority);
+	    if (this.options.id === jobDefaults.id) {
+	      this.options.id = `${this.options.id}-${this._randomIndex()}`;
+	    }
+	    this.promise = new this.Promise((_resolve, _reject) => {
+	      this._resolve = _resolve;
+	      this._reject = _reject;
+	    });
+	    this.retryCount = 0;
+	  }
+
+	  _sanitizePriority(priority) {
+	    var sProperty;
+	    sProperty = ~~priority !== priority ? DEFAULT_PRIORITY : priority;
+	    if (sProperty < 0) {
+	      return 0;
+	    } else if (sProperty > NUM_PRIORITIES - 1) {
+	      return NUM_PRIORITIES - 1;
+	    } else {
+	      return sProperty;
+	    }
+	  }
+
+	  _randomIndex() {
+	    return Math.random().toString(36).slice(2);
+	  }
+
+	  doDrop({error, message = "This job has been dropped by Bottleneck"} = {}) {
+	    if (this._states.remove(this.options.id)) {
+	      if (this.rejectOnDrop) {
+	        this._reject(error != null ? error : new BottleneckError$1(message));
+	      }
+	      this.Events.trigger("dropped", {args: this.args, options: this.options, task: this.task, promise: this.promise});
+	      return true;
+	    } else {
+	      return false;
+	    }
+	  }
+
+	  _assertStatus(expected) {
+	    var status;
+	    status = this._states.jobStatus(this.options.id);
+	    if (!(status === expected || (expected === "DONE" && status === null))) {
+	      throw new BottleneckError$1(`Invalid job status ${status}, expected ${expected}. Please open an issue at https://github.com/SGrondin/bottleneck/issues`);
+	    }
+	  }
+
+	  doReceive() {
+	    this._states.start(this.options.id);
+	    return this.Events.trigger("received", {args: this.args, options: this.options});
+	  }
+
+	  doQueue(reachedHWM, blocked) {
+	    this._assertStatus("RECEIVED");
+	    this._states.next(this.options.id);
+	    return this.Events.trigger("queued", {args: this.args, options: this.options, reachedHWM, blocked});
+	  }
+
+	  doRun() {
+	    if (this.retryCount === 0) {
+	      this._assertStatus("QUEUED");
+	      this._states.next(this.options.id);
+	    } else {
+	      this._assertStatus("EXECUTING");
+	    }
+	    return this.Events.trigger("scheduled", {args: this.args, options: this.options});
+	  }
+
+	  async doExecute(chained, clearGlobalState, run, free) {
+	    var error, eventInfo, passed;
+	    if (this.retryCount === 0) {
+	      this._assertStatus("RUNNING");
+	      this._states.next(this.options.id);
+	    } else {
+	      this._assertStatus("EXECUTING");
+	    }
+	    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
+	    this.Events.trigger("executing", eventInfo);
+	    try {
+	      passed = (await (chained != null ? chained.schedule(this.options, this.task, ...this.args) : this.task(...this.args)));
+	      if (clearGlobalState()) {
+	        this.doDone(eventInfo);
+	        await free(this.options, eventInfo);
+	        this._assertStatus("DONE");
+	        return this._resolve(passed);
+	      }
+	    } catch (error1) {
+	      error = error1;
+	      return this._onFailure(error, eventInfo, clearGlobalState, run, free);
+	    }
+	  }
+
+	  doExpire(clearGlobalState, run, free) {
+	    var error, eventInfo;
+	    if (this._states.jobStatus(this.options.id === "RUNNING")) {
+	      this._states.next(this.options.id);
+	    }
+	    this._assertStatus("EXECUTING");
+	    eventInfo = {args: this.args, options: this.options, retryCount: this.retryCount};
+	    error = new BottleneckError$1(`This job timed out after ${this.options.expiration} ms.`);
+	    return this._onFailure(error, eventInfo, clearGlobalState, run, free);
+	  }
+
+	  async _onFailure(error, eventInfo, clearGlobalState, run, free) {
+	    var retry, retryAfter;
+	    if (clearGlobalState()) {
+	      retry = (await this.Events.trigger("failed", error, eventInfo));
+	      if (retry != null) {
+	        retryAfter = ~~retry;
+	        this.Events.trigger("retry", `Retrying ${this.options.id} after ${retryAfter} ms`, eventInfo);
+	        this.retryCount++;
+	        return run(retryAfter);
+	      } else {
+	        this.doDone(eventInfo);
+	        await free(this.options, eventInfo);
+	        this._assertStatus("DONE");
+	        return this._reject(error);
+	      }
+	    }
+	  }
+
+	  doDone(eventInfo) {
+	    this._assertStatus("EXECUTING");
+	    this._states.next(this.options.id);
+	    return this.Events.trigger("done", eventInfo);
+	  }
+
+	};
+
+	var Job_1 = Job;
+
+	var BottleneckError$2, LocalDatastore, parser$2;
+
+	parser$2 = parser;
+
+	BottleneckError$2 = BottleneckError_1;
+
+	LocalDatastore = class LocalDatastore {
+	  constructor(instance, storeOptions, storeInstanceOptions) {
+	    this.instance = instance;
+	    this.storeOptions = storeOptions;
+	    this.clientId = this.instance._randomIndex();
+	    parser$2.load(storeInstanceOptions, storeInstanceOptions, this);
+	    this._nextRequest = this._lastReservoirRefresh = this._lastReservoirIncrease = Date.now();
+	    this._running = 0;
+	    this._done = 0;
+	    this._unblockTime = 0;
+	    this.ready = this.Promise.resolve();
+	    this.clients = {};
+	    this._startHeartbeat();
+	  }
+
+	  _startHeartbeat() {
+	    var base;
+	    if ((this.heartbeat == null) && (((this.storeOptions.reservoirRefreshInterval != null) && (this.storeOptions.reservoirRefreshAmount != null)) || ((this.storeOptions.reservoirIncreaseInterval != null) && (this.storeOptions.reservoirIncreaseAmount != null)))) {
+	      return typeof (base = (this.heartbeat = setInterval(() => {
+	        var amount, incr, maximum, now, reservoir;
+	        now = Date.now();
+	        if ((this.storeOptions.reservoirRefreshInterval != null) && now >= this._lastReservoirRefresh + this.storeOptions.reservoirRefreshInterval) {
+	          this._lastReservoirRefresh = now;
+	          this.storeOptions.reservoir = this.storeOptions.reservoirRefreshAmount;
+	          this.instance._drainAll(this.computeCapacity());
+	        }
+	        if ((this.storeOptions.reservoirIncreaseInterval != null) && now >= this._lastReservoirIncrease + this.storeOptions.reservoirIncreaseInterval) {
+	          ({
+	            reservoirIncreaseAmount: amount,
+	            reservoirIncreaseMaximum: maximum,
+	            reservoir
+	          } = this.storeOptions);
+	          this._lastReservoirIncrease = now;
+	          incr = maximum != null ? Math.min(amount, maximum - reservoir) : amount;
+	          if (incr > 0) {
+	            this.storeOptions.reservoir += incr;
+	            return this.instance._drainAll(this.computeCapacity());
+	          }
+	        }
+	      }, this.heartbeatInterval))).unref === "function" ? base.unref() : void 0;
+	    } else {
+	      return clearInterval(this.heartbeat);
+	    }
+	  }
+
+	  async __publish__(message) {
+	    await this.yieldLoop();
+	    return this.instance.Events.trigger("message", message.toString());
+	  }
+
+	  async __disconnect__(flush) {
+	    await this.yieldLoop();
+	    clearInterval(this.heartbeat);
+	    return this.Promise.resolve();
+	  }
+
+	  yieldLoop(t = 0) {
+	    return new this.Promise(function(resolve, reject) {
+	      return setTimeout(resolve, t);
+	    });
+	  }
+
+	  computePenalty() {
+	    var ref;
+	    return (ref = this.storeOptions.penalty) != null ? ref : (15 * this.storeOptions.minTime) || 5000;
+	  }
+
+	  async __updateSettings__(options) {
+	    await this.yieldLoop();
+	    parser$2.overwrite(options, options, this.storeOptions);
+	    this._startHeartbeat();
+	    this.instance._drainAll(this.computeCapacity());
+	    return true;
+	  }
+
+	  async __running__() {
+	    await this.yieldLoop();
+	    return this._running;
+	  }
+
+	  async __queued__() {
+	    await this.yieldLoop();
+	    return this.instance.queued();
+	  }
+
+	  async __done__() {
+	    await this.yieldLoop();
+	    return this._done;
+	  }
+
+	  async __groupCheck__(time) {
+	    await this.yieldLoop();
+	    return (this._nextRequest + this.timeout) < time;
+	  }
+
+	  computeCapacity() {
+	    var maxConcurrent, reservoir;
+	    ({maxConcurrent, reservoir} = this.storeOptions);
+	    if ((maxConcurrent != null) && (reservoir != null)) {
+	      return Math.min(maxConcurrent - this._running, reservoir);
+	    } else if (maxConcurrent != null) {
+	      return maxConcurrent - this._running;
+	    } else if (reservoir != null) {
+	      return reservoir;
+	    } else {
+	      return null;
+	    }
+	  }
+
+	  conditionsCheck(weight) {
+	    var capacity;
+	    capacity = this.computeCapacity();
+	    return (capacity == null) || weight <= capacity;
+	  }
+
+	  async __incrementReservoir__(incr) {
+	    var reservoir;
+	    await this.yieldLoop();
+	    reservoir = this.storeOptions.reservoir += incr;
+	    this.instance._drainAll(this.computeCapacity());
+	    return reservoir;
+	  }
+
+	  async __currentReservoir__() {
+	    await this.yieldLoop();
+	    return this.storeOptions.reservoir;
+	  }
+
+	  isBlocked(now) {
+	    return this._unblockTime >= now;
+	  }
+
+	  check(weight, now) {
+	    return this.conditionsCheck(weight) && (this._nextRequest - now) <= 0;
+	  }
+
+	  async __check__(weight) {
+	    var now;
+	    await this.yieldLoop();
+	    now = Date.now();
+	    return this.check(weight, now);
+	  }
+
+	  async __register__(index, weight, expiration) {
+	    var now, wait;
+	    await this.yieldLoop();
+	    now = Date.now();
+	    if (this.conditionsCheck(weight)) {
+	      this._running += weight;
+	      if (this.storeOptions.reservoir != null) {
+	        this.storeOptions.reservoir -= weight;
+	      }
+	      wait = Math.max(this._nextRequest - now, 0);
+	      this._nextRequest = now + wait + this.storeOptions.minTime;
+	      return {
+	        success: true,
+	        wait,
+	        reservoir: this.storeOptions.reservoir
+	      };
+	    } else {
+	      return {
+	        success: false
+	      };
+	    }
+	  }
+
+	  strategyIsBlock() {
+	    return this.storeOptions.strategy === 3;
+	  }
+
+	  async __submit__(queueLength, weight) {
+	    var blocked, now, reachedHWM;
+	    await this.yieldLoop();
+	    if ((this.storeOptions.maxConcurrent != null) && weight > this.storeOptions.maxConcurrent) {
+	      throw new BottleneckError$2(`Impossible to add a job having a weight of ${weight} to a limiter having a maxConcurrent setting of ${this.storeOptions.maxConcurrent}`);
+	    }
+	    now = Date.now();
+	    reachedHWM = (this.storeOptions.highWater != null) && queueLength === this.storeOptions.highWater && !this.check(weight, now);
+	    blocked = this.strategyIsBlock() && (reachedHWM || this.isBlocked(now));
+	    if (blocked) {
+	      this._unblockTime = now + this.computePenalty();
+	      this._nextRequest = this._unblockTime + this.storeOptions.minTime;
+	      this.instance._dropAllQueued();
+	    }
+	    return {
+	      reachedHWM,
+	      blocked,
+	      strategy: this.storeOptions.strategy
+	    };
+	  }
+
+	  async __free__(index, weight) {
+	    await this.yieldLoop();
+	    this._running -= weight;
+	    this._done += weight;
+	    this.instance._drainAll(this.computeCapacity());
+	    return {
+	      running: this._running
+	    };
+	  }
+
+	};
+
+	var LocalDatastore_1 = LocalDatastore;
+
+	var BottleneckError$3, States;
+
+	BottleneckError$3 = BottleneckError_1;
+
+	States = class States {
+	  constructor(status1) {
+	    this.status = status1;
+	    this._jobs = {};
+	    this.counts = this.status.map(function() {
+	      return 0;
+	    });
+	  }
+
+	  next(id) {
+	    var current, next;
+	    current = this._jobs[id];
+	    next = current + 1;
+	    if ((current != null) && next < this.status.length) {
+	      this.counts[current]--;
+	      this.counts[next]++;
+	      return this._jobs[id]++;
+	    } else if (current != null) {
+	      this.counts[current]--;
+	      return delete this._jobs[id];
+	    }
+	  }
+
+	  start(id) {
+	    var initial;
+	    initial = 0;
+	    this._jobs[id] = initial;
+	    return this.counts[initial]++;
+	  }
+
+	  remove(id) {
+	    var current;
+	    current = this._jobs[id];
+	    if (current != null) {
+	      this.counts[current]--;
+	      delete this._jobs[id];
+	    }
+	    return current != null;
+	  }
+
+	  jobStatus(id) {
+	    var ref;
+	    return (ref = this.status[this._jobs[id]]) != null ? ref : null;
+	  }
+
+	  statusJobs(status) {
+	    var k, pos, ref, results, v;
+	    if (status != null) {
+	      pos = this.status.indexOf(status);
+	      if (pos < 0) {
+	        throw new BottleneckError$3(`status must be one of ${this.status.join(', ')}`);
+	      }
+	      ref = this._jobs;
+	      results = [];
+	      for (k in ref) {
+	        v = ref[k];
+	        if (v === pos) {
+	          results.push(k);
+	        }
+	      }
+	      return results;
+	    } else {
+	      return Object.keys(this._jobs);
+	    }
+	  }
+
+	  statusCounts() {
+	    return this.counts.reduce(((acc, v, i) => {
+	      acc[this.status[i]] = v;
+	      return acc;
+	    }), {});
+	  }
+
+	};
+
+	var States_1 = States;
+
+	var DLList$2, Sync;
+
+	DLList$2 = DLList_1;
+
+	Sync = class Sync {
+	  constructor(name, Promise) {
+	    this.schedule = this.schedule.bind(this);
+	    this.name = name;
+	    this.Promise = Promise;
+	    this._running = 0;
+	    this._queue = new DLList$2();
+	  }
+
+	  isEmpty() {
+	    return this._queue.length === 0;
+	  }
+
+	  async _tryToRun() {
+	    var args, cb, error, reject, resolve, returned, task;
+	    if ((this._running < 1) && this._queue.length > 0) {
+	      this._running++;
+	      ({task, args, resolve, reject} = this._queue.shift());
+	      cb = (await (async function() {
+	        try {
+	          returned = (await task(...args));
+	          return function() {
+	            return resolve(returned);
+	          };
+	        } catch (error1) {
+	          error = error1;
+	          return function() {
+	            return reject(error);
+	          };
+	        }
+	      })());
+	      this._running--;
+	      this._tryToRun();
+	      return cb();
+	    }
+	  }
+
+	  schedule(task, ...args) {
+	    var promise, reject, resolve;
+	    resolve = reject = null;
+	    promise = new this.Promise(function(_resolve, _reject) {
+	      resolve = _resolve;
+	      return reject = _reject;
+	    });
+	    this._queue.push({task, args, resolve, reject});
+	    this._tryToRun();
+	    return promise;
+	  }
+
+	};
+
+	var Sync_1 = Sync;
+
+	var version = "2.19.5";
+	var version$1 = {
+		version: version
+	};
+
+	var version$2 = /*#__PURE__*/Object.freeze({
+		version: version,
+		default: version$1
+	});
+
+	var require$$2 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$3 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$4 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var Events$2, Group, IORedisConnection$1, RedisConnection$1, Scripts$1, parser$3;
+
+	parser$3 = parser;
+
+	Events$2 = Events_1;
+
+	RedisConnection$1 = require$$2;
+
+	IORedisConnection$1 = require$$3;
+
+	Scripts$1 = require$$4;
+
+	Group = (function() {
+	  class Group {
+	    constructor(limiterOptions = {}) {
+	      this.deleteKey = this.deleteKey.bind(this);
+	      this.limiterOptions = limiterOptions;
+	      parser$3.load(this.limiterOptions, this.defaults, this);
+	      this.Events = new Events$2(this);
+	      this.instances = {};
+	      this.Bottleneck = Bottleneck_1;
+	      this._startAutoCleanup();
+	      this.sharedConnection = this.connection != null;
+	      if (this.connection == null) {
+	        if (this.limiterOptions.datastore === "redis") {
+	          this.connection = new RedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
+	        } else if (this.limiterOptions.datastore === "ioredis") {
+	          this.connection = new IORedisConnection$1(Object.assign({}, this.limiterOptions, {Events: this.Events}));
+	        }
+	      }
+	    }
+
+	    key(key = "") {
+	      var ref;
+	      return (ref = this.instances[key]) != null ? ref : (() => {
+	        var limiter;
+	        limiter = this.instances[key] = new this.Bottleneck(Object.assign(this.limiterOptions, {
+	          id: `${this.id}-${key}`,
+	          timeout: this.timeout,
+	          connection: this.connection
+	        }));
+	        this.Events.trigger("created", limiter, key);
+	        return limiter;
+	      })();
+	    }
+
+	    async deleteKey(key = "") {
+	      var deleted, instance;
+	      instance = this.instances[key];
+	      if (this.connection) {
+	        deleted = (await this.connection.__runCommand__(['del', ...Scripts$1.allKeys(`${this.id}-${key}`)]));
+	      }
+	      if (instance != null) {
+	        delete this.instances[key];
+	        await instance.disconnect();
+	      }
+	      return (instance != null) || deleted > 0;
+	    }
+
+	    limiters() {
+	      var k, ref, results, v;
+	      ref = this.instances;
+	      results = [];
+	      for (k in ref) {
+	        v = ref[k];
+	        results.push({
+	          key: k,
+	          limiter: v
+	        });
+	      }
+	      return results;
+	    }
+
+	    keys() {
+	      return Object.keys(this.instances);
+	    }
+
+	    async clusterKeys() {
+	      var cursor, end, found, i, k, keys, len, next, start;
+	      if (this.connection == null) {
+	        return this.Promise.resolve(this.keys());
+	      }
+	      keys = [];
+	      cursor = null;
+	      start = `b_${this.id}-`.length;
+	      end = "_settings".length;
+	      while (cursor !== 0) {
+	        [next, found] = (await this.connection.__runCommand__(["scan", cursor != null ? cursor : 0, "match", `b_${this.id}-*_settings`, "count", 10000]));
+	        cursor = ~~next;
+	        for (i = 0, len = found.length; i < len; i++) {
+	          k = found[i];
+	          keys.push(k.slice(start, -end));
+	        }
+	      }
+	      return keys;
+	    }
+
+	    _startAutoCleanup() {
+	      var base;
+	      clearInterval(this.interval);
+	      return typeof (base = (this.interval = setInterval(async() => {
+	        var e, k, ref, results, time, v;
+	        time = Date.now();
+	        ref = this.instances;
+	        results = [];
+	        for (k in ref) {
+	          v = ref[k];
+	          try {
+	            if ((await v._store.__groupCheck__(time))) {
+	              results.push(this.deleteKey(k));
+	            } else {
+	              results.push(void 0);
+	            }
+	          } catch (error) {
+	            e = error;
+	            results.push(v.Events.trigger("error", e));
+	          }
+	        }
+	        return results;
+	      }, this.timeout / 2))).unref === "function" ? base.unref() : void 0;
+	    }
+
+	    updateSettings(options = {}) {
+	      parser$3.overwrite(options, this.defaults, this);
+	      parser$3.overwrite(options, options, this.limiterOptions);
+	      if (options.timeout != null) {
+	        return this._startAutoCleanup();
+	      }
+	    }
+
+	    disconnect(flush = true) {
+	      var ref;
+	      if (!this.sharedConnection) {
+	        return (ref = this.connection) != null ? ref.disconnect(flush) : void 0;
+	      }
+	    }
+
+	  }
+	  Group.prototype.defaults = {
+	    timeout: 1000 * 60 * 5,
+	    connection: null,
+	    Promise: Promise,
+	    id: "group-key"
+	  };
+
+	  return Group;
+
+	}).call(commonjsGlobal);
+
+	var Group_1 = Group;
+
+	var Batcher, Events$3, parser$4;
+
+	parser$4 = parser;
+
+	Events$3 = Events_1;
+
+	Batcher = (function() {
+	  class Batcher {
+	    constructor(options = {}) {
+	      this.options = options;
+	      parser$4.load(this.options, this.defaults, this);
+	      this.Events = new Events$3(this);
+	      this._arr = [];
+	      this._resetPromise();
+	      this._lastFlush = Date.now();
+	    }
+
+	    _resetPromise() {
+	      return this._promise = new this.Promise((res, rej) => {
+	        return this._resolve = res;
+	      });
+	    }
+
+	    _flush() {
+	      clearTimeout(this._timeout);
+	      this._lastFlush = Date.now();
+	      this._resolve();
+	      this.Events.trigger("batch", this._arr);
+	      this._arr = [];
+	      return this._resetPromise();
+	    }
+
+	    add(data) {
+	      var ret;
+	      this._arr.push(data);
+	      ret = this._promise;
+	      if (this._arr.length === this.maxSize) {
+	        this._flush();
+	      } else if ((this.maxTime != null) && this._arr.length === 1) {
+	        this._timeout = setTimeout(() => {
+	          return this._flush();
+	        }, this.maxTime);
+	      }
+	      return ret;
+	    }
+
+	  }
+	  Batcher.prototype.defaults = {
+	    maxTime: null,
+	    maxSize: null,
+	    Promise: Promise
+	  };
+
+	  return Batcher;
+
+	}).call(commonjsGlobal);
+
+	var Batcher_1 = Batcher;
+
+	var require$$4$1 = () => console.log('You must import the full version of Bottleneck in order to use this feature.');
+
+	var require$$8 = getCjsExportFromNamespace(version$2);
+
+	var Bottleneck, DEFAULT_PRIORITY$1, Events$4, Job$1, LocalDatastore$1, NUM_PRIORITIES$1, Queues$1, RedisDatastore$1, States$1, Sync$1, parser$5,
+	  splice = [].splice;
+
+	NUM_PRIORITIES$1 = 10;
+
+	DEFAULT_PRIORITY$1 = 5;
+
+	parser$5 = parser;
+
+	Queues$1 = Queues_1;
+
+	Job$1 = Job_1;
+
+	LocalDatastore$1 = LocalDatastore_1;
+
+	RedisDatastore$1 = require$$4$1;
+
+	Events$4 = Events_1;
+
+	States$1 = States_1;
+
+	Sync$1 = Sync_1;
+
+	Bottleneck = (function() {
+	  class Bottleneck {
+	    constructor(options = {}, ...invalid) {
+	      var storeInstanceOptions, storeOptions;
+	      this._addToQueue = this._addToQueue.bind(this);
+	      this._validateOptions(options, invalid);
+	      parser$5.load(options, this.instanceDefaults, this);
+	      this._queues = new Queues$1(NUM_PRIORITIES$1);
+	      this._scheduled = {};
+	      this._states = new States$1(["RECEIVED", "QUEUED", "RUNNING", "EXECUTING"].concat(this.trackDoneStatus ? ["DONE"] : []));
+	      this._limiter = null;
+	      this.Events = new Events$4(this);
+	      this._submitLock = new Sync$1("submit", this.Promise);
+	      this._registerLock = new Sync$1("register", this.Promise);
+	      storeOptions = parser$5.load(options, this.storeDefaults, {});
+	      this._store = (function() {
+	        if (this.datastore === "redis" || this.datastore === "ioredis" || (this.connection != null)) {
+	          storeInstanceOptions = parser$5.load(options, this.redisStoreDefaults, {});
+	          return new RedisDatastore$1(this, storeOptions, storeInstanceOptions);
+	        } else if (this.datastore === "local") {
+	          storeInstanceOptions = parser$5.load(options, this.localStoreDefaults, {});
+	          return new LocalDatastore$1(this, storeOptions, storeInstanceOptions);
+	        } else {
+	          throw new Bottleneck.prototype.BottleneckError(`Invalid datastore type: ${this.datastore}`);
+	        }
+	      }).call(this);
+	      this._queues.on("leftzero", () => {
+	        var ref;
+	        return (ref = this._store.heartbeat) != null ? typeof ref.ref === "function" ? ref.ref() : void 0 : void 0;
+	      });
+	      this._queues.on("zero", () => {
+	        var ref;
+	        return (ref = this._store.heartbeat) != null ? typeof ref.unref === "function" ? ref.unref() : void 0 : void 0;
+	      });
+	    }
+
+	    _validateOptions(options, invalid) {
+	      if (!((options != null) && typeof options === "object" && invalid.length === 0)) {
+	        throw new Bottleneck.prototype.BottleneckError("Bottleneck v2 takes a single object argument. Refer to https://github.com/SGrondin/bottleneck#upgrading-to-v2 if you're upgrading from Bottleneck v1.");
+	      }
+	    }
+
+	    ready() {
+	      return this._store.ready;
+	    }
+
+	    clients() {
+	      return this._store.clients;
+	    }
+
+	    channel() {
+	      return `b_${this.id}`;
+	    }
+
+	    channel_client() {
+	      return `b_${this.id}_${this._store.clientId}`;
+	    }
+
+	    publish(message) {
+	      return this._store.__publish__(message);
+	    }
+
+	    disconnect(flush = true) {
+	      return this._store.__disconnect__(flush);
+	    }
+
+	    chain(_limiter) {
+	      this._limiter = _limiter;
+	      return this;
+	    }
+
+	    queued(priority) {
+	      return this._queues.queued(priority);
+	    }
+
+	    clusterQueued() {
+	      return this._store.__queued__();
+	    }
+
+	    empty() {
+	      return this.queued() === 0 && this._submitLock.isEmpty();
+	    }
+
+	    running() {
+	      return this._store.__running__();
+	    }
+
+	    done() {
+	      return this._store.__done__();
+	    }
+
+	    jobStatus(id) {
+	      return this._states.jobStatus(id);
+	    }
+
+	    jobs(status) {
+	      return this._states.statusJobs(status);
+	    }
+
+	    counts() {
+	      return this._states.statusCounts();
+	    }
+
+	    _randomIndex() {
+	      return Math.random().toString(36).slice(2);
+	    }
+
+	    check(weight = 1) {
+	      return this._store.__check__(weight);
+	    }
+
+	    _clearGlobalState(index) {
+	      if (this._scheduled[index] != null) {
+	        clearTimeout(this._scheduled[index].expiration);
+	        delete this._scheduled[index];
+	        return true;
+	      } else {
+	        return false;
+	      }
+	    }
+
+	    async _free(index, job, options, eventInfo) {
+	      var e, running;
+	      try {
+	        ({running} = (await this._store.__free__(index, options.weight)));
+	        this.Events.trigger("debug", `Freed ${options.id}`, eventInfo);
+	        if (running === 0 && this.empty()) {
+	          return this.Events.trigger("idle");
+	        }
+	      } catch (error1) {
+	        e = error1;
+	        return this.Events.trigger("error", e);
+	      }
+	    }
+
+	    _run(index, job, wait) {
+	      var clearGlobalState, free, run;
+	      job.doRun();
+	      clearGlobalState = this._clearGlobalState.bind(this, index);
+	      run = this._run.bind(this, index, job);
+	      free = this._free.bind(this, index, job);
+	      return this._scheduled[index] = {
+	        timeout: setTimeout(() => {
+	          return job.doExecute(this._limiter, clearGlobalState, run, free);
+	        }, wait),
+	        expiration: job.options.expiration != null ? setTimeout(function() {
+	          return job.doExpire(clearGlobalState, run, free);
+	        }, wait + job.options.expiration) : void 0,
+	        job: job
+	      };
+	    }
+
+	    _drainOne(capacity) {
+	      return this._registerLock.schedule(() => {
+	        var args, index, next, options, queue;
+	        if (this.queued() === 0) {
+	          return this.Promise.resolve(null);
+	        }
+	        queue = this._queues.getFirst();
+	        ({options, args} = next = queue.first());
+	        if ((capacity != null) && options.weight > capacity) {
+	          return this.Promise.resolve(null);
+	        }
+	        this.Events.trigger("debug", `Draining ${options.id}`, {args, options});
+	        index = this._randomIndex();
+	        return this._store.__register__(index, options.weight, options.expiration).then(({success, wait, reservoir}) => {
+	          var empty;
+	          this.Events.trigger("debug", `Drained ${options.id}`, {success, args, options});
+	          if (success) {
+	            queue.shift();
+	            empty = this.empty();
+	            if (empty) {
+	              this.Events.trigger("empty");
+	            }
+	            if (reservoir === 0) {
+	              this.Events.trigger("depleted", empty);
+	            }
+	            this._run(index, next, wait);
+	            return this.Promise.resolve(options.weight);
+	          } else {
+	            return this.Promise.resolve(null);
+	          }
+	        });
+	      });
+	    }
+
+	    _drainAll(capacity, total = 0) {
+	      return this._drainOne(capacity).then((drained) => {
+	        var newCapacity;
+	        if (drained != null) {
+	          newCapacity = capacity != null ? capacity - drained : capacity;
+	          return this._drainAll(newCapacity, total + drained);
+	        } else {
+	          return this.Promise.resolve(total);
+	        }
+	      }).catch((e) => {
+	        return this.Events.trigger("error", e);
+	      });
+	    }
+
+	    _dropAllQueued(message) {
+	      return this._queues.shiftAll(function(job) {
+	        return job.doDrop({message});
+	      });
+	    }
+
+	    stop(options = {}) {
+	      var done, waitForExecuting;
+	      options = parser$5.load(options, this.stopDefaults);
+	      waitForExecuting = (at) => {
+	        var finished;
+	        finished = () => {
+	          var counts;
+	          counts = this._states.counts;
+	          return (counts[0] + counts[1] + counts[2] + counts[3]) === at;
+	        };
+	        return new this.Promise((resolve, reject) => {
+	          if (finished()) {
+	            return resolve();
+	          } else {
+	            return this.on("done", () => {
+	              if (finished()) {
+	                this.removeAllListeners("done");
+	                return resolve();
+	              }
+	            });
+	          }
+	        });
+	      };
+	      done = options.dropWaitingJobs ? (this._run = function(index, next) {
+	        return next.doDrop({
+	          message: options.dropErrorMessage
+	        });
+	      }, this._drainOne = () => {
+	        return this.Promise.resolve(null);
+	      }, this._registerLock.schedule(() => {
+	        return this._submitLock.schedule(() => {
+	          var k, ref, v;
+	          ref = this._scheduled;
+	          for (k in ref) {
+	            v = ref[k];
+	            if (this.jobStatus(v.job.options.id) === "RUNNING") {
+	              clearTimeout(v.timeout);
+	              clearTimeout(v.expiration);
+	              v.job.doDrop({
+	                message: options.dropErrorMessage
+	              });
+	            }
+	          }
+	          this._dropAllQueued(options.dropErrorMessage);
+	          return waitForExecuting(0);
+	        });
+	      })) : this.schedule({
+	        priority: NUM_PRIORITIES$1 - 1,
+	        weight: 0
+	      }, () => {
+	        return waitForExecuting(1);
+	      });
+	      this._receive = function(job) {
+	        return job._reject(new Bottleneck.prototype.BottleneckError(options.enqueueErrorMessage));
+	      };
+	      this.stop = () => {
+	        return this.Promise.reject(new Bottleneck.prototype.BottleneckError("stop() has already been called"));
+	      };
+	      return done;
+	    }
+
+	    async _addToQueue(job) {
+	      var args, blocked, error, options, reachedHWM, shifted, strategy;
+	      ({args, options} = job);
+	      try {
+	        ({reachedHWM, blocked, strategy} = (await this._store.__submit__(this.queued(), options.weight)));
+	      } catch (error1) {
+	        error = error1;
+	        this.Events.trigger("debug", `Could not queue ${options.id}`, {args, options, error});
+	        job.doDrop({error});
+	        return false;
+	      }
+	      if (blocked) {
+	        job.doDrop();
+	        return true;
+	      } else if (reachedHWM) {
+	        shifted = strategy === Bottleneck.prototype.strategy.LEAK ? this._queues.shiftLastFrom(options.priority) : strategy === Bottleneck.prototype.strategy.OVERFLOW_PRIORITY ? this._queues.shiftLastFrom(options.priority + 1) : strategy === Bottleneck.prototype.strategy.OVERFLOW ? job : void 0;
+	        if (shifted != null) {
+	          shifted.doDrop();
+	        }
+	        if ((shifted == null) || strategy === Bottleneck.prototype.strategy.OVERFLOW) {
+	          if (shifted == null) {
+	            job.doDrop();
+	          }
+	          return reachedHWM;
+	        }
+	      }
+	      job.doQueue(reachedHWM, blocked);
+	      this._queues.push(job);
+	      await this._drainAll();
+	      return reachedHWM;
+	    }
+
+	    _receive(job) {
+	      if (this._states.jobStatus(job.options.id) != null) {
+	        job._reject(new Bottleneck.prototype.BottleneckError(`A job with the same id already exists (id=${job.options.id})`));
+	        return false;
+	      } else {
+	        job.doReceive();
+	        return this._submitLock.schedule(this._addToQueue, job);
+	      }
+	    }
+
+	    submit(...args) {
+	      var cb, fn, job, options, ref, ref1, task;
+	      if (typeof args[0] === "function") {
+	        ref = args, [fn, ...args] = ref, [cb] = splice.call(args, -1);
+	        options = parser$5.load({}, this.jobDefaults);
+	      } else {
+	        ref1 = args, [options, fn, ...args] = ref1, [cb] = splice.call(args, -1);
+	        options = parser$5.load(options, this.jobDefaults);
+	      }
+	      task = (...args) => {
+	        return new this.Promise(function(resolve, reject) {
+	          return fn(...args, function(...args) {
+	            return (args[0] != null ? reject : resolve)(args);
+	          });
+	        });
+	      };
+	      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+	      job.promise.then(function(args) {
+	        return typeof cb === "function" ? cb(...args) : void 0;
+	      }).catch(function(args) {
+	        if (Array.isArray(args)) {
+	          return typeof cb === "function" ? cb(...args) : void 0;
+	        } else {
+	          return typeof cb === "function" ? cb(args) : void 0;
+	        }
+	      });
+	      return this._receive(job);
+	    }
+
+	    schedule(...args) {
+	      var job, options, task;
+	      if (typeof args[0] === "function") {
+	        [task, ...args] = args;
+	        options = {};
+	      } else {
+	        [options, task, ...args] = args;
+	      }
+	      job = new Job$1(task, args, options, this.jobDefaults, this.rejectOnDrop, this.Events, this._states, this.Promise);
+	      this._receive(job);
+	      return job.promise;
+	    }
+
+	    wrap(fn) {
+	      var schedule, wrapped;
+	      schedule = this.schedule.bind(this);
+	      wrapped = function(...args) {
+	        return schedule(fn.bind(this), ...args);
+	      };
+	      wrapped.withOptions = function(options, ...args) {
+	        return schedule(options, fn, ...args);
+	      };
+	      return wrapped;
+	    }
+
+	    async updateSettings(options = {}) {
+	      await this._store.__updateSettings__(parser$5.overwrite(options, this.storeDefaults));
+	      parser$5.overwrite(options, this.instanceDefaults, this);
+	      return this;
+	    }
+
+	    currentReservoir() {
+	      return this._store.__currentReservoir__();
+	    }
+
+	    incrementReservoir(incr = 0) {
+	      return this._store.__incrementReservoir__(incr);
+	    }
+
+	  }
+	  Bottleneck.default = Bottleneck;
+
+	  Bottleneck.Events = Events$4;
+
+	  Bottleneck.version = Bottleneck.prototype.version = require$$8.version;
+
+	  Bottleneck.strategy = Bottleneck.prototype.strategy = {
+	    LEAK: 1,
+	    OVERFLOW: 2,
+	    OVERFLOW_PRIORITY: 4,
+	    BLOCK: 3
+	  };
+
+	  Bottleneck.BottleneckError = Bottleneck.prototype.BottleneckError = BottleneckError_1;
+
+	  Bottleneck.Group = Bottleneck.prototype.Group = Group_1;
+
+	  Bottleneck.RedisConnection = Bottleneck.prototype.RedisConnection = require$$2;
+
+	  Bottleneck.IORedisConnection = Bottleneck.prototype.IORedisConnection = require$$3;
+
+	  Bottleneck.Batcher = Bottleneck.prototype.Batcher = Batcher_1;
+
+	  Bottleneck.prototype.jobDefaults = {
+	    priority: DEFAULT_PRIORITY$1,
+	    weight: 1,
+	    expiration: null,
+	    id: "<no-id>"
+	  };
+
+	  Bottleneck.prototype.storeDefaults = {
+	    maxConcurrent: null,
+	    minTime: 0,
+	    highWater: null,
+	    strategy: Bottleneck.prototype.strategy.LEAK,
+	    penalty: null,
+	    reservoir: null,
+	    reservoirRefreshInterval: null,
+	    reservoirRefreshAmount: null,
+	    reservoirIncreaseInterval: null,
+	    reservoirIncreaseAmount: null,
+	    reservoirIncreaseMaximum: null
+	  };
+
+	  Bottleneck.prototype.localStoreDefaults = {
+	    Promise: Promise,
+	    timeout: null,
+	    heartbeatInterval: 250
+	  };
+
+	  Bottleneck.prototype.redisStoreDefaults = {
+	    Promise: Promise,
+	    timeout: null,
+	    heartbeatInterval: 5000,
+	    clientTimeout: 10000,
+	    Redis: null,
+	    clientOptions: {},
+	    clusterNodes: null,
+	    clearDatastore: false,
+	    connection: null
+	  };
+
+	  Bottleneck.prototype.instanceDefaults = {
+	    datastore: "local",
+	    connection: null,
+	    id: "<no-id>",
+	    rejectOnDrop: true,
+	    trackDoneStatus: false,
+	    Promise: Promise
+	  };
+
+	  Bottleneck.prototype.stopDefaults = {
+	    enqueueErrorMessage: "This limiter has been stopped and cannot accept new jobs.",
+	    dropWaitingJobs: true,
+	    dropErrorMessage: "This limiter has been stopped."
+	  };
+
+	  return Bottleneck;
+
+	}).call(commonjsGlobal);
+
+	var Bottleneck_1 = Bottleneck;
+
+	var lib = Bottleneck_1;
+
+	return lib;
+
+})));
+
+
+/***/ }),
+
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
@@ -12,7 +2385,6 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ 218:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-var __webpack_unused_export__;
 
 
 var net = __nccwpck_require__(9278);
@@ -24,10 +2396,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -276,7 +2648,7 @@ if (process.env.NODE_DEBUG && /\btunnel\b/.test(process.env.NODE_DEBUG)) {
 } else {
   debug = function() {};
 }
-__webpack_unused_export__ = debug; // for test
+exports.debug = debug; // for test
 
 
 /***/ }),
@@ -284,7 +2656,6 @@ __webpack_unused_export__ = debug; // for test
 /***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-var __webpack_unused_export__;
 
 
 const Client = __nccwpck_require__(3701)
@@ -312,29 +2683,29 @@ const createRedirectInterceptor = __nccwpck_require__(5092)
 
 Object.assign(Dispatcher.prototype, api)
 
-__webpack_unused_export__ = Dispatcher
-__webpack_unused_export__ = Client
-__webpack_unused_export__ = Pool
-__webpack_unused_export__ = BalancedPool
-__webpack_unused_export__ = Agent
-__webpack_unused_export__ = ProxyAgent
-__webpack_unused_export__ = EnvHttpProxyAgent
-__webpack_unused_export__ = RetryAgent
-__webpack_unused_export__ = RetryHandler
+module.exports.Dispatcher = Dispatcher
+module.exports.Client = Client
+module.exports.Pool = Pool
+module.exports.BalancedPool = BalancedPool
+module.exports.Agent = Agent
+module.exports.ProxyAgent = ProxyAgent
+module.exports.EnvHttpProxyAgent = EnvHttpProxyAgent
+module.exports.RetryAgent = RetryAgent
+module.exports.RetryHandler = RetryHandler
 
-__webpack_unused_export__ = DecoratorHandler
-__webpack_unused_export__ = RedirectHandler
-__webpack_unused_export__ = createRedirectInterceptor
-__webpack_unused_export__ = {
+module.exports.DecoratorHandler = DecoratorHandler
+module.exports.RedirectHandler = RedirectHandler
+module.exports.createRedirectInterceptor = createRedirectInterceptor
+module.exports.interceptors = {
   redirect: __nccwpck_require__(1514),
   retry: __nccwpck_require__(2026),
   dump: __nccwpck_require__(8060),
   dns: __nccwpck_require__(379)
 }
 
-__webpack_unused_export__ = buildConnector
-__webpack_unused_export__ = errors
-__webpack_unused_export__ = {
+module.exports.buildConnector = buildConnector
+module.exports.errors = errors
+module.exports.util = {
   parseHeaders: util.parseHeaders,
   headerNameToString: util.headerNameToString
 }
@@ -388,11 +2759,11 @@ function makeDispatcher (fn) {
   }
 }
 
-__webpack_unused_export__ = setGlobalDispatcher
-__webpack_unused_export__ = getGlobalDispatcher
+module.exports.setGlobalDispatcher = setGlobalDispatcher
+module.exports.getGlobalDispatcher = getGlobalDispatcher
 
 const fetchImpl = (__nccwpck_require__(4398).fetch)
-__webpack_unused_export__ = async function fetch (init, options = undefined) {
+module.exports.fetch = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
   } catch (err) {
@@ -403,57 +2774,57 @@ __webpack_unused_export__ = async function fetch (init, options = undefined) {
     throw err
   }
 }
-/* unused reexport */ __nccwpck_require__(660).Headers
-/* unused reexport */ __nccwpck_require__(9051).Response
-/* unused reexport */ __nccwpck_require__(9967).Request
-/* unused reexport */ __nccwpck_require__(5910).FormData
-__webpack_unused_export__ = globalThis.File ?? (__nccwpck_require__(4573).File)
-/* unused reexport */ __nccwpck_require__(8355).FileReader
+module.exports.Headers = __nccwpck_require__(660).Headers
+module.exports.Response = __nccwpck_require__(9051).Response
+module.exports.Request = __nccwpck_require__(9967).Request
+module.exports.FormData = __nccwpck_require__(5910).FormData
+module.exports.File = globalThis.File ?? (__nccwpck_require__(4573).File)
+module.exports.FileReader = __nccwpck_require__(8355).FileReader
 
 const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
 
-__webpack_unused_export__ = setGlobalOrigin
-__webpack_unused_export__ = getGlobalOrigin
+module.exports.setGlobalOrigin = setGlobalOrigin
+module.exports.getGlobalOrigin = getGlobalOrigin
 
 const { CacheStorage } = __nccwpck_require__(3245)
 const { kConstruct } = __nccwpck_require__(109)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
-__webpack_unused_export__ = new CacheStorage(kConstruct)
+module.exports.caches = new CacheStorage(kConstruct)
 
 const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(9061)
 
-__webpack_unused_export__ = deleteCookie
-__webpack_unused_export__ = getCookies
-__webpack_unused_export__ = getSetCookies
-__webpack_unused_export__ = setCookie
+module.exports.deleteCookie = deleteCookie
+module.exports.getCookies = getCookies
+module.exports.getSetCookies = getSetCookies
+module.exports.setCookie = setCookie
 
 const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
 
-__webpack_unused_export__ = parseMIMEType
-__webpack_unused_export__ = serializeAMimeType
+module.exports.parseMIMEType = parseMIMEType
+module.exports.serializeAMimeType = serializeAMimeType
 
 const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
-/* unused reexport */ __nccwpck_require__(3726).WebSocket
-__webpack_unused_export__ = CloseEvent
-__webpack_unused_export__ = ErrorEvent
-__webpack_unused_export__ = MessageEvent
+module.exports.WebSocket = __nccwpck_require__(3726).WebSocket
+module.exports.CloseEvent = CloseEvent
+module.exports.ErrorEvent = ErrorEvent
+module.exports.MessageEvent = MessageEvent
 
-__webpack_unused_export__ = makeDispatcher(api.request)
-__webpack_unused_export__ = makeDispatcher(api.stream)
-__webpack_unused_export__ = makeDispatcher(api.pipeline)
-__webpack_unused_export__ = makeDispatcher(api.connect)
-__webpack_unused_export__ = makeDispatcher(api.upgrade)
+module.exports.request = makeDispatcher(api.request)
+module.exports.stream = makeDispatcher(api.stream)
+module.exports.pipeline = makeDispatcher(api.pipeline)
+module.exports.connect = makeDispatcher(api.connect)
+module.exports.upgrade = makeDispatcher(api.upgrade)
 
-__webpack_unused_export__ = MockClient
-__webpack_unused_export__ = MockPool
-__webpack_unused_export__ = MockAgent
-__webpack_unused_export__ = mockErrors
+module.exports.MockClient = MockClient
+module.exports.MockPool = MockPool
+module.exports.MockAgent = MockAgent
+module.exports.mockErrors = mockErrors
 
 const { EventSource } = __nccwpck_require__(1238)
 
-__webpack_unused_export__ = EventSource
+module.exports.EventSource = EventSource
 
 
 /***/ }),
@@ -31230,9 +33601,9 @@ __webpack_unused_export__ = lexer.Lexer;
 exports.HN = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
 __webpack_unused_export__ = publicApi.parse;
-__webpack_unused_export__ = publicApi.parseAllDocuments;
+exports.hR = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
-__webpack_unused_export__ = publicApi.stringify;
+exports.As = publicApi.stringify;
 exports.YR = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
 
@@ -37169,7 +39540,7 @@ exports.visitAsync = visitAsync;
 /******/ 	// Execute the module function
 /******/ 	var threw = true;
 /******/ 	try {
-/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
 /******/ 		threw = false;
 /******/ 	} finally {
 /******/ 		if(threw) delete __webpack_module_cache__[moduleId];
@@ -37239,7 +39610,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -40050,7 +42421,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -40058,7 +42429,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -40066,7 +42437,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -49909,6 +52280,16 @@ const DeployKwargs = strictObject({
     worker_image: schemas_string().default('prefecthq/prefect:3-python3.12-kubernetes'),
     worker_deployment_manifest: schemas_string().default('prefect_files/worker_deployment_manifest.yaml'),
     service_account: schemas_string().default('default'),
+    // Static docker (type docker, no work pool): the serving container.
+    container_name: schemas_string().optional().describe('Name of the serving container; defaults to the deployment name.'),
+    restart_policy: schemas_string().default('unless-stopped').describe('`docker run --restart` of the serving container.'),
+    docker_kwargs: array(schemas_string())
+        .optional()
+        .describe('Extra `docker run` arguments for the serving container, e.g. ["--network", "host"].'),
+    serve_timeout: schemas_string()
+        .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 90s or 5m')
+        .default('3m')
+        .describe('How long deploy/run wait for a served deployment (static docker/kubernetes) to register.'),
 })
     .describe('--deployment-kwargs');
 const RunKwargs = strictObject({
@@ -49930,6 +52311,11 @@ const StopKwargs = strictObject({
     mode: schemas_enum(['pause', 'delete']).default('pause').describe('What stop does to a work-pool deployment.'),
     cancel_runs: schemas_boolean().default(false),
     docker_image_name: schemas_string().optional(),
+    cancel_timeout: schemas_string()
+        .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 60s')
+        .default('60s')
+        .describe('How long stop waits for cancelled running flow runs to reach CANCELLED.'),
+    delete_secret: schemas_boolean().default(false).describe('kubernetes: also delete the Secret (shared by default by every deployment in the namespace).'),
 })
     .describe('--stop-kwargs');
 const DeploymentBlock = strictObject({
@@ -50081,6 +52467,10 @@ function applyOverrides(raw, overrides) {
         }
     }
     orchestrator.deployment = deployment;
+    // Name them as the user typed them: `input deployment-kwargs` or `flag --deployment-kwargs`.
+    const label = (name) => (overrides.source === 'flag' ? `flag --${name}` : `input ${name}`);
+    for (const [key, name] of fromInput)
+        fromInput.set(key, label(name));
     return { value: { ...raw, orchestrator }, fromInput };
 }
 function asObject(value) {
@@ -50096,7 +52486,7 @@ function issuesToError(issues, at, fromInput) {
         }
         const key = formatPath(issuePath);
         const input = fromInput.get(issuePath.join('.'));
-        const where = input ? `input ${input}` : at(issuePath);
+        const where = input ?? at(issuePath);
         return `${where}: ${key}: ${message.replace(/^Invalid input: /, '')}`;
     });
     const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
@@ -50181,6 +52571,5500 @@ function lastLines(text, count = 5) {
         .filter((l) => l.length > 0)
         .slice(-count)
         .join('\n');
+}
+
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
+
+
+class Context {
+    /**
+     * Hydrate the context from the environment
+     */
+    constructor() {
+        var _a, _b, _c;
+        this.payload = {};
+        if (process.env.GITHUB_EVENT_PATH) {
+            if ((0,external_fs_namespaceObject.existsSync)(process.env.GITHUB_EVENT_PATH)) {
+                this.payload = JSON.parse((0,external_fs_namespaceObject.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
+            }
+            else {
+                const path = process.env.GITHUB_EVENT_PATH;
+                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_namespaceObject.EOL}`);
+            }
+        }
+        this.eventName = process.env.GITHUB_EVENT_NAME;
+        this.sha = process.env.GITHUB_SHA;
+        this.ref = process.env.GITHUB_REF;
+        this.workflow = process.env.GITHUB_WORKFLOW;
+        this.action = process.env.GITHUB_ACTION;
+        this.actor = process.env.GITHUB_ACTOR;
+        this.job = process.env.GITHUB_JOB;
+        this.runAttempt = parseInt(process.env.GITHUB_RUN_ATTEMPT, 10);
+        this.runNumber = parseInt(process.env.GITHUB_RUN_NUMBER, 10);
+        this.runId = parseInt(process.env.GITHUB_RUN_ID, 10);
+        this.apiUrl = (_a = process.env.GITHUB_API_URL) !== null && _a !== void 0 ? _a : `https://api.github.com`;
+        this.serverUrl = (_b = process.env.GITHUB_SERVER_URL) !== null && _b !== void 0 ? _b : `https://github.com`;
+        this.graphqlUrl =
+            (_c = process.env.GITHUB_GRAPHQL_URL) !== null && _c !== void 0 ? _c : `https://api.github.com/graphql`;
+    }
+    get issue() {
+        const payload = this.payload;
+        return Object.assign(Object.assign({}, this.repo), { number: (payload.issue || payload.pull_request || payload).number });
+    }
+    get repo() {
+        if (process.env.GITHUB_REPOSITORY) {
+            const [owner, repo] = process.env.GITHUB_REPOSITORY.split('/');
+            return { owner, repo };
+        }
+        if (this.payload.repository) {
+            return {
+                owner: this.payload.repository.owner.login,
+                repo: this.payload.repository.name
+            };
+        }
+        throw new Error("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'");
+    }
+}
+//# sourceMappingURL=context.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
+var lib = __nccwpck_require__(9659);
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
+var utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+function getAuthString(token, options) {
+    if (!token && !options.auth) {
+        throw new Error('Parameter token or opts.auth is required');
+    }
+    else if (token && options.auth) {
+        throw new Error('Parameters token and opts.auth may not both be specified');
+    }
+    return typeof options.auth === 'string' ? options.auth : `token ${token}`;
+}
+function getProxyAgent(destinationUrl) {
+    const hc = new lib.HttpClient();
+    return hc.getAgent(destinationUrl);
+}
+function getProxyAgentDispatcher(destinationUrl) {
+    const hc = new lib.HttpClient();
+    return hc.getAgentDispatcher(destinationUrl);
+}
+function getProxyFetch(destinationUrl) {
+    const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
+    const proxyFetch = (url, opts) => utils_awaiter(this, void 0, void 0, function* () {
+        return (0,undici.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
+    });
+    return proxyFetch;
+}
+function getApiBaseUrl() {
+    return process.env['GITHUB_API_URL'] || 'https://api.github.com';
+}
+function getUserAgentWithOrchestrationId(baseUserAgent) {
+    var _a;
+    const orchId = (_a = process.env['ACTIONS_ORCHESTRATION_ID']) === null || _a === void 0 ? void 0 : _a.trim();
+    if (orchId) {
+        const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+        const tag = `actions_orchestration_id/${sanitizedId}`;
+        if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag))
+            return baseUserAgent;
+        const ua = baseUserAgent ? `${baseUserAgent} ` : '';
+        return `${ua}${tag}`;
+    }
+    return baseUserAgent;
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
+function getUserAgent() {
+  if (typeof navigator === "object" && "userAgent" in navigator) {
+    return navigator.userAgent;
+  }
+
+  if (typeof process === "object" && process.version !== undefined) {
+    return `Node.js/${process.version.substr(1)} (${process.platform}; ${
+      process.arch
+    })`;
+  }
+
+  return "<environment undetectable>";
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
+// @ts-check
+
+function register(state, name, method, options) {
+  if (typeof method !== "function") {
+    throw new Error("method for before hook must be a function");
+  }
+
+  if (!options) {
+    options = {};
+  }
+
+  if (Array.isArray(name)) {
+    return name.reverse().reduce((callback, name) => {
+      return register.bind(null, state, name, callback, options);
+    }, method)();
+  }
+
+  return Promise.resolve().then(() => {
+    if (!state.registry[name]) {
+      return method(options);
+    }
+
+    return state.registry[name].reduce((method, registered) => {
+      return registered.hook.bind(null, method, options);
+    }, method)();
+  });
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
+// @ts-check
+
+function addHook(state, kind, name, hook) {
+  const orig = hook;
+  if (!state.registry[name]) {
+    state.registry[name] = [];
+  }
+
+  if (kind === "before") {
+    hook = (method, options) => {
+      return Promise.resolve()
+        .then(orig.bind(null, options))
+        .then(method.bind(null, options));
+    };
+  }
+
+  if (kind === "after") {
+    hook = (method, options) => {
+      let result;
+      return Promise.resolve()
+        .then(method.bind(null, options))
+        .then((result_) => {
+          result = result_;
+          return orig(result, options);
+        })
+        .then(() => {
+          return result;
+        });
+    };
+  }
+
+  if (kind === "error") {
+    hook = (method, options) => {
+      return Promise.resolve()
+        .then(method.bind(null, options))
+        .catch((error) => {
+          return orig(error, options);
+        });
+    };
+  }
+
+  state.registry[name].push({
+    hook: hook,
+    orig: orig,
+  });
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
+// @ts-check
+
+function removeHook(state, name, method) {
+  if (!state.registry[name]) {
+    return;
+  }
+
+  const index = state.registry[name]
+    .map((registered) => {
+      return registered.orig;
+    })
+    .indexOf(method);
+
+  if (index === -1) {
+    return;
+  }
+
+  state.registry[name].splice(index, 1);
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
+// @ts-check
+
+
+
+
+
+// bind with array of arguments: https://stackoverflow.com/a/21792913
+const bind = Function.bind;
+const bindable = bind.bind(bind);
+
+function bindApi(hook, state, name) {
+  const removeHookRef = bindable(removeHook, null).apply(
+    null,
+    name ? [state, name] : [state]
+  );
+  hook.api = { remove: removeHookRef };
+  hook.remove = removeHookRef;
+  ["before", "error", "after", "wrap"].forEach((kind) => {
+    const args = name ? [state, kind, name] : [state, kind];
+    hook[kind] = hook.api[kind] = bindable(addHook, null).apply(null, args);
+  });
+}
+
+function Singular() {
+  const singularHookName = Symbol("Singular");
+  const singularHookState = {
+    registry: {},
+  };
+  const singularHook = register.bind(null, singularHookState, singularHookName);
+  bindApi(singularHook, singularHookState, singularHookName);
+  return singularHook;
+}
+
+function Collection() {
+  const state = {
+    registry: {},
+  };
+
+  const hook = register.bind(null, state);
+  bindApi(hook, state);
+
+  return hook;
+}
+
+/* harmony default export */ const before_after_hook = ({ Singular, Collection });
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var VERSION = "0.0.0-development";
+
+// pkg/dist-src/defaults.js
+var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
+var DEFAULTS = {
+  method: "GET",
+  baseUrl: "https://api.github.com",
+  headers: {
+    accept: "application/vnd.github.v3+json",
+    "user-agent": userAgent
+  },
+  mediaType: {
+    format: ""
+  }
+};
+
+// pkg/dist-src/util/lowercase-keys.js
+function dist_bundle_lowercaseKeys(object) {
+  if (!object) {
+    return {};
+  }
+  return Object.keys(object).reduce((newObj, key) => {
+    newObj[key.toLowerCase()] = object[key];
+    return newObj;
+  }, {});
+}
+
+// pkg/dist-src/util/is-plain-object.js
+function dist_bundle_isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/util/merge-deep.js
+function mergeDeep(defaults, options) {
+  const result = Object.assign({}, defaults);
+  Object.keys(options).forEach((key) => {
+    if (dist_bundle_isPlainObject(options[key])) {
+      if (!(key in defaults)) Object.assign(result, { [key]: options[key] });
+      else result[key] = mergeDeep(defaults[key], options[key]);
+    } else {
+      Object.assign(result, { [key]: options[key] });
+    }
+  });
+  return result;
+}
+
+// pkg/dist-src/util/remove-undefined-properties.js
+function removeUndefinedProperties(obj) {
+  for (const key in obj) {
+    if (obj[key] === void 0) {
+      delete obj[key];
+    }
+  }
+  return obj;
+}
+
+// pkg/dist-src/merge.js
+function dist_bundle_merge(defaults, route, options) {
+  if (typeof route === "string") {
+    let [method, url] = route.split(" ");
+    options = Object.assign(url ? { method, url } : { url: method }, options);
+  } else {
+    options = Object.assign({}, route);
+  }
+  options.headers = dist_bundle_lowercaseKeys(options.headers);
+  removeUndefinedProperties(options);
+  removeUndefinedProperties(options.headers);
+  const mergedOptions = mergeDeep(defaults || {}, options);
+  if (options.url === "/graphql") {
+    if (defaults && defaults.mediaType.previews?.length) {
+      mergedOptions.mediaType.previews = defaults.mediaType.previews.filter(
+        (preview) => !mergedOptions.mediaType.previews.includes(preview)
+      ).concat(mergedOptions.mediaType.previews);
+    }
+    mergedOptions.mediaType.previews = (mergedOptions.mediaType.previews || []).map((preview) => preview.replace(/-preview/, ""));
+  }
+  return mergedOptions;
+}
+
+// pkg/dist-src/util/add-query-parameters.js
+function addQueryParameters(url, parameters) {
+  const separator = /\?/.test(url) ? "&" : "?";
+  const names = Object.keys(parameters);
+  if (names.length === 0) {
+    return url;
+  }
+  return url + separator + names.map((name) => {
+    if (name === "q") {
+      return "q=" + parameters.q.split("+").map(encodeURIComponent).join("+");
+    }
+    return `${name}=${encodeURIComponent(parameters[name])}`;
+  }).join("&");
+}
+
+// pkg/dist-src/util/extract-url-variable-names.js
+var urlVariableRegex = /\{[^{}}]+\}/g;
+function removeNonChars(variableName) {
+  return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
+}
+function extractUrlVariableNames(url) {
+  const matches = url.match(urlVariableRegex);
+  if (!matches) {
+    return [];
+  }
+  return matches.map(removeNonChars).reduce((a, b) => a.concat(b), []);
+}
+
+// pkg/dist-src/util/omit.js
+function dist_bundle_omit(object, keysToOmit) {
+  const result = { __proto__: null };
+  for (const key of Object.keys(object)) {
+    if (keysToOmit.indexOf(key) === -1) {
+      result[key] = object[key];
+    }
+  }
+  return result;
+}
+
+// pkg/dist-src/util/url-template.js
+function encodeReserved(str) {
+  return str.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+    if (!/%[0-9A-Fa-f]/.test(part)) {
+      part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
+    }
+    return part;
+  }).join("");
+}
+function encodeUnreserved(str) {
+  return encodeURIComponent(str).replace(/[!'()*]/g, function(c) {
+    return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+  });
+}
+function encodeValue(operator, value, key) {
+  value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
+  if (key) {
+    return encodeUnreserved(key) + "=" + value;
+  } else {
+    return value;
+  }
+}
+function isDefined(value) {
+  return value !== void 0 && value !== null;
+}
+function isKeyOperator(operator) {
+  return operator === ";" || operator === "&" || operator === "?";
+}
+function getValues(context, operator, key, modifier) {
+  var value = context[key], result = [];
+  if (isDefined(value) && value !== "") {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+      value = value.toString();
+      if (modifier && modifier !== "*") {
+        value = value.substring(0, parseInt(modifier, 10));
+      }
+      result.push(
+        encodeValue(operator, value, isKeyOperator(operator) ? key : "")
+      );
+    } else {
+      if (modifier === "*") {
+        if (Array.isArray(value)) {
+          value.filter(isDefined).forEach(function(value2) {
+            result.push(
+              encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
+            );
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (isDefined(value[k])) {
+              result.push(encodeValue(operator, value[k], k));
+            }
+          });
+        }
+      } else {
+        const tmp = [];
+        if (Array.isArray(value)) {
+          value.filter(isDefined).forEach(function(value2) {
+            tmp.push(encodeValue(operator, value2));
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (isDefined(value[k])) {
+              tmp.push(encodeUnreserved(k));
+              tmp.push(encodeValue(operator, value[k].toString()));
+            }
+          });
+        }
+        if (isKeyOperator(operator)) {
+          result.push(encodeUnreserved(key) + "=" + tmp.join(","));
+        } else if (tmp.length !== 0) {
+          result.push(tmp.join(","));
+        }
+      }
+    }
+  } else {
+    if (operator === ";") {
+      if (isDefined(value)) {
+        result.push(encodeUnreserved(key));
+      }
+    } else if (value === "" && (operator === "&" || operator === "?")) {
+      result.push(encodeUnreserved(key) + "=");
+    } else if (value === "") {
+      result.push("");
+    }
+  }
+  return result;
+}
+function parseUrl(template) {
+  return {
+    expand: expand.bind(null, template)
+  };
+}
+function expand(template, context) {
+  var operators = ["+", "#", ".", "/", ";", "?", "&"];
+  template = template.replace(
+    /\{([^\{\}]+)\}|([^\{\}]+)/g,
+    function(_, expression, literal) {
+      if (expression) {
+        let operator = "";
+        const values = [];
+        if (operators.indexOf(expression.charAt(0)) !== -1) {
+          operator = expression.charAt(0);
+          expression = expression.substr(1);
+        }
+        expression.split(/,/g).forEach(function(variable) {
+          var tmp = /([^:\*]*)(?::(\d+)|(\*))?/.exec(variable);
+          values.push(getValues(context, operator, tmp[1], tmp[2] || tmp[3]));
+        });
+        if (operator && operator !== "+") {
+          var separator = ",";
+          if (operator === "?") {
+            separator = "&";
+          } else if (operator !== "#") {
+            separator = operator;
+          }
+          return (values.length !== 0 ? operator : "") + values.join(separator);
+        } else {
+          return values.join(",");
+        }
+      } else {
+        return encodeReserved(literal);
+      }
+    }
+  );
+  if (template === "/") {
+    return template;
+  } else {
+    return template.replace(/\/$/, "");
+  }
+}
+
+// pkg/dist-src/parse.js
+function dist_bundle_parse(options) {
+  let method = options.method.toUpperCase();
+  let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
+  let headers = Object.assign({}, options.headers);
+  let body;
+  let parameters = dist_bundle_omit(options, [
+    "method",
+    "baseUrl",
+    "url",
+    "headers",
+    "request",
+    "mediaType"
+  ]);
+  const urlVariableNames = extractUrlVariableNames(url);
+  url = parseUrl(url).expand(parameters);
+  if (!/^http/.test(url)) {
+    url = options.baseUrl + url;
+  }
+  const omittedParameters = Object.keys(options).filter((option) => urlVariableNames.includes(option)).concat("baseUrl");
+  const remainingParameters = dist_bundle_omit(parameters, omittedParameters);
+  const isBinaryRequest = /application\/octet-stream/i.test(headers.accept);
+  if (!isBinaryRequest) {
+    if (options.mediaType.format) {
+      headers.accept = headers.accept.split(/,/).map(
+        (format) => format.replace(
+          /application\/vnd(\.\w+)(\.v3)?(\.\w+)?(\+json)?$/,
+          `application/vnd$1$2.${options.mediaType.format}`
+        )
+      ).join(",");
+    }
+    if (url.endsWith("/graphql")) {
+      if (options.mediaType.previews?.length) {
+        const previewsFromAcceptHeader = headers.accept.match(/(?<![\w-])[\w-]+(?=-preview)/g) || [];
+        headers.accept = previewsFromAcceptHeader.concat(options.mediaType.previews).map((preview) => {
+          const format = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
+          return `application/vnd.github.${preview}-preview${format}`;
+        }).join(",");
+      }
+    }
+  }
+  if (["GET", "HEAD"].includes(method)) {
+    url = addQueryParameters(url, remainingParameters);
+  } else {
+    if ("data" in remainingParameters) {
+      body = remainingParameters.data;
+    } else {
+      if (Object.keys(remainingParameters).length) {
+        body = remainingParameters;
+      }
+    }
+  }
+  if (!headers["content-type"] && typeof body !== "undefined") {
+    headers["content-type"] = "application/json; charset=utf-8";
+  }
+  if (["PATCH", "PUT"].includes(method) && typeof body === "undefined") {
+    body = "";
+  }
+  return Object.assign(
+    { method, url, headers },
+    typeof body !== "undefined" ? { body } : null,
+    options.request ? { request: options.request } : null
+  );
+}
+
+// pkg/dist-src/endpoint-with-defaults.js
+function endpointWithDefaults(defaults, route, options) {
+  return dist_bundle_parse(dist_bundle_merge(defaults, route, options));
+}
+
+// pkg/dist-src/with-defaults.js
+function withDefaults(oldDefaults, newDefaults) {
+  const DEFAULTS2 = dist_bundle_merge(oldDefaults, newDefaults);
+  const endpoint2 = endpointWithDefaults.bind(null, DEFAULTS2);
+  return Object.assign(endpoint2, {
+    DEFAULTS: DEFAULTS2,
+    defaults: withDefaults.bind(null, DEFAULTS2),
+    merge: dist_bundle_merge.bind(null, DEFAULTS2),
+    parse: dist_bundle_parse
+  });
+}
+
+// pkg/dist-src/index.js
+var endpoint = withDefaults(null, DEFAULTS);
+
+
+;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
+/*!
+ * content-type
+ * Copyright(c) 2015 Douglas Christopher Wilson
+ * MIT Licensed
+ */
+const SP = 32; // " "
+const HTAB = 9; // "\t"
+const SEMI = 59; // ";"
+const EQ = 61; // "="
+const DQUOTE = 34; // '"'
+const BSLASH = 92; // "\\"
+const COMMA = 44; // ","
+const LOWER_CASE = 1;
+const OWS = 2;
+const SEMI_FLAG = 4;
+const COMMA_FLAG = 8;
+const TOKEN_FLAG = 16;
+const NON_ASCII = 0xff00;
+const CASE_FLAGS = LOWER_CASE | NON_ASCII;
+/**
+ * Character flags used to normalize HTTP field values while scanning.
+ * Out-of-range reads intentionally coerce to zero in bitwise expressions.
+ */
+const CHAR_MAP = new Uint8Array(0x100);
+CHAR_MAP[HTAB] |= OWS;
+CHAR_MAP[SP] |= OWS;
+CHAR_MAP[SEMI] |= SEMI_FLAG;
+CHAR_MAP[COMMA] |= COMMA_FLAG;
+for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
+    CHAR_MAP[code] |= LOWER_CASE;
+}
+for (const char of "!#$%&'*+-.^_`|~") {
+    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
+}
+for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
+    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
+}
+for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+/**
+ * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
+ */
+const NullObject = /* @__PURE__ */ (() => {
+    const C = function () { };
+    C.prototype = Object.create(null);
+    return C;
+})();
+/**
+ * Validate a type string against RFC 9110.
+ */
+function isTypeValid(type, start = 0, end = type.length) {
+    let hasSlash = false;
+    for (let index = start; index < end; index++) {
+        const code = type.charCodeAt(index);
+        if (code === 47 /* / */) {
+            if (hasSlash || index === start || index >= end - 1)
+                return false;
+            hasSlash = true;
+        }
+        else if (!isTokenCode(code)) {
+            return false;
+        }
+    }
+    return hasSlash;
+}
+/**
+ * Validate a token against RFC 9110.
+ */
+function isTokenValid(token, start = 0, end = token.length) {
+    if (start >= end)
+        return false;
+    for (let index = start; index < end; index++) {
+        if (!isTokenCode(token.charCodeAt(index)))
+            return false;
+    }
+    return true;
+}
+/**
+ * Check whether a character code belongs to the token production in RFC 9110.
+ */
+function isTokenCode(code) {
+    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
+}
+/**
+ * Serialize a parameter value.
+ */
+function parameterValue(str) {
+    const len = str.length;
+    if (len === 0)
+        return '""';
+    let index = 0;
+    while (index < len && isTokenCode(str.charCodeAt(index)))
+        index++;
+    if (index === len)
+        return str;
+    let result = '"';
+    let start = 0;
+    while (index < len) {
+        const code = str.charCodeAt(index);
+        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
+            throw new TypeError(`Invalid parameter value: ${str}`);
+        }
+        if (code === 34 /* " */ || code === 92 /* \\ */) {
+            result += `${str.slice(start, index)}\\`;
+            start = index;
+        }
+        index++;
+    }
+    return `${result}${str.slice(start)}"`;
+}
+/**
+ * Format an object into a `Content-Type` header.
+ */
+function format(obj) {
+    const { type, parameters } = obj;
+    if (!type || !isTypeValid(type)) {
+        throw new TypeError(`Invalid type: ${type}`);
+    }
+    let result = type;
+    if (parameters) {
+        for (const param of Object.keys(parameters)) {
+            if (!isTokenValid(param)) {
+                throw new TypeError(`Invalid parameter name: ${param}`);
+            }
+            result += `; ${param}=${parameterValue(parameters[param])}`;
+        }
+    }
+    return result;
+}
+/**
+ * Parse a `Content-Type` header.
+ */
+function dist_parse(header, options) {
+    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
+    const len = header.length;
+    let valueStart = options?.start ?? 0;
+    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
+        valueStart++;
+    }
+    let index = valueStart;
+    let typeFlags = 0;
+    let whitespace = -1;
+    let stop = options?.parameters === false ? COMMA_FLAG : 0;
+    while (index < len) {
+        const code = header.charCodeAt(index);
+        const flags = CHAR_MAP[code];
+        if ((flags & stopFlags) !== 0) {
+            stop |= flags & COMMA_FLAG;
+            break;
+        }
+        if ((flags & OWS) !== 0) {
+            if (whitespace === -1)
+                whitespace = index;
+        }
+        else {
+            whitespace = -1;
+        }
+        typeFlags |= (code & NON_ASCII) | flags;
+        index++;
+    }
+    const valueEnd = whitespace === -1 ? index : whitespace;
+    const value = header.slice(valueStart, valueEnd);
+    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+    if (index === len || stop !== 0) {
+        return { type, index, parameters: new NullObject() };
+    }
+    return parseParameters(header, type, index, len, stopFlags);
+}
+/**
+ * Parses the parameters of a `Content-Type` header starting at the given index.
+ */
+function parseParameters(header, type, index, len, stopFlags) {
+    const parameters = new NullObject();
+    parameter: while (index < len) {
+        index++; // Skip over ;
+        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+            index++;
+        }
+        const keyStart = index;
+        let keyFlags = 0;
+        let keyWhitespace = -1;
+        while (index < len) {
+            const code = header.charCodeAt(index);
+            const flags = CHAR_MAP[code];
+            if ((flags & stopFlags) !== 0) {
+                if ((flags & COMMA_FLAG) !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if (code === EQ) {
+                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
+                const value = header.slice(keyStart, keyEnd);
+                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+                index++;
+                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+                    index++;
+                }
+                if (index < len && header.charCodeAt(index) === DQUOTE) {
+                    const quotedStart = ++index;
+                    let escaped = false;
+                    while (index < len) {
+                        const code = header.charCodeAt(index);
+                        if (code === DQUOTE) {
+                            if (parameters[key] === undefined) {
+                                parameters[key] = escaped
+                                    ? unescapeQuotedPairs(header, quotedStart, index)
+                                    : header.slice(quotedStart, index);
+                            }
+                            index++;
+                            let stop = 0;
+                            // Discard characters between quote and delimiter.
+                            while (index < len) {
+                                const code = header.charCodeAt(index);
+                                const flags = CHAR_MAP[code];
+                                if ((flags & stopFlags) !== 0) {
+                                    stop = flags & COMMA_FLAG;
+                                    break;
+                                }
+                                index++;
+                            }
+                            if (stop !== 0)
+                                break parameter;
+                            continue parameter;
+                        }
+                        if (code === BSLASH && index + 1 < len) {
+                            escaped = true;
+                            index += 2;
+                            continue;
+                        }
+                        index++;
+                    }
+                    continue parameter;
+                }
+                const valueStart = index;
+                let stop = 0;
+                let valueWhitespace = -1;
+                while (index < len) {
+                    const code = header.charCodeAt(index);
+                    const flags = CHAR_MAP[code];
+                    if ((flags & stopFlags) !== 0) {
+                        stop = flags & COMMA_FLAG;
+                        break;
+                    }
+                    if ((flags & OWS) !== 0) {
+                        if (valueWhitespace === -1)
+                            valueWhitespace = index;
+                    }
+                    else {
+                        valueWhitespace = -1;
+                    }
+                    index++;
+                }
+                if (parameters[key] === undefined) {
+                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
+                    parameters[key] = header.slice(valueStart, valueEnd);
+                }
+                if (stop !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if ((flags & OWS) !== 0) {
+                if (keyWhitespace === -1)
+                    keyWhitespace = index;
+            }
+            else {
+                keyWhitespace = -1;
+            }
+            keyFlags |= (code & NON_ASCII) | flags;
+            index++;
+        }
+    }
+    return { type, index, parameters };
+}
+/**
+ * Remove backslashes from quoted pairs in a known-terminated quoted string body.
+ */
+function unescapeQuotedPairs(str, start, end) {
+    let result = "";
+    for (let index = start; index < end; index++) {
+        if (str.charCodeAt(index) === BSLASH) {
+            result += str.slice(start, index);
+            start = ++index;
+        }
+    }
+    return result + str.slice(start, end);
+}
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
+const intRegex = /^-?\d+$/;
+const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
+const originalStringify = JSON.stringify;
+const originalParse = JSON.parse;
+const customFormat = /^-?\d+n$/;
+
+const bigIntsStringify = /([\[:])?"(-?\d+)n"($|\s*[,\}\]])/g;
+const noiseStringify = /([\[:])?("-?\d+n+)n("$|"\s*[,\}\]])/g;
+
+/**
+ * @typedef {(this: any, key: string | number | undefined, value: any) => any} Replacer
+ * @typedef {(key: string | number | undefined, value: any, context?: { source: string }) => any} Reviver
+ */
+
+/**
+ * Checks if a value is unstringifiable according to native JSON.stringify rules.
+ *
+ * @param {any} val The value to check.
+ * @returns {boolean} True if the value is undefined, a function, or a symbol.
+ */
+const isUnstringifiable = (val) =>
+  val === undefined || typeof val === "function" || typeof val === "symbol";
+
+/**
+ * Checks if a value is a native JSON.rawJSON object (Node.js 22+).
+ *
+ * @param {any} val The value to check.
+ * @returns {boolean} True if the value is a RawJSON instance.
+ */
+const isRawJSON = (val) =>
+  val !== null &&
+  typeof val === "object" &&
+  val.constructor &&
+  val.constructor.name === "RawJSON";
+
+/**
+ * Iteratively converts a JS value to a JSON string.
+ * Used as a fallback when the native JSON.stringify hits the Maximum Call Stack size.
+ * Fully compliant with JSON formatting (space), replacers, and toJSON behaviors.
+ *
+ * @param {any} rootValue The value to stringify.
+ * @param {Replacer | Array<string | number> | null} [replacer] User's custom replacer function.
+ * @param {string | number} [spaceParam] Indentation for pretty-printing.
+ * @returns {string | undefined} The generated JSON string.
+ */
+const stringifyIteratively = (rootValue, replacer, spaceParam) => {
+  let space = "";
+
+  if (typeof spaceParam === "number") {
+    space = " ".repeat(Math.min(10, Math.max(0, Math.floor(spaceParam))));
+  } else if (typeof spaceParam === "string") {
+    space = spaceParam.slice(0, 10);
+  }
+
+  const isFunctionReplacer = typeof replacer === "function";
+  const propertyList = Array.isArray(replacer)
+    ? new Set(replacer.map(String))
+    : null;
+
+  /**
+   * Prepares a value for stringification by resolving toJSON, handling BigInts,
+   * applying custom replacers, and unwrapping primitive objects.
+   *
+   * @param {object|Array} parent The parent object or array holding the value.
+   * @param {string} key The key associated with the value.
+   * @param {any} val The raw value to process.
+   * @returns {any} The processed value ready for stringification.
+   */
+  const prepareVal = (parent, key, val) => {
+    const isObject = val !== null && typeof val === "object";
+    const hasToJSON = isObject && typeof val.toJSON === "function";
+
+    if (hasToJSON) {
+      val = val.toJSON(key);
+    }
+
+    const isNoise = typeof val === "string" && noiseValue.test(val);
+
+    if (isNoise) return val + "n";
+
+    const isBigInt = typeof val === "bigint";
+
+    if (isBigInt) {
+      const supportsRawJSON = "rawJSON" in JSON;
+
+      if (supportsRawJSON) return JSON.rawJSON(val.toString());
+
+      return val.toString() + "n";
+    }
+
+    if (isFunctionReplacer) {
+      val = replacer.call(parent, key, val);
+    }
+
+    const isPostReplacerObject = val !== null && typeof val === "object";
+
+    if (isPostReplacerObject) {
+      const isPrimitiveWrapper =
+        val instanceof Number ||
+        val instanceof String ||
+        val instanceof Boolean;
+
+      if (isPrimitiveWrapper) {
+        val = val.valueOf();
+      }
+    }
+
+    return val;
+  };
+
+  const rootProcessed = prepareVal({ "": rootValue }, "", rootValue);
+
+  if (isUnstringifiable(rootProcessed)) {
+    return undefined;
+  }
+
+  const isRootPrimitive =
+    rootProcessed === null || typeof rootProcessed !== "object";
+  const isRootNativeRawJSON = isRawJSON(rootProcessed);
+
+  if (isRootPrimitive || isRootNativeRawJSON) {
+    return originalStringify(rootProcessed);
+  }
+
+  const chunks = [];
+  let level = 0;
+
+  const stack = [
+    {
+      parent: { "": rootProcessed },
+      key: "",
+      val: rootProcessed,
+      isArray: Array.isArray(rootProcessed),
+      keys: Array.isArray(rootProcessed) ? null : Object.keys(rootProcessed),
+      index: 0,
+      first: true,
+    },
+  ];
+
+  const visited = new WeakSet([rootProcessed]);
+
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+
+    if (node.index === 0) {
+      chunks.push(node.isArray ? "[" : "{");
+      level++;
+    }
+
+    let isDone = false;
+
+    if (node.isArray) {
+      if (node.index < node.val.length) {
+        if (!node.first) chunks.push(",");
+
+        if (space) chunks.push("\n" + space.repeat(level));
+
+        const childRaw = node.val[node.index];
+        const childVal = prepareVal(node.val, String(node.index), childRaw);
+
+        if (isUnstringifiable(childVal)) {
+          chunks.push("null");
+          node.first = false;
+          node.index++;
+        } else {
+          const isComplexObject =
+            childVal !== null && typeof childVal === "object";
+          const isNativeRaw = isRawJSON(childVal);
+
+          if (isComplexObject && !isNativeRaw) {
+            if (visited.has(childVal)) {
+              throw new TypeError("Converting circular structure to JSON");
+            }
+
+            visited.add(childVal);
+
+            stack.push({
+              parent: node.val,
+              key: String(node.index),
+              val: childVal,
+              isArray: Array.isArray(childVal),
+              keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+              index: 0,
+              first: true,
+            });
+
+            node.first = false;
+            node.index++;
+          } else {
+            chunks.push(originalStringify(childVal));
+            node.first = false;
+            node.index++;
+          }
+        }
+      } else {
+        isDone = true;
+      }
+    } else {
+      while (node.index < node.keys.length) {
+        const k = node.keys[node.index++];
+
+        const isFilteredOutByArray = propertyList && !propertyList.has(k);
+
+        if (isFilteredOutByArray) continue;
+
+        const childRaw = node.val[k];
+        const childVal = prepareVal(node.val, k, childRaw);
+
+        if (isUnstringifiable(childVal)) continue;
+
+        if (!node.first) chunks.push(",");
+
+        if (space) {
+          chunks.push("\n" + space.repeat(level) + originalStringify(k) + ": ");
+        } else {
+          chunks.push(originalStringify(k) + ":");
+        }
+
+        const isComplexObject =
+          childVal !== null && typeof childVal === "object";
+        const isNativeRaw = isRawJSON(childVal);
+
+        if (isComplexObject && !isNativeRaw) {
+          if (visited.has(childVal)) {
+            throw new TypeError("Converting circular structure to JSON");
+          }
+
+          visited.add(childVal);
+
+          stack.push({
+            parent: node.val,
+            key: k,
+            val: childVal,
+            isArray: Array.isArray(childVal),
+            keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+            index: 0,
+            first: true,
+          });
+
+          node.first = false;
+
+          break; // Stop current loop level to process the newly pushed stack node
+        } else {
+          chunks.push(originalStringify(childVal));
+          node.first = false;
+        }
+      }
+
+      const isNodeFullyProcessed =
+        node.index >= node.keys.length && stack[stack.length - 1] === node;
+
+      if (isNodeFullyProcessed) {
+        isDone = true;
+      }
+    }
+
+    if (isDone) {
+      level--;
+
+      if (!node.first && space) chunks.push("\n" + space.repeat(level));
+
+      chunks.push(node.isArray ? "]" : "}");
+      visited.delete(node.val);
+      stack.pop();
+    }
+  }
+
+  return chunks.join("");
+};
+
+/**
+ * Converts a JavaScript value to a JSON string.
+ *
+ * Supports serialization of BigInt values using two strategies:
+ * 1. Custom format "123n" → "123" (universal fallback)
+ * 2. Native JSON.rawJSON() (Node.js 22+, fastest) when available
+ *
+ * All other values are serialized exactly like native JSON.stringify().
+ *
+ * @param {*} value The value to convert to a JSON string.
+ * @param {Replacer | Array<string | number> | null} [replacer]
+ * A function that alters the behavior of the stringification process,
+ * or an array of strings/numbers to indicate properties to exclude.
+ * @param {string | number} [space]
+ * A string or number to specify indentation or pretty-printing.
+ * @returns {string} The JSON string representation.
+ */
+const JSONStringify = (value, replacer, space) => {
+  try {
+    const supportsRawJSON = "rawJSON" in JSON;
+
+    if (supportsRawJSON) {
+      return originalStringify(
+        value,
+        (key, val) => {
+          if (typeof val === "bigint") return JSON.rawJSON(val.toString());
+
+          const hasFunctionReplacer = typeof replacer === "function";
+
+          if (hasFunctionReplacer) return replacer(key, val);
+
+          const isKeyInArrayReplacer =
+            Array.isArray(replacer) && replacer.includes(key);
+
+          if (isKeyInArrayReplacer) return val;
+
+          return val;
+        },
+        space,
+      );
+    }
+
+    if (!value) return originalStringify(value, replacer, space);
+
+    const convertedToCustomJSON = originalStringify(
+      value,
+      (key, val) => {
+        const isNoise = typeof val === "string" && noiseValue.test(val);
+
+        if (isNoise) return val.toString() + "n"; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
+
+        if (typeof val === "bigint") return val.toString() + "n";
+
+        const hasFunctionReplacer = typeof replacer === "function";
+
+        if (hasFunctionReplacer) return replacer(key, val);
+
+        const isKeyInArrayReplacer =
+          Array.isArray(replacer) && replacer.includes(key);
+
+        if (isKeyInArrayReplacer) return val;
+
+        return val;
+      },
+      space,
+    );
+
+    const processedJSON = convertedToCustomJSON.replace(
+      bigIntsStringify,
+      "$1$2$3",
+    ); // Delete one "n" off the end of every BigInt value
+
+    const denoisedJSON = processedJSON.replace(noiseStringify, "$1$2$3"); // Remove one "n" off the end of every noisy string
+
+    return denoisedJSON;
+  } catch (error) {
+    if (error instanceof RangeError) {
+      const convertedJSON = stringifyIteratively(value, replacer, space);
+
+      if (convertedJSON === undefined) return undefined;
+
+      const supportsRawJSON = "rawJSON" in JSON;
+
+      if (supportsRawJSON) return convertedJSON;
+
+      const processedJSON = convertedJSON.replace(bigIntsStringify, "$1$2$3");
+
+      return processedJSON.replace(noiseStringify, "$1$2$3");
+    }
+
+    throw error;
+  }
+};
+
+const featureCache = new Map();
+
+/**
+ * Detects if the current JSON.parse implementation supports the context.source feature.
+ *
+ * Uses toString() fingerprinting to cache results and automatically detect runtime
+ * replacements of JSON.parse (polyfills, mocks, etc.).
+ *
+ * @returns {boolean} true if context.source is supported, false otherwise.
+ */
+const isContextSourceSupported = () => {
+  const parseFingerprint = JSON.parse.toString();
+
+  if (featureCache.has(parseFingerprint)) {
+    return featureCache.get(parseFingerprint);
+  }
+
+  try {
+    const result = JSON.parse(
+      "1",
+      (_, __, context) => !!context?.source && context.source === "1",
+    );
+    featureCache.set(parseFingerprint, result);
+
+    return result;
+  } catch {
+    featureCache.set(parseFingerprint, false);
+
+    return false;
+  }
+};
+
+/**
+ * Reviver function that converts custom-format BigInt strings back to BigInt values.
+ * Also handles "noise" strings that accidentally match the BigInt format.
+ *
+ * @param {string | number | undefined} key The object key.
+ * @param {*} value The value being parsed.
+ * @param {object} [context] Parse context (if supported by JSON.parse).
+ * @param {Reviver} [userReviver] User's custom reviver function.
+ * @returns {any} The transformed value.
+ */
+const convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
+  const isCustomFormatBigInt =
+    typeof value === "string" && customFormat.test(value);
+
+  if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
+
+  const isNoiseValue = typeof value === "string" && noiseValue.test(value);
+  if (isNoiseValue) return value.slice(0, -1);
+
+  const hasUserReviver = typeof userReviver === "function";
+
+  if (!hasUserReviver) return value;
+
+  return userReviver(key, value, context);
+};
+
+/**
+ * Fast JSON.parse implementation (~2x faster than classic fallback).
+ * Uses JSON.parse's context.source feature to detect integers and convert
+ * large numbers directly to BigInt without string manipulation.
+ *
+ * Does not support legacy custom format from v1 of this library.
+ *
+ * @param {string} text JSON string to parse.
+ * @param {Reviver} [reviver] Transform function to apply to each value.
+ * @returns {any} Parsed JavaScript value.
+ */
+const JSONParseV2 = (text, reviver) => {
+  return JSON.parse(text, (key, value, context) => {
+    const isNumber = typeof value === "number";
+    const isOutOfBounds =
+      value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
+    const isBigNumber = isNumber && isOutOfBounds;
+    const isInt = context && intRegex.test(context.source);
+    const isBigInt = isBigNumber && isInt;
+
+    if (isBigInt) return BigInt(context.source);
+
+    const hasCustomReviver = typeof reviver === "function";
+
+    if (!hasCustomReviver) return value;
+
+    return reviver(key, value, context);
+  });
+};
+
+const MAX_INT = Number.MAX_SAFE_INTEGER.toString();
+const MAX_DIGITS = MAX_INT.length;
+const stringsOrLargeNumbers =
+  /"(?:[^"\\]|\\.)*"|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/g;
+const noiseValueWithQuotes = /^"-?\d+n+"$/; // Noise - strings that match the custom format before being converted to it
+
+/**
+ * Iteratively traverses the parsed object bottom-up (post-order),
+ * emulating the native JSON.parse reviver behavior.
+ * This avoids Call Stack overflows (RangeError) on deeply nested structures.
+ *
+ * @param {any} parsed The natively parsed JSON object.
+ * @param {Reviver} [userReviver] User's custom reviver function.
+ * @returns {any} The fully processed object.
+ */
+const applyReviverIteratively = (parsed, userReviver) => {
+  const rootHolder = { "": parsed };
+  const stack = [{ parent: rootHolder, key: "", visited: false }];
+
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+
+    if (!node.visited) {
+      node.visited = true;
+
+      const value = node.parent[node.key];
+      const isComplexObject = value !== null && typeof value === "object";
+
+      if (isComplexObject) {
+        const keys = Object.keys(value);
+
+        for (let i = keys.length - 1; i >= 0; i--) {
+          stack.push({ parent: value, key: keys[i], visited: false });
+        }
+      }
+    } else {
+      const { parent, key } = node;
+      let value = parent[key];
+
+      if (typeof value === "string") {
+        const isCustomFormatBigInt = customFormat.test(value);
+
+        if (isCustomFormatBigInt) {
+          value = BigInt(value.slice(0, -1));
+        } else {
+          const isNoise = noiseValue.test(value);
+
+          if (isNoise) value = value.slice(0, -1);
+        }
+      }
+
+      const hasUserReviver = typeof userReviver === "function";
+
+      if (hasUserReviver) {
+        value = userReviver.call(parent, key, value);
+      }
+
+      const isDeleted = value === undefined;
+
+      if (isDeleted) {
+        delete parent[key];
+      } else {
+        parent[key] = value;
+      }
+
+      stack.pop();
+    }
+  }
+
+  return rootHolder[""];
+};
+
+/**
+ * Pre-processes the JSON string to mark large numbers with an 'n' suffix.
+ *
+ * @param {string} text The raw JSON string.
+ * @returns {string} The serialized string with marked BigInts.
+ */
+const serializeBigInts = (text) => {
+  return text.replace(
+    stringsOrLargeNumbers,
+    (match, digits, fractional, exponential) => {
+      const isString = match[0] === '"';
+      const isNoise = isString && noiseValueWithQuotes.test(match);
+
+      if (isNoise) return match.substring(0, match.length - 1) + 'n"'; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
+
+      const hasFractionalOrExponential = fractional || exponential;
+
+      // With a fixed number of digits, we can correctly use lexicographical comparison to do a numeric comparison
+      const isLessThanMaxSafeInt =
+        digits &&
+        (digits.length < MAX_DIGITS ||
+          (digits.length === MAX_DIGITS && digits <= MAX_INT));
+
+      const isStandardValue =
+        isString || hasFractionalOrExponential || isLessThanMaxSafeInt;
+
+      if (isStandardValue) return match;
+
+      return '"' + match + 'n"';
+    },
+  );
+};
+
+/**
+ * Converts a JSON string into a JavaScript value.
+ *
+ * Supports parsing of large integers using two strategies:
+ * 1. Classic fallback: Marks large numbers with "123n" format, then converts to BigInt
+ * 2. Fast path (JSONParseV2): Uses context.source feature (~2x faster) when available
+ *
+ * All other JSON values are parsed exactly like native JSON.parse().
+ *
+ * @param {string} text A valid JSON string.
+ * @param {Reviver} [reviver]
+ * A function that transforms the results. This function is called for each member
+ * of the object. If a member contains nested objects, the nested objects are
+ * transformed before the parent object is.
+ * @returns {any} The parsed JavaScript value.
+ * @throws {SyntaxError} If text is not valid JSON.
+ */
+const JSONParse = (text, reviver) => {
+  if (!text) return originalParse(text, reviver);
+
+  try {
+    if (isContextSourceSupported()) return JSONParseV2(text, reviver); // Shortcut to a faster (2x) and simpler version
+
+    // Find and mark big numbers with "n"
+    const serializedData = serializeBigInts(text);
+
+    return originalParse(serializedData, (key, value, context) =>
+      convertMarkedBigIntsReviver(key, value, context, reviver),
+    );
+  } catch (error) {
+    if (error instanceof RangeError) {
+      const serializedData = serializeBigInts(text);
+      const parsed = originalParse(serializedData);
+
+      return applyReviverIteratively(parsed, reviver);
+    }
+
+    throw error;
+  }
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
+class RequestError extends Error {
+  name;
+  /**
+   * http status code
+   */
+  status;
+  /**
+   * Request options that lead to the error.
+   */
+  request;
+  /**
+   * Response object if a response was received
+   */
+  response;
+  constructor(message, statusCode, options) {
+    super(message, { cause: options.cause });
+    this.name = "HttpError";
+    this.status = Number.parseInt(statusCode);
+    if (Number.isNaN(this.status)) {
+      this.status = 0;
+    }
+    /* v8 ignore else -- @preserve -- Bug with vitest coverage where it sees an else branch that doesn't exist */
+    if ("response" in options) {
+      this.response = options.response;
+    }
+    const requestCopy = Object.assign({}, options.request);
+    if (options.request.headers.authorization) {
+      requestCopy.headers = Object.assign({}, options.request.headers, {
+        authorization: options.request.headers.authorization.replace(
+          /(?<! ) .*$/,
+          " [REDACTED]"
+        )
+      });
+    }
+    requestCopy.url = requestCopy.url.replace(/\bclient_secret=\w+/g, "client_secret=[REDACTED]").replace(/\baccess_token=\w+/g, "access_token=[REDACTED]");
+    this.request = requestCopy;
+  }
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var dist_bundle_VERSION = "10.0.16";
+
+// pkg/dist-src/defaults.js
+var defaults_default = {
+  headers: {
+    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
+  }
+};
+
+// pkg/dist-src/fetch-wrapper.js
+
+
+
+// pkg/dist-src/is-plain-object.js
+function request_dist_bundle_isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/fetch-wrapper.js
+
+var noop = () => "";
+async function fetchWrapper(requestOptions) {
+  const fetch = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch) {
+    throw new Error(
+      "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
+    );
+  }
+  const log = requestOptions.request?.log || console;
+  const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
+  const body = request_dist_bundle_isPlainObject(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
+  const requestHeaders = Object.fromEntries(
+    Object.entries(requestOptions.headers).map(([name, value]) => [
+      name,
+      String(value)
+    ])
+  );
+  let fetchResponse;
+  try {
+    fetchResponse = await fetch(requestOptions.url, {
+      method: requestOptions.method,
+      body,
+      redirect: requestOptions.request?.redirect,
+      headers: requestHeaders,
+      signal: requestOptions.request?.signal,
+      // duplex must be set if request.body is ReadableStream or Async Iterables.
+      // See https://fetch.spec.whatwg.org/#dom-requestinit-duplex.
+      ...requestOptions.body && { duplex: "half" }
+    });
+  } catch (error) {
+    let message = "Unknown Error";
+    if (error instanceof Error) {
+      if (error.name === "AbortError") {
+        error.status = 500;
+        throw error;
+      }
+      message = error.message;
+      if (error.name === "TypeError" && "cause" in error) {
+        if (error.cause instanceof Error) {
+          message = error.cause.message;
+        } else if (typeof error.cause === "string") {
+          message = error.cause;
+        }
+      }
+    }
+    const requestError = new RequestError(message, 500, {
+      request: requestOptions
+    });
+    requestError.cause = error;
+    throw requestError;
+  }
+  const status = fetchResponse.status;
+  const url = fetchResponse.url;
+  const responseHeaders = {};
+  for (const [key, value] of fetchResponse.headers) {
+    responseHeaders[key] = value;
+  }
+  const octokitResponse = {
+    url,
+    status,
+    headers: responseHeaders,
+    data: ""
+  };
+  if ("deprecation" in responseHeaders) {
+    const matches = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
+    const deprecationLink = matches && matches.pop();
+    log.warn(
+      `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
+    );
+  }
+  if (status === 204 || status === 205) {
+    return octokitResponse;
+  }
+  if (requestOptions.method === "HEAD") {
+    if (status < 400) {
+      return octokitResponse;
+    }
+    throw new RequestError(fetchResponse.statusText, status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status === 304) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new RequestError("Not modified", status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status >= 400) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new RequestError(toErrorMessage(octokitResponse.data), status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  octokitResponse.data = parseSuccessResponseBody ? await getResponseData(fetchResponse) : fetchResponse.body;
+  return octokitResponse;
+}
+async function getResponseData(response) {
+  const contentType = response.headers.get("content-type");
+  if (!contentType) {
+    return response.text().catch(noop);
+  }
+  const mimetype = dist_parse(contentType);
+  if (isJSONResponse(mimetype)) {
+    let text = "";
+    try {
+      text = await response.text();
+      return JSONParse(text);
+    } catch (err) {
+      return text;
+    }
+  } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
+  // (RFC 2046) and must never be decoded as text, even when the response
+  // carries a (misleading) `charset=utf-8` parameter — see #751.
+  mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
+    return response.text().catch(noop);
+  } else {
+    return response.arrayBuffer().catch(
+      /* v8 ignore next -- @preserve */
+      () => new ArrayBuffer(0)
+    );
+  }
+}
+function isJSONResponse(mimetype) {
+  return mimetype.type === "application/json" || mimetype.type === "application/scim+json";
+}
+function toErrorMessage(data) {
+  if (typeof data === "string") {
+    return data;
+  }
+  if (data instanceof ArrayBuffer) {
+    return "Unknown error";
+  }
+  if (typeof data === "object" && data !== null && "message" in data) {
+    const objectData = data;
+    const suffix = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
+    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v) => JSON.stringify(v)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
+  }
+  return `Unknown error: ${JSON.stringify(data)}`;
+}
+
+// pkg/dist-src/with-defaults.js
+function dist_bundle_withDefaults(oldEndpoint, newDefaults) {
+  const endpoint2 = oldEndpoint.defaults(newDefaults);
+  const newApi = function(route, parameters) {
+    const endpointOptions = endpoint2.merge(route, parameters);
+    if (!endpointOptions.request || !endpointOptions.request.hook) {
+      return fetchWrapper(endpoint2.parse(endpointOptions));
+    }
+    const request2 = (route2, parameters2) => {
+      return fetchWrapper(
+        endpoint2.parse(endpoint2.merge(route2, parameters2))
+      );
+    };
+    Object.assign(request2, {
+      endpoint: endpoint2,
+      defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+    });
+    return endpointOptions.request.hook(request2, endpointOptions);
+  };
+  return Object.assign(newApi, {
+    endpoint: endpoint2,
+    defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+  });
+}
+
+// pkg/dist-src/index.js
+var request = dist_bundle_withDefaults(endpoint, defaults_default);
+
+/* v8 ignore next -- @preserve */
+/* v8 ignore else -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+
+// pkg/dist-src/version.js
+var graphql_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/with-defaults.js
+
+
+// pkg/dist-src/graphql.js
+
+
+// pkg/dist-src/error.js
+function _buildMessageForResponseErrors(data) {
+  return `Request failed due to following response errors:
+` + data.errors.map((e) => ` - ${e.message}`).join("\n");
+}
+var GraphqlResponseError = class extends Error {
+  constructor(request2, headers, response) {
+    super(_buildMessageForResponseErrors(response));
+    this.request = request2;
+    this.headers = headers;
+    this.response = response;
+    this.errors = response.errors;
+    this.data = response.data;
+    if (Error.captureStackTrace) {
+      Error.captureStackTrace(this, this.constructor);
+    }
+  }
+  request;
+  headers;
+  response;
+  name = "GraphqlResponseError";
+  errors;
+  data;
+};
+
+// pkg/dist-src/graphql.js
+var NON_VARIABLE_OPTIONS = [
+  "method",
+  "baseUrl",
+  "url",
+  "headers",
+  "request",
+  "query",
+  "mediaType",
+  "operationName"
+];
+var FORBIDDEN_VARIABLE_OPTIONS = ["query", "method", "url"];
+var GHES_V3_SUFFIX_REGEX = /\/api\/v3\/?$/;
+function graphql(request2, query, options) {
+  if (options) {
+    if (typeof query === "string" && "query" in options) {
+      return Promise.reject(
+        new Error(`[@octokit/graphql] "query" cannot be used as variable name`)
+      );
+    }
+    for (const key in options) {
+      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key)) continue;
+      return Promise.reject(
+        new Error(
+          `[@octokit/graphql] "${key}" cannot be used as variable name`
+        )
+      );
+    }
+  }
+  const parsedOptions = typeof query === "string" ? Object.assign({ query }, options) : query;
+  const requestOptions = Object.keys(
+    parsedOptions
+  ).reduce((result, key) => {
+    if (NON_VARIABLE_OPTIONS.includes(key)) {
+      result[key] = parsedOptions[key];
+      return result;
+    }
+    if (!result.variables) {
+      result.variables = {};
+    }
+    result.variables[key] = parsedOptions[key];
+    return result;
+  }, {});
+  const baseUrl = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
+  if (GHES_V3_SUFFIX_REGEX.test(baseUrl)) {
+    requestOptions.url = baseUrl.replace(GHES_V3_SUFFIX_REGEX, "/api/graphql");
+  }
+  return request2(requestOptions).then((response) => {
+    if (response.data.errors) {
+      const headers = {};
+      for (const key of Object.keys(response.headers)) {
+        headers[key] = response.headers[key];
+      }
+      throw new GraphqlResponseError(
+        requestOptions,
+        headers,
+        response.data
+      );
+    }
+    return response.data.data;
+  });
+}
+
+// pkg/dist-src/with-defaults.js
+function graphql_dist_bundle_withDefaults(request2, newDefaults) {
+  const newRequest = request2.defaults(newDefaults);
+  const newApi = (query, options) => {
+    return graphql(newRequest, query, options);
+  };
+  return Object.assign(newApi, {
+    defaults: graphql_dist_bundle_withDefaults.bind(null, newRequest),
+    endpoint: newRequest.endpoint
+  });
+}
+
+// pkg/dist-src/index.js
+var graphql2 = graphql_dist_bundle_withDefaults(request, {
+  headers: {
+    "user-agent": `octokit-graphql.js/${graphql_dist_bundle_VERSION} ${getUserAgent()}`
+  },
+  method: "POST",
+  url: "/graphql"
+});
+function withCustomRequest(customRequest) {
+  return graphql_dist_bundle_withDefaults(customRequest, {
+    method: "POST",
+    url: "/graphql"
+  });
+}
+
+/* v8 ignore if -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
+// pkg/dist-src/is-jwt.js
+var b64url = "(?:[a-zA-Z0-9_-]+)";
+var sep = "\\.";
+var jwtRE = new RegExp(`^${b64url}${sep}${b64url}${sep}${b64url}$`);
+var isJWT = jwtRE.test.bind(jwtRE);
+
+// pkg/dist-src/auth.js
+async function auth(token) {
+  const isApp = isJWT(token);
+  const isInstallation = token.startsWith("v1.") || token.startsWith("ghs_");
+  const isUserToServer = token.startsWith("ghu_");
+  const tokenType = isApp ? "app" : isInstallation ? "installation" : isUserToServer ? "user-to-server" : "oauth";
+  return {
+    type: "token",
+    token,
+    tokenType
+  };
+}
+
+// pkg/dist-src/with-authorization-prefix.js
+function withAuthorizationPrefix(token) {
+  if (token.split(/\./).length === 3) {
+    return `bearer ${token}`;
+  }
+  return `token ${token}`;
+}
+
+// pkg/dist-src/hook.js
+async function hook(token, request, route, parameters) {
+  const endpoint = request.endpoint.merge(
+    route,
+    parameters
+  );
+  endpoint.headers.authorization = withAuthorizationPrefix(token);
+  return request(endpoint);
+}
+
+// pkg/dist-src/index.js
+var createTokenAuth = function createTokenAuth2(token) {
+  if (!token) {
+    throw new Error("[@octokit/auth-token] No token passed to createTokenAuth");
+  }
+  if (typeof token !== "string") {
+    throw new Error(
+      "[@octokit/auth-token] Token passed to createTokenAuth is not a string"
+    );
+  }
+  token = token.replace(/^(token|bearer) +/i, "");
+  return Object.assign(auth.bind(null, token), {
+    hook: hook.bind(null, token)
+  });
+};
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
+const version_VERSION = "7.0.8";
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
+
+
+
+
+
+
+const dist_src_noop = () => {
+};
+const consoleWarn = console.warn.bind(console);
+const consoleError = console.error.bind(console);
+function createLogger(logger = {}) {
+  if (typeof logger.debug !== "function") {
+    logger.debug = dist_src_noop;
+  }
+  if (typeof logger.info !== "function") {
+    logger.info = dist_src_noop;
+  }
+  if (typeof logger.warn !== "function") {
+    logger.warn = consoleWarn;
+  }
+  if (typeof logger.error !== "function") {
+    logger.error = consoleError;
+  }
+  return logger;
+}
+const userAgentTrail = `octokit-core.js/${version_VERSION} ${getUserAgent()}`;
+class Octokit {
+  static VERSION = version_VERSION;
+  static defaults(defaults) {
+    const OctokitWithDefaults = class extends this {
+      constructor(...args) {
+        const options = args[0] || {};
+        if (typeof defaults === "function") {
+          super(defaults(options));
+          return;
+        }
+        super(
+          Object.assign(
+            {},
+            defaults,
+            options,
+            options.userAgent && defaults.userAgent ? {
+              userAgent: `${options.userAgent} ${defaults.userAgent}`
+            } : null
+          )
+        );
+      }
+    };
+    return OctokitWithDefaults;
+  }
+  static plugins = [];
+  /**
+   * Attach a plugin (or many) to your Octokit instance.
+   *
+   * @example
+   * const API = Octokit.plugin(plugin1, plugin2, plugin3, ...)
+   */
+  static plugin(...newPlugins) {
+    const currentPlugins = this.plugins;
+    const NewOctokit = class extends this {
+      static plugins = currentPlugins.concat(
+        newPlugins.filter((plugin) => !currentPlugins.includes(plugin))
+      );
+    };
+    return NewOctokit;
+  }
+  constructor(options = {}) {
+    const hook = new before_after_hook.Collection();
+    const requestDefaults = {
+      baseUrl: request.endpoint.DEFAULTS.baseUrl,
+      headers: {},
+      request: Object.assign({}, options.request, {
+        // @ts-ignore internal usage only, no need to type
+        hook: hook.bind(null, "request")
+      }),
+      mediaType: {
+        previews: [],
+        format: ""
+      }
+    };
+    requestDefaults.headers["user-agent"] = options.userAgent ? `${options.userAgent} ${userAgentTrail}` : userAgentTrail;
+    if (options.baseUrl) {
+      requestDefaults.baseUrl = options.baseUrl;
+    }
+    if (options.previews) {
+      requestDefaults.mediaType.previews = options.previews;
+    }
+    if (options.timeZone) {
+      requestDefaults.headers["time-zone"] = options.timeZone;
+    }
+    this.request = request.defaults(requestDefaults);
+    this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
+    this.log = createLogger(options.log);
+    this.hook = hook;
+    if (!options.authStrategy) {
+      if (!options.auth) {
+        this.auth = async () => ({
+          type: "unauthenticated"
+        });
+      } else {
+        const auth = createTokenAuth(options.auth);
+        hook.wrap("request", auth.hook);
+        this.auth = auth;
+      }
+    } else {
+      const { authStrategy, ...otherOptions } = options;
+      const auth = authStrategy(
+        Object.assign(
+          {
+            request: this.request,
+            log: this.log,
+            // we pass the current octokit instance as well as its constructor options
+            // to allow for authentication strategies that return a new octokit instance
+            // that shares the same internal state as the current one. The original
+            // requirement for this was the "event-octokit" authentication strategy
+            // of https://github.com/probot/octokit-auth-probot.
+            octokit: this,
+            octokitOptions: otherOptions
+          },
+          options.auth
+        )
+      );
+      hook.wrap("request", auth.hook);
+      this.auth = auth;
+    }
+    const classConstructor = this.constructor;
+    for (let i = 0; i < classConstructor.plugins.length; ++i) {
+      Object.assign(this, classConstructor.plugins[i](this, options));
+    }
+  }
+  // assigned during constructor
+  request;
+  graphql;
+  log;
+  hook;
+  // TODO: type `octokit.auth` based on passed options.authStrategy
+  auth;
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
+const dist_src_version_VERSION = "17.0.0";
+
+//# sourceMappingURL=version.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
+const Endpoints = {
+  actions: {
+    addCustomLabelsToSelfHostedRunnerForOrg: [
+      "POST /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    addCustomLabelsToSelfHostedRunnerForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    addRepoAccessToSelfHostedRunnerGroupInOrg: [
+      "PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgVariable: [
+      "PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
+    ],
+    approveWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve"
+    ],
+    cancelWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel"
+    ],
+    createEnvironmentVariable: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/variables"
+    ],
+    createHostedRunnerForOrg: ["POST /orgs/{org}/actions/hosted-runners"],
+    createOrUpdateEnvironmentSecret: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    createOrUpdateOrgSecret: ["PUT /orgs/{org}/actions/secrets/{secret_name}"],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}"
+    ],
+    createOrgVariable: ["POST /orgs/{org}/actions/variables"],
+    createRegistrationTokenForOrg: [
+      "POST /orgs/{org}/actions/runners/registration-token"
+    ],
+    createRegistrationTokenForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/registration-token"
+    ],
+    createRemoveTokenForOrg: ["POST /orgs/{org}/actions/runners/remove-token"],
+    createRemoveTokenForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/remove-token"
+    ],
+    createRepoVariable: ["POST /repos/{owner}/{repo}/actions/variables"],
+    createWorkflowDispatch: [
+      "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"
+    ],
+    deleteActionsCacheById: [
+      "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
+    ],
+    deleteActionsCacheByKey: [
+      "DELETE /repos/{owner}/{repo}/actions/caches{?key,ref}"
+    ],
+    deleteArtifact: [
+      "DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"
+    ],
+    deleteCustomImageFromOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
+    ],
+    deleteCustomImageVersionFromOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
+    ],
+    deleteEnvironmentSecret: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    deleteEnvironmentVariable: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    deleteHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/actions/secrets/{secret_name}"],
+    deleteOrgVariable: ["DELETE /orgs/{org}/actions/variables/{name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name}"
+    ],
+    deleteRepoVariable: [
+      "DELETE /repos/{owner}/{repo}/actions/variables/{name}"
+    ],
+    deleteSelfHostedRunnerFromOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}"
+    ],
+    deleteSelfHostedRunnerFromRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}"
+    ],
+    deleteWorkflowRun: ["DELETE /repos/{owner}/{repo}/actions/runs/{run_id}"],
+    deleteWorkflowRunLogs: [
+      "DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
+    ],
+    disableSelectedRepositoryGithubActionsOrganization: [
+      "DELETE /orgs/{org}/actions/permissions/repositories/{repository_id}"
+    ],
+    disableWorkflow: [
+      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable"
+    ],
+    downloadArtifact: [
+      "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}"
+    ],
+    downloadJobLogsForWorkflowRun: [
+      "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
+    ],
+    downloadWorkflowRunAttemptLogs: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs"
+    ],
+    downloadWorkflowRunLogs: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
+    ],
+    enableSelectedRepositoryGithubActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/repositories/{repository_id}"
+    ],
+    enableWorkflow: [
+      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable"
+    ],
+    forceCancelWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel"
+    ],
+    generateRunnerJitconfigForOrg: [
+      "POST /orgs/{org}/actions/runners/generate-jitconfig"
+    ],
+    generateRunnerJitconfigForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig"
+    ],
+    getActionsCacheList: ["GET /repos/{owner}/{repo}/actions/caches"],
+    getActionsCacheUsage: ["GET /repos/{owner}/{repo}/actions/cache/usage"],
+    getActionsCacheUsageByRepoForOrg: [
+      "GET /orgs/{org}/actions/cache/usage-by-repository"
+    ],
+    getActionsCacheUsageForOrg: ["GET /orgs/{org}/actions/cache/usage"],
+    getAllowedActionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/selected-actions"
+    ],
+    getAllowedActionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/selected-actions"
+    ],
+    getArtifact: ["GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"],
+    getCustomImageForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
+    ],
+    getCustomImageVersionForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
+    ],
+    getCustomOidcSubClaimForRepo: [
+      "GET /repos/{owner}/{repo}/actions/oidc/customization/sub"
+    ],
+    getEnvironmentPublicKey: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key"
+    ],
+    getEnvironmentSecret: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    getEnvironmentVariable: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    getGithubActionsDefaultWorkflowPermissionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/workflow"
+    ],
+    getGithubActionsDefaultWorkflowPermissionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/workflow"
+    ],
+    getGithubActionsPermissionsOrganization: [
+      "GET /orgs/{org}/actions/permissions"
+    ],
+    getGithubActionsPermissionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions"
+    ],
+    getHostedRunnerForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    getHostedRunnersGithubOwnedImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/github-owned"
+    ],
+    getHostedRunnersLimitsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/limits"
+    ],
+    getHostedRunnersMachineSpecsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/machine-sizes"
+    ],
+    getHostedRunnersPartnerImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/partner"
+    ],
+    getHostedRunnersPlatformsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/platforms"
+    ],
+    getJobForWorkflowRun: ["GET /repos/{owner}/{repo}/actions/jobs/{job_id}"],
+    getOrgPublicKey: ["GET /orgs/{org}/actions/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/actions/secrets/{secret_name}"],
+    getOrgVariable: ["GET /orgs/{org}/actions/variables/{name}"],
+    getPendingDeploymentsForRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
+    ],
+    getRepoPermissions: [
+      "GET /repos/{owner}/{repo}/actions/permissions",
+      {},
+      { renamed: ["actions", "getGithubActionsPermissionsRepository"] }
+    ],
+    getRepoPublicKey: ["GET /repos/{owner}/{repo}/actions/secrets/public-key"],
+    getRepoSecret: ["GET /repos/{owner}/{repo}/actions/secrets/{secret_name}"],
+    getRepoVariable: ["GET /repos/{owner}/{repo}/actions/variables/{name}"],
+    getReviewsForRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals"
+    ],
+    getSelfHostedRunnerForOrg: ["GET /orgs/{org}/actions/runners/{runner_id}"],
+    getSelfHostedRunnerForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}"
+    ],
+    getWorkflow: ["GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}"],
+    getWorkflowAccessToRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/access"
+    ],
+    getWorkflowRun: ["GET /repos/{owner}/{repo}/actions/runs/{run_id}"],
+    getWorkflowRunAttempt: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}"
+    ],
+    getWorkflowRunUsage: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing"
+    ],
+    getWorkflowUsage: [
+      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing"
+    ],
+    listArtifactsForRepo: ["GET /repos/{owner}/{repo}/actions/artifacts"],
+    listCustomImageVersionsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions"
+    ],
+    listCustomImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom"
+    ],
+    listEnvironmentSecrets: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets"
+    ],
+    listEnvironmentVariables: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables"
+    ],
+    listGithubHostedRunnersInGroupForOrg: [
+      "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners"
+    ],
+    listHostedRunnersForOrg: ["GET /orgs/{org}/actions/hosted-runners"],
+    listJobsForWorkflowRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
+    ],
+    listJobsForWorkflowRunAttempt: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
+    ],
+    listLabelsForSelfHostedRunnerForOrg: [
+      "GET /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    listLabelsForSelfHostedRunnerForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    listOrgSecrets: ["GET /orgs/{org}/actions/secrets"],
+    listOrgVariables: ["GET /orgs/{org}/actions/variables"],
+    listRepoOrganizationSecrets: [
+      "GET /repos/{owner}/{repo}/actions/organization-secrets"
+    ],
+    listRepoOrganizationVariables: [
+      "GET /repos/{owner}/{repo}/actions/organization-variables"
+    ],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/actions/secrets"],
+    listRepoVariables: ["GET /repos/{owner}/{repo}/actions/variables"],
+    listRepoWorkflows: ["GET /repos/{owner}/{repo}/actions/workflows"],
+    listRunnerApplicationsForOrg: ["GET /orgs/{org}/actions/runners/downloads"],
+    listRunnerApplicationsForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/downloads"
+    ],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/actions/secrets/{secret_name}/repositories"
+    ],
+    listSelectedReposForOrgVariable: [
+      "GET /orgs/{org}/actions/variables/{name}/repositories"
+    ],
+    listSelectedRepositoriesEnabledGithubActionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/repositories"
+    ],
+    listSelfHostedRunnersForOrg: ["GET /orgs/{org}/actions/runners"],
+    listSelfHostedRunnersForRepo: ["GET /repos/{owner}/{repo}/actions/runners"],
+    listWorkflowRunArtifacts: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts"
+    ],
+    listWorkflowRuns: [
+      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
+    ],
+    listWorkflowRunsForRepo: ["GET /repos/{owner}/{repo}/actions/runs"],
+    reRunJobForWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun"
+    ],
+    reRunWorkflow: ["POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun"],
+    reRunWorkflowFailedJobs: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"
+    ],
+    removeAllCustomLabelsFromSelfHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    removeAllCustomLabelsFromSelfHostedRunnerForRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    removeCustomLabelFromSelfHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name}"
+    ],
+    removeCustomLabelFromSelfHostedRunnerForRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name}"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    removeSelectedRepoFromOrgVariable: [
+      "DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
+    ],
+    reviewCustomGatesForRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule"
+    ],
+    reviewPendingDeploymentsForRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
+    ],
+    setAllowedActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/selected-actions"
+    ],
+    setAllowedActionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/selected-actions"
+    ],
+    setCustomLabelsForSelfHostedRunnerForOrg: [
+      "PUT /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    setCustomLabelsForSelfHostedRunnerForRepo: [
+      "PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    setCustomOidcSubClaimForRepo: [
+      "PUT /repos/{owner}/{repo}/actions/oidc/customization/sub"
+    ],
+    setGithubActionsDefaultWorkflowPermissionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/workflow"
+    ],
+    setGithubActionsDefaultWorkflowPermissionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/workflow"
+    ],
+    setGithubActionsPermissionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions"
+    ],
+    setGithubActionsPermissionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories"
+    ],
+    setSelectedReposForOrgVariable: [
+      "PUT /orgs/{org}/actions/variables/{name}/repositories"
+    ],
+    setSelectedRepositoriesEnabledGithubActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/repositories"
+    ],
+    setWorkflowAccessToRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/access"
+    ],
+    updateEnvironmentVariable: [
+      "PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    updateHostedRunnerForOrg: [
+      "PATCH /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    updateOrgVariable: ["PATCH /orgs/{org}/actions/variables/{name}"],
+    updateRepoVariable: [
+      "PATCH /repos/{owner}/{repo}/actions/variables/{name}"
+    ]
+  },
+  activity: {
+    checkRepoIsStarredByAuthenticatedUser: ["GET /user/starred/{owner}/{repo}"],
+    deleteRepoSubscription: ["DELETE /repos/{owner}/{repo}/subscription"],
+    deleteThreadSubscription: [
+      "DELETE /notifications/threads/{thread_id}/subscription"
+    ],
+    getFeeds: ["GET /feeds"],
+    getRepoSubscription: ["GET /repos/{owner}/{repo}/subscription"],
+    getThread: ["GET /notifications/threads/{thread_id}"],
+    getThreadSubscriptionForAuthenticatedUser: [
+      "GET /notifications/threads/{thread_id}/subscription"
+    ],
+    listEventsForAuthenticatedUser: ["GET /users/{username}/events"],
+    listNotificationsForAuthenticatedUser: ["GET /notifications"],
+    listOrgEventsForAuthenticatedUser: [
+      "GET /users/{username}/events/orgs/{org}"
+    ],
+    listPublicEvents: ["GET /events"],
+    listPublicEventsForRepoNetwork: ["GET /networks/{owner}/{repo}/events"],
+    listPublicEventsForUser: ["GET /users/{username}/events/public"],
+    listPublicOrgEvents: ["GET /orgs/{org}/events"],
+    listReceivedEventsForUser: ["GET /users/{username}/received_events"],
+    listReceivedPublicEventsForUser: [
+      "GET /users/{username}/received_events/public"
+    ],
+    listRepoEvents: ["GET /repos/{owner}/{repo}/events"],
+    listRepoNotificationsForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/notifications"
+    ],
+    listReposStarredByAuthenticatedUser: ["GET /user/starred"],
+    listReposStarredByUser: ["GET /users/{username}/starred"],
+    listReposWatchedByUser: ["GET /users/{username}/subscriptions"],
+    listStargazersForRepo: ["GET /repos/{owner}/{repo}/stargazers"],
+    listWatchedReposForAuthenticatedUser: ["GET /user/subscriptions"],
+    listWatchersForRepo: ["GET /repos/{owner}/{repo}/subscribers"],
+    markNotificationsAsRead: ["PUT /notifications"],
+    markRepoNotificationsAsRead: ["PUT /repos/{owner}/{repo}/notifications"],
+    markThreadAsDone: ["DELETE /notifications/threads/{thread_id}"],
+    markThreadAsRead: ["PATCH /notifications/threads/{thread_id}"],
+    setRepoSubscription: ["PUT /repos/{owner}/{repo}/subscription"],
+    setThreadSubscription: [
+      "PUT /notifications/threads/{thread_id}/subscription"
+    ],
+    starRepoForAuthenticatedUser: ["PUT /user/starred/{owner}/{repo}"],
+    unstarRepoForAuthenticatedUser: ["DELETE /user/starred/{owner}/{repo}"]
+  },
+  apps: {
+    addRepoToInstallation: [
+      "PUT /user/installations/{installation_id}/repositories/{repository_id}",
+      {},
+      { renamed: ["apps", "addRepoToInstallationForAuthenticatedUser"] }
+    ],
+    addRepoToInstallationForAuthenticatedUser: [
+      "PUT /user/installations/{installation_id}/repositories/{repository_id}"
+    ],
+    checkToken: ["POST /applications/{client_id}/token"],
+    createFromManifest: ["POST /app-manifests/{code}/conversions"],
+    createInstallationAccessToken: [
+      "POST /app/installations/{installation_id}/access_tokens"
+    ],
+    deleteAuthorization: ["DELETE /applications/{client_id}/grant"],
+    deleteInstallation: ["DELETE /app/installations/{installation_id}"],
+    deleteToken: ["DELETE /applications/{client_id}/token"],
+    getAuthenticated: ["GET /app"],
+    getBySlug: ["GET /apps/{app_slug}"],
+    getInstallation: ["GET /app/installations/{installation_id}"],
+    getOrgInstallation: ["GET /orgs/{org}/installation"],
+    getRepoInstallation: ["GET /repos/{owner}/{repo}/installation"],
+    getSubscriptionPlanForAccount: [
+      "GET /marketplace_listing/accounts/{account_id}"
+    ],
+    getSubscriptionPlanForAccountStubbed: [
+      "GET /marketplace_listing/stubbed/accounts/{account_id}"
+    ],
+    getUserInstallation: ["GET /users/{username}/installation"],
+    getWebhookConfigForApp: ["GET /app/hook/config"],
+    getWebhookDelivery: ["GET /app/hook/deliveries/{delivery_id}"],
+    listAccountsForPlan: ["GET /marketplace_listing/plans/{plan_id}/accounts"],
+    listAccountsForPlanStubbed: [
+      "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts"
+    ],
+    listInstallationReposForAuthenticatedUser: [
+      "GET /user/installations/{installation_id}/repositories"
+    ],
+    listInstallationRequestsForAuthenticatedApp: [
+      "GET /app/installation-requests"
+    ],
+    listInstallations: ["GET /app/installations"],
+    listInstallationsForAuthenticatedUser: ["GET /user/installations"],
+    listPlans: ["GET /marketplace_listing/plans"],
+    listPlansStubbed: ["GET /marketplace_listing/stubbed/plans"],
+    listReposAccessibleToInstallation: ["GET /installation/repositories"],
+    listSubscriptionsForAuthenticatedUser: ["GET /user/marketplace_purchases"],
+    listSubscriptionsForAuthenticatedUserStubbed: [
+      "GET /user/marketplace_purchases/stubbed"
+    ],
+    listWebhookDeliveries: ["GET /app/hook/deliveries"],
+    redeliverWebhookDelivery: [
+      "POST /app/hook/deliveries/{delivery_id}/attempts"
+    ],
+    removeRepoFromInstallation: [
+      "DELETE /user/installations/{installation_id}/repositories/{repository_id}",
+      {},
+      { renamed: ["apps", "removeRepoFromInstallationForAuthenticatedUser"] }
+    ],
+    removeRepoFromInstallationForAuthenticatedUser: [
+      "DELETE /user/installations/{installation_id}/repositories/{repository_id}"
+    ],
+    resetToken: ["PATCH /applications/{client_id}/token"],
+    revokeInstallationAccessToken: ["DELETE /installation/token"],
+    scopeToken: ["POST /applications/{client_id}/token/scoped"],
+    suspendInstallation: ["PUT /app/installations/{installation_id}/suspended"],
+    unsuspendInstallation: [
+      "DELETE /app/installations/{installation_id}/suspended"
+    ],
+    updateWebhookConfigForApp: ["PATCH /app/hook/config"]
+  },
+  billing: {
+    getGithubActionsBillingOrg: ["GET /orgs/{org}/settings/billing/actions"],
+    getGithubActionsBillingUser: [
+      "GET /users/{username}/settings/billing/actions"
+    ],
+    getGithubBillingPremiumRequestUsageReportOrg: [
+      "GET /organizations/{org}/settings/billing/premium_request/usage"
+    ],
+    getGithubBillingPremiumRequestUsageReportUser: [
+      "GET /users/{username}/settings/billing/premium_request/usage"
+    ],
+    getGithubBillingUsageReportOrg: [
+      "GET /organizations/{org}/settings/billing/usage"
+    ],
+    getGithubBillingUsageReportUser: [
+      "GET /users/{username}/settings/billing/usage"
+    ],
+    getGithubPackagesBillingOrg: ["GET /orgs/{org}/settings/billing/packages"],
+    getGithubPackagesBillingUser: [
+      "GET /users/{username}/settings/billing/packages"
+    ],
+    getSharedStorageBillingOrg: [
+      "GET /orgs/{org}/settings/billing/shared-storage"
+    ],
+    getSharedStorageBillingUser: [
+      "GET /users/{username}/settings/billing/shared-storage"
+    ]
+  },
+  campaigns: {
+    createCampaign: ["POST /orgs/{org}/campaigns"],
+    deleteCampaign: ["DELETE /orgs/{org}/campaigns/{campaign_number}"],
+    getCampaignSummary: ["GET /orgs/{org}/campaigns/{campaign_number}"],
+    listOrgCampaigns: ["GET /orgs/{org}/campaigns"],
+    updateCampaign: ["PATCH /orgs/{org}/campaigns/{campaign_number}"]
+  },
+  checks: {
+    create: ["POST /repos/{owner}/{repo}/check-runs"],
+    createSuite: ["POST /repos/{owner}/{repo}/check-suites"],
+    get: ["GET /repos/{owner}/{repo}/check-runs/{check_run_id}"],
+    getSuite: ["GET /repos/{owner}/{repo}/check-suites/{check_suite_id}"],
+    listAnnotations: [
+      "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"
+    ],
+    listForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-runs"],
+    listForSuite: [
+      "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs"
+    ],
+    listSuitesForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-suites"],
+    rerequestRun: [
+      "POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest"
+    ],
+    rerequestSuite: [
+      "POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest"
+    ],
+    setSuitesPreferences: [
+      "PATCH /repos/{owner}/{repo}/check-suites/preferences"
+    ],
+    update: ["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"]
+  },
+  codeScanning: {
+    commitAutofix: [
+      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits"
+    ],
+    createAutofix: [
+      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
+    ],
+    createVariantAnalysis: [
+      "POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses"
+    ],
+    deleteAnalysis: [
+      "DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}{?confirm_delete}"
+    ],
+    deleteCodeqlDatabase: [
+      "DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
+    ],
+    getAlert: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}",
+      {},
+      { renamedParameters: { alert_id: "alert_number" } }
+    ],
+    getAnalysis: [
+      "GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}"
+    ],
+    getAutofix: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
+    ],
+    getCodeqlDatabase: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
+    ],
+    getDefaultSetup: ["GET /repos/{owner}/{repo}/code-scanning/default-setup"],
+    getSarif: ["GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id}"],
+    getVariantAnalysis: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}"
+    ],
+    getVariantAnalysisRepoTask: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name}"
+    ],
+    listAlertInstances: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances"
+    ],
+    listAlertsForOrg: ["GET /orgs/{org}/code-scanning/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/code-scanning/alerts"],
+    listAlertsInstances: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
+      {},
+      { renamed: ["codeScanning", "listAlertInstances"] }
+    ],
+    listCodeqlDatabases: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases"
+    ],
+    listRecentAnalyses: ["GET /repos/{owner}/{repo}/code-scanning/analyses"],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}"
+    ],
+    updateDefaultSetup: [
+      "PATCH /repos/{owner}/{repo}/code-scanning/default-setup"
+    ],
+    uploadSarif: ["POST /repos/{owner}/{repo}/code-scanning/sarifs"]
+  },
+  codeSecurity: {
+    attachConfiguration: [
+      "POST /orgs/{org}/code-security/configurations/{configuration_id}/attach"
+    ],
+    attachEnterpriseConfiguration: [
+      "POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach"
+    ],
+    createConfiguration: ["POST /orgs/{org}/code-security/configurations"],
+    createConfigurationForEnterprise: [
+      "POST /enterprises/{enterprise}/code-security/configurations"
+    ],
+    deleteConfiguration: [
+      "DELETE /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    deleteConfigurationForEnterprise: [
+      "DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ],
+    detachConfiguration: [
+      "DELETE /orgs/{org}/code-security/configurations/detach"
+    ],
+    getConfiguration: [
+      "GET /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    getConfigurationForRepository: [
+      "GET /repos/{owner}/{repo}/code-security-configuration"
+    ],
+    getConfigurationsForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations"
+    ],
+    getConfigurationsForOrg: ["GET /orgs/{org}/code-security/configurations"],
+    getDefaultConfigurations: [
+      "GET /orgs/{org}/code-security/configurations/defaults"
+    ],
+    getDefaultConfigurationsForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations/defaults"
+    ],
+    getRepositoriesForConfiguration: [
+      "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories"
+    ],
+    getRepositoriesForEnterpriseConfiguration: [
+      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories"
+    ],
+    getSingleConfigurationForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ],
+    setConfigurationAsDefault: [
+      "PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults"
+    ],
+    setConfigurationAsDefaultForEnterprise: [
+      "PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults"
+    ],
+    updateConfiguration: [
+      "PATCH /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    updateEnterpriseConfiguration: [
+      "PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ]
+  },
+  codesOfConduct: {
+    getAllCodesOfConduct: ["GET /codes_of_conduct"],
+    getConductCode: ["GET /codes_of_conduct/{key}"]
+  },
+  codespaces: {
+    addRepositoryForSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    checkPermissionsForDevcontainer: [
+      "GET /repos/{owner}/{repo}/codespaces/permissions_check"
+    ],
+    codespaceMachinesForAuthenticatedUser: [
+      "GET /user/codespaces/{codespace_name}/machines"
+    ],
+    createForAuthenticatedUser: ["POST /user/codespaces"],
+    createOrUpdateOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}"
+    ],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    createOrUpdateSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}"
+    ],
+    createWithPrForAuthenticatedUser: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces"
+    ],
+    createWithRepoForAuthenticatedUser: [
+      "POST /repos/{owner}/{repo}/codespaces"
+    ],
+    deleteForAuthenticatedUser: ["DELETE /user/codespaces/{codespace_name}"],
+    deleteFromOrganization: [
+      "DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/codespaces/secrets/{secret_name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    deleteSecretForAuthenticatedUser: [
+      "DELETE /user/codespaces/secrets/{secret_name}"
+    ],
+    exportForAuthenticatedUser: [
+      "POST /user/codespaces/{codespace_name}/exports"
+    ],
+    getCodespacesForUserInOrg: [
+      "GET /orgs/{org}/members/{username}/codespaces"
+    ],
+    getExportDetailsForAuthenticatedUser: [
+      "GET /user/codespaces/{codespace_name}/exports/{export_id}"
+    ],
+    getForAuthenticatedUser: ["GET /user/codespaces/{codespace_name}"],
+    getOrgPublicKey: ["GET /orgs/{org}/codespaces/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/codespaces/secrets/{secret_name}"],
+    getPublicKeyForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/public-key"
+    ],
+    getRepoPublicKey: [
+      "GET /repos/{owner}/{repo}/codespaces/secrets/public-key"
+    ],
+    getRepoSecret: [
+      "GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    getSecretForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/{secret_name}"
+    ],
+    listDevcontainersInRepositoryForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/devcontainers"
+    ],
+    listForAuthenticatedUser: ["GET /user/codespaces"],
+    listInOrganization: [
+      "GET /orgs/{org}/codespaces",
+      {},
+      { renamedParameters: { org_id: "org" } }
+    ],
+    listInRepositoryForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces"
+    ],
+    listOrgSecrets: ["GET /orgs/{org}/codespaces/secrets"],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/codespaces/secrets"],
+    listRepositoriesForSecretForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/{secret_name}/repositories"
+    ],
+    listSecretsForAuthenticatedUser: ["GET /user/codespaces/secrets"],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
+    ],
+    preFlightWithRepoForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/new"
+    ],
+    publishForAuthenticatedUser: [
+      "POST /user/codespaces/{codespace_name}/publish"
+    ],
+    removeRepositoryForSecretForAuthenticatedUser: [
+      "DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    repoMachinesForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/machines"
+    ],
+    setRepositoriesForSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}/repositories"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
+    ],
+    startForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/start"],
+    stopForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/stop"],
+    stopInOrganization: [
+      "POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop"
+    ],
+    updateForAuthenticatedUser: ["PATCH /user/codespaces/{codespace_name}"]
+  },
+  copilot: {
+    addCopilotSeatsForTeams: [
+      "POST /orgs/{org}/copilot/billing/selected_teams"
+    ],
+    addCopilotSeatsForUsers: [
+      "POST /orgs/{org}/copilot/billing/selected_users"
+    ],
+    cancelCopilotSeatAssignmentForTeams: [
+      "DELETE /orgs/{org}/copilot/billing/selected_teams"
+    ],
+    cancelCopilotSeatAssignmentForUsers: [
+      "DELETE /orgs/{org}/copilot/billing/selected_users"
+    ],
+    copilotMetricsForOrganization: ["GET /orgs/{org}/copilot/metrics"],
+    copilotMetricsForTeam: ["GET /orgs/{org}/team/{team_slug}/copilot/metrics"],
+    getCopilotOrganizationDetails: ["GET /orgs/{org}/copilot/billing"],
+    getCopilotSeatDetailsForUser: [
+      "GET /orgs/{org}/members/{username}/copilot"
+    ],
+    listCopilotSeats: ["GET /orgs/{org}/copilot/billing/seats"]
+  },
+  credentials: { revoke: ["POST /credentials/revoke"] },
+  dependabot: {
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    createOrUpdateOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}"
+    ],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/dependabot/secrets/{secret_name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    getAlert: ["GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"],
+    getOrgPublicKey: ["GET /orgs/{org}/dependabot/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/dependabot/secrets/{secret_name}"],
+    getRepoPublicKey: [
+      "GET /repos/{owner}/{repo}/dependabot/secrets/public-key"
+    ],
+    getRepoSecret: [
+      "GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    listAlertsForEnterprise: [
+      "GET /enterprises/{enterprise}/dependabot/alerts"
+    ],
+    listAlertsForOrg: ["GET /orgs/{org}/dependabot/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/dependabot/alerts"],
+    listOrgSecrets: ["GET /orgs/{org}/dependabot/secrets"],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/dependabot/secrets"],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    repositoryAccessForOrg: [
+      "GET /organizations/{org}/dependabot/repository-access"
+    ],
+    setRepositoryAccessDefaultLevel: [
+      "PUT /organizations/{org}/dependabot/repository-access/default-level"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
+    ],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"
+    ],
+    updateRepositoryAccessForOrg: [
+      "PATCH /organizations/{org}/dependabot/repository-access"
+    ]
+  },
+  dependencyGraph: {
+    createRepositorySnapshot: [
+      "POST /repos/{owner}/{repo}/dependency-graph/snapshots"
+    ],
+    diffRange: [
+      "GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}"
+    ],
+    exportSbom: ["GET /repos/{owner}/{repo}/dependency-graph/sbom"]
+  },
+  emojis: { get: ["GET /emojis"] },
+  enterpriseTeamMemberships: {
+    add: [
+      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ],
+    bulkAdd: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/add"
+    ],
+    bulkRemove: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove"
+    ],
+    get: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ],
+    list: ["GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships"],
+    remove: [
+      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ]
+  },
+  enterpriseTeamOrganizations: {
+    add: [
+      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    bulkAdd: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/add"
+    ],
+    bulkRemove: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove"
+    ],
+    delete: [
+      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    getAssignment: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    getAssignments: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations"
+    ]
+  },
+  enterpriseTeams: {
+    create: ["POST /enterprises/{enterprise}/teams"],
+    delete: ["DELETE /enterprises/{enterprise}/teams/{team_slug}"],
+    get: ["GET /enterprises/{enterprise}/teams/{team_slug}"],
+    list: ["GET /enterprises/{enterprise}/teams"],
+    update: ["PATCH /enterprises/{enterprise}/teams/{team_slug}"]
+  },
+  gists: {
+    checkIsStarred: ["GET /gists/{gist_id}/star"],
+    create: ["POST /gists"],
+    createComment: ["POST /gists/{gist_id}/comments"],
+    delete: ["DELETE /gists/{gist_id}"],
+    deleteComment: ["DELETE /gists/{gist_id}/comments/{comment_id}"],
+    fork: ["POST /gists/{gist_id}/forks"],
+    get: ["GET /gists/{gist_id}"],
+    getComment: ["GET /gists/{gist_id}/comments/{comment_id}"],
+    getRevision: ["GET /gists/{gist_id}/{sha}"],
+    list: ["GET /gists"],
+    listComments: ["GET /gists/{gist_id}/comments"],
+    listCommits: ["GET /gists/{gist_id}/commits"],
+    listForUser: ["GET /users/{username}/gists"],
+    listForks: ["GET /gists/{gist_id}/forks"],
+    listPublic: ["GET /gists/public"],
+    listStarred: ["GET /gists/starred"],
+    star: ["PUT /gists/{gist_id}/star"],
+    unstar: ["DELETE /gists/{gist_id}/star"],
+    update: ["PATCH /gists/{gist_id}"],
+    updateComment: ["PATCH /gists/{gist_id}/comments/{comment_id}"]
+  },
+  git: {
+    createBlob: ["POST /repos/{owner}/{repo}/git/blobs"],
+    createCommit: ["POST /repos/{owner}/{repo}/git/commits"],
+    createRef: ["POST /repos/{owner}/{repo}/git/refs"],
+    createTag: ["POST /repos/{owner}/{repo}/git/tags"],
+    createTree: ["POST /repos/{owner}/{repo}/git/trees"],
+    deleteRef: ["DELETE /repos/{owner}/{repo}/git/refs/{ref}"],
+    getBlob: ["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"],
+    getCommit: ["GET /repos/{owner}/{repo}/git/commits/{commit_sha}"],
+    getRef: ["GET /repos/{owner}/{repo}/git/ref/{ref}"],
+    getTag: ["GET /repos/{owner}/{repo}/git/tags/{tag_sha}"],
+    getTree: ["GET /repos/{owner}/{repo}/git/trees/{tree_sha}"],
+    listMatchingRefs: ["GET /repos/{owner}/{repo}/git/matching-refs/{ref}"],
+    updateRef: ["PATCH /repos/{owner}/{repo}/git/refs/{ref}"]
+  },
+  gitignore: {
+    getAllTemplates: ["GET /gitignore/templates"],
+    getTemplate: ["GET /gitignore/templates/{name}"]
+  },
+  hostedCompute: {
+    createNetworkConfigurationForOrg: [
+      "POST /orgs/{org}/settings/network-configurations"
+    ],
+    deleteNetworkConfigurationFromOrg: [
+      "DELETE /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ],
+    getNetworkConfigurationForOrg: [
+      "GET /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ],
+    getNetworkSettingsForOrg: [
+      "GET /orgs/{org}/settings/network-settings/{network_settings_id}"
+    ],
+    listNetworkConfigurationsForOrg: [
+      "GET /orgs/{org}/settings/network-configurations"
+    ],
+    updateNetworkConfigurationForOrg: [
+      "PATCH /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ]
+  },
+  interactions: {
+    getRestrictionsForAuthenticatedUser: ["GET /user/interaction-limits"],
+    getRestrictionsForOrg: ["GET /orgs/{org}/interaction-limits"],
+    getRestrictionsForRepo: ["GET /repos/{owner}/{repo}/interaction-limits"],
+    getRestrictionsForYourPublicRepos: [
+      "GET /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "getRestrictionsForAuthenticatedUser"] }
+    ],
+    removeRestrictionsForAuthenticatedUser: ["DELETE /user/interaction-limits"],
+    removeRestrictionsForOrg: ["DELETE /orgs/{org}/interaction-limits"],
+    removeRestrictionsForRepo: [
+      "DELETE /repos/{owner}/{repo}/interaction-limits"
+    ],
+    removeRestrictionsForYourPublicRepos: [
+      "DELETE /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "removeRestrictionsForAuthenticatedUser"] }
+    ],
+    setRestrictionsForAuthenticatedUser: ["PUT /user/interaction-limits"],
+    setRestrictionsForOrg: ["PUT /orgs/{org}/interaction-limits"],
+    setRestrictionsForRepo: ["PUT /repos/{owner}/{repo}/interaction-limits"],
+    setRestrictionsForYourPublicRepos: [
+      "PUT /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "setRestrictionsForAuthenticatedUser"] }
+    ]
+  },
+  issues: {
+    addAssignees: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees"
+    ],
+    addBlockedByDependency: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
+    ],
+    addLabels: ["POST /repos/{owner}/{repo}/issues/{issue_number}/labels"],
+    addSubIssue: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+    ],
+    checkUserCanBeAssigned: ["GET /repos/{owner}/{repo}/assignees/{assignee}"],
+    checkUserCanBeAssignedToIssue: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}"
+    ],
+    create: ["POST /repos/{owner}/{repo}/issues"],
+    createComment: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
+    ],
+    createLabel: ["POST /repos/{owner}/{repo}/labels"],
+    createMilestone: ["POST /repos/{owner}/{repo}/milestones"],
+    deleteComment: [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}"
+    ],
+    deleteLabel: ["DELETE /repos/{owner}/{repo}/labels/{name}"],
+    deleteMilestone: [
+      "DELETE /repos/{owner}/{repo}/milestones/{milestone_number}"
+    ],
+    get: ["GET /repos/{owner}/{repo}/issues/{issue_number}"],
+    getComment: ["GET /repos/{owner}/{repo}/issues/comments/{comment_id}"],
+    getEvent: ["GET /repos/{owner}/{repo}/issues/events/{event_id}"],
+    getLabel: ["GET /repos/{owner}/{repo}/labels/{name}"],
+    getMilestone: ["GET /repos/{owner}/{repo}/milestones/{milestone_number}"],
+    getParent: ["GET /repos/{owner}/{repo}/issues/{issue_number}/parent"],
+    list: ["GET /issues"],
+    listAssignees: ["GET /repos/{owner}/{repo}/assignees"],
+    listComments: ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments"],
+    listCommentsForRepo: ["GET /repos/{owner}/{repo}/issues/comments"],
+    listDependenciesBlockedBy: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
+    ],
+    listDependenciesBlocking: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking"
+    ],
+    listEvents: ["GET /repos/{owner}/{repo}/issues/{issue_number}/events"],
+    listEventsForRepo: ["GET /repos/{owner}/{repo}/issues/events"],
+    listEventsForTimeline: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline"
+    ],
+    listForAuthenticatedUser: ["GET /user/issues"],
+    listForOrg: ["GET /orgs/{org}/issues"],
+    listForRepo: ["GET /repos/{owner}/{repo}/issues"],
+    listLabelsForMilestone: [
+      "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels"
+    ],
+    listLabelsForRepo: ["GET /repos/{owner}/{repo}/labels"],
+    listLabelsOnIssue: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/labels"
+    ],
+    listMilestones: ["GET /repos/{owner}/{repo}/milestones"],
+    listSubIssues: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+    ],
+    lock: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/lock"],
+    removeAllLabels: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels"
+    ],
+    removeAssignees: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees"
+    ],
+    removeDependencyBlockedBy: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}"
+    ],
+    removeLabel: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"
+    ],
+    removeSubIssue: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue"
+    ],
+    reprioritizeSubIssue: [
+      "PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority"
+    ],
+    setLabels: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/labels"],
+    unlock: ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock"],
+    update: ["PATCH /repos/{owner}/{repo}/issues/{issue_number}"],
+    updateComment: ["PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}"],
+    updateLabel: ["PATCH /repos/{owner}/{repo}/labels/{name}"],
+    updateMilestone: [
+      "PATCH /repos/{owner}/{repo}/milestones/{milestone_number}"
+    ]
+  },
+  licenses: {
+    get: ["GET /licenses/{license}"],
+    getAllCommonlyUsed: ["GET /licenses"],
+    getForRepo: ["GET /repos/{owner}/{repo}/license"]
+  },
+  markdown: {
+    render: ["POST /markdown"],
+    renderRaw: [
+      "POST /markdown/raw",
+      { headers: { "content-type": "text/plain; charset=utf-8" } }
+    ]
+  },
+  meta: {
+    get: ["GET /meta"],
+    getAllVersions: ["GET /versions"],
+    getOctocat: ["GET /octocat"],
+    getZen: ["GET /zen"],
+    root: ["GET /"]
+  },
+  migrations: {
+    deleteArchiveForAuthenticatedUser: [
+      "DELETE /user/migrations/{migration_id}/archive"
+    ],
+    deleteArchiveForOrg: [
+      "DELETE /orgs/{org}/migrations/{migration_id}/archive"
+    ],
+    downloadArchiveForOrg: [
+      "GET /orgs/{org}/migrations/{migration_id}/archive"
+    ],
+    getArchiveForAuthenticatedUser: [
+      "GET /user/migrations/{migration_id}/archive"
+    ],
+    getStatusForAuthenticatedUser: ["GET /user/migrations/{migration_id}"],
+    getStatusForOrg: ["GET /orgs/{org}/migrations/{migration_id}"],
+    listForAuthenticatedUser: ["GET /user/migrations"],
+    listForOrg: ["GET /orgs/{org}/migrations"],
+    listReposForAuthenticatedUser: [
+      "GET /user/migrations/{migration_id}/repositories"
+    ],
+    listReposForOrg: ["GET /orgs/{org}/migrations/{migration_id}/repositories"],
+    listReposForUser: [
+      "GET /user/migrations/{migration_id}/repositories",
+      {},
+      { renamed: ["migrations", "listReposForAuthenticatedUser"] }
+    ],
+    startForAuthenticatedUser: ["POST /user/migrations"],
+    startForOrg: ["POST /orgs/{org}/migrations"],
+    unlockRepoForAuthenticatedUser: [
+      "DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock"
+    ],
+    unlockRepoForOrg: [
+      "DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock"
+    ]
+  },
+  oidc: {
+    getOidcCustomSubTemplateForOrg: [
+      "GET /orgs/{org}/actions/oidc/customization/sub"
+    ],
+    updateOidcCustomSubTemplateForOrg: [
+      "PUT /orgs/{org}/actions/oidc/customization/sub"
+    ]
+  },
+  orgs: {
+    addSecurityManagerTeam: [
+      "PUT /orgs/{org}/security-managers/teams/{team_slug}",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.addSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#add-a-security-manager-team"
+      }
+    ],
+    assignTeamToOrgRole: [
+      "PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
+    ],
+    assignUserToOrgRole: [
+      "PUT /orgs/{org}/organization-roles/users/{username}/{role_id}"
+    ],
+    blockUser: ["PUT /orgs/{org}/blocks/{username}"],
+    cancelInvitation: ["DELETE /orgs/{org}/invitations/{invitation_id}"],
+    checkBlockedUser: ["GET /orgs/{org}/blocks/{username}"],
+    checkMembershipForUser: ["GET /orgs/{org}/members/{username}"],
+    checkPublicMembershipForUser: ["GET /orgs/{org}/public_members/{username}"],
+    convertMemberToOutsideCollaborator: [
+      "PUT /orgs/{org}/outside_collaborators/{username}"
+    ],
+    createArtifactStorageRecord: [
+      "POST /orgs/{org}/artifacts/metadata/storage-record"
+    ],
+    createInvitation: ["POST /orgs/{org}/invitations"],
+    createIssueType: ["POST /orgs/{org}/issue-types"],
+    createWebhook: ["POST /orgs/{org}/hooks"],
+    customPropertiesForOrgsCreateOrUpdateOrganizationValues: [
+      "PATCH /organizations/{org}/org-properties/values"
+    ],
+    customPropertiesForOrgsGetOrganizationValues: [
+      "GET /organizations/{org}/org-properties/values"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationDefinition: [
+      "PUT /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationDefinitions: [
+      "PATCH /orgs/{org}/properties/schema"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationValues: [
+      "PATCH /orgs/{org}/properties/values"
+    ],
+    customPropertiesForReposDeleteOrganizationDefinition: [
+      "DELETE /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposGetOrganizationDefinition: [
+      "GET /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposGetOrganizationDefinitions: [
+      "GET /orgs/{org}/properties/schema"
+    ],
+    customPropertiesForReposGetOrganizationValues: [
+      "GET /orgs/{org}/properties/values"
+    ],
+    delete: ["DELETE /orgs/{org}"],
+    deleteAttestationsBulk: ["POST /orgs/{org}/attestations/delete-request"],
+    deleteAttestationsById: [
+      "DELETE /orgs/{org}/attestations/{attestation_id}"
+    ],
+    deleteAttestationsBySubjectDigest: [
+      "DELETE /orgs/{org}/attestations/digest/{subject_digest}"
+    ],
+    deleteIssueType: ["DELETE /orgs/{org}/issue-types/{issue_type_id}"],
+    deleteWebhook: ["DELETE /orgs/{org}/hooks/{hook_id}"],
+    disableSelectedRepositoryImmutableReleasesOrganization: [
+      "DELETE /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
+    ],
+    enableSelectedRepositoryImmutableReleasesOrganization: [
+      "PUT /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
+    ],
+    get: ["GET /orgs/{org}"],
+    getImmutableReleasesSettings: [
+      "GET /orgs/{org}/settings/immutable-releases"
+    ],
+    getImmutableReleasesSettingsRepositories: [
+      "GET /orgs/{org}/settings/immutable-releases/repositories"
+    ],
+    getMembershipForAuthenticatedUser: ["GET /user/memberships/orgs/{org}"],
+    getMembershipForUser: ["GET /orgs/{org}/memberships/{username}"],
+    getOrgRole: ["GET /orgs/{org}/organization-roles/{role_id}"],
+    getOrgRulesetHistory: ["GET /orgs/{org}/rulesets/{ruleset_id}/history"],
+    getOrgRulesetVersion: [
+      "GET /orgs/{org}/rulesets/{ruleset_id}/history/{version_id}"
+    ],
+    getWebhook: ["GET /orgs/{org}/hooks/{hook_id}"],
+    getWebhookConfigForOrg: ["GET /orgs/{org}/hooks/{hook_id}/config"],
+    getWebhookDelivery: [
+      "GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}"
+    ],
+    list: ["GET /organizations"],
+    listAppInstallations: ["GET /orgs/{org}/installations"],
+    listArtifactStorageRecords: [
+      "GET /orgs/{org}/artifacts/{subject_digest}/metadata/storage-records"
+    ],
+    listAttestationRepositories: ["GET /orgs/{org}/attestations/repositories"],
+    listAttestations: ["GET /orgs/{org}/attestations/{subject_digest}"],
+    listAttestationsBulk: [
+      "POST /orgs/{org}/attestations/bulk-list{?per_page,before,after}"
+    ],
+    listBlockedUsers: ["GET /orgs/{org}/blocks"],
+    listFailedInvitations: ["GET /orgs/{org}/failed_invitations"],
+    listForAuthenticatedUser: ["GET /user/orgs"],
+    listForUser: ["GET /users/{username}/orgs"],
+    listInvitationTeams: ["GET /orgs/{org}/invitations/{invitation_id}/teams"],
+    listIssueTypes: ["GET /orgs/{org}/issue-types"],
+    listMembers: ["GET /orgs/{org}/members"],
+    listMembershipsForAuthenticatedUser: ["GET /user/memberships/orgs"],
+    listOrgRoleTeams: ["GET /orgs/{org}/organization-roles/{role_id}/teams"],
+    listOrgRoleUsers: ["GET /orgs/{org}/organization-roles/{role_id}/users"],
+    listOrgRoles: ["GET /orgs/{org}/organization-roles"],
+    listOrganizationFineGrainedPermissions: [
+      "GET /orgs/{org}/organization-fine-grained-permissions"
+    ],
+    listOutsideCollaborators: ["GET /orgs/{org}/outside_collaborators"],
+    listPatGrantRepositories: [
+      "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories"
+    ],
+    listPatGrantRequestRepositories: [
+      "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories"
+    ],
+    listPatGrantRequests: ["GET /orgs/{org}/personal-access-token-requests"],
+    listPatGrants: ["GET /orgs/{org}/personal-access-tokens"],
+    listPendingInvitations: ["GET /orgs/{org}/invitations"],
+    listPublicMembers: ["GET /orgs/{org}/public_members"],
+    listSecurityManagerTeams: [
+      "GET /orgs/{org}/security-managers",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.listSecurityManagerTeams() is deprecated, see https://docs.github.com/rest/orgs/security-managers#list-security-manager-teams"
+      }
+    ],
+    listWebhookDeliveries: ["GET /orgs/{org}/hooks/{hook_id}/deliveries"],
+    listWebhooks: ["GET /orgs/{org}/hooks"],
+    pingWebhook: ["POST /orgs/{org}/hooks/{hook_id}/pings"],
+    redeliverWebhookDelivery: [
+      "POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+    ],
+    removeMember: ["DELETE /orgs/{org}/members/{username}"],
+    removeMembershipForUser: ["DELETE /orgs/{org}/memberships/{username}"],
+    removeOutsideCollaborator: [
+      "DELETE /orgs/{org}/outside_collaborators/{username}"
+    ],
+    removePublicMembershipForAuthenticatedUser: [
+      "DELETE /orgs/{org}/public_members/{username}"
+    ],
+    removeSecurityManagerTeam: [
+      "DELETE /orgs/{org}/security-managers/teams/{team_slug}",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.removeSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#remove-a-security-manager-team"
+      }
+    ],
+    reviewPatGrantRequest: [
+      "POST /orgs/{org}/personal-access-token-requests/{pat_request_id}"
+    ],
+    reviewPatGrantRequestsInBulk: [
+      "POST /orgs/{org}/personal-access-token-requests"
+    ],
+    revokeAllOrgRolesTeam: [
+      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}"
+    ],
+    revokeAllOrgRolesUser: [
+      "DELETE /orgs/{org}/organization-roles/users/{username}"
+    ],
+    revokeOrgRoleTeam: [
+      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
+    ],
+    revokeOrgRoleUser: [
+      "DELETE /orgs/{org}/organization-roles/users/{username}/{role_id}"
+    ],
+    setImmutableReleasesSettings: [
+      "PUT /orgs/{org}/settings/immutable-releases"
+    ],
+    setImmutableReleasesSettingsRepositories: [
+      "PUT /orgs/{org}/settings/immutable-releases/repositories"
+    ],
+    setMembershipForUser: ["PUT /orgs/{org}/memberships/{username}"],
+    setPublicMembershipForAuthenticatedUser: [
+      "PUT /orgs/{org}/public_members/{username}"
+    ],
+    unblockUser: ["DELETE /orgs/{org}/blocks/{username}"],
+    update: ["PATCH /orgs/{org}"],
+    updateIssueType: ["PUT /orgs/{org}/issue-types/{issue_type_id}"],
+    updateMembershipForAuthenticatedUser: [
+      "PATCH /user/memberships/orgs/{org}"
+    ],
+    updatePatAccess: ["POST /orgs/{org}/personal-access-tokens/{pat_id}"],
+    updatePatAccesses: ["POST /orgs/{org}/personal-access-tokens"],
+    updateWebhook: ["PATCH /orgs/{org}/hooks/{hook_id}"],
+    updateWebhookConfigForOrg: ["PATCH /orgs/{org}/hooks/{hook_id}/config"]
+  },
+  packages: {
+    deletePackageForAuthenticatedUser: [
+      "DELETE /user/packages/{package_type}/{package_name}"
+    ],
+    deletePackageForOrg: [
+      "DELETE /orgs/{org}/packages/{package_type}/{package_name}"
+    ],
+    deletePackageForUser: [
+      "DELETE /users/{username}/packages/{package_type}/{package_name}"
+    ],
+    deletePackageVersionForAuthenticatedUser: [
+      "DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    deletePackageVersionForOrg: [
+      "DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    deletePackageVersionForUser: [
+      "DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getAllPackageVersionsForAPackageOwnedByAnOrg: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
+      {},
+      { renamed: ["packages", "getAllPackageVersionsForPackageOwnedByOrg"] }
+    ],
+    getAllPackageVersionsForAPackageOwnedByTheAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions",
+      {},
+      {
+        renamed: [
+          "packages",
+          "getAllPackageVersionsForPackageOwnedByAuthenticatedUser"
+        ]
+      }
+    ],
+    getAllPackageVersionsForPackageOwnedByAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions"
+    ],
+    getAllPackageVersionsForPackageOwnedByOrg: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions"
+    ],
+    getAllPackageVersionsForPackageOwnedByUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}/versions"
+    ],
+    getPackageForAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}"
+    ],
+    getPackageForOrganization: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}"
+    ],
+    getPackageForUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}"
+    ],
+    getPackageVersionForAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getPackageVersionForOrganization: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getPackageVersionForUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    listDockerMigrationConflictingPackagesForAuthenticatedUser: [
+      "GET /user/docker/conflicts"
+    ],
+    listDockerMigrationConflictingPackagesForOrganization: [
+      "GET /orgs/{org}/docker/conflicts"
+    ],
+    listDockerMigrationConflictingPackagesForUser: [
+      "GET /users/{username}/docker/conflicts"
+    ],
+    listPackagesForAuthenticatedUser: ["GET /user/packages"],
+    listPackagesForOrganization: ["GET /orgs/{org}/packages"],
+    listPackagesForUser: ["GET /users/{username}/packages"],
+    restorePackageForAuthenticatedUser: [
+      "POST /user/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageForOrg: [
+      "POST /orgs/{org}/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageForUser: [
+      "POST /users/{username}/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageVersionForAuthenticatedUser: [
+      "POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ],
+    restorePackageVersionForOrg: [
+      "POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ],
+    restorePackageVersionForUser: [
+      "POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ]
+  },
+  privateRegistries: {
+    createOrgPrivateRegistry: ["POST /orgs/{org}/private-registries"],
+    deleteOrgPrivateRegistry: [
+      "DELETE /orgs/{org}/private-registries/{secret_name}"
+    ],
+    getOrgPrivateRegistry: ["GET /orgs/{org}/private-registries/{secret_name}"],
+    getOrgPublicKey: ["GET /orgs/{org}/private-registries/public-key"],
+    listOrgPrivateRegistries: ["GET /orgs/{org}/private-registries"],
+    updateOrgPrivateRegistry: [
+      "PATCH /orgs/{org}/private-registries/{secret_name}"
+    ]
+  },
+  projects: {
+    addItemForOrg: ["POST /orgs/{org}/projectsV2/{project_number}/items"],
+    addItemForUser: [
+      "POST /users/{username}/projectsV2/{project_number}/items"
+    ],
+    deleteItemForOrg: [
+      "DELETE /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    deleteItemForUser: [
+      "DELETE /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    getFieldForOrg: [
+      "GET /orgs/{org}/projectsV2/{project_number}/fields/{field_id}"
+    ],
+    getFieldForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/fields/{field_id}"
+    ],
+    getForOrg: ["GET /orgs/{org}/projectsV2/{project_number}"],
+    getForUser: ["GET /users/{username}/projectsV2/{project_number}"],
+    getOrgItem: ["GET /orgs/{org}/projectsV2/{project_number}/items/{item_id}"],
+    getUserItem: [
+      "GET /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    listFieldsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/fields"],
+    listFieldsForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/fields"
+    ],
+    listForOrg: ["GET /orgs/{org}/projectsV2"],
+    listForUser: ["GET /users/{username}/projectsV2"],
+    listItemsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/items"],
+    listItemsForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/items"
+    ],
+    updateItemForOrg: [
+      "PATCH /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    updateItemForUser: [
+      "PATCH /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ]
+  },
+  pulls: {
+    checkIfMerged: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
+    create: ["POST /repos/{owner}/{repo}/pulls"],
+    createReplyForReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies"
+    ],
+    createReview: ["POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
+    createReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments"
+    ],
+    deletePendingReview: [
+      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    deleteReviewComment: [
+      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}"
+    ],
+    dismissReview: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals"
+    ],
+    get: ["GET /repos/{owner}/{repo}/pulls/{pull_number}"],
+    getReview: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    getReviewComment: ["GET /repos/{owner}/{repo}/pulls/comments/{comment_id}"],
+    list: ["GET /repos/{owner}/{repo}/pulls"],
+    listCommentsForReview: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments"
+    ],
+    listCommits: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/commits"],
+    listFiles: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/files"],
+    listRequestedReviewers: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    listReviewComments: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments"
+    ],
+    listReviewCommentsForRepo: ["GET /repos/{owner}/{repo}/pulls/comments"],
+    listReviews: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
+    merge: ["PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
+    removeRequestedReviewers: [
+      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    requestReviewers: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    submitReview: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events"
+    ],
+    update: ["PATCH /repos/{owner}/{repo}/pulls/{pull_number}"],
+    updateBranch: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch"
+    ],
+    updateReview: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    updateReviewComment: [
+      "PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}"
+    ]
+  },
+  rateLimit: { get: ["GET /rate_limit"] },
+  reactions: {
+    createForCommitComment: [
+      "POST /repos/{owner}/{repo}/comments/{comment_id}/reactions"
+    ],
+    createForIssue: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/reactions"
+    ],
+    createForIssueComment: [
+      "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+    ],
+    createForPullRequestReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+    ],
+    createForRelease: [
+      "POST /repos/{owner}/{repo}/releases/{release_id}/reactions"
+    ],
+    createForTeamDiscussionCommentInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
+    ],
+    createForTeamDiscussionInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
+    ],
+    deleteForCommitComment: [
+      "DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForIssue: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}"
+    ],
+    deleteForIssueComment: [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForPullRequestComment: [
+      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForRelease: [
+      "DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}"
+    ],
+    deleteForTeamDiscussion: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions/{reaction_id}"
+    ],
+    deleteForTeamDiscussionComment: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions/{reaction_id}"
+    ],
+    listForCommitComment: [
+      "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions"
+    ],
+    listForIssue: ["GET /repos/{owner}/{repo}/issues/{issue_number}/reactions"],
+    listForIssueComment: [
+      "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+    ],
+    listForPullRequestReviewComment: [
+      "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+    ],
+    listForRelease: [
+      "GET /repos/{owner}/{repo}/releases/{release_id}/reactions"
+    ],
+    listForTeamDiscussionCommentInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
+    ],
+    listForTeamDiscussionInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
+    ]
+  },
+  repos: {
+    acceptInvitation: [
+      "PATCH /user/repository_invitations/{invitation_id}",
+      {},
+      { renamed: ["repos", "acceptInvitationForAuthenticatedUser"] }
+    ],
+    acceptInvitationForAuthenticatedUser: [
+      "PATCH /user/repository_invitations/{invitation_id}"
+    ],
+    addAppAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    addCollaborator: ["PUT /repos/{owner}/{repo}/collaborators/{username}"],
+    addStatusCheckContexts: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    addTeamAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    addUserAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    cancelPagesDeployment: [
+      "POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel"
+    ],
+    checkAutomatedSecurityFixes: [
+      "GET /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    checkCollaborator: ["GET /repos/{owner}/{repo}/collaborators/{username}"],
+    checkImmutableReleases: ["GET /repos/{owner}/{repo}/immutable-releases"],
+    checkPrivateVulnerabilityReporting: [
+      "GET /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    checkVulnerabilityAlerts: [
+      "GET /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    codeownersErrors: ["GET /repos/{owner}/{repo}/codeowners/errors"],
+    compareCommits: ["GET /repos/{owner}/{repo}/compare/{base}...{head}"],
+    compareCommitsWithBasehead: [
+      "GET /repos/{owner}/{repo}/compare/{basehead}"
+    ],
+    createAttestation: ["POST /repos/{owner}/{repo}/attestations"],
+    createAutolink: ["POST /repos/{owner}/{repo}/autolinks"],
+    createCommitComment: [
+      "POST /repos/{owner}/{repo}/commits/{commit_sha}/comments"
+    ],
+    createCommitSignatureProtection: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    createCommitStatus: ["POST /repos/{owner}/{repo}/statuses/{sha}"],
+    createDeployKey: ["POST /repos/{owner}/{repo}/keys"],
+    createDeployment: ["POST /repos/{owner}/{repo}/deployments"],
+    createDeploymentBranchPolicy: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
+    ],
+    createDeploymentProtectionRule: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
+    ],
+    createDeploymentStatus: [
+      "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+    ],
+    createDispatchEvent: ["POST /repos/{owner}/{repo}/dispatches"],
+    createForAuthenticatedUser: ["POST /user/repos"],
+    createFork: ["POST /repos/{owner}/{repo}/forks"],
+    createInOrg: ["POST /orgs/{org}/repos"],
+    createOrUpdateEnvironment: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    createOrUpdateFileContents: ["PUT /repos/{owner}/{repo}/contents/{path}"],
+    createOrgRuleset: ["POST /orgs/{org}/rulesets"],
+    createPagesDeployment: ["POST /repos/{owner}/{repo}/pages/deployments"],
+    createPagesSite: ["POST /repos/{owner}/{repo}/pages"],
+    createRelease: ["POST /repos/{owner}/{repo}/releases"],
+    createRepoRuleset: ["POST /repos/{owner}/{repo}/rulesets"],
+    createUsingTemplate: [
+      "POST /repos/{template_owner}/{template_repo}/generate"
+    ],
+    createWebhook: ["POST /repos/{owner}/{repo}/hooks"],
+    customPropertiesForReposCreateOrUpdateRepositoryValues: [
+      "PATCH /repos/{owner}/{repo}/properties/values"
+    ],
+    customPropertiesForReposGetRepositoryValues: [
+      "GET /repos/{owner}/{repo}/properties/values"
+    ],
+    declineInvitation: [
+      "DELETE /user/repository_invitations/{invitation_id}",
+      {},
+      { renamed: ["repos", "declineInvitationForAuthenticatedUser"] }
+    ],
+    declineInvitationForAuthenticatedUser: [
+      "DELETE /user/repository_invitations/{invitation_id}"
+    ],
+    delete: ["DELETE /repos/{owner}/{repo}"],
+    deleteAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
+    ],
+    deleteAdminBranchProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    deleteAnEnvironment: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    deleteAutolink: ["DELETE /repos/{owner}/{repo}/autolinks/{autolink_id}"],
+    deleteBranchProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    deleteCommitComment: ["DELETE /repos/{owner}/{repo}/comments/{comment_id}"],
+    deleteCommitSignatureProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    deleteDeployKey: ["DELETE /repos/{owner}/{repo}/keys/{key_id}"],
+    deleteDeployment: [
+      "DELETE /repos/{owner}/{repo}/deployments/{deployment_id}"
+    ],
+    deleteDeploymentBranchPolicy: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    deleteFile: ["DELETE /repos/{owner}/{repo}/contents/{path}"],
+    deleteInvitation: [
+      "DELETE /repos/{owner}/{repo}/invitations/{invitation_id}"
+    ],
+    deleteOrgRuleset: ["DELETE /orgs/{org}/rulesets/{ruleset_id}"],
+    deletePagesSite: ["DELETE /repos/{owner}/{repo}/pages"],
+    deletePullRequestReviewProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    deleteRelease: ["DELETE /repos/{owner}/{repo}/releases/{release_id}"],
+    deleteReleaseAsset: [
+      "DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}"
+    ],
+    deleteRepoRuleset: ["DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    deleteWebhook: ["DELETE /repos/{owner}/{repo}/hooks/{hook_id}"],
+    disableAutomatedSecurityFixes: [
+      "DELETE /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    disableDeploymentProtectionRule: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
+    ],
+    disableImmutableReleases: [
+      "DELETE /repos/{owner}/{repo}/immutable-releases"
+    ],
+    disablePrivateVulnerabilityReporting: [
+      "DELETE /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    disableVulnerabilityAlerts: [
+      "DELETE /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    downloadArchive: [
+      "GET /repos/{owner}/{repo}/zipball/{ref}",
+      {},
+      { renamed: ["repos", "downloadZipballArchive"] }
+    ],
+    downloadTarballArchive: ["GET /repos/{owner}/{repo}/tarball/{ref}"],
+    downloadZipballArchive: ["GET /repos/{owner}/{repo}/zipball/{ref}"],
+    enableAutomatedSecurityFixes: [
+      "PUT /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    enableImmutableReleases: ["PUT /repos/{owner}/{repo}/immutable-releases"],
+    enablePrivateVulnerabilityReporting: [
+      "PUT /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    enableVulnerabilityAlerts: [
+      "PUT /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    generateReleaseNotes: [
+      "POST /repos/{owner}/{repo}/releases/generate-notes"
+    ],
+    get: ["GET /repos/{owner}/{repo}"],
+    getAccessRestrictions: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
+    ],
+    getAdminBranchProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    getAllDeploymentProtectionRules: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
+    ],
+    getAllEnvironments: ["GET /repos/{owner}/{repo}/environments"],
+    getAllStatusCheckContexts: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts"
+    ],
+    getAllTopics: ["GET /repos/{owner}/{repo}/topics"],
+    getAppsWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps"
+    ],
+    getAutolink: ["GET /repos/{owner}/{repo}/autolinks/{autolink_id}"],
+    getBranch: ["GET /repos/{owner}/{repo}/branches/{branch}"],
+    getBranchProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    getBranchRules: ["GET /repos/{owner}/{repo}/rules/branches/{branch}"],
+    getClones: ["GET /repos/{owner}/{repo}/traffic/clones"],
+    getCodeFrequencyStats: ["GET /repos/{owner}/{repo}/stats/code_frequency"],
+    getCollaboratorPermissionLevel: [
+      "GET /repos/{owner}/{repo}/collaborators/{username}/permission"
+    ],
+    getCombinedStatusForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/status"],
+    getCommit: ["GET /repos/{owner}/{repo}/commits/{ref}"],
+    getCommitActivityStats: ["GET /repos/{owner}/{repo}/stats/commit_activity"],
+    getCommitComment: ["GET /repos/{owner}/{repo}/comments/{comment_id}"],
+    getCommitSignatureProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    getCommunityProfileMetrics: ["GET /repos/{owner}/{repo}/community/profile"],
+    getContent: ["GET /repos/{owner}/{repo}/contents/{path}"],
+    getContributorsStats: ["GET /repos/{owner}/{repo}/stats/contributors"],
+    getCustomDeploymentProtectionRule: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
+    ],
+    getDeployKey: ["GET /repos/{owner}/{repo}/keys/{key_id}"],
+    getDeployment: ["GET /repos/{owner}/{repo}/deployments/{deployment_id}"],
+    getDeploymentBranchPolicy: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    getDeploymentStatus: [
+      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}"
+    ],
+    getEnvironment: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    getLatestPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/latest"],
+    getLatestRelease: ["GET /repos/{owner}/{repo}/releases/latest"],
+    getOrgRuleSuite: ["GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}"],
+    getOrgRuleSuites: ["GET /orgs/{org}/rulesets/rule-suites"],
+    getOrgRuleset: ["GET /orgs/{org}/rulesets/{ruleset_id}"],
+    getOrgRulesets: ["GET /orgs/{org}/rulesets"],
+    getPages: ["GET /repos/{owner}/{repo}/pages"],
+    getPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/{build_id}"],
+    getPagesDeployment: [
+      "GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}"
+    ],
+    getPagesHealthCheck: ["GET /repos/{owner}/{repo}/pages/health"],
+    getParticipationStats: ["GET /repos/{owner}/{repo}/stats/participation"],
+    getPullRequestReviewProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    getPunchCardStats: ["GET /repos/{owner}/{repo}/stats/punch_card"],
+    getReadme: ["GET /repos/{owner}/{repo}/readme"],
+    getReadmeInDirectory: ["GET /repos/{owner}/{repo}/readme/{dir}"],
+    getRelease: ["GET /repos/{owner}/{repo}/releases/{release_id}"],
+    getReleaseAsset: ["GET /repos/{owner}/{repo}/releases/assets/{asset_id}"],
+    getReleaseByTag: ["GET /repos/{owner}/{repo}/releases/tags/{tag}"],
+    getRepoRuleSuite: [
+      "GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}"
+    ],
+    getRepoRuleSuites: ["GET /repos/{owner}/{repo}/rulesets/rule-suites"],
+    getRepoRuleset: ["GET /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    getRepoRulesetHistory: [
+      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history"
+    ],
+    getRepoRulesetVersion: [
+      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id}"
+    ],
+    getRepoRulesets: ["GET /repos/{owner}/{repo}/rulesets"],
+    getStatusChecksProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    getTeamsWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams"
+    ],
+    getTopPaths: ["GET /repos/{owner}/{repo}/traffic/popular/paths"],
+    getTopReferrers: ["GET /repos/{owner}/{repo}/traffic/popular/referrers"],
+    getUsersWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users"
+    ],
+    getViews: ["GET /repos/{owner}/{repo}/traffic/views"],
+    getWebhook: ["GET /repos/{owner}/{repo}/hooks/{hook_id}"],
+    getWebhookConfigForRepo: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/config"
+    ],
+    getWebhookDelivery: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}"
+    ],
+    listActivities: ["GET /repos/{owner}/{repo}/activity"],
+    listAttestations: [
+      "GET /repos/{owner}/{repo}/attestations/{subject_digest}"
+    ],
+    listAutolinks: ["GET /repos/{owner}/{repo}/autolinks"],
+    listBranches: ["GET /repos/{owner}/{repo}/branches"],
+    listBranchesForHeadCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head"
+    ],
+    listCollaborators: ["GET /repos/{owner}/{repo}/collaborators"],
+    listCommentsForCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments"
+    ],
+    listCommitCommentsForRepo: ["GET /repos/{owner}/{repo}/comments"],
+    listCommitStatusesForRef: [
+      "GET /repos/{owner}/{repo}/commits/{ref}/statuses"
+    ],
+    listCommits: ["GET /repos/{owner}/{repo}/commits"],
+    listContributors: ["GET /repos/{owner}/{repo}/contributors"],
+    listCustomDeploymentRuleIntegrations: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps"
+    ],
+    listDeployKeys: ["GET /repos/{owner}/{repo}/keys"],
+    listDeploymentBranchPolicies: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
+    ],
+    listDeploymentStatuses: [
+      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+    ],
+    listDeployments: ["GET /repos/{owner}/{repo}/deployments"],
+    listForAuthenticatedUser: ["GET /user/repos"],
+    listForOrg: ["GET /orgs/{org}/repos"],
+    listForUser: ["GET /users/{username}/repos"],
+    listForks: ["GET /repos/{owner}/{repo}/forks"],
+    listInvitations: ["GET /repos/{owner}/{repo}/invitations"],
+    listInvitationsForAuthenticatedUser: ["GET /user/repository_invitations"],
+    listLanguages: ["GET /repos/{owner}/{repo}/languages"],
+    listPagesBuilds: ["GET /repos/{owner}/{repo}/pages/builds"],
+    listPublic: ["GET /repositories"],
+    listPullRequestsAssociatedWithCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"
+    ],
+    listReleaseAssets: [
+      "GET /repos/{owner}/{repo}/releases/{release_id}/assets"
+    ],
+    listReleases: ["GET /repos/{owner}/{repo}/releases"],
+    listTags: ["GET /repos/{owner}/{repo}/tags"],
+    listTeams: ["GET /repos/{owner}/{repo}/teams"],
+    listWebhookDeliveries: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries"
+    ],
+    listWebhooks: ["GET /repos/{owner}/{repo}/hooks"],
+    merge: ["POST /repos/{owner}/{repo}/merges"],
+    mergeUpstream: ["POST /repos/{owner}/{repo}/merge-upstream"],
+    pingWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/pings"],
+    redeliverWebhookDelivery: [
+      "POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+    ],
+    removeAppAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    removeCollaborator: [
+      "DELETE /repos/{owner}/{repo}/collaborators/{username}"
+    ],
+    removeStatusCheckContexts: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    removeStatusCheckProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    removeTeamAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    removeUserAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    renameBranch: ["POST /repos/{owner}/{repo}/branches/{branch}/rename"],
+    replaceAllTopics: ["PUT /repos/{owner}/{repo}/topics"],
+    requestPagesBuild: ["POST /repos/{owner}/{repo}/pages/builds"],
+    setAdminBranchProtection: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    setAppAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    setStatusCheckContexts: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    setTeamAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    setUserAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    testPushWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/tests"],
+    transfer: ["POST /repos/{owner}/{repo}/transfer"],
+    update: ["PATCH /repos/{owner}/{repo}"],
+    updateBranchProtection: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    updateCommitComment: ["PATCH /repos/{owner}/{repo}/comments/{comment_id}"],
+    updateDeploymentBranchPolicy: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    updateInformationAboutPagesSite: ["PUT /repos/{owner}/{repo}/pages"],
+    updateInvitation: [
+      "PATCH /repos/{owner}/{repo}/invitations/{invitation_id}"
+    ],
+    updateOrgRuleset: ["PUT /orgs/{org}/rulesets/{ruleset_id}"],
+    updatePullRequestReviewProtection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    updateRelease: ["PATCH /repos/{owner}/{repo}/releases/{release_id}"],
+    updateReleaseAsset: [
+      "PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}"
+    ],
+    updateRepoRuleset: ["PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    updateStatusCheckPotection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
+      {},
+      { renamed: ["repos", "updateStatusCheckProtection"] }
+    ],
+    updateStatusCheckProtection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    updateWebhook: ["PATCH /repos/{owner}/{repo}/hooks/{hook_id}"],
+    updateWebhookConfigForRepo: [
+      "PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config"
+    ],
+    uploadReleaseAsset: [
+      "POST /repos/{owner}/{repo}/releases/{release_id}/assets{?name,label}",
+      { baseUrl: "https://uploads.github.com" }
+    ]
+  },
+  search: {
+    code: ["GET /search/code"],
+    commits: ["GET /search/commits"],
+    issuesAndPullRequests: ["GET /search/issues"],
+    labels: ["GET /search/labels"],
+    repos: ["GET /search/repositories"],
+    topics: ["GET /search/topics"],
+    users: ["GET /search/users"]
+  },
+  secretScanning: {
+    createPushProtectionBypass: [
+      "POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses"
+    ],
+    getAlert: [
+      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
+    ],
+    getScanHistory: ["GET /repos/{owner}/{repo}/secret-scanning/scan-history"],
+    listAlertsForOrg: ["GET /orgs/{org}/secret-scanning/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/secret-scanning/alerts"],
+    listLocationsForAlert: [
+      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations"
+    ],
+    listOrgPatternConfigs: [
+      "GET /orgs/{org}/secret-scanning/pattern-configurations"
+    ],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
+    ],
+    updateOrgPatternConfigs: [
+      "PATCH /orgs/{org}/secret-scanning/pattern-configurations"
+    ]
+  },
+  securityAdvisories: {
+    createFork: [
+      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks"
+    ],
+    createPrivateVulnerabilityReport: [
+      "POST /repos/{owner}/{repo}/security-advisories/reports"
+    ],
+    createRepositoryAdvisory: [
+      "POST /repos/{owner}/{repo}/security-advisories"
+    ],
+    createRepositoryAdvisoryCveRequest: [
+      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve"
+    ],
+    getGlobalAdvisory: ["GET /advisories/{ghsa_id}"],
+    getRepositoryAdvisory: [
+      "GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
+    ],
+    listGlobalAdvisories: ["GET /advisories"],
+    listOrgRepositoryAdvisories: ["GET /orgs/{org}/security-advisories"],
+    listRepositoryAdvisories: ["GET /repos/{owner}/{repo}/security-advisories"],
+    updateRepositoryAdvisory: [
+      "PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
+    ]
+  },
+  teams: {
+    addOrUpdateMembershipForUserInOrg: [
+      "PUT /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    addOrUpdateRepoPermissionsInOrg: [
+      "PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    checkPermissionsForRepoInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    create: ["POST /orgs/{org}/teams"],
+    createDiscussionCommentInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
+    ],
+    createDiscussionInOrg: ["POST /orgs/{org}/teams/{team_slug}/discussions"],
+    deleteDiscussionCommentInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    deleteDiscussionInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    deleteInOrg: ["DELETE /orgs/{org}/teams/{team_slug}"],
+    getByName: ["GET /orgs/{org}/teams/{team_slug}"],
+    getDiscussionCommentInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    getDiscussionInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    getMembershipForUserInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    list: ["GET /orgs/{org}/teams"],
+    listChildInOrg: ["GET /orgs/{org}/teams/{team_slug}/teams"],
+    listDiscussionCommentsInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
+    ],
+    listDiscussionsInOrg: ["GET /orgs/{org}/teams/{team_slug}/discussions"],
+    listForAuthenticatedUser: ["GET /user/teams"],
+    listMembersInOrg: ["GET /orgs/{org}/teams/{team_slug}/members"],
+    listPendingInvitationsInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/invitations"
+    ],
+    listReposInOrg: ["GET /orgs/{org}/teams/{team_slug}/repos"],
+    removeMembershipForUserInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    removeRepoInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    updateDiscussionCommentInOrg: [
+      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    updateDiscussionInOrg: [
+      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    updateInOrg: ["PATCH /orgs/{org}/teams/{team_slug}"]
+  },
+  users: {
+    addEmailForAuthenticated: [
+      "POST /user/emails",
+      {},
+      { renamed: ["users", "addEmailForAuthenticatedUser"] }
+    ],
+    addEmailForAuthenticatedUser: ["POST /user/emails"],
+    addSocialAccountForAuthenticatedUser: ["POST /user/social_accounts"],
+    block: ["PUT /user/blocks/{username}"],
+    checkBlocked: ["GET /user/blocks/{username}"],
+    checkFollowingForUser: ["GET /users/{username}/following/{target_user}"],
+    checkPersonIsFollowedByAuthenticated: ["GET /user/following/{username}"],
+    createGpgKeyForAuthenticated: [
+      "POST /user/gpg_keys",
+      {},
+      { renamed: ["users", "createGpgKeyForAuthenticatedUser"] }
+    ],
+    createGpgKeyForAuthenticatedUser: ["POST /user/gpg_keys"],
+    createPublicSshKeyForAuthenticated: [
+      "POST /user/keys",
+      {},
+      { renamed: ["users", "createPublicSshKeyForAuthenticatedUser"] }
+    ],
+    createPublicSshKeyForAuthenticatedUser: ["POST /user/keys"],
+    createSshSigningKeyForAuthenticatedUser: ["POST /user/ssh_signing_keys"],
+    deleteAttestationsBulk: [
+      "POST /users/{username}/attestations/delete-request"
+    ],
+    deleteAttestationsById: [
+      "DELETE /users/{username}/attestations/{attestation_id}"
+    ],
+    deleteAttestationsBySubjectDigest: [
+      "DELETE /users/{username}/attestations/digest/{subject_digest}"
+    ],
+    deleteEmailForAuthenticated: [
+      "DELETE /user/emails",
+      {},
+      { renamed: ["users", "deleteEmailForAuthenticatedUser"] }
+    ],
+    deleteEmailForAuthenticatedUser: ["DELETE /user/emails"],
+    deleteGpgKeyForAuthenticated: [
+      "DELETE /user/gpg_keys/{gpg_key_id}",
+      {},
+      { renamed: ["users", "deleteGpgKeyForAuthenticatedUser"] }
+    ],
+    deleteGpgKeyForAuthenticatedUser: ["DELETE /user/gpg_keys/{gpg_key_id}"],
+    deletePublicSshKeyForAuthenticated: [
+      "DELETE /user/keys/{key_id}",
+      {},
+      { renamed: ["users", "deletePublicSshKeyForAuthenticatedUser"] }
+    ],
+    deletePublicSshKeyForAuthenticatedUser: ["DELETE /user/keys/{key_id}"],
+    deleteSocialAccountForAuthenticatedUser: ["DELETE /user/social_accounts"],
+    deleteSshSigningKeyForAuthenticatedUser: [
+      "DELETE /user/ssh_signing_keys/{ssh_signing_key_id}"
+    ],
+    follow: ["PUT /user/following/{username}"],
+    getAuthenticated: ["GET /user"],
+    getById: ["GET /user/{account_id}"],
+    getByUsername: ["GET /users/{username}"],
+    getContextForUser: ["GET /users/{username}/hovercard"],
+    getGpgKeyForAuthenticated: [
+      "GET /user/gpg_keys/{gpg_key_id}",
+      {},
+      { renamed: ["users", "getGpgKeyForAuthenticatedUser"] }
+    ],
+    getGpgKeyForAuthenticatedUser: ["GET /user/gpg_keys/{gpg_key_id}"],
+    getPublicSshKeyForAuthenticated: [
+      "GET /user/keys/{key_id}",
+      {},
+      { renamed: ["users", "getPublicSshKeyForAuthenticatedUser"] }
+    ],
+    getPublicSshKeyForAuthenticatedUser: ["GET /user/keys/{key_id}"],
+    getSshSigningKeyForAuthenticatedUser: [
+      "GET /user/ssh_signing_keys/{ssh_signing_key_id}"
+    ],
+    list: ["GET /users"],
+    listAttestations: ["GET /users/{username}/attestations/{subject_digest}"],
+    listAttestationsBulk: [
+      "POST /users/{username}/attestations/bulk-list{?per_page,before,after}"
+    ],
+    listBlockedByAuthenticated: [
+      "GET /user/blocks",
+      {},
+      { renamed: ["users", "listBlockedByAuthenticatedUser"] }
+    ],
+    listBlockedByAuthenticatedUser: ["GET /user/blocks"],
+    listEmailsForAuthenticated: [
+      "GET /user/emails",
+      {},
+      { renamed: ["users", "listEmailsForAuthenticatedUser"] }
+    ],
+    listEmailsForAuthenticatedUser: ["GET /user/emails"],
+    listFollowedByAuthenticated: [
+      "GET /user/following",
+      {},
+      { renamed: ["users", "listFollowedByAuthenticatedUser"] }
+    ],
+    listFollowedByAuthenticatedUser: ["GET /user/following"],
+    listFollowersForAuthenticatedUser: ["GET /user/followers"],
+    listFollowersForUser: ["GET /users/{username}/followers"],
+    listFollowingForUser: ["GET /users/{username}/following"],
+    listGpgKeysForAuthenticated: [
+      "GET /user/gpg_keys",
+      {},
+      { renamed: ["users", "listGpgKeysForAuthenticatedUser"] }
+    ],
+    listGpgKeysForAuthenticatedUser: ["GET /user/gpg_keys"],
+    listGpgKeysForUser: ["GET /users/{username}/gpg_keys"],
+    listPublicEmailsForAuthenticated: [
+      "GET /user/public_emails",
+      {},
+      { renamed: ["users", "listPublicEmailsForAuthenticatedUser"] }
+    ],
+    listPublicEmailsForAuthenticatedUser: ["GET /user/public_emails"],
+    listPublicKeysForUser: ["GET /users/{username}/keys"],
+    listPublicSshKeysForAuthenticated: [
+      "GET /user/keys",
+      {},
+      { renamed: ["users", "listPublicSshKeysForAuthenticatedUser"] }
+    ],
+    listPublicSshKeysForAuthenticatedUser: ["GET /user/keys"],
+    listSocialAccountsForAuthenticatedUser: ["GET /user/social_accounts"],
+    listSocialAccountsForUser: ["GET /users/{username}/social_accounts"],
+    listSshSigningKeysForAuthenticatedUser: ["GET /user/ssh_signing_keys"],
+    listSshSigningKeysForUser: ["GET /users/{username}/ssh_signing_keys"],
+    setPrimaryEmailVisibilityForAuthenticated: [
+      "PATCH /user/email/visibility",
+      {},
+      { renamed: ["users", "setPrimaryEmailVisibilityForAuthenticatedUser"] }
+    ],
+    setPrimaryEmailVisibilityForAuthenticatedUser: [
+      "PATCH /user/email/visibility"
+    ],
+    unblock: ["DELETE /user/blocks/{username}"],
+    unfollow: ["DELETE /user/following/{username}"],
+    updateAuthenticated: ["PATCH /user"]
+  }
+};
+var endpoints_default = Endpoints;
+
+//# sourceMappingURL=endpoints.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
+
+const endpointMethodsMap = /* @__PURE__ */ new Map();
+for (const [scope, endpoints] of Object.entries(endpoints_default)) {
+  for (const [methodName, endpoint] of Object.entries(endpoints)) {
+    const [route, defaults, decorations] = endpoint;
+    const [method, url] = route.split(/ /);
+    const endpointDefaults = Object.assign(
+      {
+        method,
+        url
+      },
+      defaults
+    );
+    if (!endpointMethodsMap.has(scope)) {
+      endpointMethodsMap.set(scope, /* @__PURE__ */ new Map());
+    }
+    endpointMethodsMap.get(scope).set(methodName, {
+      scope,
+      methodName,
+      endpointDefaults,
+      decorations
+    });
+  }
+}
+const handler = {
+  has({ scope }, methodName) {
+    return endpointMethodsMap.get(scope).has(methodName);
+  },
+  getOwnPropertyDescriptor(target, methodName) {
+    return {
+      value: this.get(target, methodName),
+      // ensures method is in the cache
+      configurable: true,
+      writable: true,
+      enumerable: true
+    };
+  },
+  defineProperty(target, methodName, descriptor) {
+    Object.defineProperty(target.cache, methodName, descriptor);
+    return true;
+  },
+  deleteProperty(target, methodName) {
+    delete target.cache[methodName];
+    return true;
+  },
+  ownKeys({ scope }) {
+    return [...endpointMethodsMap.get(scope).keys()];
+  },
+  set(target, methodName, value) {
+    return target.cache[methodName] = value;
+  },
+  get({ octokit, scope, cache }, methodName) {
+    if (cache[methodName]) {
+      return cache[methodName];
+    }
+    const method = endpointMethodsMap.get(scope).get(methodName);
+    if (!method) {
+      return void 0;
+    }
+    const { endpointDefaults, decorations } = method;
+    if (decorations) {
+      cache[methodName] = decorate(
+        octokit,
+        scope,
+        methodName,
+        endpointDefaults,
+        decorations
+      );
+    } else {
+      cache[methodName] = octokit.request.defaults(endpointDefaults);
+    }
+    return cache[methodName];
+  }
+};
+function endpointsToMethods(octokit) {
+  const newMethods = {};
+  for (const scope of endpointMethodsMap.keys()) {
+    newMethods[scope] = new Proxy({ octokit, scope, cache: {} }, handler);
+  }
+  return newMethods;
+}
+function decorate(octokit, scope, methodName, defaults, decorations) {
+  const requestWithDefaults = octokit.request.defaults(defaults);
+  function withDecorations(...args) {
+    let options = requestWithDefaults.endpoint.merge(...args);
+    if (decorations.mapToData) {
+      options = Object.assign({}, options, {
+        data: options[decorations.mapToData],
+        [decorations.mapToData]: void 0
+      });
+      return requestWithDefaults(options);
+    }
+    if (decorations.renamed) {
+      const [newScope, newMethodName] = decorations.renamed;
+      octokit.log.warn(
+        `octokit.${scope}.${methodName}() has been renamed to octokit.${newScope}.${newMethodName}()`
+      );
+    }
+    if (decorations.deprecated) {
+      octokit.log.warn(decorations.deprecated);
+    }
+    if (decorations.renamedParameters) {
+      const options2 = requestWithDefaults.endpoint.merge(...args);
+      for (const [name, alias] of Object.entries(
+        decorations.renamedParameters
+      )) {
+        if (name in options2) {
+          octokit.log.warn(
+            `"${name}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
+          );
+          if (!(alias in options2)) {
+            options2[alias] = options2[name];
+          }
+          delete options2[name];
+        }
+      }
+      return requestWithDefaults(options2);
+    }
+    return requestWithDefaults(...args);
+  }
+  return Object.assign(withDecorations, requestWithDefaults);
+}
+
+//# sourceMappingURL=endpoints-to-methods.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
+
+
+function restEndpointMethods(octokit) {
+  const api = endpointsToMethods(octokit);
+  return {
+    rest: api
+  };
+}
+restEndpointMethods.VERSION = dist_src_version_VERSION;
+function legacyRestEndpointMethods(octokit) {
+  const api = endpointsToMethods(octokit);
+  return {
+    ...api,
+    rest: api
+  };
+}
+legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
+
+//# sourceMappingURL=index.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
+// pkg/dist-src/version.js
+var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/normalize-paginated-list-response.js
+function normalizePaginatedListResponse(response) {
+  if (!response.data) {
+    return {
+      ...response,
+      data: []
+    };
+  }
+  const responseNeedsNormalization = ("total_count" in response.data || "total_commits" in response.data) && !("url" in response.data);
+  if (!responseNeedsNormalization) return response;
+  const incompleteResults = response.data.incomplete_results;
+  const repositorySelection = response.data.repository_selection;
+  const totalCount = response.data.total_count;
+  const totalCommits = response.data.total_commits;
+  delete response.data.incomplete_results;
+  delete response.data.repository_selection;
+  delete response.data.total_count;
+  delete response.data.total_commits;
+  const namespaceKey = Object.keys(response.data)[0];
+  const data = response.data[namespaceKey];
+  response.data = data;
+  if (typeof incompleteResults !== "undefined") {
+    response.data.incomplete_results = incompleteResults;
+  }
+  if (typeof repositorySelection !== "undefined") {
+    response.data.repository_selection = repositorySelection;
+  }
+  response.data.total_count = totalCount;
+  response.data.total_commits = totalCommits;
+  return response;
+}
+
+// pkg/dist-src/iterator.js
+function iterator(octokit, route, parameters) {
+  const options = typeof route === "function" ? route.endpoint(parameters) : octokit.request.endpoint(route, parameters);
+  const requestMethod = typeof route === "function" ? route : octokit.request;
+  const method = options.method;
+  const headers = options.headers;
+  let url = options.url;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      async next() {
+        if (!url) return { done: true };
+        try {
+          const response = await requestMethod({ method, url, headers });
+          const normalizedResponse = normalizePaginatedListResponse(response);
+          url = ((normalizedResponse.headers.link || "").match(
+            /<([^<>]+)>;\s*rel="next"/
+          ) || [])[1];
+          if (!url && "total_commits" in normalizedResponse.data) {
+            const parsedUrl = new URL(normalizedResponse.url);
+            const params = parsedUrl.searchParams;
+            const page = parseInt(params.get("page") || "1", 10);
+            const per_page = parseInt(params.get("per_page") || "250", 10);
+            if (page * per_page < normalizedResponse.data.total_commits) {
+              params.set("page", String(page + 1));
+              url = parsedUrl.toString();
+            }
+          }
+          return { value: normalizedResponse };
+        } catch (error) {
+          if (error.status !== 409) throw error;
+          url = "";
+          return {
+            value: {
+              status: 200,
+              headers: {},
+              data: []
+            }
+          };
+        }
+      }
+    })
+  };
+}
+
+// pkg/dist-src/paginate.js
+function paginate(octokit, route, parameters, mapFn) {
+  if (typeof parameters === "function") {
+    mapFn = parameters;
+    parameters = void 0;
+  }
+  return gather(
+    octokit,
+    [],
+    iterator(octokit, route, parameters)[Symbol.asyncIterator](),
+    mapFn
+  );
+}
+function gather(octokit, results, iterator2, mapFn) {
+  return iterator2.next().then((result) => {
+    if (result.done) {
+      return results;
+    }
+    let earlyExit = false;
+    function done() {
+      earlyExit = true;
+    }
+    results = results.concat(
+      mapFn ? mapFn(result.value, done) : result.value.data
+    );
+    if (earlyExit) {
+      return results;
+    }
+    return gather(octokit, results, iterator2, mapFn);
+  });
+}
+
+// pkg/dist-src/compose-paginate.js
+var composePaginateRest = Object.assign(paginate, {
+  iterator
+});
+
+// pkg/dist-src/generated/paginating-endpoints.js
+var paginatingEndpoints = (/* unused pure expression or super */ null && ([
+  "GET /advisories",
+  "GET /app/hook/deliveries",
+  "GET /app/installation-requests",
+  "GET /app/installations",
+  "GET /assignments/{assignment_id}/accepted_assignments",
+  "GET /classrooms",
+  "GET /classrooms/{classroom_id}/assignments",
+  "GET /enterprises/{enterprise}/code-security/configurations",
+  "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories",
+  "GET /enterprises/{enterprise}/dependabot/alerts",
+  "GET /enterprises/{enterprise}/teams",
+  "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships",
+  "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations",
+  "GET /events",
+  "GET /gists",
+  "GET /gists/public",
+  "GET /gists/starred",
+  "GET /gists/{gist_id}/comments",
+  "GET /gists/{gist_id}/commits",
+  "GET /gists/{gist_id}/forks",
+  "GET /installation/repositories",
+  "GET /issues",
+  "GET /licenses",
+  "GET /marketplace_listing/plans",
+  "GET /marketplace_listing/plans/{plan_id}/accounts",
+  "GET /marketplace_listing/stubbed/plans",
+  "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts",
+  "GET /networks/{owner}/{repo}/events",
+  "GET /notifications",
+  "GET /organizations",
+  "GET /organizations/{org}/dependabot/repository-access",
+  "GET /orgs/{org}/actions/cache/usage-by-repository",
+  "GET /orgs/{org}/actions/hosted-runners",
+  "GET /orgs/{org}/actions/permissions/repositories",
+  "GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories",
+  "GET /orgs/{org}/actions/runner-groups",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners",
+  "GET /orgs/{org}/actions/runners",
+  "GET /orgs/{org}/actions/secrets",
+  "GET /orgs/{org}/actions/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/actions/variables",
+  "GET /orgs/{org}/actions/variables/{name}/repositories",
+  "GET /orgs/{org}/attestations/repositories",
+  "GET /orgs/{org}/attestations/{subject_digest}",
+  "GET /orgs/{org}/blocks",
+  "GET /orgs/{org}/campaigns",
+  "GET /orgs/{org}/code-scanning/alerts",
+  "GET /orgs/{org}/code-security/configurations",
+  "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories",
+  "GET /orgs/{org}/codespaces",
+  "GET /orgs/{org}/codespaces/secrets",
+  "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/copilot/billing/seats",
+  "GET /orgs/{org}/copilot/metrics",
+  "GET /orgs/{org}/dependabot/alerts",
+  "GET /orgs/{org}/dependabot/secrets",
+  "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/events",
+  "GET /orgs/{org}/failed_invitations",
+  "GET /orgs/{org}/hooks",
+  "GET /orgs/{org}/hooks/{hook_id}/deliveries",
+  "GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id}",
+  "GET /orgs/{org}/insights/api/subject-stats",
+  "GET /orgs/{org}/insights/api/user-stats/{user_id}",
+  "GET /orgs/{org}/installations",
+  "GET /orgs/{org}/invitations",
+  "GET /orgs/{org}/invitations/{invitation_id}/teams",
+  "GET /orgs/{org}/issues",
+  "GET /orgs/{org}/members",
+  "GET /orgs/{org}/members/{username}/codespaces",
+  "GET /orgs/{org}/migrations",
+  "GET /orgs/{org}/migrations/{migration_id}/repositories",
+  "GET /orgs/{org}/organization-roles/{role_id}/teams",
+  "GET /orgs/{org}/organization-roles/{role_id}/users",
+  "GET /orgs/{org}/outside_collaborators",
+  "GET /orgs/{org}/packages",
+  "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
+  "GET /orgs/{org}/personal-access-token-requests",
+  "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories",
+  "GET /orgs/{org}/personal-access-tokens",
+  "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories",
+  "GET /orgs/{org}/private-registries",
+  "GET /orgs/{org}/projects",
+  "GET /orgs/{org}/projectsV2",
+  "GET /orgs/{org}/projectsV2/{project_number}/fields",
+  "GET /orgs/{org}/projectsV2/{project_number}/items",
+  "GET /orgs/{org}/properties/values",
+  "GET /orgs/{org}/public_members",
+  "GET /orgs/{org}/repos",
+  "GET /orgs/{org}/rulesets",
+  "GET /orgs/{org}/rulesets/rule-suites",
+  "GET /orgs/{org}/rulesets/{ruleset_id}/history",
+  "GET /orgs/{org}/secret-scanning/alerts",
+  "GET /orgs/{org}/security-advisories",
+  "GET /orgs/{org}/settings/immutable-releases/repositories",
+  "GET /orgs/{org}/settings/network-configurations",
+  "GET /orgs/{org}/team/{team_slug}/copilot/metrics",
+  "GET /orgs/{org}/teams",
+  "GET /orgs/{org}/teams/{team_slug}/discussions",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions",
+  "GET /orgs/{org}/teams/{team_slug}/invitations",
+  "GET /orgs/{org}/teams/{team_slug}/members",
+  "GET /orgs/{org}/teams/{team_slug}/projects",
+  "GET /orgs/{org}/teams/{team_slug}/repos",
+  "GET /orgs/{org}/teams/{team_slug}/teams",
+  "GET /projects/{project_id}/collaborators",
+  "GET /repos/{owner}/{repo}/actions/artifacts",
+  "GET /repos/{owner}/{repo}/actions/caches",
+  "GET /repos/{owner}/{repo}/actions/organization-secrets",
+  "GET /repos/{owner}/{repo}/actions/organization-variables",
+  "GET /repos/{owner}/{repo}/actions/runners",
+  "GET /repos/{owner}/{repo}/actions/runs",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+  "GET /repos/{owner}/{repo}/actions/secrets",
+  "GET /repos/{owner}/{repo}/actions/variables",
+  "GET /repos/{owner}/{repo}/actions/workflows",
+  "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
+  "GET /repos/{owner}/{repo}/activity",
+  "GET /repos/{owner}/{repo}/assignees",
+  "GET /repos/{owner}/{repo}/attestations/{subject_digest}",
+  "GET /repos/{owner}/{repo}/branches",
+  "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations",
+  "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs",
+  "GET /repos/{owner}/{repo}/code-scanning/alerts",
+  "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
+  "GET /repos/{owner}/{repo}/code-scanning/analyses",
+  "GET /repos/{owner}/{repo}/codespaces",
+  "GET /repos/{owner}/{repo}/codespaces/devcontainers",
+  "GET /repos/{owner}/{repo}/codespaces/secrets",
+  "GET /repos/{owner}/{repo}/collaborators",
+  "GET /repos/{owner}/{repo}/comments",
+  "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/commits",
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments",
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-suites",
+  "GET /repos/{owner}/{repo}/commits/{ref}/status",
+  "GET /repos/{owner}/{repo}/commits/{ref}/statuses",
+  "GET /repos/{owner}/{repo}/compare/{basehead}",
+  "GET /repos/{owner}/{repo}/compare/{base}...{head}",
+  "GET /repos/{owner}/{repo}/contributors",
+  "GET /repos/{owner}/{repo}/dependabot/alerts",
+  "GET /repos/{owner}/{repo}/dependabot/secrets",
+  "GET /repos/{owner}/{repo}/deployments",
+  "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+  "GET /repos/{owner}/{repo}/environments",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/variables",
+  "GET /repos/{owner}/{repo}/events",
+  "GET /repos/{owner}/{repo}/forks",
+  "GET /repos/{owner}/{repo}/hooks",
+  "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries",
+  "GET /repos/{owner}/{repo}/invitations",
+  "GET /repos/{owner}/{repo}/issues",
+  "GET /repos/{owner}/{repo}/issues/comments",
+  "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/issues/events",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/events",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/labels",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/reactions",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline",
+  "GET /repos/{owner}/{repo}/keys",
+  "GET /repos/{owner}/{repo}/labels",
+  "GET /repos/{owner}/{repo}/milestones",
+  "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels",
+  "GET /repos/{owner}/{repo}/notifications",
+  "GET /repos/{owner}/{repo}/pages/builds",
+  "GET /repos/{owner}/{repo}/projects",
+  "GET /repos/{owner}/{repo}/pulls",
+  "GET /repos/{owner}/{repo}/pulls/comments",
+  "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/files",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments",
+  "GET /repos/{owner}/{repo}/releases",
+  "GET /repos/{owner}/{repo}/releases/{release_id}/assets",
+  "GET /repos/{owner}/{repo}/releases/{release_id}/reactions",
+  "GET /repos/{owner}/{repo}/rules/branches/{branch}",
+  "GET /repos/{owner}/{repo}/rulesets",
+  "GET /repos/{owner}/{repo}/rulesets/rule-suites",
+  "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history",
+  "GET /repos/{owner}/{repo}/secret-scanning/alerts",
+  "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations",
+  "GET /repos/{owner}/{repo}/security-advisories",
+  "GET /repos/{owner}/{repo}/stargazers",
+  "GET /repos/{owner}/{repo}/subscribers",
+  "GET /repos/{owner}/{repo}/tags",
+  "GET /repos/{owner}/{repo}/teams",
+  "GET /repos/{owner}/{repo}/topics",
+  "GET /repositories",
+  "GET /search/code",
+  "GET /search/commits",
+  "GET /search/issues",
+  "GET /search/labels",
+  "GET /search/repositories",
+  "GET /search/topics",
+  "GET /search/users",
+  "GET /teams/{team_id}/discussions",
+  "GET /teams/{team_id}/discussions/{discussion_number}/comments",
+  "GET /teams/{team_id}/discussions/{discussion_number}/comments/{comment_number}/reactions",
+  "GET /teams/{team_id}/discussions/{discussion_number}/reactions",
+  "GET /teams/{team_id}/invitations",
+  "GET /teams/{team_id}/members",
+  "GET /teams/{team_id}/projects",
+  "GET /teams/{team_id}/repos",
+  "GET /teams/{team_id}/teams",
+  "GET /user/blocks",
+  "GET /user/codespaces",
+  "GET /user/codespaces/secrets",
+  "GET /user/emails",
+  "GET /user/followers",
+  "GET /user/following",
+  "GET /user/gpg_keys",
+  "GET /user/installations",
+  "GET /user/installations/{installation_id}/repositories",
+  "GET /user/issues",
+  "GET /user/keys",
+  "GET /user/marketplace_purchases",
+  "GET /user/marketplace_purchases/stubbed",
+  "GET /user/memberships/orgs",
+  "GET /user/migrations",
+  "GET /user/migrations/{migration_id}/repositories",
+  "GET /user/orgs",
+  "GET /user/packages",
+  "GET /user/packages/{package_type}/{package_name}/versions",
+  "GET /user/public_emails",
+  "GET /user/repos",
+  "GET /user/repository_invitations",
+  "GET /user/social_accounts",
+  "GET /user/ssh_signing_keys",
+  "GET /user/starred",
+  "GET /user/subscriptions",
+  "GET /user/teams",
+  "GET /users",
+  "GET /users/{username}/attestations/{subject_digest}",
+  "GET /users/{username}/events",
+  "GET /users/{username}/events/orgs/{org}",
+  "GET /users/{username}/events/public",
+  "GET /users/{username}/followers",
+  "GET /users/{username}/following",
+  "GET /users/{username}/gists",
+  "GET /users/{username}/gpg_keys",
+  "GET /users/{username}/keys",
+  "GET /users/{username}/orgs",
+  "GET /users/{username}/packages",
+  "GET /users/{username}/projects",
+  "GET /users/{username}/projectsV2",
+  "GET /users/{username}/projectsV2/{project_number}/fields",
+  "GET /users/{username}/projectsV2/{project_number}/items",
+  "GET /users/{username}/received_events",
+  "GET /users/{username}/received_events/public",
+  "GET /users/{username}/repos",
+  "GET /users/{username}/social_accounts",
+  "GET /users/{username}/ssh_signing_keys",
+  "GET /users/{username}/starred",
+  "GET /users/{username}/subscriptions"
+]));
+
+// pkg/dist-src/paginating-endpoints.js
+function isPaginatingEndpoint(arg) {
+  if (typeof arg === "string") {
+    return paginatingEndpoints.includes(arg);
+  } else {
+    return false;
+  }
+}
+
+// pkg/dist-src/index.js
+function paginateRest(octokit) {
+  return {
+    paginate: Object.assign(paginate.bind(null, octokit), {
+      iterator: iterator.bind(null, octokit)
+    })
+  };
+}
+paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
+
+
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
+
+
+// octokit + plugins
+
+
+
+const context = new Context();
+const baseUrl = getApiBaseUrl();
+const defaults = {
+    baseUrl,
+    request: {
+        agent: getProxyAgent(baseUrl),
+        fetch: getProxyFetch(baseUrl)
+    }
+};
+const GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults);
+
+/**
+ * Convience function to correctly format Octokit Options to pass into the constructor.
+ *
+ * @param     token    the repo PAT or GITHUB_TOKEN
+ * @param     options  other options to set
+ */
+function getOctokitOptions(token, options) {
+    const opts = Object.assign({}, options || {}); // Shallow clone - don't mutate the object provided by the caller
+    // Auth
+    const auth = getAuthString(token, opts);
+    if (auth) {
+        opts.auth = auth;
+    }
+    // Orchestration ID
+    const userAgent = getUserAgentWithOrchestrationId(opts.userAgent);
+    if (userAgent) {
+        opts.userAgent = userAgent;
+    }
+    return opts;
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/github.js
+
+
+const github_context = new Context();
+/**
+ * Returns a hydrated octokit ready to use for GitHub Actions
+ *
+ * @param     token    the repo PAT or GITHUB_TOKEN
+ * @param     options  other options to set
+ */
+function getOctokit(token, options, ...additionalPlugins) {
+    const GitHubWithPlugins = GitHub.plugin(...additionalPlugins);
+    return new GitHubWithPlugins(getOctokitOptions(token, options));
+}
+//# sourceMappingURL=github.js.map
+// EXTERNAL MODULE: ./node_modules/bottleneck/light.js
+var light = __nccwpck_require__(3251);
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-retry/dist-bundle/index.js
+// pkg/dist-src/version.js
+var plugin_retry_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/error-request.js
+function isRequestError(error) {
+  return error.request !== void 0;
+}
+async function errorRequest(state, octokit, error, options) {
+  if (!isRequestError(error) || !error?.request.request) {
+    throw error;
+  }
+  if (error.status >= 400 && !state.doNotRetry.includes(error.status)) {
+    const retries = options.request.retries != null ? options.request.retries : state.retries;
+    const retryAfter = Math.pow((options.request.retryCount || 0) + 1, 2);
+    throw octokit.retry.retryRequest(error, retries, retryAfter);
+  }
+  throw error;
+}
+
+// pkg/dist-src/wrap-request.js
+
+
+async function wrapRequest(state, octokit, request, options) {
+  const limiter = new light();
+  limiter.on("failed", function(error, info) {
+    const maxRetries = ~~error.request.request?.retries;
+    const after = ~~error.request.request?.retryAfter;
+    options.request.retryCount = info.retryCount + 1;
+    if (maxRetries > info.retryCount) {
+      return after * state.retryAfterBaseValue;
+    }
+  });
+  return limiter.schedule(
+    requestWithGraphqlErrorHandling.bind(null, state, octokit, request),
+    options
+  );
+}
+async function requestWithGraphqlErrorHandling(state, octokit, request, options) {
+  const response = await request(options);
+  if (response.data && response.data.errors && response.data.errors.length > 0 && /Something went wrong while executing your query/.test(
+    response.data.errors[0].message
+  )) {
+    const error = new RequestError(response.data.errors[0].message, 500, {
+      request: options,
+      response
+    });
+    return errorRequest(state, octokit, error, options);
+  }
+  return response;
+}
+
+// pkg/dist-src/index.js
+function retry(octokit, octokitOptions) {
+  const state = Object.assign(
+    {
+      enabled: true,
+      retryAfterBaseValue: 1e3,
+      doNotRetry: [400, 401, 403, 404, 410, 422, 451],
+      retries: 3
+    },
+    octokitOptions.retry
+  );
+  const retryPlugin = {
+    retry: {
+      retryRequest: (error, retries, retryAfter) => {
+        error.request.request = Object.assign({}, error.request.request, {
+          retries,
+          retryAfter
+        });
+        return error;
+      }
+    }
+  };
+  if (state.enabled) {
+    octokit.hook.error("request", errorRequest.bind(null, state, retryPlugin));
+    octokit.hook.wrap("request", wrapRequest.bind(null, state, retryPlugin));
+  }
+  return retryPlugin;
+}
+retry.VERSION = plugin_retry_dist_bundle_VERSION;
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-throttling/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+// pkg/dist-src/version.js
+var plugin_throttling_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/wrap-request.js
+var dist_bundle_noop = () => Promise.resolve();
+function dist_bundle_wrapRequest(state, request, options) {
+  return state.retryLimiter.schedule(doRequest, state, request, options);
+}
+async function doRequest(state, request, options) {
+  const { pathname } = new URL(options.url, "http://github.test");
+  const isAuth = isAuthRequest(options.method, pathname);
+  const isWrite = !isAuth && options.method !== "GET" && options.method !== "HEAD";
+  const isSearch = options.method === "GET" && pathname.startsWith("/search/");
+  const isGraphQL = pathname.startsWith("/graphql");
+  const retryCount = ~~request.retryCount;
+  const jobOptions = retryCount > 0 ? { priority: 0, weight: 0 } : {};
+  if (state.clustering) {
+    jobOptions.expiration = 1e3 * 60;
+  }
+  if (isWrite || isGraphQL) {
+    await state.write.key(state.id).schedule(jobOptions, dist_bundle_noop);
+  }
+  if (isWrite && state.triggersNotification(pathname)) {
+    await state.notifications.key(state.id).schedule(jobOptions, dist_bundle_noop);
+  }
+  if (isSearch) {
+    await state.search.key(state.id).schedule(jobOptions, dist_bundle_noop);
+  }
+  const req = (isAuth ? state.auth : state.global).key(state.id).schedule(jobOptions, request, options);
+  if (isGraphQL) {
+    const res = await req;
+    if (res.data.errors != null && res.data.errors.some((error) => error.type === "RATE_LIMITED")) {
+      const error = Object.assign(new Error("GraphQL Rate Limit Exceeded"), {
+        response: res,
+        data: res.data
+      });
+      throw error;
+    }
+  }
+  return req;
+}
+function isAuthRequest(method, pathname) {
+  return method === "PATCH" && // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-a-scoped-access-token
+  /^\/applications\/[^/]+\/token\/scoped$/.test(pathname) || method === "POST" && // https://docs.github.com/en/rest/apps/oauth-applications?apiVersion=2022-11-28#reset-a-token
+  (/^\/applications\/[^/]+\/token$/.test(pathname) || // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-an-installation-access-token-for-an-app
+  /^\/app\/installations\/[^/]+\/access_tokens$/.test(pathname) || // https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+  pathname === "/login/oauth/access_token");
+}
+
+// pkg/dist-src/generated/triggers-notification-paths.js
+var triggers_notification_paths_default = [
+  "/orgs/{org}/invitations",
+  "/orgs/{org}/invitations/{invitation_id}",
+  "/orgs/{org}/teams/{team_slug}/discussions",
+  "/orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
+  "/repos/{owner}/{repo}/collaborators/{username}",
+  "/repos/{owner}/{repo}/commits/{commit_sha}/comments",
+  "/repos/{owner}/{repo}/issues",
+  "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority",
+  "/repos/{owner}/{repo}/pulls",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "/repos/{owner}/{repo}/releases",
+  "/teams/{team_id}/discussions",
+  "/teams/{team_id}/discussions/{discussion_number}/comments"
+];
+
+// pkg/dist-src/route-matcher.js
+function routeMatcher(paths) {
+  const regexes = paths.map(
+    (path) => path.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+  );
+  const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
+  return new RegExp(regex2, "i");
+}
+
+// pkg/dist-src/index.js
+var regex = routeMatcher(triggers_notification_paths_default);
+var triggersNotification = regex.test.bind(regex);
+var groups = {};
+var createGroups = function(Bottleneck, common) {
+  groups.global = new Bottleneck.Group({
+    id: "octokit-global",
+    maxConcurrent: 10,
+    ...common
+  });
+  groups.auth = new Bottleneck.Group({
+    id: "octokit-auth",
+    maxConcurrent: 1,
+    ...common
+  });
+  groups.search = new Bottleneck.Group({
+    id: "octokit-search",
+    maxConcurrent: 1,
+    minTime: 2e3,
+    ...common
+  });
+  groups.write = new Bottleneck.Group({
+    id: "octokit-write",
+    maxConcurrent: 1,
+    minTime: 1e3,
+    ...common
+  });
+  groups.notifications = new Bottleneck.Group({
+    id: "octokit-notifications",
+    maxConcurrent: 1,
+    minTime: 3e3,
+    ...common
+  });
+};
+function throttling(octokit, octokitOptions) {
+  const {
+    enabled = true,
+    Bottleneck = light,
+    id = "no-id",
+    timeout = 1e3 * 60 * 2,
+    // Redis TTL: 2 minutes
+    connection
+  } = octokitOptions.throttle || {};
+  if (!enabled) {
+    return {};
+  }
+  const common = { timeout };
+  if (typeof connection !== "undefined") {
+    common.connection = connection;
+  }
+  const state = Object.assign(
+    {
+      clustering: connection != null,
+      triggersNotification,
+      fallbackSecondaryRateRetryAfter: 60,
+      retryAfterBaseValue: 1e3,
+      id
+    },
+    octokitOptions.throttle
+  );
+  if (typeof state.onSecondaryRateLimit !== "function" || typeof state.onRateLimit !== "function") {
+    throw new Error(`octokit/plugin-throttling error:
+        You must pass the onSecondaryRateLimit and onRateLimit error handlers.
+        See https://octokit.github.io/rest.js/#throttling
+
+        const octokit = new Octokit({
+          throttle: {
+            onSecondaryRateLimit: (retryAfter, options) => {/* ... */},
+            onRateLimit: (retryAfter, options) => {/* ... */}
+          }
+        })
+    `);
+  }
+  let initialized = false;
+  const initializeBottleneck = () => {
+    if (initialized) {
+      return;
+    }
+    initialized = true;
+    if (groups.global == null) {
+      createGroups(Bottleneck, common);
+    }
+    state.global = state.global ?? groups.global;
+    state.auth = state.auth ?? groups.auth;
+    state.search = state.search ?? groups.search;
+    state.write = state.write ?? groups.write;
+    state.notifications = state.notifications ?? groups.notifications;
+    state.retryLimiter = state.retryLimiter ?? new Bottleneck();
+    const events = {};
+    const emitter = new Bottleneck.Events(events);
+    events.on("secondary-limit", state.onSecondaryRateLimit);
+    events.on("rate-limit", state.onRateLimit);
+    events.on(
+      "error",
+      (e) => octokit.log.warn("Error in throttling-plugin limit handler", e)
+    );
+    state.retryLimiter.on("failed", async function(error, info) {
+      const [state2, request, options] = info.args;
+      const { pathname } = new URL(options.url, "http://github.test");
+      const shouldRetryGraphQL = pathname.startsWith("/graphql") && error.status !== 401;
+      if (!(shouldRetryGraphQL || error.status === 403 || error.status === 429)) {
+        return;
+      }
+      const retryCount = ~~request.retryCount;
+      request.retryCount = retryCount;
+      options.request.retryCount = retryCount;
+      const { wantRetry, retryAfter = 0 } = await (async function() {
+        if (/\bsecondary rate\b/i.test(error.message)) {
+          const retryAfter2 = Number(error.response.headers["retry-after"]) || state2.fallbackSecondaryRateRetryAfter;
+          const wantRetry2 = await emitter.trigger(
+            "secondary-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        if (error.response.headers != null && error.response.headers["x-ratelimit-remaining"] === "0" || (error.response.data?.errors ?? []).some(
+          (error2) => error2.type === "RATE_LIMITED"
+        )) {
+          const rateLimitReset = new Date(
+            ~~error.response.headers["x-ratelimit-reset"] * 1e3
+          ).getTime();
+          const retryAfter2 = Math.max(
+            // Add one second so we retry _after_ the reset time
+            // https://docs.github.com/en/rest/overview/resources-in-the-rest-api?apiVersion=2022-11-28#exceeding-the-rate-limit
+            Math.ceil((rateLimitReset - Date.now()) / 1e3) + 1,
+            0
+          );
+          const wantRetry2 = await emitter.trigger(
+            "rate-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        return {};
+      })();
+      if (wantRetry) {
+        request.retryCount++;
+        return retryAfter * state2.retryAfterBaseValue;
+      }
+    });
+  };
+  octokit.hook.wrap("request", (request, options) => {
+    initializeBottleneck();
+    return dist_bundle_wrapRequest(state, request, options);
+  });
+  return {};
+}
+throttling.VERSION = plugin_throttling_dist_bundle_VERSION;
+throttling.triggersNotification = triggersNotification;
+
+
+;// CONCATENATED MODULE: ./src/github/client.ts
+
+
+
+/** How often a rate-limited request is retried before the comment is given up. */
+const RATE_LIMIT_RETRIES = 2;
+/**
+ * An Octokit for `token`. Every call goes to `apiUrl`, GITHUB_API_URL on the runner
+ * (GitHub Enterprise Server's https://host/api/v3 works as api.github.com does);
+ * transient failures are retried by the official retry plugin and rate limits
+ * honoured by the throttling plugin.
+ */
+function createGitHubClient(token, apiUrl, logger, options = {}) {
+    return getOctokit(token, {
+        // getOctokit reads GITHUB_API_URL once, when @actions/github is first imported: say it again.
+        baseUrl: apiUrl.replace(/\/+$/, ''),
+        retry: { retries: options.retries ?? 3 },
+        throttle: {
+            onRateLimit: (retryAfter, request, _octokit, retryCount) => {
+                logger.warning(`GitHub's rate limit was hit by ${request.method} ${request.url}; retrying in ${retryAfter} s`);
+                return retryCount < RATE_LIMIT_RETRIES;
+            },
+            onSecondaryRateLimit: (retryAfter, request, _octokit, retryCount) => {
+                logger.warning(`GitHub's secondary rate limit was hit by ${request.method} ${request.url}; retrying in ${retryAfter} s`);
+                return retryCount < RATE_LIMIT_RETRIES;
+            },
+        },
+    }, retry, throttling);
+}
+
+;// CONCATENATED MODULE: ./src/github/pull-request.ts
+/** "owner/name" → its two parts, or undefined outside GitHub. */
+function splitRepository(repository) {
+    const [owner, repo, ...rest] = repository.split('/');
+    return owner && repo && rest.length === 0 ? { owner, repo } : undefined;
+}
+/** The pull request in a pull_request (or pull_request_target) event's payload. */
+function pullRequestFromEvent(ci) {
+    const names = splitRepository(ci.repository);
+    const pr = ci.event.pull_request;
+    if (!names || typeof pr?.number !== 'number')
+        return undefined;
+    const base = pr.base?.repo?.full_name ?? ci.repository;
+    // A deleted fork has head.repo null: not this repository either.
+    const head = pr.head?.repo === null ? '' : (pr.head?.repo?.full_name ?? base);
+    return { ...names, number: pr.number, source: 'event', fromFork: head.toLowerCase() !== base.toLowerCase() };
+}
+/**
+ * The pull request to report to: on pull_request events the one in the payload; else
+ * the pull request the commit belongs to — on a push after a merge, the merged one
+ * (GET /repos/{owner}/{repo}/commits/{sha}/pulls); undefined when there is none.
+ */
+async function findPullRequest(octokit, ci) {
+    const fromEvent = pullRequestFromEvent(ci);
+    if (fromEvent)
+        return fromEvent;
+    const names = splitRepository(ci.repository);
+    if (!names || !ci.sha)
+        return undefined;
+    const { data } = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...names, commit_sha: ci.sha, per_page: 100 });
+    // The commit may sit on several branches' pull requests: the merged one is the one it landed by.
+    const merged = data.filter((pr) => pr.merged_at).sort((a, b) => (a.merged_at < b.merged_at ? 1 : -1));
+    const chosen = merged.find((pr) => pr.merge_commit_sha === ci.sha) ?? merged[0] ?? data.find((pr) => pr.state === 'open');
+    if (!chosen)
+        return undefined;
+    // Found from a push or a dispatch: the token is this repository's, whoever opened the PR.
+    return { ...names, number: chosen.number, source: 'commit', fromFork: false };
+}
+
+;// CONCATENATED MODULE: ./src/github/sticky-comment.ts
+/** The hidden first line that marks a comment as the one for a deployment. */
+function commentMarker(key) {
+    // Only characters that cannot end an HTML comment or break the line; short enough
+    // to fit in the room COMMENT_LIMIT leaves under GitHub's 65,536 characters.
+    const safe = key.replace(/[^A-Za-z0-9._/:@+-]/g, '_').replace(/-{2,}/g, '-').slice(0, 200);
+    return `<!-- lolpop-deploy:${safe} -->`;
+}
+/**
+ * Creates the deployment's comment, or updates it in place when it exists. Found
+ * by its marker AND its author, the token's own identity: for a user's token the
+ * login GET /user gives; for GITHUB_TOKEN and app tokens (which GET /user refuses)
+ * a Bot account — so a person quoting the marker never has their comment taken over.
+ * Every page is read: a pull request may have hundreds of comments.
+ */
+async function upsertStickyComment(octokit, request, logger) {
+    const { owner, repo, issueNumber } = request;
+    const marker = commentMarker(request.key);
+    const body = `${marker}\n${request.body}`;
+    const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issueNumber, per_page: 100 });
+    const marked = comments.filter((c) => c.body?.includes(marker) && c.user);
+    let existing;
+    if (marked.length > 0) {
+        const isOurs = await authorMatcher(octokit, logger);
+        // The oldest one: where readers of the PR first saw it.
+        existing = marked.filter((c) => isOurs(c.user)).sort((a, b) => a.id - b.id)[0];
+    }
+    if (existing) {
+        const { data } = await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body });
+        return { id: data.id, url: data.html_url, action: 'updated' };
+    }
+    const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body });
+    return { id: data.id, url: data.html_url, action: 'created' };
+}
+/** Who this token writes comments as. */
+async function authorMatcher(octokit, logger) {
+    try {
+        const { data } = await octokit.rest.users.getAuthenticated();
+        logger.debug(`Comments are written as ${data.login}`);
+        return (user) => user.login === data.login;
+    }
+    catch (error) {
+        const status = error.status;
+        // Installation tokens (GITHUB_TOKEN, GitHub Apps) may not read /user: they write as a bot.
+        if (status !== 403)
+            throw error;
+        logger.debug('The token is an installation token (GET /user refused): comments are written by a bot account');
+        return (user) => user.type === 'Bot';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/github/pr-comment.ts
+
+
+
+const PR_EVENTS = new Set(['pull_request', 'pull_request_target']);
+const PERMISSION_HINT = "give the workflow 'permissions: pull-requests: write' (a fork's pull_request run never has it)";
+/** Posts or updates the deployment's sticky comment on the run's pull request, if any. */
+async function commentOnPullRequest(octokit, request, logger) {
+    const { mode, ci } = request;
+    if (mode === 'never')
+        return { status: 'none', reason: 'comment: never' };
+    if (mode === 'auto' && !PR_EVENTS.has(ci.eventName) && ci.eventName !== 'push') {
+        return { status: 'none', reason: `no comment on ${ci.eventName || 'this'} event (comment: auto comments on pull_request and push)` };
+    }
+    const fromEvent = pullRequestFromEvent(ci);
+    if (fromEvent?.fromFork && ci.eventName === 'pull_request') {
+        return {
+            status: 'skipped',
+            reason: `No comment on pull request #${fromEvent.number}: it comes from a fork, and GitHub gives a fork's pull_request run a read-only token. The job summary has the report.`,
+        };
+    }
+    const client = octokit();
+    let target;
+    try {
+        target = await findPullRequest(client, ci);
+    }
+    catch (error) {
+        return writeFailure(error, 'find the pull request of commit ' + ci.shortSha);
+    }
+    if (!target)
+        return { status: 'none', reason: `no pull request found for commit ${ci.shortSha || '(unknown)'}` };
+    try {
+        const written = await upsertStickyComment(client, { owner: target.owner, repo: target.repo, issueNumber: target.number, key: request.key, body: request.body }, logger);
+        return { status: 'written', url: written.url, action: written.action, pullRequest: target.number };
+    }
+    catch (error) {
+        return writeFailure(error, `comment on pull request #${target.number}`);
+    }
+}
+/** A refused write is a skipped comment (with why); anything else is an error the caller reports. */
+function writeFailure(error, what) {
+    const status = error.status;
+    if (status === 403 || status === 404) {
+        const cause = describeError(error).split(' - ')[0];
+        return { status: 'skipped', reason: `Failed to ${what}: ${cause} (${status}); ${PERMISSION_HINT}. The job summary has the report.` };
+    }
+    throw error;
 }
 
 ;// CONCATENATED MODULE: ./src/steps.ts
@@ -50311,30 +58195,84 @@ const LocalConfig = object({
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/docker/args.ts
 
+/** The placeholders `docker_image_tag` may use. */
+const TAG_PLACEHOLDERS = ['sha', 'short_sha', 'ref', 'run'];
 /**
- * `docker_image_tag` with its placeholders filled, lower-cased (Docker rejects
- * upper-case repository names) and checked against Docker's reference grammar.
+ * The values of the placeholders for this CI run. Outside CI they are `local`, not a
+ * timestamp, so that package and a later deploy (which re-renders the tag to find the
+ * image) agree. `{ref}` on a pull request is `pr-<N>` (GITHUB_REF_NAME would be
+ * `7/merge`, a commit no one can check out); `{sha}` is the PR head (see CiContext).
  */
-function renderImageTag(template, ci, now = new Date()) {
-    const values = {
+function tagValues(ci) {
+    const ref = ci.pullRequestNumber !== undefined ? `pr-${ci.pullRequestNumber}` : ci.refName || 'local';
+    return {
         sha: ci.sha || 'local',
-        short_sha: ci.shortSha || 'local',
-        ref: (ci.refName || 'local').replace(/[^A-Za-z0-9_.-]/g, '-'),
-        run: ci.runNumber || String(Math.floor(now.getTime() / 1000)),
+        short_sha: ci.shortSha || ci.sha.slice(0, 7) || 'local',
+        // A tag may hold [A-Za-z0-9_.-] and must not start with . or -.
+        ref: ref.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[.-]+/, '') || 'local',
+        run: ci.runNumber || 'local',
     };
-    const filled = template.replace(/\{([a-z_]+)\}/g, (match, name) => {
+}
+// Docker's reference grammar (distribution/reference): an optional registry host
+// (with port), path components of lower-case alphanumerics and separators, a tag.
+const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d+)?$/;
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/**
+ * `docker_image_tag` with its placeholders filled, the repository lower-cased (Docker
+ * rejects upper-case repository names; a tag may keep its case) and checked against
+ * Docker's reference grammar, so a bad tag fails before a long build.
+ */
+function renderImageTag(template, ci) {
+    const values = tagValues(ci);
+    const filled = template.trim().replace(/\{([^{}]*)\}/g, (match, name) => {
         const value = values[name];
         if (value === undefined) {
-            throw new ConfigError(`docker_image_tag: unknown placeholder ${match}; known: {sha}, {short_sha}, {ref}, {run}`);
+            throw new ConfigError(`Invalid docker_image_tag '${template}': unknown placeholder ${match}. Expected one of ${TAG_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}.`);
         }
         return value;
     });
     const [name, tag] = splitReference(filled);
-    const reference = `${name.toLowerCase()}${tag ? `:${tag}` : ''}`;
-    if (!/^[a-z0-9]+(?:[._-][a-z0-9]+|\/)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*$/.test(name.toLowerCase()) || (tag && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag))) {
-        throw new ConfigError(`docker_image_tag: '${filled}' is not a valid image reference (expected registry/name:tag)`);
+    const lowered = lowerRepository(name);
+    const problem = referenceProblem(lowered, tag);
+    if (problem) {
+        throw new ConfigError(`Invalid docker_image_tag '${template}' (${filled}): ${problem}. Expected [registry[:port]/]name[:tag], e.g. ghcr.io/acme/quickstart:{sha}.`);
     }
-    return reference;
+    return `${lowered}:${tag ?? 'latest'}`;
+}
+/** Lower-cases the repository path; a registry host keeps its case (hosts are case-insensitive anyway). */
+function lowerRepository(name) {
+    const [first, ...rest] = name.split('/');
+    if (rest.length > 0 && first !== undefined && isRegistryHost(first))
+        return [first, ...rest.map((p) => p.toLowerCase())].join('/');
+    return name.toLowerCase();
+}
+/** Why `name:tag` is not a reference Docker accepts, or undefined. */
+function referenceProblem(name, tag) {
+    if (name === '')
+        return 'the name is empty';
+    if (name.length > 255)
+        return 'the name is longer than 255 characters';
+    const parts = name.split('/');
+    const first = parts[0] ?? '';
+    const path = parts.length > 1 && isRegistryHost(first) ? parts.slice(1) : parts;
+    if (path !== parts && !DOMAIN.test(first))
+        return `'${first}' is not a registry host`;
+    const bad = path.find((p) => !PATH_COMPONENT.test(p));
+    if (bad !== undefined)
+        return `'${bad}' is not a valid name component (lower-case letters, digits, and . _ - between them)`;
+    if (tag !== undefined && !TAG.test(tag))
+        return `'${tag}' is not a valid tag (up to 128 of A-Z a-z 0-9 _ . -, not starting with . or -)`;
+    return undefined;
+}
+/** Docker's rule: the first component is a registry when it has a `.` or `:`, or is `localhost`. */
+function isRegistryHost(component) {
+    return /[.:]/.test(component) || component === 'localhost' || component.startsWith('[');
+}
+/** The registry a reference is pushed to: its host, or Docker Hub. */
+function registryOf(image) {
+    const first = image.split('/')[0] ?? '';
+    return image.includes('/') && isRegistryHost(first) ? first : 'docker.io';
 }
 /** `host:5000/a/b:tag` → [`host:5000/a/b`, `tag`]; a colon before the last slash is a port. */
 function splitReference(reference) {
@@ -50354,10 +58292,48 @@ function buildArgs(input) {
     const args = ['build', '--file', input.dockerfile, '--tag', input.image];
     for (const [k, v] of Object.entries(input.labels))
         args.push('--label', `${k}=${v}`);
-    for (const [k, v] of Object.entries(input.buildArgs))
+    for (const [k, v] of Object.entries(input.buildArgs)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+            throw new ConfigError(`Invalid build_args key '${k}'. Expected an ARG name (letters, digits and _), e.g. PIP_INDEX_URL.`);
+        }
         args.push('--build-arg', `${k}=${v}`);
+    }
     args.push(...input.extra, input.context);
     return args;
+}
+/** `docker build` options only BuildKit (buildx) understands; the classic builder fails on them. */
+const BUILDKIT_ONLY = ['--cache-to', '--push', '--load', '--output', '-o', '--secret', '--ssh', '--provenance', '--sbom', '--attest', '--builder'];
+/**
+ * `docker_kwargs` for the builder at hand. With buildx they pass through untouched. With
+ * the classic builder, BuildKit-only options (`--cache-to`, `--secret`, …) and
+ * `--cache-from type=…` (the classic builder takes only image names there) are dropped,
+ * and listed in `dropped` so the caller can warn: a cache option should make a build
+ * faster where it can, never fail it where it cannot.
+ */
+function builderOptions(extra, hasBuildx) {
+    if (hasBuildx)
+        return { args: [...extra], dropped: [] };
+    const args = [];
+    const dropped = [];
+    for (let i = 0; i < extra.length; i++) {
+        const word = extra[i] ?? '';
+        const [flag = '', inline] = word.startsWith('--') ? word.split(/=(.*)/s) : [word];
+        const takesValue = inline === undefined && i + 1 < extra.length && !(extra[i + 1] ?? '').startsWith('-');
+        const value = inline ?? (takesValue ? extra[i + 1] : undefined);
+        const buildkitOnly = BUILDKIT_ONLY.includes(flag) || (flag === '--cache-from' && (value ?? '').includes('type='));
+        const consumed = takesValue && (buildkitOnly || flag === '--cache-from') ? 2 : 1;
+        const words = extra.slice(i, i + consumed);
+        (buildkitOnly ? dropped : args).push(...words);
+        i += consumed - 1;
+    }
+    return { args, dropped };
+}
+/** argv of `docker login` reading the password from stdin (never argv, which `ps` shows). */
+function loginArgs(registry, username) {
+    return ['login', registry, '--username', username, '--password-stdin'];
+}
+function pushArgs(image) {
+    return ['push', image];
 }
 /** OCI labels linking the image to the commit that built it. */
 function ociLabels(ci, now) {
@@ -50367,6 +58343,104 @@ function ociLabels(ci, now) {
     if (ci.sha)
         labels['org.opencontainers.image.revision'] = ci.sha;
     return labels;
+}
+/**
+ * A container name Docker accepts (`[a-zA-Z0-9][a-zA-Z0-9_.-]*`) made from a
+ * deployment name: other characters become `-`.
+ */
+function containerNameFor(deploymentName) {
+    const name = deploymentName.replace(/[^a-zA-Z0-9_.-]+/g, '-').replace(/^[^a-zA-Z0-9]+/, '');
+    if (!name)
+        throw new ConfigError(`deployment name '${deploymentName}' gives no valid container name; set deploy.container_name`);
+    return name;
+}
+/** argv of `docker run` for a long-lived serving container; pure, tested as table rows. */
+function runContainerArgs(input) {
+    const args = ['run', '--detach', '--name', input.name, '--restart', input.restart];
+    for (const [k, v] of Object.entries(input.labels))
+        args.push('--label', `${k}=${v}`);
+    for (const name of input.envNames) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+            throw new ConfigError(`'${name}' is not an environment variable name`);
+        args.push('--env', name);
+    }
+    args.push(...input.extra, input.image);
+    return args;
+}
+/** `docker stop` gives the serving process time to pause its deployment (pause_on_shutdown). */
+function stopContainerArgs(name, graceSeconds) {
+    return ['stop', '--time', String(graceSeconds), name];
+}
+function removeContainerArgs(name) {
+    return ['rm', '--force', name];
+}
+/** Prints "<status> <exit code>", e.g. "running 0" or "exited 1". */
+function inspectContainerArgs(name) {
+    return ['container', 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name];
+}
+function containerLogsArgs(name, tail) {
+    return ['logs', '--tail', String(tail), name];
+}
+
+;// CONCATENATED MODULE: ./src/docker/build-output.ts
+
+// CSI sequences: the classic builder colours a RUN step's stderr red.
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
+function stripAnsi(text) {
+    return text.replace(ANSI, '');
+}
+/** How many lines of a failing step's output a message quotes. */
+const TAIL = 6;
+/**
+ * Finds the failing instruction in `docker build` output, classic builder or BuildKit
+ * (`--progress=plain`). Undefined when no step failed (e.g. the daemon is unreachable,
+ * or the Dockerfile does not parse): then the last lines say why.
+ */
+function parseBuildFailure(lines) {
+    const clean = lines.map((l) => stripAnsi(l).trimEnd());
+    return classicFailure(clean) ?? buildkitFailure(clean);
+}
+function classicFailure(lines) {
+    // Step 3/5 : RUN …  /  ---> Running in <id>  / output…  / The command '…' returned a non-zero code: N
+    const stepAt = lines.findLastIndex((l) => /^Step \d+\/\d+ : /.test(l));
+    if (stepAt < 0)
+        return undefined;
+    // Not the total: the classic builder counts `--label`s as extra steps the user never wrote.
+    const [, step = '', instruction = ''] = /^Step (\d+)\/\d+ : (.*)$/.exec(lines[stepAt] ?? '') ?? [];
+    const codeLine = lines.find((l) => /returned a non-zero code: \d+/.test(l));
+    const exitCode = codeLine ? Number(/non-zero code: (\d+)/.exec(codeLine)?.[1]) : undefined;
+    const output = lines
+        .slice(stepAt + 1)
+        .filter((l) => l.trim() !== '' && !/^ ---> /.test(l) && l !== codeLine && !/^(Removing intermediate container|DEPRECATED:|\s+(Install the buildx|https:\/\/docs\.docker\.com))/.test(l));
+    // A step that failed without running a command (COPY of a missing file) says why in its output.
+    return { step: `step ${step}`, instruction, exitCode, output: output.slice(-TAIL) };
+}
+function buildkitFailure(lines) {
+    // #7 [3/3] RUN …  /  #7 0.21 output  /  #7 ERROR: process "…" did not complete successfully: exit code: 3
+    const errorAt = lines.findIndex((l) => /^#\d+ ERROR: /.test(l));
+    if (errorAt < 0)
+        return undefined;
+    const id = /^(#\d+) /.exec(lines[errorAt] ?? '')?.[1] ?? '';
+    const header = lines.find((l) => l.startsWith(`${id} [`)) ?? '';
+    const [, step = '', instruction = ''] = /^#\d+ (\[[^\]]+\]) (.*)$/.exec(header) ?? [];
+    const exit = /exit code: (\d+)/.exec(lines[errorAt] ?? '');
+    const output = lines
+        .slice(0, errorAt)
+        .filter((l) => l.startsWith(`${id} `) && l !== header && !/^#\d+ (DONE|CACHED|sha256:)/.test(l))
+        .map((l) => l.slice(id.length + 1).replace(/^\d+(\.\d+)? /, ''));
+    const reason = exit ? [] : [(lines[errorAt] ?? '').slice(id.length + 1)];
+    return { step, instruction, exitCode: exit ? Number(exit[1]) : undefined, output: [...output, ...reason].slice(-TAIL) };
+}
+/** `step 3/3 RUN make (exit code 2); last output: a | b`, one line. */
+function formatBuildFailure(failure) {
+    const code = failure.exitCode === undefined ? '' : ` (exit code ${failure.exitCode})`;
+    const output = failure.output.length > 0 ? `; last output: ${failure.output.map((l) => l.trim()).join(' | ')}` : '';
+    return `${failure.step} ${failure.instruction} failed${code}${output}`;
+}
+/** The last lines of any docker output, ANSI-free, as one line. */
+function tailOf(output, count = TAIL) {
+    return lastLines(stripAnsi(output), count).replace(/\n/g, ' | ');
 }
 
 ;// CONCATENATED MODULE: ./src/docker/docker.ts
@@ -50388,46 +58462,125 @@ class DockerCli {
         const res = await this.exec.run('docker', ['version', '--format', '{{.Server.Version}}'], { env: this.childEnv() });
         return res.exitCode === 0;
     }
+    /** True when the buildx plugin is installed (then `docker build` is BuildKit). */
+    async hasBuildx() {
+        const res = await this.exec.run('docker', ['buildx', 'version'], { env: this.childEnv() });
+        return res.exitCode === 0;
+    }
+    /**
+     * Builds the image. On failure the message names the failing instruction and quotes its
+     * last output lines; an unreachable daemon is one line.
+     */
     async build(input) {
+        const lines = [];
         const res = await this.exec.run('docker', buildArgs(input), {
-            env: this.childEnv(),
-            onLine: (line) => this.logger.info(line),
+            // Plain progress: BuildKit's output is then lines we can quote (ignored by the classic builder).
+            env: { ...this.childEnv(), BUILDKIT_PROGRESS: 'plain' },
+            onLine: (line) => {
+                const clean = stripAnsi(line);
+                lines.push(clean);
+                this.logger.info(clean);
+            },
         });
-        if (res.exitCode !== 0) {
-            throw new CommandError(`Failed to build the image ${input.image}: ${describeDockerFailure(res.stderr || res.stdout)}`);
-        }
+        if (res.exitCode === 0)
+            return;
+        const output = lines.length > 0 ? lines.join('\n') : `${res.stdout}\n${res.stderr}`;
+        const daemon = daemonProblem(output);
+        const failure = daemon ? undefined : parseBuildFailure(output.split('\n'));
+        const why = daemon ?? (failure ? formatBuildFailure(failure) : tailOf(res.stderr || output));
+        throw new CommandError(`Failed to build the image ${input.image}: ${why}`);
     }
+    /** `docker login` with the password on stdin. */
     async login(registry, username, password) {
-        const res = await this.exec.run('docker', ['login', registry, '--username', username, '--password-stdin'], {
-            env: this.childEnv(),
-            input: password,
-        });
-        if (res.exitCode !== 0)
-            throw new CommandError(`Failed to log in to ${registry}: ${describeDockerFailure(res.stderr)}`);
-    }
-    /** Pushes and returns the registry's manifest digest (sha256:…). */
-    async push(image) {
-        const res = await this.exec.run('docker', ['push', image], { env: this.childEnv(), onLine: (line) => this.logger.info(line) });
+        const res = await this.exec.run('docker', loginArgs(registry, username), { env: this.childEnv(), input: password });
         if (res.exitCode !== 0) {
-            throw new CommandError(`Failed to push ${image}: the registry refused: ${describeDockerFailure(res.stderr || res.stdout)}`);
+            throw new CommandError(`Failed to log in to ${registry} as ${username}: ${describeDockerFailure(res.stderr || res.stdout)}`);
         }
+    }
+    /** Pushes and returns the manifest digest (sha256:…) the registry now serves for the tag. */
+    async push(image) {
+        const res = await this.exec.run('docker', pushArgs(image), { env: this.childEnv(), onLine: (line) => this.logger.info(stripAnsi(line)) });
+        if (res.exitCode !== 0)
+            throw new CommandError(`Failed to push ${image}: ${describePushFailure(res)}`);
+        // "<tag>: digest: sha256:… size: N" — the digest of the manifest the registry stored.
         const digest = /digest: (sha256:[0-9a-f]{64})/.exec(res.stdout)?.[1];
         if (!digest)
-            throw new CommandError(`Failed to push ${image}: docker push printed no digest`);
+            throw new CommandError(`Failed to push ${image}: docker push printed no digest (${tailOf(res.stdout)})`);
         return digest;
     }
     childEnv() {
         return Object.fromEntries(Object.entries(this.env).filter((e) => e[1] !== undefined));
     }
 }
+/** One line for a daemon the CLI cannot reach, naming where it looked; undefined otherwise. */
+function daemonProblem(output) {
+    const text = stripAnsi(output);
+    if (!/Cannot connect to the Docker daemon|docker daemon is not running|error during connect|connect: no such file or directory.*docker\.sock/i.test(text)) {
+        return undefined;
+    }
+    const where = /daemon at ([^\s.]+(?:\.[^\s.]+)*)\.? /i.exec(text)?.[1] ?? /(unix:\/\/\S+|tcp:\/\/\S+)/.exec(text)?.[1];
+    return `no Docker daemon answers${where ? ` at ${where.replace(/[.,]$/, '')}` : ''} (is Docker running? is DOCKER_HOST right?)`;
+}
 /** The line that says why: a missing daemon in one line, else the last lines of output. */
 function describeDockerFailure(output) {
-    if (/Cannot connect to the Docker daemon|docker daemon is not running|error during connect/i.test(output)) {
-        return 'no Docker daemon is reachable (is Docker running, or DOCKER_HOST set?)';
-    }
+    const daemon = daemonProblem(output);
+    if (daemon)
+        return daemon;
     if (/Unable to locate executable file: docker|ENOENT/i.test(output))
         return 'the docker CLI is not installed';
-    return lastLines(output, 6).replace(/\n/g, ' | ');
+    return tailOf(output);
+}
+/** Why a push failed; a refusal by the registry says so, with what to do about it. */
+function describePushFailure(res) {
+    const output = `${res.stdout}\n${res.stderr}`;
+    const daemon = daemonProblem(output);
+    if (daemon)
+        return daemon;
+    const reason = tailOf(res.stderr || res.stdout, 2);
+    if (/no basic auth credentials|unauthorized|authentication required|denied|forbidden|\b40[13]\b/i.test(output)) {
+        return (`the registry refused: ${reason}; log in first (docker/login-action in the workflow, ` +
+            'or the registry-username and registry-password inputs) with an account that may push there');
+    }
+    return reason;
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/docker/credentials.ts
+
+
+
+/** The Docker config directory the CLI would use: DOCKER_CONFIG, else ~/.docker. */
+function dockerConfigDir(env) {
+    if (env.DOCKER_CONFIG)
+        return env.DOCKER_CONFIG;
+    return env.HOME ? external_node_path_default().join(env.HOME, '.docker') : undefined;
+}
+/**
+ * Runs `fn` with an environment whose DOCKER_CONFIG is a private copy of the user's
+ * config, removed afterwards. Logging in there keeps the password out of the runner's
+ * ~/.docker/config.json (a self-hosted runner would keep it), while the logins
+ * docker/login-action made and any credential helpers still apply. Everything else in
+ * the directory (cli-plugins with buildx, buildx builders from setup-buildx-action,
+ * contexts) is linked, not copied, so the CLI behaves as it did.
+ */
+async function withPrivateDockerConfig(env, fn) {
+    const dir = (0,external_node_fs_namespaceObject.mkdtempSync)(external_node_path_default().join(env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'lolpop-deploy-docker-'));
+    try {
+        const current = dockerConfigDir(env);
+        if (current && (0,external_node_fs_namespaceObject.existsSync)(current)) {
+            for (const entry of (0,external_node_fs_namespaceObject.readdirSync)(current)) {
+                if (entry === 'config.json')
+                    (0,external_node_fs_namespaceObject.copyFileSync)(external_node_path_default().join(current, entry), external_node_path_default().join(dir, entry));
+                else
+                    (0,external_node_fs_namespaceObject.symlinkSync)(external_node_path_default().join(current, entry), external_node_path_default().join(dir, entry));
+            }
+        }
+        return await fn({ ...env, DOCKER_CONFIG: dir });
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/packaging/generated.ts
@@ -50904,6 +59057,7 @@ function writePackageFiles(dir, files) {
 
 
 
+
 /**
  * The package step shared by every orchestrator: write lolpop's entrypoint and
  * Dockerfile (unless the user has their own), then build and push the image.
@@ -50924,30 +59078,587 @@ async function packageProject(request, options) {
     const result = { files: files.map((f) => f.path), entrypoint: entrypointFor(kwargs) };
     if (!options.buildImage || kwargs.package_type !== 'docker')
         return result;
-    const now = new Date();
-    const image = renderImageTag(kwargs.docker_image_tag ?? defaultImageTag(kwargs.lolpop_class, kwargs.lolpop_entrypoint), options.ci, now);
-    const docker = new DockerCli(options.exec, options.logger, options.env);
-    await docker.build({
-        image,
-        dockerfile: external_node_path_default().resolve(options.workdir, kwargs.dockerfile_path),
-        context: options.workdir,
-        buildArgs: kwargs.build_args ?? {},
-        labels: ociLabels(options.ci, now),
-        extra: kwargs.docker_kwargs ?? [],
-    });
-    result.image = image;
-    if (kwargs.push_image) {
-        if (options.registry)
-            await docker.login(registryOf(image), options.registry.username, options.registry.password);
-        result.digest = await docker.push(image);
-    }
+    const image = renderImageTag(kwargs.docker_image_tag ?? defaultImageTag(kwargs.lolpop_class, kwargs.lolpop_entrypoint), options.ci);
+    const registry = options.registry;
+    if (registry)
+        options.logger.addSecret(registry.password);
+    const buildAndPush = async (env) => {
+        const docker = new DockerCli(options.exec, options.logger, env);
+        // Before the build too: a private base image comes from the same registry.
+        if (registry)
+            await docker.login(registryOf(image), registry.username, registry.password);
+        const requested = kwargs.docker_kwargs ?? [];
+        const { args: extra, dropped } = builderOptions(requested, requested.length > 0 && (await docker.hasBuildx()));
+        if (dropped.length > 0)
+            options.logger.warning(`docker buildx is not installed; ignoring BuildKit-only docker_kwargs: ${dropped.join(' ')}`);
+        const dockerfile = external_node_path_default().resolve(options.workdir, kwargs.dockerfile_path);
+        options.logger.info(`building ${image} from ${external_node_path_default().relative(options.workdir, dockerfile) || dockerfile}`);
+        await docker.build({
+            image,
+            dockerfile,
+            context: options.workdir,
+            buildArgs: kwargs.build_args ?? {},
+            labels: ociLabels(options.ci, new Date()),
+            extra,
+        });
+        result.image = image;
+        if (kwargs.push_image) {
+            result.digest = await docker.push(image);
+            options.logger.info(`pushed ${image}@${result.digest}`);
+        }
+    };
+    // Credentials from the inputs go into a private Docker config; without them the
+    // CLI uses the runner's (where docker/login-action logged in).
+    if (registry)
+        await withPrivateDockerConfig(options.env, buildAndPush);
+    else
+        await buildAndPush(options.env);
     return result;
 }
-/** The registry host of a reference, or Docker Hub when it has none. */
-function registryOf(image) {
-    const first = image.split('/')[0] ?? '';
-    return image.includes('/') && /[.:]|^localhost$/.test(first) ? first : 'docker.io';
+
+;// CONCATENATED MODULE: ./src/orchestrators/idempotency.ts
+/**
+ * One run per workflow run attempt and deployment: a retried step of the same
+ * attempt finds the run it already started, a "Re-run jobs" starts a new one.
+ * (Prefect scopes the key per flow, so the deployment name must be in it.)
+ */
+function defaultIdempotencyKey(ctx, deploymentName) {
+    const { repository, runId, runAttempt } = ctx.ci;
+    if (!runId)
+        return undefined;
+    return `lolpop-deploy/${repository}/${runId}/${runAttempt || '1'}/${deploymentName}`;
 }
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/names.ts
+
+
+/**
+ * The package kwargs as the deployment sees them: deploy.flow_entrypoint (lolpop's
+ * deploy kwarg) names the user's own flow just as package.flow_entrypoint does.
+ */
+function effective(pkg, deploy) {
+    return { ...pkg, flow_entrypoint: deploy.flow_entrypoint ?? pkg.flow_entrypoint };
+}
+/** `path/file.py:function` the deployment points at. */
+function flowEntrypoint(pkg, deploy) {
+    return entrypointFor(effective(pkg, deploy));
+}
+/** The flow's name as Prefect registers it, so `flow/deployment` lookups match. */
+function names_flowName(pkg, deploy) {
+    return prefectFlowName(effective(pkg, deploy));
+}
+/** Run parameters in the shape the flow takes (nested for lolpop's wrapper). */
+function runParameters(pkg, deploy, parameters) {
+    return flowRunParameters(effective(pkg, deploy), parameters);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/launcher.ts
+
+
+
+/** Splits `path/to/file.py:function`. */
+function splitEntrypoint(entrypoint) {
+    const colon = entrypoint.lastIndexOf(':');
+    if (colon <= 0 || !entrypoint.slice(0, colon).endsWith('.py')) {
+        throw new ConfigError(`Invalid flow entrypoint '${entrypoint}'. Expected path/to/file.py:function.`);
+    }
+    return { file: entrypoint.slice(0, colon), function: entrypoint.slice(colon + 1) };
+}
+/**
+ * The spec for one run. `entrypoint` is the deployment's; when it is the user's own
+ * flow (flow_entrypoint), that function is called with the parameters, else the
+ * lolpop class is instantiated and its entrypoint method called, as run.py does.
+ */
+function launchSpec(pkg, entrypoint, workdir, parameters, usePrefect) {
+    const target = splitEntrypoint(entrypoint);
+    const spec = { workdir, parameters };
+    if (isGeneratedWrapper(pkg, entrypoint)) {
+        if (!pkg.lolpop_class) {
+            throw new ConfigError('lolpop_class is required to run the deployment. Expected the runner class in package.lolpop_class, e.g. QuickstartRunner (or set flow_entrypoint).');
+        }
+        spec.runner = {
+            module: pkg.lolpop_module ?? DEFAULT_LOLPOP_MODULE,
+            class: pkg.lolpop_class,
+            entrypoint: pkg.lolpop_entrypoint,
+            config_file: configFileFor(pkg),
+            skip_validation: pkg.skip_validation,
+        };
+        if (usePrefect)
+            spec.prefect = { ...target, parameter: WRAPPER_PARAMETER };
+    }
+    else {
+        spec.flow = target;
+        if (usePrefect)
+            spec.prefect = target;
+    }
+    return spec;
+}
+/** `prefect_files/run.py:prefect_entrypoint`: the wrapper `package` generates. */
+function generatedEntrypoint(pkg) {
+    return `${joinPosix(prefectFilesDir(pkg), 'run.py')}:${pkg.flow_name}`;
+}
+function isGeneratedWrapper(pkg, entrypoint) {
+    return pkg.flow_entrypoint === undefined && entrypoint === generatedEntrypoint(pkg);
+}
+/**
+ * The Python side: standard library only, Python 3.8+. A plain Prefect `@flow` object
+ * is called through `.fn` unless the spec asks for Prefect, so a run needs no server.
+ */
+const LAUNCHER_PY = `"""lolpop-deploy local launcher: runs one deployment's entrypoint (standard library only)."""
+import importlib
+import importlib.util
+import json
+import os
+import sys
+
+
+def load_function(path, name):
+    module_name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(module_name, os.path.abspath(path))
+    if spec is None or spec.loader is None:
+        raise SystemExit("lolpop-deploy: cannot load %s" % path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    if not hasattr(module, name):
+        raise SystemExit("lolpop-deploy: %s has no function %s" % (path, name))
+    return getattr(module, name)
+
+
+def main():
+    with open(sys.argv[1], encoding="utf-8") as f:
+        spec = json.load(f)
+    os.chdir(spec["workdir"])
+    sys.path.insert(0, spec["workdir"])
+    params = spec["parameters"]
+
+    prefect = spec.get("prefect")
+    if prefect and importlib.util.find_spec("prefect") is not None:
+        print("lolpop-deploy: running the Prefect flow %s:%s" % (prefect["file"], prefect["function"]), flush=True)
+        flow = load_function(prefect["file"], prefect["function"])
+        flow(**({prefect["parameter"]: params} if prefect.get("parameter") else params))
+        return
+
+    if spec.get("flow"):
+        target = spec["flow"]
+        print("lolpop-deploy: calling %s:%s(**%s)" % (target["file"], target["function"], json.dumps(params)), flush=True)
+        fn = load_function(target["file"], target["function"])
+        getattr(fn, "fn", fn)(**params)
+        return
+
+    runner_spec = spec["runner"]
+    print(
+        "lolpop-deploy: %s(conf=%r).%s(**%s)"
+        % (runner_spec["class"], runner_spec["config_file"], runner_spec["entrypoint"], json.dumps(params)),
+        flush=True,
+    )
+    module = importlib.import_module(runner_spec["module"])
+    cls = getattr(module, runner_spec["class"])
+    runner = cls(conf=runner_spec["config_file"], skip_config_validation=runner_spec["skip_validation"])
+    getattr(runner, runner_spec["entrypoint"])(**params)
+    if hasattr(runner, "log"):
+        runner.log("Workflow completed!")
+
+
+if __name__ == "__main__":
+    main()
+`;
+
+;// CONCATENATED MODULE: ./src/duration.ts
+
+const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** "90s", "30m", "1h", "1500ms"; a bare number is seconds. */
+function parseDuration(text, key) {
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+    if (!match)
+        throw new ConfigError(`${key}: '${text}' is not a duration; expected e.g. 90s, 30m or 1h`);
+    return Math.round(Number(match[1]) * UNITS[match[2] ?? 's']);
+}
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${ms} ms`;
+    const s = ms / 1000;
+    if (s < 60)
+        return `${s.toFixed(1)} s`;
+    const m = Math.floor(s / 60);
+    return `${m} min ${Math.round(s - m * 60)} s`;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/report.ts
+
+/** More than this many log lines and the report keeps the tail; log.txt keeps all. */
+const REPORT_LOG_LINES = 5000;
+const STATE_COLOURS = { COMPLETED: '#1a7f37', FAILED: '#cf222e', RUNNING: '#9a6700' };
+/**
+ * The run report, `runs/<id>/report.html`: one self-contained page (inline CSS, no
+ * script, no external resources) with the state, the deployment, parameters,
+ * timestamps and the escaped log. Pure, so it is tested without a run.
+ */
+function renderRunReport(run, log) {
+    const colour = STATE_COLOURS[run.state] ?? '#57606a';
+    const omitted = Math.max(0, log.length - REPORT_LOG_LINES);
+    const shown = log.slice(omitted);
+    const rows = [
+        ['Deployment', code(run.deployment)],
+        ['Entrypoint', code(run.entrypoint)],
+        ['Run id', code(run.id)],
+        ['Started', escapeHtml(readableTime(run.started))],
+        ['Ended', run.ended ? escapeHtml(readableTime(run.ended)) : '—'],
+        ['Duration', run.durationMs === undefined ? '—' : escapeHtml(formatDuration(run.durationMs))],
+        ['Exit code', run.exitCode === undefined ? '—' : code(String(run.exitCode))],
+        ['Command', code(run.command.join(' '))],
+    ];
+    if (run.idempotencyKey)
+        rows.push(['Idempotency key', code(run.idempotencyKey)]);
+    const logHtml = shown
+        .map((line, i) => {
+        const cls = line.stream === 'stderr' ? ' class="err"' : '';
+        return `<span${cls}><i>${omitted + i + 1}</i>${escapeHtml(line.text)}</span>`;
+    })
+        .join('');
+    const failure = run.state === 'FAILED' ? failureLines(log) : [];
+    return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(`${run.state} · ${run.deployment} · run ${run.id}`)}</title>
+<style>
+  :root { color-scheme: light; --fg: #1f2328; --muted: #57606a; --line: #d0d7de; --bg: #f6f8fa; }
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: var(--fg); background: #fff; }
+  main { max-width: 1100px; margin: 0 auto; padding: 28px 32px 48px; }
+  header { display: flex; align-items: center; gap: 14px; flex-wrap: wrap; border-bottom: 1px solid var(--line); padding-bottom: 16px; }
+  h1 { font-size: 22px; margin: 0; font-weight: 600; }
+  h1 code { font-size: inherit; }
+  .failure { border: 1px solid #ff8182; background: #ffebe9; border-radius: 6px; padding: 10px 14px; margin: 20px 0 0; }
+  .failure strong { display: block; margin-bottom: 4px; color: #a40e26; }
+  .failure pre { background: transparent; border: 0; padding: 0; }
+  h2 { font-size: 16px; margin: 28px 0 10px; }
+  .state { color: #fff; background: ${colour}; border-radius: 999px; padding: 3px 14px; font-weight: 600; font-size: 14px; letter-spacing: .04em; }
+  .sub { color: var(--muted); margin: 6px 0 0; width: 100%; }
+  table { border-collapse: collapse; width: 100%; }
+  th, td { text-align: left; padding: 5px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
+  th { width: 170px; color: var(--muted); font-weight: 500; white-space: nowrap; }
+  code, pre { font: 13px/1.45 ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, monospace; }
+  td code { background: var(--bg); padding: 1px 6px; border-radius: 4px; word-break: break-all; }
+  pre { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; margin: 0; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
+  pre.log span { display: block; padding-left: 3.6em; text-indent: -3.6em; }
+  pre.log i { display: inline-block; width: 3em; margin-right: .6em; text-indent: 0; text-align: right; color: #8c959f; font-style: normal; user-select: none; }
+  pre.log .err { color: #a40e26; background: #fff0f0; }
+  .note { color: var(--muted); font-size: 13px; margin: 6px 0; }
+</style>
+</head>
+<body>
+<main>
+<header>
+  <h1>Run of <code>${escapeHtml(run.deployment)}</code></h1>
+  <span class="state">${escapeHtml(run.state)}</span>
+  <p class="sub">LocalOrchestrator · lolpop-deploy · started ${escapeHtml(readableTime(run.started))}</p>
+</header>
+${failure.length > 0 ? `<div class="failure"><strong>Exit code ${escapeHtml(String(run.exitCode ?? '?'))}; the run's last lines:</strong><pre>${escapeHtml(failure.join('\n'))}</pre></div>\n` : ''}<h2>Summary</h2>
+<table>
+${rows.map(([k, v]) => `  <tr><th>${escapeHtml(k)}</th><td>${v}</td></tr>`).join('\n')}
+</table>
+<h2>Parameters</h2>
+<pre>${escapeHtml(JSON.stringify(run.parameters, null, 2))}</pre>
+<h2>Log <span class="note">(${log.length} line${log.length === 1 ? '' : 's'}; standard error in red)</span></h2>
+${omitted > 0 ? `<p class="note">The first ${omitted} lines are omitted here; log.txt next to this report has them all.</p>\n` : ''}<pre class="log">${logHtml || '<span class="note">(no output)</span>'}</pre>
+</main>
+</body>
+</html>
+`;
+}
+/** `2025-01-31T12:05:01.123Z` → `2025-01-31 12:05:01 UTC`. */
+function readableTime(iso) {
+    return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+}
+/** The last lines of a failed run: with a Python traceback, the exception is the last one. */
+function failureLines(log) {
+    return log.map((l) => l.text).filter((t) => t.trim() !== '').slice(-3);
+}
+function escapeHtml(text) {
+    return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+}
+function code(text) {
+    return `<code>${escapeHtml(text)}</code>`;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/state.ts
+
+
+/**
+ * The local state folder (`.lolpop-deploy/` under the working directory): one
+ * JSON file per deployment, one folder per run. Plain files, so a user can read
+ * and delete them by hand.
+ */
+class StateStore {
+    root;
+    constructor(root) {
+        this.root = root;
+    }
+    deploymentFile(name) {
+        return external_node_path_default().join(this.root, 'deployments', `${safeFileName(name)}.json`);
+    }
+    readDeployment(name) {
+        return readJson(this.deploymentFile(name));
+    }
+    writeDeployment(record) {
+        const file = this.deploymentFile(record.name);
+        writeJson(file, record);
+        return file;
+    }
+    /** True when there was a record to remove. */
+    removeDeployment(name) {
+        const file = this.deploymentFile(name);
+        if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+            return false;
+        (0,external_node_fs_namespaceObject.rmSync)(file);
+        return true;
+    }
+    runDir(id) {
+        return external_node_path_default().join(this.root, 'runs', id);
+    }
+    readRun(id) {
+        return readJson(external_node_path_default().join(this.runDir(id), 'run.json'));
+    }
+    writeRun(record) {
+        writeJson(external_node_path_default().join(this.runDir(record.id), 'run.json'), record);
+    }
+    /** The earlier run of `deployment` started with `key`, if any. */
+    findRunByIdempotencyKey(deployment, key) {
+        const runs = external_node_path_default().join(this.root, 'runs');
+        if (!(0,external_node_fs_namespaceObject.existsSync)(runs))
+            return undefined;
+        for (const id of (0,external_node_fs_namespaceObject.readdirSync)(runs).sort()) {
+            const run = this.readRun(id);
+            if (run?.deployment === deployment && run.idempotencyKey === key)
+                return run;
+        }
+        return undefined;
+    }
+}
+/** Deployment names become file names: keep them readable, but never a path. */
+function safeFileName(name) {
+    return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+}
+function readJson(file) {
+    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+        return undefined;
+    return JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
+}
+function writeJson(file, value) {
+    (0,external_node_fs_namespaceObject.mkdirSync)(external_node_path_default().dirname(file), { recursive: true });
+    (0,external_node_fs_namespaceObject.writeFileSync)(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/orchestrator.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * ZenML's "direct orchestration" for lolpop workflows: no server, no Docker.
+ * `deploy` records the deployment in a local state folder; `run` executes it in a
+ * local Python process to the end, recording its state, log and an HTML report.
+ */
+class LocalOrchestrator {
+    config;
+    ctx;
+    state;
+    constructor(config, ctx) {
+        this.config = config;
+        this.ctx = ctx;
+        this.state = new StateStore(external_node_path_default().resolve(ctx.workdir, config.state_dir));
+    }
+    /** Writes the entrypoint and Dockerfile; builds the image only when a tag is given and Docker answers. */
+    async package(request) {
+        const kwargs = request.kwargs;
+        let buildImage = false;
+        if (kwargs.package_type === 'docker' && kwargs.docker_image_tag !== undefined) {
+            buildImage = await new DockerCli(this.ctx.exec, this.ctx.logger, this.ctx.env).available();
+            if (!buildImage)
+                this.ctx.logger.warning(`No Docker daemon answers: not building ${kwargs.docker_image_tag} (the local run needs no image)`);
+        }
+        return packageProject(request, { ...this.ctx, flowKwargs: this.config.flow_kwargs, buildImage });
+    }
+    async deploy(request) {
+        const entrypoint = flowEntrypoint(request.packageKwargs, request.kwargs);
+        // Fails now, not at run time, when the entrypoint cannot be launched (no lolpop_class, …).
+        launchSpec(request.packageKwargs, entrypoint, this.ctx.workdir, {}, this.config.use_prefect);
+        const earlier = this.state.readDeployment(request.deploymentName);
+        const now = new Date().toISOString();
+        const id = earlier?.id ?? (0,external_node_crypto_.randomUUID)();
+        const file = this.state.writeDeployment({
+            id,
+            name: request.deploymentName,
+            entrypoint,
+            parameters: request.kwargs.parameters ?? {},
+            package: request.packageKwargs,
+            created: earlier?.created ?? now,
+            updated: now,
+        });
+        this.ctx.logger.info(`${earlier ? 'Updated' : 'Recorded'} deployment ${request.deploymentName} (${entrypoint}) in ${file}`);
+        return { id, name: request.deploymentName, url: (0,external_node_url_.pathToFileURL)(file).href };
+    }
+    /** Runs the deployment to the end in a local Python process; the state is COMPLETED or FAILED. */
+    async run(request) {
+        const name = request.deploymentName;
+        const deployment = this.state.readDeployment(name);
+        if (!deployment) {
+            throw new OrchestratorError(`Failed to run: deployment '${name}' is not recorded in ${this.state.root}; run the deploy step first (lolpop-deploy build)`);
+        }
+        const key = request.kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, name);
+        const earlier = key ? this.state.findRunByIdempotencyKey(name, key) : undefined;
+        if (earlier) {
+            const url = this.reportUrl(earlier.id);
+            this.ctx.logger.info(`Run ${earlier.id} already existed for idempotency key ${key} (${earlier.state}): ${url}`);
+            return { id: earlier.id, url, state: earlier.state, created: false };
+        }
+        const parameters = { ...deployment.parameters, ...request.kwargs.parameters };
+        const spec = launchSpec(deployment.package, deployment.entrypoint, this.ctx.workdir, parameters, this.config.use_prefect);
+        const id = newRunId();
+        const dir = this.state.runDir(id);
+        (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true });
+        (0,external_node_fs_namespaceObject.writeFileSync)(external_node_path_default().join(dir, 'launcher.py'), LAUNCHER_PY);
+        (0,external_node_fs_namespaceObject.writeFileSync)(external_node_path_default().join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
+        const python = this.ctx.env.PYTHON || this.config.python || 'python3';
+        const command = [python, external_node_path_default().join(dir, 'launcher.py'), external_node_path_default().join(dir, 'spec.json')];
+        const started = new Date();
+        const record = {
+            id,
+            deployment: name,
+            entrypoint: deployment.entrypoint,
+            parameters,
+            state: 'RUNNING',
+            ...(key ? { idempotencyKey: key } : {}),
+            python,
+            command,
+            started: started.toISOString(),
+        };
+        this.state.writeRun(record);
+        this.ctx.logger.info(`Run ${id} of ${name}: ${command.join(' ')}`);
+        const logFile = external_node_path_default().join(dir, 'log.txt');
+        (0,external_node_fs_namespaceObject.writeFileSync)(logFile, '');
+        const log = [];
+        const result = await this.ctx.exec.run(command[0], command.slice(1), {
+            cwd: this.ctx.workdir,
+            env: { ...definedEnv(this.ctx.env), PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
+            onLine: (text, stream) => {
+                log.push({ stream, text });
+                (0,external_node_fs_namespaceObject.appendFileSync)(logFile, `${text}\n`);
+                this.ctx.logger.info(text);
+            },
+        });
+        const notStarted = result.exitCode === 127 && log.length === 0;
+        if (notStarted) {
+            const why = lastLines(result.stderr, 1) || `${python} not found`;
+            log.push({ stream: 'stderr', text: why });
+            (0,external_node_fs_namespaceObject.appendFileSync)(logFile, `${why}\n`);
+        }
+        const ended = new Date();
+        Object.assign(record, {
+            state: result.exitCode === 0 ? 'COMPLETED' : 'FAILED',
+            ended: ended.toISOString(),
+            durationMs: ended.getTime() - started.getTime(),
+            exitCode: result.exitCode,
+        });
+        this.state.writeRun(record);
+        (0,external_node_fs_namespaceObject.writeFileSync)(external_node_path_default().join(dir, 'report.html'), renderRunReport(record, log));
+        const url = this.reportUrl(id);
+        if (notStarted) {
+            throw new CommandError(`Failed to run ${name}: cannot start Python '${python}' (${lastLines(result.stderr, 1)}); install Python 3 or set PYTHON to its path`);
+        }
+        if (record.state === 'FAILED') {
+            const last = log.filter((l) => l.text.trim() !== '').pop()?.text.trim() ?? 'no output';
+            this.ctx.logger.error(`Run ${id} FAILED (exit code ${result.exitCode}): ${last}`);
+        }
+        this.ctx.logger.info(`Run ${id} ${record.state} (exit code ${result.exitCode}); report: ${url}`);
+        return { id, url, state: record.state, created: true };
+    }
+    /** A local run has already ended when run() returns: this reads its recorded state. */
+    async wait(request) {
+        const deadline = Date.now() + request.timeoutMs;
+        let record = this.readRunOrThrow(request.run.id);
+        // Only a run started by another process can still be RUNNING here.
+        while (record.state === 'RUNNING' && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, Math.min(request.pollMs, Math.max(0, deadline - Date.now()))));
+            record = this.readRunOrThrow(request.run.id);
+        }
+        const result = { ...request.run, state: record.state };
+        if (record.state === 'COMPLETED')
+            return result;
+        if (record.state === 'RUNNING') {
+            throw new RunFailedError(`Run ${record.id} of ${record.deployment} is still RUNNING after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout): ${request.run.url}`);
+        }
+        const tail = lastLines((0,external_node_fs_namespaceObject.readFileSync)(external_node_path_default().join(this.state.runDir(record.id), 'log.txt'), 'utf8'), 5);
+        const last = tail.split('\n').pop()?.trim();
+        throw Object.assign(new RunFailedError(`Run ${record.id} of ${record.deployment} ended ${record.state} (exit code ${record.exitCode ?? '?'}): ` +
+            (last ? `${last}\nLast log lines:\n${tail.replace(/^/gm, '  ')}` : 'it printed nothing') +
+            `\nReport: ${request.run.url}`), { result });
+    }
+    /** Removes the deployment record; the runs' history stays. */
+    async stop(request) {
+        const file = this.state.deploymentFile(request.deploymentName);
+        if (!this.state.removeDeployment(request.deploymentName)) {
+            return { stopped: false, detail: `deployment '${request.deploymentName}' is not recorded in ${this.state.root}; nothing to stop` };
+        }
+        return { stopped: true, detail: `removed deployment '${request.deploymentName}' (${file}); its runs stay in ${external_node_path_default().join(this.state.root, 'runs')}` };
+    }
+    readRunOrThrow(id) {
+        const record = this.state.readRun(id);
+        if (!record)
+            throw new OrchestratorError(`Failed to read run ${id}: no ${external_node_path_default().join(this.state.runDir(id), 'run.json')}`);
+        return record;
+    }
+    reportUrl(id) {
+        return (0,external_node_url_.pathToFileURL)(external_node_path_default().join(this.state.runDir(id), 'report.html')).href;
+    }
+}
+/** `20250131T120501Z-3fa9c2`: sorts by start time, unique enough for one machine. */
+function newRunId() {
+    return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
+}
+function definedEnv(env) {
+    return Object.fromEntries(Object.entries(env).filter((e) => e[1] !== undefined));
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/plugin.ts
+
+
+const localPlugin = {
+    name: 'LocalOrchestrator',
+    description: 'Runs the workflow in a local Python process and records it under .lolpop-deploy/ (no server, no Docker)',
+    configSchema: LocalConfig,
+    create: (config, context) => new LocalOrchestrator(LocalConfig.parse(config ?? {}), context),
+};
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/config.ts
+
+/** PrefectOrchestrator's `orchestrator.config`, seed 003 names and lolpop's defaults. */
+const PrefectConfig = object({
+    decorator_method: schemas_string().default('decorator'),
+    integration_types: array(schemas_string()).default(['runner', 'pipeline', 'component']),
+    prefect_profile: schemas_string().default('default'),
+    prefect_flow_integration: array(schemas_string()).default(['runner', 'pipeline']),
+    prefect_task_integration: array(schemas_string()).default(['component']),
+    flow_kwargs: record(schemas_string(), unknown()).default({ log_prints: true }),
+    task_kwargs: record(schemas_string(), unknown()).optional(),
+    cache_tasks: schemas_boolean().default(true),
+    prefect_settings: record(schemas_string(), union([schemas_string(), schemas_number(), schemas_boolean()]).transform(String))
+        .default({})
+        .describe('PREFECT_API_URL, PREFECT_UI_URL, …; the environment wins. Put keys in ${ENV} references, never in the file.'),
+})
+    .loose();
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/version.ts
 function parseServerVersion(raw) {
@@ -51045,6 +59756,13 @@ class PrefectApi {
         });
         return res.status === 404 ? undefined : res.body;
     }
+    async readDeployment(id) {
+        const res = await this.client.request('GET', `deployments/${seg(id)}`, {
+            action: `read the deployment ${id}`,
+            accept: [404],
+        });
+        return res.status === 404 ? undefined : res.body;
+    }
     async createFlowRun(deploymentId, body, version) {
         const json = { parameters: body.parameters };
         if (body.idempotency_key)
@@ -51078,33 +59796,115 @@ class PrefectApi {
     }
     async activeFlowRuns(deploymentId) {
         const res = await this.client.request('POST', 'flow_runs/filter', {
-            json: { flow_runs: { deployment_id: { any_: [deploymentId] }, state: { type: { any_: ACTIVE_STATES } } }, limit: 200 },
+            json: { flow_runs: { deployment_id: { any_: [deploymentId] }, state: { type: { any_: [...ACTIVE_STATES, 'CANCELLING'] } } }, limit: 200 },
             action: 'list the deployment flow runs',
         });
         return res.body;
     }
-    /** Asks for cancellation; ACCEPT, or REJECT/ABORT meaning already cancelled or finished. */
+    /**
+     * Asks for cancellation. ACCEPT: CANCELLING, the worker or runner ends it; REJECT with
+     * CANCELLED: a scheduled run with no infrastructure, cancelled at once; ABORT: already
+     * in a terminal state.
+     */
     async cancelFlowRun(id) {
         const res = await this.client.request('POST', `flow_runs/${seg(id)}/set_state`, {
             json: { state: { type: 'CANCELLING', name: 'Cancelling' }, force: false },
             action: `cancel the flow run ${id}`,
+            accept: [404],
         });
-        return { status: res.body.status, state: res.body.state?.type };
+        if (res.status === 404)
+            return { status: 'ABORT', reason: 'flow run not found' };
+        return { status: res.body.status, state: res.body.state?.type, reason: res.body.details?.reason ?? undefined };
     }
     async pauseDeployment(id, version) {
+        await this.setPaused(id, true, version);
+    }
+    /** Undoes a pause, by stop or by a served process's pause_on_shutdown. */
+    async resumeDeployment(id, version) {
+        await this.setPaused(id, false, version);
+    }
+    async setPaused(id, paused, version) {
+        const action = `${paused ? 'pause' : 'resume'} the deployment`;
         if (version.major >= 3) {
-            await this.client.request('PATCH', `deployments/${seg(id)}`, { json: { paused: true }, action: 'pause the deployment' });
+            await this.client.request('PATCH', `deployments/${seg(id)}`, { json: { paused }, action });
         }
         else if (atLeast(version, 2, 19)) {
-            await this.client.request('POST', `deployments/${seg(id)}/pause_deployment`, { action: 'pause the deployment' });
+            await this.client.request('POST', `deployments/${seg(id)}/${paused ? 'pause' : 'resume'}_deployment`, { action });
         }
         else {
-            await this.client.request('POST', `deployments/${seg(id)}/set_schedule_inactive`, { action: 'pause the deployment' });
+            await this.client.request('POST', `deployments/${seg(id)}/set_schedule_${paused ? 'inactive' : 'active'}`, { action });
         }
     }
+    /** False when it was already gone (404). */
     async deleteDeployment(id) {
-        await this.client.request('DELETE', `deployments/${seg(id)}`, { action: 'delete the deployment', accept: [404] });
+        const res = await this.client.request('DELETE', `deployments/${seg(id)}`, { action: 'delete the deployment', accept: [404] });
+        return res.status !== 404;
     }
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/cancel-runs.ts
+
+/**
+ * Cancels every in-flight run of a deployment the way Prefect's UI does, and waits
+ * for running ones to end. A scheduled run has no infrastructure: the server answers
+ * REJECT with a CANCELLED state, which is success. A running one goes CANCELLING and
+ * only its worker (or serving process) turns that into CANCELLED, so we wait for it —
+ * deleting the deployment first would delete the run and leave its process alive.
+ */
+async function cancelActiveRuns(api, deploymentId, options) {
+    const runs = await api.activeFlowRuns(deploymentId);
+    const summary = { found: runs.length, cancelled: 0, finished: 0, cancelling: 0 };
+    const pending = [];
+    for (const run of runs) {
+        if (run.state?.type === 'CANCELLING') {
+            pending.push(run.id);
+            continue;
+        }
+        const answer = await api.cancelFlowRun(run.id);
+        if (answer.state === 'CANCELLED')
+            summary.cancelled += 1;
+        else if (answer.status === 'ABORT' || TERMINAL_STATES.includes(answer.state ?? ''))
+            summary.finished += 1;
+        else
+            pending.push(run.id);
+        options.logger.debug(`cancel ${run.name}: ${answer.status} → ${answer.state ?? '?'}${answer.reason ? ` (${answer.reason})` : ''}`);
+    }
+    if (pending.length > 0)
+        options.logger.info(`waiting for ${pending.length} running flow run(s) to be cancelled`);
+    const deadline = Date.now() + options.timeoutMs;
+    let waiting = pending;
+    while (waiting.length > 0) {
+        const still = [];
+        for (const id of waiting) {
+            const state = (await api.readFlowRun(id)).state?.type ?? '';
+            if (state === 'CANCELLED')
+                summary.cancelled += 1;
+            else if (TERMINAL_STATES.includes(state))
+                summary.finished += 1;
+            else
+                still.push(id);
+        }
+        waiting = still;
+        if (waiting.length === 0 || Date.now() >= deadline)
+            break;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now()))));
+    }
+    summary.cancelling = waiting.length;
+    if (summary.cancelling > 0) {
+        options.logger.warning(`${summary.cancelling} flow run(s) are still CANCELLING after ${Math.round(options.timeoutMs / 1000)} s: ` +
+            'no worker or serving process is alive to end them (raise stop.cancel_timeout, or check the worker)');
+    }
+    return summary;
+}
+/** "cancelled 2 of 3 flow run(s) (1 had already finished)". */
+function describeCancel(summary) {
+    if (summary.found === 0)
+        return 'no flow run to cancel';
+    const extra = [
+        summary.finished ? `${summary.finished} had already finished` : '',
+        summary.cancelling ? `${summary.cancelling} still cancelling` : '',
+    ].filter(Boolean);
+    return `cancelled ${summary.cancelled} of ${summary.found} flow run(s)${extra.length ? ` (${extra.join(', ')})` : ''}`;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/ky/distribution/errors/HTTPError.js
@@ -51319,7 +60119,7 @@ const api = ky.extend({
 const response = await api.get('https://example.com/api');
 ```
 */
-const retry = (options) => new RetryMarker(options);
+const constants_retry = (options) => new RetryMarker(options);
 const kyOptionKeys = {
     json: true,
     parseJson: true,
@@ -52270,7 +61070,7 @@ const createInstance = (defaults) => {
         return createInstance(validateAndMerge(defaults, newDefaults));
     };
     ky.stop = stop;
-    ky.retry = retry;
+    ky.retry = constants_retry;
     return ky;
 };
 const ky = createInstance();
@@ -52481,27 +61281,321 @@ async function readDetail(response) {
     return text.replace(/\s+/g, ' ').slice(0, 300);
 }
 
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/names.ts
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/kubernetes/manifests.ts
+
+
+/** Label on every object the tool creates, with the deployment it belongs to. */
+const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'lolpop-deploy' };
+const DEPLOYMENT_LABEL = 'lolpop-deploy/deployment';
+/** The Secret key for a self-hosted server's basic auth (lolpop has no kwarg for it). */
+const AUTH_STRING_KEY = 'prefect-api-auth-string';
+/**
+ * A DNS-1123 name (what Deployment and Secret names must be): lower-case, `-` for
+ * anything else, at most 63 characters. Deployment names like `Quickstart_PR-3`
+ * become `quickstart-pr-3`.
+ */
+function kubernetesName(name, what) {
+    const out = name
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 63)
+        .replace(/-+$/, '');
+    if (!out)
+        throw new ConfigError(`${what} '${name}' gives no valid Kubernetes name (lower-case letters, digits and '-')`);
+    return out;
+}
+/** Label values: at most 63 of `[A-Za-z0-9._-]`, starting and ending alphanumeric. */
+function labelValue(value) {
+    return value
+        .replace(/[^A-Za-z0-9._-]+/g, '-')
+        .slice(0, 63)
+        .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+}
+/**
+ * The Secret the flow and worker read PREFECT_API_URL/KEY from, under the key names
+ * of `prefect_api_url` and `prefect_api_key`. It goes to kubectl on stdin only.
+ */
+function secretManifest(input) {
+    const { kwargs } = input;
+    const data = { [kwargs.prefect_api_url]: input.apiUrl };
+    if (input.apiKey)
+        data[kwargs.prefect_api_key] = input.apiKey;
+    if (input.authString)
+        data[AUTH_STRING_KEY] = input.authString;
+    return {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: kubernetesName(kwargs.secret_name, 'secret_name'), namespace: kwargs.namespace, labels: { ...MANAGED_BY } },
+        type: 'Opaque',
+        stringData: data,
+    };
+}
+/** PREFECT_API_* from the Secret; the key and auth string are optional references. */
+function prefectEnv(kwargs) {
+    const secret = kubernetesName(kwargs.secret_name, 'secret_name');
+    const ref = (name, key, optional) => ({
+        name,
+        valueFrom: { secretKeyRef: { name: secret, key, ...(optional ? { optional: true } : {}) } },
+    });
+    return [
+        ref('PREFECT_API_URL', kwargs.prefect_api_url, false),
+        ref('PREFECT_API_KEY', kwargs.prefect_api_key, true),
+        ref('PREFECT_API_AUTH_STRING', AUTH_STRING_KEY, true),
+    ];
+}
+function appsDeployment(input) {
+    const selector = { [DEPLOYMENT_LABEL]: input.labels[DEPLOYMENT_LABEL], 'app.kubernetes.io/name': input.name };
+    const labels = { ...MANAGED_BY, ...input.labels, 'app.kubernetes.io/name': input.name };
+    return {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: input.name, namespace: input.namespace, labels },
+        spec: {
+            replicas: input.replicas,
+            selector: { matchLabels: selector },
+            template: {
+                metadata: { labels },
+                spec: { serviceAccountName: input.serviceAccount, containers: [input.container] },
+            },
+        },
+    };
+}
+/**
+ * lolpop's flow Deployment (container `flow-container`, label `flow`), whose image
+ * CMD serves the flow; in `namespace` (LOLPOP bug 1 wrote `namespace={namespace}`).
+ */
+function flowDeploymentManifest(input) {
+    const { kwargs } = input;
+    return appsDeployment({
+        name: kubernetesName(input.deploymentName, 'deployment name'),
+        namespace: kwargs.namespace,
+        replicas: kwargs.num_replicas,
+        serviceAccount: kwargs.service_account,
+        labels: { [DEPLOYMENT_LABEL]: labelValue(input.deploymentName), flow: labelValue(input.flowName) },
+        container: {
+            name: 'flow-container',
+            image: input.image,
+            imagePullPolicy: kwargs.image_pull_policy,
+            env: prefectEnv(kwargs),
+        },
+    });
+}
+/** The worker's Deployment name, `{deployment_name}-{work_pool}` as lolpop names it. */
+function workerName(deploymentName, workPool) {
+    return kubernetesName(`${deploymentName}-${workPool}`, 'worker name');
+}
+/**
+ * A Prefect kubernetes worker for the pool, honouring image_pull_policy (LOLPOP
+ * bug 2 ignored it). Its service account needs RBAC to create Jobs in the namespace.
+ */
+function workerDeploymentManifest(input) {
+    const { kwargs } = input;
+    return appsDeployment({
+        name: workerName(input.deploymentName, input.workPool),
+        namespace: kwargs.namespace,
+        replicas: 1,
+        serviceAccount: kwargs.service_account,
+        labels: { [DEPLOYMENT_LABEL]: labelValue(input.deploymentName), 'prefect.io/work-pool': labelValue(input.workPool) },
+        container: {
+            name: 'prefect-worker',
+            image: kwargs.worker_image,
+            imagePullPolicy: kwargs.image_pull_policy,
+            command: ['prefect', 'worker', 'start', '--type', 'kubernetes', '--pool', input.workPool],
+            env: prefectEnv(kwargs),
+        },
+    });
+}
+/** Multi-document YAML, as `kubectl apply -f -` reads it. */
+function toYaml(manifests) {
+    return manifests.map((m) => (0,dist/* stringify */.As)(m, { lineWidth: 0 })).join('---\n');
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/kubernetes/deployer.ts
+
+
+
+
 
 
 /**
- * The package kwargs as the deployment sees them: deploy.flow_entrypoint (lolpop's
- * deploy kwarg) names the user's own flow just as package.flow_entrypoint does.
+ * seed 003's kubernetes paths: the Secret, then the flow Deployment (static) or a
+ * worker Deployment for the pool, applied with kubectl; stop deletes the same
+ * objects by name in the same namespace (LOLPOP bug 3 deleted the wrong one).
  */
-function effective(pkg, deploy) {
-    return { ...pkg, flow_entrypoint: deploy.flow_entrypoint ?? pkg.flow_entrypoint };
+class KubernetesDeployer {
+    kubectl;
+    logger;
+    workdir;
+    connection;
+    constructor(kubectl, logger, workdir, connection) {
+        this.kubectl = kubectl;
+        this.logger = logger;
+        this.workdir = workdir;
+        this.connection = connection;
+    }
+    /** Returns `kind/name` of every object applied. */
+    async deploy(input) {
+        const { kwargs } = input;
+        const secret = secretManifest({
+            kwargs,
+            apiUrl: this.connection.apiUrl,
+            apiKey: this.connection.apiKey,
+            authString: this.connection.authString,
+        });
+        await this.kubectl.apply(toYaml([secret]), kwargs.namespace, `the Secret ${secret.metadata.name}`);
+        const own = kwargs.k8s_deployment_manifest;
+        let manifests;
+        if (own) {
+            manifests = this.readOwnManifest(own);
+            this.logger.info(`applying your own manifest ${own}`);
+        }
+        else if (input.workPool) {
+            manifests = [workerDeploymentManifest({ deploymentName: input.deploymentName, workPool: input.workPool, kwargs })];
+            this.writeForReview(kwargs.worker_deployment_manifest, manifests);
+        }
+        else {
+            if (!input.image)
+                throw new ConfigError('kubernetes: no image to serve; run package first or set deploy.docker_image_name');
+            manifests = [flowDeploymentManifest({ deploymentName: input.deploymentName, flowName: input.flowName, image: input.image, kwargs })];
+            this.writeForReview(kwargs.manifest_path, manifests);
+        }
+        await this.kubectl.apply(toYaml(manifests), kwargs.namespace, own ?? 'the Deployment');
+        return [`secret/${secret.metadata.name}`, ...manifests.map((m) => `${m.kind.toLowerCase()}/${m.metadata.name}`)];
+    }
+    /** Deletes what deploy created; `deleted` false when all of it was already gone. */
+    async stop(input) {
+        const { kwargs } = input;
+        const ns = kwargs.namespace;
+        const parts = [];
+        let deleted = false;
+        if (kwargs.k8s_deployment_manifest) {
+            const yaml = toYaml(this.readOwnManifest(kwargs.k8s_deployment_manifest));
+            const gone = await this.kubectl.deleteManifest(yaml, ns);
+            deleted ||= gone;
+            parts.push(`${gone ? 'deleted' : 'found none of'} the objects of ${kwargs.k8s_deployment_manifest} in ${ns}`);
+        }
+        else {
+            const name = input.workPool ? workerName(input.deploymentName, input.workPool) : kubernetesName(input.deploymentName, 'deployment name');
+            const gone = await this.kubectl.delete('deployment', name, ns);
+            deleted ||= gone;
+            parts.push(`${gone ? 'deleted' : 'no'} ${input.workPool ? 'worker ' : ''}Deployment ${ns}/${name}`);
+        }
+        const secret = kubernetesName(kwargs.secret_name, 'secret_name');
+        if (input.deleteSecret) {
+            const gone = await this.kubectl.delete('secret', secret, ns);
+            deleted ||= gone;
+            parts.push(`${gone ? 'deleted' : 'no'} Secret ${ns}/${secret}`);
+        }
+        else {
+            parts.push(`kept Secret ${ns}/${secret} (shared; stop.delete_secret: true removes it)`);
+        }
+        return { deleted, detail: parts.join('; ') };
+    }
+    /** The user's manifest, each document given our namespace when it names none. */
+    readOwnManifest(file) {
+        const full = external_node_path_default().resolve(this.workdir, file);
+        let text;
+        try {
+            text = (0,external_node_fs_namespaceObject.readFileSync)(full, 'utf8');
+        }
+        catch {
+            throw new ConfigError(`k8s_deployment_manifest: cannot read ${file} (resolved to ${full})`);
+        }
+        const docs = (0,dist/* parseAllDocuments */.hR)(text);
+        const out = [];
+        for (const doc of docs) {
+            if (doc.errors.length > 0)
+                throw new ConfigError(`k8s_deployment_manifest ${file}: ${doc.errors[0].message}`);
+            const value = doc.toJS();
+            if (!value)
+                continue;
+            if (typeof value !== 'object' || !value.kind || !value.metadata?.name) {
+                throw new ConfigError(`k8s_deployment_manifest ${file}: every document needs kind and metadata.name`);
+            }
+            out.push(value);
+        }
+        if (out.length === 0)
+            throw new ConfigError(`k8s_deployment_manifest ${file} has no Kubernetes object`);
+        return out;
+    }
+    /** lolpop writes the manifests next to the entrypoint; so do we (never the Secret). */
+    writeForReview(file, manifests) {
+        writePackageFiles(this.workdir, [{ path: file, content: toYaml(manifests) }]);
+        this.logger.info(`wrote ${file}`);
+    }
 }
-/** `path/file.py:function` the deployment points at. */
-function flowEntrypoint(pkg, deploy) {
-    return entrypointFor(effective(pkg, deploy));
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/kubernetes/kubectl.ts
+
+
+/**
+ * `kubectl apply` of manifests read from stdin: Secret values never reach a
+ * command line, and the namespace is explicit (LOLPOP bug 1 never passed it).
+ */
+function applyArgs(namespace) {
+    return ['apply', '--namespace', namespace, '-f', '-'];
 }
-/** The flow's name as Prefect registers it, so `flow/deployment` lookups match. */
-function names_flowName(pkg, deploy) {
-    return prefectFlowName(effective(pkg, deploy));
+/** Deletes one object; an object already gone is not an error (stop is idempotent). */
+function deleteArgs(kind, name, namespace) {
+    return ['delete', kind, name, '--namespace', namespace, '--ignore-not-found=true', '--wait=false'];
 }
-/** Run parameters in the shape the flow takes (nested for lolpop's wrapper). */
-function runParameters(pkg, deploy, parameters) {
-    return flowRunParameters(effective(pkg, deploy), parameters);
+/** Deletes what a manifest on stdin describes (the user's own `k8s_deployment_manifest`). */
+function deleteManifestArgs(namespace) {
+    return ['delete', '--namespace', namespace, '--ignore-not-found=true', '--wait=false', '-f', '-'];
+}
+/**
+ * kubectl through the one Exec, against whatever cluster the runner's kubeconfig
+ * (KUBECONFIG, ~/.kube/config, the current context) points at.
+ */
+class Kubectl {
+    exec;
+    logger;
+    env;
+    constructor(exec, logger, env) {
+        this.exec = exec;
+        this.logger = logger;
+        this.env = env;
+    }
+    /** Applies multi-document YAML given on stdin; logs what kubectl changed (never the YAML). */
+    async apply(yaml, namespace, what) {
+        const args = applyArgs(namespace);
+        const res = await this.exec.run('kubectl', args, { env: this.childEnv(), input: yaml });
+        if (res.exitCode !== 0)
+            throw new CommandError(`Failed to apply ${what} in namespace ${namespace}: ${describeKubectlFailure(res.stderr || res.stdout, namespace)}`);
+        for (const line of res.stdout.split('\n').filter((l) => l.trim()))
+            this.logger.info(line);
+    }
+    /** True when something was deleted, false when it was already gone. */
+    async delete(kind, name, namespace) {
+        return this.run(deleteArgs(kind, name, namespace), `${kind} ${name}`, namespace);
+    }
+    async deleteManifest(yaml, namespace) {
+        return this.run(deleteManifestArgs(namespace), 'the objects of k8s_deployment_manifest', namespace, yaml);
+    }
+    async run(args, what, namespace, input) {
+        const res = await this.exec.run('kubectl', args, { env: this.childEnv(), input });
+        if (res.exitCode !== 0)
+            throw new CommandError(`Failed to delete ${what} in namespace ${namespace}: ${describeKubectlFailure(res.stderr || res.stdout, namespace)}`);
+        const deleted = res.stdout.split('\n').filter((l) => /\bdeleted\b/.test(l));
+        for (const line of deleted)
+            this.logger.info(line);
+        return deleted.length > 0;
+    }
+    childEnv() {
+        return Object.fromEntries(Object.entries(this.env).filter((e) => e[1] !== undefined));
+    }
+}
+/** One line that says what to fix: no kubectl, no cluster, a missing namespace, else kubectl's last lines. */
+function describeKubectlFailure(output, namespace) {
+    if (/Unable to locate executable file: kubectl|ENOENT/i.test(output))
+        return 'kubectl is not installed on the runner';
+    if (/namespaces? "[^"]+" not found/i.test(output))
+        return `the namespace does not exist; create it (kubectl create namespace ${namespace}) or set deploy.namespace`;
+    if (/connection refused|no configuration has been provided|couldn't get current server API group list|the server has asked for the client to provide credentials/i.test(output)) {
+        return `no Kubernetes cluster is reachable with the runner's kubeconfig (${lastLines(output, 1)})`;
+    }
+    return lastLines(output, 4).replace(/\n/g, ' | ');
 }
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/pull-steps.ts
@@ -52538,6 +61632,133 @@ function imageJobVariables(poolType, image) {
     return { image };
 }
 
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/served.ts
+
+/**
+ * Polls for a deployment that a `.serve()` process registers itself
+ * (`{flow}/{name}`), so deploy and run can find it by name.
+ */
+async function waitForServedDeployment(api, flow, name, options) {
+    const deadline = Date.now() + options.timeoutMs;
+    for (;;) {
+        const found = await api.readDeploymentByName(flow, name);
+        if (found && (!options.before || found.id !== options.before.id || found.updated !== options.before.updated))
+            return found;
+        const problem = await options.check?.();
+        if (problem)
+            throw new OrchestratorError(`Failed to serve '${flow}/${name}': ${problem}`);
+        if (Date.now() >= deadline) {
+            throw new OrchestratorError(`Failed to find the served deployment '${flow}/${name}' on ${api.client.connection.apiUrl} after ` +
+                `${Math.round(options.timeoutMs / 1000)} s: ${options.where} has not registered it ` +
+                '(does the image run flow.serve(), i.e. package.create_deployment: true, and reach PREFECT_API_URL?); raise deploy.serve_timeout if it is slow');
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now()))));
+    }
+}
+/**
+ * A served deployment pauses itself when its process stops (pause_on_shutdown), and
+ * stop pauses work-pool ones: a deploy or run means "make it run", so resume it.
+ */
+async function resumeIfPaused(api, deployment, version, logger, label) {
+    if (!deployment.paused)
+        return;
+    await api.resumeDeployment(deployment.id, version);
+    logger.info(`Deployment ${label} was paused (by stop, or by its serving process shutting down): resumed`);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/static-docker.ts
+
+
+
+
+/** Labels on every serving container, so `docker ps --filter label=…` finds them. */
+const CONTAINER_LABEL = 'io.github.lolpop-deploy.deployment';
+/**
+ * Static infrastructure on a Docker host (seed 003, "docker, no pool"): one
+ * long-lived container per deployment whose CMD runs `flow.serve()`. The Docker
+ * host is whatever the docker CLI points at (DOCKER_HOST, the current context,
+ * or the local daemon), because the child gets the runner's environment.
+ */
+class StaticDockerHost {
+    exec;
+    logger;
+    env;
+    connection;
+    constructor(exec, logger, env, connection) {
+        this.exec = exec;
+        this.logger = logger;
+        this.env = env;
+        this.connection = connection;
+    }
+    /**
+     * Removes the deployment's old container, then starts the new one: never two
+     * serving the same deployment. The Prefect URL and credentials reach the
+     * container as `--env NAME` whose value is only in the docker CLI's own
+     * environment, so no key is ever on a command line.
+     */
+    async replace(container) {
+        if (await this.remove(container.name))
+            this.logger.info(`removed the previous container ${container.name}`);
+        const secrets = {
+            PREFECT_API_URL: this.connection.apiUrl,
+            PREFECT_API_KEY: this.connection.apiKey,
+            PREFECT_API_AUTH_STRING: this.connection.authString,
+        };
+        const passed = Object.fromEntries(Object.entries(secrets).filter((e) => e[1] !== undefined));
+        const args = runContainerArgs({
+            name: container.name,
+            image: container.image,
+            restart: container.restart,
+            envNames: Object.keys(passed),
+            labels: { [CONTAINER_LABEL]: container.deploymentName },
+            extra: container.extra,
+        });
+        this.logger.info(`docker ${args.join(' ')}`);
+        const res = await this.exec.run('docker', args, { env: { ...this.childEnv(), ...passed } });
+        if (res.exitCode !== 0) {
+            throw new CommandError(`Failed to start the container ${container.name} from ${container.image}: ${describeDockerFailure(res.stderr || res.stdout)}`);
+        }
+        return res.stdout.trim();
+    }
+    /** Why the container cannot be serving (exited, restarting after a crash), or undefined while it runs. */
+    async problem(name) {
+        const res = await this.exec.run('docker', inspectContainerArgs(name), { env: this.childEnv() });
+        if (res.exitCode !== 0)
+            return `the container ${name} is gone (${lastLines(res.stderr, 1)})`;
+        const [status = '', code = ''] = res.stdout.trim().split(/\s+/);
+        if (status === 'running' || status === 'created')
+            return undefined;
+        const logs = await this.exec.run('docker', containerLogsArgs(name, 8), { env: this.childEnv() });
+        const tail = lastLines(`${logs.stdout}\n${logs.stderr}`, 4).replace(/\n/g, ' | ');
+        return `the container ${name} is ${status} (exit code ${code})${tail ? `: ${tail}` : ''}`;
+    }
+    /**
+     * Stops the container gracefully, so its serve() pauses the deployment, then
+     * removes it. False when there was no such container.
+     */
+    async stopAndRemove(name, graceSeconds = 20) {
+        const stopped = await this.exec.run('docker', stopContainerArgs(name, graceSeconds), { env: this.childEnv() });
+        if (stopped.exitCode !== 0 && isNoSuchContainer(stopped.stderr))
+            return false;
+        return this.remove(name);
+    }
+    /** `docker rm --force`; false when there was no such container. */
+    async remove(name) {
+        const res = await this.exec.run('docker', removeContainerArgs(name), { env: this.childEnv() });
+        if (res.exitCode === 0)
+            return true;
+        if (isNoSuchContainer(res.stderr))
+            return false;
+        throw new CommandError(`Failed to remove the container ${name}: ${describeDockerFailure(res.stderr || res.stdout)}`);
+    }
+    childEnv() {
+        return Object.fromEntries(Object.entries(this.env).filter((e) => e[1] !== undefined));
+    }
+}
+function isNoSuchContainer(stderr) {
+    return /no such container/i.test(stderr);
+}
+
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/urls.ts
 
 /**
@@ -52562,7 +61783,75 @@ function deploymentUrl(ui, id) {
     return `${ui}/deployments/deployment/${id}`;
 }
 
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/wait-for-run.ts
+
+
+/**
+ * Polls a flow run to a terminal state or the timeout, logging each change of
+ * state. A finished run is not a successful run: anything but COMPLETED throws,
+ * with the state message and the last error log line, and carries the result so
+ * the final state is still reported.
+ */
+async function waitForFlowRun(api, logger, request) {
+    const deadline = Date.now() + request.timeoutMs;
+    let run = await api.readFlowRun(request.run.id);
+    let last = '';
+    while (!TERMINAL_STATES.includes(run.state?.type ?? '')) {
+        const now = describeState(run);
+        if (now !== last)
+            logger.info(`Flow run ${run.name}: ${now}`);
+        last = now;
+        if (Date.now() >= deadline) {
+            const hint = run.state?.type === 'SCHEDULED' ? '; no worker seems to be polling its work pool' : '';
+            throw new RunFailedError(`Flow run ${run.name} is still ${now} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`);
+        }
+        await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
+        run = await api.readFlowRun(request.run.id);
+    }
+    const state = run.state?.type ?? 'UNKNOWN';
+    logger.info(`Flow run ${run.name}: ${state}`);
+    const result = { ...request.run, state };
+    if (state !== 'COMPLETED') {
+        const why = await failureDetail(api, run);
+        throw Object.assign(new RunFailedError(`Flow run ${run.name} ended ${state}${why ? `: ${why}` : ''} (${request.run.url})`), { result });
+    }
+    return result;
+}
+/** "SCHEDULED (Late)": the type, and the name when it says more. */
+function describeState(run) {
+    const type = run.state?.type ?? 'UNKNOWN';
+    const name = run.state?.name;
+    return name && name.toUpperCase() !== type ? `${type} (${name})` : type;
+}
+/** The state message, plus the last error log line when it adds something. */
+async function failureDetail(api, run) {
+    const message = run.state?.message?.trim();
+    try {
+        const logs = await api.tailLogs(run.id);
+        const error = [...logs].reverse().find((l) => l.level >= 40);
+        const line = error?.message.split('\n').filter((l) => l.trim()).pop();
+        if (line && (!message || !message.includes(line)))
+            return message ? `${message} — ${line}` : line;
+    }
+    catch {
+        // logs are a courtesy; the state message is enough
+    }
+    return message ?? '';
+}
+function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/orchestrator.ts
+
+
+
+
+
+
+
+
+
 
 
 
@@ -52580,10 +61869,12 @@ class PrefectOrchestrator {
     ctx;
     api;
     ui;
+    connection;
     constructor(config, ctx) {
         this.config = config;
         this.ctx = ctx;
         const connection = resolveConnection(ctx.env, config.prefect_settings);
+        this.connection = connection;
         if (connection.apiKey)
             ctx.logger.addSecret(connection.apiKey);
         if (connection.authString) {
@@ -52602,15 +61893,43 @@ class PrefectOrchestrator {
             this.ctx.logger.info(`work pool ${workPool} is a '${pool?.type}' pool: no image to build`);
         return packageProject(request, { ...this.ctx, flowKwargs: this.config.flow_kwargs, buildImage });
     }
+    /**
+     * Three kinds (seed 003): a work pool (REST, dynamic); `docker` without a pool (a
+     * serving container on the Docker host); `kubernetes` (Secret + the flow's
+     * Deployment, or with a pool a worker Deployment, then the pool deployment).
+     */
     async deploy(request) {
-        const { kwargs, packageKwargs } = request;
-        const workPool = kwargs.work_pool ?? packageKwargs.work_pool;
-        if (!workPool) {
-            throw new OrchestratorError('Failed to deploy: no work pool named; set orchestrator.deployment.deploy.work_pool ' +
-                '(serving on static docker/kubernetes infrastructure without a pool is not supported yet)');
+        const workPool = request.kwargs.work_pool ?? request.packageKwargs.work_pool;
+        if (request.type === 'kubernetes') {
+            const image = workPool ? undefined : this.imageFor(request);
+            const applied = await this.kubernetes().deploy({
+                deploymentName: request.deploymentName,
+                kwargs: request.kwargs,
+                workPool,
+                flowName: names_flowName(request.packageKwargs, request.kwargs),
+                image,
+            });
+            this.ctx.logger.info(`applied ${applied.join(', ')} in namespace ${request.kwargs.namespace}`);
+            if (!workPool)
+                return this.awaitServed(request, `the Kubernetes Deployment in ${request.kwargs.namespace}`);
         }
+        if (workPool)
+            return this.deployOnPool(request, workPool, request.type === 'kubernetes');
+        if (request.type === 'docker')
+            return this.deployStaticDocker(request);
+        throw new OrchestratorError("Failed to deploy: deployment.type 'local' without a work pool would serve the flow in a process on this runner, " +
+            'which ends with the job; set deploy.work_pool (e.g. a process pool), or use type docker or kubernetes');
+    }
+    /** `workerStarting`: a worker was just applied, and a Prefect worker creates its pool when missing. */
+    async deployOnPool(request, workPool, workerStarting = false) {
+        const { kwargs, packageKwargs } = request;
         const version = await this.api.version();
-        const pool = await this.api.readWorkPool(workPool);
+        let pool = await this.api.readWorkPool(workPool);
+        const deadline = Date.now() + (workerStarting ? parseDuration(kwargs.serve_timeout, 'serve_timeout') : 0);
+        while (!pool && Date.now() < deadline) {
+            await orchestrator_sleep(2000);
+            pool = await this.api.readWorkPool(workPool);
+        }
         if (!pool) {
             throw new OrchestratorError(`Failed to deploy: work pool '${workPool}' does not exist on ${this.api.client.connection.apiUrl}; ` +
                 `create it (prefect work-pool create ${workPool} --type process) or fix deploy.work_pool`);
@@ -52643,7 +61962,16 @@ class PrefectOrchestrator {
     }
     async run(request) {
         const version = await this.api.version();
-        const deploymentId = request.deployment?.id ?? (await this.findDeployment(request)).id;
+        let deploymentId = request.deployment?.id;
+        if (!deploymentId) {
+            // deploy did not run in this invocation: the deployment may be paused (by stop,
+            // or by its serving process shutting down), or still being registered by one.
+            const found = isServed(request.deployKwargs, request.packageKwargs)
+                ? await this.servedDeployment(request.packageKwargs, request.deployKwargs, request.deploymentName)
+                : await this.findDeployment(request);
+            await resumeIfPaused(this.api, found.deployment, version, this.ctx.logger, found.name);
+            deploymentId = found.id;
+        }
         const kwargs = request.kwargs;
         const { run, created } = await this.api.createFlowRun(deploymentId, {
             parameters: runParameters(request.packageKwargs, request.deployKwargs, kwargs.parameters),
@@ -52657,609 +61985,140 @@ class PrefectOrchestrator {
         return { id: run.id, url, state: run.state?.type ?? 'SCHEDULED', created };
     }
     async wait(request) {
-        const deadline = Date.now() + request.timeoutMs;
-        let run = await this.api.readFlowRun(request.run.id);
-        let last = '';
-        while (!TERMINAL_STATES.includes(run.state?.type ?? '')) {
-            const now = `${run.state?.type ?? 'UNKNOWN'}${run.state?.name && run.state.name.toUpperCase() !== run.state.type ? ` (${run.state.name})` : ''}`;
-            if (now !== last)
-                this.ctx.logger.info(`Flow run ${run.name}: ${now}`);
-            last = now;
-            if (Date.now() >= deadline) {
-                const hint = run.state?.type === 'SCHEDULED' ? '; no worker seems to be polling its work pool' : '';
-                throw new RunFailedError(`Flow run ${run.name} is still ${now} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`);
-            }
-            await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
-            run = await this.api.readFlowRun(request.run.id);
-        }
-        const state = run.state?.type ?? 'UNKNOWN';
-        this.ctx.logger.info(`Flow run ${run.name}: ${state}`);
-        const result = { ...request.run, state };
-        if (state !== 'COMPLETED') {
-            const why = await this.failureDetail(run);
-            throw Object.assign(new RunFailedError(`Flow run ${run.name} ended ${state}${why ? `: ${why}` : ''} (${request.run.url})`), { result });
-        }
-        return result;
+        return waitForFlowRun(this.api, this.ctx.logger, request);
     }
+    /**
+     * Undoes what deploy created, in an order that lets running flows be cancelled
+     * by what runs them: pause, cancel runs (when asked) while the worker or serving
+     * process is alive, remove the container or Kubernetes objects, then leave the
+     * Prefect deployment paused (default) or delete it. What is already gone is a
+     * notice, not an error.
+     */
     async stop(request) {
-        let deployment;
-        try {
-            deployment = await this.findDeployment(request);
-        }
-        catch (error) {
-            if (error instanceof DeploymentNotFound)
-                return { stopped: false, detail: `${error.message}; nothing to stop` };
-            throw error;
-        }
-        const version = await this.api.version();
+        const workPool = request.deployKwargs.work_pool ?? request.packageKwargs.work_pool;
+        const flowName = names_flowName(request.packageKwargs, request.deployKwargs);
+        const label = `${flowName}/${request.deploymentName}`;
+        const deployment = await this.api.readDeploymentByName(flowName, request.deploymentName);
         const parts = [];
-        if (request.kwargs.cancel_runs) {
-            const runs = await this.api.activeFlowRuns(deployment.id);
-            let cancelled = 0;
-            for (const run of runs) {
-                const answer = await this.api.cancelFlowRun(run.id);
-                // REJECT with a CANCELLED state: a scheduled run cancelled at once; ABORT: already finished.
-                if (answer.status === 'ACCEPT' || answer.state === 'CANCELLED' || answer.state === 'CANCELLING')
-                    cancelled += 1;
+        let stopped = false;
+        if (deployment) {
+            const version = await this.api.version();
+            // Pause first, so nothing new is scheduled or picked up while runs are cancelled.
+            if (!deployment.paused)
+                await this.api.pauseDeployment(deployment.id, version);
+            if (request.kwargs.cancel_runs) {
+                const summary = await cancelActiveRuns(this.api, deployment.id, {
+                    logger: this.ctx.logger,
+                    timeoutMs: parseDuration(request.kwargs.cancel_timeout, 'cancel_timeout'),
+                });
+                parts.push(describeCancel(summary));
             }
-            parts.push(`cancelled ${cancelled} of ${runs.length} active flow run(s)`);
         }
-        if (request.kwargs.mode === 'delete') {
-            await this.api.deleteDeployment(deployment.id);
-            parts.push(`deleted deployment ${deployment.name}`);
+        if (request.type === 'kubernetes') {
+            const k8s = await this.kubernetes().stop({
+                deploymentName: request.deploymentName,
+                kwargs: request.deployKwargs,
+                workPool,
+                deleteSecret: request.kwargs.delete_secret,
+            });
+            stopped ||= k8s.deleted;
+            parts.push(k8s.detail);
+        }
+        else if (request.type === 'docker' && !workPool) {
+            const name = request.deployKwargs.container_name ?? containerNameFor(request.deploymentName);
+            const removed = await this.dockerHost().stopAndRemove(name);
+            stopped ||= removed;
+            parts.push(removed ? `removed container ${name}` : `no container ${name}`);
+        }
+        if (deployment) {
+            stopped = true;
+            if (request.kwargs.mode === 'delete') {
+                const deleted = await this.api.deleteDeployment(deployment.id);
+                parts.push(deleted ? `deleted deployment ${label}` : `deployment ${label} was already deleted`);
+            }
+            else {
+                parts.push(`paused deployment ${label}${deployment.paused ? ' (it already was)' : ''}`);
+            }
         }
         else {
-            await this.api.pauseDeployment(deployment.id, version);
-            parts.push(`paused deployment ${deployment.name}`);
+            parts.push(`no deployment ${label} on ${this.api.client.connection.apiUrl}`);
         }
-        return { stopped: true, detail: parts.join('; ') };
+        return { stopped, detail: stopped ? parts.join('; ') : `${parts.join('; ')}: nothing to stop` };
+    }
+    /** Static docker: replace the serving container, then wait until its serve() has registered the deployment. */
+    async deployStaticDocker(request) {
+        const { kwargs, packageKwargs } = request;
+        if (!packageKwargs.create_deployment && !packageKwargs.flow_entrypoint && !kwargs.docker_image_name) {
+            throw new OrchestratorError('Failed to deploy: deployment.type docker without a work pool runs the image as a long-lived server, ' +
+                'but the generated entrypoint only serves with package.create_deployment: true; set it (or set deploy.work_pool)');
+        }
+        const name = kwargs.container_name ?? containerNameFor(request.deploymentName);
+        const image = this.imageFor(request);
+        const host = this.dockerHost();
+        // Remove the old container before reading the deployment: nothing touches it then
+        // until the new container registers, so a changed `updated` means the new one did.
+        await host.remove(name);
+        const flowName = names_flowName(packageKwargs, kwargs);
+        const before = await this.api.readDeploymentByName(flowName, request.deploymentName);
+        const id = await host.replace({ name, image, deploymentName: request.deploymentName, restart: kwargs.restart_policy, extra: kwargs.docker_kwargs ?? [] });
+        this.ctx.logger.info(`container ${name} (${id.slice(0, 12)}) serving from ${image}`);
+        return this.awaitServed(request, `the container ${name}`, before, () => host.problem(name));
+    }
+    async awaitServed(request, where, before, check) {
+        const flowName = names_flowName(request.packageKwargs, request.kwargs);
+        const version = await this.api.version();
+        const deployment = await waitForServedDeployment(this.api, flowName, request.deploymentName, {
+            timeoutMs: parseDuration(request.kwargs.serve_timeout, 'serve_timeout'),
+            before,
+            check,
+            where,
+        });
+        const label = `${flowName}/${deployment.name}`;
+        await resumeIfPaused(this.api, deployment, version, this.ctx.logger, label);
+        this.ctx.logger.info(`Deployment ${label} (${deployment.id}) served by ${where}`);
+        return { id: deployment.id, name: label, url: deploymentUrl(this.ui, deployment.id) };
+    }
+    /** A served deployment, waiting for its serving process to register it if needed. */
+    async servedDeployment(pkg, deploy, deploymentName) {
+        const flowName = names_flowName(pkg, deploy);
+        const deployment = await waitForServedDeployment(this.api, flowName, deploymentName, {
+            timeoutMs: parseDuration(deploy.serve_timeout, 'serve_timeout'),
+            where: 'its serving container or pod',
+        });
+        return { id: deployment.id, name: `${flowName}/${deployment.name}`, deployment };
+    }
+    /** The serving image: deploy.docker_image_name, what package built now, else package's tag. */
+    imageFor(request) {
+        const pkg = request.packageKwargs;
+        return (request.kwargs.docker_image_name ??
+            request.packaged?.image ??
+            renderImageTag(pkg.docker_image_tag ?? defaultImageTag(pkg.lolpop_class, pkg.lolpop_entrypoint), this.ctx.ci));
+    }
+    dockerHost() {
+        return new StaticDockerHost(this.ctx.exec, this.ctx.logger, this.ctx.env, this.connection);
+    }
+    kubernetes() {
+        return new KubernetesDeployer(new Kubectl(this.ctx.exec, this.ctx.logger, this.ctx.env), this.ctx.logger, this.ctx.workdir, this.connection);
     }
     async findDeployment(request) {
         const flowName = names_flowName(request.packageKwargs, request.deployKwargs);
         const found = await this.api.readDeploymentByName(flowName, request.deploymentName);
         if (!found) {
-            throw new DeploymentNotFound(`deployment '${flowName}/${request.deploymentName}' not found on ${this.api.client.connection.apiUrl}; run the deploy step first`);
+            throw new OrchestratorError(`deployment '${flowName}/${request.deploymentName}' not found on ${this.api.client.connection.apiUrl}; run the deploy step first`);
         }
-        return { id: found.id, name: `${flowName}/${found.name}` };
-    }
-    async failureDetail(run) {
-        const message = run.state?.message?.trim();
-        try {
-            const logs = await this.api.tailLogs(run.id);
-            const error = [...logs].reverse().find((l) => l.level >= 40);
-            const line = error?.message.split('\n').filter((l) => l.trim()).pop();
-            if (line && (!message || !message.includes(line)))
-                return message ? `${message} — ${line}` : line;
-        }
-        catch {
-            // logs are a courtesy; the state message is enough
-        }
-        return message ?? '';
+        return { id: found.id, name: `${flowName}/${found.name}`, deployment: found };
     }
 }
 /**
- * One flow run per workflow run attempt and deployment: a retried step of the
- * same attempt finds the run it already started, a "Re-run jobs" starts a new one.
+ * Without a work pool the deployment is served by its own process (static docker or
+ * kubernetes; deploy refuses `local` without a pool), which registers it itself.
  */
-function defaultIdempotencyKey(ctx, deploymentName) {
-    const { repository, runId, runAttempt } = ctx.ci;
-    if (!runId)
-        return undefined;
-    return `lolpop-deploy/${repository}/${runId}/${runAttempt || '1'}/${deploymentName}`;
+function isServed(deploy, pkg) {
+    return !(deploy.work_pool ?? pkg.work_pool);
 }
-class DeploymentNotFound extends OrchestratorError {
-}
-function sleep(ms) {
+function orchestrator_sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/launcher.ts
-
-
-
-/** Splits `path/to/file.py:function`. */
-function splitEntrypoint(entrypoint) {
-    const colon = entrypoint.lastIndexOf(':');
-    if (colon <= 0 || !entrypoint.slice(0, colon).endsWith('.py')) {
-        throw new ConfigError(`Invalid flow entrypoint '${entrypoint}'. Expected path/to/file.py:function.`);
-    }
-    return { file: entrypoint.slice(0, colon), function: entrypoint.slice(colon + 1) };
-}
-/**
- * The spec for one run. `entrypoint` is the deployment's; when it is the user's own
- * flow (flow_entrypoint), that function is called with the parameters, else the
- * lolpop class is instantiated and its entrypoint method called, as run.py does.
- */
-function launchSpec(pkg, entrypoint, workdir, parameters, usePrefect) {
-    const target = splitEntrypoint(entrypoint);
-    const spec = { workdir, parameters };
-    if (isGeneratedWrapper(pkg, entrypoint)) {
-        if (!pkg.lolpop_class) {
-            throw new ConfigError('lolpop_class is required to run the deployment. Expected the runner class in package.lolpop_class, e.g. QuickstartRunner (or set flow_entrypoint).');
-        }
-        spec.runner = {
-            module: pkg.lolpop_module ?? DEFAULT_LOLPOP_MODULE,
-            class: pkg.lolpop_class,
-            entrypoint: pkg.lolpop_entrypoint,
-            config_file: configFileFor(pkg),
-            skip_validation: pkg.skip_validation,
-        };
-        if (usePrefect)
-            spec.prefect = { ...target, parameter: WRAPPER_PARAMETER };
-    }
-    else {
-        spec.flow = target;
-        if (usePrefect)
-            spec.prefect = target;
-    }
-    return spec;
-}
-/** `prefect_files/run.py:prefect_entrypoint`: the wrapper `package` generates. */
-function generatedEntrypoint(pkg) {
-    return `${joinPosix(prefectFilesDir(pkg), 'run.py')}:${pkg.flow_name}`;
-}
-function isGeneratedWrapper(pkg, entrypoint) {
-    return pkg.flow_entrypoint === undefined && entrypoint === generatedEntrypoint(pkg);
-}
-/**
- * The Python side: standard library only, Python 3.8+. A plain Prefect `@flow` object
- * is called through `.fn` unless the spec asks for Prefect, so a run needs no server.
- */
-const LAUNCHER_PY = `"""lolpop-deploy local launcher: runs one deployment's entrypoint (standard library only)."""
-import importlib
-import importlib.util
-import json
-import os
-import sys
-
-
-def load_function(path, name):
-    module_name = os.path.splitext(os.path.basename(path))[0]
-    spec = importlib.util.spec_from_file_location(module_name, os.path.abspath(path))
-    if spec is None or spec.loader is None:
-        raise SystemExit("lolpop-deploy: cannot load %s" % path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    if not hasattr(module, name):
-        raise SystemExit("lolpop-deploy: %s has no function %s" % (path, name))
-    return getattr(module, name)
-
-
-def main():
-    with open(sys.argv[1], encoding="utf-8") as f:
-        spec = json.load(f)
-    os.chdir(spec["workdir"])
-    sys.path.insert(0, spec["workdir"])
-    params = spec["parameters"]
-
-    prefect = spec.get("prefect")
-    if prefect and importlib.util.find_spec("prefect") is not None:
-        print("lolpop-deploy: running the Prefect flow %s:%s" % (prefect["file"], prefect["function"]), flush=True)
-        flow = load_function(prefect["file"], prefect["function"])
-        flow(**({prefect["parameter"]: params} if prefect.get("parameter") else params))
-        return
-
-    if spec.get("flow"):
-        target = spec["flow"]
-        print("lolpop-deploy: calling %s:%s(**%s)" % (target["file"], target["function"], json.dumps(params)), flush=True)
-        fn = load_function(target["file"], target["function"])
-        getattr(fn, "fn", fn)(**params)
-        return
-
-    runner_spec = spec["runner"]
-    print(
-        "lolpop-deploy: %s(conf=%r).%s(**%s)"
-        % (runner_spec["class"], runner_spec["config_file"], runner_spec["entrypoint"], json.dumps(params)),
-        flush=True,
-    )
-    module = importlib.import_module(runner_spec["module"])
-    cls = getattr(module, runner_spec["class"])
-    runner = cls(conf=runner_spec["config_file"], skip_config_validation=runner_spec["skip_validation"])
-    getattr(runner, runner_spec["entrypoint"])(**params)
-    if hasattr(runner, "log"):
-        runner.log("Workflow completed!")
-
-
-if __name__ == "__main__":
-    main()
-`;
-
-;// CONCATENATED MODULE: ./src/duration.ts
-
-const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-/** "90s", "30m", "1h", "1500ms"; a bare number is seconds. */
-function parseDuration(text, key) {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-    if (!match)
-        throw new ConfigError(`${key}: '${text}' is not a duration; expected e.g. 90s, 30m or 1h`);
-    return Math.round(Number(match[1]) * UNITS[match[2] ?? 's']);
-}
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${ms} ms`;
-    const s = ms / 1000;
-    if (s < 60)
-        return `${s.toFixed(1)} s`;
-    const m = Math.floor(s / 60);
-    return `${m} min ${Math.round(s - m * 60)} s`;
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/report.ts
-
-/** More than this many log lines and the report keeps the tail; log.txt keeps all. */
-const REPORT_LOG_LINES = 5000;
-const STATE_COLOURS = { COMPLETED: '#1a7f37', FAILED: '#cf222e', RUNNING: '#9a6700' };
-/**
- * The run report, `runs/<id>/report.html`: one self-contained page (inline CSS, no
- * script, no external resources) with the state, the deployment, parameters,
- * timestamps and the escaped log. Pure, so it is tested without a run.
- */
-function renderRunReport(run, log) {
-    const colour = STATE_COLOURS[run.state] ?? '#57606a';
-    const omitted = Math.max(0, log.length - REPORT_LOG_LINES);
-    const shown = log.slice(omitted);
-    const rows = [
-        ['Deployment', code(run.deployment)],
-        ['Entrypoint', code(run.entrypoint)],
-        ['Run id', code(run.id)],
-        ['Started', escapeHtml(readableTime(run.started))],
-        ['Ended', run.ended ? escapeHtml(readableTime(run.ended)) : '—'],
-        ['Duration', run.durationMs === undefined ? '—' : escapeHtml(formatDuration(run.durationMs))],
-        ['Exit code', run.exitCode === undefined ? '—' : code(String(run.exitCode))],
-        ['Command', code(run.command.join(' '))],
-    ];
-    if (run.idempotencyKey)
-        rows.push(['Idempotency key', code(run.idempotencyKey)]);
-    const logHtml = shown
-        .map((line, i) => {
-        const cls = line.stream === 'stderr' ? ' class="err"' : '';
-        return `<span${cls}><i>${omitted + i + 1}</i>${escapeHtml(line.text)}</span>`;
-    })
-        .join('');
-    const failure = run.state === 'FAILED' ? failureLines(log) : [];
-    return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(`${run.state} · ${run.deployment} · run ${run.id}`)}</title>
-<style>
-  :root { color-scheme: light; --fg: #1f2328; --muted: #57606a; --line: #d0d7de; --bg: #f6f8fa; }
-  * { box-sizing: border-box; }
-  body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: var(--fg); background: #fff; }
-  main { max-width: 1100px; margin: 0 auto; padding: 28px 32px 48px; }
-  header { display: flex; align-items: center; gap: 14px; flex-wrap: wrap; border-bottom: 1px solid var(--line); padding-bottom: 16px; }
-  h1 { font-size: 22px; margin: 0; font-weight: 600; }
-  h1 code { font-size: inherit; }
-  .failure { border: 1px solid #ff8182; background: #ffebe9; border-radius: 6px; padding: 10px 14px; margin: 20px 0 0; }
-  .failure strong { display: block; margin-bottom: 4px; color: #a40e26; }
-  .failure pre { background: transparent; border: 0; padding: 0; }
-  h2 { font-size: 16px; margin: 28px 0 10px; }
-  .state { color: #fff; background: ${colour}; border-radius: 999px; padding: 3px 14px; font-weight: 600; font-size: 14px; letter-spacing: .04em; }
-  .sub { color: var(--muted); margin: 6px 0 0; width: 100%; }
-  table { border-collapse: collapse; width: 100%; }
-  th, td { text-align: left; padding: 5px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
-  th { width: 170px; color: var(--muted); font-weight: 500; white-space: nowrap; }
-  code, pre { font: 13px/1.45 ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, monospace; }
-  td code { background: var(--bg); padding: 1px 6px; border-radius: 4px; word-break: break-all; }
-  pre { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; margin: 0; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
-  pre.log span { display: block; padding-left: 3.6em; text-indent: -3.6em; }
-  pre.log i { display: inline-block; width: 3em; margin-right: .6em; text-indent: 0; text-align: right; color: #8c959f; font-style: normal; user-select: none; }
-  pre.log .err { color: #a40e26; background: #fff0f0; }
-  .note { color: var(--muted); font-size: 13px; margin: 6px 0; }
-</style>
-</head>
-<body>
-<main>
-<header>
-  <h1>Run of <code>${escapeHtml(run.deployment)}</code></h1>
-  <span class="state">${escapeHtml(run.state)}</span>
-  <p class="sub">LocalOrchestrator · lolpop-deploy · started ${escapeHtml(readableTime(run.started))}</p>
-</header>
-${failure.length > 0 ? `<div class="failure"><strong>Exit code ${escapeHtml(String(run.exitCode ?? '?'))}; the run's last lines:</strong><pre>${escapeHtml(failure.join('\n'))}</pre></div>\n` : ''}<h2>Summary</h2>
-<table>
-${rows.map(([k, v]) => `  <tr><th>${escapeHtml(k)}</th><td>${v}</td></tr>`).join('\n')}
-</table>
-<h2>Parameters</h2>
-<pre>${escapeHtml(JSON.stringify(run.parameters, null, 2))}</pre>
-<h2>Log <span class="note">(${log.length} line${log.length === 1 ? '' : 's'}; standard error in red)</span></h2>
-${omitted > 0 ? `<p class="note">The first ${omitted} lines are omitted here; log.txt next to this report has them all.</p>\n` : ''}<pre class="log">${logHtml || '<span class="note">(no output)</span>'}</pre>
-</main>
-</body>
-</html>
-`;
-}
-/** `2025-01-31T12:05:01.123Z` → `2025-01-31 12:05:01 UTC`. */
-function readableTime(iso) {
-    return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
-}
-/** The last lines of a failed run: with a Python traceback, the exception is the last one. */
-function failureLines(log) {
-    return log.map((l) => l.text).filter((t) => t.trim() !== '').slice(-3);
-}
-function escapeHtml(text) {
-    return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-}
-function code(text) {
-    return `<code>${escapeHtml(text)}</code>`;
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/state.ts
-
-
-/**
- * The local state folder (`.lolpop-deploy/` under the working directory): one
- * JSON file per deployment, one folder per run. Plain files, so a user can read
- * and delete them by hand.
- */
-class StateStore {
-    root;
-    constructor(root) {
-        this.root = root;
-    }
-    deploymentFile(name) {
-        return external_node_path_default().join(this.root, 'deployments', `${safeFileName(name)}.json`);
-    }
-    readDeployment(name) {
-        return readJson(this.deploymentFile(name));
-    }
-    writeDeployment(record) {
-        const file = this.deploymentFile(record.name);
-        writeJson(file, record);
-        return file;
-    }
-    /** True when there was a record to remove. */
-    removeDeployment(name) {
-        const file = this.deploymentFile(name);
-        if (!(0,external_node_fs_namespaceObject.existsSync)(file))
-            return false;
-        (0,external_node_fs_namespaceObject.rmSync)(file);
-        return true;
-    }
-    runDir(id) {
-        return external_node_path_default().join(this.root, 'runs', id);
-    }
-    readRun(id) {
-        return readJson(external_node_path_default().join(this.runDir(id), 'run.json'));
-    }
-    writeRun(record) {
-        writeJson(external_node_path_default().join(this.runDir(record.id), 'run.json'), record);
-    }
-    /** The earlier run of `deployment` started with `key`, if any. */
-    findRunByIdempotencyKey(deployment, key) {
-        const runs = external_node_path_default().join(this.root, 'runs');
-        if (!(0,external_node_fs_namespaceObject.existsSync)(runs))
-            return undefined;
-        for (const id of (0,external_node_fs_namespaceObject.readdirSync)(runs).sort()) {
-            const run = this.readRun(id);
-            if (run?.deployment === deployment && run.idempotencyKey === key)
-                return run;
-        }
-        return undefined;
-    }
-}
-/** Deployment names become file names: keep them readable, but never a path. */
-function safeFileName(name) {
-    return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
-}
-function readJson(file) {
-    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
-        return undefined;
-    return JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
-}
-function writeJson(file, value) {
-    (0,external_node_fs_namespaceObject.mkdirSync)(external_node_path_default().dirname(file), { recursive: true });
-    (0,external_node_fs_namespaceObject.writeFileSync)(file, `${JSON.stringify(value, null, 2)}\n`);
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/orchestrator.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * ZenML's "direct orchestration" for lolpop workflows: no server, no Docker.
- * `deploy` records the deployment in a local state folder; `run` executes it in a
- * local Python process to the end, recording its state, log and an HTML report.
- */
-class LocalOrchestrator {
-    config;
-    ctx;
-    state;
-    constructor(config, ctx) {
-        this.config = config;
-        this.ctx = ctx;
-        this.state = new StateStore(external_node_path_default().resolve(ctx.workdir, config.state_dir));
-    }
-    /** Writes the entrypoint and Dockerfile; builds the image only when a tag is given and Docker answers. */
-    async package(request) {
-        const kwargs = request.kwargs;
-        let buildImage = false;
-        if (kwargs.package_type === 'docker' && kwargs.docker_image_tag !== undefined) {
-            buildImage = await new DockerCli(this.ctx.exec, this.ctx.logger, this.ctx.env).available();
-            if (!buildImage)
-                this.ctx.logger.warning(`No Docker daemon answers: not building ${kwargs.docker_image_tag} (the local run needs no image)`);
-        }
-        return packageProject(request, { ...this.ctx, flowKwargs: this.config.flow_kwargs, buildImage });
-    }
-    async deploy(request) {
-        const entrypoint = flowEntrypoint(request.packageKwargs, request.kwargs);
-        // Fails now, not at run time, when the entrypoint cannot be launched (no lolpop_class, …).
-        launchSpec(request.packageKwargs, entrypoint, this.ctx.workdir, {}, this.config.use_prefect);
-        const earlier = this.state.readDeployment(request.deploymentName);
-        const now = new Date().toISOString();
-        const id = earlier?.id ?? (0,external_node_crypto_.randomUUID)();
-        const file = this.state.writeDeployment({
-            id,
-            name: request.deploymentName,
-            entrypoint,
-            parameters: request.kwargs.parameters ?? {},
-            package: request.packageKwargs,
-            created: earlier?.created ?? now,
-            updated: now,
-        });
-        this.ctx.logger.info(`${earlier ? 'Updated' : 'Recorded'} deployment ${request.deploymentName} (${entrypoint}) in ${file}`);
-        return { id, name: request.deploymentName, url: (0,external_node_url_.pathToFileURL)(file).href };
-    }
-    /** Runs the deployment to the end in a local Python process; the state is COMPLETED or FAILED. */
-    async run(request) {
-        const name = request.deploymentName;
-        const deployment = this.state.readDeployment(name);
-        if (!deployment) {
-            throw new OrchestratorError(`Failed to run: deployment '${name}' is not recorded in ${this.state.root}; run the deploy step first (lolpop-deploy build)`);
-        }
-        const key = request.kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, name);
-        const earlier = key ? this.state.findRunByIdempotencyKey(name, key) : undefined;
-        if (earlier) {
-            const url = this.reportUrl(earlier.id);
-            this.ctx.logger.info(`Run ${earlier.id} already existed for idempotency key ${key} (${earlier.state}): ${url}`);
-            return { id: earlier.id, url, state: earlier.state, created: false };
-        }
-        const parameters = { ...deployment.parameters, ...request.kwargs.parameters };
-        const spec = launchSpec(deployment.package, deployment.entrypoint, this.ctx.workdir, parameters, this.config.use_prefect);
-        const id = newRunId();
-        const dir = this.state.runDir(id);
-        (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true });
-        (0,external_node_fs_namespaceObject.writeFileSync)(external_node_path_default().join(dir, 'launcher.py'), LAUNCHER_PY);
-        (0,external_node_fs_namespaceObject.writeFileSync)(external_node_path_default().join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
-        const python = this.ctx.env.PYTHON || this.config.python || 'python3';
-        const command = [python, external_node_path_default().join(dir, 'launcher.py'), external_node_path_default().join(dir, 'spec.json')];
-        const started = new Date();
-        const record = {
-            id,
-            deployment: name,
-            entrypoint: deployment.entrypoint,
-            parameters,
-            state: 'RUNNING',
-            ...(key ? { idempotencyKey: key } : {}),
-            python,
-            command,
-            started: started.toISOString(),
-        };
-        this.state.writeRun(record);
-        this.ctx.logger.info(`Run ${id} of ${name}: ${command.join(' ')}`);
-        const logFile = external_node_path_default().join(dir, 'log.txt');
-        (0,external_node_fs_namespaceObject.writeFileSync)(logFile, '');
-        const log = [];
-        const result = await this.ctx.exec.run(command[0], command.slice(1), {
-            cwd: this.ctx.workdir,
-            env: { ...definedEnv(this.ctx.env), PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
-            onLine: (text, stream) => {
-                log.push({ stream, text });
-                (0,external_node_fs_namespaceObject.appendFileSync)(logFile, `${text}\n`);
-                this.ctx.logger.info(text);
-            },
-        });
-        const notStarted = result.exitCode === 127 && log.length === 0;
-        if (notStarted) {
-            const why = lastLines(result.stderr, 1) || `${python} not found`;
-            log.push({ stream: 'stderr', text: why });
-            (0,external_node_fs_namespaceObject.appendFileSync)(logFile, `${why}\n`);
-        }
-        const ended = new Date();
-        Object.assign(record, {
-            state: result.exitCode === 0 ? 'COMPLETED' : 'FAILED',
-            ended: ended.toISOString(),
-            durationMs: ended.getTime() - started.getTime(),
-            exitCode: result.exitCode,
-        });
-        this.state.writeRun(record);
-        (0,external_node_fs_namespaceObject.writeFileSync)(external_node_path_default().join(dir, 'report.html'), renderRunReport(record, log));
-        const url = this.reportUrl(id);
-        if (notStarted) {
-            throw new CommandError(`Failed to run ${name}: cannot start Python '${python}' (${lastLines(result.stderr, 1)}); install Python 3 or set PYTHON to its path`);
-        }
-        if (record.state === 'FAILED') {
-            const last = log.filter((l) => l.text.trim() !== '').pop()?.text.trim() ?? 'no output';
-            this.ctx.logger.error(`Run ${id} FAILED (exit code ${result.exitCode}): ${last}`);
-        }
-        this.ctx.logger.info(`Run ${id} ${record.state} (exit code ${result.exitCode}); report: ${url}`);
-        return { id, url, state: record.state, created: true };
-    }
-    /** A local run has already ended when run() returns: this reads its recorded state. */
-    async wait(request) {
-        const deadline = Date.now() + request.timeoutMs;
-        let record = this.readRunOrThrow(request.run.id);
-        // Only a run started by another process can still be RUNNING here.
-        while (record.state === 'RUNNING' && Date.now() < deadline) {
-            await new Promise((resolve) => setTimeout(resolve, Math.min(request.pollMs, Math.max(0, deadline - Date.now()))));
-            record = this.readRunOrThrow(request.run.id);
-        }
-        const result = { ...request.run, state: record.state };
-        if (record.state === 'COMPLETED')
-            return result;
-        if (record.state === 'RUNNING') {
-            throw new RunFailedError(`Run ${record.id} of ${record.deployment} is still RUNNING after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout): ${request.run.url}`);
-        }
-        const tail = lastLines((0,external_node_fs_namespaceObject.readFileSync)(external_node_path_default().join(this.state.runDir(record.id), 'log.txt'), 'utf8'), 5);
-        const last = tail.split('\n').pop()?.trim();
-        throw Object.assign(new RunFailedError(`Run ${record.id} of ${record.deployment} ended ${record.state} (exit code ${record.exitCode ?? '?'}): ` +
-            (last ? `${last}\nLast log lines:\n${tail.replace(/^/gm, '  ')}` : 'it printed nothing') +
-            `\nReport: ${request.run.url}`), { result });
-    }
-    /** Removes the deployment record; the runs' history stays. */
-    async stop(request) {
-        const file = this.state.deploymentFile(request.deploymentName);
-        if (!this.state.removeDeployment(request.deploymentName)) {
-            return { stopped: false, detail: `deployment '${request.deploymentName}' is not recorded in ${this.state.root}; nothing to stop` };
-        }
-        return { stopped: true, detail: `removed deployment '${request.deploymentName}' (${file}); its runs stay in ${external_node_path_default().join(this.state.root, 'runs')}` };
-    }
-    readRunOrThrow(id) {
-        const record = this.state.readRun(id);
-        if (!record)
-            throw new OrchestratorError(`Failed to read run ${id}: no ${external_node_path_default().join(this.state.runDir(id), 'run.json')}`);
-        return record;
-    }
-    reportUrl(id) {
-        return (0,external_node_url_.pathToFileURL)(external_node_path_default().join(this.state.runDir(id), 'report.html')).href;
-    }
-}
-/** `20250131T120501Z-3fa9c2`: sorts by start time, unique enough for one machine. */
-function newRunId() {
-    return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
-}
-function definedEnv(env) {
-    return Object.fromEntries(Object.entries(env).filter((e) => e[1] !== undefined));
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/plugin.ts
-
-
-const localPlugin = {
-    name: 'LocalOrchestrator',
-    description: 'Runs the workflow in a local Python process and records it under .lolpop-deploy/ (no server, no Docker)',
-    configSchema: LocalConfig,
-    create: (config, context) => new LocalOrchestrator(LocalConfig.parse(config ?? {}), context),
-};
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/config.ts
-
-/** PrefectOrchestrator's `orchestrator.config`, seed 003 names and lolpop's defaults. */
-const PrefectConfig = object({
-    decorator_method: schemas_string().default('decorator'),
-    integration_types: array(schemas_string()).default(['runner', 'pipeline', 'component']),
-    prefect_profile: schemas_string().default('default'),
-    prefect_flow_integration: array(schemas_string()).default(['runner', 'pipeline']),
-    prefect_task_integration: array(schemas_string()).default(['component']),
-    flow_kwargs: record(schemas_string(), unknown()).default({ log_prints: true }),
-    task_kwargs: record(schemas_string(), unknown()).optional(),
-    cache_tasks: schemas_boolean().default(true),
-    prefect_settings: record(schemas_string(), union([schemas_string(), schemas_number(), schemas_boolean()]).transform(String))
-        .default({})
-        .describe('PREFECT_API_URL, PREFECT_UI_URL, …; the environment wins. Put keys in ${ENV} references, never in the file.'),
-})
-    .loose();
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/plugin.ts
 
@@ -53359,10 +62218,16 @@ function setOutputs(result) {
             setOutput(name, value);
     }
 }
+/** The sticky PR comment's html_url, once it is written. */
+function setCommentUrl(url) {
+    setOutput('comment-url', url);
+}
 
 ;// CONCATENATED MODULE: ./src/pipeline.ts
 
 
+/** Terminal states that are not success. */
+const FAILED_STATES = ['FAILED', 'CRASHED', 'CANCELLED'];
 /**
  * package → deploy → run (→ wait), or stop, in order, stopping at the first
  * failure. It never throws: the error is held in the result so outputs, the
@@ -53397,6 +62262,11 @@ async function runPipeline(config, steps, orchestrator, logger) {
                 packageKwargs: d.package,
                 deployKwargs: d.deploy,
             });
+            // A run that has already ended badly (the local orchestrator runs to the end)
+            // fails the pipeline even without wait; with wait, the wait step says why.
+            if (!d.run.wait && FAILED_STATES.includes(result.run.state)) {
+                throw new RunFailedError(`Run ${result.run.id} of ${d.name} ended ${result.run.state}; see ${result.run.url}`);
+            }
             return `flow run ${result.run.id} ${result.run.state}`;
         },
         wait: async () => {
@@ -53449,19 +62319,25 @@ async function runPipeline(config, steps, orchestrator, logger) {
 
 ;// CONCATENATED MODULE: ./src/preview.ts
 /**
- * Preview deployments: on a pull_request the deployment is `<name>-pr-<N>`, and
- * when that PR is closed the same workflow stops what the preview created.
+ * Preview deployments (`preview: true`): on a pull_request event the deployment is
+ * `<name>-pr-<N>`, and when that PR is closed (merged or not) the same workflow
+ * stops what the preview created — the steps input is then ignored. Any other
+ * event (a push to the default branch, a manual run) deploys the production name.
  */
 function previewPlan(settings, ci) {
     const plan = { steps: settings.steps, overrides: settings.overrides };
     if (!settings.preview || ci.pullRequestNumber === undefined)
         return plan;
-    const suffix = `-pr-${ci.pullRequestNumber}`;
-    const overrides = { ...settings.overrides, deploymentNameSuffix: suffix };
+    const pullRequest = ci.pullRequestNumber;
+    const overrides = { ...settings.overrides, deploymentNameSuffix: `-pr-${pullRequest}` };
     if (ci.event.action === 'closed') {
-        return { steps: ['stop'], overrides, note: `Pull request #${ci.pullRequestNumber} was closed: the preview deployment is stopped.` };
+        return {
+            steps: ['stop'],
+            overrides,
+            preview: { pullRequest, closed: true },
+        };
     }
-    return { steps: settings.steps, overrides };
+    return { steps: settings.steps, overrides, preview: { pullRequest, closed: false } };
 }
 
 ;// CONCATENATED MODULE: ./src/report/render.ts
@@ -53469,48 +62345,91 @@ function previewPlan(settings, ci) {
 
 /** GitHub drops a job summary over 1 MiB; stay well under it. */
 const SUMMARY_LIMIT = 1024 * 1024 - 4096;
-/** GitHub refuses a comment body over 65,536 characters. */
-const COMMENT_LIMIT = (/* unused pure expression or super */ null && (65_536 - 1024));
+/** GitHub refuses a comment body over 65,536 characters; room is left for the marker. */
+const COMMENT_LIMIT = 65_536 - 1024;
 const ICON = { success: '✅', failed: '❌', skipped: '⏭️' };
+/** A step's detail stays one readable table cell. */
+const DETAIL_LIMIT = 300;
 /**
  * The report as Markdown: the job summary and the PR comment both come from
- * here, so they never disagree. Pure: no I/O, no clock.
+ * here, so they never disagree. Pure: no I/O, no clock. `limit` is in UTF-8
+ * bytes, which is never fewer than characters, so it bounds both.
  */
 function renderReport(input, limit = SUMMARY_LIMIT) {
-    const { result, ci } = input;
+    const { result, ci, preview } = input;
     const error = result?.error ?? input.error;
+    const stopped = result?.stopped !== undefined && !error;
+    const name = result?.deploymentName;
     const lines = [];
-    const title = result ? `lolpop-deploy: ${result.deploymentName}` : 'lolpop-deploy';
-    lines.push(`### ${error ? '❌' : '✅'} ${escapeMd(title)}`, '');
-    if (result) {
+    const icon = error ? '❌' : stopped ? '⏹️' : '✅';
+    const title = name ? `lolpop-deploy: ${name}${stopped ? ' stopped' : ''}` : 'lolpop-deploy';
+    lines.push(`### ${icon} ${escapeMd(title)}`, '');
+    const context = contextLine(ci, preview);
+    if (context)
+        lines.push(context, '');
+    if (result && result.steps.length > 0) {
         lines.push('| step | status | time | detail |', '| --- | --- | --- | --- |');
         for (const s of result.steps) {
-            lines.push(`| ${s.step} | ${ICON[s.status]} ${s.status} | ${s.status === 'skipped' ? '' : formatDuration(s.durationMs)} | ${cell(s.detail ?? '')} |`);
+            const time = s.status === 'skipped' ? '' : formatDuration(s.durationMs);
+            lines.push(`| ${s.step} | ${ICON[s.status]} ${s.status} | ${time} | ${cell(clip(s.detail ?? '', DETAIL_LIMIT))} |`);
         }
         lines.push('');
-        const facts = [['orchestrator', result.orchestrator]];
-        if (result.packaged?.image)
-            facts.push(['image', `\`${result.packaged.image}\``]);
-        if (result.packaged?.digest)
-            facts.push(['digest', `\`${result.packaged.digest}\``]);
-        if (result.deployment)
-            facts.push(['deployment', render_link(result.deployment.name, result.deployment.url)]);
-        if (result.run) {
-            facts.push(['flow run', render_link(result.run.id, result.run.url)]);
-            facts.push(['state', `**${result.run.state}**`]);
-        }
-        if (result.stopped)
-            facts.push(['stopped', cell(result.stopped.detail)]);
-        if (ci.sha)
-            facts.push(['commit', ci.repository ? `[\`${ci.shortSha}\`](${ci.serverUrl}/${ci.repository}/commit/${ci.sha})` : `\`${ci.shortSha}\``]);
-        for (const [k, v] of facts)
+    }
+    if (result) {
+        for (const [k, v] of facts(result, ci))
             lines.push(`- **${k}**: ${v}`);
     }
+    // The error may be a whole log: clipped so that the notes and the end of the report survive.
+    const paragraph = (text) => lines.push(...(lines.at(-1) === '' ? [] : ['']), text);
     if (error)
-        lines.push('', `**Error:** ${cell(describeError(error))}`);
+        paragraph(`**Error:** ${cell(clip(describeError(error), Math.floor(limit / 4)))}`);
     for (const note of input.notes ?? [])
-        lines.push('', `> ${cell(note)}`);
+        paragraph(`> ${cell(note)}`);
     return truncate(lines.join('\n') + '\n', limit);
+}
+/** The PR comment's body (the marker is added by the sticky comment): the same report, under GitHub's limit. */
+function renderComment(input) {
+    return renderReport(input, COMMENT_LIMIT);
+}
+function facts(result, ci) {
+    const out = [['orchestrator', `\`${result.orchestrator}\``]];
+    if (result.packaged?.image)
+        out.push(['image', `\`${result.packaged.image}\``]);
+    if (result.packaged?.digest)
+        out.push(['digest', `\`${result.packaged.digest}\``]);
+    if (result.deployment)
+        out.push(['deployment', render_link(result.deployment.name, result.deployment.url)]);
+    if (result.run) {
+        out.push(['flow run', render_link(result.run.id, result.run.url)]);
+        const waited = result.steps.some((s) => s.step === 'wait' && s.status !== 'skipped');
+        if (waited)
+            out.push(['final state', `**${result.run.state}**`]);
+        else
+            out.push(['state', `**${result.run.state}** (when started; \`wait: true\` waits for the final state)`]);
+    }
+    if (result.stopped)
+        out.push(['stopped', cell(result.stopped.detail)]);
+    if (ci.sha)
+        out.push(['commit', commitLink(ci)]);
+    return out;
+}
+/** "Preview for pull request #7 · workflow run #12": where this report comes from. */
+function contextLine(ci, preview) {
+    const parts = [];
+    if (preview) {
+        const pr = ci.repository ? `[#${preview.pullRequest}](${ci.serverUrl}/${ci.repository}/pull/${preview.pullRequest})` : `#${preview.pullRequest}`;
+        parts.push(preview.closed ? `Preview of pull request ${pr}, which was closed: what the preview deployed is stopped.` : `Preview of pull request ${pr}.`);
+    }
+    if (ci.repository && ci.runId) {
+        const attempt = ci.runAttempt && ci.runAttempt !== '1' ? ` (attempt ${ci.runAttempt})` : '';
+        const label = `workflow run${ci.runNumber ? ` #${ci.runNumber}` : ''}${attempt}`;
+        const url = `${ci.serverUrl}/${ci.repository}/actions/runs/${ci.runId}${attempt ? `/attempts/${ci.runAttempt}` : ''}`;
+        parts.push(`Reported by [${label}](${url}).`);
+    }
+    return parts.join(' ');
+}
+function commitLink(ci) {
+    return ci.repository ? `[\`${ci.shortSha}\`](${ci.serverUrl}/${ci.repository}/commit/${ci.sha})` : `\`${ci.shortSha}\``;
 }
 function render_link(text, url) {
     return url ? `[${escapeMd(text)}](${url})` : `\`${text}\``;
@@ -53522,7 +62441,13 @@ function cell(text) {
 function escapeMd(text) {
     return text.replace(/[<>]/g, (c) => (c === '<' ? '&lt;' : '&gt;'));
 }
-/** Cuts at a line boundary and says so, so a huge error never loses the whole report. */
+/** The first `max` characters, saying how many were left out. */
+function clip(text, max) {
+    if (text.length <= max)
+        return text;
+    return `${text.slice(0, max)}… (${text.length - max} more characters; see the step's log)`;
+}
+/** Cuts at a line boundary and says so, so a huge report never loses all of itself. */
 function truncate(markdown, limit) {
     if (Buffer.byteLength(markdown, 'utf8') <= limit)
         return markdown;
@@ -53530,7 +62455,8 @@ function truncate(markdown, limit) {
     let cut = markdown.slice(0, limit - marker.length);
     while (Buffer.byteLength(cut, 'utf8') > limit - marker.length)
         cut = cut.slice(0, -1024);
-    return cut.slice(0, cut.lastIndexOf('\n')) + marker;
+    const lastLine = cut.lastIndexOf('\n');
+    return (lastLine > 0 ? cut.slice(0, lastLine) : cut) + marker;
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
@@ -53548,20 +62474,21 @@ function truncate(markdown, limit) {
 
 
 
-/** The action: inputs → config → pipeline → outputs, summary; the only setFailed. */
+
+
+/** The action: inputs → config → pipeline → outputs, PR comment, summary; the only setFailed. */
 async function run() {
     const logger = new CoreLogger();
     const ci = readCiContext(process.env, readIfExists);
+    let settings;
+    let plan;
     let result;
     let failure;
-    let summaryWanted = true;
-    const notes = [];
     try {
-        const settings = readInputs();
-        summaryWanted = settings.summary;
-        const plan = previewPlan(settings, ci);
-        if (plan.note)
-            notes.push(plan.note);
+        settings = readInputs();
+        plan = previewPlan(settings, ci);
+        if (plan.preview?.closed)
+            logger.info(`Pull request #${plan.preview.pullRequest} was closed: stopping its preview deployment`);
         const config = loadConfig(settings.configFile, plan.overrides, orchestratorLookup, process.env);
         for (const secret of config.secrets)
             logger.addSecret(secret);
@@ -53582,9 +62509,17 @@ async function run() {
         failure = error;
     }
     setOutputs(result);
-    if (summaryWanted) {
+    const report = { result, error: failure, ci, notes: [], preview: plan?.preview };
+    if (settings && result) {
+        const commentFailure = await comment(settings, ci, report, result, logger);
+        failure ??= commentFailure;
+    }
+    else if (settings && settings.comment !== 'never') {
+        info('No PR comment: the config could not be read (the job summary has the error)');
+    }
+    if (settings?.summary ?? true) {
         try {
-            await summary.addRaw(renderReport({ result, error: failure, ci, notes })).write();
+            await summary.addRaw(renderReport(report)).write();
         }
         catch (error) {
             warning(`Failed to write the job summary: ${describeError(error)}`);
@@ -53596,6 +62531,54 @@ async function run() {
             core_debug(failure instanceof Error ? (failure.stack ?? '') : String(failure));
         setFailed(describeError(failure));
     }
+}
+/**
+ * The sticky PR comment. A comment that cannot be written never fails a deployment
+ * (a notice says why, and the summary is still written) unless `comment: always`
+ * asked for it: then the failure is returned, to fail the step after the summary.
+ */
+async function comment(settings, ci, report, result, logger) {
+    const key = result.deploymentName;
+    const body = renderComment(report);
+    const token = settings.githubToken;
+    let problem;
+    let unexpected = false;
+    try {
+        const client = () => {
+            if (!token)
+                throw new UserError('the github-token input is empty');
+            return createGitHubClient(token, ci.apiUrl, logger);
+        };
+        const outcome = await commentOnPullRequest(client, { mode: settings.comment, ci, key, body }, logger);
+        if (outcome.status === 'written') {
+            setCommentUrl(outcome.url);
+            info(`PR comment ${outcome.action} on #${outcome.pullRequest}: ${outcome.url}`);
+            report.notes.push(`[PR comment](${outcome.url}) ${outcome.action} on pull request #${outcome.pullRequest}.`);
+        }
+        else if (outcome.status === 'none') {
+            info(`No PR comment: ${outcome.reason}`);
+            if (settings.comment === 'always')
+                problem = `No PR comment: ${outcome.reason} (comment: always)`;
+        }
+        else {
+            problem = outcome.reason;
+        }
+    }
+    catch (error) {
+        problem = `Failed to write the PR comment: ${describeError(error)}`;
+        unexpected = true;
+    }
+    if (!problem)
+        return undefined;
+    report.notes.push(problem);
+    if (settings.comment === 'always')
+        return new UserError(problem);
+    // A known refusal (fork, read-only token) is a notice; anything else deserves a warning.
+    if (unexpected)
+        warning(problem);
+    else
+        notice(problem);
+    return undefined;
 }
 function readIfExists(file) {
     try {

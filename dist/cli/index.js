@@ -6968,9 +6968,9 @@ __webpack_unused_export__ = lexer.Lexer;
 exports.HN = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
 __webpack_unused_export__ = publicApi.parse;
-__webpack_unused_export__ = publicApi.parseAllDocuments;
+exports.hR = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
-__webpack_unused_export__ = publicApi.stringify;
+exports.As = publicApi.stringify;
 exports.YR = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
 
@@ -22558,6 +22558,16 @@ const DeployKwargs = strictObject({
     worker_image: schemas_string().default('prefecthq/prefect:3-python3.12-kubernetes'),
     worker_deployment_manifest: schemas_string().default('prefect_files/worker_deployment_manifest.yaml'),
     service_account: schemas_string().default('default'),
+    // Static docker (type docker, no work pool): the serving container.
+    container_name: schemas_string().optional().describe('Name of the serving container; defaults to the deployment name.'),
+    restart_policy: schemas_string().default('unless-stopped').describe('`docker run --restart` of the serving container.'),
+    docker_kwargs: array(schemas_string())
+        .optional()
+        .describe('Extra `docker run` arguments for the serving container, e.g. ["--network", "host"].'),
+    serve_timeout: schemas_string()
+        .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 90s or 5m')
+        .default('3m')
+        .describe('How long deploy/run wait for a served deployment (static docker/kubernetes) to register.'),
 })
     .describe('--deployment-kwargs');
 const RunKwargs = strictObject({
@@ -22579,6 +22589,11 @@ const StopKwargs = strictObject({
     mode: schemas_enum(['pause', 'delete']).default('pause').describe('What stop does to a work-pool deployment.'),
     cancel_runs: schemas_boolean().default(false),
     docker_image_name: schemas_string().optional(),
+    cancel_timeout: schemas_string()
+        .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 60s')
+        .default('60s')
+        .describe('How long stop waits for cancelled running flow runs to reach CANCELLED.'),
+    delete_secret: schemas_boolean().default(false).describe('kubernetes: also delete the Secret (shared by default by every deployment in the namespace).'),
 })
     .describe('--stop-kwargs');
 const DeploymentBlock = strictObject({
@@ -23049,15 +23064,6 @@ function formatDuration(ms) {
 
 ;// CONCATENATED MODULE: ./src/cli/output.ts
 
-/** Run states that mean the workflow did not succeed. */
-const FAILED_STATES = ['FAILED', 'CRASHED', 'CANCELLED', 'CANCELLING'];
-/** Why a pipeline that threw nothing still failed: its run ended badly (a local run ends before run returns). */
-function runFailed(result) {
-    const run = result.run;
-    if (!run || !FAILED_STATES.includes(run.state))
-        return undefined;
-    return `Run ${run.id} of ${result.deploymentName} ended ${run.state}; see ${run.url}`;
-}
 /** `--json`: the PipelineResult with the error as its message. */
 function formatJsonResult(result, failure) {
     const json = { ...result };
@@ -23309,6 +23315,10 @@ function applyOverrides(raw, overrides) {
         }
     }
     orchestrator.deployment = deployment;
+    // Name them as the user typed them: `input deployment-kwargs` or `flag --deployment-kwargs`.
+    const label = (name) => (overrides.source === 'flag' ? `flag --${name}` : `input ${name}`);
+    for (const [key, name] of fromInput)
+        fromInput.set(key, label(name));
     return { value: { ...raw, orchestrator }, fromInput };
 }
 function asObject(value) {
@@ -23324,7 +23334,7 @@ function issuesToError(issues, at, fromInput) {
         }
         const key = formatPath(issuePath);
         const input = fromInput.get(issuePath.join('.'));
-        const where = input ? `input ${input}` : at(issuePath);
+        const where = input ?? at(issuePath);
         return `${where}: ${key}: ${message.replace(/^Invalid input: /, '')}`;
     });
     const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
@@ -24546,30 +24556,84 @@ const LocalConfig = object({
 const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: ./src/docker/args.ts
 
+/** The placeholders `docker_image_tag` may use. */
+const TAG_PLACEHOLDERS = ['sha', 'short_sha', 'ref', 'run'];
 /**
- * `docker_image_tag` with its placeholders filled, lower-cased (Docker rejects
- * upper-case repository names) and checked against Docker's reference grammar.
+ * The values of the placeholders for this CI run. Outside CI they are `local`, not a
+ * timestamp, so that package and a later deploy (which re-renders the tag to find the
+ * image) agree. `{ref}` on a pull request is `pr-<N>` (GITHUB_REF_NAME would be
+ * `7/merge`, a commit no one can check out); `{sha}` is the PR head (see CiContext).
  */
-function renderImageTag(template, ci, now = new Date()) {
-    const values = {
+function tagValues(ci) {
+    const ref = ci.pullRequestNumber !== undefined ? `pr-${ci.pullRequestNumber}` : ci.refName || 'local';
+    return {
         sha: ci.sha || 'local',
-        short_sha: ci.shortSha || 'local',
-        ref: (ci.refName || 'local').replace(/[^A-Za-z0-9_.-]/g, '-'),
-        run: ci.runNumber || String(Math.floor(now.getTime() / 1000)),
+        short_sha: ci.shortSha || ci.sha.slice(0, 7) || 'local',
+        // A tag may hold [A-Za-z0-9_.-] and must not start with . or -.
+        ref: ref.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[.-]+/, '') || 'local',
+        run: ci.runNumber || 'local',
     };
-    const filled = template.replace(/\{([a-z_]+)\}/g, (match, name) => {
+}
+// Docker's reference grammar (distribution/reference): an optional registry host
+// (with port), path components of lower-case alphanumerics and separators, a tag.
+const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d+)?$/;
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/**
+ * `docker_image_tag` with its placeholders filled, the repository lower-cased (Docker
+ * rejects upper-case repository names; a tag may keep its case) and checked against
+ * Docker's reference grammar, so a bad tag fails before a long build.
+ */
+function renderImageTag(template, ci) {
+    const values = tagValues(ci);
+    const filled = template.trim().replace(/\{([^{}]*)\}/g, (match, name) => {
         const value = values[name];
         if (value === undefined) {
-            throw new ConfigError(`docker_image_tag: unknown placeholder ${match}; known: {sha}, {short_sha}, {ref}, {run}`);
+            throw new ConfigError(`Invalid docker_image_tag '${template}': unknown placeholder ${match}. Expected one of ${TAG_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}.`);
         }
         return value;
     });
     const [name, tag] = splitReference(filled);
-    const reference = `${name.toLowerCase()}${tag ? `:${tag}` : ''}`;
-    if (!/^[a-z0-9]+(?:[._-][a-z0-9]+|\/)*(?::\d+)?(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*$/.test(name.toLowerCase()) || (tag && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag))) {
-        throw new ConfigError(`docker_image_tag: '${filled}' is not a valid image reference (expected registry/name:tag)`);
+    const lowered = lowerRepository(name);
+    const problem = referenceProblem(lowered, tag);
+    if (problem) {
+        throw new ConfigError(`Invalid docker_image_tag '${template}' (${filled}): ${problem}. Expected [registry[:port]/]name[:tag], e.g. ghcr.io/acme/quickstart:{sha}.`);
     }
-    return reference;
+    return `${lowered}:${tag ?? 'latest'}`;
+}
+/** Lower-cases the repository path; a registry host keeps its case (hosts are case-insensitive anyway). */
+function lowerRepository(name) {
+    const [first, ...rest] = name.split('/');
+    if (rest.length > 0 && first !== undefined && isRegistryHost(first))
+        return [first, ...rest.map((p) => p.toLowerCase())].join('/');
+    return name.toLowerCase();
+}
+/** Why `name:tag` is not a reference Docker accepts, or undefined. */
+function referenceProblem(name, tag) {
+    if (name === '')
+        return 'the name is empty';
+    if (name.length > 255)
+        return 'the name is longer than 255 characters';
+    const parts = name.split('/');
+    const first = parts[0] ?? '';
+    const path = parts.length > 1 && isRegistryHost(first) ? parts.slice(1) : parts;
+    if (path !== parts && !DOMAIN.test(first))
+        return `'${first}' is not a registry host`;
+    const bad = path.find((p) => !PATH_COMPONENT.test(p));
+    if (bad !== undefined)
+        return `'${bad}' is not a valid name component (lower-case letters, digits, and . _ - between them)`;
+    if (tag !== undefined && !TAG.test(tag))
+        return `'${tag}' is not a valid tag (up to 128 of A-Z a-z 0-9 _ . -, not starting with . or -)`;
+    return undefined;
+}
+/** Docker's rule: the first component is a registry when it has a `.` or `:`, or is `localhost`. */
+function isRegistryHost(component) {
+    return /[.:]/.test(component) || component === 'localhost' || component.startsWith('[');
+}
+/** The registry a reference is pushed to: its host, or Docker Hub. */
+function registryOf(image) {
+    const first = image.split('/')[0] ?? '';
+    return image.includes('/') && isRegistryHost(first) ? first : 'docker.io';
 }
 /** `host:5000/a/b:tag` → [`host:5000/a/b`, `tag`]; a colon before the last slash is a port. */
 function splitReference(reference) {
@@ -24589,10 +24653,48 @@ function buildArgs(input) {
     const args = ['build', '--file', input.dockerfile, '--tag', input.image];
     for (const [k, v] of Object.entries(input.labels))
         args.push('--label', `${k}=${v}`);
-    for (const [k, v] of Object.entries(input.buildArgs))
+    for (const [k, v] of Object.entries(input.buildArgs)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+            throw new ConfigError(`Invalid build_args key '${k}'. Expected an ARG name (letters, digits and _), e.g. PIP_INDEX_URL.`);
+        }
         args.push('--build-arg', `${k}=${v}`);
+    }
     args.push(...input.extra, input.context);
     return args;
+}
+/** `docker build` options only BuildKit (buildx) understands; the classic builder fails on them. */
+const BUILDKIT_ONLY = ['--cache-to', '--push', '--load', '--output', '-o', '--secret', '--ssh', '--provenance', '--sbom', '--attest', '--builder'];
+/**
+ * `docker_kwargs` for the builder at hand. With buildx they pass through untouched. With
+ * the classic builder, BuildKit-only options (`--cache-to`, `--secret`, …) and
+ * `--cache-from type=…` (the classic builder takes only image names there) are dropped,
+ * and listed in `dropped` so the caller can warn: a cache option should make a build
+ * faster where it can, never fail it where it cannot.
+ */
+function builderOptions(extra, hasBuildx) {
+    if (hasBuildx)
+        return { args: [...extra], dropped: [] };
+    const args = [];
+    const dropped = [];
+    for (let i = 0; i < extra.length; i++) {
+        const word = extra[i] ?? '';
+        const [flag = '', inline] = word.startsWith('--') ? word.split(/=(.*)/s) : [word];
+        const takesValue = inline === undefined && i + 1 < extra.length && !(extra[i + 1] ?? '').startsWith('-');
+        const value = inline ?? (takesValue ? extra[i + 1] : undefined);
+        const buildkitOnly = BUILDKIT_ONLY.includes(flag) || (flag === '--cache-from' && (value ?? '').includes('type='));
+        const consumed = takesValue && (buildkitOnly || flag === '--cache-from') ? 2 : 1;
+        const words = extra.slice(i, i + consumed);
+        (buildkitOnly ? dropped : args).push(...words);
+        i += consumed - 1;
+    }
+    return { args, dropped };
+}
+/** argv of `docker login` reading the password from stdin (never argv, which `ps` shows). */
+function loginArgs(registry, username) {
+    return ['login', registry, '--username', username, '--password-stdin'];
+}
+function pushArgs(image) {
+    return ['push', image];
 }
 /** OCI labels linking the image to the commit that built it. */
 function ociLabels(ci, now) {
@@ -24602,6 +24704,104 @@ function ociLabels(ci, now) {
     if (ci.sha)
         labels['org.opencontainers.image.revision'] = ci.sha;
     return labels;
+}
+/**
+ * A container name Docker accepts (`[a-zA-Z0-9][a-zA-Z0-9_.-]*`) made from a
+ * deployment name: other characters become `-`.
+ */
+function containerNameFor(deploymentName) {
+    const name = deploymentName.replace(/[^a-zA-Z0-9_.-]+/g, '-').replace(/^[^a-zA-Z0-9]+/, '');
+    if (!name)
+        throw new ConfigError(`deployment name '${deploymentName}' gives no valid container name; set deploy.container_name`);
+    return name;
+}
+/** argv of `docker run` for a long-lived serving container; pure, tested as table rows. */
+function runContainerArgs(input) {
+    const args = ['run', '--detach', '--name', input.name, '--restart', input.restart];
+    for (const [k, v] of Object.entries(input.labels))
+        args.push('--label', `${k}=${v}`);
+    for (const name of input.envNames) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+            throw new ConfigError(`'${name}' is not an environment variable name`);
+        args.push('--env', name);
+    }
+    args.push(...input.extra, input.image);
+    return args;
+}
+/** `docker stop` gives the serving process time to pause its deployment (pause_on_shutdown). */
+function stopContainerArgs(name, graceSeconds) {
+    return ['stop', '--time', String(graceSeconds), name];
+}
+function removeContainerArgs(name) {
+    return ['rm', '--force', name];
+}
+/** Prints "<status> <exit code>", e.g. "running 0" or "exited 1". */
+function inspectContainerArgs(name) {
+    return ['container', 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name];
+}
+function containerLogsArgs(name, tail) {
+    return ['logs', '--tail', String(tail), name];
+}
+
+;// CONCATENATED MODULE: ./src/docker/build-output.ts
+
+// CSI sequences: the classic builder colours a RUN step's stderr red.
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
+function stripAnsi(text) {
+    return text.replace(ANSI, '');
+}
+/** How many lines of a failing step's output a message quotes. */
+const TAIL = 6;
+/**
+ * Finds the failing instruction in `docker build` output, classic builder or BuildKit
+ * (`--progress=plain`). Undefined when no step failed (e.g. the daemon is unreachable,
+ * or the Dockerfile does not parse): then the last lines say why.
+ */
+function parseBuildFailure(lines) {
+    const clean = lines.map((l) => stripAnsi(l).trimEnd());
+    return classicFailure(clean) ?? buildkitFailure(clean);
+}
+function classicFailure(lines) {
+    // Step 3/5 : RUN …  /  ---> Running in <id>  / output…  / The command '…' returned a non-zero code: N
+    const stepAt = lines.findLastIndex((l) => /^Step \d+\/\d+ : /.test(l));
+    if (stepAt < 0)
+        return undefined;
+    // Not the total: the classic builder counts `--label`s as extra steps the user never wrote.
+    const [, step = '', instruction = ''] = /^Step (\d+)\/\d+ : (.*)$/.exec(lines[stepAt] ?? '') ?? [];
+    const codeLine = lines.find((l) => /returned a non-zero code: \d+/.test(l));
+    const exitCode = codeLine ? Number(/non-zero code: (\d+)/.exec(codeLine)?.[1]) : undefined;
+    const output = lines
+        .slice(stepAt + 1)
+        .filter((l) => l.trim() !== '' && !/^ ---> /.test(l) && l !== codeLine && !/^(Removing intermediate container|DEPRECATED:|\s+(Install the buildx|https:\/\/docs\.docker\.com))/.test(l));
+    // A step that failed without running a command (COPY of a missing file) says why in its output.
+    return { step: `step ${step}`, instruction, exitCode, output: output.slice(-TAIL) };
+}
+function buildkitFailure(lines) {
+    // #7 [3/3] RUN …  /  #7 0.21 output  /  #7 ERROR: process "…" did not complete successfully: exit code: 3
+    const errorAt = lines.findIndex((l) => /^#\d+ ERROR: /.test(l));
+    if (errorAt < 0)
+        return undefined;
+    const id = /^(#\d+) /.exec(lines[errorAt] ?? '')?.[1] ?? '';
+    const header = lines.find((l) => l.startsWith(`${id} [`)) ?? '';
+    const [, step = '', instruction = ''] = /^#\d+ (\[[^\]]+\]) (.*)$/.exec(header) ?? [];
+    const exit = /exit code: (\d+)/.exec(lines[errorAt] ?? '');
+    const output = lines
+        .slice(0, errorAt)
+        .filter((l) => l.startsWith(`${id} `) && l !== header && !/^#\d+ (DONE|CACHED|sha256:)/.test(l))
+        .map((l) => l.slice(id.length + 1).replace(/^\d+(\.\d+)? /, ''));
+    const reason = exit ? [] : [(lines[errorAt] ?? '').slice(id.length + 1)];
+    return { step, instruction, exitCode: exit ? Number(exit[1]) : undefined, output: [...output, ...reason].slice(-TAIL) };
+}
+/** `step 3/3 RUN make (exit code 2); last output: a | b`, one line. */
+function formatBuildFailure(failure) {
+    const code = failure.exitCode === undefined ? '' : ` (exit code ${failure.exitCode})`;
+    const output = failure.output.length > 0 ? `; last output: ${failure.output.map((l) => l.trim()).join(' | ')}` : '';
+    return `${failure.step} ${failure.instruction} failed${code}${output}`;
+}
+/** The last lines of any docker output, ANSI-free, as one line. */
+function tailOf(output, count = TAIL) {
+    return lastLines(stripAnsi(output), count).replace(/\n/g, ' | ');
 }
 
 ;// CONCATENATED MODULE: ./src/docker/docker.ts
@@ -24623,46 +24823,125 @@ class DockerCli {
         const res = await this.exec.run('docker', ['version', '--format', '{{.Server.Version}}'], { env: this.childEnv() });
         return res.exitCode === 0;
     }
+    /** True when the buildx plugin is installed (then `docker build` is BuildKit). */
+    async hasBuildx() {
+        const res = await this.exec.run('docker', ['buildx', 'version'], { env: this.childEnv() });
+        return res.exitCode === 0;
+    }
+    /**
+     * Builds the image. On failure the message names the failing instruction and quotes its
+     * last output lines; an unreachable daemon is one line.
+     */
     async build(input) {
+        const lines = [];
         const res = await this.exec.run('docker', buildArgs(input), {
-            env: this.childEnv(),
-            onLine: (line) => this.logger.info(line),
+            // Plain progress: BuildKit's output is then lines we can quote (ignored by the classic builder).
+            env: { ...this.childEnv(), BUILDKIT_PROGRESS: 'plain' },
+            onLine: (line) => {
+                const clean = stripAnsi(line);
+                lines.push(clean);
+                this.logger.info(clean);
+            },
         });
-        if (res.exitCode !== 0) {
-            throw new CommandError(`Failed to build the image ${input.image}: ${describeDockerFailure(res.stderr || res.stdout)}`);
-        }
+        if (res.exitCode === 0)
+            return;
+        const output = lines.length > 0 ? lines.join('\n') : `${res.stdout}\n${res.stderr}`;
+        const daemon = daemonProblem(output);
+        const failure = daemon ? undefined : parseBuildFailure(output.split('\n'));
+        const why = daemon ?? (failure ? formatBuildFailure(failure) : tailOf(res.stderr || output));
+        throw new CommandError(`Failed to build the image ${input.image}: ${why}`);
     }
+    /** `docker login` with the password on stdin. */
     async login(registry, username, password) {
-        const res = await this.exec.run('docker', ['login', registry, '--username', username, '--password-stdin'], {
-            env: this.childEnv(),
-            input: password,
-        });
-        if (res.exitCode !== 0)
-            throw new CommandError(`Failed to log in to ${registry}: ${describeDockerFailure(res.stderr)}`);
-    }
-    /** Pushes and returns the registry's manifest digest (sha256:…). */
-    async push(image) {
-        const res = await this.exec.run('docker', ['push', image], { env: this.childEnv(), onLine: (line) => this.logger.info(line) });
+        const res = await this.exec.run('docker', loginArgs(registry, username), { env: this.childEnv(), input: password });
         if (res.exitCode !== 0) {
-            throw new CommandError(`Failed to push ${image}: the registry refused: ${describeDockerFailure(res.stderr || res.stdout)}`);
+            throw new CommandError(`Failed to log in to ${registry} as ${username}: ${describeDockerFailure(res.stderr || res.stdout)}`);
         }
+    }
+    /** Pushes and returns the manifest digest (sha256:…) the registry now serves for the tag. */
+    async push(image) {
+        const res = await this.exec.run('docker', pushArgs(image), { env: this.childEnv(), onLine: (line) => this.logger.info(stripAnsi(line)) });
+        if (res.exitCode !== 0)
+            throw new CommandError(`Failed to push ${image}: ${describePushFailure(res)}`);
+        // "<tag>: digest: sha256:… size: N" — the digest of the manifest the registry stored.
         const digest = /digest: (sha256:[0-9a-f]{64})/.exec(res.stdout)?.[1];
         if (!digest)
-            throw new CommandError(`Failed to push ${image}: docker push printed no digest`);
+            throw new CommandError(`Failed to push ${image}: docker push printed no digest (${tailOf(res.stdout)})`);
         return digest;
     }
     childEnv() {
         return Object.fromEntries(Object.entries(this.env).filter((e) => e[1] !== undefined));
     }
 }
+/** One line for a daemon the CLI cannot reach, naming where it looked; undefined otherwise. */
+function daemonProblem(output) {
+    const text = stripAnsi(output);
+    if (!/Cannot connect to the Docker daemon|docker daemon is not running|error during connect|connect: no such file or directory.*docker\.sock/i.test(text)) {
+        return undefined;
+    }
+    const where = /daemon at ([^\s.]+(?:\.[^\s.]+)*)\.? /i.exec(text)?.[1] ?? /(unix:\/\/\S+|tcp:\/\/\S+)/.exec(text)?.[1];
+    return `no Docker daemon answers${where ? ` at ${where.replace(/[.,]$/, '')}` : ''} (is Docker running? is DOCKER_HOST right?)`;
+}
 /** The line that says why: a missing daemon in one line, else the last lines of output. */
 function describeDockerFailure(output) {
-    if (/Cannot connect to the Docker daemon|docker daemon is not running|error during connect/i.test(output)) {
-        return 'no Docker daemon is reachable (is Docker running, or DOCKER_HOST set?)';
-    }
+    const daemon = daemonProblem(output);
+    if (daemon)
+        return daemon;
     if (/Unable to locate executable file: docker|ENOENT/i.test(output))
         return 'the docker CLI is not installed';
-    return lastLines(output, 6).replace(/\n/g, ' | ');
+    return tailOf(output);
+}
+/** Why a push failed; a refusal by the registry says so, with what to do about it. */
+function describePushFailure(res) {
+    const output = `${res.stdout}\n${res.stderr}`;
+    const daemon = daemonProblem(output);
+    if (daemon)
+        return daemon;
+    const reason = tailOf(res.stderr || res.stdout, 2);
+    if (/no basic auth credentials|unauthorized|authentication required|denied|forbidden|\b40[13]\b/i.test(output)) {
+        return (`the registry refused: ${reason}; log in first (docker/login-action in the workflow, ` +
+            'or the registry-username and registry-password inputs) with an account that may push there');
+    }
+    return reason;
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/docker/credentials.ts
+
+
+
+/** The Docker config directory the CLI would use: DOCKER_CONFIG, else ~/.docker. */
+function dockerConfigDir(env) {
+    if (env.DOCKER_CONFIG)
+        return env.DOCKER_CONFIG;
+    return env.HOME ? external_node_path_default().join(env.HOME, '.docker') : undefined;
+}
+/**
+ * Runs `fn` with an environment whose DOCKER_CONFIG is a private copy of the user's
+ * config, removed afterwards. Logging in there keeps the password out of the runner's
+ * ~/.docker/config.json (a self-hosted runner would keep it), while the logins
+ * docker/login-action made and any credential helpers still apply. Everything else in
+ * the directory (cli-plugins with buildx, buildx builders from setup-buildx-action,
+ * contexts) is linked, not copied, so the CLI behaves as it did.
+ */
+async function withPrivateDockerConfig(env, fn) {
+    const dir = (0,external_node_fs_.mkdtempSync)(external_node_path_default().join(env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'lolpop-deploy-docker-'));
+    try {
+        const current = dockerConfigDir(env);
+        if (current && (0,external_node_fs_.existsSync)(current)) {
+            for (const entry of (0,external_node_fs_.readdirSync)(current)) {
+                if (entry === 'config.json')
+                    (0,external_node_fs_.copyFileSync)(external_node_path_default().join(current, entry), external_node_path_default().join(dir, entry));
+                else
+                    (0,external_node_fs_.symlinkSync)(external_node_path_default().join(current, entry), external_node_path_default().join(dir, entry));
+            }
+        }
+        return await fn({ ...env, DOCKER_CONFIG: dir });
+    }
+    finally {
+        (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/packaging/generated.ts
@@ -25139,6 +25418,7 @@ function writePackageFiles(dir, files) {
 
 
 
+
 /**
  * The package step shared by every orchestrator: write lolpop's entrypoint and
  * Dockerfile (unless the user has their own), then build and push the image.
@@ -25159,30 +25439,567 @@ async function packageProject(request, options) {
     const result = { files: files.map((f) => f.path), entrypoint: entrypointFor(kwargs) };
     if (!options.buildImage || kwargs.package_type !== 'docker')
         return result;
-    const now = new Date();
-    const image = renderImageTag(kwargs.docker_image_tag ?? defaultImageTag(kwargs.lolpop_class, kwargs.lolpop_entrypoint), options.ci, now);
-    const docker = new DockerCli(options.exec, options.logger, options.env);
-    await docker.build({
-        image,
-        dockerfile: external_node_path_default().resolve(options.workdir, kwargs.dockerfile_path),
-        context: options.workdir,
-        buildArgs: kwargs.build_args ?? {},
-        labels: ociLabels(options.ci, now),
-        extra: kwargs.docker_kwargs ?? [],
-    });
-    result.image = image;
-    if (kwargs.push_image) {
-        if (options.registry)
-            await docker.login(registryOf(image), options.registry.username, options.registry.password);
-        result.digest = await docker.push(image);
-    }
+    const image = renderImageTag(kwargs.docker_image_tag ?? defaultImageTag(kwargs.lolpop_class, kwargs.lolpop_entrypoint), options.ci);
+    const registry = options.registry;
+    if (registry)
+        options.logger.addSecret(registry.password);
+    const buildAndPush = async (env) => {
+        const docker = new DockerCli(options.exec, options.logger, env);
+        // Before the build too: a private base image comes from the same registry.
+        if (registry)
+            await docker.login(registryOf(image), registry.username, registry.password);
+        const requested = kwargs.docker_kwargs ?? [];
+        const { args: extra, dropped } = builderOptions(requested, requested.length > 0 && (await docker.hasBuildx()));
+        if (dropped.length > 0)
+            options.logger.warning(`docker buildx is not installed; ignoring BuildKit-only docker_kwargs: ${dropped.join(' ')}`);
+        const dockerfile = external_node_path_default().resolve(options.workdir, kwargs.dockerfile_path);
+        options.logger.info(`building ${image} from ${external_node_path_default().relative(options.workdir, dockerfile) || dockerfile}`);
+        await docker.build({
+            image,
+            dockerfile,
+            context: options.workdir,
+            buildArgs: kwargs.build_args ?? {},
+            labels: ociLabels(options.ci, new Date()),
+            extra,
+        });
+        result.image = image;
+        if (kwargs.push_image) {
+            result.digest = await docker.push(image);
+            options.logger.info(`pushed ${image}@${result.digest}`);
+        }
+    };
+    // Credentials from the inputs go into a private Docker config; without them the
+    // CLI uses the runner's (where docker/login-action logged in).
+    if (registry)
+        await withPrivateDockerConfig(options.env, buildAndPush);
+    else
+        await buildAndPush(options.env);
     return result;
 }
-/** The registry host of a reference, or Docker Hub when it has none. */
-function registryOf(image) {
-    const first = image.split('/')[0] ?? '';
-    return image.includes('/') && /[.:]|^localhost$/.test(first) ? first : 'docker.io';
+
+;// CONCATENATED MODULE: ./src/orchestrators/idempotency.ts
+/**
+ * One run per workflow run attempt and deployment: a retried step of the same
+ * attempt finds the run it already started, a "Re-run jobs" starts a new one.
+ * (Prefect scopes the key per flow, so the deployment name must be in it.)
+ */
+function defaultIdempotencyKey(ctx, deploymentName) {
+    const { repository, runId, runAttempt } = ctx.ci;
+    if (!runId)
+        return undefined;
+    return `lolpop-deploy/${repository}/${runId}/${runAttempt || '1'}/${deploymentName}`;
 }
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/names.ts
+
+
+/**
+ * The package kwargs as the deployment sees them: deploy.flow_entrypoint (lolpop's
+ * deploy kwarg) names the user's own flow just as package.flow_entrypoint does.
+ */
+function effective(pkg, deploy) {
+    return { ...pkg, flow_entrypoint: deploy.flow_entrypoint ?? pkg.flow_entrypoint };
+}
+/** `path/file.py:function` the deployment points at. */
+function flowEntrypoint(pkg, deploy) {
+    return entrypointFor(effective(pkg, deploy));
+}
+/** The flow's name as Prefect registers it, so `flow/deployment` lookups match. */
+function names_flowName(pkg, deploy) {
+    return prefectFlowName(effective(pkg, deploy));
+}
+/** Run parameters in the shape the flow takes (nested for lolpop's wrapper). */
+function runParameters(pkg, deploy, parameters) {
+    return flowRunParameters(effective(pkg, deploy), parameters);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/launcher.ts
+
+
+
+/** Splits `path/to/file.py:function`. */
+function splitEntrypoint(entrypoint) {
+    const colon = entrypoint.lastIndexOf(':');
+    if (colon <= 0 || !entrypoint.slice(0, colon).endsWith('.py')) {
+        throw new ConfigError(`Invalid flow entrypoint '${entrypoint}'. Expected path/to/file.py:function.`);
+    }
+    return { file: entrypoint.slice(0, colon), function: entrypoint.slice(colon + 1) };
+}
+/**
+ * The spec for one run. `entrypoint` is the deployment's; when it is the user's own
+ * flow (flow_entrypoint), that function is called with the parameters, else the
+ * lolpop class is instantiated and its entrypoint method called, as run.py does.
+ */
+function launchSpec(pkg, entrypoint, workdir, parameters, usePrefect) {
+    const target = splitEntrypoint(entrypoint);
+    const spec = { workdir, parameters };
+    if (isGeneratedWrapper(pkg, entrypoint)) {
+        if (!pkg.lolpop_class) {
+            throw new ConfigError('lolpop_class is required to run the deployment. Expected the runner class in package.lolpop_class, e.g. QuickstartRunner (or set flow_entrypoint).');
+        }
+        spec.runner = {
+            module: pkg.lolpop_module ?? DEFAULT_LOLPOP_MODULE,
+            class: pkg.lolpop_class,
+            entrypoint: pkg.lolpop_entrypoint,
+            config_file: configFileFor(pkg),
+            skip_validation: pkg.skip_validation,
+        };
+        if (usePrefect)
+            spec.prefect = { ...target, parameter: WRAPPER_PARAMETER };
+    }
+    else {
+        spec.flow = target;
+        if (usePrefect)
+            spec.prefect = target;
+    }
+    return spec;
+}
+/** `prefect_files/run.py:prefect_entrypoint`: the wrapper `package` generates. */
+function generatedEntrypoint(pkg) {
+    return `${joinPosix(prefectFilesDir(pkg), 'run.py')}:${pkg.flow_name}`;
+}
+function isGeneratedWrapper(pkg, entrypoint) {
+    return pkg.flow_entrypoint === undefined && entrypoint === generatedEntrypoint(pkg);
+}
+/**
+ * The Python side: standard library only, Python 3.8+. A plain Prefect `@flow` object
+ * is called through `.fn` unless the spec asks for Prefect, so a run needs no server.
+ */
+const LAUNCHER_PY = `"""lolpop-deploy local launcher: runs one deployment's entrypoint (standard library only)."""
+import importlib
+import importlib.util
+import json
+import os
+import sys
+
+
+def load_function(path, name):
+    module_name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(module_name, os.path.abspath(path))
+    if spec is None or spec.loader is None:
+        raise SystemExit("lolpop-deploy: cannot load %s" % path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    if not hasattr(module, name):
+        raise SystemExit("lolpop-deploy: %s has no function %s" % (path, name))
+    return getattr(module, name)
+
+
+def main():
+    with open(sys.argv[1], encoding="utf-8") as f:
+        spec = json.load(f)
+    os.chdir(spec["workdir"])
+    sys.path.insert(0, spec["workdir"])
+    params = spec["parameters"]
+
+    prefect = spec.get("prefect")
+    if prefect and importlib.util.find_spec("prefect") is not None:
+        print("lolpop-deploy: running the Prefect flow %s:%s" % (prefect["file"], prefect["function"]), flush=True)
+        flow = load_function(prefect["file"], prefect["function"])
+        flow(**({prefect["parameter"]: params} if prefect.get("parameter") else params))
+        return
+
+    if spec.get("flow"):
+        target = spec["flow"]
+        print("lolpop-deploy: calling %s:%s(**%s)" % (target["file"], target["function"], json.dumps(params)), flush=True)
+        fn = load_function(target["file"], target["function"])
+        getattr(fn, "fn", fn)(**params)
+        return
+
+    runner_spec = spec["runner"]
+    print(
+        "lolpop-deploy: %s(conf=%r).%s(**%s)"
+        % (runner_spec["class"], runner_spec["config_file"], runner_spec["entrypoint"], json.dumps(params)),
+        flush=True,
+    )
+    module = importlib.import_module(runner_spec["module"])
+    cls = getattr(module, runner_spec["class"])
+    runner = cls(conf=runner_spec["config_file"], skip_config_validation=runner_spec["skip_validation"])
+    getattr(runner, runner_spec["entrypoint"])(**params)
+    if hasattr(runner, "log"):
+        runner.log("Workflow completed!")
+
+
+if __name__ == "__main__":
+    main()
+`;
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/report.ts
+
+/** More than this many log lines and the report keeps the tail; log.txt keeps all. */
+const REPORT_LOG_LINES = 5000;
+const STATE_COLOURS = { COMPLETED: '#1a7f37', FAILED: '#cf222e', RUNNING: '#9a6700' };
+/**
+ * The run report, `runs/<id>/report.html`: one self-contained page (inline CSS, no
+ * script, no external resources) with the state, the deployment, parameters,
+ * timestamps and the escaped log. Pure, so it is tested without a run.
+ */
+function renderRunReport(run, log) {
+    const colour = STATE_COLOURS[run.state] ?? '#57606a';
+    const omitted = Math.max(0, log.length - REPORT_LOG_LINES);
+    const shown = log.slice(omitted);
+    const rows = [
+        ['Deployment', code(run.deployment)],
+        ['Entrypoint', code(run.entrypoint)],
+        ['Run id', code(run.id)],
+        ['Started', escapeHtml(readableTime(run.started))],
+        ['Ended', run.ended ? escapeHtml(readableTime(run.ended)) : '—'],
+        ['Duration', run.durationMs === undefined ? '—' : escapeHtml(formatDuration(run.durationMs))],
+        ['Exit code', run.exitCode === undefined ? '—' : code(String(run.exitCode))],
+        ['Command', code(run.command.join(' '))],
+    ];
+    if (run.idempotencyKey)
+        rows.push(['Idempotency key', code(run.idempotencyKey)]);
+    const logHtml = shown
+        .map((line, i) => {
+        const cls = line.stream === 'stderr' ? ' class="err"' : '';
+        return `<span${cls}><i>${omitted + i + 1}</i>${escapeHtml(line.text)}</span>`;
+    })
+        .join('');
+    const failure = run.state === 'FAILED' ? failureLines(log) : [];
+    return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(`${run.state} · ${run.deployment} · run ${run.id}`)}</title>
+<style>
+  :root { color-scheme: light; --fg: #1f2328; --muted: #57606a; --line: #d0d7de; --bg: #f6f8fa; }
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: var(--fg); background: #fff; }
+  main { max-width: 1100px; margin: 0 auto; padding: 28px 32px 48px; }
+  header { display: flex; align-items: center; gap: 14px; flex-wrap: wrap; border-bottom: 1px solid var(--line); padding-bottom: 16px; }
+  h1 { font-size: 22px; margin: 0; font-weight: 600; }
+  h1 code { font-size: inherit; }
+  .failure { border: 1px solid #ff8182; background: #ffebe9; border-radius: 6px; padding: 10px 14px; margin: 20px 0 0; }
+  .failure strong { display: block; margin-bottom: 4px; color: #a40e26; }
+  .failure pre { background: transparent; border: 0; padding: 0; }
+  h2 { font-size: 16px; margin: 28px 0 10px; }
+  .state { color: #fff; background: ${colour}; border-radius: 999px; padding: 3px 14px; font-weight: 600; font-size: 14px; letter-spacing: .04em; }
+  .sub { color: var(--muted); margin: 6px 0 0; width: 100%; }
+  table { border-collapse: collapse; width: 100%; }
+  th, td { text-align: left; padding: 5px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
+  th { width: 170px; color: var(--muted); font-weight: 500; white-space: nowrap; }
+  code, pre { font: 13px/1.45 ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, monospace; }
+  td code { background: var(--bg); padding: 1px 6px; border-radius: 4px; word-break: break-all; }
+  pre { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; margin: 0; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
+  pre.log span { display: block; padding-left: 3.6em; text-indent: -3.6em; }
+  pre.log i { display: inline-block; width: 3em; margin-right: .6em; text-indent: 0; text-align: right; color: #8c959f; font-style: normal; user-select: none; }
+  pre.log .err { color: #a40e26; background: #fff0f0; }
+  .note { color: var(--muted); font-size: 13px; margin: 6px 0; }
+</style>
+</head>
+<body>
+<main>
+<header>
+  <h1>Run of <code>${escapeHtml(run.deployment)}</code></h1>
+  <span class="state">${escapeHtml(run.state)}</span>
+  <p class="sub">LocalOrchestrator · lolpop-deploy · started ${escapeHtml(readableTime(run.started))}</p>
+</header>
+${failure.length > 0 ? `<div class="failure"><strong>Exit code ${escapeHtml(String(run.exitCode ?? '?'))}; the run's last lines:</strong><pre>${escapeHtml(failure.join('\n'))}</pre></div>\n` : ''}<h2>Summary</h2>
+<table>
+${rows.map(([k, v]) => `  <tr><th>${escapeHtml(k)}</th><td>${v}</td></tr>`).join('\n')}
+</table>
+<h2>Parameters</h2>
+<pre>${escapeHtml(JSON.stringify(run.parameters, null, 2))}</pre>
+<h2>Log <span class="note">(${log.length} line${log.length === 1 ? '' : 's'}; standard error in red)</span></h2>
+${omitted > 0 ? `<p class="note">The first ${omitted} lines are omitted here; log.txt next to this report has them all.</p>\n` : ''}<pre class="log">${logHtml || '<span class="note">(no output)</span>'}</pre>
+</main>
+</body>
+</html>
+`;
+}
+/** `2025-01-31T12:05:01.123Z` → `2025-01-31 12:05:01 UTC`. */
+function readableTime(iso) {
+    return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+}
+/** The last lines of a failed run: with a Python traceback, the exception is the last one. */
+function failureLines(log) {
+    return log.map((l) => l.text).filter((t) => t.trim() !== '').slice(-3);
+}
+function escapeHtml(text) {
+    return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+}
+function code(text) {
+    return `<code>${escapeHtml(text)}</code>`;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/state.ts
+
+
+/**
+ * The local state folder (`.lolpop-deploy/` under the working directory): one
+ * JSON file per deployment, one folder per run. Plain files, so a user can read
+ * and delete them by hand.
+ */
+class StateStore {
+    root;
+    constructor(root) {
+        this.root = root;
+    }
+    deploymentFile(name) {
+        return external_node_path_default().join(this.root, 'deployments', `${safeFileName(name)}.json`);
+    }
+    readDeployment(name) {
+        return readJson(this.deploymentFile(name));
+    }
+    writeDeployment(record) {
+        const file = this.deploymentFile(record.name);
+        writeJson(file, record);
+        return file;
+    }
+    /** True when there was a record to remove. */
+    removeDeployment(name) {
+        const file = this.deploymentFile(name);
+        if (!(0,external_node_fs_.existsSync)(file))
+            return false;
+        (0,external_node_fs_.rmSync)(file);
+        return true;
+    }
+    runDir(id) {
+        return external_node_path_default().join(this.root, 'runs', id);
+    }
+    readRun(id) {
+        return readJson(external_node_path_default().join(this.runDir(id), 'run.json'));
+    }
+    writeRun(record) {
+        writeJson(external_node_path_default().join(this.runDir(record.id), 'run.json'), record);
+    }
+    /** The earlier run of `deployment` started with `key`, if any. */
+    findRunByIdempotencyKey(deployment, key) {
+        const runs = external_node_path_default().join(this.root, 'runs');
+        if (!(0,external_node_fs_.existsSync)(runs))
+            return undefined;
+        for (const id of (0,external_node_fs_.readdirSync)(runs).sort()) {
+            const run = this.readRun(id);
+            if (run?.deployment === deployment && run.idempotencyKey === key)
+                return run;
+        }
+        return undefined;
+    }
+}
+/** Deployment names become file names: keep them readable, but never a path. */
+function safeFileName(name) {
+    return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+}
+function readJson(file) {
+    if (!(0,external_node_fs_.existsSync)(file))
+        return undefined;
+    return JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
+}
+function writeJson(file, value) {
+    (0,external_node_fs_.mkdirSync)(external_node_path_default().dirname(file), { recursive: true });
+    (0,external_node_fs_.writeFileSync)(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/orchestrator.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * ZenML's "direct orchestration" for lolpop workflows: no server, no Docker.
+ * `deploy` records the deployment in a local state folder; `run` executes it in a
+ * local Python process to the end, recording its state, log and an HTML report.
+ */
+class LocalOrchestrator {
+    config;
+    ctx;
+    state;
+    constructor(config, ctx) {
+        this.config = config;
+        this.ctx = ctx;
+        this.state = new StateStore(external_node_path_default().resolve(ctx.workdir, config.state_dir));
+    }
+    /** Writes the entrypoint and Dockerfile; builds the image only when a tag is given and Docker answers. */
+    async package(request) {
+        const kwargs = request.kwargs;
+        let buildImage = false;
+        if (kwargs.package_type === 'docker' && kwargs.docker_image_tag !== undefined) {
+            buildImage = await new DockerCli(this.ctx.exec, this.ctx.logger, this.ctx.env).available();
+            if (!buildImage)
+                this.ctx.logger.warning(`No Docker daemon answers: not building ${kwargs.docker_image_tag} (the local run needs no image)`);
+        }
+        return packageProject(request, { ...this.ctx, flowKwargs: this.config.flow_kwargs, buildImage });
+    }
+    async deploy(request) {
+        const entrypoint = flowEntrypoint(request.packageKwargs, request.kwargs);
+        // Fails now, not at run time, when the entrypoint cannot be launched (no lolpop_class, …).
+        launchSpec(request.packageKwargs, entrypoint, this.ctx.workdir, {}, this.config.use_prefect);
+        const earlier = this.state.readDeployment(request.deploymentName);
+        const now = new Date().toISOString();
+        const id = earlier?.id ?? (0,external_node_crypto_namespaceObject.randomUUID)();
+        const file = this.state.writeDeployment({
+            id,
+            name: request.deploymentName,
+            entrypoint,
+            parameters: request.kwargs.parameters ?? {},
+            package: request.packageKwargs,
+            created: earlier?.created ?? now,
+            updated: now,
+        });
+        this.ctx.logger.info(`${earlier ? 'Updated' : 'Recorded'} deployment ${request.deploymentName} (${entrypoint}) in ${file}`);
+        return { id, name: request.deploymentName, url: (0,external_node_url_namespaceObject.pathToFileURL)(file).href };
+    }
+    /** Runs the deployment to the end in a local Python process; the state is COMPLETED or FAILED. */
+    async run(request) {
+        const name = request.deploymentName;
+        const deployment = this.state.readDeployment(name);
+        if (!deployment) {
+            throw new OrchestratorError(`Failed to run: deployment '${name}' is not recorded in ${this.state.root}; run the deploy step first (lolpop-deploy build)`);
+        }
+        const key = request.kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, name);
+        const earlier = key ? this.state.findRunByIdempotencyKey(name, key) : undefined;
+        if (earlier) {
+            const url = this.reportUrl(earlier.id);
+            this.ctx.logger.info(`Run ${earlier.id} already existed for idempotency key ${key} (${earlier.state}): ${url}`);
+            return { id: earlier.id, url, state: earlier.state, created: false };
+        }
+        const parameters = { ...deployment.parameters, ...request.kwargs.parameters };
+        const spec = launchSpec(deployment.package, deployment.entrypoint, this.ctx.workdir, parameters, this.config.use_prefect);
+        const id = newRunId();
+        const dir = this.state.runDir(id);
+        (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
+        (0,external_node_fs_.writeFileSync)(external_node_path_default().join(dir, 'launcher.py'), LAUNCHER_PY);
+        (0,external_node_fs_.writeFileSync)(external_node_path_default().join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
+        const python = this.ctx.env.PYTHON || this.config.python || 'python3';
+        const command = [python, external_node_path_default().join(dir, 'launcher.py'), external_node_path_default().join(dir, 'spec.json')];
+        const started = new Date();
+        const record = {
+            id,
+            deployment: name,
+            entrypoint: deployment.entrypoint,
+            parameters,
+            state: 'RUNNING',
+            ...(key ? { idempotencyKey: key } : {}),
+            python,
+            command,
+            started: started.toISOString(),
+        };
+        this.state.writeRun(record);
+        this.ctx.logger.info(`Run ${id} of ${name}: ${command.join(' ')}`);
+        const logFile = external_node_path_default().join(dir, 'log.txt');
+        (0,external_node_fs_.writeFileSync)(logFile, '');
+        const log = [];
+        const result = await this.ctx.exec.run(command[0], command.slice(1), {
+            cwd: this.ctx.workdir,
+            env: { ...definedEnv(this.ctx.env), PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
+            onLine: (text, stream) => {
+                log.push({ stream, text });
+                (0,external_node_fs_.appendFileSync)(logFile, `${text}\n`);
+                this.ctx.logger.info(text);
+            },
+        });
+        const notStarted = result.exitCode === 127 && log.length === 0;
+        if (notStarted) {
+            const why = lastLines(result.stderr, 1) || `${python} not found`;
+            log.push({ stream: 'stderr', text: why });
+            (0,external_node_fs_.appendFileSync)(logFile, `${why}\n`);
+        }
+        const ended = new Date();
+        Object.assign(record, {
+            state: result.exitCode === 0 ? 'COMPLETED' : 'FAILED',
+            ended: ended.toISOString(),
+            durationMs: ended.getTime() - started.getTime(),
+            exitCode: result.exitCode,
+        });
+        this.state.writeRun(record);
+        (0,external_node_fs_.writeFileSync)(external_node_path_default().join(dir, 'report.html'), renderRunReport(record, log));
+        const url = this.reportUrl(id);
+        if (notStarted) {
+            throw new CommandError(`Failed to run ${name}: cannot start Python '${python}' (${lastLines(result.stderr, 1)}); install Python 3 or set PYTHON to its path`);
+        }
+        if (record.state === 'FAILED') {
+            const last = log.filter((l) => l.text.trim() !== '').pop()?.text.trim() ?? 'no output';
+            this.ctx.logger.error(`Run ${id} FAILED (exit code ${result.exitCode}): ${last}`);
+        }
+        this.ctx.logger.info(`Run ${id} ${record.state} (exit code ${result.exitCode}); report: ${url}`);
+        return { id, url, state: record.state, created: true };
+    }
+    /** A local run has already ended when run() returns: this reads its recorded state. */
+    async wait(request) {
+        const deadline = Date.now() + request.timeoutMs;
+        let record = this.readRunOrThrow(request.run.id);
+        // Only a run started by another process can still be RUNNING here.
+        while (record.state === 'RUNNING' && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, Math.min(request.pollMs, Math.max(0, deadline - Date.now()))));
+            record = this.readRunOrThrow(request.run.id);
+        }
+        const result = { ...request.run, state: record.state };
+        if (record.state === 'COMPLETED')
+            return result;
+        if (record.state === 'RUNNING') {
+            throw new RunFailedError(`Run ${record.id} of ${record.deployment} is still RUNNING after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout): ${request.run.url}`);
+        }
+        const tail = lastLines((0,external_node_fs_.readFileSync)(external_node_path_default().join(this.state.runDir(record.id), 'log.txt'), 'utf8'), 5);
+        const last = tail.split('\n').pop()?.trim();
+        throw Object.assign(new RunFailedError(`Run ${record.id} of ${record.deployment} ended ${record.state} (exit code ${record.exitCode ?? '?'}): ` +
+            (last ? `${last}\nLast log lines:\n${tail.replace(/^/gm, '  ')}` : 'it printed nothing') +
+            `\nReport: ${request.run.url}`), { result });
+    }
+    /** Removes the deployment record; the runs' history stays. */
+    async stop(request) {
+        const file = this.state.deploymentFile(request.deploymentName);
+        if (!this.state.removeDeployment(request.deploymentName)) {
+            return { stopped: false, detail: `deployment '${request.deploymentName}' is not recorded in ${this.state.root}; nothing to stop` };
+        }
+        return { stopped: true, detail: `removed deployment '${request.deploymentName}' (${file}); its runs stay in ${external_node_path_default().join(this.state.root, 'runs')}` };
+    }
+    readRunOrThrow(id) {
+        const record = this.state.readRun(id);
+        if (!record)
+            throw new OrchestratorError(`Failed to read run ${id}: no ${external_node_path_default().join(this.state.runDir(id), 'run.json')}`);
+        return record;
+    }
+    reportUrl(id) {
+        return (0,external_node_url_namespaceObject.pathToFileURL)(external_node_path_default().join(this.state.runDir(id), 'report.html')).href;
+    }
+}
+/** `20250131T120501Z-3fa9c2`: sorts by start time, unique enough for one machine. */
+function newRunId() {
+    return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${(0,external_node_crypto_namespaceObject.randomBytes)(3).toString('hex')}`;
+}
+function definedEnv(env) {
+    return Object.fromEntries(Object.entries(env).filter((e) => e[1] !== undefined));
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/plugin.ts
+
+
+const localPlugin = {
+    name: 'LocalOrchestrator',
+    description: 'Runs the workflow in a local Python process and records it under .lolpop-deploy/ (no server, no Docker)',
+    configSchema: LocalConfig,
+    create: (config, context) => new LocalOrchestrator(LocalConfig.parse(config ?? {}), context),
+};
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/config.ts
+
+/** PrefectOrchestrator's `orchestrator.config`, seed 003 names and lolpop's defaults. */
+const PrefectConfig = object({
+    decorator_method: schemas_string().default('decorator'),
+    integration_types: array(schemas_string()).default(['runner', 'pipeline', 'component']),
+    prefect_profile: schemas_string().default('default'),
+    prefect_flow_integration: array(schemas_string()).default(['runner', 'pipeline']),
+    prefect_task_integration: array(schemas_string()).default(['component']),
+    flow_kwargs: record(schemas_string(), unknown()).default({ log_prints: true }),
+    task_kwargs: record(schemas_string(), unknown()).optional(),
+    cache_tasks: schemas_boolean().default(true),
+    prefect_settings: record(schemas_string(), union([schemas_string(), schemas_number(), schemas_boolean()]).transform(String))
+        .default({})
+        .describe('PREFECT_API_URL, PREFECT_UI_URL, …; the environment wins. Put keys in ${ENV} references, never in the file.'),
+})
+    .loose();
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/version.ts
 function parseServerVersion(raw) {
@@ -25280,6 +26097,13 @@ class PrefectApi {
         });
         return res.status === 404 ? undefined : res.body;
     }
+    async readDeployment(id) {
+        const res = await this.client.request('GET', `deployments/${seg(id)}`, {
+            action: `read the deployment ${id}`,
+            accept: [404],
+        });
+        return res.status === 404 ? undefined : res.body;
+    }
     async createFlowRun(deploymentId, body, version) {
         const json = { parameters: body.parameters };
         if (body.idempotency_key)
@@ -25313,33 +26137,115 @@ class PrefectApi {
     }
     async activeFlowRuns(deploymentId) {
         const res = await this.client.request('POST', 'flow_runs/filter', {
-            json: { flow_runs: { deployment_id: { any_: [deploymentId] }, state: { type: { any_: ACTIVE_STATES } } }, limit: 200 },
+            json: { flow_runs: { deployment_id: { any_: [deploymentId] }, state: { type: { any_: [...ACTIVE_STATES, 'CANCELLING'] } } }, limit: 200 },
             action: 'list the deployment flow runs',
         });
         return res.body;
     }
-    /** Asks for cancellation; ACCEPT, or REJECT/ABORT meaning already cancelled or finished. */
+    /**
+     * Asks for cancellation. ACCEPT: CANCELLING, the worker or runner ends it; REJECT with
+     * CANCELLED: a scheduled run with no infrastructure, cancelled at once; ABORT: already
+     * in a terminal state.
+     */
     async cancelFlowRun(id) {
         const res = await this.client.request('POST', `flow_runs/${seg(id)}/set_state`, {
             json: { state: { type: 'CANCELLING', name: 'Cancelling' }, force: false },
             action: `cancel the flow run ${id}`,
+            accept: [404],
         });
-        return { status: res.body.status, state: res.body.state?.type };
+        if (res.status === 404)
+            return { status: 'ABORT', reason: 'flow run not found' };
+        return { status: res.body.status, state: res.body.state?.type, reason: res.body.details?.reason ?? undefined };
     }
     async pauseDeployment(id, version) {
+        await this.setPaused(id, true, version);
+    }
+    /** Undoes a pause, by stop or by a served process's pause_on_shutdown. */
+    async resumeDeployment(id, version) {
+        await this.setPaused(id, false, version);
+    }
+    async setPaused(id, paused, version) {
+        const action = `${paused ? 'pause' : 'resume'} the deployment`;
         if (version.major >= 3) {
-            await this.client.request('PATCH', `deployments/${seg(id)}`, { json: { paused: true }, action: 'pause the deployment' });
+            await this.client.request('PATCH', `deployments/${seg(id)}`, { json: { paused }, action });
         }
         else if (atLeast(version, 2, 19)) {
-            await this.client.request('POST', `deployments/${seg(id)}/pause_deployment`, { action: 'pause the deployment' });
+            await this.client.request('POST', `deployments/${seg(id)}/${paused ? 'pause' : 'resume'}_deployment`, { action });
         }
         else {
-            await this.client.request('POST', `deployments/${seg(id)}/set_schedule_inactive`, { action: 'pause the deployment' });
+            await this.client.request('POST', `deployments/${seg(id)}/set_schedule_${paused ? 'inactive' : 'active'}`, { action });
         }
     }
+    /** False when it was already gone (404). */
     async deleteDeployment(id) {
-        await this.client.request('DELETE', `deployments/${seg(id)}`, { action: 'delete the deployment', accept: [404] });
+        const res = await this.client.request('DELETE', `deployments/${seg(id)}`, { action: 'delete the deployment', accept: [404] });
+        return res.status !== 404;
     }
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/cancel-runs.ts
+
+/**
+ * Cancels every in-flight run of a deployment the way Prefect's UI does, and waits
+ * for running ones to end. A scheduled run has no infrastructure: the server answers
+ * REJECT with a CANCELLED state, which is success. A running one goes CANCELLING and
+ * only its worker (or serving process) turns that into CANCELLED, so we wait for it —
+ * deleting the deployment first would delete the run and leave its process alive.
+ */
+async function cancelActiveRuns(api, deploymentId, options) {
+    const runs = await api.activeFlowRuns(deploymentId);
+    const summary = { found: runs.length, cancelled: 0, finished: 0, cancelling: 0 };
+    const pending = [];
+    for (const run of runs) {
+        if (run.state?.type === 'CANCELLING') {
+            pending.push(run.id);
+            continue;
+        }
+        const answer = await api.cancelFlowRun(run.id);
+        if (answer.state === 'CANCELLED')
+            summary.cancelled += 1;
+        else if (answer.status === 'ABORT' || TERMINAL_STATES.includes(answer.state ?? ''))
+            summary.finished += 1;
+        else
+            pending.push(run.id);
+        options.logger.debug(`cancel ${run.name}: ${answer.status} → ${answer.state ?? '?'}${answer.reason ? ` (${answer.reason})` : ''}`);
+    }
+    if (pending.length > 0)
+        options.logger.info(`waiting for ${pending.length} running flow run(s) to be cancelled`);
+    const deadline = Date.now() + options.timeoutMs;
+    let waiting = pending;
+    while (waiting.length > 0) {
+        const still = [];
+        for (const id of waiting) {
+            const state = (await api.readFlowRun(id)).state?.type ?? '';
+            if (state === 'CANCELLED')
+                summary.cancelled += 1;
+            else if (TERMINAL_STATES.includes(state))
+                summary.finished += 1;
+            else
+                still.push(id);
+        }
+        waiting = still;
+        if (waiting.length === 0 || Date.now() >= deadline)
+            break;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now()))));
+    }
+    summary.cancelling = waiting.length;
+    if (summary.cancelling > 0) {
+        options.logger.warning(`${summary.cancelling} flow run(s) are still CANCELLING after ${Math.round(options.timeoutMs / 1000)} s: ` +
+            'no worker or serving process is alive to end them (raise stop.cancel_timeout, or check the worker)');
+    }
+    return summary;
+}
+/** "cancelled 2 of 3 flow run(s) (1 had already finished)". */
+function describeCancel(summary) {
+    if (summary.found === 0)
+        return 'no flow run to cancel';
+    const extra = [
+        summary.finished ? `${summary.finished} had already finished` : '',
+        summary.cancelling ? `${summary.cancelling} still cancelling` : '',
+    ].filter(Boolean);
+    return `cancelled ${summary.cancelled} of ${summary.found} flow run(s)${extra.length ? ` (${extra.join(', ')})` : ''}`;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/ky/distribution/errors/HTTPError.js
@@ -26716,27 +27622,321 @@ async function readDetail(response) {
     return text.replace(/\s+/g, ' ').slice(0, 300);
 }
 
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/names.ts
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/kubernetes/manifests.ts
+
+
+/** Label on every object the tool creates, with the deployment it belongs to. */
+const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'lolpop-deploy' };
+const DEPLOYMENT_LABEL = 'lolpop-deploy/deployment';
+/** The Secret key for a self-hosted server's basic auth (lolpop has no kwarg for it). */
+const AUTH_STRING_KEY = 'prefect-api-auth-string';
+/**
+ * A DNS-1123 name (what Deployment and Secret names must be): lower-case, `-` for
+ * anything else, at most 63 characters. Deployment names like `Quickstart_PR-3`
+ * become `quickstart-pr-3`.
+ */
+function kubernetesName(name, what) {
+    const out = name
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 63)
+        .replace(/-+$/, '');
+    if (!out)
+        throw new ConfigError(`${what} '${name}' gives no valid Kubernetes name (lower-case letters, digits and '-')`);
+    return out;
+}
+/** Label values: at most 63 of `[A-Za-z0-9._-]`, starting and ending alphanumeric. */
+function labelValue(value) {
+    return value
+        .replace(/[^A-Za-z0-9._-]+/g, '-')
+        .slice(0, 63)
+        .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+}
+/**
+ * The Secret the flow and worker read PREFECT_API_URL/KEY from, under the key names
+ * of `prefect_api_url` and `prefect_api_key`. It goes to kubectl on stdin only.
+ */
+function secretManifest(input) {
+    const { kwargs } = input;
+    const data = { [kwargs.prefect_api_url]: input.apiUrl };
+    if (input.apiKey)
+        data[kwargs.prefect_api_key] = input.apiKey;
+    if (input.authString)
+        data[AUTH_STRING_KEY] = input.authString;
+    return {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: kubernetesName(kwargs.secret_name, 'secret_name'), namespace: kwargs.namespace, labels: { ...MANAGED_BY } },
+        type: 'Opaque',
+        stringData: data,
+    };
+}
+/** PREFECT_API_* from the Secret; the key and auth string are optional references. */
+function prefectEnv(kwargs) {
+    const secret = kubernetesName(kwargs.secret_name, 'secret_name');
+    const ref = (name, key, optional) => ({
+        name,
+        valueFrom: { secretKeyRef: { name: secret, key, ...(optional ? { optional: true } : {}) } },
+    });
+    return [
+        ref('PREFECT_API_URL', kwargs.prefect_api_url, false),
+        ref('PREFECT_API_KEY', kwargs.prefect_api_key, true),
+        ref('PREFECT_API_AUTH_STRING', AUTH_STRING_KEY, true),
+    ];
+}
+function appsDeployment(input) {
+    const selector = { [DEPLOYMENT_LABEL]: input.labels[DEPLOYMENT_LABEL], 'app.kubernetes.io/name': input.name };
+    const labels = { ...MANAGED_BY, ...input.labels, 'app.kubernetes.io/name': input.name };
+    return {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: input.name, namespace: input.namespace, labels },
+        spec: {
+            replicas: input.replicas,
+            selector: { matchLabels: selector },
+            template: {
+                metadata: { labels },
+                spec: { serviceAccountName: input.serviceAccount, containers: [input.container] },
+            },
+        },
+    };
+}
+/**
+ * lolpop's flow Deployment (container `flow-container`, label `flow`), whose image
+ * CMD serves the flow; in `namespace` (LOLPOP bug 1 wrote `namespace={namespace}`).
+ */
+function flowDeploymentManifest(input) {
+    const { kwargs } = input;
+    return appsDeployment({
+        name: kubernetesName(input.deploymentName, 'deployment name'),
+        namespace: kwargs.namespace,
+        replicas: kwargs.num_replicas,
+        serviceAccount: kwargs.service_account,
+        labels: { [DEPLOYMENT_LABEL]: labelValue(input.deploymentName), flow: labelValue(input.flowName) },
+        container: {
+            name: 'flow-container',
+            image: input.image,
+            imagePullPolicy: kwargs.image_pull_policy,
+            env: prefectEnv(kwargs),
+        },
+    });
+}
+/** The worker's Deployment name, `{deployment_name}-{work_pool}` as lolpop names it. */
+function workerName(deploymentName, workPool) {
+    return kubernetesName(`${deploymentName}-${workPool}`, 'worker name');
+}
+/**
+ * A Prefect kubernetes worker for the pool, honouring image_pull_policy (LOLPOP
+ * bug 2 ignored it). Its service account needs RBAC to create Jobs in the namespace.
+ */
+function workerDeploymentManifest(input) {
+    const { kwargs } = input;
+    return appsDeployment({
+        name: workerName(input.deploymentName, input.workPool),
+        namespace: kwargs.namespace,
+        replicas: 1,
+        serviceAccount: kwargs.service_account,
+        labels: { [DEPLOYMENT_LABEL]: labelValue(input.deploymentName), 'prefect.io/work-pool': labelValue(input.workPool) },
+        container: {
+            name: 'prefect-worker',
+            image: kwargs.worker_image,
+            imagePullPolicy: kwargs.image_pull_policy,
+            command: ['prefect', 'worker', 'start', '--type', 'kubernetes', '--pool', input.workPool],
+            env: prefectEnv(kwargs),
+        },
+    });
+}
+/** Multi-document YAML, as `kubectl apply -f -` reads it. */
+function toYaml(manifests) {
+    return manifests.map((m) => (0,dist/* stringify */.As)(m, { lineWidth: 0 })).join('---\n');
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/kubernetes/deployer.ts
+
+
+
+
 
 
 /**
- * The package kwargs as the deployment sees them: deploy.flow_entrypoint (lolpop's
- * deploy kwarg) names the user's own flow just as package.flow_entrypoint does.
+ * seed 003's kubernetes paths: the Secret, then the flow Deployment (static) or a
+ * worker Deployment for the pool, applied with kubectl; stop deletes the same
+ * objects by name in the same namespace (LOLPOP bug 3 deleted the wrong one).
  */
-function effective(pkg, deploy) {
-    return { ...pkg, flow_entrypoint: deploy.flow_entrypoint ?? pkg.flow_entrypoint };
+class KubernetesDeployer {
+    kubectl;
+    logger;
+    workdir;
+    connection;
+    constructor(kubectl, logger, workdir, connection) {
+        this.kubectl = kubectl;
+        this.logger = logger;
+        this.workdir = workdir;
+        this.connection = connection;
+    }
+    /** Returns `kind/name` of every object applied. */
+    async deploy(input) {
+        const { kwargs } = input;
+        const secret = secretManifest({
+            kwargs,
+            apiUrl: this.connection.apiUrl,
+            apiKey: this.connection.apiKey,
+            authString: this.connection.authString,
+        });
+        await this.kubectl.apply(toYaml([secret]), kwargs.namespace, `the Secret ${secret.metadata.name}`);
+        const own = kwargs.k8s_deployment_manifest;
+        let manifests;
+        if (own) {
+            manifests = this.readOwnManifest(own);
+            this.logger.info(`applying your own manifest ${own}`);
+        }
+        else if (input.workPool) {
+            manifests = [workerDeploymentManifest({ deploymentName: input.deploymentName, workPool: input.workPool, kwargs })];
+            this.writeForReview(kwargs.worker_deployment_manifest, manifests);
+        }
+        else {
+            if (!input.image)
+                throw new ConfigError('kubernetes: no image to serve; run package first or set deploy.docker_image_name');
+            manifests = [flowDeploymentManifest({ deploymentName: input.deploymentName, flowName: input.flowName, image: input.image, kwargs })];
+            this.writeForReview(kwargs.manifest_path, manifests);
+        }
+        await this.kubectl.apply(toYaml(manifests), kwargs.namespace, own ?? 'the Deployment');
+        return [`secret/${secret.metadata.name}`, ...manifests.map((m) => `${m.kind.toLowerCase()}/${m.metadata.name}`)];
+    }
+    /** Deletes what deploy created; `deleted` false when all of it was already gone. */
+    async stop(input) {
+        const { kwargs } = input;
+        const ns = kwargs.namespace;
+        const parts = [];
+        let deleted = false;
+        if (kwargs.k8s_deployment_manifest) {
+            const yaml = toYaml(this.readOwnManifest(kwargs.k8s_deployment_manifest));
+            const gone = await this.kubectl.deleteManifest(yaml, ns);
+            deleted ||= gone;
+            parts.push(`${gone ? 'deleted' : 'found none of'} the objects of ${kwargs.k8s_deployment_manifest} in ${ns}`);
+        }
+        else {
+            const name = input.workPool ? workerName(input.deploymentName, input.workPool) : kubernetesName(input.deploymentName, 'deployment name');
+            const gone = await this.kubectl.delete('deployment', name, ns);
+            deleted ||= gone;
+            parts.push(`${gone ? 'deleted' : 'no'} ${input.workPool ? 'worker ' : ''}Deployment ${ns}/${name}`);
+        }
+        const secret = kubernetesName(kwargs.secret_name, 'secret_name');
+        if (input.deleteSecret) {
+            const gone = await this.kubectl.delete('secret', secret, ns);
+            deleted ||= gone;
+            parts.push(`${gone ? 'deleted' : 'no'} Secret ${ns}/${secret}`);
+        }
+        else {
+            parts.push(`kept Secret ${ns}/${secret} (shared; stop.delete_secret: true removes it)`);
+        }
+        return { deleted, detail: parts.join('; ') };
+    }
+    /** The user's manifest, each document given our namespace when it names none. */
+    readOwnManifest(file) {
+        const full = external_node_path_default().resolve(this.workdir, file);
+        let text;
+        try {
+            text = (0,external_node_fs_.readFileSync)(full, 'utf8');
+        }
+        catch {
+            throw new ConfigError(`k8s_deployment_manifest: cannot read ${file} (resolved to ${full})`);
+        }
+        const docs = (0,dist/* parseAllDocuments */.hR)(text);
+        const out = [];
+        for (const doc of docs) {
+            if (doc.errors.length > 0)
+                throw new ConfigError(`k8s_deployment_manifest ${file}: ${doc.errors[0].message}`);
+            const value = doc.toJS();
+            if (!value)
+                continue;
+            if (typeof value !== 'object' || !value.kind || !value.metadata?.name) {
+                throw new ConfigError(`k8s_deployment_manifest ${file}: every document needs kind and metadata.name`);
+            }
+            out.push(value);
+        }
+        if (out.length === 0)
+            throw new ConfigError(`k8s_deployment_manifest ${file} has no Kubernetes object`);
+        return out;
+    }
+    /** lolpop writes the manifests next to the entrypoint; so do we (never the Secret). */
+    writeForReview(file, manifests) {
+        writePackageFiles(this.workdir, [{ path: file, content: toYaml(manifests) }]);
+        this.logger.info(`wrote ${file}`);
+    }
 }
-/** `path/file.py:function` the deployment points at. */
-function flowEntrypoint(pkg, deploy) {
-    return entrypointFor(effective(pkg, deploy));
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/kubernetes/kubectl.ts
+
+
+/**
+ * `kubectl apply` of manifests read from stdin: Secret values never reach a
+ * command line, and the namespace is explicit (LOLPOP bug 1 never passed it).
+ */
+function applyArgs(namespace) {
+    return ['apply', '--namespace', namespace, '-f', '-'];
 }
-/** The flow's name as Prefect registers it, so `flow/deployment` lookups match. */
-function names_flowName(pkg, deploy) {
-    return prefectFlowName(effective(pkg, deploy));
+/** Deletes one object; an object already gone is not an error (stop is idempotent). */
+function deleteArgs(kind, name, namespace) {
+    return ['delete', kind, name, '--namespace', namespace, '--ignore-not-found=true', '--wait=false'];
 }
-/** Run parameters in the shape the flow takes (nested for lolpop's wrapper). */
-function runParameters(pkg, deploy, parameters) {
-    return flowRunParameters(effective(pkg, deploy), parameters);
+/** Deletes what a manifest on stdin describes (the user's own `k8s_deployment_manifest`). */
+function deleteManifestArgs(namespace) {
+    return ['delete', '--namespace', namespace, '--ignore-not-found=true', '--wait=false', '-f', '-'];
+}
+/**
+ * kubectl through the one Exec, against whatever cluster the runner's kubeconfig
+ * (KUBECONFIG, ~/.kube/config, the current context) points at.
+ */
+class Kubectl {
+    exec;
+    logger;
+    env;
+    constructor(exec, logger, env) {
+        this.exec = exec;
+        this.logger = logger;
+        this.env = env;
+    }
+    /** Applies multi-document YAML given on stdin; logs what kubectl changed (never the YAML). */
+    async apply(yaml, namespace, what) {
+        const args = applyArgs(namespace);
+        const res = await this.exec.run('kubectl', args, { env: this.childEnv(), input: yaml });
+        if (res.exitCode !== 0)
+            throw new CommandError(`Failed to apply ${what} in namespace ${namespace}: ${describeKubectlFailure(res.stderr || res.stdout, namespace)}`);
+        for (const line of res.stdout.split('\n').filter((l) => l.trim()))
+            this.logger.info(line);
+    }
+    /** True when something was deleted, false when it was already gone. */
+    async delete(kind, name, namespace) {
+        return this.run(deleteArgs(kind, name, namespace), `${kind} ${name}`, namespace);
+    }
+    async deleteManifest(yaml, namespace) {
+        return this.run(deleteManifestArgs(namespace), 'the objects of k8s_deployment_manifest', namespace, yaml);
+    }
+    async run(args, what, namespace, input) {
+        const res = await this.exec.run('kubectl', args, { env: this.childEnv(), input });
+        if (res.exitCode !== 0)
+            throw new CommandError(`Failed to delete ${what} in namespace ${namespace}: ${describeKubectlFailure(res.stderr || res.stdout, namespace)}`);
+        const deleted = res.stdout.split('\n').filter((l) => /\bdeleted\b/.test(l));
+        for (const line of deleted)
+            this.logger.info(line);
+        return deleted.length > 0;
+    }
+    childEnv() {
+        return Object.fromEntries(Object.entries(this.env).filter((e) => e[1] !== undefined));
+    }
+}
+/** One line that says what to fix: no kubectl, no cluster, a missing namespace, else kubectl's last lines. */
+function describeKubectlFailure(output, namespace) {
+    if (/Unable to locate executable file: kubectl|ENOENT/i.test(output))
+        return 'kubectl is not installed on the runner';
+    if (/namespaces? "[^"]+" not found/i.test(output))
+        return `the namespace does not exist; create it (kubectl create namespace ${namespace}) or set deploy.namespace`;
+    if (/connection refused|no configuration has been provided|couldn't get current server API group list|the server has asked for the client to provide credentials/i.test(output)) {
+        return `no Kubernetes cluster is reachable with the runner's kubeconfig (${lastLines(output, 1)})`;
+    }
+    return lastLines(output, 4).replace(/\n/g, ' | ');
 }
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/pull-steps.ts
@@ -26773,6 +27973,133 @@ function imageJobVariables(poolType, image) {
     return { image };
 }
 
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/served.ts
+
+/**
+ * Polls for a deployment that a `.serve()` process registers itself
+ * (`{flow}/{name}`), so deploy and run can find it by name.
+ */
+async function waitForServedDeployment(api, flow, name, options) {
+    const deadline = Date.now() + options.timeoutMs;
+    for (;;) {
+        const found = await api.readDeploymentByName(flow, name);
+        if (found && (!options.before || found.id !== options.before.id || found.updated !== options.before.updated))
+            return found;
+        const problem = await options.check?.();
+        if (problem)
+            throw new OrchestratorError(`Failed to serve '${flow}/${name}': ${problem}`);
+        if (Date.now() >= deadline) {
+            throw new OrchestratorError(`Failed to find the served deployment '${flow}/${name}' on ${api.client.connection.apiUrl} after ` +
+                `${Math.round(options.timeoutMs / 1000)} s: ${options.where} has not registered it ` +
+                '(does the image run flow.serve(), i.e. package.create_deployment: true, and reach PREFECT_API_URL?); raise deploy.serve_timeout if it is slow');
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now()))));
+    }
+}
+/**
+ * A served deployment pauses itself when its process stops (pause_on_shutdown), and
+ * stop pauses work-pool ones: a deploy or run means "make it run", so resume it.
+ */
+async function resumeIfPaused(api, deployment, version, logger, label) {
+    if (!deployment.paused)
+        return;
+    await api.resumeDeployment(deployment.id, version);
+    logger.info(`Deployment ${label} was paused (by stop, or by its serving process shutting down): resumed`);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/static-docker.ts
+
+
+
+
+/** Labels on every serving container, so `docker ps --filter label=…` finds them. */
+const CONTAINER_LABEL = 'io.github.lolpop-deploy.deployment';
+/**
+ * Static infrastructure on a Docker host (seed 003, "docker, no pool"): one
+ * long-lived container per deployment whose CMD runs `flow.serve()`. The Docker
+ * host is whatever the docker CLI points at (DOCKER_HOST, the current context,
+ * or the local daemon), because the child gets the runner's environment.
+ */
+class StaticDockerHost {
+    exec;
+    logger;
+    env;
+    connection;
+    constructor(exec, logger, env, connection) {
+        this.exec = exec;
+        this.logger = logger;
+        this.env = env;
+        this.connection = connection;
+    }
+    /**
+     * Removes the deployment's old container, then starts the new one: never two
+     * serving the same deployment. The Prefect URL and credentials reach the
+     * container as `--env NAME` whose value is only in the docker CLI's own
+     * environment, so no key is ever on a command line.
+     */
+    async replace(container) {
+        if (await this.remove(container.name))
+            this.logger.info(`removed the previous container ${container.name}`);
+        const secrets = {
+            PREFECT_API_URL: this.connection.apiUrl,
+            PREFECT_API_KEY: this.connection.apiKey,
+            PREFECT_API_AUTH_STRING: this.connection.authString,
+        };
+        const passed = Object.fromEntries(Object.entries(secrets).filter((e) => e[1] !== undefined));
+        const args = runContainerArgs({
+            name: container.name,
+            image: container.image,
+            restart: container.restart,
+            envNames: Object.keys(passed),
+            labels: { [CONTAINER_LABEL]: container.deploymentName },
+            extra: container.extra,
+        });
+        this.logger.info(`docker ${args.join(' ')}`);
+        const res = await this.exec.run('docker', args, { env: { ...this.childEnv(), ...passed } });
+        if (res.exitCode !== 0) {
+            throw new CommandError(`Failed to start the container ${container.name} from ${container.image}: ${describeDockerFailure(res.stderr || res.stdout)}`);
+        }
+        return res.stdout.trim();
+    }
+    /** Why the container cannot be serving (exited, restarting after a crash), or undefined while it runs. */
+    async problem(name) {
+        const res = await this.exec.run('docker', inspectContainerArgs(name), { env: this.childEnv() });
+        if (res.exitCode !== 0)
+            return `the container ${name} is gone (${lastLines(res.stderr, 1)})`;
+        const [status = '', code = ''] = res.stdout.trim().split(/\s+/);
+        if (status === 'running' || status === 'created')
+            return undefined;
+        const logs = await this.exec.run('docker', containerLogsArgs(name, 8), { env: this.childEnv() });
+        const tail = lastLines(`${logs.stdout}\n${logs.stderr}`, 4).replace(/\n/g, ' | ');
+        return `the container ${name} is ${status} (exit code ${code})${tail ? `: ${tail}` : ''}`;
+    }
+    /**
+     * Stops the container gracefully, so its serve() pauses the deployment, then
+     * removes it. False when there was no such container.
+     */
+    async stopAndRemove(name, graceSeconds = 20) {
+        const stopped = await this.exec.run('docker', stopContainerArgs(name, graceSeconds), { env: this.childEnv() });
+        if (stopped.exitCode !== 0 && isNoSuchContainer(stopped.stderr))
+            return false;
+        return this.remove(name);
+    }
+    /** `docker rm --force`; false when there was no such container. */
+    async remove(name) {
+        const res = await this.exec.run('docker', removeContainerArgs(name), { env: this.childEnv() });
+        if (res.exitCode === 0)
+            return true;
+        if (isNoSuchContainer(res.stderr))
+            return false;
+        throw new CommandError(`Failed to remove the container ${name}: ${describeDockerFailure(res.stderr || res.stdout)}`);
+    }
+    childEnv() {
+        return Object.fromEntries(Object.entries(this.env).filter((e) => e[1] !== undefined));
+    }
+}
+function isNoSuchContainer(stderr) {
+    return /no such container/i.test(stderr);
+}
+
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/urls.ts
 
 /**
@@ -26797,7 +28124,75 @@ function deploymentUrl(ui, id) {
     return `${ui}/deployments/deployment/${id}`;
 }
 
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/wait-for-run.ts
+
+
+/**
+ * Polls a flow run to a terminal state or the timeout, logging each change of
+ * state. A finished run is not a successful run: anything but COMPLETED throws,
+ * with the state message and the last error log line, and carries the result so
+ * the final state is still reported.
+ */
+async function waitForFlowRun(api, logger, request) {
+    const deadline = Date.now() + request.timeoutMs;
+    let run = await api.readFlowRun(request.run.id);
+    let last = '';
+    while (!TERMINAL_STATES.includes(run.state?.type ?? '')) {
+        const now = describeState(run);
+        if (now !== last)
+            logger.info(`Flow run ${run.name}: ${now}`);
+        last = now;
+        if (Date.now() >= deadline) {
+            const hint = run.state?.type === 'SCHEDULED' ? '; no worker seems to be polling its work pool' : '';
+            throw new RunFailedError(`Flow run ${run.name} is still ${now} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`);
+        }
+        await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
+        run = await api.readFlowRun(request.run.id);
+    }
+    const state = run.state?.type ?? 'UNKNOWN';
+    logger.info(`Flow run ${run.name}: ${state}`);
+    const result = { ...request.run, state };
+    if (state !== 'COMPLETED') {
+        const why = await failureDetail(api, run);
+        throw Object.assign(new RunFailedError(`Flow run ${run.name} ended ${state}${why ? `: ${why}` : ''} (${request.run.url})`), { result });
+    }
+    return result;
+}
+/** "SCHEDULED (Late)": the type, and the name when it says more. */
+function describeState(run) {
+    const type = run.state?.type ?? 'UNKNOWN';
+    const name = run.state?.name;
+    return name && name.toUpperCase() !== type ? `${type} (${name})` : type;
+}
+/** The state message, plus the last error log line when it adds something. */
+async function failureDetail(api, run) {
+    const message = run.state?.message?.trim();
+    try {
+        const logs = await api.tailLogs(run.id);
+        const error = [...logs].reverse().find((l) => l.level >= 40);
+        const line = error?.message.split('\n').filter((l) => l.trim()).pop();
+        if (line && (!message || !message.includes(line)))
+            return message ? `${message} — ${line}` : line;
+    }
+    catch {
+        // logs are a courtesy; the state message is enough
+    }
+    return message ?? '';
+}
+function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/orchestrator.ts
+
+
+
+
+
+
+
+
+
 
 
 
@@ -26815,10 +28210,12 @@ class PrefectOrchestrator {
     ctx;
     api;
     ui;
+    connection;
     constructor(config, ctx) {
         this.config = config;
         this.ctx = ctx;
         const connection = resolveConnection(ctx.env, config.prefect_settings);
+        this.connection = connection;
         if (connection.apiKey)
             ctx.logger.addSecret(connection.apiKey);
         if (connection.authString) {
@@ -26837,15 +28234,43 @@ class PrefectOrchestrator {
             this.ctx.logger.info(`work pool ${workPool} is a '${pool?.type}' pool: no image to build`);
         return packageProject(request, { ...this.ctx, flowKwargs: this.config.flow_kwargs, buildImage });
     }
+    /**
+     * Three kinds (seed 003): a work pool (REST, dynamic); `docker` without a pool (a
+     * serving container on the Docker host); `kubernetes` (Secret + the flow's
+     * Deployment, or with a pool a worker Deployment, then the pool deployment).
+     */
     async deploy(request) {
-        const { kwargs, packageKwargs } = request;
-        const workPool = kwargs.work_pool ?? packageKwargs.work_pool;
-        if (!workPool) {
-            throw new OrchestratorError('Failed to deploy: no work pool named; set orchestrator.deployment.deploy.work_pool ' +
-                '(serving on static docker/kubernetes infrastructure without a pool is not supported yet)');
+        const workPool = request.kwargs.work_pool ?? request.packageKwargs.work_pool;
+        if (request.type === 'kubernetes') {
+            const image = workPool ? undefined : this.imageFor(request);
+            const applied = await this.kubernetes().deploy({
+                deploymentName: request.deploymentName,
+                kwargs: request.kwargs,
+                workPool,
+                flowName: names_flowName(request.packageKwargs, request.kwargs),
+                image,
+            });
+            this.ctx.logger.info(`applied ${applied.join(', ')} in namespace ${request.kwargs.namespace}`);
+            if (!workPool)
+                return this.awaitServed(request, `the Kubernetes Deployment in ${request.kwargs.namespace}`);
         }
+        if (workPool)
+            return this.deployOnPool(request, workPool, request.type === 'kubernetes');
+        if (request.type === 'docker')
+            return this.deployStaticDocker(request);
+        throw new OrchestratorError("Failed to deploy: deployment.type 'local' without a work pool would serve the flow in a process on this runner, " +
+            'which ends with the job; set deploy.work_pool (e.g. a process pool), or use type docker or kubernetes');
+    }
+    /** `workerStarting`: a worker was just applied, and a Prefect worker creates its pool when missing. */
+    async deployOnPool(request, workPool, workerStarting = false) {
+        const { kwargs, packageKwargs } = request;
         const version = await this.api.version();
-        const pool = await this.api.readWorkPool(workPool);
+        let pool = await this.api.readWorkPool(workPool);
+        const deadline = Date.now() + (workerStarting ? parseDuration(kwargs.serve_timeout, 'serve_timeout') : 0);
+        while (!pool && Date.now() < deadline) {
+            await orchestrator_sleep(2000);
+            pool = await this.api.readWorkPool(workPool);
+        }
         if (!pool) {
             throw new OrchestratorError(`Failed to deploy: work pool '${workPool}' does not exist on ${this.api.client.connection.apiUrl}; ` +
                 `create it (prefect work-pool create ${workPool} --type process) or fix deploy.work_pool`);
@@ -26878,7 +28303,16 @@ class PrefectOrchestrator {
     }
     async run(request) {
         const version = await this.api.version();
-        const deploymentId = request.deployment?.id ?? (await this.findDeployment(request)).id;
+        let deploymentId = request.deployment?.id;
+        if (!deploymentId) {
+            // deploy did not run in this invocation: the deployment may be paused (by stop,
+            // or by its serving process shutting down), or still being registered by one.
+            const found = isServed(request.deployKwargs, request.packageKwargs)
+                ? await this.servedDeployment(request.packageKwargs, request.deployKwargs, request.deploymentName)
+                : await this.findDeployment(request);
+            await resumeIfPaused(this.api, found.deployment, version, this.ctx.logger, found.name);
+            deploymentId = found.id;
+        }
         const kwargs = request.kwargs;
         const { run, created } = await this.api.createFlowRun(deploymentId, {
             parameters: runParameters(request.packageKwargs, request.deployKwargs, kwargs.parameters),
@@ -26892,589 +28326,140 @@ class PrefectOrchestrator {
         return { id: run.id, url, state: run.state?.type ?? 'SCHEDULED', created };
     }
     async wait(request) {
-        const deadline = Date.now() + request.timeoutMs;
-        let run = await this.api.readFlowRun(request.run.id);
-        let last = '';
-        while (!TERMINAL_STATES.includes(run.state?.type ?? '')) {
-            const now = `${run.state?.type ?? 'UNKNOWN'}${run.state?.name && run.state.name.toUpperCase() !== run.state.type ? ` (${run.state.name})` : ''}`;
-            if (now !== last)
-                this.ctx.logger.info(`Flow run ${run.name}: ${now}`);
-            last = now;
-            if (Date.now() >= deadline) {
-                const hint = run.state?.type === 'SCHEDULED' ? '; no worker seems to be polling its work pool' : '';
-                throw new RunFailedError(`Flow run ${run.name} is still ${now} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`);
-            }
-            await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
-            run = await this.api.readFlowRun(request.run.id);
-        }
-        const state = run.state?.type ?? 'UNKNOWN';
-        this.ctx.logger.info(`Flow run ${run.name}: ${state}`);
-        const result = { ...request.run, state };
-        if (state !== 'COMPLETED') {
-            const why = await this.failureDetail(run);
-            throw Object.assign(new RunFailedError(`Flow run ${run.name} ended ${state}${why ? `: ${why}` : ''} (${request.run.url})`), { result });
-        }
-        return result;
+        return waitForFlowRun(this.api, this.ctx.logger, request);
     }
+    /**
+     * Undoes what deploy created, in an order that lets running flows be cancelled
+     * by what runs them: pause, cancel runs (when asked) while the worker or serving
+     * process is alive, remove the container or Kubernetes objects, then leave the
+     * Prefect deployment paused (default) or delete it. What is already gone is a
+     * notice, not an error.
+     */
     async stop(request) {
-        let deployment;
-        try {
-            deployment = await this.findDeployment(request);
-        }
-        catch (error) {
-            if (error instanceof DeploymentNotFound)
-                return { stopped: false, detail: `${error.message}; nothing to stop` };
-            throw error;
-        }
-        const version = await this.api.version();
+        const workPool = request.deployKwargs.work_pool ?? request.packageKwargs.work_pool;
+        const flowName = names_flowName(request.packageKwargs, request.deployKwargs);
+        const label = `${flowName}/${request.deploymentName}`;
+        const deployment = await this.api.readDeploymentByName(flowName, request.deploymentName);
         const parts = [];
-        if (request.kwargs.cancel_runs) {
-            const runs = await this.api.activeFlowRuns(deployment.id);
-            let cancelled = 0;
-            for (const run of runs) {
-                const answer = await this.api.cancelFlowRun(run.id);
-                // REJECT with a CANCELLED state: a scheduled run cancelled at once; ABORT: already finished.
-                if (answer.status === 'ACCEPT' || answer.state === 'CANCELLED' || answer.state === 'CANCELLING')
-                    cancelled += 1;
+        let stopped = false;
+        if (deployment) {
+            const version = await this.api.version();
+            // Pause first, so nothing new is scheduled or picked up while runs are cancelled.
+            if (!deployment.paused)
+                await this.api.pauseDeployment(deployment.id, version);
+            if (request.kwargs.cancel_runs) {
+                const summary = await cancelActiveRuns(this.api, deployment.id, {
+                    logger: this.ctx.logger,
+                    timeoutMs: parseDuration(request.kwargs.cancel_timeout, 'cancel_timeout'),
+                });
+                parts.push(describeCancel(summary));
             }
-            parts.push(`cancelled ${cancelled} of ${runs.length} active flow run(s)`);
         }
-        if (request.kwargs.mode === 'delete') {
-            await this.api.deleteDeployment(deployment.id);
-            parts.push(`deleted deployment ${deployment.name}`);
+        if (request.type === 'kubernetes') {
+            const k8s = await this.kubernetes().stop({
+                deploymentName: request.deploymentName,
+                kwargs: request.deployKwargs,
+                workPool,
+                deleteSecret: request.kwargs.delete_secret,
+            });
+            stopped ||= k8s.deleted;
+            parts.push(k8s.detail);
+        }
+        else if (request.type === 'docker' && !workPool) {
+            const name = request.deployKwargs.container_name ?? containerNameFor(request.deploymentName);
+            const removed = await this.dockerHost().stopAndRemove(name);
+            stopped ||= removed;
+            parts.push(removed ? `removed container ${name}` : `no container ${name}`);
+        }
+        if (deployment) {
+            stopped = true;
+            if (request.kwargs.mode === 'delete') {
+                const deleted = await this.api.deleteDeployment(deployment.id);
+                parts.push(deleted ? `deleted deployment ${label}` : `deployment ${label} was already deleted`);
+            }
+            else {
+                parts.push(`paused deployment ${label}${deployment.paused ? ' (it already was)' : ''}`);
+            }
         }
         else {
-            await this.api.pauseDeployment(deployment.id, version);
-            parts.push(`paused deployment ${deployment.name}`);
+            parts.push(`no deployment ${label} on ${this.api.client.connection.apiUrl}`);
         }
-        return { stopped: true, detail: parts.join('; ') };
+        return { stopped, detail: stopped ? parts.join('; ') : `${parts.join('; ')}: nothing to stop` };
+    }
+    /** Static docker: replace the serving container, then wait until its serve() has registered the deployment. */
+    async deployStaticDocker(request) {
+        const { kwargs, packageKwargs } = request;
+        if (!packageKwargs.create_deployment && !packageKwargs.flow_entrypoint && !kwargs.docker_image_name) {
+            throw new OrchestratorError('Failed to deploy: deployment.type docker without a work pool runs the image as a long-lived server, ' +
+                'but the generated entrypoint only serves with package.create_deployment: true; set it (or set deploy.work_pool)');
+        }
+        const name = kwargs.container_name ?? containerNameFor(request.deploymentName);
+        const image = this.imageFor(request);
+        const host = this.dockerHost();
+        // Remove the old container before reading the deployment: nothing touches it then
+        // until the new container registers, so a changed `updated` means the new one did.
+        await host.remove(name);
+        const flowName = names_flowName(packageKwargs, kwargs);
+        const before = await this.api.readDeploymentByName(flowName, request.deploymentName);
+        const id = await host.replace({ name, image, deploymentName: request.deploymentName, restart: kwargs.restart_policy, extra: kwargs.docker_kwargs ?? [] });
+        this.ctx.logger.info(`container ${name} (${id.slice(0, 12)}) serving from ${image}`);
+        return this.awaitServed(request, `the container ${name}`, before, () => host.problem(name));
+    }
+    async awaitServed(request, where, before, check) {
+        const flowName = names_flowName(request.packageKwargs, request.kwargs);
+        const version = await this.api.version();
+        const deployment = await waitForServedDeployment(this.api, flowName, request.deploymentName, {
+            timeoutMs: parseDuration(request.kwargs.serve_timeout, 'serve_timeout'),
+            before,
+            check,
+            where,
+        });
+        const label = `${flowName}/${deployment.name}`;
+        await resumeIfPaused(this.api, deployment, version, this.ctx.logger, label);
+        this.ctx.logger.info(`Deployment ${label} (${deployment.id}) served by ${where}`);
+        return { id: deployment.id, name: label, url: deploymentUrl(this.ui, deployment.id) };
+    }
+    /** A served deployment, waiting for its serving process to register it if needed. */
+    async servedDeployment(pkg, deploy, deploymentName) {
+        const flowName = names_flowName(pkg, deploy);
+        const deployment = await waitForServedDeployment(this.api, flowName, deploymentName, {
+            timeoutMs: parseDuration(deploy.serve_timeout, 'serve_timeout'),
+            where: 'its serving container or pod',
+        });
+        return { id: deployment.id, name: `${flowName}/${deployment.name}`, deployment };
+    }
+    /** The serving image: deploy.docker_image_name, what package built now, else package's tag. */
+    imageFor(request) {
+        const pkg = request.packageKwargs;
+        return (request.kwargs.docker_image_name ??
+            request.packaged?.image ??
+            renderImageTag(pkg.docker_image_tag ?? defaultImageTag(pkg.lolpop_class, pkg.lolpop_entrypoint), this.ctx.ci));
+    }
+    dockerHost() {
+        return new StaticDockerHost(this.ctx.exec, this.ctx.logger, this.ctx.env, this.connection);
+    }
+    kubernetes() {
+        return new KubernetesDeployer(new Kubectl(this.ctx.exec, this.ctx.logger, this.ctx.env), this.ctx.logger, this.ctx.workdir, this.connection);
     }
     async findDeployment(request) {
         const flowName = names_flowName(request.packageKwargs, request.deployKwargs);
         const found = await this.api.readDeploymentByName(flowName, request.deploymentName);
         if (!found) {
-            throw new DeploymentNotFound(`deployment '${flowName}/${request.deploymentName}' not found on ${this.api.client.connection.apiUrl}; run the deploy step first`);
+            throw new OrchestratorError(`deployment '${flowName}/${request.deploymentName}' not found on ${this.api.client.connection.apiUrl}; run the deploy step first`);
         }
-        return { id: found.id, name: `${flowName}/${found.name}` };
-    }
-    async failureDetail(run) {
-        const message = run.state?.message?.trim();
-        try {
-            const logs = await this.api.tailLogs(run.id);
-            const error = [...logs].reverse().find((l) => l.level >= 40);
-            const line = error?.message.split('\n').filter((l) => l.trim()).pop();
-            if (line && (!message || !message.includes(line)))
-                return message ? `${message} — ${line}` : line;
-        }
-        catch {
-            // logs are a courtesy; the state message is enough
-        }
-        return message ?? '';
+        return { id: found.id, name: `${flowName}/${found.name}`, deployment: found };
     }
 }
 /**
- * One flow run per workflow run attempt and deployment: a retried step of the
- * same attempt finds the run it already started, a "Re-run jobs" starts a new one.
+ * Without a work pool the deployment is served by its own process (static docker or
+ * kubernetes; deploy refuses `local` without a pool), which registers it itself.
  */
-function defaultIdempotencyKey(ctx, deploymentName) {
-    const { repository, runId, runAttempt } = ctx.ci;
-    if (!runId)
-        return undefined;
-    return `lolpop-deploy/${repository}/${runId}/${runAttempt || '1'}/${deploymentName}`;
+function isServed(deploy, pkg) {
+    return !(deploy.work_pool ?? pkg.work_pool);
 }
-class DeploymentNotFound extends OrchestratorError {
-}
-function sleep(ms) {
+function orchestrator_sleep(ms) {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/launcher.ts
-
-
-
-/** Splits `path/to/file.py:function`. */
-function splitEntrypoint(entrypoint) {
-    const colon = entrypoint.lastIndexOf(':');
-    if (colon <= 0 || !entrypoint.slice(0, colon).endsWith('.py')) {
-        throw new ConfigError(`Invalid flow entrypoint '${entrypoint}'. Expected path/to/file.py:function.`);
-    }
-    return { file: entrypoint.slice(0, colon), function: entrypoint.slice(colon + 1) };
-}
-/**
- * The spec for one run. `entrypoint` is the deployment's; when it is the user's own
- * flow (flow_entrypoint), that function is called with the parameters, else the
- * lolpop class is instantiated and its entrypoint method called, as run.py does.
- */
-function launchSpec(pkg, entrypoint, workdir, parameters, usePrefect) {
-    const target = splitEntrypoint(entrypoint);
-    const spec = { workdir, parameters };
-    if (isGeneratedWrapper(pkg, entrypoint)) {
-        if (!pkg.lolpop_class) {
-            throw new ConfigError('lolpop_class is required to run the deployment. Expected the runner class in package.lolpop_class, e.g. QuickstartRunner (or set flow_entrypoint).');
-        }
-        spec.runner = {
-            module: pkg.lolpop_module ?? DEFAULT_LOLPOP_MODULE,
-            class: pkg.lolpop_class,
-            entrypoint: pkg.lolpop_entrypoint,
-            config_file: configFileFor(pkg),
-            skip_validation: pkg.skip_validation,
-        };
-        if (usePrefect)
-            spec.prefect = { ...target, parameter: WRAPPER_PARAMETER };
-    }
-    else {
-        spec.flow = target;
-        if (usePrefect)
-            spec.prefect = target;
-    }
-    return spec;
-}
-/** `prefect_files/run.py:prefect_entrypoint`: the wrapper `package` generates. */
-function generatedEntrypoint(pkg) {
-    return `${joinPosix(prefectFilesDir(pkg), 'run.py')}:${pkg.flow_name}`;
-}
-function isGeneratedWrapper(pkg, entrypoint) {
-    return pkg.flow_entrypoint === undefined && entrypoint === generatedEntrypoint(pkg);
-}
-/**
- * The Python side: standard library only, Python 3.8+. A plain Prefect `@flow` object
- * is called through `.fn` unless the spec asks for Prefect, so a run needs no server.
- */
-const LAUNCHER_PY = `"""lolpop-deploy local launcher: runs one deployment's entrypoint (standard library only)."""
-import importlib
-import importlib.util
-import json
-import os
-import sys
-
-
-def load_function(path, name):
-    module_name = os.path.splitext(os.path.basename(path))[0]
-    spec = importlib.util.spec_from_file_location(module_name, os.path.abspath(path))
-    if spec is None or spec.loader is None:
-        raise SystemExit("lolpop-deploy: cannot load %s" % path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    if not hasattr(module, name):
-        raise SystemExit("lolpop-deploy: %s has no function %s" % (path, name))
-    return getattr(module, name)
-
-
-def main():
-    with open(sys.argv[1], encoding="utf-8") as f:
-        spec = json.load(f)
-    os.chdir(spec["workdir"])
-    sys.path.insert(0, spec["workdir"])
-    params = spec["parameters"]
-
-    prefect = spec.get("prefect")
-    if prefect and importlib.util.find_spec("prefect") is not None:
-        print("lolpop-deploy: running the Prefect flow %s:%s" % (prefect["file"], prefect["function"]), flush=True)
-        flow = load_function(prefect["file"], prefect["function"])
-        flow(**({prefect["parameter"]: params} if prefect.get("parameter") else params))
-        return
-
-    if spec.get("flow"):
-        target = spec["flow"]
-        print("lolpop-deploy: calling %s:%s(**%s)" % (target["file"], target["function"], json.dumps(params)), flush=True)
-        fn = load_function(target["file"], target["function"])
-        getattr(fn, "fn", fn)(**params)
-        return
-
-    runner_spec = spec["runner"]
-    print(
-        "lolpop-deploy: %s(conf=%r).%s(**%s)"
-        % (runner_spec["class"], runner_spec["config_file"], runner_spec["entrypoint"], json.dumps(params)),
-        flush=True,
-    )
-    module = importlib.import_module(runner_spec["module"])
-    cls = getattr(module, runner_spec["class"])
-    runner = cls(conf=runner_spec["config_file"], skip_config_validation=runner_spec["skip_validation"])
-    getattr(runner, runner_spec["entrypoint"])(**params)
-    if hasattr(runner, "log"):
-        runner.log("Workflow completed!")
-
-
-if __name__ == "__main__":
-    main()
-`;
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/report.ts
-
-/** More than this many log lines and the report keeps the tail; log.txt keeps all. */
-const REPORT_LOG_LINES = 5000;
-const STATE_COLOURS = { COMPLETED: '#1a7f37', FAILED: '#cf222e', RUNNING: '#9a6700' };
-/**
- * The run report, `runs/<id>/report.html`: one self-contained page (inline CSS, no
- * script, no external resources) with the state, the deployment, parameters,
- * timestamps and the escaped log. Pure, so it is tested without a run.
- */
-function renderRunReport(run, log) {
-    const colour = STATE_COLOURS[run.state] ?? '#57606a';
-    const omitted = Math.max(0, log.length - REPORT_LOG_LINES);
-    const shown = log.slice(omitted);
-    const rows = [
-        ['Deployment', code(run.deployment)],
-        ['Entrypoint', code(run.entrypoint)],
-        ['Run id', code(run.id)],
-        ['Started', escapeHtml(readableTime(run.started))],
-        ['Ended', run.ended ? escapeHtml(readableTime(run.ended)) : '—'],
-        ['Duration', run.durationMs === undefined ? '—' : escapeHtml(formatDuration(run.durationMs))],
-        ['Exit code', run.exitCode === undefined ? '—' : code(String(run.exitCode))],
-        ['Command', code(run.command.join(' '))],
-    ];
-    if (run.idempotencyKey)
-        rows.push(['Idempotency key', code(run.idempotencyKey)]);
-    const logHtml = shown
-        .map((line, i) => {
-        const cls = line.stream === 'stderr' ? ' class="err"' : '';
-        return `<span${cls}><i>${omitted + i + 1}</i>${escapeHtml(line.text)}</span>`;
-    })
-        .join('');
-    const failure = run.state === 'FAILED' ? failureLines(log) : [];
-    return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(`${run.state} · ${run.deployment} · run ${run.id}`)}</title>
-<style>
-  :root { color-scheme: light; --fg: #1f2328; --muted: #57606a; --line: #d0d7de; --bg: #f6f8fa; }
-  * { box-sizing: border-box; }
-  body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: var(--fg); background: #fff; }
-  main { max-width: 1100px; margin: 0 auto; padding: 28px 32px 48px; }
-  header { display: flex; align-items: center; gap: 14px; flex-wrap: wrap; border-bottom: 1px solid var(--line); padding-bottom: 16px; }
-  h1 { font-size: 22px; margin: 0; font-weight: 600; }
-  h1 code { font-size: inherit; }
-  .failure { border: 1px solid #ff8182; background: #ffebe9; border-radius: 6px; padding: 10px 14px; margin: 20px 0 0; }
-  .failure strong { display: block; margin-bottom: 4px; color: #a40e26; }
-  .failure pre { background: transparent; border: 0; padding: 0; }
-  h2 { font-size: 16px; margin: 28px 0 10px; }
-  .state { color: #fff; background: ${colour}; border-radius: 999px; padding: 3px 14px; font-weight: 600; font-size: 14px; letter-spacing: .04em; }
-  .sub { color: var(--muted); margin: 6px 0 0; width: 100%; }
-  table { border-collapse: collapse; width: 100%; }
-  th, td { text-align: left; padding: 5px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
-  th { width: 170px; color: var(--muted); font-weight: 500; white-space: nowrap; }
-  code, pre { font: 13px/1.45 ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, monospace; }
-  td code { background: var(--bg); padding: 1px 6px; border-radius: 4px; word-break: break-all; }
-  pre { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; margin: 0; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
-  pre.log span { display: block; padding-left: 3.6em; text-indent: -3.6em; }
-  pre.log i { display: inline-block; width: 3em; margin-right: .6em; text-indent: 0; text-align: right; color: #8c959f; font-style: normal; user-select: none; }
-  pre.log .err { color: #a40e26; background: #fff0f0; }
-  .note { color: var(--muted); font-size: 13px; margin: 6px 0; }
-</style>
-</head>
-<body>
-<main>
-<header>
-  <h1>Run of <code>${escapeHtml(run.deployment)}</code></h1>
-  <span class="state">${escapeHtml(run.state)}</span>
-  <p class="sub">LocalOrchestrator · lolpop-deploy · started ${escapeHtml(readableTime(run.started))}</p>
-</header>
-${failure.length > 0 ? `<div class="failure"><strong>Exit code ${escapeHtml(String(run.exitCode ?? '?'))}; the run's last lines:</strong><pre>${escapeHtml(failure.join('\n'))}</pre></div>\n` : ''}<h2>Summary</h2>
-<table>
-${rows.map(([k, v]) => `  <tr><th>${escapeHtml(k)}</th><td>${v}</td></tr>`).join('\n')}
-</table>
-<h2>Parameters</h2>
-<pre>${escapeHtml(JSON.stringify(run.parameters, null, 2))}</pre>
-<h2>Log <span class="note">(${log.length} line${log.length === 1 ? '' : 's'}; standard error in red)</span></h2>
-${omitted > 0 ? `<p class="note">The first ${omitted} lines are omitted here; log.txt next to this report has them all.</p>\n` : ''}<pre class="log">${logHtml || '<span class="note">(no output)</span>'}</pre>
-</main>
-</body>
-</html>
-`;
-}
-/** `2025-01-31T12:05:01.123Z` → `2025-01-31 12:05:01 UTC`. */
-function readableTime(iso) {
-    return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
-}
-/** The last lines of a failed run: with a Python traceback, the exception is the last one. */
-function failureLines(log) {
-    return log.map((l) => l.text).filter((t) => t.trim() !== '').slice(-3);
-}
-function escapeHtml(text) {
-    return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-}
-function code(text) {
-    return `<code>${escapeHtml(text)}</code>`;
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/state.ts
-
-
-/**
- * The local state folder (`.lolpop-deploy/` under the working directory): one
- * JSON file per deployment, one folder per run. Plain files, so a user can read
- * and delete them by hand.
- */
-class StateStore {
-    root;
-    constructor(root) {
-        this.root = root;
-    }
-    deploymentFile(name) {
-        return external_node_path_default().join(this.root, 'deployments', `${safeFileName(name)}.json`);
-    }
-    readDeployment(name) {
-        return readJson(this.deploymentFile(name));
-    }
-    writeDeployment(record) {
-        const file = this.deploymentFile(record.name);
-        writeJson(file, record);
-        return file;
-    }
-    /** True when there was a record to remove. */
-    removeDeployment(name) {
-        const file = this.deploymentFile(name);
-        if (!(0,external_node_fs_.existsSync)(file))
-            return false;
-        (0,external_node_fs_.rmSync)(file);
-        return true;
-    }
-    runDir(id) {
-        return external_node_path_default().join(this.root, 'runs', id);
-    }
-    readRun(id) {
-        return readJson(external_node_path_default().join(this.runDir(id), 'run.json'));
-    }
-    writeRun(record) {
-        writeJson(external_node_path_default().join(this.runDir(record.id), 'run.json'), record);
-    }
-    /** The earlier run of `deployment` started with `key`, if any. */
-    findRunByIdempotencyKey(deployment, key) {
-        const runs = external_node_path_default().join(this.root, 'runs');
-        if (!(0,external_node_fs_.existsSync)(runs))
-            return undefined;
-        for (const id of (0,external_node_fs_.readdirSync)(runs).sort()) {
-            const run = this.readRun(id);
-            if (run?.deployment === deployment && run.idempotencyKey === key)
-                return run;
-        }
-        return undefined;
-    }
-}
-/** Deployment names become file names: keep them readable, but never a path. */
-function safeFileName(name) {
-    return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
-}
-function readJson(file) {
-    if (!(0,external_node_fs_.existsSync)(file))
-        return undefined;
-    return JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
-}
-function writeJson(file, value) {
-    (0,external_node_fs_.mkdirSync)(external_node_path_default().dirname(file), { recursive: true });
-    (0,external_node_fs_.writeFileSync)(file, `${JSON.stringify(value, null, 2)}\n`);
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/orchestrator.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * ZenML's "direct orchestration" for lolpop workflows: no server, no Docker.
- * `deploy` records the deployment in a local state folder; `run` executes it in a
- * local Python process to the end, recording its state, log and an HTML report.
- */
-class LocalOrchestrator {
-    config;
-    ctx;
-    state;
-    constructor(config, ctx) {
-        this.config = config;
-        this.ctx = ctx;
-        this.state = new StateStore(external_node_path_default().resolve(ctx.workdir, config.state_dir));
-    }
-    /** Writes the entrypoint and Dockerfile; builds the image only when a tag is given and Docker answers. */
-    async package(request) {
-        const kwargs = request.kwargs;
-        let buildImage = false;
-        if (kwargs.package_type === 'docker' && kwargs.docker_image_tag !== undefined) {
-            buildImage = await new DockerCli(this.ctx.exec, this.ctx.logger, this.ctx.env).available();
-            if (!buildImage)
-                this.ctx.logger.warning(`No Docker daemon answers: not building ${kwargs.docker_image_tag} (the local run needs no image)`);
-        }
-        return packageProject(request, { ...this.ctx, flowKwargs: this.config.flow_kwargs, buildImage });
-    }
-    async deploy(request) {
-        const entrypoint = flowEntrypoint(request.packageKwargs, request.kwargs);
-        // Fails now, not at run time, when the entrypoint cannot be launched (no lolpop_class, …).
-        launchSpec(request.packageKwargs, entrypoint, this.ctx.workdir, {}, this.config.use_prefect);
-        const earlier = this.state.readDeployment(request.deploymentName);
-        const now = new Date().toISOString();
-        const id = earlier?.id ?? (0,external_node_crypto_namespaceObject.randomUUID)();
-        const file = this.state.writeDeployment({
-            id,
-            name: request.deploymentName,
-            entrypoint,
-            parameters: request.kwargs.parameters ?? {},
-            package: request.packageKwargs,
-            created: earlier?.created ?? now,
-            updated: now,
-        });
-        this.ctx.logger.info(`${earlier ? 'Updated' : 'Recorded'} deployment ${request.deploymentName} (${entrypoint}) in ${file}`);
-        return { id, name: request.deploymentName, url: (0,external_node_url_namespaceObject.pathToFileURL)(file).href };
-    }
-    /** Runs the deployment to the end in a local Python process; the state is COMPLETED or FAILED. */
-    async run(request) {
-        const name = request.deploymentName;
-        const deployment = this.state.readDeployment(name);
-        if (!deployment) {
-            throw new OrchestratorError(`Failed to run: deployment '${name}' is not recorded in ${this.state.root}; run the deploy step first (lolpop-deploy build)`);
-        }
-        const key = request.kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, name);
-        const earlier = key ? this.state.findRunByIdempotencyKey(name, key) : undefined;
-        if (earlier) {
-            const url = this.reportUrl(earlier.id);
-            this.ctx.logger.info(`Run ${earlier.id} already existed for idempotency key ${key} (${earlier.state}): ${url}`);
-            return { id: earlier.id, url, state: earlier.state, created: false };
-        }
-        const parameters = { ...deployment.parameters, ...request.kwargs.parameters };
-        const spec = launchSpec(deployment.package, deployment.entrypoint, this.ctx.workdir, parameters, this.config.use_prefect);
-        const id = newRunId();
-        const dir = this.state.runDir(id);
-        (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
-        (0,external_node_fs_.writeFileSync)(external_node_path_default().join(dir, 'launcher.py'), LAUNCHER_PY);
-        (0,external_node_fs_.writeFileSync)(external_node_path_default().join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
-        const python = this.ctx.env.PYTHON || this.config.python || 'python3';
-        const command = [python, external_node_path_default().join(dir, 'launcher.py'), external_node_path_default().join(dir, 'spec.json')];
-        const started = new Date();
-        const record = {
-            id,
-            deployment: name,
-            entrypoint: deployment.entrypoint,
-            parameters,
-            state: 'RUNNING',
-            ...(key ? { idempotencyKey: key } : {}),
-            python,
-            command,
-            started: started.toISOString(),
-        };
-        this.state.writeRun(record);
-        this.ctx.logger.info(`Run ${id} of ${name}: ${command.join(' ')}`);
-        const logFile = external_node_path_default().join(dir, 'log.txt');
-        (0,external_node_fs_.writeFileSync)(logFile, '');
-        const log = [];
-        const result = await this.ctx.exec.run(command[0], command.slice(1), {
-            cwd: this.ctx.workdir,
-            env: { ...definedEnv(this.ctx.env), PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
-            onLine: (text, stream) => {
-                log.push({ stream, text });
-                (0,external_node_fs_.appendFileSync)(logFile, `${text}\n`);
-                this.ctx.logger.info(text);
-            },
-        });
-        const notStarted = result.exitCode === 127 && log.length === 0;
-        if (notStarted) {
-            const why = lastLines(result.stderr, 1) || `${python} not found`;
-            log.push({ stream: 'stderr', text: why });
-            (0,external_node_fs_.appendFileSync)(logFile, `${why}\n`);
-        }
-        const ended = new Date();
-        Object.assign(record, {
-            state: result.exitCode === 0 ? 'COMPLETED' : 'FAILED',
-            ended: ended.toISOString(),
-            durationMs: ended.getTime() - started.getTime(),
-            exitCode: result.exitCode,
-        });
-        this.state.writeRun(record);
-        (0,external_node_fs_.writeFileSync)(external_node_path_default().join(dir, 'report.html'), renderRunReport(record, log));
-        const url = this.reportUrl(id);
-        if (notStarted) {
-            throw new CommandError(`Failed to run ${name}: cannot start Python '${python}' (${lastLines(result.stderr, 1)}); install Python 3 or set PYTHON to its path`);
-        }
-        if (record.state === 'FAILED') {
-            const last = log.filter((l) => l.text.trim() !== '').pop()?.text.trim() ?? 'no output';
-            this.ctx.logger.error(`Run ${id} FAILED (exit code ${result.exitCode}): ${last}`);
-        }
-        this.ctx.logger.info(`Run ${id} ${record.state} (exit code ${result.exitCode}); report: ${url}`);
-        return { id, url, state: record.state, created: true };
-    }
-    /** A local run has already ended when run() returns: this reads its recorded state. */
-    async wait(request) {
-        const deadline = Date.now() + request.timeoutMs;
-        let record = this.readRunOrThrow(request.run.id);
-        // Only a run started by another process can still be RUNNING here.
-        while (record.state === 'RUNNING' && Date.now() < deadline) {
-            await new Promise((resolve) => setTimeout(resolve, Math.min(request.pollMs, Math.max(0, deadline - Date.now()))));
-            record = this.readRunOrThrow(request.run.id);
-        }
-        const result = { ...request.run, state: record.state };
-        if (record.state === 'COMPLETED')
-            return result;
-        if (record.state === 'RUNNING') {
-            throw new RunFailedError(`Run ${record.id} of ${record.deployment} is still RUNNING after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout): ${request.run.url}`);
-        }
-        const tail = lastLines((0,external_node_fs_.readFileSync)(external_node_path_default().join(this.state.runDir(record.id), 'log.txt'), 'utf8'), 5);
-        const last = tail.split('\n').pop()?.trim();
-        throw Object.assign(new RunFailedError(`Run ${record.id} of ${record.deployment} ended ${record.state} (exit code ${record.exitCode ?? '?'}): ` +
-            (last ? `${last}\nLast log lines:\n${tail.replace(/^/gm, '  ')}` : 'it printed nothing') +
-            `\nReport: ${request.run.url}`), { result });
-    }
-    /** Removes the deployment record; the runs' history stays. */
-    async stop(request) {
-        const file = this.state.deploymentFile(request.deploymentName);
-        if (!this.state.removeDeployment(request.deploymentName)) {
-            return { stopped: false, detail: `deployment '${request.deploymentName}' is not recorded in ${this.state.root}; nothing to stop` };
-        }
-        return { stopped: true, detail: `removed deployment '${request.deploymentName}' (${file}); its runs stay in ${external_node_path_default().join(this.state.root, 'runs')}` };
-    }
-    readRunOrThrow(id) {
-        const record = this.state.readRun(id);
-        if (!record)
-            throw new OrchestratorError(`Failed to read run ${id}: no ${external_node_path_default().join(this.state.runDir(id), 'run.json')}`);
-        return record;
-    }
-    reportUrl(id) {
-        return (0,external_node_url_namespaceObject.pathToFileURL)(external_node_path_default().join(this.state.runDir(id), 'report.html')).href;
-    }
-}
-/** `20250131T120501Z-3fa9c2`: sorts by start time, unique enough for one machine. */
-function newRunId() {
-    return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${(0,external_node_crypto_namespaceObject.randomBytes)(3).toString('hex')}`;
-}
-function definedEnv(env) {
-    return Object.fromEntries(Object.entries(env).filter((e) => e[1] !== undefined));
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/plugin.ts
-
-
-const localPlugin = {
-    name: 'LocalOrchestrator',
-    description: 'Runs the workflow in a local Python process and records it under .lolpop-deploy/ (no server, no Docker)',
-    configSchema: LocalConfig,
-    create: (config, context) => new LocalOrchestrator(LocalConfig.parse(config ?? {}), context),
-};
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/config.ts
-
-/** PrefectOrchestrator's `orchestrator.config`, seed 003 names and lolpop's defaults. */
-const PrefectConfig = object({
-    decorator_method: schemas_string().default('decorator'),
-    integration_types: array(schemas_string()).default(['runner', 'pipeline', 'component']),
-    prefect_profile: schemas_string().default('default'),
-    prefect_flow_integration: array(schemas_string()).default(['runner', 'pipeline']),
-    prefect_task_integration: array(schemas_string()).default(['component']),
-    flow_kwargs: record(schemas_string(), unknown()).default({ log_prints: true }),
-    task_kwargs: record(schemas_string(), unknown()).optional(),
-    cache_tasks: schemas_boolean().default(true),
-    prefect_settings: record(schemas_string(), union([schemas_string(), schemas_number(), schemas_boolean()]).transform(String))
-        .default({})
-        .describe('PREFECT_API_URL, PREFECT_UI_URL, …; the environment wins. Put keys in ${ENV} references, never in the file.'),
-})
-    .loose();
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/plugin.ts
 
@@ -27558,6 +28543,8 @@ async function importPlugin(name, workdir) {
 ;// CONCATENATED MODULE: ./src/pipeline.ts
 
 
+/** Terminal states that are not success. */
+const FAILED_STATES = ['FAILED', 'CRASHED', 'CANCELLED'];
 /**
  * package → deploy → run (→ wait), or stop, in order, stopping at the first
  * failure. It never throws: the error is held in the result so outputs, the
@@ -27592,6 +28579,11 @@ async function runPipeline(config, steps, orchestrator, logger) {
                 packageKwargs: d.package,
                 deployKwargs: d.deploy,
             });
+            // A run that has already ended badly (the local orchestrator runs to the end)
+            // fails the pipeline even without wait; with wait, the wait step says why.
+            if (!d.run.wait && FAILED_STATES.includes(result.run.state)) {
+                throw new RunFailedError(`Run ${result.run.id} of ${d.name} ended ${result.run.state}; see ${result.run.url}`);
+            }
             return `flow run ${result.run.id} ${result.run.state}`;
         },
         wait: async () => {
@@ -27659,7 +28651,7 @@ async function runPipeline(config, steps, orchestrator, logger) {
 async function runInvocation(invocation, environment) {
     const { logger, env } = environment;
     const configFile = external_node_path_default().resolve(environment.cwd, invocation.configFile);
-    const loaded = loadConfig(configFile, invocation.overrides, orchestratorLookup, env);
+    const loaded = loadConfig(configFile, { ...invocation.overrides, source: 'flag' }, orchestratorLookup, env);
     for (const secret of loaded.secrets)
         logger.addSecret(secret);
     const config = withOrchestrator(loaded, invocation.orchestrator);
@@ -27732,7 +28724,7 @@ async function main(argv, io) {
     try {
         const { config, result } = await runInvocation(invocation, { logger, env: io.env, cwd: io.cwd, exec: io.exec, fetch: io.fetch });
         secrets = config.secrets;
-        const failure = result.error ? describeError(result.error) : runFailed(result);
+        const failure = result.error ? describeError(result.error) : undefined;
         if (invocation.json)
             io.stdout(redact(formatJsonResult(result, failure), secrets));
         else
