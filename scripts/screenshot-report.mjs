@@ -7,37 +7,10 @@
 // Chromium: $CHROMIUM, else /usr/bin/chromium (apt-get install -y chromium).
 // Exit codes: 0 written, 1 failed, 3 no Chromium.
 /* global process, console */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-
-export const NO_CHROMIUM_EXIT_CODE = 3;
-
-/** $CHROMIUM when set (and only it), else Debian's or Ubuntu's path. */
-export function findChromium(env = process.env) {
-  const candidates = env.CHROMIUM ? [env.CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
-  return candidates.find((c) => existsSync(c));
-}
-
-export function screenshotArgs(reportUrl, outFile, userDataDir, windowSize = '1200,900') {
-  return [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--hide-scrollbars',
-    `--user-data-dir=${userDataDir}`,
-    `--screenshot=${outFile}`,
-    `--window-size=${windowSize}`,
-    reportUrl,
-  ];
-}
+import { screenshot } from './chromium.mjs';
 
 function main(argv) {
   const positional = argv.filter((a) => !a.startsWith('--'));
@@ -51,30 +24,7 @@ function main(argv) {
     console.error(`No report at ${report}`);
     return 1;
   }
-  const chromium = findChromium();
-  if (!chromium) {
-    console.error('Chromium not found: apt-get install -y chromium (or set CHROMIUM)');
-    return NO_CHROMIUM_EXIT_CODE;
-  }
-  const outFile = path.resolve(out);
-  rmSync(outFile, { force: true });
-  const userDataDir = mkdtempSync(path.join(tmpdir(), 'lolpop-chromium-'));
-  try {
-    const result = spawnSync(chromium, screenshotArgs(pathToFileURL(path.resolve(report)).href, outFile, userDataDir, size), {
-      encoding: 'utf8',
-      timeout: 90_000,
-    });
-    const png = existsSync(outFile) ? readFileSync(outFile) : undefined;
-    if (!png || png.subarray(1, 4).toString('latin1') !== 'PNG') {
-      const why = result.error?.message ?? (result.stderr || '').trim().split('\n').slice(-3).join(' | ');
-      console.error(`Chromium wrote no screenshot (exit ${result.status}): ${why}`);
-      return 1;
-    }
-    console.log(`wrote ${outFile} (${png.length} bytes)`);
-    return 0;
-  } finally {
-    rmSync(userDataDir, { recursive: true, force: true });
-  }
+  return screenshot(pathToFileURL(path.resolve(report)).href, out, size);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

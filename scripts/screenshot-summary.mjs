@@ -8,13 +8,12 @@
 // Defaults: test/report/__snapshots__/summary-success.md → docs/job-summary.png.
 // Chromium: $CHROMIUM, else /usr/bin/chromium. Exit codes: 0 written, 1 failed, 2 usage, 3 no Chromium.
 /* global process, console, URL */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { marked } from 'marked';
-import { findChromium, NO_CHROMIUM_EXIT_CODE, screenshotArgs } from './screenshot-report.mjs';
+import { screenshot } from './chromium.mjs';
 
 const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
@@ -56,30 +55,12 @@ function main(argv) {
     console.error(`No Markdown at ${source}`);
     return 1;
   }
-  const chromium = findChromium();
-  if (!chromium) {
-    console.error('Chromium not found: apt-get install -y chromium (or set CHROMIUM)');
-    return NO_CHROMIUM_EXIT_CODE;
-  }
   const work = mkdtempSync(path.join(tmpdir(), 'lolpop-summary-'));
-  const page = path.join(work, 'summary.html');
-  writeFileSync(page, summaryPage(readFileSync(source, 'utf8')));
-  if (htmlOut) writeFileSync(htmlOut, readFileSync(page));
-  const outFile = path.resolve(out);
-  rmSync(outFile, { force: true });
   try {
-    const result = spawnSync(chromium, screenshotArgs(pathToFileURL(page).href, outFile, path.join(work, 'profile'), size), {
-      encoding: 'utf8',
-      timeout: 90_000,
-    });
-    const png = existsSync(outFile) ? readFileSync(outFile) : undefined;
-    if (!png || png.subarray(1, 4).toString('latin1') !== 'PNG') {
-      const why = result.error?.message ?? (result.stderr || '').trim().split('\n').slice(-3).join(' | ');
-      console.error(`Chromium wrote no screenshot (exit ${result.status}): ${why}`);
-      return 1;
-    }
-    console.log(`wrote ${outFile} (${png.length} bytes)`);
-    return 0;
+    const page = path.join(work, 'summary.html');
+    writeFileSync(page, summaryPage(readFileSync(source, 'utf8')));
+    if (htmlOut) writeFileSync(htmlOut, readFileSync(page));
+    return screenshot(pathToFileURL(page).href, out, size);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

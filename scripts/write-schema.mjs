@@ -1,5 +1,6 @@
 // Writes schema/lolpop-deploy.schema.json from the bundled CLI, so the published
 // JSON Schema is always the one the code validates with (run by `npm run bundle`).
+/* global process */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
