@@ -1,55 +1,18 @@
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE, runBundledAction, type ActionRun } from '../helpers/run-action.js';
 import { FLOWS_PY, gitRepository, service, tempDir } from '../helpers/services.js';
 
 const node24 = service('LOLPOP_TEST_NODE24');
 const apiUrl = service('LOLPOP_TEST_PREFECT_URL');
 const authUrl = service('LOLPOP_TEST_PREFECT_AUTH_URL');
 const pool = service('LOLPOP_TEST_PROCESS_POOL') ?? 'ci-process';
-const bundle = path.resolve('dist/index.js');
 
-interface ActionRun {
-  status: number | null;
-  stdout: string;
-  outputs: Record<string, string>;
-  summary: string;
-}
-
-/** Parses the runner's GITHUB_OUTPUT file (name<<delimiter … delimiter blocks). */
-function readOutputs(file: string): Record<string, string> {
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const outputs: Record<string, string> = {};
-  const re = /^([^<\n]+)<<(\S+)\n([\s\S]*?)\n\2$/gm;
-  for (const m of text.matchAll(re)) outputs[m[1]!] = m[3]!;
-  return outputs;
-}
-
-/** Runs the bundled action under Node 24 exactly as the runner does: INPUT_* and GITHUB_* files. */
-function runAction(dir: string, inputs: Record<string, string>, env: Record<string, string>): ActionRun {
-  const outputFile = path.join(dir, 'github_output');
-  const summaryFile = path.join(dir, 'step_summary');
-  writeFileSync(outputFile, '');
-  writeFileSync(summaryFile, '');
-  const inputEnv = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v]));
-  const res = spawnSync(node24!, [bundle], {
-    cwd: dir,
-    encoding: 'utf8',
-    timeout: 170_000,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      GITHUB_ACTIONS: 'true',
-      GITHUB_OUTPUT: outputFile,
-      GITHUB_STEP_SUMMARY: summaryFile,
-      GITHUB_WORKSPACE: dir,
-      ...inputEnv,
-      ...env,
-    },
-  });
-  return { status: res.status, stdout: res.stdout + res.stderr, outputs: readOutputs(outputFile), summary: readFileSync(summaryFile, 'utf8') };
+/** The bundled action with the comment off: these tests are about Prefect, not GitHub's API. */
+function runAction(dir: string, inputs: Record<string, string>, env: Record<string, string>): Promise<ActionRun> {
+  return runBundledAction({ node: node24!, cwd: dir, inputs: { comment: 'never', ...inputs }, env });
 }
 
 const CONFIG = `
@@ -71,7 +34,7 @@ describe.skipIf(!node24 || !apiUrl)('the bundled action under Node 24, as the ru
   const repository = `acme/e2e-${randomUUID().slice(0, 8)}`;
 
   beforeAll(() => {
-    expect(existsSync(bundle), 'dist/index.js must be built (npm run bundle)').toBe(true);
+    expect(existsSync(BUNDLE), 'dist/index.js must be built (npm run bundle)').toBe(true);
     root = tempDir('gh');
     sha = gitRepository(root, repository, { 'flows/flows.py': FLOWS_PY });
   });
@@ -93,17 +56,17 @@ describe.skipIf(!node24 || !apiUrl)('the bundled action under Node 24, as the ru
     };
   }
 
-  it('deploys, runs, waits, and writes outputs and the job summary', () => {
+  it('deploys, runs, waits, and writes outputs and the job summary', async () => {
     const dir = tempDir('e2e');
     writeFileSync(path.join(dir, 'lolpop.yaml'), CONFIG);
     const name = `e2e-${randomUUID().slice(0, 6)}`;
-    const run = runAction(
+    const run = await runAction(
       dir,
       { steps: 'deploy,run', 'deployment-name': name, wait: 'true', 'wait-timeout': '150s', 'run-kwargs': '{"parameters":{"name":"e2e"}}' },
       { ...github(dir, randomUUID()), PREFECT_API_URL: apiUrl! },
     );
-    expect(run.status, run.stdout).toBe(0);
-    expect(run.stdout).toContain('::group::deploy');
+    expect(run.status, run.log).toBe(0);
+    expect(run.log).toContain('::group::deploy');
     expect(run.outputs).toMatchObject({
       'deployment-name': `hello/${name}`,
       'flow-run-state': 'COMPLETED',
@@ -116,28 +79,28 @@ describe.skipIf(!node24 || !apiUrl)('the bundled action under Node 24, as the ru
     expect(run.summary).toContain('**COMPLETED**');
   });
 
-  it('a bad config fails the step in one line, with a summary, and nothing deployed', () => {
+  it('a bad config fails the step in one line, with a summary, and nothing deployed', async () => {
     const dir = tempDir('e2e');
     writeFileSync(path.join(dir, 'lolpop.yaml'), CONFIG.replace('work_pool:', 'work_pol:'));
-    const run = runAction(dir, {}, { ...github(dir, randomUUID()), PREFECT_API_URL: apiUrl! });
+    const run = await runAction(dir, {}, { ...github(dir, randomUUID()), PREFECT_API_URL: apiUrl! });
     expect(run.status).toBe(1);
-    const errors = run.stdout.split('\n').filter((l) => l.startsWith('::error::'));
+    const errors = run.log.split('\n').filter((l) => l.startsWith('::error::'));
     expect(errors).toEqual(['::error::lolpop.yaml:8:7: orchestrator.deployment.deploy.work_pol: unknown key; check its spelling']);
     expect(run.summary).toContain('**Error:** lolpop.yaml:8:7');
     expect(run.outputs['deployment-id']).toBeUndefined();
   });
 
-  it.skipIf(!authUrl)('a wrong key fails in one line, and no secret reaches the log, outputs or summary', () => {
+  it.skipIf(!authUrl)('a wrong key fails in one line, and no secret reaches the log, outputs or summary', async () => {
     const dir = tempDir('e2e');
     const secret = `pnu_${randomUUID()}`;
     writeFileSync(path.join(dir, 'lolpop.yaml'), CONFIG);
-    const run = runAction(dir, {}, { ...github(dir, randomUUID()), PREFECT_API_URL: authUrl!, PREFECT_API_KEY: secret });
+    const run = await runAction(dir, {}, { ...github(dir, randomUUID()), PREFECT_API_URL: authUrl!, PREFECT_API_KEY: secret });
     expect(run.status).toBe(1);
-    expect(run.stdout.split('\n').filter((l) => l.startsWith('::error::'))).toEqual([
+    expect(run.log.split('\n').filter((l) => l.startsWith('::error::'))).toEqual([
       `::error::Failed to read the work pool 'ci-process': the Prefect API at ${authUrl} refused the credentials (401: Unauthorized); check PREFECT_API_KEY (Cloud) or PREFECT_API_AUTH_STRING (self-hosted)`,
     ]);
     // The runner masks a value only after ::add-mask:: — the key may appear there and nowhere else.
-    const lines = run.stdout.split('\n').filter((l) => l.includes(secret));
+    const lines = run.log.split('\n').filter((l) => l.includes(secret));
     expect(lines).toEqual([`::add-mask::${secret}`]);
     expect(JSON.stringify(run.outputs)).not.toContain(secret);
     expect(run.summary).not.toContain(secret);

@@ -1,35 +1,13 @@
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE, runBundledAction, type ActionRun } from '../helpers/run-action.js';
 import { service, tempDir } from '../helpers/services.js';
 import { GITHUB_TOKEN, GitHubApiServer, READ_ONLY_TOKEN } from './api-server.js';
 import { eventPath, githubEnv, PR, REPOSITORY, seedPullRequests, type EventFixture } from './events.js';
 
 const node24 = service('LOLPOP_TEST_NODE24');
-const bundle = path.resolve('dist/index.js');
 const QUICKSTART = ['lolpop.yaml', 'quickstart_runner.py', 'train.csv', 'test.csv', 'dev.yaml'];
-
-interface ActionRun {
-  status: number | null;
-  log: string;
-  outputs: Record<string, string>;
-  summary: string;
-}
-
-/** What the runner passes for inputs not given in `with:`: action.yml's defaults. */
-function defaultInputs(): Record<string, string> {
-  const action = parse(readFileSync('action.yml', 'utf8')) as { inputs: Record<string, { default?: string }> };
-  const inputs = Object.fromEntries(Object.entries(action.inputs).map(([k, v]) => [k, v.default ?? '']));
-  return { ...inputs, 'github-token': GITHUB_TOKEN };
-}
-
-function readOutputs(file: string): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  for (const m of readFileSync(file, 'utf8').matchAll(/^([^<\n]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
-  return outputs;
-}
 
 // The bundled action under Node 24, as the runner runs it (INPUT_*, GITHUB_* files and
 // event payloads as GitHub sends them), against the local GitHub API on 127.0.0.1 —
@@ -40,7 +18,7 @@ describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summa
   let project: string;
 
   beforeAll(async () => {
-    expect(existsSync(bundle), 'dist/index.js must be built (npm run bundle)').toBe(true);
+    expect(existsSync(BUNDLE), 'dist/index.js must be built (npm run bundle)').toBe(true);
     api = await GitHubApiServer.start();
     seedPullRequests(api);
     project = tempDir('gh-action');
@@ -53,34 +31,13 @@ describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summa
 
   let runId = 10_000;
   async function runAction(fixture: EventFixture, inputs: Record<string, string> = {}, env: Record<string, string> = {}): Promise<ActionRun> {
-    const dir = tempDir('gh-run');
-    const outputFile = path.join(dir, 'github_output');
-    const summaryFile = path.join(dir, 'step_summary');
-    writeFileSync(outputFile, '');
-    writeFileSync(summaryFile, '');
-    const all = { ...defaultInputs(), steps: 'deploy,run', ...inputs };
-    const inputEnv = Object.fromEntries(Object.entries(all).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v]));
-    // Asynchronous: the API server answers from this process while the action runs.
-    const child = spawn(node24!, [bundle], {
+    return runBundledAction({
+      node: node24!,
       cwd: project,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        GITHUB_ACTIONS: 'true',
-        GITHUB_OUTPUT: outputFile,
-        GITHUB_STEP_SUMMARY: summaryFile,
-        GITHUB_WORKSPACE: project,
-        // Each workflow run its own id (the flow run's idempotency key depends on it).
-        ...githubEnv(fixture, api, String(runId++)),
-        ...inputEnv,
-        ...env,
-      },
+      inputs: { 'github-token': GITHUB_TOKEN, steps: 'deploy,run', ...inputs },
+      // Each workflow run its own id (the flow run's idempotency key depends on it).
+      env: { ...githubEnv(fixture, api, String(runId++)), ...env },
     });
-    let log = '';
-    child.stdout.on('data', (d: Buffer) => (log += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    return { status, log, outputs: readOutputs(outputFile), summary: readFileSync(summaryFile, 'utf8') };
   }
 
   const bodies = () => api.commentsOn(REPOSITORY, PR).map((c) => c.body);

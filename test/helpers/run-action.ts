@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { tempDir } from './services.js';
+
+export const BUNDLE = path.resolve('dist/index.js');
+
+export interface ActionRun {
+  status: number | null;
+  /** stdout and stderr, as the runner's log shows them (workflow commands included). */
+  log: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+/** What the runner passes for inputs not given in `with:`: action.yml's defaults. */
+export function defaultInputs(): Record<string, string> {
+  const action = parse(readFileSync('action.yml', 'utf8')) as { inputs: Record<string, { default?: string }> };
+  return Object.fromEntries(Object.entries(action.inputs).map(([k, v]) => [k, v.default ?? '']));
+}
+
+/** Parses the runner's GITHUB_OUTPUT file (name<<delimiter … delimiter blocks). */
+export function readOutputs(file: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  for (const m of readFileSync(file, 'utf8').matchAll(/^([^<\n]+)<<(\S+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1]!] = m[3]!;
+  return outputs;
+}
+
+/**
+ * Runs the bundled action as the runner does: `node dist/index.js` with INPUT_* for
+ * every input (action.yml's defaults under `inputs`), GITHUB_OUTPUT and
+ * GITHUB_STEP_SUMMARY files, and the given GITHUB_* environment. Asynchronous, so a
+ * server in this process (the local GitHub API) can answer while it runs.
+ */
+export async function runBundledAction(options: {
+  node: string;
+  cwd: string;
+  inputs: Record<string, string>;
+  env: Record<string, string>;
+}): Promise<ActionRun> {
+  const dir = tempDir('action');
+  const outputFile = path.join(dir, 'github_output');
+  const summaryFile = path.join(dir, 'step_summary');
+  writeFileSync(outputFile, '');
+  writeFileSync(summaryFile, '');
+  const inputs = { ...defaultInputs(), ...options.inputs };
+  const inputEnv = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v]));
+  const child = spawn(options.node, [BUNDLE], {
+    cwd: options.cwd,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      GITHUB_ACTIONS: 'true',
+      GITHUB_OUTPUT: outputFile,
+      GITHUB_STEP_SUMMARY: summaryFile,
+      GITHUB_WORKSPACE: options.cwd,
+      ...inputEnv,
+      ...options.env,
+    },
+  });
+  let log = '';
+  child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { status, log, outputs: readOutputs(outputFile), summary: readFileSync(summaryFile, 'utf8') };
+}
