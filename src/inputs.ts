@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import path from 'node:path';
 import { ConfigError } from './errors.js';
 import type { ConfigOverrides } from './config/load.js';
-import type { StepSection } from './config/schema.js';
+import { OVERRIDE_SECTIONS, type StepSection } from './config/schema.js';
 import type { CommentMode } from './github/pr-comment.js';
 import { parseSteps, type StepName } from './steps.js';
 
@@ -21,17 +21,10 @@ export interface ActionSettings {
   registry?: { username: string; password: string };
 }
 
-const KWARG_INPUTS: Record<StepSection, string> = {
-  package: 'packaging-kwargs',
-  deploy: 'deployment-kwargs',
-  run: 'run-kwargs',
-  stop: 'stop-kwargs',
-};
-
 export function readInputs(): ActionSettings {
   const workingDirectory = path.resolve(core.getInput('working-directory') || '.');
   const kwargs: NonNullable<ConfigOverrides['kwargs']> = {};
-  for (const [section, input] of Object.entries(KWARG_INPUTS) as Array<[StepSection, string]>) {
+  for (const [section, input] of Object.entries(OVERRIDE_SECTIONS) as Array<[StepSection, string]>) {
     const parsed = parseJsonObject(input, core.getInput(input));
     if (parsed) kwargs[section] = parsed;
   }
@@ -44,6 +37,9 @@ export function readInputs(): ActionSettings {
   const username = core.getInput('registry-username');
   const password = core.getInput('registry-password');
   if (password) core.setSecret(password);
+  if (Boolean(username) !== Boolean(password)) {
+    throw new ConfigError('inputs registry-username and registry-password: give both or neither');
+  }
   const comment = (core.getInput('comment') || 'auto') as CommentMode;
   if (!['auto', 'always', 'never'].includes(comment)) {
     throw new ConfigError(`input comment: '${comment}' is not one of auto, always, never`);

@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { readInputs } from '../src/inputs.js';
+
+/** Sets INPUT_* as the runner does: every input of action.yml, its default unless given. */
+function setInputs(given: Record<string, string>): void {
+  const action = parse(readFileSync('action.yml', 'utf8')) as { inputs: Record<string, { default?: string }> };
+  for (const [name, spec] of Object.entries(action.inputs)) {
+    process.env[`INPUT_${name.toUpperCase()}`] = given[name] ?? spec.default ?? '';
+  }
+}
+
+afterEach(() => {
+  for (const key of Object.keys(process.env)) if (key.startsWith('INPUT_')) delete process.env[key];
+});
+
+describe('readInputs, with INPUT_* as the runner passes them', () => {
+  it("with action.yml's defaults only, overrides nothing in the config", () => {
+    setInputs({});
+    const settings = readInputs();
+    expect(settings.overrides.kwargs).toEqual({});
+    expect(settings.overrides.deploymentName).toBeUndefined();
+    expect(settings.steps).toEqual(['package', 'deploy', 'run']);
+    expect(settings.comment).toBe('auto');
+    expect(settings.summary).toBe(true);
+    expect(settings.preview).toBe(false);
+    expect(settings.configFile).toMatch(/\/lolpop\.yaml$/);
+  });
+
+  it('wait, wait-timeout and the kwargs inputs become overrides, the dedicated inputs winning', () => {
+    setInputs({ wait: 'true', 'wait-timeout': '5m', 'run-kwargs': '{"parameters":{"n":3},"wait":false}', 'deployment-kwargs': '{"work_pool":"p"}' });
+    const { overrides } = readInputs();
+    expect(overrides.kwargs).toEqual({ run: { parameters: { n: 3 }, wait: true, wait_timeout: '5m' }, deploy: { work_pool: 'p' } });
+  });
+
+  it.each([
+    [{ 'run-kwargs': '{nope' }, /^input run-kwargs: not valid JSON/],
+    [{ 'stop-kwargs': '[1]' }, /^input stop-kwargs: expected a JSON object/],
+    [{ wait: 'maybe' }, "input wait: 'maybe' is not a boolean; expected true or false"],
+    [{ comment: 'sometimes' }, "input comment: 'sometimes' is not one of auto, always, never"],
+    [{ steps: 'deploy,launch' }, "input steps: unknown step 'launch'; expected some of package, deploy, run, stop (build = deploy)"],
+    [{ 'registry-username': 'me' }, 'inputs registry-username and registry-password: give both or neither'],
+  ])('%j → %s', (given, message) => {
+    setInputs(given);
+    expect(() => readInputs()).toThrow(message);
+  });
+});
