@@ -52493,10 +52493,93 @@ function issuesToError(issues, at, fromInput) {
     return new ConfigError(lines.join('\n') + more);
 }
 
+;// CONCATENATED MODULE: ./src/logger.ts
+/** Replaces every registered secret in `text` with `***`, longest first. */
+function redact(text, secrets) {
+    const sorted = [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+    let out = text;
+    for (const secret of sorted)
+        out = out.split(secret).join('***');
+    return out;
+}
+/** Swallows everything; for tests that do not look at logs. */
+class NullLogger {
+    debug() { }
+    info() { }
+    warning() { }
+    error() { }
+    async group(_name, fn) {
+        return fn();
+    }
+    addSecret() { }
+}
+/** Keeps every line, already redacted, so tests can assert on what a user would see. */
+class MemoryLogger {
+    lines = [];
+    secrets = new Set();
+    push(level, message) {
+        this.lines.push(`${level}: ${redact(message, this.secrets)}`);
+    }
+    debug(m) {
+        this.push('debug', m);
+    }
+    info(m) {
+        this.push('info', m);
+    }
+    warning(m) {
+        this.push('warning', m);
+    }
+    error(m) {
+        this.push('error', m);
+    }
+    async group(name, fn) {
+        this.push('group', name);
+        return fn();
+    }
+    addSecret(value) {
+        if (value)
+            this.secrets.add(value);
+    }
+}
+/** The CLI's logger: plain lines on stderr (stdout is kept for --json), secrets redacted. */
+class ConsoleLogger {
+    verbose;
+    secrets = new Set();
+    constructor(verbose = false) {
+        this.verbose = verbose;
+    }
+    write(prefix, message) {
+        process.stderr.write(`${prefix}${redact(message, this.secrets)}\n`);
+    }
+    debug(m) {
+        if (this.verbose)
+            this.write('debug: ', m);
+    }
+    info(m) {
+        this.write('', m);
+    }
+    warning(m) {
+        this.write('warning: ', m);
+    }
+    error(m) {
+        this.write('error: ', m);
+    }
+    async group(name, fn) {
+        this.write('▸ ', name);
+        return fn();
+    }
+    addSecret(value) {
+        if (value)
+            this.secrets.add(value);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/core-logger.ts
+
 
 /** The action's Logger: GitHub's log groups, annotations and masking. */
 class CoreLogger {
+    secrets = new Set();
     debug(message) {
         core_debug(message);
     }
@@ -52514,8 +52597,17 @@ class CoreLogger {
     }
     addSecret(value) {
         // setSecret masks only what is printed after it: callers register secrets first.
-        if (value)
-            core_setSecret(value);
+        if (!value)
+            return;
+        core_setSecret(value);
+        this.secrets.add(value);
+    }
+    /**
+     * The runner masks its log, not what we send elsewhere: the PR comment (and the
+     * summary, to be sure) go through this before they leave.
+     */
+    redact(text) {
+        return redact(text, this.secrets);
     }
 }
 
@@ -58098,16 +58190,11 @@ function parseSteps(text, source = 'steps') {
 
 
 
-const KWARG_INPUTS = {
-    package: 'packaging-kwargs',
-    deploy: 'deployment-kwargs',
-    run: 'run-kwargs',
-    stop: 'stop-kwargs',
-};
+
 function readInputs() {
     const workingDirectory = external_node_path_default().resolve(getInput('working-directory') || '.');
     const kwargs = {};
-    for (const [section, input] of Object.entries(KWARG_INPUTS)) {
+    for (const [section, input] of Object.entries(OVERRIDE_SECTIONS)) {
         const parsed = parseJsonObject(input, getInput(input));
         if (parsed)
             kwargs[section] = parsed;
@@ -58123,6 +58210,9 @@ function readInputs() {
     const password = getInput('registry-password');
     if (password)
         core_setSecret(password);
+    if (Boolean(username) !== Boolean(password)) {
+        throw new ConfigError('inputs registry-username and registry-password: give both or neither');
+    }
     const comment = (getInput('comment') || 'auto');
     if (!['auto', 'always', 'never'].includes(comment)) {
         throw new ConfigError(`input comment: '${comment}' is not one of auto, always, never`);
@@ -62486,6 +62576,9 @@ async function run() {
     let failure;
     try {
         settings = readInputs();
+        logger.addSecret(settings.githubToken);
+        if (settings.registry)
+            logger.addSecret(settings.registry.password);
         plan = previewPlan(settings, ci);
         if (plan.preview?.closed)
             logger.info(`Pull request #${plan.preview.pullRequest} was closed: stopping its preview deployment`);
@@ -62519,7 +62612,7 @@ async function run() {
     }
     if (settings?.summary ?? true) {
         try {
-            await summary.addRaw(renderReport(report)).write();
+            await summary.addRaw(logger.redact(renderReport(report))).write();
         }
         catch (error) {
             warning(`Failed to write the job summary: ${describeError(error)}`);
@@ -62539,7 +62632,7 @@ async function run() {
  */
 async function comment(settings, ci, report, result, logger) {
     const key = result.deploymentName;
-    const body = renderComment(report);
+    const body = logger.redact(renderComment(report));
     const token = settings.githubToken;
     let problem;
     let unexpected = false;

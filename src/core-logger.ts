@@ -1,8 +1,10 @@
 import * as core from '@actions/core';
-import type { Logger } from './logger.js';
+import { redact, type Logger } from './logger.js';
 
 /** The action's Logger: GitHub's log groups, annotations and masking. */
 export class CoreLogger implements Logger {
+  private readonly secrets = new Set<string>();
+
   debug(message: string): void {
     core.debug(message);
   }
@@ -20,6 +22,16 @@ export class CoreLogger implements Logger {
   }
   addSecret(value: string): void {
     // setSecret masks only what is printed after it: callers register secrets first.
-    if (value) core.setSecret(value);
+    if (!value) return;
+    core.setSecret(value);
+    this.secrets.add(value);
+  }
+
+  /**
+   * The runner masks its log, not what we send elsewhere: the PR comment (and the
+   * summary, to be sure) go through this before they leave.
+   */
+  redact(text: string): string {
+    return redact(text, this.secrets);
   }
 }

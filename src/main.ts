@@ -25,6 +25,8 @@ export async function run(): Promise<void> {
   let failure: unknown;
   try {
     settings = readInputs();
+    logger.addSecret(settings.githubToken);
+    if (settings.registry) logger.addSecret(settings.registry.password);
     plan = previewPlan(settings, ci);
     if (plan.preview?.closed) logger.info(`Pull request #${plan.preview.pullRequest} was closed: stopping its preview deployment`);
     const config = loadConfig(settings.configFile, plan.overrides, orchestratorLookup, process.env);
@@ -54,7 +56,7 @@ export async function run(): Promise<void> {
   }
   if (settings?.summary ?? true) {
     try {
-      await core.summary.addRaw(renderReport(report)).write();
+      await core.summary.addRaw(logger.redact(renderReport(report))).write();
     } catch (error) {
       core.warning(`Failed to write the job summary: ${describeError(error)}`);
     }
@@ -73,7 +75,7 @@ export async function run(): Promise<void> {
  */
 async function comment(settings: ActionSettings, ci: CiContext, report: ReportInput, result: PipelineResult, logger: CoreLogger): Promise<Error | undefined> {
   const key = result.deploymentName;
-  const body = renderComment(report);
+  const body = logger.redact(renderComment(report));
   const token = settings.githubToken;
   let problem: string | undefined;
   let unexpected = false;
