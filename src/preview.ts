@@ -22,9 +22,12 @@ export function previewPlan(settings: ActionSettings, ci: CiContext): Plan {
   const pullRequest = ci.pullRequestNumber;
   const overrides: ConfigOverrides = { ...settings.overrides, deploymentNameSuffix: `-pr-${pullRequest}` };
   if (ci.event.action === 'closed') {
+    // A closed PR's preview is removed, not kept paused forever (PRODUCT: "what deploy
+    // created is removed"); the stop-kwargs input can still say otherwise.
+    const stop = { mode: 'delete', ...settings.overrides.kwargs?.stop };
     return {
       steps: ['stop'],
-      overrides,
+      overrides: { ...overrides, kwargs: { ...settings.overrides.kwargs, stop } },
       preview: { pullRequest, closed: true },
     };
   }

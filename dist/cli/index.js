@@ -27535,7 +27535,7 @@ class PrefectClient {
     async serverMajor() {
         return Number.parseInt((await this.serverVersion()).split('.')[0] ?? '3', 10);
     }
-    async request(method, path, options) {
+    async request(method, path, options, csrfRefreshed = false) {
         const write = method !== 'GET' && method !== 'HEAD';
         const headers = {};
         if (write)
@@ -27554,8 +27554,12 @@ class PrefectClient {
             if (error instanceof HTTPError && error.response.status === 403 && write && this.csrf?.enabled) {
                 const detail = await readDetail(error.response);
                 if (/csrf/i.test(detail)) {
+                    if (csrfRefreshed) {
+                        throw new OrchestratorError(`Failed to ${options.action}: the Prefect API at ${this.connection.apiUrl} rejected a fresh CSRF token (${detail}); ` +
+                            'is a proxy dropping the Prefect-Csrf-Token / Prefect-Csrf-Client headers?');
+                    }
                     this.csrf = undefined; // expired: fetch a new token once and retry
-                    return this.request(method, path, options);
+                    return this.request(method, path, options, true);
                 }
             }
             throw await this.describe(error, options.action);
@@ -28144,7 +28148,8 @@ async function waitForFlowRun(api, logger, request) {
         last = now;
         if (Date.now() >= deadline) {
             const hint = run.state?.type === 'SCHEDULED' ? '; no worker seems to be polling its work pool' : '';
-            throw new RunFailedError(`Flow run ${run.name} is still ${now} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`);
+            // Carry the last state seen, so outputs and the report do not show the one at creation.
+            throw Object.assign(new RunFailedError(`Flow run ${run.name} is still ${now} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`), { result: { ...request.run, state: run.state?.type ?? request.run.state } });
         }
         await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
         run = await api.readFlowRun(request.run.id);
@@ -28184,6 +28189,7 @@ function sleep(ms) {
 }
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/orchestrator.ts
+
 
 
 
@@ -28316,7 +28322,9 @@ class PrefectOrchestrator {
         const kwargs = request.kwargs;
         const { run, created } = await this.api.createFlowRun(deploymentId, {
             parameters: runParameters(request.packageKwargs, request.deployKwargs, kwargs.parameters),
-            idempotency_key: kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, request.deploymentName),
+            // Outside GitHub there is no run attempt to key on, but the POST may still be
+            // retried (502 from a proxy after the run was created): one key per call.
+            idempotency_key: kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, request.deploymentName) ?? `lolpop-deploy/${(0,external_node_crypto_namespaceObject.randomUUID)()}`,
             tags: kwargs.tags,
             name: kwargs.flow_run_name,
             job_variables: kwargs.job_variables,

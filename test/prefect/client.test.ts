@@ -84,3 +84,15 @@ describe('PrefectClient', () => {
     expect(calls.map((c) => c.headers.get('prefect-csrf-token'))).toEqual([null, 'old', null, 'new']);
   });
 });
+
+describe('PrefectClient CSRF refresh', () => {
+  it('refreshes the token once only: a server that keeps refusing gets one clear line', async () => {
+    const refuse = { status: 403, body: { detail: 'Invalid CSRF token or client identifier.' } };
+    const { fetch, calls } = scriptedFetch([{ status: 200, body: { token: 'a' } }, refuse, { status: 200, body: { token: 'b' } }, refuse, refuse]);
+    const client = new PrefectClient(connection, { fetch, logger: new MemoryLogger() });
+    await expect(client.request('POST', 'flows/', { json: {}, action: 'register the flow' })).rejects.toThrow(
+      'Failed to register the flow: the Prefect API at http://prefect.test/api rejected a fresh CSRF token (Invalid CSRF token or client identifier.); is a proxy dropping the Prefect-Csrf-Token / Prefect-Csrf-Client headers?',
+    );
+    expect(calls).toHaveLength(4);
+  });
+});

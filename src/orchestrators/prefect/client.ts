@@ -95,7 +95,7 @@ export class PrefectClient {
     return Number.parseInt((await this.serverVersion()).split('.')[0] ?? '3', 10);
   }
 
-  async request<T>(method: string, path: string, options: RequestOptions): Promise<PrefectResponse<T>> {
+  async request<T>(method: string, path: string, options: RequestOptions, csrfRefreshed = false): Promise<PrefectResponse<T>> {
     const write = method !== 'GET' && method !== 'HEAD';
     const headers: Record<string, string> = {};
     if (write) Object.assign(headers, await this.csrfHeaders());
@@ -112,8 +112,14 @@ export class PrefectClient {
       if (error instanceof HTTPError && error.response.status === 403 && write && this.csrf?.enabled) {
         const detail = await readDetail(error.response);
         if (/csrf/i.test(detail)) {
+          if (csrfRefreshed) {
+            throw new OrchestratorError(
+              `Failed to ${options.action}: the Prefect API at ${this.connection.apiUrl} rejected a fresh CSRF token (${detail}); ` +
+                'is a proxy dropping the Prefect-Csrf-Token / Prefect-Csrf-Client headers?',
+            );
+          }
           this.csrf = undefined; // expired: fetch a new token once and retry
-          return this.request<T>(method, path, options);
+          return this.request<T>(method, path, options, true);
         }
       }
       throw await this.describe(error, options.action);

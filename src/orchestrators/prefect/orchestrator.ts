@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DeployKwargs, PackageKwargs } from '../../config/schema.js';
 import { containerNameFor, defaultImageTag, renderImageTag } from '../../docker/args.js';
 import { parseDuration } from '../../duration.js';
@@ -154,7 +155,9 @@ export class PrefectOrchestrator implements Orchestrator {
       deploymentId,
       {
         parameters: runParameters(request.packageKwargs, request.deployKwargs, kwargs.parameters),
-        idempotency_key: kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, request.deploymentName),
+        // Outside GitHub there is no run attempt to key on, but the POST may still be
+        // retried (502 from a proxy after the run was created): one key per call.
+        idempotency_key: kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, request.deploymentName) ?? `lolpop-deploy/${randomUUID()}`,
         tags: kwargs.tags,
         name: kwargs.flow_run_name,
         job_variables: kwargs.job_variables,

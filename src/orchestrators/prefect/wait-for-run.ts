@@ -19,8 +19,10 @@ export async function waitForFlowRun(api: PrefectApi, logger: Logger, request: W
     last = now;
     if (Date.now() >= deadline) {
       const hint = run.state?.type === 'SCHEDULED' ? '; no worker seems to be polling its work pool' : '';
-      throw new RunFailedError(
-        `Flow run ${run.name} is still ${now} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`,
+      // Carry the last state seen, so outputs and the report do not show the one at creation.
+      throw Object.assign(
+        new RunFailedError(`Flow run ${run.name} is still ${now} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`),
+        { result: { ...request.run, state: run.state?.type ?? request.run.state } },
       );
     }
     await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
