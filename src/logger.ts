@@ -35,9 +35,13 @@ export class NullLogger implements Logger {
 
 /** Keeps every line, already redacted, so tests can assert on what a user would see. */
 export class MemoryLogger implements Logger {
+  /** What a user would see: registered secrets replaced by ***. */
   readonly lines: string[] = [];
-  private readonly secrets = new Set<string>();
+  /** What the code logged, unredacted: tests that no secret is logged assert on this. */
+  readonly rawLines: string[] = [];
+  readonly secrets = new Set<string>();
   private push(level: string, message: string): void {
+    this.rawLines.push(`${level}: ${message}`);
     this.lines.push(`${level}: ${redact(message, this.secrets)}`);
   }
   debug(m: string): void {

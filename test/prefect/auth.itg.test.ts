@@ -43,8 +43,8 @@ describe.skipIf(!apiUrl)('a Prefect server with basic auth and CSRF protection',
     });
     expect(result.error, logger.lines.join('\n')).toBeUndefined();
     expect(result.run?.state).toBe('SCHEDULED');
-    // Neither the auth string nor its base64 form was ever logged.
-    const text = logger.lines.join('\n');
+    // Neither the auth string nor its base64 form is logged, not even before redaction.
+    const text = logger.rawLines.join('\n');
     expect(text).not.toContain(authString!);
     expect(text).not.toContain(Buffer.from(authString!).toString('base64'));
   });
@@ -56,7 +56,8 @@ describe.skipIf(!apiUrl)('a Prefect server with basic auth and CSRF protection',
       `Failed to read the server version: the Prefect API at ${apiUrl} refused the credentials (401: Unauthorized); ` +
         'check PREFECT_API_KEY (Cloud) or PREFECT_API_AUTH_STRING (self-hosted)',
     );
-    expect(logger.lines.join('\n')).not.toContain('wrong-password');
+    expect(logger.rawLines.join('\n')).not.toContain('wrong-password');
+    expect(logger.secrets).toContain('ci-admin:wrong-password');
   });
 
   it('a wrong API key (Bearer) is refused the same way', async () => {

@@ -98,7 +98,7 @@ describe('StaticDockerHost', () => {
       PREFECT_API_AUTH_STRING: 'admin:pw',
       DOCKER_HOST: 'ssh://deploy@box',
     });
-    expect(logger.lines.join('\n')).not.toContain('pnu_topsecret');
+    expect(logger.rawLines.join('\n')).not.toContain('pnu_topsecret');
   });
 
   it('without a key (self-hosted, lolpop bug 7) it passes only the URL', async () => {
