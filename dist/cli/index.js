@@ -22709,9 +22709,13 @@ class NullLogger {
 }
 /** Keeps every line, already redacted, so tests can assert on what a user would see. */
 class MemoryLogger {
+    /** What a user would see: registered secrets replaced by ***. */
     lines = [];
+    /** What the code logged, unredacted: tests that no secret is logged assert on this. */
+    rawLines = [];
     secrets = new Set();
     push(level, message) {
+        this.rawLines.push(`${level}: ${message}`);
         this.lines.push(`${level}: ${redact(message, this.secrets)}`);
     }
     debug(m) {
@@ -23271,7 +23275,11 @@ function loadConfig(file, overrides, lookup, env) {
             `(or pass the deployment-name input / -n)`);
     }
     const fullName = deployment.name + (overrides.deploymentNameSuffix ?? '');
-    return { file, orchestrator: name, orchestratorConfig, deployment: { ...deployment, name: fullName }, secrets };
+    // lolpop puts @flow(...) arguments in orchestrator.config.flow_kwargs (seed 003). Resolve
+    // them here, once, so the generated entrypoint and every flow-name lookup agree.
+    const configFlowKwargs = asObject(orchestratorConfig?.flow_kwargs);
+    const pkg = { ...deployment.package, flow_kwargs: deployment.package.flow_kwargs ?? configFlowKwargs };
+    return { file, orchestrator: name, orchestratorConfig, deployment: { ...deployment, package: pkg, name: fullName }, secrets };
 }
 function expandDocument(doc, env, at) {
     const secrets = [];
@@ -25424,7 +25432,7 @@ function writePackageFiles(dir, files) {
  * Dockerfile (unless the user has their own), then build and push the image.
  */
 async function packageProject(request, options) {
-    const kwargs = { ...request.kwargs, flow_kwargs: request.kwargs.flow_kwargs ?? options.flowKwargs };
+    const kwargs = request.kwargs;
     const files = packageFiles(kwargs, {
         deploymentName: request.deploymentName,
         // A Dockerfile we generated earlier is ours to refresh, not the user's own.
@@ -25830,7 +25838,7 @@ class LocalOrchestrator {
             if (!buildImage)
                 this.ctx.logger.warning(`No Docker daemon answers: not building ${kwargs.docker_image_tag} (the local run needs no image)`);
         }
-        return packageProject(request, { ...this.ctx, flowKwargs: this.config.flow_kwargs, buildImage });
+        return packageProject(request, { ...this.ctx, buildImage });
     }
     async deploy(request) {
         const entrypoint = flowEntrypoint(request.packageKwargs, request.kwargs);
@@ -28238,7 +28246,7 @@ class PrefectOrchestrator {
         const buildImage = pool ? runsContainers(pool.type) : true;
         if (!buildImage)
             this.ctx.logger.info(`work pool ${workPool} is a '${pool?.type}' pool: no image to build`);
-        return packageProject(request, { ...this.ctx, flowKwargs: this.config.flow_kwargs, buildImage });
+        return packageProject(request, { ...this.ctx, buildImage });
     }
     /**
      * Three kinds (seed 003): a work pool (REST, dynamic); `docker` without a pool (a

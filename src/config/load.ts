@@ -111,7 +111,11 @@ export function loadConfig(
     );
   }
   const fullName = deployment.name + (overrides.deploymentNameSuffix ?? '');
-  return { file, orchestrator: name, orchestratorConfig, deployment: { ...deployment, name: fullName }, secrets };
+  // lolpop puts @flow(...) arguments in orchestrator.config.flow_kwargs (seed 003). Resolve
+  // them here, once, so the generated entrypoint and every flow-name lookup agree.
+  const configFlowKwargs = asObject((orchestratorConfig as { flow_kwargs?: unknown } | undefined)?.flow_kwargs);
+  const pkg = { ...deployment.package, flow_kwargs: deployment.package.flow_kwargs ?? configFlowKwargs };
+  return { file, orchestrator: name, orchestratorConfig, deployment: { ...deployment, package: pkg, name: fullName }, secrets };
 }
 
 function expandDocument(doc: Document, env: NodeJS.ProcessEnv, at: (p: ConfigPath) => string): string[] {

@@ -8,8 +8,6 @@ import { isGeneratedFile } from '../packaging/generated.js';
 import type { OrchestratorContext, PackageRequest, PackageResult } from './orchestrator.js';
 
 export interface PackageProjectOptions extends OrchestratorContext {
-  /** orchestrator.config.flow_kwargs, used when the package kwargs name none. */
-  flowKwargs?: Record<string, unknown>;
   /** Whether to build (and, with push_image, push) the image; false for pools that run no container. */
   buildImage: boolean;
 }
@@ -19,7 +17,7 @@ export interface PackageProjectOptions extends OrchestratorContext {
  * Dockerfile (unless the user has their own), then build and push the image.
  */
 export async function packageProject(request: PackageRequest, options: PackageProjectOptions): Promise<PackageResult> {
-  const kwargs = { ...request.kwargs, flow_kwargs: request.kwargs.flow_kwargs ?? options.flowKwargs };
+  const kwargs = request.kwargs;
   const files = packageFiles(kwargs, {
     deploymentName: request.deploymentName,
     // A Dockerfile we generated earlier is ours to refresh, not the user's own.

@@ -113,3 +113,12 @@ describe('loadConfig: overrides from the CLI', () => {
     expect(message).toBe('flag --deployment-type: orchestrator.deployment.type: Invalid option: expected one of "docker"|"kubernetes"|"local"');
   });
 });
+
+describe('loadConfig: flow_kwargs', () => {
+  it("orchestrator.config.flow_kwargs reach the package (and so the flow's name) unless package names its own", () => {
+    const config = load('valid-prefect.yaml');
+    expect(config.deployment.package.flow_kwargs).toEqual({ log_prints: true });
+    const own = load('valid-prefect.yaml', { kwargs: { package: { flow_kwargs: { name: 'mine' } } } });
+    expect(own.deployment.package.flow_kwargs).toEqual({ name: 'mine' });
+  });
+});

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { DeployKwargs, PackageKwargs } from '../../src/config/schema.js';
+import { flowName } from '../../src/orchestrators/prefect/names.js';
 import { authorizationHeader, resolveConnection } from '../../src/orchestrators/prefect/connection.js';
 import { buildDeploymentBody } from '../../src/orchestrators/prefect/deployment-body.js';
 import { deploymentUrl, flowRunUrl, uiBaseUrl } from '../../src/orchestrators/prefect/urls.js';
@@ -67,5 +69,14 @@ describe('the deployment body per server version (PREFECT.md table)', () => {
     for (const key of absent) expect(body).not.toHaveProperty(key);
     // Never an explicit null schema: it makes every run fail with 409 under enforcement.
     expect(body.parameter_openapi_schema).toEqual({ title: 'Parameters', type: 'object', properties: {} });
+  });
+});
+
+describe('the flow name every step looks up', () => {
+  it('follows a name given in flow_kwargs, as the generated @flow(name=…) registers it', () => {
+    const deploy = DeployKwargs.parse({});
+    expect(flowName(PackageKwargs.parse({ lolpop_class: 'Q' }), deploy)).toBe('prefect-entrypoint');
+    expect(flowName(PackageKwargs.parse({ lolpop_class: 'Q', flow_kwargs: { name: 'my-flow' } }), deploy)).toBe('my-flow');
+    expect(flowName(PackageKwargs.parse({}), DeployKwargs.parse({ flow_entrypoint: 'flows/a.py:train_model' }))).toBe('train-model');
   });
 });

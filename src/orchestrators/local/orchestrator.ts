@@ -49,7 +49,7 @@ export class LocalOrchestrator implements Orchestrator {
       buildImage = await new DockerCli(this.ctx.exec, this.ctx.logger, this.ctx.env).available();
       if (!buildImage) this.ctx.logger.warning(`No Docker daemon answers: not building ${kwargs.docker_image_tag} (the local run needs no image)`);
     }
-    return packageProject(request, { ...this.ctx, flowKwargs: this.config.flow_kwargs, buildImage });
+    return packageProject(request, { ...this.ctx, buildImage });
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {

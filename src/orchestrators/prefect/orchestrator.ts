@@ -62,7 +62,7 @@ export class PrefectOrchestrator implements Orchestrator {
     const pool = workPool ? await this.api.readWorkPool(workPool) : undefined;
     const buildImage = pool ? runsContainers(pool.type) : true;
     if (!buildImage) this.ctx.logger.info(`work pool ${workPool} is a '${pool?.type}' pool: no image to build`);
-    return packageProject(request, { ...this.ctx, flowKwargs: this.config.flow_kwargs, buildImage });
+    return packageProject(request, { ...this.ctx, buildImage });
   }
 
   /**
