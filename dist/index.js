@@ -52646,7 +52646,7 @@ class ProcessExec {
         try {
             const result = await getExecOutput(command, args, {
                 cwd: options.cwd,
-                env: options.env,
+                env: options.env && definedValues(options.env),
                 input: options.input === undefined ? undefined : Buffer.from(options.input),
                 silent: true,
                 ignoreReturnCode: true,
@@ -52662,6 +52662,9 @@ class ProcessExec {
             return { exitCode: 127, stdout: '', stderr: message };
         }
     }
+}
+function definedValues(env) {
+    return Object.fromEntries(Object.entries(env).filter((e) => e[1] !== undefined));
 }
 /** The last non-empty lines of a command's output, for error messages. */
 function lastLines(text, count = 5) {
@@ -58289,6 +58292,29 @@ const LocalConfig = object({
 })
     .loose();
 
+;// CONCATENATED MODULE: ./src/duration.ts
+
+const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** "90s", "30m", "1h", "1500ms"; a bare number is seconds. */
+function parseDuration(text, key) {
+    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+    if (!match)
+        throw new ConfigError(`${key}: '${text}' is not a duration; expected e.g. 90s, 30m or 1h`);
+    return Math.round(Number(match[1]) * UNITS[match[2] ?? 's']);
+}
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${ms} ms`;
+    const s = ms / 1000;
+    if (s < 60)
+        return `${s.toFixed(1)} s`;
+    const m = Math.floor(s / 60);
+    return `${m} min ${Math.round(s - m * 60)} s`;
+}
+function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/docker/args.ts
@@ -58557,12 +58583,12 @@ class DockerCli {
     }
     /** True when a daemon answers (`docker version` reaches the server). */
     async available() {
-        const res = await this.exec.run('docker', ['version', '--format', '{{.Server.Version}}'], { env: this.childEnv() });
+        const res = await this.exec.run('docker', ['version', '--format', '{{.Server.Version}}'], { env: this.env });
         return res.exitCode === 0;
     }
     /** True when the buildx plugin is installed (then `docker build` is BuildKit). */
     async hasBuildx() {
-        const res = await this.exec.run('docker', ['buildx', 'version'], { env: this.childEnv() });
+        const res = await this.exec.run('docker', ['buildx', 'version'], { env: this.env });
         return res.exitCode === 0;
     }
     /**
@@ -58573,7 +58599,7 @@ class DockerCli {
         const lines = [];
         const res = await this.exec.run('docker', buildArgs(input), {
             // Plain progress: BuildKit's output is then lines we can quote (ignored by the classic builder).
-            env: { ...this.childEnv(), BUILDKIT_PROGRESS: 'plain' },
+            env: { ...this.env, BUILDKIT_PROGRESS: 'plain' },
             onLine: (line) => {
                 const clean = stripAnsi(line);
                 lines.push(clean);
@@ -58590,14 +58616,14 @@ class DockerCli {
     }
     /** `docker login` with the password on stdin. */
     async login(registry, username, password) {
-        const res = await this.exec.run('docker', loginArgs(registry, username), { env: this.childEnv(), input: password });
+        const res = await this.exec.run('docker', loginArgs(registry, username), { env: this.env, input: password });
         if (res.exitCode !== 0) {
             throw new CommandError(`Failed to log in to ${registry} as ${username}: ${describeDockerFailure(res.stderr || res.stdout)}`);
         }
     }
     /** Pushes and returns the manifest digest (sha256:…) the registry now serves for the tag. */
     async push(image) {
-        const res = await this.exec.run('docker', pushArgs(image), { env: this.childEnv(), onLine: (line) => this.logger.info(stripAnsi(line)) });
+        const res = await this.exec.run('docker', pushArgs(image), { env: this.env, onLine: (line) => this.logger.info(stripAnsi(line)) });
         if (res.exitCode !== 0)
             throw new CommandError(`Failed to push ${image}: ${describePushFailure(res)}`);
         // "<tag>: digest: sha256:… size: N" — the digest of the manifest the registry stored.
@@ -58605,9 +58631,6 @@ class DockerCli {
         if (!digest)
             throw new CommandError(`Failed to push ${image}: docker push printed no digest (${tailOf(res.stdout)})`);
         return digest;
-    }
-    childEnv() {
-        return Object.fromEntries(Object.entries(this.env).filter((e) => e[1] !== undefined));
     }
 }
 /** One line for a daemon the CLI cannot reach, naming where it looked; undefined otherwise. */
@@ -59362,26 +59385,6 @@ if __name__ == "__main__":
     main()
 `;
 
-;// CONCATENATED MODULE: ./src/duration.ts
-
-const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-/** "90s", "30m", "1h", "1500ms"; a bare number is seconds. */
-function parseDuration(text, key) {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-    if (!match)
-        throw new ConfigError(`${key}: '${text}' is not a duration; expected e.g. 90s, 30m or 1h`);
-    return Math.round(Number(match[1]) * UNITS[match[2] ?? 's']);
-}
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${ms} ms`;
-    const s = ms / 1000;
-    if (s < 60)
-        return `${s.toFixed(1)} s`;
-    const m = Math.floor(s / 60);
-    return `${m} min ${Math.round(s - m * 60)} s`;
-}
-
 ;// CONCATENATED MODULE: ./src/orchestrators/local/report.ts
 
 /** More than this many log lines and the report keeps the tail; log.txt keeps all. */
@@ -59564,6 +59567,7 @@ function writeJson(file, value) {
 
 
 
+
 /**
  * ZenML's "direct orchestration" for lolpop workflows: no server, no Docker.
  * `deploy` records the deployment in a local state folder; `run` executes it in a
@@ -59650,7 +59654,7 @@ class LocalOrchestrator {
         const log = [];
         const result = await this.ctx.exec.run(command[0], command.slice(1), {
             cwd: this.ctx.workdir,
-            env: { ...definedEnv(this.ctx.env), PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
+            env: { ...this.ctx.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
             onLine: (text, stream) => {
                 log.push({ stream, text });
                 (0,external_node_fs_namespaceObject.appendFileSync)(logFile, `${text}\n`);
@@ -59689,7 +59693,7 @@ class LocalOrchestrator {
         let record = this.readRunOrThrow(request.run.id);
         // Only a run started by another process can still be RUNNING here.
         while (record.state === 'RUNNING' && Date.now() < deadline) {
-            await new Promise((resolve) => setTimeout(resolve, Math.min(request.pollMs, Math.max(0, deadline - Date.now()))));
+            await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
             record = this.readRunOrThrow(request.run.id);
         }
         const result = { ...request.run, state: record.state };
@@ -59725,9 +59729,6 @@ class LocalOrchestrator {
 /** `20250131T120501Z-3fa9c2`: sorts by start time, unique enough for one machine. */
 function newRunId() {
     return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
-}
-function definedEnv(env) {
-    return Object.fromEntries(Object.entries(env).filter((e) => e[1] !== undefined));
 }
 
 ;// CONCATENATED MODULE: ./src/orchestrators/local/plugin.ts
@@ -59942,6 +59943,7 @@ class PrefectApi {
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/cancel-runs.ts
 
+
 /**
  * Cancels every in-flight run of a deployment the way Prefect's UI does, and waits
  * for running ones to end. A scheduled run has no infrastructure: the server answers
@@ -59985,7 +59987,7 @@ async function cancelActiveRuns(api, deploymentId, options) {
         waiting = still;
         if (waiting.length === 0 || Date.now() >= deadline)
             break;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now()))));
+        await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
     }
     summary.cancelling = waiting.length;
     if (summary.cancelling > 0) {
@@ -61289,9 +61291,6 @@ class PrefectClient {
         }
         return this.version;
     }
-    async serverMajor() {
-        return Number.parseInt((await this.serverVersion()).split('.')[0] ?? '3', 10);
-    }
     async request(method, path, options, csrfRefreshed = false) {
         const write = method !== 'GET' && method !== 'HEAD';
         const headers = {};
@@ -61662,7 +61661,7 @@ class Kubectl {
     /** Applies multi-document YAML given on stdin; logs what kubectl changed (never the YAML). */
     async apply(yaml, namespace, what) {
         const args = applyArgs(namespace);
-        const res = await this.exec.run('kubectl', args, { env: this.childEnv(), input: yaml });
+        const res = await this.exec.run('kubectl', args, { env: this.env, input: yaml });
         if (res.exitCode !== 0)
             throw new CommandError(`Failed to apply ${what} in namespace ${namespace}: ${describeKubectlFailure(res.stderr || res.stdout, namespace)}`);
         for (const line of res.stdout.split('\n').filter((l) => l.trim()))
@@ -61676,16 +61675,13 @@ class Kubectl {
         return this.run(deleteManifestArgs(namespace), 'the objects of k8s_deployment_manifest', namespace, yaml);
     }
     async run(args, what, namespace, input) {
-        const res = await this.exec.run('kubectl', args, { env: this.childEnv(), input });
+        const res = await this.exec.run('kubectl', args, { env: this.env, input });
         if (res.exitCode !== 0)
             throw new CommandError(`Failed to delete ${what} in namespace ${namespace}: ${describeKubectlFailure(res.stderr || res.stdout, namespace)}`);
         const deleted = res.stdout.split('\n').filter((l) => /\bdeleted\b/.test(l));
         for (const line of deleted)
             this.logger.info(line);
         return deleted.length > 0;
-    }
-    childEnv() {
-        return Object.fromEntries(Object.entries(this.env).filter((e) => e[1] !== undefined));
     }
 }
 /** One line that says what to fix: no kubectl, no cluster, a missing namespace, else kubectl's last lines. */
@@ -61702,8 +61698,7 @@ function describeKubectlFailure(output, namespace) {
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/pull-steps.ts
 
-/** Where `package` puts the code inside the image (lolpop's Dockerfile WORKDIR). */
-const pull_steps_IMAGE_WORKDIR = '/opt/prefect';
+
 /** Pool types whose workers run no container: the code must be fetched by pull steps. */
 function runsContainers(poolType) {
     return poolType !== 'process' && poolType !== 'prefect-agent';
@@ -61714,7 +61709,7 @@ function runsContainers(poolType) {
  */
 function defaultPullSteps(poolType, ci) {
     if (runsContainers(poolType)) {
-        return [{ 'prefect.deployments.steps.set_working_directory': { directory: pull_steps_IMAGE_WORKDIR } }];
+        return [{ 'prefect.deployments.steps.set_working_directory': { directory: IMAGE_WORKDIR } }];
     }
     if (!ci.repository) {
         throw new OrchestratorError(`Failed to deploy: a '${poolType}' work pool runs no container, so its worker must fetch the code; ` +
@@ -61736,6 +61731,7 @@ function imageJobVariables(poolType, image) {
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/served.ts
 
+
 /**
  * Polls for a deployment that a `.serve()` process registers itself
  * (`{flow}/{name}`), so deploy and run can find it by name.
@@ -61754,7 +61750,7 @@ async function waitForServedDeployment(api, flow, name, options) {
                 `${Math.round(options.timeoutMs / 1000)} s: ${options.where} has not registered it ` +
                 '(does the image run flow.serve(), i.e. package.create_deployment: true, and reach PREFECT_API_URL?); raise deploy.serve_timeout if it is slow');
         }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now()))));
+        await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
     }
 }
 /**
@@ -61816,7 +61812,7 @@ class StaticDockerHost {
             extra: container.extra,
         });
         this.logger.info(`docker ${args.join(' ')}`);
-        const res = await this.exec.run('docker', args, { env: { ...this.childEnv(), ...passed } });
+        const res = await this.exec.run('docker', args, { env: { ...this.env, ...passed } });
         if (res.exitCode !== 0) {
             throw new CommandError(`Failed to start the container ${container.name} from ${container.image}: ${describeDockerFailure(res.stderr || res.stdout)}`);
         }
@@ -61824,13 +61820,13 @@ class StaticDockerHost {
     }
     /** Why the container cannot be serving (exited, restarting after a crash), or undefined while it runs. */
     async problem(name) {
-        const res = await this.exec.run('docker', inspectContainerArgs(name), { env: this.childEnv() });
+        const res = await this.exec.run('docker', inspectContainerArgs(name), { env: this.env });
         if (res.exitCode !== 0)
             return `the container ${name} is gone (${lastLines(res.stderr, 1)})`;
         const [status = '', code = ''] = res.stdout.trim().split(/\s+/);
         if (status === 'running' || status === 'created')
             return undefined;
-        const logs = await this.exec.run('docker', containerLogsArgs(name, 8), { env: this.childEnv() });
+        const logs = await this.exec.run('docker', containerLogsArgs(name, 8), { env: this.env });
         const tail = lastLines(`${logs.stdout}\n${logs.stderr}`, 4).replace(/\n/g, ' | ');
         return `the container ${name} is ${status} (exit code ${code})${tail ? `: ${tail}` : ''}`;
     }
@@ -61839,22 +61835,19 @@ class StaticDockerHost {
      * removes it. False when there was no such container.
      */
     async stopAndRemove(name, graceSeconds = 20) {
-        const stopped = await this.exec.run('docker', stopContainerArgs(name, graceSeconds), { env: this.childEnv() });
+        const stopped = await this.exec.run('docker', stopContainerArgs(name, graceSeconds), { env: this.env });
         if (stopped.exitCode !== 0 && isNoSuchContainer(stopped.stderr))
             return false;
         return this.remove(name);
     }
     /** `docker rm --force`; false when there was no such container. */
     async remove(name) {
-        const res = await this.exec.run('docker', removeContainerArgs(name), { env: this.childEnv() });
+        const res = await this.exec.run('docker', removeContainerArgs(name), { env: this.env });
         if (res.exitCode === 0)
             return true;
         if (isNoSuchContainer(res.stderr))
             return false;
         throw new CommandError(`Failed to remove the container ${name}: ${describeDockerFailure(res.stderr || res.stdout)}`);
-    }
-    childEnv() {
-        return Object.fromEntries(Object.entries(this.env).filter((e) => e[1] !== undefined));
     }
 }
 function isNoSuchContainer(stderr) {
@@ -61886,6 +61879,7 @@ function deploymentUrl(ui, id) {
 }
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/wait-for-run.ts
+
 
 
 /**
@@ -61940,9 +61934,6 @@ async function failureDetail(api, run) {
         // logs are a courtesy; the state message is enough
     }
     return message ?? '';
-}
-function sleep(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/orchestrator.ts
@@ -62031,7 +62022,7 @@ class PrefectOrchestrator {
         let pool = await this.api.readWorkPool(workPool);
         const deadline = Date.now() + (workerStarting ? parseDuration(kwargs.serve_timeout, 'serve_timeout') : 0);
         while (!pool && Date.now() < deadline) {
-            await orchestrator_sleep(2000);
+            await sleep(2000);
             pool = await this.api.readWorkPool(workPool);
         }
         if (!pool) {
@@ -62221,9 +62212,6 @@ class PrefectOrchestrator {
  */
 function isServed(deploy, pkg) {
     return !(deploy.work_pool ?? pkg.work_pool);
-}
-function orchestrator_sleep(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/plugin.ts

@@ -2,7 +2,8 @@ import * as actionsExec from '@actions/exec';
 
 export interface ExecOptions {
   cwd?: string;
-  env?: Record<string, string>;
+  /** The child's whole environment (unset values are dropped); default: this process's. */
+  env?: NodeJS.ProcessEnv;
   /** Written to the process's standard input (e.g. a registry password for `--password-stdin`). */
   input?: string;
   /** Called with each line of output as it arrives, so long steps show progress. */
@@ -48,7 +49,7 @@ export class ProcessExec implements Exec {
     try {
       const result = await actionsExec.getExecOutput(command, args, {
         cwd: options.cwd,
-        env: options.env,
+        env: options.env && definedValues(options.env),
         input: options.input === undefined ? undefined : Buffer.from(options.input),
         silent: true,
         ignoreReturnCode: true,
@@ -63,6 +64,10 @@ export class ProcessExec implements Exec {
       return { exitCode: 127, stdout: '', stderr: message };
     }
   }
+}
+
+function definedValues(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 /** The last non-empty lines of a command's output, for error messages. */

@@ -14,13 +14,13 @@ export class DockerCli {
 
   /** True when a daemon answers (`docker version` reaches the server). */
   async available(): Promise<boolean> {
-    const res = await this.exec.run('docker', ['version', '--format', '{{.Server.Version}}'], { env: this.childEnv() });
+    const res = await this.exec.run('docker', ['version', '--format', '{{.Server.Version}}'], { env: this.env });
     return res.exitCode === 0;
   }
 
   /** True when the buildx plugin is installed (then `docker build` is BuildKit). */
   async hasBuildx(): Promise<boolean> {
-    const res = await this.exec.run('docker', ['buildx', 'version'], { env: this.childEnv() });
+    const res = await this.exec.run('docker', ['buildx', 'version'], { env: this.env });
     return res.exitCode === 0;
   }
 
@@ -32,7 +32,7 @@ export class DockerCli {
     const lines: string[] = [];
     const res = await this.exec.run('docker', buildArgs(input), {
       // Plain progress: BuildKit's output is then lines we can quote (ignored by the classic builder).
-      env: { ...this.childEnv(), BUILDKIT_PROGRESS: 'plain' },
+      env: { ...this.env, BUILDKIT_PROGRESS: 'plain' },
       onLine: (line) => {
         const clean = stripAnsi(line);
         lines.push(clean);
@@ -49,7 +49,7 @@ export class DockerCli {
 
   /** `docker login` with the password on stdin. */
   async login(registry: string, username: string, password: string): Promise<void> {
-    const res = await this.exec.run('docker', loginArgs(registry, username), { env: this.childEnv(), input: password });
+    const res = await this.exec.run('docker', loginArgs(registry, username), { env: this.env, input: password });
     if (res.exitCode !== 0) {
       throw new CommandError(`Failed to log in to ${registry} as ${username}: ${describeDockerFailure(res.stderr || res.stdout)}`);
     }
@@ -57,7 +57,7 @@ export class DockerCli {
 
   /** Pushes and returns the manifest digest (sha256:…) the registry now serves for the tag. */
   async push(image: string): Promise<string> {
-    const res = await this.exec.run('docker', pushArgs(image), { env: this.childEnv(), onLine: (line) => this.logger.info(stripAnsi(line)) });
+    const res = await this.exec.run('docker', pushArgs(image), { env: this.env, onLine: (line) => this.logger.info(stripAnsi(line)) });
     if (res.exitCode !== 0) throw new CommandError(`Failed to push ${image}: ${describePushFailure(res)}`);
     // "<tag>: digest: sha256:… size: N" — the digest of the manifest the registry stored.
     const digest = /digest: (sha256:[0-9a-f]{64})/.exec(res.stdout)?.[1];
@@ -65,9 +65,6 @@ export class DockerCli {
     return digest;
   }
 
-  private childEnv(): Record<string, string> {
-    return Object.fromEntries(Object.entries(this.env).filter((e): e is [string, string] => e[1] !== undefined));
-  }
 }
 
 /** One line for a daemon the CLI cannot reach, naming where it looked; undefined otherwise. */

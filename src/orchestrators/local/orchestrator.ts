@@ -1,3 +1,4 @@
+import { sleep } from '../../duration.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -118,7 +119,7 @@ export class LocalOrchestrator implements Orchestrator {
     const log: LogLine[] = [];
     const result = await this.ctx.exec.run(command[0]!, command.slice(1), {
       cwd: this.ctx.workdir,
-      env: { ...definedEnv(this.ctx.env), PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
+      env: { ...this.ctx.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
       onLine: (text, stream) => {
         log.push({ stream, text });
         appendFileSync(logFile, `${text}\n`);
@@ -160,7 +161,7 @@ export class LocalOrchestrator implements Orchestrator {
     let record = this.readRunOrThrow(request.run.id);
     // Only a run started by another process can still be RUNNING here.
     while (record.state === 'RUNNING' && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(request.pollMs, Math.max(0, deadline - Date.now()))));
+      await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
       record = this.readRunOrThrow(request.run.id);
     }
     const result: RunResult = { ...request.run, state: record.state };
@@ -205,6 +206,3 @@ function newRunId(): string {
   return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
-function definedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
-}

@@ -1,3 +1,4 @@
+import { sleep } from '../../duration.js';
 import type { Logger } from '../../logger.js';
 import { TERMINAL_STATES, type PrefectApi } from './api.js';
 
@@ -54,7 +55,7 @@ export async function cancelActiveRuns(api: PrefectApi, deploymentId: string, op
     }
     waiting = still;
     if (waiting.length === 0 || Date.now() >= deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now()))));
+    await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
   }
   summary.cancelling = waiting.length;
   if (summary.cancelling > 0) {

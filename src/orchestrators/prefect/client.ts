@@ -91,9 +91,6 @@ export class PrefectClient {
     return this.version;
   }
 
-  async serverMajor(): Promise<number> {
-    return Number.parseInt((await this.serverVersion()).split('.')[0] ?? '3', 10);
-  }
 
   async request<T>(method: string, path: string, options: RequestOptions, csrfRefreshed = false): Promise<PrefectResponse<T>> {
     const write = method !== 'GET' && method !== 'HEAD';

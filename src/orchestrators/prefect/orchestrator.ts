@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DeployKwargs, PackageKwargs } from '../../config/schema.js';
 import { containerNameFor, defaultImageTag, renderImageTag } from '../../docker/args.js';
-import { parseDuration } from '../../duration.js';
+import { parseDuration, sleep } from '../../duration.js';
 import { OrchestratorError } from '../../errors.js';
 import type {
   DeployRequest,
@@ -326,6 +326,3 @@ function isServed(deploy: DeployKwargs, pkg: PackageKwargs): boolean {
   return !(deploy.work_pool ?? pkg.work_pool);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

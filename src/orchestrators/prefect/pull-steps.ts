@@ -1,8 +1,7 @@
+import { IMAGE_WORKDIR } from '../../packaging/dockerfile.js';
 import type { CiContext } from '../../ci-context.js';
 import { OrchestratorError } from '../../errors.js';
 
-/** Where `package` puts the code inside the image (lolpop's Dockerfile WORKDIR). */
-export const IMAGE_WORKDIR = '/opt/prefect';
 
 /** Pool types whose workers run no container: the code must be fetched by pull steps. */
 export function runsContainers(poolType: string): boolean {

@@ -1,3 +1,4 @@
+import { sleep } from '../../duration.js';
 import { OrchestratorError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Deployment, PrefectApi } from './api.js';
@@ -41,7 +42,7 @@ export async function waitForServedDeployment(
           '(does the image run flow.serve(), i.e. package.create_deployment: true, and reach PREFECT_API_URL?); raise deploy.serve_timeout if it is slow',
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now()))));
+    await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
   }
 }
 

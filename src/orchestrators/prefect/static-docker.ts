@@ -59,7 +59,7 @@ export class StaticDockerHost {
       extra: container.extra,
     });
     this.logger.info(`docker ${args.join(' ')}`);
-    const res = await this.exec.run('docker', args, { env: { ...this.childEnv(), ...passed } });
+    const res = await this.exec.run('docker', args, { env: { ...this.env, ...passed } });
     if (res.exitCode !== 0) {
       throw new CommandError(`Failed to start the container ${container.name} from ${container.image}: ${describeDockerFailure(res.stderr || res.stdout)}`);
     }
@@ -68,11 +68,11 @@ export class StaticDockerHost {
 
   /** Why the container cannot be serving (exited, restarting after a crash), or undefined while it runs. */
   async problem(name: string): Promise<string | undefined> {
-    const res = await this.exec.run('docker', inspectContainerArgs(name), { env: this.childEnv() });
+    const res = await this.exec.run('docker', inspectContainerArgs(name), { env: this.env });
     if (res.exitCode !== 0) return `the container ${name} is gone (${lastLines(res.stderr, 1)})`;
     const [status = '', code = ''] = res.stdout.trim().split(/\s+/);
     if (status === 'running' || status === 'created') return undefined;
-    const logs = await this.exec.run('docker', containerLogsArgs(name, 8), { env: this.childEnv() });
+    const logs = await this.exec.run('docker', containerLogsArgs(name, 8), { env: this.env });
     const tail = lastLines(`${logs.stdout}\n${logs.stderr}`, 4).replace(/\n/g, ' | ');
     return `the container ${name} is ${status} (exit code ${code})${tail ? `: ${tail}` : ''}`;
   }
@@ -82,22 +82,19 @@ export class StaticDockerHost {
    * removes it. False when there was no such container.
    */
   async stopAndRemove(name: string, graceSeconds = 20): Promise<boolean> {
-    const stopped = await this.exec.run('docker', stopContainerArgs(name, graceSeconds), { env: this.childEnv() });
+    const stopped = await this.exec.run('docker', stopContainerArgs(name, graceSeconds), { env: this.env });
     if (stopped.exitCode !== 0 && isNoSuchContainer(stopped.stderr)) return false;
     return this.remove(name);
   }
 
   /** `docker rm --force`; false when there was no such container. */
   async remove(name: string): Promise<boolean> {
-    const res = await this.exec.run('docker', removeContainerArgs(name), { env: this.childEnv() });
+    const res = await this.exec.run('docker', removeContainerArgs(name), { env: this.env });
     if (res.exitCode === 0) return true;
     if (isNoSuchContainer(res.stderr)) return false;
     throw new CommandError(`Failed to remove the container ${name}: ${describeDockerFailure(res.stderr || res.stdout)}`);
   }
 
-  private childEnv(): Record<string, string> {
-    return Object.fromEntries(Object.entries(this.env).filter((e): e is [string, string] => e[1] !== undefined));
-  }
 }
 
 function isNoSuchContainer(stderr: string): boolean {

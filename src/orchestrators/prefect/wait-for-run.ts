@@ -1,3 +1,4 @@
+import { sleep } from '../../duration.js';
 import { RunFailedError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { RunResult, WaitRequest } from '../orchestrator.js';
@@ -59,6 +60,3 @@ async function failureDetail(api: PrefectApi, run: FlowRun): Promise<string> {
   return message ?? '';
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

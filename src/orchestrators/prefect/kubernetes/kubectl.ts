@@ -34,7 +34,7 @@ export class Kubectl {
   /** Applies multi-document YAML given on stdin; logs what kubectl changed (never the YAML). */
   async apply(yaml: string, namespace: string, what: string): Promise<void> {
     const args = applyArgs(namespace);
-    const res = await this.exec.run('kubectl', args, { env: this.childEnv(), input: yaml });
+    const res = await this.exec.run('kubectl', args, { env: this.env, input: yaml });
     if (res.exitCode !== 0) throw new CommandError(`Failed to apply ${what} in namespace ${namespace}: ${describeKubectlFailure(res.stderr || res.stdout, namespace)}`);
     for (const line of res.stdout.split('\n').filter((l) => l.trim())) this.logger.info(line);
   }
@@ -49,16 +49,13 @@ export class Kubectl {
   }
 
   private async run(args: string[], what: string, namespace: string, input?: string): Promise<boolean> {
-    const res = await this.exec.run('kubectl', args, { env: this.childEnv(), input });
+    const res = await this.exec.run('kubectl', args, { env: this.env, input });
     if (res.exitCode !== 0) throw new CommandError(`Failed to delete ${what} in namespace ${namespace}: ${describeKubectlFailure(res.stderr || res.stdout, namespace)}`);
     const deleted = res.stdout.split('\n').filter((l) => /\bdeleted\b/.test(l));
     for (const line of deleted) this.logger.info(line);
     return deleted.length > 0;
   }
 
-  private childEnv(): Record<string, string> {
-    return Object.fromEntries(Object.entries(this.env).filter((e): e is [string, string] => e[1] !== undefined));
-  }
 }
 
 /** One line that says what to fix: no kubectl, no cluster, a missing namespace, else kubectl's last lines. */
