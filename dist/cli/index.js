@@ -22500,16 +22500,15 @@ function preprocess(fn, schema) {
  */
 const jsonObject = record(schemas_string(), unknown());
 const stringMap = record(schemas_string(), schemas_string());
+/** A Prefect entrypoint, `path/to/file.py:function`. */
+const FlowEntrypoint = schemas_string().regex(/^[^:]+\.py:[A-Za-z_][A-Za-z0-9_]*$/, 'expected path/to/file.py:function');
 const DEPLOYMENT_TYPES = ['docker', 'kubernetes', 'local'];
 const PackageKwargs = strictObject({
     lolpop_class: schemas_string().optional().describe('The lolpop runner class to package (lolpop -c).'),
     lolpop_module: schemas_string().optional().describe('Python module that defines lolpop_class.'),
     lolpop_entrypoint: schemas_string().default('build_all').describe('Method of lolpop_class the flow calls.'),
     flow_name: schemas_string().default('prefect_entrypoint').describe('Name of the generated flow function.'),
-    flow_entrypoint: schemas_string()
-        .regex(/^[^:]+\.py:[A-Za-z_][A-Za-z0-9_]*$/, 'path/to/file.py:function')
-        .optional()
-        .describe('A plain Prefect flow (path/to/file.py:flow_fn) to use instead of the lolpop wrapper.'),
+    flow_entrypoint: FlowEntrypoint.optional().describe('A plain Prefect flow (path/to/file.py:flow_fn) to use instead of the lolpop wrapper.'),
     package_type: schemas_enum(['docker', 'none']).default('docker'),
     base_image: schemas_string().default('prefecthq/prefect:3-python3.12'),
     prefect_files: schemas_string().default('prefect_files/'),
@@ -22533,7 +22532,7 @@ const DeployKwargs = strictObject({
     work_pool: schemas_string().optional(),
     work_queue_name: schemas_string().optional(),
     flow_class: schemas_string().optional(),
-    flow_entrypoint: schemas_string().optional(),
+    flow_entrypoint: FlowEntrypoint.optional().describe('Same as package.flow_entrypoint (lolpop names it as a deploy kwarg).'),
     docker_image_name: schemas_string().optional(),
     job_variables: jsonObject.optional(),
     pull_steps: array(jsonObject).optional(),
@@ -24667,11 +24666,13 @@ function buildArgs(input) {
     const args = ['build', '--file', input.dockerfile, '--tag', input.image];
     for (const [k, v] of Object.entries(input.labels))
         args.push('--label', `${k}=${v}`);
-    for (const [k, v] of Object.entries(input.buildArgs)) {
+    for (const k of Object.keys(input.buildArgs)) {
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
             throw new ConfigError(`Invalid build_args key '${k}'. Expected an ARG name (letters, digits and _), e.g. PIP_INDEX_URL.`);
         }
-        args.push('--build-arg', `${k}=${v}`);
+        // The name only: docker reads the value from its environment (DockerCli.build
+        // puts it there), so a value from a secret is never on a command line.
+        args.push('--build-arg', k);
     }
     args.push(...input.extra, input.context);
     return args;
@@ -24850,7 +24851,8 @@ class DockerCli {
         const lines = [];
         const res = await this.exec.run('docker', buildArgs(input), {
             // Plain progress: BuildKit's output is then lines we can quote (ignored by the classic builder).
-            env: { ...this.env, BUILDKIT_PROGRESS: 'plain' },
+            // build_args values travel in the environment, never in argv (see buildArgs).
+            env: { ...this.env, ...input.buildArgs, BUILDKIT_PROGRESS: 'plain' },
             onLine: (line) => {
                 const clean = stripAnsi(line);
                 lines.push(clean);

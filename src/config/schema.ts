@@ -10,6 +10,9 @@ import { z } from 'zod';
 const jsonObject = z.record(z.string(), z.unknown());
 const stringMap = z.record(z.string(), z.string());
 
+/** A Prefect entrypoint, `path/to/file.py:function`. */
+const FlowEntrypoint = z.string().regex(/^[^:]+\.py:[A-Za-z_][A-Za-z0-9_]*$/, 'expected path/to/file.py:function');
+
 export const DEPLOYMENT_TYPES = ['docker', 'kubernetes', 'local'] as const;
 
 export const PackageKwargs = z
@@ -18,11 +21,7 @@ export const PackageKwargs = z
     lolpop_module: z.string().optional().describe('Python module that defines lolpop_class.'),
     lolpop_entrypoint: z.string().default('build_all').describe('Method of lolpop_class the flow calls.'),
     flow_name: z.string().default('prefect_entrypoint').describe('Name of the generated flow function.'),
-    flow_entrypoint: z
-      .string()
-      .regex(/^[^:]+\.py:[A-Za-z_][A-Za-z0-9_]*$/, 'path/to/file.py:function')
-      .optional()
-      .describe('A plain Prefect flow (path/to/file.py:flow_fn) to use instead of the lolpop wrapper.'),
+    flow_entrypoint: FlowEntrypoint.optional().describe('A plain Prefect flow (path/to/file.py:flow_fn) to use instead of the lolpop wrapper.'),
     package_type: z.enum(['docker', 'none']).default('docker'),
     base_image: z.string().default('prefecthq/prefect:3-python3.12'),
     prefect_files: z.string().default('prefect_files/'),
@@ -48,7 +47,7 @@ export const DeployKwargs = z
     work_pool: z.string().optional(),
     work_queue_name: z.string().optional(),
     flow_class: z.string().optional(),
-    flow_entrypoint: z.string().optional(),
+    flow_entrypoint: FlowEntrypoint.optional().describe('Same as package.flow_entrypoint (lolpop names it as a deploy kwarg).'),
     docker_image_name: z.string().optional(),
     job_variables: jsonObject.optional(),
     pull_steps: z.array(jsonObject).optional(),

@@ -112,11 +112,13 @@ export interface BuildArgsInput {
 export function buildArgs(input: BuildArgsInput): string[] {
   const args = ['build', '--file', input.dockerfile, '--tag', input.image];
   for (const [k, v] of Object.entries(input.labels)) args.push('--label', `${k}=${v}`);
-  for (const [k, v] of Object.entries(input.buildArgs)) {
+  for (const k of Object.keys(input.buildArgs)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
       throw new ConfigError(`Invalid build_args key '${k}'. Expected an ARG name (letters, digits and _), e.g. PIP_INDEX_URL.`);
     }
-    args.push('--build-arg', `${k}=${v}`);
+    // The name only: docker reads the value from its environment (DockerCli.build
+    // puts it there), so a value from a secret is never on a command line.
+    args.push('--build-arg', k);
   }
   args.push(...input.extra, input.context);
   return args;

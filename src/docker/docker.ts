@@ -32,7 +32,8 @@ export class DockerCli {
     const lines: string[] = [];
     const res = await this.exec.run('docker', buildArgs(input), {
       // Plain progress: BuildKit's output is then lines we can quote (ignored by the classic builder).
-      env: { ...this.env, BUILDKIT_PROGRESS: 'plain' },
+      // build_args values travel in the environment, never in argv (see buildArgs).
+      env: { ...this.env, ...input.buildArgs, BUILDKIT_PROGRESS: 'plain' },
       onLine: (line) => {
         const clean = stripAnsi(line);
         lines.push(clean);

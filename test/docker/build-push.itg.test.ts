@@ -91,6 +91,19 @@ describe.skipIf(!services)('package on a real Docker engine and a registry with 
     expect(lines.slice(pip + 3).join('\n')).not.toMatch(/Using cache|CACHED/);
   });
 
+  it('build_args reach the build through the environment, never the docker command line', async () => {
+    const dir = quickstartProject();
+    const value = `s3cr3t-${uid}`;
+    writeFiles(dir, { Dockerfile: `FROM ${busybox}\nARG TOKEN\nRUN echo "$TOKEN" > /token\n` });
+    const { result, error, logger } = await packageOnly({
+      dir,
+      kwargs: quickstart({ push_image: false, docker_image_tag: `ci/buildarg-${uid}:1`, build_args: { TOKEN: value } }),
+      env: cleanDockerEnv(),
+    });
+    expect(error, logger.lines.join('\n')).toBeUndefined();
+    expect(docker('run', '--rm', '--network', 'host', result!.image!, 'cat', '/token')).toBe(value);
+  });
+
   it('a failing RUN step reports the step and its last output lines', async () => {
     const dir = quickstartProject();
     writeFiles(dir, {
