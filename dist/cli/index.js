@@ -24747,6 +24747,10 @@ function runContainerArgs(input) {
 function stopContainerArgs(name, graceSeconds) {
     return ['stop', '--time', String(graceSeconds), name];
 }
+/** Ids of every container, running or not, that carries the label `key=value`. */
+function containersWithLabelArgs(key, value) {
+    return ['ps', '--all', '--quiet', '--filter', `label=${key}=${value}`];
+}
 function removeContainerArgs(name) {
     return ['rm', '--force', name];
 }
@@ -28050,6 +28054,7 @@ class StaticDockerHost {
     async replace(container) {
         if (await this.remove(container.name))
             this.logger.info(`removed the previous container ${container.name}`);
+        await this.removeStrays(container.deploymentName);
         const secrets = {
             PREFECT_API_URL: this.connection.apiUrl,
             PREFECT_API_KEY: this.connection.apiKey,
@@ -28087,11 +28092,26 @@ class StaticDockerHost {
      * Stops the container gracefully, so its serve() pauses the deployment, then
      * removes it. False when there was no such container.
      */
-    async stopAndRemove(name, graceSeconds = 20) {
+    async stopAndRemove(name, deploymentName, graceSeconds = 20) {
         const stopped = await this.exec.run('docker', stopContainerArgs(name, graceSeconds), { env: this.env });
-        if (stopped.exitCode !== 0 && isNoSuchContainer(stopped.stderr))
-            return false;
-        return this.remove(name);
+        const removed = !(stopped.exitCode !== 0 && isNoSuchContainer(stopped.stderr)) && (await this.remove(name));
+        const strays = await this.removeStrays(deploymentName);
+        return removed || strays > 0;
+    }
+    /**
+     * Containers of this deployment under another name (deploy.container_name was
+     * changed since): found by their label and removed, so none keeps serving.
+     */
+    async removeStrays(deploymentName) {
+        const res = await this.exec.run('docker', containersWithLabelArgs(CONTAINER_LABEL, deploymentName), { env: this.env });
+        if (res.exitCode !== 0)
+            throw new CommandError(`Failed to list the containers of ${deploymentName}: ${describeDockerFailure(res.stderr || res.stdout)}`);
+        const ids = res.stdout.split(/\s+/).filter(Boolean);
+        for (const id of ids) {
+            await this.remove(id);
+            this.logger.info(`removed container ${id}, which also served ${deploymentName}`);
+        }
+        return ids.length;
     }
     /** `docker rm --force`; false when there was no such container. */
     async remove(name) {
@@ -28376,7 +28396,7 @@ class PrefectOrchestrator {
         }
         else if (request.type === 'docker' && !workPool) {
             const name = request.deployKwargs.container_name ?? containerNameFor(request.deploymentName);
-            const removed = await this.dockerHost().stopAndRemove(name);
+            const removed = await this.dockerHost().stopAndRemove(name, request.deploymentName);
             stopped ||= removed;
             parts.push(removed ? `removed container ${name}` : `no container ${name}`);
         }

@@ -207,6 +207,11 @@ export function stopContainerArgs(name: string, graceSeconds: number): string[] 
   return ['stop', '--time', String(graceSeconds), name];
 }
 
+/** Ids of every container, running or not, that carries the label `key=value`. */
+export function containersWithLabelArgs(key: string, value: string): string[] {
+  return ['ps', '--all', '--quiet', '--filter', `label=${key}=${value}`];
+}
+
 export function removeContainerArgs(name: string): string[] {
   return ['rm', '--force', name];
 }

@@ -119,4 +119,22 @@ describe.skipIf(!apiUrl || !baseImage)('type docker without a work pool: a servi
     const deployment = await prefectApi<{ paused: boolean }>(apiUrl!, 'GET', `deployments/name/prefect-entrypoint/${name}`);
     expect(deployment.paused).toBe(false);
   }, SLOW);
+
+  it('a re-deploy under another container name removes the old container (found by its label)', async () => {
+    const renamed = `${container}-renamed`;
+    try {
+      const { result, logger } = await runConfig({
+        dir,
+        yaml: yaml().replace(`container_name: ${container}`, `container_name: ${renamed}`),
+        env,
+        ci: ciContext({ runId: randomUUID() }),
+        steps: 'deploy',
+      });
+      expect(result.error, logger.lines.join('\n')).toBeUndefined();
+      const serving = docker('ps', '--all', '--filter', `label=io.github.lolpop-deploy.deployment=${name}`, '--format', '{{.Names}}');
+      expect(serving.split('\n')).toEqual([renamed]);
+    } finally {
+      docker('rm', '--force', renamed);
+    }
+  }, SLOW);
 });

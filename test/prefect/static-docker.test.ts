@@ -87,9 +87,10 @@ describe('StaticDockerHost', () => {
     expect(id).toBe('abc123');
     expect(exec.calls.map((c) => c.args.slice(0, 2))).toEqual([
       ['rm', '--force'],
+      ['ps', '--all'],
       ['run', '--detach'],
     ]);
-    const run = exec.calls[1]!;
+    const run = exec.calls[2]!;
     expect(run.args.join(' ')).not.toMatch(/pnu_topsecret|admin:pw/);
     expect(run.args).toEqual(expect.arrayContaining(['--env', 'PREFECT_API_KEY', '--env', 'PREFECT_API_AUTH_STRING']));
     expect(run.options.env).toMatchObject({
@@ -110,7 +111,7 @@ describe('StaticDockerHost', () => {
       restart: 'unless-stopped',
       extra: [],
     });
-    const run = exec.calls[1]!;
+    const run = exec.calls.find((c) => c.args[0] === 'run')!;
     expect(run.args.filter((a, i) => run.args[i - 1] === '--env')).toEqual(['PREFECT_API_URL']);
     expect(run.options.env).not.toHaveProperty('PREFECT_API_KEY');
   });
@@ -125,8 +126,21 @@ describe('StaticDockerHost', () => {
   });
 
   it('stop of a container that is already gone answers false, not an error', async () => {
-    const exec = fakeDocker(() => ({ exitCode: 1, stderr: 'Error response from daemon: No such container: qs' }));
-    expect(await new StaticDockerHost(exec, new MemoryLogger(), {}, connection).stopAndRemove('qs')).toBe(false);
+    const exec = fakeDocker((args) => (args[0] === 'ps' ? {} : { exitCode: 1, stderr: 'Error response from daemon: No such container: qs' }));
+    expect(await new StaticDockerHost(exec, new MemoryLogger(), {}, connection).stopAndRemove('qs', 'qs')).toBe(false);
+  });
+
+  it('re-deploy and stop also remove containers of the deployment under another name (found by label)', async () => {
+    const exec = fakeDocker((args) => (args[0] === 'ps' ? { stdout: 'old111\n' } : args[0] === 'run' ? { stdout: 'new222\n' } : {}));
+    const host = new StaticDockerHost(exec, new MemoryLogger(), {}, connection);
+    await host.replace({ name: 'qs-renamed', image: 'qs:2', deploymentName: 'qs', restart: 'unless-stopped', extra: [] });
+    expect(exec.calls.map((c) => c.args)).toEqual(
+      expect.arrayContaining([
+        ['ps', '--all', '--quiet', '--filter', `label=${label}=qs`],
+        ['rm', '--force', 'old111'],
+      ]),
+    );
+    expect(exec.calls.findIndex((c) => c.args.includes('old111'))).toBeLessThan(exec.calls.findIndex((c) => c.args[0] === 'run'));
   });
 });
 

@@ -212,7 +212,7 @@ export class PrefectOrchestrator implements Orchestrator {
       parts.push(k8s.detail);
     } else if (request.type === 'docker' && !workPool) {
       const name = request.deployKwargs.container_name ?? containerNameFor(request.deploymentName);
-      const removed = await this.dockerHost().stopAndRemove(name);
+      const removed = await this.dockerHost().stopAndRemove(name, request.deploymentName);
       stopped ||= removed;
       parts.push(removed ? `removed container ${name}` : `no container ${name}`);
     }

@@ -1,5 +1,6 @@
 import {
   containerLogsArgs,
+  containersWithLabelArgs,
   inspectContainerArgs,
   removeContainerArgs,
   runContainerArgs,
@@ -44,6 +45,7 @@ export class StaticDockerHost {
    */
   async replace(container: ServingContainer): Promise<string> {
     if (await this.remove(container.name)) this.logger.info(`removed the previous container ${container.name}`);
+    await this.removeStrays(container.deploymentName);
     const secrets: Record<string, string | undefined> = {
       PREFECT_API_URL: this.connection.apiUrl,
       PREFECT_API_KEY: this.connection.apiKey,
@@ -81,10 +83,26 @@ export class StaticDockerHost {
    * Stops the container gracefully, so its serve() pauses the deployment, then
    * removes it. False when there was no such container.
    */
-  async stopAndRemove(name: string, graceSeconds = 20): Promise<boolean> {
+  async stopAndRemove(name: string, deploymentName: string, graceSeconds = 20): Promise<boolean> {
     const stopped = await this.exec.run('docker', stopContainerArgs(name, graceSeconds), { env: this.env });
-    if (stopped.exitCode !== 0 && isNoSuchContainer(stopped.stderr)) return false;
-    return this.remove(name);
+    const removed = !(stopped.exitCode !== 0 && isNoSuchContainer(stopped.stderr)) && (await this.remove(name));
+    const strays = await this.removeStrays(deploymentName);
+    return removed || strays > 0;
+  }
+
+  /**
+   * Containers of this deployment under another name (deploy.container_name was
+   * changed since): found by their label and removed, so none keeps serving.
+   */
+  private async removeStrays(deploymentName: string): Promise<number> {
+    const res = await this.exec.run('docker', containersWithLabelArgs(CONTAINER_LABEL, deploymentName), { env: this.env });
+    if (res.exitCode !== 0) throw new CommandError(`Failed to list the containers of ${deploymentName}: ${describeDockerFailure(res.stderr || res.stdout)}`);
+    const ids = res.stdout.split(/\s+/).filter(Boolean);
+    for (const id of ids) {
+      await this.remove(id);
+      this.logger.info(`removed container ${id}, which also served ${deploymentName}`);
+    }
+    return ids.length;
   }
 
   /** `docker rm --force`; false when there was no such container. */
