@@ -42533,11 +42533,9 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 ;// CONCATENATED MODULE: ./src/ci-context.ts
-function readCiContext(env, readEvent) {
+
+function readCiContext(env, readEvent = readIfExists) {
     const eventPath = env.GITHUB_EVENT_PATH ?? '';
     let event = {};
     const raw = eventPath ? readEvent(eventPath) : undefined;
@@ -42571,7 +42569,18 @@ function readCiContext(env, readEvent) {
         event,
     };
 }
+function readIfExists(file) {
+    try {
+        return (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
+    }
+    catch {
+        return undefined;
+    }
+}
 
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/errors.ts
@@ -52618,63 +52627,6 @@ class CoreLogger {
     }
 }
 
-;// CONCATENATED MODULE: ./src/exec.ts
-
-function lineSplitter(emit) {
-    let rest = '';
-    return {
-        push(data) {
-            const parts = (rest + data.toString('utf8')).split(/\r?\n/);
-            rest = parts.pop() ?? '';
-            for (const line of parts)
-                emit(line);
-        },
-        flush() {
-            if (rest)
-                emit(rest);
-            rest = '';
-        },
-    };
-}
-/** The real Exec, on @actions/exec (silent: output is passed to `onLine`, not echoed). */
-class ProcessExec {
-    async run(command, args, options = {}) {
-        const onLine = options.onLine;
-        const out = lineSplitter((l) => onLine?.(l, 'stdout'));
-        const err = lineSplitter((l) => onLine?.(l, 'stderr'));
-        try {
-            const result = await getExecOutput(command, args, {
-                cwd: options.cwd,
-                env: options.env && definedValues(options.env),
-                input: options.input === undefined ? undefined : Buffer.from(options.input),
-                silent: true,
-                ignoreReturnCode: true,
-                listeners: { stdout: (d) => out.push(d), stderr: (d) => err.push(d) },
-            });
-            out.flush();
-            err.flush();
-            return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-        }
-        catch (error) {
-            // @actions/exec throws when the program is not on PATH.
-            const message = error instanceof Error ? error.message : String(error);
-            return { exitCode: 127, stdout: '', stderr: message };
-        }
-    }
-}
-function definedValues(env) {
-    return Object.fromEntries(Object.entries(env).filter((e) => e[1] !== undefined));
-}
-/** The last non-empty lines of a command's output, for error messages. */
-function lastLines(text, count = 5) {
-    return text
-        .split(/\r?\n/)
-        .map((l) => l.trimEnd())
-        .filter((l) => l.length > 0)
-        .slice(-count)
-        .join('\n');
-}
-
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
@@ -58511,6 +58463,63 @@ function containerLogsArgs(name, tail) {
     return ['logs', '--tail', String(tail), name];
 }
 
+;// CONCATENATED MODULE: ./src/exec.ts
+
+function lineSplitter(emit) {
+    let rest = '';
+    return {
+        push(data) {
+            const parts = (rest + data.toString('utf8')).split(/\r?\n/);
+            rest = parts.pop() ?? '';
+            for (const line of parts)
+                emit(line);
+        },
+        flush() {
+            if (rest)
+                emit(rest);
+            rest = '';
+        },
+    };
+}
+/** The real Exec, on @actions/exec (silent: output is passed to `onLine`, not echoed). */
+class ProcessExec {
+    async run(command, args, options = {}) {
+        const onLine = options.onLine;
+        const out = lineSplitter((l) => onLine?.(l, 'stdout'));
+        const err = lineSplitter((l) => onLine?.(l, 'stderr'));
+        try {
+            const result = await getExecOutput(command, args, {
+                cwd: options.cwd,
+                env: options.env && definedValues(options.env),
+                input: options.input === undefined ? undefined : Buffer.from(options.input),
+                silent: true,
+                ignoreReturnCode: true,
+                listeners: { stdout: (d) => out.push(d), stderr: (d) => err.push(d) },
+            });
+            out.flush();
+            err.flush();
+            return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+        }
+        catch (error) {
+            // @actions/exec throws when the program is not on PATH.
+            const message = error instanceof Error ? error.message : String(error);
+            return { exitCode: 127, stdout: '', stderr: message };
+        }
+    }
+}
+function definedValues(env) {
+    return Object.fromEntries(Object.entries(env).filter((e) => e[1] !== undefined));
+}
+/** The last non-empty lines of a command's output, for error messages. */
+function lastLines(text, count = 5) {
+    return text
+        .split(/\r?\n/)
+        .map((l) => l.trimEnd())
+        .filter((l) => l.length > 0)
+        .slice(-count)
+        .join('\n');
+}
+
 ;// CONCATENATED MODULE: ./src/docker/build-output.ts
 
 // CSI sequences: the classic builder colours a RUN step's stderr red.
@@ -62339,6 +62348,32 @@ function setCommentUrl(url) {
     setOutput('comment-url', url);
 }
 
+;// CONCATENATED MODULE: ./src/preview.ts
+/**
+ * Preview deployments (`preview: true`): on a pull_request event the deployment is
+ * `<name>-pr-<N>`, and when that PR is closed (merged or not) the same workflow
+ * stops what the preview created — the steps input is then ignored. Any other
+ * event (a push to the default branch, a manual run) deploys the production name.
+ */
+function previewPlan(settings, ci) {
+    const plan = { steps: settings.steps, overrides: settings.overrides };
+    if (!settings.preview || ci.pullRequestNumber === undefined)
+        return plan;
+    const pullRequest = ci.pullRequestNumber;
+    const overrides = { ...settings.overrides, deploymentNameSuffix: `-pr-${pullRequest}` };
+    if (ci.event.action === 'closed') {
+        // A closed PR's preview is removed, not kept paused forever (PRODUCT: "what deploy
+        // created is removed"); the stop-kwargs input can still say otherwise.
+        const stop = { mode: 'delete', ...settings.overrides.kwargs?.stop };
+        return {
+            steps: ['stop'],
+            overrides: { ...overrides, kwargs: { ...settings.overrides.kwargs, stop } },
+            preview: { pullRequest, closed: true },
+        };
+    }
+    return { steps: settings.steps, overrides, preview: { pullRequest, closed: false } };
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline.ts
 
 
@@ -62433,30 +62468,32 @@ async function runPipeline(config, steps, orchestrator, logger) {
     return result;
 }
 
-;// CONCATENATED MODULE: ./src/preview.ts
+;// CONCATENATED MODULE: ./src/run-config.ts
+
+
+
+
 /**
- * Preview deployments (`preview: true`): on a pull_request event the deployment is
- * `<name>-pr-<N>`, and when that PR is closed (merged or not) the same workflow
- * stops what the preview created — the steps input is then ignored. Any other
- * event (a push to the default branch, a manual run) deploys the production name.
+ * A loaded config's steps, run: its secrets registered first (so nothing prints
+ * them), its orchestrator created, the pipeline run. Shared by the action and the
+ * CLI so both behave the same; a failing step is held in the result.
  */
-function previewPlan(settings, ci) {
-    const plan = { steps: settings.steps, overrides: settings.overrides };
-    if (!settings.preview || ci.pullRequestNumber === undefined)
-        return plan;
-    const pullRequest = ci.pullRequestNumber;
-    const overrides = { ...settings.overrides, deploymentNameSuffix: `-pr-${pullRequest}` };
-    if (ci.event.action === 'closed') {
-        // A closed PR's preview is removed, not kept paused forever (PRODUCT: "what deploy
-        // created is removed"); the stop-kwargs input can still say otherwise.
-        const stop = { mode: 'delete', ...settings.overrides.kwargs?.stop };
-        return {
-            steps: ['stop'],
-            overrides: { ...overrides, kwargs: { ...settings.overrides.kwargs, stop } },
-            preview: { pullRequest, closed: true },
-        };
-    }
-    return { steps: settings.steps, overrides, preview: { pullRequest, closed: false } };
+async function runConfig(config, steps, environment) {
+    const { logger } = environment;
+    for (const secret of config.secrets)
+        logger.addSecret(secret);
+    const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
+        logger,
+        exec: environment.exec ?? new ProcessExec(),
+        fetch: environment.fetch ?? globalThis.fetch,
+        env: environment.env,
+        ci: environment.ci,
+        workdir: external_node_path_default().dirname(config.file),
+        configFile: config.file,
+        registry: environment.registry,
+    });
+    logger.debug(`${config.orchestrator}: ${steps.join(' → ')} of ${config.deployment.name} (${config.file})`);
+    return runPipeline(config, steps, orchestrator, logger);
 }
 
 ;// CONCATENATED MODULE: ./src/report/render.ts
@@ -62592,13 +62629,10 @@ function truncate(markdown, limit) {
 
 
 
-
-
-
 /** The action: inputs → config → pipeline → outputs, PR comment, summary; the only setFailed. */
 async function run() {
     const logger = new CoreLogger();
-    const ci = readCiContext(process.env, readIfExists);
+    const ci = readCiContext(process.env);
     let settings;
     let plan;
     let result;
@@ -62612,19 +62646,7 @@ async function run() {
         if (plan.preview?.closed)
             logger.info(`Pull request #${plan.preview.pullRequest} was closed: stopping its preview deployment`);
         const config = loadConfig(settings.configFile, plan.overrides, orchestratorLookup, process.env);
-        for (const secret of config.secrets)
-            logger.addSecret(secret);
-        const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
-            logger,
-            exec: new ProcessExec(),
-            fetch: globalThis.fetch,
-            env: process.env,
-            ci,
-            workdir: external_node_path_default().dirname(config.file),
-            configFile: config.file,
-            registry: settings.registry,
-        });
-        result = await runPipeline(config, plan.steps, orchestrator, logger);
+        result = await runConfig(config, plan.steps, { logger, env: process.env, ci, registry: settings.registry });
         failure = result.error;
     }
     catch (error) {
@@ -62701,14 +62723,6 @@ async function comment(settings, ci, report, result, logger) {
     else
         notice(problem);
     return undefined;
-}
-function readIfExists(file) {
-    try {
-        return (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
-    }
-    catch {
-        return undefined;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/index.ts

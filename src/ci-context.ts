@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * What the CI run is: commit, ref, run ids, repository, event. Read from the
  * environment GitHub's runner sets; outside GitHub the fields are empty and
@@ -27,7 +29,7 @@ export interface CiContext {
   event: Record<string, unknown>;
 }
 
-export function readCiContext(env: NodeJS.ProcessEnv, readEvent: (path: string) => string | undefined): CiContext {
+export function readCiContext(env: NodeJS.ProcessEnv, readEvent: (path: string) => string | undefined = readIfExists): CiContext {
   const eventPath = env.GITHUB_EVENT_PATH ?? '';
   let event: Record<string, unknown> = {};
   const raw = eventPath ? readEvent(eventPath) : undefined;
@@ -59,4 +61,12 @@ export function readCiContext(env: NodeJS.ProcessEnv, readEvent: (path: string) 
     pullRequestNumber: typeof pr?.number === 'number' ? pr.number : undefined,
     event,
   };
+}
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

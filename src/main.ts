@@ -1,24 +1,22 @@
 import * as core from '@actions/core';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { readCiContext, type CiContext } from './ci-context.js';
 import { loadConfig } from './config/load.js';
 import { CoreLogger } from './core-logger.js';
 import { describeError, UserError } from './errors.js';
-import { ProcessExec } from './exec.js';
 import { createGitHubClient } from './github/client.js';
 import { commentOnPullRequest } from './github/pr-comment.js';
 import { readInputs, type ActionSettings } from './inputs.js';
-import { createOrchestrator, orchestratorLookup } from './orchestrators/registry.js';
+import { orchestratorLookup } from './orchestrators/registry.js';
 import { setCommentUrl, setOutputs } from './outputs.js';
-import { runPipeline, type PipelineResult } from './pipeline.js';
+import type { PipelineResult } from './pipeline.js';
 import { previewPlan, type Plan } from './preview.js';
+import { runConfig } from './run-config.js';
 import { renderComment, renderReport, type ReportInput } from './report/render.js';
 
 /** The action: inputs → config → pipeline → outputs, PR comment, summary; the only setFailed. */
 export async function run(): Promise<void> {
   const logger = new CoreLogger();
-  const ci = readCiContext(process.env, readIfExists);
+  const ci = readCiContext(process.env);
   let settings: ActionSettings | undefined;
   let plan: Plan | undefined;
   let result: PipelineResult | undefined;
@@ -30,18 +28,7 @@ export async function run(): Promise<void> {
     plan = previewPlan(settings, ci);
     if (plan.preview?.closed) logger.info(`Pull request #${plan.preview.pullRequest} was closed: stopping its preview deployment`);
     const config = loadConfig(settings.configFile, plan.overrides, orchestratorLookup, process.env);
-    for (const secret of config.secrets) logger.addSecret(secret);
-    const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
-      logger,
-      exec: new ProcessExec(),
-      fetch: globalThis.fetch,
-      env: process.env,
-      ci,
-      workdir: path.dirname(config.file),
-      configFile: config.file,
-      registry: settings.registry,
-    });
-    result = await runPipeline(config, plan.steps, orchestrator, logger);
+    result = await runConfig(config, plan.steps, { logger, env: process.env, ci, registry: settings.registry });
     failure = result.error;
   } catch (error) {
     failure = error;
@@ -106,12 +93,4 @@ async function comment(settings: ActionSettings, ci: CiContext, report: ReportIn
   if (unexpected) core.warning(problem);
   else core.notice(problem);
   return undefined;
-}
-
-function readIfExists(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
 }

@@ -23099,13 +23099,14 @@ function formatSummary(result) {
     return `${lines.join('\n')}\n`;
 }
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/ci-context.ts
-function readCiContext(env, readEvent) {
+
+function readCiContext(env, readEvent = readIfExists) {
     const eventPath = env.GITHUB_EVENT_PATH ?? '';
     let event = {};
     const raw = eventPath ? readEvent(eventPath) : undefined;
@@ -23138,6 +23139,14 @@ function readCiContext(env, readEvent) {
         pullRequestNumber: typeof pr?.number === 'number' ? pr.number : undefined,
         event,
     };
+}
+function readIfExists(file) {
+    try {
+        return (0,external_node_fs_.readFileSync)(file, 'utf8');
+    }
+    catch {
+        return undefined;
+    }
 }
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -23349,6 +23358,224 @@ function issuesToError(issues, at, fromInput) {
     });
     const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
     return new ConfigError(lines.join('\n') + more);
+}
+
+;// CONCATENATED MODULE: external "node:url"
+const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+;// CONCATENATED MODULE: ./src/orchestrators/local/config.ts
+
+/**
+ * LocalOrchestrator's `orchestrator.config`. lolpop's own decorator keys
+ * (decorator_method, integration_types, …) pass through untouched.
+ */
+const LocalConfig = object({
+    python: schemas_string()
+        .min(1)
+        .optional()
+        .describe('Python interpreter for runs; the PYTHON environment variable wins, else python3 from PATH.'),
+    state_dir: schemas_string().min(1).default('.lolpop-deploy').describe('Where deployments and runs are recorded, relative to the config file.'),
+    use_prefect: schemas_boolean()
+        .default(false)
+        .describe('Run through the generated Prefect flow (prefect_files/run.py) when prefect is importable; else call the runner directly.'),
+    flow_kwargs: record(schemas_string(), unknown()).optional().describe('@flow(...) arguments for the generated entrypoint.'),
+})
+    .loose();
+
+;// CONCATENATED MODULE: external "node:crypto"
+const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+;// CONCATENATED MODULE: ./src/docker/args.ts
+
+/** The placeholders `docker_image_tag` may use. */
+const TAG_PLACEHOLDERS = ['sha', 'short_sha', 'ref', 'run'];
+/**
+ * The values of the placeholders for this CI run. Outside CI they are `local`, not a
+ * timestamp, so that package and a later deploy (which re-renders the tag to find the
+ * image) agree. `{ref}` on a pull request is `pr-<N>` (GITHUB_REF_NAME would be
+ * `7/merge`, a commit no one can check out); `{sha}` is the PR head (see CiContext).
+ */
+function tagValues(ci) {
+    const ref = ci.pullRequestNumber !== undefined ? `pr-${ci.pullRequestNumber}` : ci.refName || 'local';
+    return {
+        sha: ci.sha || 'local',
+        short_sha: ci.shortSha || ci.sha.slice(0, 7) || 'local',
+        // A tag may hold [A-Za-z0-9_.-] and must not start with . or -.
+        ref: ref.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[.-]+/, '') || 'local',
+        run: ci.runNumber || 'local',
+    };
+}
+// Docker's reference grammar (distribution/reference): an optional registry host
+// (with port), path components of lower-case alphanumerics and separators, a tag.
+const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d+)?$/;
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/**
+ * `docker_image_tag` with its placeholders filled, the repository lower-cased (Docker
+ * rejects upper-case repository names; a tag may keep its case) and checked against
+ * Docker's reference grammar, so a bad tag fails before a long build.
+ */
+function renderImageTag(template, ci) {
+    const values = tagValues(ci);
+    const filled = template.trim().replace(/\{([^{}]*)\}/g, (match, name) => {
+        const value = values[name];
+        if (value === undefined) {
+            throw new ConfigError(`Invalid docker_image_tag '${template}': unknown placeholder ${match}. Expected one of ${TAG_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}.`);
+        }
+        return value;
+    });
+    const [name, tag] = splitReference(filled);
+    const lowered = lowerRepository(name);
+    const problem = referenceProblem(lowered, tag);
+    if (problem) {
+        throw new ConfigError(`Invalid docker_image_tag '${template}' (${filled}): ${problem}. Expected [registry[:port]/]name[:tag], e.g. ghcr.io/acme/quickstart:{sha}.`);
+    }
+    return `${lowered}:${tag ?? 'latest'}`;
+}
+/** Lower-cases the repository path; a registry host keeps its case (hosts are case-insensitive anyway). */
+function lowerRepository(name) {
+    const [first, ...rest] = name.split('/');
+    if (rest.length > 0 && first !== undefined && isRegistryHost(first))
+        return [first, ...rest.map((p) => p.toLowerCase())].join('/');
+    return name.toLowerCase();
+}
+/** Why `name:tag` is not a reference Docker accepts, or undefined. */
+function referenceProblem(name, tag) {
+    if (name === '')
+        return 'the name is empty';
+    if (name.length > 255)
+        return 'the name is longer than 255 characters';
+    const parts = name.split('/');
+    const first = parts[0] ?? '';
+    const path = parts.length > 1 && isRegistryHost(first) ? parts.slice(1) : parts;
+    if (path !== parts && !DOMAIN.test(first))
+        return `'${first}' is not a registry host`;
+    const bad = path.find((p) => !PATH_COMPONENT.test(p));
+    if (bad !== undefined)
+        return `'${bad}' is not a valid name component (lower-case letters, digits, and . _ - between them)`;
+    if (tag !== undefined && !TAG.test(tag))
+        return `'${tag}' is not a valid tag (up to 128 of A-Z a-z 0-9 _ . -, not starting with . or -)`;
+    return undefined;
+}
+/** Docker's rule: the first component is a registry when it has a `.` or `:`, or is `localhost`. */
+function isRegistryHost(component) {
+    return /[.:]/.test(component) || component === 'localhost' || component.startsWith('[');
+}
+/** The registry a reference is pushed to: its host, or Docker Hub. */
+function registryOf(image) {
+    const first = image.split('/')[0] ?? '';
+    return image.includes('/') && isRegistryHost(first) ? first : 'docker.io';
+}
+/** `host:5000/a/b:tag` → [`host:5000/a/b`, `tag`]; a colon before the last slash is a port. */
+function splitReference(reference) {
+    const slash = reference.lastIndexOf('/');
+    const colon = reference.lastIndexOf(':');
+    if (colon > slash)
+        return [reference.slice(0, colon), reference.slice(colon + 1)];
+    return [reference, undefined];
+}
+/** The default tag lolpop uses: lolpop-{class}-{entrypoint}:latest, lower-cased, `_` → `-`. */
+function defaultImageTag(lolpopClass, entrypoint) {
+    const base = `lolpop-${lolpopClass ?? 'flow'}-${entrypoint}`.toLowerCase().replace(/_/g, '-');
+    return `${base}:latest`;
+}
+/** argv of `docker build`; pure, so it is tested as table rows. */
+function buildArgs(input) {
+    const args = ['build', '--file', input.dockerfile, '--tag', input.image];
+    for (const [k, v] of Object.entries(input.labels))
+        args.push('--label', `${k}=${v}`);
+    for (const k of Object.keys(input.buildArgs)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+            throw new ConfigError(`Invalid build_args key '${k}'. Expected an ARG name (letters, digits and _), e.g. PIP_INDEX_URL.`);
+        }
+        // The name only: docker reads the value from its environment (DockerCli.build
+        // puts it there), so a value from a secret is never on a command line.
+        args.push('--build-arg', k);
+    }
+    args.push(...input.extra, input.context);
+    return args;
+}
+/** `docker build` options only BuildKit (buildx) understands; the classic builder fails on them. */
+const BUILDKIT_ONLY = ['--cache-to', '--push', '--load', '--output', '-o', '--secret', '--ssh', '--provenance', '--sbom', '--attest', '--builder'];
+/**
+ * `docker_kwargs` for the builder at hand. With buildx they pass through untouched. With
+ * the classic builder, BuildKit-only options (`--cache-to`, `--secret`, …) and
+ * `--cache-from type=…` (the classic builder takes only image names there) are dropped,
+ * and listed in `dropped` so the caller can warn: a cache option should make a build
+ * faster where it can, never fail it where it cannot.
+ */
+function builderOptions(extra, hasBuildx) {
+    if (hasBuildx)
+        return { args: [...extra], dropped: [] };
+    const args = [];
+    const dropped = [];
+    for (let i = 0; i < extra.length; i++) {
+        const word = extra[i] ?? '';
+        const [flag = '', inline] = word.startsWith('--') ? word.split(/=(.*)/s) : [word];
+        const takesValue = inline === undefined && i + 1 < extra.length && !(extra[i + 1] ?? '').startsWith('-');
+        const value = inline ?? (takesValue ? extra[i + 1] : undefined);
+        const buildkitOnly = BUILDKIT_ONLY.includes(flag) || (flag === '--cache-from' && (value ?? '').includes('type='));
+        const consumed = takesValue && (buildkitOnly || flag === '--cache-from') ? 2 : 1;
+        const words = extra.slice(i, i + consumed);
+        (buildkitOnly ? dropped : args).push(...words);
+        i += consumed - 1;
+    }
+    return { args, dropped };
+}
+/** argv of `docker login` reading the password from stdin (never argv, which `ps` shows). */
+function loginArgs(registry, username) {
+    return ['login', registry, '--username', username, '--password-stdin'];
+}
+function pushArgs(image) {
+    return ['push', image];
+}
+/** OCI labels linking the image to the commit that built it. */
+function ociLabels(ci, now) {
+    const labels = { 'org.opencontainers.image.created': now.toISOString() };
+    if (ci.repository)
+        labels['org.opencontainers.image.source'] = `${ci.serverUrl}/${ci.repository}`;
+    if (ci.sha)
+        labels['org.opencontainers.image.revision'] = ci.sha;
+    return labels;
+}
+/**
+ * A container name Docker accepts (`[a-zA-Z0-9][a-zA-Z0-9_.-]*`) made from a
+ * deployment name: other characters become `-`.
+ */
+function containerNameFor(deploymentName) {
+    const name = deploymentName.replace(/[^a-zA-Z0-9_.-]+/g, '-').replace(/^[^a-zA-Z0-9]+/, '');
+    if (!name)
+        throw new ConfigError(`deployment name '${deploymentName}' gives no valid container name; set deploy.container_name`);
+    return name;
+}
+/** argv of `docker run` for a long-lived serving container; pure, tested as table rows. */
+function runContainerArgs(input) {
+    const args = ['run', '--detach', '--name', input.name, '--restart', input.restart];
+    for (const [k, v] of Object.entries(input.labels))
+        args.push('--label', `${k}=${v}`);
+    for (const name of input.envNames) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+            throw new ConfigError(`'${name}' is not an environment variable name`);
+        args.push('--env', name);
+    }
+    args.push(...input.extra, input.image);
+    return args;
+}
+/** `docker stop` gives the serving process time to pause its deployment (pause_on_shutdown). */
+function stopContainerArgs(name, graceSeconds) {
+    return ['stop', '--time', String(graceSeconds), name];
+}
+/** Ids of every container, running or not, that carries the label `key=value`. */
+function containersWithLabelArgs(key, value) {
+    return ['ps', '--all', '--quiet', '--filter', `label=${key}=${value}`];
+}
+function removeContainerArgs(name) {
+    return ['rm', '--force', name];
+}
+/** Prints "<status> <exit code>", e.g. "running 0" or "exited 1". */
+function inspectContainerArgs(name) {
+    return ['container', 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name];
+}
+function containerLogsArgs(name, tail) {
+    return ['logs', '--tail', String(tail), name];
 }
 
 ;// CONCATENATED MODULE: external "string_decoder"
@@ -24542,224 +24769,6 @@ function lastLines(text, count = 5) {
         .filter((l) => l.length > 0)
         .slice(-count)
         .join('\n');
-}
-
-;// CONCATENATED MODULE: external "node:url"
-const external_node_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
-;// CONCATENATED MODULE: ./src/orchestrators/local/config.ts
-
-/**
- * LocalOrchestrator's `orchestrator.config`. lolpop's own decorator keys
- * (decorator_method, integration_types, …) pass through untouched.
- */
-const LocalConfig = object({
-    python: schemas_string()
-        .min(1)
-        .optional()
-        .describe('Python interpreter for runs; the PYTHON environment variable wins, else python3 from PATH.'),
-    state_dir: schemas_string().min(1).default('.lolpop-deploy').describe('Where deployments and runs are recorded, relative to the config file.'),
-    use_prefect: schemas_boolean()
-        .default(false)
-        .describe('Run through the generated Prefect flow (prefect_files/run.py) when prefect is importable; else call the runner directly.'),
-    flow_kwargs: record(schemas_string(), unknown()).optional().describe('@flow(...) arguments for the generated entrypoint.'),
-})
-    .loose();
-
-;// CONCATENATED MODULE: external "node:crypto"
-const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
-;// CONCATENATED MODULE: ./src/docker/args.ts
-
-/** The placeholders `docker_image_tag` may use. */
-const TAG_PLACEHOLDERS = ['sha', 'short_sha', 'ref', 'run'];
-/**
- * The values of the placeholders for this CI run. Outside CI they are `local`, not a
- * timestamp, so that package and a later deploy (which re-renders the tag to find the
- * image) agree. `{ref}` on a pull request is `pr-<N>` (GITHUB_REF_NAME would be
- * `7/merge`, a commit no one can check out); `{sha}` is the PR head (see CiContext).
- */
-function tagValues(ci) {
-    const ref = ci.pullRequestNumber !== undefined ? `pr-${ci.pullRequestNumber}` : ci.refName || 'local';
-    return {
-        sha: ci.sha || 'local',
-        short_sha: ci.shortSha || ci.sha.slice(0, 7) || 'local',
-        // A tag may hold [A-Za-z0-9_.-] and must not start with . or -.
-        ref: ref.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[.-]+/, '') || 'local',
-        run: ci.runNumber || 'local',
-    };
-}
-// Docker's reference grammar (distribution/reference): an optional registry host
-// (with port), path components of lower-case alphanumerics and separators, a tag.
-const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d+)?$/;
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-/**
- * `docker_image_tag` with its placeholders filled, the repository lower-cased (Docker
- * rejects upper-case repository names; a tag may keep its case) and checked against
- * Docker's reference grammar, so a bad tag fails before a long build.
- */
-function renderImageTag(template, ci) {
-    const values = tagValues(ci);
-    const filled = template.trim().replace(/\{([^{}]*)\}/g, (match, name) => {
-        const value = values[name];
-        if (value === undefined) {
-            throw new ConfigError(`Invalid docker_image_tag '${template}': unknown placeholder ${match}. Expected one of ${TAG_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}.`);
-        }
-        return value;
-    });
-    const [name, tag] = splitReference(filled);
-    const lowered = lowerRepository(name);
-    const problem = referenceProblem(lowered, tag);
-    if (problem) {
-        throw new ConfigError(`Invalid docker_image_tag '${template}' (${filled}): ${problem}. Expected [registry[:port]/]name[:tag], e.g. ghcr.io/acme/quickstart:{sha}.`);
-    }
-    return `${lowered}:${tag ?? 'latest'}`;
-}
-/** Lower-cases the repository path; a registry host keeps its case (hosts are case-insensitive anyway). */
-function lowerRepository(name) {
-    const [first, ...rest] = name.split('/');
-    if (rest.length > 0 && first !== undefined && isRegistryHost(first))
-        return [first, ...rest.map((p) => p.toLowerCase())].join('/');
-    return name.toLowerCase();
-}
-/** Why `name:tag` is not a reference Docker accepts, or undefined. */
-function referenceProblem(name, tag) {
-    if (name === '')
-        return 'the name is empty';
-    if (name.length > 255)
-        return 'the name is longer than 255 characters';
-    const parts = name.split('/');
-    const first = parts[0] ?? '';
-    const path = parts.length > 1 && isRegistryHost(first) ? parts.slice(1) : parts;
-    if (path !== parts && !DOMAIN.test(first))
-        return `'${first}' is not a registry host`;
-    const bad = path.find((p) => !PATH_COMPONENT.test(p));
-    if (bad !== undefined)
-        return `'${bad}' is not a valid name component (lower-case letters, digits, and . _ - between them)`;
-    if (tag !== undefined && !TAG.test(tag))
-        return `'${tag}' is not a valid tag (up to 128 of A-Z a-z 0-9 _ . -, not starting with . or -)`;
-    return undefined;
-}
-/** Docker's rule: the first component is a registry when it has a `.` or `:`, or is `localhost`. */
-function isRegistryHost(component) {
-    return /[.:]/.test(component) || component === 'localhost' || component.startsWith('[');
-}
-/** The registry a reference is pushed to: its host, or Docker Hub. */
-function registryOf(image) {
-    const first = image.split('/')[0] ?? '';
-    return image.includes('/') && isRegistryHost(first) ? first : 'docker.io';
-}
-/** `host:5000/a/b:tag` → [`host:5000/a/b`, `tag`]; a colon before the last slash is a port. */
-function splitReference(reference) {
-    const slash = reference.lastIndexOf('/');
-    const colon = reference.lastIndexOf(':');
-    if (colon > slash)
-        return [reference.slice(0, colon), reference.slice(colon + 1)];
-    return [reference, undefined];
-}
-/** The default tag lolpop uses: lolpop-{class}-{entrypoint}:latest, lower-cased, `_` → `-`. */
-function defaultImageTag(lolpopClass, entrypoint) {
-    const base = `lolpop-${lolpopClass ?? 'flow'}-${entrypoint}`.toLowerCase().replace(/_/g, '-');
-    return `${base}:latest`;
-}
-/** argv of `docker build`; pure, so it is tested as table rows. */
-function buildArgs(input) {
-    const args = ['build', '--file', input.dockerfile, '--tag', input.image];
-    for (const [k, v] of Object.entries(input.labels))
-        args.push('--label', `${k}=${v}`);
-    for (const k of Object.keys(input.buildArgs)) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
-            throw new ConfigError(`Invalid build_args key '${k}'. Expected an ARG name (letters, digits and _), e.g. PIP_INDEX_URL.`);
-        }
-        // The name only: docker reads the value from its environment (DockerCli.build
-        // puts it there), so a value from a secret is never on a command line.
-        args.push('--build-arg', k);
-    }
-    args.push(...input.extra, input.context);
-    return args;
-}
-/** `docker build` options only BuildKit (buildx) understands; the classic builder fails on them. */
-const BUILDKIT_ONLY = ['--cache-to', '--push', '--load', '--output', '-o', '--secret', '--ssh', '--provenance', '--sbom', '--attest', '--builder'];
-/**
- * `docker_kwargs` for the builder at hand. With buildx they pass through untouched. With
- * the classic builder, BuildKit-only options (`--cache-to`, `--secret`, …) and
- * `--cache-from type=…` (the classic builder takes only image names there) are dropped,
- * and listed in `dropped` so the caller can warn: a cache option should make a build
- * faster where it can, never fail it where it cannot.
- */
-function builderOptions(extra, hasBuildx) {
-    if (hasBuildx)
-        return { args: [...extra], dropped: [] };
-    const args = [];
-    const dropped = [];
-    for (let i = 0; i < extra.length; i++) {
-        const word = extra[i] ?? '';
-        const [flag = '', inline] = word.startsWith('--') ? word.split(/=(.*)/s) : [word];
-        const takesValue = inline === undefined && i + 1 < extra.length && !(extra[i + 1] ?? '').startsWith('-');
-        const value = inline ?? (takesValue ? extra[i + 1] : undefined);
-        const buildkitOnly = BUILDKIT_ONLY.includes(flag) || (flag === '--cache-from' && (value ?? '').includes('type='));
-        const consumed = takesValue && (buildkitOnly || flag === '--cache-from') ? 2 : 1;
-        const words = extra.slice(i, i + consumed);
-        (buildkitOnly ? dropped : args).push(...words);
-        i += consumed - 1;
-    }
-    return { args, dropped };
-}
-/** argv of `docker login` reading the password from stdin (never argv, which `ps` shows). */
-function loginArgs(registry, username) {
-    return ['login', registry, '--username', username, '--password-stdin'];
-}
-function pushArgs(image) {
-    return ['push', image];
-}
-/** OCI labels linking the image to the commit that built it. */
-function ociLabels(ci, now) {
-    const labels = { 'org.opencontainers.image.created': now.toISOString() };
-    if (ci.repository)
-        labels['org.opencontainers.image.source'] = `${ci.serverUrl}/${ci.repository}`;
-    if (ci.sha)
-        labels['org.opencontainers.image.revision'] = ci.sha;
-    return labels;
-}
-/**
- * A container name Docker accepts (`[a-zA-Z0-9][a-zA-Z0-9_.-]*`) made from a
- * deployment name: other characters become `-`.
- */
-function containerNameFor(deploymentName) {
-    const name = deploymentName.replace(/[^a-zA-Z0-9_.-]+/g, '-').replace(/^[^a-zA-Z0-9]+/, '');
-    if (!name)
-        throw new ConfigError(`deployment name '${deploymentName}' gives no valid container name; set deploy.container_name`);
-    return name;
-}
-/** argv of `docker run` for a long-lived serving container; pure, tested as table rows. */
-function runContainerArgs(input) {
-    const args = ['run', '--detach', '--name', input.name, '--restart', input.restart];
-    for (const [k, v] of Object.entries(input.labels))
-        args.push('--label', `${k}=${v}`);
-    for (const name of input.envNames) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-            throw new ConfigError(`'${name}' is not an environment variable name`);
-        args.push('--env', name);
-    }
-    args.push(...input.extra, input.image);
-    return args;
-}
-/** `docker stop` gives the serving process time to pause its deployment (pause_on_shutdown). */
-function stopContainerArgs(name, graceSeconds) {
-    return ['stop', '--time', String(graceSeconds), name];
-}
-/** Ids of every container, running or not, that carries the label `key=value`. */
-function containersWithLabelArgs(key, value) {
-    return ['ps', '--all', '--quiet', '--filter', `label=${key}=${value}`];
-}
-function removeContainerArgs(name) {
-    return ['rm', '--force', name];
-}
-/** Prints "<status> <exit code>", e.g. "running 0" or "exited 1". */
-function inspectContainerArgs(name) {
-    return ['container', 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name];
-}
-function containerLogsArgs(name, tail) {
-    return ['logs', '--tail', String(tail), name];
 }
 
 ;// CONCATENATED MODULE: ./src/docker/build-output.ts
@@ -28660,9 +28669,35 @@ async function runPipeline(config, steps, orchestrator, logger) {
     return result;
 }
 
+;// CONCATENATED MODULE: ./src/run-config.ts
+
+
+
+
+/**
+ * A loaded config's steps, run: its secrets registered first (so nothing prints
+ * them), its orchestrator created, the pipeline run. Shared by the action and the
+ * CLI so both behave the same; a failing step is held in the result.
+ */
+async function runConfig(config, steps, environment) {
+    const { logger } = environment;
+    for (const secret of config.secrets)
+        logger.addSecret(secret);
+    const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
+        logger,
+        exec: environment.exec ?? new ProcessExec(),
+        fetch: environment.fetch ?? globalThis.fetch,
+        env: environment.env,
+        ci: environment.ci,
+        workdir: external_node_path_default().dirname(config.file),
+        configFile: config.file,
+        registry: environment.registry,
+    });
+    logger.debug(`${config.orchestrator}: ${steps.join(' → ')} of ${config.deployment.name} (${config.file})`);
+    return runPipeline(config, steps, orchestrator, logger);
+}
+
 ;// CONCATENATED MODULE: ./src/cli/run.ts
-
-
 
 
 
@@ -28678,21 +28713,9 @@ async function runInvocation(invocation, environment) {
     const { logger, env } = environment;
     const configFile = external_node_path_default().resolve(environment.cwd, invocation.configFile);
     const loaded = loadConfig(configFile, { ...invocation.overrides, source: 'flag' }, orchestratorLookup, env);
-    for (const secret of loaded.secrets)
-        logger.addSecret(secret);
     const config = withOrchestrator(loaded, invocation.orchestrator);
-    const context = {
-        logger,
-        exec: environment.exec ?? new ProcessExec(),
-        fetch: environment.fetch ?? globalThis.fetch,
-        env,
-        ci: readCiContext(env, readOptionalFile),
-        workdir: external_node_path_default().dirname(configFile),
-        configFile,
-    };
-    const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, context);
-    logger.debug(`${config.orchestrator}: ${invocation.steps.join(' → ')} of ${config.deployment.name} (${configFile})`);
-    const result = await runPipeline(config, invocation.steps, orchestrator, logger);
+    const ci = readCiContext(env);
+    const result = await runConfig(config, invocation.steps, { logger, env, ci, exec: environment.exec, fetch: environment.fetch });
     return { config, result };
 }
 /**
@@ -28714,14 +28737,6 @@ function withOrchestrator(config, chosen) {
         throw new ConfigError(`${chosen.flag} ${chosen.name}: orchestrator.config.${issue.path.join('.')}: ${issue.message} (the file's config is for ${config.orchestrator})`);
     }
     return { ...config, orchestrator: chosen.name, orchestratorConfig: parsed.data };
-}
-function readOptionalFile(file) {
-    try {
-        return (0,external_node_fs_.readFileSync)(file, 'utf8');
-    }
-    catch {
-        return undefined;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts

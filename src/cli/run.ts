@@ -1,13 +1,12 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readCiContext } from '../ci-context.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { ConfigError } from '../errors.js';
-import { ProcessExec, type Exec } from '../exec.js';
+import type { Exec } from '../exec.js';
 import type { Logger } from '../logger.js';
-import type { OrchestratorContext } from '../orchestrators/orchestrator.js';
-import { createOrchestrator, orchestratorLookup } from '../orchestrators/registry.js';
-import { runPipeline, type PipelineResult } from '../pipeline.js';
+import { orchestratorLookup } from '../orchestrators/registry.js';
+import type { PipelineResult } from '../pipeline.js';
+import { runConfig } from '../run-config.js';
 import type { CliInvocation } from './program.js';
 
 /** What a CLI run reaches outside itself; tests may replace any of it. */
@@ -33,20 +32,9 @@ export async function runInvocation(invocation: CliInvocation, environment: CliE
   const { logger, env } = environment;
   const configFile = path.resolve(environment.cwd, invocation.configFile);
   const loaded = loadConfig(configFile, { ...invocation.overrides, source: 'flag' }, orchestratorLookup, env);
-  for (const secret of loaded.secrets) logger.addSecret(secret);
   const config = withOrchestrator(loaded, invocation.orchestrator);
-  const context: OrchestratorContext = {
-    logger,
-    exec: environment.exec ?? new ProcessExec(),
-    fetch: environment.fetch ?? globalThis.fetch,
-    env,
-    ci: readCiContext(env, readOptionalFile),
-    workdir: path.dirname(configFile),
-    configFile,
-  };
-  const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, context);
-  logger.debug(`${config.orchestrator}: ${invocation.steps.join(' → ')} of ${config.deployment.name} (${configFile})`);
-  const result = await runPipeline(config, invocation.steps, orchestrator, logger);
+  const ci = readCiContext(env);
+  const result = await runConfig(config, invocation.steps, { logger, env, ci, exec: environment.exec, fetch: environment.fetch });
   return { config, result };
 }
 
@@ -71,12 +59,4 @@ export function withOrchestrator(config: LoadedConfig, chosen: CliInvocation['or
     );
   }
   return { ...config, orchestrator: chosen.name, orchestratorConfig: parsed.data };
-}
-
-function readOptionalFile(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
 }

@@ -2,10 +2,10 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CiContext } from '../../src/ci-context.js';
 import { loadConfig, type ConfigOverrides } from '../../src/config/load.js';
-import { ProcessExec } from '../../src/exec.js';
 import { MemoryLogger } from '../../src/logger.js';
-import { createOrchestrator, orchestratorLookup } from '../../src/orchestrators/registry.js';
-import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
+import { orchestratorLookup } from '../../src/orchestrators/registry.js';
+import type { PipelineResult } from '../../src/pipeline.js';
+import { runConfig as runCore } from '../../src/run-config.js';
 import { parseSteps } from '../../src/steps.js';
 
 export interface PipelineRun {
@@ -26,16 +26,7 @@ export async function runConfig(options: {
   writeFileSync(file, options.yaml);
   const logger = new MemoryLogger();
   const config = loadConfig(file, options.overrides ?? {}, orchestratorLookup, options.env);
-  const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
-    logger,
-    exec: new ProcessExec(),
-    fetch: globalThis.fetch,
-    env: options.env,
-    ci: options.ci,
-    workdir: options.dir,
-    configFile: file,
-  });
-  const result = await runPipeline(config, parseSteps(options.steps ?? 'deploy,run'), orchestrator, logger);
+  const result = await runCore(config, parseSteps(options.steps ?? 'deploy,run'), { logger, env: options.env, ci: options.ci });
   return { result, logger };
 }
 

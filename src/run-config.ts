@@ -1,0 +1,40 @@
+import path from 'node:path';
+import type { CiContext } from './ci-context.js';
+import type { LoadedConfig } from './config/load.js';
+import { ProcessExec, type Exec } from './exec.js';
+import type { Logger } from './logger.js';
+import { createOrchestrator } from './orchestrators/registry.js';
+import { runPipeline, type PipelineResult } from './pipeline.js';
+import type { StepName } from './steps.js';
+
+/** What the action and the CLI hand the core; tests may replace exec and fetch. */
+export interface RunEnvironment {
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  ci: CiContext;
+  exec?: Exec;
+  fetch?: typeof globalThis.fetch;
+  registry?: { username: string; password: string };
+}
+
+/**
+ * A loaded config's steps, run: its secrets registered first (so nothing prints
+ * them), its orchestrator created, the pipeline run. Shared by the action and the
+ * CLI so both behave the same; a failing step is held in the result.
+ */
+export async function runConfig(config: LoadedConfig, steps: StepName[], environment: RunEnvironment): Promise<PipelineResult> {
+  const { logger } = environment;
+  for (const secret of config.secrets) logger.addSecret(secret);
+  const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
+    logger,
+    exec: environment.exec ?? new ProcessExec(),
+    fetch: environment.fetch ?? globalThis.fetch,
+    env: environment.env,
+    ci: environment.ci,
+    workdir: path.dirname(config.file),
+    configFile: config.file,
+    registry: environment.registry,
+  });
+  logger.debug(`${config.orchestrator}: ${steps.join(' → ')} of ${config.deployment.name} (${config.file})`);
+  return runPipeline(config, steps, orchestrator, logger);
+}
