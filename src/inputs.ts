@@ -28,11 +28,13 @@ export function readInputs(): ActionSettings {
     const parsed = parseJsonObject(input, core.getInput(input));
     if (parsed) kwargs[section] = parsed;
   }
-  // `wait` and `wait-timeout` are run kwargs too; the dedicated inputs win.
+  // Run settings, over the config's run block (run-kwargs are the run's parameters).
+  const runSettings: Record<string, unknown> = {};
   const wait = core.getInput('wait');
-  if (wait) kwargs.run = { ...kwargs.run, wait: parseBoolean('wait', wait) };
+  if (wait) runSettings.wait = parseBoolean('wait', wait);
   const waitTimeout = core.getInput('wait-timeout');
-  if (waitTimeout) kwargs.run = { ...kwargs.run, wait_timeout: waitTimeout };
+  if (waitTimeout) runSettings.wait_timeout = waitTimeout;
+  const orchestrator = core.getInput('orchestrator');
 
   const username = core.getInput('registry-username');
   const password = core.getInput('registry-password');
@@ -54,6 +56,8 @@ export function readInputs(): ActionSettings {
       deploymentName: core.getInput('deployment-name') || undefined,
       deploymentType: core.getInput('deployment-type') || undefined,
       kwargs,
+      ...(Object.keys(runSettings).length > 0 ? { runSettings } : {}),
+      ...(orchestrator ? { orchestrator: { name: orchestrator, label: 'input orchestrator' } } : {}),
     },
     preview: parseBoolean('preview', core.getInput('preview') || 'false'),
     comment,

@@ -28,7 +28,13 @@ export async function run(): Promise<void> {
     plan = previewPlan(settings, ci);
     if (plan.preview?.closed) logger.info(`Pull request #${plan.preview.pullRequest} was closed: stopping its preview deployment`);
     const config = loadConfig(settings.configFile, plan.overrides, orchestratorLookup, process.env);
-    result = await runConfig(config, plan.steps, { logger, env: process.env, ci, registry: settings.registry });
+    result = await runConfig(config, plan.steps, {
+      logger,
+      env: process.env,
+      ci,
+      registry: settings.registry,
+      workdir: settings.workingDirectory,
+    });
     failure = result.error;
   } catch (error) {
     failure = error;

@@ -15,6 +15,11 @@ export interface RunEnvironment {
   exec?: Exec;
   fetch?: typeof globalThis.fetch;
   registry?: { username: string; password: string };
+  /**
+   * The directory paths in the config are relative to, as lolpop resolves them: the
+   * current directory for the CLI, `working-directory` for the action.
+   */
+  workdir: string;
 }
 
 /**
@@ -25,13 +30,14 @@ export interface RunEnvironment {
 export async function runConfig(config: LoadedConfig, steps: StepName[], environment: RunEnvironment): Promise<PipelineResult> {
   const { logger } = environment;
   for (const secret of config.secrets) logger.addSecret(secret);
+  for (const notice of config.notices) logger.info(notice);
   const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
     logger,
     exec: environment.exec ?? new ProcessExec(),
     fetch: environment.fetch ?? globalThis.fetch,
     env: environment.env,
     ci: environment.ci,
-    workdir: path.dirname(config.file),
+    workdir: path.resolve(environment.workdir),
     configFile: config.file,
     registry: environment.registry,
   });

@@ -28,10 +28,11 @@ describe('readInputs, with INPUT_* as the runner passes them', () => {
     expect(settings.configFile).toMatch(/\/lolpop\.yaml$/);
   });
 
-  it('wait, wait-timeout and the kwargs inputs become overrides, the dedicated inputs winning', () => {
-    setInputs({ wait: 'true', 'wait-timeout': '5m', 'run-kwargs': '{"parameters":{"n":3},"wait":false}', 'deployment-kwargs': '{"work_pool":"p"}' });
+  it('wait and wait-timeout become run settings; run-kwargs are the run parameters, as in lolpop', () => {
+    setInputs({ wait: 'true', 'wait-timeout': '5m', 'run-kwargs': '{"n":3,"wait":false}', 'deployment-kwargs': '{"work_pool":"p"}' });
     const { overrides } = readInputs();
-    expect(overrides.kwargs).toEqual({ run: { parameters: { n: 3 }, wait: true, wait_timeout: '5m' }, deploy: { work_pool: 'p' } });
+    expect(overrides.kwargs).toEqual({ run: { n: 3, wait: false }, deploy: { work_pool: 'p' } });
+    expect(overrides.runSettings).toEqual({ wait: true, wait_timeout: '5m' });
   });
 
   it.each([

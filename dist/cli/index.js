@@ -22502,6 +22502,62 @@ const jsonObject = record(schemas_string(), unknown());
 const stringMap = record(schemas_string(), schemas_string());
 /** A Prefect entrypoint, `path/to/file.py:function`. */
 const FlowEntrypoint = schemas_string().regex(/^[^:]+\.py:[A-Za-z_][A-Za-z0-9_]*$/, 'expected path/to/file.py:function');
+/**
+ * lolpop's deploy kwarg: a function name in the module `flow_class` (seed 003:
+ * `"flow_class":"prefect_files.run", "flow_entrypoint":"prefect_entrypoint"`), or,
+ * without flow_class, a Prefect entrypoint `path/to/file.py:function`.
+ */
+const DeployFlowEntrypoint = schemas_string()
+    .regex(/^([^:]+\.py:)?[A-Za-z_][A-Za-z0-9_]*$/, 'expected a function name (with flow_class) or path/to/file.py:function');
+/**
+ * Extra `docker` arguments: a list as typed on the command line, or lolpop's documented
+ * dict form, `{"network": "host", "no-cache": true}` → `--network host --no-cache`
+ * (a list value repeats the flag; false leaves it out).
+ */
+const DockerArgs = union([
+    array(schemas_string()),
+    record(schemas_string(), union([schemas_string(), schemas_number(), schemas_boolean(), array(union([schemas_string(), schemas_number()]))])),
+])
+    .transform((value) => (Array.isArray(value) ? value : dockerArgsFromDict(value)));
+function dockerArgsFromDict(dict) {
+    const args = [];
+    for (const [key, value] of Object.entries(dict)) {
+        const flag = key.startsWith('-') ? key : `--${key.replace(/_/g, '-')}`;
+        if (value === true)
+            args.push(flag);
+        else if (value === false)
+            continue;
+        else
+            for (const item of Array.isArray(value) ? value : [value])
+                args.push(flag, String(item));
+    }
+    return args;
+}
+const Duration = (example) => schemas_string().regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, `a duration such as ${example}`);
+/**
+ * lolpop's `deployment_kwargs`: what its deploy() passes on to Prefect's `flow.deploy()` /
+ * `flow.serve()`. Each key reaches the deployment; Prefect's other arguments are about
+ * building images or printing and have no meaning over REST, so they are refused.
+ */
+const DeploymentKwargs = strictObject({
+    tags: array(schemas_string()).optional(),
+    description: schemas_string().optional(),
+    version: schemas_string().optional(),
+    parameters: jsonObject.optional(),
+    enforce_parameter_schema: schemas_boolean().optional(),
+    work_queue_name: schemas_string().optional(),
+    job_variables: jsonObject.optional().describe('Merged over deploy.job_variables.'),
+    paused: schemas_boolean().optional(),
+    concurrency_limit: schemas_number().int().min(1).optional().describe('Prefect 3 servers only.'),
+    cron: schemas_string().optional(),
+    interval: schemas_number().positive().optional().describe('Seconds between runs.'),
+    rrule: schemas_string().optional(),
+    timezone: schemas_string().optional().describe('For cron and rrule.'),
+})
+    .describe("deploy.deployment_kwargs: Prefect's flow.deploy()/serve() arguments");
+/** The image and install line that give lolpop 0.2.0 a Python and a Prefect it supports. */
+const DEFAULT_BASE_IMAGE = 'prefecthq/prefect:2-python3.11';
+const DEFAULT_LOLPOP_INSTALL = "'lolpop[prefect,mlflow,xgboost]>=0.2.0'";
 const DEPLOYMENT_TYPES = ['docker', 'kubernetes', 'local'];
 const PackageKwargs = strictObject({
     lolpop_class: schemas_string().optional().describe('The lolpop runner class to package (lolpop -c).'),
@@ -22510,10 +22566,14 @@ const PackageKwargs = strictObject({
     flow_name: schemas_string().default('prefect_entrypoint').describe('Name of the generated flow function.'),
     flow_entrypoint: FlowEntrypoint.optional().describe('A plain Prefect flow (path/to/file.py:flow_fn) to use instead of the lolpop wrapper.'),
     package_type: schemas_enum(['docker', 'none']).default('docker'),
-    base_image: schemas_string().default('prefecthq/prefect:3-python3.12'),
+    // lolpop 0.2.0 needs Python < 3.12 and Prefect 2: on a newer Python pip silently picks
+    // lolpop 0.1.0a2, which has no orchestrators. See packaging/image-check.ts.
+    base_image: schemas_string().default(DEFAULT_BASE_IMAGE),
     prefect_files: schemas_string().default('prefect_files/'),
     copy_files: array(schemas_string()).default([]),
-    lolpop_install_location: schemas_string().default("'lolpop[cli,prefect,mlflow,xgboost]'"),
+    // lolpop's default minus its `cli` extra: the runner never needs the CLI, whose
+    // dependencies (sdv, openai) make the image far larger.
+    lolpop_install_location: schemas_string().default(DEFAULT_LOLPOP_INSTALL),
     run_cmd: schemas_string().optional().describe('Defaults to "python {prefect_files}/run.py".'),
     config_file: schemas_string().optional().describe('Defaults to "{prefect_files}/dev.yaml".'),
     flow_kwargs: jsonObject.optional(),
@@ -22525,14 +22585,14 @@ const PackageKwargs = strictObject({
     work_pool: schemas_string().optional(),
     job_variables: jsonObject.optional(),
     build_args: stringMap.optional(),
-    docker_kwargs: array(schemas_string()).optional().describe('Extra `docker build` arguments.'),
+    docker_kwargs: DockerArgs.optional().describe('Extra `docker build` arguments: a list, or a dict {"network": "host"}.'),
 })
     .describe('--packaging-kwargs');
 const DeployKwargs = strictObject({
     work_pool: schemas_string().optional(),
     work_queue_name: schemas_string().optional(),
     flow_class: schemas_string().optional(),
-    flow_entrypoint: FlowEntrypoint.optional().describe('Same as package.flow_entrypoint (lolpop names it as a deploy kwarg).'),
+    flow_entrypoint: DeployFlowEntrypoint.optional().describe("lolpop's: the flow function in flow_class; or path/to/file.py:function."),
     docker_image_name: schemas_string().optional(),
     job_variables: jsonObject.optional(),
     pull_steps: array(jsonObject).optional(),
@@ -22542,7 +22602,7 @@ const DeployKwargs = strictObject({
     version: schemas_string().optional(),
     enforce_parameter_schema: schemas_boolean().optional(),
     flow_kwargs: jsonObject.optional(),
-    deployment_kwargs: jsonObject.optional(),
+    deployment_kwargs: DeploymentKwargs.optional(),
     // Static infrastructure (docker host / kubernetes), seed 003 names.
     k8s_deployment_manifest: schemas_string().optional(),
     dockerfile: schemas_string().default('Dockerfile'),
@@ -22560,11 +22620,8 @@ const DeployKwargs = strictObject({
     // Static docker (type docker, no work pool): the serving container.
     container_name: schemas_string().optional().describe('Name of the serving container; defaults to the deployment name.'),
     restart_policy: schemas_string().default('unless-stopped').describe('`docker run --restart` of the serving container.'),
-    docker_kwargs: array(schemas_string())
-        .optional()
-        .describe('Extra `docker run` arguments for the serving container, e.g. ["--network", "host"].'),
-    serve_timeout: schemas_string()
-        .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 90s or 5m')
+    docker_kwargs: DockerArgs.optional().describe('Extra `docker run` arguments for the serving container, e.g. ["--network", "host"].'),
+    serve_timeout: Duration('90s or 5m')
         .default('3m')
         .describe('How long deploy/run wait for a served deployment (static docker/kubernetes) to register.'),
 })
@@ -22576,20 +22633,15 @@ const RunKwargs = strictObject({
     job_variables: jsonObject.optional(),
     idempotency_key: schemas_string().optional().describe('Defaults to one per workflow run attempt in GitHub Actions.'),
     wait: schemas_boolean().default(false),
-    wait_timeout: schemas_string()
-        .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 90s, 30m or 1h')
-        .default('30m'),
-    poll_interval: schemas_string()
-        .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 2s')
-        .default('2s'),
+    wait_timeout: Duration('90s, 30m or 1h').default('30m'),
+    poll_interval: Duration('2s').default('2s'),
 })
     .describe('--run-kwargs');
 const StopKwargs = strictObject({
     mode: schemas_enum(['pause', 'delete']).default('pause').describe('What stop does to a work-pool deployment.'),
     cancel_runs: schemas_boolean().default(false),
     docker_image_name: schemas_string().optional(),
-    cancel_timeout: schemas_string()
-        .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 60s')
+    cancel_timeout: Duration('60s')
         .default('60s')
         .describe('How long stop waits for cancelled running flow runs to reach CANCELLED.'),
     delete_secret: schemas_boolean().default(false).describe('kubernetes: also delete the Secret (shared by default by every deployment in the namespace).'),
@@ -22822,6 +22874,11 @@ function parseSteps(text, source = 'steps') {
 
 
 const USAGE_EXIT_CODE = 2;
+const ORCHESTRATOR_HELP = "orchestrator: PrefectOrchestrator, LocalOrchestrator or ./module.mjs (default: the file's decorator.orchestrator when known, else LocalOrchestrator)";
+const NAME_HELP = "deployment name (default: orchestrator.deployment.name, else lolpop's lolpop-deployment)";
+const RUN_KWARGS_HELP = "JSON object of flow-run parameters, as in lolpop (merged over the file's run.parameters)";
+const LOCAL_FILE_HELP = 'an orchestrator module of your own (.mjs), instead of a built-in one';
+const SKIP_VALIDATION_HELP = "lolpop's: skip the orchestrator class's config validation (lolpop's PrefectOrchestrator requires none, so it changes nothing here)";
 const DEFAULT_CONFIG = 'lolpop.yaml';
 /**
  * Parses argv (without node and the script) into a CliInvocation. Pure apart from
@@ -22885,12 +22942,13 @@ function buildProgram(version, done, out) {
         .option('-e, --build-method <method>', 'method of the class the flow calls (lolpop_entrypoint)')
         .option('-m, --module <module>', 'Python module that defines the class (lolpop_module)')
         .option('-f, --flow-name <name>', 'name of the generated flow function (flow_name)')
-        .option('--packager <orchestrator>', "orchestrator class (default: the config's decorator.orchestrator)")
+        .option('--packager <orchestrator>', ORCHESTRATOR_HELP)
         .addOption(methodOption('-p, --packaging-method <method>', 'package'))
         .option('-t, --package-type <type>', 'docker | none (package_type)')
         .option('-n, --deployment-name <name>', 'deployment name (orchestrator.deployment.name)')
         .addOption(kwargsOption('--packaging-kwargs <json>'))
-        .option('--skip-validation', 'skip the runner config validation (skip_validation)');
+        .option('--skip-validation', 'the generated entrypoint skips the runner config validation (skip_validation)');
+    lolpopOnly(pkg, ['--packager-args', '--packaging-args'], '--packager-kwargs');
     finish(pkg).action((lolpopClass, o) => {
         const explicit = defined({
             lolpop_class: lolpopClass,
@@ -22903,41 +22961,48 @@ function buildProgram(version, done, out) {
         done(invocation('package', ['package'], o, {
             deploymentName: o.deploymentName,
             kwargs: { package: { ...o.packagingKwargs, ...explicit } },
-        }, orchestratorFlag(o.packager, '--packager')));
+        }, orchestratorFlag(o, 'packager')));
     });
     const build = command('build', 'create or update the deployment (lolpop deployment build)')
-        .option('--deployer <orchestrator>', "orchestrator class (default: the config's decorator.orchestrator)")
+        .option('--deployer <orchestrator>', ORCHESTRATOR_HELP)
         .addOption(methodOption('-d, --deployment-method <method>', 'deploy', ['build']))
-        .option('-n, --deployment-name <name>', 'deployment name (orchestrator.deployment.name)')
+        .option('-n, --deployment-name <name>', NAME_HELP)
         .option('-t, --deployment-type <type>', 'docker | kubernetes | local (orchestrator.deployment.type)')
-        .addOption(kwargsOption('--deployment-kwargs <json>'));
+        .addOption(kwargsOption('--deployment-kwargs <json>'))
+        .option('--skip-validation', SKIP_VALIDATION_HELP);
+    lolpopOnly(build, ['--deployer-args', '--deployment-args'], '--deployer-kwargs');
     finish(build).action((o) => {
         done(invocation('build', ['deploy'], o, {
             deploymentName: o.deploymentName,
             deploymentType: o.deploymentType,
             kwargs: sections({ deploy: o.deploymentKwargs }),
-        }, orchestratorFlag(o.deployer, '--deployer')));
+        }, orchestratorFlag(o, 'deployer')));
     });
     const run = command('run', 'start a run of the deployment (lolpop deployment run)')
         .argument('<deployment_name>', "the deployment; lolpop's flow/deployment form is accepted")
-        .option('--deployer <orchestrator>', "orchestrator class (default: the config's decorator.orchestrator)")
+        .option('--deployer <orchestrator>', ORCHESTRATOR_HELP)
         .addOption(methodOption('-r, --run-method <method>', 'run'))
-        .addOption(kwargsOption('--run-kwargs <json>'))
+        .addOption(kwargsOption('--run-kwargs <json>', RUN_KWARGS_HELP))
         .option('-w, --wait', 'wait for the run to end; fail when it does not complete')
-        .option('--wait-timeout <duration>', 'how long --wait waits, e.g. 30m');
+        .option('--wait-timeout <duration>', 'how long --wait waits, e.g. 30m')
+        .option('--skip-validation', SKIP_VALIDATION_HELP);
+    lolpopOnly(run, ['--deployer-args', '--run-args'], '--deployer-kwargs');
     finish(run).action((deploymentName, o) => {
         done(invocation('run', ['run'], o, {
             deploymentName: deploymentName.slice(deploymentName.lastIndexOf('/') + 1),
-            kwargs: sections({ run: withWait(o.runKwargs, o) }),
-        }, orchestratorFlag(o.deployer, '--deployer')));
+            kwargs: sections({ run: o.runKwargs }),
+            ...runSettings(o),
+        }, orchestratorFlag(o, 'deployer')));
     });
     const stop = command('stop', 'undo what build created (lolpop deployment stop)')
         .argument('[deployment_name]', 'the deployment (or -n)')
-        .option('--deployer <orchestrator>', "orchestrator class (default: the config's decorator.orchestrator)")
+        .option('--deployer <orchestrator>', ORCHESTRATOR_HELP)
         .addOption(methodOption('-s, --stop-method <method>', 'stop'))
-        .option('-n, --deployment-name <name>', 'deployment name (orchestrator.deployment.name)')
+        .option('-n, --deployment-name <name>', NAME_HELP)
         .option('-t, --deployment-type <type>', 'docker | kubernetes | local (orchestrator.deployment.type)')
-        .addOption(kwargsOption('--stop-kwargs <json>'));
+        .addOption(kwargsOption('--stop-kwargs <json>'))
+        .option('--skip-validation', SKIP_VALIDATION_HELP);
+    lolpopOnly(stop, ['--deployer-args', '--stop-args'], '--deployer-kwargs');
     finish(stop).action((positional, o) => {
         const flagName = o.deploymentName;
         if (positional && flagName && positional !== flagName) {
@@ -22948,7 +23013,7 @@ function buildProgram(version, done, out) {
             deploymentName: name?.slice(name.lastIndexOf('/') + 1),
             deploymentType: o.deploymentType,
             kwargs: sections({ stop: o.stopKwargs }),
-        }, orchestratorFlag(o.deployer, '--deployer')));
+        }, orchestratorFlag(o, 'deployer')));
     });
     const up = command('up', 'package → deploy → run from the config alone (what the GitHub Action does)')
         .option('--steps <steps>', 'comma-separated steps: package, deploy (or build), run; or stop', 'package,deploy,run')
@@ -22956,10 +23021,11 @@ function buildProgram(version, done, out) {
         .option('--wait-timeout <duration>', 'how long --wait waits, e.g. 30m')
         .option('-n, --deployment-name <name>', 'deployment name (orchestrator.deployment.name)')
         .option('-t, --deployment-type <type>', 'docker | kubernetes | local (orchestrator.deployment.type)')
-        .option('--orchestrator <orchestrator>', "orchestrator class (default: the config's decorator.orchestrator)")
+        .option('--orchestrator <orchestrator>', ORCHESTRATOR_HELP)
+        .option('-l, --local-file <file>', LOCAL_FILE_HELP)
         .addOption(kwargsOption('--packaging-kwargs <json>'))
         .addOption(kwargsOption('--deployment-kwargs <json>'))
-        .addOption(kwargsOption('--run-kwargs <json>'))
+        .addOption(kwargsOption('--run-kwargs <json>', RUN_KWARGS_HELP))
         .addOption(kwargsOption('--stop-kwargs <json>'));
     finish(up).action((o) => {
         done(invocation('up', parseSteps(String(o.steps), '--steps'), o, {
@@ -22968,10 +23034,11 @@ function buildProgram(version, done, out) {
             kwargs: sections({
                 package: o.packagingKwargs,
                 deploy: o.deploymentKwargs,
-                run: withWait(o.runKwargs, o),
+                run: o.runKwargs,
                 stop: o.stopKwargs,
             }),
-        }, orchestratorFlag(o.orchestrator, '--orchestrator')));
+            ...runSettings(o),
+        }, orchestratorFlag(o, 'orchestrator')));
     });
     return program;
 }
@@ -22983,32 +23050,36 @@ function invocation(command, steps, o, overrides, orchestrator) {
         clean.deploymentType = overrides.deploymentType;
     if (overrides.kwargs && Object.keys(overrides.kwargs).length > 0)
         clean.kwargs = overrides.kwargs;
+    if (overrides.runSettings)
+        clean.runSettings = overrides.runSettings;
+    if (orchestrator)
+        clean.orchestrator = orchestrator;
     return {
         command,
         configFile: o.configFile,
         steps,
         overrides: clean,
-        ...(orchestrator ? { orchestrator } : {}),
         json: o.json === true,
         verbose: o.verbose === true,
     };
 }
 /** A `--…-kwargs '<json object>'` flag; a parse error names the flag and shows an example. */
-function kwargsOption(flags) {
-    const option = new Option(flags, 'JSON object merged over the file, key by key');
-    return option.argParser((text) => {
-        let value;
-        try {
-            value = JSON.parse(text);
-        }
-        catch (error) {
-            throw new InvalidArgumentError(`Not valid JSON (${error.message}). Expected an object, e.g. '{"key": "value"}'.`);
-        }
-        if (!value || typeof value !== 'object' || Array.isArray(value)) {
-            throw new InvalidArgumentError(`Expected a JSON object, e.g. '{"key": "value"}', got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}.`);
-        }
-        return value;
-    });
+function kwargsOption(flags, help = 'JSON object merged over the file, key by key') {
+    const option = new Option(flags, help);
+    return option.argParser(parseJsonObject);
+}
+function parseJsonObject(text) {
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch (error) {
+        throw new InvalidArgumentError(`Not valid JSON (${error.message}). Expected an object, e.g. '{"key": "value"}'.`);
+    }
+    if (!value || typeof value !== 'object' || Array.isArray(value)) {
+        throw new InvalidArgumentError(`Expected a JSON object, e.g. '{"key": "value"}', got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}.`);
+    }
+    return value;
 }
 /**
  * lolpop lets a custom orchestrator name the method to call (-p/-d/-r/-s). Here an
@@ -23024,11 +23095,10 @@ function methodOption(flags, method, aliases = []) {
         return value;
     });
 }
-function withWait(kwargs, o) {
-    const extra = defined({ wait: o.wait ? true : undefined, wait_timeout: o.waitTimeout });
-    if (!kwargs && Object.keys(extra).length === 0)
-        return undefined;
-    return { ...kwargs, ...extra };
+/** --wait / --wait-timeout: run settings, merged over the file's run block. */
+function runSettings(o) {
+    const settings = defined({ wait: o.wait ? true : undefined, wait_timeout: o.waitTimeout });
+    return Object.keys(settings).length > 0 ? { runSettings: settings } : {};
 }
 function sections(values) {
     const out = {};
@@ -23038,8 +23108,44 @@ function sections(values) {
     }
     return out;
 }
-function orchestratorFlag(value, flag) {
-    return typeof value === 'string' && value !== '' ? { name: value, flag } : undefined;
+/**
+ * The orchestrator the command line names: --packager/--deployer/--orchestrator, or
+ * lolpop's -l/--local-file. lolpop's -l loads a Python file defining the class; here
+ * an orchestrator is a JavaScript module, so -l takes one (.mjs/.js) and a Python file
+ * is refused with the reason.
+ */
+function orchestratorFlag(o, flag) {
+    const file = o.localFile;
+    if (typeof file === 'string' && file !== '') {
+        if (!/\.(m?js|cjs)$/.test(file)) {
+            throw new ConfigError(`-l/--local-file '${file}': lolpop-deploy runs no Python orchestrator class; give a JavaScript module that exports an orchestrator plugin (e.g. ./my_orchestrator.mjs)`);
+        }
+        return { name: file.startsWith('.') || file.startsWith('/') ? file : `./${file}`, label: '-l/--local-file' };
+    }
+    const value = o[flag];
+    return typeof value === 'string' && value !== '' ? { name: value, label: `--${flag}` } : undefined;
+}
+/**
+ * lolpop flags that pass values straight into a Python orchestrator: positional
+ * arguments (--*-args) and its constructor's kwargs (--packager-kwargs/--deployer-kwargs,
+ * BaseIntegration's parent, plugin_mods, …). Nothing here takes them, so they are
+ * accepted only empty, and anything else is refused with the reason, never dropped.
+ */
+function lolpopOnly(cmd, argsFlags, constructorFlag) {
+    for (const flag of argsFlags) {
+        cmd.addOption(new Option(`${flag} <value>`, 'lolpop: positional arguments for a Python orchestrator (refused; use the --…-kwargs flags)').hideHelp().argParser(() => {
+            throw new InvalidArgumentError(`lolpop passes ${flag} positionally to a Python orchestrator method; lolpop-deploy takes named values only: use the matching --…-kwargs flag.`);
+        }));
+    }
+    cmd.addOption(new Option(`${constructorFlag} <json>`, "lolpop: kwargs for the orchestrator class's constructor (only {} is accepted)").argParser((text) => {
+        const value = parseJsonObject(text);
+        if (Object.keys(value).length > 0) {
+            throw new InvalidArgumentError(`lolpop passes these to the Python orchestrator class's constructor (${Object.keys(value).join(', ')}); lolpop-deploy has no such constructor. ` +
+                'Put orchestrator settings in orchestrator.config, and step settings in --packaging-kwargs/--deployment-kwargs.');
+        }
+        return value;
+    }));
+    cmd.option('-l, --local-file <file>', LOCAL_FILE_HELP);
 }
 function defined(record) {
     return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
@@ -23218,6 +23324,473 @@ function formatPath(path) {
         .join('');
 }
 
+;// CONCATENATED MODULE: ./src/packaging/generated.ts
+/**
+ * First line of every file the package step writes. It lets a caller tell a Dockerfile
+ * we generated on an earlier run from the user's own (which we must never overwrite).
+ * No `=` in it: a Dockerfile's first comment of the form `# key=value` is a parser directive.
+ */
+const GENERATED_HEADER = '# Generated by lolpop-deploy from the package settings; edits are overwritten.';
+/** Whether `content` is a file this package step wrote (see GENERATED_HEADER). */
+function isGeneratedFile(content) {
+    return content.startsWith(GENERATED_HEADER);
+}
+
+;// CONCATENATED MODULE: ./src/packaging/paths.ts
+
+
+/**
+ * Joins path segments with `/` whatever the host OS, collapsing doubled and trailing
+ * slashes: lolpop pasted `prefect_files/` and `/dev.yaml` together and got
+ * `prefect_files//dev.yaml` (LOLPOP bug 9). Empty segments are skipped.
+ */
+function joinPosix(...segments) {
+    const joined = external_node_path_.posix.join(...segments.filter((s) => s !== ''));
+    return joined.length > 1 && joined.endsWith('/') ? joined.slice(0, -1) : joined;
+}
+/**
+ * `prefect_files`, normalised (`prefect_files/` → `prefect_files`). It must stay inside
+ * the working directory: it is both where run.py is written and a `COPY` source, and
+ * Docker cannot copy from outside the build context.
+ */
+function prefectFilesDir(kwargs) {
+    return relativePath('prefect_files', kwargs.prefect_files);
+}
+/** lolpop's default `config_file`, `{prefect_files}/dev.yaml`, without doubled slashes. */
+function configFileFor(kwargs) {
+    return kwargs.config_file ?? joinPosix(prefectFilesDir(kwargs), 'dev.yaml');
+}
+/**
+ * A user-given path normalised and checked to be relative and inside the working
+ * directory (the Docker build context). `key` names the setting in the error.
+ */
+function relativePath(key, value) {
+    const trimmed = value.trim();
+    const normalised = joinPosix(trimmed === '' ? '.' : trimmed);
+    if (external_node_path_.posix.isAbsolute(normalised) || normalised === '..' || normalised.startsWith('../')) {
+        throw new ConfigError(`Invalid ${key} '${value}'. Expected a relative path inside the working directory (the Docker build context).`);
+    }
+    return normalised;
+}
+
+;// CONCATENATED MODULE: ./src/packaging/shell-words.ts
+
+// Unquoted, these make a command line mean something else than its words.
+const SHELL_SYNTAX = new Set([...'|&;<>()$`*?[]{}#~\n']);
+// Inside double quotes the shell still expands these.
+const EXPANDS_IN_DOUBLE_QUOTES = new Set(['$', '`']);
+const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
+/**
+ * Splits a command line the way a POSIX shell does for plain words: whitespace separates,
+ * '…' is literal, "…" honours \" \\ \$ \`, and a backslash outside quotes escapes the
+ * next character. `key` names the setting in the error for an unclosed quote.
+ */
+function splitShellWords(command, key) {
+    const words = [];
+    let word;
+    let needsShell = false;
+    let quote;
+    for (let i = 0; i < command.length; i++) {
+        const c = command.charAt(i);
+        if (quote === "'") {
+            if (c === "'")
+                quote = undefined;
+            else
+                word = (word ?? '') + c;
+        }
+        else if (quote === '"') {
+            if (c === '"')
+                quote = undefined;
+            else if (c === '\\' && i + 1 < command.length && '"\\$`'.includes(command.charAt(i + 1))) {
+                word = (word ?? '') + command.charAt(++i);
+            }
+            else {
+                if (EXPANDS_IN_DOUBLE_QUOTES.has(c))
+                    needsShell = true;
+                word = (word ?? '') + c;
+            }
+        }
+        else if (c === "'" || c === '"') {
+            quote = c;
+            word ??= '';
+        }
+        else if (c === '\\' && i + 1 < command.length) {
+            word = (word ?? '') + command.charAt(++i);
+        }
+        else if (c === ' ' || c === '\t') {
+            if (word !== undefined)
+                words.push(word);
+            word = undefined;
+        }
+        else {
+            if (SHELL_SYNTAX.has(c))
+                needsShell = true;
+            word = (word ?? '') + c;
+        }
+    }
+    if (quote !== undefined) {
+        throw new ConfigError(`Invalid ${key} '${command}'. Expected balanced quotes: a ${quote} is not closed.`);
+    }
+    if (word !== undefined)
+        words.push(word);
+    if (words[0] !== undefined && ASSIGNMENT.test(words[0]))
+        needsShell = true;
+    return { words, needsShell };
+}
+
+;// CONCATENATED MODULE: ./src/packaging/dockerfile.ts
+
+
+
+
+
+/** Where the image keeps the workflow (lolpop's WORKDIR). */
+const IMAGE_WORKDIR = '/opt/prefect';
+/**
+ * The Dockerfile lolpop would write for these kwargs, with its layers reordered for the
+ * build cache: dependencies (lolpop_install_location, then a requirements.txt from
+ * copy_files) are installed before the workflow's code and data are copied, so editing
+ * the code does not re-run pip. An empty lolpop_install_location skips the lolpop install
+ * (for a base image that already has it). Labels are not written here: they are passed
+ * at build time.
+ */
+function renderDockerfile(kwargs) {
+    const baseImage = kwargs.base_image.trim();
+    if (baseImage === '' || /\s/.test(baseImage)) {
+        throw new ConfigError(`Invalid base_image '${kwargs.base_image}'. Expected an image reference, e.g. prefecthq/prefect:2-python3.11.`);
+    }
+    const copyFiles = kwargs.copy_files.map((f) => relativePath('copy_files', f));
+    const requirements = copyFiles.filter((f) => external_node_path_.posix.basename(f) === 'requirements.txt');
+    const otherFiles = copyFiles.filter((f) => !requirements.includes(f));
+    const workflowDir = workflowDirFor(kwargs);
+    const lines = [GENERATED_HEADER, `FROM ${baseImage}`, `WORKDIR ${IMAGE_WORKDIR}`];
+    // Prepend without leaving an empty entry: `$PYTHONPATH:/opt/prefect` with PYTHONPATH
+    // unset (lolpop's form) puts "" — the current directory — on sys.path.
+    lines.push(`ENV PYTHONPATH="${IMAGE_WORKDIR}\${PYTHONPATH:+:\${PYTHONPATH}}"`);
+    const install = kwargs.lolpop_install_location.trim();
+    if (install !== '') {
+        // A local wheel or sdist (seed 003 installs prefect_files/lolpop-testing.tar.gz)
+        // must be in the image before pip runs; it keeps its path so the command still works.
+        for (const path of localInstallPaths(install))
+            lines.push(copy([path], path));
+        lines.push(`RUN pip install --no-cache-dir ${install}`);
+    }
+    for (const file of requirements) {
+        lines.push(copy([file], './'), 'RUN pip install --no-cache-dir -r requirements.txt');
+    }
+    // lolpop copies copy_files flat into the workdir: the runner reads e.g. train.csv from there.
+    if (otherFiles.length > 0)
+        lines.push(copy(otherFiles, './'));
+    // Same relative path as on the runner, so config_file, run_cmd and the flow
+    // entrypoint (prefect_files/run.py:prefect_entrypoint) mean the same in both places.
+    lines.push(copy([workflowDir], workflowDir === '.' ? './' : `${workflowDir}/`));
+    lines.push(`CMD ${execForm(runCommandFor(kwargs))}`);
+    return `${lines.join('\n')}\n`;
+}
+/**
+ * The command the image runs: `run_cmd`, else `python {prefect_files}/run.py` for the
+ * generated wrapper, or `python path/to/flow.py` for the user's own flow_entrypoint.
+ */
+function runCommandFor(kwargs) {
+    if (kwargs.run_cmd !== undefined)
+        return kwargs.run_cmd;
+    if (kwargs.flow_entrypoint !== undefined)
+        return `python ${flowFile(kwargs.flow_entrypoint)}`;
+    return `python ${joinPosix(prefectFilesDir(kwargs), 'run.py')}`;
+}
+/** The directory holding the flow's code: prefect_files, or the user's flow file's directory. */
+function workflowDirFor(kwargs) {
+    if (kwargs.flow_entrypoint === undefined)
+        return prefectFilesDir(kwargs);
+    return relativePath('flow_entrypoint', external_node_path_.posix.dirname(flowFile(kwargs.flow_entrypoint)));
+}
+function flowFile(flowEntrypoint) {
+    return relativePath('flow_entrypoint', flowEntrypoint.slice(0, flowEntrypoint.lastIndexOf(':')));
+}
+/**
+ * The arguments of `pip install …` that name files or directories of the build context:
+ * `-r`/`-c`/`-e` values and anything path-like (`./x`, `dir/x`, `*.whl`, `*.tar.gz`),
+ * without pip extras (`pkg.tar.gz[cli]` → `pkg.tar.gz`). URLs and VCS specs are remote;
+ * absolute paths are already in the base image.
+ */
+function localInstallPaths(install) {
+    const { words } = splitShellWords(install, 'lolpop_install_location');
+    const paths = [];
+    words.forEach((word, i) => {
+        if (word.startsWith('-') || word.includes('://') || word.startsWith('git+') || word.startsWith('/'))
+            return;
+        const takesPath = ['-r', '--requirement', '-c', '--constraint', '-e', '--editable'].includes(words[i - 1] ?? '');
+        const path = word.replace(/\[[^\]]*\]$/, '');
+        const pathLike = path === '.' || path.includes('/') || /\.(whl|tar\.gz|tgz|zip|txt)$/.test(path);
+        if (takesPath || pathLike)
+            paths.push(relativePath('lolpop_install_location', path));
+    });
+    return [...new Set(paths)];
+}
+/** A COPY instruction; the JSON form only when a path needs quoting (spaces, quotes). */
+function copy(sources, dest) {
+    const all = [...sources, dest];
+    if (all.every((p) => /^[^\s"'\\]+$/.test(p)))
+        return `COPY ${all.join(' ')}`;
+    return `COPY [${all.map((p) => JSON.stringify(p)).join(', ')}]`;
+}
+/**
+ * A JSON exec-form CMD, so the process gets signals directly; a command that relies on
+ * shell syntax (&&, $VAR, redirections, …) runs through `/bin/sh -c` instead of having
+ * that syntax passed to python as literal arguments.
+ */
+function execForm(command) {
+    const { words, needsShell } = splitShellWords(command, 'run_cmd');
+    if (words.length === 0)
+        throw new ConfigError("Invalid run_cmd ''. Expected a command, e.g. python prefect_files/run.py.");
+    const argv = needsShell ? ['/bin/sh', '-c', command] : words;
+    return `[${argv.map((a) => JSON.stringify(a)).join(', ')}]`;
+}
+
+;// CONCATENATED MODULE: ./src/packaging/python.ts
+
+/** Python's hard keywords: valid-looking identifiers that cannot name a class, function or argument. */
+const PYTHON_KEYWORDS = new Set([
+    'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue',
+    'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in',
+    'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield',
+]);
+// ASCII only on purpose: Python accepts Unicode identifiers, but a class or module name
+// that is not ASCII is almost always a typo or a copy-paste accident.
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Whether `name` can be a Python function, class or keyword-argument name. */
+function isPythonIdentifier(name) {
+    return IDENTIFIER.test(name) && !PYTHON_KEYWORDS.has(name);
+}
+/** Throws a ConfigError naming `key` unless `value` is a Python identifier. */
+function assertIdentifier(key, value, example) {
+    if (!isPythonIdentifier(value)) {
+        throw new ConfigError(`Invalid ${key} '${value}'. Expected a Python identifier (letters, digits and _, not starting with a digit, not a keyword), e.g. ${example}.`);
+    }
+}
+/** Throws a ConfigError naming `key` unless `value` is a dotted module path (`pkg.module`). */
+function assertModulePath(key, value, example) {
+    // `runner.py` parses as module `py` of package `runner`, but it is a file name by mistake.
+    if (!value.split('.').every(isPythonIdentifier) || value.endsWith('.py')) {
+        throw new ConfigError(`Invalid ${key} '${value}'. Expected a Python module path (identifiers joined by dots, no .py), e.g. ${example}.`);
+    }
+}
+/**
+ * A Python string literal. JSON's escapes (\" \\ \n \t \uXXXX …) all mean the same in a
+ * Python string, so JSON.stringify does the work; U+2028/U+2029 are escaped too because
+ * JSON leaves them raw and they are easy to lose in editors.
+ */
+function pyString(value) {
+    return JSON.stringify(value).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+/**
+ * A JSON-like value as a Python literal: strings quoted, booleans True/False, null None,
+ * lists and dicts recursively. lolpop iterated a dict as pairs and pasted values unquoted
+ * (LOLPOP bug 4); anything that has no literal form is a ConfigError naming `key`.
+ */
+function pyLiteral(value, key) {
+    if (value === null)
+        return 'None';
+    if (typeof value === 'boolean')
+        return value ? 'True' : 'False';
+    if (typeof value === 'string')
+        return pyString(value);
+    if (typeof value === 'number') {
+        if (!Number.isFinite(value))
+            throw unsupported(key, String(value));
+        return String(value);
+    }
+    if (Array.isArray(value))
+        return `[${value.map((v, i) => pyLiteral(v, `${key}[${i}]`)).join(', ')}]`;
+    if (python_isPlainObject(value)) {
+        const entries = Object.entries(value).map(([k, v]) => `${pyString(k)}: ${pyLiteral(v, `${key}.${k}`)}`);
+        return `{${entries.join(', ')}}`;
+    }
+    throw unsupported(key, typeof value);
+}
+/**
+ * A record as Python keyword arguments (`log_prints=True, retries=2`), for a call such
+ * as `@flow(...)`. Keys must be identifiers, or Python would not parse the call.
+ */
+function pyKeywordArgs(record, key) {
+    return Object.entries(record)
+        .map(([name, value]) => {
+        if (!isPythonIdentifier(name)) {
+            throw new ConfigError(`Invalid key '${name}' in ${key}. Expected a Python keyword-argument name, e.g. log_prints.`);
+        }
+        return `${name}=${pyLiteral(value, `${key}.${name}`)}`;
+    })
+        .join(', ');
+}
+function python_isPlainObject(value) {
+    if (typeof value !== 'object' || value === null)
+        return false;
+    const proto = Object.getPrototypeOf(value);
+    return proto === Object.prototype || proto === null;
+}
+function unsupported(key, what) {
+    return new ConfigError(`Invalid value in ${key}: ${what}. Expected a string, finite number, boolean, null, list or mapping.`);
+}
+
+;// CONCATENATED MODULE: ./src/packaging/entrypoint.ts
+
+
+
+
+/** lolpop's default `flow_kwargs` (PrefectOrchestrator config): log lolpop's prints into Prefect. */
+const DEFAULT_FLOW_KWARGS = { log_prints: true };
+/** lolpop's default `lolpop_module` (`_make_entrypoint_script`). */
+const DEFAULT_LOLPOP_MODULE = 'lolpop.runner';
+/**
+ * The one parameter of the generated flow. Its value, a mapping, is passed to the lolpop
+ * entrypoint as keyword arguments.
+ *
+ * Why not `def flow(**params)`: Prefect derives a deployment's parameter schema from the
+ * signature, and a `**params` parameter becomes a property `params` that is *required*
+ * (it has no default). Prefect 3 enforces that schema by default, so every run of a
+ * served `**params` flow would be refused with "'params' is a required property".
+ * A single optional mapping gives a valid schema on Prefect 2 and 3 (and in the UI),
+ * runs with no parameters, and still reaches the runner as `**params`. The cost: run
+ * parameters travel nested, `{"params": {...}}`; flowRunParameters() does the nesting.
+ */
+const WRAPPER_PARAMETER = 'params';
+/**
+ * The text of `{prefect_files}/run.py`: lolpop's generated entrypoint, made correct.
+ * It wraps `{lolpop_class}.{lolpop_entrypoint}` in a Prefect flow, runs it when executed
+ * directly, or serves it as `options.deploymentName` when `create_deployment` is set.
+ * Throws ConfigError for names that are not valid Python, or when `flow_entrypoint` is
+ * set (then the user's flow is the entrypoint and no wrapper is generated).
+ */
+function renderEntrypoint(kwargs, options) {
+    if (kwargs.flow_entrypoint !== undefined) {
+        throw new ConfigError(`flow_entrypoint '${kwargs.flow_entrypoint}' is set, so no lolpop wrapper is generated; unset it to package lolpop_class.`);
+    }
+    const cls = requireClass(kwargs);
+    const module = kwargs.lolpop_module ?? DEFAULT_LOLPOP_MODULE;
+    assertModulePath('lolpop_module', module, 'quickstart_runner or lolpop.runner');
+    assertIdentifier('lolpop_entrypoint', kwargs.lolpop_entrypoint, 'build_all');
+    assertIdentifier('flow_name', kwargs.flow_name, 'prefect_entrypoint');
+    const flowArgs = pyKeywordArgs(kwargs.flow_kwargs ?? DEFAULT_FLOW_KWARGS, 'flow_kwargs');
+    const fn = kwargs.flow_name;
+    const method = `${cls}.${kwargs.lolpop_entrypoint}`;
+    const main = kwargs.create_deployment
+        ? `${fn}.serve(name=${pyString(checkDeploymentName(options.deploymentName))})`
+        : `${fn}()`;
+    // `Optional[Dict[...]]` rather than `dict | None`: lolpop's images run Python 3.9.
+    // No DeploymentImage import: Prefect 3 removed it (LOLPOP bug 5) and nothing here needs it.
+    // `log` is guarded because a plain runner class (not a lolpop one) may not have it.
+    return `${GENERATED_HEADER}
+from typing import Any, Dict, Optional
+
+from ${module} import ${cls}
+from prefect import flow
+
+
+@flow${flowArgs === '' ? '' : `(${flowArgs})`}
+def ${fn}(${WRAPPER_PARAMETER}: Optional[Dict[str, Any]] = None) -> None:
+    """Runs ${method}.
+
+    Args:
+        ${WRAPPER_PARAMETER}: keyword arguments for ${method}.
+    """
+    runner = ${cls}(conf=${pyString(configFileFor(kwargs))}, skip_config_validation=${kwargs.skip_validation ? 'True' : 'False'})
+    runner.${kwargs.lolpop_entrypoint}(**(${WRAPPER_PARAMETER} or {}))
+    if hasattr(runner, "log"):
+        runner.log("Workflow completed!")
+
+
+if __name__ == "__main__":
+    ${main}
+`;
+}
+/**
+ * The flow's name as Prefect registers it: `flow_kwargs.name`, else the function name
+ * with `_` → `-` (Prefect's rule), e.g. `prefect-entrypoint`. A served deployment is
+ * looked up as `{prefectFlowName}/{deploymentName}`.
+ */
+function prefectFlowName(kwargs) {
+    const explicit = kwargs.flow_kwargs?.['name'];
+    if (typeof explicit === 'string')
+        return explicit;
+    const fn = kwargs.flow_entrypoint?.split(':').pop() ?? kwargs.flow_name;
+    return fn.replace(/_/g, '-');
+}
+/**
+ * The parameters to send with a flow run: nested under WRAPPER_PARAMETER for the
+ * generated wrapper, unchanged for the user's own `flow_entrypoint`.
+ */
+function flowRunParameters(kwargs, parameters) {
+    return kwargs.flow_entrypoint === undefined ? { [WRAPPER_PARAMETER]: parameters } : parameters;
+}
+function requireClass(kwargs) {
+    if (kwargs.lolpop_class === undefined || kwargs.lolpop_class === '') {
+        throw new ConfigError('lolpop_class is required to generate the flow entrypoint. Expected the runner class, e.g. QuickstartRunner (or set flow_entrypoint to use your own flow).');
+    }
+    assertIdentifier('lolpop_class', kwargs.lolpop_class, 'QuickstartRunner');
+    return kwargs.lolpop_class;
+}
+// Prefect refuses deployment names containing these (its BANNED_CHARACTERS); failing
+// here is clearer than a serve() that crashes inside the container.
+const BANNED_IN_NAMES = /[/%&<>]/;
+function checkDeploymentName(name) {
+    if (name.trim() === '' || BANNED_IN_NAMES.test(name)) {
+        throw new ConfigError(`Invalid deployment name '${name}'. Expected a non-empty name without / % & < >, e.g. lolpop-quickstartrunner-build-all.`);
+    }
+    return name;
+}
+
+;// CONCATENATED MODULE: ./src/packaging/files.ts
+
+
+
+
+
+
+/**
+ * The files the package step writes: `{prefect_files}/run.py` unless the user brings a
+ * flow (`flow_entrypoint`), and a Dockerfile at `dockerfile_path` for the docker
+ * package type unless the user has one there.
+ */
+function packageFiles(kwargs, options) {
+    const files = [];
+    if (kwargs.flow_entrypoint === undefined) {
+        files.push({ path: joinPosix(prefectFilesDir(kwargs), 'run.py'), content: renderEntrypoint(kwargs, options) });
+    }
+    if (kwargs.package_type === 'docker') {
+        const dockerfilePath = relativePath('dockerfile_path', kwargs.dockerfile_path);
+        if (!options.exists(dockerfilePath))
+            files.push({ path: dockerfilePath, content: renderDockerfile(kwargs) });
+    }
+    return files;
+}
+/**
+ * The Prefect entrypoint of the package, `path/to/file.py:function` relative to the
+ * working directory: the user's `flow_entrypoint`, else the generated
+ * `{prefect_files}/run.py:{flow_name}`. The image keeps the same relative paths.
+ */
+function entrypointFor(kwargs) {
+    return kwargs.flow_entrypoint ?? `${joinPosix(prefectFilesDir(kwargs), 'run.py')}:${kwargs.flow_name}`;
+}
+/**
+ * Writes `files` under `dir`, creating directories as needed, and returns the absolute
+ * paths written. A path that would land outside `dir` is refused. Synchronous on
+ * purpose: a handful of small files, and the image build that follows must see them.
+ */
+function writePackageFiles(dir, files) {
+    const root = (0,external_node_path_.resolve)(dir);
+    const written = [];
+    for (const file of files) {
+        const target = (0,external_node_path_.resolve)(root, file.path);
+        if (!target.startsWith(root + external_node_path_.sep)) {
+            throw new ConfigError(`Refusing to write '${file.path}': it is outside the working directory ${root}.`);
+        }
+        (0,external_node_fs_.mkdirSync)((0,external_node_path_.dirname)(target), { recursive: true });
+        (0,external_node_fs_.writeFileSync)(target, file.content, 'utf8');
+        written.push(target);
+    }
+    return written;
+}
+
 ;// CONCATENATED MODULE: ./src/config/load.ts
 
 
@@ -23226,7 +23799,10 @@ function formatPath(path) {
 
 
 
+
 const DEFAULT_ORCHESTRATOR = 'LocalOrchestrator';
+/** lolpop's `-n` default (`lolpop deployment build/stop`). */
+const DEFAULT_DEPLOYMENT_NAME = 'lolpop-deployment';
 /**
  * Reads the lolpop YAML, expands `${VAR}`, applies overrides and validates it.
  * Every failure is a ConfigError naming file:line:col, the key and what was
@@ -23263,34 +23839,107 @@ function loadConfig(file, overrides, lookup, env) {
     if (config.decorator && config.decorators) {
         throw new ConfigError(`${at(['decorators'])}: decorators: use either decorator or decorators, not both`);
     }
-    const decoratorKey = config.decorators ? 'decorators' : 'decorator';
-    const name = (config.decorator ?? config.decorators)?.orchestrator ?? DEFAULT_ORCHESTRATOR;
+    const notices = [];
+    const name = chooseOrchestrator(config, overrides.orchestrator, lookup, at, notices);
     const schema = lookup.schemaFor(name);
-    if (!schema && !lookup.isModuleReference(name)) {
-        throw new ConfigError(`${at([decoratorKey, 'orchestrator'])}: ${decoratorKey}.orchestrator: unknown orchestrator '${name}'; ` +
-            `known: ${lookup.known().join(', ')} (or a module path such as ./my_orchestrator.js)`);
-    }
     const orchestratorBlock = config.orchestrator ?? { config: {}, deployment: undefined };
     let orchestratorConfig = orchestratorBlock.config;
     if (schema) {
         const result = schema.safeParse(orchestratorBlock.config ?? {});
         if (!result.success) {
             const prefixed = result.error.issues.map((i) => ({ ...i, path: ['orchestrator', 'config', ...i.path] }));
-            throw issuesToError(prefixed, at, new Map());
+            const error = issuesToError(prefixed, at, new Map());
+            const decorated = (config.decorator ?? config.decorators)?.orchestrator;
+            if (overrides.orchestrator && decorated !== name) {
+                error.message += ` (checked as ${name}'s config, chosen by ${overrides.orchestrator.label})`;
+            }
+            throw error;
         }
         orchestratorConfig = result.data;
     }
-    const deployment = config.orchestrator?.deployment;
-    if (!deployment?.name) {
-        throw new ConfigError(`${at(['orchestrator', 'deployment', 'name'])}: orchestrator.deployment.name: required, the deployment's name ` +
-            `(or pass the deployment-name input / -n)`);
-    }
-    const fullName = deployment.name + (overrides.deploymentNameSuffix ?? '');
+    const deployment = config.orchestrator?.deployment ?? DeploymentBlock.parse({});
+    const fullName = (deployment.name ?? DEFAULT_DEPLOYMENT_NAME) + (overrides.deploymentNameSuffix ?? '');
     // lolpop puts @flow(...) arguments in orchestrator.config.flow_kwargs (seed 003). Resolve
     // them here, once, so the generated entrypoint and every flow-name lookup agree.
     const configFlowKwargs = asObject(orchestratorConfig?.flow_kwargs);
     const pkg = { ...deployment.package, flow_kwargs: deployment.package.flow_kwargs ?? configFlowKwargs };
-    return { file, orchestrator: name, orchestratorConfig, deployment: { ...deployment, package: pkg, name: fullName }, secrets };
+    const deploy = resolveLolpopDeployKwargs(pkg, deployment.deploy, (key) => at(['orchestrator', 'deployment', 'deploy', key]));
+    return {
+        file,
+        orchestrator: name,
+        orchestratorConfig,
+        deployment: { ...deployment, package: pkg, deploy, name: fullName },
+        secrets,
+        notices,
+    };
+}
+/**
+ * Which orchestrator deploys, in lolpop's order: the one named on the command line
+ * (--packager/--deployer) or by the action's input, then `decorator.orchestrator` when
+ * it is one we know, then the local default. `decorator.orchestrator` is lolpop's key:
+ * lolpop loads it as a Python class when it builds the runner, so only lolpop's class
+ * names belong there; a module of ours (./my_orchestrator.mjs) is chosen by flag or input.
+ */
+function chooseOrchestrator(config, chosen, lookup, at, notices) {
+    const decoratorKey = config.decorators ? 'decorators' : 'decorator';
+    const decorated = (config.decorator ?? config.decorators)?.orchestrator;
+    if (decorated !== undefined && lookup.isModuleReference(decorated)) {
+        throw new ConfigError(`${at([decoratorKey, 'orchestrator'])}: ${decoratorKey}.orchestrator: '${decorated}' is a module path, but lolpop loads this key ` +
+            'as a Python class when it builds the runner (a name it cannot load crashes the runner); ' +
+            'choose your own orchestrator module with --orchestrator/--deployer/--packager or the orchestrator input');
+    }
+    if (chosen) {
+        if (!lookup.schemaFor(chosen.name) && !lookup.isModuleReference(chosen.name)) {
+            throw new ConfigError(`${chosen.label}: unknown orchestrator '${chosen.name}'; known: ${lookup.known().join(', ')} (or a module path such as ./my_orchestrator.mjs)`);
+        }
+        return chosen.name;
+    }
+    if (decorated === undefined)
+        return DEFAULT_ORCHESTRATOR;
+    if (lookup.schemaFor(decorated))
+        return decorated;
+    notices.push(`${decoratorKey}.orchestrator is ${decorated}, which lolpop-deploy does not deploy with (known: ${lookup.known().join(', ')}); ` +
+        `using ${DEFAULT_ORCHESTRATOR}. Choose another with --deployer/--packager or the orchestrator input.`);
+    return DEFAULT_ORCHESTRATOR;
+}
+/**
+ * lolpop's deploy kwargs in the form every step reads:
+ * - `flow_class` (a module, `prefect_files.run`) + `flow_entrypoint` (a function in it)
+ *   become a Prefect entrypoint `prefect_files/run.py:prefect_entrypoint`; when that is
+ *   the generated wrapper, nothing is set (the wrapper is the default).
+ * - `deployment_kwargs` (what lolpop hands to Prefect's flow.deploy()) are folded into
+ *   the deploy kwargs; a key given both ways is an error, job_variables are merged.
+ */
+function resolveLolpopDeployKwargs(pkg, deploy, at) {
+    const resolved = { ...deploy };
+    const entry = deploy.flow_entrypoint;
+    if (deploy.flow_class !== undefined) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(deploy.flow_class)) {
+            throw new ConfigError(`${at('flow_class')}: deploy.flow_class: '${deploy.flow_class}' is not a Python module path; expected e.g. prefect_files.run`);
+        }
+        if (entry === undefined || entry.includes(':')) {
+            throw new ConfigError(`${at('flow_class')}: deploy.flow_class: needs flow_entrypoint, the name of the flow function in ${deploy.flow_class} (e.g. prefect_entrypoint)`);
+        }
+        const candidate = `${deploy.flow_class.replace(/\./g, '/')}.py:${entry}`;
+        resolved.flow_entrypoint = candidate === entrypointFor({ ...pkg, flow_entrypoint: undefined }) ? undefined : candidate;
+    }
+    else if (entry !== undefined && !entry.includes(':')) {
+        throw new ConfigError(`${at('flow_entrypoint')}: deploy.flow_entrypoint: '${entry}' is a function name; give flow_class (its module, e.g. prefect_files.run) too, or path/to/file.py:${entry}`);
+    }
+    const extra = deploy.deployment_kwargs;
+    if (!extra)
+        return resolved;
+    for (const key of ['tags', 'description', 'version', 'parameters', 'enforce_parameter_schema', 'work_queue_name']) {
+        if (extra[key] === undefined)
+            continue;
+        if (deploy[key] !== undefined) {
+            throw new ConfigError(`${at('deployment_kwargs')}: deploy.deployment_kwargs.${key}: also given as deploy.${key}; give it once`);
+        }
+        resolved[key] = extra[key];
+    }
+    if (extra.job_variables)
+        resolved.job_variables = { ...deploy.job_variables, ...extra.job_variables };
+    return resolved;
 }
 function expandDocument(doc, env, at) {
     const secrets = [];
@@ -23328,9 +23977,22 @@ function applyOverrides(raw, overrides) {
         const values = overrides.kwargs?.[section];
         if (!values)
             continue;
-        deployment[section] = { ...(asObject(deployment[section]) ?? {}), ...values };
+        const block = { ...(asObject(deployment[section]) ?? {}) };
+        const parameters = section === 'run';
+        const target = parameters ? { ...(asObject(block.parameters) ?? {}) } : block;
+        Object.assign(target, values);
+        if (parameters)
+            block.parameters = target;
+        deployment[section] = block;
         for (const key of Object.keys(values)) {
-            fromInput.set(`orchestrator.deployment.${section}.${key}`, OVERRIDE_SECTIONS[section]);
+            const where = parameters ? `run.parameters.${key}` : `${section}.${key}`;
+            fromInput.set(`orchestrator.deployment.${where}`, OVERRIDE_SECTIONS[section]);
+        }
+    }
+    if (overrides.runSettings) {
+        deployment.run = { ...(asObject(deployment.run) ?? {}), ...overrides.runSettings };
+        for (const key of Object.keys(overrides.runSettings)) {
+            fromInput.set(`orchestrator.deployment.run.${key}`, key.replace(/_/g, '-'));
         }
     }
     orchestrator.deployment = deployment;
@@ -23352,7 +24014,8 @@ function issuesToError(issues, at, fromInput) {
             message = `unknown key${issue.keys.length > 1 ? 's ' + issue.keys.join(', ') : ''}; check its spelling`;
         }
         const key = formatPath(issuePath);
-        const input = fromInput.get(issuePath.join('.'));
+        // The input that set this key, or one of its parents (a nested object from a flag).
+        const input = issuePath.map((_, i) => fromInput.get(issuePath.slice(0, issuePath.length - i).join('.'))).find(Boolean);
         const where = input ?? at(issuePath);
         return `${where}: ${key}: ${message.replace(/^Invalid input: /, '')}`;
     });
@@ -24968,473 +25631,6 @@ async function withPrivateDockerConfig(env, fn) {
     finally {
         (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
     }
-}
-
-;// CONCATENATED MODULE: ./src/packaging/generated.ts
-/**
- * First line of every file the package step writes. It lets a caller tell a Dockerfile
- * we generated on an earlier run from the user's own (which we must never overwrite).
- * No `=` in it: a Dockerfile's first comment of the form `# key=value` is a parser directive.
- */
-const GENERATED_HEADER = '# Generated by lolpop-deploy from the package settings; edits are overwritten.';
-/** Whether `content` is a file this package step wrote (see GENERATED_HEADER). */
-function isGeneratedFile(content) {
-    return content.startsWith(GENERATED_HEADER);
-}
-
-;// CONCATENATED MODULE: ./src/packaging/paths.ts
-
-
-/**
- * Joins path segments with `/` whatever the host OS, collapsing doubled and trailing
- * slashes: lolpop pasted `prefect_files/` and `/dev.yaml` together and got
- * `prefect_files//dev.yaml` (LOLPOP bug 9). Empty segments are skipped.
- */
-function joinPosix(...segments) {
-    const joined = external_node_path_.posix.join(...segments.filter((s) => s !== ''));
-    return joined.length > 1 && joined.endsWith('/') ? joined.slice(0, -1) : joined;
-}
-/**
- * `prefect_files`, normalised (`prefect_files/` → `prefect_files`). It must stay inside
- * the working directory: it is both where run.py is written and a `COPY` source, and
- * Docker cannot copy from outside the build context.
- */
-function prefectFilesDir(kwargs) {
-    return relativePath('prefect_files', kwargs.prefect_files);
-}
-/** lolpop's default `config_file`, `{prefect_files}/dev.yaml`, without doubled slashes. */
-function configFileFor(kwargs) {
-    return kwargs.config_file ?? joinPosix(prefectFilesDir(kwargs), 'dev.yaml');
-}
-/**
- * A user-given path normalised and checked to be relative and inside the working
- * directory (the Docker build context). `key` names the setting in the error.
- */
-function relativePath(key, value) {
-    const trimmed = value.trim();
-    const normalised = joinPosix(trimmed === '' ? '.' : trimmed);
-    if (external_node_path_.posix.isAbsolute(normalised) || normalised === '..' || normalised.startsWith('../')) {
-        throw new ConfigError(`Invalid ${key} '${value}'. Expected a relative path inside the working directory (the Docker build context).`);
-    }
-    return normalised;
-}
-
-;// CONCATENATED MODULE: ./src/packaging/shell-words.ts
-
-// Unquoted, these make a command line mean something else than its words.
-const SHELL_SYNTAX = new Set([...'|&;<>()$`*?[]{}#~\n']);
-// Inside double quotes the shell still expands these.
-const EXPANDS_IN_DOUBLE_QUOTES = new Set(['$', '`']);
-const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
-/**
- * Splits a command line the way a POSIX shell does for plain words: whitespace separates,
- * '…' is literal, "…" honours \" \\ \$ \`, and a backslash outside quotes escapes the
- * next character. `key` names the setting in the error for an unclosed quote.
- */
-function splitShellWords(command, key) {
-    const words = [];
-    let word;
-    let needsShell = false;
-    let quote;
-    for (let i = 0; i < command.length; i++) {
-        const c = command.charAt(i);
-        if (quote === "'") {
-            if (c === "'")
-                quote = undefined;
-            else
-                word = (word ?? '') + c;
-        }
-        else if (quote === '"') {
-            if (c === '"')
-                quote = undefined;
-            else if (c === '\\' && i + 1 < command.length && '"\\$`'.includes(command.charAt(i + 1))) {
-                word = (word ?? '') + command.charAt(++i);
-            }
-            else {
-                if (EXPANDS_IN_DOUBLE_QUOTES.has(c))
-                    needsShell = true;
-                word = (word ?? '') + c;
-            }
-        }
-        else if (c === "'" || c === '"') {
-            quote = c;
-            word ??= '';
-        }
-        else if (c === '\\' && i + 1 < command.length) {
-            word = (word ?? '') + command.charAt(++i);
-        }
-        else if (c === ' ' || c === '\t') {
-            if (word !== undefined)
-                words.push(word);
-            word = undefined;
-        }
-        else {
-            if (SHELL_SYNTAX.has(c))
-                needsShell = true;
-            word = (word ?? '') + c;
-        }
-    }
-    if (quote !== undefined) {
-        throw new ConfigError(`Invalid ${key} '${command}'. Expected balanced quotes: a ${quote} is not closed.`);
-    }
-    if (word !== undefined)
-        words.push(word);
-    if (words[0] !== undefined && ASSIGNMENT.test(words[0]))
-        needsShell = true;
-    return { words, needsShell };
-}
-
-;// CONCATENATED MODULE: ./src/packaging/dockerfile.ts
-
-
-
-
-
-/** Where the image keeps the workflow (lolpop's WORKDIR). */
-const IMAGE_WORKDIR = '/opt/prefect';
-/**
- * The Dockerfile lolpop would write for these kwargs, with its layers reordered for the
- * build cache: dependencies (lolpop_install_location, then a requirements.txt from
- * copy_files) are installed before the workflow's code and data are copied, so editing
- * the code does not re-run pip. An empty lolpop_install_location skips the lolpop install
- * (for a base image that already has it). Labels are not written here: they are passed
- * at build time.
- */
-function renderDockerfile(kwargs) {
-    const baseImage = kwargs.base_image.trim();
-    if (baseImage === '' || /\s/.test(baseImage)) {
-        throw new ConfigError(`Invalid base_image '${kwargs.base_image}'. Expected an image reference, e.g. prefecthq/prefect:3-python3.12.`);
-    }
-    const copyFiles = kwargs.copy_files.map((f) => relativePath('copy_files', f));
-    const requirements = copyFiles.filter((f) => external_node_path_.posix.basename(f) === 'requirements.txt');
-    const otherFiles = copyFiles.filter((f) => !requirements.includes(f));
-    const workflowDir = workflowDirFor(kwargs);
-    const lines = [GENERATED_HEADER, `FROM ${baseImage}`, `WORKDIR ${IMAGE_WORKDIR}`];
-    // Prepend without leaving an empty entry: `$PYTHONPATH:/opt/prefect` with PYTHONPATH
-    // unset (lolpop's form) puts "" — the current directory — on sys.path.
-    lines.push(`ENV PYTHONPATH="${IMAGE_WORKDIR}\${PYTHONPATH:+:\${PYTHONPATH}}"`);
-    const install = kwargs.lolpop_install_location.trim();
-    if (install !== '') {
-        // A local wheel or sdist (seed 003 installs prefect_files/lolpop-testing.tar.gz)
-        // must be in the image before pip runs; it keeps its path so the command still works.
-        for (const path of localInstallPaths(install))
-            lines.push(copy([path], path));
-        lines.push(`RUN pip install --no-cache-dir ${install}`);
-    }
-    for (const file of requirements) {
-        lines.push(copy([file], './'), 'RUN pip install --no-cache-dir -r requirements.txt');
-    }
-    // lolpop copies copy_files flat into the workdir: the runner reads e.g. train.csv from there.
-    if (otherFiles.length > 0)
-        lines.push(copy(otherFiles, './'));
-    // Same relative path as on the runner, so config_file, run_cmd and the flow
-    // entrypoint (prefect_files/run.py:prefect_entrypoint) mean the same in both places.
-    lines.push(copy([workflowDir], workflowDir === '.' ? './' : `${workflowDir}/`));
-    lines.push(`CMD ${execForm(runCommandFor(kwargs))}`);
-    return `${lines.join('\n')}\n`;
-}
-/**
- * The command the image runs: `run_cmd`, else `python {prefect_files}/run.py` for the
- * generated wrapper, or `python path/to/flow.py` for the user's own flow_entrypoint.
- */
-function runCommandFor(kwargs) {
-    if (kwargs.run_cmd !== undefined)
-        return kwargs.run_cmd;
-    if (kwargs.flow_entrypoint !== undefined)
-        return `python ${flowFile(kwargs.flow_entrypoint)}`;
-    return `python ${joinPosix(prefectFilesDir(kwargs), 'run.py')}`;
-}
-/** The directory holding the flow's code: prefect_files, or the user's flow file's directory. */
-function workflowDirFor(kwargs) {
-    if (kwargs.flow_entrypoint === undefined)
-        return prefectFilesDir(kwargs);
-    return relativePath('flow_entrypoint', external_node_path_.posix.dirname(flowFile(kwargs.flow_entrypoint)));
-}
-function flowFile(flowEntrypoint) {
-    return relativePath('flow_entrypoint', flowEntrypoint.slice(0, flowEntrypoint.lastIndexOf(':')));
-}
-/**
- * The arguments of `pip install …` that name files or directories of the build context:
- * `-r`/`-c`/`-e` values and anything path-like (`./x`, `dir/x`, `*.whl`, `*.tar.gz`),
- * without pip extras (`pkg.tar.gz[cli]` → `pkg.tar.gz`). URLs and VCS specs are remote;
- * absolute paths are already in the base image.
- */
-function localInstallPaths(install) {
-    const { words } = splitShellWords(install, 'lolpop_install_location');
-    const paths = [];
-    words.forEach((word, i) => {
-        if (word.startsWith('-') || word.includes('://') || word.startsWith('git+') || word.startsWith('/'))
-            return;
-        const takesPath = ['-r', '--requirement', '-c', '--constraint', '-e', '--editable'].includes(words[i - 1] ?? '');
-        const path = word.replace(/\[[^\]]*\]$/, '');
-        const pathLike = path === '.' || path.includes('/') || /\.(whl|tar\.gz|tgz|zip|txt)$/.test(path);
-        if (takesPath || pathLike)
-            paths.push(relativePath('lolpop_install_location', path));
-    });
-    return [...new Set(paths)];
-}
-/** A COPY instruction; the JSON form only when a path needs quoting (spaces, quotes). */
-function copy(sources, dest) {
-    const all = [...sources, dest];
-    if (all.every((p) => /^[^\s"'\\]+$/.test(p)))
-        return `COPY ${all.join(' ')}`;
-    return `COPY [${all.map((p) => JSON.stringify(p)).join(', ')}]`;
-}
-/**
- * A JSON exec-form CMD, so the process gets signals directly; a command that relies on
- * shell syntax (&&, $VAR, redirections, …) runs through `/bin/sh -c` instead of having
- * that syntax passed to python as literal arguments.
- */
-function execForm(command) {
-    const { words, needsShell } = splitShellWords(command, 'run_cmd');
-    if (words.length === 0)
-        throw new ConfigError("Invalid run_cmd ''. Expected a command, e.g. python prefect_files/run.py.");
-    const argv = needsShell ? ['/bin/sh', '-c', command] : words;
-    return `[${argv.map((a) => JSON.stringify(a)).join(', ')}]`;
-}
-
-;// CONCATENATED MODULE: ./src/packaging/python.ts
-
-/** Python's hard keywords: valid-looking identifiers that cannot name a class, function or argument. */
-const PYTHON_KEYWORDS = new Set([
-    'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue',
-    'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in',
-    'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield',
-]);
-// ASCII only on purpose: Python accepts Unicode identifiers, but a class or module name
-// that is not ASCII is almost always a typo or a copy-paste accident.
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Whether `name` can be a Python function, class or keyword-argument name. */
-function isPythonIdentifier(name) {
-    return IDENTIFIER.test(name) && !PYTHON_KEYWORDS.has(name);
-}
-/** Throws a ConfigError naming `key` unless `value` is a Python identifier. */
-function assertIdentifier(key, value, example) {
-    if (!isPythonIdentifier(value)) {
-        throw new ConfigError(`Invalid ${key} '${value}'. Expected a Python identifier (letters, digits and _, not starting with a digit, not a keyword), e.g. ${example}.`);
-    }
-}
-/** Throws a ConfigError naming `key` unless `value` is a dotted module path (`pkg.module`). */
-function assertModulePath(key, value, example) {
-    // `runner.py` parses as module `py` of package `runner`, but it is a file name by mistake.
-    if (!value.split('.').every(isPythonIdentifier) || value.endsWith('.py')) {
-        throw new ConfigError(`Invalid ${key} '${value}'. Expected a Python module path (identifiers joined by dots, no .py), e.g. ${example}.`);
-    }
-}
-/**
- * A Python string literal. JSON's escapes (\" \\ \n \t \uXXXX …) all mean the same in a
- * Python string, so JSON.stringify does the work; U+2028/U+2029 are escaped too because
- * JSON leaves them raw and they are easy to lose in editors.
- */
-function pyString(value) {
-    return JSON.stringify(value).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-}
-/**
- * A JSON-like value as a Python literal: strings quoted, booleans True/False, null None,
- * lists and dicts recursively. lolpop iterated a dict as pairs and pasted values unquoted
- * (LOLPOP bug 4); anything that has no literal form is a ConfigError naming `key`.
- */
-function pyLiteral(value, key) {
-    if (value === null)
-        return 'None';
-    if (typeof value === 'boolean')
-        return value ? 'True' : 'False';
-    if (typeof value === 'string')
-        return pyString(value);
-    if (typeof value === 'number') {
-        if (!Number.isFinite(value))
-            throw unsupported(key, String(value));
-        return String(value);
-    }
-    if (Array.isArray(value))
-        return `[${value.map((v, i) => pyLiteral(v, `${key}[${i}]`)).join(', ')}]`;
-    if (python_isPlainObject(value)) {
-        const entries = Object.entries(value).map(([k, v]) => `${pyString(k)}: ${pyLiteral(v, `${key}.${k}`)}`);
-        return `{${entries.join(', ')}}`;
-    }
-    throw unsupported(key, typeof value);
-}
-/**
- * A record as Python keyword arguments (`log_prints=True, retries=2`), for a call such
- * as `@flow(...)`. Keys must be identifiers, or Python would not parse the call.
- */
-function pyKeywordArgs(record, key) {
-    return Object.entries(record)
-        .map(([name, value]) => {
-        if (!isPythonIdentifier(name)) {
-            throw new ConfigError(`Invalid key '${name}' in ${key}. Expected a Python keyword-argument name, e.g. log_prints.`);
-        }
-        return `${name}=${pyLiteral(value, `${key}.${name}`)}`;
-    })
-        .join(', ');
-}
-function python_isPlainObject(value) {
-    if (typeof value !== 'object' || value === null)
-        return false;
-    const proto = Object.getPrototypeOf(value);
-    return proto === Object.prototype || proto === null;
-}
-function unsupported(key, what) {
-    return new ConfigError(`Invalid value in ${key}: ${what}. Expected a string, finite number, boolean, null, list or mapping.`);
-}
-
-;// CONCATENATED MODULE: ./src/packaging/entrypoint.ts
-
-
-
-
-/** lolpop's default `flow_kwargs` (PrefectOrchestrator config): log lolpop's prints into Prefect. */
-const DEFAULT_FLOW_KWARGS = { log_prints: true };
-/** lolpop's default `lolpop_module` (`_make_entrypoint_script`). */
-const DEFAULT_LOLPOP_MODULE = 'lolpop.runner';
-/**
- * The one parameter of the generated flow. Its value, a mapping, is passed to the lolpop
- * entrypoint as keyword arguments.
- *
- * Why not `def flow(**params)`: Prefect derives a deployment's parameter schema from the
- * signature, and a `**params` parameter becomes a property `params` that is *required*
- * (it has no default). Prefect 3 enforces that schema by default, so every run of a
- * served `**params` flow would be refused with "'params' is a required property".
- * A single optional mapping gives a valid schema on Prefect 2 and 3 (and in the UI),
- * runs with no parameters, and still reaches the runner as `**params`. The cost: run
- * parameters travel nested, `{"params": {...}}`; flowRunParameters() does the nesting.
- */
-const WRAPPER_PARAMETER = 'params';
-/**
- * The text of `{prefect_files}/run.py`: lolpop's generated entrypoint, made correct.
- * It wraps `{lolpop_class}.{lolpop_entrypoint}` in a Prefect flow, runs it when executed
- * directly, or serves it as `options.deploymentName` when `create_deployment` is set.
- * Throws ConfigError for names that are not valid Python, or when `flow_entrypoint` is
- * set (then the user's flow is the entrypoint and no wrapper is generated).
- */
-function renderEntrypoint(kwargs, options) {
-    if (kwargs.flow_entrypoint !== undefined) {
-        throw new ConfigError(`flow_entrypoint '${kwargs.flow_entrypoint}' is set, so no lolpop wrapper is generated; unset it to package lolpop_class.`);
-    }
-    const cls = requireClass(kwargs);
-    const module = kwargs.lolpop_module ?? DEFAULT_LOLPOP_MODULE;
-    assertModulePath('lolpop_module', module, 'quickstart_runner or lolpop.runner');
-    assertIdentifier('lolpop_entrypoint', kwargs.lolpop_entrypoint, 'build_all');
-    assertIdentifier('flow_name', kwargs.flow_name, 'prefect_entrypoint');
-    const flowArgs = pyKeywordArgs(kwargs.flow_kwargs ?? DEFAULT_FLOW_KWARGS, 'flow_kwargs');
-    const fn = kwargs.flow_name;
-    const method = `${cls}.${kwargs.lolpop_entrypoint}`;
-    const main = kwargs.create_deployment
-        ? `${fn}.serve(name=${pyString(checkDeploymentName(options.deploymentName))})`
-        : `${fn}()`;
-    // `Optional[Dict[...]]` rather than `dict | None`: lolpop's images run Python 3.9.
-    // No DeploymentImage import: Prefect 3 removed it (LOLPOP bug 5) and nothing here needs it.
-    // `log` is guarded because a plain runner class (not a lolpop one) may not have it.
-    return `${GENERATED_HEADER}
-from typing import Any, Dict, Optional
-
-from ${module} import ${cls}
-from prefect import flow
-
-
-@flow${flowArgs === '' ? '' : `(${flowArgs})`}
-def ${fn}(${WRAPPER_PARAMETER}: Optional[Dict[str, Any]] = None) -> None:
-    """Runs ${method}.
-
-    Args:
-        ${WRAPPER_PARAMETER}: keyword arguments for ${method}.
-    """
-    runner = ${cls}(conf=${pyString(configFileFor(kwargs))}, skip_config_validation=${kwargs.skip_validation ? 'True' : 'False'})
-    runner.${kwargs.lolpop_entrypoint}(**(${WRAPPER_PARAMETER} or {}))
-    if hasattr(runner, "log"):
-        runner.log("Workflow completed!")
-
-
-if __name__ == "__main__":
-    ${main}
-`;
-}
-/**
- * The flow's name as Prefect registers it: `flow_kwargs.name`, else the function name
- * with `_` → `-` (Prefect's rule), e.g. `prefect-entrypoint`. A served deployment is
- * looked up as `{prefectFlowName}/{deploymentName}`.
- */
-function prefectFlowName(kwargs) {
-    const explicit = kwargs.flow_kwargs?.['name'];
-    if (typeof explicit === 'string')
-        return explicit;
-    const fn = kwargs.flow_entrypoint?.split(':').pop() ?? kwargs.flow_name;
-    return fn.replace(/_/g, '-');
-}
-/**
- * The parameters to send with a flow run: nested under WRAPPER_PARAMETER for the
- * generated wrapper, unchanged for the user's own `flow_entrypoint`.
- */
-function flowRunParameters(kwargs, parameters) {
-    return kwargs.flow_entrypoint === undefined ? { [WRAPPER_PARAMETER]: parameters } : parameters;
-}
-function requireClass(kwargs) {
-    if (kwargs.lolpop_class === undefined || kwargs.lolpop_class === '') {
-        throw new ConfigError('lolpop_class is required to generate the flow entrypoint. Expected the runner class, e.g. QuickstartRunner (or set flow_entrypoint to use your own flow).');
-    }
-    assertIdentifier('lolpop_class', kwargs.lolpop_class, 'QuickstartRunner');
-    return kwargs.lolpop_class;
-}
-// Prefect refuses deployment names containing these (its BANNED_CHARACTERS); failing
-// here is clearer than a serve() that crashes inside the container.
-const BANNED_IN_NAMES = /[/%&<>]/;
-function checkDeploymentName(name) {
-    if (name.trim() === '' || BANNED_IN_NAMES.test(name)) {
-        throw new ConfigError(`Invalid deployment name '${name}'. Expected a non-empty name without / % & < >, e.g. lolpop-quickstartrunner-build-all.`);
-    }
-    return name;
-}
-
-;// CONCATENATED MODULE: ./src/packaging/files.ts
-
-
-
-
-
-
-/**
- * The files the package step writes: `{prefect_files}/run.py` unless the user brings a
- * flow (`flow_entrypoint`), and a Dockerfile at `dockerfile_path` for the docker
- * package type unless the user has one there.
- */
-function packageFiles(kwargs, options) {
-    const files = [];
-    if (kwargs.flow_entrypoint === undefined) {
-        files.push({ path: joinPosix(prefectFilesDir(kwargs), 'run.py'), content: renderEntrypoint(kwargs, options) });
-    }
-    if (kwargs.package_type === 'docker') {
-        const dockerfilePath = relativePath('dockerfile_path', kwargs.dockerfile_path);
-        if (!options.exists(dockerfilePath))
-            files.push({ path: dockerfilePath, content: renderDockerfile(kwargs) });
-    }
-    return files;
-}
-/**
- * The Prefect entrypoint of the package, `path/to/file.py:function` relative to the
- * working directory: the user's `flow_entrypoint`, else the generated
- * `{prefect_files}/run.py:{flow_name}`. The image keeps the same relative paths.
- */
-function entrypointFor(kwargs) {
-    return kwargs.flow_entrypoint ?? `${joinPosix(prefectFilesDir(kwargs), 'run.py')}:${kwargs.flow_name}`;
-}
-/**
- * Writes `files` under `dir`, creating directories as needed, and returns the absolute
- * paths written. A path that would land outside `dir` is refused. Synchronous on
- * purpose: a handful of small files, and the image build that follows must see them.
- */
-function writePackageFiles(dir, files) {
-    const root = (0,external_node_path_.resolve)(dir);
-    const written = [];
-    for (const file of files) {
-        const target = (0,external_node_path_.resolve)(root, file.path);
-        if (!target.startsWith(root + external_node_path_.sep)) {
-            throw new ConfigError(`Refusing to write '${file.path}': it is outside the working directory ${root}.`);
-        }
-        (0,external_node_fs_.mkdirSync)((0,external_node_path_.dirname)(target), { recursive: true });
-        (0,external_node_fs_.writeFileSync)(target, file.content, 'utf8');
-        written.push(target);
-    }
-    return written;
 }
 
 ;// CONCATENATED MODULE: ./src/orchestrators/package-project.ts
@@ -28683,13 +28879,15 @@ async function runConfig(config, steps, environment) {
     const { logger } = environment;
     for (const secret of config.secrets)
         logger.addSecret(secret);
+    for (const notice of config.notices)
+        logger.info(notice);
     const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
         logger,
         exec: environment.exec ?? new ProcessExec(),
         fetch: environment.fetch ?? globalThis.fetch,
         env: environment.env,
         ci: environment.ci,
-        workdir: external_node_path_default().dirname(config.file),
+        workdir: external_node_path_default().resolve(environment.workdir),
         configFile: config.file,
         registry: environment.registry,
     });
@@ -28703,7 +28901,6 @@ async function runConfig(config, steps, environment) {
 
 
 
-
 /**
  * Loads the config (as the action does, with the flags as overrides), creates its
  * orchestrator and runs the pipeline. Throws ConfigError before anything is built;
@@ -28712,31 +28909,18 @@ async function runConfig(config, steps, environment) {
 async function runInvocation(invocation, environment) {
     const { logger, env } = environment;
     const configFile = external_node_path_default().resolve(environment.cwd, invocation.configFile);
-    const loaded = loadConfig(configFile, { ...invocation.overrides, source: 'flag' }, orchestratorLookup, env);
-    const config = withOrchestrator(loaded, invocation.orchestrator);
+    const config = loadConfig(configFile, { ...invocation.overrides, source: 'flag' }, orchestratorLookup, env);
     const ci = readCiContext(env);
-    const result = await runConfig(config, invocation.steps, { logger, env, ci, exec: environment.exec, fetch: environment.fetch });
+    const result = await runConfig(config, invocation.steps, {
+        logger,
+        env,
+        ci,
+        exec: environment.exec,
+        fetch: environment.fetch,
+        // lolpop resolves every path in its kwargs against the current directory.
+        workdir: environment.cwd,
+    });
     return { config, result };
-}
-/**
- * lolpop's --packager/--deployer name the orchestrator on the command line; the
- * file's orchestrator.config is then checked against that orchestrator's schema.
- */
-function withOrchestrator(config, chosen) {
-    if (!chosen || chosen.name === config.orchestrator)
-        return config;
-    const schema = orchestratorLookup.schemaFor(chosen.name);
-    if (!schema) {
-        if (orchestratorLookup.isModuleReference(chosen.name))
-            return { ...config, orchestrator: chosen.name };
-        throw new ConfigError(`${chosen.flag}: unknown orchestrator '${chosen.name}'; known: ${orchestratorLookup.known().join(', ')} (or a module path such as ./my_orchestrator.mjs)`);
-    }
-    const parsed = schema.safeParse(config.orchestratorConfig ?? {});
-    if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new ConfigError(`${chosen.flag} ${chosen.name}: orchestrator.config.${issue.path.join('.')}: ${issue.message} (the file's config is for ${config.orchestrator})`);
-    }
-    return { ...config, orchestrator: chosen.name, orchestratorConfig: parsed.data };
 }
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts

@@ -13,8 +13,6 @@ export interface CliInvocation {
   configFile: string;
   steps: StepName[];
   overrides: ConfigOverrides;
-  /** --packager / --deployer: an orchestrator instead of the file's decorator.orchestrator. */
-  orchestrator?: { name: string; flag: string };
   json: boolean;
   verbose: boolean;
 }
@@ -28,6 +26,14 @@ export interface ParseOutput {
 }
 
 export const USAGE_EXIT_CODE = 2;
+
+const ORCHESTRATOR_HELP =
+  "orchestrator: PrefectOrchestrator, LocalOrchestrator or ./module.mjs (default: the file's decorator.orchestrator when known, else LocalOrchestrator)";
+const NAME_HELP = "deployment name (default: orchestrator.deployment.name, else lolpop's lolpop-deployment)";
+const RUN_KWARGS_HELP = "JSON object of flow-run parameters, as in lolpop (merged over the file's run.parameters)";
+const LOCAL_FILE_HELP = 'an orchestrator module of your own (.mjs), instead of a built-in one';
+const SKIP_VALIDATION_HELP =
+  "lolpop's: skip the orchestrator class's config validation (lolpop's PrefectOrchestrator requires none, so it changes nothing here)";
 export const DEFAULT_CONFIG = 'lolpop.yaml';
 
 /**
@@ -99,12 +105,13 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
     .option('-e, --build-method <method>', 'method of the class the flow calls (lolpop_entrypoint)')
     .option('-m, --module <module>', 'Python module that defines the class (lolpop_module)')
     .option('-f, --flow-name <name>', 'name of the generated flow function (flow_name)')
-    .option('--packager <orchestrator>', "orchestrator class (default: the config's decorator.orchestrator)")
+    .option('--packager <orchestrator>', ORCHESTRATOR_HELP)
     .addOption(methodOption('-p, --packaging-method <method>', 'package'))
     .option('-t, --package-type <type>', 'docker | none (package_type)')
     .option('-n, --deployment-name <name>', 'deployment name (orchestrator.deployment.name)')
     .addOption(kwargsOption('--packaging-kwargs <json>'))
-    .option('--skip-validation', 'skip the runner config validation (skip_validation)');
+    .option('--skip-validation', 'the generated entrypoint skips the runner config validation (skip_validation)');
+  lolpopOnly(pkg, ['--packager-args', '--packaging-args'], '--packager-kwargs');
   finish(pkg).action((lolpopClass: string, o: CommonOptions & Record<string, unknown>) => {
     const explicit = defined({
       lolpop_class: lolpopClass,
@@ -117,44 +124,51 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
     done(invocation('package', ['package'], o, {
       deploymentName: o.deploymentName as string | undefined,
       kwargs: { package: { ...(o.packagingKwargs as object | undefined), ...explicit } },
-    }, orchestratorFlag(o.packager, '--packager')));
+    }, orchestratorFlag(o, 'packager')));
   });
 
   const build = command('build', 'create or update the deployment (lolpop deployment build)')
-    .option('--deployer <orchestrator>', "orchestrator class (default: the config's decorator.orchestrator)")
+    .option('--deployer <orchestrator>', ORCHESTRATOR_HELP)
     .addOption(methodOption('-d, --deployment-method <method>', 'deploy', ['build']))
-    .option('-n, --deployment-name <name>', 'deployment name (orchestrator.deployment.name)')
+    .option('-n, --deployment-name <name>', NAME_HELP)
     .option('-t, --deployment-type <type>', 'docker | kubernetes | local (orchestrator.deployment.type)')
-    .addOption(kwargsOption('--deployment-kwargs <json>'));
+    .addOption(kwargsOption('--deployment-kwargs <json>'))
+    .option('--skip-validation', SKIP_VALIDATION_HELP);
+  lolpopOnly(build, ['--deployer-args', '--deployment-args'], '--deployer-kwargs');
   finish(build).action((o: CommonOptions & Record<string, unknown>) => {
     done(invocation('build', ['deploy'], o, {
       deploymentName: o.deploymentName as string | undefined,
       deploymentType: o.deploymentType as string | undefined,
       kwargs: sections({ deploy: o.deploymentKwargs }),
-    }, orchestratorFlag(o.deployer, '--deployer')));
+    }, orchestratorFlag(o, 'deployer')));
   });
 
   const run = command('run', 'start a run of the deployment (lolpop deployment run)')
     .argument('<deployment_name>', "the deployment; lolpop's flow/deployment form is accepted")
-    .option('--deployer <orchestrator>', "orchestrator class (default: the config's decorator.orchestrator)")
+    .option('--deployer <orchestrator>', ORCHESTRATOR_HELP)
     .addOption(methodOption('-r, --run-method <method>', 'run'))
-    .addOption(kwargsOption('--run-kwargs <json>'))
+    .addOption(kwargsOption('--run-kwargs <json>', RUN_KWARGS_HELP))
     .option('-w, --wait', 'wait for the run to end; fail when it does not complete')
-    .option('--wait-timeout <duration>', 'how long --wait waits, e.g. 30m');
+    .option('--wait-timeout <duration>', 'how long --wait waits, e.g. 30m')
+    .option('--skip-validation', SKIP_VALIDATION_HELP);
+  lolpopOnly(run, ['--deployer-args', '--run-args'], '--deployer-kwargs');
   finish(run).action((deploymentName: string, o: CommonOptions & Record<string, unknown>) => {
     done(invocation('run', ['run'], o, {
       deploymentName: deploymentName.slice(deploymentName.lastIndexOf('/') + 1),
-      kwargs: sections({ run: withWait(o.runKwargs, o) }),
-    }, orchestratorFlag(o.deployer, '--deployer')));
+      kwargs: sections({ run: o.runKwargs }),
+      ...runSettings(o),
+    }, orchestratorFlag(o, 'deployer')));
   });
 
   const stop = command('stop', 'undo what build created (lolpop deployment stop)')
     .argument('[deployment_name]', 'the deployment (or -n)')
-    .option('--deployer <orchestrator>', "orchestrator class (default: the config's decorator.orchestrator)")
+    .option('--deployer <orchestrator>', ORCHESTRATOR_HELP)
     .addOption(methodOption('-s, --stop-method <method>', 'stop'))
-    .option('-n, --deployment-name <name>', 'deployment name (orchestrator.deployment.name)')
+    .option('-n, --deployment-name <name>', NAME_HELP)
     .option('-t, --deployment-type <type>', 'docker | kubernetes | local (orchestrator.deployment.type)')
-    .addOption(kwargsOption('--stop-kwargs <json>'));
+    .addOption(kwargsOption('--stop-kwargs <json>'))
+    .option('--skip-validation', SKIP_VALIDATION_HELP);
+  lolpopOnly(stop, ['--deployer-args', '--stop-args'], '--deployer-kwargs');
   finish(stop).action((positional: string | undefined, o: CommonOptions & Record<string, unknown>) => {
     const flagName = o.deploymentName as string | undefined;
     if (positional && flagName && positional !== flagName) {
@@ -165,7 +179,7 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
       deploymentName: name?.slice(name.lastIndexOf('/') + 1),
       deploymentType: o.deploymentType as string | undefined,
       kwargs: sections({ stop: o.stopKwargs }),
-    }, orchestratorFlag(o.deployer, '--deployer')));
+    }, orchestratorFlag(o, 'deployer')));
   });
 
   const up = command('up', 'package → deploy → run from the config alone (what the GitHub Action does)')
@@ -174,10 +188,11 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
     .option('--wait-timeout <duration>', 'how long --wait waits, e.g. 30m')
     .option('-n, --deployment-name <name>', 'deployment name (orchestrator.deployment.name)')
     .option('-t, --deployment-type <type>', 'docker | kubernetes | local (orchestrator.deployment.type)')
-    .option('--orchestrator <orchestrator>', "orchestrator class (default: the config's decorator.orchestrator)")
+    .option('--orchestrator <orchestrator>', ORCHESTRATOR_HELP)
+    .option('-l, --local-file <file>', LOCAL_FILE_HELP)
     .addOption(kwargsOption('--packaging-kwargs <json>'))
     .addOption(kwargsOption('--deployment-kwargs <json>'))
-    .addOption(kwargsOption('--run-kwargs <json>'))
+    .addOption(kwargsOption('--run-kwargs <json>', RUN_KWARGS_HELP))
     .addOption(kwargsOption('--stop-kwargs <json>'));
   finish(up).action((o: CommonOptions & Record<string, unknown>) => {
     done(invocation('up', parseSteps(String(o.steps), '--steps'), o, {
@@ -186,10 +201,11 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
       kwargs: sections({
         package: o.packagingKwargs,
         deploy: o.deploymentKwargs,
-        run: withWait(o.runKwargs, o),
+        run: o.runKwargs,
         stop: o.stopKwargs,
       }),
-    }, orchestratorFlag(o.orchestrator, '--orchestrator')));
+      ...runSettings(o),
+    }, orchestratorFlag(o, 'orchestrator')));
   });
 
   return program;
@@ -200,38 +216,41 @@ function invocation(
   steps: StepName[],
   o: CommonOptions,
   overrides: ConfigOverrides,
-  orchestrator: CliInvocation['orchestrator'],
+  orchestrator: ConfigOverrides['orchestrator'],
 ): CliInvocation {
   const clean: ConfigOverrides = {};
   if (overrides.deploymentName) clean.deploymentName = overrides.deploymentName;
   if (overrides.deploymentType) clean.deploymentType = overrides.deploymentType;
   if (overrides.kwargs && Object.keys(overrides.kwargs).length > 0) clean.kwargs = overrides.kwargs;
+  if (overrides.runSettings) clean.runSettings = overrides.runSettings;
+  if (orchestrator) clean.orchestrator = orchestrator;
   return {
     command,
     configFile: o.configFile,
     steps,
     overrides: clean,
-    ...(orchestrator ? { orchestrator } : {}),
     json: o.json === true,
     verbose: o.verbose === true,
   };
 }
 
 /** A `--…-kwargs '<json object>'` flag; a parse error names the flag and shows an example. */
-function kwargsOption(flags: string): Option {
-  const option = new Option(flags, 'JSON object merged over the file, key by key');
-  return option.argParser((text: string) => {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new InvalidArgumentError(`Not valid JSON (${(error as Error).message}). Expected an object, e.g. '{"key": "value"}'.`);
-    }
-    if (!value || typeof value !== 'object' || Array.isArray(value)) {
-      throw new InvalidArgumentError(`Expected a JSON object, e.g. '{"key": "value"}', got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}.`);
-    }
-    return value as Record<string, unknown>;
-  });
+function kwargsOption(flags: string, help = 'JSON object merged over the file, key by key'): Option {
+  const option = new Option(flags, help);
+  return option.argParser(parseJsonObject);
+}
+
+function parseJsonObject(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidArgumentError(`Not valid JSON (${(error as Error).message}). Expected an object, e.g. '{"key": "value"}'.`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidArgumentError(`Expected a JSON object, e.g. '{"key": "value"}', got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}.`);
+  }
+  return value as Record<string, unknown>;
 }
 
 /**
@@ -249,10 +268,10 @@ function methodOption(flags: string, method: string, aliases: string[] = []): Op
   });
 }
 
-function withWait(kwargs: unknown, o: Record<string, unknown>): Record<string, unknown> | undefined {
-  const extra = defined({ wait: o.wait ? true : undefined, wait_timeout: o.waitTimeout });
-  if (!kwargs && Object.keys(extra).length === 0) return undefined;
-  return { ...(kwargs as Record<string, unknown> | undefined), ...extra };
+/** --wait / --wait-timeout: run settings, merged over the file's run block. */
+function runSettings(o: Record<string, unknown>): Pick<ConfigOverrides, 'runSettings'> {
+  const settings = defined({ wait: o.wait ? true : undefined, wait_timeout: o.waitTimeout });
+  return Object.keys(settings).length > 0 ? { runSettings: settings } : {};
 }
 
 function sections(values: Partial<Record<StepSection, unknown>>): ConfigOverrides['kwargs'] {
@@ -263,8 +282,53 @@ function sections(values: Partial<Record<StepSection, unknown>>): ConfigOverride
   return out;
 }
 
-function orchestratorFlag(value: unknown, flag: string): CliInvocation['orchestrator'] {
-  return typeof value === 'string' && value !== '' ? { name: value, flag } : undefined;
+/**
+ * The orchestrator the command line names: --packager/--deployer/--orchestrator, or
+ * lolpop's -l/--local-file. lolpop's -l loads a Python file defining the class; here
+ * an orchestrator is a JavaScript module, so -l takes one (.mjs/.js) and a Python file
+ * is refused with the reason.
+ */
+function orchestratorFlag(o: Record<string, unknown>, flag: 'packager' | 'deployer' | 'orchestrator'): ConfigOverrides['orchestrator'] {
+  const file = o.localFile;
+  if (typeof file === 'string' && file !== '') {
+    if (!/\.(m?js|cjs)$/.test(file)) {
+      throw new ConfigError(
+        `-l/--local-file '${file}': lolpop-deploy runs no Python orchestrator class; give a JavaScript module that exports an orchestrator plugin (e.g. ./my_orchestrator.mjs)`,
+      );
+    }
+    return { name: file.startsWith('.') || file.startsWith('/') ? file : `./${file}`, label: '-l/--local-file' };
+  }
+  const value = o[flag];
+  return typeof value === 'string' && value !== '' ? { name: value, label: `--${flag}` } : undefined;
+}
+
+/**
+ * lolpop flags that pass values straight into a Python orchestrator: positional
+ * arguments (--*-args) and its constructor's kwargs (--packager-kwargs/--deployer-kwargs,
+ * BaseIntegration's parent, plugin_mods, …). Nothing here takes them, so they are
+ * accepted only empty, and anything else is refused with the reason, never dropped.
+ */
+function lolpopOnly(cmd: Command, argsFlags: string[], constructorFlag: string): void {
+  for (const flag of argsFlags) {
+    cmd.addOption(
+      new Option(`${flag} <value>`, 'lolpop: positional arguments for a Python orchestrator (refused; use the --…-kwargs flags)').hideHelp().argParser(() => {
+        throw new InvalidArgumentError(`lolpop passes ${flag} positionally to a Python orchestrator method; lolpop-deploy takes named values only: use the matching --…-kwargs flag.`);
+      }),
+    );
+  }
+  cmd.addOption(
+    new Option(`${constructorFlag} <json>`, "lolpop: kwargs for the orchestrator class's constructor (only {} is accepted)").argParser((text: string) => {
+      const value = parseJsonObject(text);
+      if (Object.keys(value).length > 0) {
+        throw new InvalidArgumentError(
+          `lolpop passes these to the Python orchestrator class's constructor (${Object.keys(value).join(', ')}); lolpop-deploy has no such constructor. ` +
+            'Put orchestrator settings in orchestrator.config, and step settings in --packaging-kwargs/--deployment-kwargs.',
+        );
+      }
+      return value;
+    }),
+  );
+  cmd.option('-l, --local-file <file>', LOCAL_FILE_HELP);
 }
 
 function defined(record: Record<string, unknown>): Record<string, unknown> {

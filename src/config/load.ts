@@ -5,7 +5,15 @@ import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { expandEnv } from './expand-env.js';
 import { formatPath, locate, type ConfigPath } from './locate.js';
-import { LolpopFile, OVERRIDE_SECTIONS, type DeploymentBlock, type StepSection } from './schema.js';
+import { entrypointFor } from '../packaging/files.js';
+import {
+  DeploymentBlock,
+  LolpopFile,
+  OVERRIDE_SECTIONS,
+  type DeployKwargs,
+  type PackageKwargs,
+  type StepSection,
+} from './schema.js';
 
 /** Values that replace the file's, as the lolpop CLI flags and the action inputs do. */
 export interface ConfigOverrides {
@@ -15,8 +23,19 @@ export interface ConfigOverrides {
   deploymentNameSuffix?: string;
   /** Where the overrides came from, for error messages: action inputs (default) or CLI flags. */
   source?: 'input' | 'flag';
-  /** Per section, the parsed JSON of `--packaging-kwargs` etc.; merged key by key. */
+  /**
+   * The orchestrator to deploy with, as lolpop's CLI names it (--packager/--deployer) or
+   * the action's `orchestrator` input; `label` names that flag or input in errors.
+   */
+  orchestrator?: { name: string; label: string };
+  /**
+   * Per section, the parsed JSON of `--packaging-kwargs` etc.; merged key by key. As in
+   * lolpop, every key of `--run-kwargs` is a flow-run parameter: they are merged over
+   * `run.parameters`.
+   */
   kwargs?: Partial<Record<StepSection, Record<string, unknown>>>;
+  /** Run settings from their own flags/inputs (--wait, --wait-timeout), merged over the `run` block. */
+  runSettings?: Record<string, unknown>;
 }
 
 export interface OrchestratorLookup {
@@ -35,9 +54,13 @@ export interface LoadedConfig {
   deployment: DeploymentBlock & { name: string };
   /** Values expanded from `${VAR}` references: mask them everywhere. */
   secrets: string[];
+  /** Decisions the user should hear about (e.g. which orchestrator was chosen, and why). */
+  notices: string[];
 }
 
 export const DEFAULT_ORCHESTRATOR = 'LocalOrchestrator';
+/** lolpop's `-n` default (`lolpop deployment build/stop`). */
+export const DEFAULT_DEPLOYMENT_NAME = 'lolpop-deployment';
 
 /**
  * Reads the lolpop YAML, expands `${VAR}`, applies overrides and validates it.
@@ -83,39 +106,120 @@ export function loadConfig(
   if (config.decorator && config.decorators) {
     throw new ConfigError(`${at(['decorators'])}: decorators: use either decorator or decorators, not both`);
   }
-  const decoratorKey = config.decorators ? 'decorators' : 'decorator';
-  const name = (config.decorator ?? config.decorators)?.orchestrator ?? DEFAULT_ORCHESTRATOR;
+  const notices: string[] = [];
+  const name = chooseOrchestrator(config, overrides.orchestrator, lookup, at, notices);
   const schema = lookup.schemaFor(name);
-  if (!schema && !lookup.isModuleReference(name)) {
-    throw new ConfigError(
-      `${at([decoratorKey, 'orchestrator'])}: ${decoratorKey}.orchestrator: unknown orchestrator '${name}'; ` +
-        `known: ${lookup.known().join(', ')} (or a module path such as ./my_orchestrator.js)`,
-    );
-  }
   const orchestratorBlock = config.orchestrator ?? { config: {}, deployment: undefined };
   let orchestratorConfig: unknown = orchestratorBlock.config;
   if (schema) {
     const result = schema.safeParse(orchestratorBlock.config ?? {});
     if (!result.success) {
       const prefixed = result.error.issues.map((i) => ({ ...i, path: ['orchestrator', 'config', ...i.path] }));
-      throw issuesToError(prefixed, at, new Map());
+      const error = issuesToError(prefixed, at, new Map());
+      const decorated = (config.decorator ?? config.decorators)?.orchestrator;
+      if (overrides.orchestrator && decorated !== name) {
+        error.message += ` (checked as ${name}'s config, chosen by ${overrides.orchestrator.label})`;
+      }
+      throw error;
     }
     orchestratorConfig = result.data;
   }
 
-  const deployment = config.orchestrator?.deployment;
-  if (!deployment?.name) {
-    throw new ConfigError(
-      `${at(['orchestrator', 'deployment', 'name'])}: orchestrator.deployment.name: required, the deployment's name ` +
-        `(or pass the deployment-name input / -n)`,
-    );
-  }
-  const fullName = deployment.name + (overrides.deploymentNameSuffix ?? '');
+  const deployment = config.orchestrator?.deployment ?? DeploymentBlock.parse({});
+  const fullName = (deployment.name ?? DEFAULT_DEPLOYMENT_NAME) + (overrides.deploymentNameSuffix ?? '');
   // lolpop puts @flow(...) arguments in orchestrator.config.flow_kwargs (seed 003). Resolve
   // them here, once, so the generated entrypoint and every flow-name lookup agree.
   const configFlowKwargs = asObject((orchestratorConfig as { flow_kwargs?: unknown } | undefined)?.flow_kwargs);
   const pkg = { ...deployment.package, flow_kwargs: deployment.package.flow_kwargs ?? configFlowKwargs };
-  return { file, orchestrator: name, orchestratorConfig, deployment: { ...deployment, package: pkg, name: fullName }, secrets };
+  const deploy = resolveLolpopDeployKwargs(pkg, deployment.deploy, (key) => at(['orchestrator', 'deployment', 'deploy', key]));
+  return {
+    file,
+    orchestrator: name,
+    orchestratorConfig,
+    deployment: { ...deployment, package: pkg, deploy, name: fullName },
+    secrets,
+    notices,
+  };
+}
+
+/**
+ * Which orchestrator deploys, in lolpop's order: the one named on the command line
+ * (--packager/--deployer) or by the action's input, then `decorator.orchestrator` when
+ * it is one we know, then the local default. `decorator.orchestrator` is lolpop's key:
+ * lolpop loads it as a Python class when it builds the runner, so only lolpop's class
+ * names belong there; a module of ours (./my_orchestrator.mjs) is chosen by flag or input.
+ */
+function chooseOrchestrator(
+  config: LolpopFile,
+  chosen: ConfigOverrides['orchestrator'],
+  lookup: OrchestratorLookup,
+  at: (p: ConfigPath) => string,
+  notices: string[],
+): string {
+  const decoratorKey = config.decorators ? 'decorators' : 'decorator';
+  const decorated = (config.decorator ?? config.decorators)?.orchestrator;
+  if (decorated !== undefined && lookup.isModuleReference(decorated)) {
+    throw new ConfigError(
+      `${at([decoratorKey, 'orchestrator'])}: ${decoratorKey}.orchestrator: '${decorated}' is a module path, but lolpop loads this key ` +
+        'as a Python class when it builds the runner (a name it cannot load crashes the runner); ' +
+        'choose your own orchestrator module with --orchestrator/--deployer/--packager or the orchestrator input',
+    );
+  }
+  if (chosen) {
+    if (!lookup.schemaFor(chosen.name) && !lookup.isModuleReference(chosen.name)) {
+      throw new ConfigError(
+        `${chosen.label}: unknown orchestrator '${chosen.name}'; known: ${lookup.known().join(', ')} (or a module path such as ./my_orchestrator.mjs)`,
+      );
+    }
+    return chosen.name;
+  }
+  if (decorated === undefined) return DEFAULT_ORCHESTRATOR;
+  if (lookup.schemaFor(decorated)) return decorated;
+  notices.push(
+    `${decoratorKey}.orchestrator is ${decorated}, which lolpop-deploy does not deploy with (known: ${lookup.known().join(', ')}); ` +
+      `using ${DEFAULT_ORCHESTRATOR}. Choose another with --deployer/--packager or the orchestrator input.`,
+  );
+  return DEFAULT_ORCHESTRATOR;
+}
+
+/**
+ * lolpop's deploy kwargs in the form every step reads:
+ * - `flow_class` (a module, `prefect_files.run`) + `flow_entrypoint` (a function in it)
+ *   become a Prefect entrypoint `prefect_files/run.py:prefect_entrypoint`; when that is
+ *   the generated wrapper, nothing is set (the wrapper is the default).
+ * - `deployment_kwargs` (what lolpop hands to Prefect's flow.deploy()) are folded into
+ *   the deploy kwargs; a key given both ways is an error, job_variables are merged.
+ */
+function resolveLolpopDeployKwargs(pkg: PackageKwargs, deploy: DeployKwargs, at: (key: string) => string): DeployKwargs {
+  const resolved: DeployKwargs = { ...deploy };
+  const entry = deploy.flow_entrypoint;
+  if (deploy.flow_class !== undefined) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(deploy.flow_class)) {
+      throw new ConfigError(`${at('flow_class')}: deploy.flow_class: '${deploy.flow_class}' is not a Python module path; expected e.g. prefect_files.run`);
+    }
+    if (entry === undefined || entry.includes(':')) {
+      throw new ConfigError(
+        `${at('flow_class')}: deploy.flow_class: needs flow_entrypoint, the name of the flow function in ${deploy.flow_class} (e.g. prefect_entrypoint)`,
+      );
+    }
+    const candidate = `${deploy.flow_class.replace(/\./g, '/')}.py:${entry}`;
+    resolved.flow_entrypoint = candidate === entrypointFor({ ...pkg, flow_entrypoint: undefined }) ? undefined : candidate;
+  } else if (entry !== undefined && !entry.includes(':')) {
+    throw new ConfigError(
+      `${at('flow_entrypoint')}: deploy.flow_entrypoint: '${entry}' is a function name; give flow_class (its module, e.g. prefect_files.run) too, or path/to/file.py:${entry}`,
+    );
+  }
+  const extra = deploy.deployment_kwargs;
+  if (!extra) return resolved;
+  for (const key of ['tags', 'description', 'version', 'parameters', 'enforce_parameter_schema', 'work_queue_name'] as const) {
+    if (extra[key] === undefined) continue;
+    if (deploy[key] !== undefined) {
+      throw new ConfigError(`${at('deployment_kwargs')}: deploy.deployment_kwargs.${key}: also given as deploy.${key}; give it once`);
+    }
+    (resolved as Record<string, unknown>)[key] = extra[key];
+  }
+  if (extra.job_variables) resolved.job_variables = { ...deploy.job_variables, ...extra.job_variables };
+  return resolved;
 }
 
 function expandDocument(doc: Document, env: NodeJS.ProcessEnv, at: (p: ConfigPath) => string): string[] {
@@ -161,9 +265,21 @@ function applyOverrides(raw: Record<string, unknown>, overrides: ConfigOverrides
   for (const section of Object.keys(OVERRIDE_SECTIONS) as StepSection[]) {
     const values = overrides.kwargs?.[section];
     if (!values) continue;
-    deployment[section] = { ...(asObject(deployment[section]) ?? {}), ...values };
+    const block = { ...(asObject(deployment[section]) ?? {}) };
+    const parameters = section === 'run';
+    const target = parameters ? { ...(asObject(block.parameters) ?? {}) } : block;
+    Object.assign(target, values);
+    if (parameters) block.parameters = target;
+    deployment[section] = block;
     for (const key of Object.keys(values)) {
-      fromInput.set(`orchestrator.deployment.${section}.${key}`, OVERRIDE_SECTIONS[section]);
+      const where = parameters ? `run.parameters.${key}` : `${section}.${key}`;
+      fromInput.set(`orchestrator.deployment.${where}`, OVERRIDE_SECTIONS[section]);
+    }
+  }
+  if (overrides.runSettings) {
+    deployment.run = { ...(asObject(deployment.run) ?? {}), ...overrides.runSettings };
+    for (const key of Object.keys(overrides.runSettings)) {
+      fromInput.set(`orchestrator.deployment.run.${key}`, key.replace(/_/g, '-'));
     }
   }
   orchestrator.deployment = deployment;
@@ -190,7 +306,8 @@ function issuesToError(
       message = `unknown key${issue.keys.length > 1 ? 's ' + issue.keys.join(', ') : ''}; check its spelling`;
     }
     const key = formatPath(issuePath);
-    const input = fromInput.get(issuePath.join('.'));
+    // The input that set this key, or one of its parents (a nested object from a flag).
+    const input = issuePath.map((_, i) => fromInput.get(issuePath.slice(0, issuePath.length - i).join('.'))).find(Boolean);
     const where = input ?? at(issuePath);
     return `${where}: ${key}: ${message.replace(/^Invalid input: /, '')}`;
   });

@@ -13,6 +13,67 @@ const stringMap = z.record(z.string(), z.string());
 /** A Prefect entrypoint, `path/to/file.py:function`. */
 const FlowEntrypoint = z.string().regex(/^[^:]+\.py:[A-Za-z_][A-Za-z0-9_]*$/, 'expected path/to/file.py:function');
 
+/**
+ * lolpop's deploy kwarg: a function name in the module `flow_class` (seed 003:
+ * `"flow_class":"prefect_files.run", "flow_entrypoint":"prefect_entrypoint"`), or,
+ * without flow_class, a Prefect entrypoint `path/to/file.py:function`.
+ */
+const DeployFlowEntrypoint = z
+  .string()
+  .regex(/^([^:]+\.py:)?[A-Za-z_][A-Za-z0-9_]*$/, 'expected a function name (with flow_class) or path/to/file.py:function');
+
+/**
+ * Extra `docker` arguments: a list as typed on the command line, or lolpop's documented
+ * dict form, `{"network": "host", "no-cache": true}` → `--network host --no-cache`
+ * (a list value repeats the flag; false leaves it out).
+ */
+const DockerArgs = z
+  .union([
+    z.array(z.string()),
+    z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))])),
+  ])
+  .transform((value) => (Array.isArray(value) ? value : dockerArgsFromDict(value)));
+
+function dockerArgsFromDict(dict: Record<string, string | number | boolean | Array<string | number>>): string[] {
+  const args: string[] = [];
+  for (const [key, value] of Object.entries(dict)) {
+    const flag = key.startsWith('-') ? key : `--${key.replace(/_/g, '-')}`;
+    if (value === true) args.push(flag);
+    else if (value === false) continue;
+    else for (const item of Array.isArray(value) ? value : [value]) args.push(flag, String(item));
+  }
+  return args;
+}
+
+const Duration = (example: string) => z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, `a duration such as ${example}`);
+
+/**
+ * lolpop's `deployment_kwargs`: what its deploy() passes on to Prefect's `flow.deploy()` /
+ * `flow.serve()`. Each key reaches the deployment; Prefect's other arguments are about
+ * building images or printing and have no meaning over REST, so they are refused.
+ */
+export const DeploymentKwargs = z
+  .strictObject({
+    tags: z.array(z.string()).optional(),
+    description: z.string().optional(),
+    version: z.string().optional(),
+    parameters: jsonObject.optional(),
+    enforce_parameter_schema: z.boolean().optional(),
+    work_queue_name: z.string().optional(),
+    job_variables: jsonObject.optional().describe('Merged over deploy.job_variables.'),
+    paused: z.boolean().optional(),
+    concurrency_limit: z.number().int().min(1).optional().describe('Prefect 3 servers only.'),
+    cron: z.string().optional(),
+    interval: z.number().positive().optional().describe('Seconds between runs.'),
+    rrule: z.string().optional(),
+    timezone: z.string().optional().describe('For cron and rrule.'),
+  })
+  .describe("deploy.deployment_kwargs: Prefect's flow.deploy()/serve() arguments");
+
+/** The image and install line that give lolpop 0.2.0 a Python and a Prefect it supports. */
+export const DEFAULT_BASE_IMAGE = 'prefecthq/prefect:2-python3.11';
+export const DEFAULT_LOLPOP_INSTALL = "'lolpop[prefect,mlflow,xgboost]>=0.2.0'";
+
 export const DEPLOYMENT_TYPES = ['docker', 'kubernetes', 'local'] as const;
 
 export const PackageKwargs = z
@@ -23,10 +84,14 @@ export const PackageKwargs = z
     flow_name: z.string().default('prefect_entrypoint').describe('Name of the generated flow function.'),
     flow_entrypoint: FlowEntrypoint.optional().describe('A plain Prefect flow (path/to/file.py:flow_fn) to use instead of the lolpop wrapper.'),
     package_type: z.enum(['docker', 'none']).default('docker'),
-    base_image: z.string().default('prefecthq/prefect:3-python3.12'),
+    // lolpop 0.2.0 needs Python < 3.12 and Prefect 2: on a newer Python pip silently picks
+    // lolpop 0.1.0a2, which has no orchestrators. See packaging/image-check.ts.
+    base_image: z.string().default(DEFAULT_BASE_IMAGE),
     prefect_files: z.string().default('prefect_files/'),
     copy_files: z.array(z.string()).default([]),
-    lolpop_install_location: z.string().default("'lolpop[cli,prefect,mlflow,xgboost]'"),
+    // lolpop's default minus its `cli` extra: the runner never needs the CLI, whose
+    // dependencies (sdv, openai) make the image far larger.
+    lolpop_install_location: z.string().default(DEFAULT_LOLPOP_INSTALL),
     run_cmd: z.string().optional().describe('Defaults to "python {prefect_files}/run.py".'),
     config_file: z.string().optional().describe('Defaults to "{prefect_files}/dev.yaml".'),
     flow_kwargs: jsonObject.optional(),
@@ -38,7 +103,7 @@ export const PackageKwargs = z
     work_pool: z.string().optional(),
     job_variables: jsonObject.optional(),
     build_args: stringMap.optional(),
-    docker_kwargs: z.array(z.string()).optional().describe('Extra `docker build` arguments.'),
+    docker_kwargs: DockerArgs.optional().describe('Extra `docker build` arguments: a list, or a dict {"network": "host"}.'),
   })
   .describe('--packaging-kwargs');
 
@@ -47,7 +112,7 @@ export const DeployKwargs = z
     work_pool: z.string().optional(),
     work_queue_name: z.string().optional(),
     flow_class: z.string().optional(),
-    flow_entrypoint: FlowEntrypoint.optional().describe('Same as package.flow_entrypoint (lolpop names it as a deploy kwarg).'),
+    flow_entrypoint: DeployFlowEntrypoint.optional().describe("lolpop's: the flow function in flow_class; or path/to/file.py:function."),
     docker_image_name: z.string().optional(),
     job_variables: jsonObject.optional(),
     pull_steps: z.array(jsonObject).optional(),
@@ -57,7 +122,7 @@ export const DeployKwargs = z
     version: z.string().optional(),
     enforce_parameter_schema: z.boolean().optional(),
     flow_kwargs: jsonObject.optional(),
-    deployment_kwargs: jsonObject.optional(),
+    deployment_kwargs: DeploymentKwargs.optional(),
     // Static infrastructure (docker host / kubernetes), seed 003 names.
     k8s_deployment_manifest: z.string().optional(),
     dockerfile: z.string().default('Dockerfile'),
@@ -75,13 +140,8 @@ export const DeployKwargs = z
     // Static docker (type docker, no work pool): the serving container.
     container_name: z.string().optional().describe('Name of the serving container; defaults to the deployment name.'),
     restart_policy: z.string().default('unless-stopped').describe('`docker run --restart` of the serving container.'),
-    docker_kwargs: z
-      .array(z.string())
-      .optional()
-      .describe('Extra `docker run` arguments for the serving container, e.g. ["--network", "host"].'),
-    serve_timeout: z
-      .string()
-      .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 90s or 5m')
+    docker_kwargs: DockerArgs.optional().describe('Extra `docker run` arguments for the serving container, e.g. ["--network", "host"].'),
+    serve_timeout: Duration('90s or 5m')
       .default('3m')
       .describe('How long deploy/run wait for a served deployment (static docker/kubernetes) to register.'),
   })
@@ -95,14 +155,8 @@ export const RunKwargs = z
     job_variables: jsonObject.optional(),
     idempotency_key: z.string().optional().describe('Defaults to one per workflow run attempt in GitHub Actions.'),
     wait: z.boolean().default(false),
-    wait_timeout: z
-      .string()
-      .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 90s, 30m or 1h')
-      .default('30m'),
-    poll_interval: z
-      .string()
-      .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 2s')
-      .default('2s'),
+    wait_timeout: Duration('90s, 30m or 1h').default('30m'),
+    poll_interval: Duration('2s').default('2s'),
   })
   .describe('--run-kwargs');
 
@@ -111,9 +165,7 @@ export const StopKwargs = z
     mode: z.enum(['pause', 'delete']).default('pause').describe('What stop does to a work-pool deployment.'),
     cancel_runs: z.boolean().default(false),
     docker_image_name: z.string().optional(),
-    cancel_timeout: z
-      .string()
-      .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 60s')
+    cancel_timeout: Duration('60s')
       .default('60s')
       .describe('How long stop waits for cancelled running flow runs to reach CANCELLED.'),
     delete_secret: z.boolean().default(false).describe('kubernetes: also delete the Secret (shared by default by every deployment in the namespace).'),

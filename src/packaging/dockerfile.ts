@@ -19,7 +19,7 @@ export const IMAGE_WORKDIR = '/opt/prefect';
 export function renderDockerfile(kwargs: PackageKwargs): string {
   const baseImage = kwargs.base_image.trim();
   if (baseImage === '' || /\s/.test(baseImage)) {
-    throw new ConfigError(`Invalid base_image '${kwargs.base_image}'. Expected an image reference, e.g. prefecthq/prefect:3-python3.12.`);
+    throw new ConfigError(`Invalid base_image '${kwargs.base_image}'. Expected an image reference, e.g. prefecthq/prefect:2-python3.11.`);
   }
   const copyFiles = kwargs.copy_files.map((f) => relativePath('copy_files', f));
   const requirements = copyFiles.filter((f) => posix.basename(f) === 'requirements.txt');

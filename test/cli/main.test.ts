@@ -39,7 +39,7 @@ describe('lolpop-deploy up on examples/quickstart (real python3)', () => {
 
   it('--json prints the result as JSON on stdout and nothing else', async () => {
     const dir = copyExample('quickstart');
-    const { code, stdout } = await cli(['up', '-c', path.join(dir, 'lolpop.yaml'), '--json', '--wait']);
+    const { code, stdout } = await cli(['up', '-c', 'lolpop.yaml', '--json', '--wait'], dir);
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
     expect(result).toMatchObject({
@@ -54,14 +54,14 @@ describe('lolpop-deploy up on examples/quickstart (real python3)', () => {
   it('a failed run exits 1 with the run’s last line, and --json carries the error message', async () => {
     const dir = copyExample('quickstart');
     expect((await cli(['up', '--steps', 'package,build'], dir)).code).toBe(0);
-    const failed = await cli(['run', 'quickstart', '--run-kwargs', '{"parameters":{"min_accuracy":2}}', '--wait', '--json'], dir);
+    const failed = await cli(['run', 'quickstart', '--run-kwargs', '{"min_accuracy":2}', '--wait', '--json'], dir);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/^error: Run \S+ of quickstart ended FAILED \(exit code 1\): RuntimeError: accuracy 1\.000 is below min_accuracy 2\.000$/m);
     const result = JSON.parse(failed.stdout);
     expect(result.run.state).toBe('FAILED');
     expect(result.error).toMatch(/RuntimeError: accuracy/);
     // Without --wait, the local run has still ended: its state decides the exit code.
-    const noWait = await cli(['run', 'quickstart', '--run-kwargs', '{"parameters":{"min_accuracy":2}}'], dir);
+    const noWait = await cli(['run', 'quickstart', '--run-kwargs', '{"min_accuracy":2}'], dir);
     expect(noWait.code).toBe(1);
     expect(noWait.stderr).toMatch(/^error: Run \S+ of quickstart ended FAILED; see file:/m);
   });
@@ -90,8 +90,8 @@ describe('config errors', () => {
     [1, ['up', '-c', 'nope.yaml'], /^error: Config file .*nope\.yaml not found \(looked for .*\)\. Set the config input or -c\.\n$/],
     [
       2,
-      ['up', '-c', path.join(fixtures, 'unknown-orchestrator.yaml')],
-      "unknown-orchestrator.yaml:2:3: decorator.orchestrator: unknown orchestrator 'AirflowOrchestrator'; known: LocalOrchestrator, PrefectOrchestrator",
+      ['up', '-c', path.join(fixtures, 'module-decorator.yaml')],
+      "module-decorator.yaml:2:3: decorator.orchestrator: './mine.mjs' is a module path, but lolpop loads this key as a Python class",
     ],
     [3, ['up', '-c', path.join(fixtures, 'typo.yaml')], /typo\.yaml:7:7: orchestrator\.deployment\.package\.lolpop_clas: unknown key; check its spelling/],
     [4, ['build', '-c', path.join(REPO, 'examples/quickstart/lolpop.yaml'), '-t', 'serverless'], /^error: flag --deployment-type: orchestrator\.deployment\.type: Invalid option: expected one of "docker"\|"kubernetes"\|"local"$/m],
@@ -105,10 +105,27 @@ describe('config errors', () => {
     else expect(stderr).toMatch(message);
   });
 
+  it("a decorator.orchestrator lolpop-deploy does not know falls back to the local default, and says so", async () => {
+    const dir = copyExample('quickstart');
+    writeFileSync(path.join(dir, 'metaflow.yaml'), readFileSync(path.join(dir, 'lolpop.yaml'), 'utf8').replace(/^orchestrator:/m, 'decorator:\n  orchestrator: MetaflowOrchestrator\norchestrator:'));
+    const { code, log } = await cli(['build', '-c', 'metaflow.yaml'], dir);
+    expect(code).toBe(0);
+    expect(log).toContain(
+      'info: decorator.orchestrator is MetaflowOrchestrator, which lolpop-deploy does not deploy with (known: LocalOrchestrator, PrefectOrchestrator); ' +
+        'using LocalOrchestrator. Choose another with --deployer/--packager or the orchestrator input.',
+    );
+  });
+
   it('--json puts the config error on stdout as JSON too', async () => {
     const { code, stdout } = await cli(['up', '-c', path.join(fixtures, 'typo.yaml'), '--json']);
     expect(code).toBe(1);
     expect(JSON.parse(stdout).error).toMatch(/lolpop_clas: unknown key/);
+  });
+
+  it("lolpop's -l with a Python file is a usage error that says why", async () => {
+    const { code, stderr } = await cli(['build', '-l', 'my_orchestrator.py']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^error: -l\/--local-file 'my_orchestrator\.py': lolpop-deploy runs no Python orchestrator class/m);
   });
 
   it('a bad flag exits 2 with a usage line and runs nothing', async () => {
@@ -121,7 +138,7 @@ describe('config errors', () => {
 describe('examples/custom-orchestrator', () => {
   it('loads the .mjs plugin and runs package → deploy → run → wait → stop end to end', async () => {
     const dir = copyExample('custom-orchestrator');
-    const up = await cli(['up', '-c', 'lolpop.yaml', '--wait'], dir);
+    const up = await cli(['up', '-c', 'lolpop.yaml', '--orchestrator', './shell_orchestrator.mjs', '--wait'], dir);
     expect(up.stderr).toBe('');
     expect(up.code).toBe(0);
     expect(up.stdout).toMatch(/^Run \S+: COMPLETED$/m);
@@ -129,7 +146,7 @@ describe('examples/custom-orchestrator', () => {
     const log = /^Report: (file:\S+)$/m.exec(up.stdout)![1]!;
     expect(readFileSync(fileURLToPath(log), 'utf8')).toContain('job: 3 lines in data.csv');
     expect(existsSync(path.join(dir, '.shell-orchestrator/shell-demo.json'))).toBe(true);
-    const stop = await cli(['stop', 'shell-demo'], dir);
+    const stop = await cli(['stop', 'shell-demo', '--deployer', './shell_orchestrator.mjs'], dir);
     expect(stop.code).toBe(0);
     expect(existsSync(path.join(dir, '.shell-orchestrator/shell-demo.json'))).toBe(false);
   });
@@ -138,7 +155,7 @@ describe('examples/custom-orchestrator', () => {
     const dir = copyExample('custom-orchestrator');
     const yaml = readFileSync(path.join(dir, 'lolpop.yaml'), 'utf8').replace('command: sh ./job.sh', 'commmand: sh ./job.sh');
     writeFileSync(path.join(dir, 'lolpop.yaml'), yaml);
-    const { code, stderr } = await cli(['up', '-c', 'lolpop.yaml'], dir);
+    const { code, stderr } = await cli(['up', '-c', 'lolpop.yaml', '-l', 'shell_orchestrator.mjs'], dir);
     expect(code).toBe(1);
     expect(stderr).toMatch(/^error: orchestrator\.config\.command: required: the shell command .* \(checked by \.\/shell_orchestrator\.mjs\)$/m);
   });

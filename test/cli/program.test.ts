@@ -47,7 +47,7 @@ describe('lolpop deployment flags → invocation', () => {
     [
       3,
       ['package', 'Runner', '--packager', 'PrefectOrchestrator', '-p', 'package'],
-      { orchestrator: { name: 'PrefectOrchestrator', flag: '--packager' }, overrides: { kwargs: { package: { lolpop_class: 'Runner' } } } },
+      { overrides: { orchestrator: { name: 'PrefectOrchestrator', label: '--packager' }, kwargs: { package: { lolpop_class: 'Runner' } } } },
     ],
     [
       4,
@@ -55,25 +55,30 @@ describe('lolpop deployment flags → invocation', () => {
       {
         command: 'build',
         steps: ['deploy'],
-        orchestrator: { name: 'LocalOrchestrator', flag: '--deployer' },
-        overrides: { deploymentName: 'qs-pr-7', deploymentType: 'kubernetes', kwargs: { deploy: { work_pool: 'k8s' } } },
+        overrides: {
+          orchestrator: { name: 'LocalOrchestrator', label: '--deployer' },
+          deploymentName: 'qs-pr-7',
+          deploymentType: 'kubernetes',
+          kwargs: { deploy: { work_pool: 'k8s' } },
+        },
       },
     ],
     [5, ['build', '-d', 'build'], { steps: ['deploy'], overrides: {} }],
     [
       6,
-      ['run', 'prefect-entrypoint/quickstart', '-c', 'q.yaml', '--run-kwargs', '{"parameters":{"n":1}}'],
-      { command: 'run', steps: ['run'], overrides: { deploymentName: 'quickstart', kwargs: { run: { parameters: { n: 1 } } } } },
+      // lolpop: every key of --run-kwargs is a flow parameter.
+      ['run', 'prefect-entrypoint/quickstart', '-c', 'q.yaml', '--run-kwargs', '{"n":1}'],
+      { command: 'run', steps: ['run'], overrides: { deploymentName: 'quickstart', kwargs: { run: { n: 1 } } } },
     ],
-    [7, ['run', 'qs', '--wait', '--wait-timeout', '5m'], { overrides: { deploymentName: 'qs', kwargs: { run: { wait: true, wait_timeout: '5m' } } } }],
+    [7, ['run', 'qs', '--wait', '--wait-timeout', '5m'], { overrides: { deploymentName: 'qs', runSettings: { wait: true, wait_timeout: '5m' } } }],
     [8, ['stop', 'qs', '--stop-kwargs', '{"mode":"delete"}'], { command: 'stop', steps: ['stop'], overrides: { deploymentName: 'qs', kwargs: { stop: { mode: 'delete' } } } }],
     [9, ['stop', '-n', 'qs', '-t', 'docker'], { overrides: { deploymentName: 'qs', deploymentType: 'docker' } }],
     [10, ['up', '-c', 'examples/quickstart/lolpop.yaml'], { command: 'up', configFile: 'examples/quickstart/lolpop.yaml', steps: ['package', 'deploy', 'run'], overrides: {}, json: false }],
-    [11, ['up', '--steps', 'build,run', '--wait', '--json'], { steps: ['deploy', 'run'], overrides: { kwargs: { run: { wait: true } } }, json: true }],
+    [11, ['up', '--steps', 'build,run', '--wait', '--json'], { steps: ['deploy', 'run'], overrides: { runSettings: { wait: true } }, json: true }],
     [12, ['up', '--steps', 'stop', '--stop-kwargs', '{"cancel_runs":true}'], { steps: ['stop'], overrides: { kwargs: { stop: { cancel_runs: true } } } }],
     // lolpop's docs write the kwargs flags with underscores.
     [13, ['build', '--deployment_kwargs={"tags":["a"]}'], { overrides: { kwargs: { deploy: { tags: ['a'] } } } }],
-    [14, ['up', '-v', '--orchestrator', './mine.mjs'], { verbose: true, orchestrator: { name: './mine.mjs', flag: '--orchestrator' } }],
+    [14, ['up', '-v', '--orchestrator', './mine.mjs'], { verbose: true, overrides: { orchestrator: { name: './mine.mjs', label: '--orchestrator' } } }],
   ];
   it.each(rows)('%i: %j', (_n, argv, expected) => {
     expect(invocation(argv)).toMatchObject(expected);

@@ -23,17 +23,7 @@ describe('loadConfig: the messages a user sees', () => {
   it.each([
     ['missing file', 'nope.yaml', /^Config file test\/fixtures\/config\/nope\.yaml not found \(looked for \/.*nope\.yaml\)\. Set the config input or -c\.$/],
     ['YAML syntax error', 'syntax-error.yaml', "test/fixtures/config/syntax-error.yaml:6:5: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]"],
-    [
-      'unknown orchestrator',
-      'unknown-orchestrator.yaml',
-      "test/fixtures/config/unknown-orchestrator.yaml:2:3: decorator.orchestrator: unknown orchestrator 'AirflowOrchestrater'; known: LocalOrchestrator, PrefectOrchestrator (or a module path such as ./my_orchestrator.js)",
-    ],
     ['wrong type', 'wrong-type.yaml', 'test/fixtures/config/wrong-type.yaml:7:7: orchestrator.deployment.package.push_image: expected boolean, received string'],
-    [
-      'missing required key',
-      'missing-name.yaml',
-      "test/fixtures/config/missing-name.yaml:4:3: orchestrator.deployment.name: required, the deployment's name (or pass the deployment-name input / -n)",
-    ],
     ['unknown key', 'unknown-key.yaml', 'test/fixtures/config/unknown-key.yaml:7:7: orchestrator.deployment.deploy.work_pol: unknown key; check its spelling'],
     ['bad enum', 'bad-enum.yaml', 'test/fixtures/config/bad-enum.yaml:6:5: orchestrator.deployment.type: Invalid option: expected one of "docker"|"kubernetes"|"local"'],
     ['both spellings', 'both-spellings.yaml', 'test/fixtures/config/both-spellings.yaml:3:1: decorators: use either decorator or decorators, not both'],
@@ -54,6 +44,81 @@ describe('loadConfig: the messages a user sees', () => {
     expect(message).toBe(
       'test/fixtures/config/env-reference.yaml:7:7: orchestrator.config.prefect_settings.PREFECT_API_KEY: environment variable LPD_TEST_KEY is not set (referenced as ${LPD_TEST_KEY})',
     );
+  });
+});
+
+describe('loadConfig: which orchestrator deploys, in lolpop order', () => {
+  it('a decorator.orchestrator we do not know falls back to LocalOrchestrator, with a notice', () => {
+    const config = load('unknown-orchestrator.yaml');
+    expect(config.orchestrator).toBe('LocalOrchestrator');
+    expect(config.notices).toEqual([
+      'decorator.orchestrator is AirflowOrchestrater, which lolpop-deploy does not deploy with (known: LocalOrchestrator, PrefectOrchestrator); ' +
+        'using LocalOrchestrator. Choose another with --deployer/--packager or the orchestrator input.',
+    ]);
+  });
+
+  it('the flag or input wins over decorator.orchestrator, and its config is checked as that orchestrator', () => {
+    expect(load('valid-prefect.yaml').orchestrator).toBe('PrefectOrchestrator');
+    const chosen = load('unknown-orchestrator.yaml', { orchestrator: { name: 'PrefectOrchestrator', label: '--deployer' } });
+    expect(chosen.orchestrator).toBe('PrefectOrchestrator');
+    expect(chosen.notices).toEqual([]);
+    const message = errorOf(() => load('bad-prefect-config.yaml', { orchestrator: { name: 'PrefectOrchestrator', label: '--deployer' } }));
+    expect(message).toMatch(/^test\/fixtures\/config\/bad-prefect-config\.yaml:5:5: orchestrator\.config\.cache_tasks: expected boolean/);
+  });
+
+  it('an unknown name on the command line is an error that names the flag', () => {
+    expect(errorOf(() => load('valid-prefect.yaml', { orchestrator: { name: 'Airflow', label: '--deployer' } }))).toBe(
+      "--deployer: unknown orchestrator 'Airflow'; known: LocalOrchestrator, PrefectOrchestrator (or a module path such as ./my_orchestrator.mjs)",
+    );
+  });
+
+  it("without a name, the deployment is lolpop's lolpop-deployment", () => {
+    expect(load('missing-name.yaml').deployment.name).toBe('lolpop-deployment');
+  });
+});
+
+describe("loadConfig: lolpop's deploy kwargs", () => {
+  it("flow_class + flow_entrypoint (seed 003) name the generated wrapper: nothing to override", () => {
+    const config = load('valid-prefect.yaml', { kwargs: { deploy: { flow_class: 'prefect_files.run', flow_entrypoint: 'prefect_entrypoint' } } });
+    expect(config.deployment.deploy.flow_entrypoint).toBeUndefined();
+  });
+
+  it('flow_class + flow_entrypoint naming another flow become its Prefect entrypoint', () => {
+    const config = load('valid-prefect.yaml', { kwargs: { deploy: { flow_class: 'flows.train', flow_entrypoint: 'train' } } });
+    expect(config.deployment.deploy.flow_entrypoint).toBe('flows/train.py:train');
+  });
+
+  it('a bare function name without flow_class is an error that says what to add', () => {
+    expect(errorOf(() => load('valid-prefect.yaml', { kwargs: { deploy: { flow_entrypoint: 'train' } } }))).toMatch(
+      /deploy\.flow_entrypoint: 'train' is a function name; give flow_class \(its module, e\.g\. prefect_files\.run\) too, or path\/to\/file\.py:train$/,
+    );
+  });
+
+  it('deployment_kwargs reach the deploy kwargs; job_variables merge; a key given twice is an error', () => {
+    const config = load('valid-prefect.yaml', {
+      kwargs: { deploy: { job_variables: { a: 1 }, deployment_kwargs: { tags: ['ml'], description: 'd', job_variables: { image_pull_policy: 'Never' }, cron: '0 * * * *' } } },
+    });
+    expect(config.deployment.deploy).toMatchObject({ tags: ['ml'], description: 'd', job_variables: { a: 1, image_pull_policy: 'Never' } });
+    expect(config.deployment.deploy.deployment_kwargs?.cron).toBe('0 * * * *');
+    expect(errorOf(() => load('valid-prefect.yaml', { kwargs: { deploy: { tags: ['a'], deployment_kwargs: { tags: ['b'] } } } }))).toMatch(
+      /deploy\.deployment_kwargs\.tags: also given as deploy\.tags; give it once$/,
+    );
+  });
+
+  it("an argument of Prefect's deploy() that means nothing over REST is refused by name", () => {
+    expect(errorOf(() => load('valid-prefect.yaml', { kwargs: { deploy: { deployment_kwargs: { build: false } } } }))).toBe(
+      'input deployment-kwargs: orchestrator.deployment.deploy.deployment_kwargs.build: unknown key; check its spelling',
+    );
+  });
+
+  it("docker_kwargs take lolpop's dict form as well as a list", () => {
+    const config = load('valid-prefect.yaml', { kwargs: { package: { docker_kwargs: { network: 'host', 'no-cache': true, pull: false, label: ['a=1', 'b=2'] } } } });
+    expect(config.deployment.package.docker_kwargs).toEqual(['--network', 'host', '--no-cache', '--label', 'a=1', '--label', 'b=2']);
+  });
+
+  it('run-kwargs are flow parameters merged over run.parameters; --wait is a run setting', () => {
+    const config = load('valid-prefect.yaml', { kwargs: { run: { n: 3 } }, runSettings: { wait: true } });
+    expect(config.deployment.run).toMatchObject({ parameters: { n: 3 }, wait: true });
   });
 });
 
@@ -85,7 +150,8 @@ describe('loadConfig: valid files', () => {
   it('overrides merge key by key, like the CLI flags', () => {
     const config = load('valid-prefect.yaml', {
       deploymentName: 'other',
-      kwargs: { deploy: { work_queue_name: 'q' }, run: { parameters: { n: 3 }, wait: true } },
+      kwargs: { deploy: { work_queue_name: 'q' }, run: { n: 3 } },
+      runSettings: { wait: true },
     });
     expect(config.deployment.name).toBe('other');
     expect(config.deployment.deploy.work_pool).toBe('docker-pool');

@@ -26,7 +26,7 @@ export async function runConfig(options: {
   writeFileSync(file, options.yaml);
   const logger = new MemoryLogger();
   const config = loadConfig(file, options.overrides ?? {}, orchestratorLookup, options.env);
-  const result = await runCore(config, parseSteps(options.steps ?? 'deploy,run'), { logger, env: options.env, ci: options.ci });
+  const result = await runCore(config, parseSteps(options.steps ?? "deploy,run"), { logger, env: options.env, ci: options.ci, workdir: options.dir });
   return { result, logger };
 }
 

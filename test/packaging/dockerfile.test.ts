@@ -25,7 +25,7 @@ describe('renderDockerfile', () => {
 
   it('installs dependencies before copying the code, so a code change keeps the pip layers cached', () => {
     const lines = instructions(renderDockerfile(quickstartKwargs({ copy_files: ['train.csv', 'requirements.txt', 'src/app.py'] })));
-    const lolpop = indexOf(lines, "RUN pip install --no-cache-dir 'lolpop[cli,prefect,mlflow,xgboost]'");
+    const lolpop = indexOf(lines, "RUN pip install --no-cache-dir 'lolpop[prefect,mlflow,xgboost]>=0.2.0'");
     const copyRequirements = indexOf(lines, 'COPY requirements.txt ./');
     const requirements = indexOf(lines, 'RUN pip install --no-cache-dir -r requirements.txt');
     const code = indexOf(lines, 'COPY train.csv src/app.py ./');
