@@ -59933,6 +59933,7 @@ function atLeast(v, major, minor) {
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/deployment-body.ts
 
+
 /**
  * The body of `POST /deployments/` for the server's version. Prefect's schemas
  * forbid unknown fields (422), so each field is sent only to versions that know
@@ -59969,8 +59970,44 @@ function buildDeploymentBody(spec, version) {
     // A served deployment pauses itself when its process stops; deploying again
     // means "make it run", so unpause where the server has the field.
     if (atLeast(version, 2, 19))
-        body.paused = false;
+        body.paused = spec.paused ?? false;
+    else if (spec.paused !== undefined)
+        deployment_body_unsupported('paused', '2.19', version);
+    if (spec.schedule) {
+        // Sent only when asked for: the server replaces a deployment's schedules on every upsert.
+        if (atLeast(version, 2, 18))
+            body.schedules = [{ schedule: spec.schedule, active: true }];
+        else
+            body.schedule = spec.schedule;
+    }
+    if (spec.concurrencyLimit !== undefined) {
+        if (!atLeast(version, 3, 0))
+            deployment_body_unsupported('concurrency_limit', '3.0', version);
+        body.concurrency_limit = spec.concurrencyLimit;
+    }
     return body;
+}
+function deployment_body_unsupported(key, since, version) {
+    throw new OrchestratorError(`Failed to deploy: deployment_kwargs.${key} needs a Prefect ${since}+ server; this one is ${version.raw}. Remove it or upgrade the server.`);
+}
+/** The one schedule lolpop's deployment_kwargs may ask for (cron, interval or rrule), or none. */
+function scheduleOf(kwargs) {
+    if (!kwargs)
+        return undefined;
+    const given = ['cron', 'interval', 'rrule'].filter((k) => kwargs[k] !== undefined);
+    if (given.length > 1) {
+        throw new OrchestratorError(`Failed to deploy: deployment_kwargs gives ${given.join(' and ')}; Prefect's deploy() takes one of cron, interval, rrule`);
+    }
+    const tz = kwargs.timezone === undefined ? {} : { timezone: kwargs.timezone };
+    if (kwargs.cron !== undefined)
+        return { cron: kwargs.cron, ...tz };
+    if (kwargs.interval !== undefined)
+        return { interval: kwargs.interval, ...tz };
+    if (kwargs.rrule !== undefined)
+        return { rrule: kwargs.rrule, ...tz };
+    if (kwargs.timezone !== undefined)
+        throw new OrchestratorError('Failed to deploy: deployment_kwargs.timezone needs cron, interval or rrule');
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/api.ts
@@ -62132,6 +62169,7 @@ async function failureDetail(api, run) {
 
 
 
+
 /**
  * lolpop's PrefectOrchestrator over Prefect's REST API: no Python and no
  * `prefect` CLI on the runner.
@@ -62172,6 +62210,10 @@ class PrefectOrchestrator {
      */
     async deploy(request) {
         const workPool = request.kwargs.work_pool ?? request.packageKwargs.work_pool;
+        if (!workPool && request.kwargs.deployment_kwargs) {
+            // A served deployment is registered by flow.serve() inside the container, from run.py.
+            throw new OrchestratorError('Failed to deploy: deploy.deployment_kwargs apply to work-pool deployments; a served deployment (type docker or kubernetes without a work pool) does not take them yet. Set deploy.work_pool or remove them.');
+        }
         if (request.type === 'kubernetes') {
             const image = workPool ? undefined : this.imageFor(request);
             const applied = await this.kubernetes().deploy({
@@ -62228,6 +62270,9 @@ class PrefectOrchestrator {
             description: kwargs.description,
             version: kwargs.version ?? (this.ctx.ci.shortSha || undefined),
             enforceParameterSchema: kwargs.enforce_parameter_schema,
+            schedule: scheduleOf(kwargs.deployment_kwargs),
+            paused: kwargs.deployment_kwargs?.paused,
+            concurrencyLimit: kwargs.deployment_kwargs?.concurrency_limit,
         }, version);
         this.ctx.logger.info(`Deployment ${flowName}/${deployment.name} (${deployment.id}) on work pool ${workPool} [${pool.type}]`);
         return { id: deployment.id, name: `${flowName}/${deployment.name}`, url: deploymentUrl(this.ui, deployment.id) };

@@ -62,7 +62,7 @@ describe.skipIf(!node24 || !apiUrl)('the bundled action under Node 24, as the ru
     const name = `e2e-${randomUUID().slice(0, 6)}`;
     const run = await runAction(
       dir,
-      { steps: 'deploy,run', 'deployment-name': name, wait: 'true', 'wait-timeout': '150s', 'run-kwargs': '{"parameters":{"name":"e2e"}}' },
+      { steps: 'deploy,run', 'deployment-name': name, wait: 'true', 'wait-timeout': '150s', 'run-kwargs': '{"name":"e2e"}' },
       { ...github(dir, randomUUID()), PREFECT_API_URL: apiUrl! },
     );
     expect(run.status, run.log).toBe(0);

@@ -122,8 +122,8 @@ describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summa
   it('workflow_dispatch: runs with the inputs as parameters (run-kwargs from toJSON(inputs)), no GitHub call', async () => {
     const event = JSON.parse(readFileSync(eventPath('workflow_dispatch'), 'utf8')) as { inputs: Record<string, string> };
     const before = api.requests.length;
-    // What `run-kwargs: '{"parameters": ${{ toJSON(inputs) }}}'` expands to: toJSON pretty-prints.
-    const runKwargs = `{"parameters": ${JSON.stringify(event.inputs, null, 2)}}`;
+    // What `run-kwargs: ${{ toJSON(inputs) }}` expands to: toJSON pretty-prints.
+    const runKwargs = JSON.stringify(event.inputs, null, 2);
     const run = await runAction('workflow_dispatch', { steps: 'run', 'run-kwargs': runKwargs });
     expect(run.status, run.log).toBe(0);
     const record = JSON.parse(readFileSync(path.join(project, '.lolpop-deploy/runs', run.outputs['flow-run-id']!, 'run.json'), 'utf8')) as { parameters: unknown };

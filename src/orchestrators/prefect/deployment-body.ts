@@ -1,4 +1,8 @@
+import { OrchestratorError } from '../../errors.js';
 import { atLeast, type ServerVersion } from './version.js';
+
+/** One schedule, in Prefect's own shapes (CronSchedule, IntervalSchedule, RRuleSchedule). */
+export type Schedule = { cron: string; timezone?: string } | { interval: number; timezone?: string } | { rrule: string; timezone?: string };
 
 export interface DeploymentSpec {
   name: string;
@@ -13,6 +17,10 @@ export interface DeploymentSpec {
   description?: string;
   version?: string;
   enforceParameterSchema?: boolean;
+  /** lolpop's deployment_kwargs: what flow.deploy() would have been given. */
+  schedule?: Schedule;
+  paused?: boolean;
+  concurrencyLimit?: number;
 }
 
 /**
@@ -45,6 +53,37 @@ export function buildDeploymentBody(spec: DeploymentSpec, version: ServerVersion
   }
   // A served deployment pauses itself when its process stops; deploying again
   // means "make it run", so unpause where the server has the field.
-  if (atLeast(version, 2, 19)) body.paused = false;
+  if (atLeast(version, 2, 19)) body.paused = spec.paused ?? false;
+  else if (spec.paused !== undefined) unsupported('paused', '2.19', version);
+  if (spec.schedule) {
+    // Sent only when asked for: the server replaces a deployment's schedules on every upsert.
+    if (atLeast(version, 2, 18)) body.schedules = [{ schedule: spec.schedule, active: true }];
+    else body.schedule = spec.schedule;
+  }
+  if (spec.concurrencyLimit !== undefined) {
+    if (!atLeast(version, 3, 0)) unsupported('concurrency_limit', '3.0', version);
+    body.concurrency_limit = spec.concurrencyLimit;
+  }
   return body;
+}
+
+function unsupported(key: string, since: string, version: ServerVersion): never {
+  throw new OrchestratorError(
+    `Failed to deploy: deployment_kwargs.${key} needs a Prefect ${since}+ server; this one is ${version.raw}. Remove it or upgrade the server.`,
+  );
+}
+
+/** The one schedule lolpop's deployment_kwargs may ask for (cron, interval or rrule), or none. */
+export function scheduleOf(kwargs: { cron?: string; interval?: number; rrule?: string; timezone?: string } | undefined): Schedule | undefined {
+  if (!kwargs) return undefined;
+  const given = (['cron', 'interval', 'rrule'] as const).filter((k) => kwargs[k] !== undefined);
+  if (given.length > 1) {
+    throw new OrchestratorError(`Failed to deploy: deployment_kwargs gives ${given.join(' and ')}; Prefect's deploy() takes one of cron, interval, rrule`);
+  }
+  const tz = kwargs.timezone === undefined ? {} : { timezone: kwargs.timezone };
+  if (kwargs.cron !== undefined) return { cron: kwargs.cron, ...tz };
+  if (kwargs.interval !== undefined) return { interval: kwargs.interval, ...tz };
+  if (kwargs.rrule !== undefined) return { rrule: kwargs.rrule, ...tz };
+  if (kwargs.timezone !== undefined) throw new OrchestratorError('Failed to deploy: deployment_kwargs.timezone needs cron, interval or rrule');
+  return undefined;
 }

@@ -25,6 +25,7 @@ import type { PrefectConfig } from './config.js';
 import { resolveConnection, type PrefectConnection } from './connection.js';
 import { KubernetesDeployer } from './kubernetes/deployer.js';
 import { Kubectl } from './kubernetes/kubectl.js';
+import { scheduleOf } from './deployment-body.js';
 import { flowEntrypoint, flowName as flowNameFor, runParameters } from './names.js';
 import { defaultPullSteps, imageJobVariables, runsContainers } from './pull-steps.js';
 import { resumeIfPaused, waitForServedDeployment } from './served.js';
@@ -72,6 +73,12 @@ export class PrefectOrchestrator implements Orchestrator {
    */
   async deploy(request: DeployRequest): Promise<DeployResult> {
     const workPool = request.kwargs.work_pool ?? request.packageKwargs.work_pool;
+    if (!workPool && request.kwargs.deployment_kwargs) {
+      // A served deployment is registered by flow.serve() inside the container, from run.py.
+      throw new OrchestratorError(
+        'Failed to deploy: deploy.deployment_kwargs apply to work-pool deployments; a served deployment (type docker or kubernetes without a work pool) does not take them yet. Set deploy.work_pool or remove them.',
+      );
+    }
     if (request.type === 'kubernetes') {
       const image = workPool ? undefined : this.imageFor(request);
       const applied = await this.kubernetes().deploy({
@@ -131,6 +138,9 @@ export class PrefectOrchestrator implements Orchestrator {
         description: kwargs.description,
         version: kwargs.version ?? (this.ctx.ci.shortSha || undefined),
         enforceParameterSchema: kwargs.enforce_parameter_schema,
+        schedule: scheduleOf(kwargs.deployment_kwargs),
+        paused: kwargs.deployment_kwargs?.paused,
+        concurrencyLimit: kwargs.deployment_kwargs?.concurrency_limit,
       },
       version,
     );
