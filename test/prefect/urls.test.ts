@@ -32,7 +32,7 @@ describe('the Prefect connection', () => {
   });
 
   it.each([
-    [{}, 'PREFECT_API_URL is not set: add it to the workflow env (e.g. http://prefect.example.com:4200/api) or to orchestrator.config.prefect_settings'],
+    [{}, "PREFECT_API_URL is not set: add it to the workflow env (e.g. http://prefect.example.com:4200/api), to the Prefect profile 'default', or to orchestrator.config.prefect_settings"],
     [{ PREFECT_API_URL: 'prefect:4200' }, "PREFECT_API_URL 'prefect:4200' must be an http(s) URL"],
     [{ PREFECT_API_URL: 'not a url' }, "PREFECT_API_URL 'not a url' is not a URL; expected e.g. http://127.0.0.1:4200/api"],
   ])('%j → %s', (env, message) => {

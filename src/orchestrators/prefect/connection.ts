@@ -1,3 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
 import { ConfigError } from '../../errors.js';
 
 /** How to reach a Prefect API, read the way Prefect's own tools read it. */
@@ -10,26 +14,34 @@ export interface PrefectConnection {
   authString?: string;
   /** PREFECT_UI_URL, when the user set one. */
   uiUrl?: string;
+  /** The Prefect profile that supplied settings, and its file, when one did. */
+  profile?: string;
+  profilesPath?: string;
 }
 
 type PrefectSetting = 'PREFECT_API_URL' | 'PREFECT_API_KEY' | 'PREFECT_API_AUTH_STRING' | 'PREFECT_UI_URL';
 
 /**
- * The environment wins over `prefect_settings` in the config, as in Prefect
- * (where environment variables beat profile settings).
+ * Read as Prefect's own tools read them: the environment first; then the settings of
+ * lolpop's `prefect_profile` in the user's Prefect profiles file (PREFECT_PROFILES_PATH,
+ * else $PREFECT_HOME/profiles.toml, else ~/.prefect/profiles.toml); then the config's
+ * `prefect_settings`. (lolpop applies prefect_settings only when it creates the profile;
+ * here they fill in what the profile does not set.)
  */
-export function resolveConnection(env: NodeJS.ProcessEnv, settings: Record<string, unknown> = {}): PrefectConnection {
+export function resolveConnection(env: NodeJS.ProcessEnv, settings: Record<string, unknown> = {}, profileName = 'default'): PrefectConnection {
+  const profile = readProfile(env, profileName);
   const read = (key: PrefectSetting): string | undefined => {
-    const fromEnv = env[key];
-    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-    const fromFile = settings[key];
-    return typeof fromFile === 'string' && fromFile !== '' ? fromFile : undefined;
+    for (const source of [env, profile?.settings ?? {}, settings]) {
+      const value = source[key];
+      if (typeof value === 'string' && value !== '') return value;
+    }
+    return undefined;
   };
   const apiUrl = read('PREFECT_API_URL');
   if (!apiUrl) {
     throw new ConfigError(
-      'PREFECT_API_URL is not set: add it to the workflow env (e.g. http://prefect.example.com:4200/api) ' +
-        'or to orchestrator.config.prefect_settings',
+      'PREFECT_API_URL is not set: add it to the workflow env (e.g. http://prefect.example.com:4200/api), ' +
+        `to the Prefect profile '${profileName}', or to orchestrator.config.prefect_settings`,
     );
   }
   let parsed: URL;
@@ -46,7 +58,47 @@ export function resolveConnection(env: NodeJS.ProcessEnv, settings: Record<strin
     apiKey: read('PREFECT_API_KEY'),
     authString: read('PREFECT_API_AUTH_STRING'),
     uiUrl: read('PREFECT_UI_URL')?.replace(/\/+$/, ''),
+    ...(profile ? { profile: profileName, profilesPath: profile.path } : {}),
   };
+}
+
+/** Whether a Prefect API URL is configured anywhere resolveConnection looks. */
+export function hasConnection(env: NodeJS.ProcessEnv, settings: Record<string, unknown> = {}, profileName = 'default'): boolean {
+  try {
+    resolveConnection(env, settings, profileName);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The file Prefect reads its profiles from. */
+export function profilesPath(env: NodeJS.ProcessEnv): string {
+  if (env.PREFECT_PROFILES_PATH) return env.PREFECT_PROFILES_PATH;
+  const home = env.PREFECT_HOME || path.join(env.HOME || homedir(), '.prefect');
+  return path.join(home, 'profiles.toml');
+}
+
+/**
+ * The named profile's settings, or undefined when there is no profiles file or no such
+ * profile (then, as in lolpop, prefect_settings apply). Values are kept as strings, as
+ * Prefect's settings are.
+ */
+function readProfile(env: NodeJS.ProcessEnv, name: string): { settings: Record<string, string>; path: string } | undefined {
+  const file = profilesPath(env);
+  if (!existsSync(file)) return undefined;
+  let data: Record<string, unknown>;
+  try {
+    data = parseToml(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigError(`${file}: not valid TOML (${(error as Error).message.split('\n')[0]}); it is the Prefect profiles file, read for prefect_profile '${name}'`);
+  }
+  const profiles = data.profiles as Record<string, unknown> | undefined;
+  const profile = profiles?.[name];
+  if (!profile || typeof profile !== 'object') return undefined;
+  const settings: Record<string, string> = {};
+  for (const [key, value] of Object.entries(profile)) settings[key] = String(value);
+  return { settings, path: file };
 }
 
 export function isCloudUrl(apiUrl: string): boolean {

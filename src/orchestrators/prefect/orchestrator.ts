@@ -22,7 +22,7 @@ import { PrefectApi, type Deployment } from './api.js';
 import { cancelActiveRuns, describeCancel } from './cancel-runs.js';
 import { PrefectClient } from './client.js';
 import type { PrefectConfig } from './config.js';
-import { resolveConnection, type PrefectConnection } from './connection.js';
+import { hasConnection, resolveConnection } from './connection.js';
 import { KubernetesDeployer } from './kubernetes/deployer.js';
 import { Kubectl } from './kubernetes/kubectl.js';
 import { scheduleOf } from './deployment-body.js';
@@ -38,28 +38,48 @@ import { waitForFlowRun } from './wait-for-run.js';
  * `prefect` CLI on the runner.
  */
 export class PrefectOrchestrator implements Orchestrator {
-  private readonly api: PrefectApi;
-  private readonly ui: string;
-  private readonly connection: PrefectConnection;
+  private session?: { api: PrefectApi; ui: string };
 
   constructor(
     private readonly config: PrefectConfig,
     private readonly ctx: OrchestratorContext,
-  ) {
-    const connection = resolveConnection(ctx.env, config.prefect_settings);
-    this.connection = connection;
-    if (connection.apiKey) ctx.logger.addSecret(connection.apiKey);
+  ) {}
+
+  /**
+   * The connection, opened on first use: `package` needs no server (as in lolpop),
+   * so a missing PREFECT_API_URL is an error only for the steps that talk to one.
+   */
+  private open(): { api: PrefectApi; ui: string } {
+    if (this.session) return this.session;
+    const connection = resolveConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile);
+    if (connection.apiKey) this.ctx.logger.addSecret(connection.apiKey);
     if (connection.authString) {
-      ctx.logger.addSecret(connection.authString);
-      ctx.logger.addSecret(Buffer.from(connection.authString).toString('base64'));
+      this.ctx.logger.addSecret(connection.authString);
+      this.ctx.logger.addSecret(Buffer.from(connection.authString).toString('base64'));
     }
-    this.api = new PrefectApi(new PrefectClient(connection, { fetch: ctx.fetch, logger: ctx.logger }));
-    this.ui = uiBaseUrl(connection);
+    if (connection.profile) this.ctx.logger.debug(`Prefect settings from profile '${connection.profile}' (${connection.profilesPath})`);
+    const api = new PrefectApi(new PrefectClient(connection, { fetch: this.ctx.fetch, logger: this.ctx.logger }));
+    this.session = { api, ui: uiBaseUrl(connection) };
+    return this.session;
+  }
+
+  private get api(): PrefectApi {
+    return this.open().api;
+  }
+
+  private get ui(): string {
+    return this.open().ui;
   }
 
   /** Builds an image only for pools that run containers; a process worker clones the repository instead. */
   async package(request: PackageRequest): Promise<PackageResult> {
     const workPool = request.deployKwargs.work_pool ?? request.kwargs.work_pool;
+    if (workPool && !hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile)) {
+      // lolpop's package never builds when a work pool is named; without a server we cannot
+      // tell whether this pool runs containers, so do the same and say so.
+      this.ctx.logger.info(`no Prefect server configured: not building an image for work pool ${workPool} (as lolpop's package); files only`);
+      return packageProject(request, { ...this.ctx, buildImage: false });
+    }
     const pool = workPool ? await this.api.readWorkPool(workPool) : undefined;
     const buildImage = pool ? runsContainers(pool.type) : true;
     if (!buildImage) this.ctx.logger.info(`work pool ${workPool} is a '${pool?.type}' pool: no image to build`);
@@ -303,11 +323,11 @@ export class PrefectOrchestrator implements Orchestrator {
   }
 
   private dockerHost(): StaticDockerHost {
-    return new StaticDockerHost(this.ctx.exec, this.ctx.logger, this.ctx.env, this.connection);
+    return new StaticDockerHost(this.ctx.exec, this.ctx.logger, this.ctx.env, this.api.client.connection);
   }
 
   private kubernetes(): KubernetesDeployer {
-    return new KubernetesDeployer(new Kubectl(this.ctx.exec, this.ctx.logger, this.ctx.env), this.ctx.logger, this.ctx.workdir, this.connection);
+    return new KubernetesDeployer(new Kubectl(this.ctx.exec, this.ctx.logger, this.ctx.env), this.ctx.logger, this.ctx.workdir, this.api.client.connection);
   }
 
   private async findDeployment(request: RunRequest): Promise<FoundDeployment> {
