@@ -63271,8 +63271,11 @@ function runsContainers(poolType) {
 /**
  * What a worker does before loading the flow. In an image the code is already
  * at WORKDIR; a process worker clones this repository at the deployed commit.
+ * Prefect 2's git_clone has no commit_sha (3.x added it): there the clone is followed by
+ * a fetch and checkout of the commit in the cloned directory. Workers are assumed to run
+ * the server's major version.
  */
-function defaultPullSteps(poolType, ci) {
+function defaultPullSteps(poolType, ci, version) {
     if (runsContainers(poolType)) {
         return [{ 'prefect.deployments.steps.set_working_directory': { directory: IMAGE_WORKDIR } }];
     }
@@ -63281,11 +63284,22 @@ function defaultPullSteps(poolType, ci) {
             'outside GitHub Actions set deploy.pull_steps (e.g. set_working_directory or git_clone)');
     }
     const clone = { repository: `${ci.serverUrl}/${ci.repository}.git` };
-    if (ci.sha)
-        clone.commit_sha = ci.sha;
-    else if (ci.refName)
-        clone.branch = ci.refName;
-    return [{ 'prefect.deployments.steps.git_clone': clone }];
+    if (!ci.sha) {
+        if (ci.refName)
+            clone.branch = ci.refName;
+        return [{ 'prefect.deployments.steps.git_clone': clone }];
+    }
+    if (version.major >= 3)
+        return [{ 'prefect.deployments.steps.git_clone': { ...clone, commit_sha: ci.sha } }];
+    return [
+        { 'prefect.deployments.steps.git_clone': { id: 'clone', ...clone } },
+        {
+            'prefect.deployments.steps.run_shell_script': {
+                directory: '{{ clone.directory }}',
+                script: `git fetch --quiet --depth 1 origin ${ci.sha}\ngit checkout --quiet ${ci.sha}`,
+            },
+        },
+    ];
 }
 /** The image as a job variable, for pools that run containers. */
 function imageJobVariables(poolType, image) {
@@ -63650,7 +63664,7 @@ class PrefectOrchestrator {
             workPool,
             workQueue: kwargs.work_queue_name,
             entrypoint,
-            pullSteps: kwargs.pull_steps ?? defaultPullSteps(pool.type, this.ctx.ci),
+            pullSteps: kwargs.pull_steps ?? defaultPullSteps(pool.type, this.ctx.ci, version),
             jobVariables,
             parameters: runParameters(packageKwargs, kwargs, kwargs.parameters ?? {}),
             tags: kwargs.tags ?? [],

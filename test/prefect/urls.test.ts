@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { DeployKwargs, PackageKwargs } from '../../src/config/schema.js';
 import { flowName } from '../../src/orchestrators/prefect/names.js';
 import { authorizationHeader, resolveConnection } from '../../src/orchestrators/prefect/connection.js';
-import { buildDeploymentBody } from '../../src/orchestrators/prefect/deployment-body.js';
+import { buildDeploymentBody, scheduleOf } from '../../src/orchestrators/prefect/deployment-body.js';
+import { defaultPullSteps } from '../../src/orchestrators/prefect/pull-steps.js';
+import { ciContext } from '../helpers/services.js';
 import { deploymentUrl, flowRunUrl, uiBaseUrl } from '../../src/orchestrators/prefect/urls.js';
 import { parseServerVersion } from '../../src/orchestrators/prefect/version.js';
 
@@ -69,6 +71,53 @@ describe('the deployment body per server version (PREFECT.md table)', () => {
     for (const key of absent) expect(body).not.toHaveProperty(key);
     // Never an explicit null schema: it makes every run fail with 409 under enforcement.
     expect(body.parameter_openapi_schema).toEqual({ title: 'Parameters', type: 'object', properties: {} });
+  });
+});
+
+describe("lolpop's deployment_kwargs in the body, per server version", () => {
+  const spec = { name: 'd', flowId: 'f', workPool: 'p', entrypoint: 'a.py:f', pullSteps: [], jobVariables: {}, parameters: {}, tags: [] };
+  it('a schedule goes in schedules on 2.18+ and 3.x, in schedule before', () => {
+    const schedule = scheduleOf({ cron: '0 3 * * *', timezone: 'UTC' });
+    expect(buildDeploymentBody({ ...spec, schedule }, parseServerVersion('2.20.27')).schedules).toEqual([{ schedule: { cron: '0 3 * * *', timezone: 'UTC' }, active: true }]);
+    expect(buildDeploymentBody({ ...spec, schedule }, parseServerVersion('3.8.8')).schedules).toEqual([{ schedule: { cron: '0 3 * * *', timezone: 'UTC' }, active: true }]);
+    expect(buildDeploymentBody({ ...spec, schedule }, parseServerVersion('2.14.12')).schedule).toEqual({ cron: '0 3 * * *', timezone: 'UTC' });
+    expect(buildDeploymentBody(spec, parseServerVersion('3.8.8'))).not.toHaveProperty('schedules');
+  });
+
+  it('concurrency_limit needs Prefect 3, paused needs 2.19: refused on older servers, not dropped', () => {
+    expect(buildDeploymentBody({ ...spec, concurrencyLimit: 2, paused: true }, parseServerVersion('3.8.8'))).toMatchObject({ concurrency_limit: 2, paused: true });
+    expect(() => buildDeploymentBody({ ...spec, concurrencyLimit: 2 }, parseServerVersion('2.20.27'))).toThrow(
+      'Failed to deploy: deployment_kwargs.concurrency_limit needs a Prefect 3.0+ server; this one is 2.20.27. Remove it or upgrade the server.',
+    );
+    expect(() => buildDeploymentBody({ ...spec, paused: true }, parseServerVersion('2.14.12'))).toThrow(/deployment_kwargs\.paused needs a Prefect 2\.19\+ server/);
+  });
+
+  it('one schedule kind at a time, and a timezone needs one', () => {
+    expect(scheduleOf({ interval: 3600 })).toEqual({ interval: 3600 });
+    expect(scheduleOf({})).toBeUndefined();
+    expect(() => scheduleOf({ cron: '* * * * *', interval: 60 })).toThrow("deployment_kwargs gives cron and interval; Prefect's deploy() takes one of cron, interval, rrule");
+    expect(() => scheduleOf({ timezone: 'UTC' })).toThrow('deployment_kwargs.timezone needs cron, interval or rrule');
+  });
+});
+
+describe('pull steps for a process pool, per server major', () => {
+  const ci = ciContext({ serverUrl: 'https://github.com', repository: 'acme/ml', sha: 'abc123', refName: 'main' });
+  it('3.x clones at the commit; 2.x (no commit_sha) clones, then fetches and checks out the commit', () => {
+    expect(defaultPullSteps('process', ci, parseServerVersion('3.8.8'))).toEqual([
+      { 'prefect.deployments.steps.git_clone': { repository: 'https://github.com/acme/ml.git', commit_sha: 'abc123' } },
+    ]);
+    expect(defaultPullSteps('process', ci, parseServerVersion('2.20.27'))).toEqual([
+      { 'prefect.deployments.steps.git_clone': { id: 'clone', repository: 'https://github.com/acme/ml.git' } },
+      {
+        'prefect.deployments.steps.run_shell_script': {
+          directory: '{{ clone.directory }}',
+          script: 'git fetch --quiet --depth 1 origin abc123\ngit checkout --quiet abc123',
+        },
+      },
+    ]);
+    expect(defaultPullSteps('docker', ci, parseServerVersion('2.20.27'))).toEqual([
+      { 'prefect.deployments.steps.set_working_directory': { directory: '/opt/prefect' } },
+    ]);
   });
 });
 

@@ -151,7 +151,7 @@ export class PrefectOrchestrator implements Orchestrator {
         workPool,
         workQueue: kwargs.work_queue_name,
         entrypoint,
-        pullSteps: kwargs.pull_steps ?? defaultPullSteps(pool.type, this.ctx.ci),
+        pullSteps: kwargs.pull_steps ?? defaultPullSteps(pool.type, this.ctx.ci, version),
         jobVariables,
         parameters: runParameters(packageKwargs, kwargs, kwargs.parameters ?? {}),
         tags: kwargs.tags ?? [],

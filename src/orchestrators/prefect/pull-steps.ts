@@ -1,7 +1,7 @@
 import { IMAGE_WORKDIR } from '../../packaging/dockerfile.js';
 import type { CiContext } from '../../ci-context.js';
 import { OrchestratorError } from '../../errors.js';
-
+import type { ServerVersion } from './version.js';
 
 /** Pool types whose workers run no container: the code must be fetched by pull steps. */
 export function runsContainers(poolType: string): boolean {
@@ -11,8 +11,11 @@ export function runsContainers(poolType: string): boolean {
 /**
  * What a worker does before loading the flow. In an image the code is already
  * at WORKDIR; a process worker clones this repository at the deployed commit.
+ * Prefect 2's git_clone has no commit_sha (3.x added it): there the clone is followed by
+ * a fetch and checkout of the commit in the cloned directory. Workers are assumed to run
+ * the server's major version.
  */
-export function defaultPullSteps(poolType: string, ci: CiContext): Array<Record<string, unknown>> {
+export function defaultPullSteps(poolType: string, ci: CiContext, version: ServerVersion): Array<Record<string, unknown>> {
   if (runsContainers(poolType)) {
     return [{ 'prefect.deployments.steps.set_working_directory': { directory: IMAGE_WORKDIR } }];
   }
@@ -23,9 +26,20 @@ export function defaultPullSteps(poolType: string, ci: CiContext): Array<Record<
     );
   }
   const clone: Record<string, unknown> = { repository: `${ci.serverUrl}/${ci.repository}.git` };
-  if (ci.sha) clone.commit_sha = ci.sha;
-  else if (ci.refName) clone.branch = ci.refName;
-  return [{ 'prefect.deployments.steps.git_clone': clone }];
+  if (!ci.sha) {
+    if (ci.refName) clone.branch = ci.refName;
+    return [{ 'prefect.deployments.steps.git_clone': clone }];
+  }
+  if (version.major >= 3) return [{ 'prefect.deployments.steps.git_clone': { ...clone, commit_sha: ci.sha } }];
+  return [
+    { 'prefect.deployments.steps.git_clone': { id: 'clone', ...clone } },
+    {
+      'prefect.deployments.steps.run_shell_script': {
+        directory: '{{ clone.directory }}',
+        script: `git fetch --quiet --depth 1 origin ${ci.sha}\ngit checkout --quiet ${ci.sha}`,
+      },
+    },
+  ];
 }
 
 /** The image as a job variable, for pools that run containers. */
