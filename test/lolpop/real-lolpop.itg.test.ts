@@ -1,0 +1,194 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { MemoryLogger } from '../../src/logger.js';
+import { prefectApi } from '../helpers/pipeline.js';
+import { service, tempDir } from '../helpers/services.js';
+import { copyExample } from '../local/example.js';
+
+// The real lolpop 0.2.0 from PyPI, installed by scripts/services.sh: a runtime (lolpop +
+// Prefect 2.20, which also runs the Prefect 2 server and its process worker) and
+// lolpop's own CLI (it needs typer 0.7, so it lives in a venv of its own).
+const lolpopPython = service('LOLPOP_TEST_LOLPOP_PYTHON');
+const lolpopCli = service('LOLPOP_TEST_LOLPOP_CLI');
+const prefect2 = service('LOLPOP_TEST_PREFECT2_URL');
+
+/** Our CLI, in-process, as a user runs it from the example's folder. */
+async function cli(argv: string[], cwd: string, env: NodeJS.ProcessEnv) {
+  let stdout = '';
+  let stderr = '';
+  const logger = new MemoryLogger();
+  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: { PATH: process.env.PATH, ...env }, cwd, logger });
+  return { code, stdout, stderr, log: logger.lines.join('\n') };
+}
+
+describe.skipIf(!lolpopPython)('examples/lolpop-quickstart: a runner built on lolpop 0.2.0, on the local orchestrator', () => {
+  it('runs to COMPLETED with the real lolpop, and a parameter from --run-kwargs reaches build_all', async () => {
+    const dir = copyExample('lolpop-quickstart');
+    const env = { PYTHON: lolpopPython };
+    const up = await cli(['up', '-c', 'quickstart.yaml', '--wait'], dir, env);
+    expect(up.code, up.stderr + up.log).toBe(0);
+    expect(up.stdout).toMatch(/^Run \S+: COMPLETED$/m);
+    expect(up.log).toContain('Test accuracy: 0.950 (min_accuracy: 0.800)');
+    // lolpop's meaning of --run-kwargs: each key is a flow parameter.
+    const failed = await cli(['run', 'lolpop-quickstart', '-c', 'quickstart.yaml', '--run-kwargs', '{"min_accuracy":0.99}', '--wait'], dir, env);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/ended FAILED .*Test accuracy 0\.950 is below min_accuracy 0\.990/);
+  });
+});
+
+describe.skipIf(!lolpopPython || !prefect2)("examples/lolpop-quickstart with lolpop's own decorator: PrefectOrchestrator, on a real Prefect 2 server", () => {
+  it('packages, deploys to the process pool and runs to COMPLETED; the decorator made lolpop components Prefect tasks', async () => {
+    const dir = copyExample('lolpop-quickstart');
+    // The process worker runs the code of the commit: commit the generated entrypoint with it.
+    const packaged = await cli(['package', 'QuickstartRunner', '-m', 'quickstart_runner', '-c', 'quickstart-prefect.yaml'], dir, {});
+    expect(packaged.code, packaged.stderr).toBe(0);
+    const root = tempDir('gh');
+    const repository = `acme/lolpop-${randomUUID().slice(0, 8)}`;
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=ci', '-c', 'user.email=ci@example.invalid', ...args], { cwd: dir, encoding: 'utf8' }).trim();
+    git('init', '-q', '-b', 'main');
+    git('add', '.');
+    git('commit', '-q', '-m', 'lolpop quickstart');
+    mkdirSync(path.join(root, 'acme'), { recursive: true });
+    git('clone', '-q', '--bare', '.', path.join(root, `${repository}.git`));
+    const sha = git('rev-parse', 'HEAD');
+    const env = {
+      PREFECT_API_URL: prefect2,
+      GITHUB_SERVER_URL: `file://${root}`,
+      GITHUB_REPOSITORY: repository,
+      GITHUB_SHA: sha,
+      GITHUB_REF: 'refs/heads/main',
+      GITHUB_RUN_ID: randomUUID(),
+      GITHUB_RUN_ATTEMPT: '1',
+    };
+    const up = await cli(['up', '-c', 'quickstart-prefect.yaml', '--steps', 'deploy,run', '--wait', '--wait-timeout', '150s', '--json'], dir, env);
+    expect(up.code, up.stderr + up.log).toBe(0);
+    const result = JSON.parse(up.stdout) as { run: { id: string; state: string }; deploymentName: string };
+    expect(result.run.state).toBe('COMPLETED');
+    const tasks = await prefectApi<Array<{ name: string; state: { type: string } }>>(prefect2!, 'POST', 'task_runs/filter', {
+      flow_runs: { id: { any_: [result.run.id] } },
+    });
+    expect(tasks.map((t) => [t.name.replace(/-\d+$/, ''), t.state.type])).toEqual([
+      ['transform', 'COMPLETED'],
+      ['transform', 'COMPLETED'],
+    ]);
+  });
+});
+
+/** Lines of a generated file, trailing spaces dropped (lolpop leaves some), blank lines skipped. */
+function lines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== '');
+}
+
+interface Difference {
+  lolpop: string[];
+  ours: string[];
+  why: string;
+}
+
+/** Every way our generated files differ from what real lolpop 0.2.0 writes, and why. */
+const RUN_PY_DIFFERENCES: Difference[] = [
+  { lolpop: [], ours: ['# Generated by lolpop-deploy from the package settings; edits are overwritten.'], why: 'marks the file as ours, so a later package refreshes it' },
+  { lolpop: ['from prefect.deployments import DeploymentImage'], ours: [], why: 'unused, and removed in Prefect 3: the import breaks every Prefect 3 image (LOLPOP bug 5)' },
+  {
+    lolpop: ['@flow()', 'def prefect_entrypoint():', '    runner.build_all()'],
+    ours: [
+      'from typing import Any, Dict, Optional',
+      '@flow(log_prints=True)',
+      'def prefect_entrypoint(params: Optional[Dict[str, Any]] = None) -> None:',
+      '    """Runs QuickstartRunner.build_all.',
+      '    Args:',
+      '        params: keyword arguments for QuickstartRunner.build_all.',
+      '    """',
+      '    runner.build_all(**(params or {}))',
+    ],
+    why: "run parameters reach build_all (lolpop's flow takes none: bug 8); @flow gets PrefectOrchestrator's flow_kwargs default, log_prints",
+  },
+  {
+    lolpop: ['    runner.log("Workflow completed!")'],
+    ours: ['    if hasattr(runner, "log"):', '        runner.log("Workflow completed!")'],
+    why: 'a runner class that is not a lolpop integration has no log()',
+  },
+];
+
+const DOCKERFILE_DIFFERENCES: Difference[] = [
+  { lolpop: [], ours: ['# Generated by lolpop-deploy from the package settings; edits are overwritten.'], why: 'marks the file as ours' },
+  { lolpop: ['# Run our flow script when the container starts'], ours: [], why: 'a comment' },
+  {
+    lolpop: ['FROM prefecthq/prefect:2-python3.9'],
+    ours: ['FROM prefecthq/prefect:2-python3.11'],
+    why: 'Python 3.9 is end of life; 3.11 is the newest Python lolpop 0.2.0 installs on (on 3.12 pip picks lolpop 0.1.0a2)',
+  },
+  { lolpop: ['RUN mkdir prefect_files'], ours: [], why: 'COPY creates the folder' },
+  { lolpop: ['COPY prefect_files/ prefect_files/'], ours: ['COPY prefect_files prefect_files/'], why: 'paths are normalised' },
+  {
+    lolpop: ["RUN pip install 'lolpop[cli,prefect,mlflow,xgboost]'"],
+    ours: ["RUN pip install --no-cache-dir 'lolpop[prefect,mlflow,xgboost]>=0.2.0'"],
+    why: 'the runner needs no CLI (its extra pulls sdv and openai); >=0.2.0 makes a wrong Python fail the build instead of installing 0.1.0a2; no pip cache in the image',
+  },
+  {
+    lolpop: ['ENV PYTHONPATH=$PYTHONPATH:/opt/prefect'],
+    ours: ['ENV PYTHONPATH="/opt/prefect${PYTHONPATH:+:${PYTHONPATH}}"'],
+    why: 'no empty entry (the current directory) when the base image sets no PYTHONPATH',
+  },
+  { lolpop: ['CMD ["python", "prefect_files//run.py"]'], ours: ['CMD ["python", "prefect_files/run.py"]'], why: 'no doubled slash (LOLPOP bug 9)' },
+];
+
+function expectOnlyExplainedDifferences(lolpopText: string, oursText: string, explained: Difference[]): void {
+  const theirs = lines(lolpopText);
+  const ours = lines(oursText);
+  const onlyTheirs = theirs.filter((l) => !ours.includes(l));
+  const onlyOurs = ours.filter((l) => !theirs.includes(l));
+  expect(onlyTheirs.sort()).toEqual(explained.flatMap((d) => d.lolpop).sort());
+  expect(onlyOurs.sort()).toEqual(explained.flatMap((d) => d.ours).sort());
+}
+
+describe.skipIf(!lolpopCli)("`package` writes what real lolpop's `lolpop deployment package` writes, but for the listed differences", () => {
+  const argv = [
+    'package',
+    'QuickstartRunner',
+    '-m',
+    'quickstart_runner',
+    '-c',
+    'quickstart.yaml',
+    '--packager',
+    'PrefectOrchestrator',
+    '--packaging-kwargs',
+    '{"copy_files":["quickstart_runner.py","process_data.py","train.csv","test.csv"],"config_file":"quickstart.yaml","work_pool":"lolpop-pool"}',
+  ];
+
+  it('the same command line, no server: the entrypoint and the Dockerfile compared line by line', async () => {
+    // Real lolpop, as its user runs it: its bin on PATH (it shells out to `prefect`), a
+    // Prefect home of its own, no server. It cannot create prefect_files/ itself.
+    const theirs = copyExample('lolpop-quickstart');
+    mkdirSync(path.join(theirs, 'prefect_files'));
+    const bin = path.dirname(lolpopCli!);
+    const real = spawnSync(lolpopCli!, ['deployment', ...argv], {
+      cwd: theirs,
+      encoding: 'utf8',
+      env: { PATH: `${bin}:${process.env.PATH}`, HOME: tempDir('home'), PREFECT_HOME: tempDir('prefect-home') },
+      timeout: 120_000,
+    });
+    expect(real.status, real.stdout + real.stderr).toBe(0);
+    expect(real.stdout).toContain('Skipping docker build');
+
+    const ours = copyExample('lolpop-quickstart');
+    const run = await cli(argv, ours, { HOME: tempDir('home') });
+    expect(run.code, run.stderr + run.log).toBe(0);
+    expect(run.log).toContain('not building an image for work pool lolpop-pool');
+
+    const read = (dir: string, file: string) => readFileSync(path.join(dir, file), 'utf8');
+    expectOnlyExplainedDifferences(read(theirs, 'prefect_files/run.py'), read(ours, 'prefect_files/run.py'), RUN_PY_DIFFERENCES);
+    expectOnlyExplainedDifferences(read(theirs, 'Dockerfile'), read(ours, 'Dockerfile'), DOCKERFILE_DIFFERENCES);
+    // And one difference of order: dependencies before the code, so a code change keeps pip's layer.
+    const order = (text: string) => lines(text).findIndex((l) => l.startsWith('RUN pip install')) < lines(text).findIndex((l) => l.startsWith('COPY quickstart_runner.py'));
+    expect(order(read(theirs, 'Dockerfile'))).toBe(false);
+    expect(order(read(ours, 'Dockerfile'))).toBe(true);
+  });
+});
