@@ -52803,8 +52803,10 @@ const DeployKwargs = strictObject({
     deployment_kwargs: DeploymentKwargs.optional(),
     // Static infrastructure (docker host / kubernetes), seed 003 names.
     k8s_deployment_manifest: schemas_string().optional(),
-    dockerfile: schemas_string().default('Dockerfile'),
-    push_image: schemas_boolean().default(false),
+    // lolpop's deploy builds (and pushes) the image through flow.deploy(); here package
+    // does, so these are refused with that reason (see load.ts), never dropped.
+    dockerfile: schemas_string().optional(),
+    push_image: schemas_boolean().optional(),
     secret_name: schemas_string().default('prefect-secrets'),
     num_replicas: schemas_number().int().min(0).default(1),
     prefect_api_key: schemas_string().default('prefect-api-key'),
@@ -53003,6 +53005,15 @@ function chooseOrchestrator(config, chosen, lookup, at, notices) {
  */
 function resolveLolpopDeployKwargs(pkg, deploy, at) {
     const resolved = { ...deploy };
+    const refused = [
+        ['dockerfile', 'lolpop-deploy builds the image in the package step: set package.dockerfile_path'],
+        ['push_image', 'lolpop-deploy pushes the image in the package step: set package.push_image'],
+        ['flow_kwargs', "the flow's @flow(...) arguments are written into the generated entrypoint: set package.flow_kwargs (or orchestrator.config.flow_kwargs)"],
+    ];
+    for (const [key, reason] of refused) {
+        if (deploy[key] !== undefined)
+            throw new ConfigError(`${at(key)}: deploy.${key}: ${reason}`);
+    }
     const entry = deploy.flow_entrypoint;
     if (deploy.flow_class !== undefined) {
         if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(deploy.flow_class)) {
@@ -63060,7 +63071,8 @@ function workerDeploymentManifest(input) {
     return appsDeployment({
         name: workerName(input.deploymentName, input.workPool),
         namespace: kwargs.namespace,
-        replicas: 1,
+        // lolpop's worker manifest takes num_replicas too: more workers poll the same pool.
+        replicas: kwargs.num_replicas,
         serviceAccount: kwargs.service_account,
         labels: { [DEPLOYMENT_LABEL]: labelValue(input.deploymentName), 'prefect.io/work-pool': labelValue(input.workPool) },
         container: {

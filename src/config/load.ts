@@ -192,6 +192,14 @@ function chooseOrchestrator(
  */
 function resolveLolpopDeployKwargs(pkg: PackageKwargs, deploy: DeployKwargs, at: (key: string) => string): DeployKwargs {
   const resolved: DeployKwargs = { ...deploy };
+  const refused: Array<[keyof DeployKwargs, string]> = [
+    ['dockerfile', 'lolpop-deploy builds the image in the package step: set package.dockerfile_path'],
+    ['push_image', 'lolpop-deploy pushes the image in the package step: set package.push_image'],
+    ['flow_kwargs', "the flow's @flow(...) arguments are written into the generated entrypoint: set package.flow_kwargs (or orchestrator.config.flow_kwargs)"],
+  ];
+  for (const [key, reason] of refused) {
+    if (deploy[key] !== undefined) throw new ConfigError(`${at(key)}: deploy.${key}: ${reason}`);
+  }
   const entry = deploy.flow_entrypoint;
   if (deploy.flow_class !== undefined) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(deploy.flow_class)) {

@@ -125,8 +125,10 @@ export const DeployKwargs = z
     deployment_kwargs: DeploymentKwargs.optional(),
     // Static infrastructure (docker host / kubernetes), seed 003 names.
     k8s_deployment_manifest: z.string().optional(),
-    dockerfile: z.string().default('Dockerfile'),
-    push_image: z.boolean().default(false),
+    // lolpop's deploy builds (and pushes) the image through flow.deploy(); here package
+    // does, so these are refused with that reason (see load.ts), never dropped.
+    dockerfile: z.string().optional(),
+    push_image: z.boolean().optional(),
     secret_name: z.string().default('prefect-secrets'),
     num_replicas: z.number().int().min(0).default(1),
     prefect_api_key: z.string().default('prefect-api-key'),

@@ -93,7 +93,7 @@ describe('kubernetes manifests', () => {
     expect(m.metadata).toMatchObject({ name: 'quickstart-k8s-pool', namespace: 'ml-prod' });
     expect(m).toMatchObject({
       spec: {
-        replicas: 1,
+        replicas: 3, // num_replicas, as lolpop's worker manifest takes it
         template: {
           spec: {
             serviceAccountName: 'flows',

@@ -162,7 +162,8 @@ export function workerDeploymentManifest(input: WorkerDeploymentInput): Manifest
   return appsDeployment({
     name: workerName(input.deploymentName, input.workPool),
     namespace: kwargs.namespace,
-    replicas: 1,
+    // lolpop's worker manifest takes num_replicas too: more workers poll the same pool.
+    replicas: kwargs.num_replicas,
     serviceAccount: kwargs.service_account,
     labels: { [DEPLOYMENT_LABEL]: labelValue(input.deploymentName), 'prefect.io/work-pool': labelValue(input.workPool) },
     container: {
