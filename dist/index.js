@@ -59271,6 +59271,13 @@ class DockerCli {
             throw new CommandError(`Failed to push ${image}: docker push printed no digest (${tailOf(res.stdout)})`);
         return digest;
     }
+    /** Runs a Python snippet in the image (no network, removed afterwards) and returns its stdout. */
+    async python(image, code) {
+        const res = await this.exec.run('docker', ['run', '--rm', '--network', 'none', '--entrypoint', 'python', image, '-c', code], { env: this.env });
+        if (res.exitCode !== 0)
+            throw new CommandError(`Failed to inspect ${image}: python in the image: ${describeDockerFailure(`${res.stdout}\n${res.stderr}`)}`);
+        return res.stdout;
+    }
 }
 /** One line for a daemon the CLI cannot reach, naming where it looked; undefined otherwise. */
 function daemonProblem(output) {
@@ -59343,7 +59350,94 @@ async function withPrivateDockerConfig(env, fn) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/packaging/image-check.ts
+
+
+/** Printed by the image's python: the versions pip installed, read from package metadata. */
+const VERSIONS_PY = [
+    'import json, sys',
+    'from importlib.metadata import version, PackageNotFoundError',
+    'def v(name):',
+    '    try:',
+    '        return version(name)',
+    '    except PackageNotFoundError:',
+    '        return None',
+    'print(json.dumps({"python": "%d.%d.%d" % sys.version_info[:3], "prefect": v("prefect"), "lolpop": v("lolpop")}))',
+].join('\n');
+function parseImageVersions(stdout) {
+    const line = stdout.trim().split('\n').pop() ?? '';
+    try {
+        const parsed = JSON.parse(line);
+        if (typeof parsed.python === 'string')
+            return { python: parsed.python, prefect: parsed.prefect ?? null, lolpop: parsed.lolpop ?? null };
+    }
+    catch {
+        // fall through
+    }
+    throw new CommandError(`Failed to read the image's versions: its python printed ${JSON.stringify(line.slice(0, 200))}`);
+}
+/**
+ * The lolpop version the install line asks for: `lolpop==X` pins X; otherwise lolpop-deploy
+ * needs 0.2.0 or newer (the first with orchestrators). Undefined when the line installs no
+ * lolpop from an index (empty, or a local archive or URL: then only "some lolpop" is asked).
+ */
+function requestedLolpop(install) {
+    const { words } = splitShellWords(install, 'lolpop_install_location');
+    const spec = words.find((w) => /^lolpop(\[[^\]]*\])?([=<>!~].*)?$/i.test(w));
+    if (!spec)
+        return undefined;
+    const exact = /==\s*([0-9][^,;\s]*)$/.exec(spec)?.[1];
+    return exact ? { exact } : { minimum: '0.2.0' };
+}
+/**
+ * The problems that would make the image fail only at run time, each one line: the
+ * lolpop pip resolved is not the one asked for (on Python 3.12+ pip silently picks
+ * lolpop 0.1.0a2, which has no orchestrators), or the image's Prefect major differs
+ * from the server's (a Prefect 2 client cannot run flows of a Prefect 3 server).
+ */
+function imageProblems(image, versions, asked) {
+    const problems = [];
+    const lolpop = asked.lolpop;
+    if (lolpop) {
+        const have = versions.lolpop;
+        const ok = have !== null && (lolpop.exact ? have === lolpop.exact : compareVersions(have, lolpop.minimum) >= 0);
+        if (!ok) {
+            const want = lolpop.exact ? `lolpop ${lolpop.exact}` : `lolpop ${lolpop.minimum} or newer`;
+            const why = /^3\.(1[2-9]|[2-9]\d)\./.test(versions.python) ? ` (lolpop 0.2.0 needs Python < 3.12; the image has Python ${versions.python}: use base_image prefecthq/prefect:2-python3.11)` : '';
+            problems.push(`${image} has ${have === null ? 'no lolpop' : `lolpop ${have}`}, not ${want}${why}`);
+        }
+    }
+    if (asked.serverPrefect && versions.prefect !== null && major(versions.prefect) !== major(asked.serverPrefect)) {
+        problems.push(`${image} has Prefect ${versions.prefect} but the server runs Prefect ${asked.serverPrefect}: flow runs would fail in the image; ` +
+            `use a Prefect ${major(asked.serverPrefect)} base image${major(asked.serverPrefect) >= 3 && asked.lolpop ? ' (lolpop 0.2.0 itself needs Prefect 2)' : ''}`);
+    }
+    if (asked.serverPrefect && versions.prefect === null)
+        problems.push(`${image} has no Prefect installed: a Prefect worker cannot run it`);
+    return problems;
+}
+function major(version) {
+    return Number(/^(\d+)/.exec(version)?.[1] ?? NaN);
+}
+/** Numeric comparison of dotted versions; a pre-release (0.1.0a2) sorts before its release. */
+function compareVersions(a, b) {
+    const parts = (v) => v.split(/[.+-]/).map((p) => /^(\d+)(.*)$/.exec(p) ?? [p, '0', p]);
+    const pa = parts(a);
+    const pb = parts(b);
+    for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+        const [, na = '0', ra = ''] = pa[i] ?? [];
+        const [, nb = '0', rb = ''] = pb[i] ?? [];
+        if (Number(na) !== Number(nb))
+            return Number(na) - Number(nb);
+        if (ra !== rb)
+            return ra === '' ? 1 : rb === '' ? -1 : ra < rb ? -1 : 1;
+    }
+    return 0;
+}
+
 ;// CONCATENATED MODULE: ./src/orchestrators/package-project.ts
+
+
+
 
 
 
@@ -59395,6 +59489,10 @@ async function packageProject(request, options) {
             extra,
         });
         result.image = image;
+        // Our Dockerfile: check now what would otherwise fail only when a flow runs. (A
+        // Dockerfile of the user's may have no python to ask.)
+        if (files.some((f) => f.path === relativePath('dockerfile_path', kwargs.dockerfile_path)))
+            await checkImage(docker, image, kwargs.lolpop_install_location, options);
         if (kwargs.push_image) {
             result.digest = await docker.push(image);
             options.logger.info(`pushed ${image}@${result.digest}`);
@@ -59407,6 +59505,16 @@ async function packageProject(request, options) {
     else
         await buildAndPush(options.env);
     return result;
+}
+/** Fails the package step, in one line per problem, when the image cannot run the flow. */
+async function checkImage(docker, image, install, options) {
+    const versions = parseImageVersions(await docker.python(image, VERSIONS_PY));
+    const serverPrefect = await options.serverPrefect?.();
+    options.logger.info(`${image}: Python ${versions.python}, Prefect ${versions.prefect ?? '(none)'}, lolpop ${versions.lolpop ?? '(none)'}` +
+        (serverPrefect ? `; server Prefect ${serverPrefect}` : ''));
+    const problems = imageProblems(image, versions, { lolpop: requestedLolpop(install), serverPrefect });
+    if (problems.length > 0)
+        throw new CommandError(`Failed to package: ${problems.join('; ')}`);
 }
 
 ;// CONCATENATED MODULE: ./src/orchestrators/idempotency.ts
@@ -63614,7 +63722,11 @@ class PrefectOrchestrator {
         const buildImage = pool ? runsContainers(pool.type) : true;
         if (!buildImage)
             this.ctx.logger.info(`work pool ${workPool} is a '${pool?.type}' pool: no image to build`);
-        return packageProject(request, { ...this.ctx, buildImage });
+        // The image must speak the server's Prefect major; without a server there is nothing to compare.
+        const serverPrefect = hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile)
+            ? async () => (await this.api.version()).raw
+            : undefined;
+        return packageProject(request, { ...this.ctx, buildImage, serverPrefect });
     }
     /**
      * Three kinds (seed 003): a work pool (REST, dynamic); `docker` without a pool (a

@@ -66,6 +66,12 @@ export class DockerCli {
     return digest;
   }
 
+  /** Runs a Python snippet in the image (no network, removed afterwards) and returns its stdout. */
+  async python(image: string, code: string): Promise<string> {
+    const res = await this.exec.run('docker', ['run', '--rm', '--network', 'none', '--entrypoint', 'python', image, '-c', code], { env: this.env });
+    if (res.exitCode !== 0) throw new CommandError(`Failed to inspect ${image}: python in the image: ${describeDockerFailure(`${res.stdout}\n${res.stderr}`)}`);
+    return res.stdout;
+  }
 }
 
 /** One line for a daemon the CLI cannot reach, naming where it looked; undefined otherwise. */

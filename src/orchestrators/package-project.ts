@@ -4,12 +4,17 @@ import { builderOptions, defaultImageTag, ociLabels, registryOf, renderImageTag 
 import { withPrivateDockerConfig } from '../docker/credentials.js';
 import { DockerCli } from '../docker/docker.js';
 import { entrypointFor, packageFiles, writePackageFiles } from '../packaging/files.js';
+import { relativePath } from '../packaging/paths.js';
 import { isGeneratedFile } from '../packaging/generated.js';
+import { imageProblems, parseImageVersions, requestedLolpop, VERSIONS_PY } from '../packaging/image-check.js';
+import { CommandError } from '../errors.js';
 import type { OrchestratorContext, PackageRequest, PackageResult } from './orchestrator.js';
 
 export interface PackageProjectOptions extends OrchestratorContext {
   /** Whether to build (and, with push_image, push) the image; false for pools that run no container. */
   buildImage: boolean;
+  /** The Prefect version of the server the image will run against, when one is known. */
+  serverPrefect?: () => Promise<string | undefined>;
 }
 
 /**
@@ -52,6 +57,9 @@ export async function packageProject(request: PackageRequest, options: PackagePr
       extra,
     });
     result.image = image;
+    // Our Dockerfile: check now what would otherwise fail only when a flow runs. (A
+    // Dockerfile of the user's may have no python to ask.)
+    if (files.some((f) => f.path === relativePath('dockerfile_path', kwargs.dockerfile_path))) await checkImage(docker, image, kwargs.lolpop_install_location, options);
     if (kwargs.push_image) {
       result.digest = await docker.push(image);
       options.logger.info(`pushed ${image}@${result.digest}`);
@@ -62,4 +70,16 @@ export async function packageProject(request: PackageRequest, options: PackagePr
   if (registry) await withPrivateDockerConfig(options.env, buildAndPush);
   else await buildAndPush(options.env);
   return result;
+}
+
+/** Fails the package step, in one line per problem, when the image cannot run the flow. */
+async function checkImage(docker: DockerCli, image: string, install: string, options: PackageProjectOptions): Promise<void> {
+  const versions = parseImageVersions(await docker.python(image, VERSIONS_PY));
+  const serverPrefect = await options.serverPrefect?.();
+  options.logger.info(
+    `${image}: Python ${versions.python}, Prefect ${versions.prefect ?? '(none)'}, lolpop ${versions.lolpop ?? '(none)'}` +
+      (serverPrefect ? `; server Prefect ${serverPrefect}` : ''),
+  );
+  const problems = imageProblems(image, versions, { lolpop: requestedLolpop(install), serverPrefect });
+  if (problems.length > 0) throw new CommandError(`Failed to package: ${problems.join('; ')}`);
 }

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cleanDockerEnv, docker, dockerServices, packageOnly, quickstartProject, registryDigest, SHA, writeFiles } from './helpers.js';
+import { stringify } from 'yaml';
+import { service } from '../helpers/services.js';
+import { cleanDockerEnv, docker, dockerServices, packageOnly, quickstartProject, registryDigest, runPipelineIn, SHA, writeFiles } from './helpers.js';
 
 const services = dockerServices();
 const uid = randomUUID().slice(0, 8);
@@ -140,4 +142,19 @@ describe.skipIf(!services)('package on a real Docker engine and a registry with 
       `Failed to build the image ${registry}/ci/quickstart-${uid}:${SHA.slice(0, 7)}-7: no Docker daemon answers at unix:///tmp/lolpop-no-docker.sock (is Docker running? is DOCKER_HOST right?)`,
     );
   });
+
+  it("an image whose Prefect major is not the server's fails at package time, in one line, before any push", async () => {
+    const prefect2 = service('LOLPOP_TEST_PREFECT2_URL');
+    const dir = quickstartProject();
+    const yaml = stringify({
+      decorator: { orchestrator: 'PrefectOrchestrator' },
+      orchestrator: { config: {}, deployment: { name: `mismatch-${uid}`, package: quickstart({ docker_image_tag: `${registry}/ci/mismatch-${uid}:1` }) } },
+    });
+    const { result, logger } = await runPipelineIn({ dir, yaml, env: cleanDockerEnv({ PREFECT_API_URL: prefect2 }), steps: 'package', registry: credentials });
+    expect(result.error?.message, logger.lines.join('\n')).toBe(
+      `Failed to package: ${registry}/ci/mismatch-${uid}:1 has Prefect ${baseImage.replace(/^.*:([\d.]+)-.*$/, '$1')} but the server runs Prefect 2.20.27: flow runs would fail in the image; use a Prefect 2 base image`,
+    );
+    expect(logger.lines.some((l) => l.includes('docker push') || /pushed /.test(l))).toBe(false);
+  });
 });
+
