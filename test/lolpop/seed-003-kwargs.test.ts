@@ -32,7 +32,13 @@ function recordingExec(): Exec & { calls: Call[] } {
     calls,
     async run(command: string, args: string[], options: ExecOptions = {}) {
       calls.push({ command, args, input: options.input });
-      const stdout = args[0] === 'push' ? 'latest: digest: sha256:' + 'a'.repeat(64) + ' size: 1\n' : '';
+      // push prints the digest; the package-time check asks the image's python for its versions.
+      const stdout =
+        args[0] === 'push'
+          ? 'latest: digest: sha256:' + 'a'.repeat(64) + ' size: 1\n'
+          : args[0] === 'run' && args.includes('python')
+            ? '{"python": "3.11.2", "prefect": "2.20.27", "lolpop": "0.2.0"}\n'
+            : '';
       return { exitCode: 0, stdout, stderr: '' };
     },
   };
@@ -158,7 +164,7 @@ describe('seed 003: package kwargs', () => {
   });
   it('push_image: docker push after the build', async () => {
     const calls = await packageCalls({ docker_image_tag: 'registry.test/qs:1', push_image: true });
-    expect(calls.map((c) => c.args[0])).toEqual(['build', 'push']);
+    expect(calls.map((c) => c.args[0])).toEqual(['build', 'run', 'push']); // run: the image check
     expect(calls[1]!.args).toContain('registry.test/qs:1');
   });
   it('skip_validation: skip_config_validation=True in the entrypoint', () => expect(entrypoint({ skip_validation: true })).toContain('skip_config_validation=True'));
