@@ -57,7 +57,8 @@ const ROWS: Row[] = [
     command: PACKAGE_SERVE,
     exit: 0,
     check: ({ calls, dir }) => {
-      expect(calls.map((c) => `${c.command} ${c.args[0]}`)).toEqual(['docker build']);
+      // The build, then the image check (its Prefect major against the server's).
+      expect(calls.map((c) => `${c.command} ${c.args[0]}`)).toEqual(['docker build', 'docker run']);
       expect(calls[0]!.args.join(' ')).toContain('--tag lolpop-quickstartrunner-build-all-serve');
       const runPy = readFileSync(path.join(dir, 'prefect_files/run.py'), 'utf8');
       expect(runPy).toContain('from prefect_files.quickstart_runner import QuickstartRunner');
@@ -111,7 +112,7 @@ const ROWS: Row[] = [
     --packager PrefectOrchestrator \\
     --packaging-kwargs '{"copy_files":["train.csv","test.csv", "process_titanic.py"],   "lolpop_install_location":"prefect_files/lolpop-testing.tar.gz[cli,prefect,mlflow,xgboost]", "config_file":"prefect_files/quickstart.yaml", "skip_validation":true, "create_deployment":true, "work_pool":"lolpop-docker-pool", "docker_image_tag":"lolpop-quickstartrunner-build-all"}'`,
     exit: 0,
-    check: ({ calls }) => expect(calls.map((c) => `${c.command} ${c.args[0]}`)).toEqual(['docker build']),
+    check: ({ calls }) => expect(calls.map((c) => `${c.command} ${c.args[0]}`)).toEqual(['docker build', 'docker run']),
   },
   {
     what: 'docker pool: build (flow_class/flow_entrypoint name the generated flow; deployment_kwargs.job_variables reach it)',
@@ -222,8 +223,14 @@ describe.skipIf(!prefect2)("seed 003's command lines, run in order against lolpo
     const exec: Exec = {
       async run(command: string, args: string[], options: ExecOptions = {}) {
         calls.push({ command, args, input: options.input });
-        // A started container reports itself running (it would be serving the flow).
-        const stdout = args[0] === 'container' && args[1] === 'inspect' ? 'running 0\n' : '';
+        // A started container reports itself running (it would be serving the flow); the
+        // image, asked for its versions after the build, has what the seed's image would.
+        const stdout =
+          args[0] === 'container' && args[1] === 'inspect'
+            ? 'running 0\n'
+            : args[0] === 'run' && args.includes('python')
+              ? '{"python": "3.11.2", "prefect": "2.20.27", "lolpop": "0.2.0"}\n'
+              : '';
         return { exitCode: 0, stdout, stderr: '' };
       },
     };
