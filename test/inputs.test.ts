@@ -26,6 +26,12 @@ describe('readInputs, with INPUT_* as the runner passes them', () => {
     expect(settings.summary).toBe(true);
     expect(settings.preview).toBe(false);
     expect(settings.configFile).toMatch(/\/lolpop\.yaml$/);
+    expect(settings.overrides.orchestrator).toBeUndefined();
+  });
+
+  it("the orchestrator input is lolpop's --deployer/--packager", () => {
+    setInputs({ orchestrator: 'PrefectOrchestrator' });
+    expect(readInputs().overrides.orchestrator).toEqual({ name: 'PrefectOrchestrator', label: 'input orchestrator' });
   });
 
   it('wait and wait-timeout become run settings; run-kwargs are the run parameters, as in lolpop', () => {
