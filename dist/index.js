@@ -63703,6 +63703,11 @@ class PrefectOrchestrator {
         this.session = { api, ui: uiBaseUrl(connection) };
         return this.session;
     }
+    /** Every step but package talks to the server: a missing or bad URL fails before the build. */
+    prepare(steps) {
+        if (steps.some((step) => step !== 'package'))
+            this.open();
+    }
     get api() {
         return this.open().api;
     }
@@ -64210,6 +64215,7 @@ async function runConfig(config, steps, environment) {
         configFile: config.file,
         registry: environment.registry,
     });
+    orchestrator.prepare?.(steps);
     logger.debug(`${config.orchestrator}: ${steps.join(' → ')} of ${config.deployment.name} (${config.file})`);
     return runPipeline(config, steps, orchestrator, logger);
 }

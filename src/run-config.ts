@@ -41,6 +41,7 @@ export async function runConfig(config: LoadedConfig, steps: StepName[], environ
     configFile: config.file,
     registry: environment.registry,
   });
+  orchestrator.prepare?.(steps);
   logger.debug(`${config.orchestrator}: ${steps.join(' → ')} of ${config.deployment.name} (${config.file})`);
   return runPipeline(config, steps, orchestrator, logger);
 }

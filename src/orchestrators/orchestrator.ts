@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { CiContext } from '../ci-context.js';
 import type { DeployKwargs, DeploymentBlock, PackageKwargs, RunKwargs, StopKwargs } from '../config/schema.js';
 import type { Exec } from '../exec.js';
+import type { StepName } from '../steps.js';
 import type { Logger } from '../logger.js';
 
 /** What `package` produced: the files it wrote and, when it built one, the image. */
@@ -80,6 +81,11 @@ export interface StopRequest {
  * throws a UserError with a one-line message a user can act on.
  */
 export interface Orchestrator {
+  /**
+   * Optional: fail before any step runs on what these steps will need (a server URL, …),
+   * so that nothing is built when a later step could not run anyway.
+   */
+  prepare?(steps: readonly StepName[]): void;
   /** Write the entrypoint and Dockerfile; build (and push) the image when asked. */
   package(request: PackageRequest): Promise<PackageResult>;
   /** Create or update the deployment; idempotent. */

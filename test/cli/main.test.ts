@@ -135,6 +135,21 @@ describe('config errors', () => {
   });
 });
 
+describe('PrefectOrchestrator without a server configured', () => {
+  it('package alone writes the files (as lolpop); up fails before building anything', async () => {
+    const dir = copyExample('quickstart');
+    const home = { HOME: dir }; // no Prefect profiles file
+    const pkg = await cli(['package', 'QuickstartRunner', '-m', 'quickstart_runner', '-c', 'lolpop.yaml', '--packager', 'PrefectOrchestrator', '-t', 'none'], dir, home);
+    expect(pkg.code, pkg.stderr).toBe(0);
+    expect(existsSync(path.join(dir, 'prefect_files/run.py'))).toBe(true);
+    const up = await cli(['up', '-c', 'lolpop.yaml', '--orchestrator', 'PrefectOrchestrator', '--steps', 'package,deploy'], dir, home);
+    expect(up.code).toBe(1);
+    expect(up.stderr).toMatch(/^error: PREFECT_API_URL is not set/m);
+    expect(up.stdout).toBe('');
+    expect(up.log.some((l) => l.includes('group: package'))).toBe(false);
+  });
+});
+
 describe('examples/custom-orchestrator', () => {
   it('loads the .mjs plugin and runs package → deploy → run → wait → stop end to end', async () => {
     const dir = copyExample('custom-orchestrator');

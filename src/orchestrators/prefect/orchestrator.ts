@@ -32,6 +32,7 @@ import { resumeIfPaused, waitForServedDeployment } from './served.js';
 import { StaticDockerHost } from './static-docker.js';
 import { deploymentUrl, flowRunUrl, uiBaseUrl } from './urls.js';
 import { waitForFlowRun } from './wait-for-run.js';
+import type { StepName } from '../../steps.js';
 
 /**
  * lolpop's PrefectOrchestrator over Prefect's REST API: no Python and no
@@ -61,6 +62,11 @@ export class PrefectOrchestrator implements Orchestrator {
     const api = new PrefectApi(new PrefectClient(connection, { fetch: this.ctx.fetch, logger: this.ctx.logger }));
     this.session = { api, ui: uiBaseUrl(connection) };
     return this.session;
+  }
+
+  /** Every step but package talks to the server: a missing or bad URL fails before the build. */
+  prepare(steps: readonly StepName[]): void {
+    if (steps.some((step) => step !== 'package')) this.open();
   }
 
   private get api(): PrefectApi {
