@@ -348,8 +348,14 @@ wait_for_pool() { # url pool worker-name
   done
 }
 
-start_docker_worker() {
+# Checked before anything starts: a missing server would otherwise be found only after
+# minutes of image building, which would go on in the background after `start` failed.
+require_servers() {
   curl -fsS "$PREFECT_URL/health" >/dev/null 2>&1 || die "no Prefect server answers at $PREFECT_URL (start scripts/services.sh first)"
+  curl -fsS "$PREFECT2_URL/health" >/dev/null 2>&1 || die "no Prefect 2 server answers at $PREFECT2_URL (start scripts/services.sh first)"
+}
+
+start_docker_worker() {
   prefect work-pool get-default-base-job-template --type docker --file "$STATE/docker-template.json" >/dev/null
   write_docker_template "$VENV/bin/python" "$STATE/docker-template.json"
   prefect work-pool create "$POOL" --type docker --base-job-template "$STATE/docker-template.json" --overwrite >"$STATE/pool.log" 2>&1 \
@@ -365,24 +371,25 @@ start_docker_worker() {
 # The same for the Prefect 2 server, from the Prefect 2 worker venv: its own CLI writes
 # the Prefect 2 docker base job template (prefect-docker 0.5's), with the same defaults.
 start_docker_worker2() {
-  curl -fsS "$PREFECT2_URL/health" >/dev/null 2>&1 || die "no Prefect 2 server answers at $PREFECT2_URL (start scripts/services.sh first)"
   prefect2 work-pool get-default-base-job-template --type docker --file "$STATE/docker-template-2.json" >/dev/null
   write_docker_template "$VENV2/bin/python" "$STATE/docker-template-2.json"
   prefect2 work-pool create "$POOL2" --type docker --base-job-template "$STATE/docker-template-2.json" --overwrite >"$STATE/pool2.log" 2>&1 \
     || { cat "$STATE/pool2.log" >&2; die "could not create the docker work pool $POOL2"; }
-  (
-    export PREFECT_WORKER_QUERY_SECONDS=1 PREFECT_WORKER_PREFETCH_SECONDS=5
-    exec env PREFECT_API_URL="$PREFECT2_URL" PREFECT_HOME="$STATE/prefect2-home" PREFECT_TELEMETRY_ENABLED=false DO_NOT_TRACK=1 \
-      "$VENV2/bin/prefect" worker start --pool "$POOL2" --type docker --name "$POOL2-worker" >"$STATE/worker2.log" 2>&1
-  ) &
+  # No PREFECT_HOME here: the docker worker hands the PREFECT_* settings of its own
+  # environment to every flow-run container, where Prefect 2 cannot create a host path
+  # (it makes PREFECT_HOME without parents) and warns on every run. A HOME of its own
+  # keeps the worker's ~/.prefect under $STATE instead.
+  mkdir -p "$STATE/worker2-home"
+  HOME="$STATE/worker2-home" PREFECT_WORKER_QUERY_SECONDS=1 PREFECT_WORKER_PREFETCH_SECONDS=5 \
+    PREFECT_API_URL="$PREFECT2_URL" PREFECT_TELEMETRY_ENABLED=false DO_NOT_TRACK=1 \
+    "$VENV2/bin/prefect" worker start --pool "$POOL2" --type docker --name "$POOL2-worker" >"$STATE/worker2.log" 2>&1 &
   echo $! >"$STATE/worker2.pid"
 }
 
 # A chroot build killed half-way leaves the host's /proc and pip cache bound under $STATE:
 # unmount them before anything removes $STATE, or rm -rf would reach into them.
 release_mounts() {
-  local mnt
-  for mnt in $(awk -v state="$STATE/" 'index($2, state) == 1 {print $2}' /proc/mounts | sort -r); do
+  awk -v state="$STATE/" 'index($2, state) == 1 {print $2}' /proc/mounts | sort -r | while read -r mnt; do
     umount -l "$mnt" 2>/dev/null || true
   done
 }
@@ -391,6 +398,7 @@ start() {
   stop 2>/dev/null || true
   release_mounts
   rm -rf "$STATE" && mkdir -p "$STATE" "$CACHE"
+  require_servers
   local t0=$SECONDS
   # The workers' venvs need only Python and PyPI: they install while apt, dockerd and the
   # images proceed, niced (see the pip commands), because on a cold start the images are
