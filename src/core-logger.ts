@@ -22,7 +22,7 @@ export class CoreLogger implements Logger {
   }
   addSecret(value: string): void {
     // setSecret masks only what is printed after it: callers register secrets first.
-    if (!value) return;
+    if (!value || this.secrets.has(value)) return;
     core.setSecret(value);
     this.secrets.add(value);
   }

@@ -6,9 +6,21 @@ export class UserError extends Error {
   override name = 'UserError';
 }
 
+/** Where in a file a problem is: the action turns these into annotations on the diff. */
+export interface SourceLocation {
+  /** Absolute path of the file. */
+  file: string;
+  line: number;
+  col: number;
+  /** The message for this place (a config error may list several). */
+  message: string;
+}
+
 /** A problem in the config file or the inputs; nothing has been built or deployed. */
 export class ConfigError extends UserError {
   override name = 'ConfigError';
+  /** Set by the config loader for each line of the message that names file:line:col. */
+  locations: SourceLocation[] = [];
 }
 
 /** The orchestrator's server answered with an error, or could not be reached. */

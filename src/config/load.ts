@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isPair, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError, type SourceLocation } from '../errors.js';
 import { expandEnv } from './expand-env.js';
 import { formatPath, locate, type ConfigPath } from './locate.js';
 import { entrypointFor } from '../packaging/files.js';
@@ -74,6 +74,26 @@ export function loadConfig(
   env: NodeJS.ProcessEnv,
 ): LoadedConfig {
   const shown = path.relative(process.cwd(), file) || file;
+  try {
+    return load(file, shown, overrides, lookup, env);
+  } catch (error) {
+    if (error instanceof ConfigError) error.locations = locationsIn(error.message, shown, path.resolve(file));
+    throw error;
+  }
+}
+
+/** The lines of a message that start with `<shown>:line:col: `, as locations in `file`. */
+function locationsIn(message: string, shown: string, file: string): SourceLocation[] {
+  const out: SourceLocation[] = [];
+  for (const line of message.split('\n')) {
+    if (!line.startsWith(`${shown}:`)) continue;
+    const match = /^(\d+):(\d+): /.exec(line.slice(shown.length + 1));
+    if (match) out.push({ file, line: Number(match[1]), col: Number(match[2]), message: line });
+  }
+  return out;
+}
+
+function load(file: string, shown: string, overrides: ConfigOverrides, lookup: OrchestratorLookup, env: NodeJS.ProcessEnv): LoadedConfig {
   if (!existsSync(file)) {
     throw new ConfigError(`Config file ${shown} not found (looked for ${path.resolve(file)}). Set the config input or -c.`);
   }
@@ -127,7 +147,7 @@ export function loadConfig(
 
   const deployment = config.orchestrator?.deployment ?? DeploymentBlock.parse({});
   const fullName = (deployment.name ?? DEFAULT_DEPLOYMENT_NAME) + (overrides.deploymentNameSuffix ?? '');
-  // lolpop puts @flow(...) arguments in orchestrator.config.flow_kwargs (seed 003). Resolve
+  // lolpop puts @flow(...) arguments in orchestrator.config.flow_kwargs (its PrefectOrchestrator docs). Resolve
   // them here, once, so the generated entrypoint and every flow-name lookup agree.
   const configFlowKwargs = asObject((orchestratorConfig as { flow_kwargs?: unknown } | undefined)?.flow_kwargs);
   const pkg = { ...deployment.package, flow_kwargs: deployment.package.flow_kwargs ?? configFlowKwargs };

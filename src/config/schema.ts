@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { parseDuration } from '../duration.js';
 
 /**
  * The one source of the config's shape: TypeScript types, runtime validation and
  * the published JSON Schema (schema/lolpop-deploy.schema.json) all come from here.
- * Key names and defaults are lolpop's (seed 003); objects are strict so a typo is
+ * Key names and defaults are lolpop's (its PrefectOrchestrator documentation); objects are strict so a typo is
  * reported instead of silently ignored.
  */
 
@@ -14,7 +15,7 @@ const stringMap = z.record(z.string(), z.string());
 const FlowEntrypoint = z.string().regex(/^[^:]+\.py:[A-Za-z_][A-Za-z0-9_]*$/, 'expected path/to/file.py:function');
 
 /**
- * lolpop's deploy kwarg: a function name in the module `flow_class` (seed 003:
+ * lolpop's deploy kwarg: a function name in the module `flow_class` (lolpop's PrefectOrchestrator docs:
  * `"flow_class":"prefect_files.run", "flow_entrypoint":"prefect_entrypoint"`), or,
  * without flow_class, a Prefect entrypoint `path/to/file.py:function`.
  */
@@ -45,7 +46,15 @@ function dockerArgsFromDict(dict: Record<string, string | number | boolean | Arr
   return args;
 }
 
-const Duration = (example: string) => z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, `a duration such as ${example}`);
+/** A duration string, checked by the one parser every step uses (so load-time and run-time agree). */
+const Duration = () =>
+  z.string().superRefine((text, ctx) => {
+    try {
+      parseDuration(text, 'duration');
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^duration: /, '') });
+    }
+  });
 
 /**
  * lolpop's `deployment_kwargs`: what its deploy() passes on to Prefect's `flow.deploy()` /
@@ -123,7 +132,7 @@ export const DeployKwargs = z
     enforce_parameter_schema: z.boolean().optional(),
     flow_kwargs: jsonObject.optional(),
     deployment_kwargs: DeploymentKwargs.optional(),
-    // Static infrastructure (docker host / kubernetes), seed 003 names.
+    // Static infrastructure (docker host / kubernetes), names from lolpop's PrefectOrchestrator docs.
     k8s_deployment_manifest: z.string().optional(),
     // lolpop's deploy builds (and pushes) the image through flow.deploy(); here package
     // does, so these are refused with that reason (see load.ts), never dropped.
@@ -143,7 +152,7 @@ export const DeployKwargs = z
     container_name: z.string().optional().describe('Name of the serving container; defaults to the deployment name.'),
     restart_policy: z.string().default('unless-stopped').describe('`docker run --restart` of the serving container.'),
     docker_kwargs: DockerArgs.optional().describe('Extra `docker run` arguments for the serving container, e.g. ["--network", "host"].'),
-    serve_timeout: Duration('90s or 5m')
+    serve_timeout: Duration()
       .default('3m')
       .describe('How long deploy/run wait for a served deployment (static docker/kubernetes) to register.'),
   })
@@ -157,8 +166,8 @@ export const RunKwargs = z
     job_variables: jsonObject.optional(),
     idempotency_key: z.string().optional().describe('Defaults to one per workflow run attempt in GitHub Actions.'),
     wait: z.boolean().default(false),
-    wait_timeout: Duration('90s, 30m or 1h').default('30m'),
-    poll_interval: Duration('2s').default('2s'),
+    wait_timeout: Duration().default('30m'),
+    poll_interval: Duration().default('2s'),
   })
   .describe('--run-kwargs');
 
@@ -167,7 +176,7 @@ export const StopKwargs = z
     mode: z.enum(['pause', 'delete']).default('pause').describe('What stop does to a work-pool deployment.'),
     cancel_runs: z.boolean().default(false),
     docker_image_name: z.string().optional(),
-    cancel_timeout: Duration('60s')
+    cancel_timeout: Duration()
       .default('60s')
       .describe('How long stop waits for cancelled running flow runs to reach CANCELLED.'),
     delete_secret: z.boolean().default(false).describe('kubernetes: also delete the Secret (shared by default by every deployment in the namespace).'),
@@ -185,7 +194,7 @@ export const DeploymentBlock = z.strictObject({
 
 export const OrchestratorBlock = z
   .object({
-    config: jsonObject.default({}).describe("The orchestrator's own config (seed 003 names)."),
+    config: jsonObject.default({}).describe("The orchestrator's own config (names from lolpop's PrefectOrchestrator docs)."),
     deployment: DeploymentBlock.default(DeploymentBlock.parse({})),
   })
   .loose();

@@ -77,7 +77,7 @@ export interface StopRequest {
 }
 
 /**
- * lolpop's BaseOrchestrator (seed 002) as the deploy tool needs it. Every method
+ * lolpop's BaseOrchestrator (its orchestrator interface docs) as the deploy tool needs it. Every method
  * throws a UserError with a one-line message a user can act on.
  */
 export interface Orchestrator {

@@ -32,7 +32,7 @@ export function renderDockerfile(kwargs: PackageKwargs): string {
   lines.push(`ENV PYTHONPATH="${IMAGE_WORKDIR}\${PYTHONPATH:+:\${PYTHONPATH}}"`);
   const install = kwargs.lolpop_install_location.trim();
   if (install !== '') {
-    // A local wheel or sdist (seed 003 installs prefect_files/lolpop-testing.tar.gz)
+    // A local wheel or sdist (lolpop's PrefectOrchestrator docs install prefect_files/lolpop-testing.tar.gz)
     // must be in the image before pip runs; it keeps its path so the command still works.
     for (const path of localInstallPaths(install)) lines.push(copy([path], path));
     lines.push(`RUN pip install --no-cache-dir ${install}`);

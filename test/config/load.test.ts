@@ -34,6 +34,23 @@ describe('loadConfig: the messages a user sees', () => {
     else expect(message).toBe(expected);
   });
 
+  it('carries each file:line:col as a location, for annotations on the diff', () => {
+    let error: ConfigError | undefined;
+    try {
+      load('unknown-key.yaml');
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error?.locations).toEqual([
+      {
+        file: path.resolve(fixture('unknown-key.yaml')),
+        line: 7,
+        col: 7,
+        message: 'test/fixtures/config/unknown-key.yaml:7:7: orchestrator.deployment.deploy.work_pol: unknown key; check its spelling',
+      },
+    ]);
+  });
+
   it('a wrong override names the input, not a line of the file', () => {
     const message = errorOf(() => load('valid-prefect.yaml', { kwargs: { deploy: { work_pool: 7 } } }));
     expect(message).toBe('input deployment-kwargs: orchestrator.deployment.deploy.work_pool: expected string, received number');
@@ -78,7 +95,7 @@ describe('loadConfig: which orchestrator deploys, in lolpop order', () => {
 });
 
 describe("loadConfig: lolpop's deploy kwargs", () => {
-  it("flow_class + flow_entrypoint (seed 003) name the generated wrapper: nothing to override", () => {
+  it("flow_class + flow_entrypoint (lolpop's PrefectOrchestrator docs) name the generated wrapper: nothing to override", () => {
     const config = load('valid-prefect.yaml', { kwargs: { deploy: { flow_class: 'prefect_files.run', flow_entrypoint: 'prefect_entrypoint' } } });
     expect(config.deployment.deploy.flow_entrypoint).toBeUndefined();
   });
@@ -123,7 +140,7 @@ describe("loadConfig: lolpop's deploy kwargs", () => {
 });
 
 describe('loadConfig: valid files', () => {
-  it("reads seed 003's quickstart with lolpop's defaults filled in", () => {
+  it("reads the quickstart of lolpop's PrefectOrchestrator docs with lolpop's defaults filled in", () => {
     const config = load('valid-prefect.yaml');
     expect(config.orchestrator).toBe('PrefectOrchestrator');
     expect(config.deployment.name).toBe('quickstart');

@@ -48,7 +48,7 @@ describe.skipIf(!services)('package on a real Docker engine and a registry with 
     expect(ls).toContain("'prefect_files'");
   });
 
-  it('LOLPOP bugs 4 and 5 under the real Prefect 3 in the image: run.py imports (no DeploymentImage) and flow_kwargs arrive as Python values', async () => {
+  it('lolpop bugs 4 and 5 (docs/lolpop-0.2.0-bugs.md) under the real Prefect 3 in the image: run.py imports (no DeploymentImage) and flow_kwargs arrive as Python values', async () => {
     const flowKwargs = { log_prints: true, retries: 2, description: "lolpop's \"quickstart\"" };
     const { result, error, logger } = await packageOnly({
       dir: quickstartProject(),

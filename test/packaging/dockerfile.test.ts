@@ -77,7 +77,7 @@ describe('renderDockerfile', () => {
     );
   });
 
-  it('LOLPOP bug 9: derives paths from prefect_files without doubled slashes', () => {
+  it('lolpop bug 9: derives paths from prefect_files without doubled slashes', () => {
     const kwargs = quickstartKwargs({ prefect_files: 'deploy/prefect//' });
     const text = renderDockerfile(kwargs);
     expect(runCommandFor(kwargs)).toBe('python deploy/prefect/run.py');

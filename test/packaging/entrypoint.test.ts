@@ -36,7 +36,7 @@ describe('renderEntrypoint', () => {
     assertValidPython(renderEntrypoint(kwargs, { deploymentName }));
   });
 
-  it('LOLPOP bug 4: renders flow_kwargs as quoted Python keyword arguments, nested values included', () => {
+  it('lolpop bug 4: renders flow_kwargs as quoted Python keyword arguments, nested values included', () => {
     const flowKwargs = {
       log_prints: true,
       retries: 2,
@@ -59,7 +59,7 @@ describe('renderEntrypoint', () => {
     expect(renderEntrypoint(quickstartKwargs({ flow_kwargs: {} }), options)).toContain('\n@flow\ndef ');
   });
 
-  it('LOLPOP bug 5: does not import DeploymentImage (gone in Prefect 3); prefect gives only flow', () => {
+  it('lolpop bug 5: does not import DeploymentImage (gone in Prefect 3); prefect gives only flow', () => {
     const text = renderEntrypoint(quickstartServeKwargs({ work_pool: 'pool' }), { deploymentName: SERVE_DEPLOYMENT });
     expect(text).not.toContain('DeploymentImage');
     expect(text.split('\n').filter((l) => /^(from|import) /.test(l))).toEqual([
@@ -69,7 +69,7 @@ describe('renderEntrypoint', () => {
     ]);
   });
 
-  it('LOLPOP bug 6: serves under the deployment name the tool looks up, as flow prefect-entrypoint', () => {
+  it('lolpop bug 6: serves under the deployment name the tool looks up, as flow prefect-entrypoint', () => {
     const text = renderEntrypoint(quickstartServeKwargs(), { deploymentName: 'my-deployment' });
     expect(text).toContain('    prefect_entrypoint.serve(name="my-deployment")\n');
     expect(prefectFlowName(quickstartServeKwargs())).toBe('prefect-entrypoint');
@@ -81,7 +81,7 @@ describe('renderEntrypoint', () => {
   });
 
   it.each(['prefect_files/', 'prefect_files', 'prefect_files//', './prefect_files/'])(
-    'LOLPOP bug 9: prefect_files %j gives config prefect_files/dev.yaml, no doubled slash',
+    'lolpop bug 9: prefect_files %j gives config prefect_files/dev.yaml, no doubled slash',
     (prefectFiles) => {
       const text = renderEntrypoint(quickstartKwargs({ prefect_files: prefectFiles }), options);
       expect(text).toContain('QuickstartRunner(conf="prefect_files/dev.yaml", skip_config_validation=False)');

@@ -1,6 +1,6 @@
 import { PackageKwargs } from '../../src/config/schema.js';
 
-/** Seed 003's quickstart package kwargs, through the real schema so defaults apply. */
+/** The quickstart's package kwargs, through the real schema so defaults apply. */
 export function quickstartKwargs(overrides: Record<string, unknown> = {}): PackageKwargs {
   return PackageKwargs.parse({
     lolpop_class: 'QuickstartRunner',
@@ -12,7 +12,7 @@ export function quickstartKwargs(overrides: Record<string, unknown> = {}): Packa
 }
 
 /**
- * Seed 003's "static infrastructure" example: a local lolpop build installed from
+ * lolpop's PrefectOrchestrator docs' "static infrastructure" example: a local lolpop build installed from
  * prefect_files, a served deployment, and config validation skipped.
  */
 export function quickstartServeKwargs(overrides: Record<string, unknown> = {}): PackageKwargs {
@@ -28,5 +28,5 @@ export function quickstartServeKwargs(overrides: Record<string, unknown> = {}): 
   });
 }
 
-/** The deployment name seed 003's static example runs. */
+/** The deployment name the docs' static example runs. */
 export const SERVE_DEPLOYMENT = 'lolpop-quickstartrunner-build-all-serve';

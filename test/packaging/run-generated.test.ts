@@ -45,7 +45,7 @@ function callFlow(flowName: string, call: string): (runPy: string) => string[] {
 }
 
 describe('the generated run.py, executed against fake prefect and lolpop modules', () => {
-  it('passes the run parameters to the lolpop entrypoint as keyword arguments (LOLPOP bug 8)', () => {
+  it('passes the run parameters to the lolpop entrypoint as keyword arguments (lolpop bug 8)', () => {
     const events = runPackage(
       quickstartKwargs({ flow_kwargs: { log_prints: true, retries: 2, tags: ['a "b"'], description: null } }),
       'quickstart',
@@ -69,7 +69,7 @@ describe('the generated run.py, executed against fake prefect and lolpop modules
     expect(events[2]).toEqual({ event: 'build_all', kwargs: {} });
   });
 
-  it('serves under the given deployment name when create_deployment is set (LOLPOP bug 6)', () => {
+  it('serves under the given deployment name when create_deployment is set (lolpop bug 6)', () => {
     const events = runPackage(
       quickstartServeKwargs({ lolpop_module: 'quickstart_runner' }),
       'lolpop-quickstartrunner-build-all-serve',

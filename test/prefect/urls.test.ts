@@ -49,7 +49,7 @@ describe('the Prefect connection', () => {
   });
 });
 
-describe('the deployment body per server version (PREFECT.md table)', () => {
+describe('the deployment body per server version (fields each server version knows)', () => {
   const spec = {
     name: 'd',
     flowId: 'f',

@@ -50,7 +50,7 @@ export interface CancelAnswer {
 
 const seg = encodeURIComponent;
 
-/** The Prefect resources this tool uses, one method per REST call (PREFECT.md "Calls"). */
+/** The Prefect resources this tool uses, one method per REST call of Prefect's REST API. */
 export class PrefectApi {
   constructor(readonly client: PrefectClient) {}
 

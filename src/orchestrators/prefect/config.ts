@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** PrefectOrchestrator's `orchestrator.config`, seed 003 names and lolpop's defaults. */
+/** PrefectOrchestrator's `orchestrator.config`, names and defaults from lolpop's PrefectOrchestrator docs. */
 export const PrefectConfig = z
   .object({
     decorator_method: z.string().default('decorator'),

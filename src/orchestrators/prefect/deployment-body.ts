@@ -26,7 +26,7 @@ export interface DeploymentSpec {
 /**
  * The body of `POST /deployments/` for the server's version. Prefect's schemas
  * forbid unknown fields (422), so each field is sent only to versions that know
- * it (see PREFECT.md's table).
+ * it (each `atLeast` below names the version that added the field).
  */
 export function buildDeploymentBody(spec: DeploymentSpec, version: ServerVersion): Record<string, unknown> {
   const body: Record<string, unknown> = {

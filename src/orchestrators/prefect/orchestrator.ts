@@ -97,7 +97,7 @@ export class PrefectOrchestrator implements Orchestrator {
   }
 
   /**
-   * Three kinds (seed 003): a work pool (REST, dynamic); `docker` without a pool (a
+   * Three kinds (lolpop's PrefectOrchestrator docs): a work pool (REST, dynamic); `docker` without a pool (a
    * serving container on the Docker host); `kubernetes` (Secret + the flow's
    * Deployment, or with a pool a worker Deployment, then the pool deployment).
    */

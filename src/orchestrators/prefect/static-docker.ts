@@ -24,7 +24,7 @@ export interface ServingContainer {
 }
 
 /**
- * Static infrastructure on a Docker host (seed 003, "docker, no pool"): one
+ * Static infrastructure on a Docker host (lolpop's PrefectOrchestrator docs, "docker, no pool"): one
  * long-lived container per deployment whose CMD runs `flow.serve()`. The Docker
  * host is whatever the docker CLI points at (DOCKER_HOST, the current context,
  * or the local daemon), because the child gets the runner's environment.

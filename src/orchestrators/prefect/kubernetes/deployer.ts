@@ -35,7 +35,7 @@ export interface KubernetesStopInput {
 }
 
 /**
- * seed 003's kubernetes paths: the Secret, then the flow Deployment (static) or a
+ * the kubernetes paths of lolpop's PrefectOrchestrator docs: the Secret, then the flow Deployment (static) or a
  * worker Deployment for the pool, applied with kubectl; stop deletes the same
  * objects by name in the same namespace (LOLPOP bug 3 deleted the wrong one).
  */

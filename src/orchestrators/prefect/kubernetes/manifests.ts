@@ -16,7 +16,7 @@ export const DEPLOYMENT_LABEL = 'lolpop-deploy/deployment';
 /** The Secret key for a self-hosted server's basic auth (lolpop has no kwarg for it). */
 export const AUTH_STRING_KEY = 'prefect-api-auth-string';
 
-/** The deploy kwargs the manifests honour (seed 003 names). */
+/** The deploy kwargs the manifests honour (names from lolpop's PrefectOrchestrator docs). */
 export type KubernetesKwargs = Pick<
   DeployKwargs,
   'namespace' | 'num_replicas' | 'image_pull_policy' | 'service_account' | 'secret_name' | 'prefect_api_key' | 'prefect_api_url' | 'worker_image'

@@ -15,7 +15,7 @@ import { renderEntrypoint } from '../../src/packaging/entrypoint.js';
 import { packageFiles } from '../../src/packaging/files.js';
 import { ciContext, tempDir } from '../helpers/services.js';
 
-// One test per kwarg seed 003 documents (PrefectOrchestrator's package, deploy and stop,
+// One test per kwarg lolpop's PrefectOrchestrator docs documents (PrefectOrchestrator's package, deploy and stop,
 // and its config): each is shown honoured, with what it changes, or refused with the
 // reason. The real servers and tools are exercised elsewhere (test/prefect, test/docker,
 // test/lolpop); here fakes record what would be sent, so every kwarg gets a row.
@@ -66,7 +66,7 @@ function recordingPrefect(pools: Record<string, string>) {
   return { fetch, deployments };
 }
 
-/** The seed's quickstart config with `deployment` merged in, loaded as the CLI loads it. */
+/** The docs' quickstart config with `deployment` merged in, loaded as the CLI loads it. */
 function load(deployment: Record<string, unknown>, config: Record<string, unknown> = {}): LoadedConfig {
   const dir = tempDir('kwargs');
   const file = path.join(dir, 'quickstart.yaml');
@@ -130,7 +130,7 @@ async function packageCalls(pkg: Record<string, unknown>): Promise<Call[]> {
   return exec.calls;
 }
 
-describe('seed 003: package kwargs', () => {
+describe('PrefectOrchestrator docs: package kwargs', () => {
   it('lolpop_class: the class the entrypoint builds', () => expect(entrypoint({ lolpop_class: 'MyRunner' })).toContain('runner = MyRunner(conf='));
   it('lolpop_module: where it is imported from', () => expect(entrypoint({ lolpop_module: 'pkg.runners' })).toContain('from pkg.runners import QuickstartRunner'));
   it('lolpop_entrypoint: the method the flow calls', () => expect(entrypoint({ lolpop_entrypoint: 'train' })).toContain('runner.train(**(params or {}))'));
@@ -191,7 +191,7 @@ describe('seed 003: package kwargs', () => {
   });
 });
 
-describe('seed 003: deploy kwargs', () => {
+describe('PrefectOrchestrator docs: deploy kwargs', () => {
   it('deployment_name (-n): the deployment', async () => expect((await deploymentBody({})).name).toBe('quickstart'));
   it('deployment_type (-t): kubernetes applies manifests with kubectl; another type is refused', async () => {
     expect(refusal({ type: 'nomad' })).toMatch(/^orchestrator\.deployment\.type: Invalid option/);
@@ -268,13 +268,13 @@ describe('seed 003: deploy kwargs', () => {
   });
 });
 
-describe('seed 003: stop kwargs', () => {
+describe('PrefectOrchestrator docs: stop kwargs', () => {
   it('docker_image_name: accepted for lolpop parity; the serving container is found by the deployment, not the image', () => {
     expect(load({ stop: { docker_image_name: 'lolpop-quickstartrunner-build-all-serve' } }).deployment.stop.docker_image_name).toBe('lolpop-quickstartrunner-build-all-serve');
   });
 });
 
-describe("seed 003: PrefectOrchestrator's config", () => {
+describe("lolpop's PrefectOrchestrator docs: PrefectOrchestrator's config", () => {
   it('prefect_settings: the connection (the environment wins)', async () => {
     const config = load({}, { prefect_settings: { PREFECT_API_URL: 'http://from-settings.test/api' } });
     expect((config.orchestratorConfig as PrefectConfig).prefect_settings.PREFECT_API_URL).toBe('http://from-settings.test/api');

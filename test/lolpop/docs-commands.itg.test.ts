@@ -8,13 +8,13 @@ import { splitShellWords } from '../../src/packaging/shell-words.js';
 import { prefectApi } from '../helpers/pipeline.js';
 import { service, tempDir } from '../helpers/services.js';
 
-// Every `lolpop deployment` command line of seed 003 (PrefectOrchestrator's page), in its
-// order, run against our CLI from a project laid out as the seed's (prefect_files/ holds
-// the runner and its config; the data at the root). Only the seed's shell typos are fixed:
+// Every `lolpop deployment` command line of lolpop's PrefectOrchestrator docs page, in its
+// order, run against our CLI from a project laid out as the docs' (prefect_files/ holds
+// the runner and its config; the data at the root). Only the docs' shell typos are fixed:
 // a stray `}` closing two --packaging-kwargs, `\ ` line continuations, and the run
 // commands' missing `\` after the deployment name. Prefect is a real 2.20 server (the
-// seed's lolpop runs Prefect 2); docker and kubectl are recorded, not run (no cluster
-// here; real builds are in test/docker). Where the seed itself is inconsistent, the row
+// docs' lolpop runs Prefect 2); docker and kubectl are recorded, not run (no cluster
+// here; real builds are in test/docker). Where the docs itself is inconsistent, the row
 // says so and expects the clear error a user then gets.
 
 const prefect2 = service('LOLPOP_TEST_PREFECT2_URL');
@@ -81,7 +81,7 @@ const ROWS: Row[] = [
     },
   },
   {
-    what: "static: run — the seed's name differs from what .serve() registers (LOLPOP bug 6)",
+    what: "static: run — the docs' name differs from what .serve() registers (lolpop bug 6)",
     command: RUN_SERVE,
     exit: 1,
     check: ({ stderr }) =>
@@ -128,10 +128,10 @@ const ROWS: Row[] = [
     },
   },
   {
-    what: "docker pool: run — the seed deployed '…build_all' and runs '…build-all'",
+    what: "docker pool: run — the docs deployed '…build_all' and runs '…build-all'",
     command: RUN_POOL,
     exit: 1,
-    // `run` is told no pool (the seed passes it to build only), so it looks for the name as a served deployment.
+    // `run` is told no pool (the docs passes it to build only), so it looks for the name as a served deployment.
     check: ({ stderr }) => expect(stderr).toMatch(/^error: Failed to find the served deployment 'prefect-entrypoint\/lolpop-quickstartrunner-build-all' on \S+ after 2 s/m),
   },
   {
@@ -175,15 +175,15 @@ async function readDeployment(name: string): Promise<Record<string, unknown> & {
   return { ...deployment, jobVariables: deployment.job_variables ?? deployment.infra_overrides };
 }
 
-/** The argv our CLI gets for a seed command line: the shell's words, without `lolpop deployment`. */
+/** The argv our CLI gets for a docs command line: the shell's words, without `lolpop deployment`. */
 function argvOf(command: string): string[] {
-  const { words } = splitShellWords(command.replace(/\\\n/g, ' '), 'seed command');
+  const { words } = splitShellWords(command.replace(/\\\n/g, ' '), 'docs command');
   expect(words.slice(0, 2)).toEqual(['lolpop', 'deployment']);
   return words.slice(2);
 }
 
-describe.skipIf(!prefect2)("seed 003's command lines, run in order against lolpop-deploy and a real Prefect 2 server", () => {
-  const dir = tempDir('seed-003');
+describe.skipIf(!prefect2)("the command lines of lolpop's PrefectOrchestrator docs, run in order against lolpop-deploy and a real Prefect 2 server", () => {
+  const dir = tempDir('lolpop-docs');
   const home = tempDir('home');
 
   beforeAll(async () => {
@@ -191,7 +191,7 @@ describe.skipIf(!prefect2)("seed 003's command lines, run in order against lolpo
     writeFileSync(
       path.join(dir, 'prefect_files/quickstart.yaml'),
       [
-        '# The runner config of the seed, with the decorator its text asks for.',
+        '# The runner config of the docs page, with the decorator its text asks for.',
         'decorator:',
         '  orchestrator: PrefectOrchestrator',
         'orchestrator:',
@@ -211,7 +211,7 @@ describe.skipIf(!prefect2)("seed 003's command lines, run in order against lolpo
       const res = await fetch(`${prefect2}/work_pools/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, type }) });
       expect([201, 409]).toContain(res.status);
     }
-    // The rows expect the seed's names not to exist yet (the server outlives one run of the suite).
+    // The rows expect the docs' names not to exist yet (the server outlives one run of the suite).
     for (const name of ['lolpop-quickstartrunner-build-all', 'lolpop-quickstartrunner-build_all', 'lolpop-quickstartrunner-build-all-serve', 'lolpop-deployment']) {
       const res = await fetch(`${prefect2}/deployments/name/prefect-entrypoint/${name}`);
       if (res.ok) await fetch(`${prefect2}/deployments/${((await res.json()) as { id: string }).id}`, { method: 'DELETE' });
@@ -224,7 +224,7 @@ describe.skipIf(!prefect2)("seed 003's command lines, run in order against lolpo
       async run(command: string, args: string[], options: ExecOptions = {}) {
         calls.push({ command, args, input: options.input });
         // A started container reports itself running (it would be serving the flow); the
-        // image, asked for its versions after the build, has what the seed's image would.
+        // image, asked for its versions after the build, has what the docs' image would.
         const stdout =
           args[0] === 'container' && args[1] === 'inspect'
             ? 'running 0\n'
