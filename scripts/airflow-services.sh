@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Starts (or stops) a real Apache Airflow 3 for the AirflowOrchestrator integration tests,
+# on loopback: api-server (:18080), scheduler and dag-processor, LocalExecutor with
+# SQLite, a fresh AIRFLOW_HOME (a temp dir) per start, one fixed SimpleAuthManager user
+# whose password is generated into a file. No triggerer: nothing here defers.
+# `start` prints KEY=value lines on stdout (progress goes to stderr); `env` prints them again.
+# Used by .ci/run and by developers: `bash scripts/airflow-services.sh start|stop|env`.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+CACHE="${LOLPOP_CI_CACHE:-/opt/lolpop-deploy-ci}"
+STATE="${LOLPOP_AIRFLOW_SERVICES_DIR:-/tmp/lolpop-deploy-airflow}"
+REQUIREMENTS="$HERE/airflow-requirements.txt"
+VENV="${AIRFLOW_VENV:-$CACHE/airflow-venv}"
+API_PORT="${LOLPOP_AIRFLOW_PORT:-18080}"
+WORKER_LOG_PORT=$((API_PORT + 1))
+TRIGGER_LOG_PORT=$((API_PORT + 2))
+URL="http://127.0.0.1:$API_PORT"
+USERNAME="lolpop-ci"
+START_TIMEOUT="${LOLPOP_AIRFLOW_START_TIMEOUT:-180}"
+
+log() { echo "airflow-services: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+# The venv is reused while its stamp holds the requirements file's hash; the stamp is
+# written last, so a run killed half-way through pip is redone rather than trusted.
+install_airflow() {
+  local want stamp="$VENV/.lolpop-deploy-ci-ok" python
+  want="$(sha256sum "$REQUIREMENTS" | cut -c1-16)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$VENV/bin/python" -c '' 2>/dev/null; then return 0; fi
+  python="$(command -v python3.11 || command -v python3)"
+  log "installing $(sed -n 's/^apache-airflow==//p' "$REQUIREMENTS" | head -1) into $VENV with $python"
+  rm -rf "$VENV" && "$python" -m venv "$VENV"
+  # --no-deps: exactly the frozen set, no resolver run (fast, and the same every time).
+  if "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -r "$REQUIREMENTS" >"$STATE/install.log" 2>&1 \
+    && "$VENV/bin/pip" check >>"$STATE/install.log" 2>&1 \
+    && "$VENV/bin/airflow" version >>"$STATE/install.log" 2>&1; then
+    echo "$want" >"$stamp"
+  else
+    tail -20 "$STATE/install.log" >&2
+    rm -rf "$VENV"; return 1
+  fi
+}
+
+# Ports held by something else would make a component die late and obscurely.
+check_ports_free() {
+  python3 - "$API_PORT" "$WORKER_LOG_PORT" "$TRIGGER_LOG_PORT" <<'EOF'
+import socket, sys
+for port in map(int, sys.argv[1:]):
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            sys.exit(f"something already listens on 127.0.0.1:{port}")
+EOF
+}
+
+# Everything Airflow reads, for one home. See docs/airflow.md for why each is set.
+airflow_env() { # home
+  local home=$1
+  export AIRFLOW_HOME="$home"
+  export AIRFLOW__CORE__DAGS_FOLDER="$home/dags"
+  export AIRFLOW__CORE__LOAD_EXAMPLES=False
+  export AIRFLOW__CORE__EXECUTOR=LocalExecutor
+  export AIRFLOW__CORE__PARALLELISM=4                      # 4 pre-forked workers, not 32 (2-core machine)
+  export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="$USERNAME:admin"
+  export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE="$home/passwords.json"   # rewritten by Airflow: must be writable
+  export AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT="$API_PORT" AIRFLOW__API__WORKERS=1
+  export AIRFLOW__API__BASE_URL="$URL"                     # tasks reach the execution API here; the default is :8080
+  export AIRFLOW__API_AUTH__JWT_SECRET="$(cat "$home/jwt-secret")"
+  export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT="$WORKER_LOG_PORT" AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT="$TRIGGER_LOG_PORT"
+  export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=3         # new-file discovery; the default is 300 s
+  export AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_STORAGE_PATH="$home/bundles"
+  export PATH="$VENV/bin:$PATH"
+}
+
+wait_healthy() { # home
+  local deadline=$((SECONDS + START_TIMEOUT)) health
+  while :; do
+    health="$(curl -fsS "$URL/api/v2/monitor/health" 2>/dev/null || true)"
+    if printf '%s' "$health" | python3 -c '
+import json, sys
+h = json.load(sys.stdin)
+sys.exit(0 if h["scheduler"]["status"] == "healthy" and h["dag_processor"]["status"] == "healthy" else 1)' 2>/dev/null; then
+      return 0
+    fi
+    if ! kill -0 "$(cat "$STATE/pgid")" 2>/dev/null || [ "$(pgrep -g "$(cat "$STATE/pgid")" | wc -l)" -lt 3 ]; then
+      log "an Airflow component exited; the end of its logs:"
+      for f in api-server scheduler dag-processor; do echo "--- $f" >&2; tail -15 "$1/$f.log" >&2; done
+      return 1
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      log "not healthy after $START_TIMEOUT s ($URL/api/v2/monitor/health: ${health:-no answer}); the end of the logs:"
+      for f in api-server scheduler dag-processor; do echo "--- $f" >&2; tail -15 "$1/$f.log" >&2; done
+      return 1
+    fi
+    sleep 1
+  done
+}
+
+start() {
+  local t0=$SECONDS home password
+  mkdir -p "$STATE"
+  stop_airflow
+  check_ports_free || die "the Airflow ports $API_PORT-$TRIGGER_LOG_PORT are taken"
+  install_airflow || die "installing Airflow failed (see above)"
+  log "venv ready ($((SECONDS - t0)) s)"
+  home="$(mktemp -d /tmp/lolpop-airflow-home.XXXXXX)"
+  echo "$home" >"$STATE/home"
+  mkdir -p "$home/dags"
+  password="$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')"
+  python3 -c 'import json, sys; print(json.dumps({sys.argv[1]: sys.argv[2]}))' "$USERNAME" "$password" >"$home/passwords.json"
+  python3 -c 'import secrets; print(secrets.token_hex(32))' >"$home/jwt-secret"
+  chmod 600 "$home/passwords.json" "$home/jwt-secret"
+  airflow_env "$home"
+  airflow db migrate >"$home/db-migrate.log" 2>&1 || { tail -20 "$home/db-migrate.log" >&2; die "airflow db migrate failed"; }
+  log "database ready ($((SECONDS - t0)) s)"
+  # One process group for the three components, so stop can signal them all at once.
+  setsid bash -c 'cd "$AIRFLOW_HOME"
+    airflow api-server >api-server.log 2>&1 &
+    airflow scheduler >scheduler.log 2>&1 &
+    airflow dag-processor >dag-processor.log 2>&1 &
+    wait' </dev/null >/dev/null 2>&1 &
+  echo $! >"$STATE/pgid"
+  wait_healthy "$home" || { stop_airflow; die "Airflow did not start"; }
+  log "Airflow $("$VENV/bin/python" -c 'import airflow; print(airflow.__version__)') healthy at $URL ($((SECONDS - t0)) s in all); AIRFLOW_HOME=$home"
+  {
+    echo "LOLPOP_TEST_AIRFLOW_URL=$URL"
+    echo "LOLPOP_TEST_AIRFLOW_USERNAME=$USERNAME"
+    echo "LOLPOP_TEST_AIRFLOW_PASSWORD=$password"
+    echo "LOLPOP_TEST_AIRFLOW_DAGS_FOLDER=$home/dags"
+    echo "LOLPOP_TEST_AIRFLOW_HOME=$home"
+    echo "LOLPOP_TEST_AIRFLOW_PYTHON=$VENV/bin/python"
+  } | tee "$STATE/env"
+}
+
+# TERM to the whole group, KILL what is left after 20 s (LocalExecutor workers can linger).
+stop_airflow() {
+  local pgid home
+  if [ -f "$STATE/pgid" ]; then
+    pgid="$(cat "$STATE/pgid")"
+    if kill -TERM -- "-$pgid" 2>/dev/null; then
+      for _ in $(seq 1 40); do pgrep -g "$pgid" >/dev/null || break; sleep 0.5; done
+      if pgrep -g "$pgid" >/dev/null; then
+        log "some Airflow processes ignored TERM; killing them"
+        kill -KILL -- "-$pgid" 2>/dev/null || true
+      fi
+      log "stopped the Airflow processes (group $pgid)"
+    fi
+    rm -f "$STATE/pgid"
+  fi
+  if [ -f "$STATE/home" ]; then
+    home="$(cat "$STATE/home")"
+    case "$home" in /tmp/lolpop-airflow-home.*) [ "${LOLPOP_AIRFLOW_KEEP_HOME:-}" = 1 ] || rm -rf "$home" ;; esac
+    rm -f "$STATE/home" "$STATE/env"
+  fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop_airflow ;;
+  env) cat "$STATE/env" 2>/dev/null || die "not started (no $STATE/env)" ;;
+  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+esac
