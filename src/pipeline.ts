@@ -8,7 +8,8 @@ import type { StepName } from './steps.js';
 /** Terminal states that are not success. */
 export const FAILED_STATES = ['FAILED', 'CRASHED', 'CANCELLED'];
 
-export type StepStatus = 'success' | 'failed' | 'skipped';
+/** `running` and `pending` appear only in progress reports, written while the pipeline runs. */
+export type StepStatus = 'success' | 'failed' | 'skipped' | 'running' | 'pending';
 
 export interface StepReport {
   step: StepName | 'wait';
@@ -36,11 +37,21 @@ export interface PipelineResult {
  * failure. It never throws: the error is held in the result so outputs, the
  * summary and the comment are written before the step fails.
  */
+export interface PipelineHooks {
+  /**
+   * Called before each step starts, with the result so far: `steps` then lists the
+   * finished steps, this one as running and the rest as pending. A failing hook
+   * never fails the pipeline (it is reporting, not deploying).
+   */
+  onStepStart?(progress: PipelineResult): Promise<void>;
+}
+
 export async function runPipeline(
   config: LoadedConfig,
   steps: StepName[],
   orchestrator: Orchestrator,
   logger: Logger,
+  hooks: PipelineHooks = {},
 ): Promise<PipelineResult> {
   const d = config.deployment;
   const result: PipelineResult = { orchestrator: config.orchestrator, deploymentName: d.name, steps: [] };
@@ -50,7 +61,9 @@ export async function runPipeline(
   const actions: Record<StepReport['step'], () => Promise<string>> = {
     package: async () => {
       result.packaged = await orchestrator.package({ deploymentName: d.name, kwargs: d.package, deployKwargs: d.deploy });
-      return result.packaged.image ? `image ${result.packaged.image}` : `wrote ${result.packaged.files.join(', ')}`;
+      const { image, files, kept } = result.packaged;
+      const wrote = files.length > 0 ? `wrote ${files.join(', ')}` : 'no files to write';
+      return [image ? `image ${image}` : wrote, ...(kept ?? []).map((k) => `${k}: yours, used as it is`)].join('; ');
     },
     deploy: async () => {
       result.deployment = await orchestrator.deploy({
@@ -75,7 +88,8 @@ export async function runPipeline(
       if (!d.run.wait && FAILED_STATES.includes(result.run.state)) {
         throw new RunFailedError(`Run ${result.run.id} of ${d.name} ended ${result.run.state}; see ${result.run.url}`);
       }
-      return `flow run ${result.run.id} ${result.run.state}`;
+      // With wait, the state at creation is stale by the time anyone reads the report: the wait row says how it ended.
+      return d.run.wait ? `flow run ${result.run.id} started` : `flow run ${result.run.id} ${result.run.state}`;
     },
     wait: async () => {
       const run = result.run!;
@@ -110,6 +124,7 @@ export async function runPipeline(
       result.steps.push({ step, status: 'skipped', durationMs: 0 });
       continue;
     }
+    if (hooks.onStepStart) await reportProgress(hooks.onStepStart, result, step, planned, logger);
     const started = Date.now();
     try {
       const detail = await logger.group(step, actions[step]);
@@ -120,4 +135,28 @@ export async function runPipeline(
     }
   }
   return result;
+}
+
+/** Hands the hook a snapshot: the steps so far, `step` running and the rest pending. */
+async function reportProgress(
+  hook: NonNullable<PipelineHooks['onStepStart']>,
+  result: PipelineResult,
+  step: StepReport['step'],
+  planned: ReadonlyArray<StepReport['step']>,
+  logger: Logger,
+): Promise<void> {
+  const later = planned.slice(planned.indexOf(step) + 1);
+  const snapshot: PipelineResult = {
+    ...result,
+    steps: [
+      ...result.steps,
+      { step, status: 'running', durationMs: 0 },
+      ...later.map((s): StepReport => ({ step: s, status: 'pending', durationMs: 0 })),
+    ],
+  };
+  try {
+    await hook(snapshot);
+  } catch (error) {
+    logger.warning(`Could not report progress before ${step}: ${describeError(error)}`);
+  }
 }

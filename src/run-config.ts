@@ -4,7 +4,7 @@ import type { LoadedConfig } from './config/load.js';
 import { ProcessExec, type Exec } from './exec.js';
 import type { Logger } from './logger.js';
 import { createOrchestrator } from './orchestrators/registry.js';
-import { runPipeline, type PipelineResult } from './pipeline.js';
+import { runPipeline, type PipelineHooks, type PipelineResult } from './pipeline.js';
 import type { StepName } from './steps.js';
 
 /** What the action and the CLI hand the core; tests may replace exec and fetch. */
@@ -20,6 +20,8 @@ export interface RunEnvironment {
    * current directory for the CLI, `working-directory` for the action.
    */
   workdir: string;
+  /** Progress reports while the steps run (the action's in-flight PR comment). */
+  hooks?: PipelineHooks;
 }
 
 /**
@@ -43,5 +45,5 @@ export async function runConfig(config: LoadedConfig, steps: StepName[], environ
   });
   orchestrator.prepare?.(steps);
   logger.debug(`${config.orchestrator}: ${steps.join(' → ')} of ${config.deployment.name} (${config.file})`);
-  return runPipeline(config, steps, orchestrator, logger);
+  return runPipeline(config, steps, orchestrator, logger, environment.hooks);
 }

@@ -9,6 +9,10 @@ import type { Logger } from '../logger.js';
 export interface PackageResult {
   /** Files written, relative to the working directory. */
   files: string[];
+  /** What writing did to each of `files`, so a user hears about every file that appears. */
+  changes?: Record<string, FileChange>;
+  /** The user's own files the package used as they are (a Dockerfile without our header). */
+  kept?: string[];
   /** The flow entrypoint inside the package, `path/file.py:function`. */
   entrypoint: string;
   /** Image reference (`registry/repo:tag`) when an image was built. */
@@ -16,6 +20,8 @@ export interface PackageResult {
   /** Registry manifest digest (`sha256:…`) when the image was pushed. */
   digest?: string;
 }
+
+export type FileChange = 'new' | 'updated' | 'unchanged';
 
 export interface DeployResult {
   id: string;

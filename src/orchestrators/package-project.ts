@@ -3,18 +3,61 @@ import path from 'node:path';
 import { builderOptions, defaultImageTag, ociLabels, registryOf, renderImageTag } from '../docker/args.js';
 import { withPrivateDockerConfig } from '../docker/credentials.js';
 import { DockerCli } from '../docker/docker.js';
-import { entrypointFor, packageFiles, writePackageFiles } from '../packaging/files.js';
+import { entrypointFor, packageFiles, writePackageFiles, type PackageFile } from '../packaging/files.js';
 import { relativePath } from '../packaging/paths.js';
 import { isGeneratedFile } from '../packaging/generated.js';
 import { imageProblems, parseImageVersions, requestedLolpop, VERSIONS_PY } from '../packaging/image-check.js';
 import { CommandError } from '../errors.js';
-import type { OrchestratorContext, PackageRequest, PackageResult } from './orchestrator.js';
+import type { FileChange, OrchestratorContext, PackageRequest, PackageResult } from './orchestrator.js';
 
 export interface PackageProjectOptions extends OrchestratorContext {
   /** Whether to build (and, with push_image, push) the image; false for pools that run no container. */
   buildImage: boolean;
+  /** False when no image will ever be built from this package (a process pool): no Dockerfile then. */
+  dockerfile?: boolean;
   /** The Prefect version of the server the image will run against, when one is known. */
   serverPrefect?: () => Promise<string | undefined>;
+}
+
+/** A file the package step would write, and what writing it would change. */
+export interface PlannedFile extends PackageFile {
+  change: FileChange;
+}
+
+/** What the package step would write, and which of the user's files it would use as they are. */
+export interface FilesPlan {
+  files: PlannedFile[];
+  kept: string[];
+}
+
+/**
+ * The files package writes and what each would change, read from the working
+ * directory without writing: `package` writes them, `plan` shows them.
+ */
+export function planFiles(request: PackageRequest, workdir: string, dockerfile = true): FilesPlan {
+  const kwargs = request.kwargs;
+  const read = (p: string): string | undefined => {
+    const file = path.resolve(workdir, p);
+    return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+  };
+  const files = packageFiles(kwargs, {
+    deploymentName: request.deploymentName,
+    dockerfile,
+    // A Dockerfile we generated earlier is ours to refresh, not the user's own.
+    exists: (p) => {
+      const content = read(p);
+      return content !== undefined && !isGeneratedFile(content);
+    },
+  });
+  const dockerfilePath = relativePath('dockerfile_path', kwargs.dockerfile_path);
+  const kept = dockerfile && kwargs.package_type === 'docker' && !files.some((f) => f.path === dockerfilePath) ? [dockerfilePath] : [];
+  return {
+    files: files.map((f) => {
+      const before = read(f.path);
+      return { ...f, change: before === undefined ? 'new' : before === f.content ? 'unchanged' : 'updated' };
+    }),
+    kept,
+  };
 }
 
 /**
@@ -23,17 +66,19 @@ export interface PackageProjectOptions extends OrchestratorContext {
  */
 export async function packageProject(request: PackageRequest, options: PackageProjectOptions): Promise<PackageResult> {
   const kwargs = request.kwargs;
-  const files = packageFiles(kwargs, {
-    deploymentName: request.deploymentName,
-    // A Dockerfile we generated earlier is ours to refresh, not the user's own.
-    exists: (p) => {
-      const file = path.resolve(options.workdir, p);
-      return existsSync(file) && !isGeneratedFile(readFileSync(file, 'utf8'));
-    },
-  });
+  const plan = planFiles(request, options.workdir, options.dockerfile ?? true);
+  const files = plan.files;
   writePackageFiles(options.workdir, files);
-  for (const file of files) options.logger.info(`wrote ${file.path}`);
-  const result: PackageResult = { files: files.map((f) => f.path), entrypoint: entrypointFor(kwargs) };
+  for (const file of files) options.logger.info(`wrote ${file.path} (${file.change})`);
+  for (const kept of plan.kept) {
+    options.logger.info(`${kept} is yours (it has no lolpop-deploy header): building with it as it is`);
+  }
+  const result: PackageResult = {
+    files: files.map((f) => f.path),
+    changes: Object.fromEntries(files.map((f) => [f.path, f.change])),
+    ...(plan.kept.length > 0 ? { kept: plan.kept } : {}),
+    entrypoint: entrypointFor(kwargs),
+  };
   if (!options.buildImage || kwargs.package_type !== 'docker') return result;
 
   const image = renderImageTag(kwargs.docker_image_tag ?? defaultImageTag(kwargs.lolpop_class, kwargs.lolpop_entrypoint), options.ci);

@@ -21,19 +21,21 @@ export interface PackageFilesOptions extends EntrypointOptions {
    * (see isGeneratedFile), so that it is refreshed.
    */
   exists(path: string): boolean;
+  /** False when no image will be built from it (a process pool): then no Dockerfile is written. */
+  dockerfile?: boolean;
 }
 
 /**
  * The files the package step writes: `{prefect_files}/run.py` unless the user brings a
  * flow (`flow_entrypoint`), and a Dockerfile at `dockerfile_path` for the docker
- * package type unless the user has one there.
+ * package type unless the user has one there or no image will be built.
  */
 export function packageFiles(kwargs: PackageKwargs, options: PackageFilesOptions): PackageFile[] {
   const files: PackageFile[] = [];
   if (kwargs.flow_entrypoint === undefined) {
     files.push({ path: joinPosix(prefectFilesDir(kwargs), 'run.py'), content: renderEntrypoint(kwargs, options) });
   }
-  if (kwargs.package_type === 'docker') {
+  if (kwargs.package_type === 'docker' && options.dockerfile !== false) {
     const dockerfilePath = relativePath('dockerfile_path', kwargs.dockerfile_path);
     if (!options.exists(dockerfilePath)) files.push({ path: dockerfilePath, content: renderDockerfile(kwargs) });
   }

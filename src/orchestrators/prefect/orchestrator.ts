@@ -88,12 +88,12 @@ export class PrefectOrchestrator implements Orchestrator {
     }
     const pool = workPool ? await this.api.readWorkPool(workPool) : undefined;
     const buildImage = pool ? runsContainers(pool.type) : true;
-    if (!buildImage) this.ctx.logger.info(`work pool ${workPool} is a '${pool?.type}' pool: no image to build`);
+    if (!buildImage) this.ctx.logger.info(`work pool ${workPool} is a '${pool?.type}' pool: no image to build, no Dockerfile to write`);
     // The image must speak the server's Prefect major; without a server there is nothing to compare.
     const serverPrefect = hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile)
       ? async () => (await this.api.version()).raw
       : undefined;
-    return packageProject(request, { ...this.ctx, buildImage, serverPrefect });
+    return packageProject(request, { ...this.ctx, buildImage, dockerfile: buildImage, serverPrefect });
   }
 
   /**

@@ -1,0 +1,79 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { RunFailedError } from '../src/errors.js';
+import { MemoryLogger } from '../src/logger.js';
+import type { Orchestrator, RunResult } from '../src/orchestrators/orchestrator.js';
+import { orchestratorLookup } from '../src/orchestrators/registry.js';
+import { runPipeline, type PipelineResult } from '../src/pipeline.js';
+
+// The pipeline against a plain fake orchestrator: no services, only the order of
+// steps, what each reports, and the progress snapshots the PR comment is written from.
+const config = loadConfig(path.resolve('examples/quickstart/lolpop.yaml'), { runSettings: { wait: true } }, orchestratorLookup, {});
+
+function fakeOrchestrator(finalState = 'COMPLETED'): Orchestrator & { calls: string[] } {
+  const calls: string[] = [];
+  const run: RunResult = { id: 'r1', url: 'https://orchestrator.example/runs/r1', state: 'SCHEDULED', created: true };
+  return {
+    calls,
+    package: async () => (calls.push('package'), { files: ['prefect_files/run.py'], entrypoint: 'prefect_files/run.py:f' }),
+    deploy: async () => (calls.push('deploy'), { id: 'd1', name: 'flow/quickstart' }),
+    run: async () => (calls.push('run'), run),
+    wait: async () => {
+      calls.push('wait');
+      if (finalState !== 'COMPLETED') throw Object.assign(new RunFailedError(`run r1 ended ${finalState}`), { result: { ...run, state: finalState } });
+      return { ...run, state: finalState };
+    },
+    stop: async () => (calls.push('stop'), { stopped: true, detail: 'paused' }),
+  };
+}
+
+const statuses = (r: PipelineResult) => r.steps.map((s) => `${s.step}:${s.status}`);
+
+describe('runPipeline', () => {
+  it('hands the progress hook a snapshot before each step: done, running, pending', async () => {
+    const snapshots: string[][] = [];
+    const orchestrator = fakeOrchestrator();
+    const result = await runPipeline(config, ['package', 'deploy', 'run'], orchestrator, new MemoryLogger(), {
+      onStepStart: async (progress) => void snapshots.push(statuses(progress)),
+    });
+    expect(snapshots).toEqual([
+      ['package:running', 'deploy:pending', 'run:pending', 'wait:pending'],
+      ['package:success', 'deploy:running', 'run:pending', 'wait:pending'],
+      ['package:success', 'deploy:success', 'run:running', 'wait:pending'],
+      ['package:success', 'deploy:success', 'run:success', 'wait:running'],
+    ]);
+    expect(statuses(result)).toEqual(['package:success', 'deploy:success', 'run:success', 'wait:success']);
+    expect(result.steps.find((s) => s.step === 'run')?.detail).toBe('flow run r1 started');
+    expect(result.run?.state).toBe('COMPLETED');
+  });
+
+  it('a failing progress hook is a warning, never a failed deployment', async () => {
+    const logger = new MemoryLogger();
+    const result = await runPipeline(config, ['deploy'], fakeOrchestrator(), logger, {
+      onStepStart: async () => {
+        throw new Error('GitHub answered 502');
+      },
+    });
+    expect(result.error).toBeUndefined();
+    expect(logger.lines).toContain('warning: Could not report progress before deploy: GitHub answered 502');
+  });
+
+  it('a failed wait keeps the final state and skips nothing after it; the error is held, not thrown', async () => {
+    const orchestrator = fakeOrchestrator('FAILED');
+    const result = await runPipeline(config, ['deploy', 'run'], orchestrator, new MemoryLogger());
+    expect(statuses(result)).toEqual(['deploy:success', 'run:success', 'wait:failed']);
+    expect(result.run?.state).toBe('FAILED');
+    expect(result.error).toBeInstanceOf(RunFailedError);
+  });
+
+  it('stops at the first failure and marks the rest skipped', async () => {
+    const orchestrator = fakeOrchestrator();
+    orchestrator.deploy = async () => {
+      throw new Error('server said no');
+    };
+    const result = await runPipeline(config, ['package', 'deploy', 'run'], orchestrator, new MemoryLogger());
+    expect(statuses(result)).toEqual(['package:success', 'deploy:failed', 'run:skipped', 'wait:skipped']);
+    expect(orchestrator.calls).toEqual(['package']);
+  });
+});
