@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { OrchestratorLookup } from '../config/load.js';
+import { airflowPlugin } from './airflow/plugin.js';
 import { localPlugin } from './local/plugin.js';
 import type { Orchestrator, OrchestratorContext, OrchestratorPlugin } from './orchestrator.js';
 import { prefectPlugin } from './prefect/plugin.js';
@@ -11,6 +12,7 @@ import { prefectPlugin } from './prefect/plugin.js';
 const BUILT_IN: Record<string, OrchestratorPlugin> = {
   [prefectPlugin.name]: prefectPlugin,
   [localPlugin.name]: localPlugin,
+  [airflowPlugin.name]: airflowPlugin,
 };
 
 export function knownOrchestrators(): string[] {

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/**
+ * AirflowOrchestrator's `orchestrator.config`. The connection comes from the
+ * environment first (AIRFLOW_API_URL, AIRFLOW_USERNAME, AIRFLOW_PASSWORD, AIRFLOW_UI_URL);
+ * these keys fill in what it does not set. Put the password in a `${ENV}` reference,
+ * never in the file.
+ */
+export const AirflowConfig = z
+  .object({
+    api_url: z.string().min(1).optional().describe('Airflow 3 server, e.g. http://airflow.internal:8080 (AIRFLOW_API_URL wins).'),
+    username: z.string().min(1).optional().describe('SimpleAuthManager (or other auth manager) user (AIRFLOW_USERNAME wins).'),
+    password: z.string().min(1).optional().describe('Its password (AIRFLOW_PASSWORD wins); use a ${ENV} reference.'),
+    ui_url: z.string().min(1).optional().describe("The UI's base URL for links ([api] base_url); defaults to api_url (AIRFLOW_UI_URL wins)."),
+    dags_folder: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The DAGs folder (of the server's dags-folder bundle) to deliver to; relative to the config file's directory, or absolute."),
+    python: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Interpreter that runs the lolpop runner on the Airflow worker; default: the one the worker runs.'),
+    parse_timeout: z
+      .string()
+      .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 90s or 5m')
+      .default('3m')
+      .describe('How long deploy waits for Airflow to parse the new DAG file.'),
+    request_timeout: z
+      .string()
+      .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 30s')
+      .default('30s')
+      .describe('Timeout of one REST call.'),
+    dag_tags: z.array(z.string()).default([]).describe('Extra tags on the generated DAG.'),
+  })
+  .loose();
+
+export type AirflowConfig = z.infer<typeof AirflowConfig>;

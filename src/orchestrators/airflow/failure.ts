@@ -1,0 +1,52 @@
+import type { AirflowApi, LogEvent } from './api.js';
+
+/** How many log lines the error of a failed run quotes. */
+const TAIL_LINES = 8;
+
+/**
+ * Why a run failed, for the error a user sees: the failed task, the exception Airflow
+ * recorded for it, and the last lines of its log (the runner's own output, where a
+ * lolpop traceback ends). Best effort: the run's state is the fact, this is the story.
+ */
+export async function failureDetail(api: AirflowApi, dagId: string, runId: string): Promise<string> {
+  try {
+    const tasks = await api.taskInstances(dagId, runId);
+    const failed = tasks.find((t) => t.state === 'failed');
+    if (!failed) {
+      const states = tasks.map((t) => `${t.task_id}=${t.state ?? 'none'}`).join(', ') || 'none';
+      return `no task failed (tasks: ${states}); a run failed without a failed task points at Airflow itself (e.g. a worker that cannot reach [api] base_url): see the scheduler's log`;
+    }
+    const events = await api.taskLog(dagId, runId, failed.task_id, Math.max(1, failed.try_number));
+    const exception = exceptionOf(events);
+    const tail = logTail(events, TAIL_LINES);
+    return (
+      `task ${failed.task_id} failed${exception ? `: ${exception}` : ''}` +
+      (tail.length > 0 ? `\nLast log lines of ${failed.task_id}:\n${tail.map((l) => `  ${l}`).join('\n')}` : '')
+    );
+  } catch (error) {
+    return `(could not read the failed task's log: ${(error as Error).message})`;
+  }
+}
+
+/** `RuntimeError: boom` from the last event with error_detail. */
+export function exceptionOf(events: readonly LogEvent[]): string | undefined {
+  for (const event of [...events].reverse()) {
+    const detail = event.error_detail?.[event.error_detail.length - 1];
+    if (detail) return [detail.exc_type, detail.exc_value].filter(Boolean).join(': ');
+  }
+  return undefined;
+}
+
+/** The last `count` non-empty lines of the log's text, without Airflow's group markers. */
+export function logTail(events: readonly LogEvent[], count: number): string[] {
+  const lines: string[] = [];
+  for (const event of events) {
+    if (event.error_detail) continue;
+    for (const line of (event.event ?? '').split('\n')) {
+      const text = line.trimEnd();
+      if (text.trim() === '' || /^::(end)?group::/.test(text.trim())) continue;
+      lines.push(text);
+    }
+  }
+  return lines.slice(-count);
+}

@@ -1,0 +1,185 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDuration } from '../../duration.js';
+import { ConfigError, OrchestratorError } from '../../errors.js';
+import { joinPosix, prefectFilesDir } from '../../packaging/paths.js';
+import type { StepName } from '../../steps.js';
+import { defaultIdempotencyKey } from '../idempotency.js';
+import type {
+  DeployRequest,
+  DeployResult,
+  Orchestrator,
+  OrchestratorContext,
+  PackageRequest,
+  PackageResult,
+  RunRequest,
+  RunResult,
+  StopRequest,
+  StopResult,
+  WaitRequest,
+} from '../orchestrator.js';
+import { packageProject } from '../package-project.js';
+import { AirflowApi } from './api.js';
+import { buildBundle, type DagBundle } from './bundle.js';
+import { AirflowClient } from './client.js';
+import type { AirflowConfig } from './config.js';
+import { resolveConnection } from './connection.js';
+import { deliverBundle, removeBundle } from './deliver.js';
+import { awaitParsed, nudgeParsing } from './parse.js';
+import { stopDag } from './stop-dag.js';
+import { stateType } from './states.js';
+import { dagIdFor, runIdFor } from './names.js';
+import { dagRunUrl, dagUrl, parseDagRunUrl } from './urls.js';
+import { waitForDagRun } from './wait-for-run.js';
+
+/**
+ * Apache Airflow 3 over its REST API (/api/v2). A deployment is a generated DAG with one
+ * task that runs the lolpop runner, delivered into the server's DAGs folder; a run is a
+ * DAG run whose `conf` carries the run parameters.
+ */
+export class AirflowOrchestrator implements Orchestrator {
+  private airflow?: AirflowApi;
+  /** dag_run_id → dag_id of the runs this instance started, for wait. */
+  private readonly runs = new Map<string, string>();
+
+  constructor(
+    private readonly config: AirflowConfig,
+    private readonly ctx: OrchestratorContext,
+  ) {}
+
+  /** Fails before package builds anything when a later step needs the server or the DAGs folder. */
+  prepare(steps: readonly StepName[]): void {
+    if (steps.some((step) => step !== 'package')) this.api();
+    if (steps.includes('deploy')) this.dagsFolder();
+  }
+
+  /** Writes lolpop's entrypoint (as every orchestrator does) and the DAG file deploy will deliver. */
+  async package(request: PackageRequest): Promise<PackageResult> {
+    const result = await packageProject(request, { ...this.ctx, buildImage: false });
+    const bundle = this.bundle(request.deploymentName, request.kwargs, request.deployKwargs);
+    const file = joinPosix(prefectFilesDir(request.kwargs), 'airflow', bundle.dagFileName);
+    mkdirSync(path.dirname(path.resolve(this.ctx.workdir, file)), { recursive: true });
+    writeFileSync(path.resolve(this.ctx.workdir, file), bundle.dagFile);
+    this.ctx.logger.info(`wrote ${file} (DAG ${bundle.dagId}, release ${bundle.fingerprint})`);
+    return { ...result, files: [...result.files, file] };
+  }
+
+  /**
+   * Delivers the DAG and its release into the DAGs folder, waits until Airflow has parsed
+   * this version (its fingerprint tag, no import error), then unpauses it.
+   */
+  async deploy(request: DeployRequest): Promise<DeployResult> {
+    const api = this.api();
+    const bundle = this.bundle(request.deploymentName, request.packageKwargs, request.kwargs);
+    const dagsFolder = this.dagsFolder();
+    const before = await api.readDag(bundle.dagId);
+    const written = new Date();
+    const delivered = deliverBundle(dagsFolder, bundle);
+    this.ctx.logger.info(
+      `${delivered.changed ? 'Delivered' : 'Unchanged:'} ${path.join(dagsFolder, delivered.relativeFile)} (release ${bundle.fingerprint})`,
+    );
+    await nudgeParsing(api, this.ctx.logger, before);
+    const dag = await awaitParsed(api, this.ctx.logger, {
+      dagId: bundle.dagId,
+      fingerprint: bundle.fingerprint,
+      relativeFile: delivered.relativeFile,
+      since: written,
+      timeoutMs: parseDuration(this.config.parse_timeout, 'orchestrator.config.parse_timeout'),
+      nudgeWith: before,
+    });
+    if (dag.is_paused) await api.setPaused(bundle.dagId, false);
+    const url = dagUrl(api.client.connection.uiUrl, bundle.dagId);
+    this.ctx.logger.info(`DAG ${bundle.dagId} is ${before ? 'updated' : 'deployed'} and unpaused: ${url}`);
+    return { id: bundle.dagId, name: bundle.dagId, url };
+  }
+
+  /**
+   * Triggers a DAG run with the run parameters as conf. With an idempotency key (one per
+   * workflow run attempt in GitHub Actions) the run id is derived from it: a retried step
+   * gets a 409, reads that run and returns it instead of starting another.
+   */
+  async run(request: RunRequest): Promise<RunResult> {
+    const api = this.api();
+    const dagId = dagIdFor(request.deploymentName);
+    const dag = await api.readDag(dagId);
+    if (!dag) {
+      throw new OrchestratorError(`Failed to run ${request.deploymentName}: Airflow at ${api.client.connection.baseUrl} has no DAG '${dagId}'; deploy it first`);
+    }
+    if (dag.is_paused) {
+      throw new OrchestratorError(
+        `Failed to run ${request.deploymentName}: the DAG '${dagId}' is paused (stopped?), so a run would stay queued; deploy again to unpause it`,
+      );
+    }
+    const key = request.kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, request.deploymentName);
+    const conf = request.kwargs.parameters;
+    const runId = key ? runIdFor(key) : null;
+    let run = await api.triggerRun(dagId, runId, conf);
+    let created = true;
+    if (!run) {
+      // 409: this id exists (Airflow's 409 does not say why; the GET does).
+      run = await api.readRun(dagId, runId!);
+      if (!run) throw new OrchestratorError(`Failed to run ${request.deploymentName}: Airflow answered 409 for run ${runId} of '${dagId}', but has no such run`);
+      created = false;
+      if (JSON.stringify(run.conf ?? {}) !== JSON.stringify(conf)) {
+        this.ctx.logger.warning(`Run ${runId} exists already with other parameters (${JSON.stringify(run.conf ?? {})}); it is reused, not restarted`);
+      }
+    }
+    const url = dagRunUrl(api.client.connection.uiUrl, dagId, run.dag_run_id);
+    this.runs.set(run.dag_run_id, dagId);
+    this.ctx.logger.info(
+      created ? `Triggered run ${run.dag_run_id} of DAG ${dagId}: ${url}` : `Run ${run.dag_run_id} of DAG ${dagId} already existed for idempotency key ${key} (${run.state}): ${url}`,
+    );
+    return { id: run.dag_run_id, url, state: stateType(run.state), created };
+  }
+
+  async wait(request: WaitRequest): Promise<RunResult> {
+    const dagId = this.runs.get(request.run.id) ?? parseDagRunUrl(request.run.url)?.dagId;
+    if (!dagId) throw new OrchestratorError(`Failed to wait for run ${request.run.id}: its DAG is unknown (URL ${request.run.url})`);
+    return waitForDagRun(this.api(), this.ctx.logger, dagId, request);
+  }
+
+  /** Pauses the DAG (default) or deletes it with its files; active runs are marked failed when asked, and always before a delete. */
+  async stop(request: StopRequest): Promise<StopResult> {
+    const dagId = dagIdFor(request.deploymentName);
+    return stopDag(this.api(), this.ctx.logger, {
+      dagId,
+      mode: request.kwargs.mode,
+      failRuns: request.kwargs.cancel_runs || request.kwargs.mode === 'delete',
+      timeoutMs: parseDuration(request.kwargs.cancel_timeout, 'cancel_timeout'),
+      removeFiles: () => {
+        const folder = this.config.dags_folder ? this.dagsFolder() : undefined;
+        if (!folder) {
+          this.ctx.logger.warning(`orchestrator.config.dags_folder is not set: the files of DAG ${dagId} stay where deploy put them`);
+          return false;
+        }
+        return removeBundle(folder, dagId);
+      },
+    });
+  }
+
+  private bundle(deploymentName: string, packageKwargs: PackageRequest['kwargs'], deployKwargs: PackageRequest['deployKwargs']): DagBundle {
+    return buildBundle({ deploymentName, packageKwargs, deployKwargs, workdir: this.ctx.workdir, python: this.config.python, extraTags: this.config.dag_tags });
+  }
+
+  private dagsFolder(): string {
+    if (!this.config.dags_folder) {
+      throw new ConfigError(
+        "orchestrator.config.dags_folder is not set: name the Airflow server's DAGs folder to deliver the DAG to (a path on this machine, e.g. a mounted volume)",
+      );
+    }
+    return path.resolve(this.ctx.workdir, this.config.dags_folder);
+  }
+
+  private api(): AirflowApi {
+    if (!this.airflow) {
+      const connection = resolveConnection(this.ctx.env, this.config);
+      const client = new AirflowClient(connection, {
+        fetch: this.ctx.fetch,
+        logger: this.ctx.logger,
+        timeoutMs: parseDuration(this.config.request_timeout, 'orchestrator.config.request_timeout'),
+      });
+      this.airflow = new AirflowApi(client);
+    }
+    return this.airflow;
+  }
+}

@@ -1,0 +1,94 @@
+import { sleep } from '../../duration.js';
+import { OrchestratorError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { AirflowApi, Dag, ImportError } from './api.js';
+import { FINGERPRINT_TAG } from './names.js';
+
+/** The bundle a plain DAGs folder is, in Airflow 3. */
+const DAGS_FOLDER_BUNDLE = 'dags-folder';
+
+/**
+ * Asks the dag-processor to look now instead of at its next refresh (300 s by default):
+ * `PUT parseDagFile` needs a file token, which only a DAG Airflow already knows has; a
+ * priority parse of any file of the bundle refreshes the whole bundle, new files
+ * included. Without any DAG in the bundle there is nothing to nudge with. Best effort.
+ */
+export async function nudgeParsing(api: AirflowApi, logger: Logger, known?: Dag): Promise<void> {
+  try {
+    const dag = known?.file_token ? known : await api.anyDagOfBundle(DAGS_FOLDER_BUNDLE);
+    if (dag?.file_token) {
+      await api.reparse(dag.file_token);
+      logger.debug(`airflow: asked for a reparse (via ${dag.dag_id})`);
+    }
+  } catch (error) {
+    logger.debug(`airflow: no reparse nudge (${(error as Error).message})`);
+  }
+}
+
+export interface AwaitParsedOptions {
+  dagId: string;
+  fingerprint: string;
+  /** The DAG file relative to the DAGs folder, as import errors name it. */
+  relativeFile: string;
+  /** When the file was written: older import errors are not this deploy's. */
+  since: Date;
+  timeoutMs: number;
+  pollMs?: number;
+  /** The DAG as it was before, to nudge parsing with again while waiting. */
+  nudgeWith?: Dag;
+}
+
+/**
+ * Polls until Airflow shows the DAG with this deploy's fingerprint tag and no import
+ * error; a new import error for the file fails at once with Airflow's own message.
+ */
+export async function awaitParsed(api: AirflowApi, logger: Logger, options: AwaitParsedOptions): Promise<Dag> {
+  const deadline = Date.now() + options.timeoutMs;
+  const tag = `${FINGERPRINT_TAG}${options.fingerprint}`;
+  const started = Date.now();
+  let seen = 'not parsed yet';
+  for (let attempt = 1; ; attempt++) {
+    const dag = await api.readDag(options.dagId);
+    if (dag) {
+      const current = dag.tags.some((t) => t.name === tag);
+      if (current && !dag.has_import_errors && !dag.is_stale) {
+        logger.info(`Airflow parsed DAG ${options.dagId} (release ${options.fingerprint}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        return dag;
+      }
+      seen = current ? `parsed but ${dag.is_stale ? 'stale' : 'with import errors'}` : `still the previous version (${versionTag(dag) ?? 'no fingerprint tag'})`;
+    }
+    const error = newestError(await api.importErrors(options.relativeFile), options.since);
+    if (error) {
+      throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow cannot import ${error.filename}: ${lastLines(error.stack_trace, 2)}`);
+    }
+    if (Date.now() >= deadline) {
+      throw new OrchestratorError(
+        `Failed to deploy ${options.dagId}: Airflow did not parse ${options.relativeFile} within ${Math.round(options.timeoutMs / 1000)} s (${seen}); ` +
+          "is dags_folder the server's DAGs folder, and is its dag-processor running? ([dag_processor] refresh_interval is how often it looks for new files)",
+      );
+    }
+    // Nudge again now and then: the first one may have come before the file was listed.
+    if (attempt % 5 === 0) await nudgeParsing(api, logger, dag ?? options.nudgeWith);
+    await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
+  }
+}
+
+function versionTag(dag: Dag): string | undefined {
+  return dag.tags.find((t) => t.name.startsWith(FINGERPRINT_TAG))?.name;
+}
+
+/** The newest import error recorded after `since` (with a little slack for clocks). */
+function newestError(errors: ImportError[], since: Date): ImportError | undefined {
+  const fresh = errors.filter((e) => Date.parse(e.timestamp) >= since.getTime() - 2000);
+  return fresh.sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp))[0];
+}
+
+/** The exception line(s) of a Python traceback, joined into one line. */
+export function lastLines(stackTrace: string, count: number): string {
+  return stackTrace
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .slice(-count)
+    .join(' | ');
+}
