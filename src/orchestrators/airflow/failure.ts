@@ -17,8 +17,12 @@ export async function failureDetail(api: AirflowApi, dagId: string, runId: strin
       return `no task failed (tasks: ${states}); a run failed without a failed task points at Airflow itself (e.g. a worker that cannot reach [api] base_url): see the scheduler's log`;
     }
     const events = await api.taskLog(dagId, runId, failed.task_id, Math.max(1, failed.try_number));
-    const exception = exceptionOf(events);
     const tail = logTail(events, TAIL_LINES);
+    // A BashOperator's own exception only says the command failed: the runner's
+    // traceback ends with the exception that matters.
+    const recorded = exceptionOf(events);
+    const raised = lastException(logTail(events, 200));
+    const exception = raised && (!recorded || /^AirflowException: Bash command failed/.test(recorded)) ? `${raised}${exitCode(recorded)}` : recorded;
     return (
       `task ${failed.task_id} failed${exception ? `: ${exception}` : ''}` +
       (tail.length > 0 ? `\nLast log lines of ${failed.task_id}:\n${tail.map((l) => `  ${l}`).join('\n')}` : '')
@@ -37,6 +41,16 @@ export function exceptionOf(events: readonly LogEvent[]): string | undefined {
   return undefined;
 }
 
+/** The last Python exception line (`ValueError: …`) of a log, if there is one. */
+export function lastException(lines: readonly string[]): string | undefined {
+  return [...lines].reverse().find((l) => /^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)(: .*)?$/.test(l.trim()))?.trim();
+}
+
+function exitCode(recorded: string | undefined): string {
+  const code = /exit code (\d+)/.exec(recorded ?? '')?.[1];
+  return code ? ` (exit code ${code})` : '';
+}
+
 /** The last `count` non-empty lines of the log's text, without Airflow's group markers. */
 export function logTail(events: readonly LogEvent[], count: number): string[] {
   const lines: string[] = [];
@@ -44,7 +58,7 @@ export function logTail(events: readonly LogEvent[], count: number): string[] {
     if (event.error_detail) continue;
     for (const line of (event.event ?? '').split('\n')) {
       const text = line.trimEnd();
-      if (text.trim() === '' || /^::(end)?group::/.test(text.trim())) continue;
+      if (text.trim() === '' || /^::(end)?group::/.test(text.trim()) || /^Command exited with return code \d+$/.test(text.trim())) continue;
       lines.push(text);
     }
   }

@@ -59,7 +59,7 @@ export async function awaitParsed(api: AirflowApi, logger: Logger, options: Awai
     }
     const error = newestError(await api.importErrors(options.relativeFile), options.since);
     if (error) {
-      throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow cannot import ${error.filename}: ${lastLines(error.stack_trace, 2)}`);
+      throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow cannot import ${error.filename}: ${importProblem(error.stack_trace)}`);
     }
     if (Date.now() >= deadline) {
       throw new OrchestratorError(
@@ -83,12 +83,13 @@ function newestError(errors: ImportError[], since: Date): ImportError | undefine
   return fresh.sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp))[0];
 }
 
-/** The exception line(s) of a Python traceback, joined into one line. */
-export function lastLines(stackTrace: string, count: number): string {
-  return stackTrace
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '')
-    .slice(-count)
-    .join(' | ');
+/**
+ * A Python traceback in one line: its exception (the last line) and where it was raised
+ * (the last `File "…", line N`), e.g. `ValueError: bad tag (at File "/dags/x/x.py", line 40, in <module>)`.
+ */
+export function importProblem(stackTrace: string): string {
+  const lines = stackTrace.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const exception = lines[lines.length - 1] ?? 'unknown error';
+  const where = [...lines].reverse().find((l) => l.startsWith('File "'));
+  return where ? `${exception} (at ${where})` : exception;
 }
