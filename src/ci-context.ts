@@ -25,6 +25,18 @@ export interface CiContext {
   workspace: string;
   /** Set on pull_request events. */
   pullRequestNumber?: number;
+  /**
+   * The repository's default branch, from the payload's repository.default_branch (push,
+   * pull_request, workflow_dispatch, delete…); on schedule events, GITHUB_REF's branch,
+   * which is the default branch by definition. Unset when the run does not say.
+   */
+  defaultBranch?: string;
+  /**
+   * The branch or tag this event deleted: a `delete` event (its payload's ref and
+   * ref_type; GITHUB_REF is then the default branch, not the deleted ref), or a push
+   * whose payload says `deleted: true`.
+   */
+  deletedRef?: { type: 'branch' | 'tag'; name: string };
   /** The event payload, parsed; {} when there is none. */
   event: Record<string, unknown>;
 }
@@ -44,10 +56,12 @@ export function readCiContext(env: NodeJS.ProcessEnv, readEvent: (path: string) 
   // On pull_request events GITHUB_SHA is the merge commit GitHub made, which no
   // one can check out later; images and runs are labelled with the PR head.
   const sha = pr?.head?.sha ?? env.GITHUB_SHA ?? '';
+  const ref = env.GITHUB_REF ?? '';
+  const eventName = env.GITHUB_EVENT_NAME ?? '';
   return {
     sha,
     shortSha: sha.slice(0, 7),
-    ref: env.GITHUB_REF ?? '',
+    ref,
     refName: env.GITHUB_REF_NAME ?? '',
     runId: env.GITHUB_RUN_ID ?? '',
     runAttempt: env.GITHUB_RUN_ATTEMPT ?? '',
@@ -55,12 +69,35 @@ export function readCiContext(env: NodeJS.ProcessEnv, readEvent: (path: string) 
     repository: env.GITHUB_REPOSITORY ?? '',
     serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
     apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
-    eventName: env.GITHUB_EVENT_NAME ?? '',
+    eventName,
     eventPath,
     workspace: env.GITHUB_WORKSPACE ?? '',
     pullRequestNumber: typeof pr?.number === 'number' ? pr.number : undefined,
+    defaultBranch: defaultBranchOf(event, eventName, ref),
+    deletedRef: deletedRefOf(event, eventName),
     event,
   };
+}
+
+function defaultBranchOf(event: Record<string, unknown>, eventName: string, ref: string): string | undefined {
+  const repository = event.repository as { default_branch?: unknown } | undefined;
+  if (typeof repository?.default_branch === 'string' && repository.default_branch) return repository.default_branch;
+  if (eventName === 'schedule' && ref.startsWith('refs/heads/')) return ref.slice('refs/heads/'.length);
+  return undefined;
+}
+
+function deletedRefOf(event: Record<string, unknown>, eventName: string): CiContext['deletedRef'] {
+  const ref = typeof event.ref === 'string' ? event.ref : '';
+  if (eventName === 'delete' && ref && (event.ref_type === 'branch' || event.ref_type === 'tag')) {
+    // GitHub sends the short name (`feature-x`, `v1.0`); a full ref is accepted too.
+    const prefix = event.ref_type === 'branch' ? 'refs/heads/' : 'refs/tags/';
+    return { type: event.ref_type, name: ref.startsWith(prefix) ? ref.slice(prefix.length) : ref };
+  }
+  if (eventName === 'push' && event.deleted === true) {
+    if (ref.startsWith('refs/heads/')) return { type: 'branch', name: ref.slice('refs/heads/'.length) };
+    if (ref.startsWith('refs/tags/')) return { type: 'tag', name: ref.slice('refs/tags/'.length) };
+  }
+  return undefined;
 }
 
 function readIfExists(file: string): string | undefined {

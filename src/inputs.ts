@@ -15,6 +15,8 @@ export interface ActionSettings {
   steps: StepName[];
   overrides: ConfigOverrides;
   preview: boolean;
+  /** The branch that deploys production names with preview: true; unset = the repository's default branch. */
+  productionBranch?: string;
   comment: CommentMode;
   summary: boolean;
   githubToken: string;
@@ -60,6 +62,7 @@ export function readInputs(): ActionSettings {
       ...(orchestrator ? { orchestrator: { name: orchestrator, label: 'input orchestrator' } } : {}),
     },
     preview: parseBoolean('preview', core.getInput('preview') || 'false'),
+    productionBranch: core.getInput('production-branch') || undefined,
     comment,
     summary: parseBoolean('summary', core.getInput('summary') || 'true'),
     githubToken,

@@ -26,7 +26,7 @@ export async function run(): Promise<void> {
     logger.addSecret(settings.githubToken);
     if (settings.registry) logger.addSecret(settings.registry.password);
     plan = previewPlan(settings, ci);
-    if (plan.preview?.closed) logger.info(`Pull request #${plan.preview.pullRequest} was closed: stopping its preview deployment`);
+    if (plan.note) logger.info(plan.note);
     const config = loadConfig(settings.configFile, plan.overrides, orchestratorLookup, process.env);
     result = await runConfig(config, plan.steps, {
       logger,
@@ -40,7 +40,7 @@ export async function run(): Promise<void> {
     failure = error;
   }
   setOutputs(result);
-  const report: ReportInput = { result, error: failure, ci, notes: [], preview: plan?.preview };
+  const report: ReportInput = { result, error: failure, ci, notes: plan?.steps.length === 0 && plan.note ? [plan.note] : [], preview: plan?.preview };
   if (settings && result) {
     const commentFailure = await comment(settings, ci, report, result, logger);
     failure ??= commentFailure;

@@ -25,8 +25,14 @@ describe('readInputs, with INPUT_* as the runner passes them', () => {
     expect(settings.comment).toBe('auto');
     expect(settings.summary).toBe(true);
     expect(settings.preview).toBe(false);
+    expect(settings.productionBranch).toBeUndefined();
     expect(settings.configFile).toMatch(/\/lolpop\.yaml$/);
     expect(settings.overrides.orchestrator).toBeUndefined();
+  });
+
+  it('production-branch names the branch that deploys production names with preview', () => {
+    setInputs({ preview: 'true', 'production-branch': 'release' });
+    expect(readInputs()).toMatchObject({ preview: true, productionBranch: 'release' });
   });
 
   it("the orchestrator input is lolpop's --deployer/--packager", () => {

@@ -2,6 +2,7 @@ import type { CiContext } from '../ci-context.js';
 import { formatDuration } from '../duration.js';
 import { describeError } from '../errors.js';
 import type { PipelineResult, StepReport } from '../pipeline.js';
+import type { Preview } from '../preview.js';
 
 /** GitHub drops a job summary over 1 MiB; stay well under it. */
 export const SUMMARY_LIMIT = 1024 * 1024 - 4096;
@@ -15,8 +16,8 @@ export interface ReportInput {
   ci: CiContext;
   /** Extra lines (notices) shown under the facts. */
   notes?: string[];
-  /** Set when this run deployed, or stopped, the preview of a pull request. */
-  preview?: { pullRequest: number; closed: boolean };
+  /** Set when this run deployed, or stopped, the preview of a pull request or a branch. */
+  preview?: Preview;
 }
 
 const ICON: Record<StepReport['status'], string> = { success: '✅', failed: '❌', skipped: '⏭️' };
@@ -82,9 +83,13 @@ function facts(result: PipelineResult, ci: CiContext): Array<[string, string]> {
 /** "Preview for pull request #7 · workflow run #12": where this report comes from. */
 function contextLine(ci: CiContext, preview: ReportInput['preview']): string {
   const parts: string[] = [];
-  if (preview) {
+  if (preview?.kind === 'pull_request') {
     const pr = ci.repository ? `[#${preview.pullRequest}](${ci.serverUrl}/${ci.repository}/pull/${preview.pullRequest})` : `#${preview.pullRequest}`;
     parts.push(preview.closed ? `Preview of pull request ${pr}, which was closed: what the preview deployed is stopped.` : `Preview of pull request ${pr}.`);
+  } else if (preview?.kind === 'branch') {
+    // A branch name may hold a backtick: the code span's fence is then doubled.
+    const branch = preview.branch.includes('`') ? `\`\` ${preview.branch} \`\`` : `\`${preview.branch}\``;
+    parts.push(preview.closed ? `Preview of branch ${branch}, which was deleted: what the preview deployed is stopped.` : `Preview of branch ${branch}.`);
   }
   if (ci.repository && ci.runId) {
     const attempt = ci.runAttempt && ci.runAttempt !== '1' ? ` (attempt ${ci.runAttempt})` : '';

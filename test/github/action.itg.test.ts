@@ -119,6 +119,15 @@ describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summa
     expect(run.log).toContain('No PR comment: no pull request found for commit d4e5f60');
   });
 
+  it('push to a feature branch with preview: the branch preview, never the production name', async () => {
+    const run = await runAction('push.no-pr', { preview: 'true' }, { GITHUB_REF: 'refs/heads/Feature/X', GITHUB_REF_NAME: 'Feature/X' });
+    expect(run.status, run.log).toBe(0);
+    expect(run.outputs['deployment-name']).toBe('quickstart-feature-x');
+    expect(run.summary).toContain('### ✅ lolpop-deploy: quickstart-feature-x\n');
+    expect(run.summary).toContain('Preview of branch `Feature/X`.');
+    expect(run.log).toContain('Branch Feature/X is not the production branch (main): deploying its preview');
+  });
+
   it('workflow_dispatch: runs with the inputs as parameters (run-kwargs from toJSON(inputs)), no GitHub call', async () => {
     const event = JSON.parse(readFileSync(eventPath('workflow_dispatch'), 'utf8')) as { inputs: Record<string, string> };
     const before = api.requests.length;

@@ -55,9 +55,9 @@ const stopped: PipelineResult = {
 };
 
 const cases: Array<[string, ReportInput]> = [
-  ['success', { result: success, ci, preview: { pullRequest: 7, closed: false } }],
-  ['failure', { result: failure, ci, preview: { pullRequest: 7, closed: false } }],
-  ['preview-stopped', { result: stopped, ci, preview: { pullRequest: 7, closed: true } }],
+  ['success', { result: success, ci, preview: { kind: 'pull_request', pullRequest: 7, closed: false } }],
+  ['failure', { result: failure, ci, preview: { kind: 'pull_request', pullRequest: 7, closed: false } }],
+  ['preview-stopped', { result: stopped, ci, preview: { kind: 'pull_request', pullRequest: 7, closed: true } }],
 ];
 
 // One renderer for both: the snapshot files are what a reviewer reads in the PR and the job summary.
@@ -90,6 +90,15 @@ describe('the report, as job summary and PR comment', () => {
     expect(renderReport({ result: success, ci: { ...ci, runAttempt: '2' } })).toContain(
       'Reported by [workflow run #12 (attempt 2)](https://github.com/acme/quickstart/actions/runs/9001/attempts/2).',
     );
+  });
+
+  it('a branch preview names its branch, and says when the deleted branch’s preview was stopped', () => {
+    const pushed = { ...ci, eventName: 'push', pullRequestNumber: undefined };
+    const deployed = renderReport({ result: { ...success, deploymentName: 'quickstart-feature-x' }, ci: pushed, preview: { kind: 'branch', branch: 'feature-x', closed: false } });
+    expect(deployed).toContain('\n\nPreview of branch `feature-x`. Reported by [workflow run #12](https://github.com/acme/quickstart/actions/runs/9001).\n\n');
+    const deleted = renderReport({ result: stopped, ci: { ...pushed, eventName: 'delete' }, preview: { kind: 'branch', branch: 'feature-x', closed: true } });
+    expect(deleted).toContain('Preview of branch `feature-x`, which was deleted: what the preview deployed is stopped.');
+    expect(renderReport({ result: success, ci: pushed, preview: { kind: 'branch', branch: 'odd`name', closed: false } })).toContain('Preview of branch `` odd`name ``.');
   });
 
   it('markup in an error cannot break the table or inject HTML', () => {
