@@ -1,10 +1,9 @@
 import type { DagRunState } from './api.js';
 
 /**
- * Airflow's DagRun states as the state types the rest of the tool knows (Prefect's):
- * queued → SCHEDULED (waiting for the scheduler) or PENDING (picked up, no task started yet
- * cannot be told apart over REST, so queued is always SCHEDULED), running → RUNNING,
- * success → COMPLETED, failed → FAILED. pipeline.ts treats FAILED as a failure.
+ * Airflow's four DagRun states as the state types the rest of the tool knows (Prefect's):
+ * queued → SCHEDULED (created, waiting for the scheduler to start a task), running →
+ * RUNNING, success → COMPLETED, failed → FAILED, which pipeline.ts counts as a failure.
  */
 export function stateType(state: DagRunState): string {
   switch (state) {

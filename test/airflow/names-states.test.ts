@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { AirflowConfig } from '../../src/orchestrators/airflow/config.js';
+import { resolveConnection } from '../../src/orchestrators/airflow/connection.js';
+import { exceptionOf, lastException, logTail } from '../../src/orchestrators/airflow/failure.js';
+import { dagIdFor, runIdFor } from '../../src/orchestrators/airflow/names.js';
+import { importProblem } from '../../src/orchestrators/airflow/parse.js';
+import { isTerminal, stateType } from '../../src/orchestrators/airflow/states.js';
+import { dagRunUrl, parseDagRunUrl } from '../../src/orchestrators/airflow/urls.js';
+import { FAILED_STATES } from '../../src/pipeline.js';
+
+describe('Airflow DagRun states as state types', () => {
+  it.each([
+    ['queued', 'SCHEDULED', false],
+    ['running', 'RUNNING', false],
+    ['success', 'COMPLETED', true],
+    ['failed', 'FAILED', true],
+  ] as const)('%s → %s', (state, type, terminal) => {
+    expect(stateType(state)).toBe(type);
+    expect(isTerminal(state)).toBe(terminal);
+  });
+
+  it('failed is one of the states the pipeline treats as a failure', () => {
+    expect(FAILED_STATES).toContain(stateType('failed'));
+  });
+});
+
+describe('names', () => {
+  it.each([
+    ['lolpop-quickstart', 'lolpop-quickstart'],
+    ['my deploy/pr-7', 'my_deploy_pr-7'],
+  ])('the DAG id of %s is %s', (name, id) => expect(dagIdFor(name)).toBe(id));
+
+  it('refuses a name with nothing Airflow can use', () => expect(() => dagIdFor('///')).toThrow(ConfigError));
+
+  it('derives a valid, stable run id from an idempotency key; keys that differ only in replaced characters stay apart', () => {
+    const key = 'lolpop-deploy/acme/app/123/1/lolpop-quickstart';
+    const id = runIdFor(key);
+    expect(id).toMatch(/^[A-Za-z0-9_.~:+-]+$/);
+    expect(id).toMatch(/^lolpop-deploy~acme~app~123~1~lolpop-quickstart~[0-9a-f]{10}$/);
+    expect(runIdFor(key)).toBe(id);
+    expect(runIdFor('a/b')).not.toBe(runIdFor('a b'));
+    expect(runIdFor('x'.repeat(400)).length).toBeLessThanOrEqual(250);
+  });
+
+  it('builds and reads back run URLs', () => {
+    const url = dagRunUrl('http://af:8080', 'd', 'a~b:c+1');
+    expect(url).toBe('http://af:8080/dags/d/runs/a~b%3Ac%2B1');
+    expect(parseDagRunUrl(url)).toEqual({ dagId: 'd', runId: 'a~b:c+1' });
+  });
+});
+
+describe('connection', () => {
+  const config = AirflowConfig.parse({ api_url: 'http://from-config:8080/', username: 'u', password: 'p' });
+  it('takes the environment first, then the config; strips /api/v2 and trailing slashes', () => {
+    expect(resolveConnection({ AIRFLOW_API_URL: 'http://env:8080/api/v2' }, config)).toEqual({ baseUrl: 'http://env:8080', username: 'u', password: 'p', uiUrl: 'http://env:8080' });
+    expect(resolveConnection({}, config).baseUrl).toBe('http://from-config:8080');
+  });
+  it('says what to set when there is no URL, or only half of the credentials', () => {
+    expect(() => resolveConnection({}, AirflowConfig.parse({}))).toThrow(/AIRFLOW_API_URL is not set/);
+    expect(() => resolveConnection({ AIRFLOW_API_URL: 'http://a', AIRFLOW_USERNAME: 'u' }, AirflowConfig.parse({}))).toThrow(/AIRFLOW_PASSWORD is not set but AIRFLOW_USERNAME is/);
+  });
+});
+
+describe('failure details', () => {
+  const events = [
+    { event: '::group::Pre Execute', level: 'info' },
+    { event: 'Traceback (most recent call last):', level: 'info' },
+    { event: '  File "/x/tiny_runner.py", line 20, in build_all', level: 'info' },
+    { event: 'RuntimeError: the model diverged', level: 'info' },
+    { event: 'Command exited with return code 1', level: 'info' },
+    { event: 'Task failed with exception', level: 'error', error_detail: [{ exc_type: 'AirflowException', exc_value: 'Bash command failed. The command returned a non-zero exit code 1.' }] },
+  ];
+  it('reads the recorded exception, the runner\'s own exception line and the log tail', () => {
+    expect(exceptionOf(events)).toBe('AirflowException: Bash command failed. The command returned a non-zero exit code 1.');
+    expect(logTail(events, 3)).toEqual(['Traceback (most recent call last):', '  File "/x/tiny_runner.py", line 20, in build_all', 'RuntimeError: the model diverged']);
+    expect(lastException(logTail(events, 100))).toBe('RuntimeError: the model diverged');
+  });
+  it('puts an import error in one line with where it was raised', () => {
+    const trace = 'Traceback (most recent call last):\n  File "/dags/d/d.py", line 6, in <module>\n    from x import y\nModuleNotFoundError: No module named \'x\'\n';
+    expect(importProblem(trace)).toBe('ModuleNotFoundError: No module named \'x\' (at File "/dags/d/d.py", line 6, in <module>)');
+  });
+});
