@@ -40,7 +40,6 @@ export function readInputs(): ActionSettings {
 
   const username = core.getInput('registry-username');
   const password = core.getInput('registry-password');
-  if (password) core.setSecret(password);
   if (Boolean(username) !== Boolean(password)) {
     throw new ConfigError('inputs registry-username and registry-password: give both or neither');
   }
@@ -49,7 +48,6 @@ export function readInputs(): ActionSettings {
     throw new ConfigError(`input comment: '${comment}' is not one of auto, always, never`);
   }
   const githubToken = core.getInput('github-token');
-  if (githubToken) core.setSecret(githubToken);
   return {
     configFile: path.resolve(workingDirectory, core.getInput('config') || 'lolpop.yaml'),
     workingDirectory,

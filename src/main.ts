@@ -1,14 +1,15 @@
 import * as core from '@actions/core';
+import path from 'node:path';
 import { readCiContext, type CiContext } from './ci-context.js';
 import { loadConfig } from './config/load.js';
 import { CoreLogger } from './core-logger.js';
-import { describeError, UserError } from './errors.js';
+import { ConfigError, describeError, UserError } from './errors.js';
 import { createGitHubClient } from './github/client.js';
 import { commentOnPullRequest } from './github/pr-comment.js';
 import { readInputs, type ActionSettings } from './inputs.js';
 import { orchestratorLookup } from './orchestrators/registry.js';
 import { setCommentUrl, setOutputs } from './outputs.js';
-import type { PipelineResult } from './pipeline.js';
+import type { PipelineHooks, PipelineResult } from './pipeline.js';
 import { previewPlan, type Plan } from './preview.js';
 import { runConfig } from './run-config.js';
 import { renderComment, renderReport, type ReportInput } from './report/render.js';
@@ -34,6 +35,7 @@ export async function run(): Promise<void> {
       ci,
       registry: settings.registry,
       workdir: settings.workingDirectory,
+      hooks: progressComment(settings, ci, plan.preview, logger),
     });
     failure = result.error;
   } catch (error) {
@@ -57,8 +59,51 @@ export async function run(): Promise<void> {
   if (failure) {
     // A UserError says all there is to say; anything else is a bug worth its stack.
     if (!(failure instanceof UserError)) core.debug(failure instanceof Error ? (failure.stack ?? '') : String(failure));
-    core.setFailed(describeError(failure));
+    const located = failure instanceof ConfigError ? failure.locations : [];
+    if (located.length === 0) {
+      core.setFailed(describeError(failure));
+    } else {
+      // One annotation per place, on the file in the PR's diff (paths relative to the repository).
+      for (const at of located) {
+        core.error(at.message, { file: repositoryPath(at.file, ci), startLine: at.line, startColumn: at.col, title: 'lolpop-deploy config' });
+      }
+      process.exitCode = core.ExitCode.Failure;
+    }
   }
+}
+
+/** Annotations name files relative to the checkout (GITHUB_WORKSPACE), not to the working directory. */
+function repositoryPath(file: string, ci: CiContext): string {
+  const root = ci.workspace || process.cwd();
+  const relative = path.relative(root, file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative.split(path.sep).join('/');
+}
+
+/**
+ * Keeps the PR comment current while the steps run, so that the previous push's ✅
+ * does not stand during a long build or wait: written when the first step starts and
+ * when the wait starts (the run's link is known by then). The final comment replaces
+ * it. Best effort: the first write that does not succeed ends the progress updates,
+ * and the final comment reports why.
+ */
+function progressComment(settings: ActionSettings, ci: CiContext, preview: Plan['preview'], logger: CoreLogger): PipelineHooks | undefined {
+  if (settings.comment === 'never' || !settings.githubToken) return undefined;
+  let enabled = true;
+  let first = true;
+  return {
+    onStepStart: async (progress) => {
+      const step = progress.steps.find((s) => s.status === 'running')?.step;
+      if (!enabled || !(first || step === 'wait')) return;
+      first = false;
+      const body = logger.redact(renderComment({ result: progress, ci, preview }));
+      const client = () => createGitHubClient(settings.githubToken, ci.apiUrl, logger);
+      enabled = false; // until this write succeeds (a throw reaches the pipeline's warning)
+      const outcome = await commentOnPullRequest(client, { mode: settings.comment, ci, key: progress.deploymentName, body }, logger);
+      if (outcome.status !== 'written') return;
+      enabled = true;
+      logger.debug(`PR comment ${outcome.action} with the progress before ${step}: ${outcome.url}`);
+    },
+  };
 }
 
 /**

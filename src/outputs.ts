@@ -1,5 +1,12 @@
 import * as core from '@actions/core';
+import { fileURLToPath } from 'node:url';
 import type { PipelineResult } from './pipeline.js';
+import { isBrowsable } from './report/render.js';
+
+/** A URL output only when someone can open it (not a file:// URL of the runner's disk). */
+function browsable(url: string | undefined): string | undefined {
+  return url && isBrowsable(url) ? url : undefined;
+}
 
 /** The action's outputs (action.yml), set for whatever finished, even on failure. */
 export function setOutputs(result: PipelineResult | undefined): void {
@@ -8,10 +15,12 @@ export function setOutputs(result: PipelineResult | undefined): void {
     digest: result?.packaged?.digest,
     'deployment-id': result?.deployment?.id,
     'deployment-name': result?.deployment?.name ?? result?.deploymentName,
-    'deployment-url': result?.deployment?.url,
+    'deployment-url': browsable(result?.deployment?.url),
     'flow-run-id': result?.run?.id,
-    'flow-run-url': result?.run?.url,
+    'flow-run-url': browsable(result?.run?.url),
     'flow-run-state': result?.run?.state,
+    // The local orchestrator's HTML report exists only on the runner: its path, for actions/upload-artifact.
+    'run-report': result?.run?.url.startsWith('file://') ? fileURLToPath(result.run.url) : undefined,
   };
   for (const [name, value] of Object.entries(outputs)) {
     if (value !== undefined) core.setOutput(name, value);

@@ -1,8 +1,8 @@
 import type { LoadedConfig } from './config/load.js';
 import { parseDuration } from './duration.js';
-import { describeError, RunFailedError } from './errors.js';
+import { describeError, RunFailedError, UserError } from './errors.js';
 import type { Logger } from './logger.js';
-import type { DeployResult, Orchestrator, PackageResult, RunResult, StopResult } from './orchestrators/orchestrator.js';
+import type { DeployResult, Orchestrator, PackageResult, PlanResult, RunResult, StopResult } from './orchestrators/orchestrator.js';
 import type { StepName } from './steps.js';
 
 /** Terminal states that are not success. */
@@ -28,6 +28,8 @@ export interface PipelineResult {
   deployment?: DeployResult;
   run?: RunResult;
   stopped?: StopResult;
+  /** What package → deploy → run would do (the plan step). */
+  plan?: PlanResult;
   /** The first failure; the caller reports everything above, then fails with this. */
   error?: Error;
 }
@@ -59,6 +61,19 @@ export async function runPipeline(
   if (steps.includes('run') && d.run.wait) planned.splice(planned.indexOf('run') + 1, 0, 'wait');
 
   const actions: Record<StepReport['step'], () => Promise<string>> = {
+    plan: async () => {
+      if (!orchestrator.plan) throw new UserError(`${config.orchestrator} cannot plan: it has no plan() method`);
+      result.plan = await orchestrator.plan({
+        deploymentName: d.name,
+        type: d.type,
+        packageKwargs: d.package,
+        deployKwargs: d.deploy,
+        runKwargs: d.run,
+      });
+      for (const line of result.plan.actions) logger.info(line);
+      const changed = result.plan.files.filter((f) => f.change !== 'unchanged').length;
+      return `${result.plan.actions.length} actions, ${changed} of ${result.plan.files.length} files would change; nothing was changed`;
+    },
     package: async () => {
       result.packaged = await orchestrator.package({ deploymentName: d.name, kwargs: d.package, deployKwargs: d.deploy });
       const { image, files, kept } = result.packaged;

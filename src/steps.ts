@@ -1,11 +1,11 @@
 import { ConfigError } from './errors.js';
 
-export const STEP_NAMES = ['package', 'deploy', 'run', 'stop'] as const;
+export const STEP_NAMES = ['plan', 'package', 'deploy', 'run', 'stop'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
 /**
  * "package,deploy,run" → the steps in pipeline order. `build` is lolpop's CLI
- * word for deploy and is accepted as such.
+ * word for deploy and is accepted as such; `plan` and `stop` each run alone.
  */
 export function parseSteps(text: string, source = 'steps'): StepName[] {
   const words = text
@@ -18,6 +18,9 @@ export function parseSteps(text: string, source = 'steps'): StepName[] {
     if (!(STEP_NAMES as readonly string[]).includes(word)) {
       throw new ConfigError(`${source}: unknown step '${word}'; expected some of ${STEP_NAMES.join(', ')} (build = deploy)`);
     }
+  }
+  if (words.includes('plan') && words.some((w) => w !== 'plan')) {
+    throw new ConfigError(`${source}: plan runs alone (it shows what package, deploy and run would do, and changes nothing)`);
   }
   if (words.includes('stop') && words.some((w) => w === 'deploy' || w === 'run')) {
     throw new ConfigError(`${source}: stop cannot run together with deploy or run`);

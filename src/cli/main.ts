@@ -1,4 +1,3 @@
-import { buildJsonSchema } from '../config/json-schema.js';
 import { describeError, UserError } from '../errors.js';
 import { ConsoleLogger, redact, type Logger } from '../logger.js';
 import { parseCommandLine } from './program.js';
@@ -23,11 +22,6 @@ export interface CliIo {
  * or a failed step or run, 2 a usage error) instead of exiting, so tests call it.
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  // `lolpop-deploy schema` prints the config's JSON Schema (what schema/ publishes).
-  if (argv.length === 1 && argv[0] === 'schema') {
-    io.stdout(`${JSON.stringify(buildJsonSchema(), null, 2)}\n`);
-    return 0;
-  }
   const parsed = parseCommandLine(argv, io, io.version);
   if (parsed.kind === 'exit') return parsed.code;
   const invocation = parsed.invocation;

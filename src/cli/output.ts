@@ -24,5 +24,11 @@ export function formatSummary(result: PipelineResult): string {
     lines.push(`Report: ${result.run.url}`);
   }
   if (result.stopped) lines.push(`Stop: ${result.stopped.detail}`);
+  if (result.plan) {
+    lines.push('', 'Plan (nothing was changed):', ...result.plan.actions.map((a, i) => `  ${i + 1}. ${a}`));
+    for (const r of result.plan.requests) {
+      lines.push('', `  ${r.method} ${r.url}`, ...(r.body === undefined ? [] : JSON.stringify(r.body, null, 2).split('\n').map((l) => `    ${l}`)));
+    }
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -1,10 +1,11 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { ConfigOverrides } from '../config/load.js';
 import type { StepSection } from '../config/schema.js';
+import { buildJsonSchema } from '../config/json-schema.js';
 import { ConfigError } from '../errors.js';
 import { parseSteps, type StepName } from '../steps.js';
 
-export type CliCommand = 'package' | 'build' | 'run' | 'stop' | 'up';
+export type CliCommand = 'package' | 'build' | 'run' | 'stop' | 'up' | 'plan';
 
 /** Everything a command line asks for, decided before anything is read or run. */
 export interface CliInvocation {
@@ -42,7 +43,8 @@ export const DEFAULT_CONFIG = 'lolpop.yaml';
  */
 export function parseCommandLine(argv: readonly string[], out: ParseOutput, version?: string): ParseOutcome {
   let invocation: CliInvocation | undefined;
-  const program = buildProgram(version, (inv) => (invocation = inv), out);
+  let printed = false;
+  const program = buildProgram(version, (inv) => (invocation = inv), out, () => (printed = true));
   try {
     program.parse(normaliseLongFlags(argv), { from: 'user' });
   } catch (error) {
@@ -56,6 +58,7 @@ export function parseCommandLine(argv: readonly string[], out: ParseOutput, vers
     }
     throw error;
   }
+  if (printed) return { kind: 'exit', code: 0 };
   if (!invocation) return { kind: 'exit', code: USAGE_EXIT_CODE };
   return { kind: 'invoke', invocation };
 }
@@ -77,7 +80,8 @@ interface CommonOptions {
   verbose?: boolean;
 }
 
-function buildProgram(version: string | undefined, done: (inv: CliInvocation) => void, out: ParseOutput): Command {
+/** `printedOutput`: a command that only prints (schema) calls it, so parsing ends with exit 0. */
+function buildProgram(version: string | undefined, done: (inv: CliInvocation) => void, out: ParseOutput, printedOutput: () => void): Command {
   const program = new Command('lolpop-deploy')
     .description("Package, deploy and run lolpop workflows on an orchestrator (lolpop's `lolpop deployment` commands, plus `up`).")
     .exitOverride()
@@ -182,31 +186,47 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
     }, orchestratorFlag(o, 'deployer')));
   });
 
-  const up = command('up', 'package → deploy → run from the config alone (what the GitHub Action does)')
-    .option('--steps <steps>', 'comma-separated steps: package, deploy (or build), run; or stop', 'package,deploy,run')
-    .option('-w, --wait', 'wait for the run to end; fail when it does not complete')
-    .option('--wait-timeout <duration>', 'how long --wait waits, e.g. 30m')
-    .option('-n, --deployment-name <name>', 'deployment name (orchestrator.deployment.name)')
-    .option('-t, --deployment-type <type>', 'docker | kubernetes | local (orchestrator.deployment.type)')
-    .option('--orchestrator <orchestrator>', ORCHESTRATOR_HELP)
-    .option('-l, --local-file <file>', LOCAL_FILE_HELP)
-    .addOption(kwargsOption('--packaging-kwargs <json>'))
-    .addOption(kwargsOption('--deployment-kwargs <json>'))
-    .addOption(kwargsOption('--run-kwargs <json>', RUN_KWARGS_HELP))
-    .addOption(kwargsOption('--stop-kwargs <json>'));
-  finish(up).action((o: CommonOptions & Record<string, unknown>) => {
-    done(invocation('up', parseSteps(String(o.steps), '--steps'), o, {
-      deploymentName: o.deploymentName as string | undefined,
-      deploymentType: o.deploymentType as string | undefined,
-      kwargs: sections({
-        package: o.packagingKwargs,
-        deploy: o.deploymentKwargs,
-        run: o.runKwargs,
-        stop: o.stopKwargs,
-      }),
-      ...runSettings(o),
-    }, orchestratorFlag(o, 'orchestrator')));
-  });
+  // up and plan take the same flags: plan shows what up would do.
+  const workflowCommand = (name: 'up' | 'plan', description: string, withSteps: boolean): void => {
+    const cmd = command(name, description);
+    if (withSteps) cmd.option('--steps <steps>', 'comma-separated steps: package, deploy (or build), run; or stop; or plan', 'package,deploy,run');
+    cmd
+      .option('-w, --wait', 'wait for the run to end; fail when it does not complete')
+      .option('--wait-timeout <duration>', 'how long --wait waits, e.g. 30m or 1h30m')
+      .option('-n, --deployment-name <name>', 'deployment name (orchestrator.deployment.name)')
+      .option('-t, --deployment-type <type>', 'docker | kubernetes | local (orchestrator.deployment.type)')
+      .option('--orchestrator <orchestrator>', ORCHESTRATOR_HELP)
+      .option('-l, --local-file <file>', LOCAL_FILE_HELP)
+      .addOption(kwargsOption('--packaging-kwargs <json>'))
+      .addOption(kwargsOption('--deployment-kwargs <json>'))
+      .addOption(kwargsOption('--run-kwargs <json>', RUN_KWARGS_HELP))
+      .addOption(kwargsOption('--stop-kwargs <json>'));
+    finish(cmd).action((o: CommonOptions & Record<string, unknown>) => {
+      const steps = withSteps ? parseSteps(String(o.steps), '--steps') : (['plan'] as StepName[]);
+      done(invocation(name, steps, o, {
+        deploymentName: o.deploymentName as string | undefined,
+        deploymentType: o.deploymentType as string | undefined,
+        kwargs: sections({
+          package: o.packagingKwargs,
+          deploy: o.deploymentKwargs,
+          run: o.runKwargs,
+          stop: o.stopKwargs,
+        }),
+        ...runSettings(o),
+      }, orchestratorFlag(o, 'orchestrator')));
+    });
+  };
+  workflowCommand('up', 'package → deploy → run from the config alone (what the GitHub Action does)', true);
+  workflowCommand('plan', 'show what up would write, build and send, changing nothing (reads the server only when one is configured)', false);
+
+  program
+    .command('schema')
+    .description("print the config file's JSON Schema (for editors; also published as schema/lolpop-deploy.schema.json)")
+    .exitOverride()
+    .action(() => {
+      out.stdout(`${JSON.stringify(buildJsonSchema(), null, 2)}\n`);
+      printedOutput();
+    });
 
   return program;
 }

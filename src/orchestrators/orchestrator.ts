@@ -82,6 +82,34 @@ export interface StopRequest {
   deployKwargs: DeployKwargs;
 }
 
+/** What `plan` is asked about: everything package → deploy → run would use. */
+export interface PlanRequest {
+  deploymentName: string;
+  type: DeploymentBlock['type'];
+  packageKwargs: PackageKwargs;
+  deployKwargs: DeployKwargs;
+  runKwargs: RunKwargs;
+}
+
+/** A request plan shows instead of sending; the body as it would be sent (ids not known yet in <…>). */
+export interface PlannedRequest {
+  method: string;
+  url: string;
+  body?: unknown;
+}
+
+/** What package → deploy → run would do, found without changing anything. */
+export interface PlanResult {
+  files: Array<{ path: string; change: FileChange }>;
+  /** The user's own files package would use as they are. */
+  kept: string[];
+  /** The image package would build (and push), when it would build one. */
+  image?: string;
+  /** One line per thing that would happen, in order. */
+  actions: string[];
+  requests: PlannedRequest[];
+}
+
 /**
  * lolpop's BaseOrchestrator (its orchestrator interface docs) as the deploy tool needs it. Every method
  * throws a UserError with a one-line message a user can act on.
@@ -102,6 +130,12 @@ export interface Orchestrator {
   wait(request: WaitRequest): Promise<RunResult>;
   /** Undo what deploy created. */
   stop(request: StopRequest): Promise<StopResult>;
+  /**
+   * Optional: what package → deploy → run would write, build and send, without
+   * writing, building or sending anything that changes state (reading a server is fine;
+   * without one, an offline plan).
+   */
+  plan?(request: PlanRequest): Promise<PlanResult>;
 }
 
 /** What every orchestrator gets from its host, so none reaches for globals. */

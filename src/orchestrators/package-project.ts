@@ -8,7 +8,7 @@ import { relativePath } from '../packaging/paths.js';
 import { isGeneratedFile } from '../packaging/generated.js';
 import { imageProblems, parseImageVersions, requestedLolpop, VERSIONS_PY } from '../packaging/image-check.js';
 import { CommandError } from '../errors.js';
-import type { FileChange, OrchestratorContext, PackageRequest, PackageResult } from './orchestrator.js';
+import type { FileChange, OrchestratorContext, PackageRequest, PackageResult, PlanResult } from './orchestrator.js';
 
 export interface PackageProjectOptions extends OrchestratorContext {
   /** Whether to build (and, with push_image, push) the image; false for pools that run no container. */
@@ -58,6 +58,28 @@ export function planFiles(request: PackageRequest, workdir: string, dockerfile =
     }),
     kept,
   };
+}
+
+/**
+ * The package part of a plan: the files and what would change, and the image that
+ * would be built. `condition`: what the build depends on that plan cannot know
+ * (a work pool's type without a server, a Docker daemon), said with the build line.
+ */
+export function planPackage(
+  request: PackageRequest,
+  options: Pick<OrchestratorContext, 'workdir' | 'ci'> & { buildImage: boolean; condition?: string; dockerfile?: boolean },
+): Pick<PlanResult, 'files' | 'kept' | 'image' | 'actions'> {
+  const kwargs = request.kwargs;
+  const plan = planFiles(request, options.workdir, options.dockerfile ?? true);
+  const files = plan.files.map(({ path: p, change }) => ({ path: p, change }));
+  const actions = files.map((f) => `write ${f.path} (${f.change})`);
+  for (const kept of plan.kept) actions.push(`use ${kept} as it is (yours: no lolpop-deploy header)`);
+  if (kwargs.package_type !== 'docker' || !options.buildImage) return { files, kept: plan.kept, actions };
+  const image = renderImageTag(kwargs.docker_image_tag ?? defaultImageTag(kwargs.lolpop_class, kwargs.lolpop_entrypoint), options.ci);
+  const push = kwargs.push_image ? ` and push it to ${registryOf(image)}` : '';
+  const when = options.condition ? ` (${options.condition})` : '';
+  actions.push(`build ${image} from ${relativePath('dockerfile_path', kwargs.dockerfile_path)}${push}${when}`);
+  return { files, kept: plan.kept, image, actions };
 }
 
 /**

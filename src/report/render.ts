@@ -1,6 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import type { CiContext } from '../ci-context.js';
 import { formatDuration } from '../duration.js';
 import { describeError } from '../errors.js';
+import type { PlanResult } from '../orchestrators/orchestrator.js';
 import type { PipelineResult, StepReport } from '../pipeline.js';
 import type { Preview } from '../preview.js';
 
@@ -20,7 +22,7 @@ export interface ReportInput {
   preview?: Preview;
 }
 
-const ICON: Record<StepReport['status'], string> = { success: '✅', failed: '❌', skipped: '⏭️' };
+const ICON: Record<StepReport['status'], string> = { success: '✅', failed: '❌', skipped: '⏭️', running: '⏳', pending: '🕒' };
 /** A step's detail stays one readable table cell. */
 const DETAIL_LIMIT = 300;
 
@@ -35,8 +37,12 @@ export function renderReport(input: ReportInput, limit = SUMMARY_LIMIT): string 
   const stopped = result?.stopped !== undefined && !error;
   const name = result?.deploymentName;
   const lines: string[] = [];
-  const icon = error ? '❌' : stopped ? '⏹️' : '✅';
-  const title = name ? `lolpop-deploy: ${name}${stopped ? ' stopped' : ''}` : 'lolpop-deploy';
+  // A progress report (written while the steps run) says so in its title.
+  const running = result?.steps.find((s) => s.status === 'running');
+  const planned = result?.plan !== undefined && !error;
+  const icon = error ? '❌' : running ? '⏳' : stopped ? '⏹️' : planned ? '📋' : '✅';
+  const state = running ? ` (${running.step} in progress)` : stopped ? ' stopped' : planned ? ' (plan: nothing was changed)' : '';
+  const title = name ? `lolpop-deploy: ${name}${state}` : 'lolpop-deploy';
   lines.push(`### ${icon} ${escapeMd(title)}`, '');
   const context = contextLine(ci, preview);
   if (context) lines.push(context, '');
@@ -44,13 +50,14 @@ export function renderReport(input: ReportInput, limit = SUMMARY_LIMIT): string 
   if (result && result.steps.length > 0) {
     lines.push('| step | status | time | detail |', '| --- | --- | --- | --- |');
     for (const s of result.steps) {
-      const time = s.status === 'skipped' ? '' : formatDuration(s.durationMs);
+      const time = s.status === 'success' || s.status === 'failed' ? formatDuration(s.durationMs) : '';
       lines.push(`| ${s.step} | ${ICON[s.status]} ${s.status} | ${time} | ${cell(clip(s.detail ?? '', DETAIL_LIMIT))} |`);
     }
     lines.push('');
   }
   if (result) {
     for (const [k, v] of facts(result, ci)) lines.push(`- **${k}**: ${v}`);
+    if (result.plan) lines.push('', ...planSection(result.plan, Math.floor(limit / 2)));
   }
   // The error may be a whole log: clipped so that the notes and the end of the report survive.
   const paragraph = (text: string) => lines.push(...(lines.at(-1) === '' ? [] : ['']), text);
@@ -66,18 +73,37 @@ export function renderComment(input: ReportInput): string {
 
 function facts(result: PipelineResult, ci: CiContext): Array<[string, string]> {
   const out: Array<[string, string]> = [['orchestrator', `\`${result.orchestrator}\``]];
+  if (result.packaged) {
+    const { files, changes, kept } = result.packaged;
+    // Every file that appears in the working tree is named, with what happened to it.
+    if (files.length > 0) out.push(['files written', files.map((f) => `\`${f}\`${changes?.[f] ? ` (${changes[f]})` : ''}`).join(', ')]);
+    if (kept?.length) out.push(['files kept', `${kept.map((f) => `\`${f}\``).join(', ')} (yours: no lolpop-deploy header; used as it is)`]);
+  }
   if (result.packaged?.image) out.push(['image', `\`${result.packaged.image}\``]);
   if (result.packaged?.digest) out.push(['digest', `\`${result.packaged.digest}\``]);
   if (result.deployment) out.push(['deployment', link(result.deployment.name, result.deployment.url)]);
   if (result.run) {
     out.push(['flow run', link(result.run.id, result.run.url)]);
-    const waited = result.steps.some((s) => s.step === 'wait' && s.status !== 'skipped');
-    if (waited) out.push(['final state', `**${result.run.state}**`]);
+    const wait = result.steps.find((s) => s.step === 'wait')?.status;
+    if (wait === 'success' || wait === 'failed') out.push(['final state', `**${result.run.state}**`]);
+    else if (wait === 'running') out.push(['state', `**${result.run.state}** when started; waiting for the final state`]);
     else out.push(['state', `**${result.run.state}** (when started; \`wait: true\` waits for the final state)`]);
   }
   if (result.stopped) out.push(['stopped', cell(result.stopped.detail)]);
   if (ci.sha) out.push(['commit', commitLink(ci)]);
   return out;
+}
+
+/** What would happen, in order, and the requests it would send (folded: they can be long). */
+function planSection(plan: PlanResult, limit: number): string[] {
+  const lines = ['**Plan**: what package → deploy → run would do', '', ...plan.actions.map((a) => `1. ${cell(a)}`)];
+  if (plan.requests.length > 0) {
+    const json = plan.requests.map((r) => `${r.method} ${r.url}${r.body === undefined ? '' : `\n${JSON.stringify(r.body, null, 2)}`}`).join('\n\n');
+    // Inside a fenced block nothing needs escaping but the fence itself.
+    const body = clip(json, limit).replace(/```/g, '`\u200b``');
+    lines.push('', `<details><summary>Requests that would be sent (${plan.requests.length})</summary>`, '', '```', body, '```', '', '</details>');
+  }
+  return lines;
 }
 
 /** "Preview for pull request #7 · workflow run #12": where this report comes from. */
@@ -104,8 +130,19 @@ function commitLink(ci: CiContext): string {
   return ci.repository ? `[\`${ci.shortSha}\`](${ci.serverUrl}/${ci.repository}/commit/${ci.sha})` : `\`${ci.shortSha}\``;
 }
 
+/**
+ * A link when the URL opens in a browser. A file:// URL (the local orchestrator's
+ * report) exists only on the machine that ran it: shown as a path, not a dead link.
+ */
 function link(text: string, url?: string): string {
-  return url ? `[${escapeMd(text)}](${url})` : `\`${text}\``;
+  if (url && isBrowsable(url)) return `[${escapeMd(text)}](${url})`;
+  const local = url?.startsWith('file://') ? ` (on the runner: \`${fileURLToPath(url)}\`)` : '';
+  return `\`${text}\`${local}`;
+}
+
+/** Whether a URL can be opened by whoever reads the summary, comment or outputs. */
+export function isBrowsable(url: string): boolean {
+  return /^https?:\/\//.test(url);
 }
 
 /** Table cells and list items must stay on one line and not break the table. */

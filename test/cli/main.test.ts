@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +35,16 @@ describe('lolpop-deploy up on examples/quickstart (real python3)', () => {
     expect(stdout).toMatch(/^Run \S+: COMPLETED$/m);
     expect(log).toContain('group: run');
     expect(existsSync(path.join(dir, 'prefect_files/run.py'))).toBe(true);
+  });
+
+  it('plan shows what up would do and changes nothing', async () => {
+    const dir = copyExample('quickstart');
+    const before = readdirSync(dir).sort();
+    const { code, stdout } = await cli(['plan', '-c', 'lolpop.yaml'], dir);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Plan (nothing was changed):\n  1. write prefect_files/run.py (new)\n  2. write Dockerfile (new)\n');
+    expect(stdout).toMatch(/^ {2}3\. record deployment quickstart \(prefect_files\/run\.py:prefect_entrypoint\) in \.lolpop-deploy$/m);
+    expect(readdirSync(dir).sort()).toEqual(before);
   });
 
   it('--json prints the result as JSON on stdout and nothing else', async () => {

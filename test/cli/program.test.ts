@@ -79,6 +79,8 @@ describe('lolpop deployment flags → invocation', () => {
     // lolpop's docs write the kwargs flags with underscores.
     [13, ['build', '--deployment_kwargs={"tags":["a"]}'], { overrides: { kwargs: { deploy: { tags: ['a'] } } } }],
     [14, ['up', '-v', '--orchestrator', './mine.mjs'], { verbose: true, overrides: { orchestrator: { name: './mine.mjs', label: '--orchestrator' } } }],
+    [15, ['plan', '--run-kwargs', '{"n":2}', '--wait-timeout', '1h30m'], { command: 'plan', steps: ['plan'], overrides: { kwargs: { run: { n: 2 } }, runSettings: { wait_timeout: '1h30m' } } }],
+    [16, ['up', '--steps', 'plan'], { command: 'up', steps: ['plan'] }],
   ];
   it.each(rows)('%i: %j', (_n, argv, expected) => {
     expect(invocation(argv)).toMatchObject(expected);
@@ -101,11 +103,24 @@ describe('bad command lines', () => {
     [7, ['up', '--steps', 'deploy,launch'], /--steps: unknown step 'launch'/],
     [8, ['deploy'], /unknown command 'deploy'/],
     [9, ['stop', 'a', '-n', 'b'], /the deployment is named twice/],
+    [10, ['up', '--steps', 'plan,deploy'], /--steps: plan runs alone/],
   ];
   it.each(rows)('%i: %j', (_n, argv, message) => {
     const { outcome, err } = parse(argv);
     expect(outcome).toEqual({ kind: 'exit', code: USAGE_EXIT_CODE });
     expect(err).toMatch(message);
+  });
+
+  it('--help lists every command, schema and plan included', () => {
+    const { outcome, out } = parse(['--help']);
+    expect(outcome).toEqual({ kind: 'exit', code: 0 });
+    for (const command of ['package', 'build', 'run', 'stop', 'up', 'plan', 'schema']) expect(out).toMatch(new RegExp(`^  ${command} `, 'm'));
+  });
+
+  it('schema prints the JSON Schema and exits 0', () => {
+    const { outcome, out } = parse(['schema']);
+    expect(outcome).toEqual({ kind: 'exit', code: 0 });
+    expect(JSON.parse(out)).toMatchObject({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object' });
   });
 
   it('--help prints the command help on stdout and exits 0', () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ciContext, FLOWS_PY, gitRepository, service, tempDir } from '../helpers/services.js';
 import { prefectApi, runConfig } from '../helpers/pipeline.js';
@@ -137,6 +138,38 @@ orchestrator:
       const { result } = await runConfig({ dir: tempDir('cfg'), yaml, env, ci: ci(randomUUID()) });
       expect(result.error?.message).toBe(
         'Failed to read the server version: cannot reach the Prefect API at http://127.0.0.1:4299/api (ECONNREFUSED)',
+      );
+    });
+
+    it('plan reads the server, changes nothing, and shows the body deploy then sends', async () => {
+      const name = `ci-plan-${uid}`;
+      const dir = tempDir('cfg');
+      const yaml = config(name, 'flows/flows.py:hello');
+      const runCi = ci(randomUUID());
+      const planned = await runConfig({ dir, yaml, env, ci: runCi, steps: 'plan' });
+      expect(planned.result.error, planned.logger.lines.join('\n')).toBeUndefined();
+      const plan = planned.result.plan!;
+      expect(plan.actions[0]).toMatch(new RegExp(`^read Prefect ${major}\\.\\d+\\.\\d+ at ${apiUrl}$`));
+      // A process pool: no image, no Dockerfile.
+      expect(plan.image).toBeUndefined();
+      expect(plan.actions).toContain(`create or update deployment hello/${name} on work pool ${pool} [process]`);
+      expect(readdirSync(dir)).toEqual(['lolpop.yaml']);
+      await expect(prefectApi(apiUrl!, 'GET', `deployments/name/hello/${name}`)).rejects.toThrow(/404/);
+
+      const deployed = await runConfig({ dir, yaml, env, ci: runCi, steps: 'deploy' });
+      expect(deployed.result.error).toBeUndefined();
+      const deployment = await prefectApi<Record<string, unknown>>(apiUrl!, 'GET', `deployments/${deployed.result.deployment!.id}`);
+      const body = plan.requests.find((r) => r.url === `${apiUrl}/deployments/`)!.body as Record<string, unknown>;
+      for (const key of ['name', 'entrypoint', 'work_pool_name', 'pull_steps', 'parameters', 'tags', 'version']) {
+        expect(deployment[key], key).toEqual(body[key]);
+      }
+    });
+
+    it('plan fails as deploy would when the work pool is missing', async () => {
+      const yaml = config(`ci-plan-nopool-${uid}`, 'flows/flows.py:hello').replace(`work_pool: ${pool}`, 'work_pool: no-such-pool');
+      const { result } = await runConfig({ dir: tempDir('cfg'), yaml, env, ci: ci(randomUUID()), steps: 'plan' });
+      expect(result.error?.message).toBe(
+        `Plan: work pool 'no-such-pool' does not exist on ${apiUrl}, so deploy would fail; create it (prefect work-pool create no-such-pool --type process) or fix deploy.work_pool`,
       );
     });
 

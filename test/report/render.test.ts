@@ -27,11 +27,12 @@ const success: PipelineResult = {
   steps: [
     { step: 'package', status: 'success', durationMs: 84_200, detail: 'image ghcr.io/acme/quickstart:a1b2c3d' },
     { step: 'deploy', status: 'success', durationMs: 1_350, detail: 'deployment quickstart-flow/quickstart-pr-7' },
-    { step: 'run', status: 'success', durationMs: 420, detail: `flow run ${RUN_ID} SCHEDULED` },
+    { step: 'run', status: 'success', durationMs: 420, detail: `flow run ${RUN_ID} started` },
     { step: 'wait', status: 'success', durationMs: 192_000, detail: 'final state COMPLETED' },
   ],
   packaged: {
     files: ['prefect_files/run.py', 'Dockerfile'],
+    changes: { 'prefect_files/run.py': 'updated', Dockerfile: 'unchanged' },
     entrypoint: 'prefect_files/run.py:build_all',
     image: 'ghcr.io/acme/quickstart:a1b2c3d',
     digest: 'sha256:3f1e9c0a5b7d2e4f6a8c0b1d3e5f7a9c1b3d5e7f9a1c3e5b7d9f1a3c5e7b9d1f',
@@ -54,7 +55,15 @@ const stopped: PipelineResult = {
   stopped: { stopped: true, detail: 'paused deployment quickstart-flow/quickstart-pr-7; cancelled 1 flow run' },
 };
 
+/** What the pipeline hands the progress hook as the wait starts: the run is linked, its end not known. */
+const inProgress: PipelineResult = {
+  ...success,
+  steps: [...success.steps.slice(0, 3), { step: 'wait', status: 'running', durationMs: 0 }],
+  run: { ...success.run!, state: 'SCHEDULED' },
+};
+
 const cases: Array<[string, ReportInput]> = [
+  ['in-progress', { result: inProgress, ci, preview: { kind: 'pull_request', pullRequest: 7, closed: false } }],
   ['success', { result: success, ci, preview: { kind: 'pull_request', pullRequest: 7, closed: false } }],
   ['failure', { result: failure, ci, preview: { kind: 'pull_request', pullRequest: 7, closed: false } }],
   ['preview-stopped', { result: stopped, ci, preview: { kind: 'pull_request', pullRequest: 7, closed: true } }],
@@ -70,6 +79,28 @@ describe('the report, as job summary and PR comment', () => {
   it.each(cases)('%s: PR comment', async (name, input) => {
     const body = `${commentMarker(input.result!.deploymentName)}\n${renderComment(input)}`;
     await expect(body).toMatchFileSnapshot(`__snapshots__/comment-${name}.md`);
+  });
+
+  it("a local run's file:// report is a path on the runner, not a link nobody can open", () => {
+    const local: PipelineResult = {
+      orchestrator: 'LocalOrchestrator',
+      deploymentName: 'quickstart',
+      steps: [{ step: 'run', status: 'success', durationMs: 900, detail: 'flow run r1 COMPLETED' }],
+      packaged: { files: ['prefect_files/run.py'], changes: { 'prefect_files/run.py': 'new' }, kept: ['Dockerfile'], entrypoint: 'prefect_files/run.py:f' },
+      run: { id: 'r1', url: 'file:///home/runner/work/q/.lolpop-deploy/runs/r1/report.html', state: 'COMPLETED', created: true },
+    };
+    const md = renderReport({ result: local, ci });
+    expect(md).toContain('- **flow run**: `r1` (on the runner: `/home/runner/work/q/.lolpop-deploy/runs/r1/report.html`)');
+    expect(md).not.toContain('](file://');
+    expect(md).toContain('- **files written**: `prefect_files/run.py` (new)');
+    expect(md).toContain('- **files kept**: `Dockerfile` (yours: no lolpop-deploy header; used as it is)');
+  });
+
+  it('a progress report says which step is running and which are pending', () => {
+    const md = renderReport({ result: { ...inProgress, steps: [{ step: 'package', status: 'running', durationMs: 0 }, { step: 'deploy', status: 'pending', durationMs: 0 }] }, ci });
+    expect(md.split('\n')[0]).toBe('### ⏳ lolpop-deploy: quickstart-pr-7 (package in progress)');
+    expect(md).toContain('| package | ⏳ running |  |  |');
+    expect(md).toContain('| deploy | 🕒 pending |  |  |');
   });
 
   it('a config error before any step: the error, no table', () => {

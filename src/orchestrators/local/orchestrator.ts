@@ -13,13 +13,15 @@ import type {
   OrchestratorContext,
   PackageRequest,
   PackageResult,
+  PlanRequest,
+  PlanResult,
   RunRequest,
   RunResult,
   StopRequest,
   StopResult,
   WaitRequest,
 } from '../orchestrator.js';
-import { packageProject } from '../package-project.js';
+import { packageProject, planPackage } from '../package-project.js';
 import { defaultIdempotencyKey } from '../idempotency.js';
 import { flowEntrypoint } from '../prefect/names.js';
 import type { LocalConfig } from './config.js';
@@ -51,6 +53,26 @@ export class LocalOrchestrator implements Orchestrator {
       if (!buildImage) this.ctx.logger.warning(`No Docker daemon answers: not building ${kwargs.docker_image_tag} (the local run needs no image)`);
     }
     return packageProject(request, { ...this.ctx, buildImage });
+  }
+
+  /** Nothing here talks to a server: the plan is the files, the state record and the command. */
+  async plan(request: PlanRequest): Promise<PlanResult> {
+    const pkg = request.packageKwargs;
+    const packaged = planPackage(
+      { deploymentName: request.deploymentName, kwargs: pkg, deployKwargs: request.deployKwargs },
+      { ...this.ctx, buildImage: pkg.docker_image_tag !== undefined, condition: 'only if a Docker daemon answers; the local run needs no image' },
+    );
+    const entrypoint = flowEntrypoint(pkg, request.deployKwargs);
+    // Fails the plan as it would fail deploy, when the entrypoint cannot be launched.
+    launchSpec(pkg, entrypoint, this.ctx.workdir, {}, this.config.use_prefect);
+    const parameters = { ...request.deployKwargs.parameters, ...request.runKwargs.parameters };
+    const earlier = this.state.readDeployment(request.deploymentName);
+    const actions = [
+      ...packaged.actions,
+      `${earlier ? 'update' : 'record'} deployment ${request.deploymentName} (${entrypoint}) in ${path.relative(this.ctx.workdir, this.state.root) || '.'}`,
+      `run ${entrypoint} in a local Python process (${this.ctx.env.PYTHON || this.config.python || 'python3'}) with parameters ${JSON.stringify(parameters)}`,
+    ];
+    return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests: [] };
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {

@@ -1,4 +1,8 @@
+import type { CiContext } from '../../ci-context.js';
+import type { DeployKwargs, PackageKwargs } from '../../config/schema.js';
 import { OrchestratorError } from '../../errors.js';
+import { flowEntrypoint, runParameters } from './names.js';
+import { defaultPullSteps, imageJobVariables } from './pull-steps.js';
 import { atLeast, type ServerVersion } from './version.js';
 
 /** One schedule, in Prefect's own shapes (CronSchedule, IntervalSchedule, RRuleSchedule). */
@@ -86,4 +90,43 @@ export function scheduleOf(kwargs: { cron?: string; interval?: number; rrule?: s
   if (kwargs.rrule !== undefined) return { rrule: kwargs.rrule, ...tz };
   if (kwargs.timezone !== undefined) throw new OrchestratorError('Failed to deploy: deployment_kwargs.timezone needs cron, interval or rrule');
   return undefined;
+}
+
+/** What a work-pool deployment is made of; the one place deploy and plan build its spec. */
+export interface PoolDeploymentInput {
+  deploymentName: string;
+  packageKwargs: PackageKwargs;
+  deployKwargs: DeployKwargs;
+  workPool: string;
+  /** The pool's type decides the pull steps and the image job variable. */
+  poolType: string;
+  image?: string;
+  flowId: string;
+  ci: CiContext;
+  version: ServerVersion;
+}
+
+export function poolDeploymentSpec(input: PoolDeploymentInput): DeploymentSpec {
+  const { deployKwargs: kwargs, packageKwargs } = input;
+  return {
+    name: input.deploymentName,
+    flowId: input.flowId,
+    workPool: input.workPool,
+    workQueue: kwargs.work_queue_name,
+    entrypoint: flowEntrypoint(packageKwargs, kwargs),
+    pullSteps: kwargs.pull_steps ?? defaultPullSteps(input.poolType, input.ci, input.version),
+    jobVariables: {
+      ...imageJobVariables(input.poolType, input.image),
+      ...(packageKwargs.job_variables ?? {}),
+      ...(kwargs.job_variables ?? {}),
+    },
+    parameters: runParameters(packageKwargs, kwargs, kwargs.parameters ?? {}),
+    tags: kwargs.tags ?? [],
+    description: kwargs.description,
+    version: kwargs.version ?? (input.ci.shortSha || undefined),
+    enforceParameterSchema: kwargs.enforce_parameter_schema,
+    schedule: scheduleOf(kwargs.deployment_kwargs),
+    paused: kwargs.deployment_kwargs?.paused,
+    concurrencyLimit: kwargs.deployment_kwargs?.concurrency_limit,
+  };
 }

@@ -10,6 +10,8 @@ import type {
   OrchestratorContext,
   PackageRequest,
   PackageResult,
+  PlanRequest,
+  PlanResult,
   RunRequest,
   RunResult,
   StopRequest,
@@ -25,12 +27,13 @@ import type { PrefectConfig } from './config.js';
 import { hasConnection, resolveConnection } from './connection.js';
 import { KubernetesDeployer } from './kubernetes/deployer.js';
 import { Kubectl } from './kubernetes/kubectl.js';
-import { scheduleOf } from './deployment-body.js';
-import { flowEntrypoint, flowName as flowNameFor, runParameters } from './names.js';
-import { defaultPullSteps, imageJobVariables, runsContainers } from './pull-steps.js';
+import { poolDeploymentSpec } from './deployment-body.js';
+import { flowName as flowNameFor, runParameters } from './names.js';
+import { runsContainers } from './pull-steps.js';
 import { resumeIfPaused, waitForServedDeployment } from './served.js';
 import { StaticDockerHost } from './static-docker.js';
-import { deploymentUrl, flowRunUrl, uiBaseUrl } from './urls.js';
+import { planPrefect } from './plan.js';
+import { deploymentUrl, flowRunUrl, uiBaseUrl, withoutCredentials } from './urls.js';
 import { waitForFlowRun } from './wait-for-run.js';
 import type { StepName } from '../../steps.js';
 
@@ -64,9 +67,12 @@ export class PrefectOrchestrator implements Orchestrator {
     return this.session;
   }
 
-  /** Every step but package talks to the server: a missing or bad URL fails before the build. */
+  /**
+   * Every step but package talks to the server: a missing or bad URL fails before the
+   * build. Plan reads a server only when one is configured (offline otherwise).
+   */
   prepare(steps: readonly StepName[]): void {
-    if (steps.some((step) => step !== 'package')) this.open();
+    if (steps.some((step) => step !== 'package' && step !== 'plan')) this.open();
   }
 
   private get api(): PrefectApi {
@@ -145,35 +151,20 @@ export class PrefectOrchestrator implements Orchestrator {
           `create it (prefect work-pool create ${workPool} --type process) or fix deploy.work_pool`,
       );
     }
-    const entrypoint = flowEntrypoint(packageKwargs, kwargs);
     const flowName = flowNameFor(packageKwargs, kwargs);
     const flowId = await this.api.ensureFlow(flowName);
-    const image = kwargs.docker_image_name ?? request.packaged?.image;
-    const jobVariables = {
-      ...imageJobVariables(pool.type, image),
-      ...(packageKwargs.job_variables ?? {}),
-      ...(kwargs.job_variables ?? {}),
-    };
-    const deployment = await this.api.upsertDeployment(
-      {
-        name: request.deploymentName,
-        flowId,
-        workPool,
-        workQueue: kwargs.work_queue_name,
-        entrypoint,
-        pullSteps: kwargs.pull_steps ?? defaultPullSteps(pool.type, this.ctx.ci, version),
-        jobVariables,
-        parameters: runParameters(packageKwargs, kwargs, kwargs.parameters ?? {}),
-        tags: kwargs.tags ?? [],
-        description: kwargs.description,
-        version: kwargs.version ?? (this.ctx.ci.shortSha || undefined),
-        enforceParameterSchema: kwargs.enforce_parameter_schema,
-        schedule: scheduleOf(kwargs.deployment_kwargs),
-        paused: kwargs.deployment_kwargs?.paused,
-        concurrencyLimit: kwargs.deployment_kwargs?.concurrency_limit,
-      },
+    const spec = poolDeploymentSpec({
+      deploymentName: request.deploymentName,
+      packageKwargs,
+      deployKwargs: kwargs,
+      workPool,
+      poolType: pool.type,
+      image: kwargs.docker_image_name ?? request.packaged?.image,
+      flowId,
+      ci: this.ctx.ci,
       version,
-    );
+    });
+    const deployment = await this.api.upsertDeployment(spec, version);
     this.ctx.logger.info(`Deployment ${flowName}/${deployment.name} (${deployment.id}) on work pool ${workPool} [${pool.type}]`);
     return { id: deployment.id, name: `${flowName}/${deployment.name}`, url: deploymentUrl(this.ui, deployment.id) };
   }
@@ -209,6 +200,12 @@ export class PrefectOrchestrator implements Orchestrator {
       created ? `Flow run ${run.name} (${run.id}) created: ${url}` : `Flow run ${run.name} (${run.id}) already existed for this workflow attempt: ${url}`,
     );
     return { id: run.id, url, state: run.state?.type ?? 'SCHEDULED', created };
+  }
+
+  /** Reads the server when one is configured (GETs only); without one, an offline plan. */
+  async plan(request: PlanRequest): Promise<PlanResult> {
+    const online = hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile);
+    return planPrefect(request, this.ctx, online ? { api: this.api, shownUrl: withoutCredentials(this.api.client.connection.apiUrl) } : undefined);
   }
 
   async wait(request: WaitRequest): Promise<RunResult> {

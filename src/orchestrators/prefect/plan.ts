@@ -1,0 +1,99 @@
+import { containerNameFor } from '../../docker/args.js';
+import { OrchestratorError } from '../../errors.js';
+import { defaultIdempotencyKey } from '../idempotency.js';
+import type { OrchestratorContext, PlannedRequest, PlanRequest, PlanResult } from '../orchestrator.js';
+import { planPackage } from '../package-project.js';
+import type { PrefectApi } from './api.js';
+import { buildDeploymentBody, poolDeploymentSpec } from './deployment-body.js';
+import { flowName as flowNameFor, runParameters } from './names.js';
+import { runsContainers } from './pull-steps.js';
+import { parseServerVersion, type ServerVersion } from './version.js';
+
+/** The server plan may read; undefined: none configured (a fork's PR has no secrets), an offline plan. */
+export interface PlanServer {
+  api: PrefectApi;
+  /** The API URL as it may be shown (no credentials). */
+  shownUrl: string;
+}
+
+/** An offline plan shows the body the newest server takes. */
+const OFFLINE_VERSION: ServerVersion = parseServerVersion('3.0.0');
+
+/**
+ * What package → deploy → run would do on Prefect. Only GETs reach the server (its
+ * version, the work pool); a missing pool fails the plan as it would fail deploy.
+ * Ids the server has not given yet are shown as `<…>`.
+ */
+export async function planPrefect(request: PlanRequest, ctx: OrchestratorContext, server: PlanServer | undefined): Promise<PlanResult> {
+  const { packageKwargs: pkg, deployKwargs: deploy, deploymentName } = request;
+  const workPool = deploy.work_pool ?? pkg.work_pool;
+  const actions: string[] = [];
+  const requests: PlannedRequest[] = [];
+  const api = server?.shownUrl ?? '$PREFECT_API_URL';
+  let version: ServerVersion | undefined;
+  let poolType: string | undefined;
+  if (server) {
+    version = await server.api.version();
+    actions.push(`read Prefect ${version.raw} at ${server.shownUrl}`);
+    if (workPool) {
+      const pool = await server.api.readWorkPool(workPool);
+      if (!pool) {
+        throw new OrchestratorError(
+          `Plan: work pool '${workPool}' does not exist on ${server.shownUrl}, so deploy would fail; create it (prefect work-pool create ${workPool} --type process) or fix deploy.work_pool`,
+        );
+      }
+      poolType = pool.type;
+    }
+  } else {
+    actions.push('no Prefect server configured (PREFECT_API_URL): an offline plan, nothing read from a server');
+  }
+
+  // Without the server a pool's type is unknown: files and image as lolpop's package makes them, said so.
+  const buildImage = workPool && poolType ? runsContainers(poolType) : true;
+  const condition = workPool && !poolType ? 'only if the work pool runs containers; its type needs the server' : undefined;
+  const packaged = planPackage({ deploymentName, kwargs: pkg, deployKwargs: deploy }, { ...ctx, buildImage, condition, dockerfile: buildImage });
+  actions.push(...packaged.actions);
+
+  const flowName = flowNameFor(pkg, deploy);
+  const label = `${flowName}/${deploymentName}`;
+  const parameters = runParameters(pkg, deploy, request.runKwargs.parameters);
+  if (workPool) {
+    const body = buildDeploymentBody(
+      poolDeploymentSpec({
+        deploymentName,
+        packageKwargs: pkg,
+        deployKwargs: deploy,
+        workPool,
+        // Offline the pool's type is unknown: the body is shown as for a process pool, and said so.
+        poolType: poolType ?? 'process',
+        image: deploy.docker_image_name ?? packaged.image,
+        flowId: `<id of flow ${flowName}>`,
+        ci: ctx.ci,
+        version: version ?? OFFLINE_VERSION,
+      }),
+      version ?? OFFLINE_VERSION,
+    );
+    requests.push({ method: 'POST', url: `${api}/flows/`, body: { name: flowName } });
+    requests.push({ method: 'POST', url: `${api}/deployments/`, body });
+    actions.push(
+      `create or update deployment ${label} on work pool ${workPool}` +
+        (poolType ? ` [${poolType}]` : ' (pull steps and job variables shown for a process pool; the pool type needs the server)'),
+    );
+  } else if (request.type === 'docker') {
+    actions.push(`replace container ${deploy.container_name ?? containerNameFor(deploymentName)} on the Docker host; its flow.serve() registers ${label}`);
+  } else if (request.type === 'kubernetes') {
+    actions.push(`apply the prefect-secrets Secret and the flow's Deployment in namespace ${deploy.namespace} (kubectl); its flow.serve() registers ${label}`);
+  } else {
+    throw new OrchestratorError("Plan: deployment.type 'local' without a work pool cannot be deployed on Prefect; set deploy.work_pool, or use type docker or kubernetes");
+  }
+
+  const key = request.runKwargs.idempotency_key ?? defaultIdempotencyKey(ctx, deploymentName);
+  requests.push({
+    method: 'POST',
+    url: `${api}/deployments/<id of ${label}>/create_flow_run`,
+    body: { parameters, idempotency_key: key ?? '<a new key per call (no workflow run to key on)>' },
+  });
+  actions.push(`start a flow run of ${label} with parameters ${JSON.stringify(parameters)}`);
+  if (request.runKwargs.wait) actions.push(`wait up to ${request.runKwargs.wait_timeout} for it to end; fail unless it COMPLETED`);
+  return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests };
+}
