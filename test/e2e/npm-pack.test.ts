@@ -128,7 +128,7 @@ describe('the npm package: npm pack, installed offline into a fresh project', ()
       const res = run(['up', '-c', 'lolpop.yaml'], quickstart);
       expect(res.status, `${res.stdout}\n${res.stderr}`).toBe(0);
       expect(res.stdout).toMatch(/^Run (\S+): COMPLETED$/m);
-      expect(res.stdout).toMatch(/^Report: file:\S+report\.html$/m);
+      expect(res.stdout).toMatch(/^Report: \S+report\.html$/m);
     },
     TIMEOUT,
   );
