@@ -77,4 +77,27 @@ describe('AirflowClient', () => {
     await client.request('GET', 'dags/d', { action: 'x', schema: z.unknown() });
     expect(calls[0]!.auth).toBeNull();
   });
+
+  it('retries a 500 (SQLite lock wait) of a PATCH and of a trigger with its own run id, but not of a trigger without one', async () => {
+    const { fetch, calls } = scriptedFetch([
+      { status: 201, body: { access_token: 't' } },
+      { status: 500, body: { detail: { reason: 'x', message: 'Serious error' } } },
+      { status: 200, body: DAG },
+      { status: 500, body: { detail: 'x' } },
+      { status: 200, body: { dag_run_id: 'r1', dag_id: 'd', state: 'queued' } },
+      { status: 500, body: { detail: { reason: 'x', message: 'Serious error' } } },
+    ]);
+    const api = new AirflowApi(new AirflowClient(connection, { fetch, logger: new MemoryLogger() }));
+    expect((await api.setPaused('d', false)).dag_id).toBe('d');
+    expect((await api.triggerRun('d', 'r1', {}))?.dag_run_id).toBe('r1');
+    await expect(api.triggerRun('d', null, {})).rejects.toThrow("Failed to trigger a run of the DAG 'd': POST /api/v2/dags/d/dagRuns answered 500: x: Serious error");
+    expect(calls.map((c) => `${c.method} ${c.path}`)).toEqual([
+      'POST /auth/token',
+      'PATCH /api/v2/dags/d',
+      'PATCH /api/v2/dags/d',
+      'POST /api/v2/dags/d/dagRuns',
+      'POST /api/v2/dags/d/dagRuns',
+      'POST /api/v2/dags/d/dagRuns',
+    ]);
+  });
 });

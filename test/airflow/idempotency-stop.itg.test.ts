@@ -94,6 +94,9 @@ describe.skipIf(!airflow)('AirflowOrchestrator: idempotent runs and stop, agains
     // Longer than the dag-processor's refresh interval: a DAG whose file were still there would be back.
     await new Promise((r) => setTimeout(r, 8000));
     expect((await airflowGet(airflow!, `dags/${name}`)).status).toBe(404);
+    // Deleting the DAG did not race the dag-processor (in 3.3.2 that race kills it).
+    const health = await airflowGet<{ dag_processor: { status: string } }>(airflow!, 'monitor/health');
+    expect(health.body.dag_processor.status).toBe('healthy');
     // Stopping again: nothing left, not an error.
     const again = await runConfig({ dir, yaml, env, ci, steps: 'stop', overrides: AIRFLOW });
     expect(again.result.error).toBeUndefined();

@@ -63,12 +63,24 @@ export type LogEvent = z.infer<typeof LogEvent>;
 // Older readers may give a plain string; keep the events as objects either way.
 const LogContent = z.object({ content: z.union([z.array(z.union([LogEvent, z.string()])), z.string()]) });
 
+const Health = z.object({
+  dag_processor: z.object({ status: z.string().nullable(), latest_dag_processor_heartbeat: z.string().nullish() }).nullish(),
+  scheduler: z.object({ status: z.string().nullable(), latest_scheduler_heartbeat: z.string().nullish() }).nullish(),
+});
+export type Health = z.infer<typeof Health>;
+
 const Empty = z.unknown();
 const seg = encodeURIComponent;
 
 /** The Airflow resources this tool uses, one method per REST call. */
 export class AirflowApi {
   constructor(readonly client: AirflowClient) {}
+
+  /** `GET /monitor/health` (no auth needed): is the scheduler / dag-processor alive? */
+  async health(): Promise<Health> {
+    const res = await this.client.request('GET', 'monitor/health', { action: "read Airflow's health", schema: Health });
+    return res.body as Health;
+  }
 
   /** The DAG, or undefined while Airflow has not parsed it (404). */
   async readDag(dagId: string): Promise<Dag | undefined> {
@@ -115,6 +127,8 @@ export class AirflowApi {
       action: `trigger a run of the DAG '${dagId}'`,
       schema: DagRun,
       json: { dag_run_id: runId, logical_date: null, conf },
+      // Marks the POST as safe to retry after a 500 (see AirflowClient).
+      headers: runId ? { 'x-lolpop-run-id': runId } : {},
       accept: [409],
     });
     return res.status === 409 ? undefined : (res.body as DagRun);

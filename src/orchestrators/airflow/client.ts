@@ -20,6 +20,8 @@ export interface AirflowRequest<T> {
   schema: z.ZodType<T>;
   json?: unknown;
   searchParams?: URLSearchParams;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
   /** Statuses that are an answer, not an error (e.g. 404 on a lookup); their body is not validated. */
   accept?: number[];
 }
@@ -52,10 +54,17 @@ export class AirflowClient {
       retry: {
         limit: options.retries ?? 3,
         methods: ['get', 'put', 'patch', 'delete', 'post'],
-        statusCodes: [429, 502, 503, 504],
+        // 500 too: on SQLite, Airflow answers 500 when a write waited out the database lock.
+        statusCodes: [429, 500, 502, 503, 504],
         afterStatusCodes: [429, 503],
         backoffLimit: 5_000,
-        shouldRetry: ({ error, retryCount }) => (error instanceof HTTPError ? undefined : retryCount <= 2),
+        shouldRetry: ({ error, retryCount }) => {
+          if (!(error instanceof HTTPError)) return retryCount <= 2;
+          // A POST that failed with 500 may have happened: only a trigger with its own run
+          // id is safe to repeat (a repeat answers 409, which the caller resolves).
+          if (error.response.status === 500 && error.request.method === 'POST') return isRepeatablePost(error.request);
+          return undefined;
+        },
       },
       hooks: {
         beforeRequest: [(request) => void started.set(request, Date.now())],
@@ -76,7 +85,7 @@ export class AirflowClient {
 
   private async send<T>(method: string, path: string, request: AirflowRequest<T>, relogged: boolean): Promise<AirflowAnswer<T>> {
     const label = `${method} /${path.split('?')[0]}`;
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...request.headers };
     const token = await this.bearer(request.action);
     if (token) headers.authorization = `Bearer ${token}`;
     let response: Response;
@@ -154,6 +163,11 @@ export class AirflowClient {
     const reason = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
     return new OrchestratorError(`Failed to ${action}: cannot reach the Airflow API at ${where} (${reason})`);
   }
+}
+
+/** A DAG-run trigger names its run (deterministic ids): posting it twice cannot start two runs. */
+function isRepeatablePost(request: Request): boolean {
+  return /\/dagRuns$/.test(new URL(request.url).pathname) && request.headers.get('x-lolpop-run-id') !== null;
 }
 
 /** Airflow errors come as {detail: string}, {detail: {message}} or a validation list; keep one line. */

@@ -16,12 +16,12 @@ export const AirflowConfig = z
       .string()
       .min(1)
       .optional()
-      .describe("The DAGs folder (of the server's dags-folder bundle) to deliver to; relative to the config file's directory, or absolute."),
+      .describe("The DAGs folder (of the server's dags-folder bundle) to deliver to, relative to the working directory or absolute; else AIRFLOW_DAGS_FOLDER."),
     python: z
       .string()
       .min(1)
       .optional()
-      .describe('Interpreter that runs the lolpop runner on the Airflow worker; default: the one the worker runs.'),
+      .describe('Interpreter that runs the lolpop runner on the Airflow worker; else AIRFLOW_LOLPOP_PYTHON; else the one the worker runs.'),
     parse_timeout: z
       .string()
       .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 90s or 5m')

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDuration } from '../../duration.js';
 import { ConfigError, OrchestratorError } from '../../errors.js';
@@ -147,7 +147,7 @@ export class AirflowOrchestrator implements Orchestrator {
       failRuns: request.kwargs.cancel_runs || request.kwargs.mode === 'delete',
       timeoutMs: parseDuration(request.kwargs.cancel_timeout, 'cancel_timeout'),
       removeFiles: () => {
-        const folder = this.config.dags_folder ? this.dagsFolder() : undefined;
+        const folder = this.config.dags_folder || this.ctx.env.AIRFLOW_DAGS_FOLDER ? this.dagsFolder() : undefined;
         if (!folder) {
           this.ctx.logger.warning(`orchestrator.config.dags_folder is not set: the files of DAG ${dagId} stay where deploy put them`);
           return false;
@@ -158,16 +158,21 @@ export class AirflowOrchestrator implements Orchestrator {
   }
 
   private bundle(deploymentName: string, packageKwargs: PackageRequest['kwargs'], deployKwargs: PackageRequest['deployKwargs']): DagBundle {
-    return buildBundle({ deploymentName, packageKwargs, deployKwargs, workdir: this.ctx.workdir, python: this.config.python, extraTags: this.config.dag_tags });
+    const python = this.config.python ?? (this.ctx.env.AIRFLOW_LOLPOP_PYTHON || undefined);
+    return buildBundle({ deploymentName, packageKwargs, deployKwargs, workdir: this.ctx.workdir, python, extraTags: this.config.dag_tags });
   }
 
+  /** orchestrator.config.dags_folder, else AIRFLOW_DAGS_FOLDER; relative to the working directory. */
   private dagsFolder(): string {
-    if (!this.config.dags_folder) {
+    const folder = this.config.dags_folder ?? (this.ctx.env.AIRFLOW_DAGS_FOLDER || undefined);
+    if (!folder) {
       throw new ConfigError(
-        "orchestrator.config.dags_folder is not set: name the Airflow server's DAGs folder to deliver the DAG to (a path on this machine, e.g. a mounted volume)",
+        "orchestrator.config.dags_folder is not set (nor AIRFLOW_DAGS_FOLDER): name the Airflow server's DAGs folder to deliver the DAG to (a path on this machine, e.g. a mounted volume)",
       );
     }
-    return path.resolve(this.ctx.workdir, this.config.dags_folder);
+    const resolved = path.resolve(this.ctx.workdir, folder);
+    if (!existsSync(resolved)) throw new ConfigError(`The Airflow DAGs folder ${resolved} does not exist (orchestrator.config.dags_folder / AIRFLOW_DAGS_FOLDER)`);
+    return resolved;
   }
 
   private api(): AirflowApi {

@@ -62,6 +62,8 @@ export async function awaitParsed(api: AirflowApi, logger: Logger, options: Awai
       throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow cannot import ${error.filename}: ${importProblem(error.stack_trace)}`);
     }
     if (Date.now() >= deadline) {
+      const processor = await dagProcessorProblem(api);
+      if (processor) throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow did not parse ${options.relativeFile} within ${Math.round(options.timeoutMs / 1000)} s: ${processor}`);
       throw new OrchestratorError(
         `Failed to deploy ${options.dagId}: Airflow did not parse ${options.relativeFile} within ${Math.round(options.timeoutMs / 1000)} s (${seen}); ` +
           "is dags_folder the server's DAGs folder, and is its dag-processor running? ([dag_processor] refresh_interval is how often it looks for new files)",
@@ -92,4 +94,17 @@ export function importProblem(stackTrace: string): string {
   const exception = lines[lines.length - 1] ?? 'unknown error';
   const where = [...lines].reverse().find((l) => l.startsWith('File "'));
   return where ? `${exception} (at ${where})` : exception;
+}
+
+/** Why nothing gets parsed, when the server's health says the dag-processor is down. */
+async function dagProcessorProblem(api: AirflowApi): Promise<string | undefined> {
+  try {
+    const processor = (await api.health()).dag_processor;
+    if (processor && processor.status !== 'healthy') {
+      return `its dag-processor is ${processor.status ?? 'not running'} (last heartbeat ${processor.latest_dag_processor_heartbeat ?? 'never'}); see its log`;
+    }
+  } catch {
+    // health is a hint; the timeout is the error
+  }
+  return undefined;
 }

@@ -33,7 +33,16 @@ export async function stopDag(api: AirflowApi, logger: Logger, options: StopDagO
       await api.setRunState(dagId, run.dag_run_id, 'failed');
       logger.info(`marked run ${run.dag_run_id} (${run.state}) failed`);
     }
-    parts.push(runs.length === 0 ? 'no queued or running run' : `marked ${runs.length} queued/running run(s) failed`);
+    const deadline = Date.now() + options.timeoutMs;
+    const busy = await awaitTasksEnded(api, dagId, runs.map((r) => r.dag_run_id), deadline);
+    if (busy > 0) {
+      logger.warning(`${busy} task(s) of ${dagId} still show running after ${Math.round(options.timeoutMs / 1000)} s (raise stop.cancel_timeout, or check the worker)`);
+    }
+    parts.push(
+      runs.length === 0
+        ? 'no queued or running run'
+        : `marked ${runs.length} queued/running run(s) failed${busy > 0 ? ` (${busy} task(s) still running)` : ''}`,
+    );
   }
   if (options.mode === 'pause') {
     if (!dag) return { stopped: false, detail: `no DAG ${dagId} on ${api.client.connection.baseUrl}: nothing to stop` };
@@ -47,8 +56,14 @@ export async function stopDag(api: AirflowApi, logger: Logger, options: StopDagO
     return { stopped: removed, detail: `no DAG ${dagId} on ${api.client.connection.baseUrl}; ${parts.join('; ')}${removed ? '' : ': nothing to stop'}` };
   }
   // The file is gone: a parse of it now marks the DAG stale instead of bringing it back.
+  // Wait for that before the DELETE: deleting the row while the dag-processor is marking
+  // it stale crashes Airflow 3.3.2's dag-processor (StaleDataError in deactivate_deleted_dags).
   await nudgeParsing(api, logger, dag);
   const deadline = Date.now() + options.timeoutMs;
+  if (removed) {
+    const gone = await awaitStale(api, dagId, deadline);
+    if (!gone) logger.warning(`DAG ${dagId} is not marked stale yet after its files were removed; deleting it anyway`);
+  }
   for (;;) {
     try {
       const deleted = await api.deleteDag(dagId);
@@ -61,4 +76,42 @@ export async function stopDag(api: AirflowApi, logger: Logger, options: StopDagO
     }
   }
   return { stopped: true, detail: parts.join('; ') };
+}
+
+/** Polls until Airflow has noticed the DAG's file is gone (stale, or already deleted). */
+async function awaitStale(api: AirflowApi, dagId: string, deadline: number): Promise<boolean> {
+  for (;;) {
+    const dag = await api.readDag(dagId);
+    if (!dag || dag.is_stale) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(500);
+  }
+}
+
+/** Task states in which a task still holds (or may get) a worker slot. */
+const BUSY = ['running', 'queued', 'scheduled', 'restarting', 'up_for_retry', 'up_for_reschedule', 'deferred'];
+
+/**
+ * Marking a run failed ends it at once, but its running task is killed by the worker a
+ * few seconds later: wait for that, as Prefect's stop waits for CANCELLED. Returns how
+ * many tasks are still busy at the deadline.
+ */
+async function awaitTasksEnded(api: AirflowApi, dagId: string, runIds: string[], deadline: number): Promise<number> {
+  let pending = runIds;
+  let busy = 0;
+  while (pending.length > 0) {
+    const still: string[] = [];
+    busy = 0;
+    for (const runId of pending) {
+      const count = (await api.taskInstances(dagId, runId)).filter((t) => t.state !== null && BUSY.includes(t.state)).length;
+      if (count > 0) {
+        still.push(runId);
+        busy += count;
+      }
+    }
+    pending = still;
+    if (pending.length === 0 || Date.now() >= deadline) break;
+    await sleep(1000);
+  }
+  return pending.length === 0 ? 0 : busy;
 }
