@@ -25,7 +25,7 @@ interface UpJson {
 }
 
 describe.skipIf(!airflow)('the bundled CLI and action with AirflowOrchestrator, against a real Airflow 3', () => {
-  it('dist/cli: the lolpop quickstart (real lolpop 0.2.0) runs to COMPLETED as a DAG, and a parameter from --run-kwargs reaches build_all', { skip: !lolpopPython }, () => {
+  it('dist/cli: the lolpop quickstart (real lolpop 0.2.0) runs to COMPLETED as a DAG, and a parameter from --run-kwargs reaches build_all', { skip: !lolpopPython }, async () => {
     expect(existsSync(CLI), 'dist/cli/index.js must be built (npm run bundle)').toBe(true);
     const dir = copyExample('lolpop-quickstart');
     const env = { ...airflowEnv(airflow!), AIRFLOW_DAGS_FOLDER: airflow!.dagsFolder, AIRFLOW_LOLPOP_PYTHON: lolpopPython };
@@ -37,16 +37,15 @@ describe.skipIf(!airflow)('the bundled CLI and action with AirflowOrchestrator, 
     expect(result.run.state).toBe('COMPLETED');
     // The DAG file was written by package, and the server ran it.
     expect(existsSync(path.join(dir, 'prefect_files', 'airflow', `${name}.py`))).toBe(true);
-    return airflowGet<{ state: string }>(airflow!, `dags/${name}/dagRuns/${encodeURIComponent(result.run.id)}`).then(async (run) => {
-      expect(run.body.state).toBe('success');
-      // lolpop's meaning of --run-kwargs: each key is a parameter of the runner's entrypoint.
-      const failed = cli(['up', ...base, '--steps', 'run', '--run-kwargs', '{"min_accuracy":0.99}'], dir, env);
-      expect(failed.code).toBe(1);
-      expect(failed.stderr).toMatch(/ended FAILED: task build_all failed: .*Test accuracy 0\.950 is below min_accuracy 0\.990/);
-      const failedRun = JSON.parse(failed.stdout) as UpJson;
-      const server = await airflowGet<{ state: string; conf: unknown }>(airflow!, `dags/${name}/dagRuns/${encodeURIComponent(failedRun.run.id)}`);
-      expect(server.body).toMatchObject({ state: 'failed', conf: { min_accuracy: 0.99 } });
-    });
+    const run = await airflowGet<{ state: string }>(airflow!, `dags/${name}/dagRuns/${encodeURIComponent(result.run.id)}`);
+    expect(run.body.state).toBe('success');
+    // lolpop's meaning of --run-kwargs: each key is a parameter of the runner's entrypoint.
+    const failed = cli(['up', ...base, '--steps', 'run', '--run-kwargs', '{"min_accuracy":0.99}'], dir, env);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/ended FAILED: task build_all failed: .*Test accuracy 0\.950 is below min_accuracy 0\.990/);
+    const failedRun = JSON.parse(failed.stdout) as UpJson;
+    const server = await airflowGet<{ state: string; conf: unknown }>(airflow!, `dags/${name}/dagRuns/${encodeURIComponent(failedRun.run.id)}`);
+    expect(server.body).toMatchObject({ state: 'failed', conf: { min_accuracy: 0.99 } });
   });
 
   it('dist/cli with only Airflow: the tiny runner deploys and runs to COMPLETED; stop deletes the DAG', async () => {
@@ -85,7 +84,9 @@ describe.skipIf(!airflow)('the bundled CLI and action with AirflowOrchestrator, 
       },
     });
     expect(run.status, run.log).toBe(0);
-    expect(run.log).not.toContain(airflow!.password);
+    // Only in the ::add-mask:: command that tells the runner to hide it.
+    expect(run.log).toContain(`::add-mask::${airflow!.password}`);
+    expect(run.log.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')).not.toContain(airflow!.password);
     const runUrl = Object.entries(run.outputs).find(([k]) => /run-url/.test(k))?.[1] ?? '';
     expect(runUrl).toMatch(new RegExp(`^${airflow!.url}/dags/${name}/runs/lolpop-deploy~acme~tiny~`));
     const runId = decodeURIComponent(runUrl.split('/runs/')[1]!);
