@@ -50,3 +50,30 @@ describe.skipIf(!airflow)('AirflowOrchestrator against a real Airflow 3', () => 
     expect(existsSync(path.join(airflow!.dagsFolder, name, '.airflowignore'))).toBe(true);
   });
 });
+
+describe.skipIf(!airflow)('AirflowOrchestrator: redeploying a changed workflow, against a real Airflow 3', () => {
+  it('a changed deploy gets a new fingerprint that Airflow shows before deploy returns; the next run uses it; the previous release stays for its runs', async () => {
+    const dir = tempDir('airflow');
+    const name = `tiny-update-${randomUUID().slice(0, 6)}`;
+    const marker = path.join(dir, 'marker.json');
+    const env = airflowEnv(airflow!);
+    const deploy = async (greeting: string) => {
+      const yaml = writeTinyWorkflow(dir, { name, dagsFolder: airflow!.dagsFolder, parameters: { marker } }).replace(
+        '      copy_files: [tiny_runner.py]\n',
+        `      copy_files: [tiny_runner.py]\n    deploy:\n      parameters: {greeting: ${JSON.stringify(greeting)}}\n`,
+      );
+      const ci = ciContext({ repository: 'acme/tiny', runId: randomUUID() });
+      const run = await runConfig({ dir, yaml, env, ci, steps: 'deploy,run', overrides: { ...AIRFLOW, runSettings: { wait: true, wait_timeout: '120s', poll_interval: '1s' } } });
+      expect(run.result.error, run.logger.lines.join('\n')).toBeUndefined();
+      const dag = await airflowGet<DagBody>(airflow!, `dags/${name}`);
+      return dag.body.tags.map((t) => t.name).find((t) => t.startsWith('lolpop-deploy:'))!.slice('lolpop-deploy:'.length);
+    };
+    const v1 = await deploy('first');
+    expect(JSON.parse(readFileSync(marker, 'utf8')).greeting).toBe('first');
+    const v2 = await deploy('second');
+    expect(v2).not.toBe(v1);
+    expect(JSON.parse(readFileSync(marker, 'utf8')).greeting).toBe('second');
+    expect(existsSync(path.join(airflow!.dagsFolder, name, 'releases', v1))).toBe(true);
+    expect(existsSync(path.join(airflow!.dagsFolder, name, 'releases', v2))).toBe(true);
+  });
+});

@@ -141,19 +141,15 @@ export class AirflowOrchestrator implements Orchestrator {
   /** Pauses the DAG (default) or deletes it with its files; active runs are marked failed when asked, and always before a delete. */
   async stop(request: StopRequest): Promise<StopResult> {
     const dagId = dagIdFor(request.deploymentName);
+    // A delete must remove the file first, or Airflow's next parse brings the DAG back:
+    // without the DAGs folder, fail before anything changes.
+    const folder = request.kwargs.mode === 'delete' ? this.dagsFolder() : undefined;
     return stopDag(this.api(), this.ctx.logger, {
       dagId,
       mode: request.kwargs.mode,
       failRuns: request.kwargs.cancel_runs || request.kwargs.mode === 'delete',
       timeoutMs: parseDuration(request.kwargs.cancel_timeout, 'cancel_timeout'),
-      removeFiles: () => {
-        const folder = this.config.dags_folder || this.ctx.env.AIRFLOW_DAGS_FOLDER ? this.dagsFolder() : undefined;
-        if (!folder) {
-          this.ctx.logger.warning(`orchestrator.config.dags_folder is not set: the files of DAG ${dagId} stay where deploy put them`);
-          return false;
-        }
-        return removeBundle(folder, dagId);
-      },
+      removeFiles: () => (folder ? removeBundle(folder, dagId) : false),
     });
   }
 
