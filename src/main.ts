@@ -4,8 +4,9 @@ import { readCiContext, type CiContext } from './ci-context.js';
 import { loadConfig } from './config/load.js';
 import { CoreLogger } from './core-logger.js';
 import { ConfigError, describeError, UserError } from './errors.js';
-import { createGitHubClient } from './github/client.js';
-import { commentOnPullRequest } from './github/pr-comment.js';
+import { createGitHubClient, type GitHubClient } from './github/client.js';
+import { commentOnPullRequest, type CommentRequest } from './github/pr-comment.js';
+import { findPullRequest, type PullRequestTarget } from './github/pull-request.js';
 import { readInputs, type ActionSettings } from './inputs.js';
 import { orchestratorLookup } from './orchestrators/registry.js';
 import { setCommentUrl, setOutputs } from './outputs.js';
@@ -22,6 +23,10 @@ export async function run(): Promise<void> {
   let plan: Plan | undefined;
   let result: PipelineResult | undefined;
   let failure: unknown;
+  let progress: ProgressComment | undefined;
+  // One look-up of the pull request for every comment write of this run.
+  let target: Promise<PullRequestTarget | undefined> | undefined;
+  const findTarget = (client: GitHubClient) => (target ??= findPullRequest(client, ci));
   try {
     settings = readInputs();
     logger.addSecret(settings.githubToken);
@@ -29,13 +34,14 @@ export async function run(): Promise<void> {
     plan = previewPlan(settings, ci);
     if (plan.note) logger.info(plan.note);
     const config = loadConfig(settings.configFile, plan.overrides, orchestratorLookup, process.env);
+    progress = progressComment(settings, ci, plan.preview, logger, findTarget);
     result = await runConfig(config, plan.steps, {
       logger,
       env: process.env,
       ci,
       registry: settings.registry,
       workdir: settings.workingDirectory,
-      hooks: progressComment(settings, ci, plan.preview, logger),
+      hooks: progress?.hooks,
     });
     failure = result.error;
   } catch (error) {
@@ -44,7 +50,7 @@ export async function run(): Promise<void> {
   setOutputs(result);
   const report: ReportInput = { result, error: failure, ci, notes: plan?.steps.length === 0 && plan.note ? [plan.note] : [], preview: plan?.preview };
   if (settings && result) {
-    const commentFailure = await comment(settings, ci, report, result, logger);
+    const commentFailure = await comment(settings, ci, report, result, logger, progress?.created() ?? false, findTarget);
     failure ??= commentFailure;
   } else if (settings && settings.comment !== 'never') {
     core.info('No PR comment: the config could not be read (the job summary has the error)');
@@ -86,11 +92,24 @@ function repositoryPath(file: string, ci: CiContext): string {
  * it. Best effort: the first write that does not succeed ends the progress updates,
  * and the final comment reports why.
  */
-function progressComment(settings: ActionSettings, ci: CiContext, preview: Plan['preview'], logger: CoreLogger): PipelineHooks | undefined {
+interface ProgressComment {
+  hooks: PipelineHooks;
+  /** Whether a progress write created the comment (the final write then updates it). */
+  created(): boolean;
+}
+
+function progressComment(
+  settings: ActionSettings,
+  ci: CiContext,
+  preview: Plan['preview'],
+  logger: CoreLogger,
+  findTarget: CommentRequest['findTarget'],
+): ProgressComment | undefined {
   if (settings.comment === 'never' || !settings.githubToken) return undefined;
   let enabled = true;
   let first = true;
-  return {
+  let created = false;
+  const hooks: PipelineHooks = {
     onStepStart: async (progress) => {
       const step = progress.steps.find((s) => s.status === 'running')?.step;
       if (!enabled || !(first || step === 'wait')) return;
@@ -98,12 +117,14 @@ function progressComment(settings: ActionSettings, ci: CiContext, preview: Plan[
       const body = logger.redact(renderComment({ result: progress, ci, preview }));
       const client = () => createGitHubClient(settings.githubToken, ci.apiUrl, logger);
       enabled = false; // until this write succeeds (a throw reaches the pipeline's warning)
-      const outcome = await commentOnPullRequest(client, { mode: settings.comment, ci, key: progress.deploymentName, body }, logger);
+      const outcome = await commentOnPullRequest(client, { mode: settings.comment, ci, key: progress.deploymentName, body, findTarget }, logger);
       if (outcome.status !== 'written') return;
       enabled = true;
+      created ||= outcome.action === 'created';
       logger.debug(`PR comment ${outcome.action} with the progress before ${step}: ${outcome.url}`);
     },
   };
+  return { hooks, created: () => created };
 }
 
 /**
@@ -111,7 +132,15 @@ function progressComment(settings: ActionSettings, ci: CiContext, preview: Plan[
  * (a notice says why, and the summary is still written) unless `comment: always`
  * asked for it: then the failure is returned, to fail the step after the summary.
  */
-async function comment(settings: ActionSettings, ci: CiContext, report: ReportInput, result: PipelineResult, logger: CoreLogger): Promise<Error | undefined> {
+async function comment(
+  settings: ActionSettings,
+  ci: CiContext,
+  report: ReportInput,
+  result: PipelineResult,
+  logger: CoreLogger,
+  createdByThisRun: boolean,
+  findTarget: CommentRequest['findTarget'],
+): Promise<Error | undefined> {
   const key = result.deploymentName;
   const body = logger.redact(renderComment(report));
   const token = settings.githubToken;
@@ -122,11 +151,13 @@ async function comment(settings: ActionSettings, ci: CiContext, report: ReportIn
       if (!token) throw new UserError('the github-token input is empty');
       return createGitHubClient(token, ci.apiUrl, logger);
     };
-    const outcome = await commentOnPullRequest(client, { mode: settings.comment, ci, key, body }, logger);
+    const outcome = await commentOnPullRequest(client, { mode: settings.comment, ci, key, body, findTarget }, logger);
     if (outcome.status === 'written') {
       setCommentUrl(outcome.url);
-      core.info(`PR comment ${outcome.action} on #${outcome.pullRequest}: ${outcome.url}`);
-      report.notes!.push(`[PR comment](${outcome.url}) ${outcome.action} on pull request #${outcome.pullRequest}.`);
+      // Created by this run's progress write, then completed: to a reader, this run created it.
+      const action = createdByThisRun ? 'created' : outcome.action;
+      core.info(`PR comment ${action} on #${outcome.pullRequest}: ${outcome.url}`);
+      report.notes!.push(`[PR comment](${outcome.url}) ${action} on pull request #${outcome.pullRequest}.`);
     } else if (outcome.status === 'none') {
       core.info(`No PR comment: ${outcome.reason}`);
       if (settings.comment === 'always') problem = `No PR comment: ${outcome.reason} (comment: always)`;

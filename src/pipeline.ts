@@ -3,7 +3,7 @@ import { parseDuration } from './duration.js';
 import { describeError, RunFailedError, UserError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { DeployResult, Orchestrator, PackageResult, PlanResult, RunResult, StopResult } from './orchestrators/orchestrator.js';
-import type { StepName } from './steps.js';
+import { plannedSteps, type StepName } from './steps.js';
 
 /** Terminal states that are not success. */
 export const FAILED_STATES = ['FAILED', 'CRASHED', 'CANCELLED'];
@@ -57,13 +57,15 @@ export async function runPipeline(
 ): Promise<PipelineResult> {
   const d = config.deployment;
   const result: PipelineResult = { orchestrator: config.orchestrator, deploymentName: d.name, steps: [] };
-  const planned: Array<StepReport['step']> = [...steps];
-  if (steps.includes('run') && d.run.wait) planned.splice(planned.indexOf('run') + 1, 0, 'wait');
+  // With plan, nothing else runs: the other steps given are what the plan describes.
+  const planned: Array<StepReport['step']> = steps.includes('plan') ? ['plan'] : [...steps];
+  if (planned.includes('run') && d.run.wait) planned.splice(planned.indexOf('run') + 1, 0, 'wait');
 
   const actions: Record<StepReport['step'], () => Promise<string>> = {
     plan: async () => {
       if (!orchestrator.plan) throw new UserError(`${config.orchestrator} cannot plan: it has no plan() method`);
       result.plan = await orchestrator.plan({
+        steps: plannedSteps(steps),
         deploymentName: d.name,
         type: d.type,
         packageKwargs: d.package,
@@ -72,7 +74,7 @@ export async function runPipeline(
       });
       for (const line of result.plan.actions) logger.info(line);
       const changed = result.plan.files.filter((f) => f.change !== 'unchanged').length;
-      return `${result.plan.actions.length} actions, ${changed} of ${result.plan.files.length} files would change; nothing was changed`;
+      return `plan of ${plannedSteps(steps).join(' → ')}: ${changed} of ${result.plan.files.length} files would change; nothing was changed`;
     },
     package: async () => {
       result.packaged = await orchestrator.package({ deploymentName: d.name, kwargs: d.package, deployKwargs: d.deploy });

@@ -5,7 +5,8 @@ export type StepName = (typeof STEP_NAMES)[number];
 
 /**
  * "package,deploy,run" → the steps in pipeline order. `build` is lolpop's CLI
- * word for deploy and is accepted as such; `plan` and `stop` each run alone.
+ * word for deploy and is accepted as such. `stop` runs alone; `plan` changes nothing and
+ * shows what the other steps given with it would do (alone: package, deploy and run).
  */
 export function parseSteps(text: string, source = 'steps'): StepName[] {
   const words = text
@@ -19,11 +20,17 @@ export function parseSteps(text: string, source = 'steps'): StepName[] {
       throw new ConfigError(`${source}: unknown step '${word}'; expected some of ${STEP_NAMES.join(', ')} (build = deploy)`);
     }
   }
-  if (words.includes('plan') && words.some((w) => w !== 'plan')) {
-    throw new ConfigError(`${source}: plan runs alone (it shows what package, deploy and run would do, and changes nothing)`);
+  if (words.includes('plan') && words.includes('stop')) {
+    throw new ConfigError(`${source}: plan shows what package, deploy and run would do; it cannot plan stop`);
   }
   if (words.includes('stop') && words.some((w) => w === 'deploy' || w === 'run')) {
     throw new ConfigError(`${source}: stop cannot run together with deploy or run`);
   }
   return STEP_NAMES.filter((s) => words.includes(s));
+}
+
+/** The steps a plan describes: those given with `plan`, else package → deploy → run. */
+export function plannedSteps(steps: readonly StepName[]): StepName[] {
+  const rest = steps.filter((s) => s !== 'plan');
+  return rest.length > 0 ? rest : ['package', 'deploy', 'run'];
 }

@@ -77,3 +77,24 @@ describe('runPipeline', () => {
     expect(orchestrator.calls).toEqual(['package']);
   });
 });
+
+describe('runPipeline with plan', () => {
+  it('runs plan alone, asks the orchestrator for the steps given with it, and never waits', async () => {
+    const orchestrator = fakeOrchestrator();
+    const asked: string[][] = [];
+    orchestrator.plan = async (request) => {
+      asked.push(request.steps);
+      return { files: [], kept: [], actions: ['record deployment'], requests: [] };
+    };
+    const result = await runPipeline(config, ['plan', 'deploy', 'run'], orchestrator, new MemoryLogger());
+    expect(result.error).toBeUndefined();
+    expect(statuses(result)).toEqual(['plan:success']);
+    expect(asked).toEqual([['deploy', 'run']]);
+    expect(orchestrator.calls).toEqual([]);
+  });
+
+  it('an orchestrator without plan() fails the plan step saying so', async () => {
+    const result = await runPipeline(config, ['plan'], fakeOrchestrator(), new MemoryLogger());
+    expect(result.error?.message).toBe('LocalOrchestrator cannot plan: it has no plan() method');
+  });
+});

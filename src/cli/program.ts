@@ -187,9 +187,13 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
   });
 
   // up and plan take the same flags: plan shows what up would do.
-  const workflowCommand = (name: 'up' | 'plan', description: string, withSteps: boolean): void => {
+  const workflowCommand = (name: 'up' | 'plan', description: string, planOnly: boolean): void => {
     const cmd = command(name, description);
-    if (withSteps) cmd.option('--steps <steps>', 'comma-separated steps: package, deploy (or build), run; or stop; or plan', 'package,deploy,run');
+    cmd.option(
+      '--steps <steps>',
+      !planOnly ? 'comma-separated steps: package, deploy (or build), run; or stop; plan with others shows them' : 'the steps to plan: package, deploy (or build), run',
+      'package,deploy,run',
+    );
     cmd
       .option('-w, --wait', 'wait for the run to end; fail when it does not complete')
       .option('--wait-timeout <duration>', 'how long --wait waits, e.g. 30m or 1h30m')
@@ -202,7 +206,8 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
       .addOption(kwargsOption('--run-kwargs <json>', RUN_KWARGS_HELP))
       .addOption(kwargsOption('--stop-kwargs <json>'));
     finish(cmd).action((o: CommonOptions & Record<string, unknown>) => {
-      const steps = withSteps ? parseSteps(String(o.steps), '--steps') : (['plan'] as StepName[]);
+      const given = parseSteps(String(o.steps), '--steps');
+      const steps: StepName[] = planOnly ? ['plan', ...given.filter((s) => s !== 'plan')] : given;
       done(invocation(name, steps, o, {
         deploymentName: o.deploymentName as string | undefined,
         deploymentType: o.deploymentType as string | undefined,
@@ -216,8 +221,8 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
       }, orchestratorFlag(o, 'orchestrator')));
     });
   };
-  workflowCommand('up', 'package → deploy → run from the config alone (what the GitHub Action does)', true);
-  workflowCommand('plan', 'show what up would write, build and send, changing nothing (reads the server only when one is configured)', false);
+  workflowCommand('up', 'package → deploy → run from the config alone (what the GitHub Action does)', false);
+  workflowCommand('plan', 'show what up would write, build and send, changing nothing (reads the server only when one is configured)', true);
 
   program
     .command('schema')

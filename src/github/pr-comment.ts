@@ -24,6 +24,11 @@ export interface CommentRequest {
   ci: CiContext;
   key: string;
   body: string;
+  /**
+   * Finds the pull request; given when several writes in one run share one look-up
+   * (the progress comment and the final one). Default: findPullRequest.
+   */
+  findTarget?: (client: GitHubClient) => Promise<PullRequestTarget | undefined>;
 }
 
 const PR_EVENTS = new Set(['pull_request', 'pull_request_target']);
@@ -46,7 +51,7 @@ export async function commentOnPullRequest(octokit: () => GitHubClient, request:
   const client = octokit();
   let target: PullRequestTarget | undefined;
   try {
-    target = await findPullRequest(client, ci);
+    target = await (request.findTarget ?? ((c: GitHubClient) => findPullRequest(c, ci)))(client);
   } catch (error) {
     return writeFailure(error, 'find the pull request of commit ' + ci.shortSha);
   }

@@ -84,6 +84,8 @@ export interface StopRequest {
 
 /** What `plan` is asked about: everything package → deploy → run would use. */
 export interface PlanRequest {
+  /** The steps to plan, in order (some of package, deploy, run). */
+  steps: StepName[];
   deploymentName: string;
   type: DeploymentBlock['type'];
   packageKwargs: PackageKwargs;

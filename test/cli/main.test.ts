@@ -105,7 +105,7 @@ describe('config errors', () => {
     ],
     [3, ['up', '-c', path.join(fixtures, 'typo.yaml')], /typo\.yaml:7:7: orchestrator\.deployment\.package\.lolpop_clas: unknown key; check its spelling/],
     [4, ['build', '-c', path.join(REPO, 'examples/quickstart/lolpop.yaml'), '-t', 'serverless'], /^error: flag --deployment-type: orchestrator\.deployment\.type: Invalid option: expected one of "docker"\|"kubernetes"\|"local"$/m],
-    [5, ['build', '-c', path.join(REPO, 'examples/quickstart/lolpop.yaml'), '--deployer', 'Airflow'], /^error: --deployer: unknown orchestrator 'Airflow'; known: LocalOrchestrator, PrefectOrchestrator/],
+    [5, ['build', '-c', path.join(REPO, 'examples/quickstart/lolpop.yaml'), '--deployer', 'Airflow'], /^error: --deployer: unknown orchestrator 'Airflow'; known: AirflowOrchestrator, LocalOrchestrator, PrefectOrchestrator/],
   ];
   it.each(rows)('%i: %j', async (_n, argv, message) => {
     const { code, stdout, stderr } = await cli(argv);
@@ -121,7 +121,7 @@ describe('config errors', () => {
     const { code, log } = await cli(['build', '-c', 'metaflow.yaml'], dir);
     expect(code).toBe(0);
     expect(log).toContain(
-      'info: decorator.orchestrator is MetaflowOrchestrator, which lolpop-deploy does not deploy with (known: LocalOrchestrator, PrefectOrchestrator); ' +
+      'info: decorator.orchestrator is MetaflowOrchestrator, which lolpop-deploy does not deploy with (known: AirflowOrchestrator, LocalOrchestrator, PrefectOrchestrator); ' +
         'using LocalOrchestrator. Choose another with --deployer/--packager or the orchestrator input.',
     );
   });

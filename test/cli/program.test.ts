@@ -79,8 +79,9 @@ describe('lolpop deployment flags → invocation', () => {
     // lolpop's docs write the kwargs flags with underscores.
     [13, ['build', '--deployment_kwargs={"tags":["a"]}'], { overrides: { kwargs: { deploy: { tags: ['a'] } } } }],
     [14, ['up', '-v', '--orchestrator', './mine.mjs'], { verbose: true, overrides: { orchestrator: { name: './mine.mjs', label: '--orchestrator' } } }],
-    [15, ['plan', '--run-kwargs', '{"n":2}', '--wait-timeout', '1h30m'], { command: 'plan', steps: ['plan'], overrides: { kwargs: { run: { n: 2 } }, runSettings: { wait_timeout: '1h30m' } } }],
+    [15, ['plan', '--run-kwargs', '{"n":2}', '--wait-timeout', '1h30m'], { command: 'plan', steps: ['plan', 'package', 'deploy', 'run'], overrides: { kwargs: { run: { n: 2 } }, runSettings: { wait_timeout: '1h30m' } } }],
     [16, ['up', '--steps', 'plan'], { command: 'up', steps: ['plan'] }],
+    [17, ['plan', '--steps', 'build,run'], { command: 'plan', steps: ['plan', 'deploy', 'run'] }],
   ];
   it.each(rows)('%i: %j', (_n, argv, expected) => {
     expect(invocation(argv)).toMatchObject(expected);
@@ -103,7 +104,7 @@ describe('bad command lines', () => {
     [7, ['up', '--steps', 'deploy,launch'], /--steps: unknown step 'launch'/],
     [8, ['deploy'], /unknown command 'deploy'/],
     [9, ['stop', 'a', '-n', 'b'], /the deployment is named twice/],
-    [10, ['up', '--steps', 'plan,deploy'], /--steps: plan runs alone/],
+    [10, ['up', '--steps', 'plan,stop'], /--steps: plan shows what package, deploy and run would do; it cannot plan stop/],
   ];
   it.each(rows)('%i: %j', (_n, argv, message) => {
     const { outcome, err } = parse(argv);

@@ -53,7 +53,10 @@ describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summa
     expect(comment!.author.login).toBe('github-actions[bot]');
     expect(comment!.body).toMatch(/^<!-- lolpop-deploy:quickstart-pr-7 -->\n### ✅ lolpop-deploy: quickstart-pr-7\n/);
     expect(comment!.body).toContain(`Preview of pull request [#7](${api.urls.web}/${REPOSITORY}/pull/7)`);
-    expect(comment!.body).toContain(`- **flow run**: [${run.outputs['flow-run-id']}](${run.outputs['flow-run-url']})`);
+    // The local orchestrator's report is on the runner's disk: a path (for upload-artifact), not a dead link.
+    expect(run.outputs['flow-run-url']).toBeUndefined();
+    expect(run.outputs['run-report']).toMatch(/\/\.lolpop-deploy\/runs\/[^/]+\/report\.html$/);
+    expect(comment!.body).toContain(`- **flow run**: \`${run.outputs['flow-run-id']}\` (on the runner: \`${run.outputs['run-report']}\`)`);
     expect(comment!.body).toContain('- **state**: **COMPLETED**');
     expect(comment!.body).toContain(`[\`a1b2c3d\`](${api.urls.web}/${REPOSITORY}/commit/a1b2c3d4e5f60718293a4b5c6d7e8f9012345678)`);
     expect(comment!.body).toMatch(/\| run \| ✅ success \| [\d.]+ (ms|s) \|/);
@@ -174,5 +177,24 @@ describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summa
     ]);
     expect(run.outputs['flow-run-state']).toBe('COMPLETED');
     expect(run.summary).toContain('### ✅ lolpop-deploy: readonly-pr-7');
+  });
+
+  it('the comment shows the work in flight: written when the first step starts and when the wait starts, then final', async () => {
+    const before = api.requests.length;
+    const run = await runAction('pull_request.opened', { 'deployment-name': 'progress', wait: 'true' });
+    expect(run.status, run.log).toBe(0);
+    const writes = api.requests.slice(before).filter((r) => r.method !== 'GET');
+    expect(writes.map((r) => `${r.method} ${r.operationId} ${r.status}`)).toEqual([
+      'POST issues/create-comment 201',
+      'PATCH issues/update-comment 200',
+      'PATCH issues/update-comment 200',
+    ]);
+    const [first, beforeWait, final] = writes.map((r) => (r.body as { body: string }).body);
+    expect(first).toMatch(/^<!-- lolpop-deploy:progress -->\n### ⏳ lolpop-deploy: progress \(deploy in progress\)\n/);
+    expect(first).toContain('| deploy | ⏳ running |  |  |\n| run | 🕒 pending |  |  |\n| wait | 🕒 pending |  |  |');
+    expect(beforeWait).toContain('### ⏳ lolpop-deploy: progress (wait in progress)');
+    expect(beforeWait).toContain(`- **flow run**: \`${run.outputs['flow-run-id']}\``);
+    expect(final).toMatch(/### ✅ lolpop-deploy: progress\n/);
+    expect(final).toContain('- **final state**: **COMPLETED**');
   });
 });

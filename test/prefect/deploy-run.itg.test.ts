@@ -146,7 +146,7 @@ orchestrator:
       const dir = tempDir('cfg');
       const yaml = config(name, 'flows/flows.py:hello');
       const runCi = ci(randomUUID());
-      const planned = await runConfig({ dir, yaml, env, ci: runCi, steps: 'plan' });
+      const planned = await runConfig({ dir, yaml, env, ci: runCi, steps: 'plan,deploy,run' });
       expect(planned.result.error, planned.logger.lines.join('\n')).toBeUndefined();
       const plan = planned.result.plan!;
       expect(plan.actions[0]).toMatch(new RegExp(`^read Prefect ${major}\\.\\d+\\.\\d+ at ${apiUrl}$`));
@@ -167,7 +167,7 @@ orchestrator:
 
     it('plan fails as deploy would when the work pool is missing', async () => {
       const yaml = config(`ci-plan-nopool-${uid}`, 'flows/flows.py:hello').replace(`work_pool: ${pool}`, 'work_pool: no-such-pool');
-      const { result } = await runConfig({ dir: tempDir('cfg'), yaml, env, ci: ci(randomUUID()), steps: 'plan' });
+      const { result } = await runConfig({ dir: tempDir('cfg'), yaml, env, ci: ci(randomUUID()), steps: 'plan,deploy' });
       expect(result.error?.message).toBe(
         `Plan: work pool 'no-such-pool' does not exist on ${apiUrl}, so deploy would fail; create it (prefect work-pool create no-such-pool --type process) or fix deploy.work_pool`,
       );

@@ -58,20 +58,24 @@ export class LocalOrchestrator implements Orchestrator {
   /** Nothing here talks to a server: the plan is the files, the state record and the command. */
   async plan(request: PlanRequest): Promise<PlanResult> {
     const pkg = request.packageKwargs;
-    const packaged = planPackage(
-      { deploymentName: request.deploymentName, kwargs: pkg, deployKwargs: request.deployKwargs },
-      { ...this.ctx, buildImage: pkg.docker_image_tag !== undefined, condition: 'only if a Docker daemon answers; the local run needs no image' },
-    );
+    const packaged = request.steps.includes('package')
+      ? planPackage(
+          { deploymentName: request.deploymentName, kwargs: pkg, deployKwargs: request.deployKwargs },
+          { ...this.ctx, buildImage: pkg.docker_image_tag !== undefined, condition: 'only if a Docker daemon answers; the local run needs no image' },
+        )
+      : { files: [], kept: [], image: undefined, actions: [] };
+    const actions = [...packaged.actions];
     const entrypoint = flowEntrypoint(pkg, request.deployKwargs);
-    // Fails the plan as it would fail deploy, when the entrypoint cannot be launched.
-    launchSpec(pkg, entrypoint, this.ctx.workdir, {}, this.config.use_prefect);
-    const parameters = { ...request.deployKwargs.parameters, ...request.runKwargs.parameters };
-    const earlier = this.state.readDeployment(request.deploymentName);
-    const actions = [
-      ...packaged.actions,
-      `${earlier ? 'update' : 'record'} deployment ${request.deploymentName} (${entrypoint}) in ${path.relative(this.ctx.workdir, this.state.root) || '.'}`,
-      `run ${entrypoint} in a local Python process (${this.ctx.env.PYTHON || this.config.python || 'python3'}) with parameters ${JSON.stringify(parameters)}`,
-    ];
+    if (request.steps.includes('deploy')) {
+      // Fails the plan as it would fail deploy, when the entrypoint cannot be launched.
+      launchSpec(pkg, entrypoint, this.ctx.workdir, {}, this.config.use_prefect);
+      const earlier = this.state.readDeployment(request.deploymentName);
+      actions.push(`${earlier ? 'update' : 'record'} deployment ${request.deploymentName} (${entrypoint}) in ${path.relative(this.ctx.workdir, this.state.root) || '.'}`);
+    }
+    if (request.steps.includes('run')) {
+      const parameters = { ...request.deployKwargs.parameters, ...request.runKwargs.parameters };
+      actions.push(`run ${entrypoint} in a local Python process (${this.ctx.env.PYTHON || this.config.python || 'python3'}) with parameters ${JSON.stringify(parameters)}`);
+    }
     return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests: [] };
   }
 

@@ -51,42 +51,48 @@ export async function planPrefect(request: PlanRequest, ctx: OrchestratorContext
   // Without the server a pool's type is unknown: files and image as lolpop's package makes them, said so.
   const buildImage = workPool && poolType ? runsContainers(poolType) : true;
   const condition = workPool && !poolType ? 'only if the work pool runs containers; its type needs the server' : undefined;
-  const packaged = planPackage({ deploymentName, kwargs: pkg, deployKwargs: deploy }, { ...ctx, buildImage, condition, dockerfile: buildImage });
+  const packaged = request.steps.includes('package')
+    ? planPackage({ deploymentName, kwargs: pkg, deployKwargs: deploy }, { ...ctx, buildImage, condition, dockerfile: buildImage })
+    : { files: [], kept: [], image: undefined, actions: [] };
   actions.push(...packaged.actions);
 
   const flowName = flowNameFor(pkg, deploy);
   const label = `${flowName}/${deploymentName}`;
   const parameters = runParameters(pkg, deploy, request.runKwargs.parameters);
-  if (workPool) {
-    const body = buildDeploymentBody(
-      poolDeploymentSpec({
-        deploymentName,
-        packageKwargs: pkg,
-        deployKwargs: deploy,
-        workPool,
-        // Offline the pool's type is unknown: the body is shown as for a process pool, and said so.
-        poolType: poolType ?? 'process',
-        image: deploy.docker_image_name ?? packaged.image,
-        flowId: `<id of flow ${flowName}>`,
-        ci: ctx.ci,
-        version: version ?? OFFLINE_VERSION,
-      }),
-      version ?? OFFLINE_VERSION,
-    );
-    requests.push({ method: 'POST', url: `${api}/flows/`, body: { name: flowName } });
-    requests.push({ method: 'POST', url: `${api}/deployments/`, body });
-    actions.push(
-      `create or update deployment ${label} on work pool ${workPool}` +
-        (poolType ? ` [${poolType}]` : ' (pull steps and job variables shown for a process pool; the pool type needs the server)'),
-    );
-  } else if (request.type === 'docker') {
-    actions.push(`replace container ${deploy.container_name ?? containerNameFor(deploymentName)} on the Docker host; its flow.serve() registers ${label}`);
-  } else if (request.type === 'kubernetes') {
-    actions.push(`apply the prefect-secrets Secret and the flow's Deployment in namespace ${deploy.namespace} (kubectl); its flow.serve() registers ${label}`);
-  } else {
-    throw new OrchestratorError("Plan: deployment.type 'local' without a work pool cannot be deployed on Prefect; set deploy.work_pool, or use type docker or kubernetes");
+  // Without deploy, run looks the deployment up by name: it must exist already.
+  if (request.steps.includes('deploy')) {
+    if (workPool) {
+      const body = buildDeploymentBody(
+        poolDeploymentSpec({
+          deploymentName,
+          packageKwargs: pkg,
+          deployKwargs: deploy,
+          workPool,
+          // Offline the pool's type is unknown: the body is shown as for a process pool, and said so.
+          poolType: poolType ?? 'process',
+          image: deploy.docker_image_name ?? packaged.image,
+          flowId: `<id of flow ${flowName}>`,
+          ci: ctx.ci,
+          version: version ?? OFFLINE_VERSION,
+        }),
+        version ?? OFFLINE_VERSION,
+      );
+      requests.push({ method: 'POST', url: `${api}/flows/`, body: { name: flowName } });
+      requests.push({ method: 'POST', url: `${api}/deployments/`, body });
+      actions.push(
+        `create or update deployment ${label} on work pool ${workPool}` +
+          (poolType ? ` [${poolType}]` : ' (pull steps and job variables shown for a process pool; the pool type needs the server)'),
+      );
+    } else if (request.type === 'docker') {
+      actions.push(`replace container ${deploy.container_name ?? containerNameFor(deploymentName)} on the Docker host; its flow.serve() registers ${label}`);
+    } else if (request.type === 'kubernetes') {
+      actions.push(`apply the prefect-secrets Secret and the flow's Deployment in namespace ${deploy.namespace} (kubectl); its flow.serve() registers ${label}`);
+    } else {
+      throw new OrchestratorError("Plan: deployment.type 'local' without a work pool cannot be deployed on Prefect; set deploy.work_pool, or use type docker or kubernetes");
+    }
   }
 
+  if (!request.steps.includes('run')) return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests };
   const key = request.runKwargs.idempotency_key ?? defaultIdempotencyKey(ctx, deploymentName);
   requests.push({
     method: 'POST',
