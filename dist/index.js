@@ -42531,6 +42531,9 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/ci-context.ts
@@ -42551,10 +42554,12 @@ function readCiContext(env, readEvent = readIfExists) {
     // On pull_request events GITHUB_SHA is the merge commit GitHub made, which no
     // one can check out later; images and runs are labelled with the PR head.
     const sha = pr?.head?.sha ?? env.GITHUB_SHA ?? '';
+    const ref = env.GITHUB_REF ?? '';
+    const eventName = env.GITHUB_EVENT_NAME ?? '';
     return {
         sha,
         shortSha: sha.slice(0, 7),
-        ref: env.GITHUB_REF ?? '',
+        ref,
         refName: env.GITHUB_REF_NAME ?? '',
         runId: env.GITHUB_RUN_ID ?? '',
         runAttempt: env.GITHUB_RUN_ATTEMPT ?? '',
@@ -42562,12 +42567,37 @@ function readCiContext(env, readEvent = readIfExists) {
         repository: env.GITHUB_REPOSITORY ?? '',
         serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
         apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
-        eventName: env.GITHUB_EVENT_NAME ?? '',
+        eventName,
         eventPath,
         workspace: env.GITHUB_WORKSPACE ?? '',
         pullRequestNumber: typeof pr?.number === 'number' ? pr.number : undefined,
+        defaultBranch: defaultBranchOf(event, eventName, ref),
+        deletedRef: deletedRefOf(event, eventName),
         event,
     };
+}
+function defaultBranchOf(event, eventName, ref) {
+    const repository = event.repository;
+    if (typeof repository?.default_branch === 'string' && repository.default_branch)
+        return repository.default_branch;
+    if (eventName === 'schedule' && ref.startsWith('refs/heads/'))
+        return ref.slice('refs/heads/'.length);
+    return undefined;
+}
+function deletedRefOf(event, eventName) {
+    const ref = typeof event.ref === 'string' ? event.ref : '';
+    if (eventName === 'delete' && ref && (event.ref_type === 'branch' || event.ref_type === 'tag')) {
+        // GitHub sends the short name (`feature-x`, `v1.0`); a full ref is accepted too.
+        const prefix = event.ref_type === 'branch' ? 'refs/heads/' : 'refs/tags/';
+        return { type: event.ref_type, name: ref.startsWith(prefix) ? ref.slice(prefix.length) : ref };
+    }
+    if (eventName === 'push' && event.deleted === true) {
+        if (ref.startsWith('refs/heads/'))
+            return { type: 'branch', name: ref.slice('refs/heads/'.length) };
+        if (ref.startsWith('refs/tags/'))
+            return { type: 'tag', name: ref.slice('refs/tags/'.length) };
+    }
+    return undefined;
 }
 function readIfExists(file) {
     try {
@@ -42578,9 +42608,6 @@ function readIfExists(file) {
     }
 }
 
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/errors.ts
@@ -42594,6 +42621,8 @@ class UserError extends Error {
 /** A problem in the config file or the inputs; nothing has been built or deployed. */
 class ConfigError extends UserError {
     name = 'ConfigError';
+    /** Set by the config loader for each line of the message that names file:line:col. */
+    locations = [];
 }
 /** The orchestrator's server answered with an error, or could not be reached. */
 class OrchestratorError extends UserError {
@@ -42831,7 +42860,7 @@ function renderDockerfile(kwargs) {
     lines.push(`ENV PYTHONPATH="${IMAGE_WORKDIR}\${PYTHONPATH:+:\${PYTHONPATH}}"`);
     const install = kwargs.lolpop_install_location.trim();
     if (install !== '') {
-        // A local wheel or sdist (seed 003 installs prefect_files/lolpop-testing.tar.gz)
+        // A local wheel or sdist (lolpop's PrefectOrchestrator docs install prefect_files/lolpop-testing.tar.gz)
         // must be in the image before pip runs; it keeps its path so the command still works.
         for (const path of localInstallPaths(install))
             lines.push(copy([path], path));
@@ -43111,14 +43140,14 @@ function checkDeploymentName(name) {
 /**
  * The files the package step writes: `{prefect_files}/run.py` unless the user brings a
  * flow (`flow_entrypoint`), and a Dockerfile at `dockerfile_path` for the docker
- * package type unless the user has one there.
+ * package type unless the user has one there or no image will be built.
  */
 function packageFiles(kwargs, options) {
     const files = [];
     if (kwargs.flow_entrypoint === undefined) {
         files.push({ path: joinPosix(prefectFilesDir(kwargs), 'run.py'), content: renderEntrypoint(kwargs, options) });
     }
-    if (kwargs.package_type === 'docker') {
+    if (kwargs.package_type === 'docker' && options.dockerfile !== false) {
         const dockerfilePath = relativePath('dockerfile_path', kwargs.dockerfile_path);
         if (!options.exists(dockerfilePath))
             files.push({ path: dockerfilePath, content: renderDockerfile(kwargs) });
@@ -52688,12 +52717,49 @@ function preprocess(fn, schema) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/duration.ts
+
+const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** One or more number+unit parts: "90s", "30m", "1h30m", "1h 30m", "1500ms"; a bare number is seconds. */
+const DURATION_PATTERN = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d)\s*)+$|^\d+(?:\.\d+)?$/;
+/** Node's timers overflow above 2^31-1 ms (about 24.8 days) and then fire at once. */
+const MAX_DURATION_MS = 2 ** 31 - 1;
+const DURATION_EXAMPLES = 'e.g. 90s, 30m, 1h30m';
+/** Milliseconds of a duration; a ConfigError naming `key` when it is not one or is too long. */
+function parseDuration(text, key) {
+    const trimmed = text.trim();
+    if (!DURATION_PATTERN.test(trimmed))
+        throw new ConfigError(`${key}: '${text}' is not a duration; expected ${DURATION_EXAMPLES}`);
+    let ms = 0;
+    if (/^\d+(?:\.\d+)?$/.test(trimmed))
+        ms = Number(trimmed) * 1000;
+    else
+        for (const [, n, unit] of trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g))
+            ms += Number(n) * UNITS[unit];
+    if (ms > MAX_DURATION_MS)
+        throw new ConfigError(`${key}: '${text}' is longer than the 24 days a timer can wait`);
+    return Math.round(ms);
+}
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${ms} ms`;
+    const s = ms / 1000;
+    if (s < 60)
+        return `${s.toFixed(1)} s`;
+    const m = Math.floor(s / 60);
+    return `${m} min ${Math.round(s - m * 60)} s`;
+}
+function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 ;// CONCATENATED MODULE: ./src/config/schema.ts
+
 
 /**
  * The one source of the config's shape: TypeScript types, runtime validation and
  * the published JSON Schema (schema/lolpop-deploy.schema.json) all come from here.
- * Key names and defaults are lolpop's (seed 003); objects are strict so a typo is
+ * Key names and defaults are lolpop's (its PrefectOrchestrator documentation); objects are strict so a typo is
  * reported instead of silently ignored.
  */
 const jsonObject = record(schemas_string(), unknown());
@@ -52701,7 +52767,7 @@ const stringMap = record(schemas_string(), schemas_string());
 /** A Prefect entrypoint, `path/to/file.py:function`. */
 const FlowEntrypoint = schemas_string().regex(/^[^:]+\.py:[A-Za-z_][A-Za-z0-9_]*$/, 'expected path/to/file.py:function');
 /**
- * lolpop's deploy kwarg: a function name in the module `flow_class` (seed 003:
+ * lolpop's deploy kwarg: a function name in the module `flow_class` (lolpop's PrefectOrchestrator docs:
  * `"flow_class":"prefect_files.run", "flow_entrypoint":"prefect_entrypoint"`), or,
  * without flow_class, a Prefect entrypoint `path/to/file.py:function`.
  */
@@ -52731,7 +52797,15 @@ function dockerArgsFromDict(dict) {
     }
     return args;
 }
-const Duration = (example) => schemas_string().regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, `a duration such as ${example}`);
+/** A duration string, checked by the one parser every step uses (so load-time and run-time agree). */
+const Duration = () => schemas_string().superRefine((text, ctx) => {
+    try {
+        parseDuration(text, 'duration');
+    }
+    catch (error) {
+        ctx.addIssue({ code: 'custom', message: error.message.replace(/^duration: /, '') });
+    }
+});
 /**
  * lolpop's `deployment_kwargs`: what its deploy() passes on to Prefect's `flow.deploy()` /
  * `flow.serve()`. Each key reaches the deployment; Prefect's other arguments are about
@@ -52801,7 +52875,7 @@ const DeployKwargs = strictObject({
     enforce_parameter_schema: schemas_boolean().optional(),
     flow_kwargs: jsonObject.optional(),
     deployment_kwargs: DeploymentKwargs.optional(),
-    // Static infrastructure (docker host / kubernetes), seed 003 names.
+    // Static infrastructure (docker host / kubernetes), names from lolpop's PrefectOrchestrator docs.
     k8s_deployment_manifest: schemas_string().optional(),
     // lolpop's deploy builds (and pushes) the image through flow.deploy(); here package
     // does, so these are refused with that reason (see load.ts), never dropped.
@@ -52821,7 +52895,7 @@ const DeployKwargs = strictObject({
     container_name: schemas_string().optional().describe('Name of the serving container; defaults to the deployment name.'),
     restart_policy: schemas_string().default('unless-stopped').describe('`docker run --restart` of the serving container.'),
     docker_kwargs: DockerArgs.optional().describe('Extra `docker run` arguments for the serving container, e.g. ["--network", "host"].'),
-    serve_timeout: Duration('90s or 5m')
+    serve_timeout: Duration()
         .default('3m')
         .describe('How long deploy/run wait for a served deployment (static docker/kubernetes) to register.'),
 })
@@ -52833,15 +52907,15 @@ const RunKwargs = strictObject({
     job_variables: jsonObject.optional(),
     idempotency_key: schemas_string().optional().describe('Defaults to one per workflow run attempt in GitHub Actions.'),
     wait: schemas_boolean().default(false),
-    wait_timeout: Duration('90s, 30m or 1h').default('30m'),
-    poll_interval: Duration('2s').default('2s'),
+    wait_timeout: Duration().default('30m'),
+    poll_interval: Duration().default('2s'),
 })
     .describe('--run-kwargs');
 const StopKwargs = strictObject({
     mode: schemas_enum(['pause', 'delete']).default('pause').describe('What stop does to a work-pool deployment.'),
     cancel_runs: schemas_boolean().default(false),
     docker_image_name: schemas_string().optional(),
-    cancel_timeout: Duration('60s')
+    cancel_timeout: Duration()
         .default('60s')
         .describe('How long stop waits for cancelled running flow runs to reach CANCELLED.'),
     delete_secret: schemas_boolean().default(false).describe('kubernetes: also delete the Secret (shared by default by every deployment in the namespace).'),
@@ -52856,7 +52930,7 @@ const DeploymentBlock = strictObject({
     stop: StopKwargs.default(StopKwargs.parse({})),
 });
 const OrchestratorBlock = object({
-    config: jsonObject.default({}).describe("The orchestrator's own config (seed 003 names)."),
+    config: jsonObject.default({}).describe("The orchestrator's own config (names from lolpop's PrefectOrchestrator docs)."),
     deployment: DeploymentBlock.default(DeploymentBlock.parse({})),
 })
     .loose();
@@ -52903,6 +52977,28 @@ const DEFAULT_DEPLOYMENT_NAME = 'lolpop-deployment';
  */
 function loadConfig(file, overrides, lookup, env) {
     const shown = external_node_path_default().relative(process.cwd(), file) || file;
+    try {
+        return load(file, shown, overrides, lookup, env);
+    }
+    catch (error) {
+        if (error instanceof ConfigError)
+            error.locations = locationsIn(error.message, shown, external_node_path_default().resolve(file));
+        throw error;
+    }
+}
+/** The lines of a message that start with `<shown>:line:col: `, as locations in `file`. */
+function locationsIn(message, shown, file) {
+    const out = [];
+    for (const line of message.split('\n')) {
+        if (!line.startsWith(`${shown}:`))
+            continue;
+        const match = /^(\d+):(\d+): /.exec(line.slice(shown.length + 1));
+        if (match)
+            out.push({ file, line: Number(match[1]), col: Number(match[2]), message: line });
+    }
+    return out;
+}
+function load(file, shown, overrides, lookup, env) {
     if (!(0,external_node_fs_namespaceObject.existsSync)(file)) {
         throw new ConfigError(`Config file ${shown} not found (looked for ${external_node_path_default().resolve(file)}). Set the config input or -c.`);
     }
@@ -52952,7 +53048,7 @@ function loadConfig(file, overrides, lookup, env) {
     }
     const deployment = config.orchestrator?.deployment ?? DeploymentBlock.parse({});
     const fullName = (deployment.name ?? DEFAULT_DEPLOYMENT_NAME) + (overrides.deploymentNameSuffix ?? '');
-    // lolpop puts @flow(...) arguments in orchestrator.config.flow_kwargs (seed 003). Resolve
+    // lolpop puts @flow(...) arguments in orchestrator.config.flow_kwargs (its PrefectOrchestrator docs). Resolve
     // them here, once, so the generated entrypoint and every flow-name lookup agree.
     const configFlowKwargs = asObject(orchestratorConfig?.flow_kwargs);
     const pkg = { ...deployment.package, flow_kwargs: deployment.package.flow_kwargs ?? configFlowKwargs };
@@ -53233,7 +53329,7 @@ class CoreLogger {
     }
     addSecret(value) {
         // setSecret masks only what is printed after it: callers register secrets first.
-        if (!value)
+        if (!value || this.secrets.has(value))
             return;
         core_setSecret(value);
         this.secrets.add(value);
@@ -58716,7 +58812,7 @@ async function commentOnPullRequest(octokit, request, logger) {
     const client = octokit();
     let target;
     try {
-        target = await findPullRequest(client, ci);
+        target = await (request.findTarget ?? ((c) => findPullRequest(c, ci)))(client);
     }
     catch (error) {
         return writeFailure(error, 'find the pull request of commit ' + ci.shortSha);
@@ -58743,10 +58839,11 @@ function writeFailure(error, what) {
 
 ;// CONCATENATED MODULE: ./src/steps.ts
 
-const STEP_NAMES = ['package', 'deploy', 'run', 'stop'];
+const STEP_NAMES = ['plan', 'package', 'deploy', 'run', 'stop'];
 /**
  * "package,deploy,run" → the steps in pipeline order. `build` is lolpop's CLI
- * word for deploy and is accepted as such.
+ * word for deploy and is accepted as such. `stop` runs alone; `plan` changes nothing and
+ * shows what the other steps given with it would do (alone: package, deploy and run).
  */
 function parseSteps(text, source = 'steps') {
     const words = text
@@ -58761,10 +58858,18 @@ function parseSteps(text, source = 'steps') {
             throw new ConfigError(`${source}: unknown step '${word}'; expected some of ${STEP_NAMES.join(', ')} (build = deploy)`);
         }
     }
+    if (words.includes('plan') && words.includes('stop')) {
+        throw new ConfigError(`${source}: plan shows what package, deploy and run would do; it cannot plan stop`);
+    }
     if (words.includes('stop') && words.some((w) => w === 'deploy' || w === 'run')) {
         throw new ConfigError(`${source}: stop cannot run together with deploy or run`);
     }
     return STEP_NAMES.filter((s) => words.includes(s));
+}
+/** The steps a plan describes: those given with `plan`, else package → deploy → run. */
+function plannedSteps(steps) {
+    const rest = steps.filter((s) => s !== 'plan');
+    return rest.length > 0 ? rest : ['package', 'deploy', 'run'];
 }
 
 ;// CONCATENATED MODULE: ./src/inputs.ts
@@ -58792,8 +58897,6 @@ function readInputs() {
     const orchestrator = getInput('orchestrator');
     const username = getInput('registry-username');
     const password = getInput('registry-password');
-    if (password)
-        core_setSecret(password);
     if (Boolean(username) !== Boolean(password)) {
         throw new ConfigError('inputs registry-username and registry-password: give both or neither');
     }
@@ -58802,8 +58905,6 @@ function readInputs() {
         throw new ConfigError(`input comment: '${comment}' is not one of auto, always, never`);
     }
     const githubToken = getInput('github-token');
-    if (githubToken)
-        core_setSecret(githubToken);
     return {
         configFile: external_node_path_default().resolve(workingDirectory, getInput('config') || 'lolpop.yaml'),
         workingDirectory,
@@ -58816,6 +58917,7 @@ function readInputs() {
             ...(orchestrator ? { orchestrator: { name: orchestrator, label: 'input orchestrator' } } : {}),
         },
         preview: parseBoolean('preview', getInput('preview') || 'false'),
+        productionBranch: getInput('production-branch') || undefined,
         comment,
         summary: parseBoolean('summary', getInput('summary') || 'true'),
         githubToken,
@@ -58848,50 +58950,52 @@ function parseBoolean(input, text) {
 
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./src/orchestrators/local/config.ts
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/config.ts
 
 /**
- * LocalOrchestrator's `orchestrator.config`. lolpop's own decorator keys
- * (decorator_method, integration_types, …) pass through untouched.
+ * AirflowOrchestrator's `orchestrator.config`. The connection comes from the
+ * environment first (AIRFLOW_API_URL, AIRFLOW_USERNAME, AIRFLOW_PASSWORD, AIRFLOW_UI_URL);
+ * these keys fill in what it does not set. Put the password in a `${ENV}` reference,
+ * never in the file.
  */
-const LocalConfig = object({
+const AirflowConfig = object({
+    api_url: schemas_string().min(1).optional().describe('Airflow 3 server, e.g. http://airflow.internal:8080 (AIRFLOW_API_URL wins).'),
+    username: schemas_string().min(1).optional().describe('SimpleAuthManager (or other auth manager) user (AIRFLOW_USERNAME wins).'),
+    password: schemas_string().min(1).optional().describe('Its password (AIRFLOW_PASSWORD wins); use a ${ENV} reference.'),
+    ui_url: schemas_string().min(1).optional().describe("The UI's base URL for links ([api] base_url); defaults to api_url (AIRFLOW_UI_URL wins)."),
+    dags_folder: schemas_string()
+        .min(1)
+        .optional()
+        .describe("The DAGs folder (of the server's dags-folder bundle) to deliver to, relative to the working directory or absolute; else AIRFLOW_DAGS_FOLDER."),
     python: schemas_string()
         .min(1)
         .optional()
-        .describe('Python interpreter for runs; the PYTHON environment variable wins, else python3 from PATH.'),
-    state_dir: schemas_string().min(1).default('.lolpop-deploy').describe('Where deployments and runs are recorded, relative to the config file.'),
-    use_prefect: schemas_boolean()
-        .default(false)
-        .describe('Run through the generated Prefect flow (prefect_files/run.py) when prefect is importable; else call the runner directly.'),
-    flow_kwargs: record(schemas_string(), unknown()).optional().describe('@flow(...) arguments for the generated entrypoint.'),
+        .describe('Interpreter that runs the lolpop runner on the Airflow worker; else AIRFLOW_LOLPOP_PYTHON; else the one the worker runs.'),
+    parse_timeout: schemas_string()
+        .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 90s or 5m')
+        .default('3m')
+        .describe('How long deploy waits for Airflow to parse the new DAG file.'),
+    request_timeout: schemas_string()
+        .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 30s')
+        .default('30s')
+        .describe('Timeout of one REST call.'),
+    dag_tags: array(schemas_string()).default([]).describe('Extra tags on the generated DAG.'),
 })
     .loose();
 
-;// CONCATENATED MODULE: ./src/duration.ts
-
-const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-/** "90s", "30m", "1h", "1500ms"; a bare number is seconds. */
-function parseDuration(text, key) {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-    if (!match)
-        throw new ConfigError(`${key}: '${text}' is not a duration; expected e.g. 90s, 30m or 1h`);
-    return Math.round(Number(match[1]) * UNITS[match[2] ?? 's']);
-}
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${ms} ms`;
-    const s = ms / 1000;
-    if (s < 60)
-        return `${s.toFixed(1)} s`;
-    const m = Math.floor(s / 60);
-    return `${m} min ${Math.round(s - m * 60)} s`;
-}
-function sleep(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+;// CONCATENATED MODULE: ./src/orchestrators/idempotency.ts
+/**
+ * One run per workflow run attempt and deployment: a retried step of the same
+ * attempt finds the run it already started, a "Re-run jobs" starts a new one.
+ * (Prefect scopes the key per flow, so the deployment name must be in it.)
+ */
+function defaultIdempotencyKey(ctx, deploymentName) {
+    const { repository, runId, runAttempt } = ctx.ci;
+    if (!runId)
+        return undefined;
+    return `lolpop-deploy/${repository}/${runId}/${runAttempt || '1'}/${deploymentName}`;
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/docker/args.ts
 
 /** The placeholders `docker_image_tag` may use. */
@@ -59085,6 +59189,45 @@ function inspectContainerArgs(name) {
 }
 function containerLogsArgs(name, tail) {
     return ['logs', '--tail', String(tail), name];
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/docker/credentials.ts
+
+
+
+/** The Docker config directory the CLI would use: DOCKER_CONFIG, else ~/.docker. */
+function dockerConfigDir(env) {
+    if (env.DOCKER_CONFIG)
+        return env.DOCKER_CONFIG;
+    return env.HOME ? external_node_path_default().join(env.HOME, '.docker') : undefined;
+}
+/**
+ * Runs `fn` with an environment whose DOCKER_CONFIG is a private copy of the user's
+ * config, removed afterwards. Logging in there keeps the password out of the runner's
+ * ~/.docker/config.json (a self-hosted runner would keep it), while the logins
+ * docker/login-action made and any credential helpers still apply. Everything else in
+ * the directory (cli-plugins with buildx, buildx builders from setup-buildx-action,
+ * contexts) is linked, not copied, so the CLI behaves as it did.
+ */
+async function withPrivateDockerConfig(env, fn) {
+    const dir = (0,external_node_fs_namespaceObject.mkdtempSync)(external_node_path_default().join(env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'lolpop-deploy-docker-'));
+    try {
+        const current = dockerConfigDir(env);
+        if (current && (0,external_node_fs_namespaceObject.existsSync)(current)) {
+            for (const entry of (0,external_node_fs_namespaceObject.readdirSync)(current)) {
+                if (entry === 'config.json')
+                    (0,external_node_fs_namespaceObject.copyFileSync)(external_node_path_default().join(current, entry), external_node_path_default().join(dir, entry));
+                else
+                    (0,external_node_fs_namespaceObject.symlinkSync)(external_node_path_default().join(current, entry), external_node_path_default().join(dir, entry));
+            }
+        }
+        return await fn({ ...env, DOCKER_CONFIG: dir });
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/exec.ts
@@ -59311,45 +59454,6 @@ function describePushFailure(res) {
     return reason;
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./src/docker/credentials.ts
-
-
-
-/** The Docker config directory the CLI would use: DOCKER_CONFIG, else ~/.docker. */
-function dockerConfigDir(env) {
-    if (env.DOCKER_CONFIG)
-        return env.DOCKER_CONFIG;
-    return env.HOME ? external_node_path_default().join(env.HOME, '.docker') : undefined;
-}
-/**
- * Runs `fn` with an environment whose DOCKER_CONFIG is a private copy of the user's
- * config, removed afterwards. Logging in there keeps the password out of the runner's
- * ~/.docker/config.json (a self-hosted runner would keep it), while the logins
- * docker/login-action made and any credential helpers still apply. Everything else in
- * the directory (cli-plugins with buildx, buildx builders from setup-buildx-action,
- * contexts) is linked, not copied, so the CLI behaves as it did.
- */
-async function withPrivateDockerConfig(env, fn) {
-    const dir = (0,external_node_fs_namespaceObject.mkdtempSync)(external_node_path_default().join(env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'lolpop-deploy-docker-'));
-    try {
-        const current = dockerConfigDir(env);
-        if (current && (0,external_node_fs_namespaceObject.existsSync)(current)) {
-            for (const entry of (0,external_node_fs_namespaceObject.readdirSync)(current)) {
-                if (entry === 'config.json')
-                    (0,external_node_fs_namespaceObject.copyFileSync)(external_node_path_default().join(current, entry), external_node_path_default().join(dir, entry));
-                else
-                    (0,external_node_fs_namespaceObject.symlinkSync)(external_node_path_default().join(current, entry), external_node_path_default().join(dir, entry));
-            }
-        }
-        return await fn({ ...env, DOCKER_CONFIG: dir });
-    }
-    finally {
-        (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/packaging/image-check.ts
 
 
@@ -59446,23 +59550,74 @@ function compareVersions(a, b) {
 
 
 /**
+ * The files package writes and what each would change, read from the working
+ * directory without writing: `package` writes them, `plan` shows them.
+ */
+function planFiles(request, workdir, dockerfile = true) {
+    const kwargs = request.kwargs;
+    const read = (p) => {
+        const file = external_node_path_default().resolve(workdir, p);
+        return (0,external_node_fs_namespaceObject.existsSync)(file) ? (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8') : undefined;
+    };
+    const files = packageFiles(kwargs, {
+        deploymentName: request.deploymentName,
+        dockerfile,
+        // A Dockerfile we generated earlier is ours to refresh, not the user's own.
+        exists: (p) => {
+            const content = read(p);
+            return content !== undefined && !isGeneratedFile(content);
+        },
+    });
+    const dockerfilePath = relativePath('dockerfile_path', kwargs.dockerfile_path);
+    const kept = dockerfile && kwargs.package_type === 'docker' && !files.some((f) => f.path === dockerfilePath) ? [dockerfilePath] : [];
+    return {
+        files: files.map((f) => {
+            const before = read(f.path);
+            return { ...f, change: before === undefined ? 'new' : before === f.content ? 'unchanged' : 'updated' };
+        }),
+        kept,
+    };
+}
+/**
+ * The package part of a plan: the files and what would change, and the image that
+ * would be built. `condition`: what the build depends on that plan cannot know
+ * (a work pool's type without a server, a Docker daemon), said with the build line.
+ */
+function planPackage(request, options) {
+    const kwargs = request.kwargs;
+    const plan = planFiles(request, options.workdir, options.dockerfile ?? true);
+    const files = plan.files.map(({ path: p, change }) => ({ path: p, change }));
+    const actions = files.map((f) => `write ${f.path} (${f.change})`);
+    for (const kept of plan.kept)
+        actions.push(`use ${kept} as it is (yours: no lolpop-deploy header)`);
+    if (kwargs.package_type !== 'docker' || !options.buildImage)
+        return { files, kept: plan.kept, actions };
+    const image = renderImageTag(kwargs.docker_image_tag ?? defaultImageTag(kwargs.lolpop_class, kwargs.lolpop_entrypoint), options.ci);
+    const push = kwargs.push_image ? ` and push it to ${registryOf(image)}` : '';
+    const when = options.condition ? ` (${options.condition})` : '';
+    actions.push(`build ${image} from ${relativePath('dockerfile_path', kwargs.dockerfile_path)}${push}${when}`);
+    return { files, kept: plan.kept, image, actions };
+}
+/**
  * The package step shared by every orchestrator: write lolpop's entrypoint and
  * Dockerfile (unless the user has their own), then build and push the image.
  */
 async function packageProject(request, options) {
     const kwargs = request.kwargs;
-    const files = packageFiles(kwargs, {
-        deploymentName: request.deploymentName,
-        // A Dockerfile we generated earlier is ours to refresh, not the user's own.
-        exists: (p) => {
-            const file = external_node_path_default().resolve(options.workdir, p);
-            return (0,external_node_fs_namespaceObject.existsSync)(file) && !isGeneratedFile((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
-        },
-    });
+    const plan = planFiles(request, options.workdir, options.dockerfile ?? true);
+    const files = plan.files;
     writePackageFiles(options.workdir, files);
     for (const file of files)
-        options.logger.info(`wrote ${file.path}`);
-    const result = { files: files.map((f) => f.path), entrypoint: entrypointFor(kwargs) };
+        options.logger.info(`wrote ${file.path} (${file.change})`);
+    for (const kept of plan.kept) {
+        options.logger.info(`${kept} is yours (it has no lolpop-deploy header): building with it as it is`);
+    }
+    const result = {
+        files: files.map((f) => f.path),
+        changes: Object.fromEntries(files.map((f) => [f.path, f.change])),
+        ...(plan.kept.length > 0 ? { kept: plan.kept } : {}),
+        entrypoint: entrypointFor(kwargs),
+    };
     if (!options.buildImage || kwargs.package_type !== 'docker')
         return result;
     const image = renderImageTag(kwargs.docker_image_tag ?? defaultImageTag(kwargs.lolpop_class, kwargs.lolpop_entrypoint), options.ci);
@@ -59517,40 +59672,162 @@ async function checkImage(docker, image, install, options) {
         throw new CommandError(`Failed to package: ${problems.join('; ')}`);
 }
 
-;// CONCATENATED MODULE: ./src/orchestrators/idempotency.ts
-/**
- * One run per workflow run attempt and deployment: a retried step of the same
- * attempt finds the run it already started, a "Re-run jobs" starts a new one.
- * (Prefect scopes the key per flow, so the deployment name must be in it.)
- */
-function defaultIdempotencyKey(ctx, deploymentName) {
-    const { repository, runId, runAttempt } = ctx.ci;
-    if (!runId)
-        return undefined;
-    return `lolpop-deploy/${repository}/${runId}/${runAttempt || '1'}/${deploymentName}`;
-}
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/api.ts
 
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/names.ts
-
-
-/**
- * The package kwargs as the deployment sees them: deploy.flow_entrypoint (lolpop's
- * deploy kwarg) names the user's own flow just as package.flow_entrypoint does.
- */
-function effective(pkg, deploy) {
-    return { ...pkg, flow_entrypoint: deploy.flow_entrypoint ?? pkg.flow_entrypoint };
-}
-/** `path/file.py:function` the deployment points at. */
-function flowEntrypoint(pkg, deploy) {
-    return entrypointFor(effective(pkg, deploy));
-}
-/** The flow's name as Prefect registers it, so `flow/deployment` lookups match. */
-function names_flowName(pkg, deploy) {
-    return prefectFlowName(effective(pkg, deploy));
-}
-/** Run parameters in the shape the flow takes (nested for lolpop's wrapper). */
-function runParameters(pkg, deploy, parameters) {
-    return flowRunParameters(effective(pkg, deploy), parameters);
+// Only the fields this tool reads; Airflow's other fields pass through untouched.
+const Dag = object({
+    dag_id: schemas_string(),
+    is_paused: schemas_boolean(),
+    is_stale: schemas_boolean().optional(),
+    has_import_errors: schemas_boolean().optional(),
+    relative_fileloc: schemas_string().nullish(),
+    file_token: schemas_string().nullish(),
+    last_parsed_time: schemas_string().nullish(),
+    tags: array(object({ name: schemas_string() })).default([]),
+});
+const DagRunState = schemas_enum(['queued', 'running', 'success', 'failed']);
+const DagRun = object({
+    dag_run_id: schemas_string(),
+    dag_id: schemas_string(),
+    state: DagRunState,
+    conf: record(schemas_string(), unknown()).nullish(),
+    queued_at: schemas_string().nullish(),
+    start_date: schemas_string().nullish(),
+    end_date: schemas_string().nullish(),
+});
+const DagRunList = object({ dag_runs: array(DagRun), total_entries: schemas_number() });
+const DagList = object({ dags: array(Dag), total_entries: schemas_number() });
+const TaskInstance = object({
+    task_id: schemas_string(),
+    state: schemas_string().nullable(),
+    try_number: schemas_number(),
+});
+const TaskInstanceList = object({ task_instances: array(TaskInstance), total_entries: schemas_number() });
+const ImportError = object({
+    filename: schemas_string(),
+    bundle_name: schemas_string().nullish(),
+    timestamp: schemas_string(),
+    stack_trace: schemas_string(),
+});
+const ImportErrorList = object({ import_errors: array(ImportError), total_entries: schemas_number() });
+/** One structured event of a task log (Airflow 3 logs are JSON, not text). */
+const LogEvent = object({
+    event: schemas_string().nullish(),
+    level: schemas_string().nullish(),
+    logger: schemas_string().nullish(),
+    error_detail: array(object({ exc_type: schemas_string().nullish(), exc_value: schemas_string().nullish() }).loose())
+        .nullish(),
+})
+    .loose();
+// Older readers may give a plain string; keep the events as objects either way.
+const LogContent = object({ content: union([array(union([LogEvent, schemas_string()])), schemas_string()]) });
+const Health = object({
+    dag_processor: object({ status: schemas_string().nullable(), latest_dag_processor_heartbeat: schemas_string().nullish() }).nullish(),
+    scheduler: object({ status: schemas_string().nullable(), latest_scheduler_heartbeat: schemas_string().nullish() }).nullish(),
+});
+const Empty = unknown();
+const seg = encodeURIComponent;
+/** The Airflow resources this tool uses, one method per REST call. */
+class AirflowApi {
+    client;
+    constructor(client) {
+        this.client = client;
+    }
+    /** `GET /monitor/health` (no auth needed): is the scheduler / dag-processor alive? */
+    async health() {
+        const res = await this.client.request('GET', 'monitor/health', { action: "read Airflow's health", schema: Health });
+        return res.body;
+    }
+    /** The DAG, or undefined while Airflow has not parsed it (404). */
+    async readDag(dagId) {
+        const res = await this.client.request('GET', `dags/${seg(dagId)}`, { action: `read the DAG '${dagId}'`, schema: Dag, accept: [404] });
+        return res.status === 404 ? undefined : res.body;
+    }
+    /** Any one DAG of a bundle, for a file_token to nudge the dag-processor with. */
+    async anyDagOfBundle(bundle) {
+        const searchParams = new URLSearchParams({ bundle_name: bundle, limit: '1' });
+        const res = await this.client.request('GET', 'dags', { action: `list the DAGs of bundle '${bundle}'`, schema: DagList, searchParams });
+        return res.body.dags[0];
+    }
+    /** Asks the dag-processor to parse a file now (and, as a side effect, to refresh its bundle). */
+    async reparse(fileToken) {
+        await this.client.request('PUT', `parseDagFile/${seg(fileToken)}`, { action: 'ask Airflow to parse the DAG file', schema: Empty });
+    }
+    async importErrors(filename) {
+        const searchParams = new URLSearchParams({ filename, limit: '10' });
+        const res = await this.client.request('GET', 'importErrors', { action: `read the import errors of ${filename}`, schema: ImportErrorList, searchParams });
+        return res.body.import_errors;
+    }
+    async setPaused(dagId, paused) {
+        const res = await this.client.request('PATCH', `dags/${seg(dagId)}`, {
+            action: `${paused ? 'pause' : 'unpause'} the DAG '${dagId}'`,
+            schema: Dag,
+            json: { is_paused: paused },
+        });
+        return res.body;
+    }
+    /** Deletes the DAG's record and history; false when it was already gone. */
+    async deleteDag(dagId) {
+        const res = await this.client.request('DELETE', `dags/${seg(dagId)}`, { action: `delete the DAG '${dagId}'`, schema: Empty, accept: [404] });
+        return res.status !== 404;
+    }
+    /** Triggers a run; undefined when a run with this id exists already (409). */
+    async triggerRun(dagId, runId, conf) {
+        const res = await this.client.request('POST', `dags/${seg(dagId)}/dagRuns`, {
+            action: `trigger a run of the DAG '${dagId}'`,
+            schema: DagRun,
+            json: { dag_run_id: runId, logical_date: null, conf },
+            // Marks the POST as safe to retry after a 500 (see AirflowClient).
+            headers: runId ? { 'x-lolpop-run-id': runId } : {},
+            accept: [409],
+        });
+        return res.status === 409 ? undefined : res.body;
+    }
+    async readRun(dagId, runId) {
+        const res = await this.client.request('GET', `dags/${seg(dagId)}/dagRuns/${seg(runId)}`, {
+            action: `read the run ${runId} of '${dagId}'`,
+            schema: DagRun,
+            accept: [404],
+        });
+        return res.status === 404 ? undefined : res.body;
+    }
+    async runsInState(dagId, states) {
+        const searchParams = new URLSearchParams({ limit: '100' });
+        for (const s of states)
+            searchParams.append('state', s);
+        const res = await this.client.request('GET', `dags/${seg(dagId)}/dagRuns`, {
+            action: `list the ${states.join('/')} runs of '${dagId}'`,
+            schema: DagRunList,
+            searchParams,
+        });
+        return res.body.dag_runs;
+    }
+    async setRunState(dagId, runId, state) {
+        const res = await this.client.request('PATCH', `dags/${seg(dagId)}/dagRuns/${seg(runId)}`, {
+            action: `mark the run ${runId} of '${dagId}' ${state}`,
+            schema: DagRun,
+            json: { state },
+        });
+        return res.body;
+    }
+    async taskInstances(dagId, runId) {
+        const res = await this.client.request('GET', `dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances`, {
+            action: `list the tasks of run ${runId}`,
+            schema: TaskInstanceList,
+        });
+        return res.body.task_instances;
+    }
+    /** A task try's log as structured events (plain strings become events). */
+    async taskLog(dagId, runId, taskId, tryNumber) {
+        const res = await this.client.request('GET', `dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances/${seg(taskId)}/logs/${tryNumber}`, {
+            action: `read the log of task ${taskId} (try ${tryNumber})`,
+            schema: LogContent,
+            searchParams: new URLSearchParams({ full_content: 'true' }),
+        });
+        const content = res.body.content;
+        const items = typeof content === 'string' ? content.split('\n') : content;
+        return items.map((item) => (typeof item === 'string' ? { event: item } : item));
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/orchestrators/local/launcher.ts
@@ -59665,175 +59942,149 @@ if __name__ == "__main__":
     main()
 `;
 
-;// CONCATENATED MODULE: ./src/orchestrators/local/report.ts
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/names.ts
 
-/** More than this many log lines and the report keeps the tail; log.txt keeps all. */
-const REPORT_LOG_LINES = 5000;
-const STATE_COLOURS = { COMPLETED: '#1a7f37', FAILED: '#cf222e', RUNNING: '#9a6700' };
+
 /**
- * The run report, `runs/<id>/report.html`: one self-contained page (inline CSS, no
- * script, no external resources) with the state, the deployment, parameters,
- * timestamps and the escaped log. Pure, so it is tested without a run.
+ * The package kwargs as the deployment sees them: deploy.flow_entrypoint (lolpop's
+ * deploy kwarg) names the user's own flow just as package.flow_entrypoint does.
  */
-function renderRunReport(run, log) {
-    const colour = STATE_COLOURS[run.state] ?? '#57606a';
-    const omitted = Math.max(0, log.length - REPORT_LOG_LINES);
-    const shown = log.slice(omitted);
-    const rows = [
-        ['Deployment', code(run.deployment)],
-        ['Entrypoint', code(run.entrypoint)],
-        ['Run id', code(run.id)],
-        ['Started', escapeHtml(readableTime(run.started))],
-        ['Ended', run.ended ? escapeHtml(readableTime(run.ended)) : '—'],
-        ['Duration', run.durationMs === undefined ? '—' : escapeHtml(formatDuration(run.durationMs))],
-        ['Exit code', run.exitCode === undefined ? '—' : code(String(run.exitCode))],
-        ['Command', code(run.command.join(' '))],
-    ];
-    if (run.idempotencyKey)
-        rows.push(['Idempotency key', code(run.idempotencyKey)]);
-    const logHtml = shown
-        .map((line, i) => {
-        const cls = line.stream === 'stderr' ? ' class="err"' : '';
-        return `<span${cls}><i>${omitted + i + 1}</i>${escapeHtml(line.text)}</span>`;
-    })
-        .join('');
-    const failure = run.state === 'FAILED' ? failureLines(log) : [];
-    return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(`${run.state} · ${run.deployment} · run ${run.id}`)}</title>
-<style>
-  :root { color-scheme: light; --fg: #1f2328; --muted: #57606a; --line: #d0d7de; --bg: #f6f8fa; }
-  * { box-sizing: border-box; }
-  body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: var(--fg); background: #fff; }
-  main { max-width: 1100px; margin: 0 auto; padding: 28px 32px 48px; }
-  header { display: flex; align-items: center; gap: 14px; flex-wrap: wrap; border-bottom: 1px solid var(--line); padding-bottom: 16px; }
-  h1 { font-size: 22px; margin: 0; font-weight: 600; }
-  h1 code { font-size: inherit; }
-  .failure { border: 1px solid #ff8182; background: #ffebe9; border-radius: 6px; padding: 10px 14px; margin: 20px 0 0; }
-  .failure strong { display: block; margin-bottom: 4px; color: #a40e26; }
-  .failure pre { background: transparent; border: 0; padding: 0; }
-  h2 { font-size: 16px; margin: 28px 0 10px; }
-  .state { color: #fff; background: ${colour}; border-radius: 999px; padding: 3px 14px; font-weight: 600; font-size: 14px; letter-spacing: .04em; }
-  .sub { color: var(--muted); margin: 6px 0 0; width: 100%; }
-  table { border-collapse: collapse; width: 100%; }
-  th, td { text-align: left; padding: 5px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
-  th { width: 170px; color: var(--muted); font-weight: 500; white-space: nowrap; }
-  code, pre { font: 13px/1.45 ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, monospace; }
-  td code { background: var(--bg); padding: 1px 6px; border-radius: 4px; word-break: break-all; }
-  pre { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; margin: 0; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
-  pre.log span { display: block; padding-left: 3.6em; text-indent: -3.6em; }
-  pre.log i { display: inline-block; width: 3em; margin-right: .6em; text-indent: 0; text-align: right; color: #8c959f; font-style: normal; user-select: none; }
-  pre.log .err { color: #a40e26; background: #fff0f0; }
-  .note { color: var(--muted); font-size: 13px; margin: 6px 0; }
-</style>
-</head>
-<body>
-<main>
-<header>
-  <h1>Run of <code>${escapeHtml(run.deployment)}</code></h1>
-  <span class="state">${escapeHtml(run.state)}</span>
-  <p class="sub">LocalOrchestrator · lolpop-deploy · started ${escapeHtml(readableTime(run.started))}</p>
-</header>
-${failure.length > 0 ? `<div class="failure"><strong>Exit code ${escapeHtml(String(run.exitCode ?? '?'))}; the run's last lines:</strong><pre>${escapeHtml(failure.join('\n'))}</pre></div>\n` : ''}<h2>Summary</h2>
-<table>
-${rows.map(([k, v]) => `  <tr><th>${escapeHtml(k)}</th><td>${v}</td></tr>`).join('\n')}
-</table>
-<h2>Parameters</h2>
-<pre>${escapeHtml(JSON.stringify(run.parameters, null, 2))}</pre>
-<h2>Log <span class="note">(${log.length} line${log.length === 1 ? '' : 's'}; standard error in red)</span></h2>
-${omitted > 0 ? `<p class="note">The first ${omitted} lines are omitted here; log.txt next to this report has them all.</p>\n` : ''}<pre class="log">${logHtml || '<span class="note">(no output)</span>'}</pre>
-</main>
-</body>
-</html>
+function effective(pkg, deploy) {
+    return { ...pkg, flow_entrypoint: deploy.flow_entrypoint ?? pkg.flow_entrypoint };
+}
+/** `path/file.py:function` the deployment points at. */
+function flowEntrypoint(pkg, deploy) {
+    return entrypointFor(effective(pkg, deploy));
+}
+/** The flow's name as Prefect registers it, so `flow/deployment` lookups match. */
+function names_flowName(pkg, deploy) {
+    return prefectFlowName(effective(pkg, deploy));
+}
+/** Run parameters in the shape the flow takes (nested for lolpop's wrapper). */
+function runParameters(pkg, deploy, parameters) {
+    return flowRunParameters(effective(pkg, deploy), parameters);
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/names.ts
+
+
+/** Tag prefix that carries the deploy fingerprint, so deploy knows Airflow parsed *this* version. */
+const FINGERPRINT_TAG = 'lolpop-deploy:';
+/**
+ * The DAG id for a deployment: its name with anything Airflow refuses in a dag_id
+ * (only letters, digits, `-`, `.` and `_` are allowed) turned into `_`.
+ */
+function dagIdFor(deploymentName) {
+    const id = deploymentName.trim().replace(/[^A-Za-z0-9_.-]/g, '_');
+    if (id === '' || /^[._-]+$/.test(id)) {
+        throw new ConfigError(`Invalid deployment name '${deploymentName}'. Expected letters or digits, e.g. lolpop-quickstart.`);
+    }
+    return id.slice(0, 200);
+}
+/**
+ * A dag_run_id from an idempotency key: Airflow allows `^[A-Za-z0-9_.~:+-]+$`, so other
+ * characters become `~`, and a hash of the whole key keeps two keys that differ only
+ * in those characters (or beyond the length cut) apart. The same key gives the same id,
+ * which is what lets a retried step find its run.
+ */
+function runIdFor(idempotencyKey) {
+    const readable = idempotencyKey.replace(/[^A-Za-z0-9_.~:+-]/g, '~').slice(0, 200);
+    return `${readable}~${sha256(idempotencyKey).slice(0, 10)}`;
+}
+function sha256(text) {
+    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/dag-file.ts
+
+
+
+/** The folder, next to the DAG file, that holds each release (ignored by the dag-processor). */
+const RELEASES_DIR = 'releases';
+/**
+ * The DAG file: one BashOperator task that runs the release's run_task.py with the
+ * chosen interpreter. Run parameters travel as the run's `conf`, serialised into an
+ * environment variable by Airflow's own template (`dag_run.conf | tojson`), so quotes and
+ * spaces in values reach the runner intact. A BashOperator rather than a PythonOperator:
+ * the runner's Python (lolpop 0.2.0 needs 3.11 and its own dependencies) need not be
+ * Airflow's, and its output streams into the task log line by line.
+ */
+function renderDagFile(options) {
+    const tags = ['lolpop', `${FINGERPRINT_TAG}${options.fingerprint}`, ...options.tags];
+    const python = options.python === undefined ? 'sys.executable' : pyString(options.python);
+    return `${GENERATED_HEADER}
+# lolpop-deploy: the Airflow DAG of deployment ${JSON.stringify(options.deploymentName)}.
+import os
+import shlex
+import sys
+
+import pendulum
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG
+
+FINGERPRINT = ${pyString(options.fingerprint)}
+RELEASE = os.path.join(os.path.dirname(os.path.abspath(__file__)), ${pyString(RELEASES_DIR)}, FINGERPRINT)
+PYTHON = ${python}
+
+with DAG(
+    dag_id=${pyString(options.dagId)},
+    description=${pyString(options.description)},
+    schedule=None,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=${pyLiteral(tags, 'dag_tags')},
+    default_args={"retries": 0},
+):
+    BashOperator(
+        task_id=${pyString(options.taskId)},
+        bash_command=shlex.join([PYTHON, os.path.join(RELEASE, "run_task.py")]),
+        env={
+            "LOLPOP_DEPLOY_CONF": "{{ dag_run.conf | tojson }}",
+            "LOLPOP_DEPLOY_RUN_ID": "{{ run_id }}",
+            "LOLPOP_DEPLOY_DEPLOYMENT": ${pyString(options.deploymentName)},
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        },
+        append_env=True,
+        cwd=RELEASE,
+    )
 `;
 }
-/** `2025-01-31T12:05:01.123Z` → `2025-01-31 12:05:01 UTC`. */
-function readableTime(iso) {
-    return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
-}
-/** The last lines of a failed run: with a Python traceback, the exception is the last one. */
-function failureLines(log) {
-    return log.map((l) => l.text).filter((t) => t.trim() !== '').slice(-3);
-}
-function escapeHtml(text) {
-    return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-}
-function code(text) {
-    return `<code>${escapeHtml(text)}</code>`;
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/state.ts
-
-
 /**
- * The local state folder (`.lolpop-deploy/` under the working directory): one
- * JSON file per deployment, one folder per run. Plain files, so a user can read
- * and delete them by hand.
+ * The release's task script (standard library only): the launch spec with the run's
+ * conf merged over the deployment's parameters and the workflow folder made absolute,
+ * handed to lolpop-deploy's launcher (the one LocalOrchestrator runs).
  */
-class StateStore {
-    root;
-    constructor(root) {
-        this.root = root;
-    }
-    deploymentFile(name) {
-        return external_node_path_default().join(this.root, 'deployments', `${safeFileName(name)}.json`);
-    }
-    readDeployment(name) {
-        return readJson(this.deploymentFile(name));
-    }
-    writeDeployment(record) {
-        const file = this.deploymentFile(record.name);
-        writeJson(file, record);
-        return file;
-    }
-    /** True when there was a record to remove. */
-    removeDeployment(name) {
-        const file = this.deploymentFile(name);
-        if (!(0,external_node_fs_namespaceObject.existsSync)(file))
-            return false;
-        (0,external_node_fs_namespaceObject.rmSync)(file);
-        return true;
-    }
-    runDir(id) {
-        return external_node_path_default().join(this.root, 'runs', id);
-    }
-    readRun(id) {
-        return readJson(external_node_path_default().join(this.runDir(id), 'run.json'));
-    }
-    writeRun(record) {
-        writeJson(external_node_path_default().join(this.runDir(record.id), 'run.json'), record);
-    }
-    /** The earlier run of `deployment` started with `key`, if any. */
-    findRunByIdempotencyKey(deployment, key) {
-        const runs = external_node_path_default().join(this.root, 'runs');
-        if (!(0,external_node_fs_namespaceObject.existsSync)(runs))
-            return undefined;
-        for (const id of (0,external_node_fs_namespaceObject.readdirSync)(runs).sort()) {
-            const run = this.readRun(id);
-            if (run?.deployment === deployment && run.idempotencyKey === key)
-                return run;
-        }
-        return undefined;
-    }
-}
-/** Deployment names become file names: keep them readable, but never a path. */
-function safeFileName(name) {
-    return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
-}
-function readJson(file) {
-    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
-        return undefined;
-    return JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
-}
-function writeJson(file, value) {
-    (0,external_node_fs_namespaceObject.mkdirSync)(external_node_path_default().dirname(file), { recursive: true });
-    (0,external_node_fs_namespaceObject.writeFileSync)(file, `${JSON.stringify(value, null, 2)}\n`);
-}
+const RUN_TASK_PY = `${GENERATED_HEADER}
+"""lolpop-deploy: runs one release of a deployment with the run's parameters."""
+import json
+import os
+import runpy
+import sys
+import tempfile
 
-;// CONCATENATED MODULE: ./src/orchestrators/local/orchestrator.ts
+here = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(here, "spec.json"), encoding="utf-8") as f:
+    spec = json.load(f)
+spec["workdir"] = os.path.join(here, spec["workdir"])
+conf = json.loads(os.environ.get("LOLPOP_DEPLOY_CONF") or "{}") or {}
+if not isinstance(conf, dict):
+    raise SystemExit("lolpop-deploy: the run's conf must be a JSON object, got %r" % (conf,))
+spec["parameters"] = dict(spec.get("parameters") or {}, **conf)
+fd, spec_file = tempfile.mkstemp(prefix="lolpop-spec-", suffix=".json")
+with os.fdopen(fd, "w", encoding="utf-8") as f:
+    json.dump(spec, f)
+launcher = os.path.join(here, "launcher.py")
+sys.argv = [launcher, spec_file]
+try:
+    runpy.run_path(launcher, run_name="__main__")
+finally:
+    os.unlink(spec_file)
+`;
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/bundle.ts
 
 
 
@@ -59842,486 +60093,60 @@ function writeJson(file, value) {
 
 
 
-
-
-
-
-
-
+/** The workflow's own files inside a release; the launcher runs there. */
+const WORKFLOW_DIR = 'workflow';
 /**
- * ZenML's "direct orchestration" for lolpop workflows: no server, no Docker.
- * `deploy` records the deployment in a local state folder; `run` executes it in a
- * local Python process to the end, recording its state, log and an HTML report.
+ * The deployment as Airflow gets it. The release holds lolpop-deploy's launcher (the
+ * LocalOrchestrator's, unchanged), its launch spec, the task script, and a copy of the
+ * workflow: copy_files (what an image would get), the runner config and the user's own
+ * flow file. The fingerprint hashes all of it and the DAG's settings, so an unchanged
+ * deploy is recognisable and a changed one gets a release folder of its own.
  */
-class LocalOrchestrator {
-    config;
-    ctx;
-    state;
-    constructor(config, ctx) {
-        this.config = config;
-        this.ctx = ctx;
-        this.state = new StateStore(external_node_path_default().resolve(ctx.workdir, config.state_dir));
+function buildBundle(options) {
+    const pkg = options.packageKwargs;
+    const dagId = dagIdFor(options.deploymentName);
+    const entrypoint = flowEntrypoint(pkg, options.deployKwargs);
+    const spec = launchSpec({ ...pkg, flow_entrypoint: options.deployKwargs.flow_entrypoint ?? pkg.flow_entrypoint }, entrypoint, WORKFLOW_DIR, options.deployKwargs.parameters ?? {}, false);
+    const release = [
+        { path: 'launcher.py', content: LAUNCHER_PY },
+        { path: 'run_task.py', content: RUN_TASK_PY },
+        { path: 'spec.json', content: `${JSON.stringify(spec, null, 2)}\n` },
+    ];
+    for (const file of workflowFiles(pkg, spec.flow ? splitEntrypoint(entrypoint).file : undefined)) {
+        const source = external_node_path_default().resolve(options.workdir, file);
+        if (!(0,external_node_fs_namespaceObject.existsSync)(source) || !(0,external_node_fs_namespaceObject.statSync)(source).isFile()) {
+            throw new ConfigError(`Cannot deliver '${file}' to Airflow: ${source} is not a file (listed in package.copy_files, or the config_file / flow file)`);
+        }
+        release.push({ path: joinPosix(WORKFLOW_DIR, file), content: (0,external_node_fs_namespaceObject.readFileSync)(source) });
     }
-    /** Writes the entrypoint and Dockerfile; builds the image only when a tag is given and Docker answers. */
-    async package(request) {
-        const kwargs = request.kwargs;
-        let buildImage = false;
-        if (kwargs.package_type === 'docker' && kwargs.docker_image_tag !== undefined) {
-            buildImage = await new DockerCli(this.ctx.exec, this.ctx.logger, this.ctx.env).available();
-            if (!buildImage)
-                this.ctx.logger.warning(`No Docker daemon answers: not building ${kwargs.docker_image_tag} (the local run needs no image)`);
-        }
-        return packageProject(request, { ...this.ctx, buildImage });
-    }
-    async deploy(request) {
-        const entrypoint = flowEntrypoint(request.packageKwargs, request.kwargs);
-        // Fails now, not at run time, when the entrypoint cannot be launched (no lolpop_class, …).
-        launchSpec(request.packageKwargs, entrypoint, this.ctx.workdir, {}, this.config.use_prefect);
-        const earlier = this.state.readDeployment(request.deploymentName);
-        const now = new Date().toISOString();
-        const id = earlier?.id ?? (0,external_node_crypto_.randomUUID)();
-        const file = this.state.writeDeployment({
-            id,
-            name: request.deploymentName,
-            entrypoint,
-            parameters: request.kwargs.parameters ?? {},
-            package: request.packageKwargs,
-            created: earlier?.created ?? now,
-            updated: now,
-        });
-        this.ctx.logger.info(`${earlier ? 'Updated' : 'Recorded'} deployment ${request.deploymentName} (${entrypoint}) in ${file}`);
-        return { id, name: request.deploymentName, url: (0,external_node_url_.pathToFileURL)(file).href };
-    }
-    /** Runs the deployment to the end in a local Python process; the state is COMPLETED or FAILED. */
-    async run(request) {
-        const name = request.deploymentName;
-        const deployment = this.state.readDeployment(name);
-        if (!deployment) {
-            throw new OrchestratorError(`Failed to run: deployment '${name}' is not recorded in ${this.state.root}; run the deploy step first (lolpop-deploy build)`);
-        }
-        const key = request.kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, name);
-        const earlier = key ? this.state.findRunByIdempotencyKey(name, key) : undefined;
-        if (earlier) {
-            const url = this.reportUrl(earlier.id);
-            this.ctx.logger.info(`Run ${earlier.id} already existed for idempotency key ${key} (${earlier.state}): ${url}`);
-            return { id: earlier.id, url, state: earlier.state, created: false };
-        }
-        const parameters = { ...deployment.parameters, ...request.kwargs.parameters };
-        const spec = launchSpec(deployment.package, deployment.entrypoint, this.ctx.workdir, parameters, this.config.use_prefect);
-        const id = newRunId();
-        const dir = this.state.runDir(id);
-        (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true });
-        (0,external_node_fs_namespaceObject.writeFileSync)(external_node_path_default().join(dir, 'launcher.py'), LAUNCHER_PY);
-        (0,external_node_fs_namespaceObject.writeFileSync)(external_node_path_default().join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
-        const python = this.ctx.env.PYTHON || this.config.python || 'python3';
-        const command = [python, external_node_path_default().join(dir, 'launcher.py'), external_node_path_default().join(dir, 'spec.json')];
-        const started = new Date();
-        const record = {
-            id,
-            deployment: name,
-            entrypoint: deployment.entrypoint,
-            parameters,
-            state: 'RUNNING',
-            ...(key ? { idempotencyKey: key } : {}),
-            python,
-            command,
-            started: started.toISOString(),
-        };
-        this.state.writeRun(record);
-        this.ctx.logger.info(`Run ${id} of ${name}: ${command.join(' ')}`);
-        const logFile = external_node_path_default().join(dir, 'log.txt');
-        (0,external_node_fs_namespaceObject.writeFileSync)(logFile, '');
-        const log = [];
-        const result = await this.ctx.exec.run(command[0], command.slice(1), {
-            cwd: this.ctx.workdir,
-            env: { ...this.ctx.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
-            onLine: (text, stream) => {
-                log.push({ stream, text });
-                (0,external_node_fs_namespaceObject.appendFileSync)(logFile, `${text}\n`);
-                this.ctx.logger.info(text);
-            },
-        });
-        const notStarted = result.exitCode === 127 && log.length === 0;
-        if (notStarted) {
-            const why = lastLines(result.stderr, 1) || `${python} not found`;
-            log.push({ stream: 'stderr', text: why });
-            (0,external_node_fs_namespaceObject.appendFileSync)(logFile, `${why}\n`);
-        }
-        const ended = new Date();
-        Object.assign(record, {
-            state: result.exitCode === 0 ? 'COMPLETED' : 'FAILED',
-            ended: ended.toISOString(),
-            durationMs: ended.getTime() - started.getTime(),
-            exitCode: result.exitCode,
-        });
-        this.state.writeRun(record);
-        (0,external_node_fs_namespaceObject.writeFileSync)(external_node_path_default().join(dir, 'report.html'), renderRunReport(record, log));
-        const url = this.reportUrl(id);
-        if (notStarted) {
-            throw new CommandError(`Failed to run ${name}: cannot start Python '${python}' (${lastLines(result.stderr, 1)}); install Python 3 or set PYTHON to its path`);
-        }
-        if (record.state === 'FAILED') {
-            const last = log.filter((l) => l.text.trim() !== '').pop()?.text.trim() ?? 'no output';
-            this.ctx.logger.error(`Run ${id} FAILED (exit code ${result.exitCode}): ${last}`);
-        }
-        this.ctx.logger.info(`Run ${id} ${record.state} (exit code ${result.exitCode}); report: ${url}`);
-        return { id, url, state: record.state, created: true };
-    }
-    /** A local run has already ended when run() returns: this reads its recorded state. */
-    async wait(request) {
-        const deadline = Date.now() + request.timeoutMs;
-        let record = this.readRunOrThrow(request.run.id);
-        // Only a run started by another process can still be RUNNING here.
-        while (record.state === 'RUNNING' && Date.now() < deadline) {
-            await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
-            record = this.readRunOrThrow(request.run.id);
-        }
-        const result = { ...request.run, state: record.state };
-        if (record.state === 'COMPLETED')
-            return result;
-        if (record.state === 'RUNNING') {
-            throw new RunFailedError(`Run ${record.id} of ${record.deployment} is still RUNNING after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout): ${request.run.url}`);
-        }
-        const tail = lastLines((0,external_node_fs_namespaceObject.readFileSync)(external_node_path_default().join(this.state.runDir(record.id), 'log.txt'), 'utf8'), 5);
-        const last = tail.split('\n').pop()?.trim();
-        throw Object.assign(new RunFailedError(`Run ${record.id} of ${record.deployment} ended ${record.state} (exit code ${record.exitCode ?? '?'}): ` +
-            (last ? `${last}\nLast log lines:\n${tail.replace(/^/gm, '  ')}` : 'it printed nothing') +
-            `\nReport: ${request.run.url}`), { result });
-    }
-    /** Removes the deployment record; the runs' history stays. */
-    async stop(request) {
-        const file = this.state.deploymentFile(request.deploymentName);
-        if (!this.state.removeDeployment(request.deploymentName)) {
-            return { stopped: false, detail: `deployment '${request.deploymentName}' is not recorded in ${this.state.root}; nothing to stop` };
-        }
-        return { stopped: true, detail: `removed deployment '${request.deploymentName}' (${file}); its runs stay in ${external_node_path_default().join(this.state.root, 'runs')}` };
-    }
-    readRunOrThrow(id) {
-        const record = this.state.readRun(id);
-        if (!record)
-            throw new OrchestratorError(`Failed to read run ${id}: no ${external_node_path_default().join(this.state.runDir(id), 'run.json')}`);
-        return record;
-    }
-    reportUrl(id) {
-        return (0,external_node_url_.pathToFileURL)(external_node_path_default().join(this.state.runDir(id), 'report.html')).href;
-    }
-}
-/** `20250131T120501Z-3fa9c2`: sorts by start time, unique enough for one machine. */
-function newRunId() {
-    return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/plugin.ts
-
-
-const localPlugin = {
-    name: 'LocalOrchestrator',
-    description: 'Runs the workflow in a local Python process and records it under .lolpop-deploy/ (no server, no Docker)',
-    configSchema: LocalConfig,
-    create: (config, context) => new LocalOrchestrator(LocalConfig.parse(config ?? {}), context),
-};
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/config.ts
-
-/** PrefectOrchestrator's `orchestrator.config`, seed 003 names and lolpop's defaults. */
-const PrefectConfig = object({
-    decorator_method: schemas_string().default('decorator'),
-    integration_types: array(schemas_string()).default(['runner', 'pipeline', 'component']),
-    prefect_profile: schemas_string().default('default'),
-    prefect_flow_integration: array(schemas_string()).default(['runner', 'pipeline']),
-    prefect_task_integration: array(schemas_string()).default(['component']),
-    flow_kwargs: record(schemas_string(), unknown()).default({ log_prints: true }),
-    task_kwargs: record(schemas_string(), unknown()).optional(),
-    cache_tasks: schemas_boolean().default(true),
-    prefect_settings: record(schemas_string(), union([schemas_string(), schemas_number(), schemas_boolean()]).transform(String))
-        .default({})
-        .describe('PREFECT_API_URL, PREFECT_UI_URL, …; the environment wins. Put keys in ${ENV} references, never in the file.'),
-})
-    .loose();
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/version.ts
-function parseServerVersion(raw) {
-    const match = /^(\d+)\.(\d+)/.exec(raw.trim());
-    if (!match)
-        return { major: 3, minor: 0, raw };
-    return { major: Number(match[1]), minor: Number(match[2]), raw };
-}
-function atLeast(v, major, minor) {
-    return v.major > major || (v.major === major && v.minor >= minor);
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/deployment-body.ts
-
-
-/**
- * The body of `POST /deployments/` for the server's version. Prefect's schemas
- * forbid unknown fields (422), so each field is sent only to versions that know
- * it (see PREFECT.md's table).
- */
-function buildDeploymentBody(spec, version) {
-    const body = {
-        name: spec.name,
-        flow_id: spec.flowId,
-        entrypoint: spec.entrypoint,
-        pull_steps: spec.pullSteps,
-        parameters: spec.parameters,
-        tags: spec.tags,
-        // We cannot read the flow's signature without importing its Python code, so
-        // we send an open object schema: an explicit null would make every run fail
-        // with 409 on servers that enforce the schema.
-        parameter_openapi_schema: { title: 'Parameters', type: 'object', properties: {} },
-        enforce_parameter_schema: spec.enforceParameterSchema ?? false,
+    const taskId = spec.runner ? spec.runner.entrypoint : spec.flow.function;
+    const dagSettings = {
+        dagId,
+        deploymentName: options.deploymentName,
+        taskId,
+        python: options.python,
+        description: options.deployKwargs.description ?? `lolpop-deploy: ${options.deploymentName} (${entrypoint})`,
+        tags: [...(options.deployKwargs.tags ?? []), ...options.extraTags],
     };
-    if (spec.workPool)
-        body.work_pool_name = spec.workPool;
-    if (spec.workQueue)
-        body.work_queue_name = spec.workQueue;
-    if (spec.description !== undefined)
-        body.description = spec.description;
-    if (spec.version !== undefined)
-        body.version = spec.version;
-    if (atLeast(version, 2, 17)) {
-        body.job_variables = spec.jobVariables;
-    }
-    else {
-        body.infra_overrides = spec.jobVariables;
-    }
-    // A served deployment pauses itself when its process stops; deploying again
-    // means "make it run", so unpause where the server has the field.
-    if (atLeast(version, 2, 19))
-        body.paused = spec.paused ?? false;
-    else if (spec.paused !== undefined)
-        deployment_body_unsupported('paused', '2.19', version);
-    if (spec.schedule) {
-        // Sent only when asked for: the server replaces a deployment's schedules on every upsert.
-        if (atLeast(version, 2, 18))
-            body.schedules = [{ schedule: spec.schedule, active: true }];
-        else
-            body.schedule = spec.schedule;
-    }
-    if (spec.concurrencyLimit !== undefined) {
-        if (!atLeast(version, 3, 0))
-            deployment_body_unsupported('concurrency_limit', '3.0', version);
-        body.concurrency_limit = spec.concurrencyLimit;
-    }
-    return body;
+    const hash = sha256(JSON.stringify([dagSettings, release.map((f) => [f.path, sha256(f.content)])]));
+    const fingerprint = hash.slice(0, 16);
+    return {
+        dagId,
+        fingerprint,
+        dagFileName: `${dagId}.py`,
+        dagFile: renderDagFile({ ...dagSettings, fingerprint }),
+        ignoreFile: `# Generated by lolpop-deploy: the releases are not DAG files.\n${RELEASES_DIR}/\n`,
+        release,
+    };
 }
-function deployment_body_unsupported(key, since, version) {
-    throw new OrchestratorError(`Failed to deploy: deployment_kwargs.${key} needs a Prefect ${since}+ server; this one is ${version.raw}. Remove it or upgrade the server.`);
-}
-/** The one schedule lolpop's deployment_kwargs may ask for (cron, interval or rrule), or none. */
-function scheduleOf(kwargs) {
-    if (!kwargs)
-        return undefined;
-    const given = ['cron', 'interval', 'rrule'].filter((k) => kwargs[k] !== undefined);
-    if (given.length > 1) {
-        throw new OrchestratorError(`Failed to deploy: deployment_kwargs gives ${given.join(' and ')}; Prefect's deploy() takes one of cron, interval, rrule`);
-    }
-    const tz = kwargs.timezone === undefined ? {} : { timezone: kwargs.timezone };
-    if (kwargs.cron !== undefined)
-        return { cron: kwargs.cron, ...tz };
-    if (kwargs.interval !== undefined)
-        return { interval: kwargs.interval, ...tz };
-    if (kwargs.rrule !== undefined)
-        return { rrule: kwargs.rrule, ...tz };
-    if (kwargs.timezone !== undefined)
-        throw new OrchestratorError('Failed to deploy: deployment_kwargs.timezone needs cron, interval or rrule');
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/api.ts
-
-
-
-const TERMINAL_STATES = ['COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED'];
-const ACTIVE_STATES = ['SCHEDULED', 'PENDING', 'RUNNING', 'PAUSED'];
-const seg = encodeURIComponent;
-/** The Prefect resources this tool uses, one method per REST call (PREFECT.md "Calls"). */
-class PrefectApi {
-    client;
-    constructor(client) {
-        this.client = client;
-    }
-    async version() {
-        return parseServerVersion(await this.client.serverVersion());
-    }
-    /** `POST /flows/` upserts by name: 201 created, 200 existed. */
-    async ensureFlow(name) {
-        const res = await this.client.request('POST', 'flows/', { json: { name }, action: `register the flow '${name}'` });
-        return res.body.id;
-    }
-    async readWorkPool(name) {
-        const res = await this.client.request('GET', `work_pools/${seg(name)}`, {
-            action: `read the work pool '${name}'`,
-            accept: [404],
-        });
-        return res.status === 404 ? undefined : res.body;
-    }
-    /** `POST /deployments/` upserts on flow_id + name. */
-    async upsertDeployment(spec, version) {
-        const res = await this.client.request('POST', 'deployments/', {
-            json: buildDeploymentBody(spec, version),
-            action: `create the deployment '${spec.name}'`,
-        });
-        return res.body;
-    }
-    async readDeploymentByName(flow, name) {
-        const res = await this.client.request('GET', `deployments/name/${seg(flow)}/${seg(name)}`, {
-            action: `read the deployment '${flow}/${name}'`,
-            accept: [404],
-        });
-        return res.status === 404 ? undefined : res.body;
-    }
-    async readDeployment(id) {
-        const res = await this.client.request('GET', `deployments/${seg(id)}`, {
-            action: `read the deployment ${id}`,
-            accept: [404],
-        });
-        return res.status === 404 ? undefined : res.body;
-    }
-    async createFlowRun(deploymentId, body, version) {
-        const json = { parameters: body.parameters };
-        if (body.idempotency_key)
-            json.idempotency_key = body.idempotency_key;
-        if (body.tags)
-            json.tags = body.tags;
-        if (body.name)
-            json.name = body.name;
-        if (body.job_variables) {
-            if (!atLeast(version, 2, 17)) {
-                throw new OrchestratorError(`run job_variables need a Prefect server 2.17 or newer; this one is ${version.raw}`);
-            }
-            json.job_variables = body.job_variables;
-        }
-        const res = await this.client.request('POST', `deployments/${seg(deploymentId)}/create_flow_run`, {
-            json,
-            action: 'create a flow run',
-        });
-        return { run: res.body, created: res.status === 201 };
-    }
-    async readFlowRun(id) {
-        return (await this.client.request('GET', `flow_runs/${seg(id)}`, { action: `read the flow run ${id}` })).body;
-    }
-    /** The last log lines of a run, oldest first, for a failure message. */
-    async tailLogs(flowRunId, limit = 20) {
-        const res = await this.client.request('POST', 'logs/filter', {
-            json: { logs: { flow_run_id: { any_: [flowRunId] } }, sort: 'TIMESTAMP_DESC', limit },
-            action: 'read the flow run logs',
-        });
-        return [...res.body].reverse();
-    }
-    async activeFlowRuns(deploymentId) {
-        const res = await this.client.request('POST', 'flow_runs/filter', {
-            json: { flow_runs: { deployment_id: { any_: [deploymentId] }, state: { type: { any_: [...ACTIVE_STATES, 'CANCELLING'] } } }, limit: 200 },
-            action: 'list the deployment flow runs',
-        });
-        return res.body;
-    }
-    /**
-     * Asks for cancellation. ACCEPT: CANCELLING, the worker or runner ends it; REJECT with
-     * CANCELLED: a scheduled run with no infrastructure, cancelled at once; ABORT: already
-     * in a terminal state.
-     */
-    async cancelFlowRun(id) {
-        const res = await this.client.request('POST', `flow_runs/${seg(id)}/set_state`, {
-            json: { state: { type: 'CANCELLING', name: 'Cancelling' }, force: false },
-            action: `cancel the flow run ${id}`,
-            accept: [404],
-        });
-        if (res.status === 404)
-            return { status: 'ABORT', reason: 'flow run not found' };
-        return { status: res.body.status, state: res.body.state?.type, reason: res.body.details?.reason ?? undefined };
-    }
-    async pauseDeployment(id, version) {
-        await this.setPaused(id, true, version);
-    }
-    /** Undoes a pause, by stop or by a served process's pause_on_shutdown. */
-    async resumeDeployment(id, version) {
-        await this.setPaused(id, false, version);
-    }
-    async setPaused(id, paused, version) {
-        const action = `${paused ? 'pause' : 'resume'} the deployment`;
-        if (version.major >= 3) {
-            await this.client.request('PATCH', `deployments/${seg(id)}`, { json: { paused }, action });
-        }
-        else if (atLeast(version, 2, 19)) {
-            await this.client.request('POST', `deployments/${seg(id)}/${paused ? 'pause' : 'resume'}_deployment`, { action });
-        }
-        else {
-            await this.client.request('POST', `deployments/${seg(id)}/set_schedule_${paused ? 'inactive' : 'active'}`, { action });
-        }
-    }
-    /** False when it was already gone (404). */
-    async deleteDeployment(id) {
-        const res = await this.client.request('DELETE', `deployments/${seg(id)}`, { action: 'delete the deployment', accept: [404] });
-        return res.status !== 404;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/cancel-runs.ts
-
-
-/**
- * Cancels every in-flight run of a deployment the way Prefect's UI does, and waits
- * for running ones to end. A scheduled run has no infrastructure: the server answers
- * REJECT with a CANCELLED state, which is success. A running one goes CANCELLING and
- * only its worker (or serving process) turns that into CANCELLED, so we wait for it —
- * deleting the deployment first would delete the run and leave its process alive.
- */
-async function cancelActiveRuns(api, deploymentId, options) {
-    const runs = await api.activeFlowRuns(deploymentId);
-    const summary = { found: runs.length, cancelled: 0, finished: 0, cancelling: 0 };
-    const pending = [];
-    for (const run of runs) {
-        if (run.state?.type === 'CANCELLING') {
-            pending.push(run.id);
-            continue;
-        }
-        const answer = await api.cancelFlowRun(run.id);
-        if (answer.state === 'CANCELLED')
-            summary.cancelled += 1;
-        else if (answer.status === 'ABORT' || TERMINAL_STATES.includes(answer.state ?? ''))
-            summary.finished += 1;
-        else
-            pending.push(run.id);
-        options.logger.debug(`cancel ${run.name}: ${answer.status} → ${answer.state ?? '?'}${answer.reason ? ` (${answer.reason})` : ''}`);
-    }
-    if (pending.length > 0)
-        options.logger.info(`waiting for ${pending.length} running flow run(s) to be cancelled`);
-    const deadline = Date.now() + options.timeoutMs;
-    let waiting = pending;
-    while (waiting.length > 0) {
-        const still = [];
-        for (const id of waiting) {
-            const state = (await api.readFlowRun(id)).state?.type ?? '';
-            if (state === 'CANCELLED')
-                summary.cancelled += 1;
-            else if (TERMINAL_STATES.includes(state))
-                summary.finished += 1;
-            else
-                still.push(id);
-        }
-        waiting = still;
-        if (waiting.length === 0 || Date.now() >= deadline)
-            break;
-        await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
-    }
-    summary.cancelling = waiting.length;
-    if (summary.cancelling > 0) {
-        options.logger.warning(`${summary.cancelling} flow run(s) are still CANCELLING after ${Math.round(options.timeoutMs / 1000)} s: ` +
-            'no worker or serving process is alive to end them (raise stop.cancel_timeout, or check the worker)');
-    }
-    return summary;
-}
-/** "cancelled 2 of 3 flow run(s) (1 had already finished)". */
-function describeCancel(summary) {
-    if (summary.found === 0)
-        return 'no flow run to cancel';
-    const extra = [
-        summary.finished ? `${summary.finished} had already finished` : '',
-        summary.cancelling ? `${summary.cancelling} still cancelling` : '',
-    ].filter(Boolean);
-    return `cancelled ${summary.cancelled} of ${summary.found} flow run(s)${extra.length ? ` (${extra.join(', ')})` : ''}`;
+/** copy_files, the runner config and the flow file, each once, in that order. */
+function workflowFiles(pkg, flowFile) {
+    const files = pkg.copy_files.map((f) => relativePath('copy_files', f));
+    if (flowFile === undefined)
+        files.push(relativePath('config_file', configFileFor(pkg)));
+    else
+        files.push(relativePath('flow_entrypoint', flowFile));
+    return [...new Set(files)];
 }
 
 ;// CONCATENATED MODULE: ./node_modules/ky/distribution/errors/HTTPError.js
@@ -61499,6 +61324,1660 @@ const ky = createInstance();
 // Intentionally not exporting this for now as it's just an implementation detail and we don't want to commit to a certain API yet at least.
 // export {NonError} from './errors/NonError.js';
 //# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/client.ts
+
+
+
+const TokenAnswer = object({ access_token: schemas_string().min(1) });
+/**
+ * HTTP plumbing for Airflow 3's REST API (/api/v2): a JWT from `POST /auth/token`,
+ * logged in again once when the server says the token expired, timeouts and
+ * retries, answers validated with zod, and every failure turned into one line that
+ * names the request and the status. Knows no Airflow resources; AirflowApi does.
+ */
+class AirflowClient {
+    connection;
+    options;
+    http;
+    token;
+    constructor(connection, options) {
+        this.connection = connection;
+        this.options = options;
+        const logger = options.logger;
+        if (connection.password)
+            logger.addSecret(connection.password);
+        const started = new WeakMap();
+        this.http = distribution.create({
+            prefixUrl: connection.baseUrl,
+            fetch: options.fetch,
+            timeout: options.timeoutMs ?? 30_000,
+            retry: {
+                limit: options.retries ?? 3,
+                methods: ['get', 'put', 'patch', 'delete', 'post'],
+                // 500 too: on SQLite, Airflow answers 500 when a write waited out the database lock.
+                statusCodes: [429, 500, 502, 503, 504],
+                afterStatusCodes: [429, 503],
+                backoffLimit: 5_000,
+                shouldRetry: ({ error, retryCount }) => {
+                    if (!(error instanceof HTTPError))
+                        return retryCount <= 2;
+                    // A POST that failed with 500 may have happened: only a trigger with its own run
+                    // id is safe to repeat (a repeat answers 409, which the caller resolves).
+                    if (error.response.status === 500 && error.request.method === 'POST')
+                        return isRepeatablePost(error.request);
+                    return undefined;
+                },
+            },
+            hooks: {
+                beforeRequest: [(request) => void started.set(request, Date.now())],
+                afterResponse: [
+                    (request, _options, response) => {
+                        const ms = Date.now() - (started.get(request) ?? Date.now());
+                        logger.debug(`airflow: ${request.method} ${new URL(request.url).pathname} → ${response.status} (${ms} ms)`);
+                    },
+                ],
+            },
+        });
+    }
+    /** A request under /api/v2 with the answer validated; `path` has no leading slash. */
+    async request(method, path, request) {
+        return this.send(method, `api/v2/${path}`, request, false);
+    }
+    async send(method, path, request, relogged) {
+        const label = `${method} /${path.split('?')[0]}`;
+        const headers = { ...request.headers };
+        const token = await this.bearer(request.action);
+        if (token)
+            headers.authorization = `Bearer ${token}`;
+        let response;
+        try {
+            response = await this.http(path, {
+                method,
+                json: request.json,
+                headers,
+                searchParams: request.searchParams,
+                throwHttpErrors: (status) => !(request.accept ?? []).includes(status),
+            });
+        }
+        catch (error) {
+            if (error instanceof HTTPError && error.response.status === 401 && this.connection.username && !relogged) {
+                // No refresh token in Airflow 3: a 401 (Token Expired) means log in again, once.
+                this.token = undefined;
+                this.options.logger.debug(`airflow: ${label} → 401 (${await readDetail(error.response)}); logging in again`);
+                return this.send(method, path, request, true);
+            }
+            throw await this.describe(error, request.action, label);
+        }
+        const text = await response.text();
+        let body;
+        try {
+            body = text ? JSON.parse(text) : undefined;
+        }
+        catch {
+            throw new OrchestratorError(`Failed to ${request.action}: ${label} answered ${response.status} with a body that is not JSON: ${oneLine(text)}`);
+        }
+        if ((request.accept ?? []).includes(response.status))
+            return { status: response.status, body };
+        const parsed = request.schema.safeParse(body);
+        if (!parsed.success) {
+            const issue = parsed.error.issues[0];
+            throw new OrchestratorError(`Failed to ${request.action}: ${label} answered ${response.status} with an unexpected body (${issue.path.join('.') || 'body'}: ${issue.message}); is ${this.connection.baseUrl} an Airflow 3 API server?`);
+        }
+        return { status: response.status, body: parsed.data };
+    }
+    /** The JWT, fetched once per client (and again after a 401); none without credentials. */
+    async bearer(action) {
+        const { username, password } = this.connection;
+        if (!username || !password)
+            return undefined;
+        if (this.token)
+            return this.token;
+        const label = 'POST /auth/token';
+        let response;
+        try {
+            response = await this.http('auth/token', { method: 'POST', json: { username, password } });
+        }
+        catch (error) {
+            throw await this.describe(error, `${action} (log in as ${username})`, label);
+        }
+        const parsed = TokenAnswer.safeParse(await response.json().catch(() => undefined));
+        if (!parsed.success) {
+            throw new OrchestratorError(`Failed to log in to Airflow at ${this.connection.baseUrl}: ${label} answered ${response.status} without an access_token`);
+        }
+        this.token = parsed.data.access_token;
+        this.options.logger.addSecret(this.token);
+        return this.token;
+    }
+    async describe(error, action, label) {
+        const where = this.connection.baseUrl;
+        if (error instanceof HTTPError) {
+            const status = error.response.status;
+            const detail = await readDetail(error.response);
+            const said = detail ? `: ${detail}` : '';
+            if (status === 401 || status === 403) {
+                return new OrchestratorError(`Failed to ${action}: ${label} answered ${status}${said}; check AIRFLOW_USERNAME and AIRFLOW_PASSWORD (the user needs the op or admin role)`);
+            }
+            return new OrchestratorError(`Failed to ${action}: ${label} answered ${status}${said}`);
+        }
+        if (error instanceof TimeoutError)
+            return new OrchestratorError(`Failed to ${action}: ${label} at ${where} did not answer in time`);
+        const cause = error?.cause;
+        const reason = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+        return new OrchestratorError(`Failed to ${action}: cannot reach the Airflow API at ${where} (${reason})`);
+    }
+}
+/** A DAG-run trigger names its run (deterministic ids): posting it twice cannot start two runs. */
+function isRepeatablePost(request) {
+    return /\/dagRuns$/.test(new URL(request.url).pathname) && request.headers.get('x-lolpop-run-id') !== null;
+}
+/** Airflow errors come as {detail: string}, {detail: {message}} or a validation list; keep one line. */
+async function readDetail(response) {
+    let text = '';
+    try {
+        text = await response.clone().text();
+    }
+    catch {
+        return '';
+    }
+    try {
+        const body = JSON.parse(text);
+        const detail = body.detail;
+        if (typeof detail === 'string')
+            return oneLine(detail);
+        if (Array.isArray(detail)) {
+            return oneLine(detail.map((d) => `${(d.loc ?? []).slice(1).join('.')}: ${d.msg ?? ''}`).join('; '));
+        }
+        if (detail && typeof detail === 'object') {
+            const d = detail;
+            return oneLine([d.reason, d.message].filter((x) => typeof x === 'string').join(': '));
+        }
+    }
+    catch {
+        // not JSON
+    }
+    return oneLine(text);
+}
+function oneLine(text) {
+    return text.replace(/\s+/g, ' ').trim().slice(0, 300);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/connection.ts
+
+/**
+ * The environment first (AIRFLOW_API_URL, AIRFLOW_USERNAME, AIRFLOW_PASSWORD,
+ * AIRFLOW_UI_URL), then orchestrator.config. A URL ending in /api/v2 is accepted too.
+ */
+function resolveConnection(env, config) {
+    const pick = (name, fallback) => {
+        const value = env[name];
+        return typeof value === 'string' && value !== '' ? value : fallback;
+    };
+    const url = pick('AIRFLOW_API_URL', config.api_url);
+    if (!url) {
+        throw new ConfigError('AIRFLOW_API_URL is not set: add it to the workflow env (e.g. http://airflow.internal:8080) or set orchestrator.config.api_url');
+    }
+    const baseUrl = checkUrl('AIRFLOW_API_URL', url).replace(/\/api\/v2$/, '');
+    const uiUrl = pick('AIRFLOW_UI_URL', config.ui_url);
+    const username = pick('AIRFLOW_USERNAME', config.username);
+    const password = pick('AIRFLOW_PASSWORD', config.password);
+    if ((username === undefined) !== (password === undefined)) {
+        throw new ConfigError(`${username ? 'AIRFLOW_PASSWORD' : 'AIRFLOW_USERNAME'} is not set but ${username ? 'AIRFLOW_USERNAME' : 'AIRFLOW_PASSWORD'} is: ` +
+            'set both (or neither, for a server with simple_auth_manager_all_admins)');
+    }
+    return { baseUrl, username, password, uiUrl: uiUrl ? checkUrl('AIRFLOW_UI_URL', uiUrl) : baseUrl };
+}
+/** Whether a server URL is configured anywhere resolveConnection looks. */
+function hasConnection(env, config) {
+    return Boolean(env.AIRFLOW_API_URL || config.api_url);
+}
+function checkUrl(key, value) {
+    let parsed;
+    try {
+        parsed = new URL(value);
+    }
+    catch {
+        throw new ConfigError(`${key} '${value}' is not a URL; expected e.g. http://127.0.0.1:8080`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+        throw new ConfigError(`${key} '${value}' must be an http(s) URL`);
+    return value.replace(/\/+$/, '');
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/deliver.ts
+
+
+
+
+/**
+ * Puts a bundle into `<dagsFolder>/<dag_id>/` so that the dag-processor never sees half
+ * of it: the release is written to a temporary folder and renamed into `releases/`
+ * (which .airflowignore keeps out of parsing), and only then is the DAG file, which
+ * points at that release, replaced by a rename. Runs of the previous release keep their
+ * files: the previous release stays; older ones are removed.
+ */
+function deliverBundle(dagsFolder, bundle) {
+    const dir = external_node_path_default().join(dagsFolder, bundle.dagId);
+    const releases = external_node_path_default().join(dir, RELEASES_DIR);
+    (0,external_node_fs_namespaceObject.mkdirSync)(releases, { recursive: true });
+    writeAtomically(external_node_path_default().join(dir, '.airflowignore'), bundle.ignoreFile);
+    const release = external_node_path_default().join(releases, bundle.fingerprint);
+    if (!(0,external_node_fs_namespaceObject.existsSync)(release)) {
+        const staging = external_node_path_default().join(releases, `.staging-${bundle.fingerprint}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+        for (const file of bundle.release) {
+            const target = external_node_path_default().join(staging, file.path);
+            (0,external_node_fs_namespaceObject.mkdirSync)(external_node_path_default().dirname(target), { recursive: true });
+            (0,external_node_fs_namespaceObject.writeFileSync)(target, file.content);
+        }
+        try {
+            (0,external_node_fs_namespaceObject.renameSync)(staging, release);
+        }
+        catch (error) {
+            // Another deploy of the same content got there first: theirs is identical.
+            (0,external_node_fs_namespaceObject.rmSync)(staging, { recursive: true, force: true });
+            if (!(0,external_node_fs_namespaceObject.existsSync)(release))
+                throw error;
+        }
+    }
+    const dagPath = external_node_path_default().join(dir, bundle.dagFileName);
+    const previous = (0,external_node_fs_namespaceObject.existsSync)(dagPath) ? (0,external_node_fs_namespaceObject.readFileSync)(dagPath, 'utf8') : undefined;
+    const changed = previous !== bundle.dagFile;
+    if (changed)
+        writeAtomically(dagPath, bundle.dagFile);
+    const keep = new Set([bundle.fingerprint, previous ? fingerprintOf(previous) : undefined]);
+    for (const name of (0,external_node_fs_namespaceObject.readdirSync)(releases)) {
+        if (!keep.has(name) && !name.startsWith('.staging-'))
+            (0,external_node_fs_namespaceObject.rmSync)(external_node_path_default().join(releases, name), { recursive: true, force: true });
+    }
+    return { dir, relativeFile: `${bundle.dagId}/${bundle.dagFileName}`, changed };
+}
+/** Removes the deployment's folder; false when there was none. */
+function removeBundle(dagsFolder, dagId) {
+    const dir = external_node_path_default().join(dagsFolder, dagId);
+    if (!(0,external_node_fs_namespaceObject.existsSync)(dir))
+        return false;
+    // The DAG file first, so the dag-processor cannot catch the folder half-removed and still parse it.
+    (0,external_node_fs_namespaceObject.rmSync)(external_node_path_default().join(dir, `${dagId}.py`), { force: true });
+    (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
+    return true;
+}
+/** The fingerprint a generated DAG file runs (its FINGERPRINT line). */
+function fingerprintOf(dagFile) {
+    return /^FINGERPRINT = "([0-9a-f]+)"$/m.exec(dagFile)?.[1];
+}
+/** Write to a name the dag-processor ignores (not *.py), then rename over the target. */
+function writeAtomically(file, content) {
+    const temp = `${file}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
+    (0,external_node_fs_namespaceObject.writeFileSync)(temp, content);
+    (0,external_node_fs_namespaceObject.renameSync)(temp, file);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/parse.ts
+
+
+
+/** The bundle a plain DAGs folder is, in Airflow 3. */
+const DAGS_FOLDER_BUNDLE = 'dags-folder';
+/**
+ * Asks the dag-processor to look now instead of at its next refresh (300 s by default):
+ * `PUT parseDagFile` needs a file token, which only a DAG Airflow already knows has; a
+ * priority parse of any file of the bundle refreshes the whole bundle, new files
+ * included. Without any DAG in the bundle there is nothing to nudge with. Best effort.
+ */
+async function nudgeParsing(api, logger, known) {
+    try {
+        const dag = known?.file_token ? known : await api.anyDagOfBundle(DAGS_FOLDER_BUNDLE);
+        if (dag?.file_token) {
+            await api.reparse(dag.file_token);
+            logger.debug(`airflow: asked for a reparse (via ${dag.dag_id})`);
+        }
+    }
+    catch (error) {
+        logger.debug(`airflow: no reparse nudge (${error.message})`);
+    }
+}
+/**
+ * Polls until Airflow shows the DAG with this deploy's fingerprint tag and no import
+ * error; a new import error for the file fails at once with Airflow's own message.
+ */
+async function awaitParsed(api, logger, options) {
+    const deadline = Date.now() + options.timeoutMs;
+    const tag = `${FINGERPRINT_TAG}${options.fingerprint}`;
+    const started = Date.now();
+    let seen = 'not parsed yet';
+    for (let attempt = 1;; attempt++) {
+        const dag = await api.readDag(options.dagId);
+        if (dag) {
+            const current = dag.tags.some((t) => t.name === tag);
+            if (current && !dag.has_import_errors && !dag.is_stale) {
+                logger.info(`Airflow parsed DAG ${options.dagId} (release ${options.fingerprint}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+                return dag;
+            }
+            seen = current ? `parsed but ${dag.is_stale ? 'stale' : 'with import errors'}` : `still the previous version (${versionTag(dag) ?? 'no fingerprint tag'})`;
+        }
+        const error = newestError(await api.importErrors(options.relativeFile), options.since);
+        if (error) {
+            throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow cannot import ${error.filename}: ${importProblem(error.stack_trace)}`);
+        }
+        if (Date.now() >= deadline) {
+            const processor = await dagProcessorProblem(api);
+            if (processor)
+                throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow did not parse ${options.relativeFile} within ${Math.round(options.timeoutMs / 1000)} s: ${processor}`);
+            throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow did not parse ${options.relativeFile} within ${Math.round(options.timeoutMs / 1000)} s (${seen}); ` +
+                "is dags_folder the server's DAGs folder, and is its dag-processor running? ([dag_processor] refresh_interval is how often it looks for new files)");
+        }
+        // Nudge again now and then: the first one may have come before the file was listed.
+        if (attempt % 5 === 0)
+            await nudgeParsing(api, logger, dag ?? options.nudgeWith);
+        await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
+    }
+}
+function versionTag(dag) {
+    return dag.tags.find((t) => t.name.startsWith(FINGERPRINT_TAG))?.name;
+}
+/** The newest import error recorded after `since` (with a little slack for clocks). */
+function newestError(errors, since) {
+    const fresh = errors.filter((e) => Date.parse(e.timestamp) >= since.getTime() - 2000);
+    return fresh.sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp))[0];
+}
+/**
+ * A Python traceback in one line: its exception (the last line) and where it was raised
+ * (the last `File "…", line N`), e.g. `ValueError: bad tag (at File "/dags/x/x.py", line 40, in <module>)`.
+ */
+function importProblem(stackTrace) {
+    const lines = stackTrace.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    const exception = lines[lines.length - 1] ?? 'unknown error';
+    const where = [...lines].reverse().find((l) => l.startsWith('File "'));
+    return where ? `${exception} (at ${where})` : exception;
+}
+/** Why nothing gets parsed, when the server's health says the dag-processor is down. */
+async function dagProcessorProblem(api) {
+    try {
+        const processor = (await api.health()).dag_processor;
+        if (processor && processor.status !== 'healthy') {
+            return `its dag-processor is ${processor.status ?? 'not running'} (last heartbeat ${processor.latest_dag_processor_heartbeat ?? 'never'}); see its log`;
+        }
+    }
+    catch {
+        // health is a hint; the timeout is the error
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/plan.ts
+
+
+
+
+
+
+/**
+ * What package → deploy → run would write and send, without writing or sending
+ * anything that changes state: the package files, the delivery into the DAGs folder,
+ * and the REST calls with their bodies. The server is only read (does the DAG exist,
+ * is it this version, is it paused).
+ */
+async function planAirflow(request, ctx, inputs) {
+    const { bundle } = inputs;
+    const base = inputs.api?.client.connection.baseUrl ?? '<AIRFLOW_API_URL>';
+    const packaged = request.steps.includes('package')
+        ? planPackage({ deploymentName: request.deploymentName, kwargs: request.packageKwargs, deployKwargs: request.deployKwargs }, { ...ctx, buildImage: false, dockerfile: false })
+        : { files: [], kept: [], actions: [] };
+    const files = [...packaged.files];
+    const actions = [...packaged.actions];
+    if (request.steps.includes('package')) {
+        const change = changeOf(external_node_path_default().resolve(ctx.workdir, inputs.dagFileInWorkdir), bundle.dagFile);
+        files.push({ path: inputs.dagFileInWorkdir, change });
+        actions.push(`write ${inputs.dagFileInWorkdir} (${change})`);
+    }
+    const requests = [];
+    let dag;
+    if (inputs.api)
+        dag = await inputs.api.readDag(bundle.dagId);
+    const where = inputs.api ? ` on ${base}` : ' (offline: no AIRFLOW_API_URL)';
+    if (request.steps.includes('deploy')) {
+        const folder = inputs.dagsFolder ?? '<dags_folder>';
+        const releaseExists = inputs.dagsFolder !== undefined && (0,external_node_fs_namespaceObject.existsSync)(external_node_path_default().join(inputs.dagsFolder, bundle.dagId, RELEASES_DIR, bundle.fingerprint));
+        const dagChange = inputs.dagsFolder ? changeOf(external_node_path_default().join(inputs.dagsFolder, bundle.dagId, bundle.dagFileName), bundle.dagFile) : 'new';
+        actions.push(`deliver ${external_node_path_default().join(folder, bundle.dagId, bundle.dagFileName)} (${dagChange}) and release ${bundle.fingerprint} ` +
+            `(${bundle.release.length} files${releaseExists ? ', already there' : ''})`);
+        const current = dag?.tags.some((t) => t.name === `lolpop-deploy:${bundle.fingerprint}`);
+        actions.push(dag
+            ? `wait for Airflow to parse DAG ${bundle.dagId}${current ? ' (it already shows this release)' : ` (it shows an earlier release)`}${where}`
+            : `wait for Airflow to parse the new DAG ${bundle.dagId}${where}`);
+        if (dag?.file_token)
+            requests.push({ method: 'PUT', url: `${base}/api/v2/parseDagFile/${dag.file_token}` });
+        if (!dag || dag.is_paused) {
+            requests.push({ method: 'PATCH', url: `${base}/api/v2/dags/${bundle.dagId}`, body: { is_paused: false } });
+            actions.push(`unpause DAG ${bundle.dagId}`);
+        }
+    }
+    if (request.steps.includes('run')) {
+        const key = request.runKwargs.idempotency_key ?? defaultIdempotencyKey(ctx, request.deploymentName);
+        const body = { dag_run_id: key ? runIdFor(key) : null, logical_date: null, conf: request.runKwargs.parameters };
+        requests.push({ method: 'POST', url: `${base}/api/v2/dags/${bundle.dagId}/dagRuns`, body });
+        actions.push(`trigger a run of DAG ${bundle.dagId}${key ? ` with run id ${body.dag_run_id} (an existing one is reused)` : ''} and conf ${JSON.stringify(body.conf)}`);
+    }
+    return { files, kept: packaged.kept, actions, requests };
+}
+function changeOf(file, content) {
+    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+        return 'new';
+    return (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8') === content ? 'unchanged' : 'updated';
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/stop-dag.ts
+
+
+
+/**
+ * Stops a deployment: pause first, so nothing new starts; then mark its queued and
+ * running runs failed when asked (pausing alone lets a running run finish); for a
+ * delete, remove the files and reparse (or the next parse brings the DAG back), then
+ * DELETE the DAG with its history. What is already gone is a notice, not an error.
+ */
+async function stopDag(api, logger, options) {
+    const { dagId } = options;
+    const dag = await api.readDag(dagId);
+    const parts = [];
+    if (dag && !dag.is_paused)
+        await api.setPaused(dagId, true);
+    if (dag && options.failRuns) {
+        const runs = await api.runsInState(dagId, ['queued', 'running']);
+        for (const run of runs) {
+            await api.setRunState(dagId, run.dag_run_id, 'failed');
+            logger.info(`marked run ${run.dag_run_id} (${run.state}) failed`);
+        }
+        const deadline = Date.now() + options.timeoutMs;
+        const busy = await awaitTasksEnded(api, dagId, runs.map((r) => r.dag_run_id), deadline);
+        if (busy > 0) {
+            logger.warning(`${busy} task(s) of ${dagId} still show running after ${Math.round(options.timeoutMs / 1000)} s (raise stop.cancel_timeout, or check the worker)`);
+        }
+        parts.push(runs.length === 0
+            ? 'no queued or running run'
+            : `marked ${runs.length} queued/running run(s) failed${busy > 0 ? ` (${busy} task(s) still running)` : ''}`);
+    }
+    if (options.mode === 'pause') {
+        if (!dag)
+            return { stopped: false, detail: `no DAG ${dagId} on ${api.client.connection.baseUrl}: nothing to stop` };
+        parts.unshift(`paused DAG ${dagId}${dag.is_paused ? ' (it already was)' : ''}`);
+        return { stopped: true, detail: parts.join('; ') };
+    }
+    const removed = options.removeFiles();
+    parts.push(removed ? `removed the files of ${dagId}` : `no files of ${dagId} in the DAGs folder`);
+    if (!dag) {
+        return { stopped: removed, detail: `no DAG ${dagId} on ${api.client.connection.baseUrl}; ${parts.join('; ')}${removed ? '' : ': nothing to stop'}` };
+    }
+    // The file is gone: a parse of it now marks the DAG stale instead of bringing it back.
+    // Wait for that before the DELETE: deleting the row while the dag-processor is marking
+    // it stale crashes Airflow 3.3.2's dag-processor (StaleDataError in deactivate_deleted_dags).
+    await nudgeParsing(api, logger, dag);
+    const deadline = Date.now() + options.timeoutMs;
+    if (removed) {
+        const gone = await awaitStale(api, dagId, deadline);
+        if (!gone)
+            logger.warning(`DAG ${dagId} is not marked stale yet after its files were removed; deleting it anyway`);
+    }
+    for (;;) {
+        try {
+            const deleted = await api.deleteDag(dagId);
+            parts.push(deleted ? `deleted DAG ${dagId}` : `DAG ${dagId} was already deleted`);
+            break;
+        }
+        catch (error) {
+            // 409: task instances still running (being killed); anything else is a real error.
+            if (!(error instanceof OrchestratorError) || !/ 409/.test(error.message) || Date.now() >= deadline)
+                throw error;
+            await sleep(1000);
+        }
+    }
+    return { stopped: true, detail: parts.join('; ') };
+}
+/** Polls until Airflow has noticed the DAG's file is gone (stale, or already deleted). */
+async function awaitStale(api, dagId, deadline) {
+    for (;;) {
+        const dag = await api.readDag(dagId);
+        if (!dag || dag.is_stale)
+            return true;
+        if (Date.now() >= deadline)
+            return false;
+        await sleep(500);
+    }
+}
+/** Task states in which a task still holds (or may get) a worker slot. */
+const BUSY = ['running', 'queued', 'scheduled', 'restarting', 'up_for_retry', 'up_for_reschedule', 'deferred'];
+/**
+ * Marking a run failed ends it at once, but its running task is killed by the worker a
+ * few seconds later: wait for that, as Prefect's stop waits for CANCELLED. Returns how
+ * many tasks are still busy at the deadline.
+ */
+async function awaitTasksEnded(api, dagId, runIds, deadline) {
+    let pending = runIds;
+    let busy = 0;
+    while (pending.length > 0) {
+        const still = [];
+        busy = 0;
+        for (const runId of pending) {
+            const count = (await api.taskInstances(dagId, runId)).filter((t) => t.state !== null && BUSY.includes(t.state)).length;
+            if (count > 0) {
+                still.push(runId);
+                busy += count;
+            }
+        }
+        pending = still;
+        if (pending.length === 0 || Date.now() >= deadline)
+            break;
+        await sleep(1000);
+    }
+    return pending.length === 0 ? 0 : busy;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/states.ts
+/**
+ * Airflow's four DagRun states as the state types the rest of the tool knows (Prefect's):
+ * queued → SCHEDULED (created, waiting for the scheduler to start a task), running →
+ * RUNNING, success → COMPLETED, failed → FAILED, which pipeline.ts counts as a failure.
+ */
+function stateType(state) {
+    switch (state) {
+        case 'queued':
+            return 'SCHEDULED';
+        case 'running':
+            return 'RUNNING';
+        case 'success':
+            return 'COMPLETED';
+        case 'failed':
+            return 'FAILED';
+    }
+}
+function isTerminal(state) {
+    return state === 'success' || state === 'failed';
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/urls.ts
+/** `{ui}/dags/{dag_id}`: the DAG's page in the Airflow 3 UI. */
+function dagUrl(ui, dagId) {
+    return `${ui}/dags/${encodeURIComponent(dagId)}`;
+}
+/** `{ui}/dags/{dag_id}/runs/{run_id}`: what Airflow itself links a DAG run to. */
+function dagRunUrl(ui, dagId, runId) {
+    return `${dagUrl(ui, dagId)}/runs/${encodeURIComponent(runId)}`;
+}
+/** The DAG and run ids back from a run URL, for a wait without the run step in the same process. */
+function parseDagRunUrl(url) {
+    const match = /\/dags\/([^/]+)\/runs\/([^/?#]+)$/.exec(url);
+    return match ? { dagId: decodeURIComponent(match[1]), runId: decodeURIComponent(match[2]) } : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/failure.ts
+/** How many log lines the error of a failed run quotes. */
+const TAIL_LINES = 8;
+/**
+ * Why a run failed, for the error a user sees: the failed task, the exception Airflow
+ * recorded for it, and the last lines of its log (the runner's own output, where a
+ * lolpop traceback ends). Best effort: the run's state is the fact, this is the story.
+ */
+async function failureDetail(api, dagId, runId) {
+    try {
+        const tasks = await api.taskInstances(dagId, runId);
+        const failed = tasks.find((t) => t.state === 'failed');
+        if (!failed) {
+            const states = tasks.map((t) => `${t.task_id}=${t.state ?? 'none'}`).join(', ') || 'none';
+            return `no task failed (tasks: ${states}); a run failed without a failed task points at Airflow itself (e.g. a worker that cannot reach [api] base_url): see the scheduler's log`;
+        }
+        const events = await api.taskLog(dagId, runId, failed.task_id, Math.max(1, failed.try_number));
+        const tail = logTail(events, TAIL_LINES);
+        // A BashOperator's own exception only says the command failed: the runner's
+        // traceback ends with the exception that matters.
+        const recorded = exceptionOf(events);
+        const raised = lastException(logTail(events, 200));
+        const exception = raised && (!recorded || /^AirflowException: Bash command failed/.test(recorded)) ? `${raised}${exitCode(recorded)}` : recorded;
+        return (`task ${failed.task_id} failed${exception ? `: ${exception}` : ''}` +
+            (tail.length > 0 ? `\nLast log lines of ${failed.task_id}:\n${tail.map((l) => `  ${l}`).join('\n')}` : ''));
+    }
+    catch (error) {
+        return `(could not read the failed task's log: ${error.message})`;
+    }
+}
+/** `RuntimeError: boom` from the last event with error_detail. */
+function exceptionOf(events) {
+    for (const event of [...events].reverse()) {
+        const detail = event.error_detail?.[event.error_detail.length - 1];
+        if (detail)
+            return [detail.exc_type, detail.exc_value].filter(Boolean).join(': ');
+    }
+    return undefined;
+}
+/** The last Python exception line (`ValueError: …`) of a log, if there is one. */
+function lastException(lines) {
+    return [...lines].reverse().find((l) => /^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)(: .*)?$/.test(l.trim()))?.trim();
+}
+function exitCode(recorded) {
+    const code = /exit code (\d+)/.exec(recorded ?? '')?.[1];
+    return code ? ` (exit code ${code})` : '';
+}
+/** The last `count` non-empty lines of the log's text, without Airflow's group markers. */
+function logTail(events, count) {
+    const lines = [];
+    for (const event of events) {
+        if (event.error_detail)
+            continue;
+        for (const line of (event.event ?? '').split('\n')) {
+            const text = line.trimEnd();
+            if (text.trim() === '' || /^::(end)?group::/.test(text.trim()) || /^Command exited with return code \d+$/.test(text.trim()))
+                continue;
+            lines.push(text);
+        }
+    }
+    return lines.slice(-count);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/wait-for-run.ts
+
+
+
+
+/**
+ * Polls a DAG run to success/failed or the timeout, logging each change of state.
+ * Anything but success throws, with the failed task and the end of its log, and
+ * carries the result so the final state is still reported.
+ */
+async function waitForDagRun(api, logger, dagId, request) {
+    const deadline = Date.now() + request.timeoutMs;
+    const runId = request.run.id;
+    let run = await read(api, dagId, runId);
+    let last = '';
+    while (!isTerminal(run.state)) {
+        if (run.state !== last)
+            logger.info(`DAG run ${runId}: ${run.state} (${stateType(run.state)})`);
+        last = run.state;
+        if (Date.now() >= deadline) {
+            const hint = run.state === 'queued' ? '; is the DAG paused, or the scheduler down?' : '';
+            throw Object.assign(new RunFailedError(`DAG run ${runId} of ${dagId} is still ${run.state} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`), { result: { ...request.run, state: stateType(run.state) } });
+        }
+        await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
+        run = await read(api, dagId, runId);
+    }
+    const result = { ...request.run, state: stateType(run.state) };
+    logger.info(`DAG run ${runId}: ${run.state} (${result.state})`);
+    if (run.state !== 'success') {
+        const why = await failureDetail(api, dagId, runId);
+        throw Object.assign(new RunFailedError(`DAG run ${runId} of ${dagId} ended ${result.state}: ${why}\n(${request.run.url})`), { result });
+    }
+    return result;
+}
+async function read(api, dagId, runId) {
+    const run = await api.readRun(dagId, runId);
+    if (!run)
+        throw new RunFailedError(`DAG run ${runId} of ${dagId} is gone (was the DAG deleted?)`);
+    return run;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/orchestrator.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Apache Airflow 3 over its REST API (/api/v2). A deployment is a generated DAG with one
+ * task that runs the lolpop runner, delivered into the server's DAGs folder; a run is a
+ * DAG run whose `conf` carries the run parameters.
+ */
+class AirflowOrchestrator {
+    config;
+    ctx;
+    airflow;
+    /** dag_run_id → dag_id of the runs this instance started, for wait. */
+    runs = new Map();
+    constructor(config, ctx) {
+        this.config = config;
+        this.ctx = ctx;
+    }
+    /** Fails before package builds anything when a later step needs the server or the DAGs folder. */
+    prepare(steps) {
+        // A plan changes nothing and may be offline: it needs neither.
+        if (steps.includes('plan'))
+            return;
+        if (steps.some((step) => step !== 'package'))
+            this.api();
+        if (steps.includes('deploy'))
+            this.dagsFolder();
+    }
+    /** Writes lolpop's entrypoint (as every orchestrator does) and the DAG file deploy will deliver. */
+    async package(request) {
+        // No image ever runs an Airflow deployment here, so no Dockerfile either.
+        const result = await packageProject(request, { ...this.ctx, buildImage: false, dockerfile: false });
+        const bundle = this.bundle(request.deploymentName, request.kwargs, request.deployKwargs);
+        const file = dagFileInWorkdir(request.kwargs, bundle);
+        const target = external_node_path_default().resolve(this.ctx.workdir, file);
+        const change = !(0,external_node_fs_namespaceObject.existsSync)(target) ? 'new' : (0,external_node_fs_namespaceObject.readFileSync)(target, 'utf8') === bundle.dagFile ? 'unchanged' : 'updated';
+        (0,external_node_fs_namespaceObject.mkdirSync)(external_node_path_default().dirname(target), { recursive: true });
+        (0,external_node_fs_namespaceObject.writeFileSync)(target, bundle.dagFile);
+        this.ctx.logger.info(`wrote ${file} (${change}; DAG ${bundle.dagId}, release ${bundle.fingerprint})`);
+        return { ...result, files: [...result.files, file], changes: { ...result.changes, [file]: change } };
+    }
+    /** What package → deploy → run would write and send; the server is only read, when one is configured. */
+    async plan(request) {
+        const bundle = this.bundle(request.deploymentName, request.packageKwargs, request.deployKwargs);
+        const api = hasConnection(this.ctx.env, this.config) ? this.api() : undefined;
+        const configured = this.config.dags_folder ?? (this.ctx.env.AIRFLOW_DAGS_FOLDER || undefined);
+        return planAirflow(request, this.ctx, {
+            bundle,
+            dagFileInWorkdir: dagFileInWorkdir(request.packageKwargs, bundle),
+            dagsFolder: configured ? external_node_path_default().resolve(this.ctx.workdir, configured) : undefined,
+            api,
+        });
+    }
+    /**
+     * Delivers the DAG and its release into the DAGs folder, waits until Airflow has parsed
+     * this version (its fingerprint tag, no import error), then unpauses it.
+     */
+    async deploy(request) {
+        const api = this.api();
+        const bundle = this.bundle(request.deploymentName, request.packageKwargs, request.kwargs);
+        const dagsFolder = this.dagsFolder();
+        const before = await api.readDag(bundle.dagId);
+        const written = new Date();
+        const delivered = deliverBundle(dagsFolder, bundle);
+        this.ctx.logger.info(`${delivered.changed ? 'Delivered' : 'Unchanged:'} ${external_node_path_default().join(dagsFolder, delivered.relativeFile)} (release ${bundle.fingerprint})`);
+        await nudgeParsing(api, this.ctx.logger, before);
+        const dag = await awaitParsed(api, this.ctx.logger, {
+            dagId: bundle.dagId,
+            fingerprint: bundle.fingerprint,
+            relativeFile: delivered.relativeFile,
+            since: written,
+            timeoutMs: parseDuration(this.config.parse_timeout, 'orchestrator.config.parse_timeout'),
+            nudgeWith: before,
+        });
+        if (dag.is_paused)
+            await api.setPaused(bundle.dagId, false);
+        const url = dagUrl(api.client.connection.uiUrl, bundle.dagId);
+        this.ctx.logger.info(`DAG ${bundle.dagId} is ${before ? 'updated' : 'deployed'} and unpaused: ${url}`);
+        return { id: bundle.dagId, name: bundle.dagId, url };
+    }
+    /**
+     * Triggers a DAG run with the run parameters as conf. With an idempotency key (one per
+     * workflow run attempt in GitHub Actions) the run id is derived from it: a retried step
+     * gets a 409, reads that run and returns it instead of starting another.
+     */
+    async run(request) {
+        const api = this.api();
+        const dagId = dagIdFor(request.deploymentName);
+        const dag = await api.readDag(dagId);
+        if (!dag) {
+            throw new OrchestratorError(`Failed to run ${request.deploymentName}: Airflow at ${api.client.connection.baseUrl} has no DAG '${dagId}'; deploy it first`);
+        }
+        if (dag.is_paused) {
+            throw new OrchestratorError(`Failed to run ${request.deploymentName}: the DAG '${dagId}' is paused (stopped?), so a run would stay queued; deploy again to unpause it`);
+        }
+        const key = request.kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, request.deploymentName);
+        const conf = request.kwargs.parameters;
+        const runId = key ? runIdFor(key) : null;
+        let run = await api.triggerRun(dagId, runId, conf);
+        let created = true;
+        if (!run) {
+            // 409: this id exists (Airflow's 409 does not say why; the GET does).
+            run = await api.readRun(dagId, runId);
+            if (!run)
+                throw new OrchestratorError(`Failed to run ${request.deploymentName}: Airflow answered 409 for run ${runId} of '${dagId}', but has no such run`);
+            created = false;
+            if (JSON.stringify(run.conf ?? {}) !== JSON.stringify(conf)) {
+                this.ctx.logger.warning(`Run ${runId} exists already with other parameters (${JSON.stringify(run.conf ?? {})}); it is reused, not restarted`);
+            }
+        }
+        const url = dagRunUrl(api.client.connection.uiUrl, dagId, run.dag_run_id);
+        this.runs.set(run.dag_run_id, dagId);
+        this.ctx.logger.info(created ? `Triggered run ${run.dag_run_id} of DAG ${dagId}: ${url}` : `Run ${run.dag_run_id} of DAG ${dagId} already existed for idempotency key ${key} (${run.state}): ${url}`);
+        return { id: run.dag_run_id, url, state: stateType(run.state), created };
+    }
+    async wait(request) {
+        const dagId = this.runs.get(request.run.id) ?? parseDagRunUrl(request.run.url)?.dagId;
+        if (!dagId)
+            throw new OrchestratorError(`Failed to wait for run ${request.run.id}: its DAG is unknown (URL ${request.run.url})`);
+        return waitForDagRun(this.api(), this.ctx.logger, dagId, request);
+    }
+    /** Pauses the DAG (default) or deletes it with its files; active runs are marked failed when asked, and always before a delete. */
+    async stop(request) {
+        const dagId = dagIdFor(request.deploymentName);
+        // A delete must remove the file first, or Airflow's next parse brings the DAG back:
+        // without the DAGs folder, fail before anything changes.
+        const folder = request.kwargs.mode === 'delete' ? this.dagsFolder() : undefined;
+        return stopDag(this.api(), this.ctx.logger, {
+            dagId,
+            mode: request.kwargs.mode,
+            failRuns: request.kwargs.cancel_runs || request.kwargs.mode === 'delete',
+            timeoutMs: parseDuration(request.kwargs.cancel_timeout, 'cancel_timeout'),
+            removeFiles: () => (folder ? removeBundle(folder, dagId) : false),
+        });
+    }
+    bundle(deploymentName, packageKwargs, deployKwargs) {
+        const python = this.config.python ?? (this.ctx.env.AIRFLOW_LOLPOP_PYTHON || undefined);
+        return buildBundle({ deploymentName, packageKwargs, deployKwargs, workdir: this.ctx.workdir, python, extraTags: this.config.dag_tags });
+    }
+    /** orchestrator.config.dags_folder, else AIRFLOW_DAGS_FOLDER; relative to the working directory. */
+    dagsFolder() {
+        const folder = this.config.dags_folder ?? (this.ctx.env.AIRFLOW_DAGS_FOLDER || undefined);
+        if (!folder) {
+            throw new ConfigError("orchestrator.config.dags_folder is not set (nor AIRFLOW_DAGS_FOLDER): name the Airflow server's DAGs folder to deliver the DAG to (a path on this machine, e.g. a mounted volume)");
+        }
+        const resolved = external_node_path_default().resolve(this.ctx.workdir, folder);
+        if (!(0,external_node_fs_namespaceObject.existsSync)(resolved))
+            throw new ConfigError(`The Airflow DAGs folder ${resolved} does not exist (orchestrator.config.dags_folder / AIRFLOW_DAGS_FOLDER)`);
+        return resolved;
+    }
+    api() {
+        if (!this.airflow) {
+            const connection = resolveConnection(this.ctx.env, this.config);
+            const client = new AirflowClient(connection, {
+                fetch: this.ctx.fetch,
+                logger: this.ctx.logger,
+                timeoutMs: parseDuration(this.config.request_timeout, 'orchestrator.config.request_timeout'),
+            });
+            this.airflow = new AirflowApi(client);
+        }
+        return this.airflow;
+    }
+}
+/** Where package writes the DAG file for review: `{prefect_files}/airflow/<dag_id>.py`. */
+function dagFileInWorkdir(kwargs, bundle) {
+    return joinPosix(prefectFilesDir(kwargs), 'airflow', bundle.dagFileName);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/plugin.ts
+
+
+const airflowPlugin = {
+    name: 'AirflowOrchestrator',
+    description: 'Apache Airflow 3.x over its REST API: a generated DAG delivered to the DAGs folder, one task running the lolpop runner',
+    configSchema: AirflowConfig,
+    create: (config, context) => new AirflowOrchestrator(AirflowConfig.parse(config ?? {}), context),
+};
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/config.ts
+
+/**
+ * LocalOrchestrator's `orchestrator.config`. lolpop's own decorator keys
+ * (decorator_method, integration_types, …) pass through untouched.
+ */
+const LocalConfig = object({
+    python: schemas_string()
+        .min(1)
+        .optional()
+        .describe('Python interpreter for runs; the PYTHON environment variable wins, else python3 from PATH.'),
+    state_dir: schemas_string().min(1).default('.lolpop-deploy').describe('Where deployments and runs are recorded, relative to the config file.'),
+    use_prefect: schemas_boolean()
+        .default(false)
+        .describe('Run through the generated Prefect flow (prefect_files/run.py) when prefect is importable; else call the runner directly.'),
+    flow_kwargs: record(schemas_string(), unknown()).optional().describe('@flow(...) arguments for the generated entrypoint.'),
+})
+    .loose();
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/report.ts
+
+/** More than this many log lines and the report keeps the tail; log.txt keeps all. */
+const REPORT_LOG_LINES = 5000;
+const STATE_COLOURS = { COMPLETED: '#1a7f37', FAILED: '#cf222e', RUNNING: '#9a6700' };
+/**
+ * The run report, `runs/<id>/report.html`: one self-contained page (inline CSS, no
+ * script, no external resources) with the state, the deployment, parameters,
+ * timestamps and the escaped log. Pure, so it is tested without a run.
+ */
+function renderRunReport(run, log) {
+    const colour = STATE_COLOURS[run.state] ?? '#57606a';
+    const omitted = Math.max(0, log.length - REPORT_LOG_LINES);
+    const shown = log.slice(omitted);
+    const rows = [
+        ['Deployment', code(run.deployment)],
+        ['Entrypoint', code(run.entrypoint)],
+        ['Run id', code(run.id)],
+        ['Started', escapeHtml(readableTime(run.started))],
+        ['Ended', run.ended ? escapeHtml(readableTime(run.ended)) : '—'],
+        ['Duration', run.durationMs === undefined ? '—' : escapeHtml(formatDuration(run.durationMs))],
+        ['Exit code', run.exitCode === undefined ? '—' : code(String(run.exitCode))],
+        ['Command', code(run.command.join(' '))],
+    ];
+    if (run.idempotencyKey)
+        rows.push(['Idempotency key', code(run.idempotencyKey)]);
+    const logHtml = shown
+        .map((line, i) => {
+        const cls = line.stream === 'stderr' ? ' class="err"' : '';
+        return `<span${cls}><i>${omitted + i + 1}</i>${escapeHtml(line.text)}</span>`;
+    })
+        .join('');
+    const failure = run.state === 'FAILED' ? failureLines(log) : [];
+    return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(`${run.state} · ${run.deployment} · run ${run.id}`)}</title>
+<style>
+  :root { color-scheme: light; --fg: #1f2328; --muted: #57606a; --line: #d0d7de; --bg: #f6f8fa; }
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: var(--fg); background: #fff; }
+  main { max-width: 1100px; margin: 0 auto; padding: 28px 32px 48px; }
+  header { display: flex; align-items: center; gap: 14px; flex-wrap: wrap; border-bottom: 1px solid var(--line); padding-bottom: 16px; }
+  h1 { font-size: 22px; margin: 0; font-weight: 600; }
+  h1 code { font-size: inherit; }
+  .failure { border: 1px solid #ff8182; background: #ffebe9; border-radius: 6px; padding: 10px 14px; margin: 20px 0 0; }
+  .failure strong { display: block; margin-bottom: 4px; color: #a40e26; }
+  .failure pre { background: transparent; border: 0; padding: 0; }
+  h2 { font-size: 16px; margin: 28px 0 10px; }
+  .state { color: #fff; background: ${colour}; border-radius: 999px; padding: 3px 14px; font-weight: 600; font-size: 14px; letter-spacing: .04em; }
+  .sub { color: var(--muted); margin: 6px 0 0; width: 100%; }
+  table { border-collapse: collapse; width: 100%; }
+  th, td { text-align: left; padding: 5px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
+  th { width: 170px; color: var(--muted); font-weight: 500; white-space: nowrap; }
+  code, pre { font: 13px/1.45 ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, monospace; }
+  td code { background: var(--bg); padding: 1px 6px; border-radius: 4px; word-break: break-all; }
+  pre { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; margin: 0; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
+  pre.log span { display: block; padding-left: 3.6em; text-indent: -3.6em; }
+  pre.log i { display: inline-block; width: 3em; margin-right: .6em; text-indent: 0; text-align: right; color: #8c959f; font-style: normal; user-select: none; }
+  pre.log .err { color: #a40e26; background: #fff0f0; }
+  .note { color: var(--muted); font-size: 13px; margin: 6px 0; }
+</style>
+</head>
+<body>
+<main>
+<header>
+  <h1>Run of <code>${escapeHtml(run.deployment)}</code></h1>
+  <span class="state">${escapeHtml(run.state)}</span>
+  <p class="sub">LocalOrchestrator · lolpop-deploy · started ${escapeHtml(readableTime(run.started))}</p>
+</header>
+${failure.length > 0 ? `<div class="failure"><strong>Exit code ${escapeHtml(String(run.exitCode ?? '?'))}; the run's last lines:</strong><pre>${escapeHtml(failure.join('\n'))}</pre></div>\n` : ''}<h2>Summary</h2>
+<table>
+${rows.map(([k, v]) => `  <tr><th>${escapeHtml(k)}</th><td>${v}</td></tr>`).join('\n')}
+</table>
+<h2>Parameters</h2>
+<pre>${escapeHtml(JSON.stringify(run.parameters, null, 2))}</pre>
+<h2>Log <span class="note">(${log.length} line${log.length === 1 ? '' : 's'}; standard error in red)</span></h2>
+${omitted > 0 ? `<p class="note">The first ${omitted} lines are omitted here; log.txt next to this report has them all.</p>\n` : ''}<pre class="log">${logHtml || '<span class="note">(no output)</span>'}</pre>
+</main>
+</body>
+</html>
+`;
+}
+/** `2025-01-31T12:05:01.123Z` → `2025-01-31 12:05:01 UTC`. */
+function readableTime(iso) {
+    return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+}
+/** The last lines of a failed run: with a Python traceback, the exception is the last one. */
+function failureLines(log) {
+    return log.map((l) => l.text).filter((t) => t.trim() !== '').slice(-3);
+}
+function escapeHtml(text) {
+    return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+}
+function code(text) {
+    return `<code>${escapeHtml(text)}</code>`;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/state.ts
+
+
+/**
+ * The local state folder (`.lolpop-deploy/` under the working directory): one
+ * JSON file per deployment, one folder per run. Plain files, so a user can read
+ * and delete them by hand.
+ */
+class StateStore {
+    root;
+    constructor(root) {
+        this.root = root;
+    }
+    deploymentFile(name) {
+        return external_node_path_default().join(this.root, 'deployments', `${safeFileName(name)}.json`);
+    }
+    readDeployment(name) {
+        return readJson(this.deploymentFile(name));
+    }
+    writeDeployment(record) {
+        const file = this.deploymentFile(record.name);
+        writeJson(file, record);
+        return file;
+    }
+    /** True when there was a record to remove. */
+    removeDeployment(name) {
+        const file = this.deploymentFile(name);
+        if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+            return false;
+        (0,external_node_fs_namespaceObject.rmSync)(file);
+        return true;
+    }
+    runDir(id) {
+        return external_node_path_default().join(this.root, 'runs', id);
+    }
+    readRun(id) {
+        return readJson(external_node_path_default().join(this.runDir(id), 'run.json'));
+    }
+    writeRun(record) {
+        writeJson(external_node_path_default().join(this.runDir(record.id), 'run.json'), record);
+    }
+    /** The earlier run of `deployment` started with `key`, if any. */
+    findRunByIdempotencyKey(deployment, key) {
+        const runs = external_node_path_default().join(this.root, 'runs');
+        if (!(0,external_node_fs_namespaceObject.existsSync)(runs))
+            return undefined;
+        for (const id of (0,external_node_fs_namespaceObject.readdirSync)(runs).sort()) {
+            const run = this.readRun(id);
+            if (run?.deployment === deployment && run.idempotencyKey === key)
+                return run;
+        }
+        return undefined;
+    }
+}
+/** Deployment names become file names: keep them readable, but never a path. */
+function safeFileName(name) {
+    return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+}
+function readJson(file) {
+    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+        return undefined;
+    return JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
+}
+function writeJson(file, value) {
+    (0,external_node_fs_namespaceObject.mkdirSync)(external_node_path_default().dirname(file), { recursive: true });
+    (0,external_node_fs_namespaceObject.writeFileSync)(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/orchestrator.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * ZenML's "direct orchestration" for lolpop workflows: no server, no Docker.
+ * `deploy` records the deployment in a local state folder; `run` executes it in a
+ * local Python process to the end, recording its state, log and an HTML report.
+ */
+class LocalOrchestrator {
+    config;
+    ctx;
+    state;
+    constructor(config, ctx) {
+        this.config = config;
+        this.ctx = ctx;
+        this.state = new StateStore(external_node_path_default().resolve(ctx.workdir, config.state_dir));
+    }
+    /** Writes the entrypoint and Dockerfile; builds the image only when a tag is given and Docker answers. */
+    async package(request) {
+        const kwargs = request.kwargs;
+        let buildImage = false;
+        if (kwargs.package_type === 'docker' && kwargs.docker_image_tag !== undefined) {
+            buildImage = await new DockerCli(this.ctx.exec, this.ctx.logger, this.ctx.env).available();
+            if (!buildImage)
+                this.ctx.logger.warning(`No Docker daemon answers: not building ${kwargs.docker_image_tag} (the local run needs no image)`);
+        }
+        return packageProject(request, { ...this.ctx, buildImage });
+    }
+    /** Nothing here talks to a server: the plan is the files, the state record and the command. */
+    async plan(request) {
+        const pkg = request.packageKwargs;
+        const packaged = request.steps.includes('package')
+            ? planPackage({ deploymentName: request.deploymentName, kwargs: pkg, deployKwargs: request.deployKwargs }, { ...this.ctx, buildImage: pkg.docker_image_tag !== undefined, condition: 'only if a Docker daemon answers; the local run needs no image' })
+            : { files: [], kept: [], image: undefined, actions: [] };
+        const actions = [...packaged.actions];
+        const entrypoint = flowEntrypoint(pkg, request.deployKwargs);
+        if (request.steps.includes('deploy')) {
+            // Fails the plan as it would fail deploy, when the entrypoint cannot be launched.
+            launchSpec(pkg, entrypoint, this.ctx.workdir, {}, this.config.use_prefect);
+            const earlier = this.state.readDeployment(request.deploymentName);
+            actions.push(`${earlier ? 'update' : 'record'} deployment ${request.deploymentName} (${entrypoint}) in ${external_node_path_default().relative(this.ctx.workdir, this.state.root) || '.'}`);
+        }
+        if (request.steps.includes('run')) {
+            const parameters = { ...request.deployKwargs.parameters, ...request.runKwargs.parameters };
+            actions.push(`run ${entrypoint} in a local Python process (${this.ctx.env.PYTHON || this.config.python || 'python3'}) with parameters ${JSON.stringify(parameters)}`);
+        }
+        return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests: [] };
+    }
+    async deploy(request) {
+        const entrypoint = flowEntrypoint(request.packageKwargs, request.kwargs);
+        // Fails now, not at run time, when the entrypoint cannot be launched (no lolpop_class, …).
+        launchSpec(request.packageKwargs, entrypoint, this.ctx.workdir, {}, this.config.use_prefect);
+        const earlier = this.state.readDeployment(request.deploymentName);
+        const now = new Date().toISOString();
+        const id = earlier?.id ?? (0,external_node_crypto_.randomUUID)();
+        const file = this.state.writeDeployment({
+            id,
+            name: request.deploymentName,
+            entrypoint,
+            parameters: request.kwargs.parameters ?? {},
+            package: request.packageKwargs,
+            created: earlier?.created ?? now,
+            updated: now,
+        });
+        this.ctx.logger.info(`${earlier ? 'Updated' : 'Recorded'} deployment ${request.deploymentName} (${entrypoint}) in ${file}`);
+        return { id, name: request.deploymentName, url: (0,external_node_url_.pathToFileURL)(file).href };
+    }
+    /** Runs the deployment to the end in a local Python process; the state is COMPLETED or FAILED. */
+    async run(request) {
+        const name = request.deploymentName;
+        const deployment = this.state.readDeployment(name);
+        if (!deployment) {
+            throw new OrchestratorError(`Failed to run: deployment '${name}' is not recorded in ${this.state.root}; run the deploy step first (lolpop-deploy build)`);
+        }
+        const key = request.kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, name);
+        const earlier = key ? this.state.findRunByIdempotencyKey(name, key) : undefined;
+        if (earlier) {
+            const url = this.reportUrl(earlier.id);
+            this.ctx.logger.info(`Run ${earlier.id} already existed for idempotency key ${key} (${earlier.state}): ${url}`);
+            return { id: earlier.id, url, state: earlier.state, created: false };
+        }
+        const parameters = { ...deployment.parameters, ...request.kwargs.parameters };
+        const spec = launchSpec(deployment.package, deployment.entrypoint, this.ctx.workdir, parameters, this.config.use_prefect);
+        const id = newRunId();
+        const dir = this.state.runDir(id);
+        (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true });
+        (0,external_node_fs_namespaceObject.writeFileSync)(external_node_path_default().join(dir, 'launcher.py'), LAUNCHER_PY);
+        (0,external_node_fs_namespaceObject.writeFileSync)(external_node_path_default().join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
+        const python = this.ctx.env.PYTHON || this.config.python || 'python3';
+        const command = [python, external_node_path_default().join(dir, 'launcher.py'), external_node_path_default().join(dir, 'spec.json')];
+        const started = new Date();
+        const record = {
+            id,
+            deployment: name,
+            entrypoint: deployment.entrypoint,
+            parameters,
+            state: 'RUNNING',
+            ...(key ? { idempotencyKey: key } : {}),
+            python,
+            command,
+            started: started.toISOString(),
+        };
+        this.state.writeRun(record);
+        this.ctx.logger.info(`Run ${id} of ${name}: ${command.join(' ')}`);
+        const logFile = external_node_path_default().join(dir, 'log.txt');
+        (0,external_node_fs_namespaceObject.writeFileSync)(logFile, '');
+        const log = [];
+        const result = await this.ctx.exec.run(command[0], command.slice(1), {
+            cwd: this.ctx.workdir,
+            env: { ...this.ctx.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
+            onLine: (text, stream) => {
+                log.push({ stream, text });
+                (0,external_node_fs_namespaceObject.appendFileSync)(logFile, `${text}\n`);
+                this.ctx.logger.info(text);
+            },
+        });
+        const notStarted = result.exitCode === 127 && log.length === 0;
+        if (notStarted) {
+            const why = lastLines(result.stderr, 1) || `${python} not found`;
+            log.push({ stream: 'stderr', text: why });
+            (0,external_node_fs_namespaceObject.appendFileSync)(logFile, `${why}\n`);
+        }
+        const ended = new Date();
+        Object.assign(record, {
+            state: result.exitCode === 0 ? 'COMPLETED' : 'FAILED',
+            ended: ended.toISOString(),
+            durationMs: ended.getTime() - started.getTime(),
+            exitCode: result.exitCode,
+        });
+        this.state.writeRun(record);
+        (0,external_node_fs_namespaceObject.writeFileSync)(external_node_path_default().join(dir, 'report.html'), renderRunReport(record, log));
+        const url = this.reportUrl(id);
+        if (notStarted) {
+            throw new CommandError(`Failed to run ${name}: cannot start Python '${python}' (${lastLines(result.stderr, 1)}); install Python 3 or set PYTHON to its path`);
+        }
+        if (record.state === 'FAILED') {
+            const last = log.filter((l) => l.text.trim() !== '').pop()?.text.trim() ?? 'no output';
+            this.ctx.logger.error(`Run ${id} FAILED (exit code ${result.exitCode}): ${last}`);
+        }
+        this.ctx.logger.info(`Run ${id} ${record.state} (exit code ${result.exitCode}); report: ${url}`);
+        return { id, url, state: record.state, created: true };
+    }
+    /** A local run has already ended when run() returns: this reads its recorded state. */
+    async wait(request) {
+        const deadline = Date.now() + request.timeoutMs;
+        let record = this.readRunOrThrow(request.run.id);
+        // Only a run started by another process can still be RUNNING here.
+        while (record.state === 'RUNNING' && Date.now() < deadline) {
+            await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
+            record = this.readRunOrThrow(request.run.id);
+        }
+        const result = { ...request.run, state: record.state };
+        if (record.state === 'COMPLETED')
+            return result;
+        if (record.state === 'RUNNING') {
+            throw new RunFailedError(`Run ${record.id} of ${record.deployment} is still RUNNING after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout): ${request.run.url}`);
+        }
+        const tail = lastLines((0,external_node_fs_namespaceObject.readFileSync)(external_node_path_default().join(this.state.runDir(record.id), 'log.txt'), 'utf8'), 5);
+        const last = tail.split('\n').pop()?.trim();
+        throw Object.assign(new RunFailedError(`Run ${record.id} of ${record.deployment} ended ${record.state} (exit code ${record.exitCode ?? '?'}): ` +
+            (last ? `${last}\nLast log lines:\n${tail.replace(/^/gm, '  ')}` : 'it printed nothing') +
+            `\nReport: ${request.run.url}`), { result });
+    }
+    /** Removes the deployment record; the runs' history stays. */
+    async stop(request) {
+        const file = this.state.deploymentFile(request.deploymentName);
+        if (!this.state.removeDeployment(request.deploymentName)) {
+            return { stopped: false, detail: `deployment '${request.deploymentName}' is not recorded in ${this.state.root}; nothing to stop` };
+        }
+        return { stopped: true, detail: `removed deployment '${request.deploymentName}' (${file}); its runs stay in ${external_node_path_default().join(this.state.root, 'runs')}` };
+    }
+    readRunOrThrow(id) {
+        const record = this.state.readRun(id);
+        if (!record)
+            throw new OrchestratorError(`Failed to read run ${id}: no ${external_node_path_default().join(this.state.runDir(id), 'run.json')}`);
+        return record;
+    }
+    reportUrl(id) {
+        return (0,external_node_url_.pathToFileURL)(external_node_path_default().join(this.state.runDir(id), 'report.html')).href;
+    }
+}
+/** `20250131T120501Z-3fa9c2`: sorts by start time, unique enough for one machine. */
+function newRunId() {
+    return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/plugin.ts
+
+
+const localPlugin = {
+    name: 'LocalOrchestrator',
+    description: 'Runs the workflow in a local Python process and records it under .lolpop-deploy/ (no server, no Docker)',
+    configSchema: LocalConfig,
+    create: (config, context) => new LocalOrchestrator(LocalConfig.parse(config ?? {}), context),
+};
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/config.ts
+
+/** PrefectOrchestrator's `orchestrator.config`, names and defaults from lolpop's PrefectOrchestrator docs. */
+const PrefectConfig = object({
+    decorator_method: schemas_string().default('decorator'),
+    integration_types: array(schemas_string()).default(['runner', 'pipeline', 'component']),
+    prefect_profile: schemas_string().default('default'),
+    prefect_flow_integration: array(schemas_string()).default(['runner', 'pipeline']),
+    prefect_task_integration: array(schemas_string()).default(['component']),
+    flow_kwargs: record(schemas_string(), unknown()).default({ log_prints: true }),
+    task_kwargs: record(schemas_string(), unknown()).optional(),
+    cache_tasks: schemas_boolean().default(true),
+    prefect_settings: record(schemas_string(), union([schemas_string(), schemas_number(), schemas_boolean()]).transform(String))
+        .default({})
+        .describe('PREFECT_API_URL, PREFECT_UI_URL, …; the environment wins. Put keys in ${ENV} references, never in the file.'),
+})
+    .loose();
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/pull-steps.ts
+
+
+/** Pool types whose workers run no container: the code must be fetched by pull steps. */
+function runsContainers(poolType) {
+    return poolType !== 'process' && poolType !== 'prefect-agent';
+}
+/**
+ * What a worker does before loading the flow. In an image the code is already
+ * at WORKDIR; a process worker clones this repository at the deployed commit.
+ * Prefect 2's git_clone has no commit_sha (3.x added it): there the clone is followed by
+ * a fetch and checkout of the commit in the cloned directory. Workers are assumed to run
+ * the server's major version.
+ */
+function defaultPullSteps(poolType, ci, version) {
+    if (runsContainers(poolType)) {
+        return [{ 'prefect.deployments.steps.set_working_directory': { directory: IMAGE_WORKDIR } }];
+    }
+    if (!ci.repository) {
+        throw new OrchestratorError(`Failed to deploy: a '${poolType}' work pool runs no container, so its worker must fetch the code; ` +
+            'outside GitHub Actions set deploy.pull_steps (e.g. set_working_directory or git_clone)');
+    }
+    const clone = { repository: `${ci.serverUrl}/${ci.repository}.git` };
+    if (!ci.sha) {
+        if (ci.refName)
+            clone.branch = ci.refName;
+        return [{ 'prefect.deployments.steps.git_clone': clone }];
+    }
+    if (version.major >= 3)
+        return [{ 'prefect.deployments.steps.git_clone': { ...clone, commit_sha: ci.sha } }];
+    return [
+        { 'prefect.deployments.steps.git_clone': { id: 'clone', ...clone } },
+        {
+            'prefect.deployments.steps.run_shell_script': {
+                directory: '{{ clone.directory }}',
+                script: `git fetch --quiet --depth 1 origin ${ci.sha}\ngit checkout --quiet ${ci.sha}`,
+            },
+        },
+    ];
+}
+/** The image as a job variable, for pools that run containers. */
+function imageJobVariables(poolType, image) {
+    if (!image || !runsContainers(poolType))
+        return {};
+    return { image };
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/version.ts
+function parseServerVersion(raw) {
+    const match = /^(\d+)\.(\d+)/.exec(raw.trim());
+    if (!match)
+        return { major: 3, minor: 0, raw };
+    return { major: Number(match[1]), minor: Number(match[2]), raw };
+}
+function atLeast(v, major, minor) {
+    return v.major > major || (v.major === major && v.minor >= minor);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/deployment-body.ts
+
+
+
+
+/**
+ * The body of `POST /deployments/` for the server's version. Prefect's schemas
+ * forbid unknown fields (422), so each field is sent only to versions that know
+ * it (each `atLeast` below names the version that added the field).
+ */
+function buildDeploymentBody(spec, version) {
+    const body = {
+        name: spec.name,
+        flow_id: spec.flowId,
+        entrypoint: spec.entrypoint,
+        pull_steps: spec.pullSteps,
+        parameters: spec.parameters,
+        tags: spec.tags,
+        // We cannot read the flow's signature without importing its Python code, so
+        // we send an open object schema: an explicit null would make every run fail
+        // with 409 on servers that enforce the schema.
+        parameter_openapi_schema: { title: 'Parameters', type: 'object', properties: {} },
+        enforce_parameter_schema: spec.enforceParameterSchema ?? false,
+    };
+    if (spec.workPool)
+        body.work_pool_name = spec.workPool;
+    if (spec.workQueue)
+        body.work_queue_name = spec.workQueue;
+    if (spec.description !== undefined)
+        body.description = spec.description;
+    if (spec.version !== undefined)
+        body.version = spec.version;
+    if (atLeast(version, 2, 17)) {
+        body.job_variables = spec.jobVariables;
+    }
+    else {
+        body.infra_overrides = spec.jobVariables;
+    }
+    // A served deployment pauses itself when its process stops; deploying again
+    // means "make it run", so unpause where the server has the field.
+    if (atLeast(version, 2, 19))
+        body.paused = spec.paused ?? false;
+    else if (spec.paused !== undefined)
+        deployment_body_unsupported('paused', '2.19', version);
+    if (spec.schedule) {
+        // Sent only when asked for: the server replaces a deployment's schedules on every upsert.
+        if (atLeast(version, 2, 18))
+            body.schedules = [{ schedule: spec.schedule, active: true }];
+        else
+            body.schedule = spec.schedule;
+    }
+    if (spec.concurrencyLimit !== undefined) {
+        if (!atLeast(version, 3, 0))
+            deployment_body_unsupported('concurrency_limit', '3.0', version);
+        body.concurrency_limit = spec.concurrencyLimit;
+    }
+    return body;
+}
+function deployment_body_unsupported(key, since, version) {
+    throw new OrchestratorError(`Failed to deploy: deployment_kwargs.${key} needs a Prefect ${since}+ server; this one is ${version.raw}. Remove it or upgrade the server.`);
+}
+/** The one schedule lolpop's deployment_kwargs may ask for (cron, interval or rrule), or none. */
+function scheduleOf(kwargs) {
+    if (!kwargs)
+        return undefined;
+    const given = ['cron', 'interval', 'rrule'].filter((k) => kwargs[k] !== undefined);
+    if (given.length > 1) {
+        throw new OrchestratorError(`Failed to deploy: deployment_kwargs gives ${given.join(' and ')}; Prefect's deploy() takes one of cron, interval, rrule`);
+    }
+    const tz = kwargs.timezone === undefined ? {} : { timezone: kwargs.timezone };
+    if (kwargs.cron !== undefined)
+        return { cron: kwargs.cron, ...tz };
+    if (kwargs.interval !== undefined)
+        return { interval: kwargs.interval, ...tz };
+    if (kwargs.rrule !== undefined)
+        return { rrule: kwargs.rrule, ...tz };
+    if (kwargs.timezone !== undefined)
+        throw new OrchestratorError('Failed to deploy: deployment_kwargs.timezone needs cron, interval or rrule');
+    return undefined;
+}
+function poolDeploymentSpec(input) {
+    const { deployKwargs: kwargs, packageKwargs } = input;
+    return {
+        name: input.deploymentName,
+        flowId: input.flowId,
+        workPool: input.workPool,
+        workQueue: kwargs.work_queue_name,
+        entrypoint: flowEntrypoint(packageKwargs, kwargs),
+        pullSteps: kwargs.pull_steps ?? defaultPullSteps(input.poolType, input.ci, input.version),
+        jobVariables: {
+            ...imageJobVariables(input.poolType, input.image),
+            ...(packageKwargs.job_variables ?? {}),
+            ...(kwargs.job_variables ?? {}),
+        },
+        parameters: runParameters(packageKwargs, kwargs, kwargs.parameters ?? {}),
+        tags: kwargs.tags ?? [],
+        description: kwargs.description,
+        version: kwargs.version ?? (input.ci.shortSha || undefined),
+        enforceParameterSchema: kwargs.enforce_parameter_schema,
+        schedule: scheduleOf(kwargs.deployment_kwargs),
+        paused: kwargs.deployment_kwargs?.paused,
+        concurrencyLimit: kwargs.deployment_kwargs?.concurrency_limit,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/api.ts
+
+
+
+const TERMINAL_STATES = ['COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED'];
+const ACTIVE_STATES = ['SCHEDULED', 'PENDING', 'RUNNING', 'PAUSED'];
+const api_seg = encodeURIComponent;
+/** The Prefect resources this tool uses, one method per REST call of Prefect's REST API. */
+class PrefectApi {
+    client;
+    constructor(client) {
+        this.client = client;
+    }
+    async version() {
+        return parseServerVersion(await this.client.serverVersion());
+    }
+    /** `POST /flows/` upserts by name: 201 created, 200 existed. */
+    async ensureFlow(name) {
+        const res = await this.client.request('POST', 'flows/', { json: { name }, action: `register the flow '${name}'` });
+        return res.body.id;
+    }
+    async readWorkPool(name) {
+        const res = await this.client.request('GET', `work_pools/${api_seg(name)}`, {
+            action: `read the work pool '${name}'`,
+            accept: [404],
+        });
+        return res.status === 404 ? undefined : res.body;
+    }
+    /** `POST /deployments/` upserts on flow_id + name. */
+    async upsertDeployment(spec, version) {
+        const res = await this.client.request('POST', 'deployments/', {
+            json: buildDeploymentBody(spec, version),
+            action: `create the deployment '${spec.name}'`,
+        });
+        return res.body;
+    }
+    async readDeploymentByName(flow, name) {
+        const res = await this.client.request('GET', `deployments/name/${api_seg(flow)}/${api_seg(name)}`, {
+            action: `read the deployment '${flow}/${name}'`,
+            accept: [404],
+        });
+        return res.status === 404 ? undefined : res.body;
+    }
+    async readDeployment(id) {
+        const res = await this.client.request('GET', `deployments/${api_seg(id)}`, {
+            action: `read the deployment ${id}`,
+            accept: [404],
+        });
+        return res.status === 404 ? undefined : res.body;
+    }
+    async createFlowRun(deploymentId, body, version) {
+        const json = { parameters: body.parameters };
+        if (body.idempotency_key)
+            json.idempotency_key = body.idempotency_key;
+        if (body.tags)
+            json.tags = body.tags;
+        if (body.name)
+            json.name = body.name;
+        if (body.job_variables) {
+            if (!atLeast(version, 2, 17)) {
+                throw new OrchestratorError(`run job_variables need a Prefect server 2.17 or newer; this one is ${version.raw}`);
+            }
+            json.job_variables = body.job_variables;
+        }
+        const res = await this.client.request('POST', `deployments/${api_seg(deploymentId)}/create_flow_run`, {
+            json,
+            action: 'create a flow run',
+        });
+        return { run: res.body, created: res.status === 201 };
+    }
+    async readFlowRun(id) {
+        return (await this.client.request('GET', `flow_runs/${api_seg(id)}`, { action: `read the flow run ${id}` })).body;
+    }
+    /** The last log lines of a run, oldest first, for a failure message. */
+    async tailLogs(flowRunId, limit = 20) {
+        const res = await this.client.request('POST', 'logs/filter', {
+            json: { logs: { flow_run_id: { any_: [flowRunId] } }, sort: 'TIMESTAMP_DESC', limit },
+            action: 'read the flow run logs',
+        });
+        return [...res.body].reverse();
+    }
+    async activeFlowRuns(deploymentId) {
+        const res = await this.client.request('POST', 'flow_runs/filter', {
+            json: { flow_runs: { deployment_id: { any_: [deploymentId] }, state: { type: { any_: [...ACTIVE_STATES, 'CANCELLING'] } } }, limit: 200 },
+            action: 'list the deployment flow runs',
+        });
+        return res.body;
+    }
+    /**
+     * Asks for cancellation. ACCEPT: CANCELLING, the worker or runner ends it; REJECT with
+     * CANCELLED: a scheduled run with no infrastructure, cancelled at once; ABORT: already
+     * in a terminal state.
+     */
+    async cancelFlowRun(id) {
+        const res = await this.client.request('POST', `flow_runs/${api_seg(id)}/set_state`, {
+            json: { state: { type: 'CANCELLING', name: 'Cancelling' }, force: false },
+            action: `cancel the flow run ${id}`,
+            accept: [404],
+        });
+        if (res.status === 404)
+            return { status: 'ABORT', reason: 'flow run not found' };
+        return { status: res.body.status, state: res.body.state?.type, reason: res.body.details?.reason ?? undefined };
+    }
+    async pauseDeployment(id, version) {
+        await this.setPaused(id, true, version);
+    }
+    /** Undoes a pause, by stop or by a served process's pause_on_shutdown. */
+    async resumeDeployment(id, version) {
+        await this.setPaused(id, false, version);
+    }
+    async setPaused(id, paused, version) {
+        const action = `${paused ? 'pause' : 'resume'} the deployment`;
+        if (version.major >= 3) {
+            await this.client.request('PATCH', `deployments/${api_seg(id)}`, { json: { paused }, action });
+        }
+        else if (atLeast(version, 2, 19)) {
+            await this.client.request('POST', `deployments/${api_seg(id)}/${paused ? 'pause' : 'resume'}_deployment`, { action });
+        }
+        else {
+            await this.client.request('POST', `deployments/${api_seg(id)}/set_schedule_${paused ? 'inactive' : 'active'}`, { action });
+        }
+    }
+    /** False when it was already gone (404). */
+    async deleteDeployment(id) {
+        const res = await this.client.request('DELETE', `deployments/${api_seg(id)}`, { action: 'delete the deployment', accept: [404] });
+        return res.status !== 404;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/cancel-runs.ts
+
+
+/**
+ * Cancels every in-flight run of a deployment the way Prefect's UI does, and waits
+ * for running ones to end. A scheduled run has no infrastructure: the server answers
+ * REJECT with a CANCELLED state, which is success. A running one goes CANCELLING and
+ * only its worker (or serving process) turns that into CANCELLED, so we wait for it —
+ * deleting the deployment first would delete the run and leave its process alive.
+ */
+async function cancelActiveRuns(api, deploymentId, options) {
+    const runs = await api.activeFlowRuns(deploymentId);
+    const summary = { found: runs.length, cancelled: 0, finished: 0, cancelling: 0 };
+    const pending = [];
+    for (const run of runs) {
+        if (run.state?.type === 'CANCELLING') {
+            pending.push(run.id);
+            continue;
+        }
+        const answer = await api.cancelFlowRun(run.id);
+        if (answer.state === 'CANCELLED')
+            summary.cancelled += 1;
+        else if (answer.status === 'ABORT' || TERMINAL_STATES.includes(answer.state ?? ''))
+            summary.finished += 1;
+        else
+            pending.push(run.id);
+        options.logger.debug(`cancel ${run.name}: ${answer.status} → ${answer.state ?? '?'}${answer.reason ? ` (${answer.reason})` : ''}`);
+    }
+    if (pending.length > 0)
+        options.logger.info(`waiting for ${pending.length} running flow run(s) to be cancelled`);
+    const deadline = Date.now() + options.timeoutMs;
+    let waiting = pending;
+    while (waiting.length > 0) {
+        const still = [];
+        for (const id of waiting) {
+            const state = (await api.readFlowRun(id)).state?.type ?? '';
+            if (state === 'CANCELLED')
+                summary.cancelled += 1;
+            else if (TERMINAL_STATES.includes(state))
+                summary.finished += 1;
+            else
+                still.push(id);
+        }
+        waiting = still;
+        if (waiting.length === 0 || Date.now() >= deadline)
+            break;
+        await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
+    }
+    summary.cancelling = waiting.length;
+    if (summary.cancelling > 0) {
+        options.logger.warning(`${summary.cancelling} flow run(s) are still CANCELLING after ${Math.round(options.timeoutMs / 1000)} s: ` +
+            'no worker or serving process is alive to end them (raise stop.cancel_timeout, or check the worker)');
+    }
+    return summary;
+}
+/** "cancelled 2 of 3 flow run(s) (1 had already finished)". */
+function describeCancel(summary) {
+    if (summary.found === 0)
+        return 'no flow run to cancel';
+    const extra = [
+        summary.finished ? `${summary.finished} had already finished` : '',
+        summary.cancelling ? `${summary.cancelling} still cancelling` : '',
+    ].filter(Boolean);
+    return `cancelled ${summary.cancelled} of ${summary.found} flow run(s)${extra.length ? ` (${extra.join(', ')})` : ''}`;
+}
+
 ;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/error.js
 /*!
  * Copyright (c) Squirrel Chat et al., All rights reserved.
@@ -62827,7 +64306,7 @@ function stringify(obj, { maxDepth = 1000, numbersAsFloat = false, strictTempora
  * `prefect_settings`. (lolpop applies prefect_settings only when it creates the profile;
  * here they fill in what the profile does not set.)
  */
-function resolveConnection(env, settings = {}, profileName = 'default') {
+function connection_resolveConnection(env, settings = {}, profileName = 'default') {
     const profile = readProfile(env, profileName);
     const read = (key) => {
         for (const source of [env, profile?.settings ?? {}, settings]) {
@@ -62861,9 +64340,9 @@ function resolveConnection(env, settings = {}, profileName = 'default') {
     };
 }
 /** Whether a Prefect API URL is configured anywhere resolveConnection looks. */
-function hasConnection(env, settings = {}, profileName = 'default') {
+function connection_hasConnection(env, settings = {}, profileName = 'default') {
     try {
-        resolveConnection(env, settings, profileName);
+        connection_resolveConnection(env, settings, profileName);
         return true;
     }
     catch {
@@ -62992,7 +64471,7 @@ class PrefectClient {
         }
         catch (error) {
             if (error instanceof HTTPError && error.response.status === 403 && write && this.csrf?.enabled) {
-                const detail = await readDetail(error.response);
+                const detail = await client_readDetail(error.response);
                 if (/csrf/i.test(detail)) {
                     if (csrfRefreshed) {
                         throw new OrchestratorError(`Failed to ${options.action}: the Prefect API at ${this.connection.apiUrl} rejected a fresh CSRF token (${detail}); ` +
@@ -63021,7 +64500,7 @@ class PrefectClient {
         const where = this.connection.apiUrl;
         if (error instanceof HTTPError) {
             const status = error.response.status;
-            const detail = await readDetail(error.response);
+            const detail = await client_readDetail(error.response);
             if (status === 401 || status === 403) {
                 return new OrchestratorError(`Failed to ${action}: the Prefect API at ${where} refused the credentials (${status}${detail ? `: ${detail}` : ''}); ` +
                     'check PREFECT_API_KEY (Cloud) or PREFECT_API_AUTH_STRING (self-hosted)');
@@ -63037,7 +64516,7 @@ class PrefectClient {
     }
 }
 /** Prefect errors come as {detail}, {exception_message} or a validation list; keep one line. */
-async function readDetail(response) {
+async function client_readDetail(response) {
     let text = '';
     try {
         text = await response.clone().text();
@@ -63205,7 +64684,7 @@ function toYaml(manifests) {
 
 
 /**
- * seed 003's kubernetes paths: the Secret, then the flow Deployment (static) or a
+ * the kubernetes paths of lolpop's PrefectOrchestrator docs: the Secret, then the flow Deployment (static) or a
  * worker Deployment for the pool, applied with kubectl; stop deletes the same
  * objects by name in the same namespace (LOLPOP bug 3 deleted the wrong one).
  */
@@ -63381,53 +64860,6 @@ function describeKubectlFailure(output, namespace) {
     return lastLines(output, 4).replace(/\n/g, ' | ');
 }
 
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/pull-steps.ts
-
-
-/** Pool types whose workers run no container: the code must be fetched by pull steps. */
-function runsContainers(poolType) {
-    return poolType !== 'process' && poolType !== 'prefect-agent';
-}
-/**
- * What a worker does before loading the flow. In an image the code is already
- * at WORKDIR; a process worker clones this repository at the deployed commit.
- * Prefect 2's git_clone has no commit_sha (3.x added it): there the clone is followed by
- * a fetch and checkout of the commit in the cloned directory. Workers are assumed to run
- * the server's major version.
- */
-function defaultPullSteps(poolType, ci, version) {
-    if (runsContainers(poolType)) {
-        return [{ 'prefect.deployments.steps.set_working_directory': { directory: IMAGE_WORKDIR } }];
-    }
-    if (!ci.repository) {
-        throw new OrchestratorError(`Failed to deploy: a '${poolType}' work pool runs no container, so its worker must fetch the code; ` +
-            'outside GitHub Actions set deploy.pull_steps (e.g. set_working_directory or git_clone)');
-    }
-    const clone = { repository: `${ci.serverUrl}/${ci.repository}.git` };
-    if (!ci.sha) {
-        if (ci.refName)
-            clone.branch = ci.refName;
-        return [{ 'prefect.deployments.steps.git_clone': clone }];
-    }
-    if (version.major >= 3)
-        return [{ 'prefect.deployments.steps.git_clone': { ...clone, commit_sha: ci.sha } }];
-    return [
-        { 'prefect.deployments.steps.git_clone': { id: 'clone', ...clone } },
-        {
-            'prefect.deployments.steps.run_shell_script': {
-                directory: '{{ clone.directory }}',
-                script: `git fetch --quiet --depth 1 origin ${ci.sha}\ngit checkout --quiet ${ci.sha}`,
-            },
-        },
-    ];
-}
-/** The image as a job variable, for pools that run containers. */
-function imageJobVariables(poolType, image) {
-    if (!image || !runsContainers(poolType))
-        return {};
-    return { image };
-}
-
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/served.ts
 
 
@@ -63471,7 +64903,7 @@ async function resumeIfPaused(api, deployment, version, logger, label) {
 /** Labels on every serving container, so `docker ps --filter label=…` finds them. */
 const CONTAINER_LABEL = 'io.github.lolpop-deploy.deployment';
 /**
- * Static infrastructure on a Docker host (seed 003, "docker, no pool"): one
+ * Static infrastructure on a Docker host (lolpop's PrefectOrchestrator docs, "docker, no pool"): one
  * long-lived container per deployment whose CMD runs `flow.serve()`. The Docker
  * host is whatever the docker CLI points at (DOCKER_HOST, the current context,
  * or the local daemon), because the child gets the runner's environment.
@@ -63569,6 +65001,98 @@ function isNoSuchContainer(stderr) {
     return /no such container/i.test(stderr);
 }
 
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/plan.ts
+
+
+
+
+
+
+
+
+/** An offline plan shows the body the newest server takes. */
+const OFFLINE_VERSION = parseServerVersion('3.0.0');
+/**
+ * What package → deploy → run would do on Prefect. Only GETs reach the server (its
+ * version, the work pool); a missing pool fails the plan as it would fail deploy.
+ * Ids the server has not given yet are shown as `<…>`.
+ */
+async function planPrefect(request, ctx, server) {
+    const { packageKwargs: pkg, deployKwargs: deploy, deploymentName } = request;
+    const workPool = deploy.work_pool ?? pkg.work_pool;
+    const actions = [];
+    const requests = [];
+    const api = server?.shownUrl ?? '$PREFECT_API_URL';
+    let version;
+    let poolType;
+    if (server) {
+        version = await server.api.version();
+        actions.push(`read Prefect ${version.raw} at ${server.shownUrl}`);
+        if (workPool) {
+            const pool = await server.api.readWorkPool(workPool);
+            if (!pool) {
+                throw new OrchestratorError(`Plan: work pool '${workPool}' does not exist on ${server.shownUrl}, so deploy would fail; create it (prefect work-pool create ${workPool} --type process) or fix deploy.work_pool`);
+            }
+            poolType = pool.type;
+        }
+    }
+    else {
+        actions.push('no Prefect server configured (PREFECT_API_URL): an offline plan, nothing read from a server');
+    }
+    // Without the server a pool's type is unknown: files and image as lolpop's package makes them, said so.
+    const buildImage = workPool && poolType ? runsContainers(poolType) : true;
+    const condition = workPool && !poolType ? 'only if the work pool runs containers; its type needs the server' : undefined;
+    const packaged = request.steps.includes('package')
+        ? planPackage({ deploymentName, kwargs: pkg, deployKwargs: deploy }, { ...ctx, buildImage, condition, dockerfile: buildImage })
+        : { files: [], kept: [], image: undefined, actions: [] };
+    actions.push(...packaged.actions);
+    const flowName = names_flowName(pkg, deploy);
+    const label = `${flowName}/${deploymentName}`;
+    const parameters = runParameters(pkg, deploy, request.runKwargs.parameters);
+    // Without deploy, run looks the deployment up by name: it must exist already.
+    if (request.steps.includes('deploy')) {
+        if (workPool) {
+            const body = buildDeploymentBody(poolDeploymentSpec({
+                deploymentName,
+                packageKwargs: pkg,
+                deployKwargs: deploy,
+                workPool,
+                // Offline the pool's type is unknown: the body is shown as for a process pool, and said so.
+                poolType: poolType ?? 'process',
+                image: deploy.docker_image_name ?? packaged.image,
+                flowId: `<id of flow ${flowName}>`,
+                ci: ctx.ci,
+                version: version ?? OFFLINE_VERSION,
+            }), version ?? OFFLINE_VERSION);
+            requests.push({ method: 'POST', url: `${api}/flows/`, body: { name: flowName } });
+            requests.push({ method: 'POST', url: `${api}/deployments/`, body });
+            actions.push(`create or update deployment ${label} on work pool ${workPool}` +
+                (poolType ? ` [${poolType}]` : ' (pull steps and job variables shown for a process pool; the pool type needs the server)'));
+        }
+        else if (request.type === 'docker') {
+            actions.push(`replace container ${deploy.container_name ?? containerNameFor(deploymentName)} on the Docker host; its flow.serve() registers ${label}`);
+        }
+        else if (request.type === 'kubernetes') {
+            actions.push(`apply the prefect-secrets Secret and the flow's Deployment in namespace ${deploy.namespace} (kubectl); its flow.serve() registers ${label}`);
+        }
+        else {
+            throw new OrchestratorError("Plan: deployment.type 'local' without a work pool cannot be deployed on Prefect; set deploy.work_pool, or use type docker or kubernetes");
+        }
+    }
+    if (!request.steps.includes('run'))
+        return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests };
+    const key = request.runKwargs.idempotency_key ?? defaultIdempotencyKey(ctx, deploymentName);
+    requests.push({
+        method: 'POST',
+        url: `${api}/deployments/<id of ${label}>/create_flow_run`,
+        body: { parameters, idempotency_key: key ?? '<a new key per call (no workflow run to key on)>' },
+    });
+    actions.push(`start a flow run of ${label} with parameters ${JSON.stringify(parameters)}`);
+    if (request.runKwargs.wait)
+        actions.push(`wait up to ${request.runKwargs.wait_timeout} for it to end; fail unless it COMPLETED`);
+    return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests };
+}
+
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/urls.ts
 
 /**
@@ -63591,6 +65115,20 @@ function flowRunUrl(ui, serverMajor, id) {
 }
 function deploymentUrl(ui, id) {
     return `${ui}/deployments/deployment/${id}`;
+}
+/** A URL as it may be printed: without a user or password in it. */
+function withoutCredentials(url) {
+    try {
+        const parsed = new URL(url);
+        if (!parsed.username && !parsed.password)
+            return url;
+        parsed.username = '';
+        parsed.password = '';
+        return parsed.href.replace(/\/$/, url.endsWith('/') ? '/' : '');
+    }
+    catch {
+        return url;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/wait-for-run.ts
@@ -63624,7 +65162,7 @@ async function waitForFlowRun(api, logger, request) {
     logger.info(`Flow run ${run.name}: ${state}`);
     const result = { ...request.run, state };
     if (state !== 'COMPLETED') {
-        const why = await failureDetail(api, run);
+        const why = await wait_for_run_failureDetail(api, run);
         throw Object.assign(new RunFailedError(`Flow run ${run.name} ended ${state}${why ? `: ${why}` : ''} (${request.run.url})`), { result });
     }
     return result;
@@ -63636,7 +65174,7 @@ function describeState(run) {
     return name && name.toUpperCase() !== type ? `${type} (${name})` : type;
 }
 /** The state message, plus the last error log line when it adds something. */
-async function failureDetail(api, run) {
+async function wait_for_run_failureDetail(api, run) {
     const message = run.state?.message?.trim();
     try {
         const logs = await api.tailLogs(run.id);
@@ -63652,6 +65190,7 @@ async function failureDetail(api, run) {
 }
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/orchestrator.ts
+
 
 
 
@@ -63690,7 +65229,7 @@ class PrefectOrchestrator {
     open() {
         if (this.session)
             return this.session;
-        const connection = resolveConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile);
+        const connection = connection_resolveConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile);
         if (connection.apiKey)
             this.ctx.logger.addSecret(connection.apiKey);
         if (connection.authString) {
@@ -63703,9 +65242,12 @@ class PrefectOrchestrator {
         this.session = { api, ui: uiBaseUrl(connection) };
         return this.session;
     }
-    /** Every step but package talks to the server: a missing or bad URL fails before the build. */
+    /**
+     * Every step but package talks to the server: a missing or bad URL fails before the
+     * build. Plan reads a server only when one is configured (offline otherwise).
+     */
     prepare(steps) {
-        if (steps.some((step) => step !== 'package'))
+        if (steps.some((step) => step !== 'package' && step !== 'plan'))
             this.open();
     }
     get api() {
@@ -63717,7 +65259,7 @@ class PrefectOrchestrator {
     /** Builds an image only for pools that run containers; a process worker clones the repository instead. */
     async package(request) {
         const workPool = request.deployKwargs.work_pool ?? request.kwargs.work_pool;
-        if (workPool && !hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile)) {
+        if (workPool && !connection_hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile)) {
             // lolpop's package never builds when a work pool is named; without a server we cannot
             // tell whether this pool runs containers, so do the same and say so.
             this.ctx.logger.info(`no Prefect server configured: not building an image for work pool ${workPool} (as lolpop's package); files only`);
@@ -63726,15 +65268,15 @@ class PrefectOrchestrator {
         const pool = workPool ? await this.api.readWorkPool(workPool) : undefined;
         const buildImage = pool ? runsContainers(pool.type) : true;
         if (!buildImage)
-            this.ctx.logger.info(`work pool ${workPool} is a '${pool?.type}' pool: no image to build`);
+            this.ctx.logger.info(`work pool ${workPool} is a '${pool?.type}' pool: no image to build, no Dockerfile to write`);
         // The image must speak the server's Prefect major; without a server there is nothing to compare.
-        const serverPrefect = hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile)
+        const serverPrefect = connection_hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile)
             ? async () => (await this.api.version()).raw
             : undefined;
-        return packageProject(request, { ...this.ctx, buildImage, serverPrefect });
+        return packageProject(request, { ...this.ctx, buildImage, dockerfile: buildImage, serverPrefect });
     }
     /**
-     * Three kinds (seed 003): a work pool (REST, dynamic); `docker` without a pool (a
+     * Three kinds (lolpop's PrefectOrchestrator docs): a work pool (REST, dynamic); `docker` without a pool (a
      * serving container on the Docker host); `kubernetes` (Secret + the flow's
      * Deployment, or with a pool a worker Deployment, then the pool deployment).
      */
@@ -63778,32 +65320,20 @@ class PrefectOrchestrator {
             throw new OrchestratorError(`Failed to deploy: work pool '${workPool}' does not exist on ${this.api.client.connection.apiUrl}; ` +
                 `create it (prefect work-pool create ${workPool} --type process) or fix deploy.work_pool`);
         }
-        const entrypoint = flowEntrypoint(packageKwargs, kwargs);
         const flowName = names_flowName(packageKwargs, kwargs);
         const flowId = await this.api.ensureFlow(flowName);
-        const image = kwargs.docker_image_name ?? request.packaged?.image;
-        const jobVariables = {
-            ...imageJobVariables(pool.type, image),
-            ...(packageKwargs.job_variables ?? {}),
-            ...(kwargs.job_variables ?? {}),
-        };
-        const deployment = await this.api.upsertDeployment({
-            name: request.deploymentName,
-            flowId,
+        const spec = poolDeploymentSpec({
+            deploymentName: request.deploymentName,
+            packageKwargs,
+            deployKwargs: kwargs,
             workPool,
-            workQueue: kwargs.work_queue_name,
-            entrypoint,
-            pullSteps: kwargs.pull_steps ?? defaultPullSteps(pool.type, this.ctx.ci, version),
-            jobVariables,
-            parameters: runParameters(packageKwargs, kwargs, kwargs.parameters ?? {}),
-            tags: kwargs.tags ?? [],
-            description: kwargs.description,
-            version: kwargs.version ?? (this.ctx.ci.shortSha || undefined),
-            enforceParameterSchema: kwargs.enforce_parameter_schema,
-            schedule: scheduleOf(kwargs.deployment_kwargs),
-            paused: kwargs.deployment_kwargs?.paused,
-            concurrencyLimit: kwargs.deployment_kwargs?.concurrency_limit,
-        }, version);
+            poolType: pool.type,
+            image: kwargs.docker_image_name ?? request.packaged?.image,
+            flowId,
+            ci: this.ctx.ci,
+            version,
+        });
+        const deployment = await this.api.upsertDeployment(spec, version);
         this.ctx.logger.info(`Deployment ${flowName}/${deployment.name} (${deployment.id}) on work pool ${workPool} [${pool.type}]`);
         return { id: deployment.id, name: `${flowName}/${deployment.name}`, url: deploymentUrl(this.ui, deployment.id) };
     }
@@ -63832,6 +65362,11 @@ class PrefectOrchestrator {
         const url = flowRunUrl(this.ui, version.major, run.id);
         this.ctx.logger.info(created ? `Flow run ${run.name} (${run.id}) created: ${url}` : `Flow run ${run.name} (${run.id}) already existed for this workflow attempt: ${url}`);
         return { id: run.id, url, state: run.state?.type ?? 'SCHEDULED', created };
+    }
+    /** Reads the server when one is configured (GETs only); without one, an offline plan. */
+    async plan(request) {
+        const online = connection_hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile);
+        return planPrefect(request, this.ctx, online ? { api: this.api, shownUrl: withoutCredentials(this.api.client.connection.apiUrl) } : undefined);
     }
     async wait(request) {
         return waitForFlowRun(this.api, this.ctx.logger, request);
@@ -63983,10 +65518,12 @@ const prefectPlugin = {
 
 
 
+
 /** The one place that knows every built-in orchestrator. */
 const BUILT_IN = {
     [prefectPlugin.name]: prefectPlugin,
     [localPlugin.name]: localPlugin,
+    [airflowPlugin.name]: airflowPlugin,
 };
 function knownOrchestrators() {
     return Object.keys(BUILT_IN).sort();
@@ -64045,8 +65582,177 @@ async function importPlugin(name, workdir) {
     return { description: '', ...candidate, configSchema: candidate.configSchema ?? PASSTHROUGH };
 }
 
+;// CONCATENATED MODULE: ./src/report/render.ts
+
+
+
+/** GitHub drops a job summary over 1 MiB; stay well under it. */
+const SUMMARY_LIMIT = 1024 * 1024 - 4096;
+/** GitHub refuses a comment body over 65,536 characters; room is left for the marker. */
+const COMMENT_LIMIT = 65_536 - 1024;
+const ICON = { success: '✅', failed: '❌', skipped: '⏭️', running: '⏳', pending: '🕒' };
+/** A step's detail stays one readable table cell. */
+const DETAIL_LIMIT = 300;
+/**
+ * The report as Markdown: the job summary and the PR comment both come from
+ * here, so they never disagree. Pure: no I/O, no clock. `limit` is in UTF-8
+ * bytes, which is never fewer than characters, so it bounds both.
+ */
+function renderReport(input, limit = SUMMARY_LIMIT) {
+    const { result, ci, preview } = input;
+    const error = result?.error ?? input.error;
+    const stopped = result?.stopped !== undefined && !error;
+    const name = result?.deploymentName;
+    const lines = [];
+    // A progress report (written while the steps run) says so in its title.
+    const running = result?.steps.find((s) => s.status === 'running');
+    const planned = result?.plan !== undefined && !error;
+    const icon = error ? '❌' : running ? '⏳' : stopped ? '⏹️' : planned ? '📋' : '✅';
+    const state = running ? ` (${running.step} in progress)` : stopped ? ' stopped' : planned ? ' (plan: nothing was changed)' : '';
+    const title = name ? `lolpop-deploy: ${name}${state}` : 'lolpop-deploy';
+    lines.push(`### ${icon} ${escapeMd(title)}`, '');
+    const context = contextLine(ci, preview);
+    if (context)
+        lines.push(context, '');
+    if (result && result.steps.length > 0) {
+        lines.push('| step | status | time | detail |', '| --- | --- | --- | --- |');
+        for (const s of result.steps) {
+            const time = s.status === 'success' || s.status === 'failed' ? formatDuration(s.durationMs) : '';
+            lines.push(`| ${s.step} | ${ICON[s.status]} ${s.status} | ${time} | ${cell(clip(s.detail ?? '', DETAIL_LIMIT))} |`);
+        }
+        lines.push('');
+    }
+    if (result) {
+        for (const [k, v] of facts(result, ci))
+            lines.push(`- **${k}**: ${v}`);
+        if (result.plan)
+            lines.push('', ...planSection(result.plan, Math.floor(limit / 2)));
+    }
+    // The error may be a whole log: clipped so that the notes and the end of the report survive.
+    const paragraph = (text) => lines.push(...(lines.at(-1) === '' ? [] : ['']), text);
+    if (error)
+        paragraph(`**Error:** ${cell(clip(describeError(error), Math.floor(limit / 4)))}`);
+    for (const note of input.notes ?? [])
+        paragraph(`> ${cell(note)}`);
+    return truncate(lines.join('\n') + '\n', limit);
+}
+/** The PR comment's body (the marker is added by the sticky comment): the same report, under GitHub's limit. */
+function renderComment(input) {
+    return renderReport(input, COMMENT_LIMIT);
+}
+function facts(result, ci) {
+    const out = [['orchestrator', `\`${result.orchestrator}\``]];
+    if (result.packaged) {
+        const { files, changes, kept } = result.packaged;
+        // Every file that appears in the working tree is named, with what happened to it.
+        if (files.length > 0)
+            out.push(['files written', files.map((f) => `\`${f}\`${changes?.[f] ? ` (${changes[f]})` : ''}`).join(', ')]);
+        if (kept?.length)
+            out.push(['files kept', `${kept.map((f) => `\`${f}\``).join(', ')} (yours: no lolpop-deploy header; used as it is)`]);
+    }
+    if (result.packaged?.image)
+        out.push(['image', `\`${result.packaged.image}\``]);
+    if (result.packaged?.digest)
+        out.push(['digest', `\`${result.packaged.digest}\``]);
+    if (result.deployment)
+        out.push(['deployment', render_link(result.deployment.name, result.deployment.url)]);
+    if (result.run) {
+        out.push(['flow run', render_link(result.run.id, result.run.url)]);
+        const wait = result.steps.find((s) => s.step === 'wait')?.status;
+        if (wait === 'success' || wait === 'failed')
+            out.push(['final state', `**${result.run.state}**`]);
+        else if (wait === 'running')
+            out.push(['state', `**${result.run.state}** when started; waiting for the final state`]);
+        else
+            out.push(['state', `**${result.run.state}** (when started; \`wait: true\` waits for the final state)`]);
+    }
+    if (result.stopped)
+        out.push(['stopped', cell(result.stopped.detail)]);
+    if (ci.sha)
+        out.push(['commit', commitLink(ci)]);
+    return out;
+}
+/** What would happen, in order, and the requests it would send (folded: they can be long). */
+function planSection(plan, limit) {
+    const lines = ['**Plan**: what package → deploy → run would do', '', ...plan.actions.map((a) => `1. ${cell(a)}`)];
+    if (plan.requests.length > 0) {
+        const json = plan.requests.map((r) => `${r.method} ${r.url}${r.body === undefined ? '' : `\n${JSON.stringify(r.body, null, 2)}`}`).join('\n\n');
+        // Inside a fenced block nothing needs escaping but the fence itself.
+        const body = clip(json, limit).replace(/```/g, '`\u200b``');
+        lines.push('', `<details><summary>Requests that would be sent (${plan.requests.length})</summary>`, '', '```', body, '```', '', '</details>');
+    }
+    return lines;
+}
+/** "Preview for pull request #7 · workflow run #12": where this report comes from. */
+function contextLine(ci, preview) {
+    const parts = [];
+    if (preview?.kind === 'pull_request') {
+        const pr = ci.repository ? `[#${preview.pullRequest}](${ci.serverUrl}/${ci.repository}/pull/${preview.pullRequest})` : `#${preview.pullRequest}`;
+        parts.push(preview.closed ? `Preview of pull request ${pr}, which was closed: what the preview deployed is stopped.` : `Preview of pull request ${pr}.`);
+    }
+    else if (preview?.kind === 'branch') {
+        // A branch name may hold a backtick: the code span's fence is then doubled.
+        const branch = preview.branch.includes('`') ? `\`\` ${preview.branch} \`\`` : `\`${preview.branch}\``;
+        parts.push(preview.closed ? `Preview of branch ${branch}, which was deleted: what the preview deployed is stopped.` : `Preview of branch ${branch}.`);
+    }
+    if (ci.repository && ci.runId) {
+        const attempt = ci.runAttempt && ci.runAttempt !== '1' ? ` (attempt ${ci.runAttempt})` : '';
+        const label = `workflow run${ci.runNumber ? ` #${ci.runNumber}` : ''}${attempt}`;
+        const url = `${ci.serverUrl}/${ci.repository}/actions/runs/${ci.runId}${attempt ? `/attempts/${ci.runAttempt}` : ''}`;
+        parts.push(`Reported by [${label}](${url}).`);
+    }
+    return parts.join(' ');
+}
+function commitLink(ci) {
+    return ci.repository ? `[\`${ci.shortSha}\`](${ci.serverUrl}/${ci.repository}/commit/${ci.sha})` : `\`${ci.shortSha}\``;
+}
+/**
+ * A link when the URL opens in a browser. A file:// URL (the local orchestrator's
+ * report) exists only on the machine that ran it: shown as a path, not a dead link.
+ */
+function render_link(text, url) {
+    if (url && isBrowsable(url))
+        return `[${escapeMd(text)}](${url})`;
+    const local = url?.startsWith('file://') ? ` (on the runner: \`${(0,external_node_url_.fileURLToPath)(url)}\`)` : '';
+    return `\`${text}\`${local}`;
+}
+/** Whether a URL can be opened by whoever reads the summary, comment or outputs. */
+function isBrowsable(url) {
+    return /^https?:\/\//.test(url);
+}
+/** Table cells and list items must stay on one line and not break the table. */
+function cell(text) {
+    return escapeMd(text).replace(/\r?\n/g, '<br>').replace(/\|/g, '\\|');
+}
+function escapeMd(text) {
+    return text.replace(/[<>]/g, (c) => (c === '<' ? '&lt;' : '&gt;'));
+}
+/** The first `max` characters, saying how many were left out. */
+function clip(text, max) {
+    if (text.length <= max)
+        return text;
+    return `${text.slice(0, max)}… (${text.length - max} more characters; see the step's log)`;
+}
+/** Cuts at a line boundary and says so, so a huge report never loses all of itself. */
+function truncate(markdown, limit) {
+    if (Buffer.byteLength(markdown, 'utf8') <= limit)
+        return markdown;
+    const marker = '\n\n_(report truncated)_\n';
+    let cut = markdown.slice(0, limit - marker.length);
+    while (Buffer.byteLength(cut, 'utf8') > limit - marker.length)
+        cut = cut.slice(0, -1024);
+    const lastLine = cut.lastIndexOf('\n');
+    return (lastLine > 0 ? cut.slice(0, lastLine) : cut) + marker;
+}
+
 ;// CONCATENATED MODULE: ./src/outputs.ts
 
+
+
+/** A URL output only when someone can open it (not a file:// URL of the runner's disk). */
+function browsable(url) {
+    return url && isBrowsable(url) ? url : undefined;
+}
 /** The action's outputs (action.yml), set for whatever finished, even on failure. */
 function setOutputs(result) {
     const outputs = {
@@ -64054,10 +65760,12 @@ function setOutputs(result) {
         digest: result?.packaged?.digest,
         'deployment-id': result?.deployment?.id,
         'deployment-name': result?.deployment?.name ?? result?.deploymentName,
-        'deployment-url': result?.deployment?.url,
+        'deployment-url': browsable(result?.deployment?.url),
         'flow-run-id': result?.run?.id,
-        'flow-run-url': result?.run?.url,
+        'flow-run-url': browsable(result?.run?.url),
         'flow-run-state': result?.run?.state,
+        // The local orchestrator's HTML report exists only on the runner: its path, for actions/upload-artifact.
+        'run-report': result?.run?.url.startsWith('file://') ? (0,external_node_url_.fileURLToPath)(result.run.url) : undefined,
     };
     for (const [name, value] of Object.entries(outputs)) {
         if (value !== undefined)
@@ -64070,51 +65778,152 @@ function setCommentUrl(url) {
 }
 
 ;// CONCATENATED MODULE: ./src/preview.ts
+
+
+/** A branch slug's length at most; a longer one is cut and given a hash of the branch name. */
+const BRANCH_SLUG_MAX = 40;
+const HASH_LENGTH = 7;
 /**
- * Preview deployments (`preview: true`): on a pull_request event the deployment is
- * `<name>-pr-<N>`, and when that PR is closed (merged or not) the same workflow
- * stops what the preview created — the steps input is then ignored. Any other
- * event (a push to the default branch, a manual run) deploys the production name.
+ * Preview deployments (`preview: true`):
+ * - a pull_request event deploys `<name>-pr-<N>`; when that PR is closed (merged or
+ *   not) the same workflow stops what the preview created;
+ * - a run on a branch other than the production branch (a push, a manual run…)
+ *   deploys the branch preview `<name>-<slug>`; when the branch is deleted (a
+ *   `delete` event) the same workflow stops it;
+ * - tags and the production branch deploy the production name.
+ * A stop ignores the steps input and deletes unless stop-kwargs say otherwise.
+ * The production branch is the production-branch input, else the repository's
+ * default branch as the event payload gives it; when neither is known a branch
+ * run fails rather than guess which name it deploys.
  */
 function previewPlan(settings, ci) {
-    const plan = { steps: settings.steps, overrides: settings.overrides };
-    if (!settings.preview || ci.pullRequestNumber === undefined)
-        return plan;
-    const pullRequest = ci.pullRequestNumber;
-    const overrides = { ...settings.overrides, deploymentNameSuffix: `-pr-${pullRequest}` };
-    if (ci.event.action === 'closed') {
-        // A closed PR's preview is removed, not kept paused forever (PRODUCT: "what deploy
-        // created is removed"); the stop-kwargs input can still say otherwise.
-        const stop = { mode: 'delete', ...settings.overrides.kwargs?.stop };
+    const production = { steps: settings.steps, overrides: settings.overrides };
+    if (!settings.preview)
+        return production;
+    if (ci.pullRequestNumber !== undefined) {
+        const pullRequest = ci.pullRequestNumber;
+        const overrides = { ...settings.overrides, deploymentNameSuffix: `-pr-${pullRequest}` };
+        if (ci.event.action === 'closed') {
+            return {
+                ...stopPlan(settings, overrides),
+                preview: { kind: 'pull_request', pullRequest, closed: true },
+                note: `Pull request #${pullRequest} was closed: stopping its preview deployment`,
+            };
+        }
+        return { steps: settings.steps, overrides, preview: { kind: 'pull_request', pullRequest, closed: false } };
+    }
+    const deleted = ci.deletedRef;
+    if (ci.eventName === 'delete' && !deleted) {
+        // GITHUB_REF of a delete event is the default branch: never deploy production from it.
+        return { steps: [], overrides: settings.overrides, note: 'A delete event whose payload names no branch or tag: nothing to deploy or stop' };
+    }
+    if (deleted?.type === 'tag') {
+        return { steps: [], overrides: settings.overrides, note: `Tag ${deleted.name} was deleted: nothing to deploy or stop (preview: true stops the previews of deleted branches only)` };
+    }
+    const branch = deleted?.name ?? (ci.ref.startsWith('refs/heads/') ? ci.ref.slice('refs/heads/'.length) : undefined);
+    if (branch === undefined) {
+        // A tag, or a run with no branch (not on GitHub): the production name.
+        return ci.ref.startsWith('refs/tags/') ? { ...production, note: `Tag ${ci.ref.slice('refs/tags/'.length)}: deploying the production name` } : production;
+    }
+    const productionBranch = productionBranchOf(settings, ci);
+    if (branch === productionBranch) {
+        if (deleted) {
+            return { steps: [], overrides: settings.overrides, note: `Branch ${branch}, the production branch, was deleted: nothing to stop (preview: true only stops previews)` };
+        }
+        return { ...production, note: `Branch ${branch} is the production branch: deploying the production name` };
+    }
+    const overrides = { ...settings.overrides, deploymentNameSuffix: `-${branchSlug(branch)}` };
+    if (deleted) {
         return {
-            steps: ['stop'],
-            overrides: { ...overrides, kwargs: { ...settings.overrides.kwargs, stop } },
-            preview: { pullRequest, closed: true },
+            ...stopPlan(settings, overrides),
+            preview: { kind: 'branch', branch, closed: true },
+            note: `Branch ${branch} was deleted: stopping its preview deployment`,
         };
     }
-    return { steps: settings.steps, overrides, preview: { pullRequest, closed: false } };
+    return {
+        steps: settings.steps,
+        overrides,
+        preview: { kind: 'branch', branch, closed: false },
+        note: `Branch ${branch} is not the production branch (${productionBranch}): deploying its preview (name suffix ${overrides.deploymentNameSuffix})`,
+    };
+}
+/**
+ * A closed PR's or deleted branch's preview is removed, not kept paused forever
+ * (PRODUCT: "what deploy created is removed"); the stop-kwargs input can still say otherwise.
+ */
+function stopPlan(settings, overrides) {
+    const stop = { mode: 'delete', ...settings.overrides.kwargs?.stop };
+    return { steps: ['stop'], overrides: { ...overrides, kwargs: { ...settings.overrides.kwargs, stop } } };
+}
+function productionBranchOf(settings, ci) {
+    const input = settings.productionBranch?.trim();
+    if (input)
+        return input.startsWith('refs/heads/') ? input.slice('refs/heads/'.length) : input;
+    if (ci.defaultBranch)
+        return ci.defaultBranch;
+    throw new ConfigError(`preview: true on a ${ci.eventName || 'non-pull-request'} event needs the production branch, and this event does not give the repository's default branch; ` +
+        'set the production-branch input (e.g. production-branch: main): only that branch deploys the production name, every other branch its preview');
+}
+/**
+ * The branch in a deployment name: lower-case, `-` for anything outside [a-z0-9-]
+ * (accents dropped first: `café` → `cafe`), runs of `-` collapsed, none at either end.
+ * At most BRANCH_SLUG_MAX characters: a longer slug is cut and ends in a hash of the
+ * branch name, so two long branches sharing a prefix get different names. A branch
+ * with no usable character is its hash alone; one that reads `pr-<N>` gets the hash
+ * too, so it never takes pull request N's preview name.
+ */
+function branchSlug(branch) {
+    const slug = branch
+        .normalize('NFKD')
+        .replace(/[\u0300-\u036f]/g, '')
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, '-')
+        .replace(/-+/g, '-')
+        .replace(/^-|-$/g, '');
+    const hash = (0,external_node_crypto_.createHash)('sha256').update(branch).digest('hex').slice(0, HASH_LENGTH);
+    if (!slug)
+        return hash;
+    if (slug.length <= BRANCH_SLUG_MAX && !/^pr-\d+$/.test(slug))
+        return slug;
+    const head = slug.slice(0, BRANCH_SLUG_MAX - HASH_LENGTH - 1).replace(/-+$/, '');
+    return `${head}-${hash}`;
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline.ts
 
 
+
 /** Terminal states that are not success. */
 const FAILED_STATES = ['FAILED', 'CRASHED', 'CANCELLED'];
-/**
- * package → deploy → run (→ wait), or stop, in order, stopping at the first
- * failure. It never throws: the error is held in the result so outputs, the
- * summary and the comment are written before the step fails.
- */
-async function runPipeline(config, steps, orchestrator, logger) {
+async function runPipeline(config, steps, orchestrator, logger, hooks = {}) {
     const d = config.deployment;
     const result = { orchestrator: config.orchestrator, deploymentName: d.name, steps: [] };
-    const planned = [...steps];
-    if (steps.includes('run') && d.run.wait)
+    // With plan, nothing else runs: the other steps given are what the plan describes.
+    const planned = steps.includes('plan') ? ['plan'] : [...steps];
+    if (planned.includes('run') && d.run.wait)
         planned.splice(planned.indexOf('run') + 1, 0, 'wait');
     const actions = {
+        plan: async () => {
+            if (!orchestrator.plan)
+                throw new UserError(`${config.orchestrator} cannot plan: it has no plan() method`);
+            result.plan = await orchestrator.plan({
+                steps: plannedSteps(steps),
+                deploymentName: d.name,
+                type: d.type,
+                packageKwargs: d.package,
+                deployKwargs: d.deploy,
+                runKwargs: d.run,
+            });
+            for (const line of result.plan.actions)
+                logger.info(line);
+            const changed = result.plan.files.filter((f) => f.change !== 'unchanged').length;
+            return `plan of ${plannedSteps(steps).join(' → ')}: ${changed} of ${result.plan.files.length} files would change; nothing was changed`;
+        },
         package: async () => {
             result.packaged = await orchestrator.package({ deploymentName: d.name, kwargs: d.package, deployKwargs: d.deploy });
-            return result.packaged.image ? `image ${result.packaged.image}` : `wrote ${result.packaged.files.join(', ')}`;
+            const { image, files, kept } = result.packaged;
+            const wrote = files.length > 0 ? `wrote ${files.join(', ')}` : 'no files to write';
+            return [image ? `image ${image}` : wrote, ...(kept ?? []).map((k) => `${k}: yours, used as it is`)].join('; ');
         },
         deploy: async () => {
             result.deployment = await orchestrator.deploy({
@@ -64139,7 +65948,8 @@ async function runPipeline(config, steps, orchestrator, logger) {
             if (!d.run.wait && FAILED_STATES.includes(result.run.state)) {
                 throw new RunFailedError(`Run ${result.run.id} of ${d.name} ended ${result.run.state}; see ${result.run.url}`);
             }
-            return `flow run ${result.run.id} ${result.run.state}`;
+            // With wait, the state at creation is stale by the time anyone reads the report: the wait row says how it ended.
+            return d.run.wait ? `flow run ${result.run.id} started` : `flow run ${result.run.id} ${result.run.state}`;
         },
         wait: async () => {
             const run = result.run;
@@ -64176,6 +65986,8 @@ async function runPipeline(config, steps, orchestrator, logger) {
             result.steps.push({ step, status: 'skipped', durationMs: 0 });
             continue;
         }
+        if (hooks.onStepStart)
+            await reportProgress(hooks.onStepStart, result, step, planned, logger);
         const started = Date.now();
         try {
             const detail = await logger.group(step, actions[step]);
@@ -64187,6 +65999,24 @@ async function runPipeline(config, steps, orchestrator, logger) {
         }
     }
     return result;
+}
+/** Hands the hook a snapshot: the steps so far, `step` running and the rest pending. */
+async function reportProgress(hook, result, step, planned, logger) {
+    const later = planned.slice(planned.indexOf(step) + 1);
+    const snapshot = {
+        ...result,
+        steps: [
+            ...result.steps,
+            { step, status: 'running', durationMs: 0 },
+            ...later.map((s) => ({ step: s, status: 'pending', durationMs: 0 })),
+        ],
+    };
+    try {
+        await hook(snapshot);
+    }
+    catch (error) {
+        logger.warning(`Could not report progress before ${step}: ${describeError(error)}`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/run-config.ts
@@ -64217,129 +66047,12 @@ async function runConfig(config, steps, environment) {
     });
     orchestrator.prepare?.(steps);
     logger.debug(`${config.orchestrator}: ${steps.join(' → ')} of ${config.deployment.name} (${config.file})`);
-    return runPipeline(config, steps, orchestrator, logger);
-}
-
-;// CONCATENATED MODULE: ./src/report/render.ts
-
-
-/** GitHub drops a job summary over 1 MiB; stay well under it. */
-const SUMMARY_LIMIT = 1024 * 1024 - 4096;
-/** GitHub refuses a comment body over 65,536 characters; room is left for the marker. */
-const COMMENT_LIMIT = 65_536 - 1024;
-const ICON = { success: '✅', failed: '❌', skipped: '⏭️' };
-/** A step's detail stays one readable table cell. */
-const DETAIL_LIMIT = 300;
-/**
- * The report as Markdown: the job summary and the PR comment both come from
- * here, so they never disagree. Pure: no I/O, no clock. `limit` is in UTF-8
- * bytes, which is never fewer than characters, so it bounds both.
- */
-function renderReport(input, limit = SUMMARY_LIMIT) {
-    const { result, ci, preview } = input;
-    const error = result?.error ?? input.error;
-    const stopped = result?.stopped !== undefined && !error;
-    const name = result?.deploymentName;
-    const lines = [];
-    const icon = error ? '❌' : stopped ? '⏹️' : '✅';
-    const title = name ? `lolpop-deploy: ${name}${stopped ? ' stopped' : ''}` : 'lolpop-deploy';
-    lines.push(`### ${icon} ${escapeMd(title)}`, '');
-    const context = contextLine(ci, preview);
-    if (context)
-        lines.push(context, '');
-    if (result && result.steps.length > 0) {
-        lines.push('| step | status | time | detail |', '| --- | --- | --- | --- |');
-        for (const s of result.steps) {
-            const time = s.status === 'skipped' ? '' : formatDuration(s.durationMs);
-            lines.push(`| ${s.step} | ${ICON[s.status]} ${s.status} | ${time} | ${cell(clip(s.detail ?? '', DETAIL_LIMIT))} |`);
-        }
-        lines.push('');
-    }
-    if (result) {
-        for (const [k, v] of facts(result, ci))
-            lines.push(`- **${k}**: ${v}`);
-    }
-    // The error may be a whole log: clipped so that the notes and the end of the report survive.
-    const paragraph = (text) => lines.push(...(lines.at(-1) === '' ? [] : ['']), text);
-    if (error)
-        paragraph(`**Error:** ${cell(clip(describeError(error), Math.floor(limit / 4)))}`);
-    for (const note of input.notes ?? [])
-        paragraph(`> ${cell(note)}`);
-    return truncate(lines.join('\n') + '\n', limit);
-}
-/** The PR comment's body (the marker is added by the sticky comment): the same report, under GitHub's limit. */
-function renderComment(input) {
-    return renderReport(input, COMMENT_LIMIT);
-}
-function facts(result, ci) {
-    const out = [['orchestrator', `\`${result.orchestrator}\``]];
-    if (result.packaged?.image)
-        out.push(['image', `\`${result.packaged.image}\``]);
-    if (result.packaged?.digest)
-        out.push(['digest', `\`${result.packaged.digest}\``]);
-    if (result.deployment)
-        out.push(['deployment', render_link(result.deployment.name, result.deployment.url)]);
-    if (result.run) {
-        out.push(['flow run', render_link(result.run.id, result.run.url)]);
-        const waited = result.steps.some((s) => s.step === 'wait' && s.status !== 'skipped');
-        if (waited)
-            out.push(['final state', `**${result.run.state}**`]);
-        else
-            out.push(['state', `**${result.run.state}** (when started; \`wait: true\` waits for the final state)`]);
-    }
-    if (result.stopped)
-        out.push(['stopped', cell(result.stopped.detail)]);
-    if (ci.sha)
-        out.push(['commit', commitLink(ci)]);
-    return out;
-}
-/** "Preview for pull request #7 · workflow run #12": where this report comes from. */
-function contextLine(ci, preview) {
-    const parts = [];
-    if (preview) {
-        const pr = ci.repository ? `[#${preview.pullRequest}](${ci.serverUrl}/${ci.repository}/pull/${preview.pullRequest})` : `#${preview.pullRequest}`;
-        parts.push(preview.closed ? `Preview of pull request ${pr}, which was closed: what the preview deployed is stopped.` : `Preview of pull request ${pr}.`);
-    }
-    if (ci.repository && ci.runId) {
-        const attempt = ci.runAttempt && ci.runAttempt !== '1' ? ` (attempt ${ci.runAttempt})` : '';
-        const label = `workflow run${ci.runNumber ? ` #${ci.runNumber}` : ''}${attempt}`;
-        const url = `${ci.serverUrl}/${ci.repository}/actions/runs/${ci.runId}${attempt ? `/attempts/${ci.runAttempt}` : ''}`;
-        parts.push(`Reported by [${label}](${url}).`);
-    }
-    return parts.join(' ');
-}
-function commitLink(ci) {
-    return ci.repository ? `[\`${ci.shortSha}\`](${ci.serverUrl}/${ci.repository}/commit/${ci.sha})` : `\`${ci.shortSha}\``;
-}
-function render_link(text, url) {
-    return url ? `[${escapeMd(text)}](${url})` : `\`${text}\``;
-}
-/** Table cells and list items must stay on one line and not break the table. */
-function cell(text) {
-    return escapeMd(text).replace(/\r?\n/g, '<br>').replace(/\|/g, '\\|');
-}
-function escapeMd(text) {
-    return text.replace(/[<>]/g, (c) => (c === '<' ? '&lt;' : '&gt;'));
-}
-/** The first `max` characters, saying how many were left out. */
-function clip(text, max) {
-    if (text.length <= max)
-        return text;
-    return `${text.slice(0, max)}… (${text.length - max} more characters; see the step's log)`;
-}
-/** Cuts at a line boundary and says so, so a huge report never loses all of itself. */
-function truncate(markdown, limit) {
-    if (Buffer.byteLength(markdown, 'utf8') <= limit)
-        return markdown;
-    const marker = '\n\n_(report truncated)_\n';
-    let cut = markdown.slice(0, limit - marker.length);
-    while (Buffer.byteLength(cut, 'utf8') > limit - marker.length)
-        cut = cut.slice(0, -1024);
-    const lastLine = cut.lastIndexOf('\n');
-    return (lastLine > 0 ? cut.slice(0, lastLine) : cut) + marker;
+    return runPipeline(config, steps, orchestrator, logger, environment.hooks);
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
 
 
 
@@ -64361,21 +66074,27 @@ async function run() {
     let plan;
     let result;
     let failure;
+    let progress;
+    // One look-up of the pull request for every comment write of this run.
+    let target;
+    const findTarget = (client) => (target ??= findPullRequest(client, ci));
     try {
         settings = readInputs();
         logger.addSecret(settings.githubToken);
         if (settings.registry)
             logger.addSecret(settings.registry.password);
         plan = previewPlan(settings, ci);
-        if (plan.preview?.closed)
-            logger.info(`Pull request #${plan.preview.pullRequest} was closed: stopping its preview deployment`);
+        if (plan.note)
+            logger.info(plan.note);
         const config = loadConfig(settings.configFile, plan.overrides, orchestratorLookup, process.env);
+        progress = progressComment(settings, ci, plan.preview, logger, findTarget);
         result = await runConfig(config, plan.steps, {
             logger,
             env: process.env,
             ci,
             registry: settings.registry,
             workdir: settings.workingDirectory,
+            hooks: progress?.hooks,
         });
         failure = result.error;
     }
@@ -64383,9 +66102,9 @@ async function run() {
         failure = error;
     }
     setOutputs(result);
-    const report = { result, error: failure, ci, notes: [], preview: plan?.preview };
+    const report = { result, error: failure, ci, notes: plan?.steps.length === 0 && plan.note ? [plan.note] : [], preview: plan?.preview };
     if (settings && result) {
-        const commentFailure = await comment(settings, ci, report, result, logger);
+        const commentFailure = await comment(settings, ci, report, result, logger, progress?.created() ?? false, findTarget);
         failure ??= commentFailure;
     }
     else if (settings && settings.comment !== 'never') {
@@ -64403,15 +66122,56 @@ async function run() {
         // A UserError says all there is to say; anything else is a bug worth its stack.
         if (!(failure instanceof UserError))
             core_debug(failure instanceof Error ? (failure.stack ?? '') : String(failure));
-        setFailed(describeError(failure));
+        const located = failure instanceof ConfigError ? failure.locations : [];
+        if (located.length === 0) {
+            setFailed(describeError(failure));
+        }
+        else {
+            // One annotation per place, on the file in the PR's diff (paths relative to the repository).
+            for (const at of located) {
+                error(at.message, { file: repositoryPath(at.file, ci), startLine: at.line, startColumn: at.col, title: 'lolpop-deploy config' });
+            }
+            process.exitCode = ExitCode.Failure;
+        }
     }
+}
+/** Annotations name files relative to the checkout (GITHUB_WORKSPACE), not to the working directory. */
+function repositoryPath(file, ci) {
+    const root = ci.workspace || process.cwd();
+    const relative = external_node_path_default().relative(root, file);
+    return relative.startsWith('..') || external_node_path_default().isAbsolute(relative) ? file : relative.split((external_node_path_default()).sep).join('/');
+}
+function progressComment(settings, ci, preview, logger, findTarget) {
+    if (settings.comment === 'never' || !settings.githubToken)
+        return undefined;
+    let enabled = true;
+    let first = true;
+    let created = false;
+    const hooks = {
+        onStepStart: async (progress) => {
+            const step = progress.steps.find((s) => s.status === 'running')?.step;
+            if (!enabled || !(first || step === 'wait'))
+                return;
+            first = false;
+            const body = logger.redact(renderComment({ result: progress, ci, preview }));
+            const client = () => createGitHubClient(settings.githubToken, ci.apiUrl, logger);
+            enabled = false; // until this write succeeds (a throw reaches the pipeline's warning)
+            const outcome = await commentOnPullRequest(client, { mode: settings.comment, ci, key: progress.deploymentName, body, findTarget }, logger);
+            if (outcome.status !== 'written')
+                return;
+            enabled = true;
+            created ||= outcome.action === 'created';
+            logger.debug(`PR comment ${outcome.action} with the progress before ${step}: ${outcome.url}`);
+        },
+    };
+    return { hooks, created: () => created };
 }
 /**
  * The sticky PR comment. A comment that cannot be written never fails a deployment
  * (a notice says why, and the summary is still written) unless `comment: always`
  * asked for it: then the failure is returned, to fail the step after the summary.
  */
-async function comment(settings, ci, report, result, logger) {
+async function comment(settings, ci, report, result, logger, createdByThisRun, findTarget) {
     const key = result.deploymentName;
     const body = logger.redact(renderComment(report));
     const token = settings.githubToken;
@@ -64423,11 +66183,13 @@ async function comment(settings, ci, report, result, logger) {
                 throw new UserError('the github-token input is empty');
             return createGitHubClient(token, ci.apiUrl, logger);
         };
-        const outcome = await commentOnPullRequest(client, { mode: settings.comment, ci, key, body }, logger);
+        const outcome = await commentOnPullRequest(client, { mode: settings.comment, ci, key, body, findTarget }, logger);
         if (outcome.status === 'written') {
             setCommentUrl(outcome.url);
-            info(`PR comment ${outcome.action} on #${outcome.pullRequest}: ${outcome.url}`);
-            report.notes.push(`[PR comment](${outcome.url}) ${outcome.action} on pull request #${outcome.pullRequest}.`);
+            // Created by this run's progress write, then completed: to a reader, this run created it.
+            const action = createdByThisRun ? 'created' : outcome.action;
+            info(`PR comment ${action} on #${outcome.pullRequest}: ${outcome.url}`);
+            report.notes.push(`[PR comment](${outcome.url}) ${action} on pull request #${outcome.pullRequest}.`);
         }
         else if (outcome.status === 'none') {
             info(`No PR comment: ${outcome.reason}`);

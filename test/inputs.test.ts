@@ -52,7 +52,7 @@ describe('readInputs, with INPUT_* as the runner passes them', () => {
     [{ 'stop-kwargs': '[1]' }, /^input stop-kwargs: expected a JSON object/],
     [{ wait: 'maybe' }, "input wait: 'maybe' is not a boolean; expected true or false"],
     [{ comment: 'sometimes' }, "input comment: 'sometimes' is not one of auto, always, never"],
-    [{ steps: 'deploy,launch' }, "input steps: unknown step 'launch'; expected some of package, deploy, run, stop (build = deploy)"],
+    [{ steps: 'deploy,launch' }, "input steps: unknown step 'launch'; expected some of plan, package, deploy, run, stop (build = deploy)"],
     [{ 'registry-username': 'me' }, 'inputs registry-username and registry-password: give both or neither'],
   ])('%j → %s', (given, message) => {
     setInputs(given);
