@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDuration } from '../../duration.js';
 import { ConfigError, OrchestratorError } from '../../errors.js';
@@ -12,6 +12,8 @@ import type {
   OrchestratorContext,
   PackageRequest,
   PackageResult,
+  PlanRequest,
+  PlanResult,
   RunRequest,
   RunResult,
   StopRequest,
@@ -23,9 +25,10 @@ import { AirflowApi } from './api.js';
 import { buildBundle, type DagBundle } from './bundle.js';
 import { AirflowClient } from './client.js';
 import type { AirflowConfig } from './config.js';
-import { resolveConnection } from './connection.js';
+import { hasConnection, resolveConnection } from './connection.js';
 import { deliverBundle, removeBundle } from './deliver.js';
 import { awaitParsed, nudgeParsing } from './parse.js';
+import { planAirflow } from './plan.js';
 import { stopDag } from './stop-dag.js';
 import { stateType } from './states.js';
 import { dagIdFor, runIdFor } from './names.js';
@@ -49,19 +52,37 @@ export class AirflowOrchestrator implements Orchestrator {
 
   /** Fails before package builds anything when a later step needs the server or the DAGs folder. */
   prepare(steps: readonly StepName[]): void {
+    // A plan changes nothing and may be offline: it needs neither.
+    if (steps.includes('plan')) return;
     if (steps.some((step) => step !== 'package')) this.api();
     if (steps.includes('deploy')) this.dagsFolder();
   }
 
   /** Writes lolpop's entrypoint (as every orchestrator does) and the DAG file deploy will deliver. */
   async package(request: PackageRequest): Promise<PackageResult> {
-    const result = await packageProject(request, { ...this.ctx, buildImage: false });
+    // No image ever runs an Airflow deployment here, so no Dockerfile either.
+    const result = await packageProject(request, { ...this.ctx, buildImage: false, dockerfile: false });
     const bundle = this.bundle(request.deploymentName, request.kwargs, request.deployKwargs);
-    const file = joinPosix(prefectFilesDir(request.kwargs), 'airflow', bundle.dagFileName);
-    mkdirSync(path.dirname(path.resolve(this.ctx.workdir, file)), { recursive: true });
-    writeFileSync(path.resolve(this.ctx.workdir, file), bundle.dagFile);
-    this.ctx.logger.info(`wrote ${file} (DAG ${bundle.dagId}, release ${bundle.fingerprint})`);
-    return { ...result, files: [...result.files, file] };
+    const file = dagFileInWorkdir(request.kwargs, bundle);
+    const target = path.resolve(this.ctx.workdir, file);
+    const change = !existsSync(target) ? 'new' : readFileSync(target, 'utf8') === bundle.dagFile ? 'unchanged' : 'updated';
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, bundle.dagFile);
+    this.ctx.logger.info(`wrote ${file} (${change}; DAG ${bundle.dagId}, release ${bundle.fingerprint})`);
+    return { ...result, files: [...result.files, file], changes: { ...result.changes, [file]: change } };
+  }
+
+  /** What package → deploy → run would write and send; the server is only read, when one is configured. */
+  async plan(request: PlanRequest): Promise<PlanResult> {
+    const bundle = this.bundle(request.deploymentName, request.packageKwargs, request.deployKwargs);
+    const api = hasConnection(this.ctx.env, this.config) ? this.api() : undefined;
+    const configured = this.config.dags_folder ?? (this.ctx.env.AIRFLOW_DAGS_FOLDER || undefined);
+    return planAirflow(request, this.ctx, {
+      bundle,
+      dagFileInWorkdir: dagFileInWorkdir(request.packageKwargs, bundle),
+      dagsFolder: configured ? path.resolve(this.ctx.workdir, configured) : undefined,
+      api,
+    });
   }
 
   /**
@@ -183,4 +204,9 @@ export class AirflowOrchestrator implements Orchestrator {
     }
     return this.airflow;
   }
+}
+
+/** Where package writes the DAG file for review: `{prefect_files}/airflow/<dag_id>.py`. */
+function dagFileInWorkdir(kwargs: PackageRequest['kwargs'], bundle: DagBundle): string {
+  return joinPosix(prefectFilesDir(kwargs), 'airflow', bundle.dagFileName);
 }

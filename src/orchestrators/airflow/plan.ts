@@ -1,0 +1,76 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FileChange, OrchestratorContext, PlannedRequest, PlanRequest, PlanResult } from '../orchestrator.js';
+import { planPackage } from '../package-project.js';
+import { defaultIdempotencyKey } from '../idempotency.js';
+import type { AirflowApi, Dag } from './api.js';
+import type { DagBundle } from './bundle.js';
+import { RELEASES_DIR } from './dag-file.js';
+import { runIdFor } from './names.js';
+
+export interface AirflowPlanInputs {
+  bundle: DagBundle;
+  /** `{prefect_files}/airflow/<dag_id>.py`, relative to the working directory. */
+  dagFileInWorkdir: string;
+  /** The DAGs folder, when one is configured. */
+  dagsFolder?: string;
+  /** The server to read (never write), when one is configured; else an offline plan. */
+  api?: AirflowApi;
+}
+
+/**
+ * What package → deploy → run would write and send, without writing or sending
+ * anything that changes state: the package files, the delivery into the DAGs folder,
+ * and the REST calls with their bodies. The server is only read (does the DAG exist,
+ * is it this version, is it paused).
+ */
+export async function planAirflow(request: PlanRequest, ctx: OrchestratorContext, inputs: AirflowPlanInputs): Promise<PlanResult> {
+  const { bundle } = inputs;
+  const base = inputs.api?.client.connection.baseUrl ?? '<AIRFLOW_API_URL>';
+  const packaged = request.steps.includes('package')
+    ? planPackage({ deploymentName: request.deploymentName, kwargs: request.packageKwargs, deployKwargs: request.deployKwargs }, { ...ctx, buildImage: false, dockerfile: false })
+    : { files: [], kept: [], actions: [] };
+  const files = [...packaged.files];
+  const actions = [...packaged.actions];
+  if (request.steps.includes('package')) {
+    const change = changeOf(path.resolve(ctx.workdir, inputs.dagFileInWorkdir), bundle.dagFile);
+    files.push({ path: inputs.dagFileInWorkdir, change });
+    actions.push(`write ${inputs.dagFileInWorkdir} (${change})`);
+  }
+  const requests: PlannedRequest[] = [];
+  let dag: Dag | undefined;
+  if (inputs.api) dag = await inputs.api.readDag(bundle.dagId);
+  const where = inputs.api ? ` on ${base}` : ' (offline: no AIRFLOW_API_URL)';
+  if (request.steps.includes('deploy')) {
+    const folder = inputs.dagsFolder ?? '<dags_folder>';
+    const releaseExists = inputs.dagsFolder !== undefined && existsSync(path.join(inputs.dagsFolder, bundle.dagId, RELEASES_DIR, bundle.fingerprint));
+    const dagChange = inputs.dagsFolder ? changeOf(path.join(inputs.dagsFolder, bundle.dagId, bundle.dagFileName), bundle.dagFile) : 'new';
+    actions.push(
+      `deliver ${path.join(folder, bundle.dagId, bundle.dagFileName)} (${dagChange}) and release ${bundle.fingerprint} ` +
+        `(${bundle.release.length} files${releaseExists ? ', already there' : ''})`,
+    );
+    const current = dag?.tags.some((t) => t.name === `lolpop-deploy:${bundle.fingerprint}`);
+    actions.push(
+      dag
+        ? `wait for Airflow to parse DAG ${bundle.dagId}${current ? ' (it already shows this release)' : ` (it shows an earlier release)`}${where}`
+        : `wait for Airflow to parse the new DAG ${bundle.dagId}${where}`,
+    );
+    if (dag?.file_token) requests.push({ method: 'PUT', url: `${base}/api/v2/parseDagFile/${dag.file_token}` });
+    if (!dag || dag.is_paused) {
+      requests.push({ method: 'PATCH', url: `${base}/api/v2/dags/${bundle.dagId}`, body: { is_paused: false } });
+      actions.push(`unpause DAG ${bundle.dagId}`);
+    }
+  }
+  if (request.steps.includes('run')) {
+    const key = request.runKwargs.idempotency_key ?? defaultIdempotencyKey(ctx, request.deploymentName);
+    const body = { dag_run_id: key ? runIdFor(key) : null, logical_date: null, conf: request.runKwargs.parameters };
+    requests.push({ method: 'POST', url: `${base}/api/v2/dags/${bundle.dagId}/dagRuns`, body });
+    actions.push(`trigger a run of DAG ${bundle.dagId}${key ? ` with run id ${body.dag_run_id} (an existing one is reused)` : ''} and conf ${JSON.stringify(body.conf)}`);
+  }
+  return { files, kept: packaged.kept, actions, requests };
+}
+
+function changeOf(file: string, content: string): FileChange {
+  if (!existsSync(file)) return 'new';
+  return readFileSync(file, 'utf8') === content ? 'unchanged' : 'updated';
+}
