@@ -12,7 +12,33 @@ export default tseslint.config(
     },
   },
   {
-    // Only the shell files may print or import @actions/core; the core gets a Logger.
+    // Type-aware rules for the code that ships: promises that nobody awaits, awaits on
+    // non-promises and switches that miss a case are bugs the types can see.
+    files: ['src/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
+    },
+  },
+  {
+    // The boundary: the core (everything but the action shell) never imports @actions/*,
+    // so the same code serves the action, the CLI and the tests. Processes run through
+    // the Exec adapter in src/exec.ts (@actions/exec), the one allowed exception.
+    files: ['src/**/*.ts'],
+    ignores: ['src/action/**', 'src/exec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@actions/*'], message: 'Only src/action/ (the GitHub Action shell) may import @actions/*; the core takes a Logger and an Exec.' }] },
+      ],
+    },
+  },
+  {
+    // Only the shell files may print; the core gets a Logger.
     files: ['src/cli.ts', 'src/cli/**', 'scripts/**', 'test/**', 'src/logger.ts'],
     rules: { 'no-console': 'off' },
   },

@@ -5,7 +5,7 @@
 //
 //   node scripts/screenshot-summary.mjs [summary.md] [out.png] [--window-size=1000,760] [--html=out.html]
 //
-// Defaults: test/report/__snapshots__/summary-success.md → docs/job-summary.png.
+// Defaults: test/action/report/__snapshots__/summary-success.md → docs/job-summary.png.
 // Chromium: $CHROMIUM, else /usr/bin/chromium. Exit codes: 0 written, 1 failed, 2 usage, 3 no Chromium.
 /* global process, console, URL */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,7 +50,7 @@ function main(argv) {
   const positional = argv.filter((a) => !a.startsWith('--'));
   const size = argv.find((a) => a.startsWith('--window-size='))?.split('=')[1] ?? '1000,760';
   const htmlOut = argv.find((a) => a.startsWith('--html='))?.split('=')[1];
-  const [source = path.join(REPO, 'test/report/__snapshots__/summary-success.md'), out = path.join(REPO, 'docs/job-summary.png')] = positional;
+  const [source = path.join(REPO, 'test/action/report/__snapshots__/summary-success.md'), out = path.join(REPO, 'docs/job-summary.png')] = positional;
   if (!existsSync(source)) {
     console.error(`No Markdown at ${source}`);
     return 1;

@@ -73,6 +73,12 @@ describe.skipIf(!node24 || !apiUrl)('the bundled action under Node 24, as the ru
     });
     expect(run.outputs['flow-run-url']).toBe(`${apiUrl!.replace(/\/api$/, '')}/runs/flow-run/${run.outputs['flow-run-id']}`);
     expect(run.outputs['deployment-url']).toBe(`${apiUrl!.replace(/\/api$/, '')}/deployments/deployment/${run.outputs['deployment-id']}`);
+    // The generic outputs, with the flow-run-* names as aliases.
+    expect([run.outputs['run-id'], run.outputs['run-url'], run.outputs['run-state']]).toEqual([
+      run.outputs['flow-run-id'],
+      run.outputs['flow-run-url'],
+      run.outputs['flow-run-state'],
+    ]);
     expect(run.summary).toContain(`### ✅ lolpop-deploy: ${name}`);
     expect(run.summary).toContain('| wait | ✅ success |');
     expect(run.summary).toContain(`[${run.outputs['flow-run-id']}](${run.outputs['flow-run-url']})`);

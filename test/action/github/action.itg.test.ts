@@ -1,8 +1,8 @@
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE, runBundledAction, type ActionRun } from '../helpers/run-action.js';
-import { service, tempDir } from '../helpers/services.js';
+import { BUNDLE, runBundledAction, type ActionRun } from '../../helpers/run-action.js';
+import { service, tempDir } from '../../helpers/services.js';
 import { GITHUB_TOKEN, GitHubApiServer, READ_ONLY_TOKEN } from './api-server.js';
 import { eventPath, githubEnv, PR, REPOSITORY, seedPullRequests, type EventFixture } from './events.js';
 

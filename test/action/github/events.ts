@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { readCiContext, type CiContext } from '../../src/ci-context.js';
+import { readCiContext, type CiContext } from '../../../src/ci-context.js';
 import type { GitHubApiServer } from './api-server.js';
 import { OCTOCAT } from './api-server.js';
 

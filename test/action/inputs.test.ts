@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
-import { readInputs } from '../src/inputs.js';
+import { readInputs } from '../../src/action/inputs.js';
 
 /** Sets INPUT_* as the runner does: every input of action.yml, its default unless given. */
 function setInputs(given: Record<string, string>): void {

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createGitHubClient } from '../../src/github/client.js';
-import { commentOnPullRequest, type CommentMode } from '../../src/github/pr-comment.js';
-import { commentMarker } from '../../src/github/sticky-comment.js';
-import { MemoryLogger } from '../../src/logger.js';
+import { createGitHubClient } from '../../../src/action/github/client.js';
+import { commentOnPullRequest, type CommentMode } from '../../../src/action/github/pr-comment.js';
+import { commentMarker } from '../../../src/action/github/sticky-comment.js';
+import { MemoryLogger } from '../../../src/logger.js';
 import { GITHUB_TOKEN, GitHubApiServer, OCTOCAT, READ_ONLY_TOKEN, USER_TOKEN } from './api-server.js';
 import { ciFor, PR, REPOSITORY, seedPullRequests, type EventFixture } from './events.js';
 import { GITHUB_ACTIONS_BOT } from './objects.js';

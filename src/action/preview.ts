@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { CiContext } from './ci-context.js';
-import type { ConfigOverrides } from './config/load.js';
-import { ConfigError } from './errors.js';
+import type { CiContext } from '../ci-context.js';
+import type { ConfigOverrides } from '../config/load.js';
+import { ConfigError } from '../errors.js';
 import type { ActionSettings } from './inputs.js';
-import type { StepName } from './steps.js';
+import type { StepName } from '../steps.js';
 
 /** What a preview run is the preview of; `closed`: the PR was closed or the branch deleted, and the preview is stopped. */
 export type Preview =

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { CiContext } from '../../src/ci-context.js';
-import { RunFailedError } from '../../src/errors.js';
-import { commentMarker } from '../../src/github/sticky-comment.js';
-import type { PipelineResult } from '../../src/pipeline.js';
-import { COMMENT_LIMIT, renderComment, renderReport, SUMMARY_LIMIT, type ReportInput } from '../../src/report/render.js';
-import { ciContext } from '../helpers/services.js';
+import type { CiContext } from '../../../src/ci-context.js';
+import { RunFailedError } from '../../../src/errors.js';
+import { commentMarker } from '../../../src/action/github/sticky-comment.js';
+import type { PipelineResult } from '../../../src/pipeline.js';
+import { COMMENT_LIMIT, renderComment, renderReport, SUMMARY_LIMIT, type ReportInput } from '../../../src/action/report/render.js';
+import { ciContext } from '../../helpers/services.js';
 
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 const ci: CiContext = ciContext({

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { fileURLToPath } from 'node:url';
-import type { PipelineResult } from './pipeline.js';
+import type { PipelineResult } from '../pipeline.js';
 import { isBrowsable } from './report/render.js';
 
 /** A URL output only when someone can open it (not a file:// URL of the runner's disk). */
@@ -16,6 +16,10 @@ export function setOutputs(result: PipelineResult | undefined): void {
     'deployment-id': result?.deployment?.id,
     'deployment-name': result?.deployment?.name ?? result?.deploymentName,
     'deployment-url': browsable(result?.deployment?.url),
+    // Generic names for every orchestrator; the flow-run-* ones are kept as aliases.
+    'run-id': result?.run?.id,
+    'run-url': browsable(result?.run?.url),
+    'run-state': result?.run?.state,
     'flow-run-id': result?.run?.id,
     'flow-run-url': browsable(result?.run?.url),
     'flow-run-state': result?.run?.state,

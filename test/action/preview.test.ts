@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { readCiContext } from '../src/ci-context.js';
-import { ConfigError } from '../src/errors.js';
-import type { ActionSettings } from '../src/inputs.js';
-import { BRANCH_SLUG_MAX, branchSlug, previewPlan } from '../src/preview.js';
-import { ciContext } from './helpers/services.js';
+import { readCiContext } from '../../src/ci-context.js';
+import { ConfigError } from '../../src/errors.js';
+import type { ActionSettings } from '../../src/action/inputs.js';
+import { BRANCH_SLUG_MAX, branchSlug, previewPlan } from '../../src/action/preview.js';
+import { ciContext } from '../helpers/services.js';
 
 const settings = (overrides: Partial<ActionSettings> = {}): ActionSettings => ({
   configFile: '/w/lolpop.yaml',

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../logger.js';
 import type { GitHubClient } from './client.js';
 
 /** The hidden first line that marks a comment as the one for a deployment. */

@@ -1,7 +1,7 @@
 import { getOctokit } from '@actions/github';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../logger.js';
 
 /** The Octokit the action talks to GitHub with: REST methods, paginate, retry, throttling. */
 export type GitHubClient = ReturnType<typeof getOctokit>;

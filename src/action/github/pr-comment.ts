@@ -1,6 +1,6 @@
-import type { CiContext } from '../ci-context.js';
-import { describeError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { CiContext } from '../../ci-context.js';
+import { describeError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 import type { GitHubClient } from './client.js';
 import { findPullRequest, pullRequestFromEvent, type PullRequestTarget } from './pull-request.js';
 import { upsertStickyComment } from './sticky-comment.js';

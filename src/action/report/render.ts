@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import type { CiContext } from '../ci-context.js';
-import { formatDuration } from '../duration.js';
-import { describeError } from '../errors.js';
-import type { PlanResult } from '../orchestrators/orchestrator.js';
-import type { PipelineResult, StepReport } from '../pipeline.js';
+import type { CiContext } from '../../ci-context.js';
+import { formatDuration } from '../../duration.js';
+import { describeError } from '../../errors.js';
+import type { PlanResult } from '../../orchestrators/orchestrator.js';
+import type { PipelineResult, StepReport } from '../../pipeline.js';
 import type { Preview } from '../preview.js';
 
 /** GitHub drops a job summary over 1 MiB; stay well under it. */

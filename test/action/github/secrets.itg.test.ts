@@ -1,8 +1,8 @@
 import { copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBundledAction } from '../helpers/run-action.js';
-import { service, tempDir } from '../helpers/services.js';
+import { runBundledAction } from '../../helpers/run-action.js';
+import { service, tempDir } from '../../helpers/services.js';
 import { GITHUB_TOKEN, GitHubApiServer } from './api-server.js';
 import { githubEnv, PR, REPOSITORY, seedPullRequests } from './events.js';
 

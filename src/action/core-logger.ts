@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { redact, type Logger } from './logger.js';
+import { redact, type Logger } from '../logger.js';
 
 /** The action's Logger: GitHub's log groups, annotations and masking. */
 export class CoreLogger implements Logger {

@@ -1,4 +1,4 @@
-import type { CiContext } from '../ci-context.js';
+import type { CiContext } from '../../ci-context.js';
 import type { GitHubClient } from './client.js';
 
 /** The pull request a run reports to. */

@@ -1,10 +1,10 @@
 import * as core from '@actions/core';
 import path from 'node:path';
-import { ConfigError } from './errors.js';
-import type { ConfigOverrides } from './config/load.js';
-import { OVERRIDE_SECTIONS, type StepSection } from './config/schema.js';
+import { ConfigError } from '../errors.js';
+import type { ConfigOverrides } from '../config/load.js';
+import { OVERRIDE_SECTIONS, type StepSection } from '../config/schema.js';
 import type { CommentMode } from './github/pr-comment.js';
-import { parseSteps, type StepName } from './steps.js';
+import { parseSteps, type StepName } from '../steps.js';
 
 export type { CommentMode };
 

@@ -1,18 +1,18 @@
 import * as core from '@actions/core';
 import path from 'node:path';
-import { readCiContext, type CiContext } from './ci-context.js';
-import { loadConfig } from './config/load.js';
+import { readCiContext, type CiContext } from '../ci-context.js';
+import { loadConfig } from '../config/load.js';
 import { CoreLogger } from './core-logger.js';
-import { ConfigError, describeError, UserError } from './errors.js';
+import { ConfigError, describeError, UserError } from '../errors.js';
 import { createGitHubClient, type GitHubClient } from './github/client.js';
 import { commentOnPullRequest, type CommentRequest } from './github/pr-comment.js';
 import { findPullRequest, type PullRequestTarget } from './github/pull-request.js';
 import { readInputs, type ActionSettings } from './inputs.js';
-import { orchestratorLookup } from './orchestrators/registry.js';
+import { orchestratorLookup } from '../orchestrators/registry.js';
 import { setCommentUrl, setOutputs } from './outputs.js';
-import type { PipelineHooks, PipelineResult } from './pipeline.js';
+import type { PipelineHooks, PipelineResult } from '../pipeline.js';
 import { previewPlan, type Plan } from './preview.js';
-import { runConfig } from './run-config.js';
+import { runConfig } from '../run-config.js';
 import { renderComment, renderReport, type ReportInput } from './report/render.js';
 
 /** The action: inputs → config → pipeline → outputs, PR comment, summary; the only setFailed. */
