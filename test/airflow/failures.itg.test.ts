@@ -47,6 +47,12 @@ describe.skipIf(!airflow)('AirflowOrchestrator: what fails, against a real Airfl
     expect(dag.status).toBe(404);
     const errors = await airflowGet<{ import_errors: Array<{ filename: string }> }>(airflow!, `importErrors?filename=${encodeURIComponent(`${name}/${name}.py`)}`);
     expect(errors.body.import_errors.length).toBe(1);
+    // The same broken content again: the file is not rewritten or reparsed, and the
+    // recorded error is still this content's, so deploy fails at once, not at the timeout.
+    const started = Date.now();
+    const again = await runConfig({ dir, yaml, env: airflowEnv(airflow!), ci, steps: 'deploy', overrides: AIRFLOW });
+    expect(again.result.error?.message).toBe(message);
+    expect(Date.now() - started).toBeLessThan(20_000);
     expect(message).toContain('ValueError: tag cannot be longer than 100 characters (at File "');
   });
 });

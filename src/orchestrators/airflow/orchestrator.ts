@@ -104,7 +104,8 @@ export class AirflowOrchestrator implements Orchestrator {
       dagId: bundle.dagId,
       fingerprint: bundle.fingerprint,
       relativeFile: delivered.relativeFile,
-      since: written,
+      // An unchanged file is not parsed again: an import error recorded for it before is this content's.
+      since: delivered.changed ? written : new Date(0),
       timeoutMs: parseDuration(this.config.parse_timeout, 'orchestrator.config.parse_timeout'),
       nudgeWith: before,
     });
