@@ -39,17 +39,22 @@ export interface CiContext {
   deletedRef?: { type: 'branch' | 'tag'; name: string };
   /** The event payload, parsed; {} when there is none. */
   event: Record<string, unknown>;
+  /** Set when GITHUB_EVENT_PATH names a file that is not a JSON object: the action fails with it. */
+  eventProblem?: string;
 }
 
 export function readCiContext(env: NodeJS.ProcessEnv, readEvent: (path: string) => string | undefined = readIfExists): CiContext {
   const eventPath = env.GITHUB_EVENT_PATH ?? '';
   let event: Record<string, unknown> = {};
+  let eventProblem: string | undefined;
   const raw = eventPath ? readEvent(eventPath) : undefined;
   if (raw) {
     try {
-      event = JSON.parse(raw) as Record<string, unknown>;
-    } catch {
-      event = {};
+      const parsed: unknown = JSON.parse(raw);
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) event = parsed as Record<string, unknown>;
+      else eventProblem = `The event payload ${eventPath} (GITHUB_EVENT_PATH) is not a JSON object`;
+    } catch (error) {
+      eventProblem = `The event payload ${eventPath} (GITHUB_EVENT_PATH) is not valid JSON: ${(error as Error).message}`;
     }
   }
   const pr = event.pull_request as { number?: number; head?: { sha?: string } } | undefined;
@@ -76,6 +81,7 @@ export function readCiContext(env: NodeJS.ProcessEnv, readEvent: (path: string) 
     defaultBranch: defaultBranchOf(event, eventName, ref),
     deletedRef: deletedRefOf(event, eventName),
     event,
+    ...(eventProblem ? { eventProblem } : {}),
   };
 }
 

@@ -15,8 +15,21 @@ import { previewPlan, type Plan } from './preview.js';
 import { runConfig } from '../run-config.js';
 import { renderComment, renderReport, type ReportInput } from './report/render.js';
 
-/** The action: inputs → config → pipeline → outputs, PR comment, summary; the only setFailed. */
+/**
+ * The action's entry: never throws. Anything that escapes `runAction` is a bug, and
+ * still ends as one ::error:: line (its stack at debug level), not a crash.
+ */
 export async function run(): Promise<void> {
+  try {
+    await runAction();
+  } catch (error) {
+    core.debug(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    core.setFailed(`lolpop-deploy failed unexpectedly: ${describeError(error)}`);
+  }
+}
+
+/** The action: inputs → config → pipeline → outputs, PR comment, summary; the only setFailed. */
+async function runAction(): Promise<void> {
   const logger = new CoreLogger();
   const ci = readCiContext(process.env);
   let settings: ActionSettings | undefined;
@@ -31,6 +44,7 @@ export async function run(): Promise<void> {
     settings = readInputs();
     logger.addSecret(settings.githubToken);
     if (settings.registry) logger.addSecret(settings.registry.password);
+    if (ci.eventProblem) throw new ConfigError(ci.eventProblem);
     plan = previewPlan(settings, ci);
     if (plan.note) logger.info(plan.note);
     const config = loadConfig(settings.configFile, plan.overrides, orchestratorLookup, process.env);
@@ -47,7 +61,12 @@ export async function run(): Promise<void> {
   } catch (error) {
     failure = error;
   }
-  setOutputs(result);
+  try {
+    // Outputs leave the job: they pass the same redaction as the summary and the comment.
+    setOutputs(result, (value) => logger.redact(value));
+  } catch (error) {
+    failure ??= new UserError(`Failed to write the step outputs (GITHUB_OUTPUT): ${describeError(error)}`);
+  }
   const report: ReportInput = { result, error: failure, ci, notes: plan?.steps.length === 0 && plan.note ? [plan.note] : [], preview: plan?.preview };
   if (settings && result) {
     const commentFailure = await comment(settings, ci, report, result, logger, progress?.created() ?? false, findTarget);

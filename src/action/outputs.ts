@@ -9,7 +9,7 @@ function browsable(url: string | undefined): string | undefined {
 }
 
 /** The action's outputs (action.yml), set for whatever finished, even on failure. */
-export function setOutputs(result: PipelineResult | undefined): void {
+export function setOutputs(result: PipelineResult | undefined, redact: (value: string) => string): void {
   const outputs: Record<string, string | undefined> = {
     image: result?.packaged?.image,
     digest: result?.packaged?.digest,
@@ -27,7 +27,7 @@ export function setOutputs(result: PipelineResult | undefined): void {
     'run-report': result?.run?.url.startsWith('file://') ? fileURLToPath(result.run.url) : undefined,
   };
   for (const [name, value] of Object.entries(outputs)) {
-    if (value !== undefined) core.setOutput(name, value);
+    if (value !== undefined) core.setOutput(name, redact(value));
   }
 }
 

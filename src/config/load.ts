@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isPair, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type SourceLocation } from '../errors.js';
+import { redact } from '../logger.js';
 import { expandEnv } from './expand-env.js';
 import { formatPath, locate, type ConfigPath } from './locate.js';
 import { entrypointFor } from '../packaging/files.js';
@@ -74,10 +75,15 @@ export function loadConfig(
   env: NodeJS.ProcessEnv,
 ): LoadedConfig {
   const shown = path.relative(process.cwd(), file) || file;
+  const expanded: string[] = [];
   try {
-    return load(file, shown, overrides, lookup, env);
+    return load(file, shown, overrides, lookup, env, expanded);
   } catch (error) {
-    if (error instanceof ConfigError) error.locations = locationsIn(error.message, shown, path.resolve(file));
+    if (!(error instanceof ConfigError)) throw error;
+    // An error may quote a value that came from ${VAR} (e.g. an unknown orchestrator
+    // name): nothing has registered those secrets yet, so the error hides them itself.
+    error.message = redact(error.message, expanded);
+    error.locations = locationsIn(error.message, shown, path.resolve(file));
     throw error;
   }
 }
@@ -93,9 +99,20 @@ function locationsIn(message: string, shown: string, file: string): SourceLocati
   return out;
 }
 
-function load(file: string, shown: string, overrides: ConfigOverrides, lookup: OrchestratorLookup, env: NodeJS.ProcessEnv): LoadedConfig {
+/** `expanded` receives the ${VAR} values as soon as they are known, for the caller's redaction. */
+function load(
+  file: string,
+  shown: string,
+  overrides: ConfigOverrides,
+  lookup: OrchestratorLookup,
+  env: NodeJS.ProcessEnv,
+  expanded: string[],
+): LoadedConfig {
   if (!existsSync(file)) {
     throw new ConfigError(`Config file ${shown} not found (looked for ${path.resolve(file)}). Set the config input or -c.`);
+  }
+  if (statSync(file).isDirectory()) {
+    throw new ConfigError(`Config file ${shown} is a directory; give the file in it, e.g. ${path.join(shown, 'lolpop.yaml')}`);
   }
   const text = readFileSync(file, 'utf8');
   const counter = new LineCounter();
@@ -113,7 +130,8 @@ function load(file: string, shown: string, overrides: ConfigOverrides, lookup: O
   };
 
   const secrets = expandDocument(doc, env, at);
-  const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
+  expanded.push(...secrets);
+  const raw = (toJS(doc, counter, shown) ?? {}) as Record<string, unknown>;
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(`${shown}:1:1: expected a mapping of keys (decorator, orchestrator, …), got ${typeof raw}`);
   }
@@ -341,4 +359,26 @@ function issuesToError(
   });
   const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
   return new ConfigError(lines.join('\n') + more);
+}
+
+/**
+ * The document as plain values. yaml refuses an alias that points nowhere or an
+ * alias bomb (more aliases than maxAliasCount: its resource-exhaustion guard): said
+ * with the position of the first alias, like every other config error.
+ */
+function toJS(doc: Document, counter: LineCounter, shown: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    let where = `${shown}:1:1`;
+    visit(doc, {
+      Alias(_key, node) {
+        if (!node.range) return undefined;
+        const pos = counter.linePos(node.range[0]);
+        where = `${shown}:${pos.line}:${pos.col}`;
+        return visit.BREAK;
+      },
+    });
+    throw new ConfigError(`${where}: YAML aliases: ${(error as Error).message.split('\n')[0]}`);
+  }
 }

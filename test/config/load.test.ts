@@ -34,6 +34,25 @@ describe('loadConfig: the messages a user sees', () => {
     else expect(message).toBe(expected);
   });
 
+  it.each([
+    ['an alias bomb', 'alias-bomb.yaml', 'test/fixtures/config/alias-bomb.yaml:2:8: YAML aliases: Excessive alias count indicates a resource exhaustion attack'],
+    ['an unresolved alias', 'unresolved-alias.yaml', 'test/fixtures/config/unresolved-alias.yaml:3:11: YAML aliases: Unresolved alias (the anchor must be set before the alias): nope'],
+  ])('%s fails at its position, quickly', (_name, file, expected) => {
+    const started = Date.now();
+    expect(errorOf(() => load(file))).toBe(expected);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('a directory given as the config file says so', () => {
+    expect(errorOf(() => load('.'))).toBe('Config file test/fixtures/config is a directory; give the file in it, e.g. test/fixtures/config/lolpop.yaml');
+  });
+
+  it('a value from ${VAR} quoted by an error is hidden, before anything has registered it as a secret', () => {
+    const message = errorOf(() => load('env-orchestrator.yaml', {}, { ORCH_SECRET: 'sk-live-0123456789' }));
+    expect(message).not.toContain('sk-live-0123456789');
+    expect(message).toContain('***');
+  });
+
   it('carries each file:line:col as a location, for annotations on the diff', () => {
     let error: ConfigError | undefined;
     try {

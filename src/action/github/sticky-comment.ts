@@ -54,7 +54,34 @@ export async function upsertStickyComment(octokit: GitHubClient, request: Sticky
     return { id: data.id, url: data.html_url, action: 'updated' };
   }
   const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body });
-  return { id: data.id, url: data.html_url, action: 'created' };
+  return keepOldest(octokit, request, { id: data.id, url: data.html_url, action: 'created' }, logger);
+}
+
+/**
+ * Two jobs on one PR (two quick pushes) can both find no comment and both create
+ * one. After creating, look again: when there is an older comment of ours with the
+ * same marker, ours is the duplicate — remove it and write this body into the oldest.
+ * Whichever job creates last sees both, so one comment remains in every order.
+ */
+async function keepOldest(octokit: GitHubClient, request: StickyCommentRequest, created: StickyCommentResult, logger: Logger): Promise<StickyCommentResult> {
+  const { owner, repo, issueNumber } = request;
+  const marker = commentMarker(request.key);
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issueNumber, per_page: 100 });
+  const older = comments.filter((c) => c.body?.includes(marker) && c.user && c.id < created.id);
+  // The common case: nothing older with this marker, and no identity look-up needed.
+  if (older.length === 0) return created;
+  const isOurs = await authorMatcher(octokit, logger);
+  const oldest = older.filter((c) => isOurs(c.user!)).sort((a, b) => a.id - b.id)[0];
+  if (!oldest) return created;
+  logger.info(`Another job created comment ${oldest.id} for ${request.key} at the same time: removing the duplicate ${created.id}`);
+  try {
+    await octokit.rest.issues.deleteComment({ owner, repo, comment_id: created.id });
+  } catch (error) {
+    // The other job may have removed it already.
+    if ((error as { status?: number }).status !== 404) throw error;
+  }
+  const { data } = await octokit.rest.issues.updateComment({ owner, repo, comment_id: oldest.id, body: `${marker}\n${request.body}` });
+  return { id: data.id, url: data.html_url, action: 'updated' };
 }
 
 /** Who this token writes comments as. */

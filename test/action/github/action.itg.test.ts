@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE, runBundledAction, type ActionRun } from '../../helpers/run-action.js';
@@ -196,5 +196,24 @@ describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summa
     expect(beforeWait).toContain(`- **flow run**: \`${run.outputs['flow-run-id']}\``);
     expect(final).toMatch(/### ✅ lolpop-deploy: progress\n/);
     expect(final).toContain('- **final state**: **COMPLETED**');
+  });
+
+  // Every error the action can meet ends as one ::error:: line and a summary, never a stack.
+  it.each([
+    ['an event payload that is not JSON', {}, { GITHUB_EVENT_PATH: 'BROKEN' }, /^::error::The event payload .*broken-event\.json \(GITHUB_EVENT_PATH\) is not valid JSON: /],
+    ['a directory given as config', { config: '.lolpop-deploy' }, {}, /^::error::Config file \.lolpop-deploy is a directory; give the file in it, e\.g\. \.lolpop-deploy\/lolpop\.yaml$/],
+    ['an unwritable GITHUB_OUTPUT', { comment: 'never' }, { GITHUB_OUTPUT: '/proc/lolpop-deploy/output' }, /^::error::Failed to write the step outputs \(GITHUB_OUTPUT\): /],
+  ])('%s: one ::error:: line and a summary, no stack', async (_name, inputs: Record<string, string>, env: Record<string, string>, error) => {
+    if (env.GITHUB_EVENT_PATH === 'BROKEN') {
+      env.GITHUB_EVENT_PATH = path.join(tempDir('event'), 'broken-event.json');
+      writeFileSync(env.GITHUB_EVENT_PATH, '{"action": "opened", ');
+    }
+    const run = await runAction('pull_request.opened', inputs, env);
+    expect(run.status).toBe(1);
+    const errors = run.log.split('\n').filter((l) => l.startsWith('::error'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(error);
+    expect(run.log).not.toMatch(/^\s+at /m);
+    expect(run.summary).toContain('### ❌ lolpop-deploy');
   });
 });

@@ -175,6 +175,13 @@ export class GitHubApiServer {
         c.updatedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
         return [200, issueComment(c, this.urls)];
       }
+      case 'issues/delete-comment': {
+        const i = this.comments.findIndex((x) => x.id === Number(p.comment_id) && x.repo === repo);
+        if (i === -1) return [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' }];
+        if (who.readOnly) return [403, FORBIDDEN];
+        this.comments.splice(i, 1);
+        return [204, undefined];
+      }
       default:
         this.violations.push(`${op.operationId}: a real GitHub operation this server does not implement`);
         return [404, { message: 'Not Found' }];

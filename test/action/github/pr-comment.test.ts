@@ -44,8 +44,20 @@ describe('the sticky PR comment', { timeout: 30_000 }, () => {
     expect(comments).toHaveLength(1);
     expect(comments[0]).toMatchObject({ body: '<!-- lolpop-deploy:quickstart-pr-7 -->\nfirst', author: GITHUB_ACTIONS_BOT });
     expect(outcome).toEqual({ status: 'written', action: 'created', pullRequest: PR, url: `${api.urls.web}/${REPOSITORY}/pull/7#issuecomment-${comments[0]!.id}` });
-    // A new comment needs no identity lookup: list, then create.
-    expect(api.requests.map((r) => r.operationId)).toEqual(['issues/list-comments', 'issues/create-comment']);
+    // A new comment needs no identity lookup: list, create, and list again (for a job that raced us).
+    expect(api.requests.map((r) => r.operationId)).toEqual(['issues/list-comments', 'issues/create-comment', 'issues/list-comments']);
+  });
+
+  it('two jobs racing on one PR leave exactly one comment: the later creator removes its duplicate', async () => {
+    const [a, b] = await Promise.all([comment('pull_request.opened', 'job A'), comment('pull_request.synchronize', 'job B')]);
+    const comments = api.commentsOn(REPOSITORY, PR);
+    expect(comments).toHaveLength(1);
+    // Both wrote; one created, the other found the race and wrote into the oldest.
+    expect([a.outcome, b.outcome].map((o) => (o.status === 'written' ? o.action : o.status)).sort()).toEqual(['created', 'updated']);
+    const creates = api.requests.filter((r) => r.operationId === 'issues/create-comment').length;
+    const deletes = api.requests.filter((r) => r.operationId === 'issues/delete-comment').length;
+    // Both listed before either created (Octokit spaces writes): both created, one was removed.
+    expect([creates, deletes]).toEqual([2, 1]);
   });
 
   it('is updated in place by a re-run and by the next push: never a second copy', async () => {
