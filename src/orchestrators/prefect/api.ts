@@ -1,5 +1,15 @@
 import { OrchestratorError } from '../../errors.js';
 import type { PrefectClient } from './client.js';
+import {
+  DeploymentSchema,
+  FlowIdSchema,
+  FlowRunSchema,
+  FlowRunsSchema,
+  IgnoredSchema,
+  LogsSchema,
+  SetStateSchema,
+  WorkPoolSchema,
+} from './schemas.js';
 import { buildDeploymentBody, type DeploymentSpec } from './deployment-body.js';
 import { atLeast, parseServerVersion, type ServerVersion } from './version.js';
 
@@ -60,13 +70,14 @@ export class PrefectApi {
 
   /** `POST /flows/` upserts by name: 201 created, 200 existed. */
   async ensureFlow(name: string): Promise<string> {
-    const res = await this.client.request<{ id: string }>('POST', 'flows/', { json: { name }, action: `register the flow '${name}'` });
+    const res = await this.client.request('POST', 'flows/', { json: { name }, action: `register the flow '${name}'`, schema: FlowIdSchema });
     return res.body.id;
   }
 
   async readWorkPool(name: string): Promise<WorkPool | undefined> {
-    const res = await this.client.request<WorkPool>('GET', `work_pools/${seg(name)}`, {
+    const res = await this.client.request('GET', `work_pools/${seg(name)}`, {
       action: `read the work pool '${name}'`,
+      schema: WorkPoolSchema,
       accept: [404],
     });
     return res.status === 404 ? undefined : res.body;
@@ -74,24 +85,27 @@ export class PrefectApi {
 
   /** `POST /deployments/` upserts on flow_id + name. */
   async upsertDeployment(spec: DeploymentSpec, version: ServerVersion): Promise<Deployment> {
-    const res = await this.client.request<Deployment>('POST', 'deployments/', {
+    const res = await this.client.request('POST', 'deployments/', {
       json: buildDeploymentBody(spec, version),
       action: `create the deployment '${spec.name}'`,
+      schema: DeploymentSchema,
     });
     return res.body;
   }
 
   async readDeploymentByName(flow: string, name: string): Promise<Deployment | undefined> {
-    const res = await this.client.request<Deployment>('GET', `deployments/name/${seg(flow)}/${seg(name)}`, {
+    const res = await this.client.request('GET', `deployments/name/${seg(flow)}/${seg(name)}`, {
       action: `read the deployment '${flow}/${name}'`,
+      schema: DeploymentSchema,
       accept: [404],
     });
     return res.status === 404 ? undefined : res.body;
   }
 
   async readDeployment(id: string): Promise<Deployment | undefined> {
-    const res = await this.client.request<Deployment>('GET', `deployments/${seg(id)}`, {
+    const res = await this.client.request('GET', `deployments/${seg(id)}`, {
       action: `read the deployment ${id}`,
+      schema: DeploymentSchema,
       accept: [404],
     });
     return res.status === 404 ? undefined : res.body;
@@ -112,30 +126,33 @@ export class PrefectApi {
       }
       json.job_variables = body.job_variables;
     }
-    const res = await this.client.request<FlowRun>('POST', `deployments/${seg(deploymentId)}/create_flow_run`, {
+    const res = await this.client.request('POST', `deployments/${seg(deploymentId)}/create_flow_run`, {
       json,
       action: 'create a flow run',
+      schema: FlowRunSchema,
     });
     return { run: res.body, created: res.status === 201 };
   }
 
   async readFlowRun(id: string): Promise<FlowRun> {
-    return (await this.client.request<FlowRun>('GET', `flow_runs/${seg(id)}`, { action: `read the flow run ${id}` })).body;
+    return (await this.client.request('GET', `flow_runs/${seg(id)}`, { action: `read the flow run ${id}`, schema: FlowRunSchema })).body;
   }
 
   /** The last log lines of a run, oldest first, for a failure message. */
   async tailLogs(flowRunId: string, limit = 20): Promise<LogEntry[]> {
-    const res = await this.client.request<LogEntry[]>('POST', 'logs/filter', {
+    const res = await this.client.request('POST', 'logs/filter', {
       json: { logs: { flow_run_id: { any_: [flowRunId] } }, sort: 'TIMESTAMP_DESC', limit },
       action: 'read the flow run logs',
+      schema: LogsSchema,
     });
     return [...res.body].reverse();
   }
 
   async activeFlowRuns(deploymentId: string): Promise<FlowRun[]> {
-    const res = await this.client.request<FlowRun[]>('POST', 'flow_runs/filter', {
+    const res = await this.client.request('POST', 'flow_runs/filter', {
       json: { flow_runs: { deployment_id: { any_: [deploymentId] }, state: { type: { any_: [...ACTIVE_STATES, 'CANCELLING'] } } }, limit: 200 },
       action: 'list the deployment flow runs',
+      schema: FlowRunsSchema,
     });
     return res.body;
   }
@@ -146,15 +163,12 @@ export class PrefectApi {
    * in a terminal state.
    */
   async cancelFlowRun(id: string): Promise<CancelAnswer> {
-    const res = await this.client.request<{ status: string; state?: FlowRunState | null; details?: { reason?: string | null } }>(
-      'POST',
-      `flow_runs/${seg(id)}/set_state`,
-      {
-        json: { state: { type: 'CANCELLING', name: 'Cancelling' }, force: false },
-        action: `cancel the flow run ${id}`,
-        accept: [404],
-      },
-    );
+    const res = await this.client.request('POST', `flow_runs/${seg(id)}/set_state`, {
+      json: { state: { type: 'CANCELLING', name: 'Cancelling' }, force: false },
+      action: `cancel the flow run ${id}`,
+      schema: SetStateSchema,
+      accept: [404],
+    });
     if (res.status === 404) return { status: 'ABORT', reason: 'flow run not found' };
     return { status: res.body.status, state: res.body.state?.type, reason: res.body.details?.reason ?? undefined };
   }
@@ -171,17 +185,17 @@ export class PrefectApi {
   private async setPaused(id: string, paused: boolean, version: ServerVersion): Promise<void> {
     const action = `${paused ? 'pause' : 'resume'} the deployment`;
     if (version.major >= 3) {
-      await this.client.request('PATCH', `deployments/${seg(id)}`, { json: { paused }, action });
+      await this.client.request('PATCH', `deployments/${seg(id)}`, { json: { paused }, action, schema: IgnoredSchema });
     } else if (atLeast(version, 2, 19)) {
-      await this.client.request('POST', `deployments/${seg(id)}/${paused ? 'pause' : 'resume'}_deployment`, { action });
+      await this.client.request('POST', `deployments/${seg(id)}/${paused ? 'pause' : 'resume'}_deployment`, { action, schema: IgnoredSchema });
     } else {
-      await this.client.request('POST', `deployments/${seg(id)}/set_schedule_${paused ? 'inactive' : 'active'}`, { action });
+      await this.client.request('POST', `deployments/${seg(id)}/set_schedule_${paused ? 'inactive' : 'active'}`, { action, schema: IgnoredSchema });
     }
   }
 
   /** False when it was already gone (404). */
   async deleteDeployment(id: string): Promise<boolean> {
-    const res = await this.client.request('DELETE', `deployments/${seg(id)}`, { action: 'delete the deployment', accept: [404] });
+    const res = await this.client.request('DELETE', `deployments/${seg(id)}`, { action: 'delete the deployment', schema: IgnoredSchema, accept: [404] });
     return res.status !== 404;
   }
 }

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { ConfigError } from '../../errors.js';
+import { withoutCredentials } from './urls.js';
 
 /** How to reach a Prefect API, read the way Prefect's own tools read it. */
 export interface PrefectConnection {
@@ -17,9 +18,26 @@ export interface PrefectConnection {
   /** The Prefect profile that supplied settings, and its file, when one did. */
   profile?: string;
   profilesPath?: string;
+  /**
+   * A user and password written into PREFECT_API_URL (`http://user:pw@host/api`),
+   * decoded. The client never sends them in the URL (fetch refuses that) but as Basic
+   * auth when nothing else authenticates, and never prints them.
+   */
+  urlCredentials?: { username: string; password: string };
+  /**
+   * Values that must never be printed, for the caller to register with its logger:
+   * the URL's password (as decoded and as written) and the Basic header it becomes.
+   */
+  secrets?: string[];
+  /**
+   * PREFECT_API_REQUEST_TIMEOUT (seconds), Prefect's own setting: here the time one
+   * try may wait for the response headers, and for each chunk of the body. The
+   * client's defaults apply when unset (see CLIENT_DEFAULTS in client.ts).
+   */
+  requestTimeoutMs?: number;
 }
 
-type PrefectSetting = 'PREFECT_API_URL' | 'PREFECT_API_KEY' | 'PREFECT_API_AUTH_STRING' | 'PREFECT_UI_URL';
+type PrefectSetting = 'PREFECT_API_URL' | 'PREFECT_API_KEY' | 'PREFECT_API_AUTH_STRING' | 'PREFECT_UI_URL' | 'PREFECT_API_REQUEST_TIMEOUT';
 
 /**
  * Read as Prefect's own tools read them: the environment first; then the settings of
@@ -48,18 +66,45 @@ export function resolveConnection(env: NodeJS.ProcessEnv, settings: Record<strin
   try {
     parsed = new URL(apiUrl);
   } catch {
-    throw new ConfigError(`PREFECT_API_URL '${apiUrl}' is not a URL; expected e.g. http://127.0.0.1:4200/api`);
+    throw new ConfigError(`PREFECT_API_URL '${withoutCredentials(apiUrl)}' is not a URL; expected e.g. http://127.0.0.1:4200/api`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new ConfigError(`PREFECT_API_URL '${apiUrl}' must be an http(s) URL`);
+    throw new ConfigError(`PREFECT_API_URL '${withoutCredentials(apiUrl)}' must be an http(s) URL`);
+  }
+  const credentials = urlCredentials(parsed);
+  const timeout = read('PREFECT_API_REQUEST_TIMEOUT');
+  let requestTimeoutMs: number | undefined;
+  if (timeout !== undefined) {
+    const seconds = Number(timeout);
+    if (!Number.isFinite(seconds) || seconds <= 0) {
+      throw new ConfigError(`PREFECT_API_REQUEST_TIMEOUT '${timeout}' is not a number of seconds above 0 (e.g. 20 or 0.5)`);
+    }
+    requestTimeoutMs = Math.round(seconds * 1000);
   }
   return {
+    ...(credentials ? { urlCredentials: credentials.credentials, secrets: credentials.secrets } : {}),
+    ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
     apiUrl: apiUrl.replace(/\/+$/, ''),
     apiKey: read('PREFECT_API_KEY'),
     authString: read('PREFECT_API_AUTH_STRING'),
     uiUrl: read('PREFECT_UI_URL')?.replace(/\/+$/, ''),
     ...(profile ? { profile: profileName, profilesPath: profile.path } : {}),
   };
+}
+
+/** The user and password in a URL, decoded, and every form of the password that could be printed. */
+function urlCredentials(url: URL): { credentials: { username: string; password: string }; secrets: string[] } | undefined {
+  if (!url.username && !url.password) return undefined;
+  const decode = (value: string): string => {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value;
+    }
+  };
+  const credentials = { username: decode(url.username), password: decode(url.password) };
+  const secrets = [credentials.password, url.password, Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')];
+  return { credentials, secrets: [...new Set(secrets.filter((s) => s !== ''))] };
 }
 
 /** Whether a Prefect API URL is configured anywhere resolveConnection looks. */
@@ -89,7 +134,7 @@ function readProfile(env: NodeJS.ProcessEnv, name: string): { settings: Record<s
   if (!existsSync(file)) return undefined;
   let data: Record<string, unknown>;
   try {
-    data = parseToml(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    data = parseToml(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new ConfigError(`${file}: not valid TOML (${(error as Error).message.split('\n')[0]}); it is the Prefect profiles file, read for prefect_profile '${name}'`);
   }
@@ -111,5 +156,7 @@ export function authorizationHeader(connection: PrefectConnection): string | und
     return `Bearer ${connection.apiKey}`;
   }
   if (connection.authString) return `Basic ${Buffer.from(connection.authString, 'utf8').toString('base64')}`;
+  const url = connection.urlCredentials;
+  if (url) return `Basic ${Buffer.from(`${url.username}:${url.password}`, 'utf8').toString('base64')}`;
   return undefined;
 }

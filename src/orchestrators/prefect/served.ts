@@ -37,7 +37,7 @@ export async function waitForServedDeployment(
     if (problem) throw new OrchestratorError(`Failed to serve '${flow}/${name}': ${problem}`);
     if (Date.now() >= deadline) {
       throw new OrchestratorError(
-        `Failed to find the served deployment '${flow}/${name}' on ${api.client.connection.apiUrl} after ` +
+        `Failed to find the served deployment '${flow}/${name}' on ${api.client.shownUrl} after ` +
           `${Math.round(options.timeoutMs / 1000)} s: ${options.where} has not registered it ` +
           '(does the image run flow.serve(), i.e. package.create_deployment: true, and reach PREFECT_API_URL?); raise deploy.serve_timeout if it is slow',
       );

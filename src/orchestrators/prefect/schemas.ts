@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+/**
+ * The shape of each Prefect answer this tool relies on: only the fields it reads,
+ * anything else passes through. `PrefectClient.request` parses every 2xx answer with
+ * one of these, so a server (or a proxy) that answers something else ends in one
+ * line naming the request, never in `undefined` further on.
+ */
+
+const id = z.string().min(1);
+
+export const FlowRunStateSchema = z.looseObject({
+  type: z.string().min(1),
+  name: z.string(),
+  message: z.string().nullish(),
+});
+
+export const FlowRunSchema = z.looseObject({
+  id,
+  name: z.string(),
+  state: FlowRunStateSchema.nullable(),
+  deployment_id: z.string().nullish(),
+  idempotency_key: z.string().nullish(),
+});
+
+export const DeploymentSchema = z.looseObject({
+  id,
+  name: z.string().min(1),
+  flow_id: id,
+  work_pool_name: z.string().nullish(),
+  entrypoint: z.string().nullish(),
+  job_variables: z.record(z.string(), z.unknown()).optional(),
+  pull_steps: z.array(z.record(z.string(), z.unknown())).nullish(),
+  paused: z.boolean().optional(),
+  status: z.string().nullish(),
+  updated: z.string().nullish(),
+  last_polled: z.string().nullish(),
+});
+
+export const WorkPoolSchema = z.looseObject({
+  name: z.string().min(1),
+  type: z.string().min(1),
+});
+
+/** `GET /admin/version`: a JSON string such as "3.4.1". */
+export const VersionSchema = z.string().regex(/^\d+\.\d+/, { message: 'expected a version such as "3.4.1"' });
+
+/** `POST /flows/`. */
+export const FlowIdSchema = z.looseObject({ id });
+
+export const LogEntrySchema = z.looseObject({ level: z.number(), message: z.string() });
+export const LogsSchema = z.array(LogEntrySchema);
+
+export const FlowRunsSchema = z.array(FlowRunSchema);
+
+/** `GET /csrf-token` when protection is on. */
+export const CsrfTokenSchema = z.looseObject({ token: z.string().min(1) });
+
+/** `POST /flow_runs/{id}/set_state`: Prefect's OrchestrationResult. */
+export const SetStateSchema = z.looseObject({
+  status: z.string().min(1),
+  state: z.looseObject({ type: z.string() }).nullish(),
+  details: z.looseObject({ reason: z.string().nullish() }).nullish(),
+});
+
+/** An answer whose body is not used (PATCH, DELETE, pause/resume). */
+export const IgnoredSchema = z.unknown();
+
+/** What was wrong with a body, in a few words: "id: missing; state: expected object, got string". */
+export function describeIssues(error: z.ZodError): string {
+  const parts = error.issues.slice(0, 3).map((issue) => {
+    const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+    let what = issue.message.replace(/^Invalid input: /, '');
+    if (issue.code === 'invalid_type') {
+      const got = /received (\w+)/.exec(issue.message)?.[1];
+      what = got === 'undefined' ? `missing (expected ${issue.expected})` : `expected ${article(issue.expected)}, got ${article(got ?? 'something else')}`;
+    }
+    return `${where}${what}`;
+  });
+  if (error.issues.length > 3) parts.push(`and ${error.issues.length - 3} more`);
+  return parts.join('; ');
+}
+
+function article(type: string): string {
+  if (type === 'null' || type === 'undefined') return type;
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
