@@ -1,4 +1,8 @@
 import * as actionsExec from '@actions/exec';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
 
 export interface ExecOptions {
   cwd?: string;
@@ -25,27 +29,78 @@ export interface Exec {
   run(command: string, args: string[], options?: ExecOptions): Promise<ExecResult>;
 }
 
-function lineSplitter(emit: (line: string) => void): { push(data: Buffer): void; flush(): void } {
-  let rest = '';
-  return {
-    push(data) {
-      const parts = (rest + data.toString('utf8')).split(/\r?\n/);
-      rest = parts.pop() ?? '';
-      for (const line of parts) emit(line);
-    },
-    flush() {
-      if (rest) emit(rest);
-      rest = '';
-    },
-  };
+/**
+ * Splits bytes into lines in linear time and bounded memory: each chunk is searched
+ * once for newlines, and a line keeps at most `maxBytes`; the rest of it is counted.
+ */
+export class LineSplitter {
+  /** A line longer than this is cut for `onLine` (the result's stdout/stderr keep it whole). */
+  static readonly MAX_LINE_BYTES = 64 * 1024;
+
+  private parts: Buffer[] = [];
+  private kept = 0;
+  private dropped = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly emit: (line: string) => void,
+  ) {}
+
+  push(data: Buffer): void {
+    let start = 0;
+    for (;;) {
+      const newline = data.indexOf(10, start);
+      if (newline === -1) {
+        this.keep(data.subarray(start));
+        return;
+      }
+      this.keep(data.subarray(start, newline));
+      this.end(true);
+      start = newline + 1;
+    }
+  }
+
+  flush(): void {
+    if (this.kept > 0 || this.dropped > 0) this.end(false);
+  }
+
+  private keep(piece: Buffer): void {
+    const room = this.maxBytes - this.kept;
+    if (piece.length > room) {
+      this.dropped += piece.length - Math.max(room, 0);
+      piece = piece.subarray(0, Math.max(room, 0));
+    }
+    if (piece.length > 0) {
+      // A copy: the chunk it came from is not kept alive for a few bytes.
+      this.parts.push(Buffer.from(piece));
+      this.kept += piece.length;
+    }
+  }
+
+  private end(newline: boolean): void {
+    let text = Buffer.concat(this.parts, this.kept).toString('utf8');
+    // `\r\n` ends a line as `\n` does.
+    if (newline && this.dropped === 0 && text.endsWith('\r')) text = text.slice(0, -1);
+    if (this.dropped > 0) text += ` … [${this.dropped} more bytes of this line not shown]`;
+    this.parts = [];
+    this.kept = 0;
+    this.dropped = 0;
+    this.emit(text);
+  }
 }
 
-/** The real Exec, on @actions/exec (silent: output is passed to `onLine`, not echoed). */
+/**
+ * The real Exec (silent: output is passed to `onLine`, not echoed). On Linux and macOS it
+ * spawns the program itself: @actions/exec re-scans its whole pending line on every chunk,
+ * so one 50 MB line without a newline took over 30 s there; here each chunk is read once.
+ * Windows keeps @actions/exec, which knows how to start .cmd/.bat programs.
+ */
 export class ProcessExec implements Exec {
   async run(command: string, args: string[], options: ExecOptions = {}): Promise<ExecResult> {
     const onLine = options.onLine;
-    const out = lineSplitter((l) => onLine?.(l, 'stdout'));
-    const err = lineSplitter((l) => onLine?.(l, 'stderr'));
+    const out = new LineSplitter(LineSplitter.MAX_LINE_BYTES, (l) => onLine?.(l, 'stdout'));
+    const err = new LineSplitter(LineSplitter.MAX_LINE_BYTES, (l) => onLine?.(l, 'stderr'));
+    if (process.platform !== 'win32') return spawnProcess(command, args, options, out, err);
     try {
       const result = await actionsExec.getExecOutput(command, args, {
         cwd: options.cwd,
@@ -65,6 +120,70 @@ export class ProcessExec implements Exec {
     }
   }
 }
+
+/**
+ * What @actions/exec does, minus its line buffer: no shell; the exit code (128 + n for a
+ * signal, as a shell reports it); 127 and a message when the program or the cwd is missing.
+ */
+function spawnProcess(command: string, args: string[], options: ExecOptions, out: LineSplitter, err: LineSplitter): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    if (options.cwd !== undefined && !existsSync(options.cwd)) {
+      resolve({ exitCode: 127, stdout: '', stderr: `The cwd: ${options.cwd} does not exist!` });
+      return;
+    }
+    const stdoutDecoder = new StringDecoder('utf8');
+    const stderrDecoder = new StringDecoder('utf8');
+    let stdout = '';
+    let stderr = '';
+    let settled = false;
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ? definedValues(options.env) : process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (settled || child.pid !== undefined) return;
+      settled = true;
+      const missing = error.code === 'ENOENT' ? `Unable to locate executable file: ${command} (${error.message})` : error.message;
+      resolve({ exitCode: 127, stdout: '', stderr: missing });
+    });
+    child.stdout.on('data', (data: Buffer) => {
+      stdout += stdoutDecoder.write(data);
+      out.push(data);
+    });
+    child.stderr.on('data', (data: Buffer) => {
+      stderr += stderrDecoder.write(data);
+      err.push(data);
+    });
+    // A program that does not read its input must not fail the run with EPIPE.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+    // As @actions/exec: a background process that keeps the pipes open does not hold the result for ever.
+    let drain: NodeJS.Timeout | undefined;
+    child.on('exit', (code, signal) => {
+      drain = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(code, signal);
+      }, STDIO_CLOSE_DELAY_MS);
+    });
+    child.on('close', (code, signal) => finish(code, signal));
+    function finish(code: number | null, signal: NodeJS.Signals | null): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(drain);
+      out.flush();
+      err.flush();
+      stdout += stdoutDecoder.end();
+      stderr += stderrDecoder.end();
+      const exitCode = code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1);
+      resolve({ exitCode, stdout, stderr });
+    }
+  });
+}
+
+const STDIO_CLOSE_DELAY_MS = 10_000;
 
 function definedValues(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));

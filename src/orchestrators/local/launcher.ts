@@ -78,7 +78,21 @@ import importlib
 import importlib.util
 import json
 import os
+import signal
 import sys
+import threading
+import time
+
+
+def watch_parent():
+    """Ends this run's process group when lolpop-deploy is gone (killed with SIGKILL, say)."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(1)
+    print("lolpop-deploy: the lolpop-deploy process that started this run is gone; stopping", file=sys.stderr, flush=True)
+    os.killpg(os.getpgrp(), signal.SIGTERM)
+    time.sleep(5)
+    os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
 def load_function(path, name):
@@ -95,6 +109,9 @@ def load_function(path, name):
 
 
 def main():
+    # Only when lolpop-deploy made this process the leader of its own group.
+    if hasattr(os, "killpg") and os.getpgrp() == os.getpid():
+        threading.Thread(target=watch_parent, daemon=True).start()
     with open(sys.argv[1], encoding="utf-8") as f:
         spec = json.load(f)
     os.chdir(spec["workdir"])

@@ -1,6 +1,7 @@
-import { sleep } from '../../duration.js';
+import { formatDuration, parseDuration, sleep } from '../../duration.js';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DockerCli } from '../../docker/docker.js';
@@ -24,24 +25,55 @@ import type {
 import { packageProject, planPackage } from '../package-project.js';
 import { defaultIdempotencyKey } from '../idempotency.js';
 import { flowEntrypoint } from '../prefect/names.js';
-import type { LocalConfig } from './config.js';
+import { DEFAULT_LIMITS, describeExit, startChild, type ChildOutcome, type OutputLimits } from './child.js';
+import { resolveStateDir, type LocalConfig } from './config.js';
 import { LAUNCHER_PY, launchSpec } from './launcher.js';
 import { renderRunReport, type LogLine } from './report.js';
-import { StateStore, type RunRecord } from './state.js';
+import { currentOwner, pidExists, readTail, startTicks, StateStore, writeFileAtomic, type LocalRunState, type RunRecord } from './state.js';
+
+const HANDLED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
+/** Runs executing in this process: a record naming this pid but not here is stale. */
+const activeRuns = new Set<string>();
+
+/** Where signals come from: `process`, or a stand-in in tests. */
+export interface SignalSource {
+  on(event: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
+  off(event: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
+}
+
+export interface LocalRunOptions {
+  limits?: Partial<OutputLimits>;
+  /** Between SIGTERM and SIGKILL to a run's process group (default 5 s). */
+  killGraceMs?: number;
+  signals?: SignalSource;
+  /** After a signal cancelled a run and it is recorded; default: raise it again on this process. */
+  onSignalled?: (signal: NodeJS.Signals) => void;
+}
 
 /**
  * ZenML's "direct orchestration" for lolpop workflows: no server, no Docker.
  * `deploy` records the deployment in a local state folder; `run` executes it in a
- * local Python process to the end, recording its state, log and an HTML report.
+ * local Python process (its own process group) to the end or the wait-timeout,
+ * recording its state, log and an HTML report.
  */
 export class LocalOrchestrator implements Orchestrator {
   private readonly state: StateStore;
+  private readonly limits: OutputLimits;
+  private readonly killGraceMs: number;
+  private readonly signals: SignalSource;
+  private readonly onSignalled: (signal: NodeJS.Signals) => void;
 
   constructor(
     private readonly config: LocalConfig,
     private readonly ctx: OrchestratorContext,
+    options: LocalRunOptions = {},
   ) {
-    this.state = new StateStore(path.resolve(ctx.workdir, config.state_dir));
+    this.state = new StateStore(resolveStateDir(config.state_dir, ctx.workdir));
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.killGraceMs = options.killGraceMs ?? 5000;
+    this.signals = options.signals ?? process;
+    this.onSignalled = options.onSignalled ?? ((signal) => process.kill(process.pid, signal));
   }
 
   /** Writes the entrypoint and Dockerfile; builds the image only when a tag is given and Docker answers. */
@@ -99,7 +131,13 @@ export class LocalOrchestrator implements Orchestrator {
     return { id, name: request.deploymentName, url: pathToFileURL(file).href };
   }
 
-  /** Runs the deployment to the end in a local Python process; the state is COMPLETED or FAILED. */
+  /**
+   * Runs the deployment in a local Python process, in its own process group, to the end:
+   * COMPLETED, FAILED (non-zero exit) or CRASHED (killed by a signal from elsewhere). With
+   * wait, the wait-timeout applies: the group is stopped there and the run is CANCELLED.
+   * A SIGTERM/SIGINT/SIGHUP to lolpop-deploy meanwhile stops the group too, records the
+   * run CANCELLED, and then ends lolpop-deploy with that signal.
+   */
   async run(request: RunRequest): Promise<RunResult> {
     const name = request.deploymentName;
     const deployment = this.state.readDeployment(name);
@@ -110,17 +148,21 @@ export class LocalOrchestrator implements Orchestrator {
     }
     const key = request.kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, name);
     const earlier = key ? this.state.findRunByIdempotencyKey(name, key) : undefined;
-    if (earlier) {
-      const url = this.reportUrl(earlier.id);
-      this.ctx.logger.info(`Run ${earlier.id} already existed for idempotency key ${key} (${earlier.state}): ${url}`);
-      return { id: earlier.id, url, state: earlier.state, created: false };
-    }
+    if (earlier) return this.existingRun(earlier, key!);
+    // Without wait, a local run still runs to the end: there is nothing to come back to.
+    const timeoutMs = request.kwargs.wait ? parseDuration(request.kwargs.wait_timeout, 'wait_timeout') : undefined;
 
     const parameters = { ...deployment.parameters, ...request.kwargs.parameters };
     const spec = launchSpec(deployment.package, deployment.entrypoint, this.ctx.workdir, parameters, this.config.use_prefect);
-    const id = newRunId();
+    const id = this.newRunDir();
     const dir = this.state.runDir(id);
-    mkdirSync(dir, { recursive: true });
+    if (key) {
+      const holder = this.state.claimIdempotencyKey(name, key, id);
+      if (holder) {
+        rmSync(dir, { recursive: true, force: true });
+        return this.existingRun(holder, key);
+      }
+    }
     writeFileSync(path.join(dir, 'launcher.py'), LAUNCHER_PY);
     writeFileSync(path.join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
     const python = this.ctx.env.PYTHON || this.config.python || 'python3';
@@ -136,75 +178,152 @@ export class LocalOrchestrator implements Orchestrator {
       python,
       command,
       started: started.toISOString(),
+      owner: currentOwner(),
     };
-    this.state.writeRun(record);
-    this.ctx.logger.info(`Run ${id} of ${name}: ${command.join(' ')}`);
-
-    const logFile = path.join(dir, 'log.txt');
-    writeFileSync(logFile, '');
-    const log: LogLine[] = [];
-    const result = await this.ctx.exec.run(command[0]!, command.slice(1), {
-      cwd: this.ctx.workdir,
-      env: { ...this.ctx.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
-      onLine: (text, stream) => {
-        log.push({ stream, text });
-        appendFileSync(logFile, `${text}\n`);
-        this.ctx.logger.info(text);
-      },
-    });
-    const notStarted = result.exitCode === 127 && log.length === 0;
-    if (notStarted) {
-      const why = lastLines(result.stderr, 1) || `${python} not found`;
-      log.push({ stream: 'stderr', text: why });
-      appendFileSync(logFile, `${why}\n`);
+    activeRuns.add(id);
+    try {
+      this.state.writeRun(record);
+      const within = timeoutMs === undefined ? '' : ` (wait-timeout ${formatDuration(timeoutMs)})`;
+      this.ctx.logger.info(`Run ${id} of ${name}${within}: ${command.join(' ')}`);
+      return await this.execute(record, timeoutMs);
+    } finally {
+      activeRuns.delete(id);
     }
-    const ended = new Date();
-    Object.assign(record, {
-      state: result.exitCode === 0 ? 'COMPLETED' : 'FAILED',
-      ended: ended.toISOString(),
-      durationMs: ended.getTime() - started.getTime(),
-      exitCode: result.exitCode,
-    });
-    this.state.writeRun(record);
-    writeFileSync(path.join(dir, 'report.html'), renderRunReport(record, log));
-    const url = this.reportUrl(id);
-    if (notStarted) {
-      throw new CommandError(
-        `Failed to run ${name}: cannot start Python '${python}' (${lastLines(result.stderr, 1)}); install Python 3 or set PYTHON to its path`,
-      );
-    }
-    if (record.state === 'FAILED') {
-      const last = log.filter((l) => l.text.trim() !== '').pop()?.text.trim() ?? 'no output';
-      this.ctx.logger.error(`Run ${id} FAILED (exit code ${result.exitCode}): ${last}`);
-    }
-    this.ctx.logger.info(`Run ${id} ${record.state} (exit code ${result.exitCode}); report: ${url}`);
-    return { id, url, state: record.state, created: true };
   }
 
-  /** A local run has already ended when run() returns: this reads its recorded state. */
+  private async execute(record: RunRecord, timeoutMs: number | undefined): Promise<RunResult> {
+    const { id, deployment: name, python, command } = record;
+    const dir = this.state.runDir(id);
+    const logFile = path.join(dir, 'log.txt');
+    writeFileSync(logFile, '');
+    const child = startChild({
+      command: command[0]!,
+      args: command.slice(1),
+      cwd: this.ctx.workdir,
+      env: { ...this.ctx.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
+      logFile,
+      limits: this.limits,
+      killGraceMs: this.killGraceMs,
+      onSpawn: (pid) => {
+        record.pid = pid;
+        this.state.writeRun(record);
+      },
+      onLine: (line) => this.ctx.logger.info(line.text),
+    });
+
+    let signalled: NodeJS.Signals | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signalled) {
+        this.ctx.logger.warning(`Received ${signal} again: killing run ${id} (SIGKILL to its process group)`);
+        child.kill();
+        return;
+      }
+      signalled = signal;
+      this.ctx.logger.warning(`Received ${signal}: stopping run ${id} (SIGTERM to its process group, SIGKILL after ${formatDuration(this.killGraceMs)})`);
+      child.stop({ reason: 'signal', signal });
+    };
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            this.ctx.logger.warning(`Run ${id} reached the wait-timeout of ${formatDuration(timeoutMs)}: stopping it`);
+            child.stop({ reason: 'timeout', afterMs: timeoutMs });
+          }, timeoutMs);
+    for (const signal of HANDLED_SIGNALS) this.signals.on(signal, onSignal);
+    let outcome: ChildOutcome;
+    try {
+      outcome = await child.done;
+    } finally {
+      clearTimeout(timer);
+      for (const signal of HANDLED_SIGNALS) this.signals.off(signal, onSignal);
+    }
+
+    const ended = new Date();
+    const { state, error } = endState(outcome, python);
+    Object.assign(record, {
+      state,
+      ended: ended.toISOString(),
+      durationMs: ended.getTime() - new Date(record.started).getTime(),
+      ...(outcome.exitCode === null ? {} : { exitCode: outcome.exitCode }),
+      ...(outcome.signal ? { signal: outcome.signal } : {}),
+      ...(error ? { error } : {}),
+    });
+    const tail = outcome.tail;
+    if (outcome.spawnError) {
+      tail.push({ stream: 'stderr', text: outcome.spawnError });
+      appendFileSync(logFile, `${outcome.spawnError}\n`);
+    }
+    this.state.writeRun(record);
+    writeFileAtomic(path.join(dir, 'report.html'), renderRunReport(record, tail, { totalLines: outcome.totalLines + (outcome.spawnError ? 1 : 0) }));
+    const url = this.reportUrl(id);
+    const result: RunResult = { id, url, state: record.state, created: true };
+    if (outcome.spawnError) {
+      throw new CommandError(`Failed to run ${name}: cannot start Python '${python}' (${outcome.spawnError}); install Python 3 or set PYTHON to its path`);
+    }
+    const how = record.error ?? describeExit(outcome.exitCode, outcome.signal);
+    if (record.state !== 'COMPLETED') {
+      const last = tail.filter((l) => l.text.trim() !== '').pop()?.text.trim() ?? 'no output';
+      this.ctx.logger.error(`Run ${id} ${record.state} (${how}): ${last}`);
+    }
+    this.ctx.logger.info(`Run ${id} ${record.state} (${how}); report: ${url}`);
+    if (signalled) {
+      // Recorded; now end as the signal asked (it ends this process when nothing else handles it).
+      this.onSignalled(signalled);
+      throw Object.assign(new RunFailedError(`Run ${id} of ${name} CANCELLED: lolpop-deploy received ${signalled}; report: ${url}`), { result });
+    }
+    return result;
+  }
+
+  /** A run an earlier invocation started with this key; a RUNNING one whose processes are gone is CRASHED. */
+  private existingRun(earlier: RunRecord, key: string): RunResult {
+    const run = this.settleStale(earlier);
+    const url = this.reportUrl(run.id);
+    this.ctx.logger.info(`Run ${run.id} already existed for idempotency key ${key} (${run.state}): ${url}`);
+    return { id: run.id, url, state: run.state, created: false };
+  }
+
+  /** Reads a run's state until it ends or the timeout; a RUNNING record nobody runs any more is CRASHED. */
   async wait(request: WaitRequest): Promise<RunResult> {
     const deadline = Date.now() + request.timeoutMs;
-    let record = this.readRunOrThrow(request.run.id);
+    let record = this.settleStale(this.readRunOrThrow(request.run.id));
     // Only a run started by another process can still be RUNNING here.
     while (record.state === 'RUNNING' && Date.now() < deadline) {
       await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
-      record = this.readRunOrThrow(request.run.id);
+      record = this.settleStale(this.readRunOrThrow(request.run.id));
     }
     const result: RunResult = { ...request.run, state: record.state };
     if (record.state === 'COMPLETED') return result;
     if (record.state === 'RUNNING') {
       throw new RunFailedError(`Run ${record.id} of ${record.deployment} is still RUNNING after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout): ${request.run.url}`);
     }
-    const tail = lastLines(readFileSync(path.join(this.state.runDir(record.id), 'log.txt'), 'utf8'), 5);
+    const tail = lastLines(readTail(path.join(this.state.runDir(record.id), 'log.txt'), 64 * 1024), 5);
     const last = tail.split('\n').pop()?.trim();
     throw Object.assign(
       new RunFailedError(
-        `Run ${record.id} of ${record.deployment} ended ${record.state} (exit code ${record.exitCode ?? '?'}): ` +
+        `Run ${record.id} of ${record.deployment} ended ${record.state} (${record.error ?? describeExit(record.exitCode, record.signal)}): ` +
           (last ? `${last}\nLast log lines:\n${tail.replace(/^/gm, '  ')}` : 'it printed nothing') +
           `\nReport: ${request.run.url}`,
       ),
       { result },
     );
+  }
+
+  /**
+   * A RUNNING record whose Python process and lolpop-deploy process are both gone (killed,
+   * the machine restarted) would be waited on for ever: it is recorded CRASHED, with a report.
+   */
+  private settleStale(record: RunRecord): RunRecord {
+    if (record.state !== 'RUNNING') return record;
+    const why = staleReason(record);
+    if (!why) return record;
+    const ended = new Date();
+    const crashed: RunRecord = { ...record, state: 'CRASHED', ended: ended.toISOString(), durationMs: ended.getTime() - new Date(record.started).getTime(), error: why };
+    this.state.writeRun(crashed);
+    const text = readTail(path.join(this.state.runDir(record.id), 'log.txt'), this.limits.tailBytes);
+    const log: LogLine[] = text.split(/\r?\n/).filter((l, i, all) => l !== '' || i < all.length - 1).map((l) => ({ stream: 'stdout', text: l }));
+    writeFileAtomic(path.join(this.state.runDir(record.id), 'report.html'), renderRunReport(crashed, log));
+    this.ctx.logger.warning(`Run ${record.id} of ${record.deployment} was recorded RUNNING, but ${why}: recorded it CRASHED`);
+    return crashed;
   }
 
   /** Removes the deployment record; the runs' history stays. */
@@ -216,6 +335,15 @@ export class LocalOrchestrator implements Orchestrator {
     return { stopped: true, detail: `removed deployment '${request.deploymentName}' (${file}); its runs stay in ${path.join(this.state.root, 'runs')}` };
   }
 
+  /** A new run id with its folder created (exclusively: two concurrent runs never share one). */
+  private newRunDir(): string {
+    for (let attempt = 0; ; attempt++) {
+      const id = newRunId();
+      if (this.state.createRunDir(id)) return id;
+      if (attempt > 20) throw new OrchestratorError(`Failed to run: cannot create a new run folder in ${path.join(this.state.root, 'runs')}`);
+    }
+  }
+
   private readRunOrThrow(id: string): RunRecord {
     const record = this.state.readRun(id);
     if (!record) throw new OrchestratorError(`Failed to read run ${id}: no ${path.join(this.state.runDir(id), 'run.json')}`);
@@ -224,6 +352,47 @@ export class LocalOrchestrator implements Orchestrator {
 
   private reportUrl(id: string): string {
     return pathToFileURL(path.join(this.state.runDir(id), 'report.html')).href;
+  }
+}
+
+/** What ended a run: its state and, unless it simply exited, why in a sentence. */
+function endState(outcome: ChildOutcome, python: string): { state: LocalRunState; error?: string } {
+  const exit = describeExit(outcome.exitCode, outcome.signal);
+  if (outcome.spawnError) return { state: 'FAILED', error: `cannot start Python '${python}': ${outcome.spawnError}` };
+  if (outcome.stoppedBy?.reason === 'timeout') {
+    return { state: 'CANCELLED', error: `the wait-timeout of ${formatDuration(outcome.stoppedBy.afterMs)} was reached and lolpop-deploy stopped the run: ${exit}` };
+  }
+  if (outcome.stoppedBy?.reason === 'signal') {
+    return { state: 'CANCELLED', error: `lolpop-deploy received ${outcome.stoppedBy.signal} and stopped the run: ${exit}` };
+  }
+  if (outcome.signal) return { state: 'CRASHED', error: `${exit}, a signal lolpop-deploy did not send (out of memory, or killed from outside)` };
+  return { state: outcome.exitCode === 0 ? 'COMPLETED' : 'FAILED' };
+}
+
+/**
+ * Why a RUNNING record is stale, or undefined while something may still be running it:
+ * its Python process (checked to be this run's, on Linux), or the lolpop-deploy that
+ * started it (the same pid and start time). A run recorded on another host is not judged.
+ */
+function staleReason(run: RunRecord): string | undefined {
+  const owner = run.owner;
+  if (!owner) return 'it records no process (an older lolpop-deploy wrote it) and cannot be followed';
+  if (owner.host !== hostname()) return undefined;
+  if (run.pid !== undefined && pidExists(run.pid) && isRunProcess(run.pid, run.id)) return undefined;
+  const ownerAlive =
+    owner.pid === process.pid
+      ? activeRuns.has(run.id)
+      : pidExists(owner.pid) && (owner.startTicks === undefined || startTicks(owner.pid) === undefined || startTicks(owner.pid) === owner.startTicks);
+  if (ownerAlive) return undefined;
+  return `its processes are gone (Python pid ${run.pid ?? 'never started'}, lolpop-deploy pid ${owner.pid}): lolpop-deploy was killed before it could record the end`;
+}
+
+/** Linux: whether `pid` is this run's launcher and not a process that reused the pid. */
+function isRunProcess(pid: number, id: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(id);
+  } catch {
+    return true;
   }
 }
 

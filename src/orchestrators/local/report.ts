@@ -1,4 +1,5 @@
 import { formatDuration } from '../../duration.js';
+import { describeExit } from './child.js';
 import type { RunRecord } from './state.js';
 
 export interface LogLine {
@@ -8,18 +9,34 @@ export interface LogLine {
 
 /** More than this many log lines and the report keeps the tail; log.txt keeps all. */
 export const REPORT_LOG_LINES = 5000;
+/** The report shows at most this many characters of log (the tail) … */
+export const REPORT_LOG_CHARS = 512 * 1024;
+/** … and of each line. */
+export const REPORT_LINE_CHARS = 16 * 1024;
 
-const STATE_COLOURS: Record<string, string> = { COMPLETED: '#1a7f37', FAILED: '#cf222e', RUNNING: '#9a6700' };
+const STATE_COLOURS: Record<string, string> = {
+  COMPLETED: '#1a7f37',
+  FAILED: '#cf222e',
+  CRASHED: '#cf222e',
+  CANCELLED: '#6e7781',
+  RUNNING: '#9a6700',
+};
+
+export interface ReportOptions {
+  /** How many lines the run printed in all, when `log` is only their tail. */
+  totalLines?: number;
+}
 
 /**
  * The run report, `runs/<id>/report.html`: one self-contained page (inline CSS, no
  * script, no external resources) with the state, the deployment, parameters,
  * timestamps and the escaped log. Pure, so it is tested without a run.
  */
-export function renderRunReport(run: RunRecord, log: readonly LogLine[]): string {
+export function renderRunReport(run: RunRecord, log: readonly LogLine[], options: ReportOptions = {}): string {
   const colour = STATE_COLOURS[run.state] ?? '#57606a';
-  const omitted = Math.max(0, log.length - REPORT_LOG_LINES);
-  const shown = log.slice(omitted);
+  const total = Math.max(options.totalLines ?? log.length, log.length);
+  const shown = logTail(log);
+  const omitted = total - shown.length;
   const rows: Array<[string, string]> = [
     ['Deployment', code(run.deployment)],
     ['Entrypoint', code(run.entrypoint)],
@@ -27,9 +44,10 @@ export function renderRunReport(run: RunRecord, log: readonly LogLine[]): string
     ['Started', escapeHtml(readableTime(run.started))],
     ['Ended', run.ended ? escapeHtml(readableTime(run.ended)) : '—'],
     ['Duration', run.durationMs === undefined ? '—' : escapeHtml(formatDuration(run.durationMs))],
-    ['Exit code', run.exitCode === undefined ? '—' : code(String(run.exitCode))],
+    ['Exit', run.exitCode === undefined && !run.signal ? '—' : code(describeExit(run.exitCode, run.signal))],
     ['Command', code(run.command.join(' '))],
   ];
+  if (run.error) rows.push(['Why', escapeHtml(run.error)]);
   if (run.idempotencyKey) rows.push(['Idempotency key', code(run.idempotencyKey)]);
   const logHtml = shown
     .map((line, i) => {
@@ -37,7 +55,8 @@ export function renderRunReport(run: RunRecord, log: readonly LogLine[]): string
       return `<span${cls}><i>${omitted + i + 1}</i>${escapeHtml(line.text)}</span>`;
     })
     .join('');
-  const failure = run.state === 'FAILED' ? failureLines(log) : [];
+  const failure = run.state !== 'COMPLETED' && run.state !== 'RUNNING' ? failureLines(shown) : [];
+  const failureTitle = run.error ?? describeExit(run.exitCode, run.signal);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -77,18 +96,36 @@ export function renderRunReport(run: RunRecord, log: readonly LogLine[]): string
   <span class="state">${escapeHtml(run.state)}</span>
   <p class="sub">LocalOrchestrator · lolpop-deploy · started ${escapeHtml(readableTime(run.started))}</p>
 </header>
-${failure.length > 0 ? `<div class="failure"><strong>Exit code ${escapeHtml(String(run.exitCode ?? '?'))}; the run's last lines:</strong><pre>${escapeHtml(failure.join('\n'))}</pre></div>\n` : ''}<h2>Summary</h2>
+${failure.length > 0 ? `<div class="failure"><strong>${escapeHtml(capitalize(failureTitle))}; the run's last lines:</strong><pre>${escapeHtml(failure.join('\n'))}</pre></div>\n` : ''}<h2>Summary</h2>
 <table>
 ${rows.map(([k, v]) => `  <tr><th>${escapeHtml(k)}</th><td>${v}</td></tr>`).join('\n')}
 </table>
 <h2>Parameters</h2>
 <pre>${escapeHtml(JSON.stringify(run.parameters, null, 2))}</pre>
-<h2>Log <span class="note">(${log.length} line${log.length === 1 ? '' : 's'}; standard error in red)</span></h2>
-${omitted > 0 ? `<p class="note">The first ${omitted} lines are omitted here; log.txt next to this report has them all.</p>\n` : ''}<pre class="log">${logHtml || '<span class="note">(no output)</span>'}</pre>
+<h2>Log <span class="note">(${total} line${total === 1 ? '' : 's'}; standard error in red)</span></h2>
+${omitted > 0 ? `<p class="note">The first ${omitted} lines are omitted here; log.txt next to this report has them.</p>\n` : ''}<pre class="log">${logHtml || '<span class="note">(no output)</span>'}</pre>
 </main>
 </body>
 </html>
 `;
+}
+
+/** The last lines within REPORT_LOG_LINES and REPORT_LOG_CHARS, each cut at REPORT_LINE_CHARS. */
+function logTail(log: readonly LogLine[]): LogLine[] {
+  const shown: LogLine[] = [];
+  let chars = 0;
+  for (let i = log.length - 1; i >= 0 && shown.length < REPORT_LOG_LINES; i--) {
+    const line = log[i]!;
+    const text = line.text.length > REPORT_LINE_CHARS ? `${line.text.slice(0, REPORT_LINE_CHARS)} … [${line.text.length - REPORT_LINE_CHARS} more characters in log.txt]` : line.text;
+    chars += text.length;
+    if (chars > REPORT_LOG_CHARS && shown.length > 0) break;
+    shown.push(text === line.text ? line : { ...line, text });
+  }
+  return shown.reverse();
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** `2025-01-31T12:05:01.123Z` → `2025-01-31 12:05:01 UTC`. */

@@ -1,6 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { PackageKwargs } from '../../config/schema.js';
+import { OrchestratorError } from '../../errors.js';
 
 /** What `deploy` records in `deployments/<name>.json`. */
 export interface DeploymentRecord {
@@ -15,7 +18,23 @@ export interface DeploymentRecord {
   updated: string;
 }
 
-export type LocalRunState = 'RUNNING' | 'COMPLETED' | 'FAILED';
+/**
+ * Prefect's state types, as far as a local process has them. A run stopped at the
+ * wait-timeout or by a signal to lolpop-deploy is CANCELLED (its `error` says which); a run
+ * whose process vanished without an end being recorded, or that a signal from elsewhere
+ * killed, is CRASHED. FAILED is a non-zero exit.
+ */
+export type LocalRunState = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'CRASHED';
+
+/** The lolpop-deploy process that started a run: to tell a live run from a stale record. */
+export interface RunOwner {
+  pid: number;
+  /** When that process started (approximately). */
+  started: string;
+  /** Linux: field 22 of /proc/<pid>/stat, exact, so a reused pid is told apart. */
+  startTicks?: string;
+  host: string;
+}
 
 /** What `run` records in `runs/<id>/run.json`. */
 export interface RunRecord {
@@ -31,12 +50,21 @@ export interface RunRecord {
   ended?: string;
   durationMs?: number;
   exitCode?: number;
+  /** The signal that ended the Python process, when one did. */
+  signal?: string;
+  /** Why a run was CANCELLED or CRASHED, in a sentence. */
+  error?: string;
+  /** The Python process (the leader of its own process group). */
+  pid?: number;
+  owner?: RunOwner;
 }
 
 /**
  * The local state folder (`.lolpop-deploy/` under the working directory): one
  * JSON file per deployment, one folder per run. Plain files, so a user can read
- * and delete them by hand.
+ * and delete them by hand. Every JSON file is replaced atomically (a temp file in
+ * the same folder, then rename), so a concurrent reader sees the old or the new
+ * record, never half of one.
  */
 export class StateStore {
   constructor(readonly root: string) {}
@@ -51,7 +79,7 @@ export class StateStore {
 
   writeDeployment(record: DeploymentRecord): string {
     const file = this.deploymentFile(record.name);
-    writeJson(file, record);
+    writeJsonAtomic(file, record);
     return file;
   }
 
@@ -59,7 +87,7 @@ export class StateStore {
   removeDeployment(name: string): boolean {
     const file = this.deploymentFile(name);
     if (!existsSync(file)) return false;
-    rmSync(file);
+    rmSync(file, { force: true });
     return true;
   }
 
@@ -67,23 +95,90 @@ export class StateStore {
     return path.join(this.root, 'runs', id);
   }
 
+  /** Creates the run's folder; false when one with this id exists already (pick another id). */
+  createRunDir(id: string): boolean {
+    mkdirSync(path.join(this.root, 'runs'), { recursive: true });
+    try {
+      mkdirSync(this.runDir(id));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+  }
+
   readRun(id: string): RunRecord | undefined {
     return readJson<RunRecord>(path.join(this.runDir(id), 'run.json'));
   }
 
   writeRun(record: RunRecord): void {
-    writeJson(path.join(this.runDir(record.id), 'run.json'), record);
+    writeJsonAtomic(path.join(this.runDir(record.id), 'run.json'), record);
   }
 
   /** The earlier run of `deployment` started with `key`, if any. */
   findRunByIdempotencyKey(deployment: string, key: string): RunRecord | undefined {
+    const claimed = this.claimedRun(deployment, key);
+    if (claimed) return claimed;
+    // Runs recorded before keys were claimed (keys/), or whose claim was deleted by hand.
     const runs = path.join(this.root, 'runs');
     if (!existsSync(runs)) return undefined;
     for (const id of readdirSync(runs).sort()) {
-      const run = this.readRun(id);
+      let run: RunRecord | undefined;
+      try {
+        run = this.readRun(id);
+      } catch {
+        continue; // someone else's broken record is not this key's run
+      }
       if (run?.deployment === deployment && run.idempotencyKey === key) return run;
     }
     return undefined;
+  }
+
+  /**
+   * Claims `key` for run `id` with an exclusive create, so of two processes starting the
+   * same key at once exactly one runs. Undefined when claimed; else the run that holds it.
+   */
+  claimIdempotencyKey(deployment: string, key: string, id: string): RunRecord | undefined {
+    const file = this.keyFile(deployment, key);
+    mkdirSync(path.dirname(file), { recursive: true });
+    try {
+      writeFileSync(file, `${JSON.stringify({ deployment, key, run: id })}\n`, { flag: 'wx' });
+      return undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = this.claimedRun(deployment, key, 5000);
+    if (holder) return holder;
+    throw new OrchestratorError(`Failed to run: idempotency key '${key}' is claimed in ${file}, but its run has no run.json; delete ${file} to run again`);
+  }
+
+  /** The run that claimed `key`: its run.json may take a moment to appear after the claim. */
+  private claimedRun(deployment: string, key: string, patienceMs = 0): RunRecord | undefined {
+    const file = this.keyFile(deployment, key);
+    let claim: { run?: string } | undefined;
+    // The claim is written with one write of a few bytes; a reader racing it may see it empty.
+    const until = Date.now() + Math.max(patienceMs, 1000);
+    for (;;) {
+      try {
+        claim = readJson<{ run?: string }>(file);
+        break;
+      } catch (error) {
+        if (Date.now() > until) throw error;
+        sleepSync(20);
+      }
+    }
+    if (!claim?.run) return undefined;
+    const patience = Date.now() + patienceMs;
+    for (;;) {
+      const run = this.readRun(claim.run);
+      if (run || Date.now() >= patience) return run;
+      sleepSync(20);
+    }
+  }
+
+  private keyFile(deployment: string, key: string): string {
+    const hash = createHash('sha256').update(`${deployment}\n${key}`).digest('hex').slice(0, 32);
+    return path.join(this.root, 'keys', `${safeFileName(deployment)}-${hash}.json`);
   }
 }
 
@@ -93,11 +188,104 @@ export function safeFileName(name: string): string {
 }
 
 function readJson<T>(file: string): T | undefined {
-  if (!existsSync(file)) return undefined;
-  return JSON.parse(readFileSync(file, 'utf8')) as T;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new OrchestratorError(`Failed to read ${file}: not valid JSON (${(error as Error).message}); fix or delete it`);
+  }
 }
 
-function writeJson(file: string, value: unknown): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+/** Writes `file` whole or not at all: a temp file next to it, flushed, then renamed over it. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function writeFileAtomic(file: string, text: string): void {
+  const dir = path.dirname(file);
+  mkdirSync(dir, { recursive: true });
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(temp, text, { flush: true });
+    renameSync(temp, file);
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never written
+    }
+    throw error;
+  }
+}
+
+/** The last `bytes` of a file (its whole first line dropped when cut), for a report written after the fact. */
+export function readTail(file: string, bytes: number): string {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return '';
+  }
+  const start = Math.max(0, size - bytes);
+  const buffer = Buffer.alloc(size - start);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, buffer, 0, buffer.length, start);
+  } finally {
+    closeSync(fd);
+  }
+  const text = buffer.toString('utf8');
+  return start > 0 ? text.slice(text.indexOf('\n') + 1) : text;
+}
+
+/** This process as a run's owner. */
+export function currentOwner(): RunOwner {
+  const ticks = startTicks(process.pid);
+  return {
+    pid: process.pid,
+    started: new Date(Date.now() - process.uptime() * 1000).toISOString(),
+    ...(ticks ? { startTicks: ticks } : {}),
+    host: hostname(),
+  };
+}
+
+/** Linux: a process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat). */
+export function startTicks(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command (field 2) is in parentheses and may hold spaces: count from after it.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a process with this pid runs (EPERM: it does, as another user's; a zombie has ended). */
+export function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+/** Linux: the process has exited and waits to be reaped (state Z in /proc/<pid>/stat). */
+export function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

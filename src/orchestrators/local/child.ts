@@ -1,0 +1,242 @@
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { LineSplitter } from '../../exec.js';
+import type { LogLine } from './report.js';
+
+/** Byte caps on a run's output. The log file is written as it arrives; memory holds a tail. */
+export interface OutputLimits {
+  /** A line longer than this is cut (in memory, the logger and the report); log.txt has it whole. */
+  lineBytes: number;
+  /** The in-memory tail of the log (what the report shows): at most this many bytes … */
+  tailBytes: number;
+  /** … and this many lines. */
+  tailLines: number;
+  /** log.txt stops here, with a note of how much more there was. */
+  logFileBytes: number;
+}
+
+export const DEFAULT_LIMITS: OutputLimits = {
+  lineBytes: 16 * 1024,
+  tailBytes: 1024 * 1024,
+  tailLines: 5000,
+  logFileBytes: 256 * 1024 * 1024,
+};
+
+/** Why lolpop-deploy stopped a run itself. */
+export type StopReason = { reason: 'timeout'; afterMs: number } | { reason: 'signal'; signal: NodeJS.Signals };
+
+export interface ChildOutcome {
+  /** Null when a signal ended it, or it never started. */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stoppedBy?: StopReason;
+  /** Set when the process could not be started (ENOENT, EACCES, …). */
+  spawnError?: string;
+  /** The last lines (within the byte and line caps). */
+  tail: LogLine[];
+  /** How many lines there were in all. */
+  totalLines: number;
+  /** Output bytes in all, and the bytes log.txt did not get (over its cap). */
+  bytes: number;
+  unwrittenBytes: number;
+}
+
+export interface ChildOptions {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Appended to as output arrives (raw bytes, capped at limits.logFileBytes). */
+  logFile: string;
+  limits: OutputLimits;
+  /** SIGTERM, then SIGKILL this long after when the group is still there. */
+  killGraceMs: number;
+  onSpawn?(pid: number): void;
+  onLine?(line: LogLine): void;
+}
+
+/** A running child in its own process group; `done` settles when it has ended and its output is read. */
+export interface RunningChild {
+  readonly pid: number | undefined;
+  readonly done: Promise<ChildOutcome>;
+  /** Terminates the whole process group: SIGTERM, then SIGKILL after the grace period. Idempotent. */
+  stop(why: StopReason): void;
+  /** SIGKILL the whole group now (a second Ctrl-C). */
+  kill(): void;
+}
+
+const POSIX = process.platform !== 'win32';
+
+/**
+ * Starts `command` as the leader of a new process group (detached: a new session), so
+ * that it and everything it starts can be signalled at once and a Ctrl-C in the terminal
+ * reaches lolpop-deploy, which decides. Output is split into lines in bounded memory: a
+ * line without an end is cut at `lineBytes` and the rest only counted, whatever its size.
+ * When the leader exits, what is left of its group is terminated too, so nothing outlives a run.
+ */
+export function startChild(options: ChildOptions): RunningChild {
+  const { limits } = options;
+  const fd = openSync(options.logFile, 'a');
+  let written = 0;
+  let unwritten = 0;
+  let bytes = 0;
+  const writeLog = (data: Buffer) => {
+    bytes += data.length;
+    const room = limits.logFileBytes - written;
+    if (room <= 0) {
+      unwritten += data.length;
+      return;
+    }
+    const part = data.length > room ? data.subarray(0, room) : data;
+    writeSync(fd, part);
+    written += part.length;
+    unwritten += data.length - part.length;
+  };
+
+  const tail = new TailBuffer(limits.tailBytes, limits.tailLines);
+  const emit = (line: LogLine) => {
+    tail.push(line);
+    options.onLine?.(line);
+  };
+  const out = new LineSplitter(limits.lineBytes, (text) => emit({ stream: 'stdout', text }));
+  const err = new LineSplitter(limits.lineBytes, (text) => emit({ stream: 'stderr', text }));
+
+  const child = spawn(options.command, options.args, {
+    cwd: options.cwd,
+    env: definedValues(options.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: POSIX,
+    windowsHide: true,
+  });
+
+  let stoppedBy: StopReason | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
+  let drainTimer: NodeJS.Timeout | undefined;
+  const signalGroup = (signal: NodeJS.Signals) => {
+    if (child.pid === undefined) return;
+    try {
+      // -pid: the process group the child leads (and everything it started there).
+      process.kill(POSIX ? -child.pid : child.pid, signal);
+    } catch {
+      // ESRCH: the group is gone already.
+    }
+  };
+  const terminate = () => {
+    signalGroup('SIGTERM');
+    if (!graceTimer) {
+      graceTimer = setTimeout(() => signalGroup('SIGKILL'), options.killGraceMs);
+      graceTimer.unref();
+    }
+  };
+
+  child.stdout.on('data', (data: Buffer) => {
+    writeLog(data);
+    out.push(data);
+  });
+  child.stderr.on('data', (data: Buffer) => {
+    writeLog(data);
+    err.push(data);
+  });
+
+  const done = new Promise<ChildOutcome>((resolve) => {
+    let settled = false;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    const finish = (spawnError?: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(graceTimer);
+      clearTimeout(drainTimer);
+      out.flush();
+      err.flush();
+      if (unwritten > 0) {
+        writeSync(fd, `\n[lolpop-deploy: log.txt stops at ${limits.logFileBytes} bytes; ${unwritten} more bytes of output were not written]\n`);
+      }
+      closeSync(fd);
+      child.stdout.destroy();
+      child.stderr.destroy();
+      resolve({
+        exitCode: exit?.code ?? null,
+        signal: exit?.signal ?? null,
+        ...(stoppedBy ? { stoppedBy } : {}),
+        ...(spawnError ? { spawnError } : {}),
+        tail: tail.lines(),
+        totalLines: tail.total,
+        bytes,
+        unwrittenBytes: unwritten,
+      });
+    };
+    child.on('error', (error) => {
+      // Only a failed spawn leaves no pid; a failed kill is ignored above.
+      if (child.pid === undefined) finish(error.message);
+    });
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      // Anything the run left behind in its group (a daemon holding the pipe) goes too.
+      signalGroup('SIGTERM');
+      drainTimer = setTimeout(() => {
+        signalGroup('SIGKILL');
+        finish();
+      }, options.killGraceMs);
+    });
+    child.on('close', (code, signal) => {
+      exit ??= { code, signal };
+      finish();
+    });
+  });
+
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
+  return {
+    pid: child.pid,
+    done,
+    stop(why) {
+      if (stoppedBy || child.exitCode !== null || child.signalCode !== null) return;
+      stoppedBy = why;
+      terminate();
+    },
+    kill() {
+      signalGroup('SIGKILL');
+    },
+  };
+}
+
+/** The last lines of the log, within a byte and a line cap; counts all lines. */
+export class TailBuffer {
+  private buffer: LogLine[] = [];
+  private head = 0;
+  private bytes = 0;
+  total = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly maxLines: number,
+  ) {}
+
+  push(line: LogLine): void {
+    this.total++;
+    this.buffer.push(line);
+    this.bytes += line.text.length;
+    while (this.buffer.length - this.head > 1 && (this.bytes > this.maxBytes || this.buffer.length - this.head > this.maxLines)) {
+      this.bytes -= this.buffer[this.head]!.text.length;
+      this.buffer[this.head] = undefined as unknown as LogLine;
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.buffer.length) {
+      this.buffer = this.buffer.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  lines(): LogLine[] {
+    return this.buffer.slice(this.head);
+  }
+}
+
+function definedValues(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/** `exit code 1`, `killed by SIGTERM`. */
+export function describeExit(exitCode: number | null | undefined, signal: string | null | undefined): string {
+  if (signal) return `killed by ${signal}`;
+  return exitCode === null || exitCode === undefined ? 'no exit code' : `exit code ${exitCode}`;
+}
