@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, REPORT_LOG_LINES, renderRunReport } from '../../src/orchestrators/local/report.js';
+import { escapeHtml, REPORT_LINE_CHARS, REPORT_LOG_CHARS, REPORT_LOG_LINES, renderRunReport } from '../../src/orchestrators/local/report.js';
 import type { RunRecord } from '../../src/orchestrators/local/state.js';
 
 const run: RunRecord = {
@@ -48,6 +48,28 @@ describe('renderRunReport', () => {
     expect(long).not.toContain('>line 10<');
     expect(long).toContain(`<i>${REPORT_LOG_LINES + 10}</i>line ${REPORT_LOG_LINES + 10}`);
     expect(long).not.toContain('class="failure"');
+  });
+
+  it('caps the log in characters: a huge line is cut, and the tail stops at REPORT_LOG_CHARS', () => {
+    const huge = renderRunReport({ ...run, state: 'COMPLETED' }, [{ stream: 'stdout', text: 'x'.repeat(10_000_000) }]);
+    expect(huge.length).toBeLessThan(REPORT_LINE_CHARS + 10_000);
+    expect(huge).toContain(` … [${10_000_000 - REPORT_LINE_CHARS} more characters in log.txt]`);
+    const wide = Array.from({ length: 1000 }, (_, i) => ({ stream: 'stdout' as const, text: `${i} ${'y'.repeat(REPORT_LINE_CHARS)}` }));
+    const html = renderRunReport({ ...run, state: 'COMPLETED' }, wide, { totalLines: 5000 });
+    expect(html.length).toBeLessThan(REPORT_LOG_CHARS + 2 * REPORT_LINE_CHARS + 10_000);
+    expect(html).toContain('(5000 lines;');
+    expect(html).toMatch(/The first 49\d\d lines are omitted here/);
+    expect(html).toContain('>999 y');
+  });
+
+  it('a cancelled or crashed run says why and names the signal, not a null exit code', () => {
+    const cancelled = renderRunReport({ ...run, state: 'CANCELLED', exitCode: undefined, signal: 'SIGTERM', error: 'the wait-timeout of 1.0 s was reached and lolpop-deploy stopped the run: killed by SIGTERM' }, [
+      { stream: 'stdout', text: 'working' },
+    ]);
+    expect(cancelled).toContain('<span class="state">CANCELLED</span>');
+    expect(cancelled).toContain('<code>killed by SIGTERM</code>');
+    expect(cancelled).toContain("<strong>The wait-timeout of 1.0 s was reached and lolpop-deploy stopped the run: killed by SIGTERM; the run's last lines:</strong>");
+    expect(cancelled).not.toContain('null');
   });
 
   it('escapeHtml', () => {

@@ -89,7 +89,11 @@ def watch_parent():
     parent = os.getppid()
     while os.getppid() == parent:
         time.sleep(1)
-    print("lolpop-deploy: the lolpop-deploy process that started this run is gone; stopping", file=sys.stderr, flush=True)
+    try:
+        # Nobody may read this any more: its pipe is likely closed.
+        print("lolpop-deploy: the lolpop-deploy process that started this run is gone; stopping", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
     os.killpg(os.getpgrp(), signal.SIGTERM)
     time.sleep(5)
     os.killpg(os.getpgrp(), signal.SIGKILL)

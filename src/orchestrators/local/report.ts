@@ -12,7 +12,7 @@ export const REPORT_LOG_LINES = 5000;
 /** The report shows at most this many characters of log (the tail) … */
 export const REPORT_LOG_CHARS = 512 * 1024;
 /** … and of each line. */
-export const REPORT_LINE_CHARS = 16 * 1024;
+export const REPORT_LINE_CHARS = 20 * 1024;
 
 const STATE_COLOURS: Record<string, string> = {
   COMPLETED: '#1a7f37',
