@@ -92,3 +92,33 @@ export class ConsoleLogger implements Logger {
     if (value) this.secrets.add(value);
   }
 }
+
+/**
+ * Several workflows log at once: every line says whose it is, and steps are marked
+ * with a line instead of a group (groups cannot interleave).
+ */
+export class PrefixedLogger implements Logger {
+  constructor(
+    private readonly inner: Logger,
+    private readonly prefix: string,
+  ) {}
+  debug(m: string): void {
+    this.inner.debug(`[${this.prefix}] ${m}`);
+  }
+  info(m: string): void {
+    this.inner.info(`[${this.prefix}] ${m}`);
+  }
+  warning(m: string): void {
+    this.inner.warning(`[${this.prefix}] ${m}`);
+  }
+  error(m: string): void {
+    this.inner.error(`[${this.prefix}] ${m}`);
+  }
+  async group<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.inner.info(`[${this.prefix}] ▸ ${name}`);
+    return fn();
+  }
+  addSecret(value: string): void {
+    this.inner.addSecret(value);
+  }
+}

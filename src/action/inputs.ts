@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import path from 'node:path';
+import { findConfigFiles } from '../config/find.js';
 import { ConfigError } from '../errors.js';
 import type { ConfigOverrides } from '../config/load.js';
 import { OVERRIDE_SECTIONS, type StepSection } from '../config/schema.js';
@@ -10,7 +11,13 @@ export type { CommentMode };
 
 /** Everything the action reads from its inputs, typed; the only caller of core.getInput. */
 export interface ActionSettings {
-  configFile: string;
+  /** One workflow per file: the config input's paths and globs, resolved (at least one). */
+  configFiles: string[];
+  /** The config input as written: the key of the one comment that lists several workflows. */
+  configInput: string;
+  /** Several workflows: how many run at once, and whether the first failure stops the rest. */
+  maxParallel: number;
+  failFast: boolean;
   workingDirectory: string;
   steps: StepName[];
   overrides: ConfigOverrides;
@@ -25,6 +32,7 @@ export interface ActionSettings {
 
 export function readInputs(): ActionSettings {
   const workingDirectory = path.resolve(core.getInput('working-directory') || '.');
+  const configInput = core.getInput('config') || 'lolpop.yaml';
   const kwargs: NonNullable<ConfigOverrides['kwargs']> = {};
   for (const [section, input] of Object.entries(OVERRIDE_SECTIONS) as Array<[StepSection, string]>) {
     const parsed = parseJsonObject(input, core.getInput(input));
@@ -49,7 +57,10 @@ export function readInputs(): ActionSettings {
   }
   const githubToken = core.getInput('github-token');
   return {
-    configFile: path.resolve(workingDirectory, core.getInput('config') || 'lolpop.yaml'),
+    configFiles: findConfigFiles([configInput], workingDirectory, 'input config'),
+    configInput,
+    maxParallel: parsePositiveInteger('max-parallel', core.getInput('max-parallel') || '4'),
+    failFast: parseBoolean('fail-fast', core.getInput('fail-fast') || 'false'),
     workingDirectory,
     steps: parseSteps(core.getInput('steps') || 'package,deploy,run', 'input steps'),
     overrides: {
@@ -87,4 +98,10 @@ function parseBoolean(input: string, text: string): boolean {
   if (['true', 'yes', '1', 'on'].includes(t)) return true;
   if (['false', 'no', '0', 'off', ''].includes(t)) return false;
   throw new ConfigError(`input ${input}: '${text}' is not a boolean; expected true or false`);
+}
+
+function parsePositiveInteger(input: string, text: string): number {
+  const n = Number(text.trim());
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new ConfigError(`input ${input}: '${text}' is not a whole number from 1 to 64`);
+  return n;
 }

@@ -1,6 +1,8 @@
 import * as core from '@actions/core';
 import { fileURLToPath } from 'node:url';
+import { describeError } from '../errors.js';
 import type { PipelineResult } from '../pipeline.js';
+import type { WorkflowOutcome } from '../run-many.js';
 import { isBrowsable } from './report/render.js';
 
 /** A URL output only when someone can open it (not a file:// URL of the runner's disk). */
@@ -29,6 +31,27 @@ export function setOutputs(result: PipelineResult | undefined, redact: (value: s
   for (const [name, value] of Object.entries(outputs)) {
     if (value !== undefined) core.setOutput(name, redact(value));
   }
+}
+
+/** The `results` output: one entry per workflow, by deployment name (else config file). */
+export function setResultsOutput(outcomes: readonly WorkflowOutcome[], redact: (value: string) => string): void {
+  const results: Record<string, Record<string, string | undefined>> = {};
+  for (const o of outcomes) {
+    const r = o.result;
+    results[o.name ?? o.file] = {
+      config: o.file,
+      status: o.status,
+      'deployment-name': r?.deployment?.name ?? r?.deploymentName,
+      'deployment-url': browsable(r?.deployment?.url),
+      'run-id': r?.run?.id,
+      'run-url': browsable(r?.run?.url),
+      'run-state': r?.run?.state,
+      image: r?.packaged?.image,
+      digest: r?.packaged?.digest,
+      error: o.error ? describeError(o.error) : undefined,
+    };
+  }
+  core.setOutput('results', redact(JSON.stringify(results)));
 }
 
 /** The sticky PR comment's html_url, once it is written. */

@@ -1,8 +1,9 @@
-import { describeError, UserError } from '../errors.js';
+import { findConfigFiles } from '../config/find.js';
+import { ConfigError, describeError, UserError } from '../errors.js';
 import { ConsoleLogger, redact, type Logger } from '../logger.js';
-import { parseCommandLine } from './program.js';
+import { parseCommandLine, type CliInvocation } from './program.js';
 import { formatJsonResult, formatSummary } from './output.js';
-import { runInvocation, type CliEnvironment } from './run.js';
+import { runInvocation, runInvocations, type CliEnvironment } from './run.js';
 
 /** The CLI's connection to the world; main() touches nothing else. */
 export interface CliIo {
@@ -28,6 +29,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const logger = io.logger ?? new ConsoleLogger(invocation.verbose);
   let secrets: string[] = [];
   try {
+    const files = findConfigFiles([invocation.configFile], io.cwd, '-c');
+    if (files.length > 1) {
+      if (invocation.command !== 'up' && invocation.command !== 'plan') throw new ConfigError(`-c names ${files.length} files: only up and plan take several`);
+      return await runSeveral(invocation, io, logger, files);
+    }
     const { config, result } = await runInvocation(invocation, { logger, env: io.env, cwd: io.cwd, exec: io.exec, fetch: io.fetch });
     secrets = config.secrets;
     const failure = result.error ? describeError(result.error) : undefined;
@@ -46,4 +52,25 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (!(error instanceof UserError)) logger.debug(error instanceof Error ? (error.stack ?? error.message) : String(error));
     return 1;
   }
+}
+
+/** Several workflows: a summary each, under its name; exit 1 when any failed. */
+async function runSeveral(invocation: CliInvocation, io: CliIo, logger: Logger, files: string[]): Promise<number> {
+  const outcomes = await runInvocations(invocation, { logger, env: io.env, cwd: io.cwd, exec: io.exec, fetch: io.fetch }, files);
+  const secrets = outcomes.flatMap((o) => o.secrets ?? []);
+  if (invocation.json) {
+    const json = outcomes.map((o) => ({ config: o.file, name: o.name, status: o.status, ...(o.result ?? {}), error: o.error ? describeError(o.error) : undefined }));
+    io.stdout(redact(`${JSON.stringify(json, null, 2)}\n`, secrets));
+  } else {
+    for (const o of outcomes) {
+      io.stdout(`== ${o.name ?? o.file}: ${o.status}\n`);
+      if (o.result) io.stdout(redact(formatSummary(o.result), secrets));
+    }
+  }
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  for (const o of failed) io.stderr(`error: ${o.name ?? o.file}: ${redact(describeError(o.error), secrets)}\n`);
+  if (failed.length === 0) return 0;
+  const notStarted = outcomes.filter((o) => o.status === 'not-started').length;
+  io.stderr(`error: ${failed.length} of ${outcomes.length} workflows failed${notStarted ? `; ${notStarted} not started (--fail-fast)` : ''}\n`);
+  return 1;
 }

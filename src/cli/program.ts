@@ -16,6 +16,9 @@ export interface CliInvocation {
   overrides: ConfigOverrides;
   json: boolean;
   verbose: boolean;
+  /** Several config files (-c with commas or globs): how many at once, and fail-fast. */
+  maxParallel: number;
+  failFast: boolean;
 }
 
 /** A parsed command line: something to run, or an exit (help, version, usage error). */
@@ -76,6 +79,8 @@ function normaliseLongFlags(argv: readonly string[]): string[] {
 
 interface CommonOptions {
   configFile: string;
+  maxParallel?: number;
+  failFast?: boolean;
   json?: boolean;
   verbose?: boolean;
 }
@@ -95,7 +100,7 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
       .description(description)
       .exitOverride()
       .configureOutput({ writeOut: out.stdout, writeErr: out.stderr })
-      .option('-c, --config-file <path>', 'the lolpop workflow YAML', DEFAULT_CONFIG);
+      .option('-c, --config-file <path>', 'the lolpop workflow YAML (up and plan: several, as a,b or a quoted glob)', DEFAULT_CONFIG);
     return cmd;
   };
   const finish = (cmd: Command): Command =>
@@ -204,7 +209,9 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
       .addOption(kwargsOption('--packaging-kwargs <json>'))
       .addOption(kwargsOption('--deployment-kwargs <json>'))
       .addOption(kwargsOption('--run-kwargs <json>', RUN_KWARGS_HELP))
-      .addOption(kwargsOption('--stop-kwargs <json>'));
+      .addOption(kwargsOption('--stop-kwargs <json>'))
+      .addOption(new Option('--max-parallel <n>', 'with several config files (-c a.yaml,b.yaml or a quoted glob): how many at once').argParser(parseParallel).default(4))
+      .option('--fail-fast', 'with several config files: start no other after the first failure');
     finish(cmd).action((o: CommonOptions & Record<string, unknown>) => {
       const given = parseSteps(String(o.steps), '--steps');
       const steps: StepName[] = planOnly ? ['plan', ...given.filter((s) => s !== 'plan')] : given;
@@ -256,6 +263,8 @@ function invocation(
     overrides: clean,
     json: o.json === true,
     verbose: o.verbose === true,
+    maxParallel: typeof o.maxParallel === 'number' ? o.maxParallel : 4,
+    failFast: o.failFast === true,
   };
 }
 
@@ -358,4 +367,10 @@ function lolpopOnly(cmd: Command, argsFlags: string[], constructorFlag: string):
 
 function defined(record: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
+}
+
+function parseParallel(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('Expected a whole number from 1 to 64.');
+  return n;
 }

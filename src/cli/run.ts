@@ -2,10 +2,11 @@ import path from 'node:path';
 import { readCiContext } from '../ci-context.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Exec } from '../exec.js';
-import type { Logger } from '../logger.js';
+import { PrefixedLogger, type Logger } from '../logger.js';
 import { orchestratorLookup } from '../orchestrators/registry.js';
 import type { PipelineResult } from '../pipeline.js';
 import { runConfig } from '../run-config.js';
+import { runMany, type WorkflowOutcome } from '../run-many.js';
 import type { CliInvocation } from './program.js';
 
 /** What a CLI run reaches outside itself; tests may replace any of it. */
@@ -42,4 +43,26 @@ export async function runInvocation(invocation: CliInvocation, environment: CliE
     workdir: environment.cwd,
   });
   return { config, result };
+}
+
+/**
+ * `-c` naming several files (commas, or a quoted glob): one workflow
+ * each, at most `maxParallel` at once, every line prefixed with its deployment name.
+ * A config error is that workflow's failure, not the others'.
+ */
+export async function runInvocations(invocation: CliInvocation, environment: CliEnvironment, files: string[]): Promise<WorkflowOutcome[]> {
+  const ci = readCiContext(environment.env);
+  return runMany(files, { maxParallel: invocation.maxParallel, failFast: invocation.failFast }, async (file, outcome) => {
+    const config = loadConfig(file, { ...invocation.overrides, source: 'flag' }, orchestratorLookup, environment.env);
+    outcome.name = config.deployment.name;
+    outcome.secrets = config.secrets;
+    outcome.result = await runConfig(config, invocation.steps, {
+      logger: new PrefixedLogger(environment.logger, config.deployment.name),
+      env: environment.env,
+      ci,
+      exec: environment.exec,
+      fetch: environment.fetch,
+      workdir: environment.cwd,
+    });
+  });
 }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
@@ -26,8 +27,22 @@ describe('readInputs, with INPUT_* as the runner passes them', () => {
     expect(settings.summary).toBe(true);
     expect(settings.preview).toBe(false);
     expect(settings.productionBranch).toBeUndefined();
-    expect(settings.configFile).toMatch(/\/lolpop\.yaml$/);
+    expect(settings.configFiles).toHaveLength(1);
+    expect(settings.configFiles[0]).toMatch(/\/lolpop\.yaml$/);
+    expect([settings.maxParallel, settings.failFast]).toEqual([4, false]);
     expect(settings.overrides.orchestrator).toBeUndefined();
+  });
+
+  it('config takes several paths and globs, one workflow per file, in a stable order', () => {
+    setInputs({ config: 'test/fixtures/config/valid-*.yaml\nexamples/quickstart/lolpop.yaml, examples/quickstart/lolpop.yaml' });
+    expect(readInputs().configFiles.map((f) => path.relative(process.cwd(), f))).toEqual([
+      'test/fixtures/config/valid-prefect.yaml',
+      'examples/quickstart/lolpop.yaml',
+    ]);
+    setInputs({ config: 'teams/*/lolpop.yaml' });
+    expect(() => readInputs()).toThrow(/^input config: 'teams\/\*\/lolpop\.yaml' matches no file/);
+    setInputs({ 'max-parallel': '0' });
+    expect(() => readInputs()).toThrow("input max-parallel: '0' is not a whole number from 1 to 64");
   });
 
   it('production-branch names the branch that deploys production names with preview', () => {

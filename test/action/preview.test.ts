@@ -6,7 +6,10 @@ import { BRANCH_SLUG_MAX, branchSlug, previewPlan } from '../../src/action/previ
 import { ciContext } from '../helpers/services.js';
 
 const settings = (overrides: Partial<ActionSettings> = {}): ActionSettings => ({
-  configFile: '/w/lolpop.yaml',
+  configFiles: ['/w/lolpop.yaml'],
+  configInput: 'lolpop.yaml',
+  maxParallel: 4,
+  failFast: false,
   workingDirectory: '/w',
   steps: ['package', 'deploy', 'run'],
   overrides: { kwargs: {} },

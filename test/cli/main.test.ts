@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -45,6 +45,21 @@ describe('lolpop-deploy up on examples/quickstart (real python3)', () => {
     expect(stdout).toContain('Plan (nothing was changed):\n  1. write prefect_files/run.py (new)\n  2. write Dockerfile (new)\n');
     expect(stdout).toMatch(/^ {2}3\. record deployment quickstart \(prefect_files\/run\.py:prefect_entrypoint\) in \.lolpop-deploy$/m);
     expect(readdirSync(dir).sort()).toEqual(before);
+  });
+
+  it('-c with a glob runs one workflow per file; a failing one fails the exit code, not the others', async () => {
+    const dir = copyExample('quickstart');
+    const base = readFileSync(path.join(dir, 'lolpop.yaml'), 'utf8');
+    mkdirSync(path.join(dir, 'teams'));
+    writeFileSync(path.join(dir, 'teams/a.yaml'), base.replace('name: quickstart ', 'name: team-a '));
+    writeFileSync(path.join(dir, 'teams/b.yaml'), base.replace('name: quickstart ', 'name: team-b ').replace('lolpop_class: QuickstartRunner', 'lolpop_class: NoSuchRunner'));
+    writeFileSync(path.join(dir, 'teams/c.yaml'), base.replace('name: quickstart ', 'name: team-c '));
+    const { code, stdout, stderr, log } = await cli(['up', '-c', 'teams/*.yaml', '--max-parallel', '2'], dir);
+    expect(code).toBe(1);
+    expect(stdout.split('\n').filter((l) => l.startsWith('== '))).toEqual(['== team-a: succeeded', '== team-b: failed', '== team-c: succeeded']);
+    expect(stderr).toMatch(/^error: team-b: /m);
+    expect(stderr).toContain('error: 1 of 3 workflows failed\n');
+    expect(log.some((l) => l.startsWith('info: [team-c] '))).toBe(true);
   });
 
   it('--json prints the result as JSON on stdout and nothing else', async () => {

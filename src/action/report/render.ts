@@ -1,9 +1,11 @@
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CiContext } from '../../ci-context.js';
 import { formatDuration } from '../../duration.js';
 import { describeError } from '../../errors.js';
 import type { PlanResult } from '../../orchestrators/orchestrator.js';
 import type { PipelineResult, StepReport } from '../../pipeline.js';
+import type { WorkflowOutcome } from '../../run-many.js';
 import type { Preview } from '../preview.js';
 
 /** GitHub drops a job summary over 1 MiB; stay well under it. */
@@ -69,6 +71,60 @@ export function renderReport(input: ReportInput, limit = SUMMARY_LIMIT): string 
 /** The PR comment's body (the marker is added by the sticky comment): the same report, under GitHub's limit. */
 export function renderComment(input: ReportInput): string {
   return renderReport(input, COMMENT_LIMIT);
+}
+
+export interface WorkflowsReportInput {
+  outcomes: readonly WorkflowOutcome[];
+  ci: CiContext;
+  preview?: Preview;
+  notes?: string[];
+  /** Config files are shown relative to it. */
+  workdir: string;
+  /** A progress report, written before the workflows start. */
+  inProgress?: boolean;
+}
+
+const OUTCOME_ICON: Record<WorkflowOutcome['status'], string> = { succeeded: '✅', failed: '❌', 'not-started': '🕒' };
+
+/**
+ * Several workflows of one step: a row each (config, deployment, run, state, time),
+ * their errors, then each workflow's own report folded, within `limit` bytes.
+ */
+export function renderWorkflows(input: WorkflowsReportInput, limit = SUMMARY_LIMIT): string {
+  const { outcomes, ci } = input;
+  const failed = outcomes.filter((o) => o.status === 'failed').length;
+  const done = outcomes.filter((o) => o.status !== 'not-started').length;
+  const running = input.inProgress === true;
+  const icon = failed > 0 ? '❌' : running ? '⏳' : done < outcomes.length ? '⏭️' : '✅';
+  const state = running ? ' (in progress)' : failed > 0 ? `, ${failed} failed` : '';
+  const lines = [`### ${icon} lolpop-deploy: ${outcomes.length} workflows${state}`, ''];
+  const context = contextLine(ci, input.preview);
+  if (context) lines.push(context, '');
+  lines.push('| workflow | config | status | deployment | run | state | time |', '| --- | --- | --- | --- | --- | --- | --- |');
+  for (const o of outcomes) {
+    const r = o.result;
+    const status = o.status === 'not-started' ? (running ? 'pending' : 'not started') : o.status;
+    const time = r ? formatDuration(r.steps.reduce((sum, step) => sum + step.durationMs, 0)) : '';
+    const config = path.relative(input.workdir, o.file) || o.file;
+    lines.push(
+      `| ${cell(o.name ?? '')} | \`${cell(config)}\` | ${OUTCOME_ICON[o.status]} ${status} | ${r?.deployment ? link(r.deployment.name, r.deployment.url) : ''} | ` +
+        `${r?.run ? link(r.run.id, r.run.url) : ''} | ${r?.run ? `**${r.run.state}**` : ''} | ${time} |`,
+    );
+  }
+  const errors = outcomes.filter((o) => o.error);
+  if (errors.length > 0) {
+    lines.push('', '**Errors**', '');
+    for (const o of errors) lines.push(`- **${cell(o.name ?? path.relative(input.workdir, o.file))}**: ${cell(clip(describeError(o.error), 2000))}`);
+  }
+  for (const note of input.notes ?? []) lines.push('', `> ${cell(note)}`);
+  // Each workflow's own report, folded; the share of the limit keeps the table above intact.
+  const share = Math.floor(limit / (2 * Math.max(1, outcomes.length)));
+  for (const o of outcomes) {
+    if (!o.result) continue;
+    const own = renderReport({ result: o.result, ci: { ...ci, repository: '', runId: '' } }, share).replace(/^### .*\n\n/, '');
+    lines.push('', `<details><summary>${cell(o.name ?? o.file)}</summary>`, '', own.trimEnd(), '', '</details>');
+  }
+  return truncate(lines.join('\n') + '\n', limit);
 }
 
 function facts(result: PipelineResult, ci: CiContext): Array<[string, string]> {

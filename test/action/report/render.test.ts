@@ -3,7 +3,7 @@ import type { CiContext } from '../../../src/ci-context.js';
 import { RunFailedError } from '../../../src/errors.js';
 import { commentMarker } from '../../../src/action/github/sticky-comment.js';
 import type { PipelineResult } from '../../../src/pipeline.js';
-import { COMMENT_LIMIT, renderComment, renderReport, SUMMARY_LIMIT, type ReportInput } from '../../../src/action/report/render.js';
+import { COMMENT_LIMIT, renderComment, renderReport, renderWorkflows, SUMMARY_LIMIT, type ReportInput } from '../../../src/action/report/render.js';
 import { ciContext } from '../../helpers/services.js';
 
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
@@ -169,5 +169,38 @@ describe('the report, as job summary and PR comment', () => {
       expect(md.endsWith('\n\n_(report truncated)_\n')).toBe(true);
       expect(md.split('\n').filter((l) => l.startsWith('| package |')).every((l) => l.endsWith(' |'))).toBe(true);
     });
+  });
+});
+
+describe('the report of several workflows', () => {
+  const outcomes = [
+    { file: '/w/teams/a/lolpop.yaml', name: 'a', status: 'succeeded' as const, result: success },
+    { file: '/w/teams/b/lolpop.yaml', name: 'b', status: 'failed' as const, result: failure, error: failure.error },
+    { file: '/w/teams/c/lolpop.yaml', status: 'not-started' as const },
+  ];
+
+  it('a row per workflow, the errors, each report folded', () => {
+    const md = renderWorkflows({ outcomes, ci, workdir: '/w' });
+    const lines = md.split('\n');
+    expect(lines[0]).toBe('### ❌ lolpop-deploy: 3 workflows, 1 failed');
+    expect(lines.filter((l) => /^\| (a|b|) \| `teams\//.test(l))).toEqual([
+      `| a | \`teams/a/lolpop.yaml\` | ✅ succeeded | [quickstart-flow/quickstart-pr-7](${PREFECT}/deployments/deployment/${DEPLOYMENT_ID}) | [${RUN_ID}](${PREFECT}/runs/flow-run/${RUN_ID}) | **COMPLETED** | 4 min 38 s |`,
+      `| b | \`teams/b/lolpop.yaml\` | ❌ failed | [quickstart-flow/quickstart-pr-7](${PREFECT}/deployments/deployment/${DEPLOYMENT_ID}) | [${RUN_ID}](${PREFECT}/runs/flow-run/${RUN_ID}) | **FAILED** | 2 min 27 s |`,
+      '|  | `teams/c/lolpop.yaml` | 🕒 not started |  |  |  |  |',
+    ]);
+    expect(md).toContain(`- **b**: Flow run ${RUN_ID} ended FAILED`);
+    expect(md.match(/<details><summary>/g)).toHaveLength(2);
+  });
+
+  it('before they start: in progress, every row pending', () => {
+    const pending = outcomes.map((o) => ({ file: o.file, status: 'not-started' as const }));
+    const md = renderWorkflows({ outcomes: pending, ci, workdir: '/w', inProgress: true });
+    expect(md.split('\n')[0]).toBe('### ⏳ lolpop-deploy: 3 workflows (in progress)');
+    expect(md.match(/🕒 pending/g)).toHaveLength(3);
+  });
+
+  it('stays under the limit with many workflows', () => {
+    const many = Array.from({ length: 200 }, (_, i) => ({ file: `/w/t${i}/lolpop.yaml`, name: `t${i}`, status: 'succeeded' as const, result: success }));
+    expect(Buffer.byteLength(renderWorkflows({ outcomes: many, ci, workdir: '/w' }, COMMENT_LIMIT))).toBeLessThanOrEqual(COMMENT_LIMIT);
   });
 });
