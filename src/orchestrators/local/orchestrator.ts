@@ -31,7 +31,11 @@ import { LAUNCHER_PY, launchSpec } from './launcher.js';
 import { renderRunReport, type LogLine } from './report.js';
 import { currentOwner, pidExists, readTail, startTicks, StateStore, writeFileAtomic, type LocalRunState, type RunRecord } from './state.js';
 
-const HANDLED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+/**
+ * Not SIGHUP: under nohup it is ignored, and a listener would undo that. Without one a
+ * hangup ends lolpop-deploy, and the launcher, seeing its parent gone, ends the run.
+ */
+const HANDLED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 
 /** Runs executing in this process: a record naming this pid but not here is stale. */
 const activeRuns = new Set<string>();
@@ -135,7 +139,7 @@ export class LocalOrchestrator implements Orchestrator {
    * Runs the deployment in a local Python process, in its own process group, to the end:
    * COMPLETED, FAILED (non-zero exit) or CRASHED (killed by a signal from elsewhere). With
    * wait, the wait-timeout applies: the group is stopped there and the run is CANCELLED.
-   * A SIGTERM/SIGINT/SIGHUP to lolpop-deploy meanwhile stops the group too, records the
+   * A SIGTERM/SIGINT to lolpop-deploy meanwhile stops the group too, records the
    * run CANCELLED, and then ends lolpop-deploy with that signal.
    */
   async run(request: RunRequest): Promise<RunResult> {
@@ -163,11 +167,8 @@ export class LocalOrchestrator implements Orchestrator {
         return this.existingRun(holder, key);
       }
     }
-    writeFileSync(path.join(dir, 'launcher.py'), LAUNCHER_PY);
-    writeFileSync(path.join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
     const python = this.ctx.env.PYTHON || this.config.python || 'python3';
     const command = [python, path.join(dir, 'launcher.py'), path.join(dir, 'spec.json')];
-    const started = new Date();
     const record: RunRecord = {
       id,
       deployment: name,
@@ -177,12 +178,22 @@ export class LocalOrchestrator implements Orchestrator {
       ...(key ? { idempotencyKey: key } : {}),
       python,
       command,
-      started: started.toISOString(),
+      started: new Date().toISOString(),
       owner: currentOwner(),
     };
     activeRuns.add(id);
     try {
+      writeFileSync(path.join(dir, 'launcher.py'), LAUNCHER_PY);
+      writeFileSync(path.join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
       this.state.writeRun(record);
+    } catch (error) {
+      // Nothing ran: the key is free again.
+      activeRuns.delete(id);
+      if (key) this.state.releaseIdempotencyKey(name, key);
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+    try {
       const within = timeoutMs === undefined ? '' : ` (wait-timeout ${formatDuration(timeoutMs)})`;
       this.ctx.logger.info(`Run ${id} of ${name}${within}: ${command.join(' ')}`);
       return await this.execute(record, timeoutMs);

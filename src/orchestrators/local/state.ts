@@ -152,6 +152,11 @@ export class StateStore {
     throw new OrchestratorError(`Failed to run: idempotency key '${key}' is claimed in ${file}, but its run has no run.json; delete ${file} to run again`);
   }
 
+  /** Frees `key` when its run could not even be recorded. */
+  releaseIdempotencyKey(deployment: string, key: string): void {
+    rmSync(this.keyFile(deployment, key), { force: true });
+  }
+
   /** The run that claimed `key`: its run.json may take a moment to appear after the claim. */
   private claimedRun(deployment: string, key: string, patienceMs = 0): RunRecord | undefined {
     const file = this.keyFile(deployment, key);
