@@ -38,7 +38,7 @@ describe('PrefectClient', () => {
   it('retries 502 and 503 with backoff, up to the limit, then says what failed', async () => {
     const { fetch, calls } = scriptedFetch([{ status: 502 }, { status: 503 }, { status: 503 }]);
     const client = new PrefectClient(connection, { fetch, logger: new MemoryLogger(), retries: 2, backoffLimitMs: 10 });
-    await expect(client.serverVersion()).rejects.toThrow('Failed to read the server version: Prefect answered 503');
+    await expect(client.serverVersion()).rejects.toThrow(/^Failed to read the server version: Prefect answered 503 \(GET \/admin\/version, 3 tries in [\d.]+ s\)$/);
     expect(calls).toHaveLength(3);
   });
 

@@ -72,7 +72,7 @@ describe.skipIf(!apiUrl)('the Prefect client through a fault-injecting proxy in 
       {
         name: '503 on every try',
         setup: () => (proxy.script = () => ({ kind: 'status', status: 503 })),
-        message: () => /^Failed to read the server version: Prefect answered 503: injected 503 \(GET \/admin\/version\)/,
+        message: () => /^Failed to read the server version: Prefect answered 503: injected 503 \(GET \/admin\/version, 6 tries in [\d.]+ s\)$/,
       },
       {
         name: '429 with Retry-After 3600',
@@ -250,6 +250,7 @@ orchestrator:
       const cycles = 100;
       const figures = { cycles, successes: 0, existed: 0, errors: {} as Record<string, number>, maxMs: 0, faults: {} as Record<string, number> };
       const bad: string[] = [];
+      const examples: Record<string, string> = {};
       const keys = new Map<string, string>();
       let deploymentId: string | undefined;
       const started = Date.now();
@@ -269,6 +270,7 @@ orchestrator:
         const message = result.error.message;
         const kind = errorKind(message);
         figures.errors[kind] = (figures.errors[kind] ?? 0) + 1;
+        examples[kind] ??= message;
         if (kind === 'other' || message.includes('\n') || message.includes('undefined') || !message.startsWith('Failed to ')) bad.push(`cycle ${cycle}: ${message}`);
         // One call's budget is 6 s; a cycle makes about seven calls, and only a failing one can use it all.
         if (ms > 6000 + 7 * 1000) bad.push(`cycle ${cycle} took ${ms} ms: ${message}`);
@@ -292,6 +294,7 @@ orchestrator:
           `max cycle ${figures.maxMs} ms, faults injected ${JSON.stringify(figures.faults)}, ` +
           `flow runs on the server ${runs.length}, duplicate flow runs ${duplicates}`,
       );
+      for (const [kind, message] of Object.entries(examples)) console.log(`  ${kind}, e.g.: ${message}`);
       expect(bad).toEqual([]);
       expect(duplicates).toBe(0);
       expect(runs.length).toBeLessThanOrEqual(cycles);

@@ -76,6 +76,9 @@ interface Answer {
   status: number;
   headers: Headers;
   text: string;
+  /** How many tries it took, and how long in all (set by send). */
+  tries?: number;
+  ms?: number;
 }
 
 /** A try that waited too long: for the headers, or for the next chunk of the body. */
@@ -165,7 +168,8 @@ export class PrefectClient {
       this.csrf = undefined; // expired: fetch a new token once and retry
       return this.request(method, path, options, true);
     }
-    throw this.statusError(options.action, label, status, detail);
+    const tries = (answer.tries ?? 1) > 1 ? `, ${answer.tries} tries in ${seconds(answer.ms ?? 0)}` : '';
+    throw this.statusError(options.action, `${label}${tries}`, status, detail);
   }
 
   /** Parses a 2xx body against the schema: JSON first, then the shape. */
@@ -229,6 +233,7 @@ export class PrefectClient {
         throw this.transportError(error, options.action, label, attempt, Date.now() - started);
       }
       logger.debug(`prefect: ${method} ${pathname} → ${answer.status} (${Date.now() - tryStarted} ms)`);
+      Object.assign(answer, { tries: attempt, ms: Date.now() - started });
       if (!RETRY_STATUSES.includes(answer.status) || (options.accept ?? []).includes(answer.status)) return answer;
       const retryAfter = parseRetryAfter(answer.headers.get('retry-after'));
       if (retryAfter !== undefined && retryAfter > limits.maxRetryAfterMs) {
@@ -239,7 +244,8 @@ export class PrefectClient {
       }
       if (statusRetries >= limits.retries) return answer;
       const wait = retryAfter ?? this.backoff(attempt);
-      if (Date.now() + wait > deadline) {
+      // Waiting must leave a try some time to answer (half a headers timeout, up to 1 s).
+      if (Date.now() + wait + Math.min(1000, limits.headersTimeoutMs / 2) > deadline) {
         const detail = readDetail(answer.text);
         throw new OrchestratorError(
           `Failed to ${options.action}: Prefect answered ${answer.status}${detail ? `: ${detail}` : ''} (${label}); ` +

@@ -107,6 +107,15 @@ function urlCredentials(url: URL): { credentials: { username: string; password: 
   return { credentials, secrets: [...new Set(secrets.filter((s) => s !== ''))] };
 }
 
+/** The credentials in a URL built without resolveConnection (tests, callers that make their own). */
+function credentialsIn(apiUrl: string): { username: string; password: string } | undefined {
+  try {
+    return urlCredentials(new URL(apiUrl))?.credentials;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether a Prefect API URL is configured anywhere resolveConnection looks. */
 export function hasConnection(env: NodeJS.ProcessEnv, settings: Record<string, unknown> = {}, profileName = 'default'): boolean {
   try {
@@ -156,7 +165,7 @@ export function authorizationHeader(connection: PrefectConnection): string | und
     return `Bearer ${connection.apiKey}`;
   }
   if (connection.authString) return `Basic ${Buffer.from(connection.authString, 'utf8').toString('base64')}`;
-  const url = connection.urlCredentials;
+  const url = connection.urlCredentials ?? credentialsIn(connection.apiUrl);
   if (url) return `Basic ${Buffer.from(`${url.username}:${url.password}`, 'utf8').toString('base64')}`;
   return undefined;
 }
