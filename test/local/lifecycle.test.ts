@@ -88,6 +88,34 @@ describe('LocalOrchestrator: a run is a process with a lifecycle', () => {
     expect(await until(() => !pids.some(alive), 1000)).toBe(true);
   });
 
+  it('several runs in flight in one process (many workflows): one SIGTERM stops them all gracefully, the signal is raised once, after the last is recorded', async () => {
+    const signals = new EventEmitter();
+    const raised: string[] = [];
+    const { deployFlow, logger } = localProject({ signals, killGraceMs: 3000, onSignalled: (s) => raised.push(s) });
+    const a = await deployFlow('sleeper_a', SLEEPER);
+    const b = await deployFlow('sleeper_b', SLEEPER);
+    const runs = [a.run().catch((e: unknown) => e), b.run().catch((e: unknown) => e)];
+    expect(await until(() => logger.lines.filter((l) => /pids \d+ \d+/.test(l)).length === 2, 5000)).toBe(true);
+    // One listener for both runs.
+    expect(signals.listenerCount('SIGTERM')).toBe(1);
+    signals.emit('SIGTERM', 'SIGTERM');
+    // While they stop, no new run starts.
+    await expect(a.run()).rejects.toThrow(/^Not starting a run of sleeper_a: lolpop-deploy received SIGTERM and is stopping$/);
+    const errors = (await Promise.all(runs)) as Array<Error & { result: { url: string } }>;
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(RunFailedError);
+      expect(readRecord(error.result.url)).toMatchObject({ state: 'CANCELLED', signal: 'SIGTERM' });
+    }
+    expect(raised).toEqual(['SIGTERM']);
+    expect(signals.listenerCount('SIGTERM')).toBe(0);
+    const pids = [...new Set([...logger.lines.join('\n').matchAll(/pids (\d+) (\d+)/g)].flatMap((m) => [Number(m[1]), Number(m[2])]))];
+    expect(pids).toHaveLength(4);
+    expect(await until(() => !pids.some(alive), 1000)).toBe(true);
+    // Once it has been raised, runs may start again (a process that survived it).
+    const { run } = await deployFlow('short', 'def main():\n    print("again")\n');
+    expect((await run()).state).toBe('COMPLETED');
+  });
+
   it('the default signal source is this process, and its handlers are removed after the run', async () => {
     const { deployFlow, logger } = localProject();
     const { run } = await deployFlow('short', 'def main():\n    print("hello")\n');

@@ -25,33 +25,22 @@ import type {
 import { packageProject, planPackage } from '../package-project.js';
 import { defaultIdempotencyKey } from '../idempotency.js';
 import { flowEntrypoint } from '../prefect/names.js';
-import { DEFAULT_LIMITS, describeExit, startChild, type ChildOutcome, type OutputLimits } from './child.js';
+import { DEFAULT_LIMITS, describeExit, startChild, type ChildOutcome, type OutputLimits, type RunningChild } from './child.js';
 import { resolveStateDir, type LocalConfig } from './config.js';
 import { LAUNCHER_PY, launchSpec } from './launcher.js';
 import { renderRunReport, type LogLine } from './report.js';
+import { signalGuard, type SignalSource } from './signals.js';
 import { currentOwner, pidExists, readTail, startTicks, StateStore, writeFileAtomic, type LocalRunState, type RunRecord } from './state.js';
-
-/**
- * Not SIGHUP: under nohup it is ignored, and a listener would undo that. Without one a
- * hangup ends lolpop-deploy, and the launcher, seeing its parent gone, ends the run.
- */
-const HANDLED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 
 /** Runs executing in this process: a record naming this pid but not here is stale. */
 const activeRuns = new Set<string>();
-
-/** Where signals come from: `process`, or a stand-in in tests. */
-export interface SignalSource {
-  on(event: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
-  off(event: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
-}
 
 export interface LocalRunOptions {
   limits?: Partial<OutputLimits>;
   /** Between SIGTERM and SIGKILL to a run's process group (default 5 s). */
   killGraceMs?: number;
   signals?: SignalSource;
-  /** After a signal cancelled a run and it is recorded; default: raise it again on this process. */
+  /** After a signal cancelled the runs in flight and they are recorded; default: raise it again on this process. */
   onSignalled?: (signal: NodeJS.Signals) => void;
 }
 
@@ -153,6 +142,8 @@ export class LocalOrchestrator implements Orchestrator {
     const key = request.kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, name);
     const earlier = key ? this.state.findRunByIdempotencyKey(name, key) : undefined;
     if (earlier) return this.existingRun(earlier, key!);
+    const ending = signalGuard(this.signals).signal;
+    if (ending) throw new RunFailedError(`Not starting a run of ${name}: lolpop-deploy received ${ending} and is stopping`);
     // Without wait, a local run still runs to the end: there is nothing to come back to.
     const timeoutMs = request.kwargs.wait ? parseDuration(request.kwargs.wait_timeout, 'wait_timeout') : undefined;
 
@@ -203,7 +194,7 @@ export class LocalOrchestrator implements Orchestrator {
   }
 
   private async execute(record: RunRecord, timeoutMs: number | undefined): Promise<RunResult> {
-    const { id, deployment: name, python, command } = record;
+    const { id, deployment: name, command } = record;
     const dir = this.state.runDir(id);
     const logFile = path.join(dir, 'log.txt');
     writeFileSync(logFile, '');
@@ -222,17 +213,29 @@ export class LocalOrchestrator implements Orchestrator {
       onLine: (line) => this.ctx.logger.info(line.text),
     });
 
-    let signalled: NodeJS.Signals | undefined;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (signalled) {
+    const guard = signalGuard(this.signals);
+    guard.enter(id, {
+      stop: (signal) => {
+        this.ctx.logger.warning(`Received ${signal}: stopping run ${id} (SIGTERM to its process group, SIGKILL after ${formatDuration(this.killGraceMs)})`);
+        child.stop({ reason: 'signal', signal });
+      },
+      kill: (signal) => {
         this.ctx.logger.warning(`Received ${signal} again: killing run ${id} (SIGKILL to its process group)`);
         child.kill();
-        return;
-      }
-      signalled = signal;
-      this.ctx.logger.warning(`Received ${signal}: stopping run ${id} (SIGTERM to its process group, SIGKILL after ${formatDuration(this.killGraceMs)})`);
-      child.stop({ reason: 'signal', signal });
-    };
+      },
+    });
+    try {
+      return await this.recordEnd(record, child, timeoutMs);
+    } finally {
+      // The last run in flight raises a signal that arrived again, now that its end is recorded.
+      guard.leave(id, this.onSignalled);
+    }
+  }
+
+  private async recordEnd(record: RunRecord, child: RunningChild, timeoutMs: number | undefined): Promise<RunResult> {
+    const { id, deployment: name, python } = record;
+    const dir = this.state.runDir(id);
+    const logFile = path.join(dir, 'log.txt');
     const timer =
       timeoutMs === undefined
         ? undefined
@@ -240,13 +243,11 @@ export class LocalOrchestrator implements Orchestrator {
             this.ctx.logger.warning(`Run ${id} reached the wait-timeout of ${formatDuration(timeoutMs)}: stopping it`);
             child.stop({ reason: 'timeout', afterMs: timeoutMs });
           }, timeoutMs);
-    for (const signal of HANDLED_SIGNALS) this.signals.on(signal, onSignal);
     let outcome: ChildOutcome;
     try {
       outcome = await child.done;
     } finally {
       clearTimeout(timer);
-      for (const signal of HANDLED_SIGNALS) this.signals.off(signal, onSignal);
     }
 
     const ended = new Date();
@@ -277,10 +278,9 @@ export class LocalOrchestrator implements Orchestrator {
       this.ctx.logger.error(`Run ${id} ${record.state} (${how}): ${last}`);
     }
     this.ctx.logger.info(`Run ${id} ${record.state} (${how}); report: ${url}`);
-    if (signalled) {
-      // Recorded; now end as the signal asked (it ends this process when nothing else handles it).
-      this.onSignalled(signalled);
-      throw Object.assign(new RunFailedError(`Run ${id} of ${name} CANCELLED: lolpop-deploy received ${signalled}; report: ${url}`), { result });
+    if (outcome.stoppedBy?.reason === 'signal') {
+      // Recorded; execute() then ends this process as the signal asked, once no other run is in flight.
+      throw Object.assign(new RunFailedError(`Run ${id} of ${name} CANCELLED: lolpop-deploy received ${outcome.stoppedBy.signal}; report: ${url}`), { result });
     }
     return result;
   }
