@@ -33,7 +33,7 @@ import { runsContainers } from './pull-steps.js';
 import { resumeIfPaused, waitForServedDeployment } from './served.js';
 import { StaticDockerHost } from './static-docker.js';
 import { planPrefect } from './plan.js';
-import { deploymentUrl, flowRunUrl, uiBaseUrl, withoutCredentials } from './urls.js';
+import { deploymentUrl, flowRunUrl, uiBaseUrl } from './urls.js';
 import { waitForFlowRun } from './wait-for-run.js';
 import type { StepName } from '../../steps.js';
 
@@ -57,6 +57,8 @@ export class PrefectOrchestrator implements Orchestrator {
     if (this.session) return this.session;
     const connection = resolveConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile);
     if (connection.apiKey) this.ctx.logger.addSecret(connection.apiKey);
+    // The password in PREFECT_API_URL (decoded and as written) and the Basic header it becomes.
+    for (const secret of connection.secrets ?? []) this.ctx.logger.addSecret(secret);
     if (connection.authString) {
       this.ctx.logger.addSecret(connection.authString);
       this.ctx.logger.addSecret(Buffer.from(connection.authString).toString('base64'));
@@ -147,7 +149,7 @@ export class PrefectOrchestrator implements Orchestrator {
     }
     if (!pool) {
       throw new OrchestratorError(
-        `Failed to deploy: work pool '${workPool}' does not exist on ${this.api.client.connection.apiUrl}; ` +
+        `Failed to deploy: work pool '${workPool}' does not exist on ${this.api.client.shownUrl}; ` +
           `create it (prefect work-pool create ${workPool} --type process) or fix deploy.work_pool`,
       );
     }
@@ -205,7 +207,7 @@ export class PrefectOrchestrator implements Orchestrator {
   /** Reads the server when one is configured (GETs only); without one, an offline plan. */
   async plan(request: PlanRequest): Promise<PlanResult> {
     const online = hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile);
-    return planPrefect(request, this.ctx, online ? { api: this.api, shownUrl: withoutCredentials(this.api.client.connection.apiUrl) } : undefined);
+    return planPrefect(request, this.ctx, online ? { api: this.api, shownUrl: this.api.client.shownUrl } : undefined);
   }
 
   async wait(request: WaitRequest): Promise<RunResult> {
@@ -262,7 +264,7 @@ export class PrefectOrchestrator implements Orchestrator {
         parts.push(`paused deployment ${label}${deployment.paused ? ' (it already was)' : ''}`);
       }
     } else {
-      parts.push(`no deployment ${label} on ${this.api.client.connection.apiUrl}`);
+      parts.push(`no deployment ${label} on ${this.api.client.shownUrl}`);
     }
     return { stopped, detail: stopped ? parts.join('; ') : `${parts.join('; ')}: nothing to stop` };
   }
@@ -342,7 +344,7 @@ export class PrefectOrchestrator implements Orchestrator {
     const found = await this.api.readDeploymentByName(flowName, request.deploymentName);
     if (!found) {
       throw new OrchestratorError(
-        `deployment '${flowName}/${request.deploymentName}' not found on ${this.api.client.connection.apiUrl}; run the deploy step first`,
+        `deployment '${flowName}/${request.deploymentName}' not found on ${this.api.client.shownUrl}; run the deploy step first`,
       );
     }
     return { id: found.id, name: `${flowName}/${found.name}`, deployment: found };
