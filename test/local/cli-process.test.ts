@@ -71,6 +71,23 @@ describe('lolpop-deploy up in its own process (the bundled CLI)', () => {
     expect(readFileSync(path.join(dir, '.lolpop-deploy/runs', run!.id, 'report.html'), 'utf8')).toContain('<span class="state">CANCELLED</span>');
   }, 30_000);
 
+  it('SIGTERM to the CLI running two workflows at once: both runs CANCELLED, no Python left, the CLI ends by SIGTERM', async () => {
+    const dir = slowProject();
+    const yaml = readFileSync(path.join(dir, 'slow.yaml'), 'utf8');
+    writeFileSync(path.join(dir, 'slow_b.yaml'), yaml.replace('name: quickstart', 'name: quickstart-b'));
+    const up = startCli(dir, ['up', '-c', 'slow.yaml,slow_b.yaml']);
+    expect(await until(() => (up.output().match(/pids \d+ \d+/g) ?? []).length >= 2, 15_000)).toBe(true);
+    const pids = [...new Set([...up.output().matchAll(/pids (\d+) (\d+)/g)].flatMap((m) => [Number(m[1]), Number(m[2])]))];
+    expect(pids).toHaveLength(4);
+    process.kill(up.pid, 'SIGTERM');
+    expect(await up.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(pids.filter(alive)).toEqual([]);
+    expect(runs(dir).map((r) => [r.deployment, r.state, r.signal]).sort()).toEqual([
+      ['quickstart', 'CANCELLED', 'SIGTERM'],
+      ['quickstart-b', 'CANCELLED', 'SIGTERM'],
+    ]);
+  }, 30_000);
+
   it('--wait --wait-timeout stops a long run at the timeout and fails naming the signal', async () => {
     const dir = slowProject();
     const started = Date.now();
