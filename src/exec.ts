@@ -1,7 +1,8 @@
 import * as actionsExec from '@actions/exec';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 
 export interface ExecOptions {
@@ -131,12 +132,18 @@ function spawnProcess(command: string, args: string[], options: ExecOptions, out
       resolve({ exitCode: 127, stdout: '', stderr: `The cwd: ${options.cwd} does not exist!` });
       return;
     }
+    // As @actions/exec: a bare name is looked up in this process's PATH, not the child's.
+    const program = command.includes('/') ? command : which(command);
+    if (program === undefined) {
+      resolve({ exitCode: 127, stdout: '', stderr: `Unable to locate executable file: ${command}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable.` });
+      return;
+    }
     const stdoutDecoder = new StringDecoder('utf8');
     const stderrDecoder = new StringDecoder('utf8');
     let stdout = '';
     let stderr = '';
     let settled = false;
-    const child = spawn(command, args, {
+    const child = spawn(program, args, {
       cwd: options.cwd,
       env: options.env ? definedValues(options.env) : process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -184,6 +191,21 @@ function spawnProcess(command: string, args: string[], options: ExecOptions, out
 }
 
 const STDIO_CLOSE_DELAY_MS = 10_000;
+
+/** The first executable `name` in this process's PATH. */
+function which(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const file = path.join(dir, name);
+    try {
+      accessSync(file, fsConstants.X_OK);
+      if (statSync(file).isFile()) return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
 
 function definedValues(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));

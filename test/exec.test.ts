@@ -46,6 +46,10 @@ describe('ProcessExec', () => {
     expect(lines.sort()).toEqual(['stderr:err', 'stdout:out', 'stdout:tail']);
   });
 
+  it('looks a bare program name up in this process’s PATH, as @actions/exec does, whatever the child’s PATH', async () => {
+    expect((await exec.run('sh', ['-c', 'echo ok'], { env: { PATH: '/nonexistent' } })).stdout).toBe('ok\n');
+  });
+
   it('passes input, cwd and only the given environment', async () => {
     const result = await exec.run('sh', ['-c', 'cat; pwd; echo "$ONLY-${HOME:-unset}"'], { input: 'secret\n', cwd: '/tmp', env: { PATH: process.env.PATH, ONLY: 'yes', HOME: undefined } });
     expect(result.stdout).toBe('secret\n/tmp\nyes-unset\n');
@@ -58,7 +62,10 @@ describe('ProcessExec', () => {
   it('a missing program or cwd is exit code 127 with a message', async () => {
     const missing = await exec.run('no-such-program-xyz', []);
     expect(missing.exitCode).toBe(127);
-    expect(missing.stderr).toMatch(/^Unable to locate executable file: no-such-program-xyz .*ENOENT/);
+    expect(missing.stderr).toMatch(/^Unable to locate executable file: no-such-program-xyz\. Please verify/);
+    const missingPath = await exec.run('/nonexistent/python3', []);
+    expect(missingPath.exitCode).toBe(127);
+    expect(missingPath.stderr).toMatch(/^Unable to locate executable file: \/nonexistent\/python3 \(spawn \/nonexistent\/python3 ENOENT\)$/);
     expect(await exec.run('sh', ['-c', 'true'], { cwd: '/nonexistent/dir' })).toMatchObject({ exitCode: 127, stderr: 'The cwd: /nonexistent/dir does not exist!' });
   });
 

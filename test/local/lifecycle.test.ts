@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -141,6 +141,17 @@ describe('LocalOrchestrator: a run is a process with a lifecycle', () => {
     const message = ((await wait(result).catch((e: unknown) => e)) as Error).message;
     expect(message.split('\n')[0]).toMatch(/ended CRASHED \(killed by SIGKILL, a signal lolpop-deploy did not send \(out of memory, or killed from outside\)\): about to die$/);
     expect(message).not.toContain('null');
+  });
+
+  it('a Python path Node refuses to start (a NUL byte) fails clearly and leaves no RUNNING record', async () => {
+    const { dir, deployFlow } = localProject({}, { python: 'python\u00003' });
+    const { run } = await deployFlow('short', 'def main():\n    pass\n');
+    const error = (await run().catch((e: unknown) => e)) as Error;
+    expect(error.message.startsWith("Failed to run short: cannot start Python 'python\u00003' (")).toBe(true);
+    expect(error.message.endsWith('); install Python 3 or set PYTHON to its path')).toBe(true);
+    const root = path.join(dir, '.lolpop-deploy/runs');
+    const [id] = readdirSync(root);
+    expect(JSON.parse(readFileSync(path.join(root, id!, 'run.json'), 'utf8'))).toMatchObject({ state: 'FAILED' });
   });
 
   it('a failing run names its exit code', async () => {

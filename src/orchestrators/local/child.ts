@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { LineSplitter } from '../../exec.js';
 import type { LogLine } from './report.js';
 
@@ -101,13 +102,20 @@ export function startChild(options: ChildOptions): RunningChild {
   const out = new LineSplitter(limits.lineBytes, (text) => emit({ stream: 'stdout', text }));
   const err = new LineSplitter(limits.lineBytes, (text) => emit({ stream: 'stderr', text }));
 
-  const child = spawn(options.command, options.args, {
-    cwd: options.cwd,
-    env: definedValues(options.env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: POSIX,
-    windowsHide: true,
-  });
+  let child: ChildProcessByStdio<null, Readable, Readable>;
+  try {
+    child = spawn(options.command, options.args, {
+      cwd: options.cwd,
+      env: definedValues(options.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: POSIX,
+      windowsHide: true,
+    });
+  } catch (error) {
+    // Invalid arguments (a NUL byte in PYTHON) throw here rather than emit 'error'.
+    closeSync(fd);
+    throw error;
+  }
 
   let stoppedBy: StopReason | undefined;
   let graceTimer: NodeJS.Timeout | undefined;

@@ -194,25 +194,19 @@ export class LocalOrchestrator implements Orchestrator {
   }
 
   private async execute(record: RunRecord, timeoutMs: number | undefined): Promise<RunResult> {
-    const { id, deployment: name, command } = record;
+    const { id, deployment: name } = record;
     const dir = this.state.runDir(id);
     const logFile = path.join(dir, 'log.txt');
     writeFileSync(logFile, '');
-    const child = startChild({
-      command: command[0]!,
-      args: command.slice(1),
-      cwd: this.ctx.workdir,
-      env: { ...this.ctx.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
-      logFile,
-      limits: this.limits,
-      killGraceMs: this.killGraceMs,
-      onSpawn: (pid) => {
-        record.pid = pid;
-        this.state.writeRun(record);
-      },
-      onLine: (line) => this.ctx.logger.info(line.text),
-    });
-
+    let child: RunningChild;
+    try {
+      child = this.startRun(record, logFile);
+    } catch (error) {
+      // Not started at all (an argument Node refuses): the record must not stay RUNNING.
+      const why = error instanceof Error ? error.message : String(error);
+      this.state.writeRun({ ...record, state: 'FAILED', ended: new Date().toISOString(), error: `cannot start Python '${record.python}': ${why}` });
+      throw new CommandError(`Failed to run ${name}: cannot start Python '${record.python}' (${why}); install Python 3 or set PYTHON to its path`);
+    }
     const guard = signalGuard(this.signals);
     guard.enter(id, {
       stop: (signal) => {
@@ -227,9 +221,27 @@ export class LocalOrchestrator implements Orchestrator {
     try {
       return await this.recordEnd(record, child, timeoutMs);
     } finally {
-      // The last run in flight raises a signal that arrived again, now that its end is recorded.
+      // Its end is recorded: the last run in flight raises a signal that stopped it again, to end this process.
       guard.leave(id, this.onSignalled);
     }
+  }
+
+  private startRun(record: RunRecord, logFile: string): RunningChild {
+    const { id, deployment: name, command } = record;
+    return startChild({
+      command: command[0]!,
+      args: command.slice(1),
+      cwd: this.ctx.workdir,
+      env: { ...this.ctx.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
+      logFile,
+      limits: this.limits,
+      killGraceMs: this.killGraceMs,
+      onSpawn: (pid) => {
+        record.pid = pid;
+        this.state.writeRun(record);
+      },
+      onLine: (line) => this.ctx.logger.info(line.text),
+    });
   }
 
   private async recordEnd(record: RunRecord, child: RunningChild, timeoutMs: number | undefined): Promise<RunResult> {
