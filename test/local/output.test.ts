@@ -1,7 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { REPORT_LOG_CHARS, REPORT_LOG_LINES } from '../../src/orchestrators/local/report.js';
 import { localProject } from './project.js';
 
@@ -27,7 +27,8 @@ async function peakRssGrowth<T>(work: () => Promise<T>): Promise<{ value: T; mb:
 
 describe('LocalOrchestrator: output is streamed and capped in bytes', () => {
   it('one 50 MB line without a newline: bounded time and memory; log.txt has it all, the report and the logger a capped piece', async () => {
-    const { deployFlow, logger } = localProject();
+    const { dir: project, deployFlow, logger } = localProject();
+    onTestFinished(() => rmSync(project, { recursive: true, force: true }));
     const { run } = await deployFlow(
       'huge',
       'import sys\ndef main():\n    print("before", flush=True)\n    sys.stdout.write("x" * 50_000_000)\n    sys.stdout.flush()\n    print("", flush=True)\n    print("after", flush=True)\n',
@@ -51,7 +52,8 @@ describe('LocalOrchestrator: output is streamed and capped in bytes', () => {
   }, 60_000);
 
   it('a flood of lines: the report keeps the tail within its line and byte caps', async () => {
-    const { deployFlow } = localProject();
+    const { dir: project, deployFlow } = localProject();
+    onTestFinished(() => rmSync(project, { recursive: true, force: true }));
     const { run } = await deployFlow('flood', 'def main():\n    for i in range(200000):\n        print("line %d %s" % (i, "y" * 100))\n');
     const result = await run();
     const dir = runDir(result.url);
