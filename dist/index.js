@@ -2374,6 +2374,2510 @@ class DecodedURL extends URL {
 
 /***/ }),
 
+/***/ 4006:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const pico = __nccwpck_require__(8016);
+const utils = __nccwpck_require__(4059);
+
+function picomatch(glob, options, returnState = false) {
+  // default to os.platform()
+  if (options && (options.windows === null || options.windows === undefined)) {
+    // don't mutate the original options object
+    options = { ...options, windows: utils.isWindows() };
+  }
+
+  return pico(glob, options, returnState);
+}
+
+Object.assign(picomatch, pico);
+module.exports = picomatch;
+
+
+/***/ }),
+
+/***/ 5595:
+/***/ ((module) => {
+
+
+
+const WIN_SLASH = '\\\\/';
+const WIN_NO_SLASH = `[^${WIN_SLASH}]`;
+
+const DEFAULT_MAX_EXTGLOB_RECURSION = 0;
+
+/**
+ * Posix glob regex
+ */
+
+const DOT_LITERAL = '\\.';
+const PLUS_LITERAL = '\\+';
+const QMARK_LITERAL = '\\?';
+const SLASH_LITERAL = '\\/';
+const ONE_CHAR = '(?=.)';
+const QMARK = '[^/]';
+const END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
+const START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
+const DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
+const NO_DOT = `(?!${DOT_LITERAL})`;
+const NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
+const NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
+const NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
+const QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
+const STAR = `${QMARK}*?`;
+const SEP = '/';
+
+const POSIX_CHARS = {
+  DOT_LITERAL,
+  PLUS_LITERAL,
+  QMARK_LITERAL,
+  SLASH_LITERAL,
+  ONE_CHAR,
+  QMARK,
+  END_ANCHOR,
+  DOTS_SLASH,
+  NO_DOT,
+  NO_DOTS,
+  NO_DOT_SLASH,
+  NO_DOTS_SLASH,
+  QMARK_NO_DOT,
+  STAR,
+  START_ANCHOR,
+  SEP
+};
+
+/**
+ * Windows glob regex
+ */
+
+const WINDOWS_CHARS = {
+  ...POSIX_CHARS,
+
+  SLASH_LITERAL: `[${WIN_SLASH}]`,
+  QMARK: WIN_NO_SLASH,
+  STAR: `${WIN_NO_SLASH}*?`,
+  DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
+  NO_DOT: `(?!${DOT_LITERAL})`,
+  NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+  NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
+  NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+  QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
+  START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
+  END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
+  SEP: '\\'
+};
+
+/**
+ * POSIX Bracket Regex
+ */
+
+const POSIX_REGEX_SOURCE = {
+  __proto__: null,
+  alnum: 'a-zA-Z0-9',
+  alpha: 'a-zA-Z',
+  ascii: '\\x00-\\x7F',
+  blank: ' \\t',
+  cntrl: '\\x00-\\x1F\\x7F',
+  digit: '0-9',
+  graph: '\\x21-\\x7E',
+  lower: 'a-z',
+  print: '\\x20-\\x7E ',
+  punct: '\\-!"#$%&\'()\\*+,./:;<=>?@[\\]^_`{|}~',
+  space: ' \\t\\r\\n\\v\\f',
+  upper: 'A-Z',
+  word: 'A-Za-z0-9_',
+  xdigit: 'A-Fa-f0-9'
+};
+
+module.exports = {
+  DEFAULT_MAX_EXTGLOB_RECURSION,
+  MAX_LENGTH: 1024 * 64,
+  POSIX_REGEX_SOURCE,
+
+  // regular expressions
+  REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
+  REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
+  REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
+  REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
+  REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
+  REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
+
+  // Replace globs with equivalent patterns to reduce parsing time.
+  REPLACEMENTS: {
+    __proto__: null,
+    '***': '*',
+    '**/**': '**',
+    '**/**/**': '**'
+  },
+
+  // Digits
+  CHAR_0: 48, /* 0 */
+  CHAR_9: 57, /* 9 */
+
+  // Alphabet chars.
+  CHAR_UPPERCASE_A: 65, /* A */
+  CHAR_LOWERCASE_A: 97, /* a */
+  CHAR_UPPERCASE_Z: 90, /* Z */
+  CHAR_LOWERCASE_Z: 122, /* z */
+
+  CHAR_LEFT_PARENTHESES: 40, /* ( */
+  CHAR_RIGHT_PARENTHESES: 41, /* ) */
+
+  CHAR_ASTERISK: 42, /* * */
+
+  // Non-alphabetic chars.
+  CHAR_AMPERSAND: 38, /* & */
+  CHAR_AT: 64, /* @ */
+  CHAR_BACKWARD_SLASH: 92, /* \ */
+  CHAR_CARRIAGE_RETURN: 13, /* \r */
+  CHAR_CIRCUMFLEX_ACCENT: 94, /* ^ */
+  CHAR_COLON: 58, /* : */
+  CHAR_COMMA: 44, /* , */
+  CHAR_DOT: 46, /* . */
+  CHAR_DOUBLE_QUOTE: 34, /* " */
+  CHAR_EQUAL: 61, /* = */
+  CHAR_EXCLAMATION_MARK: 33, /* ! */
+  CHAR_FORM_FEED: 12, /* \f */
+  CHAR_FORWARD_SLASH: 47, /* / */
+  CHAR_GRAVE_ACCENT: 96, /* ` */
+  CHAR_HASH: 35, /* # */
+  CHAR_HYPHEN_MINUS: 45, /* - */
+  CHAR_LEFT_ANGLE_BRACKET: 60, /* < */
+  CHAR_LEFT_CURLY_BRACE: 123, /* { */
+  CHAR_LEFT_SQUARE_BRACKET: 91, /* [ */
+  CHAR_LINE_FEED: 10, /* \n */
+  CHAR_NO_BREAK_SPACE: 160, /* \u00A0 */
+  CHAR_PERCENT: 37, /* % */
+  CHAR_PLUS: 43, /* + */
+  CHAR_QUESTION_MARK: 63, /* ? */
+  CHAR_RIGHT_ANGLE_BRACKET: 62, /* > */
+  CHAR_RIGHT_CURLY_BRACE: 125, /* } */
+  CHAR_RIGHT_SQUARE_BRACKET: 93, /* ] */
+  CHAR_SEMICOLON: 59, /* ; */
+  CHAR_SINGLE_QUOTE: 39, /* ' */
+  CHAR_SPACE: 32, /*   */
+  CHAR_TAB: 9, /* \t */
+  CHAR_UNDERSCORE: 95, /* _ */
+  CHAR_VERTICAL_LINE: 124, /* | */
+  CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279, /* \uFEFF */
+
+  /**
+   * Create EXTGLOB_CHARS
+   */
+
+  extglobChars(chars) {
+    return {
+      '!': { type: 'negate', open: '(?:(?!(?:', close: `))${chars.STAR})` },
+      '?': { type: 'qmark', open: '(?:', close: ')?' },
+      '+': { type: 'plus', open: '(?:', close: ')+' },
+      '*': { type: 'star', open: '(?:', close: ')*' },
+      '@': { type: 'at', open: '(?:', close: ')' }
+    };
+  },
+
+  /**
+   * Create GLOB_CHARS
+   */
+
+  globChars(win32) {
+    return win32 === true ? WINDOWS_CHARS : POSIX_CHARS;
+  }
+};
+
+
+/***/ }),
+
+/***/ 8265:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const constants = __nccwpck_require__(5595);
+const utils = __nccwpck_require__(4059);
+
+/**
+ * Constants
+ */
+
+const {
+  MAX_LENGTH,
+  POSIX_REGEX_SOURCE,
+  REGEX_NON_SPECIAL_CHARS,
+  REGEX_SPECIAL_CHARS_BACKREF,
+  REPLACEMENTS
+} = constants;
+
+/**
+ * Helpers
+ */
+
+const expandRange = (args, options) => {
+  if (typeof options.expandRange === 'function') {
+    return options.expandRange(...args, options);
+  }
+
+  args.sort();
+  const value = `[${args.join('-')}]`;
+
+  try {
+    /* eslint-disable-next-line no-new */
+    new RegExp(value);
+  } catch (ex) {
+    return args.map(v => utils.escapeRegex(v)).join('..');
+  }
+
+  return value;
+};
+
+/**
+ * Create the message for a syntax error
+ */
+
+const syntaxError = (type, char) => {
+  return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
+};
+
+const splitTopLevel = input => {
+  const parts = [];
+  let bracket = 0;
+  let paren = 0;
+  let quote = 0;
+  let value = '';
+  let escaped = false;
+
+  for (const ch of input) {
+    if (escaped === true) {
+      value += ch;
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      value += ch;
+      escaped = true;
+      continue;
+    }
+
+    if (ch === '"') {
+      quote = quote === 1 ? 0 : 1;
+      value += ch;
+      continue;
+    }
+
+    if (quote === 0) {
+      if (ch === '[') {
+        bracket++;
+      } else if (ch === ']' && bracket > 0) {
+        bracket--;
+      } else if (bracket === 0) {
+        if (ch === '(') {
+          paren++;
+        } else if (ch === ')' && paren > 0) {
+          paren--;
+        } else if (ch === '|' && paren === 0) {
+          parts.push(value);
+          value = '';
+          continue;
+        }
+      }
+    }
+
+    value += ch;
+  }
+
+  parts.push(value);
+  return parts;
+};
+
+const isPlainBranch = branch => {
+  let escaped = false;
+
+  for (const ch of branch) {
+    if (escaped === true) {
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      escaped = true;
+      continue;
+    }
+
+    if (/[?*+@!()[\]{}]/.test(ch)) {
+      return false;
+    }
+  }
+
+  return true;
+};
+
+const normalizeSimpleBranch = branch => {
+  let value = branch.trim();
+  let changed = true;
+
+  while (changed === true) {
+    changed = false;
+
+    if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
+      value = value.slice(2, -1);
+      changed = true;
+    }
+  }
+
+  if (!isPlainBranch(value)) {
+    return;
+  }
+
+  return value.replace(/\\(.)/g, '$1');
+};
+
+const hasRepeatedCharPrefixOverlap = branches => {
+  const values = branches.map(normalizeSimpleBranch).filter(Boolean);
+
+  for (let i = 0; i < values.length; i++) {
+    for (let j = i + 1; j < values.length; j++) {
+      const a = values[i];
+      const b = values[j];
+      const char = a[0];
+
+      if (!char || a !== char.repeat(a.length) || b !== char.repeat(b.length)) {
+        continue;
+      }
+
+      if (a === b || a.startsWith(b) || b.startsWith(a)) {
+        return true;
+      }
+    }
+  }
+
+  return false;
+};
+
+const parseRepeatedExtglob = (pattern, requireEnd = true) => {
+  if ((pattern[0] !== '+' && pattern[0] !== '*') || pattern[1] !== '(') {
+    return;
+  }
+
+  let bracket = 0;
+  let paren = 0;
+  let quote = 0;
+  let escaped = false;
+
+  for (let i = 1; i < pattern.length; i++) {
+    const ch = pattern[i];
+
+    if (escaped === true) {
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      escaped = true;
+      continue;
+    }
+
+    if (ch === '"') {
+      quote = quote === 1 ? 0 : 1;
+      continue;
+    }
+
+    if (quote === 1) {
+      continue;
+    }
+
+    if (ch === '[') {
+      bracket++;
+      continue;
+    }
+
+    if (ch === ']' && bracket > 0) {
+      bracket--;
+      continue;
+    }
+
+    if (bracket > 0) {
+      continue;
+    }
+
+    if (ch === '(') {
+      paren++;
+      continue;
+    }
+
+    if (ch === ')') {
+      paren--;
+
+      if (paren === 0) {
+        if (requireEnd === true && i !== pattern.length - 1) {
+          return;
+        }
+
+        return {
+          type: pattern[0],
+          body: pattern.slice(2, i),
+          end: i
+        };
+      }
+    }
+  }
+};
+
+const buildCharClassStar = chars => {
+  const source = chars.length === 1
+    ? utils.escapeRegex(chars[0])
+    : `[${chars.map(ch => utils.escapeRegex(ch)).join('')}]`;
+
+  return `${source}*`;
+};
+
+const getStarExtglobSequenceChars = pattern => {
+  let index = 0;
+  const chars = [];
+
+  while (index < pattern.length) {
+    const match = parseRepeatedExtglob(pattern.slice(index), false);
+
+    if (!match || match.type !== '*') {
+      return;
+    }
+
+    const branches = splitTopLevel(match.body).map(branch => branch.trim());
+    if (branches.length !== 1) {
+      return;
+    }
+
+    const branch = normalizeSimpleBranch(branches[0]);
+    if (!branch || branch.length !== 1) {
+      return;
+    }
+
+    chars.push(branch);
+    index += match.end + 1;
+  }
+
+  if (chars.length < 1) {
+    return;
+  }
+
+  return chars;
+};
+
+const repeatedExtglobRecursion = pattern => {
+  let depth = 0;
+  let value = pattern.trim();
+  let match = parseRepeatedExtglob(value);
+
+  while (match) {
+    depth++;
+    value = match.body.trim();
+    match = parseRepeatedExtglob(value);
+  }
+
+  return depth;
+};
+
+const analyzeRepeatedExtglob = (body, options) => {
+  if (options.maxExtglobRecursion === false) {
+    return { risky: false };
+  }
+
+  const max =
+    typeof options.maxExtglobRecursion === 'number'
+      ? options.maxExtglobRecursion
+      : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
+
+  const branches = splitTopLevel(body).map(branch => branch.trim());
+
+  if (branches.length > 1) {
+    if (
+      branches.some(branch => branch === '') ||
+      branches.some(branch => /^[*?]+$/.test(branch)) ||
+      hasRepeatedCharPrefixOverlap(branches)
+    ) {
+      return { risky: true };
+    }
+  }
+
+  // A repeated extglob is "risky" (prone to catastrophic backtracking) when a
+  // branch is itself a `*(...)` sequence, since that nests an unbounded quantifier
+  // inside the outer `+(...)`/`*(...)`. When *every* branch reduces to single
+  // characters we can emit one flat, ReDoS-safe character class that preserves the
+  // meaning of ALL branches (e.g. `+(*(a)|*(b))` -> `[ab]*`), rather than dropping
+  // every branch but the first.
+  const safeChars = [];
+  let sawStarSequence = false;
+  let combinable = true;
+
+  for (const branch of branches) {
+    const chars = getStarExtglobSequenceChars(branch);
+    if (chars) {
+      sawStarSequence = true;
+      safeChars.push(...chars);
+      continue;
+    }
+
+    const literal = normalizeSimpleBranch(branch);
+    if (literal && literal.length === 1) {
+      safeChars.push(literal);
+      continue;
+    }
+
+    combinable = false;
+
+    if (repeatedExtglobRecursion(branch) > max) {
+      return { risky: true };
+    }
+  }
+
+  if (sawStarSequence) {
+    return combinable
+      ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) }
+      : { risky: true };
+  }
+
+  return { risky: false };
+};
+
+/**
+ * Parse the given input string.
+ * @param {String} input
+ * @param {Object} options
+ * @return {Object}
+ */
+
+const parse = (input, options) => {
+  if (typeof input !== 'string') {
+    throw new TypeError('Expected a string');
+  }
+
+  input = REPLACEMENTS[input] || input;
+
+  const opts = { ...options };
+  const max = typeof opts.maxLength === 'number' ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+
+  let len = input.length;
+  if (len > max) {
+    throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+  }
+
+  const bos = { type: 'bos', value: '', output: opts.prepend || '' };
+  const tokens = [bos];
+
+  const capture = opts.capture ? '' : '?:';
+
+  // create constants based on platform, for windows or posix
+  const PLATFORM_CHARS = constants.globChars(opts.windows);
+  const EXTGLOB_CHARS = constants.extglobChars(PLATFORM_CHARS);
+
+  const {
+    DOT_LITERAL,
+    PLUS_LITERAL,
+    SLASH_LITERAL,
+    ONE_CHAR,
+    DOTS_SLASH,
+    NO_DOT,
+    NO_DOT_SLASH,
+    NO_DOTS_SLASH,
+    QMARK,
+    QMARK_NO_DOT,
+    STAR,
+    START_ANCHOR
+  } = PLATFORM_CHARS;
+
+  const globstar = opts => {
+    return `(${capture}(?:(?!${START_ANCHOR}${opts.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+  };
+
+  const nodot = opts.dot ? '' : NO_DOT;
+  const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
+  let star = opts.bash === true ? globstar(opts) : STAR;
+
+  if (opts.capture) {
+    star = `(${star})`;
+  }
+
+  // minimatch options support
+  if (typeof opts.noext === 'boolean') {
+    opts.noextglob = opts.noext;
+  }
+
+  const state = {
+    input,
+    index: -1,
+    start: 0,
+    dot: opts.dot === true,
+    consumed: '',
+    output: '',
+    prefix: '',
+    backtrack: false,
+    negated: false,
+    brackets: 0,
+    braces: 0,
+    parens: 0,
+    quotes: 0,
+    globstar: false,
+    tokens
+  };
+
+  input = utils.removePrefix(input, state);
+  len = input.length;
+
+  const extglobs = [];
+  const braces = [];
+  const stack = [];
+  let prev = bos;
+  let value;
+
+  /**
+   * Tokenizing helpers
+   */
+
+  const eos = () => state.index === len - 1;
+  const peek = state.peek = (n = 1) => input[state.index + n];
+  const advance = state.advance = () => input[++state.index] || '';
+  const remaining = () => input.slice(state.index + 1);
+  const consume = (value = '', num = 0) => {
+    state.consumed += value;
+    state.index += num;
+  };
+
+  const append = token => {
+    state.output += token.output != null ? token.output : token.value;
+    consume(token.value);
+  };
+
+  const negate = () => {
+    let count = 1;
+
+    while (peek() === '!' && (peek(2) !== '(' || peek(3) === '?')) {
+      advance();
+      state.start++;
+      count++;
+    }
+
+    if (count % 2 === 0) {
+      return false;
+    }
+
+    state.negated = true;
+    state.start++;
+    return true;
+  };
+
+  const increment = type => {
+    state[type]++;
+    stack.push(type);
+  };
+
+  const decrement = type => {
+    state[type]--;
+    stack.pop();
+  };
+
+  /**
+   * Push tokens onto the tokens array. This helper speeds up
+   * tokenizing by 1) helping us avoid backtracking as much as possible,
+   * and 2) helping us avoid creating extra tokens when consecutive
+   * characters are plain text. This improves performance and simplifies
+   * lookbehinds.
+   */
+
+  const push = tok => {
+    if (prev.type === 'globstar') {
+      const isBrace = state.braces > 0 && (tok.type === 'comma' || tok.type === 'brace');
+      const isExtglob = tok.extglob === true || (extglobs.length && (tok.type === 'pipe' || tok.type === 'paren'));
+
+      if (tok.type !== 'slash' && tok.type !== 'paren' && !isBrace && !isExtglob) {
+        state.output = state.output.slice(0, -prev.output.length);
+        prev.type = 'star';
+        prev.value = '*';
+        prev.output = star;
+        state.output += prev.output;
+      }
+    }
+
+    if (extglobs.length && tok.type !== 'paren') {
+      extglobs[extglobs.length - 1].inner += tok.value;
+    }
+
+    if (tok.value || tok.output) append(tok);
+    if (prev && prev.type === 'text' && tok.type === 'text') {
+      prev.output = (prev.output || prev.value) + tok.value;
+      prev.value += tok.value;
+      return;
+    }
+
+    tok.prev = prev;
+    tokens.push(tok);
+    prev = tok;
+  };
+
+  const extglobOpen = (type, value) => {
+    const token = { ...EXTGLOB_CHARS[value], conditions: 1, inner: '' };
+
+    token.prev = prev;
+    token.parens = state.parens;
+    token.output = state.output;
+    token.startIndex = state.index;
+    token.tokensIndex = tokens.length;
+    const output = (opts.capture ? '(' : '') + token.open;
+
+    increment('parens');
+    push({ type, value, output: state.output ? '' : ONE_CHAR });
+    push({ type: 'paren', extglob: true, value: advance(), output });
+    extglobs.push(token);
+  };
+
+  const extglobClose = token => {
+    const literal = input.slice(token.startIndex, state.index + 1);
+    const body = input.slice(token.startIndex + 2, state.index);
+    const analysis = analyzeRepeatedExtglob(body, opts);
+
+    if ((token.type === 'plus' || token.type === 'star') && analysis.risky) {
+      const safeOutput = analysis.safeOutput
+        ? (token.output ? '' : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput)
+        : undefined;
+      const open = tokens[token.tokensIndex];
+
+      open.type = 'text';
+      open.value = literal;
+      open.output = safeOutput || utils.escapeRegex(literal);
+
+      for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
+        tokens[i].value = '';
+        tokens[i].output = '';
+        delete tokens[i].suffix;
+      }
+
+      state.output = token.output + open.output;
+      state.backtrack = true;
+
+      push({ type: 'paren', extglob: true, value, output: '' });
+      decrement('parens');
+      return;
+    }
+
+    let output = token.close + (opts.capture ? ')' : '');
+    let rest;
+
+    if (token.type === 'negate') {
+      let extglobStar = star;
+
+      if (token.inner && token.inner.length > 1 && token.inner.includes('/')) {
+        extglobStar = globstar(opts);
+      }
+
+      if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
+        output = token.close = `)$))${extglobStar}`;
+      }
+
+      if (token.inner.includes('*') && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
+        // Any non-magical string (`.ts`) or even nested expression (`.{ts,tsx}`) can follow after the closing parenthesis.
+        // In this case, we need to parse the string and use it in the output of the original pattern.
+        // Suitable patterns: `/!(*.d).ts`, `/!(*.d).{ts,tsx}`, `**/!(*-dbg).@(js)`.
+        //
+        // Disabling the `fastpaths` option due to a problem with parsing strings as `.ts` in the pattern like `**/!(*.d).ts`.
+        const expression = parse(rest, { ...options, fastpaths: false }).output;
+
+        output = token.close = `)${expression})${extglobStar})`;
+      }
+
+      if (token.prev.type === 'bos') {
+        state.negatedExtglob = true;
+      }
+    }
+
+    push({ type: 'paren', extglob: true, value, output });
+    decrement('parens');
+  };
+
+  /**
+   * Fast paths
+   */
+
+  if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input)) {
+    let backslashes = false;
+
+    let output = input.replace(REGEX_SPECIAL_CHARS_BACKREF, (m, esc, chars, first, rest, index) => {
+      if (first === '\\') {
+        backslashes = true;
+        return m;
+      }
+
+      if (first === '?') {
+        if (esc) {
+          return esc + first + (rest ? QMARK.repeat(rest.length) : '');
+        }
+        if (index === 0) {
+          return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : '');
+        }
+        return QMARK.repeat(chars.length);
+      }
+
+      if (first === '.') {
+        return DOT_LITERAL.repeat(chars.length);
+      }
+
+      if (first === '*') {
+        if (esc) {
+          return esc + first + (rest ? star : '');
+        }
+        return star;
+      }
+      return esc ? m : `\\${m}`;
+    });
+
+    if (backslashes === true) {
+      if (opts.unescape === true) {
+        output = output.replace(/\\/g, '');
+      } else {
+        output = output.replace(/\\+/g, m => {
+          return m.length % 2 === 0 ? '\\\\' : (m ? '\\' : '');
+        });
+      }
+    }
+
+    if (output === input && opts.contains === true) {
+      state.output = input;
+      return state;
+    }
+
+    state.output = utils.wrapOutput(output, state, options);
+    return state;
+  }
+
+  /**
+   * Tokenize input until we reach end-of-string
+   */
+
+  while (!eos()) {
+    value = advance();
+
+    if (value === '\u0000') {
+      continue;
+    }
+
+    /**
+     * Escaped characters
+     */
+
+    if (value === '\\') {
+      const next = peek();
+
+      if (next === '/' && opts.bash !== true) {
+        continue;
+      }
+
+      if (next === '.' || next === ';') {
+        continue;
+      }
+
+      if (!next) {
+        value += '\\';
+        push({ type: 'text', value });
+        continue;
+      }
+
+      // collapse slashes to reduce potential for exploits
+      const match = /^\\+/.exec(remaining());
+      let slashes = 0;
+
+      if (match && match[0].length > 2) {
+        slashes = match[0].length;
+        state.index += slashes;
+        if (slashes % 2 !== 0) {
+          value += '\\';
+        }
+      }
+
+      if (opts.unescape === true) {
+        value = advance();
+      } else {
+        value += advance();
+      }
+
+      if (state.brackets === 0) {
+        push({ type: 'text', value });
+        continue;
+      }
+    }
+
+    /**
+     * If we're inside a regex character class, continue
+     * until we reach the closing bracket.
+     */
+
+    if (state.brackets > 0 && (value !== ']' || prev.value === '[' || prev.value === '[^')) {
+      if (opts.posix !== false && value === ':') {
+        const inner = prev.value.slice(1);
+        if (inner.includes('[')) {
+          prev.posix = true;
+
+          if (inner.includes(':')) {
+            const idx = prev.value.lastIndexOf('[');
+            const pre = prev.value.slice(0, idx);
+            const rest = prev.value.slice(idx + 2);
+            const posix = POSIX_REGEX_SOURCE[rest];
+            if (posix) {
+              prev.value = pre + posix;
+              state.backtrack = true;
+              advance();
+
+              if (!bos.output && tokens.indexOf(prev) === 1) {
+                bos.output = ONE_CHAR;
+              }
+              continue;
+            }
+          }
+        }
+      }
+
+      if ((value === '[' && peek() !== ':') || (value === '-' && peek() === ']')) {
+        value = `\\${value}`;
+      }
+
+      if (value === ']' && (prev.value === '[' || prev.value === '[^')) {
+        value = `\\${value}`;
+      }
+
+      if (opts.posix === true && value === '!' && prev.value === '[') {
+        value = '^';
+      }
+
+      prev.value += value;
+      append({ value });
+      continue;
+    }
+
+    /**
+     * If we're inside a quoted string, continue
+     * until we reach the closing double quote.
+     */
+
+    if (state.quotes === 1 && value !== '"') {
+      value = utils.escapeRegex(value);
+      prev.value += value;
+      append({ value });
+      continue;
+    }
+
+    /**
+     * Double quotes
+     */
+
+    if (value === '"') {
+      state.quotes = state.quotes === 1 ? 0 : 1;
+      if (opts.keepQuotes === true) {
+        push({ type: 'text', value });
+      }
+      continue;
+    }
+
+    /**
+     * Parentheses
+     */
+
+    if (value === '(') {
+      increment('parens');
+      push({ type: 'paren', value });
+      continue;
+    }
+
+    if (value === ')') {
+      if (state.parens === 0 && opts.strictBrackets === true) {
+        throw new SyntaxError(syntaxError('opening', '('));
+      }
+
+      const extglob = extglobs[extglobs.length - 1];
+      if (extglob && state.parens === extglob.parens + 1) {
+        extglobClose(extglobs.pop());
+        continue;
+      }
+
+      push({ type: 'paren', value, output: state.parens ? ')' : '\\)' });
+      decrement('parens');
+      continue;
+    }
+
+    /**
+     * Square brackets
+     */
+
+    if (value === '[') {
+      if (opts.nobracket === true || !remaining().includes(']')) {
+        if (opts.nobracket !== true && opts.strictBrackets === true) {
+          throw new SyntaxError(syntaxError('closing', ']'));
+        }
+
+        value = `\\${value}`;
+      } else {
+        increment('brackets');
+      }
+
+      push({ type: 'bracket', value });
+      continue;
+    }
+
+    if (value === ']') {
+      if (opts.nobracket === true || (prev && prev.type === 'bracket' && prev.value.length === 1)) {
+        push({ type: 'text', value, output: `\\${value}` });
+        continue;
+      }
+
+      if (state.brackets === 0) {
+        if (opts.strictBrackets === true) {
+          throw new SyntaxError(syntaxError('opening', '['));
+        }
+
+        push({ type: 'text', value, output: `\\${value}` });
+        continue;
+      }
+
+      decrement('brackets');
+
+      const prevValue = prev.value.slice(1);
+      if (prev.posix !== true && prevValue[0] === '^' && !prevValue.includes('/')) {
+        value = `/${value}`;
+      }
+
+      prev.value += value;
+      append({ value });
+
+      // when literal brackets are explicitly disabled
+      // assume we should match with a regex character class
+      if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
+        continue;
+      }
+
+      const escaped = utils.escapeRegex(prev.value);
+      state.output = state.output.slice(0, -prev.value.length);
+
+      // when literal brackets are explicitly enabled
+      // assume we should escape the brackets to match literal characters
+      if (opts.literalBrackets === true) {
+        state.output += escaped;
+        prev.value = escaped;
+        continue;
+      }
+
+      // when the user specifies nothing, try to match both
+      prev.value = `(${capture}${escaped}|${prev.value})`;
+      state.output += prev.value;
+      continue;
+    }
+
+    /**
+     * Braces
+     */
+
+    if (value === '{' && opts.nobrace !== true) {
+      increment('braces');
+
+      const open = {
+        type: 'brace',
+        value,
+        output: '(',
+        outputIndex: state.output.length,
+        tokensIndex: state.tokens.length
+      };
+
+      braces.push(open);
+      push(open);
+      continue;
+    }
+
+    if (value === '}') {
+      const brace = braces[braces.length - 1];
+
+      if (opts.nobrace === true || !brace) {
+        push({ type: 'text', value, output: value });
+        continue;
+      }
+
+      let output = ')';
+
+      if (brace.dots === true) {
+        const arr = tokens.slice();
+        const range = [];
+
+        for (let i = arr.length - 1; i >= 0; i--) {
+          tokens.pop();
+          if (arr[i].type === 'brace') {
+            break;
+          }
+          if (arr[i].type !== 'dots') {
+            range.unshift(arr[i].value);
+          }
+        }
+
+        output = expandRange(range, opts);
+        state.backtrack = true;
+      }
+
+      if (brace.comma !== true && brace.dots !== true) {
+        const out = state.output.slice(0, brace.outputIndex);
+        const toks = state.tokens.slice(brace.tokensIndex);
+        brace.value = brace.output = '\\{';
+        value = output = '\\}';
+        state.output = out;
+        for (const t of toks) {
+          state.output += (t.output || t.value);
+        }
+      }
+
+      push({ type: 'brace', value, output });
+      decrement('braces');
+      braces.pop();
+      continue;
+    }
+
+    /**
+     * Pipes
+     */
+
+    if (value === '|') {
+      if (extglobs.length > 0) {
+        extglobs[extglobs.length - 1].conditions++;
+      }
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Commas
+     */
+
+    if (value === ',') {
+      let output = value;
+
+      const brace = braces[braces.length - 1];
+      if (brace && stack[stack.length - 1] === 'braces') {
+        brace.comma = true;
+        output = '|';
+      }
+
+      push({ type: 'comma', value, output });
+      continue;
+    }
+
+    /**
+     * Slashes
+     */
+
+    if (value === '/') {
+      // if the beginning of the glob is "./", advance the start
+      // to the current index, and don't add the "./" characters
+      // to the state. This greatly simplifies lookbehinds when
+      // checking for BOS characters like "!" and "." (not "./")
+      if (prev.type === 'dot' && state.index === state.start + 1) {
+        state.start = state.index + 1;
+        state.consumed = '';
+        state.output = '';
+        tokens.pop();
+        prev = bos; // reset "prev" to the first token
+        continue;
+      }
+
+      push({ type: 'slash', value, output: SLASH_LITERAL });
+      continue;
+    }
+
+    /**
+     * Dots
+     */
+
+    if (value === '.') {
+      if (state.braces > 0 && prev.type === 'dot') {
+        if (prev.value === '.') prev.output = DOT_LITERAL;
+        const brace = braces[braces.length - 1];
+        prev.type = 'dots';
+        prev.output += value;
+        prev.value += value;
+        brace.dots = true;
+        continue;
+      }
+
+      if ((state.braces + state.parens) === 0 && prev.type !== 'bos' && prev.type !== 'slash') {
+        push({ type: 'text', value, output: DOT_LITERAL });
+        continue;
+      }
+
+      push({ type: 'dot', value, output: DOT_LITERAL });
+      continue;
+    }
+
+    /**
+     * Question marks
+     */
+
+    if (value === '?') {
+      const isGroup = prev && prev.value === '(';
+      if (!isGroup && opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        extglobOpen('qmark', value);
+        continue;
+      }
+
+      if (prev && prev.type === 'paren') {
+        const next = peek();
+        let output = value;
+
+        if ((prev.value === '(' && !/[!=<:]/.test(next)) || (next === '<' && !/<([!=]|\w+>)/.test(remaining()))) {
+          output = `\\${value}`;
+        }
+
+        push({ type: 'text', value, output });
+        continue;
+      }
+
+      if (opts.dot !== true && (prev.type === 'slash' || prev.type === 'bos')) {
+        push({ type: 'qmark', value, output: QMARK_NO_DOT });
+        continue;
+      }
+
+      push({ type: 'qmark', value, output: QMARK });
+      continue;
+    }
+
+    /**
+     * Exclamation
+     */
+
+    if (value === '!') {
+      if (opts.noextglob !== true && peek() === '(') {
+        if (peek(2) !== '?' || !/[!=<:]/.test(peek(3))) {
+          extglobOpen('negate', value);
+          continue;
+        }
+      }
+
+      if (opts.nonegate !== true && state.index === 0) {
+        negate();
+        continue;
+      }
+    }
+
+    /**
+     * Plus
+     */
+
+    if (value === '+') {
+      if (opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        extglobOpen('plus', value);
+        continue;
+      }
+
+      if ((prev && prev.value === '(') || opts.regex === false) {
+        push({ type: 'plus', value, output: PLUS_LITERAL });
+        continue;
+      }
+
+      if ((prev && (prev.type === 'bracket' || prev.type === 'paren' || prev.type === 'brace')) || state.parens > 0) {
+        push({ type: 'plus', value });
+        continue;
+      }
+
+      push({ type: 'plus', value: PLUS_LITERAL });
+      continue;
+    }
+
+    /**
+     * Plain text
+     */
+
+    if (value === '@') {
+      if (opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        push({ type: 'at', extglob: true, value, output: '' });
+        continue;
+      }
+
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Plain text
+     */
+
+    if (value !== '*') {
+      if (value === '$' || value === '^') {
+        value = `\\${value}`;
+      }
+
+      const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
+      if (match) {
+        value += match[0];
+        state.index += match[0].length;
+      }
+
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Stars
+     */
+
+    if (prev && (prev.type === 'globstar' || prev.star === true)) {
+      prev.type = 'star';
+      prev.star = true;
+      prev.value += value;
+      prev.output = star;
+      state.backtrack = true;
+      state.globstar = true;
+      consume(value);
+      continue;
+    }
+
+    let rest = remaining();
+    if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
+      extglobOpen('star', value);
+      continue;
+    }
+
+    if (prev.type === 'star') {
+      if (opts.noglobstar === true) {
+        consume(value);
+        continue;
+      }
+
+      const prior = prev.prev;
+      const before = prior.prev;
+      const isStart = prior.type === 'slash' || prior.type === 'bos';
+      const afterStar = before && (before.type === 'star' || before.type === 'globstar');
+
+      if (opts.bash === true && (!isStart || (rest[0] && rest[0] !== '/'))) {
+        push({ type: 'star', value, output: '' });
+        continue;
+      }
+
+      const isBrace = state.braces > 0 && (prior.type === 'comma' || prior.type === 'brace');
+      const isExtglob = extglobs.length && (prior.type === 'pipe' || prior.type === 'paren');
+      if (!isStart && prior.type !== 'paren' && !isBrace && !isExtglob) {
+        push({ type: 'star', value, output: '' });
+        continue;
+      }
+
+      // strip consecutive `/**/`
+      while (rest.slice(0, 3) === '/**') {
+        const after = input[state.index + 4];
+        if (after && after !== '/') {
+          break;
+        }
+        rest = rest.slice(3);
+        consume('/**', 3);
+      }
+
+      // A globstar followed only by balanced closing parens is at the logical end of patterns like
+      // `test(/utils/**)` and `test?(/utils/**)`. Treat it as EOS so the trailing `/**` can match its
+      // parent path, except in negated extglobs where that would change the exclusion semantics.
+      const isEnd = eos() || (
+        state.parens > 0
+        && rest === ')'.repeat(state.parens)
+        && !extglobs.some(extglob => extglob.type === 'negate')
+      );
+
+      if (prior.type === 'bos' && eos()) {
+        prev.type = 'globstar';
+        prev.value += value;
+        prev.output = globstar(opts);
+        state.output = prev.output;
+        state.globstar = true;
+        consume(value);
+        continue;
+      }
+
+      if (prior.type === 'slash' && prior.prev.type !== 'bos' && !afterStar && isEnd) {
+        state.output = state.output.slice(0, -(prior.output + prev.output).length);
+        prior.output = `(?:${prior.output}`;
+
+        prev.type = 'globstar';
+        prev.output = globstar(opts) + (opts.strictSlashes ? ')' : '|$)');
+        prev.value += value;
+        state.globstar = true;
+        state.output += prior.output + prev.output;
+        consume(value);
+        continue;
+      }
+
+      if (prior.type === 'slash' && prior.prev.type !== 'bos' && rest[0] === '/') {
+        const end = rest[1] !== void 0 ? '|$' : '';
+
+        state.output = state.output.slice(0, -(prior.output + prev.output).length);
+        prior.output = `(?:${prior.output}`;
+
+        prev.type = 'globstar';
+        prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
+        prev.value += value;
+
+        state.output += prior.output + prev.output;
+        state.globstar = true;
+
+        consume(value + advance());
+
+        push({ type: 'slash', value: '/', output: '' });
+        continue;
+      }
+
+      if (prior.type === 'bos' && rest[0] === '/') {
+        prev.type = 'globstar';
+        prev.value += value;
+        prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
+        state.output = prev.output;
+        state.globstar = true;
+        consume(value + advance());
+        push({ type: 'slash', value: '/', output: '' });
+        continue;
+      }
+
+      // remove single star from output
+      state.output = state.output.slice(0, -prev.output.length);
+
+      // reset previous token to globstar
+      prev.type = 'globstar';
+      prev.output = globstar(opts);
+      prev.value += value;
+
+      // reset output with globstar
+      state.output += prev.output;
+      state.globstar = true;
+      consume(value);
+      continue;
+    }
+
+    const token = { type: 'star', value, output: star };
+
+    if (opts.bash === true) {
+      token.output = '.*?';
+      if (prev.type === 'bos' || prev.type === 'slash') {
+        token.output = nodot + token.output;
+      }
+      push(token);
+      continue;
+    }
+
+    if (prev && (prev.type === 'bracket' || prev.type === 'paren') && opts.regex === true) {
+      token.output = value;
+      push(token);
+      continue;
+    }
+
+    if (state.index === state.start || prev.type === 'slash' || prev.type === 'dot') {
+      if (prev.type === 'dot') {
+        state.output += NO_DOT_SLASH;
+        prev.output += NO_DOT_SLASH;
+
+      } else if (opts.dot === true) {
+        state.output += NO_DOTS_SLASH;
+        prev.output += NO_DOTS_SLASH;
+
+      } else {
+        state.output += nodot;
+        prev.output += nodot;
+      }
+
+      if (peek() !== '*') {
+        state.output += ONE_CHAR;
+        prev.output += ONE_CHAR;
+      }
+    }
+
+    push(token);
+  }
+
+  while (state.brackets > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', ']'));
+    state.output = utils.escapeLast(state.output, '[');
+    decrement('brackets');
+  }
+
+  while (state.parens > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', ')'));
+    state.output = utils.escapeLast(state.output, '(');
+    decrement('parens');
+  }
+
+  while (state.braces > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', '}'));
+    state.output = utils.escapeLast(state.output, '{');
+    decrement('braces');
+  }
+
+  if (opts.strictSlashes !== true && (prev.type === 'star' || prev.type === 'bracket')) {
+    push({ type: 'maybe_slash', value: '', output: `${SLASH_LITERAL}?` });
+  }
+
+  // rebuild the output if we had to backtrack at any point
+  if (state.backtrack === true) {
+    state.output = '';
+
+    for (const token of state.tokens) {
+      state.output += token.output != null ? token.output : token.value;
+
+      if (token.suffix) {
+        state.output += token.suffix;
+      }
+    }
+  }
+
+  return state;
+};
+
+/**
+ * Fast paths for creating regular expressions for common glob patterns.
+ * This can significantly speed up processing and has very little downside
+ * impact when none of the fast paths match.
+ */
+
+parse.fastpaths = (input, options) => {
+  const opts = { ...options };
+  const max = typeof opts.maxLength === 'number' ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+  const len = input.length;
+  if (len > max) {
+    throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+  }
+
+  input = REPLACEMENTS[input] || input;
+
+  // create constants based on platform, for windows or posix
+  const {
+    DOT_LITERAL,
+    SLASH_LITERAL,
+    ONE_CHAR,
+    DOTS_SLASH,
+    NO_DOT,
+    NO_DOTS,
+    NO_DOTS_SLASH,
+    STAR,
+    START_ANCHOR
+  } = constants.globChars(opts.windows);
+
+  const nodot = opts.dot ? NO_DOTS : NO_DOT;
+  const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
+  const capture = opts.capture ? '' : '?:';
+  const state = { negated: false, prefix: '' };
+  let star = opts.bash === true ? '.*?' : STAR;
+
+  if (opts.capture) {
+    star = `(${star})`;
+  }
+
+  const globstar = opts => {
+    if (opts.noglobstar === true) return star;
+    return `(${capture}(?:(?!${START_ANCHOR}${opts.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+  };
+
+  const create = str => {
+    switch (str) {
+      case '*':
+        return `${nodot}${ONE_CHAR}${star}`;
+
+      case '.*':
+        return `${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '*.*':
+        return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '*/*':
+        return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
+
+      case '**':
+        return nodot + globstar(opts);
+
+      case '**/*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
+
+      case '**/*.*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '**/.*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      default: {
+        const match = /^(.*?)\.(\w+)$/.exec(str);
+        if (!match) return;
+
+        const source = create(match[1]);
+        if (!source) return;
+
+        return source + DOT_LITERAL + match[2];
+      }
+    }
+  };
+
+  const output = utils.removePrefix(input, state);
+  let source = create(output);
+
+  if (source && opts.strictSlashes !== true) {
+    source += `${SLASH_LITERAL}?`;
+  }
+
+  return source;
+};
+
+module.exports = parse;
+
+
+/***/ }),
+
+/***/ 8016:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const scan = __nccwpck_require__(1781);
+const parse = __nccwpck_require__(8265);
+const utils = __nccwpck_require__(4059);
+const constants = __nccwpck_require__(5595);
+const isObject = val => val && typeof val === 'object' && !Array.isArray(val);
+
+/**
+ * Creates a matcher function from one or more glob patterns. The
+ * returned function takes a string to match as its first argument,
+ * and returns true if the string is a match. The returned matcher
+ * function also takes a boolean as the second argument that, when true,
+ * returns an object with additional information.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch(glob[, options]);
+ *
+ * const isMatch = picomatch('*.!(*a)');
+ * console.log(isMatch('a.a')); //=> false
+ * console.log(isMatch('a.b')); //=> true
+ *
+ * // For environments without `node.js`, `picomatch/posix` provides you a dependency-free matcher, without automatic OS detection.
+ * const picomatch = require('picomatch/posix');
+ * // the same API, defaulting to posix paths
+ * const isMatch = picomatch('a/*');
+ * console.log(isMatch('a\\b')); //=> false
+ * console.log(isMatch('a/b')); //=> true
+ *
+ * // you can still configure the matcher function to accept windows paths
+ * const isMatch = picomatch('a/*', { options: windows });
+ * console.log(isMatch('a\\b')); //=> true
+ * console.log(isMatch('a/b')); //=> true
+ * ```
+ * @name picomatch
+ * @param {String|Array} `globs` One or more glob patterns.
+ * @param {Object=} `options`
+ * @return {Function=} Returns a matcher function.
+ * @api public
+ */
+
+const picomatch = (glob, options, returnState = false) => {
+  if (Array.isArray(glob)) {
+    const fns = glob.map(input => picomatch(input, options, returnState));
+    const arrayMatcher = str => {
+      for (const isMatch of fns) {
+        const state = isMatch(str);
+        if (state) return state;
+      }
+      return false;
+    };
+    return arrayMatcher;
+  }
+
+  const isState = isObject(glob) && glob.tokens && glob.input;
+
+  if (glob === '' || (typeof glob !== 'string' && !isState)) {
+    throw new TypeError('Expected pattern to be a non-empty string');
+  }
+
+  const opts = options || {};
+  const posix = opts.windows;
+  const regex = isState
+    ? picomatch.compileRe(glob, options)
+    : picomatch.makeRe(glob, options, false, true);
+
+  const state = regex.state;
+  delete regex.state;
+
+  let isIgnored = () => false;
+  if (opts.ignore) {
+    const ignoreOpts = { ...options, ignore: null, onMatch: null, onResult: null };
+    isIgnored = picomatch(opts.ignore, ignoreOpts, returnState);
+  }
+
+  const matcher = (input, returnObject = false) => {
+    const { isMatch, match, output } = picomatch.test(input, regex, options, { glob, posix });
+    const result = { glob, state, regex, posix, input, output, match, isMatch };
+
+    if (typeof opts.onResult === 'function') {
+      opts.onResult(result);
+    }
+
+    if (isMatch === false) {
+      result.isMatch = false;
+      return returnObject ? result : false;
+    }
+
+    if (isIgnored(input)) {
+      if (typeof opts.onIgnore === 'function') {
+        opts.onIgnore(result);
+      }
+      result.isMatch = false;
+      return returnObject ? result : false;
+    }
+
+    if (typeof opts.onMatch === 'function') {
+      opts.onMatch(result);
+    }
+    return returnObject ? result : true;
+  };
+
+  if (returnState) {
+    matcher.state = state;
+  }
+
+  return matcher;
+};
+
+/**
+ * Test `input` with the given `regex`. This is used by the main
+ * `picomatch()` function to test the input string.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.test(input, regex[, options]);
+ *
+ * console.log(picomatch.test('foo/bar', /^(?:([^/]*?)\/([^/]*?))$/));
+ * // { isMatch: true, match: [ 'foo/', 'foo', 'bar' ], output: 'foo/bar' }
+ * ```
+ * @param {String} `input` String to test.
+ * @param {RegExp} `regex`
+ * @return {Object} Returns an object with matching info.
+ * @api public
+ */
+
+picomatch.test = (input, regex, options, { glob, posix } = {}) => {
+  if (typeof input !== 'string') {
+    throw new TypeError('Expected input to be a string');
+  }
+
+  if (input === '') {
+    return { isMatch: false, output: '' };
+  }
+
+  const opts = options || {};
+  const format = opts.format || (posix ? utils.toPosixSlashes : null);
+  let match = input === glob;
+  let output = (match && format) ? format(input) : input;
+
+  if (match === false) {
+    output = format ? format(input) : input;
+    match = output === glob;
+  }
+
+  if (match === false || opts.capture === true) {
+    if (opts.matchBase === true || opts.basename === true) {
+      match = picomatch.matchBase(input, regex, options, posix);
+    } else {
+      match = regex.exec(output);
+    }
+  }
+
+  return { isMatch: Boolean(match), match, output };
+};
+
+/**
+ * Match the basename of a filepath.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.matchBase(input, glob[, options]);
+ * console.log(picomatch.matchBase('foo/bar.js', '*.js'); // true
+ * ```
+ * @param {String} `input` String to test.
+ * @param {RegExp|String} `glob` Glob pattern or regex created by [.makeRe](#makeRe).
+ * @return {Boolean}
+ * @api public
+ */
+
+picomatch.matchBase = (input, glob, options, posix = options && options.windows) => {
+  const regex = glob instanceof RegExp ? glob : picomatch.makeRe(glob, options);
+  return regex.test(utils.basename(input, { windows: posix }));
+};
+
+/**
+ * Returns true if **any** of the given glob `patterns` match the specified `string`.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.isMatch(string, patterns[, options]);
+ *
+ * console.log(picomatch.isMatch('a.a', ['b.*', '*.a'])); //=> true
+ * console.log(picomatch.isMatch('a.a', 'b.*')); //=> false
+ * ```
+ * @param {String|Array} str The string to test.
+ * @param {String|Array} patterns One or more glob patterns to use for matching.
+ * @param {Object} [options] See available [options](#options).
+ * @return {Boolean} Returns true if any patterns match `str`
+ * @api public
+ */
+
+picomatch.isMatch = (str, patterns, options) => picomatch(patterns, options)(str);
+
+/**
+ * Parse a glob pattern to create the source string for a regular
+ * expression.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * const result = picomatch.parse(pattern[, options]);
+ * ```
+ * @param {String} `pattern`
+ * @param {Object} `options`
+ * @return {Object} Returns an object with useful properties and output to be used as a regex source string.
+ * @api public
+ */
+
+picomatch.parse = (pattern, options) => {
+  if (Array.isArray(pattern)) return pattern.map(p => picomatch.parse(p, options));
+  return parse(pattern, { ...options, fastpaths: false });
+};
+
+/**
+ * Scan a glob pattern to separate the pattern into segments.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.scan(input[, options]);
+ *
+ * const result = picomatch.scan('!./foo/*.js');
+ * console.log(result);
+ * { prefix: '!./',
+ *   input: '!./foo/*.js',
+ *   start: 3,
+ *   base: 'foo',
+ *   glob: '*.js',
+ *   isBrace: false,
+ *   isBracket: false,
+ *   isGlob: true,
+ *   isExtglob: false,
+ *   isGlobstar: false,
+ *   negated: true }
+ * ```
+ * @param {String} `input` Glob pattern to scan.
+ * @param {Object} `options`
+ * @return {Object} Returns an object with
+ * @api public
+ */
+
+picomatch.scan = (input, options) => scan(input, options);
+
+/**
+ * Compile a regular expression from the `state` object returned by the
+ * [parse()](#parse) method.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * const state = picomatch.parse('*.js');
+ * // picomatch.compileRe(state[, options]);
+ *
+ * console.log(picomatch.compileRe(state));
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {Object} `state`
+ * @param {Object} `options`
+ * @param {Boolean} `returnOutput` Intended for implementors, this argument allows you to return the raw output from the parser.
+ * @param {Boolean} `returnState` Adds the state to a `state` property on the returned regex. Useful for implementors and debugging.
+ * @return {RegExp}
+ * @api public
+ */
+
+picomatch.compileRe = (state, options, returnOutput = false, returnState = false) => {
+  if (returnOutput === true) {
+    return state.output;
+  }
+
+  const opts = options || {};
+  const prepend = opts.contains ? '' : '^';
+  const append = opts.contains ? '' : '$';
+
+  let source = `${prepend}(?:${state.output})${append}`;
+  if (state && state.negated === true) {
+    source = `^(?!${source}).*$`;
+  }
+
+  const regex = picomatch.toRegex(source, options);
+  if (returnState === true) {
+    regex.state = state;
+  }
+
+  return regex;
+};
+
+/**
+ * Create a regular expression from a parsed glob pattern.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.makeRe(state[, options]);
+ *
+ * const result = picomatch.makeRe('*.js');
+ * console.log(result);
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {String} `state` The object returned from the `.parse` method.
+ * @param {Object} `options`
+ * @param {Boolean} `returnOutput` Implementors may use this argument to return the compiled output, instead of a regular expression. This is not exposed on the options to prevent end-users from mutating the result.
+ * @param {Boolean} `returnState` Implementors may use this argument to return the state from the parsed glob with the returned regular expression.
+ * @return {RegExp} Returns a regex created from the given pattern.
+ * @api public
+ */
+
+picomatch.makeRe = (input, options = {}, returnOutput = false, returnState = false) => {
+  if (!input || typeof input !== 'string') {
+    throw new TypeError('Expected a non-empty string');
+  }
+
+  let parsed = { negated: false, fastpaths: true };
+
+  if (options.fastpaths !== false && (input[0] === '.' || input[0] === '*')) {
+    parsed.output = parse.fastpaths(input, options);
+  }
+
+  if (!parsed.output) {
+    parsed = parse(input, options);
+  }
+
+  return picomatch.compileRe(parsed, options, returnOutput, returnState);
+};
+
+/**
+ * Create a regular expression from the given regex source string.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.toRegex(source[, options]);
+ *
+ * const { output } = picomatch.parse('*.js');
+ * console.log(picomatch.toRegex(output));
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {String} `source` Regular expression source string.
+ * @param {Object} `options`
+ * @return {RegExp}
+ * @api public
+ */
+
+picomatch.toRegex = (source, options) => {
+  try {
+    const opts = options || {};
+    return new RegExp(source, opts.flags || (opts.nocase ? 'i' : ''));
+  } catch (err) {
+    if (options && options.debug === true) throw err;
+    return /$^/;
+  }
+};
+
+/**
+ * Picomatch constants.
+ * @return {Object}
+ */
+
+picomatch.constants = constants;
+
+/**
+ * Expose "picomatch"
+ */
+
+module.exports = picomatch;
+
+
+/***/ }),
+
+/***/ 1781:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const utils = __nccwpck_require__(4059);
+const {
+  CHAR_ASTERISK,             /* * */
+  CHAR_AT,                   /* @ */
+  CHAR_BACKWARD_SLASH,       /* \ */
+  CHAR_COMMA,                /* , */
+  CHAR_DOT,                  /* . */
+  CHAR_EXCLAMATION_MARK,     /* ! */
+  CHAR_FORWARD_SLASH,        /* / */
+  CHAR_LEFT_CURLY_BRACE,     /* { */
+  CHAR_LEFT_PARENTHESES,     /* ( */
+  CHAR_LEFT_SQUARE_BRACKET,  /* [ */
+  CHAR_PLUS,                 /* + */
+  CHAR_QUESTION_MARK,        /* ? */
+  CHAR_RIGHT_CURLY_BRACE,    /* } */
+  CHAR_RIGHT_PARENTHESES,    /* ) */
+  CHAR_RIGHT_SQUARE_BRACKET  /* ] */
+} = __nccwpck_require__(5595);
+
+const isPathSeparator = code => {
+  return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
+};
+
+const depth = token => {
+  if (token.isPrefix !== true) {
+    token.depth = token.isGlobstar ? Infinity : 1;
+  }
+};
+
+/**
+ * Quickly scans a glob pattern and returns an object with a handful of
+ * useful properties, like `isGlob`, `path` (the leading non-glob, if it exists),
+ * `glob` (the actual pattern), `negated` (true if the path starts with `!` but not
+ * with `!(`) and `negatedExtglob` (true if the path starts with `!(`).
+ *
+ * ```js
+ * const pm = require('picomatch');
+ * console.log(pm.scan('foo/bar/*.js'));
+ * { isGlob: true, input: 'foo/bar/*.js', base: 'foo/bar', glob: '*.js' }
+ * ```
+ * @param {String} `str`
+ * @param {Object} `options`
+ * @return {Object} Returns an object with tokens and regex source string.
+ * @api public
+ */
+
+const scan = (input, options) => {
+  const opts = options || {};
+
+  const length = input.length - 1;
+  const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
+  const slashes = [];
+  const tokens = [];
+  const parts = [];
+
+  let str = input;
+  let index = -1;
+  let start = 0;
+  let lastIndex = 0;
+  let isBrace = false;
+  let isBracket = false;
+  let isGlob = false;
+  let isExtglob = false;
+  let isGlobstar = false;
+  let braceEscaped = false;
+  let backslashes = false;
+  let negated = false;
+  let negatedExtglob = false;
+  let finished = false;
+  let braces = 0;
+  let prev;
+  let code;
+  let token = { value: '', depth: 0, isGlob: false };
+
+  const eos = () => index >= length;
+  const peek = () => str.charCodeAt(index + 1);
+  const advance = () => {
+    prev = code;
+    return str.charCodeAt(++index);
+  };
+
+  while (index < length) {
+    code = advance();
+    let next;
+
+    if (code === CHAR_BACKWARD_SLASH) {
+      backslashes = token.backslashes = true;
+      code = advance();
+
+      if (code === CHAR_LEFT_CURLY_BRACE) {
+        braceEscaped = true;
+      }
+      continue;
+    }
+
+    if (braceEscaped === true || code === CHAR_LEFT_CURLY_BRACE) {
+      braces++;
+
+      while (eos() !== true && (code = advance())) {
+        if (code === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          advance();
+          continue;
+        }
+
+        if (code === CHAR_LEFT_CURLY_BRACE) {
+          braces++;
+          continue;
+        }
+
+        if (braceEscaped !== true && code === CHAR_DOT && (code = advance()) === CHAR_DOT) {
+          isBrace = token.isBrace = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+
+          if (scanToEnd === true) {
+            continue;
+          }
+
+          break;
+        }
+
+        if (braceEscaped !== true && code === CHAR_COMMA) {
+          isBrace = token.isBrace = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+
+          if (scanToEnd === true) {
+            continue;
+          }
+
+          break;
+        }
+
+        if (code === CHAR_RIGHT_CURLY_BRACE) {
+          braces--;
+
+          if (braces === 0) {
+            braceEscaped = false;
+            isBrace = token.isBrace = true;
+            finished = true;
+            break;
+          }
+        }
+      }
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+
+    if (code === CHAR_FORWARD_SLASH) {
+      slashes.push(index);
+      tokens.push(token);
+      token = { value: '', depth: 0, isGlob: false };
+
+      if (finished === true) continue;
+      if (prev === CHAR_DOT && index === (start + 1)) {
+        start += 2;
+        continue;
+      }
+
+      lastIndex = index + 1;
+      continue;
+    }
+
+    if (opts.noext !== true) {
+      const isExtglobChar = code === CHAR_PLUS
+        || code === CHAR_AT
+        || code === CHAR_ASTERISK
+        || code === CHAR_QUESTION_MARK
+        || code === CHAR_EXCLAMATION_MARK;
+
+      if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
+        isGlob = token.isGlob = true;
+        isExtglob = token.isExtglob = true;
+        finished = true;
+        if (code === CHAR_EXCLAMATION_MARK && index === start) {
+          negatedExtglob = true;
+        }
+
+        if (scanToEnd === true) {
+          let parens = 0;
+
+          while (eos() !== true && (code = advance())) {
+            if (code === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+
+            if (code === CHAR_LEFT_PARENTHESES) {
+              parens++;
+              continue;
+            }
+
+            if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+              finished = true;
+              break;
+            }
+          }
+          continue;
+        }
+        break;
+      }
+    }
+
+    if (code === CHAR_ASTERISK) {
+      if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
+      isGlob = token.isGlob = true;
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+      break;
+    }
+
+    if (code === CHAR_QUESTION_MARK) {
+      isGlob = token.isGlob = true;
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+      break;
+    }
+
+    if (code === CHAR_LEFT_SQUARE_BRACKET) {
+      while (eos() !== true && (next = advance())) {
+        if (next === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          advance();
+          continue;
+        }
+
+        if (next === CHAR_RIGHT_SQUARE_BRACKET) {
+          isBracket = token.isBracket = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+          break;
+        }
+      }
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+
+    if (opts.nonegate !== true && code === CHAR_EXCLAMATION_MARK && index === start) {
+      negated = token.negated = true;
+      start++;
+      continue;
+    }
+
+    if (opts.noparen !== true && code === CHAR_LEFT_PARENTHESES) {
+      isGlob = token.isGlob = true;
+
+      if (scanToEnd === true) {
+        let parens = 1;
+
+        while (eos() !== true && (code = advance())) {
+          if (code === CHAR_BACKWARD_SLASH) {
+            backslashes = token.backslashes = true;
+            advance();
+            continue;
+          }
+
+          if (code === CHAR_LEFT_PARENTHESES) {
+            parens++;
+            continue;
+          }
+
+          if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+            finished = true;
+            break;
+          }
+        }
+        continue;
+      }
+      break;
+    }
+
+    if (isGlob === true) {
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+  }
+
+  if (opts.noext === true) {
+    isExtglob = false;
+    isGlob = false;
+  }
+
+  let base = str;
+  let prefix = '';
+  let glob = '';
+
+  if (start > 0) {
+    prefix = str.slice(0, start);
+    str = str.slice(start);
+    lastIndex -= start;
+  }
+
+  if (base && isGlob === true && lastIndex > 0) {
+    base = str.slice(0, lastIndex);
+    glob = str.slice(lastIndex);
+  } else if (isGlob === true) {
+    base = '';
+    glob = str;
+  } else {
+    base = str;
+  }
+
+  if (base && base !== '' && base !== '/' && base !== str) {
+    if (isPathSeparator(base.charCodeAt(base.length - 1))) {
+      base = base.slice(0, -1);
+    }
+  }
+
+  if (opts.unescape === true) {
+    if (glob) glob = utils.removeBackslashes(glob);
+
+    if (base && backslashes === true) {
+      base = utils.removeBackslashes(base);
+    }
+  }
+
+  const state = {
+    prefix,
+    input,
+    start,
+    base,
+    glob,
+    isBrace,
+    isBracket,
+    isGlob,
+    isExtglob,
+    isGlobstar,
+    negated,
+    negatedExtglob
+  };
+
+  if (opts.tokens === true) {
+    state.maxDepth = 0;
+    if (!isPathSeparator(code)) {
+      tokens.push(token);
+    }
+    state.tokens = tokens;
+  }
+
+  if (opts.parts === true || opts.tokens === true) {
+    let prevIndex;
+
+    for (let idx = 0; idx < slashes.length; idx++) {
+      const n = prevIndex !== undefined ? prevIndex + 1 : start;
+      const i = slashes[idx];
+      const value = input.slice(n, i);
+      if (opts.tokens) {
+        if (idx === 0 && start !== 0) {
+          tokens[idx].isPrefix = true;
+          tokens[idx].value = prefix;
+        } else {
+          tokens[idx].value = value;
+        }
+        depth(tokens[idx]);
+        state.maxDepth += tokens[idx].depth;
+      }
+      if (i >= start) {
+        parts.push(value);
+        prevIndex = i;
+      }
+    }
+
+    const n = prevIndex !== undefined ? prevIndex + 1 : start;
+    const value = input.slice(n);
+    parts.push(value);
+
+    if (opts.tokens && prevIndex && prevIndex + 1 < input.length) {
+      tokens[tokens.length - 1].value = value;
+      depth(tokens[tokens.length - 1]);
+      state.maxDepth += tokens[tokens.length - 1].depth;
+    }
+
+    state.slashes = slashes;
+    state.parts = parts;
+  }
+
+  return state;
+};
+
+module.exports = scan;
+
+
+/***/ }),
+
+/***/ 4059:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+/*global navigator*/
+
+
+const {
+  REGEX_BACKSLASH,
+  REGEX_REMOVE_BACKSLASH,
+  REGEX_SPECIAL_CHARS,
+  REGEX_SPECIAL_CHARS_GLOBAL
+} = __nccwpck_require__(5595);
+
+exports.isObject = val => val !== null && typeof val === 'object' && !Array.isArray(val);
+exports.hasRegexChars = str => REGEX_SPECIAL_CHARS.test(str);
+exports.isRegexChar = str => str.length === 1 && exports.hasRegexChars(str);
+exports.escapeRegex = str => str.replace(REGEX_SPECIAL_CHARS_GLOBAL, '\\$1');
+exports.toPosixSlashes = str => str.replace(REGEX_BACKSLASH, '/');
+
+exports.isWindows = () => {
+  if (typeof navigator !== 'undefined' && navigator.platform) {
+    const platform = navigator.platform.toLowerCase();
+    return platform === 'win32' || platform === 'windows';
+  }
+
+  if (typeof process !== 'undefined' && process.platform) {
+    return process.platform === 'win32';
+  }
+
+  return false;
+};
+
+exports.removeBackslashes = str => {
+  return str.replace(REGEX_REMOVE_BACKSLASH, match => {
+    return match === '\\' ? '' : match;
+  });
+};
+
+exports.escapeLast = (input, char, lastIdx) => {
+  const idx = input.lastIndexOf(char, lastIdx);
+  if (idx === -1) return input;
+  if (input[idx - 1] === '\\') return exports.escapeLast(input, char, idx - 1);
+  return `${input.slice(0, idx)}\\${input.slice(idx)}`;
+};
+
+exports.removePrefix = (input, state = {}) => {
+  let output = input;
+  if (output.startsWith('./')) {
+    output = output.slice(2);
+    state.prefix = './';
+  }
+  return output;
+};
+
+exports.wrapOutput = (input, state = {}, options = {}) => {
+  const prepend = options.contains ? '' : '^';
+  const append = options.contains ? '' : '$';
+
+  let output = `${prepend}(?:${input})${append}`;
+  if (state.negated === true) {
+    output = `(?:^(?!${output}).*$)`;
+  }
+  return output;
+};
+
+exports.basename = (path, { windows } = {}) => {
+  const segs = path.split(windows ? /[\\/]/ : '/');
+  const last = segs[segs.length - 1];
+
+  if (last === '') {
+    return segs[segs.length - 2];
+  }
+
+  return last;
+};
+
+
+/***/ }),
+
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -39566,6 +42070,36 @@ exports.visitAsync = visitAsync;
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -39581,6 +42115,17 @@ exports.visitAsync = visitAsync;
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
 /******/ })();
 /******/ 
 /************************************************************************/
@@ -39720,6 +42265,7 @@ function escapeProperty(s) {
 const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
 ;// CONCATENATED MODULE: external "fs"
 const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+var external_fs_namespaceObject_0 = /*#__PURE__*/__nccwpck_require__.t(external_fs_namespaceObject, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
@@ -42531,9 +45077,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/ci-context.ts
@@ -42541,13 +45084,18 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 function readCiContext(env, readEvent = readIfExists) {
     const eventPath = env.GITHUB_EVENT_PATH ?? '';
     let event = {};
+    let eventProblem;
     const raw = eventPath ? readEvent(eventPath) : undefined;
     if (raw) {
         try {
-            event = JSON.parse(raw);
+            const parsed = JSON.parse(raw);
+            if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+                event = parsed;
+            else
+                eventProblem = `The event payload ${eventPath} (GITHUB_EVENT_PATH) is not a JSON object`;
         }
-        catch {
-            event = {};
+        catch (error) {
+            eventProblem = `The event payload ${eventPath} (GITHUB_EVENT_PATH) is not valid JSON: ${error.message}`;
         }
     }
     const pr = event.pull_request;
@@ -42574,6 +45122,7 @@ function readCiContext(env, readEvent = readIfExists) {
         defaultBranch: defaultBranchOf(event, eventName, ref),
         deletedRef: deletedRefOf(event, eventName),
         event,
+        ...(eventProblem ? { eventProblem } : {}),
     };
 }
 function defaultBranchOf(event, eventName, ref) {
@@ -42608,6 +45157,9 @@ function readIfExists(file) {
     }
 }
 
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/errors.ts
@@ -42646,6 +45198,122 @@ function describeError(error) {
     if (error instanceof Error)
         return error.message.split('\n')[0] ?? error.message;
     return String(error);
+}
+
+;// CONCATENATED MODULE: ./src/logger.ts
+/** Replaces every registered secret in `text` with `***`, longest first. */
+function redact(text, secrets) {
+    const sorted = [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+    let out = text;
+    for (const secret of sorted)
+        out = out.split(secret).join('***');
+    return out;
+}
+/** Swallows everything; for tests that do not look at logs. */
+class NullLogger {
+    debug() { }
+    info() { }
+    warning() { }
+    error() { }
+    async group(_name, fn) {
+        return fn();
+    }
+    addSecret() { }
+}
+/** Keeps every line, already redacted, so tests can assert on what a user would see. */
+class MemoryLogger {
+    /** What a user would see: registered secrets replaced by ***. */
+    lines = [];
+    /** What the code logged, unredacted: tests that no secret is logged assert on this. */
+    rawLines = [];
+    secrets = new Set();
+    push(level, message) {
+        this.rawLines.push(`${level}: ${message}`);
+        this.lines.push(`${level}: ${redact(message, this.secrets)}`);
+    }
+    debug(m) {
+        this.push('debug', m);
+    }
+    info(m) {
+        this.push('info', m);
+    }
+    warning(m) {
+        this.push('warning', m);
+    }
+    error(m) {
+        this.push('error', m);
+    }
+    async group(name, fn) {
+        this.push('group', name);
+        return fn();
+    }
+    addSecret(value) {
+        if (value)
+            this.secrets.add(value);
+    }
+}
+/** The CLI's logger: plain lines on stderr (stdout is kept for --json), secrets redacted. */
+class ConsoleLogger {
+    verbose;
+    secrets = new Set();
+    constructor(verbose = false) {
+        this.verbose = verbose;
+    }
+    write(prefix, message) {
+        process.stderr.write(`${prefix}${redact(message, this.secrets)}\n`);
+    }
+    debug(m) {
+        if (this.verbose)
+            this.write('debug: ', m);
+    }
+    info(m) {
+        this.write('', m);
+    }
+    warning(m) {
+        this.write('warning: ', m);
+    }
+    error(m) {
+        this.write('error: ', m);
+    }
+    async group(name, fn) {
+        this.write('▸ ', name);
+        return fn();
+    }
+    addSecret(value) {
+        if (value)
+            this.secrets.add(value);
+    }
+}
+/**
+ * Several workflows log at once: every line says whose it is, and steps are marked
+ * with a line instead of a group (groups cannot interleave).
+ */
+class PrefixedLogger {
+    inner;
+    prefix;
+    constructor(inner, prefix) {
+        this.inner = inner;
+        this.prefix = prefix;
+    }
+    debug(m) {
+        this.inner.debug(`[${this.prefix}] ${m}`);
+    }
+    info(m) {
+        this.inner.info(`[${this.prefix}] ${m}`);
+    }
+    warning(m) {
+        this.inner.warning(`[${this.prefix}] ${m}`);
+    }
+    error(m) {
+        this.inner.error(`[${this.prefix}] ${m}`);
+    }
+    async group(name, fn) {
+        this.inner.info(`[${this.prefix}] ▸ ${name}`);
+        return fn();
+    }
+    addSecret(value) {
+        this.inner.addSecret(value);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/config/expand-env.ts
@@ -52103,7 +54771,7 @@ function looseObject(shape, params) {
         type: "object",
         shape,
         catchall: unknown(),
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 const ZodUnion = /*@__PURE__*/ $constructor("ZodUnion", (inst, def) => {
@@ -52967,6 +55635,7 @@ const OVERRIDE_SECTIONS = {
 
 
 
+
 const DEFAULT_ORCHESTRATOR = 'LocalOrchestrator';
 /** lolpop's `-n` default (`lolpop deployment build/stop`). */
 const DEFAULT_DEPLOYMENT_NAME = 'lolpop-deployment';
@@ -52977,12 +55646,17 @@ const DEFAULT_DEPLOYMENT_NAME = 'lolpop-deployment';
  */
 function loadConfig(file, overrides, lookup, env) {
     const shown = external_node_path_default().relative(process.cwd(), file) || file;
+    const expanded = [];
     try {
-        return load(file, shown, overrides, lookup, env);
+        return load(file, shown, overrides, lookup, env, expanded);
     }
     catch (error) {
-        if (error instanceof ConfigError)
-            error.locations = locationsIn(error.message, shown, external_node_path_default().resolve(file));
+        if (!(error instanceof ConfigError))
+            throw error;
+        // An error may quote a value that came from ${VAR} (e.g. an unknown orchestrator
+        // name): nothing has registered those secrets yet, so the error hides them itself.
+        error.message = redact(error.message, expanded);
+        error.locations = locationsIn(error.message, shown, external_node_path_default().resolve(file));
         throw error;
     }
 }
@@ -52998,9 +55672,13 @@ function locationsIn(message, shown, file) {
     }
     return out;
 }
-function load(file, shown, overrides, lookup, env) {
+/** `expanded` receives the ${VAR} values as soon as they are known, for the caller's redaction. */
+function load(file, shown, overrides, lookup, env, expanded) {
     if (!(0,external_node_fs_namespaceObject.existsSync)(file)) {
         throw new ConfigError(`Config file ${shown} not found (looked for ${external_node_path_default().resolve(file)}). Set the config input or -c.`);
+    }
+    if ((0,external_node_fs_namespaceObject.statSync)(file).isDirectory()) {
+        throw new ConfigError(`Config file ${shown} is a directory; give the file in it, e.g. ${external_node_path_default().join(shown, 'lolpop.yaml')}`);
     }
     const text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
     const counter = new dist/* LineCounter */.HN();
@@ -53016,7 +55694,8 @@ function load(file, shown, overrides, lookup, env) {
         return pos ? `${shown}:${pos.line}:${pos.col}` : shown;
     };
     const secrets = expandDocument(doc, env, at);
-    const raw = (doc.toJS() ?? {});
+    expanded.push(...secrets);
+    const raw = (toJS(doc, counter, shown) ?? {});
     if (typeof raw !== 'object' || Array.isArray(raw)) {
         throw new ConfigError(`${shown}:1:1: expected a mapping of keys (decorator, orchestrator, …), got ${typeof raw}`);
     }
@@ -53220,127 +55899,8084 @@ function issuesToError(issues, at, fromInput) {
     const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
     return new ConfigError(lines.join('\n') + more);
 }
-
-;// CONCATENATED MODULE: ./src/logger.ts
-/** Replaces every registered secret in `text` with `***`, longest first. */
-function redact(text, secrets) {
-    const sorted = [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
-    let out = text;
-    for (const secret of sorted)
-        out = out.split(secret).join('***');
-    return out;
-}
-/** Swallows everything; for tests that do not look at logs. */
-class NullLogger {
-    debug() { }
-    info() { }
-    warning() { }
-    error() { }
-    async group(_name, fn) {
-        return fn();
+/**
+ * The document as plain values. yaml refuses an alias that points nowhere or an
+ * alias bomb (more aliases than maxAliasCount: its resource-exhaustion guard): said
+ * with the position of the first alias, like every other config error.
+ */
+function toJS(doc, counter, shown) {
+    try {
+        return doc.toJS({ maxAliasCount: 100 });
     }
-    addSecret() { }
-}
-/** Keeps every line, already redacted, so tests can assert on what a user would see. */
-class MemoryLogger {
-    /** What a user would see: registered secrets replaced by ***. */
-    lines = [];
-    /** What the code logged, unredacted: tests that no secret is logged assert on this. */
-    rawLines = [];
-    secrets = new Set();
-    push(level, message) {
-        this.rawLines.push(`${level}: ${message}`);
-        this.lines.push(`${level}: ${redact(message, this.secrets)}`);
-    }
-    debug(m) {
-        this.push('debug', m);
-    }
-    info(m) {
-        this.push('info', m);
-    }
-    warning(m) {
-        this.push('warning', m);
-    }
-    error(m) {
-        this.push('error', m);
-    }
-    async group(name, fn) {
-        this.push('group', name);
-        return fn();
-    }
-    addSecret(value) {
-        if (value)
-            this.secrets.add(value);
-    }
-}
-/** The CLI's logger: plain lines on stderr (stdout is kept for --json), secrets redacted. */
-class ConsoleLogger {
-    verbose;
-    secrets = new Set();
-    constructor(verbose = false) {
-        this.verbose = verbose;
-    }
-    write(prefix, message) {
-        process.stderr.write(`${prefix}${redact(message, this.secrets)}\n`);
-    }
-    debug(m) {
-        if (this.verbose)
-            this.write('debug: ', m);
-    }
-    info(m) {
-        this.write('', m);
-    }
-    warning(m) {
-        this.write('warning: ', m);
-    }
-    error(m) {
-        this.write('error: ', m);
-    }
-    async group(name, fn) {
-        this.write('▸ ', name);
-        return fn();
-    }
-    addSecret(value) {
-        if (value)
-            this.secrets.add(value);
+    catch (error) {
+        let where = `${shown}:1:1`;
+        (0,dist/* visit */.YR)(doc, {
+            Alias(_key, node) {
+                if (!node.range)
+                    return undefined;
+                const pos = counter.linePos(node.range[0]);
+                where = `${shown}:${pos.line}:${pos.col}`;
+                return dist/* visit */.YR.BREAK;
+            },
+        });
+        throw new ConfigError(`${where}: YAML aliases: ${error.message.split('\n')[0]}`);
     }
 }
 
-;// CONCATENATED MODULE: ./src/core-logger.ts
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/config.ts
+
+/**
+ * AirflowOrchestrator's `orchestrator.config`. The connection comes from the
+ * environment first (AIRFLOW_API_URL, AIRFLOW_USERNAME, AIRFLOW_PASSWORD, AIRFLOW_UI_URL);
+ * these keys fill in what it does not set. Put the password in a `${ENV}` reference,
+ * never in the file.
+ */
+const AirflowConfig = object({
+    api_url: schemas_string().min(1).optional().describe('Airflow 3 server, e.g. http://airflow.internal:8080 (AIRFLOW_API_URL wins).'),
+    username: schemas_string().min(1).optional().describe('SimpleAuthManager (or other auth manager) user (AIRFLOW_USERNAME wins).'),
+    password: schemas_string().min(1).optional().describe('Its password (AIRFLOW_PASSWORD wins); use a ${ENV} reference.'),
+    ui_url: schemas_string().min(1).optional().describe("The UI's base URL for links ([api] base_url); defaults to api_url (AIRFLOW_UI_URL wins)."),
+    dags_folder: schemas_string()
+        .min(1)
+        .optional()
+        .describe("The DAGs folder (of the server's dags-folder bundle) to deliver to, relative to the working directory or absolute; else AIRFLOW_DAGS_FOLDER."),
+    python: schemas_string()
+        .min(1)
+        .optional()
+        .describe('Interpreter that runs the lolpop runner on the Airflow worker; else AIRFLOW_LOLPOP_PYTHON; else the one the worker runs.'),
+    parse_timeout: schemas_string()
+        .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 90s or 5m')
+        .default('3m')
+        .describe('How long deploy waits for Airflow to parse the new DAG file.'),
+    request_timeout: schemas_string()
+        .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 30s')
+        .default('30s')
+        .describe('Timeout of one REST call.'),
+    dag_tags: array(schemas_string()).default([]).describe('Extra tags on the generated DAG.'),
+})
+    .loose();
+
+;// CONCATENATED MODULE: ./src/orchestrators/idempotency.ts
+/**
+ * One run per workflow run attempt and deployment: a retried step of the same
+ * attempt finds the run it already started, a "Re-run jobs" starts a new one.
+ * (Prefect scopes the key per flow, so the deployment name must be in it.)
+ */
+function defaultIdempotencyKey(ctx, deploymentName) {
+    const { repository, runId, runAttempt } = ctx.ci;
+    if (!runId)
+        return undefined;
+    return `lolpop-deploy/${repository}/${runId}/${runAttempt || '1'}/${deploymentName}`;
+}
+
+;// CONCATENATED MODULE: ./src/docker/args.ts
+
+/** The placeholders `docker_image_tag` may use. */
+const TAG_PLACEHOLDERS = ['sha', 'short_sha', 'ref', 'run'];
+/**
+ * The values of the placeholders for this CI run. Outside CI they are `local`, not a
+ * timestamp, so that package and a later deploy (which re-renders the tag to find the
+ * image) agree. `{ref}` on a pull request is `pr-<N>` (GITHUB_REF_NAME would be
+ * `7/merge`, a commit no one can check out); `{sha}` is the PR head (see CiContext).
+ */
+function tagValues(ci) {
+    const ref = ci.pullRequestNumber !== undefined ? `pr-${ci.pullRequestNumber}` : ci.refName || 'local';
+    return {
+        sha: ci.sha || 'local',
+        short_sha: ci.shortSha || ci.sha.slice(0, 7) || 'local',
+        // A tag may hold [A-Za-z0-9_.-] and must not start with . or -.
+        ref: ref.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[.-]+/, '') || 'local',
+        run: ci.runNumber || 'local',
+    };
+}
+// Docker's reference grammar (distribution/reference): an optional registry host
+// (with port), path components of lower-case alphanumerics and separators, a tag.
+const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d+)?$/;
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/**
+ * `docker_image_tag` with its placeholders filled, the repository lower-cased (Docker
+ * rejects upper-case repository names; a tag may keep its case) and checked against
+ * Docker's reference grammar, so a bad tag fails before a long build.
+ */
+function renderImageTag(template, ci) {
+    const values = tagValues(ci);
+    const filled = template.trim().replace(/\{([^{}]*)\}/g, (match, name) => {
+        const value = values[name];
+        if (value === undefined) {
+            throw new ConfigError(`Invalid docker_image_tag '${template}': unknown placeholder ${match}. Expected one of ${TAG_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}.`);
+        }
+        return value;
+    });
+    const [name, tag] = splitReference(filled);
+    const lowered = lowerRepository(name);
+    const problem = referenceProblem(lowered, tag);
+    if (problem) {
+        throw new ConfigError(`Invalid docker_image_tag '${template}' (${filled}): ${problem}. Expected [registry[:port]/]name[:tag], e.g. ghcr.io/acme/quickstart:{sha}.`);
+    }
+    return `${lowered}:${tag ?? 'latest'}`;
+}
+/** Lower-cases the repository path; a registry host keeps its case (hosts are case-insensitive anyway). */
+function lowerRepository(name) {
+    const [first, ...rest] = name.split('/');
+    if (rest.length > 0 && first !== undefined && isRegistryHost(first))
+        return [first, ...rest.map((p) => p.toLowerCase())].join('/');
+    return name.toLowerCase();
+}
+/** Why `name:tag` is not a reference Docker accepts, or undefined. */
+function referenceProblem(name, tag) {
+    if (name === '')
+        return 'the name is empty';
+    if (name.length > 255)
+        return 'the name is longer than 255 characters';
+    const parts = name.split('/');
+    const first = parts[0] ?? '';
+    const path = parts.length > 1 && isRegistryHost(first) ? parts.slice(1) : parts;
+    if (path !== parts && !DOMAIN.test(first))
+        return `'${first}' is not a registry host`;
+    const bad = path.find((p) => !PATH_COMPONENT.test(p));
+    if (bad !== undefined)
+        return `'${bad}' is not a valid name component (lower-case letters, digits, and . _ - between them)`;
+    if (tag !== undefined && !TAG.test(tag))
+        return `'${tag}' is not a valid tag (up to 128 of A-Z a-z 0-9 _ . -, not starting with . or -)`;
+    return undefined;
+}
+/** Docker's rule: the first component is a registry when it has a `.` or `:`, or is `localhost`. */
+function isRegistryHost(component) {
+    return /[.:]/.test(component) || component === 'localhost' || component.startsWith('[');
+}
+/** The registry a reference is pushed to: its host, or Docker Hub. */
+function registryOf(image) {
+    const first = image.split('/')[0] ?? '';
+    return image.includes('/') && isRegistryHost(first) ? first : 'docker.io';
+}
+/** `host:5000/a/b:tag` → [`host:5000/a/b`, `tag`]; a colon before the last slash is a port. */
+function splitReference(reference) {
+    const slash = reference.lastIndexOf('/');
+    const colon = reference.lastIndexOf(':');
+    if (colon > slash)
+        return [reference.slice(0, colon), reference.slice(colon + 1)];
+    return [reference, undefined];
+}
+/** The default tag lolpop uses: lolpop-{class}-{entrypoint}:latest, lower-cased, `_` → `-`. */
+function defaultImageTag(lolpopClass, entrypoint) {
+    const base = `lolpop-${lolpopClass ?? 'flow'}-${entrypoint}`.toLowerCase().replace(/_/g, '-');
+    return `${base}:latest`;
+}
+/** argv of `docker build`; pure, so it is tested as table rows. */
+function buildArgs(input) {
+    const args = ['build', '--file', input.dockerfile, '--tag', input.image];
+    for (const [k, v] of Object.entries(input.labels))
+        args.push('--label', `${k}=${v}`);
+    for (const k of Object.keys(input.buildArgs)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+            throw new ConfigError(`Invalid build_args key '${k}'. Expected an ARG name (letters, digits and _), e.g. PIP_INDEX_URL.`);
+        }
+        // The name only: docker reads the value from its environment (DockerCli.build
+        // puts it there), so a value from a secret is never on a command line.
+        args.push('--build-arg', k);
+    }
+    args.push(...input.extra, input.context);
+    return args;
+}
+/** `docker build` options only BuildKit (buildx) understands; the classic builder fails on them. */
+const BUILDKIT_ONLY = ['--cache-to', '--push', '--load', '--output', '-o', '--secret', '--ssh', '--provenance', '--sbom', '--attest', '--builder'];
+/**
+ * `docker_kwargs` for the builder at hand. With buildx they pass through untouched. With
+ * the classic builder, BuildKit-only options (`--cache-to`, `--secret`, …) and
+ * `--cache-from type=…` (the classic builder takes only image names there) are dropped,
+ * and listed in `dropped` so the caller can warn: a cache option should make a build
+ * faster where it can, never fail it where it cannot.
+ */
+function builderOptions(extra, hasBuildx) {
+    if (hasBuildx)
+        return { args: [...extra], dropped: [] };
+    const args = [];
+    const dropped = [];
+    for (let i = 0; i < extra.length; i++) {
+        const word = extra[i] ?? '';
+        const [flag = '', inline] = word.startsWith('--') ? word.split(/=(.*)/s) : [word];
+        const takesValue = inline === undefined && i + 1 < extra.length && !(extra[i + 1] ?? '').startsWith('-');
+        const value = inline ?? (takesValue ? extra[i + 1] : undefined);
+        const buildkitOnly = BUILDKIT_ONLY.includes(flag) || (flag === '--cache-from' && (value ?? '').includes('type='));
+        const consumed = takesValue && (buildkitOnly || flag === '--cache-from') ? 2 : 1;
+        const words = extra.slice(i, i + consumed);
+        (buildkitOnly ? dropped : args).push(...words);
+        i += consumed - 1;
+    }
+    return { args, dropped };
+}
+/** argv of `docker login` reading the password from stdin (never argv, which `ps` shows). */
+function loginArgs(registry, username) {
+    return ['login', registry, '--username', username, '--password-stdin'];
+}
+function pushArgs(image) {
+    return ['push', image];
+}
+/** OCI labels linking the image to the commit that built it. */
+function ociLabels(ci, now) {
+    const labels = { 'org.opencontainers.image.created': now.toISOString() };
+    if (ci.repository)
+        labels['org.opencontainers.image.source'] = `${ci.serverUrl}/${ci.repository}`;
+    if (ci.sha)
+        labels['org.opencontainers.image.revision'] = ci.sha;
+    return labels;
+}
+/**
+ * A container name Docker accepts (`[a-zA-Z0-9][a-zA-Z0-9_.-]*`) made from a
+ * deployment name: other characters become `-`.
+ */
+function containerNameFor(deploymentName) {
+    const name = deploymentName.replace(/[^a-zA-Z0-9_.-]+/g, '-').replace(/^[^a-zA-Z0-9]+/, '');
+    if (!name)
+        throw new ConfigError(`deployment name '${deploymentName}' gives no valid container name; set deploy.container_name`);
+    return name;
+}
+/** argv of `docker run` for a long-lived serving container; pure, tested as table rows. */
+function runContainerArgs(input) {
+    const args = ['run', '--detach', '--name', input.name, '--restart', input.restart];
+    for (const [k, v] of Object.entries(input.labels))
+        args.push('--label', `${k}=${v}`);
+    for (const name of input.envNames) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+            throw new ConfigError(`'${name}' is not an environment variable name`);
+        args.push('--env', name);
+    }
+    args.push(...input.extra, input.image);
+    return args;
+}
+/** `docker stop` gives the serving process time to pause its deployment (pause_on_shutdown). */
+function stopContainerArgs(name, graceSeconds) {
+    return ['stop', '--time', String(graceSeconds), name];
+}
+/** Ids of every container, running or not, that carries the label `key=value`. */
+function containersWithLabelArgs(key, value) {
+    return ['ps', '--all', '--quiet', '--filter', `label=${key}=${value}`];
+}
+function removeContainerArgs(name) {
+    return ['rm', '--force', name];
+}
+/** Prints "<status> <exit code>", e.g. "running 0" or "exited 1". */
+function inspectContainerArgs(name) {
+    return ['container', 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name];
+}
+function containerLogsArgs(name, tail) {
+    return ['logs', '--tail', String(tail), name];
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/docker/credentials.ts
 
 
-/** The action's Logger: GitHub's log groups, annotations and masking. */
-class CoreLogger {
-    secrets = new Set();
-    debug(message) {
-        core_debug(message);
+
+/** The Docker config directory the CLI would use: DOCKER_CONFIG, else ~/.docker. */
+function dockerConfigDir(env) {
+    if (env.DOCKER_CONFIG)
+        return env.DOCKER_CONFIG;
+    return env.HOME ? external_node_path_default().join(env.HOME, '.docker') : undefined;
+}
+/**
+ * Runs `fn` with an environment whose DOCKER_CONFIG is a private copy of the user's
+ * config, removed afterwards. Logging in there keeps the password out of the runner's
+ * ~/.docker/config.json (a self-hosted runner would keep it), while the logins
+ * docker/login-action made and any credential helpers still apply. Everything else in
+ * the directory (cli-plugins with buildx, buildx builders from setup-buildx-action,
+ * contexts) is linked, not copied, so the CLI behaves as it did.
+ */
+async function withPrivateDockerConfig(env, fn) {
+    const dir = (0,external_node_fs_namespaceObject.mkdtempSync)(external_node_path_default().join(env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'lolpop-deploy-docker-'));
+    try {
+        const current = dockerConfigDir(env);
+        if (current && (0,external_node_fs_namespaceObject.existsSync)(current)) {
+            for (const entry of (0,external_node_fs_namespaceObject.readdirSync)(current)) {
+                if (entry === 'config.json')
+                    (0,external_node_fs_namespaceObject.copyFileSync)(external_node_path_default().join(current, entry), external_node_path_default().join(dir, entry));
+                else
+                    (0,external_node_fs_namespaceObject.symlinkSync)(external_node_path_default().join(current, entry), external_node_path_default().join(dir, entry));
+            }
+        }
+        return await fn({ ...env, DOCKER_CONFIG: dir });
     }
-    info(message) {
-        info(message);
+    finally {
+        (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
     }
-    warning(message) {
-        warning(message);
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+;// CONCATENATED MODULE: ./src/exec.ts
+
+
+
+
+
+
+/**
+ * Splits bytes into lines in linear time and bounded memory: each chunk is searched
+ * once for newlines, and a line keeps at most `maxBytes`; the rest of it is counted.
+ */
+class LineSplitter {
+    maxBytes;
+    emit;
+    /** A line longer than this is cut for `onLine` (the result's stdout/stderr keep it whole). */
+    static MAX_LINE_BYTES = 64 * 1024;
+    parts = [];
+    kept = 0;
+    dropped = 0;
+    constructor(maxBytes, emit) {
+        this.maxBytes = maxBytes;
+        this.emit = emit;
     }
-    error(message) {
-        error(message);
+    push(data) {
+        let start = 0;
+        for (;;) {
+            const newline = data.indexOf(10, start);
+            if (newline === -1) {
+                this.keep(data.subarray(start));
+                return;
+            }
+            this.keep(data.subarray(start, newline));
+            this.end(true);
+            start = newline + 1;
+        }
     }
-    group(name, fn) {
-        return group(name, fn);
+    flush() {
+        if (this.kept > 0 || this.dropped > 0)
+            this.end(false);
     }
-    addSecret(value) {
-        // setSecret masks only what is printed after it: callers register secrets first.
-        if (!value || this.secrets.has(value))
+    keep(piece) {
+        const room = this.maxBytes - this.kept;
+        if (piece.length > room) {
+            this.dropped += piece.length - Math.max(room, 0);
+            piece = piece.subarray(0, Math.max(room, 0));
+        }
+        if (piece.length > 0) {
+            // A copy: the chunk it came from is not kept alive for a few bytes.
+            this.parts.push(Buffer.from(piece));
+            this.kept += piece.length;
+        }
+    }
+    end(newline) {
+        let text = Buffer.concat(this.parts, this.kept).toString('utf8');
+        // `\r\n` ends a line as `\n` does.
+        if (newline && this.dropped === 0 && text.endsWith('\r'))
+            text = text.slice(0, -1);
+        if (this.dropped > 0)
+            text += ` … [${this.dropped} more bytes of this line not shown]`;
+        this.parts = [];
+        this.kept = 0;
+        this.dropped = 0;
+        this.emit(text);
+    }
+}
+/**
+ * The real Exec (silent: output is passed to `onLine`, not echoed). On Linux and macOS it
+ * spawns the program itself: @actions/exec re-scans its whole pending line on every chunk,
+ * so one 50 MB line without a newline took over 30 s there; here each chunk is read once.
+ * Windows keeps @actions/exec, which knows how to start .cmd/.bat programs.
+ */
+class ProcessExec {
+    async run(command, args, options = {}) {
+        const onLine = options.onLine;
+        const out = new LineSplitter(LineSplitter.MAX_LINE_BYTES, (l) => onLine?.(l, 'stdout'));
+        const err = new LineSplitter(LineSplitter.MAX_LINE_BYTES, (l) => onLine?.(l, 'stderr'));
+        if (process.platform !== 'win32')
+            return spawnProcess(command, args, options, out, err);
+        try {
+            const result = await getExecOutput(command, args, {
+                cwd: options.cwd,
+                env: options.env && definedValues(options.env),
+                input: options.input === undefined ? undefined : Buffer.from(options.input),
+                silent: true,
+                ignoreReturnCode: true,
+                listeners: { stdout: (d) => out.push(d), stderr: (d) => err.push(d) },
+            });
+            out.flush();
+            err.flush();
+            return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+        }
+        catch (error) {
+            // @actions/exec throws when the program is not on PATH.
+            const message = error instanceof Error ? error.message : String(error);
+            return { exitCode: 127, stdout: '', stderr: message };
+        }
+    }
+}
+/**
+ * What @actions/exec does, minus its line buffer: no shell; the exit code (128 + n for a
+ * signal, as a shell reports it); 127 and a message when the program or the cwd is missing.
+ */
+function spawnProcess(command, args, options, out, err) {
+    return new Promise((resolve) => {
+        if (options.cwd !== undefined && !(0,external_node_fs_namespaceObject.existsSync)(options.cwd)) {
+            resolve({ exitCode: 127, stdout: '', stderr: `The cwd: ${options.cwd} does not exist!` });
             return;
-        core_setSecret(value);
-        this.secrets.add(value);
+        }
+        // As @actions/exec: a bare name is looked up in this process's PATH, not the child's.
+        const program = command.includes('/') ? command : exec_which(command);
+        if (program === undefined) {
+            resolve({ exitCode: 127, stdout: '', stderr: `Unable to locate executable file: ${command}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable.` });
+            return;
+        }
+        const stdoutDecoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+        const stderrDecoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+        let stdout = '';
+        let stderr = '';
+        let settled = false;
+        const child = (0,external_node_child_process_namespaceObject.spawn)(program, args, {
+            cwd: options.cwd,
+            env: options.env ? definedValues(options.env) : process.env,
+            stdio: ['pipe', 'pipe', 'pipe'],
+            windowsHide: true,
+        });
+        child.on('error', (error) => {
+            if (settled || child.pid !== undefined)
+                return;
+            settled = true;
+            const missing = error.code === 'ENOENT' ? `Unable to locate executable file: ${command} (${error.message})` : error.message;
+            resolve({ exitCode: 127, stdout: '', stderr: missing });
+        });
+        child.stdout.on('data', (data) => {
+            stdout += stdoutDecoder.write(data);
+            out.push(data);
+        });
+        child.stderr.on('data', (data) => {
+            stderr += stderrDecoder.write(data);
+            err.push(data);
+        });
+        // A program that does not read its input must not fail the run with EPIPE.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(options.input ?? '');
+        // As @actions/exec: a background process that keeps the pipes open does not hold the result for ever.
+        let drain;
+        child.on('exit', (code, signal) => {
+            drain = setTimeout(() => {
+                child.stdout.destroy();
+                child.stderr.destroy();
+                finish(code, signal);
+            }, STDIO_CLOSE_DELAY_MS);
+        });
+        child.on('close', (code, signal) => finish(code, signal));
+        function finish(code, signal) {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(drain);
+            out.flush();
+            err.flush();
+            stdout += stdoutDecoder.end();
+            stderr += stderrDecoder.end();
+            const exitCode = code ?? (signal ? 128 + (external_node_os_namespaceObject.constants.signals[signal] ?? 0) : 1);
+            resolve({ exitCode, stdout, stderr });
+        }
+    });
+}
+const STDIO_CLOSE_DELAY_MS = 10_000;
+/** The first executable `name` in this process's PATH. */
+function exec_which(name) {
+    for (const dir of (process.env.PATH ?? '').split((external_node_path_default()).delimiter)) {
+        if (!dir)
+            continue;
+        const file = external_node_path_default().join(dir, name);
+        try {
+            (0,external_node_fs_namespaceObject.accessSync)(file, external_node_fs_namespaceObject.constants.X_OK);
+            if ((0,external_node_fs_namespaceObject.statSync)(file).isFile())
+                return file;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+function definedValues(env) {
+    return Object.fromEntries(Object.entries(env).filter((e) => e[1] !== undefined));
+}
+/** The last non-empty lines of a command's output, for error messages. */
+function lastLines(text, count = 5) {
+    return text
+        .split(/\r?\n/)
+        .map((l) => l.trimEnd())
+        .filter((l) => l.length > 0)
+        .slice(-count)
+        .join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/docker/build-output.ts
+
+// CSI sequences: the classic builder colours a RUN step's stderr red.
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
+function stripAnsi(text) {
+    return text.replace(ANSI, '');
+}
+/** How many lines of a failing step's output a message quotes. */
+const TAIL = 6;
+/**
+ * Finds the failing instruction in `docker build` output, classic builder or BuildKit
+ * (`--progress=plain`). Undefined when no step failed (e.g. the daemon is unreachable,
+ * or the Dockerfile does not parse): then the last lines say why.
+ */
+function parseBuildFailure(lines) {
+    const clean = lines.map((l) => stripAnsi(l).trimEnd());
+    return classicFailure(clean) ?? buildkitFailure(clean);
+}
+function classicFailure(lines) {
+    // Step 3/5 : RUN …  /  ---> Running in <id>  / output…  / The command '…' returned a non-zero code: N
+    const stepAt = lines.findLastIndex((l) => /^Step \d+\/\d+ : /.test(l));
+    if (stepAt < 0)
+        return undefined;
+    // Not the total: the classic builder counts `--label`s as extra steps the user never wrote.
+    const [, step = '', instruction = ''] = /^Step (\d+)\/\d+ : (.*)$/.exec(lines[stepAt] ?? '') ?? [];
+    const codeLine = lines.find((l) => /returned a non-zero code: \d+/.test(l));
+    const exitCode = codeLine ? Number(/non-zero code: (\d+)/.exec(codeLine)?.[1]) : undefined;
+    const output = lines
+        .slice(stepAt + 1)
+        .filter((l) => l.trim() !== '' && !/^ ---> /.test(l) && l !== codeLine && !/^(Removing intermediate container|DEPRECATED:|\s+(Install the buildx|https:\/\/docs\.docker\.com))/.test(l));
+    // A step that failed without running a command (COPY of a missing file) says why in its output.
+    return { step: `step ${step}`, instruction, exitCode, output: output.slice(-TAIL) };
+}
+function buildkitFailure(lines) {
+    // #7 [3/3] RUN …  /  #7 0.21 output  /  #7 ERROR: process "…" did not complete successfully: exit code: 3
+    const errorAt = lines.findIndex((l) => /^#\d+ ERROR: /.test(l));
+    if (errorAt < 0)
+        return undefined;
+    const id = /^(#\d+) /.exec(lines[errorAt] ?? '')?.[1] ?? '';
+    const header = lines.find((l) => l.startsWith(`${id} [`)) ?? '';
+    const [, step = '', instruction = ''] = /^#\d+ (\[[^\]]+\]) (.*)$/.exec(header) ?? [];
+    const exit = /exit code: (\d+)/.exec(lines[errorAt] ?? '');
+    const output = lines
+        .slice(0, errorAt)
+        .filter((l) => l.startsWith(`${id} `) && l !== header && !/^#\d+ (DONE|CACHED|sha256:)/.test(l))
+        .map((l) => l.slice(id.length + 1).replace(/^\d+(\.\d+)? /, ''));
+    const reason = exit ? [] : [(lines[errorAt] ?? '').slice(id.length + 1)];
+    return { step, instruction, exitCode: exit ? Number(exit[1]) : undefined, output: [...output, ...reason].slice(-TAIL) };
+}
+/** `step 3/3 RUN make (exit code 2); last output: a | b`, one line. */
+function formatBuildFailure(failure) {
+    const code = failure.exitCode === undefined ? '' : ` (exit code ${failure.exitCode})`;
+    const output = failure.output.length > 0 ? `; last output: ${failure.output.map((l) => l.trim()).join(' | ')}` : '';
+    return `${failure.step} ${failure.instruction} failed${code}${output}`;
+}
+/** The last lines of any docker output, ANSI-free, as one line. */
+function tailOf(output, count = TAIL) {
+    return lastLines(stripAnsi(output), count).replace(/\n/g, ' | ');
+}
+
+;// CONCATENATED MODULE: ./src/docker/docker.ts
+
+
+
+/** The Docker CLI, through the one Exec; every failure becomes one line a user can act on. */
+class DockerCli {
+    exec;
+    logger;
+    env;
+    constructor(exec, logger, env = process.env) {
+        this.exec = exec;
+        this.logger = logger;
+        this.env = env;
+    }
+    /** True when a daemon answers (`docker version` reaches the server). */
+    async available() {
+        const res = await this.exec.run('docker', ['version', '--format', '{{.Server.Version}}'], { env: this.env });
+        return res.exitCode === 0;
+    }
+    /** True when the buildx plugin is installed (then `docker build` is BuildKit). */
+    async hasBuildx() {
+        const res = await this.exec.run('docker', ['buildx', 'version'], { env: this.env });
+        return res.exitCode === 0;
     }
     /**
-     * The runner masks its log, not what we send elsewhere: the PR comment (and the
-     * summary, to be sure) go through this before they leave.
+     * Builds the image. On failure the message names the failing instruction and quotes its
+     * last output lines; an unreachable daemon is one line.
      */
-    redact(text) {
-        return redact(text, this.secrets);
+    async build(input) {
+        const lines = [];
+        const res = await this.exec.run('docker', buildArgs(input), {
+            // Plain progress: BuildKit's output is then lines we can quote (ignored by the classic builder).
+            // build_args values travel in the environment, never in argv (see buildArgs).
+            env: { ...this.env, ...input.buildArgs, BUILDKIT_PROGRESS: 'plain' },
+            onLine: (line) => {
+                const clean = stripAnsi(line);
+                lines.push(clean);
+                this.logger.info(clean);
+            },
+        });
+        if (res.exitCode === 0)
+            return;
+        const output = lines.length > 0 ? lines.join('\n') : `${res.stdout}\n${res.stderr}`;
+        const daemon = daemonProblem(output);
+        const failure = daemon ? undefined : parseBuildFailure(output.split('\n'));
+        const why = daemon ?? (failure ? formatBuildFailure(failure) : tailOf(res.stderr || output));
+        throw new CommandError(`Failed to build the image ${input.image}: ${why}`);
     }
+    /** `docker login` with the password on stdin. */
+    async login(registry, username, password) {
+        const res = await this.exec.run('docker', loginArgs(registry, username), { env: this.env, input: password });
+        if (res.exitCode !== 0) {
+            throw new CommandError(`Failed to log in to ${registry} as ${username}: ${describeDockerFailure(res.stderr || res.stdout)}`);
+        }
+    }
+    /** Pushes and returns the manifest digest (sha256:…) the registry now serves for the tag. */
+    async push(image) {
+        const res = await this.exec.run('docker', pushArgs(image), { env: this.env, onLine: (line) => this.logger.info(stripAnsi(line)) });
+        if (res.exitCode !== 0)
+            throw new CommandError(`Failed to push ${image}: ${describePushFailure(res)}`);
+        // "<tag>: digest: sha256:… size: N" — the digest of the manifest the registry stored.
+        const digest = /digest: (sha256:[0-9a-f]{64})/.exec(res.stdout)?.[1];
+        if (!digest)
+            throw new CommandError(`Failed to push ${image}: docker push printed no digest (${tailOf(res.stdout)})`);
+        return digest;
+    }
+    /** Runs a Python snippet in the image (no network, removed afterwards) and returns its stdout. */
+    async python(image, code) {
+        const res = await this.exec.run('docker', ['run', '--rm', '--network', 'none', '--entrypoint', 'python', image, '-c', code], { env: this.env });
+        if (res.exitCode !== 0)
+            throw new CommandError(`Failed to inspect ${image}: python in the image: ${describeDockerFailure(`${res.stdout}\n${res.stderr}`)}`);
+        return res.stdout;
+    }
+}
+/** One line for a daemon the CLI cannot reach, naming where it looked; undefined otherwise. */
+function daemonProblem(output) {
+    const text = stripAnsi(output);
+    if (!/Cannot connect to the Docker daemon|docker daemon is not running|error during connect|connect: no such file or directory.*docker\.sock/i.test(text)) {
+        return undefined;
+    }
+    const where = /daemon at ([^\s.]+(?:\.[^\s.]+)*)\.? /i.exec(text)?.[1] ?? /(unix:\/\/\S+|tcp:\/\/\S+)/.exec(text)?.[1];
+    return `no Docker daemon answers${where ? ` at ${where.replace(/[.,]$/, '')}` : ''} (is Docker running? is DOCKER_HOST right?)`;
+}
+/** The line that says why: a missing daemon in one line, else the last lines of output. */
+function describeDockerFailure(output) {
+    const daemon = daemonProblem(output);
+    if (daemon)
+        return daemon;
+    if (/Unable to locate executable file: docker|ENOENT/i.test(output))
+        return 'the docker CLI is not installed';
+    return tailOf(output);
+}
+/** Why a push failed; a refusal by the registry says so, with what to do about it. */
+function describePushFailure(res) {
+    const output = `${res.stdout}\n${res.stderr}`;
+    const daemon = daemonProblem(output);
+    if (daemon)
+        return daemon;
+    const reason = tailOf(res.stderr || res.stdout, 2);
+    if (/no basic auth credentials|unauthorized|authentication required|denied|forbidden|\b40[13]\b/i.test(output)) {
+        return (`the registry refused: ${reason}; log in first (docker/login-action in the workflow, ` +
+            'or the registry-username and registry-password inputs) with an account that may push there');
+    }
+    return reason;
+}
+
+;// CONCATENATED MODULE: ./src/packaging/image-check.ts
+
+
+/** Printed by the image's python: the versions pip installed, read from package metadata. */
+const VERSIONS_PY = [
+    'import json, sys',
+    'from importlib.metadata import version, PackageNotFoundError',
+    'def v(name):',
+    '    try:',
+    '        return version(name)',
+    '    except PackageNotFoundError:',
+    '        return None',
+    'print(json.dumps({"python": "%d.%d.%d" % sys.version_info[:3], "prefect": v("prefect"), "lolpop": v("lolpop")}))',
+].join('\n');
+function parseImageVersions(stdout) {
+    const line = stdout.trim().split('\n').pop() ?? '';
+    try {
+        const parsed = JSON.parse(line);
+        if (typeof parsed.python === 'string')
+            return { python: parsed.python, prefect: parsed.prefect ?? null, lolpop: parsed.lolpop ?? null };
+    }
+    catch {
+        // fall through
+    }
+    throw new CommandError(`Failed to read the image's versions: its python printed ${JSON.stringify(line.slice(0, 200))}`);
+}
+/**
+ * The lolpop version the install line asks for: `lolpop==X` pins X; otherwise lolpop-deploy
+ * needs 0.2.0 or newer (the first with orchestrators). Undefined when the line installs no
+ * lolpop from an index (empty, or a local archive or URL: then only "some lolpop" is asked).
+ */
+function requestedLolpop(install) {
+    const { words } = splitShellWords(install, 'lolpop_install_location');
+    const spec = words.find((w) => /^lolpop(\[[^\]]*\])?([=<>!~].*)?$/i.test(w));
+    if (!spec)
+        return undefined;
+    const exact = /==\s*([0-9][^,;\s]*)$/.exec(spec)?.[1];
+    return exact ? { exact } : { minimum: '0.2.0' };
+}
+/**
+ * The problems that would make the image fail only at run time, each one line: the
+ * lolpop pip resolved is not the one asked for (on Python 3.12+ pip silently picks
+ * lolpop 0.1.0a2, which has no orchestrators), or the image's Prefect major differs
+ * from the server's (a Prefect 2 client cannot run flows of a Prefect 3 server).
+ */
+function imageProblems(image, versions, asked) {
+    const problems = [];
+    const lolpop = asked.lolpop;
+    if (lolpop) {
+        const have = versions.lolpop;
+        const ok = have !== null && (lolpop.exact ? have === lolpop.exact : compareVersions(have, lolpop.minimum) >= 0);
+        if (!ok) {
+            const want = lolpop.exact ? `lolpop ${lolpop.exact}` : `lolpop ${lolpop.minimum} or newer`;
+            const why = /^3\.(1[2-9]|[2-9]\d)\./.test(versions.python) ? ` (lolpop 0.2.0 needs Python < 3.12; the image has Python ${versions.python}: use base_image prefecthq/prefect:2-python3.11)` : '';
+            problems.push(`${image} has ${have === null ? 'no lolpop' : `lolpop ${have}`}, not ${want}${why}`);
+        }
+    }
+    if (asked.serverPrefect && versions.prefect !== null && major(versions.prefect) !== major(asked.serverPrefect)) {
+        problems.push(`${image} has Prefect ${versions.prefect} but the server runs Prefect ${asked.serverPrefect}: flow runs would fail in the image; ` +
+            `use a Prefect ${major(asked.serverPrefect)} base image${major(asked.serverPrefect) >= 3 && asked.lolpop ? ' (lolpop 0.2.0 itself needs Prefect 2)' : ''}`);
+    }
+    if (asked.serverPrefect && versions.prefect === null)
+        problems.push(`${image} has no Prefect installed: a Prefect worker cannot run it`);
+    return problems;
+}
+function major(version) {
+    return Number(/^(\d+)/.exec(version)?.[1] ?? NaN);
+}
+/** Numeric comparison of dotted versions; a pre-release (0.1.0a2) sorts before its release. */
+function compareVersions(a, b) {
+    const parts = (v) => v.split(/[.+-]/).map((p) => /^(\d+)(.*)$/.exec(p) ?? [p, '0', p]);
+    const pa = parts(a);
+    const pb = parts(b);
+    for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+        const [, na = '0', ra = ''] = pa[i] ?? [];
+        const [, nb = '0', rb = ''] = pb[i] ?? [];
+        if (Number(na) !== Number(nb))
+            return Number(na) - Number(nb);
+        if (ra !== rb)
+            return ra === '' ? 1 : rb === '' ? -1 : ra < rb ? -1 : 1;
+    }
+    return 0;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/package-project.ts
+
+
+
+
+
+
+
+
+
+
+/**
+ * The files package writes and what each would change, read from the working
+ * directory without writing: `package` writes them, `plan` shows them.
+ */
+function planFiles(request, workdir, dockerfile = true) {
+    const kwargs = request.kwargs;
+    const read = (p) => {
+        const file = external_node_path_default().resolve(workdir, p);
+        return (0,external_node_fs_namespaceObject.existsSync)(file) ? (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8') : undefined;
+    };
+    const files = packageFiles(kwargs, {
+        deploymentName: request.deploymentName,
+        dockerfile,
+        // A Dockerfile we generated earlier is ours to refresh, not the user's own.
+        exists: (p) => {
+            const content = read(p);
+            return content !== undefined && !isGeneratedFile(content);
+        },
+    });
+    const dockerfilePath = relativePath('dockerfile_path', kwargs.dockerfile_path);
+    const kept = dockerfile && kwargs.package_type === 'docker' && !files.some((f) => f.path === dockerfilePath) ? [dockerfilePath] : [];
+    return {
+        files: files.map((f) => {
+            const before = read(f.path);
+            return { ...f, change: before === undefined ? 'new' : before === f.content ? 'unchanged' : 'updated' };
+        }),
+        kept,
+    };
+}
+/**
+ * The package part of a plan: the files and what would change, and the image that
+ * would be built. `condition`: what the build depends on that plan cannot know
+ * (a work pool's type without a server, a Docker daemon), said with the build line.
+ */
+function planPackage(request, options) {
+    const kwargs = request.kwargs;
+    const plan = planFiles(request, options.workdir, options.dockerfile ?? true);
+    const files = plan.files.map(({ path: p, change }) => ({ path: p, change }));
+    const actions = files.map((f) => `write ${f.path} (${f.change})`);
+    for (const kept of plan.kept)
+        actions.push(`use ${kept} as it is (yours: no lolpop-deploy header)`);
+    if (kwargs.package_type !== 'docker' || !options.buildImage)
+        return { files, kept: plan.kept, actions };
+    const image = renderImageTag(kwargs.docker_image_tag ?? defaultImageTag(kwargs.lolpop_class, kwargs.lolpop_entrypoint), options.ci);
+    const push = kwargs.push_image ? ` and push it to ${registryOf(image)}` : '';
+    const when = options.condition ? ` (${options.condition})` : '';
+    actions.push(`build ${image} from ${relativePath('dockerfile_path', kwargs.dockerfile_path)}${push}${when}`);
+    return { files, kept: plan.kept, image, actions };
+}
+/**
+ * The package step shared by every orchestrator: write lolpop's entrypoint and
+ * Dockerfile (unless the user has their own), then build and push the image.
+ */
+async function packageProject(request, options) {
+    const kwargs = request.kwargs;
+    const plan = planFiles(request, options.workdir, options.dockerfile ?? true);
+    const files = plan.files;
+    writePackageFiles(options.workdir, files);
+    for (const file of files)
+        options.logger.info(`wrote ${file.path} (${file.change})`);
+    for (const kept of plan.kept) {
+        options.logger.info(`${kept} is yours (it has no lolpop-deploy header): building with it as it is`);
+    }
+    const result = {
+        files: files.map((f) => f.path),
+        changes: Object.fromEntries(files.map((f) => [f.path, f.change])),
+        ...(plan.kept.length > 0 ? { kept: plan.kept } : {}),
+        entrypoint: entrypointFor(kwargs),
+    };
+    if (!options.buildImage || kwargs.package_type !== 'docker')
+        return result;
+    const image = renderImageTag(kwargs.docker_image_tag ?? defaultImageTag(kwargs.lolpop_class, kwargs.lolpop_entrypoint), options.ci);
+    const registry = options.registry;
+    if (registry)
+        options.logger.addSecret(registry.password);
+    const buildAndPush = async (env) => {
+        const docker = new DockerCli(options.exec, options.logger, env);
+        // Before the build too: a private base image comes from the same registry.
+        if (registry)
+            await docker.login(registryOf(image), registry.username, registry.password);
+        const requested = kwargs.docker_kwargs ?? [];
+        const { args: extra, dropped } = builderOptions(requested, requested.length > 0 && (await docker.hasBuildx()));
+        if (dropped.length > 0)
+            options.logger.warning(`docker buildx is not installed; ignoring BuildKit-only docker_kwargs: ${dropped.join(' ')}`);
+        const dockerfile = external_node_path_default().resolve(options.workdir, kwargs.dockerfile_path);
+        options.logger.info(`building ${image} from ${external_node_path_default().relative(options.workdir, dockerfile) || dockerfile}`);
+        await docker.build({
+            image,
+            dockerfile,
+            context: options.workdir,
+            buildArgs: kwargs.build_args ?? {},
+            labels: ociLabels(options.ci, new Date()),
+            extra,
+        });
+        result.image = image;
+        // Our Dockerfile: check now what would otherwise fail only when a flow runs. (A
+        // Dockerfile of the user's may have no python to ask.)
+        if (files.some((f) => f.path === relativePath('dockerfile_path', kwargs.dockerfile_path)))
+            await checkImage(docker, image, kwargs.lolpop_install_location, options);
+        if (kwargs.push_image) {
+            result.digest = await docker.push(image);
+            options.logger.info(`pushed ${image}@${result.digest}`);
+        }
+    };
+    // Credentials from the inputs go into a private Docker config; without them the
+    // CLI uses the runner's (where docker/login-action logged in).
+    if (registry)
+        await withPrivateDockerConfig(options.env, buildAndPush);
+    else
+        await buildAndPush(options.env);
+    return result;
+}
+/** Fails the package step, in one line per problem, when the image cannot run the flow. */
+async function checkImage(docker, image, install, options) {
+    const versions = parseImageVersions(await docker.python(image, VERSIONS_PY));
+    const serverPrefect = await options.serverPrefect?.();
+    options.logger.info(`${image}: Python ${versions.python}, Prefect ${versions.prefect ?? '(none)'}, lolpop ${versions.lolpop ?? '(none)'}` +
+        (serverPrefect ? `; server Prefect ${serverPrefect}` : ''));
+    const problems = imageProblems(image, versions, { lolpop: requestedLolpop(install), serverPrefect });
+    if (problems.length > 0)
+        throw new CommandError(`Failed to package: ${problems.join('; ')}`);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/api.ts
+
+// Only the fields this tool reads; Airflow's other fields pass through untouched.
+const Dag = object({
+    dag_id: schemas_string(),
+    is_paused: schemas_boolean(),
+    is_stale: schemas_boolean().optional(),
+    has_import_errors: schemas_boolean().optional(),
+    relative_fileloc: schemas_string().nullish(),
+    file_token: schemas_string().nullish(),
+    last_parsed_time: schemas_string().nullish(),
+    tags: array(object({ name: schemas_string() })).default([]),
+});
+const DagRunState = schemas_enum(['queued', 'running', 'success', 'failed']);
+const DagRun = object({
+    dag_run_id: schemas_string(),
+    dag_id: schemas_string(),
+    state: DagRunState,
+    conf: record(schemas_string(), unknown()).nullish(),
+    queued_at: schemas_string().nullish(),
+    start_date: schemas_string().nullish(),
+    end_date: schemas_string().nullish(),
+});
+const DagRunList = object({ dag_runs: array(DagRun), total_entries: schemas_number() });
+const DagList = object({ dags: array(Dag), total_entries: schemas_number() });
+const TaskInstance = object({
+    task_id: schemas_string(),
+    state: schemas_string().nullable(),
+    try_number: schemas_number(),
+});
+const TaskInstanceList = object({ task_instances: array(TaskInstance), total_entries: schemas_number() });
+const ImportError = object({
+    filename: schemas_string(),
+    bundle_name: schemas_string().nullish(),
+    timestamp: schemas_string(),
+    stack_trace: schemas_string(),
+});
+const ImportErrorList = object({ import_errors: array(ImportError), total_entries: schemas_number() });
+/** One structured event of a task log (Airflow 3 logs are JSON, not text). */
+const LogEvent = object({
+    event: schemas_string().nullish(),
+    level: schemas_string().nullish(),
+    logger: schemas_string().nullish(),
+    error_detail: array(object({ exc_type: schemas_string().nullish(), exc_value: schemas_string().nullish() }).loose())
+        .nullish(),
+})
+    .loose();
+// Older readers may give a plain string; keep the events as objects either way.
+const LogContent = object({ content: union([array(union([LogEvent, schemas_string()])), schemas_string()]) });
+const Health = object({
+    dag_processor: object({ status: schemas_string().nullable(), latest_dag_processor_heartbeat: schemas_string().nullish() }).nullish(),
+    scheduler: object({ status: schemas_string().nullable(), latest_scheduler_heartbeat: schemas_string().nullish() }).nullish(),
+});
+const Empty = unknown();
+const seg = encodeURIComponent;
+/** The Airflow resources this tool uses, one method per REST call. */
+class AirflowApi {
+    client;
+    constructor(client) {
+        this.client = client;
+    }
+    /** `GET /monitor/health` (no auth needed): is the scheduler / dag-processor alive? */
+    async health() {
+        const res = await this.client.request('GET', 'monitor/health', { action: "read Airflow's health", schema: Health });
+        return res.body;
+    }
+    /** The DAG, or undefined while Airflow has not parsed it (404). */
+    async readDag(dagId) {
+        const res = await this.client.request('GET', `dags/${seg(dagId)}`, { action: `read the DAG '${dagId}'`, schema: Dag, accept: [404] });
+        return res.status === 404 ? undefined : res.body;
+    }
+    /** Any one DAG of a bundle, for a file_token to nudge the dag-processor with. */
+    async anyDagOfBundle(bundle) {
+        const searchParams = new URLSearchParams({ bundle_name: bundle, limit: '1' });
+        const res = await this.client.request('GET', 'dags', { action: `list the DAGs of bundle '${bundle}'`, schema: DagList, searchParams });
+        return res.body.dags[0];
+    }
+    /** Asks the dag-processor to parse a file now (and, as a side effect, to refresh its bundle). */
+    async reparse(fileToken) {
+        await this.client.request('PUT', `parseDagFile/${seg(fileToken)}`, { action: 'ask Airflow to parse the DAG file', schema: Empty });
+    }
+    async importErrors(filename) {
+        const searchParams = new URLSearchParams({ filename, limit: '10' });
+        const res = await this.client.request('GET', 'importErrors', { action: `read the import errors of ${filename}`, schema: ImportErrorList, searchParams });
+        return res.body.import_errors;
+    }
+    async setPaused(dagId, paused) {
+        const res = await this.client.request('PATCH', `dags/${seg(dagId)}`, {
+            action: `${paused ? 'pause' : 'unpause'} the DAG '${dagId}'`,
+            schema: Dag,
+            json: { is_paused: paused },
+        });
+        return res.body;
+    }
+    /** Deletes the DAG's record and history; false when it was already gone. */
+    async deleteDag(dagId) {
+        const res = await this.client.request('DELETE', `dags/${seg(dagId)}`, { action: `delete the DAG '${dagId}'`, schema: Empty, accept: [404] });
+        return res.status !== 404;
+    }
+    /** Triggers a run; undefined when a run with this id exists already (409). */
+    async triggerRun(dagId, runId, conf) {
+        const res = await this.client.request('POST', `dags/${seg(dagId)}/dagRuns`, {
+            action: `trigger a run of the DAG '${dagId}'`,
+            schema: DagRun,
+            json: { dag_run_id: runId, logical_date: null, conf },
+            // Marks the POST as safe to retry after a 500 (see AirflowClient).
+            headers: runId ? { 'x-lolpop-run-id': runId } : {},
+            accept: [409],
+        });
+        return res.status === 409 ? undefined : res.body;
+    }
+    async readRun(dagId, runId) {
+        const res = await this.client.request('GET', `dags/${seg(dagId)}/dagRuns/${seg(runId)}`, {
+            action: `read the run ${runId} of '${dagId}'`,
+            schema: DagRun,
+            accept: [404],
+        });
+        return res.status === 404 ? undefined : res.body;
+    }
+    async runsInState(dagId, states) {
+        const searchParams = new URLSearchParams({ limit: '100' });
+        for (const s of states)
+            searchParams.append('state', s);
+        const res = await this.client.request('GET', `dags/${seg(dagId)}/dagRuns`, {
+            action: `list the ${states.join('/')} runs of '${dagId}'`,
+            schema: DagRunList,
+            searchParams,
+        });
+        return res.body.dag_runs;
+    }
+    async setRunState(dagId, runId, state) {
+        const res = await this.client.request('PATCH', `dags/${seg(dagId)}/dagRuns/${seg(runId)}`, {
+            action: `mark the run ${runId} of '${dagId}' ${state}`,
+            schema: DagRun,
+            json: { state },
+        });
+        return res.body;
+    }
+    async taskInstances(dagId, runId) {
+        const res = await this.client.request('GET', `dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances`, {
+            action: `list the tasks of run ${runId}`,
+            schema: TaskInstanceList,
+        });
+        return res.body.task_instances;
+    }
+    /** A task try's log as structured events (plain strings become events). */
+    async taskLog(dagId, runId, taskId, tryNumber) {
+        const res = await this.client.request('GET', `dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances/${seg(taskId)}/logs/${tryNumber}`, {
+            action: `read the log of task ${taskId} (try ${tryNumber})`,
+            schema: LogContent,
+            searchParams: new URLSearchParams({ full_content: 'true' }),
+        });
+        const content = res.body.content;
+        const items = typeof content === 'string' ? content.split('\n') : content;
+        return items.map((item) => (typeof item === 'string' ? { event: item } : item));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/launcher.ts
+
+
+
+/** Splits `path/to/file.py:function`. */
+function splitEntrypoint(entrypoint) {
+    const colon = entrypoint.lastIndexOf(':');
+    if (colon <= 0 || !entrypoint.slice(0, colon).endsWith('.py')) {
+        throw new ConfigError(`Invalid flow entrypoint '${entrypoint}'. Expected path/to/file.py:function.`);
+    }
+    return { file: entrypoint.slice(0, colon), function: entrypoint.slice(colon + 1) };
+}
+/**
+ * The spec for one run. `entrypoint` is the deployment's; when it is the user's own
+ * flow (flow_entrypoint), that function is called with the parameters, else the
+ * lolpop class is instantiated and its entrypoint method called, as run.py does.
+ */
+function launchSpec(pkg, entrypoint, workdir, parameters, usePrefect) {
+    const target = splitEntrypoint(entrypoint);
+    const spec = { workdir, parameters };
+    if (isGeneratedWrapper(pkg, entrypoint)) {
+        if (!pkg.lolpop_class) {
+            throw new ConfigError('lolpop_class is required to run the deployment. Expected the runner class in package.lolpop_class, e.g. QuickstartRunner (or set flow_entrypoint).');
+        }
+        spec.runner = {
+            module: pkg.lolpop_module ?? DEFAULT_LOLPOP_MODULE,
+            class: pkg.lolpop_class,
+            entrypoint: pkg.lolpop_entrypoint,
+            config_file: configFileFor(pkg),
+            skip_validation: pkg.skip_validation,
+        };
+        if (usePrefect)
+            spec.prefect = { ...target, parameter: WRAPPER_PARAMETER };
+    }
+    else {
+        spec.flow = target;
+        if (usePrefect)
+            spec.prefect = target;
+    }
+    return spec;
+}
+/** `prefect_files/run.py:prefect_entrypoint`: the wrapper `package` generates. */
+function generatedEntrypoint(pkg) {
+    return `${joinPosix(prefectFilesDir(pkg), 'run.py')}:${pkg.flow_name}`;
+}
+function isGeneratedWrapper(pkg, entrypoint) {
+    return pkg.flow_entrypoint === undefined && entrypoint === generatedEntrypoint(pkg);
+}
+/**
+ * The Python side: standard library only, Python 3.8+. A plain Prefect `@flow` object
+ * is called through `.fn` unless the spec asks for Prefect, so a run needs no server.
+ */
+const LAUNCHER_PY = `"""lolpop-deploy local launcher: runs one deployment's entrypoint (standard library only)."""
+import importlib
+import importlib.util
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+
+def watch_parent():
+    """Ends this run's process group when lolpop-deploy is gone (killed with SIGKILL, say)."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(1)
+    try:
+        # Nobody may read this any more: its pipe is likely closed.
+        print("lolpop-deploy: the lolpop-deploy process that started this run is gone; stopping", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+    os.killpg(os.getpgrp(), signal.SIGTERM)
+    time.sleep(5)
+    os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
+def load_function(path, name):
+    module_name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(module_name, os.path.abspath(path))
+    if spec is None or spec.loader is None:
+        raise SystemExit("lolpop-deploy: cannot load %s" % path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    if not hasattr(module, name):
+        raise SystemExit("lolpop-deploy: %s has no function %s" % (path, name))
+    return getattr(module, name)
+
+
+def main():
+    # Only when lolpop-deploy made this process the leader of its own group.
+    if hasattr(os, "killpg") and os.getpgrp() == os.getpid():
+        threading.Thread(target=watch_parent, daemon=True).start()
+    with open(sys.argv[1], encoding="utf-8") as f:
+        spec = json.load(f)
+    os.chdir(spec["workdir"])
+    sys.path.insert(0, spec["workdir"])
+    params = spec["parameters"]
+
+    prefect = spec.get("prefect")
+    if prefect and importlib.util.find_spec("prefect") is not None:
+        print("lolpop-deploy: running the Prefect flow %s:%s" % (prefect["file"], prefect["function"]), flush=True)
+        flow = load_function(prefect["file"], prefect["function"])
+        flow(**({prefect["parameter"]: params} if prefect.get("parameter") else params))
+        return
+
+    if spec.get("flow"):
+        target = spec["flow"]
+        print("lolpop-deploy: calling %s:%s(**%s)" % (target["file"], target["function"], json.dumps(params)), flush=True)
+        fn = load_function(target["file"], target["function"])
+        getattr(fn, "fn", fn)(**params)
+        return
+
+    runner_spec = spec["runner"]
+    print(
+        "lolpop-deploy: %s(conf=%r).%s(**%s)"
+        % (runner_spec["class"], runner_spec["config_file"], runner_spec["entrypoint"], json.dumps(params)),
+        flush=True,
+    )
+    module = importlib.import_module(runner_spec["module"])
+    cls = getattr(module, runner_spec["class"])
+    runner = cls(conf=runner_spec["config_file"], skip_config_validation=runner_spec["skip_validation"])
+    getattr(runner, runner_spec["entrypoint"])(**params)
+    if hasattr(runner, "log"):
+        runner.log("Workflow completed!")
+
+
+if __name__ == "__main__":
+    main()
+`;
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/names.ts
+
+
+/**
+ * The package kwargs as the deployment sees them: deploy.flow_entrypoint (lolpop's
+ * deploy kwarg) names the user's own flow just as package.flow_entrypoint does.
+ */
+function effective(pkg, deploy) {
+    return { ...pkg, flow_entrypoint: deploy.flow_entrypoint ?? pkg.flow_entrypoint };
+}
+/** `path/file.py:function` the deployment points at. */
+function flowEntrypoint(pkg, deploy) {
+    return entrypointFor(effective(pkg, deploy));
+}
+/** The flow's name as Prefect registers it, so `flow/deployment` lookups match. */
+function names_flowName(pkg, deploy) {
+    return prefectFlowName(effective(pkg, deploy));
+}
+/** Run parameters in the shape the flow takes (nested for lolpop's wrapper). */
+function runParameters(pkg, deploy, parameters) {
+    return flowRunParameters(effective(pkg, deploy), parameters);
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/names.ts
+
+
+/** Tag prefix that carries the deploy fingerprint, so deploy knows Airflow parsed *this* version. */
+const FINGERPRINT_TAG = 'lolpop-deploy:';
+/**
+ * The DAG id for a deployment: its name with anything Airflow refuses in a dag_id
+ * (only letters, digits, `-`, `.` and `_` are allowed) turned into `_`.
+ */
+function dagIdFor(deploymentName) {
+    const id = deploymentName.trim().replace(/[^A-Za-z0-9_.-]/g, '_');
+    if (id === '' || /^[._-]+$/.test(id)) {
+        throw new ConfigError(`Invalid deployment name '${deploymentName}'. Expected letters or digits, e.g. lolpop-quickstart.`);
+    }
+    return id.slice(0, 200);
+}
+/**
+ * A dag_run_id from an idempotency key: Airflow allows `^[A-Za-z0-9_.~:+-]+$`, so other
+ * characters become `~`, and a hash of the whole key keeps two keys that differ only
+ * in those characters (or beyond the length cut) apart. The same key gives the same id,
+ * which is what lets a retried step find its run.
+ */
+function runIdFor(idempotencyKey) {
+    const readable = idempotencyKey.replace(/[^A-Za-z0-9_.~:+-]/g, '~').slice(0, 200);
+    return `${readable}~${sha256(idempotencyKey).slice(0, 10)}`;
+}
+function sha256(text) {
+    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/dag-file.ts
+
+
+
+/** The folder, next to the DAG file, that holds each release (ignored by the dag-processor). */
+const RELEASES_DIR = 'releases';
+/**
+ * The DAG file: one BashOperator task that runs the release's run_task.py with the
+ * chosen interpreter. Run parameters travel as the run's `conf`, serialised into an
+ * environment variable by Airflow's own template (`dag_run.conf | tojson`), so quotes and
+ * spaces in values reach the runner intact. A BashOperator rather than a PythonOperator:
+ * the runner's Python (lolpop 0.2.0 needs 3.11 and its own dependencies) need not be
+ * Airflow's, and its output streams into the task log line by line.
+ */
+function renderDagFile(options) {
+    const tags = ['lolpop', `${FINGERPRINT_TAG}${options.fingerprint}`, ...options.tags];
+    const python = options.python === undefined ? 'sys.executable' : pyString(options.python);
+    return `${GENERATED_HEADER}
+# lolpop-deploy: the Airflow DAG of deployment ${JSON.stringify(options.deploymentName)}.
+import os
+import shlex
+import sys
+
+import pendulum
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG
+
+FINGERPRINT = ${pyString(options.fingerprint)}
+RELEASE = os.path.join(os.path.dirname(os.path.abspath(__file__)), ${pyString(RELEASES_DIR)}, FINGERPRINT)
+PYTHON = ${python}
+
+with DAG(
+    dag_id=${pyString(options.dagId)},
+    description=${pyString(options.description)},
+    schedule=None,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=${pyLiteral(tags, 'dag_tags')},
+    default_args={"retries": 0},
+):
+    BashOperator(
+        task_id=${pyString(options.taskId)},
+        bash_command=shlex.join([PYTHON, os.path.join(RELEASE, "run_task.py")]),
+        env={
+            "LOLPOP_DEPLOY_CONF": "{{ dag_run.conf | tojson }}",
+            "LOLPOP_DEPLOY_RUN_ID": "{{ run_id }}",
+            "LOLPOP_DEPLOY_DEPLOYMENT": ${pyString(options.deploymentName)},
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        },
+        append_env=True,
+        cwd=RELEASE,
+    )
+`;
+}
+/**
+ * The release's task script (standard library only): the launch spec with the run's
+ * conf merged over the deployment's parameters and the workflow folder made absolute,
+ * handed to lolpop-deploy's launcher (the one LocalOrchestrator runs).
+ */
+const RUN_TASK_PY = `${GENERATED_HEADER}
+"""lolpop-deploy: runs one release of a deployment with the run's parameters."""
+import json
+import os
+import runpy
+import sys
+import tempfile
+
+here = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(here, "spec.json"), encoding="utf-8") as f:
+    spec = json.load(f)
+spec["workdir"] = os.path.join(here, spec["workdir"])
+conf = json.loads(os.environ.get("LOLPOP_DEPLOY_CONF") or "{}") or {}
+if not isinstance(conf, dict):
+    raise SystemExit("lolpop-deploy: the run's conf must be a JSON object, got %r" % (conf,))
+spec["parameters"] = dict(spec.get("parameters") or {}, **conf)
+fd, spec_file = tempfile.mkstemp(prefix="lolpop-spec-", suffix=".json")
+with os.fdopen(fd, "w", encoding="utf-8") as f:
+    json.dump(spec, f)
+launcher = os.path.join(here, "launcher.py")
+sys.argv = [launcher, spec_file]
+try:
+    runpy.run_path(launcher, run_name="__main__")
+finally:
+    os.unlink(spec_file)
+`;
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/bundle.ts
+
+
+
+
+
+
+
+
+/** The workflow's own files inside a release; the launcher runs there. */
+const WORKFLOW_DIR = 'workflow';
+/**
+ * The deployment as Airflow gets it. The release holds lolpop-deploy's launcher (the
+ * LocalOrchestrator's, unchanged), its launch spec, the task script, and a copy of the
+ * workflow: copy_files (what an image would get), the runner config and the user's own
+ * flow file. The fingerprint hashes all of it and the DAG's settings, so an unchanged
+ * deploy is recognisable and a changed one gets a release folder of its own.
+ */
+function buildBundle(options) {
+    const pkg = options.packageKwargs;
+    const dagId = dagIdFor(options.deploymentName);
+    const entrypoint = flowEntrypoint(pkg, options.deployKwargs);
+    const spec = launchSpec({ ...pkg, flow_entrypoint: options.deployKwargs.flow_entrypoint ?? pkg.flow_entrypoint }, entrypoint, WORKFLOW_DIR, options.deployKwargs.parameters ?? {}, false);
+    const release = [
+        { path: 'launcher.py', content: LAUNCHER_PY },
+        { path: 'run_task.py', content: RUN_TASK_PY },
+        { path: 'spec.json', content: `${JSON.stringify(spec, null, 2)}\n` },
+    ];
+    for (const file of workflowFiles(pkg, spec.flow ? splitEntrypoint(entrypoint).file : undefined)) {
+        const source = external_node_path_default().resolve(options.workdir, file);
+        if (!(0,external_node_fs_namespaceObject.existsSync)(source) || !(0,external_node_fs_namespaceObject.statSync)(source).isFile()) {
+            throw new ConfigError(`Cannot deliver '${file}' to Airflow: ${source} is not a file (listed in package.copy_files, or the config_file / flow file)`);
+        }
+        release.push({ path: joinPosix(WORKFLOW_DIR, file), content: (0,external_node_fs_namespaceObject.readFileSync)(source) });
+    }
+    const taskId = spec.runner ? spec.runner.entrypoint : spec.flow.function;
+    const dagSettings = {
+        dagId,
+        deploymentName: options.deploymentName,
+        taskId,
+        python: options.python,
+        description: options.deployKwargs.description ?? `lolpop-deploy: ${options.deploymentName} (${entrypoint})`,
+        tags: [...(options.deployKwargs.tags ?? []), ...options.extraTags],
+    };
+    const hash = sha256(JSON.stringify([dagSettings, release.map((f) => [f.path, sha256(f.content)])]));
+    const fingerprint = hash.slice(0, 16);
+    return {
+        dagId,
+        fingerprint,
+        dagFileName: `${dagId}.py`,
+        dagFile: renderDagFile({ ...dagSettings, fingerprint }),
+        ignoreFile: `# Generated by lolpop-deploy: the releases are not DAG files.\n${RELEASES_DIR}/\n`,
+        release,
+    };
+}
+/** copy_files, the runner config and the flow file, each once, in that order. */
+function workflowFiles(pkg, flowFile) {
+    const files = pkg.copy_files.map((f) => relativePath('copy_files', f));
+    if (flowFile === undefined)
+        files.push(relativePath('config_file', configFileFor(pkg)));
+    else
+        files.push(relativePath('flow_entrypoint', flowFile));
+    return [...new Set(files)];
+}
+
+;// CONCATENATED MODULE: ./node_modules/ky/distribution/errors/HTTPError.js
+class HTTPError extends Error {
+    response;
+    request;
+    options;
+    constructor(response, request, options) {
+        const code = (response.status || response.status === 0) ? response.status : '';
+        const title = response.statusText ?? '';
+        const status = `${code} ${title}`.trim();
+        const reason = status ? `status code ${status}` : 'an unknown error';
+        super(`Request failed with ${reason}: ${request.method} ${request.url}`);
+        this.name = 'HTTPError';
+        this.response = response;
+        this.request = request;
+        this.options = options;
+    }
+}
+//# sourceMappingURL=HTTPError.js.map
+;// CONCATENATED MODULE: ./node_modules/ky/distribution/errors/NonError.js
+/**
+Wrapper for non-Error values that were thrown.
+
+In JavaScript, any value can be thrown (not just Error instances). This class wraps such values to ensure consistent error handling.
+*/
+class NonError extends Error {
+    name = 'NonError';
+    value;
+    constructor(value) {
+        let message = 'Non-error value was thrown';
+        // Intentionally minimal as this error is just an edge-case.
+        try {
+            if (typeof value === 'string') {
+                message = value;
+            }
+            else if (value && typeof value === 'object' && 'message' in value && typeof value.message === 'string') {
+                message = value.message;
+            }
+        }
+        catch {
+            // Use default message if accessing properties throws
+        }
+        super(message);
+        this.value = value;
+    }
+}
+//# sourceMappingURL=NonError.js.map
+;// CONCATENATED MODULE: ./node_modules/ky/distribution/errors/ForceRetryError.js
+
+/**
+Internal error used to signal a forced retry from afterResponse hooks.
+This is thrown when a user returns ky.retry() from an afterResponse hook.
+*/
+class ForceRetryError_ForceRetryError extends Error {
+    name = 'ForceRetryError';
+    customDelay;
+    code;
+    customRequest;
+    constructor(options) {
+        // Runtime protection: wrap non-Error causes in NonError
+        // TypeScript type is Error for guidance, but JS users can pass anything
+        const cause = options?.cause
+            ? (options.cause instanceof Error ? options.cause : new NonError(options.cause))
+            : undefined;
+        super(options?.code ? `Forced retry: ${options.code}` : 'Forced retry', cause ? { cause } : undefined);
+        this.customDelay = options?.delay;
+        this.code = options?.code;
+        this.customRequest = options?.request;
+    }
+}
+//# sourceMappingURL=ForceRetryError.js.map
+;// CONCATENATED MODULE: ./node_modules/ky/distribution/core/constants.js
+const supportsRequestStreams = (() => {
+    let duplexAccessed = false;
+    let hasContentType = false;
+    const supportsReadableStream = typeof globalThis.ReadableStream === 'function';
+    const supportsRequest = typeof globalThis.Request === 'function';
+    if (supportsReadableStream && supportsRequest) {
+        try {
+            hasContentType = new globalThis.Request('https://empty.invalid', {
+                body: new globalThis.ReadableStream(),
+                method: 'POST',
+                // @ts-expect-error - Types are outdated.
+                get duplex() {
+                    duplexAccessed = true;
+                    return 'half';
+                },
+            }).headers.has('Content-Type');
+        }
+        catch (error) {
+            // QQBrowser on iOS throws "unsupported BodyInit type" error (see issue #581)
+            if (error instanceof Error && error.message === 'unsupported BodyInit type') {
+                return false;
+            }
+            throw error;
+        }
+    }
+    return duplexAccessed && !hasContentType;
+})();
+const supportsAbortController = typeof globalThis.AbortController === 'function';
+const supportsAbortSignal = typeof globalThis.AbortSignal === 'function' && typeof globalThis.AbortSignal.any === 'function';
+const supportsResponseStreams = typeof globalThis.ReadableStream === 'function';
+const supportsFormData = typeof globalThis.FormData === 'function';
+const requestMethods = ['get', 'post', 'put', 'patch', 'head', 'delete'];
+const constants_validate = () => undefined;
+constants_validate();
+const responseTypes = {
+    json: 'application/json',
+    text: 'text/*',
+    formData: 'multipart/form-data',
+    arrayBuffer: '*/*',
+    blob: '*/*',
+    // Supported in modern Fetch implementations (for example, browsers and recent Node.js/undici).
+    // We still feature-check at runtime before exposing the shortcut.
+    bytes: '*/*',
+};
+// The maximum value of a 32bit int (see issue #117)
+const maxSafeTimeout = 2_147_483_647;
+// Size in bytes of a typical form boundary, used to help estimate upload size
+const usualFormBoundarySize = new TextEncoder().encode('------WebKitFormBoundaryaxpyiPgbbPti10Rw').length;
+const stop = Symbol('stop');
+/**
+Marker returned by ky.retry() to signal a forced retry from afterResponse hooks.
+*/
+class RetryMarker {
+    options;
+    constructor(options) {
+        this.options = options;
+    }
+}
+/**
+Force a retry from an `afterResponse` hook.
+
+This allows you to retry a request based on the response content, even if the response has a successful status code. The retry will respect the `retry.limit` option and skip the `shouldRetry` check. The forced retry is observable in `beforeRetry` hooks, where the error will be a `ForceRetryError`.
+
+@param options - Optional configuration for the retry.
+
+@example
+```
+import ky, {isForceRetryError} from 'ky';
+
+const api = ky.extend({
+    hooks: {
+        afterResponse: [
+            async (request, options, response) => {
+                // Retry based on response body content
+                if (response.status === 200) {
+                    const data = await response.clone().json();
+
+                    // Simple retry with default delay
+                    if (data.error?.code === 'TEMPORARY_ERROR') {
+                        return ky.retry();
+                    }
+
+                    // Retry with custom delay from API response
+                    if (data.error?.code === 'RATE_LIMIT') {
+                        return ky.retry({
+                            delay: data.error.retryAfter * 1000,
+                            code: 'RATE_LIMIT'
+                        });
+                    }
+
+                    // Retry with a modified request (e.g., fallback endpoint)
+                    if (data.error?.code === 'FALLBACK_TO_BACKUP') {
+                        return ky.retry({
+                            request: new Request('https://backup-api.com/endpoint', {
+                                method: request.method,
+                                headers: request.headers,
+                            }),
+                            code: 'BACKUP_ENDPOINT'
+                        });
+                    }
+
+                    // Retry with refreshed authentication
+                    if (data.error?.code === 'TOKEN_REFRESH' && data.newToken) {
+                        return ky.retry({
+                            request: new Request(request, {
+                                headers: {
+                                    ...Object.fromEntries(request.headers),
+                                    'Authorization': `Bearer ${data.newToken}`
+                                }
+                            }),
+                            code: 'TOKEN_REFRESHED'
+                        });
+                    }
+
+                    // Retry with cause to preserve error chain
+                    try {
+                        validateResponse(data);
+                    } catch (error) {
+                        return ky.retry({
+                            code: 'VALIDATION_FAILED',
+                            cause: error
+                        });
+                    }
+                }
+            }
+        ],
+        beforeRetry: [
+            ({error, retryCount}) => {
+                // Observable in beforeRetry hooks
+                if (isForceRetryError(error)) {
+                    console.log(`Forced retry #${retryCount}: ${error.message}`);
+                    // Example output: "Forced retry #1: Forced retry: RATE_LIMIT"
+                }
+            }
+        ]
+    }
+});
+
+const response = await api.get('https://example.com/api');
+```
+*/
+const retry = (options) => new RetryMarker(options);
+const kyOptionKeys = {
+    json: true,
+    parseJson: true,
+    stringifyJson: true,
+    searchParams: true,
+    prefixUrl: true,
+    retry: true,
+    timeout: true,
+    hooks: true,
+    throwHttpErrors: true,
+    onDownloadProgress: true,
+    onUploadProgress: true,
+    fetch: true,
+    context: true,
+};
+// Vendor-specific fetch options that should always be passed to fetch()
+// even if they appear on the Request object due to vendor patching.
+// See: https://github.com/sindresorhus/ky/issues/541
+const vendorSpecificOptions = {
+    next: true, // Next.js cache revalidation (revalidate, tags)
+};
+// Standard RequestInit options that should NOT be passed separately to fetch()
+// because they're already applied to the Request object.
+// Note: `dispatcher` and `priority` are NOT included here - they're fetch-only
+// options that the Request constructor doesn't accept, so they need to be passed
+// separately to fetch().
+const requestOptionsRegistry = {
+    method: true,
+    headers: true,
+    body: true,
+    mode: true,
+    credentials: true,
+    cache: true,
+    redirect: true,
+    referrer: true,
+    referrerPolicy: true,
+    integrity: true,
+    keepalive: true,
+    signal: true,
+    window: true,
+    duplex: true,
+};
+//# sourceMappingURL=constants.js.map
+;// CONCATENATED MODULE: ./node_modules/ky/distribution/utils/body.js
+
+// eslint-disable-next-line @typescript-eslint/ban-types
+const getBodySize = (body) => {
+    if (!body) {
+        return 0;
+    }
+    if (body instanceof FormData) {
+        // This is an approximation, as FormData size calculation is not straightforward
+        let size = 0;
+        for (const [key, value] of body) {
+            size += usualFormBoundarySize;
+            size += new TextEncoder().encode(`Content-Disposition: form-data; name="${key}"`).length;
+            size += typeof value === 'string'
+                ? new TextEncoder().encode(value).length
+                : value.size;
+        }
+        return size;
+    }
+    if (body instanceof Blob) {
+        return body.size;
+    }
+    if (body instanceof ArrayBuffer) {
+        return body.byteLength;
+    }
+    if (typeof body === 'string') {
+        return new TextEncoder().encode(body).length;
+    }
+    if (body instanceof URLSearchParams) {
+        return new TextEncoder().encode(body.toString()).length;
+    }
+    if ('byteLength' in body) {
+        return (body).byteLength;
+    }
+    if (typeof body === 'object' && body !== null) {
+        try {
+            const jsonString = JSON.stringify(body);
+            return new TextEncoder().encode(jsonString).length;
+        }
+        catch {
+            return 0;
+        }
+    }
+    return 0; // Default case, unable to determine size
+};
+const withProgress = (stream, totalBytes, onProgress) => {
+    let previousChunk;
+    let transferredBytes = 0;
+    return stream.pipeThrough(new TransformStream({
+        transform(currentChunk, controller) {
+            controller.enqueue(currentChunk);
+            if (previousChunk) {
+                transferredBytes += previousChunk.byteLength;
+                let percent = totalBytes === 0 ? 0 : transferredBytes / totalBytes;
+                // Avoid reporting 100% progress before the stream is actually finished (in case totalBytes is inaccurate)
+                if (percent >= 1) {
+                    // Epsilon is used here to get as close as possible to 100% without reaching it.
+                    // If we were to use 0.99 here, percent could potentially go backwards.
+                    percent = 1 - Number.EPSILON;
+                }
+                onProgress?.({ percent, totalBytes: Math.max(totalBytes, transferredBytes), transferredBytes }, previousChunk);
+            }
+            previousChunk = currentChunk;
+        },
+        flush() {
+            if (previousChunk) {
+                transferredBytes += previousChunk.byteLength;
+                onProgress?.({ percent: 1, totalBytes: Math.max(totalBytes, transferredBytes), transferredBytes }, previousChunk);
+            }
+        },
+    }));
+};
+const streamResponse = (response, onDownloadProgress) => {
+    if (!response.body) {
+        return response;
+    }
+    if (response.status === 204) {
+        return new Response(null, {
+            status: response.status,
+            statusText: response.statusText,
+            headers: response.headers,
+        });
+    }
+    const totalBytes = Math.max(0, Number(response.headers.get('content-length')) || 0);
+    return new Response(withProgress(response.body, totalBytes, onDownloadProgress), {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+    });
+};
+// eslint-disable-next-line @typescript-eslint/ban-types
+const streamRequest = (request, onUploadProgress, originalBody) => {
+    if (!request.body) {
+        return request;
+    }
+    // Use original body for size calculation since request.body is already a stream
+    const totalBytes = getBodySize(originalBody ?? request.body);
+    return new Request(request, {
+        // @ts-expect-error - Types are outdated.
+        duplex: 'half',
+        body: withProgress(request.body, totalBytes, onUploadProgress),
+    });
+};
+//# sourceMappingURL=body.js.map
+;// CONCATENATED MODULE: ./node_modules/ky/distribution/utils/is.js
+// eslint-disable-next-line @typescript-eslint/ban-types
+const isObject = (value) => value !== null && typeof value === 'object';
+//# sourceMappingURL=is.js.map
+;// CONCATENATED MODULE: ./node_modules/ky/distribution/utils/merge.js
+
+
+const validateAndMerge = (...sources) => {
+    for (const source of sources) {
+        if ((!isObject(source) || Array.isArray(source)) && source !== undefined) {
+            throw new TypeError('The `options` argument must be an object');
+        }
+    }
+    return deepMerge({}, ...sources);
+};
+const mergeHeaders = (source1 = {}, source2 = {}) => {
+    const result = new globalThis.Headers(source1);
+    const isHeadersInstance = source2 instanceof globalThis.Headers;
+    const source = new globalThis.Headers(source2);
+    for (const [key, value] of source.entries()) {
+        if ((isHeadersInstance && value === 'undefined') || value === undefined) {
+            result.delete(key);
+        }
+        else {
+            result.set(key, value);
+        }
+    }
+    return result;
+};
+function newHookValue(original, incoming, property) {
+    return (Object.hasOwn(incoming, property) && incoming[property] === undefined)
+        ? []
+        : deepMerge(original[property] ?? [], incoming[property] ?? []);
+}
+const mergeHooks = (original = {}, incoming = {}) => ({
+    beforeRequest: newHookValue(original, incoming, 'beforeRequest'),
+    beforeRetry: newHookValue(original, incoming, 'beforeRetry'),
+    afterResponse: newHookValue(original, incoming, 'afterResponse'),
+    beforeError: newHookValue(original, incoming, 'beforeError'),
+});
+const appendSearchParameters = (target, source) => {
+    const result = new URLSearchParams();
+    for (const input of [target, source]) {
+        if (input === undefined) {
+            continue;
+        }
+        if (input instanceof URLSearchParams) {
+            for (const [key, value] of input.entries()) {
+                result.append(key, value);
+            }
+        }
+        else if (Array.isArray(input)) {
+            for (const pair of input) {
+                if (!Array.isArray(pair) || pair.length !== 2) {
+                    throw new TypeError('Array search parameters must be provided in [[key, value], ...] format');
+                }
+                result.append(String(pair[0]), String(pair[1]));
+            }
+        }
+        else if (isObject(input)) {
+            for (const [key, value] of Object.entries(input)) {
+                if (value !== undefined) {
+                    result.append(key, String(value));
+                }
+            }
+        }
+        else {
+            // String
+            const parameters = new URLSearchParams(input);
+            for (const [key, value] of parameters.entries()) {
+                result.append(key, value);
+            }
+        }
+    }
+    return result;
+};
+// TODO: Make this strongly-typed (no `any`).
+const deepMerge = (...sources) => {
+    let returnValue = {};
+    let headers = {};
+    let hooks = {};
+    let searchParameters;
+    const signals = [];
+    for (const source of sources) {
+        if (Array.isArray(source)) {
+            if (!Array.isArray(returnValue)) {
+                returnValue = [];
+            }
+            returnValue = [...returnValue, ...source];
+        }
+        else if (isObject(source)) {
+            for (let [key, value] of Object.entries(source)) {
+                // Special handling for AbortSignal instances
+                if (key === 'signal' && value instanceof globalThis.AbortSignal) {
+                    signals.push(value);
+                    continue;
+                }
+                // Special handling for context - shallow merge only
+                if (key === 'context') {
+                    if (value !== undefined && value !== null && (!isObject(value) || Array.isArray(value))) {
+                        throw new TypeError('The `context` option must be an object');
+                    }
+                    // Shallow merge: always create a new object to prevent mutation bugs
+                    returnValue = {
+                        ...returnValue,
+                        context: (value === undefined || value === null)
+                            ? {}
+                            : { ...returnValue.context, ...value },
+                    };
+                    continue;
+                }
+                // Special handling for searchParams
+                if (key === 'searchParams') {
+                    if (value === undefined || value === null) {
+                        // Explicit undefined or null removes searchParams
+                        searchParameters = undefined;
+                    }
+                    else {
+                        // First source: keep as-is to preserve type (string/object/URLSearchParams)
+                        // Subsequent sources: merge and convert to URLSearchParams
+                        searchParameters = searchParameters === undefined ? value : appendSearchParameters(searchParameters, value);
+                    }
+                    continue;
+                }
+                if (isObject(value) && key in returnValue) {
+                    value = deepMerge(returnValue[key], value);
+                }
+                returnValue = { ...returnValue, [key]: value };
+            }
+            if (isObject(source.hooks)) {
+                hooks = mergeHooks(hooks, source.hooks);
+                returnValue.hooks = hooks;
+            }
+            if (isObject(source.headers)) {
+                headers = mergeHeaders(headers, source.headers);
+                returnValue.headers = headers;
+            }
+        }
+    }
+    if (searchParameters !== undefined) {
+        returnValue.searchParams = searchParameters;
+    }
+    if (signals.length > 0) {
+        if (signals.length === 1) {
+            returnValue.signal = signals[0];
+        }
+        else if (supportsAbortSignal) {
+            returnValue.signal = AbortSignal.any(signals);
+        }
+        else {
+            // When AbortSignal.any is not available, use the last signal
+            // This maintains the previous behavior before signal merging was added
+            // This can be remove when the `supportsAbortSignal` check is removed.`
+            returnValue.signal = signals.at(-1);
+        }
+    }
+    return returnValue;
+};
+//# sourceMappingURL=merge.js.map
+;// CONCATENATED MODULE: ./node_modules/ky/distribution/utils/normalize.js
+
+const normalizeRequestMethod = (input) => requestMethods.includes(input) ? input.toUpperCase() : input;
+const retryMethods = ['get', 'put', 'head', 'delete', 'options', 'trace'];
+const retryStatusCodes = [408, 413, 429, 500, 502, 503, 504];
+const retryAfterStatusCodes = [413, 429, 503];
+const defaultRetryOptions = {
+    limit: 2,
+    methods: retryMethods,
+    statusCodes: retryStatusCodes,
+    afterStatusCodes: retryAfterStatusCodes,
+    maxRetryAfter: Number.POSITIVE_INFINITY,
+    backoffLimit: Number.POSITIVE_INFINITY,
+    delay: attemptCount => 0.3 * (2 ** (attemptCount - 1)) * 1000,
+    jitter: undefined,
+    retryOnTimeout: false,
+};
+const normalizeRetryOptions = (retry = {}) => {
+    if (typeof retry === 'number') {
+        return {
+            ...defaultRetryOptions,
+            limit: retry,
+        };
+    }
+    if (retry.methods && !Array.isArray(retry.methods)) {
+        throw new Error('retry.methods must be an array');
+    }
+    retry.methods &&= retry.methods.map(method => method.toLowerCase());
+    if (retry.statusCodes && !Array.isArray(retry.statusCodes)) {
+        throw new Error('retry.statusCodes must be an array');
+    }
+    const normalizedRetry = Object.fromEntries(Object.entries(retry).filter(([, value]) => value !== undefined));
+    return {
+        ...defaultRetryOptions,
+        ...normalizedRetry,
+    };
+};
+//# sourceMappingURL=normalize.js.map
+;// CONCATENATED MODULE: ./node_modules/ky/distribution/errors/TimeoutError.js
+class TimeoutError extends Error {
+    request;
+    constructor(request) {
+        super(`Request timed out: ${request.method} ${request.url}`);
+        this.name = 'TimeoutError';
+        this.request = request;
+    }
+}
+//# sourceMappingURL=TimeoutError.js.map
+;// CONCATENATED MODULE: ./node_modules/ky/distribution/utils/timeout.js
+
+// `Promise.race()` workaround (#91)
+async function timeout(request, init, abortController, options) {
+    return new Promise((resolve, reject) => {
+        const timeoutId = setTimeout(() => {
+            if (abortController) {
+                abortController.abort();
+            }
+            reject(new TimeoutError(request));
+        }, options.timeout);
+        void options
+            .fetch(request, init)
+            .then(resolve)
+            .catch(reject)
+            .then(() => {
+            clearTimeout(timeoutId);
+        });
+    });
+}
+//# sourceMappingURL=timeout.js.map
+;// CONCATENATED MODULE: ./node_modules/ky/distribution/utils/delay.js
+// https://github.com/sindresorhus/delay/tree/ab98ae8dfcb38e1593286c94d934e70d14a4e111
+async function delay(ms, { signal }) {
+    return new Promise((resolve, reject) => {
+        if (signal) {
+            signal.throwIfAborted();
+            signal.addEventListener('abort', abortHandler, { once: true });
+        }
+        function abortHandler() {
+            clearTimeout(timeoutId);
+            reject(signal.reason);
+        }
+        const timeoutId = setTimeout(() => {
+            signal?.removeEventListener('abort', abortHandler);
+            resolve();
+        }, ms);
+    });
+}
+//# sourceMappingURL=delay.js.map
+;// CONCATENATED MODULE: ./node_modules/ky/distribution/utils/options.js
+
+const findUnknownOptions = (request, options) => {
+    const unknownOptions = {};
+    for (const key in options) {
+        // Skip inherited properties
+        if (!Object.hasOwn(options, key)) {
+            continue;
+        }
+        // An option is passed to fetch() if:
+        // 1. It's not a standard RequestInit option (not in requestOptionsRegistry)
+        // 2. It's not a ky-specific option (not in kyOptionKeys)
+        // 3. Either:
+        //    a. It's not on the Request object, OR
+        //    b. It's a vendor-specific option that should always be passed (in vendorSpecificOptions)
+        if (!(key in requestOptionsRegistry) && !(key in kyOptionKeys) && (!(key in request) || key in vendorSpecificOptions)) {
+            unknownOptions[key] = options[key];
+        }
+    }
+    return unknownOptions;
+};
+const hasSearchParameters = (search) => {
+    if (search === undefined) {
+        return false;
+    }
+    // The `typeof array` still gives "object", so we need different checking for array.
+    if (Array.isArray(search)) {
+        return search.length > 0;
+    }
+    if (search instanceof URLSearchParams) {
+        return search.size > 0;
+    }
+    // Record
+    if (typeof search === 'object') {
+        return Object.keys(search).length > 0;
+    }
+    if (typeof search === 'string') {
+        return search.trim().length > 0;
+    }
+    return Boolean(search);
+};
+//# sourceMappingURL=options.js.map
+;// CONCATENATED MODULE: ./node_modules/ky/distribution/utils/type-guards.js
+
+
+
+/**
+Type guard to check if an error is a Ky error.
+
+@param error - The error to check
+@returns `true` if the error is a Ky error, `false` otherwise
+
+@example
+```
+import ky, {isKyError} from 'ky';
+try {
+    const response = await ky.get('/api/data');
+} catch (error) {
+    if (isKyError(error)) {
+        // Handle Ky-specific errors
+        console.log('Ky error occurred:', error.message);
+    } else {
+        // Handle other errors
+        console.log('Unknown error:', error);
+    }
+}
+```
+*/
+function isKyError(error) {
+    return isHTTPError(error) || isTimeoutError(error) || isForceRetryError(error);
+}
+/**
+Type guard to check if an error is an HTTPError.
+
+@param error - The error to check
+@returns `true` if the error is an HTTPError, `false` otherwise
+
+@example
+```
+import ky, {isHTTPError} from 'ky';
+try {
+    const response = await ky.get('/api/data');
+} catch (error) {
+    if (isHTTPError(error)) {
+        console.log('HTTP error status:', error.response.status);
+    }
+}
+```
+*/
+function isHTTPError(error) {
+    return error instanceof HTTPError || (error?.name === HTTPError.name);
+}
+/**
+Type guard to check if an error is a TimeoutError.
+
+@param error - The error to check
+@returns `true` if the error is a TimeoutError, `false` otherwise
+
+@example
+```
+import ky, {isTimeoutError} from 'ky';
+try {
+    const response = await ky.get('/api/data', { timeout: 1000 });
+} catch (error) {
+    if (isTimeoutError(error)) {
+        console.log('Request timed out:', error.request.url);
+    }
+}
+```
+*/
+function isTimeoutError(error) {
+    return error instanceof TimeoutError || (error?.name === TimeoutError.name);
+}
+/**
+Type guard to check if an error is a ForceRetryError.
+
+@param error - The error to check
+@returns `true` if the error is a ForceRetryError, `false` otherwise
+
+@example
+```
+import ky, {isForceRetryError} from 'ky';
+
+const api = ky.extend({
+    hooks: {
+        beforeRetry: [
+            ({error, retryCount}) => {
+                if (isForceRetryError(error)) {
+                    console.log(`Forced retry #${retryCount}: ${error.code}`);
+                }
+            }
+        ]
+    }
+});
+```
+*/
+function isForceRetryError(error) {
+    return error instanceof ForceRetryError || (error?.name === ForceRetryError.name);
+}
+//# sourceMappingURL=type-guards.js.map
+;// CONCATENATED MODULE: ./node_modules/ky/distribution/core/Ky.js
+
+
+
+
+
+
+
+
+
+
+
+class Ky {
+    static create(input, options) {
+        const ky = new Ky(input, options);
+        const function_ = async () => {
+            if (typeof ky.#options.timeout === 'number' && ky.#options.timeout > maxSafeTimeout) {
+                throw new RangeError(`The \`timeout\` option cannot be greater than ${maxSafeTimeout}`);
+            }
+            // Delay the fetch so that body method shortcuts can set the Accept header
+            await Promise.resolve();
+            // Before using ky.request, _fetch clones it and saves the clone for future retries to use.
+            // If retry is not needed, close the cloned request's ReadableStream for memory safety.
+            let response = await ky.#fetch();
+            for (const hook of ky.#options.hooks.afterResponse) {
+                // Clone the response before passing to hook so we can cancel it if needed
+                const clonedResponse = ky.#decorateResponse(response.clone());
+                let modifiedResponse;
+                try {
+                    // eslint-disable-next-line no-await-in-loop
+                    modifiedResponse = await hook(ky.request, ky.#getNormalizedOptions(), clonedResponse, { retryCount: ky.#retryCount });
+                }
+                catch (error) {
+                    // Cancel both responses to prevent memory leaks when hook throws
+                    ky.#cancelResponseBody(clonedResponse);
+                    ky.#cancelResponseBody(response);
+                    throw error;
+                }
+                if (modifiedResponse instanceof RetryMarker) {
+                    // Cancel both the cloned response passed to the hook and the current response to prevent resource leaks (especially important in Deno/Bun).
+                    // Do not await cancellation since hooks can clone the response, leaving extra tee branches that keep cancel promises pending per the Streams spec.
+                    ky.#cancelResponseBody(clonedResponse);
+                    ky.#cancelResponseBody(response);
+                    throw new ForceRetryError_ForceRetryError(modifiedResponse.options);
+                }
+                // Determine which response to use going forward
+                const nextResponse = modifiedResponse instanceof globalThis.Response ? modifiedResponse : response;
+                // Cancel any response bodies we won't use to prevent memory leaks.
+                // Uses fire-and-forget since hooks may have cloned the response, creating tee branches that block cancellation.
+                if (clonedResponse !== nextResponse) {
+                    ky.#cancelResponseBody(clonedResponse);
+                }
+                if (response !== nextResponse) {
+                    ky.#cancelResponseBody(response);
+                }
+                response = nextResponse;
+            }
+            ky.#decorateResponse(response);
+            if (!response.ok && (typeof ky.#options.throwHttpErrors === 'function'
+                ? ky.#options.throwHttpErrors(response.status)
+                : ky.#options.throwHttpErrors)) {
+                let error = new HTTPError(response, ky.request, ky.#getNormalizedOptions());
+                for (const hook of ky.#options.hooks.beforeError) {
+                    // eslint-disable-next-line no-await-in-loop
+                    error = await hook(error, { retryCount: ky.#retryCount });
+                }
+                throw error;
+            }
+            // If `onDownloadProgress` is passed, it uses the stream API internally
+            if (ky.#options.onDownloadProgress) {
+                if (typeof ky.#options.onDownloadProgress !== 'function') {
+                    throw new TypeError('The `onDownloadProgress` option must be a function');
+                }
+                if (!supportsResponseStreams) {
+                    throw new Error('Streams are not supported in your environment. `ReadableStream` is missing.');
+                }
+                const progressResponse = response.clone();
+                ky.#cancelResponseBody(response);
+                return streamResponse(progressResponse, ky.#options.onDownloadProgress);
+            }
+            return response;
+        };
+        // Always wrap in #retry to catch forced retries from afterResponse hooks
+        // Method retriability is checked in #calculateRetryDelay for non-forced retries
+        const result = ky.#retry(function_)
+            .finally(() => {
+            const originalRequest = ky.#originalRequest;
+            // Ignore cancellation errors from already-locked or already-consumed streams.
+            ky.#cancelBody(originalRequest?.body ?? undefined);
+            ky.#cancelBody(ky.request.body ?? undefined);
+        });
+        for (const [type, mimeType] of Object.entries(responseTypes)) {
+            // Only expose `.bytes()` when the environment implements it.
+            if (type === 'bytes'
+                && typeof globalThis.Response?.prototype?.bytes !== 'function') {
+                continue;
+            }
+            result[type] = async () => {
+                // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
+                ky.request.headers.set('accept', ky.request.headers.get('accept') || mimeType);
+                const response = await result;
+                if (type === 'json') {
+                    if (response.status === 204) {
+                        return '';
+                    }
+                    const text = await response.text();
+                    if (text === '') {
+                        return '';
+                    }
+                    if (options.parseJson) {
+                        return options.parseJson(text);
+                    }
+                    return JSON.parse(text);
+                }
+                return response[type]();
+            };
+        }
+        return result;
+    }
+    // eslint-disable-next-line unicorn/prevent-abbreviations
+    static #normalizeSearchParams(searchParams) {
+        // Filter out undefined values from plain objects
+        if (searchParams && typeof searchParams === 'object' && !Array.isArray(searchParams) && !(searchParams instanceof URLSearchParams)) {
+            return Object.fromEntries(Object.entries(searchParams).filter(([, value]) => value !== undefined));
+        }
+        return searchParams;
+    }
+    request;
+    #abortController;
+    #retryCount = 0;
+    // eslint-disable-next-line @typescript-eslint/prefer-readonly -- False positive: #input is reassigned on line 202
+    #input;
+    #options;
+    #originalRequest;
+    #userProvidedAbortSignal;
+    #cachedNormalizedOptions;
+    // eslint-disable-next-line complexity
+    constructor(input, options = {}) {
+        this.#input = input;
+        this.#options = {
+            ...options,
+            headers: mergeHeaders(this.#input.headers, options.headers),
+            hooks: mergeHooks({
+                beforeRequest: [],
+                beforeRetry: [],
+                beforeError: [],
+                afterResponse: [],
+            }, options.hooks),
+            method: normalizeRequestMethod(options.method ?? this.#input.method ?? 'GET'),
+            // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
+            prefixUrl: String(options.prefixUrl || ''),
+            retry: normalizeRetryOptions(options.retry),
+            throwHttpErrors: options.throwHttpErrors ?? true,
+            timeout: options.timeout ?? 10_000,
+            fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+            context: options.context ?? {},
+        };
+        if (typeof this.#input !== 'string' && !(this.#input instanceof URL || this.#input instanceof globalThis.Request)) {
+            throw new TypeError('`input` must be a string, URL, or Request');
+        }
+        if (this.#options.prefixUrl && typeof this.#input === 'string') {
+            if (this.#input.startsWith('/')) {
+                throw new Error('`input` must not begin with a slash when using `prefixUrl`');
+            }
+            if (!this.#options.prefixUrl.endsWith('/')) {
+                this.#options.prefixUrl += '/';
+            }
+            this.#input = this.#options.prefixUrl + this.#input;
+        }
+        if (supportsAbortController && supportsAbortSignal) {
+            this.#userProvidedAbortSignal = this.#options.signal ?? this.#input.signal;
+            this.#abortController = new globalThis.AbortController();
+            this.#options.signal = this.#userProvidedAbortSignal ? AbortSignal.any([this.#userProvidedAbortSignal, this.#abortController.signal]) : this.#abortController.signal;
+        }
+        if (supportsRequestStreams) {
+            // @ts-expect-error - Types are outdated.
+            this.#options.duplex = 'half';
+        }
+        if (this.#options.json !== undefined) {
+            this.#options.body = this.#options.stringifyJson?.(this.#options.json) ?? JSON.stringify(this.#options.json);
+            this.#options.headers.set('content-type', this.#options.headers.get('content-type') ?? 'application/json');
+        }
+        // To provide correct form boundary, Content-Type header should be deleted when creating Request from another Request with FormData/URLSearchParams body
+        // Only delete if user didn't explicitly provide a custom content-type
+        const userProvidedContentType = options.headers && new globalThis.Headers(options.headers).has('content-type');
+        if (this.#input instanceof globalThis.Request
+            && ((supportsFormData && this.#options.body instanceof globalThis.FormData) || this.#options.body instanceof URLSearchParams)
+            && !userProvidedContentType) {
+            this.#options.headers.delete('content-type');
+        }
+        this.request = new globalThis.Request(this.#input, this.#options);
+        if (hasSearchParameters(this.#options.searchParams)) {
+            // eslint-disable-next-line unicorn/prevent-abbreviations
+            const textSearchParams = typeof this.#options.searchParams === 'string'
+                ? this.#options.searchParams.replace(/^\?/, '')
+                : new URLSearchParams(Ky.#normalizeSearchParams(this.#options.searchParams)).toString();
+            // eslint-disable-next-line unicorn/prevent-abbreviations
+            const searchParams = '?' + textSearchParams;
+            const url = this.request.url.replace(/(?:\?.*?)?(?=#|$)/, searchParams);
+            // Recreate request with the updated URL. We already have all options in this.#options, including duplex.
+            this.request = new globalThis.Request(url, this.#options);
+        }
+        // If `onUploadProgress` is passed, it uses the stream API internally
+        if (this.#options.onUploadProgress) {
+            if (typeof this.#options.onUploadProgress !== 'function') {
+                throw new TypeError('The `onUploadProgress` option must be a function');
+            }
+            if (!supportsRequestStreams) {
+                throw new Error('Request streams are not supported in your environment. The `duplex` option for `Request` is not available.');
+            }
+            this.request = this.#wrapRequestWithUploadProgress(this.request, this.#options.body ?? undefined);
+        }
+    }
+    #calculateDelay() {
+        const retryDelay = this.#options.retry.delay(this.#retryCount);
+        let jitteredDelay = retryDelay;
+        if (this.#options.retry.jitter === true) {
+            jitteredDelay = Math.random() * retryDelay;
+        }
+        else if (typeof this.#options.retry.jitter === 'function') {
+            jitteredDelay = this.#options.retry.jitter(retryDelay);
+            if (!Number.isFinite(jitteredDelay) || jitteredDelay < 0) {
+                jitteredDelay = retryDelay;
+            }
+        }
+        // Handle undefined backoffLimit by treating it as no limit (Infinity)
+        const backoffLimit = this.#options.retry.backoffLimit ?? Number.POSITIVE_INFINITY;
+        return Math.min(backoffLimit, jitteredDelay);
+    }
+    async #calculateRetryDelay(error) {
+        this.#retryCount++;
+        if (this.#retryCount > this.#options.retry.limit) {
+            throw error;
+        }
+        // Wrap non-Error throws to ensure consistent error handling
+        const errorObject = error instanceof Error ? error : new NonError(error);
+        // Handle forced retry from afterResponse hook - skip method check and shouldRetry
+        if (errorObject instanceof ForceRetryError_ForceRetryError) {
+            return errorObject.customDelay ?? this.#calculateDelay();
+        }
+        // Check if method is retriable for non-forced retries
+        if (!this.#options.retry.methods.includes(this.request.method.toLowerCase())) {
+            throw error;
+        }
+        // User-provided shouldRetry function takes precedence over all other checks
+        if (this.#options.retry.shouldRetry !== undefined) {
+            const result = await this.#options.retry.shouldRetry({ error: errorObject, retryCount: this.#retryCount });
+            // Strict boolean checking - only exact true/false are handled specially
+            if (result === false) {
+                throw error;
+            }
+            if (result === true) {
+                // Force retry - skip all other validation and return delay
+                return this.#calculateDelay();
+            }
+            // If undefined or any other value, fall through to default behavior
+        }
+        // Default timeout behavior
+        if (isTimeoutError(error) && !this.#options.retry.retryOnTimeout) {
+            throw error;
+        }
+        if (isHTTPError(error)) {
+            if (!this.#options.retry.statusCodes.includes(error.response.status)) {
+                throw error;
+            }
+            const retryAfter = error.response.headers.get('Retry-After')
+                ?? error.response.headers.get('RateLimit-Reset')
+                ?? error.response.headers.get('X-RateLimit-Retry-After') // Symfony-based services
+                ?? error.response.headers.get('X-RateLimit-Reset') // GitHub
+                ?? error.response.headers.get('X-Rate-Limit-Reset'); // Twitter
+            if (retryAfter && this.#options.retry.afterStatusCodes.includes(error.response.status)) {
+                let after = Number(retryAfter) * 1000;
+                if (Number.isNaN(after)) {
+                    after = Date.parse(retryAfter) - Date.now();
+                }
+                else if (after >= Date.parse('2024-01-01')) {
+                    // A large number is treated as a timestamp (fixed threshold protects against clock skew)
+                    after -= Date.now();
+                }
+                const max = this.#options.retry.maxRetryAfter ?? after;
+                // Don't apply jitter when server provides explicit retry timing
+                return after < max ? after : max;
+            }
+            if (error.response.status === 413) {
+                throw error;
+            }
+        }
+        return this.#calculateDelay();
+    }
+    #decorateResponse(response) {
+        if (this.#options.parseJson) {
+            response.json = async () => this.#options.parseJson(await response.text());
+        }
+        return response;
+    }
+    #cancelBody(body) {
+        if (!body) {
+            return;
+        }
+        // Ignore cancellation failures from already-locked or already-consumed streams.
+        void body.cancel().catch(() => undefined);
+    }
+    #cancelResponseBody(response) {
+        // Ignore cancellation failures from already-locked or already-consumed streams.
+        this.#cancelBody(response.body ?? undefined);
+    }
+    async #retry(function_) {
+        try {
+            return await function_();
+        }
+        catch (error) {
+            const ms = Math.min(await this.#calculateRetryDelay(error), maxSafeTimeout);
+            if (this.#retryCount < 1) {
+                throw error;
+            }
+            // Only use user-provided signal for delay, not our internal abortController
+            await delay(ms, this.#userProvidedAbortSignal ? { signal: this.#userProvidedAbortSignal } : {});
+            // Apply custom request from forced retry before beforeRetry hooks
+            // Ensure the custom request has the correct managed signal for timeouts and user aborts
+            if (error instanceof ForceRetryError_ForceRetryError && error.customRequest) {
+                const managedRequest = this.#options.signal
+                    ? new globalThis.Request(error.customRequest, { signal: this.#options.signal })
+                    : new globalThis.Request(error.customRequest);
+                this.#assignRequest(managedRequest);
+            }
+            for (const hook of this.#options.hooks.beforeRetry) {
+                // eslint-disable-next-line no-await-in-loop
+                const hookResult = await hook({
+                    request: this.request,
+                    options: this.#getNormalizedOptions(),
+                    error: error,
+                    retryCount: this.#retryCount,
+                });
+                if (hookResult instanceof globalThis.Request) {
+                    this.#assignRequest(hookResult);
+                    break;
+                }
+                // If a Response is returned, use it and skip the retry
+                if (hookResult instanceof globalThis.Response) {
+                    return hookResult;
+                }
+                // If `stop` is returned from the hook, the retry process is stopped
+                if (hookResult === stop) {
+                    return;
+                }
+            }
+            return this.#retry(function_);
+        }
+    }
+    async #fetch() {
+        // Reset abortController if it was aborted (happens on timeout retry)
+        if (this.#abortController?.signal.aborted) {
+            this.#abortController = new globalThis.AbortController();
+            this.#options.signal = this.#userProvidedAbortSignal ? AbortSignal.any([this.#userProvidedAbortSignal, this.#abortController.signal]) : this.#abortController.signal;
+            // Recreate request with new signal
+            this.request = new globalThis.Request(this.request, { signal: this.#options.signal });
+        }
+        for (const hook of this.#options.hooks.beforeRequest) {
+            // eslint-disable-next-line no-await-in-loop
+            const result = await hook(this.request, this.#getNormalizedOptions(), { retryCount: this.#retryCount });
+            if (result instanceof Response) {
+                return result;
+            }
+            if (result instanceof globalThis.Request) {
+                this.#assignRequest(result);
+                break;
+            }
+        }
+        const nonRequestOptions = findUnknownOptions(this.request, this.#options);
+        // Cloning is done here to prepare in advance for retries
+        this.#originalRequest = this.request;
+        this.request = this.#originalRequest.clone();
+        if (this.#options.timeout === false) {
+            return this.#options.fetch(this.#originalRequest, nonRequestOptions);
+        }
+        return timeout(this.#originalRequest, nonRequestOptions, this.#abortController, this.#options);
+    }
+    #getNormalizedOptions() {
+        if (!this.#cachedNormalizedOptions) {
+            const { hooks, ...normalizedOptions } = this.#options;
+            this.#cachedNormalizedOptions = Object.freeze(normalizedOptions);
+        }
+        return this.#cachedNormalizedOptions;
+    }
+    #assignRequest(request) {
+        this.#cachedNormalizedOptions = undefined;
+        this.request = this.#wrapRequestWithUploadProgress(request);
+    }
+    #wrapRequestWithUploadProgress(request, originalBody) {
+        if (!this.#options.onUploadProgress || !request.body) {
+            return request;
+        }
+        return streamRequest(request, this.#options.onUploadProgress, originalBody ?? this.#options.body ?? undefined);
+    }
+}
+//# sourceMappingURL=Ky.js.map
+;// CONCATENATED MODULE: ./node_modules/ky/distribution/index.js
+/*! MIT License © Sindre Sorhus */
+
+
+
+const createInstance = (defaults) => {
+    // eslint-disable-next-line @typescript-eslint/promise-function-async
+    const ky = (input, options) => Ky.create(input, validateAndMerge(defaults, options));
+    for (const method of requestMethods) {
+        // eslint-disable-next-line @typescript-eslint/promise-function-async
+        ky[method] = (input, options) => Ky.create(input, validateAndMerge(defaults, options, { method }));
+    }
+    ky.create = (newDefaults) => createInstance(validateAndMerge(newDefaults));
+    ky.extend = (newDefaults) => {
+        if (typeof newDefaults === 'function') {
+            newDefaults = newDefaults(defaults ?? {});
+        }
+        return createInstance(validateAndMerge(defaults, newDefaults));
+    };
+    ky.stop = stop;
+    ky.retry = retry;
+    return ky;
+};
+const ky = createInstance();
+/* harmony default export */ const distribution = (ky);
+
+
+
+
+// Intentionally not exporting this for now as it's just an implementation detail and we don't want to commit to a certain API yet at least.
+// export {NonError} from './errors/NonError.js';
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/client.ts
+
+
+
+const TokenAnswer = object({ access_token: schemas_string().min(1) });
+/**
+ * HTTP plumbing for Airflow 3's REST API (/api/v2): a JWT from `POST /auth/token`,
+ * logged in again once when the server says the token expired, timeouts and
+ * retries, answers validated with zod, and every failure turned into one line that
+ * names the request and the status. Knows no Airflow resources; AirflowApi does.
+ */
+class AirflowClient {
+    connection;
+    options;
+    http;
+    token;
+    constructor(connection, options) {
+        this.connection = connection;
+        this.options = options;
+        const logger = options.logger;
+        if (connection.password)
+            logger.addSecret(connection.password);
+        const started = new WeakMap();
+        this.http = distribution.create({
+            prefixUrl: connection.baseUrl,
+            fetch: options.fetch,
+            timeout: options.timeoutMs ?? 30_000,
+            retry: {
+                limit: options.retries ?? 3,
+                methods: ['get', 'put', 'patch', 'delete', 'post'],
+                // 500 too: on SQLite, Airflow answers 500 when a write waited out the database lock.
+                statusCodes: [429, 500, 502, 503, 504],
+                afterStatusCodes: [429, 503],
+                backoffLimit: 5_000,
+                shouldRetry: ({ error, retryCount }) => {
+                    if (!(error instanceof HTTPError))
+                        return retryCount <= 2;
+                    // A POST that failed with 500 may have happened: only a trigger with its own run
+                    // id is safe to repeat (a repeat answers 409, which the caller resolves).
+                    if (error.response.status === 500 && error.request.method === 'POST')
+                        return isRepeatablePost(error.request);
+                    return undefined;
+                },
+            },
+            hooks: {
+                beforeRequest: [(request) => void started.set(request, Date.now())],
+                afterResponse: [
+                    (request, _options, response) => {
+                        const ms = Date.now() - (started.get(request) ?? Date.now());
+                        logger.debug(`airflow: ${request.method} ${new URL(request.url).pathname} → ${response.status} (${ms} ms)`);
+                    },
+                ],
+            },
+        });
+    }
+    /** A request under /api/v2 with the answer validated; `path` has no leading slash. */
+    async request(method, path, request) {
+        return this.send(method, `api/v2/${path}`, request, false);
+    }
+    async send(method, path, request, relogged) {
+        const label = `${method} /${path.split('?')[0]}`;
+        const headers = { ...request.headers };
+        const token = await this.bearer(request.action);
+        if (token)
+            headers.authorization = `Bearer ${token}`;
+        let response;
+        try {
+            response = await this.http(path, {
+                method,
+                json: request.json,
+                headers,
+                searchParams: request.searchParams,
+                throwHttpErrors: (status) => !(request.accept ?? []).includes(status),
+            });
+        }
+        catch (error) {
+            if (error instanceof HTTPError && error.response.status === 401 && this.connection.username && !relogged) {
+                // No refresh token in Airflow 3: a 401 (Token Expired) means log in again, once.
+                this.token = undefined;
+                this.options.logger.debug(`airflow: ${label} → 401 (${await readDetail(error.response)}); logging in again`);
+                return this.send(method, path, request, true);
+            }
+            throw await this.describe(error, request.action, label);
+        }
+        const text = await response.text();
+        let body;
+        try {
+            body = text ? JSON.parse(text) : undefined;
+        }
+        catch {
+            throw new OrchestratorError(`Failed to ${request.action}: ${label} answered ${response.status} with a body that is not JSON: ${oneLine(text)}`);
+        }
+        if ((request.accept ?? []).includes(response.status))
+            return { status: response.status, body };
+        const parsed = request.schema.safeParse(body);
+        if (!parsed.success) {
+            const issue = parsed.error.issues[0];
+            throw new OrchestratorError(`Failed to ${request.action}: ${label} answered ${response.status} with an unexpected body (${issue.path.join('.') || 'body'}: ${issue.message}); is ${this.connection.baseUrl} an Airflow 3 API server?`);
+        }
+        return { status: response.status, body: parsed.data };
+    }
+    /** The JWT, fetched once per client (and again after a 401); none without credentials. */
+    async bearer(action) {
+        const { username, password } = this.connection;
+        if (!username || !password)
+            return undefined;
+        if (this.token)
+            return this.token;
+        const label = 'POST /auth/token';
+        let response;
+        try {
+            response = await this.http('auth/token', { method: 'POST', json: { username, password } });
+        }
+        catch (error) {
+            throw await this.describe(error, `${action} (log in as ${username})`, label);
+        }
+        const parsed = TokenAnswer.safeParse(await response.json().catch(() => undefined));
+        if (!parsed.success) {
+            throw new OrchestratorError(`Failed to log in to Airflow at ${this.connection.baseUrl}: ${label} answered ${response.status} without an access_token`);
+        }
+        this.token = parsed.data.access_token;
+        this.options.logger.addSecret(this.token);
+        return this.token;
+    }
+    async describe(error, action, label) {
+        const where = this.connection.baseUrl;
+        if (error instanceof HTTPError) {
+            const status = error.response.status;
+            const detail = await readDetail(error.response);
+            const said = detail ? `: ${detail}` : '';
+            if (status === 401 || status === 403) {
+                return new OrchestratorError(`Failed to ${action}: ${label} answered ${status}${said}; check AIRFLOW_USERNAME and AIRFLOW_PASSWORD (the user needs the op or admin role)`);
+            }
+            return new OrchestratorError(`Failed to ${action}: ${label} answered ${status}${said}`);
+        }
+        if (error instanceof TimeoutError)
+            return new OrchestratorError(`Failed to ${action}: ${label} at ${where} did not answer in time`);
+        const cause = error?.cause;
+        const reason = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+        return new OrchestratorError(`Failed to ${action}: cannot reach the Airflow API at ${where} (${reason})`);
+    }
+}
+/** A DAG-run trigger names its run (deterministic ids): posting it twice cannot start two runs. */
+function isRepeatablePost(request) {
+    return /\/dagRuns$/.test(new URL(request.url).pathname) && request.headers.get('x-lolpop-run-id') !== null;
+}
+/** Airflow errors come as {detail: string}, {detail: {message}} or a validation list; keep one line. */
+async function readDetail(response) {
+    let text = '';
+    try {
+        text = await response.clone().text();
+    }
+    catch {
+        return '';
+    }
+    try {
+        const body = JSON.parse(text);
+        const detail = body.detail;
+        if (typeof detail === 'string')
+            return oneLine(detail);
+        if (Array.isArray(detail)) {
+            return oneLine(detail.map((d) => `${(d.loc ?? []).slice(1).join('.')}: ${d.msg ?? ''}`).join('; '));
+        }
+        if (detail && typeof detail === 'object') {
+            const d = detail;
+            return oneLine([d.reason, d.message].filter((x) => typeof x === 'string').join(': '));
+        }
+    }
+    catch {
+        // not JSON
+    }
+    return oneLine(text);
+}
+function oneLine(text) {
+    return text.replace(/\s+/g, ' ').trim().slice(0, 300);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/connection.ts
+
+/**
+ * The environment first (AIRFLOW_API_URL, AIRFLOW_USERNAME, AIRFLOW_PASSWORD,
+ * AIRFLOW_UI_URL), then orchestrator.config. A URL ending in /api/v2 is accepted too.
+ */
+function resolveConnection(env, config) {
+    const pick = (name, fallback) => {
+        const value = env[name];
+        return typeof value === 'string' && value !== '' ? value : fallback;
+    };
+    const url = pick('AIRFLOW_API_URL', config.api_url);
+    if (!url) {
+        throw new ConfigError('AIRFLOW_API_URL is not set: add it to the workflow env (e.g. http://airflow.internal:8080) or set orchestrator.config.api_url');
+    }
+    const baseUrl = checkUrl('AIRFLOW_API_URL', url).replace(/\/api\/v2$/, '');
+    const uiUrl = pick('AIRFLOW_UI_URL', config.ui_url);
+    const username = pick('AIRFLOW_USERNAME', config.username);
+    const password = pick('AIRFLOW_PASSWORD', config.password);
+    if ((username === undefined) !== (password === undefined)) {
+        throw new ConfigError(`${username ? 'AIRFLOW_PASSWORD' : 'AIRFLOW_USERNAME'} is not set but ${username ? 'AIRFLOW_USERNAME' : 'AIRFLOW_PASSWORD'} is: ` +
+            'set both (or neither, for a server with simple_auth_manager_all_admins)');
+    }
+    return { baseUrl, username, password, uiUrl: uiUrl ? checkUrl('AIRFLOW_UI_URL', uiUrl) : baseUrl };
+}
+/** Whether a server URL is configured anywhere resolveConnection looks. */
+function hasConnection(env, config) {
+    return Boolean(env.AIRFLOW_API_URL || config.api_url);
+}
+function checkUrl(key, value) {
+    let parsed;
+    try {
+        parsed = new URL(value);
+    }
+    catch {
+        throw new ConfigError(`${key} '${value}' is not a URL; expected e.g. http://127.0.0.1:8080`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+        throw new ConfigError(`${key} '${value}' must be an http(s) URL`);
+    return value.replace(/\/+$/, '');
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/deliver.ts
+
+
+
+
+/**
+ * Puts a bundle into `<dagsFolder>/<dag_id>/` so that the dag-processor never sees half
+ * of it: the release is written to a temporary folder and renamed into `releases/`
+ * (which .airflowignore keeps out of parsing), and only then is the DAG file, which
+ * points at that release, replaced by a rename. Runs of the previous release keep their
+ * files: the previous release stays; older ones are removed.
+ */
+function deliverBundle(dagsFolder, bundle) {
+    const dir = external_node_path_default().join(dagsFolder, bundle.dagId);
+    const releases = external_node_path_default().join(dir, RELEASES_DIR);
+    (0,external_node_fs_namespaceObject.mkdirSync)(releases, { recursive: true });
+    writeAtomically(external_node_path_default().join(dir, '.airflowignore'), bundle.ignoreFile);
+    const release = external_node_path_default().join(releases, bundle.fingerprint);
+    if (!(0,external_node_fs_namespaceObject.existsSync)(release)) {
+        const staging = external_node_path_default().join(releases, `.staging-${bundle.fingerprint}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+        for (const file of bundle.release) {
+            const target = external_node_path_default().join(staging, file.path);
+            (0,external_node_fs_namespaceObject.mkdirSync)(external_node_path_default().dirname(target), { recursive: true });
+            (0,external_node_fs_namespaceObject.writeFileSync)(target, file.content);
+        }
+        try {
+            (0,external_node_fs_namespaceObject.renameSync)(staging, release);
+        }
+        catch (error) {
+            // Another deploy of the same content got there first: theirs is identical.
+            (0,external_node_fs_namespaceObject.rmSync)(staging, { recursive: true, force: true });
+            if (!(0,external_node_fs_namespaceObject.existsSync)(release))
+                throw error;
+        }
+    }
+    const dagPath = external_node_path_default().join(dir, bundle.dagFileName);
+    const previous = (0,external_node_fs_namespaceObject.existsSync)(dagPath) ? (0,external_node_fs_namespaceObject.readFileSync)(dagPath, 'utf8') : undefined;
+    const changed = previous !== bundle.dagFile;
+    if (changed)
+        writeAtomically(dagPath, bundle.dagFile);
+    const keep = new Set([bundle.fingerprint, previous ? fingerprintOf(previous) : undefined]);
+    for (const name of (0,external_node_fs_namespaceObject.readdirSync)(releases)) {
+        if (!keep.has(name) && !name.startsWith('.staging-'))
+            (0,external_node_fs_namespaceObject.rmSync)(external_node_path_default().join(releases, name), { recursive: true, force: true });
+    }
+    return { dir, relativeFile: `${bundle.dagId}/${bundle.dagFileName}`, changed };
+}
+/** Removes the deployment's folder; false when there was none. */
+function removeBundle(dagsFolder, dagId) {
+    const dir = external_node_path_default().join(dagsFolder, dagId);
+    if (!(0,external_node_fs_namespaceObject.existsSync)(dir))
+        return false;
+    // The DAG file first, so the dag-processor cannot catch the folder half-removed and still parse it.
+    (0,external_node_fs_namespaceObject.rmSync)(external_node_path_default().join(dir, `${dagId}.py`), { force: true });
+    (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
+    return true;
+}
+/** The fingerprint a generated DAG file runs (its FINGERPRINT line). */
+function fingerprintOf(dagFile) {
+    return /^FINGERPRINT = "([0-9a-f]+)"$/m.exec(dagFile)?.[1];
+}
+/** Write to a name the dag-processor ignores (not *.py), then rename over the target. */
+function writeAtomically(file, content) {
+    const temp = `${file}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
+    (0,external_node_fs_namespaceObject.writeFileSync)(temp, content);
+    (0,external_node_fs_namespaceObject.renameSync)(temp, file);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/parse.ts
+
+
+
+/** The bundle a plain DAGs folder is, in Airflow 3. */
+const DAGS_FOLDER_BUNDLE = 'dags-folder';
+/**
+ * Asks the dag-processor to look now instead of at its next refresh (300 s by default):
+ * `PUT parseDagFile` needs a file token, which only a DAG Airflow already knows has; a
+ * priority parse of any file of the bundle refreshes the whole bundle, new files
+ * included. Without any DAG in the bundle there is nothing to nudge with. Best effort.
+ */
+async function nudgeParsing(api, logger, known) {
+    try {
+        const dag = known?.file_token ? known : await api.anyDagOfBundle(DAGS_FOLDER_BUNDLE);
+        if (dag?.file_token) {
+            await api.reparse(dag.file_token);
+            logger.debug(`airflow: asked for a reparse (via ${dag.dag_id})`);
+        }
+    }
+    catch (error) {
+        logger.debug(`airflow: no reparse nudge (${error.message})`);
+    }
+}
+/**
+ * Polls until Airflow shows the DAG with this deploy's fingerprint tag and no import
+ * error; a new import error for the file fails at once with Airflow's own message.
+ */
+async function awaitParsed(api, logger, options) {
+    const deadline = Date.now() + options.timeoutMs;
+    const tag = `${FINGERPRINT_TAG}${options.fingerprint}`;
+    const started = Date.now();
+    let seen = 'not parsed yet';
+    for (let attempt = 1;; attempt++) {
+        const dag = await api.readDag(options.dagId);
+        if (dag) {
+            const current = dag.tags.some((t) => t.name === tag);
+            if (current && !dag.has_import_errors && !dag.is_stale) {
+                logger.info(`Airflow parsed DAG ${options.dagId} (release ${options.fingerprint}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+                return dag;
+            }
+            seen = current ? `parsed but ${dag.is_stale ? 'stale' : 'with import errors'}` : `still the previous version (${versionTag(dag) ?? 'no fingerprint tag'})`;
+        }
+        const error = newestError(await api.importErrors(options.relativeFile), options.since);
+        if (error) {
+            throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow cannot import ${error.filename}: ${importProblem(error.stack_trace)}`);
+        }
+        if (Date.now() >= deadline) {
+            const processor = await dagProcessorProblem(api);
+            if (processor)
+                throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow did not parse ${options.relativeFile} within ${Math.round(options.timeoutMs / 1000)} s: ${processor}`);
+            throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow did not parse ${options.relativeFile} within ${Math.round(options.timeoutMs / 1000)} s (${seen}); ` +
+                "is dags_folder the server's DAGs folder, and is its dag-processor running? ([dag_processor] refresh_interval is how often it looks for new files)");
+        }
+        // Nudge again now and then: the first one may have come before the file was listed.
+        if (attempt % 5 === 0)
+            await nudgeParsing(api, logger, dag ?? options.nudgeWith);
+        await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
+    }
+}
+function versionTag(dag) {
+    return dag.tags.find((t) => t.name.startsWith(FINGERPRINT_TAG))?.name;
+}
+/** The newest import error recorded after `since` (with a little slack for clocks). */
+function newestError(errors, since) {
+    const fresh = errors.filter((e) => Date.parse(e.timestamp) >= since.getTime() - 2000);
+    return fresh.sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp))[0];
+}
+/**
+ * A Python traceback in one line: its exception (the last line) and where it was raised
+ * (the last `File "…", line N`), e.g. `ValueError: bad tag (at File "/dags/x/x.py", line 40, in <module>)`.
+ */
+function importProblem(stackTrace) {
+    const lines = stackTrace.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    const exception = lines[lines.length - 1] ?? 'unknown error';
+    const where = [...lines].reverse().find((l) => l.startsWith('File "'));
+    return where ? `${exception} (at ${where})` : exception;
+}
+/** Why nothing gets parsed, when the server's health says the dag-processor is down. */
+async function dagProcessorProblem(api) {
+    try {
+        const processor = (await api.health()).dag_processor;
+        if (processor && processor.status !== 'healthy') {
+            return `its dag-processor is ${processor.status ?? 'not running'} (last heartbeat ${processor.latest_dag_processor_heartbeat ?? 'never'}); see its log`;
+        }
+    }
+    catch {
+        // health is a hint; the timeout is the error
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/plan.ts
+
+
+
+
+
+
+/**
+ * What package → deploy → run would write and send, without writing or sending
+ * anything that changes state: the package files, the delivery into the DAGs folder,
+ * and the REST calls with their bodies. The server is only read (does the DAG exist,
+ * is it this version, is it paused).
+ */
+async function planAirflow(request, ctx, inputs) {
+    const { bundle } = inputs;
+    const base = inputs.api?.client.connection.baseUrl ?? '<AIRFLOW_API_URL>';
+    const packaged = request.steps.includes('package')
+        ? planPackage({ deploymentName: request.deploymentName, kwargs: request.packageKwargs, deployKwargs: request.deployKwargs }, { ...ctx, buildImage: false, dockerfile: false })
+        : { files: [], kept: [], actions: [] };
+    const files = [...packaged.files];
+    const actions = [...packaged.actions];
+    if (request.steps.includes('package')) {
+        const change = changeOf(external_node_path_default().resolve(ctx.workdir, inputs.dagFileInWorkdir), bundle.dagFile);
+        files.push({ path: inputs.dagFileInWorkdir, change });
+        actions.push(`write ${inputs.dagFileInWorkdir} (${change})`);
+    }
+    const requests = [];
+    let dag;
+    if (inputs.api)
+        dag = await inputs.api.readDag(bundle.dagId);
+    const where = inputs.api ? ` on ${base}` : ' (offline: no AIRFLOW_API_URL)';
+    if (request.steps.includes('deploy')) {
+        const folder = inputs.dagsFolder ?? '<dags_folder>';
+        const releaseExists = inputs.dagsFolder !== undefined && (0,external_node_fs_namespaceObject.existsSync)(external_node_path_default().join(inputs.dagsFolder, bundle.dagId, RELEASES_DIR, bundle.fingerprint));
+        const dagChange = inputs.dagsFolder ? changeOf(external_node_path_default().join(inputs.dagsFolder, bundle.dagId, bundle.dagFileName), bundle.dagFile) : 'new';
+        actions.push(`deliver ${external_node_path_default().join(folder, bundle.dagId, bundle.dagFileName)} (${dagChange}) and release ${bundle.fingerprint} ` +
+            `(${bundle.release.length} files${releaseExists ? ', already there' : ''})`);
+        const current = dag?.tags.some((t) => t.name === `lolpop-deploy:${bundle.fingerprint}`);
+        actions.push(dag
+            ? `wait for Airflow to parse DAG ${bundle.dagId}${current ? ' (it already shows this release)' : ` (it shows an earlier release)`}${where}`
+            : `wait for Airflow to parse the new DAG ${bundle.dagId}${where}`);
+        if (dag?.file_token)
+            requests.push({ method: 'PUT', url: `${base}/api/v2/parseDagFile/${dag.file_token}` });
+        if (!dag || dag.is_paused) {
+            requests.push({ method: 'PATCH', url: `${base}/api/v2/dags/${bundle.dagId}`, body: { is_paused: false } });
+            actions.push(`unpause DAG ${bundle.dagId}`);
+        }
+    }
+    if (request.steps.includes('run')) {
+        const key = request.runKwargs.idempotency_key ?? defaultIdempotencyKey(ctx, request.deploymentName);
+        const body = { dag_run_id: key ? runIdFor(key) : null, logical_date: null, conf: request.runKwargs.parameters };
+        requests.push({ method: 'POST', url: `${base}/api/v2/dags/${bundle.dagId}/dagRuns`, body });
+        actions.push(`trigger a run of DAG ${bundle.dagId}${key ? ` with run id ${body.dag_run_id} (an existing one is reused)` : ''} and conf ${JSON.stringify(body.conf)}`);
+    }
+    return { files, kept: packaged.kept, actions, requests };
+}
+function changeOf(file, content) {
+    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+        return 'new';
+    return (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8') === content ? 'unchanged' : 'updated';
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/stop-dag.ts
+
+
+
+/**
+ * Stops a deployment: pause first, so nothing new starts; then mark its queued and
+ * running runs failed when asked (pausing alone lets a running run finish); for a
+ * delete, remove the files and reparse (or the next parse brings the DAG back), then
+ * DELETE the DAG with its history. What is already gone is a notice, not an error.
+ */
+async function stopDag(api, logger, options) {
+    const { dagId } = options;
+    const dag = await api.readDag(dagId);
+    const parts = [];
+    if (dag && !dag.is_paused)
+        await api.setPaused(dagId, true);
+    if (dag && options.failRuns) {
+        const runs = await api.runsInState(dagId, ['queued', 'running']);
+        for (const run of runs) {
+            await api.setRunState(dagId, run.dag_run_id, 'failed');
+            logger.info(`marked run ${run.dag_run_id} (${run.state}) failed`);
+        }
+        const deadline = Date.now() + options.timeoutMs;
+        const busy = await awaitTasksEnded(api, dagId, runs.map((r) => r.dag_run_id), deadline);
+        if (busy > 0) {
+            logger.warning(`${busy} task(s) of ${dagId} still show running after ${Math.round(options.timeoutMs / 1000)} s (raise stop.cancel_timeout, or check the worker)`);
+        }
+        parts.push(runs.length === 0
+            ? 'no queued or running run'
+            : `marked ${runs.length} queued/running run(s) failed${busy > 0 ? ` (${busy} task(s) still running)` : ''}`);
+    }
+    if (options.mode === 'pause') {
+        if (!dag)
+            return { stopped: false, detail: `no DAG ${dagId} on ${api.client.connection.baseUrl}: nothing to stop` };
+        parts.unshift(`paused DAG ${dagId}${dag.is_paused ? ' (it already was)' : ''}`);
+        return { stopped: true, detail: parts.join('; ') };
+    }
+    const removed = options.removeFiles();
+    parts.push(removed ? `removed the files of ${dagId}` : `no files of ${dagId} in the DAGs folder`);
+    if (!dag) {
+        return { stopped: removed, detail: `no DAG ${dagId} on ${api.client.connection.baseUrl}; ${parts.join('; ')}${removed ? '' : ': nothing to stop'}` };
+    }
+    // The file is gone: a parse of it now marks the DAG stale instead of bringing it back.
+    // Wait for that before the DELETE: deleting the row while the dag-processor is marking
+    // it stale crashes Airflow 3.3.2's dag-processor (StaleDataError in deactivate_deleted_dags).
+    await nudgeParsing(api, logger, dag);
+    const deadline = Date.now() + options.timeoutMs;
+    if (removed) {
+        const gone = await awaitStale(api, dagId, deadline);
+        if (!gone)
+            logger.warning(`DAG ${dagId} is not marked stale yet after its files were removed; deleting it anyway`);
+    }
+    for (;;) {
+        try {
+            const deleted = await api.deleteDag(dagId);
+            parts.push(deleted ? `deleted DAG ${dagId}` : `DAG ${dagId} was already deleted`);
+            break;
+        }
+        catch (error) {
+            // 409: task instances still running (being killed); anything else is a real error.
+            if (!(error instanceof OrchestratorError) || !/ 409/.test(error.message) || Date.now() >= deadline)
+                throw error;
+            await sleep(1000);
+        }
+    }
+    return { stopped: true, detail: parts.join('; ') };
+}
+/** Polls until Airflow has noticed the DAG's file is gone (stale, or already deleted). */
+async function awaitStale(api, dagId, deadline) {
+    for (;;) {
+        const dag = await api.readDag(dagId);
+        if (!dag || dag.is_stale)
+            return true;
+        if (Date.now() >= deadline)
+            return false;
+        await sleep(500);
+    }
+}
+/** Task states in which a task still holds (or may get) a worker slot. */
+const BUSY = ['running', 'queued', 'scheduled', 'restarting', 'up_for_retry', 'up_for_reschedule', 'deferred'];
+/**
+ * Marking a run failed ends it at once, but its running task is killed by the worker a
+ * few seconds later: wait for that, as Prefect's stop waits for CANCELLED. Returns how
+ * many tasks are still busy at the deadline.
+ */
+async function awaitTasksEnded(api, dagId, runIds, deadline) {
+    let pending = runIds;
+    let busy = 0;
+    while (pending.length > 0) {
+        const still = [];
+        busy = 0;
+        for (const runId of pending) {
+            const count = (await api.taskInstances(dagId, runId)).filter((t) => t.state !== null && BUSY.includes(t.state)).length;
+            if (count > 0) {
+                still.push(runId);
+                busy += count;
+            }
+        }
+        pending = still;
+        if (pending.length === 0 || Date.now() >= deadline)
+            break;
+        await sleep(1000);
+    }
+    return pending.length === 0 ? 0 : busy;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/states.ts
+/**
+ * Airflow's four DagRun states as the state types the rest of the tool knows (Prefect's):
+ * queued → SCHEDULED (created, waiting for the scheduler to start a task), running →
+ * RUNNING, success → COMPLETED, failed → FAILED, which pipeline.ts counts as a failure.
+ */
+function stateType(state) {
+    switch (state) {
+        case 'queued':
+            return 'SCHEDULED';
+        case 'running':
+            return 'RUNNING';
+        case 'success':
+            return 'COMPLETED';
+        case 'failed':
+            return 'FAILED';
+    }
+}
+function isTerminal(state) {
+    return state === 'success' || state === 'failed';
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/urls.ts
+/** `{ui}/dags/{dag_id}`: the DAG's page in the Airflow 3 UI. */
+function dagUrl(ui, dagId) {
+    return `${ui}/dags/${encodeURIComponent(dagId)}`;
+}
+/** `{ui}/dags/{dag_id}/runs/{run_id}`: what Airflow itself links a DAG run to. */
+function dagRunUrl(ui, dagId, runId) {
+    return `${dagUrl(ui, dagId)}/runs/${encodeURIComponent(runId)}`;
+}
+/** The DAG and run ids back from a run URL, for a wait without the run step in the same process. */
+function parseDagRunUrl(url) {
+    const match = /\/dags\/([^/]+)\/runs\/([^/?#]+)$/.exec(url);
+    return match ? { dagId: decodeURIComponent(match[1]), runId: decodeURIComponent(match[2]) } : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/failure.ts
+/** How many log lines the error of a failed run quotes. */
+const TAIL_LINES = 8;
+/**
+ * Why a run failed, for the error a user sees: the failed task, the exception Airflow
+ * recorded for it, and the last lines of its log (the runner's own output, where a
+ * lolpop traceback ends). Best effort: the run's state is the fact, this is the story.
+ */
+async function failureDetail(api, dagId, runId) {
+    try {
+        const tasks = await api.taskInstances(dagId, runId);
+        const failed = tasks.find((t) => t.state === 'failed');
+        if (!failed) {
+            const states = tasks.map((t) => `${t.task_id}=${t.state ?? 'none'}`).join(', ') || 'none';
+            return `no task failed (tasks: ${states}); a run failed without a failed task points at Airflow itself (e.g. a worker that cannot reach [api] base_url): see the scheduler's log`;
+        }
+        const events = await api.taskLog(dagId, runId, failed.task_id, Math.max(1, failed.try_number));
+        const tail = logTail(events, TAIL_LINES);
+        // A BashOperator's own exception only says the command failed: the runner's
+        // traceback ends with the exception that matters.
+        const recorded = exceptionOf(events);
+        const raised = lastException(logTail(events, 200));
+        const exception = raised && (!recorded || /^AirflowException: Bash command failed/.test(recorded)) ? `${raised}${exitCode(recorded)}` : recorded;
+        return (`task ${failed.task_id} failed${exception ? `: ${exception}` : ''}` +
+            (tail.length > 0 ? `\nLast log lines of ${failed.task_id}:\n${tail.map((l) => `  ${l}`).join('\n')}` : ''));
+    }
+    catch (error) {
+        return `(could not read the failed task's log: ${error.message})`;
+    }
+}
+/** `RuntimeError: boom` from the last event with error_detail. */
+function exceptionOf(events) {
+    for (const event of [...events].reverse()) {
+        const detail = event.error_detail?.[event.error_detail.length - 1];
+        if (detail)
+            return [detail.exc_type, detail.exc_value].filter(Boolean).join(': ');
+    }
+    return undefined;
+}
+/** The last Python exception line (`ValueError: …`) of a log, if there is one. */
+function lastException(lines) {
+    return [...lines].reverse().find((l) => /^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)(: .*)?$/.test(l.trim()))?.trim();
+}
+function exitCode(recorded) {
+    const code = /exit code (\d+)/.exec(recorded ?? '')?.[1];
+    return code ? ` (exit code ${code})` : '';
+}
+/** The last `count` non-empty lines of the log's text, without Airflow's group markers. */
+function logTail(events, count) {
+    const lines = [];
+    for (const event of events) {
+        if (event.error_detail)
+            continue;
+        for (const line of (event.event ?? '').split('\n')) {
+            const text = line.trimEnd();
+            if (text.trim() === '' || /^::(end)?group::/.test(text.trim()) || /^Command exited with return code \d+$/.test(text.trim()))
+                continue;
+            lines.push(text);
+        }
+    }
+    return lines.slice(-count);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/wait-for-run.ts
+
+
+
+
+/**
+ * Polls a DAG run to success/failed or the timeout, logging each change of state.
+ * Anything but success throws, with the failed task and the end of its log, and
+ * carries the result so the final state is still reported.
+ */
+async function waitForDagRun(api, logger, dagId, request) {
+    const deadline = Date.now() + request.timeoutMs;
+    const runId = request.run.id;
+    let run = await read(api, dagId, runId);
+    let last = '';
+    while (!isTerminal(run.state)) {
+        if (run.state !== last)
+            logger.info(`DAG run ${runId}: ${run.state} (${stateType(run.state)})`);
+        last = run.state;
+        if (Date.now() >= deadline) {
+            const hint = run.state === 'queued' ? '; is the DAG paused, or the scheduler down?' : '';
+            throw Object.assign(new RunFailedError(`DAG run ${runId} of ${dagId} is still ${run.state} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`), { result: { ...request.run, state: stateType(run.state) } });
+        }
+        await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
+        run = await read(api, dagId, runId);
+    }
+    const result = { ...request.run, state: stateType(run.state) };
+    logger.info(`DAG run ${runId}: ${run.state} (${result.state})`);
+    if (run.state !== 'success') {
+        const why = await failureDetail(api, dagId, runId);
+        throw Object.assign(new RunFailedError(`DAG run ${runId} of ${dagId} ended ${result.state}: ${why}\n(${request.run.url})`), { result });
+    }
+    return result;
+}
+async function read(api, dagId, runId) {
+    const run = await api.readRun(dagId, runId);
+    if (!run)
+        throw new RunFailedError(`DAG run ${runId} of ${dagId} is gone (was the DAG deleted?)`);
+    return run;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/orchestrator.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Apache Airflow 3 over its REST API (/api/v2). A deployment is a generated DAG with one
+ * task that runs the lolpop runner, delivered into the server's DAGs folder; a run is a
+ * DAG run whose `conf` carries the run parameters.
+ */
+class AirflowOrchestrator {
+    config;
+    ctx;
+    airflow;
+    /** dag_run_id → dag_id of the runs this instance started, for wait. */
+    runs = new Map();
+    constructor(config, ctx) {
+        this.config = config;
+        this.ctx = ctx;
+    }
+    /** Fails before package builds anything when a later step needs the server or the DAGs folder. */
+    prepare(steps) {
+        // A plan changes nothing and may be offline: it needs neither.
+        if (steps.includes('plan'))
+            return;
+        if (steps.some((step) => step !== 'package'))
+            this.api();
+        if (steps.includes('deploy'))
+            this.dagsFolder();
+    }
+    /** Writes lolpop's entrypoint (as every orchestrator does) and the DAG file deploy will deliver. */
+    async package(request) {
+        // No image ever runs an Airflow deployment here, so no Dockerfile either.
+        const result = await packageProject(request, { ...this.ctx, buildImage: false, dockerfile: false });
+        const bundle = this.bundle(request.deploymentName, request.kwargs, request.deployKwargs);
+        const file = dagFileInWorkdir(request.kwargs, bundle);
+        const target = external_node_path_default().resolve(this.ctx.workdir, file);
+        const change = !(0,external_node_fs_namespaceObject.existsSync)(target) ? 'new' : (0,external_node_fs_namespaceObject.readFileSync)(target, 'utf8') === bundle.dagFile ? 'unchanged' : 'updated';
+        (0,external_node_fs_namespaceObject.mkdirSync)(external_node_path_default().dirname(target), { recursive: true });
+        (0,external_node_fs_namespaceObject.writeFileSync)(target, bundle.dagFile);
+        this.ctx.logger.info(`wrote ${file} (${change}; DAG ${bundle.dagId}, release ${bundle.fingerprint})`);
+        return { ...result, files: [...result.files, file], changes: { ...result.changes, [file]: change } };
+    }
+    /** What package → deploy → run would write and send; the server is only read, when one is configured. */
+    async plan(request) {
+        const bundle = this.bundle(request.deploymentName, request.packageKwargs, request.deployKwargs);
+        const api = hasConnection(this.ctx.env, this.config) ? this.api() : undefined;
+        const configured = this.config.dags_folder ?? (this.ctx.env.AIRFLOW_DAGS_FOLDER || undefined);
+        return planAirflow(request, this.ctx, {
+            bundle,
+            dagFileInWorkdir: dagFileInWorkdir(request.packageKwargs, bundle),
+            dagsFolder: configured ? external_node_path_default().resolve(this.ctx.workdir, configured) : undefined,
+            api,
+        });
+    }
+    /**
+     * Delivers the DAG and its release into the DAGs folder, waits until Airflow has parsed
+     * this version (its fingerprint tag, no import error), then unpauses it.
+     */
+    async deploy(request) {
+        const api = this.api();
+        const bundle = this.bundle(request.deploymentName, request.packageKwargs, request.kwargs);
+        const dagsFolder = this.dagsFolder();
+        const before = await api.readDag(bundle.dagId);
+        const written = new Date();
+        const delivered = deliverBundle(dagsFolder, bundle);
+        this.ctx.logger.info(`${delivered.changed ? 'Delivered' : 'Unchanged:'} ${external_node_path_default().join(dagsFolder, delivered.relativeFile)} (release ${bundle.fingerprint})`);
+        await nudgeParsing(api, this.ctx.logger, before);
+        const dag = await awaitParsed(api, this.ctx.logger, {
+            dagId: bundle.dagId,
+            fingerprint: bundle.fingerprint,
+            relativeFile: delivered.relativeFile,
+            // An unchanged file is not parsed again: an import error recorded for it before is this content's.
+            since: delivered.changed ? written : new Date(0),
+            timeoutMs: parseDuration(this.config.parse_timeout, 'orchestrator.config.parse_timeout'),
+            nudgeWith: before,
+        });
+        if (dag.is_paused)
+            await api.setPaused(bundle.dagId, false);
+        const url = dagUrl(api.client.connection.uiUrl, bundle.dagId);
+        this.ctx.logger.info(`DAG ${bundle.dagId} is ${before ? 'updated' : 'deployed'} and unpaused: ${url}`);
+        return { id: bundle.dagId, name: bundle.dagId, url };
+    }
+    /**
+     * Triggers a DAG run with the run parameters as conf. With an idempotency key (one per
+     * workflow run attempt in GitHub Actions) the run id is derived from it: a retried step
+     * gets a 409, reads that run and returns it instead of starting another.
+     */
+    async run(request) {
+        const api = this.api();
+        const dagId = dagIdFor(request.deploymentName);
+        const dag = await api.readDag(dagId);
+        if (!dag) {
+            throw new OrchestratorError(`Failed to run ${request.deploymentName}: Airflow at ${api.client.connection.baseUrl} has no DAG '${dagId}'; deploy it first`);
+        }
+        if (dag.is_paused) {
+            throw new OrchestratorError(`Failed to run ${request.deploymentName}: the DAG '${dagId}' is paused (stopped?), so a run would stay queued; deploy again to unpause it`);
+        }
+        const key = request.kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, request.deploymentName);
+        const conf = request.kwargs.parameters;
+        const runId = key ? runIdFor(key) : null;
+        let run = await api.triggerRun(dagId, runId, conf);
+        let created = true;
+        if (!run) {
+            // 409: this id exists (Airflow's 409 does not say why; the GET does).
+            run = await api.readRun(dagId, runId);
+            if (!run)
+                throw new OrchestratorError(`Failed to run ${request.deploymentName}: Airflow answered 409 for run ${runId} of '${dagId}', but has no such run`);
+            created = false;
+            if (JSON.stringify(run.conf ?? {}) !== JSON.stringify(conf)) {
+                this.ctx.logger.warning(`Run ${runId} exists already with other parameters (${JSON.stringify(run.conf ?? {})}); it is reused, not restarted`);
+            }
+        }
+        const url = dagRunUrl(api.client.connection.uiUrl, dagId, run.dag_run_id);
+        this.runs.set(run.dag_run_id, dagId);
+        this.ctx.logger.info(created ? `Triggered run ${run.dag_run_id} of DAG ${dagId}: ${url}` : `Run ${run.dag_run_id} of DAG ${dagId} already existed for idempotency key ${key} (${run.state}): ${url}`);
+        return { id: run.dag_run_id, url, state: stateType(run.state), created };
+    }
+    async wait(request) {
+        const dagId = this.runs.get(request.run.id) ?? parseDagRunUrl(request.run.url)?.dagId;
+        if (!dagId)
+            throw new OrchestratorError(`Failed to wait for run ${request.run.id}: its DAG is unknown (URL ${request.run.url})`);
+        return waitForDagRun(this.api(), this.ctx.logger, dagId, request);
+    }
+    /** Pauses the DAG (default) or deletes it with its files; active runs are marked failed when asked, and always before a delete. */
+    async stop(request) {
+        const dagId = dagIdFor(request.deploymentName);
+        // A delete must remove the file first, or Airflow's next parse brings the DAG back:
+        // without the DAGs folder, fail before anything changes.
+        const folder = request.kwargs.mode === 'delete' ? this.dagsFolder() : undefined;
+        return stopDag(this.api(), this.ctx.logger, {
+            dagId,
+            mode: request.kwargs.mode,
+            failRuns: request.kwargs.cancel_runs || request.kwargs.mode === 'delete',
+            timeoutMs: parseDuration(request.kwargs.cancel_timeout, 'cancel_timeout'),
+            removeFiles: () => (folder ? removeBundle(folder, dagId) : false),
+        });
+    }
+    bundle(deploymentName, packageKwargs, deployKwargs) {
+        const python = this.config.python ?? (this.ctx.env.AIRFLOW_LOLPOP_PYTHON || undefined);
+        return buildBundle({ deploymentName, packageKwargs, deployKwargs, workdir: this.ctx.workdir, python, extraTags: this.config.dag_tags });
+    }
+    /** orchestrator.config.dags_folder, else AIRFLOW_DAGS_FOLDER; relative to the working directory. */
+    dagsFolder() {
+        const folder = this.config.dags_folder ?? (this.ctx.env.AIRFLOW_DAGS_FOLDER || undefined);
+        if (!folder) {
+            throw new ConfigError("orchestrator.config.dags_folder is not set (nor AIRFLOW_DAGS_FOLDER): name the Airflow server's DAGs folder to deliver the DAG to (a path on this machine, e.g. a mounted volume)");
+        }
+        const resolved = external_node_path_default().resolve(this.ctx.workdir, folder);
+        if (!(0,external_node_fs_namespaceObject.existsSync)(resolved))
+            throw new ConfigError(`The Airflow DAGs folder ${resolved} does not exist (orchestrator.config.dags_folder / AIRFLOW_DAGS_FOLDER)`);
+        return resolved;
+    }
+    api() {
+        if (!this.airflow) {
+            const connection = resolveConnection(this.ctx.env, this.config);
+            const client = new AirflowClient(connection, {
+                fetch: this.ctx.fetch,
+                logger: this.ctx.logger,
+                timeoutMs: parseDuration(this.config.request_timeout, 'orchestrator.config.request_timeout'),
+            });
+            this.airflow = new AirflowApi(client);
+        }
+        return this.airflow;
+    }
+}
+/** Where package writes the DAG file for review: `{prefect_files}/airflow/<dag_id>.py`. */
+function dagFileInWorkdir(kwargs, bundle) {
+    return joinPosix(prefectFilesDir(kwargs), 'airflow', bundle.dagFileName);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/airflow/plugin.ts
+
+
+const airflowPlugin = {
+    name: 'AirflowOrchestrator',
+    description: 'Apache Airflow 3.x over its REST API: a generated DAG delivered to the DAGs folder, one task running the lolpop runner',
+    configSchema: AirflowConfig,
+    create: (config, context) => new AirflowOrchestrator(AirflowConfig.parse(config ?? {}), context),
+};
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/config.ts
+
+
+
+
+const STATE_DIR_KEY = 'orchestrator.config.state_dir';
+const EXPECTED = 'expected a relative path to a folder inside the working directory, e.g. .lolpop-deploy';
+/** Kernel file systems: nothing is recorded there (mkdir under /proc never ends). */
+const SYSTEM_ROOTS = ['/proc', '/sys', '/dev'];
+/**
+ * What can be said of a state_dir without knowing the working directory: why it is
+ * refused, or undefined. The resolved path is checked by `resolveStateDir`.
+ */
+function stateDirProblem(stateDir) {
+    if (stateDir.includes('\0'))
+        return `contains a NUL byte; ${EXPECTED}`;
+    if (stateDir.split(/[\\/]+/).includes('..'))
+        return `'${stateDir}' climbs out with '..'; ${EXPECTED}`;
+    const system = SYSTEM_ROOTS.find((root) => isWithin(root, external_node_path_default().posix.normalize(stateDir.replace(/\\/g, '/'))));
+    if (system)
+        return `'${stateDir}' is under ${system}; ${EXPECTED}`;
+    return undefined;
+}
+/**
+ * The state folder's absolute path: inside `workdir` (not the folder itself), also once
+ * symbolic links are followed, and never under /proc, /sys or /dev. A ConfigError naming
+ * orchestrator.config.state_dir otherwise.
+ */
+function resolveStateDir(stateDir, workdir) {
+    const refuse = (why) => new ConfigError(`${STATE_DIR_KEY}: ${why}`);
+    const problem = stateDirProblem(stateDir);
+    if (problem)
+        throw refuse(problem);
+    const resolved = external_node_path_default().resolve(workdir, stateDir);
+    if (!isWithin(workdir, resolved) || resolved === external_node_path_default().resolve(workdir)) {
+        throw refuse(`'${stateDir}' resolves to ${resolved}, ${resolved === external_node_path_default().resolve(workdir) ? 'the working directory itself' : `outside the working directory ${workdir}`}; ${EXPECTED}`);
+    }
+    // Follow links on the part that exists: .lolpop-deploy -> /etc is outside too.
+    let existing = resolved;
+    while (!(0,external_node_fs_namespaceObject.existsSync)(existing) && external_node_path_default().dirname(existing) !== existing)
+        existing = external_node_path_default().dirname(existing);
+    const real = external_node_path_default().join(safeRealpath(existing), external_node_path_default().relative(existing, resolved));
+    const realWorkdir = safeRealpath(workdir);
+    if (!isWithin(realWorkdir, real) || real === realWorkdir) {
+        throw refuse(`'${stateDir}' leads to ${real} through a symbolic link, outside the working directory ${realWorkdir}; ${EXPECTED}`);
+    }
+    const system = SYSTEM_ROOTS.find((root) => isWithin(root, real));
+    if (system)
+        throw refuse(`'${stateDir}' resolves to ${real}, under ${system}; ${EXPECTED}`);
+    return resolved;
+}
+function isWithin(parent, child) {
+    const relative = external_node_path_default().relative(parent, child);
+    return relative === '' || (!relative.startsWith('..') && !external_node_path_default().isAbsolute(relative));
+}
+function safeRealpath(p) {
+    try {
+        return (0,external_node_fs_namespaceObject.realpathSync)(p);
+    }
+    catch {
+        return p;
+    }
+}
+/**
+ * LocalOrchestrator's `orchestrator.config`. lolpop's own decorator keys
+ * (decorator_method, integration_types, …) pass through untouched.
+ */
+const LocalConfig = object({
+    python: schemas_string()
+        .min(1)
+        .optional()
+        .describe('Python interpreter for runs; the PYTHON environment variable wins, else python3 from PATH.'),
+    state_dir: schemas_string()
+        .min(1)
+        .default('.lolpop-deploy')
+        .superRefine((value, ctx) => {
+        const problem = stateDirProblem(value);
+        if (problem)
+            ctx.addIssue({ code: 'custom', message: problem });
+    })
+        .describe('Where deployments and runs are recorded: a folder inside the working directory.'),
+    use_prefect: schemas_boolean()
+        .default(false)
+        .describe('Run through the generated Prefect flow (prefect_files/run.py) when prefect is importable; else call the runner directly.'),
+    flow_kwargs: record(schemas_string(), unknown()).optional().describe('@flow(...) arguments for the generated entrypoint.'),
+})
+    .loose();
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/child.ts
+
+
+
+const DEFAULT_LIMITS = {
+    lineBytes: 16 * 1024,
+    tailBytes: 1024 * 1024,
+    tailLines: 5000,
+    logFileBytes: 256 * 1024 * 1024,
+};
+const POSIX = process.platform !== 'win32';
+/**
+ * Starts `command` as the leader of a new process group (detached: a new session), so
+ * that it and everything it starts can be signalled at once and a Ctrl-C in the terminal
+ * reaches lolpop-deploy, which decides. Output is split into lines in bounded memory: a
+ * line without an end is cut at `lineBytes` and the rest only counted, whatever its size.
+ * When the leader exits, what is left of its group is terminated too, so nothing outlives a run.
+ */
+function startChild(options) {
+    const { limits } = options;
+    const fd = (0,external_node_fs_namespaceObject.openSync)(options.logFile, 'a');
+    let written = 0;
+    let unwritten = 0;
+    let bytes = 0;
+    const writeLog = (data) => {
+        bytes += data.length;
+        const room = limits.logFileBytes - written;
+        if (room <= 0) {
+            unwritten += data.length;
+            return;
+        }
+        const part = data.length > room ? data.subarray(0, room) : data;
+        (0,external_node_fs_namespaceObject.writeSync)(fd, part);
+        written += part.length;
+        unwritten += data.length - part.length;
+    };
+    const tail = new TailBuffer(limits.tailBytes, limits.tailLines);
+    const emit = (line) => {
+        tail.push(line);
+        options.onLine?.(line);
+    };
+    const out = new LineSplitter(limits.lineBytes, (text) => emit({ stream: 'stdout', text }));
+    const err = new LineSplitter(limits.lineBytes, (text) => emit({ stream: 'stderr', text }));
+    let child;
+    try {
+        child = (0,external_node_child_process_namespaceObject.spawn)(options.command, options.args, {
+            cwd: options.cwd,
+            env: child_definedValues(options.env),
+            stdio: ['ignore', 'pipe', 'pipe'],
+            detached: POSIX,
+            windowsHide: true,
+        });
+    }
+    catch (error) {
+        // Invalid arguments (a NUL byte in PYTHON) throw here rather than emit 'error'.
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+        throw error;
+    }
+    let stoppedBy;
+    let graceTimer;
+    let drainTimer;
+    const signalGroup = (signal) => {
+        if (child.pid === undefined)
+            return;
+        try {
+            // -pid: the process group the child leads (and everything it started there).
+            process.kill(POSIX ? -child.pid : child.pid, signal);
+        }
+        catch {
+            // ESRCH: the group is gone already.
+        }
+    };
+    const terminate = () => {
+        signalGroup('SIGTERM');
+        if (!graceTimer) {
+            graceTimer = setTimeout(() => signalGroup('SIGKILL'), options.killGraceMs);
+            graceTimer.unref();
+        }
+    };
+    child.stdout.on('data', (data) => {
+        writeLog(data);
+        out.push(data);
+    });
+    child.stderr.on('data', (data) => {
+        writeLog(data);
+        err.push(data);
+    });
+    const done = new Promise((resolve) => {
+        let settled = false;
+        let exit;
+        const finish = (spawnError) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(graceTimer);
+            clearTimeout(drainTimer);
+            out.flush();
+            err.flush();
+            if (unwritten > 0) {
+                (0,external_node_fs_namespaceObject.writeSync)(fd, `\n[lolpop-deploy: log.txt stops at ${limits.logFileBytes} bytes; ${unwritten} more bytes of output were not written]\n`);
+            }
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
+            child.stdout.destroy();
+            child.stderr.destroy();
+            resolve({
+                exitCode: exit?.code ?? null,
+                signal: exit?.signal ?? null,
+                ...(stoppedBy ? { stoppedBy } : {}),
+                ...(spawnError ? { spawnError } : {}),
+                tail: tail.lines(),
+                totalLines: tail.total,
+                bytes,
+                unwrittenBytes: unwritten,
+            });
+        };
+        child.on('error', (error) => {
+            // Only a failed spawn leaves no pid; a failed kill is ignored above.
+            if (child.pid === undefined)
+                finish(error.message);
+        });
+        child.on('exit', (code, signal) => {
+            exit = { code, signal };
+            // Anything the run left behind in its group (a daemon holding the pipe) goes too.
+            signalGroup('SIGTERM');
+            drainTimer = setTimeout(() => {
+                signalGroup('SIGKILL');
+                finish();
+            }, options.killGraceMs);
+        });
+        child.on('close', (code, signal) => {
+            exit ??= { code, signal };
+            finish();
+        });
+    });
+    if (child.pid !== undefined)
+        options.onSpawn?.(child.pid);
+    return {
+        pid: child.pid,
+        done,
+        stop(why) {
+            if (stoppedBy || child.exitCode !== null || child.signalCode !== null)
+                return;
+            stoppedBy = why;
+            terminate();
+        },
+        kill() {
+            signalGroup('SIGKILL');
+        },
+    };
+}
+/** The last lines of the log, within a byte and a line cap; counts all lines. */
+class TailBuffer {
+    maxBytes;
+    maxLines;
+    buffer = [];
+    head = 0;
+    bytes = 0;
+    total = 0;
+    constructor(maxBytes, maxLines) {
+        this.maxBytes = maxBytes;
+        this.maxLines = maxLines;
+    }
+    push(line) {
+        this.total++;
+        this.buffer.push(line);
+        this.bytes += line.text.length;
+        while (this.buffer.length - this.head > 1 && (this.bytes > this.maxBytes || this.buffer.length - this.head > this.maxLines)) {
+            this.bytes -= this.buffer[this.head].text.length;
+            this.buffer[this.head] = undefined;
+            this.head++;
+        }
+        if (this.head > 1024 && this.head * 2 > this.buffer.length) {
+            this.buffer = this.buffer.slice(this.head);
+            this.head = 0;
+        }
+    }
+    lines() {
+        return this.buffer.slice(this.head);
+    }
+}
+function child_definedValues(env) {
+    return Object.fromEntries(Object.entries(env).filter((e) => e[1] !== undefined));
+}
+/** `exit code 1`, `killed by SIGTERM`. */
+function describeExit(exitCode, signal) {
+    if (signal)
+        return `killed by ${signal}`;
+    return exitCode === null || exitCode === undefined ? 'no exit code' : `exit code ${exitCode}`;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/report.ts
+
+
+/** More than this many log lines and the report keeps the tail; log.txt keeps all. */
+const REPORT_LOG_LINES = 5000;
+/** The report shows at most this many characters of log (the tail) … */
+const REPORT_LOG_CHARS = 512 * 1024;
+/** … and of each line. */
+const REPORT_LINE_CHARS = 20 * 1024;
+const STATE_COLOURS = {
+    COMPLETED: '#1a7f37',
+    FAILED: '#cf222e',
+    CRASHED: '#cf222e',
+    CANCELLED: '#6e7781',
+    RUNNING: '#9a6700',
+};
+/**
+ * The run report, `runs/<id>/report.html`: one self-contained page (inline CSS, no
+ * script, no external resources) with the state, the deployment, parameters,
+ * timestamps and the escaped log. Pure, so it is tested without a run.
+ */
+function renderRunReport(run, log, options = {}) {
+    const colour = STATE_COLOURS[run.state] ?? '#57606a';
+    const total = Math.max(options.totalLines ?? log.length, log.length);
+    const shown = report_logTail(log);
+    const omitted = total - shown.length;
+    const rows = [
+        ['Deployment', code(run.deployment)],
+        ['Entrypoint', code(run.entrypoint)],
+        ['Run id', code(run.id)],
+        ['Started', escapeHtml(readableTime(run.started))],
+        ['Ended', run.ended ? escapeHtml(readableTime(run.ended)) : '—'],
+        ['Duration', run.durationMs === undefined ? '—' : escapeHtml(formatDuration(run.durationMs))],
+        ['Exit', run.exitCode === undefined && !run.signal ? '—' : code(describeExit(run.exitCode, run.signal))],
+        ['Command', code(run.command.join(' '))],
+    ];
+    if (run.error)
+        rows.push(['Why', escapeHtml(run.error)]);
+    if (run.idempotencyKey)
+        rows.push(['Idempotency key', code(run.idempotencyKey)]);
+    const logHtml = shown
+        .map((line, i) => {
+        const cls = line.stream === 'stderr' ? ' class="err"' : '';
+        return `<span${cls}><i>${omitted + i + 1}</i>${escapeHtml(line.text)}</span>`;
+    })
+        .join('');
+    const failure = run.state !== 'COMPLETED' && run.state !== 'RUNNING' ? failureLines(shown) : [];
+    const failureTitle = run.error ?? describeExit(run.exitCode, run.signal);
+    return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(`${run.state} · ${run.deployment} · run ${run.id}`)}</title>
+<style>
+  :root { color-scheme: light; --fg: #1f2328; --muted: #57606a; --line: #d0d7de; --bg: #f6f8fa; }
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: var(--fg); background: #fff; }
+  main { max-width: 1100px; margin: 0 auto; padding: 28px 32px 48px; }
+  header { display: flex; align-items: center; gap: 14px; flex-wrap: wrap; border-bottom: 1px solid var(--line); padding-bottom: 16px; }
+  h1 { font-size: 22px; margin: 0; font-weight: 600; }
+  h1 code { font-size: inherit; }
+  .failure { border: 1px solid #ff8182; background: #ffebe9; border-radius: 6px; padding: 10px 14px; margin: 20px 0 0; }
+  .failure strong { display: block; margin-bottom: 4px; color: #a40e26; }
+  .failure pre { background: transparent; border: 0; padding: 0; }
+  h2 { font-size: 16px; margin: 28px 0 10px; }
+  .state { color: #fff; background: ${colour}; border-radius: 999px; padding: 3px 14px; font-weight: 600; font-size: 14px; letter-spacing: .04em; }
+  .sub { color: var(--muted); margin: 6px 0 0; width: 100%; }
+  table { border-collapse: collapse; width: 100%; }
+  th, td { text-align: left; padding: 5px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
+  th { width: 170px; color: var(--muted); font-weight: 500; white-space: nowrap; }
+  code, pre { font: 13px/1.45 ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, monospace; }
+  td code { background: var(--bg); padding: 1px 6px; border-radius: 4px; word-break: break-all; }
+  pre { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; margin: 0; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
+  pre.log span { display: block; padding-left: 3.6em; text-indent: -3.6em; }
+  pre.log i { display: inline-block; width: 3em; margin-right: .6em; text-indent: 0; text-align: right; color: #8c959f; font-style: normal; user-select: none; }
+  pre.log .err { color: #a40e26; background: #fff0f0; }
+  .note { color: var(--muted); font-size: 13px; margin: 6px 0; }
+</style>
+</head>
+<body>
+<main>
+<header>
+  <h1>Run of <code>${escapeHtml(run.deployment)}</code></h1>
+  <span class="state">${escapeHtml(run.state)}</span>
+  <p class="sub">LocalOrchestrator · lolpop-deploy · started ${escapeHtml(readableTime(run.started))}</p>
+</header>
+${failure.length > 0 ? `<div class="failure"><strong>${escapeHtml(capitalize(failureTitle))}; the run's last lines:</strong><pre>${escapeHtml(failure.join('\n'))}</pre></div>\n` : ''}<h2>Summary</h2>
+<table>
+${rows.map(([k, v]) => `  <tr><th>${escapeHtml(k)}</th><td>${v}</td></tr>`).join('\n')}
+</table>
+<h2>Parameters</h2>
+<pre>${escapeHtml(JSON.stringify(run.parameters, null, 2))}</pre>
+<h2>Log <span class="note">(${total} line${total === 1 ? '' : 's'}; standard error in red)</span></h2>
+${omitted > 0 ? `<p class="note">The first ${omitted} lines are omitted here; log.txt next to this report has them.</p>\n` : ''}<pre class="log">${logHtml || '<span class="note">(no output)</span>'}</pre>
+</main>
+</body>
+</html>
+`;
+}
+/** The last lines within REPORT_LOG_LINES and REPORT_LOG_CHARS, each cut at REPORT_LINE_CHARS. */
+function report_logTail(log) {
+    const shown = [];
+    let chars = 0;
+    for (let i = log.length - 1; i >= 0 && shown.length < REPORT_LOG_LINES; i--) {
+        const line = log[i];
+        const text = line.text.length > REPORT_LINE_CHARS ? `${line.text.slice(0, REPORT_LINE_CHARS)} … [${line.text.length - REPORT_LINE_CHARS} more characters in log.txt]` : line.text;
+        chars += text.length;
+        if (chars > REPORT_LOG_CHARS && shown.length > 0)
+            break;
+        shown.push(text === line.text ? line : { ...line, text });
+    }
+    return shown.reverse();
+}
+function capitalize(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+}
+/** `2025-01-31T12:05:01.123Z` → `2025-01-31 12:05:01 UTC`. */
+function readableTime(iso) {
+    return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+}
+/** The last lines of a failed run: with a Python traceback, the exception is the last one. */
+function failureLines(log) {
+    return log.map((l) => l.text).filter((t) => t.trim() !== '').slice(-3);
+}
+function escapeHtml(text) {
+    return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+}
+function code(text) {
+    return `<code>${escapeHtml(text)}</code>`;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/signals.ts
+/**
+ * Not SIGHUP: under nohup it is ignored, and a listener would undo that. Without one a
+ * hangup ends lolpop-deploy, and the launcher, seeing its parent gone, ends the run.
+ */
+const HANDLED_SIGNALS = ['SIGTERM', 'SIGINT'];
+/**
+ * One listener per signal source for all the runs in flight in this process (several
+ * workflows may run at once): listening only while a run is in flight, it stops them all
+ * on the first SIGTERM/SIGINT and kills them on the next. When the last of them has left
+ * (its end recorded), the signal is raised again, so the process ends as it was asked to;
+ * meanwhile no new run starts.
+ */
+class SignalGuard {
+    source;
+    runs = new Map();
+    received;
+    listener = (signal) => this.onSignal(signal);
+    constructor(source) {
+        this.source = source;
+    }
+    /** The signal that is ending this process, if one is. */
+    get signal() {
+        return this.received;
+    }
+    enter(id, run) {
+        if (this.runs.size === 0)
+            for (const signal of HANDLED_SIGNALS)
+                this.source.on(signal, this.listener);
+        this.runs.set(id, run);
+        if (this.received)
+            run.stop(this.received);
+    }
+    /** After the run's end is recorded; the last run out raises the signal again. */
+    leave(id, raise) {
+        if (!this.runs.delete(id) || this.runs.size > 0)
+            return;
+        for (const signal of HANDLED_SIGNALS)
+            this.source.off(signal, this.listener);
+        const received = this.received;
+        this.received = undefined;
+        if (received)
+            raise(received);
+    }
+    onSignal(signal) {
+        const again = this.received !== undefined;
+        this.received ??= signal;
+        for (const run of this.runs.values()) {
+            if (again)
+                run.kill(signal);
+            else
+                run.stop(signal);
+        }
+    }
+}
+const guards = new WeakMap();
+function signalGuard(source) {
+    let guard = guards.get(source);
+    if (!guard)
+        guards.set(source, (guard = new SignalGuard(source)));
+    return guard;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/state.ts
+
+
+
+
+
+/**
+ * The local state folder (`.lolpop-deploy/` under the working directory): one
+ * JSON file per deployment, one folder per run. Plain files, so a user can read
+ * and delete them by hand. Every JSON file is replaced atomically (a temp file in
+ * the same folder, then rename), so a concurrent reader sees the old or the new
+ * record, never half of one.
+ */
+class StateStore {
+    root;
+    constructor(root) {
+        this.root = root;
+    }
+    deploymentFile(name) {
+        return external_node_path_default().join(this.root, 'deployments', `${safeFileName(name)}.json`);
+    }
+    readDeployment(name) {
+        return readJson(this.deploymentFile(name));
+    }
+    writeDeployment(record) {
+        const file = this.deploymentFile(record.name);
+        writeJsonAtomic(file, record);
+        return file;
+    }
+    /** True when there was a record to remove. */
+    removeDeployment(name) {
+        const file = this.deploymentFile(name);
+        if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+            return false;
+        (0,external_node_fs_namespaceObject.rmSync)(file, { force: true });
+        return true;
+    }
+    runDir(id) {
+        return external_node_path_default().join(this.root, 'runs', id);
+    }
+    /** Creates the run's folder; false when one with this id exists already (pick another id). */
+    createRunDir(id) {
+        (0,external_node_fs_namespaceObject.mkdirSync)(external_node_path_default().join(this.root, 'runs'), { recursive: true });
+        try {
+            (0,external_node_fs_namespaceObject.mkdirSync)(this.runDir(id));
+            return true;
+        }
+        catch (error) {
+            if (error.code === 'EEXIST')
+                return false;
+            throw error;
+        }
+    }
+    readRun(id) {
+        return readJson(external_node_path_default().join(this.runDir(id), 'run.json'));
+    }
+    writeRun(record) {
+        writeJsonAtomic(external_node_path_default().join(this.runDir(record.id), 'run.json'), record);
+    }
+    /** The earlier run of `deployment` started with `key`, if any. */
+    findRunByIdempotencyKey(deployment, key) {
+        const claimed = this.claimedRun(deployment, key);
+        if (claimed)
+            return claimed;
+        // Runs recorded before keys were claimed (keys/), or whose claim was deleted by hand.
+        const runs = external_node_path_default().join(this.root, 'runs');
+        if (!(0,external_node_fs_namespaceObject.existsSync)(runs))
+            return undefined;
+        for (const id of (0,external_node_fs_namespaceObject.readdirSync)(runs).sort()) {
+            let run;
+            try {
+                run = this.readRun(id);
+            }
+            catch {
+                continue; // someone else's broken record is not this key's run
+            }
+            if (run?.deployment === deployment && run.idempotencyKey === key)
+                return run;
+        }
+        return undefined;
+    }
+    /**
+     * Claims `key` for run `id` with an exclusive create, so of two processes starting the
+     * same key at once exactly one runs. Undefined when claimed; else the run that holds it.
+     */
+    claimIdempotencyKey(deployment, key, id) {
+        const file = this.keyFile(deployment, key);
+        (0,external_node_fs_namespaceObject.mkdirSync)(external_node_path_default().dirname(file), { recursive: true });
+        try {
+            (0,external_node_fs_namespaceObject.writeFileSync)(file, `${JSON.stringify({ deployment, key, run: id })}\n`, { flag: 'wx' });
+            return undefined;
+        }
+        catch (error) {
+            if (error.code !== 'EEXIST')
+                throw error;
+        }
+        const holder = this.claimedRun(deployment, key, 5000);
+        if (holder)
+            return holder;
+        throw new OrchestratorError(`Failed to run: idempotency key '${key}' is claimed in ${file}, but its run has no run.json; delete ${file} to run again`);
+    }
+    /** Frees `key` when its run could not even be recorded. */
+    releaseIdempotencyKey(deployment, key) {
+        (0,external_node_fs_namespaceObject.rmSync)(this.keyFile(deployment, key), { force: true });
+    }
+    /** The run that claimed `key`: its run.json may take a moment to appear after the claim. */
+    claimedRun(deployment, key, patienceMs = 0) {
+        const file = this.keyFile(deployment, key);
+        let claim;
+        // The claim is written with one write of a few bytes; a reader racing it may see it empty.
+        const until = Date.now() + Math.max(patienceMs, 1000);
+        for (;;) {
+            try {
+                claim = readJson(file);
+                break;
+            }
+            catch (error) {
+                if (Date.now() > until)
+                    throw error;
+                sleepSync(20);
+            }
+        }
+        if (!claim?.run)
+            return undefined;
+        const patience = Date.now() + patienceMs;
+        for (;;) {
+            const run = this.readRun(claim.run);
+            if (run || Date.now() >= patience)
+                return run;
+            sleepSync(20);
+        }
+    }
+    keyFile(deployment, key) {
+        const hash = (0,external_node_crypto_.createHash)('sha256').update(`${deployment}\n${key}`).digest('hex').slice(0, 32);
+        return external_node_path_default().join(this.root, 'keys', `${safeFileName(deployment)}-${hash}.json`);
+    }
+}
+/** Deployment names become file names: keep them readable, but never a path. */
+function safeFileName(name) {
+    return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+}
+function readJson(file) {
+    let text;
+    try {
+        text = (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8');
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return undefined;
+        throw error;
+    }
+    try {
+        return JSON.parse(text);
+    }
+    catch (error) {
+        throw new OrchestratorError(`Failed to read ${file}: not valid JSON (${error.message}); fix or delete it`);
+    }
+}
+/** Writes `file` whole or not at all: a temp file next to it, flushed, then renamed over it. */
+function writeJsonAtomic(file, value) {
+    writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+function writeFileAtomic(file, text) {
+    const dir = external_node_path_default().dirname(file);
+    (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true });
+    const temp = external_node_path_default().join(dir, `.${external_node_path_default().basename(file)}.${process.pid}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        (0,external_node_fs_namespaceObject.writeFileSync)(temp, text, { flush: true });
+        (0,external_node_fs_namespaceObject.renameSync)(temp, file);
+    }
+    catch (error) {
+        try {
+            (0,external_node_fs_namespaceObject.unlinkSync)(temp);
+        }
+        catch {
+            // never written
+        }
+        throw error;
+    }
+}
+/** The last `bytes` of a file (its whole first line dropped when cut), for a report written after the fact. */
+function readTail(file, bytes) {
+    let size;
+    try {
+        size = (0,external_node_fs_namespaceObject.statSync)(file).size;
+    }
+    catch {
+        return '';
+    }
+    const start = Math.max(0, size - bytes);
+    const buffer = Buffer.alloc(size - start);
+    const fd = (0,external_node_fs_namespaceObject.openSync)(file, 'r');
+    try {
+        (0,external_node_fs_namespaceObject.readSync)(fd, buffer, 0, buffer.length, start);
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+    }
+    const text = buffer.toString('utf8');
+    return start > 0 ? text.slice(text.indexOf('\n') + 1) : text;
+}
+/** This process as a run's owner. */
+function currentOwner() {
+    const ticks = startTicks(process.pid);
+    return {
+        pid: process.pid,
+        started: new Date(Date.now() - process.uptime() * 1000).toISOString(),
+        ...(ticks ? { startTicks: ticks } : {}),
+        host: (0,external_node_os_namespaceObject.hostname)(),
+    };
+}
+/** Linux: a process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat). */
+function startTicks(pid) {
+    try {
+        const stat = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        // The command (field 2) is in parentheses and may hold spaces: count from after it.
+        return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Whether a process with this pid runs (EPERM: it does, as another user's; a zombie has ended). */
+function pidExists(pid) {
+    try {
+        process.kill(pid, 0);
+    }
+    catch (error) {
+        return error.code === 'EPERM';
+    }
+    return !isZombie(pid);
+}
+/** Linux: the process has exited and waits to be reaped (state Z in /proc/<pid>/stat). */
+function isZombie(pid) {
+    try {
+        const stat = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+    }
+    catch {
+        return false;
+    }
+}
+function sleepSync(ms) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/orchestrator.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Runs executing in this process: a record naming this pid but not here is stale. */
+const activeRuns = new Set();
+/**
+ * ZenML's "direct orchestration" for lolpop workflows: no server, no Docker.
+ * `deploy` records the deployment in a local state folder; `run` executes it in a
+ * local Python process (its own process group) to the end or the wait-timeout,
+ * recording its state, log and an HTML report.
+ */
+class LocalOrchestrator {
+    config;
+    ctx;
+    state;
+    limits;
+    killGraceMs;
+    signals;
+    onSignalled;
+    constructor(config, ctx, options = {}) {
+        this.config = config;
+        this.ctx = ctx;
+        this.state = new StateStore(resolveStateDir(config.state_dir, ctx.workdir));
+        this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+        this.killGraceMs = options.killGraceMs ?? 5000;
+        this.signals = options.signals ?? process;
+        this.onSignalled = options.onSignalled ?? ((signal) => process.kill(process.pid, signal));
+    }
+    /** Writes the entrypoint and Dockerfile; builds the image only when a tag is given and Docker answers. */
+    async package(request) {
+        const kwargs = request.kwargs;
+        let buildImage = false;
+        if (kwargs.package_type === 'docker' && kwargs.docker_image_tag !== undefined) {
+            buildImage = await new DockerCli(this.ctx.exec, this.ctx.logger, this.ctx.env).available();
+            if (!buildImage)
+                this.ctx.logger.warning(`No Docker daemon answers: not building ${kwargs.docker_image_tag} (the local run needs no image)`);
+        }
+        return packageProject(request, { ...this.ctx, buildImage });
+    }
+    /** Nothing here talks to a server: the plan is the files, the state record and the command. */
+    async plan(request) {
+        const pkg = request.packageKwargs;
+        const packaged = request.steps.includes('package')
+            ? planPackage({ deploymentName: request.deploymentName, kwargs: pkg, deployKwargs: request.deployKwargs }, { ...this.ctx, buildImage: pkg.docker_image_tag !== undefined, condition: 'only if a Docker daemon answers; the local run needs no image' })
+            : { files: [], kept: [], image: undefined, actions: [] };
+        const actions = [...packaged.actions];
+        const entrypoint = flowEntrypoint(pkg, request.deployKwargs);
+        if (request.steps.includes('deploy')) {
+            // Fails the plan as it would fail deploy, when the entrypoint cannot be launched.
+            launchSpec(pkg, entrypoint, this.ctx.workdir, {}, this.config.use_prefect);
+            const earlier = this.state.readDeployment(request.deploymentName);
+            actions.push(`${earlier ? 'update' : 'record'} deployment ${request.deploymentName} (${entrypoint}) in ${external_node_path_default().relative(this.ctx.workdir, this.state.root) || '.'}`);
+        }
+        if (request.steps.includes('run')) {
+            const parameters = { ...request.deployKwargs.parameters, ...request.runKwargs.parameters };
+            actions.push(`run ${entrypoint} in a local Python process (${this.ctx.env.PYTHON || this.config.python || 'python3'}) with parameters ${JSON.stringify(parameters)}`);
+        }
+        return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests: [] };
+    }
+    async deploy(request) {
+        const entrypoint = flowEntrypoint(request.packageKwargs, request.kwargs);
+        // Fails now, not at run time, when the entrypoint cannot be launched (no lolpop_class, …).
+        launchSpec(request.packageKwargs, entrypoint, this.ctx.workdir, {}, this.config.use_prefect);
+        const earlier = this.state.readDeployment(request.deploymentName);
+        const now = new Date().toISOString();
+        const id = earlier?.id ?? (0,external_node_crypto_.randomUUID)();
+        const file = this.state.writeDeployment({
+            id,
+            name: request.deploymentName,
+            entrypoint,
+            parameters: request.kwargs.parameters ?? {},
+            package: request.packageKwargs,
+            created: earlier?.created ?? now,
+            updated: now,
+        });
+        this.ctx.logger.info(`${earlier ? 'Updated' : 'Recorded'} deployment ${request.deploymentName} (${entrypoint}) in ${file}`);
+        return { id, name: request.deploymentName, url: (0,external_node_url_.pathToFileURL)(file).href };
+    }
+    /**
+     * Runs the deployment in a local Python process, in its own process group, to the end:
+     * COMPLETED, FAILED (non-zero exit) or CRASHED (killed by a signal from elsewhere). With
+     * wait, the wait-timeout applies: the group is stopped there and the run is CANCELLED.
+     * A SIGTERM/SIGINT to lolpop-deploy meanwhile stops the group too, records the
+     * run CANCELLED, and then ends lolpop-deploy with that signal.
+     */
+    async run(request) {
+        const name = request.deploymentName;
+        const deployment = this.state.readDeployment(name);
+        if (!deployment) {
+            throw new OrchestratorError(`Failed to run: deployment '${name}' is not recorded in ${this.state.root}; run the deploy step first (lolpop-deploy build)`);
+        }
+        const key = request.kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, name);
+        const earlier = key ? this.state.findRunByIdempotencyKey(name, key) : undefined;
+        if (earlier)
+            return this.existingRun(earlier, key);
+        const ending = signalGuard(this.signals).signal;
+        if (ending)
+            throw new RunFailedError(`Not starting a run of ${name}: lolpop-deploy received ${ending} and is stopping`);
+        // Without wait, a local run still runs to the end: there is nothing to come back to.
+        const timeoutMs = request.kwargs.wait ? parseDuration(request.kwargs.wait_timeout, 'wait_timeout') : undefined;
+        const parameters = { ...deployment.parameters, ...request.kwargs.parameters };
+        const spec = launchSpec(deployment.package, deployment.entrypoint, this.ctx.workdir, parameters, this.config.use_prefect);
+        const id = this.newRunDir();
+        const dir = this.state.runDir(id);
+        if (key) {
+            const holder = this.state.claimIdempotencyKey(name, key, id);
+            if (holder) {
+                (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
+                return this.existingRun(holder, key);
+            }
+        }
+        const python = this.ctx.env.PYTHON || this.config.python || 'python3';
+        const command = [python, external_node_path_default().join(dir, 'launcher.py'), external_node_path_default().join(dir, 'spec.json')];
+        const record = {
+            id,
+            deployment: name,
+            entrypoint: deployment.entrypoint,
+            parameters,
+            state: 'RUNNING',
+            ...(key ? { idempotencyKey: key } : {}),
+            python,
+            command,
+            started: new Date().toISOString(),
+            owner: currentOwner(),
+        };
+        activeRuns.add(id);
+        try {
+            (0,external_node_fs_namespaceObject.writeFileSync)(external_node_path_default().join(dir, 'launcher.py'), LAUNCHER_PY);
+            (0,external_node_fs_namespaceObject.writeFileSync)(external_node_path_default().join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
+            this.state.writeRun(record);
+        }
+        catch (error) {
+            // Nothing ran: the key is free again.
+            activeRuns.delete(id);
+            if (key)
+                this.state.releaseIdempotencyKey(name, key);
+            (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
+            throw error;
+        }
+        try {
+            const within = timeoutMs === undefined ? '' : ` (wait-timeout ${formatDuration(timeoutMs)})`;
+            this.ctx.logger.info(`Run ${id} of ${name}${within}: ${command.join(' ')}`);
+            return await this.execute(record, timeoutMs);
+        }
+        finally {
+            activeRuns.delete(id);
+        }
+    }
+    async execute(record, timeoutMs) {
+        const { id, deployment: name } = record;
+        const dir = this.state.runDir(id);
+        const logFile = external_node_path_default().join(dir, 'log.txt');
+        (0,external_node_fs_namespaceObject.writeFileSync)(logFile, '');
+        let child;
+        try {
+            child = this.startRun(record, logFile);
+        }
+        catch (error) {
+            // Not started at all (an argument Node refuses): the record must not stay RUNNING.
+            const why = error instanceof Error ? error.message : String(error);
+            this.state.writeRun({ ...record, state: 'FAILED', ended: new Date().toISOString(), error: `cannot start Python '${record.python}': ${why}` });
+            throw new CommandError(`Failed to run ${name}: cannot start Python '${record.python}' (${why}); install Python 3 or set PYTHON to its path`);
+        }
+        const guard = signalGuard(this.signals);
+        guard.enter(id, {
+            stop: (signal) => {
+                this.ctx.logger.warning(`Received ${signal}: stopping run ${id} (SIGTERM to its process group, SIGKILL after ${formatDuration(this.killGraceMs)})`);
+                child.stop({ reason: 'signal', signal });
+            },
+            kill: (signal) => {
+                this.ctx.logger.warning(`Received ${signal} again: killing run ${id} (SIGKILL to its process group)`);
+                child.kill();
+            },
+        });
+        try {
+            return await this.recordEnd(record, child, timeoutMs);
+        }
+        finally {
+            // Its end is recorded: the last run in flight raises a signal that stopped it again, to end this process.
+            guard.leave(id, this.onSignalled);
+        }
+    }
+    startRun(record, logFile) {
+        const { id, deployment: name, command } = record;
+        return startChild({
+            command: command[0],
+            args: command.slice(1),
+            cwd: this.ctx.workdir,
+            env: { ...this.ctx.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
+            logFile,
+            limits: this.limits,
+            killGraceMs: this.killGraceMs,
+            onSpawn: (pid) => {
+                record.pid = pid;
+                this.state.writeRun(record);
+            },
+            onLine: (line) => this.ctx.logger.info(line.text),
+        });
+    }
+    async recordEnd(record, child, timeoutMs) {
+        const { id, deployment: name, python } = record;
+        const dir = this.state.runDir(id);
+        const logFile = external_node_path_default().join(dir, 'log.txt');
+        const timer = timeoutMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                this.ctx.logger.warning(`Run ${id} reached the wait-timeout of ${formatDuration(timeoutMs)}: stopping it`);
+                child.stop({ reason: 'timeout', afterMs: timeoutMs });
+            }, timeoutMs);
+        let outcome;
+        try {
+            outcome = await child.done;
+        }
+        finally {
+            clearTimeout(timer);
+        }
+        const ended = new Date();
+        const { state, error } = endState(outcome, python);
+        Object.assign(record, {
+            state,
+            ended: ended.toISOString(),
+            durationMs: ended.getTime() - new Date(record.started).getTime(),
+            ...(outcome.exitCode === null ? {} : { exitCode: outcome.exitCode }),
+            ...(outcome.signal ? { signal: outcome.signal } : {}),
+            ...(error ? { error } : {}),
+        });
+        const tail = outcome.tail;
+        if (outcome.spawnError) {
+            tail.push({ stream: 'stderr', text: outcome.spawnError });
+            (0,external_node_fs_namespaceObject.appendFileSync)(logFile, `${outcome.spawnError}\n`);
+        }
+        this.state.writeRun(record);
+        writeFileAtomic(external_node_path_default().join(dir, 'report.html'), renderRunReport(record, tail, { totalLines: outcome.totalLines + (outcome.spawnError ? 1 : 0) }));
+        const url = this.reportUrl(id);
+        const result = { id, url, state: record.state, created: true };
+        if (outcome.spawnError) {
+            throw new CommandError(`Failed to run ${name}: cannot start Python '${python}' (${outcome.spawnError}); install Python 3 or set PYTHON to its path`);
+        }
+        const how = record.error ?? describeExit(outcome.exitCode, outcome.signal);
+        if (record.state !== 'COMPLETED') {
+            const last = tail.filter((l) => l.text.trim() !== '').pop()?.text.trim() ?? 'no output';
+            this.ctx.logger.error(`Run ${id} ${record.state} (${how}): ${last}`);
+        }
+        this.ctx.logger.info(`Run ${id} ${record.state} (${how}); report: ${url}`);
+        if (outcome.stoppedBy?.reason === 'signal') {
+            // Recorded; execute() then ends this process as the signal asked, once no other run is in flight.
+            throw Object.assign(new RunFailedError(`Run ${id} of ${name} CANCELLED: lolpop-deploy received ${outcome.stoppedBy.signal}; report: ${url}`), { result });
+        }
+        return result;
+    }
+    /** A run an earlier invocation started with this key; a RUNNING one whose processes are gone is CRASHED. */
+    existingRun(earlier, key) {
+        const run = this.settleStale(earlier);
+        const url = this.reportUrl(run.id);
+        this.ctx.logger.info(`Run ${run.id} already existed for idempotency key ${key} (${run.state}): ${url}`);
+        return { id: run.id, url, state: run.state, created: false };
+    }
+    /** Reads a run's state until it ends or the timeout; a RUNNING record nobody runs any more is CRASHED. */
+    async wait(request) {
+        const deadline = Date.now() + request.timeoutMs;
+        let record = this.settleStale(this.readRunOrThrow(request.run.id));
+        // Only a run started by another process can still be RUNNING here.
+        while (record.state === 'RUNNING' && Date.now() < deadline) {
+            await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
+            record = this.settleStale(this.readRunOrThrow(request.run.id));
+        }
+        const result = { ...request.run, state: record.state };
+        if (record.state === 'COMPLETED')
+            return result;
+        if (record.state === 'RUNNING') {
+            throw new RunFailedError(`Run ${record.id} of ${record.deployment} is still RUNNING after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout): ${request.run.url}`);
+        }
+        const tail = lastLines(readTail(external_node_path_default().join(this.state.runDir(record.id), 'log.txt'), 64 * 1024), 5);
+        const last = tail.split('\n').pop()?.trim();
+        throw Object.assign(new RunFailedError(`Run ${record.id} of ${record.deployment} ended ${record.state} (${record.error ?? describeExit(record.exitCode, record.signal)}): ` +
+            (last ? `${last}\nLast log lines:\n${tail.replace(/^/gm, '  ')}` : 'it printed nothing') +
+            `\nReport: ${request.run.url}`), { result });
+    }
+    /**
+     * A RUNNING record whose Python process and lolpop-deploy process are both gone (killed,
+     * the machine restarted) would be waited on for ever: it is recorded CRASHED, with a report.
+     */
+    settleStale(record) {
+        if (record.state !== 'RUNNING')
+            return record;
+        const why = staleReason(record);
+        if (!why)
+            return record;
+        const ended = new Date();
+        const crashed = { ...record, state: 'CRASHED', ended: ended.toISOString(), durationMs: ended.getTime() - new Date(record.started).getTime(), error: why };
+        this.state.writeRun(crashed);
+        const text = readTail(external_node_path_default().join(this.state.runDir(record.id), 'log.txt'), this.limits.tailBytes);
+        const log = text.split(/\r?\n/).filter((l, i, all) => l !== '' || i < all.length - 1).map((l) => ({ stream: 'stdout', text: l }));
+        writeFileAtomic(external_node_path_default().join(this.state.runDir(record.id), 'report.html'), renderRunReport(crashed, log));
+        this.ctx.logger.warning(`Run ${record.id} of ${record.deployment} was recorded RUNNING, but ${why}: recorded it CRASHED`);
+        return crashed;
+    }
+    /** Removes the deployment record; the runs' history stays. */
+    async stop(request) {
+        const file = this.state.deploymentFile(request.deploymentName);
+        if (!this.state.removeDeployment(request.deploymentName)) {
+            return { stopped: false, detail: `deployment '${request.deploymentName}' is not recorded in ${this.state.root}; nothing to stop` };
+        }
+        return { stopped: true, detail: `removed deployment '${request.deploymentName}' (${file}); its runs stay in ${external_node_path_default().join(this.state.root, 'runs')}` };
+    }
+    /** A new run id with its folder created (exclusively: two concurrent runs never share one). */
+    newRunDir() {
+        for (let attempt = 0;; attempt++) {
+            const id = newRunId();
+            if (this.state.createRunDir(id))
+                return id;
+            if (attempt > 20)
+                throw new OrchestratorError(`Failed to run: cannot create a new run folder in ${external_node_path_default().join(this.state.root, 'runs')}`);
+        }
+    }
+    readRunOrThrow(id) {
+        const record = this.state.readRun(id);
+        if (!record)
+            throw new OrchestratorError(`Failed to read run ${id}: no ${external_node_path_default().join(this.state.runDir(id), 'run.json')}`);
+        return record;
+    }
+    reportUrl(id) {
+        return (0,external_node_url_.pathToFileURL)(external_node_path_default().join(this.state.runDir(id), 'report.html')).href;
+    }
+}
+/** What ended a run: its state and, unless it simply exited, why in a sentence. */
+function endState(outcome, python) {
+    const exit = describeExit(outcome.exitCode, outcome.signal);
+    if (outcome.spawnError)
+        return { state: 'FAILED', error: `cannot start Python '${python}': ${outcome.spawnError}` };
+    if (outcome.stoppedBy?.reason === 'timeout') {
+        return { state: 'CANCELLED', error: `the wait-timeout of ${formatDuration(outcome.stoppedBy.afterMs)} was reached and lolpop-deploy stopped the run: ${exit}` };
+    }
+    if (outcome.stoppedBy?.reason === 'signal') {
+        return { state: 'CANCELLED', error: `lolpop-deploy received ${outcome.stoppedBy.signal} and stopped the run: ${exit}` };
+    }
+    if (outcome.signal)
+        return { state: 'CRASHED', error: `${exit}, a signal lolpop-deploy did not send (out of memory, or killed from outside)` };
+    return { state: outcome.exitCode === 0 ? 'COMPLETED' : 'FAILED' };
+}
+/**
+ * Why a RUNNING record is stale, or undefined while something may still be running it:
+ * its Python process (checked to be this run's, on Linux), or the lolpop-deploy that
+ * started it (the same pid and start time). A run recorded on another host is not judged.
+ */
+function staleReason(run) {
+    const owner = run.owner;
+    if (!owner)
+        return 'it records no process (an older lolpop-deploy wrote it) and cannot be followed';
+    if (owner.host !== (0,external_node_os_namespaceObject.hostname)())
+        return undefined;
+    if (run.pid !== undefined && pidExists(run.pid) && isRunProcess(run.pid, run.id))
+        return undefined;
+    const ownerAlive = owner.pid === process.pid
+        ? activeRuns.has(run.id)
+        : pidExists(owner.pid) && (owner.startTicks === undefined || startTicks(owner.pid) === undefined || startTicks(owner.pid) === owner.startTicks);
+    if (ownerAlive)
+        return undefined;
+    return `its processes are gone (Python pid ${run.pid ?? 'never started'}, lolpop-deploy pid ${owner.pid}): lolpop-deploy was killed before it could record the end`;
+}
+/** Linux: whether `pid` is this run's launcher and not a process that reused the pid. */
+function isRunProcess(pid, id) {
+    try {
+        return (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/cmdline`, 'utf8').includes(id);
+    }
+    catch {
+        return true;
+    }
+}
+/** `20250131T120501Z-3fa9c2`: sorts by start time, unique enough for one machine. */
+function newRunId() {
+    return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/local/plugin.ts
+
+
+const localPlugin = {
+    name: 'LocalOrchestrator',
+    description: 'Runs the workflow in a local Python process and records it under .lolpop-deploy/ (no server, no Docker)',
+    configSchema: LocalConfig,
+    create: (config, context) => new LocalOrchestrator(LocalConfig.parse(config ?? {}), context),
+};
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/config.ts
+
+/** PrefectOrchestrator's `orchestrator.config`, names and defaults from lolpop's PrefectOrchestrator docs. */
+const PrefectConfig = object({
+    decorator_method: schemas_string().default('decorator'),
+    integration_types: array(schemas_string()).default(['runner', 'pipeline', 'component']),
+    prefect_profile: schemas_string().default('default'),
+    prefect_flow_integration: array(schemas_string()).default(['runner', 'pipeline']),
+    prefect_task_integration: array(schemas_string()).default(['component']),
+    flow_kwargs: record(schemas_string(), unknown()).default({ log_prints: true }),
+    task_kwargs: record(schemas_string(), unknown()).optional(),
+    cache_tasks: schemas_boolean().default(true),
+    prefect_settings: record(schemas_string(), union([schemas_string(), schemas_number(), schemas_boolean()]).transform(String))
+        .default({})
+        .describe('PREFECT_API_URL, PREFECT_UI_URL, …; the environment wins. Put keys in ${ENV} references, never in the file.'),
+})
+    .loose();
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/schemas.ts
+
+/**
+ * The shape of each Prefect answer this tool relies on: only the fields it reads,
+ * anything else passes through. `PrefectClient.request` parses every 2xx answer with
+ * one of these, so a server (or a proxy) that answers something else ends in one
+ * line naming the request, never in `undefined` further on.
+ */
+const id = schemas_string().min(1);
+const FlowRunStateSchema = looseObject({
+    type: schemas_string().min(1),
+    name: schemas_string(),
+    message: schemas_string().nullish(),
+});
+const FlowRunSchema = looseObject({
+    id,
+    name: schemas_string(),
+    state: FlowRunStateSchema.nullable(),
+    deployment_id: schemas_string().nullish(),
+    idempotency_key: schemas_string().nullish(),
+});
+const DeploymentSchema = looseObject({
+    id,
+    name: schemas_string().min(1),
+    flow_id: id,
+    work_pool_name: schemas_string().nullish(),
+    entrypoint: schemas_string().nullish(),
+    job_variables: record(schemas_string(), unknown()).optional(),
+    pull_steps: array(record(schemas_string(), unknown())).nullish(),
+    paused: schemas_boolean().optional(),
+    status: schemas_string().nullish(),
+    updated: schemas_string().nullish(),
+    last_polled: schemas_string().nullish(),
+});
+const WorkPoolSchema = looseObject({
+    name: schemas_string().min(1),
+    type: schemas_string().min(1),
+});
+/** `GET /admin/version`: a JSON string such as "3.4.1". */
+const VersionSchema = schemas_string().regex(/^\d+\.\d+/, { message: 'expected a version such as "3.4.1"' });
+/** `POST /flows/`. */
+const FlowIdSchema = looseObject({ id });
+const LogEntrySchema = looseObject({ level: schemas_number(), message: schemas_string() });
+const LogsSchema = array(LogEntrySchema);
+const FlowRunsSchema = array(FlowRunSchema);
+/** `GET /csrf-token` when protection is on. */
+const CsrfTokenSchema = looseObject({ token: schemas_string().min(1) });
+/** `POST /flow_runs/{id}/set_state`: Prefect's OrchestrationResult. */
+const SetStateSchema = looseObject({
+    status: schemas_string().min(1),
+    state: looseObject({ type: schemas_string() }).nullish(),
+    details: looseObject({ reason: schemas_string().nullish() }).nullish(),
+});
+/** An answer whose body is not used (PATCH, DELETE, pause/resume). */
+const IgnoredSchema = unknown();
+/** What was wrong with a body, in a few words: "id: missing; state: expected object, got string". */
+function describeIssues(error) {
+    const parts = error.issues.slice(0, 3).map((issue) => {
+        const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+        let what = issue.message.replace(/^Invalid input: /, '');
+        if (issue.code === 'invalid_type') {
+            const got = /received (\w+)/.exec(issue.message)?.[1];
+            what = got === 'undefined' ? `missing (expected ${issue.expected})` : `expected ${article(issue.expected)}, got ${article(got ?? 'something else')}`;
+        }
+        return `${where}${what}`;
+    });
+    if (error.issues.length > 3)
+        parts.push(`and ${error.issues.length - 3} more`);
+    return parts.join('; ');
+}
+function article(type) {
+    if (type === 'null' || type === 'undefined')
+        return type;
+    return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/pull-steps.ts
+
+
+/** Pool types whose workers run no container: the code must be fetched by pull steps. */
+function runsContainers(poolType) {
+    return poolType !== 'process' && poolType !== 'prefect-agent';
+}
+/**
+ * What a worker does before loading the flow. In an image the code is already
+ * at WORKDIR; a process worker clones this repository at the deployed commit.
+ * Prefect 2's git_clone has no commit_sha (3.x added it): there the clone is followed by
+ * a fetch and checkout of the commit in the cloned directory. Workers are assumed to run
+ * the server's major version.
+ */
+function defaultPullSteps(poolType, ci, version) {
+    if (runsContainers(poolType)) {
+        return [{ 'prefect.deployments.steps.set_working_directory': { directory: IMAGE_WORKDIR } }];
+    }
+    if (!ci.repository) {
+        throw new OrchestratorError(`Failed to deploy: a '${poolType}' work pool runs no container, so its worker must fetch the code; ` +
+            'outside GitHub Actions set deploy.pull_steps (e.g. set_working_directory or git_clone)');
+    }
+    const clone = { repository: `${ci.serverUrl}/${ci.repository}.git` };
+    if (!ci.sha) {
+        if (ci.refName)
+            clone.branch = ci.refName;
+        return [{ 'prefect.deployments.steps.git_clone': clone }];
+    }
+    if (version.major >= 3)
+        return [{ 'prefect.deployments.steps.git_clone': { ...clone, commit_sha: ci.sha } }];
+    return [
+        { 'prefect.deployments.steps.git_clone': { id: 'clone', ...clone } },
+        {
+            'prefect.deployments.steps.run_shell_script': {
+                directory: '{{ clone.directory }}',
+                script: `git fetch --quiet --depth 1 origin ${ci.sha}\ngit checkout --quiet ${ci.sha}`,
+            },
+        },
+    ];
+}
+/** The image as a job variable, for pools that run containers. */
+function imageJobVariables(poolType, image) {
+    if (!image || !runsContainers(poolType))
+        return {};
+    return { image };
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/version.ts
+function parseServerVersion(raw) {
+    const match = /^(\d+)\.(\d+)/.exec(raw.trim());
+    if (!match)
+        return { major: 3, minor: 0, raw };
+    return { major: Number(match[1]), minor: Number(match[2]), raw };
+}
+function atLeast(v, major, minor) {
+    return v.major > major || (v.major === major && v.minor >= minor);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/deployment-body.ts
+
+
+
+
+/**
+ * The body of `POST /deployments/` for the server's version. Prefect's schemas
+ * forbid unknown fields (422), so each field is sent only to versions that know
+ * it (each `atLeast` below names the version that added the field).
+ */
+function buildDeploymentBody(spec, version) {
+    const body = {
+        name: spec.name,
+        flow_id: spec.flowId,
+        entrypoint: spec.entrypoint,
+        pull_steps: spec.pullSteps,
+        parameters: spec.parameters,
+        tags: spec.tags,
+        // We cannot read the flow's signature without importing its Python code, so
+        // we send an open object schema: an explicit null would make every run fail
+        // with 409 on servers that enforce the schema.
+        parameter_openapi_schema: { title: 'Parameters', type: 'object', properties: {} },
+        enforce_parameter_schema: spec.enforceParameterSchema ?? false,
+    };
+    if (spec.workPool)
+        body.work_pool_name = spec.workPool;
+    if (spec.workQueue)
+        body.work_queue_name = spec.workQueue;
+    if (spec.description !== undefined)
+        body.description = spec.description;
+    if (spec.version !== undefined)
+        body.version = spec.version;
+    if (atLeast(version, 2, 17)) {
+        body.job_variables = spec.jobVariables;
+    }
+    else {
+        body.infra_overrides = spec.jobVariables;
+    }
+    // A served deployment pauses itself when its process stops; deploying again
+    // means "make it run", so unpause where the server has the field.
+    if (atLeast(version, 2, 19))
+        body.paused = spec.paused ?? false;
+    else if (spec.paused !== undefined)
+        deployment_body_unsupported('paused', '2.19', version);
+    if (spec.schedule) {
+        // Sent only when asked for: the server replaces a deployment's schedules on every upsert.
+        if (atLeast(version, 2, 18))
+            body.schedules = [{ schedule: spec.schedule, active: true }];
+        else
+            body.schedule = spec.schedule;
+    }
+    if (spec.concurrencyLimit !== undefined) {
+        if (!atLeast(version, 3, 0))
+            deployment_body_unsupported('concurrency_limit', '3.0', version);
+        body.concurrency_limit = spec.concurrencyLimit;
+    }
+    return body;
+}
+function deployment_body_unsupported(key, since, version) {
+    throw new OrchestratorError(`Failed to deploy: deployment_kwargs.${key} needs a Prefect ${since}+ server; this one is ${version.raw}. Remove it or upgrade the server.`);
+}
+/** The one schedule lolpop's deployment_kwargs may ask for (cron, interval or rrule), or none. */
+function scheduleOf(kwargs) {
+    if (!kwargs)
+        return undefined;
+    const given = ['cron', 'interval', 'rrule'].filter((k) => kwargs[k] !== undefined);
+    if (given.length > 1) {
+        throw new OrchestratorError(`Failed to deploy: deployment_kwargs gives ${given.join(' and ')}; Prefect's deploy() takes one of cron, interval, rrule`);
+    }
+    const tz = kwargs.timezone === undefined ? {} : { timezone: kwargs.timezone };
+    if (kwargs.cron !== undefined)
+        return { cron: kwargs.cron, ...tz };
+    if (kwargs.interval !== undefined)
+        return { interval: kwargs.interval, ...tz };
+    if (kwargs.rrule !== undefined)
+        return { rrule: kwargs.rrule, ...tz };
+    if (kwargs.timezone !== undefined)
+        throw new OrchestratorError('Failed to deploy: deployment_kwargs.timezone needs cron, interval or rrule');
+    return undefined;
+}
+function poolDeploymentSpec(input) {
+    const { deployKwargs: kwargs, packageKwargs } = input;
+    return {
+        name: input.deploymentName,
+        flowId: input.flowId,
+        workPool: input.workPool,
+        workQueue: kwargs.work_queue_name,
+        entrypoint: flowEntrypoint(packageKwargs, kwargs),
+        pullSteps: kwargs.pull_steps ?? defaultPullSteps(input.poolType, input.ci, input.version),
+        jobVariables: {
+            ...imageJobVariables(input.poolType, input.image),
+            ...(packageKwargs.job_variables ?? {}),
+            ...(kwargs.job_variables ?? {}),
+        },
+        parameters: runParameters(packageKwargs, kwargs, kwargs.parameters ?? {}),
+        tags: kwargs.tags ?? [],
+        description: kwargs.description,
+        version: kwargs.version ?? (input.ci.shortSha || undefined),
+        enforceParameterSchema: kwargs.enforce_parameter_schema,
+        schedule: scheduleOf(kwargs.deployment_kwargs),
+        paused: kwargs.deployment_kwargs?.paused,
+        concurrencyLimit: kwargs.deployment_kwargs?.concurrency_limit,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/api.ts
+
+
+
+
+const TERMINAL_STATES = ['COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED'];
+const ACTIVE_STATES = ['SCHEDULED', 'PENDING', 'RUNNING', 'PAUSED'];
+const api_seg = encodeURIComponent;
+/** The Prefect resources this tool uses, one method per REST call of Prefect's REST API. */
+class PrefectApi {
+    client;
+    constructor(client) {
+        this.client = client;
+    }
+    async version() {
+        return parseServerVersion(await this.client.serverVersion());
+    }
+    /** `POST /flows/` upserts by name: 201 created, 200 existed. */
+    async ensureFlow(name) {
+        const res = await this.client.request('POST', 'flows/', { json: { name }, action: `register the flow '${name}'`, schema: FlowIdSchema });
+        return res.body.id;
+    }
+    async readWorkPool(name) {
+        const res = await this.client.request('GET', `work_pools/${api_seg(name)}`, {
+            action: `read the work pool '${name}'`,
+            schema: WorkPoolSchema,
+            accept: [404],
+        });
+        return res.status === 404 ? undefined : res.body;
+    }
+    /** `POST /deployments/` upserts on flow_id + name. */
+    async upsertDeployment(spec, version) {
+        const res = await this.client.request('POST', 'deployments/', {
+            json: buildDeploymentBody(spec, version),
+            action: `create the deployment '${spec.name}'`,
+            schema: DeploymentSchema,
+        });
+        return res.body;
+    }
+    async readDeploymentByName(flow, name) {
+        const res = await this.client.request('GET', `deployments/name/${api_seg(flow)}/${api_seg(name)}`, {
+            action: `read the deployment '${flow}/${name}'`,
+            schema: DeploymentSchema,
+            accept: [404],
+        });
+        return res.status === 404 ? undefined : res.body;
+    }
+    async readDeployment(id) {
+        const res = await this.client.request('GET', `deployments/${api_seg(id)}`, {
+            action: `read the deployment ${id}`,
+            schema: DeploymentSchema,
+            accept: [404],
+        });
+        return res.status === 404 ? undefined : res.body;
+    }
+    async createFlowRun(deploymentId, body, version) {
+        const json = { parameters: body.parameters };
+        if (body.idempotency_key)
+            json.idempotency_key = body.idempotency_key;
+        if (body.tags)
+            json.tags = body.tags;
+        if (body.name)
+            json.name = body.name;
+        if (body.job_variables) {
+            if (!atLeast(version, 2, 17)) {
+                throw new OrchestratorError(`run job_variables need a Prefect server 2.17 or newer; this one is ${version.raw}`);
+            }
+            json.job_variables = body.job_variables;
+        }
+        const res = await this.client.request('POST', `deployments/${api_seg(deploymentId)}/create_flow_run`, {
+            json,
+            action: 'create a flow run',
+            schema: FlowRunSchema,
+        });
+        return { run: res.body, created: res.status === 201 };
+    }
+    async readFlowRun(id) {
+        return (await this.client.request('GET', `flow_runs/${api_seg(id)}`, { action: `read the flow run ${id}`, schema: FlowRunSchema })).body;
+    }
+    /** The last log lines of a run, oldest first, for a failure message. */
+    async tailLogs(flowRunId, limit = 20) {
+        const res = await this.client.request('POST', 'logs/filter', {
+            json: { logs: { flow_run_id: { any_: [flowRunId] } }, sort: 'TIMESTAMP_DESC', limit },
+            action: 'read the flow run logs',
+            schema: LogsSchema,
+        });
+        return [...res.body].reverse();
+    }
+    async activeFlowRuns(deploymentId) {
+        const res = await this.client.request('POST', 'flow_runs/filter', {
+            json: { flow_runs: { deployment_id: { any_: [deploymentId] }, state: { type: { any_: [...ACTIVE_STATES, 'CANCELLING'] } } }, limit: 200 },
+            action: 'list the deployment flow runs',
+            schema: FlowRunsSchema,
+        });
+        return res.body;
+    }
+    /**
+     * Asks for cancellation. ACCEPT: CANCELLING, the worker or runner ends it; REJECT with
+     * CANCELLED: a scheduled run with no infrastructure, cancelled at once; ABORT: already
+     * in a terminal state.
+     */
+    async cancelFlowRun(id) {
+        const res = await this.client.request('POST', `flow_runs/${api_seg(id)}/set_state`, {
+            json: { state: { type: 'CANCELLING', name: 'Cancelling' }, force: false },
+            action: `cancel the flow run ${id}`,
+            schema: SetStateSchema,
+            accept: [404],
+        });
+        if (res.status === 404)
+            return { status: 'ABORT', reason: 'flow run not found' };
+        return { status: res.body.status, state: res.body.state?.type, reason: res.body.details?.reason ?? undefined };
+    }
+    async pauseDeployment(id, version) {
+        await this.setPaused(id, true, version);
+    }
+    /** Undoes a pause, by stop or by a served process's pause_on_shutdown. */
+    async resumeDeployment(id, version) {
+        await this.setPaused(id, false, version);
+    }
+    async setPaused(id, paused, version) {
+        const action = `${paused ? 'pause' : 'resume'} the deployment`;
+        if (version.major >= 3) {
+            await this.client.request('PATCH', `deployments/${api_seg(id)}`, { json: { paused }, action, schema: IgnoredSchema });
+        }
+        else if (atLeast(version, 2, 19)) {
+            await this.client.request('POST', `deployments/${api_seg(id)}/${paused ? 'pause' : 'resume'}_deployment`, { action, schema: IgnoredSchema });
+        }
+        else {
+            await this.client.request('POST', `deployments/${api_seg(id)}/set_schedule_${paused ? 'inactive' : 'active'}`, { action, schema: IgnoredSchema });
+        }
+    }
+    /** False when it was already gone (404). */
+    async deleteDeployment(id) {
+        const res = await this.client.request('DELETE', `deployments/${api_seg(id)}`, { action: 'delete the deployment', schema: IgnoredSchema, accept: [404] });
+        return res.status !== 404;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/cancel-runs.ts
+
+
+/**
+ * Cancels every in-flight run of a deployment the way Prefect's UI does, and waits
+ * for running ones to end. A scheduled run has no infrastructure: the server answers
+ * REJECT with a CANCELLED state, which is success. A running one goes CANCELLING and
+ * only its worker (or serving process) turns that into CANCELLED, so we wait for it —
+ * deleting the deployment first would delete the run and leave its process alive.
+ */
+async function cancelActiveRuns(api, deploymentId, options) {
+    const runs = await api.activeFlowRuns(deploymentId);
+    const summary = { found: runs.length, cancelled: 0, finished: 0, cancelling: 0 };
+    const pending = [];
+    for (const run of runs) {
+        if (run.state?.type === 'CANCELLING') {
+            pending.push(run.id);
+            continue;
+        }
+        const answer = await api.cancelFlowRun(run.id);
+        if (answer.state === 'CANCELLED')
+            summary.cancelled += 1;
+        else if (answer.status === 'ABORT' || TERMINAL_STATES.includes(answer.state ?? ''))
+            summary.finished += 1;
+        else
+            pending.push(run.id);
+        options.logger.debug(`cancel ${run.name}: ${answer.status} → ${answer.state ?? '?'}${answer.reason ? ` (${answer.reason})` : ''}`);
+    }
+    if (pending.length > 0)
+        options.logger.info(`waiting for ${pending.length} running flow run(s) to be cancelled`);
+    const deadline = Date.now() + options.timeoutMs;
+    let waiting = pending;
+    while (waiting.length > 0) {
+        const still = [];
+        for (const id of waiting) {
+            const state = (await api.readFlowRun(id)).state?.type ?? '';
+            if (state === 'CANCELLED')
+                summary.cancelled += 1;
+            else if (TERMINAL_STATES.includes(state))
+                summary.finished += 1;
+            else
+                still.push(id);
+        }
+        waiting = still;
+        if (waiting.length === 0 || Date.now() >= deadline)
+            break;
+        await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
+    }
+    summary.cancelling = waiting.length;
+    if (summary.cancelling > 0) {
+        options.logger.warning(`${summary.cancelling} flow run(s) are still CANCELLING after ${Math.round(options.timeoutMs / 1000)} s: ` +
+            'no worker or serving process is alive to end them (raise stop.cancel_timeout, or check the worker)');
+    }
+    return summary;
+}
+/** "cancelled 2 of 3 flow run(s) (1 had already finished)". */
+function describeCancel(summary) {
+    if (summary.found === 0)
+        return 'no flow run to cancel';
+    const extra = [
+        summary.finished ? `${summary.finished} had already finished` : '',
+        summary.cancelling ? `${summary.cancelling} still cancelling` : '',
+    ].filter(Boolean);
+    return `cancelled ${summary.cancelled} of ${summary.found} flow run(s)${extra.length ? ` (${extra.join(', ')})` : ''}`;
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/error.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+function getLineColFromPtr(string, ptr) {
+    let lines = string.slice(0, ptr).split(/\r?\n/);
+    return [lines.length, lines.pop().length + 1];
+}
+function makeCodeBlock(string, line, column) {
+    let lines = string.split(/\r?\n/);
+    let codeblock = '';
+    let numberLen = (Math.log10(line + 1) | 0) + 1;
+    for (let i = line - 1; i <= line + 1; i++) {
+        let l = lines[i - 1];
+        if (!l)
+            continue;
+        codeblock += i.toString().padEnd(numberLen, ' ');
+        codeblock += ':  ';
+        codeblock += l;
+        codeblock += '\n';
+        if (i === line) {
+            codeblock += ' '.repeat(numberLen + column + 2);
+            codeblock += '^\n';
+        }
+    }
+    return codeblock;
+}
+class TomlError extends Error {
+    line;
+    column;
+    codeblock;
+    constructor(message, options) {
+        const [line, column] = getLineColFromPtr(options.toml, options.ptr);
+        const codeblock = makeCodeBlock(options.toml, line, column);
+        super(`Invalid TOML document: ${message}\n\n${codeblock}`, options);
+        this.line = line;
+        this.column = column;
+        this.codeblock = codeblock;
+    }
+    /** @internal */
+    static x(message, ctx, ptr) {
+        throw new TomlError(message, { toml: ctx.s, ptr: ptr ?? ctx.p });
+    }
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/primitive.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+
+/** @internal */
+function parseString(ctx) {
+    let startPtr = ctx.p;
+    let c = ctx.s.charCodeAt(ctx.p++);
+    let first = c;
+    let isLiteral = c === 0x27; /* ' */
+    let isMultiline = c === ctx.s.charCodeAt(ctx.p) && c === ctx.s.charCodeAt(ctx.p + 1);
+    if (isMultiline) {
+        // Trim initial newline
+        if ((c = ctx.s.charCodeAt(ctx.p += 2)) === 0xa /* \n */)
+            ctx.p++;
+        else if (c === 0xd /* \r */ && ctx.s.charCodeAt(ctx.p + 1) === 0xa /* \n */)
+            ctx.p += 2;
+    }
+    // For the record: it is not worth it to use a fast-path for literal strings using `indexOf`.
+    // Doing a char-by-char iteration ends up dispatching less instructions, for the same wall-clock runtime.
+    let parsed = '';
+    let sliceStart = ctx.p;
+    // states:
+    //   0 - decoding
+    //   1 - decoding escape
+    //   2 - whitespace escape (no newline encountered yet, must fail on non-whitespace)
+    //   3 - whitespace escape (newline encountered, allowed to transition back to normal decode)
+    let state = 0;
+    for (; ctx.p < ctx.s.length; ctx.p++) {
+        c = ctx.s.charCodeAt(ctx.p);
+        // Deal with newlines first, since that simplifies control character checking and handling across all states
+        if (isMultiline && (c === 0xa /* \n */ || (c === 0xd /* \r */ && ctx.s.charCodeAt(ctx.p + 1) === 0xa /* \n */))) {
+            state = state && 3;
+        }
+        // Control characters are banned in TOML, so we throw an error if we encounter them
+        else if ((c < 0x20 && c !== 0x9 /* \t */) || c === 0x7f) {
+            TomlError.x('control characters are not allowed in strings', ctx);
+        }
+        // The string might terminate while we're parsing through a newline escape.
+        // It must have encountered a newline; otherwise, it'll simply fail in another branch.
+        else if ((!state || state === 3) && c === first && (!isMultiline || (ctx.s.charCodeAt(ctx.p + 1) === first && ctx.s.charCodeAt(ctx.p + 2) === first))) {
+            if (isMultiline) {
+                // If the string ends with 4-5 quotes, then the first 1-2 are part of the string
+                if (ctx.s.charCodeAt(ctx.p + 3) === first)
+                    ctx.p++;
+                if (ctx.s.charCodeAt(ctx.p + 3) === first)
+                    ctx.p++;
+            }
+            // If we're in a newline escape still, then there's nothing to add.
+            if (!state) {
+                // Avoid a useless concat operation if the string can be used as-is.
+                let s = ctx.s.slice(sliceStart, ctx.p);
+                parsed = parsed ? parsed + s : s;
+            }
+            ctx.p += isMultiline ? 3 : 1;
+            return parsed;
+        }
+        // Baseline state; keep moving forward unless an escape sequence starts
+        else if (!state) {
+            if (!isLiteral && c === 0x5c /* \ */) {
+                parsed += ctx.s.slice(sliceStart, (sliceStart = ctx.p));
+                state = 1;
+            }
+        }
+        else if (state === 1) {
+            if (c === 0x78 /* x */ || c === 0x75 /* u */ || c === 0x55 /* U */) { // Unicode escape
+                let errPtr = ctx.p++ - 1;
+                let value = 0;
+                let len = c === 0x78 /* x */ ? 2 : c === 0x75 /* u */ ? 4 : 8;
+                for (let j = 0; j < len; j++, ctx.p++) {
+                    let hex = ctx.s.charCodeAt(ctx.p);
+                    let digit = 
+                    /* 0-9 */ hex >= 0x30 && hex <= 0x39 ? hex - 0x30 :
+                        /* A-F */ hex >= 0x41 && hex <= 0x46 ? hex - 0x41 + 10 :
+                            /* a-f */ hex >= 0x61 && hex <= 0x66 ? hex - 0x61 + 10 : -1;
+                    if (digit < 0)
+                        TomlError.x('invalid non-hex character in unicode escape', ctx);
+                    value = (value << 4) | digit;
+                }
+                // Because JS does bitwise on signed 32bit integers, all 0xfzzzzzzz values are actually seen as negative
+                if (value < 0 || value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff)) {
+                    TomlError.x('invalid unicode escape', ctx, errPtr);
+                }
+                parsed += String.fromCodePoint(value);
+                sliceStart = ctx.p--;
+                state = 0;
+            }
+            // Newline escape sequence. We only need to care about spaces and tabs; newlines are dealt with earlier
+            else if (isMultiline && (c === 0x20 || c === 0x9 /* \t */)) {
+                state = 2;
+            }
+            // Basic escape sequence
+            else {
+                if (c === 0x62 /* b */)
+                    parsed += '\b';
+                else if (c === 0x74 /* t */)
+                    parsed += '\t';
+                else if (c === 0x6e /* n */)
+                    parsed += '\n';
+                else if (c === 0x66 /* f */)
+                    parsed += '\f';
+                else if (c === 0x72 /* r */)
+                    parsed += '\r';
+                else if (c === 0x65 /* e */)
+                    parsed += '\x1b';
+                else if (c === 0x22 /* " */)
+                    parsed += '"';
+                else if (c === 0x5c /* \ */)
+                    parsed += '\\';
+                else
+                    TomlError.x('unrecognised escape sequence', ctx);
+                sliceStart = ctx.p + 1;
+                state = 0;
+            }
+        }
+        // Newline escape continuation: keep moving forward until the first non-whitespace char
+        else if (c !== 0x20 && c !== 0x9 /* \t */) {
+            if (state === 2)
+                TomlError.x('invalid escape: only line-ending whitespace may be escaped', ctx, sliceStart);
+            // State cannot be zero, or we'd have branched earlier already.
+            // If it's a backslash, immediately transition to the escape state so it can be processed.
+            state = !isLiteral && c === 0x5c /* \ */ ? 1 : 0;
+            sliceStart = ctx.p;
+        }
+    }
+    TomlError.x('unfinished string', ctx, startPtr);
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/date.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+let DATE_TIME_RE = /^(\d{4}-\d{2}-\d{2})?[Tt ]?(?:(\d{2}):\d{2}(?::\d{2}(?:\.\d+)?)?)?(Z|z|[-+]\d{2}:\d{2})?$/i;
+class TomlDate extends Date {
+    #hasDate = false;
+    #hasTime = false;
+    #offset = null;
+    constructor(date, fasttype, unsafeDelim) {
+        let hasDate = true;
+        let hasTime = true;
+        let offset = 'Z';
+        let c;
+        if (typeof date === 'string') {
+            if (fasttype)
+                prep: {
+                    // Date-time
+                    if (fasttype < 3) {
+                        if (+date.slice(11, 13) > 23) {
+                            date = '';
+                            break prep;
+                        }
+                        // Local
+                        if (fasttype === 2) {
+                            offset = null;
+                            date += 'Z';
+                        }
+                        // Offset; keep track of offset if not Z
+                        else if ((c = date.charCodeAt(date.length - 1)) !== 0x5a /* Z */ && c !== 0x7a /* z */) {
+                            offset = date.slice(date.length - 6);
+                        }
+                        if (unsafeDelim)
+                            date = date.slice(0, 10) + 'T' + date.slice(11);
+                    }
+                    // Time
+                    else if (fasttype === 4) {
+                        date = +date.slice(0, 2) > 23 ? '' : `0000-01-01T${date}Z`;
+                    }
+                    hasDate = fasttype !== 4;
+                    hasTime = fasttype !== 3;
+                }
+            else {
+                let match = date.match(DATE_TIME_RE);
+                if (match) {
+                    if (!match[1]) {
+                        hasDate = false;
+                        date = `0000-01-01T${date}`;
+                    }
+                    hasTime = !!match[2];
+                    // Make sure to use T instead of a space. Breaks in case of extreme values otherwise.
+                    hasTime && date[10] === ' ' && (date = date.replace(' ', 'T'));
+                    // Do not allow rollover hours.
+                    if (match[2] && +match[2] > 23) {
+                        date = '';
+                    }
+                    else {
+                        offset = match[3] || null;
+                        if (!offset && hasTime)
+                            date += 'Z';
+                    }
+                }
+                else {
+                    date = '';
+                }
+            }
+        }
+        super(date);
+        if (!isNaN(this.getTime())) {
+            this.#hasDate = hasDate;
+            this.#hasTime = hasTime;
+            this.#offset = offset;
+        }
+    }
+    isDateTime() {
+        return this.#hasDate && this.#hasTime;
+    }
+    isLocal() {
+        return !this.#hasDate || !this.#hasTime || !this.#offset;
+    }
+    isDate() {
+        return this.#hasDate && !this.#hasTime;
+    }
+    isTime() {
+        return this.#hasTime && !this.#hasDate;
+    }
+    isValid() {
+        return this.#hasDate || this.#hasTime;
+    }
+    toISOString() {
+        let iso = super.toISOString();
+        // Local Date
+        if (this.isDate())
+            return iso.slice(0, 10);
+        // Local Time
+        if (this.isTime())
+            return iso.slice(11, 23);
+        // Local DateTime
+        if (this.#offset === null)
+            return iso.slice(0, -1);
+        // Offset DateTime
+        if (this.#offset === 'Z' || this.#offset === 'z')
+            return iso;
+        // This part is quite annoying: JS strips the original timezone from the ISO string representation
+        // Instead of using a "modified" date and "Z", we restore the representation "as authored"
+        let offset = (+(this.#offset.slice(1, 3)) * 60) + +(this.#offset.slice(4, 6));
+        offset = this.#offset[0] === '-' ? offset : -offset;
+        let offsetDate = new Date(this.getTime() - (offset * 60e3));
+        return offsetDate.toISOString().slice(0, -1) + this.#offset;
+    }
+    static wrapAsOffsetDateTime(jsDate, offset = 'Z') {
+        let date = new TomlDate(jsDate);
+        date.#offset = offset;
+        return date;
+    }
+    static wrapAsLocalDateTime(jsDate) {
+        let date = new TomlDate(jsDate);
+        date.#offset = null;
+        return date;
+    }
+    static wrapAsLocalDate(jsDate) {
+        let date = new TomlDate(jsDate);
+        date.#hasTime = false;
+        date.#offset = null;
+        return date;
+    }
+    static wrapAsLocalTime(jsDate) {
+        let date = new TomlDate(jsDate);
+        date.#hasDate = false;
+        date.#offset = null;
+        return date;
+    }
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/extract.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+
+
+
+
+function isDigit(char, base = 10) {
+    return base === 16
+        ? (char > 0x2f && char < 0x3a) || (char > 0x40 && char < 0x47) || (char > 0x60 && char < 0x67)
+        : (char > 0x2f && char < 0x30 + base);
+}
+function isEndOfValue(char, delim) {
+    // Whitespace -- we're permissive on `\r` for performance; it'll be dealt with later anyway
+    return char === 0x20 || char === 0x9 /* \t */ || char === 0xa /* \n */ || char === 0xd /* \r */ ||
+        // Structure end or next value delimiter
+        (delim && (char === delim || char === 0x2c /* , */)) ||
+        // Comment
+        char === 0x23; /* # */
+}
+/** @internal */
+function extractValue(ctx, end) {
+    let errPtr = ctx.p;
+    let c = ctx.s.charCodeAt(ctx.p);
+    // Structs
+    if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+        ctx.d-- || TomlError.x('document contains excessively nested structures. aborting.', ctx);
+        let value = c === 0x5b /* [ */
+            ? parseArray(ctx)
+            : parseInlineTable(ctx);
+        ctx.d++;
+        return value;
+    }
+    // Strings
+    if (c === 0x22 /* " */ || c === 0x27 /* ' */) {
+        return parseString(ctx);
+    }
+    // Booleans
+    // We can fast-path because the first character is enough to know the only possible value
+    if (c === 0x74 /* t */) { // Only possible valid value is `true`
+        if (ctx.s.charCodeAt(++ctx.p) !== 0x72 || ctx.s.charCodeAt(++ctx.p) !== 0x75 || ctx.s.charCodeAt(++ctx.p) !== 0x65)
+            TomlError.x('invalid value', ctx, errPtr);
+        return ctx.p++, true;
+    }
+    if (c === 0x66 /* f */) { // Only possible valid value is `false`
+        if (ctx.s.charCodeAt(++ctx.p) !== 0x61 || ctx.s.charCodeAt(++ctx.p) !== 0x6c || ctx.s.charCodeAt(++ctx.p) !== 0x73 || ctx.s.charCodeAt(++ctx.p) !== 0x65)
+            TomlError.x('invalid value', ctx, errPtr);
+        return ctx.p++, false;
+    }
+    if (c === 0x2b /* + */ || c === 0x2d /* - */) {
+        return parseNumber(ctx, ctx.p, ctx.s.charCodeAt(++ctx.p), 0x2c - c, end);
+    }
+    // Rough heuristic, but `parseDate` falls back to number parsing if it's a false positive.
+    // e.g.: `a = 1\n-------------- = 1` would match this heuristic, but gracefully fallback to numbers.
+    if (ctx.s.charCodeAt(ctx.p + 4) === 0x2d /* - */ && ctx.s.charCodeAt(ctx.p + 7) === 0x2d /* - */) {
+        return parseDate(ctx, c, end);
+    }
+    // Same logic as above; `parseTime` falls back to number parsing if it's a false positive.
+    if (ctx.s.charCodeAt(ctx.p + 2) === 0x3a /* : */) {
+        return parseTime(ctx, c, end);
+    }
+    return parseNumber(ctx, ctx.p, c, 0, end);
+}
+// State:
+// 0: init
+// 1: integer
+// 2: fractional dot
+// 3: fractional
+// 4: exponent letter
+// 5: exponent
+// 6: exponent sign
+// 7: exponent with sign
+// >9: underscore; see below
+//     -> 12: was integer
+//     -> 14: was fractional
+//     -> 16: was exponent
+// states 2-5, 14, 16 are ONLY permitted iif base === 10
+function parseNumber(ctx, startPtr, startChr, sign, endChr) {
+    let c = startChr;
+    let state = 0;
+    let hasUnderscores = false;
+    // (+/-)inf
+    if (c === 0x69 /* i */) {
+        if (ctx.s.charCodeAt(++ctx.p) !== 0x6e || ctx.s.charCodeAt(++ctx.p) !== 0x66)
+            TomlError.x('invalid value', ctx, startPtr);
+        return ctx.p++, (sign || 1) / 0;
+    }
+    // (+/-)nan
+    if (c === 0x6e /* n */) {
+        if (ctx.s.charCodeAt(++ctx.p) !== 0x61 || ctx.s.charCodeAt(++ctx.p) !== 0x6e)
+            TomlError.x('invalid value', ctx, startPtr);
+        return ctx.p++, NaN;
+    }
+    // Leading zero
+    // Only allowed cases: `0<EOV>`, `0.(...)`, `0e(...)`, `0x(...)`, `0b(...)`, `0o(...)`
+    // FWIW, `0e(...)` is a stupid case, but it's not banned per-se so we have to parse it
+    if (c === 0x30 /* 0 */) {
+        if (++ctx.p >= ctx.s.length || isEndOfValue(c = ctx.s.charCodeAt(ctx.p), endChr))
+            return ctx.bi === true ? 0n : 0; // note: conveniently deals with `-0`
+        if (!sign) {
+            if (c === 0x78 /* x */)
+                return parseIntegerBaseN(ctx, startPtr, 16, endChr);
+            else if (c === 0x62 /* b */)
+                return parseIntegerBaseN(ctx, startPtr, 2, endChr);
+            else if (c === 0x6f /* o */)
+                return parseIntegerBaseN(ctx, startPtr, 8, endChr);
+        }
+        if (c === 0x2e /* . */)
+            state = 2;
+        else if (c === 0x65 /* e */ || c === 0x45 /* E */)
+            state = 4;
+        else
+            TomlError.x('illegal leading zero', ctx, startPtr);
+    }
+    // If the 1st char is not a digit by now, then it's not a valid TOML value at all
+    else if (!isDigit(c))
+        TomlError.x('invalid value', ctx, startPtr);
+    while (++ctx.p < ctx.s.length && (c = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c, endChr))) {
+        if (!state)
+            state = 1; // Detects single-digit numbers we can use a fast parse path for
+        // The way the states are numbered is not random: underscores are always permitted in odd-numbered states and
+        // never permitted in even-numbered ones.
+        if (c === 0x5f /* _ */) {
+            if (!(state & 1))
+                TomlError.x('illegal underscore', ctx);
+            state += 11; // 11 is a marker that makes the state even and greater than 9; see the numbering + rationale above
+            hasUnderscores = true;
+        }
+        // Transition to fractional part.
+        else if (state === 1 && c === 0x2e /* . */)
+            state = 2;
+        // Transition to exponent part.
+        else if ((state === 1 || state === 3) && (c === 0x65 /* e */ || c === 0x45 /* E */))
+            state = 4;
+        // + and - are permitted in state 4 only (handled before entering the function for state 0)
+        else if (state === 4 && (c === 0x2b /* + */ || c === 0x2d /* - */)) {
+            state = 6;
+        }
+        // All special cases have been handled; only digits are allowed here
+        else if (!isDigit(c))
+            TomlError.x(`illegal character in numeric literal`, ctx);
+        // Clear state flags
+        else if (state > 9)
+            state -= 11;
+        else if (!(state & 1))
+            state++;
+    }
+    // Single-char number; we can fast-path these very easily.
+    if (!state) {
+        let val = (startChr - 0x30 /* 0 */) * (sign || 1);
+        return ctx.bi === true ? BigInt(val) : val;
+    }
+    // Even-numbered states absolutely require a digit next; not even end of value is permitted
+    if (!(state & 1))
+        TomlError.x('unfinished numeric value', ctx, startPtr);
+    let str = ctx.s.slice(startPtr, ctx.p);
+    if (hasUnderscores)
+        str = str.replaceAll('_', ''); // perf: replaceAll 1.25x faster than replace with a regex
+    return state > 1
+        ? parseFloat(str)
+        : parseInteger(ctx, str, 10, startPtr);
+}
+function parseIntegerBaseN(ctx, startPtr, base, endChr) {
+    let c, underscore = 1;
+    while (++ctx.p < ctx.s.length && (c = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c, endChr))) {
+        if (c === 0x5f /* _ */) {
+            if (underscore & 1)
+                TomlError.x('illegal underscore', ctx);
+            underscore = 3;
+        }
+        // We only need to check if the number is a valid digit, nothing else is permitted
+        else if (!isDigit(c, base))
+            TomlError.x(`illegal character in numeric literal`, ctx);
+        // Clear underscore flag
+        else if (underscore & 1)
+            underscore--;
+    }
+    // Trailing underscore is not allowed
+    if (underscore & 1)
+        TomlError.x('unfinished numeric value', ctx);
+    let str = ctx.s.slice(startPtr + 2, ctx.p);
+    if (underscore)
+        str = str.replaceAll('_', ''); // perf: replaceAll 1.25x faster than replace with a regex
+    return parseInteger(ctx, str, base, startPtr);
+}
+function parseInteger(ctx, str, base, startPtr) {
+    if (ctx.bi !== true)
+        int: {
+            let val = parseInt(str, base);
+            if (!Number.isSafeInteger(val)) {
+                if (ctx.bi)
+                    break int;
+                TomlError.x('integer value cannot be represented losslessly', ctx, startPtr);
+            }
+            return val;
+        }
+    return base === 10 ? BigInt(str) : BigInt((base === 2 ? '0b' : base === 8 ? '0o' : '0x') + str);
+}
+function parseDate(ctx, c, endChr) {
+    let startPtr = ctx.p++, unsafeSeparator;
+    if (!isDigit(c) ||
+        !isDigit(ctx.s.charCodeAt(ctx.p++)) ||
+        !isDigit(ctx.s.charCodeAt(ctx.p++)) ||
+        !isDigit(ctx.s.charCodeAt(ctx.p++))) {
+        return parseNumber(ctx, ctx.p = startPtr, c, 0, endChr);
+    }
+    ctx.p += 5;
+    if (!isDigit(ctx.s.charCodeAt(ctx.p++)))
+        TomlError.x('invalid date-time: date part is malformed', ctx, startPtr);
+    if (ctx.p >= ctx.s.length || (((c = ctx.s.charCodeAt(ctx.p)) !== 0x20 || (unsafeSeparator = true, !isDigit(ctx.s.charCodeAt(ctx.p + 1)))) && c !== 0x54 /* T */ && c !== 0x74 /* t */)) {
+        let t = ctx.s.slice(startPtr, ctx.p);
+        return readDate(ctx, t, 3, false, startPtr);
+    }
+    if (ctx.s.charCodeAt(ctx.p += 3) !== 0x3a /* : */)
+        TomlError.x('invalid date-time: time part is malformed', ctx, startPtr);
+    if (ctx.s.charCodeAt(ctx.p += 3) === 0x3a /* : */)
+        ctx.p += 3;
+    if (ctx.s.charCodeAt(ctx.p) === 0x2e /* . */)
+        while (isDigit(ctx.s.charCodeAt(++ctx.p)))
+            ;
+    if (c = ctx.s.charCodeAt(ctx.p)) {
+        if (c === 0x5a /* Z */ || c === 0x7a /* z */) {
+            let t = ctx.s.slice(startPtr, ++ctx.p);
+            return readDate(ctx, t, 1, unsafeSeparator, startPtr, '[+00:00]');
+        }
+        if (c === 0x2b /* + */ || c === 0x2d /* - */) {
+            // Temporal's ZonedDateTime is weird asf when it comes to dealing with traditional offsets...
+            // It's 1.2x faster to allocate a new string to pass to ZDT than use Instant.toZonedDateTimeISO
+            let t = ctx.s.slice(startPtr, ctx.p += 6);
+            return readDate(ctx, t, 1, unsafeSeparator, startPtr, !ctx.ld && ('[' + ctx.s.slice(ctx.p - 6, ctx.p) + ']'));
+        }
+    }
+    let t = ctx.s.slice(startPtr, ctx.p);
+    return readDate(ctx, t, 2, unsafeSeparator, startPtr);
+}
+function parseTime(ctx, c, endChr) {
+    let start = ctx.p;
+    if (!isDigit(c) || !isDigit(ctx.s.charCodeAt(++ctx.p))) {
+        return parseNumber(ctx, --ctx.p, c, 0, endChr);
+    }
+    if (ctx.s.charCodeAt(ctx.p += 4) === 0x3a /* : */)
+        ctx.p += 3;
+    if (ctx.s.charCodeAt(ctx.p) === 0x2e /* . */)
+        while (isDigit(ctx.s.charCodeAt(++ctx.p)))
+            ;
+    let t = ctx.s.slice(start, ctx.p);
+    return readDate(ctx, t, 4, false, start);
+}
+function readDate(ctx, str, type, unsafeDelim, errPtr, temporalSuffix) {
+    if (ctx.ld) {
+        let date = new TomlDate(str, type, unsafeDelim);
+        if (!date.isValid())
+            TomlError.x('invalid date', ctx, errPtr);
+        return date;
+    }
+    try {
+        if (temporalSuffix)
+            str += temporalSuffix;
+        switch (type) {
+            case 1: return Temporal.ZonedDateTime.from(str);
+            case 2: return Temporal.PlainDateTime.from(str);
+            case 3: return Temporal.PlainDate.from(str);
+            case 4: return Temporal.PlainTime.from(str);
+        }
+    }
+    catch (e) {
+        TomlError.x(e instanceof Error ? e.message : '' + e, ctx, errPtr);
+    }
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/util.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+
+/** @internal */
+function skipComment(ctx) {
+    for (; ctx.p < ctx.s.length; ctx.p++) {
+        let c = ctx.s.charCodeAt(ctx.p);
+        if (c === 0xa /* \n */)
+            break;
+        if (c === 0xd /* \r */ && ctx.s.charCodeAt(ctx.p + 1) === 0xa /* \n */) {
+            ctx.p++;
+            break;
+        }
+        if ((c < 0x20 && c !== 0x9 /* \t */) || c === 0x7f) {
+            TomlError.x('control characters are not allowed in comments', ctx);
+        }
+    }
+}
+/** @internal */
+function skipVoid(ctx, banNewLines, banComments) {
+    let c;
+    while (ctx.p < ctx.s.length) {
+        while (ctx.p < ctx.s.length && ((c = ctx.s.charCodeAt(ctx.p)) === 0x20 ||
+            c === 0x9 /* \t */ ||
+            (!banNewLines &&
+                (c === 0xa /* \n */ || (c === 0xd /* \r */ && ctx.s.charCodeAt(ctx.p + 1) === 0xa /* \n */)))))
+            ctx.p++;
+        if (banComments || c !== 0x23 /* # */)
+            break;
+        skipComment(ctx);
+    }
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/struct.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+
+
+
+
+/** @internal */
+function parseKey(ctx, end = 0x3d /* = */) {
+    // States:
+    // 0: before first char
+    // 1: parsing bare key
+    // 2: after key component
+    let startPtr;
+    let state = 0;
+    let parsed = [];
+    let sliceStart;
+    let c = ctx.s.charCodeAt(startPtr = ctx.p);
+    do {
+        // End of key
+        if (c === end) {
+            if (!state)
+                TomlError.x('unexpected end of key', ctx);
+            if (state === 1)
+                parsed.push(ctx.s.slice(sliceStart, ctx.p));
+            return ctx.p++, parsed;
+        }
+        // Dotted key separator
+        else if (c === 0x2e /* . */) {
+            if (!state)
+                TomlError.x('illegal empty bare key', ctx);
+            if (state === 1)
+                parsed.push(ctx.s.slice(sliceStart, ctx.p));
+            state = 0;
+        }
+        // Quoted key
+        else if (!state && (c === 0x22 /* " */ || c === 0x27 /* ' */)) {
+            if (c === ctx.s.charCodeAt(ctx.p + 1) && c === ctx.s.charCodeAt(ctx.p + 2))
+                TomlError.x('illegal quoted key: multiline strings are not allowed', ctx);
+            parsed.push(parseString(ctx));
+            state = 2;
+            ctx.p--;
+        }
+        // Whitespace; no-op in state 0 and 2, end of bare key in state 1
+        else if (c === 0x20 || c === 0x9 /* \t */) {
+            if (state === 1) {
+                parsed.push(ctx.s.slice(sliceStart, ctx.p));
+                state = 2;
+            }
+        }
+        // If state is post-key, no character is allowed; otherwise ensure it's a bare-key component
+        else if (state === 2 || (c < 0x30 && c !== 0x2d /* - */) || (c > 0x39 && c < 0x41) || (c > 0x5a && c < 0x61 && c !== 0x5f /* _ */) || c > 0x7a) {
+            TomlError.x('illegal character in key', ctx);
+        }
+        // Illegal character
+        else if (!state) {
+            state = 1;
+            sliceStart = ctx.p;
+        }
+    } while (c = ctx.s.charCodeAt(++ctx.p));
+    TomlError.x('incomplete key-value: cannot find end of key', ctx, startPtr);
+}
+/** @internal */
+function parseInlineTable(ctx) {
+    let startPtr = ctx.p++;
+    let res = Object.create(null);
+    let seen = new Set();
+    let c;
+    while (ctx.p < ctx.s.length) {
+        skipVoid(ctx);
+        if ((c = ctx.s.charCodeAt(ctx.p)) === 0x7d /* } */) {
+            ctx.p++;
+            return res;
+        }
+        let k;
+        let t = res;
+        let hasOwn = false;
+        let errPtr = ctx.p;
+        let key = parseKey(ctx);
+        for (let i = 0; i < key.length; i++) {
+            if (i)
+                t = hasOwn ? t[k] : (t[k] = Object.create(null));
+            k = key[i];
+            if ((hasOwn = Object.hasOwn(t, k)) && (typeof t[k] !== 'object' || seen.has(t[k]))) {
+                TomlError.x('trying to redefine an already defined value', ctx, errPtr);
+            }
+            let unsafe = k === '__proto__';
+            if (ctx.uk && (unsafe || k === 'constructor')) {
+                t = ctx.uk !== 1 && TomlError.x('document contains an unsafe property', ctx, errPtr);
+                break;
+            }
+            if (!hasOwn && unsafe) {
+                Object.defineProperty(t, k, { enumerable: true, configurable: true, writable: true });
+            }
+        }
+        if (hasOwn) {
+            TomlError.x('trying to redefine an already defined value', ctx, errPtr);
+        }
+        skipVoid(ctx, true, true);
+        let value = extractValue(ctx, 0x7d /* } */);
+        if (t && typeof (t[k] = value) === 'object')
+            seen.add(value);
+        skipVoid(ctx);
+        if ((c = ctx.s.charCodeAt(ctx.p++)) === 0x7d /* } */) {
+            return res;
+        }
+        if (c !== 0x2c /* , */)
+            TomlError.x('expected comma or end of structure', ctx, ctx.p - 1);
+    }
+    TomlError.x('unfinished table', ctx, startPtr);
+}
+/** @internal */
+function parseArray(ctx) {
+    let startPtr = ctx.p++;
+    let res = [];
+    let c;
+    while (ctx.p < ctx.s.length) {
+        skipVoid(ctx);
+        if ((c = ctx.s.charCodeAt(ctx.p)) === 0x5d /* ] */) {
+            ctx.p++;
+            return res;
+        }
+        res.push(extractValue(ctx, 0x5d /* ] */));
+        skipVoid(ctx);
+        if ((c = ctx.s.charCodeAt(ctx.p++)) === 0x5d /* ] */) {
+            return res;
+        }
+        if (c !== 0x2c /* , */)
+            TomlError.x('expected comma or end of structure', ctx, ctx.p - 1);
+    }
+    TomlError.x('unfinished array', ctx, startPtr);
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/parse.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+
+
+
+
+function peekTable(ctx, key, table, meta, type) {
+    let t = table;
+    let m = meta;
+    let k;
+    let hasOwn = false;
+    let state;
+    for (let i = 0; i < key.length; i++) {
+        if (i) {
+            t = hasOwn ? t[k] : (t[k] = Object.create(null));
+            m = (state = m[k]).c;
+            if (type === 0 /* Type.DOTTED */ && (state.t === 1 /* Type.EXPLICIT */ || state.t === 2 /* Type.ARRAY */)) {
+                return null;
+            }
+            if (state.t === 2 /* Type.ARRAY */) {
+                let l = t.length - 1;
+                t = t[l];
+                m = m[l].c;
+            }
+        }
+        k = key[i];
+        if ((hasOwn = Object.hasOwn(t, k)) && m[k]?.t === 0 /* Type.DOTTED */ && m[k]?.d) {
+            return null;
+        }
+        if (!hasOwn) {
+            let unsafe = k === '__proto__';
+            if (ctx.uk && (unsafe || k === 'constructor'))
+                return false;
+            if (unsafe) {
+                Object.defineProperty(t, k, { enumerable: true, configurable: true, writable: true });
+                Object.defineProperty(m, k, { enumerable: true, configurable: true, writable: true });
+            }
+            m[k] = {
+                t: i < key.length - 1 && type === 2 /* Type.ARRAY */
+                    ? 3 /* Type.ARRAY_DOTTED */ : type,
+                d: false,
+                i: 0,
+                c: Object.create(null),
+            };
+        }
+    }
+    state = m[k];
+    if (state.t !== type && !(type === 1 /* Type.EXPLICIT */ && state.t === 3 /* Type.ARRAY_DOTTED */)) {
+        // Bad key type!
+        return null;
+    }
+    if (type === 2 /* Type.ARRAY */) {
+        if (!state.d) {
+            state.d = true;
+            t[k] = [];
+        }
+        t[k].push(t = Object.create(null));
+        state.c[state.i++] = (state = { t: 1 /* Type.EXPLICIT */, d: false, i: 0, c: Object.create(null) });
+    }
+    if (state.d) {
+        // Redefining a table!
+        return null;
+    }
+    state.d = true;
+    if (type === 1 /* Type.EXPLICIT */) {
+        t = hasOwn ? t[k] : (t[k] = Object.create(null));
+    }
+    else if (type === 0 /* Type.DOTTED */ && hasOwn) {
+        return null;
+    }
+    return [k, t, state.c];
+}
+function validateTablePeek(ctx, peek, ptr) {
+    if (peek === null || ctx.uk === 2)
+        TomlError.x(peek === null
+            ? 'trying to redefine an already defined table or value'
+            : 'document contains an unsafe property', ctx, ptr);
+}
+function dist_parse_parse(toml, options = {}) {
+    let ctx = {
+        s: toml,
+        p: 0,
+        d: options.maxDepth ?? 1000,
+        bi: options.integersAsBigInt ?? false,
+        ld: options.useLegacyDate ?? true,
+        uk: options.unsafeKeyBehaviour === 'throw' ? 2 : options.unsafeKeyBehaviour === 'drop' ? 1 : 0,
+    };
+    let res = Object.create(null);
+    let meta = Object.create(null);
+    let tmp;
+    let skipping = false;
+    let tbl = res;
+    let m = meta;
+    // BOM is allowed, skip.
+    // JS is UTF-16, so we have to check for the UTF-16 BOM instead of the UTF-8 BOM sequence!
+    if (toml.charCodeAt(0) === 0xfeff)
+        ctx.p++;
+    skipVoid(ctx);
+    while (ctx.p < toml.length) {
+        if (toml.charCodeAt(ctx.p) === 0x5b /* [ */) {
+            let isTableArray = toml.charCodeAt(++ctx.p) === 0x5b; /* [ */
+            tmp = ctx.p += +isTableArray;
+            skipping = false;
+            let k = parseKey(ctx, 0x5d /* ] */);
+            if (isTableArray) {
+                if (toml.charCodeAt(ctx.p) !== 0x5d /* ] */) {
+                    TomlError.x('expected end of table array declaration', ctx);
+                }
+                ctx.p++;
+            }
+            let p = peekTable(ctx, k, res, meta, isTableArray ? 2 /* Type.ARRAY */ : 1 /* Type.EXPLICIT */);
+            if (!p) {
+                validateTablePeek(ctx, p, tmp);
+                skipping = true;
+            }
+            else {
+                m = p[2];
+                tbl = p[1];
+            }
+        }
+        else {
+            tmp = ctx.p;
+            let k = parseKey(ctx);
+            let p = peekTable(ctx, k, tbl, m, 0 /* Type.DOTTED */);
+            if (!p && !skipping)
+                validateTablePeek(ctx, p, tmp);
+            skipVoid(ctx, true, true);
+            let v = extractValue(ctx, void 0);
+            if (p && !skipping)
+                p[1][p[0]] = v;
+        }
+        skipVoid(ctx, true);
+        if (ctx.p < toml.length && (tmp = toml.charCodeAt(ctx.p)) !== 0xa /* \n */ && (tmp !== 0xd /* \r */ || toml.charCodeAt(ctx.p + 1) !== 0xa /* \n */)) {
+            TomlError.x('each key-value declaration must be followed by an end-of-line', ctx);
+        }
+        skipVoid(ctx);
+    }
+    return res;
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/stringify.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+let BARE_KEY = /^[a-z0-9-_]+$/i;
+let HAS_WELLFORMED = !!(''.isWellFormed);
+function extendedTypeOf(obj) {
+    let type = typeof obj;
+    if (type === 'object') {
+        if (Array.isArray(obj))
+            return 'array';
+        if (typeof obj.getUTCDate === 'function' && obj instanceof Date)
+            return 'date';
+        if (globalThis.Temporal) {
+            if (obj.until) {
+                if (obj instanceof Temporal.ZonedDateTime)
+                    return 'temporal/tz+uc';
+                if (obj instanceof Temporal.PlainDateTime || obj instanceof Temporal.PlainDate)
+                    return 'temporal/uc';
+                if (obj instanceof Temporal.PlainTime || obj instanceof Temporal.Instant)
+                    return 'temporal';
+                if (obj instanceof Temporal.PlainYearMonth)
+                    return 'temporal/x';
+            }
+            else if ((obj.toPlainDate && obj instanceof Temporal.PlainMonthDay) ||
+                (obj.negated && obj instanceof Temporal.Duration)) {
+                return 'temporal/x';
+            }
+        }
+    }
+    return type;
+}
+function isArrayOfTables(obj) {
+    for (let i = 0; i < obj.length; i++) {
+        if (extendedTypeOf(obj[i]) !== 'object')
+            return false;
+    }
+    return obj.length != 0;
+}
+function formatWellFormedStringUnchecked(s) {
+    return JSON.stringify(s).replaceAll('\x7f', '\\u007f');
+}
+function formatString(s) {
+    return formatWellFormedStringUnchecked(HAS_WELLFORMED ? s.toWellFormed() : s);
+}
+function formatKey(s) {
+    if (BARE_KEY.test(s))
+        return s;
+    if (HAS_WELLFORMED && !s.isWellFormed())
+        throw new RangeError('key contains illegal lone surrogates');
+    return formatWellFormedStringUnchecked(s);
+}
+function stringifyValue(val, type, depth, numberAsFloat, strictTemporal) {
+    if (depth === 0) {
+        throw new Error('Could not stringify the object: maximum object depth exceeded');
+    }
+    switch (type) {
+        // @ts-expect-error -- intentional fallthrough case
+        case 'number':
+            if (isNaN(val))
+                return 'nan';
+            if (val === Infinity)
+                return 'inf';
+            if (val === -Infinity)
+                return '-inf';
+            if (Number.isInteger(val) && (numberAsFloat || !Number.isSafeInteger(val)))
+                return val.toFixed(1);
+        case 'bigint':
+        case 'boolean':
+        case 'temporal':
+            return val.toString();
+        case 'string':
+            return formatString(val);
+        case 'date':
+            if (isNaN(val.getTime()))
+                throw new TypeError('cannot serialize invalid date');
+            return val.toISOString();
+        case 'object':
+            return stringifyInlineTable(val, depth, numberAsFloat, strictTemporal);
+        case 'array':
+            return stringifyArray(val, depth, numberAsFloat, strictTemporal);
+        // @ts-expect-error -- intentional fallthrough case
+        case 'temporal/tz+uc':
+            if (strictTemporal) {
+                let tz = val.timeZoneId;
+                let tzc = tz.charCodeAt(0);
+                if (
+                // Classic offset
+                tzc !== 0x2b /* + */ && tzc !== 0x2d /* - */ &&
+                    (
+                    // Fast pre-check pass; see below for the actually accepted values
+                    (tzc !== 0x55 /* U */ && tzc !== 0x47 /* G */ && tzc !== 0x5a /* Z */ && tzc !== 0x45 /* E */) ||
+                        (
+                        // UTC and its aliases; Temporal implementations don't all canonicalise unfortunately
+                        tz !== 'UTC' && tz !== 'UCT' && tz !== 'Universal' && tz !== 'Zulu' &&
+                            // GMT is a TZ but it's for all intents and purposes equivalent to UTC. Safe to downgrade.
+                            !tz.startsWith('GMT') && tz !== 'Greenwich' &&
+                            // Etc/* are all safe to downgrade to offset (either UTC, GMT, or offset)
+                            !tz.startsWith('Etc/')))) {
+                    throw new TypeError('Temporal objects with an IANA timezone are not allowed in Temporal strict mode');
+                }
+            }
+        case 'temporal/uc':
+            if (strictTemporal && val.calendarId !== 'iso8601')
+                throw new TypeError('Temporal objects with a non-default calendar are not allowed in Temporal strict mode');
+            return val.toString({
+                calendarName: 'never',
+                timeZoneName: 'never',
+            });
+        case 'temporal/x':
+            throw new TypeError('Unsupported ' + val[Symbol.toStringTag]);
+    }
+}
+function stringifyInlineTable(obj, depth, numberAsFloat, strictTemporal) {
+    let keys = Object.keys(obj);
+    if (keys.length === 0)
+        return '{}';
+    let res = '{ ';
+    for (let i = 0; i < keys.length; i++) {
+        let k = keys[i];
+        if (i)
+            res += ', ';
+        res += formatKey(k) + ' = ' + stringifyValue(obj[k], extendedTypeOf(obj[k]), depth - 1, numberAsFloat, strictTemporal);
+    }
+    return res + ' }';
+}
+function stringifyArray(array, depth, numberAsFloat, strictTemporal) {
+    if (array.length === 0)
+        return '[]';
+    let res = '[ ';
+    for (let i = 0; i < array.length; i++) {
+        if (i)
+            res += ', ';
+        if (array[i] === null || array[i] === void 0) {
+            throw new TypeError('arrays cannot contain null or undefined values');
+        }
+        res += stringifyValue(array[i], extendedTypeOf(array[i]), depth - 1, numberAsFloat, strictTemporal);
+    }
+    return res + ' ]';
+}
+function stringifyArrayTable(array, key, depth, numberAsFloat, strictTemporal) {
+    if (depth === 0) {
+        throw new Error('Could not stringify the object: maximum object depth exceeded');
+    }
+    let res = '';
+    for (let i = 0; i < array.length; i++) {
+        res += `${res && '\n'}[[${key}]]\n`;
+        res += stringifyTable(0, array[i], key, depth, numberAsFloat, strictTemporal);
+    }
+    return res;
+}
+function stringifyTable(tableKey, obj, prefix, depth, numberAsFloat, strictTemporal) {
+    if (depth === 0) {
+        throw new Error('Could not stringify the object: maximum object depth exceeded');
+    }
+    let preamble = '';
+    let tables = '';
+    let keys = Object.keys(obj);
+    for (let i = 0; i < keys.length; i++) {
+        let k = keys[i];
+        if (obj[k] !== null && obj[k] !== void 0) {
+            let type = extendedTypeOf(obj[k]);
+            if (type === 'symbol' || type === 'function') {
+                throw new TypeError(`cannot serialize values of type '${type}'`);
+            }
+            let key = formatKey(k);
+            if (type === 'array' && isArrayOfTables(obj[k])) {
+                tables += (tables && '\n') + stringifyArrayTable(obj[k], prefix ? `${prefix}.${key}` : key, depth - 1, numberAsFloat, strictTemporal);
+            }
+            else if (type === 'object') {
+                let tblKey = prefix ? `${prefix}.${key}` : key;
+                tables += (tables && '\n') + stringifyTable(tblKey, obj[k], tblKey, depth - 1, numberAsFloat, strictTemporal);
+            }
+            else {
+                preamble += key;
+                preamble += ' = ';
+                preamble += stringifyValue(obj[k], type, depth, numberAsFloat, strictTemporal);
+                preamble += '\n';
+            }
+        }
+    }
+    if (tableKey && (preamble || !tables)) // Create table only if necessary
+        preamble = preamble ? `[${tableKey}]\n${preamble}` : `[${tableKey}]`;
+    return preamble && tables
+        ? `${preamble}\n${tables}`
+        : preamble || tables;
+}
+function stringify(obj, { maxDepth = 1000, numbersAsFloat = false, strictTemporal = false } = {}) {
+    if (extendedTypeOf(obj) !== 'object') {
+        throw new TypeError('stringify can only be called with an object');
+    }
+    let str = stringifyTable(0, obj, '', maxDepth, numbersAsFloat, strictTemporal);
+    if (str[str.length - 1] !== '\n')
+        return str + '\n';
+    return str;
+}
+
+;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/index.js
+/*!
+ * Copyright (c) Squirrel Chat et al., All rights reserved.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Redistribution and use in source and binary forms, with or without
+ * modification, are permitted provided that the following conditions are met:
+ *
+ * 1. Redistributions of source code must retain the above copyright notice, this
+ *    list of conditions and the following disclaimer.
+ * 2. Redistributions in binary form must reproduce the above copyright notice,
+ *    this list of conditions and the following disclaimer in the
+ *    documentation and/or other materials provided with the distribution.
+ * 3. Neither the name of the copyright holder nor the names of its contributors
+ *    may be used to endorse or promote products derived from this software without
+ *    specific prior written permission.
+ *
+ * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
+ * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+ * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
+ * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
+ * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
+ * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
+ * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
+ * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
+ * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
+ * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
+ */
+
+
+
+
+
+/** @deprecated use `import * as ... from 'smol-toml'` instead */
+/* harmony default export */ const smol_toml_dist = ({ parse: dist_parse_parse, stringify: stringify, TomlDate: TomlDate, TomlError: TomlError });
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/urls.ts
+
+/**
+ * The Prefect UI's base URL: PREFECT_UI_URL if set; for Cloud the app URL of
+ * the same account/workspace; self-hosted: the API URL without its `/api`.
+ */
+function uiBaseUrl(connection) {
+    if (connection.uiUrl)
+        return connection.uiUrl;
+    const api = connection.apiUrl;
+    if (isCloudUrl(api)) {
+        const match = /\/api\/accounts\/([^/]+)\/workspaces\/([^/]+)$/.exec(api);
+        return `https://app.prefect.cloud/account/${match[1]}/workspace/${match[2]}`;
+    }
+    return api.replace(/\/api$/, '');
+}
+/** Prefect 3's UI moved flow runs under /runs; 2.x keeps /flow-runs. */
+function flowRunUrl(ui, serverMajor, id) {
+    return serverMajor >= 3 ? `${ui}/runs/flow-run/${id}` : `${ui}/flow-runs/flow-run/${id}`;
+}
+function deploymentUrl(ui, id) {
+    return `${ui}/deployments/deployment/${id}`;
+}
+/** A URL as it may be printed: without a user or password in it. */
+function withoutCredentials(url) {
+    try {
+        const parsed = new URL(url);
+        if (!parsed.username && !parsed.password)
+            return url;
+        parsed.username = '';
+        parsed.password = '';
+        return parsed.href.replace(/\/$/, url.endsWith('/') ? '/' : '');
+    }
+    catch {
+        return url;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/connection.ts
+
+
+
+
+
+
+/**
+ * Read as Prefect's own tools read them: the environment first; then the settings of
+ * lolpop's `prefect_profile` in the user's Prefect profiles file (PREFECT_PROFILES_PATH,
+ * else $PREFECT_HOME/profiles.toml, else ~/.prefect/profiles.toml); then the config's
+ * `prefect_settings`. (lolpop applies prefect_settings only when it creates the profile;
+ * here they fill in what the profile does not set.)
+ */
+function connection_resolveConnection(env, settings = {}, profileName = 'default') {
+    const profile = readProfile(env, profileName);
+    const read = (key) => {
+        for (const source of [env, profile?.settings ?? {}, settings]) {
+            const value = source[key];
+            if (typeof value === 'string' && value !== '')
+                return value;
+        }
+        return undefined;
+    };
+    const apiUrl = read('PREFECT_API_URL');
+    if (!apiUrl) {
+        throw new ConfigError('PREFECT_API_URL is not set: add it to the workflow env (e.g. http://prefect.example.com:4200/api), ' +
+            `to the Prefect profile '${profileName}', or to orchestrator.config.prefect_settings`);
+    }
+    let parsed;
+    try {
+        parsed = new URL(apiUrl);
+    }
+    catch {
+        throw new ConfigError(`PREFECT_API_URL '${withoutCredentials(apiUrl)}' is not a URL; expected e.g. http://127.0.0.1:4200/api`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+        throw new ConfigError(`PREFECT_API_URL '${withoutCredentials(apiUrl)}' must be an http(s) URL`);
+    }
+    const credentials = urlCredentials(parsed);
+    const timeout = read('PREFECT_API_REQUEST_TIMEOUT');
+    let requestTimeoutMs;
+    if (timeout !== undefined) {
+        const seconds = Number(timeout);
+        if (!Number.isFinite(seconds) || seconds <= 0) {
+            throw new ConfigError(`PREFECT_API_REQUEST_TIMEOUT '${timeout}' is not a number of seconds above 0 (e.g. 20 or 0.5)`);
+        }
+        requestTimeoutMs = Math.round(seconds * 1000);
+    }
+    return {
+        ...(credentials ? { urlCredentials: credentials.credentials, secrets: credentials.secrets } : {}),
+        ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
+        apiUrl: apiUrl.replace(/\/+$/, ''),
+        apiKey: read('PREFECT_API_KEY'),
+        authString: read('PREFECT_API_AUTH_STRING'),
+        uiUrl: read('PREFECT_UI_URL')?.replace(/\/+$/, ''),
+        ...(profile ? { profile: profileName, profilesPath: profile.path } : {}),
+    };
+}
+/** The user and password in a URL, decoded, and every form of the password that could be printed. */
+function urlCredentials(url) {
+    if (!url.username && !url.password)
+        return undefined;
+    const decode = (value) => {
+        try {
+            return decodeURIComponent(value);
+        }
+        catch {
+            return value;
+        }
+    };
+    const credentials = { username: decode(url.username), password: decode(url.password) };
+    const secrets = [credentials.password, url.password, Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')];
+    return { credentials, secrets: [...new Set(secrets.filter((s) => s !== ''))] };
+}
+/** The credentials in a URL built without resolveConnection (tests, callers that make their own). */
+function credentialsIn(apiUrl) {
+    try {
+        return urlCredentials(new URL(apiUrl))?.credentials;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Whether a Prefect API URL is configured anywhere resolveConnection looks. */
+function connection_hasConnection(env, settings = {}, profileName = 'default') {
+    try {
+        connection_resolveConnection(env, settings, profileName);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** The file Prefect reads its profiles from. */
+function profilesPath(env) {
+    if (env.PREFECT_PROFILES_PATH)
+        return env.PREFECT_PROFILES_PATH;
+    const home = env.PREFECT_HOME || external_node_path_default().join(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.prefect');
+    return external_node_path_default().join(home, 'profiles.toml');
+}
+/**
+ * The named profile's settings, or undefined when there is no profiles file or no such
+ * profile (then, as in lolpop, prefect_settings apply). Values are kept as strings, as
+ * Prefect's settings are.
+ */
+function readProfile(env, name) {
+    const file = profilesPath(env);
+    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
+        return undefined;
+    let data;
+    try {
+        data = dist_parse_parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
+    }
+    catch (error) {
+        throw new ConfigError(`${file}: not valid TOML (${error.message.split('\n')[0]}); it is the Prefect profiles file, read for prefect_profile '${name}'`);
+    }
+    const profiles = data.profiles;
+    const profile = profiles?.[name];
+    if (!profile || typeof profile !== 'object')
+        return undefined;
+    const settings = {};
+    for (const [key, value] of Object.entries(profile))
+        settings[key] = String(value);
+    return { settings, path: file };
+}
+function isCloudUrl(apiUrl) {
+    return /\/api\/accounts\/[^/]+\/workspaces\/[^/]+$/.test(apiUrl) && /(^|\.)prefect\.cloud$/.test(new URL(apiUrl).hostname);
+}
+/** The Authorization header value, or undefined. Never both schemes at once. */
+function authorizationHeader(connection) {
+    if (connection.apiKey && (isCloudUrl(connection.apiUrl) || !connection.authString)) {
+        return `Bearer ${connection.apiKey}`;
+    }
+    if (connection.authString)
+        return `Basic ${Buffer.from(connection.authString, 'utf8').toString('base64')}`;
+    const url = connection.urlCredentials ?? credentialsIn(connection.apiUrl);
+    if (url)
+        return `Basic ${Buffer.from(`${url.username}:${url.password}`, 'utf8').toString('base64')}`;
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/client.ts
+
+
+
+
+
+/**
+ * How long anything may take, by default. A server that accepts and never answers
+ * fails in at most `budgetMs` (two tries of 20 s and a backoff: about 41 s); a body
+ * that stops flowing fails the same way (20 s without a byte, per try); a server
+ * that asks (Retry-After) to wait more than 30 s fails at once, saying so; nothing
+ * one call does, retries and waits included, takes more than 45 s.
+ *
+ * PREFECT_API_REQUEST_TIMEOUT (connection.requestTimeoutMs) replaces the two
+ * per-try timeouts, and the budget becomes twice it plus 5 s; options override all.
+ */
+const CLIENT_DEFAULTS = {
+    /** One try: from sending the request to the response headers. */
+    headersTimeoutMs: 20_000,
+    /** One try: the longest gap between two chunks of the body. */
+    bodyTimeoutMs: 20_000,
+    /** One call, every try, backoff and Retry-After wait included. */
+    budgetMs: 45_000,
+    /** The longest Retry-After honoured; a longer one fails the call at once. */
+    maxRetryAfterMs: 30_000,
+    /** Retries on 408/429/502/503/504 (Prefect's own client does 5). */
+    retries: 5,
+    /** Retries on a connection refused, dropped or reset, or a try that timed out. */
+    transportRetries: 2,
+    /** Upper bound of one backoff. */
+    backoffLimitMs: 10_000,
+};
+/** A try that waited too long: for the headers, or for the next chunk of the body. */
+class Stalled extends Error {
+    phase;
+    ms;
+    constructor(phase, ms) {
+        super(`stalled (${phase})`);
+        this.phase = phase;
+        this.ms = ms;
+    }
+}
+const RETRY_STATUSES = [408, 429, 502, 503, 504];
+/** Codes of a server that is not there (as opposed to one that dropped a connection). */
+const UNREACHABLE = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'];
+/**
+ * HTTP plumbing for Prefect's REST API: auth, CSRF, bounded tries (headers, body,
+ * the whole call), retries with backoff that honour Retry-After up to a cap,
+ * every answer parsed against the shape we use, timing logs without secrets, and
+ * errors turned into one line a user can act on. Knows no Prefect resources;
+ * `PrefectApi` does.
+ */
+class PrefectClient {
+    connection;
+    options;
+    csrf;
+    version;
+    base;
+    /** The API URL as it may be printed. */
+    shownUrl;
+    auth;
+    fetch;
+    limits;
+    constructor(connection, options) {
+        this.connection = connection;
+        this.options = options;
+        // fetch refuses a URL with credentials; they go in the Authorization header instead.
+        this.base = withoutCredentials(connection.apiUrl).replace(/\/+$/, '');
+        this.shownUrl = this.base;
+        this.auth = authorizationHeader(connection);
+        this.fetch = options.fetch ?? globalThis.fetch;
+        const perTry = connection.requestTimeoutMs;
+        this.limits = {
+            headersTimeoutMs: options.headersTimeoutMs ?? perTry ?? CLIENT_DEFAULTS.headersTimeoutMs,
+            bodyTimeoutMs: options.bodyTimeoutMs ?? perTry ?? CLIENT_DEFAULTS.bodyTimeoutMs,
+            budgetMs: options.budgetMs ?? options.timeoutMs ?? (perTry ? 2 * perTry + 5_000 : CLIENT_DEFAULTS.budgetMs),
+            maxRetryAfterMs: options.maxRetryAfterMs ?? CLIENT_DEFAULTS.maxRetryAfterMs,
+            retries: options.retries ?? CLIENT_DEFAULTS.retries,
+            transportRetries: options.transportRetries ?? CLIENT_DEFAULTS.transportRetries,
+            backoffLimitMs: options.backoffLimitMs ?? CLIENT_DEFAULTS.backoffLimitMs,
+        };
+    }
+    /** The server's Prefect version (`GET /admin/version`), fetched once. */
+    async serverVersion() {
+        if (!this.version) {
+            const res = await this.request('GET', 'admin/version', { action: 'read the server version', schema: VersionSchema });
+            this.version = res.body;
+        }
+        return this.version;
+    }
+    async request(method, path, options, csrfRefreshed = false) {
+        const write = method !== 'GET' && method !== 'HEAD';
+        const headers = {};
+        if (this.auth)
+            headers.authorization = this.auth;
+        if (write)
+            Object.assign(headers, await this.csrfHeaders());
+        const relative = path.replace(/^\//, '');
+        const label = `${method} /${relative.split('?')[0]}`;
+        const answer = await this.send(method, relative, label, headers, options);
+        const { status } = answer;
+        if ((options.accept ?? []).includes(status)) {
+            return { status, body: parseLoosely(answer.text) };
+        }
+        if (status >= 200 && status < 300) {
+            return { status, body: this.parse(answer, options, label) };
+        }
+        const detail = client_readDetail(answer.text);
+        if (status === 403 && write && this.csrf?.enabled && /csrf/i.test(detail)) {
+            if (csrfRefreshed) {
+                throw new OrchestratorError(`Failed to ${options.action}: the Prefect API at ${this.shownUrl} rejected a fresh CSRF token (${detail}); ` +
+                    'is a proxy dropping the Prefect-Csrf-Token / Prefect-Csrf-Client headers?');
+            }
+            this.csrf = undefined; // expired: fetch a new token once and retry
+            return this.request(method, path, options, true);
+        }
+        const tries = (answer.tries ?? 1) > 1 ? `, ${answer.tries} tries in ${seconds(answer.ms ?? 0)}` : '';
+        throw this.statusError(options.action, `${label}${tries}`, status, detail);
+    }
+    /** Parses a 2xx body against the schema: JSON first, then the shape. */
+    parse(answer, options, label) {
+        const fail = (what) => new OrchestratorError(`Failed to ${options.action}: Prefect answered ${answer.status} to ${label} with ${what}`);
+        const text = answer.text;
+        let value = undefined;
+        if (text.trim() !== '') {
+            const type = answer.headers.get('content-type') ?? '';
+            if (/html/i.test(type) || /^\s*</.test(text)) {
+                throw fail(`HTML, not JSON (${snippet(text)}); is PREFECT_API_URL the API (ending in /api), not the UI?`);
+            }
+            try {
+                value = JSON.parse(text);
+            }
+            catch (error) {
+                throw fail(`a body that is not valid JSON (${error.message}): ${snippet(text)}`);
+            }
+        }
+        const parsed = options.schema.safeParse(value);
+        if (!parsed.success) {
+            throw fail(`an unexpected body (${describeIssues(parsed.error)}): ${text.trim() === '' ? 'empty' : snippet(text)}`);
+        }
+        return parsed.data;
+    }
+    /**
+     * Tries until an answer that is not to be retried, within the budget. Throws one
+     * line for a server that cannot be reached, dropped the connection, hung, or
+     * kept answering a retriable status.
+     */
+    async send(method, relative, label, headers, options) {
+        const { limits, logger } = { limits: this.limits, logger: this.options.logger };
+        const url = `${this.base}/${relative}`;
+        const pathname = new URL(url).pathname;
+        const body = options.json === undefined ? undefined : JSON.stringify(options.json);
+        if (body !== undefined)
+            headers['content-type'] = 'application/json';
+        const started = Date.now();
+        const deadline = started + limits.budgetMs;
+        let statusRetries = 0;
+        let transportRetries = 0;
+        for (let attempt = 1;; attempt += 1) {
+            const tryStarted = Date.now();
+            const remaining = deadline - tryStarted;
+            let answer;
+            try {
+                answer = await this.attempt(url, { method, headers, body }, Math.min(limits.headersTimeoutMs, remaining), limits.bodyTimeoutMs, deadline);
+            }
+            catch (error) {
+                const ms = Date.now() - tryStarted;
+                logger.debug(`prefect: ${method} ${pathname} → ${error instanceof Stalled ? `no ${error.phase === 'body' ? 'body' : 'answer'}` : transportCode(error)} (${ms} ms)`);
+                const wait = this.backoff(attempt);
+                const left = deadline - Date.now() - wait;
+                // Another try only when it can wait as long as this one did (half a timeout at least).
+                const room = error instanceof Stalled ? Math.min(limits.headersTimeoutMs, limits.bodyTimeoutMs) / 2 : 0;
+                if (transportRetries < limits.transportRetries && left > room) {
+                    transportRetries += 1;
+                    logger.debug(`prefect: retry ${attempt} of ${method} ${pathname} in ${Math.round(wait)} ms`);
+                    await client_sleep(wait);
+                    continue;
+                }
+                throw this.transportError(error, options.action, label, attempt, Date.now() - started);
+            }
+            logger.debug(`prefect: ${method} ${pathname} → ${answer.status} (${Date.now() - tryStarted} ms)`);
+            Object.assign(answer, { tries: attempt, ms: Date.now() - started });
+            if (!RETRY_STATUSES.includes(answer.status) || (options.accept ?? []).includes(answer.status))
+                return answer;
+            const retryAfter = parseRetryAfter(answer.headers.get('retry-after'));
+            if (retryAfter !== undefined && retryAfter > limits.maxRetryAfterMs) {
+                throw new OrchestratorError(`Failed to ${options.action}: Prefect answered ${answer.status} to ${label} and asked to wait ${Math.round(retryAfter / 1000)} s (Retry-After), ` +
+                    `more than the ${Math.round(limits.maxRetryAfterMs / 1000)} s this tool waits; try again later`);
+            }
+            if (statusRetries >= limits.retries)
+                return answer;
+            const wait = retryAfter ?? this.backoff(attempt);
+            // Waiting must leave a try some time to answer (half a headers timeout, up to 1 s).
+            if (Date.now() + wait + Math.min(1000, limits.headersTimeoutMs / 2) > deadline) {
+                const detail = client_readDetail(answer.text);
+                throw new OrchestratorError(`Failed to ${options.action}: Prefect answered ${answer.status}${detail ? `: ${detail}` : ''} (${label}); ` +
+                    `gave up after ${attempt} tries in ${seconds(Date.now() - started)}` +
+                    (retryAfter !== undefined ? `, it asked to wait ${seconds(retryAfter)} more` : ''));
+            }
+            statusRetries += 1;
+            logger.debug(`prefect: retry ${attempt} of ${method} ${pathname} in ${Math.round(wait)} ms (${answer.status})`);
+            await client_sleep(wait);
+        }
+    }
+    /**
+     * One try, bounded: the headers within `headersMs`, then no gap of more than
+     * `bodyMs` between two chunks of the body, and nothing past `deadline`. Aborting
+     * also ends a fetch that ignores the signal (the race), so nothing hangs.
+     */
+    async attempt(url, init, headersMs, bodyMs, deadline) {
+        const controller = new AbortController();
+        let stalled;
+        let timer;
+        const arm = (phase, ms) => {
+            clearTimeout(timer);
+            const wait = Math.max(0, Math.min(ms, deadline - Date.now()));
+            timer = setTimeout(() => {
+                stalled = new Stalled(phase, wait);
+                controller.abort(stalled);
+            }, wait);
+        };
+        const aborted = new Promise((_, reject) => {
+            controller.signal.addEventListener('abort', () => reject(stalled ?? new Error('aborted')), { once: true });
+        });
+        aborted.catch(() => undefined);
+        let reader;
+        try {
+            arm('headers', headersMs);
+            const response = await Promise.race([this.fetch(url, { ...init, signal: controller.signal }), aborted]);
+            arm('body', bodyMs);
+            const chunks = [];
+            if (response.body) {
+                reader = response.body.getReader();
+                for (;;) {
+                    const { done, value } = await Promise.race([reader.read(), aborted]);
+                    if (done)
+                        break;
+                    chunks.push(value);
+                    arm('body', bodyMs);
+                }
+            }
+            return { status: response.status, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') };
+        }
+        catch (error) {
+            if (stalled)
+                throw stalled;
+            throw error;
+        }
+        finally {
+            clearTimeout(timer);
+            if (!controller.signal.aborted)
+                controller.abort();
+            reader?.cancel().catch(() => undefined);
+        }
+    }
+    /** Exponential backoff with jitter, as Prefect's client does. */
+    backoff(attempt) {
+        return Math.min(this.limits.backoffLimitMs, 500 * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5));
+    }
+    /** Prefect's CSRF protection is off by default; find out once, then send the token on writes. */
+    async csrfHeaders() {
+        if (!this.csrf) {
+            const client = (0,external_node_crypto_.randomUUID)();
+            const res = await this.request('GET', `csrf-token?client=${client}`, {
+                action: 'get a CSRF token',
+                schema: CsrfTokenSchema,
+                accept: [404, 422],
+            });
+            this.csrf = res.status === 200 ? { enabled: true, token: res.body.token, client } : { enabled: false, client };
+        }
+        return this.csrf.enabled && this.csrf.token ? { 'Prefect-Csrf-Token': this.csrf.token, 'Prefect-Csrf-Client': this.csrf.client } : {};
+    }
+    statusError(action, label, status, detail) {
+        if (status === 401 || status === 403) {
+            return new OrchestratorError(`Failed to ${action}: the Prefect API at ${this.shownUrl} refused the credentials (${status}${detail ? `: ${detail}` : ''}); ` +
+                'check PREFECT_API_KEY (Cloud) or PREFECT_API_AUTH_STRING (self-hosted)');
+        }
+        return new OrchestratorError(`Failed to ${action}: Prefect answered ${status}${detail ? `: ${detail}` : ''} (${label})`);
+    }
+    transportError(error, action, label, tries, ms) {
+        const where = this.shownUrl;
+        const after = tries > 1 ? ` (${tries} tries in ${seconds(ms)})` : '';
+        if (error instanceof Stalled) {
+            return new OrchestratorError(error.phase === 'headers'
+                ? `Failed to ${action}: the Prefect API at ${where} hung: ${label} did not answer in ${seconds(error.ms)}${after}`
+                : `Failed to ${action}: the Prefect API at ${where} hung: the answer to ${label} stopped for ${seconds(error.ms)} before its end${after}`);
+        }
+        const code = transportCode(error);
+        if (UNREACHABLE.includes(code)) {
+            return new OrchestratorError(`Failed to ${action}: cannot reach the Prefect API at ${where} (${code})`);
+        }
+        return new OrchestratorError(`Failed to ${action}: the Prefect API at ${where} dropped the connection during ${label} (${code})${after}`);
+    }
+}
+/** ECONNRESET, UND_ERR_SOCKET, …: the most specific code or message of a fetch failure, without URLs. */
+function transportCode(error) {
+    const cause = error?.cause;
+    const raw = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+    return withoutCredentialsIn(raw);
+}
+/** Any URL with credentials in a text, without them. */
+function withoutCredentialsIn(text) {
+    return text.replace(/\b(https?:\/\/)[^/\s@]+@/g, '$1');
+}
+/** Retry-After in ms: seconds or an HTTP date; undefined when absent or unreadable. */
+function parseRetryAfter(value) {
+    if (!value)
+        return undefined;
+    if (/^\s*\d+(\.\d+)?\s*$/.test(value))
+        return Number(value) * 1000;
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+function seconds(ms) {
+    return ms < 10_000 ? `${Math.round(ms / 100) / 10} s` : `${Math.round(ms / 1000)} s`;
+}
+function client_sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+/** The start of a body, on one line, for a message. */
+function snippet(text) {
+    const line = text.replace(/\s+/g, ' ').trim();
+    return line.length > 80 ? `${line.slice(0, 80)}…` : line;
+}
+function parseLoosely(text) {
+    if (!text)
+        return undefined;
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return text;
+    }
+}
+/** Prefect errors come as {detail}, {exception_message} or a validation list; keep one line. */
+function client_readDetail(text) {
+    try {
+        const body = JSON.parse(text);
+        if (typeof body.detail === 'string')
+            return body.detail;
+        if (typeof body.exception_message === 'string') {
+            const extra = Array.isArray(body.exception_detail)
+                ? body.exception_detail
+                    .map((d) => `${(d.loc ?? []).slice(1).join('.')}: ${d.msg ?? ''}`)
+                    .join('; ')
+                : '';
+            return extra ? `${body.exception_message} (${extra})` : body.exception_message;
+        }
+        if (Array.isArray(body.detail))
+            return JSON.stringify(body.detail).slice(0, 300);
+    }
+    catch {
+        // not JSON
+    }
+    return text.replace(/\s+/g, ' ').trim().slice(0, 300);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/kubernetes/manifests.ts
+
+
+/** Label on every object the tool creates, with the deployment it belongs to. */
+const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'lolpop-deploy' };
+const DEPLOYMENT_LABEL = 'lolpop-deploy/deployment';
+/** The Secret key for a self-hosted server's basic auth (lolpop has no kwarg for it). */
+const AUTH_STRING_KEY = 'prefect-api-auth-string';
+/**
+ * A DNS-1123 name (what Deployment and Secret names must be): lower-case, `-` for
+ * anything else, at most 63 characters. Deployment names like `Quickstart_PR-3`
+ * become `quickstart-pr-3`.
+ */
+function kubernetesName(name, what) {
+    const out = name
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 63)
+        .replace(/-+$/, '');
+    if (!out)
+        throw new ConfigError(`${what} '${name}' gives no valid Kubernetes name (lower-case letters, digits and '-')`);
+    return out;
+}
+/** Label values: at most 63 of `[A-Za-z0-9._-]`, starting and ending alphanumeric. */
+function labelValue(value) {
+    return value
+        .replace(/[^A-Za-z0-9._-]+/g, '-')
+        .slice(0, 63)
+        .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+}
+/**
+ * The Secret the flow and worker read PREFECT_API_URL/KEY from, under the key names
+ * of `prefect_api_url` and `prefect_api_key`. It goes to kubectl on stdin only.
+ */
+function secretManifest(input) {
+    const { kwargs } = input;
+    const data = { [kwargs.prefect_api_url]: input.apiUrl };
+    if (input.apiKey)
+        data[kwargs.prefect_api_key] = input.apiKey;
+    if (input.authString)
+        data[AUTH_STRING_KEY] = input.authString;
+    return {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: kubernetesName(kwargs.secret_name, 'secret_name'), namespace: kwargs.namespace, labels: { ...MANAGED_BY } },
+        type: 'Opaque',
+        stringData: data,
+    };
+}
+/** PREFECT_API_* from the Secret; the key and auth string are optional references. */
+function prefectEnv(kwargs) {
+    const secret = kubernetesName(kwargs.secret_name, 'secret_name');
+    const ref = (name, key, optional) => ({
+        name,
+        valueFrom: { secretKeyRef: { name: secret, key, ...(optional ? { optional: true } : {}) } },
+    });
+    return [
+        ref('PREFECT_API_URL', kwargs.prefect_api_url, false),
+        ref('PREFECT_API_KEY', kwargs.prefect_api_key, true),
+        ref('PREFECT_API_AUTH_STRING', AUTH_STRING_KEY, true),
+    ];
+}
+function appsDeployment(input) {
+    const selector = { [DEPLOYMENT_LABEL]: input.labels[DEPLOYMENT_LABEL], 'app.kubernetes.io/name': input.name };
+    const labels = { ...MANAGED_BY, ...input.labels, 'app.kubernetes.io/name': input.name };
+    return {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: input.name, namespace: input.namespace, labels },
+        spec: {
+            replicas: input.replicas,
+            selector: { matchLabels: selector },
+            template: {
+                metadata: { labels },
+                spec: { serviceAccountName: input.serviceAccount, containers: [input.container] },
+            },
+        },
+    };
+}
+/**
+ * lolpop's flow Deployment (container `flow-container`, label `flow`), whose image
+ * CMD serves the flow; in `namespace` (LOLPOP bug 1 wrote `namespace={namespace}`).
+ */
+function flowDeploymentManifest(input) {
+    const { kwargs } = input;
+    return appsDeployment({
+        name: kubernetesName(input.deploymentName, 'deployment name'),
+        namespace: kwargs.namespace,
+        replicas: kwargs.num_replicas,
+        serviceAccount: kwargs.service_account,
+        labels: { [DEPLOYMENT_LABEL]: labelValue(input.deploymentName), flow: labelValue(input.flowName) },
+        container: {
+            name: 'flow-container',
+            image: input.image,
+            imagePullPolicy: kwargs.image_pull_policy,
+            env: prefectEnv(kwargs),
+        },
+    });
+}
+/** The worker's Deployment name, `{deployment_name}-{work_pool}` as lolpop names it. */
+function workerName(deploymentName, workPool) {
+    return kubernetesName(`${deploymentName}-${workPool}`, 'worker name');
+}
+/**
+ * A Prefect kubernetes worker for the pool, honouring image_pull_policy (LOLPOP
+ * bug 2 ignored it). Its service account needs RBAC to create Jobs in the namespace.
+ */
+function workerDeploymentManifest(input) {
+    const { kwargs } = input;
+    return appsDeployment({
+        name: workerName(input.deploymentName, input.workPool),
+        namespace: kwargs.namespace,
+        // lolpop's worker manifest takes num_replicas too: more workers poll the same pool.
+        replicas: kwargs.num_replicas,
+        serviceAccount: kwargs.service_account,
+        labels: { [DEPLOYMENT_LABEL]: labelValue(input.deploymentName), 'prefect.io/work-pool': labelValue(input.workPool) },
+        container: {
+            name: 'prefect-worker',
+            image: kwargs.worker_image,
+            imagePullPolicy: kwargs.image_pull_policy,
+            command: ['prefect', 'worker', 'start', '--type', 'kubernetes', '--pool', input.workPool],
+            env: prefectEnv(kwargs),
+        },
+    });
+}
+/** Multi-document YAML, as `kubectl apply -f -` reads it. */
+function toYaml(manifests) {
+    return manifests.map((m) => (0,dist/* stringify */.As)(m, { lineWidth: 0 })).join('---\n');
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/kubernetes/deployer.ts
+
+
+
+
+
+
+/**
+ * the kubernetes paths of lolpop's PrefectOrchestrator docs: the Secret, then the flow Deployment (static) or a
+ * worker Deployment for the pool, applied with kubectl; stop deletes the same
+ * objects by name in the same namespace (LOLPOP bug 3 deleted the wrong one).
+ */
+class KubernetesDeployer {
+    kubectl;
+    logger;
+    workdir;
+    connection;
+    constructor(kubectl, logger, workdir, connection) {
+        this.kubectl = kubectl;
+        this.logger = logger;
+        this.workdir = workdir;
+        this.connection = connection;
+    }
+    /** Returns `kind/name` of every object applied. */
+    async deploy(input) {
+        const { kwargs } = input;
+        const secret = secretManifest({
+            kwargs,
+            apiUrl: this.connection.apiUrl,
+            apiKey: this.connection.apiKey,
+            authString: this.connection.authString,
+        });
+        await this.kubectl.apply(toYaml([secret]), kwargs.namespace, `the Secret ${secret.metadata.name}`);
+        const own = kwargs.k8s_deployment_manifest;
+        let manifests;
+        if (own) {
+            manifests = this.readOwnManifest(own);
+            this.logger.info(`applying your own manifest ${own}`);
+        }
+        else if (input.workPool) {
+            manifests = [workerDeploymentManifest({ deploymentName: input.deploymentName, workPool: input.workPool, kwargs })];
+            this.writeForReview(kwargs.worker_deployment_manifest, manifests);
+        }
+        else {
+            if (!input.image)
+                throw new ConfigError('kubernetes: no image to serve; run package first or set deploy.docker_image_name');
+            manifests = [flowDeploymentManifest({ deploymentName: input.deploymentName, flowName: input.flowName, image: input.image, kwargs })];
+            this.writeForReview(kwargs.manifest_path, manifests);
+        }
+        await this.kubectl.apply(toYaml(manifests), kwargs.namespace, own ?? 'the Deployment');
+        return [`secret/${secret.metadata.name}`, ...manifests.map((m) => `${m.kind.toLowerCase()}/${m.metadata.name}`)];
+    }
+    /** Deletes what deploy created; `deleted` false when all of it was already gone. */
+    async stop(input) {
+        const { kwargs } = input;
+        const ns = kwargs.namespace;
+        const parts = [];
+        let deleted = false;
+        if (kwargs.k8s_deployment_manifest) {
+            const yaml = toYaml(this.readOwnManifest(kwargs.k8s_deployment_manifest));
+            const gone = await this.kubectl.deleteManifest(yaml, ns);
+            deleted ||= gone;
+            parts.push(`${gone ? 'deleted' : 'found none of'} the objects of ${kwargs.k8s_deployment_manifest} in ${ns}`);
+        }
+        else {
+            const name = input.workPool ? workerName(input.deploymentName, input.workPool) : kubernetesName(input.deploymentName, 'deployment name');
+            const gone = await this.kubectl.delete('deployment', name, ns);
+            deleted ||= gone;
+            parts.push(`${gone ? 'deleted' : 'no'} ${input.workPool ? 'worker ' : ''}Deployment ${ns}/${name}`);
+        }
+        const secret = kubernetesName(kwargs.secret_name, 'secret_name');
+        if (input.deleteSecret) {
+            const gone = await this.kubectl.delete('secret', secret, ns);
+            deleted ||= gone;
+            parts.push(`${gone ? 'deleted' : 'no'} Secret ${ns}/${secret}`);
+        }
+        else {
+            parts.push(`kept Secret ${ns}/${secret} (shared; stop.delete_secret: true removes it)`);
+        }
+        return { deleted, detail: parts.join('; ') };
+    }
+    /** The user's manifest, each document given our namespace when it names none. */
+    readOwnManifest(file) {
+        const full = external_node_path_default().resolve(this.workdir, file);
+        let text;
+        try {
+            text = (0,external_node_fs_namespaceObject.readFileSync)(full, 'utf8');
+        }
+        catch {
+            throw new ConfigError(`k8s_deployment_manifest: cannot read ${file} (resolved to ${full})`);
+        }
+        const docs = (0,dist/* parseAllDocuments */.hR)(text);
+        const out = [];
+        for (const doc of docs) {
+            if (doc.errors.length > 0)
+                throw new ConfigError(`k8s_deployment_manifest ${file}: ${doc.errors[0].message}`);
+            const value = doc.toJS();
+            if (!value)
+                continue;
+            if (typeof value !== 'object' || !value.kind || !value.metadata?.name) {
+                throw new ConfigError(`k8s_deployment_manifest ${file}: every document needs kind and metadata.name`);
+            }
+            out.push(value);
+        }
+        if (out.length === 0)
+            throw new ConfigError(`k8s_deployment_manifest ${file} has no Kubernetes object`);
+        return out;
+    }
+    /** lolpop writes the manifests next to the entrypoint; so do we (never the Secret). */
+    writeForReview(file, manifests) {
+        writePackageFiles(this.workdir, [{ path: file, content: toYaml(manifests) }]);
+        this.logger.info(`wrote ${file}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/kubernetes/kubectl.ts
+
+
+/**
+ * `kubectl apply` of manifests read from stdin: Secret values never reach a
+ * command line, and the namespace is explicit (LOLPOP bug 1 never passed it).
+ */
+function applyArgs(namespace) {
+    return ['apply', '--namespace', namespace, '-f', '-'];
+}
+/** Deletes one object; an object already gone is not an error (stop is idempotent). */
+function deleteArgs(kind, name, namespace) {
+    return ['delete', kind, name, '--namespace', namespace, '--ignore-not-found=true', '--wait=false'];
+}
+/** Deletes what a manifest on stdin describes (the user's own `k8s_deployment_manifest`). */
+function deleteManifestArgs(namespace) {
+    return ['delete', '--namespace', namespace, '--ignore-not-found=true', '--wait=false', '-f', '-'];
+}
+/**
+ * kubectl through the one Exec, against whatever cluster the runner's kubeconfig
+ * (KUBECONFIG, ~/.kube/config, the current context) points at.
+ */
+class Kubectl {
+    exec;
+    logger;
+    env;
+    constructor(exec, logger, env) {
+        this.exec = exec;
+        this.logger = logger;
+        this.env = env;
+    }
+    /** Applies multi-document YAML given on stdin; logs what kubectl changed (never the YAML). */
+    async apply(yaml, namespace, what) {
+        const args = applyArgs(namespace);
+        const res = await this.exec.run('kubectl', args, { env: this.env, input: yaml });
+        if (res.exitCode !== 0)
+            throw new CommandError(`Failed to apply ${what} in namespace ${namespace}: ${describeKubectlFailure(res.stderr || res.stdout, namespace)}`);
+        for (const line of res.stdout.split('\n').filter((l) => l.trim()))
+            this.logger.info(line);
+    }
+    /** True when something was deleted, false when it was already gone. */
+    async delete(kind, name, namespace) {
+        return this.run(deleteArgs(kind, name, namespace), `${kind} ${name}`, namespace);
+    }
+    async deleteManifest(yaml, namespace) {
+        return this.run(deleteManifestArgs(namespace), 'the objects of k8s_deployment_manifest', namespace, yaml);
+    }
+    async run(args, what, namespace, input) {
+        const res = await this.exec.run('kubectl', args, { env: this.env, input });
+        if (res.exitCode !== 0)
+            throw new CommandError(`Failed to delete ${what} in namespace ${namespace}: ${describeKubectlFailure(res.stderr || res.stdout, namespace)}`);
+        const deleted = res.stdout.split('\n').filter((l) => /\bdeleted\b/.test(l));
+        for (const line of deleted)
+            this.logger.info(line);
+        return deleted.length > 0;
+    }
+}
+/** One line that says what to fix: no kubectl, no cluster, a missing namespace, else kubectl's last lines. */
+function describeKubectlFailure(output, namespace) {
+    if (/Unable to locate executable file: kubectl|ENOENT/i.test(output))
+        return 'kubectl is not installed on the runner';
+    if (/namespaces? "[^"]+" not found/i.test(output))
+        return `the namespace does not exist; create it (kubectl create namespace ${namespace}) or set deploy.namespace`;
+    if (/connection refused|no configuration has been provided|couldn't get current server API group list|the server has asked for the client to provide credentials/i.test(output)) {
+        return `no Kubernetes cluster is reachable with the runner's kubeconfig (${lastLines(output, 1)})`;
+    }
+    return lastLines(output, 4).replace(/\n/g, ' | ');
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/served.ts
+
+
+/**
+ * Polls for a deployment that a `.serve()` process registers itself
+ * (`{flow}/{name}`), so deploy and run can find it by name.
+ */
+async function waitForServedDeployment(api, flow, name, options) {
+    const deadline = Date.now() + options.timeoutMs;
+    for (;;) {
+        const found = await api.readDeploymentByName(flow, name);
+        if (found && (!options.before || found.id !== options.before.id || found.updated !== options.before.updated))
+            return found;
+        const problem = await options.check?.();
+        if (problem)
+            throw new OrchestratorError(`Failed to serve '${flow}/${name}': ${problem}`);
+        if (Date.now() >= deadline) {
+            throw new OrchestratorError(`Failed to find the served deployment '${flow}/${name}' on ${api.client.shownUrl} after ` +
+                `${Math.round(options.timeoutMs / 1000)} s: ${options.where} has not registered it ` +
+                '(does the image run flow.serve(), i.e. package.create_deployment: true, and reach PREFECT_API_URL?); raise deploy.serve_timeout if it is slow');
+        }
+        await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
+    }
+}
+/**
+ * A served deployment pauses itself when its process stops (pause_on_shutdown), and
+ * stop pauses work-pool ones: a deploy or run means "make it run", so resume it.
+ */
+async function resumeIfPaused(api, deployment, version, logger, label) {
+    if (!deployment.paused)
+        return;
+    await api.resumeDeployment(deployment.id, version);
+    logger.info(`Deployment ${label} was paused (by stop, or by its serving process shutting down): resumed`);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/static-docker.ts
+
+
+
+
+/** Labels on every serving container, so `docker ps --filter label=…` finds them. */
+const CONTAINER_LABEL = 'io.github.lolpop-deploy.deployment';
+/**
+ * Static infrastructure on a Docker host (lolpop's PrefectOrchestrator docs, "docker, no pool"): one
+ * long-lived container per deployment whose CMD runs `flow.serve()`. The Docker
+ * host is whatever the docker CLI points at (DOCKER_HOST, the current context,
+ * or the local daemon), because the child gets the runner's environment.
+ */
+class StaticDockerHost {
+    exec;
+    logger;
+    env;
+    connection;
+    constructor(exec, logger, env, connection) {
+        this.exec = exec;
+        this.logger = logger;
+        this.env = env;
+        this.connection = connection;
+    }
+    /**
+     * Removes the deployment's old container, then starts the new one: never two
+     * serving the same deployment. The Prefect URL and credentials reach the
+     * container as `--env NAME` whose value is only in the docker CLI's own
+     * environment, so no key is ever on a command line.
+     */
+    async replace(container) {
+        if (await this.remove(container.name))
+            this.logger.info(`removed the previous container ${container.name}`);
+        await this.removeStrays(container.deploymentName);
+        const secrets = {
+            PREFECT_API_URL: this.connection.apiUrl,
+            PREFECT_API_KEY: this.connection.apiKey,
+            PREFECT_API_AUTH_STRING: this.connection.authString,
+        };
+        const passed = Object.fromEntries(Object.entries(secrets).filter((e) => e[1] !== undefined));
+        const args = runContainerArgs({
+            name: container.name,
+            image: container.image,
+            restart: container.restart,
+            envNames: Object.keys(passed),
+            labels: { [CONTAINER_LABEL]: container.deploymentName },
+            extra: container.extra,
+        });
+        this.logger.info(`docker ${args.join(' ')}`);
+        const res = await this.exec.run('docker', args, { env: { ...this.env, ...passed } });
+        if (res.exitCode !== 0) {
+            throw new CommandError(`Failed to start the container ${container.name} from ${container.image}: ${describeDockerFailure(res.stderr || res.stdout)}`);
+        }
+        return res.stdout.trim();
+    }
+    /** Why the container cannot be serving (exited, restarting after a crash), or undefined while it runs. */
+    async problem(name) {
+        const res = await this.exec.run('docker', inspectContainerArgs(name), { env: this.env });
+        if (res.exitCode !== 0)
+            return `the container ${name} is gone (${lastLines(res.stderr, 1)})`;
+        const [status = '', code = ''] = res.stdout.trim().split(/\s+/);
+        if (status === 'running' || status === 'created')
+            return undefined;
+        const logs = await this.exec.run('docker', containerLogsArgs(name, 8), { env: this.env });
+        const tail = lastLines(`${logs.stdout}\n${logs.stderr}`, 4).replace(/\n/g, ' | ');
+        return `the container ${name} is ${status} (exit code ${code})${tail ? `: ${tail}` : ''}`;
+    }
+    /**
+     * Stops the container gracefully, so its serve() pauses the deployment, then
+     * removes it. False when there was no such container.
+     */
+    async stopAndRemove(name, deploymentName, graceSeconds = 20) {
+        const stopped = await this.exec.run('docker', stopContainerArgs(name, graceSeconds), { env: this.env });
+        const removed = !(stopped.exitCode !== 0 && isNoSuchContainer(stopped.stderr)) && (await this.remove(name));
+        const strays = await this.removeStrays(deploymentName);
+        return removed || strays > 0;
+    }
+    /**
+     * Containers of this deployment under another name (deploy.container_name was
+     * changed since): found by their label and removed, so none keeps serving.
+     */
+    async removeStrays(deploymentName) {
+        const res = await this.exec.run('docker', containersWithLabelArgs(CONTAINER_LABEL, deploymentName), { env: this.env });
+        if (res.exitCode !== 0)
+            throw new CommandError(`Failed to list the containers of ${deploymentName}: ${describeDockerFailure(res.stderr || res.stdout)}`);
+        const ids = res.stdout.split(/\s+/).filter(Boolean);
+        for (const id of ids) {
+            await this.remove(id);
+            this.logger.info(`removed container ${id}, which also served ${deploymentName}`);
+        }
+        return ids.length;
+    }
+    /** `docker rm --force`; false when there was no such container. */
+    async remove(name) {
+        const res = await this.exec.run('docker', removeContainerArgs(name), { env: this.env });
+        if (res.exitCode === 0)
+            return true;
+        if (isNoSuchContainer(res.stderr))
+            return false;
+        throw new CommandError(`Failed to remove the container ${name}: ${describeDockerFailure(res.stderr || res.stdout)}`);
+    }
+}
+function isNoSuchContainer(stderr) {
+    return /no such container/i.test(stderr);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/plan.ts
+
+
+
+
+
+
+
+
+/** An offline plan shows the body the newest server takes. */
+const OFFLINE_VERSION = parseServerVersion('3.0.0');
+/**
+ * What package → deploy → run would do on Prefect. Only GETs reach the server (its
+ * version, the work pool); a missing pool fails the plan as it would fail deploy.
+ * Ids the server has not given yet are shown as `<…>`.
+ */
+async function planPrefect(request, ctx, server) {
+    const { packageKwargs: pkg, deployKwargs: deploy, deploymentName } = request;
+    const workPool = deploy.work_pool ?? pkg.work_pool;
+    const actions = [];
+    const requests = [];
+    const api = server?.shownUrl ?? '$PREFECT_API_URL';
+    let version;
+    let poolType;
+    if (server) {
+        version = await server.api.version();
+        actions.push(`read Prefect ${version.raw} at ${server.shownUrl}`);
+        if (workPool) {
+            const pool = await server.api.readWorkPool(workPool);
+            if (!pool) {
+                throw new OrchestratorError(`Plan: work pool '${workPool}' does not exist on ${server.shownUrl}, so deploy would fail; create it (prefect work-pool create ${workPool} --type process) or fix deploy.work_pool`);
+            }
+            poolType = pool.type;
+        }
+    }
+    else {
+        actions.push('no Prefect server configured (PREFECT_API_URL): an offline plan, nothing read from a server');
+    }
+    // Without the server a pool's type is unknown: files and image as lolpop's package makes them, said so.
+    const buildImage = workPool && poolType ? runsContainers(poolType) : true;
+    const condition = workPool && !poolType ? 'only if the work pool runs containers; its type needs the server' : undefined;
+    const packaged = request.steps.includes('package')
+        ? planPackage({ deploymentName, kwargs: pkg, deployKwargs: deploy }, { ...ctx, buildImage, condition, dockerfile: buildImage })
+        : { files: [], kept: [], image: undefined, actions: [] };
+    actions.push(...packaged.actions);
+    const flowName = names_flowName(pkg, deploy);
+    const label = `${flowName}/${deploymentName}`;
+    const parameters = runParameters(pkg, deploy, request.runKwargs.parameters);
+    // Without deploy, run looks the deployment up by name: it must exist already.
+    if (request.steps.includes('deploy')) {
+        if (workPool) {
+            const body = buildDeploymentBody(poolDeploymentSpec({
+                deploymentName,
+                packageKwargs: pkg,
+                deployKwargs: deploy,
+                workPool,
+                // Offline the pool's type is unknown: the body is shown as for a process pool, and said so.
+                poolType: poolType ?? 'process',
+                image: deploy.docker_image_name ?? packaged.image,
+                flowId: `<id of flow ${flowName}>`,
+                ci: ctx.ci,
+                version: version ?? OFFLINE_VERSION,
+            }), version ?? OFFLINE_VERSION);
+            requests.push({ method: 'POST', url: `${api}/flows/`, body: { name: flowName } });
+            requests.push({ method: 'POST', url: `${api}/deployments/`, body });
+            actions.push(`create or update deployment ${label} on work pool ${workPool}` +
+                (poolType ? ` [${poolType}]` : ' (pull steps and job variables shown for a process pool; the pool type needs the server)'));
+        }
+        else if (request.type === 'docker') {
+            actions.push(`replace container ${deploy.container_name ?? containerNameFor(deploymentName)} on the Docker host; its flow.serve() registers ${label}`);
+        }
+        else if (request.type === 'kubernetes') {
+            actions.push(`apply the prefect-secrets Secret and the flow's Deployment in namespace ${deploy.namespace} (kubectl); its flow.serve() registers ${label}`);
+        }
+        else {
+            throw new OrchestratorError("Plan: deployment.type 'local' without a work pool cannot be deployed on Prefect; set deploy.work_pool, or use type docker or kubernetes");
+        }
+    }
+    if (!request.steps.includes('run'))
+        return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests };
+    const key = request.runKwargs.idempotency_key ?? defaultIdempotencyKey(ctx, deploymentName);
+    requests.push({
+        method: 'POST',
+        url: `${api}/deployments/<id of ${label}>/create_flow_run`,
+        body: { parameters, idempotency_key: key ?? '<a new key per call (no workflow run to key on)>' },
+    });
+    actions.push(`start a flow run of ${label} with parameters ${JSON.stringify(parameters)}`);
+    if (request.runKwargs.wait)
+        actions.push(`wait up to ${request.runKwargs.wait_timeout} for it to end; fail unless it COMPLETED`);
+    return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests };
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/wait-for-run.ts
+
+
+
+/**
+ * Polls a flow run to a terminal state or the timeout, logging each change of
+ * state. A finished run is not a successful run: anything but COMPLETED throws,
+ * with the state message and the last error log line, and carries the result so
+ * the final state is still reported.
+ */
+async function waitForFlowRun(api, logger, request) {
+    const deadline = Date.now() + request.timeoutMs;
+    let run = await api.readFlowRun(request.run.id);
+    let last = '';
+    while (!TERMINAL_STATES.includes(run.state?.type ?? '')) {
+        const now = describeState(run);
+        if (now !== last)
+            logger.info(`Flow run ${run.name}: ${now}`);
+        last = now;
+        if (Date.now() >= deadline) {
+            const hint = run.state?.type === 'SCHEDULED' ? '; no worker seems to be polling its work pool' : '';
+            // Carry the last state seen, so outputs and the report do not show the one at creation.
+            throw Object.assign(new RunFailedError(`Flow run ${run.name} is still ${now} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`), { result: { ...request.run, state: run.state?.type ?? request.run.state } });
+        }
+        await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
+        run = await api.readFlowRun(request.run.id);
+    }
+    const state = run.state?.type ?? 'UNKNOWN';
+    logger.info(`Flow run ${run.name}: ${state}`);
+    const result = { ...request.run, state };
+    if (state !== 'COMPLETED') {
+        const why = await wait_for_run_failureDetail(api, run);
+        throw Object.assign(new RunFailedError(`Flow run ${run.name} ended ${state}${why ? `: ${why}` : ''} (${request.run.url})`), { result });
+    }
+    return result;
+}
+/** "SCHEDULED (Late)": the type, and the name when it says more. */
+function describeState(run) {
+    const type = run.state?.type ?? 'UNKNOWN';
+    const name = run.state?.name;
+    return name && name.toUpperCase() !== type ? `${type} (${name})` : type;
+}
+/** The state message, plus the last error log line when it adds something. */
+async function wait_for_run_failureDetail(api, run) {
+    const message = run.state?.message?.trim();
+    try {
+        const logs = await api.tailLogs(run.id);
+        const error = [...logs].reverse().find((l) => l.level >= 40);
+        const line = error?.message.split('\n').filter((l) => l.trim()).pop();
+        if (line && (!message || !message.includes(line)))
+            return message ? `${message} — ${line}` : line;
+    }
+    catch {
+        // logs are a courtesy; the state message is enough
+    }
+    return message ?? '';
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/orchestrator.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * lolpop's PrefectOrchestrator over Prefect's REST API: no Python and no
+ * `prefect` CLI on the runner.
+ */
+class PrefectOrchestrator {
+    config;
+    ctx;
+    session;
+    constructor(config, ctx) {
+        this.config = config;
+        this.ctx = ctx;
+    }
+    /**
+     * The connection, opened on first use: `package` needs no server (as in lolpop),
+     * so a missing PREFECT_API_URL is an error only for the steps that talk to one.
+     */
+    open() {
+        if (this.session)
+            return this.session;
+        const connection = connection_resolveConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile);
+        if (connection.apiKey)
+            this.ctx.logger.addSecret(connection.apiKey);
+        // The password in PREFECT_API_URL (decoded and as written) and the Basic header it becomes.
+        for (const secret of connection.secrets ?? [])
+            this.ctx.logger.addSecret(secret);
+        if (connection.authString) {
+            this.ctx.logger.addSecret(connection.authString);
+            this.ctx.logger.addSecret(Buffer.from(connection.authString).toString('base64'));
+        }
+        if (connection.profile)
+            this.ctx.logger.debug(`Prefect settings from profile '${connection.profile}' (${connection.profilesPath})`);
+        const api = new PrefectApi(new PrefectClient(connection, { fetch: this.ctx.fetch, logger: this.ctx.logger }));
+        this.session = { api, ui: uiBaseUrl(connection) };
+        return this.session;
+    }
+    /**
+     * Every step but package talks to the server: a missing or bad URL fails before the
+     * build. Plan reads a server only when one is configured (offline otherwise).
+     */
+    prepare(steps) {
+        if (steps.some((step) => step !== 'package' && step !== 'plan'))
+            this.open();
+    }
+    get api() {
+        return this.open().api;
+    }
+    get ui() {
+        return this.open().ui;
+    }
+    /** Builds an image only for pools that run containers; a process worker clones the repository instead. */
+    async package(request) {
+        const workPool = request.deployKwargs.work_pool ?? request.kwargs.work_pool;
+        if (workPool && !connection_hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile)) {
+            // lolpop's package never builds when a work pool is named; without a server we cannot
+            // tell whether this pool runs containers, so do the same and say so.
+            this.ctx.logger.info(`no Prefect server configured: not building an image for work pool ${workPool} (as lolpop's package); files only`);
+            return packageProject(request, { ...this.ctx, buildImage: false });
+        }
+        const pool = workPool ? await this.api.readWorkPool(workPool) : undefined;
+        const buildImage = pool ? runsContainers(pool.type) : true;
+        if (!buildImage)
+            this.ctx.logger.info(`work pool ${workPool} is a '${pool?.type}' pool: no image to build, no Dockerfile to write`);
+        // The image must speak the server's Prefect major; without a server there is nothing to compare.
+        const serverPrefect = connection_hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile)
+            ? async () => (await this.api.version()).raw
+            : undefined;
+        return packageProject(request, { ...this.ctx, buildImage, dockerfile: buildImage, serverPrefect });
+    }
+    /**
+     * Three kinds (lolpop's PrefectOrchestrator docs): a work pool (REST, dynamic); `docker` without a pool (a
+     * serving container on the Docker host); `kubernetes` (Secret + the flow's
+     * Deployment, or with a pool a worker Deployment, then the pool deployment).
+     */
+    async deploy(request) {
+        const workPool = request.kwargs.work_pool ?? request.packageKwargs.work_pool;
+        if (!workPool && request.kwargs.deployment_kwargs) {
+            // A served deployment is registered by flow.serve() inside the container, from run.py.
+            throw new OrchestratorError('Failed to deploy: deploy.deployment_kwargs apply to work-pool deployments; a served deployment (type docker or kubernetes without a work pool) does not take them yet. Set deploy.work_pool or remove them.');
+        }
+        if (request.type === 'kubernetes') {
+            const image = workPool ? undefined : this.imageFor(request);
+            const applied = await this.kubernetes().deploy({
+                deploymentName: request.deploymentName,
+                kwargs: request.kwargs,
+                workPool,
+                flowName: names_flowName(request.packageKwargs, request.kwargs),
+                image,
+            });
+            this.ctx.logger.info(`applied ${applied.join(', ')} in namespace ${request.kwargs.namespace}`);
+            if (!workPool)
+                return this.awaitServed(request, `the Kubernetes Deployment in ${request.kwargs.namespace}`);
+        }
+        if (workPool)
+            return this.deployOnPool(request, workPool, request.type === 'kubernetes');
+        if (request.type === 'docker')
+            return this.deployStaticDocker(request);
+        throw new OrchestratorError("Failed to deploy: deployment.type 'local' without a work pool would serve the flow in a process on this runner, " +
+            'which ends with the job; set deploy.work_pool (e.g. a process pool), or use type docker or kubernetes');
+    }
+    /** `workerStarting`: a worker was just applied, and a Prefect worker creates its pool when missing. */
+    async deployOnPool(request, workPool, workerStarting = false) {
+        const { kwargs, packageKwargs } = request;
+        const version = await this.api.version();
+        let pool = await this.api.readWorkPool(workPool);
+        const deadline = Date.now() + (workerStarting ? parseDuration(kwargs.serve_timeout, 'serve_timeout') : 0);
+        while (!pool && Date.now() < deadline) {
+            await sleep(2000);
+            pool = await this.api.readWorkPool(workPool);
+        }
+        if (!pool) {
+            throw new OrchestratorError(`Failed to deploy: work pool '${workPool}' does not exist on ${this.api.client.shownUrl}; ` +
+                `create it (prefect work-pool create ${workPool} --type process) or fix deploy.work_pool`);
+        }
+        const flowName = names_flowName(packageKwargs, kwargs);
+        const flowId = await this.api.ensureFlow(flowName);
+        const spec = poolDeploymentSpec({
+            deploymentName: request.deploymentName,
+            packageKwargs,
+            deployKwargs: kwargs,
+            workPool,
+            poolType: pool.type,
+            image: kwargs.docker_image_name ?? request.packaged?.image,
+            flowId,
+            ci: this.ctx.ci,
+            version,
+        });
+        const deployment = await this.api.upsertDeployment(spec, version);
+        this.ctx.logger.info(`Deployment ${flowName}/${deployment.name} (${deployment.id}) on work pool ${workPool} [${pool.type}]`);
+        return { id: deployment.id, name: `${flowName}/${deployment.name}`, url: deploymentUrl(this.ui, deployment.id) };
+    }
+    async run(request) {
+        const version = await this.api.version();
+        let deploymentId = request.deployment?.id;
+        if (!deploymentId) {
+            // deploy did not run in this invocation: the deployment may be paused (by stop,
+            // or by its serving process shutting down), or still being registered by one.
+            const found = isServed(request.deployKwargs, request.packageKwargs)
+                ? await this.servedDeployment(request.packageKwargs, request.deployKwargs, request.deploymentName)
+                : await this.findDeployment(request);
+            await resumeIfPaused(this.api, found.deployment, version, this.ctx.logger, found.name);
+            deploymentId = found.id;
+        }
+        const kwargs = request.kwargs;
+        const { run, created } = await this.api.createFlowRun(deploymentId, {
+            parameters: runParameters(request.packageKwargs, request.deployKwargs, kwargs.parameters),
+            // Outside GitHub there is no run attempt to key on, but the POST may still be
+            // retried (502 from a proxy after the run was created): one key per call.
+            idempotency_key: kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, request.deploymentName) ?? `lolpop-deploy/${(0,external_node_crypto_.randomUUID)()}`,
+            tags: kwargs.tags,
+            name: kwargs.flow_run_name,
+            job_variables: kwargs.job_variables,
+        }, version);
+        const url = flowRunUrl(this.ui, version.major, run.id);
+        this.ctx.logger.info(created ? `Flow run ${run.name} (${run.id}) created: ${url}` : `Flow run ${run.name} (${run.id}) already existed for this workflow attempt: ${url}`);
+        return { id: run.id, url, state: run.state?.type ?? 'SCHEDULED', created };
+    }
+    /** Reads the server when one is configured (GETs only); without one, an offline plan. */
+    async plan(request) {
+        const online = connection_hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile);
+        return planPrefect(request, this.ctx, online ? { api: this.api, shownUrl: this.api.client.shownUrl } : undefined);
+    }
+    async wait(request) {
+        return waitForFlowRun(this.api, this.ctx.logger, request);
+    }
+    /**
+     * Undoes what deploy created, in an order that lets running flows be cancelled
+     * by what runs them: pause, cancel runs (when asked) while the worker or serving
+     * process is alive, remove the container or Kubernetes objects, then leave the
+     * Prefect deployment paused (default) or delete it. What is already gone is a
+     * notice, not an error.
+     */
+    async stop(request) {
+        const workPool = request.deployKwargs.work_pool ?? request.packageKwargs.work_pool;
+        const flowName = names_flowName(request.packageKwargs, request.deployKwargs);
+        const label = `${flowName}/${request.deploymentName}`;
+        const deployment = await this.api.readDeploymentByName(flowName, request.deploymentName);
+        const parts = [];
+        let stopped = false;
+        if (deployment) {
+            const version = await this.api.version();
+            // Pause first, so nothing new is scheduled or picked up while runs are cancelled.
+            if (!deployment.paused)
+                await this.api.pauseDeployment(deployment.id, version);
+            if (request.kwargs.cancel_runs) {
+                const summary = await cancelActiveRuns(this.api, deployment.id, {
+                    logger: this.ctx.logger,
+                    timeoutMs: parseDuration(request.kwargs.cancel_timeout, 'cancel_timeout'),
+                });
+                parts.push(describeCancel(summary));
+            }
+        }
+        if (request.type === 'kubernetes') {
+            const k8s = await this.kubernetes().stop({
+                deploymentName: request.deploymentName,
+                kwargs: request.deployKwargs,
+                workPool,
+                deleteSecret: request.kwargs.delete_secret,
+            });
+            stopped ||= k8s.deleted;
+            parts.push(k8s.detail);
+        }
+        else if (request.type === 'docker' && !workPool) {
+            const name = request.deployKwargs.container_name ?? containerNameFor(request.deploymentName);
+            const removed = await this.dockerHost().stopAndRemove(name, request.deploymentName);
+            stopped ||= removed;
+            parts.push(removed ? `removed container ${name}` : `no container ${name}`);
+        }
+        if (deployment) {
+            stopped = true;
+            if (request.kwargs.mode === 'delete') {
+                const deleted = await this.api.deleteDeployment(deployment.id);
+                parts.push(deleted ? `deleted deployment ${label}` : `deployment ${label} was already deleted`);
+            }
+            else {
+                parts.push(`paused deployment ${label}${deployment.paused ? ' (it already was)' : ''}`);
+            }
+        }
+        else {
+            parts.push(`no deployment ${label} on ${this.api.client.shownUrl}`);
+        }
+        return { stopped, detail: stopped ? parts.join('; ') : `${parts.join('; ')}: nothing to stop` };
+    }
+    /** Static docker: replace the serving container, then wait until its serve() has registered the deployment. */
+    async deployStaticDocker(request) {
+        const { kwargs, packageKwargs } = request;
+        if (!packageKwargs.create_deployment && !packageKwargs.flow_entrypoint && !kwargs.docker_image_name) {
+            throw new OrchestratorError('Failed to deploy: deployment.type docker without a work pool runs the image as a long-lived server, ' +
+                'but the generated entrypoint only serves with package.create_deployment: true; set it (or set deploy.work_pool)');
+        }
+        const name = kwargs.container_name ?? containerNameFor(request.deploymentName);
+        const image = this.imageFor(request);
+        const host = this.dockerHost();
+        // Remove the old container before reading the deployment: nothing touches it then
+        // until the new container registers, so a changed `updated` means the new one did.
+        await host.remove(name);
+        const flowName = names_flowName(packageKwargs, kwargs);
+        const before = await this.api.readDeploymentByName(flowName, request.deploymentName);
+        const id = await host.replace({ name, image, deploymentName: request.deploymentName, restart: kwargs.restart_policy, extra: kwargs.docker_kwargs ?? [] });
+        this.ctx.logger.info(`container ${name} (${id.slice(0, 12)}) serving from ${image}`);
+        return this.awaitServed(request, `the container ${name}`, before, () => host.problem(name));
+    }
+    async awaitServed(request, where, before, check) {
+        const flowName = names_flowName(request.packageKwargs, request.kwargs);
+        const version = await this.api.version();
+        const deployment = await waitForServedDeployment(this.api, flowName, request.deploymentName, {
+            timeoutMs: parseDuration(request.kwargs.serve_timeout, 'serve_timeout'),
+            before,
+            check,
+            where,
+        });
+        const label = `${flowName}/${deployment.name}`;
+        await resumeIfPaused(this.api, deployment, version, this.ctx.logger, label);
+        this.ctx.logger.info(`Deployment ${label} (${deployment.id}) served by ${where}`);
+        return { id: deployment.id, name: label, url: deploymentUrl(this.ui, deployment.id) };
+    }
+    /** A served deployment, waiting for its serving process to register it if needed. */
+    async servedDeployment(pkg, deploy, deploymentName) {
+        const flowName = names_flowName(pkg, deploy);
+        const deployment = await waitForServedDeployment(this.api, flowName, deploymentName, {
+            timeoutMs: parseDuration(deploy.serve_timeout, 'serve_timeout'),
+            where: 'its serving container or pod',
+        });
+        return { id: deployment.id, name: `${flowName}/${deployment.name}`, deployment };
+    }
+    /** The serving image: deploy.docker_image_name, what package built now, else package's tag. */
+    imageFor(request) {
+        const pkg = request.packageKwargs;
+        return (request.kwargs.docker_image_name ??
+            request.packaged?.image ??
+            renderImageTag(pkg.docker_image_tag ?? defaultImageTag(pkg.lolpop_class, pkg.lolpop_entrypoint), this.ctx.ci));
+    }
+    dockerHost() {
+        return new StaticDockerHost(this.ctx.exec, this.ctx.logger, this.ctx.env, this.api.client.connection);
+    }
+    kubernetes() {
+        return new KubernetesDeployer(new Kubectl(this.ctx.exec, this.ctx.logger, this.ctx.env), this.ctx.logger, this.ctx.workdir, this.api.client.connection);
+    }
+    async findDeployment(request) {
+        const flowName = names_flowName(request.packageKwargs, request.deployKwargs);
+        const found = await this.api.readDeploymentByName(flowName, request.deploymentName);
+        if (!found) {
+            throw new OrchestratorError(`deployment '${flowName}/${request.deploymentName}' not found on ${this.api.client.shownUrl}; run the deploy step first`);
+        }
+        return { id: found.id, name: `${flowName}/${found.name}`, deployment: found };
+    }
+}
+/**
+ * Without a work pool the deployment is served by its own process (static docker or
+ * kubernetes; deploy refuses `local` without a pool), which registers it itself.
+ */
+function isServed(deploy, pkg) {
+    return !(deploy.work_pool ?? pkg.work_pool);
+}
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/plugin.ts
+
+
+const prefectPlugin = {
+    name: 'PrefectOrchestrator',
+    description: "Prefect 2.17+/3.x over its REST API (lolpop's PrefectOrchestrator)",
+    configSchema: PrefectConfig,
+    create: (config, context) => new PrefectOrchestrator(PrefectConfig.parse(config ?? {}), context),
+};
+
+;// CONCATENATED MODULE: ./src/orchestrators/registry.ts
+
+
+
+
+
+
+
+/** The one place that knows every built-in orchestrator. */
+const BUILT_IN = {
+    [prefectPlugin.name]: prefectPlugin,
+    [localPlugin.name]: localPlugin,
+    [airflowPlugin.name]: airflowPlugin,
+};
+function knownOrchestrators() {
+    return Object.keys(BUILT_IN).sort();
+}
+/** A name with a slash or a JS extension is a module of the user's (ZenML's "flavor"). */
+function isModuleReference(name) {
+    return /[/\\]|\.(m?js|cjs)$/.test(name) || name.startsWith('@');
+}
+const orchestratorLookup = {
+    schemaFor: (name) => BUILT_IN[name]?.configSchema,
+    known: knownOrchestrators,
+    isModuleReference,
+};
+/**
+ * The orchestrator for a config's name: a built-in, or the default export (or
+ * `plugin` export) of the user's module, which must be an OrchestratorPlugin.
+ */
+async function createOrchestrator(name, config, context) {
+    const builtIn = BUILT_IN[name];
+    if (builtIn)
+        return builtIn.create(config, context);
+    const plugin = await importPlugin(name, context.workdir);
+    const parsed = plugin.configSchema.safeParse(config ?? {});
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new ConfigError(`orchestrator.config.${issue.path.join('.')}: ${issue.message} (checked by ${name})`);
+    }
+    return plugin.create(parsed.data, context);
+}
+/** A config schema that accepts anything: a plugin without configSchema validates its own config. */
+const PASSTHROUGH = unknown();
+/**
+ * Imports a user's orchestrator module. Only `name` and `create` are required, so a
+ * plain .mjs plugin needs no dependencies; without a `configSchema` (anything with
+ * zod's `safeParse`), `orchestrator.config` is passed to create() as written.
+ */
+async function importPlugin(name, workdir) {
+    const specifier = name.startsWith('.') || external_node_path_default().isAbsolute(name) ? (0,external_node_url_.pathToFileURL)(external_node_path_default().resolve(workdir, name)).href : name;
+    let mod;
+    try {
+        // webpackIgnore: the bundle (ncc) must leave this a real import() of the user's file.
+        mod = (await import(/* webpackIgnore: true */ specifier));
+    }
+    catch (error) {
+        throw new ConfigError(`decorator.orchestrator: cannot load the orchestrator module '${name}': ${error.message.split('\n')[0]}`);
+    }
+    const candidate = (mod.default ?? mod.plugin);
+    const schema = candidate?.configSchema;
+    if (!candidate ||
+        typeof candidate.name !== 'string' ||
+        typeof candidate.create !== 'function' ||
+        (schema !== undefined && typeof schema?.safeParse !== 'function')) {
+        throw new ConfigError(`decorator.orchestrator: module '${name}' must export (default or 'plugin') an object with name and create(config, context), ` +
+            'and optionally configSchema (anything with a zod-style safeParse)');
+    }
+    return { description: '', ...candidate, configSchema: candidate.configSchema ?? PASSTHROUGH };
+}
+
+;// CONCATENATED MODULE: ./src/steps.ts
+
+const STEP_NAMES = ['plan', 'package', 'deploy', 'run', 'stop'];
+/**
+ * "package,deploy,run" → the steps in pipeline order. `build` is lolpop's CLI
+ * word for deploy and is accepted as such. `stop` runs alone; `plan` changes nothing and
+ * shows what the other steps given with it would do (alone: package, deploy and run).
+ */
+function parseSteps(text, source = 'steps') {
+    const words = text
+        .split(/[\s,]+/)
+        .map((w) => w.trim().toLowerCase())
+        .filter(Boolean)
+        .map((w) => (w === 'build' ? 'deploy' : w));
+    if (words.length === 0)
+        throw new ConfigError(`${source}: no step given; expected some of ${STEP_NAMES.join(', ')}`);
+    for (const word of words) {
+        if (!STEP_NAMES.includes(word)) {
+            throw new ConfigError(`${source}: unknown step '${word}'; expected some of ${STEP_NAMES.join(', ')} (build = deploy)`);
+        }
+    }
+    if (words.includes('plan') && words.includes('stop')) {
+        throw new ConfigError(`${source}: plan shows what package, deploy and run would do; it cannot plan stop`);
+    }
+    if (words.includes('stop') && words.some((w) => w === 'deploy' || w === 'run')) {
+        throw new ConfigError(`${source}: stop cannot run together with deploy or run`);
+    }
+    return STEP_NAMES.filter((s) => words.includes(s));
+}
+/** The steps a plan describes: those given with `plan`, else package → deploy → run. */
+function plannedSteps(steps) {
+    const rest = steps.filter((s) => s !== 'plan');
+    return rest.length > 0 ? rest : ['package', 'deploy', 'run'];
+}
+
+;// CONCATENATED MODULE: ./src/pipeline.ts
+
+
+
+/** Terminal states that are not success. */
+const FAILED_STATES = ['FAILED', 'CRASHED', 'CANCELLED'];
+async function runPipeline(config, steps, orchestrator, logger, hooks = {}) {
+    const d = config.deployment;
+    const result = { orchestrator: config.orchestrator, deploymentName: d.name, steps: [] };
+    // With plan, nothing else runs: the other steps given are what the plan describes.
+    const planned = steps.includes('plan') ? ['plan'] : [...steps];
+    if (planned.includes('run') && d.run.wait)
+        planned.splice(planned.indexOf('run') + 1, 0, 'wait');
+    const actions = {
+        plan: async () => {
+            if (!orchestrator.plan)
+                throw new UserError(`${config.orchestrator} cannot plan: it has no plan() method`);
+            result.plan = await orchestrator.plan({
+                steps: plannedSteps(steps),
+                deploymentName: d.name,
+                type: d.type,
+                packageKwargs: d.package,
+                deployKwargs: d.deploy,
+                runKwargs: d.run,
+            });
+            for (const line of result.plan.actions)
+                logger.info(line);
+            const changed = result.plan.files.filter((f) => f.change !== 'unchanged').length;
+            return `plan of ${plannedSteps(steps).join(' → ')}: ${changed} of ${result.plan.files.length} files would change; nothing was changed`;
+        },
+        package: async () => {
+            result.packaged = await orchestrator.package({ deploymentName: d.name, kwargs: d.package, deployKwargs: d.deploy });
+            const { image, files, kept } = result.packaged;
+            const wrote = files.length > 0 ? `wrote ${files.join(', ')}` : 'no files to write';
+            return [image ? `image ${image}` : wrote, ...(kept ?? []).map((k) => `${k}: yours, used as it is`)].join('; ');
+        },
+        deploy: async () => {
+            result.deployment = await orchestrator.deploy({
+                deploymentName: d.name,
+                type: d.type,
+                kwargs: d.deploy,
+                packaged: result.packaged,
+                packageKwargs: d.package,
+            });
+            return `deployment ${result.deployment.name}`;
+        },
+        run: async () => {
+            result.run = await orchestrator.run({
+                deploymentName: d.name,
+                kwargs: d.run,
+                deployment: result.deployment,
+                packageKwargs: d.package,
+                deployKwargs: d.deploy,
+            });
+            // A run that has already ended badly (the local orchestrator runs to the end)
+            // fails the pipeline even without wait; with wait, the wait step says why.
+            if (!d.run.wait && FAILED_STATES.includes(result.run.state)) {
+                throw new RunFailedError(`Run ${result.run.id} of ${d.name} ended ${result.run.state}; see ${result.run.url}`);
+            }
+            // With wait, the state at creation is stale by the time anyone reads the report: the wait row says how it ended.
+            return d.run.wait ? `flow run ${result.run.id} started` : `flow run ${result.run.id} ${result.run.state}`;
+        },
+        wait: async () => {
+            const run = result.run;
+            try {
+                result.run = await orchestrator.wait({
+                    run,
+                    timeoutMs: parseDuration(d.run.wait_timeout, 'wait_timeout'),
+                    pollMs: parseDuration(d.run.poll_interval, 'poll_interval'),
+                });
+            }
+            catch (error) {
+                const final = error.result;
+                if (final)
+                    result.run = final;
+                throw error;
+            }
+            return `final state ${result.run.state}`;
+        },
+        stop: async () => {
+            result.stopped = await orchestrator.stop({
+                deploymentName: d.name,
+                type: d.type,
+                kwargs: d.stop,
+                packageKwargs: d.package,
+                deployKwargs: d.deploy,
+            });
+            if (!result.stopped.stopped)
+                logger.warning(result.stopped.detail);
+            return result.stopped.detail;
+        },
+    };
+    for (const step of planned) {
+        if (result.error) {
+            result.steps.push({ step, status: 'skipped', durationMs: 0 });
+            continue;
+        }
+        if (hooks.onStepStart)
+            await reportProgress(hooks.onStepStart, result, step, planned, logger);
+        const started = Date.now();
+        try {
+            const detail = await logger.group(step, actions[step]);
+            result.steps.push({ step, status: 'success', durationMs: Date.now() - started, detail });
+        }
+        catch (error) {
+            result.error = error instanceof Error ? error : new Error(String(error));
+            result.steps.push({ step, status: 'failed', durationMs: Date.now() - started, detail: describeError(error) });
+        }
+    }
+    return result;
+}
+/** Hands the hook a snapshot: the steps so far, `step` running and the rest pending. */
+async function reportProgress(hook, result, step, planned, logger) {
+    const later = planned.slice(planned.indexOf(step) + 1);
+    const snapshot = {
+        ...result,
+        steps: [
+            ...result.steps,
+            { step, status: 'running', durationMs: 0 },
+            ...later.map((s) => ({ step: s, status: 'pending', durationMs: 0 })),
+        ],
+    };
+    try {
+        await hook(snapshot);
+    }
+    catch (error) {
+        logger.warning(`Could not report progress before ${step}: ${describeError(error)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/run-config.ts
+
+
+
+
+/**
+ * A loaded config's steps, run: its secrets registered first (so nothing prints
+ * them), its orchestrator created, the pipeline run. Shared by the action and the
+ * CLI so both behave the same; a failing step is held in the result.
+ */
+async function runConfig(config, steps, environment) {
+    const { logger } = environment;
+    for (const secret of config.secrets)
+        logger.addSecret(secret);
+    for (const notice of config.notices)
+        logger.info(notice);
+    const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
+        logger,
+        exec: environment.exec ?? new ProcessExec(),
+        fetch: environment.fetch ?? globalThis.fetch,
+        env: environment.env,
+        ci: environment.ci,
+        workdir: external_node_path_default().resolve(environment.workdir),
+        configFile: config.file,
+        registry: environment.registry,
+    });
+    orchestrator.prepare?.(steps);
+    logger.debug(`${config.orchestrator}: ${steps.join(' → ')} of ${config.deployment.name} (${config.file})`);
+    return runPipeline(config, steps, orchestrator, logger, environment.hooks);
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -58396,7 +69032,7 @@ async function requestWithGraphqlErrorHandling(state, octokit, request, options)
 }
 
 // pkg/dist-src/index.js
-function retry(octokit, octokitOptions) {
+function dist_bundle_retry(octokit, octokitOptions) {
   const state = Object.assign(
     {
       enabled: true,
@@ -58423,7 +69059,7 @@ function retry(octokit, octokitOptions) {
   }
   return retryPlugin;
 }
-retry.VERSION = plugin_retry_dist_bundle_VERSION;
+dist_bundle_retry.VERSION = plugin_retry_dist_bundle_VERSION;
 
 
 ;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-throttling/dist-bundle/index.js
@@ -58668,7 +69304,7 @@ throttling.VERSION = plugin_throttling_dist_bundle_VERSION;
 throttling.triggersNotification = triggersNotification;
 
 
-;// CONCATENATED MODULE: ./src/github/client.ts
+;// CONCATENATED MODULE: ./src/action/github/client.ts
 
 
 
@@ -58695,10 +69331,10 @@ function createGitHubClient(token, apiUrl, logger, options = {}) {
                 return retryCount < RATE_LIMIT_RETRIES;
             },
         },
-    }, retry, throttling);
+    }, dist_bundle_retry, throttling);
 }
 
-;// CONCATENATED MODULE: ./src/github/pull-request.ts
+;// CONCATENATED MODULE: ./src/action/github/pull-request.ts
 /** "owner/name" → its two parts, or undefined outside GitHub. */
 function splitRepository(repository) {
     const [owner, repo, ...rest] = repository.split('/');
@@ -58737,7 +69373,7 @@ async function findPullRequest(octokit, ci) {
     return { ...names, number: chosen.number, source: 'commit', fromFork: false };
 }
 
-;// CONCATENATED MODULE: ./src/github/sticky-comment.ts
+;// CONCATENATED MODULE: ./src/action/github/sticky-comment.ts
 /** The hidden first line that marks a comment as the one for a deployment. */
 function commentMarker(key) {
     // Only characters that cannot end an HTML comment or break the line; short enough
@@ -58769,7 +69405,37 @@ async function upsertStickyComment(octokit, request, logger) {
         return { id: data.id, url: data.html_url, action: 'updated' };
     }
     const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body });
-    return { id: data.id, url: data.html_url, action: 'created' };
+    return keepOldest(octokit, request, { id: data.id, url: data.html_url, action: 'created' }, logger);
+}
+/**
+ * Two jobs on one PR (two quick pushes) can both find no comment and both create
+ * one. After creating, look again: when there is an older comment of ours with the
+ * same marker, ours is the duplicate — remove it and write this body into the oldest.
+ * Whichever job creates last sees both, so one comment remains in every order.
+ */
+async function keepOldest(octokit, request, created, logger) {
+    const { owner, repo, issueNumber } = request;
+    const marker = commentMarker(request.key);
+    const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issueNumber, per_page: 100 });
+    const older = comments.filter((c) => c.body?.includes(marker) && c.user && c.id < created.id);
+    // The common case: nothing older with this marker, and no identity look-up needed.
+    if (older.length === 0)
+        return created;
+    const isOurs = await authorMatcher(octokit, logger);
+    const oldest = older.filter((c) => isOurs(c.user)).sort((a, b) => a.id - b.id)[0];
+    if (!oldest)
+        return created;
+    logger.info(`Another job created comment ${oldest.id} for ${request.key} at the same time: removing the duplicate ${created.id}`);
+    try {
+        await octokit.rest.issues.deleteComment({ owner, repo, comment_id: created.id });
+    }
+    catch (error) {
+        // The other job may have removed it already.
+        if (error.status !== 404)
+            throw error;
+    }
+    const { data } = await octokit.rest.issues.updateComment({ owner, repo, comment_id: oldest.id, body: `${marker}\n${request.body}` });
+    return { id: data.id, url: data.html_url, action: 'updated' };
 }
 /** Who this token writes comments as. */
 async function authorMatcher(octokit, logger) {
@@ -58788,7 +69454,7 @@ async function authorMatcher(octokit, logger) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/github/pr-comment.ts
+;// CONCATENATED MODULE: ./src/action/github/pr-comment.ts
 
 
 
@@ -58837,6752 +69503,8 @@ function writeFailure(error, what) {
     throw error;
 }
 
-;// CONCATENATED MODULE: ./src/steps.ts
+;// CONCATENATED MODULE: ./src/action/report/render.ts
 
-const STEP_NAMES = ['plan', 'package', 'deploy', 'run', 'stop'];
-/**
- * "package,deploy,run" → the steps in pipeline order. `build` is lolpop's CLI
- * word for deploy and is accepted as such. `stop` runs alone; `plan` changes nothing and
- * shows what the other steps given with it would do (alone: package, deploy and run).
- */
-function parseSteps(text, source = 'steps') {
-    const words = text
-        .split(/[\s,]+/)
-        .map((w) => w.trim().toLowerCase())
-        .filter(Boolean)
-        .map((w) => (w === 'build' ? 'deploy' : w));
-    if (words.length === 0)
-        throw new ConfigError(`${source}: no step given; expected some of ${STEP_NAMES.join(', ')}`);
-    for (const word of words) {
-        if (!STEP_NAMES.includes(word)) {
-            throw new ConfigError(`${source}: unknown step '${word}'; expected some of ${STEP_NAMES.join(', ')} (build = deploy)`);
-        }
-    }
-    if (words.includes('plan') && words.includes('stop')) {
-        throw new ConfigError(`${source}: plan shows what package, deploy and run would do; it cannot plan stop`);
-    }
-    if (words.includes('stop') && words.some((w) => w === 'deploy' || w === 'run')) {
-        throw new ConfigError(`${source}: stop cannot run together with deploy or run`);
-    }
-    return STEP_NAMES.filter((s) => words.includes(s));
-}
-/** The steps a plan describes: those given with `plan`, else package → deploy → run. */
-function plannedSteps(steps) {
-    const rest = steps.filter((s) => s !== 'plan');
-    return rest.length > 0 ? rest : ['package', 'deploy', 'run'];
-}
-
-;// CONCATENATED MODULE: ./src/inputs.ts
-
-
-
-
-
-function readInputs() {
-    const workingDirectory = external_node_path_default().resolve(getInput('working-directory') || '.');
-    const kwargs = {};
-    for (const [section, input] of Object.entries(OVERRIDE_SECTIONS)) {
-        const parsed = parseJsonObject(input, getInput(input));
-        if (parsed)
-            kwargs[section] = parsed;
-    }
-    // Run settings, over the config's run block (run-kwargs are the run's parameters).
-    const runSettings = {};
-    const wait = getInput('wait');
-    if (wait)
-        runSettings.wait = parseBoolean('wait', wait);
-    const waitTimeout = getInput('wait-timeout');
-    if (waitTimeout)
-        runSettings.wait_timeout = waitTimeout;
-    const orchestrator = getInput('orchestrator');
-    const username = getInput('registry-username');
-    const password = getInput('registry-password');
-    if (Boolean(username) !== Boolean(password)) {
-        throw new ConfigError('inputs registry-username and registry-password: give both or neither');
-    }
-    const comment = (getInput('comment') || 'auto');
-    if (!['auto', 'always', 'never'].includes(comment)) {
-        throw new ConfigError(`input comment: '${comment}' is not one of auto, always, never`);
-    }
-    const githubToken = getInput('github-token');
-    return {
-        configFile: external_node_path_default().resolve(workingDirectory, getInput('config') || 'lolpop.yaml'),
-        workingDirectory,
-        steps: parseSteps(getInput('steps') || 'package,deploy,run', 'input steps'),
-        overrides: {
-            deploymentName: getInput('deployment-name') || undefined,
-            deploymentType: getInput('deployment-type') || undefined,
-            kwargs,
-            ...(Object.keys(runSettings).length > 0 ? { runSettings } : {}),
-            ...(orchestrator ? { orchestrator: { name: orchestrator, label: 'input orchestrator' } } : {}),
-        },
-        preview: parseBoolean('preview', getInput('preview') || 'false'),
-        productionBranch: getInput('production-branch') || undefined,
-        comment,
-        summary: parseBoolean('summary', getInput('summary') || 'true'),
-        githubToken,
-        registry: username && password ? { username, password } : undefined,
-    };
-}
-function parseJsonObject(input, text) {
-    if (!text.trim())
-        return undefined;
-    let value;
-    try {
-        value = JSON.parse(text);
-    }
-    catch (error) {
-        throw new ConfigError(`input ${input}: not valid JSON (${error.message}); expected an object such as {"work_pool": "my-pool"}`);
-    }
-    if (!value || typeof value !== 'object' || Array.isArray(value)) {
-        throw new ConfigError(`input ${input}: expected a JSON object such as {"work_pool": "my-pool"}`);
-    }
-    return value;
-}
-function parseBoolean(input, text) {
-    const t = text.trim().toLowerCase();
-    if (['true', 'yes', '1', 'on'].includes(t))
-        return true;
-    if (['false', 'no', '0', 'off', ''].includes(t))
-        return false;
-    throw new ConfigError(`input ${input}: '${text}' is not a boolean; expected true or false`);
-}
-
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./src/orchestrators/airflow/config.ts
-
-/**
- * AirflowOrchestrator's `orchestrator.config`. The connection comes from the
- * environment first (AIRFLOW_API_URL, AIRFLOW_USERNAME, AIRFLOW_PASSWORD, AIRFLOW_UI_URL);
- * these keys fill in what it does not set. Put the password in a `${ENV}` reference,
- * never in the file.
- */
-const AirflowConfig = object({
-    api_url: schemas_string().min(1).optional().describe('Airflow 3 server, e.g. http://airflow.internal:8080 (AIRFLOW_API_URL wins).'),
-    username: schemas_string().min(1).optional().describe('SimpleAuthManager (or other auth manager) user (AIRFLOW_USERNAME wins).'),
-    password: schemas_string().min(1).optional().describe('Its password (AIRFLOW_PASSWORD wins); use a ${ENV} reference.'),
-    ui_url: schemas_string().min(1).optional().describe("The UI's base URL for links ([api] base_url); defaults to api_url (AIRFLOW_UI_URL wins)."),
-    dags_folder: schemas_string()
-        .min(1)
-        .optional()
-        .describe("The DAGs folder (of the server's dags-folder bundle) to deliver to, relative to the working directory or absolute; else AIRFLOW_DAGS_FOLDER."),
-    python: schemas_string()
-        .min(1)
-        .optional()
-        .describe('Interpreter that runs the lolpop runner on the Airflow worker; else AIRFLOW_LOLPOP_PYTHON; else the one the worker runs.'),
-    parse_timeout: schemas_string()
-        .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 90s or 5m')
-        .default('3m')
-        .describe('How long deploy waits for Airflow to parse the new DAG file.'),
-    request_timeout: schemas_string()
-        .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 30s')
-        .default('30s')
-        .describe('Timeout of one REST call.'),
-    dag_tags: array(schemas_string()).default([]).describe('Extra tags on the generated DAG.'),
-})
-    .loose();
-
-;// CONCATENATED MODULE: ./src/orchestrators/idempotency.ts
-/**
- * One run per workflow run attempt and deployment: a retried step of the same
- * attempt finds the run it already started, a "Re-run jobs" starts a new one.
- * (Prefect scopes the key per flow, so the deployment name must be in it.)
- */
-function defaultIdempotencyKey(ctx, deploymentName) {
-    const { repository, runId, runAttempt } = ctx.ci;
-    if (!runId)
-        return undefined;
-    return `lolpop-deploy/${repository}/${runId}/${runAttempt || '1'}/${deploymentName}`;
-}
-
-;// CONCATENATED MODULE: ./src/docker/args.ts
-
-/** The placeholders `docker_image_tag` may use. */
-const TAG_PLACEHOLDERS = ['sha', 'short_sha', 'ref', 'run'];
-/**
- * The values of the placeholders for this CI run. Outside CI they are `local`, not a
- * timestamp, so that package and a later deploy (which re-renders the tag to find the
- * image) agree. `{ref}` on a pull request is `pr-<N>` (GITHUB_REF_NAME would be
- * `7/merge`, a commit no one can check out); `{sha}` is the PR head (see CiContext).
- */
-function tagValues(ci) {
-    const ref = ci.pullRequestNumber !== undefined ? `pr-${ci.pullRequestNumber}` : ci.refName || 'local';
-    return {
-        sha: ci.sha || 'local',
-        short_sha: ci.shortSha || ci.sha.slice(0, 7) || 'local',
-        // A tag may hold [A-Za-z0-9_.-] and must not start with . or -.
-        ref: ref.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[.-]+/, '') || 'local',
-        run: ci.runNumber || 'local',
-    };
-}
-// Docker's reference grammar (distribution/reference): an optional registry host
-// (with port), path components of lower-case alphanumerics and separators, a tag.
-const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d+)?$/;
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-/**
- * `docker_image_tag` with its placeholders filled, the repository lower-cased (Docker
- * rejects upper-case repository names; a tag may keep its case) and checked against
- * Docker's reference grammar, so a bad tag fails before a long build.
- */
-function renderImageTag(template, ci) {
-    const values = tagValues(ci);
-    const filled = template.trim().replace(/\{([^{}]*)\}/g, (match, name) => {
-        const value = values[name];
-        if (value === undefined) {
-            throw new ConfigError(`Invalid docker_image_tag '${template}': unknown placeholder ${match}. Expected one of ${TAG_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}.`);
-        }
-        return value;
-    });
-    const [name, tag] = splitReference(filled);
-    const lowered = lowerRepository(name);
-    const problem = referenceProblem(lowered, tag);
-    if (problem) {
-        throw new ConfigError(`Invalid docker_image_tag '${template}' (${filled}): ${problem}. Expected [registry[:port]/]name[:tag], e.g. ghcr.io/acme/quickstart:{sha}.`);
-    }
-    return `${lowered}:${tag ?? 'latest'}`;
-}
-/** Lower-cases the repository path; a registry host keeps its case (hosts are case-insensitive anyway). */
-function lowerRepository(name) {
-    const [first, ...rest] = name.split('/');
-    if (rest.length > 0 && first !== undefined && isRegistryHost(first))
-        return [first, ...rest.map((p) => p.toLowerCase())].join('/');
-    return name.toLowerCase();
-}
-/** Why `name:tag` is not a reference Docker accepts, or undefined. */
-function referenceProblem(name, tag) {
-    if (name === '')
-        return 'the name is empty';
-    if (name.length > 255)
-        return 'the name is longer than 255 characters';
-    const parts = name.split('/');
-    const first = parts[0] ?? '';
-    const path = parts.length > 1 && isRegistryHost(first) ? parts.slice(1) : parts;
-    if (path !== parts && !DOMAIN.test(first))
-        return `'${first}' is not a registry host`;
-    const bad = path.find((p) => !PATH_COMPONENT.test(p));
-    if (bad !== undefined)
-        return `'${bad}' is not a valid name component (lower-case letters, digits, and . _ - between them)`;
-    if (tag !== undefined && !TAG.test(tag))
-        return `'${tag}' is not a valid tag (up to 128 of A-Z a-z 0-9 _ . -, not starting with . or -)`;
-    return undefined;
-}
-/** Docker's rule: the first component is a registry when it has a `.` or `:`, or is `localhost`. */
-function isRegistryHost(component) {
-    return /[.:]/.test(component) || component === 'localhost' || component.startsWith('[');
-}
-/** The registry a reference is pushed to: its host, or Docker Hub. */
-function registryOf(image) {
-    const first = image.split('/')[0] ?? '';
-    return image.includes('/') && isRegistryHost(first) ? first : 'docker.io';
-}
-/** `host:5000/a/b:tag` → [`host:5000/a/b`, `tag`]; a colon before the last slash is a port. */
-function splitReference(reference) {
-    const slash = reference.lastIndexOf('/');
-    const colon = reference.lastIndexOf(':');
-    if (colon > slash)
-        return [reference.slice(0, colon), reference.slice(colon + 1)];
-    return [reference, undefined];
-}
-/** The default tag lolpop uses: lolpop-{class}-{entrypoint}:latest, lower-cased, `_` → `-`. */
-function defaultImageTag(lolpopClass, entrypoint) {
-    const base = `lolpop-${lolpopClass ?? 'flow'}-${entrypoint}`.toLowerCase().replace(/_/g, '-');
-    return `${base}:latest`;
-}
-/** argv of `docker build`; pure, so it is tested as table rows. */
-function buildArgs(input) {
-    const args = ['build', '--file', input.dockerfile, '--tag', input.image];
-    for (const [k, v] of Object.entries(input.labels))
-        args.push('--label', `${k}=${v}`);
-    for (const k of Object.keys(input.buildArgs)) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
-            throw new ConfigError(`Invalid build_args key '${k}'. Expected an ARG name (letters, digits and _), e.g. PIP_INDEX_URL.`);
-        }
-        // The name only: docker reads the value from its environment (DockerCli.build
-        // puts it there), so a value from a secret is never on a command line.
-        args.push('--build-arg', k);
-    }
-    args.push(...input.extra, input.context);
-    return args;
-}
-/** `docker build` options only BuildKit (buildx) understands; the classic builder fails on them. */
-const BUILDKIT_ONLY = ['--cache-to', '--push', '--load', '--output', '-o', '--secret', '--ssh', '--provenance', '--sbom', '--attest', '--builder'];
-/**
- * `docker_kwargs` for the builder at hand. With buildx they pass through untouched. With
- * the classic builder, BuildKit-only options (`--cache-to`, `--secret`, …) and
- * `--cache-from type=…` (the classic builder takes only image names there) are dropped,
- * and listed in `dropped` so the caller can warn: a cache option should make a build
- * faster where it can, never fail it where it cannot.
- */
-function builderOptions(extra, hasBuildx) {
-    if (hasBuildx)
-        return { args: [...extra], dropped: [] };
-    const args = [];
-    const dropped = [];
-    for (let i = 0; i < extra.length; i++) {
-        const word = extra[i] ?? '';
-        const [flag = '', inline] = word.startsWith('--') ? word.split(/=(.*)/s) : [word];
-        const takesValue = inline === undefined && i + 1 < extra.length && !(extra[i + 1] ?? '').startsWith('-');
-        const value = inline ?? (takesValue ? extra[i + 1] : undefined);
-        const buildkitOnly = BUILDKIT_ONLY.includes(flag) || (flag === '--cache-from' && (value ?? '').includes('type='));
-        const consumed = takesValue && (buildkitOnly || flag === '--cache-from') ? 2 : 1;
-        const words = extra.slice(i, i + consumed);
-        (buildkitOnly ? dropped : args).push(...words);
-        i += consumed - 1;
-    }
-    return { args, dropped };
-}
-/** argv of `docker login` reading the password from stdin (never argv, which `ps` shows). */
-function loginArgs(registry, username) {
-    return ['login', registry, '--username', username, '--password-stdin'];
-}
-function pushArgs(image) {
-    return ['push', image];
-}
-/** OCI labels linking the image to the commit that built it. */
-function ociLabels(ci, now) {
-    const labels = { 'org.opencontainers.image.created': now.toISOString() };
-    if (ci.repository)
-        labels['org.opencontainers.image.source'] = `${ci.serverUrl}/${ci.repository}`;
-    if (ci.sha)
-        labels['org.opencontainers.image.revision'] = ci.sha;
-    return labels;
-}
-/**
- * A container name Docker accepts (`[a-zA-Z0-9][a-zA-Z0-9_.-]*`) made from a
- * deployment name: other characters become `-`.
- */
-function containerNameFor(deploymentName) {
-    const name = deploymentName.replace(/[^a-zA-Z0-9_.-]+/g, '-').replace(/^[^a-zA-Z0-9]+/, '');
-    if (!name)
-        throw new ConfigError(`deployment name '${deploymentName}' gives no valid container name; set deploy.container_name`);
-    return name;
-}
-/** argv of `docker run` for a long-lived serving container; pure, tested as table rows. */
-function runContainerArgs(input) {
-    const args = ['run', '--detach', '--name', input.name, '--restart', input.restart];
-    for (const [k, v] of Object.entries(input.labels))
-        args.push('--label', `${k}=${v}`);
-    for (const name of input.envNames) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-            throw new ConfigError(`'${name}' is not an environment variable name`);
-        args.push('--env', name);
-    }
-    args.push(...input.extra, input.image);
-    return args;
-}
-/** `docker stop` gives the serving process time to pause its deployment (pause_on_shutdown). */
-function stopContainerArgs(name, graceSeconds) {
-    return ['stop', '--time', String(graceSeconds), name];
-}
-/** Ids of every container, running or not, that carries the label `key=value`. */
-function containersWithLabelArgs(key, value) {
-    return ['ps', '--all', '--quiet', '--filter', `label=${key}=${value}`];
-}
-function removeContainerArgs(name) {
-    return ['rm', '--force', name];
-}
-/** Prints "<status> <exit code>", e.g. "running 0" or "exited 1". */
-function inspectContainerArgs(name) {
-    return ['container', 'inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', name];
-}
-function containerLogsArgs(name, tail) {
-    return ['logs', '--tail', String(tail), name];
-}
-
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./src/docker/credentials.ts
-
-
-
-/** The Docker config directory the CLI would use: DOCKER_CONFIG, else ~/.docker. */
-function dockerConfigDir(env) {
-    if (env.DOCKER_CONFIG)
-        return env.DOCKER_CONFIG;
-    return env.HOME ? external_node_path_default().join(env.HOME, '.docker') : undefined;
-}
-/**
- * Runs `fn` with an environment whose DOCKER_CONFIG is a private copy of the user's
- * config, removed afterwards. Logging in there keeps the password out of the runner's
- * ~/.docker/config.json (a self-hosted runner would keep it), while the logins
- * docker/login-action made and any credential helpers still apply. Everything else in
- * the directory (cli-plugins with buildx, buildx builders from setup-buildx-action,
- * contexts) is linked, not copied, so the CLI behaves as it did.
- */
-async function withPrivateDockerConfig(env, fn) {
-    const dir = (0,external_node_fs_namespaceObject.mkdtempSync)(external_node_path_default().join(env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), 'lolpop-deploy-docker-'));
-    try {
-        const current = dockerConfigDir(env);
-        if (current && (0,external_node_fs_namespaceObject.existsSync)(current)) {
-            for (const entry of (0,external_node_fs_namespaceObject.readdirSync)(current)) {
-                if (entry === 'config.json')
-                    (0,external_node_fs_namespaceObject.copyFileSync)(external_node_path_default().join(current, entry), external_node_path_default().join(dir, entry));
-                else
-                    (0,external_node_fs_namespaceObject.symlinkSync)(external_node_path_default().join(current, entry), external_node_path_default().join(dir, entry));
-            }
-        }
-        return await fn({ ...env, DOCKER_CONFIG: dir });
-    }
-    finally {
-        (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
-    }
-}
-
-;// CONCATENATED MODULE: ./src/exec.ts
-
-function lineSplitter(emit) {
-    let rest = '';
-    return {
-        push(data) {
-            const parts = (rest + data.toString('utf8')).split(/\r?\n/);
-            rest = parts.pop() ?? '';
-            for (const line of parts)
-                emit(line);
-        },
-        flush() {
-            if (rest)
-                emit(rest);
-            rest = '';
-        },
-    };
-}
-/** The real Exec, on @actions/exec (silent: output is passed to `onLine`, not echoed). */
-class ProcessExec {
-    async run(command, args, options = {}) {
-        const onLine = options.onLine;
-        const out = lineSplitter((l) => onLine?.(l, 'stdout'));
-        const err = lineSplitter((l) => onLine?.(l, 'stderr'));
-        try {
-            const result = await getExecOutput(command, args, {
-                cwd: options.cwd,
-                env: options.env && definedValues(options.env),
-                input: options.input === undefined ? undefined : Buffer.from(options.input),
-                silent: true,
-                ignoreReturnCode: true,
-                listeners: { stdout: (d) => out.push(d), stderr: (d) => err.push(d) },
-            });
-            out.flush();
-            err.flush();
-            return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-        }
-        catch (error) {
-            // @actions/exec throws when the program is not on PATH.
-            const message = error instanceof Error ? error.message : String(error);
-            return { exitCode: 127, stdout: '', stderr: message };
-        }
-    }
-}
-function definedValues(env) {
-    return Object.fromEntries(Object.entries(env).filter((e) => e[1] !== undefined));
-}
-/** The last non-empty lines of a command's output, for error messages. */
-function lastLines(text, count = 5) {
-    return text
-        .split(/\r?\n/)
-        .map((l) => l.trimEnd())
-        .filter((l) => l.length > 0)
-        .slice(-count)
-        .join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/docker/build-output.ts
-
-// CSI sequences: the classic builder colours a RUN step's stderr red.
-// eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
-function stripAnsi(text) {
-    return text.replace(ANSI, '');
-}
-/** How many lines of a failing step's output a message quotes. */
-const TAIL = 6;
-/**
- * Finds the failing instruction in `docker build` output, classic builder or BuildKit
- * (`--progress=plain`). Undefined when no step failed (e.g. the daemon is unreachable,
- * or the Dockerfile does not parse): then the last lines say why.
- */
-function parseBuildFailure(lines) {
-    const clean = lines.map((l) => stripAnsi(l).trimEnd());
-    return classicFailure(clean) ?? buildkitFailure(clean);
-}
-function classicFailure(lines) {
-    // Step 3/5 : RUN …  /  ---> Running in <id>  / output…  / The command '…' returned a non-zero code: N
-    const stepAt = lines.findLastIndex((l) => /^Step \d+\/\d+ : /.test(l));
-    if (stepAt < 0)
-        return undefined;
-    // Not the total: the classic builder counts `--label`s as extra steps the user never wrote.
-    const [, step = '', instruction = ''] = /^Step (\d+)\/\d+ : (.*)$/.exec(lines[stepAt] ?? '') ?? [];
-    const codeLine = lines.find((l) => /returned a non-zero code: \d+/.test(l));
-    const exitCode = codeLine ? Number(/non-zero code: (\d+)/.exec(codeLine)?.[1]) : undefined;
-    const output = lines
-        .slice(stepAt + 1)
-        .filter((l) => l.trim() !== '' && !/^ ---> /.test(l) && l !== codeLine && !/^(Removing intermediate container|DEPRECATED:|\s+(Install the buildx|https:\/\/docs\.docker\.com))/.test(l));
-    // A step that failed without running a command (COPY of a missing file) says why in its output.
-    return { step: `step ${step}`, instruction, exitCode, output: output.slice(-TAIL) };
-}
-function buildkitFailure(lines) {
-    // #7 [3/3] RUN …  /  #7 0.21 output  /  #7 ERROR: process "…" did not complete successfully: exit code: 3
-    const errorAt = lines.findIndex((l) => /^#\d+ ERROR: /.test(l));
-    if (errorAt < 0)
-        return undefined;
-    const id = /^(#\d+) /.exec(lines[errorAt] ?? '')?.[1] ?? '';
-    const header = lines.find((l) => l.startsWith(`${id} [`)) ?? '';
-    const [, step = '', instruction = ''] = /^#\d+ (\[[^\]]+\]) (.*)$/.exec(header) ?? [];
-    const exit = /exit code: (\d+)/.exec(lines[errorAt] ?? '');
-    const output = lines
-        .slice(0, errorAt)
-        .filter((l) => l.startsWith(`${id} `) && l !== header && !/^#\d+ (DONE|CACHED|sha256:)/.test(l))
-        .map((l) => l.slice(id.length + 1).replace(/^\d+(\.\d+)? /, ''));
-    const reason = exit ? [] : [(lines[errorAt] ?? '').slice(id.length + 1)];
-    return { step, instruction, exitCode: exit ? Number(exit[1]) : undefined, output: [...output, ...reason].slice(-TAIL) };
-}
-/** `step 3/3 RUN make (exit code 2); last output: a | b`, one line. */
-function formatBuildFailure(failure) {
-    const code = failure.exitCode === undefined ? '' : ` (exit code ${failure.exitCode})`;
-    const output = failure.output.length > 0 ? `; last output: ${failure.output.map((l) => l.trim()).join(' | ')}` : '';
-    return `${failure.step} ${failure.instruction} failed${code}${output}`;
-}
-/** The last lines of any docker output, ANSI-free, as one line. */
-function tailOf(output, count = TAIL) {
-    return lastLines(stripAnsi(output), count).replace(/\n/g, ' | ');
-}
-
-;// CONCATENATED MODULE: ./src/docker/docker.ts
-
-
-
-/** The Docker CLI, through the one Exec; every failure becomes one line a user can act on. */
-class DockerCli {
-    exec;
-    logger;
-    env;
-    constructor(exec, logger, env = process.env) {
-        this.exec = exec;
-        this.logger = logger;
-        this.env = env;
-    }
-    /** True when a daemon answers (`docker version` reaches the server). */
-    async available() {
-        const res = await this.exec.run('docker', ['version', '--format', '{{.Server.Version}}'], { env: this.env });
-        return res.exitCode === 0;
-    }
-    /** True when the buildx plugin is installed (then `docker build` is BuildKit). */
-    async hasBuildx() {
-        const res = await this.exec.run('docker', ['buildx', 'version'], { env: this.env });
-        return res.exitCode === 0;
-    }
-    /**
-     * Builds the image. On failure the message names the failing instruction and quotes its
-     * last output lines; an unreachable daemon is one line.
-     */
-    async build(input) {
-        const lines = [];
-        const res = await this.exec.run('docker', buildArgs(input), {
-            // Plain progress: BuildKit's output is then lines we can quote (ignored by the classic builder).
-            // build_args values travel in the environment, never in argv (see buildArgs).
-            env: { ...this.env, ...input.buildArgs, BUILDKIT_PROGRESS: 'plain' },
-            onLine: (line) => {
-                const clean = stripAnsi(line);
-                lines.push(clean);
-                this.logger.info(clean);
-            },
-        });
-        if (res.exitCode === 0)
-            return;
-        const output = lines.length > 0 ? lines.join('\n') : `${res.stdout}\n${res.stderr}`;
-        const daemon = daemonProblem(output);
-        const failure = daemon ? undefined : parseBuildFailure(output.split('\n'));
-        const why = daemon ?? (failure ? formatBuildFailure(failure) : tailOf(res.stderr || output));
-        throw new CommandError(`Failed to build the image ${input.image}: ${why}`);
-    }
-    /** `docker login` with the password on stdin. */
-    async login(registry, username, password) {
-        const res = await this.exec.run('docker', loginArgs(registry, username), { env: this.env, input: password });
-        if (res.exitCode !== 0) {
-            throw new CommandError(`Failed to log in to ${registry} as ${username}: ${describeDockerFailure(res.stderr || res.stdout)}`);
-        }
-    }
-    /** Pushes and returns the manifest digest (sha256:…) the registry now serves for the tag. */
-    async push(image) {
-        const res = await this.exec.run('docker', pushArgs(image), { env: this.env, onLine: (line) => this.logger.info(stripAnsi(line)) });
-        if (res.exitCode !== 0)
-            throw new CommandError(`Failed to push ${image}: ${describePushFailure(res)}`);
-        // "<tag>: digest: sha256:… size: N" — the digest of the manifest the registry stored.
-        const digest = /digest: (sha256:[0-9a-f]{64})/.exec(res.stdout)?.[1];
-        if (!digest)
-            throw new CommandError(`Failed to push ${image}: docker push printed no digest (${tailOf(res.stdout)})`);
-        return digest;
-    }
-    /** Runs a Python snippet in the image (no network, removed afterwards) and returns its stdout. */
-    async python(image, code) {
-        const res = await this.exec.run('docker', ['run', '--rm', '--network', 'none', '--entrypoint', 'python', image, '-c', code], { env: this.env });
-        if (res.exitCode !== 0)
-            throw new CommandError(`Failed to inspect ${image}: python in the image: ${describeDockerFailure(`${res.stdout}\n${res.stderr}`)}`);
-        return res.stdout;
-    }
-}
-/** One line for a daemon the CLI cannot reach, naming where it looked; undefined otherwise. */
-function daemonProblem(output) {
-    const text = stripAnsi(output);
-    if (!/Cannot connect to the Docker daemon|docker daemon is not running|error during connect|connect: no such file or directory.*docker\.sock/i.test(text)) {
-        return undefined;
-    }
-    const where = /daemon at ([^\s.]+(?:\.[^\s.]+)*)\.? /i.exec(text)?.[1] ?? /(unix:\/\/\S+|tcp:\/\/\S+)/.exec(text)?.[1];
-    return `no Docker daemon answers${where ? ` at ${where.replace(/[.,]$/, '')}` : ''} (is Docker running? is DOCKER_HOST right?)`;
-}
-/** The line that says why: a missing daemon in one line, else the last lines of output. */
-function describeDockerFailure(output) {
-    const daemon = daemonProblem(output);
-    if (daemon)
-        return daemon;
-    if (/Unable to locate executable file: docker|ENOENT/i.test(output))
-        return 'the docker CLI is not installed';
-    return tailOf(output);
-}
-/** Why a push failed; a refusal by the registry says so, with what to do about it. */
-function describePushFailure(res) {
-    const output = `${res.stdout}\n${res.stderr}`;
-    const daemon = daemonProblem(output);
-    if (daemon)
-        return daemon;
-    const reason = tailOf(res.stderr || res.stdout, 2);
-    if (/no basic auth credentials|unauthorized|authentication required|denied|forbidden|\b40[13]\b/i.test(output)) {
-        return (`the registry refused: ${reason}; log in first (docker/login-action in the workflow, ` +
-            'or the registry-username and registry-password inputs) with an account that may push there');
-    }
-    return reason;
-}
-
-;// CONCATENATED MODULE: ./src/packaging/image-check.ts
-
-
-/** Printed by the image's python: the versions pip installed, read from package metadata. */
-const VERSIONS_PY = [
-    'import json, sys',
-    'from importlib.metadata import version, PackageNotFoundError',
-    'def v(name):',
-    '    try:',
-    '        return version(name)',
-    '    except PackageNotFoundError:',
-    '        return None',
-    'print(json.dumps({"python": "%d.%d.%d" % sys.version_info[:3], "prefect": v("prefect"), "lolpop": v("lolpop")}))',
-].join('\n');
-function parseImageVersions(stdout) {
-    const line = stdout.trim().split('\n').pop() ?? '';
-    try {
-        const parsed = JSON.parse(line);
-        if (typeof parsed.python === 'string')
-            return { python: parsed.python, prefect: parsed.prefect ?? null, lolpop: parsed.lolpop ?? null };
-    }
-    catch {
-        // fall through
-    }
-    throw new CommandError(`Failed to read the image's versions: its python printed ${JSON.stringify(line.slice(0, 200))}`);
-}
-/**
- * The lolpop version the install line asks for: `lolpop==X` pins X; otherwise lolpop-deploy
- * needs 0.2.0 or newer (the first with orchestrators). Undefined when the line installs no
- * lolpop from an index (empty, or a local archive or URL: then only "some lolpop" is asked).
- */
-function requestedLolpop(install) {
-    const { words } = splitShellWords(install, 'lolpop_install_location');
-    const spec = words.find((w) => /^lolpop(\[[^\]]*\])?([=<>!~].*)?$/i.test(w));
-    if (!spec)
-        return undefined;
-    const exact = /==\s*([0-9][^,;\s]*)$/.exec(spec)?.[1];
-    return exact ? { exact } : { minimum: '0.2.0' };
-}
-/**
- * The problems that would make the image fail only at run time, each one line: the
- * lolpop pip resolved is not the one asked for (on Python 3.12+ pip silently picks
- * lolpop 0.1.0a2, which has no orchestrators), or the image's Prefect major differs
- * from the server's (a Prefect 2 client cannot run flows of a Prefect 3 server).
- */
-function imageProblems(image, versions, asked) {
-    const problems = [];
-    const lolpop = asked.lolpop;
-    if (lolpop) {
-        const have = versions.lolpop;
-        const ok = have !== null && (lolpop.exact ? have === lolpop.exact : compareVersions(have, lolpop.minimum) >= 0);
-        if (!ok) {
-            const want = lolpop.exact ? `lolpop ${lolpop.exact}` : `lolpop ${lolpop.minimum} or newer`;
-            const why = /^3\.(1[2-9]|[2-9]\d)\./.test(versions.python) ? ` (lolpop 0.2.0 needs Python < 3.12; the image has Python ${versions.python}: use base_image prefecthq/prefect:2-python3.11)` : '';
-            problems.push(`${image} has ${have === null ? 'no lolpop' : `lolpop ${have}`}, not ${want}${why}`);
-        }
-    }
-    if (asked.serverPrefect && versions.prefect !== null && major(versions.prefect) !== major(asked.serverPrefect)) {
-        problems.push(`${image} has Prefect ${versions.prefect} but the server runs Prefect ${asked.serverPrefect}: flow runs would fail in the image; ` +
-            `use a Prefect ${major(asked.serverPrefect)} base image${major(asked.serverPrefect) >= 3 && asked.lolpop ? ' (lolpop 0.2.0 itself needs Prefect 2)' : ''}`);
-    }
-    if (asked.serverPrefect && versions.prefect === null)
-        problems.push(`${image} has no Prefect installed: a Prefect worker cannot run it`);
-    return problems;
-}
-function major(version) {
-    return Number(/^(\d+)/.exec(version)?.[1] ?? NaN);
-}
-/** Numeric comparison of dotted versions; a pre-release (0.1.0a2) sorts before its release. */
-function compareVersions(a, b) {
-    const parts = (v) => v.split(/[.+-]/).map((p) => /^(\d+)(.*)$/.exec(p) ?? [p, '0', p]);
-    const pa = parts(a);
-    const pb = parts(b);
-    for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-        const [, na = '0', ra = ''] = pa[i] ?? [];
-        const [, nb = '0', rb = ''] = pb[i] ?? [];
-        if (Number(na) !== Number(nb))
-            return Number(na) - Number(nb);
-        if (ra !== rb)
-            return ra === '' ? 1 : rb === '' ? -1 : ra < rb ? -1 : 1;
-    }
-    return 0;
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/package-project.ts
-
-
-
-
-
-
-
-
-
-
-/**
- * The files package writes and what each would change, read from the working
- * directory without writing: `package` writes them, `plan` shows them.
- */
-function planFiles(request, workdir, dockerfile = true) {
-    const kwargs = request.kwargs;
-    const read = (p) => {
-        const file = external_node_path_default().resolve(workdir, p);
-        return (0,external_node_fs_namespaceObject.existsSync)(file) ? (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8') : undefined;
-    };
-    const files = packageFiles(kwargs, {
-        deploymentName: request.deploymentName,
-        dockerfile,
-        // A Dockerfile we generated earlier is ours to refresh, not the user's own.
-        exists: (p) => {
-            const content = read(p);
-            return content !== undefined && !isGeneratedFile(content);
-        },
-    });
-    const dockerfilePath = relativePath('dockerfile_path', kwargs.dockerfile_path);
-    const kept = dockerfile && kwargs.package_type === 'docker' && !files.some((f) => f.path === dockerfilePath) ? [dockerfilePath] : [];
-    return {
-        files: files.map((f) => {
-            const before = read(f.path);
-            return { ...f, change: before === undefined ? 'new' : before === f.content ? 'unchanged' : 'updated' };
-        }),
-        kept,
-    };
-}
-/**
- * The package part of a plan: the files and what would change, and the image that
- * would be built. `condition`: what the build depends on that plan cannot know
- * (a work pool's type without a server, a Docker daemon), said with the build line.
- */
-function planPackage(request, options) {
-    const kwargs = request.kwargs;
-    const plan = planFiles(request, options.workdir, options.dockerfile ?? true);
-    const files = plan.files.map(({ path: p, change }) => ({ path: p, change }));
-    const actions = files.map((f) => `write ${f.path} (${f.change})`);
-    for (const kept of plan.kept)
-        actions.push(`use ${kept} as it is (yours: no lolpop-deploy header)`);
-    if (kwargs.package_type !== 'docker' || !options.buildImage)
-        return { files, kept: plan.kept, actions };
-    const image = renderImageTag(kwargs.docker_image_tag ?? defaultImageTag(kwargs.lolpop_class, kwargs.lolpop_entrypoint), options.ci);
-    const push = kwargs.push_image ? ` and push it to ${registryOf(image)}` : '';
-    const when = options.condition ? ` (${options.condition})` : '';
-    actions.push(`build ${image} from ${relativePath('dockerfile_path', kwargs.dockerfile_path)}${push}${when}`);
-    return { files, kept: plan.kept, image, actions };
-}
-/**
- * The package step shared by every orchestrator: write lolpop's entrypoint and
- * Dockerfile (unless the user has their own), then build and push the image.
- */
-async function packageProject(request, options) {
-    const kwargs = request.kwargs;
-    const plan = planFiles(request, options.workdir, options.dockerfile ?? true);
-    const files = plan.files;
-    writePackageFiles(options.workdir, files);
-    for (const file of files)
-        options.logger.info(`wrote ${file.path} (${file.change})`);
-    for (const kept of plan.kept) {
-        options.logger.info(`${kept} is yours (it has no lolpop-deploy header): building with it as it is`);
-    }
-    const result = {
-        files: files.map((f) => f.path),
-        changes: Object.fromEntries(files.map((f) => [f.path, f.change])),
-        ...(plan.kept.length > 0 ? { kept: plan.kept } : {}),
-        entrypoint: entrypointFor(kwargs),
-    };
-    if (!options.buildImage || kwargs.package_type !== 'docker')
-        return result;
-    const image = renderImageTag(kwargs.docker_image_tag ?? defaultImageTag(kwargs.lolpop_class, kwargs.lolpop_entrypoint), options.ci);
-    const registry = options.registry;
-    if (registry)
-        options.logger.addSecret(registry.password);
-    const buildAndPush = async (env) => {
-        const docker = new DockerCli(options.exec, options.logger, env);
-        // Before the build too: a private base image comes from the same registry.
-        if (registry)
-            await docker.login(registryOf(image), registry.username, registry.password);
-        const requested = kwargs.docker_kwargs ?? [];
-        const { args: extra, dropped } = builderOptions(requested, requested.length > 0 && (await docker.hasBuildx()));
-        if (dropped.length > 0)
-            options.logger.warning(`docker buildx is not installed; ignoring BuildKit-only docker_kwargs: ${dropped.join(' ')}`);
-        const dockerfile = external_node_path_default().resolve(options.workdir, kwargs.dockerfile_path);
-        options.logger.info(`building ${image} from ${external_node_path_default().relative(options.workdir, dockerfile) || dockerfile}`);
-        await docker.build({
-            image,
-            dockerfile,
-            context: options.workdir,
-            buildArgs: kwargs.build_args ?? {},
-            labels: ociLabels(options.ci, new Date()),
-            extra,
-        });
-        result.image = image;
-        // Our Dockerfile: check now what would otherwise fail only when a flow runs. (A
-        // Dockerfile of the user's may have no python to ask.)
-        if (files.some((f) => f.path === relativePath('dockerfile_path', kwargs.dockerfile_path)))
-            await checkImage(docker, image, kwargs.lolpop_install_location, options);
-        if (kwargs.push_image) {
-            result.digest = await docker.push(image);
-            options.logger.info(`pushed ${image}@${result.digest}`);
-        }
-    };
-    // Credentials from the inputs go into a private Docker config; without them the
-    // CLI uses the runner's (where docker/login-action logged in).
-    if (registry)
-        await withPrivateDockerConfig(options.env, buildAndPush);
-    else
-        await buildAndPush(options.env);
-    return result;
-}
-/** Fails the package step, in one line per problem, when the image cannot run the flow. */
-async function checkImage(docker, image, install, options) {
-    const versions = parseImageVersions(await docker.python(image, VERSIONS_PY));
-    const serverPrefect = await options.serverPrefect?.();
-    options.logger.info(`${image}: Python ${versions.python}, Prefect ${versions.prefect ?? '(none)'}, lolpop ${versions.lolpop ?? '(none)'}` +
-        (serverPrefect ? `; server Prefect ${serverPrefect}` : ''));
-    const problems = imageProblems(image, versions, { lolpop: requestedLolpop(install), serverPrefect });
-    if (problems.length > 0)
-        throw new CommandError(`Failed to package: ${problems.join('; ')}`);
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/airflow/api.ts
-
-// Only the fields this tool reads; Airflow's other fields pass through untouched.
-const Dag = object({
-    dag_id: schemas_string(),
-    is_paused: schemas_boolean(),
-    is_stale: schemas_boolean().optional(),
-    has_import_errors: schemas_boolean().optional(),
-    relative_fileloc: schemas_string().nullish(),
-    file_token: schemas_string().nullish(),
-    last_parsed_time: schemas_string().nullish(),
-    tags: array(object({ name: schemas_string() })).default([]),
-});
-const DagRunState = schemas_enum(['queued', 'running', 'success', 'failed']);
-const DagRun = object({
-    dag_run_id: schemas_string(),
-    dag_id: schemas_string(),
-    state: DagRunState,
-    conf: record(schemas_string(), unknown()).nullish(),
-    queued_at: schemas_string().nullish(),
-    start_date: schemas_string().nullish(),
-    end_date: schemas_string().nullish(),
-});
-const DagRunList = object({ dag_runs: array(DagRun), total_entries: schemas_number() });
-const DagList = object({ dags: array(Dag), total_entries: schemas_number() });
-const TaskInstance = object({
-    task_id: schemas_string(),
-    state: schemas_string().nullable(),
-    try_number: schemas_number(),
-});
-const TaskInstanceList = object({ task_instances: array(TaskInstance), total_entries: schemas_number() });
-const ImportError = object({
-    filename: schemas_string(),
-    bundle_name: schemas_string().nullish(),
-    timestamp: schemas_string(),
-    stack_trace: schemas_string(),
-});
-const ImportErrorList = object({ import_errors: array(ImportError), total_entries: schemas_number() });
-/** One structured event of a task log (Airflow 3 logs are JSON, not text). */
-const LogEvent = object({
-    event: schemas_string().nullish(),
-    level: schemas_string().nullish(),
-    logger: schemas_string().nullish(),
-    error_detail: array(object({ exc_type: schemas_string().nullish(), exc_value: schemas_string().nullish() }).loose())
-        .nullish(),
-})
-    .loose();
-// Older readers may give a plain string; keep the events as objects either way.
-const LogContent = object({ content: union([array(union([LogEvent, schemas_string()])), schemas_string()]) });
-const Health = object({
-    dag_processor: object({ status: schemas_string().nullable(), latest_dag_processor_heartbeat: schemas_string().nullish() }).nullish(),
-    scheduler: object({ status: schemas_string().nullable(), latest_scheduler_heartbeat: schemas_string().nullish() }).nullish(),
-});
-const Empty = unknown();
-const seg = encodeURIComponent;
-/** The Airflow resources this tool uses, one method per REST call. */
-class AirflowApi {
-    client;
-    constructor(client) {
-        this.client = client;
-    }
-    /** `GET /monitor/health` (no auth needed): is the scheduler / dag-processor alive? */
-    async health() {
-        const res = await this.client.request('GET', 'monitor/health', { action: "read Airflow's health", schema: Health });
-        return res.body;
-    }
-    /** The DAG, or undefined while Airflow has not parsed it (404). */
-    async readDag(dagId) {
-        const res = await this.client.request('GET', `dags/${seg(dagId)}`, { action: `read the DAG '${dagId}'`, schema: Dag, accept: [404] });
-        return res.status === 404 ? undefined : res.body;
-    }
-    /** Any one DAG of a bundle, for a file_token to nudge the dag-processor with. */
-    async anyDagOfBundle(bundle) {
-        const searchParams = new URLSearchParams({ bundle_name: bundle, limit: '1' });
-        const res = await this.client.request('GET', 'dags', { action: `list the DAGs of bundle '${bundle}'`, schema: DagList, searchParams });
-        return res.body.dags[0];
-    }
-    /** Asks the dag-processor to parse a file now (and, as a side effect, to refresh its bundle). */
-    async reparse(fileToken) {
-        await this.client.request('PUT', `parseDagFile/${seg(fileToken)}`, { action: 'ask Airflow to parse the DAG file', schema: Empty });
-    }
-    async importErrors(filename) {
-        const searchParams = new URLSearchParams({ filename, limit: '10' });
-        const res = await this.client.request('GET', 'importErrors', { action: `read the import errors of ${filename}`, schema: ImportErrorList, searchParams });
-        return res.body.import_errors;
-    }
-    async setPaused(dagId, paused) {
-        const res = await this.client.request('PATCH', `dags/${seg(dagId)}`, {
-            action: `${paused ? 'pause' : 'unpause'} the DAG '${dagId}'`,
-            schema: Dag,
-            json: { is_paused: paused },
-        });
-        return res.body;
-    }
-    /** Deletes the DAG's record and history; false when it was already gone. */
-    async deleteDag(dagId) {
-        const res = await this.client.request('DELETE', `dags/${seg(dagId)}`, { action: `delete the DAG '${dagId}'`, schema: Empty, accept: [404] });
-        return res.status !== 404;
-    }
-    /** Triggers a run; undefined when a run with this id exists already (409). */
-    async triggerRun(dagId, runId, conf) {
-        const res = await this.client.request('POST', `dags/${seg(dagId)}/dagRuns`, {
-            action: `trigger a run of the DAG '${dagId}'`,
-            schema: DagRun,
-            json: { dag_run_id: runId, logical_date: null, conf },
-            // Marks the POST as safe to retry after a 500 (see AirflowClient).
-            headers: runId ? { 'x-lolpop-run-id': runId } : {},
-            accept: [409],
-        });
-        return res.status === 409 ? undefined : res.body;
-    }
-    async readRun(dagId, runId) {
-        const res = await this.client.request('GET', `dags/${seg(dagId)}/dagRuns/${seg(runId)}`, {
-            action: `read the run ${runId} of '${dagId}'`,
-            schema: DagRun,
-            accept: [404],
-        });
-        return res.status === 404 ? undefined : res.body;
-    }
-    async runsInState(dagId, states) {
-        const searchParams = new URLSearchParams({ limit: '100' });
-        for (const s of states)
-            searchParams.append('state', s);
-        const res = await this.client.request('GET', `dags/${seg(dagId)}/dagRuns`, {
-            action: `list the ${states.join('/')} runs of '${dagId}'`,
-            schema: DagRunList,
-            searchParams,
-        });
-        return res.body.dag_runs;
-    }
-    async setRunState(dagId, runId, state) {
-        const res = await this.client.request('PATCH', `dags/${seg(dagId)}/dagRuns/${seg(runId)}`, {
-            action: `mark the run ${runId} of '${dagId}' ${state}`,
-            schema: DagRun,
-            json: { state },
-        });
-        return res.body;
-    }
-    async taskInstances(dagId, runId) {
-        const res = await this.client.request('GET', `dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances`, {
-            action: `list the tasks of run ${runId}`,
-            schema: TaskInstanceList,
-        });
-        return res.body.task_instances;
-    }
-    /** A task try's log as structured events (plain strings become events). */
-    async taskLog(dagId, runId, taskId, tryNumber) {
-        const res = await this.client.request('GET', `dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances/${seg(taskId)}/logs/${tryNumber}`, {
-            action: `read the log of task ${taskId} (try ${tryNumber})`,
-            schema: LogContent,
-            searchParams: new URLSearchParams({ full_content: 'true' }),
-        });
-        const content = res.body.content;
-        const items = typeof content === 'string' ? content.split('\n') : content;
-        return items.map((item) => (typeof item === 'string' ? { event: item } : item));
-    }
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/launcher.ts
-
-
-
-/** Splits `path/to/file.py:function`. */
-function splitEntrypoint(entrypoint) {
-    const colon = entrypoint.lastIndexOf(':');
-    if (colon <= 0 || !entrypoint.slice(0, colon).endsWith('.py')) {
-        throw new ConfigError(`Invalid flow entrypoint '${entrypoint}'. Expected path/to/file.py:function.`);
-    }
-    return { file: entrypoint.slice(0, colon), function: entrypoint.slice(colon + 1) };
-}
-/**
- * The spec for one run. `entrypoint` is the deployment's; when it is the user's own
- * flow (flow_entrypoint), that function is called with the parameters, else the
- * lolpop class is instantiated and its entrypoint method called, as run.py does.
- */
-function launchSpec(pkg, entrypoint, workdir, parameters, usePrefect) {
-    const target = splitEntrypoint(entrypoint);
-    const spec = { workdir, parameters };
-    if (isGeneratedWrapper(pkg, entrypoint)) {
-        if (!pkg.lolpop_class) {
-            throw new ConfigError('lolpop_class is required to run the deployment. Expected the runner class in package.lolpop_class, e.g. QuickstartRunner (or set flow_entrypoint).');
-        }
-        spec.runner = {
-            module: pkg.lolpop_module ?? DEFAULT_LOLPOP_MODULE,
-            class: pkg.lolpop_class,
-            entrypoint: pkg.lolpop_entrypoint,
-            config_file: configFileFor(pkg),
-            skip_validation: pkg.skip_validation,
-        };
-        if (usePrefect)
-            spec.prefect = { ...target, parameter: WRAPPER_PARAMETER };
-    }
-    else {
-        spec.flow = target;
-        if (usePrefect)
-            spec.prefect = target;
-    }
-    return spec;
-}
-/** `prefect_files/run.py:prefect_entrypoint`: the wrapper `package` generates. */
-function generatedEntrypoint(pkg) {
-    return `${joinPosix(prefectFilesDir(pkg), 'run.py')}:${pkg.flow_name}`;
-}
-function isGeneratedWrapper(pkg, entrypoint) {
-    return pkg.flow_entrypoint === undefined && entrypoint === generatedEntrypoint(pkg);
-}
-/**
- * The Python side: standard library only, Python 3.8+. A plain Prefect `@flow` object
- * is called through `.fn` unless the spec asks for Prefect, so a run needs no server.
- */
-const LAUNCHER_PY = `"""lolpop-deploy local launcher: runs one deployment's entrypoint (standard library only)."""
-import importlib
-import importlib.util
-import json
-import os
-import sys
-
-
-def load_function(path, name):
-    module_name = os.path.splitext(os.path.basename(path))[0]
-    spec = importlib.util.spec_from_file_location(module_name, os.path.abspath(path))
-    if spec is None or spec.loader is None:
-        raise SystemExit("lolpop-deploy: cannot load %s" % path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    if not hasattr(module, name):
-        raise SystemExit("lolpop-deploy: %s has no function %s" % (path, name))
-    return getattr(module, name)
-
-
-def main():
-    with open(sys.argv[1], encoding="utf-8") as f:
-        spec = json.load(f)
-    os.chdir(spec["workdir"])
-    sys.path.insert(0, spec["workdir"])
-    params = spec["parameters"]
-
-    prefect = spec.get("prefect")
-    if prefect and importlib.util.find_spec("prefect") is not None:
-        print("lolpop-deploy: running the Prefect flow %s:%s" % (prefect["file"], prefect["function"]), flush=True)
-        flow = load_function(prefect["file"], prefect["function"])
-        flow(**({prefect["parameter"]: params} if prefect.get("parameter") else params))
-        return
-
-    if spec.get("flow"):
-        target = spec["flow"]
-        print("lolpop-deploy: calling %s:%s(**%s)" % (target["file"], target["function"], json.dumps(params)), flush=True)
-        fn = load_function(target["file"], target["function"])
-        getattr(fn, "fn", fn)(**params)
-        return
-
-    runner_spec = spec["runner"]
-    print(
-        "lolpop-deploy: %s(conf=%r).%s(**%s)"
-        % (runner_spec["class"], runner_spec["config_file"], runner_spec["entrypoint"], json.dumps(params)),
-        flush=True,
-    )
-    module = importlib.import_module(runner_spec["module"])
-    cls = getattr(module, runner_spec["class"])
-    runner = cls(conf=runner_spec["config_file"], skip_config_validation=runner_spec["skip_validation"])
-    getattr(runner, runner_spec["entrypoint"])(**params)
-    if hasattr(runner, "log"):
-        runner.log("Workflow completed!")
-
-
-if __name__ == "__main__":
-    main()
-`;
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/names.ts
-
-
-/**
- * The package kwargs as the deployment sees them: deploy.flow_entrypoint (lolpop's
- * deploy kwarg) names the user's own flow just as package.flow_entrypoint does.
- */
-function effective(pkg, deploy) {
-    return { ...pkg, flow_entrypoint: deploy.flow_entrypoint ?? pkg.flow_entrypoint };
-}
-/** `path/file.py:function` the deployment points at. */
-function flowEntrypoint(pkg, deploy) {
-    return entrypointFor(effective(pkg, deploy));
-}
-/** The flow's name as Prefect registers it, so `flow/deployment` lookups match. */
-function names_flowName(pkg, deploy) {
-    return prefectFlowName(effective(pkg, deploy));
-}
-/** Run parameters in the shape the flow takes (nested for lolpop's wrapper). */
-function runParameters(pkg, deploy, parameters) {
-    return flowRunParameters(effective(pkg, deploy), parameters);
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/orchestrators/airflow/names.ts
-
-
-/** Tag prefix that carries the deploy fingerprint, so deploy knows Airflow parsed *this* version. */
-const FINGERPRINT_TAG = 'lolpop-deploy:';
-/**
- * The DAG id for a deployment: its name with anything Airflow refuses in a dag_id
- * (only letters, digits, `-`, `.` and `_` are allowed) turned into `_`.
- */
-function dagIdFor(deploymentName) {
-    const id = deploymentName.trim().replace(/[^A-Za-z0-9_.-]/g, '_');
-    if (id === '' || /^[._-]+$/.test(id)) {
-        throw new ConfigError(`Invalid deployment name '${deploymentName}'. Expected letters or digits, e.g. lolpop-quickstart.`);
-    }
-    return id.slice(0, 200);
-}
-/**
- * A dag_run_id from an idempotency key: Airflow allows `^[A-Za-z0-9_.~:+-]+$`, so other
- * characters become `~`, and a hash of the whole key keeps two keys that differ only
- * in those characters (or beyond the length cut) apart. The same key gives the same id,
- * which is what lets a retried step find its run.
- */
-function runIdFor(idempotencyKey) {
-    const readable = idempotencyKey.replace(/[^A-Za-z0-9_.~:+-]/g, '~').slice(0, 200);
-    return `${readable}~${sha256(idempotencyKey).slice(0, 10)}`;
-}
-function sha256(text) {
-    return (0,external_node_crypto_.createHash)('sha256').update(text).digest('hex');
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/airflow/dag-file.ts
-
-
-
-/** The folder, next to the DAG file, that holds each release (ignored by the dag-processor). */
-const RELEASES_DIR = 'releases';
-/**
- * The DAG file: one BashOperator task that runs the release's run_task.py with the
- * chosen interpreter. Run parameters travel as the run's `conf`, serialised into an
- * environment variable by Airflow's own template (`dag_run.conf | tojson`), so quotes and
- * spaces in values reach the runner intact. A BashOperator rather than a PythonOperator:
- * the runner's Python (lolpop 0.2.0 needs 3.11 and its own dependencies) need not be
- * Airflow's, and its output streams into the task log line by line.
- */
-function renderDagFile(options) {
-    const tags = ['lolpop', `${FINGERPRINT_TAG}${options.fingerprint}`, ...options.tags];
-    const python = options.python === undefined ? 'sys.executable' : pyString(options.python);
-    return `${GENERATED_HEADER}
-# lolpop-deploy: the Airflow DAG of deployment ${JSON.stringify(options.deploymentName)}.
-import os
-import shlex
-import sys
-
-import pendulum
-from airflow.providers.standard.operators.bash import BashOperator
-from airflow.sdk import DAG
-
-FINGERPRINT = ${pyString(options.fingerprint)}
-RELEASE = os.path.join(os.path.dirname(os.path.abspath(__file__)), ${pyString(RELEASES_DIR)}, FINGERPRINT)
-PYTHON = ${python}
-
-with DAG(
-    dag_id=${pyString(options.dagId)},
-    description=${pyString(options.description)},
-    schedule=None,
-    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
-    catchup=False,
-    tags=${pyLiteral(tags, 'dag_tags')},
-    default_args={"retries": 0},
-):
-    BashOperator(
-        task_id=${pyString(options.taskId)},
-        bash_command=shlex.join([PYTHON, os.path.join(RELEASE, "run_task.py")]),
-        env={
-            "LOLPOP_DEPLOY_CONF": "{{ dag_run.conf | tojson }}",
-            "LOLPOP_DEPLOY_RUN_ID": "{{ run_id }}",
-            "LOLPOP_DEPLOY_DEPLOYMENT": ${pyString(options.deploymentName)},
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        },
-        append_env=True,
-        cwd=RELEASE,
-    )
-`;
-}
-/**
- * The release's task script (standard library only): the launch spec with the run's
- * conf merged over the deployment's parameters and the workflow folder made absolute,
- * handed to lolpop-deploy's launcher (the one LocalOrchestrator runs).
- */
-const RUN_TASK_PY = `${GENERATED_HEADER}
-"""lolpop-deploy: runs one release of a deployment with the run's parameters."""
-import json
-import os
-import runpy
-import sys
-import tempfile
-
-here = os.path.dirname(os.path.abspath(__file__))
-with open(os.path.join(here, "spec.json"), encoding="utf-8") as f:
-    spec = json.load(f)
-spec["workdir"] = os.path.join(here, spec["workdir"])
-conf = json.loads(os.environ.get("LOLPOP_DEPLOY_CONF") or "{}") or {}
-if not isinstance(conf, dict):
-    raise SystemExit("lolpop-deploy: the run's conf must be a JSON object, got %r" % (conf,))
-spec["parameters"] = dict(spec.get("parameters") or {}, **conf)
-fd, spec_file = tempfile.mkstemp(prefix="lolpop-spec-", suffix=".json")
-with os.fdopen(fd, "w", encoding="utf-8") as f:
-    json.dump(spec, f)
-launcher = os.path.join(here, "launcher.py")
-sys.argv = [launcher, spec_file]
-try:
-    runpy.run_path(launcher, run_name="__main__")
-finally:
-    os.unlink(spec_file)
-`;
-
-;// CONCATENATED MODULE: ./src/orchestrators/airflow/bundle.ts
-
-
-
-
-
-
-
-
-/** The workflow's own files inside a release; the launcher runs there. */
-const WORKFLOW_DIR = 'workflow';
-/**
- * The deployment as Airflow gets it. The release holds lolpop-deploy's launcher (the
- * LocalOrchestrator's, unchanged), its launch spec, the task script, and a copy of the
- * workflow: copy_files (what an image would get), the runner config and the user's own
- * flow file. The fingerprint hashes all of it and the DAG's settings, so an unchanged
- * deploy is recognisable and a changed one gets a release folder of its own.
- */
-function buildBundle(options) {
-    const pkg = options.packageKwargs;
-    const dagId = dagIdFor(options.deploymentName);
-    const entrypoint = flowEntrypoint(pkg, options.deployKwargs);
-    const spec = launchSpec({ ...pkg, flow_entrypoint: options.deployKwargs.flow_entrypoint ?? pkg.flow_entrypoint }, entrypoint, WORKFLOW_DIR, options.deployKwargs.parameters ?? {}, false);
-    const release = [
-        { path: 'launcher.py', content: LAUNCHER_PY },
-        { path: 'run_task.py', content: RUN_TASK_PY },
-        { path: 'spec.json', content: `${JSON.stringify(spec, null, 2)}\n` },
-    ];
-    for (const file of workflowFiles(pkg, spec.flow ? splitEntrypoint(entrypoint).file : undefined)) {
-        const source = external_node_path_default().resolve(options.workdir, file);
-        if (!(0,external_node_fs_namespaceObject.existsSync)(source) || !(0,external_node_fs_namespaceObject.statSync)(source).isFile()) {
-            throw new ConfigError(`Cannot deliver '${file}' to Airflow: ${source} is not a file (listed in package.copy_files, or the config_file / flow file)`);
-        }
-        release.push({ path: joinPosix(WORKFLOW_DIR, file), content: (0,external_node_fs_namespaceObject.readFileSync)(source) });
-    }
-    const taskId = spec.runner ? spec.runner.entrypoint : spec.flow.function;
-    const dagSettings = {
-        dagId,
-        deploymentName: options.deploymentName,
-        taskId,
-        python: options.python,
-        description: options.deployKwargs.description ?? `lolpop-deploy: ${options.deploymentName} (${entrypoint})`,
-        tags: [...(options.deployKwargs.tags ?? []), ...options.extraTags],
-    };
-    const hash = sha256(JSON.stringify([dagSettings, release.map((f) => [f.path, sha256(f.content)])]));
-    const fingerprint = hash.slice(0, 16);
-    return {
-        dagId,
-        fingerprint,
-        dagFileName: `${dagId}.py`,
-        dagFile: renderDagFile({ ...dagSettings, fingerprint }),
-        ignoreFile: `# Generated by lolpop-deploy: the releases are not DAG files.\n${RELEASES_DIR}/\n`,
-        release,
-    };
-}
-/** copy_files, the runner config and the flow file, each once, in that order. */
-function workflowFiles(pkg, flowFile) {
-    const files = pkg.copy_files.map((f) => relativePath('copy_files', f));
-    if (flowFile === undefined)
-        files.push(relativePath('config_file', configFileFor(pkg)));
-    else
-        files.push(relativePath('flow_entrypoint', flowFile));
-    return [...new Set(files)];
-}
-
-;// CONCATENATED MODULE: ./node_modules/ky/distribution/errors/HTTPError.js
-class HTTPError extends Error {
-    response;
-    request;
-    options;
-    constructor(response, request, options) {
-        const code = (response.status || response.status === 0) ? response.status : '';
-        const title = response.statusText ?? '';
-        const status = `${code} ${title}`.trim();
-        const reason = status ? `status code ${status}` : 'an unknown error';
-        super(`Request failed with ${reason}: ${request.method} ${request.url}`);
-        this.name = 'HTTPError';
-        this.response = response;
-        this.request = request;
-        this.options = options;
-    }
-}
-//# sourceMappingURL=HTTPError.js.map
-;// CONCATENATED MODULE: ./node_modules/ky/distribution/errors/NonError.js
-/**
-Wrapper for non-Error values that were thrown.
-
-In JavaScript, any value can be thrown (not just Error instances). This class wraps such values to ensure consistent error handling.
-*/
-class NonError extends Error {
-    name = 'NonError';
-    value;
-    constructor(value) {
-        let message = 'Non-error value was thrown';
-        // Intentionally minimal as this error is just an edge-case.
-        try {
-            if (typeof value === 'string') {
-                message = value;
-            }
-            else if (value && typeof value === 'object' && 'message' in value && typeof value.message === 'string') {
-                message = value.message;
-            }
-        }
-        catch {
-            // Use default message if accessing properties throws
-        }
-        super(message);
-        this.value = value;
-    }
-}
-//# sourceMappingURL=NonError.js.map
-;// CONCATENATED MODULE: ./node_modules/ky/distribution/errors/ForceRetryError.js
-
-/**
-Internal error used to signal a forced retry from afterResponse hooks.
-This is thrown when a user returns ky.retry() from an afterResponse hook.
-*/
-class ForceRetryError_ForceRetryError extends Error {
-    name = 'ForceRetryError';
-    customDelay;
-    code;
-    customRequest;
-    constructor(options) {
-        // Runtime protection: wrap non-Error causes in NonError
-        // TypeScript type is Error for guidance, but JS users can pass anything
-        const cause = options?.cause
-            ? (options.cause instanceof Error ? options.cause : new NonError(options.cause))
-            : undefined;
-        super(options?.code ? `Forced retry: ${options.code}` : 'Forced retry', cause ? { cause } : undefined);
-        this.customDelay = options?.delay;
-        this.code = options?.code;
-        this.customRequest = options?.request;
-    }
-}
-//# sourceMappingURL=ForceRetryError.js.map
-;// CONCATENATED MODULE: ./node_modules/ky/distribution/core/constants.js
-const supportsRequestStreams = (() => {
-    let duplexAccessed = false;
-    let hasContentType = false;
-    const supportsReadableStream = typeof globalThis.ReadableStream === 'function';
-    const supportsRequest = typeof globalThis.Request === 'function';
-    if (supportsReadableStream && supportsRequest) {
-        try {
-            hasContentType = new globalThis.Request('https://empty.invalid', {
-                body: new globalThis.ReadableStream(),
-                method: 'POST',
-                // @ts-expect-error - Types are outdated.
-                get duplex() {
-                    duplexAccessed = true;
-                    return 'half';
-                },
-            }).headers.has('Content-Type');
-        }
-        catch (error) {
-            // QQBrowser on iOS throws "unsupported BodyInit type" error (see issue #581)
-            if (error instanceof Error && error.message === 'unsupported BodyInit type') {
-                return false;
-            }
-            throw error;
-        }
-    }
-    return duplexAccessed && !hasContentType;
-})();
-const supportsAbortController = typeof globalThis.AbortController === 'function';
-const supportsAbortSignal = typeof globalThis.AbortSignal === 'function' && typeof globalThis.AbortSignal.any === 'function';
-const supportsResponseStreams = typeof globalThis.ReadableStream === 'function';
-const supportsFormData = typeof globalThis.FormData === 'function';
-const requestMethods = ['get', 'post', 'put', 'patch', 'head', 'delete'];
-const constants_validate = () => undefined;
-constants_validate();
-const responseTypes = {
-    json: 'application/json',
-    text: 'text/*',
-    formData: 'multipart/form-data',
-    arrayBuffer: '*/*',
-    blob: '*/*',
-    // Supported in modern Fetch implementations (for example, browsers and recent Node.js/undici).
-    // We still feature-check at runtime before exposing the shortcut.
-    bytes: '*/*',
-};
-// The maximum value of a 32bit int (see issue #117)
-const maxSafeTimeout = 2_147_483_647;
-// Size in bytes of a typical form boundary, used to help estimate upload size
-const usualFormBoundarySize = new TextEncoder().encode('------WebKitFormBoundaryaxpyiPgbbPti10Rw').length;
-const stop = Symbol('stop');
-/**
-Marker returned by ky.retry() to signal a forced retry from afterResponse hooks.
-*/
-class RetryMarker {
-    options;
-    constructor(options) {
-        this.options = options;
-    }
-}
-/**
-Force a retry from an `afterResponse` hook.
-
-This allows you to retry a request based on the response content, even if the response has a successful status code. The retry will respect the `retry.limit` option and skip the `shouldRetry` check. The forced retry is observable in `beforeRetry` hooks, where the error will be a `ForceRetryError`.
-
-@param options - Optional configuration for the retry.
-
-@example
-```
-import ky, {isForceRetryError} from 'ky';
-
-const api = ky.extend({
-    hooks: {
-        afterResponse: [
-            async (request, options, response) => {
-                // Retry based on response body content
-                if (response.status === 200) {
-                    const data = await response.clone().json();
-
-                    // Simple retry with default delay
-                    if (data.error?.code === 'TEMPORARY_ERROR') {
-                        return ky.retry();
-                    }
-
-                    // Retry with custom delay from API response
-                    if (data.error?.code === 'RATE_LIMIT') {
-                        return ky.retry({
-                            delay: data.error.retryAfter * 1000,
-                            code: 'RATE_LIMIT'
-                        });
-                    }
-
-                    // Retry with a modified request (e.g., fallback endpoint)
-                    if (data.error?.code === 'FALLBACK_TO_BACKUP') {
-                        return ky.retry({
-                            request: new Request('https://backup-api.com/endpoint', {
-                                method: request.method,
-                                headers: request.headers,
-                            }),
-                            code: 'BACKUP_ENDPOINT'
-                        });
-                    }
-
-                    // Retry with refreshed authentication
-                    if (data.error?.code === 'TOKEN_REFRESH' && data.newToken) {
-                        return ky.retry({
-                            request: new Request(request, {
-                                headers: {
-                                    ...Object.fromEntries(request.headers),
-                                    'Authorization': `Bearer ${data.newToken}`
-                                }
-                            }),
-                            code: 'TOKEN_REFRESHED'
-                        });
-                    }
-
-                    // Retry with cause to preserve error chain
-                    try {
-                        validateResponse(data);
-                    } catch (error) {
-                        return ky.retry({
-                            code: 'VALIDATION_FAILED',
-                            cause: error
-                        });
-                    }
-                }
-            }
-        ],
-        beforeRetry: [
-            ({error, retryCount}) => {
-                // Observable in beforeRetry hooks
-                if (isForceRetryError(error)) {
-                    console.log(`Forced retry #${retryCount}: ${error.message}`);
-                    // Example output: "Forced retry #1: Forced retry: RATE_LIMIT"
-                }
-            }
-        ]
-    }
-});
-
-const response = await api.get('https://example.com/api');
-```
-*/
-const constants_retry = (options) => new RetryMarker(options);
-const kyOptionKeys = {
-    json: true,
-    parseJson: true,
-    stringifyJson: true,
-    searchParams: true,
-    prefixUrl: true,
-    retry: true,
-    timeout: true,
-    hooks: true,
-    throwHttpErrors: true,
-    onDownloadProgress: true,
-    onUploadProgress: true,
-    fetch: true,
-    context: true,
-};
-// Vendor-specific fetch options that should always be passed to fetch()
-// even if they appear on the Request object due to vendor patching.
-// See: https://github.com/sindresorhus/ky/issues/541
-const vendorSpecificOptions = {
-    next: true, // Next.js cache revalidation (revalidate, tags)
-};
-// Standard RequestInit options that should NOT be passed separately to fetch()
-// because they're already applied to the Request object.
-// Note: `dispatcher` and `priority` are NOT included here - they're fetch-only
-// options that the Request constructor doesn't accept, so they need to be passed
-// separately to fetch().
-const requestOptionsRegistry = {
-    method: true,
-    headers: true,
-    body: true,
-    mode: true,
-    credentials: true,
-    cache: true,
-    redirect: true,
-    referrer: true,
-    referrerPolicy: true,
-    integrity: true,
-    keepalive: true,
-    signal: true,
-    window: true,
-    duplex: true,
-};
-//# sourceMappingURL=constants.js.map
-;// CONCATENATED MODULE: ./node_modules/ky/distribution/utils/body.js
-
-// eslint-disable-next-line @typescript-eslint/ban-types
-const getBodySize = (body) => {
-    if (!body) {
-        return 0;
-    }
-    if (body instanceof FormData) {
-        // This is an approximation, as FormData size calculation is not straightforward
-        let size = 0;
-        for (const [key, value] of body) {
-            size += usualFormBoundarySize;
-            size += new TextEncoder().encode(`Content-Disposition: form-data; name="${key}"`).length;
-            size += typeof value === 'string'
-                ? new TextEncoder().encode(value).length
-                : value.size;
-        }
-        return size;
-    }
-    if (body instanceof Blob) {
-        return body.size;
-    }
-    if (body instanceof ArrayBuffer) {
-        return body.byteLength;
-    }
-    if (typeof body === 'string') {
-        return new TextEncoder().encode(body).length;
-    }
-    if (body instanceof URLSearchParams) {
-        return new TextEncoder().encode(body.toString()).length;
-    }
-    if ('byteLength' in body) {
-        return (body).byteLength;
-    }
-    if (typeof body === 'object' && body !== null) {
-        try {
-            const jsonString = JSON.stringify(body);
-            return new TextEncoder().encode(jsonString).length;
-        }
-        catch {
-            return 0;
-        }
-    }
-    return 0; // Default case, unable to determine size
-};
-const withProgress = (stream, totalBytes, onProgress) => {
-    let previousChunk;
-    let transferredBytes = 0;
-    return stream.pipeThrough(new TransformStream({
-        transform(currentChunk, controller) {
-            controller.enqueue(currentChunk);
-            if (previousChunk) {
-                transferredBytes += previousChunk.byteLength;
-                let percent = totalBytes === 0 ? 0 : transferredBytes / totalBytes;
-                // Avoid reporting 100% progress before the stream is actually finished (in case totalBytes is inaccurate)
-                if (percent >= 1) {
-                    // Epsilon is used here to get as close as possible to 100% without reaching it.
-                    // If we were to use 0.99 here, percent could potentially go backwards.
-                    percent = 1 - Number.EPSILON;
-                }
-                onProgress?.({ percent, totalBytes: Math.max(totalBytes, transferredBytes), transferredBytes }, previousChunk);
-            }
-            previousChunk = currentChunk;
-        },
-        flush() {
-            if (previousChunk) {
-                transferredBytes += previousChunk.byteLength;
-                onProgress?.({ percent: 1, totalBytes: Math.max(totalBytes, transferredBytes), transferredBytes }, previousChunk);
-            }
-        },
-    }));
-};
-const streamResponse = (response, onDownloadProgress) => {
-    if (!response.body) {
-        return response;
-    }
-    if (response.status === 204) {
-        return new Response(null, {
-            status: response.status,
-            statusText: response.statusText,
-            headers: response.headers,
-        });
-    }
-    const totalBytes = Math.max(0, Number(response.headers.get('content-length')) || 0);
-    return new Response(withProgress(response.body, totalBytes, onDownloadProgress), {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
-    });
-};
-// eslint-disable-next-line @typescript-eslint/ban-types
-const streamRequest = (request, onUploadProgress, originalBody) => {
-    if (!request.body) {
-        return request;
-    }
-    // Use original body for size calculation since request.body is already a stream
-    const totalBytes = getBodySize(originalBody ?? request.body);
-    return new Request(request, {
-        // @ts-expect-error - Types are outdated.
-        duplex: 'half',
-        body: withProgress(request.body, totalBytes, onUploadProgress),
-    });
-};
-//# sourceMappingURL=body.js.map
-;// CONCATENATED MODULE: ./node_modules/ky/distribution/utils/is.js
-// eslint-disable-next-line @typescript-eslint/ban-types
-const isObject = (value) => value !== null && typeof value === 'object';
-//# sourceMappingURL=is.js.map
-;// CONCATENATED MODULE: ./node_modules/ky/distribution/utils/merge.js
-
-
-const validateAndMerge = (...sources) => {
-    for (const source of sources) {
-        if ((!isObject(source) || Array.isArray(source)) && source !== undefined) {
-            throw new TypeError('The `options` argument must be an object');
-        }
-    }
-    return deepMerge({}, ...sources);
-};
-const mergeHeaders = (source1 = {}, source2 = {}) => {
-    const result = new globalThis.Headers(source1);
-    const isHeadersInstance = source2 instanceof globalThis.Headers;
-    const source = new globalThis.Headers(source2);
-    for (const [key, value] of source.entries()) {
-        if ((isHeadersInstance && value === 'undefined') || value === undefined) {
-            result.delete(key);
-        }
-        else {
-            result.set(key, value);
-        }
-    }
-    return result;
-};
-function newHookValue(original, incoming, property) {
-    return (Object.hasOwn(incoming, property) && incoming[property] === undefined)
-        ? []
-        : deepMerge(original[property] ?? [], incoming[property] ?? []);
-}
-const mergeHooks = (original = {}, incoming = {}) => ({
-    beforeRequest: newHookValue(original, incoming, 'beforeRequest'),
-    beforeRetry: newHookValue(original, incoming, 'beforeRetry'),
-    afterResponse: newHookValue(original, incoming, 'afterResponse'),
-    beforeError: newHookValue(original, incoming, 'beforeError'),
-});
-const appendSearchParameters = (target, source) => {
-    const result = new URLSearchParams();
-    for (const input of [target, source]) {
-        if (input === undefined) {
-            continue;
-        }
-        if (input instanceof URLSearchParams) {
-            for (const [key, value] of input.entries()) {
-                result.append(key, value);
-            }
-        }
-        else if (Array.isArray(input)) {
-            for (const pair of input) {
-                if (!Array.isArray(pair) || pair.length !== 2) {
-                    throw new TypeError('Array search parameters must be provided in [[key, value], ...] format');
-                }
-                result.append(String(pair[0]), String(pair[1]));
-            }
-        }
-        else if (isObject(input)) {
-            for (const [key, value] of Object.entries(input)) {
-                if (value !== undefined) {
-                    result.append(key, String(value));
-                }
-            }
-        }
-        else {
-            // String
-            const parameters = new URLSearchParams(input);
-            for (const [key, value] of parameters.entries()) {
-                result.append(key, value);
-            }
-        }
-    }
-    return result;
-};
-// TODO: Make this strongly-typed (no `any`).
-const deepMerge = (...sources) => {
-    let returnValue = {};
-    let headers = {};
-    let hooks = {};
-    let searchParameters;
-    const signals = [];
-    for (const source of sources) {
-        if (Array.isArray(source)) {
-            if (!Array.isArray(returnValue)) {
-                returnValue = [];
-            }
-            returnValue = [...returnValue, ...source];
-        }
-        else if (isObject(source)) {
-            for (let [key, value] of Object.entries(source)) {
-                // Special handling for AbortSignal instances
-                if (key === 'signal' && value instanceof globalThis.AbortSignal) {
-                    signals.push(value);
-                    continue;
-                }
-                // Special handling for context - shallow merge only
-                if (key === 'context') {
-                    if (value !== undefined && value !== null && (!isObject(value) || Array.isArray(value))) {
-                        throw new TypeError('The `context` option must be an object');
-                    }
-                    // Shallow merge: always create a new object to prevent mutation bugs
-                    returnValue = {
-                        ...returnValue,
-                        context: (value === undefined || value === null)
-                            ? {}
-                            : { ...returnValue.context, ...value },
-                    };
-                    continue;
-                }
-                // Special handling for searchParams
-                if (key === 'searchParams') {
-                    if (value === undefined || value === null) {
-                        // Explicit undefined or null removes searchParams
-                        searchParameters = undefined;
-                    }
-                    else {
-                        // First source: keep as-is to preserve type (string/object/URLSearchParams)
-                        // Subsequent sources: merge and convert to URLSearchParams
-                        searchParameters = searchParameters === undefined ? value : appendSearchParameters(searchParameters, value);
-                    }
-                    continue;
-                }
-                if (isObject(value) && key in returnValue) {
-                    value = deepMerge(returnValue[key], value);
-                }
-                returnValue = { ...returnValue, [key]: value };
-            }
-            if (isObject(source.hooks)) {
-                hooks = mergeHooks(hooks, source.hooks);
-                returnValue.hooks = hooks;
-            }
-            if (isObject(source.headers)) {
-                headers = mergeHeaders(headers, source.headers);
-                returnValue.headers = headers;
-            }
-        }
-    }
-    if (searchParameters !== undefined) {
-        returnValue.searchParams = searchParameters;
-    }
-    if (signals.length > 0) {
-        if (signals.length === 1) {
-            returnValue.signal = signals[0];
-        }
-        else if (supportsAbortSignal) {
-            returnValue.signal = AbortSignal.any(signals);
-        }
-        else {
-            // When AbortSignal.any is not available, use the last signal
-            // This maintains the previous behavior before signal merging was added
-            // This can be remove when the `supportsAbortSignal` check is removed.`
-            returnValue.signal = signals.at(-1);
-        }
-    }
-    return returnValue;
-};
-//# sourceMappingURL=merge.js.map
-;// CONCATENATED MODULE: ./node_modules/ky/distribution/utils/normalize.js
-
-const normalizeRequestMethod = (input) => requestMethods.includes(input) ? input.toUpperCase() : input;
-const retryMethods = ['get', 'put', 'head', 'delete', 'options', 'trace'];
-const retryStatusCodes = [408, 413, 429, 500, 502, 503, 504];
-const retryAfterStatusCodes = [413, 429, 503];
-const defaultRetryOptions = {
-    limit: 2,
-    methods: retryMethods,
-    statusCodes: retryStatusCodes,
-    afterStatusCodes: retryAfterStatusCodes,
-    maxRetryAfter: Number.POSITIVE_INFINITY,
-    backoffLimit: Number.POSITIVE_INFINITY,
-    delay: attemptCount => 0.3 * (2 ** (attemptCount - 1)) * 1000,
-    jitter: undefined,
-    retryOnTimeout: false,
-};
-const normalizeRetryOptions = (retry = {}) => {
-    if (typeof retry === 'number') {
-        return {
-            ...defaultRetryOptions,
-            limit: retry,
-        };
-    }
-    if (retry.methods && !Array.isArray(retry.methods)) {
-        throw new Error('retry.methods must be an array');
-    }
-    retry.methods &&= retry.methods.map(method => method.toLowerCase());
-    if (retry.statusCodes && !Array.isArray(retry.statusCodes)) {
-        throw new Error('retry.statusCodes must be an array');
-    }
-    const normalizedRetry = Object.fromEntries(Object.entries(retry).filter(([, value]) => value !== undefined));
-    return {
-        ...defaultRetryOptions,
-        ...normalizedRetry,
-    };
-};
-//# sourceMappingURL=normalize.js.map
-;// CONCATENATED MODULE: ./node_modules/ky/distribution/errors/TimeoutError.js
-class TimeoutError extends Error {
-    request;
-    constructor(request) {
-        super(`Request timed out: ${request.method} ${request.url}`);
-        this.name = 'TimeoutError';
-        this.request = request;
-    }
-}
-//# sourceMappingURL=TimeoutError.js.map
-;// CONCATENATED MODULE: ./node_modules/ky/distribution/utils/timeout.js
-
-// `Promise.race()` workaround (#91)
-async function timeout(request, init, abortController, options) {
-    return new Promise((resolve, reject) => {
-        const timeoutId = setTimeout(() => {
-            if (abortController) {
-                abortController.abort();
-            }
-            reject(new TimeoutError(request));
-        }, options.timeout);
-        void options
-            .fetch(request, init)
-            .then(resolve)
-            .catch(reject)
-            .then(() => {
-            clearTimeout(timeoutId);
-        });
-    });
-}
-//# sourceMappingURL=timeout.js.map
-;// CONCATENATED MODULE: ./node_modules/ky/distribution/utils/delay.js
-// https://github.com/sindresorhus/delay/tree/ab98ae8dfcb38e1593286c94d934e70d14a4e111
-async function delay(ms, { signal }) {
-    return new Promise((resolve, reject) => {
-        if (signal) {
-            signal.throwIfAborted();
-            signal.addEventListener('abort', abortHandler, { once: true });
-        }
-        function abortHandler() {
-            clearTimeout(timeoutId);
-            reject(signal.reason);
-        }
-        const timeoutId = setTimeout(() => {
-            signal?.removeEventListener('abort', abortHandler);
-            resolve();
-        }, ms);
-    });
-}
-//# sourceMappingURL=delay.js.map
-;// CONCATENATED MODULE: ./node_modules/ky/distribution/utils/options.js
-
-const findUnknownOptions = (request, options) => {
-    const unknownOptions = {};
-    for (const key in options) {
-        // Skip inherited properties
-        if (!Object.hasOwn(options, key)) {
-            continue;
-        }
-        // An option is passed to fetch() if:
-        // 1. It's not a standard RequestInit option (not in requestOptionsRegistry)
-        // 2. It's not a ky-specific option (not in kyOptionKeys)
-        // 3. Either:
-        //    a. It's not on the Request object, OR
-        //    b. It's a vendor-specific option that should always be passed (in vendorSpecificOptions)
-        if (!(key in requestOptionsRegistry) && !(key in kyOptionKeys) && (!(key in request) || key in vendorSpecificOptions)) {
-            unknownOptions[key] = options[key];
-        }
-    }
-    return unknownOptions;
-};
-const hasSearchParameters = (search) => {
-    if (search === undefined) {
-        return false;
-    }
-    // The `typeof array` still gives "object", so we need different checking for array.
-    if (Array.isArray(search)) {
-        return search.length > 0;
-    }
-    if (search instanceof URLSearchParams) {
-        return search.size > 0;
-    }
-    // Record
-    if (typeof search === 'object') {
-        return Object.keys(search).length > 0;
-    }
-    if (typeof search === 'string') {
-        return search.trim().length > 0;
-    }
-    return Boolean(search);
-};
-//# sourceMappingURL=options.js.map
-;// CONCATENATED MODULE: ./node_modules/ky/distribution/utils/type-guards.js
-
-
-
-/**
-Type guard to check if an error is a Ky error.
-
-@param error - The error to check
-@returns `true` if the error is a Ky error, `false` otherwise
-
-@example
-```
-import ky, {isKyError} from 'ky';
-try {
-    const response = await ky.get('/api/data');
-} catch (error) {
-    if (isKyError(error)) {
-        // Handle Ky-specific errors
-        console.log('Ky error occurred:', error.message);
-    } else {
-        // Handle other errors
-        console.log('Unknown error:', error);
-    }
-}
-```
-*/
-function isKyError(error) {
-    return isHTTPError(error) || isTimeoutError(error) || isForceRetryError(error);
-}
-/**
-Type guard to check if an error is an HTTPError.
-
-@param error - The error to check
-@returns `true` if the error is an HTTPError, `false` otherwise
-
-@example
-```
-import ky, {isHTTPError} from 'ky';
-try {
-    const response = await ky.get('/api/data');
-} catch (error) {
-    if (isHTTPError(error)) {
-        console.log('HTTP error status:', error.response.status);
-    }
-}
-```
-*/
-function isHTTPError(error) {
-    return error instanceof HTTPError || (error?.name === HTTPError.name);
-}
-/**
-Type guard to check if an error is a TimeoutError.
-
-@param error - The error to check
-@returns `true` if the error is a TimeoutError, `false` otherwise
-
-@example
-```
-import ky, {isTimeoutError} from 'ky';
-try {
-    const response = await ky.get('/api/data', { timeout: 1000 });
-} catch (error) {
-    if (isTimeoutError(error)) {
-        console.log('Request timed out:', error.request.url);
-    }
-}
-```
-*/
-function isTimeoutError(error) {
-    return error instanceof TimeoutError || (error?.name === TimeoutError.name);
-}
-/**
-Type guard to check if an error is a ForceRetryError.
-
-@param error - The error to check
-@returns `true` if the error is a ForceRetryError, `false` otherwise
-
-@example
-```
-import ky, {isForceRetryError} from 'ky';
-
-const api = ky.extend({
-    hooks: {
-        beforeRetry: [
-            ({error, retryCount}) => {
-                if (isForceRetryError(error)) {
-                    console.log(`Forced retry #${retryCount}: ${error.code}`);
-                }
-            }
-        ]
-    }
-});
-```
-*/
-function isForceRetryError(error) {
-    return error instanceof ForceRetryError || (error?.name === ForceRetryError.name);
-}
-//# sourceMappingURL=type-guards.js.map
-;// CONCATENATED MODULE: ./node_modules/ky/distribution/core/Ky.js
-
-
-
-
-
-
-
-
-
-
-
-class Ky {
-    static create(input, options) {
-        const ky = new Ky(input, options);
-        const function_ = async () => {
-            if (typeof ky.#options.timeout === 'number' && ky.#options.timeout > maxSafeTimeout) {
-                throw new RangeError(`The \`timeout\` option cannot be greater than ${maxSafeTimeout}`);
-            }
-            // Delay the fetch so that body method shortcuts can set the Accept header
-            await Promise.resolve();
-            // Before using ky.request, _fetch clones it and saves the clone for future retries to use.
-            // If retry is not needed, close the cloned request's ReadableStream for memory safety.
-            let response = await ky.#fetch();
-            for (const hook of ky.#options.hooks.afterResponse) {
-                // Clone the response before passing to hook so we can cancel it if needed
-                const clonedResponse = ky.#decorateResponse(response.clone());
-                let modifiedResponse;
-                try {
-                    // eslint-disable-next-line no-await-in-loop
-                    modifiedResponse = await hook(ky.request, ky.#getNormalizedOptions(), clonedResponse, { retryCount: ky.#retryCount });
-                }
-                catch (error) {
-                    // Cancel both responses to prevent memory leaks when hook throws
-                    ky.#cancelResponseBody(clonedResponse);
-                    ky.#cancelResponseBody(response);
-                    throw error;
-                }
-                if (modifiedResponse instanceof RetryMarker) {
-                    // Cancel both the cloned response passed to the hook and the current response to prevent resource leaks (especially important in Deno/Bun).
-                    // Do not await cancellation since hooks can clone the response, leaving extra tee branches that keep cancel promises pending per the Streams spec.
-                    ky.#cancelResponseBody(clonedResponse);
-                    ky.#cancelResponseBody(response);
-                    throw new ForceRetryError_ForceRetryError(modifiedResponse.options);
-                }
-                // Determine which response to use going forward
-                const nextResponse = modifiedResponse instanceof globalThis.Response ? modifiedResponse : response;
-                // Cancel any response bodies we won't use to prevent memory leaks.
-                // Uses fire-and-forget since hooks may have cloned the response, creating tee branches that block cancellation.
-                if (clonedResponse !== nextResponse) {
-                    ky.#cancelResponseBody(clonedResponse);
-                }
-                if (response !== nextResponse) {
-                    ky.#cancelResponseBody(response);
-                }
-                response = nextResponse;
-            }
-            ky.#decorateResponse(response);
-            if (!response.ok && (typeof ky.#options.throwHttpErrors === 'function'
-                ? ky.#options.throwHttpErrors(response.status)
-                : ky.#options.throwHttpErrors)) {
-                let error = new HTTPError(response, ky.request, ky.#getNormalizedOptions());
-                for (const hook of ky.#options.hooks.beforeError) {
-                    // eslint-disable-next-line no-await-in-loop
-                    error = await hook(error, { retryCount: ky.#retryCount });
-                }
-                throw error;
-            }
-            // If `onDownloadProgress` is passed, it uses the stream API internally
-            if (ky.#options.onDownloadProgress) {
-                if (typeof ky.#options.onDownloadProgress !== 'function') {
-                    throw new TypeError('The `onDownloadProgress` option must be a function');
-                }
-                if (!supportsResponseStreams) {
-                    throw new Error('Streams are not supported in your environment. `ReadableStream` is missing.');
-                }
-                const progressResponse = response.clone();
-                ky.#cancelResponseBody(response);
-                return streamResponse(progressResponse, ky.#options.onDownloadProgress);
-            }
-            return response;
-        };
-        // Always wrap in #retry to catch forced retries from afterResponse hooks
-        // Method retriability is checked in #calculateRetryDelay for non-forced retries
-        const result = ky.#retry(function_)
-            .finally(() => {
-            const originalRequest = ky.#originalRequest;
-            // Ignore cancellation errors from already-locked or already-consumed streams.
-            ky.#cancelBody(originalRequest?.body ?? undefined);
-            ky.#cancelBody(ky.request.body ?? undefined);
-        });
-        for (const [type, mimeType] of Object.entries(responseTypes)) {
-            // Only expose `.bytes()` when the environment implements it.
-            if (type === 'bytes'
-                && typeof globalThis.Response?.prototype?.bytes !== 'function') {
-                continue;
-            }
-            result[type] = async () => {
-                // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
-                ky.request.headers.set('accept', ky.request.headers.get('accept') || mimeType);
-                const response = await result;
-                if (type === 'json') {
-                    if (response.status === 204) {
-                        return '';
-                    }
-                    const text = await response.text();
-                    if (text === '') {
-                        return '';
-                    }
-                    if (options.parseJson) {
-                        return options.parseJson(text);
-                    }
-                    return JSON.parse(text);
-                }
-                return response[type]();
-            };
-        }
-        return result;
-    }
-    // eslint-disable-next-line unicorn/prevent-abbreviations
-    static #normalizeSearchParams(searchParams) {
-        // Filter out undefined values from plain objects
-        if (searchParams && typeof searchParams === 'object' && !Array.isArray(searchParams) && !(searchParams instanceof URLSearchParams)) {
-            return Object.fromEntries(Object.entries(searchParams).filter(([, value]) => value !== undefined));
-        }
-        return searchParams;
-    }
-    request;
-    #abortController;
-    #retryCount = 0;
-    // eslint-disable-next-line @typescript-eslint/prefer-readonly -- False positive: #input is reassigned on line 202
-    #input;
-    #options;
-    #originalRequest;
-    #userProvidedAbortSignal;
-    #cachedNormalizedOptions;
-    // eslint-disable-next-line complexity
-    constructor(input, options = {}) {
-        this.#input = input;
-        this.#options = {
-            ...options,
-            headers: mergeHeaders(this.#input.headers, options.headers),
-            hooks: mergeHooks({
-                beforeRequest: [],
-                beforeRetry: [],
-                beforeError: [],
-                afterResponse: [],
-            }, options.hooks),
-            method: normalizeRequestMethod(options.method ?? this.#input.method ?? 'GET'),
-            // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
-            prefixUrl: String(options.prefixUrl || ''),
-            retry: normalizeRetryOptions(options.retry),
-            throwHttpErrors: options.throwHttpErrors ?? true,
-            timeout: options.timeout ?? 10_000,
-            fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
-            context: options.context ?? {},
-        };
-        if (typeof this.#input !== 'string' && !(this.#input instanceof URL || this.#input instanceof globalThis.Request)) {
-            throw new TypeError('`input` must be a string, URL, or Request');
-        }
-        if (this.#options.prefixUrl && typeof this.#input === 'string') {
-            if (this.#input.startsWith('/')) {
-                throw new Error('`input` must not begin with a slash when using `prefixUrl`');
-            }
-            if (!this.#options.prefixUrl.endsWith('/')) {
-                this.#options.prefixUrl += '/';
-            }
-            this.#input = this.#options.prefixUrl + this.#input;
-        }
-        if (supportsAbortController && supportsAbortSignal) {
-            this.#userProvidedAbortSignal = this.#options.signal ?? this.#input.signal;
-            this.#abortController = new globalThis.AbortController();
-            this.#options.signal = this.#userProvidedAbortSignal ? AbortSignal.any([this.#userProvidedAbortSignal, this.#abortController.signal]) : this.#abortController.signal;
-        }
-        if (supportsRequestStreams) {
-            // @ts-expect-error - Types are outdated.
-            this.#options.duplex = 'half';
-        }
-        if (this.#options.json !== undefined) {
-            this.#options.body = this.#options.stringifyJson?.(this.#options.json) ?? JSON.stringify(this.#options.json);
-            this.#options.headers.set('content-type', this.#options.headers.get('content-type') ?? 'application/json');
-        }
-        // To provide correct form boundary, Content-Type header should be deleted when creating Request from another Request with FormData/URLSearchParams body
-        // Only delete if user didn't explicitly provide a custom content-type
-        const userProvidedContentType = options.headers && new globalThis.Headers(options.headers).has('content-type');
-        if (this.#input instanceof globalThis.Request
-            && ((supportsFormData && this.#options.body instanceof globalThis.FormData) || this.#options.body instanceof URLSearchParams)
-            && !userProvidedContentType) {
-            this.#options.headers.delete('content-type');
-        }
-        this.request = new globalThis.Request(this.#input, this.#options);
-        if (hasSearchParameters(this.#options.searchParams)) {
-            // eslint-disable-next-line unicorn/prevent-abbreviations
-            const textSearchParams = typeof this.#options.searchParams === 'string'
-                ? this.#options.searchParams.replace(/^\?/, '')
-                : new URLSearchParams(Ky.#normalizeSearchParams(this.#options.searchParams)).toString();
-            // eslint-disable-next-line unicorn/prevent-abbreviations
-            const searchParams = '?' + textSearchParams;
-            const url = this.request.url.replace(/(?:\?.*?)?(?=#|$)/, searchParams);
-            // Recreate request with the updated URL. We already have all options in this.#options, including duplex.
-            this.request = new globalThis.Request(url, this.#options);
-        }
-        // If `onUploadProgress` is passed, it uses the stream API internally
-        if (this.#options.onUploadProgress) {
-            if (typeof this.#options.onUploadProgress !== 'function') {
-                throw new TypeError('The `onUploadProgress` option must be a function');
-            }
-            if (!supportsRequestStreams) {
-                throw new Error('Request streams are not supported in your environment. The `duplex` option for `Request` is not available.');
-            }
-            this.request = this.#wrapRequestWithUploadProgress(this.request, this.#options.body ?? undefined);
-        }
-    }
-    #calculateDelay() {
-        const retryDelay = this.#options.retry.delay(this.#retryCount);
-        let jitteredDelay = retryDelay;
-        if (this.#options.retry.jitter === true) {
-            jitteredDelay = Math.random() * retryDelay;
-        }
-        else if (typeof this.#options.retry.jitter === 'function') {
-            jitteredDelay = this.#options.retry.jitter(retryDelay);
-            if (!Number.isFinite(jitteredDelay) || jitteredDelay < 0) {
-                jitteredDelay = retryDelay;
-            }
-        }
-        // Handle undefined backoffLimit by treating it as no limit (Infinity)
-        const backoffLimit = this.#options.retry.backoffLimit ?? Number.POSITIVE_INFINITY;
-        return Math.min(backoffLimit, jitteredDelay);
-    }
-    async #calculateRetryDelay(error) {
-        this.#retryCount++;
-        if (this.#retryCount > this.#options.retry.limit) {
-            throw error;
-        }
-        // Wrap non-Error throws to ensure consistent error handling
-        const errorObject = error instanceof Error ? error : new NonError(error);
-        // Handle forced retry from afterResponse hook - skip method check and shouldRetry
-        if (errorObject instanceof ForceRetryError_ForceRetryError) {
-            return errorObject.customDelay ?? this.#calculateDelay();
-        }
-        // Check if method is retriable for non-forced retries
-        if (!this.#options.retry.methods.includes(this.request.method.toLowerCase())) {
-            throw error;
-        }
-        // User-provided shouldRetry function takes precedence over all other checks
-        if (this.#options.retry.shouldRetry !== undefined) {
-            const result = await this.#options.retry.shouldRetry({ error: errorObject, retryCount: this.#retryCount });
-            // Strict boolean checking - only exact true/false are handled specially
-            if (result === false) {
-                throw error;
-            }
-            if (result === true) {
-                // Force retry - skip all other validation and return delay
-                return this.#calculateDelay();
-            }
-            // If undefined or any other value, fall through to default behavior
-        }
-        // Default timeout behavior
-        if (isTimeoutError(error) && !this.#options.retry.retryOnTimeout) {
-            throw error;
-        }
-        if (isHTTPError(error)) {
-            if (!this.#options.retry.statusCodes.includes(error.response.status)) {
-                throw error;
-            }
-            const retryAfter = error.response.headers.get('Retry-After')
-                ?? error.response.headers.get('RateLimit-Reset')
-                ?? error.response.headers.get('X-RateLimit-Retry-After') // Symfony-based services
-                ?? error.response.headers.get('X-RateLimit-Reset') // GitHub
-                ?? error.response.headers.get('X-Rate-Limit-Reset'); // Twitter
-            if (retryAfter && this.#options.retry.afterStatusCodes.includes(error.response.status)) {
-                let after = Number(retryAfter) * 1000;
-                if (Number.isNaN(after)) {
-                    after = Date.parse(retryAfter) - Date.now();
-                }
-                else if (after >= Date.parse('2024-01-01')) {
-                    // A large number is treated as a timestamp (fixed threshold protects against clock skew)
-                    after -= Date.now();
-                }
-                const max = this.#options.retry.maxRetryAfter ?? after;
-                // Don't apply jitter when server provides explicit retry timing
-                return after < max ? after : max;
-            }
-            if (error.response.status === 413) {
-                throw error;
-            }
-        }
-        return this.#calculateDelay();
-    }
-    #decorateResponse(response) {
-        if (this.#options.parseJson) {
-            response.json = async () => this.#options.parseJson(await response.text());
-        }
-        return response;
-    }
-    #cancelBody(body) {
-        if (!body) {
-            return;
-        }
-        // Ignore cancellation failures from already-locked or already-consumed streams.
-        void body.cancel().catch(() => undefined);
-    }
-    #cancelResponseBody(response) {
-        // Ignore cancellation failures from already-locked or already-consumed streams.
-        this.#cancelBody(response.body ?? undefined);
-    }
-    async #retry(function_) {
-        try {
-            return await function_();
-        }
-        catch (error) {
-            const ms = Math.min(await this.#calculateRetryDelay(error), maxSafeTimeout);
-            if (this.#retryCount < 1) {
-                throw error;
-            }
-            // Only use user-provided signal for delay, not our internal abortController
-            await delay(ms, this.#userProvidedAbortSignal ? { signal: this.#userProvidedAbortSignal } : {});
-            // Apply custom request from forced retry before beforeRetry hooks
-            // Ensure the custom request has the correct managed signal for timeouts and user aborts
-            if (error instanceof ForceRetryError_ForceRetryError && error.customRequest) {
-                const managedRequest = this.#options.signal
-                    ? new globalThis.Request(error.customRequest, { signal: this.#options.signal })
-                    : new globalThis.Request(error.customRequest);
-                this.#assignRequest(managedRequest);
-            }
-            for (const hook of this.#options.hooks.beforeRetry) {
-                // eslint-disable-next-line no-await-in-loop
-                const hookResult = await hook({
-                    request: this.request,
-                    options: this.#getNormalizedOptions(),
-                    error: error,
-                    retryCount: this.#retryCount,
-                });
-                if (hookResult instanceof globalThis.Request) {
-                    this.#assignRequest(hookResult);
-                    break;
-                }
-                // If a Response is returned, use it and skip the retry
-                if (hookResult instanceof globalThis.Response) {
-                    return hookResult;
-                }
-                // If `stop` is returned from the hook, the retry process is stopped
-                if (hookResult === stop) {
-                    return;
-                }
-            }
-            return this.#retry(function_);
-        }
-    }
-    async #fetch() {
-        // Reset abortController if it was aborted (happens on timeout retry)
-        if (this.#abortController?.signal.aborted) {
-            this.#abortController = new globalThis.AbortController();
-            this.#options.signal = this.#userProvidedAbortSignal ? AbortSignal.any([this.#userProvidedAbortSignal, this.#abortController.signal]) : this.#abortController.signal;
-            // Recreate request with new signal
-            this.request = new globalThis.Request(this.request, { signal: this.#options.signal });
-        }
-        for (const hook of this.#options.hooks.beforeRequest) {
-            // eslint-disable-next-line no-await-in-loop
-            const result = await hook(this.request, this.#getNormalizedOptions(), { retryCount: this.#retryCount });
-            if (result instanceof Response) {
-                return result;
-            }
-            if (result instanceof globalThis.Request) {
-                this.#assignRequest(result);
-                break;
-            }
-        }
-        const nonRequestOptions = findUnknownOptions(this.request, this.#options);
-        // Cloning is done here to prepare in advance for retries
-        this.#originalRequest = this.request;
-        this.request = this.#originalRequest.clone();
-        if (this.#options.timeout === false) {
-            return this.#options.fetch(this.#originalRequest, nonRequestOptions);
-        }
-        return timeout(this.#originalRequest, nonRequestOptions, this.#abortController, this.#options);
-    }
-    #getNormalizedOptions() {
-        if (!this.#cachedNormalizedOptions) {
-            const { hooks, ...normalizedOptions } = this.#options;
-            this.#cachedNormalizedOptions = Object.freeze(normalizedOptions);
-        }
-        return this.#cachedNormalizedOptions;
-    }
-    #assignRequest(request) {
-        this.#cachedNormalizedOptions = undefined;
-        this.request = this.#wrapRequestWithUploadProgress(request);
-    }
-    #wrapRequestWithUploadProgress(request, originalBody) {
-        if (!this.#options.onUploadProgress || !request.body) {
-            return request;
-        }
-        return streamRequest(request, this.#options.onUploadProgress, originalBody ?? this.#options.body ?? undefined);
-    }
-}
-//# sourceMappingURL=Ky.js.map
-;// CONCATENATED MODULE: ./node_modules/ky/distribution/index.js
-/*! MIT License © Sindre Sorhus */
-
-
-
-const createInstance = (defaults) => {
-    // eslint-disable-next-line @typescript-eslint/promise-function-async
-    const ky = (input, options) => Ky.create(input, validateAndMerge(defaults, options));
-    for (const method of requestMethods) {
-        // eslint-disable-next-line @typescript-eslint/promise-function-async
-        ky[method] = (input, options) => Ky.create(input, validateAndMerge(defaults, options, { method }));
-    }
-    ky.create = (newDefaults) => createInstance(validateAndMerge(newDefaults));
-    ky.extend = (newDefaults) => {
-        if (typeof newDefaults === 'function') {
-            newDefaults = newDefaults(defaults ?? {});
-        }
-        return createInstance(validateAndMerge(defaults, newDefaults));
-    };
-    ky.stop = stop;
-    ky.retry = constants_retry;
-    return ky;
-};
-const ky = createInstance();
-/* harmony default export */ const distribution = (ky);
-
-
-
-
-// Intentionally not exporting this for now as it's just an implementation detail and we don't want to commit to a certain API yet at least.
-// export {NonError} from './errors/NonError.js';
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./src/orchestrators/airflow/client.ts
-
-
-
-const TokenAnswer = object({ access_token: schemas_string().min(1) });
-/**
- * HTTP plumbing for Airflow 3's REST API (/api/v2): a JWT from `POST /auth/token`,
- * logged in again once when the server says the token expired, timeouts and
- * retries, answers validated with zod, and every failure turned into one line that
- * names the request and the status. Knows no Airflow resources; AirflowApi does.
- */
-class AirflowClient {
-    connection;
-    options;
-    http;
-    token;
-    constructor(connection, options) {
-        this.connection = connection;
-        this.options = options;
-        const logger = options.logger;
-        if (connection.password)
-            logger.addSecret(connection.password);
-        const started = new WeakMap();
-        this.http = distribution.create({
-            prefixUrl: connection.baseUrl,
-            fetch: options.fetch,
-            timeout: options.timeoutMs ?? 30_000,
-            retry: {
-                limit: options.retries ?? 3,
-                methods: ['get', 'put', 'patch', 'delete', 'post'],
-                // 500 too: on SQLite, Airflow answers 500 when a write waited out the database lock.
-                statusCodes: [429, 500, 502, 503, 504],
-                afterStatusCodes: [429, 503],
-                backoffLimit: 5_000,
-                shouldRetry: ({ error, retryCount }) => {
-                    if (!(error instanceof HTTPError))
-                        return retryCount <= 2;
-                    // A POST that failed with 500 may have happened: only a trigger with its own run
-                    // id is safe to repeat (a repeat answers 409, which the caller resolves).
-                    if (error.response.status === 500 && error.request.method === 'POST')
-                        return isRepeatablePost(error.request);
-                    return undefined;
-                },
-            },
-            hooks: {
-                beforeRequest: [(request) => void started.set(request, Date.now())],
-                afterResponse: [
-                    (request, _options, response) => {
-                        const ms = Date.now() - (started.get(request) ?? Date.now());
-                        logger.debug(`airflow: ${request.method} ${new URL(request.url).pathname} → ${response.status} (${ms} ms)`);
-                    },
-                ],
-            },
-        });
-    }
-    /** A request under /api/v2 with the answer validated; `path` has no leading slash. */
-    async request(method, path, request) {
-        return this.send(method, `api/v2/${path}`, request, false);
-    }
-    async send(method, path, request, relogged) {
-        const label = `${method} /${path.split('?')[0]}`;
-        const headers = { ...request.headers };
-        const token = await this.bearer(request.action);
-        if (token)
-            headers.authorization = `Bearer ${token}`;
-        let response;
-        try {
-            response = await this.http(path, {
-                method,
-                json: request.json,
-                headers,
-                searchParams: request.searchParams,
-                throwHttpErrors: (status) => !(request.accept ?? []).includes(status),
-            });
-        }
-        catch (error) {
-            if (error instanceof HTTPError && error.response.status === 401 && this.connection.username && !relogged) {
-                // No refresh token in Airflow 3: a 401 (Token Expired) means log in again, once.
-                this.token = undefined;
-                this.options.logger.debug(`airflow: ${label} → 401 (${await readDetail(error.response)}); logging in again`);
-                return this.send(method, path, request, true);
-            }
-            throw await this.describe(error, request.action, label);
-        }
-        const text = await response.text();
-        let body;
-        try {
-            body = text ? JSON.parse(text) : undefined;
-        }
-        catch {
-            throw new OrchestratorError(`Failed to ${request.action}: ${label} answered ${response.status} with a body that is not JSON: ${oneLine(text)}`);
-        }
-        if ((request.accept ?? []).includes(response.status))
-            return { status: response.status, body };
-        const parsed = request.schema.safeParse(body);
-        if (!parsed.success) {
-            const issue = parsed.error.issues[0];
-            throw new OrchestratorError(`Failed to ${request.action}: ${label} answered ${response.status} with an unexpected body (${issue.path.join('.') || 'body'}: ${issue.message}); is ${this.connection.baseUrl} an Airflow 3 API server?`);
-        }
-        return { status: response.status, body: parsed.data };
-    }
-    /** The JWT, fetched once per client (and again after a 401); none without credentials. */
-    async bearer(action) {
-        const { username, password } = this.connection;
-        if (!username || !password)
-            return undefined;
-        if (this.token)
-            return this.token;
-        const label = 'POST /auth/token';
-        let response;
-        try {
-            response = await this.http('auth/token', { method: 'POST', json: { username, password } });
-        }
-        catch (error) {
-            throw await this.describe(error, `${action} (log in as ${username})`, label);
-        }
-        const parsed = TokenAnswer.safeParse(await response.json().catch(() => undefined));
-        if (!parsed.success) {
-            throw new OrchestratorError(`Failed to log in to Airflow at ${this.connection.baseUrl}: ${label} answered ${response.status} without an access_token`);
-        }
-        this.token = parsed.data.access_token;
-        this.options.logger.addSecret(this.token);
-        return this.token;
-    }
-    async describe(error, action, label) {
-        const where = this.connection.baseUrl;
-        if (error instanceof HTTPError) {
-            const status = error.response.status;
-            const detail = await readDetail(error.response);
-            const said = detail ? `: ${detail}` : '';
-            if (status === 401 || status === 403) {
-                return new OrchestratorError(`Failed to ${action}: ${label} answered ${status}${said}; check AIRFLOW_USERNAME and AIRFLOW_PASSWORD (the user needs the op or admin role)`);
-            }
-            return new OrchestratorError(`Failed to ${action}: ${label} answered ${status}${said}`);
-        }
-        if (error instanceof TimeoutError)
-            return new OrchestratorError(`Failed to ${action}: ${label} at ${where} did not answer in time`);
-        const cause = error?.cause;
-        const reason = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
-        return new OrchestratorError(`Failed to ${action}: cannot reach the Airflow API at ${where} (${reason})`);
-    }
-}
-/** A DAG-run trigger names its run (deterministic ids): posting it twice cannot start two runs. */
-function isRepeatablePost(request) {
-    return /\/dagRuns$/.test(new URL(request.url).pathname) && request.headers.get('x-lolpop-run-id') !== null;
-}
-/** Airflow errors come as {detail: string}, {detail: {message}} or a validation list; keep one line. */
-async function readDetail(response) {
-    let text = '';
-    try {
-        text = await response.clone().text();
-    }
-    catch {
-        return '';
-    }
-    try {
-        const body = JSON.parse(text);
-        const detail = body.detail;
-        if (typeof detail === 'string')
-            return oneLine(detail);
-        if (Array.isArray(detail)) {
-            return oneLine(detail.map((d) => `${(d.loc ?? []).slice(1).join('.')}: ${d.msg ?? ''}`).join('; '));
-        }
-        if (detail && typeof detail === 'object') {
-            const d = detail;
-            return oneLine([d.reason, d.message].filter((x) => typeof x === 'string').join(': '));
-        }
-    }
-    catch {
-        // not JSON
-    }
-    return oneLine(text);
-}
-function oneLine(text) {
-    return text.replace(/\s+/g, ' ').trim().slice(0, 300);
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/airflow/connection.ts
-
-/**
- * The environment first (AIRFLOW_API_URL, AIRFLOW_USERNAME, AIRFLOW_PASSWORD,
- * AIRFLOW_UI_URL), then orchestrator.config. A URL ending in /api/v2 is accepted too.
- */
-function resolveConnection(env, config) {
-    const pick = (name, fallback) => {
-        const value = env[name];
-        return typeof value === 'string' && value !== '' ? value : fallback;
-    };
-    const url = pick('AIRFLOW_API_URL', config.api_url);
-    if (!url) {
-        throw new ConfigError('AIRFLOW_API_URL is not set: add it to the workflow env (e.g. http://airflow.internal:8080) or set orchestrator.config.api_url');
-    }
-    const baseUrl = checkUrl('AIRFLOW_API_URL', url).replace(/\/api\/v2$/, '');
-    const uiUrl = pick('AIRFLOW_UI_URL', config.ui_url);
-    const username = pick('AIRFLOW_USERNAME', config.username);
-    const password = pick('AIRFLOW_PASSWORD', config.password);
-    if ((username === undefined) !== (password === undefined)) {
-        throw new ConfigError(`${username ? 'AIRFLOW_PASSWORD' : 'AIRFLOW_USERNAME'} is not set but ${username ? 'AIRFLOW_USERNAME' : 'AIRFLOW_PASSWORD'} is: ` +
-            'set both (or neither, for a server with simple_auth_manager_all_admins)');
-    }
-    return { baseUrl, username, password, uiUrl: uiUrl ? checkUrl('AIRFLOW_UI_URL', uiUrl) : baseUrl };
-}
-/** Whether a server URL is configured anywhere resolveConnection looks. */
-function hasConnection(env, config) {
-    return Boolean(env.AIRFLOW_API_URL || config.api_url);
-}
-function checkUrl(key, value) {
-    let parsed;
-    try {
-        parsed = new URL(value);
-    }
-    catch {
-        throw new ConfigError(`${key} '${value}' is not a URL; expected e.g. http://127.0.0.1:8080`);
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-        throw new ConfigError(`${key} '${value}' must be an http(s) URL`);
-    return value.replace(/\/+$/, '');
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/airflow/deliver.ts
-
-
-
-
-/**
- * Puts a bundle into `<dagsFolder>/<dag_id>/` so that the dag-processor never sees half
- * of it: the release is written to a temporary folder and renamed into `releases/`
- * (which .airflowignore keeps out of parsing), and only then is the DAG file, which
- * points at that release, replaced by a rename. Runs of the previous release keep their
- * files: the previous release stays; older ones are removed.
- */
-function deliverBundle(dagsFolder, bundle) {
-    const dir = external_node_path_default().join(dagsFolder, bundle.dagId);
-    const releases = external_node_path_default().join(dir, RELEASES_DIR);
-    (0,external_node_fs_namespaceObject.mkdirSync)(releases, { recursive: true });
-    writeAtomically(external_node_path_default().join(dir, '.airflowignore'), bundle.ignoreFile);
-    const release = external_node_path_default().join(releases, bundle.fingerprint);
-    if (!(0,external_node_fs_namespaceObject.existsSync)(release)) {
-        const staging = external_node_path_default().join(releases, `.staging-${bundle.fingerprint}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
-        for (const file of bundle.release) {
-            const target = external_node_path_default().join(staging, file.path);
-            (0,external_node_fs_namespaceObject.mkdirSync)(external_node_path_default().dirname(target), { recursive: true });
-            (0,external_node_fs_namespaceObject.writeFileSync)(target, file.content);
-        }
-        try {
-            (0,external_node_fs_namespaceObject.renameSync)(staging, release);
-        }
-        catch (error) {
-            // Another deploy of the same content got there first: theirs is identical.
-            (0,external_node_fs_namespaceObject.rmSync)(staging, { recursive: true, force: true });
-            if (!(0,external_node_fs_namespaceObject.existsSync)(release))
-                throw error;
-        }
-    }
-    const dagPath = external_node_path_default().join(dir, bundle.dagFileName);
-    const previous = (0,external_node_fs_namespaceObject.existsSync)(dagPath) ? (0,external_node_fs_namespaceObject.readFileSync)(dagPath, 'utf8') : undefined;
-    const changed = previous !== bundle.dagFile;
-    if (changed)
-        writeAtomically(dagPath, bundle.dagFile);
-    const keep = new Set([bundle.fingerprint, previous ? fingerprintOf(previous) : undefined]);
-    for (const name of (0,external_node_fs_namespaceObject.readdirSync)(releases)) {
-        if (!keep.has(name) && !name.startsWith('.staging-'))
-            (0,external_node_fs_namespaceObject.rmSync)(external_node_path_default().join(releases, name), { recursive: true, force: true });
-    }
-    return { dir, relativeFile: `${bundle.dagId}/${bundle.dagFileName}`, changed };
-}
-/** Removes the deployment's folder; false when there was none. */
-function removeBundle(dagsFolder, dagId) {
-    const dir = external_node_path_default().join(dagsFolder, dagId);
-    if (!(0,external_node_fs_namespaceObject.existsSync)(dir))
-        return false;
-    // The DAG file first, so the dag-processor cannot catch the folder half-removed and still parse it.
-    (0,external_node_fs_namespaceObject.rmSync)(external_node_path_default().join(dir, `${dagId}.py`), { force: true });
-    (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
-    return true;
-}
-/** The fingerprint a generated DAG file runs (its FINGERPRINT line). */
-function fingerprintOf(dagFile) {
-    return /^FINGERPRINT = "([0-9a-f]+)"$/m.exec(dagFile)?.[1];
-}
-/** Write to a name the dag-processor ignores (not *.py), then rename over the target. */
-function writeAtomically(file, content) {
-    const temp = `${file}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    (0,external_node_fs_namespaceObject.writeFileSync)(temp, content);
-    (0,external_node_fs_namespaceObject.renameSync)(temp, file);
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/airflow/parse.ts
-
-
-
-/** The bundle a plain DAGs folder is, in Airflow 3. */
-const DAGS_FOLDER_BUNDLE = 'dags-folder';
-/**
- * Asks the dag-processor to look now instead of at its next refresh (300 s by default):
- * `PUT parseDagFile` needs a file token, which only a DAG Airflow already knows has; a
- * priority parse of any file of the bundle refreshes the whole bundle, new files
- * included. Without any DAG in the bundle there is nothing to nudge with. Best effort.
- */
-async function nudgeParsing(api, logger, known) {
-    try {
-        const dag = known?.file_token ? known : await api.anyDagOfBundle(DAGS_FOLDER_BUNDLE);
-        if (dag?.file_token) {
-            await api.reparse(dag.file_token);
-            logger.debug(`airflow: asked for a reparse (via ${dag.dag_id})`);
-        }
-    }
-    catch (error) {
-        logger.debug(`airflow: no reparse nudge (${error.message})`);
-    }
-}
-/**
- * Polls until Airflow shows the DAG with this deploy's fingerprint tag and no import
- * error; a new import error for the file fails at once with Airflow's own message.
- */
-async function awaitParsed(api, logger, options) {
-    const deadline = Date.now() + options.timeoutMs;
-    const tag = `${FINGERPRINT_TAG}${options.fingerprint}`;
-    const started = Date.now();
-    let seen = 'not parsed yet';
-    for (let attempt = 1;; attempt++) {
-        const dag = await api.readDag(options.dagId);
-        if (dag) {
-            const current = dag.tags.some((t) => t.name === tag);
-            if (current && !dag.has_import_errors && !dag.is_stale) {
-                logger.info(`Airflow parsed DAG ${options.dagId} (release ${options.fingerprint}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-                return dag;
-            }
-            seen = current ? `parsed but ${dag.is_stale ? 'stale' : 'with import errors'}` : `still the previous version (${versionTag(dag) ?? 'no fingerprint tag'})`;
-        }
-        const error = newestError(await api.importErrors(options.relativeFile), options.since);
-        if (error) {
-            throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow cannot import ${error.filename}: ${importProblem(error.stack_trace)}`);
-        }
-        if (Date.now() >= deadline) {
-            const processor = await dagProcessorProblem(api);
-            if (processor)
-                throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow did not parse ${options.relativeFile} within ${Math.round(options.timeoutMs / 1000)} s: ${processor}`);
-            throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow did not parse ${options.relativeFile} within ${Math.round(options.timeoutMs / 1000)} s (${seen}); ` +
-                "is dags_folder the server's DAGs folder, and is its dag-processor running? ([dag_processor] refresh_interval is how often it looks for new files)");
-        }
-        // Nudge again now and then: the first one may have come before the file was listed.
-        if (attempt % 5 === 0)
-            await nudgeParsing(api, logger, dag ?? options.nudgeWith);
-        await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
-    }
-}
-function versionTag(dag) {
-    return dag.tags.find((t) => t.name.startsWith(FINGERPRINT_TAG))?.name;
-}
-/** The newest import error recorded after `since` (with a little slack for clocks). */
-function newestError(errors, since) {
-    const fresh = errors.filter((e) => Date.parse(e.timestamp) >= since.getTime() - 2000);
-    return fresh.sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp))[0];
-}
-/**
- * A Python traceback in one line: its exception (the last line) and where it was raised
- * (the last `File "…", line N`), e.g. `ValueError: bad tag (at File "/dags/x/x.py", line 40, in <module>)`.
- */
-function importProblem(stackTrace) {
-    const lines = stackTrace.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-    const exception = lines[lines.length - 1] ?? 'unknown error';
-    const where = [...lines].reverse().find((l) => l.startsWith('File "'));
-    return where ? `${exception} (at ${where})` : exception;
-}
-/** Why nothing gets parsed, when the server's health says the dag-processor is down. */
-async function dagProcessorProblem(api) {
-    try {
-        const processor = (await api.health()).dag_processor;
-        if (processor && processor.status !== 'healthy') {
-            return `its dag-processor is ${processor.status ?? 'not running'} (last heartbeat ${processor.latest_dag_processor_heartbeat ?? 'never'}); see its log`;
-        }
-    }
-    catch {
-        // health is a hint; the timeout is the error
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/airflow/plan.ts
-
-
-
-
-
-
-/**
- * What package → deploy → run would write and send, without writing or sending
- * anything that changes state: the package files, the delivery into the DAGs folder,
- * and the REST calls with their bodies. The server is only read (does the DAG exist,
- * is it this version, is it paused).
- */
-async function planAirflow(request, ctx, inputs) {
-    const { bundle } = inputs;
-    const base = inputs.api?.client.connection.baseUrl ?? '<AIRFLOW_API_URL>';
-    const packaged = request.steps.includes('package')
-        ? planPackage({ deploymentName: request.deploymentName, kwargs: request.packageKwargs, deployKwargs: request.deployKwargs }, { ...ctx, buildImage: false, dockerfile: false })
-        : { files: [], kept: [], actions: [] };
-    const files = [...packaged.files];
-    const actions = [...packaged.actions];
-    if (request.steps.includes('package')) {
-        const change = changeOf(external_node_path_default().resolve(ctx.workdir, inputs.dagFileInWorkdir), bundle.dagFile);
-        files.push({ path: inputs.dagFileInWorkdir, change });
-        actions.push(`write ${inputs.dagFileInWorkdir} (${change})`);
-    }
-    const requests = [];
-    let dag;
-    if (inputs.api)
-        dag = await inputs.api.readDag(bundle.dagId);
-    const where = inputs.api ? ` on ${base}` : ' (offline: no AIRFLOW_API_URL)';
-    if (request.steps.includes('deploy')) {
-        const folder = inputs.dagsFolder ?? '<dags_folder>';
-        const releaseExists = inputs.dagsFolder !== undefined && (0,external_node_fs_namespaceObject.existsSync)(external_node_path_default().join(inputs.dagsFolder, bundle.dagId, RELEASES_DIR, bundle.fingerprint));
-        const dagChange = inputs.dagsFolder ? changeOf(external_node_path_default().join(inputs.dagsFolder, bundle.dagId, bundle.dagFileName), bundle.dagFile) : 'new';
-        actions.push(`deliver ${external_node_path_default().join(folder, bundle.dagId, bundle.dagFileName)} (${dagChange}) and release ${bundle.fingerprint} ` +
-            `(${bundle.release.length} files${releaseExists ? ', already there' : ''})`);
-        const current = dag?.tags.some((t) => t.name === `lolpop-deploy:${bundle.fingerprint}`);
-        actions.push(dag
-            ? `wait for Airflow to parse DAG ${bundle.dagId}${current ? ' (it already shows this release)' : ` (it shows an earlier release)`}${where}`
-            : `wait for Airflow to parse the new DAG ${bundle.dagId}${where}`);
-        if (dag?.file_token)
-            requests.push({ method: 'PUT', url: `${base}/api/v2/parseDagFile/${dag.file_token}` });
-        if (!dag || dag.is_paused) {
-            requests.push({ method: 'PATCH', url: `${base}/api/v2/dags/${bundle.dagId}`, body: { is_paused: false } });
-            actions.push(`unpause DAG ${bundle.dagId}`);
-        }
-    }
-    if (request.steps.includes('run')) {
-        const key = request.runKwargs.idempotency_key ?? defaultIdempotencyKey(ctx, request.deploymentName);
-        const body = { dag_run_id: key ? runIdFor(key) : null, logical_date: null, conf: request.runKwargs.parameters };
-        requests.push({ method: 'POST', url: `${base}/api/v2/dags/${bundle.dagId}/dagRuns`, body });
-        actions.push(`trigger a run of DAG ${bundle.dagId}${key ? ` with run id ${body.dag_run_id} (an existing one is reused)` : ''} and conf ${JSON.stringify(body.conf)}`);
-    }
-    return { files, kept: packaged.kept, actions, requests };
-}
-function changeOf(file, content) {
-    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
-        return 'new';
-    return (0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8') === content ? 'unchanged' : 'updated';
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/airflow/stop-dag.ts
-
-
-
-/**
- * Stops a deployment: pause first, so nothing new starts; then mark its queued and
- * running runs failed when asked (pausing alone lets a running run finish); for a
- * delete, remove the files and reparse (or the next parse brings the DAG back), then
- * DELETE the DAG with its history. What is already gone is a notice, not an error.
- */
-async function stopDag(api, logger, options) {
-    const { dagId } = options;
-    const dag = await api.readDag(dagId);
-    const parts = [];
-    if (dag && !dag.is_paused)
-        await api.setPaused(dagId, true);
-    if (dag && options.failRuns) {
-        const runs = await api.runsInState(dagId, ['queued', 'running']);
-        for (const run of runs) {
-            await api.setRunState(dagId, run.dag_run_id, 'failed');
-            logger.info(`marked run ${run.dag_run_id} (${run.state}) failed`);
-        }
-        const deadline = Date.now() + options.timeoutMs;
-        const busy = await awaitTasksEnded(api, dagId, runs.map((r) => r.dag_run_id), deadline);
-        if (busy > 0) {
-            logger.warning(`${busy} task(s) of ${dagId} still show running after ${Math.round(options.timeoutMs / 1000)} s (raise stop.cancel_timeout, or check the worker)`);
-        }
-        parts.push(runs.length === 0
-            ? 'no queued or running run'
-            : `marked ${runs.length} queued/running run(s) failed${busy > 0 ? ` (${busy} task(s) still running)` : ''}`);
-    }
-    if (options.mode === 'pause') {
-        if (!dag)
-            return { stopped: false, detail: `no DAG ${dagId} on ${api.client.connection.baseUrl}: nothing to stop` };
-        parts.unshift(`paused DAG ${dagId}${dag.is_paused ? ' (it already was)' : ''}`);
-        return { stopped: true, detail: parts.join('; ') };
-    }
-    const removed = options.removeFiles();
-    parts.push(removed ? `removed the files of ${dagId}` : `no files of ${dagId} in the DAGs folder`);
-    if (!dag) {
-        return { stopped: removed, detail: `no DAG ${dagId} on ${api.client.connection.baseUrl}; ${parts.join('; ')}${removed ? '' : ': nothing to stop'}` };
-    }
-    // The file is gone: a parse of it now marks the DAG stale instead of bringing it back.
-    // Wait for that before the DELETE: deleting the row while the dag-processor is marking
-    // it stale crashes Airflow 3.3.2's dag-processor (StaleDataError in deactivate_deleted_dags).
-    await nudgeParsing(api, logger, dag);
-    const deadline = Date.now() + options.timeoutMs;
-    if (removed) {
-        const gone = await awaitStale(api, dagId, deadline);
-        if (!gone)
-            logger.warning(`DAG ${dagId} is not marked stale yet after its files were removed; deleting it anyway`);
-    }
-    for (;;) {
-        try {
-            const deleted = await api.deleteDag(dagId);
-            parts.push(deleted ? `deleted DAG ${dagId}` : `DAG ${dagId} was already deleted`);
-            break;
-        }
-        catch (error) {
-            // 409: task instances still running (being killed); anything else is a real error.
-            if (!(error instanceof OrchestratorError) || !/ 409/.test(error.message) || Date.now() >= deadline)
-                throw error;
-            await sleep(1000);
-        }
-    }
-    return { stopped: true, detail: parts.join('; ') };
-}
-/** Polls until Airflow has noticed the DAG's file is gone (stale, or already deleted). */
-async function awaitStale(api, dagId, deadline) {
-    for (;;) {
-        const dag = await api.readDag(dagId);
-        if (!dag || dag.is_stale)
-            return true;
-        if (Date.now() >= deadline)
-            return false;
-        await sleep(500);
-    }
-}
-/** Task states in which a task still holds (or may get) a worker slot. */
-const BUSY = ['running', 'queued', 'scheduled', 'restarting', 'up_for_retry', 'up_for_reschedule', 'deferred'];
-/**
- * Marking a run failed ends it at once, but its running task is killed by the worker a
- * few seconds later: wait for that, as Prefect's stop waits for CANCELLED. Returns how
- * many tasks are still busy at the deadline.
- */
-async function awaitTasksEnded(api, dagId, runIds, deadline) {
-    let pending = runIds;
-    let busy = 0;
-    while (pending.length > 0) {
-        const still = [];
-        busy = 0;
-        for (const runId of pending) {
-            const count = (await api.taskInstances(dagId, runId)).filter((t) => t.state !== null && BUSY.includes(t.state)).length;
-            if (count > 0) {
-                still.push(runId);
-                busy += count;
-            }
-        }
-        pending = still;
-        if (pending.length === 0 || Date.now() >= deadline)
-            break;
-        await sleep(1000);
-    }
-    return pending.length === 0 ? 0 : busy;
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/airflow/states.ts
-/**
- * Airflow's four DagRun states as the state types the rest of the tool knows (Prefect's):
- * queued → SCHEDULED (created, waiting for the scheduler to start a task), running →
- * RUNNING, success → COMPLETED, failed → FAILED, which pipeline.ts counts as a failure.
- */
-function stateType(state) {
-    switch (state) {
-        case 'queued':
-            return 'SCHEDULED';
-        case 'running':
-            return 'RUNNING';
-        case 'success':
-            return 'COMPLETED';
-        case 'failed':
-            return 'FAILED';
-    }
-}
-function isTerminal(state) {
-    return state === 'success' || state === 'failed';
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/airflow/urls.ts
-/** `{ui}/dags/{dag_id}`: the DAG's page in the Airflow 3 UI. */
-function dagUrl(ui, dagId) {
-    return `${ui}/dags/${encodeURIComponent(dagId)}`;
-}
-/** `{ui}/dags/{dag_id}/runs/{run_id}`: what Airflow itself links a DAG run to. */
-function dagRunUrl(ui, dagId, runId) {
-    return `${dagUrl(ui, dagId)}/runs/${encodeURIComponent(runId)}`;
-}
-/** The DAG and run ids back from a run URL, for a wait without the run step in the same process. */
-function parseDagRunUrl(url) {
-    const match = /\/dags\/([^/]+)\/runs\/([^/?#]+)$/.exec(url);
-    return match ? { dagId: decodeURIComponent(match[1]), runId: decodeURIComponent(match[2]) } : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/airflow/failure.ts
-/** How many log lines the error of a failed run quotes. */
-const TAIL_LINES = 8;
-/**
- * Why a run failed, for the error a user sees: the failed task, the exception Airflow
- * recorded for it, and the last lines of its log (the runner's own output, where a
- * lolpop traceback ends). Best effort: the run's state is the fact, this is the story.
- */
-async function failureDetail(api, dagId, runId) {
-    try {
-        const tasks = await api.taskInstances(dagId, runId);
-        const failed = tasks.find((t) => t.state === 'failed');
-        if (!failed) {
-            const states = tasks.map((t) => `${t.task_id}=${t.state ?? 'none'}`).join(', ') || 'none';
-            return `no task failed (tasks: ${states}); a run failed without a failed task points at Airflow itself (e.g. a worker that cannot reach [api] base_url): see the scheduler's log`;
-        }
-        const events = await api.taskLog(dagId, runId, failed.task_id, Math.max(1, failed.try_number));
-        const tail = logTail(events, TAIL_LINES);
-        // A BashOperator's own exception only says the command failed: the runner's
-        // traceback ends with the exception that matters.
-        const recorded = exceptionOf(events);
-        const raised = lastException(logTail(events, 200));
-        const exception = raised && (!recorded || /^AirflowException: Bash command failed/.test(recorded)) ? `${raised}${exitCode(recorded)}` : recorded;
-        return (`task ${failed.task_id} failed${exception ? `: ${exception}` : ''}` +
-            (tail.length > 0 ? `\nLast log lines of ${failed.task_id}:\n${tail.map((l) => `  ${l}`).join('\n')}` : ''));
-    }
-    catch (error) {
-        return `(could not read the failed task's log: ${error.message})`;
-    }
-}
-/** `RuntimeError: boom` from the last event with error_detail. */
-function exceptionOf(events) {
-    for (const event of [...events].reverse()) {
-        const detail = event.error_detail?.[event.error_detail.length - 1];
-        if (detail)
-            return [detail.exc_type, detail.exc_value].filter(Boolean).join(': ');
-    }
-    return undefined;
-}
-/** The last Python exception line (`ValueError: …`) of a log, if there is one. */
-function lastException(lines) {
-    return [...lines].reverse().find((l) => /^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)(: .*)?$/.test(l.trim()))?.trim();
-}
-function exitCode(recorded) {
-    const code = /exit code (\d+)/.exec(recorded ?? '')?.[1];
-    return code ? ` (exit code ${code})` : '';
-}
-/** The last `count` non-empty lines of the log's text, without Airflow's group markers. */
-function logTail(events, count) {
-    const lines = [];
-    for (const event of events) {
-        if (event.error_detail)
-            continue;
-        for (const line of (event.event ?? '').split('\n')) {
-            const text = line.trimEnd();
-            if (text.trim() === '' || /^::(end)?group::/.test(text.trim()) || /^Command exited with return code \d+$/.test(text.trim()))
-                continue;
-            lines.push(text);
-        }
-    }
-    return lines.slice(-count);
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/airflow/wait-for-run.ts
-
-
-
-
-/**
- * Polls a DAG run to success/failed or the timeout, logging each change of state.
- * Anything but success throws, with the failed task and the end of its log, and
- * carries the result so the final state is still reported.
- */
-async function waitForDagRun(api, logger, dagId, request) {
-    const deadline = Date.now() + request.timeoutMs;
-    const runId = request.run.id;
-    let run = await read(api, dagId, runId);
-    let last = '';
-    while (!isTerminal(run.state)) {
-        if (run.state !== last)
-            logger.info(`DAG run ${runId}: ${run.state} (${stateType(run.state)})`);
-        last = run.state;
-        if (Date.now() >= deadline) {
-            const hint = run.state === 'queued' ? '; is the DAG paused, or the scheduler down?' : '';
-            throw Object.assign(new RunFailedError(`DAG run ${runId} of ${dagId} is still ${run.state} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`), { result: { ...request.run, state: stateType(run.state) } });
-        }
-        await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
-        run = await read(api, dagId, runId);
-    }
-    const result = { ...request.run, state: stateType(run.state) };
-    logger.info(`DAG run ${runId}: ${run.state} (${result.state})`);
-    if (run.state !== 'success') {
-        const why = await failureDetail(api, dagId, runId);
-        throw Object.assign(new RunFailedError(`DAG run ${runId} of ${dagId} ended ${result.state}: ${why}\n(${request.run.url})`), { result });
-    }
-    return result;
-}
-async function read(api, dagId, runId) {
-    const run = await api.readRun(dagId, runId);
-    if (!run)
-        throw new RunFailedError(`DAG run ${runId} of ${dagId} is gone (was the DAG deleted?)`);
-    return run;
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/airflow/orchestrator.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * Apache Airflow 3 over its REST API (/api/v2). A deployment is a generated DAG with one
- * task that runs the lolpop runner, delivered into the server's DAGs folder; a run is a
- * DAG run whose `conf` carries the run parameters.
- */
-class AirflowOrchestrator {
-    config;
-    ctx;
-    airflow;
-    /** dag_run_id → dag_id of the runs this instance started, for wait. */
-    runs = new Map();
-    constructor(config, ctx) {
-        this.config = config;
-        this.ctx = ctx;
-    }
-    /** Fails before package builds anything when a later step needs the server or the DAGs folder. */
-    prepare(steps) {
-        // A plan changes nothing and may be offline: it needs neither.
-        if (steps.includes('plan'))
-            return;
-        if (steps.some((step) => step !== 'package'))
-            this.api();
-        if (steps.includes('deploy'))
-            this.dagsFolder();
-    }
-    /** Writes lolpop's entrypoint (as every orchestrator does) and the DAG file deploy will deliver. */
-    async package(request) {
-        // No image ever runs an Airflow deployment here, so no Dockerfile either.
-        const result = await packageProject(request, { ...this.ctx, buildImage: false, dockerfile: false });
-        const bundle = this.bundle(request.deploymentName, request.kwargs, request.deployKwargs);
-        const file = dagFileInWorkdir(request.kwargs, bundle);
-        const target = external_node_path_default().resolve(this.ctx.workdir, file);
-        const change = !(0,external_node_fs_namespaceObject.existsSync)(target) ? 'new' : (0,external_node_fs_namespaceObject.readFileSync)(target, 'utf8') === bundle.dagFile ? 'unchanged' : 'updated';
-        (0,external_node_fs_namespaceObject.mkdirSync)(external_node_path_default().dirname(target), { recursive: true });
-        (0,external_node_fs_namespaceObject.writeFileSync)(target, bundle.dagFile);
-        this.ctx.logger.info(`wrote ${file} (${change}; DAG ${bundle.dagId}, release ${bundle.fingerprint})`);
-        return { ...result, files: [...result.files, file], changes: { ...result.changes, [file]: change } };
-    }
-    /** What package → deploy → run would write and send; the server is only read, when one is configured. */
-    async plan(request) {
-        const bundle = this.bundle(request.deploymentName, request.packageKwargs, request.deployKwargs);
-        const api = hasConnection(this.ctx.env, this.config) ? this.api() : undefined;
-        const configured = this.config.dags_folder ?? (this.ctx.env.AIRFLOW_DAGS_FOLDER || undefined);
-        return planAirflow(request, this.ctx, {
-            bundle,
-            dagFileInWorkdir: dagFileInWorkdir(request.packageKwargs, bundle),
-            dagsFolder: configured ? external_node_path_default().resolve(this.ctx.workdir, configured) : undefined,
-            api,
-        });
-    }
-    /**
-     * Delivers the DAG and its release into the DAGs folder, waits until Airflow has parsed
-     * this version (its fingerprint tag, no import error), then unpauses it.
-     */
-    async deploy(request) {
-        const api = this.api();
-        const bundle = this.bundle(request.deploymentName, request.packageKwargs, request.kwargs);
-        const dagsFolder = this.dagsFolder();
-        const before = await api.readDag(bundle.dagId);
-        const written = new Date();
-        const delivered = deliverBundle(dagsFolder, bundle);
-        this.ctx.logger.info(`${delivered.changed ? 'Delivered' : 'Unchanged:'} ${external_node_path_default().join(dagsFolder, delivered.relativeFile)} (release ${bundle.fingerprint})`);
-        await nudgeParsing(api, this.ctx.logger, before);
-        const dag = await awaitParsed(api, this.ctx.logger, {
-            dagId: bundle.dagId,
-            fingerprint: bundle.fingerprint,
-            relativeFile: delivered.relativeFile,
-            since: written,
-            timeoutMs: parseDuration(this.config.parse_timeout, 'orchestrator.config.parse_timeout'),
-            nudgeWith: before,
-        });
-        if (dag.is_paused)
-            await api.setPaused(bundle.dagId, false);
-        const url = dagUrl(api.client.connection.uiUrl, bundle.dagId);
-        this.ctx.logger.info(`DAG ${bundle.dagId} is ${before ? 'updated' : 'deployed'} and unpaused: ${url}`);
-        return { id: bundle.dagId, name: bundle.dagId, url };
-    }
-    /**
-     * Triggers a DAG run with the run parameters as conf. With an idempotency key (one per
-     * workflow run attempt in GitHub Actions) the run id is derived from it: a retried step
-     * gets a 409, reads that run and returns it instead of starting another.
-     */
-    async run(request) {
-        const api = this.api();
-        const dagId = dagIdFor(request.deploymentName);
-        const dag = await api.readDag(dagId);
-        if (!dag) {
-            throw new OrchestratorError(`Failed to run ${request.deploymentName}: Airflow at ${api.client.connection.baseUrl} has no DAG '${dagId}'; deploy it first`);
-        }
-        if (dag.is_paused) {
-            throw new OrchestratorError(`Failed to run ${request.deploymentName}: the DAG '${dagId}' is paused (stopped?), so a run would stay queued; deploy again to unpause it`);
-        }
-        const key = request.kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, request.deploymentName);
-        const conf = request.kwargs.parameters;
-        const runId = key ? runIdFor(key) : null;
-        let run = await api.triggerRun(dagId, runId, conf);
-        let created = true;
-        if (!run) {
-            // 409: this id exists (Airflow's 409 does not say why; the GET does).
-            run = await api.readRun(dagId, runId);
-            if (!run)
-                throw new OrchestratorError(`Failed to run ${request.deploymentName}: Airflow answered 409 for run ${runId} of '${dagId}', but has no such run`);
-            created = false;
-            if (JSON.stringify(run.conf ?? {}) !== JSON.stringify(conf)) {
-                this.ctx.logger.warning(`Run ${runId} exists already with other parameters (${JSON.stringify(run.conf ?? {})}); it is reused, not restarted`);
-            }
-        }
-        const url = dagRunUrl(api.client.connection.uiUrl, dagId, run.dag_run_id);
-        this.runs.set(run.dag_run_id, dagId);
-        this.ctx.logger.info(created ? `Triggered run ${run.dag_run_id} of DAG ${dagId}: ${url}` : `Run ${run.dag_run_id} of DAG ${dagId} already existed for idempotency key ${key} (${run.state}): ${url}`);
-        return { id: run.dag_run_id, url, state: stateType(run.state), created };
-    }
-    async wait(request) {
-        const dagId = this.runs.get(request.run.id) ?? parseDagRunUrl(request.run.url)?.dagId;
-        if (!dagId)
-            throw new OrchestratorError(`Failed to wait for run ${request.run.id}: its DAG is unknown (URL ${request.run.url})`);
-        return waitForDagRun(this.api(), this.ctx.logger, dagId, request);
-    }
-    /** Pauses the DAG (default) or deletes it with its files; active runs are marked failed when asked, and always before a delete. */
-    async stop(request) {
-        const dagId = dagIdFor(request.deploymentName);
-        // A delete must remove the file first, or Airflow's next parse brings the DAG back:
-        // without the DAGs folder, fail before anything changes.
-        const folder = request.kwargs.mode === 'delete' ? this.dagsFolder() : undefined;
-        return stopDag(this.api(), this.ctx.logger, {
-            dagId,
-            mode: request.kwargs.mode,
-            failRuns: request.kwargs.cancel_runs || request.kwargs.mode === 'delete',
-            timeoutMs: parseDuration(request.kwargs.cancel_timeout, 'cancel_timeout'),
-            removeFiles: () => (folder ? removeBundle(folder, dagId) : false),
-        });
-    }
-    bundle(deploymentName, packageKwargs, deployKwargs) {
-        const python = this.config.python ?? (this.ctx.env.AIRFLOW_LOLPOP_PYTHON || undefined);
-        return buildBundle({ deploymentName, packageKwargs, deployKwargs, workdir: this.ctx.workdir, python, extraTags: this.config.dag_tags });
-    }
-    /** orchestrator.config.dags_folder, else AIRFLOW_DAGS_FOLDER; relative to the working directory. */
-    dagsFolder() {
-        const folder = this.config.dags_folder ?? (this.ctx.env.AIRFLOW_DAGS_FOLDER || undefined);
-        if (!folder) {
-            throw new ConfigError("orchestrator.config.dags_folder is not set (nor AIRFLOW_DAGS_FOLDER): name the Airflow server's DAGs folder to deliver the DAG to (a path on this machine, e.g. a mounted volume)");
-        }
-        const resolved = external_node_path_default().resolve(this.ctx.workdir, folder);
-        if (!(0,external_node_fs_namespaceObject.existsSync)(resolved))
-            throw new ConfigError(`The Airflow DAGs folder ${resolved} does not exist (orchestrator.config.dags_folder / AIRFLOW_DAGS_FOLDER)`);
-        return resolved;
-    }
-    api() {
-        if (!this.airflow) {
-            const connection = resolveConnection(this.ctx.env, this.config);
-            const client = new AirflowClient(connection, {
-                fetch: this.ctx.fetch,
-                logger: this.ctx.logger,
-                timeoutMs: parseDuration(this.config.request_timeout, 'orchestrator.config.request_timeout'),
-            });
-            this.airflow = new AirflowApi(client);
-        }
-        return this.airflow;
-    }
-}
-/** Where package writes the DAG file for review: `{prefect_files}/airflow/<dag_id>.py`. */
-function dagFileInWorkdir(kwargs, bundle) {
-    return joinPosix(prefectFilesDir(kwargs), 'airflow', bundle.dagFileName);
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/airflow/plugin.ts
-
-
-const airflowPlugin = {
-    name: 'AirflowOrchestrator',
-    description: 'Apache Airflow 3.x over its REST API: a generated DAG delivered to the DAGs folder, one task running the lolpop runner',
-    configSchema: AirflowConfig,
-    create: (config, context) => new AirflowOrchestrator(AirflowConfig.parse(config ?? {}), context),
-};
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/config.ts
-
-/**
- * LocalOrchestrator's `orchestrator.config`. lolpop's own decorator keys
- * (decorator_method, integration_types, …) pass through untouched.
- */
-const LocalConfig = object({
-    python: schemas_string()
-        .min(1)
-        .optional()
-        .describe('Python interpreter for runs; the PYTHON environment variable wins, else python3 from PATH.'),
-    state_dir: schemas_string().min(1).default('.lolpop-deploy').describe('Where deployments and runs are recorded, relative to the config file.'),
-    use_prefect: schemas_boolean()
-        .default(false)
-        .describe('Run through the generated Prefect flow (prefect_files/run.py) when prefect is importable; else call the runner directly.'),
-    flow_kwargs: record(schemas_string(), unknown()).optional().describe('@flow(...) arguments for the generated entrypoint.'),
-})
-    .loose();
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/report.ts
-
-/** More than this many log lines and the report keeps the tail; log.txt keeps all. */
-const REPORT_LOG_LINES = 5000;
-const STATE_COLOURS = { COMPLETED: '#1a7f37', FAILED: '#cf222e', RUNNING: '#9a6700' };
-/**
- * The run report, `runs/<id>/report.html`: one self-contained page (inline CSS, no
- * script, no external resources) with the state, the deployment, parameters,
- * timestamps and the escaped log. Pure, so it is tested without a run.
- */
-function renderRunReport(run, log) {
-    const colour = STATE_COLOURS[run.state] ?? '#57606a';
-    const omitted = Math.max(0, log.length - REPORT_LOG_LINES);
-    const shown = log.slice(omitted);
-    const rows = [
-        ['Deployment', code(run.deployment)],
-        ['Entrypoint', code(run.entrypoint)],
-        ['Run id', code(run.id)],
-        ['Started', escapeHtml(readableTime(run.started))],
-        ['Ended', run.ended ? escapeHtml(readableTime(run.ended)) : '—'],
-        ['Duration', run.durationMs === undefined ? '—' : escapeHtml(formatDuration(run.durationMs))],
-        ['Exit code', run.exitCode === undefined ? '—' : code(String(run.exitCode))],
-        ['Command', code(run.command.join(' '))],
-    ];
-    if (run.idempotencyKey)
-        rows.push(['Idempotency key', code(run.idempotencyKey)]);
-    const logHtml = shown
-        .map((line, i) => {
-        const cls = line.stream === 'stderr' ? ' class="err"' : '';
-        return `<span${cls}><i>${omitted + i + 1}</i>${escapeHtml(line.text)}</span>`;
-    })
-        .join('');
-    const failure = run.state === 'FAILED' ? failureLines(log) : [];
-    return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(`${run.state} · ${run.deployment} · run ${run.id}`)}</title>
-<style>
-  :root { color-scheme: light; --fg: #1f2328; --muted: #57606a; --line: #d0d7de; --bg: #f6f8fa; }
-  * { box-sizing: border-box; }
-  body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: var(--fg); background: #fff; }
-  main { max-width: 1100px; margin: 0 auto; padding: 28px 32px 48px; }
-  header { display: flex; align-items: center; gap: 14px; flex-wrap: wrap; border-bottom: 1px solid var(--line); padding-bottom: 16px; }
-  h1 { font-size: 22px; margin: 0; font-weight: 600; }
-  h1 code { font-size: inherit; }
-  .failure { border: 1px solid #ff8182; background: #ffebe9; border-radius: 6px; padding: 10px 14px; margin: 20px 0 0; }
-  .failure strong { display: block; margin-bottom: 4px; color: #a40e26; }
-  .failure pre { background: transparent; border: 0; padding: 0; }
-  h2 { font-size: 16px; margin: 28px 0 10px; }
-  .state { color: #fff; background: ${colour}; border-radius: 999px; padding: 3px 14px; font-weight: 600; font-size: 14px; letter-spacing: .04em; }
-  .sub { color: var(--muted); margin: 6px 0 0; width: 100%; }
-  table { border-collapse: collapse; width: 100%; }
-  th, td { text-align: left; padding: 5px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
-  th { width: 170px; color: var(--muted); font-weight: 500; white-space: nowrap; }
-  code, pre { font: 13px/1.45 ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, monospace; }
-  td code { background: var(--bg); padding: 1px 6px; border-radius: 4px; word-break: break-all; }
-  pre { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; margin: 0; overflow-x: auto; white-space: pre-wrap; word-break: break-word; }
-  pre.log span { display: block; padding-left: 3.6em; text-indent: -3.6em; }
-  pre.log i { display: inline-block; width: 3em; margin-right: .6em; text-indent: 0; text-align: right; color: #8c959f; font-style: normal; user-select: none; }
-  pre.log .err { color: #a40e26; background: #fff0f0; }
-  .note { color: var(--muted); font-size: 13px; margin: 6px 0; }
-</style>
-</head>
-<body>
-<main>
-<header>
-  <h1>Run of <code>${escapeHtml(run.deployment)}</code></h1>
-  <span class="state">${escapeHtml(run.state)}</span>
-  <p class="sub">LocalOrchestrator · lolpop-deploy · started ${escapeHtml(readableTime(run.started))}</p>
-</header>
-${failure.length > 0 ? `<div class="failure"><strong>Exit code ${escapeHtml(String(run.exitCode ?? '?'))}; the run's last lines:</strong><pre>${escapeHtml(failure.join('\n'))}</pre></div>\n` : ''}<h2>Summary</h2>
-<table>
-${rows.map(([k, v]) => `  <tr><th>${escapeHtml(k)}</th><td>${v}</td></tr>`).join('\n')}
-</table>
-<h2>Parameters</h2>
-<pre>${escapeHtml(JSON.stringify(run.parameters, null, 2))}</pre>
-<h2>Log <span class="note">(${log.length} line${log.length === 1 ? '' : 's'}; standard error in red)</span></h2>
-${omitted > 0 ? `<p class="note">The first ${omitted} lines are omitted here; log.txt next to this report has them all.</p>\n` : ''}<pre class="log">${logHtml || '<span class="note">(no output)</span>'}</pre>
-</main>
-</body>
-</html>
-`;
-}
-/** `2025-01-31T12:05:01.123Z` → `2025-01-31 12:05:01 UTC`. */
-function readableTime(iso) {
-    return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
-}
-/** The last lines of a failed run: with a Python traceback, the exception is the last one. */
-function failureLines(log) {
-    return log.map((l) => l.text).filter((t) => t.trim() !== '').slice(-3);
-}
-function escapeHtml(text) {
-    return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-}
-function code(text) {
-    return `<code>${escapeHtml(text)}</code>`;
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/state.ts
-
-
-/**
- * The local state folder (`.lolpop-deploy/` under the working directory): one
- * JSON file per deployment, one folder per run. Plain files, so a user can read
- * and delete them by hand.
- */
-class StateStore {
-    root;
-    constructor(root) {
-        this.root = root;
-    }
-    deploymentFile(name) {
-        return external_node_path_default().join(this.root, 'deployments', `${safeFileName(name)}.json`);
-    }
-    readDeployment(name) {
-        return readJson(this.deploymentFile(name));
-    }
-    writeDeployment(record) {
-        const file = this.deploymentFile(record.name);
-        writeJson(file, record);
-        return file;
-    }
-    /** True when there was a record to remove. */
-    removeDeployment(name) {
-        const file = this.deploymentFile(name);
-        if (!(0,external_node_fs_namespaceObject.existsSync)(file))
-            return false;
-        (0,external_node_fs_namespaceObject.rmSync)(file);
-        return true;
-    }
-    runDir(id) {
-        return external_node_path_default().join(this.root, 'runs', id);
-    }
-    readRun(id) {
-        return readJson(external_node_path_default().join(this.runDir(id), 'run.json'));
-    }
-    writeRun(record) {
-        writeJson(external_node_path_default().join(this.runDir(record.id), 'run.json'), record);
-    }
-    /** The earlier run of `deployment` started with `key`, if any. */
-    findRunByIdempotencyKey(deployment, key) {
-        const runs = external_node_path_default().join(this.root, 'runs');
-        if (!(0,external_node_fs_namespaceObject.existsSync)(runs))
-            return undefined;
-        for (const id of (0,external_node_fs_namespaceObject.readdirSync)(runs).sort()) {
-            const run = this.readRun(id);
-            if (run?.deployment === deployment && run.idempotencyKey === key)
-                return run;
-        }
-        return undefined;
-    }
-}
-/** Deployment names become file names: keep them readable, but never a path. */
-function safeFileName(name) {
-    return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
-}
-function readJson(file) {
-    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
-        return undefined;
-    return JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
-}
-function writeJson(file, value) {
-    (0,external_node_fs_namespaceObject.mkdirSync)(external_node_path_default().dirname(file), { recursive: true });
-    (0,external_node_fs_namespaceObject.writeFileSync)(file, `${JSON.stringify(value, null, 2)}\n`);
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/orchestrator.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * ZenML's "direct orchestration" for lolpop workflows: no server, no Docker.
- * `deploy` records the deployment in a local state folder; `run` executes it in a
- * local Python process to the end, recording its state, log and an HTML report.
- */
-class LocalOrchestrator {
-    config;
-    ctx;
-    state;
-    constructor(config, ctx) {
-        this.config = config;
-        this.ctx = ctx;
-        this.state = new StateStore(external_node_path_default().resolve(ctx.workdir, config.state_dir));
-    }
-    /** Writes the entrypoint and Dockerfile; builds the image only when a tag is given and Docker answers. */
-    async package(request) {
-        const kwargs = request.kwargs;
-        let buildImage = false;
-        if (kwargs.package_type === 'docker' && kwargs.docker_image_tag !== undefined) {
-            buildImage = await new DockerCli(this.ctx.exec, this.ctx.logger, this.ctx.env).available();
-            if (!buildImage)
-                this.ctx.logger.warning(`No Docker daemon answers: not building ${kwargs.docker_image_tag} (the local run needs no image)`);
-        }
-        return packageProject(request, { ...this.ctx, buildImage });
-    }
-    /** Nothing here talks to a server: the plan is the files, the state record and the command. */
-    async plan(request) {
-        const pkg = request.packageKwargs;
-        const packaged = request.steps.includes('package')
-            ? planPackage({ deploymentName: request.deploymentName, kwargs: pkg, deployKwargs: request.deployKwargs }, { ...this.ctx, buildImage: pkg.docker_image_tag !== undefined, condition: 'only if a Docker daemon answers; the local run needs no image' })
-            : { files: [], kept: [], image: undefined, actions: [] };
-        const actions = [...packaged.actions];
-        const entrypoint = flowEntrypoint(pkg, request.deployKwargs);
-        if (request.steps.includes('deploy')) {
-            // Fails the plan as it would fail deploy, when the entrypoint cannot be launched.
-            launchSpec(pkg, entrypoint, this.ctx.workdir, {}, this.config.use_prefect);
-            const earlier = this.state.readDeployment(request.deploymentName);
-            actions.push(`${earlier ? 'update' : 'record'} deployment ${request.deploymentName} (${entrypoint}) in ${external_node_path_default().relative(this.ctx.workdir, this.state.root) || '.'}`);
-        }
-        if (request.steps.includes('run')) {
-            const parameters = { ...request.deployKwargs.parameters, ...request.runKwargs.parameters };
-            actions.push(`run ${entrypoint} in a local Python process (${this.ctx.env.PYTHON || this.config.python || 'python3'}) with parameters ${JSON.stringify(parameters)}`);
-        }
-        return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests: [] };
-    }
-    async deploy(request) {
-        const entrypoint = flowEntrypoint(request.packageKwargs, request.kwargs);
-        // Fails now, not at run time, when the entrypoint cannot be launched (no lolpop_class, …).
-        launchSpec(request.packageKwargs, entrypoint, this.ctx.workdir, {}, this.config.use_prefect);
-        const earlier = this.state.readDeployment(request.deploymentName);
-        const now = new Date().toISOString();
-        const id = earlier?.id ?? (0,external_node_crypto_.randomUUID)();
-        const file = this.state.writeDeployment({
-            id,
-            name: request.deploymentName,
-            entrypoint,
-            parameters: request.kwargs.parameters ?? {},
-            package: request.packageKwargs,
-            created: earlier?.created ?? now,
-            updated: now,
-        });
-        this.ctx.logger.info(`${earlier ? 'Updated' : 'Recorded'} deployment ${request.deploymentName} (${entrypoint}) in ${file}`);
-        return { id, name: request.deploymentName, url: (0,external_node_url_.pathToFileURL)(file).href };
-    }
-    /** Runs the deployment to the end in a local Python process; the state is COMPLETED or FAILED. */
-    async run(request) {
-        const name = request.deploymentName;
-        const deployment = this.state.readDeployment(name);
-        if (!deployment) {
-            throw new OrchestratorError(`Failed to run: deployment '${name}' is not recorded in ${this.state.root}; run the deploy step first (lolpop-deploy build)`);
-        }
-        const key = request.kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, name);
-        const earlier = key ? this.state.findRunByIdempotencyKey(name, key) : undefined;
-        if (earlier) {
-            const url = this.reportUrl(earlier.id);
-            this.ctx.logger.info(`Run ${earlier.id} already existed for idempotency key ${key} (${earlier.state}): ${url}`);
-            return { id: earlier.id, url, state: earlier.state, created: false };
-        }
-        const parameters = { ...deployment.parameters, ...request.kwargs.parameters };
-        const spec = launchSpec(deployment.package, deployment.entrypoint, this.ctx.workdir, parameters, this.config.use_prefect);
-        const id = newRunId();
-        const dir = this.state.runDir(id);
-        (0,external_node_fs_namespaceObject.mkdirSync)(dir, { recursive: true });
-        (0,external_node_fs_namespaceObject.writeFileSync)(external_node_path_default().join(dir, 'launcher.py'), LAUNCHER_PY);
-        (0,external_node_fs_namespaceObject.writeFileSync)(external_node_path_default().join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
-        const python = this.ctx.env.PYTHON || this.config.python || 'python3';
-        const command = [python, external_node_path_default().join(dir, 'launcher.py'), external_node_path_default().join(dir, 'spec.json')];
-        const started = new Date();
-        const record = {
-            id,
-            deployment: name,
-            entrypoint: deployment.entrypoint,
-            parameters,
-            state: 'RUNNING',
-            ...(key ? { idempotencyKey: key } : {}),
-            python,
-            command,
-            started: started.toISOString(),
-        };
-        this.state.writeRun(record);
-        this.ctx.logger.info(`Run ${id} of ${name}: ${command.join(' ')}`);
-        const logFile = external_node_path_default().join(dir, 'log.txt');
-        (0,external_node_fs_namespaceObject.writeFileSync)(logFile, '');
-        const log = [];
-        const result = await this.ctx.exec.run(command[0], command.slice(1), {
-            cwd: this.ctx.workdir,
-            env: { ...this.ctx.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
-            onLine: (text, stream) => {
-                log.push({ stream, text });
-                (0,external_node_fs_namespaceObject.appendFileSync)(logFile, `${text}\n`);
-                this.ctx.logger.info(text);
-            },
-        });
-        const notStarted = result.exitCode === 127 && log.length === 0;
-        if (notStarted) {
-            const why = lastLines(result.stderr, 1) || `${python} not found`;
-            log.push({ stream: 'stderr', text: why });
-            (0,external_node_fs_namespaceObject.appendFileSync)(logFile, `${why}\n`);
-        }
-        const ended = new Date();
-        Object.assign(record, {
-            state: result.exitCode === 0 ? 'COMPLETED' : 'FAILED',
-            ended: ended.toISOString(),
-            durationMs: ended.getTime() - started.getTime(),
-            exitCode: result.exitCode,
-        });
-        this.state.writeRun(record);
-        (0,external_node_fs_namespaceObject.writeFileSync)(external_node_path_default().join(dir, 'report.html'), renderRunReport(record, log));
-        const url = this.reportUrl(id);
-        if (notStarted) {
-            throw new CommandError(`Failed to run ${name}: cannot start Python '${python}' (${lastLines(result.stderr, 1)}); install Python 3 or set PYTHON to its path`);
-        }
-        if (record.state === 'FAILED') {
-            const last = log.filter((l) => l.text.trim() !== '').pop()?.text.trim() ?? 'no output';
-            this.ctx.logger.error(`Run ${id} FAILED (exit code ${result.exitCode}): ${last}`);
-        }
-        this.ctx.logger.info(`Run ${id} ${record.state} (exit code ${result.exitCode}); report: ${url}`);
-        return { id, url, state: record.state, created: true };
-    }
-    /** A local run has already ended when run() returns: this reads its recorded state. */
-    async wait(request) {
-        const deadline = Date.now() + request.timeoutMs;
-        let record = this.readRunOrThrow(request.run.id);
-        // Only a run started by another process can still be RUNNING here.
-        while (record.state === 'RUNNING' && Date.now() < deadline) {
-            await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
-            record = this.readRunOrThrow(request.run.id);
-        }
-        const result = { ...request.run, state: record.state };
-        if (record.state === 'COMPLETED')
-            return result;
-        if (record.state === 'RUNNING') {
-            throw new RunFailedError(`Run ${record.id} of ${record.deployment} is still RUNNING after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout): ${request.run.url}`);
-        }
-        const tail = lastLines((0,external_node_fs_namespaceObject.readFileSync)(external_node_path_default().join(this.state.runDir(record.id), 'log.txt'), 'utf8'), 5);
-        const last = tail.split('\n').pop()?.trim();
-        throw Object.assign(new RunFailedError(`Run ${record.id} of ${record.deployment} ended ${record.state} (exit code ${record.exitCode ?? '?'}): ` +
-            (last ? `${last}\nLast log lines:\n${tail.replace(/^/gm, '  ')}` : 'it printed nothing') +
-            `\nReport: ${request.run.url}`), { result });
-    }
-    /** Removes the deployment record; the runs' history stays. */
-    async stop(request) {
-        const file = this.state.deploymentFile(request.deploymentName);
-        if (!this.state.removeDeployment(request.deploymentName)) {
-            return { stopped: false, detail: `deployment '${request.deploymentName}' is not recorded in ${this.state.root}; nothing to stop` };
-        }
-        return { stopped: true, detail: `removed deployment '${request.deploymentName}' (${file}); its runs stay in ${external_node_path_default().join(this.state.root, 'runs')}` };
-    }
-    readRunOrThrow(id) {
-        const record = this.state.readRun(id);
-        if (!record)
-            throw new OrchestratorError(`Failed to read run ${id}: no ${external_node_path_default().join(this.state.runDir(id), 'run.json')}`);
-        return record;
-    }
-    reportUrl(id) {
-        return (0,external_node_url_.pathToFileURL)(external_node_path_default().join(this.state.runDir(id), 'report.html')).href;
-    }
-}
-/** `20250131T120501Z-3fa9c2`: sorts by start time, unique enough for one machine. */
-function newRunId() {
-    return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/local/plugin.ts
-
-
-const localPlugin = {
-    name: 'LocalOrchestrator',
-    description: 'Runs the workflow in a local Python process and records it under .lolpop-deploy/ (no server, no Docker)',
-    configSchema: LocalConfig,
-    create: (config, context) => new LocalOrchestrator(LocalConfig.parse(config ?? {}), context),
-};
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/config.ts
-
-/** PrefectOrchestrator's `orchestrator.config`, names and defaults from lolpop's PrefectOrchestrator docs. */
-const PrefectConfig = object({
-    decorator_method: schemas_string().default('decorator'),
-    integration_types: array(schemas_string()).default(['runner', 'pipeline', 'component']),
-    prefect_profile: schemas_string().default('default'),
-    prefect_flow_integration: array(schemas_string()).default(['runner', 'pipeline']),
-    prefect_task_integration: array(schemas_string()).default(['component']),
-    flow_kwargs: record(schemas_string(), unknown()).default({ log_prints: true }),
-    task_kwargs: record(schemas_string(), unknown()).optional(),
-    cache_tasks: schemas_boolean().default(true),
-    prefect_settings: record(schemas_string(), union([schemas_string(), schemas_number(), schemas_boolean()]).transform(String))
-        .default({})
-        .describe('PREFECT_API_URL, PREFECT_UI_URL, …; the environment wins. Put keys in ${ENV} references, never in the file.'),
-})
-    .loose();
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/pull-steps.ts
-
-
-/** Pool types whose workers run no container: the code must be fetched by pull steps. */
-function runsContainers(poolType) {
-    return poolType !== 'process' && poolType !== 'prefect-agent';
-}
-/**
- * What a worker does before loading the flow. In an image the code is already
- * at WORKDIR; a process worker clones this repository at the deployed commit.
- * Prefect 2's git_clone has no commit_sha (3.x added it): there the clone is followed by
- * a fetch and checkout of the commit in the cloned directory. Workers are assumed to run
- * the server's major version.
- */
-function defaultPullSteps(poolType, ci, version) {
-    if (runsContainers(poolType)) {
-        return [{ 'prefect.deployments.steps.set_working_directory': { directory: IMAGE_WORKDIR } }];
-    }
-    if (!ci.repository) {
-        throw new OrchestratorError(`Failed to deploy: a '${poolType}' work pool runs no container, so its worker must fetch the code; ` +
-            'outside GitHub Actions set deploy.pull_steps (e.g. set_working_directory or git_clone)');
-    }
-    const clone = { repository: `${ci.serverUrl}/${ci.repository}.git` };
-    if (!ci.sha) {
-        if (ci.refName)
-            clone.branch = ci.refName;
-        return [{ 'prefect.deployments.steps.git_clone': clone }];
-    }
-    if (version.major >= 3)
-        return [{ 'prefect.deployments.steps.git_clone': { ...clone, commit_sha: ci.sha } }];
-    return [
-        { 'prefect.deployments.steps.git_clone': { id: 'clone', ...clone } },
-        {
-            'prefect.deployments.steps.run_shell_script': {
-                directory: '{{ clone.directory }}',
-                script: `git fetch --quiet --depth 1 origin ${ci.sha}\ngit checkout --quiet ${ci.sha}`,
-            },
-        },
-    ];
-}
-/** The image as a job variable, for pools that run containers. */
-function imageJobVariables(poolType, image) {
-    if (!image || !runsContainers(poolType))
-        return {};
-    return { image };
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/version.ts
-function parseServerVersion(raw) {
-    const match = /^(\d+)\.(\d+)/.exec(raw.trim());
-    if (!match)
-        return { major: 3, minor: 0, raw };
-    return { major: Number(match[1]), minor: Number(match[2]), raw };
-}
-function atLeast(v, major, minor) {
-    return v.major > major || (v.major === major && v.minor >= minor);
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/deployment-body.ts
-
-
-
-
-/**
- * The body of `POST /deployments/` for the server's version. Prefect's schemas
- * forbid unknown fields (422), so each field is sent only to versions that know
- * it (each `atLeast` below names the version that added the field).
- */
-function buildDeploymentBody(spec, version) {
-    const body = {
-        name: spec.name,
-        flow_id: spec.flowId,
-        entrypoint: spec.entrypoint,
-        pull_steps: spec.pullSteps,
-        parameters: spec.parameters,
-        tags: spec.tags,
-        // We cannot read the flow's signature without importing its Python code, so
-        // we send an open object schema: an explicit null would make every run fail
-        // with 409 on servers that enforce the schema.
-        parameter_openapi_schema: { title: 'Parameters', type: 'object', properties: {} },
-        enforce_parameter_schema: spec.enforceParameterSchema ?? false,
-    };
-    if (spec.workPool)
-        body.work_pool_name = spec.workPool;
-    if (spec.workQueue)
-        body.work_queue_name = spec.workQueue;
-    if (spec.description !== undefined)
-        body.description = spec.description;
-    if (spec.version !== undefined)
-        body.version = spec.version;
-    if (atLeast(version, 2, 17)) {
-        body.job_variables = spec.jobVariables;
-    }
-    else {
-        body.infra_overrides = spec.jobVariables;
-    }
-    // A served deployment pauses itself when its process stops; deploying again
-    // means "make it run", so unpause where the server has the field.
-    if (atLeast(version, 2, 19))
-        body.paused = spec.paused ?? false;
-    else if (spec.paused !== undefined)
-        deployment_body_unsupported('paused', '2.19', version);
-    if (spec.schedule) {
-        // Sent only when asked for: the server replaces a deployment's schedules on every upsert.
-        if (atLeast(version, 2, 18))
-            body.schedules = [{ schedule: spec.schedule, active: true }];
-        else
-            body.schedule = spec.schedule;
-    }
-    if (spec.concurrencyLimit !== undefined) {
-        if (!atLeast(version, 3, 0))
-            deployment_body_unsupported('concurrency_limit', '3.0', version);
-        body.concurrency_limit = spec.concurrencyLimit;
-    }
-    return body;
-}
-function deployment_body_unsupported(key, since, version) {
-    throw new OrchestratorError(`Failed to deploy: deployment_kwargs.${key} needs a Prefect ${since}+ server; this one is ${version.raw}. Remove it or upgrade the server.`);
-}
-/** The one schedule lolpop's deployment_kwargs may ask for (cron, interval or rrule), or none. */
-function scheduleOf(kwargs) {
-    if (!kwargs)
-        return undefined;
-    const given = ['cron', 'interval', 'rrule'].filter((k) => kwargs[k] !== undefined);
-    if (given.length > 1) {
-        throw new OrchestratorError(`Failed to deploy: deployment_kwargs gives ${given.join(' and ')}; Prefect's deploy() takes one of cron, interval, rrule`);
-    }
-    const tz = kwargs.timezone === undefined ? {} : { timezone: kwargs.timezone };
-    if (kwargs.cron !== undefined)
-        return { cron: kwargs.cron, ...tz };
-    if (kwargs.interval !== undefined)
-        return { interval: kwargs.interval, ...tz };
-    if (kwargs.rrule !== undefined)
-        return { rrule: kwargs.rrule, ...tz };
-    if (kwargs.timezone !== undefined)
-        throw new OrchestratorError('Failed to deploy: deployment_kwargs.timezone needs cron, interval or rrule');
-    return undefined;
-}
-function poolDeploymentSpec(input) {
-    const { deployKwargs: kwargs, packageKwargs } = input;
-    return {
-        name: input.deploymentName,
-        flowId: input.flowId,
-        workPool: input.workPool,
-        workQueue: kwargs.work_queue_name,
-        entrypoint: flowEntrypoint(packageKwargs, kwargs),
-        pullSteps: kwargs.pull_steps ?? defaultPullSteps(input.poolType, input.ci, input.version),
-        jobVariables: {
-            ...imageJobVariables(input.poolType, input.image),
-            ...(packageKwargs.job_variables ?? {}),
-            ...(kwargs.job_variables ?? {}),
-        },
-        parameters: runParameters(packageKwargs, kwargs, kwargs.parameters ?? {}),
-        tags: kwargs.tags ?? [],
-        description: kwargs.description,
-        version: kwargs.version ?? (input.ci.shortSha || undefined),
-        enforceParameterSchema: kwargs.enforce_parameter_schema,
-        schedule: scheduleOf(kwargs.deployment_kwargs),
-        paused: kwargs.deployment_kwargs?.paused,
-        concurrencyLimit: kwargs.deployment_kwargs?.concurrency_limit,
-    };
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/api.ts
-
-
-
-const TERMINAL_STATES = ['COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED'];
-const ACTIVE_STATES = ['SCHEDULED', 'PENDING', 'RUNNING', 'PAUSED'];
-const api_seg = encodeURIComponent;
-/** The Prefect resources this tool uses, one method per REST call of Prefect's REST API. */
-class PrefectApi {
-    client;
-    constructor(client) {
-        this.client = client;
-    }
-    async version() {
-        return parseServerVersion(await this.client.serverVersion());
-    }
-    /** `POST /flows/` upserts by name: 201 created, 200 existed. */
-    async ensureFlow(name) {
-        const res = await this.client.request('POST', 'flows/', { json: { name }, action: `register the flow '${name}'` });
-        return res.body.id;
-    }
-    async readWorkPool(name) {
-        const res = await this.client.request('GET', `work_pools/${api_seg(name)}`, {
-            action: `read the work pool '${name}'`,
-            accept: [404],
-        });
-        return res.status === 404 ? undefined : res.body;
-    }
-    /** `POST /deployments/` upserts on flow_id + name. */
-    async upsertDeployment(spec, version) {
-        const res = await this.client.request('POST', 'deployments/', {
-            json: buildDeploymentBody(spec, version),
-            action: `create the deployment '${spec.name}'`,
-        });
-        return res.body;
-    }
-    async readDeploymentByName(flow, name) {
-        const res = await this.client.request('GET', `deployments/name/${api_seg(flow)}/${api_seg(name)}`, {
-            action: `read the deployment '${flow}/${name}'`,
-            accept: [404],
-        });
-        return res.status === 404 ? undefined : res.body;
-    }
-    async readDeployment(id) {
-        const res = await this.client.request('GET', `deployments/${api_seg(id)}`, {
-            action: `read the deployment ${id}`,
-            accept: [404],
-        });
-        return res.status === 404 ? undefined : res.body;
-    }
-    async createFlowRun(deploymentId, body, version) {
-        const json = { parameters: body.parameters };
-        if (body.idempotency_key)
-            json.idempotency_key = body.idempotency_key;
-        if (body.tags)
-            json.tags = body.tags;
-        if (body.name)
-            json.name = body.name;
-        if (body.job_variables) {
-            if (!atLeast(version, 2, 17)) {
-                throw new OrchestratorError(`run job_variables need a Prefect server 2.17 or newer; this one is ${version.raw}`);
-            }
-            json.job_variables = body.job_variables;
-        }
-        const res = await this.client.request('POST', `deployments/${api_seg(deploymentId)}/create_flow_run`, {
-            json,
-            action: 'create a flow run',
-        });
-        return { run: res.body, created: res.status === 201 };
-    }
-    async readFlowRun(id) {
-        return (await this.client.request('GET', `flow_runs/${api_seg(id)}`, { action: `read the flow run ${id}` })).body;
-    }
-    /** The last log lines of a run, oldest first, for a failure message. */
-    async tailLogs(flowRunId, limit = 20) {
-        const res = await this.client.request('POST', 'logs/filter', {
-            json: { logs: { flow_run_id: { any_: [flowRunId] } }, sort: 'TIMESTAMP_DESC', limit },
-            action: 'read the flow run logs',
-        });
-        return [...res.body].reverse();
-    }
-    async activeFlowRuns(deploymentId) {
-        const res = await this.client.request('POST', 'flow_runs/filter', {
-            json: { flow_runs: { deployment_id: { any_: [deploymentId] }, state: { type: { any_: [...ACTIVE_STATES, 'CANCELLING'] } } }, limit: 200 },
-            action: 'list the deployment flow runs',
-        });
-        return res.body;
-    }
-    /**
-     * Asks for cancellation. ACCEPT: CANCELLING, the worker or runner ends it; REJECT with
-     * CANCELLED: a scheduled run with no infrastructure, cancelled at once; ABORT: already
-     * in a terminal state.
-     */
-    async cancelFlowRun(id) {
-        const res = await this.client.request('POST', `flow_runs/${api_seg(id)}/set_state`, {
-            json: { state: { type: 'CANCELLING', name: 'Cancelling' }, force: false },
-            action: `cancel the flow run ${id}`,
-            accept: [404],
-        });
-        if (res.status === 404)
-            return { status: 'ABORT', reason: 'flow run not found' };
-        return { status: res.body.status, state: res.body.state?.type, reason: res.body.details?.reason ?? undefined };
-    }
-    async pauseDeployment(id, version) {
-        await this.setPaused(id, true, version);
-    }
-    /** Undoes a pause, by stop or by a served process's pause_on_shutdown. */
-    async resumeDeployment(id, version) {
-        await this.setPaused(id, false, version);
-    }
-    async setPaused(id, paused, version) {
-        const action = `${paused ? 'pause' : 'resume'} the deployment`;
-        if (version.major >= 3) {
-            await this.client.request('PATCH', `deployments/${api_seg(id)}`, { json: { paused }, action });
-        }
-        else if (atLeast(version, 2, 19)) {
-            await this.client.request('POST', `deployments/${api_seg(id)}/${paused ? 'pause' : 'resume'}_deployment`, { action });
-        }
-        else {
-            await this.client.request('POST', `deployments/${api_seg(id)}/set_schedule_${paused ? 'inactive' : 'active'}`, { action });
-        }
-    }
-    /** False when it was already gone (404). */
-    async deleteDeployment(id) {
-        const res = await this.client.request('DELETE', `deployments/${api_seg(id)}`, { action: 'delete the deployment', accept: [404] });
-        return res.status !== 404;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/cancel-runs.ts
-
-
-/**
- * Cancels every in-flight run of a deployment the way Prefect's UI does, and waits
- * for running ones to end. A scheduled run has no infrastructure: the server answers
- * REJECT with a CANCELLED state, which is success. A running one goes CANCELLING and
- * only its worker (or serving process) turns that into CANCELLED, so we wait for it —
- * deleting the deployment first would delete the run and leave its process alive.
- */
-async function cancelActiveRuns(api, deploymentId, options) {
-    const runs = await api.activeFlowRuns(deploymentId);
-    const summary = { found: runs.length, cancelled: 0, finished: 0, cancelling: 0 };
-    const pending = [];
-    for (const run of runs) {
-        if (run.state?.type === 'CANCELLING') {
-            pending.push(run.id);
-            continue;
-        }
-        const answer = await api.cancelFlowRun(run.id);
-        if (answer.state === 'CANCELLED')
-            summary.cancelled += 1;
-        else if (answer.status === 'ABORT' || TERMINAL_STATES.includes(answer.state ?? ''))
-            summary.finished += 1;
-        else
-            pending.push(run.id);
-        options.logger.debug(`cancel ${run.name}: ${answer.status} → ${answer.state ?? '?'}${answer.reason ? ` (${answer.reason})` : ''}`);
-    }
-    if (pending.length > 0)
-        options.logger.info(`waiting for ${pending.length} running flow run(s) to be cancelled`);
-    const deadline = Date.now() + options.timeoutMs;
-    let waiting = pending;
-    while (waiting.length > 0) {
-        const still = [];
-        for (const id of waiting) {
-            const state = (await api.readFlowRun(id)).state?.type ?? '';
-            if (state === 'CANCELLED')
-                summary.cancelled += 1;
-            else if (TERMINAL_STATES.includes(state))
-                summary.finished += 1;
-            else
-                still.push(id);
-        }
-        waiting = still;
-        if (waiting.length === 0 || Date.now() >= deadline)
-            break;
-        await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
-    }
-    summary.cancelling = waiting.length;
-    if (summary.cancelling > 0) {
-        options.logger.warning(`${summary.cancelling} flow run(s) are still CANCELLING after ${Math.round(options.timeoutMs / 1000)} s: ` +
-            'no worker or serving process is alive to end them (raise stop.cancel_timeout, or check the worker)');
-    }
-    return summary;
-}
-/** "cancelled 2 of 3 flow run(s) (1 had already finished)". */
-function describeCancel(summary) {
-    if (summary.found === 0)
-        return 'no flow run to cancel';
-    const extra = [
-        summary.finished ? `${summary.finished} had already finished` : '',
-        summary.cancelling ? `${summary.cancelling} still cancelling` : '',
-    ].filter(Boolean);
-    return `cancelled ${summary.cancelled} of ${summary.found} flow run(s)${extra.length ? ` (${extra.join(', ')})` : ''}`;
-}
-
-;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/error.js
-/*!
- * Copyright (c) Squirrel Chat et al., All rights reserved.
- * SPDX-License-Identifier: BSD-3-Clause
- *
- * Redistribution and use in source and binary forms, with or without
- * modification, are permitted provided that the following conditions are met:
- *
- * 1. Redistributions of source code must retain the above copyright notice, this
- *    list of conditions and the following disclaimer.
- * 2. Redistributions in binary form must reproduce the above copyright notice,
- *    this list of conditions and the following disclaimer in the
- *    documentation and/or other materials provided with the distribution.
- * 3. Neither the name of the copyright holder nor the names of its contributors
- *    may be used to endorse or promote products derived from this software without
- *    specific prior written permission.
- *
- * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
- * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
- * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
- * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
- * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
- * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
- * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
- * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
- * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
- * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
- */
-function getLineColFromPtr(string, ptr) {
-    let lines = string.slice(0, ptr).split(/\r?\n/);
-    return [lines.length, lines.pop().length + 1];
-}
-function makeCodeBlock(string, line, column) {
-    let lines = string.split(/\r?\n/);
-    let codeblock = '';
-    let numberLen = (Math.log10(line + 1) | 0) + 1;
-    for (let i = line - 1; i <= line + 1; i++) {
-        let l = lines[i - 1];
-        if (!l)
-            continue;
-        codeblock += i.toString().padEnd(numberLen, ' ');
-        codeblock += ':  ';
-        codeblock += l;
-        codeblock += '\n';
-        if (i === line) {
-            codeblock += ' '.repeat(numberLen + column + 2);
-            codeblock += '^\n';
-        }
-    }
-    return codeblock;
-}
-class TomlError extends Error {
-    line;
-    column;
-    codeblock;
-    constructor(message, options) {
-        const [line, column] = getLineColFromPtr(options.toml, options.ptr);
-        const codeblock = makeCodeBlock(options.toml, line, column);
-        super(`Invalid TOML document: ${message}\n\n${codeblock}`, options);
-        this.line = line;
-        this.column = column;
-        this.codeblock = codeblock;
-    }
-    /** @internal */
-    static x(message, ctx, ptr) {
-        throw new TomlError(message, { toml: ctx.s, ptr: ptr ?? ctx.p });
-    }
-}
-
-;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/primitive.js
-/*!
- * Copyright (c) Squirrel Chat et al., All rights reserved.
- * SPDX-License-Identifier: BSD-3-Clause
- *
- * Redistribution and use in source and binary forms, with or without
- * modification, are permitted provided that the following conditions are met:
- *
- * 1. Redistributions of source code must retain the above copyright notice, this
- *    list of conditions and the following disclaimer.
- * 2. Redistributions in binary form must reproduce the above copyright notice,
- *    this list of conditions and the following disclaimer in the
- *    documentation and/or other materials provided with the distribution.
- * 3. Neither the name of the copyright holder nor the names of its contributors
- *    may be used to endorse or promote products derived from this software without
- *    specific prior written permission.
- *
- * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
- * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
- * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
- * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
- * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
- * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
- * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
- * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
- * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
- * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
- */
-
-/** @internal */
-function parseString(ctx) {
-    let startPtr = ctx.p;
-    let c = ctx.s.charCodeAt(ctx.p++);
-    let first = c;
-    let isLiteral = c === 0x27; /* ' */
-    let isMultiline = c === ctx.s.charCodeAt(ctx.p) && c === ctx.s.charCodeAt(ctx.p + 1);
-    if (isMultiline) {
-        // Trim initial newline
-        if ((c = ctx.s.charCodeAt(ctx.p += 2)) === 0xa /* \n */)
-            ctx.p++;
-        else if (c === 0xd /* \r */ && ctx.s.charCodeAt(ctx.p + 1) === 0xa /* \n */)
-            ctx.p += 2;
-    }
-    // For the record: it is not worth it to use a fast-path for literal strings using `indexOf`.
-    // Doing a char-by-char iteration ends up dispatching less instructions, for the same wall-clock runtime.
-    let parsed = '';
-    let sliceStart = ctx.p;
-    // states:
-    //   0 - decoding
-    //   1 - decoding escape
-    //   2 - whitespace escape (no newline encountered yet, must fail on non-whitespace)
-    //   3 - whitespace escape (newline encountered, allowed to transition back to normal decode)
-    let state = 0;
-    for (; ctx.p < ctx.s.length; ctx.p++) {
-        c = ctx.s.charCodeAt(ctx.p);
-        // Deal with newlines first, since that simplifies control character checking and handling across all states
-        if (isMultiline && (c === 0xa /* \n */ || (c === 0xd /* \r */ && ctx.s.charCodeAt(ctx.p + 1) === 0xa /* \n */))) {
-            state = state && 3;
-        }
-        // Control characters are banned in TOML, so we throw an error if we encounter them
-        else if ((c < 0x20 && c !== 0x9 /* \t */) || c === 0x7f) {
-            TomlError.x('control characters are not allowed in strings', ctx);
-        }
-        // The string might terminate while we're parsing through a newline escape.
-        // It must have encountered a newline; otherwise, it'll simply fail in another branch.
-        else if ((!state || state === 3) && c === first && (!isMultiline || (ctx.s.charCodeAt(ctx.p + 1) === first && ctx.s.charCodeAt(ctx.p + 2) === first))) {
-            if (isMultiline) {
-                // If the string ends with 4-5 quotes, then the first 1-2 are part of the string
-                if (ctx.s.charCodeAt(ctx.p + 3) === first)
-                    ctx.p++;
-                if (ctx.s.charCodeAt(ctx.p + 3) === first)
-                    ctx.p++;
-            }
-            // If we're in a newline escape still, then there's nothing to add.
-            if (!state) {
-                // Avoid a useless concat operation if the string can be used as-is.
-                let s = ctx.s.slice(sliceStart, ctx.p);
-                parsed = parsed ? parsed + s : s;
-            }
-            ctx.p += isMultiline ? 3 : 1;
-            return parsed;
-        }
-        // Baseline state; keep moving forward unless an escape sequence starts
-        else if (!state) {
-            if (!isLiteral && c === 0x5c /* \ */) {
-                parsed += ctx.s.slice(sliceStart, (sliceStart = ctx.p));
-                state = 1;
-            }
-        }
-        else if (state === 1) {
-            if (c === 0x78 /* x */ || c === 0x75 /* u */ || c === 0x55 /* U */) { // Unicode escape
-                let errPtr = ctx.p++ - 1;
-                let value = 0;
-                let len = c === 0x78 /* x */ ? 2 : c === 0x75 /* u */ ? 4 : 8;
-                for (let j = 0; j < len; j++, ctx.p++) {
-                    let hex = ctx.s.charCodeAt(ctx.p);
-                    let digit = 
-                    /* 0-9 */ hex >= 0x30 && hex <= 0x39 ? hex - 0x30 :
-                        /* A-F */ hex >= 0x41 && hex <= 0x46 ? hex - 0x41 + 10 :
-                            /* a-f */ hex >= 0x61 && hex <= 0x66 ? hex - 0x61 + 10 : -1;
-                    if (digit < 0)
-                        TomlError.x('invalid non-hex character in unicode escape', ctx);
-                    value = (value << 4) | digit;
-                }
-                // Because JS does bitwise on signed 32bit integers, all 0xfzzzzzzz values are actually seen as negative
-                if (value < 0 || value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff)) {
-                    TomlError.x('invalid unicode escape', ctx, errPtr);
-                }
-                parsed += String.fromCodePoint(value);
-                sliceStart = ctx.p--;
-                state = 0;
-            }
-            // Newline escape sequence. We only need to care about spaces and tabs; newlines are dealt with earlier
-            else if (isMultiline && (c === 0x20 || c === 0x9 /* \t */)) {
-                state = 2;
-            }
-            // Basic escape sequence
-            else {
-                if (c === 0x62 /* b */)
-                    parsed += '\b';
-                else if (c === 0x74 /* t */)
-                    parsed += '\t';
-                else if (c === 0x6e /* n */)
-                    parsed += '\n';
-                else if (c === 0x66 /* f */)
-                    parsed += '\f';
-                else if (c === 0x72 /* r */)
-                    parsed += '\r';
-                else if (c === 0x65 /* e */)
-                    parsed += '\x1b';
-                else if (c === 0x22 /* " */)
-                    parsed += '"';
-                else if (c === 0x5c /* \ */)
-                    parsed += '\\';
-                else
-                    TomlError.x('unrecognised escape sequence', ctx);
-                sliceStart = ctx.p + 1;
-                state = 0;
-            }
-        }
-        // Newline escape continuation: keep moving forward until the first non-whitespace char
-        else if (c !== 0x20 && c !== 0x9 /* \t */) {
-            if (state === 2)
-                TomlError.x('invalid escape: only line-ending whitespace may be escaped', ctx, sliceStart);
-            // State cannot be zero, or we'd have branched earlier already.
-            // If it's a backslash, immediately transition to the escape state so it can be processed.
-            state = !isLiteral && c === 0x5c /* \ */ ? 1 : 0;
-            sliceStart = ctx.p;
-        }
-    }
-    TomlError.x('unfinished string', ctx, startPtr);
-}
-
-;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/date.js
-/*!
- * Copyright (c) Squirrel Chat et al., All rights reserved.
- * SPDX-License-Identifier: BSD-3-Clause
- *
- * Redistribution and use in source and binary forms, with or without
- * modification, are permitted provided that the following conditions are met:
- *
- * 1. Redistributions of source code must retain the above copyright notice, this
- *    list of conditions and the following disclaimer.
- * 2. Redistributions in binary form must reproduce the above copyright notice,
- *    this list of conditions and the following disclaimer in the
- *    documentation and/or other materials provided with the distribution.
- * 3. Neither the name of the copyright holder nor the names of its contributors
- *    may be used to endorse or promote products derived from this software without
- *    specific prior written permission.
- *
- * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
- * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
- * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
- * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
- * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
- * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
- * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
- * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
- * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
- * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
- */
-let DATE_TIME_RE = /^(\d{4}-\d{2}-\d{2})?[Tt ]?(?:(\d{2}):\d{2}(?::\d{2}(?:\.\d+)?)?)?(Z|z|[-+]\d{2}:\d{2})?$/i;
-class TomlDate extends Date {
-    #hasDate = false;
-    #hasTime = false;
-    #offset = null;
-    constructor(date, fasttype, unsafeDelim) {
-        let hasDate = true;
-        let hasTime = true;
-        let offset = 'Z';
-        let c;
-        if (typeof date === 'string') {
-            if (fasttype)
-                prep: {
-                    // Date-time
-                    if (fasttype < 3) {
-                        if (+date.slice(11, 13) > 23) {
-                            date = '';
-                            break prep;
-                        }
-                        // Local
-                        if (fasttype === 2) {
-                            offset = null;
-                            date += 'Z';
-                        }
-                        // Offset; keep track of offset if not Z
-                        else if ((c = date.charCodeAt(date.length - 1)) !== 0x5a /* Z */ && c !== 0x7a /* z */) {
-                            offset = date.slice(date.length - 6);
-                        }
-                        if (unsafeDelim)
-                            date = date.slice(0, 10) + 'T' + date.slice(11);
-                    }
-                    // Time
-                    else if (fasttype === 4) {
-                        date = +date.slice(0, 2) > 23 ? '' : `0000-01-01T${date}Z`;
-                    }
-                    hasDate = fasttype !== 4;
-                    hasTime = fasttype !== 3;
-                }
-            else {
-                let match = date.match(DATE_TIME_RE);
-                if (match) {
-                    if (!match[1]) {
-                        hasDate = false;
-                        date = `0000-01-01T${date}`;
-                    }
-                    hasTime = !!match[2];
-                    // Make sure to use T instead of a space. Breaks in case of extreme values otherwise.
-                    hasTime && date[10] === ' ' && (date = date.replace(' ', 'T'));
-                    // Do not allow rollover hours.
-                    if (match[2] && +match[2] > 23) {
-                        date = '';
-                    }
-                    else {
-                        offset = match[3] || null;
-                        if (!offset && hasTime)
-                            date += 'Z';
-                    }
-                }
-                else {
-                    date = '';
-                }
-            }
-        }
-        super(date);
-        if (!isNaN(this.getTime())) {
-            this.#hasDate = hasDate;
-            this.#hasTime = hasTime;
-            this.#offset = offset;
-        }
-    }
-    isDateTime() {
-        return this.#hasDate && this.#hasTime;
-    }
-    isLocal() {
-        return !this.#hasDate || !this.#hasTime || !this.#offset;
-    }
-    isDate() {
-        return this.#hasDate && !this.#hasTime;
-    }
-    isTime() {
-        return this.#hasTime && !this.#hasDate;
-    }
-    isValid() {
-        return this.#hasDate || this.#hasTime;
-    }
-    toISOString() {
-        let iso = super.toISOString();
-        // Local Date
-        if (this.isDate())
-            return iso.slice(0, 10);
-        // Local Time
-        if (this.isTime())
-            return iso.slice(11, 23);
-        // Local DateTime
-        if (this.#offset === null)
-            return iso.slice(0, -1);
-        // Offset DateTime
-        if (this.#offset === 'Z' || this.#offset === 'z')
-            return iso;
-        // This part is quite annoying: JS strips the original timezone from the ISO string representation
-        // Instead of using a "modified" date and "Z", we restore the representation "as authored"
-        let offset = (+(this.#offset.slice(1, 3)) * 60) + +(this.#offset.slice(4, 6));
-        offset = this.#offset[0] === '-' ? offset : -offset;
-        let offsetDate = new Date(this.getTime() - (offset * 60e3));
-        return offsetDate.toISOString().slice(0, -1) + this.#offset;
-    }
-    static wrapAsOffsetDateTime(jsDate, offset = 'Z') {
-        let date = new TomlDate(jsDate);
-        date.#offset = offset;
-        return date;
-    }
-    static wrapAsLocalDateTime(jsDate) {
-        let date = new TomlDate(jsDate);
-        date.#offset = null;
-        return date;
-    }
-    static wrapAsLocalDate(jsDate) {
-        let date = new TomlDate(jsDate);
-        date.#hasTime = false;
-        date.#offset = null;
-        return date;
-    }
-    static wrapAsLocalTime(jsDate) {
-        let date = new TomlDate(jsDate);
-        date.#hasDate = false;
-        date.#offset = null;
-        return date;
-    }
-}
-
-;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/extract.js
-/*!
- * Copyright (c) Squirrel Chat et al., All rights reserved.
- * SPDX-License-Identifier: BSD-3-Clause
- *
- * Redistribution and use in source and binary forms, with or without
- * modification, are permitted provided that the following conditions are met:
- *
- * 1. Redistributions of source code must retain the above copyright notice, this
- *    list of conditions and the following disclaimer.
- * 2. Redistributions in binary form must reproduce the above copyright notice,
- *    this list of conditions and the following disclaimer in the
- *    documentation and/or other materials provided with the distribution.
- * 3. Neither the name of the copyright holder nor the names of its contributors
- *    may be used to endorse or promote products derived from this software without
- *    specific prior written permission.
- *
- * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
- * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
- * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
- * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
- * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
- * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
- * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
- * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
- * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
- * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
- */
-
-
-
-
-function isDigit(char, base = 10) {
-    return base === 16
-        ? (char > 0x2f && char < 0x3a) || (char > 0x40 && char < 0x47) || (char > 0x60 && char < 0x67)
-        : (char > 0x2f && char < 0x30 + base);
-}
-function isEndOfValue(char, delim) {
-    // Whitespace -- we're permissive on `\r` for performance; it'll be dealt with later anyway
-    return char === 0x20 || char === 0x9 /* \t */ || char === 0xa /* \n */ || char === 0xd /* \r */ ||
-        // Structure end or next value delimiter
-        (delim && (char === delim || char === 0x2c /* , */)) ||
-        // Comment
-        char === 0x23; /* # */
-}
-/** @internal */
-function extractValue(ctx, end) {
-    let errPtr = ctx.p;
-    let c = ctx.s.charCodeAt(ctx.p);
-    // Structs
-    if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
-        ctx.d-- || TomlError.x('document contains excessively nested structures. aborting.', ctx);
-        let value = c === 0x5b /* [ */
-            ? parseArray(ctx)
-            : parseInlineTable(ctx);
-        ctx.d++;
-        return value;
-    }
-    // Strings
-    if (c === 0x22 /* " */ || c === 0x27 /* ' */) {
-        return parseString(ctx);
-    }
-    // Booleans
-    // We can fast-path because the first character is enough to know the only possible value
-    if (c === 0x74 /* t */) { // Only possible valid value is `true`
-        if (ctx.s.charCodeAt(++ctx.p) !== 0x72 || ctx.s.charCodeAt(++ctx.p) !== 0x75 || ctx.s.charCodeAt(++ctx.p) !== 0x65)
-            TomlError.x('invalid value', ctx, errPtr);
-        return ctx.p++, true;
-    }
-    if (c === 0x66 /* f */) { // Only possible valid value is `false`
-        if (ctx.s.charCodeAt(++ctx.p) !== 0x61 || ctx.s.charCodeAt(++ctx.p) !== 0x6c || ctx.s.charCodeAt(++ctx.p) !== 0x73 || ctx.s.charCodeAt(++ctx.p) !== 0x65)
-            TomlError.x('invalid value', ctx, errPtr);
-        return ctx.p++, false;
-    }
-    if (c === 0x2b /* + */ || c === 0x2d /* - */) {
-        return parseNumber(ctx, ctx.p, ctx.s.charCodeAt(++ctx.p), 0x2c - c, end);
-    }
-    // Rough heuristic, but `parseDate` falls back to number parsing if it's a false positive.
-    // e.g.: `a = 1\n-------------- = 1` would match this heuristic, but gracefully fallback to numbers.
-    if (ctx.s.charCodeAt(ctx.p + 4) === 0x2d /* - */ && ctx.s.charCodeAt(ctx.p + 7) === 0x2d /* - */) {
-        return parseDate(ctx, c, end);
-    }
-    // Same logic as above; `parseTime` falls back to number parsing if it's a false positive.
-    if (ctx.s.charCodeAt(ctx.p + 2) === 0x3a /* : */) {
-        return parseTime(ctx, c, end);
-    }
-    return parseNumber(ctx, ctx.p, c, 0, end);
-}
-// State:
-// 0: init
-// 1: integer
-// 2: fractional dot
-// 3: fractional
-// 4: exponent letter
-// 5: exponent
-// 6: exponent sign
-// 7: exponent with sign
-// >9: underscore; see below
-//     -> 12: was integer
-//     -> 14: was fractional
-//     -> 16: was exponent
-// states 2-5, 14, 16 are ONLY permitted iif base === 10
-function parseNumber(ctx, startPtr, startChr, sign, endChr) {
-    let c = startChr;
-    let state = 0;
-    let hasUnderscores = false;
-    // (+/-)inf
-    if (c === 0x69 /* i */) {
-        if (ctx.s.charCodeAt(++ctx.p) !== 0x6e || ctx.s.charCodeAt(++ctx.p) !== 0x66)
-            TomlError.x('invalid value', ctx, startPtr);
-        return ctx.p++, (sign || 1) / 0;
-    }
-    // (+/-)nan
-    if (c === 0x6e /* n */) {
-        if (ctx.s.charCodeAt(++ctx.p) !== 0x61 || ctx.s.charCodeAt(++ctx.p) !== 0x6e)
-            TomlError.x('invalid value', ctx, startPtr);
-        return ctx.p++, NaN;
-    }
-    // Leading zero
-    // Only allowed cases: `0<EOV>`, `0.(...)`, `0e(...)`, `0x(...)`, `0b(...)`, `0o(...)`
-    // FWIW, `0e(...)` is a stupid case, but it's not banned per-se so we have to parse it
-    if (c === 0x30 /* 0 */) {
-        if (++ctx.p >= ctx.s.length || isEndOfValue(c = ctx.s.charCodeAt(ctx.p), endChr))
-            return ctx.bi === true ? 0n : 0; // note: conveniently deals with `-0`
-        if (!sign) {
-            if (c === 0x78 /* x */)
-                return parseIntegerBaseN(ctx, startPtr, 16, endChr);
-            else if (c === 0x62 /* b */)
-                return parseIntegerBaseN(ctx, startPtr, 2, endChr);
-            else if (c === 0x6f /* o */)
-                return parseIntegerBaseN(ctx, startPtr, 8, endChr);
-        }
-        if (c === 0x2e /* . */)
-            state = 2;
-        else if (c === 0x65 /* e */ || c === 0x45 /* E */)
-            state = 4;
-        else
-            TomlError.x('illegal leading zero', ctx, startPtr);
-    }
-    // If the 1st char is not a digit by now, then it's not a valid TOML value at all
-    else if (!isDigit(c))
-        TomlError.x('invalid value', ctx, startPtr);
-    while (++ctx.p < ctx.s.length && (c = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c, endChr))) {
-        if (!state)
-            state = 1; // Detects single-digit numbers we can use a fast parse path for
-        // The way the states are numbered is not random: underscores are always permitted in odd-numbered states and
-        // never permitted in even-numbered ones.
-        if (c === 0x5f /* _ */) {
-            if (!(state & 1))
-                TomlError.x('illegal underscore', ctx);
-            state += 11; // 11 is a marker that makes the state even and greater than 9; see the numbering + rationale above
-            hasUnderscores = true;
-        }
-        // Transition to fractional part.
-        else if (state === 1 && c === 0x2e /* . */)
-            state = 2;
-        // Transition to exponent part.
-        else if ((state === 1 || state === 3) && (c === 0x65 /* e */ || c === 0x45 /* E */))
-            state = 4;
-        // + and - are permitted in state 4 only (handled before entering the function for state 0)
-        else if (state === 4 && (c === 0x2b /* + */ || c === 0x2d /* - */)) {
-            state = 6;
-        }
-        // All special cases have been handled; only digits are allowed here
-        else if (!isDigit(c))
-            TomlError.x(`illegal character in numeric literal`, ctx);
-        // Clear state flags
-        else if (state > 9)
-            state -= 11;
-        else if (!(state & 1))
-            state++;
-    }
-    // Single-char number; we can fast-path these very easily.
-    if (!state) {
-        let val = (startChr - 0x30 /* 0 */) * (sign || 1);
-        return ctx.bi === true ? BigInt(val) : val;
-    }
-    // Even-numbered states absolutely require a digit next; not even end of value is permitted
-    if (!(state & 1))
-        TomlError.x('unfinished numeric value', ctx, startPtr);
-    let str = ctx.s.slice(startPtr, ctx.p);
-    if (hasUnderscores)
-        str = str.replaceAll('_', ''); // perf: replaceAll 1.25x faster than replace with a regex
-    return state > 1
-        ? parseFloat(str)
-        : parseInteger(ctx, str, 10, startPtr);
-}
-function parseIntegerBaseN(ctx, startPtr, base, endChr) {
-    let c, underscore = 1;
-    while (++ctx.p < ctx.s.length && (c = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c, endChr))) {
-        if (c === 0x5f /* _ */) {
-            if (underscore & 1)
-                TomlError.x('illegal underscore', ctx);
-            underscore = 3;
-        }
-        // We only need to check if the number is a valid digit, nothing else is permitted
-        else if (!isDigit(c, base))
-            TomlError.x(`illegal character in numeric literal`, ctx);
-        // Clear underscore flag
-        else if (underscore & 1)
-            underscore--;
-    }
-    // Trailing underscore is not allowed
-    if (underscore & 1)
-        TomlError.x('unfinished numeric value', ctx);
-    let str = ctx.s.slice(startPtr + 2, ctx.p);
-    if (underscore)
-        str = str.replaceAll('_', ''); // perf: replaceAll 1.25x faster than replace with a regex
-    return parseInteger(ctx, str, base, startPtr);
-}
-function parseInteger(ctx, str, base, startPtr) {
-    if (ctx.bi !== true)
-        int: {
-            let val = parseInt(str, base);
-            if (!Number.isSafeInteger(val)) {
-                if (ctx.bi)
-                    break int;
-                TomlError.x('integer value cannot be represented losslessly', ctx, startPtr);
-            }
-            return val;
-        }
-    return base === 10 ? BigInt(str) : BigInt((base === 2 ? '0b' : base === 8 ? '0o' : '0x') + str);
-}
-function parseDate(ctx, c, endChr) {
-    let startPtr = ctx.p++, unsafeSeparator;
-    if (!isDigit(c) ||
-        !isDigit(ctx.s.charCodeAt(ctx.p++)) ||
-        !isDigit(ctx.s.charCodeAt(ctx.p++)) ||
-        !isDigit(ctx.s.charCodeAt(ctx.p++))) {
-        return parseNumber(ctx, ctx.p = startPtr, c, 0, endChr);
-    }
-    ctx.p += 5;
-    if (!isDigit(ctx.s.charCodeAt(ctx.p++)))
-        TomlError.x('invalid date-time: date part is malformed', ctx, startPtr);
-    if (ctx.p >= ctx.s.length || (((c = ctx.s.charCodeAt(ctx.p)) !== 0x20 || (unsafeSeparator = true, !isDigit(ctx.s.charCodeAt(ctx.p + 1)))) && c !== 0x54 /* T */ && c !== 0x74 /* t */)) {
-        let t = ctx.s.slice(startPtr, ctx.p);
-        return readDate(ctx, t, 3, false, startPtr);
-    }
-    if (ctx.s.charCodeAt(ctx.p += 3) !== 0x3a /* : */)
-        TomlError.x('invalid date-time: time part is malformed', ctx, startPtr);
-    if (ctx.s.charCodeAt(ctx.p += 3) === 0x3a /* : */)
-        ctx.p += 3;
-    if (ctx.s.charCodeAt(ctx.p) === 0x2e /* . */)
-        while (isDigit(ctx.s.charCodeAt(++ctx.p)))
-            ;
-    if (c = ctx.s.charCodeAt(ctx.p)) {
-        if (c === 0x5a /* Z */ || c === 0x7a /* z */) {
-            let t = ctx.s.slice(startPtr, ++ctx.p);
-            return readDate(ctx, t, 1, unsafeSeparator, startPtr, '[+00:00]');
-        }
-        if (c === 0x2b /* + */ || c === 0x2d /* - */) {
-            // Temporal's ZonedDateTime is weird asf when it comes to dealing with traditional offsets...
-            // It's 1.2x faster to allocate a new string to pass to ZDT than use Instant.toZonedDateTimeISO
-            let t = ctx.s.slice(startPtr, ctx.p += 6);
-            return readDate(ctx, t, 1, unsafeSeparator, startPtr, !ctx.ld && ('[' + ctx.s.slice(ctx.p - 6, ctx.p) + ']'));
-        }
-    }
-    let t = ctx.s.slice(startPtr, ctx.p);
-    return readDate(ctx, t, 2, unsafeSeparator, startPtr);
-}
-function parseTime(ctx, c, endChr) {
-    let start = ctx.p;
-    if (!isDigit(c) || !isDigit(ctx.s.charCodeAt(++ctx.p))) {
-        return parseNumber(ctx, --ctx.p, c, 0, endChr);
-    }
-    if (ctx.s.charCodeAt(ctx.p += 4) === 0x3a /* : */)
-        ctx.p += 3;
-    if (ctx.s.charCodeAt(ctx.p) === 0x2e /* . */)
-        while (isDigit(ctx.s.charCodeAt(++ctx.p)))
-            ;
-    let t = ctx.s.slice(start, ctx.p);
-    return readDate(ctx, t, 4, false, start);
-}
-function readDate(ctx, str, type, unsafeDelim, errPtr, temporalSuffix) {
-    if (ctx.ld) {
-        let date = new TomlDate(str, type, unsafeDelim);
-        if (!date.isValid())
-            TomlError.x('invalid date', ctx, errPtr);
-        return date;
-    }
-    try {
-        if (temporalSuffix)
-            str += temporalSuffix;
-        switch (type) {
-            case 1: return Temporal.ZonedDateTime.from(str);
-            case 2: return Temporal.PlainDateTime.from(str);
-            case 3: return Temporal.PlainDate.from(str);
-            case 4: return Temporal.PlainTime.from(str);
-        }
-    }
-    catch (e) {
-        TomlError.x(e instanceof Error ? e.message : '' + e, ctx, errPtr);
-    }
-}
-
-;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/util.js
-/*!
- * Copyright (c) Squirrel Chat et al., All rights reserved.
- * SPDX-License-Identifier: BSD-3-Clause
- *
- * Redistribution and use in source and binary forms, with or without
- * modification, are permitted provided that the following conditions are met:
- *
- * 1. Redistributions of source code must retain the above copyright notice, this
- *    list of conditions and the following disclaimer.
- * 2. Redistributions in binary form must reproduce the above copyright notice,
- *    this list of conditions and the following disclaimer in the
- *    documentation and/or other materials provided with the distribution.
- * 3. Neither the name of the copyright holder nor the names of its contributors
- *    may be used to endorse or promote products derived from this software without
- *    specific prior written permission.
- *
- * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
- * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
- * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
- * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
- * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
- * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
- * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
- * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
- * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
- * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
- */
-
-/** @internal */
-function skipComment(ctx) {
-    for (; ctx.p < ctx.s.length; ctx.p++) {
-        let c = ctx.s.charCodeAt(ctx.p);
-        if (c === 0xa /* \n */)
-            break;
-        if (c === 0xd /* \r */ && ctx.s.charCodeAt(ctx.p + 1) === 0xa /* \n */) {
-            ctx.p++;
-            break;
-        }
-        if ((c < 0x20 && c !== 0x9 /* \t */) || c === 0x7f) {
-            TomlError.x('control characters are not allowed in comments', ctx);
-        }
-    }
-}
-/** @internal */
-function skipVoid(ctx, banNewLines, banComments) {
-    let c;
-    while (ctx.p < ctx.s.length) {
-        while (ctx.p < ctx.s.length && ((c = ctx.s.charCodeAt(ctx.p)) === 0x20 ||
-            c === 0x9 /* \t */ ||
-            (!banNewLines &&
-                (c === 0xa /* \n */ || (c === 0xd /* \r */ && ctx.s.charCodeAt(ctx.p + 1) === 0xa /* \n */)))))
-            ctx.p++;
-        if (banComments || c !== 0x23 /* # */)
-            break;
-        skipComment(ctx);
-    }
-}
-
-;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/struct.js
-/*!
- * Copyright (c) Squirrel Chat et al., All rights reserved.
- * SPDX-License-Identifier: BSD-3-Clause
- *
- * Redistribution and use in source and binary forms, with or without
- * modification, are permitted provided that the following conditions are met:
- *
- * 1. Redistributions of source code must retain the above copyright notice, this
- *    list of conditions and the following disclaimer.
- * 2. Redistributions in binary form must reproduce the above copyright notice,
- *    this list of conditions and the following disclaimer in the
- *    documentation and/or other materials provided with the distribution.
- * 3. Neither the name of the copyright holder nor the names of its contributors
- *    may be used to endorse or promote products derived from this software without
- *    specific prior written permission.
- *
- * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
- * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
- * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
- * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
- * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
- * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
- * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
- * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
- * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
- * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
- */
-
-
-
-
-/** @internal */
-function parseKey(ctx, end = 0x3d /* = */) {
-    // States:
-    // 0: before first char
-    // 1: parsing bare key
-    // 2: after key component
-    let startPtr;
-    let state = 0;
-    let parsed = [];
-    let sliceStart;
-    let c = ctx.s.charCodeAt(startPtr = ctx.p);
-    do {
-        // End of key
-        if (c === end) {
-            if (!state)
-                TomlError.x('unexpected end of key', ctx);
-            if (state === 1)
-                parsed.push(ctx.s.slice(sliceStart, ctx.p));
-            return ctx.p++, parsed;
-        }
-        // Dotted key separator
-        else if (c === 0x2e /* . */) {
-            if (!state)
-                TomlError.x('illegal empty bare key', ctx);
-            if (state === 1)
-                parsed.push(ctx.s.slice(sliceStart, ctx.p));
-            state = 0;
-        }
-        // Quoted key
-        else if (!state && (c === 0x22 /* " */ || c === 0x27 /* ' */)) {
-            if (c === ctx.s.charCodeAt(ctx.p + 1) && c === ctx.s.charCodeAt(ctx.p + 2))
-                TomlError.x('illegal quoted key: multiline strings are not allowed', ctx);
-            parsed.push(parseString(ctx));
-            state = 2;
-            ctx.p--;
-        }
-        // Whitespace; no-op in state 0 and 2, end of bare key in state 1
-        else if (c === 0x20 || c === 0x9 /* \t */) {
-            if (state === 1) {
-                parsed.push(ctx.s.slice(sliceStart, ctx.p));
-                state = 2;
-            }
-        }
-        // If state is post-key, no character is allowed; otherwise ensure it's a bare-key component
-        else if (state === 2 || (c < 0x30 && c !== 0x2d /* - */) || (c > 0x39 && c < 0x41) || (c > 0x5a && c < 0x61 && c !== 0x5f /* _ */) || c > 0x7a) {
-            TomlError.x('illegal character in key', ctx);
-        }
-        // Illegal character
-        else if (!state) {
-            state = 1;
-            sliceStart = ctx.p;
-        }
-    } while (c = ctx.s.charCodeAt(++ctx.p));
-    TomlError.x('incomplete key-value: cannot find end of key', ctx, startPtr);
-}
-/** @internal */
-function parseInlineTable(ctx) {
-    let startPtr = ctx.p++;
-    let res = Object.create(null);
-    let seen = new Set();
-    let c;
-    while (ctx.p < ctx.s.length) {
-        skipVoid(ctx);
-        if ((c = ctx.s.charCodeAt(ctx.p)) === 0x7d /* } */) {
-            ctx.p++;
-            return res;
-        }
-        let k;
-        let t = res;
-        let hasOwn = false;
-        let errPtr = ctx.p;
-        let key = parseKey(ctx);
-        for (let i = 0; i < key.length; i++) {
-            if (i)
-                t = hasOwn ? t[k] : (t[k] = Object.create(null));
-            k = key[i];
-            if ((hasOwn = Object.hasOwn(t, k)) && (typeof t[k] !== 'object' || seen.has(t[k]))) {
-                TomlError.x('trying to redefine an already defined value', ctx, errPtr);
-            }
-            let unsafe = k === '__proto__';
-            if (ctx.uk && (unsafe || k === 'constructor')) {
-                t = ctx.uk !== 1 && TomlError.x('document contains an unsafe property', ctx, errPtr);
-                break;
-            }
-            if (!hasOwn && unsafe) {
-                Object.defineProperty(t, k, { enumerable: true, configurable: true, writable: true });
-            }
-        }
-        if (hasOwn) {
-            TomlError.x('trying to redefine an already defined value', ctx, errPtr);
-        }
-        skipVoid(ctx, true, true);
-        let value = extractValue(ctx, 0x7d /* } */);
-        if (t && typeof (t[k] = value) === 'object')
-            seen.add(value);
-        skipVoid(ctx);
-        if ((c = ctx.s.charCodeAt(ctx.p++)) === 0x7d /* } */) {
-            return res;
-        }
-        if (c !== 0x2c /* , */)
-            TomlError.x('expected comma or end of structure', ctx, ctx.p - 1);
-    }
-    TomlError.x('unfinished table', ctx, startPtr);
-}
-/** @internal */
-function parseArray(ctx) {
-    let startPtr = ctx.p++;
-    let res = [];
-    let c;
-    while (ctx.p < ctx.s.length) {
-        skipVoid(ctx);
-        if ((c = ctx.s.charCodeAt(ctx.p)) === 0x5d /* ] */) {
-            ctx.p++;
-            return res;
-        }
-        res.push(extractValue(ctx, 0x5d /* ] */));
-        skipVoid(ctx);
-        if ((c = ctx.s.charCodeAt(ctx.p++)) === 0x5d /* ] */) {
-            return res;
-        }
-        if (c !== 0x2c /* , */)
-            TomlError.x('expected comma or end of structure', ctx, ctx.p - 1);
-    }
-    TomlError.x('unfinished array', ctx, startPtr);
-}
-
-;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/parse.js
-/*!
- * Copyright (c) Squirrel Chat et al., All rights reserved.
- * SPDX-License-Identifier: BSD-3-Clause
- *
- * Redistribution and use in source and binary forms, with or without
- * modification, are permitted provided that the following conditions are met:
- *
- * 1. Redistributions of source code must retain the above copyright notice, this
- *    list of conditions and the following disclaimer.
- * 2. Redistributions in binary form must reproduce the above copyright notice,
- *    this list of conditions and the following disclaimer in the
- *    documentation and/or other materials provided with the distribution.
- * 3. Neither the name of the copyright holder nor the names of its contributors
- *    may be used to endorse or promote products derived from this software without
- *    specific prior written permission.
- *
- * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
- * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
- * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
- * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
- * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
- * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
- * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
- * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
- * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
- * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
- */
-
-
-
-
-function peekTable(ctx, key, table, meta, type) {
-    let t = table;
-    let m = meta;
-    let k;
-    let hasOwn = false;
-    let state;
-    for (let i = 0; i < key.length; i++) {
-        if (i) {
-            t = hasOwn ? t[k] : (t[k] = Object.create(null));
-            m = (state = m[k]).c;
-            if (type === 0 /* Type.DOTTED */ && (state.t === 1 /* Type.EXPLICIT */ || state.t === 2 /* Type.ARRAY */)) {
-                return null;
-            }
-            if (state.t === 2 /* Type.ARRAY */) {
-                let l = t.length - 1;
-                t = t[l];
-                m = m[l].c;
-            }
-        }
-        k = key[i];
-        if ((hasOwn = Object.hasOwn(t, k)) && m[k]?.t === 0 /* Type.DOTTED */ && m[k]?.d) {
-            return null;
-        }
-        if (!hasOwn) {
-            let unsafe = k === '__proto__';
-            if (ctx.uk && (unsafe || k === 'constructor'))
-                return false;
-            if (unsafe) {
-                Object.defineProperty(t, k, { enumerable: true, configurable: true, writable: true });
-                Object.defineProperty(m, k, { enumerable: true, configurable: true, writable: true });
-            }
-            m[k] = {
-                t: i < key.length - 1 && type === 2 /* Type.ARRAY */
-                    ? 3 /* Type.ARRAY_DOTTED */ : type,
-                d: false,
-                i: 0,
-                c: Object.create(null),
-            };
-        }
-    }
-    state = m[k];
-    if (state.t !== type && !(type === 1 /* Type.EXPLICIT */ && state.t === 3 /* Type.ARRAY_DOTTED */)) {
-        // Bad key type!
-        return null;
-    }
-    if (type === 2 /* Type.ARRAY */) {
-        if (!state.d) {
-            state.d = true;
-            t[k] = [];
-        }
-        t[k].push(t = Object.create(null));
-        state.c[state.i++] = (state = { t: 1 /* Type.EXPLICIT */, d: false, i: 0, c: Object.create(null) });
-    }
-    if (state.d) {
-        // Redefining a table!
-        return null;
-    }
-    state.d = true;
-    if (type === 1 /* Type.EXPLICIT */) {
-        t = hasOwn ? t[k] : (t[k] = Object.create(null));
-    }
-    else if (type === 0 /* Type.DOTTED */ && hasOwn) {
-        return null;
-    }
-    return [k, t, state.c];
-}
-function validateTablePeek(ctx, peek, ptr) {
-    if (peek === null || ctx.uk === 2)
-        TomlError.x(peek === null
-            ? 'trying to redefine an already defined table or value'
-            : 'document contains an unsafe property', ctx, ptr);
-}
-function dist_parse_parse(toml, options = {}) {
-    let ctx = {
-        s: toml,
-        p: 0,
-        d: options.maxDepth ?? 1000,
-        bi: options.integersAsBigInt ?? false,
-        ld: options.useLegacyDate ?? true,
-        uk: options.unsafeKeyBehaviour === 'throw' ? 2 : options.unsafeKeyBehaviour === 'drop' ? 1 : 0,
-    };
-    let res = Object.create(null);
-    let meta = Object.create(null);
-    let tmp;
-    let skipping = false;
-    let tbl = res;
-    let m = meta;
-    // BOM is allowed, skip.
-    // JS is UTF-16, so we have to check for the UTF-16 BOM instead of the UTF-8 BOM sequence!
-    if (toml.charCodeAt(0) === 0xfeff)
-        ctx.p++;
-    skipVoid(ctx);
-    while (ctx.p < toml.length) {
-        if (toml.charCodeAt(ctx.p) === 0x5b /* [ */) {
-            let isTableArray = toml.charCodeAt(++ctx.p) === 0x5b; /* [ */
-            tmp = ctx.p += +isTableArray;
-            skipping = false;
-            let k = parseKey(ctx, 0x5d /* ] */);
-            if (isTableArray) {
-                if (toml.charCodeAt(ctx.p) !== 0x5d /* ] */) {
-                    TomlError.x('expected end of table array declaration', ctx);
-                }
-                ctx.p++;
-            }
-            let p = peekTable(ctx, k, res, meta, isTableArray ? 2 /* Type.ARRAY */ : 1 /* Type.EXPLICIT */);
-            if (!p) {
-                validateTablePeek(ctx, p, tmp);
-                skipping = true;
-            }
-            else {
-                m = p[2];
-                tbl = p[1];
-            }
-        }
-        else {
-            tmp = ctx.p;
-            let k = parseKey(ctx);
-            let p = peekTable(ctx, k, tbl, m, 0 /* Type.DOTTED */);
-            if (!p && !skipping)
-                validateTablePeek(ctx, p, tmp);
-            skipVoid(ctx, true, true);
-            let v = extractValue(ctx, void 0);
-            if (p && !skipping)
-                p[1][p[0]] = v;
-        }
-        skipVoid(ctx, true);
-        if (ctx.p < toml.length && (tmp = toml.charCodeAt(ctx.p)) !== 0xa /* \n */ && (tmp !== 0xd /* \r */ || toml.charCodeAt(ctx.p + 1) !== 0xa /* \n */)) {
-            TomlError.x('each key-value declaration must be followed by an end-of-line', ctx);
-        }
-        skipVoid(ctx);
-    }
-    return res;
-}
-
-;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/stringify.js
-/*!
- * Copyright (c) Squirrel Chat et al., All rights reserved.
- * SPDX-License-Identifier: BSD-3-Clause
- *
- * Redistribution and use in source and binary forms, with or without
- * modification, are permitted provided that the following conditions are met:
- *
- * 1. Redistributions of source code must retain the above copyright notice, this
- *    list of conditions and the following disclaimer.
- * 2. Redistributions in binary form must reproduce the above copyright notice,
- *    this list of conditions and the following disclaimer in the
- *    documentation and/or other materials provided with the distribution.
- * 3. Neither the name of the copyright holder nor the names of its contributors
- *    may be used to endorse or promote products derived from this software without
- *    specific prior written permission.
- *
- * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
- * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
- * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
- * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
- * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
- * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
- * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
- * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
- * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
- * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
- */
-let BARE_KEY = /^[a-z0-9-_]+$/i;
-let HAS_WELLFORMED = !!(''.isWellFormed);
-function extendedTypeOf(obj) {
-    let type = typeof obj;
-    if (type === 'object') {
-        if (Array.isArray(obj))
-            return 'array';
-        if (typeof obj.getUTCDate === 'function' && obj instanceof Date)
-            return 'date';
-        if (globalThis.Temporal) {
-            if (obj.until) {
-                if (obj instanceof Temporal.ZonedDateTime)
-                    return 'temporal/tz+uc';
-                if (obj instanceof Temporal.PlainDateTime || obj instanceof Temporal.PlainDate)
-                    return 'temporal/uc';
-                if (obj instanceof Temporal.PlainTime || obj instanceof Temporal.Instant)
-                    return 'temporal';
-                if (obj instanceof Temporal.PlainYearMonth)
-                    return 'temporal/x';
-            }
-            else if ((obj.toPlainDate && obj instanceof Temporal.PlainMonthDay) ||
-                (obj.negated && obj instanceof Temporal.Duration)) {
-                return 'temporal/x';
-            }
-        }
-    }
-    return type;
-}
-function isArrayOfTables(obj) {
-    for (let i = 0; i < obj.length; i++) {
-        if (extendedTypeOf(obj[i]) !== 'object')
-            return false;
-    }
-    return obj.length != 0;
-}
-function formatWellFormedStringUnchecked(s) {
-    return JSON.stringify(s).replaceAll('\x7f', '\\u007f');
-}
-function formatString(s) {
-    return formatWellFormedStringUnchecked(HAS_WELLFORMED ? s.toWellFormed() : s);
-}
-function formatKey(s) {
-    if (BARE_KEY.test(s))
-        return s;
-    if (HAS_WELLFORMED && !s.isWellFormed())
-        throw new RangeError('key contains illegal lone surrogates');
-    return formatWellFormedStringUnchecked(s);
-}
-function stringifyValue(val, type, depth, numberAsFloat, strictTemporal) {
-    if (depth === 0) {
-        throw new Error('Could not stringify the object: maximum object depth exceeded');
-    }
-    switch (type) {
-        // @ts-expect-error -- intentional fallthrough case
-        case 'number':
-            if (isNaN(val))
-                return 'nan';
-            if (val === Infinity)
-                return 'inf';
-            if (val === -Infinity)
-                return '-inf';
-            if (Number.isInteger(val) && (numberAsFloat || !Number.isSafeInteger(val)))
-                return val.toFixed(1);
-        case 'bigint':
-        case 'boolean':
-        case 'temporal':
-            return val.toString();
-        case 'string':
-            return formatString(val);
-        case 'date':
-            if (isNaN(val.getTime()))
-                throw new TypeError('cannot serialize invalid date');
-            return val.toISOString();
-        case 'object':
-            return stringifyInlineTable(val, depth, numberAsFloat, strictTemporal);
-        case 'array':
-            return stringifyArray(val, depth, numberAsFloat, strictTemporal);
-        // @ts-expect-error -- intentional fallthrough case
-        case 'temporal/tz+uc':
-            if (strictTemporal) {
-                let tz = val.timeZoneId;
-                let tzc = tz.charCodeAt(0);
-                if (
-                // Classic offset
-                tzc !== 0x2b /* + */ && tzc !== 0x2d /* - */ &&
-                    (
-                    // Fast pre-check pass; see below for the actually accepted values
-                    (tzc !== 0x55 /* U */ && tzc !== 0x47 /* G */ && tzc !== 0x5a /* Z */ && tzc !== 0x45 /* E */) ||
-                        (
-                        // UTC and its aliases; Temporal implementations don't all canonicalise unfortunately
-                        tz !== 'UTC' && tz !== 'UCT' && tz !== 'Universal' && tz !== 'Zulu' &&
-                            // GMT is a TZ but it's for all intents and purposes equivalent to UTC. Safe to downgrade.
-                            !tz.startsWith('GMT') && tz !== 'Greenwich' &&
-                            // Etc/* are all safe to downgrade to offset (either UTC, GMT, or offset)
-                            !tz.startsWith('Etc/')))) {
-                    throw new TypeError('Temporal objects with an IANA timezone are not allowed in Temporal strict mode');
-                }
-            }
-        case 'temporal/uc':
-            if (strictTemporal && val.calendarId !== 'iso8601')
-                throw new TypeError('Temporal objects with a non-default calendar are not allowed in Temporal strict mode');
-            return val.toString({
-                calendarName: 'never',
-                timeZoneName: 'never',
-            });
-        case 'temporal/x':
-            throw new TypeError('Unsupported ' + val[Symbol.toStringTag]);
-    }
-}
-function stringifyInlineTable(obj, depth, numberAsFloat, strictTemporal) {
-    let keys = Object.keys(obj);
-    if (keys.length === 0)
-        return '{}';
-    let res = '{ ';
-    for (let i = 0; i < keys.length; i++) {
-        let k = keys[i];
-        if (i)
-            res += ', ';
-        res += formatKey(k) + ' = ' + stringifyValue(obj[k], extendedTypeOf(obj[k]), depth - 1, numberAsFloat, strictTemporal);
-    }
-    return res + ' }';
-}
-function stringifyArray(array, depth, numberAsFloat, strictTemporal) {
-    if (array.length === 0)
-        return '[]';
-    let res = '[ ';
-    for (let i = 0; i < array.length; i++) {
-        if (i)
-            res += ', ';
-        if (array[i] === null || array[i] === void 0) {
-            throw new TypeError('arrays cannot contain null or undefined values');
-        }
-        res += stringifyValue(array[i], extendedTypeOf(array[i]), depth - 1, numberAsFloat, strictTemporal);
-    }
-    return res + ' ]';
-}
-function stringifyArrayTable(array, key, depth, numberAsFloat, strictTemporal) {
-    if (depth === 0) {
-        throw new Error('Could not stringify the object: maximum object depth exceeded');
-    }
-    let res = '';
-    for (let i = 0; i < array.length; i++) {
-        res += `${res && '\n'}[[${key}]]\n`;
-        res += stringifyTable(0, array[i], key, depth, numberAsFloat, strictTemporal);
-    }
-    return res;
-}
-function stringifyTable(tableKey, obj, prefix, depth, numberAsFloat, strictTemporal) {
-    if (depth === 0) {
-        throw new Error('Could not stringify the object: maximum object depth exceeded');
-    }
-    let preamble = '';
-    let tables = '';
-    let keys = Object.keys(obj);
-    for (let i = 0; i < keys.length; i++) {
-        let k = keys[i];
-        if (obj[k] !== null && obj[k] !== void 0) {
-            let type = extendedTypeOf(obj[k]);
-            if (type === 'symbol' || type === 'function') {
-                throw new TypeError(`cannot serialize values of type '${type}'`);
-            }
-            let key = formatKey(k);
-            if (type === 'array' && isArrayOfTables(obj[k])) {
-                tables += (tables && '\n') + stringifyArrayTable(obj[k], prefix ? `${prefix}.${key}` : key, depth - 1, numberAsFloat, strictTemporal);
-            }
-            else if (type === 'object') {
-                let tblKey = prefix ? `${prefix}.${key}` : key;
-                tables += (tables && '\n') + stringifyTable(tblKey, obj[k], tblKey, depth - 1, numberAsFloat, strictTemporal);
-            }
-            else {
-                preamble += key;
-                preamble += ' = ';
-                preamble += stringifyValue(obj[k], type, depth, numberAsFloat, strictTemporal);
-                preamble += '\n';
-            }
-        }
-    }
-    if (tableKey && (preamble || !tables)) // Create table only if necessary
-        preamble = preamble ? `[${tableKey}]\n${preamble}` : `[${tableKey}]`;
-    return preamble && tables
-        ? `${preamble}\n${tables}`
-        : preamble || tables;
-}
-function stringify(obj, { maxDepth = 1000, numbersAsFloat = false, strictTemporal = false } = {}) {
-    if (extendedTypeOf(obj) !== 'object') {
-        throw new TypeError('stringify can only be called with an object');
-    }
-    let str = stringifyTable(0, obj, '', maxDepth, numbersAsFloat, strictTemporal);
-    if (str[str.length - 1] !== '\n')
-        return str + '\n';
-    return str;
-}
-
-;// CONCATENATED MODULE: ./node_modules/smol-toml/dist/index.js
-/*!
- * Copyright (c) Squirrel Chat et al., All rights reserved.
- * SPDX-License-Identifier: BSD-3-Clause
- *
- * Redistribution and use in source and binary forms, with or without
- * modification, are permitted provided that the following conditions are met:
- *
- * 1. Redistributions of source code must retain the above copyright notice, this
- *    list of conditions and the following disclaimer.
- * 2. Redistributions in binary form must reproduce the above copyright notice,
- *    this list of conditions and the following disclaimer in the
- *    documentation and/or other materials provided with the distribution.
- * 3. Neither the name of the copyright holder nor the names of its contributors
- *    may be used to endorse or promote products derived from this software without
- *    specific prior written permission.
- *
- * THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND
- * ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
- * WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE
- * DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT HOLDER OR CONTRIBUTORS BE LIABLE
- * FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL
- * DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR
- * SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER
- * CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY,
- * OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE
- * OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
- */
-
-
-
-
-
-/** @deprecated use `import * as ... from 'smol-toml'` instead */
-/* harmony default export */ const smol_toml_dist = ({ parse: dist_parse_parse, stringify: stringify, TomlDate: TomlDate, TomlError: TomlError });
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/connection.ts
-
-
-
-
-
-/**
- * Read as Prefect's own tools read them: the environment first; then the settings of
- * lolpop's `prefect_profile` in the user's Prefect profiles file (PREFECT_PROFILES_PATH,
- * else $PREFECT_HOME/profiles.toml, else ~/.prefect/profiles.toml); then the config's
- * `prefect_settings`. (lolpop applies prefect_settings only when it creates the profile;
- * here they fill in what the profile does not set.)
- */
-function connection_resolveConnection(env, settings = {}, profileName = 'default') {
-    const profile = readProfile(env, profileName);
-    const read = (key) => {
-        for (const source of [env, profile?.settings ?? {}, settings]) {
-            const value = source[key];
-            if (typeof value === 'string' && value !== '')
-                return value;
-        }
-        return undefined;
-    };
-    const apiUrl = read('PREFECT_API_URL');
-    if (!apiUrl) {
-        throw new ConfigError('PREFECT_API_URL is not set: add it to the workflow env (e.g. http://prefect.example.com:4200/api), ' +
-            `to the Prefect profile '${profileName}', or to orchestrator.config.prefect_settings`);
-    }
-    let parsed;
-    try {
-        parsed = new URL(apiUrl);
-    }
-    catch {
-        throw new ConfigError(`PREFECT_API_URL '${apiUrl}' is not a URL; expected e.g. http://127.0.0.1:4200/api`);
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-        throw new ConfigError(`PREFECT_API_URL '${apiUrl}' must be an http(s) URL`);
-    }
-    return {
-        apiUrl: apiUrl.replace(/\/+$/, ''),
-        apiKey: read('PREFECT_API_KEY'),
-        authString: read('PREFECT_API_AUTH_STRING'),
-        uiUrl: read('PREFECT_UI_URL')?.replace(/\/+$/, ''),
-        ...(profile ? { profile: profileName, profilesPath: profile.path } : {}),
-    };
-}
-/** Whether a Prefect API URL is configured anywhere resolveConnection looks. */
-function connection_hasConnection(env, settings = {}, profileName = 'default') {
-    try {
-        connection_resolveConnection(env, settings, profileName);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-/** The file Prefect reads its profiles from. */
-function profilesPath(env) {
-    if (env.PREFECT_PROFILES_PATH)
-        return env.PREFECT_PROFILES_PATH;
-    const home = env.PREFECT_HOME || external_node_path_default().join(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.prefect');
-    return external_node_path_default().join(home, 'profiles.toml');
-}
-/**
- * The named profile's settings, or undefined when there is no profiles file or no such
- * profile (then, as in lolpop, prefect_settings apply). Values are kept as strings, as
- * Prefect's settings are.
- */
-function readProfile(env, name) {
-    const file = profilesPath(env);
-    if (!(0,external_node_fs_namespaceObject.existsSync)(file))
-        return undefined;
-    let data;
-    try {
-        data = dist_parse_parse((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'));
-    }
-    catch (error) {
-        throw new ConfigError(`${file}: not valid TOML (${error.message.split('\n')[0]}); it is the Prefect profiles file, read for prefect_profile '${name}'`);
-    }
-    const profiles = data.profiles;
-    const profile = profiles?.[name];
-    if (!profile || typeof profile !== 'object')
-        return undefined;
-    const settings = {};
-    for (const [key, value] of Object.entries(profile))
-        settings[key] = String(value);
-    return { settings, path: file };
-}
-function isCloudUrl(apiUrl) {
-    return /\/api\/accounts\/[^/]+\/workspaces\/[^/]+$/.test(apiUrl) && /(^|\.)prefect\.cloud$/.test(new URL(apiUrl).hostname);
-}
-/** The Authorization header value, or undefined. Never both schemes at once. */
-function authorizationHeader(connection) {
-    if (connection.apiKey && (isCloudUrl(connection.apiUrl) || !connection.authString)) {
-        return `Bearer ${connection.apiKey}`;
-    }
-    if (connection.authString)
-        return `Basic ${Buffer.from(connection.authString, 'utf8').toString('base64')}`;
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/client.ts
-
-
-
-
-/**
- * HTTP plumbing for Prefect's REST API: auth, CSRF, retries with backoff that
- * honour Retry-After, timing logs without secrets, and errors turned into one
- * line a user can act on. Knows no Prefect resources; `PrefectApi` does.
- */
-class PrefectClient {
-    connection;
-    options;
-    http;
-    csrf;
-    version;
-    constructor(connection, options) {
-        this.connection = connection;
-        this.options = options;
-        const auth = authorizationHeader(connection);
-        const logger = options.logger;
-        const started = new WeakMap();
-        this.http = distribution.create({
-            prefixUrl: connection.apiUrl,
-            fetch: options.fetch,
-            timeout: options.timeoutMs ?? 60_000,
-            headers: auth ? { authorization: auth } : {},
-            retry: {
-                limit: options.retries ?? 5,
-                methods: ['get', 'post', 'put', 'patch', 'delete', 'head'],
-                statusCodes: [429, 502, 503],
-                afterStatusCodes: [429, 502, 503],
-                maxRetryAfter: 120_000,
-                backoffLimit: options.backoffLimitMs ?? 10_000,
-                // A refused connection is retried twice (a server restarting), not five
-                // times: an unreachable URL should fail in seconds with one clear line.
-                shouldRetry: ({ error, retryCount }) => (error instanceof HTTPError ? undefined : retryCount <= 2),
-                // Exponential backoff with jitter, as Prefect's client does.
-                delay: (attempt) => 500 * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5),
-            },
-            hooks: {
-                beforeRequest: [(request) => void started.set(request, Date.now())],
-                afterResponse: [
-                    (request, _options, response) => {
-                        const ms = Date.now() - (started.get(request) ?? Date.now());
-                        logger.debug(`prefect: ${request.method} ${new URL(request.url).pathname} → ${response.status} (${ms} ms)`);
-                    },
-                ],
-                beforeRetry: [({ request, retryCount }) => logger.debug(`prefect: retry ${retryCount} of ${request.method} ${new URL(request.url).pathname}`)],
-            },
-        });
-    }
-    /** The server's Prefect version (`GET /admin/version`), fetched once. */
-    async serverVersion() {
-        if (!this.version) {
-            const res = await this.request('GET', 'admin/version', { action: 'read the server version' });
-            this.version = res.body;
-        }
-        return this.version;
-    }
-    async request(method, path, options, csrfRefreshed = false) {
-        const write = method !== 'GET' && method !== 'HEAD';
-        const headers = {};
-        if (write)
-            Object.assign(headers, await this.csrfHeaders());
-        try {
-            const response = await this.http(path.replace(/^\//, ''), {
-                method,
-                json: options.json,
-                headers,
-                throwHttpErrors: (status) => !(options.accept ?? []).includes(status),
-            });
-            const text = await response.text();
-            return { status: response.status, body: (text ? JSON.parse(text) : undefined) };
-        }
-        catch (error) {
-            if (error instanceof HTTPError && error.response.status === 403 && write && this.csrf?.enabled) {
-                const detail = await client_readDetail(error.response);
-                if (/csrf/i.test(detail)) {
-                    if (csrfRefreshed) {
-                        throw new OrchestratorError(`Failed to ${options.action}: the Prefect API at ${this.connection.apiUrl} rejected a fresh CSRF token (${detail}); ` +
-                            'is a proxy dropping the Prefect-Csrf-Token / Prefect-Csrf-Client headers?');
-                    }
-                    this.csrf = undefined; // expired: fetch a new token once and retry
-                    return this.request(method, path, options, true);
-                }
-            }
-            throw await this.describe(error, options.action);
-        }
-    }
-    /** Prefect's CSRF protection is off by default; find out once, then send the token on writes. */
-    async csrfHeaders() {
-        if (!this.csrf) {
-            const client = (0,external_node_crypto_.randomUUID)();
-            const res = await this.request('GET', `csrf-token?client=${client}`, {
-                action: 'get a CSRF token',
-                accept: [404, 422],
-            });
-            this.csrf = res.status === 200 && res.body?.token ? { enabled: true, token: res.body.token, client } : { enabled: false, client };
-        }
-        return this.csrf.enabled && this.csrf.token ? { 'Prefect-Csrf-Token': this.csrf.token, 'Prefect-Csrf-Client': this.csrf.client } : {};
-    }
-    async describe(error, action) {
-        const where = this.connection.apiUrl;
-        if (error instanceof HTTPError) {
-            const status = error.response.status;
-            const detail = await client_readDetail(error.response);
-            if (status === 401 || status === 403) {
-                return new OrchestratorError(`Failed to ${action}: the Prefect API at ${where} refused the credentials (${status}${detail ? `: ${detail}` : ''}); ` +
-                    'check PREFECT_API_KEY (Cloud) or PREFECT_API_AUTH_STRING (self-hosted)');
-            }
-            return new OrchestratorError(`Failed to ${action}: Prefect answered ${status}${detail ? `: ${detail}` : ''}`);
-        }
-        if (error instanceof TimeoutError) {
-            return new OrchestratorError(`Failed to ${action}: the Prefect API at ${where} did not answer in time`);
-        }
-        const cause = error?.cause;
-        const reason = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
-        return new OrchestratorError(`Failed to ${action}: cannot reach the Prefect API at ${where} (${reason})`);
-    }
-}
-/** Prefect errors come as {detail}, {exception_message} or a validation list; keep one line. */
-async function client_readDetail(response) {
-    let text = '';
-    try {
-        text = await response.clone().text();
-    }
-    catch {
-        return '';
-    }
-    try {
-        const body = JSON.parse(text);
-        if (typeof body.detail === 'string')
-            return body.detail;
-        if (typeof body.exception_message === 'string') {
-            const extra = Array.isArray(body.exception_detail)
-                ? body.exception_detail
-                    .map((d) => `${(d.loc ?? []).slice(1).join('.')}: ${d.msg ?? ''}`)
-                    .join('; ')
-                : '';
-            return extra ? `${body.exception_message} (${extra})` : body.exception_message;
-        }
-        if (Array.isArray(body.detail))
-            return JSON.stringify(body.detail).slice(0, 300);
-    }
-    catch {
-        // not JSON
-    }
-    return text.replace(/\s+/g, ' ').slice(0, 300);
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/kubernetes/manifests.ts
-
-
-/** Label on every object the tool creates, with the deployment it belongs to. */
-const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'lolpop-deploy' };
-const DEPLOYMENT_LABEL = 'lolpop-deploy/deployment';
-/** The Secret key for a self-hosted server's basic auth (lolpop has no kwarg for it). */
-const AUTH_STRING_KEY = 'prefect-api-auth-string';
-/**
- * A DNS-1123 name (what Deployment and Secret names must be): lower-case, `-` for
- * anything else, at most 63 characters. Deployment names like `Quickstart_PR-3`
- * become `quickstart-pr-3`.
- */
-function kubernetesName(name, what) {
-    const out = name
-        .toLowerCase()
-        .replace(/[^a-z0-9-]+/g, '-')
-        .replace(/^-+|-+$/g, '')
-        .slice(0, 63)
-        .replace(/-+$/, '');
-    if (!out)
-        throw new ConfigError(`${what} '${name}' gives no valid Kubernetes name (lower-case letters, digits and '-')`);
-    return out;
-}
-/** Label values: at most 63 of `[A-Za-z0-9._-]`, starting and ending alphanumeric. */
-function labelValue(value) {
-    return value
-        .replace(/[^A-Za-z0-9._-]+/g, '-')
-        .slice(0, 63)
-        .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
-}
-/**
- * The Secret the flow and worker read PREFECT_API_URL/KEY from, under the key names
- * of `prefect_api_url` and `prefect_api_key`. It goes to kubectl on stdin only.
- */
-function secretManifest(input) {
-    const { kwargs } = input;
-    const data = { [kwargs.prefect_api_url]: input.apiUrl };
-    if (input.apiKey)
-        data[kwargs.prefect_api_key] = input.apiKey;
-    if (input.authString)
-        data[AUTH_STRING_KEY] = input.authString;
-    return {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: kubernetesName(kwargs.secret_name, 'secret_name'), namespace: kwargs.namespace, labels: { ...MANAGED_BY } },
-        type: 'Opaque',
-        stringData: data,
-    };
-}
-/** PREFECT_API_* from the Secret; the key and auth string are optional references. */
-function prefectEnv(kwargs) {
-    const secret = kubernetesName(kwargs.secret_name, 'secret_name');
-    const ref = (name, key, optional) => ({
-        name,
-        valueFrom: { secretKeyRef: { name: secret, key, ...(optional ? { optional: true } : {}) } },
-    });
-    return [
-        ref('PREFECT_API_URL', kwargs.prefect_api_url, false),
-        ref('PREFECT_API_KEY', kwargs.prefect_api_key, true),
-        ref('PREFECT_API_AUTH_STRING', AUTH_STRING_KEY, true),
-    ];
-}
-function appsDeployment(input) {
-    const selector = { [DEPLOYMENT_LABEL]: input.labels[DEPLOYMENT_LABEL], 'app.kubernetes.io/name': input.name };
-    const labels = { ...MANAGED_BY, ...input.labels, 'app.kubernetes.io/name': input.name };
-    return {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name: input.name, namespace: input.namespace, labels },
-        spec: {
-            replicas: input.replicas,
-            selector: { matchLabels: selector },
-            template: {
-                metadata: { labels },
-                spec: { serviceAccountName: input.serviceAccount, containers: [input.container] },
-            },
-        },
-    };
-}
-/**
- * lolpop's flow Deployment (container `flow-container`, label `flow`), whose image
- * CMD serves the flow; in `namespace` (LOLPOP bug 1 wrote `namespace={namespace}`).
- */
-function flowDeploymentManifest(input) {
-    const { kwargs } = input;
-    return appsDeployment({
-        name: kubernetesName(input.deploymentName, 'deployment name'),
-        namespace: kwargs.namespace,
-        replicas: kwargs.num_replicas,
-        serviceAccount: kwargs.service_account,
-        labels: { [DEPLOYMENT_LABEL]: labelValue(input.deploymentName), flow: labelValue(input.flowName) },
-        container: {
-            name: 'flow-container',
-            image: input.image,
-            imagePullPolicy: kwargs.image_pull_policy,
-            env: prefectEnv(kwargs),
-        },
-    });
-}
-/** The worker's Deployment name, `{deployment_name}-{work_pool}` as lolpop names it. */
-function workerName(deploymentName, workPool) {
-    return kubernetesName(`${deploymentName}-${workPool}`, 'worker name');
-}
-/**
- * A Prefect kubernetes worker for the pool, honouring image_pull_policy (LOLPOP
- * bug 2 ignored it). Its service account needs RBAC to create Jobs in the namespace.
- */
-function workerDeploymentManifest(input) {
-    const { kwargs } = input;
-    return appsDeployment({
-        name: workerName(input.deploymentName, input.workPool),
-        namespace: kwargs.namespace,
-        // lolpop's worker manifest takes num_replicas too: more workers poll the same pool.
-        replicas: kwargs.num_replicas,
-        serviceAccount: kwargs.service_account,
-        labels: { [DEPLOYMENT_LABEL]: labelValue(input.deploymentName), 'prefect.io/work-pool': labelValue(input.workPool) },
-        container: {
-            name: 'prefect-worker',
-            image: kwargs.worker_image,
-            imagePullPolicy: kwargs.image_pull_policy,
-            command: ['prefect', 'worker', 'start', '--type', 'kubernetes', '--pool', input.workPool],
-            env: prefectEnv(kwargs),
-        },
-    });
-}
-/** Multi-document YAML, as `kubectl apply -f -` reads it. */
-function toYaml(manifests) {
-    return manifests.map((m) => (0,dist/* stringify */.As)(m, { lineWidth: 0 })).join('---\n');
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/kubernetes/deployer.ts
-
-
-
-
-
-
-/**
- * the kubernetes paths of lolpop's PrefectOrchestrator docs: the Secret, then the flow Deployment (static) or a
- * worker Deployment for the pool, applied with kubectl; stop deletes the same
- * objects by name in the same namespace (LOLPOP bug 3 deleted the wrong one).
- */
-class KubernetesDeployer {
-    kubectl;
-    logger;
-    workdir;
-    connection;
-    constructor(kubectl, logger, workdir, connection) {
-        this.kubectl = kubectl;
-        this.logger = logger;
-        this.workdir = workdir;
-        this.connection = connection;
-    }
-    /** Returns `kind/name` of every object applied. */
-    async deploy(input) {
-        const { kwargs } = input;
-        const secret = secretManifest({
-            kwargs,
-            apiUrl: this.connection.apiUrl,
-            apiKey: this.connection.apiKey,
-            authString: this.connection.authString,
-        });
-        await this.kubectl.apply(toYaml([secret]), kwargs.namespace, `the Secret ${secret.metadata.name}`);
-        const own = kwargs.k8s_deployment_manifest;
-        let manifests;
-        if (own) {
-            manifests = this.readOwnManifest(own);
-            this.logger.info(`applying your own manifest ${own}`);
-        }
-        else if (input.workPool) {
-            manifests = [workerDeploymentManifest({ deploymentName: input.deploymentName, workPool: input.workPool, kwargs })];
-            this.writeForReview(kwargs.worker_deployment_manifest, manifests);
-        }
-        else {
-            if (!input.image)
-                throw new ConfigError('kubernetes: no image to serve; run package first or set deploy.docker_image_name');
-            manifests = [flowDeploymentManifest({ deploymentName: input.deploymentName, flowName: input.flowName, image: input.image, kwargs })];
-            this.writeForReview(kwargs.manifest_path, manifests);
-        }
-        await this.kubectl.apply(toYaml(manifests), kwargs.namespace, own ?? 'the Deployment');
-        return [`secret/${secret.metadata.name}`, ...manifests.map((m) => `${m.kind.toLowerCase()}/${m.metadata.name}`)];
-    }
-    /** Deletes what deploy created; `deleted` false when all of it was already gone. */
-    async stop(input) {
-        const { kwargs } = input;
-        const ns = kwargs.namespace;
-        const parts = [];
-        let deleted = false;
-        if (kwargs.k8s_deployment_manifest) {
-            const yaml = toYaml(this.readOwnManifest(kwargs.k8s_deployment_manifest));
-            const gone = await this.kubectl.deleteManifest(yaml, ns);
-            deleted ||= gone;
-            parts.push(`${gone ? 'deleted' : 'found none of'} the objects of ${kwargs.k8s_deployment_manifest} in ${ns}`);
-        }
-        else {
-            const name = input.workPool ? workerName(input.deploymentName, input.workPool) : kubernetesName(input.deploymentName, 'deployment name');
-            const gone = await this.kubectl.delete('deployment', name, ns);
-            deleted ||= gone;
-            parts.push(`${gone ? 'deleted' : 'no'} ${input.workPool ? 'worker ' : ''}Deployment ${ns}/${name}`);
-        }
-        const secret = kubernetesName(kwargs.secret_name, 'secret_name');
-        if (input.deleteSecret) {
-            const gone = await this.kubectl.delete('secret', secret, ns);
-            deleted ||= gone;
-            parts.push(`${gone ? 'deleted' : 'no'} Secret ${ns}/${secret}`);
-        }
-        else {
-            parts.push(`kept Secret ${ns}/${secret} (shared; stop.delete_secret: true removes it)`);
-        }
-        return { deleted, detail: parts.join('; ') };
-    }
-    /** The user's manifest, each document given our namespace when it names none. */
-    readOwnManifest(file) {
-        const full = external_node_path_default().resolve(this.workdir, file);
-        let text;
-        try {
-            text = (0,external_node_fs_namespaceObject.readFileSync)(full, 'utf8');
-        }
-        catch {
-            throw new ConfigError(`k8s_deployment_manifest: cannot read ${file} (resolved to ${full})`);
-        }
-        const docs = (0,dist/* parseAllDocuments */.hR)(text);
-        const out = [];
-        for (const doc of docs) {
-            if (doc.errors.length > 0)
-                throw new ConfigError(`k8s_deployment_manifest ${file}: ${doc.errors[0].message}`);
-            const value = doc.toJS();
-            if (!value)
-                continue;
-            if (typeof value !== 'object' || !value.kind || !value.metadata?.name) {
-                throw new ConfigError(`k8s_deployment_manifest ${file}: every document needs kind and metadata.name`);
-            }
-            out.push(value);
-        }
-        if (out.length === 0)
-            throw new ConfigError(`k8s_deployment_manifest ${file} has no Kubernetes object`);
-        return out;
-    }
-    /** lolpop writes the manifests next to the entrypoint; so do we (never the Secret). */
-    writeForReview(file, manifests) {
-        writePackageFiles(this.workdir, [{ path: file, content: toYaml(manifests) }]);
-        this.logger.info(`wrote ${file}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/kubernetes/kubectl.ts
-
-
-/**
- * `kubectl apply` of manifests read from stdin: Secret values never reach a
- * command line, and the namespace is explicit (LOLPOP bug 1 never passed it).
- */
-function applyArgs(namespace) {
-    return ['apply', '--namespace', namespace, '-f', '-'];
-}
-/** Deletes one object; an object already gone is not an error (stop is idempotent). */
-function deleteArgs(kind, name, namespace) {
-    return ['delete', kind, name, '--namespace', namespace, '--ignore-not-found=true', '--wait=false'];
-}
-/** Deletes what a manifest on stdin describes (the user's own `k8s_deployment_manifest`). */
-function deleteManifestArgs(namespace) {
-    return ['delete', '--namespace', namespace, '--ignore-not-found=true', '--wait=false', '-f', '-'];
-}
-/**
- * kubectl through the one Exec, against whatever cluster the runner's kubeconfig
- * (KUBECONFIG, ~/.kube/config, the current context) points at.
- */
-class Kubectl {
-    exec;
-    logger;
-    env;
-    constructor(exec, logger, env) {
-        this.exec = exec;
-        this.logger = logger;
-        this.env = env;
-    }
-    /** Applies multi-document YAML given on stdin; logs what kubectl changed (never the YAML). */
-    async apply(yaml, namespace, what) {
-        const args = applyArgs(namespace);
-        const res = await this.exec.run('kubectl', args, { env: this.env, input: yaml });
-        if (res.exitCode !== 0)
-            throw new CommandError(`Failed to apply ${what} in namespace ${namespace}: ${describeKubectlFailure(res.stderr || res.stdout, namespace)}`);
-        for (const line of res.stdout.split('\n').filter((l) => l.trim()))
-            this.logger.info(line);
-    }
-    /** True when something was deleted, false when it was already gone. */
-    async delete(kind, name, namespace) {
-        return this.run(deleteArgs(kind, name, namespace), `${kind} ${name}`, namespace);
-    }
-    async deleteManifest(yaml, namespace) {
-        return this.run(deleteManifestArgs(namespace), 'the objects of k8s_deployment_manifest', namespace, yaml);
-    }
-    async run(args, what, namespace, input) {
-        const res = await this.exec.run('kubectl', args, { env: this.env, input });
-        if (res.exitCode !== 0)
-            throw new CommandError(`Failed to delete ${what} in namespace ${namespace}: ${describeKubectlFailure(res.stderr || res.stdout, namespace)}`);
-        const deleted = res.stdout.split('\n').filter((l) => /\bdeleted\b/.test(l));
-        for (const line of deleted)
-            this.logger.info(line);
-        return deleted.length > 0;
-    }
-}
-/** One line that says what to fix: no kubectl, no cluster, a missing namespace, else kubectl's last lines. */
-function describeKubectlFailure(output, namespace) {
-    if (/Unable to locate executable file: kubectl|ENOENT/i.test(output))
-        return 'kubectl is not installed on the runner';
-    if (/namespaces? "[^"]+" not found/i.test(output))
-        return `the namespace does not exist; create it (kubectl create namespace ${namespace}) or set deploy.namespace`;
-    if (/connection refused|no configuration has been provided|couldn't get current server API group list|the server has asked for the client to provide credentials/i.test(output)) {
-        return `no Kubernetes cluster is reachable with the runner's kubeconfig (${lastLines(output, 1)})`;
-    }
-    return lastLines(output, 4).replace(/\n/g, ' | ');
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/served.ts
-
-
-/**
- * Polls for a deployment that a `.serve()` process registers itself
- * (`{flow}/{name}`), so deploy and run can find it by name.
- */
-async function waitForServedDeployment(api, flow, name, options) {
-    const deadline = Date.now() + options.timeoutMs;
-    for (;;) {
-        const found = await api.readDeploymentByName(flow, name);
-        if (found && (!options.before || found.id !== options.before.id || found.updated !== options.before.updated))
-            return found;
-        const problem = await options.check?.();
-        if (problem)
-            throw new OrchestratorError(`Failed to serve '${flow}/${name}': ${problem}`);
-        if (Date.now() >= deadline) {
-            throw new OrchestratorError(`Failed to find the served deployment '${flow}/${name}' on ${api.client.connection.apiUrl} after ` +
-                `${Math.round(options.timeoutMs / 1000)} s: ${options.where} has not registered it ` +
-                '(does the image run flow.serve(), i.e. package.create_deployment: true, and reach PREFECT_API_URL?); raise deploy.serve_timeout if it is slow');
-        }
-        await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
-    }
-}
-/**
- * A served deployment pauses itself when its process stops (pause_on_shutdown), and
- * stop pauses work-pool ones: a deploy or run means "make it run", so resume it.
- */
-async function resumeIfPaused(api, deployment, version, logger, label) {
-    if (!deployment.paused)
-        return;
-    await api.resumeDeployment(deployment.id, version);
-    logger.info(`Deployment ${label} was paused (by stop, or by its serving process shutting down): resumed`);
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/static-docker.ts
-
-
-
-
-/** Labels on every serving container, so `docker ps --filter label=…` finds them. */
-const CONTAINER_LABEL = 'io.github.lolpop-deploy.deployment';
-/**
- * Static infrastructure on a Docker host (lolpop's PrefectOrchestrator docs, "docker, no pool"): one
- * long-lived container per deployment whose CMD runs `flow.serve()`. The Docker
- * host is whatever the docker CLI points at (DOCKER_HOST, the current context,
- * or the local daemon), because the child gets the runner's environment.
- */
-class StaticDockerHost {
-    exec;
-    logger;
-    env;
-    connection;
-    constructor(exec, logger, env, connection) {
-        this.exec = exec;
-        this.logger = logger;
-        this.env = env;
-        this.connection = connection;
-    }
-    /**
-     * Removes the deployment's old container, then starts the new one: never two
-     * serving the same deployment. The Prefect URL and credentials reach the
-     * container as `--env NAME` whose value is only in the docker CLI's own
-     * environment, so no key is ever on a command line.
-     */
-    async replace(container) {
-        if (await this.remove(container.name))
-            this.logger.info(`removed the previous container ${container.name}`);
-        await this.removeStrays(container.deploymentName);
-        const secrets = {
-            PREFECT_API_URL: this.connection.apiUrl,
-            PREFECT_API_KEY: this.connection.apiKey,
-            PREFECT_API_AUTH_STRING: this.connection.authString,
-        };
-        const passed = Object.fromEntries(Object.entries(secrets).filter((e) => e[1] !== undefined));
-        const args = runContainerArgs({
-            name: container.name,
-            image: container.image,
-            restart: container.restart,
-            envNames: Object.keys(passed),
-            labels: { [CONTAINER_LABEL]: container.deploymentName },
-            extra: container.extra,
-        });
-        this.logger.info(`docker ${args.join(' ')}`);
-        const res = await this.exec.run('docker', args, { env: { ...this.env, ...passed } });
-        if (res.exitCode !== 0) {
-            throw new CommandError(`Failed to start the container ${container.name} from ${container.image}: ${describeDockerFailure(res.stderr || res.stdout)}`);
-        }
-        return res.stdout.trim();
-    }
-    /** Why the container cannot be serving (exited, restarting after a crash), or undefined while it runs. */
-    async problem(name) {
-        const res = await this.exec.run('docker', inspectContainerArgs(name), { env: this.env });
-        if (res.exitCode !== 0)
-            return `the container ${name} is gone (${lastLines(res.stderr, 1)})`;
-        const [status = '', code = ''] = res.stdout.trim().split(/\s+/);
-        if (status === 'running' || status === 'created')
-            return undefined;
-        const logs = await this.exec.run('docker', containerLogsArgs(name, 8), { env: this.env });
-        const tail = lastLines(`${logs.stdout}\n${logs.stderr}`, 4).replace(/\n/g, ' | ');
-        return `the container ${name} is ${status} (exit code ${code})${tail ? `: ${tail}` : ''}`;
-    }
-    /**
-     * Stops the container gracefully, so its serve() pauses the deployment, then
-     * removes it. False when there was no such container.
-     */
-    async stopAndRemove(name, deploymentName, graceSeconds = 20) {
-        const stopped = await this.exec.run('docker', stopContainerArgs(name, graceSeconds), { env: this.env });
-        const removed = !(stopped.exitCode !== 0 && isNoSuchContainer(stopped.stderr)) && (await this.remove(name));
-        const strays = await this.removeStrays(deploymentName);
-        return removed || strays > 0;
-    }
-    /**
-     * Containers of this deployment under another name (deploy.container_name was
-     * changed since): found by their label and removed, so none keeps serving.
-     */
-    async removeStrays(deploymentName) {
-        const res = await this.exec.run('docker', containersWithLabelArgs(CONTAINER_LABEL, deploymentName), { env: this.env });
-        if (res.exitCode !== 0)
-            throw new CommandError(`Failed to list the containers of ${deploymentName}: ${describeDockerFailure(res.stderr || res.stdout)}`);
-        const ids = res.stdout.split(/\s+/).filter(Boolean);
-        for (const id of ids) {
-            await this.remove(id);
-            this.logger.info(`removed container ${id}, which also served ${deploymentName}`);
-        }
-        return ids.length;
-    }
-    /** `docker rm --force`; false when there was no such container. */
-    async remove(name) {
-        const res = await this.exec.run('docker', removeContainerArgs(name), { env: this.env });
-        if (res.exitCode === 0)
-            return true;
-        if (isNoSuchContainer(res.stderr))
-            return false;
-        throw new CommandError(`Failed to remove the container ${name}: ${describeDockerFailure(res.stderr || res.stdout)}`);
-    }
-}
-function isNoSuchContainer(stderr) {
-    return /no such container/i.test(stderr);
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/plan.ts
-
-
-
-
-
-
-
-
-/** An offline plan shows the body the newest server takes. */
-const OFFLINE_VERSION = parseServerVersion('3.0.0');
-/**
- * What package → deploy → run would do on Prefect. Only GETs reach the server (its
- * version, the work pool); a missing pool fails the plan as it would fail deploy.
- * Ids the server has not given yet are shown as `<…>`.
- */
-async function planPrefect(request, ctx, server) {
-    const { packageKwargs: pkg, deployKwargs: deploy, deploymentName } = request;
-    const workPool = deploy.work_pool ?? pkg.work_pool;
-    const actions = [];
-    const requests = [];
-    const api = server?.shownUrl ?? '$PREFECT_API_URL';
-    let version;
-    let poolType;
-    if (server) {
-        version = await server.api.version();
-        actions.push(`read Prefect ${version.raw} at ${server.shownUrl}`);
-        if (workPool) {
-            const pool = await server.api.readWorkPool(workPool);
-            if (!pool) {
-                throw new OrchestratorError(`Plan: work pool '${workPool}' does not exist on ${server.shownUrl}, so deploy would fail; create it (prefect work-pool create ${workPool} --type process) or fix deploy.work_pool`);
-            }
-            poolType = pool.type;
-        }
-    }
-    else {
-        actions.push('no Prefect server configured (PREFECT_API_URL): an offline plan, nothing read from a server');
-    }
-    // Without the server a pool's type is unknown: files and image as lolpop's package makes them, said so.
-    const buildImage = workPool && poolType ? runsContainers(poolType) : true;
-    const condition = workPool && !poolType ? 'only if the work pool runs containers; its type needs the server' : undefined;
-    const packaged = request.steps.includes('package')
-        ? planPackage({ deploymentName, kwargs: pkg, deployKwargs: deploy }, { ...ctx, buildImage, condition, dockerfile: buildImage })
-        : { files: [], kept: [], image: undefined, actions: [] };
-    actions.push(...packaged.actions);
-    const flowName = names_flowName(pkg, deploy);
-    const label = `${flowName}/${deploymentName}`;
-    const parameters = runParameters(pkg, deploy, request.runKwargs.parameters);
-    // Without deploy, run looks the deployment up by name: it must exist already.
-    if (request.steps.includes('deploy')) {
-        if (workPool) {
-            const body = buildDeploymentBody(poolDeploymentSpec({
-                deploymentName,
-                packageKwargs: pkg,
-                deployKwargs: deploy,
-                workPool,
-                // Offline the pool's type is unknown: the body is shown as for a process pool, and said so.
-                poolType: poolType ?? 'process',
-                image: deploy.docker_image_name ?? packaged.image,
-                flowId: `<id of flow ${flowName}>`,
-                ci: ctx.ci,
-                version: version ?? OFFLINE_VERSION,
-            }), version ?? OFFLINE_VERSION);
-            requests.push({ method: 'POST', url: `${api}/flows/`, body: { name: flowName } });
-            requests.push({ method: 'POST', url: `${api}/deployments/`, body });
-            actions.push(`create or update deployment ${label} on work pool ${workPool}` +
-                (poolType ? ` [${poolType}]` : ' (pull steps and job variables shown for a process pool; the pool type needs the server)'));
-        }
-        else if (request.type === 'docker') {
-            actions.push(`replace container ${deploy.container_name ?? containerNameFor(deploymentName)} on the Docker host; its flow.serve() registers ${label}`);
-        }
-        else if (request.type === 'kubernetes') {
-            actions.push(`apply the prefect-secrets Secret and the flow's Deployment in namespace ${deploy.namespace} (kubectl); its flow.serve() registers ${label}`);
-        }
-        else {
-            throw new OrchestratorError("Plan: deployment.type 'local' without a work pool cannot be deployed on Prefect; set deploy.work_pool, or use type docker or kubernetes");
-        }
-    }
-    if (!request.steps.includes('run'))
-        return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests };
-    const key = request.runKwargs.idempotency_key ?? defaultIdempotencyKey(ctx, deploymentName);
-    requests.push({
-        method: 'POST',
-        url: `${api}/deployments/<id of ${label}>/create_flow_run`,
-        body: { parameters, idempotency_key: key ?? '<a new key per call (no workflow run to key on)>' },
-    });
-    actions.push(`start a flow run of ${label} with parameters ${JSON.stringify(parameters)}`);
-    if (request.runKwargs.wait)
-        actions.push(`wait up to ${request.runKwargs.wait_timeout} for it to end; fail unless it COMPLETED`);
-    return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests };
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/urls.ts
-
-/**
- * The Prefect UI's base URL: PREFECT_UI_URL if set; for Cloud the app URL of
- * the same account/workspace; self-hosted: the API URL without its `/api`.
- */
-function uiBaseUrl(connection) {
-    if (connection.uiUrl)
-        return connection.uiUrl;
-    const api = connection.apiUrl;
-    if (isCloudUrl(api)) {
-        const match = /\/api\/accounts\/([^/]+)\/workspaces\/([^/]+)$/.exec(api);
-        return `https://app.prefect.cloud/account/${match[1]}/workspace/${match[2]}`;
-    }
-    return api.replace(/\/api$/, '');
-}
-/** Prefect 3's UI moved flow runs under /runs; 2.x keeps /flow-runs. */
-function flowRunUrl(ui, serverMajor, id) {
-    return serverMajor >= 3 ? `${ui}/runs/flow-run/${id}` : `${ui}/flow-runs/flow-run/${id}`;
-}
-function deploymentUrl(ui, id) {
-    return `${ui}/deployments/deployment/${id}`;
-}
-/** A URL as it may be printed: without a user or password in it. */
-function withoutCredentials(url) {
-    try {
-        const parsed = new URL(url);
-        if (!parsed.username && !parsed.password)
-            return url;
-        parsed.username = '';
-        parsed.password = '';
-        return parsed.href.replace(/\/$/, url.endsWith('/') ? '/' : '');
-    }
-    catch {
-        return url;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/wait-for-run.ts
-
-
-
-/**
- * Polls a flow run to a terminal state or the timeout, logging each change of
- * state. A finished run is not a successful run: anything but COMPLETED throws,
- * with the state message and the last error log line, and carries the result so
- * the final state is still reported.
- */
-async function waitForFlowRun(api, logger, request) {
-    const deadline = Date.now() + request.timeoutMs;
-    let run = await api.readFlowRun(request.run.id);
-    let last = '';
-    while (!TERMINAL_STATES.includes(run.state?.type ?? '')) {
-        const now = describeState(run);
-        if (now !== last)
-            logger.info(`Flow run ${run.name}: ${now}`);
-        last = now;
-        if (Date.now() >= deadline) {
-            const hint = run.state?.type === 'SCHEDULED' ? '; no worker seems to be polling its work pool' : '';
-            // Carry the last state seen, so outputs and the report do not show the one at creation.
-            throw Object.assign(new RunFailedError(`Flow run ${run.name} is still ${now} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`), { result: { ...request.run, state: run.state?.type ?? request.run.state } });
-        }
-        await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
-        run = await api.readFlowRun(request.run.id);
-    }
-    const state = run.state?.type ?? 'UNKNOWN';
-    logger.info(`Flow run ${run.name}: ${state}`);
-    const result = { ...request.run, state };
-    if (state !== 'COMPLETED') {
-        const why = await wait_for_run_failureDetail(api, run);
-        throw Object.assign(new RunFailedError(`Flow run ${run.name} ended ${state}${why ? `: ${why}` : ''} (${request.run.url})`), { result });
-    }
-    return result;
-}
-/** "SCHEDULED (Late)": the type, and the name when it says more. */
-function describeState(run) {
-    const type = run.state?.type ?? 'UNKNOWN';
-    const name = run.state?.name;
-    return name && name.toUpperCase() !== type ? `${type} (${name})` : type;
-}
-/** The state message, plus the last error log line when it adds something. */
-async function wait_for_run_failureDetail(api, run) {
-    const message = run.state?.message?.trim();
-    try {
-        const logs = await api.tailLogs(run.id);
-        const error = [...logs].reverse().find((l) => l.level >= 40);
-        const line = error?.message.split('\n').filter((l) => l.trim()).pop();
-        if (line && (!message || !message.includes(line)))
-            return message ? `${message} — ${line}` : line;
-    }
-    catch {
-        // logs are a courtesy; the state message is enough
-    }
-    return message ?? '';
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/orchestrator.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * lolpop's PrefectOrchestrator over Prefect's REST API: no Python and no
- * `prefect` CLI on the runner.
- */
-class PrefectOrchestrator {
-    config;
-    ctx;
-    session;
-    constructor(config, ctx) {
-        this.config = config;
-        this.ctx = ctx;
-    }
-    /**
-     * The connection, opened on first use: `package` needs no server (as in lolpop),
-     * so a missing PREFECT_API_URL is an error only for the steps that talk to one.
-     */
-    open() {
-        if (this.session)
-            return this.session;
-        const connection = connection_resolveConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile);
-        if (connection.apiKey)
-            this.ctx.logger.addSecret(connection.apiKey);
-        if (connection.authString) {
-            this.ctx.logger.addSecret(connection.authString);
-            this.ctx.logger.addSecret(Buffer.from(connection.authString).toString('base64'));
-        }
-        if (connection.profile)
-            this.ctx.logger.debug(`Prefect settings from profile '${connection.profile}' (${connection.profilesPath})`);
-        const api = new PrefectApi(new PrefectClient(connection, { fetch: this.ctx.fetch, logger: this.ctx.logger }));
-        this.session = { api, ui: uiBaseUrl(connection) };
-        return this.session;
-    }
-    /**
-     * Every step but package talks to the server: a missing or bad URL fails before the
-     * build. Plan reads a server only when one is configured (offline otherwise).
-     */
-    prepare(steps) {
-        if (steps.some((step) => step !== 'package' && step !== 'plan'))
-            this.open();
-    }
-    get api() {
-        return this.open().api;
-    }
-    get ui() {
-        return this.open().ui;
-    }
-    /** Builds an image only for pools that run containers; a process worker clones the repository instead. */
-    async package(request) {
-        const workPool = request.deployKwargs.work_pool ?? request.kwargs.work_pool;
-        if (workPool && !connection_hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile)) {
-            // lolpop's package never builds when a work pool is named; without a server we cannot
-            // tell whether this pool runs containers, so do the same and say so.
-            this.ctx.logger.info(`no Prefect server configured: not building an image for work pool ${workPool} (as lolpop's package); files only`);
-            return packageProject(request, { ...this.ctx, buildImage: false });
-        }
-        const pool = workPool ? await this.api.readWorkPool(workPool) : undefined;
-        const buildImage = pool ? runsContainers(pool.type) : true;
-        if (!buildImage)
-            this.ctx.logger.info(`work pool ${workPool} is a '${pool?.type}' pool: no image to build, no Dockerfile to write`);
-        // The image must speak the server's Prefect major; without a server there is nothing to compare.
-        const serverPrefect = connection_hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile)
-            ? async () => (await this.api.version()).raw
-            : undefined;
-        return packageProject(request, { ...this.ctx, buildImage, dockerfile: buildImage, serverPrefect });
-    }
-    /**
-     * Three kinds (lolpop's PrefectOrchestrator docs): a work pool (REST, dynamic); `docker` without a pool (a
-     * serving container on the Docker host); `kubernetes` (Secret + the flow's
-     * Deployment, or with a pool a worker Deployment, then the pool deployment).
-     */
-    async deploy(request) {
-        const workPool = request.kwargs.work_pool ?? request.packageKwargs.work_pool;
-        if (!workPool && request.kwargs.deployment_kwargs) {
-            // A served deployment is registered by flow.serve() inside the container, from run.py.
-            throw new OrchestratorError('Failed to deploy: deploy.deployment_kwargs apply to work-pool deployments; a served deployment (type docker or kubernetes without a work pool) does not take them yet. Set deploy.work_pool or remove them.');
-        }
-        if (request.type === 'kubernetes') {
-            const image = workPool ? undefined : this.imageFor(request);
-            const applied = await this.kubernetes().deploy({
-                deploymentName: request.deploymentName,
-                kwargs: request.kwargs,
-                workPool,
-                flowName: names_flowName(request.packageKwargs, request.kwargs),
-                image,
-            });
-            this.ctx.logger.info(`applied ${applied.join(', ')} in namespace ${request.kwargs.namespace}`);
-            if (!workPool)
-                return this.awaitServed(request, `the Kubernetes Deployment in ${request.kwargs.namespace}`);
-        }
-        if (workPool)
-            return this.deployOnPool(request, workPool, request.type === 'kubernetes');
-        if (request.type === 'docker')
-            return this.deployStaticDocker(request);
-        throw new OrchestratorError("Failed to deploy: deployment.type 'local' without a work pool would serve the flow in a process on this runner, " +
-            'which ends with the job; set deploy.work_pool (e.g. a process pool), or use type docker or kubernetes');
-    }
-    /** `workerStarting`: a worker was just applied, and a Prefect worker creates its pool when missing. */
-    async deployOnPool(request, workPool, workerStarting = false) {
-        const { kwargs, packageKwargs } = request;
-        const version = await this.api.version();
-        let pool = await this.api.readWorkPool(workPool);
-        const deadline = Date.now() + (workerStarting ? parseDuration(kwargs.serve_timeout, 'serve_timeout') : 0);
-        while (!pool && Date.now() < deadline) {
-            await sleep(2000);
-            pool = await this.api.readWorkPool(workPool);
-        }
-        if (!pool) {
-            throw new OrchestratorError(`Failed to deploy: work pool '${workPool}' does not exist on ${this.api.client.connection.apiUrl}; ` +
-                `create it (prefect work-pool create ${workPool} --type process) or fix deploy.work_pool`);
-        }
-        const flowName = names_flowName(packageKwargs, kwargs);
-        const flowId = await this.api.ensureFlow(flowName);
-        const spec = poolDeploymentSpec({
-            deploymentName: request.deploymentName,
-            packageKwargs,
-            deployKwargs: kwargs,
-            workPool,
-            poolType: pool.type,
-            image: kwargs.docker_image_name ?? request.packaged?.image,
-            flowId,
-            ci: this.ctx.ci,
-            version,
-        });
-        const deployment = await this.api.upsertDeployment(spec, version);
-        this.ctx.logger.info(`Deployment ${flowName}/${deployment.name} (${deployment.id}) on work pool ${workPool} [${pool.type}]`);
-        return { id: deployment.id, name: `${flowName}/${deployment.name}`, url: deploymentUrl(this.ui, deployment.id) };
-    }
-    async run(request) {
-        const version = await this.api.version();
-        let deploymentId = request.deployment?.id;
-        if (!deploymentId) {
-            // deploy did not run in this invocation: the deployment may be paused (by stop,
-            // or by its serving process shutting down), or still being registered by one.
-            const found = isServed(request.deployKwargs, request.packageKwargs)
-                ? await this.servedDeployment(request.packageKwargs, request.deployKwargs, request.deploymentName)
-                : await this.findDeployment(request);
-            await resumeIfPaused(this.api, found.deployment, version, this.ctx.logger, found.name);
-            deploymentId = found.id;
-        }
-        const kwargs = request.kwargs;
-        const { run, created } = await this.api.createFlowRun(deploymentId, {
-            parameters: runParameters(request.packageKwargs, request.deployKwargs, kwargs.parameters),
-            // Outside GitHub there is no run attempt to key on, but the POST may still be
-            // retried (502 from a proxy after the run was created): one key per call.
-            idempotency_key: kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, request.deploymentName) ?? `lolpop-deploy/${(0,external_node_crypto_.randomUUID)()}`,
-            tags: kwargs.tags,
-            name: kwargs.flow_run_name,
-            job_variables: kwargs.job_variables,
-        }, version);
-        const url = flowRunUrl(this.ui, version.major, run.id);
-        this.ctx.logger.info(created ? `Flow run ${run.name} (${run.id}) created: ${url}` : `Flow run ${run.name} (${run.id}) already existed for this workflow attempt: ${url}`);
-        return { id: run.id, url, state: run.state?.type ?? 'SCHEDULED', created };
-    }
-    /** Reads the server when one is configured (GETs only); without one, an offline plan. */
-    async plan(request) {
-        const online = connection_hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile);
-        return planPrefect(request, this.ctx, online ? { api: this.api, shownUrl: withoutCredentials(this.api.client.connection.apiUrl) } : undefined);
-    }
-    async wait(request) {
-        return waitForFlowRun(this.api, this.ctx.logger, request);
-    }
-    /**
-     * Undoes what deploy created, in an order that lets running flows be cancelled
-     * by what runs them: pause, cancel runs (when asked) while the worker or serving
-     * process is alive, remove the container or Kubernetes objects, then leave the
-     * Prefect deployment paused (default) or delete it. What is already gone is a
-     * notice, not an error.
-     */
-    async stop(request) {
-        const workPool = request.deployKwargs.work_pool ?? request.packageKwargs.work_pool;
-        const flowName = names_flowName(request.packageKwargs, request.deployKwargs);
-        const label = `${flowName}/${request.deploymentName}`;
-        const deployment = await this.api.readDeploymentByName(flowName, request.deploymentName);
-        const parts = [];
-        let stopped = false;
-        if (deployment) {
-            const version = await this.api.version();
-            // Pause first, so nothing new is scheduled or picked up while runs are cancelled.
-            if (!deployment.paused)
-                await this.api.pauseDeployment(deployment.id, version);
-            if (request.kwargs.cancel_runs) {
-                const summary = await cancelActiveRuns(this.api, deployment.id, {
-                    logger: this.ctx.logger,
-                    timeoutMs: parseDuration(request.kwargs.cancel_timeout, 'cancel_timeout'),
-                });
-                parts.push(describeCancel(summary));
-            }
-        }
-        if (request.type === 'kubernetes') {
-            const k8s = await this.kubernetes().stop({
-                deploymentName: request.deploymentName,
-                kwargs: request.deployKwargs,
-                workPool,
-                deleteSecret: request.kwargs.delete_secret,
-            });
-            stopped ||= k8s.deleted;
-            parts.push(k8s.detail);
-        }
-        else if (request.type === 'docker' && !workPool) {
-            const name = request.deployKwargs.container_name ?? containerNameFor(request.deploymentName);
-            const removed = await this.dockerHost().stopAndRemove(name, request.deploymentName);
-            stopped ||= removed;
-            parts.push(removed ? `removed container ${name}` : `no container ${name}`);
-        }
-        if (deployment) {
-            stopped = true;
-            if (request.kwargs.mode === 'delete') {
-                const deleted = await this.api.deleteDeployment(deployment.id);
-                parts.push(deleted ? `deleted deployment ${label}` : `deployment ${label} was already deleted`);
-            }
-            else {
-                parts.push(`paused deployment ${label}${deployment.paused ? ' (it already was)' : ''}`);
-            }
-        }
-        else {
-            parts.push(`no deployment ${label} on ${this.api.client.connection.apiUrl}`);
-        }
-        return { stopped, detail: stopped ? parts.join('; ') : `${parts.join('; ')}: nothing to stop` };
-    }
-    /** Static docker: replace the serving container, then wait until its serve() has registered the deployment. */
-    async deployStaticDocker(request) {
-        const { kwargs, packageKwargs } = request;
-        if (!packageKwargs.create_deployment && !packageKwargs.flow_entrypoint && !kwargs.docker_image_name) {
-            throw new OrchestratorError('Failed to deploy: deployment.type docker without a work pool runs the image as a long-lived server, ' +
-                'but the generated entrypoint only serves with package.create_deployment: true; set it (or set deploy.work_pool)');
-        }
-        const name = kwargs.container_name ?? containerNameFor(request.deploymentName);
-        const image = this.imageFor(request);
-        const host = this.dockerHost();
-        // Remove the old container before reading the deployment: nothing touches it then
-        // until the new container registers, so a changed `updated` means the new one did.
-        await host.remove(name);
-        const flowName = names_flowName(packageKwargs, kwargs);
-        const before = await this.api.readDeploymentByName(flowName, request.deploymentName);
-        const id = await host.replace({ name, image, deploymentName: request.deploymentName, restart: kwargs.restart_policy, extra: kwargs.docker_kwargs ?? [] });
-        this.ctx.logger.info(`container ${name} (${id.slice(0, 12)}) serving from ${image}`);
-        return this.awaitServed(request, `the container ${name}`, before, () => host.problem(name));
-    }
-    async awaitServed(request, where, before, check) {
-        const flowName = names_flowName(request.packageKwargs, request.kwargs);
-        const version = await this.api.version();
-        const deployment = await waitForServedDeployment(this.api, flowName, request.deploymentName, {
-            timeoutMs: parseDuration(request.kwargs.serve_timeout, 'serve_timeout'),
-            before,
-            check,
-            where,
-        });
-        const label = `${flowName}/${deployment.name}`;
-        await resumeIfPaused(this.api, deployment, version, this.ctx.logger, label);
-        this.ctx.logger.info(`Deployment ${label} (${deployment.id}) served by ${where}`);
-        return { id: deployment.id, name: label, url: deploymentUrl(this.ui, deployment.id) };
-    }
-    /** A served deployment, waiting for its serving process to register it if needed. */
-    async servedDeployment(pkg, deploy, deploymentName) {
-        const flowName = names_flowName(pkg, deploy);
-        const deployment = await waitForServedDeployment(this.api, flowName, deploymentName, {
-            timeoutMs: parseDuration(deploy.serve_timeout, 'serve_timeout'),
-            where: 'its serving container or pod',
-        });
-        return { id: deployment.id, name: `${flowName}/${deployment.name}`, deployment };
-    }
-    /** The serving image: deploy.docker_image_name, what package built now, else package's tag. */
-    imageFor(request) {
-        const pkg = request.packageKwargs;
-        return (request.kwargs.docker_image_name ??
-            request.packaged?.image ??
-            renderImageTag(pkg.docker_image_tag ?? defaultImageTag(pkg.lolpop_class, pkg.lolpop_entrypoint), this.ctx.ci));
-    }
-    dockerHost() {
-        return new StaticDockerHost(this.ctx.exec, this.ctx.logger, this.ctx.env, this.api.client.connection);
-    }
-    kubernetes() {
-        return new KubernetesDeployer(new Kubectl(this.ctx.exec, this.ctx.logger, this.ctx.env), this.ctx.logger, this.ctx.workdir, this.api.client.connection);
-    }
-    async findDeployment(request) {
-        const flowName = names_flowName(request.packageKwargs, request.deployKwargs);
-        const found = await this.api.readDeploymentByName(flowName, request.deploymentName);
-        if (!found) {
-            throw new OrchestratorError(`deployment '${flowName}/${request.deploymentName}' not found on ${this.api.client.connection.apiUrl}; run the deploy step first`);
-        }
-        return { id: found.id, name: `${flowName}/${found.name}`, deployment: found };
-    }
-}
-/**
- * Without a work pool the deployment is served by its own process (static docker or
- * kubernetes; deploy refuses `local` without a pool), which registers it itself.
- */
-function isServed(deploy, pkg) {
-    return !(deploy.work_pool ?? pkg.work_pool);
-}
-
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/plugin.ts
-
-
-const prefectPlugin = {
-    name: 'PrefectOrchestrator',
-    description: "Prefect 2.17+/3.x over its REST API (lolpop's PrefectOrchestrator)",
-    configSchema: PrefectConfig,
-    create: (config, context) => new PrefectOrchestrator(PrefectConfig.parse(config ?? {}), context),
-};
-
-;// CONCATENATED MODULE: ./src/orchestrators/registry.ts
-
-
-
-
-
-
-
-/** The one place that knows every built-in orchestrator. */
-const BUILT_IN = {
-    [prefectPlugin.name]: prefectPlugin,
-    [localPlugin.name]: localPlugin,
-    [airflowPlugin.name]: airflowPlugin,
-};
-function knownOrchestrators() {
-    return Object.keys(BUILT_IN).sort();
-}
-/** A name with a slash or a JS extension is a module of the user's (ZenML's "flavor"). */
-function isModuleReference(name) {
-    return /[/\\]|\.(m?js|cjs)$/.test(name) || name.startsWith('@');
-}
-const orchestratorLookup = {
-    schemaFor: (name) => BUILT_IN[name]?.configSchema,
-    known: knownOrchestrators,
-    isModuleReference,
-};
-/**
- * The orchestrator for a config's name: a built-in, or the default export (or
- * `plugin` export) of the user's module, which must be an OrchestratorPlugin.
- */
-async function createOrchestrator(name, config, context) {
-    const builtIn = BUILT_IN[name];
-    if (builtIn)
-        return builtIn.create(config, context);
-    const plugin = await importPlugin(name, context.workdir);
-    const parsed = plugin.configSchema.safeParse(config ?? {});
-    if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new ConfigError(`orchestrator.config.${issue.path.join('.')}: ${issue.message} (checked by ${name})`);
-    }
-    return plugin.create(parsed.data, context);
-}
-/** A config schema that accepts anything: a plugin without configSchema validates its own config. */
-const PASSTHROUGH = unknown();
-/**
- * Imports a user's orchestrator module. Only `name` and `create` are required, so a
- * plain .mjs plugin needs no dependencies; without a `configSchema` (anything with
- * zod's `safeParse`), `orchestrator.config` is passed to create() as written.
- */
-async function importPlugin(name, workdir) {
-    const specifier = name.startsWith('.') || external_node_path_default().isAbsolute(name) ? (0,external_node_url_.pathToFileURL)(external_node_path_default().resolve(workdir, name)).href : name;
-    let mod;
-    try {
-        // webpackIgnore: the bundle (ncc) must leave this a real import() of the user's file.
-        mod = (await import(/* webpackIgnore: true */ specifier));
-    }
-    catch (error) {
-        throw new ConfigError(`decorator.orchestrator: cannot load the orchestrator module '${name}': ${error.message.split('\n')[0]}`);
-    }
-    const candidate = (mod.default ?? mod.plugin);
-    const schema = candidate?.configSchema;
-    if (!candidate ||
-        typeof candidate.name !== 'string' ||
-        typeof candidate.create !== 'function' ||
-        (schema !== undefined && typeof schema?.safeParse !== 'function')) {
-        throw new ConfigError(`decorator.orchestrator: module '${name}' must export (default or 'plugin') an object with name and create(config, context), ` +
-            'and optionally configSchema (anything with a zod-style safeParse)');
-    }
-    return { description: '', ...candidate, configSchema: candidate.configSchema ?? PASSTHROUGH };
-}
-
-;// CONCATENATED MODULE: ./src/report/render.ts
 
 
 
@@ -65639,6 +69561,49 @@ function renderReport(input, limit = SUMMARY_LIMIT) {
 /** The PR comment's body (the marker is added by the sticky comment): the same report, under GitHub's limit. */
 function renderComment(input) {
     return renderReport(input, COMMENT_LIMIT);
+}
+const OUTCOME_ICON = { succeeded: '✅', failed: '❌', 'not-started': '🕒' };
+/**
+ * Several workflows of one step: a row each (config, deployment, run, state, time),
+ * their errors, then each workflow's own report folded, within `limit` bytes.
+ */
+function renderWorkflows(input, limit = SUMMARY_LIMIT) {
+    const { outcomes, ci } = input;
+    const failed = outcomes.filter((o) => o.status === 'failed').length;
+    const done = outcomes.filter((o) => o.status !== 'not-started').length;
+    const running = input.inProgress === true;
+    const icon = failed > 0 ? '❌' : running ? '⏳' : done < outcomes.length ? '⏭️' : '✅';
+    const state = running ? ' (in progress)' : failed > 0 ? `, ${failed} failed` : '';
+    const lines = [`### ${icon} lolpop-deploy: ${outcomes.length} workflows${state}`, ''];
+    const context = contextLine(ci, input.preview);
+    if (context)
+        lines.push(context, '');
+    lines.push('| workflow | config | status | deployment | run | state | time |', '| --- | --- | --- | --- | --- | --- | --- |');
+    for (const o of outcomes) {
+        const r = o.result;
+        const status = o.status === 'not-started' ? (running ? 'pending' : 'not started') : o.status;
+        const time = r ? formatDuration(r.steps.reduce((sum, step) => sum + step.durationMs, 0)) : '';
+        const config = external_node_path_default().relative(input.workdir, o.file) || o.file;
+        lines.push(`| ${cell(o.name ?? '')} | \`${cell(config)}\` | ${OUTCOME_ICON[o.status]} ${status} | ${r?.deployment ? render_link(r.deployment.name, r.deployment.url) : ''} | ` +
+            `${r?.run ? render_link(r.run.id, r.run.url) : ''} | ${r?.run ? `**${r.run.state}**` : ''} | ${time} |`);
+    }
+    const errors = outcomes.filter((o) => o.error);
+    if (errors.length > 0) {
+        lines.push('', '**Errors**', '');
+        for (const o of errors)
+            lines.push(`- **${cell(o.name ?? external_node_path_default().relative(input.workdir, o.file))}**: ${cell(clip(describeError(o.error), 2000))}`);
+    }
+    for (const note of input.notes ?? [])
+        lines.push('', `> ${cell(note)}`);
+    // Each workflow's own report, folded; the share of the limit keeps the table above intact.
+    const share = Math.floor(limit / (2 * Math.max(1, outcomes.length)));
+    for (const o of outcomes) {
+        if (!o.result)
+            continue;
+        const own = renderReport({ result: o.result, ci: { ...ci, repository: '', runId: '' } }, share).replace(/^### .*\n\n/, '');
+        lines.push('', `<details><summary>${cell(o.name ?? o.file)}</summary>`, '', own.trimEnd(), '', '</details>');
+    }
+    return truncate(lines.join('\n') + '\n', limit);
 }
 function facts(result, ci) {
     const out = [['orchestrator', `\`${result.orchestrator}\``]];
@@ -65745,7 +69710,8 @@ function truncate(markdown, limit) {
     return (lastLine > 0 ? cut.slice(0, lastLine) : cut) + marker;
 }
 
-;// CONCATENATED MODULE: ./src/outputs.ts
+;// CONCATENATED MODULE: ./src/action/outputs.ts
+
 
 
 
@@ -65754,13 +69720,17 @@ function browsable(url) {
     return url && isBrowsable(url) ? url : undefined;
 }
 /** The action's outputs (action.yml), set for whatever finished, even on failure. */
-function setOutputs(result) {
+function setOutputs(result, redact) {
     const outputs = {
         image: result?.packaged?.image,
         digest: result?.packaged?.digest,
         'deployment-id': result?.deployment?.id,
         'deployment-name': result?.deployment?.name ?? result?.deploymentName,
         'deployment-url': browsable(result?.deployment?.url),
+        // Generic names for every orchestrator; the flow-run-* ones are kept as aliases.
+        'run-id': result?.run?.id,
+        'run-url': browsable(result?.run?.url),
+        'run-state': result?.run?.state,
         'flow-run-id': result?.run?.id,
         'flow-run-url': browsable(result?.run?.url),
         'flow-run-state': result?.run?.state,
@@ -65769,15 +69739,1210 @@ function setOutputs(result) {
     };
     for (const [name, value] of Object.entries(outputs)) {
         if (value !== undefined)
-            setOutput(name, value);
+            setOutput(name, redact(value));
     }
+}
+/** The `results` output: one entry per workflow, by deployment name (else config file). */
+function setResultsOutput(outcomes, redact) {
+    const results = {};
+    for (const o of outcomes) {
+        const r = o.result;
+        results[o.name ?? o.file] = {
+            config: o.file,
+            status: o.status,
+            'deployment-name': r?.deployment?.name ?? r?.deploymentName,
+            'deployment-url': browsable(r?.deployment?.url),
+            'run-id': r?.run?.id,
+            'run-url': browsable(r?.run?.url),
+            'run-state': r?.run?.state,
+            image: r?.packaged?.image,
+            digest: r?.packaged?.digest,
+            error: o.error ? describeError(o.error) : undefined,
+        };
+    }
+    setOutput('results', redact(JSON.stringify(results)));
 }
 /** The sticky PR comment's html_url, once it is written. */
 function setCommentUrl(url) {
     setOutput('comment-url', url);
 }
 
-;// CONCATENATED MODULE: ./src/preview.ts
+;// CONCATENATED MODULE: ./src/action/comment.ts
+
+
+
+
+
+
+/**
+ * The run's sticky PR comment: progress writes while the work is in flight, then the
+ * final one. One look-up of the pull request serves every write. Everything written
+ * passes the logger's redaction.
+ */
+class CommentWriter {
+    settings;
+    ci;
+    logger;
+    target;
+    progressEnabled = true;
+    createdByProgress = false;
+    constructor(settings, ci, logger) {
+        this.settings = settings;
+        this.ci = ci;
+        this.logger = logger;
+        if (settings.comment === 'never' || !settings.githubToken)
+            this.progressEnabled = false;
+    }
+    client() {
+        if (!this.settings.githubToken)
+            throw new UserError('the github-token input is empty');
+        return createGitHubClient(this.settings.githubToken, this.ci.apiUrl, this.logger);
+    }
+    write(key, markdown) {
+        const findTarget = (client) => (this.target ??= findPullRequest(client, this.ci));
+        const body = this.logger.redact(markdown);
+        return commentOnPullRequest(() => this.client(), { mode: this.settings.comment, ci: this.ci, key, body, findTarget }, this.logger);
+    }
+    /**
+     * Best effort: so that the previous push's ✅ does not stand during a long build or
+     * wait. The first write that does not succeed ends the progress writes (the final
+     * write reports why); a throw reaches the caller, which only warns.
+     */
+    async progress(key, markdown, label) {
+        if (!this.progressEnabled)
+            return;
+        this.progressEnabled = false;
+        const outcome = await this.write(key, markdown);
+        if (outcome.status !== 'written')
+            return;
+        this.progressEnabled = true;
+        this.createdByProgress ||= outcome.action === 'created';
+        this.logger.debug(`PR comment ${outcome.action} with the progress ${label}: ${outcome.url}`);
+    }
+    /**
+     * The final comment. One that cannot be written never fails a deployment (a notice
+     * says why, in `notes` too, and the summary is still written) unless `comment:
+     * always` asked for it: then the failure is returned, to fail the step after the summary.
+     */
+    async final(key, markdown, notes) {
+        let problem;
+        let unexpected = false;
+        try {
+            const outcome = await this.write(key, markdown);
+            if (outcome.status === 'written') {
+                setCommentUrl(outcome.url);
+                // Created by this run's progress write, then completed: to a reader, this run created it.
+                const action = this.createdByProgress ? 'created' : outcome.action;
+                info(`PR comment ${action} on #${outcome.pullRequest}: ${outcome.url}`);
+                notes.push(`[PR comment](${outcome.url}) ${action} on pull request #${outcome.pullRequest}.`);
+            }
+            else if (outcome.status === 'none') {
+                info(`No PR comment: ${outcome.reason}`);
+                if (this.settings.comment === 'always')
+                    problem = `No PR comment: ${outcome.reason} (comment: always)`;
+            }
+            else {
+                problem = outcome.reason;
+            }
+        }
+        catch (error) {
+            problem = `Failed to write the PR comment: ${describeError(error)}`;
+            unexpected = true;
+        }
+        if (!problem)
+            return undefined;
+        notes.push(problem);
+        if (this.settings.comment === 'always')
+            return new UserError(problem);
+        // A known refusal (fork, read-only token) is a notice; anything else deserves a warning.
+        if (unexpected)
+            warning(problem);
+        else
+            notice(problem);
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/conclude.ts
+
+
+
+/** The job summary, redacted; a summary that cannot be written is a warning, not a failure. */
+async function writeSummary(markdown, enabled, logger) {
+    if (!enabled)
+        return;
+    try {
+        await summary.addRaw(logger.redact(markdown)).write();
+    }
+    catch (error) {
+        warning(`Failed to write the job summary: ${describeError(error)}`);
+    }
+}
+/**
+ * Fails the step with one line: a config error as one annotation per place, on the
+ * file in the PR's diff; anything else with setFailed. Not a UserError: a bug, whose
+ * stack goes to the debug log.
+ */
+function failStep(failure, ci) {
+    if (!(failure instanceof UserError))
+        core_debug(failure instanceof Error ? (failure.stack ?? '') : String(failure));
+    const located = failure instanceof ConfigError ? failure.locations : [];
+    if (located.length === 0) {
+        setFailed(describeError(failure));
+        return;
+    }
+    for (const at of located) {
+        error(at.message, { file: repositoryPath(at.file, ci), startLine: at.line, startColumn: at.col, title: 'lolpop-deploy config' });
+    }
+    process.exitCode = ExitCode.Failure;
+}
+/** Annotations name files relative to the checkout (GITHUB_WORKSPACE), not to the working directory. */
+function repositoryPath(file, ci) {
+    const root = ci.workspace || process.cwd();
+    const relative = external_node_path_default().relative(root, file);
+    return relative.startsWith('..') || external_node_path_default().isAbsolute(relative) ? file : relative.split((external_node_path_default()).sep).join('/');
+}
+
+;// CONCATENATED MODULE: ./src/action/core-logger.ts
+
+
+/** The action's Logger: GitHub's log groups, annotations and masking. */
+class CoreLogger {
+    secrets = new Set();
+    debug(message) {
+        core_debug(message);
+    }
+    info(message) {
+        info(message);
+    }
+    warning(message) {
+        warning(message);
+    }
+    error(message) {
+        error(message);
+    }
+    group(name, fn) {
+        return group(name, fn);
+    }
+    addSecret(value) {
+        // setSecret masks only what is printed after it: callers register secrets first.
+        if (!value || this.secrets.has(value))
+            return;
+        core_setSecret(value);
+        this.secrets.add(value);
+    }
+    /**
+     * The runner masks its log, not what we send elsewhere: the PR comment (and the
+     * summary, to be sure) go through this before they leave.
+     */
+    redact(text) {
+        return redact(text, this.secrets);
+    }
+}
+
+;// CONCATENATED MODULE: external "url"
+const external_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
+;// CONCATENATED MODULE: external "module"
+const external_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("module");
+;// CONCATENATED MODULE: ./node_modules/fdir/dist/index.mjs
+
+
+
+
+//#region rolldown:runtime
+var __require = /* @__PURE__ */ (0,external_module_namespaceObject.createRequire)(import.meta.url);
+
+//#endregion
+//#region src/utils.ts
+function cleanPath(path) {
+	let normalized = (0,external_path_namespaceObject.normalize)(path);
+	if (normalized.length > 1 && normalized[normalized.length - 1] === external_path_namespaceObject.sep) normalized = normalized.substring(0, normalized.length - 1);
+	return normalized;
+}
+const SLASHES_REGEX = /[\\/]/g;
+function convertSlashes(path, separator) {
+	return path.replace(SLASHES_REGEX, separator);
+}
+const WINDOWS_ROOT_DIR_REGEX = /^[a-z]:[\\/]$/i;
+function isRootDirectory(path) {
+	return path === "/" || WINDOWS_ROOT_DIR_REGEX.test(path);
+}
+function normalizePath(path, options) {
+	const { resolvePaths, normalizePath: normalizePath$1, pathSeparator } = options;
+	const pathNeedsCleaning = process.platform === "win32" && path.includes("/") || path.startsWith(".");
+	if (resolvePaths) path = (0,external_path_namespaceObject.resolve)(path);
+	if (normalizePath$1 || pathNeedsCleaning) path = cleanPath(path);
+	if (path === ".") return "";
+	const needsSeperator = path[path.length - 1] !== pathSeparator;
+	return convertSlashes(needsSeperator ? path + pathSeparator : path, pathSeparator);
+}
+
+//#endregion
+//#region src/api/functions/join-path.ts
+function joinPathWithBasePath(filename, directoryPath) {
+	return directoryPath + filename;
+}
+function joinPathWithRelativePath(root, options) {
+	return function(filename, directoryPath) {
+		const sameRoot = directoryPath.startsWith(root);
+		if (sameRoot) return directoryPath.slice(root.length) + filename;
+		else return convertSlashes((0,external_path_namespaceObject.relative)(root, directoryPath), options.pathSeparator) + options.pathSeparator + filename;
+	};
+}
+function joinPath(filename) {
+	return filename;
+}
+function joinDirectoryPath(filename, directoryPath, separator) {
+	return directoryPath + filename + separator;
+}
+function build$7(root, options) {
+	const { relativePaths, includeBasePath } = options;
+	return relativePaths && root ? joinPathWithRelativePath(root, options) : includeBasePath ? joinPathWithBasePath : joinPath;
+}
+
+//#endregion
+//#region src/api/functions/push-directory.ts
+function pushDirectoryWithRelativePath(root) {
+	return function(directoryPath, paths) {
+		paths.push(directoryPath.substring(root.length) || ".");
+	};
+}
+function pushDirectoryFilterWithRelativePath(root) {
+	return function(directoryPath, paths, filters) {
+		const relativePath = directoryPath.substring(root.length) || ".";
+		if (filters.every((filter) => filter(relativePath, true))) paths.push(relativePath);
+	};
+}
+const pushDirectory = (directoryPath, paths) => {
+	paths.push(directoryPath || ".");
+};
+const pushDirectoryFilter = (directoryPath, paths, filters) => {
+	const path = directoryPath || ".";
+	if (filters.every((filter) => filter(path, true))) paths.push(path);
+};
+const empty$2 = () => {};
+function build$6(root, options) {
+	const { includeDirs, filters, relativePaths } = options;
+	if (!includeDirs) return empty$2;
+	if (relativePaths) return filters && filters.length ? pushDirectoryFilterWithRelativePath(root) : pushDirectoryWithRelativePath(root);
+	return filters && filters.length ? pushDirectoryFilter : pushDirectory;
+}
+
+//#endregion
+//#region src/api/functions/push-file.ts
+const pushFileFilterAndCount = (filename, _paths, counts, filters) => {
+	if (filters.every((filter) => filter(filename, false))) counts.files++;
+};
+const pushFileFilter = (filename, paths, _counts, filters) => {
+	if (filters.every((filter) => filter(filename, false))) paths.push(filename);
+};
+const pushFileCount = (_filename, _paths, counts, _filters) => {
+	counts.files++;
+};
+const pushFile = (filename, paths) => {
+	paths.push(filename);
+};
+const empty$1 = () => {};
+function build$5(options) {
+	const { excludeFiles, filters, onlyCounts } = options;
+	if (excludeFiles) return empty$1;
+	if (filters && filters.length) return onlyCounts ? pushFileFilterAndCount : pushFileFilter;
+	else if (onlyCounts) return pushFileCount;
+	else return pushFile;
+}
+
+//#endregion
+//#region src/api/functions/get-array.ts
+const getArray = (paths) => {
+	return paths;
+};
+const getArrayGroup = () => {
+	return [""].slice(0, 0);
+};
+function build$4(options) {
+	return options.group ? getArrayGroup : getArray;
+}
+
+//#endregion
+//#region src/api/functions/group-files.ts
+const groupFiles = (groups, directory, files) => {
+	groups.push({
+		directory,
+		files,
+		dir: directory
+	});
+};
+const empty = () => {};
+function build$3(options) {
+	return options.group ? groupFiles : empty;
+}
+
+//#endregion
+//#region src/api/functions/resolve-symlink.ts
+const resolveSymlinksAsync = function(path, state, callback$1) {
+	const { queue, fs, options: { suppressErrors } } = state;
+	queue.enqueue();
+	fs.realpath(path, (error, resolvedPath) => {
+		if (error) return queue.dequeue(suppressErrors ? null : error, state);
+		fs.stat(resolvedPath, (error$1, stat) => {
+			if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
+			if (stat.isDirectory() && dist_isRecursive(path, resolvedPath, state)) return queue.dequeue(null, state);
+			callback$1(stat, resolvedPath);
+			queue.dequeue(null, state);
+		});
+	});
+};
+const resolveSymlinks = function(path, state, callback$1) {
+	const { queue, fs, options: { suppressErrors } } = state;
+	queue.enqueue();
+	try {
+		const resolvedPath = fs.realpathSync(path);
+		const stat = fs.statSync(resolvedPath);
+		if (stat.isDirectory() && dist_isRecursive(path, resolvedPath, state)) return;
+		callback$1(stat, resolvedPath);
+	} catch (e) {
+		if (!suppressErrors) throw e;
+	}
+};
+function build$2(options, isSynchronous) {
+	if (!options.resolveSymlinks || options.excludeSymlinks) return null;
+	return isSynchronous ? resolveSymlinks : resolveSymlinksAsync;
+}
+function dist_isRecursive(path, resolved, state) {
+	if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
+	let parent = (0,external_path_namespaceObject.dirname)(path);
+	let depth = 1;
+	while (parent !== state.root && depth < 2) {
+		const resolvedPath = state.symlinks.get(parent);
+		const isSameRoot = !!resolvedPath && (resolvedPath === resolved || resolvedPath.startsWith(resolved) || resolved.startsWith(resolvedPath));
+		if (isSameRoot) depth++;
+		else parent = (0,external_path_namespaceObject.dirname)(parent);
+	}
+	state.symlinks.set(path, resolved);
+	return depth > 1;
+}
+function isRecursiveUsingRealPaths(resolved, state) {
+	return state.visited.includes(resolved + state.options.pathSeparator);
+}
+
+//#endregion
+//#region src/api/functions/invoke-callback.ts
+const onlyCountsSync = (state) => {
+	return state.counts;
+};
+const groupsSync = (state) => {
+	return state.groups;
+};
+const defaultSync = (state) => {
+	return state.paths;
+};
+const limitFilesSync = (state) => {
+	return state.paths.slice(0, state.options.maxFiles);
+};
+const onlyCountsAsync = (state, error, callback$1) => {
+	report(error, callback$1, state.counts, state.options.suppressErrors);
+	return null;
+};
+const defaultAsync = (state, error, callback$1) => {
+	report(error, callback$1, state.paths, state.options.suppressErrors);
+	return null;
+};
+const limitFilesAsync = (state, error, callback$1) => {
+	report(error, callback$1, state.paths.slice(0, state.options.maxFiles), state.options.suppressErrors);
+	return null;
+};
+const groupsAsync = (state, error, callback$1) => {
+	report(error, callback$1, state.groups, state.options.suppressErrors);
+	return null;
+};
+function report(error, callback$1, output, suppressErrors) {
+	if (error && !suppressErrors) callback$1(error, output);
+	else callback$1(null, output);
+}
+function build$1(options, isSynchronous) {
+	const { onlyCounts, group, maxFiles } = options;
+	if (onlyCounts) return isSynchronous ? onlyCountsSync : onlyCountsAsync;
+	else if (group) return isSynchronous ? groupsSync : groupsAsync;
+	else if (maxFiles) return isSynchronous ? limitFilesSync : limitFilesAsync;
+	else return isSynchronous ? defaultSync : defaultAsync;
+}
+
+//#endregion
+//#region src/api/functions/walk-directory.ts
+const readdirOpts = { withFileTypes: true };
+const walkAsync = (state, crawlPath, directoryPath, currentDepth, callback$1) => {
+	state.queue.enqueue();
+	if (currentDepth < 0) return state.queue.dequeue(null, state);
+	const { fs } = state;
+	state.visited.push(crawlPath);
+	state.counts.directories++;
+	fs.readdir(crawlPath || ".", readdirOpts, (error, entries = []) => {
+		callback$1(entries, directoryPath, currentDepth);
+		state.queue.dequeue(state.options.suppressErrors ? null : error, state);
+	});
+};
+const walkSync = (state, crawlPath, directoryPath, currentDepth, callback$1) => {
+	const { fs } = state;
+	if (currentDepth < 0) return;
+	state.visited.push(crawlPath);
+	state.counts.directories++;
+	let entries = [];
+	try {
+		entries = fs.readdirSync(crawlPath || ".", readdirOpts);
+	} catch (e) {
+		if (!state.options.suppressErrors) throw e;
+	}
+	callback$1(entries, directoryPath, currentDepth);
+};
+function build(isSynchronous) {
+	return isSynchronous ? walkSync : walkAsync;
+}
+
+//#endregion
+//#region src/api/queue.ts
+/**
+* This is a custom stateless queue to track concurrent async fs calls.
+* It increments a counter whenever a call is queued and decrements it
+* as soon as it completes. When the counter hits 0, it calls onQueueEmpty.
+*/
+var Queue = class {
+	count = 0;
+	constructor(onQueueEmpty) {
+		this.onQueueEmpty = onQueueEmpty;
+	}
+	enqueue() {
+		this.count++;
+		return this.count;
+	}
+	dequeue(error, output) {
+		if (this.onQueueEmpty && (--this.count <= 0 || error)) {
+			this.onQueueEmpty(error, output);
+			if (error) {
+				output.controller.abort();
+				this.onQueueEmpty = void 0;
+			}
+		}
+	}
+};
+
+//#endregion
+//#region src/api/counter.ts
+var Counter = class {
+	_files = 0;
+	_directories = 0;
+	set files(num) {
+		this._files = num;
+	}
+	get files() {
+		return this._files;
+	}
+	set directories(num) {
+		this._directories = num;
+	}
+	get directories() {
+		return this._directories;
+	}
+	/**
+	* @deprecated use `directories` instead
+	*/
+	/* c8 ignore next 3 */
+	get dirs() {
+		return this._directories;
+	}
+};
+
+//#endregion
+//#region src/api/aborter.ts
+/**
+* AbortController is not supported on Node 14 so we use this until we can drop
+* support for Node 14.
+*/
+var Aborter = class {
+	aborted = false;
+	abort() {
+		this.aborted = true;
+	}
+};
+
+//#endregion
+//#region src/api/walker.ts
+var Walker = class {
+	root;
+	isSynchronous;
+	state;
+	joinPath;
+	pushDirectory;
+	pushFile;
+	getArray;
+	groupFiles;
+	resolveSymlink;
+	walkDirectory;
+	callbackInvoker;
+	constructor(root, options, callback$1) {
+		this.isSynchronous = !callback$1;
+		this.callbackInvoker = build$1(options, this.isSynchronous);
+		this.root = normalizePath(root, options);
+		this.state = {
+			root: isRootDirectory(this.root) ? this.root : this.root.slice(0, -1),
+			paths: [""].slice(0, 0),
+			groups: [],
+			counts: new Counter(),
+			options,
+			queue: new Queue((error, state) => this.callbackInvoker(state, error, callback$1)),
+			symlinks: /* @__PURE__ */ new Map(),
+			visited: [""].slice(0, 0),
+			controller: new Aborter(),
+			fs: options.fs || external_fs_namespaceObject_0
+		};
+		this.joinPath = build$7(this.root, options);
+		this.pushDirectory = build$6(this.root, options);
+		this.pushFile = build$5(options);
+		this.getArray = build$4(options);
+		this.groupFiles = build$3(options);
+		this.resolveSymlink = build$2(options, this.isSynchronous);
+		this.walkDirectory = build(this.isSynchronous);
+	}
+	start() {
+		this.pushDirectory(this.root, this.state.paths, this.state.options.filters);
+		this.walkDirectory(this.state, this.root, this.root, this.state.options.maxDepth, this.walk);
+		return this.isSynchronous ? this.callbackInvoker(this.state, null) : null;
+	}
+	walk = (entries, directoryPath, depth) => {
+		const { paths, options: { filters, resolveSymlinks: resolveSymlinks$1, excludeSymlinks, exclude, maxFiles, signal, useRealPaths, pathSeparator }, controller } = this.state;
+		if (controller.aborted || signal && signal.aborted || maxFiles && paths.length > maxFiles) return;
+		const files = this.getArray(this.state.paths);
+		for (let i = 0; i < entries.length; ++i) {
+			const entry = entries[i];
+			if (entry.isFile() || entry.isSymbolicLink() && !resolveSymlinks$1 && !excludeSymlinks) {
+				const filename = this.joinPath(entry.name, directoryPath);
+				this.pushFile(filename, files, this.state.counts, filters);
+			} else if (entry.isDirectory()) {
+				let path = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
+				if (exclude && exclude(entry.name, path)) continue;
+				this.pushDirectory(path, paths, filters);
+				this.walkDirectory(this.state, path, path, depth - 1, this.walk);
+			} else if (this.resolveSymlink && entry.isSymbolicLink()) {
+				let path = joinPathWithBasePath(entry.name, directoryPath);
+				this.resolveSymlink(path, this.state, (stat, resolvedPath) => {
+					if (stat.isDirectory()) {
+						resolvedPath = normalizePath(resolvedPath, this.state.options);
+						if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path + pathSeparator)) return;
+						this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path + pathSeparator, depth - 1, this.walk);
+					} else {
+						resolvedPath = useRealPaths ? resolvedPath : path;
+						const filename = (0,external_path_namespaceObject.basename)(resolvedPath);
+						const directoryPath$1 = normalizePath((0,external_path_namespaceObject.dirname)(resolvedPath), this.state.options);
+						resolvedPath = this.joinPath(filename, directoryPath$1);
+						this.pushFile(resolvedPath, files, this.state.counts, filters);
+					}
+				});
+			}
+		}
+		this.groupFiles(this.state.groups, directoryPath, files);
+	};
+};
+
+//#endregion
+//#region src/api/async.ts
+function dist_promise(root, options) {
+	return new Promise((resolve$1, reject) => {
+		callback(root, options, (err, output) => {
+			if (err) return reject(err);
+			resolve$1(output);
+		});
+	});
+}
+function callback(root, options, callback$1) {
+	let walker = new Walker(root, options, callback$1);
+	walker.start();
+}
+
+//#endregion
+//#region src/api/sync.ts
+function sync(root, options) {
+	const walker = new Walker(root, options);
+	return walker.start();
+}
+
+//#endregion
+//#region src/builder/api-builder.ts
+var APIBuilder = class {
+	constructor(root, options) {
+		this.root = root;
+		this.options = options;
+	}
+	withPromise() {
+		return dist_promise(this.root, this.options);
+	}
+	withCallback(cb) {
+		callback(this.root, this.options, cb);
+	}
+	sync() {
+		return sync(this.root, this.options);
+	}
+};
+
+//#endregion
+//#region src/builder/index.ts
+let dist_pm = null;
+/* c8 ignore next 6 */
+try {
+	__require.resolve("picomatch");
+	dist_pm = __require("picomatch");
+} catch {}
+var Builder = class {
+	globCache = {};
+	options = {
+		maxDepth: Infinity,
+		suppressErrors: true,
+		pathSeparator: external_path_namespaceObject.sep,
+		filters: []
+	};
+	globFunction;
+	constructor(options) {
+		this.options = {
+			...this.options,
+			...options
+		};
+		this.globFunction = this.options.globFunction;
+	}
+	group() {
+		this.options.group = true;
+		return this;
+	}
+	withPathSeparator(separator) {
+		this.options.pathSeparator = separator;
+		return this;
+	}
+	withBasePath() {
+		this.options.includeBasePath = true;
+		return this;
+	}
+	withRelativePaths() {
+		this.options.relativePaths = true;
+		return this;
+	}
+	withDirs() {
+		this.options.includeDirs = true;
+		return this;
+	}
+	withMaxDepth(depth) {
+		this.options.maxDepth = depth;
+		return this;
+	}
+	withMaxFiles(limit) {
+		this.options.maxFiles = limit;
+		return this;
+	}
+	withFullPaths() {
+		this.options.resolvePaths = true;
+		this.options.includeBasePath = true;
+		return this;
+	}
+	withErrors() {
+		this.options.suppressErrors = false;
+		return this;
+	}
+	withSymlinks({ resolvePaths = true } = {}) {
+		this.options.resolveSymlinks = true;
+		this.options.useRealPaths = resolvePaths;
+		return this.withFullPaths();
+	}
+	withAbortSignal(signal) {
+		this.options.signal = signal;
+		return this;
+	}
+	normalize() {
+		this.options.normalizePath = true;
+		return this;
+	}
+	filter(predicate) {
+		this.options.filters.push(predicate);
+		return this;
+	}
+	onlyDirs() {
+		this.options.excludeFiles = true;
+		this.options.includeDirs = true;
+		return this;
+	}
+	exclude(predicate) {
+		this.options.exclude = predicate;
+		return this;
+	}
+	onlyCounts() {
+		this.options.onlyCounts = true;
+		return this;
+	}
+	crawl(root) {
+		return new APIBuilder(root || ".", this.options);
+	}
+	withGlobFunction(fn) {
+		this.globFunction = fn;
+		return this;
+	}
+	/**
+	* @deprecated Pass options using the constructor instead:
+	* ```ts
+	* new fdir(options).crawl("/path/to/root");
+	* ```
+	* This method will be removed in v7.0
+	*/
+	/* c8 ignore next 4 */
+	crawlWithOptions(root, options) {
+		this.options = {
+			...this.options,
+			...options
+		};
+		return new APIBuilder(root || ".", this.options);
+	}
+	glob(...patterns) {
+		if (this.globFunction) return this.globWithOptions(patterns);
+		return this.globWithOptions(patterns, ...[{ dot: true }]);
+	}
+	globWithOptions(patterns, ...options) {
+		const globFn = this.globFunction || dist_pm;
+		/* c8 ignore next 5 */
+		if (!globFn) throw new Error("Please specify a glob function to use glob matching.");
+		var isMatch = this.globCache[patterns.join("\0")];
+		if (!isMatch) {
+			isMatch = globFn(patterns, ...options);
+			this.globCache[patterns.join("\0")] = isMatch;
+		}
+		this.options.filters.push((path) => isMatch(path));
+		return this;
+	}
+};
+
+//#endregion
+
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(4006);
+;// CONCATENATED MODULE: ./node_modules/tinyglobby/dist/index.mjs
+
+
+
+
+
+//#region src/utils.ts
+const isReadonlyArray = Array.isArray;
+const BACKSLASHES = /\\/g;
+const DRIVE_RELATIVE_PATH = /^[A-Za-z]:$/;
+const isWin = process.platform === "win32";
+const ONLY_PARENT_DIRECTORIES = /^(\/?\.\.)+$/;
+function getPartialMatcher(patterns, options = {}) {
+	const patternsCount = patterns.length;
+	const patternsParts = Array(patternsCount);
+	const matchers = Array(patternsCount);
+	let i, j;
+	for (i = 0; i < patternsCount; i++) {
+		const parts = splitPattern(patterns[i]);
+		patternsParts[i] = parts;
+		const partsCount = parts.length;
+		const partMatchers = Array(partsCount);
+		for (j = 0; j < partsCount; j++) partMatchers[j] = picomatch(parts[j], options);
+		matchers[i] = partMatchers;
+	}
+	return (input) => {
+		const inputParts = input.split("/");
+		if (inputParts[0] === ".." && ONLY_PARENT_DIRECTORIES.test(input)) return true;
+		for (i = 0; i < patternsCount; i++) {
+			const patternParts = patternsParts[i];
+			const matcher = matchers[i];
+			const inputPatternCount = inputParts.length;
+			const minParts = Math.min(inputPatternCount, patternParts.length);
+			j = 0;
+			while (j < minParts) {
+				const part = patternParts[j];
+				if (part.includes("/")) return true;
+				if (!matcher[j](inputParts[j])) break;
+				if (!options.noglobstar && part === "**") return true;
+				j++;
+			}
+			if (j === inputPatternCount) return true;
+		}
+		return false;
+	};
+}
+/* node:coverage ignore next 2 */
+const WIN32_ROOT_DIR = /^[A-Z]:\/$/i;
+const isRoot = isWin ? (p) => WIN32_ROOT_DIR.test(p) : (p) => p === "/";
+function buildFormat(cwd, root, absolute) {
+	if (cwd === root || root.startsWith(`${cwd}/`)) {
+		if (absolute) {
+			const start = cwd.length + +!isRoot(cwd);
+			return (p, isDir) => p.slice(start, isDir ? -1 : void 0) || ".";
+		}
+		const prefix = root.slice(cwd.length + 1);
+		if (prefix) return (p, isDir) => {
+			if (p === ".") return prefix;
+			const result = `${prefix}/${p}`;
+			return isDir ? result.slice(0, -1) : result;
+		};
+		return (p, isDir) => isDir && p !== "." ? p.slice(0, -1) : p;
+	}
+	if (absolute) return (p) => external_path_namespaceObject.posix.relative(cwd, p) || ".";
+	return (p) => external_path_namespaceObject.posix.relative(cwd, `${root}/${p}`) || ".";
+}
+function buildRelative(cwd, root) {
+	if (root.startsWith(`${cwd}/`)) {
+		const prefix = root.slice(cwd.length + 1);
+		return (p) => `${prefix}/${p}`;
+	}
+	return (p) => {
+		const result = external_path_namespaceObject.posix.relative(cwd, `${root}/${p}`);
+		return p[p.length - 1] === "/" && result !== "" ? `${result}/` : result || ".";
+	};
+}
+function ensureNonDriveRelativePath(path) {
+	return path.replace(DRIVE_RELATIVE_PATH, (match) => `${match}/`);
+}
+const splitPatternOptions = { parts: true };
+function splitPattern(path) {
+	var _result$parts;
+	const result = picomatch.scan(path, splitPatternOptions);
+	return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path];
+}
+const ESCAPED_WIN32_BACKSLASHES = /\\(?![()[\]{}!+@])/g;
+function convertPosixPathToPattern(path) {
+	return escapePosixPath(path);
+}
+function convertWin32PathToPattern(path) {
+	return escapeWin32Path(path).replace(ESCAPED_WIN32_BACKSLASHES, "/");
+}
+/**
+* Converts a path to a pattern depending on the platform.
+* Identical to {@link escapePath} on POSIX systems.
+* @see {@link https://superchupu.dev/tinyglobby/documentation#convertPathToPattern}
+*/
+/* node:coverage ignore next 3 */
+const convertPathToPattern = (/* unused pure expression or super */ null && (isWin ? convertWin32PathToPattern : convertPosixPathToPattern));
+const POSIX_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}*?|]|^!|[!+@](?=\()|\\(?![()[\]{}!*+?@|]))/g;
+const WIN32_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}]|^!|[!+@](?=\())/g;
+const escapePosixPath = (path) => path.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+const escapeWin32Path = (path) => path.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+/**
+* Escapes a path's special characters depending on the platform.
+* @see {@link https://superchupu.dev/tinyglobby/documentation#escapePath}
+*/
+/* node:coverage ignore next */
+const escapePath = isWin ? escapeWin32Path : escapePosixPath;
+/**
+* Checks if a pattern has dynamic parts.
+*
+* Has a few minor differences with [`fast-glob`](https://github.com/mrmlnc/fast-glob) for better accuracy:
+*
+* - Doesn't necessarily return `false` on patterns that include `\`.
+* - Returns `true` if the pattern includes parentheses, regardless of them representing one single pattern or not.
+* - Returns `true` for unfinished glob extensions i.e. `(h`, `+(h`.
+* - Returns `true` for unfinished brace expansions as long as they include `,` or `..`.
+*
+* @see {@link https://superchupu.dev/tinyglobby/documentation#isDynamicPattern}
+*/
+function isDynamicPattern(pattern, options) {
+	if ((options === null || options === void 0 ? void 0 : options.caseSensitiveMatch) === false) return true;
+	const scan = picomatch.scan(pattern);
+	return scan.isGlob || scan.negated;
+}
+function log(...tasks) {
+	console.log(`[tinyglobby ${(/* @__PURE__ */ new Date()).toLocaleTimeString("es")}]`, ...tasks);
+}
+function ensureStringArray(value) {
+	return typeof value === "string" ? [value] : value !== null && value !== void 0 ? value : [];
+}
+//#endregion
+//#region src/patterns.ts
+const PARENT_DIRECTORY = /^(\/?\.\.)+/;
+const ESCAPING_BACKSLASHES = /\\(?=[()[\]{}!*+?@|])/g;
+function normalizePattern(pattern, opts, props, isIgnore) {
+	var _PARENT_DIRECTORY$exe;
+	const cwd = opts.cwd;
+	let result = pattern;
+	if (pattern[pattern.length - 1] === "/") result = pattern.slice(0, -1);
+	if (result[result.length - 1] !== "*" && opts.expandDirectories) result += "/**";
+	const escapedCwd = escapePath(cwd);
+	result = (0,external_path_namespaceObject.isAbsolute)(result.replace(ESCAPING_BACKSLASHES, "")) ? external_path_namespaceObject.posix.relative(escapedCwd, result) : external_path_namespaceObject.posix.normalize(result);
+	const parentDir = (_PARENT_DIRECTORY$exe = PARENT_DIRECTORY.exec(result)) === null || _PARENT_DIRECTORY$exe === void 0 ? void 0 : _PARENT_DIRECTORY$exe[0];
+	const parts = splitPattern(result);
+	if (parentDir) {
+		const n = (parentDir.length + 1) / 3;
+		let i = 0;
+		const cwdParts = escapedCwd.split("/");
+		while (i < n && parts[i + n] === cwdParts[cwdParts.length + i - n]) {
+			result = result.slice(0, (n - i - 1) * 3) + result.slice((n - i) * 3 + parts[i + n].length + 1) || ".";
+			i++;
+		}
+		const potentialRoot = external_path_namespaceObject.posix.join(cwd, parentDir.slice(i * 3));
+		if (potentialRoot[0] !== "." && props.root.length > potentialRoot.length) {
+			props.root = ensureNonDriveRelativePath(potentialRoot);
+			props.depthOffset = -n + i;
+		}
+	}
+	if (!isIgnore && props.depthOffset >= 0) {
+		var _props$commonPath;
+		(_props$commonPath = props.commonPath) !== null && _props$commonPath !== void 0 || (props.commonPath = parts);
+		const newCommonPath = [];
+		const length = Math.min(props.commonPath.length, parts.length);
+		for (let i = 0; i < length; i++) {
+			const part = parts[i];
+			if (part === "**" && !parts[i + 1]) {
+				newCommonPath.pop();
+				break;
+			}
+			if (i === parts.length - 1 || part !== props.commonPath[i] || isDynamicPattern(part)) break;
+			newCommonPath.push(part);
+		}
+		props.depthOffset = newCommonPath.length;
+		props.commonPath = newCommonPath;
+		props.root = ensureNonDriveRelativePath(newCommonPath.length > 0 ? external_path_namespaceObject.posix.join(cwd, ...newCommonPath) : cwd);
+	}
+	return result;
+}
+function processPatterns(options, patterns, props) {
+	const matchPatterns = [];
+	const ignorePatterns = [];
+	for (const pattern of options.ignore) {
+		if (!pattern) continue;
+		if (pattern[0] !== "!" || pattern[1] === "(") ignorePatterns.push(normalizePattern(pattern, options, props, true));
+	}
+	for (const pattern of patterns) {
+		if (!pattern) continue;
+		if (pattern[0] !== "!" || pattern[1] === "(") matchPatterns.push(normalizePattern(pattern, options, props, false));
+		else if (pattern[1] !== "!" || pattern[2] === "(") ignorePatterns.push(normalizePattern(pattern.slice(1), options, props, true));
+	}
+	return {
+		match: matchPatterns,
+		ignore: ignorePatterns
+	};
+}
+//#endregion
+//#region src/crawler.ts
+function buildCrawler(options, patterns) {
+	const cwd = options.cwd;
+	const props = {
+		root: cwd,
+		depthOffset: 0
+	};
+	const processed = processPatterns(options, patterns, props);
+	if (options.debug) log("internal processing patterns:", processed);
+	const { absolute, caseSensitiveMatch, debug, dot, followSymbolicLinks, onlyDirectories } = options;
+	const root = props.root.replace(BACKSLASHES, "");
+	const matchOptions = {
+		dot,
+		nobrace: options.braceExpansion === false,
+		nocase: !caseSensitiveMatch,
+		noextglob: options.extglob === false,
+		noglobstar: options.globstar === false,
+		posix: true
+	};
+	const matcher = picomatch(processed.match, matchOptions);
+	const ignore = picomatch(processed.ignore, matchOptions);
+	const partialMatcher = getPartialMatcher(processed.match, matchOptions);
+	const format = buildFormat(cwd, root, absolute);
+	const excludeFormatter = absolute ? format : buildFormat(cwd, root, true);
+	const excludePredicate = (_, p) => {
+		const relativePath = excludeFormatter(p, true);
+		return relativePath !== "." && !partialMatcher(relativePath) || ignore(relativePath);
+	};
+	let maxDepth;
+	if (options.deep !== void 0) maxDepth = Math.round(options.deep - props.depthOffset);
+	const crawler = new Builder({
+		filters: [debug ? (p, isDirectory) => {
+			const path = format(p, isDirectory);
+			const matches = matcher(path) && !ignore(path);
+			if (matches) log(`matched ${path}`);
+			return matches;
+		} : (p, isDirectory) => {
+			const path = format(p, isDirectory);
+			return matcher(path) && !ignore(path);
+		}],
+		exclude: debug ? (_, p) => {
+			const skipped = excludePredicate(_, p);
+			log(`${skipped ? "skipped" : "crawling"} ${p}`);
+			return skipped;
+		} : excludePredicate,
+		fs: options.fs,
+		pathSeparator: "/",
+		relativePaths: !absolute,
+		resolvePaths: absolute,
+		includeBasePath: absolute,
+		resolveSymlinks: followSymbolicLinks,
+		excludeSymlinks: !followSymbolicLinks,
+		excludeFiles: onlyDirectories,
+		includeDirs: onlyDirectories || !options.onlyFiles,
+		maxDepth,
+		signal: options.signal
+	}).crawl(root);
+	if (options.debug) log("internal properties:", {
+		...props,
+		root
+	});
+	return [crawler, cwd !== root && !absolute && buildRelative(cwd, root)];
+}
+//#endregion
+//#region src/index.ts
+function formatPaths(paths, mapper) {
+	if (mapper) for (let i = paths.length - 1; i >= 0; i--) paths[i] = mapper(paths[i]);
+	return paths;
+}
+const defaultOptions = {
+	caseSensitiveMatch: true,
+	debug: !!process.env.TINYGLOBBY_DEBUG,
+	expandDirectories: true,
+	followSymbolicLinks: true,
+	onlyFiles: true
+};
+function getOptions(options) {
+	const opts = Object.assign({}, options);
+	for (const key in defaultOptions) if (opts[key] === void 0) Object.assign(opts, { [key]: defaultOptions[key] });
+	opts.cwd = (opts.cwd instanceof URL ? (0,external_url_namespaceObject.fileURLToPath)(opts.cwd) : (0,external_path_namespaceObject.resolve)(opts.cwd || process.cwd())).replace(BACKSLASHES, "/");
+	opts.ignore = ensureStringArray(opts.ignore);
+	opts.fs && (opts.fs = {
+		readdir: opts.fs.readdir || external_fs_namespaceObject.readdir,
+		readdirSync: opts.fs.readdirSync || external_fs_namespaceObject.readdirSync,
+		realpath: opts.fs.realpath || external_fs_namespaceObject.realpath,
+		realpathSync: opts.fs.realpathSync || external_fs_namespaceObject.realpathSync,
+		stat: opts.fs.stat || external_fs_namespaceObject.stat,
+		statSync: opts.fs.statSync || external_fs_namespaceObject.statSync
+	});
+	if (opts.debug) log("globbing with options:", opts);
+	return opts;
+}
+function getCrawler(globInput, inputOptions = {}) {
+	var _ref;
+	if (globInput && (inputOptions === null || inputOptions === void 0 ? void 0 : inputOptions.patterns)) throw new Error("Cannot pass patterns as both an argument and an option");
+	const isModern = isReadonlyArray(globInput) || typeof globInput === "string";
+	const patterns = ensureStringArray((_ref = isModern ? globInput : globInput.patterns) !== null && _ref !== void 0 ? _ref : "**/*");
+	const options = getOptions(isModern ? inputOptions : globInput);
+	return patterns.length > 0 ? buildCrawler(options, patterns) : [];
+}
+async function glob(globInput, options) {
+	const [crawler, relative] = getCrawler(globInput, options);
+	return crawler ? formatPaths(await crawler.withPromise(), relative) : [];
+}
+function globSync(globInput, options) {
+	const [crawler, relative] = getCrawler(globInput, options);
+	return crawler ? formatPaths(crawler.sync(), relative) : [];
+}
+//#endregion
+
+
+;// CONCATENATED MODULE: ./src/config/find.ts
+
+
+
+
+/**
+ * The config files a `config` input (or repeated -c) names: paths and globs, separated
+ * by newlines or commas, relative to `cwd`. Each file is one workflow. A glob that
+ * matches nothing is an error (a typo would otherwise deploy nothing, quietly); a
+ * plain path is kept as given, so the loader's "not found" message names it.
+ */
+function findConfigFiles(patterns, cwd, label) {
+    const files = [];
+    for (const pattern of patterns.flatMap((p) => p.split(/[\n,]/)).map((p) => p.trim()).filter(Boolean)) {
+        if (!isDynamicPattern(pattern)) {
+            files.push(external_node_path_default().resolve(cwd, pattern));
+            continue;
+        }
+        const matched = globSync(pattern, { cwd, absolute: true, onlyFiles: true, ignore: ['**/node_modules/**', '**/.git/**'] }).sort();
+        if (matched.length === 0)
+            throw new ConfigError(`${label}: '${pattern}' matches no file (relative to ${cwd})`);
+        files.push(...matched);
+    }
+    if (files.length === 0)
+        throw new ConfigError(`${label}: no config file given`);
+    // The same file twice would deploy the same workflow twice, racing itself.
+    return [...new Set(files.map((f) => ((0,external_node_fs_namespaceObject.existsSync)(f) ? external_node_path_default().normalize(f) : f)))];
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs.ts
+
+
+
+
+
+
+function readInputs() {
+    const workingDirectory = external_node_path_default().resolve(getInput('working-directory') || '.');
+    const configInput = getInput('config') || 'lolpop.yaml';
+    const kwargs = {};
+    for (const [section, input] of Object.entries(OVERRIDE_SECTIONS)) {
+        const parsed = parseJsonObject(input, getInput(input));
+        if (parsed)
+            kwargs[section] = parsed;
+    }
+    // Run settings, over the config's run block (run-kwargs are the run's parameters).
+    const runSettings = {};
+    const wait = getInput('wait');
+    if (wait)
+        runSettings.wait = parseBoolean('wait', wait);
+    const waitTimeout = getInput('wait-timeout');
+    if (waitTimeout)
+        runSettings.wait_timeout = waitTimeout;
+    const orchestrator = getInput('orchestrator');
+    const username = getInput('registry-username');
+    const password = getInput('registry-password');
+    if (Boolean(username) !== Boolean(password)) {
+        throw new ConfigError('inputs registry-username and registry-password: give both or neither');
+    }
+    const comment = (getInput('comment') || 'auto');
+    if (!['auto', 'always', 'never'].includes(comment)) {
+        throw new ConfigError(`input comment: '${comment}' is not one of auto, always, never`);
+    }
+    const githubToken = getInput('github-token');
+    return {
+        configFiles: findConfigFiles([configInput], workingDirectory, 'input config'),
+        configInput,
+        maxParallel: parsePositiveInteger('max-parallel', getInput('max-parallel') || '4'),
+        failFast: parseBoolean('fail-fast', getInput('fail-fast') || 'false'),
+        workingDirectory,
+        steps: parseSteps(getInput('steps') || 'package,deploy,run', 'input steps'),
+        overrides: {
+            deploymentName: getInput('deployment-name') || undefined,
+            deploymentType: getInput('deployment-type') || undefined,
+            kwargs,
+            ...(Object.keys(runSettings).length > 0 ? { runSettings } : {}),
+            ...(orchestrator ? { orchestrator: { name: orchestrator, label: 'input orchestrator' } } : {}),
+        },
+        preview: parseBoolean('preview', getInput('preview') || 'false'),
+        productionBranch: getInput('production-branch') || undefined,
+        comment,
+        summary: parseBoolean('summary', getInput('summary') || 'true'),
+        githubToken,
+        registry: username && password ? { username, password } : undefined,
+    };
+}
+function parseJsonObject(input, text) {
+    if (!text.trim())
+        return undefined;
+    let value;
+    try {
+        value = JSON.parse(text);
+    }
+    catch (error) {
+        throw new ConfigError(`input ${input}: not valid JSON (${error.message}); expected an object such as {"work_pool": "my-pool"}`);
+    }
+    if (!value || typeof value !== 'object' || Array.isArray(value)) {
+        throw new ConfigError(`input ${input}: expected a JSON object such as {"work_pool": "my-pool"}`);
+    }
+    return value;
+}
+function parseBoolean(input, text) {
+    const t = text.trim().toLowerCase();
+    if (['true', 'yes', '1', 'on'].includes(t))
+        return true;
+    if (['false', 'no', '0', 'off', ''].includes(t))
+        return false;
+    throw new ConfigError(`input ${input}: '${text}' is not a boolean; expected true or false`);
+}
+function parsePositiveInteger(input, text) {
+    const n = Number(text.trim());
+    if (!Number.isInteger(n) || n < 1 || n > 64)
+        throw new ConfigError(`input ${input}: '${text}' is not a whole number from 1 to 64`);
+    return n;
+}
+
+;// CONCATENATED MODULE: ./src/action/preview.ts
 
 
 /** A branch slug's length at most; a longer one is cut and given a hash of the branch name. */
@@ -65889,168 +71054,104 @@ function branchSlug(branch) {
     return `${head}-${hash}`;
 }
 
-;// CONCATENATED MODULE: ./src/pipeline.ts
+;// CONCATENATED MODULE: ./src/run-many.ts
 
-
-
-/** Terminal states that are not success. */
-const FAILED_STATES = ['FAILED', 'CRASHED', 'CANCELLED'];
-async function runPipeline(config, steps, orchestrator, logger, hooks = {}) {
-    const d = config.deployment;
-    const result = { orchestrator: config.orchestrator, deploymentName: d.name, steps: [] };
-    // With plan, nothing else runs: the other steps given are what the plan describes.
-    const planned = steps.includes('plan') ? ['plan'] : [...steps];
-    if (planned.includes('run') && d.run.wait)
-        planned.splice(planned.indexOf('run') + 1, 0, 'wait');
-    const actions = {
-        plan: async () => {
-            if (!orchestrator.plan)
-                throw new UserError(`${config.orchestrator} cannot plan: it has no plan() method`);
-            result.plan = await orchestrator.plan({
-                steps: plannedSteps(steps),
-                deploymentName: d.name,
-                type: d.type,
-                packageKwargs: d.package,
-                deployKwargs: d.deploy,
-                runKwargs: d.run,
-            });
-            for (const line of result.plan.actions)
-                logger.info(line);
-            const changed = result.plan.files.filter((f) => f.change !== 'unchanged').length;
-            return `plan of ${plannedSteps(steps).join(' → ')}: ${changed} of ${result.plan.files.length} files would change; nothing was changed`;
-        },
-        package: async () => {
-            result.packaged = await orchestrator.package({ deploymentName: d.name, kwargs: d.package, deployKwargs: d.deploy });
-            const { image, files, kept } = result.packaged;
-            const wrote = files.length > 0 ? `wrote ${files.join(', ')}` : 'no files to write';
-            return [image ? `image ${image}` : wrote, ...(kept ?? []).map((k) => `${k}: yours, used as it is`)].join('; ');
-        },
-        deploy: async () => {
-            result.deployment = await orchestrator.deploy({
-                deploymentName: d.name,
-                type: d.type,
-                kwargs: d.deploy,
-                packaged: result.packaged,
-                packageKwargs: d.package,
-            });
-            return `deployment ${result.deployment.name}`;
-        },
-        run: async () => {
-            result.run = await orchestrator.run({
-                deploymentName: d.name,
-                kwargs: d.run,
-                deployment: result.deployment,
-                packageKwargs: d.package,
-                deployKwargs: d.deploy,
-            });
-            // A run that has already ended badly (the local orchestrator runs to the end)
-            // fails the pipeline even without wait; with wait, the wait step says why.
-            if (!d.run.wait && FAILED_STATES.includes(result.run.state)) {
-                throw new RunFailedError(`Run ${result.run.id} of ${d.name} ended ${result.run.state}; see ${result.run.url}`);
-            }
-            // With wait, the state at creation is stale by the time anyone reads the report: the wait row says how it ended.
-            return d.run.wait ? `flow run ${result.run.id} started` : `flow run ${result.run.id} ${result.run.state}`;
-        },
-        wait: async () => {
-            const run = result.run;
+/**
+ * Runs one workflow per file with bounded concurrency. A failure in one is recorded
+ * and does not stop the others unless `failFast`; the outcomes come back in the
+ * order of `files`, whatever order they finished in. Never throws.
+ */
+async function runMany(files, options, runOne) {
+    const outcomes = files.map((file) => ({ file, status: 'not-started' }));
+    let next = 0;
+    let stop = false;
+    const worker = async () => {
+        while (!stop && next < files.length) {
+            const outcome = outcomes[next++];
             try {
-                result.run = await orchestrator.wait({
-                    run,
-                    timeoutMs: parseDuration(d.run.wait_timeout, 'wait_timeout'),
-                    pollMs: parseDuration(d.run.poll_interval, 'poll_interval'),
-                });
+                await runOne(outcome.file, outcome);
+                outcome.error ??= outcome.result?.error;
             }
             catch (error) {
-                const final = error.result;
-                if (final)
-                    result.run = final;
-                throw error;
+                outcome.error = error instanceof Error ? error : new Error(describeError(error));
             }
-            return `final state ${result.run.state}`;
-        },
-        stop: async () => {
-            result.stopped = await orchestrator.stop({
-                deploymentName: d.name,
-                type: d.type,
-                kwargs: d.stop,
-                packageKwargs: d.package,
-                deployKwargs: d.deploy,
-            });
-            if (!result.stopped.stopped)
-                logger.warning(result.stopped.detail);
-            return result.stopped.detail;
-        },
+            outcome.status = outcome.error ? 'failed' : 'succeeded';
+            if (outcome.error && options.failFast)
+                stop = true;
+        }
     };
-    for (const step of planned) {
-        if (result.error) {
-            result.steps.push({ step, status: 'skipped', durationMs: 0 });
-            continue;
-        }
-        if (hooks.onStepStart)
-            await reportProgress(hooks.onStepStart, result, step, planned, logger);
-        const started = Date.now();
-        try {
-            const detail = await logger.group(step, actions[step]);
-            result.steps.push({ step, status: 'success', durationMs: Date.now() - started, detail });
-        }
-        catch (error) {
-            result.error = error instanceof Error ? error : new Error(String(error));
-            result.steps.push({ step, status: 'failed', durationMs: Date.now() - started, detail: describeError(error) });
-        }
-    }
-    return result;
-}
-/** Hands the hook a snapshot: the steps so far, `step` running and the rest pending. */
-async function reportProgress(hook, result, step, planned, logger) {
-    const later = planned.slice(planned.indexOf(step) + 1);
-    const snapshot = {
-        ...result,
-        steps: [
-            ...result.steps,
-            { step, status: 'running', durationMs: 0 },
-            ...later.map((s) => ({ step: s, status: 'pending', durationMs: 0 })),
-        ],
-    };
-    try {
-        await hook(snapshot);
-    }
-    catch (error) {
-        logger.warning(`Could not report progress before ${step}: ${describeError(error)}`);
-    }
+    const workers = Math.max(1, Math.min(options.maxParallel, files.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    return outcomes;
 }
 
-;// CONCATENATED MODULE: ./src/run-config.ts
+;// CONCATENATED MODULE: ./src/action/workflows.ts
+
+
+
+
+
 
 
 
 
 /**
- * A loaded config's steps, run: its secrets registered first (so nothing prints
- * them), its orchestrator created, the pipeline run. Shared by the action and the
- * CLI so both behave the same; a failing step is held in the result.
+ * Several config files in one step: one workflow each, at most `max-parallel` at once.
+ * A failure in one is reported and does not stop the others unless `fail-fast`. One
+ * summary and one sticky comment list them all; `results` maps them by name; the step
+ * fails when any failed.
  */
-async function runConfig(config, steps, environment) {
-    const { logger } = environment;
-    for (const secret of config.secrets)
-        logger.addSecret(secret);
-    for (const notice of config.notices)
-        logger.info(notice);
-    const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
-        logger,
-        exec: environment.exec ?? new ProcessExec(),
-        fetch: environment.fetch ?? globalThis.fetch,
-        env: environment.env,
-        ci: environment.ci,
-        workdir: external_node_path_default().resolve(environment.workdir),
-        configFile: config.file,
-        registry: environment.registry,
+async function runWorkflows(settings, plan, ci, logger, comments) {
+    if (plan.overrides.deploymentName) {
+        throw new UserError(`input deployment-name: ${settings.configFiles.length} config files would all deploy '${plan.overrides.deploymentName}'; name each in its file`);
+    }
+    // The comment is keyed by the config input: the same step on the next push updates it.
+    const key = `workflows:${settings.configInput}`;
+    const report = (outcomes, limit, notes = [], inProgress = false) => renderWorkflows({ outcomes, ci, preview: plan.preview, notes, workdir: settings.workingDirectory, inProgress }, limit);
+    const pending = settings.configFiles.map((file) => ({ file, status: 'not-started' }));
+    try {
+        await comments.progress(key, report(pending, COMMENT_LIMIT, [], true), 'before the workflows start');
+    }
+    catch (error) {
+        logger.warning(`Could not write the progress comment: ${describeError(error)}`);
+    }
+    logger.info(`${settings.configFiles.length} workflows, at most ${settings.maxParallel} at once${settings.failFast ? ', fail-fast' : ''}`);
+    const outcomes = await runMany(settings.configFiles, { maxParallel: settings.maxParallel, failFast: settings.failFast }, async (file, outcome) => {
+        const config = loadConfig(file, plan.overrides, orchestratorLookup, process.env);
+        outcome.name = config.deployment.name;
+        outcome.result = await runConfig(config, plan.steps, {
+            logger: new PrefixedLogger(logger, config.deployment.name),
+            env: process.env,
+            ci,
+            registry: settings.registry,
+            workdir: settings.workingDirectory,
+        });
     });
-    orchestrator.prepare?.(steps);
-    logger.debug(`${config.orchestrator}: ${steps.join(' → ')} of ${config.deployment.name} (${config.file})`);
-    return runPipeline(config, steps, orchestrator, logger, environment.hooks);
+    let failure;
+    try {
+        setResultsOutput(outcomes, (value) => logger.redact(value));
+    }
+    catch (error) {
+        failure = new UserError(`Failed to write the step outputs (GITHUB_OUTPUT): ${describeError(error)}`);
+    }
+    const notes = [];
+    failure ??= await comments.final(key, report(outcomes, COMMENT_LIMIT), notes);
+    await writeSummary(report(outcomes, SUMMARY_LIMIT, notes), settings.summary, logger);
+    const failed = outcomes.filter((o) => o.status === 'failed');
+    const skipped = outcomes.filter((o) => o.status === 'not-started');
+    // One ::error:: per failed workflow (a config error on its file and line), then the total.
+    for (const o of failed) {
+        failStep(o.error instanceof ConfigError ? o.error : new UserError(`${o.name ?? o.file}: ${describeError(o.error)}`), ci);
+    }
+    if (failed.length > 0) {
+        const names = failed.map((o) => o.name ?? o.file).join(', ');
+        failure = new UserError(`${failed.length} of ${outcomes.length} workflows failed (${names})${skipped.length > 0 ? `; ${skipped.length} not started (fail-fast)` : ''}`);
+    }
+    if (failure)
+        failStep(failure, ci);
 }
 
-;// CONCATENATED MODULE: ./src/main.ts
+;// CONCATENATED MODULE: ./src/action/main.ts
 
 
 
@@ -66065,156 +71166,89 @@ async function runConfig(config, steps, environment) {
 
 
 
-
-/** The action: inputs → config → pipeline → outputs, PR comment, summary; the only setFailed. */
+/**
+ * The action's entry: never throws. Anything that escapes `runAction` is a bug, and
+ * still ends as one ::error:: line (its stack at debug level), not a crash.
+ */
 async function run() {
+    try {
+        await runAction();
+    }
+    catch (error) {
+        core_debug(error instanceof Error ? (error.stack ?? error.message) : String(error));
+        setFailed(`lolpop-deploy failed unexpectedly: ${describeError(error)}`);
+    }
+}
+/** The action: inputs → config → pipeline → outputs, PR comment, summary; the only setFailed. */
+async function runAction() {
     const logger = new CoreLogger();
     const ci = readCiContext(process.env);
     let settings;
     let plan;
     let result;
     let failure;
-    let progress;
-    // One look-up of the pull request for every comment write of this run.
-    let target;
-    const findTarget = (client) => (target ??= findPullRequest(client, ci));
+    let comments;
     try {
         settings = readInputs();
         logger.addSecret(settings.githubToken);
         if (settings.registry)
             logger.addSecret(settings.registry.password);
+        if (ci.eventProblem)
+            throw new ConfigError(ci.eventProblem);
         plan = previewPlan(settings, ci);
         if (plan.note)
             logger.info(plan.note);
-        const config = loadConfig(settings.configFile, plan.overrides, orchestratorLookup, process.env);
-        progress = progressComment(settings, ci, plan.preview, logger, findTarget);
+        comments = new CommentWriter(settings, ci, logger);
+        // Several config files: one workflow each, run side by side (their own report).
+        if (settings.configFiles.length > 1)
+            return await runWorkflows(settings, plan, ci, logger, comments);
+        const config = loadConfig(settings.configFiles[0], plan.overrides, orchestratorLookup, process.env);
         result = await runConfig(config, plan.steps, {
             logger,
             env: process.env,
             ci,
             registry: settings.registry,
             workdir: settings.workingDirectory,
-            hooks: progress?.hooks,
+            hooks: progressHooks(comments, ci, plan.preview),
         });
         failure = result.error;
     }
     catch (error) {
         failure = error;
     }
-    setOutputs(result);
+    try {
+        // Outputs leave the job: they pass the same redaction as the summary and the comment.
+        setOutputs(result, (value) => logger.redact(value));
+    }
+    catch (error) {
+        failure ??= new UserError(`Failed to write the step outputs (GITHUB_OUTPUT): ${describeError(error)}`);
+    }
     const report = { result, error: failure, ci, notes: plan?.steps.length === 0 && plan.note ? [plan.note] : [], preview: plan?.preview };
-    if (settings && result) {
-        const commentFailure = await comment(settings, ci, report, result, logger, progress?.created() ?? false, findTarget);
-        failure ??= commentFailure;
+    if (settings && comments && result) {
+        failure ??= await comments.final(result.deploymentName, renderComment(report), report.notes);
     }
     else if (settings && settings.comment !== 'never') {
         info('No PR comment: the config could not be read (the job summary has the error)');
     }
-    if (settings?.summary ?? true) {
-        try {
-            await summary.addRaw(logger.redact(renderReport(report))).write();
-        }
-        catch (error) {
-            warning(`Failed to write the job summary: ${describeError(error)}`);
-        }
-    }
-    if (failure) {
-        // A UserError says all there is to say; anything else is a bug worth its stack.
-        if (!(failure instanceof UserError))
-            core_debug(failure instanceof Error ? (failure.stack ?? '') : String(failure));
-        const located = failure instanceof ConfigError ? failure.locations : [];
-        if (located.length === 0) {
-            setFailed(describeError(failure));
-        }
-        else {
-            // One annotation per place, on the file in the PR's diff (paths relative to the repository).
-            for (const at of located) {
-                error(at.message, { file: repositoryPath(at.file, ci), startLine: at.line, startColumn: at.col, title: 'lolpop-deploy config' });
-            }
-            process.exitCode = ExitCode.Failure;
-        }
-    }
-}
-/** Annotations name files relative to the checkout (GITHUB_WORKSPACE), not to the working directory. */
-function repositoryPath(file, ci) {
-    const root = ci.workspace || process.cwd();
-    const relative = external_node_path_default().relative(root, file);
-    return relative.startsWith('..') || external_node_path_default().isAbsolute(relative) ? file : relative.split((external_node_path_default()).sep).join('/');
-}
-function progressComment(settings, ci, preview, logger, findTarget) {
-    if (settings.comment === 'never' || !settings.githubToken)
-        return undefined;
-    let enabled = true;
-    let first = true;
-    let created = false;
-    const hooks = {
-        onStepStart: async (progress) => {
-            const step = progress.steps.find((s) => s.status === 'running')?.step;
-            if (!enabled || !(first || step === 'wait'))
-                return;
-            first = false;
-            const body = logger.redact(renderComment({ result: progress, ci, preview }));
-            const client = () => createGitHubClient(settings.githubToken, ci.apiUrl, logger);
-            enabled = false; // until this write succeeds (a throw reaches the pipeline's warning)
-            const outcome = await commentOnPullRequest(client, { mode: settings.comment, ci, key: progress.deploymentName, body, findTarget }, logger);
-            if (outcome.status !== 'written')
-                return;
-            enabled = true;
-            created ||= outcome.action === 'created';
-            logger.debug(`PR comment ${outcome.action} with the progress before ${step}: ${outcome.url}`);
-        },
-    };
-    return { hooks, created: () => created };
+    await writeSummary(renderReport(report), settings?.summary ?? true, logger);
+    if (failure)
+        failStep(failure, ci);
 }
 /**
- * The sticky PR comment. A comment that cannot be written never fails a deployment
- * (a notice says why, and the summary is still written) unless `comment: always`
- * asked for it: then the failure is returned, to fail the step after the summary.
+ * The comment while the steps run: written when the first step starts and when the
+ * wait starts (the run's link is known by then); the final comment replaces it.
  */
-async function comment(settings, ci, report, result, logger, createdByThisRun, findTarget) {
-    const key = result.deploymentName;
-    const body = logger.redact(renderComment(report));
-    const token = settings.githubToken;
-    let problem;
-    let unexpected = false;
-    try {
-        const client = () => {
-            if (!token)
-                throw new UserError('the github-token input is empty');
-            return createGitHubClient(token, ci.apiUrl, logger);
-        };
-        const outcome = await commentOnPullRequest(client, { mode: settings.comment, ci, key, body, findTarget }, logger);
-        if (outcome.status === 'written') {
-            setCommentUrl(outcome.url);
-            // Created by this run's progress write, then completed: to a reader, this run created it.
-            const action = createdByThisRun ? 'created' : outcome.action;
-            info(`PR comment ${action} on #${outcome.pullRequest}: ${outcome.url}`);
-            report.notes.push(`[PR comment](${outcome.url}) ${action} on pull request #${outcome.pullRequest}.`);
-        }
-        else if (outcome.status === 'none') {
-            info(`No PR comment: ${outcome.reason}`);
-            if (settings.comment === 'always')
-                problem = `No PR comment: ${outcome.reason} (comment: always)`;
-        }
-        else {
-            problem = outcome.reason;
-        }
-    }
-    catch (error) {
-        problem = `Failed to write the PR comment: ${describeError(error)}`;
-        unexpected = true;
-    }
-    if (!problem)
-        return undefined;
-    report.notes.push(problem);
-    if (settings.comment === 'always')
-        return new UserError(problem);
-    // A known refusal (fork, read-only token) is a notice; anything else deserves a warning.
-    if (unexpected)
-        warning(problem);
-    else
-        notice(problem);
-    return undefined;
+function progressHooks(comments, ci, preview) {
+    let first = true;
+    return {
+        onStepStart: async (progress) => {
+            const step = progress.steps.find((s) => s.status === 'running')?.step;
+            if (!(first || step === 'wait'))
+                return;
+            first = false;
+            await comments.progress(progress.deploymentName, renderComment({ result: progress, ci, preview }), `before ${step}`);
+        },
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/index.ts

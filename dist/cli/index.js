@@ -2,6 +2,2510 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
+/***/ 4006:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const pico = __nccwpck_require__(8016);
+const utils = __nccwpck_require__(4059);
+
+function picomatch(glob, options, returnState = false) {
+  // default to os.platform()
+  if (options && (options.windows === null || options.windows === undefined)) {
+    // don't mutate the original options object
+    options = { ...options, windows: utils.isWindows() };
+  }
+
+  return pico(glob, options, returnState);
+}
+
+Object.assign(picomatch, pico);
+module.exports = picomatch;
+
+
+/***/ }),
+
+/***/ 5595:
+/***/ ((module) => {
+
+
+
+const WIN_SLASH = '\\\\/';
+const WIN_NO_SLASH = `[^${WIN_SLASH}]`;
+
+const DEFAULT_MAX_EXTGLOB_RECURSION = 0;
+
+/**
+ * Posix glob regex
+ */
+
+const DOT_LITERAL = '\\.';
+const PLUS_LITERAL = '\\+';
+const QMARK_LITERAL = '\\?';
+const SLASH_LITERAL = '\\/';
+const ONE_CHAR = '(?=.)';
+const QMARK = '[^/]';
+const END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
+const START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
+const DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
+const NO_DOT = `(?!${DOT_LITERAL})`;
+const NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
+const NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
+const NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
+const QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
+const STAR = `${QMARK}*?`;
+const SEP = '/';
+
+const POSIX_CHARS = {
+  DOT_LITERAL,
+  PLUS_LITERAL,
+  QMARK_LITERAL,
+  SLASH_LITERAL,
+  ONE_CHAR,
+  QMARK,
+  END_ANCHOR,
+  DOTS_SLASH,
+  NO_DOT,
+  NO_DOTS,
+  NO_DOT_SLASH,
+  NO_DOTS_SLASH,
+  QMARK_NO_DOT,
+  STAR,
+  START_ANCHOR,
+  SEP
+};
+
+/**
+ * Windows glob regex
+ */
+
+const WINDOWS_CHARS = {
+  ...POSIX_CHARS,
+
+  SLASH_LITERAL: `[${WIN_SLASH}]`,
+  QMARK: WIN_NO_SLASH,
+  STAR: `${WIN_NO_SLASH}*?`,
+  DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
+  NO_DOT: `(?!${DOT_LITERAL})`,
+  NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+  NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
+  NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+  QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
+  START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
+  END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
+  SEP: '\\'
+};
+
+/**
+ * POSIX Bracket Regex
+ */
+
+const POSIX_REGEX_SOURCE = {
+  __proto__: null,
+  alnum: 'a-zA-Z0-9',
+  alpha: 'a-zA-Z',
+  ascii: '\\x00-\\x7F',
+  blank: ' \\t',
+  cntrl: '\\x00-\\x1F\\x7F',
+  digit: '0-9',
+  graph: '\\x21-\\x7E',
+  lower: 'a-z',
+  print: '\\x20-\\x7E ',
+  punct: '\\-!"#$%&\'()\\*+,./:;<=>?@[\\]^_`{|}~',
+  space: ' \\t\\r\\n\\v\\f',
+  upper: 'A-Z',
+  word: 'A-Za-z0-9_',
+  xdigit: 'A-Fa-f0-9'
+};
+
+module.exports = {
+  DEFAULT_MAX_EXTGLOB_RECURSION,
+  MAX_LENGTH: 1024 * 64,
+  POSIX_REGEX_SOURCE,
+
+  // regular expressions
+  REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
+  REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
+  REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
+  REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
+  REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
+  REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
+
+  // Replace globs with equivalent patterns to reduce parsing time.
+  REPLACEMENTS: {
+    __proto__: null,
+    '***': '*',
+    '**/**': '**',
+    '**/**/**': '**'
+  },
+
+  // Digits
+  CHAR_0: 48, /* 0 */
+  CHAR_9: 57, /* 9 */
+
+  // Alphabet chars.
+  CHAR_UPPERCASE_A: 65, /* A */
+  CHAR_LOWERCASE_A: 97, /* a */
+  CHAR_UPPERCASE_Z: 90, /* Z */
+  CHAR_LOWERCASE_Z: 122, /* z */
+
+  CHAR_LEFT_PARENTHESES: 40, /* ( */
+  CHAR_RIGHT_PARENTHESES: 41, /* ) */
+
+  CHAR_ASTERISK: 42, /* * */
+
+  // Non-alphabetic chars.
+  CHAR_AMPERSAND: 38, /* & */
+  CHAR_AT: 64, /* @ */
+  CHAR_BACKWARD_SLASH: 92, /* \ */
+  CHAR_CARRIAGE_RETURN: 13, /* \r */
+  CHAR_CIRCUMFLEX_ACCENT: 94, /* ^ */
+  CHAR_COLON: 58, /* : */
+  CHAR_COMMA: 44, /* , */
+  CHAR_DOT: 46, /* . */
+  CHAR_DOUBLE_QUOTE: 34, /* " */
+  CHAR_EQUAL: 61, /* = */
+  CHAR_EXCLAMATION_MARK: 33, /* ! */
+  CHAR_FORM_FEED: 12, /* \f */
+  CHAR_FORWARD_SLASH: 47, /* / */
+  CHAR_GRAVE_ACCENT: 96, /* ` */
+  CHAR_HASH: 35, /* # */
+  CHAR_HYPHEN_MINUS: 45, /* - */
+  CHAR_LEFT_ANGLE_BRACKET: 60, /* < */
+  CHAR_LEFT_CURLY_BRACE: 123, /* { */
+  CHAR_LEFT_SQUARE_BRACKET: 91, /* [ */
+  CHAR_LINE_FEED: 10, /* \n */
+  CHAR_NO_BREAK_SPACE: 160, /* \u00A0 */
+  CHAR_PERCENT: 37, /* % */
+  CHAR_PLUS: 43, /* + */
+  CHAR_QUESTION_MARK: 63, /* ? */
+  CHAR_RIGHT_ANGLE_BRACKET: 62, /* > */
+  CHAR_RIGHT_CURLY_BRACE: 125, /* } */
+  CHAR_RIGHT_SQUARE_BRACKET: 93, /* ] */
+  CHAR_SEMICOLON: 59, /* ; */
+  CHAR_SINGLE_QUOTE: 39, /* ' */
+  CHAR_SPACE: 32, /*   */
+  CHAR_TAB: 9, /* \t */
+  CHAR_UNDERSCORE: 95, /* _ */
+  CHAR_VERTICAL_LINE: 124, /* | */
+  CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279, /* \uFEFF */
+
+  /**
+   * Create EXTGLOB_CHARS
+   */
+
+  extglobChars(chars) {
+    return {
+      '!': { type: 'negate', open: '(?:(?!(?:', close: `))${chars.STAR})` },
+      '?': { type: 'qmark', open: '(?:', close: ')?' },
+      '+': { type: 'plus', open: '(?:', close: ')+' },
+      '*': { type: 'star', open: '(?:', close: ')*' },
+      '@': { type: 'at', open: '(?:', close: ')' }
+    };
+  },
+
+  /**
+   * Create GLOB_CHARS
+   */
+
+  globChars(win32) {
+    return win32 === true ? WINDOWS_CHARS : POSIX_CHARS;
+  }
+};
+
+
+/***/ }),
+
+/***/ 8265:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const constants = __nccwpck_require__(5595);
+const utils = __nccwpck_require__(4059);
+
+/**
+ * Constants
+ */
+
+const {
+  MAX_LENGTH,
+  POSIX_REGEX_SOURCE,
+  REGEX_NON_SPECIAL_CHARS,
+  REGEX_SPECIAL_CHARS_BACKREF,
+  REPLACEMENTS
+} = constants;
+
+/**
+ * Helpers
+ */
+
+const expandRange = (args, options) => {
+  if (typeof options.expandRange === 'function') {
+    return options.expandRange(...args, options);
+  }
+
+  args.sort();
+  const value = `[${args.join('-')}]`;
+
+  try {
+    /* eslint-disable-next-line no-new */
+    new RegExp(value);
+  } catch (ex) {
+    return args.map(v => utils.escapeRegex(v)).join('..');
+  }
+
+  return value;
+};
+
+/**
+ * Create the message for a syntax error
+ */
+
+const syntaxError = (type, char) => {
+  return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
+};
+
+const splitTopLevel = input => {
+  const parts = [];
+  let bracket = 0;
+  let paren = 0;
+  let quote = 0;
+  let value = '';
+  let escaped = false;
+
+  for (const ch of input) {
+    if (escaped === true) {
+      value += ch;
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      value += ch;
+      escaped = true;
+      continue;
+    }
+
+    if (ch === '"') {
+      quote = quote === 1 ? 0 : 1;
+      value += ch;
+      continue;
+    }
+
+    if (quote === 0) {
+      if (ch === '[') {
+        bracket++;
+      } else if (ch === ']' && bracket > 0) {
+        bracket--;
+      } else if (bracket === 0) {
+        if (ch === '(') {
+          paren++;
+        } else if (ch === ')' && paren > 0) {
+          paren--;
+        } else if (ch === '|' && paren === 0) {
+          parts.push(value);
+          value = '';
+          continue;
+        }
+      }
+    }
+
+    value += ch;
+  }
+
+  parts.push(value);
+  return parts;
+};
+
+const isPlainBranch = branch => {
+  let escaped = false;
+
+  for (const ch of branch) {
+    if (escaped === true) {
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      escaped = true;
+      continue;
+    }
+
+    if (/[?*+@!()[\]{}]/.test(ch)) {
+      return false;
+    }
+  }
+
+  return true;
+};
+
+const normalizeSimpleBranch = branch => {
+  let value = branch.trim();
+  let changed = true;
+
+  while (changed === true) {
+    changed = false;
+
+    if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
+      value = value.slice(2, -1);
+      changed = true;
+    }
+  }
+
+  if (!isPlainBranch(value)) {
+    return;
+  }
+
+  return value.replace(/\\(.)/g, '$1');
+};
+
+const hasRepeatedCharPrefixOverlap = branches => {
+  const values = branches.map(normalizeSimpleBranch).filter(Boolean);
+
+  for (let i = 0; i < values.length; i++) {
+    for (let j = i + 1; j < values.length; j++) {
+      const a = values[i];
+      const b = values[j];
+      const char = a[0];
+
+      if (!char || a !== char.repeat(a.length) || b !== char.repeat(b.length)) {
+        continue;
+      }
+
+      if (a === b || a.startsWith(b) || b.startsWith(a)) {
+        return true;
+      }
+    }
+  }
+
+  return false;
+};
+
+const parseRepeatedExtglob = (pattern, requireEnd = true) => {
+  if ((pattern[0] !== '+' && pattern[0] !== '*') || pattern[1] !== '(') {
+    return;
+  }
+
+  let bracket = 0;
+  let paren = 0;
+  let quote = 0;
+  let escaped = false;
+
+  for (let i = 1; i < pattern.length; i++) {
+    const ch = pattern[i];
+
+    if (escaped === true) {
+      escaped = false;
+      continue;
+    }
+
+    if (ch === '\\') {
+      escaped = true;
+      continue;
+    }
+
+    if (ch === '"') {
+      quote = quote === 1 ? 0 : 1;
+      continue;
+    }
+
+    if (quote === 1) {
+      continue;
+    }
+
+    if (ch === '[') {
+      bracket++;
+      continue;
+    }
+
+    if (ch === ']' && bracket > 0) {
+      bracket--;
+      continue;
+    }
+
+    if (bracket > 0) {
+      continue;
+    }
+
+    if (ch === '(') {
+      paren++;
+      continue;
+    }
+
+    if (ch === ')') {
+      paren--;
+
+      if (paren === 0) {
+        if (requireEnd === true && i !== pattern.length - 1) {
+          return;
+        }
+
+        return {
+          type: pattern[0],
+          body: pattern.slice(2, i),
+          end: i
+        };
+      }
+    }
+  }
+};
+
+const buildCharClassStar = chars => {
+  const source = chars.length === 1
+    ? utils.escapeRegex(chars[0])
+    : `[${chars.map(ch => utils.escapeRegex(ch)).join('')}]`;
+
+  return `${source}*`;
+};
+
+const getStarExtglobSequenceChars = pattern => {
+  let index = 0;
+  const chars = [];
+
+  while (index < pattern.length) {
+    const match = parseRepeatedExtglob(pattern.slice(index), false);
+
+    if (!match || match.type !== '*') {
+      return;
+    }
+
+    const branches = splitTopLevel(match.body).map(branch => branch.trim());
+    if (branches.length !== 1) {
+      return;
+    }
+
+    const branch = normalizeSimpleBranch(branches[0]);
+    if (!branch || branch.length !== 1) {
+      return;
+    }
+
+    chars.push(branch);
+    index += match.end + 1;
+  }
+
+  if (chars.length < 1) {
+    return;
+  }
+
+  return chars;
+};
+
+const repeatedExtglobRecursion = pattern => {
+  let depth = 0;
+  let value = pattern.trim();
+  let match = parseRepeatedExtglob(value);
+
+  while (match) {
+    depth++;
+    value = match.body.trim();
+    match = parseRepeatedExtglob(value);
+  }
+
+  return depth;
+};
+
+const analyzeRepeatedExtglob = (body, options) => {
+  if (options.maxExtglobRecursion === false) {
+    return { risky: false };
+  }
+
+  const max =
+    typeof options.maxExtglobRecursion === 'number'
+      ? options.maxExtglobRecursion
+      : constants.DEFAULT_MAX_EXTGLOB_RECURSION;
+
+  const branches = splitTopLevel(body).map(branch => branch.trim());
+
+  if (branches.length > 1) {
+    if (
+      branches.some(branch => branch === '') ||
+      branches.some(branch => /^[*?]+$/.test(branch)) ||
+      hasRepeatedCharPrefixOverlap(branches)
+    ) {
+      return { risky: true };
+    }
+  }
+
+  // A repeated extglob is "risky" (prone to catastrophic backtracking) when a
+  // branch is itself a `*(...)` sequence, since that nests an unbounded quantifier
+  // inside the outer `+(...)`/`*(...)`. When *every* branch reduces to single
+  // characters we can emit one flat, ReDoS-safe character class that preserves the
+  // meaning of ALL branches (e.g. `+(*(a)|*(b))` -> `[ab]*`), rather than dropping
+  // every branch but the first.
+  const safeChars = [];
+  let sawStarSequence = false;
+  let combinable = true;
+
+  for (const branch of branches) {
+    const chars = getStarExtglobSequenceChars(branch);
+    if (chars) {
+      sawStarSequence = true;
+      safeChars.push(...chars);
+      continue;
+    }
+
+    const literal = normalizeSimpleBranch(branch);
+    if (literal && literal.length === 1) {
+      safeChars.push(literal);
+      continue;
+    }
+
+    combinable = false;
+
+    if (repeatedExtglobRecursion(branch) > max) {
+      return { risky: true };
+    }
+  }
+
+  if (sawStarSequence) {
+    return combinable
+      ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) }
+      : { risky: true };
+  }
+
+  return { risky: false };
+};
+
+/**
+ * Parse the given input string.
+ * @param {String} input
+ * @param {Object} options
+ * @return {Object}
+ */
+
+const parse = (input, options) => {
+  if (typeof input !== 'string') {
+    throw new TypeError('Expected a string');
+  }
+
+  input = REPLACEMENTS[input] || input;
+
+  const opts = { ...options };
+  const max = typeof opts.maxLength === 'number' ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+
+  let len = input.length;
+  if (len > max) {
+    throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+  }
+
+  const bos = { type: 'bos', value: '', output: opts.prepend || '' };
+  const tokens = [bos];
+
+  const capture = opts.capture ? '' : '?:';
+
+  // create constants based on platform, for windows or posix
+  const PLATFORM_CHARS = constants.globChars(opts.windows);
+  const EXTGLOB_CHARS = constants.extglobChars(PLATFORM_CHARS);
+
+  const {
+    DOT_LITERAL,
+    PLUS_LITERAL,
+    SLASH_LITERAL,
+    ONE_CHAR,
+    DOTS_SLASH,
+    NO_DOT,
+    NO_DOT_SLASH,
+    NO_DOTS_SLASH,
+    QMARK,
+    QMARK_NO_DOT,
+    STAR,
+    START_ANCHOR
+  } = PLATFORM_CHARS;
+
+  const globstar = opts => {
+    return `(${capture}(?:(?!${START_ANCHOR}${opts.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+  };
+
+  const nodot = opts.dot ? '' : NO_DOT;
+  const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
+  let star = opts.bash === true ? globstar(opts) : STAR;
+
+  if (opts.capture) {
+    star = `(${star})`;
+  }
+
+  // minimatch options support
+  if (typeof opts.noext === 'boolean') {
+    opts.noextglob = opts.noext;
+  }
+
+  const state = {
+    input,
+    index: -1,
+    start: 0,
+    dot: opts.dot === true,
+    consumed: '',
+    output: '',
+    prefix: '',
+    backtrack: false,
+    negated: false,
+    brackets: 0,
+    braces: 0,
+    parens: 0,
+    quotes: 0,
+    globstar: false,
+    tokens
+  };
+
+  input = utils.removePrefix(input, state);
+  len = input.length;
+
+  const extglobs = [];
+  const braces = [];
+  const stack = [];
+  let prev = bos;
+  let value;
+
+  /**
+   * Tokenizing helpers
+   */
+
+  const eos = () => state.index === len - 1;
+  const peek = state.peek = (n = 1) => input[state.index + n];
+  const advance = state.advance = () => input[++state.index] || '';
+  const remaining = () => input.slice(state.index + 1);
+  const consume = (value = '', num = 0) => {
+    state.consumed += value;
+    state.index += num;
+  };
+
+  const append = token => {
+    state.output += token.output != null ? token.output : token.value;
+    consume(token.value);
+  };
+
+  const negate = () => {
+    let count = 1;
+
+    while (peek() === '!' && (peek(2) !== '(' || peek(3) === '?')) {
+      advance();
+      state.start++;
+      count++;
+    }
+
+    if (count % 2 === 0) {
+      return false;
+    }
+
+    state.negated = true;
+    state.start++;
+    return true;
+  };
+
+  const increment = type => {
+    state[type]++;
+    stack.push(type);
+  };
+
+  const decrement = type => {
+    state[type]--;
+    stack.pop();
+  };
+
+  /**
+   * Push tokens onto the tokens array. This helper speeds up
+   * tokenizing by 1) helping us avoid backtracking as much as possible,
+   * and 2) helping us avoid creating extra tokens when consecutive
+   * characters are plain text. This improves performance and simplifies
+   * lookbehinds.
+   */
+
+  const push = tok => {
+    if (prev.type === 'globstar') {
+      const isBrace = state.braces > 0 && (tok.type === 'comma' || tok.type === 'brace');
+      const isExtglob = tok.extglob === true || (extglobs.length && (tok.type === 'pipe' || tok.type === 'paren'));
+
+      if (tok.type !== 'slash' && tok.type !== 'paren' && !isBrace && !isExtglob) {
+        state.output = state.output.slice(0, -prev.output.length);
+        prev.type = 'star';
+        prev.value = '*';
+        prev.output = star;
+        state.output += prev.output;
+      }
+    }
+
+    if (extglobs.length && tok.type !== 'paren') {
+      extglobs[extglobs.length - 1].inner += tok.value;
+    }
+
+    if (tok.value || tok.output) append(tok);
+    if (prev && prev.type === 'text' && tok.type === 'text') {
+      prev.output = (prev.output || prev.value) + tok.value;
+      prev.value += tok.value;
+      return;
+    }
+
+    tok.prev = prev;
+    tokens.push(tok);
+    prev = tok;
+  };
+
+  const extglobOpen = (type, value) => {
+    const token = { ...EXTGLOB_CHARS[value], conditions: 1, inner: '' };
+
+    token.prev = prev;
+    token.parens = state.parens;
+    token.output = state.output;
+    token.startIndex = state.index;
+    token.tokensIndex = tokens.length;
+    const output = (opts.capture ? '(' : '') + token.open;
+
+    increment('parens');
+    push({ type, value, output: state.output ? '' : ONE_CHAR });
+    push({ type: 'paren', extglob: true, value: advance(), output });
+    extglobs.push(token);
+  };
+
+  const extglobClose = token => {
+    const literal = input.slice(token.startIndex, state.index + 1);
+    const body = input.slice(token.startIndex + 2, state.index);
+    const analysis = analyzeRepeatedExtglob(body, opts);
+
+    if ((token.type === 'plus' || token.type === 'star') && analysis.risky) {
+      const safeOutput = analysis.safeOutput
+        ? (token.output ? '' : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput)
+        : undefined;
+      const open = tokens[token.tokensIndex];
+
+      open.type = 'text';
+      open.value = literal;
+      open.output = safeOutput || utils.escapeRegex(literal);
+
+      for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
+        tokens[i].value = '';
+        tokens[i].output = '';
+        delete tokens[i].suffix;
+      }
+
+      state.output = token.output + open.output;
+      state.backtrack = true;
+
+      push({ type: 'paren', extglob: true, value, output: '' });
+      decrement('parens');
+      return;
+    }
+
+    let output = token.close + (opts.capture ? ')' : '');
+    let rest;
+
+    if (token.type === 'negate') {
+      let extglobStar = star;
+
+      if (token.inner && token.inner.length > 1 && token.inner.includes('/')) {
+        extglobStar = globstar(opts);
+      }
+
+      if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
+        output = token.close = `)$))${extglobStar}`;
+      }
+
+      if (token.inner.includes('*') && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
+        // Any non-magical string (`.ts`) or even nested expression (`.{ts,tsx}`) can follow after the closing parenthesis.
+        // In this case, we need to parse the string and use it in the output of the original pattern.
+        // Suitable patterns: `/!(*.d).ts`, `/!(*.d).{ts,tsx}`, `**/!(*-dbg).@(js)`.
+        //
+        // Disabling the `fastpaths` option due to a problem with parsing strings as `.ts` in the pattern like `**/!(*.d).ts`.
+        const expression = parse(rest, { ...options, fastpaths: false }).output;
+
+        output = token.close = `)${expression})${extglobStar})`;
+      }
+
+      if (token.prev.type === 'bos') {
+        state.negatedExtglob = true;
+      }
+    }
+
+    push({ type: 'paren', extglob: true, value, output });
+    decrement('parens');
+  };
+
+  /**
+   * Fast paths
+   */
+
+  if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input)) {
+    let backslashes = false;
+
+    let output = input.replace(REGEX_SPECIAL_CHARS_BACKREF, (m, esc, chars, first, rest, index) => {
+      if (first === '\\') {
+        backslashes = true;
+        return m;
+      }
+
+      if (first === '?') {
+        if (esc) {
+          return esc + first + (rest ? QMARK.repeat(rest.length) : '');
+        }
+        if (index === 0) {
+          return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : '');
+        }
+        return QMARK.repeat(chars.length);
+      }
+
+      if (first === '.') {
+        return DOT_LITERAL.repeat(chars.length);
+      }
+
+      if (first === '*') {
+        if (esc) {
+          return esc + first + (rest ? star : '');
+        }
+        return star;
+      }
+      return esc ? m : `\\${m}`;
+    });
+
+    if (backslashes === true) {
+      if (opts.unescape === true) {
+        output = output.replace(/\\/g, '');
+      } else {
+        output = output.replace(/\\+/g, m => {
+          return m.length % 2 === 0 ? '\\\\' : (m ? '\\' : '');
+        });
+      }
+    }
+
+    if (output === input && opts.contains === true) {
+      state.output = input;
+      return state;
+    }
+
+    state.output = utils.wrapOutput(output, state, options);
+    return state;
+  }
+
+  /**
+   * Tokenize input until we reach end-of-string
+   */
+
+  while (!eos()) {
+    value = advance();
+
+    if (value === '\u0000') {
+      continue;
+    }
+
+    /**
+     * Escaped characters
+     */
+
+    if (value === '\\') {
+      const next = peek();
+
+      if (next === '/' && opts.bash !== true) {
+        continue;
+      }
+
+      if (next === '.' || next === ';') {
+        continue;
+      }
+
+      if (!next) {
+        value += '\\';
+        push({ type: 'text', value });
+        continue;
+      }
+
+      // collapse slashes to reduce potential for exploits
+      const match = /^\\+/.exec(remaining());
+      let slashes = 0;
+
+      if (match && match[0].length > 2) {
+        slashes = match[0].length;
+        state.index += slashes;
+        if (slashes % 2 !== 0) {
+          value += '\\';
+        }
+      }
+
+      if (opts.unescape === true) {
+        value = advance();
+      } else {
+        value += advance();
+      }
+
+      if (state.brackets === 0) {
+        push({ type: 'text', value });
+        continue;
+      }
+    }
+
+    /**
+     * If we're inside a regex character class, continue
+     * until we reach the closing bracket.
+     */
+
+    if (state.brackets > 0 && (value !== ']' || prev.value === '[' || prev.value === '[^')) {
+      if (opts.posix !== false && value === ':') {
+        const inner = prev.value.slice(1);
+        if (inner.includes('[')) {
+          prev.posix = true;
+
+          if (inner.includes(':')) {
+            const idx = prev.value.lastIndexOf('[');
+            const pre = prev.value.slice(0, idx);
+            const rest = prev.value.slice(idx + 2);
+            const posix = POSIX_REGEX_SOURCE[rest];
+            if (posix) {
+              prev.value = pre + posix;
+              state.backtrack = true;
+              advance();
+
+              if (!bos.output && tokens.indexOf(prev) === 1) {
+                bos.output = ONE_CHAR;
+              }
+              continue;
+            }
+          }
+        }
+      }
+
+      if ((value === '[' && peek() !== ':') || (value === '-' && peek() === ']')) {
+        value = `\\${value}`;
+      }
+
+      if (value === ']' && (prev.value === '[' || prev.value === '[^')) {
+        value = `\\${value}`;
+      }
+
+      if (opts.posix === true && value === '!' && prev.value === '[') {
+        value = '^';
+      }
+
+      prev.value += value;
+      append({ value });
+      continue;
+    }
+
+    /**
+     * If we're inside a quoted string, continue
+     * until we reach the closing double quote.
+     */
+
+    if (state.quotes === 1 && value !== '"') {
+      value = utils.escapeRegex(value);
+      prev.value += value;
+      append({ value });
+      continue;
+    }
+
+    /**
+     * Double quotes
+     */
+
+    if (value === '"') {
+      state.quotes = state.quotes === 1 ? 0 : 1;
+      if (opts.keepQuotes === true) {
+        push({ type: 'text', value });
+      }
+      continue;
+    }
+
+    /**
+     * Parentheses
+     */
+
+    if (value === '(') {
+      increment('parens');
+      push({ type: 'paren', value });
+      continue;
+    }
+
+    if (value === ')') {
+      if (state.parens === 0 && opts.strictBrackets === true) {
+        throw new SyntaxError(syntaxError('opening', '('));
+      }
+
+      const extglob = extglobs[extglobs.length - 1];
+      if (extglob && state.parens === extglob.parens + 1) {
+        extglobClose(extglobs.pop());
+        continue;
+      }
+
+      push({ type: 'paren', value, output: state.parens ? ')' : '\\)' });
+      decrement('parens');
+      continue;
+    }
+
+    /**
+     * Square brackets
+     */
+
+    if (value === '[') {
+      if (opts.nobracket === true || !remaining().includes(']')) {
+        if (opts.nobracket !== true && opts.strictBrackets === true) {
+          throw new SyntaxError(syntaxError('closing', ']'));
+        }
+
+        value = `\\${value}`;
+      } else {
+        increment('brackets');
+      }
+
+      push({ type: 'bracket', value });
+      continue;
+    }
+
+    if (value === ']') {
+      if (opts.nobracket === true || (prev && prev.type === 'bracket' && prev.value.length === 1)) {
+        push({ type: 'text', value, output: `\\${value}` });
+        continue;
+      }
+
+      if (state.brackets === 0) {
+        if (opts.strictBrackets === true) {
+          throw new SyntaxError(syntaxError('opening', '['));
+        }
+
+        push({ type: 'text', value, output: `\\${value}` });
+        continue;
+      }
+
+      decrement('brackets');
+
+      const prevValue = prev.value.slice(1);
+      if (prev.posix !== true && prevValue[0] === '^' && !prevValue.includes('/')) {
+        value = `/${value}`;
+      }
+
+      prev.value += value;
+      append({ value });
+
+      // when literal brackets are explicitly disabled
+      // assume we should match with a regex character class
+      if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
+        continue;
+      }
+
+      const escaped = utils.escapeRegex(prev.value);
+      state.output = state.output.slice(0, -prev.value.length);
+
+      // when literal brackets are explicitly enabled
+      // assume we should escape the brackets to match literal characters
+      if (opts.literalBrackets === true) {
+        state.output += escaped;
+        prev.value = escaped;
+        continue;
+      }
+
+      // when the user specifies nothing, try to match both
+      prev.value = `(${capture}${escaped}|${prev.value})`;
+      state.output += prev.value;
+      continue;
+    }
+
+    /**
+     * Braces
+     */
+
+    if (value === '{' && opts.nobrace !== true) {
+      increment('braces');
+
+      const open = {
+        type: 'brace',
+        value,
+        output: '(',
+        outputIndex: state.output.length,
+        tokensIndex: state.tokens.length
+      };
+
+      braces.push(open);
+      push(open);
+      continue;
+    }
+
+    if (value === '}') {
+      const brace = braces[braces.length - 1];
+
+      if (opts.nobrace === true || !brace) {
+        push({ type: 'text', value, output: value });
+        continue;
+      }
+
+      let output = ')';
+
+      if (brace.dots === true) {
+        const arr = tokens.slice();
+        const range = [];
+
+        for (let i = arr.length - 1; i >= 0; i--) {
+          tokens.pop();
+          if (arr[i].type === 'brace') {
+            break;
+          }
+          if (arr[i].type !== 'dots') {
+            range.unshift(arr[i].value);
+          }
+        }
+
+        output = expandRange(range, opts);
+        state.backtrack = true;
+      }
+
+      if (brace.comma !== true && brace.dots !== true) {
+        const out = state.output.slice(0, brace.outputIndex);
+        const toks = state.tokens.slice(brace.tokensIndex);
+        brace.value = brace.output = '\\{';
+        value = output = '\\}';
+        state.output = out;
+        for (const t of toks) {
+          state.output += (t.output || t.value);
+        }
+      }
+
+      push({ type: 'brace', value, output });
+      decrement('braces');
+      braces.pop();
+      continue;
+    }
+
+    /**
+     * Pipes
+     */
+
+    if (value === '|') {
+      if (extglobs.length > 0) {
+        extglobs[extglobs.length - 1].conditions++;
+      }
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Commas
+     */
+
+    if (value === ',') {
+      let output = value;
+
+      const brace = braces[braces.length - 1];
+      if (brace && stack[stack.length - 1] === 'braces') {
+        brace.comma = true;
+        output = '|';
+      }
+
+      push({ type: 'comma', value, output });
+      continue;
+    }
+
+    /**
+     * Slashes
+     */
+
+    if (value === '/') {
+      // if the beginning of the glob is "./", advance the start
+      // to the current index, and don't add the "./" characters
+      // to the state. This greatly simplifies lookbehinds when
+      // checking for BOS characters like "!" and "." (not "./")
+      if (prev.type === 'dot' && state.index === state.start + 1) {
+        state.start = state.index + 1;
+        state.consumed = '';
+        state.output = '';
+        tokens.pop();
+        prev = bos; // reset "prev" to the first token
+        continue;
+      }
+
+      push({ type: 'slash', value, output: SLASH_LITERAL });
+      continue;
+    }
+
+    /**
+     * Dots
+     */
+
+    if (value === '.') {
+      if (state.braces > 0 && prev.type === 'dot') {
+        if (prev.value === '.') prev.output = DOT_LITERAL;
+        const brace = braces[braces.length - 1];
+        prev.type = 'dots';
+        prev.output += value;
+        prev.value += value;
+        brace.dots = true;
+        continue;
+      }
+
+      if ((state.braces + state.parens) === 0 && prev.type !== 'bos' && prev.type !== 'slash') {
+        push({ type: 'text', value, output: DOT_LITERAL });
+        continue;
+      }
+
+      push({ type: 'dot', value, output: DOT_LITERAL });
+      continue;
+    }
+
+    /**
+     * Question marks
+     */
+
+    if (value === '?') {
+      const isGroup = prev && prev.value === '(';
+      if (!isGroup && opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        extglobOpen('qmark', value);
+        continue;
+      }
+
+      if (prev && prev.type === 'paren') {
+        const next = peek();
+        let output = value;
+
+        if ((prev.value === '(' && !/[!=<:]/.test(next)) || (next === '<' && !/<([!=]|\w+>)/.test(remaining()))) {
+          output = `\\${value}`;
+        }
+
+        push({ type: 'text', value, output });
+        continue;
+      }
+
+      if (opts.dot !== true && (prev.type === 'slash' || prev.type === 'bos')) {
+        push({ type: 'qmark', value, output: QMARK_NO_DOT });
+        continue;
+      }
+
+      push({ type: 'qmark', value, output: QMARK });
+      continue;
+    }
+
+    /**
+     * Exclamation
+     */
+
+    if (value === '!') {
+      if (opts.noextglob !== true && peek() === '(') {
+        if (peek(2) !== '?' || !/[!=<:]/.test(peek(3))) {
+          extglobOpen('negate', value);
+          continue;
+        }
+      }
+
+      if (opts.nonegate !== true && state.index === 0) {
+        negate();
+        continue;
+      }
+    }
+
+    /**
+     * Plus
+     */
+
+    if (value === '+') {
+      if (opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        extglobOpen('plus', value);
+        continue;
+      }
+
+      if ((prev && prev.value === '(') || opts.regex === false) {
+        push({ type: 'plus', value, output: PLUS_LITERAL });
+        continue;
+      }
+
+      if ((prev && (prev.type === 'bracket' || prev.type === 'paren' || prev.type === 'brace')) || state.parens > 0) {
+        push({ type: 'plus', value });
+        continue;
+      }
+
+      push({ type: 'plus', value: PLUS_LITERAL });
+      continue;
+    }
+
+    /**
+     * Plain text
+     */
+
+    if (value === '@') {
+      if (opts.noextglob !== true && peek() === '(' && peek(2) !== '?') {
+        push({ type: 'at', extglob: true, value, output: '' });
+        continue;
+      }
+
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Plain text
+     */
+
+    if (value !== '*') {
+      if (value === '$' || value === '^') {
+        value = `\\${value}`;
+      }
+
+      const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
+      if (match) {
+        value += match[0];
+        state.index += match[0].length;
+      }
+
+      push({ type: 'text', value });
+      continue;
+    }
+
+    /**
+     * Stars
+     */
+
+    if (prev && (prev.type === 'globstar' || prev.star === true)) {
+      prev.type = 'star';
+      prev.star = true;
+      prev.value += value;
+      prev.output = star;
+      state.backtrack = true;
+      state.globstar = true;
+      consume(value);
+      continue;
+    }
+
+    let rest = remaining();
+    if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
+      extglobOpen('star', value);
+      continue;
+    }
+
+    if (prev.type === 'star') {
+      if (opts.noglobstar === true) {
+        consume(value);
+        continue;
+      }
+
+      const prior = prev.prev;
+      const before = prior.prev;
+      const isStart = prior.type === 'slash' || prior.type === 'bos';
+      const afterStar = before && (before.type === 'star' || before.type === 'globstar');
+
+      if (opts.bash === true && (!isStart || (rest[0] && rest[0] !== '/'))) {
+        push({ type: 'star', value, output: '' });
+        continue;
+      }
+
+      const isBrace = state.braces > 0 && (prior.type === 'comma' || prior.type === 'brace');
+      const isExtglob = extglobs.length && (prior.type === 'pipe' || prior.type === 'paren');
+      if (!isStart && prior.type !== 'paren' && !isBrace && !isExtglob) {
+        push({ type: 'star', value, output: '' });
+        continue;
+      }
+
+      // strip consecutive `/**/`
+      while (rest.slice(0, 3) === '/**') {
+        const after = input[state.index + 4];
+        if (after && after !== '/') {
+          break;
+        }
+        rest = rest.slice(3);
+        consume('/**', 3);
+      }
+
+      // A globstar followed only by balanced closing parens is at the logical end of patterns like
+      // `test(/utils/**)` and `test?(/utils/**)`. Treat it as EOS so the trailing `/**` can match its
+      // parent path, except in negated extglobs where that would change the exclusion semantics.
+      const isEnd = eos() || (
+        state.parens > 0
+        && rest === ')'.repeat(state.parens)
+        && !extglobs.some(extglob => extglob.type === 'negate')
+      );
+
+      if (prior.type === 'bos' && eos()) {
+        prev.type = 'globstar';
+        prev.value += value;
+        prev.output = globstar(opts);
+        state.output = prev.output;
+        state.globstar = true;
+        consume(value);
+        continue;
+      }
+
+      if (prior.type === 'slash' && prior.prev.type !== 'bos' && !afterStar && isEnd) {
+        state.output = state.output.slice(0, -(prior.output + prev.output).length);
+        prior.output = `(?:${prior.output}`;
+
+        prev.type = 'globstar';
+        prev.output = globstar(opts) + (opts.strictSlashes ? ')' : '|$)');
+        prev.value += value;
+        state.globstar = true;
+        state.output += prior.output + prev.output;
+        consume(value);
+        continue;
+      }
+
+      if (prior.type === 'slash' && prior.prev.type !== 'bos' && rest[0] === '/') {
+        const end = rest[1] !== void 0 ? '|$' : '';
+
+        state.output = state.output.slice(0, -(prior.output + prev.output).length);
+        prior.output = `(?:${prior.output}`;
+
+        prev.type = 'globstar';
+        prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
+        prev.value += value;
+
+        state.output += prior.output + prev.output;
+        state.globstar = true;
+
+        consume(value + advance());
+
+        push({ type: 'slash', value: '/', output: '' });
+        continue;
+      }
+
+      if (prior.type === 'bos' && rest[0] === '/') {
+        prev.type = 'globstar';
+        prev.value += value;
+        prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
+        state.output = prev.output;
+        state.globstar = true;
+        consume(value + advance());
+        push({ type: 'slash', value: '/', output: '' });
+        continue;
+      }
+
+      // remove single star from output
+      state.output = state.output.slice(0, -prev.output.length);
+
+      // reset previous token to globstar
+      prev.type = 'globstar';
+      prev.output = globstar(opts);
+      prev.value += value;
+
+      // reset output with globstar
+      state.output += prev.output;
+      state.globstar = true;
+      consume(value);
+      continue;
+    }
+
+    const token = { type: 'star', value, output: star };
+
+    if (opts.bash === true) {
+      token.output = '.*?';
+      if (prev.type === 'bos' || prev.type === 'slash') {
+        token.output = nodot + token.output;
+      }
+      push(token);
+      continue;
+    }
+
+    if (prev && (prev.type === 'bracket' || prev.type === 'paren') && opts.regex === true) {
+      token.output = value;
+      push(token);
+      continue;
+    }
+
+    if (state.index === state.start || prev.type === 'slash' || prev.type === 'dot') {
+      if (prev.type === 'dot') {
+        state.output += NO_DOT_SLASH;
+        prev.output += NO_DOT_SLASH;
+
+      } else if (opts.dot === true) {
+        state.output += NO_DOTS_SLASH;
+        prev.output += NO_DOTS_SLASH;
+
+      } else {
+        state.output += nodot;
+        prev.output += nodot;
+      }
+
+      if (peek() !== '*') {
+        state.output += ONE_CHAR;
+        prev.output += ONE_CHAR;
+      }
+    }
+
+    push(token);
+  }
+
+  while (state.brackets > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', ']'));
+    state.output = utils.escapeLast(state.output, '[');
+    decrement('brackets');
+  }
+
+  while (state.parens > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', ')'));
+    state.output = utils.escapeLast(state.output, '(');
+    decrement('parens');
+  }
+
+  while (state.braces > 0) {
+    if (opts.strictBrackets === true) throw new SyntaxError(syntaxError('closing', '}'));
+    state.output = utils.escapeLast(state.output, '{');
+    decrement('braces');
+  }
+
+  if (opts.strictSlashes !== true && (prev.type === 'star' || prev.type === 'bracket')) {
+    push({ type: 'maybe_slash', value: '', output: `${SLASH_LITERAL}?` });
+  }
+
+  // rebuild the output if we had to backtrack at any point
+  if (state.backtrack === true) {
+    state.output = '';
+
+    for (const token of state.tokens) {
+      state.output += token.output != null ? token.output : token.value;
+
+      if (token.suffix) {
+        state.output += token.suffix;
+      }
+    }
+  }
+
+  return state;
+};
+
+/**
+ * Fast paths for creating regular expressions for common glob patterns.
+ * This can significantly speed up processing and has very little downside
+ * impact when none of the fast paths match.
+ */
+
+parse.fastpaths = (input, options) => {
+  const opts = { ...options };
+  const max = typeof opts.maxLength === 'number' ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+  const len = input.length;
+  if (len > max) {
+    throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+  }
+
+  input = REPLACEMENTS[input] || input;
+
+  // create constants based on platform, for windows or posix
+  const {
+    DOT_LITERAL,
+    SLASH_LITERAL,
+    ONE_CHAR,
+    DOTS_SLASH,
+    NO_DOT,
+    NO_DOTS,
+    NO_DOTS_SLASH,
+    STAR,
+    START_ANCHOR
+  } = constants.globChars(opts.windows);
+
+  const nodot = opts.dot ? NO_DOTS : NO_DOT;
+  const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
+  const capture = opts.capture ? '' : '?:';
+  const state = { negated: false, prefix: '' };
+  let star = opts.bash === true ? '.*?' : STAR;
+
+  if (opts.capture) {
+    star = `(${star})`;
+  }
+
+  const globstar = opts => {
+    if (opts.noglobstar === true) return star;
+    return `(${capture}(?:(?!${START_ANCHOR}${opts.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+  };
+
+  const create = str => {
+    switch (str) {
+      case '*':
+        return `${nodot}${ONE_CHAR}${star}`;
+
+      case '.*':
+        return `${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '*.*':
+        return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '*/*':
+        return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
+
+      case '**':
+        return nodot + globstar(opts);
+
+      case '**/*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
+
+      case '**/*.*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      case '**/.*':
+        return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
+
+      default: {
+        const match = /^(.*?)\.(\w+)$/.exec(str);
+        if (!match) return;
+
+        const source = create(match[1]);
+        if (!source) return;
+
+        return source + DOT_LITERAL + match[2];
+      }
+    }
+  };
+
+  const output = utils.removePrefix(input, state);
+  let source = create(output);
+
+  if (source && opts.strictSlashes !== true) {
+    source += `${SLASH_LITERAL}?`;
+  }
+
+  return source;
+};
+
+module.exports = parse;
+
+
+/***/ }),
+
+/***/ 8016:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const scan = __nccwpck_require__(1781);
+const parse = __nccwpck_require__(8265);
+const utils = __nccwpck_require__(4059);
+const constants = __nccwpck_require__(5595);
+const isObject = val => val && typeof val === 'object' && !Array.isArray(val);
+
+/**
+ * Creates a matcher function from one or more glob patterns. The
+ * returned function takes a string to match as its first argument,
+ * and returns true if the string is a match. The returned matcher
+ * function also takes a boolean as the second argument that, when true,
+ * returns an object with additional information.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch(glob[, options]);
+ *
+ * const isMatch = picomatch('*.!(*a)');
+ * console.log(isMatch('a.a')); //=> false
+ * console.log(isMatch('a.b')); //=> true
+ *
+ * // For environments without `node.js`, `picomatch/posix` provides you a dependency-free matcher, without automatic OS detection.
+ * const picomatch = require('picomatch/posix');
+ * // the same API, defaulting to posix paths
+ * const isMatch = picomatch('a/*');
+ * console.log(isMatch('a\\b')); //=> false
+ * console.log(isMatch('a/b')); //=> true
+ *
+ * // you can still configure the matcher function to accept windows paths
+ * const isMatch = picomatch('a/*', { options: windows });
+ * console.log(isMatch('a\\b')); //=> true
+ * console.log(isMatch('a/b')); //=> true
+ * ```
+ * @name picomatch
+ * @param {String|Array} `globs` One or more glob patterns.
+ * @param {Object=} `options`
+ * @return {Function=} Returns a matcher function.
+ * @api public
+ */
+
+const picomatch = (glob, options, returnState = false) => {
+  if (Array.isArray(glob)) {
+    const fns = glob.map(input => picomatch(input, options, returnState));
+    const arrayMatcher = str => {
+      for (const isMatch of fns) {
+        const state = isMatch(str);
+        if (state) return state;
+      }
+      return false;
+    };
+    return arrayMatcher;
+  }
+
+  const isState = isObject(glob) && glob.tokens && glob.input;
+
+  if (glob === '' || (typeof glob !== 'string' && !isState)) {
+    throw new TypeError('Expected pattern to be a non-empty string');
+  }
+
+  const opts = options || {};
+  const posix = opts.windows;
+  const regex = isState
+    ? picomatch.compileRe(glob, options)
+    : picomatch.makeRe(glob, options, false, true);
+
+  const state = regex.state;
+  delete regex.state;
+
+  let isIgnored = () => false;
+  if (opts.ignore) {
+    const ignoreOpts = { ...options, ignore: null, onMatch: null, onResult: null };
+    isIgnored = picomatch(opts.ignore, ignoreOpts, returnState);
+  }
+
+  const matcher = (input, returnObject = false) => {
+    const { isMatch, match, output } = picomatch.test(input, regex, options, { glob, posix });
+    const result = { glob, state, regex, posix, input, output, match, isMatch };
+
+    if (typeof opts.onResult === 'function') {
+      opts.onResult(result);
+    }
+
+    if (isMatch === false) {
+      result.isMatch = false;
+      return returnObject ? result : false;
+    }
+
+    if (isIgnored(input)) {
+      if (typeof opts.onIgnore === 'function') {
+        opts.onIgnore(result);
+      }
+      result.isMatch = false;
+      return returnObject ? result : false;
+    }
+
+    if (typeof opts.onMatch === 'function') {
+      opts.onMatch(result);
+    }
+    return returnObject ? result : true;
+  };
+
+  if (returnState) {
+    matcher.state = state;
+  }
+
+  return matcher;
+};
+
+/**
+ * Test `input` with the given `regex`. This is used by the main
+ * `picomatch()` function to test the input string.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.test(input, regex[, options]);
+ *
+ * console.log(picomatch.test('foo/bar', /^(?:([^/]*?)\/([^/]*?))$/));
+ * // { isMatch: true, match: [ 'foo/', 'foo', 'bar' ], output: 'foo/bar' }
+ * ```
+ * @param {String} `input` String to test.
+ * @param {RegExp} `regex`
+ * @return {Object} Returns an object with matching info.
+ * @api public
+ */
+
+picomatch.test = (input, regex, options, { glob, posix } = {}) => {
+  if (typeof input !== 'string') {
+    throw new TypeError('Expected input to be a string');
+  }
+
+  if (input === '') {
+    return { isMatch: false, output: '' };
+  }
+
+  const opts = options || {};
+  const format = opts.format || (posix ? utils.toPosixSlashes : null);
+  let match = input === glob;
+  let output = (match && format) ? format(input) : input;
+
+  if (match === false) {
+    output = format ? format(input) : input;
+    match = output === glob;
+  }
+
+  if (match === false || opts.capture === true) {
+    if (opts.matchBase === true || opts.basename === true) {
+      match = picomatch.matchBase(input, regex, options, posix);
+    } else {
+      match = regex.exec(output);
+    }
+  }
+
+  return { isMatch: Boolean(match), match, output };
+};
+
+/**
+ * Match the basename of a filepath.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.matchBase(input, glob[, options]);
+ * console.log(picomatch.matchBase('foo/bar.js', '*.js'); // true
+ * ```
+ * @param {String} `input` String to test.
+ * @param {RegExp|String} `glob` Glob pattern or regex created by [.makeRe](#makeRe).
+ * @return {Boolean}
+ * @api public
+ */
+
+picomatch.matchBase = (input, glob, options, posix = options && options.windows) => {
+  const regex = glob instanceof RegExp ? glob : picomatch.makeRe(glob, options);
+  return regex.test(utils.basename(input, { windows: posix }));
+};
+
+/**
+ * Returns true if **any** of the given glob `patterns` match the specified `string`.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.isMatch(string, patterns[, options]);
+ *
+ * console.log(picomatch.isMatch('a.a', ['b.*', '*.a'])); //=> true
+ * console.log(picomatch.isMatch('a.a', 'b.*')); //=> false
+ * ```
+ * @param {String|Array} str The string to test.
+ * @param {String|Array} patterns One or more glob patterns to use for matching.
+ * @param {Object} [options] See available [options](#options).
+ * @return {Boolean} Returns true if any patterns match `str`
+ * @api public
+ */
+
+picomatch.isMatch = (str, patterns, options) => picomatch(patterns, options)(str);
+
+/**
+ * Parse a glob pattern to create the source string for a regular
+ * expression.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * const result = picomatch.parse(pattern[, options]);
+ * ```
+ * @param {String} `pattern`
+ * @param {Object} `options`
+ * @return {Object} Returns an object with useful properties and output to be used as a regex source string.
+ * @api public
+ */
+
+picomatch.parse = (pattern, options) => {
+  if (Array.isArray(pattern)) return pattern.map(p => picomatch.parse(p, options));
+  return parse(pattern, { ...options, fastpaths: false });
+};
+
+/**
+ * Scan a glob pattern to separate the pattern into segments.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.scan(input[, options]);
+ *
+ * const result = picomatch.scan('!./foo/*.js');
+ * console.log(result);
+ * { prefix: '!./',
+ *   input: '!./foo/*.js',
+ *   start: 3,
+ *   base: 'foo',
+ *   glob: '*.js',
+ *   isBrace: false,
+ *   isBracket: false,
+ *   isGlob: true,
+ *   isExtglob: false,
+ *   isGlobstar: false,
+ *   negated: true }
+ * ```
+ * @param {String} `input` Glob pattern to scan.
+ * @param {Object} `options`
+ * @return {Object} Returns an object with
+ * @api public
+ */
+
+picomatch.scan = (input, options) => scan(input, options);
+
+/**
+ * Compile a regular expression from the `state` object returned by the
+ * [parse()](#parse) method.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * const state = picomatch.parse('*.js');
+ * // picomatch.compileRe(state[, options]);
+ *
+ * console.log(picomatch.compileRe(state));
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {Object} `state`
+ * @param {Object} `options`
+ * @param {Boolean} `returnOutput` Intended for implementors, this argument allows you to return the raw output from the parser.
+ * @param {Boolean} `returnState` Adds the state to a `state` property on the returned regex. Useful for implementors and debugging.
+ * @return {RegExp}
+ * @api public
+ */
+
+picomatch.compileRe = (state, options, returnOutput = false, returnState = false) => {
+  if (returnOutput === true) {
+    return state.output;
+  }
+
+  const opts = options || {};
+  const prepend = opts.contains ? '' : '^';
+  const append = opts.contains ? '' : '$';
+
+  let source = `${prepend}(?:${state.output})${append}`;
+  if (state && state.negated === true) {
+    source = `^(?!${source}).*$`;
+  }
+
+  const regex = picomatch.toRegex(source, options);
+  if (returnState === true) {
+    regex.state = state;
+  }
+
+  return regex;
+};
+
+/**
+ * Create a regular expression from a parsed glob pattern.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.makeRe(state[, options]);
+ *
+ * const result = picomatch.makeRe('*.js');
+ * console.log(result);
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {String} `state` The object returned from the `.parse` method.
+ * @param {Object} `options`
+ * @param {Boolean} `returnOutput` Implementors may use this argument to return the compiled output, instead of a regular expression. This is not exposed on the options to prevent end-users from mutating the result.
+ * @param {Boolean} `returnState` Implementors may use this argument to return the state from the parsed glob with the returned regular expression.
+ * @return {RegExp} Returns a regex created from the given pattern.
+ * @api public
+ */
+
+picomatch.makeRe = (input, options = {}, returnOutput = false, returnState = false) => {
+  if (!input || typeof input !== 'string') {
+    throw new TypeError('Expected a non-empty string');
+  }
+
+  let parsed = { negated: false, fastpaths: true };
+
+  if (options.fastpaths !== false && (input[0] === '.' || input[0] === '*')) {
+    parsed.output = parse.fastpaths(input, options);
+  }
+
+  if (!parsed.output) {
+    parsed = parse(input, options);
+  }
+
+  return picomatch.compileRe(parsed, options, returnOutput, returnState);
+};
+
+/**
+ * Create a regular expression from the given regex source string.
+ *
+ * ```js
+ * const picomatch = require('picomatch');
+ * // picomatch.toRegex(source[, options]);
+ *
+ * const { output } = picomatch.parse('*.js');
+ * console.log(picomatch.toRegex(output));
+ * //=> /^(?:(?!\.)(?=.)[^/]*?\.js)$/
+ * ```
+ * @param {String} `source` Regular expression source string.
+ * @param {Object} `options`
+ * @return {RegExp}
+ * @api public
+ */
+
+picomatch.toRegex = (source, options) => {
+  try {
+    const opts = options || {};
+    return new RegExp(source, opts.flags || (opts.nocase ? 'i' : ''));
+  } catch (err) {
+    if (options && options.debug === true) throw err;
+    return /$^/;
+  }
+};
+
+/**
+ * Picomatch constants.
+ * @return {Object}
+ */
+
+picomatch.constants = constants;
+
+/**
+ * Expose "picomatch"
+ */
+
+module.exports = picomatch;
+
+
+/***/ }),
+
+/***/ 1781:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const utils = __nccwpck_require__(4059);
+const {
+  CHAR_ASTERISK,             /* * */
+  CHAR_AT,                   /* @ */
+  CHAR_BACKWARD_SLASH,       /* \ */
+  CHAR_COMMA,                /* , */
+  CHAR_DOT,                  /* . */
+  CHAR_EXCLAMATION_MARK,     /* ! */
+  CHAR_FORWARD_SLASH,        /* / */
+  CHAR_LEFT_CURLY_BRACE,     /* { */
+  CHAR_LEFT_PARENTHESES,     /* ( */
+  CHAR_LEFT_SQUARE_BRACKET,  /* [ */
+  CHAR_PLUS,                 /* + */
+  CHAR_QUESTION_MARK,        /* ? */
+  CHAR_RIGHT_CURLY_BRACE,    /* } */
+  CHAR_RIGHT_PARENTHESES,    /* ) */
+  CHAR_RIGHT_SQUARE_BRACKET  /* ] */
+} = __nccwpck_require__(5595);
+
+const isPathSeparator = code => {
+  return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
+};
+
+const depth = token => {
+  if (token.isPrefix !== true) {
+    token.depth = token.isGlobstar ? Infinity : 1;
+  }
+};
+
+/**
+ * Quickly scans a glob pattern and returns an object with a handful of
+ * useful properties, like `isGlob`, `path` (the leading non-glob, if it exists),
+ * `glob` (the actual pattern), `negated` (true if the path starts with `!` but not
+ * with `!(`) and `negatedExtglob` (true if the path starts with `!(`).
+ *
+ * ```js
+ * const pm = require('picomatch');
+ * console.log(pm.scan('foo/bar/*.js'));
+ * { isGlob: true, input: 'foo/bar/*.js', base: 'foo/bar', glob: '*.js' }
+ * ```
+ * @param {String} `str`
+ * @param {Object} `options`
+ * @return {Object} Returns an object with tokens and regex source string.
+ * @api public
+ */
+
+const scan = (input, options) => {
+  const opts = options || {};
+
+  const length = input.length - 1;
+  const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
+  const slashes = [];
+  const tokens = [];
+  const parts = [];
+
+  let str = input;
+  let index = -1;
+  let start = 0;
+  let lastIndex = 0;
+  let isBrace = false;
+  let isBracket = false;
+  let isGlob = false;
+  let isExtglob = false;
+  let isGlobstar = false;
+  let braceEscaped = false;
+  let backslashes = false;
+  let negated = false;
+  let negatedExtglob = false;
+  let finished = false;
+  let braces = 0;
+  let prev;
+  let code;
+  let token = { value: '', depth: 0, isGlob: false };
+
+  const eos = () => index >= length;
+  const peek = () => str.charCodeAt(index + 1);
+  const advance = () => {
+    prev = code;
+    return str.charCodeAt(++index);
+  };
+
+  while (index < length) {
+    code = advance();
+    let next;
+
+    if (code === CHAR_BACKWARD_SLASH) {
+      backslashes = token.backslashes = true;
+      code = advance();
+
+      if (code === CHAR_LEFT_CURLY_BRACE) {
+        braceEscaped = true;
+      }
+      continue;
+    }
+
+    if (braceEscaped === true || code === CHAR_LEFT_CURLY_BRACE) {
+      braces++;
+
+      while (eos() !== true && (code = advance())) {
+        if (code === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          advance();
+          continue;
+        }
+
+        if (code === CHAR_LEFT_CURLY_BRACE) {
+          braces++;
+          continue;
+        }
+
+        if (braceEscaped !== true && code === CHAR_DOT && (code = advance()) === CHAR_DOT) {
+          isBrace = token.isBrace = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+
+          if (scanToEnd === true) {
+            continue;
+          }
+
+          break;
+        }
+
+        if (braceEscaped !== true && code === CHAR_COMMA) {
+          isBrace = token.isBrace = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+
+          if (scanToEnd === true) {
+            continue;
+          }
+
+          break;
+        }
+
+        if (code === CHAR_RIGHT_CURLY_BRACE) {
+          braces--;
+
+          if (braces === 0) {
+            braceEscaped = false;
+            isBrace = token.isBrace = true;
+            finished = true;
+            break;
+          }
+        }
+      }
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+
+    if (code === CHAR_FORWARD_SLASH) {
+      slashes.push(index);
+      tokens.push(token);
+      token = { value: '', depth: 0, isGlob: false };
+
+      if (finished === true) continue;
+      if (prev === CHAR_DOT && index === (start + 1)) {
+        start += 2;
+        continue;
+      }
+
+      lastIndex = index + 1;
+      continue;
+    }
+
+    if (opts.noext !== true) {
+      const isExtglobChar = code === CHAR_PLUS
+        || code === CHAR_AT
+        || code === CHAR_ASTERISK
+        || code === CHAR_QUESTION_MARK
+        || code === CHAR_EXCLAMATION_MARK;
+
+      if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
+        isGlob = token.isGlob = true;
+        isExtglob = token.isExtglob = true;
+        finished = true;
+        if (code === CHAR_EXCLAMATION_MARK && index === start) {
+          negatedExtglob = true;
+        }
+
+        if (scanToEnd === true) {
+          let parens = 0;
+
+          while (eos() !== true && (code = advance())) {
+            if (code === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+
+            if (code === CHAR_LEFT_PARENTHESES) {
+              parens++;
+              continue;
+            }
+
+            if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+              finished = true;
+              break;
+            }
+          }
+          continue;
+        }
+        break;
+      }
+    }
+
+    if (code === CHAR_ASTERISK) {
+      if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
+      isGlob = token.isGlob = true;
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+      break;
+    }
+
+    if (code === CHAR_QUESTION_MARK) {
+      isGlob = token.isGlob = true;
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+      break;
+    }
+
+    if (code === CHAR_LEFT_SQUARE_BRACKET) {
+      while (eos() !== true && (next = advance())) {
+        if (next === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          advance();
+          continue;
+        }
+
+        if (next === CHAR_RIGHT_SQUARE_BRACKET) {
+          isBracket = token.isBracket = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+          break;
+        }
+      }
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+
+    if (opts.nonegate !== true && code === CHAR_EXCLAMATION_MARK && index === start) {
+      negated = token.negated = true;
+      start++;
+      continue;
+    }
+
+    if (opts.noparen !== true && code === CHAR_LEFT_PARENTHESES) {
+      isGlob = token.isGlob = true;
+
+      if (scanToEnd === true) {
+        let parens = 1;
+
+        while (eos() !== true && (code = advance())) {
+          if (code === CHAR_BACKWARD_SLASH) {
+            backslashes = token.backslashes = true;
+            advance();
+            continue;
+          }
+
+          if (code === CHAR_LEFT_PARENTHESES) {
+            parens++;
+            continue;
+          }
+
+          if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+            finished = true;
+            break;
+          }
+        }
+        continue;
+      }
+      break;
+    }
+
+    if (isGlob === true) {
+      finished = true;
+
+      if (scanToEnd === true) {
+        continue;
+      }
+
+      break;
+    }
+  }
+
+  if (opts.noext === true) {
+    isExtglob = false;
+    isGlob = false;
+  }
+
+  let base = str;
+  let prefix = '';
+  let glob = '';
+
+  if (start > 0) {
+    prefix = str.slice(0, start);
+    str = str.slice(start);
+    lastIndex -= start;
+  }
+
+  if (base && isGlob === true && lastIndex > 0) {
+    base = str.slice(0, lastIndex);
+    glob = str.slice(lastIndex);
+  } else if (isGlob === true) {
+    base = '';
+    glob = str;
+  } else {
+    base = str;
+  }
+
+  if (base && base !== '' && base !== '/' && base !== str) {
+    if (isPathSeparator(base.charCodeAt(base.length - 1))) {
+      base = base.slice(0, -1);
+    }
+  }
+
+  if (opts.unescape === true) {
+    if (glob) glob = utils.removeBackslashes(glob);
+
+    if (base && backslashes === true) {
+      base = utils.removeBackslashes(base);
+    }
+  }
+
+  const state = {
+    prefix,
+    input,
+    start,
+    base,
+    glob,
+    isBrace,
+    isBracket,
+    isGlob,
+    isExtglob,
+    isGlobstar,
+    negated,
+    negatedExtglob
+  };
+
+  if (opts.tokens === true) {
+    state.maxDepth = 0;
+    if (!isPathSeparator(code)) {
+      tokens.push(token);
+    }
+    state.tokens = tokens;
+  }
+
+  if (opts.parts === true || opts.tokens === true) {
+    let prevIndex;
+
+    for (let idx = 0; idx < slashes.length; idx++) {
+      const n = prevIndex !== undefined ? prevIndex + 1 : start;
+      const i = slashes[idx];
+      const value = input.slice(n, i);
+      if (opts.tokens) {
+        if (idx === 0 && start !== 0) {
+          tokens[idx].isPrefix = true;
+          tokens[idx].value = prefix;
+        } else {
+          tokens[idx].value = value;
+        }
+        depth(tokens[idx]);
+        state.maxDepth += tokens[idx].depth;
+      }
+      if (i >= start) {
+        parts.push(value);
+        prevIndex = i;
+      }
+    }
+
+    const n = prevIndex !== undefined ? prevIndex + 1 : start;
+    const value = input.slice(n);
+    parts.push(value);
+
+    if (opts.tokens && prevIndex && prevIndex + 1 < input.length) {
+      tokens[tokens.length - 1].value = value;
+      depth(tokens[tokens.length - 1]);
+      state.maxDepth += tokens[tokens.length - 1].depth;
+    }
+
+    state.slashes = slashes;
+    state.parts = parts;
+  }
+
+  return state;
+};
+
+module.exports = scan;
+
+
+/***/ }),
+
+/***/ 4059:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+/*global navigator*/
+
+
+const {
+  REGEX_BACKSLASH,
+  REGEX_REMOVE_BACKSLASH,
+  REGEX_SPECIAL_CHARS,
+  REGEX_SPECIAL_CHARS_GLOBAL
+} = __nccwpck_require__(5595);
+
+exports.isObject = val => val !== null && typeof val === 'object' && !Array.isArray(val);
+exports.hasRegexChars = str => REGEX_SPECIAL_CHARS.test(str);
+exports.isRegexChar = str => str.length === 1 && exports.hasRegexChars(str);
+exports.escapeRegex = str => str.replace(REGEX_SPECIAL_CHARS_GLOBAL, '\\$1');
+exports.toPosixSlashes = str => str.replace(REGEX_BACKSLASH, '/');
+
+exports.isWindows = () => {
+  if (typeof navigator !== 'undefined' && navigator.platform) {
+    const platform = navigator.platform.toLowerCase();
+    return platform === 'win32' || platform === 'windows';
+  }
+
+  if (typeof process !== 'undefined' && process.platform) {
+    return process.platform === 'win32';
+  }
+
+  return false;
+};
+
+exports.removeBackslashes = str => {
+  return str.replace(REGEX_REMOVE_BACKSLASH, match => {
+    return match === '\\' ? '' : match;
+  });
+};
+
+exports.escapeLast = (input, char, lastIdx) => {
+  const idx = input.lastIndexOf(char, lastIdx);
+  if (idx === -1) return input;
+  if (input[idx - 1] === '\\') return exports.escapeLast(input, char, idx - 1);
+  return `${input.slice(0, idx)}\\${input.slice(idx)}`;
+};
+
+exports.removePrefix = (input, state = {}) => {
+  let output = input;
+  if (output.startsWith('./')) {
+    output = output.slice(2);
+    state.prefix = './';
+  }
+  return output;
+};
+
+exports.wrapOutput = (input, state = {}, options = {}) => {
+  const prepend = options.contains ? '' : '^';
+  const append = options.contains ? '' : '$';
+
+  let output = `${prepend}(?:${input})${append}`;
+  if (state.negated === true) {
+    output = `(?:^(?!${output}).*$)`;
+  }
+  return output;
+};
+
+exports.basename = (path, { windows } = {}) => {
+  const segs = path.split(windows ? /[\\/]/ : '/');
+  const last = segs[segs.length - 1];
+
+  if (last === '') {
+    return segs[segs.length - 2];
+  }
+
+  return last;
+};
+
+
+/***/ }),
+
 /***/ 181:
 /***/ ((module) => {
 
@@ -12933,6 +15437,36 @@ exports.visitAsync = visitAsync;
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -12950,11 +15484,918 @@ exports.visitAsync = visitAsync;
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
+/******/ })();
+/******/ 
 /************************************************************************/
 var __webpack_exports__ = {};
 
 ;// CONCATENATED MODULE: ./package.json
 const package_namespaceObject = {"rE":"1.0.0"};
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: external "fs"
+const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+var external_fs_namespaceObject_0 = /*#__PURE__*/__nccwpck_require__.t(external_fs_namespaceObject, 2);
+;// CONCATENATED MODULE: external "path"
+const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+;// CONCATENATED MODULE: external "url"
+const external_url_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
+;// CONCATENATED MODULE: external "module"
+const external_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("module");
+;// CONCATENATED MODULE: ./node_modules/fdir/dist/index.mjs
+
+
+
+
+//#region rolldown:runtime
+var __require = /* @__PURE__ */ (0,external_module_namespaceObject.createRequire)(import.meta.url);
+
+//#endregion
+//#region src/utils.ts
+function cleanPath(path) {
+	let normalized = (0,external_path_namespaceObject.normalize)(path);
+	if (normalized.length > 1 && normalized[normalized.length - 1] === external_path_namespaceObject.sep) normalized = normalized.substring(0, normalized.length - 1);
+	return normalized;
+}
+const SLASHES_REGEX = /[\\/]/g;
+function convertSlashes(path, separator) {
+	return path.replace(SLASHES_REGEX, separator);
+}
+const WINDOWS_ROOT_DIR_REGEX = /^[a-z]:[\\/]$/i;
+function isRootDirectory(path) {
+	return path === "/" || WINDOWS_ROOT_DIR_REGEX.test(path);
+}
+function normalizePath(path, options) {
+	const { resolvePaths, normalizePath: normalizePath$1, pathSeparator } = options;
+	const pathNeedsCleaning = process.platform === "win32" && path.includes("/") || path.startsWith(".");
+	if (resolvePaths) path = (0,external_path_namespaceObject.resolve)(path);
+	if (normalizePath$1 || pathNeedsCleaning) path = cleanPath(path);
+	if (path === ".") return "";
+	const needsSeperator = path[path.length - 1] !== pathSeparator;
+	return convertSlashes(needsSeperator ? path + pathSeparator : path, pathSeparator);
+}
+
+//#endregion
+//#region src/api/functions/join-path.ts
+function joinPathWithBasePath(filename, directoryPath) {
+	return directoryPath + filename;
+}
+function joinPathWithRelativePath(root, options) {
+	return function(filename, directoryPath) {
+		const sameRoot = directoryPath.startsWith(root);
+		if (sameRoot) return directoryPath.slice(root.length) + filename;
+		else return convertSlashes((0,external_path_namespaceObject.relative)(root, directoryPath), options.pathSeparator) + options.pathSeparator + filename;
+	};
+}
+function joinPath(filename) {
+	return filename;
+}
+function joinDirectoryPath(filename, directoryPath, separator) {
+	return directoryPath + filename + separator;
+}
+function build$7(root, options) {
+	const { relativePaths, includeBasePath } = options;
+	return relativePaths && root ? joinPathWithRelativePath(root, options) : includeBasePath ? joinPathWithBasePath : joinPath;
+}
+
+//#endregion
+//#region src/api/functions/push-directory.ts
+function pushDirectoryWithRelativePath(root) {
+	return function(directoryPath, paths) {
+		paths.push(directoryPath.substring(root.length) || ".");
+	};
+}
+function pushDirectoryFilterWithRelativePath(root) {
+	return function(directoryPath, paths, filters) {
+		const relativePath = directoryPath.substring(root.length) || ".";
+		if (filters.every((filter) => filter(relativePath, true))) paths.push(relativePath);
+	};
+}
+const pushDirectory = (directoryPath, paths) => {
+	paths.push(directoryPath || ".");
+};
+const pushDirectoryFilter = (directoryPath, paths, filters) => {
+	const path = directoryPath || ".";
+	if (filters.every((filter) => filter(path, true))) paths.push(path);
+};
+const empty$2 = () => {};
+function build$6(root, options) {
+	const { includeDirs, filters, relativePaths } = options;
+	if (!includeDirs) return empty$2;
+	if (relativePaths) return filters && filters.length ? pushDirectoryFilterWithRelativePath(root) : pushDirectoryWithRelativePath(root);
+	return filters && filters.length ? pushDirectoryFilter : pushDirectory;
+}
+
+//#endregion
+//#region src/api/functions/push-file.ts
+const pushFileFilterAndCount = (filename, _paths, counts, filters) => {
+	if (filters.every((filter) => filter(filename, false))) counts.files++;
+};
+const pushFileFilter = (filename, paths, _counts, filters) => {
+	if (filters.every((filter) => filter(filename, false))) paths.push(filename);
+};
+const pushFileCount = (_filename, _paths, counts, _filters) => {
+	counts.files++;
+};
+const pushFile = (filename, paths) => {
+	paths.push(filename);
+};
+const empty$1 = () => {};
+function build$5(options) {
+	const { excludeFiles, filters, onlyCounts } = options;
+	if (excludeFiles) return empty$1;
+	if (filters && filters.length) return onlyCounts ? pushFileFilterAndCount : pushFileFilter;
+	else if (onlyCounts) return pushFileCount;
+	else return pushFile;
+}
+
+//#endregion
+//#region src/api/functions/get-array.ts
+const getArray = (paths) => {
+	return paths;
+};
+const getArrayGroup = () => {
+	return [""].slice(0, 0);
+};
+function build$4(options) {
+	return options.group ? getArrayGroup : getArray;
+}
+
+//#endregion
+//#region src/api/functions/group-files.ts
+const groupFiles = (groups, directory, files) => {
+	groups.push({
+		directory,
+		files,
+		dir: directory
+	});
+};
+const empty = () => {};
+function build$3(options) {
+	return options.group ? groupFiles : empty;
+}
+
+//#endregion
+//#region src/api/functions/resolve-symlink.ts
+const resolveSymlinksAsync = function(path, state, callback$1) {
+	const { queue, fs, options: { suppressErrors } } = state;
+	queue.enqueue();
+	fs.realpath(path, (error, resolvedPath) => {
+		if (error) return queue.dequeue(suppressErrors ? null : error, state);
+		fs.stat(resolvedPath, (error$1, stat) => {
+			if (error$1) return queue.dequeue(suppressErrors ? null : error$1, state);
+			if (stat.isDirectory() && isRecursive(path, resolvedPath, state)) return queue.dequeue(null, state);
+			callback$1(stat, resolvedPath);
+			queue.dequeue(null, state);
+		});
+	});
+};
+const resolveSymlinks = function(path, state, callback$1) {
+	const { queue, fs, options: { suppressErrors } } = state;
+	queue.enqueue();
+	try {
+		const resolvedPath = fs.realpathSync(path);
+		const stat = fs.statSync(resolvedPath);
+		if (stat.isDirectory() && isRecursive(path, resolvedPath, state)) return;
+		callback$1(stat, resolvedPath);
+	} catch (e) {
+		if (!suppressErrors) throw e;
+	}
+};
+function build$2(options, isSynchronous) {
+	if (!options.resolveSymlinks || options.excludeSymlinks) return null;
+	return isSynchronous ? resolveSymlinks : resolveSymlinksAsync;
+}
+function isRecursive(path, resolved, state) {
+	if (state.options.useRealPaths) return isRecursiveUsingRealPaths(resolved, state);
+	let parent = (0,external_path_namespaceObject.dirname)(path);
+	let depth = 1;
+	while (parent !== state.root && depth < 2) {
+		const resolvedPath = state.symlinks.get(parent);
+		const isSameRoot = !!resolvedPath && (resolvedPath === resolved || resolvedPath.startsWith(resolved) || resolved.startsWith(resolvedPath));
+		if (isSameRoot) depth++;
+		else parent = (0,external_path_namespaceObject.dirname)(parent);
+	}
+	state.symlinks.set(path, resolved);
+	return depth > 1;
+}
+function isRecursiveUsingRealPaths(resolved, state) {
+	return state.visited.includes(resolved + state.options.pathSeparator);
+}
+
+//#endregion
+//#region src/api/functions/invoke-callback.ts
+const onlyCountsSync = (state) => {
+	return state.counts;
+};
+const groupsSync = (state) => {
+	return state.groups;
+};
+const defaultSync = (state) => {
+	return state.paths;
+};
+const limitFilesSync = (state) => {
+	return state.paths.slice(0, state.options.maxFiles);
+};
+const onlyCountsAsync = (state, error, callback$1) => {
+	report(error, callback$1, state.counts, state.options.suppressErrors);
+	return null;
+};
+const defaultAsync = (state, error, callback$1) => {
+	report(error, callback$1, state.paths, state.options.suppressErrors);
+	return null;
+};
+const limitFilesAsync = (state, error, callback$1) => {
+	report(error, callback$1, state.paths.slice(0, state.options.maxFiles), state.options.suppressErrors);
+	return null;
+};
+const groupsAsync = (state, error, callback$1) => {
+	report(error, callback$1, state.groups, state.options.suppressErrors);
+	return null;
+};
+function report(error, callback$1, output, suppressErrors) {
+	if (error && !suppressErrors) callback$1(error, output);
+	else callback$1(null, output);
+}
+function build$1(options, isSynchronous) {
+	const { onlyCounts, group, maxFiles } = options;
+	if (onlyCounts) return isSynchronous ? onlyCountsSync : onlyCountsAsync;
+	else if (group) return isSynchronous ? groupsSync : groupsAsync;
+	else if (maxFiles) return isSynchronous ? limitFilesSync : limitFilesAsync;
+	else return isSynchronous ? defaultSync : defaultAsync;
+}
+
+//#endregion
+//#region src/api/functions/walk-directory.ts
+const readdirOpts = { withFileTypes: true };
+const walkAsync = (state, crawlPath, directoryPath, currentDepth, callback$1) => {
+	state.queue.enqueue();
+	if (currentDepth < 0) return state.queue.dequeue(null, state);
+	const { fs } = state;
+	state.visited.push(crawlPath);
+	state.counts.directories++;
+	fs.readdir(crawlPath || ".", readdirOpts, (error, entries = []) => {
+		callback$1(entries, directoryPath, currentDepth);
+		state.queue.dequeue(state.options.suppressErrors ? null : error, state);
+	});
+};
+const walkSync = (state, crawlPath, directoryPath, currentDepth, callback$1) => {
+	const { fs } = state;
+	if (currentDepth < 0) return;
+	state.visited.push(crawlPath);
+	state.counts.directories++;
+	let entries = [];
+	try {
+		entries = fs.readdirSync(crawlPath || ".", readdirOpts);
+	} catch (e) {
+		if (!state.options.suppressErrors) throw e;
+	}
+	callback$1(entries, directoryPath, currentDepth);
+};
+function build(isSynchronous) {
+	return isSynchronous ? walkSync : walkAsync;
+}
+
+//#endregion
+//#region src/api/queue.ts
+/**
+* This is a custom stateless queue to track concurrent async fs calls.
+* It increments a counter whenever a call is queued and decrements it
+* as soon as it completes. When the counter hits 0, it calls onQueueEmpty.
+*/
+var Queue = class {
+	count = 0;
+	constructor(onQueueEmpty) {
+		this.onQueueEmpty = onQueueEmpty;
+	}
+	enqueue() {
+		this.count++;
+		return this.count;
+	}
+	dequeue(error, output) {
+		if (this.onQueueEmpty && (--this.count <= 0 || error)) {
+			this.onQueueEmpty(error, output);
+			if (error) {
+				output.controller.abort();
+				this.onQueueEmpty = void 0;
+			}
+		}
+	}
+};
+
+//#endregion
+//#region src/api/counter.ts
+var Counter = class {
+	_files = 0;
+	_directories = 0;
+	set files(num) {
+		this._files = num;
+	}
+	get files() {
+		return this._files;
+	}
+	set directories(num) {
+		this._directories = num;
+	}
+	get directories() {
+		return this._directories;
+	}
+	/**
+	* @deprecated use `directories` instead
+	*/
+	/* c8 ignore next 3 */
+	get dirs() {
+		return this._directories;
+	}
+};
+
+//#endregion
+//#region src/api/aborter.ts
+/**
+* AbortController is not supported on Node 14 so we use this until we can drop
+* support for Node 14.
+*/
+var Aborter = class {
+	aborted = false;
+	abort() {
+		this.aborted = true;
+	}
+};
+
+//#endregion
+//#region src/api/walker.ts
+var Walker = class {
+	root;
+	isSynchronous;
+	state;
+	joinPath;
+	pushDirectory;
+	pushFile;
+	getArray;
+	groupFiles;
+	resolveSymlink;
+	walkDirectory;
+	callbackInvoker;
+	constructor(root, options, callback$1) {
+		this.isSynchronous = !callback$1;
+		this.callbackInvoker = build$1(options, this.isSynchronous);
+		this.root = normalizePath(root, options);
+		this.state = {
+			root: isRootDirectory(this.root) ? this.root : this.root.slice(0, -1),
+			paths: [""].slice(0, 0),
+			groups: [],
+			counts: new Counter(),
+			options,
+			queue: new Queue((error, state) => this.callbackInvoker(state, error, callback$1)),
+			symlinks: /* @__PURE__ */ new Map(),
+			visited: [""].slice(0, 0),
+			controller: new Aborter(),
+			fs: options.fs || external_fs_namespaceObject_0
+		};
+		this.joinPath = build$7(this.root, options);
+		this.pushDirectory = build$6(this.root, options);
+		this.pushFile = build$5(options);
+		this.getArray = build$4(options);
+		this.groupFiles = build$3(options);
+		this.resolveSymlink = build$2(options, this.isSynchronous);
+		this.walkDirectory = build(this.isSynchronous);
+	}
+	start() {
+		this.pushDirectory(this.root, this.state.paths, this.state.options.filters);
+		this.walkDirectory(this.state, this.root, this.root, this.state.options.maxDepth, this.walk);
+		return this.isSynchronous ? this.callbackInvoker(this.state, null) : null;
+	}
+	walk = (entries, directoryPath, depth) => {
+		const { paths, options: { filters, resolveSymlinks: resolveSymlinks$1, excludeSymlinks, exclude, maxFiles, signal, useRealPaths, pathSeparator }, controller } = this.state;
+		if (controller.aborted || signal && signal.aborted || maxFiles && paths.length > maxFiles) return;
+		const files = this.getArray(this.state.paths);
+		for (let i = 0; i < entries.length; ++i) {
+			const entry = entries[i];
+			if (entry.isFile() || entry.isSymbolicLink() && !resolveSymlinks$1 && !excludeSymlinks) {
+				const filename = this.joinPath(entry.name, directoryPath);
+				this.pushFile(filename, files, this.state.counts, filters);
+			} else if (entry.isDirectory()) {
+				let path = joinDirectoryPath(entry.name, directoryPath, this.state.options.pathSeparator);
+				if (exclude && exclude(entry.name, path)) continue;
+				this.pushDirectory(path, paths, filters);
+				this.walkDirectory(this.state, path, path, depth - 1, this.walk);
+			} else if (this.resolveSymlink && entry.isSymbolicLink()) {
+				let path = joinPathWithBasePath(entry.name, directoryPath);
+				this.resolveSymlink(path, this.state, (stat, resolvedPath) => {
+					if (stat.isDirectory()) {
+						resolvedPath = normalizePath(resolvedPath, this.state.options);
+						if (exclude && exclude(entry.name, useRealPaths ? resolvedPath : path + pathSeparator)) return;
+						this.walkDirectory(this.state, resolvedPath, useRealPaths ? resolvedPath : path + pathSeparator, depth - 1, this.walk);
+					} else {
+						resolvedPath = useRealPaths ? resolvedPath : path;
+						const filename = (0,external_path_namespaceObject.basename)(resolvedPath);
+						const directoryPath$1 = normalizePath((0,external_path_namespaceObject.dirname)(resolvedPath), this.state.options);
+						resolvedPath = this.joinPath(filename, directoryPath$1);
+						this.pushFile(resolvedPath, files, this.state.counts, filters);
+					}
+				});
+			}
+		}
+		this.groupFiles(this.state.groups, directoryPath, files);
+	};
+};
+
+//#endregion
+//#region src/api/async.ts
+function promise(root, options) {
+	return new Promise((resolve$1, reject) => {
+		callback(root, options, (err, output) => {
+			if (err) return reject(err);
+			resolve$1(output);
+		});
+	});
+}
+function callback(root, options, callback$1) {
+	let walker = new Walker(root, options, callback$1);
+	walker.start();
+}
+
+//#endregion
+//#region src/api/sync.ts
+function sync(root, options) {
+	const walker = new Walker(root, options);
+	return walker.start();
+}
+
+//#endregion
+//#region src/builder/api-builder.ts
+var APIBuilder = class {
+	constructor(root, options) {
+		this.root = root;
+		this.options = options;
+	}
+	withPromise() {
+		return promise(this.root, this.options);
+	}
+	withCallback(cb) {
+		callback(this.root, this.options, cb);
+	}
+	sync() {
+		return sync(this.root, this.options);
+	}
+};
+
+//#endregion
+//#region src/builder/index.ts
+let pm = null;
+/* c8 ignore next 6 */
+try {
+	__require.resolve("picomatch");
+	pm = __require("picomatch");
+} catch {}
+var Builder = class {
+	globCache = {};
+	options = {
+		maxDepth: Infinity,
+		suppressErrors: true,
+		pathSeparator: external_path_namespaceObject.sep,
+		filters: []
+	};
+	globFunction;
+	constructor(options) {
+		this.options = {
+			...this.options,
+			...options
+		};
+		this.globFunction = this.options.globFunction;
+	}
+	group() {
+		this.options.group = true;
+		return this;
+	}
+	withPathSeparator(separator) {
+		this.options.pathSeparator = separator;
+		return this;
+	}
+	withBasePath() {
+		this.options.includeBasePath = true;
+		return this;
+	}
+	withRelativePaths() {
+		this.options.relativePaths = true;
+		return this;
+	}
+	withDirs() {
+		this.options.includeDirs = true;
+		return this;
+	}
+	withMaxDepth(depth) {
+		this.options.maxDepth = depth;
+		return this;
+	}
+	withMaxFiles(limit) {
+		this.options.maxFiles = limit;
+		return this;
+	}
+	withFullPaths() {
+		this.options.resolvePaths = true;
+		this.options.includeBasePath = true;
+		return this;
+	}
+	withErrors() {
+		this.options.suppressErrors = false;
+		return this;
+	}
+	withSymlinks({ resolvePaths = true } = {}) {
+		this.options.resolveSymlinks = true;
+		this.options.useRealPaths = resolvePaths;
+		return this.withFullPaths();
+	}
+	withAbortSignal(signal) {
+		this.options.signal = signal;
+		return this;
+	}
+	normalize() {
+		this.options.normalizePath = true;
+		return this;
+	}
+	filter(predicate) {
+		this.options.filters.push(predicate);
+		return this;
+	}
+	onlyDirs() {
+		this.options.excludeFiles = true;
+		this.options.includeDirs = true;
+		return this;
+	}
+	exclude(predicate) {
+		this.options.exclude = predicate;
+		return this;
+	}
+	onlyCounts() {
+		this.options.onlyCounts = true;
+		return this;
+	}
+	crawl(root) {
+		return new APIBuilder(root || ".", this.options);
+	}
+	withGlobFunction(fn) {
+		this.globFunction = fn;
+		return this;
+	}
+	/**
+	* @deprecated Pass options using the constructor instead:
+	* ```ts
+	* new fdir(options).crawl("/path/to/root");
+	* ```
+	* This method will be removed in v7.0
+	*/
+	/* c8 ignore next 4 */
+	crawlWithOptions(root, options) {
+		this.options = {
+			...this.options,
+			...options
+		};
+		return new APIBuilder(root || ".", this.options);
+	}
+	glob(...patterns) {
+		if (this.globFunction) return this.globWithOptions(patterns);
+		return this.globWithOptions(patterns, ...[{ dot: true }]);
+	}
+	globWithOptions(patterns, ...options) {
+		const globFn = this.globFunction || pm;
+		/* c8 ignore next 5 */
+		if (!globFn) throw new Error("Please specify a glob function to use glob matching.");
+		var isMatch = this.globCache[patterns.join("\0")];
+		if (!isMatch) {
+			isMatch = globFn(patterns, ...options);
+			this.globCache[patterns.join("\0")] = isMatch;
+		}
+		this.options.filters.push((path) => isMatch(path));
+		return this;
+	}
+};
+
+//#endregion
+
+// EXTERNAL MODULE: ./node_modules/picomatch/index.js
+var picomatch = __nccwpck_require__(4006);
+;// CONCATENATED MODULE: ./node_modules/tinyglobby/dist/index.mjs
+
+
+
+
+
+//#region src/utils.ts
+const isReadonlyArray = Array.isArray;
+const BACKSLASHES = /\\/g;
+const DRIVE_RELATIVE_PATH = /^[A-Za-z]:$/;
+const isWin = process.platform === "win32";
+const ONLY_PARENT_DIRECTORIES = /^(\/?\.\.)+$/;
+function getPartialMatcher(patterns, options = {}) {
+	const patternsCount = patterns.length;
+	const patternsParts = Array(patternsCount);
+	const matchers = Array(patternsCount);
+	let i, j;
+	for (i = 0; i < patternsCount; i++) {
+		const parts = splitPattern(patterns[i]);
+		patternsParts[i] = parts;
+		const partsCount = parts.length;
+		const partMatchers = Array(partsCount);
+		for (j = 0; j < partsCount; j++) partMatchers[j] = picomatch(parts[j], options);
+		matchers[i] = partMatchers;
+	}
+	return (input) => {
+		const inputParts = input.split("/");
+		if (inputParts[0] === ".." && ONLY_PARENT_DIRECTORIES.test(input)) return true;
+		for (i = 0; i < patternsCount; i++) {
+			const patternParts = patternsParts[i];
+			const matcher = matchers[i];
+			const inputPatternCount = inputParts.length;
+			const minParts = Math.min(inputPatternCount, patternParts.length);
+			j = 0;
+			while (j < minParts) {
+				const part = patternParts[j];
+				if (part.includes("/")) return true;
+				if (!matcher[j](inputParts[j])) break;
+				if (!options.noglobstar && part === "**") return true;
+				j++;
+			}
+			if (j === inputPatternCount) return true;
+		}
+		return false;
+	};
+}
+/* node:coverage ignore next 2 */
+const WIN32_ROOT_DIR = /^[A-Z]:\/$/i;
+const isRoot = isWin ? (p) => WIN32_ROOT_DIR.test(p) : (p) => p === "/";
+function buildFormat(cwd, root, absolute) {
+	if (cwd === root || root.startsWith(`${cwd}/`)) {
+		if (absolute) {
+			const start = cwd.length + +!isRoot(cwd);
+			return (p, isDir) => p.slice(start, isDir ? -1 : void 0) || ".";
+		}
+		const prefix = root.slice(cwd.length + 1);
+		if (prefix) return (p, isDir) => {
+			if (p === ".") return prefix;
+			const result = `${prefix}/${p}`;
+			return isDir ? result.slice(0, -1) : result;
+		};
+		return (p, isDir) => isDir && p !== "." ? p.slice(0, -1) : p;
+	}
+	if (absolute) return (p) => external_path_namespaceObject.posix.relative(cwd, p) || ".";
+	return (p) => external_path_namespaceObject.posix.relative(cwd, `${root}/${p}`) || ".";
+}
+function buildRelative(cwd, root) {
+	if (root.startsWith(`${cwd}/`)) {
+		const prefix = root.slice(cwd.length + 1);
+		return (p) => `${prefix}/${p}`;
+	}
+	return (p) => {
+		const result = external_path_namespaceObject.posix.relative(cwd, `${root}/${p}`);
+		return p[p.length - 1] === "/" && result !== "" ? `${result}/` : result || ".";
+	};
+}
+function ensureNonDriveRelativePath(path) {
+	return path.replace(DRIVE_RELATIVE_PATH, (match) => `${match}/`);
+}
+const splitPatternOptions = { parts: true };
+function splitPattern(path) {
+	var _result$parts;
+	const result = picomatch.scan(path, splitPatternOptions);
+	return ((_result$parts = result.parts) === null || _result$parts === void 0 ? void 0 : _result$parts.length) ? result.parts : [path];
+}
+const ESCAPED_WIN32_BACKSLASHES = /\\(?![()[\]{}!+@])/g;
+function convertPosixPathToPattern(path) {
+	return escapePosixPath(path);
+}
+function convertWin32PathToPattern(path) {
+	return escapeWin32Path(path).replace(ESCAPED_WIN32_BACKSLASHES, "/");
+}
+/**
+* Converts a path to a pattern depending on the platform.
+* Identical to {@link escapePath} on POSIX systems.
+* @see {@link https://superchupu.dev/tinyglobby/documentation#convertPathToPattern}
+*/
+/* node:coverage ignore next 3 */
+const convertPathToPattern = (/* unused pure expression or super */ null && (isWin ? convertWin32PathToPattern : convertPosixPathToPattern));
+const POSIX_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}*?|]|^!|[!+@](?=\()|\\(?![()[\]{}!*+?@|]))/g;
+const WIN32_UNESCAPED_GLOB_SYMBOLS = /(?<!\\)([()[\]{}]|^!|[!+@](?=\())/g;
+const escapePosixPath = (path) => path.replace(POSIX_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+const escapeWin32Path = (path) => path.replace(WIN32_UNESCAPED_GLOB_SYMBOLS, "\\$&");
+/**
+* Escapes a path's special characters depending on the platform.
+* @see {@link https://superchupu.dev/tinyglobby/documentation#escapePath}
+*/
+/* node:coverage ignore next */
+const escapePath = isWin ? escapeWin32Path : escapePosixPath;
+/**
+* Checks if a pattern has dynamic parts.
+*
+* Has a few minor differences with [`fast-glob`](https://github.com/mrmlnc/fast-glob) for better accuracy:
+*
+* - Doesn't necessarily return `false` on patterns that include `\`.
+* - Returns `true` if the pattern includes parentheses, regardless of them representing one single pattern or not.
+* - Returns `true` for unfinished glob extensions i.e. `(h`, `+(h`.
+* - Returns `true` for unfinished brace expansions as long as they include `,` or `..`.
+*
+* @see {@link https://superchupu.dev/tinyglobby/documentation#isDynamicPattern}
+*/
+function isDynamicPattern(pattern, options) {
+	if ((options === null || options === void 0 ? void 0 : options.caseSensitiveMatch) === false) return true;
+	const scan = picomatch.scan(pattern);
+	return scan.isGlob || scan.negated;
+}
+function log(...tasks) {
+	console.log(`[tinyglobby ${(/* @__PURE__ */ new Date()).toLocaleTimeString("es")}]`, ...tasks);
+}
+function ensureStringArray(value) {
+	return typeof value === "string" ? [value] : value !== null && value !== void 0 ? value : [];
+}
+//#endregion
+//#region src/patterns.ts
+const PARENT_DIRECTORY = /^(\/?\.\.)+/;
+const ESCAPING_BACKSLASHES = /\\(?=[()[\]{}!*+?@|])/g;
+function normalizePattern(pattern, opts, props, isIgnore) {
+	var _PARENT_DIRECTORY$exe;
+	const cwd = opts.cwd;
+	let result = pattern;
+	if (pattern[pattern.length - 1] === "/") result = pattern.slice(0, -1);
+	if (result[result.length - 1] !== "*" && opts.expandDirectories) result += "/**";
+	const escapedCwd = escapePath(cwd);
+	result = (0,external_path_namespaceObject.isAbsolute)(result.replace(ESCAPING_BACKSLASHES, "")) ? external_path_namespaceObject.posix.relative(escapedCwd, result) : external_path_namespaceObject.posix.normalize(result);
+	const parentDir = (_PARENT_DIRECTORY$exe = PARENT_DIRECTORY.exec(result)) === null || _PARENT_DIRECTORY$exe === void 0 ? void 0 : _PARENT_DIRECTORY$exe[0];
+	const parts = splitPattern(result);
+	if (parentDir) {
+		const n = (parentDir.length + 1) / 3;
+		let i = 0;
+		const cwdParts = escapedCwd.split("/");
+		while (i < n && parts[i + n] === cwdParts[cwdParts.length + i - n]) {
+			result = result.slice(0, (n - i - 1) * 3) + result.slice((n - i) * 3 + parts[i + n].length + 1) || ".";
+			i++;
+		}
+		const potentialRoot = external_path_namespaceObject.posix.join(cwd, parentDir.slice(i * 3));
+		if (potentialRoot[0] !== "." && props.root.length > potentialRoot.length) {
+			props.root = ensureNonDriveRelativePath(potentialRoot);
+			props.depthOffset = -n + i;
+		}
+	}
+	if (!isIgnore && props.depthOffset >= 0) {
+		var _props$commonPath;
+		(_props$commonPath = props.commonPath) !== null && _props$commonPath !== void 0 || (props.commonPath = parts);
+		const newCommonPath = [];
+		const length = Math.min(props.commonPath.length, parts.length);
+		for (let i = 0; i < length; i++) {
+			const part = parts[i];
+			if (part === "**" && !parts[i + 1]) {
+				newCommonPath.pop();
+				break;
+			}
+			if (i === parts.length - 1 || part !== props.commonPath[i] || isDynamicPattern(part)) break;
+			newCommonPath.push(part);
+		}
+		props.depthOffset = newCommonPath.length;
+		props.commonPath = newCommonPath;
+		props.root = ensureNonDriveRelativePath(newCommonPath.length > 0 ? external_path_namespaceObject.posix.join(cwd, ...newCommonPath) : cwd);
+	}
+	return result;
+}
+function processPatterns(options, patterns, props) {
+	const matchPatterns = [];
+	const ignorePatterns = [];
+	for (const pattern of options.ignore) {
+		if (!pattern) continue;
+		if (pattern[0] !== "!" || pattern[1] === "(") ignorePatterns.push(normalizePattern(pattern, options, props, true));
+	}
+	for (const pattern of patterns) {
+		if (!pattern) continue;
+		if (pattern[0] !== "!" || pattern[1] === "(") matchPatterns.push(normalizePattern(pattern, options, props, false));
+		else if (pattern[1] !== "!" || pattern[2] === "(") ignorePatterns.push(normalizePattern(pattern.slice(1), options, props, true));
+	}
+	return {
+		match: matchPatterns,
+		ignore: ignorePatterns
+	};
+}
+//#endregion
+//#region src/crawler.ts
+function buildCrawler(options, patterns) {
+	const cwd = options.cwd;
+	const props = {
+		root: cwd,
+		depthOffset: 0
+	};
+	const processed = processPatterns(options, patterns, props);
+	if (options.debug) log("internal processing patterns:", processed);
+	const { absolute, caseSensitiveMatch, debug, dot, followSymbolicLinks, onlyDirectories } = options;
+	const root = props.root.replace(BACKSLASHES, "");
+	const matchOptions = {
+		dot,
+		nobrace: options.braceExpansion === false,
+		nocase: !caseSensitiveMatch,
+		noextglob: options.extglob === false,
+		noglobstar: options.globstar === false,
+		posix: true
+	};
+	const matcher = picomatch(processed.match, matchOptions);
+	const ignore = picomatch(processed.ignore, matchOptions);
+	const partialMatcher = getPartialMatcher(processed.match, matchOptions);
+	const format = buildFormat(cwd, root, absolute);
+	const excludeFormatter = absolute ? format : buildFormat(cwd, root, true);
+	const excludePredicate = (_, p) => {
+		const relativePath = excludeFormatter(p, true);
+		return relativePath !== "." && !partialMatcher(relativePath) || ignore(relativePath);
+	};
+	let maxDepth;
+	if (options.deep !== void 0) maxDepth = Math.round(options.deep - props.depthOffset);
+	const crawler = new Builder({
+		filters: [debug ? (p, isDirectory) => {
+			const path = format(p, isDirectory);
+			const matches = matcher(path) && !ignore(path);
+			if (matches) log(`matched ${path}`);
+			return matches;
+		} : (p, isDirectory) => {
+			const path = format(p, isDirectory);
+			return matcher(path) && !ignore(path);
+		}],
+		exclude: debug ? (_, p) => {
+			const skipped = excludePredicate(_, p);
+			log(`${skipped ? "skipped" : "crawling"} ${p}`);
+			return skipped;
+		} : excludePredicate,
+		fs: options.fs,
+		pathSeparator: "/",
+		relativePaths: !absolute,
+		resolvePaths: absolute,
+		includeBasePath: absolute,
+		resolveSymlinks: followSymbolicLinks,
+		excludeSymlinks: !followSymbolicLinks,
+		excludeFiles: onlyDirectories,
+		includeDirs: onlyDirectories || !options.onlyFiles,
+		maxDepth,
+		signal: options.signal
+	}).crawl(root);
+	if (options.debug) log("internal properties:", {
+		...props,
+		root
+	});
+	return [crawler, cwd !== root && !absolute && buildRelative(cwd, root)];
+}
+//#endregion
+//#region src/index.ts
+function formatPaths(paths, mapper) {
+	if (mapper) for (let i = paths.length - 1; i >= 0; i--) paths[i] = mapper(paths[i]);
+	return paths;
+}
+const defaultOptions = {
+	caseSensitiveMatch: true,
+	debug: !!process.env.TINYGLOBBY_DEBUG,
+	expandDirectories: true,
+	followSymbolicLinks: true,
+	onlyFiles: true
+};
+function getOptions(options) {
+	const opts = Object.assign({}, options);
+	for (const key in defaultOptions) if (opts[key] === void 0) Object.assign(opts, { [key]: defaultOptions[key] });
+	opts.cwd = (opts.cwd instanceof URL ? (0,external_url_namespaceObject.fileURLToPath)(opts.cwd) : (0,external_path_namespaceObject.resolve)(opts.cwd || process.cwd())).replace(BACKSLASHES, "/");
+	opts.ignore = ensureStringArray(opts.ignore);
+	opts.fs && (opts.fs = {
+		readdir: opts.fs.readdir || external_fs_namespaceObject.readdir,
+		readdirSync: opts.fs.readdirSync || external_fs_namespaceObject.readdirSync,
+		realpath: opts.fs.realpath || external_fs_namespaceObject.realpath,
+		realpathSync: opts.fs.realpathSync || external_fs_namespaceObject.realpathSync,
+		stat: opts.fs.stat || external_fs_namespaceObject.stat,
+		statSync: opts.fs.statSync || external_fs_namespaceObject.statSync
+	});
+	if (opts.debug) log("globbing with options:", opts);
+	return opts;
+}
+function getCrawler(globInput, inputOptions = {}) {
+	var _ref;
+	if (globInput && (inputOptions === null || inputOptions === void 0 ? void 0 : inputOptions.patterns)) throw new Error("Cannot pass patterns as both an argument and an option");
+	const isModern = isReadonlyArray(globInput) || typeof globInput === "string";
+	const patterns = ensureStringArray((_ref = isModern ? globInput : globInput.patterns) !== null && _ref !== void 0 ? _ref : "**/*");
+	const options = getOptions(isModern ? inputOptions : globInput);
+	return patterns.length > 0 ? buildCrawler(options, patterns) : [];
+}
+async function glob(globInput, options) {
+	const [crawler, relative] = getCrawler(globInput, options);
+	return crawler ? formatPaths(await crawler.withPromise(), relative) : [];
+}
+function globSync(globInput, options) {
+	const [crawler, relative] = getCrawler(globInput, options);
+	return crawler ? formatPaths(crawler.sync(), relative) : [];
+}
+//#endregion
+
+
 ;// CONCATENATED MODULE: ./src/errors.ts
 /**
  * Errors a user can act on. Their message is shown as is, in one line; anything
@@ -12991,6 +16432,35 @@ function describeError(error) {
     if (error instanceof Error)
         return error.message.split('\n')[0] ?? error.message;
     return String(error);
+}
+
+;// CONCATENATED MODULE: ./src/config/find.ts
+
+
+
+
+/**
+ * The config files a `config` input (or repeated -c) names: paths and globs, separated
+ * by newlines or commas, relative to `cwd`. Each file is one workflow. A glob that
+ * matches nothing is an error (a typo would otherwise deploy nothing, quietly); a
+ * plain path is kept as given, so the loader's "not found" message names it.
+ */
+function findConfigFiles(patterns, cwd, label) {
+    const files = [];
+    for (const pattern of patterns.flatMap((p) => p.split(/[\n,]/)).map((p) => p.trim()).filter(Boolean)) {
+        if (!isDynamicPattern(pattern)) {
+            files.push(external_node_path_default().resolve(cwd, pattern));
+            continue;
+        }
+        const matched = globSync(pattern, { cwd, absolute: true, onlyFiles: true, ignore: ['**/node_modules/**', '**/.git/**'] }).sort();
+        if (matched.length === 0)
+            throw new ConfigError(`${label}: '${pattern}' matches no file (relative to ${cwd})`);
+        files.push(...matched);
+    }
+    if (files.length === 0)
+        throw new ConfigError(`${label}: no config file given`);
+    // The same file twice would deploy the same workflow twice, racing itself.
+    return [...new Set(files.map((f) => ((0,external_node_fs_.existsSync)(f) ? external_node_path_default().normalize(f) : f)))];
 }
 
 ;// CONCATENATED MODULE: ./src/logger.ts
@@ -13075,6 +16545,37 @@ class ConsoleLogger {
     addSecret(value) {
         if (value)
             this.secrets.add(value);
+    }
+}
+/**
+ * Several workflows log at once: every line says whose it is, and steps are marked
+ * with a line instead of a group (groups cannot interleave).
+ */
+class PrefixedLogger {
+    inner;
+    prefix;
+    constructor(inner, prefix) {
+        this.inner = inner;
+        this.prefix = prefix;
+    }
+    debug(m) {
+        this.inner.debug(`[${this.prefix}] ${m}`);
+    }
+    info(m) {
+        this.inner.info(`[${this.prefix}] ${m}`);
+    }
+    warning(m) {
+        this.inner.warning(`[${this.prefix}] ${m}`);
+    }
+    error(m) {
+        this.inner.error(`[${this.prefix}] ${m}`);
+    }
+    async group(name, fn) {
+        this.inner.info(`[${this.prefix}] ▸ ${name}`);
+        return fn();
+    }
+    addSecret(value) {
+        this.inner.addSecret(value);
     }
 }
 
@@ -19053,7 +22554,7 @@ const NONE = 0;
 const ASSUMED = 1;
 const PROVEN = 2;
 /** Whether this schema's subtree contains a cycle, so one parse can re-enter it. */
-function isRecursive(inst, stack, resolve) {
+function memoizer_isRecursive(inst, stack, resolve) {
     const cached = recursive.get(inst);
     if (cached !== undefined)
         return cached ? PROVEN : NONE;
@@ -19064,7 +22565,7 @@ function isRecursive(inst, stack, resolve) {
     let result = NONE;
     const check = (child) => {
         if (result !== PROVEN && child?._zod) {
-            const answer = isRecursive(child, stack, resolve);
+            const answer = memoizer_isRecursive(child, stack, resolve);
             if (answer > result)
                 result = answer;
         }
@@ -19078,7 +22579,7 @@ function isRecursive(inst, stack, resolve) {
             if (spread && !desc.enumerable)
                 continue;
             // resolving runs user code, and a factory mints a fresh subtree per read, so an edge the walk can't follow counts as a cycle
-            const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve) : NONE;
+            const child = desc.get ? ASSUMED : desc.value?._zod ? memoizer_isRecursive(desc.value, stack, resolve) : NONE;
             if (child > answer)
                 answer = child;
         }
@@ -19145,7 +22646,7 @@ function isRecursive(inst, stack, resolve) {
         case "lazy": {
             const inner = def._cachedInner ?? (resolve ? inst._zod.innerType : undefined);
             // walked with resolution off: one hop sees past the deferral, and a lazy that yields only another unresolved lazy is generative, so it stops there
-            merge(inner ? isRecursive(inner, stack, false) : ASSUMED);
+            merge(inner ? memoizer_isRecursive(inner, stack, false) : ASSUMED);
             break;
         }
         // a leaf by choice: `parts` are regex fragments, not data positions
@@ -19207,7 +22708,7 @@ function settle(inst, answer) {
  */
 function isRecursiveSchema(inst) {
     // z.compile never parses, so nothing would ever resolve a lazy for it; it runs once and already treats a throw here as recursive
-    return isRecursive(inst, new Set(), true) !== NONE;
+    return memoizer_isRecursive(inst, new Set(), true) !== NONE;
 }
 function bucketFor(state, inst) {
     let bucket = state.buckets.get(inst);
@@ -19261,7 +22762,7 @@ const memo = {
             const base = inst._zod.parse;
             const wrapped = (payload, ctx) => {
                 if (isRecursiveInst === undefined) {
-                    const walked = isRecursive(inst, new Set(), false);
+                    const walked = memoizer_isRecursive(inst, new Set(), false);
                     if (walked === NONE) {
                         // Nothing here can ever fire, so take it back out.
                         inst._zod.parse = base;
@@ -22019,7 +25520,7 @@ function looseObject(shape, params) {
         type: "object",
         shape,
         catchall: unknown(),
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 const ZodUnion = /*@__PURE__*/ $constructor("ZodUnion", (inst, def) => {
@@ -22534,7 +26035,7 @@ const ZodPromise = /*@__PURE__*/ (/* unused pure expression or super */ null && 
     inst._zod.processJSONSchema = (ctx, json, params) => processors.promiseProcessor(inst, ctx, json, params);
     inst.unwrap = () => inst._zod.def.innerType;
 })));
-function promise(innerType) {
+function schemas_promise(innerType) {
     return new ZodPromise({
         type: "promise",
         innerType: innerType,
@@ -22993,7 +26494,7 @@ function buildProgram(version, done, out, printedOutput) {
             .description(description)
             .exitOverride()
             .configureOutput({ writeOut: out.stdout, writeErr: out.stderr })
-            .option('-c, --config-file <path>', 'the lolpop workflow YAML', DEFAULT_CONFIG);
+            .option('-c, --config-file <path>', 'the lolpop workflow YAML (up and plan: several, as a,b or a quoted glob)', DEFAULT_CONFIG);
         return cmd;
     };
     const finish = (cmd) => cmd
@@ -23092,7 +26593,9 @@ function buildProgram(version, done, out, printedOutput) {
             .addOption(kwargsOption('--packaging-kwargs <json>'))
             .addOption(kwargsOption('--deployment-kwargs <json>'))
             .addOption(kwargsOption('--run-kwargs <json>', RUN_KWARGS_HELP))
-            .addOption(kwargsOption('--stop-kwargs <json>'));
+            .addOption(kwargsOption('--stop-kwargs <json>'))
+            .addOption(new Option('--max-parallel <n>', 'with several config files (-c a.yaml,b.yaml or a quoted glob): how many at once').argParser(parseParallel).default(4))
+            .option('--fail-fast', 'with several config files: start no other after the first failure');
         finish(cmd).action((o) => {
             const given = parseSteps(String(o.steps), '--steps');
             const steps = planOnly ? ['plan', ...given.filter((s) => s !== 'plan')] : given;
@@ -23140,6 +26643,8 @@ function invocation(command, steps, o, overrides, orchestrator) {
         overrides: clean,
         json: o.json === true,
         verbose: o.verbose === true,
+        maxParallel: typeof o.maxParallel === 'number' ? o.maxParallel : 4,
+        failFast: o.failFast === true,
     };
 }
 /** A `--…-kwargs '<json object>'` flag; a parse error names the flag and shows an example. */
@@ -23229,6 +26734,12 @@ function lolpopOnly(cmd, argsFlags, constructorFlag) {
 function defined(record) {
     return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
 }
+function parseParallel(text) {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1 || n > 64)
+        throw new InvalidArgumentError('Expected a whole number from 1 to 64.');
+    return n;
+}
 
 ;// CONCATENATED MODULE: ./src/cli/output.ts
 
@@ -23267,23 +26778,23 @@ function formatSummary(result) {
     return `${lines.join('\n')}\n`;
 }
 
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/ci-context.ts
 
 function readCiContext(env, readEvent = readIfExists) {
     const eventPath = env.GITHUB_EVENT_PATH ?? '';
     let event = {};
+    let eventProblem;
     const raw = eventPath ? readEvent(eventPath) : undefined;
     if (raw) {
         try {
-            event = JSON.parse(raw);
+            const parsed = JSON.parse(raw);
+            if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+                event = parsed;
+            else
+                eventProblem = `The event payload ${eventPath} (GITHUB_EVENT_PATH) is not a JSON object`;
         }
-        catch {
-            event = {};
+        catch (error) {
+            eventProblem = `The event payload ${eventPath} (GITHUB_EVENT_PATH) is not valid JSON: ${error.message}`;
         }
     }
     const pr = event.pull_request;
@@ -23310,6 +26821,7 @@ function readCiContext(env, readEvent = readIfExists) {
         defaultBranch: defaultBranchOf(event, eventName, ref),
         deletedRef: deletedRefOf(event, eventName),
         event,
+        ...(eventProblem ? { eventProblem } : {}),
     };
 }
 function defaultBranchOf(event, eventName, ref) {
@@ -23889,6 +27401,7 @@ function writePackageFiles(dir, files) {
 
 
 
+
 const DEFAULT_ORCHESTRATOR = 'LocalOrchestrator';
 /** lolpop's `-n` default (`lolpop deployment build/stop`). */
 const DEFAULT_DEPLOYMENT_NAME = 'lolpop-deployment';
@@ -23899,12 +27412,17 @@ const DEFAULT_DEPLOYMENT_NAME = 'lolpop-deployment';
  */
 function loadConfig(file, overrides, lookup, env) {
     const shown = external_node_path_default().relative(process.cwd(), file) || file;
+    const expanded = [];
     try {
-        return load(file, shown, overrides, lookup, env);
+        return load(file, shown, overrides, lookup, env, expanded);
     }
     catch (error) {
-        if (error instanceof ConfigError)
-            error.locations = locationsIn(error.message, shown, external_node_path_default().resolve(file));
+        if (!(error instanceof ConfigError))
+            throw error;
+        // An error may quote a value that came from ${VAR} (e.g. an unknown orchestrator
+        // name): nothing has registered those secrets yet, so the error hides them itself.
+        error.message = redact(error.message, expanded);
+        error.locations = locationsIn(error.message, shown, external_node_path_default().resolve(file));
         throw error;
     }
 }
@@ -23920,9 +27438,13 @@ function locationsIn(message, shown, file) {
     }
     return out;
 }
-function load(file, shown, overrides, lookup, env) {
+/** `expanded` receives the ${VAR} values as soon as they are known, for the caller's redaction. */
+function load(file, shown, overrides, lookup, env, expanded) {
     if (!(0,external_node_fs_.existsSync)(file)) {
         throw new ConfigError(`Config file ${shown} not found (looked for ${external_node_path_default().resolve(file)}). Set the config input or -c.`);
+    }
+    if ((0,external_node_fs_.statSync)(file).isDirectory()) {
+        throw new ConfigError(`Config file ${shown} is a directory; give the file in it, e.g. ${external_node_path_default().join(shown, 'lolpop.yaml')}`);
     }
     const text = (0,external_node_fs_.readFileSync)(file, 'utf8');
     const counter = new dist/* LineCounter */.HN();
@@ -23938,7 +27460,8 @@ function load(file, shown, overrides, lookup, env) {
         return pos ? `${shown}:${pos.line}:${pos.col}` : shown;
     };
     const secrets = expandDocument(doc, env, at);
-    const raw = (doc.toJS() ?? {});
+    expanded.push(...secrets);
+    const raw = (toJS(doc, counter, shown) ?? {});
     if (typeof raw !== 'object' || Array.isArray(raw)) {
         throw new ConfigError(`${shown}:1:1: expected a mapping of keys (decorator, orchestrator, …), got ${typeof raw}`);
     }
@@ -24141,6 +27664,29 @@ function issuesToError(issues, at, fromInput) {
     });
     const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
     return new ConfigError(lines.join('\n') + more);
+}
+/**
+ * The document as plain values. yaml refuses an alias that points nowhere or an
+ * alias bomb (more aliases than maxAliasCount: its resource-exhaustion guard): said
+ * with the position of the first alias, like every other config error.
+ */
+function toJS(doc, counter, shown) {
+    try {
+        return doc.toJS({ maxAliasCount: 100 });
+    }
+    catch (error) {
+        let where = `${shown}:1:1`;
+        (0,dist/* visit */.YR)(doc, {
+            Alias(_key, node) {
+                if (!node.range)
+                    return undefined;
+                const pos = counter.linePos(node.range[0]);
+                where = `${shown}:${pos.line}:${pos.col}`;
+                return dist/* visit */.YR.BREAK;
+            },
+        });
+        throw new ConfigError(`${where}: YAML aliases: ${error.message.split('\n')[0]}`);
+    }
 }
 
 ;// CONCATENATED MODULE: external "node:url"
@@ -24433,12 +27979,8 @@ const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
 const external_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
 ;// CONCATENATED MODULE: external "child_process"
 const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-;// CONCATENATED MODULE: external "path"
-const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 ;// CONCATENATED MODULE: external "assert"
 const external_assert_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 ;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -25561,30 +29103,88 @@ function getExecOutput(commandLine, args, options) {
     });
 }
 //# sourceMappingURL=exec.js.map
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 ;// CONCATENATED MODULE: ./src/exec.ts
 
-function lineSplitter(emit) {
-    let rest = '';
-    return {
-        push(data) {
-            const parts = (rest + data.toString('utf8')).split(/\r?\n/);
-            rest = parts.pop() ?? '';
-            for (const line of parts)
-                emit(line);
-        },
-        flush() {
-            if (rest)
-                emit(rest);
-            rest = '';
-        },
-    };
+
+
+
+
+
+/**
+ * Splits bytes into lines in linear time and bounded memory: each chunk is searched
+ * once for newlines, and a line keeps at most `maxBytes`; the rest of it is counted.
+ */
+class LineSplitter {
+    maxBytes;
+    emit;
+    /** A line longer than this is cut for `onLine` (the result's stdout/stderr keep it whole). */
+    static MAX_LINE_BYTES = 64 * 1024;
+    parts = [];
+    kept = 0;
+    dropped = 0;
+    constructor(maxBytes, emit) {
+        this.maxBytes = maxBytes;
+        this.emit = emit;
+    }
+    push(data) {
+        let start = 0;
+        for (;;) {
+            const newline = data.indexOf(10, start);
+            if (newline === -1) {
+                this.keep(data.subarray(start));
+                return;
+            }
+            this.keep(data.subarray(start, newline));
+            this.end(true);
+            start = newline + 1;
+        }
+    }
+    flush() {
+        if (this.kept > 0 || this.dropped > 0)
+            this.end(false);
+    }
+    keep(piece) {
+        const room = this.maxBytes - this.kept;
+        if (piece.length > room) {
+            this.dropped += piece.length - Math.max(room, 0);
+            piece = piece.subarray(0, Math.max(room, 0));
+        }
+        if (piece.length > 0) {
+            // A copy: the chunk it came from is not kept alive for a few bytes.
+            this.parts.push(Buffer.from(piece));
+            this.kept += piece.length;
+        }
+    }
+    end(newline) {
+        let text = Buffer.concat(this.parts, this.kept).toString('utf8');
+        // `\r\n` ends a line as `\n` does.
+        if (newline && this.dropped === 0 && text.endsWith('\r'))
+            text = text.slice(0, -1);
+        if (this.dropped > 0)
+            text += ` … [${this.dropped} more bytes of this line not shown]`;
+        this.parts = [];
+        this.kept = 0;
+        this.dropped = 0;
+        this.emit(text);
+    }
 }
-/** The real Exec, on @actions/exec (silent: output is passed to `onLine`, not echoed). */
+/**
+ * The real Exec (silent: output is passed to `onLine`, not echoed). On Linux and macOS it
+ * spawns the program itself: @actions/exec re-scans its whole pending line on every chunk,
+ * so one 50 MB line without a newline took over 30 s there; here each chunk is read once.
+ * Windows keeps @actions/exec, which knows how to start .cmd/.bat programs.
+ */
 class ProcessExec {
     async run(command, args, options = {}) {
         const onLine = options.onLine;
-        const out = lineSplitter((l) => onLine?.(l, 'stdout'));
-        const err = lineSplitter((l) => onLine?.(l, 'stderr'));
+        const out = new LineSplitter(LineSplitter.MAX_LINE_BYTES, (l) => onLine?.(l, 'stdout'));
+        const err = new LineSplitter(LineSplitter.MAX_LINE_BYTES, (l) => onLine?.(l, 'stderr'));
+        if (process.platform !== 'win32')
+            return spawnProcess(command, args, options, out, err);
         try {
             const result = await getExecOutput(command, args, {
                 cwd: options.cwd,
@@ -25604,6 +29204,93 @@ class ProcessExec {
             return { exitCode: 127, stdout: '', stderr: message };
         }
     }
+}
+/**
+ * What @actions/exec does, minus its line buffer: no shell; the exit code (128 + n for a
+ * signal, as a shell reports it); 127 and a message when the program or the cwd is missing.
+ */
+function spawnProcess(command, args, options, out, err) {
+    return new Promise((resolve) => {
+        if (options.cwd !== undefined && !(0,external_node_fs_.existsSync)(options.cwd)) {
+            resolve({ exitCode: 127, stdout: '', stderr: `The cwd: ${options.cwd} does not exist!` });
+            return;
+        }
+        // As @actions/exec: a bare name is looked up in this process's PATH, not the child's.
+        const program = command.includes('/') ? command : exec_which(command);
+        if (program === undefined) {
+            resolve({ exitCode: 127, stdout: '', stderr: `Unable to locate executable file: ${command}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable.` });
+            return;
+        }
+        const stdoutDecoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+        const stderrDecoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+        let stdout = '';
+        let stderr = '';
+        let settled = false;
+        const child = (0,external_node_child_process_.spawn)(program, args, {
+            cwd: options.cwd,
+            env: options.env ? definedValues(options.env) : process.env,
+            stdio: ['pipe', 'pipe', 'pipe'],
+            windowsHide: true,
+        });
+        child.on('error', (error) => {
+            if (settled || child.pid !== undefined)
+                return;
+            settled = true;
+            const missing = error.code === 'ENOENT' ? `Unable to locate executable file: ${command} (${error.message})` : error.message;
+            resolve({ exitCode: 127, stdout: '', stderr: missing });
+        });
+        child.stdout.on('data', (data) => {
+            stdout += stdoutDecoder.write(data);
+            out.push(data);
+        });
+        child.stderr.on('data', (data) => {
+            stderr += stderrDecoder.write(data);
+            err.push(data);
+        });
+        // A program that does not read its input must not fail the run with EPIPE.
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(options.input ?? '');
+        // As @actions/exec: a background process that keeps the pipes open does not hold the result for ever.
+        let drain;
+        child.on('exit', (code, signal) => {
+            drain = setTimeout(() => {
+                child.stdout.destroy();
+                child.stderr.destroy();
+                finish(code, signal);
+            }, STDIO_CLOSE_DELAY_MS);
+        });
+        child.on('close', (code, signal) => finish(code, signal));
+        function finish(code, signal) {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(drain);
+            out.flush();
+            err.flush();
+            stdout += stdoutDecoder.end();
+            stderr += stderrDecoder.end();
+            const exitCode = code ?? (signal ? 128 + (external_node_os_namespaceObject.constants.signals[signal] ?? 0) : 1);
+            resolve({ exitCode, stdout, stderr });
+        }
+    });
+}
+const STDIO_CLOSE_DELAY_MS = 10_000;
+/** The first executable `name` in this process's PATH. */
+function exec_which(name) {
+    for (const dir of (process.env.PATH ?? '').split((external_node_path_default()).delimiter)) {
+        if (!dir)
+            continue;
+        const file = external_node_path_default().join(dir, name);
+        try {
+            (0,external_node_fs_.accessSync)(file, external_node_fs_.constants.X_OK);
+            if ((0,external_node_fs_.statSync)(file).isFile())
+                return file;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
 }
 function definedValues(env) {
     return Object.fromEntries(Object.entries(env).filter((e) => e[1] !== undefined));
@@ -26218,7 +29905,25 @@ import importlib
 import importlib.util
 import json
 import os
+import signal
 import sys
+import threading
+import time
+
+
+def watch_parent():
+    """Ends this run's process group when lolpop-deploy is gone (killed with SIGKILL, say)."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(1)
+    try:
+        # Nobody may read this any more: its pipe is likely closed.
+        print("lolpop-deploy: the lolpop-deploy process that started this run is gone; stopping", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+    os.killpg(os.getpgrp(), signal.SIGTERM)
+    time.sleep(5)
+    os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
 def load_function(path, name):
@@ -26235,6 +29940,9 @@ def load_function(path, name):
 
 
 def main():
+    # Only when lolpop-deploy made this process the leader of its own group.
+    if hasattr(os, "killpg") and os.getpgrp() == os.getpid():
+        threading.Thread(target=watch_parent, daemon=True).start()
     with open(sys.argv[1], encoding="utf-8") as f:
         spec = json.load(f)
     os.chdir(spec["workdir"])
@@ -28430,7 +32138,8 @@ class AirflowOrchestrator {
             dagId: bundle.dagId,
             fingerprint: bundle.fingerprint,
             relativeFile: delivered.relativeFile,
-            since: written,
+            // An unchanged file is not parsed again: an import error recorded for it before is this content's.
+            since: delivered.changed ? written : new Date(0),
             timeoutMs: parseDuration(this.config.parse_timeout, 'orchestrator.config.parse_timeout'),
             nudgeWith: before,
         });
@@ -28540,6 +32249,67 @@ const airflowPlugin = {
 
 ;// CONCATENATED MODULE: ./src/orchestrators/local/config.ts
 
+
+
+
+const STATE_DIR_KEY = 'orchestrator.config.state_dir';
+const EXPECTED = 'expected a relative path to a folder inside the working directory, e.g. .lolpop-deploy';
+/** Kernel file systems: nothing is recorded there (mkdir under /proc never ends). */
+const SYSTEM_ROOTS = ['/proc', '/sys', '/dev'];
+/**
+ * What can be said of a state_dir without knowing the working directory: why it is
+ * refused, or undefined. The resolved path is checked by `resolveStateDir`.
+ */
+function stateDirProblem(stateDir) {
+    if (stateDir.includes('\0'))
+        return `contains a NUL byte; ${EXPECTED}`;
+    if (stateDir.split(/[\\/]+/).includes('..'))
+        return `'${stateDir}' climbs out with '..'; ${EXPECTED}`;
+    const system = SYSTEM_ROOTS.find((root) => isWithin(root, external_node_path_default().posix.normalize(stateDir.replace(/\\/g, '/'))));
+    if (system)
+        return `'${stateDir}' is under ${system}; ${EXPECTED}`;
+    return undefined;
+}
+/**
+ * The state folder's absolute path: inside `workdir` (not the folder itself), also once
+ * symbolic links are followed, and never under /proc, /sys or /dev. A ConfigError naming
+ * orchestrator.config.state_dir otherwise.
+ */
+function resolveStateDir(stateDir, workdir) {
+    const refuse = (why) => new ConfigError(`${STATE_DIR_KEY}: ${why}`);
+    const problem = stateDirProblem(stateDir);
+    if (problem)
+        throw refuse(problem);
+    const resolved = external_node_path_default().resolve(workdir, stateDir);
+    if (!isWithin(workdir, resolved) || resolved === external_node_path_default().resolve(workdir)) {
+        throw refuse(`'${stateDir}' resolves to ${resolved}, ${resolved === external_node_path_default().resolve(workdir) ? 'the working directory itself' : `outside the working directory ${workdir}`}; ${EXPECTED}`);
+    }
+    // Follow links on the part that exists: .lolpop-deploy -> /etc is outside too.
+    let existing = resolved;
+    while (!(0,external_node_fs_.existsSync)(existing) && external_node_path_default().dirname(existing) !== existing)
+        existing = external_node_path_default().dirname(existing);
+    const real = external_node_path_default().join(safeRealpath(existing), external_node_path_default().relative(existing, resolved));
+    const realWorkdir = safeRealpath(workdir);
+    if (!isWithin(realWorkdir, real) || real === realWorkdir) {
+        throw refuse(`'${stateDir}' leads to ${real} through a symbolic link, outside the working directory ${realWorkdir}; ${EXPECTED}`);
+    }
+    const system = SYSTEM_ROOTS.find((root) => isWithin(root, real));
+    if (system)
+        throw refuse(`'${stateDir}' resolves to ${real}, under ${system}; ${EXPECTED}`);
+    return resolved;
+}
+function isWithin(parent, child) {
+    const relative = external_node_path_default().relative(parent, child);
+    return relative === '' || (!relative.startsWith('..') && !external_node_path_default().isAbsolute(relative));
+}
+function safeRealpath(p) {
+    try {
+        return (0,external_node_fs_.realpathSync)(p);
+    }
+    catch {
+        return p;
+    }
+}
 /**
  * LocalOrchestrator's `orchestrator.config`. lolpop's own decorator keys
  * (decorator_method, integration_types, …) pass through untouched.
@@ -28549,7 +32319,15 @@ const LocalConfig = object({
         .min(1)
         .optional()
         .describe('Python interpreter for runs; the PYTHON environment variable wins, else python3 from PATH.'),
-    state_dir: schemas_string().min(1).default('.lolpop-deploy').describe('Where deployments and runs are recorded, relative to the config file.'),
+    state_dir: schemas_string()
+        .min(1)
+        .default('.lolpop-deploy')
+        .superRefine((value, ctx) => {
+        const problem = stateDirProblem(value);
+        if (problem)
+            ctx.addIssue({ code: 'custom', message: problem });
+    })
+        .describe('Where deployments and runs are recorded: a folder inside the working directory.'),
     use_prefect: schemas_boolean()
         .default(false)
         .describe('Run through the generated Prefect flow (prefect_files/run.py) when prefect is importable; else call the runner directly.'),
@@ -28557,20 +32335,222 @@ const LocalConfig = object({
 })
     .loose();
 
+;// CONCATENATED MODULE: ./src/orchestrators/local/child.ts
+
+
+
+const DEFAULT_LIMITS = {
+    lineBytes: 16 * 1024,
+    tailBytes: 1024 * 1024,
+    tailLines: 5000,
+    logFileBytes: 256 * 1024 * 1024,
+};
+const POSIX = process.platform !== 'win32';
+/**
+ * Starts `command` as the leader of a new process group (detached: a new session), so
+ * that it and everything it starts can be signalled at once and a Ctrl-C in the terminal
+ * reaches lolpop-deploy, which decides. Output is split into lines in bounded memory: a
+ * line without an end is cut at `lineBytes` and the rest only counted, whatever its size.
+ * When the leader exits, what is left of its group is terminated too, so nothing outlives a run.
+ */
+function startChild(options) {
+    const { limits } = options;
+    const fd = (0,external_node_fs_.openSync)(options.logFile, 'a');
+    let written = 0;
+    let unwritten = 0;
+    let bytes = 0;
+    const writeLog = (data) => {
+        bytes += data.length;
+        const room = limits.logFileBytes - written;
+        if (room <= 0) {
+            unwritten += data.length;
+            return;
+        }
+        const part = data.length > room ? data.subarray(0, room) : data;
+        (0,external_node_fs_.writeSync)(fd, part);
+        written += part.length;
+        unwritten += data.length - part.length;
+    };
+    const tail = new TailBuffer(limits.tailBytes, limits.tailLines);
+    const emit = (line) => {
+        tail.push(line);
+        options.onLine?.(line);
+    };
+    const out = new LineSplitter(limits.lineBytes, (text) => emit({ stream: 'stdout', text }));
+    const err = new LineSplitter(limits.lineBytes, (text) => emit({ stream: 'stderr', text }));
+    let child;
+    try {
+        child = (0,external_node_child_process_.spawn)(options.command, options.args, {
+            cwd: options.cwd,
+            env: child_definedValues(options.env),
+            stdio: ['ignore', 'pipe', 'pipe'],
+            detached: POSIX,
+            windowsHide: true,
+        });
+    }
+    catch (error) {
+        // Invalid arguments (a NUL byte in PYTHON) throw here rather than emit 'error'.
+        (0,external_node_fs_.closeSync)(fd);
+        throw error;
+    }
+    let stoppedBy;
+    let graceTimer;
+    let drainTimer;
+    const signalGroup = (signal) => {
+        if (child.pid === undefined)
+            return;
+        try {
+            // -pid: the process group the child leads (and everything it started there).
+            process.kill(POSIX ? -child.pid : child.pid, signal);
+        }
+        catch {
+            // ESRCH: the group is gone already.
+        }
+    };
+    const terminate = () => {
+        signalGroup('SIGTERM');
+        if (!graceTimer) {
+            graceTimer = setTimeout(() => signalGroup('SIGKILL'), options.killGraceMs);
+            graceTimer.unref();
+        }
+    };
+    child.stdout.on('data', (data) => {
+        writeLog(data);
+        out.push(data);
+    });
+    child.stderr.on('data', (data) => {
+        writeLog(data);
+        err.push(data);
+    });
+    const done = new Promise((resolve) => {
+        let settled = false;
+        let exit;
+        const finish = (spawnError) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(graceTimer);
+            clearTimeout(drainTimer);
+            out.flush();
+            err.flush();
+            if (unwritten > 0) {
+                (0,external_node_fs_.writeSync)(fd, `\n[lolpop-deploy: log.txt stops at ${limits.logFileBytes} bytes; ${unwritten} more bytes of output were not written]\n`);
+            }
+            (0,external_node_fs_.closeSync)(fd);
+            child.stdout.destroy();
+            child.stderr.destroy();
+            resolve({
+                exitCode: exit?.code ?? null,
+                signal: exit?.signal ?? null,
+                ...(stoppedBy ? { stoppedBy } : {}),
+                ...(spawnError ? { spawnError } : {}),
+                tail: tail.lines(),
+                totalLines: tail.total,
+                bytes,
+                unwrittenBytes: unwritten,
+            });
+        };
+        child.on('error', (error) => {
+            // Only a failed spawn leaves no pid; a failed kill is ignored above.
+            if (child.pid === undefined)
+                finish(error.message);
+        });
+        child.on('exit', (code, signal) => {
+            exit = { code, signal };
+            // Anything the run left behind in its group (a daemon holding the pipe) goes too.
+            signalGroup('SIGTERM');
+            drainTimer = setTimeout(() => {
+                signalGroup('SIGKILL');
+                finish();
+            }, options.killGraceMs);
+        });
+        child.on('close', (code, signal) => {
+            exit ??= { code, signal };
+            finish();
+        });
+    });
+    if (child.pid !== undefined)
+        options.onSpawn?.(child.pid);
+    return {
+        pid: child.pid,
+        done,
+        stop(why) {
+            if (stoppedBy || child.exitCode !== null || child.signalCode !== null)
+                return;
+            stoppedBy = why;
+            terminate();
+        },
+        kill() {
+            signalGroup('SIGKILL');
+        },
+    };
+}
+/** The last lines of the log, within a byte and a line cap; counts all lines. */
+class TailBuffer {
+    maxBytes;
+    maxLines;
+    buffer = [];
+    head = 0;
+    bytes = 0;
+    total = 0;
+    constructor(maxBytes, maxLines) {
+        this.maxBytes = maxBytes;
+        this.maxLines = maxLines;
+    }
+    push(line) {
+        this.total++;
+        this.buffer.push(line);
+        this.bytes += line.text.length;
+        while (this.buffer.length - this.head > 1 && (this.bytes > this.maxBytes || this.buffer.length - this.head > this.maxLines)) {
+            this.bytes -= this.buffer[this.head].text.length;
+            this.buffer[this.head] = undefined;
+            this.head++;
+        }
+        if (this.head > 1024 && this.head * 2 > this.buffer.length) {
+            this.buffer = this.buffer.slice(this.head);
+            this.head = 0;
+        }
+    }
+    lines() {
+        return this.buffer.slice(this.head);
+    }
+}
+function child_definedValues(env) {
+    return Object.fromEntries(Object.entries(env).filter((e) => e[1] !== undefined));
+}
+/** `exit code 1`, `killed by SIGTERM`. */
+function describeExit(exitCode, signal) {
+    if (signal)
+        return `killed by ${signal}`;
+    return exitCode === null || exitCode === undefined ? 'no exit code' : `exit code ${exitCode}`;
+}
+
 ;// CONCATENATED MODULE: ./src/orchestrators/local/report.ts
+
 
 /** More than this many log lines and the report keeps the tail; log.txt keeps all. */
 const REPORT_LOG_LINES = 5000;
-const STATE_COLOURS = { COMPLETED: '#1a7f37', FAILED: '#cf222e', RUNNING: '#9a6700' };
+/** The report shows at most this many characters of log (the tail) … */
+const REPORT_LOG_CHARS = 512 * 1024;
+/** … and of each line. */
+const REPORT_LINE_CHARS = 20 * 1024;
+const STATE_COLOURS = {
+    COMPLETED: '#1a7f37',
+    FAILED: '#cf222e',
+    CRASHED: '#cf222e',
+    CANCELLED: '#6e7781',
+    RUNNING: '#9a6700',
+};
 /**
  * The run report, `runs/<id>/report.html`: one self-contained page (inline CSS, no
  * script, no external resources) with the state, the deployment, parameters,
  * timestamps and the escaped log. Pure, so it is tested without a run.
  */
-function renderRunReport(run, log) {
+function renderRunReport(run, log, options = {}) {
     const colour = STATE_COLOURS[run.state] ?? '#57606a';
-    const omitted = Math.max(0, log.length - REPORT_LOG_LINES);
-    const shown = log.slice(omitted);
+    const total = Math.max(options.totalLines ?? log.length, log.length);
+    const shown = report_logTail(log);
+    const omitted = total - shown.length;
     const rows = [
         ['Deployment', code(run.deployment)],
         ['Entrypoint', code(run.entrypoint)],
@@ -28578,9 +32558,11 @@ function renderRunReport(run, log) {
         ['Started', escapeHtml(readableTime(run.started))],
         ['Ended', run.ended ? escapeHtml(readableTime(run.ended)) : '—'],
         ['Duration', run.durationMs === undefined ? '—' : escapeHtml(formatDuration(run.durationMs))],
-        ['Exit code', run.exitCode === undefined ? '—' : code(String(run.exitCode))],
+        ['Exit', run.exitCode === undefined && !run.signal ? '—' : code(describeExit(run.exitCode, run.signal))],
         ['Command', code(run.command.join(' '))],
     ];
+    if (run.error)
+        rows.push(['Why', escapeHtml(run.error)]);
     if (run.idempotencyKey)
         rows.push(['Idempotency key', code(run.idempotencyKey)]);
     const logHtml = shown
@@ -28589,7 +32571,8 @@ function renderRunReport(run, log) {
         return `<span${cls}><i>${omitted + i + 1}</i>${escapeHtml(line.text)}</span>`;
     })
         .join('');
-    const failure = run.state === 'FAILED' ? failureLines(log) : [];
+    const failure = run.state !== 'COMPLETED' && run.state !== 'RUNNING' ? failureLines(shown) : [];
+    const failureTitle = run.error ?? describeExit(run.exitCode, run.signal);
     return `<!doctype html>
 <html lang="en">
 <head>
@@ -28629,18 +32612,35 @@ function renderRunReport(run, log) {
   <span class="state">${escapeHtml(run.state)}</span>
   <p class="sub">LocalOrchestrator · lolpop-deploy · started ${escapeHtml(readableTime(run.started))}</p>
 </header>
-${failure.length > 0 ? `<div class="failure"><strong>Exit code ${escapeHtml(String(run.exitCode ?? '?'))}; the run's last lines:</strong><pre>${escapeHtml(failure.join('\n'))}</pre></div>\n` : ''}<h2>Summary</h2>
+${failure.length > 0 ? `<div class="failure"><strong>${escapeHtml(capitalize(failureTitle))}; the run's last lines:</strong><pre>${escapeHtml(failure.join('\n'))}</pre></div>\n` : ''}<h2>Summary</h2>
 <table>
 ${rows.map(([k, v]) => `  <tr><th>${escapeHtml(k)}</th><td>${v}</td></tr>`).join('\n')}
 </table>
 <h2>Parameters</h2>
 <pre>${escapeHtml(JSON.stringify(run.parameters, null, 2))}</pre>
-<h2>Log <span class="note">(${log.length} line${log.length === 1 ? '' : 's'}; standard error in red)</span></h2>
-${omitted > 0 ? `<p class="note">The first ${omitted} lines are omitted here; log.txt next to this report has them all.</p>\n` : ''}<pre class="log">${logHtml || '<span class="note">(no output)</span>'}</pre>
+<h2>Log <span class="note">(${total} line${total === 1 ? '' : 's'}; standard error in red)</span></h2>
+${omitted > 0 ? `<p class="note">The first ${omitted} lines are omitted here; log.txt next to this report has them.</p>\n` : ''}<pre class="log">${logHtml || '<span class="note">(no output)</span>'}</pre>
 </main>
 </body>
 </html>
 `;
+}
+/** The last lines within REPORT_LOG_LINES and REPORT_LOG_CHARS, each cut at REPORT_LINE_CHARS. */
+function report_logTail(log) {
+    const shown = [];
+    let chars = 0;
+    for (let i = log.length - 1; i >= 0 && shown.length < REPORT_LOG_LINES; i--) {
+        const line = log[i];
+        const text = line.text.length > REPORT_LINE_CHARS ? `${line.text.slice(0, REPORT_LINE_CHARS)} … [${line.text.length - REPORT_LINE_CHARS} more characters in log.txt]` : line.text;
+        chars += text.length;
+        if (chars > REPORT_LOG_CHARS && shown.length > 0)
+            break;
+        shown.push(text === line.text ? line : { ...line, text });
+    }
+    return shown.reverse();
+}
+function capitalize(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
 }
 /** `2025-01-31T12:05:01.123Z` → `2025-01-31 12:05:01 UTC`. */
 function readableTime(iso) {
@@ -28657,13 +32657,81 @@ function code(text) {
     return `<code>${escapeHtml(text)}</code>`;
 }
 
+;// CONCATENATED MODULE: ./src/orchestrators/local/signals.ts
+/**
+ * Not SIGHUP: under nohup it is ignored, and a listener would undo that. Without one a
+ * hangup ends lolpop-deploy, and the launcher, seeing its parent gone, ends the run.
+ */
+const HANDLED_SIGNALS = ['SIGTERM', 'SIGINT'];
+/**
+ * One listener per signal source for all the runs in flight in this process (several
+ * workflows may run at once): listening only while a run is in flight, it stops them all
+ * on the first SIGTERM/SIGINT and kills them on the next. When the last of them has left
+ * (its end recorded), the signal is raised again, so the process ends as it was asked to;
+ * meanwhile no new run starts.
+ */
+class SignalGuard {
+    source;
+    runs = new Map();
+    received;
+    listener = (signal) => this.onSignal(signal);
+    constructor(source) {
+        this.source = source;
+    }
+    /** The signal that is ending this process, if one is. */
+    get signal() {
+        return this.received;
+    }
+    enter(id, run) {
+        if (this.runs.size === 0)
+            for (const signal of HANDLED_SIGNALS)
+                this.source.on(signal, this.listener);
+        this.runs.set(id, run);
+        if (this.received)
+            run.stop(this.received);
+    }
+    /** After the run's end is recorded; the last run out raises the signal again. */
+    leave(id, raise) {
+        if (!this.runs.delete(id) || this.runs.size > 0)
+            return;
+        for (const signal of HANDLED_SIGNALS)
+            this.source.off(signal, this.listener);
+        const received = this.received;
+        this.received = undefined;
+        if (received)
+            raise(received);
+    }
+    onSignal(signal) {
+        const again = this.received !== undefined;
+        this.received ??= signal;
+        for (const run of this.runs.values()) {
+            if (again)
+                run.kill(signal);
+            else
+                run.stop(signal);
+        }
+    }
+}
+const guards = new WeakMap();
+function signalGuard(source) {
+    let guard = guards.get(source);
+    if (!guard)
+        guards.set(source, (guard = new SignalGuard(source)));
+    return guard;
+}
+
 ;// CONCATENATED MODULE: ./src/orchestrators/local/state.ts
+
+
+
 
 
 /**
  * The local state folder (`.lolpop-deploy/` under the working directory): one
  * JSON file per deployment, one folder per run. Plain files, so a user can read
- * and delete them by hand.
+ * and delete them by hand. Every JSON file is replaced atomically (a temp file in
+ * the same folder, then rename), so a concurrent reader sees the old or the new
+ * record, never half of one.
  */
 class StateStore {
     root;
@@ -28678,7 +32746,7 @@ class StateStore {
     }
     writeDeployment(record) {
         const file = this.deploymentFile(record.name);
-        writeJson(file, record);
+        writeJsonAtomic(file, record);
         return file;
     }
     /** True when there was a record to remove. */
@@ -28686,29 +32754,107 @@ class StateStore {
         const file = this.deploymentFile(name);
         if (!(0,external_node_fs_.existsSync)(file))
             return false;
-        (0,external_node_fs_.rmSync)(file);
+        (0,external_node_fs_.rmSync)(file, { force: true });
         return true;
     }
     runDir(id) {
         return external_node_path_default().join(this.root, 'runs', id);
     }
+    /** Creates the run's folder; false when one with this id exists already (pick another id). */
+    createRunDir(id) {
+        (0,external_node_fs_.mkdirSync)(external_node_path_default().join(this.root, 'runs'), { recursive: true });
+        try {
+            (0,external_node_fs_.mkdirSync)(this.runDir(id));
+            return true;
+        }
+        catch (error) {
+            if (error.code === 'EEXIST')
+                return false;
+            throw error;
+        }
+    }
     readRun(id) {
         return readJson(external_node_path_default().join(this.runDir(id), 'run.json'));
     }
     writeRun(record) {
-        writeJson(external_node_path_default().join(this.runDir(record.id), 'run.json'), record);
+        writeJsonAtomic(external_node_path_default().join(this.runDir(record.id), 'run.json'), record);
     }
     /** The earlier run of `deployment` started with `key`, if any. */
     findRunByIdempotencyKey(deployment, key) {
+        const claimed = this.claimedRun(deployment, key);
+        if (claimed)
+            return claimed;
+        // Runs recorded before keys were claimed (keys/), or whose claim was deleted by hand.
         const runs = external_node_path_default().join(this.root, 'runs');
         if (!(0,external_node_fs_.existsSync)(runs))
             return undefined;
         for (const id of (0,external_node_fs_.readdirSync)(runs).sort()) {
-            const run = this.readRun(id);
+            let run;
+            try {
+                run = this.readRun(id);
+            }
+            catch {
+                continue; // someone else's broken record is not this key's run
+            }
             if (run?.deployment === deployment && run.idempotencyKey === key)
                 return run;
         }
         return undefined;
+    }
+    /**
+     * Claims `key` for run `id` with an exclusive create, so of two processes starting the
+     * same key at once exactly one runs. Undefined when claimed; else the run that holds it.
+     */
+    claimIdempotencyKey(deployment, key, id) {
+        const file = this.keyFile(deployment, key);
+        (0,external_node_fs_.mkdirSync)(external_node_path_default().dirname(file), { recursive: true });
+        try {
+            (0,external_node_fs_.writeFileSync)(file, `${JSON.stringify({ deployment, key, run: id })}\n`, { flag: 'wx' });
+            return undefined;
+        }
+        catch (error) {
+            if (error.code !== 'EEXIST')
+                throw error;
+        }
+        const holder = this.claimedRun(deployment, key, 5000);
+        if (holder)
+            return holder;
+        throw new OrchestratorError(`Failed to run: idempotency key '${key}' is claimed in ${file}, but its run has no run.json; delete ${file} to run again`);
+    }
+    /** Frees `key` when its run could not even be recorded. */
+    releaseIdempotencyKey(deployment, key) {
+        (0,external_node_fs_.rmSync)(this.keyFile(deployment, key), { force: true });
+    }
+    /** The run that claimed `key`: its run.json may take a moment to appear after the claim. */
+    claimedRun(deployment, key, patienceMs = 0) {
+        const file = this.keyFile(deployment, key);
+        let claim;
+        // The claim is written with one write of a few bytes; a reader racing it may see it empty.
+        const until = Date.now() + Math.max(patienceMs, 1000);
+        for (;;) {
+            try {
+                claim = readJson(file);
+                break;
+            }
+            catch (error) {
+                if (Date.now() > until)
+                    throw error;
+                sleepSync(20);
+            }
+        }
+        if (!claim?.run)
+            return undefined;
+        const patience = Date.now() + patienceMs;
+        for (;;) {
+            const run = this.readRun(claim.run);
+            if (run || Date.now() >= patience)
+                return run;
+            sleepSync(20);
+        }
+    }
+    keyFile(deployment, key) {
+        const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256').update(`${deployment}\n${key}`).digest('hex').slice(0, 32);
+        return external_node_path_default().join(this.root, 'keys', `${safeFileName(deployment)}-${hash}.json`);
     }
 }
 /** Deployment names become file names: keep them readable, but never a path. */
@@ -28716,13 +32862,108 @@ function safeFileName(name) {
     return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
 }
 function readJson(file) {
-    if (!(0,external_node_fs_.existsSync)(file))
-        return undefined;
-    return JSON.parse((0,external_node_fs_.readFileSync)(file, 'utf8'));
+    let text;
+    try {
+        text = (0,external_node_fs_.readFileSync)(file, 'utf8');
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return undefined;
+        throw error;
+    }
+    try {
+        return JSON.parse(text);
+    }
+    catch (error) {
+        throw new OrchestratorError(`Failed to read ${file}: not valid JSON (${error.message}); fix or delete it`);
+    }
 }
-function writeJson(file, value) {
-    (0,external_node_fs_.mkdirSync)(external_node_path_default().dirname(file), { recursive: true });
-    (0,external_node_fs_.writeFileSync)(file, `${JSON.stringify(value, null, 2)}\n`);
+/** Writes `file` whole or not at all: a temp file next to it, flushed, then renamed over it. */
+function writeJsonAtomic(file, value) {
+    writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+function writeFileAtomic(file, text) {
+    const dir = external_node_path_default().dirname(file);
+    (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
+    const temp = external_node_path_default().join(dir, `.${external_node_path_default().basename(file)}.${process.pid}.${(0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')}.tmp`);
+    try {
+        (0,external_node_fs_.writeFileSync)(temp, text, { flush: true });
+        (0,external_node_fs_.renameSync)(temp, file);
+    }
+    catch (error) {
+        try {
+            (0,external_node_fs_.unlinkSync)(temp);
+        }
+        catch {
+            // never written
+        }
+        throw error;
+    }
+}
+/** The last `bytes` of a file (its whole first line dropped when cut), for a report written after the fact. */
+function readTail(file, bytes) {
+    let size;
+    try {
+        size = (0,external_node_fs_.statSync)(file).size;
+    }
+    catch {
+        return '';
+    }
+    const start = Math.max(0, size - bytes);
+    const buffer = Buffer.alloc(size - start);
+    const fd = (0,external_node_fs_.openSync)(file, 'r');
+    try {
+        (0,external_node_fs_.readSync)(fd, buffer, 0, buffer.length, start);
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+    const text = buffer.toString('utf8');
+    return start > 0 ? text.slice(text.indexOf('\n') + 1) : text;
+}
+/** This process as a run's owner. */
+function currentOwner() {
+    const ticks = startTicks(process.pid);
+    return {
+        pid: process.pid,
+        started: new Date(Date.now() - process.uptime() * 1000).toISOString(),
+        ...(ticks ? { startTicks: ticks } : {}),
+        host: (0,external_node_os_namespaceObject.hostname)(),
+    };
+}
+/** Linux: a process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat). */
+function startTicks(pid) {
+    try {
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        // The command (field 2) is in parentheses and may hold spaces: count from after it.
+        return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Whether a process with this pid runs (EPERM: it does, as another user's; a zombie has ended). */
+function pidExists(pid) {
+    try {
+        process.kill(pid, 0);
+    }
+    catch (error) {
+        return error.code === 'EPERM';
+    }
+    return !isZombie(pid);
+}
+/** Linux: the process has exited and waits to be reaped (state Z in /proc/<pid>/stat). */
+function isZombie(pid) {
+    try {
+        const stat = (0,external_node_fs_.readFileSync)(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+    }
+    catch {
+        return false;
+    }
+}
+function sleepSync(ms) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 ;// CONCATENATED MODULE: ./src/orchestrators/local/orchestrator.ts
@@ -28740,19 +32981,34 @@ function writeJson(file, value) {
 
 
 
+
+
+
+
+/** Runs executing in this process: a record naming this pid but not here is stale. */
+const activeRuns = new Set();
 /**
  * ZenML's "direct orchestration" for lolpop workflows: no server, no Docker.
  * `deploy` records the deployment in a local state folder; `run` executes it in a
- * local Python process to the end, recording its state, log and an HTML report.
+ * local Python process (its own process group) to the end or the wait-timeout,
+ * recording its state, log and an HTML report.
  */
 class LocalOrchestrator {
     config;
     ctx;
     state;
-    constructor(config, ctx) {
+    limits;
+    killGraceMs;
+    signals;
+    onSignalled;
+    constructor(config, ctx, options = {}) {
         this.config = config;
         this.ctx = ctx;
-        this.state = new StateStore(external_node_path_default().resolve(ctx.workdir, config.state_dir));
+        this.state = new StateStore(resolveStateDir(config.state_dir, ctx.workdir));
+        this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+        this.killGraceMs = options.killGraceMs ?? 5000;
+        this.signals = options.signals ?? process;
+        this.onSignalled = options.onSignalled ?? ((signal) => process.kill(process.pid, signal));
     }
     /** Writes the entrypoint and Dockerfile; builds the image only when a tag is given and Docker answers. */
     async package(request) {
@@ -28804,7 +33060,13 @@ class LocalOrchestrator {
         this.ctx.logger.info(`${earlier ? 'Updated' : 'Recorded'} deployment ${request.deploymentName} (${entrypoint}) in ${file}`);
         return { id, name: request.deploymentName, url: (0,external_node_url_namespaceObject.pathToFileURL)(file).href };
     }
-    /** Runs the deployment to the end in a local Python process; the state is COMPLETED or FAILED. */
+    /**
+     * Runs the deployment in a local Python process, in its own process group, to the end:
+     * COMPLETED, FAILED (non-zero exit) or CRASHED (killed by a signal from elsewhere). With
+     * wait, the wait-timeout applies: the group is stopped there and the run is CANCELLED.
+     * A SIGTERM/SIGINT to lolpop-deploy meanwhile stops the group too, records the
+     * run CANCELLED, and then ends lolpop-deploy with that signal.
+     */
     async run(request) {
         const name = request.deploymentName;
         const deployment = this.state.readDeployment(name);
@@ -28813,21 +33075,26 @@ class LocalOrchestrator {
         }
         const key = request.kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, name);
         const earlier = key ? this.state.findRunByIdempotencyKey(name, key) : undefined;
-        if (earlier) {
-            const url = this.reportUrl(earlier.id);
-            this.ctx.logger.info(`Run ${earlier.id} already existed for idempotency key ${key} (${earlier.state}): ${url}`);
-            return { id: earlier.id, url, state: earlier.state, created: false };
-        }
+        if (earlier)
+            return this.existingRun(earlier, key);
+        const ending = signalGuard(this.signals).signal;
+        if (ending)
+            throw new RunFailedError(`Not starting a run of ${name}: lolpop-deploy received ${ending} and is stopping`);
+        // Without wait, a local run still runs to the end: there is nothing to come back to.
+        const timeoutMs = request.kwargs.wait ? parseDuration(request.kwargs.wait_timeout, 'wait_timeout') : undefined;
         const parameters = { ...deployment.parameters, ...request.kwargs.parameters };
         const spec = launchSpec(deployment.package, deployment.entrypoint, this.ctx.workdir, parameters, this.config.use_prefect);
-        const id = newRunId();
+        const id = this.newRunDir();
         const dir = this.state.runDir(id);
-        (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
-        (0,external_node_fs_.writeFileSync)(external_node_path_default().join(dir, 'launcher.py'), LAUNCHER_PY);
-        (0,external_node_fs_.writeFileSync)(external_node_path_default().join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
+        if (key) {
+            const holder = this.state.claimIdempotencyKey(name, key, id);
+            if (holder) {
+                (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+                return this.existingRun(holder, key);
+            }
+        }
         const python = this.ctx.env.PYTHON || this.config.python || 'python3';
         const command = [python, external_node_path_default().join(dir, 'launcher.py'), external_node_path_default().join(dir, 'spec.json')];
-        const started = new Date();
         const record = {
             id,
             deployment: name,
@@ -28837,56 +33104,149 @@ class LocalOrchestrator {
             ...(key ? { idempotencyKey: key } : {}),
             python,
             command,
-            started: started.toISOString(),
+            started: new Date().toISOString(),
+            owner: currentOwner(),
         };
-        this.state.writeRun(record);
-        this.ctx.logger.info(`Run ${id} of ${name}: ${command.join(' ')}`);
+        activeRuns.add(id);
+        try {
+            (0,external_node_fs_.writeFileSync)(external_node_path_default().join(dir, 'launcher.py'), LAUNCHER_PY);
+            (0,external_node_fs_.writeFileSync)(external_node_path_default().join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
+            this.state.writeRun(record);
+        }
+        catch (error) {
+            // Nothing ran: the key is free again.
+            activeRuns.delete(id);
+            if (key)
+                this.state.releaseIdempotencyKey(name, key);
+            (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+            throw error;
+        }
+        try {
+            const within = timeoutMs === undefined ? '' : ` (wait-timeout ${formatDuration(timeoutMs)})`;
+            this.ctx.logger.info(`Run ${id} of ${name}${within}: ${command.join(' ')}`);
+            return await this.execute(record, timeoutMs);
+        }
+        finally {
+            activeRuns.delete(id);
+        }
+    }
+    async execute(record, timeoutMs) {
+        const { id, deployment: name } = record;
+        const dir = this.state.runDir(id);
         const logFile = external_node_path_default().join(dir, 'log.txt');
         (0,external_node_fs_.writeFileSync)(logFile, '');
-        const log = [];
-        const result = await this.ctx.exec.run(command[0], command.slice(1), {
-            cwd: this.ctx.workdir,
-            env: { ...this.ctx.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
-            onLine: (text, stream) => {
-                log.push({ stream, text });
-                (0,external_node_fs_.appendFileSync)(logFile, `${text}\n`);
-                this.ctx.logger.info(text);
+        let child;
+        try {
+            child = this.startRun(record, logFile);
+        }
+        catch (error) {
+            // Not started at all (an argument Node refuses): the record must not stay RUNNING.
+            const why = error instanceof Error ? error.message : String(error);
+            this.state.writeRun({ ...record, state: 'FAILED', ended: new Date().toISOString(), error: `cannot start Python '${record.python}': ${why}` });
+            throw new CommandError(`Failed to run ${name}: cannot start Python '${record.python}' (${why}); install Python 3 or set PYTHON to its path`);
+        }
+        const guard = signalGuard(this.signals);
+        guard.enter(id, {
+            stop: (signal) => {
+                this.ctx.logger.warning(`Received ${signal}: stopping run ${id} (SIGTERM to its process group, SIGKILL after ${formatDuration(this.killGraceMs)})`);
+                child.stop({ reason: 'signal', signal });
+            },
+            kill: (signal) => {
+                this.ctx.logger.warning(`Received ${signal} again: killing run ${id} (SIGKILL to its process group)`);
+                child.kill();
             },
         });
-        const notStarted = result.exitCode === 127 && log.length === 0;
-        if (notStarted) {
-            const why = lastLines(result.stderr, 1) || `${python} not found`;
-            log.push({ stream: 'stderr', text: why });
-            (0,external_node_fs_.appendFileSync)(logFile, `${why}\n`);
+        try {
+            return await this.recordEnd(record, child, timeoutMs);
+        }
+        finally {
+            // Its end is recorded: the last run in flight raises a signal that stopped it again, to end this process.
+            guard.leave(id, this.onSignalled);
+        }
+    }
+    startRun(record, logFile) {
+        const { id, deployment: name, command } = record;
+        return startChild({
+            command: command[0],
+            args: command.slice(1),
+            cwd: this.ctx.workdir,
+            env: { ...this.ctx.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
+            logFile,
+            limits: this.limits,
+            killGraceMs: this.killGraceMs,
+            onSpawn: (pid) => {
+                record.pid = pid;
+                this.state.writeRun(record);
+            },
+            onLine: (line) => this.ctx.logger.info(line.text),
+        });
+    }
+    async recordEnd(record, child, timeoutMs) {
+        const { id, deployment: name, python } = record;
+        const dir = this.state.runDir(id);
+        const logFile = external_node_path_default().join(dir, 'log.txt');
+        const timer = timeoutMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                this.ctx.logger.warning(`Run ${id} reached the wait-timeout of ${formatDuration(timeoutMs)}: stopping it`);
+                child.stop({ reason: 'timeout', afterMs: timeoutMs });
+            }, timeoutMs);
+        let outcome;
+        try {
+            outcome = await child.done;
+        }
+        finally {
+            clearTimeout(timer);
         }
         const ended = new Date();
+        const { state, error } = endState(outcome, python);
         Object.assign(record, {
-            state: result.exitCode === 0 ? 'COMPLETED' : 'FAILED',
+            state,
             ended: ended.toISOString(),
-            durationMs: ended.getTime() - started.getTime(),
-            exitCode: result.exitCode,
+            durationMs: ended.getTime() - new Date(record.started).getTime(),
+            ...(outcome.exitCode === null ? {} : { exitCode: outcome.exitCode }),
+            ...(outcome.signal ? { signal: outcome.signal } : {}),
+            ...(error ? { error } : {}),
         });
+        const tail = outcome.tail;
+        if (outcome.spawnError) {
+            tail.push({ stream: 'stderr', text: outcome.spawnError });
+            (0,external_node_fs_.appendFileSync)(logFile, `${outcome.spawnError}\n`);
+        }
         this.state.writeRun(record);
-        (0,external_node_fs_.writeFileSync)(external_node_path_default().join(dir, 'report.html'), renderRunReport(record, log));
+        writeFileAtomic(external_node_path_default().join(dir, 'report.html'), renderRunReport(record, tail, { totalLines: outcome.totalLines + (outcome.spawnError ? 1 : 0) }));
         const url = this.reportUrl(id);
-        if (notStarted) {
-            throw new CommandError(`Failed to run ${name}: cannot start Python '${python}' (${lastLines(result.stderr, 1)}); install Python 3 or set PYTHON to its path`);
+        const result = { id, url, state: record.state, created: true };
+        if (outcome.spawnError) {
+            throw new CommandError(`Failed to run ${name}: cannot start Python '${python}' (${outcome.spawnError}); install Python 3 or set PYTHON to its path`);
         }
-        if (record.state === 'FAILED') {
-            const last = log.filter((l) => l.text.trim() !== '').pop()?.text.trim() ?? 'no output';
-            this.ctx.logger.error(`Run ${id} FAILED (exit code ${result.exitCode}): ${last}`);
+        const how = record.error ?? describeExit(outcome.exitCode, outcome.signal);
+        if (record.state !== 'COMPLETED') {
+            const last = tail.filter((l) => l.text.trim() !== '').pop()?.text.trim() ?? 'no output';
+            this.ctx.logger.error(`Run ${id} ${record.state} (${how}): ${last}`);
         }
-        this.ctx.logger.info(`Run ${id} ${record.state} (exit code ${result.exitCode}); report: ${url}`);
-        return { id, url, state: record.state, created: true };
+        this.ctx.logger.info(`Run ${id} ${record.state} (${how}); report: ${url}`);
+        if (outcome.stoppedBy?.reason === 'signal') {
+            // Recorded; execute() then ends this process as the signal asked, once no other run is in flight.
+            throw Object.assign(new RunFailedError(`Run ${id} of ${name} CANCELLED: lolpop-deploy received ${outcome.stoppedBy.signal}; report: ${url}`), { result });
+        }
+        return result;
     }
-    /** A local run has already ended when run() returns: this reads its recorded state. */
+    /** A run an earlier invocation started with this key; a RUNNING one whose processes are gone is CRASHED. */
+    existingRun(earlier, key) {
+        const run = this.settleStale(earlier);
+        const url = this.reportUrl(run.id);
+        this.ctx.logger.info(`Run ${run.id} already existed for idempotency key ${key} (${run.state}): ${url}`);
+        return { id: run.id, url, state: run.state, created: false };
+    }
+    /** Reads a run's state until it ends or the timeout; a RUNNING record nobody runs any more is CRASHED. */
     async wait(request) {
         const deadline = Date.now() + request.timeoutMs;
-        let record = this.readRunOrThrow(request.run.id);
+        let record = this.settleStale(this.readRunOrThrow(request.run.id));
         // Only a run started by another process can still be RUNNING here.
         while (record.state === 'RUNNING' && Date.now() < deadline) {
             await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
-            record = this.readRunOrThrow(request.run.id);
+            record = this.settleStale(this.readRunOrThrow(request.run.id));
         }
         const result = { ...request.run, state: record.state };
         if (record.state === 'COMPLETED')
@@ -28894,11 +33254,30 @@ class LocalOrchestrator {
         if (record.state === 'RUNNING') {
             throw new RunFailedError(`Run ${record.id} of ${record.deployment} is still RUNNING after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout): ${request.run.url}`);
         }
-        const tail = lastLines((0,external_node_fs_.readFileSync)(external_node_path_default().join(this.state.runDir(record.id), 'log.txt'), 'utf8'), 5);
+        const tail = lastLines(readTail(external_node_path_default().join(this.state.runDir(record.id), 'log.txt'), 64 * 1024), 5);
         const last = tail.split('\n').pop()?.trim();
-        throw Object.assign(new RunFailedError(`Run ${record.id} of ${record.deployment} ended ${record.state} (exit code ${record.exitCode ?? '?'}): ` +
+        throw Object.assign(new RunFailedError(`Run ${record.id} of ${record.deployment} ended ${record.state} (${record.error ?? describeExit(record.exitCode, record.signal)}): ` +
             (last ? `${last}\nLast log lines:\n${tail.replace(/^/gm, '  ')}` : 'it printed nothing') +
             `\nReport: ${request.run.url}`), { result });
+    }
+    /**
+     * A RUNNING record whose Python process and lolpop-deploy process are both gone (killed,
+     * the machine restarted) would be waited on for ever: it is recorded CRASHED, with a report.
+     */
+    settleStale(record) {
+        if (record.state !== 'RUNNING')
+            return record;
+        const why = staleReason(record);
+        if (!why)
+            return record;
+        const ended = new Date();
+        const crashed = { ...record, state: 'CRASHED', ended: ended.toISOString(), durationMs: ended.getTime() - new Date(record.started).getTime(), error: why };
+        this.state.writeRun(crashed);
+        const text = readTail(external_node_path_default().join(this.state.runDir(record.id), 'log.txt'), this.limits.tailBytes);
+        const log = text.split(/\r?\n/).filter((l, i, all) => l !== '' || i < all.length - 1).map((l) => ({ stream: 'stdout', text: l }));
+        writeFileAtomic(external_node_path_default().join(this.state.runDir(record.id), 'report.html'), renderRunReport(crashed, log));
+        this.ctx.logger.warning(`Run ${record.id} of ${record.deployment} was recorded RUNNING, but ${why}: recorded it CRASHED`);
+        return crashed;
     }
     /** Removes the deployment record; the runs' history stays. */
     async stop(request) {
@@ -28908,6 +33287,16 @@ class LocalOrchestrator {
         }
         return { stopped: true, detail: `removed deployment '${request.deploymentName}' (${file}); its runs stay in ${external_node_path_default().join(this.state.root, 'runs')}` };
     }
+    /** A new run id with its folder created (exclusively: two concurrent runs never share one). */
+    newRunDir() {
+        for (let attempt = 0;; attempt++) {
+            const id = newRunId();
+            if (this.state.createRunDir(id))
+                return id;
+            if (attempt > 20)
+                throw new OrchestratorError(`Failed to run: cannot create a new run folder in ${external_node_path_default().join(this.state.root, 'runs')}`);
+        }
+    }
     readRunOrThrow(id) {
         const record = this.state.readRun(id);
         if (!record)
@@ -28916,6 +33305,50 @@ class LocalOrchestrator {
     }
     reportUrl(id) {
         return (0,external_node_url_namespaceObject.pathToFileURL)(external_node_path_default().join(this.state.runDir(id), 'report.html')).href;
+    }
+}
+/** What ended a run: its state and, unless it simply exited, why in a sentence. */
+function endState(outcome, python) {
+    const exit = describeExit(outcome.exitCode, outcome.signal);
+    if (outcome.spawnError)
+        return { state: 'FAILED', error: `cannot start Python '${python}': ${outcome.spawnError}` };
+    if (outcome.stoppedBy?.reason === 'timeout') {
+        return { state: 'CANCELLED', error: `the wait-timeout of ${formatDuration(outcome.stoppedBy.afterMs)} was reached and lolpop-deploy stopped the run: ${exit}` };
+    }
+    if (outcome.stoppedBy?.reason === 'signal') {
+        return { state: 'CANCELLED', error: `lolpop-deploy received ${outcome.stoppedBy.signal} and stopped the run: ${exit}` };
+    }
+    if (outcome.signal)
+        return { state: 'CRASHED', error: `${exit}, a signal lolpop-deploy did not send (out of memory, or killed from outside)` };
+    return { state: outcome.exitCode === 0 ? 'COMPLETED' : 'FAILED' };
+}
+/**
+ * Why a RUNNING record is stale, or undefined while something may still be running it:
+ * its Python process (checked to be this run's, on Linux), or the lolpop-deploy that
+ * started it (the same pid and start time). A run recorded on another host is not judged.
+ */
+function staleReason(run) {
+    const owner = run.owner;
+    if (!owner)
+        return 'it records no process (an older lolpop-deploy wrote it) and cannot be followed';
+    if (owner.host !== (0,external_node_os_namespaceObject.hostname)())
+        return undefined;
+    if (run.pid !== undefined && pidExists(run.pid) && isRunProcess(run.pid, run.id))
+        return undefined;
+    const ownerAlive = owner.pid === process.pid
+        ? activeRuns.has(run.id)
+        : pidExists(owner.pid) && (owner.startTicks === undefined || startTicks(owner.pid) === undefined || startTicks(owner.pid) === owner.startTicks);
+    if (ownerAlive)
+        return undefined;
+    return `its processes are gone (Python pid ${run.pid ?? 'never started'}, lolpop-deploy pid ${owner.pid}): lolpop-deploy was killed before it could record the end`;
+}
+/** Linux: whether `pid` is this run's launcher and not a process that reused the pid. */
+function isRunProcess(pid, id) {
+    try {
+        return (0,external_node_fs_.readFileSync)(`/proc/${pid}/cmdline`, 'utf8').includes(id);
+    }
+    catch {
+        return true;
     }
 }
 /** `20250131T120501Z-3fa9c2`: sorts by start time, unique enough for one machine. */
@@ -28950,6 +33383,82 @@ const PrefectConfig = object({
         .describe('PREFECT_API_URL, PREFECT_UI_URL, …; the environment wins. Put keys in ${ENV} references, never in the file.'),
 })
     .loose();
+
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/schemas.ts
+
+/**
+ * The shape of each Prefect answer this tool relies on: only the fields it reads,
+ * anything else passes through. `PrefectClient.request` parses every 2xx answer with
+ * one of these, so a server (or a proxy) that answers something else ends in one
+ * line naming the request, never in `undefined` further on.
+ */
+const id = schemas_string().min(1);
+const FlowRunStateSchema = looseObject({
+    type: schemas_string().min(1),
+    name: schemas_string(),
+    message: schemas_string().nullish(),
+});
+const FlowRunSchema = looseObject({
+    id,
+    name: schemas_string(),
+    state: FlowRunStateSchema.nullable(),
+    deployment_id: schemas_string().nullish(),
+    idempotency_key: schemas_string().nullish(),
+});
+const DeploymentSchema = looseObject({
+    id,
+    name: schemas_string().min(1),
+    flow_id: id,
+    work_pool_name: schemas_string().nullish(),
+    entrypoint: schemas_string().nullish(),
+    job_variables: record(schemas_string(), unknown()).optional(),
+    pull_steps: array(record(schemas_string(), unknown())).nullish(),
+    paused: schemas_boolean().optional(),
+    status: schemas_string().nullish(),
+    updated: schemas_string().nullish(),
+    last_polled: schemas_string().nullish(),
+});
+const WorkPoolSchema = looseObject({
+    name: schemas_string().min(1),
+    type: schemas_string().min(1),
+});
+/** `GET /admin/version`: a JSON string such as "3.4.1". */
+const VersionSchema = schemas_string().regex(/^\d+\.\d+/, { message: 'expected a version such as "3.4.1"' });
+/** `POST /flows/`. */
+const FlowIdSchema = looseObject({ id });
+const LogEntrySchema = looseObject({ level: schemas_number(), message: schemas_string() });
+const LogsSchema = array(LogEntrySchema);
+const FlowRunsSchema = array(FlowRunSchema);
+/** `GET /csrf-token` when protection is on. */
+const CsrfTokenSchema = looseObject({ token: schemas_string().min(1) });
+/** `POST /flow_runs/{id}/set_state`: Prefect's OrchestrationResult. */
+const SetStateSchema = looseObject({
+    status: schemas_string().min(1),
+    state: looseObject({ type: schemas_string() }).nullish(),
+    details: looseObject({ reason: schemas_string().nullish() }).nullish(),
+});
+/** An answer whose body is not used (PATCH, DELETE, pause/resume). */
+const IgnoredSchema = unknown();
+/** What was wrong with a body, in a few words: "id: missing; state: expected object, got string". */
+function describeIssues(error) {
+    const parts = error.issues.slice(0, 3).map((issue) => {
+        const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+        let what = issue.message.replace(/^Invalid input: /, '');
+        if (issue.code === 'invalid_type') {
+            const got = /received (\w+)/.exec(issue.message)?.[1];
+            what = got === 'undefined' ? `missing (expected ${issue.expected})` : `expected ${article(issue.expected)}, got ${article(got ?? 'something else')}`;
+        }
+        return `${where}${what}`;
+    });
+    if (error.issues.length > 3)
+        parts.push(`and ${error.issues.length - 3} more`);
+    return parts.join('; ');
+}
+function article(type) {
+    if (type === 'null' || type === 'undefined')
+        return type;
+    return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/pull-steps.ts
 
@@ -29118,6 +33627,7 @@ function poolDeploymentSpec(input) {
 
 
 
+
 const TERMINAL_STATES = ['COMPLETED', 'FAILED', 'CANCELLED', 'CRASHED'];
 const ACTIVE_STATES = ['SCHEDULED', 'PENDING', 'RUNNING', 'PAUSED'];
 const api_seg = encodeURIComponent;
@@ -29132,12 +33642,13 @@ class PrefectApi {
     }
     /** `POST /flows/` upserts by name: 201 created, 200 existed. */
     async ensureFlow(name) {
-        const res = await this.client.request('POST', 'flows/', { json: { name }, action: `register the flow '${name}'` });
+        const res = await this.client.request('POST', 'flows/', { json: { name }, action: `register the flow '${name}'`, schema: FlowIdSchema });
         return res.body.id;
     }
     async readWorkPool(name) {
         const res = await this.client.request('GET', `work_pools/${api_seg(name)}`, {
             action: `read the work pool '${name}'`,
+            schema: WorkPoolSchema,
             accept: [404],
         });
         return res.status === 404 ? undefined : res.body;
@@ -29147,12 +33658,14 @@ class PrefectApi {
         const res = await this.client.request('POST', 'deployments/', {
             json: buildDeploymentBody(spec, version),
             action: `create the deployment '${spec.name}'`,
+            schema: DeploymentSchema,
         });
         return res.body;
     }
     async readDeploymentByName(flow, name) {
         const res = await this.client.request('GET', `deployments/name/${api_seg(flow)}/${api_seg(name)}`, {
             action: `read the deployment '${flow}/${name}'`,
+            schema: DeploymentSchema,
             accept: [404],
         });
         return res.status === 404 ? undefined : res.body;
@@ -29160,6 +33673,7 @@ class PrefectApi {
     async readDeployment(id) {
         const res = await this.client.request('GET', `deployments/${api_seg(id)}`, {
             action: `read the deployment ${id}`,
+            schema: DeploymentSchema,
             accept: [404],
         });
         return res.status === 404 ? undefined : res.body;
@@ -29181,17 +33695,19 @@ class PrefectApi {
         const res = await this.client.request('POST', `deployments/${api_seg(deploymentId)}/create_flow_run`, {
             json,
             action: 'create a flow run',
+            schema: FlowRunSchema,
         });
         return { run: res.body, created: res.status === 201 };
     }
     async readFlowRun(id) {
-        return (await this.client.request('GET', `flow_runs/${api_seg(id)}`, { action: `read the flow run ${id}` })).body;
+        return (await this.client.request('GET', `flow_runs/${api_seg(id)}`, { action: `read the flow run ${id}`, schema: FlowRunSchema })).body;
     }
     /** The last log lines of a run, oldest first, for a failure message. */
     async tailLogs(flowRunId, limit = 20) {
         const res = await this.client.request('POST', 'logs/filter', {
             json: { logs: { flow_run_id: { any_: [flowRunId] } }, sort: 'TIMESTAMP_DESC', limit },
             action: 'read the flow run logs',
+            schema: LogsSchema,
         });
         return [...res.body].reverse();
     }
@@ -29199,6 +33715,7 @@ class PrefectApi {
         const res = await this.client.request('POST', 'flow_runs/filter', {
             json: { flow_runs: { deployment_id: { any_: [deploymentId] }, state: { type: { any_: [...ACTIVE_STATES, 'CANCELLING'] } } }, limit: 200 },
             action: 'list the deployment flow runs',
+            schema: FlowRunsSchema,
         });
         return res.body;
     }
@@ -29211,6 +33728,7 @@ class PrefectApi {
         const res = await this.client.request('POST', `flow_runs/${api_seg(id)}/set_state`, {
             json: { state: { type: 'CANCELLING', name: 'Cancelling' }, force: false },
             action: `cancel the flow run ${id}`,
+            schema: SetStateSchema,
             accept: [404],
         });
         if (res.status === 404)
@@ -29227,18 +33745,18 @@ class PrefectApi {
     async setPaused(id, paused, version) {
         const action = `${paused ? 'pause' : 'resume'} the deployment`;
         if (version.major >= 3) {
-            await this.client.request('PATCH', `deployments/${api_seg(id)}`, { json: { paused }, action });
+            await this.client.request('PATCH', `deployments/${api_seg(id)}`, { json: { paused }, action, schema: IgnoredSchema });
         }
         else if (atLeast(version, 2, 19)) {
-            await this.client.request('POST', `deployments/${api_seg(id)}/${paused ? 'pause' : 'resume'}_deployment`, { action });
+            await this.client.request('POST', `deployments/${api_seg(id)}/${paused ? 'pause' : 'resume'}_deployment`, { action, schema: IgnoredSchema });
         }
         else {
-            await this.client.request('POST', `deployments/${api_seg(id)}/set_schedule_${paused ? 'inactive' : 'active'}`, { action });
+            await this.client.request('POST', `deployments/${api_seg(id)}/set_schedule_${paused ? 'inactive' : 'active'}`, { action, schema: IgnoredSchema });
         }
     }
     /** False when it was already gone (404). */
     async deleteDeployment(id) {
-        const res = await this.client.request('DELETE', `deployments/${api_seg(id)}`, { action: 'delete the deployment', accept: [404] });
+        const res = await this.client.request('DELETE', `deployments/${api_seg(id)}`, { action: 'delete the deployment', schema: IgnoredSchema, accept: [404] });
         return res.status !== 404;
     }
 }
@@ -30624,7 +35142,46 @@ function stringify(obj, { maxDepth = 1000, numbersAsFloat = false, strictTempora
 /** @deprecated use `import * as ... from 'smol-toml'` instead */
 /* harmony default export */ const smol_toml_dist = ({ parse: dist_parse_parse, stringify: stringify, TomlDate: TomlDate, TomlError: TomlError });
 
+;// CONCATENATED MODULE: ./src/orchestrators/prefect/urls.ts
+
+/**
+ * The Prefect UI's base URL: PREFECT_UI_URL if set; for Cloud the app URL of
+ * the same account/workspace; self-hosted: the API URL without its `/api`.
+ */
+function uiBaseUrl(connection) {
+    if (connection.uiUrl)
+        return connection.uiUrl;
+    const api = connection.apiUrl;
+    if (isCloudUrl(api)) {
+        const match = /\/api\/accounts\/([^/]+)\/workspaces\/([^/]+)$/.exec(api);
+        return `https://app.prefect.cloud/account/${match[1]}/workspace/${match[2]}`;
+    }
+    return api.replace(/\/api$/, '');
+}
+/** Prefect 3's UI moved flow runs under /runs; 2.x keeps /flow-runs. */
+function flowRunUrl(ui, serverMajor, id) {
+    return serverMajor >= 3 ? `${ui}/runs/flow-run/${id}` : `${ui}/flow-runs/flow-run/${id}`;
+}
+function deploymentUrl(ui, id) {
+    return `${ui}/deployments/deployment/${id}`;
+}
+/** A URL as it may be printed: without a user or password in it. */
+function withoutCredentials(url) {
+    try {
+        const parsed = new URL(url);
+        if (!parsed.username && !parsed.password)
+            return url;
+        parsed.username = '';
+        parsed.password = '';
+        return parsed.href.replace(/\/$/, url.endsWith('/') ? '/' : '');
+    }
+    catch {
+        return url;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/connection.ts
+
 
 
 
@@ -30657,18 +35214,55 @@ function connection_resolveConnection(env, settings = {}, profileName = 'default
         parsed = new URL(apiUrl);
     }
     catch {
-        throw new ConfigError(`PREFECT_API_URL '${apiUrl}' is not a URL; expected e.g. http://127.0.0.1:4200/api`);
+        throw new ConfigError(`PREFECT_API_URL '${withoutCredentials(apiUrl)}' is not a URL; expected e.g. http://127.0.0.1:4200/api`);
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-        throw new ConfigError(`PREFECT_API_URL '${apiUrl}' must be an http(s) URL`);
+        throw new ConfigError(`PREFECT_API_URL '${withoutCredentials(apiUrl)}' must be an http(s) URL`);
+    }
+    const credentials = urlCredentials(parsed);
+    const timeout = read('PREFECT_API_REQUEST_TIMEOUT');
+    let requestTimeoutMs;
+    if (timeout !== undefined) {
+        const seconds = Number(timeout);
+        if (!Number.isFinite(seconds) || seconds <= 0) {
+            throw new ConfigError(`PREFECT_API_REQUEST_TIMEOUT '${timeout}' is not a number of seconds above 0 (e.g. 20 or 0.5)`);
+        }
+        requestTimeoutMs = Math.round(seconds * 1000);
     }
     return {
+        ...(credentials ? { urlCredentials: credentials.credentials, secrets: credentials.secrets } : {}),
+        ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
         apiUrl: apiUrl.replace(/\/+$/, ''),
         apiKey: read('PREFECT_API_KEY'),
         authString: read('PREFECT_API_AUTH_STRING'),
         uiUrl: read('PREFECT_UI_URL')?.replace(/\/+$/, ''),
         ...(profile ? { profile: profileName, profilesPath: profile.path } : {}),
     };
+}
+/** The user and password in a URL, decoded, and every form of the password that could be printed. */
+function urlCredentials(url) {
+    if (!url.username && !url.password)
+        return undefined;
+    const decode = (value) => {
+        try {
+            return decodeURIComponent(value);
+        }
+        catch {
+            return value;
+        }
+    };
+    const credentials = { username: decode(url.username), password: decode(url.password) };
+    const secrets = [credentials.password, url.password, Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')];
+    return { credentials, secrets: [...new Set(secrets.filter((s) => s !== ''))] };
+}
+/** The credentials in a URL built without resolveConnection (tests, callers that make their own). */
+function credentialsIn(apiUrl) {
+    try {
+        return urlCredentials(new URL(apiUrl))?.credentials;
+    }
+    catch {
+        return undefined;
+    }
 }
 /** Whether a Prefect API URL is configured anywhere resolveConnection looks. */
 function connection_hasConnection(env, settings = {}, profileName = 'default') {
@@ -30722,6 +35316,9 @@ function authorizationHeader(connection) {
     }
     if (connection.authString)
         return `Basic ${Buffer.from(connection.authString, 'utf8').toString('base64')}`;
+    const url = connection.urlCredentials ?? credentialsIn(connection.apiUrl);
+    if (url)
+        return `Basic ${Buffer.from(`${url.username}:${url.password}`, 'utf8').toString('base64')}`;
     return undefined;
 }
 
@@ -30730,57 +35327,87 @@ function authorizationHeader(connection) {
 
 
 
+
 /**
- * HTTP plumbing for Prefect's REST API: auth, CSRF, retries with backoff that
- * honour Retry-After, timing logs without secrets, and errors turned into one
- * line a user can act on. Knows no Prefect resources; `PrefectApi` does.
+ * How long anything may take, by default. A server that accepts and never answers
+ * fails in at most `budgetMs` (two tries of 20 s and a backoff: about 41 s); a body
+ * that stops flowing fails the same way (20 s without a byte, per try); a server
+ * that asks (Retry-After) to wait more than 30 s fails at once, saying so; nothing
+ * one call does, retries and waits included, takes more than 45 s.
+ *
+ * PREFECT_API_REQUEST_TIMEOUT (connection.requestTimeoutMs) replaces the two
+ * per-try timeouts, and the budget becomes twice it plus 5 s; options override all.
+ */
+const CLIENT_DEFAULTS = {
+    /** One try: from sending the request to the response headers. */
+    headersTimeoutMs: 20_000,
+    /** One try: the longest gap between two chunks of the body. */
+    bodyTimeoutMs: 20_000,
+    /** One call, every try, backoff and Retry-After wait included. */
+    budgetMs: 45_000,
+    /** The longest Retry-After honoured; a longer one fails the call at once. */
+    maxRetryAfterMs: 30_000,
+    /** Retries on 408/429/502/503/504 (Prefect's own client does 5). */
+    retries: 5,
+    /** Retries on a connection refused, dropped or reset, or a try that timed out. */
+    transportRetries: 2,
+    /** Upper bound of one backoff. */
+    backoffLimitMs: 10_000,
+};
+/** A try that waited too long: for the headers, or for the next chunk of the body. */
+class Stalled extends Error {
+    phase;
+    ms;
+    constructor(phase, ms) {
+        super(`stalled (${phase})`);
+        this.phase = phase;
+        this.ms = ms;
+    }
+}
+const RETRY_STATUSES = [408, 429, 502, 503, 504];
+/** Codes of a server that is not there (as opposed to one that dropped a connection). */
+const UNREACHABLE = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'];
+/**
+ * HTTP plumbing for Prefect's REST API: auth, CSRF, bounded tries (headers, body,
+ * the whole call), retries with backoff that honour Retry-After up to a cap,
+ * every answer parsed against the shape we use, timing logs without secrets, and
+ * errors turned into one line a user can act on. Knows no Prefect resources;
+ * `PrefectApi` does.
  */
 class PrefectClient {
     connection;
     options;
-    http;
     csrf;
     version;
+    base;
+    /** The API URL as it may be printed. */
+    shownUrl;
+    auth;
+    fetch;
+    limits;
     constructor(connection, options) {
         this.connection = connection;
         this.options = options;
-        const auth = authorizationHeader(connection);
-        const logger = options.logger;
-        const started = new WeakMap();
-        this.http = distribution.create({
-            prefixUrl: connection.apiUrl,
-            fetch: options.fetch,
-            timeout: options.timeoutMs ?? 60_000,
-            headers: auth ? { authorization: auth } : {},
-            retry: {
-                limit: options.retries ?? 5,
-                methods: ['get', 'post', 'put', 'patch', 'delete', 'head'],
-                statusCodes: [429, 502, 503],
-                afterStatusCodes: [429, 502, 503],
-                maxRetryAfter: 120_000,
-                backoffLimit: options.backoffLimitMs ?? 10_000,
-                // A refused connection is retried twice (a server restarting), not five
-                // times: an unreachable URL should fail in seconds with one clear line.
-                shouldRetry: ({ error, retryCount }) => (error instanceof HTTPError ? undefined : retryCount <= 2),
-                // Exponential backoff with jitter, as Prefect's client does.
-                delay: (attempt) => 500 * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5),
-            },
-            hooks: {
-                beforeRequest: [(request) => void started.set(request, Date.now())],
-                afterResponse: [
-                    (request, _options, response) => {
-                        const ms = Date.now() - (started.get(request) ?? Date.now());
-                        logger.debug(`prefect: ${request.method} ${new URL(request.url).pathname} → ${response.status} (${ms} ms)`);
-                    },
-                ],
-                beforeRetry: [({ request, retryCount }) => logger.debug(`prefect: retry ${retryCount} of ${request.method} ${new URL(request.url).pathname}`)],
-            },
-        });
+        // fetch refuses a URL with credentials; they go in the Authorization header instead.
+        this.base = withoutCredentials(connection.apiUrl).replace(/\/+$/, '');
+        this.shownUrl = this.base;
+        this.auth = authorizationHeader(connection);
+        this.fetch = options.fetch ?? globalThis.fetch;
+        const perTry = connection.requestTimeoutMs;
+        this.limits = {
+            headersTimeoutMs: options.headersTimeoutMs ?? perTry ?? CLIENT_DEFAULTS.headersTimeoutMs,
+            bodyTimeoutMs: options.bodyTimeoutMs ?? perTry ?? CLIENT_DEFAULTS.bodyTimeoutMs,
+            budgetMs: options.budgetMs ?? options.timeoutMs ?? (perTry ? 2 * perTry + 5_000 : CLIENT_DEFAULTS.budgetMs),
+            maxRetryAfterMs: options.maxRetryAfterMs ?? CLIENT_DEFAULTS.maxRetryAfterMs,
+            retries: options.retries ?? CLIENT_DEFAULTS.retries,
+            transportRetries: options.transportRetries ?? CLIENT_DEFAULTS.transportRetries,
+            backoffLimitMs: options.backoffLimitMs ?? CLIENT_DEFAULTS.backoffLimitMs,
+        };
     }
     /** The server's Prefect version (`GET /admin/version`), fetched once. */
     async serverVersion() {
         if (!this.version) {
-            const res = await this.request('GET', 'admin/version', { action: 'read the server version' });
+            const res = await this.request('GET', 'admin/version', { action: 'read the server version', schema: VersionSchema });
             this.version = res.body;
         }
         return this.version;
@@ -30788,32 +35415,171 @@ class PrefectClient {
     async request(method, path, options, csrfRefreshed = false) {
         const write = method !== 'GET' && method !== 'HEAD';
         const headers = {};
+        if (this.auth)
+            headers.authorization = this.auth;
         if (write)
             Object.assign(headers, await this.csrfHeaders());
-        try {
-            const response = await this.http(path.replace(/^\//, ''), {
-                method,
-                json: options.json,
-                headers,
-                throwHttpErrors: (status) => !(options.accept ?? []).includes(status),
-            });
-            const text = await response.text();
-            return { status: response.status, body: (text ? JSON.parse(text) : undefined) };
+        const relative = path.replace(/^\//, '');
+        const label = `${method} /${relative.split('?')[0]}`;
+        const answer = await this.send(method, relative, label, headers, options);
+        const { status } = answer;
+        if ((options.accept ?? []).includes(status)) {
+            return { status, body: parseLoosely(answer.text) };
         }
-        catch (error) {
-            if (error instanceof HTTPError && error.response.status === 403 && write && this.csrf?.enabled) {
-                const detail = await client_readDetail(error.response);
-                if (/csrf/i.test(detail)) {
-                    if (csrfRefreshed) {
-                        throw new OrchestratorError(`Failed to ${options.action}: the Prefect API at ${this.connection.apiUrl} rejected a fresh CSRF token (${detail}); ` +
-                            'is a proxy dropping the Prefect-Csrf-Token / Prefect-Csrf-Client headers?');
-                    }
-                    this.csrf = undefined; // expired: fetch a new token once and retry
-                    return this.request(method, path, options, true);
+        if (status >= 200 && status < 300) {
+            return { status, body: this.parse(answer, options, label) };
+        }
+        const detail = client_readDetail(answer.text);
+        if (status === 403 && write && this.csrf?.enabled && /csrf/i.test(detail)) {
+            if (csrfRefreshed) {
+                throw new OrchestratorError(`Failed to ${options.action}: the Prefect API at ${this.shownUrl} rejected a fresh CSRF token (${detail}); ` +
+                    'is a proxy dropping the Prefect-Csrf-Token / Prefect-Csrf-Client headers?');
+            }
+            this.csrf = undefined; // expired: fetch a new token once and retry
+            return this.request(method, path, options, true);
+        }
+        const tries = (answer.tries ?? 1) > 1 ? `, ${answer.tries} tries in ${seconds(answer.ms ?? 0)}` : '';
+        throw this.statusError(options.action, `${label}${tries}`, status, detail);
+    }
+    /** Parses a 2xx body against the schema: JSON first, then the shape. */
+    parse(answer, options, label) {
+        const fail = (what) => new OrchestratorError(`Failed to ${options.action}: Prefect answered ${answer.status} to ${label} with ${what}`);
+        const text = answer.text;
+        let value = undefined;
+        if (text.trim() !== '') {
+            const type = answer.headers.get('content-type') ?? '';
+            if (/html/i.test(type) || /^\s*</.test(text)) {
+                throw fail(`HTML, not JSON (${snippet(text)}); is PREFECT_API_URL the API (ending in /api), not the UI?`);
+            }
+            try {
+                value = JSON.parse(text);
+            }
+            catch (error) {
+                throw fail(`a body that is not valid JSON (${error.message}): ${snippet(text)}`);
+            }
+        }
+        const parsed = options.schema.safeParse(value);
+        if (!parsed.success) {
+            throw fail(`an unexpected body (${describeIssues(parsed.error)}): ${text.trim() === '' ? 'empty' : snippet(text)}`);
+        }
+        return parsed.data;
+    }
+    /**
+     * Tries until an answer that is not to be retried, within the budget. Throws one
+     * line for a server that cannot be reached, dropped the connection, hung, or
+     * kept answering a retriable status.
+     */
+    async send(method, relative, label, headers, options) {
+        const { limits, logger } = { limits: this.limits, logger: this.options.logger };
+        const url = `${this.base}/${relative}`;
+        const pathname = new URL(url).pathname;
+        const body = options.json === undefined ? undefined : JSON.stringify(options.json);
+        if (body !== undefined)
+            headers['content-type'] = 'application/json';
+        const started = Date.now();
+        const deadline = started + limits.budgetMs;
+        let statusRetries = 0;
+        let transportRetries = 0;
+        for (let attempt = 1;; attempt += 1) {
+            const tryStarted = Date.now();
+            const remaining = deadline - tryStarted;
+            let answer;
+            try {
+                answer = await this.attempt(url, { method, headers, body }, Math.min(limits.headersTimeoutMs, remaining), limits.bodyTimeoutMs, deadline);
+            }
+            catch (error) {
+                const ms = Date.now() - tryStarted;
+                logger.debug(`prefect: ${method} ${pathname} → ${error instanceof Stalled ? `no ${error.phase === 'body' ? 'body' : 'answer'}` : transportCode(error)} (${ms} ms)`);
+                const wait = this.backoff(attempt);
+                const left = deadline - Date.now() - wait;
+                // Another try only when it can wait as long as this one did (half a timeout at least).
+                const room = error instanceof Stalled ? Math.min(limits.headersTimeoutMs, limits.bodyTimeoutMs) / 2 : 0;
+                if (transportRetries < limits.transportRetries && left > room) {
+                    transportRetries += 1;
+                    logger.debug(`prefect: retry ${attempt} of ${method} ${pathname} in ${Math.round(wait)} ms`);
+                    await client_sleep(wait);
+                    continue;
+                }
+                throw this.transportError(error, options.action, label, attempt, Date.now() - started);
+            }
+            logger.debug(`prefect: ${method} ${pathname} → ${answer.status} (${Date.now() - tryStarted} ms)`);
+            Object.assign(answer, { tries: attempt, ms: Date.now() - started });
+            if (!RETRY_STATUSES.includes(answer.status) || (options.accept ?? []).includes(answer.status))
+                return answer;
+            const retryAfter = parseRetryAfter(answer.headers.get('retry-after'));
+            if (retryAfter !== undefined && retryAfter > limits.maxRetryAfterMs) {
+                throw new OrchestratorError(`Failed to ${options.action}: Prefect answered ${answer.status} to ${label} and asked to wait ${Math.round(retryAfter / 1000)} s (Retry-After), ` +
+                    `more than the ${Math.round(limits.maxRetryAfterMs / 1000)} s this tool waits; try again later`);
+            }
+            if (statusRetries >= limits.retries)
+                return answer;
+            const wait = retryAfter ?? this.backoff(attempt);
+            // Waiting must leave a try some time to answer (half a headers timeout, up to 1 s).
+            if (Date.now() + wait + Math.min(1000, limits.headersTimeoutMs / 2) > deadline) {
+                const detail = client_readDetail(answer.text);
+                throw new OrchestratorError(`Failed to ${options.action}: Prefect answered ${answer.status}${detail ? `: ${detail}` : ''} (${label}); ` +
+                    `gave up after ${attempt} tries in ${seconds(Date.now() - started)}` +
+                    (retryAfter !== undefined ? `, it asked to wait ${seconds(retryAfter)} more` : ''));
+            }
+            statusRetries += 1;
+            logger.debug(`prefect: retry ${attempt} of ${method} ${pathname} in ${Math.round(wait)} ms (${answer.status})`);
+            await client_sleep(wait);
+        }
+    }
+    /**
+     * One try, bounded: the headers within `headersMs`, then no gap of more than
+     * `bodyMs` between two chunks of the body, and nothing past `deadline`. Aborting
+     * also ends a fetch that ignores the signal (the race), so nothing hangs.
+     */
+    async attempt(url, init, headersMs, bodyMs, deadline) {
+        const controller = new AbortController();
+        let stalled;
+        let timer;
+        const arm = (phase, ms) => {
+            clearTimeout(timer);
+            const wait = Math.max(0, Math.min(ms, deadline - Date.now()));
+            timer = setTimeout(() => {
+                stalled = new Stalled(phase, wait);
+                controller.abort(stalled);
+            }, wait);
+        };
+        const aborted = new Promise((_, reject) => {
+            controller.signal.addEventListener('abort', () => reject(stalled ?? new Error('aborted')), { once: true });
+        });
+        aborted.catch(() => undefined);
+        let reader;
+        try {
+            arm('headers', headersMs);
+            const response = await Promise.race([this.fetch(url, { ...init, signal: controller.signal }), aborted]);
+            arm('body', bodyMs);
+            const chunks = [];
+            if (response.body) {
+                reader = response.body.getReader();
+                for (;;) {
+                    const { done, value } = await Promise.race([reader.read(), aborted]);
+                    if (done)
+                        break;
+                    chunks.push(value);
+                    arm('body', bodyMs);
                 }
             }
-            throw await this.describe(error, options.action);
+            return { status: response.status, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') };
         }
+        catch (error) {
+            if (stalled)
+                throw stalled;
+            throw error;
+        }
+        finally {
+            clearTimeout(timer);
+            if (!controller.signal.aborted)
+                controller.abort();
+            reader?.cancel().catch(() => undefined);
+        }
+    }
+    /** Exponential backoff with jitter, as Prefect's client does. */
+    backoff(attempt) {
+        return Math.min(this.limits.backoffLimitMs, 500 * 2 ** (attempt - 1) * (0.75 + Math.random() * 0.5));
     }
     /** Prefect's CSRF protection is off by default; find out once, then send the token on writes. */
     async csrfHeaders() {
@@ -30821,40 +35587,77 @@ class PrefectClient {
             const client = (0,external_node_crypto_namespaceObject.randomUUID)();
             const res = await this.request('GET', `csrf-token?client=${client}`, {
                 action: 'get a CSRF token',
+                schema: CsrfTokenSchema,
                 accept: [404, 422],
             });
-            this.csrf = res.status === 200 && res.body?.token ? { enabled: true, token: res.body.token, client } : { enabled: false, client };
+            this.csrf = res.status === 200 ? { enabled: true, token: res.body.token, client } : { enabled: false, client };
         }
         return this.csrf.enabled && this.csrf.token ? { 'Prefect-Csrf-Token': this.csrf.token, 'Prefect-Csrf-Client': this.csrf.client } : {};
     }
-    async describe(error, action) {
-        const where = this.connection.apiUrl;
-        if (error instanceof HTTPError) {
-            const status = error.response.status;
-            const detail = await client_readDetail(error.response);
-            if (status === 401 || status === 403) {
-                return new OrchestratorError(`Failed to ${action}: the Prefect API at ${where} refused the credentials (${status}${detail ? `: ${detail}` : ''}); ` +
-                    'check PREFECT_API_KEY (Cloud) or PREFECT_API_AUTH_STRING (self-hosted)');
-            }
-            return new OrchestratorError(`Failed to ${action}: Prefect answered ${status}${detail ? `: ${detail}` : ''}`);
+    statusError(action, label, status, detail) {
+        if (status === 401 || status === 403) {
+            return new OrchestratorError(`Failed to ${action}: the Prefect API at ${this.shownUrl} refused the credentials (${status}${detail ? `: ${detail}` : ''}); ` +
+                'check PREFECT_API_KEY (Cloud) or PREFECT_API_AUTH_STRING (self-hosted)');
         }
-        if (error instanceof TimeoutError) {
-            return new OrchestratorError(`Failed to ${action}: the Prefect API at ${where} did not answer in time`);
+        return new OrchestratorError(`Failed to ${action}: Prefect answered ${status}${detail ? `: ${detail}` : ''} (${label})`);
+    }
+    transportError(error, action, label, tries, ms) {
+        const where = this.shownUrl;
+        const after = tries > 1 ? ` (${tries} tries in ${seconds(ms)})` : '';
+        if (error instanceof Stalled) {
+            return new OrchestratorError(error.phase === 'headers'
+                ? `Failed to ${action}: the Prefect API at ${where} hung: ${label} did not answer in ${seconds(error.ms)}${after}`
+                : `Failed to ${action}: the Prefect API at ${where} hung: the answer to ${label} stopped for ${seconds(error.ms)} before its end${after}`);
         }
-        const cause = error?.cause;
-        const reason = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
-        return new OrchestratorError(`Failed to ${action}: cannot reach the Prefect API at ${where} (${reason})`);
+        const code = transportCode(error);
+        if (UNREACHABLE.includes(code)) {
+            return new OrchestratorError(`Failed to ${action}: cannot reach the Prefect API at ${where} (${code})`);
+        }
+        return new OrchestratorError(`Failed to ${action}: the Prefect API at ${where} dropped the connection during ${label} (${code})${after}`);
+    }
+}
+/** ECONNRESET, UND_ERR_SOCKET, …: the most specific code or message of a fetch failure, without URLs. */
+function transportCode(error) {
+    const cause = error?.cause;
+    const raw = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+    return withoutCredentialsIn(raw);
+}
+/** Any URL with credentials in a text, without them. */
+function withoutCredentialsIn(text) {
+    return text.replace(/\b(https?:\/\/)[^/\s@]+@/g, '$1');
+}
+/** Retry-After in ms: seconds or an HTTP date; undefined when absent or unreadable. */
+function parseRetryAfter(value) {
+    if (!value)
+        return undefined;
+    if (/^\s*\d+(\.\d+)?\s*$/.test(value))
+        return Number(value) * 1000;
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+function seconds(ms) {
+    return ms < 10_000 ? `${Math.round(ms / 100) / 10} s` : `${Math.round(ms / 1000)} s`;
+}
+function client_sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+/** The start of a body, on one line, for a message. */
+function snippet(text) {
+    const line = text.replace(/\s+/g, ' ').trim();
+    return line.length > 80 ? `${line.slice(0, 80)}…` : line;
+}
+function parseLoosely(text) {
+    if (!text)
+        return undefined;
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return text;
     }
 }
 /** Prefect errors come as {detail}, {exception_message} or a validation list; keep one line. */
-async function client_readDetail(response) {
-    let text = '';
-    try {
-        text = await response.clone().text();
-    }
-    catch {
-        return '';
-    }
+function client_readDetail(text) {
     try {
         const body = JSON.parse(text);
         if (typeof body.detail === 'string')
@@ -30873,7 +35676,7 @@ async function client_readDetail(response) {
     catch {
         // not JSON
     }
-    return text.replace(/\s+/g, ' ').slice(0, 300);
+    return text.replace(/\s+/g, ' ').trim().slice(0, 300);
 }
 
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/kubernetes/manifests.ts
@@ -31208,7 +36011,7 @@ async function waitForServedDeployment(api, flow, name, options) {
         if (problem)
             throw new OrchestratorError(`Failed to serve '${flow}/${name}': ${problem}`);
         if (Date.now() >= deadline) {
-            throw new OrchestratorError(`Failed to find the served deployment '${flow}/${name}' on ${api.client.connection.apiUrl} after ` +
+            throw new OrchestratorError(`Failed to find the served deployment '${flow}/${name}' on ${api.client.shownUrl} after ` +
                 `${Math.round(options.timeoutMs / 1000)} s: ${options.where} has not registered it ` +
                 '(does the image run flow.serve(), i.e. package.create_deployment: true, and reach PREFECT_API_URL?); raise deploy.serve_timeout if it is slow');
         }
@@ -31424,44 +36227,6 @@ async function planPrefect(request, ctx, server) {
     return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests };
 }
 
-;// CONCATENATED MODULE: ./src/orchestrators/prefect/urls.ts
-
-/**
- * The Prefect UI's base URL: PREFECT_UI_URL if set; for Cloud the app URL of
- * the same account/workspace; self-hosted: the API URL without its `/api`.
- */
-function uiBaseUrl(connection) {
-    if (connection.uiUrl)
-        return connection.uiUrl;
-    const api = connection.apiUrl;
-    if (isCloudUrl(api)) {
-        const match = /\/api\/accounts\/([^/]+)\/workspaces\/([^/]+)$/.exec(api);
-        return `https://app.prefect.cloud/account/${match[1]}/workspace/${match[2]}`;
-    }
-    return api.replace(/\/api$/, '');
-}
-/** Prefect 3's UI moved flow runs under /runs; 2.x keeps /flow-runs. */
-function flowRunUrl(ui, serverMajor, id) {
-    return serverMajor >= 3 ? `${ui}/runs/flow-run/${id}` : `${ui}/flow-runs/flow-run/${id}`;
-}
-function deploymentUrl(ui, id) {
-    return `${ui}/deployments/deployment/${id}`;
-}
-/** A URL as it may be printed: without a user or password in it. */
-function withoutCredentials(url) {
-    try {
-        const parsed = new URL(url);
-        if (!parsed.username && !parsed.password)
-            return url;
-        parsed.username = '';
-        parsed.password = '';
-        return parsed.href.replace(/\/$/, url.endsWith('/') ? '/' : '');
-    }
-    catch {
-        return url;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/orchestrators/prefect/wait-for-run.ts
 
 
@@ -31563,6 +36328,9 @@ class PrefectOrchestrator {
         const connection = connection_resolveConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile);
         if (connection.apiKey)
             this.ctx.logger.addSecret(connection.apiKey);
+        // The password in PREFECT_API_URL (decoded and as written) and the Basic header it becomes.
+        for (const secret of connection.secrets ?? [])
+            this.ctx.logger.addSecret(secret);
         if (connection.authString) {
             this.ctx.logger.addSecret(connection.authString);
             this.ctx.logger.addSecret(Buffer.from(connection.authString).toString('base64'));
@@ -31648,7 +36416,7 @@ class PrefectOrchestrator {
             pool = await this.api.readWorkPool(workPool);
         }
         if (!pool) {
-            throw new OrchestratorError(`Failed to deploy: work pool '${workPool}' does not exist on ${this.api.client.connection.apiUrl}; ` +
+            throw new OrchestratorError(`Failed to deploy: work pool '${workPool}' does not exist on ${this.api.client.shownUrl}; ` +
                 `create it (prefect work-pool create ${workPool} --type process) or fix deploy.work_pool`);
         }
         const flowName = names_flowName(packageKwargs, kwargs);
@@ -31697,7 +36465,7 @@ class PrefectOrchestrator {
     /** Reads the server when one is configured (GETs only); without one, an offline plan. */
     async plan(request) {
         const online = connection_hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile);
-        return planPrefect(request, this.ctx, online ? { api: this.api, shownUrl: withoutCredentials(this.api.client.connection.apiUrl) } : undefined);
+        return planPrefect(request, this.ctx, online ? { api: this.api, shownUrl: this.api.client.shownUrl } : undefined);
     }
     async wait(request) {
         return waitForFlowRun(this.api, this.ctx.logger, request);
@@ -31756,7 +36524,7 @@ class PrefectOrchestrator {
             }
         }
         else {
-            parts.push(`no deployment ${label} on ${this.api.client.connection.apiUrl}`);
+            parts.push(`no deployment ${label} on ${this.api.client.shownUrl}`);
         }
         return { stopped, detail: stopped ? parts.join('; ') : `${parts.join('; ')}: nothing to stop` };
     }
@@ -31819,7 +36587,7 @@ class PrefectOrchestrator {
         const flowName = names_flowName(request.packageKwargs, request.deployKwargs);
         const found = await this.api.readDeploymentByName(flowName, request.deploymentName);
         if (!found) {
-            throw new OrchestratorError(`deployment '${flowName}/${request.deploymentName}' not found on ${this.api.client.connection.apiUrl}; run the deploy step first`);
+            throw new OrchestratorError(`deployment '${flowName}/${request.deploymentName}' not found on ${this.api.client.shownUrl}; run the deploy step first`);
         }
         return { id: found.id, name: `${flowName}/${found.name}`, deployment: found };
     }
@@ -32074,7 +36842,40 @@ async function runConfig(config, steps, environment) {
     return runPipeline(config, steps, orchestrator, logger, environment.hooks);
 }
 
+;// CONCATENATED MODULE: ./src/run-many.ts
+
+/**
+ * Runs one workflow per file with bounded concurrency. A failure in one is recorded
+ * and does not stop the others unless `failFast`; the outcomes come back in the
+ * order of `files`, whatever order they finished in. Never throws.
+ */
+async function runMany(files, options, runOne) {
+    const outcomes = files.map((file) => ({ file, status: 'not-started' }));
+    let next = 0;
+    let stop = false;
+    const worker = async () => {
+        while (!stop && next < files.length) {
+            const outcome = outcomes[next++];
+            try {
+                await runOne(outcome.file, outcome);
+                outcome.error ??= outcome.result?.error;
+            }
+            catch (error) {
+                outcome.error = error instanceof Error ? error : new Error(describeError(error));
+            }
+            outcome.status = outcome.error ? 'failed' : 'succeeded';
+            if (outcome.error && options.failFast)
+                stop = true;
+        }
+    };
+    const workers = Math.max(1, Math.min(options.maxParallel, files.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    return outcomes;
+}
+
 ;// CONCATENATED MODULE: ./src/cli/run.ts
+
+
 
 
 
@@ -32101,8 +36902,30 @@ async function runInvocation(invocation, environment) {
     });
     return { config, result };
 }
+/**
+ * `-c` naming several files (commas, or a quoted glob): one workflow
+ * each, at most `maxParallel` at once, every line prefixed with its deployment name.
+ * A config error is that workflow's failure, not the others'.
+ */
+async function runInvocations(invocation, environment, files) {
+    const ci = readCiContext(environment.env);
+    return runMany(files, { maxParallel: invocation.maxParallel, failFast: invocation.failFast }, async (file, outcome) => {
+        const config = loadConfig(file, { ...invocation.overrides, source: 'flag' }, orchestratorLookup, environment.env);
+        outcome.name = config.deployment.name;
+        outcome.secrets = config.secrets;
+        outcome.result = await runConfig(config, invocation.steps, {
+            logger: new PrefixedLogger(environment.logger, config.deployment.name),
+            env: environment.env,
+            ci,
+            exec: environment.exec,
+            fetch: environment.fetch,
+            workdir: environment.cwd,
+        });
+    });
+}
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
+
 
 
 
@@ -32120,6 +36943,12 @@ async function main(argv, io) {
     const logger = io.logger ?? new ConsoleLogger(invocation.verbose);
     let secrets = [];
     try {
+        const files = findConfigFiles([invocation.configFile], io.cwd, '-c');
+        if (files.length > 1) {
+            if (invocation.command !== 'up' && invocation.command !== 'plan')
+                throw new ConfigError(`-c names ${files.length} files: only up and plan take several`);
+            return await runSeveral(invocation, io, logger, files);
+        }
         const { config, result } = await runInvocation(invocation, { logger, env: io.env, cwd: io.cwd, exec: io.exec, fetch: io.fetch });
         secrets = config.secrets;
         const failure = result.error ? describeError(result.error) : undefined;
@@ -32143,6 +36972,30 @@ async function main(argv, io) {
             logger.debug(error instanceof Error ? (error.stack ?? error.message) : String(error));
         return 1;
     }
+}
+/** Several workflows: a summary each, under its name; exit 1 when any failed. */
+async function runSeveral(invocation, io, logger, files) {
+    const outcomes = await runInvocations(invocation, { logger, env: io.env, cwd: io.cwd, exec: io.exec, fetch: io.fetch }, files);
+    const secrets = outcomes.flatMap((o) => o.secrets ?? []);
+    if (invocation.json) {
+        const json = outcomes.map((o) => ({ config: o.file, name: o.name, status: o.status, ...(o.result ?? {}), error: o.error ? describeError(o.error) : undefined }));
+        io.stdout(redact(`${JSON.stringify(json, null, 2)}\n`, secrets));
+    }
+    else {
+        for (const o of outcomes) {
+            io.stdout(`== ${o.name ?? o.file}: ${o.status}\n`);
+            if (o.result)
+                io.stdout(redact(formatSummary(o.result), secrets));
+        }
+    }
+    const failed = outcomes.filter((o) => o.status === 'failed');
+    for (const o of failed)
+        io.stderr(`error: ${o.name ?? o.file}: ${redact(describeError(o.error), secrets)}\n`);
+    if (failed.length === 0)
+        return 0;
+    const notStarted = outcomes.filter((o) => o.status === 'not-started').length;
+    io.stderr(`error: ${failed.length} of ${outcomes.length} workflows failed${notStarted ? `; ${notStarted} not started (--fail-fast)` : ''}\n`);
+    return 1;
 }
 
 ;// CONCATENATED MODULE: ./src/cli.ts
