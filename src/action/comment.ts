@@ -26,7 +26,7 @@ export class CommentWriter {
     if (settings.comment === 'never' || !settings.githubToken) this.progressEnabled = false;
   }
 
-  private client(): GitHubClient {
+  private client(): Promise<GitHubClient> {
     if (!this.settings.githubToken) throw new UserError('the github-token input is empty');
     return createGitHubClient(this.settings.githubToken, this.ci.apiUrl, this.logger);
   }

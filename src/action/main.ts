@@ -67,7 +67,9 @@ async function runAction(): Promise<void> {
   }
   const report: ReportInput = { result, error: failure, ci, notes: plan?.steps.length === 0 && plan.note ? [plan.note] : [], preview: plan?.preview };
   if (settings && comments && result) {
-    failure ??= await comments.final(result.deploymentName, renderComment(report), report.notes!);
+    // Written whatever happened (not `failure ??= await …`, which would skip it on a failure).
+    const commentFailure = await comments.final(result.deploymentName, renderComment(report), report.notes!);
+    failure ??= commentFailure;
   } else if (settings && settings.comment !== 'never') {
     core.info('No PR comment: the config could not be read (the job summary has the error)');
   }

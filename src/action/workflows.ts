@@ -54,7 +54,8 @@ export async function runWorkflows(settings: ActionSettings, plan: Plan, ci: CiC
     failure = new UserError(`Failed to write the step outputs (GITHUB_OUTPUT): ${describeError(error)}`);
   }
   const notes: string[] = [];
-  failure ??= await comments.final(key, report(outcomes, COMMENT_LIMIT), notes);
+  const commentFailure = await comments.final(key, report(outcomes, COMMENT_LIMIT), notes);
+  failure ??= commentFailure;
   await writeSummary(report(outcomes, SUMMARY_LIMIT, notes), settings.summary, logger);
   const failed = outcomes.filter((o) => o.status === 'failed');
   const skipped = outcomes.filter((o) => o.status === 'not-started');

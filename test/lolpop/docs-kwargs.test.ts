@@ -59,7 +59,7 @@ function recordingPrefect(pools: Record<string, string>) {
     if (route === '/deployments/') {
       const body = (await request.json()) as Record<string, unknown>;
       deployments.push(body);
-      return Response.json({ id: 'd-1', name: body.name, paused: false }, { status: 201 });
+      return Response.json({ id: 'd-1', name: body.name, flow_id: body.flow_id, paused: false }, { status: 201 });
     }
     return Response.json({ detail: `unexpected ${request.method} ${route}` }, { status: 500 });
   }) as typeof globalThis.fetch;

@@ -1,4 +1,4 @@
-import { getOctokit } from '@actions/github';
+import type { getOctokit } from '@actions/github';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import type { Logger } from '../../logger.js';
@@ -15,7 +15,11 @@ const RATE_LIMIT_RETRIES = 2;
  * transient failures are retried by the official retry plugin and rate limits
  * honoured by the throttling plugin.
  */
-export function createGitHubClient(token: string, apiUrl: string, logger: Logger, options: { retries?: number } = {}): GitHubClient {
+export async function createGitHubClient(token: string, apiUrl: string, logger: Logger, options: { retries?: number } = {}): Promise<GitHubClient> {
+  // Loaded on first use: @actions/github parses the event payload as it loads, so a broken
+  // payload would crash the action before any of its code ran (and a run that writes no
+  // comment need not load Octokit at all).
+  const { getOctokit } = await import('@actions/github');
   return getOctokit(
     token,
     {

@@ -35,7 +35,7 @@ const PR_EVENTS = new Set(['pull_request', 'pull_request_target']);
 const PERMISSION_HINT = "give the workflow 'permissions: pull-requests: write' (a fork's pull_request run never has it)";
 
 /** Posts or updates the deployment's sticky comment on the run's pull request, if any. */
-export async function commentOnPullRequest(octokit: () => GitHubClient, request: CommentRequest, logger: Logger): Promise<CommentOutcome> {
+export async function commentOnPullRequest(octokit: () => Promise<GitHubClient>, request: CommentRequest, logger: Logger): Promise<CommentOutcome> {
   const { mode, ci } = request;
   if (mode === 'never') return { status: 'none', reason: 'comment: never' };
   if (mode === 'auto' && !PR_EVENTS.has(ci.eventName) && ci.eventName !== 'push') {
@@ -48,7 +48,7 @@ export async function commentOnPullRequest(octokit: () => GitHubClient, request:
       reason: `No comment on pull request #${fromEvent.number}: it comes from a fork, and GitHub gives a fork's pull_request run a read-only token. The job summary has the report.`,
     };
   }
-  const client = octokit();
+  const client = await octokit();
   let target: PullRequestTarget | undefined;
   try {
     target = await (request.findTarget ?? ((c: GitHubClient) => findPullRequest(c, ci)))(client);

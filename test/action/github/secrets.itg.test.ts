@@ -47,7 +47,7 @@ orchestrator:
     // The error did name it: the runner would mask it in the log.
     expect(run.log.split('\n').filter((l) => l.includes(SECRET) && !l.startsWith('::add-mask::')).length).toBeGreaterThan(0);
     const [comment] = api.commentsOn(REPOSITORY, PR).filter((c) => c.body.includes('lolpop-deploy:secretive'));
-    expect(comment?.body).toContain('ended FAILED');
+    expect(comment?.body, run.log).toContain('ended FAILED');
     expect(comment?.body).toContain('***');
     expect(comment?.body).not.toContain(SECRET);
     expect(run.summary).toContain('***');
