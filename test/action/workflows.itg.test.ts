@@ -70,6 +70,7 @@ describe.skipIf(!node24 || !apiUrl)('several config files in one step', () => {
         GITHUB_RUN_ATTEMPT: '1',
         PREFECT_API_URL: apiUrl!,
       },
+      comments: () => api.comments.map((c) => c.body),
     });
   }
 

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { findLeaks, secretsOf } from './leaks.js';
 import { tempDir } from './services.js';
 
 export const BUNDLE = path.resolve('dist/index.js');
@@ -38,6 +39,8 @@ export async function runBundledAction(options: {
   cwd: string;
   inputs: Record<string, string>;
   env: Record<string, string>;
+  /** The PR comments as they stand after the run (the GitHub stand-in's), for the leak check. */
+  comments?: () => readonly string[];
 }): Promise<ActionRun> {
   const dir = tempDir('action');
   const outputFile = path.join(dir, 'github_output');
@@ -63,5 +66,9 @@ export async function runBundledAction(options: {
   child.stdout.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
   const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { status, log, outputs: readOutputs(outputFile), summary: readFileSync(summaryFile, 'utf8') };
+  const run = { status, log, outputs: readOutputs(outputFile), summary: readFileSync(summaryFile, 'utf8') };
+  // Every run is checked: a secret it was given must not be in anything it produced.
+  const leaks = findLeaks(secretsOf(options.env, inputs), { ...run, comments: options.comments?.() });
+  if (leaks.length > 0) throw new Error(`a secret leaked into: ${leaks.join(', ')}`);
+  return run;
 }

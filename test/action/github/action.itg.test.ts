@@ -37,6 +37,7 @@ describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summa
       inputs: { 'github-token': GITHUB_TOKEN, steps: 'deploy,run', ...inputs },
       // Each workflow run its own id (the flow run's idempotency key depends on it).
       env: { ...githubEnv(fixture, api, String(runId++)), ...env },
+      comments: () => api.comments.map((c) => c.body),
     });
   }
 

@@ -42,6 +42,7 @@ orchestrator:
       cwd: project,
       inputs: { 'github-token': GITHUB_TOKEN, steps: 'deploy,run' },
       env: { ...githubEnv('pull_request.opened', api, '4242'), LPD_SECRET: SECRET },
+      comments: () => api.comments.map((c) => c.body),
     });
     expect(run.status).toBe(1);
     // The error did name it: the runner would mask it in the log.
