@@ -55,6 +55,12 @@ export class GitHubApiServer {
     [READ_ONLY_TOKEN, { account: GITHUB_ACTIONS_BOT, installation: true, readOnly: true }],
     [USER_TOKEN, { account: OCTOCAT, installation: false }],
   ]);
+  /**
+   * Answers to give instead of the real one, per operation, first in first out: a 502
+   * from GitHub's front end, a 403 secondary rate limit with Retry-After. For the
+   * tests that Octokit's retry and throttling plugins do their job.
+   */
+  readonly faults: Array<{ operationId: string; status: number; body: unknown; headers?: Record<string, string> }> = [];
   /** Changes a response before it is checked and sent; for the test that the checker bites. */
   tamper?: (operationId: string, body: unknown) => unknown;
   private nextCommentId = 1_900_000_000;
@@ -143,6 +149,11 @@ export class GitHubApiServer {
     const token = /^(?:token|bearer) (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const identity = token ? this.tokens.get(token) : undefined;
     if (!identity) return reply(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' }, {}, op);
+    const fault = this.faults.findIndex((f) => f.operationId === op.operationId);
+    if (fault !== -1) {
+      const [f] = this.faults.splice(fault, 1);
+      return reply(f!.status, f!.body, f!.headers ?? {});
+    }
     const [status, payload, headers] = this.operation(op, url, body as Record<string, unknown> | undefined, identity);
     reply(status, payload, headers, op);
   }

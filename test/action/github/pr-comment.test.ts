@@ -19,6 +19,7 @@ describe('the sticky PR comment', { timeout: 30_000 }, () => {
   beforeEach(() => {
     api.comments.length = 0;
     api.requests.length = 0;
+    api.faults.length = 0;
     api.pulls.clear();
     seedPullRequests(api);
   });
@@ -46,6 +47,29 @@ describe('the sticky PR comment', { timeout: 30_000 }, () => {
     expect(outcome).toEqual({ status: 'written', action: 'created', pullRequest: PR, url: `${api.urls.web}/${REPOSITORY}/pull/7#issuecomment-${comments[0]!.id}` });
     // A new comment needs no identity lookup: list, create, and list again (for a job that raced us).
     expect(api.requests.map((r) => r.operationId)).toEqual(['issues/list-comments', 'issues/create-comment', 'issues/list-comments']);
+  });
+
+  it("Octokit's retry plugin rides out a 502 from GitHub: the comment is written once", async () => {
+    api.faults.push({ operationId: 'issues/create-comment', status: 502, body: { message: 'Server Error' } });
+    const { outcome } = await comment('pull_request.opened', 'after a 502');
+    expect(outcome).toMatchObject({ status: 'written', action: 'created' });
+    expect(api.commentsOn(REPOSITORY, PR)).toHaveLength(1);
+    expect(api.requests.filter((r) => r.operationId === 'issues/create-comment').map((r) => r.status)).toEqual([502, 201]);
+  });
+
+  it("Octokit's throttling plugin waits out a secondary rate limit (403 with Retry-After), says so, and writes the comment", async () => {
+    api.faults.push({
+      operationId: 'issues/list-comments',
+      status: 403,
+      body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest' },
+      headers: { 'retry-after': '1' },
+    });
+    const started = Date.now();
+    const { outcome, logger } = await comment('pull_request.opened', 'after a rate limit');
+    expect(outcome).toMatchObject({ status: 'written' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(logger.lines.some((l) => l.startsWith("warning: GitHub's secondary rate limit was hit by GET "))).toBe(true);
+    expect(api.requests.filter((r) => r.operationId === 'issues/list-comments').map((r) => r.status).slice(0, 2)).toEqual([403, 200]);
   });
 
   it('two jobs racing on one PR leave exactly one comment: the later creator removes its duplicate', async () => {
