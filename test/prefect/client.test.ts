@@ -44,60 +44,113 @@ describe('PrefectClient', () => {
 
   it('does not retry a 422 and shows the validation detail in one line', async () => {
     const { fetch, calls } = scriptedFetch([
-      { status: 404, body: { detail: 'Not Found' } }, // csrf-token: protection off
       { status: 422, body: { exception_message: 'Invalid request received.', exception_detail: [{ loc: ['body', 'infra_overrides'], msg: 'Extra inputs are not permitted' }] } },
     ]);
     const client = new PrefectClient(connection, { fetch, logger: new MemoryLogger() });
     await expect(client.request('POST', 'deployments/', { json: {}, action: "create the deployment 'x'", schema: IgnoredSchema })).rejects.toThrow(
       "Failed to create the deployment 'x': Prefect answered 422: Invalid request received. (infra_overrides: Extra inputs are not permitted)",
     );
-    expect(calls.map((c) => `${c.method} ${new URL(c.url).pathname}`)).toEqual(['GET /api/csrf-token', 'POST /api/deployments/']);
+    expect(calls.map((c) => `${c.method} ${new URL(c.url).pathname}`)).toEqual(['POST /api/deployments/']);
   });
 
   it('sends the key as Bearer, JSON bodies, and logs method, path, status and time but never the key', async () => {
-    const { fetch, calls } = scriptedFetch([{ status: 422, body: { detail: 'CSRF protection is disabled.' } }, { status: 201, body: { id: 'f1' } }]);
+    const { fetch, calls } = scriptedFetch([{ status: 201, body: { id: 'f1' } }]);
     const logger = new MemoryLogger();
     const client = new PrefectClient({ ...connection, apiKey: 'pnu_secret' }, { fetch, logger });
     const res = await client.request('POST', 'flows/', { json: { name: 'hello' }, action: 'register the flow', schema: FlowIdSchema });
     expect(res).toEqual({ status: 201, body: { id: 'f1' } });
-    expect(calls[1]!.headers.get('authorization')).toBe('Bearer pnu_secret');
-    expect(calls[1]!.headers.get('content-type')).toMatch(/application\/json/);
-    expect(calls[1]!.body).toBe('{"name":"hello"}');
+    expect(calls[0]!.headers.get('authorization')).toBe('Bearer pnu_secret');
+    expect(calls[0]!.headers.get('content-type')).toMatch(/application\/json/);
+    expect(calls[0]!.body).toBe('{"name":"hello"}');
     expect(logger.lines).toContainEqual(expect.stringMatching(/^debug: prefect: POST \/api\/flows\/ → 201 \(\d+ ms\)$/));
     expect(logger.lines.join('\n')).not.toContain('pnu_secret');
   });
 
-  it('sends the CSRF token and client on writes when the server wants them', async () => {
-    const { fetch, calls } = scriptedFetch([{ status: 200, body: { token: 'tok', expiration: '2099-01-01T00:00:00Z' } }, { status: 200, body: { id: 'f1' } }]);
+  it('sends writes without a CSRF token; on a 403 about CSRF fetches one once, repeats the write, and later writes carry it', async () => {
+    const { fetch, calls } = scriptedFetch([
+      { status: 403, body: { detail: 'Missing CSRF token.' } },
+      { status: 200, body: { token: 'tok', expiration: '2099-01-01T00:00:00Z' } },
+      { status: 201, body: { id: 'f1' } },
+      { status: 200, body: { id: 'f1' } },
+      { status: 200, body: '3.4.1' },
+    ]);
     const client = new PrefectClient({ ...connection, authString: 'u:p' }, { fetch, logger: new MemoryLogger() });
     await client.request('POST', 'flows/', { json: { name: 'x' }, action: 'register the flow', schema: FlowIdSchema });
-    expect(calls[1]!.headers.get('prefect-csrf-token')).toBe('tok');
-    expect(calls[1]!.headers.get('prefect-csrf-client')).toBe(new URL(calls[0]!.url).searchParams.get('client'));
-    expect(calls[1]!.headers.get('authorization')).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
+    await client.request('POST', 'flows/', { json: { name: 'x' }, action: 'register the flow', schema: FlowIdSchema });
+    await client.serverVersion();
+    expect(calls.map((c) => `${c.method} ${new URL(c.url).pathname} ${c.headers.get('prefect-csrf-token') ?? '-'}`)).toEqual([
+      'POST /api/flows/ -',
+      'GET /api/csrf-token -',
+      'POST /api/flows/ tok',
+      'POST /api/flows/ tok',
+      'GET /api/admin/version -',
+    ]);
+    const client1 = new URL(calls[1]!.url).searchParams.get('client');
+    expect(client1).toMatch(/^[0-9a-f-]{36}$/);
+    expect(calls[2]!.headers.get('prefect-csrf-client')).toBe(client1);
+    for (const call of calls) expect(call.headers.get('authorization')).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
   });
 
-  it('fetches a new CSRF token once when the server says it is invalid', async () => {
+  it('a server without CSRF protection is never asked for a token', async () => {
+    const { fetch, calls } = scriptedFetch([{ status: 201, body: { id: 'f1' } }, { status: 200, body: { id: 'f1' } }]);
+    const client = new PrefectClient(connection, { fetch, logger: new MemoryLogger() });
+    await client.request('POST', 'flows/', { json: { name: 'x' }, action: 'register the flow', schema: FlowIdSchema });
+    await client.request('POST', 'flows/', { json: { name: 'x' }, action: 'register the flow', schema: FlowIdSchema });
+    expect(calls.map((c) => `${c.method} ${new URL(c.url).pathname}`)).toEqual(['POST /api/flows/', 'POST /api/flows/']);
+  });
+
+  it('fetches a new CSRF token once when the server says the one it has is invalid (expired)', async () => {
     const { fetch, calls } = scriptedFetch([
+      { status: 403, body: { detail: 'Missing CSRF token.' } },
       { status: 200, body: { token: 'old' } },
+      { status: 201, body: { id: 'f1' } },
       { status: 403, body: { detail: 'Invalid CSRF token or client identifier.' } },
       { status: 200, body: { token: 'new' } },
       { status: 201, body: { id: 'f1' } },
     ]);
     const client = new PrefectClient(connection, { fetch, logger: new MemoryLogger() });
     await client.request('POST', 'flows/', { json: { name: 'x' }, action: 'register the flow', schema: FlowIdSchema });
-    expect(calls.map((c) => c.headers.get('prefect-csrf-token'))).toEqual([null, 'old', null, 'new']);
+    await client.request('POST', 'flows/', { json: { name: 'x' }, action: 'register the flow', schema: FlowIdSchema });
+    expect(calls.map((c) => c.headers.get('prefect-csrf-token'))).toEqual([null, null, 'old', 'old', null, 'new']);
+  });
+
+  it('writes refused at the same time share one token request', async () => {
+    let tokens = 0;
+    const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+      const request = new Request(input, init);
+      if (new URL(request.url).pathname.endsWith('/csrf-token')) {
+        tokens += 1;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return new Response(JSON.stringify({ token: 'tok' }), { status: 200 });
+      }
+      if (request.headers.get('prefect-csrf-token') !== 'tok') return new Response(JSON.stringify({ detail: 'Missing CSRF token.' }), { status: 403 });
+      return new Response(JSON.stringify({ id: 'f1' }), { status: 201 });
+    }) as typeof globalThis.fetch;
+    const client = new PrefectClient(connection, { fetch, logger: new MemoryLogger() });
+    const write = () => client.request('POST', 'flows/', { json: { name: 'x' }, action: 'register the flow', schema: FlowIdSchema });
+    await Promise.all([write(), write(), write()]);
+    expect(tokens).toBe(1);
+  });
+
+  it('a 403 that is not about CSRF is refused credentials, with no token request', async () => {
+    const { fetch, calls } = scriptedFetch([{ status: 403, body: { detail: 'Forbidden' } }]);
+    const client = new PrefectClient(connection, { fetch, logger: new MemoryLogger() });
+    await expect(client.request('POST', 'flows/', { json: {}, action: 'register the flow', schema: FlowIdSchema })).rejects.toThrow(
+      'Failed to register the flow: the Prefect API at http://prefect.test/api refused the credentials (403: Forbidden); check PREFECT_API_KEY (Cloud) or PREFECT_API_AUTH_STRING (self-hosted)',
+    );
+    expect(calls).toHaveLength(1);
   });
 });
 
 describe('PrefectClient CSRF refresh', () => {
   it('refreshes the token once only: a server that keeps refusing gets one clear line', async () => {
     const refuse = { status: 403, body: { detail: 'Invalid CSRF token or client identifier.' } };
-    const { fetch, calls } = scriptedFetch([{ status: 200, body: { token: 'a' } }, refuse, { status: 200, body: { token: 'b' } }, refuse, refuse]);
+    const { fetch, calls } = scriptedFetch([refuse, { status: 200, body: { token: 'a' } }, refuse, refuse]);
     const client = new PrefectClient(connection, { fetch, logger: new MemoryLogger() });
     await expect(client.request('POST', 'flows/', { json: {}, action: 'register the flow', schema: FlowIdSchema })).rejects.toThrow(
       'Failed to register the flow: the Prefect API at http://prefect.test/api rejected a fresh CSRF token (Invalid CSRF token or client identifier.); is a proxy dropping the Prefect-Csrf-Token / Prefect-Csrf-Client headers?',
     );
-    expect(calls).toHaveLength(4);
+    expect(calls).toHaveLength(3);
   });
 });
 
@@ -107,15 +160,13 @@ const refused = (async () => {
 }) as typeof globalThis.fetch;
 
 describe('PrefectClient: every answer checked against the shape we use', () => {
-  const noCsrf = { status: 404, body: { detail: 'Not Found' } };
-
   it('a JSON string for a new flow run: one line naming the request, never a run "undefined"', async () => {
-    const { fetch, calls } = scriptedFetch([noCsrf, { status: 201, body: 'oops' }]);
+    const { fetch, calls } = scriptedFetch([{ status: 201, body: 'oops' }]);
     const api = new PrefectApi(new PrefectClient(connection, { fetch, logger: new MemoryLogger() }));
     await expect(api.createFlowRun('d1', { parameters: {} }, { major: 3, minor: 4, raw: '3.4.1' })).rejects.toThrow(
       new OrchestratorError('Failed to create a flow run: Prefect answered 201 to POST /deployments/d1/create_flow_run with an unexpected body (expected an object, got a string): "oops"'),
     );
-    expect(calls).toHaveLength(2);
+    expect(calls).toHaveLength(1);
   });
 
   it('a flow run without its fields names each missing one', async () => {
@@ -155,7 +206,7 @@ describe('PrefectClient: every answer checked against the shape we use', () => {
   });
 
   it('lists of logs and flow runs are checked item by item', async () => {
-    const { fetch } = scriptedFetch([noCsrf, { status: 200, body: [{ level: 40, message: 'boom' }, { level: 'x' }] }]);
+    const { fetch } = scriptedFetch([{ status: 200, body: [{ level: 40, message: 'boom' }, { level: 'x' }] }]);
     const api = new PrefectApi(new PrefectClient(connection, { fetch, logger: new MemoryLogger() }));
     await expect(api.tailLogs('r1')).rejects.toThrow(
       new OrchestratorError(
