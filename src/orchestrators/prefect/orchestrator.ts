@@ -140,6 +140,8 @@ export class PrefectOrchestrator implements Orchestrator {
   /** `workerStarting`: a worker was just applied, and a Prefect worker creates its pool when missing. */
   private async deployOnPool(request: DeployRequest, workPool: string, workerStarting = false): Promise<DeployResult> {
     const { kwargs, packageKwargs } = request;
+    // Independent look-ups in parallel: the pool is asked for while the version is (the poll's first read shares it).
+    void this.api.readWorkPool(workPool).catch(() => undefined);
     const version = await this.api.version();
     let pool = await this.api.readWorkPool(workPool);
     const deadline = Date.now() + (workerStarting ? parseDuration(kwargs.serve_timeout, 'serve_timeout') : 0);
