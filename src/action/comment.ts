@@ -32,7 +32,12 @@ export class CommentWriter {
   }
 
   private write(key: string, markdown: string) {
-    const findTarget = (client: GitHubClient) => (this.target ??= findPullRequest(client, this.ci));
+    // A look-up that failed is tried again by the next write, not remembered.
+    const findTarget = (client: GitHubClient) =>
+      (this.target ??= findPullRequest(client, this.ci).catch((error: unknown) => {
+        this.target = undefined;
+        throw error;
+      }));
     const body = this.logger.redact(markdown);
     return commentOnPullRequest(() => this.client(), { mode: this.settings.comment, ci: this.ci, key, body, findTarget }, this.logger);
   }
@@ -75,7 +80,7 @@ export class CommentWriter {
         problem = outcome.reason;
       }
     } catch (error) {
-      problem = `Failed to write the PR comment: ${describeError(error)}`;
+      problem = error instanceof UserError ? error.message : `Failed to write the PR comment: ${describeError(error)}`;
       unexpected = true;
     }
     if (!problem) return undefined;

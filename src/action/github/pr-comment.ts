@@ -1,6 +1,7 @@
 import type { CiContext } from '../../ci-context.js';
 import { describeError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { describeGitHubError, GitHubAnswerError } from './answers.js';
 import type { GitHubClient } from './client.js';
 import { findPullRequest, pullRequestFromEvent, type PullRequestTarget } from './pull-request.js';
 import { upsertStickyComment } from './sticky-comment.js';
@@ -64,12 +65,16 @@ export async function commentOnPullRequest(octokit: () => Promise<GitHubClient>,
   }
 }
 
-/** A refused write is a skipped comment (with why); anything else is an error the caller reports. */
+/**
+ * A refused write is a skipped comment (with why); anything else is an error the
+ * caller reports, in one line. A 403 for a rate limit is not a missing permission.
+ */
 function writeFailure(error: unknown, what: string): CommentOutcome {
   const status = (error as { status?: number }).status;
-  if (status === 403 || status === 404) {
+  const said = describeGitHubError(error);
+  if ((status === 403 || status === 404) && !/rate limit/i.test(said)) {
     const cause = describeError(error).split(' - ')[0];
     return { status: 'skipped', reason: `Failed to ${what}: ${cause} (${status}); ${PERMISSION_HINT}. The job summary has the report.` };
   }
-  throw error;
+  throw new GitHubAnswerError(`Failed to ${what}: ${said}`);
 }

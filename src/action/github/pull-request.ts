@@ -1,4 +1,5 @@
 import type { CiContext } from '../../ci-context.js';
+import { pullRequestsOfCommit } from './answers.js';
 import type { GitHubClient } from './client.js';
 
 /** The pull request a run reports to. */
@@ -45,7 +46,7 @@ export async function findPullRequest(octokit: GitHubClient, ci: CiContext): Pro
   if (fromEvent) return fromEvent;
   const names = splitRepository(ci.repository);
   if (!names || !ci.sha) return undefined;
-  const { data } = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...names, commit_sha: ci.sha, per_page: 100 });
+  const data = await pullRequestsOfCommit(octokit, names, ci.sha);
   // The commit may sit on several branches' pull requests: the merged one is the one it landed by.
   const merged = data.filter((pr) => pr.merged_at).sort((a, b) => (a.merged_at! < b.merged_at! ? 1 : -1));
   const chosen = merged.find((pr) => pr.merge_commit_sha === ci.sha) ?? merged[0] ?? data.find((pr) => pr.state === 'open');
