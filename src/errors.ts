@@ -1,3 +1,5 @@
+import type { RunResult } from './orchestrators/orchestrator.js';
+
 /**
  * Errors a user can act on. Their message is shown as is, in one line; anything
  * else that escapes is a bug and is shown with its stack at debug level.
@@ -28,9 +30,41 @@ export class OrchestratorError extends UserError {
   override name = 'OrchestratorError';
 }
 
-/** A flow run ended in a state other than COMPLETED, or did not end in time. */
+/**
+ * A flow run ended in a state other than COMPLETED, or did not end in time, or could not
+ * be started or followed. `result`, when there is one, is the run as last seen, so outputs
+ * and the report show its final state rather than the one at creation.
+ */
 export class RunFailedError extends UserError {
   override name = 'RunFailedError';
+  constructor(
+    message: string,
+    readonly result?: RunResult,
+  ) {
+    super(message);
+  }
+}
+
+/** The run ended, in a state other than COMPLETED (`result.state` says which). */
+export class RunEndedError extends RunFailedError {
+  override name = 'RunEndedError';
+  declare readonly result: RunResult;
+  constructor(message: string, result: RunResult) {
+    super(message, result);
+  }
+}
+
+/** The wait-timeout passed before the run ended; `result.state` is the last state seen. */
+export class RunTimeoutError extends RunFailedError {
+  override name = 'RunTimeoutError';
+  declare readonly result: RunResult;
+  constructor(
+    message: string,
+    result: RunResult,
+    readonly timeoutMs: number,
+  ) {
+    super(message, result);
+  }
 }
 
 /** A child process (docker, python, kubectl) failed. */

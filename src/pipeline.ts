@@ -2,11 +2,8 @@ import type { LoadedConfig } from './config/load.js';
 import { parseDuration } from './duration.js';
 import { describeError, RunFailedError, UserError } from './errors.js';
 import type { Logger } from './logger.js';
-import type { DeployResult, Orchestrator, PackageResult, PlanResult, RunResult, StopResult } from './orchestrators/orchestrator.js';
+import { isFailure, type DeployResult, type Orchestrator, type PackageResult, type PlanResult, type RunResult, type StopResult } from './orchestrators/orchestrator.js';
 import { plannedSteps, type StepName } from './steps.js';
-
-/** Terminal states that are not success. */
-export const FAILED_STATES = ['FAILED', 'CRASHED', 'CANCELLED'];
 
 /** `running` and `pending` appear only in progress reports, written while the pipeline runs. */
 export type StepStatus = 'success' | 'failed' | 'skipped' | 'running' | 'pending';
@@ -102,7 +99,7 @@ export async function runPipeline(
       });
       // A run that has already ended badly (the local orchestrator runs to the end)
       // fails the pipeline even without wait; with wait, the wait step says why.
-      if (!d.run.wait && FAILED_STATES.includes(result.run.state)) {
+      if (!d.run.wait && isFailure(result.run.state)) {
         throw new RunFailedError(`Run ${result.run.id} of ${d.name} ended ${result.run.state}; see ${result.run.url}`);
       }
       // With wait, the state at creation is stale by the time anyone reads the report: the wait row says how it ended.
@@ -117,8 +114,8 @@ export async function runPipeline(
           pollMs: parseDuration(d.run.poll_interval, 'poll_interval'),
         });
       } catch (error) {
-        const final = (error as { result?: RunResult }).result;
-        if (final) result.run = final;
+        // The run as last seen (its final state, or the one at the wait-timeout).
+        if (error instanceof RunFailedError && error.result) result.run = error.result;
         throw error;
       }
       return `final state ${result.run.state}`;

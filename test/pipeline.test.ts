@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
-import { RunFailedError } from '../src/errors.js';
+import { RunEndedError, RunFailedError, RunTimeoutError } from '../src/errors.js';
 import { MemoryLogger } from '../src/logger.js';
-import type { Orchestrator, RunResult } from '../src/orchestrators/orchestrator.js';
+import type { Orchestrator, RunResult, RunState } from '../src/orchestrators/orchestrator.js';
 import { orchestratorLookup } from '../src/orchestrators/registry.js';
 import { runPipeline, type PipelineResult } from '../src/pipeline.js';
 
@@ -11,7 +11,7 @@ import { runPipeline, type PipelineResult } from '../src/pipeline.js';
 // steps, what each reports, and the progress snapshots the PR comment is written from.
 const config = loadConfig(path.resolve('examples/quickstart/lolpop.yaml'), { runSettings: { wait: true } }, orchestratorLookup, {});
 
-function fakeOrchestrator(finalState = 'COMPLETED'): Orchestrator & { calls: string[] } {
+function fakeOrchestrator(finalState: RunState | 'TIMEOUT' = 'COMPLETED'): Orchestrator & { calls: string[] } {
   const calls: string[] = [];
   const run: RunResult = { id: 'r1', url: 'https://orchestrator.example/runs/r1', state: 'SCHEDULED', created: true };
   return {
@@ -21,7 +21,8 @@ function fakeOrchestrator(finalState = 'COMPLETED'): Orchestrator & { calls: str
     run: async () => (calls.push('run'), run),
     wait: async () => {
       calls.push('wait');
-      if (finalState !== 'COMPLETED') throw Object.assign(new RunFailedError(`run r1 ended ${finalState}`), { result: { ...run, state: finalState } });
+      if (finalState === 'TIMEOUT') throw new RunTimeoutError('run r1 is still RUNNING', { ...run, state: 'RUNNING' }, 1000);
+      if (finalState !== 'COMPLETED') throw new RunEndedError(`run r1 ended ${finalState}`, { ...run, state: finalState });
       return { ...run, state: finalState };
     },
     stop: async () => (calls.push('stop'), { stopped: true, detail: 'paused' }),
@@ -65,6 +66,23 @@ describe('runPipeline', () => {
     expect(statuses(result)).toEqual(['deploy:success', 'run:success', 'wait:failed']);
     expect(result.run?.state).toBe('FAILED');
     expect(result.error).toBeInstanceOf(RunFailedError);
+  });
+
+  it('a wait that times out keeps the last state seen, from the typed error', async () => {
+    const result = await runPipeline(config, ['deploy', 'run'], fakeOrchestrator('TIMEOUT'), new MemoryLogger());
+    expect(statuses(result)).toEqual(['deploy:success', 'run:success', 'wait:failed']);
+    expect(result.run?.state).toBe('RUNNING');
+    expect(result.error).toBeInstanceOf(RunTimeoutError);
+    expect((result.error as RunTimeoutError).timeoutMs).toBe(1000);
+  });
+
+  it('without wait, a run that has already ended badly fails the run step', async () => {
+    const noWait = loadConfig(path.resolve('examples/quickstart/lolpop.yaml'), { runSettings: { wait: false } }, orchestratorLookup, {});
+    const orchestrator = fakeOrchestrator();
+    orchestrator.run = async () => ({ id: 'r1', url: 'https://orchestrator.example/runs/r1', state: 'CRASHED', created: true });
+    const result = await runPipeline(noWait, ['run'], orchestrator, new MemoryLogger());
+    expect(statuses(result)).toEqual(['run:failed']);
+    expect(result.error?.message).toBe('Run r1 of quickstart ended CRASHED; see https://orchestrator.example/runs/r1');
   });
 
   it('stops at the first failure and marks the rest skipped', async () => {

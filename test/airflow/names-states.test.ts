@@ -7,7 +7,7 @@ import { dagIdFor, runIdFor } from '../../src/orchestrators/airflow/names.js';
 import { importProblem } from '../../src/orchestrators/airflow/parse.js';
 import { isTerminal, stateType } from '../../src/orchestrators/airflow/states.js';
 import { dagRunUrl, parseDagRunUrl } from '../../src/orchestrators/airflow/urls.js';
-import { FAILED_STATES } from '../../src/pipeline.js';
+import { isFailure } from '../../src/orchestrators/orchestrator.js';
 
 describe('Airflow DagRun states as state types', () => {
   it.each([
@@ -20,8 +20,9 @@ describe('Airflow DagRun states as state types', () => {
     expect(isTerminal(state)).toBe(terminal);
   });
 
-  it('failed is one of the states the pipeline treats as a failure', () => {
-    expect(FAILED_STATES).toContain(stateType('failed'));
+  it('failed is one of the states the pipeline treats as a failure; the others are not', () => {
+    expect(isFailure(stateType('failed'))).toBe(true);
+    for (const state of ['queued', 'running', 'success'] as const) expect(isFailure(stateType(state))).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
-import { sleep } from '../../duration.js';
 import { OrchestratorError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { poll } from '../../poll.js';
 import type { AirflowApi, Dag, ImportError } from './api.js';
 import { FINGERPRINT_TAG } from './names.js';
 
@@ -43,36 +43,37 @@ export interface AwaitParsedOptions {
  * error; a new import error for the file fails at once with Airflow's own message.
  */
 export async function awaitParsed(api: AirflowApi, logger: Logger, options: AwaitParsedOptions): Promise<Dag> {
-  const deadline = Date.now() + options.timeoutMs;
   const tag = `${FINGERPRINT_TAG}${options.fingerprint}`;
   const started = Date.now();
   let seen = 'not parsed yet';
-  for (let attempt = 1; ; attempt++) {
-    const dag = await api.readDag(options.dagId);
-    if (dag) {
-      const current = dag.tags.some((t) => t.name === tag);
-      if (current && !dag.has_import_errors && !dag.is_stale) {
-        logger.info(`Airflow parsed DAG ${options.dagId} (release ${options.fingerprint}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-        return dag;
+  const isCurrent = (dag: Dag | undefined): dag is Dag => !!dag && dag.tags.some((t) => t.name === tag) && !dag.has_import_errors && !dag.is_stale;
+  const outcome = await poll(() => api.readDag(options.dagId), isCurrent, {
+    timeoutMs: options.timeoutMs,
+    intervalMs: options.pollMs ?? 1000,
+    onPending: async (dag, { attempt, last }) => {
+      if (dag) {
+        seen = dag.tags.some((t) => t.name === tag)
+          ? `parsed but ${dag.is_stale ? 'stale' : 'with import errors'}`
+          : `still the previous version (${versionTag(dag) ?? 'no fingerprint tag'})`;
       }
-      seen = current ? `parsed but ${dag.is_stale ? 'stale' : 'with import errors'}` : `still the previous version (${versionTag(dag) ?? 'no fingerprint tag'})`;
-    }
-    const error = newestError(await api.importErrors(options.relativeFile), options.since);
-    if (error) {
-      throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow cannot import ${error.filename}: ${importProblem(error.stack_trace)}`);
-    }
-    if (Date.now() >= deadline) {
-      const processor = await dagProcessorProblem(api);
-      if (processor) throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow did not parse ${options.relativeFile} within ${Math.round(options.timeoutMs / 1000)} s: ${processor}`);
-      throw new OrchestratorError(
-        `Failed to deploy ${options.dagId}: Airflow did not parse ${options.relativeFile} within ${Math.round(options.timeoutMs / 1000)} s (${seen}); ` +
-          "is dags_folder the server's DAGs folder, and is its dag-processor running? ([dag_processor] refresh_interval is how often it looks for new files)",
-      );
-    }
-    // Nudge again now and then: the first one may have come before the file was listed.
-    if (attempt % 5 === 0) await nudgeParsing(api, logger, dag ?? options.nudgeWith);
-    await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
+      const error = newestError(await api.importErrors(options.relativeFile), options.since);
+      if (error) {
+        throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow cannot import ${error.filename}: ${importProblem(error.stack_trace)}`);
+      }
+      // Nudge again now and then: the first one may have come before the file was listed.
+      if (!last && attempt % 5 === 0) await nudgeParsing(api, logger, dag ?? options.nudgeWith);
+    },
+  });
+  if (outcome.done) {
+    logger.info(`Airflow parsed DAG ${options.dagId} (release ${options.fingerprint}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return outcome.value;
   }
+  const processor = await dagProcessorProblem(api);
+  if (processor) throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow did not parse ${options.relativeFile} within ${Math.round(options.timeoutMs / 1000)} s: ${processor}`);
+  throw new OrchestratorError(
+    `Failed to deploy ${options.dagId}: Airflow did not parse ${options.relativeFile} within ${Math.round(options.timeoutMs / 1000)} s (${seen}); ` +
+      "is dags_folder the server's DAGs folder, and is its dag-processor running? ([dag_processor] refresh_interval is how often it looks for new files)",
+  );
 }
 
 function versionTag(dag: Dag): string | undefined {

@@ -1,11 +1,12 @@
+import type { RunState } from '../orchestrator.js';
 import type { DagRunState } from './api.js';
 
 /**
- * Airflow's four DagRun states as the state types the rest of the tool knows (Prefect's):
- * queued → SCHEDULED (created, waiting for the scheduler to start a task), running →
- * RUNNING, success → COMPLETED, failed → FAILED, which pipeline.ts counts as a failure.
+ * Airflow's four DagRun states as RunStates: queued → SCHEDULED (created, waiting for
+ * the scheduler to start a task), running → RUNNING, success → COMPLETED, failed →
+ * FAILED, which isFailure counts as a failure.
  */
-export function stateType(state: DagRunState): string {
+export function stateType(state: DagRunState): RunState {
   switch (state) {
     case 'queued':
       return 'SCHEDULED';

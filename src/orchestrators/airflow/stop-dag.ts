@@ -1,6 +1,6 @@
-import { sleep } from '../../duration.js';
 import { OrchestratorError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { poll } from '../../poll.js';
 import type { StopResult } from '../orchestrator.js';
 import type { AirflowApi } from './api.js';
 import { nudgeParsing } from './parse.js';
@@ -64,28 +64,28 @@ export async function stopDag(api: AirflowApi, logger: Logger, options: StopDagO
     const gone = await awaitStale(api, dagId, deadline);
     if (!gone) logger.warning(`DAG ${dagId} is not marked stale yet after its files were removed; deleting it anyway`);
   }
-  for (;;) {
-    try {
-      const deleted = await api.deleteDag(dagId);
-      parts.push(deleted ? `deleted DAG ${dagId}` : `DAG ${dagId} was already deleted`);
-      break;
-    } catch (error) {
-      // 409: task instances still running (being killed); anything else is a real error.
-      if (!(error instanceof OrchestratorError) || !/ 409/.test(error.message) || Date.now() >= deadline) throw error;
-      await sleep(1000);
-    }
-  }
+  const deletion = await poll(
+    async () => {
+      try {
+        return { deleted: await api.deleteDag(dagId) };
+      } catch (error) {
+        // 409: task instances still running (being killed); anything else is a real error.
+        if (!(error instanceof OrchestratorError) || !/ 409/.test(error.message)) throw error;
+        return { conflict: error };
+      }
+    },
+    (answer): answer is { deleted: boolean } => 'deleted' in answer,
+    { deadline, intervalMs: 1000 },
+  );
+  if (!deletion.done) throw deletion.value.conflict;
+  parts.push(deletion.value.deleted ? `deleted DAG ${dagId}` : `DAG ${dagId} was already deleted`);
   return { stopped: true, detail: parts.join('; ') };
 }
 
 /** Polls until Airflow has noticed the DAG's file is gone (stale, or already deleted). */
 async function awaitStale(api: AirflowApi, dagId: string, deadline: number): Promise<boolean> {
-  for (;;) {
-    const dag = await api.readDag(dagId);
-    if (!dag || dag.is_stale) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(500);
-  }
+  const outcome = await poll(() => api.readDag(dagId), (dag) => !dag || dag.is_stale === true, { deadline, intervalMs: 500 });
+  return outcome.done;
 }
 
 /** Task states in which a task still holds (or may get) a worker slot. */
@@ -97,21 +97,24 @@ const BUSY = ['running', 'queued', 'scheduled', 'restarting', 'up_for_retry', 'u
  * many tasks are still busy at the deadline.
  */
 async function awaitTasksEnded(api: AirflowApi, dagId: string, runIds: string[], deadline: number): Promise<number> {
+  if (runIds.length === 0) return 0;
   let pending = runIds;
-  let busy = 0;
-  while (pending.length > 0) {
-    const still: string[] = [];
-    busy = 0;
-    for (const runId of pending) {
-      const count = (await api.taskInstances(dagId, runId)).filter((t) => t.state !== null && BUSY.includes(t.state)).length;
-      if (count > 0) {
-        still.push(runId);
-        busy += count;
+  const outcome = await poll(
+    async () => {
+      const still: string[] = [];
+      let busy = 0;
+      for (const runId of pending) {
+        const count = (await api.taskInstances(dagId, runId)).filter((t) => t.state !== null && BUSY.includes(t.state)).length;
+        if (count > 0) {
+          still.push(runId);
+          busy += count;
+        }
       }
-    }
-    pending = still;
-    if (pending.length === 0 || Date.now() >= deadline) break;
-    await sleep(1000);
-  }
-  return pending.length === 0 ? 0 : busy;
+      pending = still;
+      return busy;
+    },
+    (busy) => busy === 0,
+    { deadline, intervalMs: 1000 },
+  );
+  return outcome.done ? 0 : outcome.value;
 }

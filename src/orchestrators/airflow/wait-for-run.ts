@@ -1,6 +1,6 @@
-import { sleep } from '../../duration.js';
-import { RunFailedError } from '../../errors.js';
+import { RunEndedError, RunFailedError, RunTimeoutError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { poll } from '../../poll.js';
 import type { RunResult, WaitRequest } from '../orchestrator.js';
 import type { AirflowApi, DagRun } from './api.js';
 import { failureDetail } from './failure.js';
@@ -12,28 +12,34 @@ import { isTerminal, stateType } from './states.js';
  * carries the result so the final state is still reported.
  */
 export async function waitForDagRun(api: AirflowApi, logger: Logger, dagId: string, request: WaitRequest): Promise<RunResult> {
-  const deadline = Date.now() + request.timeoutMs;
   const runId = request.run.id;
-  let run = await read(api, dagId, runId);
   let last = '';
-  while (!isTerminal(run.state)) {
-    if (run.state !== last) logger.info(`DAG run ${runId}: ${run.state} (${stateType(run.state)})`);
-    last = run.state;
-    if (Date.now() >= deadline) {
-      const hint = run.state === 'queued' ? '; is the DAG paused, or the scheduler down?' : '';
-      throw Object.assign(
-        new RunFailedError(`DAG run ${runId} of ${dagId} is still ${run.state} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`),
-        { result: { ...request.run, state: stateType(run.state) } },
-      );
-    }
-    await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
-    run = await read(api, dagId, runId);
+  const outcome = await poll(
+    () => read(api, dagId, runId),
+    (run) => isTerminal(run.state),
+    {
+      timeoutMs: request.timeoutMs,
+      intervalMs: request.pollMs,
+      onPending: (run) => {
+        if (run.state !== last) logger.info(`DAG run ${runId}: ${run.state} (${stateType(run.state)})`);
+        last = run.state;
+      },
+    },
+  );
+  const run = outcome.value;
+  const result: RunResult = { ...request.run, state: stateType(run.state) };
+  if (!outcome.done) {
+    const hint = run.state === 'queued' ? '; is the DAG paused, or the scheduler down?' : '';
+    throw new RunTimeoutError(
+      `DAG run ${runId} of ${dagId} is still ${run.state} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`,
+      result,
+      request.timeoutMs,
+    );
   }
-  const result = { ...request.run, state: stateType(run.state) };
   logger.info(`DAG run ${runId}: ${run.state} (${result.state})`);
   if (run.state !== 'success') {
     const why = await failureDetail(api, dagId, runId);
-    throw Object.assign(new RunFailedError(`DAG run ${runId} of ${dagId} ended ${result.state}: ${why}\n(${request.run.url})`), { result });
+    throw new RunEndedError(`DAG run ${runId} of ${dagId} ended ${result.state}: ${why}\n(${request.run.url})`, result);
   }
   return result;
 }

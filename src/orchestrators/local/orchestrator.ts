@@ -1,12 +1,13 @@
-import { formatDuration, parseDuration, sleep } from '../../duration.js';
+import { formatDuration, parseDuration } from '../../duration.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DockerCli } from '../../docker/docker.js';
-import { CommandError, OrchestratorError, RunFailedError } from '../../errors.js';
+import { CommandError, OrchestratorError, RunEndedError, RunFailedError, RunTimeoutError } from '../../errors.js';
 import { lastLines } from '../../exec.js';
+import { poll } from '../../poll.js';
 import type {
   DeployRequest,
   DeployResult,
@@ -292,7 +293,7 @@ export class LocalOrchestrator implements Orchestrator {
     this.ctx.logger.info(`Run ${id} ${record.state} (${how}); report: ${url}`);
     if (outcome.stoppedBy?.reason === 'signal') {
       // Recorded; execute() then ends this process as the signal asked, once no other run is in flight.
-      throw Object.assign(new RunFailedError(`Run ${id} of ${name} CANCELLED: lolpop-deploy received ${outcome.stoppedBy.signal}; report: ${url}`), { result });
+      throw new RunEndedError(`Run ${id} of ${name} CANCELLED: lolpop-deploy received ${outcome.stoppedBy.signal}; report: ${url}`, result);
     }
     return result;
   }
@@ -307,27 +308,28 @@ export class LocalOrchestrator implements Orchestrator {
 
   /** Reads a run's state until it ends or the timeout; a RUNNING record nobody runs any more is CRASHED. */
   async wait(request: WaitRequest): Promise<RunResult> {
-    const deadline = Date.now() + request.timeoutMs;
-    let record = this.settleStale(this.readRunOrThrow(request.run.id));
     // Only a run started by another process can still be RUNNING here.
-    while (record.state === 'RUNNING' && Date.now() < deadline) {
-      await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
-      record = this.settleStale(this.readRunOrThrow(request.run.id));
-    }
+    const { value: record } = await poll(
+      async () => this.settleStale(this.readRunOrThrow(request.run.id)),
+      (read) => read.state !== 'RUNNING',
+      { timeoutMs: request.timeoutMs, intervalMs: request.pollMs },
+    );
     const result: RunResult = { ...request.run, state: record.state };
     if (record.state === 'COMPLETED') return result;
     if (record.state === 'RUNNING') {
-      throw new RunFailedError(`Run ${record.id} of ${record.deployment} is still RUNNING after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout): ${request.run.url}`);
+      throw new RunTimeoutError(
+        `Run ${record.id} of ${record.deployment} is still RUNNING after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout): ${request.run.url}`,
+        result,
+        request.timeoutMs,
+      );
     }
     const tail = lastLines(readTail(path.join(this.state.runDir(record.id), 'log.txt'), 64 * 1024), 5);
     const last = tail.split('\n').pop()?.trim();
-    throw Object.assign(
-      new RunFailedError(
-        `Run ${record.id} of ${record.deployment} ended ${record.state} (${record.error ?? describeExit(record.exitCode, record.signal)}): ` +
-          (last ? `${last}\nLast log lines:\n${tail.replace(/^/gm, '  ')}` : 'it printed nothing') +
-          `\nReport: ${request.run.url}`,
-      ),
-      { result },
+    throw new RunEndedError(
+      `Run ${record.id} of ${record.deployment} ended ${record.state} (${record.error ?? describeExit(record.exitCode, record.signal)}): ` +
+        (last ? `${last}\nLast log lines:\n${tail.replace(/^/gm, '  ')}` : 'it printed nothing') +
+        `\nReport: ${request.run.url}`,
+      result,
     );
   }
 

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { PackageKwargs } from '../../config/schema.js';
 import { OrchestratorError } from '../../errors.js';
+import type { RunState } from '../orchestrator.js';
 
 /** What `deploy` records in `deployments/<name>.json`. */
 export interface DeploymentRecord {
@@ -19,12 +20,13 @@ export interface DeploymentRecord {
 }
 
 /**
- * Prefect's state types, as far as a local process has them. A run stopped at the
+ * The RunStates a local process can be in (its record stores them as they are, so the
+ * mapping onto RunState is the identity). A run stopped at the
  * wait-timeout or by a signal to lolpop-deploy is CANCELLED (its `error` says which); a run
  * whose process vanished without an end being recorded, or that a signal from elsewhere
  * killed, is CRASHED. FAILED is a non-zero exit.
  */
-export type LocalRunState = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'CRASHED';
+export type LocalRunState = Extract<RunState, 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'CRASHED'>;
 
 /** The lolpop-deploy process that started a run: to tell a live run from a stale record. */
 export interface RunOwner {

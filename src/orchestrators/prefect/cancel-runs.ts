@@ -1,6 +1,8 @@
-import { sleep } from '../../duration.js';
 import type { Logger } from '../../logger.js';
-import { TERMINAL_STATES, type PrefectApi } from './api.js';
+import { poll } from '../../poll.js';
+import { isTerminal } from '../orchestrator.js';
+import type { PrefectApi } from './api.js';
+import { prefectRunState } from './states.js';
 
 /** What stop did to a deployment's in-flight flow runs. */
 export interface CancelSummary {
@@ -38,24 +40,28 @@ export async function cancelActiveRuns(api: PrefectApi, deploymentId: string, op
     }
     const answer = await api.cancelFlowRun(run.id);
     if (answer.state === 'CANCELLED') summary.cancelled += 1;
-    else if (answer.status === 'ABORT' || TERMINAL_STATES.includes(answer.state ?? '')) summary.finished += 1;
+    else if (answer.status === 'ABORT' || isTerminal(prefectRunState(answer.state))) summary.finished += 1;
     else pending.push(run.id);
     options.logger.debug(`cancel ${run.name}: ${answer.status} → ${answer.state ?? '?'}${answer.reason ? ` (${answer.reason})` : ''}`);
   }
   if (pending.length > 0) options.logger.info(`waiting for ${pending.length} running flow run(s) to be cancelled`);
-  const deadline = Date.now() + options.timeoutMs;
   let waiting = pending;
-  while (waiting.length > 0) {
-    const still: string[] = [];
-    for (const id of waiting) {
-      const state = (await api.readFlowRun(id)).state?.type ?? '';
-      if (state === 'CANCELLED') summary.cancelled += 1;
-      else if (TERMINAL_STATES.includes(state)) summary.finished += 1;
-      else still.push(id);
-    }
-    waiting = still;
-    if (waiting.length === 0 || Date.now() >= deadline) break;
-    await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
+  if (waiting.length > 0) {
+    await poll(
+      async () => {
+        const still: string[] = [];
+        for (const id of waiting) {
+          const state = prefectRunState((await api.readFlowRun(id)).state?.type);
+          if (state === 'CANCELLED') summary.cancelled += 1;
+          else if (isTerminal(state)) summary.finished += 1;
+          else still.push(id);
+        }
+        waiting = still;
+        return still;
+      },
+      (still) => still.length === 0,
+      { timeoutMs: options.timeoutMs, intervalMs: options.pollMs ?? 1000 },
+    );
   }
   summary.cancelling = waiting.length;
   if (summary.cancelling > 0) {

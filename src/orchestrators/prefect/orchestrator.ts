@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DeployKwargs, PackageKwargs } from '../../config/schema.js';
 import { containerNameFor, defaultImageTag, renderImageTag } from '../../docker/args.js';
-import { parseDuration, sleep } from '../../duration.js';
+import { parseDuration } from '../../duration.js';
 import { OrchestratorError } from '../../errors.js';
+import { poll } from '../../poll.js';
 import type {
   DeployRequest,
   DeployResult,
@@ -32,6 +33,7 @@ import { flowName as flowNameFor, runParameters } from './names.js';
 import { runsContainers } from './pull-steps.js';
 import { resumeIfPaused, waitForServedDeployment } from './served.js';
 import { StaticDockerHost } from './static-docker.js';
+import { prefectRunState } from './states.js';
 import { planPrefect } from './plan.js';
 import { deploymentUrl, flowRunUrl, uiBaseUrl } from './urls.js';
 import { waitForFlowRun } from './wait-for-run.js';
@@ -143,12 +145,10 @@ export class PrefectOrchestrator implements Orchestrator {
     // Independent look-ups in parallel: the pool is asked for while the version is (the poll's first read shares it).
     void this.api.readWorkPool(workPool).catch(() => undefined);
     const version = await this.api.version();
-    let pool = await this.api.readWorkPool(workPool);
-    const deadline = Date.now() + (workerStarting ? parseDuration(kwargs.serve_timeout, 'serve_timeout') : 0);
-    while (!pool && Date.now() < deadline) {
-      await sleep(2000);
-      pool = await this.api.readWorkPool(workPool);
-    }
+    const { value: pool } = await poll(() => this.api.readWorkPool(workPool), (found) => found !== undefined, {
+      timeoutMs: workerStarting ? parseDuration(kwargs.serve_timeout, 'serve_timeout') : 0,
+      intervalMs: 2000,
+    });
     if (!pool) {
       throw new OrchestratorError(
         `Failed to deploy: work pool '${workPool}' does not exist on ${this.api.client.shownUrl}; ` +
@@ -203,7 +203,7 @@ export class PrefectOrchestrator implements Orchestrator {
     this.ctx.logger.info(
       created ? `Flow run ${run.name} (${run.id}) created: ${url}` : `Flow run ${run.name} (${run.id}) already existed for this workflow attempt: ${url}`,
     );
-    return { id: run.id, url, state: run.state?.type ?? 'SCHEDULED', created };
+    return { id: run.id, url, state: prefectRunState(run.state?.type ?? 'SCHEDULED'), created };
   }
 
   /** Reads the server when one is configured (GETs only); without one, an offline plan. */

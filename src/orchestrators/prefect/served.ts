@@ -1,6 +1,6 @@
-import { sleep } from '../../duration.js';
 import { OrchestratorError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { poll } from '../../poll.js';
 import type { Deployment, PrefectApi } from './api.js';
 import type { ServerVersion } from './version.js';
 
@@ -29,21 +29,24 @@ export async function waitForServedDeployment(
   name: string,
   options: ServedWaitOptions,
 ): Promise<Deployment> {
-  const deadline = Date.now() + options.timeoutMs;
-  for (;;) {
-    const found = await api.readDeploymentByName(flow, name);
-    if (found && (!options.before || found.id !== options.before.id || found.updated !== options.before.updated)) return found;
-    const problem = await options.check?.();
-    if (problem) throw new OrchestratorError(`Failed to serve '${flow}/${name}': ${problem}`);
-    if (Date.now() >= deadline) {
-      throw new OrchestratorError(
-        `Failed to find the served deployment '${flow}/${name}' on ${api.client.shownUrl} after ` +
-          `${Math.round(options.timeoutMs / 1000)} s: ${options.where} has not registered it ` +
-          '(does the image run flow.serve(), i.e. package.create_deployment: true, and reach PREFECT_API_URL?); raise deploy.serve_timeout if it is slow',
-      );
-    }
-    await sleep(Math.min(options.pollMs ?? 1000, Math.max(0, deadline - Date.now())));
-  }
+  const outcome = await poll(
+    () => api.readDeploymentByName(flow, name),
+    (found): found is Deployment => !!found && (!options.before || found.id !== options.before.id || found.updated !== options.before.updated),
+    {
+      timeoutMs: options.timeoutMs,
+      intervalMs: options.pollMs ?? 1000,
+      onPending: async () => {
+        const problem = await options.check?.();
+        if (problem) throw new OrchestratorError(`Failed to serve '${flow}/${name}': ${problem}`);
+      },
+    },
+  );
+  if (outcome.done) return outcome.value;
+  throw new OrchestratorError(
+    `Failed to find the served deployment '${flow}/${name}' on ${api.client.shownUrl} after ` +
+      `${Math.round(options.timeoutMs / 1000)} s: ${options.where} has not registered it ` +
+      '(does the image run flow.serve(), i.e. package.create_deployment: true, and reach PREFECT_API_URL?); raise deploy.serve_timeout if it is slow',
+  );
 }
 
 /**

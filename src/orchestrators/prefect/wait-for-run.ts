@@ -1,8 +1,9 @@
-import { sleep } from '../../duration.js';
-import { RunFailedError } from '../../errors.js';
+import { RunEndedError, RunTimeoutError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { RunResult, WaitRequest } from '../orchestrator.js';
-import { TERMINAL_STATES, type FlowRun, type PrefectApi } from './api.js';
+import { poll } from '../../poll.js';
+import { isTerminal, type RunResult, type WaitRequest } from '../orchestrator.js';
+import type { FlowRun, PrefectApi } from './api.js';
+import { prefectRunState } from './states.js';
 
 /**
  * Polls a flow run to a terminal state or the timeout, logging each change of
@@ -11,30 +12,36 @@ import { TERMINAL_STATES, type FlowRun, type PrefectApi } from './api.js';
  * the final state is still reported.
  */
 export async function waitForFlowRun(api: PrefectApi, logger: Logger, request: WaitRequest): Promise<RunResult> {
-  const deadline = Date.now() + request.timeoutMs;
-  let run: FlowRun = await api.readFlowRun(request.run.id);
   let last = '';
-  while (!TERMINAL_STATES.includes(run.state?.type ?? '')) {
-    const now = describeState(run);
-    if (now !== last) logger.info(`Flow run ${run.name}: ${now}`);
-    last = now;
-    if (Date.now() >= deadline) {
-      const hint = run.state?.type === 'SCHEDULED' ? '; no worker seems to be polling its work pool' : '';
-      // Carry the last state seen, so outputs and the report do not show the one at creation.
-      throw Object.assign(
-        new RunFailedError(`Flow run ${run.name} is still ${now} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`),
-        { result: { ...request.run, state: run.state?.type ?? request.run.state } },
-      );
-    }
-    await sleep(Math.min(request.pollMs, Math.max(0, deadline - Date.now())));
-    run = await api.readFlowRun(request.run.id);
+  const outcome = await poll(
+    () => api.readFlowRun(request.run.id),
+    (run: FlowRun) => isTerminal(prefectRunState(run.state?.type)),
+    {
+      timeoutMs: request.timeoutMs,
+      intervalMs: request.pollMs,
+      onPending: (run) => {
+        const now = describeState(run);
+        if (now !== last) logger.info(`Flow run ${run.name}: ${now}`);
+        last = now;
+      },
+    },
+  );
+  const run = outcome.value;
+  if (!outcome.done) {
+    const hint = run.state?.type === 'SCHEDULED' ? '; no worker seems to be polling its work pool' : '';
+    // Carry the last state seen, so outputs and the report do not show the one at creation.
+    throw new RunTimeoutError(
+      `Flow run ${run.name} is still ${describeState(run)} after ${Math.round(request.timeoutMs / 1000)} s (wait-timeout)${hint}: ${request.run.url}`,
+      { ...request.run, state: run.state?.type ? prefectRunState(run.state.type) : request.run.state },
+      request.timeoutMs,
+    );
   }
-  const state = run.state?.type ?? 'UNKNOWN';
+  const state = prefectRunState(run.state?.type);
   logger.info(`Flow run ${run.name}: ${state}`);
-  const result = { ...request.run, state };
+  const result: RunResult = { ...request.run, state };
   if (state !== 'COMPLETED') {
     const why = await failureDetail(api, run);
-    throw Object.assign(new RunFailedError(`Flow run ${run.name} ended ${state}${why ? `: ${why}` : ''} (${request.run.url})`), { result });
+    throw new RunEndedError(`Flow run ${run.name} ended ${state}${why ? `: ${why}` : ''} (${request.run.url})`, result);
   }
   return result;
 }
@@ -59,4 +66,3 @@ async function failureDetail(api: PrefectApi, run: FlowRun): Promise<string> {
   }
   return message ?? '';
 }
-
