@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DeployKwargs, PackageKwargs } from '../../src/config/schema.js';
-import { flowName } from '../../src/orchestrators/prefect/names.js';
+import { flowName } from '../../src/orchestrators/names.js';
 import { authorizationHeader, resolveConnection } from '../../src/orchestrators/prefect/connection.js';
 import { buildDeploymentBody, scheduleOf } from '../../src/orchestrators/prefect/deployment-body.js';
 import { defaultPullSteps } from '../../src/orchestrators/prefect/pull-steps.js';

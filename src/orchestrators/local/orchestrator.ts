@@ -25,7 +25,7 @@ import type {
 } from '../orchestrator.js';
 import { packageProject, planPackage } from '../package-project.js';
 import { defaultIdempotencyKey } from '../idempotency.js';
-import { flowEntrypoint } from '../prefect/names.js';
+import { flowEntrypoint } from '../names.js';
 import { DEFAULT_LIMITS, describeExit, startChild, type ChildOutcome, type OutputLimits, type RunningChild } from './child.js';
 import { resolveStateDir, type LocalConfig } from './config.js';
 import { LAUNCHER_PY, launchSpec } from './launcher.js';

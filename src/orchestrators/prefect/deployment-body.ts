@@ -1,7 +1,7 @@
 import type { CiContext } from '../../ci-context.js';
 import type { DeployKwargs, PackageKwargs } from '../../config/schema.js';
 import { OrchestratorError } from '../../errors.js';
-import { flowEntrypoint, runParameters } from './names.js';
+import { flowEntrypoint, runParameters } from '../names.js';
 import { defaultPullSteps, imageJobVariables } from './pull-steps.js';
 import { atLeast, type ServerVersion } from './version.js';
 

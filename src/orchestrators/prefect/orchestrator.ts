@@ -29,7 +29,7 @@ import { hasConnection, resolveConnection } from './connection.js';
 import { KubernetesDeployer } from './kubernetes/deployer.js';
 import { Kubectl } from './kubernetes/kubectl.js';
 import { poolDeploymentSpec } from './deployment-body.js';
-import { flowName as flowNameFor, runParameters } from './names.js';
+import { flowName as flowNameFor, runParameters } from '../names.js';
 import { runsContainers } from './pull-steps.js';
 import { resumeIfPaused, waitForServedDeployment } from './served.js';
 import { StaticDockerHost } from './static-docker.js';

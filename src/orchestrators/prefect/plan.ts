@@ -5,7 +5,7 @@ import type { OrchestratorContext, PlannedRequest, PlanRequest, PlanResult } fro
 import { planPackage } from '../package-project.js';
 import type { PrefectApi } from './api.js';
 import { buildDeploymentBody, poolDeploymentSpec } from './deployment-body.js';
-import { flowName as flowNameFor, runParameters } from './names.js';
+import { flowName as flowNameFor, runParameters } from '../names.js';
 import { runsContainers } from './pull-steps.js';
 import { parseServerVersion, type ServerVersion } from './version.js';
 

@@ -1,6 +1,12 @@
-import type { DeployKwargs, PackageKwargs } from '../../config/schema.js';
-import { flowRunParameters, prefectFlowName } from '../../packaging/entrypoint.js';
-import { entrypointFor } from '../../packaging/files.js';
+import type { DeployKwargs, PackageKwargs } from '../config/schema.js';
+import { flowRunParameters, prefectFlowName } from '../packaging/entrypoint.js';
+import { entrypointFor } from '../packaging/files.js';
+
+/*
+ * Names every orchestrator derives from lolpop's config (package and deploy kwargs): the
+ * flow entrypoint, the flow's name and the shape of its run parameters. They live here,
+ * not in one orchestrator's folder, so no orchestrator imports another's.
+ */
 
 /**
  * The package kwargs as the deployment sees them: deploy.flow_entrypoint (lolpop's
