@@ -7,7 +7,7 @@ import { DeployKwargs, PackageKwargs } from '../../src/config/schema.js';
 import { ProcessExec } from '../../src/exec.js';
 import { MemoryLogger } from '../../src/logger.js';
 import type { PackageResult } from '../../src/orchestrators/orchestrator.js';
-import { packageProject } from '../../src/orchestrators/package-project.js';
+import { packageProject } from '../../src/packaging/package-project.js';
 import { createOrchestrator, orchestratorLookup } from '../../src/orchestrators/registry.js';
 import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
 import { parseSteps } from '../../src/steps.js';

@@ -16,7 +16,7 @@ let driver = '';
 beforeAll(() => {
   const out = mkdtempSync(path.join(tmpdir(), 'lolpop-cli-'));
   const bundle = (entry: string, file: string) => {
-    execFileSync(path.join(REPO, 'node_modules/.bin/rolldown'), [entry, '--platform', 'node', '--format', 'esm', '--file', file], { cwd: REPO, stdio: 'pipe' });
+    execFileSync(path.join(REPO, 'node_modules/.bin/rolldown'), [entry, '--platform', 'node', '--format', 'esm', '--no-codeSplitting', '--file', file], { cwd: REPO, stdio: 'pipe' });
     return file;
   };
   cli = bundle('src/cli.ts', path.join(out, 'cli.js'));

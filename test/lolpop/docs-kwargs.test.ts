@@ -6,7 +6,7 @@ import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import type { Exec, ExecOptions } from '../../src/exec.js';
 import { MemoryLogger } from '../../src/logger.js';
-import { packageProject } from '../../src/orchestrators/package-project.js';
+import { packageProject } from '../../src/packaging/package-project.js';
 import { PrefectConfig } from '../../src/orchestrators/prefect/config.js';
 import { PrefectOrchestrator } from '../../src/orchestrators/prefect/orchestrator.js';
 import { orchestratorLookup } from '../../src/orchestrators/registry.js';

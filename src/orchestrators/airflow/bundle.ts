@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DeployKwargs, PackageKwargs } from '../../config/schema.js';
 import { ConfigError } from '../../errors.js';
 import { configFileFor, joinPosix, relativePath } from '../../packaging/paths.js';
-import { LAUNCHER_PY, launchSpec, splitEntrypoint } from '../local/launcher.js';
+import { LAUNCHER_PY, launchSpec, splitEntrypoint } from '../../packaging/launcher.js';
 import { flowEntrypoint } from '../names.js';
 import { RELEASES_DIR, renderDagFile, RUN_TASK_PY } from './dag-file.js';
 import { dagIdFor, sha256 } from './names.js';

@@ -20,7 +20,7 @@ import type {
   StopResult,
   WaitRequest,
 } from '../orchestrator.js';
-import { packageProject } from '../package-project.js';
+import { packageProject } from '../../packaging/package-project.js';
 import { AirflowApi } from './api.js';
 import { buildBundle, type DagBundle } from './bundle.js';
 import { AirflowClient } from './client.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FileChange, OrchestratorContext, PlannedRequest, PlanRequest, PlanResult } from '../orchestrator.js';
-import { planPackage } from '../package-project.js';
+import { planPackage } from '../../packaging/package-project.js';
 import { defaultIdempotencyKey } from '../idempotency.js';
 import type { AirflowApi, Dag } from './api.js';
 import type { DagBundle } from './bundle.js';

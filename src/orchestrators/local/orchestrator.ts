@@ -23,12 +23,12 @@ import type {
   StopResult,
   WaitRequest,
 } from '../orchestrator.js';
-import { packageProject, planPackage } from '../package-project.js';
+import { packageProject, planPackage } from '../../packaging/package-project.js';
 import { defaultIdempotencyKey } from '../idempotency.js';
 import { flowEntrypoint } from '../names.js';
 import { DEFAULT_LIMITS, describeExit, startChild, type ChildOutcome, type OutputLimits, type RunningChild } from './child.js';
 import { resolveStateDir, type LocalConfig } from './config.js';
-import { LAUNCHER_PY, launchSpec } from './launcher.js';
+import { LAUNCHER_PY, launchSpec } from '../../packaging/launcher.js';
 import { renderRunReport, type LogLine } from './report.js';
 import { signalGuard, type SignalSource } from './signals.js';
 import { currentOwner, pidExists, readTail, startTicks, StateStore, writeFileAtomic, type LocalRunState, type RunRecord } from './state.js';

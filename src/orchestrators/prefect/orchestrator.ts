@@ -20,7 +20,7 @@ import type {
   WaitRequest,
 } from '../orchestrator.js';
 import { defaultIdempotencyKey } from '../idempotency.js';
-import { packageProject } from '../package-project.js';
+import { packageProject } from '../../packaging/package-project.js';
 import { PrefectApi, type Deployment } from './api.js';
 import { cancelActiveRuns, describeCancel } from './cancel-runs.js';
 import { PrefectClient } from './client.js';

@@ -2,7 +2,7 @@ import { containerNameFor } from '../../docker/args.js';
 import { OrchestratorError } from '../../errors.js';
 import { defaultIdempotencyKey } from '../idempotency.js';
 import type { OrchestratorContext, PlannedRequest, PlanRequest, PlanResult } from '../orchestrator.js';
-import { planPackage } from '../package-project.js';
+import { planPackage } from '../../packaging/package-project.js';
 import type { PrefectApi } from './api.js';
 import { buildDeploymentBody, poolDeploymentSpec } from './deployment-body.js';
 import { flowName as flowNameFor, runParameters } from '../names.js';

@@ -3,12 +3,12 @@ import path from 'node:path';
 import { builderOptions, defaultImageTag, ociLabels, registryOf, renderImageTag } from '../docker/args.js';
 import { withPrivateDockerConfig } from '../docker/credentials.js';
 import { DockerCli } from '../docker/docker.js';
-import { entrypointFor, packageFiles, writePackageFiles, type PackageFile } from '../packaging/files.js';
-import { relativePath } from '../packaging/paths.js';
-import { isGeneratedFile } from '../packaging/generated.js';
-import { imageProblems, parseImageVersions, requestedLolpop, VERSIONS_PY } from '../packaging/image-check.js';
+import { entrypointFor, packageFiles, writePackageFiles, type PackageFile } from './files.js';
+import { relativePath } from './paths.js';
+import { isGeneratedFile } from './generated.js';
+import { imageProblems, parseImageVersions, requestedLolpop, VERSIONS_PY } from './image-check.js';
 import { CommandError } from '../errors.js';
-import type { FileChange, OrchestratorContext, PackageRequest, PackageResult, PlanResult } from './orchestrator.js';
+import type { FileChange, OrchestratorContext, PackageRequest, PackageResult, PlanResult } from '../orchestrators/orchestrator.js';
 
 export interface PackageProjectOptions extends OrchestratorContext {
   /** Whether to build (and, with push_image, push) the image; false for pools that run no container. */

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DeployKwargs } from '../../src/config/schema.js';
-import { planFiles } from '../../src/orchestrators/package-project.js';
+import { planFiles } from '../../src/packaging/package-project.js';
 import { writePackageFiles } from '../../src/packaging/files.js';
-import { quickstartKwargs } from '../packaging/quickstart.js';
+import { quickstartKwargs } from './quickstart.js';
 
 const request = { deploymentName: 'quickstart', kwargs: quickstartKwargs(), deployKwargs: DeployKwargs.parse({}) };
 const summary = (dir: string, dockerfile = true) => {

@@ -1,7 +1,7 @@
-import type { PackageKwargs } from '../../config/schema.js';
-import { ConfigError } from '../../errors.js';
-import { DEFAULT_LOLPOP_MODULE, WRAPPER_PARAMETER } from '../../packaging/entrypoint.js';
-import { configFileFor, joinPosix, prefectFilesDir } from '../../packaging/paths.js';
+import type { PackageKwargs } from '../config/schema.js';
+import { ConfigError } from '../errors.js';
+import { DEFAULT_LOLPOP_MODULE, WRAPPER_PARAMETER } from './entrypoint.js';
+import { configFileFor, joinPosix, prefectFilesDir } from './paths.js';
 
 /**
  * What the launcher runs, as JSON. Either lolpop's runner class directly (what the
