@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { RunFailedError } from '../../src/errors.js';
+import { RunEndedError } from '../../src/errors.js';
 import { currentOwner, startTicks, type RunRecord } from '../../src/orchestrators/local/state.js';
 import { alive, deadPid, localProject, SLEEPER, sleeperPids, until } from './project.js';
 
@@ -34,13 +34,13 @@ describe('LocalOrchestrator: a run is a process with a lifecycle', () => {
     expect(pids).toHaveLength(2);
     // The flow's process and the `sleep` it started (same group) are both gone.
     expect(await until(() => !pids.some(alive), 1000)).toBe(true);
-    const error = (await wait(result).catch((e: unknown) => e)) as Error;
-    expect(error).toBeInstanceOf(RunFailedError);
+    const error = (await wait(result).catch((e: unknown) => e)) as RunEndedError;
+    expect(error).toBeInstanceOf(RunEndedError);
     expect(error.message.split('\n')[0]).toBe(
       `Run ${result.id} of sleeper ended CANCELLED (the wait-timeout of 1.0 s was reached and lolpop-deploy stopped the run: killed by SIGTERM): pids ${pids[0]} ${pids[1]}`,
     );
     expect(error.message).not.toContain('exit code null');
-    expect((error as { result?: { state: string } }).result?.state).toBe('CANCELLED');
+    expect(error.result.state).toBe('CANCELLED');
     const html = readFileSync(path.join(runDir(result.url), 'report.html'), 'utf8');
     expect(html).toContain('<span class="state">CANCELLED</span>');
     expect(html).toContain('killed by SIGTERM');
@@ -77,11 +77,11 @@ describe('LocalOrchestrator: a run is a process with a lifecycle', () => {
     expect(signals.listenerCount('SIGINT')).toBe(1);
     const pids = sleeperPids(logger.lines.join('\n'));
     signals.emit('SIGTERM', 'SIGTERM');
-    const error = (await running) as Error & { result?: { url: string; state: string } };
-    expect(error).toBeInstanceOf(RunFailedError);
+    const error = (await running) as RunEndedError;
+    expect(error).toBeInstanceOf(RunEndedError);
     expect(error.message).toMatch(/^Run \S+ of sleeper CANCELLED: lolpop-deploy received SIGTERM; report: file:/);
-    expect(error.result?.state).toBe('CANCELLED');
-    expect(readRecord(error.result!.url)).toMatchObject({ state: 'CANCELLED', signal: 'SIGTERM', error: 'lolpop-deploy received SIGTERM and stopped the run: killed by SIGTERM' });
+    expect(error.result.state).toBe('CANCELLED');
+    expect(readRecord(error.result.url)).toMatchObject({ state: 'CANCELLED', signal: 'SIGTERM', error: 'lolpop-deploy received SIGTERM and stopped the run: killed by SIGTERM' });
     expect(raised).toEqual(['SIGTERM']);
     expect(signals.listenerCount('SIGTERM') + signals.listenerCount('SIGINT')).toBe(0);
     expect(process.listenerCount('SIGTERM')).toBe(before);
@@ -101,9 +101,9 @@ describe('LocalOrchestrator: a run is a process with a lifecycle', () => {
     signals.emit('SIGTERM', 'SIGTERM');
     // While they stop, no new run starts.
     await expect(a.run()).rejects.toThrow(/^Not starting a run of sleeper_a: lolpop-deploy received SIGTERM and is stopping$/);
-    const errors = (await Promise.all(runs)) as Array<Error & { result: { url: string } }>;
+    const errors = (await Promise.all(runs)) as RunEndedError[];
     for (const error of errors) {
-      expect(error).toBeInstanceOf(RunFailedError);
+      expect(error).toBeInstanceOf(RunEndedError);
       expect(readRecord(error.result.url)).toMatchObject({ state: 'CANCELLED', signal: 'SIGTERM' });
     }
     expect(raised).toEqual(['SIGTERM']);
