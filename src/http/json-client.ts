@@ -108,12 +108,15 @@ export class BoundedJsonClient {
     const deadline = started + limits.budgetMs;
     let statusRetries = 0;
     let transportRetries = 0;
+    /** The longest a try waited before it was given up: the figure a "hung" message gives. */
+    let longestStall = 0;
     for (let attempt = 1; ; attempt += 1) {
       const tryStarted = Date.now();
       let raw: RawAnswer;
       try {
         raw = await fetchBounded(this.fetch, url, { method, headers, body }, Math.min(limits.headersTimeoutMs, deadline - tryStarted), limits.bodyTimeoutMs, deadline);
       } catch (error) {
+        if (error instanceof Stalled) longestStall = Math.max(longestStall, error.ms);
         logger.debug(`${tag}: ${method} ${pathname} → ${error instanceof Stalled ? `no ${error.phase === 'body' ? 'body' : 'answer'}` : transportCode(error)} (${Date.now() - tryStarted} ms)`);
         const wait = backoff(attempt, limits.backoffLimitMs);
         const left = deadline - Date.now() - wait;
@@ -125,7 +128,7 @@ export class BoundedJsonClient {
           await sleep(wait);
           continue;
         }
-        throw this.transportError(error, request.action, label, attempt, Date.now() - started);
+        throw this.transportError(error instanceof Stalled ? new Stalled(error.phase, longestStall) : error, request.action, label, attempt, Date.now() - started);
       }
       logger.debug(`${tag}: ${method} ${pathname} → ${raw.status} (${Date.now() - tryStarted} ms)`);
       const answer: Answer = { ...raw, label, tries: attempt, ms: Date.now() - started };

@@ -49,14 +49,16 @@ describe('AirflowClient', () => {
     const { fetch } = scriptedFetch([{ status: 401, body: { detail: 'Invalid credentials' } }]);
     const api = new AirflowApi(new AirflowClient(connection, { fetch, logger: new MemoryLogger() }));
     await expect(api.readDag('d')).rejects.toThrow(
-      "Failed to read the DAG 'd' (log in as ci): POST /auth/token answered 401: Invalid credentials; check AIRFLOW_USERNAME and AIRFLOW_PASSWORD",
+      "Failed to read the DAG 'd' (log in as ci): the Airflow API at http://airflow.test refused the credentials (401: Invalid credentials); check AIRFLOW_USERNAME and AIRFLOW_PASSWORD (the user needs the op or admin role)",
     );
   });
 
   it('refuses an answer of the wrong shape, in one line naming the request', async () => {
     const { fetch } = scriptedFetch([{ status: 201, body: { access_token: 't' } }, { status: 200, body: { dag_id: 'd', is_paused: 'no' } }]);
     const api = new AirflowApi(new AirflowClient(connection, { fetch, logger: new MemoryLogger() }));
-    await expect(api.readDag('d')).rejects.toThrow(/^Failed to read the DAG 'd': GET \/api\/v2\/dags\/d answered 200 with an unexpected body \(is_paused: .*\); is http:\/\/airflow.test an Airflow 3 API server\?$/);
+    await expect(api.readDag('d')).rejects.toThrow(
+      /^Failed to read the DAG 'd': Airflow answered 200 to GET \/api\/v2\/dags\/d with an unexpected body \(is_paused: expected a boolean, got a string\): \{"dag_id":"d","is_paused":"no"\}$/,
+    );
   });
 
   it('turns a 409 on trigger into "exists" and reads a structured 409 detail otherwise', async () => {
@@ -68,7 +70,7 @@ describe('AirflowClient', () => {
     const api = new AirflowApi(new AirflowClient(connection, { fetch, logger: new MemoryLogger() }));
     expect(await api.triggerRun('d', 'r1', { a: 1 })).toBeUndefined();
     expect(JSON.parse(calls[1]!.body)).toEqual({ dag_run_id: 'r1', logical_date: null, conf: { a: 1 } });
-    await expect(api.deleteDag('d')).rejects.toThrow("Failed to delete the DAG 'd': DELETE /api/v2/dags/d answered 409: Task instances of dag with id: 'd' are still running");
+    await expect(api.deleteDag('d')).rejects.toThrow("Failed to delete the DAG 'd': Airflow answered 409: Task instances of dag with id: 'd' are still running (DELETE /api/v2/dags/d)");
   });
 
   it('without credentials sends no Authorization header (a server with all_admins)', async () => {
@@ -87,10 +89,10 @@ describe('AirflowClient', () => {
       { status: 200, body: { dag_run_id: 'r1', dag_id: 'd', state: 'queued' } },
       { status: 500, body: { detail: { reason: 'x', message: 'Serious error' } } },
     ]);
-    const api = new AirflowApi(new AirflowClient(connection, { fetch, logger: new MemoryLogger() }));
+    const api = new AirflowApi(new AirflowClient(connection, { fetch, logger: new MemoryLogger(), backoffLimitMs: 10 }));
     expect((await api.setPaused('d', false)).dag_id).toBe('d');
     expect((await api.triggerRun('d', 'r1', {}))?.dag_run_id).toBe('r1');
-    await expect(api.triggerRun('d', null, {})).rejects.toThrow("Failed to trigger a run of the DAG 'd': POST /api/v2/dags/d/dagRuns answered 500: x: Serious error");
+    await expect(api.triggerRun('d', null, {})).rejects.toThrow("Failed to trigger a run of the DAG 'd': Airflow answered 500: x: Serious error (POST /api/v2/dags/d/dagRuns)");
     expect(calls.map((c) => `${c.method} ${c.path}`)).toEqual([
       'POST /auth/token',
       'PATCH /api/v2/dags/d',
@@ -99,5 +101,77 @@ describe('AirflowClient', () => {
       'POST /api/v2/dags/d/dagRuns',
       'POST /api/v2/dags/d/dagRuns',
     ]);
+  });
+});
+
+describe('AirflowClient: bounded, on the shared HTTP layer', () => {
+  const never = (() => new Promise<Response>(() => undefined)) as typeof globalThis.fetch;
+  const noAuth = { baseUrl: 'http://airflow.test', uiUrl: 'http://airflow.test' };
+
+  it('a server that never answers fails within request_timeout (the budget), saying it hung', async () => {
+    let tries = 0;
+    const fetch = ((...args: Parameters<typeof globalThis.fetch>) => {
+      tries += 1;
+      return never(...args);
+    }) as typeof globalThis.fetch;
+    const started = Date.now();
+    const api = new AirflowApi(new AirflowClient(noAuth, { fetch, logger: new MemoryLogger(), timeoutMs: 600, backoffLimitMs: 10 }));
+    await expect(api.readDag('d')).rejects.toThrow(
+      /^Failed to read the DAG 'd': the Airflow API at http:\/\/airflow\.test hung: GET \/api\/v2\/dags\/d did not answer in 0\.3 s \(2 tries in 0\.6 s\)$/,
+    );
+    expect(tries).toBe(2);
+    expect(Date.now() - started).toBeLessThan(900);
+  });
+
+  it('a body that stops is reported as hung', async () => {
+    const fetch = (async () =>
+      new Response(
+        new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('{"dag_id":'));
+          },
+        }),
+        { status: 200, headers: { 'content-type': 'application/json' } },
+      )) as typeof globalThis.fetch;
+    const api = new AirflowApi(new AirflowClient(noAuth, { fetch, logger: new MemoryLogger(), bodyTimeoutMs: 200, transportRetries: 0 }));
+    await expect(api.readDag('d')).rejects.toThrow(
+      "Failed to read the DAG 'd': the Airflow API at http://airflow.test hung: the answer to GET /api/v2/dags/d stopped for 0.2 s before its end",
+    );
+  });
+
+  it('retries a 503 and honours Retry-After; a Retry-After beyond the cap fails at once', async () => {
+    const { fetch, calls } = scriptedFetch([{ status: 503, body: { detail: 'busy' } }, { status: 200, body: DAG }]);
+    const api = new AirflowApi(new AirflowClient(noAuth, { fetch, logger: new MemoryLogger(), backoffLimitMs: 10 }));
+    expect((await api.readDag('d'))?.dag_id).toBe('d');
+    expect(calls).toHaveLength(2);
+    const slow = (async () => new Response('{"detail":"slow down"}', { status: 429, headers: { 'retry-after': '600' } })) as typeof globalThis.fetch;
+    const limited = new AirflowApi(new AirflowClient(noAuth, { fetch: slow, logger: new MemoryLogger() }));
+    await expect(limited.readDag('d')).rejects.toThrow(
+      "Failed to read the DAG 'd': Airflow answered 429 to GET /api/v2/dags/d and asked to wait 600 s (Retry-After), more than the 30 s this tool waits; try again later",
+    );
+  });
+
+  it('an HTML page says which setting to check; a refused connection is "cannot reach"', async () => {
+    const html = (async () => new Response('<!DOCTYPE html><title>Login</title>', { status: 200, headers: { 'content-type': 'text/html' } })) as typeof globalThis.fetch;
+    await expect(new AirflowApi(new AirflowClient(noAuth, { fetch: html, logger: new MemoryLogger() })).readDag('d')).rejects.toThrow(
+      "Failed to read the DAG 'd': Airflow answered 200 to GET /api/v2/dags/d with HTML, not JSON (<!DOCTYPE html><title>Login</title>); is AIRFLOW_API_URL the API server's root (e.g. http://airflow.internal:8080), not a page of another site?",
+    );
+    const refused = (async () => {
+      throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    }) as typeof globalThis.fetch;
+    await expect(new AirflowApi(new AirflowClient(noAuth, { fetch: refused, logger: new MemoryLogger(), backoffLimitMs: 10 })).readDag('d')).rejects.toThrow(
+      "Failed to read the DAG 'd': cannot reach the Airflow API at http://airflow.test (ECONNREFUSED)",
+    );
+  });
+
+  it('requests that need a token at the same time share one login', async () => {
+    const { fetch, calls } = scriptedFetch([
+      { status: 201, body: { access_token: 't' } },
+      { status: 200, body: DAG },
+      { status: 200, body: DAG },
+    ]);
+    const api = new AirflowApi(new AirflowClient(connection, { fetch, logger: new MemoryLogger() }));
+    await Promise.all([api.readDag('d'), api.readDag('d')]);
+    expect(calls.filter((c) => c.path === '/auth/token')).toHaveLength(1);
   });
 });

@@ -1,16 +1,28 @@
-import ky, { HTTPError, TimeoutError, type KyInstance } from 'ky';
 import { z } from 'zod';
-import { OrchestratorError } from '../../errors.js';
+import { readDetail } from '../../http/detail.js';
+import { htmlHint } from '../../http/html-hint.js';
+import { BoundedJsonClient } from '../../http/json-client.js';
+import { resolveLimits } from '../../http/limits.js';
+import { repeatUnlessPost, type RepeatCandidate } from '../../http/repeat-after-500.js';
 import type { Logger } from '../../logger.js';
 import type { AirflowConnection } from './connection.js';
 
 export interface AirflowClientOptions {
   fetch?: typeof globalThis.fetch;
   logger: Logger;
-  /** Per-request timeout, ms. */
+  /**
+   * The budget of one call, every try and wait included, ms (orchestrator.config.request_timeout);
+   * each try gets half of it, at most 20 s. The bounds are documented in src/http/limits.ts.
+   */
   timeoutMs?: number;
-  /** Retries on 429/502/503/504 and refused connections. */
+  /** Retries on 408/429/502/503/504, and on a 500 where a repeat is safe. */
   retries?: number;
+  /** Finer bounds (tests): per try, and retries on transport failures. */
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  transportRetries?: number;
+  backoffLimitMs?: number;
+  maxRetryAfterMs?: number;
 }
 
 export interface AirflowRequest<T> {
@@ -28,100 +40,68 @@ export interface AirflowRequest<T> {
 
 export type AirflowAnswer<T> = { status: 200 | 201 | 204; body: T } | { status: number; body: unknown };
 
-const TokenAnswer = z.object({ access_token: z.string().min(1) });
+const TokenAnswer = z.looseObject({ access_token: z.string().min(1) });
 
 /**
- * HTTP plumbing for Airflow 3's REST API (/api/v2): a JWT from `POST /auth/token`,
- * logged in again once when the server says the token expired, timeouts and
- * retries, answers validated with zod, and every failure turned into one line that
- * names the request and the status. Knows no Airflow resources; AirflowApi does.
+ * Airflow 3's REST API (/api/v2) over the shared bounded JSON client (src/http): a JWT
+ * from `POST /auth/token`, logged in again once when the server answers 401 (Airflow
+ * has no refresh token), and its rule for a POST answered 500 (on SQLite, a write that
+ * waited out the database lock): repeated only for a DAG-run trigger that names its
+ * own run. Knows no Airflow resources; AirflowApi does.
  */
 export class AirflowClient {
-  private readonly http: KyInstance;
+  private readonly http: BoundedJsonClient;
   private token?: string;
+  /** A login under way, shared by the requests that need it. */
+  private login?: Promise<string>;
 
   constructor(
     readonly connection: AirflowConnection,
     private readonly options: AirflowClientOptions,
   ) {
-    const logger = options.logger;
-    if (connection.password) logger.addSecret(connection.password);
-    const started = new WeakMap<Request, number>();
-    this.http = ky.create({
-      prefixUrl: connection.baseUrl,
-      fetch: options.fetch,
-      timeout: options.timeoutMs ?? 30_000,
-      retry: {
-        limit: options.retries ?? 3,
-        methods: ['get', 'put', 'patch', 'delete', 'post'],
-        // 500 too: on SQLite, Airflow answers 500 when a write waited out the database lock.
-        statusCodes: [429, 500, 502, 503, 504],
-        afterStatusCodes: [429, 503],
-        backoffLimit: 5_000,
-        shouldRetry: ({ error, retryCount }) => {
-          if (!(error instanceof HTTPError)) return retryCount <= 2;
-          // A POST that failed with 500 may have happened: only a trigger with its own run
-          // id is safe to repeat (a repeat answers 409, which the caller resolves).
-          if (error.response.status === 500 && error.request.method === 'POST') return isRepeatablePost(error.request);
-          return undefined;
-        },
+    if (connection.password) options.logger.addSecret(connection.password);
+    this.http = new BoundedJsonClient(
+      {
+        name: 'Airflow',
+        logTag: 'airflow',
+        baseUrl: connection.baseUrl,
+        shownUrl: connection.baseUrl,
+        htmlHint: htmlHint('AIRFLOW_API_URL', "the API server's root (e.g. http://airflow.internal:8080), not a page of another site"),
+        credentialsHint: 'check AIRFLOW_USERNAME and AIRFLOW_PASSWORD (the user needs the op or admin role)',
+        repeatAfter500: repeatUnlessPost(repeatablePost),
       },
-      hooks: {
-        beforeRequest: [(request) => void started.set(request, Date.now())],
-        afterResponse: [
-          (request, _options, response) => {
-            const ms = Date.now() - (started.get(request) ?? Date.now());
-            logger.debug(`airflow: ${request.method} ${new URL(request.url).pathname} → ${response.status} (${ms} ms)`);
-          },
-        ],
+      {
+        fetch: options.fetch,
+        logger: options.logger,
+        limits: resolveLimits({
+          budgetMs: options.timeoutMs,
+          headersTimeoutMs: options.headersTimeoutMs,
+          bodyTimeoutMs: options.bodyTimeoutMs,
+          retries: options.retries,
+          transportRetries: options.transportRetries,
+          backoffLimitMs: options.backoffLimitMs,
+          maxRetryAfterMs: options.maxRetryAfterMs,
+        }),
       },
-    });
+    );
   }
 
   /** A request under /api/v2 with the answer validated; `path` has no leading slash. */
   async request<T>(method: string, path: string, request: AirflowRequest<T>): Promise<AirflowAnswer<T>> {
-    return this.send(method, `api/v2/${path}`, request, false);
-  }
-
-  private async send<T>(method: string, path: string, request: AirflowRequest<T>, relogged: boolean): Promise<AirflowAnswer<T>> {
-    const label = `${method} /${path.split('?')[0]}`;
-    const headers: Record<string, string> = { ...request.headers };
-    const token = await this.bearer(request.action);
-    if (token) headers.authorization = `Bearer ${token}`;
-    let response: Response;
-    try {
-      response = await this.http(path, {
-        method,
-        json: request.json,
-        headers,
-        searchParams: request.searchParams,
-        throwHttpErrors: (status) => !(request.accept ?? []).includes(status),
-      });
-    } catch (error) {
-      if (error instanceof HTTPError && error.response.status === 401 && this.connection.username && !relogged) {
+    const relative = `api/v2/${path}`;
+    for (let relogged = false; ; relogged = true) {
+      const token = await this.bearer(request.action);
+      const headers: Record<string, string> = { ...request.headers };
+      if (token) headers.authorization = `Bearer ${token}`;
+      const answer = await this.http.exchange(method, relative, { ...request, headers });
+      if (answer.status === 401 && token && !relogged && !(request.accept ?? []).includes(401)) {
         // No refresh token in Airflow 3: a 401 (Token Expired) means log in again, once.
-        this.token = undefined;
-        this.options.logger.debug(`airflow: ${label} → 401 (${await readDetail(error.response)}); logging in again`);
-        return this.send(method, path, request, true);
+        if (this.token === token) this.token = undefined;
+        this.options.logger.debug(`airflow: ${answer.label} → 401 (${readDetail(answer.text)}); logging in again`);
+        continue;
       }
-      throw await this.describe(error, request.action, label);
+      return this.http.result(answer, request);
     }
-    const text = await response.text();
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      throw new OrchestratorError(`Failed to ${request.action}: ${label} answered ${response.status} with a body that is not JSON: ${oneLine(text)}`);
-    }
-    if ((request.accept ?? []).includes(response.status)) return { status: response.status, body };
-    const parsed = request.schema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new OrchestratorError(
-        `Failed to ${request.action}: ${label} answered ${response.status} with an unexpected body (${issue.path.join('.') || 'body'}: ${issue.message}); is ${this.connection.baseUrl} an Airflow 3 API server?`,
-      );
-    }
-    return { status: response.status as 200, body: parsed.data };
   }
 
   /** The JWT, fetched once per client (and again after a 401); none without credentials. */
@@ -129,72 +109,27 @@ export class AirflowClient {
     const { username, password } = this.connection;
     if (!username || !password) return undefined;
     if (this.token) return this.token;
-    const label = 'POST /auth/token';
-    let response: Response;
-    try {
-      response = await this.http('auth/token', { method: 'POST', json: { username, password } });
-    } catch (error) {
-      throw await this.describe(error, `${action} (log in as ${username})`, label);
-    }
-    const parsed = TokenAnswer.safeParse(await response.json().catch(() => undefined));
-    if (!parsed.success) {
-      throw new OrchestratorError(`Failed to log in to Airflow at ${this.connection.baseUrl}: ${label} answered ${response.status} without an access_token`);
-    }
-    this.token = parsed.data.access_token;
-    this.options.logger.addSecret(this.token);
-    return this.token;
-  }
-
-  private async describe(error: unknown, action: string, label: string): Promise<OrchestratorError> {
-    const where = this.connection.baseUrl;
-    if (error instanceof HTTPError) {
-      const status = error.response.status;
-      const detail = await readDetail(error.response);
-      const said = detail ? `: ${detail}` : '';
-      if (status === 401 || status === 403) {
-        return new OrchestratorError(
-          `Failed to ${action}: ${label} answered ${status}${said}; check AIRFLOW_USERNAME and AIRFLOW_PASSWORD (the user needs the op or admin role)`,
-        );
-      }
-      return new OrchestratorError(`Failed to ${action}: ${label} answered ${status}${said}`);
-    }
-    if (error instanceof TimeoutError) return new OrchestratorError(`Failed to ${action}: ${label} at ${where} did not answer in time`);
-    const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-    const reason = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
-    return new OrchestratorError(`Failed to ${action}: cannot reach the Airflow API at ${where} (${reason})`);
+    this.login ??= this.http
+      .request('POST', 'auth/token', { action: `${action} (log in as ${username})`, schema: TokenAnswer, json: { username, password } })
+      .then((res) => {
+        this.options.logger.addSecret(res.body.access_token);
+        this.token = res.body.access_token;
+        return this.token;
+      })
+      .finally(() => {
+        this.login = undefined;
+      });
+    return this.login;
   }
 }
 
-/** A DAG-run trigger names its run (deterministic ids): posting it twice cannot start two runs. */
-function isRepeatablePost(request: Request): boolean {
-  return /\/dagRuns$/.test(new URL(request.url).pathname) && request.headers.get('x-lolpop-run-id') !== null;
-}
-
-/** Airflow errors come as {detail: string}, {detail: {message}} or a validation list; keep one line. */
-export async function readDetail(response: Response): Promise<string> {
-  let text = '';
-  try {
-    text = await response.clone().text();
-  } catch {
-    return '';
-  }
-  try {
-    const body = JSON.parse(text) as { detail?: unknown };
-    const detail = body.detail;
-    if (typeof detail === 'string') return oneLine(detail);
-    if (Array.isArray(detail)) {
-      return oneLine(detail.map((d: { loc?: unknown[]; msg?: string }) => `${(d.loc ?? []).slice(1).join('.')}: ${d.msg ?? ''}`).join('; '));
-    }
-    if (detail && typeof detail === 'object') {
-      const d = detail as { reason?: unknown; message?: unknown };
-      return oneLine([d.reason, d.message].filter((x) => typeof x === 'string').join(': '));
-    }
-  } catch {
-    // not JSON
-  }
-  return oneLine(text);
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim().slice(0, 300);
+/**
+ * A POST answered 500 may have happened. A DAG-run trigger that names its run (its
+ * own dag_run_id, marked by the x-lolpop-run-id header) cannot start two runs: a
+ * repeat answers 409, which the caller resolves. A login creates nothing.
+ */
+function repeatablePost(request: RepeatCandidate): boolean {
+  if (/\/auth\/token$/.test(request.path)) return true;
+  const named = Object.keys(request.headers).some((name) => name.toLowerCase() === 'x-lolpop-run-id');
+  return /\/dagRuns$/.test(request.path) && named;
 }
