@@ -10,6 +10,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.itg.test.ts'],
+          // The leak detector: no seeded secret in any log or process output a test produced.
+          setupFiles: ['test/helpers/leak-check.setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,

@@ -65,7 +65,10 @@ export async function runBundledAction(options: {
   let log = '';
   child.stdout.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const status = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject); // a node that is not there fails the test at once, not at its timeout
+    child.on('close', resolve);
+  });
   const run = { status, log, outputs: readOutputs(outputFile), summary: readFileSync(summaryFile, 'utf8') };
   // Every run is checked: a secret it was given must not be in anything it produced.
   const leaks = findLeaks(secretsOf(options.env, inputs), { ...run, comments: options.comments?.() });
