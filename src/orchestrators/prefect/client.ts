@@ -4,15 +4,13 @@ import { OrchestratorError } from '../../errors.js';
 import { htmlHint } from '../../http/html-hint.js';
 import { BoundedJsonClient, type Answer, type JsonRequest, type JsonResponse } from '../../http/json-client.js';
 import { readDetail } from '../../http/detail.js';
-import { HTTP_DEFAULTS, resolveLimits } from '../../http/limits.js';
+import { resolveLimits } from '../../http/limits.js';
 import type { Logger } from '../../logger.js';
 import { authorizationHeader, type PrefectConnection } from './connection.js';
 import { CsrfTokenSchema, VersionSchema } from './schemas.js';
 import { withoutCredentials } from './urls.js';
 
-/** The bounds of one call: see HTTP_DEFAULTS (src/http/limits.ts), where they are documented. */
-export const CLIENT_DEFAULTS = HTTP_DEFAULTS;
-
+/** Bounds of one call; unset ones take the defaults documented in src/http/limits.ts. */
 export interface PrefectClientOptions {
   fetch?: typeof globalThis.fetch;
   logger: Logger;

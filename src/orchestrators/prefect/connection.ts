@@ -32,7 +32,7 @@ export interface PrefectConnection {
   /**
    * PREFECT_API_REQUEST_TIMEOUT (seconds), Prefect's own setting: here the time one
    * try may wait for the response headers, and for each chunk of the body. The
-   * client's defaults apply when unset (see CLIENT_DEFAULTS in client.ts).
+   * client's defaults apply when unset (HTTP_DEFAULTS in src/http/limits.ts).
    */
   requestTimeoutMs?: number;
 }
