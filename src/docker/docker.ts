@@ -2,6 +2,7 @@ import { CommandError } from '../errors.js';
 import type { Exec, ExecResult } from '../exec.js';
 import type { Logger } from '../logger.js';
 import { buildArgs, loginArgs, pushArgs, type BuildArgsInput } from './args.js';
+import { parseBuilder, type Builder } from './builder.js';
 import { formatBuildFailure, parseBuildFailure, stripAnsi, tailOf } from './build-output.js';
 
 /** The Docker CLI, through the one Exec; every failure becomes one line a user can act on. */
@@ -18,10 +19,10 @@ export class DockerCli {
     return res.exitCode === 0;
   }
 
-  /** True when the buildx plugin is installed (then `docker build` is BuildKit). */
-  async hasBuildx(): Promise<boolean> {
-    const res = await this.exec.run('docker', ['buildx', 'version'], { env: this.env });
-    return res.exitCode === 0;
+  /** The builder `docker build` uses: buildx or not, and its driver (one `docker buildx inspect`). */
+  async builder(): Promise<Builder> {
+    const res = await this.exec.run('docker', ['buildx', 'inspect'], { env: this.env });
+    return parseBuilder(res.exitCode === 0 ? res.stdout : undefined);
   }
 
   /**

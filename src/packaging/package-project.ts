@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { builderOptions, defaultImageTag, ociLabels, registryOf, renderImageTag } from '../docker/args.js';
 import { withPrivateDockerConfig } from '../docker/credentials.js';
+import { builderFlags, sayOnce } from '../docker/builder.js';
 import { DockerCli } from '../docker/docker.js';
 import { entrypointFor, packageFiles, writePackageFiles, type PackageFile } from './files.js';
 import { relativePath } from './paths.js';
@@ -111,8 +112,12 @@ export async function packageProject(request: PackageRequest, options: PackagePr
     // Before the build too: a private base image comes from the same registry.
     if (registry) await docker.login(registryOf(image), registry.username, registry.password);
     const requested = kwargs.docker_kwargs ?? [];
-    const { args: extra, dropped } = builderOptions(requested, requested.length > 0 && (await docker.hasBuildx()));
+    const builder = await docker.builder();
+    const { args: userArgs, dropped } = builderOptions(requested, builder.buildx);
     if (dropped.length > 0) options.logger.warning(`docker buildx is not installed; ignoring BuildKit-only docker_kwargs: ${dropped.join(' ')}`);
+    const added = builderFlags(builder, userArgs, env, image);
+    for (const note of added.notes) sayOnce(options.logger, note);
+    const extra = [...userArgs, ...added.args];
     const dockerfile = path.resolve(options.workdir, kwargs.dockerfile_path);
     options.logger.info(`building ${image} from ${path.relative(options.workdir, dockerfile) || dockerfile}`);
     await docker.build({

@@ -1,4 +1,4 @@
-import Bottleneck from 'bottleneck/light.js';
+import Bottleneck from 'bottleneck';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitHubClient } from '../../../src/action/github/client.js';
 import { commentOnPullRequest } from '../../../src/action/github/pr-comment.js';
