@@ -1,0 +1,424 @@
+#!/usr/bin/env node
+// Start-up and scale, side by side in one run, against the real Prefect server the
+// test services start (bash scripts/services.sh start; LOLPOP_TEST_PREFECT_URL):
+//
+//   bare `node -e 0`                            the floor: what any Node program pays
+//   bare node's first request                   `node -e "fetch(url)"`: the floor for a program that talks
+//   the action's start-up                       spawn of dist/index.js (as the runner runs it) → its first HTTP request
+//   our deploy + run                            the action, and the CLI (`up --steps deploy,run`), spawn → exit
+//   `prefect deploy` + `prefect deployment run` the Prefect CLI, from the cached venv of the test services
+//   1 vs 10 vs 50 workflows in one step         the action with `config: teams/*/lolpop.yaml`
+//
+// Every request goes through a counting proxy in front of Prefect: requests per
+// deployment are counted, not estimated. Figures are medians of --runs runs (default 5);
+// ratios are printed beside them, and a figure that misses its target says so.
+// Deployments go to a work pool of their own with no worker (created here, removed at
+// the end with everything deployed into it), so no flow run executes and the figures
+// are the client's and the API's, not a worker's.
+//
+// Usage: node bench/startup-and-scale.mjs [--runs 5] [--bundle dist] [--node path]
+//          [--startup-runs 3×runs] [--workflows 1,10,50] [--max-parallel N] [--no-prefect-cli] [--keep] [--trace]
+//   --bundle   a directory with index.js (the action) and cli/index.js (the CLI), default dist/
+//   --node     the Node that runs the action, default $LOLPOP_TEST_NODE24, else this Node
+//   --max-parallel  the action's max-parallel input with several workflows, default: all at once
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TARGETS = { startupMs: 150, scale50: 3, requestsPerDeployment: 4 };
+
+// ---------- options ----------
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const flag = (name) => args.includes(`--${name}`);
+if (flag('help')) {
+  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+  process.exit(0);
+}
+const RUNS = Number(opt('runs', '5'));
+/** Start-up runs are short: three times as many, so their medians hold still. */
+const STARTUP_RUNS = Number(opt('startup-runs', String(RUNS * 3)));
+const BUNDLE = path.resolve(ROOT, opt('bundle', 'dist'));
+const NODE = opt('node', process.env.LOLPOP_TEST_NODE24 || process.execPath);
+const WORKFLOWS = opt('workflows', '1,10,50').split(',').map(Number).filter((n) => n > 0);
+const MAX_PARALLEL = opt('max-parallel', '');
+/** --trace: every request through the proxy on stderr, with its answer's status. */
+const TRACE = flag('trace');
+const API = process.env.LOLPOP_TEST_PREFECT_URL;
+if (!API) fail('LOLPOP_TEST_PREFECT_URL is not set: start the services (bash scripts/services.sh start) and load their env');
+if (!existsSync(path.join(BUNDLE, 'index.js'))) fail(`${BUNDLE}/index.js does not exist: npm run bundle, or --bundle <dir>`);
+if (!(RUNS >= 1)) fail('--runs must be a positive number');
+
+function fail(message) {
+  console.error(`bench: ${message}`);
+  process.exit(2);
+}
+
+// ---------- the counting proxy in front of Prefect ----------
+/** Counts requests (by phase) and notes when the first one of a phase arrives. */
+class CountingProxy {
+  constructor(upstream) {
+    this.upstream = new URL(upstream);
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+    this.reset();
+    this.server = http.createServer((req, res) => this.forward(req, res));
+  }
+  reset(onFirst) {
+    this.count = 0;
+    /** The run step's own requests (create_flow_run), counted apart from the deployment's. */
+    this.runCount = 0;
+    this.firstAt = undefined;
+    /** Answers that were not 2xx/3xx, by status (a 503 is retried by the client: it counts twice). */
+    this.errors = {};
+    this.onFirst = onFirst;
+  }
+  async start() {
+    await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    const url = new URL(this.upstream);
+    url.host = `127.0.0.1:${this.server.address().port}`;
+    return url.href.replace(/\/$/, '');
+  }
+  forward(req, res) {
+    if (this.firstAt === undefined) {
+      this.firstAt = performance.now();
+      this.onFirst?.();
+    }
+    this.count += 1;
+    if (/\/create_flow_run\/?(\?|$)/.test(req.url ?? '')) this.runCount += 1;
+    const upstream = http.request(
+      { host: this.upstream.hostname, port: this.upstream.port || 80, method: req.method, path: req.url, headers: { ...req.headers, host: this.upstream.host }, agent: this.agent },
+      (answer) => {
+        if (TRACE) console.error(`  ${req.method} ${req.url} → ${answer.statusCode}`);
+        if ((answer.statusCode ?? 502) >= 400) this.errors[answer.statusCode] = (this.errors[answer.statusCode] ?? 0) + 1;
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', (error) => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end(String(error));
+    });
+    req.pipe(upstream);
+  }
+  close() {
+    this.agent.destroy();
+    this.server.closeAllConnections?.();
+    return new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+// ---------- helpers ----------
+const median = (values) => {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** Spawns a command; resolves with its wall time (spawn → exit), status and output. */
+function timed(command, argv, options, onSpawn) {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(command, argv, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    onSpawn?.(child);
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', (error) => resolve({ ms: NaN, t0, status: -1, output: String(error) }));
+    child.on('close', (status) => resolve({ ms: performance.now() - t0, t0, status, output }));
+  });
+}
+
+async function prefect(method, route, body) {
+  let response;
+  // A busy server (SQLite) answers 503 at times: retry, as every client does.
+  for (let attempt = 0; ; attempt += 1) {
+    response = await fetch(`${API}/${route}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (![429, 503].includes(response.status) || attempt === 5) break;
+    await response.arrayBuffer();
+    await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+  }
+  const text = await response.text();
+  if (!response.ok && response.status !== 404) throw new Error(`${method} ${route} → ${response.status} ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** The action's inputs as the runner passes them: action.yml's defaults, then `with:`. */
+function actionEnv(cwd, inputs, extra) {
+  const action = parseYaml(readFileSync(path.join(ROOT, 'action.yml'), 'utf8'));
+  const all = { ...Object.fromEntries(Object.entries(action.inputs).map(([k, v]) => [k, v.default ?? ''])), ...inputs };
+  const files = mkdtempSync(path.join(os.tmpdir(), 'bench-gh-'));
+  writeFileSync(path.join(files, 'output'), '');
+  writeFileSync(path.join(files, 'summary'), '');
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    GITHUB_OUTPUT: path.join(files, 'output'),
+    GITHUB_STEP_SUMMARY: path.join(files, 'summary'),
+    GITHUB_WORKSPACE: cwd,
+    GITHUB_EVENT_NAME: 'push',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_REF_NAME: 'main',
+    GITHUB_SHA: createHash('sha1').update('bench').digest('hex'),
+    GITHUB_REPOSITORY: 'acme/bench',
+    GITHUB_RUN_ID: '1',
+    GITHUB_RUN_ATTEMPT: '1',
+    ...Object.fromEntries(Object.entries(all).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v])),
+    ...extra,
+  };
+}
+
+const FLOWS_PY = 'from prefect import flow\n\n\n@flow\ndef hello(name: str = "world"):\n    print(f"hello, {name}!")\n';
+const workflowYaml = (name, pool, dir) => `decorator: {orchestrator: PrefectOrchestrator}
+orchestrator:
+  deployment:
+    name: ${name}
+    deploy:
+      work_pool: ${pool}
+      flow_entrypoint: flows/flows.py:hello
+      pull_steps: [{prefect.deployments.steps.set_working_directory: {directory: "${dir}"}}]
+`;
+
+/** A checkout with teams/tNN/lolpop.yaml for n workflows (and lolpop.yaml for one). */
+function project(root, n, pool, tag) {
+  const dir = path.join(root, `p-${tag}`);
+  mkdirSync(path.join(dir, 'flows'), { recursive: true });
+  writeFileSync(path.join(dir, 'flows', 'flows.py'), FLOWS_PY);
+  writeFileSync(path.join(dir, 'lolpop.yaml'), workflowYaml(`bench-${tag}`, pool, dir));
+  for (let i = 1; i <= n; i += 1) {
+    const team = `t${String(i).padStart(2, '0')}`;
+    mkdirSync(path.join(dir, 'teams', team), { recursive: true });
+    writeFileSync(path.join(dir, 'teams', team, 'lolpop.yaml'), workflowYaml(`bench-${tag}-${team}`, pool, dir));
+  }
+  return dir;
+}
+
+/** The Prefect CLI the test services installed (scripts/services.sh), keyed like there. */
+function prefectCli() {
+  const requirements = path.join(ROOT, 'scripts', 'prefect-requirements.txt');
+  const key = createHash('sha256').update(readFileSync(requirements)).digest('hex').slice(0, 12);
+  const candidates = [process.env.PREFECT_VENV, path.join(process.env.LOLPOP_CI_CACHE || '/opt/lolpop-deploy-ci', `prefect-${key}`)].filter(Boolean);
+  return candidates.map((venv) => path.join(venv, 'bin', 'prefect')).find((bin) => existsSync(bin));
+}
+
+// ---------- the bench ----------
+const proxy = new CountingProxy(API);
+const PROXY_URL = await proxy.start();
+const work = mkdtempSync(path.join(os.tmpdir(), 'lolpop-bench-'));
+const uid = Math.random().toString(36).slice(2, 8);
+const pool = `lolpop-bench-${uid}`;
+const rows = [];
+const problems = [];
+const nodeVersion = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
+
+/** One measured phase: runs `once` RUNS times (or `runs`), the proxy's counter reset each time. */
+async function measure(label, once, { runs = RUNS, untilFirstRequest = false } = {}) {
+  const results = [];
+  const errors = {};
+  for (let i = 0; i < runs; i += 1) {
+    let child;
+    // Start-up only: the process is stopped once its first request has arrived.
+    proxy.reset(untilFirstRequest ? () => child?.kill('SIGKILL') : undefined);
+    const r = await once((c) => (child = c));
+    // The deploy's requests and the run's: a command that says (the Prefect CLI's two), else by endpoint.
+    const deployRequests = r.deployRequests ?? proxy.count - proxy.runCount;
+    results.push({ ...r, requests: deployRequests, runRequests: proxy.count - deployRequests, firstMs: proxy.firstAt === undefined ? NaN : proxy.firstAt - r.t0 });
+    for (const [status, n] of Object.entries(proxy.errors)) errors[status] = (errors[status] ?? 0) + n;
+    const stopped = untilFirstRequest && proxy.firstAt !== undefined;
+    if (r.status !== 0 && !stopped) problems.push(`${label} (run ${i + 1}) exited ${r.status}:\n${r.output.trim().split('\n').slice(-8).join('\n')}`);
+  }
+  return {
+    ms: median(results.map((r) => r.ms)),
+    firstMs: median(results.map((r) => r.firstMs)),
+    requests: median(results.map((r) => r.requests)),
+    runRequests: median(results.map((r) => r.runRequests)),
+    /** e.g. "3 × 503" over all runs: the server was busy and the client retried. */
+    errors: Object.entries(errors).map(([status, n]) => `${n} × ${status}`).join(', '),
+  };
+}
+
+/** requests: the deployment's (deploy step), runRequests: the run step's, both for `deployments` deployments. */
+function row(what, ms, { ratio, requests, runRequests, deployments = 1, target, ok, note } = {}) {
+  const per = (n) => Math.round((n / deployments) * 10) / 10;
+  const perDeployment = requests === undefined ? undefined : `${per(requests)}${runRequests ? ` + ${per(runRequests)} run` : ''}`;
+  rows.push({ what, ms, ratio, perDeployment, target, ok, note });
+}
+
+try {
+  await prefect('POST', 'work_pools/', { name: pool, type: 'process', description: 'lolpop-deploy bench: no worker, runs stay scheduled' });
+  const one = project(work, 0, pool, uid);
+
+  // 1. Start-up: bare Node, bare Node's first request, the action's first request,
+  // interleaved (the three see the same machine) and STARTUP_RUNS of each, as they are
+  // short. The action is stopped once its first request has arrived.
+  const actionMain = path.join(BUNDLE, 'index.js');
+  const startup = { bare: [], fetch: [], action: [] };
+  for (let i = 0; i < STARTUP_RUNS; i += 1) {
+    startup.bare.push((await measure('bare node', () => timed(NODE, ['-e', '0']), { runs: 1 })).ms);
+    const fetchUrl = JSON.stringify(`${PROXY_URL}/health`);
+    startup.fetch.push((await measure('node -e fetch', (onSpawn) => timed(NODE, ['-e', `fetch(${fetchUrl}).then((r) => r.text())`], {}, onSpawn), { runs: 1 })).firstMs);
+    const first = await measure(
+      'action start-up',
+      (onSpawn) => timed(NODE, [actionMain], { cwd: one, env: actionEnv(one, { steps: 'deploy,run', comment: 'never', config: 'lolpop.yaml' }, { PREFECT_API_URL: PROXY_URL }) }, onSpawn),
+      { runs: 1, untilFirstRequest: true },
+    );
+    startup.action.push(first.firstMs);
+  }
+  const bare = { ms: median(startup.bare) };
+  const bareFetchMs = median(startup.fetch);
+  const startupMs = median(startup.action);
+  row('bare `node -e 0` (spawn → exit)', bare.ms, { ratio: 1, note: `median of ${STARTUP_RUNS}` });
+  row('bare node, first request (`node -e "fetch(…)"`)', bareFetchMs, { ratio: bareFetchMs / bare.ms, note: `median of ${STARTUP_RUNS}` });
+  row("the action's start-up (spawn → first request)", startupMs, {
+    ratio: startupMs / bare.ms,
+    target: `≤ ${TARGETS.startupMs} ms`,
+    ok: startupMs <= TARGETS.startupMs,
+    note: `median of ${STARTUP_RUNS}`,
+  });
+
+  // 2. The action, deploy + run to the end.
+  const action = await measure('action deploy,run', () =>
+    timed(NODE, [actionMain], {
+      cwd: one,
+      env: actionEnv(one, { steps: 'deploy,run', comment: 'never', config: 'lolpop.yaml' }, { PREFECT_API_URL: PROXY_URL }),
+    }),
+  );
+  row('the action: deploy + run (spawn → exit)', action.ms, {
+    ratio: action.ms / bare.ms,
+    requests: action.requests,
+    runRequests: action.runRequests,
+    target: `≤ ${TARGETS.requestsPerDeployment} per deployment`,
+    ok: action.requests <= TARGETS.requestsPerDeployment,
+    note: action.errors && `server answered ${action.errors}`,
+  });
+
+  // 3. The CLI, same deploy + run.
+  const cliEntry = path.join(BUNDLE, 'cli', 'index.js');
+  let ours = action.ms;
+  if (existsSync(cliEntry)) {
+    const cli = await measure('cli up', () =>
+      timed(NODE, [cliEntry, 'up', '-c', 'lolpop.yaml', '--steps', 'deploy,run'], { cwd: one, env: { PATH: process.env.PATH, HOME: process.env.HOME, PREFECT_API_URL: PROXY_URL } }),
+    );
+    ours = cli.ms;
+    row('the CLI: `up --steps deploy,run` (spawn → exit)', cli.ms, {
+      ratio: cli.ms / bare.ms,
+      requests: cli.requests,
+      runRequests: cli.runRequests,
+      target: `≤ ${TARGETS.requestsPerDeployment} per deployment`,
+      ok: cli.requests <= TARGETS.requestsPerDeployment,
+      note: cli.errors && `server answered ${cli.errors}`,
+    });
+  } else {
+    row('the CLI: `up --steps deploy,run`', NaN, { note: `no ${cliEntry}` });
+  }
+
+  // 4. The Prefect CLI: prefect deploy + prefect deployment run.
+  const bin = flag('no-prefect-cli') ? undefined : prefectCli();
+  if (bin) {
+    const env = {
+      PATH: process.env.PATH,
+      HOME: mkdtempSync(path.join(work, 'prefect-home-')),
+      PREFECT_API_URL: PROXY_URL,
+      PREFECT_CLI_PROMPT: 'false',
+      PREFECT_TELEMETRY_ENABLED: 'false',
+      DO_NOT_TRACK: '1',
+    };
+    const cli = await measure('prefect CLI', async () => {
+      const deploy = await timed(bin, ['--no-prompt', 'deploy', 'flows/flows.py:hello', '-n', `bench-cli-${uid}`, '-p', pool], { cwd: one, env });
+      if (deploy.status !== 0) return deploy;
+      const deployRequests = proxy.count;
+      const run = await timed(bin, ['deployment', 'run', `hello/bench-cli-${uid}`], { cwd: one, env });
+      return { ...run, ms: deploy.ms + run.ms, t0: deploy.t0, deployRequests };
+    });
+    row('`prefect deploy` + `prefect deployment run`', cli.ms, {
+      ratio: cli.ms / bare.ms,
+      requests: cli.requests,
+      runRequests: cli.runRequests,
+      note: [`${(cli.ms / ours).toFixed(1)}× ours (the CLI row)`, cli.errors && `server answered ${cli.errors}`].filter(Boolean).join("; "),
+    });
+  } else {
+    row('`prefect deploy` + `prefect deployment run`', NaN, { note: flag('no-prefect-cli') ? 'skipped (--no-prefect-cli)' : 'no Prefect CLI venv (bash scripts/services.sh start installs it)' });
+  }
+
+  // 5. 1 vs 10 vs 50 workflows in one step: the action with a glob.
+  const scale = new Map();
+  for (const n of WORKFLOWS) {
+    const dir = project(work, n, pool, `${uid}-n${n}`);
+    const r = await measure(`${n} workflows`, () =>
+      timed(NODE, [path.join(BUNDLE, 'index.js')], {
+        cwd: dir,
+        env: actionEnv(dir, { steps: 'deploy,run', comment: 'never', config: 'teams/*/lolpop.yaml', 'max-parallel': MAX_PARALLEL || String(n) }, { PREFECT_API_URL: PROXY_URL }),
+      }),
+    );
+    scale.set(n, r);
+    const base = scale.get(WORKFLOWS[0]);
+    const ratio = r.ms / base.ms;
+    row(`${n} workflow${n === 1 ? '' : 's'} in one step (max-parallel ${MAX_PARALLEL || n})`, r.ms, {
+      ratio,
+      requests: r.requests,
+      runRequests: r.runRequests,
+      deployments: n,
+      target: n === 50 ? `≤ ${TARGETS.scale50}× one, ≤ ${TARGETS.requestsPerDeployment} per dep.` : `≤ ${TARGETS.requestsPerDeployment} per deployment`,
+      ok: (n !== 50 || ratio <= TARGETS.scale50) && r.requests / n <= TARGETS.requestsPerDeployment,
+      note: [n === WORKFLOWS[0] ? 'ratio: to this row' : `ratio: to ${WORKFLOWS[0]} workflow${WORKFLOWS[0] === 1 ? '' : 's'}`, r.errors && `server answered ${r.errors}`].filter(Boolean).join('; '),
+    });
+  }
+} finally {
+  // Everything deployed into the bench pool goes, then the pool.
+  if (!flag('keep')) {
+    try {
+      const deployments = await prefect('POST', 'deployments/filter', { work_pools: { name: { any_: [pool] } }, limit: 200 });
+      for (const d of deployments ?? []) await prefect('DELETE', `deployments/${d.id}`);
+      for (;;) {
+        const runs = await prefect('POST', 'flow_runs/filter', { work_pools: { name: { any_: [pool] } }, limit: 200 });
+        if (!runs?.length) break;
+        for (const r of runs) await prefect('DELETE', `flow_runs/${r.id}`);
+      }
+      await prefect('DELETE', `work_pools/${pool}`);
+    } catch (error) {
+      console.error(`bench: cleaning up the work pool ${pool} failed: ${error.message}`);
+    }
+    rmSync(work, { recursive: true, force: true });
+  }
+  await proxy.close();
+}
+
+// ---------- the table ----------
+const fmt = (ms) => (Number.isFinite(ms) ? (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`) : '—');
+const lines = [
+  `lolpop-deploy start-up and scale — ${os.type()} ${os.release()}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), Node ${nodeVersion} (${NODE})`,
+  `bundle ${path.relative(process.cwd(), BUNDLE) || '.'}; Prefect ${API} through a counting proxy; median of ${RUNS} run${RUNS === 1 ? '' : 's'}; ratios to bare \`node -e 0\` unless the note says otherwise`,
+  '',
+];
+const header = ['', 'median', 'ratio', 'requests per deployment', 'target', ''];
+const table = [header, ...rows.map((r) => [
+  r.what,
+  fmt(r.ms),
+  r.ratio === undefined || !Number.isFinite(r.ratio) ? '' : `${r.ratio.toFixed(2)}×`,
+  r.perDeployment ?? '',
+  r.target ?? '',
+  [r.target ? (r.ok ? 'ok' : 'MISSED') : '', r.note ?? ''].filter(Boolean).join('  '),
+])];
+const widths = header.map((_, i) => Math.max(...table.map((cells) => cells[i].length)));
+for (const cells of table) lines.push(cells.map((c, i) => (i === 0 || i >= 4 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd());
+console.log(lines.join('\n'));
+if (problems.length) {
+  console.log(`\n${problems.length} run(s) failed (their times are in the medians):`);
+  for (const p of problems.slice(0, 5)) console.log(`- ${p}`);
+}
+process.exitCode = problems.length ? 1 : 0;
