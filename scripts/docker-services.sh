@@ -394,6 +394,23 @@ release_mounts() {
   done
 }
 
+# docker buildx, for the tests of `docker buildx build` (BuildKit in the engine, the
+# docker driver). Debian 12 packages no buildx: it is built from the Go module proxy
+# once (several minutes on two cores) and cached. Tests put it in a DOCKER_CONFIG of
+# their own, so every other build here still meets the classic builder.
+BUILDX_VERSION=v0.19.3
+BUILDX_PLUGIN="$CACHE/buildx-$BUILDX_VERSION/cli-plugins/docker-buildx"
+install_buildx() {
+  [ -x "$BUILDX_PLUGIN" ] && return 0
+  command -v go >/dev/null || die "go is needed to build docker buildx (Debian 12 has no package for it)"
+  log "building docker buildx $BUILDX_VERSION (log: $STATE/buildx.log)"
+  local bin="$CACHE/buildx-$BUILDX_VERSION/bin"
+  GOPATH="$CACHE/go" GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/cache" GOBIN="$bin" \
+    nice -n 10 go install "github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION" >"$STATE/buildx.log" 2>&1 \
+    || { tail -20 "$STATE/buildx.log" >&2; die "building docker buildx failed"; }
+  mkdir -p "$(dirname "$BUILDX_PLUGIN")" && mv "$bin/buildx" "$BUILDX_PLUGIN"
+}
+
 start() {
   stop 2>/dev/null || true
   release_mounts
@@ -407,6 +424,8 @@ start() {
   local venv_job=$!
   install_worker2_venv &
   local venv2_job=$!
+  install_buildx &
+  local buildx_job=$!
   install_packages
   start_dockerd
   start_registry
@@ -424,6 +443,7 @@ start() {
   wait_for_pool "$PREFECT2_URL" "$POOL2" worker2
   log "workers ready at $((SECONDS - t0)) s"
   wait $images_job || die "the base images could not be made"
+  wait $buildx_job || die "docker buildx could not be built"
   log "ready in $((SECONDS - t0)) s"
   env_lines
 }
@@ -437,6 +457,7 @@ env_lines() {
   echo "LOLPOP_TEST_DOCKER_PREFECT_URL=$PREFECT_URL"
   echo "LOLPOP_TEST_DOCKER_POOL_2=$POOL2"
   echo "LOLPOP_TEST_LOLPOP_BASE_IMAGE=$LOLPOP_IMAGE"
+  echo "LOLPOP_TEST_BUILDX_PLUGIN=$BUILDX_PLUGIN"
 }
 
 stop_pid() { # name [signal]

@@ -106,11 +106,18 @@ export interface BuildArgsInput {
   labels: Record<string, string>;
   /** The user's `docker_kwargs`, passed through before the context. */
   extra: string[];
+  /**
+   * Build with `docker buildx build`: BuildKit on the selected builder, as
+   * docker/build-push-action does. Plain `docker build` is BuildKit only from Docker
+   * 23 on; on an older engine with the plugin it is still the classic builder, which
+   * fails on the BuildKit options this tool passes through or adds.
+   */
+  buildx?: boolean;
 }
 
-/** argv of `docker build`; pure, so it is tested as table rows. */
+/** argv of `docker build` (or `docker buildx build`); pure, so it is tested as table rows. */
 export function buildArgs(input: BuildArgsInput): string[] {
-  const args = ['build', '--file', input.dockerfile, '--tag', input.image];
+  const args = [...(input.buildx ? ['buildx', 'build'] : ['build']), '--file', input.dockerfile, '--tag', input.image];
   for (const [k, v] of Object.entries(input.labels)) args.push('--label', `${k}=${v}`);
   for (const k of Object.keys(input.buildArgs)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {

@@ -127,6 +127,7 @@ export async function packageProject(request: PackageRequest, options: PackagePr
       buildArgs: kwargs.build_args ?? {},
       labels: ociLabels(options.ci, new Date()),
       extra,
+      buildx: builder.buildx,
     });
     result.image = image;
     // Our Dockerfile: check now what would otherwise fail only when a flow runs. (A

@@ -28,6 +28,11 @@ describe('buildArgs', () => {
       { labels: { a: 'x y' }, buildArgs: { V: 'a=b' }, extra: ['--pull'] },
       ['build', '--file', '/w/Dockerfile', '--tag', 'ghcr.io/acme/q:abc', '--label', 'a=x y', '--build-arg', 'V', '--pull', '/w'],
     ],
+    [
+      5,
+      { buildx: true, extra: ['--load', '--cache-from', 'type=gha,scope=q'] },
+      ['buildx', 'build', '--file', '/w/Dockerfile', '--tag', 'ghcr.io/acme/q:abc', '--load', '--cache-from', 'type=gha,scope=q', '/w'],
+    ],
   ])('row %i', (_n, input, argv) => {
     expect(buildArgs({ ...base, ...input })).toEqual(argv);
   });
