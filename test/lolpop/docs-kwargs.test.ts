@@ -32,6 +32,8 @@ function recordingExec(): Exec & { calls: Call[] } {
     calls,
     async run(command: string, args: string[], options: ExecOptions = {}) {
       calls.push({ command, args, input: options.input });
+      // A Docker CLI without the buildx plugin, as Debian 12's: the classic `docker build`.
+      if (args[0] === 'buildx') return { exitCode: 1, stdout: '', stderr: "docker: 'buildx' is not a docker command." };
       // push prints the digest; the package-time check asks the image's python for its versions.
       const stdout =
         args[0] === 'push'
