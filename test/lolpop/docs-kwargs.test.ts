@@ -166,8 +166,9 @@ describe('PrefectOrchestrator docs: package kwargs', () => {
   });
   it('push_image: docker push after the build', async () => {
     const calls = await packageCalls({ docker_image_tag: 'registry.test/qs:1', push_image: true });
-    expect(calls.map((c) => c.args[0])).toEqual(['build', 'run', 'push']); // run: the image check
-    expect(calls[1]!.args).toContain('registry.test/qs:1');
+    // buildx inspect (which builder: none here), build, run (the image check), push.
+    expect(calls.map((c) => c.args[0])).toEqual(['buildx', 'build', 'run', 'push']);
+    expect(calls[3]!.args).toContain('registry.test/qs:1');
   });
   it('skip_validation: skip_config_validation=True in the entrypoint', () => expect(entrypoint({ skip_validation: true })).toContain('skip_config_validation=True'));
   it('create_deployment: the image serves the flow as the deployment', () =>
