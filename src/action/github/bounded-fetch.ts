@@ -1,3 +1,5 @@
+import { fetchBounded, Stalled } from '../../http/bounded-fetch.js';
+
 /**
  * How long GitHub may take. Octokit's own requests have no timeout at all: a GitHub
  * API (or an Enterprise Server, or a proxy) that accepts and never answers would hold
@@ -9,31 +11,31 @@
 export const GITHUB_LIMITS = { tryTimeoutMs: 20_000, budgetMs: 60_000 };
 
 /**
- * A fetch for Octokit that bounds each try and the write as a whole, and says which
- * request hung. The body is read inside the bound, so a body that stops half-way is
- * a hang too, not an endless read in Octokit.
+ * A fetch for Octokit that bounds each try and the write as a whole (the same
+ * bounded try the orchestrator clients make, src/http/bounded-fetch.ts), and says
+ * which request hung. The body is read inside the bound, so a body that stops
+ * half-way is a hang too, not an endless read in Octokit.
  */
 export function boundedFetch(limits: typeof GITHUB_LIMITS, base: typeof globalThis.fetch = globalThis.fetch): typeof globalThis.fetch {
   const deadline = Date.now() + limits.budgetMs;
   return async (input, init) => {
-    const label = `${init?.method ?? 'GET'} ${new URL(input instanceof Request ? input.url : String(input)).pathname}`;
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`gave up on ${label}: GitHub took more than the ${seconds(limits.budgetMs)} one comment may take`);
-    const ms = Math.min(limits.tryTimeoutMs, left);
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), ms);
-    const signal = init?.signal ? AbortSignal.any([init.signal, controller.signal]) : controller.signal;
+    const url = input instanceof Request ? input.url : String(input);
+    const label = `${init?.method ?? 'GET'} ${new URL(url).pathname}`;
+    if (deadline - Date.now() <= 0) throw new Error(`gave up on ${label}: GitHub took more than the ${seconds(limits.budgetMs)} one comment may take`);
     try {
-      const response = await base(input, { ...init, signal });
-      const body = await response.arrayBuffer();
-      const empty = body.byteLength === 0 || response.status === 204 || response.status === 304;
-      return new Response(empty ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      const answer = await fetchBounded(base, url, init ?? {}, limits.tryTimeoutMs, limits.tryTimeoutMs, deadline);
+      const empty = answer.text === '' || answer.status === 204 || answer.status === 304;
+      return new Response(empty ? null : answer.text, { status: answer.status, headers: answer.headers });
     } catch (error) {
-      // Not an AbortError: Octokit passes those through as they are, unretried and unexplained.
-      if (controller.signal.aborted) throw new Error(`the GitHub API hung: ${label} did not answer in ${seconds(ms)}`);
+      // A plain Error, not an AbortError: Octokit passes those through unretried and unexplained.
+      if (error instanceof Stalled) {
+        throw new Error(
+          error.phase === 'headers'
+            ? `the GitHub API hung: ${label} did not answer in ${seconds(error.ms)}`
+            : `the GitHub API hung: the answer to ${label} stopped for ${seconds(error.ms)} before its end`,
+        );
+      }
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
   };
 }

@@ -61,7 +61,7 @@ describe('the sticky PR comment through a fault-injecting proxy', { timeout: 300
     const list = /^GET \/api\/v3\/repos\/acme\/quickstart\/issues\/7\/comments$/;
     const cases: Array<[string, Fault, RegExp]> = [
       ['hung', { kind: 'stall-headers' }, /^Failed to comment on pull request #7: the GitHub API hung: GET \/api\/v3\/repos\/acme\/quickstart\/issues\/7\/comments did not answer in 1 s$/],
-      ['a body that stops', { kind: 'stall-body' }, /^Failed to comment on pull request #7: the GitHub API hung: GET \/api\/v3\/repos\/acme\/quickstart\/issues\/7\/comments did not answer in 1 s$/],
+      ['a body that stops', { kind: 'stall-body' }, /^Failed to comment on pull request #7: the GitHub API hung: the answer to GET \/api\/v3\/repos\/acme\/quickstart\/issues\/7\/comments stopped for 1 s before its end$/],
       ['503', { kind: 'status', status: 503 }, /^Failed to comment on pull request #7: GitHub answered 503 to GET \/api\/v3\/repos\/acme\/quickstart\/issues\/7\/comments: /],
       ['reset', { kind: 'reset' }, /^Failed to comment on pull request #7: .+ \(GET \/api\/v3\/repos\/acme\/quickstart\/issues\/7\/comments\)$/],
       ['an HTML page', { kind: 'html' }, /^Failed to comment on pull request #7: GitHub answered GET \/repos\/acme\/quickstart\/issues\/7\/comments with HTML, not JSON; is GITHUB_API_URL the API\?: <!doctype html>/],
