@@ -174,7 +174,9 @@ export class PrefectOrchestrator implements Orchestrator {
   }
 
   async run(request: RunRequest): Promise<RunResult> {
-    const version = await this.api.version();
+    // Independent look-ups in parallel: the version is asked for while the deployment is found.
+    const versionRead = this.api.version();
+    void versionRead.catch(() => undefined); // awaited below
     let deploymentId = request.deployment?.id;
     if (!deploymentId) {
       // deploy did not run in this invocation: the deployment may be paused (by stop,
@@ -182,9 +184,10 @@ export class PrefectOrchestrator implements Orchestrator {
       const found = isServed(request.deployKwargs, request.packageKwargs)
         ? await this.servedDeployment(request.packageKwargs, request.deployKwargs, request.deploymentName)
         : await this.findDeployment(request);
-      await resumeIfPaused(this.api, found.deployment, version, this.ctx.logger, found.name);
+      await resumeIfPaused(this.api, found.deployment, await versionRead, this.ctx.logger, found.name);
       deploymentId = found.id;
     }
+    const version = await versionRead;
     const kwargs = request.kwargs;
     const { run, created } = await this.api.createFlowRun(
       deploymentId,
