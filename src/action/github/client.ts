@@ -1,6 +1,5 @@
 import type { getOctokit } from '@actions/github';
-import { retry } from '@octokit/plugin-retry';
-import { throttling, type ThrottlingOptions } from '@octokit/plugin-throttling';
+import type { ThrottlingOptions } from '@octokit/plugin-throttling';
 import type { Logger } from '../../logger.js';
 import { boundedFetch, GITHUB_LIMITS } from './bounded-fetch.js';
 
@@ -33,8 +32,12 @@ export interface GitHubClientOptions {
 export async function createGitHubClient(token: string, apiUrl: string, logger: Logger, options: GitHubClientOptions = {}): Promise<GitHubClient> {
   // Loaded on first use: @actions/github parses the event payload as it loads, so a broken
   // payload would crash the action before any of its code ran (and a run that writes no
-  // comment need not load Octokit at all).
-  const { getOctokit } = await import('@actions/github');
+  // comment need not load Octokit at all). Its plugins too: they are a start-up cost otherwise.
+  const [{ getOctokit }, { retry }, { throttling }] = await Promise.all([
+    import('@actions/github'),
+    import('@octokit/plugin-retry'),
+    import('@octokit/plugin-throttling'),
+  ]);
   const limits = options.limits ?? GITHUB_LIMITS;
   const deadline = Date.now() + limits.budgetMs;
   const mayWait = (retryAfter: number, retryCount: number, what: string, request: { method: string; url: string }): boolean => {
@@ -56,7 +59,7 @@ export async function createGitHubClient(token: string, apiUrl: string, logger: 
         ...(options.writeGroup ? { write: options.writeGroup } : {}),
         onRateLimit: (retryAfter, request, _octokit, retryCount) => mayWait(retryAfter, retryCount, 'rate limit', request),
         onSecondaryRateLimit: (retryAfter, request, _octokit, retryCount) => mayWait(retryAfter, retryCount, 'secondary rate limit', request),
-      },
+      } satisfies ThrottlingOptions,
     },
     retry,
     throttling,
