@@ -8,8 +8,17 @@ import { localPlugin } from './local/plugin.js';
 import type { Orchestrator, OrchestratorContext, OrchestratorPlugin } from './orchestrator.js';
 import { prefectPlugin } from './prefect/plugin.js';
 
+/**
+ * A built-in orchestrator as the registry keeps it: what loading a config needs (name,
+ * description, config schema) and a create() that imports the implementation only
+ * then, so a run loads the one orchestrator it uses (its own chunk in the bundle).
+ */
+export type BuiltInOrchestrator = Omit<OrchestratorPlugin, 'create'> & {
+  create(config: unknown, context: OrchestratorContext): Promise<ReturnType<OrchestratorPlugin['create']>>;
+};
+
 /** The one place that knows every built-in orchestrator. */
-const BUILT_IN: Record<string, OrchestratorPlugin> = {
+const BUILT_IN: Record<string, BuiltInOrchestrator> = {
   [prefectPlugin.name]: prefectPlugin,
   [localPlugin.name]: localPlugin,
   [airflowPlugin.name]: airflowPlugin,

@@ -1,10 +1,13 @@
-import type { OrchestratorPlugin } from '../orchestrator.js';
+import type { BuiltInOrchestrator } from '../registry.js';
 import { PrefectConfig } from './config.js';
-import { PrefectOrchestrator } from './orchestrator.js';
 
-export const prefectPlugin: OrchestratorPlugin = {
+export const prefectPlugin: BuiltInOrchestrator = {
   name: 'PrefectOrchestrator',
   description: "Prefect 2.17+/3.x over its REST API (lolpop's PrefectOrchestrator)",
   configSchema: PrefectConfig,
-  create: (config, context) => new PrefectOrchestrator(PrefectConfig.parse(config ?? {}), context),
+  // The implementation (REST client, Kubernetes, Docker) is its own chunk, loaded when used.
+  create: async (config, context) => {
+    const { PrefectOrchestrator } = await import('./orchestrator.js');
+    return new PrefectOrchestrator(PrefectConfig.parse(config ?? {}), context);
+  },
 };
