@@ -84,6 +84,18 @@ orchestrator:
       expect(run).toEqual([`POST /api/deployments/${both.result.deployment!.id}/create_flow_run`]);
       expect(all.length).toBeLessThanOrEqual(5);
       expect(all.filter((r) => r.includes('csrf'))).toEqual([]);
+
+      // A run in a process of its own must find the deployment (the version is read meanwhile).
+      proxy.reset();
+      const alone = await runConfig({ dir: tempDir('cfg'), yaml: config(proxy.url, `ci-req-${uid}`, pool), env: {}, ci: ci(), steps: 'run' });
+      expect(alone.result.error, alone.logger.lines.join('\n')).toBeUndefined();
+      const runAlone = split(proxy.log).all;
+      console.log(`Prefect 3, a run without deploy in its process: ${runAlone.length} requests (${runAlone.join(', ')})`);
+      expect([...runAlone].sort()).toEqual([
+        'GET /api/admin/version',
+        `GET /api/deployments/name/hello/ci-req-${uid}`,
+        `POST /api/deployments/${both.result.deployment!.id}/create_flow_run`,
+      ]);
     });
   });
 
