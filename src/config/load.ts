@@ -8,11 +8,17 @@ import { expandEnv } from './expand-env.js';
 import { formatPath, locate, type ConfigPath } from './locate.js';
 import { entrypointFor } from '../packaging/files.js';
 import {
-  DeploymentBlock,
-  LolpopFile,
+  deploymentBlockFor,
+  LolpopFileShape,
+  mergedKwargs,
   OVERRIDE_SECTIONS,
+  sectionKeys,
+  STEP_SECTIONS,
   type DeployKwargs,
+  type Deployment,
+  type KwargsSchemas,
   type PackageKwargs,
+  type StepKwargs,
   type StepSection,
 } from './schema.js';
 
@@ -42,17 +48,30 @@ export interface ConfigOverrides {
 export interface OrchestratorLookup {
   /** The config schema of a known orchestrator, or undefined when the name is unknown. */
   schemaFor(name: string): z.ZodType | undefined;
+  /**
+   * A known orchestrator's own step kwargs (its plugin's `kwargs`); undefined for one that
+   * has none, or an unknown name (a user's module): then the common ones apply.
+   */
+  kwargsFor(name: string): KwargsSchemas | undefined;
   /** The names users may write, for the error message. */
   known(): string[];
   /** True for a user's own module path or package (validated when loaded). */
   isModuleReference(name: string): boolean;
 }
 
-export interface LoadedConfig {
+/**
+ * A loaded config. `K`: the step kwargs its deployment holds. Loading checks the deployment
+ * against the chosen orchestrator's kwargs (`lookup.kwargsFor(orchestrator)`), which only
+ * that orchestrator knows statically: a LoadedConfig holds the common ones, and `loadedAs`
+ * gives the orchestrator's own view once it is checked that its schemas were the ones used.
+ */
+export interface LoadedConfig<K extends StepKwargs = StepKwargs> {
   file: string;
   orchestrator: string;
   orchestratorConfig: unknown;
-  deployment: DeploymentBlock & { name: string };
+  deployment: Deployment<K>;
+  /** The kwargs schemas the deployment was checked with (the orchestrator's plugin's; undefined: the common ones). */
+  kwargs: KwargsSchemas | undefined;
   /** Values expanded from `${VAR}` references: mask them everywhere. */
   secrets: string[];
   /** Decisions the user should hear about (e.g. which orchestrator was chosen, and why). */
@@ -141,7 +160,8 @@ function load(
   }
   const overridden = applyOverrides(raw, overrides);
 
-  const parsed = LolpopFile.safeParse(overridden.value);
+  // The deployment block is checked once the orchestrator is known: against its kwargs.
+  const parsed = LolpopFileShape.safeParse(overridden.value);
   if (!parsed.success) throw issuesToError(parsed.error.issues, at, overridden.fromInput);
   const config = parsed.data;
 
@@ -150,24 +170,31 @@ function load(
   }
   const notices: string[] = [];
   const name = chooseOrchestrator(config, overrides.orchestrator, lookup, at, notices);
+  const decorated = (config.decorator ?? config.decorators)?.orchestrator;
+  const chosenBy = overrides.orchestrator && decorated !== name ? overrides.orchestrator.label : undefined;
+
+  const kwargs = lookup.kwargsFor(name);
+  const deploymentResult = deploymentBlockFor(kwargs).safeParse(config.orchestrator?.deployment ?? {});
+  if (!deploymentResult.success) {
+    const prefixed = deploymentResult.error.issues.map((i) => ({ ...i, path: ['orchestrator', 'deployment', ...i.path] }));
+    throw issuesToError(prefixed, at, overridden.fromInput, foreignKeyOwner(name, lookup, chosenBy));
+  }
+  const deployment = deploymentResult.data;
+
   const schema = lookup.schemaFor(name);
-  const orchestratorBlock = config.orchestrator ?? { config: {}, deployment: undefined };
+  const orchestratorBlock = config.orchestrator ?? { config: {} };
   let orchestratorConfig: unknown = orchestratorBlock.config;
   if (schema) {
     const result = schema.safeParse(orchestratorBlock.config ?? {});
     if (!result.success) {
       const prefixed = result.error.issues.map((i) => ({ ...i, path: ['orchestrator', 'config', ...i.path] }));
       const error = issuesToError(prefixed, at, new Map());
-      const decorated = (config.decorator ?? config.decorators)?.orchestrator;
-      if (overrides.orchestrator && decorated !== name) {
-        error.message += ` (checked as ${name}'s config, chosen by ${overrides.orchestrator.label})`;
-      }
+      if (chosenBy) error.message += ` (checked as ${name}'s config, chosen by ${chosenBy})`;
       throw error;
     }
     orchestratorConfig = result.data;
   }
 
-  const deployment = config.orchestrator?.deployment ?? DeploymentBlock.parse({});
   const fullName = (deployment.name ?? DEFAULT_DEPLOYMENT_NAME) + (overrides.deploymentNameSuffix ?? '');
   // lolpop puts @flow(...) arguments in orchestrator.config.flow_kwargs (its PrefectOrchestrator docs). Resolve
   // them here, once, so the generated entrypoint and every flow-name lookup agree.
@@ -179,9 +206,23 @@ function load(
     orchestrator: name,
     orchestratorConfig,
     deployment: { ...deployment, package: pkg, deploy, name: fullName },
+    kwargs,
     secrets,
     notices,
   };
+}
+
+/**
+ * The config as the orchestrator whose kwargs schemas are `kwargs` reads it (e.g. a
+ * PrefectOrchestrator's deployment with its PrefectDeployKwargs). Checked: the config
+ * must have been loaded with exactly these schemas, else this throws.
+ */
+export function loadedAs<K extends StepKwargs>(config: LoadedConfig, kwargs: KwargsSchemas<K>): LoadedConfig<K> {
+  if (config.kwargs !== kwargs) {
+    throw new Error(`the config ${config.file} was loaded for ${config.orchestrator}, whose kwargs are not the ones asked for`);
+  }
+  // Sound: load parsed each section with these very schemas, whose output is K's.
+  return config as LoadedConfig<K>;
 }
 
 /**
@@ -192,7 +233,7 @@ function load(
  * names belong there; a module of ours (./my_orchestrator.mjs) is chosen by flag or input.
  */
 function chooseOrchestrator(
-  config: LolpopFile,
+  config: z.infer<typeof LolpopFileShape>,
   chosen: ConfigOverrides['orchestrator'],
   lookup: OrchestratorLookup,
   at: (p: ConfigPath) => string,
@@ -225,15 +266,14 @@ function chooseOrchestrator(
 }
 
 /**
- * lolpop's deploy kwargs in the form every step reads:
- * - `flow_class` (a module, `prefect_files.run`) + `flow_entrypoint` (a function in it)
- *   become a Prefect entrypoint `prefect_files/run.py:prefect_entrypoint`; when that is
- *   the generated wrapper, nothing is set (the wrapper is the default).
- * - `deployment_kwargs` (what lolpop hands to Prefect's flow.deploy()) are folded into
- *   the deploy kwargs; a key given both ways is an error, job_variables are merged.
+ * lolpop's deploy kwargs in the form every step reads: `flow_class` (a module,
+ * `prefect_files.run`) + `flow_entrypoint` (a function in it) become a Prefect entrypoint
+ * `prefect_files/run.py:prefect_entrypoint`; when that is the generated wrapper, nothing is
+ * set (the wrapper is the default). Keys lolpop's deploy reads that belong to the package
+ * step here are refused with where they belong.
  */
-function resolveLolpopDeployKwargs(pkg: PackageKwargs, deploy: DeployKwargs, at: (key: string) => string): DeployKwargs {
-  const resolved: DeployKwargs = { ...deploy };
+function resolveLolpopDeployKwargs<D extends DeployKwargs>(pkg: PackageKwargs, deploy: D, at: (key: string) => string): D {
+  const resolved: D = { ...deploy };
   const refused: Array<[keyof DeployKwargs, string]> = [
     ['dockerfile', 'lolpop-deploy builds the image in the package step: set package.dockerfile_path'],
     ['push_image', 'lolpop-deploy pushes the image in the package step: set package.push_image'],
@@ -259,18 +299,27 @@ function resolveLolpopDeployKwargs(pkg: PackageKwargs, deploy: DeployKwargs, at:
       `${at('flow_entrypoint')}: deploy.flow_entrypoint: '${entry}' is a function name; give flow_class (its module, e.g. prefect_files.run) too, or path/to/file.py:${entry}`,
     );
   }
-  const extra = deploy.deployment_kwargs;
-  if (!extra) return resolved;
-  for (const key of ['tags', 'description', 'version', 'parameters', 'enforce_parameter_schema', 'work_queue_name'] as const) {
-    if (extra[key] === undefined) continue;
-    if (deploy[key] !== undefined) {
-      throw new ConfigError(`${at('deployment_kwargs')}: deploy.deployment_kwargs.${key}: also given as deploy.${key}; give it once`);
-    }
-    (resolved as Record<string, unknown>)[key] = extra[key];
-  }
-  if (extra.job_variables) resolved.job_variables = { ...deploy.job_variables, ...extra.job_variables };
   return resolved;
 }
+
+/**
+ * For a key the chosen orchestrator does not read: which other known orchestrator's it
+ * is, said as such (`orchestrator.deployment.deploy.work_pool: PrefectOrchestrator's key;
+ * AirflowOrchestrator does not read it`), never taken for a typo nor silently ignored.
+ */
+function foreignKeyOwner(chosen: string, lookup: OrchestratorLookup, chosenBy: string | undefined): ForeignKeyMessage {
+  return (section, key) => {
+    const owners = lookup
+      .known()
+      .filter((other) => other !== chosen && sectionKeys(mergedKwargs(lookup.kwargsFor(other))[section]).includes(key));
+    if (owners.length === 0) return undefined;
+    const by = chosenBy ? ` (chosen by ${chosenBy})` : '';
+    return `${owners.map((o) => `${o}'s`).join(' and ')} key; ${chosen}${by} does not read it`;
+  };
+}
+
+/** A message for an unknown key of a step section when another orchestrator reads it, else undefined. */
+type ForeignKeyMessage = (section: StepSection, key: string) => string | undefined;
 
 function expandDocument(doc: Document, env: NodeJS.ProcessEnv, at: (p: ConfigPath) => string): string[] {
   const secrets: string[] = [];
@@ -347,22 +396,41 @@ function issuesToError(
   issues: ReadonlyArray<z.core.$ZodIssue>,
   at: (p: ConfigPath) => string,
   fromInput: Map<string, string>,
+  foreign?: ForeignKeyMessage,
 ): ConfigError {
-  const lines = issues.slice(0, 5).map((issue) => {
-    let issuePath = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-    let message = issue.message;
-    if (issue.code === 'unrecognized_keys') {
-      issuePath = [...issuePath, issue.keys[0]!];
-      message = `unknown key${issue.keys.length > 1 ? 's ' + issue.keys.join(', ') : ''}; check its spelling`;
-    }
+  const lines: string[] = [];
+  const line = (issuePath: Array<string | number>, message: string) => {
     const key = formatPath(issuePath);
     // The input that set this key, or one of its parents (a nested object from a flag).
     const input = issuePath.map((_, i) => fromInput.get(issuePath.slice(0, issuePath.length - i).join('.'))).find(Boolean);
     const where = input ?? at(issuePath);
-    return `${where}: ${key}: ${message.replace(/^Invalid input: /, '')}`;
-  });
+    lines.push(`${where}: ${key}: ${message.replace(/^Invalid input: /, '')}`);
+  };
+  for (const issue of issues.slice(0, 5)) {
+    const issuePath = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    if (issue.code !== 'unrecognized_keys') {
+      line(issuePath, issue.message);
+      continue;
+    }
+    // A step section's key that another orchestrator reads: said so, one line per key.
+    const section = stepSectionOf(issuePath);
+    const owned = new Map<string, string>();
+    for (const key of issue.keys) {
+      const message = section && foreign?.(section, key);
+      if (message) owned.set(key, message);
+    }
+    for (const [key, message] of owned) line([...issuePath, key], message);
+    const unknown = issue.keys.filter((k) => !owned.has(k));
+    if (unknown.length > 0) line([...issuePath, unknown[0]!], `unknown key${unknown.length > 1 ? 's ' + unknown.join(', ') : ''}; check its spelling`);
+  }
   const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
   return new ConfigError(lines.join('\n') + more);
+}
+
+/** `deploy` for the path orchestrator.deployment.deploy, else undefined. */
+function stepSectionOf(issuePath: ReadonlyArray<string | number>): StepSection | undefined {
+  if (issuePath.length !== 3 || issuePath[0] !== 'orchestrator' || issuePath[1] !== 'deployment') return undefined;
+  return STEP_SECTIONS.find((s) => s === issuePath[2]);
 }
 
 /**

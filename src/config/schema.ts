@@ -6,10 +6,15 @@ import { parseDuration } from '../duration.js';
  * the published JSON Schema (schema/lolpop-deploy.schema.json) all come from here.
  * Key names and defaults are lolpop's (its PrefectOrchestrator documentation); objects are strict so a typo is
  * reported instead of silently ignored.
+ *
+ * Here are the step kwargs every orchestrator reads (lolpop's packaging keys, the flow's
+ * identity, run parameters and waiting, stop mode). An orchestrator's own keys live in its
+ * folder (`src/orchestrators/<name>/kwargs.ts`): its plugin's `kwargs` extend these
+ * sections, and the deployment block is validated against the chosen orchestrator's.
  */
 
-const jsonObject = z.record(z.string(), z.unknown());
-const stringMap = z.record(z.string(), z.string());
+export const jsonObject = z.record(z.string(), z.unknown());
+export const stringMap = z.record(z.string(), z.string());
 
 /** A Prefect entrypoint, `path/to/file.py:function`. */
 const FlowEntrypoint = z.string().regex(/^[^:]+\.py:[A-Za-z_][A-Za-z0-9_]*$/, 'expected path/to/file.py:function');
@@ -28,7 +33,7 @@ const DeployFlowEntrypoint = z
  * dict form, `{"network": "host", "no-cache": true}` → `--network host --no-cache`
  * (a list value repeats the flag; false leaves it out).
  */
-const DockerArgs = z
+export const DockerArgs = z
   .union([
     z.array(z.string()),
     z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))])),
@@ -47,7 +52,7 @@ function dockerArgsFromDict(dict: Record<string, string | number | boolean | Arr
 }
 
 /** A duration string, checked by the one parser every step uses (so load-time and run-time agree). */
-const Duration = () =>
+export const Duration = () =>
   z.string().superRefine((text, ctx) => {
     try {
       parseDuration(text, 'duration');
@@ -55,29 +60,6 @@ const Duration = () =>
       ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^duration: /, '') });
     }
   });
-
-/**
- * lolpop's `deployment_kwargs`: what its deploy() passes on to Prefect's `flow.deploy()` /
- * `flow.serve()`. Each key reaches the deployment; Prefect's other arguments are about
- * building images or printing and have no meaning over REST, so they are refused.
- */
-export const DeploymentKwargs = z
-  .strictObject({
-    tags: z.array(z.string()).optional(),
-    description: z.string().optional(),
-    version: z.string().optional(),
-    parameters: jsonObject.optional(),
-    enforce_parameter_schema: z.boolean().optional(),
-    work_queue_name: z.string().optional(),
-    job_variables: jsonObject.optional().describe('Merged over deploy.job_variables.'),
-    paused: z.boolean().optional(),
-    concurrency_limit: z.number().int().min(1).optional().describe('Prefect 3 servers only.'),
-    cron: z.string().optional(),
-    interval: z.number().positive().optional().describe('Seconds between runs.'),
-    rrule: z.string().optional(),
-    timezone: z.string().optional().describe('For cron and rrule.'),
-  })
-  .describe("deploy.deployment_kwargs: Prefect's flow.deploy()/serve() arguments");
 
 /** The image and install line that give lolpop 0.2.0 a Python and a Prefect it supports. */
 export const DEFAULT_BASE_IMAGE = 'prefecthq/prefect:2-python3.11';
@@ -109,8 +91,6 @@ export const PackageKwargs = z
     push_image: z.boolean().default(false),
     skip_validation: z.boolean().default(false),
     create_deployment: z.boolean().default(false),
-    work_pool: z.string().optional(),
-    job_variables: jsonObject.optional(),
     build_args: stringMap.optional(),
     docker_kwargs: DockerArgs.optional().describe('Extra `docker build` arguments: a list, or a dict {"network": "host"}.'),
   })
@@ -118,52 +98,22 @@ export const PackageKwargs = z
 
 export const DeployKwargs = z
   .strictObject({
-    work_pool: z.string().optional(),
-    work_queue_name: z.string().optional(),
     flow_class: z.string().optional(),
     flow_entrypoint: DeployFlowEntrypoint.optional().describe("lolpop's: the flow function in flow_class; or path/to/file.py:function."),
-    docker_image_name: z.string().optional(),
-    job_variables: jsonObject.optional(),
-    pull_steps: z.array(jsonObject).optional(),
     parameters: jsonObject.optional(),
     tags: z.array(z.string()).optional(),
     description: z.string().optional(),
-    version: z.string().optional(),
-    enforce_parameter_schema: z.boolean().optional(),
-    flow_kwargs: jsonObject.optional(),
-    deployment_kwargs: DeploymentKwargs.optional(),
-    // Static infrastructure (docker host / kubernetes), names from lolpop's PrefectOrchestrator docs.
-    k8s_deployment_manifest: z.string().optional(),
-    // lolpop's deploy builds (and pushes) the image through flow.deploy(); here package
-    // does, so these are refused with that reason (see load.ts), never dropped.
+    // lolpop's deploy builds (and pushes) the image and writes the flow through Prefect's
+    // flow.deploy(); here package does, so these are refused with that reason (see load.ts), never dropped.
     dockerfile: z.string().optional(),
     push_image: z.boolean().optional(),
-    secret_name: z.string().default('prefect-secrets'),
-    num_replicas: z.number().int().min(0).default(1),
-    prefect_api_key: z.string().default('prefect-api-key'),
-    prefect_api_url: z.string().default('prefect-api-url'),
-    image_pull_policy: z.enum(['Always', 'IfNotPresent', 'Never']).default('Never'),
-    manifest_path: z.string().default('prefect_files/deployment_manifest.yaml'),
-    namespace: z.string().default('lolpop'),
-    worker_image: z.string().default('prefecthq/prefect:3-python3.12-kubernetes'),
-    worker_deployment_manifest: z.string().default('prefect_files/worker_deployment_manifest.yaml'),
-    service_account: z.string().default('default'),
-    // Static docker (type docker, no work pool): the serving container.
-    container_name: z.string().optional().describe('Name of the serving container; defaults to the deployment name.'),
-    restart_policy: z.string().default('unless-stopped').describe('`docker run --restart` of the serving container.'),
-    docker_kwargs: DockerArgs.optional().describe('Extra `docker run` arguments for the serving container, e.g. ["--network", "host"].'),
-    serve_timeout: Duration()
-      .default('3m')
-      .describe('How long deploy/run wait for a served deployment (static docker/kubernetes) to register.'),
+    flow_kwargs: jsonObject.optional(),
   })
   .describe('--deployment-kwargs');
 
 export const RunKwargs = z
   .strictObject({
     parameters: jsonObject.default({}),
-    tags: z.array(z.string()).optional(),
-    flow_run_name: z.string().optional(),
-    job_variables: jsonObject.optional(),
     idempotency_key: z.string().optional().describe('Defaults to one per workflow run attempt in GitHub Actions.'),
     wait: z.boolean().default(false),
     wait_timeout: Duration().default('30m'),
@@ -173,58 +123,18 @@ export const RunKwargs = z
 
 export const StopKwargs = z
   .strictObject({
-    mode: z.enum(['pause', 'delete']).default('pause').describe('What stop does to a work-pool deployment.'),
+    mode: z.enum(['pause', 'delete']).default('pause').describe('What stop does to the deployment: pause it, or delete it.'),
     cancel_runs: z.boolean().default(false),
-    docker_image_name: z.string().optional(),
     cancel_timeout: Duration()
       .default('60s')
-      .describe('How long stop waits for cancelled running flow runs to reach CANCELLED.'),
-    delete_secret: z.boolean().default(false).describe('kubernetes: also delete the Secret (shared by default by every deployment in the namespace).'),
+      .describe('How long stop waits for cancelled running runs to end.'),
   })
   .describe('--stop-kwargs');
-
-export const DeploymentBlock = z.strictObject({
-  name: z.string().min(1).optional().describe('Deployment name (lolpop -n); the action input deployment-name overrides it.'),
-  type: z.enum(DEPLOYMENT_TYPES).default('docker').describe('lolpop -t'),
-  package: PackageKwargs.default(PackageKwargs.parse({})),
-  deploy: DeployKwargs.default(DeployKwargs.parse({})),
-  run: RunKwargs.default(RunKwargs.parse({})),
-  stop: StopKwargs.default(StopKwargs.parse({})),
-});
-
-export const OrchestratorBlock = z
-  .object({
-    config: jsonObject.default({}).describe("The orchestrator's own config (names from lolpop's PrefectOrchestrator docs)."),
-    deployment: DeploymentBlock.default(DeploymentBlock.parse({})),
-  })
-  .loose();
-
-const DecoratorBlock = z
-  .object({ orchestrator: z.string().min(1).describe('Orchestrator class, e.g. PrefectOrchestrator') })
-  .loose();
-
-/**
- * The whole lolpop file. lolpop's own keys (pipelines, components, …) pass
- * through untouched; both spellings lolpop has used are accepted.
- */
-export const LolpopFile = z
-  .object({
-    decorator: DecoratorBlock.optional(),
-    decorators: DecoratorBlock.optional(),
-    pipeline: jsonObject.optional(),
-    pipelines: jsonObject.optional(),
-    component: jsonObject.optional(),
-    components: jsonObject.optional(),
-    orchestrator: OrchestratorBlock.optional(),
-  })
-  .loose();
 
 export type PackageKwargs = z.infer<typeof PackageKwargs>;
 export type DeployKwargs = z.infer<typeof DeployKwargs>;
 export type RunKwargs = z.infer<typeof RunKwargs>;
 export type StopKwargs = z.infer<typeof StopKwargs>;
-export type DeploymentBlock = z.infer<typeof DeploymentBlock>;
-export type LolpopFile = z.infer<typeof LolpopFile>;
 
 /** The step sections that inputs/flags override, keyed by their lolpop flag name. */
 export const OVERRIDE_SECTIONS = {
@@ -234,3 +144,115 @@ export const OVERRIDE_SECTIONS = {
   stop: 'stop-kwargs',
 } as const;
 export type StepSection = keyof typeof OVERRIDE_SECTIONS;
+export const STEP_SECTIONS = Object.keys(OVERRIDE_SECTIONS) as StepSection[];
+
+/** The kwargs of every step section, as an orchestrator receives them. */
+export interface StepKwargs {
+  package: PackageKwargs;
+  deploy: DeployKwargs;
+  run: RunKwargs;
+  stop: StopKwargs;
+}
+
+/**
+ * An orchestrator's kwargs schemas, per step section (a plugin's `kwargs`): each extends the
+ * common one (`DeployKwargs.extend({...})`) and stays strict, so a typo is still reported.
+ * A section left out is the common one.
+ */
+export type KwargsSchemas<K extends StepKwargs = StepKwargs> = { [S in StepSection]?: z.ZodType<K[S]> };
+
+/** The common schemas, per section: what an orchestrator without `kwargs` gets. */
+export const COMMON_KWARGS: { [S in StepSection]: z.ZodType<StepKwargs[S]> } = {
+  package: PackageKwargs,
+  deploy: DeployKwargs,
+  run: RunKwargs,
+  stop: StopKwargs,
+};
+
+/** The section schemas an orchestrator validates with: its own where it has them, else the common ones. */
+export function mergedKwargs(kwargs: KwargsSchemas | undefined): { [S in StepSection]: z.ZodType<StepKwargs[S]> } {
+  return {
+    package: kwargs?.package ?? COMMON_KWARGS.package,
+    deploy: kwargs?.deploy ?? COMMON_KWARGS.deploy,
+    run: kwargs?.run ?? COMMON_KWARGS.run,
+    stop: kwargs?.stop ?? COMMON_KWARGS.stop,
+  };
+}
+
+/** The keys a section schema names (an object, or one behind a transform). */
+export function sectionKeys(schema: z.core.$ZodType): string[] {
+  if (schema instanceof z.ZodObject) return Object.keys(schema.shape);
+  if (schema instanceof z.ZodPipe) return sectionKeys(schema.in);
+  return [];
+}
+
+/** `orchestrator.deployment` for an orchestrator with these kwargs schemas. */
+export function deploymentBlockFor(kwargs: KwargsSchemas | undefined) {
+  const sections = mergedKwargs(kwargs);
+  return z.strictObject({
+    name: z.string().min(1).optional().describe('Deployment name (lolpop -n); the action input deployment-name overrides it.'),
+    type: z.enum(DEPLOYMENT_TYPES).default('docker').describe('lolpop -t'),
+    package: sections.package.default(sections.package.parse({})),
+    deploy: sections.deploy.default(sections.deploy.parse({})),
+    run: sections.run.default(sections.run.parse({})),
+    stop: sections.stop.default(sections.stop.parse({})),
+  });
+}
+
+/** `orchestrator.deployment` with the common kwargs. */
+export const DeploymentBlock = deploymentBlockFor(undefined);
+export type DeploymentType = (typeof DEPLOYMENT_TYPES)[number];
+
+/** A loaded `orchestrator.deployment`: its name resolved, each section as the orchestrator's kwargs type it. */
+export interface Deployment<K extends StepKwargs = StepKwargs> {
+  name: string;
+  type: DeploymentType;
+  package: K['package'];
+  deploy: K['deploy'];
+  run: K['run'];
+  stop: K['stop'];
+}
+
+const DecoratorBlock = z
+  .object({ orchestrator: z.string().min(1).describe('Orchestrator class, e.g. PrefectOrchestrator') })
+  .loose();
+
+/**
+ * The whole lolpop file, its `orchestrator.deployment` checked by `deployment`. lolpop's
+ * own keys (pipelines, components, …) pass through untouched; both spellings lolpop has
+ * used are accepted.
+ */
+export function lolpopFileWith<D extends z.ZodType>(deployment: D) {
+  const orchestrator = z
+    .object({
+      config: jsonObject.default({}).describe("The orchestrator's own config (names from lolpop's PrefectOrchestrator docs)."),
+      deployment,
+    })
+    .loose();
+  return z
+    .object({
+      decorator: DecoratorBlock.optional(),
+      decorators: DecoratorBlock.optional(),
+      pipeline: jsonObject.optional(),
+      pipelines: jsonObject.optional(),
+      component: jsonObject.optional(),
+      components: jsonObject.optional(),
+      orchestrator: orchestrator.optional(),
+    })
+    .loose();
+}
+
+/**
+ * The whole lolpop file as it is read first, before the orchestrator is known: its
+ * deployment block is checked afterwards, against the chosen orchestrator's kwargs.
+ */
+export const LolpopFileShape = lolpopFileWith(
+  z
+    .unknown()
+    .optional()
+    .describe("The deployment: name, type and each step's kwargs, the common ones and the chosen orchestrator's own."),
+);
+
+/** The whole lolpop file, its deployment block with the common kwargs. */
+export const LolpopFile = lolpopFileWith(DeploymentBlock.default(DeploymentBlock.parse({})));
+export type LolpopFile = z.infer<typeof LolpopFile>;

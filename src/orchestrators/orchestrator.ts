@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { CiContext } from '../ci-context.js';
-import type { DeployKwargs, DeploymentBlock, PackageKwargs, RunKwargs, StopKwargs } from '../config/schema.js';
+import type { DeploymentType, KwargsSchemas, StepKwargs } from '../config/schema.js';
 import type { Exec } from '../exec.js';
 import type { StepName } from '../steps.js';
 import type { Logger } from '../logger.js';
@@ -87,52 +87,57 @@ export interface StopResult {
   detail: string;
 }
 
-export interface PackageRequest {
+/*
+ * The requests carry each step section's kwargs as the orchestrator's own schemas parsed
+ * them: `K` is its kwargs (PrefectOrchestrator: PrefectKwargs), the common ones
+ * (config/schema.ts) for an orchestrator without `kwargs`.
+ */
+export interface PackageRequest<K extends StepKwargs = StepKwargs> {
   deploymentName: string;
-  kwargs: PackageKwargs;
+  kwargs: K['package'];
   /** The deploy kwargs, so package knows the work pool the image is for. */
-  deployKwargs: DeployKwargs;
+  deployKwargs: K['deploy'];
 }
-export interface DeployRequest {
+export interface DeployRequest<K extends StepKwargs = StepKwargs> {
   deploymentName: string;
-  type: DeploymentBlock['type'];
-  kwargs: DeployKwargs;
+  type: DeploymentType;
+  kwargs: K['deploy'];
   /** What package produced in this same invocation, if it ran. */
   packaged?: PackageResult;
   /** The package kwargs, for the entrypoint when package did not run. */
-  packageKwargs: PackageKwargs;
+  packageKwargs: K['package'];
 }
-export interface RunRequest {
+export interface RunRequest<K extends StepKwargs = StepKwargs> {
   deploymentName: string;
-  kwargs: RunKwargs;
+  kwargs: K['run'];
   /** What deploy returned in this same invocation, if it ran. */
   deployment?: DeployResult;
   /** To find the deployment when deploy did not run (its flow name derives from these). */
-  packageKwargs: PackageKwargs;
-  deployKwargs: DeployKwargs;
+  packageKwargs: K['package'];
+  deployKwargs: K['deploy'];
 }
 export interface WaitRequest {
   run: RunResult;
   timeoutMs: number;
   pollMs: number;
 }
-export interface StopRequest {
+export interface StopRequest<K extends StepKwargs = StepKwargs> {
   deploymentName: string;
-  type: DeploymentBlock['type'];
-  kwargs: StopKwargs;
-  packageKwargs: PackageKwargs;
-  deployKwargs: DeployKwargs;
+  type: DeploymentType;
+  kwargs: K['stop'];
+  packageKwargs: K['package'];
+  deployKwargs: K['deploy'];
 }
 
 /** What `plan` is asked about: everything package → deploy → run would use. */
-export interface PlanRequest {
+export interface PlanRequest<K extends StepKwargs = StepKwargs> {
   /** The steps to plan, in order (some of package, deploy, run). */
   steps: StepName[];
   deploymentName: string;
-  type: DeploymentBlock['type'];
-  packageKwargs: PackageKwargs;
-  deployKwargs: DeployKwargs;
-  runKwargs: RunKwargs;
+  type: DeploymentType;
+  packageKwargs: K['package'];
+  deployKwargs: K['deploy'];
+  runKwargs: K['run'];
 }
 
 /** A request plan shows instead of sending; the body as it would be sent (ids not known yet in <…>). */
@@ -156,30 +161,31 @@ export interface PlanResult {
 
 /**
  * lolpop's BaseOrchestrator (its orchestrator interface docs) as the deploy tool needs it. Every method
- * throws a UserError with a one-line message a user can act on.
+ * throws a UserError with a one-line message a user can act on. `K`: the step kwargs it
+ * reads, its plugin's `kwargs` (the common ones when it has none).
  */
-export interface Orchestrator {
+export interface Orchestrator<K extends StepKwargs = StepKwargs> {
   /**
    * Optional: fail before any step runs on what these steps will need (a server URL, …),
    * so that nothing is built when a later step could not run anyway.
    */
   prepare?(steps: readonly StepName[]): void;
   /** Write the entrypoint and Dockerfile; build (and push) the image when asked. */
-  package(request: PackageRequest): Promise<PackageResult>;
+  package(request: PackageRequest<K>): Promise<PackageResult>;
   /** Create or update the deployment; idempotent. */
-  deploy(request: DeployRequest): Promise<DeployResult>;
+  deploy(request: DeployRequest<K>): Promise<DeployResult>;
   /** Start a run of the deployment and return its id and URL without waiting. */
-  run(request: RunRequest): Promise<RunResult>;
+  run(request: RunRequest<K>): Promise<RunResult>;
   /** Poll the run to a terminal state or the timeout; returns the final state. */
   wait(request: WaitRequest): Promise<RunResult>;
   /** Undo what deploy created. */
-  stop(request: StopRequest): Promise<StopResult>;
+  stop(request: StopRequest<K>): Promise<StopResult>;
   /**
    * Optional: what package → deploy → run would write, build and send, without
    * writing, building or sending anything that changes state (reading a server is fine;
    * without one, an offline plan).
    */
-  plan?(request: PlanRequest): Promise<PlanResult>;
+  plan?(request: PlanRequest<K>): Promise<PlanResult>;
 }
 
 /** What every orchestrator gets from its host, so none reaches for globals. */
@@ -198,10 +204,17 @@ export interface OrchestratorContext {
 }
 
 /** A registry entry: a name users write in `decorator.orchestrator`, and a factory. */
-export interface OrchestratorPlugin {
+export interface OrchestratorPlugin<K extends StepKwargs = StepKwargs> {
   name: string;
   description: string;
   /** Validates `orchestrator.config` for this orchestrator. */
   configSchema: z.ZodType;
-  create(config: unknown, context: OrchestratorContext): Orchestrator;
+  /**
+   * Its own step kwargs, per section (`deploy`, …): zod object schemas that extend the
+   * common ones of config/schema.ts and stay strict. The config's deployment block is
+   * validated against them, and the published JSON Schema uses them when
+   * `decorator.orchestrator` names this orchestrator. A section left out is the common one.
+   */
+  kwargs?: KwargsSchemas<K>;
+  create(config: unknown, context: OrchestratorContext): Orchestrator<K>;
 }

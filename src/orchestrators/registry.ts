@@ -35,6 +35,7 @@ export function isModuleReference(name: string): boolean {
 
 export const orchestratorLookup: OrchestratorLookup = {
   schemaFor: (name) => BUILT_IN[name]?.configSchema,
+  kwargsFor: (name) => BUILT_IN[name]?.kwargs,
   known: knownOrchestrators,
   isModuleReference,
 };

@@ -41,6 +41,31 @@ describe('the published JSON Schema', () => {
     expect(validate.errors?.map((e) => e.instancePath)).toContain(pointer);
   });
 
+  it("follows decorator.orchestrator: a PrefectOrchestrator key under AirflowOrchestrator is flagged, as the loader does", () => {
+    const file = parse(readFileSync('test/fixtures/config/prefect-key-under-airflow.yaml', 'utf8')) as Record<string, unknown>;
+    const flagged = () =>
+      (validate.errors ?? [])
+        .filter((e) => e.keyword === 'additionalProperties')
+        .map((e) => `${e.instancePath}/${String(e.params.additionalProperty)}`)
+        .sort();
+    expect(validate(file)).toBe(false);
+    expect(flagged()).toEqual(['/orchestrator/deployment/deploy/work_pol', '/orchestrator/deployment/deploy/work_pool', '/orchestrator/deployment/run/flow_run_name']);
+    // The same keys are PrefectOrchestrator's own: accepted under it (the typo is still not).
+    const asPrefect = { ...file, decorator: { orchestrator: 'PrefectOrchestrator' } };
+    expect(validate(asPrefect)).toBe(false);
+    expect(flagged()).toEqual(['/orchestrator/deployment/deploy/work_pol']);
+  });
+
+  it.each([
+    ['no decorator', {}],
+    ['an orchestrator lolpop-deploy does not know', { decorator: { orchestrator: 'MetaflowOrchestrator' } }],
+    ['LocalOrchestrator (decorators spelling)', { decorators: { orchestrator: 'LocalOrchestrator' } }],
+  ])('with %s, the deployment is the default orchestrator\'s: a Prefect key is flagged', (_name, decorator) => {
+    expect(validate({ ...decorator, orchestrator: { deployment: { stop: { delete_secret: true } } } })).toBe(false);
+    expect(validate.errors?.map((e) => e.instancePath)).toContain('/orchestrator/deployment/stop');
+    expect(validate({ ...decorator, orchestrator: { deployment: { stop: { mode: 'delete' } } } })).toBe(true);
+  });
+
   it('finds the example configs (so the rows above cannot silently be empty)', () => {
     expect(exampleConfigs).toEqual(expect.arrayContaining(['examples/quickstart/lolpop.yaml', 'examples/custom-orchestrator/lolpop.yaml']));
   });

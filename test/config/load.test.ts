@@ -1,12 +1,19 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, type ConfigOverrides } from '../../src/config/load.js';
+import { stringify } from 'yaml';
+import { loadConfig, loadedAs, type ConfigOverrides } from '../../src/config/load.js';
+import { DEFAULT_BASE_IMAGE } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
+import { PREFECT_KWARGS } from '../../src/orchestrators/prefect/kwargs.js';
 import { orchestratorLookup } from '../../src/orchestrators/registry.js';
 
 const fixture = (name: string) => path.join('test/fixtures/config', name);
 const load = (name: string, overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = {}) =>
   loadConfig(fixture(name), overrides, orchestratorLookup, env);
+/** A config that PrefectOrchestrator deploys, as its kwargs type it. */
+const loadPrefect = (name: string, overrides: ConfigOverrides = {}) => loadedAs(load(name, overrides), PREFECT_KWARGS);
 
 function errorOf(fn: () => unknown): string {
   try {
@@ -117,6 +124,55 @@ describe('loadConfig: which orchestrator deploys, in lolpop order', () => {
   });
 });
 
+describe("loadConfig: each orchestrator's own kwargs", () => {
+  it("a key of another orchestrator is named as that orchestrator's, at its line; a typo stays a typo", () => {
+    expect(errorOf(() => load('prefect-key-under-airflow.yaml'))).toBe(
+      [
+        "test/fixtures/config/prefect-key-under-airflow.yaml:8:7: orchestrator.deployment.deploy.work_pool: PrefectOrchestrator's key; AirflowOrchestrator does not read it",
+        'test/fixtures/config/prefect-key-under-airflow.yaml:9:7: orchestrator.deployment.deploy.work_pol: unknown key; check its spelling',
+        "test/fixtures/config/prefect-key-under-airflow.yaml:11:7: orchestrator.deployment.run.flow_run_name: PrefectOrchestrator's key; AirflowOrchestrator does not read it",
+      ].join('\n'),
+    );
+  });
+
+  it('the same keys are PrefectOrchestrator\'s own under it', () => {
+    const config = loadPrefect('valid-prefect.yaml', { kwargs: { stop: { delete_secret: true } }, runSettings: { flow_run_name: 'nightly' } });
+    expect(config.deployment.stop.delete_secret).toBe(true);
+    expect(config.deployment.run.flow_run_name).toBe('nightly');
+    expect(config.deployment.deploy.serve_timeout).toBe('3m');
+  });
+
+  it('the orchestrator chosen by a flag is named with it, and a key from an input names the input', () => {
+    expect(errorOf(() => load('valid-prefect.yaml', { orchestrator: { name: 'AirflowOrchestrator', label: '--deployer' } }))).toBe(
+      [
+        "test/fixtures/config/valid-prefect.yaml:19:14: orchestrator.deployment.deploy.work_pool: PrefectOrchestrator's key; AirflowOrchestrator (chosen by --deployer) does not read it",
+        "test/fixtures/config/valid-prefect.yaml:19:38: orchestrator.deployment.deploy.job_variables: PrefectOrchestrator's key; AirflowOrchestrator (chosen by --deployer) does not read it",
+      ].join('\n'),
+    );
+    expect(errorOf(() => load('unknown-orchestrator.yaml', { source: 'flag', kwargs: { stop: { delete_secret: true } } }))).toBe(
+      "flag --stop-kwargs: orchestrator.deployment.stop.delete_secret: PrefectOrchestrator's key; LocalOrchestrator does not read it",
+    );
+  });
+
+  it("a user's module orchestrator without kwargs gets the common ones: a Prefect key is named as such", () => {
+    expect(errorOf(() => load('valid-prefect.yaml', { orchestrator: { name: './my_orchestrator.mjs', label: 'input orchestrator' } }))).toMatch(
+      /valid-prefect\.yaml:19:14: orchestrator\.deployment\.deploy\.work_pool: PrefectOrchestrator's key; \.\/my_orchestrator\.mjs \(chosen by input orchestrator\) does not read it\n/,
+    );
+  });
+
+  it.each(['AirflowOrchestrator', 'LocalOrchestrator', 'PrefectOrchestrator'])('the common keys are read by %s, with the same defaults', (orchestrator) => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'lolpop-common-')), 'lolpop.yaml');
+    const deployment = { deploy: { tags: ['ml'], description: 'd', parameters: { a: 1 } }, run: { wait: true }, stop: { mode: 'delete', cancel_runs: true } };
+    writeFileSync(file, stringify({ decorator: { orchestrator }, orchestrator: { deployment } }));
+    const config = loadConfig(file, {}, orchestratorLookup, {});
+    expect(config.orchestrator).toBe(orchestrator);
+    expect(config.deployment.package).toMatchObject({ lolpop_entrypoint: 'build_all', flow_name: 'prefect_entrypoint', base_image: DEFAULT_BASE_IMAGE, package_type: 'docker' });
+    expect(config.deployment.deploy).toMatchObject({ tags: ['ml'], description: 'd', parameters: { a: 1 } });
+    expect(config.deployment.run).toMatchObject({ parameters: {}, wait: true, wait_timeout: '30m', poll_interval: '2s' });
+    expect(config.deployment.stop).toMatchObject({ mode: 'delete', cancel_runs: true, cancel_timeout: '60s' });
+  });
+});
+
 describe("loadConfig: lolpop's deploy kwargs", () => {
   it("flow_class + flow_entrypoint (lolpop's PrefectOrchestrator docs) name the generated wrapper: nothing to override", () => {
     const config = load('valid-prefect.yaml', { kwargs: { deploy: { flow_class: 'prefect_files.run', flow_entrypoint: 'prefect_entrypoint' } } });
@@ -135,7 +191,7 @@ describe("loadConfig: lolpop's deploy kwargs", () => {
   });
 
   it('deployment_kwargs reach the deploy kwargs; job_variables merge; a key given twice is an error', () => {
-    const config = load('valid-prefect.yaml', {
+    const config = loadPrefect('valid-prefect.yaml', {
       kwargs: { deploy: { job_variables: { a: 1 }, deployment_kwargs: { tags: ['ml'], description: 'd', job_variables: { image_pull_policy: 'Never' }, cron: '0 * * * *' } } },
     });
     expect(config.deployment.deploy).toMatchObject({ tags: ['ml'], description: 'd', job_variables: { a: 1, image_pull_policy: 'Never' } });
@@ -188,7 +244,7 @@ describe('loadConfig: valid files', () => {
   });
 
   it('overrides merge key by key, like the CLI flags', () => {
-    const config = load('valid-prefect.yaml', {
+    const config = loadPrefect('valid-prefect.yaml', {
       deploymentName: 'other',
       kwargs: { deploy: { work_queue_name: 'q' }, run: { n: 3 } },
       runSettings: { wait: true },

@@ -2,7 +2,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { DeployKwargs, PackageKwargs, StopKwargs } from '../../src/config/schema.js';
+import {
+  PrefectDeployKwargs as DeployKwargs,
+  PrefectPackageKwargs as PackageKwargs,
+  PrefectStopKwargs as StopKwargs,
+} from '../../src/orchestrators/prefect/kwargs.js';
 import type { Exec, ExecOptions, ExecResult } from '../../src/exec.js';
 import { MemoryLogger } from '../../src/logger.js';
 import { KubernetesDeployer } from '../../src/orchestrators/prefect/kubernetes/deployer.js';

@@ -2,12 +2,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
+import { loadConfig, loadedAs, type LoadedConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import type { Exec, ExecOptions } from '../../src/exec.js';
 import { MemoryLogger } from '../../src/logger.js';
 import { packageProject } from '../../src/packaging/package-project.js';
 import { PrefectConfig } from '../../src/orchestrators/prefect/config.js';
+import { PREFECT_KWARGS, type PrefectKwargs } from '../../src/orchestrators/prefect/kwargs.js';
 import { PrefectOrchestrator } from '../../src/orchestrators/prefect/orchestrator.js';
 import { orchestratorLookup } from '../../src/orchestrators/registry.js';
 import { renderDockerfile } from '../../src/packaging/dockerfile.js';
@@ -69,7 +70,7 @@ function recordingPrefect(pools: Record<string, string>) {
 }
 
 /** The docs' quickstart config with `deployment` merged in, loaded as the CLI loads it. */
-function load(deployment: Record<string, unknown>, config: Record<string, unknown> = {}): LoadedConfig {
+function load(deployment: Record<string, unknown>, config: Record<string, unknown> = {}): LoadedConfig<PrefectKwargs> {
   const dir = tempDir('kwargs');
   const file = path.join(dir, 'quickstart.yaml');
   const base = { package: { lolpop_class: 'QuickstartRunner', lolpop_module: 'prefect_files.quickstart_runner' } };
@@ -77,7 +78,7 @@ function load(deployment: Record<string, unknown>, config: Record<string, unknow
     file,
     stringify({ decorator: { orchestrator: 'PrefectOrchestrator' }, orchestrator: { config, deployment: { name: 'quickstart', ...base, ...deployment, package: { ...base.package, ...(deployment.package as object) } } } }),
   );
-  return loadConfig(file, {}, orchestratorLookup, {});
+  return loadedAs(loadConfig(file, {}, orchestratorLookup, {}), PREFECT_KWARGS);
 }
 
 function refusal(deployment: Record<string, unknown>): string {

@@ -60,7 +60,7 @@ describe('renderEntrypoint', () => {
   });
 
   it('lolpop bug 5: does not import DeploymentImage (gone in Prefect 3); prefect gives only flow', () => {
-    const text = renderEntrypoint(quickstartServeKwargs({ work_pool: 'pool' }), { deploymentName: SERVE_DEPLOYMENT });
+    const text = renderEntrypoint(quickstartServeKwargs(), { deploymentName: SERVE_DEPLOYMENT });
     expect(text).not.toContain('DeploymentImage');
     expect(text.split('\n').filter((l) => /^(from|import) /.test(l))).toEqual([
       'from typing import Any, Dict, Optional',

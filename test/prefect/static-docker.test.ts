@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeployKwargs, PackageKwargs } from '../../src/config/schema.js';
+import { PrefectDeployKwargs as DeployKwargs, PrefectPackageKwargs as PackageKwargs } from '../../src/orchestrators/prefect/kwargs.js';
 import {
   containerLogsArgs,
   containerNameFor,

@@ -1,5 +1,5 @@
 import type { CiContext } from '../../ci-context.js';
-import type { DeployKwargs, PackageKwargs } from '../../config/schema.js';
+import type { PrefectDeployKwargs, PrefectPackageKwargs } from './kwargs.js';
 import { OrchestratorError } from '../../errors.js';
 import { flowEntrypoint, runParameters } from '../names.js';
 import { defaultPullSteps, imageJobVariables } from './pull-steps.js';
@@ -95,8 +95,8 @@ export function scheduleOf(kwargs: { cron?: string; interval?: number; rrule?: s
 /** What a work-pool deployment is made of; the one place deploy and plan build its spec. */
 export interface PoolDeploymentInput {
   deploymentName: string;
-  packageKwargs: PackageKwargs;
-  deployKwargs: DeployKwargs;
+  packageKwargs: PrefectPackageKwargs;
+  deployKwargs: PrefectDeployKwargs;
   workPool: string;
   /** The pool's type decides the pull steps and the image job variable. */
   poolType: string;

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { DeployKwargs, PackageKwargs } from '../../config/schema.js';
 import { containerNameFor, defaultImageTag, renderImageTag } from '../../docker/args.js';
 import { parseDuration } from '../../duration.js';
 import { OrchestratorError } from '../../errors.js';
@@ -25,6 +24,7 @@ import { PrefectApi, type Deployment } from './api.js';
 import { cancelActiveRuns, describeCancel } from './cancel-runs.js';
 import { PrefectClient } from './client.js';
 import type { PrefectConfig } from './config.js';
+import type { PrefectDeployKwargs, PrefectKwargs, PrefectPackageKwargs } from './kwargs.js';
 import { hasConnection, resolveConnection } from './connection.js';
 import { KubernetesDeployer } from './kubernetes/deployer.js';
 import { Kubectl } from './kubernetes/kubectl.js';
@@ -43,7 +43,7 @@ import type { StepName } from '../../steps.js';
  * lolpop's PrefectOrchestrator over Prefect's REST API: no Python and no
  * `prefect` CLI on the runner.
  */
-export class PrefectOrchestrator implements Orchestrator {
+export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
   private session?: { api: PrefectApi; ui: string };
 
   constructor(
@@ -88,7 +88,7 @@ export class PrefectOrchestrator implements Orchestrator {
   }
 
   /** Builds an image only for pools that run containers; a process worker clones the repository instead. */
-  async package(request: PackageRequest): Promise<PackageResult> {
+  async package(request: PackageRequest<PrefectKwargs>): Promise<PackageResult> {
     const workPool = request.deployKwargs.work_pool ?? request.kwargs.work_pool;
     if (workPool && !hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile)) {
       // lolpop's package never builds when a work pool is named; without a server we cannot
@@ -111,7 +111,7 @@ export class PrefectOrchestrator implements Orchestrator {
    * serving container on the Docker host); `kubernetes` (Secret + the flow's
    * Deployment, or with a pool a worker Deployment, then the pool deployment).
    */
-  async deploy(request: DeployRequest): Promise<DeployResult> {
+  async deploy(request: DeployRequest<PrefectKwargs>): Promise<DeployResult> {
     const workPool = request.kwargs.work_pool ?? request.packageKwargs.work_pool;
     if (!workPool && request.kwargs.deployment_kwargs) {
       // A served deployment is registered by flow.serve() inside the container, from run.py.
@@ -140,7 +140,7 @@ export class PrefectOrchestrator implements Orchestrator {
   }
 
   /** `workerStarting`: a worker was just applied, and a Prefect worker creates its pool when missing. */
-  private async deployOnPool(request: DeployRequest, workPool: string, workerStarting = false): Promise<DeployResult> {
+  private async deployOnPool(request: DeployRequest<PrefectKwargs>, workPool: string, workerStarting = false): Promise<DeployResult> {
     const { kwargs, packageKwargs } = request;
     // Independent look-ups in parallel: the pool is asked for while the version is (the poll's first read shares it).
     void this.api.readWorkPool(workPool).catch(() => undefined);
@@ -173,7 +173,7 @@ export class PrefectOrchestrator implements Orchestrator {
     return { id: deployment.id, name: `${flowName}/${deployment.name}`, url: deploymentUrl(this.ui, deployment.id) };
   }
 
-  async run(request: RunRequest): Promise<RunResult> {
+  async run(request: RunRequest<PrefectKwargs>): Promise<RunResult> {
     // Independent look-ups in parallel: the version is asked for while the deployment is found.
     const versionRead = this.api.version();
     void versionRead.catch(() => undefined); // awaited below
@@ -210,7 +210,7 @@ export class PrefectOrchestrator implements Orchestrator {
   }
 
   /** Reads the server when one is configured (GETs only); without one, an offline plan. */
-  async plan(request: PlanRequest): Promise<PlanResult> {
+  async plan(request: PlanRequest<PrefectKwargs>): Promise<PlanResult> {
     const online = hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile);
     return planPrefect(request, this.ctx, online ? { api: this.api, shownUrl: this.api.client.shownUrl } : undefined);
   }
@@ -226,7 +226,7 @@ export class PrefectOrchestrator implements Orchestrator {
    * Prefect deployment paused (default) or delete it. What is already gone is a
    * notice, not an error.
    */
-  async stop(request: StopRequest): Promise<StopResult> {
+  async stop(request: StopRequest<PrefectKwargs>): Promise<StopResult> {
     const workPool = request.deployKwargs.work_pool ?? request.packageKwargs.work_pool;
     const flowName = flowNameFor(request.packageKwargs, request.deployKwargs);
     const label = `${flowName}/${request.deploymentName}`;
@@ -275,7 +275,7 @@ export class PrefectOrchestrator implements Orchestrator {
   }
 
   /** Static docker: replace the serving container, then wait until its serve() has registered the deployment. */
-  private async deployStaticDocker(request: DeployRequest): Promise<DeployResult> {
+  private async deployStaticDocker(request: DeployRequest<PrefectKwargs>): Promise<DeployResult> {
     const { kwargs, packageKwargs } = request;
     if (!packageKwargs.create_deployment && !packageKwargs.flow_entrypoint && !kwargs.docker_image_name) {
       throw new OrchestratorError(
@@ -297,7 +297,7 @@ export class PrefectOrchestrator implements Orchestrator {
   }
 
   private async awaitServed(
-    request: DeployRequest,
+    request: DeployRequest<PrefectKwargs>,
     where: string,
     before?: Deployment,
     check?: () => Promise<string | undefined>,
@@ -317,7 +317,7 @@ export class PrefectOrchestrator implements Orchestrator {
   }
 
   /** A served deployment, waiting for its serving process to register it if needed. */
-  private async servedDeployment(pkg: PackageKwargs, deploy: DeployKwargs, deploymentName: string): Promise<FoundDeployment> {
+  private async servedDeployment(pkg: PrefectPackageKwargs, deploy: PrefectDeployKwargs, deploymentName: string): Promise<FoundDeployment> {
     const flowName = flowNameFor(pkg, deploy);
     const deployment = await waitForServedDeployment(this.api, flowName, deploymentName, {
       timeoutMs: parseDuration(deploy.serve_timeout, 'serve_timeout'),
@@ -327,7 +327,7 @@ export class PrefectOrchestrator implements Orchestrator {
   }
 
   /** The serving image: deploy.docker_image_name, what package built now, else package's tag. */
-  private imageFor(request: DeployRequest): string {
+  private imageFor(request: DeployRequest<PrefectKwargs>): string {
     const pkg = request.packageKwargs;
     return (
       request.kwargs.docker_image_name ??
@@ -344,7 +344,7 @@ export class PrefectOrchestrator implements Orchestrator {
     return new KubernetesDeployer(new Kubectl(this.ctx.exec, this.ctx.logger, this.ctx.env), this.ctx.logger, this.ctx.workdir, this.api.client.connection);
   }
 
-  private async findDeployment(request: RunRequest): Promise<FoundDeployment> {
+  private async findDeployment(request: RunRequest<PrefectKwargs>): Promise<FoundDeployment> {
     const flowName = flowNameFor(request.packageKwargs, request.deployKwargs);
     const found = await this.api.readDeploymentByName(flowName, request.deploymentName);
     if (!found) {
@@ -366,7 +366,7 @@ interface FoundDeployment {
  * Without a work pool the deployment is served by its own process (static docker or
  * kubernetes; deploy refuses `local` without a pool), which registers it itself.
  */
-function isServed(deploy: DeployKwargs, pkg: PackageKwargs): boolean {
+function isServed(deploy: PrefectDeployKwargs, pkg: PrefectPackageKwargs): boolean {
   return !(deploy.work_pool ?? pkg.work_pool);
 }
 

@@ -2,6 +2,7 @@ import { containerNameFor } from '../../docker/args.js';
 import { OrchestratorError } from '../../errors.js';
 import { defaultIdempotencyKey } from '../idempotency.js';
 import type { OrchestratorContext, PlannedRequest, PlanRequest, PlanResult } from '../orchestrator.js';
+import type { PrefectKwargs } from './kwargs.js';
 import { planPackage } from '../../packaging/package-project.js';
 import type { PrefectApi } from './api.js';
 import { buildDeploymentBody, poolDeploymentSpec } from './deployment-body.js';
@@ -24,7 +25,7 @@ const OFFLINE_VERSION: ServerVersion = parseServerVersion('3.0.0');
  * version, the work pool); a missing pool fails the plan as it would fail deploy.
  * Ids the server has not given yet are shown as `<…>`.
  */
-export async function planPrefect(request: PlanRequest, ctx: OrchestratorContext, server: PlanServer | undefined): Promise<PlanResult> {
+export async function planPrefect(request: PlanRequest<PrefectKwargs>, ctx: OrchestratorContext, server: PlanServer | undefined): Promise<PlanResult> {
   const { packageKwargs: pkg, deployKwargs: deploy, deploymentName } = request;
   const workPool = deploy.work_pool ?? pkg.work_pool;
   const actions: string[] = [];

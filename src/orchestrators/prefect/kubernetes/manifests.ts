@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { DeployKwargs } from '../../../config/schema.js';
+import type { PrefectDeployKwargs } from '../kwargs.js';
 import { ConfigError } from '../../../errors.js';
 
 /** A Kubernetes object as kubectl takes it; tests validate these against the Kubernetes schemas. */
@@ -18,7 +18,7 @@ export const AUTH_STRING_KEY = 'prefect-api-auth-string';
 
 /** The deploy kwargs the manifests honour (names from lolpop's PrefectOrchestrator docs). */
 export type KubernetesKwargs = Pick<
-  DeployKwargs,
+  PrefectDeployKwargs,
   'namespace' | 'num_replicas' | 'image_pull_policy' | 'service_account' | 'secret_name' | 'prefect_api_key' | 'prefect_api_url' | 'worker_image'
 >;
 
