@@ -222,6 +222,8 @@ describe.skipIf(!prefect2)("the command lines of lolpop's PrefectOrchestrator do
     const calls: CommandRun['calls'] = [];
     const exec: Exec = {
       async run(command: string, args: string[], options: ExecOptions = {}) {
+        // A Docker CLI without the buildx plugin, as Debian 12's: the classic `docker build`, not recorded.
+        if (command === 'docker' && args[0] === 'buildx') return { exitCode: 1, stdout: '', stderr: "docker: 'buildx' is not a docker command." };
         calls.push({ command, args, input: options.input });
         // A started container reports itself running (it would be serving the flow); the
         // image, asked for its versions after the build, has what the docs' image would.
