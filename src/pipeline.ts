@@ -92,6 +92,7 @@ export async function runPipeline(
     run: async () => {
       result.run = await orchestrator.run({
         deploymentName: d.name,
+        type: d.type,
         kwargs: d.run,
         deployment: result.deployment,
         packageKwargs: d.package,

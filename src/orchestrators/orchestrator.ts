@@ -109,6 +109,8 @@ export interface DeployRequest<K extends StepKwargs = StepKwargs> {
 }
 export interface RunRequest<K extends StepKwargs = StepKwargs> {
   deploymentName: string;
+  /** lolpop's -t: with the deploy kwargs, where the deployment runs (to find it when deploy did not run). */
+  type: DeploymentType;
   kwargs: K['run'];
   /** What deploy returned in this same invocation, if it ran. */
   deployment?: DeployResult;

@@ -24,7 +24,7 @@ async function one(i: number): Promise<void> {
   const orchestrator = new LocalOrchestrator(LocalConfig.parse(loaded.orchestratorConfig ?? {}), ctx);
   const name = `qs-${i % 5}`;
   await orchestrator.deploy({ deploymentName: name, type: d.type, kwargs: d.deploy, packageKwargs: d.package });
-  const run = await orchestrator.run({ deploymentName: name, kwargs: { ...d.run, idempotency_key: `${tag}-${i}` }, packageKwargs: d.package, deployKwargs: d.deploy });
+  const run = await orchestrator.run({ deploymentName: name, type: d.type, kwargs: { ...d.run, idempotency_key: `${tag}-${i}` }, packageKwargs: d.package, deployKwargs: d.deploy });
   if (run.state !== 'COMPLETED') throw new Error(`run ${run.id} ${run.state}`);
   await orchestrator.wait({ run, timeoutMs: 10_000, pollMs: 50 });
 }

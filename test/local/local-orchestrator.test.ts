@@ -23,6 +23,7 @@ function setUp(env: NodeJS.ProcessEnv = process.env, ci = ciContext()) {
   const d = config.deployment;
   const runRequest = (parameters: Record<string, unknown> = {}, idempotency_key?: string) => ({
     deploymentName: d.name,
+    type: d.type,
     kwargs: { ...d.run, parameters, ...(idempotency_key ? { idempotency_key } : {}) },
     packageKwargs: d.package,
     deployKwargs: d.deploy,
@@ -162,7 +163,7 @@ describe('LocalOrchestrator on examples/quickstart (real python3)', () => {
     writeFileSync(path.join(dir, 'my_flow.py'), 'def train(rows=1):\n    print("training on %d rows" % rows)\n');
     const pkg = { ...d.package, flow_entrypoint: 'my_flow.py:train' };
     await orchestrator.deploy({ deploymentName: 'own', type: d.type, kwargs: d.deploy, packageKwargs: pkg });
-    const run = await orchestrator.run({ deploymentName: 'own', kwargs: { ...config.deployment.run, parameters: { rows: 3 } }, packageKwargs: pkg, deployKwargs: d.deploy });
+    const run = await orchestrator.run({ deploymentName: 'own', type: d.type, kwargs: { ...config.deployment.run, parameters: { rows: 3 } }, packageKwargs: pkg, deployKwargs: d.deploy });
     expect(run.state).toBe('COMPLETED');
     expect(readFileSync(path.join(runDir(run.url), 'log.txt'), 'utf8')).toContain('training on 3 rows');
   });

@@ -26,7 +26,7 @@ export function localProject(options: LocalRunOptions = {}, config: Record<strin
     const pkg = { ...d.package, flow_entrypoint: `${name}.py:main` };
     await orchestrator.deploy({ deploymentName: name, type: d.type, kwargs: d.deploy, packageKwargs: pkg });
     const run = (kwargs: Partial<typeof d.run> = {}) =>
-      orchestrator.run({ deploymentName: name, kwargs: { ...d.run, ...kwargs }, packageKwargs: pkg, deployKwargs: d.deploy });
+      orchestrator.run({ deploymentName: name, type: d.type, kwargs: { ...d.run, ...kwargs }, packageKwargs: pkg, deployKwargs: d.deploy });
     return { run };
   }
   const wait = (run: RunResult, timeoutMs = 5000) => orchestrator.wait({ run, timeoutMs, pollMs: 50 });

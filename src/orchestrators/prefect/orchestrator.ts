@@ -35,6 +35,7 @@ import { resumeIfPaused, waitForServedDeployment } from './served.js';
 import { StaticDockerHost } from './static-docker.js';
 import { prefectRunState } from './states.js';
 import { planPrefect } from './plan.js';
+import { isServed, noTargetError, prefectTarget, workPoolOf } from './target.js';
 import { deploymentUrl, flowRunUrl, uiBaseUrl } from './urls.js';
 import { waitForFlowRun } from './wait-for-run.js';
 import type { StepName } from '../../steps.js';
@@ -89,7 +90,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
 
   /** Builds an image only for pools that run containers; a process worker clones the repository instead. */
   async package(request: PackageRequest<PrefectKwargs>): Promise<PackageResult> {
-    const workPool = request.deployKwargs.work_pool ?? request.kwargs.work_pool;
+    const workPool = workPoolOf(request.kwargs, request.deployKwargs);
     if (workPool && !hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile)) {
       // lolpop's package never builds when a work pool is named; without a server we cannot
       // tell whether this pool runs containers, so do the same and say so.
@@ -112,31 +113,37 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
    * Deployment, or with a pool a worker Deployment, then the pool deployment).
    */
   async deploy(request: DeployRequest<PrefectKwargs>): Promise<DeployResult> {
-    const workPool = request.kwargs.work_pool ?? request.packageKwargs.work_pool;
-    if (!workPool && request.kwargs.deployment_kwargs) {
+    const target = prefectTarget(request.type, request.packageKwargs, request.kwargs);
+    if (isServed(target) && request.kwargs.deployment_kwargs) {
       // A served deployment is registered by flow.serve() inside the container, from run.py.
       throw new OrchestratorError(
         'Failed to deploy: deploy.deployment_kwargs apply to work-pool deployments; a served deployment (type docker or kubernetes without a work pool) does not take them yet. Set deploy.work_pool or remove them.',
       );
     }
-    if (request.type === 'kubernetes') {
-      const image = workPool ? undefined : this.imageFor(request);
-      const applied = await this.kubernetes().deploy({
-        deploymentName: request.deploymentName,
-        kwargs: request.kwargs,
-        workPool,
-        flowName: flowNameFor(request.packageKwargs, request.kwargs),
-        image,
-      });
-      this.ctx.logger.info(`applied ${applied.join(', ')} in namespace ${request.kwargs.namespace}`);
-      if (!workPool) return this.awaitServed(request, `the Kubernetes Deployment in ${request.kwargs.namespace}`);
+    switch (target.kind) {
+      case 'pool':
+        if (target.kubernetesWorker) await this.applyKubernetes(request, target.workPool);
+        return this.deployOnPool(request, target.workPool, target.kubernetesWorker);
+      case 'kubernetes-served':
+        await this.applyKubernetes(request, undefined);
+        return this.awaitServed(request, `the Kubernetes Deployment in ${request.kwargs.namespace}`);
+      case 'static-docker':
+        return this.deployStaticDocker(request);
+      case 'none':
+        throw noTargetError('Failed to deploy');
     }
-    if (workPool) return this.deployOnPool(request, workPool, request.type === 'kubernetes');
-    if (request.type === 'docker') return this.deployStaticDocker(request);
-    throw new OrchestratorError(
-      "Failed to deploy: deployment.type 'local' without a work pool would serve the flow in a process on this runner, " +
-        'which ends with the job; set deploy.work_pool (e.g. a process pool), or use type docker or kubernetes',
-    );
+  }
+
+  /** The Secret and, with a pool, the worker's Deployment; without one, the flow's own serving Deployment. */
+  private async applyKubernetes(request: DeployRequest<PrefectKwargs>, workPool: string | undefined): Promise<void> {
+    const applied = await this.kubernetes().deploy({
+      deploymentName: request.deploymentName,
+      kwargs: request.kwargs,
+      workPool,
+      flowName: flowNameFor(request.packageKwargs, request.kwargs),
+      image: workPool ? undefined : this.imageFor(request),
+    });
+    this.ctx.logger.info(`applied ${applied.join(', ')} in namespace ${request.kwargs.namespace}`);
   }
 
   /** `workerStarting`: a worker was just applied, and a Prefect worker creates its pool when missing. */
@@ -181,7 +188,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
     if (!deploymentId) {
       // deploy did not run in this invocation: the deployment may be paused (by stop,
       // or by its serving process shutting down), or still being registered by one.
-      const found = isServed(request.deployKwargs, request.packageKwargs)
+      const found = isServed(prefectTarget(request.type, request.packageKwargs, request.deployKwargs))
         ? await this.servedDeployment(request.packageKwargs, request.deployKwargs, request.deploymentName)
         : await this.findDeployment(request);
       await resumeIfPaused(this.api, found.deployment, await versionRead, this.ctx.logger, found.name);
@@ -227,7 +234,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
    * notice, not an error.
    */
   async stop(request: StopRequest<PrefectKwargs>): Promise<StopResult> {
-    const workPool = request.deployKwargs.work_pool ?? request.packageKwargs.work_pool;
+    const target = prefectTarget(request.type, request.packageKwargs, request.deployKwargs);
     const flowName = flowNameFor(request.packageKwargs, request.deployKwargs);
     const label = `${flowName}/${request.deploymentName}`;
     const deployment = await this.api.readDeploymentByName(flowName, request.deploymentName);
@@ -245,16 +252,16 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
         parts.push(describeCancel(summary));
       }
     }
-    if (request.type === 'kubernetes') {
+    if (target.kind === 'kubernetes-served' || (target.kind === 'pool' && target.kubernetesWorker)) {
       const k8s = await this.kubernetes().stop({
         deploymentName: request.deploymentName,
         kwargs: request.deployKwargs,
-        workPool,
+        workPool: target.kind === 'pool' ? target.workPool : undefined,
         deleteSecret: request.kwargs.delete_secret,
       });
       stopped ||= k8s.deleted;
       parts.push(k8s.detail);
-    } else if (request.type === 'docker' && !workPool) {
+    } else if (target.kind === 'static-docker') {
       const name = request.deployKwargs.container_name ?? containerNameFor(request.deploymentName);
       const removed = await this.dockerHost().stopAndRemove(name, request.deploymentName);
       stopped ||= removed;
@@ -361,12 +368,3 @@ interface FoundDeployment {
   name: string;
   deployment: Deployment;
 }
-
-/**
- * Without a work pool the deployment is served by its own process (static docker or
- * kubernetes; deploy refuses `local` without a pool), which registers it itself.
- */
-function isServed(deploy: PrefectDeployKwargs, pkg: PrefectPackageKwargs): boolean {
-  return !(deploy.work_pool ?? pkg.work_pool);
-}
-

@@ -3,6 +3,7 @@ import { OrchestratorError } from '../../errors.js';
 import { defaultIdempotencyKey } from '../idempotency.js';
 import type { OrchestratorContext, PlannedRequest, PlanRequest, PlanResult } from '../orchestrator.js';
 import type { PrefectKwargs } from './kwargs.js';
+import { noTargetError, prefectTarget } from './target.js';
 import { planPackage } from '../../packaging/package-project.js';
 import type { PrefectApi } from './api.js';
 import { buildDeploymentBody, poolDeploymentSpec } from './deployment-body.js';
@@ -27,7 +28,8 @@ const OFFLINE_VERSION: ServerVersion = parseServerVersion('3.0.0');
  */
 export async function planPrefect(request: PlanRequest<PrefectKwargs>, ctx: OrchestratorContext, server: PlanServer | undefined): Promise<PlanResult> {
   const { packageKwargs: pkg, deployKwargs: deploy, deploymentName } = request;
-  const workPool = deploy.work_pool ?? pkg.work_pool;
+  const target = prefectTarget(request.type, pkg, deploy);
+  const workPool = target.kind === 'pool' ? target.workPool : undefined;
   const actions: string[] = [];
   const requests: PlannedRequest[] = [];
   const api = server?.shownUrl ?? '$PREFECT_API_URL';
@@ -62,6 +64,7 @@ export async function planPrefect(request: PlanRequest<PrefectKwargs>, ctx: Orch
   const parameters = runParameters(pkg, deploy, request.runKwargs.parameters);
   // Without deploy, run looks the deployment up by name: it must exist already.
   if (request.steps.includes('deploy')) {
+    if (target.kind === 'none') throw noTargetError('Plan');
     if (workPool) {
       const body = buildDeploymentBody(
         poolDeploymentSpec({
@@ -84,12 +87,10 @@ export async function planPrefect(request: PlanRequest<PrefectKwargs>, ctx: Orch
         `create or update deployment ${label} on work pool ${workPool}` +
           (poolType ? ` [${poolType}]` : ' (pull steps and job variables shown for a process pool; the pool type needs the server)'),
       );
-    } else if (request.type === 'docker') {
+    } else if (target.kind === 'static-docker') {
       actions.push(`replace container ${deploy.container_name ?? containerNameFor(deploymentName)} on the Docker host; its flow.serve() registers ${label}`);
-    } else if (request.type === 'kubernetes') {
-      actions.push(`apply the prefect-secrets Secret and the flow's Deployment in namespace ${deploy.namespace} (kubectl); its flow.serve() registers ${label}`);
     } else {
-      throw new OrchestratorError("Plan: deployment.type 'local' without a work pool cannot be deployed on Prefect; set deploy.work_pool, or use type docker or kubernetes");
+      actions.push(`apply the prefect-secrets Secret and the flow's Deployment in namespace ${deploy.namespace} (kubectl); its flow.serve() registers ${label}`);
     }
   }
 
