@@ -1,4 +1,4 @@
-import * as core from './core.js';
+import * as core from '@actions/core';
 import type { CiContext } from '../ci-context.js';
 import { describeError, UserError } from '../errors.js';
 import type { CoreLogger } from './core-logger.js';

@@ -1,4 +1,4 @@
-import * as core from './core.js';
+import * as core from '@actions/core';
 import path from 'node:path';
 import type { CiContext } from '../ci-context.js';
 import { ConfigError, describeError, UserError } from '../errors.js';

@@ -1,4 +1,4 @@
-import * as core from './core.js';
+import * as core from '@actions/core';
 import { redact, type Logger } from '../logger.js';
 
 /** The action's Logger: GitHub's log groups, annotations and masking. */

@@ -1,4 +1,4 @@
-import * as core from './core.js';
+import * as core from '@actions/core';
 import path from 'node:path';
 import { findConfigFiles } from '../config/find.js';
 import { ConfigError } from '../errors.js';

@@ -1,4 +1,4 @@
-import * as core from './core.js';
+import * as core from '@actions/core';
 import { readCiContext } from '../ci-context.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError, describeError, UserError } from '../errors.js';

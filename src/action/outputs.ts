@@ -1,4 +1,4 @@
-import * as core from './core.js';
+import * as core from '@actions/core';
 import { fileURLToPath } from 'node:url';
 import { describeError } from '../errors.js';
 import type { PipelineResult } from '../pipeline.js';
