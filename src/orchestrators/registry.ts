@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import type { OrchestratorLookup } from '../config/load.js';
 import { airflowPlugin } from './airflow/plugin.js';
 import { localPlugin } from './local/plugin.js';
+import { checkedModuleOrchestrator } from './module-results.js';
 import type { Orchestrator, OrchestratorContext, OrchestratorPlugin } from './orchestrator.js';
 import { prefectPlugin } from './prefect/plugin.js';
 
@@ -56,7 +57,7 @@ export async function createOrchestrator(name: string, config: unknown, context:
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`orchestrator.config.${issue.path.join('.')}: ${issue.message} (checked by ${name})`);
   }
-  return plugin.create(parsed.data, context);
+  return checkedModuleOrchestrator(name, await plugin.create(parsed.data, context));
 }
 
 /** A config schema that accepts anything: a plugin without configSchema validates its own config. */
