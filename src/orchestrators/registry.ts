@@ -57,7 +57,9 @@ export async function createOrchestrator(name: string, config: unknown, context:
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`orchestrator.config.${issue.path.join('.')}: ${issue.message} (checked by ${name})`);
   }
-  return checkedModuleOrchestrator(name, await plugin.create(parsed.data, context));
+  // A module in plain JavaScript may create its orchestrator asynchronously.
+  const created = await Promise.resolve(plugin.create(parsed.data, context) as Orchestrator | Promise<Orchestrator>);
+  return checkedModuleOrchestrator(name, created);
 }
 
 /** A config schema that accepts anything: a plugin without configSchema validates its own config. */
