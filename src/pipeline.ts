@@ -1,5 +1,4 @@
 import type { LoadedConfig } from './config/load.js';
-import { parseDuration } from './duration.js';
 import { describeError, RunFailedError, UserError } from './errors.js';
 import type { Logger } from './logger.js';
 import { isFailure, type DeployResult, type Orchestrator, type PackageResult, type PlanResult, type RunResult, type StopResult } from './orchestrators/orchestrator.js';
@@ -111,8 +110,8 @@ export async function runPipeline(
       try {
         result.run = await orchestrator.wait({
           run,
-          timeoutMs: parseDuration(d.run.wait_timeout, 'wait_timeout'),
-          pollMs: parseDuration(d.run.poll_interval, 'poll_interval'),
+          timeoutMs: d.run.wait_timeout,
+          pollMs: d.run.poll_interval,
         });
       } catch (error) {
         // The run as last seen (its final state, or the one at the wait-timeout).

@@ -51,15 +51,23 @@ function dockerArgsFromDict(dict: Record<string, string | number | boolean | Arr
   return args;
 }
 
-/** A duration string, checked by the one parser every step uses (so load-time and run-time agree). */
-export const Duration = () =>
-  z.string().superRefine((text, ctx) => {
-    try {
-      parseDuration(text, 'duration');
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^duration: /, '') });
-    }
-  });
+/**
+ * A duration as written (`90s`, `30m`, `1h30m`; a bare number is seconds), milliseconds
+ * once loaded: parsed once, here, by the one parser, so every step reads a number and
+ * a bad one fails at load time naming its key and line.
+ */
+export const Duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      try {
+        return parseDuration(text, 'duration');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^duration: /, '') });
+        return z.NEVER;
+      }
+    });
 
 /** The image and install line that give lolpop 0.2.0 a Python and a Prefect it supports. */
 export const DEFAULT_BASE_IMAGE = 'prefecthq/prefect:2-python3.11';
@@ -116,8 +124,8 @@ export const RunKwargs = z
     parameters: jsonObject.default({}),
     idempotency_key: z.string().optional().describe('Defaults to one per workflow run attempt in GitHub Actions.'),
     wait: z.boolean().default(false),
-    wait_timeout: Duration().default('30m'),
-    poll_interval: Duration().default('2s'),
+    wait_timeout: Duration('30m').describe('How long the wait step waits for the run to end, e.g. 30m or 1h30m.'),
+    poll_interval: Duration('2s').describe('How often the wait step asks for the run state.'),
   })
   .describe('--run-kwargs');
 
@@ -125,9 +133,7 @@ export const StopKwargs = z
   .strictObject({
     mode: z.enum(['pause', 'delete']).default('pause').describe('What stop does to the deployment: pause it, or delete it.'),
     cancel_runs: z.boolean().default(false),
-    cancel_timeout: Duration()
-      .default('60s')
-      .describe('How long stop waits for cancelled running runs to end.'),
+    cancel_timeout: Duration('60s').describe('How long stop waits for cancelled running runs to end.'),
   })
   .describe('--stop-kwargs');
 

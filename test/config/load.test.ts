@@ -139,7 +139,8 @@ describe("loadConfig: each orchestrator's own kwargs", () => {
     const config = loadPrefect('valid-prefect.yaml', { kwargs: { stop: { delete_secret: true } }, runSettings: { flow_run_name: 'nightly' } });
     expect(config.deployment.stop.delete_secret).toBe(true);
     expect(config.deployment.run.flow_run_name).toBe('nightly');
-    expect(config.deployment.deploy.serve_timeout).toBe('3m');
+    // Durations are milliseconds once loaded: parsed once, at load time.
+    expect(config.deployment.deploy.serve_timeout).toBe(180_000);
   });
 
   it('the orchestrator chosen by a flag is named with it, and a key from an input names the input', () => {
@@ -168,8 +169,8 @@ describe("loadConfig: each orchestrator's own kwargs", () => {
     expect(config.orchestrator).toBe(orchestrator);
     expect(config.deployment.package).toMatchObject({ lolpop_entrypoint: 'build_all', flow_name: 'prefect_entrypoint', base_image: DEFAULT_BASE_IMAGE, package_type: 'docker' });
     expect(config.deployment.deploy).toMatchObject({ tags: ['ml'], description: 'd', parameters: { a: 1 } });
-    expect(config.deployment.run).toMatchObject({ parameters: {}, wait: true, wait_timeout: '30m', poll_interval: '2s' });
-    expect(config.deployment.stop).toMatchObject({ mode: 'delete', cancel_runs: true, cancel_timeout: '60s' });
+    expect(config.deployment.run).toMatchObject({ parameters: {}, wait: true, wait_timeout: 1_800_000, poll_interval: 2000 });
+    expect(config.deployment.stop).toMatchObject({ mode: 'delete', cancel_runs: true, cancel_timeout: 60_000 });
   });
 });
 
@@ -234,7 +235,7 @@ describe('loadConfig: valid files', () => {
       skip_validation: false,
     });
     expect(config.deployment.deploy).toMatchObject({ work_pool: 'docker-pool', secret_name: 'prefect-secrets', namespace: 'lolpop', num_replicas: 1 });
-    expect(config.deployment.run).toMatchObject({ parameters: {}, wait: false, wait_timeout: '30m' });
+    expect(config.deployment.run).toMatchObject({ parameters: {}, wait: false, wait_timeout: 1_800_000 });
     expect(config.deployment.stop).toMatchObject({ mode: 'pause', cancel_runs: false });
     expect(config.orchestratorConfig).toMatchObject({ prefect_profile: 'default', cache_tasks: true, flow_kwargs: { log_prints: true } });
   });

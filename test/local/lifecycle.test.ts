@@ -20,7 +20,7 @@ describe('LocalOrchestrator: a run is a process with a lifecycle', () => {
     const { deployFlow, wait } = localProject({ killGraceMs: 2000 });
     const { run } = await deployFlow('sleeper', SLEEPER);
     const started = Date.now();
-    const result = await run({ wait: true, wait_timeout: '1s' });
+    const result = await run({ wait: true, wait_timeout: 1000 });
     const took = Date.now() - started;
     // 1 s, plus Python's start and the SIGTERM: well inside the 2 s grace before SIGKILL.
     expect(took).toBeGreaterThanOrEqual(1000);
@@ -50,7 +50,7 @@ describe('LocalOrchestrator: a run is a process with a lifecycle', () => {
     const { deployFlow } = localProject({ killGraceMs: 500 });
     const { run } = await deployFlow('stubborn', SLEEPER);
     const started = Date.now();
-    const result = await run({ wait: true, wait_timeout: '500ms', parameters: { ignore_term: true } });
+    const result = await run({ wait: true, wait_timeout: 500, parameters: { ignore_term: true } });
     expect(Date.now() - started).toBeLessThan(3000);
     expect(readRecord(result.url)).toMatchObject({ state: 'CANCELLED', signal: 'SIGKILL' });
     expect(readRecord(result.url).error).toMatch(/stopped the run: killed by SIGKILL$/);
@@ -61,7 +61,7 @@ describe('LocalOrchestrator: a run is a process with a lifecycle', () => {
   it('without wait, the wait-timeout does not apply: the run goes to the end', async () => {
     const { deployFlow } = localProject();
     const { run } = await deployFlow('short', 'import time\ndef main():\n    time.sleep(1.2)\n    print("done")\n');
-    const result = await run({ wait: false, wait_timeout: '500ms' });
+    const result = await run({ wait: false, wait_timeout: 500 });
     expect(result.state).toBe('COMPLETED');
   });
 
@@ -190,7 +190,7 @@ describe('LocalOrchestrator: stale RUNNING records', () => {
     const { run } = await deployFlow('sleeper', SLEEPER);
     const ownerPid = await deadPid();
     const stale = await staleRun(dir, '20200101T000000Z-aaaaaa', 'retry-key', { pid: ownerPid, startTicks: '1' }, await deadPid());
-    const again = await run({ idempotency_key: 'retry-key', wait: true, wait_timeout: '30s' });
+    const again = await run({ idempotency_key: 'retry-key', wait: true, wait_timeout: 30_000 });
     expect(again).toMatchObject({ id: stale.id, state: 'CRASHED', created: false });
     const record = readRecord(again.url);
     expect(record.state).toBe('CRASHED');

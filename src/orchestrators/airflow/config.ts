@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Duration } from '../../config/schema.js';
 
 /**
  * AirflowOrchestrator's `orchestrator.config`. The connection comes from the
@@ -22,16 +23,8 @@ export const AirflowConfig = z
       .min(1)
       .optional()
       .describe('Interpreter that runs the lolpop runner on the Airflow worker; else AIRFLOW_LOLPOP_PYTHON; else the one the worker runs.'),
-    parse_timeout: z
-      .string()
-      .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 90s or 5m')
-      .default('3m')
-      .describe('How long deploy waits for Airflow to parse the new DAG file.'),
-    request_timeout: z
-      .string()
-      .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'a duration such as 30s')
-      .default('30s')
-      .describe('Timeout of one REST call.'),
+    parse_timeout: Duration('3m').describe('How long deploy waits for Airflow to parse the new DAG file.'),
+    request_timeout: Duration('30s').describe('The budget of one REST call, its retries included; a hung server fails within it.'),
     dag_tags: z.array(z.string()).default([]).describe('Extra tags on the generated DAG.'),
   })
   .loose();

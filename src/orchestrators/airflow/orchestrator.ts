@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDuration } from '../../duration.js';
 import { ConfigError, OrchestratorError } from '../../errors.js';
 import { joinPosix, prefectFilesDir } from '../../packaging/paths.js';
 import type { StepName } from '../../steps.js';
@@ -106,7 +105,7 @@ export class AirflowOrchestrator implements Orchestrator {
       relativeFile: delivered.relativeFile,
       // An unchanged file is not parsed again: an import error recorded for it before is this content's.
       since: delivered.changed ? written : new Date(0),
-      timeoutMs: parseDuration(this.config.parse_timeout, 'orchestrator.config.parse_timeout'),
+      timeoutMs: this.config.parse_timeout,
       nudgeWith: before,
     });
     if (dag.is_paused) await api.setPaused(bundle.dagId, false);
@@ -170,7 +169,7 @@ export class AirflowOrchestrator implements Orchestrator {
       dagId,
       mode: request.kwargs.mode,
       failRuns: request.kwargs.cancel_runs || request.kwargs.mode === 'delete',
-      timeoutMs: parseDuration(request.kwargs.cancel_timeout, 'cancel_timeout'),
+      timeoutMs: request.kwargs.cancel_timeout,
       removeFiles: () => (folder ? removeBundle(folder, dagId) : false),
     });
   }
@@ -199,7 +198,7 @@ export class AirflowOrchestrator implements Orchestrator {
       const client = new AirflowClient(connection, {
         fetch: this.ctx.fetch,
         logger: this.ctx.logger,
-        timeoutMs: parseDuration(this.config.request_timeout, 'orchestrator.config.request_timeout'),
+        timeoutMs: this.config.request_timeout,
       });
       this.airflow = new AirflowApi(client);
     }

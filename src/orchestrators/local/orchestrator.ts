@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from '../../duration.js';
+import { formatDuration } from '../../duration.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -146,7 +146,7 @@ export class LocalOrchestrator implements Orchestrator {
     const ending = signalGuard(this.signals).signal;
     if (ending) throw new RunFailedError(`Not starting a run of ${name}: lolpop-deploy received ${ending} and is stopping`);
     // Without wait, a local run still runs to the end: there is nothing to come back to.
-    const timeoutMs = request.kwargs.wait ? parseDuration(request.kwargs.wait_timeout, 'wait_timeout') : undefined;
+    const timeoutMs = request.kwargs.wait ? request.kwargs.wait_timeout : undefined;
 
     const parameters = { ...deployment.parameters, ...request.kwargs.parameters };
     const spec = launchSpec(deployment.package, deployment.entrypoint, this.ctx.workdir, parameters, this.config.use_prefect);

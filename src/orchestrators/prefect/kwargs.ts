@@ -70,9 +70,7 @@ const PrefectDeployKwargsObject = DeployKwargs.extend({
   container_name: z.string().optional().describe('Name of the serving container; defaults to the deployment name.'),
   restart_policy: z.string().default('unless-stopped').describe('`docker run --restart` of the serving container.'),
   docker_kwargs: DockerArgs.optional().describe('Extra `docker run` arguments for the serving container, e.g. ["--network", "host"].'),
-  serve_timeout: Duration()
-    .default('3m')
-    .describe('How long deploy/run wait for a served deployment (static docker/kubernetes) to register.'),
+  serve_timeout: Duration('3m').describe('How long deploy/run wait for a served deployment (static docker/kubernetes) to register.'),
 });
 
 /** The deploy() arguments that are also deploy kwargs of their own. */

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { containerNameFor, defaultImageTag, renderImageTag } from '../../docker/args.js';
-import { parseDuration } from '../../duration.js';
 import { OrchestratorError } from '../../errors.js';
 import { poll } from '../../poll.js';
 import type {
@@ -153,7 +152,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
     void this.api.readWorkPool(workPool).catch(() => undefined);
     const version = await this.api.version();
     const { value: pool } = await poll(() => this.api.readWorkPool(workPool), (found) => found !== undefined, {
-      timeoutMs: workerStarting ? parseDuration(kwargs.serve_timeout, 'serve_timeout') : 0,
+      timeoutMs: workerStarting ? kwargs.serve_timeout : 0,
       intervalMs: 2000,
     });
     if (!pool) {
@@ -247,7 +246,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
       if (request.kwargs.cancel_runs) {
         const summary = await cancelActiveRuns(this.api, deployment.id, {
           logger: this.ctx.logger,
-          timeoutMs: parseDuration(request.kwargs.cancel_timeout, 'cancel_timeout'),
+          timeoutMs: request.kwargs.cancel_timeout,
         });
         parts.push(describeCancel(summary));
       }
@@ -312,7 +311,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
     const flowName = flowNameFor(request.packageKwargs, request.kwargs);
     const version = await this.api.version();
     const deployment = await waitForServedDeployment(this.api, flowName, request.deploymentName, {
-      timeoutMs: parseDuration(request.kwargs.serve_timeout, 'serve_timeout'),
+      timeoutMs: request.kwargs.serve_timeout,
       before,
       check,
       where,
@@ -327,7 +326,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
   private async servedDeployment(pkg: PrefectPackageKwargs, deploy: PrefectDeployKwargs, deploymentName: string): Promise<FoundDeployment> {
     const flowName = flowNameFor(pkg, deploy);
     const deployment = await waitForServedDeployment(this.api, flowName, deploymentName, {
-      timeoutMs: parseDuration(deploy.serve_timeout, 'serve_timeout'),
+      timeoutMs: deploy.serve_timeout,
       where: 'its serving container or pod',
     });
     return { id: deployment.id, name: `${flowName}/${deployment.name}`, deployment };

@@ -1,4 +1,5 @@
 import { containerNameFor } from '../../docker/args.js';
+import { formatDuration } from '../../duration.js';
 import { OrchestratorError } from '../../errors.js';
 import { defaultIdempotencyKey } from '../idempotency.js';
 import type { OrchestratorContext, PlannedRequest, PlanRequest, PlanResult } from '../orchestrator.js';
@@ -102,6 +103,6 @@ export async function planPrefect(request: PlanRequest<PrefectKwargs>, ctx: Orch
     body: { parameters, idempotency_key: key ?? '<a new key per call (no workflow run to key on)>' },
   });
   actions.push(`start a flow run of ${label} with parameters ${JSON.stringify(parameters)}`);
-  if (request.runKwargs.wait) actions.push(`wait up to ${request.runKwargs.wait_timeout} for it to end; fail unless it COMPLETED`);
+  if (request.runKwargs.wait) actions.push(`wait up to ${formatDuration(request.runKwargs.wait_timeout)} for it to end; fail unless it COMPLETED`);
   return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests };
 }
