@@ -6,5 +6,6 @@ export const airflowPlugin: BuiltInOrchestrator = {
   name: 'AirflowOrchestrator',
   description: 'Apache Airflow 3.x over its REST API: a generated DAG delivered to the DAGs folder, one task running the lolpop runner',
   configSchema: AirflowConfig,
-  create: async (config, context) => new AirflowOrchestrator(AirflowConfig.parse(config ?? {}), context),
+  // The config as the loader parsed it with configSchema (durations already in ms): parsed once.
+  create: async (config, context) => new AirflowOrchestrator(config as AirflowConfig, context),
 };

@@ -6,5 +6,6 @@ export const localPlugin: BuiltInOrchestrator = {
   name: 'LocalOrchestrator',
   description: 'Runs the workflow in a local Python process and records it under .lolpop-deploy/ (no server, no Docker)',
   configSchema: LocalConfig,
-  create: async (config, context) => new LocalOrchestrator(LocalConfig.parse(config ?? {}), context),
+  // The config as the loader parsed it with configSchema (durations already in ms): parsed once.
+  create: async (config, context) => new LocalOrchestrator(config as LocalConfig, context),
 };

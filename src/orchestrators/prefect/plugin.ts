@@ -8,5 +8,6 @@ export const prefectPlugin: BuiltInOrchestrator = {
   description: "Prefect 2.17+/3.x over its REST API (lolpop's PrefectOrchestrator)",
   configSchema: PrefectConfig,
   kwargs: PREFECT_KWARGS,
-  create: async (config, context) => new PrefectOrchestrator(PrefectConfig.parse(config ?? {}), context),
+  // The config as the loader parsed it with configSchema (durations already in ms): parsed once.
+  create: async (config, context) => new PrefectOrchestrator(config as PrefectConfig, context),
 };
