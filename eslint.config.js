@@ -1,5 +1,15 @@
+import { readdirSync } from 'node:fs';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+const ACTIONS_ONLY_IN_SHELL = {
+  group: ['@actions/*'],
+  message: 'Only src/action/ (the GitHub Action shell) may import @actions/*; the core takes a Logger and an Exec.',
+};
+/** Every orchestrator folder: a new one is covered without touching this file. */
+const ORCHESTRATORS = readdirSync(new URL('./src/orchestrators/', import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
@@ -30,13 +40,27 @@ export default tseslint.config(
     // the Exec adapter in src/exec.ts (@actions/exec), the one allowed exception.
     files: ['src/**/*.ts'],
     ignores: ['src/action/**', 'src/exec.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [ACTIONS_ONLY_IN_SHELL] }] },
+  },
+  // Each orchestrator folder is its own: what two share (names, packaging, the launcher,
+  // polling) lives in a neutral place, so moving or removing one touches nothing else.
+  ...ORCHESTRATORS.map((own) => ({
+    files: [`src/orchestrators/${own}/**/*.ts`],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@actions/*'], message: 'Only src/action/ (the GitHub Action shell) may import @actions/*; the core takes a Logger and an Exec.' }] },
+        {
+          patterns: [
+            ACTIONS_ONLY_IN_SHELL,
+            {
+              group: ORCHESTRATORS.filter((other) => other !== own).map((other) => `**/${other}/**`),
+              message: `src/orchestrators/${own}/ imports nothing from another orchestrator's folder; share through src/orchestrators/ or src/packaging/.`,
+            },
+          ],
+        },
       ],
     },
-  },
+  })),
   {
     // Only the shell files may print; the core gets a Logger.
     files: ['src/cli.ts', 'src/cli/**', 'scripts/**', 'test/**', 'src/logger.ts'],
