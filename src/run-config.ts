@@ -22,6 +22,8 @@ export interface RunEnvironment {
   workdir: string;
   /** Progress reports while the steps run (the action's in-flight PR comment). */
   hooks?: PipelineHooks;
+  /** One map for all the workflows of a step (OrchestratorContext.shared). */
+  shared?: Map<string, unknown>;
 }
 
 /**
@@ -42,6 +44,7 @@ export async function runConfig(config: LoadedConfig, steps: StepName[], environ
     workdir: path.resolve(environment.workdir),
     configFile: config.file,
     registry: environment.registry,
+    shared: environment.shared,
   });
   orchestrator.prepare?.(steps);
   logger.debug(`${config.orchestrator}: ${steps.join(' → ')} of ${config.deployment.name} (${config.file})`);

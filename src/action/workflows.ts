@@ -35,6 +35,7 @@ export async function runWorkflows(settings: ActionSettings, plan: Plan, ci: CiC
   }
 
   logger.info(`${settings.configFiles.length} workflows, at most ${settings.maxParallel} at once${settings.failFast ? ', fail-fast' : ''}`);
+  const shared = new Map<string, unknown>();
   const outcomes = await runMany(settings.configFiles, { maxParallel: settings.maxParallel, failFast: settings.failFast }, async (file, outcome) => {
     const config = loadConfig(file, plan.overrides, orchestratorLookup, process.env);
     outcome.name = config.deployment.name;
@@ -44,6 +45,7 @@ export async function runWorkflows(settings: ActionSettings, plan: Plan, ci: CiC
       ci,
       registry: settings.registry,
       workdir: settings.workingDirectory,
+      shared,
     });
   });
 

@@ -52,6 +52,7 @@ export async function runInvocation(invocation: CliInvocation, environment: CliE
  */
 export async function runInvocations(invocation: CliInvocation, environment: CliEnvironment, files: string[]): Promise<WorkflowOutcome[]> {
   const ci = readCiContext(environment.env);
+  const shared = new Map<string, unknown>();
   return runMany(files, { maxParallel: invocation.maxParallel, failFast: invocation.failFast }, async (file, outcome) => {
     const config = loadConfig(file, { ...invocation.overrides, source: 'flag' }, orchestratorLookup, environment.env);
     outcome.name = config.deployment.name;
@@ -63,6 +64,7 @@ export async function runInvocations(invocation: CliInvocation, environment: Cli
       exec: environment.exec,
       fetch: environment.fetch,
       workdir: environment.cwd,
+      shared,
     });
   });
 }

@@ -203,6 +203,12 @@ export interface OrchestratorContext {
   configFile: string;
   /** Registry credentials from the action inputs; docker/login-action's config is used otherwise. */
   registry?: { username: string; password: string };
+  /**
+   * What the workflows of one step share (one map per step): an orchestrator keeps
+   * what it learned of a server there, under keys of its own, so fifty workflows do
+   * not ask the same server the same question fifty times.
+   */
+  shared?: Map<string, unknown>;
 }
 
 /** A registry entry: a name users write in `decorator.orchestrator`, and a factory. */

@@ -62,9 +62,6 @@ const seg = encodeURIComponent;
 
 /** The Prefect resources this tool uses, one method per REST call of Prefect's REST API. */
 export class PrefectApi {
-  /** Work pools found, or being read, by name. */
-  private readonly pools = new Map<string, Promise<WorkPool | undefined>>();
-
   constructor(readonly client: PrefectClient) {}
 
   async version(): Promise<ServerVersion> {
@@ -79,18 +76,20 @@ export class PrefectApi {
 
   /**
    * A work pool, or undefined when there is none (404). A pool's type does not change
-   * while this process runs: a found pool is read once, and callers asking while a read
-   * is under way share it. A missing pool is asked again (a worker may be creating it).
+   * while a step runs: a found pool is read once for the step (every workflow of it, see
+   * server-facts.ts), and callers asking while a read is under way share it. A missing
+   * pool is asked again (a worker may be creating it).
    */
   readWorkPool(name: string): Promise<WorkPool | undefined> {
-    const known = this.pools.get(name);
+    const pools = this.client.facts.pools;
+    const known = pools.get(name);
     if (known) return known;
     const read = this.client
       .request('GET', `work_pools/${seg(name)}`, { action: `read the work pool '${name}'`, schema: WorkPoolSchema, accept: [404] })
       .then((res) => (res.status === 404 ? undefined : res.body));
-    this.pools.set(name, read);
+    pools.set(name, read);
     const forget = () => {
-      if (this.pools.get(name) === read) this.pools.delete(name);
+      if (pools.get(name) === read) pools.delete(name);
     };
     read.then((pool) => pool ?? forget(), forget);
     return read;

@@ -7,12 +7,15 @@ import { readDetail } from '../../http/detail.js';
 import { resolveLimits } from '../../http/limits.js';
 import type { Logger } from '../../logger.js';
 import { authorizationHeader, type PrefectConnection } from './connection.js';
+import type { ServerFacts } from './server-facts.js';
 import { CsrfTokenSchema, VersionSchema } from './schemas.js';
 import { withoutCredentials } from './urls.js';
 
 /** Bounds of one call; unset ones take the defaults documented in src/http/limits.ts. */
 export interface PrefectClientOptions {
   fetch?: typeof globalThis.fetch;
+  /** What the step already knows of this server (server-facts.ts); a fresh set by default. */
+  facts?: ServerFacts;
   logger: Logger;
   /** Retries on 408/429/502/503/504. */
   retries?: number;
@@ -52,7 +55,8 @@ interface CsrfState {
 export class PrefectClient {
   /** The token writes carry, once a server has asked for one (undefined: none needed so far). */
   private csrf?: CsrfState;
-  private version?: Promise<string>;
+  /** The server's version and pools, as far as this step knows them. */
+  readonly facts: ServerFacts;
   private readonly http: BoundedJsonClient;
   /** The API URL as it may be printed. */
   readonly shownUrl: string;
@@ -66,6 +70,7 @@ export class PrefectClient {
     const base = withoutCredentials(connection.apiUrl).replace(/\/+$/, '');
     this.shownUrl = base;
     this.auth = authorizationHeader(connection);
+    this.facts = options.facts ?? { pools: new Map() };
     this.http = new BoundedJsonClient(
       {
         name: 'Prefect',
@@ -94,11 +99,11 @@ export class PrefectClient {
 
   /** The server's Prefect version (`GET /admin/version`), fetched once (concurrent callers share the request). */
   async serverVersion(): Promise<string> {
-    this.version ??= this.request('GET', 'admin/version', { action: 'read the server version', schema: VersionSchema }).then((res) => res.body);
+    const read = (this.facts.version ??= this.request('GET', 'admin/version', { action: 'read the server version', schema: VersionSchema }).then((res) => res.body));
     try {
-      return await this.version;
+      return await read;
     } catch (error) {
-      this.version = undefined; // a failure is not remembered: a later call asks again
+      if (this.facts.version === read) this.facts.version = undefined; // a failure is not remembered: a later call asks again
       throw error;
     }
   }

@@ -24,7 +24,8 @@ import { cancelActiveRuns, describeCancel } from './cancel-runs.js';
 import { PrefectClient } from './client.js';
 import type { PrefectConfig } from './config.js';
 import type { PrefectDeployKwargs, PrefectKwargs, PrefectPackageKwargs } from './kwargs.js';
-import { hasConnection, resolveConnection } from './connection.js';
+import { authorizationHeader, hasConnection, resolveConnection } from './connection.js';
+import { serverFacts } from './server-facts.js';
 import { KubernetesDeployer } from './kubernetes/deployer.js';
 import { Kubectl } from './kubernetes/kubectl.js';
 import { poolDeploymentSpec } from './deployment-body.js';
@@ -35,7 +36,7 @@ import { StaticDockerHost } from './static-docker.js';
 import { prefectRunState } from './states.js';
 import { planPrefect } from './plan.js';
 import { isServed, noTargetError, prefectTarget, workPoolOf } from './target.js';
-import { deploymentUrl, flowRunUrl, uiBaseUrl } from './urls.js';
+import { deploymentUrl, flowRunUrl, uiBaseUrl, withoutCredentials } from './urls.js';
 import { waitForFlowRun } from './wait-for-run.js';
 import type { StepName } from '../../steps.js';
 
@@ -66,7 +67,9 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
       this.ctx.logger.addSecret(Buffer.from(connection.authString).toString('base64'));
     }
     if (connection.profile) this.ctx.logger.debug(`Prefect settings from profile '${connection.profile}' (${connection.profilesPath})`);
-    const api = new PrefectApi(new PrefectClient(connection, { fetch: this.ctx.fetch, logger: this.ctx.logger }));
+    // The version and pools this step already learned (other workflows of it) are not asked again.
+    const facts = serverFacts(this.ctx.shared, withoutCredentials(connection.apiUrl), authorizationHeader(connection));
+    const api = new PrefectApi(new PrefectClient(connection, { fetch: this.ctx.fetch, logger: this.ctx.logger, facts }));
     this.session = { api, ui: uiBaseUrl(connection) };
     return this.session;
   }
