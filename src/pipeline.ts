@@ -1,7 +1,8 @@
-import type { LoadedConfig } from './config/load.js';
+import type { ResolvedDeployment } from './deployment.js';
 import { describeError, RunFailedError, UserError } from './errors.js';
 import type { Logger } from './logger.js';
 import { isFailure, type DeployResult, type Orchestrator, type PackageResult, type PlanResult, type RunResult, type StopResult } from './orchestrators/orchestrator.js';
+import { stepRequests } from './step-requests.js';
 import { plannedSteps, type StepName } from './steps.js';
 
 /** `running` and `pending` appear only in progress reports, written while the pipeline runs. */
@@ -45,58 +46,38 @@ export interface PipelineHooks {
 }
 
 export async function runPipeline(
-  config: LoadedConfig,
+  d: ResolvedDeployment,
   steps: StepName[],
   orchestrator: Orchestrator,
   logger: Logger,
   hooks: PipelineHooks = {},
 ): Promise<PipelineResult> {
-  const d = config.deployment;
-  const result: PipelineResult = { orchestrator: config.orchestrator, deploymentName: d.name, steps: [] };
+  const result: PipelineResult = { orchestrator: d.orchestrator, deploymentName: d.name, steps: [] };
+  const requests = stepRequests(d);
   // With plan, nothing else runs: the other steps given are what the plan describes.
   const planned: Array<StepReport['step']> = steps.includes('plan') ? ['plan'] : [...steps];
   if (planned.includes('run') && d.run.wait) planned.splice(planned.indexOf('run') + 1, 0, 'wait');
 
   const actions: Record<StepReport['step'], () => Promise<string>> = {
     plan: async () => {
-      if (!orchestrator.plan) throw new UserError(`${config.orchestrator} cannot plan: it has no plan() method`);
-      result.plan = await orchestrator.plan({
-        steps: plannedSteps(steps),
-        deploymentName: d.name,
-        type: d.type,
-        packageKwargs: d.package,
-        deployKwargs: d.deploy,
-        runKwargs: d.run,
-      });
+      if (!orchestrator.plan) throw new UserError(`${d.orchestrator} cannot plan: it has no plan() method`);
+      result.plan = await orchestrator.plan(requests.plan(plannedSteps(steps)));
       for (const line of result.plan.actions) logger.info(line);
       const changed = result.plan.files.filter((f) => f.change !== 'unchanged').length;
       return `plan of ${plannedSteps(steps).join(' → ')}: ${changed} of ${result.plan.files.length} files would change; nothing was changed`;
     },
     package: async () => {
-      result.packaged = await orchestrator.package({ deploymentName: d.name, kwargs: d.package, deployKwargs: d.deploy });
+      result.packaged = await orchestrator.package(requests.package());
       const { image, files, kept } = result.packaged;
       const wrote = files.length > 0 ? `wrote ${files.join(', ')}` : 'no files to write';
       return [image ? `image ${image}` : wrote, ...(kept ?? []).map((k) => `${k}: yours, used as it is`)].join('; ');
     },
     deploy: async () => {
-      result.deployment = await orchestrator.deploy({
-        deploymentName: d.name,
-        type: d.type,
-        kwargs: d.deploy,
-        packaged: result.packaged,
-        packageKwargs: d.package,
-      });
+      result.deployment = await orchestrator.deploy({ ...requests.deploy(), packaged: result.packaged });
       return `deployment ${result.deployment.name}`;
     },
     run: async () => {
-      result.run = await orchestrator.run({
-        deploymentName: d.name,
-        type: d.type,
-        kwargs: d.run,
-        deployment: result.deployment,
-        packageKwargs: d.package,
-        deployKwargs: d.deploy,
-      });
+      result.run = await orchestrator.run({ ...requests.run(), deployment: result.deployment });
       // A run that has already ended badly (the local orchestrator runs to the end)
       // fails the pipeline even without wait; with wait, the wait step says why.
       if (!d.run.wait && isFailure(result.run.state)) {
@@ -121,13 +102,7 @@ export async function runPipeline(
       return `final state ${result.run.state}`;
     },
     stop: async () => {
-      result.stopped = await orchestrator.stop({
-        deploymentName: d.name,
-        type: d.type,
-        kwargs: d.stop,
-        packageKwargs: d.package,
-        deployKwargs: d.deploy,
-      });
+      result.stopped = await orchestrator.stop(requests.stop());
       if (!result.stopped.stopped) logger.warning(result.stopped.detail);
       return result.stopped.detail;
     },

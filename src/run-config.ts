@@ -3,7 +3,8 @@ import type { CiContext } from './ci-context.js';
 import type { LoadedConfig } from './config/load.js';
 import { ProcessExec, type Exec } from './exec.js';
 import type { Logger } from './logger.js';
-import { createOrchestrator } from './orchestrators/registry.js';
+import { resolveDeployment } from './deployment.js';
+import { createOrchestrator, orchestratorTarget } from './orchestrators/registry.js';
 import { runPipeline, type PipelineHooks, type PipelineResult } from './pipeline.js';
 import type { StepName } from './steps.js';
 
@@ -35,6 +36,7 @@ export async function runConfig(config: LoadedConfig, steps: StepName[], environ
   const { logger } = environment;
   for (const secret of config.secrets) logger.addSecret(secret);
   for (const notice of config.notices) logger.info(notice);
+  const deployment = resolveDeployment(config.orchestrator, config.deployment, environment.ci, orchestratorTarget(config.orchestrator));
   const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
     logger,
     exec: environment.exec ?? new ProcessExec(),
@@ -48,5 +50,5 @@ export async function runConfig(config: LoadedConfig, steps: StepName[], environ
   });
   orchestrator.prepare?.(steps);
   logger.debug(`${config.orchestrator}: ${steps.join(' → ')} of ${config.deployment.name} (${config.file})`);
-  return runPipeline(config, steps, orchestrator, logger, environment.hooks);
+  return runPipeline(deployment, steps, orchestrator, logger, environment.hooks);
 }

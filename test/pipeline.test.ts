@@ -1,15 +1,16 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/load.js';
+import { loadConfigSync } from '../src/config/load.js';
 import { RunEndedError, RunFailedError, RunTimeoutError } from '../src/errors.js';
 import { MemoryLogger } from '../src/logger.js';
 import type { Orchestrator, RunResult, RunState } from '../src/orchestrators/orchestrator.js';
 import { orchestratorLookup } from '../src/orchestrators/registry.js';
 import { runPipeline, type PipelineResult } from '../src/pipeline.js';
+import { resolvedOf } from './helpers/requests.js';
 
 // The pipeline against a plain fake orchestrator: no services, only the order of
 // steps, what each reports, and the progress snapshots the PR comment is written from.
-const config = loadConfig(path.resolve('examples/quickstart/lolpop.yaml'), { runSettings: { wait: true } }, orchestratorLookup, {});
+const config = resolvedOf(loadConfigSync(path.resolve('examples/quickstart/lolpop.yaml'), { runSettings: { wait: true } }, orchestratorLookup, {}));
 
 function fakeOrchestrator(finalState: RunState | 'TIMEOUT' = 'COMPLETED'): Orchestrator & { calls: string[] } {
   const calls: string[] = [];
@@ -77,7 +78,7 @@ describe('runPipeline', () => {
   });
 
   it('without wait, a run that has already ended badly fails the run step', async () => {
-    const noWait = loadConfig(path.resolve('examples/quickstart/lolpop.yaml'), { runSettings: { wait: false } }, orchestratorLookup, {});
+    const noWait = resolvedOf(loadConfigSync(path.resolve('examples/quickstart/lolpop.yaml'), { runSettings: { wait: false } }, orchestratorLookup, {}));
     const orchestrator = fakeOrchestrator();
     orchestrator.run = async () => ({ id: 'r1', url: 'https://orchestrator.example/runs/r1', state: 'CRASHED', created: true });
     const result = await runPipeline(noWait, ['run'], orchestrator, new MemoryLogger());
@@ -93,6 +94,30 @@ describe('runPipeline', () => {
     const result = await runPipeline(config, ['package', 'deploy', 'run'], orchestrator, new MemoryLogger());
     expect(statuses(result)).toEqual(['package:success', 'deploy:failed', 'run:skipped', 'wait:skipped']);
     expect(orchestrator.calls).toEqual(['package']);
+  });
+
+  it('hands every step the one resolved deployment, and what the step before produced', async () => {
+    const orchestrator = fakeOrchestrator();
+    const seen: unknown[] = [];
+    const { package: pkg, deploy, run, stop } = orchestrator;
+    orchestrator.package = async (request) => (seen.push(request.resolved), pkg(request));
+    orchestrator.deploy = async (request) => {
+      seen.push(request.resolved);
+      expect(request.packaged?.files).toEqual(['prefect_files/run.py']);
+      return deploy(request);
+    };
+    orchestrator.run = async (request) => {
+      seen.push(request.resolved);
+      expect(request.deployment).toEqual({ id: 'd1', name: 'flow/quickstart' });
+      // The copies module orchestrators read are the resolved deployment's own parts.
+      expect([request.deploymentName, request.kwargs, request.deployKwargs]).toEqual([config.name, config.run, config.deploy]);
+      return run(request);
+    };
+    orchestrator.stop = async (request) => (seen.push(request.resolved), stop(request));
+    await runPipeline(config, ['package', 'deploy', 'run'], orchestrator, new MemoryLogger());
+    await runPipeline(config, ['stop'], orchestrator, new MemoryLogger());
+    expect(seen).toHaveLength(4);
+    for (const resolved of seen) expect(resolved).toBe(config);
   });
 });
 

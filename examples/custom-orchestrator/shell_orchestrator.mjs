@@ -26,6 +26,25 @@ const configSchema = {
 };
 
 /**
+ * Optional. The module's own step kwargs, per section (package, deploy, run, stop):
+ * each checks the keys of that section the common kwargs do not name, here `run.shell`
+ * (the shell a run starts the command with). A key no schema names is refused.
+ */
+const kwargs = {
+  run: {
+    /** @param {Record<string, unknown>} value */
+    safeParse(value) {
+      const unknown = Object.keys(value).find((key) => key !== 'shell');
+      if (unknown) return { success: false, error: { issues: [{ path: [unknown], message: 'not a run key of ShellOrchestrator (it has: shell)' }] } };
+      if (value.shell !== undefined && typeof value.shell !== 'string') {
+        return { success: false, error: { issues: [{ path: ['shell'], message: 'expected the name or path of a shell, e.g. bash' }] } };
+      }
+      return { success: true, data: { shell: value.shell ?? 'sh' } };
+    },
+  },
+};
+
+/**
  * @param {{ command: string, state_dir: string }} config
  * @param {{ logger: any, exec: any, env: Record<string, string | undefined>, workdir: string }} context
  */
@@ -65,7 +84,7 @@ function create(config, context) {
       mkdirSync(path.dirname(log), { recursive: true });
       const lines = [];
       const env = Object.fromEntries(Object.entries(context.env).filter(([, v]) => v !== undefined));
-      const result = await exec.run('sh', ['-c', deployment.command], {
+      const result = await exec.run(kwargs.shell, ['-c', deployment.command], {
         cwd: workdir,
         env: { ...env, LOLPOP_DEPLOYMENT: deploymentName, LOLPOP_PARAMETERS: JSON.stringify(parameters) },
         onLine: (/** @type {string} */ line) => {
@@ -97,5 +116,6 @@ export default {
   name: 'ShellOrchestrator',
   description: 'Deploys by writing a file, runs a shell command',
   configSchema,
+  kwargs,
   create,
 };

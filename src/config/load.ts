@@ -57,6 +57,11 @@ export interface OrchestratorLookup {
   known(): string[];
   /** True for a user's own module path or package (validated when loaded). */
   isModuleReference(name: string): boolean;
+  /**
+   * This lookup with a user's module imported (relative to `workdir`): schemaFor and
+   * kwargsFor then answer for it with the module's own schemas.
+   */
+  withModule?(name: string, workdir: string): Promise<OrchestratorLookup>;
 }
 
 /**
@@ -85,9 +90,24 @@ export const DEFAULT_DEPLOYMENT_NAME = 'lolpop-deployment';
 /**
  * Reads the lolpop YAML, expands `${VAR}`, applies overrides and validates it.
  * Every failure is a ConfigError naming file:line:col, the key and what was
- * expected, raised before anything is built or deployed.
+ * expected, raised before anything is built or deployed. A user's orchestrator module
+ * (only ever chosen by a flag or input: lolpop reads decorator.orchestrator as a Python
+ * class) is imported first, relative to `workdir`, so that its own schemas check the file.
  */
-export function loadConfig(
+export async function loadConfig(
+  file: string,
+  overrides: ConfigOverrides,
+  lookup: OrchestratorLookup,
+  env: NodeJS.ProcessEnv,
+  workdir: string,
+): Promise<LoadedConfig> {
+  const chosen = overrides.orchestrator?.name;
+  const withModule = chosen && lookup.isModuleReference(chosen) && lookup.withModule ? await lookup.withModule(chosen, workdir) : lookup;
+  return loadConfigSync(file, overrides, withModule, env);
+}
+
+/** loadConfig without importing a module: a module then is checked with the common kwargs and its config as written. */
+export function loadConfigSync(
   file: string,
   overrides: ConfigOverrides,
   lookup: OrchestratorLookup,

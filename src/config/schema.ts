@@ -192,16 +192,25 @@ export function sectionKeys(schema: z.core.$ZodType): string[] {
   return [];
 }
 
+/**
+ * A section that may be left out: its defaults, or, when an empty section is not valid (a
+ * module's kwarg it requires), checked as an empty one so the loader says what is missing.
+ */
+function omittable<T>(schema: z.ZodType<T>) {
+  const empty = schema.safeParse({});
+  return empty.success ? schema.default(empty.data as never) : schema.prefault({} as never);
+}
+
 /** `orchestrator.deployment` for an orchestrator with these kwargs schemas. */
 export function deploymentBlockFor(kwargs: KwargsSchemas | undefined) {
   const sections = mergedKwargs(kwargs);
   return z.strictObject({
     name: z.string().min(1).optional().describe('Deployment name (lolpop -n); the action input deployment-name overrides it.'),
     type: z.enum(DEPLOYMENT_TYPES).default('docker').describe('lolpop -t'),
-    package: sections.package.default(sections.package.parse({})),
-    deploy: sections.deploy.default(sections.deploy.parse({})),
-    run: sections.run.default(sections.run.parse({})),
-    stop: sections.stop.default(sections.stop.parse({})),
+    package: omittable(sections.package),
+    deploy: omittable(sections.deploy),
+    run: omittable(sections.run),
+    stop: omittable(sections.stop),
   });
 }
 

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { CiContext } from '../ci-context.js';
+import type { ResolvedDeployment } from '../deployment.js';
 import type { DeploymentType, KwargsSchemas, StepKwargs } from '../config/schema.js';
 import type { Exec } from '../exec.js';
 import type { StepName } from '../steps.js';
@@ -88,34 +89,46 @@ export interface StopResult {
 }
 
 /*
- * The requests carry each step section's kwargs as the orchestrator's own schemas parsed
- * them: `K` is its kwargs (PrefectOrchestrator: PrefectKwargs), the common ones
- * (config/schema.ts) for an orchestrator without `kwargs`.
+ * Every request carries `resolved`: the deployment worked out once before any step ran
+ * (src/deployment.ts): names, entrypoint, image, idempotency key, durations in ms, each
+ * section's kwargs as the orchestrator's own schemas parsed them (`K`: its kwargs,
+ * PrefectOrchestrator: PrefectKwargs; the common ones of config/schema.ts for an
+ * orchestrator without `kwargs`), and its plugin's target (`T`). The built-in
+ * orchestrators read only that. The other fields (deploymentName, type, the kwargs
+ * sections) are copies of parts of it, kept because orchestrator modules written for
+ * 1.0 read them.
  */
-export interface PackageRequest<K extends StepKwargs = StepKwargs> {
+interface StepRequest<K extends StepKwargs, T> {
+  resolved: ResolvedDeployment<K, T>;
+  /** resolved.name. */
   deploymentName: string;
+}
+export interface PackageRequest<K extends StepKwargs = StepKwargs, T = unknown> extends StepRequest<K, T> {
+  /** resolved.package. */
   kwargs: K['package'];
-  /** The deploy kwargs, so package knows the work pool the image is for. */
+  /** resolved.deploy. */
   deployKwargs: K['deploy'];
 }
-export interface DeployRequest<K extends StepKwargs = StepKwargs> {
-  deploymentName: string;
+export interface DeployRequest<K extends StepKwargs = StepKwargs, T = unknown> extends StepRequest<K, T> {
+  /** resolved.type. */
   type: DeploymentType;
+  /** resolved.deploy. */
   kwargs: K['deploy'];
   /** What package produced in this same invocation, if it ran. */
   packaged?: PackageResult;
-  /** The package kwargs, for the entrypoint when package did not run. */
+  /** resolved.package. */
   packageKwargs: K['package'];
 }
-export interface RunRequest<K extends StepKwargs = StepKwargs> {
-  deploymentName: string;
-  /** lolpop's -t: with the deploy kwargs, where the deployment runs (to find it when deploy did not run). */
+export interface RunRequest<K extends StepKwargs = StepKwargs, T = unknown> extends StepRequest<K, T> {
+  /** resolved.type. */
   type: DeploymentType;
+  /** resolved.run. */
   kwargs: K['run'];
   /** What deploy returned in this same invocation, if it ran. */
   deployment?: DeployResult;
-  /** To find the deployment when deploy did not run (its flow name derives from these). */
+  /** resolved.package. */
   packageKwargs: K['package'];
+  /** resolved.deploy. */
   deployKwargs: K['deploy'];
 }
 export interface WaitRequest {
@@ -123,20 +136,24 @@ export interface WaitRequest {
   timeoutMs: number;
   pollMs: number;
 }
-export interface StopRequest<K extends StepKwargs = StepKwargs> {
-  deploymentName: string;
+export interface StopRequest<K extends StepKwargs = StepKwargs, T = unknown> extends StepRequest<K, T> {
+  /** resolved.type. */
   type: DeploymentType;
+  /** resolved.stop. */
   kwargs: K['stop'];
+  /** resolved.package. */
   packageKwargs: K['package'];
+  /** resolved.deploy. */
   deployKwargs: K['deploy'];
 }
 
 /** What `plan` is asked about: everything package → deploy → run would use. */
-export interface PlanRequest<K extends StepKwargs = StepKwargs> {
+export interface PlanRequest<K extends StepKwargs = StepKwargs, T = unknown> extends StepRequest<K, T> {
   /** The steps to plan, in order (some of package, deploy, run). */
   steps: StepName[];
-  deploymentName: string;
+  /** resolved.type. */
   type: DeploymentType;
+  /** resolved.package, resolved.deploy, resolved.run. */
   packageKwargs: K['package'];
   deployKwargs: K['deploy'];
   runKwargs: K['run'];
@@ -166,28 +183,28 @@ export interface PlanResult {
  * throws a UserError with a one-line message a user can act on. `K`: the step kwargs it
  * reads, its plugin's `kwargs` (the common ones when it has none).
  */
-export interface Orchestrator<K extends StepKwargs = StepKwargs> {
+export interface Orchestrator<K extends StepKwargs = StepKwargs, T = unknown> {
   /**
    * Optional: fail before any step runs on what these steps will need (a server URL, …),
    * so that nothing is built when a later step could not run anyway.
    */
   prepare?(steps: readonly StepName[]): void;
   /** Write the entrypoint and Dockerfile; build (and push) the image when asked. */
-  package(request: PackageRequest<K>): Promise<PackageResult>;
+  package(request: PackageRequest<K, T>): Promise<PackageResult>;
   /** Create or update the deployment; idempotent. */
-  deploy(request: DeployRequest<K>): Promise<DeployResult>;
+  deploy(request: DeployRequest<K, T>): Promise<DeployResult>;
   /** Start a run of the deployment and return its id and URL without waiting. */
-  run(request: RunRequest<K>): Promise<RunResult>;
+  run(request: RunRequest<K, T>): Promise<RunResult>;
   /** Poll the run to a terminal state or the timeout; returns the final state. */
   wait(request: WaitRequest): Promise<RunResult>;
   /** Undo what deploy created. */
-  stop(request: StopRequest<K>): Promise<StopResult>;
+  stop(request: StopRequest<K, T>): Promise<StopResult>;
   /**
    * Optional: what package → deploy → run would write, build and send, without
    * writing, building or sending anything that changes state (reading a server is fine;
    * without one, an offline plan).
    */
-  plan?(request: PlanRequest<K>): Promise<PlanResult>;
+  plan?(request: PlanRequest<K, T>): Promise<PlanResult>;
 }
 
 /** What every orchestrator gets from its host, so none reaches for globals. */
@@ -212,7 +229,7 @@ export interface OrchestratorContext {
 }
 
 /** A registry entry: a name users write in `decorator.orchestrator`, and a factory. */
-export interface OrchestratorPlugin<K extends StepKwargs = StepKwargs> {
+export interface OrchestratorPlugin<K extends StepKwargs = StepKwargs, T = unknown> {
   name: string;
   description: string;
   /** Validates `orchestrator.config` for this orchestrator. */
@@ -224,5 +241,11 @@ export interface OrchestratorPlugin<K extends StepKwargs = StepKwargs> {
    * `decorator.orchestrator` names this orchestrator. A section left out is the common one.
    */
   kwargs?: KwargsSchemas<K>;
-  create(config: unknown, context: OrchestratorContext): Orchestrator<K>;
+  /**
+   * Optional: where this orchestrator will run a deployment (PrefectOrchestrator: a work
+   * pool, a static Docker host or Kubernetes), decided once from the resolved deployment
+   * and handed to every step as `resolved.target`.
+   */
+  target?(deployment: ResolvedDeployment<K, undefined>): T;
+  create(config: unknown, context: OrchestratorContext): Orchestrator<K, T>;
 }

@@ -98,17 +98,6 @@ export function prefectFlowName(kwargs: Pick<PackageKwargs, 'flow_name' | 'flow_
   return fn.replace(/_/g, '-');
 }
 
-/**
- * The parameters to send with a flow run: nested under WRAPPER_PARAMETER for the
- * generated wrapper, unchanged for the user's own `flow_entrypoint`.
- */
-export function flowRunParameters(
-  kwargs: Pick<PackageKwargs, 'flow_entrypoint'>,
-  parameters: Record<string, unknown>,
-): Record<string, unknown> {
-  return kwargs.flow_entrypoint === undefined ? { [WRAPPER_PARAMETER]: parameters } : parameters;
-}
-
 function requireClass(kwargs: PackageKwargs): string {
   if (kwargs.lolpop_class === undefined || kwargs.lolpop_class === '') {
     throw new ConfigError(

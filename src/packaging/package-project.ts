@@ -1,15 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { builderOptions, defaultImageTag, ociLabels, registryOf, renderImageTag } from '../docker/args.js';
+import { builderOptions, ociLabels, registryOf } from '../docker/args.js';
 import { withPrivateDockerConfig } from '../docker/credentials.js';
 import { builderFlags, sayOnce } from '../docker/builder.js';
 import { DockerCli } from '../docker/docker.js';
-import { entrypointFor, packageFiles, writePackageFiles, type PackageFile } from './files.js';
+import { packageFiles, writePackageFiles, type PackageFile } from './files.js';
 import { relativePath } from './paths.js';
 import { isGeneratedFile } from './generated.js';
 import { imageProblems, parseImageVersions, requestedLolpop, VERSIONS_PY } from './image-check.js';
 import { CommandError } from '../errors.js';
-import type { FileChange, OrchestratorContext, PackageRequest, PackageResult, PlanResult } from '../orchestrators/orchestrator.js';
+import type { ResolvedDeployment } from '../deployment.js';
+import type { FileChange, OrchestratorContext, PackageResult, PlanResult } from '../orchestrators/orchestrator.js';
 
 export interface PackageProjectOptions extends OrchestratorContext {
   /** Whether to build (and, with push_image, push) the image; false for pools that run no container. */
@@ -35,14 +36,14 @@ export interface FilesPlan {
  * The files package writes and what each would change, read from the working
  * directory without writing: `package` writes them, `plan` shows them.
  */
-export function planFiles(request: PackageRequest, workdir: string, dockerfile = true): FilesPlan {
-  const kwargs = request.kwargs;
+export function planFiles(deployment: ResolvedDeployment, workdir: string, dockerfile = true): FilesPlan {
+  const kwargs = deployment.package;
   const read = (p: string): string | undefined => {
     const file = path.resolve(workdir, p);
     return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
   };
   const files = packageFiles(kwargs, {
-    deploymentName: request.deploymentName,
+    deploymentName: deployment.name,
     dockerfile,
     // A Dockerfile we generated earlier is ours to refresh, not the user's own.
     exists: (p) => {
@@ -67,16 +68,16 @@ export function planFiles(request: PackageRequest, workdir: string, dockerfile =
  * (a work pool's type without a server, a Docker daemon), said with the build line.
  */
 export function planPackage(
-  request: PackageRequest,
-  options: Pick<OrchestratorContext, 'workdir' | 'ci'> & { buildImage: boolean; condition?: string; dockerfile?: boolean },
+  deployment: ResolvedDeployment,
+  options: Pick<OrchestratorContext, 'workdir'> & { buildImage: boolean; condition?: string; dockerfile?: boolean },
 ): Pick<PlanResult, 'files' | 'kept' | 'image' | 'actions'> {
-  const kwargs = request.kwargs;
-  const plan = planFiles(request, options.workdir, options.dockerfile ?? true);
+  const kwargs = deployment.package;
+  const plan = planFiles(deployment, options.workdir, options.dockerfile ?? true);
   const files = plan.files.map(({ path: p, change }) => ({ path: p, change }));
   const actions = files.map((f) => `write ${f.path} (${f.change})`);
   for (const kept of plan.kept) actions.push(`use ${kept} as it is (yours: no lolpop-deploy header)`);
   if (kwargs.package_type !== 'docker' || !options.buildImage) return { files, kept: plan.kept, actions };
-  const image = renderImageTag(kwargs.docker_image_tag ?? defaultImageTag(kwargs.lolpop_class, kwargs.lolpop_entrypoint), options.ci);
+  const image = deployment.image;
   const push = kwargs.push_image ? ` and push it to ${registryOf(image)}` : '';
   const when = options.condition ? ` (${options.condition})` : '';
   actions.push(`build ${image} from ${relativePath('dockerfile_path', kwargs.dockerfile_path)}${push}${when}`);
@@ -87,9 +88,9 @@ export function planPackage(
  * The package step shared by every orchestrator: write lolpop's entrypoint and
  * Dockerfile (unless the user has their own), then build and push the image.
  */
-export async function packageProject(request: PackageRequest, options: PackageProjectOptions): Promise<PackageResult> {
-  const kwargs = request.kwargs;
-  const plan = planFiles(request, options.workdir, options.dockerfile ?? true);
+export async function packageProject(deployment: ResolvedDeployment, options: PackageProjectOptions): Promise<PackageResult> {
+  const kwargs = deployment.package;
+  const plan = planFiles(deployment, options.workdir, options.dockerfile ?? true);
   const files = plan.files;
   writePackageFiles(options.workdir, files);
   for (const file of files) options.logger.info(`wrote ${file.path} (${file.change})`);
@@ -100,11 +101,11 @@ export async function packageProject(request: PackageRequest, options: PackagePr
     files: files.map((f) => f.path),
     changes: Object.fromEntries(files.map((f) => [f.path, f.change])),
     ...(plan.kept.length > 0 ? { kept: plan.kept } : {}),
-    entrypoint: entrypointFor(kwargs),
+    entrypoint: deployment.entrypoint,
   };
   if (!options.buildImage || kwargs.package_type !== 'docker') return result;
 
-  const image = renderImageTag(kwargs.docker_image_tag ?? defaultImageTag(kwargs.lolpop_class, kwargs.lolpop_entrypoint), options.ci);
+  const image = deployment.image;
   const registry = options.registry;
   if (registry) options.logger.addSecret(registry.password);
   const buildAndPush = async (env: NodeJS.ProcessEnv): Promise<void> => {

@@ -191,12 +191,25 @@ describe('examples/custom-orchestrator', () => {
     expect(existsSync(path.join(dir, '.shell-orchestrator/shell-demo.json'))).toBe(false);
   });
 
+  it("takes the module's own run kwarg (shell), checked by the module at its line", async () => {
+    const dir = copyExample('custom-orchestrator');
+    const yaml = readFileSync(path.join(dir, 'lolpop.yaml'), 'utf8');
+    writeFileSync(path.join(dir, 'lolpop.yaml'), yaml.replace('# shell: bash ', 'shell: bash   '));
+    const up = await cli(['up', '-c', 'lolpop.yaml', '--orchestrator', './shell_orchestrator.mjs', '--wait'], dir);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toMatch(/^Run \S+: COMPLETED$/m);
+    writeFileSync(path.join(dir, 'lolpop.yaml'), yaml.replace('# shell: bash ', 'shell: [bash]'));
+    const bad = await cli(['up', '-c', 'lolpop.yaml', '--orchestrator', './shell_orchestrator.mjs'], dir);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^error: \S*lolpop\.yaml:16:7: orchestrator\.deployment\.run\.shell: expected the name or path of a shell, e\.g\. bash \(checked by \.\/shell_orchestrator\.mjs\)$/m);
+  });
+
   it("reports the plugin's own config check with the key", async () => {
     const dir = copyExample('custom-orchestrator');
     const yaml = readFileSync(path.join(dir, 'lolpop.yaml'), 'utf8').replace('command: sh ./job.sh', 'commmand: sh ./job.sh');
     writeFileSync(path.join(dir, 'lolpop.yaml'), yaml);
     const { code, stderr } = await cli(['up', '-c', 'lolpop.yaml', '-l', 'shell_orchestrator.mjs'], dir);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^error: orchestrator\.config\.command: required: the shell command .* \(checked by \.\/shell_orchestrator\.mjs\)$/m);
+    expect(stderr).toMatch(/^error: \S*lolpop\.yaml:\d+:\d+: orchestrator\.config\.command: required: the shell command .* \(checked as \.\/shell_orchestrator\.mjs's config, chosen by -l\/--local-file\)$/m);
   });
 });

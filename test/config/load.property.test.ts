@@ -4,7 +4,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfigSync } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { orchestratorLookup } from '../../src/orchestrators/registry.js';
 
@@ -31,7 +31,7 @@ const config = fc.record(
 
 function load(text: string): unknown {
   writeFileSync(file, text);
-  return loadConfig(file, {}, orchestratorLookup, { HOME: '/home/ci' });
+  return loadConfigSync(file, {}, orchestratorLookup, { HOME: '/home/ci' });
 }
 
 describe('loadConfig over generated configs', () => {

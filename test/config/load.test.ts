@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { loadConfig, loadedAs, type ConfigOverrides } from '../../src/config/load.js';
+import { loadConfigSync, loadedAs, type ConfigOverrides } from '../../src/config/load.js';
 import { DEFAULT_BASE_IMAGE } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import { PREFECT_KWARGS } from '../../src/orchestrators/prefect/kwargs.js';
@@ -11,7 +11,7 @@ import { orchestratorLookup } from '../../src/orchestrators/registry.js';
 
 const fixture = (name: string) => path.join('test/fixtures/config', name);
 const load = (name: string, overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = {}) =>
-  loadConfig(fixture(name), overrides, orchestratorLookup, env);
+  loadConfigSync(fixture(name), overrides, orchestratorLookup, env);
 /** A config that PrefectOrchestrator deploys, as its kwargs type it. */
 const loadPrefect = (name: string, overrides: ConfigOverrides = {}) => loadedAs(load(name, overrides), PREFECT_KWARGS);
 
@@ -165,7 +165,7 @@ describe("loadConfig: each orchestrator's own kwargs", () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'lolpop-common-')), 'lolpop.yaml');
     const deployment = { deploy: { tags: ['ml'], description: 'd', parameters: { a: 1 } }, run: { wait: true }, stop: { mode: 'delete', cancel_runs: true } };
     writeFileSync(file, stringify({ decorator: { orchestrator }, orchestrator: { deployment } }));
-    const config = loadConfig(file, {}, orchestratorLookup, {});
+    const config = loadConfigSync(file, {}, orchestratorLookup, {});
     expect(config.orchestrator).toBe(orchestrator);
     expect(config.deployment.package).toMatchObject({ lolpop_entrypoint: 'build_all', flow_name: 'prefect_entrypoint', base_image: DEFAULT_BASE_IMAGE, package_type: 'docker' });
     expect(config.deployment.deploy).toMatchObject({ tags: ['ml'], description: 'd', parameters: { a: 1 } });

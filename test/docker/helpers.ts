@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CiContext } from '../../src/ci-context.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfigSync } from '../../src/config/load.js';
 import { DeployKwargs, PackageKwargs } from '../../src/config/schema.js';
 import { ProcessExec } from '../../src/exec.js';
 import { MemoryLogger } from '../../src/logger.js';
@@ -12,6 +12,7 @@ import { createOrchestrator, orchestratorLookup } from '../../src/orchestrators/
 import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
 import { parseSteps } from '../../src/steps.js';
 import { ciContext, service, tempDir } from '../helpers/services.js';
+import { resolvedFrom, resolvedOf } from '../helpers/requests.js';
 
 /** What scripts/docker-services.sh started; undefined on a laptop without it (a failure under REQUIRE_SERVICES=1). */
 export function dockerServices() {
@@ -60,7 +61,7 @@ export async function packageOnly(options: {
   const logger = new MemoryLogger();
   try {
     const result = await packageProject(
-      { deploymentName: 'quickstart', kwargs: PackageKwargs.parse(options.kwargs), deployKwargs: DeployKwargs.parse({}) },
+      resolvedFrom('PrefectOrchestrator', { package: PackageKwargs.parse(options.kwargs), deploy: DeployKwargs.parse({}) }, ci),
       {
         logger,
         exec: new ProcessExec(),
@@ -90,7 +91,7 @@ export async function runPipelineIn(options: {
   const file = path.join(options.dir, 'lolpop.yaml');
   writeFileSync(file, options.yaml);
   const logger = new MemoryLogger();
-  const config = loadConfig(file, {}, orchestratorLookup, options.env);
+  const config = loadConfigSync(file, {}, orchestratorLookup, options.env);
   const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
     logger,
     exec: new ProcessExec(),
@@ -101,7 +102,7 @@ export async function runPipelineIn(options: {
     configFile: file,
     registry: options.registry,
   });
-  const result = await runPipeline(config, parseSteps(options.steps), orchestrator, logger);
+  const result = await runPipeline(resolvedOf(config, {}, ci), parseSteps(options.steps), orchestrator, logger);
   return { result, logger };
 }
 

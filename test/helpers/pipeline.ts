@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CiContext } from '../../src/ci-context.js';
-import { loadConfig, type ConfigOverrides } from '../../src/config/load.js';
+import { loadConfigSync, type ConfigOverrides } from '../../src/config/load.js';
 import { MemoryLogger } from '../../src/logger.js';
 import { orchestratorLookup } from '../../src/orchestrators/registry.js';
 import type { PipelineResult } from '../../src/pipeline.js';
@@ -25,7 +25,7 @@ export async function runConfig(options: {
   const file = path.join(options.dir, 'lolpop.yaml');
   writeFileSync(file, options.yaml);
   const logger = new MemoryLogger();
-  const config = loadConfig(file, options.overrides ?? {}, orchestratorLookup, options.env);
+  const config = loadConfigSync(file, options.overrides ?? {}, orchestratorLookup, options.env);
   const result = await runCore(config, parseSteps(options.steps ?? "deploy,run"), { logger, env: options.env, ci: options.ci, workdir: options.dir });
   return { result, logger };
 }

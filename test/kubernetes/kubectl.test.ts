@@ -14,6 +14,10 @@ import { applyArgs, deleteArgs, deleteManifestArgs, describeKubectlFailure, Kube
 import { PrefectOrchestrator } from '../../src/orchestrators/prefect/orchestrator.js';
 import { PrefectConfig } from '../../src/orchestrators/prefect/config.js';
 import { ciContext, tempDir } from '../helpers/services.js';
+import { resolvedFrom } from '../helpers/requests.js';
+import { stepRequests } from '../../src/step-requests.js';
+import type { PrefectKwargs } from '../../src/orchestrators/prefect/kwargs.js';
+import type { PrefectTarget } from '../../src/orchestrators/prefect/target.js';
 
 interface Call {
   command: string;
@@ -145,13 +149,11 @@ describe('PrefectOrchestrator.stop, kubernetes', () => {
 
   it("lolpop bug 3: with a work pool, stop deletes the worker '{name}-{work_pool}' in its namespace, not '{name}' in the current one", async () => {
     const exec = fakeExec(() => ({ stdout: 'deployment.apps "quickstart-k8s-pool" deleted\n' }));
-    const result = await orchestrator(exec).stop({
-      deploymentName: 'quickstart',
-      type: 'kubernetes',
-      kwargs: StopKwargs.parse({}),
-      packageKwargs: PackageKwargs.parse({ lolpop_class: 'QuickstartRunner' }),
-      deployKwargs: DeployKwargs.parse({ work_pool: 'k8s-pool' }),
-    });
+    const result = await orchestrator(exec).stop(
+      stepRequests(
+        resolvedFrom<PrefectKwargs, PrefectTarget>('PrefectOrchestrator', { name: 'quickstart', type: 'kubernetes', stop: StopKwargs.parse({}), package: PackageKwargs.parse({ lolpop_class: 'QuickstartRunner' }), deploy: DeployKwargs.parse({ work_pool: 'k8s-pool' }) }),
+      ).stop(),
+    );
     expect(exec.calls.map((c) => c.args)).toEqual([
       ['delete', 'deployment', 'quickstart-k8s-pool', '--namespace', 'lolpop', '--ignore-not-found=true', '--wait=false'],
     ]);
@@ -164,13 +166,11 @@ describe('PrefectOrchestrator.stop, kubernetes', () => {
 
   it('without a pool, stop deletes the flow Deployment (and the Secret when asked); all gone is a notice', async () => {
     const exec = fakeExec();
-    const result = await orchestrator(exec).stop({
-      deploymentName: 'quickstart',
-      type: 'kubernetes',
-      kwargs: StopKwargs.parse({ delete_secret: true }),
-      packageKwargs: PackageKwargs.parse({ lolpop_class: 'QuickstartRunner' }),
-      deployKwargs: DeployKwargs.parse({ namespace: 'ml-prod' }),
-    });
+    const result = await orchestrator(exec).stop(
+      stepRequests(
+        resolvedFrom<PrefectKwargs, PrefectTarget>('PrefectOrchestrator', { name: 'quickstart', type: 'kubernetes', stop: StopKwargs.parse({ delete_secret: true }), package: PackageKwargs.parse({ lolpop_class: 'QuickstartRunner' }), deploy: DeployKwargs.parse({ namespace: 'ml-prod' }) }),
+      ).stop(),
+    );
     expect(exec.calls.map((c) => c.args.slice(0, 5))).toEqual([
       ['delete', 'deployment', 'quickstart', '--namespace', 'ml-prod'],
       ['delete', 'secret', 'prefect-secrets', '--namespace', 'ml-prod'],

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfigSync } from '../../src/config/load.js';
 import { RunEndedError, RunFailedError } from '../../src/errors.js';
 import { ProcessExec } from '../../src/exec.js';
 import { MemoryLogger } from '../../src/logger.js';
@@ -12,25 +12,21 @@ import type { OrchestratorContext } from '../../src/orchestrators/orchestrator.j
 import { orchestratorLookup } from '../../src/orchestrators/registry.js';
 import { ciContext } from '../helpers/services.js';
 import { copyExample } from './example.js';
+import { requestsOf } from '../helpers/requests.js';
 
 function setUp(env: NodeJS.ProcessEnv = process.env, ci = ciContext()) {
   const dir = copyExample('quickstart');
   const configFile = path.join(dir, 'lolpop.yaml');
-  const config = loadConfig(configFile, {}, orchestratorLookup, env);
+  const config = loadConfigSync(configFile, {}, orchestratorLookup, env);
   const logger = new MemoryLogger();
   const ctx: OrchestratorContext = { logger, exec: new ProcessExec(), fetch: globalThis.fetch, env, ci, workdir: dir, configFile };
   const orchestrator = new LocalOrchestrator(LocalConfig.parse(config.orchestratorConfig), ctx);
   const d = config.deployment;
-  const runRequest = (parameters: Record<string, unknown> = {}, idempotency_key?: string) => ({
-    deploymentName: d.name,
-    type: d.type,
-    kwargs: { ...d.run, parameters, ...(idempotency_key ? { idempotency_key } : {}) },
-    packageKwargs: d.package,
-    deployKwargs: d.deploy,
-  });
-  const deploy = () => orchestrator.deploy({ deploymentName: d.name, type: d.type, kwargs: d.deploy, packageKwargs: d.package });
+  const runRequest = (parameters: Record<string, unknown> = {}, idempotency_key?: string) =>
+    requestsOf(config, { run: { ...d.run, parameters, ...(idempotency_key ? { idempotency_key } : {}) } }, ci).run();
+  const deploy = () => orchestrator.deploy(requestsOf(config, {}, ci).deploy());
   const wait = (run: Awaited<ReturnType<typeof orchestrator.run>>) => orchestrator.wait({ run, timeoutMs: 5000, pollMs: 50 });
-  return { dir, config, logger, orchestrator, d, runRequest, deploy, wait };
+  return { dir, config, ci, logger, orchestrator, d, runRequest, deploy, wait };
 }
 
 function runDir(url: string): string {
@@ -39,8 +35,8 @@ function runDir(url: string): string {
 
 describe('LocalOrchestrator on examples/quickstart (real python3)', () => {
   it('package writes the entrypoint and Dockerfile, and builds no image without a tag', async () => {
-    const { dir, orchestrator, d } = setUp();
-    const packaged = await orchestrator.package({ deploymentName: d.name, kwargs: d.package, deployKwargs: d.deploy });
+    const { dir, orchestrator, config } = setUp();
+    const packaged = await orchestrator.package(requestsOf(config).package());
     expect(packaged.files).toEqual(expect.arrayContaining(['prefect_files/run.py', 'Dockerfile']));
     expect(packaged.image).toBeUndefined();
     expect(readFileSync(path.join(dir, 'prefect_files/run.py'), 'utf8')).toContain('from quickstart_runner import QuickstartRunner');
@@ -149,9 +145,9 @@ describe('LocalOrchestrator on examples/quickstart (real python3)', () => {
   });
 
   it('stop removes the deployment; stopping it again reports nothing to stop', async () => {
-    const { dir, deploy, orchestrator, d } = setUp();
+    const { dir, deploy, orchestrator, config } = setUp();
     await deploy();
-    const request = { deploymentName: d.name, type: d.type, kwargs: d.stop, packageKwargs: d.package, deployKwargs: d.deploy };
+    const request = requestsOf(config).stop();
     const stopped = await orchestrator.stop(request);
     expect(stopped.stopped).toBe(true);
     expect(existsSync(path.join(dir, '.lolpop-deploy/deployments/quickstart.json'))).toBe(false);
@@ -162,8 +158,8 @@ describe('LocalOrchestrator on examples/quickstart (real python3)', () => {
     const { dir, config, orchestrator, d } = setUp();
     writeFileSync(path.join(dir, 'my_flow.py'), 'def train(rows=1):\n    print("training on %d rows" % rows)\n');
     const pkg = { ...d.package, flow_entrypoint: 'my_flow.py:train' };
-    await orchestrator.deploy({ deploymentName: 'own', type: d.type, kwargs: d.deploy, packageKwargs: pkg });
-    const run = await orchestrator.run({ deploymentName: 'own', type: d.type, kwargs: { ...config.deployment.run, parameters: { rows: 3 } }, packageKwargs: pkg, deployKwargs: d.deploy });
+    await orchestrator.deploy(requestsOf(config, { name: 'own', package: pkg }).deploy());
+    const run = await orchestrator.run(requestsOf(config, { name: 'own', package: pkg, run: { ...d.run, parameters: { rows: 3 } } }).run());
     expect(run.state).toBe('COMPLETED');
     expect(readFileSync(path.join(runDir(run.url), 'log.txt'), 'utf8')).toContain('training on 3 rows');
   });

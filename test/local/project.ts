@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfigSync } from '../../src/config/load.js';
 import { ProcessExec } from '../../src/exec.js';
 import { MemoryLogger } from '../../src/logger.js';
 import { LocalConfig } from '../../src/orchestrators/local/config.js';
@@ -9,12 +9,13 @@ import { LocalOrchestrator, type LocalRunOptions } from '../../src/orchestrators
 import type { OrchestratorContext, RunResult } from '../../src/orchestrators/orchestrator.js';
 import { orchestratorLookup } from '../../src/orchestrators/registry.js';
 import { ciContext } from '../helpers/services.js';
+import { requestsOf } from '../helpers/requests.js';
 import { copyExample } from './example.js';
 
 /** A copy of examples/quickstart with a LocalOrchestrator on it, and a way to deploy a flow of one's own. */
 export function localProject(options: LocalRunOptions = {}, config: Record<string, unknown> = {}, dir = copyExample('quickstart')) {
   const configFile = path.join(dir, 'lolpop.yaml');
-  const loaded = loadConfig(configFile, {}, orchestratorLookup, process.env);
+  const loaded = loadConfigSync(configFile, {}, orchestratorLookup, process.env);
   const logger = new MemoryLogger();
   const ctx: OrchestratorContext = { logger, exec: new ProcessExec(), fetch: globalThis.fetch, env: process.env, ci: ciContext(), workdir: dir, configFile };
   const orchestrator = new LocalOrchestrator(LocalConfig.parse({ ...(loaded.orchestratorConfig as object), ...config }), ctx, options);
@@ -24,9 +25,8 @@ export function localProject(options: LocalRunOptions = {}, config: Record<strin
   async function deployFlow(name: string, source: string) {
     writeFileSync(path.join(dir, `${name}.py`), source);
     const pkg = { ...d.package, flow_entrypoint: `${name}.py:main` };
-    await orchestrator.deploy({ deploymentName: name, type: d.type, kwargs: d.deploy, packageKwargs: pkg });
-    const run = (kwargs: Partial<typeof d.run> = {}) =>
-      orchestrator.run({ deploymentName: name, type: d.type, kwargs: { ...d.run, ...kwargs }, packageKwargs: pkg, deployKwargs: d.deploy });
+    await orchestrator.deploy(requestsOf(loaded, { name, package: pkg }).deploy());
+    const run = (kwargs: Partial<typeof d.run> = {}) => orchestrator.run(requestsOf(loaded, { name, package: pkg, run: { ...d.run, ...kwargs } }).run());
     return { run };
   }
   const wait = (run: RunResult, timeoutMs = 5000) => orchestrator.wait({ run, timeoutMs, pollMs: 50 });

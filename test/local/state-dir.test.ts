@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfigSync } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { LocalConfig, resolveStateDir } from '../../src/orchestrators/local/config.js';
 import { orchestratorLookup } from '../../src/orchestrators/registry.js';
@@ -30,7 +30,7 @@ describe('orchestrator.config.state_dir is confined to the project', () => {
     writeFileSync(file, 'orchestrator:\n  config:\n    state_dir: ../../etc\n  deployment:\n    package:\n      lolpop_class: X\n');
     const error = (() => {
       try {
-        loadConfig(file, {}, orchestratorLookup, {});
+        loadConfigSync(file, {}, orchestratorLookup, {});
       } catch (e) {
         return e;
       }

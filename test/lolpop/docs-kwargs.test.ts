@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { loadConfig, loadedAs, type LoadedConfig } from '../../src/config/load.js';
+import { loadConfigSync, loadedAs, type LoadedConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import type { Exec, ExecOptions } from '../../src/exec.js';
 import { MemoryLogger } from '../../src/logger.js';
@@ -15,6 +15,8 @@ import { renderDockerfile } from '../../src/packaging/dockerfile.js';
 import { renderEntrypoint } from '../../src/packaging/entrypoint.js';
 import { packageFiles } from '../../src/packaging/files.js';
 import { ciContext, tempDir } from '../helpers/services.js';
+import { requestsOf, resolvedOf } from '../helpers/requests.js';
+import type { PrefectTarget } from '../../src/orchestrators/prefect/target.js';
 
 // One test per kwarg lolpop's PrefectOrchestrator docs documents (PrefectOrchestrator's package, deploy and stop,
 // and its config): each is shown honoured, with what it changes, or refused with the
@@ -78,7 +80,7 @@ function load(deployment: Record<string, unknown>, config: Record<string, unknow
     file,
     stringify({ decorator: { orchestrator: 'PrefectOrchestrator' }, orchestrator: { config, deployment: { name: 'quickstart', ...base, ...deployment, package: { ...base.package, ...(deployment.package as object) } } } }),
   );
-  return loadedAs(loadConfig(file, {}, orchestratorLookup, {}), PREFECT_KWARGS);
+  return loadedAs(loadConfigSync(file, {}, orchestratorLookup, {}), PREFECT_KWARGS);
 }
 
 function refusal(deployment: Record<string, unknown>): string {
@@ -113,12 +115,7 @@ function orchestrator(exec: Exec, fetch: typeof globalThis.fetch, workdir = temp
 async function deploymentBody(deploy: Record<string, unknown>, poolType = 'docker'): Promise<Record<string, unknown>> {
   const config = load({ deploy: { work_pool: 'pool', ...deploy } });
   const prefect = recordingPrefect({ pool: poolType });
-  await orchestrator(recordingExec(), prefect.fetch).deploy({
-    deploymentName: config.deployment.name,
-    type: config.deployment.type,
-    kwargs: config.deployment.deploy,
-    packageKwargs: config.deployment.package,
-  });
+  await orchestrator(recordingExec(), prefect.fetch).deploy(requestsOf<PrefectKwargs, PrefectTarget>(config).deploy());
   return prefect.deployments[0]!;
 }
 
@@ -127,7 +124,7 @@ async function packageCalls(pkg: Record<string, unknown>): Promise<Call[]> {
   const config = load({ package: pkg });
   const exec = recordingExec();
   await packageProject(
-    { deploymentName: 'quickstart', kwargs: config.deployment.package, deployKwargs: config.deployment.deploy },
+    resolvedOf(config),
     { logger: new MemoryLogger(), exec, fetch: globalThis.fetch, env: {}, ci: ciContext(), workdir: tempDir('kwargs-pkg'), configFile: 'quickstart.yaml', buildImage: true },
   );
   return exec.calls;
@@ -179,14 +176,14 @@ describe('PrefectOrchestrator docs: package kwargs', () => {
     const exec = recordingExec();
     const workdir = tempDir('kwargs-work');
     const prefect = new PrefectOrchestrator(PrefectConfig.parse({}), { logger: new MemoryLogger(), exec, fetch: globalThis.fetch, env: { HOME: workdir }, ci: ciContext(), workdir, configFile: 'q.yaml' });
-    const result = await prefect.package({ deploymentName: 'q', kwargs: config.deployment.package, deployKwargs: config.deployment.deploy });
+    const result = await prefect.package(requestsOf<PrefectKwargs, PrefectTarget>(config, { name: 'q' }).package());
     expect(result.files).toEqual(['prefect_files/run.py', 'Dockerfile']);
     expect(exec.calls).toEqual([]);
   });
   it('job_variables: reach the deployment', async () => {
     const config = load({ package: { job_variables: { image_pull_policy: 'Never' } }, deploy: { work_pool: 'pool' } });
     const prefect = recordingPrefect({ pool: 'docker' });
-    await orchestrator(recordingExec(), prefect.fetch).deploy({ deploymentName: 'q', type: 'docker', kwargs: config.deployment.deploy, packageKwargs: config.deployment.package });
+    await orchestrator(recordingExec(), prefect.fetch).deploy(requestsOf<PrefectKwargs, PrefectTarget>(config, { name: 'q', type: 'docker' }).deploy());
     expect(prefect.deployments[0]!.job_variables).toMatchObject({ image_pull_policy: 'Never' });
   });
   it("docker_kwargs (_build_docker_image): lolpop's dict form becomes docker build flags", async () => {
@@ -202,7 +199,7 @@ describe('PrefectOrchestrator docs: deploy kwargs', () => {
     const config = load({ type: 'kubernetes', deploy: { work_pool: 'pool' } });
     const exec = recordingExec();
     const prefect = recordingPrefect({ pool: 'kubernetes' });
-    await orchestrator(exec, prefect.fetch).deploy({ deploymentName: 'q', type: 'kubernetes', kwargs: config.deployment.deploy, packageKwargs: config.deployment.package });
+    await orchestrator(exec, prefect.fetch).deploy(requestsOf<PrefectKwargs, PrefectTarget>(config, { name: 'q', type: 'kubernetes' }).deploy());
     expect(exec.calls.map((c) => [c.command, c.args[0]])).toEqual([
       ['kubectl', 'apply'],
       ['kubectl', 'apply'],
@@ -220,7 +217,7 @@ describe('PrefectOrchestrator docs: deploy kwargs', () => {
     writeFileSync(path.join(workdir, 'mine.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: mine}\nspec: {}\n');
     const config = load({ type: 'kubernetes', deploy: { work_pool: 'pool', k8s_deployment_manifest: 'mine.yaml' } });
     const exec = recordingExec();
-    await orchestrator(exec, recordingPrefect({ pool: 'kubernetes' }).fetch, workdir).deploy({ deploymentName: 'q', type: 'kubernetes', kwargs: config.deployment.deploy, packageKwargs: config.deployment.package });
+    await orchestrator(exec, recordingPrefect({ pool: 'kubernetes' }).fetch, workdir).deploy(requestsOf<PrefectKwargs, PrefectTarget>(config, { name: 'q', type: 'kubernetes' }).deploy());
     expect(exec.calls[1]!.input).toContain('name: mine');
   });
   it('dockerfile: refused, with where it belongs', () => expect(refusal({ deploy: { dockerfile: 'Dockerfile' } })).toBe('deploy.dockerfile: lolpop-deploy builds the image in the package step: set package.dockerfile_path'));
@@ -232,7 +229,7 @@ describe('PrefectOrchestrator docs: deploy kwargs', () => {
     const workdir = tempDir('kwargs-work');
     const config = load({ type: 'kubernetes', deploy: { work_pool: 'pool', ...deploy } });
     const exec = recordingExec();
-    await orchestrator(exec, recordingPrefect({ pool: 'kubernetes' }).fetch, workdir).deploy({ deploymentName: 'q', type: 'kubernetes', kwargs: config.deployment.deploy, packageKwargs: config.deployment.package });
+    await orchestrator(exec, recordingPrefect({ pool: 'kubernetes' }).fetch, workdir).deploy(requestsOf<PrefectKwargs, PrefectTarget>(config, { name: 'q', type: 'kubernetes' }).deploy());
     return { stdin: exec.calls.map((c) => c.input ?? '').join('\n---\n') + '\n' + exec.calls.map((c) => c.args.join(' ')).join('\n'), workdir };
   }
   it('secret_name, prefect_api_url, prefect_api_key: the Secret and its keys', async () => {
@@ -257,7 +254,7 @@ describe('PrefectOrchestrator docs: deploy kwargs', () => {
     const workdir = tempDir('kwargs-work');
     const config = load({ type: 'kubernetes', deploy: { manifest_path: 'k8s/flow.yaml', docker_image_name: 'qs:1', serve_timeout: '1ms' } });
     await orchestrator(recordingExec(), recordingPrefect({}).fetch, workdir)
-      .deploy({ deploymentName: 'q', type: 'kubernetes', kwargs: config.deployment.deploy, packageKwargs: config.deployment.package })
+      .deploy(requestsOf<PrefectKwargs, PrefectTarget>(config, { name: 'q', type: 'kubernetes' }).deploy())
       .catch(() => undefined); // no served flow registers here: only the written manifest matters
     expect(existsSync(path.join(workdir, 'k8s/flow.yaml'))).toBe(true);
   });

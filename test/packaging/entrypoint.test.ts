@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { flowRunParameters, prefectFlowName, renderEntrypoint } from '../../src/packaging/entrypoint.js';
+import { prefectFlowName, renderEntrypoint } from '../../src/packaging/entrypoint.js';
 import { quickstartKwargs, quickstartServeKwargs, SERVE_DEPLOYMENT } from './quickstart.js';
 
 const options = { deploymentName: 'quickstart' };
@@ -93,8 +93,6 @@ describe('renderEntrypoint', () => {
     const text = renderEntrypoint(quickstartKwargs(), options);
     expect(text).toContain('def prefect_entrypoint(params: Optional[Dict[str, Any]] = None) -> None:');
     expect(text).toContain('    runner.build_all(**(params or {}))');
-    expect(flowRunParameters(quickstartKwargs(), { n: 1 })).toEqual({ params: { n: 1 } });
-    expect(flowRunParameters(quickstartKwargs({ flow_entrypoint: 'flows/f.py:f' }), { n: 1 })).toEqual({ n: 1 });
   });
 
   it('defaults lolpop_module to lolpop.runner, as lolpop does', () => {

@@ -6,8 +6,9 @@ import { DeployKwargs } from '../../src/config/schema.js';
 import { planFiles } from '../../src/packaging/package-project.js';
 import { writePackageFiles } from '../../src/packaging/files.js';
 import { quickstartKwargs } from './quickstart.js';
+import { resolvedFrom } from '../helpers/requests.js';
 
-const request = { deploymentName: 'quickstart', kwargs: quickstartKwargs(), deployKwargs: DeployKwargs.parse({}) };
+const request = resolvedFrom('LocalOrchestrator', { package: quickstartKwargs(), deploy: DeployKwargs.parse({}) });
 const summary = (dir: string, dockerfile = true) => {
   const plan = planFiles(request, dir, dockerfile);
   return { files: plan.files.map((f) => `${f.path}:${f.change}`), kept: plan.kept };

@@ -1,7 +1,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfigSync } from '../../src/config/load.js';
 import { MemoryLogger } from '../../src/logger.js';
 import { orchestratorLookup } from '../../src/orchestrators/registry.js';
 import { runConfig } from '../../src/run-config.js';
@@ -31,7 +31,7 @@ async function offlinePlan() {
     calls.push(String(url));
     throw new Error('plan must not call a server here');
   }) as unknown as typeof globalThis.fetch;
-  const config = loadConfig(path.join(dir, 'lolpop.yaml'), {}, orchestratorLookup, {});
+  const config = loadConfigSync(path.join(dir, 'lolpop.yaml'), {}, orchestratorLookup, {});
   const ci = ciContext({ sha: 'a1b2c3d4e5f6', shortSha: 'a1b2c3d', repository: 'acme/q', runId: '77', runAttempt: '2' });
   const result = await runConfig(config, parseSteps('plan'), { logger: new MemoryLogger(), env: {}, ci, fetch, workdir: dir });
   return { dir, result, calls };

@@ -14,6 +14,10 @@ import { PrefectConfig } from '../../src/orchestrators/prefect/config.js';
 import { PrefectOrchestrator } from '../../src/orchestrators/prefect/orchestrator.js';
 import { StaticDockerHost } from '../../src/orchestrators/prefect/static-docker.js';
 import { ciContext, tempDir } from '../helpers/services.js';
+import { resolvedFrom } from '../helpers/requests.js';
+import { stepRequests } from '../../src/step-requests.js';
+import type { PrefectKwargs } from '../../src/orchestrators/prefect/kwargs.js';
+import type { PrefectTarget } from '../../src/orchestrators/prefect/target.js';
 
 interface Call {
   args: string[];
@@ -155,12 +159,15 @@ describe('PrefectOrchestrator.deploy without a work pool', () => {
       workdir: tempDir('static'),
       configFile: 'lolpop.yaml',
     });
-  const request = (type: 'docker' | 'local', pkg: Record<string, unknown> = {}) => ({
-    deploymentName: 'qs',
-    type,
-    kwargs: DeployKwargs.parse({}),
-    packageKwargs: PackageKwargs.parse({ lolpop_class: 'QuickstartRunner', ...pkg }),
-  });
+  const request = (type: 'docker' | 'local', pkg: Record<string, unknown> = {}) =>
+    stepRequests(
+      resolvedFrom<PrefectKwargs, PrefectTarget>('PrefectOrchestrator', {
+        name: 'qs',
+        type,
+        deploy: DeployKwargs.parse({}),
+        package: PackageKwargs.parse({ lolpop_class: 'QuickstartRunner', ...pkg }),
+      }),
+    ).deploy();
 
   it('type local says plainly that the action does not serve in a runner process', async () => {
     await expect(orchestrator().deploy(request('local'))).rejects.toThrow(

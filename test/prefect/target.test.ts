@@ -15,7 +15,7 @@ describe('where a Prefect deployment runs, decided once', () => {
     ['kubernetes without a pool: the flow serves from its own Deployment', 'kubernetes', pkg(), deploy(), { kind: 'kubernetes-served' }],
     ['local without a pool: nowhere that outlives the job', 'local', pkg(), deploy(), { kind: 'none' }],
   ] as const)('%s', (_name, type, p, d, target) => {
-    expect(prefectTarget(type, p, d)).toEqual(target);
+    expect(prefectTarget({ type, package: p, deploy: d })).toEqual(target);
   });
 
   it('served deployments are the ones without a pool that have somewhere to run', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DeployKwargs, PackageKwargs } from '../../src/config/schema.js';
-import { flowName } from '../../src/orchestrators/names.js';
+import { resolvedFrom } from '../helpers/requests.js';
 import { authorizationHeader, resolveConnection } from '../../src/orchestrators/prefect/connection.js';
 import { buildDeploymentBody, scheduleOf } from '../../src/orchestrators/prefect/deployment-body.js';
 import { defaultPullSteps } from '../../src/orchestrators/prefect/pull-steps.js';
@@ -124,8 +124,8 @@ describe('pull steps for a process pool, per server major', () => {
 describe('the flow name every step looks up', () => {
   it('follows a name given in flow_kwargs, as the generated @flow(name=…) registers it', () => {
     const deploy = DeployKwargs.parse({});
-    expect(flowName(PackageKwargs.parse({ lolpop_class: 'Q' }), deploy)).toBe('prefect-entrypoint');
-    expect(flowName(PackageKwargs.parse({ lolpop_class: 'Q', flow_kwargs: { name: 'my-flow' } }), deploy)).toBe('my-flow');
-    expect(flowName(PackageKwargs.parse({}), DeployKwargs.parse({ flow_entrypoint: 'flows/a.py:train_model' }))).toBe('train-model');
+    expect(resolvedFrom('PrefectOrchestrator', { package: PackageKwargs.parse({ lolpop_class: 'Q' }), deploy }).flowName).toBe('prefect-entrypoint');
+    expect(resolvedFrom('PrefectOrchestrator', { package: PackageKwargs.parse({ lolpop_class: 'Q', flow_kwargs: { name: 'my-flow' } }), deploy }).flowName).toBe('my-flow');
+    expect(resolvedFrom('PrefectOrchestrator', { package: PackageKwargs.parse({}), deploy: DeployKwargs.parse({ flow_entrypoint: 'flows/a.py:train_model' }) }).flowName).toBe('train-model');
   });
 });

@@ -1,12 +1,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { DeployKwargs, PackageKwargs } from '../../config/schema.js';
+import type { PackageKwargs, StepKwargs } from '../../config/schema.js';
 import { ConfigError } from '../../errors.js';
 import { configFileFor, joinPosix, relativePath } from '../../packaging/paths.js';
 import { LAUNCHER_PY, launchSpec, splitEntrypoint } from '../../packaging/launcher.js';
-import { flowEntrypoint } from '../names.js';
+import type { ResolvedDeployment } from '../../deployment.js';
 import { RELEASES_DIR, renderDagFile, RUN_TASK_PY } from './dag-file.js';
-import { dagIdFor, sha256 } from './names.js';
+import { sha256, type AirflowTarget } from './names.js';
 
 /** A file of the bundle: a path relative to the deployment's folder in the DAGs folder, and its bytes. */
 export interface BundleFile {
@@ -28,9 +28,7 @@ export interface DagBundle {
 }
 
 export interface BundleOptions {
-  deploymentName: string;
-  packageKwargs: PackageKwargs;
-  deployKwargs: DeployKwargs;
+  deployment: ResolvedDeployment<StepKwargs, AirflowTarget>;
   /** Where the workflow's files are read from. */
   workdir: string;
   python?: string;
@@ -48,10 +46,10 @@ const WORKFLOW_DIR = 'workflow';
  * deploy is recognisable and a changed one gets a release folder of its own.
  */
 export function buildBundle(options: BundleOptions): DagBundle {
-  const pkg = options.packageKwargs;
-  const dagId = dagIdFor(options.deploymentName);
-  const entrypoint = flowEntrypoint(pkg, options.deployKwargs);
-  const spec = launchSpec({ ...pkg, flow_entrypoint: options.deployKwargs.flow_entrypoint ?? pkg.flow_entrypoint }, entrypoint, WORKFLOW_DIR, options.deployKwargs.parameters ?? {}, false);
+  const d = options.deployment;
+  const { package: pkg, entrypoint } = d;
+  const dagId = d.target.dagId;
+  const spec = launchSpec(pkg, entrypoint, WORKFLOW_DIR, d.deploy.parameters ?? {}, false);
   const release: BundleFile[] = [
     { path: 'launcher.py', content: LAUNCHER_PY },
     { path: 'run_task.py', content: RUN_TASK_PY },
@@ -67,11 +65,11 @@ export function buildBundle(options: BundleOptions): DagBundle {
   const taskId = spec.runner ? spec.runner.entrypoint : spec.flow!.function;
   const dagSettings = {
     dagId,
-    deploymentName: options.deploymentName,
+    deploymentName: d.name,
     taskId,
     python: options.python,
-    description: options.deployKwargs.description ?? `lolpop-deploy: ${options.deploymentName} (${entrypoint})`,
-    tags: [...(options.deployKwargs.tags ?? []), ...options.extraTags],
+    description: d.deploy.description ?? `lolpop-deploy: ${d.name} (${entrypoint})`,
+    tags: [...(d.deploy.tags ?? []), ...options.extraTags],
   };
   const hash = sha256(
     JSON.stringify([dagSettings, release.map((f) => [f.path, sha256(f.content)])]),

@@ -4,6 +4,11 @@ import { ConfigError } from '../../errors.js';
 /** Tag prefix that carries the deploy fingerprint, so deploy knows Airflow parsed *this* version. */
 export const FINGERPRINT_TAG = 'lolpop-deploy:';
 
+/** Where an Airflow deployment lives, decided once when the deployment is resolved (the plugin's target()). */
+export interface AirflowTarget {
+  dagId: string;
+}
+
 /**
  * The DAG id for a deployment: its name with anything Airflow refuses in a dag_id
  * (only letters, digits, `-`, `.` and `_` are allowed) turned into `_`.

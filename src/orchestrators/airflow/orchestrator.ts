@@ -3,7 +3,8 @@ import path from 'node:path';
 import { ConfigError, OrchestratorError } from '../../errors.js';
 import { joinPosix, prefectFilesDir } from '../../packaging/paths.js';
 import type { StepName } from '../../steps.js';
-import { defaultIdempotencyKey } from '../idempotency.js';
+import type { StepKwargs } from '../../config/schema.js';
+import type { ResolvedDeployment } from '../../deployment.js';
 import type {
   DeployRequest,
   DeployResult,
@@ -30,7 +31,7 @@ import { awaitParsed, nudgeParsing } from './parse.js';
 import { planAirflow } from './plan.js';
 import { stopDag } from './stop-dag.js';
 import { stateType } from './states.js';
-import { dagIdFor, runIdFor } from './names.js';
+import { runIdFor, type AirflowTarget } from './names.js';
 import { dagRunUrl, dagUrl, parseDagRunUrl } from './urls.js';
 import { waitForDagRun } from './wait-for-run.js';
 
@@ -39,7 +40,7 @@ import { waitForDagRun } from './wait-for-run.js';
  * task that runs the lolpop runner, delivered into the server's DAGs folder; a run is a
  * DAG run whose `conf` carries the run parameters.
  */
-export class AirflowOrchestrator implements Orchestrator {
+export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarget> {
   private airflow?: AirflowApi;
   /** dag_run_id → dag_id of the runs this instance started, for wait. */
   private readonly runs = new Map<string, string>();
@@ -58,10 +59,10 @@ export class AirflowOrchestrator implements Orchestrator {
   }
 
   /** Writes lolpop's entrypoint (as every orchestrator does) and the DAG file deploy will deliver. */
-  async package(request: PackageRequest): Promise<PackageResult> {
+  async package(request: PackageRequest<StepKwargs, AirflowTarget>): Promise<PackageResult> {
     // No image ever runs an Airflow deployment here, so no Dockerfile either.
-    const result = await packageProject(request, { ...this.ctx, buildImage: false, dockerfile: false });
-    const bundle = this.bundle(request.deploymentName, request.kwargs, request.deployKwargs);
+    const result = await packageProject(request.resolved, { ...this.ctx, buildImage: false, dockerfile: false });
+    const bundle = this.bundle(request.resolved);
     const file = dagFileInWorkdir(request.kwargs, bundle);
     const target = path.resolve(this.ctx.workdir, file);
     const change = !existsSync(target) ? 'new' : readFileSync(target, 'utf8') === bundle.dagFile ? 'unchanged' : 'updated';
@@ -72,8 +73,8 @@ export class AirflowOrchestrator implements Orchestrator {
   }
 
   /** What package → deploy → run would write and send; the server is only read, when one is configured. */
-  async plan(request: PlanRequest): Promise<PlanResult> {
-    const bundle = this.bundle(request.deploymentName, request.packageKwargs, request.deployKwargs);
+  async plan(request: PlanRequest<StepKwargs, AirflowTarget>): Promise<PlanResult> {
+    const bundle = this.bundle(request.resolved);
     const api = hasConnection(this.ctx.env, this.config) ? this.api() : undefined;
     const configured = this.config.dags_folder ?? (this.ctx.env.AIRFLOW_DAGS_FOLDER || undefined);
     return planAirflow(request, this.ctx, {
@@ -88,9 +89,9 @@ export class AirflowOrchestrator implements Orchestrator {
    * Delivers the DAG and its release into the DAGs folder, waits until Airflow has parsed
    * this version (its fingerprint tag, no import error), then unpauses it.
    */
-  async deploy(request: DeployRequest): Promise<DeployResult> {
+  async deploy(request: DeployRequest<StepKwargs, AirflowTarget>): Promise<DeployResult> {
     const api = this.api();
-    const bundle = this.bundle(request.deploymentName, request.packageKwargs, request.kwargs);
+    const bundle = this.bundle(request.resolved);
     const dagsFolder = this.dagsFolder();
     const before = await api.readDag(bundle.dagId);
     const written = new Date();
@@ -119,27 +120,28 @@ export class AirflowOrchestrator implements Orchestrator {
    * workflow run attempt in GitHub Actions) the run id is derived from it: a retried step
    * gets a 409, reads that run and returns it instead of starting another.
    */
-  async run(request: RunRequest): Promise<RunResult> {
+  async run(request: RunRequest<StepKwargs, AirflowTarget>): Promise<RunResult> {
     const api = this.api();
-    const dagId = dagIdFor(request.deploymentName);
+    const d = request.resolved;
+    const dagId = d.target.dagId;
     const dag = await api.readDag(dagId);
     if (!dag) {
-      throw new OrchestratorError(`Failed to run ${request.deploymentName}: Airflow at ${api.client.connection.baseUrl} has no DAG '${dagId}'; deploy it first`);
+      throw new OrchestratorError(`Failed to run ${d.name}: Airflow at ${api.client.connection.baseUrl} has no DAG '${dagId}'; deploy it first`);
     }
     if (dag.is_paused) {
       throw new OrchestratorError(
-        `Failed to run ${request.deploymentName}: the DAG '${dagId}' is paused (stopped?), so a run would stay queued; deploy again to unpause it`,
+        `Failed to run ${d.name}: the DAG '${dagId}' is paused (stopped?), so a run would stay queued; deploy again to unpause it`,
       );
     }
-    const key = request.kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, request.deploymentName);
-    const conf = request.kwargs.parameters;
+    const key = d.idempotencyKey;
+    const conf = d.run.parameters;
     const runId = key ? runIdFor(key) : null;
     let run = await api.triggerRun(dagId, runId, conf);
     let created = true;
     if (!run) {
       // 409: this id exists (Airflow's 409 does not say why; the GET does).
       run = await api.readRun(dagId, runId!);
-      if (!run) throw new OrchestratorError(`Failed to run ${request.deploymentName}: Airflow answered 409 for run ${runId} of '${dagId}', but has no such run`);
+      if (!run) throw new OrchestratorError(`Failed to run ${d.name}: Airflow answered 409 for run ${runId} of '${dagId}', but has no such run`);
       created = false;
       if (JSON.stringify(run.conf ?? {}) !== JSON.stringify(conf)) {
         this.ctx.logger.warning(`Run ${runId} exists already with other parameters (${JSON.stringify(run.conf ?? {})}); it is reused, not restarted`);
@@ -160,8 +162,8 @@ export class AirflowOrchestrator implements Orchestrator {
   }
 
   /** Pauses the DAG (default) or deletes it with its files; active runs are marked failed when asked, and always before a delete. */
-  async stop(request: StopRequest): Promise<StopResult> {
-    const dagId = dagIdFor(request.deploymentName);
+  async stop(request: StopRequest<StepKwargs, AirflowTarget>): Promise<StopResult> {
+    const dagId = request.resolved.target.dagId;
     // A delete must remove the file first, or Airflow's next parse brings the DAG back:
     // without the DAGs folder, fail before anything changes.
     const folder = request.kwargs.mode === 'delete' ? this.dagsFolder() : undefined;
@@ -174,9 +176,9 @@ export class AirflowOrchestrator implements Orchestrator {
     });
   }
 
-  private bundle(deploymentName: string, packageKwargs: PackageRequest['kwargs'], deployKwargs: PackageRequest['deployKwargs']): DagBundle {
+  private bundle(deployment: AirflowDeployment): DagBundle {
     const python = this.config.python ?? (this.ctx.env.AIRFLOW_LOLPOP_PYTHON || undefined);
-    return buildBundle({ deploymentName, packageKwargs, deployKwargs, workdir: this.ctx.workdir, python, extraTags: this.config.dag_tags });
+    return buildBundle({ deployment, workdir: this.ctx.workdir, python, extraTags: this.config.dag_tags });
   }
 
   /** orchestrator.config.dags_folder, else AIRFLOW_DAGS_FOLDER; relative to the working directory. */
@@ -205,6 +207,9 @@ export class AirflowOrchestrator implements Orchestrator {
     return this.airflow;
   }
 }
+
+/** A deployment as this orchestrator's steps read it: resolved with its DAG id. */
+type AirflowDeployment = ResolvedDeployment<StepKwargs, AirflowTarget>;
 
 /** Where package writes the DAG file for review: `{prefect_files}/airflow/<dag_id>.py`. */
 function dagFileInWorkdir(kwargs: PackageRequest['kwargs'], bundle: DagBundle): string {

@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FileChange, OrchestratorContext, PlannedRequest, PlanRequest, PlanResult } from '../orchestrator.js';
 import { planPackage } from '../../packaging/package-project.js';
-import { defaultIdempotencyKey } from '../idempotency.js';
 import type { AirflowApi, Dag } from './api.js';
 import type { DagBundle } from './bundle.js';
 import { RELEASES_DIR } from './dag-file.js';
@@ -28,7 +27,7 @@ export async function planAirflow(request: PlanRequest, ctx: OrchestratorContext
   const { bundle } = inputs;
   const base = inputs.api?.client.connection.baseUrl ?? '<AIRFLOW_API_URL>';
   const packaged = request.steps.includes('package')
-    ? planPackage({ deploymentName: request.deploymentName, kwargs: request.packageKwargs, deployKwargs: request.deployKwargs }, { ...ctx, buildImage: false, dockerfile: false })
+    ? planPackage(request.resolved, { ...ctx, buildImage: false, dockerfile: false })
     : { files: [], kept: [], actions: [] };
   const files = [...packaged.files];
   const actions = [...packaged.actions];
@@ -62,8 +61,8 @@ export async function planAirflow(request: PlanRequest, ctx: OrchestratorContext
     }
   }
   if (request.steps.includes('run')) {
-    const key = request.runKwargs.idempotency_key ?? defaultIdempotencyKey(ctx, request.deploymentName);
-    const body = { dag_run_id: key ? runIdFor(key) : null, logical_date: null, conf: request.runKwargs.parameters };
+    const key = request.resolved.idempotencyKey;
+    const body = { dag_run_id: key ? runIdFor(key) : null, logical_date: null, conf: request.resolved.run.parameters };
     requests.push({ method: 'POST', url: `${base}/api/v2/dags/${bundle.dagId}/dagRuns`, body });
     actions.push(`trigger a run of DAG ${bundle.dagId}${key ? ` with run id ${body.dag_run_id} (an existing one is reused)` : ''} and conf ${JSON.stringify(body.conf)}`);
   }

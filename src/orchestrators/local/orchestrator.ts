@@ -24,8 +24,6 @@ import type {
   WaitRequest,
 } from '../orchestrator.js';
 import { packageProject, planPackage } from '../../packaging/package-project.js';
-import { defaultIdempotencyKey } from '../idempotency.js';
-import { flowEntrypoint } from '../names.js';
 import { DEFAULT_LIMITS, describeExit, startChild, type ChildOutcome, type OutputLimits, type RunningChild } from './child.js';
 import { resolveStateDir, type LocalConfig } from './config.js';
 import { LAUNCHER_PY, launchSpec } from '../../packaging/launcher.js';
@@ -72,57 +70,56 @@ export class LocalOrchestrator implements Orchestrator {
 
   /** Writes the entrypoint and Dockerfile; builds the image only when a tag is given and Docker answers. */
   async package(request: PackageRequest): Promise<PackageResult> {
-    const kwargs = request.kwargs;
+    const kwargs = request.resolved.package;
     let buildImage = false;
     if (kwargs.package_type === 'docker' && kwargs.docker_image_tag !== undefined) {
       buildImage = await new DockerCli(this.ctx.exec, this.ctx.logger, this.ctx.env).available();
       if (!buildImage) this.ctx.logger.warning(`No Docker daemon answers: not building ${kwargs.docker_image_tag} (the local run needs no image)`);
     }
-    return packageProject(request, { ...this.ctx, buildImage });
+    return packageProject(request.resolved, { ...this.ctx, buildImage });
   }
 
   /** Nothing here talks to a server: the plan is the files, the state record and the command. */
   async plan(request: PlanRequest): Promise<PlanResult> {
-    const pkg = request.packageKwargs;
+    const pkg = request.resolved.package;
     const packaged = request.steps.includes('package')
-      ? planPackage(
-          { deploymentName: request.deploymentName, kwargs: pkg, deployKwargs: request.deployKwargs },
-          { ...this.ctx, buildImage: pkg.docker_image_tag !== undefined, condition: 'only if a Docker daemon answers; the local run needs no image' },
+      ? planPackage(request.resolved, { ...this.ctx, buildImage: pkg.docker_image_tag !== undefined, condition: 'only if a Docker daemon answers; the local run needs no image' },
         )
       : { files: [], kept: [], image: undefined, actions: [] };
     const actions = [...packaged.actions];
-    const entrypoint = flowEntrypoint(pkg, request.deployKwargs);
+    const entrypoint = request.resolved.entrypoint;
     if (request.steps.includes('deploy')) {
       // Fails the plan as it would fail deploy, when the entrypoint cannot be launched.
       launchSpec(pkg, entrypoint, this.ctx.workdir, {}, this.config.use_prefect);
-      const earlier = this.state.readDeployment(request.deploymentName);
-      actions.push(`${earlier ? 'update' : 'record'} deployment ${request.deploymentName} (${entrypoint}) in ${path.relative(this.ctx.workdir, this.state.root) || '.'}`);
+      const earlier = this.state.readDeployment(request.resolved.name);
+      actions.push(`${earlier ? 'update' : 'record'} deployment ${request.resolved.name} (${entrypoint}) in ${path.relative(this.ctx.workdir, this.state.root) || '.'}`);
     }
     if (request.steps.includes('run')) {
-      const parameters = { ...request.deployKwargs.parameters, ...request.runKwargs.parameters };
+      const parameters = { ...request.resolved.deploy.parameters, ...request.resolved.run.parameters };
       actions.push(`run ${entrypoint} in a local Python process (${this.ctx.env.PYTHON || this.config.python || 'python3'}) with parameters ${JSON.stringify(parameters)}`);
     }
     return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests: [] };
   }
 
   async deploy(request: DeployRequest): Promise<DeployResult> {
-    const entrypoint = flowEntrypoint(request.packageKwargs, request.kwargs);
+    const d = request.resolved;
+    const entrypoint = d.entrypoint;
     // Fails now, not at run time, when the entrypoint cannot be launched (no lolpop_class, …).
-    launchSpec(request.packageKwargs, entrypoint, this.ctx.workdir, {}, this.config.use_prefect);
-    const earlier = this.state.readDeployment(request.deploymentName);
+    launchSpec(d.package, entrypoint, this.ctx.workdir, {}, this.config.use_prefect);
+    const earlier = this.state.readDeployment(request.resolved.name);
     const now = new Date().toISOString();
     const id = earlier?.id ?? randomUUID();
     const file = this.state.writeDeployment({
       id,
-      name: request.deploymentName,
+      name: request.resolved.name,
       entrypoint,
-      parameters: request.kwargs.parameters ?? {},
-      package: request.packageKwargs,
+      parameters: d.deploy.parameters ?? {},
+      package: d.package,
       created: earlier?.created ?? now,
       updated: now,
     });
-    this.ctx.logger.info(`${earlier ? 'Updated' : 'Recorded'} deployment ${request.deploymentName} (${entrypoint}) in ${file}`);
-    return { id, name: request.deploymentName, url: pathToFileURL(file).href };
+    this.ctx.logger.info(`${earlier ? 'Updated' : 'Recorded'} deployment ${request.resolved.name} (${entrypoint}) in ${file}`);
+    return { id, name: request.resolved.name, url: pathToFileURL(file).href };
   }
 
   /**
@@ -133,27 +130,28 @@ export class LocalOrchestrator implements Orchestrator {
    * run CANCELLED, and then ends lolpop-deploy with that signal.
    */
   async run(request: RunRequest): Promise<RunResult> {
-    const name = request.deploymentName;
+    const d = request.resolved;
+    const name = d.name;
     const deployment = this.state.readDeployment(name);
     if (!deployment) {
       throw new OrchestratorError(
         `Failed to run: deployment '${name}' is not recorded in ${this.state.root}; run the deploy step first (lolpop-deploy build)`,
       );
     }
-    const key = request.kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, name);
-    const earlier = key ? this.state.findRunByIdempotencyKey(name, key) : undefined;
+    const key = d.idempotencyKey;
+    const earlier = key ? await this.state.findRunByIdempotencyKey(name, key) : undefined;
     if (earlier) return this.existingRun(earlier, key!);
     const ending = signalGuard(this.signals).signal;
     if (ending) throw new RunFailedError(`Not starting a run of ${name}: lolpop-deploy received ${ending} and is stopping`);
     // Without wait, a local run still runs to the end: there is nothing to come back to.
-    const timeoutMs = request.kwargs.wait ? request.kwargs.wait_timeout : undefined;
+    const timeoutMs = d.run.wait ? d.run.wait_timeout : undefined;
 
-    const parameters = { ...deployment.parameters, ...request.kwargs.parameters };
+    const parameters = { ...deployment.parameters, ...d.run.parameters };
     const spec = launchSpec(deployment.package, deployment.entrypoint, this.ctx.workdir, parameters, this.config.use_prefect);
     const id = this.newRunDir();
     const dir = this.state.runDir(id);
     if (key) {
-      const holder = this.state.claimIdempotencyKey(name, key, id);
+      const holder = await this.state.claimIdempotencyKey(name, key, id);
       if (holder) {
         rmSync(dir, { recursive: true, force: true });
         return this.existingRun(holder, key);
@@ -353,11 +351,11 @@ export class LocalOrchestrator implements Orchestrator {
 
   /** Removes the deployment record; the runs' history stays. */
   async stop(request: StopRequest): Promise<StopResult> {
-    const file = this.state.deploymentFile(request.deploymentName);
-    if (!this.state.removeDeployment(request.deploymentName)) {
-      return { stopped: false, detail: `deployment '${request.deploymentName}' is not recorded in ${this.state.root}; nothing to stop` };
+    const file = this.state.deploymentFile(request.resolved.name);
+    if (!this.state.removeDeployment(request.resolved.name)) {
+      return { stopped: false, detail: `deployment '${request.resolved.name}' is not recorded in ${this.state.root}; nothing to stop` };
     }
-    return { stopped: true, detail: `removed deployment '${request.deploymentName}' (${file}); its runs stay in ${path.join(this.state.root, 'runs')}` };
+    return { stopped: true, detail: `removed deployment '${request.resolved.name}' (${file}); its runs stay in ${path.join(this.state.root, 'runs')}` };
   }
 
   /** A new run id with its folder created (exclusively: two concurrent runs never share one). */

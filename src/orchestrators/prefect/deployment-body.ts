@@ -1,7 +1,7 @@
 import type { CiContext } from '../../ci-context.js';
-import type { PrefectDeployKwargs, PrefectPackageKwargs } from './kwargs.js';
+import type { PrefectKwargs } from './kwargs.js';
 import { OrchestratorError } from '../../errors.js';
-import { flowEntrypoint, runParameters } from '../names.js';
+import { runParameters, type ResolvedDeployment } from '../../deployment.js';
 import { defaultPullSteps, imageJobVariables } from './pull-steps.js';
 import { atLeast, type ServerVersion } from './version.js';
 
@@ -94,9 +94,7 @@ export function scheduleOf(kwargs: { cron?: string; interval?: number; rrule?: s
 
 /** What a work-pool deployment is made of; the one place deploy and plan build its spec. */
 export interface PoolDeploymentInput {
-  deploymentName: string;
-  packageKwargs: PrefectPackageKwargs;
-  deployKwargs: PrefectDeployKwargs;
+  deployment: ResolvedDeployment<PrefectKwargs>;
   workPool: string;
   /** The pool's type decides the pull steps and the image job variable. */
   poolType: string;
@@ -107,20 +105,20 @@ export interface PoolDeploymentInput {
 }
 
 export function poolDeploymentSpec(input: PoolDeploymentInput): DeploymentSpec {
-  const { deployKwargs: kwargs, packageKwargs } = input;
+  const { deploy: kwargs, package: packageKwargs } = input.deployment;
   return {
-    name: input.deploymentName,
+    name: input.deployment.name,
     flowId: input.flowId,
     workPool: input.workPool,
     workQueue: kwargs.work_queue_name,
-    entrypoint: flowEntrypoint(packageKwargs, kwargs),
+    entrypoint: input.deployment.entrypoint,
     pullSteps: kwargs.pull_steps ?? defaultPullSteps(input.poolType, input.ci, input.version),
     jobVariables: {
       ...imageJobVariables(input.poolType, input.image),
       ...(packageKwargs.job_variables ?? {}),
       ...(kwargs.job_variables ?? {}),
     },
-    parameters: runParameters(packageKwargs, kwargs, kwargs.parameters ?? {}),
+    parameters: runParameters(input.deployment, kwargs.parameters ?? {}),
     tags: kwargs.tags ?? [],
     description: kwargs.description,
     version: kwargs.version ?? (input.ci.shortSha || undefined),

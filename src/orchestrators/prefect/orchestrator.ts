@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { containerNameFor, defaultImageTag, renderImageTag } from '../../docker/args.js';
+import { containerNameFor } from '../../docker/args.js';
 import { OrchestratorError } from '../../errors.js';
 import { poll } from '../../poll.js';
 import type {
@@ -17,25 +17,24 @@ import type {
   StopResult,
   WaitRequest,
 } from '../orchestrator.js';
-import { defaultIdempotencyKey } from '../idempotency.js';
 import { packageProject } from '../../packaging/package-project.js';
 import { PrefectApi, type Deployment } from './api.js';
 import { cancelActiveRuns, describeCancel } from './cancel-runs.js';
 import { PrefectClient } from './client.js';
 import type { PrefectConfig } from './config.js';
-import type { PrefectDeployKwargs, PrefectKwargs, PrefectPackageKwargs } from './kwargs.js';
+import type { PrefectKwargs } from './kwargs.js';
 import { authorizationHeader, hasConnection, resolveConnection } from './connection.js';
 import { serverFacts } from './server-facts.js';
 import { KubernetesDeployer } from './kubernetes/deployer.js';
 import { Kubectl } from './kubernetes/kubectl.js';
 import { poolDeploymentSpec } from './deployment-body.js';
-import { flowName as flowNameFor, runParameters } from '../names.js';
+import { runParameters, type ResolvedDeployment } from '../../deployment.js';
 import { runsContainers } from './pull-steps.js';
 import { resumeIfPaused, waitForServedDeployment } from './served.js';
 import { StaticDockerHost } from './static-docker.js';
 import { prefectRunState } from './states.js';
 import { planPrefect } from './plan.js';
-import { isServed, noTargetError, prefectTarget, workPoolOf } from './target.js';
+import { isServed, noTargetError, type PrefectTarget } from './target.js';
 import { deploymentUrl, flowRunUrl, uiBaseUrl, withoutCredentials } from './urls.js';
 import { waitForFlowRun } from './wait-for-run.js';
 import type { StepName } from '../../steps.js';
@@ -44,7 +43,10 @@ import type { StepName } from '../../steps.js';
  * lolpop's PrefectOrchestrator over Prefect's REST API: no Python and no
  * `prefect` CLI on the runner.
  */
-export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
+/** A deployment as PrefectOrchestrator's steps read it: its kwargs and where it runs. */
+type Prefected = ResolvedDeployment<PrefectKwargs, PrefectTarget>;
+
+export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectTarget> {
   private session?: { api: PrefectApi; ui: string };
 
   constructor(
@@ -91,13 +93,14 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
   }
 
   /** Builds an image only for pools that run containers; a process worker clones the repository instead. */
-  async package(request: PackageRequest<PrefectKwargs>): Promise<PackageResult> {
-    const workPool = workPoolOf(request.kwargs, request.deployKwargs);
+  async package(request: PackageRequest<PrefectKwargs, PrefectTarget>): Promise<PackageResult> {
+    const d = request.resolved;
+    const workPool = d.target.kind === 'pool' ? d.target.workPool : undefined;
     if (workPool && !hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile)) {
       // lolpop's package never builds when a work pool is named; without a server we cannot
       // tell whether this pool runs containers, so do the same and say so.
       this.ctx.logger.info(`no Prefect server configured: not building an image for work pool ${workPool} (as lolpop's package); files only`);
-      return packageProject(request, { ...this.ctx, buildImage: false });
+      return packageProject(d, { ...this.ctx, buildImage: false });
     }
     const pool = workPool ? await this.api.readWorkPool(workPool) : undefined;
     const buildImage = pool ? runsContainers(pool.type) : true;
@@ -106,7 +109,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
     const serverPrefect = hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile)
       ? async () => (await this.api.version()).raw
       : undefined;
-    return packageProject(request, { ...this.ctx, buildImage, dockerfile: buildImage, serverPrefect });
+    return packageProject(d, { ...this.ctx, buildImage, dockerfile: buildImage, serverPrefect });
   }
 
   /**
@@ -114,9 +117,10 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
    * serving container on the Docker host); `kubernetes` (Secret + the flow's
    * Deployment, or with a pool a worker Deployment, then the pool deployment).
    */
-  async deploy(request: DeployRequest<PrefectKwargs>): Promise<DeployResult> {
-    const target = prefectTarget(request.type, request.packageKwargs, request.kwargs);
-    if (isServed(target) && request.kwargs.deployment_kwargs) {
+  async deploy(request: DeployRequest<PrefectKwargs, PrefectTarget>): Promise<DeployResult> {
+    const d = request.resolved;
+    const target = d.target;
+    if (isServed(target) && d.deploy.deployment_kwargs) {
       // A served deployment is registered by flow.serve() inside the container, from run.py.
       throw new OrchestratorError(
         'Failed to deploy: deploy.deployment_kwargs apply to work-pool deployments; a served deployment (type docker or kubernetes without a work pool) does not take them yet. Set deploy.work_pool or remove them.',
@@ -124,33 +128,33 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
     }
     switch (target.kind) {
       case 'pool':
-        if (target.kubernetesWorker) await this.applyKubernetes(request, target.workPool);
-        return this.deployOnPool(request, target.workPool, target.kubernetesWorker);
+        if (target.kubernetesWorker) await this.applyKubernetes(d, target.workPool);
+        return this.deployOnPool(d, request.packaged, target.workPool, target.kubernetesWorker);
       case 'kubernetes-served':
-        await this.applyKubernetes(request, undefined);
-        return this.awaitServed(request, `the Kubernetes Deployment in ${request.kwargs.namespace}`);
+        await this.applyKubernetes(d, undefined);
+        return this.awaitServed(d, `the Kubernetes Deployment in ${d.deploy.namespace}`);
       case 'static-docker':
-        return this.deployStaticDocker(request);
+        return this.deployStaticDocker(d, request.packaged);
       case 'none':
         throw noTargetError('Failed to deploy');
     }
   }
 
   /** The Secret and, with a pool, the worker's Deployment; without one, the flow's own serving Deployment. */
-  private async applyKubernetes(request: DeployRequest<PrefectKwargs>, workPool: string | undefined): Promise<void> {
+  private async applyKubernetes(d: Prefected, workPool: string | undefined): Promise<void> {
     const applied = await this.kubernetes().deploy({
-      deploymentName: request.deploymentName,
-      kwargs: request.kwargs,
+      deploymentName: d.name,
+      kwargs: d.deploy,
       workPool,
-      flowName: flowNameFor(request.packageKwargs, request.kwargs),
-      image: workPool ? undefined : this.imageFor(request),
+      flowName: d.flowName,
+      image: workPool ? undefined : servingImage(d),
     });
-    this.ctx.logger.info(`applied ${applied.join(', ')} in namespace ${request.kwargs.namespace}`);
+    this.ctx.logger.info(`applied ${applied.join(', ')} in namespace ${d.deploy.namespace}`);
   }
 
   /** `workerStarting`: a worker was just applied, and a Prefect worker creates its pool when missing. */
-  private async deployOnPool(request: DeployRequest<PrefectKwargs>, workPool: string, workerStarting = false): Promise<DeployResult> {
-    const { kwargs, packageKwargs } = request;
+  private async deployOnPool(d: Prefected, packaged: PackageResult | undefined, workPool: string, workerStarting = false): Promise<DeployResult> {
+    const kwargs = d.deploy;
     // Independent look-ups in parallel: the pool is asked for while the version is (the poll's first read shares it).
     void this.api.readWorkPool(workPool).catch(() => undefined);
     const version = await this.api.version();
@@ -164,15 +168,14 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
           `create it (prefect work-pool create ${workPool} --type process) or fix deploy.work_pool`,
       );
     }
-    const flowName = flowNameFor(packageKwargs, kwargs);
+    const flowName = d.flowName;
     const flowId = await this.api.ensureFlow(flowName);
     const spec = poolDeploymentSpec({
-      deploymentName: request.deploymentName,
-      packageKwargs,
-      deployKwargs: kwargs,
+      deployment: d,
       workPool,
       poolType: pool.type,
-      image: kwargs.docker_image_name ?? request.packaged?.image,
+      // What package built in this invocation; without it the pool's own image (a process pool needs none).
+      image: kwargs.docker_image_name ?? packaged?.image,
       flowId,
       ci: this.ctx.ci,
       version,
@@ -182,7 +185,8 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
     return { id: deployment.id, name: `${flowName}/${deployment.name}`, url: deploymentUrl(this.ui, deployment.id) };
   }
 
-  async run(request: RunRequest<PrefectKwargs>): Promise<RunResult> {
+  async run(request: RunRequest<PrefectKwargs, PrefectTarget>): Promise<RunResult> {
+    const d = request.resolved;
     // Independent look-ups in parallel: the version is asked for while the deployment is found.
     const versionRead = this.api.version();
     void versionRead.catch(() => undefined); // awaited below
@@ -190,21 +194,19 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
     if (!deploymentId) {
       // deploy did not run in this invocation: the deployment may be paused (by stop,
       // or by its serving process shutting down), or still being registered by one.
-      const found = isServed(prefectTarget(request.type, request.packageKwargs, request.deployKwargs))
-        ? await this.servedDeployment(request.packageKwargs, request.deployKwargs, request.deploymentName)
-        : await this.findDeployment(request);
+      const found = isServed(d.target) ? await this.servedDeployment(d) : await this.findDeployment(d);
       await resumeIfPaused(this.api, found.deployment, await versionRead, this.ctx.logger, found.name);
       deploymentId = found.id;
     }
     const version = await versionRead;
-    const kwargs = request.kwargs;
+    const kwargs = d.run;
     const { run, created } = await this.api.createFlowRun(
       deploymentId,
       {
-        parameters: runParameters(request.packageKwargs, request.deployKwargs, kwargs.parameters),
+        parameters: runParameters(d, kwargs.parameters),
         // Outside GitHub there is no run attempt to key on, but the POST may still be
         // retried (502 from a proxy after the run was created): one key per call.
-        idempotency_key: kwargs.idempotency_key ?? defaultIdempotencyKey(this.ctx, request.deploymentName) ?? `lolpop-deploy/${randomUUID()}`,
+        idempotency_key: d.idempotencyKey ?? `lolpop-deploy/${randomUUID()}`,
         tags: kwargs.tags,
         name: kwargs.flow_run_name,
         job_variables: kwargs.job_variables,
@@ -219,7 +221,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
   }
 
   /** Reads the server when one is configured (GETs only); without one, an offline plan. */
-  async plan(request: PlanRequest<PrefectKwargs>): Promise<PlanResult> {
+  async plan(request: PlanRequest<PrefectKwargs, PrefectTarget>): Promise<PlanResult> {
     const online = hasConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile);
     return planPrefect(request, this.ctx, online ? { api: this.api, shownUrl: this.api.client.shownUrl } : undefined);
   }
@@ -235,43 +237,43 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
    * Prefect deployment paused (default) or delete it. What is already gone is a
    * notice, not an error.
    */
-  async stop(request: StopRequest<PrefectKwargs>): Promise<StopResult> {
-    const target = prefectTarget(request.type, request.packageKwargs, request.deployKwargs);
-    const flowName = flowNameFor(request.packageKwargs, request.deployKwargs);
-    const label = `${flowName}/${request.deploymentName}`;
-    const deployment = await this.api.readDeploymentByName(flowName, request.deploymentName);
+  async stop(request: StopRequest<PrefectKwargs, PrefectTarget>): Promise<StopResult> {
+    const d = request.resolved;
+    const { target, flowName } = d;
+    const label = `${flowName}/${d.name}`;
+    const deployment = await this.api.readDeploymentByName(flowName, d.name);
     const parts: string[] = [];
     let stopped = false;
     if (deployment) {
       const version = await this.api.version();
       // Pause first, so nothing new is scheduled or picked up while runs are cancelled.
       if (!deployment.paused) await this.api.pauseDeployment(deployment.id, version);
-      if (request.kwargs.cancel_runs) {
+      if (d.stop.cancel_runs) {
         const summary = await cancelActiveRuns(this.api, deployment.id, {
           logger: this.ctx.logger,
-          timeoutMs: request.kwargs.cancel_timeout,
+          timeoutMs: d.stop.cancel_timeout,
         });
         parts.push(describeCancel(summary));
       }
     }
     if (target.kind === 'kubernetes-served' || (target.kind === 'pool' && target.kubernetesWorker)) {
       const k8s = await this.kubernetes().stop({
-        deploymentName: request.deploymentName,
-        kwargs: request.deployKwargs,
+        deploymentName: d.name,
+        kwargs: d.deploy,
         workPool: target.kind === 'pool' ? target.workPool : undefined,
-        deleteSecret: request.kwargs.delete_secret,
+        deleteSecret: d.stop.delete_secret,
       });
       stopped ||= k8s.deleted;
       parts.push(k8s.detail);
     } else if (target.kind === 'static-docker') {
-      const name = request.deployKwargs.container_name ?? containerNameFor(request.deploymentName);
-      const removed = await this.dockerHost().stopAndRemove(name, request.deploymentName);
+      const name = containerNameOf(d);
+      const removed = await this.dockerHost().stopAndRemove(name, d.name);
       stopped ||= removed;
       parts.push(removed ? `removed container ${name}` : `no container ${name}`);
     }
     if (deployment) {
       stopped = true;
-      if (request.kwargs.mode === 'delete') {
+      if (d.stop.mode === 'delete') {
         const deleted = await this.api.deleteDeployment(deployment.id);
         parts.push(deleted ? `deleted deployment ${label}` : `deployment ${label} was already deleted`);
       } else {
@@ -284,37 +286,32 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
   }
 
   /** Static docker: replace the serving container, then wait until its serve() has registered the deployment. */
-  private async deployStaticDocker(request: DeployRequest<PrefectKwargs>): Promise<DeployResult> {
-    const { kwargs, packageKwargs } = request;
+  private async deployStaticDocker(d: Prefected, packaged: PackageResult | undefined): Promise<DeployResult> {
+    const { deploy: kwargs, package: packageKwargs } = d;
     if (!packageKwargs.create_deployment && !packageKwargs.flow_entrypoint && !kwargs.docker_image_name) {
       throw new OrchestratorError(
         'Failed to deploy: deployment.type docker without a work pool runs the image as a long-lived server, ' +
           'but the generated entrypoint only serves with package.create_deployment: true; set it (or set deploy.work_pool)',
       );
     }
-    const name = kwargs.container_name ?? containerNameFor(request.deploymentName);
-    const image = this.imageFor(request);
+    const name = containerNameOf(d);
+    // The image as pushed in this invocation, else the one package builds (same tag).
+    const image = kwargs.docker_image_name ?? packaged?.image ?? d.image;
     const host = this.dockerHost();
     // Remove the old container before reading the deployment: nothing touches it then
     // until the new container registers, so a changed `updated` means the new one did.
     await host.remove(name);
-    const flowName = flowNameFor(packageKwargs, kwargs);
-    const before = await this.api.readDeploymentByName(flowName, request.deploymentName);
-    const id = await host.replace({ name, image, deploymentName: request.deploymentName, restart: kwargs.restart_policy, extra: kwargs.docker_kwargs ?? [] });
+    const before = await this.api.readDeploymentByName(d.flowName, d.name);
+    const id = await host.replace({ name, image, deploymentName: d.name, restart: kwargs.restart_policy, extra: kwargs.docker_kwargs ?? [] });
     this.ctx.logger.info(`container ${name} (${id.slice(0, 12)}) serving from ${image}`);
-    return this.awaitServed(request, `the container ${name}`, before, () => host.problem(name));
+    return this.awaitServed(d, `the container ${name}`, before, () => host.problem(name));
   }
 
-  private async awaitServed(
-    request: DeployRequest<PrefectKwargs>,
-    where: string,
-    before?: Deployment,
-    check?: () => Promise<string | undefined>,
-  ): Promise<DeployResult> {
-    const flowName = flowNameFor(request.packageKwargs, request.kwargs);
+  private async awaitServed(d: Prefected, where: string, before?: Deployment, check?: () => Promise<string | undefined>): Promise<DeployResult> {
+    const flowName = d.flowName;
     const version = await this.api.version();
-    const deployment = await waitForServedDeployment(this.api, flowName, request.deploymentName, {
-      timeoutMs: request.kwargs.serve_timeout,
+    const deployment = await waitForServedDeployment(this.api, flowName, d.name, {
+      timeoutMs: d.deploy.serve_timeout,
       before,
       check,
       where,
@@ -326,23 +323,13 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
   }
 
   /** A served deployment, waiting for its serving process to register it if needed. */
-  private async servedDeployment(pkg: PrefectPackageKwargs, deploy: PrefectDeployKwargs, deploymentName: string): Promise<FoundDeployment> {
-    const flowName = flowNameFor(pkg, deploy);
-    const deployment = await waitForServedDeployment(this.api, flowName, deploymentName, {
-      timeoutMs: deploy.serve_timeout,
+  private async servedDeployment(d: Prefected): Promise<FoundDeployment> {
+    const flowName = d.flowName;
+    const deployment = await waitForServedDeployment(this.api, flowName, d.name, {
+      timeoutMs: d.deploy.serve_timeout,
       where: 'its serving container or pod',
     });
     return { id: deployment.id, name: `${flowName}/${deployment.name}`, deployment };
-  }
-
-  /** The serving image: deploy.docker_image_name, what package built now, else package's tag. */
-  private imageFor(request: DeployRequest<PrefectKwargs>): string {
-    const pkg = request.packageKwargs;
-    return (
-      request.kwargs.docker_image_name ??
-      request.packaged?.image ??
-      renderImageTag(pkg.docker_image_tag ?? defaultImageTag(pkg.lolpop_class, pkg.lolpop_entrypoint), this.ctx.ci)
-    );
   }
 
   private dockerHost(): StaticDockerHost {
@@ -353,16 +340,26 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs> {
     return new KubernetesDeployer(new Kubectl(this.ctx.exec, this.ctx.logger, this.ctx.env), this.ctx.logger, this.ctx.workdir, this.api.client.connection);
   }
 
-  private async findDeployment(request: RunRequest<PrefectKwargs>): Promise<FoundDeployment> {
-    const flowName = flowNameFor(request.packageKwargs, request.deployKwargs);
-    const found = await this.api.readDeploymentByName(flowName, request.deploymentName);
+  private async findDeployment(d: Prefected): Promise<FoundDeployment> {
+    const flowName = d.flowName;
+    const found = await this.api.readDeploymentByName(flowName, d.name);
     if (!found) {
       throw new OrchestratorError(
-        `deployment '${flowName}/${request.deploymentName}' not found on ${this.api.client.shownUrl}; run the deploy step first`,
+        `deployment '${flowName}/${d.name}' not found on ${this.api.client.shownUrl}; run the deploy step first`,
       );
     }
     return { id: found.id, name: `${flowName}/${found.name}`, deployment: found };
   }
+}
+
+/** The serving image of a deployment without a pool: deploy.docker_image_name, else the one package builds. */
+function servingImage(d: Prefected): string {
+  return d.deploy.docker_image_name ?? d.image;
+}
+
+/** The static Docker host's container for a deployment. */
+function containerNameOf(d: Prefected): string {
+  return d.deploy.container_name ?? containerNameFor(d.name);
 }
 
 interface FoundDeployment {

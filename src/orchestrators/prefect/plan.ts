@@ -1,14 +1,13 @@
 import { containerNameFor } from '../../docker/args.js';
 import { formatDuration } from '../../duration.js';
 import { OrchestratorError } from '../../errors.js';
-import { defaultIdempotencyKey } from '../idempotency.js';
 import type { OrchestratorContext, PlannedRequest, PlanRequest, PlanResult } from '../orchestrator.js';
 import type { PrefectKwargs } from './kwargs.js';
-import { noTargetError, prefectTarget } from './target.js';
+import { noTargetError, type PrefectTarget } from './target.js';
 import { planPackage } from '../../packaging/package-project.js';
 import type { PrefectApi } from './api.js';
 import { buildDeploymentBody, poolDeploymentSpec } from './deployment-body.js';
-import { flowName as flowNameFor, runParameters } from '../names.js';
+import { runParameters } from '../../deployment.js';
 import { runsContainers } from './pull-steps.js';
 import { parseServerVersion, type ServerVersion } from './version.js';
 
@@ -27,9 +26,13 @@ const OFFLINE_VERSION: ServerVersion = parseServerVersion('3.0.0');
  * version, the work pool); a missing pool fails the plan as it would fail deploy.
  * Ids the server has not given yet are shown as `<…>`.
  */
-export async function planPrefect(request: PlanRequest<PrefectKwargs>, ctx: OrchestratorContext, server: PlanServer | undefined): Promise<PlanResult> {
-  const { packageKwargs: pkg, deployKwargs: deploy, deploymentName } = request;
-  const target = prefectTarget(request.type, pkg, deploy);
+export async function planPrefect(
+  request: PlanRequest<PrefectKwargs, PrefectTarget>,
+  ctx: OrchestratorContext,
+  server: PlanServer | undefined,
+): Promise<PlanResult> {
+  const d = request.resolved;
+  const { deploy, target, flowName } = d;
   const workPool = target.kind === 'pool' ? target.workPool : undefined;
   const actions: string[] = [];
   const requests: PlannedRequest[] = [];
@@ -56,22 +59,19 @@ export async function planPrefect(request: PlanRequest<PrefectKwargs>, ctx: Orch
   const buildImage = workPool && poolType ? runsContainers(poolType) : true;
   const condition = workPool && !poolType ? 'only if the work pool runs containers; its type needs the server' : undefined;
   const packaged = request.steps.includes('package')
-    ? planPackage({ deploymentName, kwargs: pkg, deployKwargs: deploy }, { ...ctx, buildImage, condition, dockerfile: buildImage })
+    ? planPackage(d, { ...ctx, buildImage, condition, dockerfile: buildImage })
     : { files: [], kept: [], image: undefined, actions: [] };
   actions.push(...packaged.actions);
 
-  const flowName = flowNameFor(pkg, deploy);
-  const label = `${flowName}/${deploymentName}`;
-  const parameters = runParameters(pkg, deploy, request.runKwargs.parameters);
+  const label = `${flowName}/${d.name}`;
+  const parameters = runParameters(d, d.run.parameters);
   // Without deploy, run looks the deployment up by name: it must exist already.
   if (request.steps.includes('deploy')) {
     if (target.kind === 'none') throw noTargetError('Plan');
     if (workPool) {
       const body = buildDeploymentBody(
         poolDeploymentSpec({
-          deploymentName,
-          packageKwargs: pkg,
-          deployKwargs: deploy,
+          deployment: d,
           workPool,
           // Offline the pool's type is unknown: the body is shown as for a process pool, and said so.
           poolType: poolType ?? 'process',
@@ -89,20 +89,19 @@ export async function planPrefect(request: PlanRequest<PrefectKwargs>, ctx: Orch
           (poolType ? ` [${poolType}]` : ' (pull steps and job variables shown for a process pool; the pool type needs the server)'),
       );
     } else if (target.kind === 'static-docker') {
-      actions.push(`replace container ${deploy.container_name ?? containerNameFor(deploymentName)} on the Docker host; its flow.serve() registers ${label}`);
+      actions.push(`replace container ${deploy.container_name ?? containerNameFor(d.name)} on the Docker host; its flow.serve() registers ${label}`);
     } else {
       actions.push(`apply the prefect-secrets Secret and the flow's Deployment in namespace ${deploy.namespace} (kubectl); its flow.serve() registers ${label}`);
     }
   }
 
   if (!request.steps.includes('run')) return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests };
-  const key = request.runKwargs.idempotency_key ?? defaultIdempotencyKey(ctx, deploymentName);
   requests.push({
     method: 'POST',
     url: `${api}/deployments/<id of ${label}>/create_flow_run`,
-    body: { parameters, idempotency_key: key ?? '<a new key per call (no workflow run to key on)>' },
+    body: { parameters, idempotency_key: d.idempotencyKey ?? '<a new key per call (no workflow run to key on)>' },
   });
   actions.push(`start a flow run of ${label} with parameters ${JSON.stringify(parameters)}`);
-  if (request.runKwargs.wait) actions.push(`wait up to ${formatDuration(request.runKwargs.wait_timeout)} for it to end; fail unless it COMPLETED`);
+  if (d.run.wait) actions.push(`wait up to ${formatDuration(d.run.wait_timeout)} for it to end; fail unless it COMPLETED`);
   return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests };
 }

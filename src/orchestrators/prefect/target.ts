@@ -1,11 +1,11 @@
 import { OrchestratorError } from '../../errors.js';
-import type { DeploymentType } from '../../config/schema.js';
-import type { PrefectDeployKwargs, PrefectPackageKwargs } from './kwargs.js';
+import type { ResolvedDeployment } from '../../deployment.js';
+import type { PrefectDeployKwargs, PrefectKwargs, PrefectPackageKwargs } from './kwargs.js';
 
 /**
  * Where a Prefect deployment runs, decided once from lolpop's `type` and the work pool
- * (its PrefectOrchestrator docs): every step (package, deploy, run, stop, plan) reads
- * this instead of asking again.
+ * (its PrefectOrchestrator docs) when the deployment is resolved (the plugin's target()):
+ * every step (package, deploy, run, stop, plan) reads `resolved.target`.
  * - `pool`: a work-pool deployment over REST (with `type: kubernetes`, a worker
  *   Deployment is applied first, which creates the pool when it is missing);
  * - `static-docker`: no pool, `type: docker`: a serving container on the Docker host;
@@ -19,11 +19,11 @@ export type PrefectTarget =
   | { kind: 'kubernetes-served' }
   | { kind: 'none' };
 
-export function prefectTarget(type: DeploymentType, pkg: PrefectPackageKwargs, deploy: PrefectDeployKwargs): PrefectTarget {
-  const workPool = workPoolOf(pkg, deploy);
-  if (workPool) return { kind: 'pool', workPool, kubernetesWorker: type === 'kubernetes' };
-  if (type === 'docker') return { kind: 'static-docker' };
-  if (type === 'kubernetes') return { kind: 'kubernetes-served' };
+export function prefectTarget(deployment: Pick<ResolvedDeployment<PrefectKwargs>, 'type' | 'package' | 'deploy'>): PrefectTarget {
+  const workPool = workPoolOf(deployment.package, deployment.deploy);
+  if (workPool) return { kind: 'pool', workPool, kubernetesWorker: deployment.type === 'kubernetes' };
+  if (deployment.type === 'docker') return { kind: 'static-docker' };
+  if (deployment.type === 'kubernetes') return { kind: 'kubernetes-served' };
   return { kind: 'none' };
 }
 
@@ -43,6 +43,6 @@ export function noTargetError(step: 'Failed to deploy' | 'Plan'): OrchestratorEr
 }
 
 /** The work pool: deploy's, else package's (lolpop's package names one to build the image for it). */
-export function workPoolOf(pkg: PrefectPackageKwargs, deploy: PrefectDeployKwargs): string | undefined {
+function workPoolOf(pkg: PrefectPackageKwargs, deploy: PrefectDeployKwargs): string | undefined {
   return deploy.work_pool ?? pkg.work_pool;
 }
