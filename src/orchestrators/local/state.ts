@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { PackageKwargs } from '../../config/schema.js';
 import { OrchestratorError } from '../../errors.js';
+import { poll } from '../../poll.js';
 import type { RunState } from '../orchestrator.js';
 
 /** What `deploy` records in `deployments/<name>.json`. */
@@ -118,8 +119,8 @@ export class StateStore {
   }
 
   /** The earlier run of `deployment` started with `key`, if any. */
-  findRunByIdempotencyKey(deployment: string, key: string): RunRecord | undefined {
-    const claimed = this.claimedRun(deployment, key);
+  async findRunByIdempotencyKey(deployment: string, key: string): Promise<RunRecord | undefined> {
+    const claimed = await this.claimedRun(deployment, key);
     if (claimed) return claimed;
     // Runs recorded before keys were claimed (keys/), or whose claim was deleted by hand.
     const runs = path.join(this.root, 'runs');
@@ -140,7 +141,7 @@ export class StateStore {
    * Claims `key` for run `id` with an exclusive create, so of two processes starting the
    * same key at once exactly one runs. Undefined when claimed; else the run that holds it.
    */
-  claimIdempotencyKey(deployment: string, key: string, id: string): RunRecord | undefined {
+  async claimIdempotencyKey(deployment: string, key: string, id: string): Promise<RunRecord | undefined> {
     const file = this.keyFile(deployment, key);
     mkdirSync(path.dirname(file), { recursive: true });
     try {
@@ -149,7 +150,7 @@ export class StateStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const holder = this.claimedRun(deployment, key, 5000);
+    const holder = await this.claimedRun(deployment, key, 5000);
     if (holder) return holder;
     throw new OrchestratorError(`Failed to run: idempotency key '${key}' is claimed in ${file}, but its run has no run.json; delete ${file} to run again`);
   }
@@ -159,28 +160,30 @@ export class StateStore {
     rmSync(this.keyFile(deployment, key), { force: true });
   }
 
-  /** The run that claimed `key`: its run.json may take a moment to appear after the claim. */
-  private claimedRun(deployment: string, key: string, patienceMs = 0): RunRecord | undefined {
+  /**
+   * The run that claimed `key`: its run.json may take a moment to appear after the claim.
+   * Waits without blocking: other workflows of the same step go on meanwhile.
+   */
+  private async claimedRun(deployment: string, key: string, patienceMs = 0): Promise<RunRecord | undefined> {
     const file = this.keyFile(deployment, key);
-    let claim: { run?: string } | undefined;
-    // The claim is written with one write of a few bytes; a reader racing it may see it empty.
-    const until = Date.now() + Math.max(patienceMs, 1000);
-    for (;;) {
-      try {
-        claim = readJson<{ run?: string }>(file);
-        break;
-      } catch (error) {
-        if (Date.now() > until) throw error;
-        sleepSync(20);
-      }
-    }
-    if (!claim?.run) return undefined;
-    const patience = Date.now() + patienceMs;
-    for (;;) {
-      const run = this.readRun(claim.run);
-      if (run || Date.now() >= patience) return run;
-      sleepSync(20);
-    }
+    // The claim is written with one write of a few bytes; a reader racing it may see it
+    // empty (unreadable JSON) for a moment: read again until it parses, for up to a second.
+    const read = await poll(
+      async () => {
+        try {
+          return { claim: readJson<{ run?: string }>(file) };
+        } catch (error) {
+          return { error };
+        }
+      },
+      (outcome) => !('error' in outcome),
+      { timeoutMs: Math.max(patienceMs, 1000), intervalMs: 20 },
+    );
+    if ('error' in read.value) throw read.value.error;
+    const runId = read.value.claim?.run;
+    if (!runId) return undefined;
+    const found = await poll(async () => this.readRun(runId), (run) => run !== undefined, { timeoutMs: patienceMs, intervalMs: 20 });
+    return found.value;
   }
 
   private keyFile(deployment: string, key: string): string {
@@ -291,8 +294,4 @@ export function isZombie(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
