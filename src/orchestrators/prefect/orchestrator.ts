@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { containerNameFor } from '../../docker/args.js';
 import { OrchestratorError } from '../../errors.js';
 import { poll } from '../../poll.js';
 import type {
@@ -134,7 +133,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
         await this.applyKubernetes(d, undefined);
         return this.awaitServed(d, `the Kubernetes Deployment in ${d.deploy.namespace}`);
       case 'static-docker':
-        return this.deployStaticDocker(d, request.packaged);
+        return this.deployStaticDocker(d, target.container, request.packaged);
       case 'none':
         throw noTargetError('Failed to deploy');
     }
@@ -266,7 +265,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
       stopped ||= k8s.deleted;
       parts.push(k8s.detail);
     } else if (target.kind === 'static-docker') {
-      const name = containerNameOf(d);
+      const name = target.container;
       const removed = await this.dockerHost().stopAndRemove(name, d.name);
       stopped ||= removed;
       parts.push(removed ? `removed container ${name}` : `no container ${name}`);
@@ -286,7 +285,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
   }
 
   /** Static docker: replace the serving container, then wait until its serve() has registered the deployment. */
-  private async deployStaticDocker(d: Prefected, packaged: PackageResult | undefined): Promise<DeployResult> {
+  private async deployStaticDocker(d: Prefected, name: string, packaged: PackageResult | undefined): Promise<DeployResult> {
     const { deploy: kwargs, package: packageKwargs } = d;
     if (!packageKwargs.create_deployment && !packageKwargs.flow_entrypoint && !kwargs.docker_image_name) {
       throw new OrchestratorError(
@@ -294,7 +293,6 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
           'but the generated entrypoint only serves with package.create_deployment: true; set it (or set deploy.work_pool)',
       );
     }
-    const name = containerNameOf(d);
     // The image as pushed in this invocation, else the one package builds (same tag).
     const image = kwargs.docker_image_name ?? packaged?.image ?? d.image;
     const host = this.dockerHost();
@@ -355,11 +353,6 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
 /** The serving image of a deployment without a pool: deploy.docker_image_name, else the one package builds. */
 function servingImage(d: Prefected): string {
   return d.deploy.docker_image_name ?? d.image;
-}
-
-/** The static Docker host's container for a deployment. */
-function containerNameOf(d: Prefected): string {
-  return d.deploy.container_name ?? containerNameFor(d.name);
 }
 
 interface FoundDeployment {

@@ -1,4 +1,3 @@
-import { containerNameFor } from '../../docker/args.js';
 import { formatDuration } from '../../duration.js';
 import { OrchestratorError } from '../../errors.js';
 import type { OrchestratorContext, PlannedRequest, PlanRequest, PlanResult } from '../orchestrator.js';
@@ -89,7 +88,7 @@ export async function planPrefect(
           (poolType ? ` [${poolType}]` : ' (pull steps and job variables shown for a process pool; the pool type needs the server)'),
       );
     } else if (target.kind === 'static-docker') {
-      actions.push(`replace container ${deploy.container_name ?? containerNameFor(d.name)} on the Docker host; its flow.serve() registers ${label}`);
+      actions.push(`replace container ${target.container} on the Docker host; its flow.serve() registers ${label}`);
     } else {
       actions.push(`apply the prefect-secrets Secret and the flow's Deployment in namespace ${deploy.namespace} (kubectl); its flow.serve() registers ${label}`);
     }

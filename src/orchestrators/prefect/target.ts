@@ -1,5 +1,6 @@
 import { OrchestratorError } from '../../errors.js';
 import type { ResolvedDeployment } from '../../deployment.js';
+import { containerNameFor } from '../../docker/args.js';
 import type { PrefectDeployKwargs, PrefectKwargs, PrefectPackageKwargs } from './kwargs.js';
 
 /**
@@ -8,21 +9,22 @@ import type { PrefectDeployKwargs, PrefectKwargs, PrefectPackageKwargs } from '.
  * every step (package, deploy, run, stop, plan) reads `resolved.target`.
  * - `pool`: a work-pool deployment over REST (with `type: kubernetes`, a worker
  *   Deployment is applied first, which creates the pool when it is missing);
- * - `static-docker`: no pool, `type: docker`: a serving container on the Docker host;
+ * - `static-docker`: no pool, `type: docker`: a serving container on the Docker host
+ *   (deploy.container_name, else one named after the deployment);
  * - `kubernetes-served`: no pool, `type: kubernetes`: the flow's own Deployment serves it.
  * `type: local` without a pool would serve from a process on the runner, which ends with
  * the job: refused when a step needs the target.
  */
 export type PrefectTarget =
   | { kind: 'pool'; workPool: string; kubernetesWorker: boolean }
-  | { kind: 'static-docker' }
+  | { kind: 'static-docker'; container: string }
   | { kind: 'kubernetes-served' }
   | { kind: 'none' };
 
-export function prefectTarget(deployment: Pick<ResolvedDeployment<PrefectKwargs>, 'type' | 'package' | 'deploy'>): PrefectTarget {
+export function prefectTarget(deployment: Pick<ResolvedDeployment<PrefectKwargs>, 'name' | 'type' | 'package' | 'deploy'>): PrefectTarget {
   const workPool = workPoolOf(deployment.package, deployment.deploy);
   if (workPool) return { kind: 'pool', workPool, kubernetesWorker: deployment.type === 'kubernetes' };
-  if (deployment.type === 'docker') return { kind: 'static-docker' };
+  if (deployment.type === 'docker') return { kind: 'static-docker', container: deployment.deploy.container_name ?? containerNameFor(deployment.name) };
   if (deployment.type === 'kubernetes') return { kind: 'kubernetes-served' };
   return { kind: 'none' };
 }
