@@ -63,7 +63,7 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
     // No image ever runs an Airflow deployment here, so no Dockerfile either.
     const result = await packageProject(request.resolved, { ...this.ctx, buildImage: false, dockerfile: false });
     const bundle = this.bundle(request.resolved);
-    const file = dagFileInWorkdir(request.kwargs, bundle);
+    const file = dagFileInWorkdir(request.resolved.package, bundle);
     const target = path.resolve(this.ctx.workdir, file);
     const change = !existsSync(target) ? 'new' : readFileSync(target, 'utf8') === bundle.dagFile ? 'unchanged' : 'updated';
     mkdirSync(path.dirname(target), { recursive: true });
@@ -79,7 +79,7 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
     const configured = this.config.dags_folder ?? (this.ctx.env.AIRFLOW_DAGS_FOLDER || undefined);
     return planAirflow(request, this.ctx, {
       bundle,
-      dagFileInWorkdir: dagFileInWorkdir(request.packageKwargs, bundle),
+      dagFileInWorkdir: dagFileInWorkdir(request.resolved.package, bundle),
       dagsFolder: configured ? path.resolve(this.ctx.workdir, configured) : undefined,
       api,
     });
@@ -163,15 +163,16 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
 
   /** Pauses the DAG (default) or deletes it with its files; active runs are marked failed when asked, and always before a delete. */
   async stop(request: StopRequest<StepKwargs, AirflowTarget>): Promise<StopResult> {
-    const dagId = request.resolved.target.dagId;
+    const { target, stop } = request.resolved;
+    const dagId = target.dagId;
     // A delete must remove the file first, or Airflow's next parse brings the DAG back:
     // without the DAGs folder, fail before anything changes.
-    const folder = request.kwargs.mode === 'delete' ? this.dagsFolder() : undefined;
+    const folder = stop.mode === 'delete' ? this.dagsFolder() : undefined;
     return stopDag(this.api(), this.ctx.logger, {
       dagId,
-      mode: request.kwargs.mode,
-      failRuns: request.kwargs.cancel_runs || request.kwargs.mode === 'delete',
-      timeoutMs: request.kwargs.cancel_timeout,
+      mode: stop.mode,
+      failRuns: stop.cancel_runs || stop.mode === 'delete',
+      timeoutMs: stop.cancel_timeout,
       removeFiles: () => (folder ? removeBundle(folder, dagId) : false),
     });
   }

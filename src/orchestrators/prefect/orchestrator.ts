@@ -38,13 +38,13 @@ import { deploymentUrl, flowRunUrl, uiBaseUrl, withoutCredentials } from './urls
 import { waitForFlowRun } from './wait-for-run.js';
 import type { StepName } from '../../steps.js';
 
+/** A deployment as PrefectOrchestrator's steps read it: its kwargs and where it runs. */
+type Prefected = ResolvedDeployment<PrefectKwargs, PrefectTarget>;
+
 /**
  * lolpop's PrefectOrchestrator over Prefect's REST API: no Python and no
  * `prefect` CLI on the runner.
  */
-/** A deployment as PrefectOrchestrator's steps read it: its kwargs and where it runs. */
-type Prefected = ResolvedDeployment<PrefectKwargs, PrefectTarget>;
-
 export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectTarget> {
   private session?: { api: PrefectApi; ui: string };
 
