@@ -33,6 +33,7 @@ import { stateType } from './states.js';
 import { dagIdFor, runIdFor } from './names.js';
 import { dagRunUrl, dagUrl, parseDagRunUrl } from './urls.js';
 import { waitForDagRun } from './wait-for-run.js';
+import { airflowTask } from './task.js';
 
 /**
  * Apache Airflow 3 over its REST API (/api/v2). A deployment is a generated DAG with one
@@ -57,11 +58,15 @@ export class AirflowOrchestrator implements Orchestrator {
     if (steps.includes('deploy')) this.dagsFolder();
   }
 
-  /** Writes lolpop's entrypoint (as every orchestrator does) and the DAG file deploy will deliver. */
+  /**
+   * Writes lolpop's entrypoint (as every orchestrator does) and the DAG file deploy will
+   * deliver; for task: docker also the Dockerfile, and builds (and pushes) the image.
+   */
   async package(request: PackageRequest): Promise<PackageResult> {
-    // No image ever runs an Airflow deployment here, so no Dockerfile either.
-    const result = await packageProject(request, { ...this.ctx, buildImage: false, dockerfile: false });
-    const bundle = this.bundle(request.deploymentName, request.kwargs, request.deployKwargs);
+    // A bash task runs on the worker: no image, so no Dockerfile either.
+    const inImage = airflowTask(this.config, this.ctx.env, this.ctx.ci, request.kwargs).kind === 'docker';
+    const result = await packageProject(request, { ...this.ctx, buildImage: inImage, dockerfile: inImage });
+    const bundle = this.bundle(request.deploymentName, request.kwargs, request.deployKwargs, result.image);
     const file = dagFileInWorkdir(request.kwargs, bundle);
     const target = path.resolve(this.ctx.workdir, file);
     const change = !existsSync(target) ? 'new' : readFileSync(target, 'utf8') === bundle.dagFile ? 'unchanged' : 'updated';
@@ -90,7 +95,7 @@ export class AirflowOrchestrator implements Orchestrator {
    */
   async deploy(request: DeployRequest): Promise<DeployResult> {
     const api = this.api();
-    const bundle = this.bundle(request.deploymentName, request.packageKwargs, request.kwargs);
+    const bundle = this.bundle(request.deploymentName, request.packageKwargs, request.kwargs, request.packaged?.image);
     const dagsFolder = this.dagsFolder();
     const before = await api.readDag(bundle.dagId);
     const written = new Date();
@@ -174,9 +179,10 @@ export class AirflowOrchestrator implements Orchestrator {
     });
   }
 
-  private bundle(deploymentName: string, packageKwargs: PackageRequest['kwargs'], deployKwargs: PackageRequest['deployKwargs']): DagBundle {
-    const python = this.config.python ?? (this.ctx.env.AIRFLOW_LOLPOP_PYTHON || undefined);
-    return buildBundle({ deploymentName, packageKwargs, deployKwargs, workdir: this.ctx.workdir, python, extraTags: this.config.dag_tags });
+  /** `packagedImage`: what package built in this invocation (the docker task runs it). */
+  private bundle(deploymentName: string, packageKwargs: PackageRequest['kwargs'], deployKwargs: PackageRequest['deployKwargs'], packagedImage?: string): DagBundle {
+    const task = airflowTask(this.config, this.ctx.env, this.ctx.ci, packageKwargs, packagedImage);
+    return buildBundle({ deploymentName, packageKwargs, deployKwargs, workdir: this.ctx.workdir, task, extraTags: this.config.dag_tags });
   }
 
   /** orchestrator.config.dags_folder, else AIRFLOW_DAGS_FOLDER; relative to the working directory. */
