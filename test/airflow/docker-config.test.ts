@@ -60,12 +60,12 @@ describe('airflowTask: the one decision of what the DAG runs', () => {
     expect(airflowTask(config({ python: '/x/python' }), { AIRFLOW_LOLPOP_PYTHON: '/venv/bin/python' }, ci, pkg())).toEqual({ kind: 'bash', python: '/x/python' });
   });
 
-  it("docker: the image package built, else the tag the package settings name, with DockerOperator's defaults but auto_remove success", () => {
+  it("docker: the image package built, else the tag the package settings name, with DockerOperator's defaults but auto_remove force", () => {
     const task = airflowTask(config({ task: 'docker' }), {}, ci, pkg({ docker_image_tag: 'registry.example/acme/q:{short_sha}' }));
     expect(task).toEqual({
       kind: 'docker',
       image: 'registry.example/acme/q:c0ffee0',
-      docker: { auto_remove: 'success', force_pull: false, mount_tmp_dir: true, mounts: [], environment: {} },
+      docker: { auto_remove: 'force', force_pull: false, mount_tmp_dir: true, mounts: [], environment: {} },
     });
     expect(airflowTask(config({ task: 'docker' }), {}, ci, pkg(), 'built/here:1')).toMatchObject({ kind: 'docker', image: 'built/here:1' });
     expect(airflowTask(config({ task: 'docker' }), {}, ci, pkg())).toMatchObject({ image: 'lolpop-quickstartrunner-build-all:latest' });

@@ -41,7 +41,7 @@ describe('the docker task: the DAG file', () => {
         '            "LOLPOP_DEPLOY_SPEC": release_file("spec.json"),',
         '            "LOLPOP_DEPLOY_LAUNCHER": release_file("launcher.py"),',
         '        },',
-        '        auto_remove="success",',
+        '        auto_remove="force",',
         '        force_pull=False,',
         '        mount_tmp_dir=True,',
         '        mounts=[],',
@@ -56,7 +56,7 @@ describe('the docker task: the DAG file', () => {
         docker_url: 'tcp://docker:2376',
         network_mode: 'host',
         docker_conn_id: 'registry',
-        auto_remove: 'force',
+        auto_remove: 'never',
         force_pull: true,
         mount_tmp_dir: false,
         mounts: [{ target: '/data', source: '/srv/data', type: 'bind', read_only: true }, { target: '/cache' }],
@@ -64,7 +64,7 @@ describe('the docker task: the DAG file', () => {
       }),
     ).dagFile;
     expect(dag).toContain('            "TOKEN": "{{ var.value.token }}",\n        },');
-    expect(dag).toContain('        docker_url="tcp://docker:2376",\n        network_mode="host",\n        docker_conn_id="registry",\n        auto_remove="force",\n        force_pull=True,\n        mount_tmp_dir=False,');
+    expect(dag).toContain('        docker_url="tcp://docker:2376",\n        network_mode="host",\n        docker_conn_id="registry",\n        auto_remove="never",\n        force_pull=True,\n        mount_tmp_dir=False,');
     expect(dag).toContain('mounts=[{"target": "/data", "source": "/srv/data", "type": "bind", "read_only": True}, {"target": "/cache", "type": "volume", "read_only": False}],');
     expect(bundle(docker()).dagFile).not.toMatch(/docker_url|network_mode|docker_conn_id/);
   });

@@ -23,7 +23,9 @@ const DockerMount = z
 /**
  * `orchestrator.config.docker`: the DockerOperator settings of `task: docker`, named as
  * DockerOperator names them. Anything left out keeps DockerOperator's default, except
- * auto_remove (success: a failed container stays for `docker logs`/`docker inspect`).
+ * auto_remove: force, so containers do not pile up on the engine (the output is in the
+ * task log). Provider 4.6.1 removes the container after the run with success too, even a
+ * failed one (observed); force also removes it when the task is killed.
  */
 export const DockerTaskConfig = z
   .strictObject({
@@ -42,7 +44,10 @@ export const DockerTaskConfig = z
       .regex(/^[\w#!()\-.:/\\]+$/, "expected an Airflow connection id, e.g. docker_registry (letters, digits and _ - . : / # ! ( ) only)")
       .optional()
       .describe('An Airflow connection (type docker: host = registry, login, password) the worker logs in to the registry with before it pulls.'),
-    auto_remove: z.enum(['never', 'success', 'force']).default('success').describe('Remove the container when it ends: never, success (default), force (also on failure).'),
+    auto_remove: z
+      .enum(['never', 'success', 'force'])
+      .default('force')
+      .describe('never keeps the container; success and force remove it after the run (provider 4.6.1: failed or not); force (default) also when the task is killed.'),
     force_pull: z.boolean().default(false).describe('Pull the image before every run, even when the engine has it (for a tag that is reused, e.g. latest).'),
     mount_tmp_dir: z.boolean().default(true).describe("Bind a temporary folder of the worker's host at /tmp/airflow (DockerOperator's default); false for a remote engine."),
     mounts: z.array(DockerMount).default([]).describe('Volumes and bind mounts for the container.'),
