@@ -11,7 +11,9 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 CACHE="${LOLPOP_CI_CACHE:-/opt/lolpop-deploy-ci}"
 STATE="${LOLPOP_AIRFLOW_SERVICES_DIR:-/tmp/lolpop-deploy-airflow}"
 REQUIREMENTS="$HERE/airflow-requirements.txt"
-VENV="${AIRFLOW_VENV:-$CACHE/airflow-venv}"
+# Keyed by the requirements, so checkouts with different sets (e.g. with and without the
+# docker provider) each keep their venv instead of reinstalling over each other's.
+VENV="${AIRFLOW_VENV:-$CACHE/airflow-venv-$(sha256sum "$REQUIREMENTS" | cut -c1-12)}"
 API_PORT="${LOLPOP_AIRFLOW_PORT:-18080}"
 WORKER_LOG_PORT=$((API_PORT + 1))
 TRIGGER_LOG_PORT=$((API_PORT + 2))
@@ -39,6 +41,16 @@ install_airflow() {
   else
     tail -20 "$STATE/install.log" >&2
     rm -rf "$VENV"; return 1
+  fi
+}
+
+# DockerOperator tasks (task: docker) talk to the engine at DOCKER_HOST, else the socket;
+# the components run as this user and inherit DOCKER_HOST. Only a note: bash tasks need no engine.
+docker_engine_note() {
+  if "$VENV/bin/python" -c 'import docker; docker.from_env(timeout=5).ping()' 2>/dev/null; then
+    log "the Docker engine answers the workers (${DOCKER_HOST:-unix:///var/run/docker.sock}): DockerOperator tasks can run"
+  else
+    log "no Docker engine answers (${DOCKER_HOST:-unix:///var/run/docker.sock}): DockerOperator tasks would fail"
   fi
 }
 
@@ -103,6 +115,7 @@ start() {
   check_ports_free || die "the Airflow ports $API_PORT-$TRIGGER_LOG_PORT are taken"
   install_airflow || die "installing Airflow failed (see above)"
   log "venv ready ($((SECONDS - t0)) s)"
+  docker_engine_note
   home="$(mktemp -d /tmp/lolpop-airflow-home.XXXXXX)"
   echo "$home" >"$STATE/home"
   mkdir -p "$home/dags"

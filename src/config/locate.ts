@@ -1,4 +1,4 @@
-import { isMap, isScalar, LineCounter, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, type Document, type Node } from 'yaml';
 
 export type ConfigPath = ReadonlyArray<string | number>;
 
@@ -17,6 +17,14 @@ export function locate(doc: Document, counter: LineCounter, path: ConfigPath): P
   let node: unknown = doc.contents;
   let position = rangeStart(node, counter);
   for (const segment of path) {
+    // A list item (mounts[0]): its start, then on into it.
+    if (isSeq(node) && typeof segment === 'number') {
+      const item: unknown = node.items[segment];
+      if (item === undefined) break;
+      position = rangeStart(item, counter) ?? position;
+      node = item;
+      continue;
+    }
     if (!isMap(node)) break;
     const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
     if (!pair) break;

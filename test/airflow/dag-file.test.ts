@@ -6,8 +6,11 @@ import { DeployKwargs, PackageKwargs } from '../../src/config/schema.js';
 import { buildBundle } from '../../src/orchestrators/airflow/bundle.js';
 import { renderDagFile } from '../../src/orchestrators/airflow/dag-file.js';
 import { deliverBundle, fingerprintOf, removeBundle } from '../../src/orchestrators/airflow/deliver.js';
+import type { AirflowTask } from '../../src/orchestrators/airflow/task.js';
 import { tempDir } from '../helpers/services.js';
 import { resolvedFrom } from '../helpers/requests.js';
+
+const BASH: AirflowTask = { kind: 'bash' };
 
 const pkg = (over: Record<string, unknown> = {}) =>
   PackageKwargs.parse({ lolpop_class: 'QuickstartRunner', lolpop_module: 'quickstart_runner', config_file: 'q.yaml', copy_files: ['quickstart_runner.py', 'data/train.csv'], ...over });
@@ -22,7 +25,7 @@ function workdir(): string {
 }
 
 describe('renderDagFile', () => {
-  const options = { dagId: 'lolpop-quickstart', deploymentName: 'lolpop-quickstart', fingerprint: '0123abcd0123abcd', taskId: 'build_all', description: 'd "q"', tags: ['team:ml'] };
+  const options = { dagId: 'lolpop-quickstart', deploymentName: 'lolpop-quickstart', fingerprint: '0123abcd0123abcd', taskId: 'build_all', description: 'd "q"', tags: ['team:ml'], task: BASH };
 
   it('is one BashOperator task on the worker\'s own Python, with conf passed as JSON in the environment and the fingerprint as a tag', () => {
     const text = renderDagFile(options);
@@ -37,13 +40,13 @@ describe('renderDagFile', () => {
   });
 
   it('runs the runner with the configured interpreter, quoted as a Python string', () => {
-    expect(renderDagFile({ ...options, python: '/opt/lolpop runtime/bin/python' })).toContain('PYTHON = "/opt/lolpop runtime/bin/python"');
+    expect(renderDagFile({ ...options, task: { kind: 'bash', python: '/opt/lolpop runtime/bin/python' } })).toContain('PYTHON = "/opt/lolpop runtime/bin/python"');
   });
 
   it('is valid Python', () => {
     const dir = tempDir('airflow-unit');
     const file = path.join(dir, 'dag.py');
-    writeFileSync(file, renderDagFile({ ...options, python: "it's" }));
+    writeFileSync(file, renderDagFile({ ...options, task: { kind: 'bash', python: "it's" } }));
     execFileSync('python3', ['-c', 'import ast, sys; ast.parse(open(sys.argv[1]).read())', file]);
   });
 });
@@ -51,7 +54,7 @@ describe('renderDagFile', () => {
 describe('buildBundle', () => {
   it('puts the launcher, its spec and the workflow files (copy_files and the config file) into the release', () => {
     const dir = workdir();
-    const bundle = buildBundle({ deployment: resolvedFrom('AirflowOrchestrator', { name: 'my deploy/1', package: pkg(), deploy: DeployKwargs.parse({ parameters: { a: 1 } }) }), workdir: dir, extraTags: [] });
+    const bundle = buildBundle({ deployment: resolvedFrom('AirflowOrchestrator', { name: 'my deploy/1', package: pkg(), deploy: DeployKwargs.parse({ parameters: { a: 1 } }) }), workdir: dir, task: BASH, extraTags: [] });
     expect(bundle.dagId).toBe('my_deploy_1');
     expect(bundle.release.map((f) => f.path)).toEqual(['launcher.py', 'run_task.py', 'spec.json', 'workflow/quickstart_runner.py', 'workflow/data/train.csv', 'workflow/q.yaml']);
     const spec = JSON.parse(String(bundle.release.find((f) => f.path === 'spec.json')!.content));
@@ -65,7 +68,7 @@ describe('buildBundle', () => {
 
   it('has the same fingerprint for the same content, and another one when a file or a setting changes', () => {
     const dir = workdir();
-    const build = (python?: string) => buildBundle({ deployment: resolvedFrom('AirflowOrchestrator', { name: 'd', package: pkg(), deploy: DeployKwargs.parse({}) }), workdir: dir, python, extraTags: [] });
+    const build = (python?: string) => buildBundle({ deployment: resolvedFrom('AirflowOrchestrator', { name: 'd', package: pkg(), deploy: DeployKwargs.parse({}) }), workdir: dir, task: { kind: 'bash', python }, extraTags: [] });
     const first = build();
     expect(build().fingerprint).toBe(first.fingerprint);
     expect(build('/usr/bin/python3').fingerprint).not.toBe(first.fingerprint);
@@ -74,7 +77,7 @@ describe('buildBundle', () => {
   });
 
   it('names a missing workflow file in the error', () => {
-    expect(() => buildBundle({ deployment: resolvedFrom('AirflowOrchestrator', { name: 'd', package: pkg({ copy_files: ['nope.csv'] }), deploy: DeployKwargs.parse({}) }), workdir: workdir(), extraTags: [] })).toThrow(
+    expect(() => buildBundle({ deployment: resolvedFrom('AirflowOrchestrator', { name: 'd', package: pkg({ copy_files: ['nope.csv'] }), deploy: DeployKwargs.parse({}) }), workdir: workdir(), task: BASH, extraTags: [] })).toThrow(
       /Cannot deliver 'nope.csv' to Airflow: .*nope.csv is not a file/,
     );
   });
@@ -84,7 +87,7 @@ describe('deliverBundle', () => {
   it('writes the release and the DAG file, keeps the previous release for its runs, removes older ones, and removes it all on request', () => {
     const dir = workdir();
     const dags = tempDir('airflow-dags');
-    const build = () => buildBundle({ deployment: resolvedFrom('AirflowOrchestrator', { name: 'd', package: pkg(), deploy: DeployKwargs.parse({}) }), workdir: dir, extraTags: [] });
+    const build = () => buildBundle({ deployment: resolvedFrom('AirflowOrchestrator', { name: 'd', package: pkg(), deploy: DeployKwargs.parse({}) }), workdir: dir, task: BASH, extraTags: [] });
     const releases = () => execFileSync('ls', [path.join(dags, 'd', 'releases')], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
     const v1 = build();
     expect(deliverBundle(dags, v1)).toEqual({ dir: path.join(dags, 'd'), relativeFile: 'd/d.py', changed: true });

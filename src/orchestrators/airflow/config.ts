@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Duration } from '../../config/schema.js';
+import { DockerTaskConfig } from './docker-config.js';
 
 /**
  * AirflowOrchestrator's `orchestrator.config`. The connection comes from the
@@ -26,7 +27,21 @@ export const AirflowConfig = z
     parse_timeout: Duration('3m').describe('How long deploy waits for Airflow to parse the new DAG file.'),
     request_timeout: Duration('30s').describe('The budget of one REST call, its retries included; a hung server fails within it.'),
     dag_tags: z.array(z.string()).default([]).describe('Extra tags on the generated DAG.'),
+    task: z
+      .enum(['bash', 'docker'])
+      .default('bash')
+      .describe("The DAG's task: bash runs the runner with a Python on the Airflow worker; docker runs it in the package's image (DockerOperator)."),
+    docker: DockerTaskConfig.optional(),
   })
-  .loose();
+  .loose()
+  .superRefine((config, ctx) => {
+    // Each kind's keys only with that kind: a key that would be silently ignored is a mistake.
+    if (config.task === 'docker' && config.python !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['python'], message: "task: docker runs the runner with the image's own python; python is for task: bash" });
+    }
+    if (config.task !== 'docker' && config.docker !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['docker'], message: 'only read with task: docker (the default task is bash); set task: docker or remove it' });
+    }
+  });
 
 export type AirflowConfig = z.infer<typeof AirflowConfig>;

@@ -1,6 +1,7 @@
 import { GENERATED_HEADER } from '../../packaging/generated.js';
 import { pyLiteral, pyString } from '../../packaging/python.js';
 import { FINGERPRINT_TAG } from './names.js';
+import type { AirflowTask } from './task.js';
 
 /** What the generated DAG file says. */
 export interface DagFileOptions {
@@ -10,8 +11,8 @@ export interface DagFileOptions {
   fingerprint: string;
   /** The task's id: the lolpop entrypoint (build_all) or the flow function. */
   taskId: string;
-  /** Interpreter for the runner on the worker; undefined: the worker's own (sys.executable). */
-  python?: string;
+  /** The task kind (airflowTask): bash with the runner's interpreter (undefined: the worker's own), or docker with the image. */
+  task: AirflowTask;
   description: string;
   tags: string[];
 }
@@ -20,30 +21,22 @@ export interface DagFileOptions {
 export const RELEASES_DIR = 'releases';
 
 /**
- * The DAG file: one BashOperator task that runs the release's run_task.py with the
- * chosen interpreter. Run parameters travel as the run's `conf`, serialised into an
- * environment variable by Airflow's own template (`dag_run.conf | tojson`), so quotes and
- * spaces in values reach the runner intact. A BashOperator rather than a PythonOperator:
- * the runner's Python (lolpop 0.2.0 needs 3.11 and its own dependencies) need not be
- * Airflow's, and its output streams into the task log line by line.
+ * The DAG file: one task that runs the release's runner, a BashOperator on the worker or
+ * a DockerOperator in the package's image. Run parameters travel as the run's `conf`,
+ * serialised into an environment variable by Airflow's own template
+ * (`dag_run.conf | tojson`), so quotes and spaces in values reach the runner intact.
  */
 export function renderDagFile(options: DagFileOptions): string {
   const tags = ['lolpop', `${FINGERPRINT_TAG}${options.fingerprint}`, ...options.tags];
-  const python = options.python === undefined ? 'sys.executable' : pyString(options.python);
+  const task = options.task;
+  const imports = task.kind === 'docker' ? DOCKER_IMPORTS : BASH_IMPORTS;
+  const head = task.kind === 'docker' ? `IMAGE = ${pyString(task.image)}\n` : `PYTHON = ${task.python === undefined ? 'sys.executable' : pyString(task.python)}\n`;
   return `${GENERATED_HEADER}
 # lolpop-deploy: the Airflow DAG of deployment ${JSON.stringify(options.deploymentName)}.
-import os
-import shlex
-import sys
-
-import pendulum
-from airflow.providers.standard.operators.bash import BashOperator
-from airflow.sdk import DAG
-
+${imports}
 FINGERPRINT = ${pyString(options.fingerprint)}
 RELEASE = os.path.join(os.path.dirname(os.path.abspath(__file__)), ${pyString(RELEASES_DIR)}, FINGERPRINT)
-PYTHON = ${python}
-
+${head}${task.kind === 'docker' ? READ_RELEASE_FILE : ''}
 with DAG(
     dag_id=${pyString(options.dagId)},
     description=${pyString(options.description)},
@@ -53,7 +46,40 @@ with DAG(
     tags=${pyLiteral(tags, 'dag_tags')},
     default_args={"retries": 0},
 ):
-    BashOperator(
+${task.kind === 'docker' ? dockerTask(options, task) : bashTask(options)}`;
+}
+
+const BASH_IMPORTS = `import os
+import shlex
+import sys
+
+import pendulum
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG
+`;
+
+const DOCKER_IMPORTS = `import os
+
+import pendulum
+from airflow.providers.docker.operators.docker import DockerOperator
+from airflow.sdk import DAG
+`;
+
+const READ_RELEASE_FILE = `
+
+def release_file(name):
+    with open(os.path.join(RELEASE, name), encoding="utf-8") as f:
+        return f.read()
+
+`;
+
+/**
+ * A BashOperator rather than a PythonOperator: the runner's Python (lolpop 0.2.0 needs
+ * 3.11 and its own dependencies) need not be Airflow's, and its output streams into the
+ * task log line by line.
+ */
+function bashTask(options: DagFileOptions): string {
+  return `    BashOperator(
         task_id=${pyString(options.taskId)},
         bash_command=shlex.join([PYTHON, os.path.join(RELEASE, "run_task.py")]),
         env={
@@ -67,6 +93,55 @@ with DAG(
         cwd=RELEASE,
     )
 `;
+}
+
+/**
+ * The image's python runs container_task.py (read from the release when the DAG is
+ * parsed), which hands the spec to the launcher: the runner, no Prefect. The spec and the
+ * launcher go in private_environment, which Airflow does not render as a template, so a
+ * parameter containing "{{" reaches the runner as written; the conf, run id and the
+ * user's own variables go in environment, which it renders.
+ */
+function dockerTask(options: DagFileOptions, task: Extract<AirflowTask, { kind: 'docker' }>): string {
+  const settings = task.docker;
+  const environment: Record<string, string> = {
+    LOLPOP_DEPLOY_CONF: '{{ dag_run.conf | tojson }}',
+    LOLPOP_DEPLOY_RUN_ID: '{{ run_id }}',
+    LOLPOP_DEPLOY_DEPLOYMENT: options.deploymentName,
+    PYTHONUNBUFFERED: '1',
+    PYTHONDONTWRITEBYTECODE: '1',
+    ...settings.environment,
+  };
+  const optional: Array<[string, string | undefined]> = [
+    ['docker_url', settings.docker_url],
+    ['network_mode', settings.network_mode],
+    ['docker_conn_id', settings.docker_conn_id],
+  ];
+  const privateEnvironment = `{
+            "LOLPOP_DEPLOY_SPEC": release_file("spec.json"),
+            "LOLPOP_DEPLOY_LAUNCHER": release_file("launcher.py"),
+        }`;
+  const mounts = settings.mounts.map((m) => ({ target: m.target, ...(m.source === undefined ? {} : { source: m.source }), type: m.type, read_only: m.read_only }));
+  const args = [
+    `task_id=${pyString(options.taskId)}`,
+    'image=IMAGE',
+    'command=["python", "-c", release_file("container_task.py")]',
+    `environment=${pyDict(environment, 'docker.environment', 8)}`,
+    `private_environment=${privateEnvironment}`,
+    ...optional.filter(([, value]) => value !== undefined).map(([key, value]) => `${key}=${pyString(value!)}`),
+    `auto_remove=${pyString(settings.auto_remove)}`,
+    `force_pull=${settings.force_pull ? 'True' : 'False'}`,
+    `mount_tmp_dir=${settings.mount_tmp_dir ? 'True' : 'False'}`,
+    `mounts=${pyLiteral(mounts, 'docker.mounts')}`,
+  ];
+  return `    DockerOperator(\n${args.map((a) => `        ${a},\n`).join('')}    )\n`;
+}
+
+/** A dict of strings, one entry a line, indented to sit inside a call at `indent` spaces. */
+function pyDict(record: Record<string, string>, key: string, indent: number): string {
+  const pad = ' '.repeat(indent);
+  const entries = Object.entries(record).map(([k, v]) => `${pad}    ${pyString(k)}: ${pyLiteral(v, `${key}.${k}`)},\n`);
+  return `{\n${entries.join('')}${pad}}`;
 }
 
 /**

@@ -18,11 +18,11 @@ export async function failureDetail(api: AirflowApi, dagId: string, runId: strin
     }
     const events = await api.taskLog(dagId, runId, failed.task_id, Math.max(1, failed.try_number));
     const tail = logTail(events, TAIL_LINES);
-    // A BashOperator's own exception only says the command failed: the runner's
-    // traceback ends with the exception that matters.
+    // A BashOperator's or DockerOperator's own exception only says the command or the
+    // container failed: the runner's traceback ends with the exception that matters.
     const recorded = exceptionOf(events);
     const raised = lastException(logTail(events, 200));
-    const exception = raised && (!recorded || /^AirflowException: Bash command failed/.test(recorded)) ? `${raised}${exitCode(recorded)}` : recorded;
+    const exception = raised && (!recorded || OPERATOR_FAILURE.test(recorded)) ? `${raised}${exitCode(recorded)}` : recorded;
     return (
       `task ${failed.task_id} failed${exception ? `: ${exception}` : ''}` +
       (tail.length > 0 ? `\nLast log lines of ${failed.task_id}:\n${tail.map((l) => `  ${l}`).join('\n')}` : '')
@@ -31,6 +31,9 @@ export async function failureDetail(api: AirflowApi, dagId: string, runId: strin
     return `(could not read the failed task's log: ${(error as Error).message})`;
   }
 }
+
+/** What BashOperator and DockerOperator raise when the runner exits non-zero. */
+const OPERATOR_FAILURE = /^(AirflowException: Bash command failed|DockerContainerFailedException: Docker container failed)/;
 
 /** `RuntimeError: boom` from the last event with error_detail. */
 export function exceptionOf(events: readonly LogEvent[]): string | undefined {
@@ -47,7 +50,8 @@ export function lastException(lines: readonly string[]): string | undefined {
 }
 
 function exitCode(recorded: string | undefined): string {
-  const code = /exit code (\d+)/.exec(recorded ?? '')?.[1];
+  // Bash: "… returned a non-zero exit code 1."; Docker: "… {'Error': None, 'StatusCode': 1}".
+  const code = /(?:exit code |'StatusCode': )(\d+)/.exec(recorded ?? '')?.[1];
   return code ? ` (exit code ${code})` : '';
 }
 

@@ -34,6 +34,7 @@ import { stateType } from './states.js';
 import { runIdFor, type AirflowTarget } from './names.js';
 import { dagRunUrl, dagUrl, parseDagRunUrl } from './urls.js';
 import { waitForDagRun } from './wait-for-run.js';
+import { airflowTask, type AirflowTask } from './task.js';
 
 /**
  * Apache Airflow 3 over its REST API (/api/v2). A deployment is a generated DAG with one
@@ -58,12 +59,17 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
     if (steps.includes('deploy')) this.dagsFolder();
   }
 
-  /** Writes lolpop's entrypoint (as every orchestrator does) and the DAG file deploy will deliver. */
+  /**
+   * Writes lolpop's entrypoint (as every orchestrator does) and the DAG file deploy will
+   * deliver; for task: docker also the Dockerfile, and builds (and pushes) the image.
+   */
   async package(request: PackageRequest<StepKwargs, AirflowTarget>): Promise<PackageResult> {
-    // No image ever runs an Airflow deployment here, so no Dockerfile either.
-    const result = await packageProject(request.resolved, { ...this.ctx, buildImage: false, dockerfile: false });
-    const bundle = this.bundle(request.resolved);
-    const file = dagFileInWorkdir(request.resolved.package, bundle);
+    const d = request.resolved;
+    // A bash task runs on the worker: no image, so no Dockerfile either.
+    const inImage = this.task(d).kind === 'docker';
+    const result = await packageProject(d, { ...this.ctx, buildImage: inImage, dockerfile: inImage });
+    const bundle = this.bundle(d);
+    const file = dagFileInWorkdir(d.package, bundle);
     const target = path.resolve(this.ctx.workdir, file);
     const change = !existsSync(target) ? 'new' : readFileSync(target, 'utf8') === bundle.dagFile ? 'unchanged' : 'updated';
     mkdirSync(path.dirname(target), { recursive: true });
@@ -178,8 +184,11 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
   }
 
   private bundle(deployment: AirflowDeployment): DagBundle {
-    const python = this.config.python ?? (this.ctx.env.AIRFLOW_LOLPOP_PYTHON || undefined);
-    return buildBundle({ deployment, workdir: this.ctx.workdir, python, extraTags: this.config.dag_tags });
+    return buildBundle({ deployment, workdir: this.ctx.workdir, task: this.task(deployment), extraTags: this.config.dag_tags });
+  }
+
+  private task(deployment: AirflowDeployment): AirflowTask {
+    return airflowTask(this.config, this.ctx.env, deployment);
   }
 
   /** orchestrator.config.dags_folder, else AIRFLOW_DAGS_FOLDER; relative to the working directory. */

@@ -26,8 +26,10 @@ export interface AirflowPlanInputs {
 export async function planAirflow(request: PlanRequest, ctx: OrchestratorContext, inputs: AirflowPlanInputs): Promise<PlanResult> {
   const { bundle } = inputs;
   const base = inputs.api?.client.connection.baseUrl ?? '<AIRFLOW_API_URL>';
+  // A docker task runs the package's image: package writes the Dockerfile and builds it.
+  const inImage = bundle.task.kind === 'docker';
   const packaged = request.steps.includes('package')
-    ? planPackage(request.resolved, { ...ctx, buildImage: false, dockerfile: false })
+    ? planPackage(request.resolved, { ...ctx, buildImage: inImage, dockerfile: inImage })
     : { files: [], kept: [], actions: [] };
   const files = [...packaged.files];
   const actions = [...packaged.actions];
@@ -48,6 +50,7 @@ export async function planAirflow(request: PlanRequest, ctx: OrchestratorContext
       `deliver ${path.join(folder, bundle.dagId, bundle.dagFileName)} (${dagChange}) and release ${bundle.fingerprint} ` +
         `(${bundle.release.length} files${releaseExists ? ', already there' : ''})`,
     );
+    actions.push(taskLine(bundle));
     const current = dag?.tags.some((t) => t.name === `lolpop-deploy:${bundle.fingerprint}`);
     actions.push(
       dag
@@ -66,7 +69,23 @@ export async function planAirflow(request: PlanRequest, ctx: OrchestratorContext
     requests.push({ method: 'POST', url: `${base}/api/v2/dags/${bundle.dagId}/dagRuns`, body });
     actions.push(`trigger a run of DAG ${bundle.dagId}${key ? ` with run id ${body.dag_run_id} (an existing one is reused)` : ''} and conf ${JSON.stringify(body.conf)}`);
   }
-  return { files, kept: packaged.kept, actions, requests };
+  return { files, kept: packaged.kept, ...('image' in packaged && packaged.image ? { image: packaged.image } : {}), actions, requests };
+}
+
+/** What the DAG's one task will run, as plan says it. */
+function taskLine(bundle: DagBundle): string {
+  const task = bundle.task;
+  if (task.kind === 'bash') return `its task: a BashOperator running the runner with ${task.python ?? "the worker's own Python"}`;
+  const d = task.docker;
+  const settings = [
+    d.docker_url && `docker_url ${d.docker_url}`,
+    d.network_mode && `network_mode ${d.network_mode}`,
+    d.docker_conn_id && `registry login with connection ${d.docker_conn_id}`,
+    `auto_remove ${d.auto_remove}`,
+    d.force_pull && 'force_pull',
+    d.mounts.length > 0 && `${d.mounts.length} mount${d.mounts.length > 1 ? 's' : ''}`,
+  ].filter(Boolean);
+  return `its task: a DockerOperator running the runner in ${task.image} (${settings.join(', ')})`;
 }
 
 function changeOf(file: string, content: string): FileChange {
