@@ -3,18 +3,26 @@
 # on loopback: api-server (:18080), scheduler and dag-processor, LocalExecutor with
 # SQLite, a fresh AIRFLOW_HOME (a temp dir) per start, one fixed SimpleAuthManager user
 # whose password is generated into a file. No triggerer: nothing here defers.
+# With LOLPOP_AIRFLOW_MAJOR=2: Apache Airflow 2.10 instead (/api/v1 with basic auth), on
+# :18090: webserver and scheduler, SequentialExecutor (2.x runs only that one on SQLite),
+# one FAB user; its KEY=value lines are LOLPOP_TEST_AIRFLOW2_*.
 # `start` prints KEY=value lines on stdout (progress goes to stderr); `env` prints them again.
 # Used by .ci/run and by developers: `bash scripts/airflow-services.sh start|stop|env`.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 CACHE="${LOLPOP_CI_CACHE:-/opt/lolpop-deploy-ci}"
-STATE="${LOLPOP_AIRFLOW_SERVICES_DIR:-/tmp/lolpop-deploy-airflow}"
-REQUIREMENTS="$HERE/airflow-requirements.txt"
+MAJOR="${LOLPOP_AIRFLOW_MAJOR:-3}"
+case "$MAJOR" in
+  3) SUFFIX="" REQUIREMENTS="$HERE/airflow-requirements.txt" DEFAULT_PORT=18080 ;;
+  2) SUFFIX="2" REQUIREMENTS="$HERE/airflow2-requirements.txt" DEFAULT_PORT=18090 ;;
+  *) echo "LOLPOP_AIRFLOW_MAJOR must be 3 or 2" >&2; exit 2 ;;
+esac
+STATE="${LOLPOP_AIRFLOW_SERVICES_DIR:-/tmp/lolpop-deploy-airflow$SUFFIX}"
 # Keyed by the requirements, so checkouts with different sets (e.g. with and without the
 # docker provider) each keep their venv instead of reinstalling over each other's.
 VENV="${AIRFLOW_VENV:-$CACHE/airflow-venv-$(sha256sum "$REQUIREMENTS" | cut -c1-12)}"
-API_PORT="${LOLPOP_AIRFLOW_PORT:-18080}"
+API_PORT="${LOLPOP_AIRFLOW_PORT:-$DEFAULT_PORT}"
 WORKER_LOG_PORT=$((API_PORT + 1))
 TRIGGER_LOG_PORT=$((API_PORT + 2))
 URL="http://127.0.0.1:$API_PORT"
@@ -47,6 +55,7 @@ install_airflow() {
 # DockerOperator tasks (task: docker) talk to the engine at DOCKER_HOST, else the socket;
 # the components run as this user and inherit DOCKER_HOST. Only a note: bash tasks need no engine.
 docker_engine_note() {
+  [ "$MAJOR" = 2 ] && return 0   # no docker provider in the 2.x set
   if "$VENV/bin/python" -c 'import docker; docker.from_env(timeout=5).ping()' 2>/dev/null; then
     log "the Docker engine answers the workers (${DOCKER_HOST:-unix:///var/run/docker.sock}): DockerOperator tasks can run"
   else
@@ -71,6 +80,17 @@ airflow_env() { # home
   export AIRFLOW_HOME="$home"
   export AIRFLOW__CORE__DAGS_FOLDER="$home/dags"
   export AIRFLOW__CORE__LOAD_EXAMPLES=False
+  export PATH="$VENV/bin:$PATH"
+  if [ "$MAJOR" = 2 ]; then
+    export AIRFLOW__CORE__EXECUTOR=SequentialExecutor
+    export AIRFLOW__WEBSERVER__WEB_SERVER_HOST=127.0.0.1 AIRFLOW__WEBSERVER__WEB_SERVER_PORT="$API_PORT" AIRFLOW__WEBSERVER__WORKERS=1
+    export AIRFLOW__WEBSERVER__BASE_URL="$URL" AIRFLOW__WEBSERVER__SECRET_KEY="$(cat "$home/jwt-secret")"
+    export AIRFLOW__API__AUTH_BACKENDS=airflow.api.auth.backend.basic_auth   # /api/v1 with basic auth
+    export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT="$WORKER_LOG_PORT" AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT="$TRIGGER_LOG_PORT"
+    export AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL=3        # new-file discovery; the default is 300 s
+    export AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL=5
+    return 0
+  fi
   export AIRFLOW__CORE__EXECUTOR=LocalExecutor
   export AIRFLOW__CORE__PARALLELISM=4                      # 4 pre-forked workers, not 32 (2-core machine)
   export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="$USERNAME:admin"
@@ -81,27 +101,34 @@ airflow_env() { # home
   export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT="$WORKER_LOG_PORT" AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT="$TRIGGER_LOG_PORT"
   export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=3         # new-file discovery; the default is 300 s
   export AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_STORAGE_PATH="$home/bundles"
-  export PATH="$VENV/bin:$PATH"
 }
+
+# The components each major runs, and how many must be alive.
+components() { if [ "$MAJOR" = 2 ]; then echo "webserver scheduler"; else echo "api-server scheduler dag-processor"; fi; }
 
 wait_healthy() { # home
   local deadline=$((SECONDS + START_TIMEOUT)) health
+  local health_url="$URL/api/v2/monitor/health" count
+  [ "$MAJOR" = 2 ] && health_url="$URL/api/v1/health"
+  count="$(components | wc -w)"
   while :; do
-    health="$(curl -fsS "$URL/api/v2/monitor/health" 2>/dev/null || true)"
+    health="$(curl -fsS "$health_url" 2>/dev/null || true)"
     if printf '%s' "$health" | python3 -c '
 import json, sys
 h = json.load(sys.stdin)
-sys.exit(0 if h["scheduler"]["status"] == "healthy" and h["dag_processor"]["status"] == "healthy" else 1)' 2>/dev/null; then
+processor = (h.get("dag_processor") or {}).get("status")
+# 2.x parses inside the scheduler unless a standalone dag-processor runs: its status is null then.
+sys.exit(0 if h["scheduler"]["status"] == "healthy" and processor in ("healthy", None if sys.argv[1] == "2" else "healthy") else 1)' "$MAJOR" 2>/dev/null; then
       return 0
     fi
-    if ! kill -0 "$(cat "$STATE/pgid")" 2>/dev/null || [ "$(pgrep -g "$(cat "$STATE/pgid")" | wc -l)" -lt 3 ]; then
+    if ! kill -0 "$(cat "$STATE/pgid")" 2>/dev/null || [ "$(pgrep -g "$(cat "$STATE/pgid")" | wc -l)" -lt "$count" ]; then
       log "an Airflow component exited; the end of its logs:"
-      for f in api-server scheduler dag-processor; do echo "--- $f" >&2; tail -15 "$1/$f.log" >&2; done
+      for f in $(components); do echo "--- $f" >&2; tail -15 "$1/$f.log" >&2; done
       return 1
     fi
     if [ $SECONDS -ge $deadline ]; then
-      log "not healthy after $START_TIMEOUT s ($URL/api/v2/monitor/health: ${health:-no answer}); the end of the logs:"
-      for f in api-server scheduler dag-processor; do echo "--- $f" >&2; tail -15 "$1/$f.log" >&2; done
+      log "not healthy after $START_TIMEOUT s ($health_url: ${health:-no answer}); the end of the logs:"
+      for f in $(components); do echo "--- $f" >&2; tail -15 "$1/$f.log" >&2; done
       return 1
     fi
     sleep 1
@@ -125,23 +152,24 @@ start() {
   chmod 600 "$home/passwords.json" "$home/jwt-secret"
   airflow_env "$home"
   airflow db migrate >"$home/db-migrate.log" 2>&1 || { tail -20 "$home/db-migrate.log" >&2; die "airflow db migrate failed"; }
+  if [ "$MAJOR" = 2 ]; then
+    # 2.x keeps users in its own tables (FAB): one admin, its password only in this run's env.
+    airflow users create --role Admin --username "$USERNAME" --password "$password" --email ci@example.invalid \
+      --firstname lolpop --lastname ci >"$home/users.log" 2>&1 || { tail -20 "$home/users.log" >&2; die "airflow users create failed"; }
+  fi
   log "database ready ($((SECONDS - t0)) s)"
-  # One process group for the three components, so stop can signal them all at once.
-  setsid bash -c 'cd "$AIRFLOW_HOME"
-    airflow api-server >api-server.log 2>&1 &
-    airflow scheduler >scheduler.log 2>&1 &
-    airflow dag-processor >dag-processor.log 2>&1 &
-    wait' </dev/null >/dev/null 2>&1 &
+  # One process group for the components, so stop can signal them all at once.
+  setsid bash -c 'cd "$AIRFLOW_HOME"; for c in '"$(components)"'; do airflow "$c" >"$c.log" 2>&1 & done; wait' </dev/null >/dev/null 2>&1 &
   echo $! >"$STATE/pgid"
   wait_healthy "$home" || { stop_airflow; die "Airflow did not start"; }
   log "Airflow $("$VENV/bin/python" -c 'import airflow; print(airflow.__version__)') healthy at $URL ($((SECONDS - t0)) s in all); AIRFLOW_HOME=$home"
   {
-    echo "LOLPOP_TEST_AIRFLOW_URL=$URL"
-    echo "LOLPOP_TEST_AIRFLOW_USERNAME=$USERNAME"
-    echo "LOLPOP_TEST_AIRFLOW_PASSWORD=$password"
-    echo "LOLPOP_TEST_AIRFLOW_DAGS_FOLDER=$home/dags"
-    echo "LOLPOP_TEST_AIRFLOW_HOME=$home"
-    echo "LOLPOP_TEST_AIRFLOW_PYTHON=$VENV/bin/python"
+    echo "LOLPOP_TEST_AIRFLOW${SUFFIX}_URL=$URL"
+    echo "LOLPOP_TEST_AIRFLOW${SUFFIX}_USERNAME=$USERNAME"
+    echo "LOLPOP_TEST_AIRFLOW${SUFFIX}_PASSWORD=$password"
+    echo "LOLPOP_TEST_AIRFLOW${SUFFIX}_DAGS_FOLDER=$home/dags"
+    echo "LOLPOP_TEST_AIRFLOW${SUFFIX}_HOME=$home"
+    echo "LOLPOP_TEST_AIRFLOW${SUFFIX}_PYTHON=$VENV/bin/python"
   } | tee "$STATE/env"
 }
 

@@ -18,7 +18,8 @@ function scriptedFetch(replies: Reply[]) {
   return { fetch: fetch as typeof globalThis.fetch, calls };
 }
 
-const connection = { baseUrl: 'http://airflow.test', username: 'ci', password: 's3cret-pw', uiUrl: 'http://airflow.test' };
+// The URL names the API (…/api/v2): no version probe in these exchanges.
+const connection = { baseUrl: 'http://airflow.test', apiVersion: 'v2' as const, username: 'ci', password: 's3cret-pw', uiUrl: 'http://airflow.test' };
 const DAG = { dag_id: 'd', is_paused: false, tags: [] };
 
 describe('AirflowClient', () => {
@@ -75,7 +76,7 @@ describe('AirflowClient', () => {
 
   it('without credentials sends no Authorization header (a server with all_admins)', async () => {
     const { fetch, calls } = scriptedFetch([{ status: 200, body: DAG }]);
-    const client = new AirflowClient({ baseUrl: 'http://airflow.test', uiUrl: 'http://airflow.test' }, { fetch, logger: new MemoryLogger() });
+    const client = new AirflowClient({ baseUrl: 'http://airflow.test', apiVersion: 'v2', uiUrl: 'http://airflow.test' }, { fetch, logger: new MemoryLogger() });
     await client.request('GET', 'dags/d', { action: 'x', schema: z.unknown() });
     expect(calls[0]!.auth).toBeNull();
   });
@@ -106,7 +107,7 @@ describe('AirflowClient', () => {
 
 describe('AirflowClient: bounded, on the shared HTTP layer', () => {
   const never = (() => new Promise<Response>(() => undefined)) as typeof globalThis.fetch;
-  const noAuth = { baseUrl: 'http://airflow.test', uiUrl: 'http://airflow.test' };
+  const noAuth = { baseUrl: 'http://airflow.test', apiVersion: 'v2' as const, uiUrl: 'http://airflow.test' };
 
   it('a server that never answers fails within request_timeout (the budget), saying it hung', async () => {
     let tries = 0;
@@ -173,5 +174,51 @@ describe('AirflowClient: bounded, on the shared HTTP layer', () => {
     const api = new AirflowApi(new AirflowClient(connection, { fetch, logger: new MemoryLogger() }));
     await Promise.all([api.readDag('d'), api.readDag('d')]);
     expect(calls.filter((c) => c.path === '/auth/token')).toHaveLength(1);
+  });
+});
+
+describe('AirflowClient on an Airflow 2.x server', () => {
+  const unnamed = { baseUrl: 'http://airflow.test', username: 'ci', password: 's3cret-pw', uiUrl: 'http://airflow.test' };
+
+  it('asks once which API the server has (404 on /api/v2 is Airflow 2), then speaks /api/v1 with basic auth', async () => {
+    const { fetch, calls } = scriptedFetch([
+      { status: 404, body: { detail: 'Not Found' } },
+      { status: 200, body: { ...DAG, is_active: false } },
+      { status: 200, body: DAG },
+    ]);
+    const logger = new MemoryLogger();
+    const api = new AirflowApi(new AirflowClient(unnamed, { fetch, logger }));
+    expect(await api.readDag('d')).toMatchObject({ dag_id: 'd', is_stale: true });
+    expect(await api.readDag('d')).toMatchObject({ is_stale: undefined });
+    expect(calls.map((c) => `${c.method} ${c.path}`)).toEqual(['GET /api/v2/version', 'GET /api/v1/dags/d', 'GET /api/v1/dags/d']);
+    expect(calls[1]!.auth).toBe(`Basic ${Buffer.from('ci:s3cret-pw').toString('base64')}`);
+    expect(logger.secrets).toContain(Buffer.from('ci:s3cret-pw').toString('base64')); // masked wherever it would be logged
+  });
+
+  it("an Airflow 3 answer to the probe (200, or 401) keeps /api/v2; a URL ending in /api/v1 asks nothing", async () => {
+    const three = scriptedFetch([{ status: 200, body: { version: '3.3.2' } }]);
+    expect(await new AirflowClient(unnamed, { fetch: three.fetch, logger: new MemoryLogger() }).apiVersion()).toBe('v2');
+    const named = scriptedFetch([{ status: 200, body: DAG }]);
+    await new AirflowApi(new AirflowClient({ ...unnamed, apiVersion: 'v1' }, { fetch: named.fetch, logger: new MemoryLogger() })).readDag('d');
+    expect(named.calls.map((c) => c.path)).toEqual(['/api/v1/dags/d']);
+  });
+
+  it('the workflows of one step ask a server for its API once (the shared map)', async () => {
+    const shared = new Map<string, unknown>();
+    const { fetch, calls } = scriptedFetch([{ status: 404 }, { status: 200, body: DAG }, { status: 200, body: DAG }]);
+    await new AirflowApi(new AirflowClient(unnamed, { fetch, logger: new MemoryLogger(), shared })).readDag('d');
+    await new AirflowApi(new AirflowClient(unnamed, { fetch, logger: new MemoryLogger(), shared })).readDag('d');
+    expect(calls.map((c) => c.path)).toEqual(['/api/v2/version', '/api/v1/dags/d', '/api/v1/dags/d']);
+  });
+
+  it("reads Airflow 2's unfiltered import errors and keeps the file's, named by its absolute path", async () => {
+    const errors = [
+      { filename: '/opt/airflow/dags/other/other.py', timestamp: '2026-12-01T00:00:00Z', stack_trace: 'x' },
+      { filename: '/opt/airflow/dags/d/d.py', timestamp: '2026-12-01T00:00:01Z', stack_trace: 'NameError: y' },
+    ];
+    const { fetch, calls } = scriptedFetch([{ status: 200, body: { import_errors: errors, total_entries: 2 } }]);
+    const api = new AirflowApi(new AirflowClient({ ...unnamed, apiVersion: 'v1' }, { fetch, logger: new MemoryLogger() }));
+    expect((await api.importErrors('d/d.py')).map((e) => e.stack_trace)).toEqual(['NameError: y']);
+    expect(calls[0]!.path).toBe('/api/v1/importErrors');
   });
 });

@@ -6,7 +6,7 @@ import { exceptionOf, lastException, logTail } from '../../src/orchestrators/air
 import { dagIdFor, runIdFor } from '../../src/orchestrators/airflow/names.js';
 import { importProblem } from '../../src/orchestrators/airflow/parse.js';
 import { isTerminal, stateType } from '../../src/orchestrators/airflow/states.js';
-import { dagRunUrl, parseDagRunUrl } from '../../src/orchestrators/airflow/urls.js';
+import { dagRunUrl, dagUrl, parseDagRunUrl } from '../../src/orchestrators/airflow/urls.js';
 import { isFailure } from '../../src/orchestrators/orchestrator.js';
 
 describe('Airflow DagRun states as state types', () => {
@@ -44,17 +44,23 @@ describe('names', () => {
     expect(runIdFor('x'.repeat(400)).length).toBeLessThanOrEqual(250);
   });
 
-  it('builds and reads back run URLs', () => {
-    const url = dagRunUrl('http://af:8080', 'd', 'a~b:c+1');
+  it('builds and reads back run URLs, as each UI links them', () => {
+    const url = dagRunUrl('http://af:8080', 'd', 'a~b:c+1', 'v2');
     expect(url).toBe('http://af:8080/dags/d/runs/a~b%3Ac%2B1');
     expect(parseDagRunUrl(url)).toEqual({ dagId: 'd', runId: 'a~b:c+1' });
+    const v1 = dagRunUrl('http://af:8080', 'd', 'a~b:c+1', 'v1');
+    expect(v1).toBe('http://af:8080/dags/d/grid?dag_run_id=a%7Eb%3Ac%2B1');
+    expect(parseDagRunUrl(v1)).toEqual({ dagId: 'd', runId: 'a~b:c+1' });
+    expect(dagUrl('http://af:8080', 'd', 'v1')).toBe('http://af:8080/dags/d/grid');
   });
 });
 
 describe('connection', () => {
   const config = AirflowConfig.parse({ api_url: 'http://from-config:8080/', username: 'u', password: 'p' });
   it('takes the environment first, then the config; strips /api/v2 and trailing slashes', () => {
-    expect(resolveConnection({ AIRFLOW_API_URL: 'http://env:8080/api/v2' }, config)).toEqual({ baseUrl: 'http://env:8080', username: 'u', password: 'p', uiUrl: 'http://env:8080' });
+    expect(resolveConnection({ AIRFLOW_API_URL: 'http://env:8080/api/v2' }, config)).toEqual({ baseUrl: 'http://env:8080', apiVersion: 'v2', username: 'u', password: 'p', uiUrl: 'http://env:8080' });
+    expect(resolveConnection({ AIRFLOW_API_URL: 'http://env:8080/api/v1/' }, config)).toMatchObject({ baseUrl: 'http://env:8080', apiVersion: 'v1' });
+    expect(resolveConnection({ AIRFLOW_API_URL: 'http://env:8080' }, config).apiVersion).toBeUndefined();
     expect(resolveConnection({}, config).baseUrl).toBe('http://from-config:8080');
   });
   it('says what to set when there is no URL, or only half of the credentials', () => {

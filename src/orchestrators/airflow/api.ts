@@ -1,17 +1,23 @@
 import { z } from 'zod';
 import type { AirflowClient } from './client.js';
+import { airflow2LogEvents } from './log-v1.js';
 
 // Only the fields this tool reads; Airflow's other fields pass through untouched.
-export const Dag = z.object({
-  dag_id: z.string(),
-  is_paused: z.boolean(),
-  is_stale: z.boolean().optional(),
-  has_import_errors: z.boolean().optional(),
-  relative_fileloc: z.string().nullish(),
-  file_token: z.string().nullish(),
-  last_parsed_time: z.string().nullish(),
-  tags: z.array(z.object({ name: z.string() })).default([]),
-});
+export const Dag = z
+  .object({
+    dag_id: z.string(),
+    is_paused: z.boolean(),
+    is_stale: z.boolean().optional(),
+    /** Airflow 2.x's word for not stale. */
+    is_active: z.boolean().nullish(),
+    has_import_errors: z.boolean().optional(),
+    relative_fileloc: z.string().nullish(),
+    file_token: z.string().nullish(),
+    last_parsed_time: z.string().nullish(),
+    tags: z.array(z.object({ name: z.string() })).default([]),
+  })
+  // One vocabulary for both APIs: a DAG whose file is gone is stale (Airflow 2: not active).
+  .transform(({ is_active, ...dag }) => ({ ...dag, is_stale: dag.is_stale ?? (is_active === false ? true : undefined) }));
 export type Dag = z.infer<typeof Dag>;
 
 export const DagRunState = z.enum(['queued', 'running', 'success', 'failed']);
@@ -76,9 +82,10 @@ const seg = encodeURIComponent;
 export class AirflowApi {
   constructor(readonly client: AirflowClient) {}
 
-  /** `GET /monitor/health` (no auth needed): is the scheduler / dag-processor alive? */
+  /** `GET /monitor/health` (Airflow 2: `/health`; no auth needed): is the scheduler / dag-processor alive? */
   async health(): Promise<Health> {
-    const res = await this.client.request('GET', 'monitor/health', { action: "read Airflow's health", schema: Health });
+    const path = (await this.client.apiVersion()) === 'v1' ? 'health' : 'monitor/health';
+    const res = await this.client.request('GET', path, { action: "read Airflow's health", schema: Health });
     return res.body as Health;
   }
 
@@ -88,9 +95,10 @@ export class AirflowApi {
     return res.status === 404 ? undefined : (res.body as Dag);
   }
 
-  /** Any one DAG of a bundle, for a file_token to nudge the dag-processor with. */
+  /** Any one DAG of a bundle (Airflow 2 has no bundles: any DAG), for a file_token to nudge the dag-processor with. */
   async anyDagOfBundle(bundle: string): Promise<Dag | undefined> {
-    const searchParams = new URLSearchParams({ bundle_name: bundle, limit: '1' });
+    const searchParams = new URLSearchParams({ limit: '1' });
+    if ((await this.client.apiVersion()) === 'v2') searchParams.set('bundle_name', bundle);
     const res = await this.client.request('GET', 'dags', { action: `list the DAGs of bundle '${bundle}'`, schema: DagList, searchParams });
     return (res.body as z.infer<typeof DagList>).dags[0];
   }
@@ -100,10 +108,16 @@ export class AirflowApi {
     await this.client.request('PUT', `parseDagFile/${seg(fileToken)}`, { action: 'ask Airflow to parse the DAG file', schema: Empty });
   }
 
+  /**
+   * The import errors of a DAG file (relative to the DAGs folder). Airflow 2 cannot filter
+   * by file and names it by its absolute path: the newest errors are read and matched.
+   */
   async importErrors(filename: string): Promise<ImportError[]> {
-    const searchParams = new URLSearchParams({ filename, limit: '10' });
+    const v1 = (await this.client.apiVersion()) === 'v1';
+    const searchParams = v1 ? new URLSearchParams({ limit: '100', order_by: '-import_error_id' }) : new URLSearchParams({ filename, limit: '10' });
     const res = await this.client.request('GET', 'importErrors', { action: `read the import errors of ${filename}`, schema: ImportErrorList, searchParams });
-    return (res.body as z.infer<typeof ImportErrorList>).import_errors;
+    const errors = (res.body as z.infer<typeof ImportErrorList>).import_errors;
+    return v1 ? errors.filter((e) => e.filename === filename || e.filename.endsWith(`/${filename}`)) : errors;
   }
 
   async setPaused(dagId: string, paused: boolean): Promise<Dag> {
@@ -126,7 +140,8 @@ export class AirflowApi {
     const res = await this.client.request('POST', `dags/${seg(dagId)}/dagRuns`, {
       action: `trigger a run of the DAG '${dagId}'`,
       schema: DagRun,
-      json: { dag_run_id: runId, logical_date: null, conf },
+      // Airflow 3 needs logical_date (null: none); Airflow 2 refuses null and dates the run now.
+      json: (await this.client.apiVersion()) === 'v1' ? { ...(runId ? { dag_run_id: runId } : {}), conf } : { dag_run_id: runId, logical_date: null, conf },
       // Marks the POST as safe to retry after a 500 (see AirflowClient).
       headers: runId ? { 'x-lolpop-run-id': runId } : {},
       accept: [409],
@@ -173,11 +188,15 @@ export class AirflowApi {
 
   /** A task try's log as structured events (plain strings become events). */
   async taskLog(dagId: string, runId: string, taskId: string, tryNumber: number): Promise<LogEvent[]> {
-    const res = await this.client.request('GET', `dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances/${seg(taskId)}/logs/${tryNumber}`, {
-      action: `read the log of task ${taskId} (try ${tryNumber})`,
-      schema: LogContent,
-      searchParams: new URLSearchParams({ full_content: 'true' }),
-    });
+    const path = `dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances/${seg(taskId)}/logs/${tryNumber}`;
+    const action = `read the log of task ${taskId} (try ${tryNumber})`;
+    const searchParams = new URLSearchParams({ full_content: 'true' });
+    if ((await this.client.apiVersion()) === 'v1') {
+      // Airflow 2's JSON form is a Python repr of (host, text) pairs; its plain text is the log itself.
+      const res = await this.client.request('GET', path, { action, schema: z.unknown(), searchParams, headers: { accept: 'text/plain' }, accept: [200] });
+      return airflow2LogEvents(typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? ''));
+    }
+    const res = await this.client.request('GET', path, { action, schema: LogContent, searchParams });
     const content = (res.body as z.infer<typeof LogContent>).content;
     const items = typeof content === 'string' ? content.split('\n') : content;
     return items.map((item) => (typeof item === 'string' ? { event: item } : item));

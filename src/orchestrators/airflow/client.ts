@@ -5,7 +5,7 @@ import { BoundedJsonClient } from '../../http/json-client.js';
 import { resolveLimits } from '../../http/limits.js';
 import { repeatUnlessPost, type RepeatCandidate } from '../../http/repeat-after-500.js';
 import type { Logger } from '../../logger.js';
-import type { AirflowConnection } from './connection.js';
+import type { AirflowApiVersion, AirflowConnection } from './connection.js';
 
 export interface AirflowClientOptions {
   fetch?: typeof globalThis.fetch;
@@ -23,6 +23,8 @@ export interface AirflowClientOptions {
   transportRetries?: number;
   backoffLimitMs?: number;
   maxRetryAfterMs?: number;
+  /** What the workflows of one step share (OrchestratorContext.shared): the API a server has is asked once. */
+  shared?: Map<string, unknown>;
 }
 
 export interface AirflowRequest<T> {
@@ -43,17 +45,20 @@ export type AirflowAnswer<T> = { status: 200 | 201 | 204; body: T } | { status: 
 const TokenAnswer = z.looseObject({ access_token: z.string().min(1) });
 
 /**
- * Airflow 3's REST API (/api/v2) over the shared bounded JSON client (src/http): a JWT
- * from `POST /auth/token`, logged in again once when the server answers 401 (Airflow
- * has no refresh token), and its rule for a POST answered 500 (on SQLite, a write that
- * waited out the database lock): repeated only for a DAG-run trigger that names its
- * own run. Knows no Airflow resources; AirflowApi does.
+ * Airflow's REST API over the shared bounded JSON client (src/http). Airflow 3
+ * (/api/v2): a JWT from `POST /auth/token`, logged in again once when the server answers
+ * 401 (Airflow has no refresh token). Airflow 2.x (/api/v1): basic auth. Which one is
+ * the URL's (…/api/v1) or asked once: Airflow 2 answers 404 to `GET /api/v2/version`.
+ * Its rule for a POST answered 500 (on SQLite, a write that waited out the database
+ * lock): repeated only for a DAG-run trigger that names its own run. Knows no Airflow
+ * resources; AirflowApi does.
  */
 export class AirflowClient {
   private readonly http: BoundedJsonClient;
   private token?: string;
   /** A login under way, shared by the requests that need it. */
   private login?: Promise<string>;
+  private version?: Promise<AirflowApiVersion>;
 
   constructor(
     readonly connection: AirflowConnection,
@@ -86,13 +91,35 @@ export class AirflowClient {
     );
   }
 
-  /** A request under /api/v2 with the answer validated; `path` has no leading slash. */
+  /** The server's API: the URL's, else asked once (`GET /api/v2/version`, which Airflow 3 answers without credentials). */
+  apiVersion(): Promise<AirflowApiVersion> {
+    if (this.connection.apiVersion) return Promise.resolve(this.connection.apiVersion);
+    const key = `airflow-api-version ${this.connection.baseUrl}`;
+    const known = this.options.shared?.get(key) as AirflowApiVersion | undefined;
+    if (known) return Promise.resolve(known);
+    this.version ??= this.http
+      .request('GET', 'api/v2/version', { action: 'ask Airflow which API it has', schema: z.unknown(), accept: [401, 403, 404] })
+      .then((res): AirflowApiVersion => {
+        const version = res.status === 404 ? 'v1' : 'v2';
+        this.options.logger.debug(`airflow: ${version === 'v1' ? 'Airflow 2.x, /api/v1 with basic auth' : 'Airflow 3, /api/v2'}`);
+        this.options.shared?.set(key, version);
+        return version;
+      });
+    // A failed probe is not remembered: the next request asks again.
+    this.version.catch(() => (this.version = undefined));
+    return this.version;
+  }
+
+  /** A request under the server's API with the answer validated; `path` has no leading slash. */
   async request<T>(method: string, path: string, request: AirflowRequest<T>): Promise<AirflowAnswer<T>> {
-    const relative = `api/v2/${path}`;
+    const version = await this.apiVersion();
+    const relative = `api/${version}/${path}`;
     for (let relogged = false; ; relogged = true) {
-      const token = await this.bearer(request.action);
+      const token = version === 'v2' ? await this.bearer(request.action) : undefined;
       const headers: Record<string, string> = { ...request.headers };
       if (token) headers.authorization = `Bearer ${token}`;
+      const basic = version === 'v1' ? this.basic() : undefined;
+      if (basic) headers.authorization = basic;
       const answer = await this.http.exchange(method, relative, { ...request, headers });
       if (answer.status === 401 && token && !relogged && !(request.accept ?? []).includes(401)) {
         // No refresh token in Airflow 3: a 401 (Token Expired) means log in again, once.
@@ -102,6 +129,15 @@ export class AirflowClient {
       }
       return this.http.result(answer, request);
     }
+  }
+
+  /** Airflow 2's basic auth header; none without credentials. */
+  private basic(): string | undefined {
+    const { username, password } = this.connection;
+    if (!username || !password) return undefined;
+    const header = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    this.options.logger.addSecret(header.slice('Basic '.length));
+    return header;
   }
 
   /** The JWT, fetched once per client (and again after a 401); none without credentials. */

@@ -49,20 +49,31 @@ with DAG(
 ${task.kind === 'docker' ? dockerTask(options, task) : bashTask(options)}`;
 }
 
+// One DAG file for Airflow 3 and 2.10: each imports what it has (3 moved DAG to the task
+// SDK and BashOperator to the standard provider, which 2.10 does not ship).
 const BASH_IMPORTS = `import os
 import shlex
 import sys
 
 import pendulum
-from airflow.providers.standard.operators.bash import BashOperator
-from airflow.sdk import DAG
+
+try:  # Airflow 3
+    from airflow.providers.standard.operators.bash import BashOperator
+    from airflow.sdk import DAG
+except ImportError:  # Airflow 2.x
+    from airflow.models.dag import DAG
+    from airflow.operators.bash import BashOperator
 `;
 
 const DOCKER_IMPORTS = `import os
 
 import pendulum
 from airflow.providers.docker.operators.docker import DockerOperator
-from airflow.sdk import DAG
+
+try:  # Airflow 3
+    from airflow.sdk import DAG
+except ImportError:  # Airflow 2.x
+    from airflow.models.dag import DAG
 `;
 
 const READ_RELEASE_FILE = `

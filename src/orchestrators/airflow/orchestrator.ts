@@ -116,7 +116,7 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
       nudgeWith: before,
     });
     if (dag.is_paused) await api.setPaused(bundle.dagId, false);
-    const url = dagUrl(api.client.connection.uiUrl, bundle.dagId);
+    const url = dagUrl(api.client.connection.uiUrl, bundle.dagId, await api.client.apiVersion());
     this.ctx.logger.info(`DAG ${bundle.dagId} is ${before ? 'updated' : 'deployed'} and unpaused: ${url}`);
     return { id: bundle.dagId, name: bundle.dagId, url };
   }
@@ -153,7 +153,7 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
         this.ctx.logger.warning(`Run ${runId} exists already with other parameters (${JSON.stringify(run.conf ?? {})}); it is reused, not restarted`);
       }
     }
-    const url = dagRunUrl(api.client.connection.uiUrl, dagId, run.dag_run_id);
+    const url = dagRunUrl(api.client.connection.uiUrl, dagId, run.dag_run_id, await api.client.apiVersion());
     this.runs.set(run.dag_run_id, dagId);
     this.ctx.logger.info(
       created ? `Triggered run ${run.dag_run_id} of DAG ${dagId}: ${url}` : `Run ${run.dag_run_id} of DAG ${dagId} already existed for idempotency key ${key} (${run.state}): ${url}`,
@@ -211,6 +211,7 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
         fetch: this.ctx.fetch,
         logger: this.ctx.logger,
         timeoutMs: this.config.request_timeout,
+        shared: this.ctx.shared,
       });
       this.airflow = new AirflowApi(client);
     }
