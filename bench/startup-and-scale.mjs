@@ -29,6 +29,10 @@
 //              postgres $LOLPOP_BENCH_PREFECT_POSTGRES_URL } the same Prefect, nothing else on them
 //              the start-up rows use the first one
 //   --only scale    the scale rows only (no start-up, single deploy or Prefect CLI rows)
+//   --capacity 1,4  before the scale rows, what each server sustains without our client: 50
+//              POST /flows/, 50 POST /deployments/, 50 create_flow_run, sent straight from
+//              here (kept-alive connections) that many at once; accepted requests/s and the
+//              median time of one ('none' skips)
 //   Each scale row notes what the proxy saw of the server: the median time a request took
 //   there (arrival at the proxy → end of the answer), the requests per second over the
 //   run (first request → last answer), and the most requests in flight at once; and of the
@@ -67,6 +71,8 @@ const WORKFLOWS = opt('workflows', '1,10,50').split(',').map(Number).filter((n) 
 const MAX_PARALLEL = opt('max-parallel', 'all,4').split(',').map((v) => v.trim()).filter(Boolean);
 /** --trace: every request through the proxy on stderr, with its answer's status. */
 const TRACE = flag('trace');
+/** --capacity c1,c2: what each server sustains, by endpoint, at these concurrencies (default 1,4; 'none' skips). */
+const CAPACITY = opt('capacity', '1,4') === 'none' ? [] : opt('capacity', '1,4').split(',').map(Number).filter((n) => n >= 1);
 /** The servers --servers can name, and where their URL comes from. */
 const SERVER_SOURCES = {
   main: ['LOLPOP_TEST_PREFECT_URL', 'bash scripts/services.sh start'],
@@ -442,6 +448,67 @@ try {
       row('`prefect deploy` + `prefect deployment run`', NaN, { note: flag('no-prefect-cli') ? 'skipped (--no-prefect-cli)' : 'no Prefect CLI venv (bash scripts/services.sh start installs it)' });
     }
 
+  }
+
+  // 4b. What each server sustains, without our client: the requests a workflow sends, 50
+  // of each, from here over kept-alive connections, `concurrency` at once.
+  const capacity = [];
+  for (const concurrency of CAPACITY) {
+    for (const server of servers) {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+      const send = (method, route, body) =>
+        new Promise((resolve, reject) => {
+          const url = new URL(`${server.api}/${route}`);
+          const data = body === undefined ? undefined : JSON.stringify(body);
+          const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method, agent, headers: data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {} }, (res) => {
+            let text = '';
+            res.on('error', reject);
+            res.on('data', (d) => (text += d));
+            res.on('end', () => resolve({ status: res.statusCode, body: text ? JSON.parse(text) : undefined }));
+          });
+          req.on('error', reject);
+          req.end(data);
+        });
+      const tag = `cap-${uid}-c${concurrency}-${server.name}`;
+      const flowId = (await prefect(server.api, 'POST', 'flows/', { name: tag })).id;
+      const deployment = (i) => ({ name: `${tag}-${i}`, flow_id: flowId, work_pool_name: pool, entrypoint: 'flows/flows.py:hello', path: work, parameter_openapi_schema: { type: 'object', properties: {} } });
+      // Runs of one deployment (made with retries): the runs' cost does not depend on the deployments' fate.
+      const target = (await prefect(server.api, 'POST', 'deployments/', deployment('runs'))).id;
+      const kinds = [
+        ['POST /flows/', () => send('POST', 'flows/', { name: tag })],
+        ['POST /deployments/', (i) => send('POST', 'deployments/', deployment(i))],
+        ['create_flow_run', () => send('POST', `deployments/${target}/create_flow_run`, { parameters: {} })],
+      ];
+      for (const [kind, call] of kinds) {
+        const N = 50;
+        let next = 0;
+        const times = [];
+        const statuses = {};
+        const t0 = performance.now();
+        await Promise.all(
+          Array.from({ length: concurrency }, async () => {
+            while (next < N) {
+              const i = next++;
+              const t = performance.now();
+              // A dropped connection counts as a refusal, as a status would.
+              const r = await call(i).catch(() => ({ status: 'a dropped connection' }));
+              times.push(performance.now() - t);
+              statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+            }
+          }),
+        );
+        const ms = performance.now() - t0;
+        const refused = Object.entries(statuses).filter(([status]) => !(Number(status) < 400)).map(([status, n]) => `${n} × ${status}`).join(', ');
+        const accepted = Object.entries(statuses).filter(([status]) => Number(status) < 400).reduce((sum, [, n]) => sum + n, 0);
+        capacity.push({ server: server.name, concurrency, kind, perSecond: (accepted / ms) * 1000, medianMs: median(times), refused });
+      }
+      agent.destroy();
+    }
+  }
+  for (const c of capacity) {
+    row(`server capacity: ${c.kind}, ${c.concurrency} at once${servers.length > 1 ? `, ${c.server}` : ''}`, c.medianMs, {
+      note: [`${Math.round(c.perSecond)} accepted/s (50 requests straight to the server; time: their median)`, c.refused && `answered ${c.refused}`].filter(Boolean).join('; '),
+    });
   }
 
   // 5. 1 vs 10 vs 50 workflows in one step: the action with a glob, on each server in
