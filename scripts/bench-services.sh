@@ -57,6 +57,10 @@ install_prefect() {
   "$VENV/bin/python" -c 'import asyncpg' 2>/dev/null || die "$VENV has no asyncpg (prefect depends on it)"
 }
 
+# initdb and postgres refuse to run as root: as root, the cluster belongs to the postgres
+# user the Debian package creates.
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
 running() { # name
   [ -f "$STATE/$1.pid" ] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null
 }
@@ -74,11 +78,8 @@ start_postgres() {
   bin="$(pg_bin)"
   if running pg; then return 0; fi
   port_free "$PG_PORT" || die "something else listens on 127.0.0.1:$PG_PORT (LOLPOP_BENCH_PG_PORT)"
-  # initdb and postgres refuse to run as root: the cluster belongs to the postgres user
-  # the Debian package creates.
   rm -rf "$STATE/pg" && mkdir -p "$PG_DATA" "$PG_SOCKETS"
-  chown -R postgres:postgres "$STATE/pg"
-  as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+  if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$STATE/pg"; fi
   as_postgres "$bin/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 >"$STATE/pg-initdb.log" 2>&1 \
     || { tail -20 "$STATE/pg-initdb.log" >&2; die "initdb failed"; }
   # Enough connections for Prefect's pool (5 + 10 overflow) and its services.
@@ -161,7 +162,7 @@ stop() {
   stop_recorded prefect-postgres prefect-sqlite
   if [ -f "$STATE/pg.pid" ]; then
     if [ -f "$PG_DATA/postmaster.pid" ] && pg_bin >/dev/null; then
-      runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$PG_DATA" -m fast -w stop >&2 || true
+      as_postgres "$(pg_bin)/pg_ctl" -D "$PG_DATA" -m fast -w stop >&2 || true
     fi
     rm -f "$STATE/pg.pid"
   fi
