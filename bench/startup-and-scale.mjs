@@ -14,7 +14,9 @@
 // ratios are printed beside them, and a figure that misses its target says so.
 // Deployments go to a work pool of their own with no worker (created here, removed at
 // the end with everything deployed into it), so no flow run executes and the figures
-// are the client's and the API's, not a worker's.
+// are the client's and the API's, not a worker's. The scale rows delete their flow runs
+// after each run, outside its time (unpicked runs turn Late, which the server would be
+// busy marking during the next run).
 //
 // Usage: node bench/startup-and-scale.mjs [--runs 5] [--bundle dist] [--node path]
 //          [--startup-runs 3×runs] [--workflows 1,10,50] [--max-parallel all,4] [--no-prefect-cli] [--keep] [--trace]
@@ -271,6 +273,15 @@ function prefectCli() {
   return candidates.map((venv) => path.join(venv, 'bin', 'prefect')).find((bin) => existsSync(bin));
 }
 
+/** Deletes the flow runs in the bench's pool on a server (straight, not through its proxy). */
+async function deleteRuns(api) {
+  for (;;) {
+    const runs = await prefect(api, 'POST', 'flow_runs/filter', { work_pools: { name: { any_: [pool] } }, limit: 200 });
+    if (!runs?.length) break;
+    for (const r of runs) await prefect(api, 'DELETE', `flow_runs/${r.id}`);
+  }
+}
+
 // ---------- the bench ----------
 const uid = Math.random().toString(36).slice(2, 8);
 const pool = `lolpop-bench-${uid}`;
@@ -288,7 +299,7 @@ const problems = [];
 const nodeVersion = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
 
 /** One measured phase: runs `once` RUNS times (or `runs`), the proxy's counter reset each time. */
-async function measure(label, once, { runs = RUNS, untilFirstRequest = false, proxy = servers[0].proxy } = {}) {
+async function measure(label, once, { runs = RUNS, untilFirstRequest = false, proxy = servers[0].proxy, after } = {}) {
   const results = [];
   const errors = {};
   const server = { latencyMs: [], perSecond: [], maxInFlight: [], connections: [], headMs: [], tailMs: [] };
@@ -311,6 +322,7 @@ async function measure(label, once, { runs = RUNS, untilFirstRequest = false, pr
       server.tailMs.push(r.t0 + r.ms - proxy.lastEnd);
     }
     const stopped = untilFirstRequest && proxy.firstAt !== undefined;
+    await after?.();
     if (r.status !== 0 && !stopped) problems.push(`${label} (run ${i + 1}) exited ${r.status}:\n${r.output.trim().split('\n').slice(-8).join('\n')}`);
   }
   return {
@@ -503,6 +515,7 @@ try {
         capacity.push({ server: server.name, concurrency, kind, perSecond: (accepted / ms) * 1000, medianMs: median(times), refused });
       }
       agent.destroy();
+      await deleteRuns(server.api);
     }
   }
   for (const c of capacity) {
@@ -527,7 +540,9 @@ try {
               cwd: dir,
               env: actionEnv(dir, { steps: 'deploy,run', comment: 'never', config: 'teams/*/lolpop.yaml', 'max-parallel': String(maxParallel) }, { PREFECT_API_URL: server.proxyUrl }),
             }),
-          { proxy: server.proxy },
+          // The runs made go before the next run, outside its time: with no worker they would turn
+          // Late 15 s later, and the server's late-runs service would mark them during the next one.
+          { proxy: server.proxy, after: () => deleteRuns(server.api) },
         );
         if (!one1.has(server.name)) one1.set(server.name, { n, ms: r.ms });
         const base = one1.get(server.name);
@@ -568,11 +583,7 @@ try {
           if (!deployments?.length) break;
           for (const d of deployments) await prefect(api, 'DELETE', `deployments/${d.id}`);
         }
-        for (;;) {
-          const runs = await prefect(api, 'POST', 'flow_runs/filter', { work_pools: { name: { any_: [pool] } }, limit: 200 });
-          if (!runs?.length) break;
-          for (const r of runs) await prefect(api, 'DELETE', `flow_runs/${r.id}`);
-        }
+        await deleteRuns(api);
         await prefect(api, 'DELETE', `work_pools/${pool}`);
       } catch (error) {
         console.error(`bench: cleaning up the work pool ${pool} at ${api} failed: ${error.message}`);
