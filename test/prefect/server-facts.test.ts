@@ -82,6 +82,14 @@ describe("what a step learned of a Prefect server is kept for the step's other w
     expect(asked).toEqual(['POST /api/flows/ flaky', 'POST /api/flows/ flaky']);
   });
 
+  it("the workflows of a step share the server's write gate; other credentials or another server have their own", () => {
+    const shared = new Map<string, unknown>();
+    const gate = serverFacts(shared, URL_, undefined).writes;
+    expect(serverFacts(shared, URL_, undefined).writes).toBe(gate);
+    expect(serverFacts(shared, URL_, 'Basic b3RoZXI6Y3JlZHM=').writes).not.toBe(gate);
+    expect(serverFacts(shared, 'http://other.test/api', undefined).writes).not.toBe(gate);
+  });
+
   it('without a shared map (a single workflow) nothing is kept beyond its own client', async () => {
     const { asked, fetch } = server();
     await workflowApi(fetch, undefined).version();

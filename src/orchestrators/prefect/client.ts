@@ -83,6 +83,7 @@ export class PrefectClient {
       {
         fetch: options.fetch,
         logger: options.logger,
+        gate: this.facts.writes,
         limits: resolveLimits({
           perTryMs: connection.requestTimeoutMs,
           budgetMs: options.budgetMs ?? options.timeoutMs,
