@@ -8,6 +8,7 @@ import { looksLikeHtml } from './html-hint.js';
 import type { HttpLimits } from './limits.js';
 import { neverRepeat, type RepeatAfter500 } from './repeat-after-500.js';
 import { backoff, parseRetryAfter, RETRY_STATUSES, seconds, sleep } from './retry.js';
+import type { WriteGate } from './write-gate.js';
 import { describeIssues } from './zod-issues.js';
 
 /** The server a client talks to, as its messages and logs name it. */
@@ -57,6 +58,8 @@ export interface JsonClientOptions {
   fetch?: typeof globalThis.fetch;
   logger: Logger;
   limits: HttpLimits;
+  /** The server's write gate, shared with other clients of the same server (write-gate.ts); none: writes are never held. */
+  gate?: WriteGate;
 }
 
 /**
@@ -105,16 +108,23 @@ export class BoundedJsonClient {
     const accept = request.accept ?? [];
     const repeat500 = (this.service.repeatAfter500 ?? neverRepeat)({ method, path: pathname, headers });
     const started = Date.now();
-    const deadline = started + limits.budgetMs;
+    let deadline = started + limits.budgetMs;
     let statusRetries = 0;
     let transportRetries = 0;
     /** The longest a try waited before it was given up: the figure a "hung" message gives. */
     let longestStall = 0;
     for (let attempt = 1; ; attempt += 1) {
+      // Waiting for a turn at the server's write gate is our own queue, not the server's
+      // time: it does not count against the budget.
+      const queued = Date.now();
+      const release = this.options.gate ? await this.options.gate.acquire(method) : undefined;
+      deadline += Date.now() - queued;
       const tryStarted = Date.now();
       let raw: RawAnswer;
       try {
-        raw = await fetchBounded(this.fetch, url, { method, headers, body }, Math.min(limits.headersTimeoutMs, deadline - tryStarted), limits.bodyTimeoutMs, deadline);
+        raw = await fetchBounded(this.fetch, url, { method, headers, body }, Math.min(limits.headersTimeoutMs, deadline - tryStarted), limits.bodyTimeoutMs, deadline).finally(
+          () => release?.(),
+        );
       } catch (error) {
         if (error instanceof Stalled) longestStall = Math.max(longestStall, error.ms);
         logger.debug(`${tag}: ${method} ${pathname} → ${error instanceof Stalled ? `no ${error.phase === 'body' ? 'body' : 'answer'}` : transportCode(error)} (${Date.now() - tryStarted} ms)`);
@@ -131,6 +141,9 @@ export class BoundedJsonClient {
         throw this.transportError(error instanceof Stalled ? new Stalled(error.phase, longestStall) : error, request.action, label, attempt, Date.now() - started);
       }
       logger.debug(`${tag}: ${method} ${pathname} → ${raw.status} (${Date.now() - tryStarted} ms)`);
+      const wasSerial = this.options.gate?.serial;
+      this.options.gate?.observe(method, raw.status);
+      if (wasSerial === false && this.options.gate?.serial) logger.debug(`${tag}: ${this.service.name} refused a write as busy (${raw.status}): writes to it go one at a time from now on`);
       const answer: Answer = { ...raw, label, tries: attempt, ms: Date.now() - started };
       const retriable = RETRY_STATUSES.includes(raw.status) || (raw.status === 500 && repeat500);
       if (!retriable || accept.includes(raw.status)) return answer;

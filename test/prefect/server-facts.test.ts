@@ -6,15 +6,26 @@ import { serverFacts } from '../../src/orchestrators/prefect/server-facts.js';
 
 const URL_ = 'http://prefect.test/api';
 
-/** A Prefect that knows one pool, answering after a tick, counting what it was asked. */
+/** A Prefect that knows one pool and registers flows, answering after a tick, counting what it was asked. */
 function server() {
   const asked: string[] = [];
+  const refused = new Set<string>();
   const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(String(input));
     asked.push(`${init?.method ?? 'GET'} ${url.pathname}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
     if (url.pathname === '/api/admin/version') return Response.json('3.8.8');
     if (url.pathname === '/api/work_pools/ci') return Response.json({ name: 'ci', type: 'process' });
+    if (url.pathname === '/api/flows/') {
+      const { name } = JSON.parse(String(init?.body)) as { name: string };
+      asked[asked.length - 1] += ` ${name}`;
+      // 'flaky' is refused the first time it is registered.
+      if (name === 'flaky' && !refused.has(name)) {
+        refused.add(name);
+        return Response.json({ detail: 'refused once' }, { status: 422 });
+      }
+      return Response.json({ id: `id-of-${name}`, name }, { status: 201 });
+    }
     return Response.json({ detail: 'Not found' }, { status: 404 });
   }) as typeof globalThis.fetch;
   return { asked, fetch };
@@ -47,6 +58,36 @@ describe("what a step learned of a Prefect server is kept for the step's other w
     await first.version();
     await workflowApi(fetch, shared, 'Basic b3RoZXI6Y3JlZHM=').version();
     expect(asked).toEqual(['GET /api/work_pools/missing', 'GET /api/work_pools/missing', 'GET /api/admin/version', 'GET /api/admin/version']);
+  });
+
+  it('ten workflows of one flow at once: one flow registration; another flow is registered for itself', async () => {
+    const { asked, fetch } = server();
+    const shared = new Map<string, unknown>();
+    const apis = Array.from({ length: 10 }, () => workflowApi(fetch, shared));
+    const ids = await Promise.all(apis.map((api) => api.ensureFlow('prefect-entrypoint')));
+    expect(ids).toEqual(Array.from({ length: 10 }, () => 'id-of-prefect-entrypoint'));
+    expect(await workflowApi(fetch, shared).ensureFlow('other')).toBe('id-of-other');
+    expect(asked).toEqual(['POST /api/flows/ prefect-entrypoint', 'POST /api/flows/ other']);
+  });
+
+  it('a failed flow registration is not kept: the next workflow registers it again', async () => {
+    const { asked, fetch } = server();
+    const shared = new Map<string, unknown>();
+    const [a, b] = [workflowApi(fetch, shared), workflowApi(fetch, shared)];
+    // Two at once share the failing request, and both see its error.
+    const first = await Promise.allSettled([a.ensureFlow('flaky'), b.ensureFlow('flaky')]);
+    expect(first.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(String((first[0] as PromiseRejectedResult).reason)).toMatch(/register the flow 'flaky'.*422/);
+    expect(await workflowApi(fetch, shared).ensureFlow('flaky')).toBe('id-of-flaky');
+    expect(asked).toEqual(['POST /api/flows/ flaky', 'POST /api/flows/ flaky']);
+  });
+
+  it("the workflows of a step share the server's write gate; other credentials or another server have their own", () => {
+    const shared = new Map<string, unknown>();
+    const gate = serverFacts(shared, URL_, undefined).writes;
+    expect(serverFacts(shared, URL_, undefined).writes).toBe(gate);
+    expect(serverFacts(shared, URL_, 'Basic b3RoZXI6Y3JlZHM=').writes).not.toBe(gate);
+    expect(serverFacts(shared, 'http://other.test/api', undefined).writes).not.toBe(gate);
   });
 
   it('without a shared map (a single workflow) nothing is kept beyond its own client', async () => {

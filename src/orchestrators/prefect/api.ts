@@ -68,10 +68,24 @@ export class PrefectApi {
     return parseServerVersion(await this.client.serverVersion());
   }
 
-  /** `POST /flows/` upserts by name: 201 created, 200 existed. */
-  async ensureFlow(name: string): Promise<string> {
-    const res = await this.client.request('POST', 'flows/', { json: { name }, action: `register the flow '${name}'`, schema: FlowIdSchema });
-    return res.body.id;
+  /**
+   * `POST /flows/` upserts by name: 201 created, 200 existed; either way the flow's id.
+   * Registered once for the step (every workflow of it, see server-facts.ts): workflows
+   * of the same flow, and callers asking while the request is under way, share its id.
+   * A failure is not kept: the next caller asks again.
+   */
+  ensureFlow(name: string): Promise<string> {
+    const flows = this.client.facts.flows;
+    const known = flows.get(name);
+    if (known) return known;
+    const upsert = this.client
+      .request('POST', 'flows/', { json: { name }, action: `register the flow '${name}'`, schema: FlowIdSchema })
+      .then((res) => res.body.id);
+    flows.set(name, upsert);
+    upsert.catch(() => {
+      if (flows.get(name) === upsert) flows.delete(name);
+    });
+    return upsert;
   }
 
   /**

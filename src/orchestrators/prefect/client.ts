@@ -7,7 +7,7 @@ import { readDetail } from '../../http/detail.js';
 import { resolveLimits } from '../../http/limits.js';
 import type { Logger } from '../../logger.js';
 import { authorizationHeader, type PrefectConnection } from './connection.js';
-import type { ServerFacts } from './server-facts.js';
+import { noFacts, type ServerFacts } from './server-facts.js';
 import { CsrfTokenSchema, VersionSchema } from './schemas.js';
 import { withoutCredentials } from './urls.js';
 
@@ -55,7 +55,7 @@ interface CsrfState {
 export class PrefectClient {
   /** The token writes carry, once a server has asked for one (undefined: none needed so far). */
   private csrf?: CsrfState;
-  /** The server's version and pools, as far as this step knows them. */
+  /** The server's version, pools and flows, as far as this step knows them. */
   readonly facts: ServerFacts;
   private readonly http: BoundedJsonClient;
   /** The API URL as it may be printed. */
@@ -70,7 +70,7 @@ export class PrefectClient {
     const base = withoutCredentials(connection.apiUrl).replace(/\/+$/, '');
     this.shownUrl = base;
     this.auth = authorizationHeader(connection);
-    this.facts = options.facts ?? { pools: new Map() };
+    this.facts = options.facts ?? noFacts();
     this.http = new BoundedJsonClient(
       {
         name: 'Prefect',
@@ -83,6 +83,7 @@ export class PrefectClient {
       {
         fetch: options.fetch,
         logger: options.logger,
+        gate: this.facts.writes,
         limits: resolveLimits({
           perTryMs: connection.requestTimeoutMs,
           budgetMs: options.budgetMs ?? options.timeoutMs,
