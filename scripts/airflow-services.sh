@@ -18,11 +18,13 @@ case "$MAJOR" in
   2) SUFFIX="2" REQUIREMENTS="$HERE/airflow2-requirements.txt" DEFAULT_PORT=18090 ;;
   *) echo "LOLPOP_AIRFLOW_MAJOR must be 3 or 2" >&2; exit 2 ;;
 esac
-STATE="${LOLPOP_AIRFLOW_SERVICES_DIR:-/tmp/lolpop-deploy-airflow$SUFFIX}"
+# Overrides are per major (LOLPOP_AIRFLOW2_PORT, …), so the two can start side by side.
+override() { local name="$1$SUFFIX$2"; echo "${!name:-}"; }
+STATE="$(override LOLPOP_AIRFLOW _SERVICES_DIR)"; STATE="${STATE:-/tmp/lolpop-deploy-airflow$SUFFIX}"
 # Keyed by the requirements, so checkouts with different sets (e.g. with and without the
 # docker provider) each keep their venv instead of reinstalling over each other's.
-VENV="${AIRFLOW_VENV:-$CACHE/airflow-venv-$(sha256sum "$REQUIREMENTS" | cut -c1-12)}"
-API_PORT="${LOLPOP_AIRFLOW_PORT:-$DEFAULT_PORT}"
+VENV="$(override AIRFLOW _VENV)"; VENV="${VENV:-$CACHE/airflow-venv-$(sha256sum "$REQUIREMENTS" | cut -c1-12)}"
+API_PORT="$(override LOLPOP_AIRFLOW _PORT)"; API_PORT="${API_PORT:-$DEFAULT_PORT}"
 WORKER_LOG_PORT=$((API_PORT + 1))
 TRIGGER_LOG_PORT=$((API_PORT + 2))
 URL="http://127.0.0.1:$API_PORT"
@@ -103,14 +105,22 @@ airflow_env() { # home
   export AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_STORAGE_PATH="$home/bundles"
 }
 
-# The components each major runs, and how many must be alive.
+# The components each major runs.
 components() { if [ "$MAJOR" = 2 ]; then echo "webserver scheduler"; else echo "api-server scheduler dag-processor"; fi; }
+
+# Whether every component's own process still runs (their children and the wrapper aside).
+all_alive() { # home
+  local c
+  for c in $(components); do
+    [ -f "$1/$c.pid" ] || continue   # not launched yet
+    kill -0 "$(cat "$1/$c.pid")" 2>/dev/null || return 1
+  done
+}
 
 wait_healthy() { # home
   local deadline=$((SECONDS + START_TIMEOUT)) health
-  local health_url="$URL/api/v2/monitor/health" count
+  local health_url="$URL/api/v2/monitor/health"
   [ "$MAJOR" = 2 ] && health_url="$URL/api/v1/health"
-  count="$(components | wc -w)"
   while :; do
     health="$(curl -fsS "$health_url" 2>/dev/null || true)"
     if printf '%s' "$health" | python3 -c '
@@ -121,7 +131,7 @@ processor = (h.get("dag_processor") or {}).get("status")
 sys.exit(0 if h["scheduler"]["status"] == "healthy" and processor in ("healthy", None if sys.argv[1] == "2" else "healthy") else 1)' "$MAJOR" 2>/dev/null; then
       return 0
     fi
-    if ! kill -0 "$(cat "$STATE/pgid")" 2>/dev/null || [ "$(pgrep -g "$(cat "$STATE/pgid")" | wc -l)" -lt "$count" ]; then
+    if ! all_alive "$1"; then
       log "an Airflow component exited; the end of its logs:"
       for f in $(components); do echo "--- $f" >&2; tail -15 "$1/$f.log" >&2; done
       return 1
@@ -159,7 +169,7 @@ start() {
   fi
   log "database ready ($((SECONDS - t0)) s)"
   # One process group for the components, so stop can signal them all at once.
-  setsid bash -c 'cd "$AIRFLOW_HOME"; for c in '"$(components)"'; do airflow "$c" >"$c.log" 2>&1 & done; wait' </dev/null >/dev/null 2>&1 &
+  setsid bash -c 'cd "$AIRFLOW_HOME"; for c in '"$(components)"'; do airflow "$c" >"$c.log" 2>&1 & echo $! >"$c.pid"; done; wait' </dev/null >/dev/null 2>&1 &
   echo $! >"$STATE/pgid"
   wait_healthy "$home" || { stop_airflow; die "Airflow did not start"; }
   log "Airflow $("$VENV/bin/python" -c 'import airflow; print(airflow.__version__)') healthy at $URL ($((SECONDS - t0)) s in all); AIRFLOW_HOME=$home"

@@ -114,8 +114,12 @@ describe('runPipeline', () => {
       return run(request);
     };
     orchestrator.stop = async (request) => (seen.push(request.resolved), stop(request));
-    await runPipeline(config, ['package', 'deploy', 'run'], orchestrator, new MemoryLogger());
-    await runPipeline(config, ['stop'], orchestrator, new MemoryLogger());
+    // The checks above run inside the steps: a failed one fails its step, seen here.
+    const ran = await runPipeline(config, ['package', 'deploy', 'run'], orchestrator, new MemoryLogger());
+    const stopped = await runPipeline(config, ['stop'], orchestrator, new MemoryLogger());
+    expect(ran.error).toBeUndefined();
+    expect(stopped.error).toBeUndefined();
+    expect([...statuses(ran), ...statuses(stopped)]).toEqual(['package:success', 'deploy:success', 'run:success', 'wait:success', 'stop:success']);
     expect(seen).toHaveLength(4);
     for (const resolved of seen) expect(resolved).toBe(config);
   });

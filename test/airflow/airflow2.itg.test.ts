@@ -49,6 +49,13 @@ describe.skipIf(!airflow)('AirflowOrchestrator against a real Airflow 2.10 (/api
     expect(again.result.run).toMatchObject({ id: result.run!.id, created: false });
     expect((await v1<{ total_entries: number }>(`dags/${name}/dagRuns`)).body.total_entries).toBe(1);
 
+    // plan shows the requests as this server takes them: /api/v1, a trigger without logical_date.
+    const plan = await runConfig({ dir, yaml, env: airflowEnv(airflow!), ci, steps: 'plan,deploy,run', overrides: AIRFLOW });
+    expect(plan.result.error).toBeUndefined();
+    const trigger = plan.result.plan!.requests.find((r) => r.method === 'POST')!;
+    expect(trigger.url).toBe(`${airflow!.url}/api/v1/dags/${name}/dagRuns`);
+    expect(trigger.body).toEqual({ dag_run_id: result.run!.id, conf: { greeting: 'from 2.10', marker } });
+
     // stop (pause), then stop with mode delete: the files go, then the DAG.
     const paused = await runConfig({ dir, yaml, env: airflowEnv(airflow!), ci, steps: 'stop', overrides: AIRFLOW });
     expect(paused.result.stopped?.detail).toBe(`paused DAG ${name}`);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AirflowClient } from './client.js';
+import type { AirflowApiVersion } from './connection.js';
 import { airflow2LogEvents } from './log-v1.js';
 
 // Only the fields this tool reads; Airflow's other fields pass through untouched.
@@ -76,6 +77,14 @@ const Health = z.object({
 export type Health = z.infer<typeof Health>;
 
 const Empty = z.unknown();
+
+/**
+ * The body of a DAG-run trigger, for each API: Airflow 3 needs logical_date (null: none);
+ * Airflow 2 refuses null and dates the run now. `runId` null: the server names the run.
+ */
+export function triggerBody(version: AirflowApiVersion, runId: string | null, conf: Record<string, unknown>): Record<string, unknown> {
+  return version === 'v1' ? { ...(runId ? { dag_run_id: runId } : {}), conf } : { dag_run_id: runId, logical_date: null, conf };
+}
 const seg = encodeURIComponent;
 
 /** The Airflow resources this tool uses, one method per REST call. */
@@ -140,8 +149,7 @@ export class AirflowApi {
     const res = await this.client.request('POST', `dags/${seg(dagId)}/dagRuns`, {
       action: `trigger a run of the DAG '${dagId}'`,
       schema: DagRun,
-      // Airflow 3 needs logical_date (null: none); Airflow 2 refuses null and dates the run now.
-      json: (await this.client.apiVersion()) === 'v1' ? { ...(runId ? { dag_run_id: runId } : {}), conf } : { dag_run_id: runId, logical_date: null, conf },
+      json: triggerBody(await this.client.apiVersion(), runId, conf),
       // Marks the POST as safe to retry after a 500 (see AirflowClient).
       headers: runId ? { 'x-lolpop-run-id': runId } : {},
       accept: [409],

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FileChange, OrchestratorContext, PlannedRequest, PlanRequest, PlanResult } from '../orchestrator.js';
 import { planPackage } from '../../packaging/package-project.js';
-import type { AirflowApi, Dag } from './api.js';
+import { triggerBody, type AirflowApi, type Dag } from './api.js';
 import type { DagBundle } from './bundle.js';
 import { RELEASES_DIR } from './dag-file.js';
 import { runIdFor } from './names.js';
@@ -42,6 +42,9 @@ export async function planAirflow(request: PlanRequest, ctx: OrchestratorContext
   let dag: Dag | undefined;
   if (inputs.api) dag = await inputs.api.readDag(bundle.dagId);
   const where = inputs.api ? ` on ${base}` : ' (offline: no AIRFLOW_API_URL)';
+  // The server's API when one is read; offline, Airflow 3's.
+  const version = inputs.api ? await inputs.api.client.apiVersion() : 'v2';
+  const rest = `${base}/api/${version}`;
   if (request.steps.includes('deploy')) {
     const folder = inputs.dagsFolder ?? '<dags_folder>';
     const releaseExists = inputs.dagsFolder !== undefined && existsSync(path.join(inputs.dagsFolder, bundle.dagId, RELEASES_DIR, bundle.fingerprint));
@@ -57,17 +60,18 @@ export async function planAirflow(request: PlanRequest, ctx: OrchestratorContext
         ? `wait for Airflow to parse DAG ${bundle.dagId}${current ? ' (it already shows this release)' : ` (it shows an earlier release)`}${where}`
         : `wait for Airflow to parse the new DAG ${bundle.dagId}${where}`,
     );
-    if (dag?.file_token) requests.push({ method: 'PUT', url: `${base}/api/v2/parseDagFile/${dag.file_token}` });
+    if (dag?.file_token) requests.push({ method: 'PUT', url: `${rest}/parseDagFile/${dag.file_token}` });
     if (!dag || dag.is_paused) {
-      requests.push({ method: 'PATCH', url: `${base}/api/v2/dags/${bundle.dagId}`, body: { is_paused: false } });
+      requests.push({ method: 'PATCH', url: `${rest}/dags/${bundle.dagId}`, body: { is_paused: false } });
       actions.push(`unpause DAG ${bundle.dagId}`);
     }
   }
   if (request.steps.includes('run')) {
     const key = request.resolved.idempotencyKey;
-    const body = { dag_run_id: key ? runIdFor(key) : null, logical_date: null, conf: request.resolved.run.parameters };
-    requests.push({ method: 'POST', url: `${base}/api/v2/dags/${bundle.dagId}/dagRuns`, body });
-    actions.push(`trigger a run of DAG ${bundle.dagId}${key ? ` with run id ${body.dag_run_id} (an existing one is reused)` : ''} and conf ${JSON.stringify(body.conf)}`);
+    const runId = key ? runIdFor(key) : null;
+    const conf = request.resolved.run.parameters;
+    requests.push({ method: 'POST', url: `${rest}/dags/${bundle.dagId}/dagRuns`, body: triggerBody(version, runId, conf) });
+    actions.push(`trigger a run of DAG ${bundle.dagId}${runId ? ` with run id ${runId} (an existing one is reused)` : ''} and conf ${JSON.stringify(conf)}`);
   }
   return { files, kept: packaged.kept, ...('image' in packaged && packaged.image ? { image: packaged.image } : {}), actions, requests };
 }
