@@ -17,10 +17,9 @@ export const MIN_SECRET_LENGTH = 4;
 const MIN_LINE_LENGTH = 8;
 
 /**
- * Every form in which the project itself may print `secret`, and those of each of its
- * lines: raw, JSON string body, JSON with non-ASCII escaped (Python's json.dumps), URL
- * (encodeURIComponent, form `+`, URL userinfo), shell single-quoted and Python literal bodies.
- * Empty when the secret is too short to mask.
+ * Every form in which the project itself may print `secret`: each encoding below, and
+ * each encoding of each of them (a JSON string inside `--json`, JSON in HTML); each
+ * line of a multi-line secret in each encoding. Empty when the secret is too short to mask.
  */
 export function secretForms(secret: string): string[] {
   if (secret.length < MIN_SECRET_LENGTH) return [];
@@ -28,10 +27,15 @@ export function secretForms(secret: string): string[] {
     .split(/\r\n|\r|\n/)
     .map((line) => line.trim())
     .filter((line) => line.length >= MIN_LINE_LENGTH && line !== secret);
-  const forms = [secret, ...lines].flatMap(encodings);
+  const forms = [...encodings(secret).flatMap(encodings), ...lines.flatMap(encodings)];
   return [...new Set(forms)].filter((form) => form.length >= MIN_SECRET_LENGTH);
 }
 
+/**
+ * Raw, JSON string body, JSON with non-ASCII escaped (Python's json.dumps, the launcher),
+ * URL (encodeURIComponent, form `+`, URL userinfo), shell single-quoted and Python
+ * literal bodies, HTML (the run report) and the summary's `<`/`>` escaping.
+ */
 function encodings(value: string): string[] {
   const json = JSON.stringify(value).slice(1, -1);
   return [
@@ -43,8 +47,12 @@ function encodings(value: string): string[] {
     // Inside '…': each ' becomes '\''.
     value.replaceAll("'", "'\\''"),
     pythonReprBody(value),
+    value.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]!),
+    value.replace(/[<>]/g, (c) => HTML_ENTITIES[c]!),
   ];
 }
+
+const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 function urlEncodings(value: string): string[] {
   const userinfo = new URL('http://host');
