@@ -33,6 +33,6 @@ export function encodingsOf(secret: string): Record<string, string> {
     'form (URLSearchParams)': new URLSearchParams({ v: secret }).toString().slice(2),
     'URL userinfo': url.password,
     'shell single-quoted': secret.replaceAll("'", "'\\''"),
-    'a line of it (the runner masks line by line)': secret.split('\n')[1]!,
+    'a line of it (the runner masks line by line)': secret.split('\n')[1]!.trim(),
   };
 }
