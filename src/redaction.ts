@@ -19,7 +19,8 @@ const MIN_LINE_LENGTH = 8;
 /**
  * Every form in which the project itself may print `secret`: each encoding below, and
  * each encoding of each of them (a JSON string inside `--json`, JSON in HTML); each
- * line of a multi-line secret in each encoding. Empty when the secret is too short to mask.
+ * line of a multi-line secret in each encoding; the base64 of a `user:password`. Empty
+ * when the secret is too short to mask.
  */
 export function secretForms(secret: string): string[] {
   if (secret.length < MIN_SECRET_LENGTH) return [];
@@ -28,6 +29,8 @@ export function secretForms(secret: string): string[] {
     .map((line) => line.trim())
     .filter((line) => line.length >= MIN_LINE_LENGTH && line !== secret);
   const forms = [...encodings(secret).flatMap(encodings), ...lines.flatMap(encodings)];
+  // `user:password` goes into an Authorization: Basic header as base64.
+  if (secret.includes(':')) forms.push(Buffer.from(secret, 'utf8').toString('base64'));
   return [...new Set(forms)].filter((form) => form.length >= MIN_SECRET_LENGTH);
 }
 

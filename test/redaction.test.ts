@@ -21,6 +21,10 @@ describe('secretForms', () => {
     expect(forms).toContain(repr);
   });
 
+  it('a user:password also as the base64 of a Basic Authorization header', () => {
+    expect(secretForms('ci-admin:hunter2-pw')).toContain(Buffer.from('ci-admin:hunter2-pw').toString('base64'));
+  });
+
   it('a value shorter than 4 characters has none; a short line of a multi-line secret is not one of its own', () => {
     expect(secretForms('abc')).toEqual([]);
     expect(secretForms('-----\nlong enough line\n}')).toContain('long enough line');
