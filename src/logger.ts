@@ -1,3 +1,6 @@
+import { SecretSet } from './redaction.js';
+import { terminalText } from './terminal-text.js';
+
 /**
  * The core logs through this interface and never imports @actions/core, so the
  * same code serves the action (core-backed logger), the CLI (console) and tests.
@@ -9,16 +12,10 @@ export interface Logger {
   error(message: string): void;
   /** Runs `fn` inside a collapsible group (a `core.group` in the action). */
   group<T>(name: string, fn: () => Promise<T>): Promise<T>;
-  /** Registers a value that must never be printed (core.setSecret in the action). */
+  /** Registers a value that must never be printed, in any of its encodings (src/redaction.ts). */
   addSecret(value: string): void;
-}
-
-/** Replaces every registered secret in `text` with `***`, longest first. */
-export function redact(text: string, secrets: Iterable<string>): string {
-  const sorted = [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
-  let out = text;
-  for (const secret of sorted) out = out.split(secret).join('***');
-  return out;
+  /** `text` with every registered secret hidden: for what leaves by another way than the log. */
+  redact(text: string): string;
 }
 
 /** Swallows everything; for tests that do not look at logs. */
@@ -31,6 +28,9 @@ export class NullLogger implements Logger {
     return fn();
   }
   addSecret(): void {}
+  redact(text: string): string {
+    return text;
+  }
 }
 
 /** Keeps every line, already redacted, so tests can assert on what a user would see. */
@@ -39,10 +39,10 @@ export class MemoryLogger implements Logger {
   readonly lines: string[] = [];
   /** What the code logged, unredacted: tests that no secret is logged assert on this. */
   readonly rawLines: string[] = [];
-  readonly secrets = new Set<string>();
+  readonly secrets = new SecretSet();
   private push(level: string, message: string): void {
     this.rawLines.push(`${level}: ${message}`);
-    this.lines.push(`${level}: ${redact(message, this.secrets)}`);
+    this.lines.push(`${level}: ${this.secrets.redact(message)}`);
   }
   debug(m: string): void {
     this.push('debug', m);
@@ -61,16 +61,22 @@ export class MemoryLogger implements Logger {
     return fn();
   }
   addSecret(value: string): void {
-    if (value) this.secrets.add(value);
+    this.secrets.add(value);
+  }
+  redact(text: string): string {
+    return this.secrets.redact(text);
   }
 }
 
-/** The CLI's logger: plain lines on stderr (stdout is kept for --json), secrets redacted. */
+/**
+ * The CLI's logger: plain lines on stderr (stdout is kept for --json), secrets redacted
+ * and terminal control sequences removed.
+ */
 export class ConsoleLogger implements Logger {
-  private readonly secrets = new Set<string>();
+  private readonly secrets = new SecretSet();
   constructor(private readonly verbose = false) {}
   private write(prefix: string, message: string): void {
-    process.stderr.write(`${prefix}${redact(message, this.secrets)}\n`);
+    process.stderr.write(`${prefix}${terminalText(this.redact(message))}\n`);
   }
   debug(m: string): void {
     if (this.verbose) this.write('debug: ', m);
@@ -89,7 +95,10 @@ export class ConsoleLogger implements Logger {
     return fn();
   }
   addSecret(value: string): void {
-    if (value) this.secrets.add(value);
+    this.secrets.add(value);
+  }
+  redact(text: string): string {
+    return this.secrets.redact(text);
   }
 }
 
@@ -120,5 +129,8 @@ export class PrefixedLogger implements Logger {
   }
   addSecret(value: string): void {
     this.inner.addSecret(value);
+  }
+  redact(text: string): string {
+    return this.inner.redact(text);
   }
 }

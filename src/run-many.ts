@@ -9,8 +9,6 @@ export interface WorkflowOutcome {
   result?: PipelineResult;
   /** A failure before or inside the pipeline (a config error, a failed step). */
   error?: Error;
-  /** Values from ${VAR} in its config: hidden in whatever the caller prints. */
-  secrets?: string[];
   /** not-started: fail-fast stopped the run before this workflow began. */
   status: 'succeeded' | 'failed' | 'not-started';
 }

@@ -71,10 +71,10 @@ export class CommentWriter {
         setCommentUrl(outcome.url);
         // Created by this run's progress write, then completed: to a reader, this run created it.
         const action = this.createdByProgress ? 'created' : outcome.action;
-        core.info(`PR comment ${action} on #${outcome.pullRequest}: ${outcome.url}`);
+        this.logger.info(`PR comment ${action} on #${outcome.pullRequest}: ${outcome.url}`);
         notes.push(`[PR comment](${outcome.url}) ${action} on pull request #${outcome.pullRequest}.`);
       } else if (outcome.status === 'none') {
-        core.info(`No PR comment: ${outcome.reason}`);
+        this.logger.info(`No PR comment: ${outcome.reason}`);
         if (this.settings.comment === 'always') problem = `No PR comment: ${outcome.reason} (comment: always)`;
       } else {
         problem = outcome.reason;

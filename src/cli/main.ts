@@ -1,6 +1,7 @@
 import { findConfigFiles } from '../config/find.js';
 import { ConfigError, describeError, UserError } from '../errors.js';
-import { ConsoleLogger, redact, type Logger } from '../logger.js';
+import { ConsoleLogger, type Logger } from '../logger.js';
+import { terminalText } from '../terminal-text.js';
 import { parseCommandLine, type CliInvocation } from './program.js';
 import { formatJsonResult, formatSummary } from './output.js';
 import { runInvocation, runInvocations, type CliEnvironment } from './run.js';
@@ -27,26 +28,25 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   if (parsed.kind === 'exit') return parsed.code;
   const invocation = parsed.invocation;
   const logger = io.logger ?? new ConsoleLogger(invocation.verbose);
-  let secrets: string[] = [];
+  io = printing(io, logger);
   try {
     const files = findConfigFiles([invocation.configFile], io.cwd, '-c');
     if (files.length > 1) {
       if (invocation.command !== 'up' && invocation.command !== 'plan') throw new ConfigError(`-c names ${files.length} files: only up and plan take several`);
       return await runSeveral(invocation, io, logger, files);
     }
-    const { config, result } = await runInvocation(invocation, { logger, env: io.env, cwd: io.cwd, exec: io.exec, fetch: io.fetch });
-    secrets = config.secrets;
+    const { result } = await runInvocation(invocation, { logger, env: io.env, cwd: io.cwd, exec: io.exec, fetch: io.fetch });
     const failure = result.error ? describeError(result.error) : undefined;
-    if (invocation.json) io.stdout(redact(formatJsonResult(result, failure), secrets));
-    else io.stdout(redact(formatSummary(result), secrets));
+    if (invocation.json) io.stdout(formatJsonResult(result, failure));
+    else io.stdout(formatSummary(result));
     if (failure) {
-      io.stderr(`error: ${redact(failure, secrets)}\n`);
+      io.stderr(`error: ${failure}\n`);
       return 1;
     }
     return 0;
   } catch (error) {
     // A config error (or a bug): nothing was built or deployed.
-    const message = redact(describeError(error), secrets);
+    const message = describeError(error);
     if (invocation.json) io.stdout(`${JSON.stringify({ error: message }, null, 2)}\n`);
     io.stderr(`error: ${message}\n`);
     if (!(error instanceof UserError)) logger.debug(error instanceof Error ? (error.stack ?? error.message) : String(error));
@@ -57,20 +57,29 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 /** Several workflows: a summary each, under its name; exit 1 when any failed. */
 async function runSeveral(invocation: CliInvocation, io: CliIo, logger: Logger, files: string[]): Promise<number> {
   const outcomes = await runInvocations(invocation, { logger, env: io.env, cwd: io.cwd, exec: io.exec, fetch: io.fetch }, files);
-  const secrets = outcomes.flatMap((o) => o.secrets ?? []);
   if (invocation.json) {
     const json = outcomes.map((o) => ({ config: o.file, name: o.name, status: o.status, ...(o.result ?? {}), error: o.error ? describeError(o.error) : undefined }));
-    io.stdout(redact(`${JSON.stringify(json, null, 2)}\n`, secrets));
+    io.stdout(`${JSON.stringify(json, null, 2)}\n`);
   } else {
     for (const o of outcomes) {
       io.stdout(`== ${o.name ?? o.file}: ${o.status}\n`);
-      if (o.result) io.stdout(redact(formatSummary(o.result), secrets));
+      if (o.result) io.stdout(formatSummary(o.result));
     }
   }
   const failed = outcomes.filter((o) => o.status === 'failed');
-  for (const o of failed) io.stderr(`error: ${o.name ?? o.file}: ${redact(describeError(o.error), secrets)}\n`);
+  for (const o of failed) io.stderr(`error: ${o.name ?? o.file}: ${describeError(o.error)}\n`);
   if (failed.length === 0) return 0;
   const notStarted = outcomes.filter((o) => o.status === 'not-started').length;
   io.stderr(`error: ${failed.length} of ${outcomes.length} workflows failed${notStarted ? `; ${notStarted} not started (--fail-fast)` : ''}\n`);
   return 1;
+}
+
+/**
+ * Everything main prints passes the logger's redaction — every secret any part
+ * registered (${VAR} values, API keys, URL passwords, tokens), in every encoding — and
+ * loses terminal control sequences (a server's text is data, not terminal commands).
+ */
+function printing(io: CliIo, logger: Logger): CliIo {
+  const clean = (text: string) => terminalText(logger.redact(text));
+  return { ...io, stdout: (text) => io.stdout(clean(text)), stderr: (text) => io.stderr(clean(text)) };
 }

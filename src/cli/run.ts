@@ -56,7 +56,6 @@ export async function runInvocations(invocation: CliInvocation, environment: Cli
   return runMany(files, { maxParallel: invocation.maxParallel, failFast: invocation.failFast }, async (file, outcome) => {
     const config = await loadConfig(file, { ...invocation.overrides, source: 'flag' }, orchestratorLookup, environment.env, environment.cwd);
     outcome.name = config.deployment.name;
-    outcome.secrets = config.secrets;
     outcome.result = await runConfig(config, invocation.steps, {
       logger: new PrefixedLogger(environment.logger, config.deployment.name),
       env: environment.env,

@@ -1,15 +1,32 @@
+import { MIN_SECRET_LENGTH } from '../redaction.js';
+
 /**
  * `${VAR}` references in config values are expanded from the environment, so
  * secrets never live in the file. `$${` is a literal `${`.
- * Values of variables that are not known to be public are returned as secrets
- * so the caller masks them in every log line.
+ * The values of secret variables (by their name, or marked in LOLPOP_DEPLOY_SECRETS)
+ * are returned as secrets so the caller masks them everywhere; other values (a team
+ * name, a bucket) are left alone: masking "ml" everywhere corrupts YAML and HTML.
  */
 const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-/** Variables the runner sets that are not secret (GITHUB_TOKEN is the exception). */
-function isPublicVariable(name: string): boolean {
-  if (name === 'GITHUB_TOKEN') return false;
-  return /^(GITHUB|RUNNER|CI)(_|$)/.test(name);
+/** Names the user marks secret: comma- or space-separated variable names. */
+export const SECRETS_VARIABLE = 'LOLPOP_DEPLOY_SECRETS';
+
+// A word of the name (split at `_` and camelCase humps) that says it holds a secret.
+const SECRET_WORD =
+  /^(TOKENS?|SECRETS?|PASSWORDS?|PASSWD|PWD|PASS|PASSPHRASE|KEYS?|APIKEY|PRIVATEKEY|ACCESSKEY|AUTH|CREDENTIALS?|CREDS|CERT|CERTIFICATE|SESSION|COOKIE|DSN)$/;
+
+/** Whether the variable `name` holds a secret: a secret-looking word in it, or marked by the user. */
+export function isSecretVariable(name: string, env: NodeJS.ProcessEnv): boolean {
+  if (markedSecret(env).has(name)) return true;
+  // The shell's working directory, not a password.
+  if (name === 'PWD' || name === 'OLDPWD') return false;
+  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase().split('_');
+  return words.some((word) => SECRET_WORD.test(word)) || /(^|_)CONNECTION_STRING(_|$)/.test(words.join('_'));
+}
+
+function markedSecret(env: NodeJS.ProcessEnv): Set<string> {
+  return new Set((env[SECRETS_VARIABLE] ?? '').split(/[\s,]+/).filter((name) => name !== ''));
 }
 
 export interface Expansion {
@@ -17,11 +34,14 @@ export interface Expansion {
   secrets: string[];
   /** Names referenced but not set; the caller reports them with their position. */
   missing: string[];
+  /** Secret values too short to be masked, said once each. */
+  warnings: string[];
 }
 
 export function expandEnv(text: string, env: NodeJS.ProcessEnv): Expansion {
   const secrets: string[] = [];
   const missing: string[] = [];
+  const warnings: string[] = [];
   const value = text.replace(REFERENCE, (match, name: string | undefined) => {
     if (name === undefined) return '${';
     const found = env[name];
@@ -29,8 +49,11 @@ export function expandEnv(text: string, env: NodeJS.ProcessEnv): Expansion {
       missing.push(name);
       return match;
     }
-    if (!isPublicVariable(name) && found.length > 0) secrets.push(found);
+    if (isSecretVariable(name, env) && found.length > 0) {
+      if (found.length >= MIN_SECRET_LENGTH) secrets.push(found);
+      else warnings.push(`\${${name}} is secret but only ${found.length} character${found.length === 1 ? '' : 's'} long: values shorter than ${MIN_SECRET_LENGTH} are never masked`);
+    }
     return found;
   });
-  return { value, secrets, missing };
+  return { value, secrets, missing, warnings };
 }

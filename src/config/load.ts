@@ -3,7 +3,7 @@ import path from 'node:path';
 import { isPair, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type SourceLocation } from '../errors.js';
-import { redact } from '../logger.js';
+import { redact } from '../redaction.js';
 import { expandEnv } from './expand-env.js';
 import { formatPath, locate, type ConfigPath } from './locate.js';
 import { entrypointFor } from '../packaging/files.js';
@@ -77,10 +77,12 @@ export interface LoadedConfig<K extends StepKwargs = StepKwargs> {
   deployment: Deployment<K>;
   /** The kwargs schemas the deployment was checked with (the orchestrator's plugin's; undefined: the common ones). */
   kwargs: KwargsSchemas | undefined;
-  /** Values expanded from `${VAR}` references: mask them everywhere. */
+  /** Values of secret `${VAR}` references (src/config/expand-env.ts): mask them everywhere. */
   secrets: string[];
   /** Decisions the user should hear about (e.g. which orchestrator was chosen, and why). */
   notices: string[];
+  /** What the user should fix or know is unsafe (a secret too short to be masked). */
+  warnings: string[];
 }
 
 export const DEFAULT_ORCHESTRATOR = 'LocalOrchestrator';
@@ -172,7 +174,7 @@ function load(
     return pos ? `${shown}:${pos.line}:${pos.col}` : shown;
   };
 
-  const secrets = expandDocument(doc, env, at);
+  const { secrets, warnings } = expandDocument(doc, env, at);
   expanded.push(...secrets);
   const raw = (toJS(doc, counter, shown) ?? {}) as Record<string, unknown>;
   if (typeof raw !== 'object' || Array.isArray(raw)) {
@@ -229,6 +231,7 @@ function load(
     kwargs,
     secrets,
     notices,
+    warnings,
   };
 }
 
@@ -341,8 +344,9 @@ function foreignKeyOwner(chosen: string, lookup: OrchestratorLookup, chosenBy: s
 /** A message for an unknown key of a step section when another orchestrator reads it, else undefined. */
 type ForeignKeyMessage = (section: StepSection, key: string) => string | undefined;
 
-function expandDocument(doc: Document, env: NodeJS.ProcessEnv, at: (p: ConfigPath) => string): string[] {
+function expandDocument(doc: Document, env: NodeJS.ProcessEnv, at: (p: ConfigPath) => string): { secrets: string[]; warnings: string[] } {
   const secrets: string[] = [];
+  const warnings: string[] = [];
   visit(doc, {
     Scalar(_key, node, ancestors) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
@@ -357,10 +361,11 @@ function expandDocument(doc: Document, env: NodeJS.ProcessEnv, at: (p: ConfigPat
         );
       }
       secrets.push(...expansion.secrets);
+      warnings.push(...expansion.warnings.filter((w) => !warnings.includes(w)));
       node.value = expansion.value;
     },
   });
-  return secrets;
+  return { secrets, warnings };
 }
 
 interface Overridden {
