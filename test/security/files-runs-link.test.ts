@@ -12,7 +12,7 @@ describe('a symlinked .lolpop-deploy/runs in the repository', () => {
     expect(filesUnder(outside)).toEqual([]);
     expect(code).toBe(1);
     expect(stderr).toContain(
-      `Refusing local state runs: it leads to ${outside} through a symbolic link, outside the state folder ${path.join(dir, '.lolpop-deploy')}`,
+      `Refusing local state 'runs': it leads to ${outside} through a symbolic link, outside the state folder ${path.join(dir, '.lolpop-deploy')}`,
     );
   });
 });

@@ -209,11 +209,11 @@ export class StateStore {
 
   /** `root/<segments>`, refused when a link on the way leads out of the state folder. */
   private inside(...segments: string[]): string {
-    return resolveInside({ root: this.root, file: path.join(...segments), what: `local state ${path.join(...segments)}`, rootName: 'the state folder' });
+    return resolveInside({ root: this.root, file: path.join(...segments), what: `local state '${path.join(...segments)}'`, rootName: 'the state folder' });
   }
 
   private readJson<T>(file: string): T | undefined {
-    const bytes = readProjectFile({ root: this.root, file, what: `local state ${path.relative(this.root, file)}`, rootName: 'the state folder' }, TEXT_FILE_MAX_BYTES);
+    const bytes = readProjectFile({ root: this.root, file, what: `local state '${path.relative(this.root, file)}'`, rootName: 'the state folder' }, TEXT_FILE_MAX_BYTES);
     if (bytes === undefined) return undefined;
     try {
       return JSON.parse(bytes.toString('utf8')) as T;
