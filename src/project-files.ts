@@ -62,32 +62,48 @@ export function resolveInside(spec: ProjectFile): string {
  * than `maxBytes` (counted as read: /proc files say they are empty).
  */
 export function readProjectFile(spec: ProjectFile, maxBytes: number): Buffer | undefined {
-  const real = resolveInside(spec);
-  let fd: number;
+  const opened = openRegularFile(resolveInside(spec), spec.what);
+  if (!opened) return undefined;
   try {
-    // O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW: the path checked is the one read.
-    fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError(`Refusing ${spec.what}: cannot open ${real} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  try {
-    const kind = nonRegularKind(fstatSync(fd));
-    if (kind) throw new ConfigError(`Refusing ${spec.what}: ${real} is ${kind}, not a regular file`);
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
       const chunk = Buffer.alloc(Math.min(64 * 1024, maxBytes + 1 - total));
-      const read = readSync(fd, chunk, 0, chunk.length, null);
+      const read = readSync(opened.fd, chunk, 0, chunk.length, null);
       if (read === 0) break;
       chunks.push(chunk.subarray(0, read));
       total += read;
-      if (total > maxBytes) throw new ConfigError(`Refusing ${spec.what}: ${real} holds more than ${formatBytes(maxBytes)}, the most lolpop-deploy reads`);
+      if (total > maxBytes) throw new ConfigError(`Refusing ${spec.what}: ${opened.path} holds more than ${formatBytes(maxBytes)}, the most lolpop-deploy reads`);
     }
     return Buffer.concat(chunks);
   } finally {
-    closeSync(fd);
+    closeSync(opened.fd);
   }
+}
+
+/**
+ * Opens `file` for reading when it is a regular file, not a link (for a file whose folder
+ * is already known to be inside: a link planted as the file itself is refused, not
+ * followed); undefined when there is none. The caller closes `fd`.
+ */
+export function openRegularFile(file: string, what: string): { fd: number; size: number; path: string } | undefined {
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW: the path checked is the one read.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new ConfigError(`Refusing ${what}: ${file} is a symbolic link to ${readlinkSync(file)}; not following it`);
+    throw new ConfigError(`Refusing ${what}: cannot open ${file} (${code ?? (error as Error).message})`);
+  }
+  const stat = fstatSync(fd);
+  const kind = nonRegularKind(stat);
+  if (kind) {
+    closeSync(fd);
+    throw new ConfigError(`Refusing ${what}: ${file} is ${kind}, not a regular file`);
+  }
+  return { fd, size: stat.size, path: file };
 }
 
 /**

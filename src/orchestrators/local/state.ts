@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { PackageKwargs } from '../../config/schema.js';
 import { OrchestratorError } from '../../errors.js';
 import { poll } from '../../poll.js';
-import { readProjectFile, resolveInside, TEXT_FILE_MAX_BYTES, writeFileAtomic } from '../../project-files.js';
+import { openRegularFile, readProjectFile, resolveInside, TEXT_FILE_MAX_BYTES, writeFileAtomic } from '../../project-files.js';
 import type { RunState } from '../orchestrator.js';
 
 /** What `deploy` records in `deployments/<name>.json`. */
@@ -253,19 +253,15 @@ export function writeJsonAtomic(file: string, value: unknown): void {
 
 /** The last `bytes` of a file (its whole first line dropped when cut), for a report written after the fact. */
 export function readTail(file: string, bytes: number): string {
-  let size: number;
+  // A log.txt replaced by a link (to a credentials file) is refused: its tail goes into messages and reports.
+  const opened = openRegularFile(file, `run log '${path.basename(path.dirname(file))}/${path.basename(file)}'`);
+  if (!opened) return '';
+  const start = Math.max(0, opened.size - bytes);
+  const buffer = Buffer.alloc(opened.size - start);
   try {
-    size = statSync(file).size;
-  } catch {
-    return '';
-  }
-  const start = Math.max(0, size - bytes);
-  const buffer = Buffer.alloc(size - start);
-  const fd = openSync(file, 'r');
-  try {
-    readSync(fd, buffer, 0, buffer.length, start);
+    readSync(opened.fd, buffer, 0, buffer.length, start);
   } finally {
-    closeSync(fd);
+    closeSync(opened.fd);
   }
   const text = buffer.toString('utf8');
   return start > 0 ? text.slice(text.indexOf('\n') + 1) : text;
