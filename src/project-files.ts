@@ -29,9 +29,10 @@ export interface ProjectFile {
 }
 
 /**
- * Why `file` (absolute) is refused under `root`, or undefined when it stays inside:
- * outside by its name, or once links are followed, or through a link that leads nowhere.
- * `real` is the path links lead to (the file's, or its nearest existing parent's plus the rest).
+ * Where `file` (relative to `root`, or absolute) leads once links are followed (`real`: its
+ * realpath, or its nearest existing parent's plus the rest), and why that is refused
+ * (`problem`, undefined when it stays inside): outside by its name, or once links are
+ * followed, or through a link that leads nowhere (missing, or a loop).
  */
 export function escapeProblem(root: string, file: string, rootName = 'the working directory'): { real: string; problem?: string } {
   const absolute = path.resolve(root, file);
@@ -39,7 +40,7 @@ export function escapeProblem(root: string, file: string, rootName = 'the workin
   const real = realOf(absolute);
   if ('dangling' in real) {
     const through = real.dangling === absolute ? 'is' : `goes through ${real.dangling},`;
-    return { real: real.dangling, problem: `${through} a symbolic link to ${readlinkSync(real.dangling)}, which does not exist` };
+    return { real: real.dangling, problem: `${through} a symbolic link to ${readlinkSync(real.dangling)}, which leads nowhere` };
   }
   const realRoot = realOf(root);
   const rootPath = 'dangling' in realRoot ? path.resolve(root) : realRoot.real;
@@ -155,7 +156,8 @@ function realOf(p: string): { real: string } | { dangling: string } {
   try {
     return { real: path.join(realpathSync(existing), path.relative(existing, absolute)) };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && lstatOrUndefined(existing)?.isSymbolicLink()) return { dangling: existing };
+    // ENOENT or ELOOP: the link itself exists, where it leads does not.
+    if (lstatOrUndefined(existing)?.isSymbolicLink()) return { dangling: existing };
     throw error;
   }
 }

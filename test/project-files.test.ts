@@ -43,4 +43,10 @@ describe('writeProjectFile', () => {
     expect(() => writeProjectFile(spec(root, '../x'), '')).toThrow(`Refusing '../x': it is outside the working directory ${root}`);
     expect(() => writeProjectFile(spec(root, 'Dockerfile'), '')).toThrow(`Refusing to write 'Dockerfile': ${path.join(root, 'Dockerfile')} is a directory, not a regular file`);
   });
+
+  it('refuses a link that loops, as one that leads nowhere', () => {
+    const root = tempDir('project-files');
+    symlinkSync('loop', path.join(root, 'loop'));
+    expect(() => writeProjectFile(spec(root, 'loop/run.py'), '')).toThrow(`Refusing 'loop/run.py': it goes through ${path.join(root, 'loop')}, a symbolic link to loop, which leads nowhere`);
+  });
 });
