@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isPair, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type SourceLocation } from '../errors.js';
+import { readProjectFile, TEXT_FILE_MAX_BYTES } from '../project-files.js';
 import { redact } from '../redaction.js';
 import { expandEnv } from './expand-env.js';
 import { formatPath, locate, type ConfigPath } from './locate.js';
@@ -105,20 +106,25 @@ export async function loadConfig(
 ): Promise<LoadedConfig> {
   const chosen = overrides.orchestrator?.name;
   const withModule = chosen && lookup.isModuleReference(chosen) && lookup.withModule ? await lookup.withModule(chosen, workdir) : lookup;
-  return loadConfigSync(file, overrides, withModule, env);
+  return loadConfigSync(file, overrides, withModule, env, workdir);
 }
 
-/** loadConfig without importing a module: a module then is checked with the common kwargs and its config as written. */
+/**
+ * loadConfig without importing a module: a module then is checked with the common kwargs
+ * and its config as written. The file must stay inside `workdir` (default: its own folder)
+ * once links are followed.
+ */
 export function loadConfigSync(
   file: string,
   overrides: ConfigOverrides,
   lookup: OrchestratorLookup,
   env: NodeJS.ProcessEnv,
+  workdir = path.dirname(path.resolve(file)),
 ): LoadedConfig {
   const shown = path.relative(process.cwd(), file) || file;
   const expanded: string[] = [];
   try {
-    return load(file, shown, overrides, lookup, env, expanded);
+    return load(file, shown, workdir, overrides, lookup, env, expanded);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // An error may quote a value that came from ${VAR} (e.g. an unknown orchestrator
@@ -144,6 +150,7 @@ function locationsIn(message: string, shown: string, file: string): SourceLocati
 function load(
   file: string,
   shown: string,
+  workdir: string,
   overrides: ConfigOverrides,
   lookup: OrchestratorLookup,
   env: NodeJS.ProcessEnv,
@@ -155,7 +162,10 @@ function load(
   if (statSync(file).isDirectory()) {
     throw new ConfigError(`Config file ${shown} is a directory; give the file in it, e.g. ${path.join(shown, 'lolpop.yaml')}`);
   }
-  const text = readFileSync(file, 'utf8');
+  // Bounded, a regular file, inside the project: a lolpop.yaml -> /dev/zero fails here at once.
+  const bytes = readProjectFile({ root: workdir, file: path.resolve(file), what: `config file ${shown}` }, TEXT_FILE_MAX_BYTES);
+  if (bytes === undefined) throw new ConfigError(`Config file ${shown} not found (looked for ${path.resolve(file)}). Set the config input or -c.`);
+  const text = bytes.toString('utf8');
   const counter = new LineCounter();
   // Duplicate keys are checked below in linear time: yaml's own uniqueKeys check compares
   // every key with every other one (50,000 keys took 17 s).

@@ -1,7 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve, sep } from 'node:path';
 import type { PackageKwargs } from '../config/schema.js';
-import { ConfigError } from '../errors.js';
+import { writeProjectFile } from '../project-files.js';
 import { renderDockerfile } from './dockerfile.js';
 import { renderEntrypoint, type EntrypointOptions } from './entrypoint.js';
 import { joinPosix, prefectFilesDir, relativePath } from './paths.js';
@@ -53,20 +51,10 @@ export function entrypointFor(kwargs: PackageKwargs): string {
 
 /**
  * Writes `files` under `dir`, creating directories as needed, and returns the absolute
- * paths written. A path that would land outside `dir` is refused. Synchronous on
+ * paths written. A path that leads outside `dir`, by its name or through a symbolic link
+ * (a linked prefect_files/, a dangling Dockerfile link), is refused. Synchronous on
  * purpose: a handful of small files, and the image build that follows must see them.
  */
 export function writePackageFiles(dir: string, files: readonly PackageFile[]): string[] {
-  const root = resolve(dir);
-  const written: string[] = [];
-  for (const file of files) {
-    const target = resolve(root, file.path);
-    if (!target.startsWith(root + sep)) {
-      throw new ConfigError(`Refusing to write '${file.path}': it is outside the working directory ${root}.`);
-    }
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, file.content, 'utf8');
-    written.push(target);
-  }
-  return written;
+  return files.map((file) => writeProjectFile({ root: dir, file: file.path, what: `'${file.path}'` }, file.content));
 }

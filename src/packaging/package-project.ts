@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { builderOptions, ociLabels, registryOf } from '../docker/args.js';
 import { withPrivateDockerConfig } from '../docker/credentials.js';
@@ -7,6 +6,7 @@ import { DockerCli } from '../docker/docker.js';
 import { packageFiles, writePackageFiles, type PackageFile } from './files.js';
 import { relativePath } from './paths.js';
 import { isGeneratedFile } from './generated.js';
+import { readProjectFile, TEXT_FILE_MAX_BYTES } from '../project-files.js';
 import { imageProblems, parseImageVersions, requestedLolpop, VERSIONS_PY } from './image-check.js';
 import { CommandError } from '../errors.js';
 import type { ResolvedDeployment } from '../deployment.js';
@@ -38,10 +38,8 @@ export interface FilesPlan {
  */
 export function planFiles(deployment: ResolvedDeployment, workdir: string, dockerfile = true): FilesPlan {
   const kwargs = deployment.package;
-  const read = (p: string): string | undefined => {
-    const file = path.resolve(workdir, p);
-    return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
-  };
+  // What is there now, read only inside the working directory: a link out of it is refused, not followed.
+  const read = (p: string): string | undefined => readProjectFile({ root: workdir, file: p, what: `'${p}'` }, TEXT_FILE_MAX_BYTES)?.toString('utf8');
   const files = packageFiles(kwargs, {
     deploymentName: deployment.name,
     dockerfile,

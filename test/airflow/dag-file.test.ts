@@ -78,7 +78,7 @@ describe('buildBundle', () => {
 
   it('names a missing workflow file in the error', () => {
     expect(() => buildBundle({ deployment: resolvedFrom('AirflowOrchestrator', { name: 'd', package: pkg({ copy_files: ['nope.csv'] }), deploy: DeployKwargs.parse({}) }), workdir: workdir(), task: BASH, extraTags: [] })).toThrow(
-      /Cannot deliver 'nope.csv' to Airflow: .*nope.csv is not a file/,
+      /Cannot deliver 'nope.csv' to Airflow: .*nope.csv does not exist/,
     );
   });
 });

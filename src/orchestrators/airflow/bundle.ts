@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { PackageKwargs, StepKwargs } from '../../config/schema.js';
 import { ConfigError } from '../../errors.js';
+import { COPIED_FILE_MAX_BYTES, readProjectFile } from '../../project-files.js';
 import { configFileFor, joinPosix, relativePath } from '../../packaging/paths.js';
 import { LAUNCHER_PY, launchSpec, splitEntrypoint } from '../../packaging/launcher.js';
 import type { ResolvedDeployment } from '../../deployment.js';
@@ -65,11 +65,12 @@ export function buildBundle(options: BundleOptions): DagBundle {
     { path: 'spec.json', content: `${JSON.stringify(spec, null, 2)}\n` },
   ];
   for (const file of inImage ? [] : workflowFiles(pkg, spec.flow ? splitEntrypoint(entrypoint).file : undefined)) {
-    const source = path.resolve(options.workdir, file);
-    if (!existsSync(source) || !statSync(source).isFile()) {
-      throw new ConfigError(`Cannot deliver '${file}' to Airflow: ${source} is not a file (listed in package.copy_files, or the config_file / flow file)`);
+    // Only a regular file inside the working directory: a committed train.csv -> /proc/self/environ is refused, not copied.
+    const content = readProjectFile({ root: options.workdir, file, what: `to deliver '${file}' to Airflow` }, COPIED_FILE_MAX_BYTES);
+    if (content === undefined) {
+      throw new ConfigError(`Cannot deliver '${file}' to Airflow: ${path.resolve(options.workdir, file)} does not exist (listed in package.copy_files, or the config_file / flow file)`);
     }
-    release.push({ path: joinPosix(WORKFLOW_DIR, file), content: readFileSync(source) });
+    release.push({ path: joinPosix(WORKFLOW_DIR, file), content });
   }
   const taskId = spec.runner ? spec.runner.entrypoint : spec.flow!.function;
   const dagSettings = {

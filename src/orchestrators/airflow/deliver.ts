@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../../project-files.js';
 import { RELEASES_DIR } from './dag-file.js';
 import type { DagBundle } from './bundle.js';
 
@@ -17,14 +18,15 @@ export interface Delivered {
  * Puts a bundle into `<dagsFolder>/<dag_id>/` so that the dag-processor never sees half
  * of it: the release is written to a temporary folder and renamed into `releases/`
  * (which .airflowignore keeps out of parsing), and only then is the DAG file, which
- * points at that release, replaced by a rename. Runs of the previous release keep their
+ * points at that release, replaced by a rename (writeFileAtomic: its temp file is not *.py,
+ * so the dag-processor ignores it). Runs of the previous release keep their
  * files: the previous release stays; older ones are removed.
  */
 export function deliverBundle(dagsFolder: string, bundle: DagBundle): Delivered {
   const dir = path.join(dagsFolder, bundle.dagId);
   const releases = path.join(dir, RELEASES_DIR);
   mkdirSync(releases, { recursive: true });
-  writeAtomically(path.join(dir, '.airflowignore'), bundle.ignoreFile);
+  writeFileAtomic(path.join(dir, '.airflowignore'), bundle.ignoreFile);
 
   const release = path.join(releases, bundle.fingerprint);
   if (!existsSync(release)) {
@@ -46,7 +48,7 @@ export function deliverBundle(dagsFolder: string, bundle: DagBundle): Delivered 
   const dagPath = path.join(dir, bundle.dagFileName);
   const previous = existsSync(dagPath) ? readFileSync(dagPath, 'utf8') : undefined;
   const changed = previous !== bundle.dagFile;
-  if (changed) writeAtomically(dagPath, bundle.dagFile);
+  if (changed) writeFileAtomic(dagPath, bundle.dagFile);
   const keep = new Set([bundle.fingerprint, previous ? fingerprintOf(previous) : undefined]);
   for (const name of readdirSync(releases)) {
     if (!keep.has(name) && !name.startsWith('.staging-')) rmSync(path.join(releases, name), { recursive: true, force: true });
@@ -67,11 +69,4 @@ export function removeBundle(dagsFolder: string, dagId: string): boolean {
 /** The fingerprint a generated DAG file runs (its FINGERPRINT line). */
 export function fingerprintOf(dagFile: string): string | undefined {
   return /^FINGERPRINT = "([0-9a-f]+)"$/m.exec(dagFile)?.[1];
-}
-
-/** Write to a name the dag-processor ignores (not *.py), then rename over the target. */
-function writeAtomically(file: string, content: string): void {
-  const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(temp, content);
-  renameSync(temp, file);
 }

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, OrchestratorError } from '../../errors.js';
+import { readProjectFile, TEXT_FILE_MAX_BYTES, writeProjectFile } from '../../project-files.js';
 import { joinPosix, prefectFilesDir } from '../../packaging/paths.js';
 import type { StepName } from '../../steps.js';
 import type { StepKwargs } from '../../config/schema.js';
@@ -70,10 +71,10 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
     const result = await packageProject(d, { ...this.ctx, buildImage: inImage, dockerfile: inImage });
     const bundle = this.bundle(d);
     const file = dagFileInWorkdir(d.package, bundle);
-    const target = path.resolve(this.ctx.workdir, file);
-    const change = !existsSync(target) ? 'new' : readFileSync(target, 'utf8') === bundle.dagFile ? 'unchanged' : 'updated';
-    mkdirSync(path.dirname(target), { recursive: true });
-    writeFileSync(target, bundle.dagFile);
+    const inWorkdir = { root: this.ctx.workdir, file, what: `'${file}'` };
+    const before = readProjectFile(inWorkdir, TEXT_FILE_MAX_BYTES)?.toString('utf8');
+    const change = before === undefined ? 'new' : before === bundle.dagFile ? 'unchanged' : 'updated';
+    writeProjectFile(inWorkdir, bundle.dagFile);
     this.ctx.logger.info(`wrote ${file} (${change}; DAG ${bundle.dagId}, release ${bundle.fingerprint})`);
     return { ...result, files: [...result.files, file], changes: { ...result.changes, [file]: change } };
   }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { readProjectFile, TEXT_FILE_MAX_BYTES } from '../../project-files.js';
 import path from 'node:path';
 import type { FileChange, OrchestratorContext, PlannedRequest, PlanRequest, PlanResult } from '../orchestrator.js';
 import { planPackage } from '../../packaging/package-project.js';
@@ -34,7 +35,8 @@ export async function planAirflow(request: PlanRequest, ctx: OrchestratorContext
   const files = [...packaged.files];
   const actions = [...packaged.actions];
   if (request.steps.includes('package')) {
-    const change = changeOf(path.resolve(ctx.workdir, inputs.dagFileInWorkdir), bundle.dagFile);
+    const before = readProjectFile({ root: ctx.workdir, file: inputs.dagFileInWorkdir, what: `'${inputs.dagFileInWorkdir}'` }, TEXT_FILE_MAX_BYTES);
+    const change = before === undefined ? 'new' : before.toString('utf8') === bundle.dagFile ? 'unchanged' : 'updated';
     files.push({ path: inputs.dagFileInWorkdir, change });
     actions.push(`write ${inputs.dagFileInWorkdir} (${change})`);
   }

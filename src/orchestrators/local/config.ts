@@ -1,7 +1,7 @@
-import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../errors.js';
+import { escapeProblem, isWithin } from '../../project-files.js';
 
 export const STATE_DIR_KEY = 'orchestrator.config.state_dir';
 const EXPECTED = 'expected a relative path to a folder inside the working directory, e.g. .lolpop-deploy';
@@ -34,29 +34,14 @@ export function resolveStateDir(stateDir: string, workdir: string): string {
     throw refuse(`'${stateDir}' resolves to ${resolved}, ${resolved === path.resolve(workdir) ? 'the working directory itself' : `outside the working directory ${workdir}`}; ${EXPECTED}`);
   }
   // Follow links on the part that exists: .lolpop-deploy -> /etc is outside too.
-  let existing = resolved;
-  while (!existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
-  const real = path.join(safeRealpath(existing), path.relative(existing, resolved));
-  const realWorkdir = safeRealpath(workdir);
-  if (!isWithin(realWorkdir, real) || real === realWorkdir) {
-    throw refuse(`'${stateDir}' leads to ${real} through a symbolic link, outside the working directory ${realWorkdir}; ${EXPECTED}`);
+  const { real, problem: escapes } = escapeProblem(workdir, resolved);
+  if (escapes) throw refuse(`'${stateDir}' ${escapes}; ${EXPECTED}`);
+  if (real === escapeProblem(workdir, workdir).real) {
+    throw refuse(`'${stateDir}' leads to ${real} through a symbolic link, the working directory itself; ${EXPECTED}`);
   }
   const system = SYSTEM_ROOTS.find((root) => isWithin(root, real));
   if (system) throw refuse(`'${stateDir}' resolves to ${real}, under ${system}; ${EXPECTED}`);
   return resolved;
-}
-
-function isWithin(parent: string, child: string): boolean {
-  const relative = path.relative(parent, child);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
-}
-
-function safeRealpath(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { formatDuration } from '../../duration.js';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -29,7 +29,8 @@ import { resolveStateDir, type LocalConfig } from './config.js';
 import { LAUNCHER_PY, launchSpec } from '../../packaging/launcher.js';
 import { renderRunReport, type LogLine } from './report.js';
 import { signalGuard, type SignalSource } from './signals.js';
-import { currentOwner, pidExists, readTail, startTicks, StateStore, writeFileAtomic, type LocalRunState, type RunRecord } from './state.js';
+import { currentOwner, newRunId, pidExists, readTail, startTicks, StateStore, type LocalRunState, type RunRecord } from './state.js';
+import { writeFileAtomic } from '../../project-files.js';
 
 /** Runs executing in this process: a record naming this pid but not here is stale. */
 const activeRuns = new Set<string>();
@@ -173,8 +174,9 @@ export class LocalOrchestrator implements Orchestrator {
     };
     activeRuns.add(id);
     try {
-      writeFileSync(path.join(dir, 'launcher.py'), LAUNCHER_PY);
-      writeFileSync(path.join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
+      // Exclusive creates in the folder just made: never through a file planted there.
+      writeFileSync(path.join(dir, 'launcher.py'), LAUNCHER_PY, { flag: 'wx' });
+      writeFileSync(path.join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`, { flag: 'wx' });
       this.state.writeRun(record);
     } catch (error) {
       // Nothing ran: the key is free again.
@@ -417,10 +419,5 @@ function isRunProcess(pid: number, id: string): boolean {
   } catch {
     return true;
   }
-}
-
-/** `20250131T120501Z-3fa9c2`: sorts by start time, unique enough for one machine. */
-function newRunId(): string {
-  return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 

@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { PackageKwargs } from '../../config/schema.js';
 import { OrchestratorError } from '../../errors.js';
 import { poll } from '../../poll.js';
+import { openRegularFile, readProjectFile, resolveInside, TEXT_FILE_MAX_BYTES, writeFileAtomic } from '../../project-files.js';
 import type { RunState } from '../orchestrator.js';
 
 /** What `deploy` records in `deployments/<name>.json`. */
@@ -67,17 +68,25 @@ export interface RunRecord {
  * JSON file per deployment, one folder per run. Plain files, so a user can read
  * and delete them by hand. Every JSON file is replaced atomically (a temp file in
  * the same folder, then rename), so a concurrent reader sees the old or the new
- * record, never half of one.
+ * record, never half of one. Every path goes through `inside`: a folder or file of the
+ * state that a link leads out of the state folder is refused, and run ids read back from
+ * disk must be run ids before they name a folder.
  */
 export class StateStore {
   constructor(readonly root: string) {}
 
   deploymentFile(name: string): string {
-    return path.join(this.root, 'deployments', `${safeFileName(name)}.json`);
+    return this.inside('deployments', `${safeFileName(name)}.json`);
   }
 
+  /** The deployment recorded as `name`; one recorded under another name that cleans to the same file is refused. */
   readDeployment(name: string): DeploymentRecord | undefined {
-    return readJson<DeploymentRecord>(this.deploymentFile(name));
+    const file = this.deploymentFile(name);
+    const record = this.readJson<DeploymentRecord>(file);
+    if (record && record.name !== name) {
+      throw new OrchestratorError(`Failed to read deployment '${name}': ${file} records deployment '${record.name}'; delete it or rename one of the two`);
+    }
+    return record;
   }
 
   writeDeployment(record: DeploymentRecord): string {
@@ -94,13 +103,15 @@ export class StateStore {
     return true;
   }
 
+  /** A run's folder; `id` must be a run id (it may come from a file on disk: `../x` never names a folder). */
   runDir(id: string): string {
-    return path.join(this.root, 'runs', id);
+    if (!isRunId(id)) throw new OrchestratorError(`Refusing run id '${id}': not a run id (such as ${RUN_ID_EXAMPLE}), so it names no folder under ${this.root}`);
+    return this.inside('runs', id);
   }
 
   /** Creates the run's folder; false when one with this id exists already (pick another id). */
   createRunDir(id: string): boolean {
-    mkdirSync(path.join(this.root, 'runs'), { recursive: true });
+    mkdirSync(this.inside('runs'), { recursive: true });
     try {
       mkdirSync(this.runDir(id));
       return true;
@@ -110,8 +121,12 @@ export class StateStore {
     }
   }
 
+  /** The run recorded in `runs/<id>/run.json`; its recorded id must be its folder's (it names the folder written next). */
   readRun(id: string): RunRecord | undefined {
-    return readJson<RunRecord>(path.join(this.runDir(id), 'run.json'));
+    const file = path.join(this.runDir(id), 'run.json');
+    const record = this.readJson<RunRecord>(file);
+    if (record && record.id !== id) throw new OrchestratorError(`Refusing ${file}: it records run id '${String(record.id)}', not its folder's '${id}'; fix or delete it`);
+    return record;
   }
 
   writeRun(record: RunRecord): void {
@@ -123,9 +138,9 @@ export class StateStore {
     const claimed = await this.claimedRun(deployment, key);
     if (claimed) return claimed;
     // Runs recorded before keys were claimed (keys/), or whose claim was deleted by hand.
-    const runs = path.join(this.root, 'runs');
+    const runs = this.inside('runs');
     if (!existsSync(runs)) return undefined;
-    for (const id of readdirSync(runs).sort()) {
+    for (const id of readdirSync(runs).filter(isRunId).sort()) {
       let run: RunRecord | undefined;
       try {
         run = this.readRun(id);
@@ -171,7 +186,7 @@ export class StateStore {
     const read = await poll(
       async () => {
         try {
-          return { claim: readJson<{ run?: string }>(file) };
+          return { claim: this.readJson<{ run?: string }>(file) };
         } catch (error) {
           return { error };
         }
@@ -182,73 +197,71 @@ export class StateStore {
     if ('error' in read.value) throw read.value.error;
     const runId = read.value.claim?.run;
     if (!runId) return undefined;
+    if (!isRunId(runId)) throw new OrchestratorError(`Refusing ${file}: it names run '${String(runId)}', not a run id (such as ${RUN_ID_EXAMPLE}); delete it`);
     const found = await poll(async () => this.readRun(runId), (run) => run !== undefined, { timeoutMs: patienceMs, intervalMs: 20 });
     return found.value;
   }
 
   private keyFile(deployment: string, key: string): string {
     const hash = createHash('sha256').update(`${deployment}\n${key}`).digest('hex').slice(0, 32);
-    return path.join(this.root, 'keys', `${safeFileName(deployment)}-${hash}.json`);
+    return this.inside('keys', `${safeFileName(deployment)}-${hash}.json`);
+  }
+
+  /** `root/<segments>`, refused when a link on the way leads out of the state folder. */
+  private inside(...segments: string[]): string {
+    return resolveInside({ root: this.root, file: path.join(...segments), what: `local state '${path.join(...segments)}'`, rootName: 'the state folder' });
+  }
+
+  private readJson<T>(file: string): T | undefined {
+    const bytes = readProjectFile({ root: this.root, file, what: `local state '${path.relative(this.root, file)}'`, rootName: 'the state folder' }, TEXT_FILE_MAX_BYTES);
+    if (bytes === undefined) return undefined;
+    try {
+      return JSON.parse(bytes.toString('utf8')) as T;
+    } catch (error) {
+      throw new OrchestratorError(`Failed to read ${file}: not valid JSON (${(error as Error).message}); fix or delete it`);
+    }
   }
 }
 
-/** Deployment names become file names: keep them readable, but never a path. */
+const RUN_ID_EXAMPLE = '20250131T120501Z-3fa9c2';
+
+/** `20250131T120501Z-3fa9c2`: sorts by start time, unique enough for one machine. */
+export function newRunId(): string {
+  return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** What newRunId makes: the only names a run folder has. */
+export function isRunId(id: unknown): id is string {
+  return typeof id === 'string' && /^\d{8}T\d{6}Z-[0-9a-f]{6}$/.test(id);
+}
+
+/**
+ * Deployment names become file names: kept readable, but never a path. A name the
+ * cleaning changes gets a short hash of itself, so `team/a` and `team_a` never share a
+ * record (and so a runner).
+ */
 export function safeFileName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+  const cleaned = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+  if (cleaned === name) return name;
+  return `${cleaned}-${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
 }
 
-function readJson<T>(file: string): T | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (error) {
-    throw new OrchestratorError(`Failed to read ${file}: not valid JSON (${(error as Error).message}); fix or delete it`);
-  }
-}
-
-/** Writes `file` whole or not at all: a temp file next to it, flushed, then renamed over it. */
+/** Writes `file` whole or not at all (writeFileAtomic). */
 export function writeJsonAtomic(file: string, value: unknown): void {
   writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-export function writeFileAtomic(file: string, text: string): void {
-  const dir = path.dirname(file);
-  mkdirSync(dir, { recursive: true });
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    writeFileSync(temp, text, { flush: true });
-    renameSync(temp, file);
-  } catch (error) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // never written
-    }
-    throw error;
-  }
-}
-
 /** The last `bytes` of a file (its whole first line dropped when cut), for a report written after the fact. */
 export function readTail(file: string, bytes: number): string {
-  let size: number;
+  // A log.txt replaced by a link (to a credentials file) is refused: its tail goes into messages and reports.
+  const opened = openRegularFile(file, `run log '${path.basename(path.dirname(file))}/${path.basename(file)}'`);
+  if (!opened) return '';
+  const start = Math.max(0, opened.size - bytes);
+  const buffer = Buffer.alloc(opened.size - start);
   try {
-    size = statSync(file).size;
-  } catch {
-    return '';
-  }
-  const start = Math.max(0, size - bytes);
-  const buffer = Buffer.alloc(size - start);
-  const fd = openSync(file, 'r');
-  try {
-    readSync(fd, buffer, 0, buffer.length, start);
+    readSync(opened.fd, buffer, 0, buffer.length, start);
   } finally {
-    closeSync(fd);
+    closeSync(opened.fd);
   }
   const text = buffer.toString('utf8');
   return start > 0 ? text.slice(text.indexOf('\n') + 1) : text;

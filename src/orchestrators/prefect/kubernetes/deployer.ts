@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ConfigError } from '../../../errors.js';
+import { readProjectFile, TEXT_FILE_MAX_BYTES } from '../../../project-files.js';
 import type { Logger } from '../../../logger.js';
 import { writePackageFiles } from '../../../packaging/files.js';
 import type { PrefectConnection } from '../connection.js';
@@ -104,13 +104,10 @@ export class KubernetesDeployer {
 
   /** The user's manifest, each document given our namespace when it names none. */
   private readOwnManifest(file: string): Manifest[] {
-    const full = path.resolve(this.workdir, file);
-    let text: string;
-    try {
-      text = readFileSync(full, 'utf8');
-    } catch {
-      throw new ConfigError(`k8s_deployment_manifest: cannot read ${file} (resolved to ${full})`);
-    }
+    // A repository file: read only inside the working directory, bounded.
+    const bytes = readProjectFile({ root: this.workdir, file, what: `k8s_deployment_manifest ${file}` }, TEXT_FILE_MAX_BYTES);
+    if (bytes === undefined) throw new ConfigError(`k8s_deployment_manifest: cannot read ${file} (resolved to ${path.resolve(this.workdir, file)})`);
+    const text = bytes.toString('utf8');
     const docs = parseAllDocuments(text);
     const out: Manifest[] = [];
     for (const doc of docs) {
