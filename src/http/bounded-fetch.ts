@@ -111,7 +111,8 @@ export async function fetchBounded(
     const response = await Promise.race([fetch(url, { ...init, redirect: 'manual', signal: controller.signal }), aborted]);
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location !== null) throw new Redirected(response.status, location, url);
-    if (Number(response.headers.get('content-length') ?? 0) > maxBytes) throw new TooLarge(maxBytes);
+    // A HEAD answer states the length of a body it does not send.
+    if (init.method !== 'HEAD' && Number(response.headers.get('content-length') ?? 0) > maxBytes) throw new TooLarge(maxBytes);
     arm('body', bodyMs);
     const chunks: Uint8Array[] = [];
     let bytes = 0;
