@@ -26,7 +26,7 @@ export class Stalled extends Error {
   describe(label: string, budgetMs: number): string {
     if (this.phase === 'headers') return `hung: ${label} did not answer in ${seconds(this.ms)}`;
     if (this.phase === 'body') return `hung: the answer to ${label} stopped for ${seconds(this.ms)} before its end`;
-    return `was too slow: the answer to ${label} was still arriving when the ${seconds(budgetMs)} budget ran out (it never paused ${seconds(this.ms)}, the limit per chunk)`;
+    return `was too slow: the answer to ${label} was not complete when the ${seconds(budgetMs)} budget ran out (no pause reached the ${seconds(this.ms)} limit per chunk)`;
   }
 }
 

@@ -66,8 +66,8 @@ describe('bounded answers', () => {
     servers.push(server);
     const error = (await client(server.url, { bodyTimeoutMs: 1000, headersTimeoutMs: 1000, budgetMs: 1500 }).serverVersion().catch((e: Error) => e)) as Error;
     expect(error.message).toBe(
-      `Failed to read the server version: the Prefect API at ${server.url}/api was too slow: the answer to GET /admin/version was still arriving when the 1.5 s budget ran out ` +
-        '(it never paused 1 s, the limit per chunk)',
+      `Failed to read the server version: the Prefect API at ${server.url}/api was too slow: the answer to GET /admin/version was not complete when the 1.5 s budget ran out ` +
+        '(no pause reached the 1 s limit per chunk)',
     );
   });
 
