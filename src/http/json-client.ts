@@ -234,7 +234,7 @@ export class BoundedJsonClient {
     }
     return new OrchestratorError(
       `Failed to ${action}: ${where} answered ${error.status} to ${label}, a redirect to ${error.location}; not followed: ` +
-        `credentials and writes are not sent to an origin you did not name. If that is the API, set ${this.service.urlSetting} to it`,
+        `credentials and writes are not sent to an origin you did not name; if the API moved there, set ${this.service.urlSetting} to its new address`,
     );
   }
 

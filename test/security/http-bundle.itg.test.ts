@@ -71,7 +71,7 @@ describe('the bundled CLI', () => {
     expect(up.code).toBe(1);
     expect(up.stderr).toContain(
       `the Prefect API at ${hostile.url}/api answered 307 to GET /admin/version, a redirect to ${elsewhere.url}/api/admin/version; not followed: ` +
-        'credentials and writes are not sent to an origin you did not name. If that is the API, set PREFECT_API_URL to it',
+        'credentials and writes are not sent to an origin you did not name; if the API moved there, set PREFECT_API_URL to its new address',
     );
   });
 });

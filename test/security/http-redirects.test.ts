@@ -40,7 +40,7 @@ describe('redirects are never followed', () => {
     expect(elsewhere.received).toEqual([]);
     expect(error.message).toBe(
       `Failed to list the DAGs (log in as admin): the Airflow API at ${hostile.url} answered 307 to POST /auth/token, a redirect to ${elsewhere.url}/auth/token; ` +
-        'not followed: credentials and writes are not sent to an origin you did not name. If that is the API, set AIRFLOW_API_URL to it',
+        'not followed: credentials and writes are not sent to an origin you did not name; if the API moved there, set AIRFLOW_API_URL to its new address',
     );
     // One try: a redirect is an answer, not a hiccup to retry.
     expect(hostile.received.filter((r) => r.url === '/auth/token')).toHaveLength(1);
@@ -56,7 +56,7 @@ describe('redirects are never followed', () => {
     expect(result.run).toBeUndefined();
     expect(result.error?.message).toBe(
       `Failed to read the server version: the Prefect API at ${hostile.url}/api answered 307 to GET /admin/version, a redirect to ${elsewhere.url}/api/admin/version; ` +
-        'not followed: credentials and writes are not sent to an origin you did not name. If that is the API, set PREFECT_API_URL to it',
+        'not followed: credentials and writes are not sent to an origin you did not name; if the API moved there, set PREFECT_API_URL to its new address',
     );
   });
 
