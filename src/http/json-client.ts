@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 import { OrchestratorError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { fetchBounded, isUnreachable, Stalled, transportCode, type RawAnswer } from './bounded-fetch.js';
+import { fetchBounded, isUnreachable, mebibytes, Redirected, Stalled, TooLarge, transportCode, type RawAnswer } from './bounded-fetch.js';
 import { credentialsRefused, refusesCredentials } from './credentials-hint.js';
 import { readDetail, snippet } from './detail.js';
-import { looksLikeHtml } from './html-hint.js';
+import { markupKind } from './html-hint.js';
 import type { HttpLimits } from './limits.js';
 import { neverRepeat, type RepeatAfter500 } from './repeat-after-500.js';
 import { backoff, parseRetryAfter, RETRY_STATUSES, seconds, sleep } from './retry.js';
@@ -21,6 +21,8 @@ export interface HttpService {
   baseUrl: string;
   /** The URL as it may be printed. */
   shownUrl: string;
+  /** The setting that holds the URL, named when the server redirects: "PREFECT_API_URL". */
+  urlSetting: string;
   /** Said after an HTML answer to a 2xx (see htmlHint). */
   htmlHint: string;
   /** Said after a 401/403: which settings to check. */
@@ -122,12 +124,23 @@ export class BoundedJsonClient {
       const tryStarted = Date.now();
       let raw: RawAnswer;
       try {
-        raw = await fetchBounded(this.fetch, url, { method, headers, body }, Math.min(limits.headersTimeoutMs, deadline - tryStarted), limits.bodyTimeoutMs, deadline).finally(
-          () => release?.(),
-        );
+        raw = await fetchBounded(
+          this.fetch,
+          url,
+          { method, headers, body },
+          Math.min(limits.headersTimeoutMs, deadline - tryStarted),
+          limits.bodyTimeoutMs,
+          deadline,
+          limits.maxBodyBytes,
+        ).finally(() => release?.());
       } catch (error) {
+        // A redirect or an oversized body is the server's answer, not a hiccup: another try gets the same.
+        if (error instanceof Redirected || error instanceof TooLarge) {
+          logger.debug(`${tag}: ${method} ${pathname} → ${error instanceof Redirected ? `${error.status} to ${error.location}` : 'too large'} (${Date.now() - tryStarted} ms)`);
+          throw this.refusedAnswer(error, request.action, label);
+        }
         if (error instanceof Stalled) longestStall = Math.max(longestStall, error.ms);
-        logger.debug(`${tag}: ${method} ${pathname} → ${error instanceof Stalled ? `no ${error.phase === 'body' ? 'body' : 'answer'}` : transportCode(error)} (${Date.now() - tryStarted} ms)`);
+        logger.debug(`${tag}: ${method} ${pathname} → ${error instanceof Stalled ? `no ${error.phase === 'headers' ? 'answer' : 'body'}` : transportCode(error)} (${Date.now() - tryStarted} ms)`);
         const wait = backoff(attempt, limits.backoffLimitMs);
         const left = deadline - Date.now() - wait;
         // Another try only when it can wait as long as this one did (half a timeout at least).
@@ -138,7 +151,9 @@ export class BoundedJsonClient {
           await sleep(wait);
           continue;
         }
-        throw this.transportError(error instanceof Stalled ? new Stalled(error.phase, longestStall) : error, request.action, label, attempt, Date.now() - started);
+        // A hang is told by the longest try, not the last one the budget cut short; a drip by its own figure.
+        const told = error instanceof Stalled && error.phase !== 'budget' ? new Stalled(error.phase, longestStall) : error;
+        throw this.transportError(told, request.action, label, attempt, Date.now() - started);
       }
       logger.debug(`${tag}: ${method} ${pathname} → ${raw.status} (${Date.now() - tryStarted} ms)`);
       const wasSerial = this.options.gate?.serial;
@@ -196,9 +211,8 @@ export class BoundedJsonClient {
     const text = answer.text;
     let value: unknown = undefined;
     if (text.trim() !== '') {
-      if (looksLikeHtml(answer.headers.get('content-type'), text)) {
-        throw fail(`HTML, not JSON (${snippet(text)}); ${this.service.htmlHint}`);
-      }
+      const markup = markupKind(answer.headers.get('content-type'), text);
+      if (markup) throw fail(`${markup}, not JSON (${snippet(text)}); ${this.service.htmlHint}`);
       try {
         value = JSON.parse(text);
       } catch (error) {
@@ -212,16 +226,22 @@ export class BoundedJsonClient {
     return parsed.data;
   }
 
+  /** A redirect or an oversized body, as one line: never retried, nothing of it followed or kept. */
+  private refusedAnswer(error: Redirected | TooLarge, action: string, label: string): OrchestratorError {
+    const where = `the ${this.service.name} API at ${this.service.shownUrl}`;
+    if (error instanceof TooLarge) {
+      return new OrchestratorError(`Failed to ${action}: ${where} answered more than ${mebibytes(error.maxBytes)} to ${label}; refused (a JSON answer this tool reads is far smaller)`);
+    }
+    return new OrchestratorError(
+      `Failed to ${action}: ${where} answered ${error.status} to ${label}, a redirect to ${error.location}; not followed: ` +
+        `credentials and writes are not sent to an origin you did not name; if the API moved there, set ${this.service.urlSetting} to its new address`,
+    );
+  }
+
   private transportError(error: unknown, action: string, label: string, tries: number, ms: number): OrchestratorError {
     const where = `the ${this.service.name} API at ${this.service.shownUrl}`;
     const after = tries > 1 ? ` (${tries} tries in ${seconds(ms)})` : '';
-    if (error instanceof Stalled) {
-      return new OrchestratorError(
-        error.phase === 'headers'
-          ? `Failed to ${action}: ${where} hung: ${label} did not answer in ${seconds(error.ms)}${after}`
-          : `Failed to ${action}: ${where} hung: the answer to ${label} stopped for ${seconds(error.ms)} before its end${after}`,
-      );
-    }
+    if (error instanceof Stalled) return new OrchestratorError(`Failed to ${action}: ${where} ${error.describe(label, this.limits.budgetMs)}${after}`);
     const code = transportCode(error);
     if (isUnreachable(code)) return new OrchestratorError(`Failed to ${action}: cannot reach ${where} (${code})`);
     return new OrchestratorError(`Failed to ${action}: ${where} dropped the connection during ${label} (${code})${after}`);

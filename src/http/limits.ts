@@ -19,8 +19,17 @@
  * call; each try gets half of it, at most 20 s. A hung Airflow fails in at most
  * request_timeout: with the default, two tries of 15 s, "hung: … did not answer in 15 s".
  *
+ * An answer's body is read up to `maxBodyBytes` (16 MiB): the largest JSON these APIs
+ * send a step (a page of flow runs, a DAG's task instances, a task's log) is well
+ * under 1 MiB. Past it the body is cancelled, not drained, and the call fails at once,
+ * unretried ("Prefect answered more than 16 MiB to GET …; refused"): a hostile or
+ * broken server cannot fill the runner's memory (a 500 MB answer took the process to
+ * 2.1 GB before this bound).
+ *
  * Options given to a client override all of these.
  */
+export const MAX_BODY_BYTES = 16 * 2 ** 20;
+
 export const HTTP_DEFAULTS = {
   /** One try: from sending the request to the response headers. */
   headersTimeoutMs: 20_000,
@@ -36,6 +45,8 @@ export const HTTP_DEFAULTS = {
   transportRetries: 2,
   /** Upper bound of one backoff. */
   backoffLimitMs: 10_000,
+  /** The most body read from one answer. */
+  maxBodyBytes: MAX_BODY_BYTES,
 };
 
 export type HttpLimits = typeof HTTP_DEFAULTS;
@@ -52,6 +63,7 @@ export interface HttpLimitOptions {
   retries?: number;
   transportRetries?: number;
   backoffLimitMs?: number;
+  maxBodyBytes?: number;
 }
 
 export function resolveLimits(options: HttpLimitOptions = {}): HttpLimits {
@@ -67,5 +79,6 @@ export function resolveLimits(options: HttpLimitOptions = {}): HttpLimits {
     retries: options.retries ?? HTTP_DEFAULTS.retries,
     transportRetries: options.transportRetries ?? HTTP_DEFAULTS.transportRetries,
     backoffLimitMs: options.backoffLimitMs ?? HTTP_DEFAULTS.backoffLimitMs,
+    maxBodyBytes: options.maxBodyBytes ?? HTTP_DEFAULTS.maxBodyBytes,
   };
 }

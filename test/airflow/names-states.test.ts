@@ -67,6 +67,22 @@ describe('connection', () => {
     expect(() => resolveConnection({}, AirflowConfig.parse({}))).toThrow(/AIRFLOW_API_URL is not set/);
     expect(() => resolveConnection({ AIRFLOW_API_URL: 'http://a', AIRFLOW_USERNAME: 'u' }, AirflowConfig.parse({}))).toThrow(/AIRFLOW_PASSWORD is not set but AIRFLOW_USERNAME is/);
   });
+  it('a user and password in the API URL are the credentials, out of the URL; in the UI URL they are dropped with a warning', () => {
+    const none = AirflowConfig.parse({});
+    expect(resolveConnection({ AIRFLOW_API_URL: 'https://ci:p%40ss@af.example/api/v2', AIRFLOW_UI_URL: 'https://v:ui-pw@ui.example/' }, none)).toEqual({
+      baseUrl: 'https://af.example',
+      apiVersion: 'v2',
+      username: 'ci',
+      password: 'p@ss',
+      uiUrl: 'https://ui.example',
+      secrets: ['p@ss', 'p%40ss', 'ui-pw'],
+      warnings: ['AIRFLOW_UI_URL carries a user and password: left out of every link (https://ui.example); a UI link needs none'],
+    });
+    expect(() => resolveConnection({ AIRFLOW_API_URL: 'https://ci:pw@af.example' }, config)).toThrow(
+      "AIRFLOW_API_URL 'https://af.example' carries a user and password and AIRFLOW_USERNAME/AIRFLOW_PASSWORD (or the config's username/password) are set too: keep one",
+    );
+    expect(() => resolveConnection({ AIRFLOW_API_URL: 'ftp://ci:pw@af.example' }, none)).toThrow("AIRFLOW_API_URL 'ftp://af.example' must be an http(s) URL");
+  });
 });
 
 describe('failure details', () => {

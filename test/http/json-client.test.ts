@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { credentialsRefused, refusesCredentials } from '../../src/http/credentials-hint.js';
 import { readDetail } from '../../src/http/detail.js';
-import { htmlHint, looksLikeHtml } from '../../src/http/html-hint.js';
+import { htmlHint, markupKind } from '../../src/http/html-hint.js';
 import { BoundedJsonClient, type HttpService } from '../../src/http/json-client.js';
 import { HTTP_DEFAULTS, resolveLimits } from '../../src/http/limits.js';
 import { neverRepeat, repeatUnlessPost } from '../../src/http/repeat-after-500.js';
@@ -29,6 +29,7 @@ const service: HttpService = {
   logTag: 'thing',
   baseUrl: 'http://thing.test/api',
   shownUrl: 'http://thing.test/api',
+  urlSetting: 'THING_URL',
   htmlHint: htmlHint('THING_URL', 'the API'),
   credentialsHint: 'check THING_TOKEN',
 };
@@ -79,10 +80,13 @@ describe('readDetail: what an error answer says, in one line', () => {
 });
 
 describe('hints and the repeat rule', () => {
-  it('HTML is told by its content type or its first character', () => {
-    expect(looksLikeHtml('text/html; charset=utf-8', '')).toBe(true);
-    expect(looksLikeHtml('application/json', '  <!doctype html>')).toBe(true);
-    expect(looksLikeHtml('application/json', '{"a":1}')).toBe(false);
+  it('HTML and XML are told by their content type or their start', () => {
+    expect(markupKind('text/html; charset=utf-8', '')).toBe('HTML');
+    expect(markupKind('application/json', '  <!doctype html>')).toBe('HTML');
+    expect(markupKind('application/xml', '<Error/>')).toBe('XML');
+    expect(markupKind(null, '<?xml version="1.0"?><Error/>')).toBe('XML');
+    expect(markupKind(null, '<Error><Code>AccessDenied</Code></Error>')).toBe('markup');
+    expect(markupKind('application/json', '{"a":1}')).toBeUndefined();
   });
 
   it('401 and 403 refuse the credentials, and the line names the server, never a secret', () => {

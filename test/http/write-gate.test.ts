@@ -68,6 +68,7 @@ const service: HttpService = {
   logTag: 'thing',
   baseUrl: 'http://thing.test/api',
   shownUrl: 'http://thing.test/api',
+  urlSetting: 'THING_URL',
   htmlHint: 'is THING_URL the API?',
   credentialsHint: 'check THING_TOKEN',
 };

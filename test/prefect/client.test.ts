@@ -320,11 +320,10 @@ describe('PrefectClient: bounded', () => {
 });
 
 describe('PrefectClient: credentials in PREFECT_API_URL', () => {
-  it('go as Basic auth, never in the URL fetch sees nor in a message; resolveConnection hands them over as secrets', async () => {
+  it('become the auth string (Basic auth), never in the URL fetch sees nor in a message; resolveConnection hands the password over as a secret', async () => {
     const resolved = resolveConnection({ PREFECT_API_URL: 'http://user:secret%40pw@prefect.test/api', PREFECT_HOME: '/nonexistent' });
-    expect(resolved.urlCredentials).toEqual({ username: 'user', password: 'secret@pw' });
+    expect(resolved).toMatchObject({ apiUrl: 'http://prefect.test/api', authString: 'user:secret@pw', secrets: ['secret@pw', 'secret%40pw'] });
     const basic = Buffer.from('user:secret@pw').toString('base64');
-    expect(resolved.secrets).toEqual(['secret@pw', 'secret%40pw', basic]);
     const seen: Array<{ url: string; authorization: string | null }> = [];
     const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
       seen.push({ url: String(input), authorization: new Headers(init?.headers).get('authorization') });

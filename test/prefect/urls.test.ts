@@ -41,6 +41,21 @@ describe('the Prefect connection', () => {
     expect(() => resolveConnection(env)).toThrow(message);
   });
 
+  it('a user and password in PREFECT_API_URL become the auth string; in PREFECT_UI_URL they are dropped with a warning', () => {
+    const c = resolveConnection({ PREFECT_API_URL: 'https://ci:p%40ss@prefect.example/api/', PREFECT_UI_URL: 'https://v:ui-pw@ui.example/' });
+    expect(c).toEqual({
+      apiUrl: 'https://prefect.example/api',
+      authString: 'ci:p@ss',
+      uiUrl: 'https://ui.example',
+      secrets: ['p@ss', 'p%40ss', 'ui-pw'],
+      warnings: ['PREFECT_UI_URL carries a user and password: left out of every link (https://ui.example); a UI link needs none'],
+    });
+    expect(flowRunUrl(uiBaseUrl(c), 3, 'R')).toBe('https://ui.example/runs/flow-run/R');
+    expect(() => resolveConnection({ PREFECT_API_URL: 'https://ci:pw@prefect.example/api', PREFECT_API_AUTH_STRING: 'a:b' })).toThrow(
+      "PREFECT_API_URL 'https://prefect.example/api' carries a user and password and PREFECT_API_AUTH_STRING is set too: keep one (the auth string, or the URL's user:password@)",
+    );
+  });
+
   it('never sends both auth schemes: Bearer for Cloud, Basic for a self-hosted auth string', () => {
     expect(authorizationHeader({ apiUrl: CLOUD, apiKey: 'k', authString: 'u:p' })).toBe('Bearer k');
     expect(authorizationHeader({ apiUrl: 'http://x/api', apiKey: 'k', authString: 'u:p' })).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);

@@ -1,4 +1,4 @@
-import { fetchBounded, Stalled } from '../../http/bounded-fetch.js';
+import { fetchBounded, Redirected, Stalled, TooLarge } from '../../http/bounded-fetch.js';
 
 /**
  * How long GitHub may take. Octokit's own requests have no timeout at all: a GitHub
@@ -28,13 +28,9 @@ export function boundedFetch(limits: typeof GITHUB_LIMITS, base: typeof globalTh
       return new Response(empty ? null : answer.text, { status: answer.status, headers: answer.headers });
     } catch (error) {
       // A plain Error, not an AbortError: Octokit passes those through unretried and unexplained.
-      if (error instanceof Stalled) {
-        throw new Error(
-          error.phase === 'headers'
-            ? `the GitHub API hung: ${label} did not answer in ${seconds(error.ms)}`
-            : `the GitHub API hung: the answer to ${label} stopped for ${seconds(error.ms)} before its end`,
-        );
-      }
+      if (error instanceof Stalled) throw new Error(`the GitHub API ${error.describe(label, limits.budgetMs)}`);
+      // A redirect (never followed, the token stays with the configured API) or an oversized body.
+      if (error instanceof Redirected || error instanceof TooLarge) throw new Error(`the GitHub API ${error.message} (${label})`);
       throw error;
     }
   };

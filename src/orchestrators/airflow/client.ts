@@ -65,12 +65,15 @@ export class AirflowClient {
     private readonly options: AirflowClientOptions,
   ) {
     if (connection.password) options.logger.addSecret(connection.password);
+    for (const secret of connection.secrets ?? []) options.logger.addSecret(secret);
+    for (const warning of connection.warnings ?? []) options.logger.warning(warning);
     this.http = new BoundedJsonClient(
       {
         name: 'Airflow',
         logTag: 'airflow',
         baseUrl: connection.baseUrl,
         shownUrl: connection.baseUrl,
+        urlSetting: 'AIRFLOW_API_URL',
         htmlHint: htmlHint('AIRFLOW_API_URL', "the API server's root (e.g. http://airflow.internal:8080), not a page of another site"),
         credentialsHint: 'check AIRFLOW_USERNAME and AIRFLOW_PASSWORD (the user needs the op or admin role)',
         repeatAfter500: repeatUnlessPost(repeatablePost),

@@ -9,7 +9,6 @@ import type { Logger } from '../../logger.js';
 import { authorizationHeader, type PrefectConnection } from './connection.js';
 import { noFacts, type ServerFacts } from './server-facts.js';
 import { CsrfTokenSchema, VersionSchema } from './schemas.js';
-import { withoutCredentials } from './urls.js';
 
 /** Bounds of one call; unset ones take the defaults documented in src/http/limits.ts. */
 export interface PrefectClientOptions {
@@ -66,8 +65,8 @@ export class PrefectClient {
     readonly connection: PrefectConnection,
     options: PrefectClientOptions,
   ) {
-    // fetch refuses a URL with credentials; they go in the Authorization header instead.
-    const base = withoutCredentials(connection.apiUrl).replace(/\/+$/, '');
+    // resolveConnection took any credentials out of the URL: they are the auth string.
+    const base = connection.apiUrl.replace(/\/+$/, '');
     this.shownUrl = base;
     this.auth = authorizationHeader(connection);
     this.facts = options.facts ?? noFacts();
@@ -77,6 +76,7 @@ export class PrefectClient {
         logTag: 'prefect',
         baseUrl: base,
         shownUrl: base,
+        urlSetting: 'PREFECT_API_URL',
         htmlHint: htmlHint('PREFECT_API_URL', 'the API (ending in /api), not the UI'),
         credentialsHint: 'check PREFECT_API_KEY (Cloud) or PREFECT_API_AUTH_STRING (self-hosted)',
       },

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { ConfigError } from '../../errors.js';
-import { withoutCredentials } from './urls.js';
+import { printableUrl, splitCredentials, type SplitUrl } from '../../http/url-credentials.js';
 
 /** How to reach a Prefect API, read the way Prefect's own tools read it. */
 export interface PrefectConnection {
@@ -11,7 +11,11 @@ export interface PrefectConnection {
   apiUrl: string;
   /** Cloud API key, sent as a Bearer token. */
   apiKey?: string;
-  /** `user:password` for a self-hosted server's basic auth (PREFECT_API_AUTH_STRING). */
+  /**
+   * `user:password` for a self-hosted server's basic auth: PREFECT_API_AUTH_STRING, or
+   * the user and password written into PREFECT_API_URL (`http://user:pw@host/api`),
+   * which leave the URL here so that no URL built from it carries them.
+   */
   authString?: string;
   /** PREFECT_UI_URL, when the user set one. */
   uiUrl?: string;
@@ -19,16 +23,13 @@ export interface PrefectConnection {
   profile?: string;
   profilesPath?: string;
   /**
-   * A user and password written into PREFECT_API_URL (`http://user:pw@host/api`),
-   * decoded. The client never sends them in the URL (fetch refuses that) but as Basic
-   * auth when nothing else authenticates, and never prints them.
-   */
-  urlCredentials?: { username: string; password: string };
-  /**
-   * Values that must never be printed, for the caller to register with its logger:
-   * the URL's password (as decoded and as written) and the Basic header it becomes.
+   * Values that must never be printed, for the caller to register with its logger: the
+   * password of PREFECT_API_URL or PREFECT_UI_URL, decoded and as written (the auth
+   * string it became is registered with authString).
    */
   secrets?: string[];
+  /** What the user should know about the settings (a UI URL's credentials dropped). */
+  warnings?: string[];
   /**
    * PREFECT_API_REQUEST_TIMEOUT (seconds), Prefect's own setting: here the time one
    * try may wait for the response headers, and for each chunk of the body. The
@@ -66,12 +67,22 @@ export function resolveConnection(env: NodeJS.ProcessEnv, settings: Record<strin
   try {
     parsed = new URL(apiUrl);
   } catch {
-    throw new ConfigError(`PREFECT_API_URL '${withoutCredentials(apiUrl)}' is not a URL; expected e.g. http://127.0.0.1:4200/api`);
+    throw new ConfigError(`PREFECT_API_URL '${printableUrl(apiUrl)}' is not a URL; expected e.g. http://127.0.0.1:4200/api`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new ConfigError(`PREFECT_API_URL '${withoutCredentials(apiUrl)}' must be an http(s) URL`);
+    throw new ConfigError(`PREFECT_API_URL '${printableUrl(apiUrl)}' must be an http(s) URL`);
   }
-  const credentials = urlCredentials(parsed);
+  const api = splitCredentials(apiUrl);
+  let authString = read('PREFECT_API_AUTH_STRING');
+  if (api.credentials) {
+    if (authString !== undefined) {
+      throw new ConfigError(
+        `PREFECT_API_URL '${api.url}' carries a user and password and PREFECT_API_AUTH_STRING is set too: keep one (the auth string, or the URL's user:password@)`,
+      );
+    }
+    authString = `${api.credentials.username}:${api.credentials.password}`;
+  }
+  const ui = uiSetting(read('PREFECT_UI_URL'));
   const timeout = read('PREFECT_API_REQUEST_TIMEOUT');
   let requestTimeoutMs: number | undefined;
   if (timeout !== undefined) {
@@ -81,39 +92,30 @@ export function resolveConnection(env: NodeJS.ProcessEnv, settings: Record<strin
     }
     requestTimeoutMs = Math.round(seconds * 1000);
   }
+  const secrets = [...api.secrets, ...ui.secrets];
   return {
-    ...(credentials ? { urlCredentials: credentials.credentials, secrets: credentials.secrets } : {}),
+    ...(secrets.length > 0 ? { secrets } : {}),
+    ...(ui.warning ? { warnings: [ui.warning] } : {}),
     ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
-    apiUrl: apiUrl.replace(/\/+$/, ''),
+    apiUrl: api.url,
     apiKey: read('PREFECT_API_KEY'),
-    authString: read('PREFECT_API_AUTH_STRING'),
-    uiUrl: read('PREFECT_UI_URL')?.replace(/\/+$/, ''),
+    authString,
+    uiUrl: ui.url,
     ...(profile ? { profile: profileName, profilesPath: profile.path } : {}),
   };
 }
 
-/** The user and password in a URL, decoded, and every form of the password that could be printed. */
-function urlCredentials(url: URL): { credentials: { username: string; password: string }; secrets: string[] } | undefined {
-  if (!url.username && !url.password) return undefined;
-  const decode = (value: string): string => {
-    try {
-      return decodeURIComponent(value);
-    } catch {
-      return value;
-    }
-  };
-  const credentials = { username: decode(url.username), password: decode(url.password) };
-  const secrets = [credentials.password, url.password, Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')];
-  return { credentials, secrets: [...new Set(secrets.filter((s) => s !== ''))] };
-}
-
-/** The credentials in a URL built without resolveConnection (tests, callers that make their own). */
-function credentialsIn(apiUrl: string): { username: string; password: string } | undefined {
+/** PREFECT_UI_URL without credentials: a link never needs them, and a link is printed everywhere. */
+function uiSetting(value: string | undefined): { url?: string; secrets: string[]; warning?: string } {
+  if (value === undefined) return { secrets: [] };
+  let ui: SplitUrl;
   try {
-    return urlCredentials(new URL(apiUrl))?.credentials;
+    ui = splitCredentials(value);
   } catch {
-    return undefined;
+    return { url: printableUrl(value).replace(/\/+$/, ''), secrets: [] };
   }
+  if (!ui.credentials) return { url: ui.url, secrets: [] };
+  return { url: ui.url, secrets: ui.secrets, warning: `PREFECT_UI_URL carries a user and password: left out of every link (${ui.url}); a UI link needs none` };
 }
 
 /** Whether a Prefect API URL is configured anywhere resolveConnection looks. */
@@ -165,7 +167,5 @@ export function authorizationHeader(connection: PrefectConnection): string | und
     return `Bearer ${connection.apiKey}`;
   }
   if (connection.authString) return `Basic ${Buffer.from(connection.authString, 'utf8').toString('base64')}`;
-  const url = connection.urlCredentials ?? credentialsIn(connection.apiUrl);
-  if (url) return `Basic ${Buffer.from(`${url.username}:${url.password}`, 'utf8').toString('base64')}`;
   return undefined;
 }

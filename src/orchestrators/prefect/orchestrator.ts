@@ -34,7 +34,7 @@ import { StaticDockerHost } from './static-docker.js';
 import { prefectRunState } from './states.js';
 import { planPrefect } from './plan.js';
 import { isServed, noTargetError, type PrefectTarget } from './target.js';
-import { deploymentUrl, flowRunUrl, uiBaseUrl, withoutCredentials } from './urls.js';
+import { deploymentUrl, flowRunUrl, uiBaseUrl } from './urls.js';
 import { waitForFlowRun } from './wait-for-run.js';
 import type { StepName } from '../../steps.js';
 
@@ -61,15 +61,16 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
     if (this.session) return this.session;
     const connection = resolveConnection(this.ctx.env, this.config.prefect_settings, this.config.prefect_profile);
     if (connection.apiKey) this.ctx.logger.addSecret(connection.apiKey);
-    // The password in PREFECT_API_URL (decoded and as written) and the Basic header it becomes.
+    // The password in PREFECT_API_URL or PREFECT_UI_URL (decoded and as written); the auth string it became below.
     for (const secret of connection.secrets ?? []) this.ctx.logger.addSecret(secret);
+    for (const warning of connection.warnings ?? []) this.ctx.logger.warning(warning);
     if (connection.authString) {
       this.ctx.logger.addSecret(connection.authString);
       this.ctx.logger.addSecret(Buffer.from(connection.authString).toString('base64'));
     }
     if (connection.profile) this.ctx.logger.debug(`Prefect settings from profile '${connection.profile}' (${connection.profilesPath})`);
     // The version and pools this step already learned (other workflows of it) are not asked again.
-    const facts = serverFacts(this.ctx.shared, withoutCredentials(connection.apiUrl), authorizationHeader(connection));
+    const facts = serverFacts(this.ctx.shared, connection.apiUrl, authorizationHeader(connection));
     const api = new PrefectApi(new PrefectClient(connection, { fetch: this.ctx.fetch, logger: this.ctx.logger, facts }));
     this.session = { api, ui: uiBaseUrl(connection) };
     return this.session;

@@ -22,16 +22,3 @@ export function flowRunUrl(ui: string, serverMajor: number, id: string): string 
 export function deploymentUrl(ui: string, id: string): string {
   return `${ui}/deployments/deployment/${id}`;
 }
-
-/** A URL as it may be printed: without a user or password in it. */
-export function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.username && !parsed.password) return url;
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.href.replace(/\/$/, url.endsWith('/') ? '/' : '');
-  } catch {
-    return url;
-  }
-}
