@@ -7,6 +7,7 @@ import type { PlanResult } from '../../orchestrators/orchestrator.js';
 import type { PipelineResult, StepReport } from '../../pipeline.js';
 import type { WorkflowOutcome } from '../../run-many.js';
 import type { Preview } from '../preview.js';
+import { cell, code, codeBlock, link as mdLink, text } from './markdown.js';
 
 /** GitHub drops a job summary over 1 MiB; stay well under it. */
 export const SUMMARY_LIMIT = 1024 * 1024 - 4096;
@@ -18,10 +19,21 @@ export interface ReportInput {
   /** A failure before the pipeline started (bad config, bad input). */
   error?: unknown;
   ci: CiContext;
-  /** Extra lines (notices) shown under the facts. */
-  notes?: string[];
+  /** Extra lines shown under the facts. */
+  notes?: Note[];
   /** Set when this run deployed, or stopped, the preview of a pull request or a branch. */
   preview?: Preview;
+}
+
+/**
+ * A line under the facts: plain text (shown literally, whatever it holds) or Markdown this
+ * project built itself from escaped parts (`linkNote`).
+ */
+export type Note = string | { markdown: string };
+
+/** A note with a link: `label` linked to `url` (if http(s)), then `after`, Markdown written by this project. */
+export function linkNote(label: string, url: string, after: string): Note {
+  return { markdown: `${link(label, url)} ${after}` };
 }
 
 const ICON: Record<StepReport['status'], string> = { success: '✅', failed: '❌', skipped: '⏭️', running: '⏳', pending: '🕒' };
@@ -45,7 +57,7 @@ export function renderReport(input: ReportInput, limit = SUMMARY_LIMIT): string 
   const icon = error ? '❌' : running ? '⏳' : stopped ? '⏹️' : planned ? '📋' : '✅';
   const state = running ? ` (${running.step} in progress)` : stopped ? ' stopped' : planned ? ' (plan: nothing was changed)' : '';
   const title = name ? `lolpop-deploy: ${name}${state}` : 'lolpop-deploy';
-  lines.push(`### ${icon} ${escapeMd(title)}`, '');
+  lines.push(`### ${icon} ${text(title)}`, '');
   const context = contextLine(ci, preview);
   if (context) lines.push(context, '');
 
@@ -53,7 +65,7 @@ export function renderReport(input: ReportInput, limit = SUMMARY_LIMIT): string 
     lines.push('| step | status | time | detail |', '| --- | --- | --- | --- |');
     for (const s of result.steps) {
       const time = s.status === 'success' || s.status === 'failed' ? formatDuration(s.durationMs) : '';
-      lines.push(`| ${s.step} | ${ICON[s.status]} ${s.status} | ${time} | ${cell(clip(s.detail ?? '', DETAIL_LIMIT))} |`);
+      lines.push(row([text(s.step), `${ICON[s.status]} ${s.status}`, time, text(clip(s.detail ?? '', DETAIL_LIMIT))]));
     }
     lines.push('');
   }
@@ -63,8 +75,8 @@ export function renderReport(input: ReportInput, limit = SUMMARY_LIMIT): string 
   }
   // The error may be a whole log: clipped so that the notes and the end of the report survive.
   const paragraph = (text: string) => lines.push(...(lines.at(-1) === '' ? [] : ['']), text);
-  if (error) paragraph(`**Error:** ${cell(clip(describeError(error), Math.floor(limit / 4)))}`);
-  for (const note of input.notes ?? []) paragraph(`> ${cell(note)}`);
+  if (error) paragraph(`**Error:** ${text(clip(describeError(error), Math.floor(limit / 4)))}`);
+  for (const note of input.notes ?? []) paragraph(`> ${noteMarkdown(note)}`);
   return truncate(lines.join('\n') + '\n', limit);
 }
 
@@ -77,7 +89,7 @@ export interface WorkflowsReportInput {
   outcomes: readonly WorkflowOutcome[];
   ci: CiContext;
   preview?: Preview;
-  notes?: string[];
+  notes?: Note[];
   /** Config files are shown relative to it. */
   workdir: string;
   /** A progress report, written before the workflows start. */
@@ -107,57 +119,63 @@ export function renderWorkflows(input: WorkflowsReportInput, limit = SUMMARY_LIM
     const time = r ? formatDuration(r.steps.reduce((sum, step) => sum + step.durationMs, 0)) : '';
     const config = path.relative(input.workdir, o.file) || o.file;
     lines.push(
-      `| ${cell(o.name ?? '')} | \`${cell(config)}\` | ${OUTCOME_ICON[o.status]} ${status} | ${r?.deployment ? link(r.deployment.name, r.deployment.url) : ''} | ` +
-        `${r?.run ? link(r.run.id, r.run.url) : ''} | ${r?.run ? `**${r.run.state}**` : ''} | ${time} |`,
+      row([
+        text(o.name ?? ''),
+        code(config),
+        `${OUTCOME_ICON[o.status]} ${status}`,
+        r?.deployment ? link(r.deployment.name, r.deployment.url) : '',
+        r?.run ? link(r.run.id, r.run.url) : '',
+        r?.run ? `**${text(r.run.state)}**` : '',
+        time,
+      ]),
     );
   }
   const errors = outcomes.filter((o) => o.error);
   if (errors.length > 0) {
     lines.push('', '**Errors**', '');
-    for (const o of errors) lines.push(`- **${cell(o.name ?? path.relative(input.workdir, o.file))}**: ${cell(clip(describeError(o.error), 2000))}`);
+    for (const o of errors) lines.push(`- **${text(o.name ?? path.relative(input.workdir, o.file))}**: ${text(clip(describeError(o.error), 2000))}`);
   }
-  for (const note of input.notes ?? []) lines.push('', `> ${cell(note)}`);
+  for (const note of input.notes ?? []) lines.push('', `> ${noteMarkdown(note)}`);
   // Each workflow's own report, folded; the share of the limit keeps the table above intact.
   const share = Math.floor(limit / (2 * Math.max(1, outcomes.length)));
   for (const o of outcomes) {
     if (!o.result) continue;
     const own = renderReport({ result: o.result, ci: { ...ci, repository: '', runId: '' } }, share).replace(/^### .*\n\n/, '');
-    lines.push('', `<details><summary>${cell(o.name ?? o.file)}</summary>`, '', own.trimEnd(), '', '</details>');
+    lines.push('', `<details><summary>${text(o.name ?? o.file)}</summary>`, '', own.trimEnd(), '', '</details>');
   }
   return truncate(lines.join('\n') + '\n', limit);
 }
 
 function facts(result: PipelineResult, ci: CiContext): Array<[string, string]> {
-  const out: Array<[string, string]> = [['orchestrator', `\`${result.orchestrator}\``]];
+  const out: Array<[string, string]> = [['orchestrator', code(result.orchestrator)]];
   if (result.packaged) {
     const { files, changes, kept } = result.packaged;
     // Every file that appears in the working tree is named, with what happened to it.
-    if (files.length > 0) out.push(['files written', files.map((f) => `\`${f}\`${changes?.[f] ? ` (${changes[f]})` : ''}`).join(', ')]);
-    if (kept?.length) out.push(['files kept', `${kept.map((f) => `\`${f}\``).join(', ')} (yours: no lolpop-deploy header; used as it is)`]);
+    if (files.length > 0) out.push(['files written', files.map((f) => `${code(f)}${changes?.[f] ? ` (${text(changes[f])})` : ''}`).join(', ')]);
+    if (kept?.length) out.push(['files kept', `${kept.map((f) => code(f)).join(', ')} (yours: no lolpop-deploy header; used as it is)`]);
   }
-  if (result.packaged?.image) out.push(['image', `\`${result.packaged.image}\``]);
-  if (result.packaged?.digest) out.push(['digest', `\`${result.packaged.digest}\``]);
+  if (result.packaged?.image) out.push(['image', code(result.packaged.image)]);
+  if (result.packaged?.digest) out.push(['digest', code(result.packaged.digest)]);
   if (result.deployment) out.push(['deployment', link(result.deployment.name, result.deployment.url)]);
   if (result.run) {
     out.push(['flow run', link(result.run.id, result.run.url)]);
     const wait = result.steps.find((s) => s.step === 'wait')?.status;
-    if (wait === 'success' || wait === 'failed') out.push(['final state', `**${result.run.state}**`]);
-    else if (wait === 'running') out.push(['state', `**${result.run.state}** when started; waiting for the final state`]);
-    else out.push(['state', `**${result.run.state}** (when started; \`wait: true\` waits for the final state)`]);
+    const state = `**${text(result.run.state)}**`;
+    if (wait === 'success' || wait === 'failed') out.push(['final state', state]);
+    else if (wait === 'running') out.push(['state', `${state} when started; waiting for the final state`]);
+    else out.push(['state', `${state} (when started; \`wait: true\` waits for the final state)`]);
   }
-  if (result.stopped) out.push(['stopped', cell(result.stopped.detail)]);
+  if (result.stopped) out.push(['stopped', text(result.stopped.detail)]);
   if (ci.sha) out.push(['commit', commitLink(ci)]);
   return out;
 }
 
 /** What would happen, in order, and the requests it would send (folded: they can be long). */
 function planSection(plan: PlanResult, limit: number): string[] {
-  const lines = ['**Plan**: what package → deploy → run would do', '', ...plan.actions.map((a) => `1. ${cell(a)}`)];
+  const lines = ['**Plan**: what package → deploy → run would do', '', ...plan.actions.map((a) => `1. ${text(a)}`)];
   if (plan.requests.length > 0) {
     const json = plan.requests.map((r) => `${r.method} ${r.url}${r.body === undefined ? '' : `\n${JSON.stringify(r.body, null, 2)}`}`).join('\n\n');
-    // Inside a fenced block nothing needs escaping but the fence itself.
-    const body = clip(json, limit).replace(/```/g, '`\u200b``');
-    lines.push('', `<details><summary>Requests that would be sent (${plan.requests.length})</summary>`, '', '```', body, '```', '', '</details>');
+    lines.push('', `<details><summary>Requests that would be sent (${plan.requests.length})</summary>`, '', ...codeBlock(clip(json, limit)), '', '</details>');
   }
   return lines;
 }
@@ -169,8 +187,7 @@ function contextLine(ci: CiContext, preview: ReportInput['preview']): string {
     const pr = ci.repository ? `[#${preview.pullRequest}](${ci.serverUrl}/${ci.repository}/pull/${preview.pullRequest})` : `#${preview.pullRequest}`;
     parts.push(preview.closed ? `Preview of pull request ${pr}, which was closed: what the preview deployed is stopped.` : `Preview of pull request ${pr}.`);
   } else if (preview?.kind === 'branch') {
-    // A branch name may hold a backtick: the code span's fence is then doubled.
-    const branch = preview.branch.includes('`') ? `\`\` ${preview.branch} \`\`` : `\`${preview.branch}\``;
+    const branch = code(preview.branch);
     parts.push(preview.closed ? `Preview of branch ${branch}, which was deleted: what the preview deployed is stopped.` : `Preview of branch ${branch}.`);
   }
   if (ci.repository && ci.runId) {
@@ -182,32 +199,42 @@ function contextLine(ci: CiContext, preview: ReportInput['preview']): string {
   return parts.join(' ');
 }
 
+/** The commit, linked on the repository's server; the sha comes from the event payload, so it is escaped like any text. */
 function commitLink(ci: CiContext): string {
-  return ci.repository ? `[\`${ci.shortSha}\`](${ci.serverUrl}/${ci.repository}/commit/${ci.sha})` : `\`${ci.shortSha}\``;
+  const url = `${ci.serverUrl}/${ci.repository}/commit/${encodeURIComponent(ci.sha)}`;
+  return ci.repository && isBrowsable(url) ? `[${code(ci.shortSha)}](${url})` : code(ci.shortSha);
 }
 
 /**
  * A link when the URL opens in a browser. A file:// URL (the local orchestrator's
  * report) exists only on the machine that ran it: shown as a path, not a dead link.
+ * Any other URL is not linked at all: the text is shown as code.
  */
-function link(text: string, url?: string): string {
-  if (url && isBrowsable(url)) return `[${escapeMd(text)}](${url})`;
-  const local = url?.startsWith('file://') ? ` (on the runner: \`${fileURLToPath(url)}\`)` : '';
-  return `\`${text}\`${local}`;
+function link(label: string, url?: string): string {
+  if (url && isBrowsable(url)) return mdLink(label, url);
+  const local = url?.startsWith('file://') ? ` (on the runner: ${code(fileURLToPath(url))})` : '';
+  return `${code(label)}${local}`;
 }
 
-/** Whether a URL can be opened by whoever reads the summary, comment or outputs. */
+/**
+ * Whether a URL can be opened by whoever reads the summary, comment or outputs: http(s)
+ * and written as the URL parser would keep it. The parser silently drops tabs and
+ * newlines, so a URL holding any whitespace or control character is refused outright.
+ */
 export function isBrowsable(url: string): boolean {
-  return /^https?:\/\//.test(url);
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/.test(url) || !URL.canParse(url)) return false;
+  const { protocol } = new URL(url);
+  return protocol === 'http:' || protocol === 'https:';
 }
 
-/** Table cells and list items must stay on one line and not break the table. */
-function cell(text: string): string {
-  return escapeMd(text).replace(/\r?\n/g, '<br>').replace(/\|/g, '\\|');
+/** A table row: each cell's Markdown with its pipes escaped. */
+function row(cells: string[]): string {
+  return `| ${cells.map(cell).join(' | ')} |`;
 }
 
-function escapeMd(text: string): string {
-  return text.replace(/[<>]/g, (c) => (c === '<' ? '&lt;' : '&gt;'));
+function noteMarkdown(note: Note): string {
+  return typeof note === 'string' ? text(note) : note.markdown;
 }
 
 /** The first `max` characters, saying how many were left out. */
