@@ -8,15 +8,20 @@
 // A zero-width joiner after `@` or `#` keeps GitHub from linking a user, team or issue, and
 // one inside `://` or `www.` from autolinking a URL, while the text reads the same.
 const ZWJ = '\u200d';
+const ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 
-/** Text in a paragraph, heading, list item or link label: one line, shown literally. */
+/**
+ * Text in a paragraph, heading, table cell, list item or link label: one line, shown
+ * literally. The characters that make links, images, code and HTML are written as
+ * character references (`&#91;`), which no Markdown parser takes for syntax (a backslash
+ * escape is not enough: some renderers unescape a link's label before parsing it again).
+ * Emphasis characters are left as they are: they can only restyle the text.
+ */
 export function text(value: string): string {
   return value
-    .replace(/[\\`[\]]/g, '\\$&')
-    .replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'))
-    .replace(/[@#]/g, `$&${ZWJ}`)
     .replace(/:\/\//g, `:${ZWJ}//`)
     .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}${ZWJ}.`)
+    .replace(/[@#&<>\\`[\]]/g, (c) => (c === '@' || c === '#' ? `${c}${ZWJ}` : (ENTITY[c] ?? `&#${c.charCodeAt(0)};`)))
     .replace(/\r?\n|\r/g, '<br>');
 }
 
