@@ -1,52 +1,20 @@
-import { marked } from 'marked';
 import { describe, expect, it } from 'vitest';
 import { renderComment, renderReport, renderWorkflows } from '../../src/action/report/render.js';
 import { RunFailedError } from '../../src/errors.js';
 import { deploymentUrl, flowRunUrl } from '../../src/orchestrators/prefect/urls.js';
 import type { PipelineResult } from '../../src/pipeline.js';
 import { ciContext } from '../helpers/services.js';
+import { html, injectedMarkup, visibleText } from './markdown-check.js';
 
 // Issue 19, "untrusted text becomes markup": what an orchestrator server, an event payload or
 // a run's output says is shown in the PR comment and the job summary as text. Each report is
 // rendered the way GitHub renders it (GitHub-flavoured Markdown: tables, autolinks) and the
-// HTML is searched for what the attacker tried to add.
+// HTML is searched for what the attacker tried to add (markdown-check.ts).
 
 const UI = 'https://prefect.example.com';
 const ci = ciContext({ sha: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', shortSha: 'a1b2c3d', repository: 'acme/quickstart', runId: '9001', runNumber: '12' });
 const EVIL = 'evil.example';
 
-function html(markdown: string): string {
-  return marked.parse(markdown, { gfm: true, async: false });
-}
-
-/** What a reader sees: the HTML's text, entities decoded. */
-function visibleText(rendered: string): string {
-  return rendered
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
-    .replace(/&amp;/g, '&');
-}
-
-/** Everything an attacker could have added: images, links off our origins, raw HTML, mentions, references. */
-function injected(markdown: string): string[] {
-  const rendered = html(markdown);
-  const found: string[] = [];
-  if (/<img\b/i.test(rendered)) found.push('an image');
-  for (const [, href] of rendered.matchAll(/<a\b[^>]*href="([^"]*)"/gi)) {
-    if (!href!.startsWith(`${UI}/`) && !href!.startsWith('https://github.com/acme/quickstart/')) found.push(`a link to ${href}`);
-  }
-  if (/<(script|iframe|svg|details open)\b/i.test(rendered)) found.push('an HTML tag');
-  const text = visibleText(rendered);
-  // GitHub links @user, @org/team and #123 found in the rendered text (not in code).
-  const outsideCode = visibleText(rendered.replace(/<code>[\s\S]*?<\/code>/g, ''));
-  if (/(^|[^\w])@[A-Za-z0-9]/.test(outsideCode)) found.push('an @mention');
-  if (/(^|[^\w])#\d/.test(outsideCode.replace(/workflow run #12/g, ''))) found.push('a #reference');
-  if (text.includes(`https://${EVIL}`) && /https:\/\/evil/.test(outsideCode)) found.push('a bare URL GitHub would autolink');
-  return found;
-}
 
 const base: PipelineResult = {
   orchestrator: 'PrefectOrchestrator',
@@ -65,7 +33,7 @@ describe('untrusted text in the PR comment and the job summary', () => {
     const id = `r-1)![pwned](https://${EVIL}/pixel.png)[sign in](https://${EVIL}/login`;
     const result: PipelineResult = { ...base, run: { id, url: flowRunUrl(UI, 3, id), state: 'COMPLETED', created: true } };
     const comment = renderComment({ result, ci });
-    expect(injected(comment)).toEqual([]);
+    expect(injectedMarkup([UI, 'https://github.com/acme/quickstart/'], comment)).toEqual([]);
     const links = [...html(comment).matchAll(/<a href="([^"]*)">([^<]*)<\/a>/g)].filter(([, href]) => href!.includes('/runs/flow-run/'));
     expect(links).toHaveLength(1);
     expect(decodeURIComponent(new URL(links[0]![1]!.replace(/&amp;/g, '&')).pathname.split('/').pop()!)).toBe(id);
@@ -83,7 +51,7 @@ describe('untrusted text in the PR comment and the job summary', () => {
       error: new RunFailedError(`Flow run r-1 ended CRASHED: ${message}`),
     };
     for (const markdown of [renderReport({ result, ci }), renderComment({ result, ci })]) {
-      expect(injected(markdown)).toEqual([]);
+      expect(injectedMarkup([UI, 'https://github.com/acme/quickstart/'], markdown)).toEqual([]);
       // Shown as written: the reader still sees every character the server sent.
       expect(visibleText(html(markdown)).replace(/\u200d/g, '')).toContain('<script>alert(1)</script> ping @acme/admins and @octocat, closes #1');
       // The table keeps its four columns: the message's pipe is not a column.
@@ -94,7 +62,7 @@ describe('untrusted text in the PR comment and the job summary', () => {
   it('a branch name with backticks stays inside its code span', () => {
     const branch = 'x`` ![pwned](https://evil.example/b.png) ``y';
     const markdown = renderReport({ result: base, ci, preview: { kind: 'branch', branch, closed: false } });
-    expect(injected(markdown)).toEqual([]);
+    expect(injectedMarkup([UI, 'https://github.com/acme/quickstart/'], markdown)).toEqual([]);
     const codes = [...html(markdown).matchAll(/<code>([^<]*)<\/code>/g)].map(([, c]) => visibleText(c!));
     expect(codes).toContain(branch);
   });
@@ -102,7 +70,7 @@ describe('untrusted text in the PR comment and the job summary', () => {
   it('a note naming a branch from the event payload is text, not markup', () => {
     const note = `Branch ![pwned](https://${EVIL}/n.png)<img src=x> is not the production branch (main): deploying its preview`;
     const markdown = renderReport({ result: base, ci, notes: [note] });
-    expect(injected(markdown)).toEqual([]);
+    expect(injectedMarkup([UI, 'https://github.com/acme/quickstart/'], markdown)).toEqual([]);
     expect(visibleText(html(markdown))).toContain(`Branch ![pwned](https:\u200d//${EVIL}/n.png)<img src=x> is not`);
   });
 
@@ -117,7 +85,7 @@ describe('untrusted text in the PR comment and the job summary', () => {
       ci,
       workdir: '/w',
     });
-    expect(injected(markdown)).toEqual([]);
+    expect(injectedMarkup([UI, 'https://github.com/acme/quickstart/'], markdown)).toEqual([]);
     expect(html(markdown).match(/<tr>[\s\S]*?<\/tr>/)![0]!.match(/<th\b/g)).toHaveLength(7);
     for (const row of html(markdown).match(/<tbody>[\s\S]*?<\/tbody>/)![0]!.match(/<tr>[\s\S]*?<\/tr>/g)!) expect(row.match(/<td\b/g)).toHaveLength(7);
   });
