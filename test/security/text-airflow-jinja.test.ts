@@ -82,7 +82,7 @@ function renderedFields(options: DagFileOptions): Record<string, unknown> {
   return JSON.parse(execFileSync('python3', [script, file, dags], { encoding: 'utf8' })) as Record<string, unknown>;
 }
 
-const base = { dagId: 'q', fingerprint: '0123abcd0123abcd', taskId: 'build_all', description: 'd', tags: [] } as const;
+const base = { dagId: 'q', fingerprint: '0123abcd0123abcd', taskId: 'build_all', description: 'd', tags: [] as string[] };
 
 describe('values that are data reach Airflow fields rendered as Jinja literally', { timeout: 30_000 }, () => {
   it('a deployment name and a python setting in the BashOperator render as written; the conf is still a template', () => {
