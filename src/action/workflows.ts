@@ -26,7 +26,7 @@ export async function runWorkflows(settings: ActionSettings, plan: Plan, ci: CiC
   // The comment is keyed by the config input: the same step on the next push updates it.
   const key = `workflows:${settings.configInput}`;
   const report = (outcomes: WorkflowOutcome[], limit: number, notes: Note[] = [], inProgress = false) =>
-    renderWorkflows({ outcomes, ci, preview: plan.preview, notes, workdir: settings.workingDirectory, inProgress }, limit);
+    renderWorkflows({ outcomes, ci, preview: plan.preview, notes, workdir: settings.workingDirectory, inProgress, redact: (value) => logger.redact(value) }, limit);
   const pending = settings.configFiles.map((file): WorkflowOutcome => ({ file, status: 'not-started' }));
   try {
     await comments.progress(key, report(pending, COMMENT_LIMIT, [], true), 'before the workflows start');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderComment, renderReport, renderWorkflows } from '../../src/action/report/render.js';
 import { RunFailedError } from '../../src/errors.js';
+import { redact } from '../../src/logger.js';
 import { deploymentUrl, flowRunUrl } from '../../src/orchestrators/prefect/urls.js';
 import type { PipelineResult } from '../../src/pipeline.js';
 import { ciContext } from '../helpers/services.js';
@@ -88,5 +89,17 @@ describe('untrusted text in the PR comment and the job summary', () => {
     expect(injectedMarkup([UI, 'https://github.com/acme/quickstart/'], markdown)).toEqual([]);
     expect(html(markdown).match(/<tr>[\s\S]*?<\/tr>/)![0]!.match(/<th\b/g)).toHaveLength(7);
     for (const row of html(markdown).match(/<tbody>[\s\S]*?<\/tbody>/)![0]!.match(/<tr>[\s\S]*?<\/tr>/g)!) expect(row.match(/<td\b/g)).toHaveLength(7);
+  });
+
+  it('a secret escaped for Markdown is still redacted: the report redacts each value before escaping it', () => {
+    // A generated password: `@` gets a zero-width joiner, `<` and `&` become references when escaped.
+    const secret = 'p@ss<w>rd&#1';
+    const hide = (value: string) => redact(value, [secret]);
+    const result: PipelineResult = { ...base, error: new RunFailedError(`Flow run r-1 ended FAILED: login as admin:${secret} refused`) };
+    // As the action writes it: rendered with the redaction, then the whole report redacted again.
+    const markdown = hide(renderReport({ result, ci, redact: hide }));
+    const shown = visibleText(html(markdown)).replace(/\u200d/g, '');
+    expect(shown).toContain('login as admin:*** refused');
+    expect(shown).not.toContain(secret);
   });
 });
