@@ -53,7 +53,7 @@ export function cell(markdown: string): string {
   return markdown.replace(/(\\*)\|/g, (_, slashes: string) => `${slashes}${slashes.length % 2 === 0 ? '\\' : ''}|`);
 }
 
-/** A link, when `url` is one: callers pass only URLs accepted by `browsableUrl`. */
+/** A link to `url`, which the caller has checked is an http(s) URL (`isBrowsable` in render.ts). */
 export function link(label: string, url: string): string {
   return `[${text(label)}](${linkDestination(url)})`;
 }

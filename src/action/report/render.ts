@@ -263,7 +263,6 @@ function row(cells: string[]): string {
   return `| ${cells.map(cell).join(' | ')} |`;
 }
 
-
 /** The first `max` characters, saying how many were left out. */
 function clip(text: string, max: number): string {
   if (text.length <= max) return text;
