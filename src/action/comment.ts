@@ -7,6 +7,7 @@ import { commentOnPullRequest } from './github/pr-comment.js';
 import { findPullRequest, type PullRequestTarget } from './github/pull-request.js';
 import type { ActionSettings } from './inputs.js';
 import { setCommentUrl } from './outputs.js';
+import { linkNote, type Note } from './report/render.js';
 
 /**
  * The run's sticky PR comment: progress writes while the work is in flight, then the
@@ -62,7 +63,7 @@ export class CommentWriter {
    * says why, in `notes` too, and the summary is still written) unless `comment:
    * always` asked for it: then the failure is returned, to fail the step after the summary.
    */
-  async final(key: string, markdown: string, notes: string[]): Promise<Error | undefined> {
+  async final(key: string, markdown: string, notes: Note[]): Promise<Error | undefined> {
     let problem: string | undefined;
     let unexpected = false;
     try {
@@ -72,7 +73,7 @@ export class CommentWriter {
         // Created by this run's progress write, then completed: to a reader, this run created it.
         const action = this.createdByProgress ? 'created' : outcome.action;
         this.logger.info(`PR comment ${action} on #${outcome.pullRequest}: ${outcome.url}`);
-        notes.push(`[PR comment](${outcome.url}) ${action} on pull request #${outcome.pullRequest}.`);
+        notes.push(linkNote('PR comment', outcome.url, `${action} on pull request #${outcome.pullRequest}.`));
       } else if (outcome.status === 'none') {
         this.logger.info(`No PR comment: ${outcome.reason}`);
         if (this.settings.comment === 'always') problem = `No PR comment: ${outcome.reason} (comment: always)`;

@@ -53,7 +53,7 @@ async function runAction(): Promise<void> {
       ci,
       registry: settings.registry,
       workdir: settings.workingDirectory,
-      hooks: progressHooks(comments, ci, plan.preview),
+      hooks: progressHooks(comments, ci, plan.preview, (value) => logger.redact(value)),
     });
     failure = result.error;
   } catch (error) {
@@ -65,7 +65,8 @@ async function runAction(): Promise<void> {
   } catch (error) {
     failure ??= new UserError(`Failed to write the step outputs (GITHUB_OUTPUT): ${describeError(error)}`);
   }
-  const report: ReportInput = { result, error: failure, ci, notes: plan?.steps.length === 0 && plan.note ? [plan.note] : [], preview: plan?.preview };
+  const redact = (value: string) => logger.redact(value);
+  const report: ReportInput = { result, error: failure, ci, notes: plan?.steps.length === 0 && plan.note ? [plan.note] : [], preview: plan?.preview, redact };
   if (settings && comments && result) {
     // Written whatever happened (not `failure ??= await …`, which would skip it on a failure).
     const commentFailure = await comments.final(result.deploymentName, renderComment(report), report.notes!);
@@ -81,14 +82,14 @@ async function runAction(): Promise<void> {
  * The comment while the steps run: written when the first step starts and when the
  * wait starts (the run's link is known by then); the final comment replaces it.
  */
-function progressHooks(comments: CommentWriter, ci: ReportInput['ci'], preview: Plan['preview']): PipelineHooks {
+function progressHooks(comments: CommentWriter, ci: ReportInput['ci'], preview: Plan['preview'], redact: ReportInput['redact']): PipelineHooks {
   let first = true;
   return {
     onStepStart: async (progress) => {
       const step = progress.steps.find((s) => s.status === 'running')?.step;
       if (!(first || step === 'wait')) return;
       first = false;
-      await comments.progress(progress.deploymentName, renderComment({ result: progress, ci, preview }), `before ${step}`);
+      await comments.progress(progress.deploymentName, renderComment({ result: progress, ci, preview, redact }), `before ${step}`);
     },
   };
 }

@@ -5,9 +5,14 @@ import type { PipelineResult } from '../pipeline.js';
 import type { WorkflowOutcome } from '../run-many.js';
 import { isBrowsable } from './report/render.js';
 
-/** A URL output only when someone can open it (not a file:// URL of the runner's disk). */
+/**
+ * A URL output only when someone can open it: an http(s) URL, not a file:// URL of the
+ * runner's disk (that one is `run-report`) nor anything else, which is left out, saying so.
+ */
 function browsable(url: string | undefined): string | undefined {
-  return url && isBrowsable(url) ? url : undefined;
+  if (!url || isBrowsable(url)) return url || undefined;
+  if (!url.startsWith('file://')) core.debug(`URL output left out: ${JSON.stringify(url)} is not an http(s) URL`);
+  return undefined;
 }
 
 /** The action's outputs (action.yml), set for whatever finished, even on failure. */

@@ -11,7 +11,7 @@ import type { CoreLogger } from './core-logger.js';
 import type { ActionSettings } from './inputs.js';
 import { setResultsOutput } from './outputs.js';
 import type { Plan } from './preview.js';
-import { renderWorkflows, COMMENT_LIMIT, SUMMARY_LIMIT } from './report/render.js';
+import { renderWorkflows, COMMENT_LIMIT, SUMMARY_LIMIT, type Note } from './report/render.js';
 
 /**
  * Several config files in one step: one workflow each, at most `max-parallel` at once.
@@ -25,8 +25,8 @@ export async function runWorkflows(settings: ActionSettings, plan: Plan, ci: CiC
   }
   // The comment is keyed by the config input: the same step on the next push updates it.
   const key = `workflows:${settings.configInput}`;
-  const report = (outcomes: WorkflowOutcome[], limit: number, notes: string[] = [], inProgress = false) =>
-    renderWorkflows({ outcomes, ci, preview: plan.preview, notes, workdir: settings.workingDirectory, inProgress }, limit);
+  const report = (outcomes: WorkflowOutcome[], limit: number, notes: Note[] = [], inProgress = false) =>
+    renderWorkflows({ outcomes, ci, preview: plan.preview, notes, workdir: settings.workingDirectory, inProgress, redact: (value) => logger.redact(value) }, limit);
   const pending = settings.configFiles.map((file): WorkflowOutcome => ({ file, status: 'not-started' }));
   try {
     await comments.progress(key, report(pending, COMMENT_LIMIT, [], true), 'before the workflows start');
@@ -55,7 +55,7 @@ export async function runWorkflows(settings: ActionSettings, plan: Plan, ci: CiC
   } catch (error) {
     failure = new UserError(`Failed to write the step outputs (GITHUB_OUTPUT): ${describeError(error)}`);
   }
-  const notes: string[] = [];
+  const notes: Note[] = [];
   const commentFailure = await comments.final(key, report(outcomes, COMMENT_LIMIT), notes);
   failure ??= commentFailure;
   await writeSummary(report(outcomes, SUMMARY_LIMIT, notes), settings.summary, logger);

@@ -17,7 +17,10 @@ export const jsonObject = z.record(z.string(), z.unknown());
 export const stringMap = z.record(z.string(), z.string());
 
 /** A Prefect entrypoint, `path/to/file.py:function`. */
-const FlowEntrypoint = z.string().regex(/^[^:]+\.py:[A-Za-z_][A-Za-z0-9_]*$/, 'expected path/to/file.py:function');
+const FlowEntrypoint = z.string().regex(/^[^:\r\n]+\.py:[A-Za-z_][A-Za-z0-9_]*$/, 'expected path/to/file.py:function');
+
+/** A value written into one line of the generated Dockerfile, where a line break would start another instruction. */
+const DockerfileLine = z.string().regex(/^[^\r\n]*$/, 'expected one line: it is written into the Dockerfile, where a line break starts another instruction');
 
 /**
  * lolpop's deploy kwarg: a function name in the module `flow_class` (lolpop's PrefectOrchestrator docs:
@@ -85,12 +88,12 @@ export const PackageKwargs = z
     package_type: z.enum(['docker', 'none']).default('docker'),
     // lolpop 0.2.0 needs Python < 3.12 and Prefect 2: on a newer Python pip silently picks
     // lolpop 0.1.0a2, which has no orchestrators. See packaging/image-check.ts.
-    base_image: z.string().default(DEFAULT_BASE_IMAGE),
-    prefect_files: z.string().default('prefect_files/'),
-    copy_files: z.array(z.string()).default([]),
+    base_image: DockerfileLine.default(DEFAULT_BASE_IMAGE),
+    prefect_files: DockerfileLine.default('prefect_files/'),
+    copy_files: z.array(DockerfileLine).default([]),
     // lolpop's default minus its `cli` extra: the runner never needs the CLI, whose
     // dependencies (sdv, openai) make the image far larger.
-    lolpop_install_location: z.string().default(DEFAULT_LOLPOP_INSTALL),
+    lolpop_install_location: DockerfileLine.default(DEFAULT_LOLPOP_INSTALL),
     run_cmd: z.string().optional().describe('Defaults to "python {prefect_files}/run.py".'),
     config_file: z.string().optional().describe('Defaults to "{prefect_files}/dev.yaml".'),
     flow_kwargs: jsonObject.optional(),

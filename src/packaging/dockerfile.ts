@@ -18,7 +18,8 @@ export const IMAGE_WORKDIR = '/opt/prefect';
  */
 export function renderDockerfile(kwargs: PackageKwargs): string {
   const baseImage = kwargs.base_image.trim();
-  if (baseImage === '' || /\s/.test(baseImage)) {
+  // An image reference has none of whitespace, quotes or `$` (which FROM would expand as a build argument).
+  if (!/^[A-Za-z0-9._:/@-]+$/.test(baseImage)) {
     throw new ConfigError(`Invalid base_image '${kwargs.base_image}'. Expected an image reference, e.g. prefecthq/prefect:2-python3.11.`);
   }
   const copyFiles = kwargs.copy_files.map((f) => relativePath('copy_files', f));
@@ -34,8 +35,11 @@ export function renderDockerfile(kwargs: PackageKwargs): string {
   if (install !== '') {
     // A local wheel or sdist (lolpop's PrefectOrchestrator docs install prefect_files/lolpop-testing.tar.gz)
     // must be in the image before pip runs; it keeps its path so the command still works.
-    for (const path of localInstallPaths(install)) lines.push(copy([path], path));
-    lines.push(`RUN pip install --no-cache-dir ${install}`);
+    const { words } = splitShellWords(install, 'lolpop_install_location');
+    for (const path of localInstallPaths(words)) lines.push(copy([path], path));
+    // pip's arguments, each quoted for the shell RUN starts: no `$(…)`, `;` or glob of the
+    // user's becomes shell syntax, and a trailing backslash cannot continue the line.
+    lines.push(`RUN pip install --no-cache-dir ${words.map(shellQuote).join(' ')}`);
   }
   for (const file of requirements) {
     lines.push(copy([file], './'), 'RUN pip install --no-cache-dir -r requirements.txt');
@@ -75,8 +79,7 @@ function flowFile(flowEntrypoint: string): string {
  * without pip extras (`pkg.tar.gz[cli]` → `pkg.tar.gz`). URLs and VCS specs are remote;
  * absolute paths are already in the base image.
  */
-function localInstallPaths(install: string): string[] {
-  const { words } = splitShellWords(install, 'lolpop_install_location');
+function localInstallPaths(words: string[]): string[] {
   const paths: string[] = [];
   words.forEach((word, i) => {
     if (word.startsWith('-') || word.includes('://') || word.startsWith('git+') || word.startsWith('/')) return;
@@ -88,11 +91,31 @@ function localInstallPaths(install: string): string[] {
   return [...new Set(paths)];
 }
 
-/** A COPY instruction; the JSON form only when a path needs quoting (spaces, quotes). */
+/** A word the shell reads as itself: bare when it holds nothing special, else in single quotes. */
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+// Characters that need nothing in a COPY path: Docker reads the rest as syntax.
+const PLAIN_PATH = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/**
+ * A COPY instruction that copies exactly the paths named. Plain paths are written as they
+ * are; any other makes it the JSON form, each path escaped twice: for the source's glob
+ * (`*`, `?`, `[` and `\` each become a one-character class: an escaped glob character
+ * alone would be taken literally, backslash included), then for Docker's word processing,
+ * which expands `$VAR`, removes quotes and takes a backslash as an escape in COPY's JSON
+ * form too.
+ */
 function copy(sources: string[], dest: string): string {
   const all = [...sources, dest];
-  if (all.every((p) => /^[^\s"'\\]+$/.test(p))) return `COPY ${all.join(' ')}`;
-  return `COPY [${all.map((p) => JSON.stringify(p)).join(', ')}]`;
+  if (all.every((p) => PLAIN_PATH.test(p))) return `COPY ${all.join(' ')}`;
+  const words = [...sources.map(globLiteral), dest].map((p) => p.replace(/[\\$'"]/g, '\\$&'));
+  return `COPY [${words.map((p) => JSON.stringify(p)).join(', ')}]`;
+}
+
+function globLiteral(path: string): string {
+  return path.replace(/[*?[\\]/g, (c) => `[${c === '\\' ? '\\\\' : c}]`);
 }
 
 /**

@@ -34,7 +34,7 @@ describe('the docker task: the DAG file', () => {
         '        environment={',
         '            "LOLPOP_DEPLOY_CONF": "{{ dag_run.conf | tojson }}",',
         '            "LOLPOP_DEPLOY_RUN_ID": "{{ run_id }}",',
-        '            "LOLPOP_DEPLOY_DEPLOYMENT": "q",',
+        '            "LOLPOP_DEPLOY_DEPLOYMENT": verbatim("q"),',
         '            "PYTHONUNBUFFERED": "1",',
         '            "PYTHONDONTWRITEBYTECODE": "1",',
         '        },',

@@ -44,7 +44,7 @@ describe('renderDockerfile', () => {
   it('copies a local lolpop build into the image before installing it from the same path', () => {
     const lines = instructions(renderDockerfile(quickstartServeKwargs()));
     const copyTarball = indexOf(lines, 'COPY prefect_files/lolpop-testing.tar.gz prefect_files/lolpop-testing.tar.gz');
-    const install = indexOf(lines, 'RUN pip install --no-cache-dir prefect_files/lolpop-testing.tar.gz[cli,prefect,mlflow,xgboost]');
+    const install = indexOf(lines, "RUN pip install --no-cache-dir 'prefect_files/lolpop-testing.tar.gz[cli,prefect,mlflow,xgboost]'");
     expect(copyTarball).toBeLessThan(install);
   });
 

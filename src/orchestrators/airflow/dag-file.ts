@@ -36,7 +36,7 @@ export function renderDagFile(options: DagFileOptions): string {
 ${imports}
 FINGERPRINT = ${pyString(options.fingerprint)}
 RELEASE = os.path.join(os.path.dirname(os.path.abspath(__file__)), ${pyString(RELEASES_DIR)}, FINGERPRINT)
-${head}${task.kind === 'docker' ? READ_RELEASE_FILE : ''}
+${head}${VERBATIM}${task.kind === 'docker' ? READ_RELEASE_FILE : ''}
 with DAG(
     dag_id=${pyString(options.dagId)},
     description=${pyString(options.description)},
@@ -51,7 +51,8 @@ ${task.kind === 'docker' ? dockerTask(options, task) : bashTask(options)}`;
 
 // One DAG file for Airflow 3 and 2.10: each imports what it has (3 moved DAG to the task
 // SDK and BashOperator to the standard provider, which 2.10 does not ship).
-const BASH_IMPORTS = `import os
+const BASH_IMPORTS = `import json
+import os
 import shlex
 import sys
 
@@ -65,7 +66,8 @@ except ImportError:  # Airflow 2.x
     from airflow.operators.bash import BashOperator
 `;
 
-const DOCKER_IMPORTS = `import os
+const DOCKER_IMPORTS = `import json
+import os
 
 import pendulum
 from airflow.providers.docker.operators.docker import DockerOperator
@@ -76,8 +78,21 @@ except ImportError:  # Airflow 2.x
     from airflow.models.dag import DAG
 `;
 
-const READ_RELEASE_FILE = `
+/**
+ * Airflow renders every templated field (bash_command, env, environment, …) as Jinja, and
+ * loads one ending in .sh or .bash as a template file. A value that is data, not a
+ * template (the deployment's name, the python setting, the release's path), goes in as a
+ * Jinja string literal: `{{ "…" }}` renders to exactly the value, whatever braces it holds.
+ * JSON's escapes are a Jinja string literal's; non-ASCII is left raw, as Jinja reads it.
+ */
+const VERBATIM = `
 
+def verbatim(text):
+    """A template that renders to text itself."""
+    return "{{ " + json.dumps(text, ensure_ascii=False) + " }}"
+`;
+
+const READ_RELEASE_FILE = `
 def release_file(name):
     with open(os.path.join(RELEASE, name), encoding="utf-8") as f:
         return f.read()
@@ -92,11 +107,11 @@ def release_file(name):
 function bashTask(options: DagFileOptions): string {
   return `    BashOperator(
         task_id=${pyString(options.taskId)},
-        bash_command=shlex.join([PYTHON, os.path.join(RELEASE, "run_task.py")]),
+        bash_command=verbatim(shlex.join([PYTHON, os.path.join(RELEASE, "run_task.py")])),
         env={
             "LOLPOP_DEPLOY_CONF": "{{ dag_run.conf | tojson }}",
             "LOLPOP_DEPLOY_RUN_ID": "{{ run_id }}",
-            "LOLPOP_DEPLOY_DEPLOYMENT": ${pyString(options.deploymentName)},
+            "LOLPOP_DEPLOY_DEPLOYMENT": verbatim(${pyString(options.deploymentName)}),
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
         },
@@ -111,17 +126,19 @@ function bashTask(options: DagFileOptions): string {
  * parsed), which hands the spec to the launcher: the runner, no Prefect. The spec and the
  * launcher go in private_environment, which Airflow does not render as a template, so a
  * parameter containing "{{" reaches the runner as written; the conf, run id and the
- * user's own variables go in environment, which it renders.
+ * user's own variables (documented as templates) go in environment, which it renders,
+ * and the deployment's name there too, as a verbatim template.
  */
 function dockerTask(options: DagFileOptions, task: Extract<AirflowTask, { kind: 'docker' }>): string {
   const settings = task.docker;
+  const user = Object.entries(settings.environment).map(([name, value]) => [name, pyLiteral(value, `docker.environment.${name}`)]);
   const environment: Record<string, string> = {
-    LOLPOP_DEPLOY_CONF: '{{ dag_run.conf | tojson }}',
-    LOLPOP_DEPLOY_RUN_ID: '{{ run_id }}',
-    LOLPOP_DEPLOY_DEPLOYMENT: options.deploymentName,
-    PYTHONUNBUFFERED: '1',
-    PYTHONDONTWRITEBYTECODE: '1',
-    ...settings.environment,
+    LOLPOP_DEPLOY_CONF: pyString('{{ dag_run.conf | tojson }}'),
+    LOLPOP_DEPLOY_RUN_ID: pyString('{{ run_id }}'),
+    LOLPOP_DEPLOY_DEPLOYMENT: `verbatim(${pyString(options.deploymentName)})`,
+    PYTHONUNBUFFERED: pyString('1'),
+    PYTHONDONTWRITEBYTECODE: pyString('1'),
+    ...Object.fromEntries(user),
   };
   const optional: Array<[string, string | undefined]> = [
     ['docker_url', settings.docker_url],
@@ -137,7 +154,7 @@ function dockerTask(options: DagFileOptions, task: Extract<AirflowTask, { kind: 
     `task_id=${pyString(options.taskId)}`,
     'image=IMAGE',
     'command=["python", "-c", release_file("container_task.py")]',
-    `environment=${pyDict(environment, 'docker.environment', 8)}`,
+    `environment=${pyDict(environment, 8)}`,
     `private_environment=${privateEnvironment}`,
     ...optional.filter(([, value]) => value !== undefined).map(([key, value]) => `${key}=${pyString(value!)}`),
     `auto_remove=${pyString(settings.auto_remove)}`,
@@ -148,10 +165,10 @@ function dockerTask(options: DagFileOptions, task: Extract<AirflowTask, { kind: 
   return `    DockerOperator(\n${args.map((a) => `        ${a},\n`).join('')}    )\n`;
 }
 
-/** A dict of strings, one entry a line, indented to sit inside a call at `indent` spaces. */
-function pyDict(record: Record<string, string>, key: string, indent: number): string {
+/** A dict of Python expressions by name, one entry a line, indented to sit inside a call at `indent` spaces. */
+function pyDict(record: Record<string, string>, indent: number): string {
   const pad = ' '.repeat(indent);
-  const entries = Object.entries(record).map(([k, v]) => `${pad}    ${pyString(k)}: ${pyLiteral(v, `${key}.${k}`)},\n`);
+  const entries = Object.entries(record).map(([k, v]) => `${pad}    ${pyString(k)}: ${v},\n`);
   return `{\n${entries.join('')}${pad}}`;
 }
 

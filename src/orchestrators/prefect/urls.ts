@@ -14,11 +14,15 @@ export function uiBaseUrl(connection: PrefectConnection): string {
   return api.replace(/\/api$/, '');
 }
 
-/** Prefect 3's UI moved flow runs under /runs; 2.x keeps /flow-runs. */
+/**
+ * Prefect 3's UI moved flow runs under /runs; 2.x keeps /flow-runs. The id is the
+ * server's: encoded, it stays one path segment of the configured UI, whatever it holds.
+ */
 export function flowRunUrl(ui: string, serverMajor: number, id: string): string {
-  return serverMajor >= 3 ? `${ui}/runs/flow-run/${id}` : `${ui}/flow-runs/flow-run/${id}`;
+  const page = serverMajor >= 3 ? 'runs/flow-run' : 'flow-runs/flow-run';
+  return `${ui}/${page}/${encodeURIComponent(id)}`;
 }
 
 export function deploymentUrl(ui: string, id: string): string {
-  return `${ui}/deployments/deployment/${id}`;
+  return `${ui}/deployments/deployment/${encodeURIComponent(id)}`;
 }

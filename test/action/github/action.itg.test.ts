@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { text } from '../../../src/action/report/markdown.js';
 import { BUNDLE, runBundledAction, type ActionRun } from '../../helpers/run-action.js';
 import { service, tempDir } from '../../helpers/services.js';
 import { GITHUB_TOKEN, GitHubApiServer, READ_ONLY_TOKEN } from './api-server.js';
@@ -151,7 +152,8 @@ describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summa
     expect(run.status, run.log).toBe(0);
     const why = "No comment on pull request #8: it comes from a fork, and GitHub gives a fork's pull_request run a read-only token. The job summary has the report.";
     expect(notices(run.log)).toEqual([`::notice::${why}`]);
-    expect(run.summary).toContain(`> ${why}`);
+    // Notes are text: `#8` carries a zero-width joiner, so GitHub links no issue from it.
+    expect(run.summary).toContain(`> ${text(why)}`);
     expect(run.summary).toContain('### ✅ lolpop-deploy: quickstart-pr-8');
     expect(api.requests.length).toBe(before);
   });
@@ -165,7 +167,7 @@ describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summa
     ]);
     expect(api.writes().slice(-1)).toEqual(['POST issues/create-comment 403']);
     expect(run.summary).toContain('### ✅ lolpop-deploy: readonly-pr-7');
-    expect(run.summary).toContain('> Failed to comment on pull request #7: Resource not accessible by integration (403)');
+    expect(run.summary).toContain(`> ${text('Failed to comment on pull request #7: Resource not accessible by integration (403)')}`);
     expect(run.outputs['comment-url']).toBeUndefined();
     expect(bodies()).toHaveLength(count);
   });

@@ -3,7 +3,7 @@ import type { CiContext } from '../../../src/ci-context.js';
 import { RunFailedError } from '../../../src/errors.js';
 import { commentMarker } from '../../../src/action/github/sticky-comment.js';
 import type { PipelineResult } from '../../../src/pipeline.js';
-import { COMMENT_LIMIT, renderComment, renderReport, renderWorkflows, SUMMARY_LIMIT, type ReportInput } from '../../../src/action/report/render.js';
+import { COMMENT_LIMIT, linkNote, renderComment, renderReport, renderWorkflows, SUMMARY_LIMIT, type ReportInput } from '../../../src/action/report/render.js';
 import { ciContext } from '../../helpers/services.js';
 
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
@@ -72,7 +72,7 @@ const cases: Array<[string, ReportInput]> = [
 // One renderer for both: the snapshot files are what a reviewer reads in the PR and the job summary.
 describe('the report, as job summary and PR comment', () => {
   it.each(cases)('%s: job summary', async (name, input) => {
-    const notes = ['[PR comment](https://github.com/acme/quickstart/pull/7#issuecomment-1900000000) updated on pull request #7.'];
+    const notes = [linkNote('PR comment', 'https://github.com/acme/quickstart/pull/7#issuecomment-1900000000', 'updated on pull request #7.')];
     await expect(renderReport({ ...input, notes })).toMatchFileSnapshot(`__snapshots__/summary-${name}.md`);
   });
 
@@ -133,8 +133,11 @@ describe('the report, as job summary and PR comment', () => {
   });
 
   it('markup in an error cannot break the table or inject HTML', () => {
-    const md = renderReport({ result: { ...failure, error: new RunFailedError('a | b\n<script>x</script>') }, ci });
-    expect(md).toContain('**Error:** a \\| b<br>&lt;script&gt;x&lt;/script&gt;');
+    const detail = 'a | b\n<script>x</script>';
+    const md = renderReport({ result: { ...failure, steps: [{ step: 'wait', status: 'failed', durationMs: 1, detail }], error: new RunFailedError(detail) }, ci });
+    expect(md).toContain('| wait | ❌ failed | 1 ms | a \\| b<br>&lt;script&gt;x&lt;/script&gt; |');
+    // Outside the table a pipe is only a pipe.
+    expect(md).toContain('**Error:** a | b<br>&lt;script&gt;x&lt;/script&gt;');
   });
 
   describe('whatever happens, under GitHub’s limits', () => {

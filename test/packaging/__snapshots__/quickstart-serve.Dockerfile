@@ -3,7 +3,7 @@ FROM prefecthq/prefect:2-python3.11
 WORKDIR /opt/prefect
 ENV PYTHONPATH="/opt/prefect${PYTHONPATH:+:${PYTHONPATH}}"
 COPY prefect_files/lolpop-testing.tar.gz prefect_files/lolpop-testing.tar.gz
-RUN pip install --no-cache-dir prefect_files/lolpop-testing.tar.gz[cli,prefect,mlflow,xgboost]
+RUN pip install --no-cache-dir 'prefect_files/lolpop-testing.tar.gz[cli,prefect,mlflow,xgboost]'
 COPY train.csv test.csv process_titanic.py ./
 COPY prefect_files prefect_files/
 CMD ["python", "prefect_files/run.py"]
