@@ -28,7 +28,7 @@ import { DEFAULT_LIMITS, describeExit, startChild, type ChildOutcome, type Outpu
 import { resolveStateDir, type LocalConfig } from './config.js';
 import { LAUNCHER_PY, launchSpec } from '../../packaging/launcher.js';
 import { renderRunReport, type LogLine } from './report.js';
-import { signalGuard, type SignalSource } from './signals.js';
+import { signalGuard, type SignalSource } from '../../process/signals.js';
 import { currentOwner, pidExists, readTail, startTicks, StateStore, writeFileAtomic, type LocalRunState, type RunRecord } from './state.js';
 
 /** Runs executing in this process: a record naming this pid but not here is stale. */
