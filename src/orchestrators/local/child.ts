@@ -3,6 +3,8 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { LineSplitter } from '../../exec.js';
 import { ProcessGroup } from '../../process/group.js';
+import { paceToOwnOutput } from '../../process/pace.js';
+import { TailBuffer } from '../../tail-buffer.js';
 import type { LogLine } from './report.js';
 
 /** Byte caps on a run's output. The log file is written as it arrives; memory holds a tail. */
@@ -94,7 +96,7 @@ export function startChild(options: ChildOptions): RunningChild {
     unwritten += data.length - part.length;
   };
 
-  const tail = new TailBuffer(limits.tailBytes, limits.tailLines);
+  const tail = new TailBuffer<LogLine>(limits.tailBytes, limits.tailLines);
   const emit = (line: LogLine) => {
     tail.push(line);
     options.onLine?.(line);
@@ -119,13 +121,16 @@ export function startChild(options: ChildOptions): RunningChild {
   group.started(child.pid);
   let stoppedBy: StopReason | undefined;
 
+  const pipes = [child.stdout, child.stderr];
   child.stdout.on('data', (data: Buffer) => {
     writeLog(data);
     out.push(data);
+    paceToOwnOutput(pipes);
   });
   child.stderr.on('data', (data: Buffer) => {
     writeLog(data);
     err.push(data);
+    paceToOwnOutput(pipes);
   });
 
   const done = new Promise<ChildOutcome>((resolve) => {
@@ -186,38 +191,6 @@ export function startChild(options: ChildOptions): RunningChild {
       group.kill();
     },
   };
-}
-
-/** The last lines of the log, within a byte and a line cap; counts all lines. */
-export class TailBuffer {
-  private buffer: LogLine[] = [];
-  private head = 0;
-  private bytes = 0;
-  total = 0;
-
-  constructor(
-    private readonly maxBytes: number,
-    private readonly maxLines: number,
-  ) {}
-
-  push(line: LogLine): void {
-    this.total++;
-    this.buffer.push(line);
-    this.bytes += line.text.length;
-    while (this.buffer.length - this.head > 1 && (this.bytes > this.maxBytes || this.buffer.length - this.head > this.maxLines)) {
-      this.bytes -= this.buffer[this.head]!.text.length;
-      this.buffer[this.head] = undefined as unknown as LogLine;
-      this.head++;
-    }
-    if (this.head > 1024 && this.head * 2 > this.buffer.length) {
-      this.buffer = this.buffer.slice(this.head);
-      this.head = 0;
-    }
-  }
-
-  lines(): LogLine[] {
-    return this.buffer.slice(this.head);
-  }
 }
 
 /** `exit code 1`, `killed by SIGTERM`. */

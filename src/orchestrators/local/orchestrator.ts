@@ -28,7 +28,7 @@ import { DEFAULT_LIMITS, describeExit, startChild, type ChildOutcome, type Outpu
 import { resolveStateDir, type LocalConfig } from './config.js';
 import { LAUNCHER_PY, launchSpec } from '../../packaging/launcher.js';
 import { renderRunReport, type LogLine } from './report.js';
-import { signalGuard, type SignalSource } from '../../process/signals.js';
+import { raiseAgain, signalGuard, type Raise, type SignalSource } from '../../process/signals.js';
 import { currentOwner, pidExists, readTail, startTicks, StateStore, writeFileAtomic, type LocalRunState, type RunRecord } from './state.js';
 
 /** Runs executing in this process: a record naming this pid but not here is stale. */
@@ -40,7 +40,7 @@ export interface LocalRunOptions {
   killGraceMs?: number;
   signals?: SignalSource;
   /** After a signal cancelled the runs in flight and they are recorded; default: raise it again on this process. */
-  onSignalled?: (signal: NodeJS.Signals) => void;
+  onSignalled?: Raise;
 }
 
 /**
@@ -54,7 +54,7 @@ export class LocalOrchestrator implements Orchestrator {
   private readonly limits: OutputLimits;
   private readonly killGraceMs: number;
   private readonly signals: SignalSource;
-  private readonly onSignalled: (signal: NodeJS.Signals) => void;
+  private readonly onSignalled: Raise;
 
   constructor(
     private readonly config: LocalConfig,
@@ -65,7 +65,7 @@ export class LocalOrchestrator implements Orchestrator {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.killGraceMs = options.killGraceMs ?? 5000;
     this.signals = options.signals ?? process;
-    this.onSignalled = options.onSignalled ?? ((signal) => process.kill(process.pid, signal));
+    this.onSignalled = options.onSignalled ?? raiseAgain;
   }
 
   /** Writes the entrypoint and Dockerfile; builds the image only when a tag is given and Docker answers. */
@@ -208,6 +208,7 @@ export class LocalOrchestrator implements Orchestrator {
     }
     const guard = signalGuard(this.signals);
     guard.enter(id, {
+      name: `run ${id} of ${name}`,
       stop: (signal) => {
         this.ctx.logger.warning(`Received ${signal}: stopping run ${id} (SIGTERM to its process group, SIGKILL after ${formatDuration(this.killGraceMs)})`);
         child.stop({ reason: 'signal', signal });
