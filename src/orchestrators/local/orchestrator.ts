@@ -28,6 +28,7 @@ import { DEFAULT_LIMITS, describeExit, startChild, type ChildOutcome, type Outpu
 import { resolveStateDir, type LocalConfig } from './config.js';
 import { LAUNCHER_PY, launchSpec } from '../../packaging/launcher.js';
 import { renderRunReport, type LogLine } from './report.js';
+import { KILL_GRACE_MS } from '../../process/group.js';
 import { raiseAgain, signalGuard, type Raise, type SignalSource } from '../../process/signals.js';
 import { currentOwner, pidExists, readTail, startTicks, StateStore, writeFileAtomic, type LocalRunState, type RunRecord } from './state.js';
 
@@ -36,7 +37,7 @@ const activeRuns = new Set<string>();
 
 export interface LocalRunOptions {
   limits?: Partial<OutputLimits>;
-  /** Between SIGTERM and SIGKILL to a run's process group (default 5 s). */
+  /** Between SIGTERM and SIGKILL to what a run started (default KILL_GRACE_MS, 5 s). */
   killGraceMs?: number;
   signals?: SignalSource;
   /** After a signal cancelled the runs in flight and they are recorded; default: raise it again on this process. */
@@ -63,7 +64,7 @@ export class LocalOrchestrator implements Orchestrator {
   ) {
     this.state = new StateStore(resolveStateDir(config.state_dir, ctx.workdir));
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.killGraceMs = options.killGraceMs ?? 5000;
+    this.killGraceMs = options.killGraceMs ?? KILL_GRACE_MS;
     this.signals = options.signals ?? process;
     this.onSignalled = options.onSignalled ?? raiseAgain;
   }
