@@ -4,6 +4,9 @@ import { accessSync, constants as fsConstants, existsSync, statSync } from 'node
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { ProcessGroup } from './process/group.js';
+import { paceToOwnOutput } from './process/pace.js';
+import { raiseAgain, signalGuard } from './process/signals.js';
 
 export interface ExecOptions {
   cwd?: string;
@@ -17,9 +20,16 @@ export interface ExecOptions {
 
 export interface ExecResult {
   exitCode: number;
+  /** The output, or its last OUTPUT_KEPT_CHARS characters when there was more (a long build). */
   stdout: string;
   stderr: string;
 }
+
+/**
+ * How much of each stream a result keeps: all of what is parsed (a digest, a container id,
+ * a few lines of JSON), and the tail of a long output, whose lines went to `onLine`.
+ */
+export const OUTPUT_KEPT_CHARS = 1024 * 1024;
 
 /**
  * Every child process goes through this, so argv builders stay pure and tests
@@ -125,6 +135,9 @@ export class ProcessExec implements Exec {
 /**
  * What @actions/exec does, minus its line buffer: no shell; the exit code (128 + n for a
  * signal, as a shell reports it); 127 and a message when the program or the cwd is missing.
+ * The child and what it starts live by ProcessGroup's lifecycle: a SIGTERM/SIGINT to this
+ * process terminates them (through the process-wide SignalGuard), and what the child left
+ * running when it exited is terminated too; only then is the result given.
  */
 function spawnProcess(command: string, args: string[], options: ExecOptions, out: LineSplitter, err: LineSplitter): Promise<ExecResult> {
   return new Promise((resolve) => {
@@ -138,59 +151,102 @@ function spawnProcess(command: string, args: string[], options: ExecOptions, out
       resolve({ exitCode: 127, stdout: '', stderr: `Unable to locate executable file: ${command}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable.` });
       return;
     }
-    const stdoutDecoder = new StringDecoder('utf8');
-    const stderrDecoder = new StringDecoder('utf8');
-    let stdout = '';
-    let stderr = '';
+    const stdout = new TextTail(OUTPUT_KEPT_CHARS);
+    const stderr = new TextTail(OUTPUT_KEPT_CHARS);
     let settled = false;
+    const group = new ProcessGroup();
     const child = spawn(program, args, {
       cwd: options.cwd,
-      env: options.env ? definedValues(options.env) : process.env,
+      ...group.spawnOptions(options.env ?? process.env),
       stdio: ['pipe', 'pipe', 'pipe'],
       windowsHide: true,
     });
+    group.started(child.pid);
+    const guard = signalGuard(process);
+    const guardId = `exec ${child.pid}`;
+    if (child.pid !== undefined) {
+      guard.enter(guardId, {
+        name: `${path.basename(command)}${args[0] ? ` ${args[0]}` : ''} (pid ${child.pid})`,
+        stop: () => void group.terminate(),
+        kill: () => group.kill(),
+      });
+    }
     child.on('error', (error: NodeJS.ErrnoException) => {
       if (settled || child.pid !== undefined) return;
       settled = true;
       const missing = error.code === 'ENOENT' ? `Unable to locate executable file: ${command} (${error.message})` : error.message;
       resolve({ exitCode: 127, stdout: '', stderr: missing });
     });
+    const pipes = [child.stdout, child.stderr];
     child.stdout.on('data', (data: Buffer) => {
-      stdout += stdoutDecoder.write(data);
+      stdout.write(data);
       out.push(data);
+      paceToOwnOutput(pipes);
     });
     child.stderr.on('data', (data: Buffer) => {
-      stderr += stderrDecoder.write(data);
+      stderr.write(data);
       err.push(data);
+      paceToOwnOutput(pipes);
     });
     // A program that does not read its input must not fail the run with EPIPE.
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
     // As @actions/exec: a background process that keeps the pipes open does not hold the result for ever.
+    let leftovers: Promise<void> | undefined;
     let drain: NodeJS.Timeout | undefined;
     child.on('exit', (code, signal) => {
-      drain = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-        finish(code, signal);
-      }, STDIO_CLOSE_DELAY_MS);
+      // What the child left running goes too; a pipe still open after that is let go.
+      leftovers = group.terminate();
+      void leftovers.then(() => {
+        drain = setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          finish(code, signal);
+        }, STDIO_CLOSE_DELAY_MS);
+      });
     });
-    child.on('close', (code, signal) => finish(code, signal));
+    child.on('close', (code, signal) => void (leftovers ?? group.terminate()).then(() => finish(code, signal)));
     function finish(code: number | null, signal: NodeJS.Signals | null): void {
       if (settled) return;
       settled = true;
       clearTimeout(drain);
       out.flush();
       err.flush();
-      stdout += stdoutDecoder.end();
-      stderr += stderrDecoder.end();
       const exitCode = code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1);
-      resolve({ exitCode, stdout, stderr });
+      resolve({ exitCode, stdout: stdout.end(), stderr: stderr.end() });
+      // Last: after a signal, the last child out ends this process.
+      guard.leave(guardId, raiseAgain);
     }
   });
 }
 
 const STDIO_CLOSE_DELAY_MS = 10_000;
+
+/** The text of a stream, keeping only its last `max` characters (amortised: cut at twice that). */
+class TextTail {
+  private readonly decoder = new StringDecoder('utf8');
+  private text = '';
+  private cut = false;
+
+  constructor(private readonly max: number) {}
+
+  write(data: Buffer): void {
+    this.text += this.decoder.write(data);
+    if (this.text.length > 2 * this.max) {
+      this.text = this.text.slice(-this.max);
+      this.cut = true;
+    }
+  }
+
+  end(): string {
+    this.text += this.decoder.end();
+    if (!this.cut && this.text.length <= this.max) return this.text;
+    // From the next whole line on, so that a cut line is not read as a line.
+    const text = this.text.slice(-this.max);
+    const newline = text.indexOf('\n');
+    return `[… earlier output not kept]\n${newline >= 0 ? text.slice(newline + 1) : text}`;
+  }
+}
 
 /** The first executable `name` in this process's PATH. */
 function which(name: string): string | undefined {

@@ -1,9 +1,17 @@
 import { CommandError } from '../errors.js';
 import type { Exec, ExecResult } from '../exec.js';
 import type { Logger } from '../logger.js';
+import { TailBuffer } from '../tail-buffer.js';
 import { buildArgs, loginArgs, pushArgs, type BuildArgsInput } from './args.js';
 import { parseBuilder, type Builder } from './builder.js';
 import { formatBuildFailure, parseBuildFailure, stripAnsi, tailOf } from './build-output.js';
+
+/**
+ * What a build keeps of its output for the failure message: its last lines, within a byte
+ * cap. Every line is logged as it comes (cut at LineSplitter.MAX_LINE_BYTES); a 200 MB
+ * build log is not held in memory.
+ */
+export const BUILD_TAIL = { lines: 200, bytes: 64 * 1024 };
 
 /** The Docker CLI, through the one Exec; every failure becomes one line a user can act on. */
 export class DockerCli {
@@ -30,18 +38,19 @@ export class DockerCli {
    * last output lines; an unreachable daemon is one line.
    */
   async build(input: BuildArgsInput): Promise<void> {
-    const lines: string[] = [];
+    const tail = new TailBuffer(BUILD_TAIL.bytes, BUILD_TAIL.lines);
     const res = await this.exec.run('docker', buildArgs(input), {
       // Plain progress: BuildKit's output is then lines we can quote (ignored by the classic builder).
       // build_args values travel in the environment, never in argv (see buildArgs).
       env: { ...this.env, ...input.buildArgs, BUILDKIT_PROGRESS: 'plain' },
       onLine: (line) => {
         const clean = stripAnsi(line);
-        lines.push(clean);
+        tail.push({ text: clean });
         this.logger.info(clean);
       },
     });
     if (res.exitCode === 0) return;
+    const lines = tail.lines().map((l) => l.text);
     const output = lines.length > 0 ? lines.join('\n') : `${res.stdout}\n${res.stderr}`;
     const daemon = daemonProblem(output);
     const failure = daemon ? undefined : parseBuildFailure(output.split('\n'));

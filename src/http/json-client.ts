@@ -41,6 +41,8 @@ export interface JsonRequest<S extends z.ZodType = z.ZodType> {
   headers?: Record<string, string>;
   /** Statuses that are an answer, not an error (e.g. 404 on a lookup); their body is not checked. */
   accept?: number[];
+  /** An epoch time in ms the call ends by, retries included, when the caller's own time is shorter than the budget (stop's cancel_timeout). */
+  deadline?: number;
 }
 
 export interface JsonResponse<T> {
@@ -110,7 +112,8 @@ export class BoundedJsonClient {
     const accept = request.accept ?? [];
     const repeat500 = (this.service.repeatAfter500 ?? neverRepeat)({ method, path: pathname, headers });
     const started = Date.now();
-    let deadline = started + limits.budgetMs;
+    const callerDeadline = request.deadline ?? Infinity;
+    let deadline = Math.min(started + limits.budgetMs, callerDeadline);
     let statusRetries = 0;
     let transportRetries = 0;
     /** The longest a try waited before it was given up: the figure a "hung" message gives. */
@@ -120,7 +123,7 @@ export class BoundedJsonClient {
       // time: it does not count against the budget.
       const queued = Date.now();
       const release = this.options.gate ? await this.options.gate.acquire(method) : undefined;
-      deadline += Date.now() - queued;
+      deadline = Math.min(deadline + Date.now() - queued, callerDeadline);
       const tryStarted = Date.now();
       let raw: RawAnswer;
       try {

@@ -99,8 +99,9 @@ export class AirflowApi {
   }
 
   /** The DAG, or undefined while Airflow has not parsed it (404). */
-  async readDag(dagId: string): Promise<Dag | undefined> {
-    const res = await this.client.request('GET', `dags/${seg(dagId)}`, { action: `read the DAG '${dagId}'`, schema: Dag, accept: [404] });
+  /** `deadline` (epoch ms), here and below: the call ends by then, when the caller's wait is shorter than a call's budget. */
+  async readDag(dagId: string, deadline?: number): Promise<Dag | undefined> {
+    const res = await this.client.request('GET', `dags/${seg(dagId)}`, { action: `read the DAG '${dagId}'`, schema: Dag, accept: [404], deadline });
     return res.status === 404 ? undefined : (res.body as Dag);
   }
 
@@ -139,8 +140,8 @@ export class AirflowApi {
   }
 
   /** Deletes the DAG's record and history; false when it was already gone. */
-  async deleteDag(dagId: string): Promise<boolean> {
-    const res = await this.client.request('DELETE', `dags/${seg(dagId)}`, { action: `delete the DAG '${dagId}'`, schema: Empty, accept: [404] });
+  async deleteDag(dagId: string, deadline?: number): Promise<boolean> {
+    const res = await this.client.request('DELETE', `dags/${seg(dagId)}`, { action: `delete the DAG '${dagId}'`, schema: Empty, accept: [404], deadline });
     return res.status !== 404;
   }
 
@@ -186,10 +187,11 @@ export class AirflowApi {
     return res.body as DagRun;
   }
 
-  async taskInstances(dagId: string, runId: string): Promise<TaskInstance[]> {
+  async taskInstances(dagId: string, runId: string, deadline?: number): Promise<TaskInstance[]> {
     const res = await this.client.request('GET', `dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances`, {
       action: `list the tasks of run ${runId}`,
       schema: TaskInstanceList,
+      deadline,
     });
     return (res.body as z.infer<typeof TaskInstanceList>).task_instances;
   }

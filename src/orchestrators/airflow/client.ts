@@ -38,6 +38,8 @@ export interface AirflowRequest<T> {
   headers?: Record<string, string>;
   /** Statuses that are an answer, not an error (e.g. 404 on a lookup); their body is not validated. */
   accept?: number[];
+  /** An epoch time in ms the call ends by (see JsonRequest.deadline): stop's cancel_timeout. */
+  deadline?: number;
 }
 
 export type AirflowAnswer<T> = { status: 200 | 201 | 204; body: T } | { status: number; body: unknown };

@@ -1,8 +1,9 @@
+import { formatDuration } from '../../duration.js';
 import { OrchestratorError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { poll } from '../../poll.js';
 import type { StopResult } from '../orchestrator.js';
-import type { AirflowApi } from './api.js';
+import type { AirflowApi, TaskInstance } from './api.js';
 import { nudgeParsing } from './parse.js';
 
 export interface StopDagOptions {
@@ -33,10 +34,12 @@ export async function stopDag(api: AirflowApi, logger: Logger, options: StopDagO
       await api.setRunState(dagId, run.dag_run_id, 'failed');
       logger.info(`marked run ${run.dag_run_id} (${run.state}) failed`);
     }
-    const deadline = Date.now() + options.timeoutMs;
-    const busy = await awaitTasksEnded(api, dagId, runs.map((r) => r.dag_run_id), deadline);
+    const started = Date.now();
+    const busy = await awaitTasksEnded(api, dagId, runs.map((r) => r.dag_run_id), started + options.timeoutMs);
     if (busy > 0) {
-      logger.warning(`${busy} task(s) of ${dagId} still show running after ${Math.round(options.timeoutMs / 1000)} s (raise stop.cancel_timeout, or check the worker)`);
+      logger.warning(
+        `${busy} task(s) of ${dagId} still show running after ${formatDuration(Date.now() - started)} (stop.cancel_timeout ${formatDuration(options.timeoutMs)}; raise it, or check the worker)`,
+      );
     }
     parts.push(
       runs.length === 0
@@ -67,7 +70,7 @@ export async function stopDag(api: AirflowApi, logger: Logger, options: StopDagO
   const deletion = await poll(
     async () => {
       try {
-        return { deleted: await api.deleteDag(dagId) };
+        return { deleted: await api.deleteDag(dagId, deadline) };
       } catch (error) {
         // 409: task instances still running (being killed); anything else is a real error.
         if (!(error instanceof OrchestratorError) || !/ 409/.test(error.message)) throw error;
@@ -84,7 +87,7 @@ export async function stopDag(api: AirflowApi, logger: Logger, options: StopDagO
 
 /** Polls until Airflow has noticed the DAG's file is gone (stale, or already deleted). */
 async function awaitStale(api: AirflowApi, dagId: string, deadline: number): Promise<boolean> {
-  const outcome = await poll(() => api.readDag(dagId), (dag) => !dag || dag.is_stale === true, { deadline, intervalMs: 500 });
+  const outcome = await poll(() => api.readDag(dagId, deadline), (dag) => !dag || dag.is_stale === true, { deadline, intervalMs: 500 });
   return outcome.done;
 }
 
@@ -99,22 +102,39 @@ const BUSY = ['running', 'queued', 'scheduled', 'restarting', 'up_for_retry', 'u
 async function awaitTasksEnded(api: AirflowApi, dagId: string, runIds: string[], deadline: number): Promise<number> {
   if (runIds.length === 0) return 0;
   let pending = runIds;
+  // Until the first answer: a task per run, as far as we know.
+  let busy = runIds.length;
   const outcome = await poll(
     async () => {
       const still: string[] = [];
-      let busy = 0;
+      let count = 0;
       for (const runId of pending) {
-        const count = (await api.taskInstances(dagId, runId)).filter((t) => t.state !== null && BUSY.includes(t.state)).length;
-        if (count > 0) {
+        const tasks = await tasksBy(api, dagId, runId, deadline);
+        // Cut at the deadline: what was busy at the last look still is, as far as we know.
+        if (tasks === undefined) return busy;
+        const running = tasks.filter((t) => t.state !== null && BUSY.includes(t.state)).length;
+        if (running > 0) {
           still.push(runId);
-          busy += count;
+          count += running;
         }
       }
       pending = still;
+      busy = count;
       return busy;
     },
-    (busy) => busy === 0,
+    (count) => count === 0,
     { deadline, intervalMs: 1000 },
   );
   return outcome.done ? 0 : outcome.value;
+}
+
+/** A run's task instances, or undefined when the deadline cut the read (or came before it). */
+async function tasksBy(api: AirflowApi, dagId: string, runId: string, deadline: number): Promise<TaskInstance[] | undefined> {
+  if (Date.now() >= deadline) return undefined;
+  try {
+    return await api.taskInstances(dagId, runId, deadline);
+  } catch (error) {
+    if (Date.now() >= deadline) return undefined;
+    throw error;
+  }
 }

@@ -2,6 +2,9 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { LineSplitter } from '../../exec.js';
+import { ProcessGroup } from '../../process/group.js';
+import { paceToOwnOutput } from '../../process/pace.js';
+import { TailBuffer } from '../../tail-buffer.js';
 import type { LogLine } from './report.js';
 
 /** Byte caps on a run's output. The log file is written as it arrives; memory holds a tail. */
@@ -50,7 +53,7 @@ export interface ChildOptions {
   /** Appended to as output arrives (raw bytes, capped at limits.logFileBytes). */
   logFile: string;
   limits: OutputLimits;
-  /** SIGTERM, then SIGKILL this long after when the group is still there. */
+  /** SIGTERM, then SIGKILL this long after to what is still there (see ProcessGroup). */
   killGraceMs: number;
   onSpawn?(pid: number): void;
   onLine?(line: LogLine): void;
@@ -60,20 +63,19 @@ export interface ChildOptions {
 export interface RunningChild {
   readonly pid: number | undefined;
   readonly done: Promise<ChildOutcome>;
-  /** Terminates the whole process group: SIGTERM, then SIGKILL after the grace period. Idempotent. */
+  /** Terminates the child and all it started: SIGTERM, then SIGKILL after the grace period. Idempotent. */
   stop(why: StopReason): void;
-  /** SIGKILL the whole group now (a second Ctrl-C). */
+  /** SIGKILL all of it now (a second Ctrl-C). */
   kill(): void;
 }
-
-const POSIX = process.platform !== 'win32';
 
 /**
  * Starts `command` as the leader of a new process group (detached: a new session), so
  * that it and everything it starts can be signalled at once and a Ctrl-C in the terminal
  * reaches lolpop-deploy, which decides. Output is split into lines in bounded memory: a
  * line without an end is cut at `lineBytes` and the rest only counted, whatever its size.
- * When the leader exits, what is left of its group is terminated too, so nothing outlives a run.
+ * When the leader exits, what is left of what it started is terminated too, and `done`
+ * settles only when nothing is left, so nothing outlives a run.
  */
 export function startChild(options: ChildOptions): RunningChild {
   const { limits } = options;
@@ -94,7 +96,7 @@ export function startChild(options: ChildOptions): RunningChild {
     unwritten += data.length - part.length;
   };
 
-  const tail = new TailBuffer(limits.tailBytes, limits.tailLines);
+  const tail = new TailBuffer<LogLine>(limits.tailBytes, limits.tailLines);
   const emit = (line: LogLine) => {
     tail.push(line);
     options.onLine?.(line);
@@ -102,13 +104,13 @@ export function startChild(options: ChildOptions): RunningChild {
   const out = new LineSplitter(limits.lineBytes, (text) => emit({ stream: 'stdout', text }));
   const err = new LineSplitter(limits.lineBytes, (text) => emit({ stream: 'stderr', text }));
 
+  const group = new ProcessGroup(options.killGraceMs);
   let child: ChildProcessByStdio<null, Readable, Readable>;
   try {
     child = spawn(options.command, options.args, {
       cwd: options.cwd,
-      env: definedValues(options.env),
+      ...group.spawnOptions(options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
-      detached: POSIX,
       windowsHide: true,
     });
   } catch (error) {
@@ -116,44 +118,30 @@ export function startChild(options: ChildOptions): RunningChild {
     closeSync(fd);
     throw error;
   }
-
+  group.started(child.pid);
   let stoppedBy: StopReason | undefined;
-  let graceTimer: NodeJS.Timeout | undefined;
-  let drainTimer: NodeJS.Timeout | undefined;
-  const signalGroup = (signal: NodeJS.Signals) => {
-    if (child.pid === undefined) return;
-    try {
-      // -pid: the process group the child leads (and everything it started there).
-      process.kill(POSIX ? -child.pid : child.pid, signal);
-    } catch {
-      // ESRCH: the group is gone already.
-    }
-  };
-  const terminate = () => {
-    signalGroup('SIGTERM');
-    if (!graceTimer) {
-      graceTimer = setTimeout(() => signalGroup('SIGKILL'), options.killGraceMs);
-      graceTimer.unref();
-    }
-  };
 
+  const pipes = [child.stdout, child.stderr];
   child.stdout.on('data', (data: Buffer) => {
     writeLog(data);
     out.push(data);
+    paceToOwnOutput(pipes);
   });
   child.stderr.on('data', (data: Buffer) => {
     writeLog(data);
     err.push(data);
+    paceToOwnOutput(pipes);
   });
 
   const done = new Promise<ChildOutcome>((resolve) => {
     let settled = false;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let leftovers: Promise<void> | undefined;
+    let drain: NodeJS.Timeout | undefined;
     const finish = (spawnError?: string) => {
       if (settled) return;
       settled = true;
-      clearTimeout(graceTimer);
-      clearTimeout(drainTimer);
+      clearTimeout(drain);
       out.flush();
       err.flush();
       if (unwritten > 0) {
@@ -174,21 +162,19 @@ export function startChild(options: ChildOptions): RunningChild {
       });
     };
     child.on('error', (error) => {
-      // Only a failed spawn leaves no pid; a failed kill is ignored above.
+      // Only a failed spawn leaves no pid; a failed kill is ignored by ProcessGroup.
       if (child.pid === undefined) finish(error.message);
     });
     child.on('exit', (code, signal) => {
       exit = { code, signal };
-      // Anything the run left behind in its group (a daemon holding the pipe) goes too.
-      signalGroup('SIGTERM');
-      drainTimer = setTimeout(() => {
-        signalGroup('SIGKILL');
-        finish();
-      }, options.killGraceMs);
+      // Anything the run left behind (a daemon, a process that closed its pipes) goes too;
+      // then a pipe still open after the grace period has no writer we know of and is let go.
+      leftovers = group.terminate();
+      void leftovers.then(() => (drain = setTimeout(finish, options.killGraceMs)));
     });
     child.on('close', (code, signal) => {
       exit ??= { code, signal };
-      finish();
+      void (leftovers ?? group.terminate()).then(() => finish());
     });
   });
 
@@ -199,48 +185,12 @@ export function startChild(options: ChildOptions): RunningChild {
     stop(why) {
       if (stoppedBy || child.exitCode !== null || child.signalCode !== null) return;
       stoppedBy = why;
-      terminate();
+      void group.terminate();
     },
     kill() {
-      signalGroup('SIGKILL');
+      group.kill();
     },
   };
-}
-
-/** The last lines of the log, within a byte and a line cap; counts all lines. */
-export class TailBuffer {
-  private buffer: LogLine[] = [];
-  private head = 0;
-  private bytes = 0;
-  total = 0;
-
-  constructor(
-    private readonly maxBytes: number,
-    private readonly maxLines: number,
-  ) {}
-
-  push(line: LogLine): void {
-    this.total++;
-    this.buffer.push(line);
-    this.bytes += line.text.length;
-    while (this.buffer.length - this.head > 1 && (this.bytes > this.maxBytes || this.buffer.length - this.head > this.maxLines)) {
-      this.bytes -= this.buffer[this.head]!.text.length;
-      this.buffer[this.head] = undefined as unknown as LogLine;
-      this.head++;
-    }
-    if (this.head > 1024 && this.head * 2 > this.buffer.length) {
-      this.buffer = this.buffer.slice(this.head);
-      this.head = 0;
-    }
-  }
-
-  lines(): LogLine[] {
-    return this.buffer.slice(this.head);
-  }
-}
-
-function definedValues(env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 /** `exit code 1`, `killed by SIGTERM`. */

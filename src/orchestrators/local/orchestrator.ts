@@ -28,7 +28,8 @@ import { DEFAULT_LIMITS, describeExit, startChild, type ChildOutcome, type Outpu
 import { resolveStateDir, type LocalConfig } from './config.js';
 import { LAUNCHER_PY, launchSpec } from '../../packaging/launcher.js';
 import { renderRunReport, type LogLine } from './report.js';
-import { signalGuard, type SignalSource } from './signals.js';
+import { KILL_GRACE_MS } from '../../process/group.js';
+import { raiseAgain, signalGuard, type Raise, type SignalSource } from '../../process/signals.js';
 import { currentOwner, newRunId, pidExists, readTail, startTicks, StateStore, type LocalRunState, type RunRecord } from './state.js';
 import { writeFileAtomic } from '../../project-files.js';
 
@@ -37,11 +38,11 @@ const activeRuns = new Set<string>();
 
 export interface LocalRunOptions {
   limits?: Partial<OutputLimits>;
-  /** Between SIGTERM and SIGKILL to a run's process group (default 5 s). */
+  /** Between SIGTERM and SIGKILL to what a run started (default KILL_GRACE_MS, 5 s). */
   killGraceMs?: number;
   signals?: SignalSource;
   /** After a signal cancelled the runs in flight and they are recorded; default: raise it again on this process. */
-  onSignalled?: (signal: NodeJS.Signals) => void;
+  onSignalled?: Raise;
 }
 
 /**
@@ -55,7 +56,7 @@ export class LocalOrchestrator implements Orchestrator {
   private readonly limits: OutputLimits;
   private readonly killGraceMs: number;
   private readonly signals: SignalSource;
-  private readonly onSignalled: (signal: NodeJS.Signals) => void;
+  private readonly onSignalled: Raise;
 
   constructor(
     private readonly config: LocalConfig,
@@ -64,9 +65,9 @@ export class LocalOrchestrator implements Orchestrator {
   ) {
     this.state = new StateStore(resolveStateDir(config.state_dir, ctx.workdir));
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.killGraceMs = options.killGraceMs ?? 5000;
+    this.killGraceMs = options.killGraceMs ?? KILL_GRACE_MS;
     this.signals = options.signals ?? process;
-    this.onSignalled = options.onSignalled ?? ((signal) => process.kill(process.pid, signal));
+    this.onSignalled = options.onSignalled ?? raiseAgain;
   }
 
   /** Writes the entrypoint and Dockerfile; builds the image only when a tag is given and Docker answers. */
@@ -210,6 +211,7 @@ export class LocalOrchestrator implements Orchestrator {
     }
     const guard = signalGuard(this.signals);
     guard.enter(id, {
+      name: `run ${id} of ${name}`,
       stop: (signal) => {
         this.ctx.logger.warning(`Received ${signal}: stopping run ${id} (SIGTERM to its process group, SIGKILL after ${formatDuration(this.killGraceMs)})`);
         child.stop({ reason: 'signal', signal });

@@ -160,8 +160,9 @@ export class PrefectApi {
     return { run: res.body, created: res.status === 201 };
   }
 
-  async readFlowRun(id: string): Promise<FlowRun> {
-    return (await this.client.request('GET', `flow_runs/${seg(id)}`, { action: `read the flow run ${id}`, schema: FlowRunSchema })).body;
+  /** `deadline` (epoch ms): the call ends by then, when the caller's wait is shorter than a call's budget. */
+  async readFlowRun(id: string, deadline?: number): Promise<FlowRun> {
+    return (await this.client.request('GET', `flow_runs/${seg(id)}`, { action: `read the flow run ${id}`, schema: FlowRunSchema, deadline })).body;
   }
 
   /** The last log lines of a run, oldest first, for a failure message. */
@@ -174,11 +175,12 @@ export class PrefectApi {
     return [...res.body].reverse();
   }
 
-  async activeFlowRuns(deploymentId: string): Promise<FlowRun[]> {
+  async activeFlowRuns(deploymentId: string, deadline?: number): Promise<FlowRun[]> {
     const res = await this.client.request('POST', 'flow_runs/filter', {
       json: { flow_runs: { deployment_id: { any_: [deploymentId] }, state: { type: { any_: [...ACTIVE_STATES, 'CANCELLING'] } } }, limit: 200 },
       action: 'list the deployment flow runs',
       schema: FlowRunsSchema,
+      deadline,
     });
     return res.body;
   }
@@ -188,12 +190,13 @@ export class PrefectApi {
    * CANCELLED: a scheduled run with no infrastructure, cancelled at once; ABORT: already
    * in a terminal state.
    */
-  async cancelFlowRun(id: string): Promise<CancelAnswer> {
+  async cancelFlowRun(id: string, deadline?: number): Promise<CancelAnswer> {
     const res = await this.client.request('POST', `flow_runs/${seg(id)}/set_state`, {
       json: { state: { type: 'CANCELLING', name: 'Cancelling' }, force: false },
       action: `cancel the flow run ${id}`,
       schema: SetStateSchema,
       accept: [404],
+      deadline,
     });
     if (res.status === 404) return { status: 'ABORT', reason: 'flow run not found' };
     return { status: res.body.status, state: res.body.state?.type, reason: res.body.details?.reason ?? undefined };

@@ -1,6 +1,7 @@
+import { formatDuration } from '../../duration.js';
 import type { Logger } from '../../logger.js';
 import { poll } from '../../poll.js';
-import { isTerminal } from '../orchestrator.js';
+import { isTerminal, type RunState } from '../orchestrator.js';
 import type { PrefectApi } from './api.js';
 import { prefectRunState } from './states.js';
 
@@ -18,6 +19,7 @@ export interface CancelSummary {
 
 export interface CancelOptions {
   logger: Logger;
+  /** The whole of it: listing, cancelling and waiting, every HTTP call cut at the end (cancel_timeout). */
   timeoutMs: number;
   pollMs?: number;
 }
@@ -30,7 +32,11 @@ export interface CancelOptions {
  * deleting the deployment first would delete the run and leave its process alive.
  */
 export async function cancelActiveRuns(api: PrefectApi, deploymentId: string, options: CancelOptions): Promise<CancelSummary> {
-  const runs = await api.activeFlowRuns(deploymentId);
+  const started = Date.now();
+  // One deadline for every call: an HTTP call's own budget (45 s, retries included) would
+  // otherwise outlast a short cancel_timeout many times over.
+  const deadline = started + options.timeoutMs;
+  const runs = await api.activeFlowRuns(deploymentId, deadline);
   const summary: CancelSummary = { found: runs.length, cancelled: 0, finished: 0, cancelling: 0 };
   const pending: string[] = [];
   for (const run of runs) {
@@ -38,7 +44,7 @@ export async function cancelActiveRuns(api: PrefectApi, deploymentId: string, op
       pending.push(run.id);
       continue;
     }
-    const answer = await api.cancelFlowRun(run.id);
+    const answer = await api.cancelFlowRun(run.id, deadline);
     if (answer.state === 'CANCELLED') summary.cancelled += 1;
     else if (answer.status === 'ABORT' || isTerminal(prefectRunState(answer.state))) summary.finished += 1;
     else pending.push(run.id);
@@ -51,7 +57,7 @@ export async function cancelActiveRuns(api: PrefectApi, deploymentId: string, op
       async () => {
         const still: string[] = [];
         for (const id of waiting) {
-          const state = prefectRunState((await api.readFlowRun(id)).state?.type);
+          const state = await readStateBy(api, id, deadline);
           if (state === 'CANCELLED') summary.cancelled += 1;
           else if (isTerminal(state)) summary.finished += 1;
           else still.push(id);
@@ -60,17 +66,28 @@ export async function cancelActiveRuns(api: PrefectApi, deploymentId: string, op
         return still;
       },
       (still) => still.length === 0,
-      { timeoutMs: options.timeoutMs, intervalMs: options.pollMs ?? 1000 },
+      { deadline, intervalMs: options.pollMs ?? 1000 },
     );
   }
   summary.cancelling = waiting.length;
   if (summary.cancelling > 0) {
     options.logger.warning(
-      `${summary.cancelling} flow run(s) are still CANCELLING after ${Math.round(options.timeoutMs / 1000)} s: ` +
+      `${summary.cancelling} flow run(s) are still CANCELLING after ${formatDuration(Date.now() - started)} (stop.cancel_timeout ${formatDuration(options.timeoutMs)}): ` +
         'no worker or serving process is alive to end them (raise stop.cancel_timeout, or check the worker)',
     );
   }
   return summary;
+}
+
+/** A run's state; CANCELLING, as last known, when the deadline cut the read (or came before it). */
+async function readStateBy(api: PrefectApi, id: string, deadline: number): Promise<RunState> {
+  if (Date.now() >= deadline) return 'CANCELLING';
+  try {
+    return prefectRunState((await api.readFlowRun(id, deadline)).state?.type);
+  } catch (error) {
+    if (Date.now() >= deadline) return 'CANCELLING';
+    throw error;
+  }
 }
 
 /** "cancelled 2 of 3 flow run(s) (1 had already finished)". */
