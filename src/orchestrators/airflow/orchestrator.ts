@@ -29,6 +29,7 @@ import { hasConnection, resolveConnection } from './connection.js';
 import { deliverBundle, removeBundle } from './deliver.js';
 import { awaitParsed, nudgeParsing } from './parse.js';
 import { planAirflow } from './plan.js';
+import { writeSecretVariables } from './secret-variables.js';
 import { stopDag } from './stop-dag.js';
 import { stateType } from './states.js';
 import { runIdFor, type AirflowTarget } from './names.js';
@@ -45,6 +46,8 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
   private airflow?: AirflowApi;
   /** dag_run_id → dag_id of the runs this instance started, for wait. */
   private readonly runs = new Map<string, string>();
+  /** Whether deploy wrote the secret parameters' Variables in this invocation (run need not again). */
+  private secretsWritten = false;
 
   constructor(
     private readonly config: AirflowConfig,
@@ -100,6 +103,9 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
     const bundle = this.bundle(request.resolved);
     const dagsFolder = this.dagsFolder();
     const before = await api.readDag(bundle.dagId);
+    // Before the DAG that reads them: a run of it must find its Variables.
+    await writeSecretVariables(api, bundle.dagId, request.resolved.secretParameters, this.ctx.logger);
+    this.secretsWritten = true;
     const written = new Date();
     const delivered = deliverBundle(dagsFolder, bundle);
     this.ctx.logger.info(
@@ -139,6 +145,8 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
         `Failed to run ${d.name}: the DAG '${dagId}' is paused (stopped?), so a run would stay queued; deploy again to unpause it`,
       );
     }
+    // The values as this config has them now, when deploy did not write them in this invocation.
+    if (!this.secretsWritten) await writeSecretVariables(api, dagId, d.secretParameters, this.ctx.logger);
     const key = d.idempotencyKey;
     const conf = d.run.parameters;
     const runId = key ? runIdFor(key) : null;
