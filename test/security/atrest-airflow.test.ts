@@ -9,6 +9,7 @@ import { MemoryLogger } from '../../src/logger.js';
 import { orchestratorLookup } from '../../src/orchestrators/registry.js';
 import { runConfig } from '../../src/run-config.js';
 import { ciContext, tempDir } from '../helpers/services.js';
+import { SECRET, SECRET_FORMS } from './atrest-stand-ins.js';
 
 // Secrets at rest, AirflowOrchestrator: a `${VAR}` run parameter must be neither in the DAG
 // file, nor in the release delivered next to it, nor in a run's conf. A stand-in Airflow 2.x
@@ -16,8 +17,6 @@ import { ciContext, tempDir } from '../helpers/services.js';
 // fingerprint) and records what it is sent; the delivered release's task is then run as the
 // worker would, its environment rendered from the Variables the server received.
 
-const SECRET = 'sk-"Zürich"\\9f\nline2-Ω';
-const FORMS = [SECRET, JSON.stringify(SECRET).slice(1, -1), 'Zürich'];
 
 const RUNNER_PY = `import json
 
@@ -60,6 +59,13 @@ function standInAirflow(dagsFolder: string) {
         const fingerprint = /^FINGERPRINT = "([0-9a-f]+)"$/m.exec(readFileSync(file, 'utf8'))![1];
         return json(200, { dag_id: dag[1], is_paused: false, is_active: true, tags: [{ name: `lolpop-deploy:${fingerprint}` }] });
       }
+      if (dag && req.method === 'PATCH') return json(200, { dag_id: dag[1], is_paused: true, tags: [] });
+      if (dag && req.method === 'DELETE') return void res.writeHead(204).end();
+      if (/^dags\/[^/]+\/dagRuns$/.test(route) && req.method === 'GET') return json(200, { dag_runs: [], total_entries: 0 });
+      if (variable && req.method === 'DELETE') {
+        const existed = variables.delete(decodeURIComponent(variable[1]!));
+        return existed ? void res.writeHead(204).end() : json(404, { title: 'Variable not found' });
+      }
       if (route === 'dags') return json(200, { dags: [], total_entries: 0 });
       if (route === 'importErrors') return json(200, { import_errors: [], total_entries: 0 });
       if (variable && req.method === 'PATCH') {
@@ -89,19 +95,19 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-describe('secrets at rest: AirflowOrchestrator', () => {
-  it('a secret parameter goes to an Airflow Variable; the DAG file, the release and the conf hold only its key, and the task gets the value', async () => {
-    const dir = tempDir('atrest-airflow');
-    const dagsFolder = path.join(dir, 'dags');
-    mkdirSync(dagsFolder);
-    const airflow = standInAirflow(dagsFolder);
-    server = airflow.server;
-    await new Promise<void>((resolve) => airflow.server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(airflow.server.address() as AddressInfo).port}/api/v1`;
-    writeFileSync(path.join(dir, 'tiny_runner.py'), RUNNER_PY);
-    writeFileSync(
-      path.join(dir, 'lolpop.yaml'),
-      `orchestrator:
+/** A workflow with a secret parameter, its DAGs folder and a stand-in Airflow 2.x serving it. */
+async function airflowProject() {
+  const dir = tempDir('atrest-airflow');
+  const dagsFolder = path.join(dir, 'dags');
+  mkdirSync(dagsFolder);
+  const airflow = standInAirflow(dagsFolder);
+  server = airflow.server;
+  await new Promise<void>((resolve) => airflow.server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(airflow.server.address() as AddressInfo).port}/api/v1`;
+  writeFileSync(path.join(dir, 'tiny_runner.py'), RUNNER_PY);
+  writeFileSync(
+    path.join(dir, 'lolpop.yaml'),
+    `orchestrator:
   config: {dags_folder: dags, parse_timeout: 10s}
   deployment:
     name: churn-model
@@ -111,9 +117,15 @@ describe('secrets at rest: AirflowOrchestrator', () => {
       parameters: {api_key: "\${ATREST_API_KEY}", team: ml}
       secret_parameters: [api_key]
 `,
-    );
-    const env = { PATH: process.env.PATH, AIRFLOW_API_URL: url, AIRFLOW_USERNAME: 'admin', AIRFLOW_PASSWORD: 'pw', ATREST_API_KEY: SECRET } as NodeJS.ProcessEnv;
-    const config = loadConfigSync(path.join(dir, 'lolpop.yaml'), { orchestrator: { name: 'AirflowOrchestrator', label: 'input orchestrator' } }, orchestratorLookup, env);
+  );
+  const env = { PATH: process.env.PATH, AIRFLOW_API_URL: url, AIRFLOW_USERNAME: 'admin', AIRFLOW_PASSWORD: 'pw', ATREST_API_KEY: SECRET } as NodeJS.ProcessEnv;
+  const config = loadConfigSync(path.join(dir, 'lolpop.yaml'), { orchestrator: { name: 'AirflowOrchestrator', label: 'input orchestrator' } }, orchestratorLookup, env);
+  return { dir, dagsFolder, airflow, env, config };
+}
+
+describe('secrets at rest: AirflowOrchestrator', () => {
+  it('a secret parameter goes to an Airflow Variable; the DAG file, the release and the conf hold only its key, and the task gets the value', async () => {
+    const { dir, dagsFolder, airflow, config, env } = await airflowProject();
     const logger = new MemoryLogger();
     const result = await runConfig(config, ['package', 'deploy', 'run'], { logger, env, ci: ciContext(), workdir: dir, fetch: globalThis.fetch });
     expect(result.error, logger.lines.join('\n')).toBeUndefined();
@@ -122,12 +134,12 @@ describe('secrets at rest: AirflowOrchestrator', () => {
     expect([...airflow.variables.entries()]).toEqual([[expect.stringMatching(/^lolpop_secret__churn-model__api_key__[0-9a-f]{8}$/), SECRET]]);
     const [key] = [...airflow.variables.keys()];
     const others = airflow.received.filter((r) => !r.path.startsWith('variables'));
-    for (const form of FORMS) expect(JSON.stringify(others)).not.toContain(form);
+    for (const form of SECRET_FORMS) expect(JSON.stringify(others)).not.toContain(form);
     expect(others.find((r) => r.path.endsWith('/dagRuns'))!.body).toMatchObject({ conf: { team: 'ml' } });
 
     // Nothing written at rest holds it: the reviewed DAG file, the delivered DAG file and release.
     const written = [...filesUnder(dagsFolder), ...filesUnder(path.join(dir, 'prefect_files'))];
-    for (const file of written) for (const form of FORMS) expect(readFileSync(file, 'utf8'), file).not.toContain(form);
+    for (const file of written) for (const form of SECRET_FORMS) expect(readFileSync(file, 'utf8'), file).not.toContain(form);
     const dagFile = readFileSync(path.join(dagsFolder, 'churn-model', 'churn-model.py'), 'utf8');
     expect(dagFile).toContain(`"LOLPOP_DEPLOY_SECRET_0": "{{ var.value.get('${key}') }}",`);
 
@@ -139,5 +151,17 @@ describe('secrets at rest: AirflowOrchestrator', () => {
       stdio: 'pipe',
     });
     expect(JSON.parse(readFileSync(path.join(release, 'workflow', 'received.json'), 'utf8'))).toEqual({ team: 'ml', api_key: SECRET });
+  }, 30_000);
+
+  it('stop with mode delete deletes the Variables with the DAG: the value does not outlive it on the server', async () => {
+    const { dir, airflow, config, env } = await airflowProject();
+    const deployed = await runConfig(config, ['deploy'], { logger: new MemoryLogger(), env, ci: ciContext(), workdir: dir, fetch: globalThis.fetch });
+    expect(deployed.error).toBeUndefined();
+    expect(airflow.variables.size).toBe(1);
+    const deleting = { ...config, deployment: { ...config.deployment, stop: { ...config.deployment.stop, mode: 'delete' as const, cancel_timeout: 2000 } } };
+    const stopped = await runConfig(deleting, ['stop'], { logger: new MemoryLogger(), env, ci: ciContext(), workdir: dir, fetch: globalThis.fetch });
+    expect(stopped.error).toBeUndefined();
+    expect(stopped.stopped?.detail).toMatch(/; deleted Variable lolpop_secret__churn-model__api_key__[0-9a-f]{8}$/);
+    expect(airflow.variables.size).toBe(0);
   }, 30_000);
 });

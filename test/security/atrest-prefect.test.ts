@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,67 +10,16 @@ import { MemoryLogger } from '../../src/logger.js';
 import { orchestratorLookup } from '../../src/orchestrators/registry.js';
 import { runConfig } from '../../src/run-config.js';
 import { ciContext, tempDir } from '../helpers/services.js';
+import { SECRET, SECRET_FORMS, standInPrefect } from './atrest-stand-ins.js';
 
 // Secrets at rest, PrefectOrchestrator: a `${VAR}` run parameter must not be stored in clear
 // as a deployment or flow-run parameter. A stand-in Prefect server on loopback records what
 // it is sent; the generated run.py is then called with the flow run's parameters exactly as
 // stored, against a stand-in `prefect` whose Secret blocks are the ones the server received.
 
-const SECRET = 'sk-"Zürich"\\9f\nline2-Ω';
 /** A GitHub checkout: a process pool's worker clones it. */
 const GITHUB = ciContext({ serverUrl: 'https://github.com', repository: 'acme/churn', sha: 'a'.repeat(40), shortSha: 'aaaaaaa' });
 const FIXTURES = fileURLToPath(new URL('../fixtures/packaging/python', import.meta.url));
-
-interface Received {
-  method: string;
-  path: string;
-  body: unknown;
-}
-
-/** A Prefect 3.8.8 API with a process pool `pool`: what deploy and run need, Secret blocks included. */
-function standInPrefect() {
-  const received: Received[] = [];
-  const blocks = new Map<string, { id: string; value: unknown }>();
-  const server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    req.on('end', () => {
-      const body = text ? (JSON.parse(text) as { name: string; data: { value: unknown } }) : undefined;
-      const route = (req.url ?? '').replace(/^\/api/, '').split('?')[0]!;
-      received.push({ method: req.method!, path: route, body });
-      const json = (status: number, value: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(value));
-      };
-      const byName = /^\/block_types\/slug\/secret\/block_documents\/name\/([^/]+)$/.exec(route);
-      const patch = /^\/block_documents\/([^/]+)$/.exec(route);
-      if (route === '/admin/version') return json(200, '3.8.8');
-      if (route === '/work_pools/pool') return json(200, { name: 'pool', type: 'process' });
-      if (route === '/flows/') return json(201, { id: 'flow-1' });
-      if (route === '/deployments/') return json(201, { id: 'dep-1', name: body!.name, flow_id: 'flow-1' });
-      if (route === '/deployments/dep-1/create_flow_run') return json(201, { id: 'run-1', name: 'brave-run', state: { type: 'SCHEDULED', name: 'Scheduled' } });
-      if (byName) {
-        const found = blocks.get(decodeURIComponent(byName[1]!));
-        return found ? json(200, { id: found.id, data: { value: '********' } }) : json(404, { detail: 'Block document not found' });
-      }
-      if (route === '/block_types/slug/secret') return json(200, { id: 'secret-type' });
-      if (route === '/block_schemas/filter') return json(200, [{ id: 'secret-schema' }]);
-      if (route === '/block_documents/' && req.method === 'POST') {
-        blocks.set(body!.name, { id: `doc-${blocks.size}`, value: body!.data.value });
-        return json(201, { id: `doc-${blocks.size}` });
-      }
-      if (patch && req.method === 'PATCH') {
-        const entry = [...blocks.values()].find((b) => b.id === patch[1]);
-        if (!entry) return json(404, { detail: 'Block document not found' });
-        entry.value = body!.data.value;
-        res.writeHead(204).end();
-        return;
-      }
-      json(404, { detail: `no route ${req.method} ${route}` });
-    });
-  });
-  return { server, received, blocks };
-}
 
 let server: Server | undefined;
 afterEach(() => server?.close());
@@ -139,7 +88,7 @@ describe('secrets at rest: PrefectOrchestrator', () => {
     const blockWrites = prefect.received.filter((r) => r.path.startsWith('/block_documents/'));
     expect(blockWrites).toHaveLength(1);
     const others = prefect.received.filter((r) => !blockWrites.includes(r));
-    for (const form of [SECRET, JSON.stringify(SECRET).slice(1, -1), 'Zürich']) expect(JSON.stringify(others)).not.toContain(form);
+    for (const form of SECRET_FORMS) expect(JSON.stringify(others)).not.toContain(form);
 
     const [blockName, block] = [...prefect.blocks.entries()][0]!;
     expect(blockName).toMatch(/^lolpop-churn-model-api-key-[0-9a-f]{8}$/);
@@ -176,8 +125,26 @@ describe('secrets at rest: the Prefect plan', () => {
     const result = await runConfig(config, ['plan'], { logger: new MemoryLogger(), env, ci: GITHUB, workdir: dir, fetch: globalThis.fetch });
     expect(result.error).toBeUndefined();
     const shown = JSON.stringify(result.plan);
-    for (const form of [SECRET, JSON.stringify(SECRET).slice(1, -1), 'Zürich']) expect(shown).not.toContain(form);
+    for (const form of SECRET_FORMS) expect(shown).not.toContain(form);
     expect(result.plan!.requests).toContainEqual(expect.objectContaining({ url: `${apiUrl}/block_documents/`, body: { name: expect.stringMatching(/^lolpop-churn-model-api-key-/), data: { value: '***' } } }));
     expect(prefect.received.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+});
+
+describe('secrets at rest: Prefect stop', () => {
+  it('stop with mode delete deletes the Secret blocks with the deployment: the value does not outlive it on the server', async () => {
+    const prefect = standInPrefect();
+    const apiUrl = await listen(prefect.server);
+    const dir = project(apiUrl, '      parameters: {api_key: "${ATREST_API_KEY}", team: ml}\n      secret_parameters: [api_key]');
+    const env = { ATREST_API_KEY: SECRET } as NodeJS.ProcessEnv;
+    const config = loadConfigSync(path.join(dir, 'lolpop.yaml'), {}, orchestratorLookup, env);
+    const deployed = await runConfig(config, ['deploy'], { logger: new MemoryLogger(), env, ci: GITHUB, workdir: dir, fetch: globalThis.fetch });
+    expect(deployed.error).toBeUndefined();
+    expect(prefect.blocks.size).toBe(1);
+    const deleting = { ...config, deployment: { ...config.deployment, stop: { ...config.deployment.stop, mode: 'delete' as const } } };
+    const stopped = await runConfig(deleting, ['stop'], { logger: new MemoryLogger(), env, ci: GITHUB, workdir: dir, fetch: globalThis.fetch });
+    expect(stopped.error).toBeUndefined();
+    expect(stopped.stopped?.detail).toMatch(/deleted deployment .*; deleted Secret block lolpop-churn-model-api-key-[0-9a-f]{8}$/);
+    expect(prefect.blocks.size).toBe(0);
   });
 });

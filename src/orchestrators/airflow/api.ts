@@ -159,6 +159,12 @@ export class AirflowApi {
     return 'updated';
   }
 
+  /** Deletes the Variable `key`; false when there is none. */
+  async deleteVariable(key: string): Promise<boolean> {
+    const res = await this.client.request('DELETE', `variables/${seg(key)}`, { action: `delete the Airflow Variable '${key}'`, schema: Empty, accept: [404] });
+    return res.status !== 404;
+  }
+
   /** Triggers a run; undefined when a run with this id exists already (409). */
   async triggerRun(dagId: string, runId: string | null, conf: Record<string, unknown>): Promise<DagRun | undefined> {
     const res = await this.client.request('POST', `dags/${seg(dagId)}/dagRuns`, {

@@ -29,7 +29,7 @@ import { hasConnection, resolveConnection } from './connection.js';
 import { deliverBundle, removeBundle } from './deliver.js';
 import { awaitParsed, nudgeParsing } from './parse.js';
 import { planAirflow } from './plan.js';
-import { writeSecretVariables } from './secret-variables.js';
+import { deleteSecretVariables, writeSecretVariables } from './secret-variables.js';
 import { stopDag } from './stop-dag.js';
 import { stateType } from './states.js';
 import { runIdFor, type AirflowTarget } from './names.js';
@@ -177,18 +177,22 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
 
   /** Pauses the DAG (default) or deletes it with its files; active runs are marked failed when asked, and always before a delete. */
   async stop(request: StopRequest<StepKwargs, AirflowTarget>): Promise<StopResult> {
-    const { target, stop } = request.resolved;
+    const { target, stop, secretParameters } = request.resolved;
     const dagId = target.dagId;
     // A delete must remove the file first, or Airflow's next parse brings the DAG back:
     // without the DAGs folder, fail before anything changes.
     const folder = stop.mode === 'delete' ? this.dagsFolder() : undefined;
-    return stopDag(this.api(), this.ctx.logger, {
+    const result = await stopDag(this.api(), this.ctx.logger, {
       dagId,
       mode: stop.mode,
       failRuns: stop.cancel_runs || stop.mode === 'delete',
       timeoutMs: stop.cancel_timeout,
       removeFiles: () => (folder ? removeBundle(folder, dagId) : false),
     });
+    if (stop.mode !== 'delete') return result;
+    // Its secret parameters' values go with it: nothing else reads those Variables.
+    const variables = await deleteSecretVariables(this.api(), dagId, secretParameters);
+    return variables ? { stopped: true, detail: `${result.detail}; ${variables}` } : result;
   }
 
   private bundle(deployment: AirflowDeployment): DagBundle {

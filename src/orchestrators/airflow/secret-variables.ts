@@ -48,6 +48,13 @@ export async function writeSecretVariables(api: AirflowApi, dagId: string, secre
   }
 }
 
+/** Deletes the secret parameters' Variables (stop's delete mode); what was deleted, as a detail, or undefined for none. */
+export async function deleteSecretVariables(api: AirflowApi, dagId: string, secretParameters: Record<string, string>): Promise<string | undefined> {
+  const deleted: string[] = [];
+  for (const { key } of secretVariables(dagId, secretParameters)) if (await api.deleteVariable(key)) deleted.push(key);
+  return deleted.length > 0 ? `deleted Variable${deleted.length > 1 ? 's' : ''} ${deleted.join(', ')}` : undefined;
+}
+
 /** The Variable writes as plan shows them: values as ***. */
 export function plannedSecretVariables(rest: string, dagId: string, secretParameters: Record<string, string>): PlannedRequest[] {
   return secretVariables(dagId, secretParameters).map(({ key }) => ({

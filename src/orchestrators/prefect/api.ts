@@ -150,6 +150,18 @@ export class PrefectApi {
     return 'created';
   }
 
+  /** Deletes the Secret block `name`; false when there is none. */
+  async deleteSecretBlock(name: string): Promise<boolean> {
+    const found = await this.client.request('GET', `block_types/slug/secret/block_documents/name/${seg(name)}`, {
+      action: `read the Secret block '${name}'`,
+      schema: BlockIdSchema,
+      accept: [404],
+    });
+    if (found.status === 404) return false;
+    const res = await this.client.request('DELETE', `block_documents/${seg(found.body.id)}`, { action: `delete the Secret block '${name}'`, schema: IgnoredSchema, accept: [404] });
+    return res.status !== 404;
+  }
+
   /** `POST /deployments/` upserts on flow_id + name. */
   async upsertDeployment(spec: DeploymentSpec, version: ServerVersion): Promise<Deployment> {
     const res = await this.client.request('POST', 'deployments/', {

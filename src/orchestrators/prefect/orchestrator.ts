@@ -29,7 +29,7 @@ import { Kubectl } from './kubernetes/kubectl.js';
 import { poolDeploymentSpec } from './deployment-body.js';
 import type { ResolvedDeployment } from '../../deployment.js';
 import { runsContainers } from './pull-steps.js';
-import { prefectParameters, refuseOwnFlowSecrets, writeSecretBlocks } from './secret-blocks.js';
+import { deleteSecretBlocks, prefectParameters, refuseOwnFlowSecrets, writeSecretBlocks } from './secret-blocks.js';
 import { resumeIfPaused, waitForServedDeployment } from './served.js';
 import { StaticDockerHost } from './static-docker.js';
 import { prefectRunState } from './states.js';
@@ -285,6 +285,9 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
       if (d.stop.mode === 'delete') {
         const deleted = await this.api.deleteDeployment(deployment.id);
         parts.push(deleted ? `deleted deployment ${label}` : `deployment ${label} was already deleted`);
+        // Its secret parameters' values go with it: nothing else reads those blocks.
+        const blocks = await deleteSecretBlocks(this.api, d);
+        if (blocks) parts.push(blocks);
       } else {
         parts.push(`paused deployment ${label}${deployment.paused ? ' (it already was)' : ''}`);
       }

@@ -59,6 +59,16 @@ export async function writeSecretBlocks(api: PrefectApi, d: Deployment, logger: 
   }
 }
 
+/** Deletes the secret parameters' blocks (stop's delete mode); what was deleted, as a detail, or undefined for none. */
+export async function deleteSecretBlocks(api: PrefectApi, d: Deployment): Promise<string | undefined> {
+  const deleted: string[] = [];
+  for (const name of Object.keys(d.secretParameters)) {
+    const block = secretBlockName(d, name);
+    if (await api.deleteSecretBlock(block)) deleted.push(block);
+  }
+  return deleted.length > 0 ? `deleted Secret block${deleted.length > 1 ? 's' : ''} ${deleted.join(', ')}` : undefined;
+}
+
 /** The block documents writeSecretBlocks would write (a PATCH where one exists), as plan shows them: values as ***. */
 export function plannedSecretBlocks(d: Deployment, api: string): PlannedRequest[] {
   return Object.keys(d.secretParameters).map((name) => ({
