@@ -164,4 +164,18 @@ describe('secrets at rest: AirflowOrchestrator', () => {
     expect(stopped.stopped?.detail).toMatch(/; deleted Variable lolpop_secret__churn-model__api_key__[0-9a-f]{8}$/);
     expect(airflow.variables.size).toBe(0);
   }, 30_000);
+
+  it('plan (the PR comment, --json) shows the Variable write with *** and holds the value nowhere', async () => {
+    const { dir, config, env, airflow } = await airflowProject();
+    const result = await runConfig(config, ['plan'], { logger: new MemoryLogger(), env, ci: ciContext(), workdir: dir, fetch: globalThis.fetch });
+    expect(result.error).toBeUndefined();
+    const shown = JSON.stringify(result.plan);
+    for (const form of SECRET_FORMS) expect(shown).not.toContain(form);
+    expect(result.plan!.requests).toContainEqual({
+      method: 'PATCH',
+      url: expect.stringMatching(/\/api\/v1\/variables\/lolpop_secret__churn-model__api_key__[0-9a-f]{8}$/),
+      body: { key: expect.stringMatching(/^lolpop_secret__/), value: '***' },
+    });
+    expect(airflow.received.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
 });
