@@ -3,6 +3,7 @@ import type { Deployment, StepKwargs } from './config/schema.js';
 import { defaultImageTag, renderImageTag } from './docker/args.js';
 import { prefectFlowName, WRAPPER_PARAMETER } from './packaging/entrypoint.js';
 import { entrypointFor } from './packaging/files.js';
+import { separateSecretParameters } from './secret-parameters.js';
 
 /**
  * A deployment as every step reads it: the loaded `orchestrator.deployment` (name, type,
@@ -32,6 +33,12 @@ export interface ResolvedDeployment<K extends StepKwargs = StepKwargs, T = unkno
    */
   idempotencyKey?: string;
   target: T;
+  /**
+   * run.secret_parameters: name → value. They are taken out of deploy.parameters and
+   * run.parameters, so no step sends or records them with the others; each orchestrator
+   * delivers them through its own secret store.
+   */
+  secretParameters: Record<string, string>;
 }
 
 /**
@@ -48,8 +55,12 @@ export function resolveDeployment<K extends StepKwargs, T = undefined>(
   const pkg = deployment.package;
   // lolpop's deploy.flow_entrypoint names the user's own flow just as package's does.
   const flow = { ...pkg, flow_entrypoint: deployment.deploy.flow_entrypoint ?? pkg.flow_entrypoint };
+  const separated = separateSecretParameters(deployment.deploy.parameters, deployment.run.parameters, deployment.run.secret_parameters ?? []);
   const base: ResolvedDeployment<K, undefined> = {
     ...deployment,
+    deploy: { ...deployment.deploy, ...(separated.deploy ? { parameters: separated.deploy } : {}) },
+    run: { ...deployment.run, parameters: separated.run },
+    secretParameters: separated.secrets,
     orchestrator,
     entrypoint: entrypointFor(flow),
     ownFlow: flow.flow_entrypoint !== undefined,

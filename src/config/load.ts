@@ -8,6 +8,7 @@ import { redact } from '../redaction.js';
 import { expandEnv } from './expand-env.js';
 import { formatPath, locate, type ConfigPath } from './locate.js';
 import { entrypointFor } from '../packaging/files.js';
+import { checkSecretParameters } from '../secret-parameters.js';
 import {
   deploymentBlockFor,
   LolpopFileShape,
@@ -212,6 +213,7 @@ function load(
     throw issuesToError(prefixed, at, overridden.fromInput, foreignKeyOwner(name, lookup, chosenBy));
   }
   const deployment = deploymentResult.data;
+  checkRunSecrets(deployment, secrets, name, lookup, (p) => overridden.fromInput.get(p.join('.')) ?? at(p));
 
   const schema = lookup.schemaFor(name);
   const orchestratorBlock = config.orchestrator ?? { config: {} };
@@ -243,6 +245,31 @@ function load(
     notices,
     warnings,
   };
+}
+
+/**
+ * Secrets among the parameters: only in run.secret_parameters, and those only for a
+ * built-in orchestrator (each delivers them through its own secret store; a user's module
+ * would get them as plain parameters).
+ */
+function checkRunSecrets(
+  deployment: { deploy: DeployKwargs; run: { parameters: Record<string, unknown>; secret_parameters?: string[] } },
+  secrets: string[],
+  orchestrator: string,
+  lookup: OrchestratorLookup,
+  at: (p: ConfigPath) => string,
+): void {
+  const names = deployment.run.secret_parameters ?? [];
+  const key = ['orchestrator', 'deployment', 'run', 'secret_parameters'];
+  if (names.length > 0 && lookup.isModuleReference(orchestrator)) {
+    throw new ConfigError(
+      `${at(key)}: run.secret_parameters: ${orchestrator} is a module of yours, and lolpop-deploy delivers secret parameters only through ` +
+        `its built-in orchestrators' secret stores; remove them and hand the secret to your module another way`,
+    );
+  }
+  checkSecretParameters({ deploy: deployment.deploy.parameters, run: deployment.run.parameters }, names, secrets, (section, name) =>
+    at(name === undefined ? key : ['orchestrator', 'deployment', section, 'parameters', name]),
+  );
 }
 
 /**

@@ -125,6 +125,12 @@ export const DeployKwargs = z
 export const RunKwargs = z
   .strictObject({
     parameters: jsonObject.default({}),
+    secret_parameters: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Run or deploy parameters whose values are secrets: delivered through the orchestrator\'s own secret store, never stored in clear.',
+      ),
     idempotency_key: z.string().optional().describe('Defaults to one per workflow run attempt in GitHub Actions.'),
     wait: z.boolean().default(false),
     wait_timeout: Duration('30m').describe('How long the wait step waits for the run to end, e.g. 30m or 1h30m.'),

@@ -24,6 +24,13 @@ export const DEFAULT_LOLPOP_MODULE = 'lolpop.runner';
  */
 export const WRAPPER_PARAMETER = 'params';
 
+/**
+ * The generated flow's second parameter: secret parameter name → the Prefect Secret block
+ * that holds its value. The flow loads the blocks when it runs, so deployment and flow-run
+ * parameters carry only block names (PrefectOrchestrator's secret-blocks.ts writes them).
+ */
+export const SECRET_BLOCKS_PARAMETER = 'lolpop_secret_parameters';
+
 /** What renderEntrypoint needs besides the package kwargs. */
 export interface EntrypointOptions {
   /**
@@ -69,14 +76,25 @@ from prefect import flow
 
 
 @flow${flowArgs === '' ? '' : `(${flowArgs})`}
-def ${fn}(${WRAPPER_PARAMETER}: Optional[Dict[str, Any]] = None) -> None:
+def ${fn}(
+    ${WRAPPER_PARAMETER}: Optional[Dict[str, Any]] = None,
+    ${SECRET_BLOCKS_PARAMETER}: Optional[Dict[str, str]] = None,
+) -> None:
     """Runs ${method}.
 
     Args:
         ${WRAPPER_PARAMETER}: keyword arguments for ${method}.
+        ${SECRET_BLOCKS_PARAMETER}: more keyword arguments, each the name of the
+            Prefect Secret block that holds its value (secret values are never parameters).
     """
+    kwargs = dict(${WRAPPER_PARAMETER} or {})
+    if ${SECRET_BLOCKS_PARAMETER}:
+        from prefect.blocks.system import Secret
+
+        for name, block in ${SECRET_BLOCKS_PARAMETER}.items():
+            kwargs[name] = Secret.load(block).get()
     runner = ${cls}(conf=${pyString(configFileFor(kwargs))}, skip_config_validation=${kwargs.skip_validation ? 'True' : 'False'})
-    runner.${kwargs.lolpop_entrypoint}(**(${WRAPPER_PARAMETER} or {}))
+    runner.${kwargs.lolpop_entrypoint}(**kwargs)
     if hasattr(runner, "log"):
         runner.log("Workflow completed!")
 

@@ -14,6 +14,16 @@ export interface LaunchSpec {
   flow?: { file: string; function: string };
   /** Set when the run may go through Prefect (use_prefect), if prefect is importable. */
   prefect?: { file: string; function: string; parameter?: string };
+  /** Secret parameter → the environment variable that holds its value (never the value: the spec is a file). */
+  secret_parameters?: Record<string, string>;
+}
+
+/**
+ * The environment variables a launcher reads secret parameters from, by position
+ * (`LOLPOP_DEPLOY_SECRET_0`, …): parameter names need not be valid variable names.
+ */
+export function secretParameterVariables(names: Iterable<string>): Record<string, string> {
+  return Object.fromEntries([...names].map((name, i) => [name, `LOLPOP_DEPLOY_SECRET_${i}`]));
 }
 
 /** Splits `path/to/file.py:function`. */
@@ -36,9 +46,11 @@ export function launchSpec(
   workdir: string,
   parameters: Record<string, unknown>,
   usePrefect: boolean,
+  secretVariables: Record<string, string> = {},
 ): LaunchSpec {
   const target = splitEntrypoint(entrypoint);
   const spec: LaunchSpec = { workdir, parameters };
+  if (Object.keys(secretVariables).length > 0) spec.secret_parameters = secretVariables;
   if (isGeneratedWrapper(pkg, entrypoint)) {
     if (!pkg.lolpop_class) {
       throw new ConfigError(
@@ -112,6 +124,16 @@ def load_function(path, name):
     return getattr(module, name)
 
 
+def secret_parameters(spec):
+    """Secret parameters, from the environment variables the spec names (never from the spec itself)."""
+    found = {}
+    for name, variable in (spec.get("secret_parameters") or {}).items():
+        if variable not in os.environ:
+            raise SystemExit("lolpop-deploy: the secret parameter %s has no value: %s is not set" % (name, variable))
+        found[name] = os.environ[variable]
+    return found
+
+
 def main():
     # Only when lolpop-deploy made this process the leader of its own group.
     if hasattr(os, "killpg") and os.getpgrp() == os.getpid():
@@ -120,7 +142,10 @@ def main():
         spec = json.load(f)
     os.chdir(spec["workdir"])
     sys.path.insert(0, spec["workdir"])
-    params = spec["parameters"]
+    secrets = secret_parameters(spec)
+    # What is printed (and so kept in the run's log) shows secret parameters as ***.
+    shown = json.dumps(dict(spec["parameters"], **{name: "***" for name in secrets}))
+    params = dict(spec["parameters"], **secrets)
 
     prefect = spec.get("prefect")
     if prefect and importlib.util.find_spec("prefect") is not None:
@@ -131,7 +156,7 @@ def main():
 
     if spec.get("flow"):
         target = spec["flow"]
-        print("lolpop-deploy: calling %s:%s(**%s)" % (target["file"], target["function"], json.dumps(params)), flush=True)
+        print("lolpop-deploy: calling %s:%s(**%s)" % (target["file"], target["function"], shown), flush=True)
         fn = load_function(target["file"], target["function"])
         getattr(fn, "fn", fn)(**params)
         return
@@ -139,7 +164,7 @@ def main():
     runner_spec = spec["runner"]
     print(
         "lolpop-deploy: %s(conf=%r).%s(**%s)"
-        % (runner_spec["class"], runner_spec["config_file"], runner_spec["entrypoint"], json.dumps(params)),
+        % (runner_spec["class"], runner_spec["config_file"], runner_spec["entrypoint"], shown),
         flush=True,
     )
     module = importlib.import_module(runner_spec["module"])

@@ -133,7 +133,7 @@ async function packageCalls(pkg: Record<string, unknown>): Promise<Call[]> {
 describe('PrefectOrchestrator docs: package kwargs', () => {
   it('lolpop_class: the class the entrypoint builds', () => expect(entrypoint({ lolpop_class: 'MyRunner' })).toContain('runner = MyRunner(conf='));
   it('lolpop_module: where it is imported from', () => expect(entrypoint({ lolpop_module: 'pkg.runners' })).toContain('from pkg.runners import QuickstartRunner'));
-  it('lolpop_entrypoint: the method the flow calls', () => expect(entrypoint({ lolpop_entrypoint: 'train' })).toContain('runner.train(**(params or {}))'));
+  it('lolpop_entrypoint: the method the flow calls', () => expect(entrypoint({ lolpop_entrypoint: 'train' })).toContain('runner.train(**kwargs)'));
   it('flow_name: the flow function', () => expect(entrypoint({ flow_name: 'nightly' })).toMatch(/^def nightly\(/m));
   it("package_type: 'none' writes no Dockerfile; another type is refused", () => {
     const config = load({ package: { package_type: 'none' } });

@@ -91,8 +91,9 @@ describe('renderEntrypoint', () => {
 
   it('passes the flow parameter to the lolpop entrypoint as keyword arguments', () => {
     const text = renderEntrypoint(quickstartKwargs(), options);
-    expect(text).toContain('def prefect_entrypoint(params: Optional[Dict[str, Any]] = None) -> None:');
-    expect(text).toContain('    runner.build_all(**(params or {}))');
+    expect(text).toContain('def prefect_entrypoint(\n    params: Optional[Dict[str, Any]] = None,\n    lolpop_secret_parameters: Optional[Dict[str, str]] = None,\n) -> None:');
+    expect(text).toContain('    kwargs = dict(params or {})');
+    expect(text).toContain('    runner.build_all(**kwargs)');
   });
 
   it('defaults lolpop_module to lolpop.runner, as lolpop does', () => {

@@ -145,6 +145,27 @@ export class AirflowApi {
     return res.status !== 404;
   }
 
+  /**
+   * Sets the Variable `key` to `value`: replaced when it exists (PATCH), else created (POST;
+   * a 409 there means another step created it meanwhile, so it is replaced). The value is
+   * sent, never read back.
+   */
+  async upsertVariable(key: string, value: string): Promise<'created' | 'updated'> {
+    const action = `write the Airflow Variable '${key}'`;
+    const updated = await this.client.request('PATCH', `variables/${seg(key)}`, { action, schema: Empty, json: { key, value }, accept: [404] });
+    if (updated.status !== 404) return 'updated';
+    const created = await this.client.request('POST', 'variables', { action, schema: Empty, json: { key, value }, accept: [409] });
+    if (created.status !== 409) return 'created';
+    await this.client.request('PATCH', `variables/${seg(key)}`, { action, schema: Empty, json: { key, value } });
+    return 'updated';
+  }
+
+  /** Deletes the Variable `key`; false when there is none. */
+  async deleteVariable(key: string): Promise<boolean> {
+    const res = await this.client.request('DELETE', `variables/${seg(key)}`, { action: `delete the Airflow Variable '${key}'`, schema: Empty, accept: [404] });
+    return res.status !== 404;
+  }
+
   /** Triggers a run; undefined when a run with this id exists already (409). */
   async triggerRun(dagId: string, runId: string | null, conf: Record<string, unknown>): Promise<DagRun | undefined> {
     const res = await this.client.request('POST', `dags/${seg(dagId)}/dagRuns`, {

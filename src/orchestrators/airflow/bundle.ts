@@ -7,6 +7,7 @@ import { LAUNCHER_PY, launchSpec, splitEntrypoint } from '../../packaging/launch
 import type { ResolvedDeployment } from '../../deployment.js';
 import { RELEASES_DIR, renderDagFile, RUN_TASK_PY } from './dag-file.js';
 import { sha256, type AirflowTarget } from './names.js';
+import { secretVariables } from './secret-variables.js';
 import { CONTAINER_TASK_PY, type AirflowTask } from './task.js';
 
 /** A file of the bundle: a path relative to the deployment's folder in the DAGs folder, and its bytes. */
@@ -58,7 +59,8 @@ export function buildBundle(options: BundleOptions): DagBundle {
   const inImage = options.task.kind === 'docker';
   // In the image the workflow is the WORKDIR itself ("."), as the generated Dockerfile lays it out.
   const workdir = inImage ? '.' : WORKFLOW_DIR;
-  const spec = launchSpec(pkg, entrypoint, workdir, d.deploy.parameters ?? {}, false);
+  const secrets = secretVariables(dagId, d.secretParameters);
+  const spec = launchSpec(pkg, entrypoint, workdir, d.deploy.parameters ?? {}, false, Object.fromEntries(secrets.map((s) => [s.parameter, s.env])));
   const release: BundleFile[] = [
     { path: 'launcher.py', content: LAUNCHER_PY },
     inImage ? { path: 'container_task.py', content: CONTAINER_TASK_PY } : { path: 'run_task.py', content: RUN_TASK_PY },
@@ -80,6 +82,7 @@ export function buildBundle(options: BundleOptions): DagBundle {
     task: options.task,
     description: d.deploy.description ?? `lolpop-deploy: ${d.name} (${entrypoint})`,
     tags: [...(d.deploy.tags ?? []), ...options.extraTags],
+    secrets,
   };
   // A bash task hashes the settings it always had, in their order: a DAG deployed before
   // the docker kind existed keeps its fingerprint.

@@ -1,6 +1,7 @@
 import { GENERATED_HEADER } from '../../packaging/generated.js';
 import { pyLiteral, pyString } from '../../packaging/python.js';
 import { FINGERPRINT_TAG } from './names.js';
+import type { SecretVariable } from './secret-variables.js';
 import type { AirflowTask } from './task.js';
 
 /** What the generated DAG file says. */
@@ -15,6 +16,8 @@ export interface DagFileOptions {
   task: AirflowTask;
   description: string;
   tags: string[];
+  /** Secret parameters (none when absent): the task's environment reads each from its Airflow Variable when the run starts. */
+  secrets?: SecretVariable[];
 }
 
 /** The folder, next to the DAG file, that holds each release (ignored by the dag-processor). */
@@ -105,6 +108,7 @@ def release_file(name):
  * task log line by line.
  */
 function bashTask(options: DagFileOptions): string {
+  const secrets = Object.entries(secretEnvironment(options.secrets)).map(([env, template]) => `            ${pyString(env)}: ${pyString(template)},\n`);
   return `    BashOperator(
         task_id=${pyString(options.taskId)},
         bash_command=verbatim(shlex.join([PYTHON, os.path.join(RELEASE, "run_task.py")])),
@@ -114,7 +118,7 @@ function bashTask(options: DagFileOptions): string {
             "LOLPOP_DEPLOY_DEPLOYMENT": verbatim(${pyString(options.deploymentName)}),
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
-        },
+${secrets.join('')}        },
         append_env=True,
         cwd=RELEASE,
     )
@@ -139,6 +143,7 @@ function dockerTask(options: DagFileOptions, task: Extract<AirflowTask, { kind: 
     PYTHONUNBUFFERED: pyString('1'),
     PYTHONDONTWRITEBYTECODE: pyString('1'),
     ...Object.fromEntries(user),
+    ...Object.fromEntries(Object.entries(secretEnvironment(options.secrets)).map(([name, template]) => [name, pyString(template)])),
   };
   const optional: Array<[string, string | undefined]> = [
     ['docker_url', settings.docker_url],
@@ -163,6 +168,15 @@ function dockerTask(options: DagFileOptions, task: Extract<AirflowTask, { kind: 
     `mounts=${pyLiteral(mounts, 'docker.mounts')}`,
   ];
   return `    DockerOperator(\n${args.map((a) => `        ${a},\n`).join('')}    )\n`;
+}
+
+/**
+ * The task's environment variables that carry secret parameters: Airflow renders each from
+ * its Variable when the task runs (a key with "secret" in it is masked in logs and rendered
+ * fields), so only the keys are in the DAG file. The keys are plain names (secretVariableKey).
+ */
+function secretEnvironment(secrets: SecretVariable[] = []): Record<string, string> {
+  return Object.fromEntries(secrets.map(({ env, key }) => [env, `{{ var.value.get('${key}') }}`]));
 }
 
 /** A dict of Python expressions by name, one entry a line, indented to sit inside a call at `indent` spaces. */

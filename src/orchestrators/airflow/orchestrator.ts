@@ -30,6 +30,7 @@ import { hasConnection, resolveConnection } from './connection.js';
 import { deliverBundle, removeBundle } from './deliver.js';
 import { awaitParsed, nudgeParsing } from './parse.js';
 import { planAirflow } from './plan.js';
+import { deleteSecretVariables, writeSecretVariables } from './secret-variables.js';
 import { stopDag } from './stop-dag.js';
 import { stateType } from './states.js';
 import { runIdFor, type AirflowTarget } from './names.js';
@@ -46,6 +47,8 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
   private airflow?: AirflowApi;
   /** dag_run_id → dag_id of the runs this instance started, for wait. */
   private readonly runs = new Map<string, string>();
+  /** Whether deploy wrote the secret parameters' Variables in this invocation (run need not again). */
+  private secretsWritten = false;
 
   constructor(
     private readonly config: AirflowConfig,
@@ -101,6 +104,9 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
     const bundle = this.bundle(request.resolved);
     const dagsFolder = this.dagsFolder();
     const before = await api.readDag(bundle.dagId);
+    // Before the DAG that reads them: a run of it must find its Variables.
+    await writeSecretVariables(api, bundle.dagId, request.resolved.secretParameters, this.ctx.logger);
+    this.secretsWritten = true;
     const written = new Date();
     const delivered = deliverBundle(dagsFolder, bundle);
     this.ctx.logger.info(
@@ -140,6 +146,8 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
         `Failed to run ${d.name}: the DAG '${dagId}' is paused (stopped?), so a run would stay queued; deploy again to unpause it`,
       );
     }
+    // The values as this config has them now, when deploy did not write them in this invocation.
+    if (!this.secretsWritten) await writeSecretVariables(api, dagId, d.secretParameters, this.ctx.logger);
     const key = d.idempotencyKey;
     const conf = d.run.parameters;
     const runId = key ? runIdFor(key) : null;
@@ -170,18 +178,22 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
 
   /** Pauses the DAG (default) or deletes it with its files; active runs are marked failed when asked, and always before a delete. */
   async stop(request: StopRequest<StepKwargs, AirflowTarget>): Promise<StopResult> {
-    const { target, stop } = request.resolved;
+    const { target, stop, secretParameters } = request.resolved;
     const dagId = target.dagId;
     // A delete must remove the file first, or Airflow's next parse brings the DAG back:
     // without the DAGs folder, fail before anything changes.
     const folder = stop.mode === 'delete' ? this.dagsFolder() : undefined;
-    return stopDag(this.api(), this.ctx.logger, {
+    const result = await stopDag(this.api(), this.ctx.logger, {
       dagId,
       mode: stop.mode,
       failRuns: stop.cancel_runs || stop.mode === 'delete',
       timeoutMs: stop.cancel_timeout,
       removeFiles: () => (folder ? removeBundle(folder, dagId) : false),
     });
+    if (stop.mode !== 'delete') return result;
+    // Its secret parameters' values go with it: nothing else reads those Variables.
+    const variables = await deleteSecretVariables(this.api(), dagId, secretParameters);
+    return variables ? { stopped: true, detail: `${result.detail}; ${variables}` } : result;
   }
 
   private bundle(deployment: AirflowDeployment): DagBundle {

@@ -7,6 +7,7 @@ import { triggerBody, type AirflowApi, type Dag } from './api.js';
 import type { DagBundle } from './bundle.js';
 import { RELEASES_DIR } from './dag-file.js';
 import { runIdFor } from './names.js';
+import { plannedSecretVariables } from './secret-variables.js';
 
 export interface AirflowPlanInputs {
   bundle: DagBundle;
@@ -47,6 +48,11 @@ export async function planAirflow(request: PlanRequest, ctx: OrchestratorContext
   // The server's API when one is read; offline, Airflow 3's.
   const version = inputs.api ? await inputs.api.client.apiVersion() : 'v2';
   const rest = `${base}/api/${version}`;
+  const secretNames = Object.keys(request.resolved.secretParameters);
+  if (secretNames.length > 0 && (request.steps.includes('deploy') || request.steps.includes('run'))) {
+    requests.push(...plannedSecretVariables(rest, bundle.dagId, request.resolved.secretParameters));
+    actions.push(`write the secret parameters ${secretNames.join(', ')} into Airflow Variables (created or updated); the DAG reads them when a run starts`);
+  }
   if (request.steps.includes('deploy')) {
     const folder = inputs.dagsFolder ?? '<dags_folder>';
     const releaseExists = inputs.dagsFolder !== undefined && existsSync(path.join(inputs.dagsFolder, bundle.dagId, RELEASES_DIR, bundle.fingerprint));

@@ -26,7 +26,8 @@ import type {
 import { packageProject, planPackage } from '../../packaging/package-project.js';
 import { DEFAULT_LIMITS, describeExit, startChild, type ChildOutcome, type OutputLimits, type RunningChild } from './child.js';
 import { resolveStateDir, type LocalConfig } from './config.js';
-import { LAUNCHER_PY, launchSpec } from '../../packaging/launcher.js';
+import { LAUNCHER_PY, launchSpec, secretParameterVariables } from '../../packaging/launcher.js';
+import { redactedParameters } from '../../secret-parameters.js';
 import { renderRunReport, type LogLine } from './report.js';
 import { KILL_GRACE_MS } from '../../process/group.js';
 import { raiseAgain, signalGuard, type Raise, type SignalSource } from '../../process/signals.js';
@@ -97,8 +98,9 @@ export class LocalOrchestrator implements Orchestrator {
       actions.push(`${earlier ? 'update' : 'record'} deployment ${request.resolved.name} (${entrypoint}) in ${path.relative(this.ctx.workdir, this.state.root) || '.'}`);
     }
     if (request.steps.includes('run')) {
-      const parameters = { ...request.resolved.deploy.parameters, ...request.resolved.run.parameters };
-      actions.push(`run ${entrypoint} in a local Python process (${this.ctx.env.PYTHON || this.config.python || 'python3'}) with parameters ${JSON.stringify(parameters)}`);
+      const parameters = redactedParameters({ ...request.resolved.deploy.parameters, ...request.resolved.run.parameters }, Object.keys(request.resolved.secretParameters));
+      const secrets = Object.keys(request.resolved.secretParameters).length > 0 ? ' (secret parameters *** through its environment)' : '';
+      actions.push(`run ${entrypoint} in a local Python process (${this.ctx.env.PYTHON || this.config.python || 'python3'}) with parameters ${JSON.stringify(parameters)}${secrets}`);
     }
     return { files: packaged.files, kept: packaged.kept, image: packaged.image, actions, requests: [] };
   }
@@ -149,7 +151,10 @@ export class LocalOrchestrator implements Orchestrator {
     const timeoutMs = d.run.wait ? d.run.wait_timeout : undefined;
 
     const parameters = { ...deployment.parameters, ...d.run.parameters };
-    const spec = launchSpec(deployment.package, deployment.entrypoint, this.ctx.workdir, parameters, this.config.use_prefect);
+    // Secret parameters reach the child through its environment only: the spec names the
+    // variables, and the run's record holds *** for them.
+    const secretVariables = secretParameterVariables(Object.keys(d.secretParameters));
+    const spec = launchSpec(deployment.package, deployment.entrypoint, this.ctx.workdir, parameters, this.config.use_prefect, secretVariables);
     const id = this.newRunDir();
     const dir = this.state.runDir(id);
     if (key) {
@@ -165,7 +170,7 @@ export class LocalOrchestrator implements Orchestrator {
       id,
       deployment: name,
       entrypoint: deployment.entrypoint,
-      parameters,
+      parameters: redactedParameters(parameters, Object.keys(d.secretParameters)),
       state: 'RUNNING',
       ...(key ? { idempotencyKey: key } : {}),
       python,
@@ -189,20 +194,22 @@ export class LocalOrchestrator implements Orchestrator {
     try {
       const within = timeoutMs === undefined ? '' : ` (wait-timeout ${formatDuration(timeoutMs)})`;
       this.ctx.logger.info(`Run ${id} of ${name}${within}: ${command.join(' ')}`);
-      return await this.execute(record, timeoutMs);
+      const secretEnv = Object.fromEntries(Object.entries(secretVariables).map(([name, variable]) => [variable, d.secretParameters[name]!]));
+      return await this.execute(record, timeoutMs, secretEnv);
     } finally {
       activeRuns.delete(id);
     }
   }
 
-  private async execute(record: RunRecord, timeoutMs: number | undefined): Promise<RunResult> {
+  /** `secretEnv`: the secret parameters' variables, for the child's environment only. */
+  private async execute(record: RunRecord, timeoutMs: number | undefined, secretEnv: Record<string, string>): Promise<RunResult> {
     const { id, deployment: name } = record;
     const dir = this.state.runDir(id);
     const logFile = path.join(dir, 'log.txt');
     writeFileSync(logFile, '');
     let child: RunningChild;
     try {
-      child = this.startRun(record, logFile);
+      child = this.startRun(record, logFile, secretEnv);
     } catch (error) {
       // Not started at all (an argument Node refuses): the record must not stay RUNNING.
       const why = error instanceof Error ? error.message : String(error);
@@ -229,13 +236,13 @@ export class LocalOrchestrator implements Orchestrator {
     }
   }
 
-  private startRun(record: RunRecord, logFile: string): RunningChild {
+  private startRun(record: RunRecord, logFile: string, secretEnv: Record<string, string>): RunningChild {
     const { id, deployment: name, command } = record;
     return startChild({
       command: command[0]!,
       args: command.slice(1),
       cwd: this.ctx.workdir,
-      env: { ...this.ctx.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
+      env: { ...this.ctx.env, ...secretEnv, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
       logFile,
       limits: this.limits,
       killGraceMs: this.killGraceMs,

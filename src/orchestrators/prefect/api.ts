@@ -1,6 +1,8 @@
 import { OrchestratorError } from '../../errors.js';
 import type { PrefectClient } from './client.js';
 import {
+  BlockIdSchema,
+  BlockSchemasSchema,
   DeploymentSchema,
   FlowIdSchema,
   FlowRunSchema,
@@ -107,6 +109,57 @@ export class PrefectApi {
     };
     read.then((pool) => pool ?? forget(), forget);
     return read;
+  }
+
+  /**
+   * Creates or replaces the value of the Secret block `name` (Prefect's `secret` block
+   * type, on 2.x and 3.x): the block type by slug, then the named document (updated), or
+   * the type's schema and a new document. The value is sent, never read back.
+   */
+  async upsertSecretBlock(name: string, value: string, raced = false): Promise<'created' | 'updated'> {
+    const action = `write the Secret block '${name}'`;
+    const existing = await this.client.request('GET', `block_types/slug/secret/block_documents/name/${seg(name)}`, {
+      action: `read the Secret block '${name}'`,
+      schema: BlockIdSchema,
+      accept: [404],
+    });
+    if (existing.status !== 404) {
+      await this.client.request('PATCH', `block_documents/${seg(existing.body.id)}`, {
+        json: { data: { value }, merge_existing_data: false },
+        action,
+        schema: IgnoredSchema,
+      });
+      return 'updated';
+    }
+    const type = await this.client.request('GET', 'block_types/slug/secret', { action: "read Prefect's Secret block type", schema: BlockIdSchema });
+    const schemas = await this.client.request('POST', 'block_schemas/filter', {
+      json: { block_schemas: { block_type_id: { any_: [type.body.id] } }, limit: 1 },
+      action: "read the Secret block type's schema",
+      schema: BlockSchemasSchema,
+    });
+    const schema = schemas.body[0];
+    if (!schema) throw new OrchestratorError(`Failed to ${action}: ${this.client.shownUrl} has no schema for its Secret block type`);
+    const created = await this.client.request('POST', 'block_documents/', {
+      json: { name, data: { value }, block_type_id: type.body.id, block_schema_id: schema.id, is_anonymous: false },
+      action,
+      schema: BlockIdSchema,
+      accept: raced ? [] : [409],
+    });
+    // 409: another workflow of this step created it meanwhile; update that one.
+    if (created.status === 409) return this.upsertSecretBlock(name, value, true);
+    return 'created';
+  }
+
+  /** Deletes the Secret block `name`; false when there is none. */
+  async deleteSecretBlock(name: string): Promise<boolean> {
+    const found = await this.client.request('GET', `block_types/slug/secret/block_documents/name/${seg(name)}`, {
+      action: `read the Secret block '${name}'`,
+      schema: BlockIdSchema,
+      accept: [404],
+    });
+    if (found.status === 404) return false;
+    const res = await this.client.request('DELETE', `block_documents/${seg(found.body.id)}`, { action: `delete the Secret block '${name}'`, schema: IgnoredSchema, accept: [404] });
+    return res.status !== 404;
   }
 
   /** `POST /deployments/` upserts on flow_id + name. */

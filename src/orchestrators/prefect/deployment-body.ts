@@ -1,8 +1,9 @@
 import type { CiContext } from '../../ci-context.js';
 import type { PrefectKwargs } from './kwargs.js';
 import { OrchestratorError } from '../../errors.js';
-import { runParameters, type ResolvedDeployment } from '../../deployment.js';
+import type { ResolvedDeployment } from '../../deployment.js';
 import { defaultPullSteps, imageJobVariables } from './pull-steps.js';
+import { prefectParameters } from './secret-blocks.js';
 import { atLeast, type ServerVersion } from './version.js';
 
 /** One schedule, in Prefect's own shapes (CronSchedule, IntervalSchedule, RRuleSchedule). */
@@ -118,7 +119,7 @@ export function poolDeploymentSpec(input: PoolDeploymentInput): DeploymentSpec {
       ...(packageKwargs.job_variables ?? {}),
       ...(kwargs.job_variables ?? {}),
     },
-    parameters: runParameters(input.deployment, kwargs.parameters ?? {}),
+    parameters: prefectParameters(input.deployment, kwargs.parameters ?? {}),
     tags: kwargs.tags ?? [],
     description: kwargs.description,
     version: kwargs.version ?? (input.ci.shortSha || undefined),

@@ -27,8 +27,9 @@ import { serverFacts } from './server-facts.js';
 import { KubernetesDeployer } from './kubernetes/deployer.js';
 import { Kubectl } from './kubernetes/kubectl.js';
 import { poolDeploymentSpec } from './deployment-body.js';
-import { runParameters, type ResolvedDeployment } from '../../deployment.js';
+import type { ResolvedDeployment } from '../../deployment.js';
 import { runsContainers } from './pull-steps.js';
+import { deleteSecretBlocks, prefectParameters, refuseOwnFlowSecrets, writeSecretBlocks } from './secret-blocks.js';
 import { resumeIfPaused, waitForServedDeployment } from './served.js';
 import { StaticDockerHost } from './static-docker.js';
 import { prefectRunState } from './states.js';
@@ -47,6 +48,8 @@ type Prefected = ResolvedDeployment<PrefectKwargs, PrefectTarget>;
  */
 export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectTarget> {
   private session?: { api: PrefectApi; ui: string };
+  /** Whether deploy wrote the secret parameters' blocks in this invocation (run need not again). */
+  private secretsWritten = false;
 
   constructor(
     private readonly config: PrefectConfig,
@@ -120,6 +123,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
   async deploy(request: DeployRequest<PrefectKwargs, PrefectTarget>): Promise<DeployResult> {
     const d = request.resolved;
     const target = d.target;
+    refuseOwnFlowSecrets(d);
     if (isServed(target) && d.deploy.deployment_kwargs) {
       // A served deployment is registered by flow.serve() inside the container, from run.py.
       throw new OrchestratorError(
@@ -180,6 +184,9 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
       ci: this.ctx.ci,
       version,
     });
+    // Before the deployment that names them: a run of it must find its blocks.
+    await writeSecretBlocks(this.api, d, this.ctx.logger);
+    this.secretsWritten = true;
     const deployment = await this.api.upsertDeployment(spec, version);
     this.ctx.logger.info(`Deployment ${flowName}/${deployment.name} (${deployment.id}) on work pool ${workPool} [${pool.type}]`);
     return { id: deployment.id, name: `${flowName}/${deployment.name}`, url: deploymentUrl(this.ui, deployment.id) };
@@ -200,10 +207,13 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
     }
     const version = await versionRead;
     const kwargs = d.run;
+    const parameters = prefectParameters(d, kwargs.parameters);
+    // The values as this config has them now (a served deployment's deploy writes none).
+    if (!this.secretsWritten) await writeSecretBlocks(this.api, d, this.ctx.logger);
     const { run, created } = await this.api.createFlowRun(
       deploymentId,
       {
-        parameters: runParameters(d, kwargs.parameters),
+        parameters,
         // Outside GitHub there is no run attempt to key on, but the POST may still be
         // retried (502 from a proxy after the run was created): one key per call.
         idempotency_key: d.idempotencyKey ?? `lolpop-deploy/${randomUUID()}`,
@@ -276,6 +286,9 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
       if (d.stop.mode === 'delete') {
         const deleted = await this.api.deleteDeployment(deployment.id);
         parts.push(deleted ? `deleted deployment ${label}` : `deployment ${label} was already deleted`);
+        // Its secret parameters' values go with it: nothing else reads those blocks.
+        const blocks = await deleteSecretBlocks(this.api, d);
+        if (blocks) parts.push(blocks);
       } else {
         parts.push(`paused deployment ${label}${deployment.paused ? ' (it already was)' : ''}`);
       }

@@ -6,7 +6,7 @@ import { noTargetError, type PrefectTarget } from './target.js';
 import { planPackage } from '../../packaging/package-project.js';
 import type { PrefectApi } from './api.js';
 import { buildDeploymentBody, poolDeploymentSpec } from './deployment-body.js';
-import { runParameters } from '../../deployment.js';
+import { plannedSecretBlocks, prefectParameters } from './secret-blocks.js';
 import { runsContainers } from './pull-steps.js';
 import { parseServerVersion, type ServerVersion } from './version.js';
 
@@ -63,7 +63,12 @@ export async function planPrefect(
   actions.push(...packaged.actions);
 
   const label = `${flowName}/${d.name}`;
-  const parameters = runParameters(d, d.run.parameters);
+  const parameters = prefectParameters(d, d.run.parameters);
+  const secretNames = Object.keys(d.secretParameters);
+  if (secretNames.length > 0 && (request.steps.includes('deploy') || request.steps.includes('run'))) {
+    requests.push(...plannedSecretBlocks(d, api));
+    actions.push(`write the secret parameters ${secretNames.join(', ')} into Prefect Secret blocks (created or updated); parameters carry only the blocks' names`);
+  }
   // Without deploy, run looks the deployment up by name: it must exist already.
   if (request.steps.includes('deploy')) {
     if (target.kind === 'none') throw noTargetError('Plan');

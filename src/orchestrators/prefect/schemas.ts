@@ -48,6 +48,10 @@ export const VersionSchema = z.string().regex(/^\d+\.\d+/, { message: 'expected 
 /** `POST /flows/`. */
 export const FlowIdSchema = z.looseObject({ id });
 
+/** A block type, schema or document: only its id is read (never a document's data). */
+export const BlockIdSchema = z.looseObject({ id });
+export const BlockSchemasSchema = z.array(BlockIdSchema);
+
 export const LogEntrySchema = z.looseObject({ level: z.number(), message: z.string() });
 export const LogsSchema = z.array(LogEntrySchema);
 

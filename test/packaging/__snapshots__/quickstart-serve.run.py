@@ -6,14 +6,25 @@ from prefect import flow
 
 
 @flow(log_prints=True)
-def prefect_entrypoint(params: Optional[Dict[str, Any]] = None) -> None:
+def prefect_entrypoint(
+    params: Optional[Dict[str, Any]] = None,
+    lolpop_secret_parameters: Optional[Dict[str, str]] = None,
+) -> None:
     """Runs QuickstartRunner.build_all.
 
     Args:
         params: keyword arguments for QuickstartRunner.build_all.
+        lolpop_secret_parameters: more keyword arguments, each the name of the
+            Prefect Secret block that holds its value (secret values are never parameters).
     """
+    kwargs = dict(params or {})
+    if lolpop_secret_parameters:
+        from prefect.blocks.system import Secret
+
+        for name, block in lolpop_secret_parameters.items():
+            kwargs[name] = Secret.load(block).get()
     runner = QuickstartRunner(conf="prefect_files/quickstart.yaml", skip_config_validation=True)
-    runner.build_all(**(params or {}))
+    runner.build_all(**kwargs)
     if hasattr(runner, "log"):
         runner.log("Workflow completed!")
 
