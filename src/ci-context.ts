@@ -19,6 +19,12 @@ export interface CiContext {
   runNumber: string;
   /** owner/name */
   repository: string;
+  /**
+   * The workflow running: its file (GITHUB_WORKFLOW_REF without the @ref, e.g.
+   * acme/quickstart/.github/workflows/deploy.yml), else its name (GITHUB_WORKFLOW) on a
+   * runner too old for GITHUB_WORKFLOW_REF; unset outside GitHub.
+   */
+  workflow?: string;
   serverUrl: string;
   apiUrl: string;
   eventName: string;
@@ -73,6 +79,7 @@ export function readCiContext(env: NodeJS.ProcessEnv, readEvent: (path: string) 
     runAttempt: env.GITHUB_RUN_ATTEMPT ?? '',
     runNumber: env.GITHUB_RUN_NUMBER ?? '',
     repository: env.GITHUB_REPOSITORY ?? '',
+    workflow: env.GITHUB_WORKFLOW_REF?.replace(/@[^@]*$/, '') || env.GITHUB_WORKFLOW || undefined,
     serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
     apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
     eventName,

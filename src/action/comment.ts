@@ -5,6 +5,7 @@ import type { CoreLogger } from './core-logger.js';
 import { createGitHubClient, type GitHubClient } from './github/client.js';
 import { commentOnPullRequest } from './github/pr-comment.js';
 import { findPullRequest, type PullRequestTarget } from './github/pull-request.js';
+import { TokenIdentity } from './github/token-identity.js';
 import type { ActionSettings } from './inputs.js';
 import { setCommentUrl } from './outputs.js';
 
@@ -17,6 +18,7 @@ export class CommentWriter {
   private target?: Promise<PullRequestTarget | undefined>;
   private progressEnabled = true;
   private createdByProgress = false;
+  private readonly identity = new TokenIdentity();
 
   constructor(
     private readonly settings: ActionSettings,
@@ -39,7 +41,7 @@ export class CommentWriter {
         throw error;
       }));
     const body = this.logger.redact(markdown);
-    return commentOnPullRequest(() => this.client(), { mode: this.settings.comment, ci: this.ci, key, body, findTarget }, this.logger);
+    return commentOnPullRequest(() => this.client(), { mode: this.settings.comment, ci: this.ci, key, body, findTarget, identity: this.identity }, this.logger);
   }
 
   /**
