@@ -79,7 +79,8 @@ export function readCiContext(env: NodeJS.ProcessEnv, readEvent: (path: string) 
     runAttempt: env.GITHUB_RUN_ATTEMPT ?? '',
     runNumber: env.GITHUB_RUN_NUMBER ?? '',
     repository: env.GITHUB_REPOSITORY ?? '',
-    workflow: env.GITHUB_WORKFLOW_REF?.replace(/@[^@]*$/, '') || env.GITHUB_WORKFLOW || undefined,
+    // The ref is a full one (refs/heads/…, refs/pull/…/merge) and a branch name may hold an @.
+    workflow: env.GITHUB_WORKFLOW_REF?.replace(/@refs\/.*$/, '') || env.GITHUB_WORKFLOW || undefined,
     serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
     apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
     eventName,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGitHubClient } from '../../src/action/github/client.js';
+import { commentMarker, workflowScope } from '../../src/action/github/comment-marker.js';
 import { commentOnPullRequest } from '../../src/action/github/pr-comment.js';
 import { readCiContext } from '../../src/ci-context.js';
 import { MemoryLogger } from '../../src/logger.js';
@@ -85,6 +86,15 @@ describe('the sticky comment is ours only when the token’s identity wrote it w
     // Each workflow goes on updating its own.
     await write('nightly again', { workflow: 'nightly.yml' });
     expect(api.commentsOn(REPOSITORY, PR).map((c) => c.body.split('\n')[1])).toEqual(['nightly again', 'from the deploy workflow']);
+  });
+
+  it('the marker is the workflow file’s, whatever ref it runs on; another file’s differs', () => {
+    const markerFrom = (workflowRef: string) => commentMarker(KEY, workflowScope(readCiContext({ GITHUB_REPOSITORY: REPOSITORY, GITHUB_WORKFLOW_REF: workflowRef })));
+    const file = `${REPOSITORY}/.github/workflows/deploy.yml`;
+    const refs = ['refs/pull/7/merge', 'refs/heads/main', 'refs/heads/fix@home', 'refs/tags/v1'].map((ref) => markerFrom(`${file}@${ref}`));
+    expect(new Set(refs).size).toBe(1);
+    expect(markerFrom(`${REPOSITORY}/.github/workflows/nightly.yml@refs/heads/main`)).not.toBe(refs[0]);
+    expect(commentMarker(KEY, workflowScope(readCiContext({ GITHUB_REPOSITORY: 'acme/other', GITHUB_WORKFLOW_REF: `acme/other/.github/workflows/deploy.yml@refs/heads/main` })))).not.toBe(refs[0]);
   });
 
   it('with a GitHub App’s token, the app’s own comment is updated and github-actions[bot]’s copy of the marker is left alone', async () => {
