@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { checkEventPayload, type EventPayload } from './event-payload.js';
 
 /**
  * What the CI run is: commit, ref, run ids, repository, event. Read from the
@@ -18,6 +19,12 @@ export interface CiContext {
   runNumber: string;
   /** owner/name */
   repository: string;
+  /**
+   * The workflow running: its file (GITHUB_WORKFLOW_REF without the @ref, e.g.
+   * acme/quickstart/.github/workflows/deploy.yml), else its name (GITHUB_WORKFLOW) on a
+   * runner too old for GITHUB_WORKFLOW_REF; unset outside GitHub.
+   */
+  workflow?: string;
   serverUrl: string;
   apiUrl: string;
   eventName: string;
@@ -37,27 +44,27 @@ export interface CiContext {
    * whose payload says `deleted: true`.
    */
   deletedRef?: { type: 'branch' | 'tag'; name: string };
-  /** The event payload, parsed; {} when there is none. */
-  event: Record<string, unknown>;
-  /** Set when GITHUB_EVENT_PATH names a file that is not a JSON object: the action fails with it. */
+  /** The event payload, parsed and its fields checked (event-payload.ts); {} when there is none or it was refused. */
+  event: EventPayload;
+  /** Set when GITHUB_EVENT_PATH names a file that is not JSON or has a field of the wrong type: the action fails with it. */
   eventProblem?: string;
 }
 
 export function readCiContext(env: NodeJS.ProcessEnv, readEvent: (path: string) => string | undefined = readIfExists): CiContext {
   const eventPath = env.GITHUB_EVENT_PATH ?? '';
-  let event: Record<string, unknown> = {};
+  let event: EventPayload = {};
   let eventProblem: string | undefined;
   const raw = eventPath ? readEvent(eventPath) : undefined;
   if (raw) {
     try {
-      const parsed: unknown = JSON.parse(raw);
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) event = parsed as Record<string, unknown>;
-      else eventProblem = `The event payload ${eventPath} (GITHUB_EVENT_PATH) is not a JSON object`;
+      const checked = checkEventPayload(JSON.parse(raw));
+      if ('event' in checked) event = checked.event;
+      else eventProblem = `The event payload ${eventPath} (GITHUB_EVENT_PATH) ${checked.problem}`;
     } catch (error) {
       eventProblem = `The event payload ${eventPath} (GITHUB_EVENT_PATH) is not valid JSON: ${(error as Error).message}`;
     }
   }
-  const pr = event.pull_request as { number?: number; head?: { sha?: string } } | undefined;
+  const pr = event.pull_request;
   // On pull_request events GITHUB_SHA is the merge commit GitHub made, which no
   // one can check out later; images and runs are labelled with the PR head.
   const sha = pr?.head?.sha ?? env.GITHUB_SHA ?? '';
@@ -72,12 +79,14 @@ export function readCiContext(env: NodeJS.ProcessEnv, readEvent: (path: string) 
     runAttempt: env.GITHUB_RUN_ATTEMPT ?? '',
     runNumber: env.GITHUB_RUN_NUMBER ?? '',
     repository: env.GITHUB_REPOSITORY ?? '',
+    // The ref is a full one (refs/heads/…, refs/pull/…/merge) and a branch name may hold an @.
+    workflow: env.GITHUB_WORKFLOW_REF?.replace(/@refs\/.*$/, '') || env.GITHUB_WORKFLOW || undefined,
     serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
     apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
     eventName,
     eventPath,
     workspace: env.GITHUB_WORKSPACE ?? '',
-    pullRequestNumber: typeof pr?.number === 'number' ? pr.number : undefined,
+    pullRequestNumber: pr?.number,
     defaultBranch: defaultBranchOf(event, eventName, ref),
     deletedRef: deletedRefOf(event, eventName),
     event,
@@ -85,16 +94,15 @@ export function readCiContext(env: NodeJS.ProcessEnv, readEvent: (path: string) 
   };
 }
 
-function defaultBranchOf(event: Record<string, unknown>, eventName: string, ref: string): string | undefined {
-  const repository = event.repository as { default_branch?: unknown } | undefined;
-  if (typeof repository?.default_branch === 'string' && repository.default_branch) return repository.default_branch;
+function defaultBranchOf(event: EventPayload, eventName: string, ref: string): string | undefined {
+  if (event.repository?.default_branch) return event.repository.default_branch;
   if (eventName === 'schedule' && ref.startsWith('refs/heads/')) return ref.slice('refs/heads/'.length);
   return undefined;
 }
 
-function deletedRefOf(event: Record<string, unknown>, eventName: string): CiContext['deletedRef'] {
-  const ref = typeof event.ref === 'string' ? event.ref : '';
-  if (eventName === 'delete' && ref && (event.ref_type === 'branch' || event.ref_type === 'tag')) {
+function deletedRefOf(event: EventPayload, eventName: string): CiContext['deletedRef'] {
+  const ref = event.ref ?? '';
+  if (eventName === 'delete' && ref && event.ref_type) {
     // GitHub sends the short name (`feature-x`, `v1.0`); a full ref is accepted too.
     const prefix = event.ref_type === 'branch' ? 'refs/heads/' : 'refs/tags/';
     return { type: event.ref_type, name: ref.startsWith(prefix) ? ref.slice(prefix.length) : ref };

@@ -1,38 +1,62 @@
 import * as core from '@actions/core';
 import type { CiContext } from '../ci-context.js';
 import { describeError, UserError } from '../errors.js';
+import type { GitHubTimeouts } from './github/bounded-fetch.js';
+import { GitHubAnswerError } from './github/answers.js';
 import type { CoreLogger } from './core-logger.js';
-import { createGitHubClient, type GitHubClient } from './github/client.js';
+import { createGitHubClient, type GitHubClient, type GitHubClientOptions } from './github/client.js';
 import { commentOnPullRequest } from './github/pr-comment.js';
 import { findPullRequest, type PullRequestTarget } from './github/pull-request.js';
+import { TokenIdentity } from './github/token-identity.js';
 import type { ActionSettings } from './inputs.js';
 import { setCommentUrl } from './outputs.js';
 import { linkNote, type Note } from './report/render.js';
 
 /**
  * The run's sticky PR comment: progress writes while the work is in flight, then the
- * final one. One look-up of the pull request serves every write. Everything written
- * passes the logger's redaction.
+ * final one. One look-up of the pull request, and of who the token writes as, serves
+ * every write. Everything written passes the logger's redaction.
  */
 export class CommentWriter {
   private target?: Promise<PullRequestTarget | undefined>;
   private progressEnabled = true;
   private createdByProgress = false;
+  private readonly identity = new TokenIdentity();
+  /** A write that failed because GitHub hung or took its whole budget: the later writes fail at once with it. */
+  private gaveUp?: Error;
 
   constructor(
     private readonly settings: ActionSettings,
     private readonly ci: CiContext,
     private readonly logger: CoreLogger,
+    /** Tests only: shorter limits and retry waits than GitHub's defaults. */
+    private readonly clientOptions: GitHubClientOptions = {},
   ) {
     if (settings.comment === 'never' || !settings.githubToken) this.progressEnabled = false;
   }
 
-  private client(): Promise<GitHubClient> {
+  private client(timeouts: GitHubTimeouts): Promise<GitHubClient> {
     if (!this.settings.githubToken) throw new UserError('the github-token input is empty');
-    return createGitHubClient(this.settings.githubToken, this.ci.apiUrl, this.logger);
+    return createGitHubClient(this.settings.githubToken, this.ci.apiUrl, this.logger, { ...this.clientOptions, timeouts });
   }
 
-  private write(key: string, markdown: string) {
+  /**
+   * One write, bounded by its own budget. Once one failed by a timeout, GitHub is not
+   * waited for again in this step: without this a hung GitHub cost the progress write
+   * and the final one a full budget each.
+   */
+  private async write(key: string, markdown: string) {
+    if (this.gaveUp) throw this.gaveUp;
+    const timeouts: GitHubTimeouts = {};
+    try {
+      return await this.attempt(key, markdown, timeouts);
+    } catch (error) {
+      if (timeouts.hit) this.gaveUp = new GitHubAnswerError(`${describeError(error)}; GitHub is not waited for again in this step`);
+      throw error;
+    }
+  }
+
+  private attempt(key: string, markdown: string, timeouts: GitHubTimeouts) {
     // A look-up that failed is tried again by the next write, not remembered.
     const findTarget = (client: GitHubClient) =>
       (this.target ??= findPullRequest(client, this.ci).catch((error: unknown) => {
@@ -40,7 +64,7 @@ export class CommentWriter {
         throw error;
       }));
     const body = this.logger.redact(markdown);
-    return commentOnPullRequest(() => this.client(), { mode: this.settings.comment, ci: this.ci, key, body, findTarget }, this.logger);
+    return commentOnPullRequest(() => this.client(timeouts), { mode: this.settings.comment, ci: this.ci, key, body, findTarget, identity: this.identity }, this.logger);
   }
 
   /**

@@ -6,8 +6,9 @@ import type { GitHubClient } from './client.js';
 const Author = z.object({ login: z.string(), type: z.string() });
 export const Comment = z.object({ id: z.number().int(), body: z.string().nullish(), user: Author.nullable(), html_url: z.string() });
 export type Comment = z.infer<typeof Comment>;
-const WrittenComment = z.object({ id: z.number().int(), html_url: z.string() });
+const WrittenComment = z.object({ id: z.number().int(), html_url: z.string(), user: Author.nullable() });
 const AuthenticatedUser = z.object({ login: z.string() });
+const Viewer = z.object({ viewer: z.object({ login: z.string() }) });
 const CommitPullRequest = z.object({
   number: z.number().int(),
   state: z.string(),
@@ -78,6 +79,12 @@ export async function deleteComment(octokit: GitHubClient, where: { owner: strin
 export async function authenticatedLogin(octokit: GitHubClient): Promise<string> {
   const res = await octokit.rest.users.getAuthenticated();
   return checked(AuthenticatedUser, res.data, 'GET /user').login;
+}
+
+/** The token's login as GraphQL's viewer: the only call that names an installation token's bot (GET /user and GET /app refuse it). */
+export async function viewerLogin(octokit: GitHubClient): Promise<string> {
+  const data: unknown = await octokit.graphql('query { viewer { login } }');
+  return checked(Viewer, data, 'POST /graphql (viewer)').viewer.login;
 }
 
 export async function pullRequestsOfCommit(octokit: GitHubClient, where: { owner: string; repo: string }, sha: string): Promise<CommitPullRequest[]> {

@@ -4,7 +4,9 @@ import type { Logger } from '../../logger.js';
 import { describeGitHubError, GitHubAnswerError } from './answers.js';
 import type { GitHubClient } from './client.js';
 import { findPullRequest, pullRequestFromEvent, type PullRequestTarget } from './pull-request.js';
+import { workflowScope } from './comment-marker.js';
 import { upsertStickyComment } from './sticky-comment.js';
+import { TokenIdentity } from './token-identity.js';
 
 /**
  * auto: on pull_request events, and on a push whose commit belongs to a merged PR.
@@ -30,6 +32,8 @@ export interface CommentRequest {
    * (the progress comment and the final one). Default: findPullRequest.
    */
   findTarget?: (client: GitHubClient) => Promise<PullRequestTarget | undefined>;
+  /** Who the token writes as, shared by the writes of one step so that it is learnt once. Default: learnt anew. */
+  identity?: TokenIdentity;
 }
 
 const PR_EVENTS = new Set(['pull_request', 'pull_request_target']);
@@ -58,7 +62,12 @@ export async function commentOnPullRequest(octokit: () => Promise<GitHubClient>,
   }
   if (!target) return { status: 'none', reason: `no pull request found for commit ${ci.shortSha || '(unknown)'}` };
   try {
-    const written = await upsertStickyComment(client, { owner: target.owner, repo: target.repo, issueNumber: target.number, key: request.key, body: request.body }, logger);
+    const written = await upsertStickyComment(
+      client,
+      { owner: target.owner, repo: target.repo, issueNumber: target.number, key: request.key, scope: workflowScope(ci), body: request.body },
+      request.identity ?? new TokenIdentity(),
+      logger,
+    );
     return { status: 'written', url: written.url, action: written.action, pullRequest: target.number };
   } catch (error) {
     return writeFailure(error, `comment on pull request #${target.number}`);

@@ -13,12 +13,6 @@ export interface PullRequestTarget {
   fromFork: boolean;
 }
 
-interface EventPullRequest {
-  number?: number;
-  head?: { repo?: { full_name?: string } | null };
-  base?: { repo?: { full_name?: string } };
-}
-
 /** "owner/name" → its two parts, or undefined outside GitHub. */
 export function splitRepository(repository: string): { owner: string; repo: string } | undefined {
   const [owner, repo, ...rest] = repository.split('/');
@@ -28,8 +22,8 @@ export function splitRepository(repository: string): { owner: string; repo: stri
 /** The pull request in a pull_request (or pull_request_target) event's payload. */
 export function pullRequestFromEvent(ci: CiContext): PullRequestTarget | undefined {
   const names = splitRepository(ci.repository);
-  const pr = ci.event.pull_request as EventPullRequest | undefined;
-  if (!names || typeof pr?.number !== 'number') return undefined;
+  const pr = ci.event.pull_request;
+  if (!names || !pr) return undefined;
   const base = pr.base?.repo?.full_name ?? ci.repository;
   // A deleted fork has head.repo null: not this repository either.
   const head = pr.head?.repo === null ? '' : (pr.head?.repo?.full_name ?? base);

@@ -1,14 +1,8 @@
 import type { Logger } from '../../logger.js';
-import { authenticatedLogin, createComment, deleteComment, listComments, updateComment, type Comment } from './answers.js';
+import { createComment, deleteComment, listComments, updateComment, type Comment } from './answers.js';
 import type { GitHubClient } from './client.js';
-
-/** The hidden first line that marks a comment as the one for a deployment. */
-export function commentMarker(key: string): string {
-  // Only characters that cannot end an HTML comment or break the line; short enough
-  // to fit in the room COMMENT_LIMIT leaves under GitHub's 65,536 characters.
-  const safe = key.replace(/[^A-Za-z0-9._/:@+-]/g, '_').replace(/-{2,}/g, '-').slice(0, 200);
-  return `<!-- lolpop-deploy:${safe} -->`;
-}
+import { commentMarker } from './comment-marker.js';
+import type { TokenIdentity } from './token-identity.js';
 
 export interface StickyCommentRequest {
   owner: string;
@@ -16,6 +10,8 @@ export interface StickyCommentRequest {
   issueNumber: number;
   /** One comment per key (the deployment's name): two deployments keep two comments. */
   key: string;
+  /** The workflow writing it (workflowScope): two workflows keep two comments. */
+  scope: string;
   /** The Markdown, without the marker. */
   body: string;
 }
@@ -26,25 +22,20 @@ export interface StickyCommentResult {
   action: 'created' | 'updated';
 }
 
-interface CommentAuthor {
-  login: string;
-  type: string;
-}
-
 /**
- * Creates the deployment's comment, or updates it in place when it exists. Found
- * by its marker AND its author, the token's own identity: for a user's token the
- * login GET /user gives; for GITHUB_TOKEN and app tokens (which GET /user refuses)
- * a Bot account — so a person quoting the marker never has their comment taken over.
- * Every page is read: a pull request may have hundreds of comments. Every answer is
- * checked before it is used (answers.ts).
+ * Creates the deployment's comment, or updates it in place when it exists. A comment
+ * is ours only when it starts with this workflow's marker for the key AND its author
+ * is the token's own identity (token-identity.ts): a person quoting the marker,
+ * another bot, another workflow's comment are never updated nor deleted. Every page
+ * is read: a pull request may have hundreds of comments. Every answer is checked
+ * before it is used (answers.ts).
  */
-export async function upsertStickyComment(octokit: GitHubClient, request: StickyCommentRequest, logger: Logger): Promise<StickyCommentResult> {
+export async function upsertStickyComment(octokit: GitHubClient, request: StickyCommentRequest, identity: TokenIdentity, logger: Logger): Promise<StickyCommentResult> {
   const where = { owner: request.owner, repo: request.repo, issueNumber: request.issueNumber };
-  const marker = commentMarker(request.key);
+  const marker = commentMarker(request.key, request.scope);
   const body = `${marker}\n${request.body}`;
-  const marked = (await listComments(octokit, where)).filter((c) => c.body?.includes(marker) && c.user);
-  const ours = marked.length > 0 ? await oursOldestFirst(octokit, marked, logger) : [];
+  const marked = (await listComments(octokit, where)).filter((c) => c.body?.startsWith(marker));
+  const ours = marked.length > 0 ? oursOldestFirst(marked, await identity.loginOf(octokit, logger)) : [];
   if (ours.length > 0) {
     // The oldest one: where readers of the PR first saw it.
     const data = await updateComment(octokit, where, ours[0]!.id, body);
@@ -52,7 +43,8 @@ export async function upsertStickyComment(octokit: GitHubClient, request: Sticky
     return { id: data.id, url: data.html_url, action: 'updated' };
   }
   const data = await createComment(octokit, where, body);
-  return keepOldest(octokit, request, { id: data.id, url: data.html_url, action: 'created' }, logger);
+  if (data.user) identity.learn(data.user.login);
+  return keepOldest(octokit, request, { id: data.id, url: data.html_url, action: 'created' }, identity, logger);
 }
 
 /**
@@ -64,14 +56,20 @@ export async function upsertStickyComment(octokit: GitHubClient, request: Sticky
  * remains in every order; a write that fails half-way leaves a duplicate that the
  * next write for the same key removes.
  */
-async function keepOldest(octokit: GitHubClient, request: StickyCommentRequest, created: StickyCommentResult, logger: Logger): Promise<StickyCommentResult> {
+async function keepOldest(
+  octokit: GitHubClient,
+  request: StickyCommentRequest,
+  created: StickyCommentResult,
+  identity: TokenIdentity,
+  logger: Logger,
+): Promise<StickyCommentResult> {
   const where = { owner: request.owner, repo: request.repo, issueNumber: request.issueNumber };
-  const marker = commentMarker(request.key);
+  const marker = commentMarker(request.key, request.scope);
   const comments = await listComments(octokit, where);
-  const others = comments.filter((c) => c.body?.includes(marker) && c.user && c.id !== created.id);
+  const others = comments.filter((c) => c.body?.startsWith(marker) && c.id !== created.id);
   // The common case: nothing else with this marker, and no identity look-up needed.
   if (others.length === 0) return created;
-  const ours = await oursOldestFirst(octokit, others, logger);
+  const ours = oursOldestFirst(others, await identity.loginOf(octokit, logger));
   const oldest = ours[0];
   if (!oldest || oldest.id > created.id) {
     await removeDuplicates(octokit, request, ours, logger);
@@ -90,23 +88,7 @@ async function removeDuplicates(octokit: GitHubClient, request: StickyCommentReq
   }
 }
 
-/** The comments this token wrote, oldest first. */
-async function oursOldestFirst(octokit: GitHubClient, comments: Comment[], logger: Logger): Promise<Comment[]> {
-  const isOurs = await authorMatcher(octokit, logger);
-  return comments.filter((c) => c.user && isOurs(c.user)).sort((a, b) => a.id - b.id);
-}
-
-/** Who this token writes comments as. */
-async function authorMatcher(octokit: GitHubClient, logger: Logger): Promise<(user: CommentAuthor) => boolean> {
-  try {
-    const login = await authenticatedLogin(octokit);
-    logger.debug(`Comments are written as ${login}`);
-    return (user) => user.login === login;
-  } catch (error) {
-    const status = (error as { status?: number }).status;
-    // Installation tokens (GITHUB_TOKEN, GitHub Apps) may not read /user: they write as a bot.
-    if (status !== 403) throw error;
-    logger.debug('The token is an installation token (GET /user refused): comments are written by a bot account');
-    return (user) => user.type === 'Bot';
-  }
+/** The comments the token's identity wrote, oldest first. */
+function oursOldestFirst(comments: Comment[], login: string): Comment[] {
+  return comments.filter((c) => c.user?.login === login).sort((a, b) => a.id - b.id);
 }

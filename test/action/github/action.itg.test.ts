@@ -5,7 +5,7 @@ import { text } from '../../../src/action/report/markdown.js';
 import { BUNDLE, runBundledAction, type ActionRun } from '../../helpers/run-action.js';
 import { service, tempDir } from '../../helpers/services.js';
 import { GITHUB_TOKEN, GitHubApiServer, READ_ONLY_TOKEN } from './api-server.js';
-import { eventPath, githubEnv, PR, REPOSITORY, seedPullRequests, type EventFixture } from './events.js';
+import { eventPath, githubEnv, markerOf, PR, REPOSITORY, seedPullRequests, type EventFixture } from './events.js';
 
 const node24 = service('LOLPOP_TEST_NODE24');
 const QUICKSTART = ['lolpop.yaml', 'quickstart_runner.py', 'train.csv', 'test.csv', 'dev.yaml'];
@@ -53,7 +53,7 @@ describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summa
     expect(bodies()).toHaveLength(1);
     expect(run.outputs['comment-url']).toBe(`${api.urls.web}/${REPOSITORY}/pull/7#issuecomment-${comment!.id}`);
     expect(comment!.author.login).toBe('github-actions[bot]');
-    expect(comment!.body).toMatch(/^<!-- lolpop-deploy:quickstart-pr-7 -->\n### ✅ lolpop-deploy: quickstart-pr-7\n/);
+    expect(comment!.body.startsWith(`${markerOf('quickstart-pr-7')}\n### ✅ lolpop-deploy: quickstart-pr-7\n`)).toBe(true);
     expect(comment!.body).toContain(`Preview of pull request [#7](${api.urls.web}/${REPOSITORY}/pull/7)`);
     // The local orchestrator's report is on the runner's disk: a path (for upload-artifact), not a dead link.
     expect(run.outputs['flow-run-url']).toBeUndefined();
@@ -87,7 +87,7 @@ describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summa
   it('a second deployment in the same PR keeps its own comment', async () => {
     const run = await runAction('pull_request.synchronize', { preview: 'true', 'deployment-name': 'serving' });
     expect(run.status, run.log).toBe(0);
-    expect(bodies().map((b) => b.split('\n')[0])).toEqual(['<!-- lolpop-deploy:quickstart-pr-7 -->', '<!-- lolpop-deploy:serving-pr-7 -->']);
+    expect(bodies().map((b) => b.split('\n')[0])).toEqual([markerOf('quickstart-pr-7'), markerOf('serving-pr-7')]);
   });
 
   it('pull_request closed: stops the preview, and the same comment says so', async () => {
@@ -95,7 +95,7 @@ describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summa
     expect(run.status, run.log).toBe(0);
     expect(bodies()).toHaveLength(2);
     const body = bodies()[0]!;
-    expect(body).toMatch(/^<!-- lolpop-deploy:quickstart-pr-7 -->\n### ⏹️ lolpop-deploy: quickstart-pr-7 stopped\n/);
+    expect(body.startsWith(`${markerOf('quickstart-pr-7')}\n### ⏹️ lolpop-deploy: quickstart-pr-7 stopped\n`)).toBe(true);
     expect(body).toContain('which was closed: what the preview deployed is stopped.');
     expect(body).toMatch(/\| stop \| ✅ success \|/);
     expect(run.summary).toContain('### ⏹️ lolpop-deploy: quickstart-pr-7 stopped');
@@ -106,9 +106,9 @@ describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summa
     expect(run.status, run.log).toBe(0);
     expect(run.outputs['deployment-name']).toBe('quickstart');
     expect(bodies().map((b) => b.split('\n')[0])).toEqual([
-      '<!-- lolpop-deploy:quickstart-pr-7 -->',
-      '<!-- lolpop-deploy:serving-pr-7 -->',
-      '<!-- lolpop-deploy:quickstart -->',
+      markerOf('quickstart-pr-7'),
+      markerOf('serving-pr-7'),
+      markerOf('quickstart'),
     ]);
     expect(bodies()[2]).toContain('### ✅ lolpop-deploy: quickstart\n');
     expect(run.outputs['comment-url']).toContain('/pull/7#issuecomment-');
@@ -193,7 +193,7 @@ describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summa
       'PATCH issues/update-comment 200',
     ]);
     const [first, beforeWait, final] = writes.map((r) => (r.body as { body: string }).body);
-    expect(first).toMatch(/^<!-- lolpop-deploy:progress -->\n### ⏳ lolpop-deploy: progress \(deploy in progress\)\n/);
+    expect(first!.startsWith(`${markerOf('progress')}\n### ⏳ lolpop-deploy: progress (deploy in progress)\n`)).toBe(true);
     expect(first).toContain('| deploy | ⏳ running |  |  |\n| run | 🕒 pending |  |  |\n| wait | 🕒 pending |  |  |');
     expect(beforeWait).toContain('### ⏳ lolpop-deploy: progress (wait in progress)');
     expect(beforeWait).toContain(`- **flow run**: \`${run.outputs['flow-run-id']}\``);

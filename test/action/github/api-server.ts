@@ -98,9 +98,9 @@ export class GitHubApiServer {
     return this.comments.filter((c) => c.repo === repo && c.issueNumber === issueNumber);
   }
 
-  /** The calls that changed something, as "METHOD operationId". */
+  /** The calls that changed something (not GraphQL's viewer query, a POST that reads), as "METHOD operationId". */
   writes(): string[] {
-    return this.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.operationId ?? r.path} ${r.status}`);
+    return this.requests.filter((r) => r.method !== 'GET' && r.operationId !== 'graphql').map((r) => `${r.method} ${r.operationId ?? r.path} ${r.status}`);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -120,6 +120,7 @@ export class GitHubApiServer {
       res.end(body === undefined ? '' : JSON.stringify(body));
     };
 
+    if (url.pathname === '/api/graphql') return this.graphql(req, method, raw, record, reply);
     if (!url.pathname.startsWith('/api/v3/')) {
       this.violations.push(`${method} ${url.pathname}: not under GITHUB_API_URL (/api/v3)`);
       return reply(404, { message: 'Not Found' });
@@ -156,6 +157,29 @@ export class GitHubApiServer {
     }
     const [status, payload, headers] = this.operation(op, url, body as Record<string, unknown> | undefined, identity);
     reply(status, payload, headers, op);
+  }
+
+  /**
+   * GitHub's GraphQL endpoint (/api/graphql on GitHub Enterprise Server), for the one
+   * query the action makes: `viewer { login }`, who the token is — the bot's login for
+   * an installation token, as GitHub answers it. Any other query is a violation.
+   */
+  private graphql(req: IncomingMessage, method: string, raw: string, record: RecordedRequest, reply: (status: number, body: unknown) => void): void {
+    record.operationId = 'graphql';
+    let query: unknown;
+    try {
+      query = (JSON.parse(raw) as { query?: unknown }).query;
+    } catch {
+      query = undefined;
+    }
+    if (method !== 'POST' || typeof query !== 'string' || query.replace(/\s+/g, ' ').trim() !== 'query { viewer { login } }') {
+      this.violations.push(`${method} /api/graphql: not the viewer query: ${raw}`);
+      return reply(400, { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/graphql' });
+    }
+    const token = /^(?:token|bearer) (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const identity = token ? this.tokens.get(token) : undefined;
+    if (!identity) return reply(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/graphql' });
+    reply(200, { data: { viewer: { login: identity.account.login } } });
   }
 
   private operation(op: MatchedOperation, url: URL, body: Record<string, unknown> | undefined, who: TokenIdentity): [number, unknown, Record<string, string>?] {

@@ -2,13 +2,12 @@ import Bottleneck from 'bottleneck';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitHubClient } from '../../../src/action/github/client.js';
 import { commentOnPullRequest } from '../../../src/action/github/pr-comment.js';
-import { commentMarker } from '../../../src/action/github/sticky-comment.js';
 import type { CiContext } from '../../../src/ci-context.js';
 import { describeError } from '../../../src/errors.js';
 import { MemoryLogger } from '../../../src/logger.js';
 import { FaultProxy, faultName, seededRandom, type Fault } from '../../helpers/fault-proxy.js';
 import { GITHUB_TOKEN, GitHubApiServer } from './api-server.js';
-import { ciFor, PR, REPOSITORY, seedPullRequests } from './events.js';
+import { ciFor, markerOf, PR, REPOSITORY, seedPullRequests } from './events.js';
 
 /** Short limits, so that a fault costs about a second: 1 s per try, 4 s per write. */
 const LIMITS = { tryTimeoutMs: 1000, budgetMs: 4000 };
@@ -88,8 +87,8 @@ describe('the sticky PR comment through a fault-injecting proxy', { timeout: 300
     proxy.reset();
     expect(creates).toEqual(['drop-after', 'forwarded']);
     expect(outcome).toMatchObject({ status: 'written' });
-    const ours = api.commentsOn(REPOSITORY, PR).filter((c) => c.body.startsWith(commentMarker('lost-answer')));
-    expect(ours.map((c) => c.body)).toEqual([`${commentMarker('lost-answer')}\nwritten once`]);
+    const ours = api.commentsOn(REPOSITORY, PR).filter((c) => c.body.startsWith(markerOf('lost-answer')));
+    expect(ours.map((c) => c.body)).toEqual([`${markerOf('lost-answer')}\nwritten once`]);
   });
 
   it('100 progress + final writes with seeded random faults: each a success or one clear line, 0 duplicate comments', async () => {
@@ -141,13 +140,13 @@ describe('the sticky PR comment through a fault-injecting proxy', { timeout: 300
           break;
         }
       }
-      const mine = api.commentsOn(REPOSITORY, PR).filter((c) => c.body.startsWith(`${commentMarker(key)}\n`));
+      const mine = api.commentsOn(REPOSITORY, PR).filter((c) => c.body.startsWith(`${markerOf(key)}\n`));
       if (mine.length > 1) figures.duplicatesSeen += 1;
       if (!failed) {
         figures.successes += 1;
         lastFinal.set(key, final);
         // After a successful write: exactly one comment for the key, with this body.
-        if (mine.length !== 1 || mine[0]!.body !== `${commentMarker(key)}\n${final}`) bad.push(`cycle ${cycle}: ${mine.length} comments for ${key} after a successful write`);
+        if (mine.length !== 1 || mine[0]!.body !== `${markerOf(key)}\n${final}`) bad.push(`cycle ${cycle}: ${mine.length} comments for ${key} after a successful write`);
         continue;
       }
       lastFinal.set(key, undefined);
@@ -160,7 +159,7 @@ describe('the sticky PR comment through a fault-injecting proxy', { timeout: 300
     for (const entry of proxy.log) if (entry.fault) faults[entry.fault] = (faults[entry.fault] ?? 0) + 1;
     const requests = proxy.log.length;
     proxy.reset();
-    const left = keys.map((key) => api.commentsOn(REPOSITORY, PR).filter((c) => c.body.startsWith(`${commentMarker(key)}\n`)).length);
+    const left = keys.map((key) => api.commentsOn(REPOSITORY, PR).filter((c) => c.body.startsWith(`${markerOf(key)}\n`)).length);
     console.log(
       `GitHub fault loop (seed ${seed}): ${cycles} cycles (progress + final write) in ${((Date.now() - started) / 1000).toFixed(1)} s, ` +
         `${requests} requests, ${figures.successes} successes, errors by kind ${JSON.stringify(figures.errors)}, max write ${figures.maxWriteMs} ms, ` +

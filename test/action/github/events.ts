@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { commentMarker, workflowScope } from '../../../src/action/github/comment-marker.js';
 import { readCiContext, type CiContext } from '../../../src/ci-context.js';
+import { ciContext } from '../../helpers/services.js';
 import type { GitHubApiServer } from './api-server.js';
 import { OCTOCAT } from './api-server.js';
 
@@ -10,6 +12,13 @@ export const HEAD_SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 export const SYNC_SHA = 'b2c3d4e5f60718293a4b5c6d7e8f901234567890';
 export const MERGE_SHA = 'c3d4e5f60718293a4b5c6d7e8f9012345678901a';
 export const NO_PR_SHA = 'd4e5f60718293a4b5c6d7e8f9012345678901a2b';
+/** The workflow file the tests' runs come from (GITHUB_WORKFLOW_REF without its @ref). */
+export const WORKFLOW = `${REPOSITORY}/.github/workflows/deploy.yml`;
+
+/** The marker the action writes for `key` from `workflow`. */
+export function markerOf(key: string, workflow = WORKFLOW): string {
+  return commentMarker(key, workflowScope(ciContext({ repository: REPOSITORY, workflow })));
+}
 
 /** The payloads in test/fixtures/github/events, as GitHub sends them. */
 export type EventFixture =
@@ -37,6 +46,8 @@ export function githubEnv(fixture: EventFixture, api: GitHubApiServer, runId = '
     GITHUB_REF: pr ? `refs/pull/${pr}/merge` : 'refs/heads/main',
     GITHUB_REF_NAME: pr ? `${pr}/merge` : 'main',
     GITHUB_REPOSITORY: REPOSITORY,
+    GITHUB_WORKFLOW: 'deploy',
+    GITHUB_WORKFLOW_REF: `${WORKFLOW}@${pr ? `refs/pull/${pr}/merge` : 'refs/heads/main'}`,
     GITHUB_SERVER_URL: api.urls.web,
     GITHUB_API_URL: api.urls.api,
     GITHUB_RUN_ID: runId,

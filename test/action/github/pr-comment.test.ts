@@ -1,10 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGitHubClient } from '../../../src/action/github/client.js';
 import { commentOnPullRequest, type CommentMode } from '../../../src/action/github/pr-comment.js';
-import { commentMarker } from '../../../src/action/github/sticky-comment.js';
 import { MemoryLogger } from '../../../src/logger.js';
 import { GITHUB_TOKEN, GitHubApiServer, OCTOCAT, READ_ONLY_TOKEN, USER_TOKEN } from './api-server.js';
-import { ciFor, PR, REPOSITORY, seedPullRequests, type EventFixture } from './events.js';
+import { ciFor, markerOf, PR, REPOSITORY, seedPullRequests, type EventFixture } from './events.js';
 import { GITHUB_ACTIONS_BOT } from './objects.js';
 
 // The comment logic against the local GitHub API (checked against GitHub's OpenAPI
@@ -43,7 +42,9 @@ describe('the sticky PR comment', { timeout: 30_000 }, () => {
     const { outcome } = await comment('pull_request.opened', 'first');
     const comments = api.commentsOn(REPOSITORY, PR);
     expect(comments).toHaveLength(1);
-    expect(comments[0]).toMatchObject({ body: '<!-- lolpop-deploy:quickstart-pr-7 -->\nfirst', author: GITHUB_ACTIONS_BOT });
+    expect(comments[0]).toMatchObject({ body: `${markerOf('quickstart-pr-7')}\nfirst`, author: GITHUB_ACTIONS_BOT });
+    // The key for a reader of the source, and the hash of this workflow and key.
+    expect(comments[0]!.body).toMatch(/^<!-- lolpop-deploy:quickstart-pr-7 [0-9a-f]{16} -->\nfirst$/);
     expect(outcome).toEqual({ status: 'written', action: 'created', pullRequest: PR, url: `${api.urls.web}/${REPOSITORY}/pull/7#issuecomment-${comments[0]!.id}` });
     // A new comment needs no identity lookup: list, create, and list again (for a job that raced us).
     expect(api.requests.map((r) => r.operationId)).toEqual(['issues/list-comments', 'issues/create-comment', 'issues/list-comments']);
@@ -88,7 +89,7 @@ describe('the sticky PR comment', { timeout: 30_000 }, () => {
     const first = await comment('pull_request.opened', 'first');
     const rerun = await comment('pull_request.opened', 'first, re-run');
     const push = await comment('pull_request.synchronize', 'second push');
-    expect(api.commentsOn(REPOSITORY, PR).map((c) => c.body)).toEqual(['<!-- lolpop-deploy:quickstart-pr-7 -->\nsecond push']);
+    expect(api.commentsOn(REPOSITORY, PR).map((c) => c.body)).toEqual([`${markerOf('quickstart-pr-7')}\nsecond push`]);
     expect(rerun.outcome).toMatchObject({ status: 'written', action: 'updated' });
     expect(push.outcome).toMatchObject({ status: 'written', action: 'updated' });
     expect(first.outcome.status === 'written' && push.outcome.status === 'written' && push.outcome.url === first.outcome.url).toBe(true);
@@ -100,13 +101,13 @@ describe('the sticky PR comment', { timeout: 30_000 }, () => {
     await comment('pull_request.opened', 'serving', { key: 'serve-pr-7' });
     await comment('pull_request.synchronize', 'training again', { key: 'train-pr-7' });
     expect(api.commentsOn(REPOSITORY, PR).map((c) => c.body)).toEqual([
-      '<!-- lolpop-deploy:train-pr-7 -->\ntraining again',
-      '<!-- lolpop-deploy:serve-pr-7 -->\nserving',
+      `${markerOf('train-pr-7')}\ntraining again`,
+      `${markerOf('serve-pr-7')}\nserving`,
     ]);
   });
 
   it('finds its comment among 250 (paginated), and never takes over a person’s comment quoting the marker', async () => {
-    const marker = commentMarker('quickstart-pr-7');
+    const marker = markerOf('quickstart-pr-7');
     for (let i = 0; i < 150; i++) api.addComment(REPOSITORY, PR, `comment ${i}`, OCTOCAT);
     api.addComment(REPOSITORY, PR, `quoting the bot:\n> ${marker}`, OCTOCAT);
     const ours = api.addComment(REPOSITORY, PR, `${marker}\nold report`, GITHUB_ACTIONS_BOT);
@@ -123,7 +124,7 @@ describe('the sticky PR comment', { timeout: 30_000 }, () => {
   });
 
   it('with a user’s token, matches the comment by that user’s login (GET /user)', async () => {
-    const marker = commentMarker('quickstart-pr-7');
+    const marker = markerOf('quickstart-pr-7');
     api.addComment(REPOSITORY, PR, `${marker}\nby a bot, not us`, GITHUB_ACTIONS_BOT);
     const mine = api.addComment(REPOSITORY, PR, `${marker}\nby octocat`, OCTOCAT);
     await comment('pull_request.opened', 'updated', { token: USER_TOKEN });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CiContext } from '../../../src/ci-context.js';
 import { RunFailedError } from '../../../src/errors.js';
-import { commentMarker } from '../../../src/action/github/sticky-comment.js';
+import { commentMarker } from '../../../src/action/github/comment-marker.js';
 import type { PipelineResult } from '../../../src/pipeline.js';
 import { COMMENT_LIMIT, linkNote, renderComment, renderReport, renderWorkflows, SUMMARY_LIMIT, type ReportInput } from '../../../src/action/report/render.js';
 import { ciContext } from '../../helpers/services.js';
@@ -77,7 +77,7 @@ describe('the report, as job summary and PR comment', () => {
   });
 
   it.each(cases)('%s: PR comment', async (name, input) => {
-    const body = `${commentMarker(input.result!.deploymentName)}\n${renderComment(input)}`;
+    const body = `${commentMarker(input.result!.deploymentName, 'acme/quickstart\nacme/quickstart/.github/workflows/deploy.yml')}\n${renderComment(input)}`;
     await expect(body).toMatchFileSnapshot(`__snapshots__/comment-${name}.md`);
   });
 
@@ -159,7 +159,7 @@ describe('the report, as job summary and PR comment', () => {
     });
 
     it('the PR comment, marker included, stays under 65,536 characters', () => {
-      const body = `${commentMarker('quickstart-pr-7'.repeat(100))}\n${renderComment(input)}`;
+      const body = `${commentMarker('quickstart-pr-7'.repeat(100), 'acme/quickstart\nacme/quickstart/.github/workflows/deploy.yml')}\n${renderComment(input)}`;
       expect(body.length).toBeLessThanOrEqual(65_536);
       expect(COMMENT_LIMIT).toBeLessThan(65_536);
       expect(body).toContain('**Error:** Traceback line');
