@@ -149,7 +149,8 @@ describe('PrefectOrchestrator docs: package kwargs', () => {
   it('copy_files: copied into the workdir', () => expect(dockerfile({ copy_files: ['train.csv', 'process_titanic.py'] })).toContain('COPY train.csv process_titanic.py ./'));
   it('lolpop_install_location: what pip installs (a local archive is copied first)', () => {
     const text = dockerfile({ lolpop_install_location: 'prefect_files/lolpop-testing.tar.gz[cli,prefect]' });
-    expect(text).toContain('COPY prefect_files/lolpop-testing.tar.gz prefect_files/lolpop-testing.tar.gz\nRUN pip install --no-cache-dir prefect_files/lolpop-testing.tar.gz[cli,prefect]');
+    expect(text).toContain("COPY prefect_files/lolpop-testing.tar.gz prefect_files/lolpop-testing.tar.gz\nRUN pip install --no-cache-dir 'prefect_files/lolpop-testing.tar.gz[cli,prefect]'");
+    // Quoted for the shell: unquoted, `[cli,prefect]` is a glob pattern.
   });
   it('run_cmd: the image CMD', () => expect(dockerfile({ run_cmd: 'python prefect_files/run.py --verbose' })).toContain('CMD ["python", "prefect_files/run.py", "--verbose"]'));
   it("config_file: the runner's conf", () => expect(entrypoint({ config_file: 'prefect_files/quickstart.yaml' })).toContain('QuickstartRunner(conf="prefect_files/quickstart.yaml"'));

@@ -39,6 +39,9 @@ const CONFIG = `orchestrator:
       parameters:
         sa: \${GCP_CREDENTIALS}
         team: \${TEAM}
+      # A secret parameter must be named (else the load refuses it); the run still receives
+      # and prints it, and every exit must hide it in whatever form it is printed.
+      secret_parameters: [sa]
 `;
 
 // A team name that is not secret (and not part of the secret, so masking it would not hide the secret's forms).
