@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeTinyWorkflow } from '../airflow/helpers.js';
 import { BUNDLE, runBundledAction } from '../helpers/run-action.js';
+import { CLI_BUNDLE, runBundledCli } from '../helpers/run-cli.js';
 import { service, tempDir } from '../helpers/services.js';
 import { airflow, prefect, prefectYaml, redirectEverything, standIn, type StandIn } from './http-stand-ins.js';
 
@@ -13,7 +13,7 @@ import { airflow, prefect, prefectYaml, redirectEverything, standIn, type StandI
  * bundled CLI (dist/cli/index.js) and the bundled action (dist/index.js) under Node
  * 24, against hostile stand-in servers on 127.0.0.1. `npm run bundle` first.
  */
-const CLI = path.resolve('dist/cli/index.js');
+const CLI = CLI_BUNDLE;
 const node24 = service('LOLPOP_TEST_NODE24');
 
 const servers: StandIn[] = [];
@@ -26,18 +26,6 @@ async function start(...args: Parameters<typeof standIn>): Promise<StandIn> {
   return s;
 }
 
-/** The bundled CLI, asynchronously: the stand-ins live in this process and must answer while it runs. */
-function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function prefectProject(name: string): string {
   const dir = tempDir('http-cli');
@@ -53,7 +41,7 @@ describe('the bundled CLI', () => {
     const password = 'cli-url-password-1';
     const server = await start(prefect(`Basic ${Buffer.from(`admin:${password}`).toString('base64')}`));
     const env = { PREFECT_API_URL: `${server.url.replace('://', `://admin:${password}@`)}/api`, PREFECT_HOME: tempDir('prefect-home') };
-    const up = await cli(['up', '-c', 'lolpop.yaml', '--steps', 'deploy,run', '--json'], prefectProject('cli-userinfo'), env);
+    const up = await runBundledCli(['up', '-c', 'lolpop.yaml', '--steps', 'deploy,run', '--json'], prefectProject('cli-userinfo'), env);
     expect(up.code, up.stderr).toBe(0);
     const result = JSON.parse(up.stdout) as { run: { url: string }; deployment: { url: string } };
     expect(result.run.url).toBe(`${server.url}/runs/flow-run/run-1`);
@@ -66,7 +54,7 @@ describe('the bundled CLI', () => {
     const elsewhere = await start(prefect());
     const hostile = await start(redirectEverything(() => elsewhere.url));
     const env = { PREFECT_API_URL: `${hostile.url}/api`, PREFECT_HOME: tempDir('prefect-home') };
-    const up = await cli(['up', '-c', 'lolpop.yaml', '--steps', 'deploy,run'], prefectProject('cli-redirect'), env);
+    const up = await runBundledCli(['up', '-c', 'lolpop.yaml', '--steps', 'deploy,run'], prefectProject('cli-redirect'), env);
     expect(elsewhere.received).toEqual([]);
     expect(up.code).toBe(1);
     expect(up.stderr).toContain(

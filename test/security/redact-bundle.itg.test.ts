@@ -1,16 +1,16 @@
-import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE, runBundledAction, type ActionRun } from '../helpers/run-action.js';
+import { CLI_BUNDLE, runBundledCli } from '../helpers/run-cli.js';
 import { service, tempDir } from '../helpers/services.js';
 import { obeyedCommands } from './runner-commands.js';
 import { encodingsOf, HOSTILE_SECRET } from './secret-encodings.js';
 
 const node24 = service('LOLPOP_TEST_NODE24');
-const CLI = path.resolve('dist/cli/index.js');
+const CLI = CLI_BUNDLE;
 const API_KEY = 'pnu_echoed0123456789abcdef';
 
 // The workflow's own run prints what a hostile run would: a workflow command, a terminal
@@ -81,18 +81,6 @@ function githubEnv(dir: string): Record<string, string> {
   };
 }
 
-/** The bundled CLI in a child process (asynchronous: a stand-in server in this process answers it). */
-function runCli(args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 // eslint-disable-next-line no-control-regex -- looking for control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
@@ -147,7 +135,7 @@ describe('the bundled action (Node 24) and CLI: no form of a secret, no command,
     it('plan and plan --json: no form of the secret on stdout or stderr; the team name as it is', async () => {
       const dir = project();
       for (const args of [['plan', '-c', 'lolpop.yaml'], ['plan', '-c', 'lolpop.yaml', '--json']]) {
-        const run = await runCli(args, dir, SECRET_ENV);
+        const run = await runBundledCli(args, dir, SECRET_ENV);
         expect(run.code, run.stderr).toBe(0);
         expect(shownForms(run.stdout), run.stdout).toEqual([]);
         expect(shownForms(run.stderr), run.stderr).toEqual([]);
@@ -156,7 +144,7 @@ describe('the bundled action (Node 24) and CLI: no form of a secret, no command,
     });
 
     it('up: the run printing the secret and terminal sequences reaches the terminal without either', async () => {
-      const run = await runCli(['up', '-c', 'lolpop.yaml'], project(), SECRET_ENV);
+      const run = await runBundledCli(['up', '-c', 'lolpop.yaml'], project(), SECRET_ENV);
       expect(run.code, run.stderr).toBe(0);
       expect(run.stderr).toContain("the key is '***'");
       expect(run.stderr).toContain('red');
@@ -168,7 +156,7 @@ describe('the bundled action (Node 24) and CLI: no form of a secret, no command,
       const dir = project();
       writeFileSync(path.join(dir, 'lolpop.yaml'), CONFIG.replace('orchestrator:\n', 'decorator: {orchestrator: PrefectOrchestrator}\norchestrator:\n').replace('    run:\n', '    deploy: {work_pool: pool}\n    run:\n'));
       for (const args of [['plan', '-c', 'lolpop.yaml'], ['plan', '-c', 'lolpop.yaml', '--json']]) {
-        const run = await runCli(args, dir, { ...SECRET_ENV, PREFECT_API_URL: url, PREFECT_API_KEY: API_KEY });
+        const run = await runBundledCli(args, dir, { ...SECRET_ENV, PREFECT_API_URL: url, PREFECT_API_KEY: API_KEY });
         expect(run.code).toBe(1);
         expect(run.stdout + run.stderr).toContain('bad request for ***');
         expect(run.stdout + run.stderr).not.toContain(API_KEY);
