@@ -49,6 +49,8 @@ export function expandEnv(text: string, env: NodeJS.ProcessEnv): Expansion {
       missing.push(name);
       return match;
     }
+    // A password written into a URL (`postgres://u:pw@db`) is a secret whatever the variable is called.
+    secrets.push(...urlPasswords(found));
     if (isSecretVariable(name, env) && found.length > 0) {
       if (found.length >= MIN_SECRET_LENGTH) secrets.push(found);
       else warnings.push(`\${${name}} is secret but only ${found.length} character${found.length === 1 ? '' : 's'} long: values shorter than ${MIN_SECRET_LENGTH} are never masked`);
@@ -56,4 +58,21 @@ export function expandEnv(text: string, env: NodeJS.ProcessEnv): Expansion {
     return found;
   });
   return { value, secrets, missing, warnings };
+}
+
+/** A URL's userinfo password, anywhere in a value: as written, and decoded. */
+const URL_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:([^/\s@]+)@/gi;
+
+function urlPasswords(value: string): string[] {
+  const found = new Set<string>();
+  for (const match of value.matchAll(URL_PASSWORD)) {
+    const written = match[1]!;
+    found.add(written);
+    try {
+      found.add(decodeURIComponent(written));
+    } catch {
+      // Not percent-encoding after all: the written form is the one printed.
+    }
+  }
+  return [...found].filter((s) => s.length >= MIN_SECRET_LENGTH);
 }

@@ -40,4 +40,12 @@ describe('expandEnv', () => {
       warnings: ['${API_KEY} is secret but only 3 characters long: values shorter than 4 are never masked'],
     });
   });
+
+  it('a password written into a URL is a secret whatever its variable is called', () => {
+    const env = { DATABASE_URL: 'postgres://ml:s3cr%40t@db:5432/models', TRACKING_URI: 'http://mlflow:5000' };
+    const { value, secrets } = expandEnv('db=${DATABASE_URL} tracking=${TRACKING_URI}', env);
+    expect(value).toBe('db=postgres://ml:s3cr%40t@db:5432/models tracking=http://mlflow:5000');
+    // As written and decoded; the user name and a URL without userinfo are left alone.
+    expect(secrets).toEqual(['s3cr%40t', 's3cr@t']);
+  });
 });

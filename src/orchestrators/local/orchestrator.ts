@@ -244,6 +244,7 @@ export class LocalOrchestrator implements Orchestrator {
       cwd: this.ctx.workdir,
       env: { ...this.ctx.env, ...secretEnv, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', LOLPOP_DEPLOY_RUN_ID: id, LOLPOP_DEPLOY_DEPLOYMENT: name },
       logFile,
+      redact: (text) => this.ctx.logger.redact(text),
       limits: this.limits,
       killGraceMs: this.killGraceMs,
       onSpawn: (pid) => {
@@ -288,7 +289,8 @@ export class LocalOrchestrator implements Orchestrator {
       appendFileSync(logFile, `${outcome.spawnError}\n`);
     }
     this.state.writeRun(record);
-    writeFileAtomic(path.join(dir, 'report.html'), renderRunReport(record, tail, { totalLines: outcome.totalLines + (outcome.spawnError ? 1 : 0) }));
+    // The artifact users upload: what the run printed may hold a secret.
+    writeFileAtomic(path.join(dir, 'report.html'), this.ctx.logger.redact(renderRunReport(record, tail, { totalLines: outcome.totalLines + (outcome.spawnError ? 1 : 0) })));
     const url = this.reportUrl(id);
     const result: RunResult = { id, url, state: record.state, created: true };
     if (outcome.spawnError) {
@@ -355,7 +357,7 @@ export class LocalOrchestrator implements Orchestrator {
     this.state.writeRun(crashed);
     const text = readTail(path.join(this.state.runDir(record.id), 'log.txt'), this.limits.tailBytes);
     const log: LogLine[] = text.split(/\r?\n/).filter((l, i, all) => l !== '' || i < all.length - 1).map((l) => ({ stream: 'stdout', text: l }));
-    writeFileAtomic(path.join(this.state.runDir(record.id), 'report.html'), renderRunReport(crashed, log));
+    writeFileAtomic(path.join(this.state.runDir(record.id), 'report.html'), this.ctx.logger.redact(renderRunReport(crashed, log)));
     this.ctx.logger.warning(`Run ${record.id} of ${record.deployment} was recorded RUNNING, but ${why}: recorded it CRASHED`);
     return crashed;
   }
