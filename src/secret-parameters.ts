@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.js';
+import { redact } from './redaction.js';
 
 /**
  * Run parameters whose values are secrets (`run.secret_parameters`). Their values never
@@ -84,9 +85,10 @@ export function checkSecretParameters(
   }
 }
 
+/** Whether the value holds a secret in any form the redaction knows (the one rule: src/redaction.ts). */
 function holdsSecret(value: unknown, secrets: readonly string[]): boolean {
   const text = JSON.stringify(value) ?? '';
-  return secrets.some((secret) => text.includes(secret) || text.includes(JSON.stringify(secret).slice(1, -1)));
+  return redact(text, secrets) !== text;
 }
 
 function typeName(value: unknown): string {

@@ -112,8 +112,8 @@ export class CommentWriter {
     notes.push(problem);
     if (this.settings.comment === 'always') return new UserError(problem);
     // A known refusal (fork, read-only token) is a notice; anything else deserves a warning.
-    if (unexpected) core.warning(problem);
-    else core.notice(problem);
+    if (unexpected) core.warning(this.logger.redact(problem));
+    else core.notice(this.logger.redact(problem));
     return undefined;
   }
 }

@@ -10,7 +10,7 @@ export async function writeSummary(markdown: string, enabled: boolean, logger: C
   try {
     await core.summary.addRaw(logger.redact(markdown)).write();
   } catch (error) {
-    core.warning(`Failed to write the job summary: ${describeError(error)}`);
+    core.warning(logger.redact(`Failed to write the job summary: ${describeError(error)}`));
   }
 }
 
@@ -19,15 +19,15 @@ export async function writeSummary(markdown: string, enabled: boolean, logger: C
  * file in the PR's diff; anything else with setFailed. Not a UserError: a bug, whose
  * stack goes to the debug log.
  */
-export function failStep(failure: unknown, ci: CiContext): void {
+export function failStep(failure: unknown, ci: CiContext, logger: CoreLogger): void {
   if (!(failure instanceof UserError)) core.debug(failure instanceof Error ? (failure.stack ?? '') : String(failure));
   const located = failure instanceof ConfigError ? failure.locations : [];
   if (located.length === 0) {
-    core.setFailed(describeError(failure));
+    core.setFailed(logger.redact(describeError(failure)));
     return;
   }
   for (const at of located) {
-    core.error(at.message, { file: repositoryPath(at.file, ci), startLine: at.line, startColumn: at.col, title: 'lolpop-deploy config' });
+    core.error(logger.redact(at.message), { file: repositoryPath(at.file, ci), startLine: at.line, startColumn: at.col, title: 'lolpop-deploy config' });
   }
   process.exitCode = core.ExitCode.Failure;
 }

@@ -75,7 +75,7 @@ async function runAction(): Promise<void> {
     core.info('No PR comment: the config could not be read (the job summary has the error)');
   }
   await writeSummary(renderReport(report), settings?.summary ?? true, logger);
-  if (failure) failStep(failure, ci);
+  if (failure) failStep(failure, ci, logger);
 }
 
 /**

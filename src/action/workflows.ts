@@ -63,7 +63,7 @@ export async function runWorkflows(settings: ActionSettings, plan: Plan, ci: CiC
   const skipped = outcomes.filter((o) => o.status === 'not-started');
   // One ::error:: per failed workflow (a config error on its file and line), then the total.
   for (const o of failed) {
-    failStep(o.error instanceof ConfigError ? o.error : new UserError(`${o.name ?? o.file}: ${describeError(o.error)}`), ci);
+    failStep(o.error instanceof ConfigError ? o.error : new UserError(`${o.name ?? o.file}: ${describeError(o.error)}`), ci, logger);
   }
   if (failed.length > 0) {
     const names = failed.map((o) => o.name ?? o.file).join(', ');
@@ -71,5 +71,5 @@ export async function runWorkflows(settings: ActionSettings, plan: Plan, ci: CiC
       `${failed.length} of ${outcomes.length} workflows failed (${names})${skipped.length > 0 ? `; ${skipped.length} not started (fail-fast)` : ''}`,
     );
   }
-  if (failure) failStep(failure, ci);
+  if (failure) failStep(failure, ci, logger);
 }

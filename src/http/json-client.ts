@@ -7,7 +7,8 @@ import { readDetail, snippet } from './detail.js';
 import { markupKind } from './html-hint.js';
 import type { HttpLimits } from './limits.js';
 import { neverRepeat, type RepeatAfter500 } from './repeat-after-500.js';
-import { backoff, parseRetryAfter, RETRY_STATUSES, seconds, sleep } from './retry.js';
+import { sleep } from '../duration.js';
+import { backoff, parseRetryAfter, RETRY_STATUSES, seconds } from './retry.js';
 import type { WriteGate } from './write-gate.js';
 import { describeIssues } from './zod-issues.js';
 

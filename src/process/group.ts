@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sleep } from '../duration.js';
 import { processesOf } from './tree.js';
 
 /**
@@ -87,6 +88,3 @@ export class ProcessGroup {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -1,4 +1,5 @@
 import { fetchBounded, Redirected, Stalled, TooLarge } from '../../http/bounded-fetch.js';
+import { seconds } from '../../http/retry.js';
 
 /**
  * How long GitHub may take. Octokit's own requests have no timeout at all: a GitHub
@@ -48,8 +49,4 @@ export function boundedFetch(limits: typeof GITHUB_LIMITS, base: typeof globalTh
       throw error;
     }
   };
-}
-
-function seconds(ms: number): string {
-  return ms < 10_000 ? `${Math.round(ms / 100) / 10} s` : `${Math.round(ms / 1000)} s`;
 }
