@@ -16,7 +16,7 @@ export interface RawAnswer {
 export class Stalled extends Error {
   constructor(
     readonly phase: 'headers' | 'body' | 'budget',
-    /** headers, body: how long it waited; budget: the per-chunk bound the body kept within. */
+    /** How long nothing had arrived when the try was given up. */
     readonly ms: number,
   ) {
     super(`stalled (${phase})`);
@@ -26,7 +26,8 @@ export class Stalled extends Error {
   describe(label: string, budgetMs: number): string {
     if (this.phase === 'headers') return `hung: ${label} did not answer in ${seconds(this.ms)}`;
     if (this.phase === 'body') return `hung: the answer to ${label} stopped for ${seconds(this.ms)} before its end`;
-    return `was too slow: the answer to ${label} was not complete when the ${seconds(budgetMs)} budget ran out (no pause reached the ${seconds(this.ms)} limit per chunk)`;
+    // A drip (chunks within the per-chunk bound) or a stall cut short by the deadline: say which by the last pause.
+    return `was too slow: the answer to ${label} was not complete when the ${seconds(budgetMs)} budget ran out (nothing had arrived for ${seconds(this.ms)})`;
   }
 }
 
@@ -96,8 +97,9 @@ export async function fetchBounded(
     const wait = Math.max(0, Math.min(ms, deadline - Date.now()));
     // A body cut short by the deadline, not by its own bound, ran out of budget.
     const cause = phase === 'body' && wait < ms ? 'budget' : phase;
+    const armed = Date.now();
     timer = setTimeout(() => {
-      stalled = new Stalled(cause, cause === 'budget' ? ms : wait);
+      stalled = new Stalled(cause, cause === 'budget' ? Date.now() - armed : wait);
       controller.abort(stalled);
     }, wait);
   };

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryLogger } from '../../src/logger.js';
 import { PrefectApi } from '../../src/orchestrators/prefect/api.js';
 import { PrefectClient } from '../../src/orchestrators/prefect/client.js';
+import { resolveConnection, type PrefectConnection } from '../../src/orchestrators/prefect/connection.js';
 import { ciContext, FLOWS_PY, gitRepository, service, tempDir } from '../helpers/services.js';
 import { prefectApi, runConfig } from '../helpers/pipeline.js';
 import { FaultProxy, faultName, seededRandom, type Fault } from '../helpers/fault-proxy.js';
@@ -24,7 +25,7 @@ describe.skipIf(!apiUrl)('the Prefect client through a fault-injecting proxy in 
     await proxy?.close();
   });
 
-  function client(logger = new MemoryLogger(), connection: { apiUrl: string } = { apiUrl: proxy.url }): PrefectApi {
+  function client(logger = new MemoryLogger(), connection: PrefectConnection = { apiUrl: proxy.url }): PrefectApi {
     return new PrefectApi(new PrefectClient(connection, { logger, ...LIMITS }));
   }
 
@@ -139,7 +140,8 @@ describe.skipIf(!apiUrl)('the Prefect client through a fault-injecting proxy in 
     proxy.script = () => ({ kind: 'stall-headers' });
     const logger = new MemoryLogger();
     const withPassword = proxy.url.replace('http://', 'http://user:secretpw@');
-    const outcome = await timed(() => client(logger, { apiUrl: withPassword }).version());
+    // As every step gets it: the connection takes the password out of the URL and makes it the auth string.
+    const outcome = await timed(() => client(logger, resolveConnection({ PREFECT_API_URL: withPassword })).version());
     const seen = proxy.log[0];
     proxy.reset();
     expect(outcome.error?.message).toMatch(new RegExp(`^Failed to read the server version: the Prefect API at ${escape(proxy.url)} hung`));
