@@ -1,0 +1,116 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { service, tempDir } from '../helpers/services.js';
+
+// actionlint built by scripts/actionlint.sh (.ci/run sets LOLPOP_TEST_ACTIONLINT).
+const actionlint = service('LOLPOP_TEST_ACTIONLINT');
+
+const WORKFLOW_DIRS = ['examples/workflows', '.github/workflows'];
+/** How the examples name this action: users copy them and put in the owner. */
+const PUBLISHED_USES = '<owner>/lolpop-deploy@v1';
+
+/**
+ * Inputs and output that examples/workflows/ uses and the i24-github branch adds to
+ * action.yml (agreed names). Delete this constant and its use once that branch is merged.
+ */
+const PENDING_ACTION_IO = { inputs: ['environment', 'changed-only', 'cancel-on-job-cancel'], outputs: ['github-deployment-id'] };
+
+interface Finding {
+  message: string;
+  filepath: string;
+  line: number;
+  column: number;
+  kind: string;
+}
+
+function workflowFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => /\.ya?ml$/.test(name))
+    .map((name) => path.join(dir, name));
+}
+
+/** actionlint's findings in `files`, run from `cwd` (where `uses: ./` finds action.yml). */
+function lint(cwd: string, files: string[]): Finding[] {
+  // shellcheck and pyflakes are turned off so the result does not depend on what else the
+  // machine has installed.
+  const res = spawnSync(actionlint!, ['-format', '{{json .}}', '-shellcheck=', '-pyflakes=', ...files], { cwd, encoding: 'utf8' });
+  // 0: no finding, 1: findings; anything else is actionlint failing to run.
+  expect(res.status === 0 || res.status === 1, `actionlint exited ${res.status}: ${res.stderr}`).toBe(true);
+  return JSON.parse(res.stdout || '[]') as Finding[];
+}
+
+const show = (findings: Finding[]) => findings.map((f) => `${f.filepath}:${f.line}:${f.column}: ${f.message} [${f.kind}]`).join('\n');
+
+/**
+ * A repository whose own action is this one (action.yml, a dist/index.js for actionlint to
+ * find) with `workflows` in .github/workflows/, every `uses: <owner>/lolpop-deploy@v1` made
+ * `uses: ./`: actionlint then checks each `with:` key and each `steps.<id>.outputs.<name>`
+ * against action.yml, which it cannot do for a remote action.
+ */
+function asOwnAction(workflows: Record<string, string>): string {
+  const repo = tempDir('actionlint');
+  mkdirSync(path.join(repo, '.git'));
+  mkdirSync(path.join(repo, '.github', 'workflows'), { recursive: true });
+  mkdirSync(path.join(repo, 'dist'));
+  writeFileSync(path.join(repo, 'dist', 'index.js'), '');
+  const action = parse(readFileSync('action.yml', 'utf8')) as { inputs: Record<string, object>; outputs: Record<string, object> };
+  for (const name of PENDING_ACTION_IO.inputs) action.inputs[name] ??= { description: 'pending (i24-github)' };
+  for (const name of PENDING_ACTION_IO.outputs) action.outputs[name] ??= { description: 'pending (i24-github)' };
+  writeFileSync(path.join(repo, 'action.yml'), stringify(action));
+  for (const [name, text] of Object.entries(workflows)) {
+    writeFileSync(path.join(repo, '.github', 'workflows', name), text.replaceAll(PUBLISHED_USES, './'));
+  }
+  return repo;
+}
+
+describe.skipIf(!actionlint)('workflow files, linted by actionlint', () => {
+  it('every file of examples/workflows/ and .github/workflows/ has no finding', () => {
+    const files = WORKFLOW_DIRS.flatMap(workflowFiles);
+    expect(files.filter((file) => file.startsWith('examples/')).length).toBeGreaterThan(0);
+    const findings = lint(process.cwd(), files);
+    expect(findings, show(findings)).toEqual([]);
+  });
+
+  it("the examples use only this action's inputs and outputs, with the owner put in", () => {
+    const examples = workflowFiles('examples/workflows');
+    const texts = Object.fromEntries(examples.map((file) => [path.basename(file), readFileSync(file, 'utf8')]));
+    // Each example uses this action as a user's workflow would name it.
+    for (const [name, text] of Object.entries(texts)) expect(text, name).toContain(`uses: ${PUBLISHED_USES}`);
+    const repo = asOwnAction(texts);
+    const findings = lint(repo, examples.map((file) => path.join('.github', 'workflows', path.basename(file))));
+    expect(findings, show(findings)).toEqual([]);
+  });
+
+  it('the whole workflows shown in README.md and docs/ pass too', () => {
+    const pages = ['README.md', ...readdirSync('docs').filter((name) => name.endsWith('.md')).map((name) => path.join('docs', name))];
+    const workflows: Record<string, string> = {};
+    for (const page of pages) {
+      const blocks = [...readFileSync(page, 'utf8').matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+      // Only whole workflows: the snippets of one step cannot be linted alone.
+      blocks.filter((block) => /^jobs:$/m.test(block)).forEach((block, i) => (workflows[`${path.basename(page, '.md')}-${i + 1}.yml`] = block));
+    }
+    expect(Object.keys(workflows).length).toBeGreaterThan(0);
+    const findings = lint(asOwnAction(workflows), Object.keys(workflows).map((name) => path.join('.github', 'workflows', name)));
+    expect(findings, show(findings)).toEqual([]);
+  });
+
+  it('a broken copy is reported with its file, line and what is wrong', () => {
+    const original = readFileSync('examples/workflows/environments.yml', 'utf8');
+    const broken = original
+      // A permission scope GitHub does not have (it is deployments, plural)…
+      .replace('deployments: write', 'deployment: write')
+      // …and an output this action does not set.
+      .replace('outputs.github-deployment-id', 'outputs.deployment-github-id');
+    expect(broken).not.toBe(original);
+    const file = path.join('.github', 'workflows', 'environments.yml');
+    const findings = lint(asOwnAction({ 'environments.yml': broken }), [file]);
+    const lineOf = (text: string) => broken.split('\n').findIndex((line) => line.includes(text)) + 1;
+    expect(findings.map((f) => [f.filepath, f.line, f.kind])).toEqual([
+      [file, lineOf('deployment: write'), 'permissions'],
+      [file, lineOf('deployment-github-id'), 'expression'],
+    ]);
+  });
+});
