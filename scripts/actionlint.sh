@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds actionlint (the linter for GitHub workflow files) from the Go module proxy, once:
 # the binary is cached under $CACHE/actionlint-<version>/ and reused. Debian 12 packages
-# no actionlint, and no GitHub release can be downloaded here.
-# `install` prints LOLPOP_TEST_ACTIONLINT=<path> on stdout (progress goes to stderr);
-# `env` prints it again without building. Used by .ci/run and by developers:
+# no actionlint, and no GitHub release can be downloaded here. Installs Debian's
+# shellcheck too, which actionlint runs on the workflows' `run:` scripts.
+# `install` prints LOLPOP_TEST_ACTIONLINT=<path> and LOLPOP_TEST_SHELLCHECK=<path> on stdout
+# (progress goes to stderr); `env` prints them again without installing. Used by .ci/run
+# and by developers:
 #   bash scripts/actionlint.sh install
 #   "$(bash scripts/actionlint.sh path)" examples/workflows/*.yml .github/workflows/*.yml
 set -euo pipefail
@@ -29,9 +31,21 @@ install() {
   rm -rf "$DIR/bin" && mv "$DIR/bin.tmp" "$DIR/bin"
 }
 
+install_shellcheck() {
+  command -v shellcheck >/dev/null && return 0
+  log "installing shellcheck (apt)"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck; } >/dev/null \
+    || die "apt-get install shellcheck failed"
+}
+
+env_lines() {
+  echo "LOLPOP_TEST_ACTIONLINT=$BIN"
+  echo "LOLPOP_TEST_SHELLCHECK=$(command -v shellcheck || true)"
+}
+
 case "${1:-}" in
-  install) install; echo "LOLPOP_TEST_ACTIONLINT=$BIN" ;;
-  env) echo "LOLPOP_TEST_ACTIONLINT=$BIN" ;;
+  install) install_shellcheck; install; env_lines ;;
+  env) env_lines ;;
   path) echo "$BIN" ;;
   *) echo "usage: $0 install|env|path" >&2; exit 2 ;;
 esac

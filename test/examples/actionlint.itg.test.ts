@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { service, tempDir } from '../helpers/services.js';
 
-// actionlint built by scripts/actionlint.sh (.ci/run sets LOLPOP_TEST_ACTIONLINT).
+// actionlint and shellcheck, installed by scripts/actionlint.sh (.ci/run sets both variables).
 const actionlint = service('LOLPOP_TEST_ACTIONLINT');
+const shellcheck = service('LOLPOP_TEST_SHELLCHECK');
 
 const WORKFLOW_DIRS = ['examples/workflows', '.github/workflows'];
 /** How the examples name this action: users copy them and put in the owner. */
@@ -34,9 +35,9 @@ function workflowFiles(dir: string): string[] {
 
 /** actionlint's findings in `files`, run from `cwd` (where `uses: ./` finds action.yml). */
 function lint(cwd: string, files: string[]): Finding[] {
-  // shellcheck and pyflakes are turned off so the result does not depend on what else the
-  // machine has installed.
-  const res = spawnSync(actionlint!, ['-format', '{{json .}}', '-shellcheck=', '-pyflakes=', ...files], { cwd, encoding: 'utf8' });
+  // shellcheck checks the `run:` scripts, named so that another one on PATH is not used;
+  // no workflow runs Python, so pyflakes is off.
+  const res = spawnSync(actionlint!, ['-format', '{{json .}}', `-shellcheck=${shellcheck}`, '-pyflakes=', ...files], { cwd, encoding: 'utf8' });
   // 0: no finding, 1: findings; anything else is actionlint failing to run.
   expect(res.status === 0 || res.status === 1, `actionlint exited ${res.status}: ${res.stderr}`).toBe(true);
   return JSON.parse(res.stdout || '[]') as Finding[];
@@ -66,7 +67,7 @@ function asOwnAction(workflows: Record<string, string>): string {
   return repo;
 }
 
-describe.skipIf(!actionlint)('workflow files, linted by actionlint', () => {
+describe.skipIf(!actionlint || !shellcheck)('workflow files, linted by actionlint', () => {
   it('every file of examples/workflows/ and .github/workflows/ has no finding', () => {
     const files = WORKFLOW_DIRS.flatMap(workflowFiles);
     expect(files.filter((file) => file.startsWith('examples/')).length).toBeGreaterThan(0);
@@ -97,19 +98,22 @@ describe.skipIf(!actionlint)('workflow files, linted by actionlint', () => {
     expect(findings, show(findings)).toEqual([]);
   });
 
-  it('a broken copy is reported with its file, line and what is wrong', () => {
+  it('a broken copy is reported with its file, line and what is wrong, run: scripts too', () => {
     const original = readFileSync('examples/workflows/environments.yml', 'utf8');
     const broken = original
       // A permission scope GitHub does not have (it is deployments, plural)…
       .replace('deployments: write', 'deployment: write')
-      // …and an output this action does not set.
-      .replace('outputs.github-deployment-id', 'outputs.deployment-github-id');
+      // …an output this action does not set…
+      .replace('outputs.github-deployment-id', 'outputs.deployment-github-id')
+      // …and a variable left unquoted in a run: script (shellcheck's SC2086).
+      .replace('echo "GitHub deployment $DEPLOYMENT_ID"', 'echo GitHub deployment $DEPLOYMENT_ID');
     expect(broken).not.toBe(original);
     const file = path.join('.github', 'workflows', 'environments.yml');
     const findings = lint(asOwnAction({ 'environments.yml': broken }), [file]);
     const lineOf = (text: string) => broken.split('\n').findIndex((line) => line.includes(text)) + 1;
     expect(findings.map((f) => [f.filepath, f.line, f.kind])).toEqual([
       [file, lineOf('deployment: write'), 'permissions'],
+      [file, lineOf('echo GitHub deployment'), 'shellcheck'],
       [file, lineOf('deployment-github-id'), 'expression'],
     ]);
   });
