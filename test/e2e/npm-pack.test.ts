@@ -65,6 +65,10 @@ describe('the npm package: npm pack, installed offline into a fresh project', ()
       expect(paths, file).toContain(file);
     }
     expect(paths.filter((p) => /^(src|test|node_modules|scripts)\//.test(p))).toEqual([]);
+    // The README is the user guide: the docs/ pages it links travel with it.
+    const linked = [...readFileSync('README.md', 'utf8').matchAll(/\]\((docs\/[^)#\s]+)/g)].map((m) => m[1]!);
+    expect(linked.length).toBeGreaterThan(0);
+    expect(linked.filter((file) => !paths.includes(file))).toEqual([]);
     // The only package installed is this one: the bundle needs no dependencies.
     expect(readdirSync(path.join(project, 'node_modules')).filter((name) => !name.startsWith('.'))).toEqual([PKG.name]);
     const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as Record<string, unknown>;
