@@ -99,7 +99,7 @@ describe('the npm package: npm pack, installed offline into a fresh project', ()
     );
   });
 
-  it('ships the JSON Schema at the path the README gives yaml-language-server', () => {
+  it('ships the JSON Schema at the path docs/cli.md gives yaml-language-server', () => {
     const schema = JSON.parse(readFileSync(path.join(project, 'node_modules', PKG.name, SCHEMA_FILE), 'utf8')) as Record<string, unknown>;
     expect(schema.$schema).toMatch(/json-schema\.org/);
     expect(schema.type).toBe('object');
