@@ -93,42 +93,42 @@ export interface StopResult {
  * (src/deployment.ts): names, entrypoint, image, idempotency key, durations in ms, each
  * section's kwargs as the orchestrator's own schemas parsed them (`K`: its kwargs,
  * PrefectOrchestrator: PrefectKwargs; the common ones of config/schema.ts for an
- * orchestrator without `kwargs`), and its plugin's target (`T`). The built-in
- * orchestrators read only that. The other fields (deploymentName, type, the kwargs
- * sections) are copies of parts of it, kept because orchestrator modules written for
- * 1.0 read them.
+ * orchestrator without `kwargs`), and its plugin's target (`T`). Read only that. The
+ * other fields (deploymentName, type, the kwargs sections) are 1.0's copies of parts of
+ * it, still filled (src/step-requests.ts) so orchestrator modules written for 1.0 keep
+ * working, and deprecated: each names what replaces it.
  */
 interface StepRequest<K extends StepKwargs, T> {
   resolved: ResolvedDeployment<K, T>;
-  /** resolved.name. */
+  /** @deprecated since 1.1: read `resolved.name`. */
   deploymentName: string;
 }
 export interface PackageRequest<K extends StepKwargs = StepKwargs, T = unknown> extends StepRequest<K, T> {
-  /** resolved.package. */
+  /** @deprecated since 1.1: read `resolved.package`. */
   kwargs: K['package'];
-  /** resolved.deploy. */
+  /** @deprecated since 1.1: read `resolved.deploy`. */
   deployKwargs: K['deploy'];
 }
 export interface DeployRequest<K extends StepKwargs = StepKwargs, T = unknown> extends StepRequest<K, T> {
-  /** resolved.type. */
+  /** @deprecated since 1.1: read `resolved.type`. */
   type: DeploymentType;
-  /** resolved.deploy. */
+  /** @deprecated since 1.1: read `resolved.deploy`. */
   kwargs: K['deploy'];
   /** What package produced in this same invocation, if it ran. */
   packaged?: PackageResult;
-  /** resolved.package. */
+  /** @deprecated since 1.1: read `resolved.package`. */
   packageKwargs: K['package'];
 }
 export interface RunRequest<K extends StepKwargs = StepKwargs, T = unknown> extends StepRequest<K, T> {
-  /** resolved.type. */
+  /** @deprecated since 1.1: read `resolved.type`. */
   type: DeploymentType;
-  /** resolved.run. */
+  /** @deprecated since 1.1: read `resolved.run`. */
   kwargs: K['run'];
   /** What deploy returned in this same invocation, if it ran. */
   deployment?: DeployResult;
-  /** resolved.package. */
+  /** @deprecated since 1.1: read `resolved.package`. */
   packageKwargs: K['package'];
-  /** resolved.deploy. */
+  /** @deprecated since 1.1: read `resolved.deploy`. */
   deployKwargs: K['deploy'];
 }
 export interface WaitRequest {
@@ -137,13 +137,13 @@ export interface WaitRequest {
   pollMs: number;
 }
 export interface StopRequest<K extends StepKwargs = StepKwargs, T = unknown> extends StepRequest<K, T> {
-  /** resolved.type. */
+  /** @deprecated since 1.1: read `resolved.type`. */
   type: DeploymentType;
-  /** resolved.stop. */
+  /** @deprecated since 1.1: read `resolved.stop`. */
   kwargs: K['stop'];
-  /** resolved.package. */
+  /** @deprecated since 1.1: read `resolved.package`. */
   packageKwargs: K['package'];
-  /** resolved.deploy. */
+  /** @deprecated since 1.1: read `resolved.deploy`. */
   deployKwargs: K['deploy'];
 }
 
@@ -151,11 +151,13 @@ export interface StopRequest<K extends StepKwargs = StepKwargs, T = unknown> ext
 export interface PlanRequest<K extends StepKwargs = StepKwargs, T = unknown> extends StepRequest<K, T> {
   /** The steps to plan, in order (some of package, deploy, run). */
   steps: StepName[];
-  /** resolved.type. */
+  /** @deprecated since 1.1: read `resolved.type`. */
   type: DeploymentType;
-  /** resolved.package, resolved.deploy, resolved.run. */
+  /** @deprecated since 1.1: read `resolved.package`. */
   packageKwargs: K['package'];
+  /** @deprecated since 1.1: read `resolved.deploy`. */
   deployKwargs: K['deploy'];
+  /** @deprecated since 1.1: read `resolved.run`. */
   runKwargs: K['run'];
 }
 
