@@ -1,4 +1,4 @@
-import type { OrchestratorLookup } from '../config/load.js';
+import { DEFAULT_ORCHESTRATOR, type OrchestratorLookup } from '../config/load.js';
 import { airflowPlugin } from './airflow/plugin.js';
 import { localPlugin } from './local/plugin.js';
 import { importPlugin, moduleSchemas } from './module-plugin.js';
@@ -15,6 +15,8 @@ import { prefectPlugin } from './prefect/plugin.js';
  * create() is async so that one may become lazy again without touching the callers.
  */
 export type BuiltInOrchestrator = Omit<OrchestratorPlugin, 'create'> & {
+  /** Its user guide, from the repository root (docs/<name>.md): the README's orchestrators table links it. */
+  docs: string;
   create(config: unknown, context: OrchestratorContext): Promise<ReturnType<OrchestratorPlugin['create']>>;
 };
 
@@ -27,6 +29,23 @@ const BUILT_IN: Record<string, BuiltInOrchestrator> = {
 
 export function knownOrchestrators(): string[] {
   return Object.keys(BUILT_IN).sort();
+}
+
+/** A built-in orchestrator as the CLI's help, `orchestrators` and the README table name it. */
+export interface OrchestratorSummary {
+  name: string;
+  description: string;
+  docs: string;
+  /** The one used when neither the config nor the command line names a built-in. */
+  default: boolean;
+}
+
+/** Every built-in orchestrator, by name: the one source of every list of them users read. */
+export function describeOrchestrators(): OrchestratorSummary[] {
+  return knownOrchestrators().map((name) => {
+    const { description, docs } = BUILT_IN[name]!;
+    return { name, description, docs, default: name === DEFAULT_ORCHESTRATOR };
+  });
 }
 
 /** A name with a slash or a JS extension is a module of the user's (ZenML's "flavor"). */
