@@ -3,22 +3,8 @@ import { airflowPlugin } from './airflow/plugin.js';
 import { localPlugin } from './local/plugin.js';
 import { importPlugin, moduleSchemas } from './module-plugin.js';
 import { checkedModuleOrchestrator } from './module-results.js';
-import type { Orchestrator, OrchestratorContext, OrchestratorPlugin } from './orchestrator.js';
+import type { BuiltInOrchestrator, Orchestrator, OrchestratorContext, OrchestratorPlugin } from './orchestrator.js';
 import { prefectPlugin } from './prefect/plugin.js';
-
-/**
- * A built-in orchestrator as the registry keeps it: what loading a config needs (name,
- * description, config and kwargs schemas) and create(). The implementations are imported
- * statically: one dynamic import() per orchestrator (its own chunk in the bundle) was
- * measured at 2–3 ms more to the action's first request under Node 24 (loading an ESM
- * chunk costs more than parsing the other orchestrators' minified code); README, Speed.
- * create() is async so that one may become lazy again without touching the callers.
- */
-export type BuiltInOrchestrator = Omit<OrchestratorPlugin, 'create'> & {
-  /** Its user guide, from the repository root (docs/<name>.md): the README's orchestrators table links it. */
-  docs: string;
-  create(config: unknown, context: OrchestratorContext): Promise<ReturnType<OrchestratorPlugin['create']>>;
-};
 
 /** The one place that knows every built-in orchestrator. */
 const BUILT_IN: Record<string, BuiltInOrchestrator> = {

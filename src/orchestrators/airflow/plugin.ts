@@ -1,4 +1,4 @@
-import type { BuiltInOrchestrator } from '../registry.js';
+import type { BuiltInOrchestrator } from '../orchestrator.js';
 import { AirflowConfig } from './config.js';
 import { dagIdFor } from './names.js';
 import { AirflowOrchestrator } from './orchestrator.js';

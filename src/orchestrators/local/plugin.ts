@@ -1,4 +1,4 @@
-import type { BuiltInOrchestrator } from '../registry.js';
+import type { BuiltInOrchestrator } from '../orchestrator.js';
 import { LocalConfig } from './config.js';
 import { LocalOrchestrator } from './orchestrator.js';
 

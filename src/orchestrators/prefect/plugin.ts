@@ -1,4 +1,4 @@
-import type { BuiltInOrchestrator } from '../registry.js';
+import type { BuiltInOrchestrator } from '../orchestrator.js';
 import { PrefectConfig } from './config.js';
 import { PREFECT_KWARGS, type PrefectKwargs } from './kwargs.js';
 import { PrefectOrchestrator } from './orchestrator.js';
