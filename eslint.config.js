@@ -9,7 +9,8 @@ const ACTIONS_ONLY_IN_SHELL = {
   message: 'Only src/action/ (the GitHub Action shell) may import @actions/*; the core takes a Logger and an Exec.',
 };
 /** Every orchestrator folder: a new one is covered without touching this file. */
-const ORCHESTRATORS = readdirSync(new URL('./src/orchestrators/', import.meta.url), { withFileTypes: true })
+const root = import.meta.dirname;
+const ORCHESTRATORS = readdirSync(path.join(root, 'src/orchestrators'), { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
   .map((entry) => entry.name);
 
@@ -28,7 +29,6 @@ const LAYERS = [
   { name: 'orchestrators', files: ['src/orchestrators/**', 'src/deployment.ts', 'src/packaging/**'] },
   { name: 'http/util', files: ['src/**'] },
 ];
-const root = import.meta.dirname;
 const layerFiles = new Map();
 for (const [rank, layer] of LAYERS.entries()) {
   for (const file of globSync(layer.files.map((f) => f.replace(/\*\*$/, '**/*.ts')), { cwd: root, ignore: layer.except ?? [] }).sort()) {
