@@ -37,6 +37,7 @@ const ORCHESTRATORS = describeOrchestrators();
 const ORCHESTRATOR_HELP =
   `orchestrator: ${ORCHESTRATORS.map((o) => o.name).join(', ')} or ./module.mjs ` +
   `(default: the file's decorator.orchestrator when known, else ${ORCHESTRATORS.find((o) => o.default)?.name})`;
+const NAME_WIDTH = Math.max(...ORCHESTRATORS.map((o) => o.name.length)) + 2;
 const NAME_HELP = "deployment name (default: orchestrator.deployment.name, else lolpop's lolpop-deployment)";
 const RUN_KWARGS_HELP = "JSON object of flow-run parameters, as in lolpop (merged over the file's run.parameters)";
 const LOCAL_FILE_HELP = 'an orchestrator module of your own (.mjs), instead of a built-in one';
@@ -96,7 +97,7 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
     .exitOverride()
     .configureOutput({ writeOut: out.stdout, writeErr: out.stderr })
     .showHelpAfterError("(run 'lolpop-deploy --help' for usage)")
-    .addHelpText('after', `\nOrchestrators (lolpop-deploy orchestrators):\n${ORCHESTRATORS.map((o) => `  ${o.name.padEnd(22)}${o.description}`).join('\n')}\n`);
+    .addHelpText('after', `\nOrchestrators (lolpop-deploy orchestrators):\n${ORCHESTRATORS.map((o) => `  ${o.name.padEnd(NAME_WIDTH)}${o.description}`).join('\n')}\n`);
   if (version) program.version(version, '-V, --version');
 
   const command = (name: string, description: string): Command => {
