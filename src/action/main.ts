@@ -10,7 +10,7 @@ import { failStep, writeSummary } from './conclude.js';
 import { CoreLogger } from './core-logger.js';
 import { readInputs, type ActionSettings } from './inputs.js';
 import { setOutputs } from './outputs.js';
-import { previewPlan, type Plan } from './preview.js';
+import { decidePreview, type PreviewDecision } from './preview.js';
 import { renderComment, renderReport, type ReportInput } from './report/render.js';
 import { runWorkflows } from './workflows.js';
 
@@ -32,7 +32,7 @@ async function runAction(): Promise<void> {
   const logger = new CoreLogger();
   const ci = readCiContext(process.env);
   let settings: ActionSettings | undefined;
-  let plan: Plan | undefined;
+  let decision: PreviewDecision | undefined;
   let result: PipelineResult | undefined;
   let failure: unknown;
   let comments: CommentWriter | undefined;
@@ -41,19 +41,19 @@ async function runAction(): Promise<void> {
     logger.addSecret(settings.githubToken);
     if (settings.registry) logger.addSecret(settings.registry.password);
     if (ci.eventProblem) throw new ConfigError(ci.eventProblem);
-    plan = previewPlan(settings, ci);
-    if (plan.note) logger.info(plan.note);
+    decision = decidePreview(settings, ci);
+    if (decision.note) logger.info(decision.note);
     comments = new CommentWriter(settings, ci, logger);
     // Several config files: one workflow each, run side by side (their own report).
-    if (settings.configFiles.length > 1) return await runWorkflows(settings, plan, ci, logger, comments);
-    const config = await loadConfig(settings.configFiles[0]!, plan.overrides, orchestratorLookup, process.env, settings.workingDirectory);
-    result = await runConfig(config, plan.steps, {
+    if (settings.configFiles.length > 1) return await runWorkflows(settings, decision, ci, logger, comments);
+    const config = await loadConfig(settings.configFiles[0]!, decision.overrides, orchestratorLookup, process.env, settings.workingDirectory);
+    result = await runConfig(config, decision.steps, {
       logger,
       env: process.env,
       ci,
       registry: settings.registry,
       workdir: settings.workingDirectory,
-      hooks: progressHooks(comments, ci, plan.preview, (value) => logger.redact(value)),
+      hooks: progressHooks(comments, ci, decision.preview, (value) => logger.redact(value)),
     });
     failure = result.error;
   } catch (error) {
@@ -66,7 +66,7 @@ async function runAction(): Promise<void> {
     failure ??= new UserError(`Failed to write the step outputs (GITHUB_OUTPUT): ${describeError(error)}`);
   }
   const redact = (value: string) => logger.redact(value);
-  const report: ReportInput = { result, error: failure, ci, notes: plan?.steps.length === 0 && plan.note ? [plan.note] : [], preview: plan?.preview, redact };
+  const report: ReportInput = { result, error: failure, ci, notes: decision?.steps.length === 0 && decision.note ? [decision.note] : [], preview: decision?.preview, redact };
   if (settings && comments && result) {
     // Written whatever happened (not `failure ??= await …`, which would skip it on a failure).
     const commentFailure = await comments.final(result.deploymentName, renderComment(report), report.notes!);
@@ -82,7 +82,7 @@ async function runAction(): Promise<void> {
  * The comment while the steps run: written when the first step starts and when the
  * wait starts (the run's link is known by then); the final comment replaces it.
  */
-function progressHooks(comments: CommentWriter, ci: ReportInput['ci'], preview: Plan['preview'], redact: ReportInput['redact']): PipelineHooks {
+function progressHooks(comments: CommentWriter, ci: ReportInput['ci'], preview: PreviewDecision['preview'], redact: ReportInput['redact']): PipelineHooks {
   let first = true;
   return {
     onStepStart: async (progress) => {

@@ -10,7 +10,7 @@ import { failStep, writeSummary } from './conclude.js';
 import type { CoreLogger } from './core-logger.js';
 import type { ActionSettings } from './inputs.js';
 import { setResultsOutput } from './outputs.js';
-import type { Plan } from './preview.js';
+import type { PreviewDecision } from './preview.js';
 import { renderWorkflows, COMMENT_LIMIT, SUMMARY_LIMIT, type Note } from './report/render.js';
 
 /**
@@ -19,14 +19,14 @@ import { renderWorkflows, COMMENT_LIMIT, SUMMARY_LIMIT, type Note } from './repo
  * summary and one sticky comment list them all; `results` maps them by name; the step
  * fails when any failed.
  */
-export async function runWorkflows(settings: ActionSettings, plan: Plan, ci: CiContext, logger: CoreLogger, comments: CommentWriter): Promise<void> {
-  if (plan.overrides.deploymentName) {
-    throw new UserError(`input deployment-name: ${settings.configFiles.length} config files would all deploy '${plan.overrides.deploymentName}'; name each in its file`);
+export async function runWorkflows(settings: ActionSettings, decision: PreviewDecision, ci: CiContext, logger: CoreLogger, comments: CommentWriter): Promise<void> {
+  if (decision.overrides.deploymentName) {
+    throw new UserError(`input deployment-name: ${settings.configFiles.length} config files would all deploy '${decision.overrides.deploymentName}'; name each in its file`);
   }
   // The comment is keyed by the config input: the same step on the next push updates it.
   const key = `workflows:${settings.configInput}`;
   const report = (outcomes: WorkflowOutcome[], limit: number, notes: Note[] = [], inProgress = false) =>
-    renderWorkflows({ outcomes, ci, preview: plan.preview, notes, workdir: settings.workingDirectory, inProgress, redact: (value) => logger.redact(value) }, limit);
+    renderWorkflows({ outcomes, ci, preview: decision.preview, notes, workdir: settings.workingDirectory, inProgress, redact: (value) => logger.redact(value) }, limit);
   const pending = settings.configFiles.map((file): WorkflowOutcome => ({ file, status: 'not-started' }));
   try {
     await comments.progress(key, report(pending, COMMENT_LIMIT, [], true), 'before the workflows start');
@@ -37,9 +37,9 @@ export async function runWorkflows(settings: ActionSettings, plan: Plan, ci: CiC
   logger.info(`${settings.configFiles.length} workflows, at most ${settings.maxParallel} at once${settings.failFast ? ', fail-fast' : ''}`);
   const shared = new Map<string, unknown>();
   const outcomes = await runMany(settings.configFiles, { maxParallel: settings.maxParallel, failFast: settings.failFast }, async (file, outcome) => {
-    const config = await loadConfig(file, plan.overrides, orchestratorLookup, process.env, settings.workingDirectory);
+    const config = await loadConfig(file, decision.overrides, orchestratorLookup, process.env, settings.workingDirectory);
     outcome.name = config.deployment.name;
-    outcome.result = await runConfig(config, plan.steps, {
+    outcome.result = await runConfig(config, decision.steps, {
       logger: new PrefixedLogger(logger, config.deployment.name),
       env: process.env,
       ci,

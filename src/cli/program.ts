@@ -3,6 +3,7 @@ import type { ConfigOverrides } from '../config/load.js';
 import type { StepSection } from '../config/schema.js';
 import { buildJsonSchema } from '../config/json-schema.js';
 import { ConfigError } from '../errors.js';
+import { describeOrchestrators } from '../orchestrators/registry.js';
 import { parseSteps, type StepName } from '../steps.js';
 
 export type CliCommand = 'package' | 'build' | 'run' | 'stop' | 'up' | 'plan';
@@ -31,8 +32,12 @@ export interface ParseOutput {
 
 export const USAGE_EXIT_CODE = 2;
 
+// The built-in orchestrators as the registry has them, so --help never lists a stale set.
+const ORCHESTRATORS = describeOrchestrators();
 const ORCHESTRATOR_HELP =
-  "orchestrator: PrefectOrchestrator, LocalOrchestrator or ./module.mjs (default: the file's decorator.orchestrator when known, else LocalOrchestrator)";
+  `orchestrator: ${ORCHESTRATORS.map((o) => o.name).join(', ')} or ./module.mjs ` +
+  `(default: the file's decorator.orchestrator when known, else ${ORCHESTRATORS.find((o) => o.default)?.name})`;
+const NAME_WIDTH = Math.max(...ORCHESTRATORS.map((o) => o.name.length)) + 2;
 const NAME_HELP = "deployment name (default: orchestrator.deployment.name, else lolpop's lolpop-deployment)";
 const RUN_KWARGS_HELP = "JSON object of flow-run parameters, as in lolpop (merged over the file's run.parameters)";
 const LOCAL_FILE_HELP = 'an orchestrator module of your own (.mjs), instead of a built-in one';
@@ -91,7 +96,8 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
     .description("Package, deploy and run lolpop workflows on an orchestrator (lolpop's `lolpop deployment` commands, plus `up`).")
     .exitOverride()
     .configureOutput({ writeOut: out.stdout, writeErr: out.stderr })
-    .showHelpAfterError("(run 'lolpop-deploy --help' for usage)");
+    .showHelpAfterError("(run 'lolpop-deploy --help' for usage)")
+    .addHelpText('after', `\nOrchestrators (lolpop-deploy orchestrators):\n${ORCHESTRATORS.map((o) => `  ${o.name.padEnd(NAME_WIDTH)}${o.description}`).join('\n')}\n`);
   if (version) program.version(version, '-V, --version');
 
   const command = (name: string, description: string): Command => {
@@ -230,6 +236,17 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
   };
   workflowCommand('up', 'package → deploy → run from the config alone (what the GitHub Action does)', false);
   workflowCommand('plan', 'show what up would write, build and send, changing nothing (reads the server only when one is configured)', true);
+
+  program
+    .command('orchestrators')
+    .description('list the built-in orchestrators (--json: name, description, docs, default)')
+    .option('--json', 'print them as JSON')
+    .exitOverride()
+    .action((o: { json?: boolean }) => {
+      const lines = ORCHESTRATORS.map((x) => `${x.name}${x.default ? ' (default)' : ''}\n  ${x.description}\n  ${x.docs}`);
+      out.stdout(o.json ? `${JSON.stringify(ORCHESTRATORS, null, 2)}\n` : `${lines.join('\n')}\n`);
+      printedOutput();
+    });
 
   program
     .command('schema')

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine, USAGE_EXIT_CODE, type CliInvocation } from '../../src/cli/program.js';
+import { describeOrchestrators } from '../../src/orchestrators/registry.js';
 
 function parse(argv: string[]): { outcome: ReturnType<typeof parseCommandLine>; out: string; err: string } {
   let out = '';
@@ -116,6 +117,20 @@ describe('bad command lines', () => {
     const { outcome, out } = parse(['--help']);
     expect(outcome).toEqual({ kind: 'exit', code: 0 });
     for (const command of ['package', 'build', 'run', 'stop', 'up', 'plan', 'schema']) expect(out).toMatch(new RegExp(`^  ${command} `, 'm'));
+  });
+
+  it('--help names every built-in orchestrator with its registry description, and each --orchestrator flag every name', () => {
+    const { out } = parse(['--help']);
+    for (const o of describeOrchestrators()) expect(out).toMatch(new RegExp(`^  ${o.name} +${o.description.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    const up = parse(['up', '--help']).out.replace(/\s+/g, ' ');
+    for (const o of describeOrchestrators()) expect(up).toContain(o.name);
+  });
+
+  it('orchestrators --json prints the registry (what scripts/write-docs.mjs reads)', () => {
+    const { outcome, out } = parse(['orchestrators', '--json']);
+    expect(outcome).toEqual({ kind: 'exit', code: 0 });
+    expect(JSON.parse(out)).toEqual(describeOrchestrators());
+    expect(parse(['orchestrators']).out).toMatch(/^LocalOrchestrator \(default\)$/m);
   });
 
   it('schema prints the JSON Schema and exits 0', () => {

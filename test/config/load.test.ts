@@ -7,7 +7,7 @@ import { loadConfigSync, loadedAs, type ConfigOverrides } from '../../src/config
 import { DEFAULT_BASE_IMAGE } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import { PREFECT_KWARGS } from '../../src/orchestrators/prefect/kwargs.js';
-import { orchestratorLookup } from '../../src/orchestrators/registry.js';
+import { knownOrchestrators, orchestratorLookup } from '../../src/orchestrators/registry.js';
 
 const fixture = (name: string) => path.join('test/fixtures/config', name);
 const load = (name: string, overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = {}) =>
@@ -99,7 +99,7 @@ describe('loadConfig: which orchestrator deploys, in lolpop order', () => {
     const config = load('unknown-orchestrator.yaml');
     expect(config.orchestrator).toBe('LocalOrchestrator');
     expect(config.notices).toEqual([
-      'decorator.orchestrator is AirflowOrchestrater, which lolpop-deploy does not deploy with (known: AirflowOrchestrator, LocalOrchestrator, PrefectOrchestrator); ' +
+      `decorator.orchestrator is AirflowOrchestrater, which lolpop-deploy does not deploy with (known: ${knownOrchestrators().join(', ')}); ` +
         'using LocalOrchestrator. Choose another with --deployer/--packager or the orchestrator input.',
     ]);
   });
@@ -115,7 +115,7 @@ describe('loadConfig: which orchestrator deploys, in lolpop order', () => {
 
   it('an unknown name on the command line is an error that names the flag', () => {
     expect(errorOf(() => load('valid-prefect.yaml', { orchestrator: { name: 'Airflow', label: '--deployer' } }))).toBe(
-      "--deployer: unknown orchestrator 'Airflow'; known: AirflowOrchestrator, LocalOrchestrator, PrefectOrchestrator (or a module path such as ./my_orchestrator.mjs)",
+      `--deployer: unknown orchestrator 'Airflow'; known: ${knownOrchestrators().join(', ')} (or a module path such as ./my_orchestrator.mjs)`,
     );
   });
 

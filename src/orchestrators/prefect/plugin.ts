@@ -1,4 +1,4 @@
-import type { BuiltInOrchestrator } from '../registry.js';
+import type { BuiltInOrchestrator } from '../orchestrator.js';
 import { PrefectConfig } from './config.js';
 import { PREFECT_KWARGS, type PrefectKwargs } from './kwargs.js';
 import { PrefectOrchestrator } from './orchestrator.js';
@@ -8,6 +8,7 @@ import type { ResolvedDeployment } from '../../deployment.js';
 export const prefectPlugin: BuiltInOrchestrator = {
   name: 'PrefectOrchestrator',
   description: "Prefect 2.17+/3.x over its REST API (lolpop's PrefectOrchestrator)",
+  docs: 'docs/prefect.md',
   configSchema: PrefectConfig,
   kwargs: PREFECT_KWARGS,
   // The deployment was checked against PREFECT_KWARGS (the loader's kwargsFor this name).

@@ -27,7 +27,7 @@ export interface GitHubTimeouts {
  * which request hung. The body is read inside the bound, so a body that stops
  * half-way is a hang too, not an endless read in Octokit.
  */
-export function boundedFetch(limits: typeof GITHUB_LIMITS, base: typeof globalThis.fetch = globalThis.fetch, timeouts: GitHubTimeouts = {}): typeof globalThis.fetch {
+export function githubFetch(limits: typeof GITHUB_LIMITS, base: typeof globalThis.fetch = globalThis.fetch, timeouts: GitHubTimeouts = {}): typeof globalThis.fetch {
   const deadline = Date.now() + limits.budgetMs;
   const timedOut = (line: string) => {
     timeouts.hit ??= line;
