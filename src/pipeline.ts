@@ -19,6 +19,8 @@ export interface StepReport {
 /** Everything the run produced, reported even when a step failed. */
 export interface PipelineResult {
   orchestrator: string;
+  /** What a run is called on that orchestrator ('flow run', 'DAG run'; its plugin's runNoun). */
+  runNoun: string;
   deploymentName: string;
   steps: StepReport[];
   packaged?: PackageResult;
@@ -45,14 +47,20 @@ export interface PipelineHooks {
   onStepStart?(progress: PipelineResult): Promise<void>;
 }
 
+export interface PipelineOptions {
+  hooks?: PipelineHooks;
+  /** What a run is called on the orchestrator; default 'run'. */
+  runNoun?: string;
+}
+
 export async function runPipeline(
   d: ResolvedDeployment,
   steps: StepName[],
   orchestrator: Orchestrator,
   logger: Logger,
-  hooks: PipelineHooks = {},
+  { hooks = {}, runNoun = 'run' }: PipelineOptions = {},
 ): Promise<PipelineResult> {
-  const result: PipelineResult = { orchestrator: d.orchestrator, deploymentName: d.name, steps: [] };
+  const result: PipelineResult = { orchestrator: d.orchestrator, runNoun, deploymentName: d.name, steps: [] };
   const requests = stepRequests(d);
   // With plan, nothing else runs: the other steps given are what the plan describes.
   const planned: Array<StepReport['step']> = steps.includes('plan') ? ['plan'] : [...steps];
@@ -84,7 +92,7 @@ export async function runPipeline(
         throw new RunFailedError(`Run ${result.run.id} of ${d.name} ended ${result.run.state}; see ${result.run.url}`);
       }
       // With wait, the state at creation is stale by the time anyone reads the report: the wait row says how it ended.
-      return d.run.wait ? `flow run ${result.run.id} started` : `flow run ${result.run.id} ${result.run.state}`;
+      return d.run.wait ? `${runNoun} ${result.run.id} started` : `${runNoun} ${result.run.id} ${result.run.state}`;
     },
     wait: async () => {
       const run = result.run!;

@@ -232,6 +232,11 @@ export interface OrchestratorContext {
 export interface OrchestratorPlugin<K extends StepKwargs = StepKwargs, T = unknown> {
   name: string;
   description: string;
+  /**
+   * What one run of a deployment is called on this orchestrator, as its own UI calls it
+   * ('flow run', 'DAG run'): the reports use it. Unset: 'run'.
+   */
+  runNoun?: string;
   /** Validates `orchestrator.config` for this orchestrator. */
   configSchema: z.ZodType;
   /**
