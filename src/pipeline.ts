@@ -3,7 +3,7 @@ import { describeError, RunFailedError, UserError } from './errors.js';
 import type { Logger } from './logger.js';
 import { isFailure, type DeployResult, type Orchestrator, type PackageResult, type PlanResult, type RunResult, type StopResult } from './orchestrators/orchestrator.js';
 import { stepRequests } from './step-requests.js';
-import { plannedSteps, type StepName } from './steps.js';
+import { plannedSteps, runningSteps, type StepName } from './steps.js';
 
 /** `running` and `pending` appear only in progress reports, written while the pipeline runs. */
 export type StepStatus = 'success' | 'failed' | 'skipped' | 'running' | 'pending';
@@ -62,8 +62,7 @@ export async function runPipeline(
 ): Promise<PipelineResult> {
   const result: PipelineResult = { orchestrator: d.orchestrator, runNoun, deploymentName: d.name, steps: [] };
   const requests = stepRequests(d);
-  // With plan, nothing else runs: the other steps given are what the plan describes.
-  const planned: Array<StepReport['step']> = steps.includes('plan') ? ['plan'] : [...steps];
+  const planned: Array<StepReport['step']> = runningSteps(steps);
   if (planned.includes('run') && d.run.wait) planned.splice(planned.indexOf('run') + 1, 0, 'wait');
 
   const actions: Record<StepReport['step'], () => Promise<string>> = {

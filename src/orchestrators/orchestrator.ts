@@ -186,7 +186,8 @@ export interface PlanResult {
 export interface Orchestrator<K extends StepKwargs = StepKwargs, T = unknown> {
   /**
    * Optional: fail before any step runs on what these steps will need (a server URL, …),
-   * so that nothing is built when a later step could not run anyway.
+   * so that nothing is built when a later step could not run anyway. `steps`: those that
+   * will run (with plan, only plan: the steps it describes do not run).
    */
   prepare?(steps: readonly StepName[]): void;
   /** Write the entrypoint and Dockerfile; build (and push) the image when asked. */
