@@ -88,11 +88,14 @@ export class ActionShell implements Shell<void> {
       failure ??= new UserError(`Failed to write the step outputs (GITHUB_OUTPUT): ${describeError(error)}`);
     }
     const notes: Note[] = this.plan?.steps.length === 0 && this.plan.note ? [this.plan.note] : [];
-    const commentFailure = await this.finalComment(run, failure, notes);
+    // The report is of the deployment: a comment that could not be written is a note in it, not its ❌.
+    const reported = failure;
+    // Written whatever happened (not `failure ??= await …`, which would skip it on a failure).
+    const commentFailure = await this.finalComment(run, reported, notes);
     failure ??= commentFailure;
     const summary = run.several
       ? this.workflowsReport(run.outcomes, SUMMARY_LIMIT, notes)
-      : renderReport(this.report(run.outcomes[0]?.result, failure, notes));
+      : renderReport(this.report(run.outcomes[0]?.result, reported, notes));
     await writeSummary(summary, this.settings?.summary ?? true, this.logger);
     // Several: one ::error:: per failed workflow (a config error on its file and line), then the total.
     if (run.several) {
