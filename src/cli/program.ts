@@ -203,7 +203,7 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
       'package,deploy,run',
     );
     // plan waits for nothing, so its help does not offer the wait flags; it still takes
-    // them, so that the same flags plan and run (the plan shows the wait up would do).
+    // them, so that an up command line can be planned as it is (the plan shows the wait).
     const waitOption = (option: Option) => (planOnly ? option.hideHelp() : option);
     cmd
       .addOption(waitOption(new Option('-w, --wait', 'wait for the run to end; fail when it does not complete')))
