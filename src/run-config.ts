@@ -4,11 +4,11 @@ import type { LoadedConfig } from './config/load.js';
 import { ProcessExec, type Exec } from './exec.js';
 import type { Logger } from './logger.js';
 import { resolveDeployment } from './deployment.js';
-import { createOrchestrator, orchestratorTarget } from './orchestrators/registry.js';
+import { createOrchestrator, orchestratorTarget, runNounOf } from './orchestrators/registry.js';
 import { runPipeline, type PipelineHooks, type PipelineResult } from './pipeline.js';
-import type { StepName } from './steps.js';
+import { runningSteps, type StepName } from './steps.js';
 
-/** What the action and the CLI hand the core; tests may replace exec and fetch. */
+/** What one workflow's run reaches: assembled for both shells in run-workflows.ts only; tests may replace exec and fetch. */
 export interface RunEnvironment {
   logger: Logger;
   env: NodeJS.ProcessEnv;
@@ -49,7 +49,8 @@ export async function runConfig(config: LoadedConfig, steps: StepName[], environ
     registry: environment.registry,
     shared: environment.shared,
   });
-  orchestrator.prepare?.(steps);
+  // Only the steps that run: a plan of deploy needs no server (an offline plan), deploy itself does.
+  orchestrator.prepare?.(runningSteps(steps));
   logger.debug(`${config.orchestrator}: ${steps.join(' → ')} of ${config.deployment.name} (${config.file})`);
-  return runPipeline(deployment, steps, orchestrator, logger, environment.hooks);
+  return runPipeline(deployment, steps, orchestrator, logger, { hooks: environment.hooks, runNoun: runNounOf(config.orchestrator) });
 }

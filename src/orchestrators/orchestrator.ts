@@ -142,7 +142,8 @@ export interface PlanResult {
 export interface Orchestrator<K extends StepKwargs = StepKwargs, T = unknown> {
   /**
    * Optional: fail before any step runs on what these steps will need (a server URL, …),
-   * so that nothing is built when a later step could not run anyway.
+   * so that nothing is built when a later step could not run anyway. `steps`: those that
+   * will run (with plan, only plan: the steps it describes do not run).
    */
   prepare?(steps: readonly StepName[]): void;
   /** Write the entrypoint and Dockerfile; build (and push) the image when asked. */
@@ -188,6 +189,11 @@ export interface OrchestratorContext {
 export interface OrchestratorPlugin<K extends StepKwargs = StepKwargs, T = unknown> {
   name: string;
   description: string;
+  /**
+   * What one run of a deployment is called on this orchestrator, as its own UI calls it
+   * ('flow run', 'DAG run'): the reports use it. Unset: 'run'.
+   */
+  runNoun?: string;
   /** Validates `orchestrator.config` for this orchestrator. */
   configSchema: z.ZodType;
   /**

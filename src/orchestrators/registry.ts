@@ -55,6 +55,11 @@ export const orchestratorLookup: OrchestratorLookup = {
   },
 };
 
+/** What a run is called on this orchestrator (its plugin's runNoun): 'run' for a user's module or a plugin that names none. */
+export function runNounOf(name: string): string {
+  return BUILT_IN[name]?.runNoun ?? 'run';
+}
+
 /**
  * A built-in orchestrator's decision of where a deployment runs (its plugin's target()),
  * made once when the deployment is resolved. A user's module has none.

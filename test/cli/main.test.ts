@@ -59,7 +59,7 @@ describe('lolpop-deploy up on examples/quickstart (real python3)', () => {
     expect(code).toBe(1);
     expect(stdout.split('\n').filter((l) => l.startsWith('== '))).toEqual(['== team-a: succeeded', '== team-b: failed', '== team-c: succeeded']);
     expect(stderr).toMatch(/^error: team-b: /m);
-    expect(stderr).toContain('error: 1 of 3 workflows failed\n');
+    expect(stderr).toContain('error: 1 of 3 workflows failed (team-b)\n');
     expect(log.some((l) => l.startsWith('info: [team-c] '))).toBe(true);
   });
 

@@ -7,6 +7,7 @@ export const airflowPlugin: BuiltInOrchestrator = {
   name: 'AirflowOrchestrator',
   description: 'Apache Airflow 3.x (and 2.10) over its REST API: a generated DAG delivered to the DAGs folder, one task running the lolpop runner',
   docs: 'docs/airflow.md',
+  runNoun: 'DAG run',
   configSchema: AirflowConfig,
   target: (deployment) => ({ dagId: dagIdFor(deployment.name) }),
   // The config as the loader parsed it with configSchema (durations already in ms): parsed once.

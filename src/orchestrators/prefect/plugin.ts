@@ -9,6 +9,7 @@ export const prefectPlugin: BuiltInOrchestrator = {
   name: 'PrefectOrchestrator',
   description: "Prefect 2.17+/3.x over its REST API (lolpop's PrefectOrchestrator)",
   docs: 'docs/prefect.md',
+  runNoun: 'flow run',
   configSchema: PrefectConfig,
   kwargs: PREFECT_KWARGS,
   // The deployment was checked against PREFECT_KWARGS (the loader's kwargsFor this name).
