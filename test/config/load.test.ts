@@ -99,7 +99,7 @@ describe('loadConfig: which orchestrator deploys, in lolpop order', () => {
     const config = load('unknown-orchestrator.yaml');
     expect(config.orchestrator).toBe('LocalOrchestrator');
     expect(config.notices).toEqual([
-      'decorator.orchestrator is AirflowOrchestrater, which lolpop-deploy does not deploy with (known: AirflowOrchestrator, LocalOrchestrator, PrefectOrchestrator); ' +
+      'decorator.orchestrator is AirflowOrchestrater, which lolpop-deploy does not deploy with (known: AirflowOrchestrator, KubeflowPipelinesOrchestrator, LocalOrchestrator, PrefectOrchestrator); ' +
         'using LocalOrchestrator. Choose another with --deployer/--packager or the orchestrator input.',
     ]);
   });
@@ -115,7 +115,7 @@ describe('loadConfig: which orchestrator deploys, in lolpop order', () => {
 
   it('an unknown name on the command line is an error that names the flag', () => {
     expect(errorOf(() => load('valid-prefect.yaml', { orchestrator: { name: 'Airflow', label: '--deployer' } }))).toBe(
-      "--deployer: unknown orchestrator 'Airflow'; known: AirflowOrchestrator, LocalOrchestrator, PrefectOrchestrator (or a module path such as ./my_orchestrator.mjs)",
+      "--deployer: unknown orchestrator 'Airflow'; known: AirflowOrchestrator, KubeflowPipelinesOrchestrator, LocalOrchestrator, PrefectOrchestrator (or a module path such as ./my_orchestrator.mjs)",
     );
   });
 
