@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -45,4 +46,10 @@ export function kfpPython(python: string, args: string[], options: { input?: str
 export function writeJson(file: string, value: unknown): string {
   writeFileSync(file, JSON.stringify(value));
   return file;
+}
+
+/** kfpPython without blocking this process: a stand-in server in it must answer the script. */
+export async function kfpPythonAsync(python: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<string> {
+  const { stdout } = await promisify(execFile)(python, args, { encoding: 'utf8', env: { ...process.env, ...options.env }, timeout: options.timeout ?? 120_000 });
+  return stdout;
 }
