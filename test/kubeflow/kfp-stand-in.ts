@@ -277,7 +277,7 @@ export class KfpStandIn {
         return recurring;
       }
       case 'RecurringRunService_ListRecurringRuns':
-        return listAs('recurringRuns', filtered([...this.recurring.values()].filter((r) => !query.get('experiment_id') || r.experiment_id === query.get('experiment_id')), query));
+        return list('recurringRuns', filtered([...this.recurring.values()].filter((r) => !query.get('experiment_id') || r.experiment_id === query.get('experiment_id')), query));
       case 'RecurringRunService_DisableRecurringRun': {
         const recurring = this.get(this.recurring, params.recurring_run_id!, 'recurring run');
         Object.assign(recurring, { mode: 'DISABLE', status: 'DISABLED' });
@@ -418,18 +418,18 @@ function list(key: string, items: unknown[]): Json {
   return items.length > 0 ? { [key]: items, total_size: items.length } : {};
 }
 
-function listAs(key: string, items: unknown[]): Json {
-  return list(key, items);
-}
-
+/** A version as the server answers it: its IR under pipeline_spec. */
 function publicVersion(version: Json & { spec: Json }): Json {
   const { spec, ...rest } = version;
   return { ...rest, pipeline_spec: spec };
 }
 
+/** A run as the server answers it, without the stand-in's own bookkeeping (reads, fail). */
 function publicRun(run: Json): Json {
-  const { reads: _reads, fail: _fail, ...rest } = run;
-  return rest;
+  const copy = { ...run };
+  delete copy.reads;
+  delete copy.fail;
+  return copy;
 }
 
 /** The IR of an upload: one multipart part named uploadfile, YAML or JSON by its file name. */
