@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { cleanDockerEnv, dockerServices, runPipelineIn } from '../docker/helpers.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { main } from '../../src/cli/main.js';
+import { MemoryLogger } from '../../src/logger.js';
+import { cleanDockerEnv, dockerServices } from '../docker/helpers.js';
 import { service, tempDir } from '../helpers/services.js';
 import { copyExample } from '../local/example.js';
 import { kfpPythonAsync, ROOT } from './helpers.js';
@@ -32,8 +34,18 @@ describe.skipIf(!PYTHON || !services || !defaultBase)('our IR runs: kfp.local Do
     const deployment = config.orchestrator.deployment;
     // Built here and run by the same engine: not pushed; host network for pip at build time.
     deployment.package = { ...deployment.package, docker_image_tag: `ci/lolpop-quickstart-kfp-${uid}:v1`, push_image: false, docker_kwargs: ['--network', 'host'] };
-    const { result, logger } = await runPipelineIn({ dir, yaml: stringify(config), env: cleanDockerEnv({ KFP_TOKEN: 'unused-by-package' }), steps: 'package' });
-    expect(result.error, logger.lines.join('\n').slice(-4000)).toBeUndefined();
+    writeFileSync(path.join(dir, 'lolpop.yaml'), stringify(config));
+    // Our CLI, in-process, as a user runs the package step (no server needed for it).
+    const logger = new MemoryLogger();
+    let stderr = '';
+    const code = await main(['up', '-c', 'lolpop.yaml', '--orchestrator', 'KubeflowPipelinesOrchestrator', '--steps', 'package'], {
+      stdout: () => undefined,
+      stderr: (t) => (stderr += t),
+      env: cleanDockerEnv(),
+      cwd: dir,
+      logger,
+    });
+    expect(code, stderr + logger.lines.join('\n').slice(-4000)).toBe(0);
     const ir = path.join(dir, 'prefect_files/kubeflow/lolpop-quickstart-kubeflow.yaml');
     expect(readFileSync(ir, 'utf8')).toContain(`image: ci/lolpop-quickstart-kfp-${uid}:v1`);
 

@@ -96,6 +96,12 @@ describe('KubeflowPipelinesOrchestrator: connection and auth', () => {
     expect(cookie.secrets).toContain('abcdefgh12345678');
   });
 
+  it('takes the token from KF_PIPELINES_TOKEN, for a config lolpop also reads (no ${ENV} there)', () => {
+    const c = resolveConnection(KubeflowConfig.parse({ host: 'http://kfp:8888' }), { KF_PIPELINES_TOKEN: 'env-token-0123456789' }, '/');
+    expect(c.headers).toEqual({ authorization: 'Bearer env-token-0123456789' });
+    expect(errorOf(() => resolveConnection(KubeflowConfig.parse({ host: 'http://kfp:8888' }), { KF_PIPELINES_TOKEN: 't', KF_PIPELINES_COOKIE: 'a=b' }, '/'))).toMatch(/two credentials, a bearer token .* and a cookie .*: keep one$/);
+  });
+
   it('refuses two credentials, and a missing host with what to set', () => {
     expect(KubeflowConfig.safeParse({ token: 'a', cookie: 'b=c' }).error?.issues[0]).toMatchObject({ path: ['cookie'], message: 'give one credential: token and cookie are both set' });
     expect(errorOf(() => resolveConnection(KubeflowConfig.parse({}), {}, '/'))).toMatch(/^orchestrator\.config\.host is not set \(nor KF_PIPELINES_ENDPOINT\)/);

@@ -18,8 +18,9 @@ export interface KubeflowConnection {
 }
 
 /**
- * The config's keys, else the kfp SDK's environment variables: KF_PIPELINES_ENDPOINT,
- * KF_PIPELINES_UI_ENDPOINT, KF_PIPELINES_SA_TOKEN_PATH (the token file a pod mounts).
+ * The config's keys, else the environment: the kfp SDK's KF_PIPELINES_ENDPOINT,
+ * KF_PIPELINES_UI_ENDPOINT and KF_PIPELINES_SA_TOKEN_PATH (the token file a pod mounts),
+ * and this tool's KF_PIPELINES_TOKEN / KF_PIPELINES_COOKIE beside them.
  */
 export function resolveConnection(config: KubeflowConfig, env: NodeJS.ProcessEnv, workdir: string): KubeflowConnection {
   const host = (config.host ?? (env.KF_PIPELINES_ENDPOINT || undefined))?.replace(/\/+$/, '');
@@ -31,16 +32,24 @@ export function resolveConnection(config: KubeflowConfig, env: NodeJS.ProcessEnv
   if (!/^https?:\/\//.test(host)) throw new ConfigError(`orchestrator.config.host '${host}' is not an http(s) URL: write e.g. http://localhost:3000`);
   const headers: Record<string, string> = {};
   const secrets: string[] = [];
-  const tokenPath = config.token_path ?? (config.token || config.cookie ? undefined : env.KF_PIPELINES_SA_TOKEN_PATH || undefined);
-  const token = config.token ?? (tokenPath ? readToken(path.resolve(workdir, tokenPath)) : undefined);
+  // The file's key, else the environment's: a runner config read by lolpop (OmegaConf)
+  // cannot hold a ${ENV} reference, so a credential there comes from the environment.
+  const cookie = config.cookie ?? (env.KF_PIPELINES_COOKIE || undefined);
+  const tokenPath = config.token_path ?? (env.KF_PIPELINES_SA_TOKEN_PATH || undefined);
+  const token = config.token ?? (env.KF_PIPELINES_TOKEN || undefined) ?? (tokenPath && !cookie ? readToken(path.resolve(workdir, tokenPath)) : undefined);
+  if (token && cookie) {
+    throw new ConfigError(
+      'Kubeflow Pipelines gets two credentials, a bearer token (orchestrator.config.token / KF_PIPELINES_TOKEN) and a cookie (orchestrator.config.cookie / KF_PIPELINES_COOKIE): keep one',
+    );
+  }
   if (token) {
     headers.authorization = `Bearer ${token}`;
     secrets.push(token);
   }
-  if (config.cookie) {
-    headers.cookie = config.cookie;
+  if (cookie) {
+    headers.cookie = cookie;
     // The value after `name=` is the secret; the whole header too, as it is sent.
-    secrets.push(config.cookie, ...config.cookie.split(';').map((part) => part.slice(part.indexOf('=') + 1).trim()).filter((v) => v.length >= 8));
+    secrets.push(cookie, ...cookie.split(';').map((part) => part.slice(part.indexOf('=') + 1).trim()).filter((v) => v.length >= 8));
   }
   const ui = (env.KF_PIPELINES_UI_ENDPOINT || config.ui_url || host).replace(/\/+$/, '');
   return { host, uiUrl: ui, headers, secrets, ...(config.namespace ? { namespace: config.namespace } : {}) };
