@@ -231,10 +231,11 @@ export class KubeflowApi {
   async findRecurringRun(experimentId: string, displayName: string): Promise<KfpRecurringRun | undefined> {
     const body = await this.call('GET', 'recurringruns', {
       action: `look up the recurring run '${displayName}'`,
-      schema: z.looseObject({ recurringRuns: z.array(RecurringRun).optional(), recurring_runs: z.array(RecurringRun).optional() }),
+      // The proto itself names this field recurringRuns (so do the server's proto-name answers).
+      schema: z.looseObject({ recurringRuns: z.array(RecurringRun).optional() }),
       searchParams: new URLSearchParams({ experiment_id: experimentId, filter: equals('display_name', displayName), page_size: '10' }),
     });
-    return (body.recurring_runs ?? body.recurringRuns)?.find((r) => r.display_name === displayName);
+    return body.recurringRuns?.find((r) => r.display_name === displayName);
   }
 
   createRecurringRun(run: RecurringRunBody): Promise<KfpRecurringRun> {
