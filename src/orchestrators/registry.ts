@@ -1,5 +1,6 @@
 import { DEFAULT_ORCHESTRATOR, type OrchestratorLookup } from '../config/load.js';
 import { airflowPlugin } from './airflow/plugin.js';
+import { kubeflowPlugin } from './kubeflow/plugin.js';
 import { localPlugin } from './local/plugin.js';
 import { importPlugin, moduleSchemas } from './module-plugin.js';
 import { checkedModuleOrchestrator } from './module-results.js';
@@ -11,6 +12,7 @@ const BUILT_IN: Record<string, BuiltInOrchestrator> = {
   [prefectPlugin.name]: prefectPlugin,
   [localPlugin.name]: localPlugin,
   [airflowPlugin.name]: airflowPlugin,
+  [kubeflowPlugin.name]: kubeflowPlugin,
 };
 
 export function knownOrchestrators(): string[] {
