@@ -13,8 +13,10 @@ export interface StopDagOptions {
   failRuns: boolean;
   /** How long a delete waits for killed tasks to let go (Airflow answers 409 meanwhile). */
   timeoutMs: number;
-  /** Removes the DAG's files from the DAGs folder; true when there were some. */
-  removeFiles(): boolean;
+  /** Removes the DAG's files from where Airflow reads them; true when there were some. */
+  removeFiles(): boolean | Promise<boolean>;
+  /** The bundle to nudge parsing through (see nudgeParsing). */
+  bundleName?: string | null;
 }
 
 /**
@@ -62,7 +64,7 @@ export async function stopDag(api: AirflowApi, logger: Logger, options: StopDagO
     return { stopped: true, detail: parts.join('; ') };
   }
 
-  const removed = options.removeFiles();
+  const removed = await options.removeFiles();
   parts.push(removed ? `removed the files of ${dagId}` : `no files of ${dagId} in the DAGs folder`);
   if (!dag) {
     return { stopped: removed, detail: `no DAG ${dagId} on ${api.client.connection.baseUrl}; ${parts.join('; ')}${removed ? '' : ': nothing to stop'}` };
@@ -70,7 +72,7 @@ export async function stopDag(api: AirflowApi, logger: Logger, options: StopDagO
   // The file is gone: a parse of it now marks the DAG stale instead of bringing it back.
   // Wait for that before the DELETE: deleting the row while the dag-processor is marking
   // it stale crashes Airflow 3.3.2's dag-processor (StaleDataError in deactivate_deleted_dags).
-  await nudgeParsing(api, logger, dag);
+  await nudgeParsing(api, logger, dag, options.bundleName);
   const deadline = Date.now() + options.timeoutMs;
   if (removed) {
     const gone = await awaitStale(api, dagId, deadline);
