@@ -7,7 +7,7 @@ import type { Logger } from '../../logger.js';
 import { joinPosix } from '../../packaging/paths.js';
 import type { DagBundle } from './bundle.js';
 import { deliverBundle, removeBundle } from './deliver.js';
-import type { GitDeliveryConfig } from './git-config.js';
+import { AUTHOR, type GitDeliveryConfig } from './git-config.js';
 
 /** How often a push rejected because another deploy pushed first is redone on top of it. */
 const PUSH_ATTEMPTS = 5;
@@ -165,8 +165,8 @@ export class GitDelivery {
 
 class GitRejected extends Error {}
 
+/** The author, checked by the config's schema. */
 function author(text: string): { name: string; email: string } {
-  const match = /^\s*(.+?)\s*<([^<>\s]+)>\s*$/.exec(text);
-  if (!match) throw new ConfigError(`Invalid orchestrator.config.git.author '${text}'. Expected "Name <email>".`);
+  const match = AUTHOR.exec(text)!;
   return { name: match[1]!, email: match[2]! };
 }

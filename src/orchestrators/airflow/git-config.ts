@@ -27,8 +27,15 @@ export const GitDeliveryConfig = z
       .min(1)
       .optional()
       .describe("The name of Airflow's DAG bundle that reads this repository: deploy asks it to refresh now instead of at its refresh_interval."),
-    author: z.string().default('lolpop-deploy <lolpop-deploy@users.noreply.invalid>').describe('The author and committer of the deploy commits, "Name <email>".'),
+    author: z
+      .string()
+      .default('lolpop-deploy <lolpop-deploy@users.noreply.invalid>')
+      .refine((a) => AUTHOR.test(a), { message: 'expected "Name <email>", e.g. "ML deploys <ml@example.com>"' })
+      .describe('The author and committer of the deploy commits, "Name <email>".'),
   })
   .strict();
 
 export type GitDeliveryConfig = z.infer<typeof GitDeliveryConfig>;
+
+/** `Name <email>`: the name and the address, as git wants them. */
+export const AUTHOR = /^\s*(.+?)\s*<([^<>\s]+)>\s*$/;
