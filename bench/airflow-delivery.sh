@@ -22,7 +22,11 @@ config() { # delivery name greeting
     delivery_block="    dags_folder: $LOLPOP_TEST_AIRFLOW_DAGS_FOLDER"
   else
     delivery_block="    delivery: git
-    git: {url: \"$LOLPOP_TEST_GIT_URL\", username: $LOLPOP_TEST_GIT_USERNAME, token: \${GIT_TOKEN}, bundle_name: $LOLPOP_TEST_AIRFLOW_GIT_BUNDLE}"
+    git:
+      url: $LOLPOP_TEST_GIT_URL
+      username: $LOLPOP_TEST_GIT_USERNAME
+      token: \${GIT_TOKEN}
+      bundle_name: $LOLPOP_TEST_AIRFLOW_GIT_BUNDLE"
   fi
   cat <<YAML
 config: {greeting: "$3"}
