@@ -92,7 +92,8 @@ start() {
   AIRFLOW_CONN_LOLPOP_GIT="$(python3 -c 'import json, sys; print(json.dumps({"conn_type": "git", "host": sys.argv[1], "login": sys.argv[2], "password": sys.argv[3]}))' "$REPO_URL" "$USERNAME" "$password")" \
   AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST="$(python3 -c 'import json, sys; print(json.dumps([{"name": sys.argv[1], "classpath": "airflow.providers.git.bundles.git.GitDagBundle", "kwargs": {"git_conn_id": "lolpop_git", "tracking_ref": "main", "subdir": "dags", "refresh_interval": int(sys.argv[2])}}]))' "$BUNDLE" "$REFRESH_INTERVAL")" \
   AIRFLOW__DAG_PROCESSOR__BUNDLE_REFRESH_CHECK_INTERVAL="$REFRESH_CHECK_INTERVAL" \
-    airflow_services start | sed 's/^LOLPOP_TEST_AIRFLOW_/LOLPOP_TEST_AIRFLOW_GIT_/' >"$STATE/airflow.env"
+    airflow_services start | sed 's/^LOLPOP_TEST_AIRFLOW_/LOLPOP_TEST_AIRFLOW_GIT_/' >"$STATE/airflow.env" \
+    || { stop_git_server; die "the Airflow reading the repository did not start (see above)"; }
   {
     grep -E '^LOLPOP_TEST_AIRFLOW_GIT_(URL|USERNAME|PASSWORD|HOME|PYTHON)=' "$STATE/airflow.env"
     echo "LOLPOP_TEST_AIRFLOW_GIT_BUNDLE=$BUNDLE"
