@@ -35,7 +35,6 @@ export interface RunEnvironment {
 export async function runConfig(config: LoadedConfig, steps: StepName[], environment: RunEnvironment): Promise<PipelineResult> {
   const { logger } = environment;
   for (const secret of config.secrets) logger.addSecret(secret);
-  for (const notice of config.notices) logger.info(notice);
   for (const warning of config.warnings) logger.warning(warning);
   const deployment = resolveDeployment(config.orchestrator, config.deployment, environment.ci, orchestratorTarget(config.orchestrator));
   const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {

@@ -46,7 +46,7 @@ async function runAction(): Promise<void> {
     comments = new CommentWriter(settings, ci, logger);
     // Several config files: one workflow each, run side by side (their own report).
     if (settings.configFiles.length > 1) return await runWorkflows(settings, plan, ci, logger, comments);
-    const config = await loadConfig(settings.configFiles[0]!, plan.overrides, orchestratorLookup, process.env, settings.workingDirectory);
+    const config = await loadConfig(settings.configFiles[0]!, plan.overrides, orchestratorLookup, process.env, settings.workingDirectory, { unknownOrchestrator: 'fail' });
     result = await runConfig(config, plan.steps, {
       logger,
       env: process.env,

@@ -37,7 +37,7 @@ export async function runWorkflows(settings: ActionSettings, plan: Plan, ci: CiC
   logger.info(`${settings.configFiles.length} workflows, at most ${settings.maxParallel} at once${settings.failFast ? ', fail-fast' : ''}`);
   const shared = new Map<string, unknown>();
   const outcomes = await runMany(settings.configFiles, { maxParallel: settings.maxParallel, failFast: settings.failFast }, async (file, outcome) => {
-    const config = await loadConfig(file, plan.overrides, orchestratorLookup, process.env, settings.workingDirectory);
+    const config = await loadConfig(file, plan.overrides, orchestratorLookup, process.env, settings.workingDirectory, { unknownOrchestrator: 'fail' });
     outcome.name = config.deployment.name;
     outcome.result = await runConfig(config, plan.steps, {
       logger: new PrefixedLogger(logger, config.deployment.name),

@@ -31,7 +31,7 @@ export interface CliRun {
 export async function runInvocation(invocation: CliInvocation, environment: CliEnvironment): Promise<CliRun> {
   const { logger, env } = environment;
   const configFile = path.resolve(environment.cwd, invocation.configFile);
-  const config = await loadConfig(configFile, { ...invocation.overrides, source: 'flag' }, orchestratorLookup, env, environment.cwd);
+  const config = await loadConfig(configFile, { ...invocation.overrides, source: 'flag' }, orchestratorLookup, env, environment.cwd, { unknownOrchestrator: 'warn' });
   const ci = readCiContext(env);
   const result = await runConfig(config, invocation.steps, {
     logger,
@@ -54,7 +54,7 @@ export async function runInvocations(invocation: CliInvocation, environment: Cli
   const ci = readCiContext(environment.env);
   const shared = new Map<string, unknown>();
   return runMany(files, { maxParallel: invocation.maxParallel, failFast: invocation.failFast }, async (file, outcome) => {
-    const config = await loadConfig(file, { ...invocation.overrides, source: 'flag' }, orchestratorLookup, environment.env, environment.cwd);
+    const config = await loadConfig(file, { ...invocation.overrides, source: 'flag' }, orchestratorLookup, environment.env, environment.cwd, { unknownOrchestrator: 'warn' });
     outcome.name = config.deployment.name;
     outcome.result = await runConfig(config, invocation.steps, {
       logger: new PrefixedLogger(environment.logger, config.deployment.name),

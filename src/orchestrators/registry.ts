@@ -37,6 +37,7 @@ export function isModuleReference(name: string): boolean {
 export const orchestratorLookup: OrchestratorLookup = {
   schemaFor: (name) => BUILT_IN[name]?.configSchema,
   kwargsFor: (name) => BUILT_IN[name]?.kwargs,
+  packageDefaultsFor: (name, config) => BUILT_IN[name]?.packageDefaults?.(config) ?? {},
   known: knownOrchestrators,
   isModuleReference,
   withModule: async (name, workdir) => {
