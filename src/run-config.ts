@@ -6,6 +6,7 @@ import type { Logger } from './logger.js';
 import { resolveDeployment } from './deployment.js';
 import { createOrchestrator, orchestratorTarget } from './orchestrators/registry.js';
 import { runPipeline, type PipelineHooks, type PipelineResult } from './pipeline.js';
+import { checkRunFiles } from './preflight.js';
 import type { StepName } from './steps.js';
 
 /** What the action and the CLI hand the core; tests may replace exec and fetch. */
@@ -37,6 +38,7 @@ export async function runConfig(config: LoadedConfig, steps: StepName[], environ
   for (const secret of config.secrets) logger.addSecret(secret);
   for (const warning of config.warnings) logger.warning(warning);
   const deployment = resolveDeployment(config.orchestrator, config.deployment, environment.ci, orchestratorTarget(config.orchestrator));
+  checkRunFiles(deployment, steps, config.file, environment.workdir, logger);
   const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
     logger,
     exec: environment.exec ?? new ProcessExec(),
