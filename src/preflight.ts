@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ConfigError } from './errors.js';
 import type { ResolvedDeployment } from './deployment.js';
 import { isModuleReference } from './orchestrators/registry.js';
-import { configFileFor, relativePath } from './packaging/paths.js';
+import { relativePath } from './packaging/paths.js';
 import type { Logger } from './logger.js';
 import type { StepName } from './steps.js';
 
@@ -20,8 +20,8 @@ interface NeededFile {
 /**
  * Before anything is packaged or deployed: the files the run will read are where it will
  * look for them — relative to the working directory, as lolpop resolves them. They are
- * `copy_files` (copied into the image or the Airflow release), and for lolpop's runner its
- * `config_file` and its `lolpop_module` when that is a file of the project (a module not
+ * `copy_files` (copied into the image or the Airflow release), and for lolpop's runner the
+ * `config_file` it names and its `lolpop_module` when that is a file of the project (a module not
  * found under the working directory may be installed by pip; lolpop's own always is).
  * A built-in orchestrator reads all of them; a user's module decides for itself, and
  * `stop` reads none. Fails in one line naming each missing file and the fix (when they are
@@ -73,8 +73,8 @@ function neededFiles(deployment: ResolvedDeployment): NeededFile[] {
       const base = module.replace(/\./g, '/');
       files.push({ label: `lolpop_module ${module} (${base}.py)`, candidates: [`${base}.py`, path.posix.join(base, '__init__.py')], installable: true });
     }
-    const config = configFileFor(pkg);
-    files.push({ label: `config_file ${config}${pkg.config_file === undefined ? " (lolpop's default)" : ''}`, candidates: [relativePath('config_file', config)] });
+    // Only one named: lolpop's default (prefect_files/dev.yaml) is handed to runners that may read no config.
+    if (pkg.config_file !== undefined) files.push({ label: `config_file ${pkg.config_file}`, candidates: [relativePath('config_file', pkg.config_file)] });
   }
   for (const file of pkg.copy_files) files.push({ label: `copy_files ${file}`, candidates: [relativePath('copy_files', file)] });
   return files;
