@@ -6,6 +6,7 @@ import type { Logger } from './logger.js';
 import { resolveDeployment } from './deployment.js';
 import { createOrchestrator, orchestratorTarget, runNounOf } from './orchestrators/registry.js';
 import { runPipeline, type PipelineHooks, type PipelineResult } from './pipeline.js';
+import { checkRunFiles } from './preflight.js';
 import { runningSteps, type StepName } from './steps.js';
 
 /** What one workflow's run reaches: assembled for both shells in run-workflows.ts only; tests may replace exec and fetch. */
@@ -35,9 +36,9 @@ export interface RunEnvironment {
 export async function runConfig(config: LoadedConfig, steps: StepName[], environment: RunEnvironment): Promise<PipelineResult> {
   const { logger } = environment;
   for (const secret of config.secrets) logger.addSecret(secret);
-  for (const notice of config.notices) logger.info(notice);
   for (const warning of config.warnings) logger.warning(warning);
   const deployment = resolveDeployment(config.orchestrator, config.deployment, environment.ci, orchestratorTarget(config.orchestrator));
+  checkRunFiles(deployment, steps, config.file, environment.workdir, logger);
   const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
     logger,
     exec: environment.exec ?? new ProcessExec(),

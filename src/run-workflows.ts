@@ -1,5 +1,5 @@
 import type { CiContext } from './ci-context.js';
-import { loadConfig, type ConfigOverrides } from './config/load.js';
+import { loadConfig, type ConfigOverrides, type LoadOptions } from './config/load.js';
 import { describeError, UserError } from './errors.js';
 import type { Exec } from './exec.js';
 import { PrefixedLogger, type Logger } from './logger.js';
@@ -26,6 +26,8 @@ export interface WorkflowsRequest {
   workdir: string;
   /** Registry credentials from the action's inputs. */
   registry?: RunEnvironment['registry'];
+  /** A decorator.orchestrator nobody knows: the action fails, the CLI warns (as lolpop would run it locally). */
+  unknownOrchestrator: LoadOptions['unknownOrchestrator'];
 }
 
 /**
@@ -101,7 +103,7 @@ async function runWorkflows<Exit>(request: WorkflowsRequest, shell: Shell<Exit>)
   const shared = new Map<string, unknown>();
   const hooks = several ? undefined : shell.progress?.(request);
   return runMany(request.files, request, async (file, outcome) => {
-    const config = await loadConfig(file, request.overrides, orchestratorLookup, shell.env, request.workdir);
+    const config = await loadConfig(file, request.overrides, orchestratorLookup, shell.env, request.workdir, { unknownOrchestrator: request.unknownOrchestrator });
     outcome.name = config.deployment.name;
     outcome.result = await runConfig(config, request.steps, {
       // Several run side by side: each line says whose it is.

@@ -56,7 +56,7 @@ describe('runAndFinish: one path for one config file and several', () => {
     const { dir, files } = project(names);
     const registry = { username: 'ci', password: 'pw' };
     const before = recorded().length;
-    const sh = shell(() => ({ files, steps: ['deploy'], overrides: { orchestrator: { name: './recorder.mjs', label: 'test' } }, maxParallel: 2, failFast: false, workdir: dir, registry }));
+    const sh = shell(() => ({ files, steps: ['deploy'], overrides: { orchestrator: { name: './recorder.mjs', label: 'test' } }, maxParallel: 2, failFast: false, workdir: dir, registry, unknownOrchestrator: 'fail' as const }));
     const run = await runAndFinish(sh);
     expect(run.failure).toBeUndefined();
     expect(run.several).toBe(names.length > 1);
@@ -84,7 +84,7 @@ describe('runAndFinish: one path for one config file and several', () => {
 
   it('several files with one deployment-name override are refused before anything runs, naming the flag or input', async () => {
     const { dir, files } = project(['a', 'b']);
-    const request = (source: 'flag' | 'input') => () => ({ files, steps: ['deploy' as const], overrides: { deploymentName: 'same', source }, maxParallel: 1, failFast: false, workdir: dir });
+    const request = (source: 'flag' | 'input') => () => ({ files, steps: ['deploy' as const], overrides: { deploymentName: 'same', source }, maxParallel: 1, failFast: false, workdir: dir, unknownOrchestrator: 'fail' as const });
     expect(((await runAndFinish(shell(request('flag')))).failure as Error).message).toBe("-n/--deployment-name: 2 config files would all deploy 'same'; name each in its file");
     expect(((await runAndFinish(shell(request('input')))).failure as Error).message).toBe("input deployment-name: 2 config files would all deploy 'same'; name each in its file");
   });
@@ -92,7 +92,7 @@ describe('runAndFinish: one path for one config file and several', () => {
   it('several: one failed workflow fails the run, naming it; the others still run', async () => {
     const { dir, files } = project(['good', 'bad']);
     writeFileSync(files[1]!, 'orchestrator:\n  deployment:\n    name: bad\n    bogus_key: 1\n');
-    const run = await runAndFinish(shell(() => ({ files, steps: ['deploy'], overrides: { orchestrator: { name: './recorder.mjs', label: 'test' } }, maxParallel: 1, failFast: false, workdir: dir })));
+    const run = await runAndFinish(shell(() => ({ files, steps: ['deploy'], overrides: { orchestrator: { name: './recorder.mjs', label: 'test' } }, maxParallel: 1, failFast: false, workdir: dir, unknownOrchestrator: 'fail' as const })));
     expect(run.outcomes.map((o) => o.status)).toEqual(['succeeded', 'failed']);
     expect((run.failure as Error).message).toMatch(/^1 of 2 workflows failed \(.*bad\.yaml\)$/);
   });

@@ -48,6 +48,7 @@ export class ActionShell implements Shell<void> {
       maxParallel: settings.maxParallel,
       failFast: settings.failFast,
       workdir: settings.workingDirectory,
+      unknownOrchestrator: 'fail',
       registry: settings.registry,
     };
   }

@@ -53,6 +53,7 @@ export class CliShell implements Shell<number> {
       failFast: invocation.failFast,
       // lolpop resolves every path in its kwargs against the current directory.
       workdir: world.cwd,
+      unknownOrchestrator: 'warn',
     };
   }
 

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { CiContext } from '../ci-context.js';
 import type { ResolvedDeployment } from '../deployment.js';
-import type { DeploymentType, KwargsSchemas, StepKwargs } from '../config/schema.js';
+import type { DeploymentType, KwargsSchemas, PackageKwargs, StepKwargs } from '../config/schema.js';
 import type { Exec } from '../exec.js';
 import type { StepName } from '../steps.js';
 import type { Logger } from '../logger.js';
@@ -209,6 +209,12 @@ export interface OrchestratorPlugin<K extends StepKwargs = StepKwargs, T = unkno
    * and handed to every step as `resolved.target`.
    */
   target?(deployment: ResolvedDeployment<K, undefined>): T;
+  /**
+   * Optional: package kwargs its parsed `orchestrator.config` supplies where the deployment
+   * leaves them unset (lolpop's PrefectOrchestrator reads the flow's @flow arguments from
+   * config.flow_kwargs).
+   */
+  packageDefaults?(config: unknown): Partial<PackageKwargs>;
   create(config: unknown, context: OrchestratorContext): Orchestrator<K, T>;
 }
 

@@ -1,4 +1,5 @@
-import { DEFAULT_ORCHESTRATOR, type OrchestratorLookup } from '../config/load.js';
+import { DEFAULT_ORCHESTRATOR } from '../config/choose-orchestrator.js';
+import type { OrchestratorLookup } from '../config/load.js';
 import { airflowPlugin } from './airflow/plugin.js';
 import { kubeflowPlugin } from './kubeflow/plugin.js';
 import { localPlugin } from './local/plugin.js';
@@ -44,6 +45,7 @@ export function isModuleReference(name: string): boolean {
 export const orchestratorLookup: OrchestratorLookup = {
   schemaFor: (name) => BUILT_IN[name]?.configSchema,
   kwargsFor: (name) => BUILT_IN[name]?.kwargs,
+  packageDefaultsFor: (name, config) => BUILT_IN[name]?.packageDefaults?.(config) ?? {},
   known: knownOrchestrators,
   isModuleReference,
   withModule: async (name, workdir) => {

@@ -119,7 +119,7 @@ describe('config errors', () => {
       ['up', '-c', path.join(fixtures, 'module-decorator.yaml')],
       "module-decorator.yaml:2:3: decorator.orchestrator: './mine.mjs' is a module path, but lolpop loads this key as a Python class",
     ],
-    [3, ['up', '-c', path.join(fixtures, 'typo.yaml')], /typo\.yaml:7:7: orchestrator\.deployment\.package\.lolpop_clas: unknown key; check its spelling/],
+    [3, ['up', '-c', path.join(fixtures, 'typo.yaml')], /typo\.yaml:7:7: orchestrator\.deployment\.package\.lolpop_clas: unknown key; did you mean lolpop_class\?/],
     [4, ['build', '-c', path.join(REPO, 'examples/quickstart/lolpop.yaml'), '-t', 'serverless'], /^error: flag --deployment-type: orchestrator\.deployment\.type: Invalid option: expected one of "docker"\|"kubernetes"\|"local"$/m],
     [5, ['build', '-c', path.join(REPO, 'examples/quickstart/lolpop.yaml'), '--deployer', 'Airflow'], `error: --deployer: unknown orchestrator 'Airflow'; known: ${knownOrchestrators().join(', ')} (or a module path`],
   ];
@@ -131,15 +131,15 @@ describe('config errors', () => {
     else expect(stderr).toMatch(message);
   });
 
-  it("a decorator.orchestrator lolpop-deploy does not know falls back to the local default, and says so", async () => {
+  it('a decorator.orchestrator lolpop-deploy does not know: one warning line with the closest name, then the local default', async () => {
     const dir = copyExample('quickstart');
-    writeFileSync(path.join(dir, 'metaflow.yaml'), readFileSync(path.join(dir, 'lolpop.yaml'), 'utf8').replace(/^orchestrator:/m, 'decorator:\n  orchestrator: MetaflowOrchestrator\norchestrator:'));
-    const { code, log } = await cli(['build', '-c', 'metaflow.yaml'], dir);
+    writeFileSync(path.join(dir, 'typo.yaml'), readFileSync(path.join(dir, 'lolpop.yaml'), 'utf8').replace(/^orchestrator:/m, 'decorator:\n  orchestrator: PrefectOrchestrater\norchestrator:'));
+    const { code, log } = await cli(['build', '-c', 'typo.yaml'], dir);
     expect(code).toBe(0);
-    expect(log).toContain(
-      `info: decorator.orchestrator is MetaflowOrchestrator, which lolpop-deploy does not deploy with (known: ${knownOrchestrators().join(', ')}); ` +
-        'using LocalOrchestrator. Choose another with --deployer/--packager or the orchestrator input.',
-    );
+    const warnings = log.filter((l) => l.includes('PrefectOrchestrater'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^warning: \S*typo\.yaml:10:3: decorator\.orchestrator: unknown orchestrator 'PrefectOrchestrater' \(did you mean PrefectOrchestrator\?\); /);
+    expect(warnings[0]).toMatch(/; deploying with LocalOrchestrator \(choose another with --deployer\)$/);
   });
 
   it('--json puts the config error on stdout as JSON too', async () => {

@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error -- a plain .mjs script without types (shared with scripts/write-docs.mjs)
 import { driftedFiles, generatedTexts } from '../../scripts/docs-sections.mjs';
-import { DEFAULT_ORCHESTRATOR } from '../../src/config/load.js';
+import { DEFAULT_ORCHESTRATOR } from '../../src/config/choose-orchestrator.js';
 import { RUN_STATES } from '../../src/orchestrators/orchestrator.js';
 import { describeOrchestrators, knownOrchestrators } from '../../src/orchestrators/registry.js';
 

@@ -14,6 +14,8 @@ export const prefectPlugin: BuiltInOrchestrator = {
   kwargs: PREFECT_KWARGS,
   // The deployment was checked against PREFECT_KWARGS (the loader's kwargsFor this name).
   target: (deployment) => prefectTarget(deployment as ResolvedDeployment<PrefectKwargs>),
+  // lolpop puts @flow(...) arguments in orchestrator.config.flow_kwargs (its PrefectOrchestrator docs).
+  packageDefaults: (config) => ({ flow_kwargs: (config as PrefectConfig).flow_kwargs }),
   // The config as the loader parsed it with configSchema (durations already in ms): parsed once.
   create: async (config, context) => new PrefectOrchestrator(config as PrefectConfig, context),
 };
