@@ -4,6 +4,7 @@ import type { LoadedConfig } from './config/load.js';
 import { ProcessExec, type Exec } from './exec.js';
 import type { Logger } from './logger.js';
 import { resolveDeployment } from './deployment.js';
+import type { Orchestrator } from './orchestrators/orchestrator.js';
 import { createOrchestrator, orchestratorTarget } from './orchestrators/registry.js';
 import { runPipeline, type PipelineHooks, type PipelineResult } from './pipeline.js';
 import type { StepName } from './steps.js';
@@ -38,7 +39,16 @@ export async function runConfig(config: LoadedConfig, steps: StepName[], environ
   for (const notice of config.notices) logger.info(notice);
   for (const warning of config.warnings) logger.warning(warning);
   const deployment = resolveDeployment(config.orchestrator, config.deployment, environment.ci, orchestratorTarget(config.orchestrator));
-  const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
+  const orchestrator = await openOrchestrator(config, environment);
+  orchestrator.prepare?.(steps);
+  logger.debug(`${config.orchestrator}: ${steps.join(' → ')} of ${config.deployment.name} (${config.file})`);
+  return runPipeline(deployment, steps, orchestrator, logger, environment.hooks);
+}
+
+/** A loaded config's orchestrator, created for this environment (register the config's secrets first). */
+export async function openOrchestrator(config: LoadedConfig, environment: RunEnvironment): Promise<Orchestrator> {
+  const { logger } = environment;
+  return createOrchestrator(config.orchestrator, config.orchestratorConfig, {
     logger,
     exec: environment.exec ?? new ProcessExec(),
     fetch: environment.fetch ?? globalThis.fetch,
@@ -49,7 +59,4 @@ export async function runConfig(config: LoadedConfig, steps: StepName[], environ
     registry: environment.registry,
     shared: environment.shared,
   });
-  orchestrator.prepare?.(steps);
-  logger.debug(`${config.orchestrator}: ${steps.join(' → ')} of ${config.deployment.name} (${config.file})`);
-  return runPipeline(deployment, steps, orchestrator, logger, environment.hooks);
 }

@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { readCiContext } from '../ci-context.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError, describeError, UserError } from '../errors.js';
+import type { RunResult } from '../orchestrators/orchestrator.js';
 import { orchestratorLookup } from '../orchestrators/registry.js';
 import type { PipelineHooks, PipelineResult } from '../pipeline.js';
 import { runConfig } from '../run-config.js';
@@ -9,6 +10,7 @@ import { CommentWriter } from './comment.js';
 import { failStep, writeSummary } from './conclude.js';
 import { CoreLogger } from './core-logger.js';
 import { readInputs, type ActionSettings } from './inputs.js';
+import { cancelWith, JobCancellation } from './job-cancel.js';
 import { setOutputs } from './outputs.js';
 import { previewPlan, type Plan } from './preview.js';
 import { renderComment, renderReport, type ReportInput } from './report/render.js';
@@ -19,16 +21,19 @@ import { runWorkflows } from './workflows.js';
  * still ends as one ::error:: line (its stack at debug level), not a crash.
  */
 export async function run(): Promise<void> {
+  const cancellation = new JobCancellation();
   try {
-    await runAction();
+    await runAction(cancellation);
   } catch (error) {
     core.debug(error instanceof Error ? (error.stack ?? error.message) : String(error));
     core.setFailed(`lolpop-deploy failed unexpectedly: ${describeError(error)}`);
+  } finally {
+    cancellation.finished();
   }
 }
 
 /** The action: inputs → config → pipeline → outputs, PR comment, summary; the only setFailed. */
-async function runAction(): Promise<void> {
+async function runAction(cancellation: JobCancellation): Promise<void> {
   const logger = new CoreLogger();
   const ci = readCiContext(process.env);
   let settings: ActionSettings | undefined;
@@ -44,16 +49,18 @@ async function runAction(): Promise<void> {
     plan = previewPlan(settings, ci);
     if (plan.note) logger.info(plan.note);
     comments = new CommentWriter(settings, ci, logger);
+    if (settings.cancelOnJobCancel) cancellation.enable(cancelWith(settings, plan, ci, logger), logger);
     // Several config files: one workflow each, run side by side (their own report).
-    if (settings.configFiles.length > 1) return await runWorkflows(settings, plan, ci, logger, comments);
+    if (settings.configFiles.length > 1) return await runWorkflows(settings, plan, ci, logger, comments, cancellation);
     const config = await loadConfig(settings.configFiles[0]!, plan.overrides, orchestratorLookup, process.env, settings.workingDirectory);
+    const onRunStarted = (run: RunResult) => cancellation.started(config.file, config.deployment.name, config.orchestrator, run);
     result = await runConfig(config, plan.steps, {
       logger,
       env: process.env,
       ci,
       registry: settings.registry,
       workdir: settings.workingDirectory,
-      hooks: progressHooks(comments, ci, plan.preview, (value) => logger.redact(value)),
+      hooks: { ...progressHooks(comments, ci, plan.preview, (value) => logger.redact(value)), onRunStarted },
     });
     failure = result.error;
   } catch (error) {

@@ -9,6 +9,7 @@ import type { CommentWriter } from './comment.js';
 import { failStep, writeSummary } from './conclude.js';
 import type { CoreLogger } from './core-logger.js';
 import type { ActionSettings } from './inputs.js';
+import type { JobCancellation } from './job-cancel.js';
 import { setResultsOutput } from './outputs.js';
 import type { Plan } from './preview.js';
 import { renderWorkflows, COMMENT_LIMIT, SUMMARY_LIMIT, type Note } from './report/render.js';
@@ -19,7 +20,14 @@ import { renderWorkflows, COMMENT_LIMIT, SUMMARY_LIMIT, type Note } from './repo
  * summary and one sticky comment list them all; `results` maps them by name; the step
  * fails when any failed.
  */
-export async function runWorkflows(settings: ActionSettings, plan: Plan, ci: CiContext, logger: CoreLogger, comments: CommentWriter): Promise<void> {
+export async function runWorkflows(
+  settings: ActionSettings,
+  plan: Plan,
+  ci: CiContext,
+  logger: CoreLogger,
+  comments: CommentWriter,
+  cancellation: JobCancellation,
+): Promise<void> {
   if (plan.overrides.deploymentName) {
     throw new UserError(`input deployment-name: ${settings.configFiles.length} config files would all deploy '${plan.overrides.deploymentName}'; name each in its file`);
   }
@@ -46,6 +54,7 @@ export async function runWorkflows(settings: ActionSettings, plan: Plan, ci: CiC
       registry: settings.registry,
       workdir: settings.workingDirectory,
       shared,
+      hooks: { onRunStarted: (run) => cancellation.started(config.file, config.deployment.name, config.orchestrator, run) },
     });
   });
 

@@ -3,7 +3,7 @@ import { OrchestratorError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { poll } from '../../poll.js';
 import type { StopResult } from '../orchestrator.js';
-import type { AirflowApi, TaskInstance } from './api.js';
+import type { AirflowApi, DagRun, TaskInstance } from './api.js';
 import { nudgeParsing } from './parse.js';
 
 export interface StopDagOptions {
@@ -30,17 +30,7 @@ export async function stopDag(api: AirflowApi, logger: Logger, options: StopDagO
   if (dag && !dag.is_paused) await api.setPaused(dagId, true);
   if (dag && options.failRuns) {
     const runs = await api.runsInState(dagId, ['queued', 'running']);
-    for (const run of runs) {
-      await api.setRunState(dagId, run.dag_run_id, 'failed');
-      logger.info(`marked run ${run.dag_run_id} (${run.state}) failed`);
-    }
-    const started = Date.now();
-    const busy = await awaitTasksEnded(api, dagId, runs.map((r) => r.dag_run_id), started + options.timeoutMs);
-    if (busy > 0) {
-      logger.warning(
-        `${busy} task(s) of ${dagId} still show running after ${formatDuration(Date.now() - started)} (stop.cancel_timeout ${formatDuration(options.timeoutMs)}; raise it, or check the worker)`,
-      );
-    }
+    const busy = await failRuns(api, logger, dagId, runs, options.timeoutMs);
     parts.push(
       runs.length === 0
         ? 'no queued or running run'
@@ -83,6 +73,32 @@ export async function stopDag(api: AirflowApi, logger: Logger, options: StopDagO
   if (!deletion.done) throw deletion.value.conflict;
   parts.push(deletion.value.deleted ? `deleted DAG ${dagId}` : `DAG ${dagId} was already deleted`);
   return { stopped: true, detail: parts.join('; ') };
+}
+
+/**
+ * Marks these runs failed (Airflow's way to cancel: the worker kills their running task)
+ * and waits up to `timeoutMs` for their tasks to end (0: does not wait). Returns how many
+ * tasks still showed busy.
+ */
+export async function failRuns(api: AirflowApi, logger: Logger, dagId: string, runs: readonly DagRun[], timeoutMs: number): Promise<number> {
+  for (const run of runs) {
+    await api.setRunState(dagId, run.dag_run_id, 'failed');
+    logger.info(`marked run ${run.dag_run_id} (${run.state}) failed`);
+  }
+  return awaitRunsEnded(api, logger, dagId, runs.map((r) => r.dag_run_id), timeoutMs);
+}
+
+/** Waits up to `timeoutMs` (0: not at all) for the tasks of these failed runs to end; returns how many still showed busy. */
+export async function awaitRunsEnded(api: AirflowApi, logger: Logger, dagId: string, runIds: string[], timeoutMs: number): Promise<number> {
+  if (timeoutMs <= 0) return 0;
+  const started = Date.now();
+  const busy = await awaitTasksEnded(api, dagId, runIds, started + timeoutMs);
+  if (busy > 0) {
+    logger.warning(
+      `${busy} task(s) of ${dagId} still show running after ${formatDuration(Date.now() - started)} (stop.cancel_timeout ${formatDuration(timeoutMs)}; raise it, or check the worker)`,
+    );
+  }
+  return busy;
 }
 
 /** Polls until Airflow has noticed the DAG's file is gone (stale, or already deleted). */
