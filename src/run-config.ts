@@ -8,6 +8,7 @@ import type { Orchestrator } from './orchestrators/orchestrator.js';
 import { createOrchestrator, orchestratorTarget } from './orchestrators/registry.js';
 import { runPipeline, type PipelineHooks, type PipelineResult } from './pipeline.js';
 import type { StepName } from './steps.js';
+import { defaultFetch } from './http/proxy.js';
 
 /** What the action and the CLI hand the core; tests may replace exec and fetch. */
 export interface RunEnvironment {
@@ -51,7 +52,7 @@ export async function openOrchestrator(config: LoadedConfig, environment: RunEnv
   return createOrchestrator(config.orchestrator, config.orchestratorConfig, {
     logger,
     exec: environment.exec ?? new ProcessExec(),
-    fetch: environment.fetch ?? globalThis.fetch,
+    fetch: environment.fetch ?? defaultFetch,
     env: environment.env,
     ci: environment.ci,
     workdir: path.resolve(environment.workdir),
