@@ -45,6 +45,8 @@ export interface PipelineHooks {
    * never fails the pipeline (it is reporting, not deploying).
    */
   onStepStart?(progress: PipelineResult): Promise<void>;
+  /** Called as soon as the run step has started a run (before any wait): a cancelled job cancels it. */
+  onRunStarted?(run: RunResult): void;
 }
 
 export interface PipelineOptions {
@@ -85,6 +87,7 @@ export async function runPipeline(
     },
     run: async () => {
       result.run = await orchestrator.run({ ...requests.run(), deployment: result.deployment });
+      hooks.onRunStarted?.(result.run);
       // A run that has already ended badly (the local orchestrator runs to the end)
       // fails the pipeline even without wait; with wait, the wait step says why.
       if (!d.run.wait && isFailure(result.run.state)) {

@@ -1,5 +1,5 @@
 import type { CiContext } from './ci-context.js';
-import { loadConfig, type ConfigOverrides, type LoadOptions } from './config/load.js';
+import { loadConfig, type ConfigOverrides, type LoadedConfig, type LoadOptions } from './config/load.js';
 import { describeError, UserError } from './errors.js';
 import type { Exec } from './exec.js';
 import { PrefixedLogger, type Logger } from './logger.js';
@@ -7,6 +7,7 @@ import { orchestratorLookup } from './orchestrators/registry.js';
 import type { PipelineHooks } from './pipeline.js';
 import { runConfig, type RunEnvironment } from './run-config.js';
 import { runMany, type WorkflowOutcome } from './run-many.js';
+import type { RunResult } from './run-state.js';
 import type { StepName } from './steps.js';
 
 /** What to run, as a shell read it from its inputs (the action) or its flags (the CLI). */
@@ -45,6 +46,8 @@ export interface Shell<Exit> {
   request(): Promise<WorkflowsRequest> | WorkflowsRequest;
   /** Reporting while a workflow's steps run (the action's in-flight PR comment). */
   progress?(request: WorkflowsRequest): PipelineHooks | undefined;
+  /** A workflow's run has started (before any wait): the action saves it, so a cancelled job cancels it. */
+  runStarted?(config: LoadedConfig, run: RunResult): void;
   /** Before several workflows start (the action's comment listing them as pending). */
   starting?(request: WorkflowsRequest): Promise<void>;
   /** Outputs, comment and summary, or stdout: everything is known by now. */
@@ -101,7 +104,7 @@ async function runWorkflows<Exit>(request: WorkflowsRequest, shell: Shell<Exit>)
   }
   // What the workflows of one step learn of a server, asked once (OrchestratorContext.shared).
   const shared = new Map<string, unknown>();
-  const hooks = several ? undefined : shell.progress?.(request);
+  const progress = several ? undefined : shell.progress?.(request);
   return runMany(request.files, request, async (file, outcome) => {
     const config = await loadConfig(file, request.overrides, orchestratorLookup, shell.env, request.workdir, { unknownOrchestrator: request.unknownOrchestrator });
     outcome.name = config.deployment.name;
@@ -114,7 +117,7 @@ async function runWorkflows<Exit>(request: WorkflowsRequest, shell: Shell<Exit>)
       fetch: shell.fetch,
       registry: request.registry,
       workdir: request.workdir,
-      hooks,
+      hooks: { ...progress, onRunStarted: (run) => shell.runStarted?.(config, run) },
       shared,
     });
   });

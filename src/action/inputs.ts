@@ -29,6 +29,8 @@ export interface ActionSettings {
   summary: boolean;
   githubToken: string;
   registry?: { username: string; password: string };
+  /** Cancel the runs this step started when the job is cancelled, times out or the step is killed. */
+  cancelOnJobCancel: boolean;
 }
 
 export function readInputs(): ActionSettings {
@@ -77,6 +79,7 @@ export function readInputs(): ActionSettings {
     summary: parseBoolean('summary', core.getInput('summary') || 'true'),
     githubToken,
     registry: username && password ? { username, password } : undefined,
+    cancelOnJobCancel: parseBoolean('cancel-on-job-cancel', core.getInput('cancel-on-job-cancel') || 'true'),
   };
 }
 

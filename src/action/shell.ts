@@ -1,6 +1,8 @@
 import * as core from '@actions/core';
 import { readCiContext, type CiContext } from '../ci-context.js';
 import { ConfigError, describeError, UserError } from '../errors.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { RunResult } from '../orchestrators/orchestrator.js';
 import type { PipelineHooks } from '../pipeline.js';
 import type { WorkflowOutcome } from '../run-many.js';
 import { workflowError, type FinishedRun, type Shell, type WorkflowsRequest } from '../run-workflows.js';
@@ -8,6 +10,7 @@ import { CommentWriter } from './comment.js';
 import { failStep, writeSummary } from './conclude.js';
 import type { CoreLogger } from './core-logger.js';
 import { readInputs, type ActionSettings } from './inputs.js';
+import { cancelWith, type JobCancellation } from './job-cancel.js';
 import { setOutputs, setResultsOutput } from './outputs.js';
 import { decidePreview, type PreviewDecision } from './preview.js';
 import { COMMENT_LIMIT, renderComment, renderReport, renderWorkflows, SUMMARY_LIMIT, type Note, type ReportInput } from './report/render.js';
@@ -27,6 +30,7 @@ export class ActionShell implements Shell<void> {
   constructor(
     readonly logger: CoreLogger,
     readonly env: NodeJS.ProcessEnv,
+    private readonly cancellation: JobCancellation,
   ) {
     this.ci = readCiContext(env);
   }
@@ -41,6 +45,7 @@ export class ActionShell implements Shell<void> {
     const plan = (this.plan = decidePreview(settings, this.ci));
     if (plan.note) this.logger.info(plan.note);
     this.comments = new CommentWriter(settings, this.ci, this.logger);
+    if (settings.cancelOnJobCancel) this.cancellation.enable(cancelWith(settings, plan, this.ci, this.logger), this.logger);
     return {
       files: settings.configFiles,
       steps: plan.steps,
@@ -67,6 +72,10 @@ export class ActionShell implements Shell<void> {
         await this.comments!.progress(progress.deploymentName, renderComment({ result: progress, ci: this.ci, preview: this.plan?.preview, redact: this.redact }), `before ${step}`);
       },
     };
+  }
+
+  runStarted(config: LoadedConfig, run: RunResult): void {
+    this.cancellation.started(config.file, config.deployment.name, config.orchestrator, run);
   }
 
   /** Several workflows: the comment lists them all as pending before the first starts. */

@@ -11,6 +11,7 @@ import { sleep } from '../duration.js';
 import { backoff, parseRetryAfter, RETRY_STATUSES, seconds } from './retry.js';
 import type { WriteGate } from './write-gate.js';
 import { describeIssues } from './zod-issues.js';
+import { defaultFetch } from './proxy.js';
 
 /** The server a client talks to, as its messages and logs name it. */
 export interface HttpService {
@@ -84,7 +85,7 @@ export class BoundedJsonClient {
     readonly service: HttpService,
     private readonly options: JsonClientOptions,
   ) {
-    this.fetch = options.fetch ?? globalThis.fetch;
+    this.fetch = options.fetch ?? defaultFetch;
   }
 
   get limits(): HttpLimits {

@@ -5,7 +5,7 @@ import type { DeploymentType, KwargsSchemas, PackageKwargs, StepKwargs } from '.
 import type { Exec } from '../exec.js';
 import type { StepName } from '../steps.js';
 import type { Logger } from '../logger.js';
-import type { RunResult } from '../run-state.js';
+import type { RunResult, RunState } from '../run-state.js';
 
 /** What `package` produced: the files it wrote and, when it built one, the image. */
 export interface PackageResult {
@@ -90,6 +90,19 @@ export interface WaitRequest {
   timeoutMs: number;
   pollMs: number;
 }
+/** A run this tool started, to cancel: the job running it was cancelled (the action's post step, a signal). */
+export interface CancelRequest {
+  run: RunResult;
+  /** The whole of it, the wait for the run to end included; 0: ask, do not wait. */
+  timeoutMs: number;
+}
+
+/** What cancel did: the run's state once asked (and waited for), and one line saying it. */
+export interface CancelResult {
+  state: RunState;
+  detail: string;
+}
+
 export interface StopRequest<K extends StepKwargs = StepKwargs, T = unknown> extends StepRequest<K, T> {
   /** @deprecated since 1.1: read `resolved.type`. */
   type: DeploymentType;
@@ -154,6 +167,11 @@ export interface Orchestrator<K extends StepKwargs = StepKwargs, T = unknown> {
   run(request: RunRequest<K, T>): Promise<RunResult>;
   /** Poll the run to a terminal state or the timeout; returns the final state. */
   wait(request: WaitRequest): Promise<RunResult>;
+  /**
+   * Optional: cancel one run that `run` started (its id and URL are all that is known;
+   * a new process may ask). Idempotent: a run already ended is said so, not an error.
+   */
+  cancel?(request: CancelRequest): Promise<CancelResult>;
   /** Undo what deploy created. */
   stop(request: StopRequest<K, T>): Promise<StopResult>;
   /**

@@ -17,6 +17,7 @@ const settings = (overrides: Partial<ActionSettings> = {}): ActionSettings => ({
   comment: 'auto',
   summary: true,
   githubToken: 't',
+  cancelOnJobCancel: true,
   ...overrides,
 });
 const pr = (action: string) => ciContext({ eventName: 'pull_request', pullRequestNumber: 7, event: { action, number: 7 } });

@@ -7,6 +7,8 @@ import type { StepName } from '../../steps.js';
 import type { StepKwargs } from '../../config/schema.js';
 import type { ResolvedDeployment } from '../../deployment.js';
 import type {
+  CancelRequest,
+  CancelResult,
   DeployRequest,
   DeployResult,
   Orchestrator,
@@ -32,8 +34,8 @@ import { GitDelivery } from './deliver-git.js';
 import { awaitParsed, nudgeParsing } from './parse.js';
 import { planAirflow } from './plan.js';
 import { deleteSecretVariables, writeSecretVariables } from './secret-variables.js';
-import { stopDag } from './stop-dag.js';
-import { stateType } from './states.js';
+import { awaitRunsEnded, failRuns, stopDag } from './stop-dag.js';
+import { isTerminal, stateType } from './states.js';
 import { runIdFor, type AirflowTarget } from './names.js';
 import { dagRunUrl, dagUrl, parseDagRunUrl } from './urls.js';
 import { waitForDagRun } from './wait-for-run.js';
@@ -188,6 +190,27 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
     const dagId = this.runs.get(request.run.id) ?? parseDagRunUrl(request.run.url)?.dagId;
     if (!dagId) throw new OrchestratorError(`Failed to wait for run ${request.run.id}: its DAG is unknown (URL ${request.run.url})`);
     return waitForDagRun(this.api(), this.ctx.logger, dagId, request);
+  }
+
+  /**
+   * Cancels one run the Airflow way: marked failed (the worker kills its running task),
+   * then waits for its tasks to end. Its DAG comes from the run's URL (a new process may ask).
+   */
+  async cancel(request: CancelRequest): Promise<CancelResult> {
+    const dagId = this.runs.get(request.run.id) ?? parseDagRunUrl(request.run.url)?.dagId;
+    if (!dagId) throw new OrchestratorError(`Failed to cancel run ${request.run.id}: its DAG is unknown (URL ${request.run.url})`);
+    const api = this.api();
+    const run = await api.readRun(dagId, request.run.id);
+    if (!run) return { state: 'UNKNOWN', detail: `no run ${request.run.id} of DAG ${dagId} on ${api.client.connection.baseUrl}: nothing to cancel` };
+    if (run.state === 'success') return { state: 'COMPLETED', detail: `run ${run.dag_run_id} of DAG ${dagId} had already ended COMPLETED` };
+    const still = (busy: number) => (busy > 0 ? ` (${busy} task(s) still running)` : '');
+    // Failed already (cancelled by an earlier ask, or by itself): its task may still be being killed.
+    if (isTerminal(run.state)) {
+      const busy = await awaitRunsEnded(api, this.ctx.logger, dagId, [run.dag_run_id], request.timeoutMs);
+      return { state: 'FAILED', detail: `run ${run.dag_run_id} of DAG ${dagId} is failed${still(busy)}` };
+    }
+    const { busy } = await failRuns(api, this.ctx.logger, dagId, [run], request.timeoutMs);
+    return { state: 'CANCELLED', detail: `run ${run.dag_run_id} of DAG ${dagId} marked failed${still(busy)}` };
   }
 
   /** Pauses the DAG (default) or deletes it with its files; active runs are marked failed when asked, and always before a delete. */

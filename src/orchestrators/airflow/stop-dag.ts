@@ -32,26 +32,8 @@ export async function stopDag(api: AirflowApi, logger: Logger, options: StopDagO
   if (dag && !dag.is_paused) await api.setPaused(dagId, true);
   if (dag && options.failRuns) {
     const runs = await api.runsInState(dagId, ['queued', 'running']);
-    // The tasks running now: stop waits until their processes are gone, not only their state.
-    const running = await runningTasks(api, dagId, runs);
-    for (const run of runs) {
-      await api.setRunState(dagId, run.dag_run_id, 'failed');
-      logger.info(`marked run ${run.dag_run_id} (${run.state}) failed`);
-    }
-    const started = Date.now();
-    const deadline = started + options.timeoutMs;
-    let busy = await awaitTasksEnded(api, dagId, runs.map((r) => r.dag_run_id), deadline);
-    let how = 'still show running';
-    if (busy === 0) {
-      busy = running.length - (await awaitKilled(api, dagId, running, deadline));
-      how = `still running (their log has no "${TASK_KILLED}" yet)`;
-    }
-    if (busy > 0) {
-      logger.warning(
-        `${busy} task(s) of ${dagId} ${how} after ${formatDuration(Date.now() - started)} (stop.cancel_timeout ${formatDuration(options.timeoutMs)}; raise it, or check the worker)`,
-      );
-    }
-    const ended = running.length > 0 && busy === 0 ? `; ${running.length} running task process(es) ended` : '';
+    const { busy, ended: endedCount } = await failRuns(api, logger, dagId, runs, options.timeoutMs);
+    const ended = endedCount > 0 ? `; ${endedCount} running task process(es) ended` : '';
     parts.push(
       runs.length === 0
         ? 'no queued or running run'
@@ -94,6 +76,49 @@ export async function stopDag(api: AirflowApi, logger: Logger, options: StopDagO
   if (!deletion.done) throw deletion.value.conflict;
   parts.push(deletion.value.deleted ? `deleted DAG ${dagId}` : `DAG ${dagId} was already deleted`);
   return { stopped: true, detail: parts.join('; ') };
+}
+
+/**
+ * Marks these runs failed (Airflow's way to cancel: the worker kills their running task)
+ * and waits up to `timeoutMs` (0: does not wait) until their tasks have ended and, on
+ * Airflow 3, until each task process running when it began is gone (its log's
+ * "Task killed!"). Returns how many tasks were still busy, and how many processes ended.
+ */
+export async function failRuns(api: AirflowApi, logger: Logger, dagId: string, runs: readonly DagRun[], timeoutMs: number): Promise<{ busy: number; ended: number }> {
+  // The tasks running now: stop waits until their processes are gone, not only their state.
+  const running = timeoutMs > 0 ? await runningTasks(api, dagId, runs) : [];
+  for (const run of runs) {
+    await api.setRunState(dagId, run.dag_run_id, 'failed');
+    logger.info(`marked run ${run.dag_run_id} (${run.state}) failed`);
+  }
+  if (timeoutMs <= 0) return { busy: 0, ended: 0 };
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  let busy = await awaitTasksEnded(api, dagId, runs.map((r) => r.dag_run_id), deadline);
+  let how = 'still show running';
+  if (busy === 0) {
+    busy = running.length - (await awaitKilled(api, dagId, running, deadline));
+    how = `still running (their log has no "${TASK_KILLED}" yet)`;
+  }
+  if (busy > 0) {
+    logger.warning(
+      `${busy} task(s) of ${dagId} ${how} after ${formatDuration(Date.now() - started)} (stop.cancel_timeout ${formatDuration(timeoutMs)}; raise it, or check the worker)`,
+    );
+  }
+  return { busy, ended: busy === 0 ? running.length : 0 };
+}
+
+/** Waits up to `timeoutMs` (0: not at all) for the tasks of these failed runs to end; returns how many still showed busy. */
+export async function awaitRunsEnded(api: AirflowApi, logger: Logger, dagId: string, runIds: string[], timeoutMs: number): Promise<number> {
+  if (timeoutMs <= 0) return 0;
+  const started = Date.now();
+  const busy = await awaitTasksEnded(api, dagId, runIds, started + timeoutMs);
+  if (busy > 0) {
+    logger.warning(
+      `${busy} task(s) of ${dagId} still show running after ${formatDuration(Date.now() - started)} (stop.cancel_timeout ${formatDuration(timeoutMs)}; raise it, or check the worker)`,
+    );
+  }
+  return busy;
 }
 
 /** Polls until Airflow has noticed the DAG's file is gone (stale, or already deleted). */
@@ -146,7 +171,7 @@ interface RunningTask {
   tryNumber: number;
 }
 
-async function runningTasks(api: AirflowApi, dagId: string, runs: DagRun[]): Promise<RunningTask[]> {
+async function runningTasks(api: AirflowApi, dagId: string, runs: readonly DagRun[]): Promise<RunningTask[]> {
   const found: RunningTask[] = [];
   for (const run of runs.filter((r) => r.state === 'running')) {
     for (const task of await api.taskInstances(dagId, run.dag_run_id)) {
