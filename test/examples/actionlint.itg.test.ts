@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
 import { service, tempDir } from '../helpers/services.js';
 
 // actionlint and shellcheck, installed by scripts/actionlint.sh (.ci/run sets both variables).
@@ -13,11 +12,6 @@ const WORKFLOW_DIRS = ['examples/workflows', '.github/workflows'];
 /** How the examples name this action: users copy them and put in the owner. */
 const PUBLISHED_USES = '<owner>/lolpop-deploy@v1';
 
-/**
- * Inputs and output that examples/workflows/ uses and the i24-github branch adds to
- * action.yml (agreed names). Delete this constant and its use once that branch is merged.
- */
-const PENDING_ACTION_IO = { inputs: ['environment', 'changed-only', 'cancel-on-job-cancel'], outputs: ['github-deployment-id'] };
 
 interface Finding {
   message: string;
@@ -57,10 +51,7 @@ function asOwnAction(workflows: Record<string, string>): string {
   mkdirSync(path.join(repo, '.github', 'workflows'), { recursive: true });
   mkdirSync(path.join(repo, 'dist'));
   writeFileSync(path.join(repo, 'dist', 'index.js'), '');
-  const action = parse(readFileSync('action.yml', 'utf8')) as { inputs: Record<string, object>; outputs: Record<string, object> };
-  for (const name of PENDING_ACTION_IO.inputs) action.inputs[name] ??= { description: 'pending (i24-github)' };
-  for (const name of PENDING_ACTION_IO.outputs) action.outputs[name] ??= { description: 'pending (i24-github)' };
-  writeFileSync(path.join(repo, 'action.yml'), stringify(action));
+  writeFileSync(path.join(repo, 'action.yml'), readFileSync('action.yml', 'utf8'));
   for (const [name, text] of Object.entries(workflows)) {
     writeFileSync(path.join(repo, '.github', 'workflows', name), text.replaceAll(PUBLISHED_USES, './'));
   }
@@ -99,22 +90,22 @@ describe.skipIf(!actionlint || !shellcheck)('workflow files, linted by actionlin
   });
 
   it('a broken copy is reported with its file, line and what is wrong, run: scripts too', () => {
-    const original = readFileSync('examples/workflows/environments.yml', 'utf8');
+    const original = readFileSync('examples/workflows/monorepo.yml', 'utf8');
     const broken = original
-      // A permission scope GitHub does not have (it is deployments, plural)…
-      .replace('deployments: write', 'deployment: write')
+      // A permission scope GitHub does not have (it is packages, plural)…
+      .replace('packages: write', 'package: write')
       // …an output this action does not set…
-      .replace('outputs.github-deployment-id', 'outputs.deployment-github-id')
+      .replace('outputs.results', 'outputs.result-list')
       // …and a variable left unquoted in a run: script (shellcheck's SC2086).
-      .replace('echo "GitHub deployment $DEPLOYMENT_ID"', 'echo GitHub deployment $DEPLOYMENT_ID');
+      .replace('echo "$RESULTS"', 'echo $RESULTS');
     expect(broken).not.toBe(original);
-    const file = path.join('.github', 'workflows', 'environments.yml');
-    const findings = lint(asOwnAction({ 'environments.yml': broken }), [file]);
+    const file = path.join('.github', 'workflows', 'monorepo.yml');
+    const findings = lint(asOwnAction({ 'monorepo.yml': broken }), [file]);
     const lineOf = (text: string) => broken.split('\n').findIndex((line) => line.includes(text)) + 1;
     expect(findings.map((f) => [f.filepath, f.line, f.kind])).toEqual([
-      [file, lineOf('deployment: write'), 'permissions'],
-      [file, lineOf('echo GitHub deployment'), 'shellcheck'],
-      [file, lineOf('deployment-github-id'), 'expression'],
+      [file, lineOf('package: write'), 'permissions'],
+      [file, lineOf('echo $RESULTS'), 'shellcheck'],
+      [file, lineOf('result-list'), 'expression'],
     ]);
   });
 });
