@@ -40,7 +40,7 @@ describe('orchestrator.config delivery and git: the messages a user sees', () =>
       [
         'lolpop.yaml:5:7: orchestrator.config.git.url: expected the repository as an http(s) URL without credentials in it, e.g. https://git.example.com/acme/dags.git (the token goes in git.token)',
         'lolpop.yaml:7:7: orchestrator.config.git.author: expected "Name <email>", e.g. "ML deploys <ml@example.com>"',
-        `lolpop.yaml:6:7: orchestrator.config.git.tokn: unknown key; check its spelling${CHOSEN}`,
+        `lolpop.yaml:6:7: orchestrator.config.git.tokn: unknown key; did you mean token?${CHOSEN}`,
       ].join('\n'),
     );
   });

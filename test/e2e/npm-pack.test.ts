@@ -86,7 +86,8 @@ describe('the npm package: npm pack, installed offline into a fresh project', ()
     const res = run(['--help'], project);
     expect(res.status, res.stderr).toBe(0);
     expect(res.stdout).toContain('Usage: lolpop-deploy');
-    for (const command of ['package', 'build', 'run', 'stop', 'up']) {
+    // build is also deploy (lolpop's name and the action's): commander lists it as build|deploy.
+    for (const command of ['package', 'build\\|deploy', 'run', 'stop', 'up', 'plan', 'orchestrators']) {
       expect(res.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'));
     }
   });
