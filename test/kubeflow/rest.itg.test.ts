@@ -31,6 +31,10 @@ function writeProject(dir: string, name: string, extra: Record<string, unknown> 
     },
   };
   writeFileSync(path.join(dir, 'lolpop.yaml'), stringify(config));
+  // The checkout the image was built from (package ran earlier): the pre-deploy check finds
+  // the runner's files where the config names them.
+  writeFileSync(path.join(dir, 'churn.yaml'), 'rows: 10\n');
+  writeFileSync(path.join(dir, 'churn_runner.py'), 'class ChurnRunner: ...\n');
 }
 
 describe('KubeflowPipelinesOrchestrator against the OpenAPI-strict KFP stand-in', () => {
