@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import type { ResolvedDeployment } from '../../deployment.js';
 import { ConfigError } from '../../errors.js';
 import { GENERATED_HEADER } from '../../packaging/generated.js';
+import { containerTaskPy } from '../../packaging/container-task.js';
 import { LAUNCHER_PY, launchSpec } from '../../packaging/launcher.js';
 import type { KubeflowKwargs } from './kwargs.js';
 import type { KubeflowTarget } from './names.js';
@@ -18,36 +19,8 @@ const SCHEMA_VERSION = '2.1.0';
 /** The SDK whose compiler output this IR matches field for field (the golden, test/kubeflow). */
 export const SDK_VERSION = 'kfp-2.17.3';
 
-/**
- * What the container runs, as `python -c` (standard library only): the launch spec
- * (LOLPOP_DEPLOY_SPEC) with the run's parameters (argv[1], KFP's placeholder) merged over
- * the deployment's and the workflow folder taken relative to the image's WORKDIR, handed
- * to lolpop-deploy's launcher (LOLPOP_DEPLOY_LAUNCHER), which builds
- * lolpop_class(conf=config_file) and calls its entrypoint: no Prefect.
- */
-export const KFP_TASK_PY = `${GENERATED_HEADER}
-"""lolpop-deploy: runs the deployment's runner inside its image with the KFP run's parameters."""
-import json
-import os
-import sys
-import tempfile
-
-spec = json.loads(os.environ["LOLPOP_DEPLOY_SPEC"])
-spec["workdir"] = os.path.join(os.getcwd(), spec["workdir"])
-params = json.loads(sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else "{}")
-if not isinstance(params, dict):
-    raise SystemExit("lolpop-deploy: the run's params_json must be a JSON object, got %r" % (params,))
-spec["parameters"] = dict(spec.get("parameters") or dict(), **params)
-fd, spec_file = tempfile.mkstemp(prefix="lolpop-spec-", suffix=".json")
-with os.fdopen(fd, "w", encoding="utf-8") as f:
-    json.dump(spec, f)
-sys.argv = ["lolpop_launcher.py", spec_file]
-launcher = compile(os.environ["LOLPOP_DEPLOY_LAUNCHER"], "lolpop_launcher.py", "exec")
-try:
-    exec(launcher, dict(__name__="__main__", __file__="lolpop_launcher.py"))
-finally:
-    os.unlink(spec_file)
-`;
+/** What the container runs: the run's parameters come as its first argument (the params_json placeholder in args). */
+export const KFP_TASK_PY = containerTaskPy('argv');
 
 /** The pipeline as KFP takes it: the PipelineSpec, the kubernetes PlatformSpec when one is needed, and the file text. */
 export interface PipelineIr {
