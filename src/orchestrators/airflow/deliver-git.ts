@@ -14,6 +14,13 @@ const PUSH_ATTEMPTS = 5;
 /** One git command's budget: a server that never answers fails within it. */
 const GIT_TIMEOUT_MS = 120_000;
 
+/** Where a deployment's files are pushed: the repository (never with credentials in it), its branch, the deployment's folder in it. */
+export interface GitTarget {
+  url: string;
+  branch: string;
+  folder: string;
+}
+
 export interface GitDelivered {
   /** The DAG file relative to the bundle's folder (git.path): Airflow's relative_fileloc. */
   relativeFile: string;
@@ -61,7 +68,13 @@ export class GitDelivery {
 
   /** Where the deployment's files are, for messages. */
   where(dagId: string): string {
-    return `${this.config.url} ${this.config.branch}:${joinPosix(this.config.path, dagId)}`;
+    const { url, branch, folder } = this.target(dagId);
+    return `${url} ${branch}:${folder}`;
+  }
+
+  /** The repository, branch and folder the deployment's files go to. */
+  target(dagId: string): GitTarget {
+    return { url: this.config.url, branch: this.config.branch, folder: joinPosix(this.config.path, dagId) };
   }
 
   /**

@@ -56,6 +56,14 @@ export function deliverBundle(dagsFolder: string, bundle: DagBundle): Delivered 
   return { dir, relativeFile: `${bundle.dagId}/${bundle.dagFileName}`, changed };
 }
 
+/**
+ * The files deliverBundle leaves in `<dags_folder>/<dag_id>/` for a bundle, relative to
+ * that folder (plan lists them; a previous release kept beside them is not among them).
+ */
+export function bundleFiles(bundle: DagBundle): string[] {
+  return ['.airflowignore', bundle.dagFileName, ...bundle.release.map((file) => `${RELEASES_DIR}/${bundle.fingerprint}/${file.path}`)];
+}
+
 /** Removes the deployment's folder; false when there was none. */
 export function removeBundle(dagsFolder: string, dagId: string): boolean {
   const dir = path.join(dagsFolder, dagId);

@@ -96,7 +96,7 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
       bundle,
       dagFileInWorkdir: dagFileInWorkdir(request.resolved.package, bundle),
       dagsFolder: configured && !git ? path.resolve(this.ctx.workdir, configured) : undefined,
-      gitTarget: git?.where(bundle.dagId),
+      git: git?.target(bundle.dagId),
       api,
     });
   }

@@ -6,6 +6,8 @@ import { planPackage } from '../../packaging/package-project.js';
 import { triggerBody, type AirflowApi, type Dag } from './api.js';
 import type { DagBundle } from './bundle.js';
 import { RELEASES_DIR } from './dag-file.js';
+import { bundleFiles } from './deliver.js';
+import type { GitTarget } from './deliver-git.js';
 import { runIdFor } from './names.js';
 import { plannedSecretVariables } from './secret-variables.js';
 
@@ -15,8 +17,8 @@ export interface AirflowPlanInputs {
   dagFileInWorkdir: string;
   /** The DAGs folder, when one is configured. */
   dagsFolder?: string;
-  /** With delivery: git, where the files would be pushed (repository, branch:folder): nothing is fetched for a plan. */
-  gitTarget?: string;
+  /** With delivery: git, where the files would be pushed: nothing is fetched for a plan. */
+  git?: GitTarget;
   /** The server to read (never write), when one is configured; else an offline plan. */
   api?: AirflowApi;
 }
@@ -60,8 +62,9 @@ export async function planAirflow(request: PlanRequest, ctx: OrchestratorContext
     const releaseExists = inputs.dagsFolder !== undefined && existsSync(path.join(inputs.dagsFolder, bundle.dagId, RELEASES_DIR, bundle.fingerprint));
     const dagChange = inputs.dagsFolder ? changeOf(path.join(inputs.dagsFolder, bundle.dagId, bundle.dagFileName), bundle.dagFile) : 'new';
     actions.push(
-      inputs.gitTarget
-        ? `commit and push ${bundle.dagFileName} and release ${bundle.fingerprint} (${bundle.release.length} files) to ${inputs.gitTarget}, unless that folder already holds them`
+      inputs.git
+        ? `commit and push to ${inputs.git.url}, branch ${inputs.git.branch}, folder ${inputs.git.folder}/ (one commit, unless it already holds release ${bundle.fingerprint}): ` +
+            bundleFiles(bundle).join(', ')
         : `deliver ${path.join(folder, bundle.dagId, bundle.dagFileName)} (${dagChange}) and release ${bundle.fingerprint} ` +
             `(${bundle.release.length} files${releaseExists ? ', already there' : ''})`,
     );
