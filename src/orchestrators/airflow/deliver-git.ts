@@ -7,7 +7,8 @@ import type { Logger } from '../../logger.js';
 import { joinPosix } from '../../packaging/paths.js';
 import type { DagBundle } from './bundle.js';
 import { deliverBundle, removeBundle } from './deliver.js';
-import { AUTHOR, type GitDeliveryConfig } from './git-config.js';
+import { AUTHOR, isSshUrl, type GitDeliveryConfig } from './git-config.js';
+import { SshDeployKey, type SshSession } from './git-ssh.js';
 
 /** How often a push rejected because another deploy pushed first is redone on top of it. */
 const PUSH_ATTEMPTS = 5;
@@ -34,14 +35,21 @@ export interface GitDelivered {
  * `git.branch` and pushed, one commit per deploy. A push refused because the branch moved
  * (another deploy pushed meanwhile) is redone from the new tip, so the other's change is
  * kept. The token travels in an HTTP header set through git's environment, never on a
- * command line or in a URL, and is registered as a secret.
+ * command line or in a URL, and is registered as a secret; an SSH deploy key is handled
+ * by SshDeployKey.
  */
 export class GitDelivery {
+  /** The deploy key, with an SSH url. */
+  private readonly ssh?: SshDeployKey;
+
   constructor(
     private readonly config: GitDeliveryConfig,
     private readonly logger: Logger,
+    where: { env: NodeJS.ProcessEnv; workdir: string },
   ) {
     if (config.token) logger.addSecret(config.token);
+    // The config's schema requires ssh_key_env with an SSH url.
+    if (isSshUrl(config.url)) this.ssh = new SshDeployKey({ ...config, ssh_key_env: config.ssh_key_env! }, where.env, where.workdir, logger);
   }
 
   /** Fails with one clear line when the repository or its branch cannot be read with these credentials; before anything is written. */
@@ -147,7 +155,15 @@ export class GitDelivery {
       Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` });
     }
     return new Promise((resolve, reject) => {
+      let ssh: SshSession | undefined;
+      try {
+        ssh = this.ssh?.open();
+      } catch (error) {
+        return reject(error);
+      }
+      Object.assign(env, ssh?.env);
       execFile('git', args, { cwd, env, timeout: GIT_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+        ssh?.close();
         if (!error) return resolve(stdout);
         const output = this.logger.redact(`${stderr}\n${stdout}`);
         this.logger.debug(`git ${args[0]}: ${output.trim()}`);
@@ -161,6 +177,8 @@ export class GitDelivery {
   private failure(command: string, what: string, output: string, error: Error & { killed?: boolean; code?: unknown }): Error {
     const repo = `${this.config.url} (branch ${this.config.branch})`;
     if (error.killed) return new OrchestratorError(`git ${command} against ${repo} did not finish in ${GIT_TIMEOUT_MS / 1000} s; is the server up?`);
+    const refusedBySsh = this.ssh?.failure(output, repo, what);
+    if (refusedBySsh) return refusedBySsh;
     if (/\b401\b|Authentication failed|could not read Username|terminal prompts disabled/.test(output)) {
       return new ConfigError(
         `git refused the credentials for ${repo}: ${this.config.token ? `the token in orchestrator.config.git.token (user ${this.config.username}) was not accepted` : 'no orchestrator.config.git.token is set'}; set a token allowed to ${what === 'push' ? 'push' : 'read'}`,

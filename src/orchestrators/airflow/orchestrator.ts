@@ -243,7 +243,7 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
   /** delivery: git's pusher, or undefined for the folder delivery. */
   private git(): GitDelivery | undefined {
     if (this.config.delivery !== 'git') return undefined;
-    this.gitDelivery ??= new GitDelivery(this.config.git!, this.ctx.logger);
+    this.gitDelivery ??= new GitDelivery(this.config.git!, this.ctx.logger, { env: this.ctx.env, workdir: this.ctx.workdir });
     return this.gitDelivery;
   }
 
