@@ -26,7 +26,7 @@ const AIRFLOW = { orchestrator: { name: 'AirflowOrchestrator', label: '--orchest
 const KEY_ENV = 'AIRFLOW_DAGS_DEPLOY_KEY';
 
 /** The tiny workflow delivered by git over SSH; `known` is the git block's host-key line(s). */
-function workflow(dir: string, name: string, parameters: Record<string, unknown> = {}, known = `known_hosts_file: ${ssh.knownHostsFile}`): string {
+function workflow(dir: string, name: string, parameters: Record<string, unknown> = {}, known = `known_hosts_file: ${ssh.knownHostsFile}`, stop = ''): string {
   writeFileSync(path.join(dir, 'tiny_runner.py'), TINY_RUNNER_PY);
   const yaml = `
 orchestrator:
@@ -49,7 +49,7 @@ orchestrator:
       copy_files: [tiny_runner.py]
     run:
       parameters: ${JSON.stringify(parameters)}
-`;
+${stop ? `    stop: ${stop}\n` : ''}`;
   writeFileSync(path.join(dir, 'lolpop.yaml'), yaml);
   return yaml;
 }
@@ -116,6 +116,23 @@ describe.skipIf(!ssh.url || !url)('delivery: git over SSH with a deploy key (a r
     const keyLines = key.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'));
     expect(run.log.split('\n').filter((l) => !l.startsWith('::add-mask::') && keyLines.some((k) => l.includes(k)))).toEqual([]);
     expect(keyFolders()).toEqual(foldersBefore);
+  });
+
+  it('stop with mode delete over ssh removes the files with a commit; Airflow 2.10 then has no DAG', async () => {
+    const dir = tempDir('git-ssh-stop');
+    const name = `git-ssh-stop-${randomUUID().slice(0, 6)}`;
+    const yaml = workflow(dir, name, {}, undefined, '{mode: delete}');
+    const env = { ...airflowEnv(airflow2), [KEY_ENV]: readFileSync(ssh.keyFile!, 'utf8') };
+    const ci = ciContext({ repository: 'acme/tiny', sha: 'def' });
+    const deployed = await runConfig({ dir, yaml, env, ci, steps: 'deploy', overrides: AIRFLOW });
+    expect(deployed.result.error, deployed.logger.lines.join('\n')).toBeUndefined();
+    expect(bare('ls-tree', '--name-only', 'main', `dags/${name}/`)).toContain(`${name}.py`);
+    const stopped = await runConfig({ dir, yaml, env, ci, steps: 'stop', overrides: AIRFLOW });
+    expect(stopped.result.error, stopped.logger.lines.join('\n')).toBeUndefined();
+    expect(stopped.result.stopped?.detail).toBe(`no queued or running run; removed the files of ${name}; deleted DAG ${name}`);
+    expect(bare('ls-tree', '--name-only', 'main', `dags/${name}/`)).toBe('');
+    expect(bare('log', '--format=%s', '-n', '1', 'main')).toBe(`lolpop-deploy: remove ${name} from acme/tiny@def`);
+    expect((await v1(`dags/${name}`)).status).toBe(404);
   });
 
   it('a key the server does not accept ends in one clear line; nothing pushed, nothing written to Airflow', async () => {

@@ -14,8 +14,9 @@ export function isSshUrl(url: string): boolean {
 
 /**
  * `orchestrator.config.git` (with `delivery: git`): the repository Airflow reads its DAGs
- * from (a GitDagBundle, or git-sync in the Helm chart), and how to push to it. Put the
- * token in a `${ENV}` reference, never in the file.
+ * from (a GitDagBundle, or git-sync in the Helm chart), and how to push to it: a token
+ * over http(s) (put it in a `${ENV}` reference, never in the file), or an SSH deploy key
+ * named by the environment variable that holds it.
  */
 export const GitDeliveryConfig = z
   .object({
