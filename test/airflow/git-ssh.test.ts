@@ -46,6 +46,17 @@ describe('the SSH deploy key', () => {
     expect(() => deployKey({ DAGS_KEY: KEY }, { known_hosts_file: 'missing_known_hosts' }).key.open()).toThrow(/^orchestrator\.config\.git\.known_hosts_file: cannot read .*missing_known_hosts \(ENOENT\)/);
   });
 
+  it('a key ssh cannot load is named as such, not as a key the server refused', () => {
+    const { key } = deployKey({ DAGS_KEY: KEY });
+    const output = 'Load key "/tmp/lolpop-ssh-x/deploy_key": invalid format\r\ngit@git.example.com: Permission denied (publickey).\r\nfatal: Could not read from remote repository.';
+    expect(key.failure(output, 'ssh://git@git.example.com:2222/acme/dags.git (branch main)', 'read')?.message).toBe(
+      'ssh could not read the deploy key in DAGS_KEY (orchestrator.config.git.ssh_key_env): put the whole private key in it, its BEGIN and END lines included, without a passphrase',
+    );
+    expect(key.failure('git@git.example.com: Permission denied (publickey).', 'R', 'push')?.message).toBe(
+      'git over ssh refused the deploy key for R: the key in DAGS_KEY (orchestrator.config.git.ssh_key_env) was not accepted; add its public key to the repository as a deploy key allowed to push (write access)',
+    );
+  });
+
   it('names the server as ssh-keyscan takes it', () => {
     expect(sshServer('ssh://git@git.example.com:2222/acme/dags.git')).toBe('git.example.com:2222');
     expect(sshServer('ssh://git.example.com/acme/dags.git')).toBe('git.example.com');

@@ -70,14 +70,15 @@ export class SshDeployKey {
         `ssh refused ${server}: its host key is not in ${hostKeys}, and host keys are always checked; add the server's line there (e.g. the output of ssh-keyscan ${port ? `-p ${port} ` : ''}${host}, its fingerprint checked with the server's admin)`,
       );
     }
+    // A key ssh cannot load is skipped, and the server then says Permission denied: the key's own problem first.
+    if (/Load key .*: (invalid format|error in libcrypto|incorrect passphrase)/.test(output)) {
+      return new ConfigError(
+        `ssh could not read the deploy key in ${this.config.ssh_key_env} (orchestrator.config.git.ssh_key_env): put the whole private key in it, its BEGIN and END lines included, without a passphrase`,
+      );
+    }
     if (/Permission denied \(publickey/.test(output)) {
       return new ConfigError(
         `git over ssh refused the deploy key for ${repo}: the key in ${this.config.ssh_key_env} (orchestrator.config.git.ssh_key_env) was not accepted; add its public key to the repository as a deploy key allowed to ${what === 'push' ? 'push (write access)' : 'read'}`,
-      );
-    }
-    if (/Load key .*: (invalid format|error in libcrypto)|invalid format/.test(output)) {
-      return new ConfigError(
-        `ssh could not read the deploy key in ${this.config.ssh_key_env} (orchestrator.config.git.ssh_key_env): invalid format; put the whole private key in it, its BEGIN and END lines included`,
       );
     }
     return undefined;
