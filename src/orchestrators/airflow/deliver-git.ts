@@ -45,11 +45,11 @@ export class GitDelivery {
   constructor(
     private readonly config: GitDeliveryConfig,
     private readonly logger: Logger,
-    where: { env: NodeJS.ProcessEnv; workdir: string },
+    context: { env: NodeJS.ProcessEnv; workdir: string },
   ) {
     if (config.token) logger.addSecret(config.token);
     // The config's schema requires ssh_key_env with an SSH url.
-    if (isSshUrl(config.url)) this.ssh = new SshDeployKey({ ...config, ssh_key_env: config.ssh_key_env! }, where.env, where.workdir, logger);
+    if (isSshUrl(config.url)) this.ssh = new SshDeployKey({ ...config, ssh_key_env: config.ssh_key_env! }, context.env, context.workdir, logger);
   }
 
   /** Fails with one clear line when the repository or its branch cannot be read with these credentials; before anything is written. */
