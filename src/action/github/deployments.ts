@@ -1,5 +1,5 @@
 import type { CiContext } from '../../ci-context.js';
-import { describeError, UserError } from '../../errors.js';
+import { describeError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { PipelineResult } from '../../pipeline.js';
 import type { StepName } from '../../steps.js';
@@ -182,7 +182,8 @@ export class GitHubDeployments {
       const said = describeGitHubError(error);
       if ((status === 403 || status === 404) && !/rate limit/i.test(said)) {
         this.off = true;
-        const cause = (error instanceof UserError ? error.message : (error as Error).message.split(' - ')[0]) ?? said;
+        // Octokit appends the documentation URL after " - ".
+        const cause = describeError(error).split(' - ')[0];
         this.logger.warning(`Failed to ${what}: ${cause} (${status}); ${PERMISSION_HINT}. The steps go on without GitHub deployments.`);
       } else {
         this.logger.warning(`Failed to ${what}: ${said}`);
