@@ -84,6 +84,7 @@ export class ActionShell implements Shell<void> {
 
   runStarted(config: LoadedConfig, run: RunResult): void {
     this.cancellation.started(config.file, config.deployment.name, config.orchestrator, run);
+    this.deployments?.runStarted(config.deployment.name, run);
   }
 
   /** Each workflow's steps inside its GitHub deployment (the environment input). */

@@ -2,6 +2,7 @@ import type { CiContext } from '../../ci-context.js';
 import { describeError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { PipelineResult } from '../../pipeline.js';
+import type { RunResult } from '../../run-state.js';
 import type { StepName } from '../../steps.js';
 import { isBrowsable } from '../report/render.js';
 import type { Preview } from '../preview.js';
@@ -47,6 +48,8 @@ export class GitHubDeployments {
   private readonly repository?: RepositoryRef;
   /** Set once GitHub refused (or cannot be asked): no further call in this step. */
   private off = false;
+  /** A status being posted for a deployment: the next one waits for it, so GitHub gets them in order. */
+  private readonly posting = new Map<number, Promise<unknown>>();
 
   constructor(
     private readonly request: DeploymentsRequest,
@@ -123,9 +126,27 @@ export class GitHubDeployments {
     return deployment;
   }
 
+  /**
+   * The run has started (a wait may be long): `in_progress` again, its log the run's page.
+   * Not awaited by the pipeline (onRunStarted is synchronous): the final status waits for it.
+   */
+  runStarted(name: string, run: RunResult): void {
+    const deployment = this.inFlight.find((d) => d.name === name);
+    const logUrl = browsable(run.url);
+    if (!deployment || !logUrl) return;
+    deployment.logUrl = logUrl;
+    this.save(this.inFlight);
+    const description = `${name}: run ${run.id} started`;
+    this.posting.set(
+      deployment.id,
+      this.call(`set GitHub deployment ${deployment.id} to in_progress`, (octokit, where) => createStatus(octokit, where, deployment.id, { state: 'in_progress', description, logUrl })),
+    );
+  }
+
   private async end(deployment: InFlightDeployment, state: DeploymentState, description: string, result?: PipelineResult): Promise<void> {
     this.inFlight.splice(this.inFlight.indexOf(deployment), 1);
     this.save(this.inFlight);
+    await this.posting.get(deployment.id);
     const logUrl = browsable(result?.run?.url) ?? deployment.logUrl;
     const environmentUrl = browsable(result?.deployment?.url);
     const done = await this.call(`set GitHub deployment ${deployment.id} to ${state}`, async (octokit, where) => {

@@ -242,8 +242,13 @@ describe.skipIf(!node24 || !prefectUrl)('GitHub deployments of Prefect runs', ()
     const run = await step('hello');
     expect(run.status, run.log).toBe(0);
     const [d] = api.deployments;
-    expect(d!.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
-    const success = d!.statuses[1]!;
+    // in_progress again once the run started: during the wait, GitHub's log link is the flow run.
+    expect(d!.statuses.map((s) => [s.state, s.logUrl])).toEqual([
+      ['in_progress', ''],
+      ['in_progress', run.outputs['run-url']],
+      ['success', run.outputs['run-url']],
+    ]);
+    const success = d!.statuses[2]!;
     expect(success.environmentUrl).toBe(run.outputs['deployment-url']);
     expect(success.logUrl).toBe(run.outputs['run-url']);
     expect(success.logUrl).toMatch(/^http:\/\/.*\/runs\/flow-run\//);
@@ -259,7 +264,8 @@ describe.skipIf(!node24 || !prefectUrl)('GitHub deployments of Prefect runs', ()
             const runs = saved ? (JSON.parse(saved) as Array<{ run: { id: string } }>) : [];
             if (runs.length === 0) return undefined;
             const flowRun = await prefectApi<{ state: { type: string } }>(prefectUrl!, 'GET', `flow_runs/${runs[0]!.run.id}`);
-            return flowRun.state.type === 'RUNNING' ? true : undefined;
+            // …and GitHub has the run's in_progress status.
+            return flowRun.state.type === 'RUNNING' && api.deployments.at(-1)?.statuses.length === 2 ? true : undefined;
           },
           240_000,
           'the flow run to be running',
@@ -271,11 +277,13 @@ describe.skipIf(!node24 || !prefectUrl)('GitHub deployments of Prefect runs', ()
     });
     expect(main.signal, main.log).toBe('SIGINT');
     const d = api.deployments.at(-1)!;
-    expect(d.statuses.map((s) => s.state)).toEqual(['in_progress']);
+    expect(d.statuses.map((s) => s.state)).toEqual(['in_progress', 'in_progress']);
     const post = await step('sleepy', { state: main.state });
     expect(post.status, post.log).toBe(0);
-    expect(d.statuses.map((s) => s.state)).toEqual(['in_progress', 'error']);
-    expect(d.statuses[1]!.description).toMatch(/^cancelled: the job was cancelled or timed out while gh-sleepy-\w+ was deploying or running$/);
+    expect(d.statuses.map((s) => s.state)).toEqual(['in_progress', 'in_progress', 'error']);
+    // Its log: the flow run's page, as the main step saved it.
+    expect(d.statuses[2]!.logUrl).toMatch(/^http:\/\/.*\/runs\/flow-run\//);
+    expect(d.statuses[2]!.description).toMatch(/^cancelled: the job was cancelled or timed out while gh-sleepy-\w+ was deploying or running$/);
     expect(post.log).toContain(`GitHub deployment ${d.id} in environment production: error (cancelled)`);
   }, 480_000);
 });
