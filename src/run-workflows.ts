@@ -4,7 +4,7 @@ import { describeError, UserError } from './errors.js';
 import type { Exec } from './exec.js';
 import { PrefixedLogger, type Logger } from './logger.js';
 import { orchestratorLookup } from './orchestrators/registry.js';
-import type { PipelineHooks } from './pipeline.js';
+import type { PipelineHooks, PipelineResult } from './pipeline.js';
 import { runConfig, type RunEnvironment } from './run-config.js';
 import { runMany, type WorkflowOutcome } from './run-many.js';
 import type { RunResult } from './run-state.js';
@@ -48,6 +48,8 @@ export interface Shell<Exit> {
   progress?(request: WorkflowsRequest): PipelineHooks | undefined;
   /** A workflow's run has started (before any wait): the action saves it, so a cancelled job cancels it. */
   runStarted?(config: LoadedConfig, run: RunResult): void;
+  /** Around each workflow's steps, once its config is loaded (the action's GitHub deployment); `run` may throw. */
+  aroundWorkflow?(config: LoadedConfig, run: () => Promise<PipelineResult>): Promise<PipelineResult>;
   /** Before several workflows start (the action's comment listing them as pending). */
   starting?(request: WorkflowsRequest): Promise<void>;
   /** Outputs, comment and summary, or stdout: everything is known by now. */
@@ -108,7 +110,7 @@ async function runWorkflows<Exit>(request: WorkflowsRequest, shell: Shell<Exit>)
   return runMany(request.files, request, async (file, outcome) => {
     const config = await loadConfig(file, request.overrides, orchestratorLookup, shell.env, request.workdir, { unknownOrchestrator: request.unknownOrchestrator });
     outcome.name = config.deployment.name;
-    outcome.result = await runConfig(config, request.steps, {
+    const runSteps = () => runConfig(config, request.steps, {
       // Several run side by side: each line says whose it is.
       logger: several ? new PrefixedLogger(shell.logger, config.deployment.name) : shell.logger,
       env: shell.env,
@@ -120,6 +122,7 @@ async function runWorkflows<Exit>(request: WorkflowsRequest, shell: Shell<Exit>)
       hooks: { ...progress, onRunStarted: (run) => shell.runStarted?.(config, run) },
       shared,
     });
+    outcome.result = shell.aroundWorkflow ? await shell.aroundWorkflow(config, runSteps) : await runSteps();
   });
 }
 

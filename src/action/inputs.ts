@@ -29,6 +29,8 @@ export interface ActionSettings {
   summary: boolean;
   githubToken: string;
   registry?: { username: string; password: string };
+  /** The GitHub environment each workflow's deploy is recorded in (GitHub Deployments); empty = off. */
+  environment: string;
   /** Cancel the runs this step started when the job is cancelled, times out or the step is killed. */
   cancelOnJobCancel: boolean;
 }
@@ -59,6 +61,10 @@ export function readInputs(): ActionSettings {
     throw new ConfigError(`input comment: '${comment}' is not one of auto, always, never`);
   }
   const githubToken = core.getInput('github-token');
+  const environment = core.getInput('environment').trim();
+  if (environment && !githubToken) {
+    throw new ConfigError(`input environment: '${environment}' needs a token to create GitHub deployments; set github-token (the default, github.token, with 'permissions: deployments: write')`);
+  }
   return {
     configFiles: findConfigFiles([configInput], workingDirectory, 'input config'),
     configInput,
@@ -79,6 +85,7 @@ export function readInputs(): ActionSettings {
     summary: parseBoolean('summary', core.getInput('summary') || 'true'),
     githubToken,
     registry: username && password ? { username, password } : undefined,
+    environment,
     cancelOnJobCancel: parseBoolean('cancel-on-job-cancel', core.getInput('cancel-on-job-cancel') || 'true'),
   };
 }

@@ -39,7 +39,7 @@ export function setOutputs(result: PipelineResult | undefined, redact: (value: s
 }
 
 /** The `results` output: one entry per workflow, by deployment name (else config file). */
-export function setResultsOutput(outcomes: readonly WorkflowOutcome[], redact: (value: string) => string): void {
+export function setResultsOutput(outcomes: readonly WorkflowOutcome[], redact: (value: string) => string, githubDeploymentIds: ReadonlyMap<string, number> = new Map()): void {
   const results: Record<string, Record<string, string | undefined>> = {};
   for (const o of outcomes) {
     const r = o.result;
@@ -54,9 +54,15 @@ export function setResultsOutput(outcomes: readonly WorkflowOutcome[], redact: (
       image: r?.packaged?.image,
       digest: r?.packaged?.digest,
       error: o.error ? describeError(o.error) : undefined,
+      'github-deployment-id': o.name && githubDeploymentIds.has(o.name) ? String(githubDeploymentIds.get(o.name)) : undefined,
     };
   }
   core.setOutput('results', redact(JSON.stringify(results)));
+}
+
+/** The GitHub deployment's id (the `environment` input), of the one workflow. */
+export function setGitHubDeploymentId(id: number | undefined): void {
+  if (id !== undefined) core.setOutput('github-deployment-id', String(id));
 }
 
 /** The sticky PR comment's html_url, once it is written. */

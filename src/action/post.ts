@@ -5,6 +5,7 @@ import type { CancelResult } from '../orchestrators/orchestrator.js';
 import { runNounOf } from '../orchestrators/registry.js';
 import type { PipelineResult } from '../pipeline.js';
 import type { WorkflowOutcome } from '../run-many.js';
+import { markCancelledDeployments } from './cancelled-deployments.js';
 import { CommentWriter } from './comment.js';
 import { writeSummary } from './conclude.js';
 import { CoreLogger } from './core-logger.js';
@@ -22,6 +23,7 @@ import { COMMENT_LIMIT, renderComment, renderReport, renderWorkflows, SUMMARY_LI
 export async function post(): Promise<void> {
   try {
     await cancelUnfinished();
+    await markCancelledDeployments();
   } catch (error) {
     core.setFailed(`lolpop-deploy (post) failed: ${describeError(error)}`);
   }

@@ -3,7 +3,7 @@ import { readCiContext, type CiContext } from '../ci-context.js';
 import { ConfigError, describeError, UserError } from '../errors.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { RunResult } from '../orchestrators/orchestrator.js';
-import type { PipelineHooks } from '../pipeline.js';
+import type { PipelineHooks, PipelineResult } from '../pipeline.js';
 import type { WorkflowOutcome } from '../run-many.js';
 import { workflowError, type FinishedRun, type Shell, type WorkflowsRequest } from '../run-workflows.js';
 import { CommentWriter } from './comment.js';
@@ -11,7 +11,9 @@ import { failStep, writeSummary } from './conclude.js';
 import type { CoreLogger } from './core-logger.js';
 import { readInputs, type ActionSettings } from './inputs.js';
 import { cancelWith, type JobCancellation } from './job-cancel.js';
-import { setOutputs, setResultsOutput } from './outputs.js';
+import { setGitHubDeploymentId, setOutputs, setResultsOutput } from './outputs.js';
+import { saveInFlight } from './cancelled-deployments.js';
+import { GitHubDeployments } from './github/deployments.js';
 import { decidePreview, type PreviewDecision } from './preview.js';
 import { COMMENT_LIMIT, renderComment, renderReport, renderWorkflows, SUMMARY_LIMIT, type Note, type ReportInput } from './report/render.js';
 
@@ -26,6 +28,7 @@ export class ActionShell implements Shell<void> {
   private settings?: ActionSettings;
   private plan?: PreviewDecision;
   private comments?: CommentWriter;
+  private deployments?: GitHubDeployments;
 
   constructor(
     readonly logger: CoreLogger,
@@ -45,6 +48,11 @@ export class ActionShell implements Shell<void> {
     const plan = (this.plan = decidePreview(settings, this.ci));
     if (plan.note) this.logger.info(plan.note);
     this.comments = new CommentWriter(settings, this.ci, this.logger);
+    if (settings.environment) {
+      const several = settings.configFiles.length > 1;
+      const request = { environment: settings.environment, token: settings.githubToken, steps: plan.steps, preview: plan.preview, several };
+      this.deployments = new GitHubDeployments(request, this.ci, this.logger, saveInFlight);
+    }
     if (settings.cancelOnJobCancel) this.cancellation.enable(cancelWith(settings, plan, this.ci, this.logger), this.logger);
     return {
       files: settings.configFiles,
@@ -76,6 +84,12 @@ export class ActionShell implements Shell<void> {
 
   runStarted(config: LoadedConfig, run: RunResult): void {
     this.cancellation.started(config.file, config.deployment.name, config.orchestrator, run);
+    this.deployments?.runStarted(config.deployment.name, run);
+  }
+
+  /** Each workflow's steps inside its GitHub deployment (the environment input). */
+  aroundWorkflow(config: LoadedConfig, run: () => Promise<PipelineResult>): Promise<PipelineResult> {
+    return this.deployments ? this.deployments.around(config.deployment.name, run) : run();
   }
 
   /** Several workflows: the comment lists them all as pending before the first starts. */
@@ -92,8 +106,12 @@ export class ActionShell implements Shell<void> {
     let failure = run.failure;
     try {
       // Outputs leave the job: they pass the same redaction as the summary and the comment.
-      if (run.several) setResultsOutput(run.outcomes, this.redact);
-      else setOutputs(run.outcomes[0]?.result, this.redact);
+      const ids = this.deployments?.ids ?? new Map<string, number>();
+      if (run.several) setResultsOutput(run.outcomes, this.redact, ids);
+      else {
+        setOutputs(run.outcomes[0]?.result, this.redact);
+        setGitHubDeploymentId(ids.get(run.outcomes[0]?.name ?? ''));
+      }
     } catch (error) {
       failure ??= new UserError(`Failed to write the step outputs (GITHUB_OUTPUT): ${describeError(error)}`);
     }

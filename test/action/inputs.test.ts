@@ -50,6 +50,13 @@ describe('readInputs, with INPUT_* as the runner passes them', () => {
     expect(readInputs()).toMatchObject({ preview: true, productionBranch: 'release' });
   });
 
+  it('environment: GitHub deployments, off when empty', () => {
+    setInputs({ environment: ' production ', 'github-token': 't' });
+    expect(readInputs().environment).toBe('production');
+    setInputs({});
+    expect(readInputs().environment).toBe('');
+  });
+
   it("the orchestrator input is lolpop's --deployer/--packager", () => {
     setInputs({ orchestrator: 'PrefectOrchestrator' });
     expect(readInputs().overrides.orchestrator).toEqual({ name: 'PrefectOrchestrator', label: 'input orchestrator' });
@@ -70,6 +77,10 @@ describe('readInputs, with INPUT_* as the runner passes them', () => {
     [{ comment: 'sometimes' }, "input comment: 'sometimes' is not one of auto, always, never"],
     [{ steps: 'deploy,launch' }, "input steps: unknown step 'launch'; expected some of plan, package, deploy, run, stop (build = deploy)"],
     [{ 'registry-username': 'me' }, 'inputs registry-username and registry-password: give both or neither'],
+    [
+      { environment: 'production', 'github-token': '' },
+      "input environment: 'production' needs a token to create GitHub deployments; set github-token (the default, github.token, with 'permissions: deployments: write')",
+    ],
   ])('%j → %s', (given, message) => {
     setInputs(given);
     expect(() => readInputs()).toThrow(message);

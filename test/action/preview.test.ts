@@ -17,6 +17,7 @@ const settings = (overrides: Partial<ActionSettings> = {}): ActionSettings => ({
   comment: 'auto',
   summary: true,
   githubToken: 't',
+  environment: '',
   cancelOnJobCancel: true,
   ...overrides,
 });

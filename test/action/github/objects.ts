@@ -252,3 +252,77 @@ export function issueComment(c: StoredComment, u: Urls): Record<string, unknown>
     author_association: c.author.type === 'Bot' ? 'NONE' : 'MEMBER',
   };
 }
+
+export interface StoredDeploymentStatus {
+  id: number;
+  state: string;
+  description: string;
+  environment: string;
+  logUrl: string;
+  environmentUrl: string;
+  creator: Account;
+  createdAt: string;
+}
+
+export interface StoredDeployment {
+  id: number;
+  repo: string;
+  sha: string;
+  ref: string;
+  task: string;
+  payload: Record<string, unknown> | string;
+  environment: string;
+  description: string | null;
+  transient: boolean;
+  production: boolean;
+  creator: Account;
+  createdAt: string;
+  /** Oldest first. */
+  statuses: StoredDeploymentStatus[];
+}
+
+/** A deployment, as POST/GET /repos/{owner}/{repo}/deployments answer it. */
+export function deployment(d: StoredDeployment, u: Urls): Record<string, unknown> {
+  const api = `${u.api}/repos/${d.repo}/deployments/${d.id}`;
+  return {
+    url: api,
+    id: d.id,
+    node_id: `DE_${d.id}`,
+    sha: d.sha,
+    ref: d.ref,
+    task: d.task,
+    payload: d.payload,
+    original_environment: d.environment,
+    environment: d.environment,
+    description: d.description,
+    creator: simpleUser(d.creator, u),
+    created_at: d.createdAt,
+    updated_at: d.statuses.at(-1)?.createdAt ?? d.createdAt,
+    statuses_url: `${api}/statuses`,
+    repository_url: `${u.api}/repos/${d.repo}`,
+    transient_environment: d.transient,
+    production_environment: d.production,
+  };
+}
+
+/** A deployment status, as POST/GET …/deployments/{id}/statuses answer it (target_url: the log_url, GitHub's legacy name). */
+export function deploymentStatus(d: StoredDeployment, s: StoredDeploymentStatus, u: Urls): Record<string, unknown> {
+  const api = `${u.api}/repos/${d.repo}/deployments/${d.id}`;
+  return {
+    url: `${api}/statuses/${s.id}`,
+    id: s.id,
+    node_id: `DES_${s.id}`,
+    state: s.state,
+    creator: simpleUser(s.creator, u),
+    description: s.description,
+    environment: s.environment,
+    // "" when no log_url was given, as GitHub answers (api-server.ts KNOWN_SPEC_GAPS).
+    target_url: s.logUrl,
+    ...(s.logUrl ? { log_url: s.logUrl } : {}),
+    ...(s.environmentUrl ? { environment_url: s.environmentUrl } : {}),
+    created_at: s.createdAt,
+    updated_at: s.createdAt,
+    deployment_url: api,
+    repository_url: `${u.api}/repos/${d.repo}`,
+  };
+}
