@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import path from 'node:path';
 import { writeFileAtomic } from '../../project-files.js';
 import { RELEASES_DIR } from './dag-file.js';
-import type { DagBundle } from './bundle.js';
+import type { BundleFile, DagBundle } from './bundle.js';
 
 export interface Delivered {
   /** The deployment's folder, `<dags_folder>/<dag_id>`. */
@@ -54,6 +54,20 @@ export function deliverBundle(dagsFolder: string, bundle: DagBundle): Delivered 
     if (!keep.has(name) && !name.startsWith('.staging-')) rmSync(path.join(releases, name), { recursive: true, force: true });
   }
   return { dir, relativeFile: `${bundle.dagId}/${bundle.dagFileName}`, changed };
+}
+
+/**
+ * The deployment's files relative to `<dag_id>/`, for a delivery that writes them one by
+ * one (object stores): the .airflowignore and the release first, the DAG file that points
+ * at the release last, so a reader in between never sees a DAG without its release.
+ * The same files deliverBundle lays out.
+ */
+export function bundleLayout(bundle: DagBundle): BundleFile[] {
+  return [
+    { path: '.airflowignore', content: bundle.ignoreFile },
+    ...bundle.release.map((file) => ({ path: `${RELEASES_DIR}/${bundle.fingerprint}/${file.path}`, content: file.content })),
+    { path: bundle.dagFileName, content: bundle.dagFile },
+  ];
 }
 
 /** Removes the deployment's folder; false when there was none. */

@@ -17,6 +17,8 @@ export interface AirflowPlanInputs {
   dagsFolder?: string;
   /** With delivery: git, where the files would be pushed (repository, branch:folder): nothing is fetched for a plan. */
   gitTarget?: string;
+  /** With delivery: s3, where the objects would be uploaded (bucket and prefix): nothing is listed for a plan. */
+  s3Target?: string;
   /** The server to read (never write), when one is configured; else an offline plan. */
   api?: AirflowApi;
 }
@@ -62,7 +64,9 @@ export async function planAirflow(request: PlanRequest, ctx: OrchestratorContext
     actions.push(
       inputs.gitTarget
         ? `commit and push ${bundle.dagFileName} and release ${bundle.fingerprint} (${bundle.release.length} files) to ${inputs.gitTarget}, unless that folder already holds them`
-        : `deliver ${path.join(folder, bundle.dagId, bundle.dagFileName)} (${dagChange}) and release ${bundle.fingerprint} ` +
+        : inputs.s3Target
+          ? `upload ${bundle.dagFileName} and release ${bundle.fingerprint} (${bundle.release.length} files) to ${inputs.s3Target}, the DAG file last; older releases there are deleted`
+          : `deliver ${path.join(folder, bundle.dagId, bundle.dagFileName)} (${dagChange}) and release ${bundle.fingerprint} ` +
             `(${bundle.release.length} files${releaseExists ? ', already there' : ''})`,
     );
     actions.push(taskLine(bundle));
