@@ -82,7 +82,7 @@ export class S3Delivery {
       if (key === dagKey ? !changed : existing.has(key) && key.startsWith(`${base}${RELEASES_DIR}/`)) continue;
       await this.send('write', () => this.client.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: key, Body: file.content })));
     }
-    const keep = [bundle.fingerprint, previous ? fingerprintOf(previous) : undefined].map((f) => `${base}${RELEASES_DIR}/${f}/`);
+    const keep = [bundle.fingerprint, previous && fingerprintOf(previous)].filter((f) => f).map((f) => `${base}${RELEASES_DIR}/${f}/`);
     const stale = [...existing].filter((key) => key.startsWith(`${base}${RELEASES_DIR}/`) && !keep.some((k) => key.startsWith(k)));
     await this.delete(stale);
     return { relativeFile: `${bundle.dagId}/${bundle.dagFileName}`, changed };
@@ -164,7 +164,7 @@ export class S3Delivery {
   /** An SDK error as one line naming the bucket, what was refused and the fix. */
   private failure(what: Action, error: unknown): Error {
     const e = error as Error & { Code?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-    const target = `s3://${this.config.bucket}/${this.prefix()}${this.config.endpoint_url ? ` (${this.config.endpoint_url})` : ''}`;
+    const target = `s3://${this.config.bucket}/${this.prefix()}${this.config.endpoint_url ? ` on ${this.config.endpoint_url}` : ''}`;
     const reason = this.logger.redact(`${e.name}: ${e.message}`.split('\n')[0]!);
     const status = e.$metadata?.httpStatusCode;
     if (e.name === 'CredentialsProviderError') {
