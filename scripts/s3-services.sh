@@ -61,7 +61,7 @@ start() {
     sleep 0.1
   done
   # The bucket and its prefix, created as the root user through the S3 API (a folder made by hand would have no owner).
-  (cd "$HERE/.." && AWS_ACCESS_KEY_ID="$access" AWS_SECRET_ACCESS_KEY="$secret" node --input-type=module -e '
+  (cd "$HERE/.." && AWS_ACCESS_KEY_ID="$access" AWS_SECRET_ACCESS_KEY="$secret" NODE_NO_WARNINGS=1 node --input-type=module -e '
     import { S3Client, CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
     const [endpoint, bucket, prefix] = process.argv.slice(1);
     const s3 = new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true });
