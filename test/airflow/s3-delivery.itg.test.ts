@@ -159,6 +159,30 @@ describe.skipIf(!s3.endpoint || !airflowUrl)('delivery: s3, against a real S3-co
     expect((await airflowGet(airflow, `dags/${name}`)).status).toBe(404);
   });
 
+  it('no credentials, a missing bucket and a store that is down: one line each, nothing written to Airflow', async () => {
+    const dir = tempDir('s3-faults');
+    const name = `s3-fault-${randomUUID().slice(0, 6)}`;
+    const yaml = workflow(dir, name);
+    const deploy = async (text: string, extra: Record<string, string>) => {
+      writeFileSync(path.join(dir, 'lolpop.yaml'), text);
+      // No instance metadata lookup (a link-local address): the chain ends at the files.
+      const run = await runBundledCli(['deploy', '-c', 'lolpop.yaml', '--deployer', 'AirflowOrchestrator'], dir, { ...env(), AWS_EC2_METADATA_DISABLED: 'true', ...extra });
+      expect(run.code).toBe(1);
+      return run.stderr.split('\n').filter((l) => l.startsWith('error:'));
+    };
+    expect(await deploy(yaml, { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' })).toEqual([
+      `error: No AWS credentials for s3://${s3.bucket}/${prefix}/ on ${s3.endpoint}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile (orchestrator.config.s3.profile or AWS_PROFILE), or web identity (GitHub OIDC: aws-actions/configure-aws-credentials) (CredentialsProviderError: Could not load credentials from any providers)`,
+    ]);
+    expect(await deploy(yaml.replace(`bucket: ${s3.bucket}`, 'bucket: no-such-bucket'), {})).toEqual([
+      `error: There is no bucket no-such-bucket on ${s3.endpoint} (orchestrator.config.s3.bucket): create it or fix the name`,
+    ]);
+    // A port of this test's range where nothing listens.
+    expect(await deploy(yaml.replace(`endpoint_url: ${s3.endpoint}`, 'endpoint_url: http://127.0.0.1:18129'), {})).toEqual([
+      `error: S3 list of s3://${s3.bucket}/${prefix}/ on http://127.0.0.1:18129 failed: Error: connect ECONNREFUSED 127.0.0.1:18129`,
+    ]);
+    expect((await airflowGet(airflow, `dags/${name}`)).status).toBe(404);
+  });
+
   it('plan shows the s3 destination and lists nothing in the bucket', async () => {
     const dir = tempDir('s3-plan');
     const name = `s3-plan-${randomUUID().slice(0, 6)}`;
