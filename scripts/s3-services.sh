@@ -61,6 +61,7 @@ start() {
     sleep 0.1
   done
   # The bucket and its prefix, created as the root user through the S3 API (a folder made by hand would have no owner).
+  # shellcheck disable=SC2016 # the quoted text is JavaScript
   (cd "$HERE/.." && AWS_ACCESS_KEY_ID="$access" AWS_SECRET_ACCESS_KEY="$secret" NODE_NO_WARNINGS=1 node --input-type=module -e '
     import { S3Client, CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
     const [endpoint, bucket, prefix] = process.argv.slice(1);
