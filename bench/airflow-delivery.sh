@@ -2,7 +2,9 @@
 # Deploy start → "parsed", per Airflow delivery, side by side in one run:
 #   folder: the shared Airflow 3 (scripts/airflow-services.sh), the DAG written into its DAGs folder;
 #   git:    the Airflow 3 of scripts/airflow-git-services.sh, the DAG pushed to its git server
-#           and read through a GitDagBundle.
+#           and read through a GitDagBundle;
+#   s3:     the same Airflow 3, the DAG uploaded to its S3-compatible server (versitygw) and
+#           read through an S3DagBundle.
 # For each: a new DAG, then a changed redeploy of it, with `node dist/cli/index.js up --steps deploy`
 # (deploy returns once Airflow shows this release's fingerprint tag, then unpauses). Prints the
 # wall-clock seconds of the step and the refresh interval that gave it.
@@ -20,6 +22,13 @@ config() { # delivery name greeting
   local delivery_block
   if [ "$1" = folder ]; then
     delivery_block="    dags_folder: $LOLPOP_TEST_AIRFLOW_DAGS_FOLDER"
+  elif [ "$1" = s3 ]; then
+    delivery_block="    delivery: s3
+    s3:
+      bucket: $LOLPOP_TEST_S3_BUCKET
+      prefix: $LOLPOP_TEST_S3_PREFIX
+      endpoint_url: $LOLPOP_TEST_S3_ENDPOINT
+      bundle_name: $LOLPOP_TEST_AIRFLOW_S3_BUNDLE"
   else
     delivery_block="    delivery: git
     git:
@@ -51,6 +60,7 @@ deploy_seconds() { # delivery name greeting → seconds
   else url=$LOLPOP_TEST_AIRFLOW_GIT_URL user=$LOLPOP_TEST_AIRFLOW_GIT_USERNAME pass=$LOLPOP_TEST_AIRFLOW_GIT_PASSWORD; fi
   t0=$(date +%s.%N)
   (cd "$dir" && AIRFLOW_API_URL=$url AIRFLOW_USERNAME=$user AIRFLOW_PASSWORD=$pass GIT_TOKEN=${LOLPOP_TEST_GIT_TOKEN:-} \
+    AWS_ACCESS_KEY_ID=$LOLPOP_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$LOLPOP_TEST_S3_SECRET_KEY \
     node "$OLDPWD/dist/cli/index.js" up -c lolpop.yaml --orchestrator AirflowOrchestrator --steps deploy >"$dir/out.log" 2>&1) \
     || { tail -5 "$dir/out.log" >&2; echo "deploy failed ($1)" >&2; exit 1; }
   t1=$(date +%s.%N)
@@ -62,6 +72,8 @@ for i in $(seq 1 "$RUNS"); do
   id="$(date +%s)-$i"
   f_new=$(deploy_seconds folder "bench-folder-$id" one); f_re=$(deploy_seconds folder "bench-folder-$id" two)
   g_new=$(deploy_seconds git "bench-git-$id" one); g_re=$(deploy_seconds git "bench-git-$id" two)
+  s_new=$(deploy_seconds s3 "bench-s3-$id" one); s_re=$(deploy_seconds s3 "bench-s3-$id" two)
   printf '%-8s %-22s %-14s %-14s %s\n' folder "refresh_interval 3 s" "$f_new" "$f_re" "$i"
   printf '%-8s %-22s %-14s %-14s %s\n' git "bundle 5 s, check 1 s" "$g_new" "$g_re" "$i"
+  printf '%-8s %-22s %-14s %-14s %s\n' s3 "bundle 5 s, check 1 s" "$s_new" "$s_re" "$i"
 done

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Starts (or stops) the services of AirflowOrchestrator's `delivery: git` tests, on loopback:
+# Starts (or stops) the services of AirflowOrchestrator's `delivery: git` and `delivery: s3` tests, on loopback:
 # - a real git server over HTTP with basic auth: Debian's git http-backend as a CGI of
 #   lighttpd (apt: lighttpd) on :18110, one bare repository `dags.git` (branch main, a
 #   `dags/` folder), one user whose password is generated per start;
+# - a real S3-compatible server (scripts/s3-services.sh: versitygw on :18120, bucket
+#   lolpop-dags, prefix dags/);
 # - an Airflow 3.3.2 of its own (scripts/airflow-services.sh on :18100-18102, with the git
-#   provider added in a venv of its own, airflow-git-requirements.txt) reading that
-#   repository through a GitDagBundle (`lolpop-git`, subdir dags, refresh_interval 5 s).
-# `start` prints KEY=value lines (LOLPOP_TEST_GIT_*, LOLPOP_TEST_AIRFLOW_GIT_*); `env` prints them again.
+#   and amazon providers added in a venv of its own, airflow-git-requirements.txt) reading
+#   that repository through a GitDagBundle (`lolpop-git`, subdir dags) and that bucket
+#   prefix through an S3DagBundle (`lolpop-s3`), each with refresh_interval 5 s.
+# `start` prints KEY=value lines (LOLPOP_TEST_GIT_*, LOLPOP_TEST_S3_*, LOLPOP_TEST_AIRFLOW_GIT_*,
+# LOLPOP_TEST_AIRFLOW_S3_BUNDLE); `env` prints them again.
 # Used by .ci/run and by developers: `bash scripts/airflow-git-services.sh start|stop|env`.
 set -euo pipefail
 
@@ -17,6 +21,7 @@ AIRFLOW_PORT="${LOLPOP_AIRFLOW_GIT_PORT:-18100}"
 REPO_URL="http://127.0.0.1:$GIT_PORT/git/dags.git"
 USERNAME="lolpop-pusher"
 BUNDLE="lolpop-git"
+S3_BUNDLE="lolpop-s3"
 # How often the bundle is refreshed, and how often the dag-processor looks for due bundles.
 REFRESH_INTERVAL=5
 REFRESH_CHECK_INTERVAL=1
@@ -87,13 +92,25 @@ start() {
   password="$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')"
   start_git_server "$password"
   log "git server ready at $REPO_URL ($((SECONDS - t0)) s)"
-  # Airflow reads the repository as the same user (a read-only one would do): a connection in
-  # its environment, and one bundle instead of the dags-folder.
+  bash "$HERE/s3-services.sh" start >"$STATE/s3.env" || { stop_git_server; die "the S3 server did not start (see above)"; }
+  local s3_endpoint s3_bucket s3_prefix s3_access s3_secret
+  s3_endpoint="$(sed -n 's/^LOLPOP_TEST_S3_ENDPOINT=//p' "$STATE/s3.env")"
+  s3_bucket="$(sed -n 's/^LOLPOP_TEST_S3_BUCKET=//p' "$STATE/s3.env")"
+  s3_prefix="$(sed -n 's/^LOLPOP_TEST_S3_PREFIX=//p' "$STATE/s3.env")"
+  s3_access="$(sed -n 's/^LOLPOP_TEST_S3_ACCESS_KEY=//p' "$STATE/s3.env")"
+  s3_secret="$(sed -n 's/^LOLPOP_TEST_S3_SECRET_KEY=//p' "$STATE/s3.env")"
+  # Airflow reads the repository as the same user (a read-only one would do) and the bucket
+  # with the same keys: a connection each in its environment (the aws one carries the
+  # endpoint), and the two bundles instead of the dags-folder.
   AIRFLOW_CONN_LOLPOP_GIT="$(python3 -c 'import json, sys; print(json.dumps({"conn_type": "git", "host": sys.argv[1], "login": sys.argv[2], "password": sys.argv[3]}))' "$REPO_URL" "$USERNAME" "$password")" \
-  AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST="$(python3 -c 'import json, sys; print(json.dumps([{"name": sys.argv[1], "classpath": "airflow.providers.git.bundles.git.GitDagBundle", "kwargs": {"git_conn_id": "lolpop_git", "tracking_ref": "main", "subdir": "dags", "refresh_interval": int(sys.argv[2])}}]))' "$BUNDLE" "$REFRESH_INTERVAL")" \
+  AIRFLOW_CONN_LOLPOP_S3="$(python3 -c 'import json, sys; print(json.dumps({"conn_type": "aws", "login": sys.argv[2], "password": sys.argv[3], "extra": {"endpoint_url": sys.argv[1], "region_name": "us-east-1", "config_kwargs": {"s3": {"addressing_style": "path"}}}}))' "$s3_endpoint" "$s3_access" "$s3_secret")" \
+  AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST="$(python3 -c 'import json, sys; print(json.dumps([
+      {"name": sys.argv[1], "classpath": "airflow.providers.git.bundles.git.GitDagBundle", "kwargs": {"git_conn_id": "lolpop_git", "tracking_ref": "main", "subdir": "dags", "refresh_interval": int(sys.argv[2])}},
+      {"name": sys.argv[3], "classpath": "airflow.providers.amazon.aws.bundles.s3.S3DagBundle", "kwargs": {"aws_conn_id": "lolpop_s3", "bucket_name": sys.argv[4], "prefix": sys.argv[5], "refresh_interval": int(sys.argv[2])}}]))' \
+      "$BUNDLE" "$REFRESH_INTERVAL" "$S3_BUNDLE" "$s3_bucket" "$s3_prefix")" \
   AIRFLOW__DAG_PROCESSOR__BUNDLE_REFRESH_CHECK_INTERVAL="$REFRESH_CHECK_INTERVAL" \
     airflow_services start | sed 's/^LOLPOP_TEST_AIRFLOW_/LOLPOP_TEST_AIRFLOW_GIT_/' >"$STATE/airflow.env" \
-    || { stop_git_server; die "the Airflow reading the repository did not start (see above)"; }
+    || { stop_git_server; bash "$HERE/s3-services.sh" stop; die "the Airflow reading the repository and the bucket did not start (see above)"; }
   {
     grep -E '^LOLPOP_TEST_AIRFLOW_GIT_(URL|USERNAME|PASSWORD|HOME|PYTHON)=' "$STATE/airflow.env"
     echo "LOLPOP_TEST_AIRFLOW_GIT_BUNDLE=$BUNDLE"
@@ -101,6 +118,8 @@ start() {
     echo "LOLPOP_TEST_GIT_URL=$REPO_URL"
     echo "LOLPOP_TEST_GIT_USERNAME=$USERNAME"
     echo "LOLPOP_TEST_GIT_TOKEN=$password"
+    echo "LOLPOP_TEST_AIRFLOW_S3_BUNDLE=$S3_BUNDLE"
+    cat "$STATE/s3.env"
   } | tee "$STATE/env"
   log "ready in $((SECONDS - t0)) s"
 }
@@ -108,6 +127,7 @@ start() {
 stop() {
   [ -d "$STATE/airflow" ] && airflow_services stop || true
   stop_git_server
+  bash "$HERE/s3-services.sh" stop
 }
 
 case "${1:-}" in

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Duration } from '../../config/schema.js';
 import { DockerTaskConfig } from './docker-config.js';
 import { GitDeliveryConfig } from './git-config.js';
+import { S3DeliveryConfig } from './s3-config.js';
 
 /**
  * AirflowOrchestrator's `orchestrator.config`. The connection comes from the
@@ -16,9 +17,9 @@ export const AirflowConfig = z
     password: z.string().min(1).optional().describe('Its password (AIRFLOW_PASSWORD wins); use a ${ENV} reference.'),
     ui_url: z.string().min(1).optional().describe("The UI's base URL for links ([api] base_url); defaults to api_url (AIRFLOW_UI_URL wins)."),
     delivery: z
-      .enum(['folder', 'git'])
+      .enum(['folder', 'git', 's3'])
       .default('folder')
-      .describe("How the DAG and its release reach Airflow: folder writes into dags_folder (a path on this machine); git commits and pushes them to the repository Airflow reads (a GitDagBundle, or git-sync).")
+      .describe("How the DAG and its release reach Airflow: folder writes into dags_folder (a path on this machine); git commits and pushes them to the repository Airflow reads (a GitDagBundle, or git-sync); s3 uploads them under the bucket prefix Airflow reads (an S3DagBundle, or MWAA).")
       ,
     dags_folder: z
       .string()
@@ -26,6 +27,7 @@ export const AirflowConfig = z
       .optional()
       .describe("The DAGs folder (of the server's dags-folder bundle) to deliver to, relative to the working directory or absolute; else AIRFLOW_DAGS_FOLDER."),
     git: GitDeliveryConfig.optional(),
+    s3: S3DeliveryConfig.optional(),
     python: z
       .string()
       .min(1)
@@ -51,6 +53,12 @@ export const AirflowConfig = z
     }
     if (config.delivery !== 'git' && config.git !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['git'], message: 'only read with delivery: git (the default delivery is folder); set delivery: git or remove it' });
+    }
+    if (config.delivery === 's3' && config.s3 === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['s3'], message: 'delivery is s3: name the bucket (s3: {bucket: acme-airflow-dags, prefix: dags})' });
+    }
+    if (config.delivery !== 's3' && config.s3 !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['s3'], message: `only read with delivery: s3 (delivery is ${config.delivery}); set delivery: s3 or remove it` });
     }
     if (config.delivery !== 'folder' && config.dags_folder !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['dags_folder'], message: `only read with delivery: folder; delivery ${config.delivery} writes no local folder: remove it` });

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import path from 'node:path';
 import { writeFileAtomic } from '../../project-files.js';
 import { RELEASES_DIR } from './dag-file.js';
-import type { DagBundle } from './bundle.js';
+import type { BundleFile, DagBundle } from './bundle.js';
 
 export interface Delivered {
   /** The deployment's folder, `<dags_folder>/<dag_id>`. */
@@ -57,11 +57,25 @@ export function deliverBundle(dagsFolder: string, bundle: DagBundle): Delivered 
 }
 
 /**
+ * The deployment's files relative to `<dag_id>/`, for a delivery that writes them one by
+ * one (object stores): the .airflowignore and the release first, the DAG file that points
+ * at the release last, so a reader in between never sees a DAG without its release.
+ * The same files deliverBundle lays out.
+ */
+export function bundleLayout(bundle: DagBundle): BundleFile[] {
+  return [
+    { path: '.airflowignore', content: bundle.ignoreFile },
+    ...bundle.release.map((file) => ({ path: `${RELEASES_DIR}/${bundle.fingerprint}/${file.path}`, content: file.content })),
+    { path: bundle.dagFileName, content: bundle.dagFile },
+  ];
+}
+
+/**
  * The files deliverBundle leaves in `<dags_folder>/<dag_id>/` for a bundle, relative to
  * that folder (plan lists them; a previous release kept beside them is not among them).
  */
 export function bundleFiles(bundle: DagBundle): string[] {
-  return ['.airflowignore', bundle.dagFileName, ...bundle.release.map((file) => `${RELEASES_DIR}/${bundle.fingerprint}/${file.path}`)];
+  return bundleLayout(bundle).map((file) => file.path);
 }
 
 /** Removes the deployment's folder; false when there was none. */

@@ -31,6 +31,7 @@ import type { AirflowConfig } from './config.js';
 import { hasConnection, resolveConnection } from './connection.js';
 import { deliverBundle, removeBundle } from './deliver.js';
 import { GitDelivery } from './deliver-git.js';
+import { S3Delivery } from './deliver-s3.js';
 import { awaitParsed, nudgeParsing } from './parse.js';
 import { planAirflow } from './plan.js';
 import { deleteSecretVariables, writeSecretVariables } from './secret-variables.js';
@@ -51,6 +52,7 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
   /** dag_run_id → dag_id of the runs this instance started, for wait. */
   private readonly runs = new Map<string, string>();
   private gitDelivery?: GitDelivery;
+  private s3Delivery?: S3Delivery;
   /** Whether deploy wrote the secret parameters' Variables in this invocation (run need not again). */
   private secretsWritten = false;
 
@@ -92,26 +94,30 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
     const api = hasConnection(this.ctx.env, this.config) ? this.api() : undefined;
     const configured = this.config.dags_folder ?? (this.ctx.env.AIRFLOW_DAGS_FOLDER || undefined);
     const git = this.git();
+    const s3 = this.s3();
     return planAirflow(request, this.ctx, {
       bundle,
       dagFileInWorkdir: dagFileInWorkdir(request.resolved.package, bundle),
-      dagsFolder: configured && !git ? path.resolve(this.ctx.workdir, configured) : undefined,
+      dagsFolder: configured && !git && !s3 ? path.resolve(this.ctx.workdir, configured) : undefined,
       git: git?.target(bundle.dagId),
+      s3Target: s3?.where(bundle.dagId),
       api,
     });
   }
 
   /**
-   * Delivers the DAG and its release (into the DAGs folder, or by a git push), waits until
+   * Delivers the DAG and its release (into the DAGs folder, by a git push, or by an S3 upload), waits until
    * Airflow has parsed this version (its fingerprint tag, no import error), then unpauses it.
    */
   async deploy(request: DeployRequest<StepKwargs, AirflowTarget>): Promise<DeployResult> {
     const api = this.api();
     const bundle = this.bundle(request.resolved);
     const git = this.git();
-    const dagsFolder = git ? undefined : this.dagsFolder();
-    // Credentials that cannot read the repository fail here, before anything is written.
+    const s3 = this.s3();
+    const dagsFolder = git || s3 ? undefined : this.dagsFolder();
+    // Credentials that cannot read the repository (or bucket) fail here, before anything is written.
     await git?.checkAccess();
+    await s3?.checkAccess();
     const before = await api.readDag(bundle.dagId);
     // Before the DAG that reads them: a run of it must find its Variables.
     await writeSecretVariables(api, bundle.dagId, request.resolved.secretParameters, this.ctx.logger);
@@ -122,6 +128,9 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
       const pushed = await git.deliver(bundle, this.commitMessage('deploy', request.resolved.name, bundle));
       delivered = pushed;
       this.ctx.logger.info(`${pushed.changed ? 'Pushed' : 'Unchanged:'} ${git.where(bundle.dagId)} (release ${bundle.fingerprint}, commit ${pushed.commit})`);
+    } else if (s3) {
+      delivered = await s3.deliver(bundle);
+      this.ctx.logger.info(`${delivered.changed ? 'Uploaded' : 'Unchanged:'} ${s3.where(bundle.dagId)} (release ${bundle.fingerprint})`);
     } else {
       delivered = deliverBundle(dagsFolder!, bundle);
       this.ctx.logger.info(`${delivered.changed ? 'Delivered' : 'Unchanged:'} ${path.join(dagsFolder!, delivered.relativeFile)} (release ${bundle.fingerprint})`);
@@ -218,16 +227,21 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
     const { target, stop, secretParameters } = request.resolved;
     const dagId = target.dagId;
     // A delete must remove the file first, or Airflow's next parse brings the DAG back:
-    // without the DAGs folder (or access to the repository), fail before anything changes.
+    // without the DAGs folder (or access to the repository or bucket), fail before anything changes.
     const git = this.git();
-    const folder = stop.mode === 'delete' && !git ? this.dagsFolder() : undefined;
-    if (stop.mode === 'delete') await git?.checkAccess();
+    const s3 = this.s3();
+    const folder = stop.mode === 'delete' && !git && !s3 ? this.dagsFolder() : undefined;
+    if (stop.mode === 'delete') {
+      await git?.checkAccess();
+      await s3?.checkAccess();
+    }
     const result = await stopDag(this.api(), this.ctx.logger, {
       dagId,
       mode: stop.mode,
       failRuns: stop.cancel_runs || stop.mode === 'delete',
       timeoutMs: stop.cancel_timeout,
-      removeFiles: () => (git ? git.remove(dagId, this.commitMessage('stop', request.resolved.name)) : folder ? removeBundle(folder, dagId) : false),
+      removeFiles: () =>
+        git ? git.remove(dagId, this.commitMessage('stop', request.resolved.name)) : s3 ? s3.remove(dagId) : folder ? removeBundle(folder, dagId) : false,
       bundleName: this.bundleName(),
     });
     if (stop.mode !== 'delete') return result;
@@ -247,9 +261,18 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
     return this.gitDelivery;
   }
 
-  /** The bundle a new DAG's parse is nudged through: the dags-folder one, git.bundle_name, or none known (null). */
+  /** delivery: s3's uploader, or undefined for the other deliveries. */
+  private s3(): S3Delivery | undefined {
+    if (this.config.delivery !== 's3') return undefined;
+    this.s3Delivery ??= new S3Delivery(this.config.s3!, this.ctx.logger);
+    return this.s3Delivery;
+  }
+
+  /** The bundle a new DAG's parse is nudged through: the dags-folder one, git.bundle_name, s3.bundle_name, or none known (null). */
   private bundleName(): string | null | undefined {
-    return this.config.delivery === 'git' ? (this.config.git!.bundle_name ?? null) : undefined;
+    if (this.config.delivery === 'git') return this.config.git!.bundle_name ?? null;
+    if (this.config.delivery === 's3') return this.config.s3!.bundle_name ?? null;
+    return undefined;
   }
 
   /** One commit per deploy or stop, naming the workflow and the commit it came from. */

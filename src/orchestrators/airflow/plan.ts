@@ -19,6 +19,8 @@ export interface AirflowPlanInputs {
   dagsFolder?: string;
   /** With delivery: git, where the files would be pushed: nothing is fetched for a plan. */
   git?: GitTarget;
+  /** With delivery: s3, where the objects would be uploaded (bucket and prefix): nothing is listed for a plan. */
+  s3Target?: string;
   /** The server to read (never write), when one is configured; else an offline plan. */
   api?: AirflowApi;
 }
@@ -65,7 +67,9 @@ export async function planAirflow(request: PlanRequest, ctx: OrchestratorContext
       inputs.git
         ? `commit and push to ${inputs.git.url}, branch ${inputs.git.branch}, folder ${inputs.git.folder}/ (one commit, unless it already holds release ${bundle.fingerprint}): ` +
             bundleFiles(bundle).join(', ')
-        : `deliver ${path.join(folder, bundle.dagId, bundle.dagFileName)} (${dagChange}) and release ${bundle.fingerprint} ` +
+        : inputs.s3Target
+          ? `upload ${bundle.dagFileName} and release ${bundle.fingerprint} (${bundle.release.length} files) to ${inputs.s3Target}, the DAG file last; older releases there are deleted`
+          : `deliver ${path.join(folder, bundle.dagId, bundle.dagFileName)} (${dagChange}) and release ${bundle.fingerprint} ` +
             `(${bundle.release.length} files${releaseExists ? ', already there' : ''})`,
     );
     actions.push(taskLine(bundle));
