@@ -39,12 +39,12 @@ describe('plan with delivery: git', () => {
     const release = /release ([0-9a-f]{16})/.exec(push)![1];
     expect(push.slice(push.indexOf('): ') + 3).split(', ')).toEqual([
       '.airflowignore',
-      'tiny-git-plan.py',
       `releases/${release}/launcher.py`,
       `releases/${release}/run_task.py`,
       `releases/${release}/spec.json`,
       `releases/${release}/workflow/tiny_runner.py`,
       `releases/${release}/workflow/lolpop.yaml`,
+      'tiny-git-plan.py',
     ]);
     expect(JSON.stringify(result.plan)).not.toContain(TOKEN);
     expect(logger.lines.join('\n')).not.toContain(TOKEN);
