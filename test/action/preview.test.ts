@@ -18,6 +18,7 @@ const settings = (overrides: Partial<ActionSettings> = {}): ActionSettings => ({
   summary: true,
   githubToken: 't',
   cancelOnJobCancel: true,
+  changedOnly: false,
   ...overrides,
 });
 const pr = (action: string) => ciContext({ eventName: 'pull_request', pullRequestNumber: 7, event: { action, number: 7 } });
