@@ -53,8 +53,8 @@ export interface Shell<Exit> {
   request(): Promise<WorkflowsRequest> | WorkflowsRequest;
   /** Reporting while a workflow's steps run (the action's in-flight PR comment). */
   progress?(request: WorkflowsRequest): PipelineHooks | undefined;
-  /** A workflow's run has started (before any wait): the action saves it, so a cancelled job cancels it. */
-  runStarted?(config: LoadedConfig, run: RunResult): void;
+  /** A workflow's run has started (before any wait): the action saves it, so a cancelled job cancels it (`inProcess`: see PipelineHooks). */
+  runStarted?(config: LoadedConfig, run: RunResult, inProcess?: boolean): void;
   /** Before several workflows start (the action's comment listing them as pending). */
   starting?(request: WorkflowsRequest): Promise<void>;
   /** Outputs, comment and summary, or stdout: everything is known by now. */
@@ -145,7 +145,7 @@ async function runWorkflows<Exit>(request: WorkflowsRequest, shell: Shell<Exit>,
       fetch: shell.fetch,
       registry: request.registry,
       workdir: request.workdir,
-      hooks: { ...progress, onRunStarted: (run) => shell.runStarted?.(config, run) },
+      hooks: { ...progress, onRunStarted: (run, inProcess) => shell.runStarted?.(config, run, inProcess) },
       shared,
     });
   });

@@ -75,8 +75,8 @@ export class ActionShell implements Shell<void> {
     };
   }
 
-  runStarted(config: LoadedConfig, run: RunResult): void {
-    this.cancellation.started(config.file, config.deployment.name, config.orchestrator, run);
+  runStarted(config: LoadedConfig, run: RunResult, inProcess?: boolean): void {
+    this.cancellation.started(config.file, config.deployment.name, config.orchestrator, run, inProcess);
   }
 
   /** Several workflows: the comment lists them all as pending before the first starts. */

@@ -8,6 +8,7 @@ import { prefectApi } from '../../helpers/pipeline.js';
 import { BUNDLE, readOutputs, runBundledAction } from '../../helpers/run-action.js';
 import { gitRepository, service, tempDir } from '../../helpers/services.js';
 import { GITHUB_TOKEN, GitHubApiServer } from '../github/api-server.js';
+import { cancelLikeTheRunner } from './runner-signals.js';
 
 const node24 = service('LOLPOP_TEST_NODE24');
 const prefectUrl = service('LOLPOP_TEST_PREFECT_URL');
@@ -26,20 +27,6 @@ def sleepy(seconds: int = 600):
 interface StartedRun {
   name: string;
   run: { id: string; url: string };
-}
-
-/**
- * What GitHub's runner does to a step when the job is cancelled (or times out): SIGINT,
- * SIGTERM 7.5 s later, SIGKILL 2.5 s after that, each only if the process is still there.
- */
-function cancelLikeTheRunner(child: ChildProcess): void {
-  child.kill('SIGINT');
-  const term = setTimeout(() => child.kill('SIGTERM'), 7500);
-  const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  child.on('close', () => {
-    clearTimeout(term);
-    clearTimeout(kill);
-  });
 }
 
 // The job is cancelled while the step waits for a real Prefect flow run (process worker)
