@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GITHUB_TOKEN, GitHubApiServer } from '../action/github/api-server.js';
 import { BUNDLE, runBundledAction } from '../helpers/run-action.js';
+import { pullRequestEnv } from '../helpers/pull-request.js';
 import { CLI_BUNDLE, runBundledCli } from '../helpers/run-cli.js';
 import { FLOWS_PY, gitRepository, service, tempDir } from '../helpers/services.js';
 
@@ -59,23 +60,12 @@ describe.skipIf(!node24 || !prefectUrl || !proxyUrl || !proxyLog)('HTTP_PROXY / 
   }
 
   function action(dir: string, proxyEnv: Record<string, string>) {
-    const eventPath = path.join(dir, 'event.json');
-    const repo = { full_name: repository, fork: false, default_branch: 'main' };
-    writeFileSync(eventPath, JSON.stringify({ action: 'synchronize', number: 5, pull_request: { number: 5, head: { sha, repo }, base: { repo } }, repository: repo }));
     return runBundledAction({
       node: node24!,
       cwd: dir,
       inputs: { 'github-token': GITHUB_TOKEN, steps: 'deploy,run' },
       env: {
-        GITHUB_EVENT_NAME: 'pull_request',
-        GITHUB_EVENT_PATH: eventPath,
-        GITHUB_SHA: sha,
-        GITHUB_REF: 'refs/pull/5/merge',
-        GITHUB_REPOSITORY: repository,
-        GITHUB_SERVER_URL: `file://${root}`,
-        GITHUB_API_URL: api.urls.api,
-        GITHUB_RUN_ID: randomUUID(),
-        GITHUB_RUN_ATTEMPT: '1',
+        ...pullRequestEnv(dir, { repository, number: 5, sha, serverUrl: `file://${root}`, apiUrl: api.urls.api }),
         PREFECT_API_URL: prefectUrl!,
         ...proxyEnv,
       },
