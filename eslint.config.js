@@ -23,7 +23,7 @@ const LAYERS = [
   { name: 'shell', files: ['src/action/**', 'src/cli/**', 'src/cli.ts', 'src/index.ts'] },
   {
     name: 'core',
-    files: ['src/pipeline.ts', 'src/run-config.ts', 'src/run-many.ts', 'src/run-workflows.ts', 'src/cancel-run.ts', 'src/preflight.ts', 'src/step-requests.ts', 'src/orchestrators/registry.ts', 'src/config/**'],
+    files: ['src/pipeline.ts', 'src/run-config.ts', 'src/run-many.ts', 'src/run-workflows.ts', 'src/changed-only.ts', 'src/cancel-run.ts', 'src/preflight.ts', 'src/step-requests.ts', 'src/orchestrators/registry.ts', 'src/config/**'],
     except: ['src/config/schema.ts', 'src/config/resources.ts'],
   },
   { name: 'orchestrators', files: ['src/orchestrators/**', 'src/deployment.ts', 'src/packaging/**'] },

@@ -8,21 +8,25 @@ import { z } from 'zod';
  * because each event sends its own subset; the fields not listed pass through unread.
  */
 const Repository = z.looseObject({ full_name: z.string() });
+const Sha = z.string().regex(/^[0-9a-f]{40}$/, 'expected a commit SHA (40 hexadecimal digits)');
 const PullRequest = z.looseObject({
   number: z.number().int().positive(),
   head: z
     .looseObject({
-      sha: z.string().regex(/^[0-9a-f]{40}$/, 'expected a commit SHA (40 hexadecimal digits)').optional(),
+      sha: Sha.optional(),
       // null: the head's fork was deleted.
       repo: Repository.nullish(),
     })
     .optional(),
-  base: z.looseObject({ repo: Repository.optional() }).optional(),
+  base: z.looseObject({ sha: Sha.optional(), repo: Repository.optional() }).optional(),
 });
 
 export const EventPayload = z.looseObject({
   action: z.string().optional(),
   ref: z.string().optional(),
+  // push: the branch's commit before and after it (before is all zeros for a new branch).
+  before: Sha.optional(),
+  after: Sha.optional(),
   ref_type: z.enum(['branch', 'tag']).optional(),
   deleted: z.boolean().optional(),
   repository: z.looseObject({ default_branch: z.string().optional() }).optional(),

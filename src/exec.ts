@@ -16,6 +16,8 @@ export interface ExecOptions {
   input?: string;
   /** Called with each line of output as it arrives, so long steps show progress. */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** Terminates the process (and what it started) after this long: a network command that may hang (a git fetch). Linux and macOS only. */
+  timeoutMs?: number;
 }
 
 export interface ExecResult {
@@ -162,6 +164,7 @@ function spawnProcess(command: string, args: string[], options: ExecOptions, out
       windowsHide: true,
     });
     group.started(child.pid);
+    const deadline = options.timeoutMs === undefined ? undefined : setTimeout(() => void group.terminate(), options.timeoutMs);
     const guard = signalGuard(process);
     const guardId = `exec ${child.pid}`;
     if (child.pid !== undefined) {
@@ -174,6 +177,7 @@ function spawnProcess(command: string, args: string[], options: ExecOptions, out
     child.on('error', (error: NodeJS.ErrnoException) => {
       if (settled || child.pid !== undefined) return;
       settled = true;
+      clearTimeout(deadline);
       const missing = error.code === 'ENOENT' ? `Unable to locate executable file: ${command} (${error.message})` : error.message;
       resolve({ exitCode: 127, stdout: '', stderr: missing });
     });
@@ -210,6 +214,7 @@ function spawnProcess(command: string, args: string[], options: ExecOptions, out
       if (settled) return;
       settled = true;
       clearTimeout(drain);
+      clearTimeout(deadline);
       out.flush();
       err.flush();
       const exitCode = code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1);

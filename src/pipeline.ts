@@ -45,8 +45,12 @@ export interface PipelineHooks {
    * never fails the pipeline (it is reporting, not deploying).
    */
   onStepStart?(progress: PipelineResult): Promise<void>;
-  /** Called as soon as the run step has started a run (before any wait): a cancelled job cancels it. */
-  onRunStarted?(run: RunResult): void;
+  /**
+   * Called as soon as the run step has started a run (before any wait): a cancelled job
+   * cancels it. `inProcess`: this process runs it (the local orchestrator, while run() runs),
+   * and its own signal handling stops it.
+   */
+  onRunStarted?(run: RunResult, inProcess?: boolean): void;
 }
 
 export interface PipelineOptions {
@@ -86,7 +90,7 @@ export async function runPipeline(
       return `deployment ${result.deployment.name}`;
     },
     run: async () => {
-      result.run = await orchestrator.run({ ...requests.run(), deployment: result.deployment });
+      result.run = await orchestrator.run({ ...requests.run(), deployment: result.deployment, onStarted: (run) => hooks.onRunStarted?.(run, true) });
       hooks.onRunStarted?.(result.run);
       // A run that has already ended badly (the local orchestrator runs to the end)
       // fails the pipeline even without wait; with wait, the wait step says why.

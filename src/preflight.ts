@@ -8,7 +8,7 @@ import type { Logger } from './logger.js';
 import type { StepName } from './steps.js';
 
 /** A file the run will read, as the config names it, and where under a folder it may be. */
-interface NeededFile {
+export interface NeededFile {
   /** `config_file dev.yaml`, `lolpop_module quickstart_runner (quickstart_runner.py)`. */
   label: string;
   /** Paths relative to the working directory; any one of them will do. */
@@ -63,7 +63,8 @@ function missingRunFiles(deployment: ResolvedDeployment, configFile: string, wor
   );
 }
 
-function neededFiles(deployment: ResolvedDeployment): NeededFile[] {
+/** What the run reads of the project (changed-only watches them too). */
+export function neededFiles(deployment: ResolvedDeployment): NeededFile[] {
   const pkg = deployment.package;
   const files: NeededFile[] = [];
   if (!deployment.ownFlow) {

@@ -9,8 +9,10 @@ export interface WorkflowOutcome {
   result?: PipelineResult;
   /** A failure before or inside the pipeline (a config error, a failed step). */
   error?: Error;
+  /** Why it was not deployed (changed-only: "unchanged since 1a2b3c4"); its status is then `skipped`. */
+  skipped?: string;
   /** not-started: fail-fast stopped the run before this workflow began. */
-  status: 'succeeded' | 'failed' | 'not-started';
+  status: 'succeeded' | 'failed' | 'skipped' | 'not-started';
 }
 
 export interface RunManyOptions {
@@ -42,7 +44,7 @@ export async function runMany(
       } catch (error) {
         outcome.error = error instanceof Error ? error : new Error(describeError(error));
       }
-      outcome.status = outcome.error ? 'failed' : 'succeeded';
+      outcome.status = outcome.error ? 'failed' : outcome.skipped ? 'skipped' : 'succeeded';
       if (outcome.error && options.failFast) stop = true;
     }
   };

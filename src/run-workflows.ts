@@ -1,7 +1,9 @@
 import type { CiContext } from './ci-context.js';
 import { loadConfig, type ConfigOverrides, type LoadedConfig, type LoadOptions } from './config/load.js';
+import { findChanges, firstChanged, type ChangeScope } from './changed-only.js';
+import { resolveDeployment } from './deployment.js';
 import { describeError, UserError } from './errors.js';
-import type { Exec } from './exec.js';
+import { ProcessExec, type Exec } from './exec.js';
 import { PrefixedLogger, type Logger } from './logger.js';
 import { orchestratorLookup } from './orchestrators/registry.js';
 import type { PipelineHooks, PipelineResult } from './pipeline.js';
@@ -29,6 +31,11 @@ export interface WorkflowsRequest {
   registry?: RunEnvironment['registry'];
   /** A decorator.orchestrator nobody knows: the action fails, the CLI warns (as lolpop would run it locally). */
   unknownOrchestrator: LoadOptions['unknownOrchestrator'];
+  /**
+   * changed-only: deploy and run only the workflows whose files changed since `base` (the
+   * CLI's --base; else the event's base, see changed-only.ts). Undefined: every workflow.
+   */
+  changedOnly?: { base?: string };
 }
 
 /**
@@ -46,8 +53,8 @@ export interface Shell<Exit> {
   request(): Promise<WorkflowsRequest> | WorkflowsRequest;
   /** Reporting while a workflow's steps run (the action's in-flight PR comment). */
   progress?(request: WorkflowsRequest): PipelineHooks | undefined;
-  /** A workflow's run has started (before any wait): the action saves it, so a cancelled job cancels it. */
-  runStarted?(config: LoadedConfig, run: RunResult): void;
+  /** A workflow's run has started (before any wait): the action saves it, so a cancelled job cancels it (`inProcess`: see PipelineHooks). */
+  runStarted?(config: LoadedConfig, run: RunResult, inProcess?: boolean): void;
   /** Around each workflow's steps, once its config is loaded (the action's GitHub deployment); `run` may throw. */
   aroundWorkflow?(config: LoadedConfig, run: () => Promise<PipelineResult>): Promise<PipelineResult>;
   /** Before several workflows start (the action's comment listing them as pending). */
@@ -64,6 +71,8 @@ export interface FinishedRun {
   outcomes: WorkflowOutcome[];
   /** Several config files: reported as a list, each workflow under its name. */
   several: boolean;
+  /** Lines for the report besides the outcomes (why changed-only deployed every workflow). */
+  notices?: string[];
   /**
    * Why the run failed, undefined when it did not: a bad request, the one workflow's
    * own error, or for several "2 of 3 workflows failed (a, b)".
@@ -84,9 +93,12 @@ export async function runAndFinish<Exit>(shell: Shell<Exit>): Promise<Exit> {
   } catch (error) {
     return shell.finish({ request, outcomes: [], several: false, failure: error });
   }
-  const outcomes = await runWorkflows(request, shell);
+  const scope = await changeScope(request, shell);
+  const notices = scope && 'notice' in scope ? [scope.notice] : [];
+  for (const notice of notices) shell.logger.info(notice);
+  const outcomes = await runWorkflows(request, shell, scope && 'changed' in scope ? scope : undefined);
   const several = request.files.length > 1;
-  return shell.finish({ request, outcomes, several, failure: several ? severalFailure(outcomes) : outcomes[0]!.error });
+  return shell.finish({ request, outcomes, several, notices, failure: several ? severalFailure(outcomes) : outcomes[0]!.error });
 }
 
 /** Several files with one deployment-name override would all deploy the same name. */
@@ -98,7 +110,13 @@ function checkRequest(request: WorkflowsRequest): void {
   }
 }
 
-async function runWorkflows<Exit>(request: WorkflowsRequest, shell: Shell<Exit>): Promise<WorkflowOutcome[]> {
+/** changed-only's comparison, once for all the workflows; none when it is off, or for stop (a stop always stops). */
+async function changeScope<Exit>(request: WorkflowsRequest, shell: Shell<Exit>): Promise<ChangeScope | undefined> {
+  if (!request.changedOnly || request.steps.includes('stop')) return undefined;
+  return findChanges(shell.ci, request.workdir, shell.exec ?? new ProcessExec(), shell.env, request.changedOnly.base);
+}
+
+async function runWorkflows<Exit>(request: WorkflowsRequest, shell: Shell<Exit>, scope: Extract<ChangeScope, { changed: unknown }> | undefined): Promise<WorkflowOutcome[]> {
   const several = request.files.length > 1;
   if (several) {
     await shell.starting?.(request);
@@ -110,6 +128,16 @@ async function runWorkflows<Exit>(request: WorkflowsRequest, shell: Shell<Exit>)
   return runMany(request.files, request, async (file, outcome) => {
     const config = await loadConfig(file, request.overrides, orchestratorLookup, shell.env, request.workdir, { unknownOrchestrator: request.unknownOrchestrator });
     outcome.name = config.deployment.name;
+    if (scope) {
+      const resolved = resolveDeployment(config.orchestrator, config.deployment, shell.ci);
+      const changed = firstChanged(resolved, config.file, request.workdir, scope);
+      if (changed === undefined) {
+        outcome.skipped = `unchanged since ${scope.base.slice(0, 7)}`;
+        shell.logger.info(`${config.deployment.name}: skipped (${outcome.skipped})`);
+        return;
+      }
+      shell.logger.info(`${config.deployment.name}: ${changed} changed since ${scope.base.slice(0, 7)}`);
+    }
     const runSteps = () => runConfig(config, request.steps, {
       // Several run side by side: each line says whose it is.
       logger: several ? new PrefixedLogger(shell.logger, config.deployment.name) : shell.logger,
@@ -119,7 +147,7 @@ async function runWorkflows<Exit>(request: WorkflowsRequest, shell: Shell<Exit>)
       fetch: shell.fetch,
       registry: request.registry,
       workdir: request.workdir,
-      hooks: { ...progress, onRunStarted: (run) => shell.runStarted?.(config, run) },
+      hooks: { ...progress, onRunStarted: (run, inProcess) => shell.runStarted?.(config, run, inProcess) },
       shared,
     });
     outcome.result = shell.aroundWorkflow ? await shell.aroundWorkflow(config, runSteps) : await runSteps();

@@ -33,6 +33,8 @@ export interface ActionSettings {
   environment: string;
   /** Cancel the runs this step started when the job is cancelled, times out or the step is killed. */
   cancelOnJobCancel: boolean;
+  /** Deploy only the workflows whose files changed since the event's base (src/changed-only.ts). */
+  changedOnly: boolean;
 }
 
 export function readInputs(): ActionSettings {
@@ -87,6 +89,7 @@ export function readInputs(): ActionSettings {
     registry: username && password ? { username, password } : undefined,
     environment,
     cancelOnJobCancel: parseBoolean('cancel-on-job-cancel', core.getInput('cancel-on-job-cancel') || 'true'),
+    changedOnly: parseBoolean('changed-only', core.getInput('changed-only') || 'false'),
   };
 }
 

@@ -19,6 +19,8 @@ export interface StartedRun {
   name: string;
   orchestrator: string;
   run: RunResult;
+  /** This process runs it (the local orchestrator) and stops it on a signal itself: saved for the post step only. */
+  inProcess?: boolean;
 }
 
 /** Cancels one started run; `wait`: until it ended (the post step), else only ask. */
@@ -81,11 +83,18 @@ export class JobCancellation {
     this.how = { cancel, logger };
   }
 
-  started(config: string, name: string, orchestrator: string, run: RunResult): void {
+  started(config: string, name: string, orchestrator: string, run: RunResult, inProcess = false): void {
+    if (!this.how) return;
+    const saved = this.runs.findIndex((r) => r.config === config && r.run.id === run.id);
     // A run that already ended (the local orchestrator runs to the end) has nothing to cancel.
-    if (!this.how || isTerminal(run.state)) return;
-    if (this.runs.length === 0) for (const signal of HANDLED_SIGNALS) process.on(signal, this.listener);
-    this.runs.push({ config, name, orchestrator, run });
+    if (isTerminal(run.state)) {
+      if (saved === -1) return;
+      this.runs.splice(saved, 1);
+    } else {
+      // One this process runs is stopped by its own signal handling (src/process/signals.ts).
+      if (!inProcess && !this.runs.some((r) => !r.inProcess)) for (const signal of HANDLED_SIGNALS) process.on(signal, this.listener);
+      this.runs.push({ config, name, orchestrator, run, ...(inProcess ? { inProcess } : {}) });
+    }
     core.saveState(RUNS, JSON.stringify(this.runs));
   }
 
@@ -97,9 +106,10 @@ export class JobCancellation {
   private async onSignal(signal: NodeJS.Signals): Promise<void> {
     if (!this.signalled) {
       this.signalled = true;
-      core.warning(`Received ${signal} (the job was cancelled or timed out): cancelling ${this.runs.map((r) => `run ${r.run.id} of ${r.name}`).join(', ')}`);
+      const remote = this.runs.filter((r) => !r.inProcess);
+      core.warning(`Received ${signal} (the job was cancelled or timed out): cancelling ${remote.map((r) => `run ${r.run.id} of ${r.name}`).join(', ')}`);
       const asked = Promise.all(
-        this.runs.map(async (started) => {
+        remote.map(async (started) => {
           try {
             const result = await this.how!.cancel(started, false);
             core.info(`${started.name}: ${result.detail}`);

@@ -46,6 +46,7 @@ export function setResultsOutput(outcomes: readonly WorkflowOutcome[], redact: (
     results[o.name ?? o.file] = {
       config: o.file,
       status: o.status,
+      skipped: o.skipped,
       'deployment-name': r?.deployment?.name ?? r?.deploymentName,
       'deployment-url': browsable(r?.deployment?.url),
       'run-id': r?.run?.id,

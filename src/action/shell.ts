@@ -63,6 +63,7 @@ export class ActionShell implements Shell<void> {
       workdir: settings.workingDirectory,
       unknownOrchestrator: 'fail',
       registry: settings.registry,
+      ...(settings.changedOnly ? { changedOnly: {} } : {}),
     };
   }
 
@@ -82,8 +83,8 @@ export class ActionShell implements Shell<void> {
     };
   }
 
-  runStarted(config: LoadedConfig, run: RunResult): void {
-    this.cancellation.started(config.file, config.deployment.name, config.orchestrator, run);
+  runStarted(config: LoadedConfig, run: RunResult, inProcess?: boolean): void {
+    this.cancellation.started(config.file, config.deployment.name, config.orchestrator, run, inProcess);
     this.deployments?.runStarted(config.deployment.name, run);
   }
 
@@ -116,6 +117,7 @@ export class ActionShell implements Shell<void> {
       failure ??= new UserError(`Failed to write the step outputs (GITHUB_OUTPUT): ${describeError(error)}`);
     }
     const notes: Note[] = this.plan?.steps.length === 0 && this.plan.note ? [this.plan.note] : [];
+    notes.push(...(run.notices ?? []));
     // The report is of the deployment: a comment that could not be written is a note in it, not its ❌.
     const reported = failure;
     // Written whatever happened (not `failure ??= await …`, which would skip it on a failure).
@@ -123,7 +125,7 @@ export class ActionShell implements Shell<void> {
     failure ??= commentFailure;
     const summary = run.several
       ? this.workflowsReport(run.outcomes, SUMMARY_LIMIT, notes)
-      : renderReport(this.report(run.outcomes[0]?.result, reported, notes));
+      : renderReport({ ...this.report(run.outcomes[0]?.result, reported, notes), skipped: skippedOne(run) });
     await writeSummary(summary, this.settings?.summary ?? true, this.logger);
     // Several: one ::error:: per failed workflow (a config error on its file and line), then the total.
     if (run.several) {
@@ -140,6 +142,8 @@ export class ActionShell implements Shell<void> {
     if (run.several) return this.comments.final(this.workflowsKey(), this.workflowsReport(run.outcomes, COMMENT_LIMIT), notes);
     const result = run.outcomes[0]?.result;
     if (result) return this.comments.final(result.deploymentName, renderComment(this.report(result, failure, notes)), notes);
+    const skipped = skippedOne(run);
+    if (skipped) return this.comments.final(skipped.name, renderComment({ ...this.report(undefined, undefined, notes), skipped }), notes);
     if (this.settings.comment !== 'never') core.info('No PR comment: the config could not be read (the job summary has the error)');
     return undefined;
   }
@@ -157,4 +161,10 @@ export class ActionShell implements Shell<void> {
     const input = { outcomes, ci: this.ci, preview: this.plan?.preview, notes, workdir: this.settings!.workingDirectory, inProgress, redact: this.redact };
     return renderWorkflows(input, limit);
   }
+}
+
+/** The one workflow, when changed-only skipped it: its name and why. */
+function skippedOne(run: FinishedRun): { name: string; reason: string } | undefined {
+  const only = run.outcomes[0];
+  return !run.several && only?.skipped ? { name: only.name ?? only.file, reason: only.skipped } : undefined;
 }

@@ -21,6 +21,8 @@ export interface CliInvocation {
   /** Several config files (-c with commas or globs): how many at once, and fail-fast. */
   maxParallel: number;
   failFast: boolean;
+  /** --changed-only [--base REV]: only the workflows whose files changed since REV (else the event's base). */
+  changedOnly?: { base?: string };
 }
 
 /** A parsed command line: something to run, or an exit (help, version, usage error). */
@@ -224,8 +226,11 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
       .addOption(kwargsOption('run'))
       .addOption(kwargsOption('stop'))
       .addOption(new Option('--max-parallel <n>', 'with several config files (-c a.yaml,b.yaml or a quoted glob): how many at once').argParser(parseParallel).default(4))
-      .option('--fail-fast', 'with several config files: start no other after the first failure');
+      .option('--fail-fast', 'with several config files: start no other after the first failure')
+      .option('--changed-only', "only the workflows whose files changed since --base (in GitHub Actions: the event's base); list the others as skipped")
+      .option('--base <rev>', 'with --changed-only: the commit, branch or tag to compare HEAD with');
     finish(cmd).action((o: CommonOptions & Record<string, unknown>) => {
+      if (o.base !== undefined && o.changedOnly !== true) throw new ConfigError(`--base ${String(o.base)}: it is what --changed-only compares with; add --changed-only`);
       const given = parseSteps(String(o.steps), '--steps');
       const steps: StepName[] = planOnly ? ['plan', ...given.filter((s) => s !== 'plan')] : given;
       done(invocation(name, steps, o, {
@@ -238,7 +243,7 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
           stop: o.stopKwargs,
         }),
         ...runSettings(o),
-      }, orchestratorFlag(o, 'orchestrator', 'deployer')));
+      }, orchestratorFlag(o, 'orchestrator', 'deployer'), o.changedOnly === true ? { base: o.base as string | undefined } : undefined));
     });
   };
   workflowCommand('up', 'package → deploy → run from the config alone (what the GitHub Action does)', false);
@@ -273,6 +278,7 @@ function invocation(
   o: CommonOptions,
   overrides: ConfigOverrides,
   orchestrator: ConfigOverrides['orchestrator'],
+  changedOnly?: CliInvocation['changedOnly'],
 ): CliInvocation {
   const clean: ConfigOverrides = {};
   if (overrides.deploymentName) clean.deploymentName = overrides.deploymentName;
@@ -289,6 +295,7 @@ function invocation(
     verbose: o.verbose === true,
     maxParallel: typeof o.maxParallel === 'number' ? o.maxParallel : 4,
     failFast: o.failFast === true,
+    ...(changedOnly ? { changedOnly } : {}),
   };
 }
 

@@ -54,6 +54,7 @@ export class CliShell implements Shell<number> {
       // lolpop resolves every path in its kwargs against the current directory.
       workdir: world.cwd,
       unknownOrchestrator: 'warn',
+      ...(invocation.changedOnly ? { changedOnly: invocation.changedOnly } : {}),
     };
   }
 
@@ -62,21 +63,24 @@ export class CliShell implements Shell<number> {
     if (run.several) {
       // Several workflows: a summary each, under its name.
       if (this.invocation.json) {
-        const json = run.outcomes.map((o) => ({ config: o.file, name: o.name, status: o.status, ...(o.result ?? {}), error: o.error ? describeError(o.error) : undefined }));
+        const json = run.outcomes.map((o) => ({ config: o.file, name: o.name, status: o.status, skipped: o.skipped, ...(o.result ?? {}), error: o.error ? describeError(o.error) : undefined }));
         stdout(`${JSON.stringify(json, null, 2)}\n`);
       } else {
         for (const o of run.outcomes) {
-          stdout(`== ${o.name ?? o.file}: ${o.status}\n`);
+          stdout(`== ${o.name ?? o.file}: ${o.skipped ? `skipped (${o.skipped})` : o.status}\n`);
           if (o.result) stdout(formatSummary(o.result));
         }
       }
       for (const o of run.outcomes.filter((o) => o.status === 'failed')) stderr(`error: ${workflowError(o)}\n`);
     } else {
-      const result = run.outcomes[0]?.result;
+      const only = run.outcomes[0];
+      const result = only?.result;
       const message = run.failure === undefined ? undefined : describeError(run.failure);
       // Without a result (a config error) nothing was built or deployed: the error alone.
-      if (this.invocation.json) stdout(result ? formatJsonResult(result, message) : `${JSON.stringify({ error: message }, null, 2)}\n`);
+      if (this.invocation.json && only?.skipped) stdout(`${JSON.stringify({ name: only.name, status: only.status, skipped: only.skipped }, null, 2)}\n`);
+      else if (this.invocation.json) stdout(result ? formatJsonResult(result, message) : `${JSON.stringify({ error: message }, null, 2)}\n`);
       else if (result) stdout(formatSummary(result));
+      else if (only?.skipped) stdout(`${only.name ?? only.file}: skipped (${only.skipped})\n`);
     }
     if (run.failure === undefined) return 0;
     stderr(`error: ${describeError(run.failure)}\n`);

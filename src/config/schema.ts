@@ -114,6 +114,10 @@ export const DeployKwargs = z
     parameters: jsonObject.optional(),
     tags: z.array(z.string()).optional(),
     description: z.string().optional(),
+    watch_files: z
+      .array(z.string().min(1))
+      .optional()
+      .describe("changed-only: more files of this workflow's own, as globs relative to the working directory (shared code, data); a change to one deploys it."),
     // lolpop's deploy builds (and pushes) the image and writes the flow through Prefect's
     // flow.deploy(); here package does, so these are refused with that reason (see load.ts), never dropped.
     dockerfile: z.string().optional(),

@@ -84,6 +84,12 @@ export interface RunRequest<K extends StepKwargs = StepKwargs, T = unknown> exte
   packageKwargs: K['package'];
   /** @deprecated since 1.1: read `resolved.deploy`. */
   deployKwargs: K['deploy'];
+  /**
+   * For a run() that runs the run in this process to its end (the local orchestrator): call
+   * it once the run has started, so that should this process be killed meanwhile, the
+   * action's post step can cancel the run.
+   */
+  onStarted?(run: RunResult): void;
 }
 export interface WaitRequest {
   run: RunResult;

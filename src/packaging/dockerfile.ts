@@ -79,7 +79,7 @@ function flowFile(flowEntrypoint: string): string {
  * without pip extras (`pkg.tar.gz[cli]` → `pkg.tar.gz`). URLs and VCS specs are remote;
  * absolute paths are already in the base image.
  */
-function localInstallPaths(words: string[]): string[] {
+export function localInstallPaths(words: string[]): string[] {
   const paths: string[] = [];
   words.forEach((word, i) => {
     if (word.startsWith('-') || word.includes('://') || word.startsWith('git+') || word.startsWith('/')) return;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { sleep } from '../duration.js';
-import { processesOf } from './tree.js';
+import { markedProcesses, processesOf } from './tree.js';
 
 /**
  * Between SIGTERM and SIGKILL to what a child started: time for `docker build` to cancel
@@ -24,11 +24,30 @@ const POSIX = process.platform !== 'win32';
  * closes its pipes is killed all the same.
  */
 export class ProcessGroup {
-  private readonly marker = `LOLPOP_DEPLOY_PROCESS_${randomBytes(8).toString('hex')}`;
+  /** The variable every process of the group carries: recorded, it lets another process find them (adopt). */
+  readonly marker = `LOLPOP_DEPLOY_PROCESS_${randomBytes(8).toString('hex')}`;
   private leader: number | undefined;
+  /** A group another process started (adopt): reached by its marker alone. */
+  private adopted: string | undefined;
   private ending: Promise<void> | undefined;
 
   constructor(private readonly graceMs = KILL_GRACE_MS) {}
+
+  /**
+   * The processes of a group a process that is gone started (an action step killed while a
+   * local run ran), found by the marker they carry: not by the leader's pid, which may have
+   * been reused by now. Linux only (elsewhere nothing is found).
+   */
+  static adopt(marker: string, graceMs = KILL_GRACE_MS): ProcessGroup {
+    const group = new ProcessGroup(graceMs);
+    group.adopted = marker;
+    return group;
+  }
+
+  /** How many processes are left of it (an adopted group's count, for the report). */
+  count(): number {
+    return this.members().length;
+  }
 
   /** What to give spawn: its own group, and the marker added to `env`. */
   spawnOptions(env: NodeJS.ProcessEnv): { env: Record<string, string>; detached: boolean } {
@@ -63,7 +82,13 @@ export class ProcessGroup {
     }
   }
 
+  private members(): number[] {
+    if (this.adopted !== undefined) return markedProcesses(this.adopted);
+    return this.leader !== undefined && process.platform === 'linux' ? processesOf(this.leader, this.marker) : [];
+  }
+
   private remains(): boolean {
+    if (this.adopted !== undefined) return this.members().length > 0;
     if (this.leader === undefined) return false;
     if (process.platform === 'linux') return processesOf(this.leader, this.marker).length > 0;
     try {
@@ -75,16 +100,22 @@ export class ProcessGroup {
   }
 
   private signal(signal: NodeJS.Signals): void {
+    if (this.adopted !== undefined) {
+      for (const pid of this.members()) kill(pid, signal);
+      return;
+    }
     if (this.leader === undefined) return;
     // Those outside the group first: a leader that dies first must not let a daemon slip away.
     const targets = process.platform === 'linux' ? processesOf(this.leader, this.marker) : [];
-    for (const pid of [...targets.filter((p) => p !== this.leader), POSIX ? -this.leader : this.leader]) {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // ESRCH: gone already.
-      }
-    }
+    for (const pid of [...targets.filter((p) => p !== this.leader), POSIX ? -this.leader : this.leader]) kill(pid, signal);
+  }
+}
+
+function kill(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // ESRCH: gone already.
   }
 }
 

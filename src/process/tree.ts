@@ -40,6 +40,12 @@ export function processesOf(leader: number, marker: string): number[] {
   return [...found].filter((pid) => !zombies.has(pid));
 }
 
+/** Linux: the live processes of this user whose environment has the variable named `marker`; elsewhere none. */
+export function markedProcesses(marker: string): number[] {
+  const needle = `\0${marker}=`;
+  return (readProcTable() ?? []).filter((p) => !p.zombie && p.pid !== process.pid && environOf(p.pid)?.includes(needle)).map((p) => p.pid);
+}
+
 interface ProcEntry {
   pid: number;
   ppid: number;

@@ -19,6 +19,7 @@ const settings = (overrides: Partial<ActionSettings> = {}): ActionSettings => ({
   githubToken: 't',
   environment: '',
   cancelOnJobCancel: true,
+  changedOnly: false,
   ...overrides,
 });
 const pr = (action: string) => ciContext({ eventName: 'pull_request', pullRequestNumber: 7, event: { action, number: 7 } });

@@ -135,6 +135,17 @@ describe('bad command lines', () => {
     }
   });
 
+  it('up and plan take --changed-only [--base REV]; --base alone is a usage error naming the fix', () => {
+    for (const command of ['up', 'plan']) {
+      expect(invocation([command, '--changed-only']).changedOnly).toEqual({ base: undefined });
+      expect(invocation([command, '--changed-only', '--base', 'main']).changedOnly).toEqual({ base: 'main' });
+      expect(invocation([command]).changedOnly).toBeUndefined();
+    }
+    const { outcome, err } = parse(['up', '--base', 'main']);
+    expect(outcome).toEqual({ kind: 'exit', code: USAGE_EXIT_CODE });
+    expect(err).toBe("error: --base main: it is what --changed-only compares with; add --changed-only\n");
+  });
+
   it('plan --help offers no wait flags (a plan waits for nothing); up --help does', () => {
     expect(parse(['plan', '--help']).out).not.toMatch(/--wait/);
     expect(parse(['up', '--help']).out).toMatch(/-w, --wait\b[\s\S]*--wait-timeout <duration>/);

@@ -1,9 +1,13 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GITHUB_TOKEN, GitHubApiServer } from '../action/github/api-server.js';
 import { BUNDLE, runBundledAction } from '../helpers/run-action.js';
+import { pullRequestEnv } from '../helpers/pull-request.js';
 import { CLI_BUNDLE, runBundledCli } from '../helpers/run-cli.js';
 import { FLOWS_PY, gitRepository, service, tempDir } from '../helpers/services.js';
 
@@ -12,6 +16,8 @@ const prefectUrl = service('LOLPOP_TEST_PREFECT_URL');
 const pool = service('LOLPOP_TEST_PROCESS_POOL') ?? 'ci-process';
 const proxyUrl = service('LOLPOP_TEST_PROXY_URL');
 const proxyLog = service('LOLPOP_TEST_PROXY_LOG');
+/** The TLS front of the https test (one of the ports given to this test area). */
+const TLS_PORT = 18140;
 
 /** What tinyproxy forwarded since `from` (a log offset): "METHOD host:port/path" per request, one "Request" line each. */
 function forwarded(from: number): string[] {
@@ -54,23 +60,12 @@ describe.skipIf(!node24 || !prefectUrl || !proxyUrl || !proxyLog)('HTTP_PROXY / 
   }
 
   function action(dir: string, proxyEnv: Record<string, string>) {
-    const eventPath = path.join(dir, 'event.json');
-    const repo = { full_name: repository, fork: false, default_branch: 'main' };
-    writeFileSync(eventPath, JSON.stringify({ action: 'synchronize', number: 5, pull_request: { number: 5, head: { sha, repo }, base: { repo } }, repository: repo }));
     return runBundledAction({
       node: node24!,
       cwd: dir,
       inputs: { 'github-token': GITHUB_TOKEN, steps: 'deploy,run' },
       env: {
-        GITHUB_EVENT_NAME: 'pull_request',
-        GITHUB_EVENT_PATH: eventPath,
-        GITHUB_SHA: sha,
-        GITHUB_REF: 'refs/pull/5/merge',
-        GITHUB_REPOSITORY: repository,
-        GITHUB_SERVER_URL: `file://${root}`,
-        GITHUB_API_URL: api.urls.api,
-        GITHUB_RUN_ID: randomUUID(),
-        GITHUB_RUN_ATTEMPT: '1',
+        ...pullRequestEnv(dir, { repository, number: 5, sha, serverUrl: `file://${root}`, apiUrl: api.urls.api }),
         PREFECT_API_URL: prefectUrl!,
         ...proxyEnv,
       },
@@ -126,4 +121,83 @@ describe.skipIf(!node24 || !prefectUrl || !proxyUrl || !proxyLog)('HTTP_PROXY / 
     expect(sentToPrefect(direct.stdout + direct.stderr).length).toBeGreaterThan(1);
     expect(forwarded(from)).toEqual([]);
   });
+
+  it('an https:// Prefect (a TLS server of the test, its self-signed certificate trusted by NODE_EXTRA_CA_CERTS) with HTTPS_PROXY: every connection is a CONNECT tunnel through the proxy; with NO_PROXY naming it, none', async () => {
+    const tls = await TlsForwarder.start(prefectUrl!);
+    try {
+      const dir = project(`proxy-tls-${uid}`);
+      const env = { PREFECT_API_URL: tls.apiUrl, NODE_EXTRA_CA_CERTS: tls.caFile, GITHUB_SERVER_URL: `file://${root}`, GITHUB_REPOSITORY: repository, GITHUB_SHA: sha };
+      let from = readFileSync(proxyLog!, 'utf8').length;
+      const proxied = await runBundledCli(['build', '-c', 'lolpop.yaml', '--verbose'], dir, { ...env, HTTPS_PROXY: proxyUrl! });
+      expect(proxied.code, proxied.stderr + proxied.stdout).toBe(0);
+      expect(sentToPrefect(proxied.stdout + proxied.stderr).length).toBeGreaterThan(1);
+      expect(tls.requests).toBeGreaterThan(1);
+      // One tunnel per TLS connection the server accepted: none came another way.
+      expect(tunnels(from)).toEqual(Array.from({ length: tls.connections }, () => tls.host));
+      expect(tls.connections).toBeGreaterThan(0);
+
+      from = readFileSync(proxyLog!, 'utf8').length;
+      const before = tls.requests;
+      const direct = await runBundledCli(['build', '-c', 'lolpop.yaml', '--verbose'], dir, { ...env, https_proxy: proxyUrl!, no_proxy: '127.0.0.1' });
+      expect(direct.code, direct.stderr + direct.stdout).toBe(0);
+      expect(tls.requests).toBeGreaterThan(before);
+      expect(tunnels(from)).toEqual([]);
+    } finally {
+      await tls.close();
+    }
+  });
 });
+
+/** The CONNECT tunnels tinyproxy opened since `from` (a log offset): "host:port" each. */
+function tunnels(from: number): string[] {
+  const text = readFileSync(proxyLog!, 'utf8').slice(from);
+  return [...text.matchAll(/Request \(file descriptor \d+\): CONNECT (\S+) HTTP/g)].map((m) => m[1]!);
+}
+
+/**
+ * An https:// front for a plain-http server (Prefect): a self-signed certificate for
+ * 127.0.0.1 made with openssl, each request forwarded; it counts TLS connections and requests.
+ */
+class TlsForwarder {
+  private constructor(
+    private readonly counts: { connections: number; requests: number },
+    private readonly server: https.Server,
+    readonly caFile: string,
+    readonly host: string,
+    readonly apiUrl: string,
+  ) {}
+
+  static async start(target: string): Promise<TlsForwarder> {
+    const dir = tempDir('tls');
+    const [key, cert] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
+    const upstream = new URL(target);
+    const counts = { connections: 0, requests: 0 };
+    const server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+      counts.requests += 1;
+      const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      forward.on('error', () => res.writeHead(502).end());
+      req.pipe(forward);
+    });
+    server.on('secureConnection', () => (counts.connections += 1));
+    await new Promise<void>((resolve) => server.listen(TLS_PORT, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${TLS_PORT}`;
+    return new TlsForwarder(counts, server, cert, host, `https://${host}${upstream.pathname}`);
+  }
+
+  get connections(): number {
+    return this.counts.connections;
+  }
+
+  get requests(): number {
+    return this.counts.requests;
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -25,6 +25,8 @@ export interface ReportInput {
   preview?: Preview;
   /** The secrets' redaction, applied to each value before it is escaped (see `escaping`). */
   redact?: (value: string) => string;
+  /** The one workflow was not deployed (changed-only): its name and why, e.g. "unchanged since 1a2b3c4". */
+  skipped?: { name: string; reason: string };
 }
 
 /**
@@ -57,9 +59,10 @@ export function renderReport(input: ReportInput, limit = SUMMARY_LIMIT): string 
   // A progress report (written while the steps run) says so in its title.
   const running = result?.steps.find((s) => s.status === 'running');
   const planned = result?.plan !== undefined && !error;
-  const icon = error ? '❌' : running ? '⏳' : stopped ? '⏹️' : planned ? '📋' : '✅';
+  const skipped = input.skipped;
+  const icon = error ? '❌' : running ? '⏳' : stopped ? '⏹️' : planned ? '📋' : skipped ? '⏭️' : '✅';
   const state = running ? ` (${running.step} in progress)` : stopped ? ' stopped' : planned ? ' (plan: nothing was changed)' : '';
-  const title = name ? `lolpop-deploy: ${name}${state}` : 'lolpop-deploy';
+  const title = name ? `lolpop-deploy: ${name}${state}` : skipped ? `lolpop-deploy: ${skipped.name} skipped (${skipped.reason})` : 'lolpop-deploy';
   lines.push(`### ${icon} ${md.text(title)}`, '');
   const context = contextLine(ci, preview, md);
   if (context) lines.push(context, '');
@@ -101,7 +104,7 @@ export interface WorkflowsReportInput {
   redact?: (value: string) => string;
 }
 
-const OUTCOME_ICON: Record<WorkflowOutcome['status'], string> = { succeeded: '✅', failed: '❌', 'not-started': '🕒' };
+const OUTCOME_ICON: Record<WorkflowOutcome['status'], string> = { succeeded: '✅', failed: '❌', skipped: '⏭️', 'not-started': '🕒' };
 
 /**
  * Several workflows of one step: a row each (config, deployment, run, state, time),
@@ -121,14 +124,14 @@ export function renderWorkflows(input: WorkflowsReportInput, limit = SUMMARY_LIM
   lines.push('| workflow | config | status | deployment | run | state | time |', '| --- | --- | --- | --- | --- | --- | --- |');
   for (const o of outcomes) {
     const r = o.result;
-    const status = o.status === 'not-started' ? (running ? 'pending' : 'not started') : o.status;
+    const status = o.status === 'not-started' ? (running ? 'pending' : 'not started') : o.skipped ? `skipped (${o.skipped})` : o.status;
     const time = r ? formatDuration(r.steps.reduce((sum, step) => sum + step.durationMs, 0)) : '';
     const config = path.relative(input.workdir, o.file) || o.file;
     lines.push(
       row([
         md.text(o.name ?? ''),
         md.code(config),
-        `${OUTCOME_ICON[o.status]} ${status}`,
+        `${OUTCOME_ICON[o.status]} ${md.text(status)}`,
         r?.deployment ? md.link(r.deployment.name, r.deployment.url) : '',
         r?.run ? md.link(r.run.id, r.run.url) : '',
         r?.run ? `**${md.text(r.run.state)}**` : '',

@@ -1,9 +1,9 @@
-import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { PackageKwargs, StepKwargs } from '../../config/schema.js';
+import type { StepKwargs } from '../../config/schema.js';
 import { ConfigError } from '../../errors.js';
 import { COPIED_FILE_MAX_BYTES, readProjectFile } from '../../project-files.js';
-import { configFileFor, joinPosix, prefectFilesDir, relativePath } from '../../packaging/paths.js';
+import { joinPosix } from '../../packaging/paths.js';
+import { workflowFiles } from '../../packaging/workflow-files.js';
 import { workflowDirFor } from '../../packaging/dockerfile.js';
 import { LAUNCHER_PY, launchSpec, splitEntrypoint } from '../../packaging/launcher.js';
 import type { ResolvedDeployment } from '../../deployment.js';
@@ -109,48 +109,3 @@ export function buildBundle(options: BundleOptions): DagBundle {
 
 /** The launch spec with the folders the task scripts put on sys.path (relative to its workdir). */
 type AirflowLaunchSpec = ReturnType<typeof launchSpec> & { python_path?: string[] };
-
-/**
- * copy_files, the runner config, the flow file and the workflow folder's files, each
- * once, in that order. The workflow folder is what the Dockerfile copies whole; a flow
- * file at the root would make that the whole working directory, so then only the flow
- * file is taken.
- */
-function workflowFiles(pkg: PackageKwargs, flowFile: string | undefined, root: string): string[] {
-  const files = pkg.copy_files.map((f) => relativePath('copy_files', f));
-  if (flowFile === undefined) files.push(relativePath('config_file', configFileFor(pkg)));
-  else files.push(relativePath('flow_entrypoint', flowFile));
-  const folder = workflowDirFor(pkg);
-  if (folder !== '.') files.push(...filesUnder(root, folder, generatedBy(pkg)));
-  return [...new Set(files)];
-}
-
-/**
- * What package generates in {prefect_files}: run.py (the Prefect wrapper, which the
- * Airflow task does not run) and the DAG files written for review (which hold the
- * fingerprint, so they cannot be part of what it hashes). Left out, so the release is
- * the same whether or not package ran first.
- */
-function generatedBy(pkg: PackageKwargs): Set<string> {
-  const dir = prefectFilesDir(pkg);
-  return new Set([joinPosix(dir, 'run.py'), joinPosix(dir, 'airflow')]);
-}
-
-/** The files under `folder` (relative, sorted), without bytecode caches and the `skip` paths; none when it does not exist. */
-function filesUnder(root: string, folder: string, skip: Set<string>): string[] {
-  let entries;
-  try {
-    entries = readdirSync(path.join(root, folder), { withFileTypes: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const found: string[] = [];
-  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    const relative = joinPosix(folder, entry.name);
-    if (skip.has(relative) || entry.name === '__pycache__') continue;
-    // A link is read as a file, and refused there (not followed): the Dockerfile's COPY would not follow it either.
-    found.push(...(entry.isDirectory() ? filesUnder(root, relative, skip) : [relative]));
-  }
-  return found;
-}

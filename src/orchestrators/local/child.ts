@@ -58,7 +58,8 @@ export interface ChildOptions {
   limits: OutputLimits;
   /** SIGTERM, then SIGKILL this long after to what is still there (see ProcessGroup). */
   killGraceMs: number;
-  onSpawn?(pid: number): void;
+  /** `marker`: the variable its processes carry (ProcessGroup), recorded so that a later process can stop them. */
+  onSpawn?(pid: number, marker: string): void;
   onLine?(line: LogLine): void;
 }
 
@@ -209,7 +210,7 @@ export function startChild(options: ChildOptions): RunningChild {
     });
   });
 
-  if (child.pid !== undefined) options.onSpawn?.(child.pid);
+  if (child.pid !== undefined) options.onSpawn?.(child.pid, group.marker);
   return {
     pid: child.pid,
     done,

@@ -9,6 +9,8 @@ import { CommandError, OrchestratorError, RunEndedError, RunFailedError, RunTime
 import { lastLines } from '../../exec.js';
 import { poll } from '../../poll.js';
 import type {
+  CancelRequest,
+  CancelResult,
   DeployRequest,
   DeployResult,
   Orchestrator,
@@ -29,7 +31,7 @@ import { resolveStateDir, type LocalConfig } from './config.js';
 import { LAUNCHER_PY, launchSpec, secretParameterVariables } from '../../packaging/launcher.js';
 import { redactedParameters } from '../../secret-parameters.js';
 import { renderRunReport, type LogLine } from './report.js';
-import { KILL_GRACE_MS } from '../../process/group.js';
+import { KILL_GRACE_MS, ProcessGroup } from '../../process/group.js';
 import { raiseAgain, signalGuard, type Raise, type SignalSource } from '../../process/signals.js';
 import { currentOwner, newRunId, pidExists, readTail, startTicks, StateStore, type LocalRunState, type RunRecord } from './state.js';
 import { writeFileAtomic } from '../../project-files.js';
@@ -195,21 +197,21 @@ export class LocalOrchestrator implements Orchestrator {
       const within = timeoutMs === undefined ? '' : ` (wait-timeout ${formatDuration(timeoutMs)})`;
       this.ctx.logger.info(`Run ${id} of ${name}${within}: ${command.join(' ')}`);
       const secretEnv = Object.fromEntries(Object.entries(secretVariables).map(([name, variable]) => [variable, d.secretParameters[name]!]));
-      return await this.execute(record, timeoutMs, secretEnv);
+      return await this.execute(record, timeoutMs, secretEnv, request.onStarted);
     } finally {
       activeRuns.delete(id);
     }
   }
 
   /** `secretEnv`: the secret parameters' variables, for the child's environment only. */
-  private async execute(record: RunRecord, timeoutMs: number | undefined, secretEnv: Record<string, string>): Promise<RunResult> {
+  private async execute(record: RunRecord, timeoutMs: number | undefined, secretEnv: Record<string, string>, onStarted: RunRequest['onStarted']): Promise<RunResult> {
     const { id, deployment: name } = record;
     const dir = this.state.runDir(id);
     const logFile = path.join(dir, 'log.txt');
     writeFileSync(logFile, '');
     let child: RunningChild;
     try {
-      child = this.startRun(record, logFile, secretEnv);
+      child = this.startRun(record, logFile, secretEnv, onStarted);
     } catch (error) {
       // Not started at all (an argument Node refuses): the record must not stay RUNNING.
       const why = error instanceof Error ? error.message : String(error);
@@ -236,7 +238,7 @@ export class LocalOrchestrator implements Orchestrator {
     }
   }
 
-  private startRun(record: RunRecord, logFile: string, secretEnv: Record<string, string>): RunningChild {
+  private startRun(record: RunRecord, logFile: string, secretEnv: Record<string, string>, onStarted: RunRequest['onStarted']): RunningChild {
     const { id, deployment: name, command } = record;
     return startChild({
       command: command[0]!,
@@ -247,9 +249,11 @@ export class LocalOrchestrator implements Orchestrator {
       redact: (text) => this.ctx.logger.redact(text),
       limits: this.limits,
       killGraceMs: this.killGraceMs,
-      onSpawn: (pid) => {
+      onSpawn: (pid, marker) => {
         record.pid = pid;
+        record.marker = marker;
         this.state.writeRun(record);
+        onStarted?.({ id, url: this.reportUrl(id), state: 'RUNNING', created: true });
       },
       onLine: (line) => this.ctx.logger.info(line.text),
     });
@@ -354,12 +358,48 @@ export class LocalOrchestrator implements Orchestrator {
     if (!why) return record;
     const ended = new Date();
     const crashed: RunRecord = { ...record, state: 'CRASHED', ended: ended.toISOString(), durationMs: ended.getTime() - new Date(record.started).getTime(), error: why };
-    this.state.writeRun(crashed);
-    const text = readTail(path.join(this.state.runDir(record.id), 'log.txt'), this.limits.tailBytes);
-    const log: LogLine[] = text.split(/\r?\n/).filter((l, i, all) => l !== '' || i < all.length - 1).map((l) => ({ stream: 'stdout', text: l }));
-    writeFileAtomic(path.join(this.state.runDir(record.id), 'report.html'), this.ctx.logger.redact(renderRunReport(crashed, log)));
+    this.recordEndedElsewhere(crashed);
     this.ctx.logger.warning(`Run ${record.id} of ${record.deployment} was recorded RUNNING, but ${why}: recorded it CRASHED`);
     return crashed;
+  }
+
+  /**
+   * The action's post step, after the step that ran it was killed (a signal to it stops the
+   * run itself): the run's processes, found by the marker its record holds (ProcessGroup.adopt,
+   * Linux), get SIGTERM then SIGKILL, and the run is recorded CANCELLED. One that ended, or
+   * that runs on another host, is left as it is.
+   */
+  async cancel(request: CancelRequest): Promise<CancelResult> {
+    const record = this.readRunOrThrow(request.run.id);
+    const { id } = record;
+    if (record.state !== 'RUNNING') return { state: record.state, detail: `run ${id} had already ended ${record.state}` };
+    if (record.owner && record.owner.host !== hostname()) return { state: record.state, detail: `run ${id} runs on ${record.owner.host}, not here: left as it is` };
+    // The record lies in the working directory: only a marker ProcessGroup makes is looked for, never another variable.
+    if (record.marker === undefined || !/^LOLPOP_DEPLOY_PROCESS_[0-9a-f]{16}$/.test(record.marker)) {
+      return { state: record.state, detail: `run ${id} records no process marker (${String(record.marker)}): its processes cannot be found; left as it is` };
+    }
+    const group = ProcessGroup.adopt(record.marker, this.killGraceMs);
+    const found = group.count();
+    await group.terminate();
+    const ended = new Date();
+    const how = found > 0 ? `stopped its ${found} process(es) (SIGTERM, then SIGKILL after ${formatDuration(this.killGraceMs)})` : 'none of its processes was left';
+    const cancelled: RunRecord = {
+      ...record,
+      state: 'CANCELLED',
+      ended: ended.toISOString(),
+      durationMs: ended.getTime() - new Date(record.started).getTime(),
+      error: `the job was cancelled after lolpop-deploy running it was killed: ${how}`,
+    };
+    this.recordEndedElsewhere(cancelled);
+    return { state: 'CANCELLED', detail: `run ${id} CANCELLED: ${how}` };
+  }
+
+  /** The end of a run that the process running it could not record (it is gone): its record, and a report from its log file. */
+  private recordEndedElsewhere(record: RunRecord): void {
+    this.state.writeRun(record);
+    const text = readTail(path.join(this.state.runDir(record.id), 'log.txt'), this.limits.tailBytes);
+    const log: LogLine[] = text.split(/\r?\n/).filter((l, i, all) => l !== '' || i < all.length - 1).map((l) => ({ stream: 'stdout', text: l }));
+    writeFileAtomic(path.join(this.state.runDir(record.id), 'report.html'), this.ctx.logger.redact(renderRunReport(record, log)));
   }
 
   /** Removes the deployment record; the runs' history stays. */

@@ -60,6 +60,8 @@ export interface RunRecord {
   error?: string;
   /** The Python process (the leader of its own process group). */
   pid?: number;
+  /** The variable each of its processes carries (ProcessGroup's marker): how a later process finds them to cancel the run. */
+  marker?: string;
   owner?: RunOwner;
 }
 

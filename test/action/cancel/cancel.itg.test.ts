@@ -8,6 +8,8 @@ import { prefectApi } from '../../helpers/pipeline.js';
 import { BUNDLE, readOutputs, runBundledAction } from '../../helpers/run-action.js';
 import { gitRepository, service, tempDir } from '../../helpers/services.js';
 import { GITHUB_TOKEN, GitHubApiServer } from '../github/api-server.js';
+import { pullRequestEnv } from '../../helpers/pull-request.js';
+import { cancelLikeTheRunner } from './runner-signals.js';
 
 const node24 = service('LOLPOP_TEST_NODE24');
 const prefectUrl = service('LOLPOP_TEST_PREFECT_URL');
@@ -26,20 +28,6 @@ def sleepy(seconds: int = 600):
 interface StartedRun {
   name: string;
   run: { id: string; url: string };
-}
-
-/**
- * What GitHub's runner does to a step when the job is cancelled (or times out): SIGINT,
- * SIGTERM 7.5 s later, SIGKILL 2.5 s after that, each only if the process is still there.
- */
-function cancelLikeTheRunner(child: ChildProcess): void {
-  child.kill('SIGINT');
-  const term = setTimeout(() => child.kill('SIGTERM'), 7500);
-  const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  child.on('close', () => {
-    clearTimeout(term);
-    clearTimeout(kill);
-  });
 }
 
 // The job is cancelled while the step waits for a real Prefect flow run (process worker)
@@ -74,23 +62,12 @@ describe.skipIf(!node24 || !prefectUrl || !airflow)('a cancelled job cancels the
   }
 
   function step(dir: string, extra: { state?: Record<string, string>; started?: (child: ChildProcess, stateFile: string) => void } = {}) {
-    const eventPath = path.join(dir, 'event.json');
-    const repo = { full_name: repository, fork: false, default_branch: 'main' };
-    writeFileSync(eventPath, JSON.stringify({ action: 'synchronize', number: 3, pull_request: { number: 3, head: { sha, repo }, base: { repo } }, repository: repo }));
     return runBundledAction({
       node: node24!,
       cwd: dir,
       inputs: { 'github-token': GITHUB_TOKEN, steps: 'deploy,run', config: 'lolpop.yaml\nprefect.yaml', wait: 'true', 'wait-timeout': '15m' },
       env: {
-        GITHUB_EVENT_NAME: 'pull_request',
-        GITHUB_EVENT_PATH: eventPath,
-        GITHUB_SHA: sha,
-        GITHUB_REF: 'refs/pull/3/merge',
-        GITHUB_REPOSITORY: repository,
-        GITHUB_SERVER_URL: `file://${root}`,
-        GITHUB_API_URL: api.urls.api,
-        GITHUB_RUN_ID: randomUUID(),
-        GITHUB_RUN_ATTEMPT: '1',
+        ...pullRequestEnv(dir, { repository, number: 3, sha, serverUrl: `file://${root}`, apiUrl: api.urls.api }),
         PREFECT_API_URL: prefectUrl!,
         AIRFLOW_API_URL: airflow!.url,
         AIRFLOW_USERNAME: airflow!.username,

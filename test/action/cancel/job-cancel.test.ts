@@ -35,6 +35,19 @@ describe('JobCancellation: the state saved for the post step', () => {
     expect(saved().finished).toBe('true');
   });
 
+  it('a local run in flight in this process: saved for the post step without a signal listener of its own; once it ended, taken out again', () => {
+    const jobs = new JobCancellation();
+    const listeners = process.listenerCount('SIGINT');
+    jobs.enable(() => Promise.reject(new Error('not called')), new CoreLogger());
+    jobs.started('/w/local.yaml', 'local', 'LocalOrchestrator', run('RUNNING'), true);
+    expect(process.listenerCount('SIGINT')).toBe(listeners);
+    const runs = () => (JSON.parse(saved()['started-runs']!) as Array<{ name: string; inProcess?: boolean }>).map((r) => [r.name, r.inProcess]);
+    expect(runs()).toEqual([['local', true]]);
+    jobs.started('/w/local.yaml', 'local', 'LocalOrchestrator', { ...run('RUNNING'), state: 'COMPLETED' });
+    expect(runs()).toEqual([]);
+    jobs.finished();
+  });
+
   it('with cancel-on-job-cancel false (never enabled): no run is saved, so the post step cancels nothing', () => {
     const jobs = new JobCancellation();
     jobs.started('/w/a.yaml', 'a', 'PrefectOrchestrator', run('RUNNING'));

@@ -226,3 +226,20 @@ describe('the run noun', () => {
     }
   });
 });
+
+describe('changed-only: a skipped workflow', () => {
+  it('one workflow: the title says it was skipped and why; the notice is a note', () => {
+    const md = renderReport({ ci, skipped: { name: 'alpha', reason: 'unchanged since 1a2b3c4' }, notes: [] });
+    expect(md.split('\n')[0]).toBe('### ⏭️ lolpop-deploy: alpha skipped (unchanged since 1a2b3c4)');
+  });
+
+  it('several: its row says skipped and since when; the title is not a failure', () => {
+    const outcomes = [
+      { file: '/w/a.yaml', name: 'alpha', status: 'succeeded' as const },
+      { file: '/w/b.yaml', name: 'beta', status: 'skipped' as const, skipped: 'unchanged since 1a2b3c4' },
+    ];
+    const md = renderWorkflows({ outcomes, ci, workdir: '/w' });
+    expect(md.split('\n')[0]).toBe('### ✅ lolpop-deploy: 2 workflows');
+    expect(md.split('\n').find((l) => l.startsWith('| beta'))).toContain('⏭️ skipped (unchanged since 1a2b3c4)');
+  });
+});
