@@ -129,7 +129,7 @@ describe('kubernetes manifests', () => {
     [1, 'quickstart', 'quickstart'],
     [2, 'Quickstart_PR-3', 'quickstart-pr-3'],
     [3, 'qs.v2', 'qs-v2'],
-    [4, `${'a'.repeat(70)}`, 'a'.repeat(63)],
+    [4, `${'a'.repeat(70)}`, `${'a'.repeat(56)}-6bd5e5`], // cut to 56 + '-' + 6 hex of the full name's SHA-256
     [5, '--x--', 'x'],
   ])('%i: Kubernetes name of %s is %s', (_n, input, expected) => {
     expect(kubernetesName(input, 'deployment name')).toBe(expected);

@@ -95,7 +95,7 @@ export async function planPrefect(
     } else if (target.kind === 'static-docker') {
       actions.push(`replace container ${target.container} on the Docker host; its flow.serve() registers ${label}`);
     } else {
-      actions.push(`apply the prefect-secrets Secret and the flow's Deployment in namespace ${deploy.namespace} (kubectl); its flow.serve() registers ${label}`);
+      actions.push(`apply the prefect-secrets Secret and the flow's Deployment in namespace ${deploy.namespace} (server-side apply), wait for its rollout; its flow.serve() registers ${label}`);
     }
   }
 
