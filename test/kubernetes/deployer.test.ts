@@ -5,8 +5,18 @@ import { OrchestratorError } from '../../src/errors.js';
 import type { KubeApi, KubeObject } from '../../src/kubernetes/client.js';
 import { MemoryLogger } from '../../src/logger.js';
 import { KubernetesDeployer } from '../../src/orchestrators/prefect/kubernetes/deployer.js';
-import { PrefectDeployKwargs as DeployKwargs } from '../../src/orchestrators/prefect/kwargs.js';
-import { tempDir } from '../helpers/services.js';
+import {
+  PrefectDeployKwargs as DeployKwargs,
+  PrefectPackageKwargs as PackageKwargs,
+  PrefectStopKwargs as StopKwargs,
+  type PrefectKwargs,
+} from '../../src/orchestrators/prefect/kwargs.js';
+import { PrefectConfig } from '../../src/orchestrators/prefect/config.js';
+import { PrefectOrchestrator } from '../../src/orchestrators/prefect/orchestrator.js';
+import type { PrefectTarget } from '../../src/orchestrators/prefect/target.js';
+import { stepRequests } from '../../src/step-requests.js';
+import { resolvedFrom } from '../helpers/requests.js';
+import { ciContext, tempDir } from '../helpers/services.js';
 
 interface Call {
   method: string;
@@ -141,5 +151,29 @@ describe('KubernetesDeployer over the Kubernetes API', () => {
       'delete /api/v1/namespaces/ml-prod/secrets/prefect-secrets',
     ]);
     expect(result).toEqual({ deleted: false, detail: 'no Deployment ml-prod/quickstart; no Secret ml-prod/prefect-secrets' });
+  });
+
+  it('deploy.resources with a work pool is refused by name before anything is sent (the pool job template sets them)', async () => {
+    const sent: string[] = [];
+    const prefect = new PrefectOrchestrator(PrefectConfig.parse({}), {
+      logger: new MemoryLogger(),
+      exec: { run: async (command) => (sent.push(command), { exitCode: 0, stdout: '', stderr: '' }) },
+      fetch: (async (input: string | URL | Request) => (sent.push(String(input)), Response.json({}))) as typeof globalThis.fetch,
+      env: { PREFECT_API_URL: 'http://prefect.internal:4200/api' },
+      ci: ciContext(),
+      workdir: tempDir('k8s'),
+      configFile: 'lolpop.yaml',
+    });
+    const resolved = resolvedFrom<PrefectKwargs, PrefectTarget>('PrefectOrchestrator', {
+      name: 'quickstart',
+      type: 'kubernetes',
+      stop: StopKwargs.parse({}),
+      package: PackageKwargs.parse({ lolpop_class: 'QuickstartRunner' }),
+      deploy: DeployKwargs.parse({ work_pool: 'k8s-pool', resources: { cpu: '1', gpu: { count: 1 } } }),
+    });
+    await expect(prefect.deploy(stepRequests(resolved).deploy())).rejects.toThrow(
+      'Failed to deploy: deploy.resources (cpu, gpu) applies only to the pods of deployment.type kubernetes without a work pool',
+    );
+    expect(sent).toEqual([]);
   });
 });

@@ -135,7 +135,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
     const refused = target.kind === 'kubernetes-served' ? [] : unsupportedResources(d.deploy.resources, []);
     if (refused.length > 0) {
       throw new OrchestratorError(
-        `Failed to deploy: ${refused.map((key) => `deploy.resources.${key}`).join(', ')} applies to the pods of deployment.type kubernetes without a work pool; ` +
+        `Failed to deploy: deploy.resources (${refused.join(', ')}) applies only to the pods of deployment.type kubernetes without a work pool; ` +
           "a work pool's pods take their resources from its job template (deploy.job_variables). Remove it or deploy without the pool.",
       );
     }
