@@ -371,6 +371,8 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
       );
     }
     const client = new KubernetesClient(loadKubeconfig(file), this.ctx.logger);
+    // It goes into the image pull Secret; a server's refusal must not show it.
+    if (this.ctx.registry) this.ctx.logger.addSecret(this.ctx.registry.password);
     try {
       return await fn(new KubernetesDeployer(client, this.ctx.logger, this.ctx.workdir, this.api.client.connection, this.ctx.registry));
     } finally {
