@@ -6,6 +6,8 @@
 # With LOLPOP_AIRFLOW_MAJOR=2: Apache Airflow 2.10 instead (/api/v1 with basic auth), on
 # :18090: webserver and scheduler, SequentialExecutor (2.x runs only that one on SQLite),
 # one FAB user; its KEY=value lines are LOLPOP_TEST_AIRFLOW2_*.
+# LOLPOP_AIRFLOW_REQUIREMENTS names another frozen set for Airflow 3 (airflow-git-services.sh
+# adds the git provider that way, in a venv of its own).
 # `start` prints KEY=value lines on stdout (progress goes to stderr); `env` prints them again.
 # Used by .ci/run and by developers: `bash scripts/airflow-services.sh start|stop|env`.
 set -euo pipefail
@@ -14,7 +16,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 CACHE="${LOLPOP_CI_CACHE:-/opt/lolpop-deploy-ci}"
 MAJOR="${LOLPOP_AIRFLOW_MAJOR:-3}"
 case "$MAJOR" in
-  3) SUFFIX="" REQUIREMENTS="$HERE/airflow-requirements.txt" DEFAULT_PORT=18080 ;;
+  3) SUFFIX="" REQUIREMENTS="${LOLPOP_AIRFLOW_REQUIREMENTS:-$HERE/airflow-requirements.txt}" DEFAULT_PORT=18080 ;;
   2) SUFFIX="2" REQUIREMENTS="$HERE/airflow2-requirements.txt" DEFAULT_PORT=18090 ;;
   *) echo "LOLPOP_AIRFLOW_MAJOR must be 3 or 2" >&2; exit 2 ;;
 esac

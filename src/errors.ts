@@ -1,4 +1,4 @@
-import type { RunResult } from './orchestrators/orchestrator.js';
+import type { RunResult } from './run-state.js';
 
 /**
  * Errors a user can act on. Their message is shown as is, in one line; anything

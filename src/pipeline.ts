@@ -3,7 +3,7 @@ import { describeError, RunFailedError, UserError } from './errors.js';
 import type { Logger } from './logger.js';
 import { isFailure, type DeployResult, type Orchestrator, type PackageResult, type PlanResult, type RunResult, type StopResult } from './orchestrators/orchestrator.js';
 import { stepRequests } from './step-requests.js';
-import { plannedSteps, type StepName } from './steps.js';
+import { plannedSteps, runningSteps, type StepName } from './steps.js';
 
 /** `running` and `pending` appear only in progress reports, written while the pipeline runs. */
 export type StepStatus = 'success' | 'failed' | 'skipped' | 'running' | 'pending';
@@ -19,6 +19,8 @@ export interface StepReport {
 /** Everything the run produced, reported even when a step failed. */
 export interface PipelineResult {
   orchestrator: string;
+  /** What a run is called on that orchestrator ('flow run', 'DAG run'; its plugin's runNoun). */
+  runNoun: string;
   deploymentName: string;
   steps: StepReport[];
   packaged?: PackageResult;
@@ -43,6 +45,14 @@ export interface PipelineHooks {
    * never fails the pipeline (it is reporting, not deploying).
    */
   onStepStart?(progress: PipelineResult): Promise<void>;
+  /** Called as soon as the run step has started a run (before any wait): a cancelled job cancels it. */
+  onRunStarted?(run: RunResult): void;
+}
+
+export interface PipelineOptions {
+  hooks?: PipelineHooks;
+  /** What a run is called on the orchestrator; default 'run'. */
+  runNoun?: string;
 }
 
 export async function runPipeline(
@@ -50,12 +60,11 @@ export async function runPipeline(
   steps: StepName[],
   orchestrator: Orchestrator,
   logger: Logger,
-  hooks: PipelineHooks = {},
+  { hooks = {}, runNoun = 'run' }: PipelineOptions = {},
 ): Promise<PipelineResult> {
-  const result: PipelineResult = { orchestrator: d.orchestrator, deploymentName: d.name, steps: [] };
+  const result: PipelineResult = { orchestrator: d.orchestrator, runNoun, deploymentName: d.name, steps: [] };
   const requests = stepRequests(d);
-  // With plan, nothing else runs: the other steps given are what the plan describes.
-  const planned: Array<StepReport['step']> = steps.includes('plan') ? ['plan'] : [...steps];
+  const planned: Array<StepReport['step']> = runningSteps(steps);
   if (planned.includes('run') && d.run.wait) planned.splice(planned.indexOf('run') + 1, 0, 'wait');
 
   const actions: Record<StepReport['step'], () => Promise<string>> = {
@@ -78,13 +87,14 @@ export async function runPipeline(
     },
     run: async () => {
       result.run = await orchestrator.run({ ...requests.run(), deployment: result.deployment });
+      hooks.onRunStarted?.(result.run);
       // A run that has already ended badly (the local orchestrator runs to the end)
       // fails the pipeline even without wait; with wait, the wait step says why.
       if (!d.run.wait && isFailure(result.run.state)) {
         throw new RunFailedError(`Run ${result.run.id} of ${d.name} ended ${result.run.state}; see ${result.run.url}`);
       }
       // With wait, the state at creation is stale by the time anyone reads the report: the wait row says how it ended.
-      return d.run.wait ? `flow run ${result.run.id} started` : `flow run ${result.run.id} ${result.run.state}`;
+      return d.run.wait ? `${runNoun} ${result.run.id} started` : `${runNoun} ${result.run.id} ${result.run.state}`;
     },
     wait: async () => {
       const run = result.run!;

@@ -4,11 +4,14 @@ import type { LoadedConfig } from './config/load.js';
 import { ProcessExec, type Exec } from './exec.js';
 import type { Logger } from './logger.js';
 import { resolveDeployment } from './deployment.js';
-import { createOrchestrator, orchestratorTarget } from './orchestrators/registry.js';
+import type { Orchestrator } from './orchestrators/orchestrator.js';
+import { createOrchestrator, orchestratorTarget, runNounOf } from './orchestrators/registry.js';
 import { runPipeline, type PipelineHooks, type PipelineResult } from './pipeline.js';
-import type { StepName } from './steps.js';
+import { checkRunFiles } from './preflight.js';
+import { runningSteps, type StepName } from './steps.js';
+import { defaultFetch } from './http/proxy.js';
 
-/** What the action and the CLI hand the core; tests may replace exec and fetch. */
+/** What one workflow's run reaches: assembled for both shells in run-workflows.ts only; tests may replace exec and fetch. */
 export interface RunEnvironment {
   logger: Logger;
   env: NodeJS.ProcessEnv;
@@ -35,13 +38,23 @@ export interface RunEnvironment {
 export async function runConfig(config: LoadedConfig, steps: StepName[], environment: RunEnvironment): Promise<PipelineResult> {
   const { logger } = environment;
   for (const secret of config.secrets) logger.addSecret(secret);
-  for (const notice of config.notices) logger.info(notice);
   for (const warning of config.warnings) logger.warning(warning);
   const deployment = resolveDeployment(config.orchestrator, config.deployment, environment.ci, orchestratorTarget(config.orchestrator));
-  const orchestrator = await createOrchestrator(config.orchestrator, config.orchestratorConfig, {
+  checkRunFiles(deployment, steps, config.file, environment.workdir, logger);
+  const orchestrator = await openOrchestrator(config, environment);
+  // Only the steps that run: a plan of deploy needs no server (an offline plan), deploy itself does.
+  orchestrator.prepare?.(runningSteps(steps));
+  logger.debug(`${config.orchestrator}: ${steps.join(' → ')} of ${config.deployment.name} (${config.file})`);
+  return runPipeline(deployment, steps, orchestrator, logger, { hooks: environment.hooks, runNoun: runNounOf(config.orchestrator) });
+}
+
+/** A loaded config's orchestrator, created for this environment (register the config's secrets first). */
+export async function openOrchestrator(config: LoadedConfig, environment: RunEnvironment): Promise<Orchestrator> {
+  const { logger } = environment;
+  return createOrchestrator(config.orchestrator, config.orchestratorConfig, {
     logger,
     exec: environment.exec ?? new ProcessExec(),
-    fetch: environment.fetch ?? globalThis.fetch,
+    fetch: environment.fetch ?? defaultFetch,
     env: environment.env,
     ci: environment.ci,
     workdir: path.resolve(environment.workdir),
@@ -49,7 +62,4 @@ export async function runConfig(config: LoadedConfig, steps: StepName[], environ
     registry: environment.registry,
     shared: environment.shared,
   });
-  orchestrator.prepare?.(steps);
-  logger.debug(`${config.orchestrator}: ${steps.join(' → ')} of ${config.deployment.name} (${config.file})`);
-  return runPipeline(deployment, steps, orchestrator, logger, environment.hooks);
 }

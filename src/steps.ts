@@ -29,6 +29,11 @@ export function parseSteps(text: string, source = 'steps'): StepName[] {
   return STEP_NAMES.filter((s) => words.includes(s));
 }
 
+/** The steps that run: with `plan`, only plan (the others given are what it describes). */
+export function runningSteps(steps: readonly StepName[]): StepName[] {
+  return steps.includes('plan') ? ['plan'] : [...steps];
+}
+
 /** The steps a plan describes: those given with `plan`, else package → deploy → run. */
 export function plannedSteps(steps: readonly StepName[]): StepName[] {
   const rest = steps.filter((s) => s !== 'plan');

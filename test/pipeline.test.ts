@@ -37,7 +37,8 @@ describe('runPipeline', () => {
     const snapshots: string[][] = [];
     const orchestrator = fakeOrchestrator();
     const result = await runPipeline(config, ['package', 'deploy', 'run'], orchestrator, new MemoryLogger(), {
-      onStepStart: async (progress) => void snapshots.push(statuses(progress)),
+      hooks: { onStepStart: async (progress) => void snapshots.push(statuses(progress)) },
+      runNoun: 'flow run',
     });
     expect(snapshots).toEqual([
       ['package:running', 'deploy:pending', 'run:pending', 'wait:pending'],
@@ -53,8 +54,10 @@ describe('runPipeline', () => {
   it('a failing progress hook is a warning, never a failed deployment', async () => {
     const logger = new MemoryLogger();
     const result = await runPipeline(config, ['deploy'], fakeOrchestrator(), logger, {
-      onStepStart: async () => {
-        throw new Error('GitHub answered 502');
+      hooks: {
+        onStepStart: async () => {
+          throw new Error('GitHub answered 502');
+        },
       },
     });
     expect(result.error).toBeUndefined();

@@ -35,7 +35,7 @@ describe('runMany', () => {
 
   it("a pipeline's held error marks the workflow failed", async () => {
     const outcomes = await runMany(['a'], { maxParallel: 1, failFast: false }, async (_file, outcome) => {
-      outcome.result = { orchestrator: 'X', deploymentName: 'a', steps: [], error: new Error('step failed') };
+      outcome.result = { orchestrator: 'X', runNoun: 'run', deploymentName: 'a', steps: [], error: new Error('step failed') };
     });
     expect(outcomes[0]).toMatchObject({ status: 'failed', error: { message: 'step failed' } });
   });

@@ -1,6 +1,7 @@
 // A custom lolpop-deploy orchestrator (ZenML calls this a "flavor") in one plain
 // ES module with no dependencies: `deploy` writes a JSON file, `run` executes a
-// shell command. Name it in lolpop.yaml as `decorator.orchestrator: ./shell_orchestrator.mjs`.
+// shell command. Choose it with `--orchestrator ./shell_orchestrator.mjs` (the action: its
+// `orchestrator` input); each method reads the deployment from `request.resolved`.
 // @ts-check
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -56,37 +57,38 @@ function create(config, context) {
 
   return {
     /** Nothing to build: check that the files the job needs are there. */
-    async package({ kwargs }) {
-      const missing = (kwargs.copy_files ?? []).filter((/** @type {string} */ f) => !existsSync(path.resolve(workdir, f)));
+    async package({ resolved }) {
+      const copyFiles = resolved.package.copy_files ?? [];
+      const missing = copyFiles.filter((/** @type {string} */ f) => !existsSync(path.resolve(workdir, f)));
       if (missing.length > 0) throw new Error(`Failed to package: missing ${missing.join(', ')} in ${workdir}`);
-      logger.info(`checked ${(kwargs.copy_files ?? []).length} file(s); nothing to build`);
+      logger.info(`checked ${copyFiles.length} file(s); nothing to build`);
       return { files: [], entrypoint: config.command };
     },
 
     /** "Deploys" by recording the command and default parameters in a file. */
-    async deploy({ deploymentName, kwargs }) {
+    async deploy({ resolved }) {
       mkdirSync(stateDir, { recursive: true });
-      const file = deploymentFile(deploymentName);
-      const record = { name: deploymentName, command: config.command, parameters: kwargs.parameters ?? {}, deployed: new Date().toISOString() };
+      const file = deploymentFile(resolved.name);
+      const record = { name: resolved.name, command: config.command, parameters: resolved.deploy.parameters ?? {}, deployed: new Date().toISOString() };
       writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
       logger.info(`wrote ${file}`);
-      return { id: deploymentName, name: deploymentName, url: pathToFileURL(file).href };
+      return { id: resolved.name, name: resolved.name, url: pathToFileURL(file).href };
     },
 
     /** Runs the command to the end; its output is the run's log. */
-    async run({ deploymentName, kwargs }) {
-      const file = deploymentFile(deploymentName);
-      if (!existsSync(file)) throw new Error(`Failed to run: deployment '${deploymentName}' not found (${file}); run the deploy step first`);
+    async run({ resolved }) {
+      const file = deploymentFile(resolved.name);
+      if (!existsSync(file)) throw new Error(`Failed to run: deployment '${resolved.name}' not found (${file}); run the deploy step first`);
       const deployment = JSON.parse(readFileSync(file, 'utf8'));
-      const parameters = { ...deployment.parameters, ...kwargs.parameters };
+      const parameters = { ...deployment.parameters, ...resolved.run.parameters };
       const id = `${Date.now()}`;
       const log = path.join(stateDir, 'runs', `${id}.log`);
       mkdirSync(path.dirname(log), { recursive: true });
       const lines = [];
       const env = Object.fromEntries(Object.entries(context.env).filter(([, v]) => v !== undefined));
-      const result = await exec.run(kwargs.shell, ['-c', deployment.command], {
+      const result = await exec.run(resolved.run.shell, ['-c', deployment.command], {
         cwd: workdir,
-        env: { ...env, LOLPOP_DEPLOYMENT: deploymentName, LOLPOP_PARAMETERS: JSON.stringify(parameters) },
+        env: { ...env, LOLPOP_DEPLOYMENT: resolved.name, LOLPOP_PARAMETERS: JSON.stringify(parameters) },
         onLine: (/** @type {string} */ line) => {
           lines.push(line);
           logger.info(line);
@@ -103,9 +105,9 @@ function create(config, context) {
     },
 
     /** Removes the deployment file. */
-    async stop({ deploymentName }) {
-      const file = deploymentFile(deploymentName);
-      if (!existsSync(file)) return { stopped: false, detail: `deployment '${deploymentName}' not found; nothing to stop` };
+    async stop({ resolved }) {
+      const file = deploymentFile(resolved.name);
+      if (!existsSync(file)) return { stopped: false, detail: `deployment '${resolved.name}' not found; nothing to stop` };
       rmSync(file);
       return { stopped: true, detail: `removed ${file}` };
     },

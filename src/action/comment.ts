@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
 import type { CiContext } from '../ci-context.js';
 import { describeError, UserError } from '../errors.js';
-import type { GitHubTimeouts } from './github/bounded-fetch.js';
-import { GitHubAnswerError } from './github/answers.js';
+import type { GitHubTimeouts } from './github/github-fetch.js';
+import { GitHubAnswerError } from './github/api.js';
 import type { CoreLogger } from './core-logger.js';
 import { createGitHubClient, type GitHubClient, type GitHubClientOptions } from './github/client.js';
 import { commentOnPullRequest } from './github/pr-comment.js';

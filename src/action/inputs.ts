@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import path from 'node:path';
 import { findConfigFiles } from '../config/find.js';
+import { KWARGS_EXAMPLES, parseJsonObject } from '../kwargs-json.js';
 import { ConfigError } from '../errors.js';
 import type { ConfigOverrides } from '../config/load.js';
 import { OVERRIDE_SECTIONS, type StepSection } from '../config/schema.js';
@@ -28,6 +29,8 @@ export interface ActionSettings {
   summary: boolean;
   githubToken: string;
   registry?: { username: string; password: string };
+  /** Cancel the runs this step started when the job is cancelled, times out or the step is killed. */
+  cancelOnJobCancel: boolean;
 }
 
 export function readInputs(): ActionSettings {
@@ -35,8 +38,8 @@ export function readInputs(): ActionSettings {
   const configInput = core.getInput('config') || 'lolpop.yaml';
   const kwargs: NonNullable<ConfigOverrides['kwargs']> = {};
   for (const [section, input] of Object.entries(OVERRIDE_SECTIONS) as Array<[StepSection, string]>) {
-    const parsed = parseJsonObject(input, core.getInput(input));
-    if (parsed) kwargs[section] = parsed;
+    const text = core.getInput(input);
+    if (text.trim()) kwargs[section] = parseJsonObject(text, `input ${input}`, KWARGS_EXAMPLES[section]);
   }
   // Run settings, over the config's run block (run-kwargs are the run's parameters).
   const runSettings: Record<string, unknown> = {};
@@ -76,21 +79,8 @@ export function readInputs(): ActionSettings {
     summary: parseBoolean('summary', core.getInput('summary') || 'true'),
     githubToken,
     registry: username && password ? { username, password } : undefined,
+    cancelOnJobCancel: parseBoolean('cancel-on-job-cancel', core.getInput('cancel-on-job-cancel') || 'true'),
   };
-}
-
-function parseJsonObject(input: string, text: string): Record<string, unknown> | undefined {
-  if (!text.trim()) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`input ${input}: not valid JSON (${(error as Error).message}); expected an object such as {"work_pool": "my-pool"}`);
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError(`input ${input}: expected a JSON object such as {"work_pool": "my-pool"}`);
-  }
-  return value as Record<string, unknown>;
 }
 
 function parseBoolean(input: string, text: string): boolean {

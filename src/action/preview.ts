@@ -10,7 +10,11 @@ export type Preview =
   | { kind: 'pull_request'; pullRequest: number; closed: boolean }
   | { kind: 'branch'; branch: string; closed: boolean };
 
-export interface Plan {
+/**
+ * What the action runs once `preview:` is decided: the steps and overrides, the
+ * preview (if any) and why. Not the `plan` step (a dry run of package → deploy → run).
+ */
+export interface PreviewDecision {
   steps: StepName[];
   overrides: ConfigOverrides;
   /** Set when the run is a preview (deployed, or stopped on close or delete). */
@@ -36,8 +40,8 @@ const HASH_LENGTH = 7;
  * default branch as the event payload gives it; when neither is known a branch
  * run fails rather than guess which name it deploys.
  */
-export function previewPlan(settings: ActionSettings, ci: CiContext): Plan {
-  const production: Plan = { steps: settings.steps, overrides: settings.overrides };
+export function decidePreview(settings: ActionSettings, ci: CiContext): PreviewDecision {
+  const production: PreviewDecision = { steps: settings.steps, overrides: settings.overrides };
   if (!settings.preview) return production;
 
   if (ci.pullRequestNumber !== undefined) {
@@ -45,7 +49,7 @@ export function previewPlan(settings: ActionSettings, ci: CiContext): Plan {
     const overrides: ConfigOverrides = { ...settings.overrides, deploymentNameSuffix: `-pr-${pullRequest}` };
     if (ci.event.action === 'closed') {
       return {
-        ...stopPlan(settings, overrides),
+        ...stopDecision(settings, overrides),
         preview: { kind: 'pull_request', pullRequest, closed: true },
         note: `Pull request #${pullRequest} was closed: stopping its preview deployment`,
       };
@@ -76,7 +80,7 @@ export function previewPlan(settings: ActionSettings, ci: CiContext): Plan {
   const overrides: ConfigOverrides = { ...settings.overrides, deploymentNameSuffix: `-${branchSlug(branch)}` };
   if (deleted) {
     return {
-      ...stopPlan(settings, overrides),
+      ...stopDecision(settings, overrides),
       preview: { kind: 'branch', branch, closed: true },
       note: `Branch ${branch} was deleted: stopping its preview deployment`,
     };
@@ -93,7 +97,7 @@ export function previewPlan(settings: ActionSettings, ci: CiContext): Plan {
  * A closed PR's or deleted branch's preview is removed, not kept paused forever
  * (PRODUCT: "what deploy created is removed"); the stop-kwargs input can still say otherwise.
  */
-function stopPlan(settings: ActionSettings, overrides: ConfigOverrides): Plan {
+function stopDecision(settings: ActionSettings, overrides: ConfigOverrides): PreviewDecision {
   const stop = { mode: 'delete', ...settings.overrides.kwargs?.stop };
   return { steps: ['stop'], overrides: { ...overrides, kwargs: { ...settings.overrides.kwargs, stop } } };
 }

@@ -20,7 +20,7 @@ export function formatSummary(result: PipelineResult): string {
   if (result.deployment) lines.push(`Deployment: ${result.deployment.name}${result.deployment.url ? ` (${result.deployment.url})` : ''}`);
   if (result.packaged?.image) lines.push(`Image: ${result.packaged.image}${result.packaged.digest ? `@${result.packaged.digest}` : ''}`);
   if (result.run) {
-    lines.push(`Run ${result.run.id}: ${result.run.state}${result.run.created ? '' : ' (started earlier with the same idempotency key)'}`);
+    lines.push(`${capitalised(result.runNoun)} ${result.run.id}: ${result.run.state}${result.run.created ? '' : ' (started earlier with the same idempotency key)'}`);
     lines.push(`Report: ${result.run.url}`);
   }
   if (result.stopped) lines.push(`Stop: ${result.stopped.detail}`);
@@ -31,4 +31,8 @@ export function formatSummary(result: PipelineResult): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

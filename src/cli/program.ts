@@ -1,8 +1,10 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { ConfigOverrides } from '../config/load.js';
-import type { StepSection } from '../config/schema.js';
+import { OVERRIDE_SECTIONS, type StepSection } from '../config/schema.js';
 import { buildJsonSchema } from '../config/json-schema.js';
 import { ConfigError } from '../errors.js';
+import { describeOrchestrators } from '../orchestrators/registry.js';
+import { KWARGS_EXAMPLES, parseJsonObject } from '../kwargs-json.js';
 import { parseSteps, type StepName } from '../steps.js';
 
 export type CliCommand = 'package' | 'build' | 'run' | 'stop' | 'up' | 'plan';
@@ -31,8 +33,12 @@ export interface ParseOutput {
 
 export const USAGE_EXIT_CODE = 2;
 
+// The built-in orchestrators as the registry has them, so --help never lists a stale set.
+const ORCHESTRATORS = describeOrchestrators();
 const ORCHESTRATOR_HELP =
-  "orchestrator: PrefectOrchestrator, LocalOrchestrator or ./module.mjs (default: the file's decorator.orchestrator when known, else LocalOrchestrator)";
+  `orchestrator: ${ORCHESTRATORS.map((o) => o.name).join(', ')} or ./module.mjs ` +
+  `(default: the file's decorator.orchestrator when known, else ${ORCHESTRATORS.find((o) => o.default)?.name})`;
+const NAME_WIDTH = Math.max(...ORCHESTRATORS.map((o) => o.name.length)) + 2;
 const NAME_HELP = "deployment name (default: orchestrator.deployment.name, else lolpop's lolpop-deployment)";
 const RUN_KWARGS_HELP = "JSON object of flow-run parameters, as in lolpop (merged over the file's run.parameters)";
 const LOCAL_FILE_HELP = 'an orchestrator module of your own (.mjs), instead of a built-in one';
@@ -91,7 +97,8 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
     .description("Package, deploy and run lolpop workflows on an orchestrator (lolpop's `lolpop deployment` commands, plus `up`).")
     .exitOverride()
     .configureOutput({ writeOut: out.stdout, writeErr: out.stderr })
-    .showHelpAfterError("(run 'lolpop-deploy --help' for usage)");
+    .showHelpAfterError("(run 'lolpop-deploy --help' for usage)")
+    .addHelpText('after', `\nOrchestrators (lolpop-deploy orchestrators):\n${ORCHESTRATORS.map((o) => `  ${o.name.padEnd(NAME_WIDTH)}${o.description}`).join('\n')}\n`);
   if (version) program.version(version, '-V, --version');
 
   const command = (name: string, description: string): Command => {
@@ -118,7 +125,7 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
     .addOption(methodOption('-p, --packaging-method <method>', 'package'))
     .option('-t, --package-type <type>', 'docker | none (package_type)')
     .option('-n, --deployment-name <name>', 'deployment name (orchestrator.deployment.name)')
-    .addOption(kwargsOption('--packaging-kwargs <json>'))
+    .addOption(kwargsOption('package'))
     .option('--skip-validation', 'the generated entrypoint skips the runner config validation (skip_validation)');
   lolpopOnly(pkg, ['--packager-args', '--packaging-args'], '--packager-kwargs');
   finish(pkg).action((lolpopClass: string, o: CommonOptions & Record<string, unknown>) => {
@@ -136,12 +143,14 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
     }, orchestratorFlag(o, 'packager')));
   });
 
-  const build = command('build', 'create or update the deployment (lolpop deployment build)')
+  // lolpop calls this step build, the action and `up --steps` call it deploy: both names work.
+  const build = command('build', 'create or update the deployment (lolpop deployment build; `deploy` is the same command)')
+    .alias('deploy')
     .option('--deployer <orchestrator>', ORCHESTRATOR_HELP)
     .addOption(methodOption('-d, --deployment-method <method>', 'deploy', ['build']))
     .option('-n, --deployment-name <name>', NAME_HELP)
     .option('-t, --deployment-type <type>', 'docker | kubernetes | local (orchestrator.deployment.type)')
-    .addOption(kwargsOption('--deployment-kwargs <json>'))
+    .addOption(kwargsOption('deploy'))
     .option('--skip-validation', SKIP_VALIDATION_HELP);
   lolpopOnly(build, ['--deployer-args', '--deployment-args'], '--deployer-kwargs');
   finish(build).action((o: CommonOptions & Record<string, unknown>) => {
@@ -156,7 +165,7 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
     .argument('<deployment_name>', "the deployment; lolpop's flow/deployment form is accepted")
     .option('--deployer <orchestrator>', ORCHESTRATOR_HELP)
     .addOption(methodOption('-r, --run-method <method>', 'run'))
-    .addOption(kwargsOption('--run-kwargs <json>', RUN_KWARGS_HELP))
+    .addOption(kwargsOption('run'))
     .option('-w, --wait', 'wait for the run to end; fail when it does not complete')
     .option('--wait-timeout <duration>', 'how long --wait waits, e.g. 30m')
     .option('--skip-validation', SKIP_VALIDATION_HELP);
@@ -175,7 +184,7 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
     .addOption(methodOption('-s, --stop-method <method>', 'stop'))
     .option('-n, --deployment-name <name>', NAME_HELP)
     .option('-t, --deployment-type <type>', 'docker | kubernetes | local (orchestrator.deployment.type)')
-    .addOption(kwargsOption('--stop-kwargs <json>'))
+    .addOption(kwargsOption('stop'))
     .option('--skip-validation', SKIP_VALIDATION_HELP);
   lolpopOnly(stop, ['--deployer-args', '--stop-args'], '--deployer-kwargs');
   finish(stop).action((positional: string | undefined, o: CommonOptions & Record<string, unknown>) => {
@@ -199,17 +208,21 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
       !planOnly ? 'comma-separated steps: package, deploy (or build), run; or stop; plan with others shows them' : 'the steps to plan: package, deploy (or build), run',
       'package,deploy,run',
     );
+    // plan waits for nothing, so its help does not offer the wait flags; it still takes
+    // them, so that an up command line can be planned as it is (the plan shows the wait).
+    const waitOption = (option: Option) => (planOnly ? option.hideHelp() : option);
     cmd
-      .option('-w, --wait', 'wait for the run to end; fail when it does not complete')
-      .option('--wait-timeout <duration>', 'how long --wait waits, e.g. 30m or 1h30m')
+      .addOption(waitOption(new Option('-w, --wait', 'wait for the run to end; fail when it does not complete')))
+      .addOption(waitOption(new Option('--wait-timeout <duration>', 'how long --wait waits, e.g. 30m or 1h30m')))
       .option('-n, --deployment-name <name>', 'deployment name (orchestrator.deployment.name)')
       .option('-t, --deployment-type <type>', 'docker | kubernetes | local (orchestrator.deployment.type)')
       .option('--orchestrator <orchestrator>', ORCHESTRATOR_HELP)
+      .option('--deployer <orchestrator>', "lolpop's name for --orchestrator")
       .option('-l, --local-file <file>', LOCAL_FILE_HELP)
-      .addOption(kwargsOption('--packaging-kwargs <json>'))
-      .addOption(kwargsOption('--deployment-kwargs <json>'))
-      .addOption(kwargsOption('--run-kwargs <json>', RUN_KWARGS_HELP))
-      .addOption(kwargsOption('--stop-kwargs <json>'))
+      .addOption(kwargsOption('package'))
+      .addOption(kwargsOption('deploy'))
+      .addOption(kwargsOption('run'))
+      .addOption(kwargsOption('stop'))
       .addOption(new Option('--max-parallel <n>', 'with several config files (-c a.yaml,b.yaml or a quoted glob): how many at once').argParser(parseParallel).default(4))
       .option('--fail-fast', 'with several config files: start no other after the first failure');
     finish(cmd).action((o: CommonOptions & Record<string, unknown>) => {
@@ -225,11 +238,22 @@ function buildProgram(version: string | undefined, done: (inv: CliInvocation) =>
           stop: o.stopKwargs,
         }),
         ...runSettings(o),
-      }, orchestratorFlag(o, 'orchestrator')));
+      }, orchestratorFlag(o, 'orchestrator', 'deployer')));
     });
   };
   workflowCommand('up', 'package → deploy → run from the config alone (what the GitHub Action does)', false);
   workflowCommand('plan', 'show what up would write, build and send, changing nothing (reads the server only when one is configured)', true);
+
+  program
+    .command('orchestrators')
+    .description('list the built-in orchestrators (--json: name, description, docs, default)')
+    .option('--json', 'print them as JSON')
+    .exitOverride()
+    .action((o: { json?: boolean }) => {
+      const lines = ORCHESTRATORS.map((x) => `${x.name}${x.default ? ' (default)' : ''}\n  ${x.description}\n  ${x.docs}`);
+      out.stdout(o.json ? `${JSON.stringify(ORCHESTRATORS, null, 2)}\n` : `${lines.join('\n')}\n`);
+      printedOutput();
+    });
 
   program
     .command('schema')
@@ -268,23 +292,11 @@ function invocation(
   };
 }
 
-/** A `--…-kwargs '<json object>'` flag; a parse error names the flag and shows an example. */
-function kwargsOption(flags: string, help = 'JSON object merged over the file, key by key'): Option {
-  const option = new Option(flags, help);
-  return option.argParser(parseJsonObject);
-}
-
-function parseJsonObject(text: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new InvalidArgumentError(`Not valid JSON (${(error as Error).message}). Expected an object, e.g. '{"key": "value"}'.`);
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidArgumentError(`Expected a JSON object, e.g. '{"key": "value"}', got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}.`);
-  }
-  return value as Record<string, unknown>;
+/** A step section's `--…-kwargs '<json object>'` flag; bad JSON is refused naming the flag, with an example of what belongs in it. */
+function kwargsOption(section: StepSection): Option {
+  const flag = `--${OVERRIDE_SECTIONS[section]}`;
+  const help = section === 'run' ? RUN_KWARGS_HELP : 'JSON object merged over the file, key by key';
+  return new Option(`${flag} <json>`, help).argParser((text: string) => parseJsonObject(text, flag, KWARGS_EXAMPLES[section]));
 }
 
 /**
@@ -317,12 +329,13 @@ function sections(values: Partial<Record<StepSection, unknown>>): ConfigOverride
 }
 
 /**
- * The orchestrator the command line names: --packager/--deployer/--orchestrator, or
+ * The orchestrator the command line names: --packager/--deployer/--orchestrator (up and
+ * plan: --orchestrator or lolpop's --deployer), or
  * lolpop's -l/--local-file. lolpop's -l loads a Python file defining the class; here
  * an orchestrator is a JavaScript module, so -l takes one (.mjs/.js) and a Python file
  * is refused with the reason.
  */
-function orchestratorFlag(o: Record<string, unknown>, flag: 'packager' | 'deployer' | 'orchestrator'): ConfigOverrides['orchestrator'] {
+function orchestratorFlag(o: Record<string, unknown>, ...flags: Array<'packager' | 'deployer' | 'orchestrator'>): ConfigOverrides['orchestrator'] {
   const file = o.localFile;
   if (typeof file === 'string' && file !== '') {
     if (!/\.(m?js|cjs)$/.test(file)) {
@@ -332,8 +345,13 @@ function orchestratorFlag(o: Record<string, unknown>, flag: 'packager' | 'deploy
     }
     return { name: file.startsWith('.') || file.startsWith('/') ? file : `./${file}`, label: '-l/--local-file' };
   }
-  const value = o[flag];
-  return typeof value === 'string' && value !== '' ? { name: value, label: `--${flag}` } : undefined;
+  // up and plan take lolpop's --deployer as well as --orchestrator: two different names are refused, not one dropped.
+  const given = flags.flatMap((flag) => (typeof o[flag] === 'string' && o[flag] !== '' ? [{ name: o[flag], label: `--${flag}` }] : []));
+  const [first, other] = given;
+  if (first && other && other.name !== first.name) {
+    throw new ConfigError(`${first.label} '${first.name}' and ${other.label} '${other.name}' name different orchestrators; give one`);
+  }
+  return first;
 }
 
 /**
@@ -352,7 +370,7 @@ function lolpopOnly(cmd: Command, argsFlags: string[], constructorFlag: string):
   }
   cmd.addOption(
     new Option(`${constructorFlag} <json>`, "lolpop: kwargs for the orchestrator class's constructor (only {} is accepted)").argParser((text: string) => {
-      const value = parseJsonObject(text);
+      const value = parseJsonObject(text, constructorFlag, '{}');
       if (Object.keys(value).length > 0) {
         throw new InvalidArgumentError(
           `lolpop passes these to the Python orchestrator class's constructor (${Object.keys(value).join(', ')}); lolpop-deploy has no such constructor. ` +

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { orchestratorLookup } from '../orchestrators/registry.js';
 import { deploymentBlockFor, LolpopFileShape, type KwargsSchemas } from './schema.js';
-import { DEFAULT_ORCHESTRATOR } from './load.js';
+import { DEFAULT_ORCHESTRATOR } from './choose-orchestrator.js';
 
 /** What the JSON Schema needs of the orchestrators: their names and their kwargs. */
 export interface SchemaOrchestrators {

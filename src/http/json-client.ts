@@ -11,6 +11,7 @@ import { sleep } from '../duration.js';
 import { backoff, parseRetryAfter, RETRY_STATUSES, seconds } from './retry.js';
 import type { WriteGate } from './write-gate.js';
 import { describeIssues } from './zod-issues.js';
+import { defaultFetch } from './proxy.js';
 
 /** The server a client talks to, as its messages and logs name it. */
 export interface HttpService {
@@ -38,6 +39,8 @@ export interface JsonRequest<S extends z.ZodType = z.ZodType> {
   /** The shape of a 2xx answer; anything else is an error naming the request. */
   schema: S;
   json?: unknown;
+  /** A body that is not JSON (a multipart upload), sent as it is with its content type; instead of `json`. */
+  body?: { contentType: string; data: string };
   searchParams?: URLSearchParams;
   headers?: Record<string, string>;
   /** Statuses that are an answer, not an error (e.g. 404 on a lookup); their body is not checked. */
@@ -82,7 +85,7 @@ export class BoundedJsonClient {
     readonly service: HttpService,
     private readonly options: JsonClientOptions,
   ) {
-    this.fetch = options.fetch ?? globalThis.fetch;
+    this.fetch = options.fetch ?? defaultFetch;
   }
 
   get limits(): HttpLimits {
@@ -108,8 +111,8 @@ export class BoundedJsonClient {
     const pathname = new URL(url).pathname;
     const label = `${method} /${relative.split('?')[0]}`;
     const headers: Record<string, string> = { ...request.headers };
-    const body = request.json === undefined ? undefined : JSON.stringify(request.json);
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    const body = request.body?.data ?? (request.json === undefined ? undefined : JSON.stringify(request.json));
+    if (body !== undefined) headers['content-type'] = request.body?.contentType ?? 'application/json';
     const accept = request.accept ?? [];
     const repeat500 = (this.service.repeatAfter500 ?? neverRepeat)({ method, path: pathname, headers });
     const started = Date.now();

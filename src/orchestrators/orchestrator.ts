@@ -1,10 +1,11 @@
 import type { z } from 'zod';
 import type { CiContext } from '../ci-context.js';
 import type { ResolvedDeployment } from '../deployment.js';
-import type { DeploymentType, KwargsSchemas, StepKwargs } from '../config/schema.js';
+import type { DeploymentType, KwargsSchemas, PackageKwargs, StepKwargs } from '../config/schema.js';
 import type { Exec } from '../exec.js';
 import type { StepName } from '../steps.js';
 import type { Logger } from '../logger.js';
+import type { RunResult, RunState } from '../run-state.js';
 
 /** What `package` produced: the files it wrote and, when it built one, the image. */
 export interface PackageResult {
@@ -31,56 +32,9 @@ export interface DeployResult {
   url?: string;
 }
 
-/**
- * Where a run is, in one vocabulary for every orchestrator: Prefect's state types, which
- * lolpop users know. Each orchestrator maps its own states onto these in its folder
- * (prefect/states.ts, airflow/states.ts, local/state.ts).
- */
-export const RUN_STATES = [
-  /** Created, waiting for its time or for something to pick it up (Airflow: queued). */
-  'SCHEDULED',
-  /** Picked up, its infrastructure starting. */
-  'PENDING',
-  'RUNNING',
-  'PAUSED',
-  /** Asked to cancel; its worker has not ended it yet. */
-  'CANCELLING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  /** Its process died from outside (killed, out of memory), not by the flow's own error. */
-  'CRASHED',
-  /** The orchestrator reported a state this tool does not know. */
-  'UNKNOWN',
-] as const;
-export type RunState = (typeof RUN_STATES)[number];
-
-/** Terminal states that are not success: the one place that decides what a failed run is. */
-export const FAILURE_STATES: readonly RunState[] = ['FAILED', 'CRASHED', 'CANCELLED'];
-
-/** Whether a run in this state has ended badly. */
-export function isFailure(state: RunState): boolean {
-  return FAILURE_STATES.includes(state);
-}
-
-/** Whether a run in this state has ended, well or badly. */
-export function isTerminal(state: RunState): boolean {
-  return state === 'COMPLETED' || isFailure(state);
-}
-
-/** A state as some orchestrator's string: itself when it is one of RUN_STATES, else UNKNOWN. */
-export function asRunState(state: string | undefined | null): RunState {
-  return (RUN_STATES as readonly string[]).includes(state ?? '') ? (state as RunState) : 'UNKNOWN';
-}
-
-export interface RunResult {
-  id: string;
-  url: string;
-  /** The state at the time of the answer, in the shared vocabulary. */
-  state: RunState;
-  /** Whether this call created the run (false: an earlier one with the same idempotency key). */
-  created: boolean;
-}
+// The run vocabulary lives in src/run-state.ts, below everything (src/errors.ts carries a
+// RunResult); it is part of this interface, so an orchestrator imports it from here.
+export { asRunState, FAILURE_STATES, isFailure, isTerminal, RUN_STATES, type RunResult, type RunState } from '../run-state.js';
 
 export interface StopResult {
   /** False when there was nothing left to stop (already gone). */
@@ -93,42 +47,42 @@ export interface StopResult {
  * (src/deployment.ts): names, entrypoint, image, idempotency key, durations in ms, each
  * section's kwargs as the orchestrator's own schemas parsed them (`K`: its kwargs,
  * PrefectOrchestrator: PrefectKwargs; the common ones of config/schema.ts for an
- * orchestrator without `kwargs`), and its plugin's target (`T`). The built-in
- * orchestrators read only that. The other fields (deploymentName, type, the kwargs
- * sections) are copies of parts of it, kept because orchestrator modules written for
- * 1.0 read them.
+ * orchestrator without `kwargs`), and its plugin's target (`T`). Read only that. The
+ * other fields (deploymentName, type, the kwargs sections) are 1.0's copies of parts of
+ * it, still filled (src/step-requests.ts) so orchestrator modules written for 1.0 keep
+ * working, and deprecated: each names what replaces it.
  */
 interface StepRequest<K extends StepKwargs, T> {
   resolved: ResolvedDeployment<K, T>;
-  /** resolved.name. */
+  /** @deprecated since 1.1: read `resolved.name`. */
   deploymentName: string;
 }
 export interface PackageRequest<K extends StepKwargs = StepKwargs, T = unknown> extends StepRequest<K, T> {
-  /** resolved.package. */
+  /** @deprecated since 1.1: read `resolved.package`. */
   kwargs: K['package'];
-  /** resolved.deploy. */
+  /** @deprecated since 1.1: read `resolved.deploy`. */
   deployKwargs: K['deploy'];
 }
 export interface DeployRequest<K extends StepKwargs = StepKwargs, T = unknown> extends StepRequest<K, T> {
-  /** resolved.type. */
+  /** @deprecated since 1.1: read `resolved.type`. */
   type: DeploymentType;
-  /** resolved.deploy. */
+  /** @deprecated since 1.1: read `resolved.deploy`. */
   kwargs: K['deploy'];
   /** What package produced in this same invocation, if it ran. */
   packaged?: PackageResult;
-  /** resolved.package. */
+  /** @deprecated since 1.1: read `resolved.package`. */
   packageKwargs: K['package'];
 }
 export interface RunRequest<K extends StepKwargs = StepKwargs, T = unknown> extends StepRequest<K, T> {
-  /** resolved.type. */
+  /** @deprecated since 1.1: read `resolved.type`. */
   type: DeploymentType;
-  /** resolved.run. */
+  /** @deprecated since 1.1: read `resolved.run`. */
   kwargs: K['run'];
   /** What deploy returned in this same invocation, if it ran. */
   deployment?: DeployResult;
-  /** resolved.package. */
+  /** @deprecated since 1.1: read `resolved.package`. */
   packageKwargs: K['package'];
-  /** resolved.deploy. */
+  /** @deprecated since 1.1: read `resolved.deploy`. */
   deployKwargs: K['deploy'];
 }
 export interface WaitRequest {
@@ -136,14 +90,27 @@ export interface WaitRequest {
   timeoutMs: number;
   pollMs: number;
 }
+/** A run this tool started, to cancel: the job running it was cancelled (the action's post step, a signal). */
+export interface CancelRequest {
+  run: RunResult;
+  /** The whole of it, the wait for the run to end included; 0: ask, do not wait. */
+  timeoutMs: number;
+}
+
+/** What cancel did: the run's state once asked (and waited for), and one line saying it. */
+export interface CancelResult {
+  state: RunState;
+  detail: string;
+}
+
 export interface StopRequest<K extends StepKwargs = StepKwargs, T = unknown> extends StepRequest<K, T> {
-  /** resolved.type. */
+  /** @deprecated since 1.1: read `resolved.type`. */
   type: DeploymentType;
-  /** resolved.stop. */
+  /** @deprecated since 1.1: read `resolved.stop`. */
   kwargs: K['stop'];
-  /** resolved.package. */
+  /** @deprecated since 1.1: read `resolved.package`. */
   packageKwargs: K['package'];
-  /** resolved.deploy. */
+  /** @deprecated since 1.1: read `resolved.deploy`. */
   deployKwargs: K['deploy'];
 }
 
@@ -151,11 +118,13 @@ export interface StopRequest<K extends StepKwargs = StepKwargs, T = unknown> ext
 export interface PlanRequest<K extends StepKwargs = StepKwargs, T = unknown> extends StepRequest<K, T> {
   /** The steps to plan, in order (some of package, deploy, run). */
   steps: StepName[];
-  /** resolved.type. */
+  /** @deprecated since 1.1: read `resolved.type`. */
   type: DeploymentType;
-  /** resolved.package, resolved.deploy, resolved.run. */
+  /** @deprecated since 1.1: read `resolved.package`. */
   packageKwargs: K['package'];
+  /** @deprecated since 1.1: read `resolved.deploy`. */
   deployKwargs: K['deploy'];
+  /** @deprecated since 1.1: read `resolved.run`. */
   runKwargs: K['run'];
 }
 
@@ -186,7 +155,8 @@ export interface PlanResult {
 export interface Orchestrator<K extends StepKwargs = StepKwargs, T = unknown> {
   /**
    * Optional: fail before any step runs on what these steps will need (a server URL, …),
-   * so that nothing is built when a later step could not run anyway.
+   * so that nothing is built when a later step could not run anyway. `steps`: those that
+   * will run (with plan, only plan: the steps it describes do not run).
    */
   prepare?(steps: readonly StepName[]): void;
   /** Write the entrypoint and Dockerfile; build (and push) the image when asked. */
@@ -197,6 +167,11 @@ export interface Orchestrator<K extends StepKwargs = StepKwargs, T = unknown> {
   run(request: RunRequest<K, T>): Promise<RunResult>;
   /** Poll the run to a terminal state or the timeout; returns the final state. */
   wait(request: WaitRequest): Promise<RunResult>;
+  /**
+   * Optional: cancel one run that `run` started (its id and URL are all that is known;
+   * a new process may ask). Idempotent: a run already ended is said so, not an error.
+   */
+  cancel?(request: CancelRequest): Promise<CancelResult>;
   /** Undo what deploy created. */
   stop(request: StopRequest<K, T>): Promise<StopResult>;
   /**
@@ -232,6 +207,11 @@ export interface OrchestratorContext {
 export interface OrchestratorPlugin<K extends StepKwargs = StepKwargs, T = unknown> {
   name: string;
   description: string;
+  /**
+   * What one run of a deployment is called on this orchestrator, as its own UI calls it
+   * ('flow run', 'DAG run'): the reports use it. Unset: 'run'.
+   */
+  runNoun?: string;
   /** Validates `orchestrator.config` for this orchestrator. */
   configSchema: z.ZodType;
   /**
@@ -247,5 +227,25 @@ export interface OrchestratorPlugin<K extends StepKwargs = StepKwargs, T = unkno
    * and handed to every step as `resolved.target`.
    */
   target?(deployment: ResolvedDeployment<K, undefined>): T;
+  /**
+   * Optional: package kwargs its parsed `orchestrator.config` supplies where the deployment
+   * leaves them unset (lolpop's PrefectOrchestrator reads the flow's @flow arguments from
+   * config.flow_kwargs).
+   */
+  packageDefaults?(config: unknown): Partial<PackageKwargs>;
   create(config: unknown, context: OrchestratorContext): Orchestrator<K, T>;
 }
+
+/**
+ * A built-in orchestrator as the registry keeps it: what loading a config needs (name,
+ * description, config and kwargs schemas) and create(). The implementations are imported
+ * statically: one dynamic import() per orchestrator (its own chunk in the bundle) was
+ * measured at 2–3 ms more to the action's first request under Node 24 (loading an ESM
+ * chunk costs more than parsing the other orchestrators' minified code); README, Speed.
+ * create() is async so that one may become lazy again without touching the callers.
+ */
+export type BuiltInOrchestrator = Omit<OrchestratorPlugin, 'create'> & {
+  /** Its user guide, from the repository root (docs/<name>.md): the README's orchestrators table links it. */
+  docs: string;
+  create(config: unknown, context: OrchestratorContext): Promise<ReturnType<OrchestratorPlugin['create']>>;
+};

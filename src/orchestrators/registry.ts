@@ -1,32 +1,40 @@
+import { DEFAULT_ORCHESTRATOR } from '../config/choose-orchestrator.js';
 import type { OrchestratorLookup } from '../config/load.js';
 import { airflowPlugin } from './airflow/plugin.js';
+import { kubeflowPlugin } from './kubeflow/plugin.js';
 import { localPlugin } from './local/plugin.js';
 import { importPlugin, moduleSchemas } from './module-plugin.js';
 import { checkedModuleOrchestrator } from './module-results.js';
-import type { Orchestrator, OrchestratorContext, OrchestratorPlugin } from './orchestrator.js';
+import type { BuiltInOrchestrator, Orchestrator, OrchestratorContext, OrchestratorPlugin } from './orchestrator.js';
 import { prefectPlugin } from './prefect/plugin.js';
-
-/**
- * A built-in orchestrator as the registry keeps it: what loading a config needs (name,
- * description, config and kwargs schemas) and create(). The implementations are imported
- * statically: one dynamic import() per orchestrator (its own chunk in the bundle) was
- * measured at 2–3 ms more to the action's first request under Node 24 (loading an ESM
- * chunk costs more than parsing the other orchestrators' minified code); README, Speed.
- * create() is async so that one may become lazy again without touching the callers.
- */
-export type BuiltInOrchestrator = Omit<OrchestratorPlugin, 'create'> & {
-  create(config: unknown, context: OrchestratorContext): Promise<ReturnType<OrchestratorPlugin['create']>>;
-};
 
 /** The one place that knows every built-in orchestrator. */
 const BUILT_IN: Record<string, BuiltInOrchestrator> = {
   [prefectPlugin.name]: prefectPlugin,
   [localPlugin.name]: localPlugin,
   [airflowPlugin.name]: airflowPlugin,
+  [kubeflowPlugin.name]: kubeflowPlugin,
 };
 
 export function knownOrchestrators(): string[] {
   return Object.keys(BUILT_IN).sort();
+}
+
+/** A built-in orchestrator as the CLI's help, `orchestrators` and the README table name it. */
+export interface OrchestratorSummary {
+  name: string;
+  description: string;
+  docs: string;
+  /** The one used when neither the config nor the command line names a built-in. */
+  default: boolean;
+}
+
+/** Every built-in orchestrator, by name: the one source of every list of them users read. */
+export function describeOrchestrators(): OrchestratorSummary[] {
+  return knownOrchestrators().map((name) => {
+    const { description, docs } = BUILT_IN[name]!;
+    return { name, description, docs, default: name === DEFAULT_ORCHESTRATOR };
+  });
 }
 
 /** A name with a slash or a JS extension is a module of the user's (ZenML's "flavor"). */
@@ -37,6 +45,7 @@ export function isModuleReference(name: string): boolean {
 export const orchestratorLookup: OrchestratorLookup = {
   schemaFor: (name) => BUILT_IN[name]?.configSchema,
   kwargsFor: (name) => BUILT_IN[name]?.kwargs,
+  packageDefaultsFor: (name, config) => BUILT_IN[name]?.packageDefaults?.(config) ?? {},
   known: knownOrchestrators,
   isModuleReference,
   withModule: async (name, workdir) => {
@@ -49,6 +58,11 @@ export const orchestratorLookup: OrchestratorLookup = {
     };
   },
 };
+
+/** What a run is called on this orchestrator (its plugin's runNoun): 'run' for a user's module or a plugin that names none. */
+export function runNounOf(name: string): string {
+  return BUILT_IN[name]?.runNoun ?? 'run';
+}
 
 /**
  * A built-in orchestrator's decision of where a deployment runs (its plugin's target()),

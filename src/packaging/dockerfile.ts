@@ -64,7 +64,7 @@ export function runCommandFor(kwargs: PackageKwargs): string {
 }
 
 /** The directory holding the flow's code: prefect_files, or the user's flow file's directory. */
-function workflowDirFor(kwargs: PackageKwargs): string {
+export function workflowDirFor(kwargs: PackageKwargs): string {
   if (kwargs.flow_entrypoint === undefined) return prefectFilesDir(kwargs);
   return relativePath('flow_entrypoint', posix.dirname(flowFile(kwargs.flow_entrypoint)));
 }

@@ -1,4 +1,5 @@
 import { CommandError } from '../errors.js';
+import { major, satisfies } from '@renovatebot/pep440';
 import { splitShellWords } from './shell-words.js';
 
 /** What the built image has installed, as its own Python reports it. */
@@ -31,17 +32,21 @@ export function parseImageVersions(stdout: string): ImageVersions {
   throw new CommandError(`Failed to read the image's versions: its python printed ${JSON.stringify(line.slice(0, 200))}`);
 }
 
+const FIRST_LOLPOP_WITH_ORCHESTRATORS = '0.2.0';
+
 /**
- * The lolpop version the install line asks for: `lolpop==X` pins X; otherwise lolpop-deploy
- * needs 0.2.0 or newer (the first with orchestrators). Undefined when the line installs no
- * lolpop from an index (empty, or a local archive or URL: then only "some lolpop" is asked).
+ * The lolpop versions the install line asks for, as a PEP 440 specifier: its own
+ * (`lolpop==0.2.0`, `lolpop>=0.2,<0.3`), else `>=0.2.0` (the first with orchestrators).
+ * Undefined when the line installs no lolpop from an index (empty, or a local archive or
+ * URL: then only "some lolpop" is asked).
  */
-export function requestedLolpop(install: string): { exact?: string; minimum?: string } | undefined {
+export function requestedLolpop(install: string): string | undefined {
   const { words } = splitShellWords(install, 'lolpop_install_location');
-  const spec = words.find((w) => /^lolpop(\[[^\]]*\])?([=<>!~].*)?$/i.test(w));
-  if (!spec) return undefined;
-  const exact = /==\s*([0-9][^,;\s]*)$/.exec(spec)?.[1];
-  return exact ? { exact } : { minimum: '0.2.0' };
+  for (const word of words) {
+    const match = /^lolpop(\[[^\]]*\])?\s*([=<>!~][^;]*)?(;.*)?$/i.exec(word);
+    if (match) return match[2]?.trim() || `>=${FIRST_LOLPOP_WITH_ORCHESTRATORS}`;
+  }
+  return undefined;
 }
 
 /**
@@ -53,17 +58,16 @@ export function requestedLolpop(install: string): { exact?: string; minimum?: st
 export function imageProblems(
   image: string,
   versions: ImageVersions,
-  asked: { lolpop?: { exact?: string; minimum?: string }; serverPrefect?: string },
+  asked: { lolpop?: string; serverPrefect?: string },
 ): string[] {
   const problems: string[] = [];
   const lolpop = asked.lolpop;
   if (lolpop) {
     const have = versions.lolpop;
-    const ok = have !== null && (lolpop.exact ? have === lolpop.exact : compareVersions(have, lolpop.minimum!) >= 0);
-    if (!ok) {
-      const want = lolpop.exact ? `lolpop ${lolpop.exact}` : `lolpop ${lolpop.minimum} or newer`;
+    // PEP 440, as pip compares: 0.2.0.post1 is newer than 0.2.0, 0.2.0rc1 older, 0.2 equals 0.2.0.
+    if (have === null || !satisfies(have, lolpop)) {
       const why = /^3\.(1[2-9]|[2-9]\d)\./.test(versions.python) ? ` (lolpop 0.2.0 needs Python < 3.12; the image has Python ${versions.python}: use base_image prefecthq/prefect:2-python3.11)` : '';
-      problems.push(`${image} has ${have === null ? 'no lolpop' : `lolpop ${have}`}, not ${want}${why}`);
+      problems.push(`${image} has ${have === null ? 'no lolpop' : `lolpop ${have}`}, not lolpop${lolpop}${why}`);
     }
   }
   if (asked.serverPrefect && versions.prefect !== null && major(versions.prefect) !== major(asked.serverPrefect)) {
@@ -74,22 +78,4 @@ export function imageProblems(
   }
   if (asked.serverPrefect && versions.prefect === null) problems.push(`${image} has no Prefect installed: a Prefect worker cannot run it`);
   return problems;
-}
-
-function major(version: string): number {
-  return Number(/^(\d+)/.exec(version)?.[1] ?? NaN);
-}
-
-/** Numeric comparison of dotted versions; a pre-release (0.1.0a2) sorts before its release. */
-export function compareVersions(a: string, b: string): number {
-  const parts = (v: string) => v.split(/[.+-]/).map((p) => /^(\d+)(.*)$/.exec(p) ?? [p, '0', p]);
-  const pa = parts(a);
-  const pb = parts(b);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const [, na = '0', ra = ''] = pa[i] ?? [];
-    const [, nb = '0', rb = ''] = pb[i] ?? [];
-    if (Number(na) !== Number(nb)) return Number(na) - Number(nb);
-    if (ra !== rb) return ra === '' ? 1 : rb === '' ? -1 : ra < rb ? -1 : 1;
-  }
-  return 0;
 }

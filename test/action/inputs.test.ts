@@ -63,8 +63,9 @@ describe('readInputs, with INPUT_* as the runner passes them', () => {
   });
 
   it.each([
-    [{ 'run-kwargs': '{nope' }, /^input run-kwargs: not valid JSON/],
-    [{ 'stop-kwargs': '[1]' }, /^input stop-kwargs: expected a JSON object/],
+    // The example is a run parameter (each key of run-kwargs is one), not a deploy key.
+    [{ 'run-kwargs': '{nope' }, /^input run-kwargs: not valid JSON \(.*\); expected an object such as \{"min_accuracy": 0\.9\} \(each key a run parameter\)$/],
+    [{ 'stop-kwargs': '[1]' }, 'input stop-kwargs: expected a JSON object such as {"mode": "delete"}, got an array'],
     [{ wait: 'maybe' }, "input wait: 'maybe' is not a boolean; expected true or false"],
     [{ comment: 'sometimes' }, "input comment: 'sometimes' is not one of auto, always, never"],
     [{ steps: 'deploy,launch' }, "input steps: unknown step 'launch'; expected some of plan, package, deploy, run, stop (build = deploy)"],

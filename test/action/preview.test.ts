@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readCiContext } from '../../src/ci-context.js';
 import { ConfigError } from '../../src/errors.js';
 import type { ActionSettings } from '../../src/action/inputs.js';
-import { BRANCH_SLUG_MAX, branchSlug, previewPlan } from '../../src/action/preview.js';
+import { BRANCH_SLUG_MAX, branchSlug, decidePreview } from '../../src/action/preview.js';
 import { ciContext } from '../helpers/services.js';
 
 const settings = (overrides: Partial<ActionSettings> = {}): ActionSettings => ({
@@ -17,13 +17,14 @@ const settings = (overrides: Partial<ActionSettings> = {}): ActionSettings => ({
   comment: 'auto',
   summary: true,
   githubToken: 't',
+  cancelOnJobCancel: true,
   ...overrides,
 });
 const pr = (action: string) => ciContext({ eventName: 'pull_request', pullRequestNumber: 7, event: { action, number: 7 } });
 
-describe('previewPlan', () => {
+describe('decidePreview', () => {
   it('a pull request deploys <name>-pr-<N> with the steps asked for', () => {
-    expect(previewPlan(settings(), pr('synchronize'))).toEqual({
+    expect(decidePreview(settings(), pr('synchronize'))).toEqual({
       steps: ['package', 'deploy', 'run'],
       overrides: { kwargs: {}, deploymentNameSuffix: '-pr-7' },
       preview: { kind: 'pull_request', pullRequest: 7, closed: false },
@@ -31,23 +32,23 @@ describe('previewPlan', () => {
   });
 
   it('a closed pull request stops its preview and deletes what deploy created', () => {
-    const plan = previewPlan(settings(), pr('closed'));
-    expect(plan.steps).toEqual(['stop']);
-    expect(plan.overrides).toEqual({ kwargs: { stop: { mode: 'delete' } }, deploymentNameSuffix: '-pr-7' });
-    expect(plan.preview).toEqual({ kind: 'pull_request', pullRequest: 7, closed: true });
+    const decision = decidePreview(settings(), pr('closed'));
+    expect(decision.steps).toEqual(['stop']);
+    expect(decision.overrides).toEqual({ kwargs: { stop: { mode: 'delete' } }, deploymentNameSuffix: '-pr-7' });
+    expect(decision.preview).toEqual({ kind: 'pull_request', pullRequest: 7, closed: true });
   });
 
   it('the stop-kwargs input can keep a closed preview paused', () => {
-    const plan = previewPlan(settings({ overrides: { kwargs: { stop: { mode: 'pause', cancel_runs: true } } } }), pr('closed'));
-    expect(plan.overrides.kwargs?.stop).toEqual({ mode: 'pause', cancel_runs: true });
+    const decision = decidePreview(settings({ overrides: { kwargs: { stop: { mode: 'pause', cancel_runs: true } } } }), pr('closed'));
+    expect(decision.overrides.kwargs?.stop).toEqual({ mode: 'pause', cancel_runs: true });
   });
 
   it('without preview, every event deploys the production name (a feature branch, a delete event)', () => {
     const off = settings({ preview: false });
     const production = { steps: ['package', 'deploy', 'run'], overrides: { kwargs: {} } };
-    expect(previewPlan(off, push('refs/heads/feature-x'))).toEqual(production);
-    expect(previewPlan(off, ciContext({ eventName: 'push', ref: 'refs/heads/feature-x' }))).toEqual(production);
-    expect(previewPlan(off, deleteEvent('branch', 'feature-x'))).toEqual(production);
+    expect(decidePreview(off, push('refs/heads/feature-x'))).toEqual(production);
+    expect(decidePreview(off, ciContext({ eventName: 'push', ref: 'refs/heads/feature-x' }))).toEqual(production);
+    expect(decidePreview(off, deleteEvent('branch', 'feature-x'))).toEqual(production);
   });
 });
 
@@ -67,9 +68,9 @@ function readEvent(env: Record<string, string>, event: Record<string, unknown>) 
   return readCiContext({ ...env, GITHUB_EVENT_PATH: '/event.json' }, () => JSON.stringify(event));
 }
 
-describe('previewPlan on branches (preview: true)', () => {
+describe('decidePreview on branches (preview: true)', () => {
   it('a push to a feature branch deploys <name>-<slug>, never the production name', () => {
-    expect(previewPlan(settings(), push('refs/heads/feature-x'))).toMatchObject({
+    expect(decidePreview(settings(), push('refs/heads/feature-x'))).toMatchObject({
       steps: ['package', 'deploy', 'run'],
       overrides: { kwargs: {}, deploymentNameSuffix: '-feature-x' },
       preview: { kind: 'branch', branch: 'feature-x', closed: false },
@@ -79,47 +80,47 @@ describe('previewPlan on branches (preview: true)', () => {
 
   it('a manual run (workflow_dispatch) on a feature branch deploys its preview too', () => {
     const ci = readEvent({ GITHUB_EVENT_NAME: 'workflow_dispatch', GITHUB_REF: 'refs/heads/Feature/Better-Model' }, { ref: 'refs/heads/Feature/Better-Model', repository: { default_branch: 'main' }, inputs: {} });
-    expect(previewPlan(settings(), ci).overrides.deploymentNameSuffix).toBe('-feature-better-model');
+    expect(decidePreview(settings(), ci).overrides.deploymentNameSuffix).toBe('-feature-better-model');
   });
 
   it('a push to the default branch deploys the production name', () => {
-    const plan = previewPlan(settings(), push('refs/heads/main'));
-    expect(plan).toMatchObject({ steps: ['package', 'deploy', 'run'], overrides: { kwargs: {} } });
-    expect(plan.overrides.deploymentNameSuffix).toBeUndefined();
-    expect(plan.preview).toBeUndefined();
+    const decision = decidePreview(settings(), push('refs/heads/main'));
+    expect(decision).toMatchObject({ steps: ['package', 'deploy', 'run'], overrides: { kwargs: {} } });
+    expect(decision.overrides.deploymentNameSuffix).toBeUndefined();
+    expect(decision.preview).toBeUndefined();
   });
 
   it('the production-branch input overrides the default branch: it deploys production, the default branch a preview', () => {
     const release = settings({ productionBranch: 'release' });
-    expect(previewPlan(release, push('refs/heads/release')).overrides.deploymentNameSuffix).toBeUndefined();
-    expect(previewPlan(release, push('refs/heads/main')).overrides.deploymentNameSuffix).toBe('-main');
+    expect(decidePreview(release, push('refs/heads/release')).overrides.deploymentNameSuffix).toBeUndefined();
+    expect(decidePreview(release, push('refs/heads/main')).overrides.deploymentNameSuffix).toBe('-main');
     // Written as a full ref, it means the same branch.
-    expect(previewPlan(settings({ productionBranch: 'refs/heads/release' }), push('refs/heads/release')).preview).toBeUndefined();
+    expect(decidePreview(settings({ productionBranch: 'refs/heads/release' }), push('refs/heads/release')).preview).toBeUndefined();
   });
 
   it('a tag push deploys the production name', () => {
-    const plan = previewPlan(settings(), push('refs/tags/v1.2.0'));
-    expect(plan).toEqual({ steps: ['package', 'deploy', 'run'], overrides: { kwargs: {} }, note: 'Tag v1.2.0: deploying the production name' });
+    const decision = decidePreview(settings(), push('refs/tags/v1.2.0'));
+    expect(decision).toEqual({ steps: ['package', 'deploy', 'run'], overrides: { kwargs: {} }, note: 'Tag v1.2.0: deploying the production name' });
   });
 
   it('a scheduled run is on the default branch by definition, though its payload does not say so', () => {
     const ci = readEvent({ GITHUB_EVENT_NAME: 'schedule', GITHUB_REF: 'refs/heads/main' }, { schedule: '0 3 * * *' });
-    expect(previewPlan(settings(), ci).preview).toBeUndefined();
+    expect(decidePreview(settings(), ci).preview).toBeUndefined();
   });
 
   it('no production branch known: a clear config error, not a guess', () => {
     const ci = readEvent({ GITHUB_EVENT_NAME: 'repository_dispatch', GITHUB_REF: 'refs/heads/main' }, { action: 'deploy' });
-    expect(() => previewPlan(settings(), ci)).toThrow(ConfigError);
-    expect(() => previewPlan(settings(), ci)).toThrow(/set the production-branch input \(e\.g\. production-branch: main\)/);
+    expect(() => decidePreview(settings(), ci)).toThrow(ConfigError);
+    expect(() => decidePreview(settings(), ci)).toThrow(/set the production-branch input \(e\.g\. production-branch: main\)/);
     // The input is enough.
-    expect(previewPlan(settings({ productionBranch: 'main' }), ci).preview).toBeUndefined();
+    expect(decidePreview(settings({ productionBranch: 'main' }), ci).preview).toBeUndefined();
     // A tag needs no production branch.
-    expect(previewPlan(settings(), ciContext({ eventName: 'repository_dispatch', ref: 'refs/tags/v1' })).steps).toEqual(['package', 'deploy', 'run']);
+    expect(decidePreview(settings(), ciContext({ eventName: 'repository_dispatch', ref: 'refs/tags/v1' })).steps).toEqual(['package', 'deploy', 'run']);
   });
 
   it('the delete event of a branch stops its preview and deletes what deploy created, whatever the steps input', () => {
-    const plan = previewPlan(settings(), deleteEvent('branch', 'feature-x'));
-    expect(plan).toEqual({
+    const decision = decidePreview(settings(), deleteEvent('branch', 'feature-x'));
+    expect(decision).toEqual({
       steps: ['stop'],
       overrides: { kwargs: { stop: { mode: 'delete' } }, deploymentNameSuffix: '-feature-x' },
       preview: { kind: 'branch', branch: 'feature-x', closed: true },
@@ -127,32 +128,32 @@ describe('previewPlan on branches (preview: true)', () => {
     });
     // Exactly the name the branch's pushes deployed, for an odd branch name too.
     const odd = 'Feature/Ünïcode_ÉTÉ';
-    expect(previewPlan(settings(), deleteEvent('branch', odd)).overrides.deploymentNameSuffix).toBe(previewPlan(settings(), push(`refs/heads/${odd}`)).overrides.deploymentNameSuffix);
+    expect(decidePreview(settings(), deleteEvent('branch', odd)).overrides.deploymentNameSuffix).toBe(decidePreview(settings(), push(`refs/heads/${odd}`)).overrides.deploymentNameSuffix);
   });
 
   it('the stop-kwargs input can keep a deleted branch’s preview paused', () => {
-    const plan = previewPlan(settings({ overrides: { kwargs: { stop: { mode: 'pause' } } } }), deleteEvent('branch', 'feature-x'));
-    expect(plan.overrides.kwargs?.stop).toEqual({ mode: 'pause' });
+    const decision = decidePreview(settings({ overrides: { kwargs: { stop: { mode: 'pause' } } } }), deleteEvent('branch', 'feature-x'));
+    expect(decision.overrides.kwargs?.stop).toEqual({ mode: 'pause' });
   });
 
   it('a push that deletes a branch stops its preview as the delete event does', () => {
-    const plan = previewPlan(settings(), push('refs/heads/feature-x', 'main', { deleted: true, after: '0'.repeat(40) }));
-    expect(plan.steps).toEqual(['stop']);
-    expect(plan.overrides.deploymentNameSuffix).toBe('-feature-x');
+    const decision = decidePreview(settings(), push('refs/heads/feature-x', 'main', { deleted: true, after: '0'.repeat(40) }));
+    expect(decision.steps).toEqual(['stop']);
+    expect(decision.overrides.deploymentNameSuffix).toBe('-feature-x');
   });
 
   it('deleting a tag, or the production branch, runs no step and says why', () => {
-    expect(previewPlan(settings(), deleteEvent('tag', 'v1.2.0'))).toEqual({
+    expect(decidePreview(settings(), deleteEvent('tag', 'v1.2.0'))).toEqual({
       steps: [],
       overrides: { kwargs: {} },
       note: 'Tag v1.2.0 was deleted: nothing to deploy or stop (preview: true stops the previews of deleted branches only)',
     });
-    const release = previewPlan(settings({ productionBranch: 'release' }), deleteEvent('branch', 'release'));
+    const release = decidePreview(settings({ productionBranch: 'release' }), deleteEvent('branch', 'release'));
     expect(release.steps).toEqual([]);
     expect(release.note).toMatch(/^Branch release, the production branch, was deleted: nothing to stop/);
     // A delete event's GITHUB_REF is the default branch: never a production deploy.
     const empty = readEvent({ GITHUB_EVENT_NAME: 'delete', GITHUB_REF: 'refs/heads/main' }, { repository: { default_branch: 'main' } });
-    expect(previewPlan(settings(), empty).steps).toEqual([]);
+    expect(decidePreview(settings(), empty).steps).toEqual([]);
   });
 });
 

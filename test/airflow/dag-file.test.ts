@@ -61,6 +61,7 @@ describe('buildBundle', () => {
     expect(spec).toEqual({
       workdir: 'workflow',
       parameters: { a: 1 },
+      python_path: ['prefect_files'],
       runner: { module: 'quickstart_runner', class: 'QuickstartRunner', entrypoint: 'build_all', config_file: 'q.yaml', skip_validation: false },
     });
     expect(bundle.ignoreFile).toContain('releases/');

@@ -29,7 +29,7 @@ describe('orchestrator.config task and docker: the messages a user sees', () => 
         'test/fixtures/config/airflow-docker-bad.yaml:8:7: orchestrator.config.docker.auto_remove: Invalid option: expected one of "never"|"success"|"force"',
         'test/fixtures/config/airflow-docker-bad.yaml:11:11: orchestrator.config.docker.mounts[0].source: a bind mount needs an absolute source path on the Docker host, e.g. /srv/data',
         'test/fixtures/config/airflow-docker-bad.yaml:14:9: orchestrator.config.docker.environment.LOLPOP_DEPLOY_CONF: LOLPOP_DEPLOY_* variables are set by lolpop-deploy (the run\'s conf, run id and deployment)',
-        'test/fixtures/config/airflow-docker-bad.yaml:15:7: orchestrator.config.docker.netwrk_mode: unknown key; check its spelling',
+        'test/fixtures/config/airflow-docker-bad.yaml:15:7: orchestrator.config.docker.netwrk_mode: unknown key; did you mean network_mode?',
       ].join('\n'),
     );
   });

@@ -84,6 +84,7 @@ describe('the docker task: the release', () => {
     expect(JSON.parse(String(b.release[2]!.content))).toEqual({
       workdir: '.',
       parameters: { greeting: 'from deploy' },
+      python_path: ['prefect_files'],
       runner: { module: 'tiny_runner', class: 'TinyRunner', entrypoint: 'build_all', config_file: 'lolpop.yaml', skip_validation: false },
     });
   });

@@ -1,10 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runConfig } from '../helpers/pipeline.js';
 import { ciContext, tempDir } from '../helpers/services.js';
-import { airflowEnv, airflowGet, airflowService, eventually, writeTinyWorkflow } from './helpers.js';
+import { airflowEnv, airflowGet, airflowService, eventually, TINY_RUNNER_PY, writeTinyWorkflow } from './helpers.js';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const airflow = airflowService();
 const AIRFLOW = { orchestrator: { name: 'AirflowOrchestrator', label: '--orchestrator' } };
@@ -56,24 +65,30 @@ describe.skipIf(!airflow)('AirflowOrchestrator: idempotent runs and stop, agains
     expect(run.result.error?.message).toMatch(/the DAG '.*' is paused/);
   });
 
-  it('stop with cancel_runs marks a running run failed (and its task with it)', async () => {
+  it('stop with cancel_runs marks a running run failed and returns once the task process is gone', async () => {
     const dir = tempDir('airflow');
     const name = `tiny-cancel-${randomUUID().slice(0, 6)}`;
     const marker = path.join(dir, 'finished.json');
-    const yaml = writeTinyWorkflow(dir, { name, dagsFolder: airflow!.dagsFolder, parameters: { sleep: 45, marker }, stop: '{cancel_runs: true}' });
+    const pidFile = path.join(dir, 'runner.pid');
+    // The worker runs on this machine: the runner's own pid shows whether its process is gone.
+    const runner = TINY_RUNNER_PY.replace('        if sleep:\n', `        open(${JSON.stringify(pidFile)}, "w").write(str(os.getpid()))\n        if sleep:\n`);
+    const yaml = writeTinyWorkflow(dir, { name, dagsFolder: airflow!.dagsFolder, parameters: { sleep: 45, marker }, stop: '{cancel_runs: true}', runner });
     const env = airflowEnv(airflow!);
     const ci = ciContext({ repository: 'acme/tiny', runId: randomUUID() });
     const started = await runConfig({ dir, yaml, env, ci, steps: 'deploy,run', overrides: AIRFLOW });
     expect(started.result.error).toBeUndefined();
     const runPath = `dags/${name}/dagRuns/${encodeURIComponent(started.result.run!.id)}`;
-    await eventually(async () => ((await airflowGet<{ state: string }>(airflow!, runPath)).body.state === 'running' ? true : undefined), 60_000, 'the run to be running');
+    const pid = await eventually(async () => (existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '' ? Number(readFileSync(pidFile, 'utf8')) : undefined), 90_000, 'the runner to start');
     const { result } = await runConfig({ dir, yaml, env, ci, steps: 'stop', overrides: AIRFLOW });
+    // Checked first, before anything else takes time: Airflow 3.3.2 kills it 1–5 s after the run is marked failed.
+    expect(isAlive(pid), 'the runner process outlived stop').toBe(false);
     expect(result.error).toBeUndefined();
-    expect(result.stopped?.detail).toBe(`paused DAG ${name}; marked 1 queued/running run(s) failed`);
+    expect(result.stopped?.detail).toBe(`paused DAG ${name}; marked 1 queued/running run(s) failed; 1 running task process(es) ended`);
     expect((await airflowGet<{ state: string }>(airflow!, runPath)).body.state).toBe('failed');
     const tasks = await airflowGet<{ task_instances: Array<{ state: string }> }>(airflow!, `${runPath}/taskInstances`);
     expect(tasks.body.task_instances.map((t) => t.state)).toEqual(['failed']);
     expect((await airflowGet<{ is_paused: boolean }>(airflow!, `dags/${name}`)).body.is_paused).toBe(true);
+    expect(existsSync(marker)).toBe(false);
   });
 
   it('stop with mode delete fails the running run, removes the files, and deletes the DAG for good', async () => {
@@ -88,7 +103,7 @@ describe.skipIf(!airflow)('AirflowOrchestrator: idempotent runs and stop, agains
     await eventually(async () => ((await airflowGet<{ state: string }>(airflow!, runPath)).body.state === 'running' ? true : undefined), 60_000, 'the run to be running');
     const { result } = await runConfig({ dir, yaml, env, ci, steps: 'stop', overrides: AIRFLOW });
     expect(result.error).toBeUndefined();
-    expect(result.stopped?.detail).toBe(`marked 1 queued/running run(s) failed; removed the files of ${name}; deleted DAG ${name}`);
+    expect(result.stopped?.detail).toBe(`marked 1 queued/running run(s) failed; 1 running task process(es) ended; removed the files of ${name}; deleted DAG ${name}`);
     expect(existsSync(path.join(airflow!.dagsFolder, name))).toBe(false);
     expect((await airflowGet(airflow!, `dags/${name}`)).status).toBe(404);
     // Longer than the dag-processor's refresh interval: a DAG whose file were still there would be back.

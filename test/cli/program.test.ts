@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine, USAGE_EXIT_CODE, type CliInvocation } from '../../src/cli/program.js';
+import { describeOrchestrators } from '../../src/orchestrators/registry.js';
 
 function parse(argv: string[]): { outcome: ReturnType<typeof parseCommandLine>; out: string; err: string } {
   let out = '';
@@ -98,13 +99,15 @@ describe('bad command lines', () => {
     [1, ['up', '--bogus'], /unknown option '--bogus'[\s\S]*Usage: lolpop-deploy up \[options\]/],
     [2, ['package'], /missing required argument 'lolpop_class'[\s\S]*Usage: lolpop-deploy package/],
     [3, ['run'], /missing required argument 'deployment_name'/],
-    [4, ['up', '--run-kwargs', '{parameters:1}'], /--run-kwargs <json>.*Not valid JSON .*Expected an object/],
-    [5, ['build', '--deployment-kwargs', '[1]'], /Expected a JSON object.*got an array/],
+    // A run's example is a run parameter (every key of --run-kwargs is one), not a deploy setting.
+    [4, ['up', '--run-kwargs', '{parameters:1}'], /^error: --run-kwargs: not valid JSON \(.*\); expected an object such as \{"min_accuracy": 0\.9\} \(each key a run parameter\)$/m],
+    [5, ['build', '--deployment-kwargs', '[1]'], /^error: --deployment-kwargs: expected a JSON object such as \{"work_pool": "my-pool"\}, got an array$/m],
     [6, ['build', '-d', 'my_deploy'], /Only 'deploy' or 'build' is available/],
     [7, ['up', '--steps', 'deploy,launch'], /--steps: unknown step 'launch'/],
-    [8, ['deploy'], /unknown command 'deploy'/],
+    [8, ['deploy', '-d', 'run'], /Only 'deploy' or 'build' is available/],
     [9, ['stop', 'a', '-n', 'b'], /the deployment is named twice/],
     [10, ['up', '--steps', 'plan,stop'], /--steps: plan shows what package, deploy and run would do; it cannot plan stop/],
+    [11, ['up', '--orchestrator', 'PrefectOrchestrator', '--deployer', 'AirflowOrchestrator'], /--orchestrator 'PrefectOrchestrator' and --deployer 'AirflowOrchestrator' name different orchestrators; give one/],
   ];
   it.each(rows)('%i: %j', (_n, argv, message) => {
     const { outcome, err } = parse(argv);
@@ -115,7 +118,40 @@ describe('bad command lines', () => {
   it('--help lists every command, schema and plan included', () => {
     const { outcome, out } = parse(['--help']);
     expect(outcome).toEqual({ kind: 'exit', code: 0 });
-    for (const command of ['package', 'build', 'run', 'stop', 'up', 'plan', 'schema']) expect(out).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['package', 'build\\|deploy', 'run', 'stop', 'up', 'plan', 'schema']) expect(out).toMatch(new RegExp(`^  ${command} `, 'm'));
+  });
+
+  it("deploy is build under the name the action and --steps use; --help says so", () => {
+    expect(invocation(['deploy', '-c', 'q.yaml', '--deployer', 'LocalOrchestrator'])).toMatchObject(invocation(['build', '-c', 'q.yaml', '--deployer', 'LocalOrchestrator']));
+    const { out } = parse(['deploy', '--help']);
+    expect(out).toContain('Usage: lolpop-deploy build|deploy [options]');
+    expect(out.replace(/\s+/g, ' ')).toContain('lolpop deployment build; `deploy` is the same command');
+  });
+
+  it("up and plan take lolpop's --deployer as --orchestrator", () => {
+    for (const command of ['up', 'plan']) {
+      expect(invocation([command, '--deployer', 'AirflowOrchestrator']).overrides.orchestrator).toEqual({ name: 'AirflowOrchestrator', label: '--deployer' });
+      expect(invocation([command, '--deployer', 'X', '--orchestrator', 'X']).overrides.orchestrator).toEqual({ name: 'X', label: '--orchestrator' });
+    }
+  });
+
+  it('plan --help offers no wait flags (a plan waits for nothing); up --help does', () => {
+    expect(parse(['plan', '--help']).out).not.toMatch(/--wait/);
+    expect(parse(['up', '--help']).out).toMatch(/-w, --wait\b[\s\S]*--wait-timeout <duration>/);
+  });
+
+  it('--help names every built-in orchestrator with its registry description, and each --orchestrator flag every name', () => {
+    const { out } = parse(['--help']);
+    for (const o of describeOrchestrators()) expect(out).toMatch(new RegExp(`^  ${o.name} +${o.description.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    const up = parse(['up', '--help']).out.replace(/\s+/g, ' ');
+    for (const o of describeOrchestrators()) expect(up).toContain(o.name);
+  });
+
+  it('orchestrators --json prints the registry (what scripts/write-docs.mjs reads)', () => {
+    const { outcome, out } = parse(['orchestrators', '--json']);
+    expect(outcome).toEqual({ kind: 'exit', code: 0 });
+    expect(JSON.parse(out)).toEqual(describeOrchestrators());
+    expect(parse(['orchestrators']).out).toMatch(/^LocalOrchestrator \(default\)$/m);
   });
 
   it('schema prints the JSON Schema and exits 0', () => {

@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { loadConfigSync, loadedAs, type ConfigOverrides } from '../../src/config/load.js';
+import { loadConfigSync, loadedAs, type ConfigOverrides, type LoadOptions } from '../../src/config/load.js';
 import { DEFAULT_BASE_IMAGE } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import { PREFECT_KWARGS } from '../../src/orchestrators/prefect/kwargs.js';
-import { orchestratorLookup } from '../../src/orchestrators/registry.js';
+import { knownOrchestrators, orchestratorLookup } from '../../src/orchestrators/registry.js';
 
 const fixture = (name: string) => path.join('test/fixtures/config', name);
-const load = (name: string, overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = {}) =>
-  loadConfigSync(fixture(name), overrides, orchestratorLookup, env);
+const load = (name: string, overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = {}, options?: LoadOptions) =>
+  loadConfigSync(fixture(name), overrides, orchestratorLookup, env, undefined, options);
 /** A config that PrefectOrchestrator deploys, as its kwargs type it. */
 const loadPrefect = (name: string, overrides: ConfigOverrides = {}) => loadedAs(load(name, overrides), PREFECT_KWARGS);
 
@@ -29,9 +29,9 @@ describe('loadConfig: the messages a user sees', () => {
   // Each row: fixture → the exact message (file:line:col, key, what was expected).
   it.each([
     ['missing file', 'nope.yaml', /^Config file test\/fixtures\/config\/nope\.yaml not found \(looked for \/.*nope\.yaml\)\. Set the config input or -c\.$/],
-    ['YAML syntax error', 'syntax-error.yaml', "test/fixtures/config/syntax-error.yaml:6:5: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]"],
+    ['YAML syntax error', 'syntax-error.yaml', "test/fixtures/config/syntax-error.yaml:5:11: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]"],
     ['wrong type', 'wrong-type.yaml', 'test/fixtures/config/wrong-type.yaml:7:7: orchestrator.deployment.package.push_image: expected boolean, received string'],
-    ['unknown key', 'unknown-key.yaml', 'test/fixtures/config/unknown-key.yaml:7:7: orchestrator.deployment.deploy.work_pol: unknown key; check its spelling'],
+    ['unknown key', 'unknown-key.yaml', 'test/fixtures/config/unknown-key.yaml:7:7: orchestrator.deployment.deploy.work_pol: unknown key; did you mean work_pool?'],
     ['bad enum', 'bad-enum.yaml', 'test/fixtures/config/bad-enum.yaml:6:5: orchestrator.deployment.type: Invalid option: expected one of "docker"|"kubernetes"|"local"'],
     ['both spellings', 'both-spellings.yaml', 'test/fixtures/config/both-spellings.yaml:3:1: decorators: use either decorator or decorators, not both'],
     ['orchestrator config', 'bad-prefect-config.yaml', 'test/fixtures/config/bad-prefect-config.yaml:5:5: orchestrator.config.cache_tasks: expected boolean, received string'],
@@ -46,6 +46,17 @@ describe('loadConfig: the messages a user sees', () => {
     ['an unresolved alias', 'unresolved-alias.yaml', 'test/fixtures/config/unresolved-alias.yaml:3:11: YAML aliases: Unresolved alias (the anchor must be set before the alias): nope'],
   ])('%s fails at its position', (_name, file, expected) => {
     expect(errorOf(() => load(file))).toBe(expected);
+  });
+
+  // yaml reports these at column 1 of the line where the text ran out or the indentation starts.
+  it.each([
+    ['an unclosed quote: at the quote', 'orchestrator:\n  deployment:\n    name: "quickstart\n    type: docker\n', '3:11: YAML syntax error: Missing closing "quote'],
+    ['an unclosed flow mapping: at its brace', 'orchestrator:\n  config: {api_url: x\n  deployment: {}\n', '2:11: YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }'],
+    ['a mapping item after a list: at the item', 'orchestrator:\n  deployment:\n    - name\n    type: docker\n', '4:5: YAML syntax error: '],
+  ])('a syntax error is reported at its real line and column: %s', (_name, text, expected) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lolpop-syntax-'));
+    writeFileSync(path.join(dir, 'lolpop.yaml'), text);
+    expect(errorOf(() => loadConfigSync(path.join(dir, 'lolpop.yaml'), {}, orchestratorLookup, {}))).toContain(`lolpop.yaml:${expected}`);
   });
 
   it('a key given twice fails at the second one', () => {
@@ -76,7 +87,7 @@ describe('loadConfig: the messages a user sees', () => {
         file: path.resolve(fixture('unknown-key.yaml')),
         line: 7,
         col: 7,
-        message: 'test/fixtures/config/unknown-key.yaml:7:7: orchestrator.deployment.deploy.work_pol: unknown key; check its spelling',
+        message: 'test/fixtures/config/unknown-key.yaml:7:7: orchestrator.deployment.deploy.work_pol: unknown key; did you mean work_pool?',
       },
     ]);
   });
@@ -95,12 +106,19 @@ describe('loadConfig: the messages a user sees', () => {
 });
 
 describe('loadConfig: which orchestrator deploys, in lolpop order', () => {
-  it('a decorator.orchestrator we do not know falls back to LocalOrchestrator, with a notice', () => {
-    const config = load('unknown-orchestrator.yaml');
+  it('a decorator.orchestrator we do not know fails, naming the known ones and the closest (the action)', () => {
+    expect(errorOf(() => load('unknown-orchestrator.yaml'))).toBe(
+      "test/fixtures/config/unknown-orchestrator.yaml:2:3: decorator.orchestrator: unknown orchestrator 'AirflowOrchestrater' (did you mean AirflowOrchestrator?); " +
+        `lolpop-deploy deploys with ${knownOrchestrators().join(', ')}. Fix the name, or choose one with the orchestrator input`,
+    );
+  });
+
+  it('with unknownOrchestrator: warn (the CLI), it warns in one line and deploys with LocalOrchestrator', () => {
+    const config = load('unknown-orchestrator.yaml', {}, {}, { unknownOrchestrator: 'warn' });
     expect(config.orchestrator).toBe('LocalOrchestrator');
-    expect(config.notices).toEqual([
-      'decorator.orchestrator is AirflowOrchestrater, which lolpop-deploy does not deploy with (known: AirflowOrchestrator, LocalOrchestrator, PrefectOrchestrator); ' +
-        'using LocalOrchestrator. Choose another with --deployer/--packager or the orchestrator input.',
+    expect(config.warnings).toEqual([
+      "test/fixtures/config/unknown-orchestrator.yaml:2:3: decorator.orchestrator: unknown orchestrator 'AirflowOrchestrater' (did you mean AirflowOrchestrator?); " +
+        `lolpop-deploy deploys with ${knownOrchestrators().join(', ')}; deploying with LocalOrchestrator (choose another with --deployer)`,
     ]);
   });
 
@@ -108,14 +126,14 @@ describe('loadConfig: which orchestrator deploys, in lolpop order', () => {
     expect(load('valid-prefect.yaml').orchestrator).toBe('PrefectOrchestrator');
     const chosen = load('unknown-orchestrator.yaml', { orchestrator: { name: 'PrefectOrchestrator', label: '--deployer' } });
     expect(chosen.orchestrator).toBe('PrefectOrchestrator');
-    expect(chosen.notices).toEqual([]);
+    expect(chosen.warnings).toEqual([]);
     const message = errorOf(() => load('bad-prefect-config.yaml', { orchestrator: { name: 'PrefectOrchestrator', label: '--deployer' } }));
     expect(message).toMatch(/^test\/fixtures\/config\/bad-prefect-config\.yaml:5:5: orchestrator\.config\.cache_tasks: expected boolean/);
   });
 
   it('an unknown name on the command line is an error that names the flag', () => {
     expect(errorOf(() => load('valid-prefect.yaml', { orchestrator: { name: 'Airflow', label: '--deployer' } }))).toBe(
-      "--deployer: unknown orchestrator 'Airflow'; known: AirflowOrchestrator, LocalOrchestrator, PrefectOrchestrator (or a module path such as ./my_orchestrator.mjs)",
+      `--deployer: unknown orchestrator 'Airflow'; known: ${knownOrchestrators().join(', ')} (or a module path such as ./my_orchestrator.mjs)`,
     );
   });
 
@@ -150,7 +168,7 @@ describe("loadConfig: each orchestrator's own kwargs", () => {
         "test/fixtures/config/valid-prefect.yaml:19:38: orchestrator.deployment.deploy.job_variables: PrefectOrchestrator's key; AirflowOrchestrator (chosen by --deployer) does not read it",
       ].join('\n'),
     );
-    expect(errorOf(() => load('unknown-orchestrator.yaml', { source: 'flag', kwargs: { stop: { delete_secret: true } } }))).toBe(
+    expect(errorOf(() => load('unknown-orchestrator.yaml', { source: 'flag', kwargs: { stop: { delete_secret: true } } }, {}, { unknownOrchestrator: 'warn' }))).toBe(
       "flag --stop-kwargs: orchestrator.deployment.stop.delete_secret: PrefectOrchestrator's key; LocalOrchestrator does not read it",
     );
   });

@@ -93,7 +93,7 @@ describe.skipIf(!node24 || !apiUrl)('the bundled action under Node 24, as the ru
     // An annotation on the file, line and column, so GitHub shows it in the PR's diff.
     const errors = run.log.split('\n').filter((l) => l.startsWith('::error'));
     expect(errors).toEqual([
-      '::error title=lolpop-deploy config,file=lolpop.yaml,line=8,col=7::lolpop.yaml:8:7: orchestrator.deployment.deploy.work_pol: unknown key; check its spelling',
+      '::error title=lolpop-deploy config,file=lolpop.yaml,line=8,col=7::lolpop.yaml:8:7: orchestrator.deployment.deploy.work_pol: unknown key; did you mean work_pool?',
     ]);
     expect(run.summary).toContain('**Error:** lolpop.yaml:8:7');
     expect(run.outputs['deployment-id']).toBeUndefined();

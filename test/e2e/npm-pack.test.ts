@@ -65,6 +65,10 @@ describe('the npm package: npm pack, installed offline into a fresh project', ()
       expect(paths, file).toContain(file);
     }
     expect(paths.filter((p) => /^(src|test|node_modules|scripts)\//.test(p))).toEqual([]);
+    // The README is the user guide: the docs/ pages it links travel with it.
+    const linked = [...readFileSync('README.md', 'utf8').matchAll(/\]\((docs\/[^)#\s]+)/g)].map((m) => m[1]!);
+    expect(linked.length).toBeGreaterThan(0);
+    expect(linked.filter((file) => !paths.includes(file))).toEqual([]);
     // The only package installed is this one: the bundle needs no dependencies.
     expect(readdirSync(path.join(project, 'node_modules')).filter((name) => !name.startsWith('.'))).toEqual([PKG.name]);
     const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as Record<string, unknown>;
@@ -82,7 +86,8 @@ describe('the npm package: npm pack, installed offline into a fresh project', ()
     const res = run(['--help'], project);
     expect(res.status, res.stderr).toBe(0);
     expect(res.stdout).toContain('Usage: lolpop-deploy');
-    for (const command of ['package', 'build', 'run', 'stop', 'up']) {
+    // build is also deploy (lolpop's name and the action's): commander lists it as build|deploy.
+    for (const command of ['package', 'build\\|deploy', 'run', 'stop', 'up', 'plan', 'orchestrators']) {
       expect(res.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'));
     }
   });
@@ -95,7 +100,7 @@ describe('the npm package: npm pack, installed offline into a fresh project', ()
     );
   });
 
-  it('ships the JSON Schema at the path the README gives yaml-language-server', () => {
+  it('ships the JSON Schema at the path docs/cli.md gives yaml-language-server', () => {
     const schema = JSON.parse(readFileSync(path.join(project, 'node_modules', PKG.name, SCHEMA_FILE), 'utf8')) as Record<string, unknown>;
     expect(schema.$schema).toMatch(/json-schema\.org/);
     expect(schema.type).toBe('object');

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -13,6 +13,10 @@ export interface ActionRun {
   log: string;
   outputs: Record<string, string>;
   summary: string;
+  /** What the step saved for its post step (GITHUB_STATE), to give the post step as STATE_*. */
+  state: Record<string, string>;
+  /** The signal that ended it, if one did. */
+  signal: NodeJS.Signals | null;
 }
 
 /** What the runner passes for inputs not given in `with:`: action.yml's defaults. */
@@ -41,12 +45,19 @@ export async function runBundledAction(options: {
   env: Record<string, string>;
   /** The PR comments as they stand after the run (the GitHub stand-in's), for the leak check. */
   comments?: () => readonly string[];
+  /** The main step's saved state: given, this is the post step (STATE_* as the runner sets them). */
+  state?: Record<string, string>;
+  /** Called with the process once spawned (to signal it as the runner does). */
+  started?: (child: ChildProcess, stateFile: string) => void;
 }): Promise<ActionRun> {
   const dir = tempDir('action');
   const outputFile = path.join(dir, 'github_output');
   const summaryFile = path.join(dir, 'step_summary');
+  const stateFile = path.join(dir, 'github_state');
   writeFileSync(outputFile, '');
   writeFileSync(summaryFile, '');
+  writeFileSync(stateFile, '');
+  const stateEnv = Object.fromEntries(Object.entries(options.state ?? {}).map(([k, v]) => [`STATE_${k}`, v]));
   const inputs = { ...defaultInputs(), ...options.inputs };
   const inputEnv = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v]));
   const child = spawn(options.node, [BUNDLE], {
@@ -57,19 +68,22 @@ export async function runBundledAction(options: {
       GITHUB_ACTIONS: 'true',
       GITHUB_OUTPUT: outputFile,
       GITHUB_STEP_SUMMARY: summaryFile,
+      GITHUB_STATE: stateFile,
       GITHUB_WORKSPACE: options.cwd,
       ...inputEnv,
+      ...stateEnv,
       ...options.env,
     },
   });
+  options.started?.(child, stateFile);
   let log = '';
   child.stdout.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-  const status = await new Promise<number | null>((resolve, reject) => {
+  const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
     child.on('error', reject); // a node that is not there fails the test at once, not at its timeout
-    child.on('close', resolve);
+    child.on('close', (code, signalled) => resolve([code, signalled]));
   });
-  const run = { status, log, outputs: readOutputs(outputFile), summary: readFileSync(summaryFile, 'utf8') };
+  const run = { status, signal, log, outputs: readOutputs(outputFile), summary: readFileSync(summaryFile, 'utf8'), state: readOutputs(stateFile) };
   // Every run is checked: a secret it was given must not be in anything it produced.
   const leaks = findLeaks(secretsOf(options.env, inputs), { ...run, comments: options.comments?.() });
   if (leaks.length > 0) throw new Error(`a secret leaked into: ${leaks.join(', ')}`);

@@ -178,7 +178,7 @@ const ROWS: Row[] = [
     what: 'kubernetes pool: run (a flow run is created; no cluster worker picks it up here)',
     command: RUN_POOL,
     exit: 0,
-    check: ({ stdout }) => expect(stdout).toMatch(/^Run \S+: SCHEDULED$/m),
+    check: ({ stdout }) => expect(stdout).toMatch(/^Flow run \S+: SCHEDULED$/m),
   },
 ];
 

@@ -31,7 +31,7 @@ async function load(yaml: string, module = MODULE): Promise<LoadedConfig> {
   writeFileSync(path.join(dir, 'queue.mjs'), module);
   const file = path.join(dir, 'lolpop.yaml');
   writeFileSync(file, yaml);
-  return loadConfig(file, { orchestrator: { name: './queue.mjs', label: '--orchestrator' } }, orchestratorLookup, {}, dir);
+  return loadConfig(file, { orchestrator: { name: './queue.mjs', label: '--orchestrator' } }, orchestratorLookup, {}, dir, { unknownOrchestrator: 'fail' });
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<string> {

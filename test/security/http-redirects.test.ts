@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { boundedFetch, GITHUB_LIMITS } from '../../src/action/github/bounded-fetch.js';
+import { githubFetch, GITHUB_LIMITS } from '../../src/action/github/github-fetch.js';
 import { MemoryLogger } from '../../src/logger.js';
 import { AirflowClient } from '../../src/orchestrators/airflow/client.js';
 import { AirflowConfig } from '../../src/orchestrators/airflow/config.js';
@@ -64,7 +64,7 @@ describe('redirects are never followed', () => {
     const elsewhere = await start(notFound);
     // The Location's userinfo and query are not printed.
     const hostile = await start(redirectEverything(() => elsewhere.url.replace('://', '://attacker:location-password@'), 307, '?q=query-secret'));
-    const fetch = boundedFetch(GITHUB_LIMITS);
+    const fetch = githubFetch(GITHUB_LIMITS);
     const write = fetch(`${hostile.url}/repos/acme/app/issues/1/comments`, { method: 'POST', headers: { authorization: 'token ghs_secret-token' }, body: '{"body":"x"}' });
     await expect(write).rejects.toThrow(
       `the GitHub API answered 307, a redirect to ${elsewhere.url}/repos/acme/app/issues/1/comments: not followed (credentials and writes go only to the configured origin) (POST /repos/acme/app/issues/1/comments)`,

@@ -19,6 +19,7 @@ const EVIL = 'evil.example';
 
 const base: PipelineResult = {
   orchestrator: 'PrefectOrchestrator',
+  runNoun: 'flow run',
   deploymentName: 'quickstart',
   steps: [
     { step: 'deploy', status: 'success', durationMs: 1_000, detail: 'deployment hello/quickstart' },

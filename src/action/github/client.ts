@@ -1,7 +1,7 @@
 import type { getOctokit } from '@actions/github';
 import type { ThrottlingOptions } from '@octokit/plugin-throttling';
 import type { Logger } from '../../logger.js';
-import { boundedFetch, GITHUB_LIMITS, type GitHubTimeouts } from './bounded-fetch.js';
+import { githubFetch, GITHUB_LIMITS, type GitHubTimeouts } from './github-fetch.js';
 
 /** The Octokit the action talks to GitHub with: REST methods, paginate, retry, throttling. */
 export type GitHubClient = ReturnType<typeof getOctokit>;
@@ -18,7 +18,7 @@ export interface GitHubClientOptions {
   retryBaseMs?: number;
   limits?: typeof GITHUB_LIMITS;
   fetch?: typeof globalThis.fetch;
-  /** Filled when a try hit its bound or the write its budget (boundedFetch). */
+  /** Filled when a try hit its bound or the write its budget (githubFetch). */
   timeouts?: GitHubTimeouts;
   /** Tests only: the throttling plugin's write spacing (1 s apart, as github.com wants). */
   writeGroup?: Extract<ThrottlingOptions, { onRateLimit: unknown }>['write'];
@@ -28,7 +28,7 @@ export interface GitHubClientOptions {
  * An Octokit for `token`, for one comment write. Every call goes to `apiUrl`,
  * GITHUB_API_URL on the runner (GitHub Enterprise Server's https://host/api/v3 works
  * as api.github.com does); each try and the write as a whole are bounded
- * (boundedFetch), transient failures are retried by the official retry plugin, and
+ * (githubFetch), transient failures are retried by the official retry plugin, and
  * rate limits honoured by the throttling plugin up to a cap.
  */
 export async function createGitHubClient(token: string, apiUrl: string, logger: Logger, options: GitHubClientOptions = {}): Promise<GitHubClient> {
@@ -55,7 +55,7 @@ export async function createGitHubClient(token: string, apiUrl: string, logger: 
     {
       // getOctokit reads GITHUB_API_URL once, when @actions/github is first imported: say it again.
       baseUrl: apiUrl.replace(/\/+$/, ''),
-      request: { fetch: boundedFetch(limits, options.fetch, options.timeouts) },
+      request: { fetch: githubFetch(limits, options.fetch, options.timeouts) },
       retry: { retries: options.retries ?? 2, retryAfterBaseValue: options.retryBaseMs ?? 1000 },
       throttle: {
         ...(options.writeGroup ? { write: options.writeGroup } : {}),

@@ -1,7 +1,7 @@
 import type { CiContext } from '../../ci-context.js';
 import { describeError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { describeGitHubError, GitHubAnswerError } from './answers.js';
+import { describeGitHubError, GitHubAnswerError } from './api.js';
 import type { GitHubClient } from './client.js';
 import { findPullRequest, pullRequestFromEvent, type PullRequestTarget } from './pull-request.js';
 import { workflowScope } from './comment-marker.js';

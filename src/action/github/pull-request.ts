@@ -1,5 +1,5 @@
 import type { CiContext } from '../../ci-context.js';
-import { pullRequestsOfCommit } from './answers.js';
+import { pullRequestsOfCommit } from './api.js';
 import type { GitHubClient } from './client.js';
 
 /** The pull request a run reports to. */

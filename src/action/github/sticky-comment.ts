@@ -1,5 +1,5 @@
 import type { Logger } from '../../logger.js';
-import { createComment, deleteComment, listComments, updateComment, type Comment } from './answers.js';
+import { createComment, deleteComment, listComments, updateComment, type Comment } from './api.js';
 import type { GitHubClient } from './client.js';
 import { commentMarker } from './comment-marker.js';
 import type { TokenIdentity } from './token-identity.js';

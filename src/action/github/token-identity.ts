@@ -1,5 +1,5 @@
 import type { Logger } from '../../logger.js';
-import { authenticatedLogin, viewerLogin } from './answers.js';
+import { authenticatedLogin, viewerLogin } from './api.js';
 import type { GitHubClient } from './client.js';
 
 /**

@@ -164,7 +164,7 @@ function facts(result: PipelineResult, ci: CiContext, md: Escaping): Array<[stri
   if (result.packaged?.digest) out.push(['digest', md.code(result.packaged.digest)]);
   if (result.deployment) out.push(['deployment', md.link(result.deployment.name, result.deployment.url)]);
   if (result.run) {
-    out.push(['flow run', md.link(result.run.id, result.run.url)]);
+    out.push([result.runNoun, md.link(result.run.id, result.run.url)]);
     const wait = result.steps.find((s) => s.step === 'wait')?.status;
     const state = `**${md.text(result.run.state)}**`;
     if (wait === 'success' || wait === 'failed') out.push(['final state', state]);

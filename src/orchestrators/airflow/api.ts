@@ -218,16 +218,16 @@ export class AirflowApi {
   }
 
   /** A task try's log as structured events (plain strings become events). */
-  async taskLog(dagId: string, runId: string, taskId: string, tryNumber: number): Promise<LogEvent[]> {
+  async taskLog(dagId: string, runId: string, taskId: string, tryNumber: number, deadline?: number): Promise<LogEvent[]> {
     const path = `dags/${seg(dagId)}/dagRuns/${seg(runId)}/taskInstances/${seg(taskId)}/logs/${tryNumber}`;
     const action = `read the log of task ${taskId} (try ${tryNumber})`;
     const searchParams = new URLSearchParams({ full_content: 'true' });
     if ((await this.client.apiVersion()) === 'v1') {
       // Airflow 2's JSON form is a Python repr of (host, text) pairs; its plain text is the log itself.
-      const res = await this.client.request('GET', path, { action, schema: z.unknown(), searchParams, headers: { accept: 'text/plain' }, accept: [200] });
+      const res = await this.client.request('GET', path, { action, schema: z.unknown(), searchParams, headers: { accept: 'text/plain' }, accept: [200], deadline });
       return airflow2LogEvents(typeof res.body === 'string' ? res.body : JSON.stringify(res.body ?? ''));
     }
-    const res = await this.client.request('GET', path, { action, schema: LogContent, searchParams });
+    const res = await this.client.request('GET', path, { action, schema: LogContent, searchParams, deadline });
     const content = (res.body as z.infer<typeof LogContent>).content;
     const items = typeof content === 'string' ? content.split('\n') : content;
     return items.map((item) => (typeof item === 'string' ? { event: item } : item));

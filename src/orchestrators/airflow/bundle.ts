@@ -1,8 +1,10 @@
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { PackageKwargs, StepKwargs } from '../../config/schema.js';
 import { ConfigError } from '../../errors.js';
 import { COPIED_FILE_MAX_BYTES, readProjectFile } from '../../project-files.js';
-import { configFileFor, joinPosix, relativePath } from '../../packaging/paths.js';
+import { configFileFor, joinPosix, prefectFilesDir, relativePath } from '../../packaging/paths.js';
+import { workflowDirFor } from '../../packaging/dockerfile.js';
 import { LAUNCHER_PY, launchSpec, splitEntrypoint } from '../../packaging/launcher.js';
 import type { ResolvedDeployment } from '../../deployment.js';
 import { RELEASES_DIR, renderDagFile, RUN_TASK_PY } from './dag-file.js';
@@ -46,11 +48,13 @@ const WORKFLOW_DIR = 'workflow';
 /**
  * The deployment as Airflow gets it. The release holds lolpop-deploy's launcher (the
  * LocalOrchestrator's, unchanged), its launch spec and the task script. For a bash task
- * it also holds a copy of the workflow: copy_files (what an image would get), the runner
- * config and the user's own flow file; a docker task finds them in the image, in its
- * WORKDIR, where the generated Dockerfile puts them. The fingerprint hashes all of it
- * and the DAG's settings (the image among them), so an unchanged deploy is recognisable
- * and a changed one gets a release folder of its own.
+ * it also holds a copy of the workflow, the files the image would get: copy_files, the
+ * runner config, and the workflow folder ({prefect_files}, or the flow file's folder)
+ * with the runner modules kept there; a docker task finds them in the image, in its
+ * WORKDIR, where the generated Dockerfile puts them. The workflow folder is importable
+ * in both (python_path), as it is when the image runs {prefect_files}/run.py. The
+ * fingerprint hashes all of it and the DAG's settings (the image among them), so an
+ * unchanged deploy is recognisable and a changed one gets a release folder of its own.
  */
 export function buildBundle(options: BundleOptions): DagBundle {
   const d = options.deployment;
@@ -60,13 +64,15 @@ export function buildBundle(options: BundleOptions): DagBundle {
   // In the image the workflow is the WORKDIR itself ("."), as the generated Dockerfile lays it out.
   const workdir = inImage ? '.' : WORKFLOW_DIR;
   const secrets = secretVariables(dagId, d.secretParameters);
-  const spec = launchSpec(pkg, entrypoint, workdir, d.deploy.parameters ?? {}, false, Object.fromEntries(secrets.map((s) => [s.parameter, s.env])));
+  const spec: AirflowLaunchSpec = launchSpec(pkg, entrypoint, workdir, d.deploy.parameters ?? {}, false, Object.fromEntries(secrets.map((s) => [s.parameter, s.env])));
+  const importable = workflowDirFor(pkg);
+  if (importable !== '.') spec.python_path = [importable];
   const release: BundleFile[] = [
     { path: 'launcher.py', content: LAUNCHER_PY },
     inImage ? { path: 'container_task.py', content: CONTAINER_TASK_PY } : { path: 'run_task.py', content: RUN_TASK_PY },
     { path: 'spec.json', content: `${JSON.stringify(spec, null, 2)}\n` },
   ];
-  for (const file of inImage ? [] : workflowFiles(pkg, spec.flow ? splitEntrypoint(entrypoint).file : undefined)) {
+  for (const file of inImage ? [] : workflowFiles(pkg, spec.flow ? splitEntrypoint(entrypoint).file : undefined, options.workdir)) {
     // Only a regular file inside the working directory: a committed train.csv -> /proc/self/environ is refused, not copied.
     const content = readProjectFile({ root: options.workdir, file, what: `to deliver '${file}' to Airflow` }, COPIED_FILE_MAX_BYTES);
     if (content === undefined) {
@@ -101,10 +107,50 @@ export function buildBundle(options: BundleOptions): DagBundle {
   };
 }
 
-/** copy_files, the runner config and the flow file, each once, in that order. */
-function workflowFiles(pkg: PackageKwargs, flowFile: string | undefined): string[] {
+/** The launch spec with the folders the task scripts put on sys.path (relative to its workdir). */
+type AirflowLaunchSpec = ReturnType<typeof launchSpec> & { python_path?: string[] };
+
+/**
+ * copy_files, the runner config, the flow file and the workflow folder's files, each
+ * once, in that order. The workflow folder is what the Dockerfile copies whole; a flow
+ * file at the root would make that the whole working directory, so then only the flow
+ * file is taken.
+ */
+function workflowFiles(pkg: PackageKwargs, flowFile: string | undefined, root: string): string[] {
   const files = pkg.copy_files.map((f) => relativePath('copy_files', f));
   if (flowFile === undefined) files.push(relativePath('config_file', configFileFor(pkg)));
   else files.push(relativePath('flow_entrypoint', flowFile));
+  const folder = workflowDirFor(pkg);
+  if (folder !== '.') files.push(...filesUnder(root, folder, generatedBy(pkg)));
   return [...new Set(files)];
+}
+
+/**
+ * What package generates in {prefect_files}: run.py (the Prefect wrapper, which the
+ * Airflow task does not run) and the DAG files written for review (which hold the
+ * fingerprint, so they cannot be part of what it hashes). Left out, so the release is
+ * the same whether or not package ran first.
+ */
+function generatedBy(pkg: PackageKwargs): Set<string> {
+  const dir = prefectFilesDir(pkg);
+  return new Set([joinPosix(dir, 'run.py'), joinPosix(dir, 'airflow')]);
+}
+
+/** The files under `folder` (relative, sorted), without bytecode caches and the `skip` paths; none when it does not exist. */
+function filesUnder(root: string, folder: string, skip: Set<string>): string[] {
+  let entries;
+  try {
+    entries = readdirSync(path.join(root, folder), { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const found: string[] = [];
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const relative = joinPosix(folder, entry.name);
+    if (skip.has(relative) || entry.name === '__pycache__') continue;
+    // A link is read as a file, and refused there (not followed): the Dockerfile's COPY would not follow it either.
+    found.push(...(entry.isDirectory() ? filesUnder(root, relative, skip) : [relative]));
+  }
+  return found;
 }

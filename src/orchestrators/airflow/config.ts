@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Duration } from '../../config/schema.js';
 import { DockerTaskConfig } from './docker-config.js';
+import { GitDeliveryConfig } from './git-config.js';
 
 /**
  * AirflowOrchestrator's `orchestrator.config`. The connection comes from the
@@ -14,11 +15,17 @@ export const AirflowConfig = z
     username: z.string().min(1).optional().describe('SimpleAuthManager (or other auth manager) user (AIRFLOW_USERNAME wins).'),
     password: z.string().min(1).optional().describe('Its password (AIRFLOW_PASSWORD wins); use a ${ENV} reference.'),
     ui_url: z.string().min(1).optional().describe("The UI's base URL for links ([api] base_url); defaults to api_url (AIRFLOW_UI_URL wins)."),
+    delivery: z
+      .enum(['folder', 'git'])
+      .default('folder')
+      .describe("How the DAG and its release reach Airflow: folder writes into dags_folder (a path on this machine); git commits and pushes them to the repository Airflow reads (a GitDagBundle, or git-sync).")
+      ,
     dags_folder: z
       .string()
       .min(1)
       .optional()
       .describe("The DAGs folder (of the server's dags-folder bundle) to deliver to, relative to the working directory or absolute; else AIRFLOW_DAGS_FOLDER."),
+    git: GitDeliveryConfig.optional(),
     python: z
       .string()
       .min(1)
@@ -38,6 +45,15 @@ export const AirflowConfig = z
     // Each kind's keys only with that kind: a key that would be silently ignored is a mistake.
     if (config.task === 'docker' && config.python !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['python'], message: "task: docker runs the runner with the image's own python; python is for task: bash" });
+    }
+    if (config.delivery === 'git' && config.git === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['git'], message: 'delivery is git: name the repository (git: {url: https://…/dags.git, token: ${GIT_TOKEN}})' });
+    }
+    if (config.delivery !== 'git' && config.git !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['git'], message: 'only read with delivery: git (the default delivery is folder); set delivery: git or remove it' });
+    }
+    if (config.delivery !== 'folder' && config.dags_folder !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['dags_folder'], message: `only read with delivery: folder; delivery ${config.delivery} writes no local folder: remove it` });
     }
     if (config.task !== 'docker' && config.docker !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['docker'], message: 'only read with task: docker (the default task is bash); set task: docker or remove it' });

@@ -203,6 +203,9 @@ here = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(here, "spec.json"), encoding="utf-8") as f:
     spec = json.load(f)
 spec["workdir"] = os.path.join(here, spec["workdir"])
+# The workflow folder is importable, as when the image runs prefect_files/run.py (the launcher adds workdir itself).
+for entry in reversed(spec.get("python_path") or []):
+    sys.path.insert(0, os.path.join(spec["workdir"], entry))
 conf = json.loads(os.environ.get("LOLPOP_DEPLOY_CONF") or "{}") or {}
 if not isinstance(conf, dict):
     raise SystemExit("lolpop-deploy: the run's conf must be a JSON object, got %r" % (conf,))

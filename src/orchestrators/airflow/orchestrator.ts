@@ -7,6 +7,8 @@ import type { StepName } from '../../steps.js';
 import type { StepKwargs } from '../../config/schema.js';
 import type { ResolvedDeployment } from '../../deployment.js';
 import type {
+  CancelRequest,
+  CancelResult,
   DeployRequest,
   DeployResult,
   Orchestrator,
@@ -28,11 +30,12 @@ import { AirflowClient } from './client.js';
 import type { AirflowConfig } from './config.js';
 import { hasConnection, resolveConnection } from './connection.js';
 import { deliverBundle, removeBundle } from './deliver.js';
+import { GitDelivery } from './deliver-git.js';
 import { awaitParsed, nudgeParsing } from './parse.js';
 import { planAirflow } from './plan.js';
 import { deleteSecretVariables, writeSecretVariables } from './secret-variables.js';
-import { stopDag } from './stop-dag.js';
-import { stateType } from './states.js';
+import { awaitRunsEnded, failRuns, stopDag } from './stop-dag.js';
+import { isTerminal, stateType } from './states.js';
 import { runIdFor, type AirflowTarget } from './names.js';
 import { dagRunUrl, dagUrl, parseDagRunUrl } from './urls.js';
 import { waitForDagRun } from './wait-for-run.js';
@@ -47,6 +50,7 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
   private airflow?: AirflowApi;
   /** dag_run_id → dag_id of the runs this instance started, for wait. */
   private readonly runs = new Map<string, string>();
+  private gitDelivery?: GitDelivery;
   /** Whether deploy wrote the secret parameters' Variables in this invocation (run need not again). */
   private secretsWritten = false;
 
@@ -60,7 +64,7 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
     // A plan changes nothing and may be offline: it needs neither.
     if (steps.includes('plan')) return;
     if (steps.some((step) => step !== 'package')) this.api();
-    if (steps.includes('deploy')) this.dagsFolder();
+    if (steps.includes('deploy') && this.config.delivery === 'folder') this.dagsFolder();
   }
 
   /**
@@ -87,32 +91,43 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
     const bundle = this.bundle(request.resolved);
     const api = hasConnection(this.ctx.env, this.config) ? this.api() : undefined;
     const configured = this.config.dags_folder ?? (this.ctx.env.AIRFLOW_DAGS_FOLDER || undefined);
+    const git = this.git();
     return planAirflow(request, this.ctx, {
       bundle,
       dagFileInWorkdir: dagFileInWorkdir(request.resolved.package, bundle),
-      dagsFolder: configured ? path.resolve(this.ctx.workdir, configured) : undefined,
+      dagsFolder: configured && !git ? path.resolve(this.ctx.workdir, configured) : undefined,
+      gitTarget: git?.where(bundle.dagId),
       api,
     });
   }
 
   /**
-   * Delivers the DAG and its release into the DAGs folder, waits until Airflow has parsed
-   * this version (its fingerprint tag, no import error), then unpauses it.
+   * Delivers the DAG and its release (into the DAGs folder, or by a git push), waits until
+   * Airflow has parsed this version (its fingerprint tag, no import error), then unpauses it.
    */
   async deploy(request: DeployRequest<StepKwargs, AirflowTarget>): Promise<DeployResult> {
     const api = this.api();
     const bundle = this.bundle(request.resolved);
-    const dagsFolder = this.dagsFolder();
+    const git = this.git();
+    const dagsFolder = git ? undefined : this.dagsFolder();
+    // Credentials that cannot read the repository fail here, before anything is written.
+    await git?.checkAccess();
     const before = await api.readDag(bundle.dagId);
     // Before the DAG that reads them: a run of it must find its Variables.
     await writeSecretVariables(api, bundle.dagId, request.resolved.secretParameters, this.ctx.logger);
     this.secretsWritten = true;
     const written = new Date();
-    const delivered = deliverBundle(dagsFolder, bundle);
-    this.ctx.logger.info(
-      `${delivered.changed ? 'Delivered' : 'Unchanged:'} ${path.join(dagsFolder, delivered.relativeFile)} (release ${bundle.fingerprint})`,
-    );
-    await nudgeParsing(api, this.ctx.logger, before);
+    let delivered: { relativeFile: string; changed: boolean };
+    if (git) {
+      const pushed = await git.deliver(bundle, this.commitMessage('deploy', request.resolved.name, bundle));
+      delivered = pushed;
+      this.ctx.logger.info(`${pushed.changed ? 'Pushed' : 'Unchanged:'} ${git.where(bundle.dagId)} (release ${bundle.fingerprint}, commit ${pushed.commit})`);
+    } else {
+      delivered = deliverBundle(dagsFolder!, bundle);
+      this.ctx.logger.info(`${delivered.changed ? 'Delivered' : 'Unchanged:'} ${path.join(dagsFolder!, delivered.relativeFile)} (release ${bundle.fingerprint})`);
+    }
+    const bundleName = this.bundleName();
+    await nudgeParsing(api, this.ctx.logger, before, bundleName);
     const dag = await awaitParsed(api, this.ctx.logger, {
       dagId: bundle.dagId,
       fingerprint: bundle.fingerprint,
@@ -121,6 +136,7 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
       since: delivered.changed ? written : new Date(0),
       timeoutMs: this.config.parse_timeout,
       nudgeWith: before,
+      bundleName,
     });
     if (dag.is_paused) await api.setPaused(bundle.dagId, false);
     const url = dagUrl(api.client.connection.uiUrl, bundle.dagId, await api.client.apiVersion());
@@ -176,19 +192,43 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
     return waitForDagRun(this.api(), this.ctx.logger, dagId, request);
   }
 
+  /**
+   * Cancels one run the Airflow way: marked failed (the worker kills its running task),
+   * then waits for its tasks to end. Its DAG comes from the run's URL (a new process may ask).
+   */
+  async cancel(request: CancelRequest): Promise<CancelResult> {
+    const dagId = this.runs.get(request.run.id) ?? parseDagRunUrl(request.run.url)?.dagId;
+    if (!dagId) throw new OrchestratorError(`Failed to cancel run ${request.run.id}: its DAG is unknown (URL ${request.run.url})`);
+    const api = this.api();
+    const run = await api.readRun(dagId, request.run.id);
+    if (!run) return { state: 'UNKNOWN', detail: `no run ${request.run.id} of DAG ${dagId} on ${api.client.connection.baseUrl}: nothing to cancel` };
+    if (run.state === 'success') return { state: 'COMPLETED', detail: `run ${run.dag_run_id} of DAG ${dagId} had already ended COMPLETED` };
+    const still = (busy: number) => (busy > 0 ? ` (${busy} task(s) still running)` : '');
+    // Failed already (cancelled by an earlier ask, or by itself): its task may still be being killed.
+    if (isTerminal(run.state)) {
+      const busy = await awaitRunsEnded(api, this.ctx.logger, dagId, [run.dag_run_id], request.timeoutMs);
+      return { state: 'FAILED', detail: `run ${run.dag_run_id} of DAG ${dagId} is failed${still(busy)}` };
+    }
+    const { busy } = await failRuns(api, this.ctx.logger, dagId, [run], request.timeoutMs);
+    return { state: 'CANCELLED', detail: `run ${run.dag_run_id} of DAG ${dagId} marked failed${still(busy)}` };
+  }
+
   /** Pauses the DAG (default) or deletes it with its files; active runs are marked failed when asked, and always before a delete. */
   async stop(request: StopRequest<StepKwargs, AirflowTarget>): Promise<StopResult> {
     const { target, stop, secretParameters } = request.resolved;
     const dagId = target.dagId;
     // A delete must remove the file first, or Airflow's next parse brings the DAG back:
-    // without the DAGs folder, fail before anything changes.
-    const folder = stop.mode === 'delete' ? this.dagsFolder() : undefined;
+    // without the DAGs folder (or access to the repository), fail before anything changes.
+    const git = this.git();
+    const folder = stop.mode === 'delete' && !git ? this.dagsFolder() : undefined;
+    if (stop.mode === 'delete') await git?.checkAccess();
     const result = await stopDag(this.api(), this.ctx.logger, {
       dagId,
       mode: stop.mode,
       failRuns: stop.cancel_runs || stop.mode === 'delete',
       timeoutMs: stop.cancel_timeout,
-      removeFiles: () => (folder ? removeBundle(folder, dagId) : false),
+      removeFiles: () => (git ? git.remove(dagId, this.commitMessage('stop', request.resolved.name)) : folder ? removeBundle(folder, dagId) : false),
+      bundleName: this.bundleName(),
     });
     if (stop.mode !== 'delete') return result;
     // Its secret parameters' values go with it: nothing else reads those Variables.
@@ -198,6 +238,27 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
 
   private bundle(deployment: AirflowDeployment): DagBundle {
     return buildBundle({ deployment, workdir: this.ctx.workdir, task: this.task(deployment), extraTags: this.config.dag_tags });
+  }
+
+  /** delivery: git's pusher, or undefined for the folder delivery. */
+  private git(): GitDelivery | undefined {
+    if (this.config.delivery !== 'git') return undefined;
+    this.gitDelivery ??= new GitDelivery(this.config.git!, this.ctx.logger);
+    return this.gitDelivery;
+  }
+
+  /** The bundle a new DAG's parse is nudged through: the dags-folder one, git.bundle_name, or none known (null). */
+  private bundleName(): string | null | undefined {
+    return this.config.delivery === 'git' ? (this.config.git!.bundle_name ?? null) : undefined;
+  }
+
+  /** One commit per deploy or stop, naming the workflow and the commit it came from. */
+  private commitMessage(step: 'deploy' | 'stop', name: string, bundle?: DagBundle): string {
+    const { repository, sha } = this.ctx.ci;
+    const source = repository || sha ? ` from ${repository || 'the working directory'}${sha ? `@${sha}` : ''}` : '';
+    return step === 'deploy'
+      ? `lolpop-deploy: deploy ${name} (DAG ${bundle!.dagId}, release ${bundle!.fingerprint})${source}`
+      : `lolpop-deploy: remove ${name}${source}`;
   }
 
   private task(deployment: AirflowDeployment): AirflowTask {

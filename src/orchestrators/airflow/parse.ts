@@ -11,11 +11,12 @@ const DAGS_FOLDER_BUNDLE = 'dags-folder';
  * Asks the dag-processor to look now instead of at its next refresh (300 s by default):
  * `PUT parseDagFile` needs a file token, which only a DAG Airflow already knows has; a
  * priority parse of any file of the bundle refreshes the whole bundle, new files
- * included. Without any DAG in the bundle there is nothing to nudge with. Best effort.
+ * included. Without any DAG in the bundle (or a bundle name: null) there is nothing to
+ * nudge with. Best effort.
  */
-export async function nudgeParsing(api: AirflowApi, logger: Logger, known?: Dag): Promise<void> {
+export async function nudgeParsing(api: AirflowApi, logger: Logger, known?: Dag, bundleName: string | null = DAGS_FOLDER_BUNDLE): Promise<void> {
   try {
-    const dag = known?.file_token ? known : await api.anyDagOfBundle(DAGS_FOLDER_BUNDLE);
+    const dag = known?.file_token ? known : bundleName ? await api.anyDagOfBundle(bundleName) : undefined;
     if (dag?.file_token) {
       await api.reparse(dag.file_token);
       logger.debug(`airflow: asked for a reparse (via ${dag.dag_id})`);
@@ -36,6 +37,8 @@ export interface AwaitParsedOptions {
   pollMs?: number;
   /** The DAG as it was before, to nudge parsing with again while waiting. */
   nudgeWith?: Dag;
+  /** The bundle to nudge through when the DAG is new (default dags-folder; null: none known, wait for its refresh). */
+  bundleName?: string | null;
 }
 
 /**
@@ -61,7 +64,7 @@ export async function awaitParsed(api: AirflowApi, logger: Logger, options: Awai
         throw new OrchestratorError(`Failed to deploy ${options.dagId}: Airflow cannot import ${error.filename}: ${importProblem(error.stack_trace)}`);
       }
       // Nudge again now and then: the first one may have come before the file was listed.
-      if (!last && attempt % 5 === 0) await nudgeParsing(api, logger, dag ?? options.nudgeWith);
+      if (!last && attempt % 5 === 0) await nudgeParsing(api, logger, dag ?? options.nudgeWith, options.bundleName);
     },
   });
   if (outcome.done) {

@@ -15,6 +15,8 @@ export interface AirflowPlanInputs {
   dagFileInWorkdir: string;
   /** The DAGs folder, when one is configured. */
   dagsFolder?: string;
+  /** With delivery: git, where the files would be pushed (repository, branch:folder): nothing is fetched for a plan. */
+  gitTarget?: string;
   /** The server to read (never write), when one is configured; else an offline plan. */
   api?: AirflowApi;
 }
@@ -58,8 +60,10 @@ export async function planAirflow(request: PlanRequest, ctx: OrchestratorContext
     const releaseExists = inputs.dagsFolder !== undefined && existsSync(path.join(inputs.dagsFolder, bundle.dagId, RELEASES_DIR, bundle.fingerprint));
     const dagChange = inputs.dagsFolder ? changeOf(path.join(inputs.dagsFolder, bundle.dagId, bundle.dagFileName), bundle.dagFile) : 'new';
     actions.push(
-      `deliver ${path.join(folder, bundle.dagId, bundle.dagFileName)} (${dagChange}) and release ${bundle.fingerprint} ` +
-        `(${bundle.release.length} files${releaseExists ? ', already there' : ''})`,
+      inputs.gitTarget
+        ? `commit and push ${bundle.dagFileName} and release ${bundle.fingerprint} (${bundle.release.length} files) to ${inputs.gitTarget}, unless that folder already holds them`
+        : `deliver ${path.join(folder, bundle.dagId, bundle.dagFileName)} (${dagChange}) and release ${bundle.fingerprint} ` +
+            `(${bundle.release.length} files${releaseExists ? ', already there' : ''})`,
     );
     actions.push(taskLine(bundle));
     const current = dag?.tags.some((t) => t.name === `lolpop-deploy:${bundle.fingerprint}`);

@@ -46,6 +46,9 @@ import tempfile
 
 spec = json.loads(os.environ["LOLPOP_DEPLOY_SPEC"])
 spec["workdir"] = os.path.join(os.getcwd(), spec["workdir"])
+# The workflow folder is importable, as when the image runs its CMD (prefect_files/run.py).
+for entry in reversed(spec.get("python_path") or list()):
+    sys.path.insert(0, os.path.join(spec["workdir"], entry))
 conf = json.loads(os.environ.get("LOLPOP_DEPLOY_CONF") or "null") or dict()
 if not isinstance(conf, dict):
     raise SystemExit("lolpop-deploy: the run's conf must be a JSON object, got %r" % (conf,))

@@ -2,7 +2,7 @@ import { formatDuration } from '../../duration.js';
 import type { Logger } from '../../logger.js';
 import { poll } from '../../poll.js';
 import { isTerminal, type RunState } from '../orchestrator.js';
-import type { PrefectApi } from './api.js';
+import type { FlowRun, PrefectApi } from './api.js';
 import { prefectRunState } from './states.js';
 
 /** What stop did to a deployment's in-flight flow runs. */
@@ -36,7 +36,11 @@ export async function cancelActiveRuns(api: PrefectApi, deploymentId: string, op
   // One deadline for every call: an HTTP call's own budget (45 s, retries included) would
   // otherwise outlast a short cancel_timeout many times over.
   const deadline = started + options.timeoutMs;
-  const runs = await api.activeFlowRuns(deploymentId, deadline);
+  return cancelFlowRuns(api, await api.activeFlowRuns(deploymentId, deadline), started, deadline, options);
+}
+
+/** Cancels these runs (as cancelActiveRuns), all by `deadline`; with no time left, asks without waiting. */
+export async function cancelFlowRuns(api: PrefectApi, runs: FlowRun[], started: number, deadline: number, options: CancelOptions): Promise<CancelSummary> {
   const summary: CancelSummary = { found: runs.length, cancelled: 0, finished: 0, cancelling: 0 };
   const pending: string[] = [];
   for (const run of runs) {
@@ -50,9 +54,9 @@ export async function cancelActiveRuns(api: PrefectApi, deploymentId: string, op
     else pending.push(run.id);
     options.logger.debug(`cancel ${run.name}: ${answer.status} → ${answer.state ?? '?'}${answer.reason ? ` (${answer.reason})` : ''}`);
   }
-  if (pending.length > 0) options.logger.info(`waiting for ${pending.length} running flow run(s) to be cancelled`);
+  if (pending.length > 0 && options.timeoutMs > 0) options.logger.info(`waiting for ${pending.length} running flow run(s) to be cancelled`);
   let waiting = pending;
-  if (waiting.length > 0) {
+  if (waiting.length > 0 && options.timeoutMs > 0) {
     await poll(
       async () => {
         const still: string[] = [];
@@ -70,7 +74,7 @@ export async function cancelActiveRuns(api: PrefectApi, deploymentId: string, op
     );
   }
   summary.cancelling = waiting.length;
-  if (summary.cancelling > 0) {
+  if (summary.cancelling > 0 && options.timeoutMs > 0) {
     options.logger.warning(
       `${summary.cancelling} flow run(s) are still CANCELLING after ${formatDuration(Date.now() - started)} (stop.cancel_timeout ${formatDuration(options.timeoutMs)}): ` +
         'no worker or serving process is alive to end them (raise stop.cancel_timeout, or check the worker)',

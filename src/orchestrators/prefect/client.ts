@@ -22,8 +22,7 @@ export interface PrefectClientOptions {
   transportRetries?: number;
   /** Upper bound of one backoff, ms. */
   backoffLimitMs?: number;
-  /** The budget of one call including retries and waits, ms (alias of budgetMs). */
-  timeoutMs?: number;
+  /** The budget of one call including retries and waits, ms. */
   budgetMs?: number;
   headersTimeoutMs?: number;
   bodyTimeoutMs?: number;
@@ -86,7 +85,7 @@ export class PrefectClient {
         gate: this.facts.writes,
         limits: resolveLimits({
           perTryMs: connection.requestTimeoutMs,
-          budgetMs: options.budgetMs ?? options.timeoutMs,
+          budgetMs: options.budgetMs,
           headersTimeoutMs: options.headersTimeoutMs,
           bodyTimeoutMs: options.bodyTimeoutMs,
           maxRetryAfterMs: options.maxRetryAfterMs,

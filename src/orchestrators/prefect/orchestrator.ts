@@ -1,24 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { OrchestratorError } from '../../errors.js';
 import { poll } from '../../poll.js';
-import type {
-  DeployRequest,
-  DeployResult,
-  Orchestrator,
-  OrchestratorContext,
-  PackageRequest,
-  PackageResult,
-  PlanRequest,
-  PlanResult,
-  RunRequest,
-  RunResult,
-  StopRequest,
-  StopResult,
-  WaitRequest,
+import {
+  isTerminal,
+  type CancelRequest,
+  type CancelResult,
+  type DeployRequest,
+  type DeployResult,
+  type Orchestrator,
+  type OrchestratorContext,
+  type PackageRequest,
+  type PackageResult,
+  type PlanRequest,
+  type PlanResult,
+  type RunRequest,
+  type RunResult,
+  type StopRequest,
+  type StopResult,
+  type WaitRequest,
 } from '../orchestrator.js';
 import { packageProject } from '../../packaging/package-project.js';
 import { PrefectApi, type Deployment } from './api.js';
-import { cancelActiveRuns, describeCancel } from './cancel-runs.js';
+import { cancelActiveRuns, cancelFlowRuns, describeCancel } from './cancel-runs.js';
 import { PrefectClient } from './client.js';
 import type { PrefectConfig } from './config.js';
 import type { PrefectKwargs } from './kwargs.js';
@@ -249,6 +252,21 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
 
   async wait(request: WaitRequest): Promise<RunResult> {
     return waitForFlowRun(this.api, this.ctx.logger, request);
+  }
+
+  /**
+   * Cancels one flow run as Prefect's UI does (set_state CANCELLING; a scheduled run is
+   * CANCELLED at once) and waits for its worker to end it, as stop's cancel_runs does.
+   */
+  async cancel(request: CancelRequest): Promise<CancelResult> {
+    const started = Date.now();
+    const deadline = started + Math.max(request.timeoutMs, 10_000);
+    const run = await this.api.readFlowRun(request.run.id, deadline);
+    const before = prefectRunState(run.state?.type);
+    if (isTerminal(before)) return { state: before, detail: `flow run ${run.id} had already ended ${before}` };
+    const summary = await cancelFlowRuns(this.api, [run], started, deadline, { logger: this.ctx.logger, timeoutMs: request.timeoutMs });
+    const state = summary.cancelled > 0 ? 'CANCELLED' : summary.cancelling > 0 ? 'CANCELLING' : prefectRunState((await this.api.readFlowRun(run.id, deadline)).state?.type);
+    return { state, detail: `flow run ${run.id} ${state === 'CANCELLING' ? 'asked to cancel (CANCELLING)' : state}` };
   }
 
   /**

@@ -58,7 +58,7 @@ describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summa
     // The local orchestrator's report is on the runner's disk: a path (for upload-artifact), not a dead link.
     expect(run.outputs['flow-run-url']).toBeUndefined();
     expect(run.outputs['run-report']).toMatch(/\/\.lolpop-deploy\/runs\/[^/]+\/report\.html$/);
-    expect(comment!.body).toContain(`- **flow run**: \`${run.outputs['flow-run-id']}\` (on the runner: \`${run.outputs['run-report']}\`)`);
+    expect(comment!.body).toContain(`- **run**: \`${run.outputs['flow-run-id']}\` (on the runner: \`${run.outputs['run-report']}\`)`);
     expect(comment!.body).toContain('- **state**: **COMPLETED**');
     expect(comment!.body).toContain(`[\`a1b2c3d\`](${api.urls.web}/${REPOSITORY}/commit/a1b2c3d4e5f60718293a4b5c6d7e8f9012345678)`);
     expect(comment!.body).toMatch(/\| run \| ✅ success \| [\d.]+ (ms|s) \|/);
@@ -196,7 +196,7 @@ describe.skipIf(!node24)('the bundled action on GitHub events: PR comment, summa
     expect(first!.startsWith(`${markerOf('progress')}\n### ⏳ lolpop-deploy: progress (deploy in progress)\n`)).toBe(true);
     expect(first).toContain('| deploy | ⏳ running |  |  |\n| run | 🕒 pending |  |  |\n| wait | 🕒 pending |  |  |');
     expect(beforeWait).toContain('### ⏳ lolpop-deploy: progress (wait in progress)');
-    expect(beforeWait).toContain(`- **flow run**: \`${run.outputs['flow-run-id']}\``);
+    expect(beforeWait).toContain(`- **run**: \`${run.outputs['flow-run-id']}\``);
     expect(final).toMatch(/### ✅ lolpop-deploy: progress\n/);
     expect(final).toContain('- **final state**: **COMPLETED**');
   });

@@ -23,6 +23,7 @@ const DEPLOYMENT_ID = '5b6c7d8e-1f20-4a3b-8c4d-5e6f7a8b9c0d';
 
 const success: PipelineResult = {
   orchestrator: 'PrefectOrchestrator',
+  runNoun: 'flow run',
   deploymentName: 'quickstart-pr-7',
   steps: [
     { step: 'package', status: 'success', durationMs: 84_200, detail: 'image ghcr.io/acme/quickstart:a1b2c3d' },
@@ -50,6 +51,7 @@ const failure: PipelineResult = {
 
 const stopped: PipelineResult = {
   orchestrator: 'PrefectOrchestrator',
+  runNoun: 'flow run',
   deploymentName: 'quickstart-pr-7',
   steps: [{ step: 'stop', status: 'success', durationMs: 640, detail: 'paused deployment quickstart-flow/quickstart-pr-7; cancelled 1 flow run' }],
   stopped: { stopped: true, detail: 'paused deployment quickstart-flow/quickstart-pr-7; cancelled 1 flow run' },
@@ -84,13 +86,14 @@ describe('the report, as job summary and PR comment', () => {
   it("a local run's file:// report is a path on the runner, not a link nobody can open", () => {
     const local: PipelineResult = {
       orchestrator: 'LocalOrchestrator',
+      runNoun: 'run',
       deploymentName: 'quickstart',
-      steps: [{ step: 'run', status: 'success', durationMs: 900, detail: 'flow run r1 COMPLETED' }],
+      steps: [{ step: 'run', status: 'success', durationMs: 900, detail: 'run r1 COMPLETED' }],
       packaged: { files: ['prefect_files/run.py'], changes: { 'prefect_files/run.py': 'new' }, kept: ['Dockerfile'], entrypoint: 'prefect_files/run.py:f' },
       run: { id: 'r1', url: 'file:///home/runner/work/q/.lolpop-deploy/runs/r1/report.html', state: 'COMPLETED', created: true },
     };
     const md = renderReport({ result: local, ci });
-    expect(md).toContain('- **flow run**: `r1` (on the runner: `/home/runner/work/q/.lolpop-deploy/runs/r1/report.html`)');
+    expect(md).toContain('- **run**: `r1` (on the runner: `/home/runner/work/q/.lolpop-deploy/runs/r1/report.html`)');
     expect(md).not.toContain('](file://');
     expect(md).toContain('- **files written**: `prefect_files/run.py` (new)');
     expect(md).toContain('- **files kept**: `Dockerfile` (yours: no lolpop-deploy header; used as it is)');
@@ -205,5 +208,21 @@ describe('the report of several workflows', () => {
   it('stays under the limit with many workflows', () => {
     const many = Array.from({ length: 200 }, (_, i) => ({ file: `/w/t${i}/lolpop.yaml`, name: `t${i}`, status: 'succeeded' as const, result: success }));
     expect(Buffer.byteLength(renderWorkflows({ outcomes: many, ci, workdir: '/w' }, COMMENT_LIMIT))).toBeLessThanOrEqual(COMMENT_LIMIT);
+  });
+});
+
+describe('the run noun', () => {
+  it("is the orchestrator's: an Airflow run is a DAG run in the summary and the comment, never a flow run", () => {
+    const airflow: PipelineResult = {
+      orchestrator: 'AirflowOrchestrator',
+      runNoun: 'DAG run',
+      deploymentName: 'tiny',
+      steps: [{ step: 'run', status: 'success', durationMs: 900, detail: 'DAG run manual__1 queued' }],
+      run: { id: 'manual__1', url: 'http://airflow.example/dags/tiny/runs/manual__1', state: 'SCHEDULED', created: true },
+    };
+    for (const md of [renderReport({ result: airflow, ci }), renderComment({ result: airflow, ci })]) {
+      expect(md).toContain('- **DAG run**: [manual__1](http://airflow.example/dags/tiny/runs/manual__1)');
+      expect(md).not.toMatch(/\bflow run/);
+    }
   });
 });

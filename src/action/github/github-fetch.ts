@@ -1,5 +1,6 @@
 import { fetchBounded, Redirected, Stalled, TooLarge } from '../../http/bounded-fetch.js';
 import { seconds } from '../../http/retry.js';
+import { defaultFetch } from '../../http/proxy.js';
 
 /**
  * How long GitHub may take. Octokit's own requests have no timeout at all: a GitHub
@@ -27,7 +28,7 @@ export interface GitHubTimeouts {
  * which request hung. The body is read inside the bound, so a body that stops
  * half-way is a hang too, not an endless read in Octokit.
  */
-export function boundedFetch(limits: typeof GITHUB_LIMITS, base: typeof globalThis.fetch = globalThis.fetch, timeouts: GitHubTimeouts = {}): typeof globalThis.fetch {
+export function githubFetch(limits: typeof GITHUB_LIMITS, base: typeof globalThis.fetch = defaultFetch, timeouts: GitHubTimeouts = {}): typeof globalThis.fetch {
   const deadline = Date.now() + limits.budgetMs;
   const timedOut = (line: string) => {
     timeouts.hit ??= line;

@@ -1,0 +1,23 @@
+import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
+
+/** The variables that turn the proxy on, in both the upper and the lower case curl and Python read. */
+const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
+
+let agent: EnvHttpProxyAgent | undefined;
+
+/**
+ * The fetch every request of this tool is made with (orchestrator APIs, GitHub, registry
+ * checks) unless a test injects its own. With HTTP_PROXY or HTTPS_PROXY set (either
+ * case), undici's EnvHttpProxyAgent sends each request through the proxy for its scheme,
+ * except to hosts NO_PROXY / no_proxy lists, as curl does; without them, Node's own fetch.
+ * The variables are read at the first request; one agent (its connections kept alive)
+ * serves the whole process.
+ */
+export const defaultFetch: typeof globalThis.fetch = (input, init) => {
+  if (!PROXY_VARIABLES.some((name) => process.env[name])) return globalThis.fetch(input, init);
+  // proxyTunnel false: a plain http:// request goes to the proxy as a whole URL (as curl sends it), https:// through a CONNECT tunnel.
+  agent ??= new EnvHttpProxyAgent({ proxyTunnel: false });
+  // undici's own fetch: the dispatcher is its option, and Node's built-in fetch (another undici) may not take this agent.
+  const options = { ...init, dispatcher: agent } as Parameters<typeof undiciFetch>[1];
+  return undiciFetch(input instanceof Request ? input.url : input, options);
+};
