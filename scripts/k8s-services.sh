@@ -42,8 +42,9 @@ install_packages() {
   # containerd and runc run from the system (docker.io needs them too); etcd and the CNI
   # plugins are only unpacked, into the cache.
   if ! command -v containerd >/dev/null || ! command -v runc >/dev/null || ! dpkg -s busybox-static >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends containerd runc busybox-static >/dev/null \
+    # .ci/run starts this beside docker-services.sh, whose apt-get may hold the lock: wait for it.
+    apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends containerd runc busybox-static >/dev/null \
       || die "apt-get install containerd runc busybox-static failed"
   fi
   [ -x "$DEBS/root/usr/bin/etcd" ] && return 0
@@ -130,6 +131,8 @@ failCgroupV1: false
 cgroupDriver: cgroupfs
 containerRuntimeEndpoint: unix://$STATE/containerd/containerd.sock
 protectKernelDefaults: true
+# Its default is under /usr (read-only in the node).
+volumePluginDir: $STATE/kubelet-plugins
 failSwapOn: false
 authentication: {anonymous: {enabled: false}, webhook: {enabled: false}, x509: {clientCAFile: $STATE/pki/ca.crt}}
 authorization: {mode: AlwaysAllow}
@@ -188,6 +191,7 @@ env_lines() {
   echo "LOLPOP_TEST_KUBECONFIG=$STATE/kubeconfig"
   echo "LOLPOP_TEST_K8S_NODE_ADDRESS=$NODE_IP"
   echo "LOLPOP_TEST_K8S_VERSION=$VERSION"
+  echo "LOLPOP_TEST_KUBECTL=$BIN/kubectl"
 }
 
 stop_pid() { # name

@@ -14,6 +14,9 @@ cd "$STATE"
 mount -t tmpfs tmpfs /run
 mkdir -p /run/var && mount -t tmpfs tmpfs /run/var && mkdir -p /run/var/upper /run/var/work
 mount -t overlay overlay -o lowerdir=/var,upperdir=/run/var/upper,workdir=/run/var/work /var
+# Anything else a component would write on the host by a hard-coded path fails loudly here
+# instead (the flag directories are set to $STATE in kubelet.yaml and for the controller-manager).
+for dir in /usr /etc /opt; do mount --bind "$dir" "$dir" && mount -o remount,bind,ro "$dir"; done
 # The kubelet's kernel defaults are global sysctls, not per namespace: it is told to only
 # check them (protectKernelDefaults), and reads here files holding what it expects.
 mkdir -p "$STATE/sysctl"

@@ -1,14 +1,16 @@
+import { execFileSync } from 'node:child_process';
 import { KubernetesClient } from '../../src/kubernetes/client.js';
 import { loadKubeconfig } from '../../src/kubernetes/kubeconfig.js';
 import { MemoryLogger } from '../../src/logger.js';
-import { service } from '../helpers/services.js';
+import { service, tempDir } from '../helpers/services.js';
 
 /** What scripts/k8s-services.sh started; undefined on a laptop without it (a failure under REQUIRE_SERVICES=1). */
 export function k8sServices() {
   const kubeconfig = service('LOLPOP_TEST_KUBECONFIG');
   const nodeAddress = service('LOLPOP_TEST_K8S_NODE_ADDRESS');
-  if (!kubeconfig || !nodeAddress) return undefined;
-  return { kubeconfig, nodeAddress, client: new KubernetesClient(loadKubeconfig(kubeconfig), new MemoryLogger()) };
+  const kubectl = service('LOLPOP_TEST_KUBECTL');
+  if (!kubeconfig || !nodeAddress || !kubectl) return undefined;
+  return { kubeconfig, nodeAddress, kubectl, client: new KubernetesClient(loadKubeconfig(kubeconfig), new MemoryLogger()) };
 }
 
 export interface PodJson {
@@ -18,16 +20,22 @@ export interface PodJson {
     nodeSelector?: Record<string, string>;
     tolerations?: Array<Record<string, unknown>>;
     imagePullSecrets?: Array<{ name: string }>;
+    serviceAccountName?: string;
   };
   status: { phase: string };
 }
 
-/** `kubectl get pods -l <labels> -o json` over the API: the pods of one Deployment, as the server has them. */
-export async function podsOf(client: KubernetesClient, namespace: string, deployment: string): Promise<PodJson[]> {
-  const list = await client.get<{ items: PodJson[] }>(
-    `/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(`app.kubernetes.io/name=${deployment}`)}`,
-  );
-  return (list?.items ?? []).filter((p) => !p.metadata.deletionTimestamp);
+/**
+ * `kubectl get pods -l app.kubernetes.io/name=<deployment> -o json` with the cluster's own
+ * kubectl: the pods of one Deployment as the server has them (terminating ones left out).
+ */
+export function podsOf(cluster: { kubeconfig: string; kubectl: string }, namespace: string, deployment: string): PodJson[] {
+  const out = execFileSync(cluster.kubectl, ['get', 'pods', '-n', namespace, '-l', `app.kubernetes.io/name=${deployment}`, '-o', 'json'], {
+    // kubectl's discovery cache would otherwise go to ~/.kube/cache.
+    env: { PATH: process.env.PATH, KUBECONFIG: cluster.kubeconfig, KUBECACHEDIR: tempDir('kubectl-cache') },
+    encoding: 'utf8',
+  });
+  return (JSON.parse(out) as { items: PodJson[] }).items.filter((p) => !p.metadata.deletionTimestamp);
 }
 
 /** A namespace of the test's own (a throwaway cluster: removed by the controller-manager afterwards). */

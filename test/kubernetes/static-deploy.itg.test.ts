@@ -18,12 +18,17 @@ const apiUrl = service('LOLPOP_TEST_PREFECT_URL');
 const k8s = k8sServices();
 const docker = dockerServices();
 
+// The run fails unless the Secret's value reached the pod through resources.env_from_secrets.
+const SECRET_VALUE = 'token-from-a-secret';
 const RUNNER_PY = `
+import os
+
 class K8sRunner:
     def __init__(self, conf, skip_config_validation=False):
         self.conf = conf
 
     def build_all(self, **params):
+        assert os.environ.get("LOLPOP_E2E_TOKEN") == "${SECRET_VALUE}", "LOLPOP_E2E_TOKEN did not come from the Secret"
         print(f"k8s runner built with {params}")
 `;
 
@@ -64,6 +69,8 @@ orchestrator:
         memory: {request: 128Mi, limit: 1Gi}
         node_selector: {kubernetes.io/os: linux}
         tolerations: [{key: lolpop.dev/ci, operator: Exists, effect: NoSchedule}]
+        service_account: lolpop-runner
+        env_from_secrets: {LOLPOP_E2E_TOKEN: {secret: e2e-token, key: token}}
 ${options.deploy ?? ''}
     run:
       parameters: {epochs: 2}
@@ -99,6 +106,8 @@ describe.skipIf(!node24 || !apiUrl || !k8s || !docker)('static kubernetes deploy
   beforeAll(async () => {
     expect(existsSync(BUNDLE) && existsSync(CLI_BUNDLE), 'dist/ must be built (npm run bundle)').toBe(true);
     await createNamespace(k8s!.client, namespace);
+    await k8s!.client.apply({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'lolpop-runner', namespace } });
+    await k8s!.client.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'e2e-token', namespace }, stringData: { token: SECRET_VALUE } });
   });
 
   afterAll(async () => {
@@ -112,13 +121,15 @@ describe.skipIf(!node24 || !apiUrl || !k8s || !docker)('static kubernetes deploy
     expect(run.status, run.log).toBe(0);
     expect(run.outputs['flow-run-state']).toBe('COMPLETED');
     expect(run.log).toContain(`Deployment ${namespace}/${name} rolled out: 1 updated, 1 ready, 1 available of 1`);
-    const pods = await podsOf(k8s!.client, namespace, name);
+    const pods = podsOf(k8s!, namespace, name);
     expect(pods.map((p) => [p.status.phase, p.spec.containers[0]!.image])).toEqual([['Running', `${docker!.registry}/lolpop-k8s-e2e:v1-${uid}`]]);
     const pod = pods[0]!;
     expect(pod.spec.imagePullSecrets).toEqual([{ name: `${name}-registry` }]);
     expect(pod.spec.containers[0]!.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '1Gi' } });
     expect(pod.spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
     expect(pod.spec.tolerations).toContainEqual({ key: 'lolpop.dev/ci', operator: 'Exists', effect: 'NoSchedule' });
+    expect(pod.spec.serviceAccountName).toBe('lolpop-runner');
+    expect(pod.spec.containers[0]!.env).toContainEqual({ name: 'LOLPOP_E2E_TOKEN', valueFrom: { secretKeyRef: { name: 'e2e-token', key: 'token' } } });
     const flowRun = await prefectApi<{ state_type: string; deployment_id: string }>(apiUrl!, 'GET', `flow_runs/${run.outputs['flow-run-id']}`);
     expect(flowRun).toMatchObject({ state_type: 'COMPLETED', deployment_id: run.outputs['deployment-id'] });
   }, SLOW);
@@ -137,7 +148,7 @@ describe.skipIf(!node24 || !apiUrl || !k8s || !docker)('static kubernetes deploy
     const run = await action(dir, 'package,deploy,run');
     expect(run.status, run.log).toBe(0);
     expect(run.outputs['flow-run-state']).toBe('COMPLETED');
-    const pods = await podsOf(k8s!.client, namespace, name);
+    const pods = podsOf(k8s!, namespace, name);
     expect(pods.map((p) => p.spec.containers[0]!.image)).toEqual([`${docker!.registry}/lolpop-k8s-e2e:v2-${uid}`]);
   }, SLOW);
 
@@ -181,9 +192,27 @@ describe.skipIf(!node24 || !apiUrl || !k8s || !docker)('static kubernetes deploy
     const dir = project(
       config({ name: `nopull-${uid}`, tag: `v1-${uid}`, deploy: `      docker_image_name: ${docker!.registry}/lolpop-k8s-e2e:does-not-exist` }),
     );
+    // Through the action, so the pull Secret is there: the node is let in and finds no such tag.
+    const run = await action(dir, 'deploy');
+    expect(run.status).not.toBe(0);
+    expect(run.log).toMatch(
+      new RegExp(`Deployment ${namespace}/nopull-${uid} did not roll out: pod nopull-${uid}-\\S+, container flow-container: (ErrImagePull|ImagePullBackOff): .*does-not-exist: not found`),
+    );
+  }, SLOW);
+
+  it('a container that keeps crashing fails the deploy with CrashLoopBackOff, its exit code and its last log lines (read from the kubelet)', async () => {
+    const dir = project(config({ name: `crash-${uid}`, tag: `v1-${uid}`, deploy: '      k8s_deployment_manifest: own.yaml\n      secret_name: crash-secrets' }));
+    // lolpop.local/pause:1 is the busybox image scripts/k8s-services.sh loads into the node: nothing to pull.
+    writeFileSync(
+      path.join(dir, 'own.yaml'),
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: crash}\nspec:\n  selector: {matchLabels: {app: crash}}\n  template:\n    metadata: {labels: {app: crash}}\n' +
+        "    spec: {containers: [{name: c, image: 'lolpop.local/pause:1', imagePullPolicy: Never, command: [sh, -c, 'echo loading model; echo no model.pkl here; exit 3']}]}\n",
+    );
     const run = await runBundledCli(['build', '-c', 'lolpop.yaml'], dir, env());
     expect(run.code).not.toBe(0);
-    expect(run.stdout + run.stderr).toMatch(new RegExp(`Deployment ${namespace}/nopull-${uid} did not roll out: pod nopull-${uid}-\\S+, container flow-container: (ErrImagePull|ImagePullBackOff)`));
+    const out = run.stdout + run.stderr;
+    expect(out).toMatch(new RegExp(`Deployment ${namespace}/crash did not roll out: pod crash-\\S+, container c: CrashLoopBackOff: `));
+    expect(out).toContain('(last exit code 3); its last log lines:\nloading model\nno model.pkl here');
   }, SLOW);
 
   it('a 70-character preview name is cut by the one rule before anything is applied; a GPU the node lacks is reported as Pending, not waited out', async () => {
