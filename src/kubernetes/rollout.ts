@@ -77,6 +77,32 @@ async function logTail(client: KubeApi, pod: Pod, container: string): Promise<st
   }
 }
 
+/** The first reason one of these pods gives for not running (see podProblem), or undefined. */
+async function firstProblem(client: KubeApi, pods: Pod[]): Promise<string | undefined> {
+  for (const pod of pods) {
+    const problem = await podProblem(client, pod);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** The Deployment's pods that are not being deleted. */
+async function livePods(client: KubeApi, namespace: string, deployment: DeploymentStatus): Promise<Pod[]> {
+  return (await listPods(client, namespace, deployment.spec.selector.matchLabels ?? {})).filter((p) => !p.metadata.deletionTimestamp);
+}
+
+/**
+ * After a rollout: why one of the Deployment's pods has stopped running since, or undefined.
+ * A container that exits at once can look ready for a moment, long enough for the rollout
+ * to count it; what it serves is awaited next, and this is asked while waiting.
+ */
+export async function deploymentProblem(client: KubeApi, namespace: string, name: string): Promise<string | undefined> {
+  const deployment = await client.get<DeploymentStatus>(`${collectionPath('Deployment', namespace)}/${encodeURIComponent(name)}`);
+  if (!deployment) return `Deployment ${namespace}/${name} disappeared after its rollout`;
+  const problem = await firstProblem(client, await livePods(client, namespace, deployment));
+  return problem ? `Deployment ${namespace}/${name} rolled out, then failed: ${problem}` : undefined;
+}
+
 /**
  * Waits until the Deployment's rollout is complete (every replica updated, ready and
  * available, no old pod left), failing as soon as a pod shows a reason it will not get
@@ -107,11 +133,9 @@ export async function waitForRollout(
       options.logger.info(`Deployment ${namespace}/${name} rolled out: ${counts}`);
       return;
     }
-    const pods = (await listPods(client, namespace, deployment.spec.selector.matchLabels ?? {})).filter((p) => !p.metadata.deletionTimestamp);
-    for (const pod of pods) {
-      const problem = await podProblem(client, pod);
-      if (problem) throw new OrchestratorError(`Deployment ${namespace}/${name} did not roll out: ${problem}`);
-    }
+    const pods = await livePods(client, namespace, deployment);
+    const problem = await firstProblem(client, pods);
+    if (problem) throw new OrchestratorError(`Deployment ${namespace}/${name} did not roll out: ${problem}`);
     if (counts !== said) options.logger.info(`Deployment ${namespace}/${name}: ${counts}`);
     said = counts;
     if (Date.now() >= deadline) {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { KubeApi } from '../../src/kubernetes/client.js';
 import { loadKubeconfig } from '../../src/kubernetes/kubeconfig.js';
 import { podResources } from '../../src/kubernetes/pod-resources.js';
-import { waitForRollout, type Pod } from '../../src/kubernetes/rollout.js';
+import { deploymentProblem, waitForRollout, type Pod } from '../../src/kubernetes/rollout.js';
 import { MemoryLogger } from '../../src/logger.js';
 import { tempDir } from '../helpers/services.js';
 
@@ -30,6 +30,22 @@ function stuck(pod: Pod, log = ''): KubeApi & { paths: string[] } {
 
 const pod = (status: Pod['status']): Pod => ({ metadata: { name: 'web-1', namespace: 'ml' }, status });
 const wait = (api: KubeApi, timeoutMs = 60_000) => waitForRollout(api, 'ml', 'web', { timeoutMs, intervalMs: 1, logger: new MemoryLogger() });
+
+describe('after a rollout: a pod that stopped running since', () => {
+  it('a container that looked ready for a moment, then crashed: the pod reason with its log tail', async () => {
+    const api = stuck(
+      pod({ containerStatuses: [{ name: 'flow', state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 10s' } }, lastState: { terminated: { exitCode: 1 } } }] }),
+      'prefect.exceptions: cannot reach http://10.0.0.1:4200/api\n',
+    );
+    expect(await deploymentProblem(api, 'ml', 'web')).toBe(
+      'Deployment ml/web rolled out, then failed: pod web-1, container flow: CrashLoopBackOff: back-off 10s (last exit code 1); its last log lines:\nprefect.exceptions: cannot reach http://10.0.0.1:4200/api',
+    );
+  });
+
+  it('a pod that runs: no problem', async () => {
+    expect(await deploymentProblem(stuck(pod({ phase: 'Running', containerStatuses: [{ name: 'flow' }] })), 'ml', 'web')).toBeUndefined();
+  });
+});
 
 describe('waiting for a rollout: the pod reason, at once', () => {
   it('an image that cannot be pulled', async () => {

@@ -27,7 +27,7 @@ import type { PrefectConfig } from './config.js';
 import type { PrefectKwargs } from './kwargs.js';
 import { authorizationHeader, hasConnection, resolveConnection } from './connection.js';
 import { serverFacts } from './server-facts.js';
-import { KubernetesDeployer } from './kubernetes/deployer.js';
+import { KubernetesDeployer, type KubernetesDeployInput } from './kubernetes/deployer.js';
 import { KubernetesClient } from '../../kubernetes/client.js';
 import { kubeconfigPath, loadKubeconfig } from '../../kubernetes/kubeconfig.js';
 import { unsupportedResources } from '../../config/resources.js';
@@ -144,11 +144,13 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
     }
     switch (target.kind) {
       case 'pool':
-        if (target.kubernetesWorker) await this.applyKubernetes(d, target.workPool);
+        if (target.kubernetesWorker) await this.withKubernetes((k8s) => this.applyKubernetes(k8s, d, target.workPool));
         return this.deployOnPool(d, request.packaged, target.workPool, target.kubernetesWorker);
       case 'kubernetes-served':
-        await this.applyKubernetes(d, undefined);
-        return this.awaitServed(d, `the Kubernetes Deployment in ${d.deploy.namespace}`);
+        return this.withKubernetes(async (k8s) => {
+          const input = await this.applyKubernetes(k8s, d, undefined);
+          return this.awaitServed(d, `the Kubernetes Deployment in ${d.deploy.namespace}`, undefined, () => k8s.problem(input));
+        });
       case 'static-docker':
         return this.deployStaticDocker(d, target.container, request.packaged);
       case 'none':
@@ -157,17 +159,11 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
   }
 
   /** The Secret and, with a pool, the worker's Deployment; without one, the flow's own serving Deployment. */
-  private async applyKubernetes(d: Prefected, workPool: string | undefined): Promise<void> {
-    const applied = await this.withKubernetes((k8s) =>
-      k8s.deploy({
-        deploymentName: d.name,
-        kwargs: d.deploy,
-        workPool,
-        flowName: d.flowName,
-        image: workPool ? undefined : servingImage(d),
-      }),
-    );
+  private async applyKubernetes(k8s: KubernetesDeployer, d: Prefected, workPool: string | undefined): Promise<KubernetesDeployInput> {
+    const input = { deploymentName: d.name, kwargs: d.deploy, workPool, flowName: d.flowName, image: workPool ? undefined : servingImage(d) };
+    const applied = await k8s.deploy(input);
     this.ctx.logger.info(`applied ${applied.join(', ')} in namespace ${d.deploy.namespace}; rolled out`);
+    return input;
   }
 
   /** `workerStarting`: a worker was just applied, and a Prefect worker creates its pool when missing. */

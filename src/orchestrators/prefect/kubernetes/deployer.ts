@@ -6,7 +6,7 @@ import { readProjectFile, TEXT_FILE_MAX_BYTES } from '../../../project-files.js'
 import type { Logger } from '../../../logger.js';
 import { writePackageFiles } from '../../../packaging/files.js';
 import { collectionPath, describe, objectPath, type KubeApi } from '../../../kubernetes/client.js';
-import { waitForRollout } from '../../../kubernetes/rollout.js';
+import { deploymentProblem, waitForRollout } from '../../../kubernetes/rollout.js';
 import type { PrefectConnection } from '../connection.js';
 import {
   flowDeploymentManifest,
@@ -128,6 +128,19 @@ export class KubernetesDeployer {
       await waitForRollout(this.client, object.metadata.namespace, object.metadata.name, { timeoutMs: kwargs.rollout_timeout, logger: this.logger });
     }
     return objects.map((o) => `${o.kind.toLowerCase()}/${o.metadata.name}`);
+  }
+
+  /**
+   * Why a Deployment deploy applied has stopped running since its rollout (a container
+   * that crashes after a moment), in the pod's words, or undefined: asked while the served
+   * flow is awaited, so a crash fails deploy at once instead of at serve_timeout.
+   */
+  async problem(input: KubernetesDeployInput): Promise<string | undefined> {
+    for (const object of this.objects(input).filter((o) => o.kind === 'Deployment')) {
+      const problem = await deploymentProblem(this.client, object.metadata.namespace, object.metadata.name);
+      if (problem) return problem;
+    }
+    return undefined;
   }
 
   /** Scales to zero or deletes what deploy created; `deleted` false when none of it was there. */
