@@ -6,6 +6,7 @@ import { PrefectDeployKwargs as DeployKwargs } from '../../src/orchestrators/pre
 import {
   flowDeploymentManifest,
   kubernetesName,
+  pullSecretManifest,
   secretManifest,
   toYaml,
   workerDeploymentManifest,
@@ -129,7 +130,7 @@ describe('kubernetes manifests', () => {
     [1, 'quickstart', 'quickstart'],
     [2, 'Quickstart_PR-3', 'quickstart-pr-3'],
     [3, 'qs.v2', 'qs-v2'],
-    [4, `${'a'.repeat(70)}`, 'a'.repeat(63)],
+    [4, `${'a'.repeat(70)}`, `${'a'.repeat(56)}-6bd5e5`], // cut to 56 + '-' + 6 hex of the full name's SHA-256
     [5, '--x--', 'x'],
   ])('%i: Kubernetes name of %s is %s', (_n, input, expected) => {
     expect(kubernetesName(input, 'deployment name')).toBe(expected);
@@ -144,5 +145,36 @@ describe('kubernetes manifests', () => {
     validate(m);
     expect(m.metadata.name).toBe('quickstart-pr-12');
     expect(m.metadata.labels?.['lolpop-deploy/deployment']).toBe('Quickstart_PR-12');
+  });
+
+  it('deploy.resources and the image pull Secret: on the pod spec, and valid', () => {
+    const kwargs = DeployKwargs.parse({
+      service_account: 'flows',
+      resources: {
+        cpu: '250m',
+        memory: { request: '256Mi', limit: '1Gi' },
+        gpu: { count: 2 },
+        node_selector: { 'kubernetes.io/os': 'linux' },
+        tolerations: [{ key: 'gpu', operator: 'Exists' }],
+        service_account: 'trainer',
+        env_from_secrets: { MLFLOW_TOKEN: { secret: 'mlflow', key: 'token' } },
+      },
+    });
+    const m = flowDeploymentManifest({ deploymentName: 'qs', flowName: 'f', image: '127.0.0.1:5000/qs:1', kwargs, pullSecret: 'qs-registry' });
+    validate(m);
+    const pod = (m.spec as { template: { spec: Record<string, unknown> & { containers: Array<Record<string, unknown>> } } }).template.spec;
+    expect(pod).toMatchObject({
+      serviceAccountName: 'trainer',
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      tolerations: [{ key: 'gpu', operator: 'Exists' }],
+      imagePullSecrets: [{ name: 'qs-registry' }],
+    });
+    expect(pod.containers[0]!.resources).toEqual({
+      requests: { cpu: '250m', memory: '256Mi', 'nvidia.com/gpu': '2' },
+      limits: { memory: '1Gi', 'nvidia.com/gpu': '2' },
+    });
+    expect(pod.containers[0]!.env).toContainEqual({ name: 'MLFLOW_TOKEN', valueFrom: { secretKeyRef: { name: 'mlflow', key: 'token' } } });
+    const pull = pullSecretManifest({ name: 'qs-registry', namespace: 'lolpop', registry: '127.0.0.1:5000', username: 'u', password: 'p' });
+    validate(pull);
   });
 });

@@ -1,23 +1,31 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import type { Exec, ExecOptions } from '../../src/exec.js';
 import { MemoryLogger } from '../../src/logger.js';
 import { splitShellWords } from '../../src/packaging/shell-words.js';
 import { prefectApi } from '../helpers/pipeline.js';
 import { service, tempDir } from '../helpers/services.js';
+import { kubeStandIn } from '../helpers/kube-stand-in.js';
 
 // Every `lolpop deployment` command line of lolpop's PrefectOrchestrator docs page, in its
 // order, run against our CLI from a project laid out as the docs' (prefect_files/ holds
 // the runner and its config; the data at the root). Only the docs' shell typos are fixed:
 // a stray `}` closing two --packaging-kwargs, `\ ` line continuations, and the run
 // commands' missing `\` after the deployment name. Prefect is a real 2.20 server (the
-// docs' lolpop runs Prefect 2); docker and kubectl are recorded, not run (no cluster
-// here; real builds are in test/docker). Where the docs itself is inconsistent, the row
+// docs' lolpop runs Prefect 2); docker is recorded, not run, and the Kubernetes API
+// is a stand-in (real builds are in test/docker, the real cluster in test/kubernetes). Where the docs itself is inconsistent, the row
 // says so and expects the clear error a user then gets.
 
 const prefect2 = service('LOLPOP_TEST_PREFECT2_URL');
+// type kubernetes talks to the Kubernetes API: a stand-in records what is applied (the real
+// cluster is test/kubernetes/static-deploy.itg.test.ts's).
+let kube: Awaited<ReturnType<typeof kubeStandIn>>;
+beforeAll(async () => {
+  kube = await kubeStandIn();
+});
+afterAll(() => kube.close());
 
 const PACKAGE_SERVE = `lolpop deployment package QuickstartRunner \\
     -m prefect_files.quickstart_runner \\
@@ -39,7 +47,7 @@ interface Row {
   what: string;
   command: string;
   exit: 0 | 1;
-  /** Checks on what was done: the recorded docker/kubectl argv, the server, the files. */
+  /** Checks on what was done: the recorded docker argv, the server, the files. */
   check?: (run: CommandRun) => Promise<void> | void;
 }
 
@@ -98,8 +106,13 @@ const ROWS: Row[] = [
     -t kubernetes`,
     exit: 1,
     check: ({ calls, stderr }) => {
-      expect(calls.map((c) => `${c.command} ${c.args.join(' ')}`)).toEqual(['kubectl apply --namespace lolpop -f -', 'kubectl apply --namespace lolpop -f -']);
-      expect(calls[1]!.input).toContain('image: lolpop-quickstartrunner-build-all');
+      expect(calls).toEqual([]);
+      const applied = kube.requests.filter((r) => r.method === 'PATCH' && !r.path.includes('dryRun=All'));
+      expect(applied.map((r) => r.path.split('?')[0])).toEqual([
+        '/api/v1/namespaces/lolpop/secrets/prefect-secrets',
+        '/apis/apps/v1/namespaces/lolpop/deployments/lolpop-quickstartrunner-build-all-serve',
+      ]);
+      expect(JSON.stringify(applied[1]!.body)).toContain('"image":"lolpop-quickstartrunner-build-all"');
       expect(stderr).toMatch(/has not registered it/);
     },
   },
@@ -153,9 +166,9 @@ const ROWS: Row[] = [
     -n 'lolpop-quickstartrunner-build-all' \\
     -t kubernetes`,
     exit: 0,
-    check: async ({ calls }) => {
-      expect(calls[1]!.input).toContain('--pool');
-      expect(calls[1]!.input).toContain('lolpop-k8s-pool');
+    check: async () => {
+      const worker = kube.requests.find((r) => r.method === 'PATCH' && r.path.startsWith('/apis/apps/v1/namespaces/lolpop/deployments/lolpop-quickstartrunner-build-all-lolpop-k8s-pool?'));
+      expect(JSON.stringify(worker?.body)).toContain('"--pool","lolpop-k8s-pool"');
       const deployment = await readDeployment('lolpop-quickstartrunner-build-all');
       expect(deployment.work_pool_name).toBe('lolpop-k8s-pool');
       expect(deployment.jobVariables).toEqual({ image: 'lolpop-quickstartrunner-build-all', image_pull_policy: 'IfNotPresent', namespace: 'lolpop' });
@@ -242,7 +255,7 @@ describe.skipIf(!prefect2)("the command lines of lolpop's PrefectOrchestrator do
     const code = await main(argvOf(row.command), {
       stdout: (t) => (stdout += t),
       stderr: (t) => (stderr += t),
-      env: { PATH: process.env.PATH, HOME: home, PREFECT_API_URL: prefect2 },
+      env: { PATH: process.env.PATH, HOME: home, PREFECT_API_URL: prefect2, KUBECONFIG: kube.kubeconfig },
       cwd: dir,
       logger,
       exec,

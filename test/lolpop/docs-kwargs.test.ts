@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadConfigSync, loadedAs, type LoadedConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
@@ -15,6 +15,7 @@ import { renderDockerfile } from '../../src/packaging/dockerfile.js';
 import { renderEntrypoint } from '../../src/packaging/entrypoint.js';
 import { packageFiles } from '../../src/packaging/files.js';
 import { ciContext, tempDir } from '../helpers/services.js';
+import { kubeStandIn } from '../helpers/kube-stand-in.js';
 import { requestsOf, resolvedOf } from '../helpers/requests.js';
 import type { PrefectTarget } from '../../src/orchestrators/prefect/target.js';
 
@@ -99,12 +100,28 @@ const entrypoint = (pkg: Record<string, unknown>) => {
 };
 const dockerfile = (pkg: Record<string, unknown>) => renderDockerfile(load({ package: pkg }).deployment.package);
 
+// type kubernetes applies over the Kubernetes API: this stand-in records what is sent.
+let kube: Awaited<ReturnType<typeof kubeStandIn>>;
+beforeAll(async () => {
+  kube = await kubeStandIn();
+});
+afterAll(() => kube.close());
+/** What was applied (not dry-run) since the last call, as YAML documents, each after its request path. */
+function applied(): string {
+  const out = kube.requests
+    .filter((r) => r.method === 'PATCH' && !r.path.includes('dryRun=All'))
+    .map((r) => `${r.path.split('?')[0]}\n${stringify(r.body)}`)
+    .join('---\n');
+  kube.requests.length = 0;
+  return out;
+}
+
 function orchestrator(exec: Exec, fetch: typeof globalThis.fetch, workdir = tempDir('kwargs-work')) {
   return new PrefectOrchestrator(PrefectConfig.parse({}), {
     logger: new MemoryLogger(),
     exec,
     fetch,
-    env: { PREFECT_API_URL: 'http://prefect.test/api', HOME: workdir },
+    env: { PREFECT_API_URL: 'http://prefect.test/api', HOME: workdir, KUBECONFIG: kube.kubeconfig },
     ci: ciContext(),
     workdir,
     configFile: 'quickstart.yaml',
@@ -195,15 +212,17 @@ describe('PrefectOrchestrator docs: package kwargs', () => {
 
 describe('PrefectOrchestrator docs: deploy kwargs', () => {
   it('deployment_name (-n): the deployment', async () => expect((await deploymentBody({})).name).toBe('quickstart'));
-  it('deployment_type (-t): kubernetes applies manifests with kubectl; another type is refused', async () => {
+  it('deployment_type (-t): kubernetes applies manifests over the Kubernetes API; another type is refused', async () => {
     expect(refusal({ type: 'nomad' })).toMatch(/^orchestrator\.deployment\.type: Invalid option/);
     const config = load({ type: 'kubernetes', deploy: { work_pool: 'pool' } });
     const exec = recordingExec();
     const prefect = recordingPrefect({ pool: 'kubernetes' });
+    applied();
     await orchestrator(exec, prefect.fetch).deploy(requestsOf<PrefectKwargs, PrefectTarget>(config, { name: 'q', type: 'kubernetes' }).deploy());
-    expect(exec.calls.map((c) => [c.command, c.args[0]])).toEqual([
-      ['kubectl', 'apply'],
-      ['kubectl', 'apply'],
+    expect(exec.calls).toEqual([]);
+    expect(applied().split('---\n').map((doc) => doc.split('\n')[0])).toEqual([
+      '/api/v1/namespaces/lolpop/secrets/prefect-secrets',
+      '/apis/apps/v1/namespaces/lolpop/deployments/q-pool',
     ]);
   });
   it('work_pool: the pool of the deployment', async () => expect((await deploymentBody({ work_pool: 'pool' })).work_pool_name).toBe('pool'));
@@ -217,21 +236,21 @@ describe('PrefectOrchestrator docs: deploy kwargs', () => {
     const workdir = tempDir('kwargs-work');
     writeFileSync(path.join(workdir, 'mine.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: mine}\nspec: {}\n');
     const config = load({ type: 'kubernetes', deploy: { work_pool: 'pool', k8s_deployment_manifest: 'mine.yaml' } });
-    const exec = recordingExec();
-    await orchestrator(exec, recordingPrefect({ pool: 'kubernetes' }).fetch, workdir).deploy(requestsOf<PrefectKwargs, PrefectTarget>(config, { name: 'q', type: 'kubernetes' }).deploy());
-    expect(exec.calls[1]!.input).toContain('name: mine');
+    applied();
+    await orchestrator(recordingExec(), recordingPrefect({ pool: 'kubernetes' }).fetch, workdir).deploy(requestsOf<PrefectKwargs, PrefectTarget>(config, { name: 'q', type: 'kubernetes' }).deploy());
+    expect(applied()).toContain('/apis/apps/v1/namespaces/lolpop/deployments/mine\n');
   });
   it('dockerfile: refused, with where it belongs', () => expect(refusal({ deploy: { dockerfile: 'Dockerfile' } })).toBe('deploy.dockerfile: lolpop-deploy builds the image in the package step: set package.dockerfile_path'));
   it('push_image: refused, with where it belongs', () => expect(refusal({ deploy: { push_image: true } })).toBe('deploy.push_image: lolpop-deploy pushes the image in the package step: set package.push_image'));
   it('job_variables: the deployment job variables', async () => expect((await deploymentBody({ job_variables: { image_pull_policy: 'IfNotPresent', namespace: 'lolpop' } })).job_variables).toMatchObject({ image_pull_policy: 'IfNotPresent', namespace: 'lolpop' }));
 
-  /** The manifests kubectl was given for a kubernetes deploy with these kwargs. */
+  /** The objects applied for a kubernetes deploy with these kwargs (YAML, each after its API path). */
   async function manifests(deploy: Record<string, unknown>): Promise<{ stdin: string; workdir: string }> {
     const workdir = tempDir('kwargs-work');
     const config = load({ type: 'kubernetes', deploy: { work_pool: 'pool', ...deploy } });
-    const exec = recordingExec();
-    await orchestrator(exec, recordingPrefect({ pool: 'kubernetes' }).fetch, workdir).deploy(requestsOf<PrefectKwargs, PrefectTarget>(config, { name: 'q', type: 'kubernetes' }).deploy());
-    return { stdin: exec.calls.map((c) => c.input ?? '').join('\n---\n') + '\n' + exec.calls.map((c) => c.args.join(' ')).join('\n'), workdir };
+    applied();
+    await orchestrator(recordingExec(), recordingPrefect({ pool: 'kubernetes' }).fetch, workdir).deploy(requestsOf<PrefectKwargs, PrefectTarget>(config, { name: 'q', type: 'kubernetes' }).deploy());
+    return { stdin: applied(), workdir };
   }
   it('secret_name, prefect_api_url, prefect_api_key: the Secret and its keys', async () => {
     const { stdin } = await manifests({ secret_name: 'ml-secrets', prefect_api_url: 'url-key', prefect_api_key: 'key-key' });
@@ -246,7 +265,7 @@ describe('PrefectOrchestrator docs: deploy kwargs', () => {
     expect(stdin).toContain('image: prefecthq/prefect:2-python3.11-kubernetes');
     expect(stdin).toContain('serviceAccountName: prefect-worker');
   });
-  it('namespace: where everything is applied', async () => expect((await manifests({ namespace: 'ml-prod' })).stdin).toContain('--namespace ml-prod'));
+  it('namespace: where everything is applied', async () => expect((await manifests({ namespace: 'ml-prod' })).stdin).toContain('/namespaces/ml-prod/deployments/q-pool'));
   it('worker_deployment_manifest: where the worker manifest is written for review', async () => {
     const { workdir } = await manifests({ worker_deployment_manifest: 'k8s/worker.yaml' });
     expect(readFileSync(path.join(workdir, 'k8s/worker.yaml'), 'utf8')).toContain('kind: Deployment');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Resources } from '../../config/resources.js';
 import {
   DeployKwargs,
   DockerArgs,
@@ -66,6 +67,13 @@ const PrefectDeployKwargsObject = DeployKwargs.extend({
   worker_image: z.string().default('prefecthq/prefect:3-python3.12-kubernetes'),
   worker_deployment_manifest: z.string().default('prefect_files/worker_deployment_manifest.yaml'),
   service_account: z.string().default('default'),
+  pod_api_url: z
+    .string()
+    .url()
+    .optional()
+    .describe("kubernetes: the Prefect API URL as the cluster's pods reach it, when it differs from the runner's PREFECT_API_URL."),
+  rollout_timeout: Duration('5m').describe('kubernetes: how long deploy waits for the Deployment to roll out (every replica ready).'),
+  resources: Resources.optional(),
   // Static docker (type docker, no work pool): the serving container.
   container_name: z.string().optional().describe('Name of the serving container; defaults to the deployment name.'),
   restart_policy: z.string().default('unless-stopped').describe('`docker run --restart` of the serving container.'),

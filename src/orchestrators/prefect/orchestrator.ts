@@ -27,8 +27,10 @@ import type { PrefectConfig } from './config.js';
 import type { PrefectKwargs } from './kwargs.js';
 import { authorizationHeader, hasConnection, resolveConnection } from './connection.js';
 import { serverFacts } from './server-facts.js';
-import { KubernetesDeployer } from './kubernetes/deployer.js';
-import { Kubectl } from './kubernetes/kubectl.js';
+import { KubernetesDeployer, type KubernetesDeployInput } from './kubernetes/deployer.js';
+import { KubernetesClient } from '../../kubernetes/client.js';
+import { kubeconfigPath, loadKubeconfig } from '../../kubernetes/kubeconfig.js';
+import { unsupportedResources } from '../../config/resources.js';
 import { poolDeploymentSpec } from './deployment-body.js';
 import type { ResolvedDeployment } from '../../deployment.js';
 import { runsContainers } from './pull-steps.js';
@@ -133,13 +135,22 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
         'Failed to deploy: deploy.deployment_kwargs apply to work-pool deployments; a served deployment (type docker or kubernetes without a work pool) does not take them yet. Set deploy.work_pool or remove them.',
       );
     }
+    const refused = target.kind === 'kubernetes-served' ? [] : unsupportedResources(d.deploy.resources, []);
+    if (refused.length > 0) {
+      throw new OrchestratorError(
+        `Failed to deploy: deploy.resources (${refused.join(', ')}) applies only to the pods of deployment.type kubernetes without a work pool; ` +
+          "a work pool's pods take their resources from its job template (deploy.job_variables). Remove it or deploy without the pool.",
+      );
+    }
     switch (target.kind) {
       case 'pool':
-        if (target.kubernetesWorker) await this.applyKubernetes(d, target.workPool);
+        if (target.kubernetesWorker) await this.withKubernetes((k8s) => this.applyKubernetes(k8s, d, target.workPool));
         return this.deployOnPool(d, request.packaged, target.workPool, target.kubernetesWorker);
       case 'kubernetes-served':
-        await this.applyKubernetes(d, undefined);
-        return this.awaitServed(d, `the Kubernetes Deployment in ${d.deploy.namespace}`);
+        return this.withKubernetes(async (k8s) => {
+          const input = await this.applyKubernetes(k8s, d, undefined);
+          return this.awaitServed(d, `the Kubernetes Deployment in ${d.deploy.namespace}`, undefined, () => k8s.problem(input));
+        });
       case 'static-docker':
         return this.deployStaticDocker(d, target.container, request.packaged);
       case 'none':
@@ -148,15 +159,11 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
   }
 
   /** The Secret and, with a pool, the worker's Deployment; without one, the flow's own serving Deployment. */
-  private async applyKubernetes(d: Prefected, workPool: string | undefined): Promise<void> {
-    const applied = await this.kubernetes().deploy({
-      deploymentName: d.name,
-      kwargs: d.deploy,
-      workPool,
-      flowName: d.flowName,
-      image: workPool ? undefined : servingImage(d),
-    });
-    this.ctx.logger.info(`applied ${applied.join(', ')} in namespace ${d.deploy.namespace}`);
+  private async applyKubernetes(k8s: KubernetesDeployer, d: Prefected, workPool: string | undefined): Promise<KubernetesDeployInput> {
+    const input = { deploymentName: d.name, kwargs: d.deploy, workPool, flowName: d.flowName, image: workPool ? undefined : servingImage(d) };
+    const applied = await k8s.deploy(input);
+    this.ctx.logger.info(`applied ${applied.join(', ')} in namespace ${d.deploy.namespace}; rolled out`);
+    return input;
   }
 
   /** `workerStarting`: a worker was just applied, and a Prefect worker creates its pool when missing. */
@@ -285,12 +292,15 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
       }
     }
     if (target.kind === 'kubernetes-served' || (target.kind === 'pool' && target.kubernetesWorker)) {
-      const k8s = await this.kubernetes().stop({
-        deploymentName: d.name,
-        kwargs: d.deploy,
-        workPool: target.kind === 'pool' ? target.workPool : undefined,
-        deleteSecret: d.stop.delete_secret,
-      });
+      const k8s = await this.withKubernetes((deployer) =>
+        deployer.stop({
+          deploymentName: d.name,
+          kwargs: d.deploy,
+          workPool: target.kind === 'pool' ? target.workPool : undefined,
+          mode: d.stop.mode,
+          deleteSecret: d.stop.delete_secret,
+        }),
+      );
       stopped ||= k8s.deleted;
       parts.push(k8s.detail);
     } else if (target.kind === 'static-docker') {
@@ -366,8 +376,22 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
     return new StaticDockerHost(this.ctx.exec, this.ctx.logger, this.ctx.env, this.api.client.connection);
   }
 
-  private kubernetes(): KubernetesDeployer {
-    return new KubernetesDeployer(new Kubectl(this.ctx.exec, this.ctx.logger, this.ctx.env), this.ctx.logger, this.ctx.workdir, this.api.client.connection);
+  /** A deployer on the cluster of the runner's kubeconfig, closed after `fn`. */
+  private async withKubernetes<T>(fn: (deployer: KubernetesDeployer) => Promise<T>): Promise<T> {
+    const file = kubeconfigPath(this.ctx.env);
+    if (!file) {
+      throw new OrchestratorError(
+        'deployment.type kubernetes needs a cluster: no kubeconfig found (KUBECONFIG, else ~/.kube/config); set KUBECONFIG to a kubeconfig for the cluster',
+      );
+    }
+    const client = new KubernetesClient(loadKubeconfig(file), this.ctx.logger);
+    // It goes into the image pull Secret; a server's refusal must not show it.
+    if (this.ctx.registry) this.ctx.logger.addSecret(this.ctx.registry.password);
+    try {
+      return await fn(new KubernetesDeployer(client, this.ctx.logger, this.ctx.workdir, this.api.client.connection, this.ctx.registry));
+    } finally {
+      client.close();
+    }
   }
 
   private async findDeployment(d: Prefected): Promise<FoundDeployment> {

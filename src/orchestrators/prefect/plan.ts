@@ -8,6 +8,7 @@ import type { PrefectApi } from './api.js';
 import { buildDeploymentBody, poolDeploymentSpec } from './deployment-body.js';
 import { plannedSecretBlocks, prefectParameters } from './secret-blocks.js';
 import { runsContainers } from './pull-steps.js';
+import { planKubernetes } from './kubernetes/plan.js';
 import { parseServerVersion, type ServerVersion } from './version.js';
 
 /** The server plan may read; undefined: none configured (a fork's PR has no secrets), an offline plan. */
@@ -95,7 +96,14 @@ export async function planPrefect(
     } else if (target.kind === 'static-docker') {
       actions.push(`replace container ${target.container} on the Docker host; its flow.serve() registers ${label}`);
     } else {
-      actions.push(`apply the prefect-secrets Secret and the flow's Deployment in namespace ${deploy.namespace} (kubectl); its flow.serve() registers ${label}`);
+      actions.push(`apply the prefect-secrets Secret and the flow's Deployment in namespace ${deploy.namespace} (server-side apply), wait for its rollout; its flow.serve() registers ${label}`);
+      actions.push(
+        ...(await planKubernetes(
+          ctx,
+          { deploymentName: d.name, kwargs: deploy, flowName, image: deploy.docker_image_name ?? packaged.image ?? d.image },
+          server?.api.client.connection ?? { apiUrl: api },
+        )),
+      );
     }
   }
 

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { PrefectDeployKwargs } from '../kwargs.js';
 import { ConfigError } from '../../../errors.js';
+import { podResources } from '../../../kubernetes/pod-resources.js';
 
 /** A Kubernetes object as kubectl takes it; tests validate these against the Kubernetes schemas. */
 export interface Manifest {
@@ -19,23 +21,36 @@ export const AUTH_STRING_KEY = 'prefect-api-auth-string';
 /** The deploy kwargs the manifests honour (names from lolpop's PrefectOrchestrator docs). */
 export type KubernetesKwargs = Pick<
   PrefectDeployKwargs,
-  'namespace' | 'num_replicas' | 'image_pull_policy' | 'service_account' | 'secret_name' | 'prefect_api_key' | 'prefect_api_url' | 'worker_image'
+  | 'namespace'
+  | 'num_replicas'
+  | 'image_pull_policy'
+  | 'service_account'
+  | 'secret_name'
+  | 'prefect_api_key'
+  | 'prefect_api_url'
+  | 'worker_image'
+  | 'resources'
 >;
 
+/** The longest DNS-1123 label (Deployment, Secret and label-value limit). */
+const MAX_NAME = 63;
+
 /**
- * A DNS-1123 name (what Deployment and Secret names must be): lower-case, `-` for
- * anything else, at most 63 characters. Deployment names like `Quickstart_PR-3`
- * become `quickstart-pr-3`.
+ * The one rule for every name this tool gives a Kubernetes object: a DNS-1123 label,
+ * lower-case, `-` for anything else (`Quickstart_PR-3` → `quickstart-pr-3`). A longer name
+ * (a preview's `<name>-pr-1234-<branch>`) is cut to 56 characters plus `-` and 6 hex of
+ * the full name's SHA-256, so two long names that share a start still differ, and the
+ * same name always gives the same cut. Done before anything is applied.
  */
 export function kubernetesName(name: string, what: string): string {
   const out = name
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 63)
-    .replace(/-+$/, '');
+    .replace(/^-+|-+$/g, '');
   if (!out) throw new ConfigError(`${what} '${name}' gives no valid Kubernetes name (lower-case letters, digits and '-')`);
-  return out;
+  if (out.length <= MAX_NAME) return out;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 6);
+  return `${out.slice(0, MAX_NAME - 7).replace(/-+$/, '')}-${hash}`;
 }
 
 /** Label values: at most 63 of `[A-Za-z0-9._-]`, starting and ending alphanumeric. */
@@ -48,6 +63,7 @@ function labelValue(value: string): string {
 
 export interface SecretInput {
   kwargs: KubernetesKwargs;
+  /** The Prefect API URL as pods reach it. */
   apiUrl: string;
   /** Optional: a self-hosted server has no key (LOLPOP bug 7 was a KeyError here). */
   apiKey?: string;
@@ -86,18 +102,46 @@ function prefectEnv(kwargs: KubernetesKwargs): Array<Record<string, unknown>> {
   ];
 }
 
+/**
+ * A `kubernetes.io/dockerconfigjson` Secret with the registry credentials package pushed
+ * with, so the node can pull the image from that (private) registry.
+ */
+export function pullSecretManifest(input: { name: string; namespace: string; registry: string; username: string; password: string }): Manifest {
+  const auth = Buffer.from(`${input.username}:${input.password}`).toString('base64');
+  const config = { auths: { [input.registry]: { username: input.username, password: input.password, auth } } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: input.name, namespace: input.namespace, labels: { ...MANAGED_BY } },
+    type: 'kubernetes.io/dockerconfigjson',
+    stringData: { '.dockerconfigjson': JSON.stringify(config) },
+  };
+}
+
+/** The pull Secret's name for a deployment. */
+export function pullSecretName(deploymentName: string): string {
+  return kubernetesName(`${kubernetesName(deploymentName, 'deployment name')}-registry`, 'pull secret name');
+}
+
 interface PodDeploymentInput {
   name: string;
   namespace: string;
   replicas: number;
   labels: Record<string, string>;
-  serviceAccount: string;
+  kwargs: KubernetesKwargs;
   container: Record<string, unknown>;
+  pullSecret?: string;
 }
 
 function appsDeployment(input: PodDeploymentInput): Manifest {
   const selector = { [DEPLOYMENT_LABEL]: input.labels[DEPLOYMENT_LABEL]!, 'app.kubernetes.io/name': input.name };
   const labels = { ...MANAGED_BY, ...input.labels, 'app.kubernetes.io/name': input.name };
+  const resources = podResources(input.kwargs.resources);
+  const container = {
+    ...input.container,
+    ...(resources.container.resources ? { resources: resources.container.resources } : {}),
+    env: [...((input.container.env as object[] | undefined) ?? []), ...(resources.container.env ?? [])],
+  };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -107,7 +151,12 @@ function appsDeployment(input: PodDeploymentInput): Manifest {
       selector: { matchLabels: selector },
       template: {
         metadata: { labels },
-        spec: { serviceAccountName: input.serviceAccount, containers: [input.container] },
+        spec: {
+          serviceAccountName: input.kwargs.service_account,
+          ...resources.pod,
+          ...(input.pullSecret ? { imagePullSecrets: [{ name: input.pullSecret }] } : {}),
+          containers: [container],
+        },
       },
     },
   };
@@ -119,6 +168,8 @@ export interface FlowDeploymentInput {
   flowName: string;
   image: string;
   kwargs: KubernetesKwargs;
+  /** An image pull Secret to reference (the package step's registry credentials). */
+  pullSecret?: string;
 }
 
 /**
@@ -131,7 +182,8 @@ export function flowDeploymentManifest(input: FlowDeploymentInput): Manifest {
     name: kubernetesName(input.deploymentName, 'deployment name'),
     namespace: kwargs.namespace,
     replicas: kwargs.num_replicas,
-    serviceAccount: kwargs.service_account,
+    kwargs,
+    pullSecret: input.pullSecret,
     labels: { [DEPLOYMENT_LABEL]: labelValue(input.deploymentName), flow: labelValue(input.flowName) },
     container: {
       name: 'flow-container',
@@ -164,7 +216,7 @@ export function workerDeploymentManifest(input: WorkerDeploymentInput): Manifest
     namespace: kwargs.namespace,
     // lolpop's worker manifest takes num_replicas too: more workers poll the same pool.
     replicas: kwargs.num_replicas,
-    serviceAccount: kwargs.service_account,
+    kwargs,
     labels: { [DEPLOYMENT_LABEL]: labelValue(input.deploymentName), 'prefect.io/work-pool': labelValue(input.workPool) },
     container: {
       name: 'prefect-worker',

@@ -1,0 +1,173 @@
+import http from 'node:http';
+import https from 'node:https';
+import { OrchestratorError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ClusterAccess } from './kubeconfig.js';
+
+/** The one field manager of everything this tool applies (server-side apply). */
+export const FIELD_MANAGER = 'lolpop-deploy';
+/** No call to the API server waits longer than this; a hung server is an error, not a hang. */
+const REQUEST_TIMEOUT_MS = 30_000;
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** A Kubernetes object as the API takes it. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; [key: string]: unknown };
+  [field: string]: unknown;
+}
+
+/**
+ * Where each kind this tool applies lives in the API. A kind not listed is refused by
+ * name (discovery would find it, but nothing here applies other kinds).
+ */
+const KINDS: Record<string, { apiVersion: string; plural: string; namespaced: boolean }> = {
+  Namespace: { apiVersion: 'v1', plural: 'namespaces', namespaced: false },
+  Secret: { apiVersion: 'v1', plural: 'secrets', namespaced: true },
+  ConfigMap: { apiVersion: 'v1', plural: 'configmaps', namespaced: true },
+  ServiceAccount: { apiVersion: 'v1', plural: 'serviceaccounts', namespaced: true },
+  Service: { apiVersion: 'v1', plural: 'services', namespaced: true },
+  Pod: { apiVersion: 'v1', plural: 'pods', namespaced: true },
+  Deployment: { apiVersion: 'apps/v1', plural: 'deployments', namespaced: true },
+  Job: { apiVersion: 'batch/v1', plural: 'jobs', namespaced: true },
+  Role: { apiVersion: 'rbac.authorization.k8s.io/v1', plural: 'roles', namespaced: true },
+  RoleBinding: { apiVersion: 'rbac.authorization.k8s.io/v1', plural: 'rolebindings', namespaced: true },
+};
+
+/** The API path of a kind's collection in a namespace: /apis/apps/v1/namespaces/ns/deployments. */
+export function collectionPath(kind: string, namespace?: string): string {
+  const known = KINDS[kind];
+  if (!known) throw new OrchestratorError(`Kubernetes kind ${kind} is not one this tool applies (${Object.keys(KINDS).join(', ')})`);
+  const prefix = known.apiVersion.includes('/') ? `/apis/${known.apiVersion}` : `/api/${known.apiVersion}`;
+  return known.namespaced ? `${prefix}/namespaces/${encodeURIComponent(namespace ?? '')}/${known.plural}` : `${prefix}/${known.plural}`;
+}
+
+export function objectPath(object: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): string {
+  const known = KINDS[object.kind];
+  if (known && known.apiVersion !== object.apiVersion) {
+    throw new OrchestratorError(`${object.kind} ${object.metadata.name}: apiVersion ${object.apiVersion} is not served here; use ${known.apiVersion}`);
+  }
+  return `${collectionPath(object.kind, object.metadata.namespace)}/${encodeURIComponent(object.metadata.name)}`;
+}
+
+/** A call given up by one of the bounds above (its message says which). */
+class Bounded extends Error {}
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+/**
+ * The Kubernetes REST API from the runner, with what the kubeconfig gives (address, CA,
+ * token or client certificate): no kubectl needed. Errors carry the server's own message.
+ */
+export class KubernetesClient {
+  private readonly agent: http.Agent;
+
+  constructor(
+    private readonly access: ClusterAccess,
+    logger: Logger,
+  ) {
+    if (access.token) logger.addSecret(access.token);
+    this.agent = access.server.startsWith('https:')
+      ? new https.Agent({ ca: access.ca, cert: access.cert, key: access.key, rejectUnauthorized: !access.insecure, keepAlive: true })
+      : new http.Agent({ keepAlive: true });
+  }
+
+  get server(): string {
+    return this.access.server;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** Server-side apply; `dryRun` asks the server for its verdict without persisting anything. */
+  async apply(object: KubeObject, options: { dryRun?: boolean } = {}): Promise<KubeObject> {
+    const query = new URLSearchParams({ fieldManager: FIELD_MANAGER, force: 'true' });
+    if (options.dryRun) query.set('dryRun', 'All');
+    const res = await this.request('PATCH', `${objectPath(object)}?${query}`, JSON.stringify(object), 'application/apply-patch+yaml');
+    if (res.status >= 300) throw new OrchestratorError(`Kubernetes refused ${describe(object)}: ${statusMessage(res)}`);
+    return JSON.parse(res.body) as KubeObject;
+  }
+
+  /** The object, or undefined when it does not exist. */
+  async get<T = KubeObject>(path: string): Promise<T | undefined> {
+    const res = await this.request('GET', path);
+    if (res.status === 404) return undefined;
+    if (res.status >= 300) throw new OrchestratorError(`Kubernetes GET ${path} failed: ${statusMessage(res)}`);
+    return JSON.parse(res.body) as T;
+  }
+
+  /** A JSON merge patch; false when the object does not exist. */
+  async mergePatch(path: string, patch: object): Promise<boolean> {
+    const res = await this.request('PATCH', path, JSON.stringify(patch), 'application/merge-patch+json');
+    if (res.status === 404) return false;
+    if (res.status >= 300) throw new OrchestratorError(`Kubernetes PATCH ${path} failed: ${statusMessage(res)}`);
+    return true;
+  }
+
+  /** Deletes (dependents in the background); false when it was already gone. */
+  async delete(path: string): Promise<boolean> {
+    const res = await this.request('DELETE', path, JSON.stringify({ propagationPolicy: 'Background' }), 'application/json');
+    if (res.status === 404) return false;
+    if (res.status >= 300) throw new OrchestratorError(`Kubernetes DELETE ${path} failed: ${statusMessage(res)}`);
+    return true;
+  }
+
+  /** Plain text (a container's log). */
+  async text(path: string): Promise<string> {
+    const res = await this.request('GET', path);
+    if (res.status >= 300) throw new OrchestratorError(statusMessage(res));
+    return res.body;
+  }
+
+  private request(method: string, path: string, body?: string, contentType?: string): Promise<Answer> {
+    const url = new URL(this.access.server + path);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.access.token) headers.authorization = `Bearer ${this.access.token}`;
+    if (body !== undefined) {
+      headers['content-type'] = contentType ?? 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
+    const send = url.protocol === 'https:' ? https.request : http.request;
+    return new Promise((resolve, reject) => {
+      const fail = (detail: string) => reject(new OrchestratorError(`the Kubernetes API at ${this.access.server} (${this.access.source}) ${detail}`));
+      const req = send(url, { method, headers, agent: this.agent, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_BODY_BYTES) req.destroy(new Bounded(`answered ${method} ${url.pathname} with more than ${MAX_BODY_BYTES} bytes`));
+          else chunks.push(chunk);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (error) => fail(`broke off the answer to ${method} ${url.pathname}: ${error.message}`));
+      });
+      req.on('timeout', () => req.destroy(new Bounded(`did not answer ${method} ${url.pathname} within ${REQUEST_TIMEOUT_MS / 1000} s`)));
+      req.on('error', (error) => fail(error instanceof Bounded ? error.message : `is not reachable: ${error.message}`));
+      req.end(body);
+    });
+  }
+}
+
+/** What the deployers use of a client (tests give a fake). */
+export type KubeApi = Pick<KubernetesClient, 'apply' | 'get' | 'mergePatch' | 'delete' | 'text'>;
+
+/** `Deployment lolpop/web`. */
+export function describe(object: Pick<KubeObject, 'kind' | 'metadata'>): string {
+  return `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
+}
+
+/** The server's own message from a Status body, else the HTTP status and the body's start. */
+function statusMessage(res: Answer): string {
+  try {
+    const status = JSON.parse(res.body) as { message?: string; reason?: string };
+    if (status.message) return `${status.message} (HTTP ${res.status}${status.reason ? ` ${status.reason}` : ''})`;
+  } catch {
+    // not JSON: shown as text below
+  }
+  return `HTTP ${res.status} ${res.body.slice(0, 200).replace(/\s+/g, ' ')}`;
+}
