@@ -68,7 +68,6 @@ const PrefectDeployKwargsObject = DeployKwargs.extend({
   worker_deployment_manifest: z.string().default('prefect_files/worker_deployment_manifest.yaml'),
   service_account: z.string().default('default'),
   pod_api_url: z
-    .string()
     .url()
     .optional()
     .describe("kubernetes: the Prefect API URL as the cluster's pods reach it, when it differs from the runner's PREFECT_API_URL."),
