@@ -110,23 +110,34 @@ describe.skipIf(!node24 || !apiUrl || !pool || !k8s || !docker)('a Prefect kuber
     expect(flowRun).toMatchObject({ state_type: 'COMPLETED', deployment_id: run.outputs['deployment-id'], work_pool_name: pool });
     const deployment = await prefectApi<{ job_variables: Record<string, unknown> }>(apiUrl!, 'GET', `deployments/${run.outputs['deployment-id']}`);
     expect(deployment.job_variables).toMatchObject({ cpu_request: '100m', cpu_limit: '1', memory_request: '128Mi', memory_limit: '1Gi', node_selector: { 'kubernetes.io/os': 'linux' } });
-    const pods = await podsOfRun(run.outputs['flow-run-id']!);
-    expect(pods).toHaveLength(1);
-    const pod = pods[0]!;
-    expect([pod.status.phase, pod.spec.containers[0]!.image]).toEqual(['Succeeded', `${docker!.registry}/lolpop-k8s-pool:${uid}`]);
+    // The run is COMPLETED before its process has exited: the pod then ends Succeeded.
+    await expect.poll(async () => (await podsOfRun(run.outputs['flow-run-id']!)).map((p) => p.status.phase), { timeout: 60_000, interval: 1000 }).toEqual(['Succeeded']);
+    const pod = (await podsOfRun(run.outputs['flow-run-id']!))[0]!;
+    expect(pod.spec.containers[0]!.image).toBe(`${docker!.registry}/lolpop-k8s-pool:${uid}`);
     expect(pod.spec.imagePullSecrets).toEqual([{ name: 'lolpop-registry' }]);
     expect(pod.spec.containers[0]!.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '1Gi' } });
     expect(pod.spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
     expect(pod.spec.tolerations).toContainEqual({ key: 'lolpop.dev/ci', operator: 'Exists', effect: 'NoSchedule' });
   }, SLOW);
 
-  it('a flow that raises: the run ends FAILED with its error and the pod reason, exit code and log tail', async () => {
+  it("a flow that raises ends FAILED with its exception (its pod completed: Prefect's engine exits 0 after reporting it)", async () => {
     const run = await action(project({ name: `pool-fail-${uid}`, parameters: '{explode: true}' }));
     expect(run.status).not.toBe(0);
     expect(run.outputs['flow-run-state']).toBe('FAILED');
-    expect(run.log).toContain('ended FAILED');
-    expect(run.log).toMatch(/Job [a-z0-9-]+\/[a-z0-9-]+: pod [a-z0-9-]+, container prefect-job: Error \(exit code 1\); its last log lines:/);
-    expect(run.log).toContain('exploded as asked with');
+    expect(run.log).toContain("ended FAILED: Flow run encountered an exception: ValueError: exploded as asked with {'explode': True}");
+  }, SLOW);
+
+  it("a container that exits non-zero before the flow starts: reported while the run is PENDING, with the pod's reason, exit code and log tail", async () => {
+    const run = await action(
+      project({
+        name: `pool-crash-${uid}`,
+        parameters: '{epochs: 1}',
+        deploy: `      job_variables:\n        command: python -c 'raise SystemExit("the image has no flow here")'`,
+      }),
+    );
+    expect(run.status).not.toBe(0);
+    expect(run.outputs['flow-run-state'], run.log).toBe('PENDING');
+    expect(run.log).toMatch(/Flow run \S+ cannot start: Job lolpop-pool\/[a-z0-9-]+: pod [a-z0-9-]+, container prefect-job: Error \(exit code 1\); its last log lines:(%0A|\n)the image has no flow here/);
   }, SLOW);
 
   it('an image that cannot be pulled: the run cannot start, reported with the pod reason well within the wait timeout', async () => {
