@@ -18,7 +18,7 @@ const LOG_TAIL_LINES = 15;
 
 interface ContainerStatus {
   name: string;
-  state?: { waiting?: { reason?: string; message?: string } };
+  state?: { waiting?: { reason?: string; message?: string }; terminated?: { exitCode?: number; reason?: string; message?: string } };
   lastState?: { terminated?: { exitCode?: number; reason?: string } };
 }
 
@@ -66,9 +66,9 @@ export async function podProblem(client: KubeApi, pod: Pod): Promise<string | un
   return undefined;
 }
 
-/** The previous (crashed) container's last lines, or why they could not be read. */
-async function logTail(client: KubeApi, pod: Pod, container: string): Promise<string> {
-  const query = new URLSearchParams({ container, previous: 'true', tailLines: String(LOG_TAIL_LINES), limitBytes: '16384' });
+/** A container's last lines (by default the previous, crashed one's), or why they could not be read. */
+export async function logTail(client: KubeApi, pod: Pod, container: string, previous = true): Promise<string> {
+  const query = new URLSearchParams({ container, previous: String(previous), tailLines: String(LOG_TAIL_LINES), limitBytes: '16384' });
   try {
     const text = await client.text(`${collectionPath('Pod', pod.metadata.namespace)}/${encodeURIComponent(pod.metadata.name)}/log?${query}`);
     return text.trimEnd() || '(the container wrote nothing)';

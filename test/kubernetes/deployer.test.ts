@@ -153,12 +153,18 @@ describe('KubernetesDeployer over the Kubernetes API', () => {
     expect(result).toEqual({ deleted: false, detail: 'no Deployment ml-prod/quickstart; no Secret ml-prod/prefect-secrets' });
   });
 
-  it('deploy.resources with a work pool is refused by name before anything is sent (the pool job template sets them)', async () => {
+  it('deploy.resources a kubernetes pool cannot take is refused by name before its worker is applied', async () => {
     const sent: string[] = [];
+    // The pool exists, with prefect-kubernetes' default template: cpu variables, no node_selector.
+    const pool = { name: 'k8s-pool', type: 'kubernetes', base_job_template: { variables: { properties: { cpu_request: {}, cpu_limit: {} } }, job_configuration: {} } };
     const prefect = new PrefectOrchestrator(PrefectConfig.parse({}), {
       logger: new MemoryLogger(),
       exec: { run: async (command) => (sent.push(command), { exitCode: 0, stdout: '', stderr: '' }) },
-      fetch: (async (input: string | URL | Request) => (sent.push(String(input)), Response.json({}))) as typeof globalThis.fetch,
+      fetch: (async (input: string | URL | Request) => {
+        const url = String(input);
+        sent.push(url);
+        return url.endsWith('/admin/version') ? Response.json('3.8.8') : Response.json(pool);
+      }) as typeof globalThis.fetch,
       env: { PREFECT_API_URL: 'http://prefect.internal:4200/api' },
       ci: ciContext(),
       workdir: tempDir('k8s'),
@@ -169,11 +175,12 @@ describe('KubernetesDeployer over the Kubernetes API', () => {
       type: 'kubernetes',
       stop: StopKwargs.parse({}),
       package: PackageKwargs.parse({ lolpop_class: 'QuickstartRunner' }),
-      deploy: DeployKwargs.parse({ work_pool: 'k8s-pool', resources: { cpu: '1', gpu: { count: 1 } } }),
+      deploy: DeployKwargs.parse({ work_pool: 'k8s-pool', resources: { cpu: '1', node_selector: { pool: 'gpu' } } }),
     });
     await expect(prefect.deploy(stepRequests(resolved).deploy())).rejects.toThrow(
-      'Failed to deploy: deploy.resources (cpu, gpu) applies only to the pods of deployment.type kubernetes without a work pool',
+      "Failed to deploy: work pool 'k8s-pool' has no job variable for what deploy.resources asks (deploy.resources.node_selector needs 'node_selector')",
     );
-    expect(sent).toEqual([]);
+    // Only the pool was read: no kubeconfig was looked for, no worker applied.
+    expect(sent).toEqual(['http://prefect.internal:4200/api/work_pools/k8s-pool']);
   });
 });

@@ -25,6 +25,9 @@ export interface FlowRun {
   name: string;
   state: FlowRunState | null;
   deployment_id?: string | null;
+  work_pool_name?: string | null;
+  /** What its worker runs it in; prefect-kubernetes: `<namespace>:<job name>`. */
+  infrastructure_pid?: string | null;
 }
 export interface Deployment {
   id: string;
@@ -42,6 +45,8 @@ export interface Deployment {
 export interface WorkPool {
   name: string;
   type: string;
+  /** What its workers fill in per flow run: the job variables it declares (`variables.properties`) and where they go. */
+  base_job_template?: { variables?: { properties?: Record<string, unknown> }; job_configuration?: Record<string, unknown> };
 }
 export interface LogEntry {
   level: number;

@@ -2,6 +2,8 @@ import type { CiContext } from '../../ci-context.js';
 import type { PrefectKwargs } from './kwargs.js';
 import { OrchestratorError } from '../../errors.js';
 import type { ResolvedDeployment } from '../../deployment.js';
+import type { WorkPool } from './api.js';
+import { resourceJobVariables } from './kubernetes/job-variables.js';
 import { defaultPullSteps, imageJobVariables } from './pull-steps.js';
 import { prefectParameters } from './secret-blocks.js';
 import { atLeast, type ServerVersion } from './version.js';
@@ -99,10 +101,25 @@ export interface PoolDeploymentInput {
   workPool: string;
   /** The pool's type decides the pull steps and the image job variable. */
   poolType: string;
+  /** The pool as the server has it, to check deploy.resources against; undefined in an offline plan. */
+  pool?: WorkPool;
   image?: string;
   flowId: string;
   ci: CiContext;
   version: ServerVersion;
+}
+
+/** deploy.resources as job variables; one also given in job_variables is refused (which would win is not obvious). */
+function resourceVariables(input: PoolDeploymentInput): Record<string, unknown> {
+  const { deploy: kwargs, package: packageKwargs } = input.deployment;
+  const variables = resourceJobVariables(kwargs.resources, input.pool);
+  const twice = Object.keys(variables).filter((name) => name in (kwargs.job_variables ?? {}) || name in (packageKwargs.job_variables ?? {}));
+  if (twice.length > 0) {
+    throw new OrchestratorError(
+      `Failed to deploy: job variable${twice.length > 1 ? 's' : ''} ${twice.join(', ')} given both by deploy.resources and in job_variables; give each once (deploy.resources is the portable form)`,
+    );
+  }
+  return variables;
 }
 
 export function poolDeploymentSpec(input: PoolDeploymentInput): DeploymentSpec {
@@ -116,6 +133,7 @@ export function poolDeploymentSpec(input: PoolDeploymentInput): DeploymentSpec {
     pullSteps: kwargs.pull_steps ?? defaultPullSteps(input.poolType, input.ci, input.version),
     jobVariables: {
       ...imageJobVariables(input.poolType, input.image),
+      ...resourceVariables(input),
       ...(packageKwargs.job_variables ?? {}),
       ...(kwargs.job_variables ?? {}),
     },

@@ -41,7 +41,9 @@ import { prefectRunState } from './states.js';
 import { planPrefect } from './plan.js';
 import { isServed, noTargetError, type PrefectTarget } from './target.js';
 import { deploymentUrl, flowRunUrl, uiBaseUrl } from './urls.js';
-import { waitForFlowRun } from './wait-for-run.js';
+import { waitForFlowRun, type PodCheck } from './wait-for-run.js';
+import { flowRunJob, jobPodProblem } from './kubernetes/flow-run-pods.js';
+import { resourceJobVariables } from './kubernetes/job-variables.js';
 import type { StepName } from '../../steps.js';
 
 /** A deployment as PrefectOrchestrator's steps read it: its kwargs and where it runs. */
@@ -135,16 +137,22 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
         'Failed to deploy: deploy.deployment_kwargs apply to work-pool deployments; a served deployment (type docker or kubernetes without a work pool) does not take them yet. Set deploy.work_pool or remove them.',
       );
     }
-    const refused = target.kind === 'kubernetes-served' ? [] : unsupportedResources(d.deploy.resources, []);
+    // A pool's are checked against the pool itself (kubernetes/job-variables.ts).
+    const refused = target.kind === 'kubernetes-served' || target.kind === 'pool' ? [] : unsupportedResources(d.deploy.resources, []);
     if (refused.length > 0) {
       throw new OrchestratorError(
-        `Failed to deploy: deploy.resources (${refused.join(', ')}) applies only to the pods of deployment.type kubernetes without a work pool; ` +
-          "a work pool's pods take their resources from its job template (deploy.job_variables). Remove it or deploy without the pool.",
+        `Failed to deploy: deploy.resources (${refused.join(', ')}) applies to the pods of deployment.type kubernetes and of kubernetes work pools; ` +
+          'a serving Docker container does not take them. Remove it, or deploy to a kubernetes pool or cluster.',
       );
     }
     switch (target.kind) {
       case 'pool':
-        if (target.kubernetesWorker) await this.withKubernetes((k8s) => this.applyKubernetes(k8s, d, target.workPool));
+        if (target.kubernetesWorker) {
+          // A pool that exists already is checked before its worker is applied (deployOnPool checks again, a new one too).
+          const existing = await this.api.readWorkPool(target.workPool);
+          if (existing) resourceJobVariables(d.deploy.resources, existing);
+          await this.withKubernetes((k8s) => this.applyKubernetes(k8s, d, target.workPool));
+        }
         return this.deployOnPool(d, request.packaged, target.workPool, target.kubernetesWorker);
       case 'kubernetes-served':
         return this.withKubernetes(async (k8s) => {
@@ -160,7 +168,14 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
 
   /** The Secret and, with a pool, the worker's Deployment; without one, the flow's own serving Deployment. */
   private async applyKubernetes(k8s: KubernetesDeployer, d: Prefected, workPool: string | undefined): Promise<KubernetesDeployInput> {
-    const input = { deploymentName: d.name, kwargs: d.deploy, workPool, flowName: d.flowName, image: workPool ? undefined : servingImage(d) };
+    const input = {
+      deploymentName: d.name,
+      // deploy.resources are the flow's: with a pool they go to its Jobs (job variables), not to the worker.
+      kwargs: workPool ? { ...d.deploy, resources: undefined } : d.deploy,
+      workPool,
+      flowName: d.flowName,
+      image: workPool ? undefined : servingImage(d),
+    };
     const applied = await k8s.deploy(input);
     this.ctx.logger.info(`applied ${applied.join(', ')} in namespace ${d.deploy.namespace}; rolled out`);
     return input;
@@ -188,6 +203,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
       deployment: d,
       workPool,
       poolType: pool.type,
+      pool,
       // What package built in this invocation; without it the pool's own image (a process pool needs none).
       image: kwargs.docker_image_name ?? packaged?.image,
       flowId,
@@ -247,7 +263,31 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
   }
 
   async wait(request: WaitRequest): Promise<RunResult> {
-    return waitForFlowRun(this.api, this.ctx.logger, request);
+    return waitForFlowRun(this.api, this.ctx.logger, request, this.podCheck());
+  }
+
+  /**
+   * With a kubeconfig on the runner, a run on a kubernetes pool is followed to its Job's
+   * pods, whose reasons a failure reports. They are a courtesy: a cluster that cannot be
+   * read leaves the wait to the run's state (said at debug level).
+   */
+  private podCheck(): PodCheck | undefined {
+    const file = kubeconfigPath(this.ctx.env);
+    if (!file) return undefined;
+    return async (run) => {
+      const job = flowRunJob(run.infrastructure_pid);
+      if (!job || !run.work_pool_name || (await this.api.readWorkPool(run.work_pool_name))?.type !== 'kubernetes') return undefined;
+      let client: KubernetesClient | undefined;
+      try {
+        client = new KubernetesClient(loadKubeconfig(file), this.ctx.logger);
+        return await jobPodProblem(client, job);
+      } catch (error) {
+        this.ctx.logger.debug(`the pods of Job ${job.namespace}/${job.job} could not be read: ${(error as Error).message}`);
+        return undefined;
+      } finally {
+        client?.close();
+      }
+    };
   }
 
   /**

@@ -4,7 +4,7 @@ import type { OrchestratorContext, PlannedRequest, PlanRequest, PlanResult } fro
 import type { PrefectKwargs } from './kwargs.js';
 import { noTargetError, type PrefectTarget } from './target.js';
 import { planPackage } from '../../packaging/package-project.js';
-import type { PrefectApi } from './api.js';
+import type { PrefectApi, WorkPool } from './api.js';
 import { buildDeploymentBody, poolDeploymentSpec } from './deployment-body.js';
 import { plannedSecretBlocks, prefectParameters } from './secret-blocks.js';
 import { runsContainers } from './pull-steps.js';
@@ -38,24 +38,24 @@ export async function planPrefect(
   const requests: PlannedRequest[] = [];
   const api = server?.shownUrl ?? '$PREFECT_API_URL';
   let version: ServerVersion | undefined;
-  let poolType: string | undefined;
+  let pool: WorkPool | undefined;
   if (server) {
     version = await server.api.version();
     actions.push(`read Prefect ${version.raw} at ${server.shownUrl}`);
     if (workPool) {
-      const pool = await server.api.readWorkPool(workPool);
+      pool = await server.api.readWorkPool(workPool);
       if (!pool) {
         throw new OrchestratorError(
           `Plan: work pool '${workPool}' does not exist on ${server.shownUrl}, so deploy would fail; create it (prefect work-pool create ${workPool} --type process) or fix deploy.work_pool`,
         );
       }
-      poolType = pool.type;
     }
   } else {
     actions.push('no Prefect server configured (PREFECT_API_URL): an offline plan, nothing read from a server');
   }
 
   // Without the server a pool's type is unknown: files and image as lolpop's package makes them, said so.
+  const poolType = pool?.type;
   const buildImage = workPool && poolType ? runsContainers(poolType) : true;
   const condition = workPool && !poolType ? 'only if the work pool runs containers; its type needs the server' : undefined;
   const packaged = request.steps.includes('package')
@@ -80,6 +80,7 @@ export async function planPrefect(
           workPool,
           // Offline the pool's type is unknown: the body is shown as for a process pool, and said so.
           poolType: poolType ?? 'process',
+          pool,
           image: deploy.docker_image_name ?? packaged.image,
           flowId: `<id of flow ${flowName}>`,
           ci: ctx.ci,

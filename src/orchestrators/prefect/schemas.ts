@@ -21,6 +21,8 @@ export const FlowRunSchema = z.looseObject({
   state: FlowRunStateSchema.nullable(),
   deployment_id: z.string().nullish(),
   idempotency_key: z.string().nullish(),
+  work_pool_name: z.string().nullish(),
+  infrastructure_pid: z.string().nullish(),
 });
 
 export const DeploymentSchema = z.looseObject({
@@ -40,6 +42,12 @@ export const DeploymentSchema = z.looseObject({
 export const WorkPoolSchema = z.looseObject({
   name: z.string().min(1),
   type: z.string().min(1),
+  base_job_template: z
+    .looseObject({
+      variables: z.looseObject({ properties: z.record(z.string(), z.unknown()).optional() }).optional(),
+      job_configuration: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
 });
 
 /** `GET /admin/version`: a JSON string such as "3.4.1". */

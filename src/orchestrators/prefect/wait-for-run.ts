@@ -1,4 +1,4 @@
-import { RunEndedError, RunTimeoutError } from '../../errors.js';
+import { RunEndedError, RunFailedError, RunTimeoutError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { poll } from '../../poll.js';
 import { isTerminal, type RunResult, type WaitRequest } from '../orchestrator.js';
@@ -11,7 +11,7 @@ import { prefectRunState } from './states.js';
  * with the state message and the last error log line, and carries the result so
  * the final state is still reported.
  */
-export async function waitForFlowRun(api: PrefectApi, logger: Logger, request: WaitRequest): Promise<RunResult> {
+export async function waitForFlowRun(api: PrefectApi, logger: Logger, request: WaitRequest, pods?: PodCheck): Promise<RunResult> {
   let last = '';
   const outcome = await poll(
     () => api.readFlowRun(request.run.id),
@@ -19,10 +19,15 @@ export async function waitForFlowRun(api: PrefectApi, logger: Logger, request: W
     {
       timeoutMs: request.timeoutMs,
       intervalMs: request.pollMs,
-      onPending: (run) => {
+      onPending: async (run) => {
         const now = describeState(run);
         if (now !== last) logger.info(`Flow run ${run.name}: ${now}`);
         last = now;
+        // A pod that cannot start (no image, no node for it) would keep the run PENDING until the worker gives up.
+        const problem = run.state?.type === 'PENDING' ? await pods?.(run) : undefined;
+        if (problem) {
+          throw new RunFailedError(`Flow run ${run.name} cannot start: ${problem} (${request.run.url})`, { ...request.run, state: 'PENDING' });
+        }
       },
     },
   );
@@ -40,11 +45,14 @@ export async function waitForFlowRun(api: PrefectApi, logger: Logger, request: W
   logger.info(`Flow run ${run.name}: ${state}`);
   const result: RunResult = { ...request.run, state };
   if (state !== 'COMPLETED') {
-    const why = await failureDetail(api, run);
+    const why = [await failureDetail(api, run), await pods?.(run)].filter(Boolean).join('; ');
     throw new RunEndedError(`Flow run ${run.name} ended ${state}${why ? `: ${why}` : ''} (${request.run.url})`, result);
   }
   return result;
 }
+
+/** Why the pod running a flow run fails, when it runs on a cluster this tool can read (kubernetes pools). */
+export type PodCheck = (run: FlowRun) => Promise<string | undefined>;
 
 /** "SCHEDULED (Late)": the type, and the name when it says more. */
 function describeState(run: FlowRun): string {

@@ -1,0 +1,47 @@
+import type { KubeApi } from '../../../kubernetes/client.js';
+import { listPods, logTail, podProblem } from '../../../kubernetes/rollout.js';
+
+/** A flow run's Job, as prefect-kubernetes records it. */
+export interface FlowRunJob {
+  namespace: string;
+  job: string;
+}
+
+/** DNS-1123 names, as a Job and its namespace have. */
+const JOB_PID = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?):([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/;
+
+/**
+ * The Job of a flow run on a kubernetes work pool: the worker (prefect-kubernetes 0.8)
+ * sets the run's infrastructure_pid to `<namespace>:<job name>` once it created the Job.
+ */
+export function flowRunJob(infrastructurePid: string | null | undefined): FlowRunJob | undefined {
+  const match = infrastructurePid ? JOB_PID.exec(infrastructurePid) : null;
+  return match ? { namespace: match[1]!, job: match[3]! } : undefined;
+}
+
+/**
+ * Why the Job's pod cannot run or did not succeed, in the pod's own words: an image that
+ * cannot be pulled, a pod no node can take (the rollout's reasons, kubernetes/rollout.ts),
+ * or a container that ended with an error, with its last log lines. Undefined when its pods
+ * show none of these (or there are none yet).
+ */
+export async function jobPodProblem(client: KubeApi, { namespace, job }: FlowRunJob): Promise<string | undefined> {
+  // The Job controller labels its pods with the Job's name.
+  const pods = (await listPods(client, namespace, { 'job-name': job })).filter((p) => !p.metadata.deletionTimestamp);
+  for (const pod of pods) {
+    const problem = await podProblem(client, pod);
+    if (problem) return `Job ${namespace}/${job}: ${problem}`;
+  }
+  for (const pod of pods) {
+    for (const container of pod.status?.containerStatuses ?? []) {
+      const ended = container.state?.terminated;
+      if (!ended || ended.exitCode === 0) continue;
+      const tail = await logTail(client, pod, container.name, false);
+      return (
+        `Job ${namespace}/${job}: pod ${pod.metadata.name}, container ${container.name}: ${ended.reason ?? 'terminated'} (exit code ${ended.exitCode})` +
+        `${ended.message ? `: ${ended.message.trim()}` : ''}; its last log lines:\n${tail}`
+      );
+    }
+  }
+  return undefined;
+}
