@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBundledAction } from '../helpers/run-action.js';
 import { runConfig } from '../helpers/pipeline.js';
 import { ciContext, service, tempDir } from '../helpers/services.js';
-import { airflowGet, TINY_RUNNER_PY } from './helpers.js';
+import { airflowGet, writeTinyWorkflow } from './helpers.js';
 
 // The services of scripts/airflow-git-services.sh: a git server over HTTP with basic auth,
 // and an Airflow 3 of its own reading that repository through a GitDagBundle.
@@ -19,11 +19,11 @@ const AIRFLOW = { orchestrator: { name: 'AirflowOrchestrator', label: '--orchest
 
 /** The tiny workflow, delivered by git; the token comes from GIT_TOKEN. */
 function workflow(dir: string, name: string, parameters: Record<string, unknown> = {}, stop = ''): string {
-  writeFileSync(path.join(dir, 'tiny_runner.py'), TINY_RUNNER_PY);
-  const yaml = `
-orchestrator:
-  config:
-    delivery: git
+  return writeTinyWorkflow(dir, {
+    name,
+    parameters,
+    stop,
+    delivery: `    delivery: git
     git:
       url: ${git.url}
       username: ${git.username}
@@ -31,21 +31,8 @@ orchestrator:
       bundle_name: ${bundleName}
     parse_timeout: 120s
     request_timeout: 90s
-  deployment:
-    name: ${name}
-    type: local
-    package:
-      lolpop_class: TinyRunner
-      lolpop_module: tiny_runner
-      lolpop_entrypoint: build_all
-      package_type: none
-      config_file: lolpop.yaml
-      copy_files: [tiny_runner.py]
-    run:
-      parameters: ${JSON.stringify(parameters)}
-${stop ? `    stop: ${stop}\n` : ''}`;
-  writeFileSync(path.join(dir, 'lolpop.yaml'), yaml);
-  return yaml;
+`,
+  });
 }
 
 /** A look at the repository as a user with git would take it: the tip of main, cloned. */

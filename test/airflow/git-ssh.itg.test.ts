@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { runBundledAction } from '../helpers/run-action.js';
 import { runConfig } from '../helpers/pipeline.js';
 import { ciContext, service, tempDir } from '../helpers/services.js';
-import { airflowEnv, TINY_RUNNER_PY } from './helpers.js';
+import { airflowEnv, writeTinyWorkflow } from './helpers.js';
 
 // scripts/git-ssh-services.sh: a real sshd letting in one git-shell user by public key, the
 // same repository served read-only by git daemon, and a git-sync-style loop checking its
@@ -27,31 +27,18 @@ const KEY_ENV = 'AIRFLOW_DAGS_DEPLOY_KEY';
 
 /** The tiny workflow delivered by git over SSH; `known` is the git block's host-key line(s). */
 function workflow(dir: string, name: string, parameters: Record<string, unknown> = {}, known = `known_hosts_file: ${ssh.knownHostsFile}`, stop = ''): string {
-  writeFileSync(path.join(dir, 'tiny_runner.py'), TINY_RUNNER_PY);
-  const yaml = `
-orchestrator:
-  config:
-    delivery: git
+  return writeTinyWorkflow(dir, {
+    name,
+    parameters,
+    stop,
+    delivery: `    delivery: git
     git:
       url: ${ssh.url}
       ssh_key_env: ${KEY_ENV}
       ${known}
     parse_timeout: 120s
-  deployment:
-    name: ${name}
-    type: local
-    package:
-      lolpop_class: TinyRunner
-      lolpop_module: tiny_runner
-      lolpop_entrypoint: build_all
-      package_type: none
-      config_file: lolpop.yaml
-      copy_files: [tiny_runner.py]
-    run:
-      parameters: ${JSON.stringify(parameters)}
-${stop ? `    stop: ${stop}\n` : ''}`;
-  writeFileSync(path.join(dir, 'lolpop.yaml'), yaml);
-  return yaml;
+`,
+  });
 }
 
 /** The bare repository as its owner sees it on the server. */

@@ -46,7 +46,9 @@ class TinyRunner:
 
 export interface TinyConfig {
   name: string;
-  dagsFolder: string;
+  /** The lines under `orchestrator.config:` (indented four spaces) for a delivery other than the folder. */
+  delivery?: string;
+  dagsFolder?: string;
   parameters?: Record<string, unknown>;
   stop?: string;
   python?: string;
@@ -59,9 +61,7 @@ export function writeTinyWorkflow(dir: string, options: TinyConfig): string {
   const yaml = `
 orchestrator:
   config:
-    dags_folder: ${JSON.stringify(options.dagsFolder)}
-    parse_timeout: 90s
-${options.python ? `    python: ${JSON.stringify(options.python)}\n` : ''}  deployment:
+${options.delivery ?? `    dags_folder: ${JSON.stringify(options.dagsFolder)}\n    parse_timeout: 90s\n`}${options.python ? `    python: ${JSON.stringify(options.python)}\n` : ''}  deployment:
     name: ${options.name}
     type: local
     package:

@@ -7,7 +7,7 @@ import { runBundledAction } from '../helpers/run-action.js';
 import { runBundledCli } from '../helpers/run-cli.js';
 import { runConfig } from '../helpers/pipeline.js';
 import { ciContext, service, tempDir } from '../helpers/services.js';
-import { airflowGet, TINY_RUNNER_PY } from './helpers.js';
+import { airflowGet, TINY_RUNNER_PY, writeTinyWorkflow } from './helpers.js';
 
 // The services of scripts/airflow-git-services.sh: a real S3-compatible server (versitygw,
 // scripts/s3-services.sh) and an Airflow 3 reading its bucket through an S3DagBundle.
@@ -25,11 +25,11 @@ const node24 = service('LOLPOP_TEST_NODE24');
 
 /** The tiny workflow, delivered to the bucket; the credentials come from the AWS SDK's chain (here AWS_* in the environment). */
 function workflow(dir: string, name: string, parameters: Record<string, unknown> = {}, stop = ''): string {
-  writeFileSync(path.join(dir, 'tiny_runner.py'), TINY_RUNNER_PY);
-  const yaml = `
-orchestrator:
-  config:
-    delivery: s3
+  return writeTinyWorkflow(dir, {
+    name,
+    parameters,
+    stop,
+    delivery: `    delivery: s3
     s3:
       bucket: ${s3.bucket}
       prefix: ${prefix}
@@ -37,21 +37,8 @@ orchestrator:
       bundle_name: ${bundleName}
     parse_timeout: 120s
     request_timeout: 90s
-  deployment:
-    name: ${name}
-    type: local
-    package:
-      lolpop_class: TinyRunner
-      lolpop_module: tiny_runner
-      lolpop_entrypoint: build_all
-      package_type: none
-      config_file: lolpop.yaml
-      copy_files: [tiny_runner.py]
-    run:
-      parameters: ${JSON.stringify(parameters)}
-${stop ? `    stop: ${stop}\n` : ''}`;
-  writeFileSync(path.join(dir, 'lolpop.yaml'), yaml);
-  return yaml;
+`,
+  });
 }
 
 const env = (secretKey = s3.secretKey!): Record<string, string> => ({
