@@ -5,6 +5,11 @@ const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy
 
 let agent: EnvHttpProxyAgent | undefined;
 
+/** Whether HTTP_PROXY or HTTPS_PROXY (either case) is set: requests then go through defaultFetch's proxy agent. */
+export function proxyConfigured(): boolean {
+  return PROXY_VARIABLES.some((name) => process.env[name]);
+}
+
 /**
  * The fetch every request of this tool is made with (orchestrator APIs, GitHub, registry
  * checks) unless a test injects its own. With HTTP_PROXY or HTTPS_PROXY set (either
@@ -14,7 +19,7 @@ let agent: EnvHttpProxyAgent | undefined;
  * serves the whole process.
  */
 export const defaultFetch: typeof globalThis.fetch = (input, init) => {
-  if (!PROXY_VARIABLES.some((name) => process.env[name])) return globalThis.fetch(input, init);
+  if (!proxyConfigured()) return globalThis.fetch(input, init);
   // proxyTunnel false: a plain http:// request goes to the proxy as a whole URL (as curl sends it), https:// through a CONNECT tunnel.
   agent ??= new EnvHttpProxyAgent({ proxyTunnel: false });
   // undici's own fetch: the dispatcher is its option, and Node's built-in fetch (another undici) may not take this agent.

@@ -165,7 +165,7 @@ describe.skipIf(!s3.endpoint || !airflowUrl)('delivery: s3, against a real S3-co
     ]);
     // A port of this test's range where nothing listens.
     expect(await deploy(yaml.replace(`endpoint_url: ${s3.endpoint}`, 'endpoint_url: http://127.0.0.1:18129'), {})).toEqual([
-      `error: S3 list of s3://${s3.bucket}/${prefix}/ on http://127.0.0.1:18129 failed: Error: connect ECONNREFUSED 127.0.0.1:18129`,
+      `error: S3 list of s3://${s3.bucket}/${prefix}/ on http://127.0.0.1:18129 failed: Error: connect ECONNREFUSED 127.0.0.1:18129; is the store up, at that address?`,
     ]);
     expect((await airflowGet(airflow, `dags/${name}`)).status).toBe(404);
   });

@@ -12,6 +12,8 @@ import type { DagBundle } from './bundle.js';
 import { bundleLayout, fingerprintOf } from './deliver.js';
 import { RELEASES_DIR } from './dag-file.js';
 import type { S3DeliveryConfig } from './s3-config.js';
+import { s3RequestHandler } from './s3-transport.js';
+import { proxyConfigured } from '../../http/proxy.js';
 
 /** Budget of one request, its connection included: a store that never answers fails within it (after the SDK's 3 attempts). */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -61,7 +63,7 @@ export class S3Delivery {
         if (credentials.sessionToken) logger.addSecret(credentials.sessionToken);
         return credentials;
       },
-      requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+      requestHandler: s3RequestHandler(CONNECT_TIMEOUT_MS, REQUEST_TIMEOUT_MS),
     });
   }
 
@@ -185,8 +187,17 @@ export class S3Delivery {
     if (e.name === 'TimeoutError' || /timed? ?out/i.test(e.message)) {
       return new OrchestratorError(`S3 ${what} of ${target} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s; is the store up?`);
     }
-    return new OrchestratorError(`S3 ${what} of ${target} failed: ${reason}${status ? ` (HTTP ${status})` : ''}`);
+    return new OrchestratorError(`S3 ${what} of ${target} failed: ${reason}${status ? ` (HTTP ${status})` : ''}${unreachableHint(e, status)}`);
   }
 }
 
 type Action = 'list' | 'read' | 'write' | 'delete';
+
+/** The fix for a store that could not be reached: directly, or through the proxy (which answers for it with a bare 5xx). */
+function unreachableHint(e: Error, status: number | undefined): string {
+  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH/.test(`${e.message} ${String((e as { cause?: unknown }).cause)}`)) return '; is the store up, at that address?';
+  if (proxyConfigured() && e.name === 'Unknown' && status !== undefined && status >= 500) {
+    return '; the HTTP proxy (HTTP_PROXY/HTTPS_PROXY) may have answered for it: can the proxy reach the store, or should NO_PROXY list it?';
+  }
+  return '';
+}
