@@ -308,7 +308,9 @@ orchestrator:
       expect(figures.successes + Object.values(figures.errors).reduce((a, b) => a + b, 0)).toBe(cycles);
       expect(figures.successes).toBeGreaterThan(cycles / 2);
       await fetch(`${apiUrl}/deployments/${deploymentId}`, { method: 'DELETE' });
-    }, 120_000);
+      // Only a hang guard: each cycle's own bound is checked above. 100 cycles took 101 s on a
+      // quiet CI run and over 120 s once the Kubernetes node and its worker shared the cores.
+    }, 300_000);
   });
 });
 
