@@ -30,8 +30,12 @@ print_env() {
 
 start() {
   install
-  # A default instance the package's init script may have started anyway: not ours, not wanted.
-  if command -v service >/dev/null; then service tinyproxy stop >/dev/null 2>&1 || true; fi
+  # A default instance the package's init script may have started anyway: not ours, not
+  # wanted. Only that one, by its own pid file: `service tinyproxy stop` would also end any
+  # other tinyproxy on the machine (another checkout's tests), as it once did.
+  local system_pid
+  system_pid="$(cat /run/tinyproxy/tinyproxy.pid 2>/dev/null || true)"
+  if [ -n "$system_pid" ]; then kill "$system_pid" 2>/dev/null || true; fi
   stop_ours
   mkdir -p "$STATE"
   : >"$STATE/tinyproxy.log"
