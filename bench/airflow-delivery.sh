@@ -17,54 +17,36 @@ eval "$(bash scripts/airflow-git-services.sh env)"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-# The same tiny runner for both; only the orchestrator config differs.
-config() { # delivery name greeting
-  local delivery_block
+. bench/lib/airflow-deploy.sh
+ROOT="$PWD"
+
+delivery_block() { # delivery
   if [ "$1" = folder ]; then
-    delivery_block="    dags_folder: $LOLPOP_TEST_AIRFLOW_DAGS_FOLDER"
+    echo "    dags_folder: $LOLPOP_TEST_AIRFLOW_DAGS_FOLDER"
   elif [ "$1" = s3 ]; then
-    delivery_block="    delivery: s3
+    echo "    delivery: s3
     s3:
       bucket: $LOLPOP_TEST_S3_BUCKET
       prefix: $LOLPOP_TEST_S3_PREFIX
       endpoint_url: $LOLPOP_TEST_S3_ENDPOINT
       bundle_name: $LOLPOP_TEST_AIRFLOW_S3_BUNDLE"
   else
-    delivery_block="    delivery: git
+    echo "    delivery: git
     git:
       url: $LOLPOP_TEST_GIT_URL
       username: $LOLPOP_TEST_GIT_USERNAME
       token: \${GIT_TOKEN}
       bundle_name: $LOLPOP_TEST_AIRFLOW_GIT_BUNDLE"
   fi
-  cat <<YAML
-config: {greeting: "$3"}
-orchestrator:
-  config:
-$delivery_block
-    parse_timeout: 300s
-    request_timeout: 90s
-  deployment:
-    name: $2
-    type: local
-    package: {lolpop_class: R, lolpop_module: r, lolpop_entrypoint: build_all, package_type: none, config_file: lolpop.yaml, copy_files: [r.py]}
-YAML
 }
 
 deploy_seconds() { # delivery name greeting → seconds
-  local dir="$WORK/$2" url user pass t0 t1
-  mkdir -p "$dir"
-  printf 'class R:\n    def __init__(self, conf, skip_config_validation=False): pass\n    def build_all(self, **kw): pass\n' >"$dir/r.py"
-  config "$1" "$2" "$3" >"$dir/lolpop.yaml"
+  local url user pass
+  tiny_workflow "$WORK/$2" "$2" "$3" "$(delivery_block "$1")"
   if [ "$1" = folder ]; then url=$LOLPOP_TEST_AIRFLOW_URL user=$LOLPOP_TEST_AIRFLOW_USERNAME pass=$LOLPOP_TEST_AIRFLOW_PASSWORD
   else url=$LOLPOP_TEST_AIRFLOW_GIT_URL user=$LOLPOP_TEST_AIRFLOW_GIT_USERNAME pass=$LOLPOP_TEST_AIRFLOW_GIT_PASSWORD; fi
-  t0=$(date +%s.%N)
-  (cd "$dir" && AIRFLOW_API_URL=$url AIRFLOW_USERNAME=$user AIRFLOW_PASSWORD=$pass GIT_TOKEN=${LOLPOP_TEST_GIT_TOKEN:-} \
-    AWS_ACCESS_KEY_ID=$LOLPOP_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$LOLPOP_TEST_S3_SECRET_KEY \
-    node "$OLDPWD/dist/cli/index.js" up -c lolpop.yaml --orchestrator AirflowOrchestrator --steps deploy >"$dir/out.log" 2>&1) \
-    || { tail -5 "$dir/out.log" >&2; echo "deploy failed ($1)" >&2; exit 1; }
-  t1=$(date +%s.%N)
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }'
+  timed_deploy "$WORK/$2" "$1" AIRFLOW_API_URL="$url" AIRFLOW_USERNAME="$user" AIRFLOW_PASSWORD="$pass" GIT_TOKEN="${LOLPOP_TEST_GIT_TOKEN:-}" \
+    AWS_ACCESS_KEY_ID="$LOLPOP_TEST_S3_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$LOLPOP_TEST_S3_SECRET_KEY"
 }
 
 printf '%-8s %-22s %-14s %-14s %s\n' delivery refresh "new DAG (s)" "redeploy (s)" run

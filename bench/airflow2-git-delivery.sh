@@ -20,42 +20,25 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 DEPLOY_KEY="$(cat "$LOLPOP_TEST_GIT_SSH_KEY_FILE")"
 
-config() { # delivery name greeting
-  local delivery_block
+. bench/lib/airflow-deploy.sh
+ROOT="$PWD"
+
+delivery_block() { # delivery
   if [ "$1" = folder ]; then
-    delivery_block="    dags_folder: $LOLPOP_TEST_AIRFLOW2_DAGS_FOLDER"
+    echo "    dags_folder: $LOLPOP_TEST_AIRFLOW2_DAGS_FOLDER"
   else
-    delivery_block="    delivery: git
+    echo "    delivery: git
     git:
       url: $LOLPOP_TEST_GIT_SSH_URL
       ssh_key_env: AIRFLOW_DAGS_DEPLOY_KEY
       known_hosts_file: $LOLPOP_TEST_GIT_SSH_KNOWN_HOSTS_FILE"
   fi
-  cat <<YAML
-config: {greeting: "$3"}
-orchestrator:
-  config:
-$delivery_block
-    parse_timeout: 300s
-    request_timeout: 90s
-  deployment:
-    name: $2
-    type: local
-    package: {lolpop_class: R, lolpop_module: r, lolpop_entrypoint: build_all, package_type: none, config_file: lolpop.yaml, copy_files: [r.py]}
-YAML
 }
 
 deploy_seconds() { # delivery name greeting → seconds
-  local dir="$WORK/$2" t0 t1
-  mkdir -p "$dir"
-  printf 'class R:\n    def __init__(self, conf, skip_config_validation=False): pass\n    def build_all(self, **kw): pass\n' >"$dir/r.py"
-  config "$1" "$2" "$3" >"$dir/lolpop.yaml"
-  t0=$(date +%s.%N)
-  (cd "$dir" && AIRFLOW_API_URL=$LOLPOP_TEST_AIRFLOW2_URL AIRFLOW_USERNAME=$LOLPOP_TEST_AIRFLOW2_USERNAME AIRFLOW_PASSWORD=$LOLPOP_TEST_AIRFLOW2_PASSWORD \
-    AIRFLOW_DAGS_DEPLOY_KEY="$DEPLOY_KEY" node "$OLDPWD/dist/cli/index.js" up -c lolpop.yaml --orchestrator AirflowOrchestrator --steps deploy >"$dir/out.log" 2>&1) \
-    || { tail -5 "$dir/out.log" >&2; echo "deploy failed ($1)" >&2; exit 1; }
-  t1=$(date +%s.%N)
-  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }'
+  tiny_workflow "$WORK/$2" "$2" "$3" "$(delivery_block "$1")"
+  timed_deploy "$WORK/$2" "$1" AIRFLOW_API_URL="$LOLPOP_TEST_AIRFLOW2_URL" AIRFLOW_USERNAME="$LOLPOP_TEST_AIRFLOW2_USERNAME" \
+    AIRFLOW_PASSWORD="$LOLPOP_TEST_AIRFLOW2_PASSWORD" AIRFLOW_DAGS_DEPLOY_KEY="$DEPLOY_KEY"
 }
 
 printf '%-8s %-30s %-14s %-14s %s\n' delivery refresh "new DAG (s)" "redeploy (s)" run
