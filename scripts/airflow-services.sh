@@ -166,7 +166,9 @@ start() {
   airflow db migrate >"$home/db-migrate.log" 2>&1 || { tail -20 "$home/db-migrate.log" >&2; die "airflow db migrate failed"; }
   if [ "$MAJOR" = 2 ]; then
     # 2.x keeps users in its own tables (FAB): one admin, its password only in this run's env.
-    airflow users create --role Admin --username "$USERNAME" --password "$password" --email ci@example.invalid \
+    # --password=…: a generated password may start with '-' (1 start in 64), which argparse
+    # would take for an option after a separate --password (a CI start failed so).
+    airflow users create --role Admin --username "$USERNAME" --password="$password" --email ci@example.invalid \
       --firstname lolpop --lastname ci >"$home/users.log" 2>&1 || { tail -20 "$home/users.log" >&2; die "airflow users create failed"; }
   fi
   log "database ready ($((SECONDS - t0)) s)"
