@@ -36,7 +36,7 @@ describe('orchestrator.config task and docker: the messages a user sees', () => 
 
   it('an unknown task kind', () => {
     expect(errorOf(() => load('airflow-bad-task.yaml'))).toBe(
-      'test/fixtures/config/airflow-bad-task.yaml:5:5: orchestrator.config.task: Invalid option: expected one of "bash"|"docker"',
+      'test/fixtures/config/airflow-bad-task.yaml:5:5: orchestrator.config.task: Invalid option: expected one of "bash"|"docker"|"kubernetes"',
     );
   });
 

@@ -2,10 +2,10 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { kubernetesName } from '../../src/kubernetes/names.js';
 import { PrefectDeployKwargs as DeployKwargs } from '../../src/orchestrators/prefect/kwargs.js';
 import {
   flowDeploymentManifest,
-  kubernetesName,
   pullSecretManifest,
   secretManifest,
   toYaml,

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { StepKwargs } from '../../config/schema.js';
+import type { AirflowKwargs } from './kwargs.js';
 import { ConfigError } from '../../errors.js';
 import { COPIED_FILE_MAX_BYTES, readProjectFile } from '../../project-files.js';
 import { joinPosix } from '../../packaging/paths.js';
@@ -10,7 +10,7 @@ import type { ResolvedDeployment } from '../../deployment.js';
 import { RELEASES_DIR, renderDagFile, RUN_TASK_PY } from './dag-file.js';
 import { sha256, type AirflowTarget } from './names.js';
 import { secretVariables } from './secret-variables.js';
-import { CONTAINER_TASK_PY, type AirflowTask } from './task.js';
+import { CONTAINER_TASK_PY, runsInImage, type AirflowTask } from './task.js';
 
 /** A file of the bundle: a path relative to the deployment's folder in the DAGs folder, and its bytes. */
 export interface BundleFile {
@@ -34,7 +34,7 @@ export interface DagBundle {
 }
 
 export interface BundleOptions {
-  deployment: ResolvedDeployment<StepKwargs, AirflowTarget>;
+  deployment: ResolvedDeployment<AirflowKwargs, AirflowTarget>;
   /** Where the workflow's files are read from. */
   workdir: string;
   /** The task kind and its settings, decided once by airflowTask. */
@@ -60,7 +60,7 @@ export function buildBundle(options: BundleOptions): DagBundle {
   const d = options.deployment;
   const { package: pkg, entrypoint } = d;
   const dagId = d.target.dagId;
-  const inImage = options.task.kind === 'docker';
+  const inImage = runsInImage(options.task);
   // In the image the workflow is the WORKDIR itself ("."), as the generated Dockerfile lays it out.
   const workdir = inImage ? '.' : WORKFLOW_DIR;
   const secrets = secretVariables(dagId, d.secretParameters);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Duration } from '../../config/schema.js';
 import { DockerTaskConfig } from './docker-config.js';
 import { GitDeliveryConfig } from './git-config.js';
+import { KubernetesTaskConfig } from './kubernetes-config.js';
 import { S3DeliveryConfig } from './s3-config.js';
 
 /**
@@ -37,16 +38,19 @@ export const AirflowConfig = z
     request_timeout: Duration('30s').describe('The budget of one REST call, its retries included; a hung server fails within it.'),
     dag_tags: z.array(z.string()).default([]).describe('Extra tags on the generated DAG.'),
     task: z
-      .enum(['bash', 'docker'])
+      .enum(['bash', 'docker', 'kubernetes'])
       .default('bash')
-      .describe("The DAG's task: bash runs the runner with a Python on the Airflow worker; docker runs it in the package's image (DockerOperator)."),
+      .describe(
+        "The DAG's task: bash runs the runner with a Python on the Airflow worker; docker runs it in the package's image (DockerOperator); kubernetes runs that image in a pod (KubernetesPodOperator).",
+      ),
     docker: DockerTaskConfig.optional(),
+    kubernetes: KubernetesTaskConfig.optional(),
   })
   .loose()
   .superRefine((config, ctx) => {
     // Each kind's keys only with that kind: a key that would be silently ignored is a mistake.
-    if (config.task === 'docker' && config.python !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['python'], message: "task: docker runs the runner with the image's own python; python is for task: bash" });
+    if (config.task !== 'bash' && config.python !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['python'], message: `task: ${config.task} runs the runner with the image's own python; python is for task: bash` });
     }
     if (config.delivery === 'git' && config.git === undefined) {
       ctx.addIssue({ code: 'custom', path: ['git'], message: 'delivery is git: name the repository (git: {url: https://…/dags.git, token: ${GIT_TOKEN}})' });
@@ -63,8 +67,11 @@ export const AirflowConfig = z
     if (config.delivery !== 'folder' && config.dags_folder !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['dags_folder'], message: `only read with delivery: folder; delivery ${config.delivery} writes no local folder: remove it` });
     }
-    if (config.task !== 'docker' && config.docker !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['docker'], message: 'only read with task: docker (the default task is bash); set task: docker or remove it' });
+    for (const kind of ['docker', 'kubernetes'] as const) {
+      if (config.task !== kind && config[kind] !== undefined) {
+        const now = config.task === 'bash' ? 'the default task is bash' : `task is ${config.task}`;
+        ctx.addIssue({ code: 'custom', path: [kind], message: `only read with task: ${kind} (${now}); set task: ${kind} or remove it` });
+      }
     }
   });
 

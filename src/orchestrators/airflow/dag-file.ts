@@ -1,3 +1,4 @@
+import { podResources } from '../../kubernetes/pod-resources.js';
 import { GENERATED_HEADER } from '../../packaging/generated.js';
 import { pyLiteral, pyString } from '../../packaging/python.js';
 import { FINGERPRINT_TAG } from './names.js';
@@ -32,14 +33,15 @@ export const RELEASES_DIR = 'releases';
 export function renderDagFile(options: DagFileOptions): string {
   const tags = ['lolpop', `${FINGERPRINT_TAG}${options.fingerprint}`, ...options.tags];
   const task = options.task;
-  const imports = task.kind === 'docker' ? DOCKER_IMPORTS : BASH_IMPORTS;
-  const head = task.kind === 'docker' ? `IMAGE = ${pyString(task.image)}\n` : `PYTHON = ${task.python === undefined ? 'sys.executable' : pyString(task.python)}\n`;
+  const imports = { bash: BASH_IMPORTS, docker: DOCKER_IMPORTS, kubernetes: KUBERNETES_IMPORTS }[task.kind];
+  const head = task.kind === 'bash' ? `PYTHON = ${task.python === undefined ? 'sys.executable' : pyString(task.python)}\n` : `IMAGE = ${pyString(task.image)}\n`;
+  const operator = task.kind === 'bash' ? bashTask(options) : task.kind === 'docker' ? dockerTask(options, task) : kubernetesTask(options, task);
   return `${GENERATED_HEADER}
 # lolpop-deploy: the Airflow DAG of deployment ${JSON.stringify(options.deploymentName)}.
 ${imports}
 FINGERPRINT = ${pyString(options.fingerprint)}
 RELEASE = os.path.join(os.path.dirname(os.path.abspath(__file__)), ${pyString(RELEASES_DIR)}, FINGERPRINT)
-${head}${VERBATIM}${task.kind === 'docker' ? READ_RELEASE_FILE : ''}
+${head}${VERBATIM}${task.kind === 'bash' ? '' : READ_RELEASE_FILE}
 with DAG(
     dag_id=${pyString(options.dagId)},
     description=${pyString(options.description)},
@@ -49,7 +51,7 @@ with DAG(
     tags=${pyLiteral(tags, 'dag_tags')},
     default_args={"retries": 0},
 ):
-${task.kind === 'docker' ? dockerTask(options, task) : bashTask(options)}`;
+${operator}`;
 }
 
 // One DAG file for Airflow 3 and 2.10: each imports what it has (3 moved DAG to the task
@@ -74,6 +76,20 @@ import os
 
 import pendulum
 from airflow.providers.docker.operators.docker import DockerOperator
+
+try:  # Airflow 3
+    from airflow.sdk import DAG
+except ImportError:  # Airflow 2.x
+    from airflow.models.dag import DAG
+`;
+
+const KUBERNETES_IMPORTS = `import json
+import os
+
+import pendulum
+from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from airflow.providers.cncf.kubernetes.secret import Secret
+from kubernetes.client import models as k8s
 
 try:  # Airflow 3
     from airflow.sdk import DAG
@@ -135,16 +151,7 @@ ${secrets.join('')}        },
  */
 function dockerTask(options: DagFileOptions, task: Extract<AirflowTask, { kind: 'docker' }>): string {
   const settings = task.docker;
-  const user = Object.entries(settings.environment).map(([name, value]) => [name, pyLiteral(value, `docker.environment.${name}`)]);
-  const environment: Record<string, string> = {
-    LOLPOP_DEPLOY_CONF: pyString('{{ dag_run.conf | tojson }}'),
-    LOLPOP_DEPLOY_RUN_ID: pyString('{{ run_id }}'),
-    LOLPOP_DEPLOY_DEPLOYMENT: `verbatim(${pyString(options.deploymentName)})`,
-    PYTHONUNBUFFERED: pyString('1'),
-    PYTHONDONTWRITEBYTECODE: pyString('1'),
-    ...Object.fromEntries(user),
-    ...Object.fromEntries(Object.entries(secretEnvironment(options.secrets)).map(([name, template]) => [name, pyString(template)])),
-  };
+  const environment = containerEnvironment(options, settings.environment, 'docker');
   const optional: Array<[string, string | undefined]> = [
     ['docker_url', settings.docker_url],
     ['network_mode', settings.network_mode],
@@ -168,6 +175,85 @@ function dockerTask(options: DagFileOptions, task: Extract<AirflowTask, { kind: 
     `mounts=${pyLiteral(mounts, 'docker.mounts')}`,
   ];
   return `    DockerOperator(\n${args.map((a) => `        ${a},\n`).join('')}    )\n`;
+}
+
+/**
+ * A KubernetesPodOperator in the package's image, as the DockerOperator: the same command
+ * and variables. It has no private_environment: the spec and the launcher go in env_vars
+ * as verbatim templates, so Airflow's rendering gives back exactly the file. The pod is
+ * named after the deployment (the operator adds a random suffix per try) and labelled as
+ * every object this tool makes; deploy.resources become the operator's own arguments.
+ * The pod's events are logged when it fails, so the task log (which the error quotes)
+ * says why a pod never started: an image that cannot be pulled, no node that fits.
+ */
+function kubernetesTask(options: DagFileOptions, task: Extract<AirflowTask, { kind: 'kubernetes' }>): string {
+  const k = task.kubernetes;
+  const environment = {
+    ...containerEnvironment(options, k.environment, 'kubernetes'),
+    LOLPOP_DEPLOY_SPEC: 'verbatim(release_file("spec.json"))',
+    LOLPOP_DEPLOY_LAUNCHER: 'verbatim(release_file("launcher.py"))',
+  };
+  const envVars = Object.entries(environment).map(([name, value]) => `            k8s.V1EnvVar(name=${pyString(name)}, value=${value}),\n`);
+  const resources = task.resources;
+  const pod = podResources(resources);
+  const requirements = pod.container.resources;
+  const seconds = Math.ceil(k.startup_timeout / 1000);
+  const args: Array<string | false | undefined> = [
+    `task_id=${pyString(options.taskId)}`,
+    `name=${pyString(task.podName)}`,
+    `namespace=${pyString(k.namespace)}`,
+    'image=IMAGE',
+    'cmds=["python", "-c", release_file("container_task.py")]',
+    `env_vars=[\n${envVars.join('')}        ]`,
+    `labels=${pyLiteral({ 'app.kubernetes.io/managed-by': 'lolpop-deploy', 'lolpop-deploy/deployment': task.podName }, 'labels')}`,
+    k.kubernetes_conn_id !== undefined && `kubernetes_conn_id=${pyString(k.kubernetes_conn_id)}`,
+    k.in_cluster !== undefined && `in_cluster=${k.in_cluster ? 'True' : 'False'}`,
+    k.config_file !== undefined && `config_file=${pyString(k.config_file)}`,
+    k.cluster_context !== undefined && `cluster_context=${pyString(k.cluster_context)}`,
+    k.image_pull_policy !== undefined && `image_pull_policy=${pyString(k.image_pull_policy)}`,
+    k.image_pull_secrets.length > 0 && `image_pull_secrets=[${k.image_pull_secrets.map((n) => `k8s.V1LocalObjectReference(name=${pyString(n)})`).join(', ')}]`,
+    requirements &&
+      `container_resources=k8s.V1ResourceRequirements(${[
+        requirements.requests && `requests=${pyLiteral(requirements.requests, 'deploy.resources')}`,
+        requirements.limits && `limits=${pyLiteral(requirements.limits, 'deploy.resources')}`,
+      ]
+        .filter(Boolean)
+        .join(', ')})`,
+    resources?.node_selector && `node_selector=${pyLiteral(resources.node_selector, 'deploy.resources.node_selector')}`,
+    // V1Toleration's own (snake_case) keyword arguments, which the operator builds from each dict.
+    resources?.tolerations && `tolerations=${pyLiteral(resources.tolerations, 'deploy.resources.tolerations')}`,
+    resources?.service_account && `service_account_name=${pyString(resources.service_account)}`,
+    resources?.env_from_secrets &&
+      `secrets=[${Object.entries(resources.env_from_secrets)
+        .map(([name, ref]) => `Secret("env", ${pyString(name)}, ${pyString(ref.secret)}, ${pyString(ref.key)})`)
+        .join(', ')}]`,
+    // Scheduling and starting share the one budget: an unschedulable pod fails the task, it does not hang it.
+    `schedule_timeout_seconds=${seconds}`,
+    `startup_timeout_seconds=${seconds}`,
+    'get_logs=True',
+    'log_events_on_failure=True',
+    // The pod spec holds the whole launcher and the rendered variables: it would bury the log tail the error quotes.
+    'log_pod_spec_on_failure=False',
+    `on_finish_action=${pyString(k.on_finish_action)}`,
+  ];
+  return `    KubernetesPodOperator(\n${args.filter((a): a is string => typeof a === 'string').map((a) => `        ${a},\n`).join('')}    )\n`;
+}
+
+/**
+ * The container's variables, as Python expressions: the run's conf and id (templates the
+ * worker renders), the deployment's name (verbatim), the user's own (templates, as
+ * documented) and the secret parameters' Variables.
+ */
+function containerEnvironment(options: DagFileOptions, user: Record<string, string>, key: 'docker' | 'kubernetes'): Record<string, string> {
+  return {
+    LOLPOP_DEPLOY_CONF: pyString('{{ dag_run.conf | tojson }}'),
+    LOLPOP_DEPLOY_RUN_ID: pyString('{{ run_id }}'),
+    LOLPOP_DEPLOY_DEPLOYMENT: `verbatim(${pyString(options.deploymentName)})`,
+    PYTHONUNBUFFERED: pyString('1'),
+    PYTHONDONTWRITEBYTECODE: pyString('1'),
+    ...Object.fromEntries(Object.entries(user).map(([name, value]) => [name, pyLiteral(value, `${key}.environment.${name}`)])),
+    ...Object.fromEntries(Object.entries(secretEnvironment(options.secrets)).map(([name, template]) => [name, pyString(template)])),
+  };
 }
 
 /**

@@ -4,7 +4,7 @@ import { ConfigError, OrchestratorError } from '../../errors.js';
 import { readProjectFile, TEXT_FILE_MAX_BYTES, writeProjectFile } from '../../project-files.js';
 import { joinPosix, prefectFilesDir } from '../../packaging/paths.js';
 import type { StepName } from '../../steps.js';
-import type { StepKwargs } from '../../config/schema.js';
+import type { AirflowKwargs } from './kwargs.js';
 import type { ResolvedDeployment } from '../../deployment.js';
 import type {
   CancelRequest,
@@ -40,14 +40,14 @@ import { isTerminal, stateType } from './states.js';
 import { runIdFor, type AirflowTarget } from './names.js';
 import { dagRunUrl, dagUrl, parseDagRunUrl } from './urls.js';
 import { waitForDagRun } from './wait-for-run.js';
-import { airflowTask, type AirflowTask } from './task.js';
+import { airflowTask, runsInImage, type AirflowTask } from './task.js';
 
 /**
  * Apache Airflow 3 over its REST API (/api/v2). A deployment is a generated DAG with one
  * task that runs the lolpop runner, delivered into the server's DAGs folder; a run is a
  * DAG run whose `conf` carries the run parameters.
  */
-export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarget> {
+export class AirflowOrchestrator implements Orchestrator<AirflowKwargs, AirflowTarget> {
   private airflow?: AirflowApi;
   /** dag_run_id → dag_id of the runs this instance started, for wait. */
   private readonly runs = new Map<string, string>();
@@ -73,10 +73,10 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
    * Writes lolpop's entrypoint (as every orchestrator does) and the DAG file deploy will
    * deliver; for task: docker also the Dockerfile, and builds (and pushes) the image.
    */
-  async package(request: PackageRequest<StepKwargs, AirflowTarget>): Promise<PackageResult> {
+  async package(request: PackageRequest<AirflowKwargs, AirflowTarget>): Promise<PackageResult> {
     const d = request.resolved;
     // A bash task runs on the worker: no image, so no Dockerfile either.
-    const inImage = this.task(d).kind === 'docker';
+    const inImage = runsInImage(this.task(d));
     const result = await packageProject(d, { ...this.ctx, buildImage: inImage, dockerfile: inImage });
     const bundle = this.bundle(d);
     const file = dagFileInWorkdir(d.package, bundle);
@@ -89,7 +89,7 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
   }
 
   /** What package → deploy → run would write and send; the server is only read, when one is configured. */
-  async plan(request: PlanRequest<StepKwargs, AirflowTarget>): Promise<PlanResult> {
+  async plan(request: PlanRequest<AirflowKwargs, AirflowTarget>): Promise<PlanResult> {
     const bundle = this.bundle(request.resolved);
     const api = hasConnection(this.ctx.env, this.config) ? this.api() : undefined;
     const configured = this.config.dags_folder ?? (this.ctx.env.AIRFLOW_DAGS_FOLDER || undefined);
@@ -109,7 +109,7 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
    * Delivers the DAG and its release (into the DAGs folder, by a git push, or by an S3 upload), waits until
    * Airflow has parsed this version (its fingerprint tag, no import error), then unpauses it.
    */
-  async deploy(request: DeployRequest<StepKwargs, AirflowTarget>): Promise<DeployResult> {
+  async deploy(request: DeployRequest<AirflowKwargs, AirflowTarget>): Promise<DeployResult> {
     const api = this.api();
     const bundle = this.bundle(request.resolved);
     const git = this.git();
@@ -158,7 +158,7 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
    * workflow run attempt in GitHub Actions) the run id is derived from it: a retried step
    * gets a 409, reads that run and returns it instead of starting another.
    */
-  async run(request: RunRequest<StepKwargs, AirflowTarget>): Promise<RunResult> {
+  async run(request: RunRequest<AirflowKwargs, AirflowTarget>): Promise<RunResult> {
     const api = this.api();
     const d = request.resolved;
     const dagId = d.target.dagId;
@@ -223,7 +223,7 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
   }
 
   /** Pauses the DAG (default) or deletes it with its files; active runs are marked failed when asked, and always before a delete. */
-  async stop(request: StopRequest<StepKwargs, AirflowTarget>): Promise<StopResult> {
+  async stop(request: StopRequest<AirflowKwargs, AirflowTarget>): Promise<StopResult> {
     const { target, stop, secretParameters } = request.resolved;
     const dagId = target.dagId;
     // A delete must remove the file first, or Airflow's next parse brings the DAG back:
@@ -317,7 +317,7 @@ export class AirflowOrchestrator implements Orchestrator<StepKwargs, AirflowTarg
 }
 
 /** A deployment as this orchestrator's steps read it: resolved with its DAG id. */
-type AirflowDeployment = ResolvedDeployment<StepKwargs, AirflowTarget>;
+type AirflowDeployment = ResolvedDeployment<AirflowKwargs, AirflowTarget>;
 
 /** Where package writes the DAG file for review: `{prefect_files}/airflow/<dag_id>.py`. */
 function dagFileInWorkdir(kwargs: PackageRequest['kwargs'], bundle: DagBundle): string {

@@ -10,6 +10,7 @@ import { bundleFiles } from './deliver.js';
 import type { GitTarget } from './deliver-git.js';
 import { runIdFor } from './names.js';
 import { plannedSecretVariables } from './secret-variables.js';
+import { runsInImage } from './task.js';
 
 export interface AirflowPlanInputs {
   bundle: DagBundle;
@@ -35,7 +36,7 @@ export async function planAirflow(request: PlanRequest, ctx: OrchestratorContext
   const { bundle } = inputs;
   const base = inputs.api?.client.connection.baseUrl ?? '<AIRFLOW_API_URL>';
   // A docker task runs the package's image: package writes the Dockerfile and builds it.
-  const inImage = bundle.task.kind === 'docker';
+  const inImage = runsInImage(bundle.task);
   const packaged = request.steps.includes('package')
     ? planPackage(request.resolved, { ...ctx, buildImage: inImage, dockerfile: inImage })
     : { files: [], kept: [], actions: [] };
@@ -99,6 +100,17 @@ export async function planAirflow(request: PlanRequest, ctx: OrchestratorContext
 function taskLine(bundle: DagBundle): string {
   const task = bundle.task;
   if (task.kind === 'bash') return `its task: a BashOperator running the runner with ${task.python ?? "the worker's own Python"}`;
+  if (task.kind === 'kubernetes') {
+    const k = task.kubernetes;
+    const cluster = k.in_cluster ? 'in-cluster config' : k.config_file ? `kubeconfig ${k.config_file}` : `connection ${k.kubernetes_conn_id ?? 'kubernetes_default'}`;
+    const settings = [
+      `namespace ${k.namespace}`,
+      cluster,
+      k.image_pull_secrets.length > 0 && `pull secrets ${k.image_pull_secrets.join(', ')}`,
+      task.resources && `resources ${Object.keys(task.resources).join(', ')}`,
+    ].filter(Boolean);
+    return `its task: a KubernetesPodOperator running the runner in ${task.image}, pod ${task.podName}-<random> (${settings.join(', ')})`;
+  }
   const d = task.docker;
   const settings = [
     d.docker_url && `docker_url ${d.docker_url}`,

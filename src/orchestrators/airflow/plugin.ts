@@ -1,5 +1,6 @@
 import type { BuiltInOrchestrator } from '../orchestrator.js';
 import { AirflowConfig } from './config.js';
+import { AIRFLOW_KWARGS } from './kwargs.js';
 import { dagIdFor } from './names.js';
 import { AirflowOrchestrator } from './orchestrator.js';
 
@@ -9,6 +10,7 @@ export const airflowPlugin: BuiltInOrchestrator = {
   docs: 'docs/airflow.md',
   runNoun: 'DAG run',
   configSchema: AirflowConfig,
+  kwargs: AIRFLOW_KWARGS,
   target: (deployment) => ({ dagId: dagIdFor(deployment.name) }),
   // The config as the loader parsed it with configSchema (durations already in ms): parsed once.
   create: async (config, context) => new AirflowOrchestrator(config as AirflowConfig, context),

@@ -7,10 +7,10 @@ import type { Logger } from '../../../logger.js';
 import { writePackageFiles } from '../../../packaging/files.js';
 import { collectionPath, describe, objectPath, type KubeApi } from '../../../kubernetes/client.js';
 import { deploymentProblem, waitForRollout } from '../../../kubernetes/rollout.js';
+import { kubernetesName } from '../../../kubernetes/names.js';
 import type { PrefectConnection } from '../connection.js';
 import {
   flowDeploymentManifest,
-  kubernetesName,
   pullSecretManifest,
   pullSecretName,
   secretManifest,
