@@ -9,6 +9,7 @@ import type { AirflowConfig } from '../../src/orchestrators/airflow/config.js';
 import { KubernetesTaskConfig } from '../../src/orchestrators/airflow/kubernetes-config.js';
 import { AirflowDeployKwargs, type AirflowKwargs } from '../../src/orchestrators/airflow/kwargs.js';
 import { airflowTask } from '../../src/orchestrators/airflow/task.js';
+import type { AirflowTarget } from '../../src/orchestrators/airflow/names.js';
 import { tempDir } from '../helpers/services.js';
 import { resolvedFrom } from '../helpers/requests.js';
 import { airflowConfigError, CHOSEN } from './config-error.js';
@@ -16,7 +17,7 @@ import { airflowConfigError, CHOSEN } from './config-error.js';
 const config = (over: Partial<AirflowConfig>) => ({ parse_timeout: 1, request_timeout: 1, dag_tags: [], task: 'kubernetes', ...over }) as AirflowConfig;
 const pkg = PackageKwargs.parse({ lolpop_class: 'TinyRunner', lolpop_module: 'tiny_runner', docker_image_tag: '127.0.0.1:5000/acme/q:c0ffee0' });
 const deployment = (name: string, deploy: Record<string, unknown> = {}, over: Record<string, unknown> = {}) =>
-  resolvedFrom<AirflowKwargs>('AirflowOrchestrator', { name, package: { ...pkg, ...over }, deploy: AirflowDeployKwargs.parse(deploy) });
+  resolvedFrom<AirflowKwargs, AirflowTarget>('AirflowOrchestrator', { name, package: { ...pkg, ...over }, deploy: AirflowDeployKwargs.parse(deploy) });
 
 function errorOf(fn: () => unknown): string {
   try {

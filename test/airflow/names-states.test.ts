@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { AirflowConfig } from '../../src/orchestrators/airflow/config.js';
 import { resolveConnection } from '../../src/orchestrators/airflow/connection.js';
-import { exceptionOf, lastException, logTail } from '../../src/orchestrators/airflow/failure.js';
+import type { AirflowApi } from '../../src/orchestrators/airflow/api.js';
+import { exceptionOf, failureDetail, lastException, logTail } from '../../src/orchestrators/airflow/failure.js';
 import { dagIdFor, runIdFor } from '../../src/orchestrators/airflow/names.js';
 import { importProblem } from '../../src/orchestrators/airflow/parse.js';
 import { isTerminal, stateType } from '../../src/orchestrators/airflow/states.js';
@@ -99,6 +100,37 @@ describe('failure details', () => {
     expect(logTail(events, 3)).toEqual(['Traceback (most recent call last):', '  File "/x/tiny_runner.py", line 20, in build_all', 'RuntimeError: the model diverged']);
     expect(lastException(logTail(events, 100))).toBe('RuntimeError: the model diverged');
   });
+  it("KubernetesPodOperator: the runner's exception, the container's exit code and its own last lines, not the pod's status dump", async () => {
+    // The task log of a real failed run (provider 10.25.0), shortened.
+    const kpo = [
+      'Waiting 60s to get the POD running...',
+      'Pod has reached Failed phase before launch timeout',
+      '::endgroup::',
+      '[base] pod runner: about to fail',
+      '[base] Traceback (most recent call last):',
+      '[base]   File "/opt/prefect/./pod_runner.py", line 12, in build_all',
+      '[base]     raise RuntimeError("the model diverged: %s" % greeting)',
+      '[base] RuntimeError: the model diverged: boom\n',
+      'Pod phase: Failed, reason: None',
+      "Container 'base': state='TERMINATED', reason='Error', exit_code=1, message='None'",
+      'Pod Event: Started - Container started',
+      'Deleting pod: kpo-fail-lmm0rxjy',
+    ].map((event) => ({ event, level: 'info' }));
+    kpo.push({ event: 'Task failed with exception', level: 'error', error_detail: [{ exc_type: 'AirflowException', exc_value: 'Pod kpo-fail-lmm0rxjy returned a failure.' }] } as never);
+    const api = { taskInstances: async () => [{ task_id: 'build_all', state: 'failed', try_number: 1 }], taskLog: async () => kpo } as unknown as AirflowApi;
+    expect(await failureDetail(api, 'd', 'r')).toBe(
+      [
+        'task build_all failed: RuntimeError: the model diverged: boom (exit code 1)',
+        'Last log lines of build_all:',
+        '  pod runner: about to fail',
+        '  Traceback (most recent call last):',
+        '    File "/opt/prefect/./pod_runner.py", line 12, in build_all',
+        '      raise RuntimeError("the model diverged: %s" % greeting)',
+        '  RuntimeError: the model diverged: boom',
+      ].join('\n'),
+    );
+  });
+
   it('puts an import error in one line with where it was raised', () => {
     const trace = 'Traceback (most recent call last):\n  File "/dags/d/d.py", line 6, in <module>\n    from x import y\nModuleNotFoundError: No module named \'x\'\n';
     expect(importProblem(trace)).toBe('ModuleNotFoundError: No module named \'x\' (at File "/dags/d/d.py", line 6, in <module>)');

@@ -17,12 +17,17 @@ export async function failureDetail(api: AirflowApi, dagId: string, runId: strin
       return `no task failed (tasks: ${states}); a run failed without a failed task points at Airflow itself (e.g. a worker that cannot reach [api] base_url): see the scheduler's log`;
     }
     const events = await api.taskLog(dagId, runId, failed.task_id, Math.max(1, failed.try_number));
-    const tail = logTail(events, TAIL_LINES);
-    // A BashOperator's or DockerOperator's own exception only says the command or the
-    // container failed: the runner's traceback ends with the exception that matters.
+    const lines = logTail(events, 200);
+    // A KubernetesPodOperator logs the container's lines prefixed with its name, then the
+    // pod's status and events: the runner's own lines are the tail that tells the story.
+    const container = lines.filter((l) => l.startsWith(POD_CONTAINER_PREFIX)).map((l) => l.slice(POD_CONTAINER_PREFIX.length));
+    const story = container.length > 0 ? container : lines;
+    const tail = story.slice(-TAIL_LINES);
+    // A BashOperator's, DockerOperator's or KubernetesPodOperator's own exception only says
+    // the command, container or pod failed: the runner's traceback ends with the one that matters.
     const recorded = exceptionOf(events);
-    const raised = lastException(logTail(events, 200));
-    const exception = raised && (!recorded || OPERATOR_FAILURE.test(recorded)) ? `${raised}${exitCode(recorded)}` : recorded;
+    const raised = lastException(story);
+    const exception = raised && (!recorded || OPERATOR_FAILURE.test(recorded)) ? `${raised}${exitCode(recorded, lines)}` : recorded;
     return (
       `task ${failed.task_id} failed${exception ? `: ${exception}` : ''}` +
       (tail.length > 0 ? `\nLast log lines of ${failed.task_id}:\n${tail.map((l) => `  ${l}`).join('\n')}` : '')
@@ -32,8 +37,11 @@ export async function failureDetail(api: AirflowApi, dagId: string, runId: strin
   }
 }
 
-/** What BashOperator and DockerOperator raise when the runner exits non-zero. */
-const OPERATOR_FAILURE = /^(AirflowException: Bash command failed|DockerContainerFailedException: Docker container failed)/;
+/** What BashOperator, DockerOperator and KubernetesPodOperator raise when the runner exits non-zero. */
+const OPERATOR_FAILURE = /^(AirflowException: Bash command failed|DockerContainerFailedException: Docker container failed|AirflowException: Pod \S+ returned a failure)/;
+
+/** How KubernetesPodOperator prefixes the lines of the task's container (named base) in the task log. */
+const POD_CONTAINER_PREFIX = '[base] ';
 
 /** `RuntimeError: boom` from the last event with error_detail. */
 export function exceptionOf(events: readonly LogEvent[]): string | undefined {
@@ -49,9 +57,12 @@ export function lastException(lines: readonly string[]): string | undefined {
   return [...lines].reverse().find((l) => /^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)(: .*)?$/.test(l.trim()))?.trim();
 }
 
-function exitCode(recorded: string | undefined): string {
-  // Bash: "… returned a non-zero exit code 1."; Docker: "… {'Error': None, 'StatusCode': 1}".
-  const code = /(?:exit code |'StatusCode': )(\d+)/.exec(recorded ?? '')?.[1];
+function exitCode(recorded: string | undefined, lines: readonly string[]): string {
+  // Bash: "… returned a non-zero exit code 1."; Docker: "… {'Error': None, 'StatusCode': 1}";
+  // KubernetesPodOperator: the pod's status line "Container 'base': state='TERMINATED', reason='Error', exit_code=1, …".
+  const code =
+    /(?:exit code |'StatusCode': )(\d+)/.exec(recorded ?? '')?.[1] ??
+    lines.map((l) => /^Container 'base': state='TERMINATED'.*\bexit_code=(\d+)/.exec(l)?.[1]).find(Boolean);
   return code ? ` (exit code ${code})` : '';
 }
 
