@@ -157,7 +157,7 @@ ${options.resources ?? '        env_from_secrets: {MLFLOW_TOKEN: {secret: mlflow
     expect(run.status).not.toBe(0);
     expect(run.outputs['run-state'], run.log.slice(-4000)).toBe('FAILED');
     // The runner's exception with the container's exit code, and the container's own last lines (not the pod's status dump).
-    expect(run.log).toMatch(/ended FAILED: task build_all failed: RuntimeError: the model diverged: boom \(exit code 1\)%0ALast log lines of build_all:%0A(.*%0A)*  pod runner: about to fail%0A/);
+    expect(run.log).toMatch(/ended FAILED: task build_all failed: RuntimeError: the model diverged: boom \(exit code 1\)%0ALast log lines of build_all:%0A(.*%0A)* {2}pod runner: about to fail%0A/);
     // delete_pod (the default): nothing is left on the cluster.
     await expect.poll(async () => (await podsOf(`kpo-fail-${uid}`)).length, { timeout: 60_000, interval: 1000 }).toBe(0);
   }, SLOW);
