@@ -185,7 +185,8 @@ ${options.resources ?? '        env_from_secrets: {MLFLOW_TOKEN: {secret: mlflow
     const run = await action(dir);
     expect(run.status).not.toBe(0);
     expect(run.outputs['run-state'], run.log.slice(-4000)).toBe('FAILED');
-    expect(run.log).toContain('Insufficient nvidia.com/gpu');
+    const error = run.log.split('\n').find((l) => l.startsWith('::error::')) ?? '';
+    expect(error).toContain('Insufficient nvidia.com/gpu');
     expect(Date.now() - started).toBeLessThan(240_000);
   }, SLOW);
 });
