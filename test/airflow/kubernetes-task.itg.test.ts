@@ -9,7 +9,7 @@ import { BUNDLE, runBundledAction, type ActionRun } from '../helpers/run-action.
 import { runBundledCli } from '../helpers/run-cli.js';
 import { service, tempDir } from '../helpers/services.js';
 import { createNamespace, k8sServices, type PodJson } from '../kubernetes/cluster.js';
-import { airflowEnv, airflowService } from './helpers.js';
+import { airflowEnv, airflowGet, airflowService } from './helpers.js';
 
 // orchestrator.config.task: kubernetes against a real Airflow 3 (scripts/airflow-services.sh,
 // with the cncf-kubernetes provider) and the real cluster of scripts/k8s-services.sh: the
@@ -25,13 +25,17 @@ const SLOW = 600_000;
 
 /** A lolpop-shaped runner that shows what reached it: the run's conf and a variable from a Kubernetes Secret. */
 const RUNNER_PY = `import os
+import time
 
 
 class PodRunner:
     def __init__(self, conf, skip_config_validation=False):
         self.conf = conf
 
-    def build_all(self, greeting="hello", fail=False):
+    def build_all(self, greeting="hello", fail=False, sleep=0):
+        if sleep:
+            print("pod runner: sleeping %s s" % sleep, flush=True)
+            time.sleep(sleep)
         print("pod runner: %s, token from the Secret: %s" % (greeting, os.environ.get("MLFLOW_TOKEN") == "s3cr3t-in-k8s"), flush=True)
         if fail:
             print("pod runner: about to fail", flush=True)
@@ -44,7 +48,7 @@ const namespace = `lolpop-kpo-${uid}`;
 
 describe.skipIf(!node24 || !airflow || !k8s || !docker)('AirflowOrchestrator task: kubernetes, a KubernetesPodOperator on a real cluster', () => {
   /** The workflow: the runner, and a config with the deployment's own name, image and resources. */
-  function project(options: { name: string; parameters: string; image?: string; resources?: string; kubernetes?: string; startupTimeout?: string }): string {
+  function project(options: { name: string; parameters: string; image?: string; resources?: string; kubernetes?: string; startupTimeout?: string; wait?: boolean }): string {
     const dir = tempDir('airflow-kpo');
     writeFileSync(path.join(dir, 'pod_runner.py'), RUNNER_PY);
     writeFileSync(
@@ -82,7 +86,7 @@ ${options.kubernetes ?? ''}  deployment:
 ${options.resources ?? '        env_from_secrets: {MLFLOW_TOKEN: {secret: mlflow, key: token}}'}
     run:
       parameters: ${options.parameters}
-      wait: true
+      wait: ${options.wait ?? true}
       wait_timeout: 300s
       poll_interval: 1s
 `,
@@ -188,5 +192,19 @@ ${options.resources ?? '        env_from_secrets: {MLFLOW_TOKEN: {secret: mlflow
     const error = run.log.split('\n').find((l) => l.startsWith('::error::')) ?? '';
     expect(error).toContain('Insufficient nvidia.com/gpu');
     expect(Date.now() - started).toBeLessThan(240_000);
+  }, SLOW);
+
+  it('stop with cancel_runs (the CLI) while the pod runs: the DAG run is failed and the operator deletes its pod', async () => {
+    const name = `kpo-stop-${uid}`;
+    const dir = project({ name, parameters: '{sleep: 600}', wait: false });
+    const started = await action(dir);
+    expect(started.status, started.log.slice(-4000)).toBe(0);
+    await expect.poll(async () => (await podsOf(name)).map((p) => p.status.phase), { timeout: 120_000, interval: 1000 }).toEqual(['Running']);
+    const stop = await runBundledCli(['stop', '-c', 'lolpop.yaml', '--stop-kwargs', '{"cancel_runs": true}'], dir, env());
+    expect(stop.code, stop.stdout + stop.stderr).toBe(0);
+    // The task is killed, and KubernetesPodOperator's on_kill deletes the pod: nothing keeps running on the cluster.
+    await expect.poll(async () => (await podsOf(name)).length, { timeout: 90_000, interval: 1000 }).toBe(0);
+    const run = await airflowGet<{ state: string }>(airflow!, `dags/${name}/dagRuns/${encodeURIComponent(started.outputs['run-id']!)}`);
+    expect(run.body.state).toBe('failed');
   }, SLOW);
 });
