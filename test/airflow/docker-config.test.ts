@@ -2,24 +2,15 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigSync } from '../../src/config/load.js';
 import { PackageKwargs } from '../../src/config/schema.js';
-import { ConfigError } from '../../src/errors.js';
 import type { AirflowConfig } from '../../src/orchestrators/airflow/config.js';
 import { airflowTask } from '../../src/orchestrators/airflow/task.js';
 import { orchestratorLookup } from '../../src/orchestrators/registry.js';
 import { ciContext } from '../helpers/services.js';
 import { resolvedFrom } from '../helpers/requests.js';
+import { configErrorOf as errorOf } from '../helpers/config-error.js';
 
 const load = (name: string) => loadConfigSync(path.join('test/fixtures/config', name), {}, orchestratorLookup, {});
 
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('orchestrator.config task and docker: the messages a user sees', () => {
   it('each bad docker setting at its line and column (inside a list item too), by its key', () => {

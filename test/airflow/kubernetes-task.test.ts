@@ -3,7 +3,6 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PackageKwargs } from '../../src/config/schema.js';
-import { ConfigError } from '../../src/errors.js';
 import { buildBundle } from '../../src/orchestrators/airflow/bundle.js';
 import type { AirflowConfig } from '../../src/orchestrators/airflow/config.js';
 import { KubernetesTaskConfig } from '../../src/orchestrators/airflow/kubernetes-config.js';
@@ -13,21 +12,13 @@ import type { AirflowTarget } from '../../src/orchestrators/airflow/names.js';
 import { tempDir } from '../helpers/services.js';
 import { resolvedFrom } from '../helpers/requests.js';
 import { airflowConfigError, CHOSEN } from './config-error.js';
+import { configErrorOf as errorOf } from '../helpers/config-error.js';
 
 const config = (over: Partial<AirflowConfig>) => ({ parse_timeout: 1, request_timeout: 1, dag_tags: [], task: 'kubernetes', ...over }) as AirflowConfig;
 const pkg = PackageKwargs.parse({ lolpop_class: 'TinyRunner', lolpop_module: 'tiny_runner', docker_image_tag: '127.0.0.1:5000/acme/q:c0ffee0' });
 const deployment = (name: string, deploy: Record<string, unknown> = {}, over: Record<string, unknown> = {}) =>
   resolvedFrom<AirflowKwargs, AirflowTarget>('AirflowOrchestrator', { name, package: { ...pkg, ...over }, deploy: AirflowDeployKwargs.parse(deploy) });
 
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('orchestrator.config.kubernetes: the messages a user sees', () => {
   it('each bad setting at its line, by its key', () => {

@@ -8,6 +8,7 @@ import { DEFAULT_BASE_IMAGE } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 import { PREFECT_KWARGS } from '../../src/orchestrators/prefect/kwargs.js';
 import { knownOrchestrators, orchestratorLookup } from '../../src/orchestrators/registry.js';
+import { configErrorOf as errorOf } from '../helpers/config-error.js';
 
 const fixture = (name: string) => path.join('test/fixtures/config', name);
 const load = (name: string, overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = {}, options?: LoadOptions) =>
@@ -15,15 +16,6 @@ const load = (name: string, overrides: ConfigOverrides = {}, env: NodeJS.Process
 /** A config that PrefectOrchestrator deploys, as its kwargs type it. */
 const loadPrefect = (name: string, overrides: ConfigOverrides = {}) => loadedAs(load(name, overrides), PREFECT_KWARGS);
 
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loadConfig: the messages a user sees', () => {
   // Each row: fixture → the exact message (file:line:col, key, what was expected).

@@ -3,6 +3,21 @@ import { z } from 'zod';
 /** Environment variables the container task sets itself; the user's `environment` may not replace them. */
 export const RESERVED_ENV_PREFIX = 'LOLPOP_DEPLOY_';
 
+/** The user's own variables for the task's container (`docker.environment`, `kubernetes.environment`). */
+export const ContainerEnvironment = z
+  .record(z.string(), z.string())
+  .default({})
+  .superRefine((env, ctx) => {
+    for (const name of Object.keys(env)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'expected an environment variable name (letters, digits, _; not starting with a digit)' });
+      } else if (name.startsWith(RESERVED_ENV_PREFIX)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `${RESERVED_ENV_PREFIX}* variables are set by lolpop-deploy (the run's conf, run id and deployment)` });
+      }
+    }
+  })
+  .describe("Extra environment variables for the container. Values are Airflow templates (e.g. {{ var.value.token }}), rendered by the worker.");
+
 /** One DockerOperator mount: docker.types.Mount's keyword arguments. */
 const DockerMount = z
   .strictObject({
@@ -51,19 +66,7 @@ export const DockerTaskConfig = z
     force_pull: z.boolean().default(false).describe('Pull the image before every run, even when the engine has it (for a tag that is reused, e.g. latest).'),
     mount_tmp_dir: z.boolean().default(true).describe("Bind a temporary folder of the worker's host at /tmp/airflow (DockerOperator's default); false for a remote engine."),
     mounts: z.array(DockerMount).default([]).describe('Volumes and bind mounts for the container.'),
-    environment: z
-      .record(z.string(), z.string())
-      .default({})
-      .superRefine((env, ctx) => {
-        for (const name of Object.keys(env)) {
-          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-            ctx.addIssue({ code: 'custom', path: [name], message: 'expected an environment variable name (letters, digits, _; not starting with a digit)' });
-          } else if (name.startsWith(RESERVED_ENV_PREFIX)) {
-            ctx.addIssue({ code: 'custom', path: [name], message: `${RESERVED_ENV_PREFIX}* variables are set by lolpop-deploy (the run's conf, run id and deployment)` });
-          }
-        }
-      })
-      .describe("Extra environment variables for the container. Values are Airflow templates (e.g. {{ var.value.token }}), rendered by the worker."),
+    environment: ContainerEnvironment,
   })
   .describe('DockerOperator settings, for task: docker.');
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Duration } from '../../config/schema.js';
-import { RESERVED_ENV_PREFIX } from './docker-config.js';
+import { ContainerEnvironment } from './docker-config.js';
 
 /** A Kubernetes object name that must already exist (namespace, Secret): a DNS-1123 label. */
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -41,19 +41,7 @@ export const KubernetesTaskConfig = z
       .enum(['delete_pod', 'delete_succeeded_pod', 'keep_pod'])
       .default('delete_pod')
       .describe('What happens to the pod when the task ends; its log is in the task log either way.'),
-    environment: z
-      .record(z.string(), z.string())
-      .default({})
-      .superRefine((env, ctx) => {
-        for (const name of Object.keys(env)) {
-          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-            ctx.addIssue({ code: 'custom', path: [name], message: 'expected an environment variable name (letters, digits, _; not starting with a digit)' });
-          } else if (name.startsWith(RESERVED_ENV_PREFIX)) {
-            ctx.addIssue({ code: 'custom', path: [name], message: `${RESERVED_ENV_PREFIX}* variables are set by lolpop-deploy (the run's conf, run id and deployment)` });
-          }
-        }
-      })
-      .describe("Extra environment variables for the container. Values are Airflow templates (e.g. {{ var.value.token }}), rendered by the worker."),
+    environment: ContainerEnvironment,
   })
   .superRefine((config, ctx) => {
     if (config.in_cluster === true && (config.config_file !== undefined || config.cluster_context !== undefined)) {
