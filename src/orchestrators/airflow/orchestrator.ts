@@ -71,7 +71,7 @@ export class AirflowOrchestrator implements Orchestrator<AirflowKwargs, AirflowT
 
   /**
    * Writes lolpop's entrypoint (as every orchestrator does) and the DAG file deploy will
-   * deliver; for task: docker also the Dockerfile, and builds (and pushes) the image.
+   * deliver; for the image kinds (docker, kubernetes) also the Dockerfile, and builds (and pushes) the image.
    */
   async package(request: PackageRequest<AirflowKwargs, AirflowTarget>): Promise<PackageResult> {
     const d = request.resolved;
