@@ -153,7 +153,7 @@ describe("a flow run's Job pods: the reason a run on a kubernetes pool fails", (
   it("the Job is the worker's infrastructure_pid: `<namespace>:<job>` (0.8, Prefect 3) or `<cluster uid>:<namespace>:<job>` (0.4, Prefect 2)", () => {
     expect(flowRunJob('lolpop-pool:run-x')).toEqual({ namespace: 'lolpop-pool', job: 'run-x' });
     // As prefect-kubernetes 0.4.6 wrote it on the test cluster (the kube-system namespace's UID).
-    expect(flowRunJob('5b0c6a4e-8f0a-4f7e-9d55-0f8e2f2c1a77:lolpop-pool2:strong-pig-abc12')).toEqual({ namespace: 'lolpop-pool2', job: 'strong-pig-abc12' });
+    expect(flowRunJob('810728a1-a7c7-4cc9-90c5-3b40280cfc42:lolpop-pool2:deft-coyote-bs989')).toEqual({ namespace: 'lolpop-pool2', job: 'deft-coyote-bs989' });
     expect(flowRunJob(undefined)).toBeUndefined();
     // Not a Job: a Runner's `host_1:pid`, one field too many, an upper-case namespace.
     expect(flowRunJob('Runner_1:4242')).toBeUndefined();
