@@ -1,35 +1,58 @@
 #!/usr/bin/env bash
-# Starts (or stops) a real Prefect kubernetes worker for the kubernetes work-pool tests:
-#   - prefect-kubernetes 0.8.0 (Prefect 3 only) in a venv of its own, cached under
-#     /opt/lolpop-deploy-ci (prefect-k8s-requirements.txt, installed with --no-deps);
-#   - against the Prefect 3 server of scripts/services.sh (LOLPOP_TEST_PREFECT_URL), on the
-#     cluster of scripts/k8s-services.sh (its kubeconfig), both started first;
-#   - a namespace of its own (lolpop-pool) holding an image pull Secret (lolpop-registry) for
-#     the test registry of scripts/docker-services.sh;
-#   - a kubernetes work pool (lolpop-k8s) whose base job template is prefect-kubernetes'
-#     default plus: that namespace, that pull Secret, PREFECT_API_URL as pods reach the
-#     server (the node's forwarder: the worker would otherwise hand pods its own
-#     127.0.0.1 URL), and the variables deploy.resources needs beyond the default's
-#     (gpu_limit, node_selector, tolerations; see docs/prefect.md).
+# Starts (or stops) a real Prefect kubernetes worker for the kubernetes work-pool tests, for
+# one Prefect major (LOLPOP_PREFECT_K8S_MAJOR: 3, the default, or 2):
+#   - Prefect 3: prefect-kubernetes 0.8.0 (Prefect 3 only), prefect-k8s-requirements.txt,
+#     against the Prefect 3 server of scripts/services.sh (LOLPOP_TEST_PREFECT_URL, :4200),
+#     pool lolpop-k8s in namespace lolpop-pool;
+#   - Prefect 2: prefect-kubernetes 0.4.6 (the newest for Prefect 2), prefect2-k8s-requirements.txt,
+#     against its Prefect 2 server (LOLPOP_TEST_PREFECT2_URL, :4202), pool lolpop-k8s2 in
+#     namespace lolpop-pool2;
+#   - each in a venv of its own, cached under /opt/lolpop-deploy-ci (installed with
+#     --no-deps), with a state directory of its own, on the cluster of scripts/k8s-services.sh
+#     (its kubeconfig); the server and the cluster are started first;
+#   - its namespace holds an image pull Secret (lolpop-registry) for the test registry of
+#     scripts/docker-services.sh;
+#   - the kubernetes work pool's base job template is prefect-kubernetes' default plus: that
+#     namespace, that pull Secret, PREFECT_API_URL as pods reach the server (the node's
+#     forwarder: the worker would otherwise hand pods its own 127.0.0.1 URL), and the
+#     variables deploy.resources needs beyond the default's (gpu_limit, node_selector,
+#     tolerations; on Prefect 2 also cpu/memory request/limit, which 0.4.6's default lacks;
+#     see docs/prefect.md).
 # `start` prints KEY=value lines on stdout (progress goes to stderr); `env` prints them again.
 # `install` only builds the venv (.ci/run does it early, beside the other installs).
-# Usage: bash scripts/prefect-k8s-worker.sh install|start|stop|env
+# Usage: [LOLPOP_PREFECT_K8S_MAJOR=2] bash scripts/prefect-k8s-worker.sh install|start|stop|env
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 CACHE="${LOLPOP_CI_CACHE:-/opt/lolpop-deploy-ci}"
-STATE="${LOLPOP_PREFECT_K8S_DIR:-/tmp/lolpop-deploy-prefect-k8s}"
-REQUIREMENTS="$HERE/prefect-k8s-requirements.txt"
-VENV="$CACHE/prefect-k8s-$(sha256sum "$REQUIREMENTS" | cut -c1-12)"
-PREFECT_URL="${LOLPOP_TEST_PREFECT_URL:-http://127.0.0.1:${LOLPOP_PREFECT_PORT:-4200}/api}"
-POOL="${LOLPOP_PREFECT_K8S_POOL:-lolpop-k8s}"
-NAMESPACE="${LOLPOP_PREFECT_K8S_NAMESPACE:-lolpop-pool}"
+MAJOR="${LOLPOP_PREFECT_K8S_MAJOR:-3}"
+case "$MAJOR" in
+  3)
+    STATE="${LOLPOP_PREFECT_K8S_DIR:-/tmp/lolpop-deploy-prefect-k8s}"
+    REQUIREMENTS="$HERE/prefect-k8s-requirements.txt"
+    VENV="$CACHE/prefect-k8s-$(sha256sum "$REQUIREMENTS" | cut -c1-12)"
+    PREFECT_URL="${LOLPOP_TEST_PREFECT_URL:-http://127.0.0.1:${LOLPOP_PREFECT_PORT:-4200}/api}"
+    POOL="${LOLPOP_PREFECT_K8S_POOL:-lolpop-k8s}"
+    NAMESPACE="${LOLPOP_PREFECT_K8S_NAMESPACE:-lolpop-pool}"
+    ENV_PREFIX=LOLPOP_TEST_PREFECT_K8S
+    ;;
+  2)
+    STATE="${LOLPOP_PREFECT_K8S_DIR:-/tmp/lolpop-deploy-prefect-k8s2}"
+    REQUIREMENTS="$HERE/prefect2-k8s-requirements.txt"
+    VENV="$CACHE/prefect2-k8s-$(sha256sum "$REQUIREMENTS" | cut -c1-12)"
+    PREFECT_URL="${LOLPOP_TEST_PREFECT2_URL:-http://127.0.0.1:${LOLPOP_PREFECT2_PORT:-4202}/api}"
+    POOL="${LOLPOP_PREFECT_K8S_POOL:-lolpop-k8s2}"
+    NAMESPACE="${LOLPOP_PREFECT_K8S_NAMESPACE:-lolpop-pool2}"
+    ENV_PREFIX=LOLPOP_TEST_PREFECT2_K8S
+    ;;
+  *) echo "prefect-k8s-worker: LOLPOP_PREFECT_K8S_MAJOR is 2 or 3, not '$MAJOR'" >&2; exit 2 ;;
+esac
 PULL_SECRET=lolpop-registry
 REGISTRY="${LOLPOP_TEST_REGISTRY:-127.0.0.1:5000}"
 K8S_VERSION="$(sed -n 's/^require k8s.io\/kubernetes \(v[0-9.]*\)$/\1/p' "$HERE/k8s/go.mod")"
 KUBECTL="$CACHE/k8s-$K8S_VERSION/bin/kubectl"
 
-log() { echo "prefect-k8s-worker: $*" >&2; }
+log() { echo "prefect-k8s-worker (Prefect $MAJOR): $*" >&2; }
 die() { log "$*"; exit 1; }
 
 # The stamp is written last, so a venv whose pip was killed half-way is redone, not trusted.
@@ -62,8 +85,10 @@ read_services() {
 
 kubectl() { KUBECACHEDIR="$STATE/kube-cache" "$KUBECTL" --kubeconfig "$LOLPOP_TEST_KUBECONFIG" "$@"; }
 
+# PYTHONWARNINGS: prefect-kubernetes 0.4 on Prefect 2.20 warns of its pydantic v1 models on
+# every command; noise on stderr, nothing to act on.
 prefect() {
-  PREFECT_API_URL="$PREFECT_URL" PREFECT_HOME="$STATE/prefect-home" PREFECT_CLI_PROMPT=false \
+  PYTHONWARNINGS=ignore::UserWarning PREFECT_API_URL="$PREFECT_URL" PREFECT_HOME="$STATE/prefect-home" PREFECT_CLI_PROMPT=false \
     PREFECT_TELEMETRY_ENABLED=false DO_NOT_TRACK=1 "$VENV/bin/prefect" "$@"
 }
 
@@ -82,6 +107,16 @@ import json, sys
 path, namespace, pull_secret, pod_api_url = sys.argv[1:]
 template = json.load(open(path))
 props = template["variables"]["properties"]
+container = template["job_configuration"]["job_manifest"]["spec"]["template"]["spec"]["containers"][0]
+# prefect-kubernetes 0.4 (Prefect 2) has no cpu/memory variables nor container resources:
+# added as 0.8's default has them (a variable left unset drops its key from the Job).
+if "cpu_request" not in props:
+    for name in ("cpu_request", "cpu_limit", "memory_request", "memory_limit"):
+        props[name] = {"type": "string", "title": name.replace("_", " ").capitalize()}
+    container["resources"] = {
+        "requests": {"cpu": "{{ cpu_request }}", "memory": "{{ memory_request }}"},
+        "limits": {"cpu": "{{ cpu_limit }}", "memory": "{{ memory_limit }}"},
+    }
 props["namespace"]["default"] = namespace
 props["env"]["default"] = {"PREFECT_API_URL": pod_api_url}
 props["gpu_limit"] = {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "GPU limit", "description": "nvidia.com/gpu count"}
@@ -91,7 +126,7 @@ pod = template["job_configuration"]["job_manifest"]["spec"]["template"]["spec"]
 pod["imagePullSecrets"] = [{"name": pull_secret}]
 pod["nodeSelector"] = "{{ node_selector }}"
 pod["tolerations"] = "{{ tolerations }}"
-pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] = "{{ gpu_limit }}"
+container["resources"]["limits"]["nvidia.com/gpu"] = "{{ gpu_limit }}"
 json.dump(template, open(path, "w"), indent=1)
 EOF
 }
@@ -128,8 +163,8 @@ start() {
 }
 
 env_lines() {
-  echo "LOLPOP_TEST_PREFECT_K8S_POOL=$POOL"
-  echo "LOLPOP_TEST_PREFECT_K8S_NAMESPACE=$NAMESPACE"
+  echo "${ENV_PREFIX}_POOL=$POOL"
+  echo "${ENV_PREFIX}_NAMESPACE=$NAMESPACE"
 }
 
 stop() {

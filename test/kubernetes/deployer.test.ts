@@ -156,7 +156,15 @@ describe('KubernetesDeployer over the Kubernetes API', () => {
   it('deploy.resources a kubernetes pool cannot take is refused by name before its worker is applied', async () => {
     const sent: string[] = [];
     // The pool exists, with prefect-kubernetes' default template: cpu variables, no node_selector.
-    const pool = { name: 'k8s-pool', type: 'kubernetes', base_job_template: { variables: { properties: { cpu_request: {}, cpu_limit: {} } }, job_configuration: {} } };
+    const resources = { requests: { cpu: '{{ cpu_request }}' }, limits: { cpu: '{{ cpu_limit }}' } };
+    const pool = {
+      name: 'k8s-pool',
+      type: 'kubernetes',
+      base_job_template: {
+        variables: { properties: { cpu_request: {}, cpu_limit: {} } },
+        job_configuration: { job_manifest: { spec: { template: { spec: { containers: [{ resources }] } } } } },
+      },
+    };
     const prefect = new PrefectOrchestrator(PrefectConfig.parse({}), {
       logger: new MemoryLogger(),
       exec: { run: async (command) => (sent.push(command), { exitCode: 0, stdout: '', stderr: '' }) },

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunEndedError, RunFailedError } from '../../src/errors.js';
 import type { KubeApi } from '../../src/kubernetes/client.js';
@@ -12,18 +14,43 @@ import { waitForFlowRun } from '../../src/orchestrators/prefect/wait-for-run.js'
 const DEFAULT_VARIABLES = ['name', 'env', 'namespace', 'image', 'service_account_name', 'image_pull_policy', 'cpu_request', 'cpu_limit', 'memory_request', 'memory_limit'];
 const limits = { cpu: '{{ cpu_limit }}', memory: '{{ memory_limit }}' };
 
+/** That template, with `extra` variables declared and placed in the pod as docs/prefect.md shows. */
 function pool(extra: string[] = [], gpuUnder?: string, type = 'kubernetes'): WorkPool {
+  const placedIf = (name: string, key: string) => (extra.includes(name) ? { [key]: `{{ ${name} }}` } : {});
   return {
     name: 'lolpop-k8s',
     type,
     base_job_template: {
       variables: { properties: Object.fromEntries([...DEFAULT_VARIABLES, ...extra].map((v) => [v, {}])) },
       job_configuration: {
-        job_manifest: { spec: { template: { spec: { containers: [{ resources: { limits: gpuUnder ? { ...limits, [gpuUnder]: '{{ gpu_limit }}' } : limits } }] } } } },
+        job_manifest: {
+          spec: {
+            template: {
+              spec: {
+                serviceAccountName: '{{ service_account_name }}',
+                ...placedIf('node_selector', 'nodeSelector'),
+                ...placedIf('tolerations', 'tolerations'),
+                containers: [
+                  {
+                    resources: {
+                      requests: { cpu: '{{ cpu_request }}', memory: '{{ memory_request }}' },
+                      limits: gpuUnder ? { ...limits, [gpuUnder]: '{{ gpu_limit }}' } : limits,
+                    },
+                  },
+                ],
+              },
+            },
+          },
+        },
       },
     },
   };
 }
+
+/** prefect-kubernetes 0.4.6's default base job template (Prefect 2), as its worker wrote it. */
+const PREFECT2_TEMPLATE = JSON.parse(
+  readFileSync(path.join(import.meta.dirname, '../fixtures/prefect/kubernetes-0.4.6-base-job-template.json'), 'utf8'),
+) as WorkPool['base_job_template'];
 
 describe('deploy.resources on a Prefect kubernetes work pool: job variables', () => {
   it('every key maps onto the job variable the pool template places in the pod', () => {
@@ -61,6 +88,24 @@ describe('deploy.resources on a Prefect kubernetes work pool: job variables', ()
     expect(() => resourceJobVariables({ node_selector: { a: 'b' }, tolerations: [] }, pool())).toThrow(
       "work pool 'lolpop-k8s' has no job variable for what deploy.resources asks (deploy.resources.node_selector needs 'node_selector'; deploy.resources.tolerations needs 'tolerations')",
     );
+  });
+
+  it("a variable declared but placed nowhere in the template would be dropped by the worker: refused by name", () => {
+    const declaredOnly = pool(['node_selector']);
+    const spec = (declaredOnly.base_job_template!.job_configuration as { job_manifest: { spec: { template: { spec: Record<string, unknown> } } } }).job_manifest.spec.template.spec;
+    delete spec.nodeSelector;
+    expect(() => resourceJobVariables({ node_selector: { a: 'b' } }, declaredOnly)).toThrow(
+      "(deploy.resources.node_selector needs 'node_selector', declared but placed nowhere in job_configuration)",
+    );
+  });
+
+  it("prefect-kubernetes 0.4.6's default template (Prefect 2) has no cpu or memory variables: refused by name; service_account maps", () => {
+    const prefect2Pool: WorkPool = { name: 'lolpop-k8s2', type: 'kubernetes', base_job_template: PREFECT2_TEMPLATE };
+    expect(() => resourceJobVariables({ cpu: { request: '100m', limit: '1' }, memory: { request: '128Mi', limit: undefined } }, prefect2Pool)).toThrow(
+      "work pool 'lolpop-k8s2' has no job variable for what deploy.resources asks (deploy.resources.cpu needs 'cpu_request'; deploy.resources.cpu needs 'cpu_limit'; " +
+        "deploy.resources.memory needs 'memory_request'; deploy.resources.memory needs 'memory_limit')",
+    );
+    expect(resourceJobVariables({ service_account: 'trainer' }, prefect2Pool)).toEqual({ service_account_name: 'trainer' });
   });
 
   it("a GPU the template puts under another vendor's resource name is refused, not sent under the wrong one", () => {
@@ -105,10 +150,15 @@ function cluster(pod: Pod, log = ''): KubeApi & { paths: string[] } {
 const jobPod = (status: Pod['status']): Pod => ({ metadata: { name: 'run-x-abcde', namespace: 'lolpop-pool' }, status });
 
 describe("a flow run's Job pods: the reason a run on a kubernetes pool fails", () => {
-  it("the Job is the worker's infrastructure_pid `<namespace>:<job>`; a process worker's `host:pid` is not asked about", () => {
+  it("the Job is the worker's infrastructure_pid: `<namespace>:<job>` (0.8, Prefect 3) or `<cluster uid>:<namespace>:<job>` (0.4, Prefect 2)", () => {
     expect(flowRunJob('lolpop-pool:run-x')).toEqual({ namespace: 'lolpop-pool', job: 'run-x' });
+    // As prefect-kubernetes 0.4.6 wrote it on the test cluster (the kube-system namespace's UID).
+    expect(flowRunJob('810728a1-a7c7-4cc9-90c5-3b40280cfc42:lolpop-pool2:deft-coyote-bs989')).toEqual({ namespace: 'lolpop-pool2', job: 'deft-coyote-bs989' });
     expect(flowRunJob(undefined)).toBeUndefined();
-    expect(flowRunJob('Runner_1:4242:x')).toBeUndefined();
+    // Not a Job: a Runner's `host_1:pid`, one field too many, an upper-case namespace.
+    expect(flowRunJob('Runner_1:4242')).toBeUndefined();
+    expect(flowRunJob('uid:ns:job:x')).toBeUndefined();
+    expect(flowRunJob('uid:Lolpop:run-x')).toBeUndefined();
   });
 
   it('an image that cannot be pulled, in the pod status own words', async () => {

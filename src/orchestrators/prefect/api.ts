@@ -26,7 +26,7 @@ export interface FlowRun {
   state: FlowRunState | null;
   deployment_id?: string | null;
   work_pool_name?: string | null;
-  /** What its worker runs it in; prefect-kubernetes: `<namespace>:<job name>`. */
+  /** What its worker runs it in; prefect-kubernetes: `[<cluster uid>:]<namespace>:<job name>` (flow-run-pods.ts). */
   infrastructure_pid?: string | null;
 }
 export interface Deployment {

@@ -7,12 +7,17 @@ export interface FlowRunJob {
   job: string;
 }
 
-/** DNS-1123 names, as a Job and its namespace have. */
-const JOB_PID = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?):([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/;
+/**
+ * DNS-1123 names, as a Job and its namespace have, after an optional cluster uid (the
+ * kube-system namespace's UID, or the worker's PREFECT_KUBERNETES_CLUSTER_UID: no colon).
+ */
+const JOB_PID = /^(?:[^:\s]+:)?([a-z0-9]([-a-z0-9]*[a-z0-9])?):([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/;
 
 /**
- * The Job of a flow run on a kubernetes work pool: the worker (prefect-kubernetes 0.8)
- * sets the run's infrastructure_pid to `<namespace>:<job name>` once it created the Job.
+ * The Job of a flow run on a kubernetes work pool: the worker sets the run's
+ * infrastructure_pid once it created the Job, to `<namespace>:<job name>`
+ * (prefect-kubernetes 0.8, Prefect 3) or `<cluster uid>:<namespace>:<job name>` (0.4, the
+ * Prefect 2 line). The cluster uid is not checked: the runner's kubeconfig decides the cluster.
  */
 export function flowRunJob(infrastructurePid: string | null | undefined): FlowRunJob | undefined {
   const match = infrastructurePid ? JOB_PID.exec(infrastructurePid) : null;

@@ -5,9 +5,11 @@ import type { WorkPool } from '../api.js';
 
 /**
  * deploy.resources on a Prefect kubernetes work pool: each key becomes job variables, which
- * the pool's base job template places in the Job's pod. prefect-kubernetes' default template
- * (0.8) has cpu_request/cpu_limit, memory_request/memory_limit and service_account_name;
- * the others need variables of the pool's own template (docs/prefect.md shows them).
+ * the pool's base job template places in the Job's pod. What a template has depends on the
+ * worker that wrote it, so it is read from the pool, never assumed: prefect-kubernetes 0.8's
+ * default (Prefect 3) has cpu_request/cpu_limit, memory_request/memory_limit and
+ * service_account_name; 0.4's (the Prefect 2 line) has service_account_name only. The
+ * others need variables of the pool's own template (docs/prefect.md shows them).
  */
 const VARIABLES: Record<Exclude<ResourceKey, 'env_from_secrets'>, readonly string[]> = {
   cpu: ['cpu_request', 'cpu_limit'],
@@ -65,8 +67,13 @@ export function resourceJobVariables(resources: Resources | undefined, pool: Wor
 
 function refuseMissingVariables(resources: Resources, keys: ResourceKey[], pool: WorkPool): void {
   const declared = new Set(Object.keys(pool.base_job_template?.variables?.properties ?? {}));
+  // A declared variable that job_configuration never uses is dropped by the worker, silently.
+  const configuration = JSON.stringify(pool.base_job_template?.job_configuration ?? {});
+  const isPlaced = (name: string) => new RegExp(`\\{\\{\\s*${name}\\s*\\}\\}`).test(configuration);
   const missing = keys.flatMap((key) =>
-    (VARIABLES[key as keyof typeof VARIABLES] ?? []).filter((v) => !declared.has(v)).map((v) => `deploy.resources.${key} needs '${v}'`),
+    (VARIABLES[key as keyof typeof VARIABLES] ?? []).flatMap((v) =>
+      !declared.has(v) ? [`deploy.resources.${key} needs '${v}'`] : !isPlaced(v) ? [`deploy.resources.${key} needs '${v}', declared but placed nowhere in job_configuration`] : [],
+    ),
   );
   if (missing.length > 0) {
     throw new OrchestratorError(
