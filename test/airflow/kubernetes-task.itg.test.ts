@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubernetesName } from '../../src/kubernetes/names.js';
 import { pullSecretManifest } from '../../src/orchestrators/prefect/kubernetes/manifests.js';
 import { dockerServices } from '../docker/helpers.js';
-import { BUNDLE, runBundledAction, type ActionRun } from '../helpers/run-action.js';
+import { BUNDLE, runActionWithRegistry, type ActionRun } from '../helpers/run-action.js';
 import { runBundledCli } from '../helpers/run-cli.js';
 import { service, tempDir } from '../helpers/services.js';
 import { createNamespace, k8sServices, type PodJson } from '../kubernetes/cluster.js';
@@ -96,12 +96,7 @@ ${options.resources ?? '        env_from_secrets: {MLFLOW_TOKEN: {secret: mlflow
 
   const env = () => ({ ...airflowEnv(airflow!), DOCKER_CONFIG: tempDir('docker-config') }) as Record<string, string>;
   const action = (dir: string, steps = 'package,deploy,run'): Promise<ActionRun> =>
-    runBundledAction({
-      node: node24!,
-      cwd: dir,
-      inputs: { comment: 'never', config: 'lolpop.yaml', steps, 'registry-username': docker!.credentials.username, 'registry-password': docker!.credentials.password },
-      env: env(),
-    });
+    runActionWithRegistry({ node: node24!, cwd: dir, steps, credentials: docker!.credentials, env: env() });
 
   /** The pods the operator made for a deployment (its label), as the server has them. */
   async function podsOf(deployment: string): Promise<PodJson[]> {

@@ -89,3 +89,28 @@ export async function runBundledAction(options: {
   if (leaks.length > 0) throw new Error(`a secret leaked into: ${leaks.join(', ')}`);
   return run;
 }
+
+/**
+ * The bundled action running `steps` of lolpop.yaml in `cwd` with the registry credentials
+ * as its inputs (package pushes with them; deploy hands them to the cluster) and no PR comment.
+ */
+export function runActionWithRegistry(options: {
+  node: string;
+  cwd: string;
+  steps: string;
+  credentials: { username: string; password: string };
+  env: Record<string, string>;
+}): Promise<ActionRun> {
+  return runBundledAction({
+    node: options.node,
+    cwd: options.cwd,
+    inputs: {
+      comment: 'never',
+      config: 'lolpop.yaml',
+      steps: options.steps,
+      'registry-username': options.credentials.username,
+      'registry-password': options.credentials.password,
+    },
+    env: options.env,
+  });
+}

@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowRunJob } from '../../src/orchestrators/prefect/kubernetes/flow-run-pods.js';
-import { BUNDLE, runBundledAction, type ActionRun } from '../helpers/run-action.js';
+import { BUNDLE, runActionWithRegistry, type ActionRun } from '../helpers/run-action.js';
 import { service, tempDir } from '../helpers/services.js';
 import { prefectApi } from '../helpers/pipeline.js';
 import { dockerServices } from '../docker/helpers.js';
@@ -134,16 +134,11 @@ ${options.deploy ?? ''}
     `a Prefect ${major} kubernetes work pool on a real cluster (${m.worker} worker)`,
     () => {
       const action = (dir: string): Promise<ActionRun> =>
-        runBundledAction({
+        runActionWithRegistry({
           node: node24!,
           cwd: dir,
-          inputs: {
-            comment: 'never',
-            config: 'lolpop.yaml',
-            steps: 'package,deploy,run',
-            'registry-username': docker!.credentials.username,
-            'registry-password': docker!.credentials.password,
-          },
+          steps: 'package,deploy,run',
+          credentials: docker!.credentials,
           env: { KUBECONFIG: k8s!.kubeconfig, DOCKER_CONFIG: tempDir('docker-config') },
         });
 

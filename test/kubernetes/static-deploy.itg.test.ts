@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE, runBundledAction, type ActionRun } from '../helpers/run-action.js';
+import { BUNDLE, runActionWithRegistry, type ActionRun } from '../helpers/run-action.js';
 import { CLI_BUNDLE, runBundledCli } from '../helpers/run-cli.js';
 import { service, tempDir } from '../helpers/services.js';
 import { prefectApi } from '../helpers/pipeline.js';
@@ -90,16 +90,11 @@ function project(yaml: string): string {
 describe.skipIf(!node24 || !apiUrl || !k8s || !docker)('static kubernetes deployments on a real cluster', () => {
   const env = () => ({ KUBECONFIG: k8s!.kubeconfig, DOCKER_CONFIG: tempDir('docker-config') });
   const action = (dir: string, steps: string): Promise<ActionRun> =>
-    runBundledAction({
+    runActionWithRegistry({
       node: node24!,
       cwd: dir,
-      inputs: {
-        comment: 'never',
-        config: 'lolpop.yaml',
-        steps,
-        'registry-username': docker!.credentials.username,
-        'registry-password': docker!.credentials.password,
-      },
+      steps,
+      credentials: docker!.credentials,
       env: env(),
     });
 
