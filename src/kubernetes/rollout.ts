@@ -18,6 +18,7 @@ const LOG_TAIL_LINES = 15;
 
 interface ContainerStatus {
   name: string;
+  restartCount?: number;
   state?: { waiting?: { reason?: string; message?: string }; terminated?: { exitCode?: number; reason?: string; message?: string } };
   lastState?: { terminated?: { exitCode?: number; reason?: string } };
 }
@@ -56,6 +57,14 @@ export async function podProblem(client: KubeApi, pod: Pod): Promise<string | un
   const unschedulable = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
   if (unschedulable) return `${name} is Pending, Unschedulable: ${unschedulable.message ?? 'no node can run it'}`;
   for (const container of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
+    const crashed = container.state?.terminated;
+    // Between restarts the kubelet may report the crashed container as terminated rather
+    // than waiting in CrashLoopBackOff (observed on 1.37: for minutes): a non-zero exit
+    // after a restart is the same crash loop. A Job's pod (restartPolicy Never) never gets here.
+    if (crashed && (crashed.exitCode ?? 0) !== 0 && (container.restartCount ?? 0) >= 1) {
+      const restarts = `restarted ${container.restartCount} time${container.restartCount === 1 ? '' : 's'}`;
+      return `${name}, container ${container.name}: keeps crashing: ${crashed.reason ?? 'Terminated'} (last exit code ${crashed.exitCode}, ${restarts}); its last log lines:\n${await logTail(client, pod, container.name, false)}`;
+    }
     const waiting = container.state?.waiting;
     if (!waiting?.reason || !FATAL_WAITING.has(waiting.reason)) continue;
     const head = `${name}, container ${container.name}: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`;

@@ -42,6 +42,22 @@ describe('after a rollout: a pod that stopped running since', () => {
     );
   });
 
+  it('a container the kubelet shows terminated between restarts (as 1.37 did, not CrashLoopBackOff): the same crash loop, with the log of that run', async () => {
+    const api = stuck(
+      pod({ phase: 'Running', containerStatuses: [{ name: 'flow', restartCount: 2, state: { terminated: { exitCode: 3, reason: 'Error' } }, lastState: { terminated: { exitCode: 3 } } }] }),
+      'loading model\nno model.pkl here\n',
+    );
+    expect(await deploymentProblem(api, 'ml', 'web')).toBe(
+      'Deployment ml/web rolled out, then failed: pod web-1, container flow: keeps crashing: Error (last exit code 3, restarted 2 times); its last log lines:\nloading model\nno model.pkl here',
+    );
+    expect(api.paths.at(-1)).toBe('/api/v1/namespaces/ml/pods/web-1/log?container=flow&previous=false&tailLines=15&limitBytes=16384');
+  });
+
+  it('a container that ended non-zero and was never restarted (a Job pod) is not a crash loop here', async () => {
+    const api = stuck(pod({ phase: 'Failed', containerStatuses: [{ name: 'flow', restartCount: 0, state: { terminated: { exitCode: 1, reason: 'Error' } } }] }));
+    expect(await deploymentProblem(api, 'ml', 'web')).toBeUndefined();
+  });
+
   it('a pod that runs: no problem', async () => {
     expect(await deploymentProblem(stuck(pod({ phase: 'Running', containerStatuses: [{ name: 'flow' }] })), 'ml', 'web')).toBeUndefined();
   });
