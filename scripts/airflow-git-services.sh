@@ -11,7 +11,7 @@
 #   prefix through an S3DagBundle (`lolpop-s3`), each with refresh_interval 5 s.
 # `start` prints KEY=value lines (LOLPOP_TEST_GIT_*, LOLPOP_TEST_S3_*, LOLPOP_TEST_AIRFLOW_GIT_*,
 # LOLPOP_TEST_AIRFLOW_S3_BUNDLE); `env` prints them again.
-# Used by .ci/run and by developers: `bash scripts/airflow-git-services.sh start|stop|env`.
+# Used by .ci/run and by developers: `bash scripts/airflow-git-services.sh start|stop|env|restarts`.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -80,7 +80,7 @@ stop_git_server() {
   fi
 }
 
-airflow_services() { # start|stop
+airflow_services() { # start|stop|restarts
   LOLPOP_AIRFLOW_PORT="$AIRFLOW_PORT" LOLPOP_AIRFLOW_SERVICES_DIR="$STATE/airflow" \
     LOLPOP_AIRFLOW_REQUIREMENTS="$HERE/airflow-git-requirements.txt" bash "$HERE/airflow-services.sh" "$1"
 }
@@ -134,5 +134,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   env) cat "$STATE/env" 2>/dev/null || die "not started (no $STATE/env)" ;;
-  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+  restarts) airflow_services restarts ;;
+  *) echo "usage: $0 start|stop|env|restarts" >&2; exit 2 ;;
 esac

@@ -9,7 +9,7 @@
 # LOLPOP_AIRFLOW_REQUIREMENTS names another frozen set for Airflow 3 (airflow-git-services.sh
 # adds the git provider that way, in a venv of its own).
 # `start` prints KEY=value lines on stdout (progress goes to stderr); `env` prints them again.
-# Used by .ci/run and by developers: `bash scripts/airflow-services.sh start|stop|env`.
+# Used by .ci/run and by developers: `bash scripts/airflow-services.sh start|stop|env|restarts`.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -89,6 +89,11 @@ airflow_env() { # home
     export AIRFLOW__CORE__EXECUTOR=SequentialExecutor
     export AIRFLOW__WEBSERVER__WEB_SERVER_HOST=127.0.0.1 AIRFLOW__WEBSERVER__WEB_SERVER_PORT="$API_PORT" AIRFLOW__WEBSERVER__WORKERS=1
     export AIRFLOW__WEBSERVER__BASE_URL="$URL" AIRFLOW__WEBSERVER__SECRET_KEY="$(cat "$home/jwt-secret")"
+    # The webserver's gunicorn monitor shuts the whole webserver down when a worker does not
+    # come back within web_server_master_timeout (120 s): on 2 loaded cores that can happen
+    # mid-run. A longer bound, and no periodic worker refresh (6000 s) that would need one.
+    export AIRFLOW__WEBSERVER__WEB_SERVER_MASTER_TIMEOUT=600 AIRFLOW__WEBSERVER__WEB_SERVER_WORKER_TIMEOUT=600
+    export AIRFLOW__WEBSERVER__WORKER_REFRESH_INTERVAL=0
     export AIRFLOW__API__AUTH_BACKENDS=airflow.api.auth.backend.basic_auth   # /api/v1 with basic auth
     export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT="$WORKER_LOG_PORT" AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT="$TRIGGER_LOG_PORT"
     export AIRFLOW__SCHEDULER__DAG_DIR_LIST_INTERVAL=3        # new-file discovery; the default is 300 s
@@ -172,10 +177,21 @@ start() {
       --firstname lolpop --lastname ci >"$home/users.log" 2>&1 || { tail -20 "$home/users.log" >&2; die "airflow users create failed"; }
   fi
   log "database ready ($((SECONDS - t0)) s)"
-  # One process group for the components, so stop can signal them all at once.
-  setsid bash -c 'cd "$AIRFLOW_HOME"; for c in '"$(components)"'; do airflow "$c" >"$c.log" 2>&1 & echo $! >"$c.pid"; done; wait' </dev/null >/dev/null 2>&1 &
+  # One process group for the components, so stop can signal them all at once. Each runs in
+  # a loop that, once the server was healthy, starts it again if it exits (a CI run lost
+  # Airflow 2.10's webserver mid-run and eight tests with it): the exit and its log stay in
+  # $home/restarts.log, which `restarts` prints. Before that, an exit ends the start.
+  setsid bash -c 'cd "$AIRFLOW_HOME"; for c in '"$(components)"'; do
+      ( while :; do
+          airflow "$c" >>"$c.log" 2>&1; rc=$?
+          [ -f healthy ] || exit "$rc"
+          { echo "$(date -u +%FT%TZ) airflow $c exited with status $rc; started again. Its last lines:"; tail -40 "$c.log"; } >>restarts.log
+          sleep 2
+        done ) & echo $! >"$c.pid"
+    done; wait' </dev/null >/dev/null 2>&1 &
   echo $! >"$STATE/pgid"
   wait_healthy "$home" || { stop_airflow; die "Airflow did not start"; }
+  touch "$home/healthy"
   log "Airflow $("$VENV/bin/python" -c 'import airflow; print(airflow.__version__)') healthy at $URL ($((SECONDS - t0)) s in all); AIRFLOW_HOME=$home"
   {
     echo "LOLPOP_TEST_AIRFLOW${SUFFIX}_URL=$URL"
@@ -209,9 +225,22 @@ stop_airflow() {
   fi
 }
 
+# What the supervising loops recorded: every component that exited after the server was
+# healthy, when, and its last lines. Nothing printed when none did.
+restarts() {
+  local home
+  [ -f "$STATE/home" ] || return 0
+  home="$(cat "$STATE/home")"
+  if [ -s "$home/restarts.log" ]; then
+    log "Airflow at $URL: components exited during the run and were started again:"
+    cat "$home/restarts.log" >&2
+  fi
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop_airflow ;;
+  restarts) restarts ;;
   env) cat "$STATE/env" 2>/dev/null || die "not started (no $STATE/env)" ;;
-  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|env|restarts" >&2; exit 2 ;;
 esac
