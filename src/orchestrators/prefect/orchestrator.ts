@@ -30,13 +30,12 @@ import { serverFacts } from './server-facts.js';
 import { KubernetesDeployer, type KubernetesDeployInput } from './kubernetes/deployer.js';
 import { KubernetesClient } from '../../kubernetes/client.js';
 import { kubeconfigPath, loadKubeconfig } from '../../kubernetes/kubeconfig.js';
-import { unsupportedResources } from '../../config/resources.js';
 import { poolDeploymentSpec } from './deployment-body.js';
 import type { ResolvedDeployment } from '../../deployment.js';
 import { runsContainers } from './pull-steps.js';
 import { deleteSecretBlocks, prefectParameters, refuseOwnFlowSecrets, writeSecretBlocks } from './secret-blocks.js';
 import { resumeIfPaused, waitForServedDeployment } from './served.js';
-import { StaticDockerHost } from './static-docker.js';
+import { StaticDockerHost, staticDockerResources } from './static-docker.js';
 import { prefectRunState } from './states.js';
 import { planPrefect } from './plan.js';
 import { isServed, noTargetError, type PrefectTarget } from './target.js';
@@ -135,14 +134,6 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
       // A served deployment is registered by flow.serve() inside the container, from run.py.
       throw new OrchestratorError(
         'Failed to deploy: deploy.deployment_kwargs apply to work-pool deployments; a served deployment (type docker or kubernetes without a work pool) does not take them yet. Set deploy.work_pool or remove them.',
-      );
-    }
-    // A pool's are checked against the pool itself (kubernetes/job-variables.ts).
-    const refused = target.kind === 'kubernetes-served' || target.kind === 'pool' ? [] : unsupportedResources(d.deploy.resources, []);
-    if (refused.length > 0) {
-      throw new OrchestratorError(
-        `Failed to deploy: deploy.resources (${refused.join(', ')}) applies to the pods of deployment.type kubernetes and of kubernetes work pools; ` +
-          'a serving Docker container does not take them. Remove it, or deploy to a kubernetes pool or cluster.',
       );
     }
     switch (target.kind) {
@@ -375,6 +366,8 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
           'but the generated entrypoint only serves with package.create_deployment: true; set it (or set deploy.work_pool)',
       );
     }
+    // Before the old container goes: a resource Docker cannot honour leaves it serving.
+    staticDockerResources(d);
     // The image as pushed in this invocation, else the one package builds (same tag).
     const image = kwargs.docker_image_name ?? packaged?.image ?? d.image;
     const host = this.dockerHost();
@@ -382,7 +375,14 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
     // until the new container registers, so a changed `updated` means the new one did.
     await host.remove(name);
     const before = await this.api.readDeploymentByName(d.flowName, d.name);
-    const id = await host.replace({ name, image, deploymentName: d.name, restart: kwargs.restart_policy, extra: kwargs.docker_kwargs ?? [] });
+    const id = await host.replace({
+      name,
+      image,
+      deploymentName: d.name,
+      restart: kwargs.restart_policy,
+      extra: kwargs.docker_kwargs ?? [],
+      resources: staticDockerResources(d),
+    });
     this.ctx.logger.info(`container ${name} (${id.slice(0, 12)}) serving from ${image}`);
     return this.awaitServed(d, `the container ${name}`, before, () => host.problem(name));
   }
