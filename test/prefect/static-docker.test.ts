@@ -131,11 +131,11 @@ describe('StaticDockerHost', () => {
 
   it('a start the engine refuses (a GPU it has no driver for): Docker\'s own line, and the created container is removed', async () => {
     const refusal =
-      'docker: Error response from daemon: could not select device driver "" with capabilities: [[gpu]].\n\nRun \'docker run --help\' for more information\n';
+      'docker: Error response from daemon: could not select device driver "" with capabilities: [[gpu]]\n\nRun \'docker run --help\' for more information\n';
     const exec = fakeDocker((args) => (args[0] === 'run' ? { exitCode: 125, stderr: refusal } : {}));
     const host = new StaticDockerHost(exec, new MemoryLogger(), {}, connection);
     await expect(host.replace({ name: 'qs', image: 'qs:1', deploymentName: 'qs', restart: 'no', extra: [], resources: { gpus: 1 } })).rejects.toThrow(
-      'could not select device driver "" with capabilities: [[gpu]]',
+      /^Failed to start the container qs from qs:1: docker: Error response from daemon: could not select device driver "" with capabilities: \[\[gpu\]\]$/,
     );
     expect(exec.calls.map((c) => c.args.join(' '))).toEqual([
       'rm --force qs',
