@@ -100,6 +100,19 @@ describe('failure details', () => {
     expect(logTail(events, 3)).toEqual(['Traceback (most recent call last):', '  File "/x/tiny_runner.py", line 20, in build_all', 'RuntimeError: the model diverged']);
     expect(lastException(logTail(events, 100))).toBe('RuntimeError: the model diverged');
   });
+  it('with a chain of causes, the exception the task failed with (the first entry), not its innermost cause', () => {
+    // The error_detail of a real DockerOperator run asking for a GPU this engine has not (Airflow 3.3.2, provider 4.6.1), shortened.
+    const url = 'http+docker://localhost/v1.41/containers/02e4f4d535ab/start';
+    const chained = {
+      event: 'Task failed with exception',
+      level: 'error',
+      error_detail: [
+        { exc_type: 'APIError', exc_value: `500 Server Error for ${url}: Internal Server Error ("could not select device driver "" with capabilities: [[gpu]]")`, is_cause: false },
+        { exc_type: 'HTTPError', exc_value: `500 Server Error: Internal Server Error for url: ${url}`, is_cause: true },
+      ],
+    };
+    expect(exceptionOf([chained])).toBe(`APIError: 500 Server Error for ${url}: Internal Server Error ("could not select device driver "" with capabilities: [[gpu]]")`);
+  });
   it("KubernetesPodOperator: the runner's exception, the container's exit code and its own last lines, not the pod's status dump", async () => {
     // The task log of a real failed run (provider 10.25.0), shortened.
     const kpo = [

@@ -43,10 +43,15 @@ const OPERATOR_FAILURE = /^(AirflowException: Bash command failed|DockerContaine
 /** How KubernetesPodOperator prefixes the lines of the task's container (named base) in the task log. */
 const POD_CONTAINER_PREFIX = '[base] ';
 
-/** `RuntimeError: boom` from the last event with error_detail. */
+/**
+ * `RuntimeError: boom` from the last event with error_detail. Its first entry is the
+ * exception the task failed with; the entries after it are that one's causes (structlog's
+ * chain, outermost first), e.g. docker-py's APIError, which holds the engine's reason, then
+ * the bare requests HTTPError it was raised from.
+ */
 export function exceptionOf(events: readonly LogEvent[]): string | undefined {
   for (const event of [...events].reverse()) {
-    const detail = event.error_detail?.[event.error_detail.length - 1];
+    const detail = event.error_detail?.[0];
     if (detail) return [detail.exc_type, detail.exc_value].filter(Boolean).join(': ');
   }
   return undefined;
