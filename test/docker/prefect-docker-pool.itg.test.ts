@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { prefectApi } from '../helpers/pipeline.js';
 import { service } from '../helpers/services.js';
-import { cleanDockerEnv, docker, dockerServices, quickstartProject, registryDigest, runPipelineIn, SHA } from './helpers.js';
+import { cleanDockerEnv, docker, dockerServices, flowRunHostConfig, quickstartProject, registryDigest, runPipelineIn, SHA } from './helpers.js';
 
 const services = dockerServices();
 // The Prefect server the docker worker polls (scripts/docker-services.sh prints it).
@@ -92,17 +92,6 @@ ${deploy}    run:
     );
   });
 
-  /** The flow run's container, which the worker keeps (the CI template's auto_remove is false); removed by `withContainer`. */
-  async function withContainer(runId: string, check: (hostConfig: Record<string, unknown>) => void): Promise<void> {
-    const ids = docker('ps', '-aq', '--filter', `label=io.prefect.flow-run-id=${runId}`).split('\n').filter(Boolean);
-    try {
-      expect(ids).toHaveLength(1);
-      check(JSON.parse(docker('container', 'inspect', '--format', '{{json .HostConfig}}', ids[0]!)) as Record<string, unknown>);
-    } finally {
-      for (const id of ids) docker('rm', '-f', id);
-    }
-  }
-
   it('deploy.resources become job variables the worker turns into the container\'s limits (docker inspect); the run COMPLETES under them', async () => {
     const resources = '      resources: {cpu: {request: 250m, limit: 500m}, memory: {request: 128Mi, limit: 1Gi}}\n';
     const { result, logger } = await runPipelineIn({
@@ -118,10 +107,9 @@ ${deploy}    run:
     expect(deployment).toMatchObject({
       job_variables: { image_pull_policy: 'Always', mem_limit: '1073741824', container_create_kwargs: { nano_cpus: 500_000_000, mem_reservation: 134_217_728 } },
     });
-    await withContainer(result.run!.id, (hostConfig) => {
-      expect(hostConfig).toMatchObject({ NanoCpus: 500_000_000, Memory: 1_073_741_824, MemoryReservation: 134_217_728 });
-      expect(hostConfig.DeviceRequests ?? null).toBeNull();
-    });
+    const hostConfig = flowRunHostConfig(result.run!.id);
+    expect(hostConfig).toMatchObject({ NanoCpus: 500_000_000, Memory: 1_073_741_824, MemoryReservation: 134_217_728 });
+    expect(hostConfig.DeviceRequests ?? null).toBeNull();
     image = result.packaged!.image!;
   });
 
