@@ -4,6 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { Resources } from '../../src/config/resources.js';
 import type { WorkPool } from '../../src/orchestrators/prefect/api.js';
 import { dockerPoolJobVariables } from '../../src/orchestrators/prefect/docker-pool-variables.js';
+import { MemoryLogger } from '../../src/logger.js';
+import { PrefectConfig } from '../../src/orchestrators/prefect/config.js';
+import { PrefectDeployKwargs, PrefectPackageKwargs, type PrefectKwargs } from '../../src/orchestrators/prefect/kwargs.js';
+import { PrefectOrchestrator } from '../../src/orchestrators/prefect/orchestrator.js';
+import type { PrefectTarget } from '../../src/orchestrators/prefect/target.js';
+import { stepRequests } from '../../src/step-requests.js';
+import { resolvedFrom } from '../helpers/requests.js';
+import { ciContext, tempDir } from '../helpers/services.js';
 
 /** The CI pools' base job templates as the servers hold them: prefect-docker's defaults (0.7.4, Prefect 3; 0.5.5, Prefect 2) with network_mode host. */
 const template = (version: string) =>
@@ -45,5 +53,31 @@ describe('deploy.resources on a Prefect docker work pool: job variables', () => 
     expect(() => variables({ node_selector: { zone: 'a' } })).toThrow(
       "orchestrator.deployment.deploy.resources cannot be honoured by Prefect docker work pool 'ci-docker': orchestrator.deployment.deploy.resources.node_selector: a Docker engine is one host",
     );
+  });
+
+  it('package refuses it on a docker pool before a build', async () => {
+    const calls: string[][] = [];
+    const o = new PrefectOrchestrator(PrefectConfig.parse({}), {
+      logger: new MemoryLogger(),
+      exec: { run: async (_c, args) => (calls.push(args), { exitCode: 0, stdout: '', stderr: '' }) },
+      fetch: (async (url: string | URL) =>
+        String(url).includes('/work_pools/') ? Response.json(pool('0.7.4')) : Response.json('3.8.8')) as typeof globalThis.fetch,
+      env: { PREFECT_API_URL: 'http://p:4200/api' },
+      ci: ciContext(),
+      workdir: tempDir('docker-pool'),
+      configFile: 'lolpop.yaml',
+    });
+    const requests = stepRequests(
+      resolvedFrom<PrefectKwargs, PrefectTarget>('PrefectOrchestrator', {
+        name: 'qs',
+        type: 'docker',
+        deploy: PrefectDeployKwargs.parse({ work_pool: 'ci-docker', resources: { service_account: 'trainer' } }),
+        package: PrefectPackageKwargs.parse({ lolpop_class: 'QuickstartRunner' }),
+      }),
+    );
+    await expect(o.package(requests.package())).rejects.toThrow(
+      "orchestrator.deployment.deploy.resources cannot be honoured by Prefect docker work pool 'ci-docker': orchestrator.deployment.deploy.resources.service_account:",
+    );
+    expect(calls).toEqual([]);
   });
 });

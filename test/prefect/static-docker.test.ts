@@ -217,6 +217,29 @@ describe('PrefectOrchestrator.deploy without a work pool', () => {
     expect(exec.calls).toEqual([]);
   });
 
+  it('type docker: package refuses it too, before a build', async () => {
+    const exec = fakeDocker();
+    const o = new PrefectOrchestrator(PrefectConfig.parse({}), {
+      logger: new MemoryLogger(),
+      exec,
+      fetch: (async () => Response.json('3.8.8')) as typeof globalThis.fetch,
+      env: { PREFECT_API_URL: 'http://p:4200/api' },
+      ci: ciContext(),
+      workdir: tempDir('static'),
+      configFile: 'lolpop.yaml',
+    });
+    const requests = stepRequests(
+      resolvedFrom<PrefectKwargs, PrefectTarget>('PrefectOrchestrator', {
+        name: 'qs',
+        type: 'docker',
+        deploy: DeployKwargs.parse({ resources: { env_from_secrets: { T: { secret: 's', key: 'k' } } } }),
+        package: PackageKwargs.parse({ lolpop_class: 'QuickstartRunner', create_deployment: true }),
+      }),
+    );
+    await expect(o.package(requests.package())).rejects.toThrow('orchestrator.deployment.deploy.resources.env_from_secrets: Docker has no Secrets to read;');
+    expect(exec.calls).toEqual([]);
+  });
+
   it('type docker needs an image that serves (create_deployment: true)', async () => {
     await expect(orchestrator().deploy(request('docker'))).rejects.toThrow(/only serves with package.create_deployment: true/);
   });

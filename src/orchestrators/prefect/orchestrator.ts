@@ -36,6 +36,7 @@ import { runsContainers } from './pull-steps.js';
 import { deleteSecretBlocks, prefectParameters, refuseOwnFlowSecrets, writeSecretBlocks } from './secret-blocks.js';
 import { resumeIfPaused, waitForServedDeployment } from './served.js';
 import { StaticDockerHost, staticDockerResources } from './static-docker.js';
+import { dockerPoolJobVariables } from './docker-pool-variables.js';
 import { prefectRunState } from './states.js';
 import { planPrefect } from './plan.js';
 import { isServed, noTargetError, type PrefectTarget } from './target.js';
@@ -112,6 +113,9 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
       return packageProject(d, { ...this.ctx, buildImage: false });
     }
     const pool = workPool ? await this.api.readWorkPool(workPool) : undefined;
+    // What deploy would refuse of deploy.resources is refused before a long build.
+    if (d.target.kind === 'static-docker') staticDockerResources(d);
+    if (pool?.type === 'docker') dockerPoolJobVariables(d.deploy.resources, pool);
     const buildImage = pool ? runsContainers(pool.type) : true;
     if (!buildImage) this.ctx.logger.info(`work pool ${workPool} is a '${pool?.type}' pool: no image to build, no Dockerfile to write`);
     // The image must speak the server's Prefect major; without a server there is nothing to compare.
