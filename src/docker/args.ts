@@ -1,5 +1,6 @@
 import type { CiContext } from '../ci-context.js';
 import { ConfigError } from '../errors.js';
+import { dockerRunResourceArgs, type DockerResources } from './resources.js';
 
 /** The placeholders `docker_image_tag` may use. */
 export const TAG_PLACEHOLDERS = ['sha', 'short_sha', 'ref', 'run'] as const;
@@ -195,6 +196,8 @@ export interface RunContainerInput {
   labels: Record<string, string>;
   /** The user's extra `docker run` arguments (e.g. `--network host`), before the image. */
   extra: string[];
+  /** deploy.resources in Docker's form (docker/resources.ts). */
+  resources?: DockerResources;
 }
 
 /** argv of `docker run` for a long-lived serving container; pure, tested as table rows. */
@@ -205,7 +208,15 @@ export function runContainerArgs(input: RunContainerInput): string[] {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ConfigError(`'${name}' is not an environment variable name`);
     args.push('--env', name);
   }
-  args.push(...input.extra, input.image);
+  const resources = dockerRunResourceArgs(input.resources ?? {});
+  // Which of two would win is Docker's parsing order, not obvious: each is given once.
+  const twice = resources.filter((word) => word.startsWith('--') && input.extra.some((e) => e === word || e.startsWith(`${word}=`)));
+  if (twice.length > 0) {
+    throw new ConfigError(
+      `orchestrator.deployment.deploy.docker_kwargs gives ${twice.join(', ')}, which deploy.resources sets too; give each once (deploy.resources is the portable form)`,
+    );
+  }
+  args.push(...resources, ...input.extra, input.image);
   return args;
 }
 

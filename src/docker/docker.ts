@@ -99,7 +99,8 @@ export function describeDockerFailure(output: string): string {
   const daemon = daemonProblem(output);
   if (daemon) return daemon;
   if (/Unable to locate executable file: docker|ENOENT/i.test(output)) return 'the docker CLI is not installed';
-  return tailOf(output);
+  // The CLI's "Run 'docker run --help' for more information" would be the last line, not the reason.
+  return tailOf(output.replace(/^Run 'docker [a-z ]+--help' for more information\.?\s*$/gm, ''));
 }
 
 /** Why a push failed; a refusal by the registry says so, with what to do about it. */

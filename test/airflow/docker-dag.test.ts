@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DeployKwargs, PackageKwargs } from '../../src/config/schema.js';
 import { buildBundle } from '../../src/orchestrators/airflow/bundle.js';
+import type { DockerResources } from '../../src/docker/resources.js';
 import { DockerTaskConfig } from '../../src/orchestrators/airflow/docker-config.js';
 import { CONTAINER_TASK_PY, type AirflowTask } from '../../src/orchestrators/airflow/task.js';
 import { LAUNCHER_PY } from '../../src/packaging/launcher.js';
@@ -12,6 +13,7 @@ import { resolvedFrom } from '../helpers/requests.js';
 import { TINY_RUNNER_PY } from './helpers.js';
 
 const docker = (over: Record<string, unknown> = {}, image = '127.0.0.1:5000/acme/q:c0ffee0'): AirflowTask => ({ kind: 'docker', image, docker: DockerTaskConfig.parse(over) });
+const limited = (resources: DockerResources): AirflowTask => ({ kind: 'docker', image: '127.0.0.1:5000/acme/q:c0ffee0', docker: DockerTaskConfig.parse({}), resources });
 const pkg = PackageKwargs.parse({ lolpop_class: 'TinyRunner', lolpop_module: 'tiny_runner', config_file: 'lolpop.yaml', copy_files: ['tiny_runner.py'] });
 
 function bundle(task: AirflowTask, parameters: Record<string, unknown> = { greeting: 'from deploy' }) {
@@ -68,6 +70,31 @@ describe('the docker task: the DAG file', () => {
     expect(dag).toContain('        docker_url="tcp://docker:2376",\n        network_mode="host",\n        docker_conn_id="registry",\n        auto_remove="never",\n        force_pull=True,\n        mount_tmp_dir=False,');
     expect(dag).toContain('mounts=[{"target": "/data", "source": "/srv/data", "type": "bind", "read_only": True}, {"target": "/cache", "type": "volume", "read_only": False}],');
     expect(bundle(docker()).dagFile).not.toMatch(/docker_url|network_mode|docker_conn_id/);
+  });
+
+  it('deploy.resources: mem_limit and device_requests as DockerOperator\'s own arguments; --cpus and --memory-reservation through its subclass', () => {
+    const all = bundle(limited({ nanoCpus: 500_000_000, memoryBytes: 268_435_456, memoryReservationBytes: 67_108_864, gpus: 1 })).dagFile;
+    expect(all).toContain('from docker.types import DeviceRequest\n');
+    expect(all).toContain('class DockerOperatorWithLimits(DockerOperator):');
+    expect(all).toContain(
+      [
+        '        mounts=[],',
+        '        mem_limit=268435456,',
+        '        device_requests=[DeviceRequest(count=1, capabilities=[["gpu"]])],',
+        '        host_config_extra={"nano_cpus": 500000000, "mem_reservation": 67108864},',
+        '    )',
+      ].join('\n'),
+    );
+    expect(all).toContain('    DockerOperatorWithLimits(\n        task_id="build_all",');
+    // Only what DockerOperator has arguments for: no subclass, no host_config_extra.
+    const own = bundle(limited({ memoryBytes: 1024 })).dagFile;
+    expect(own).toContain('    DockerOperator(\n');
+    expect(own).toContain('        mem_limit=1024,\n    )');
+    expect(own).not.toMatch(/DockerOperatorWithLimits|host_config_extra|DeviceRequest/);
+    expect(bundle(limited({ memoryBytes: 1024 })).fingerprint).not.toBe(bundle(docker()).fingerprint);
+    const file = path.join(tempDir('airflow-docker'), 'dag.py');
+    writeFileSync(file, all);
+    execFileSync('python3', ['-c', 'import ast, sys; ast.parse(open(sys.argv[1]).read())', file]);
   });
 
   it('is valid Python', () => {

@@ -88,7 +88,8 @@ describe.skipIf(!airflow || !services || !lolpopBase)('AirflowOrchestrator task:
     }
   });
 
-  function quickstartYaml(): string {
+  /** The quickstart config with task: docker; `over`: DockerOperator settings and deploy.resources to add. */
+  function quickstartYaml(over: { docker?: Record<string, unknown>; resources?: Record<string, unknown> } = {}): string {
     const config = parse(readFileSync(path.join(dir, 'quickstart-airflow.yaml'), 'utf8')) as {
       orchestrator: { config: Record<string, unknown>; deployment: Record<string, Record<string, unknown> | string> };
     };
@@ -101,6 +102,7 @@ describe.skipIf(!airflow || !services || !lolpopBase)('AirflowOrchestrator task:
         mounts: [{ type: 'bind', source: blocker, target: '/opt/no-prefect', read_only: true }],
         // The generated Dockerfile's PYTHONPATH is /opt/prefect (the WORKDIR); the blocker goes first.
         environment: { PYTHONPATH: '/opt/no-prefect:/opt/prefect' },
+        ...over.docker,
       },
     };
     const deployment = config.orchestrator.deployment;
@@ -116,6 +118,7 @@ describe.skipIf(!airflow || !services || !lolpopBase)('AirflowOrchestrator task:
       docker_kwargs: ['--network', 'host'],
     };
     deployment.run = { parameters: { min_accuracy: 0.9 }, wait: true, wait_timeout: '300s', poll_interval: '1s' };
+    if (over.resources) deployment.deploy = { ...(deployment.deploy as Record<string, unknown> | undefined), resources: over.resources };
     return stringify(config);
   }
 
@@ -174,7 +177,43 @@ describe.skipIf(!airflow || !services || !lolpopBase)('AirflowOrchestrator task:
     expect(docker('ps', '-aq', '--filter', `ancestor=${image}`)).toBe('');
   });
 
+  it('deploy.resources become the limits of the container the DockerOperator created (docker inspect); the run COMPLETES under them', async () => {
+    // auto_remove never: the container stays for docker inspect (removed below).
+    const yaml = quickstartYaml({ docker: { auto_remove: 'never' }, resources: { cpu: { request: '250m', limit: '500m' }, memory: { request: '128Mi', limit: '1Gi' } } });
+    const ran = await steps('deploy,run', yaml);
+    expect(ran.result.error, ran.log.slice(-3000)).toBeUndefined();
+    expect(ran.result.run?.state).toBe('COMPLETED');
+    const ids = docker('ps', '-aq', '--filter', `ancestor=${image}`).split('\n').filter(Boolean);
+    try {
+      expect(ids).toHaveLength(1);
+      const limits = JSON.parse(docker('container', 'inspect', '--format', '{{json .HostConfig}}', ids[0]!)) as Record<string, unknown>;
+      // NanoCpus and MemoryReservation through the DAG's subclass, Memory as DockerOperator's mem_limit.
+      expect(limits).toMatchObject({ NanoCpus: 500_000_000, Memory: 1_073_741_824, MemoryReservation: 134_217_728 });
+      expect(limits.DeviceRequests ?? null).toBeNull();
+    } finally {
+      for (const id of ids) docker('rm', '-f', id);
+    }
+  });
+
+  it('a GPU on an engine without one: the run FAILS with Docker\'s own reason, and no container is left', async () => {
+    const ran = await steps('deploy,run', quickstartYaml({ resources: { gpu: { count: 1 } } }));
+    expect(ran.result.run?.state).toBe('FAILED');
+    // The exception the task failed with, in the error's first line: docker-py's APIError quoting the engine.
+    expect(ran.result.error?.message.split('\n')[0]).toMatch(
+      /ended FAILED: task build_all failed: APIError: 500 Server Error for http\+docker:\/\/\S+\/start: Internal Server Error \("could not select device driver "" with capabilities: \[\[gpu\]\]"\)/,
+    );
+    expect(docker('ps', '-aq', '--filter', `ancestor=${image}`)).toBe('');
+  });
+
+  it('a key one Docker engine cannot honour is refused by name, before anything is deployed', async () => {
+    const planned = await steps('plan', quickstartYaml({ resources: { service_account: 'trainer' } }));
+    expect(planned.result.error?.message).toMatch(
+      /^orchestrator\.deployment\.deploy\.resources cannot be honoured by Airflow task: docker \(the DockerOperator's container\): orchestrator\.deployment\.deploy\.resources\.service_account: /,
+    );
+  });
+
   it('Airflow parsed the DAG as one DockerOperator task', async () => {
+    await steps('deploy', quickstartYaml());
     const tasks = await airflowGet<{ tasks: Array<{ task_id: string; operator_name: string }> }>(airflow!, `dags/${name}/tasks`);
     expect(tasks.body.tasks.map((t) => [t.task_id, t.operator_name])).toEqual([['build_all', 'DockerOperator']]);
   });

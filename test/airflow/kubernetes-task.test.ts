@@ -92,13 +92,22 @@ describe('airflowTask: task kubernetes', () => {
     );
   });
 
-  it('deploy.resources with a bash or docker task is refused by name, not dropped', () => {
+  it('deploy.resources with a bash task is refused by name, not dropped', () => {
     const withResources = deployment('q', { resources: { cpu: '500m', gpu: { count: 1 } } });
-    for (const task of ['bash', 'docker'] as const) {
-      expect(errorOf(() => airflowTask(config({ task }), {}, withResources))).toBe(
-        `orchestrator.deployment.deploy.resources (cpu, gpu) is honoured by task: kubernetes (the pod of a KubernetesPodOperator); task is ${task}, which has no place for it: set task: kubernetes or remove deploy.resources`,
-      );
-    }
+    expect(errorOf(() => airflowTask(config({ task: 'bash' }), {}, withResources))).toBe(
+      "orchestrator.deployment.deploy.resources (cpu, gpu) is honoured by task: kubernetes (the pod of a KubernetesPodOperator) and task: docker (the container's limits); " +
+        'task is bash, which runs on the worker itself and has no place for it: set task: docker or kubernetes, or remove deploy.resources',
+    );
+  });
+
+  it('deploy.resources with a docker task: Docker\'s limits; what one engine cannot honour is refused by name', () => {
+    const task = airflowTask(config({ task: 'docker' }), {}, deployment('q', { resources: { cpu: '500m', memory: { limit: '1Gi' }, gpu: { count: 1 } } }));
+    expect(task).toMatchObject({ kind: 'docker', resources: { nanoCpus: 500_000_000, memoryBytes: 1_073_741_824, gpus: 1 } });
+    expect(errorOf(() => airflowTask(config({ task: 'docker' }), {}, deployment('q', { resources: { cpu: '1', tolerations: [{ key: 'x' }] } })))).toBe(
+      "orchestrator.deployment.deploy.resources cannot be honoured by Airflow task: docker (the DockerOperator's container): " +
+        'orchestrator.deployment.deploy.resources.tolerations: a Docker engine has no taints to tolerate; it applies to Kubernetes targets ' +
+        '(deployment.type kubernetes, a kubernetes work pool, Airflow task: kubernetes). Remove that key.',
+    );
   });
 });
 

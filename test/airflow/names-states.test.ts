@@ -100,6 +100,31 @@ describe('failure details', () => {
     expect(logTail(events, 3)).toEqual(['Traceback (most recent call last):', '  File "/x/tiny_runner.py", line 20, in build_all', 'RuntimeError: the model diverged']);
     expect(lastException(logTail(events, 100))).toBe('RuntimeError: the model diverged');
   });
+  it('with a chain of causes, the first entry that says why: not an operator\'s bare failure, not a cause under the reason', () => {
+    // The error_detail of a real DockerOperator run asking for a GPU this engine has not (Airflow 3.3.2, provider 4.6.1), shortened.
+    const url = 'http+docker://localhost/v1.41/containers/02e4f4d535ab/start';
+    const chained = {
+      event: 'Task failed with exception',
+      level: 'error',
+      error_detail: [
+        { exc_type: 'APIError', exc_value: `500 Server Error for ${url}: Internal Server Error ("could not select device driver "" with capabilities: [[gpu]]")`, is_cause: false },
+        { exc_type: 'HTTPError', exc_value: `500 Server Error: Internal Server Error for url: ${url}`, is_cause: true },
+      ],
+    };
+    expect(exceptionOf([chained])).toBe(`APIError: 500 Server Error for ${url}: Internal Server Error ("could not select device driver "" with capabilities: [[gpu]]")`);
+    // KubernetesPodOperator (provider 10.25.0, a real run): its bare "returned a failure" first, the reason after it.
+    const kpo = {
+      event: 'Task failed with exception',
+      level: 'error',
+      error_detail: [
+        { exc_type: 'AirflowException', exc_value: 'Pod kpo-nopull-5ef6c6-2frkiniu returned a failure.', is_cause: false },
+        { exc_type: 'PodLaunchFailedException', exc_value: 'Image cannot be pulled, unable to start: ErrImagePull', is_cause: false },
+      ],
+    };
+    expect(exceptionOf([kpo])).toBe('PodLaunchFailedException: Image cannot be pulled, unable to start: ErrImagePull');
+    // Nothing but the bare failure: that one (the runner's own exception line is then read from the log).
+    expect(exceptionOf([{ ...kpo, error_detail: kpo.error_detail.slice(0, 1) }])).toBe('AirflowException: Pod kpo-nopull-5ef6c6-2frkiniu returned a failure.');
+  });
   it("KubernetesPodOperator: the runner's exception, the container's exit code and its own last lines, not the pod's status dump", async () => {
     // The task log of a real failed run (provider 10.25.0), shortened.
     const kpo = [

@@ -128,3 +128,18 @@ export async function registryDigest(registry: string, image: string, auth: { us
 export function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
+
+/**
+ * The HostConfig of the one container a prefect-docker worker created for a flow run (its
+ * label io.prefect.flow-run-id; the CI pools' templates keep containers: auto_remove false),
+ * which is then removed: what Docker was really told, for deploy.resources.
+ */
+export function flowRunHostConfig(runId: string): Record<string, unknown> {
+  const ids = docker('ps', '-aq', '--filter', `label=io.prefect.flow-run-id=${runId}`).split('\n').filter(Boolean);
+  try {
+    if (ids.length !== 1) throw new Error(`expected one container of flow run ${runId}, found ${ids.length}`);
+    return JSON.parse(docker('container', 'inspect', '--format', '{{json .HostConfig}}', ids[0]!)) as Record<string, unknown>;
+  } finally {
+    for (const id of ids) docker('rm', '-f', id);
+  }
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { prefectApi } from '../helpers/pipeline.js';
 import { service } from '../helpers/services.js';
-import { cleanDockerEnv, dockerServices, quickstartProject, registryDigest, runPipelineIn, SHA } from './helpers.js';
+import { cleanDockerEnv, docker, dockerServices, flowRunHostConfig, quickstartProject, registryDigest, runPipelineIn, SHA } from './helpers.js';
 
 const services = dockerServices();
 // The Prefect server the docker worker polls (scripts/docker-services.sh prints it).
@@ -18,8 +18,11 @@ const pool = service('LOLPOP_TEST_DOCKER_POOL');
 describe.skipIf(!services || !apiUrl || !pool)('package → deploy → run on a Prefect docker work pool', () => {
   const { registry, baseImage, credentials } = services!;
   const uid = randomUUID().slice(0, 8);
+  /** The image the resources test pushed, which the GPU test deploys again. */
+  let image = '';
 
-  const yaml = (name: string, minAccuracy: number) => `
+  /** `deploy`: more lines under deploy (indented 6). */
+  const yaml = (name: string, minAccuracy: number, deploy = '') => `
 decorator:
   orchestrator: PrefectOrchestrator
 orchestrator:
@@ -42,7 +45,7 @@ orchestrator:
     deploy:
       work_pool: ${pool}
       job_variables: {image_pull_policy: Always}   # pull from the registry, not the local copy
-    run:
+${deploy}    run:
       parameters: {min_accuracy: ${minAccuracy}}
       wait: true
       wait_timeout: 240s
@@ -87,6 +90,46 @@ orchestrator:
     await expect.poll(async () => (await logsOf(result.run!.id)).join('\n'), { timeout: 20_000, interval: 500 }).toMatch(
       /Model accepted \(accuracy [0-9.]+ >= 0\.500\)/,
     );
+  });
+
+  it('deploy.resources become job variables the worker turns into the container\'s limits (docker inspect); the run COMPLETES under them', async () => {
+    const resources = '      resources: {cpu: {request: 250m, limit: 500m}, memory: {request: 128Mi, limit: 1Gi}}\n';
+    const { result, logger } = await runPipelineIn({
+      dir: quickstartProject(),
+      yaml: yaml(`ci-docker-res-${uid}`, 0.5, resources),
+      env: cleanDockerEnv(),
+      steps: 'package,deploy,run',
+      registry: credentials,
+    });
+    expect(result.error, logger.lines.slice(-30).join('\n')).toBeUndefined();
+    expect(result.run!.state).toBe('COMPLETED');
+    const deployment = await prefectApi<Record<string, unknown>>(apiUrl!, 'GET', `deployments/${result.deployment!.id}`);
+    expect(deployment).toMatchObject({
+      job_variables: { image_pull_policy: 'Always', mem_limit: '1073741824', container_create_kwargs: { nano_cpus: 500_000_000, mem_reservation: 134_217_728 } },
+    });
+    const hostConfig = flowRunHostConfig(result.run!.id);
+    expect(hostConfig).toMatchObject({ NanoCpus: 500_000_000, Memory: 1_073_741_824, MemoryReservation: 134_217_728 });
+    expect(hostConfig.DeviceRequests ?? null).toBeNull();
+    image = result.packaged!.image!;
+  });
+
+  it('a GPU on an engine without one: the run ends with Docker\'s own reason (the worker could not start the container)', async () => {
+    const { result } = await runPipelineIn({
+      dir: quickstartProject(),
+      yaml: yaml(`ci-docker-gpu-${uid}`, 0.5, `      docker_image_name: ${image}\n      resources: {gpu: {count: 1}}\n`),
+      env: cleanDockerEnv(),
+      steps: 'deploy,run',
+      registry: credentials,
+    });
+    const deployment = await prefectApi<Record<string, unknown>>(apiUrl!, 'GET', `deployments/${result.deployment!.id}`);
+    expect(deployment).toMatchObject({ job_variables: { container_create_kwargs: { device_requests: [{ count: 1, capabilities: [['gpu']] }] } } });
+    // prefect-docker 0.7.4 crashes the run with the APIError that quotes the engine.
+    expect(result.run?.state).toBe('CRASHED');
+    expect(result.error?.message.split('\n')[0]).toMatch(
+      /Failed to submit flow run to infrastructure: APIError: 500 Server Error for http\+docker:\/\/\S+\/start: Internal Server Error \("could not select device driver "" with capabilities: \[\[gpu\]\]"\)/,
+    );
+    // The container it created but could not start is the worker's to keep or remove: remove it here.
+    for (const id of docker('ps', '-aq', '--filter', `label=io.prefect.flow-run-id=${result.run!.id}`).split('\n').filter(Boolean)) docker('rm', '-f', id);
   });
 
   it('a run whose lolpop entrypoint raises ends FAILED with the reason', async () => {

@@ -116,7 +116,7 @@ describe('deploy.resources on a Prefect kubernetes work pool: job variables', ()
 
   it('a pool of another type, and env_from_secrets (plain-valued env), are refused by name', () => {
     expect(() => resourceJobVariables({ cpu: { request: '1', limit: undefined } }, pool([], undefined, 'process'))).toThrow(
-      "deploy.resources (cpu) is honoured on kubernetes work pools (as job variables) and by deployment.type kubernetes without a pool; work pool 'lolpop-k8s' is a 'process' pool",
+      "deploy.resources (cpu) is honoured on kubernetes and docker work pools (as job variables) and by deployment.type kubernetes or docker without a pool; work pool 'lolpop-k8s' is a 'process' pool",
     );
     expect(() => resourceJobVariables({ env_from_secrets: { TOKEN: { secret: 's', key: 'k' } } }, pool())).toThrow(
       "deploy.resources.env_from_secrets cannot reach a Prefect work pool's pods",

@@ -31,7 +31,8 @@ function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 }
 
-function yaml(): string {
+/** The config; `resources`: lines under deploy.resources (indented 8). */
+function yaml(resources?: string): string {
   return `
 decorator:
   orchestrator: PrefectOrchestrator
@@ -54,7 +55,7 @@ orchestrator:
       container_name: ${container}
       docker_kwargs: [--network, host]
       serve_timeout: 120s
-    run:
+${resources ? `      resources:\n${resources}\n` : ''}    run:
       parameters: {epochs: 2}
       wait: true
       wait_timeout: 120s
@@ -118,6 +119,34 @@ describe.skipIf(!apiUrl || !baseImage)('type docker without a work pool: a servi
     expect(serving.split('\n')).toEqual([container]);
     const deployment = await prefectApi<{ paused: boolean }>(apiUrl!, 'GET', `deployments/name/prefect-entrypoint/${name}`);
     expect(deployment.paused).toBe(false);
+  }, SLOW);
+
+  it('deploy.resources become the serving container\'s limits (docker inspect), and a run COMPLETES under them', async () => {
+    const resources = ['        cpu: {request: 250m, limit: 500m}', '        memory: {request: 128Mi, limit: 768Mi}'].join('\n');
+    const { result, logger } = await runConfig({ dir, yaml: yaml(resources), env, ci: ciContext({ runId: randomUUID() }), steps: 'deploy,run' });
+    expect(result.error, logger.lines.join('\n')).toBeUndefined();
+    expect(result.run!.state).toBe('COMPLETED');
+    const limits = JSON.parse(docker('container', 'inspect', '--format', '{{json .HostConfig}}', container)) as Record<string, unknown>;
+    expect(limits).toMatchObject({ NanoCpus: 500_000_000, Memory: 805_306_368, MemoryReservation: 134_217_728 });
+    expect(limits.DeviceRequests ?? null).toBeNull();
+    expect(logger.lines.some((l) => l.includes('--cpus 0.5 --memory 805306368b --memory-reservation 134217728b --network host'))).toBe(true);
+  }, SLOW);
+
+  it('a GPU on an engine without one: deploy fails with Docker\'s own line, at once, and leaves no container', async () => {
+    const started = Date.now();
+    const { result } = await runConfig({ dir, yaml: yaml('        gpu: {count: 1}'), env, ci: ciContext({ runId: randomUUID() }), steps: 'deploy' });
+    expect(result.error?.message).toBe(
+      `Failed to start the container ${container} from lolpop-static-e2e:${uid}: docker: Error response from daemon: could not select device driver "" with capabilities: [[gpu]]`,
+    );
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(status()).toBe('gone');
+  }, SLOW);
+
+  it('a key one Docker engine cannot honour is refused by name before anything is touched', async () => {
+    const { result } = await runConfig({ dir, yaml: yaml('        node_selector: {zone: a}'), env, ci: ciContext({ runId: randomUUID() }), steps: 'deploy' });
+    expect(result.error?.message).toMatch(
+      /^orchestrator\.deployment\.deploy\.resources cannot be honoured by a Prefect static docker deployment \(its serving container\): orchestrator\.deployment\.deploy\.resources\.node_selector: a Docker engine is one host/,
+    );
   }, SLOW);
 
   it('a re-deploy under another container name removes the old container (found by its label)', async () => {

@@ -129,6 +129,22 @@ describe('StaticDockerHost', () => {
     );
   });
 
+  it('a start the engine refuses (a GPU it has no driver for): Docker\'s own line, and the created container is removed', async () => {
+    const refusal =
+      'docker: Error response from daemon: could not select device driver "" with capabilities: [[gpu]]\n\nRun \'docker run --help\' for more information\n';
+    const exec = fakeDocker((args) => (args[0] === 'run' ? { exitCode: 125, stderr: refusal } : {}));
+    const host = new StaticDockerHost(exec, new MemoryLogger(), {}, connection);
+    await expect(host.replace({ name: 'qs', image: 'qs:1', deploymentName: 'qs', restart: 'no', extra: [], resources: { gpus: 1 } })).rejects.toThrow(
+      /^Failed to start the container qs from qs:1: docker: Error response from daemon: could not select device driver "" with capabilities: \[\[gpu\]\]$/,
+    );
+    expect(exec.calls.map((c) => c.args.join(' '))).toEqual([
+      'rm --force qs',
+      'ps --all --quiet --filter label=io.github.lolpop-deploy.deployment=qs',
+      'run --detach --name qs --restart no --label io.github.lolpop-deploy.deployment=qs --env PREFECT_API_URL --env PREFECT_API_KEY --env PREFECT_API_AUTH_STRING --gpus 1 qs:1',
+      'rm --force qs',
+    ]);
+  });
+
   it('stop of a container that is already gone answers false, not an error', async () => {
     const exec = fakeDocker((args) => (args[0] === 'ps' ? {} : { exitCode: 1, stderr: 'Error response from daemon: No such container: qs' }));
     expect(await new StaticDockerHost(exec, new MemoryLogger(), {}, connection).stopAndRemove('qs', 'qs')).toBe(false);
@@ -173,6 +189,55 @@ describe('PrefectOrchestrator.deploy without a work pool', () => {
     await expect(orchestrator().deploy(request('local'))).rejects.toThrow(
       "Failed to deploy: deployment.type 'local' without a work pool would serve the flow in a process on this runner, which ends with the job; set deploy.work_pool (e.g. a process pool), or use type docker or kubernetes",
     );
+  });
+
+  it('type docker: deploy.resources Docker cannot honour is refused by name before the old container is touched', async () => {
+    const exec = fakeDocker();
+    const o = new PrefectOrchestrator(PrefectConfig.parse({}), {
+      logger: new MemoryLogger(),
+      exec,
+      fetch: (async () => Response.json('3.8.8')) as typeof globalThis.fetch,
+      env: { PREFECT_API_URL: 'http://p:4200/api' },
+      ci: ciContext(),
+      workdir: tempDir('static'),
+      configFile: 'lolpop.yaml',
+    });
+    const deploy = stepRequests(
+      resolvedFrom<PrefectKwargs, PrefectTarget>('PrefectOrchestrator', {
+        name: 'qs',
+        type: 'docker',
+        deploy: DeployKwargs.parse({ resources: { cpu: '1', service_account: 'trainer' } }),
+        package: PackageKwargs.parse({ lolpop_class: 'QuickstartRunner', create_deployment: true }),
+      }),
+    ).deploy();
+    await expect(o.deploy(deploy)).rejects.toThrow(
+      'orchestrator.deployment.deploy.resources cannot be honoured by a Prefect static docker deployment (its serving container): ' +
+        'orchestrator.deployment.deploy.resources.service_account: a Docker container runs under no Kubernetes ServiceAccount;',
+    );
+    expect(exec.calls).toEqual([]);
+  });
+
+  it('type docker: package refuses it too, before a build', async () => {
+    const exec = fakeDocker();
+    const o = new PrefectOrchestrator(PrefectConfig.parse({}), {
+      logger: new MemoryLogger(),
+      exec,
+      fetch: (async () => Response.json('3.8.8')) as typeof globalThis.fetch,
+      env: { PREFECT_API_URL: 'http://p:4200/api' },
+      ci: ciContext(),
+      workdir: tempDir('static'),
+      configFile: 'lolpop.yaml',
+    });
+    const requests = stepRequests(
+      resolvedFrom<PrefectKwargs, PrefectTarget>('PrefectOrchestrator', {
+        name: 'qs',
+        type: 'docker',
+        deploy: DeployKwargs.parse({ resources: { env_from_secrets: { T: { secret: 's', key: 'k' } } } }),
+        package: PackageKwargs.parse({ lolpop_class: 'QuickstartRunner', create_deployment: true }),
+      }),
+    );
+    await expect(o.package(requests.package())).rejects.toThrow('orchestrator.deployment.deploy.resources.env_from_secrets: Docker has no Secrets to read;');
+    expect(exec.calls).toEqual([]);
   });
 
   it('type docker needs an image that serves (create_deployment: true)', async () => {

@@ -1,4 +1,5 @@
 import { podResources } from '../../kubernetes/pod-resources.js';
+import { dockerOperatorResources } from './docker-resources.js';
 import { GENERATED_HEADER } from '../../packaging/generated.js';
 import { pyLiteral, pyString } from '../../packaging/python.js';
 import { FINGERPRINT_TAG } from './names.js';
@@ -33,7 +34,8 @@ export const RELEASES_DIR = 'releases';
 export function renderDagFile(options: DagFileOptions): string {
   const tags = ['lolpop', `${FINGERPRINT_TAG}${options.fingerprint}`, ...options.tags];
   const task = options.task;
-  const imports = { bash: BASH_IMPORTS, docker: DOCKER_IMPORTS, kubernetes: KUBERNETES_IMPORTS }[task.kind];
+  const limits = task.kind === 'docker' ? dockerOperatorResources(task.resources) : undefined;
+  const imports = { bash: BASH_IMPORTS, docker: DOCKER_IMPORTS, kubernetes: KUBERNETES_IMPORTS }[task.kind] + (limits?.imports ?? '');
   const head = task.kind === 'bash' ? `PYTHON = ${task.python === undefined ? 'sys.executable' : pyString(task.python)}\n` : `IMAGE = ${pyString(task.image)}\n`;
   const operator = task.kind === 'bash' ? bashTask(options) : task.kind === 'docker' ? dockerTask(options, task) : kubernetesTask(options, task);
   return `${GENERATED_HEADER}
@@ -41,7 +43,7 @@ export function renderDagFile(options: DagFileOptions): string {
 ${imports}
 FINGERPRINT = ${pyString(options.fingerprint)}
 RELEASE = os.path.join(os.path.dirname(os.path.abspath(__file__)), ${pyString(RELEASES_DIR)}, FINGERPRINT)
-${head}${VERBATIM}${task.kind === 'bash' ? '' : READ_RELEASE_FILE}
+${head}${VERBATIM}${task.kind === 'bash' ? '' : READ_RELEASE_FILE}${limits?.definitions ?? ''}
 with DAG(
     dag_id=${pyString(options.dagId)},
     description=${pyString(options.description)},
@@ -151,6 +153,8 @@ ${secrets.join('')}        },
  */
 function dockerTask(options: DagFileOptions, task: Extract<AirflowTask, { kind: 'docker' }>): string {
   const settings = task.docker;
+  // deploy.resources as the operator's own arguments, or its subclass's (docker-resources.ts).
+  const limits = dockerOperatorResources(task.resources);
   const environment = containerEnvironment(options, settings.environment, 'docker');
   const optional: Array<[string, string | undefined]> = [
     ['docker_url', settings.docker_url],
@@ -173,8 +177,9 @@ function dockerTask(options: DagFileOptions, task: Extract<AirflowTask, { kind: 
     `force_pull=${settings.force_pull ? 'True' : 'False'}`,
     `mount_tmp_dir=${settings.mount_tmp_dir ? 'True' : 'False'}`,
     `mounts=${pyLiteral(mounts, 'docker.mounts')}`,
+    ...limits.args,
   ];
-  return `    DockerOperator(\n${args.map((a) => `        ${a},\n`).join('')}    )\n`;
+  return `    ${limits.operator}(\n${args.map((a) => `        ${a},\n`).join('')}    )\n`;
 }
 
 /**

@@ -43,11 +43,18 @@ const OPERATOR_FAILURE = /^(AirflowException: Bash command failed|DockerContaine
 /** How KubernetesPodOperator prefixes the lines of the task's container (named base) in the task log. */
 const POD_CONTAINER_PREFIX = '[base] ';
 
-/** `RuntimeError: boom` from the last event with error_detail. */
+/**
+ * `RuntimeError: boom` from the last event with error_detail. Its entries are a chain,
+ * outermost first (structlog's): the exception the task failed with, then what it was raised
+ * from or while handling. The first that is not an operator's bare "it failed" says why:
+ * KubernetesPodOperator's "Pod … returned a failure" hides the PodLaunchFailedException
+ * after it ("Image cannot be pulled …"), while docker-py's APIError, which quotes the
+ * engine's reason, comes before the bare requests HTTPError it was raised from.
+ */
 export function exceptionOf(events: readonly LogEvent[]): string | undefined {
   for (const event of [...events].reverse()) {
-    const detail = event.error_detail?.[event.error_detail.length - 1];
-    if (detail) return [detail.exc_type, detail.exc_value].filter(Boolean).join(': ');
+    const chain = (event.error_detail ?? []).map((detail) => [detail.exc_type, detail.exc_value].filter(Boolean).join(': '));
+    if (chain.length > 0) return chain.find((line) => !OPERATOR_FAILURE.test(line)) ?? chain[0];
   }
   return undefined;
 }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { dockerRunResourceArgs } from '../../docker/resources.js';
 import { readProjectFile, TEXT_FILE_MAX_BYTES } from '../../project-files.js';
 import path from 'node:path';
 import type { FileChange, OrchestratorContext, PlannedRequest, PlanRequest, PlanResult } from '../orchestrator.js';
@@ -119,6 +120,7 @@ function taskLine(bundle: DagBundle): string {
     `auto_remove ${d.auto_remove}`,
     d.force_pull && 'force_pull',
     d.mounts.length > 0 && `${d.mounts.length} mount${d.mounts.length > 1 ? 's' : ''}`,
+    dockerRunResourceArgs(task.resources ?? {}).length > 0 && `limits as docker run ${dockerRunResourceArgs(task.resources ?? {}).join(' ')}`,
   ].filter(Boolean);
   return `its task: a DockerOperator running the runner in ${task.image} (${settings.join(', ')})`;
 }

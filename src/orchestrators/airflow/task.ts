@@ -1,6 +1,7 @@
 import { unsupportedResources, type Resources } from '../../config/resources.js';
 import type { ResolvedDeployment } from '../../deployment.js';
 import { ConfigError } from '../../errors.js';
+import { dockerResources, type DockerResources } from '../../docker/resources.js';
 import { kubernetesName } from '../../kubernetes/names.js';
 import { containerTaskPy } from '../../packaging/container-task.js';
 import type { AirflowConfig } from './config.js';
@@ -17,7 +18,7 @@ import type { AirflowKwargs } from './kwargs.js';
  */
 export type AirflowTask =
   | { kind: 'bash'; python?: string }
-  | { kind: 'docker'; image: string; docker: DockerTaskConfig }
+  | { kind: 'docker'; image: string; docker: DockerTaskConfig; resources?: DockerResources }
   | { kind: 'kubernetes'; image: string; kubernetes: KubernetesTaskConfig; podName: string; resources?: Resources };
 
 /** Whether the task runs the package's image (package builds it; the release holds no workflow files). */
@@ -30,16 +31,17 @@ type TaskDeployment = Pick<ResolvedDeployment<AirflowKwargs>, 'name' | 'package'
 /**
  * The one place that decides the task kind, for package (build or not), plan and deploy
  * (the DAG). The image kinds run the image package builds (the resolved deployment's).
- * deploy.resources reach a pod only: with another kind they are refused by name.
+ * deploy.resources reach a pod (kubernetes) or the container's limits (docker, what Docker
+ * can honour); a bash task has no place for them: refused by name.
  */
 export function airflowTask(config: AirflowConfig, env: NodeJS.ProcessEnv, deployment: TaskDeployment): AirflowTask {
   const resources = deployment.deploy.resources;
-  if (config.task !== 'kubernetes') {
+  if (config.task === 'bash') {
     const refused = unsupportedResources(resources, []);
     if (refused.length > 0) {
       throw new ConfigError(
-        `orchestrator.deployment.deploy.resources (${refused.join(', ')}) is honoured by task: kubernetes (the pod of a KubernetesPodOperator); ` +
-          `task is ${config.task}, which has no place for it: set task: kubernetes or remove deploy.resources`,
+        `orchestrator.deployment.deploy.resources (${refused.join(', ')}) is honoured by task: kubernetes (the pod of a KubernetesPodOperator) and task: docker (the container's limits); ` +
+          'task is bash, which runs on the worker itself and has no place for it: set task: docker or kubernetes, or remove deploy.resources',
       );
     }
   }
@@ -50,7 +52,14 @@ export function airflowTask(config: AirflowConfig, env: NodeJS.ProcessEnv, deplo
         'so package must build it (package_type: docker), or use task: bash',
     );
   }
-  if (config.task === 'docker') return { kind: 'docker', image: deployment.image, docker: config.docker ?? DockerTaskConfig.parse({}) };
+  if (config.task === 'docker') {
+    return {
+      kind: 'docker',
+      image: deployment.image,
+      docker: config.docker ?? DockerTaskConfig.parse({}),
+      ...(resources ? { resources: dockerResources(resources, "Airflow task: docker (the DockerOperator's container)") } : {}),
+    };
+  }
   return {
     kind: 'kubernetes',
     image: deployment.image,

@@ -3,6 +3,7 @@ import type { PrefectKwargs } from './kwargs.js';
 import { OrchestratorError } from '../../errors.js';
 import type { ResolvedDeployment } from '../../deployment.js';
 import type { WorkPool } from './api.js';
+import { dockerPoolJobVariables } from './docker-pool-variables.js';
 import { resourceJobVariables } from './kubernetes/job-variables.js';
 import { defaultPullSteps, imageJobVariables } from './pull-steps.js';
 import { prefectParameters } from './secret-blocks.js';
@@ -112,7 +113,8 @@ export interface PoolDeploymentInput {
 /** deploy.resources as job variables; one also given in job_variables is refused (which would win is not obvious). */
 function resourceVariables(input: PoolDeploymentInput): Record<string, unknown> {
   const { deploy: kwargs, package: packageKwargs } = input.deployment;
-  const variables = resourceJobVariables(kwargs.resources, input.pool);
+  // The pool's type decides the form (offline, unknown: the kubernetes form, unchecked).
+  const variables = input.poolType === 'docker' ? dockerPoolJobVariables(kwargs.resources, input.pool) : resourceJobVariables(kwargs.resources, input.pool);
   const twice = Object.keys(variables).filter((name) => name in (kwargs.job_variables ?? {}) || name in (packageKwargs.job_variables ?? {}));
   if (twice.length > 0) {
     throw new OrchestratorError(

@@ -30,13 +30,13 @@ import { serverFacts } from './server-facts.js';
 import { KubernetesDeployer, type KubernetesDeployInput } from './kubernetes/deployer.js';
 import { KubernetesClient } from '../../kubernetes/client.js';
 import { kubeconfigPath, loadKubeconfig } from '../../kubernetes/kubeconfig.js';
-import { unsupportedResources } from '../../config/resources.js';
 import { poolDeploymentSpec } from './deployment-body.js';
 import type { ResolvedDeployment } from '../../deployment.js';
 import { runsContainers } from './pull-steps.js';
 import { deleteSecretBlocks, prefectParameters, refuseOwnFlowSecrets, writeSecretBlocks } from './secret-blocks.js';
 import { resumeIfPaused, waitForServedDeployment } from './served.js';
-import { StaticDockerHost } from './static-docker.js';
+import { StaticDockerHost, staticDockerResources } from './static-docker.js';
+import { dockerPoolJobVariables } from './docker-pool-variables.js';
 import { prefectRunState } from './states.js';
 import { planPrefect } from './plan.js';
 import { isServed, noTargetError, type PrefectTarget } from './target.js';
@@ -113,6 +113,9 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
       return packageProject(d, { ...this.ctx, buildImage: false });
     }
     const pool = workPool ? await this.api.readWorkPool(workPool) : undefined;
+    // What deploy would refuse of deploy.resources is refused before a long build.
+    if (d.target.kind === 'static-docker') staticDockerResources(d);
+    if (pool?.type === 'docker') dockerPoolJobVariables(d.deploy.resources, pool);
     const buildImage = pool ? runsContainers(pool.type) : true;
     if (!buildImage) this.ctx.logger.info(`work pool ${workPool} is a '${pool?.type}' pool: no image to build, no Dockerfile to write`);
     // The image must speak the server's Prefect major; without a server there is nothing to compare.
@@ -135,14 +138,6 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
       // A served deployment is registered by flow.serve() inside the container, from run.py.
       throw new OrchestratorError(
         'Failed to deploy: deploy.deployment_kwargs apply to work-pool deployments; a served deployment (type docker or kubernetes without a work pool) does not take them yet. Set deploy.work_pool or remove them.',
-      );
-    }
-    // A pool's are checked against the pool itself (kubernetes/job-variables.ts).
-    const refused = target.kind === 'kubernetes-served' || target.kind === 'pool' ? [] : unsupportedResources(d.deploy.resources, []);
-    if (refused.length > 0) {
-      throw new OrchestratorError(
-        `Failed to deploy: deploy.resources (${refused.join(', ')}) applies to the pods of deployment.type kubernetes and of kubernetes work pools; ` +
-          'a serving Docker container does not take them. Remove it, or deploy to a kubernetes pool or cluster.',
       );
     }
     switch (target.kind) {
@@ -375,6 +370,8 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
           'but the generated entrypoint only serves with package.create_deployment: true; set it (or set deploy.work_pool)',
       );
     }
+    // Before the old container goes: a resource Docker cannot honour leaves it serving.
+    staticDockerResources(d);
     // The image as pushed in this invocation, else the one package builds (same tag).
     const image = kwargs.docker_image_name ?? packaged?.image ?? d.image;
     const host = this.dockerHost();
@@ -382,7 +379,14 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
     // until the new container registers, so a changed `updated` means the new one did.
     await host.remove(name);
     const before = await this.api.readDeploymentByName(d.flowName, d.name);
-    const id = await host.replace({ name, image, deploymentName: d.name, restart: kwargs.restart_policy, extra: kwargs.docker_kwargs ?? [] });
+    const id = await host.replace({
+      name,
+      image,
+      deploymentName: d.name,
+      restart: kwargs.restart_policy,
+      extra: kwargs.docker_kwargs ?? [],
+      resources: staticDockerResources(d),
+    });
     this.ctx.logger.info(`container ${name} (${id.slice(0, 12)}) serving from ${image}`);
     return this.awaitServed(d, `the container ${name}`, before, () => host.problem(name));
   }

@@ -1,4 +1,6 @@
 import { formatDuration } from '../../duration.js';
+import { dockerRunResourceArgs } from '../../docker/resources.js';
+import { staticDockerResources } from './static-docker.js';
 import { OrchestratorError } from '../../errors.js';
 import type { OrchestratorContext, PlannedRequest, PlanRequest, PlanResult } from '../orchestrator.js';
 import type { PrefectKwargs } from './kwargs.js';
@@ -95,7 +97,8 @@ export async function planPrefect(
           (poolType ? ` [${poolType}]` : ' (pull steps and job variables shown for a process pool; the pool type needs the server)'),
       );
     } else if (target.kind === 'static-docker') {
-      actions.push(`replace container ${target.container} on the Docker host; its flow.serve() registers ${label}`);
+      const limits = dockerRunResourceArgs(staticDockerResources(d)).join(' ');
+      actions.push(`replace container ${target.container} on the Docker host${limits ? ` (${limits})` : ''}; its flow.serve() registers ${label}`);
     } else {
       actions.push(`apply the prefect-secrets Secret and the flow's Deployment in namespace ${deploy.namespace} (server-side apply), wait for its rollout; its flow.serve() registers ${label}`);
       actions.push(

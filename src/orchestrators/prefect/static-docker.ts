@@ -7,10 +7,17 @@ import {
   stopContainerArgs,
 } from '../../docker/args.js';
 import { describeDockerFailure } from '../../docker/docker.js';
+import { dockerResources, type DockerResources } from '../../docker/resources.js';
+import type { Resources } from '../../config/resources.js';
 import { CommandError } from '../../errors.js';
 import { lastLines, type Exec } from '../../exec.js';
 import type { Logger } from '../../logger.js';
 import type { PrefectConnection } from './connection.js';
+
+/** deploy.resources of a serving container as Docker's limits; what Docker cannot honour is refused by name. */
+export function staticDockerResources(d: { deploy: { resources?: Resources } }): DockerResources {
+  return dockerResources(d.deploy.resources, 'a Prefect static docker deployment (its serving container)');
+}
 
 /** Labels on every serving container, so `docker ps --filter label=…` finds them. */
 export const CONTAINER_LABEL = 'io.github.lolpop-deploy.deployment';
@@ -21,6 +28,8 @@ export interface ServingContainer {
   deploymentName: string;
   restart: string;
   extra: string[];
+  /** deploy.resources as Docker's limits (docker/resources.ts). */
+  resources?: DockerResources;
 }
 
 /**
@@ -59,10 +68,14 @@ export class StaticDockerHost {
       envNames: Object.keys(passed),
       labels: { [CONTAINER_LABEL]: container.deploymentName },
       extra: container.extra,
+      resources: container.resources,
     });
     this.logger.info(`docker ${args.join(' ')}`);
     const res = await this.exec.run('docker', args, { env: { ...this.env, ...passed } });
     if (res.exitCode !== 0) {
+      // `docker run` creates before it starts: a start the engine refused (a GPU it has
+      // no driver for) leaves a container that never ran; it must not linger.
+      await this.remove(container.name).catch(() => false);
       throw new CommandError(`Failed to start the container ${container.name} from ${container.image}: ${describeDockerFailure(res.stderr || res.stdout)}`);
     }
     return res.stdout.trim();

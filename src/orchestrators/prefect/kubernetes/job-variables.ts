@@ -2,6 +2,7 @@ import type { ResourceKey, Resources } from '../../../config/resources.js';
 import { OrchestratorError } from '../../../errors.js';
 import { podResources } from '../../../kubernetes/pod-resources.js';
 import type { WorkPool } from '../api.js';
+import { missingJobVariables } from '../pool-template.js';
 
 /**
  * deploy.resources on a Prefect kubernetes work pool: each key becomes job variables, which
@@ -36,8 +37,8 @@ export function resourceJobVariables(resources: Resources | undefined, pool: Wor
   if (keys.length === 0) return {};
   if (pool && pool.type !== 'kubernetes') {
     throw new OrchestratorError(
-      `Failed to deploy: deploy.resources (${keys.join(', ')}) is honoured on kubernetes work pools (as job variables) and by deployment.type kubernetes without a pool; ` +
-        `work pool '${pool.name}' is a '${pool.type}' pool. Remove deploy.resources or use a kubernetes pool.`,
+      `Failed to deploy: deploy.resources (${keys.join(', ')}) is honoured on kubernetes and docker work pools (as job variables) and by deployment.type kubernetes or docker without a pool; ` +
+        `work pool '${pool.name}' is a '${pool.type}' pool. Remove deploy.resources or use a kubernetes or docker pool.`,
     );
   }
   if (resources.env_from_secrets) {
@@ -66,14 +67,9 @@ export function resourceJobVariables(resources: Resources | undefined, pool: Wor
 }
 
 function refuseMissingVariables(resources: Resources, keys: ResourceKey[], pool: WorkPool): void {
-  const declared = new Set(Object.keys(pool.base_job_template?.variables?.properties ?? {}));
-  // A declared variable that job_configuration never uses is dropped by the worker, silently.
-  const configuration = JSON.stringify(pool.base_job_template?.job_configuration ?? {});
-  const isPlaced = (name: string) => new RegExp(`\\{\\{\\s*${name}\\s*\\}\\}`).test(configuration);
-  const missing = keys.flatMap((key) =>
-    (VARIABLES[key as keyof typeof VARIABLES] ?? []).flatMap((v) =>
-      !declared.has(v) ? [`deploy.resources.${key} needs '${v}'`] : !isPlaced(v) ? [`deploy.resources.${key} needs '${v}', declared but placed nowhere in job_configuration`] : [],
-    ),
+  const missing = missingJobVariables(
+    pool,
+    keys.flatMap((key) => (VARIABLES[key as keyof typeof VARIABLES] ?? []).map((v) => [key, v] as const)),
   );
   if (missing.length > 0) {
     throw new OrchestratorError(
