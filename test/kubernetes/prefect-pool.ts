@@ -298,6 +298,33 @@ ${options.deploy ?? ''}
         const kept = await k8s!.client.get<{ metadata: { deletionTimestamp?: string } }>(`/apis/batch/v1/namespaces/${namespace}/jobs/${job}`);
         expect(kept?.metadata.deletionTimestamp, 'the Job is kept, finished, as after any run').toBeUndefined();
       }, SLOW);
+
+      it("stop with cancel_runs (the CLI) while the run's pod cannot pull its image: the Job is deleted and the run CANCELLED, not left CANCELLING", async () => {
+        const name = `pool-cancel-pending-${uid}`;
+        const dir = project({ name, parameters: '{epochs: 1}', wait: false, deploy: `      docker_image_name: ${docker!.registry}/lolpop-k8s-pool${major}:does-not-exist` });
+        const started = await action(dir, 'deploy,run');
+        expect(started.status, started.log).toBe(0);
+        const runId = started.outputs['flow-run-id']!;
+        // Without lolpop-deploy, this run stays CANCELLING: 0.4.6 leaves cancels to the Prefect runner the pod
+        // never starts, for good; 0.8.0 (worker cancellation off by default) until the server's timeout, ~5 min.
+        await expect
+          .poll(async () => (await podsOfRun(runId).catch(() => [])).flatMap((p) => (p.status.containerStatuses ?? []).map((c) => c.state.waiting?.reason)), { timeout: 60_000, interval: 1000 })
+          .toEqual([expect.stringMatching(/^(ErrImagePull|ImagePullBackOff)$/)]);
+        const { namespace, job } = await jobOfRun(runId);
+
+        const t0 = Date.now();
+        const stop = await cli(dir, ['stop', '-c', 'lolpop.yaml', '--stop-kwargs', '{"cancel_runs": true, "cancel_timeout": "60s"}']);
+        expect(stop.code, stop.out).toBe(0);
+        expect(Date.now() - t0).toBeLessThan(30_000);
+        const deleted = `deleted Job ${namespace}/${job}: its pod never started the flow (pod ${job}-`;
+        expect(stop.out).toContain(` CANCELLED: ${deleted}`);
+        expect(stop.out).toMatch(/its pod never started the flow \(pod [a-z0-9-]+, container prefect-job: (ErrImagePull|ImagePullBackOff)/);
+        expect(stop.out).toContain(`Stop: cancelled 1 of 1 flow run(s); paused deployment ${FLOW}/${name}\n`);
+        expect(await flowRun(runId)).toMatchObject({ state: { type: 'CANCELLED', message: expect.stringContaining(`Cancelled by lolpop-deploy stop: ${deleted}`) } });
+        await expect
+          .poll(async () => [await k8s!.client.get(`/apis/batch/v1/namespaces/${namespace}/jobs/${job}`), (await podsOfRun(runId)).length], { timeout: 60_000, interval: 1000 })
+          .toEqual([undefined, 0]);
+      }, SLOW);
     },
   );
 }
