@@ -320,7 +320,7 @@ ${options.deploy ?? ''}
         expect(stop.out).toContain(` CANCELLED: ${deleted}`);
         expect(stop.out).toMatch(/its pod never started the flow \(pod [a-z0-9-]+, container prefect-job: (ErrImagePull|ImagePullBackOff)/);
         expect(stop.out).toContain(`Stop: cancelled 1 of 1 flow run(s); paused deployment ${FLOW}/${name}\n`);
-        expect(await flowRun(runId)).toMatchObject({ state: { type: 'CANCELLED', message: expect.stringContaining(`Cancelled by lolpop-deploy stop: ${deleted}`) } });
+        expect(await flowRun(runId)).toMatchObject({ state: { type: 'CANCELLED', message: expect.stringContaining(`Cancelled by lolpop-deploy: ${deleted}`) } });
         await expect
           .poll(async () => [await k8s!.client.get(`/apis/batch/v1/namespaces/${namespace}/jobs/${job}`), (await podsOfRun(runId)).length], { timeout: 60_000, interval: 1000 })
           .toEqual([undefined, 0]);

@@ -92,7 +92,7 @@ describe('stop cancel_runs: a CANCELLING run nothing else will end', () => {
     });
     expect(summary).toEqual({ found: 1, cancelled: 1, finished: 0, cancelling: 0 });
     expect(offered).toEqual(['r1']);
-    expect(marked).toEqual([`r1: Cancelled by lolpop-deploy stop: ${deleted}`]);
+    expect(marked).toEqual([`r1: Cancelled by lolpop-deploy: ${deleted}`]);
     expect(logger.lines).toContain(`info: flow run economic-dodo CANCELLED: ${deleted}`);
   });
 

@@ -110,7 +110,7 @@ async function endUnstarted(api: PrefectApi, run: FlowRun, deadline: number, opt
   if (!options.endUnstarted || run.start_time) return false;
   const done = await options.endUnstarted(run);
   if (!done) return false;
-  const answer = await api.markCancelled(run.id, `Cancelled by lolpop-deploy stop: ${done}`, deadline);
+  const answer = await api.markCancelled(run.id, `Cancelled by lolpop-deploy: ${done}`, deadline);
   if (answer.state !== 'CANCELLED') {
     options.logger.warning(`flow run ${run.name}: ${done}, but the server answered ${answer.status} → ${answer.state ?? '?'} to CANCELLED${answer.reason ? ` (${answer.reason})` : ''}`);
     return false;

@@ -273,28 +273,40 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
    */
   private podCheck(): PodCheck | undefined {
     const onJob = this.onRunJob();
-    return onJob && ((run) => onJob(run, jobPodProblem, 'debug'));
+    return onJob && ((run) => onJob(run, jobPodProblem, (where, error) => this.ctx.logger.debug(`the pods of ${where} could not be read: ${error}`)));
   }
 
   /**
    * What a cancel does to a CANCELLING run on a kubernetes pool whose pod never started the
-   * flow: its Job deleted (flow-run-pods.ts). A failure to delete it is a warning, and the
-   * run is left to its worker.
+   * flow: its Job deleted (flow-run-pods.ts). A cluster that refuses is said once per run, as
+   * a warning, and the run is left to its worker.
    */
   private jobsNeverStarted(): CancelOptions['endUnstarted'] {
     const onJob = this.onRunJob();
-    return onJob && ((run) => onJob(run, deleteUnstartedJob, 'warning'));
+    const refused = new Set<string>();
+    return (
+      onJob &&
+      (async (run) =>
+        refused.has(run.id)
+          ? undefined
+          : onJob(run, deleteUnstartedJob, (where, error) => {
+              refused.add(run.id);
+              this.ctx.logger.warning(`flow run ${run.name}: ${where} was not deleted (its pod never started the flow; the run is left to its worker): ${error}`);
+            }))
+    );
   }
 
   /**
    * `fn` on the Job of a run on a kubernetes pool, on the cluster of the runner's kubeconfig
    * (undefined without one). Undefined when the run has no Job there, or the cluster failed
-   * `fn` (said at `level`).
+   * `fn` (given to `failed` with the Job, to word).
    */
-  private onRunJob(): ((run: FlowRun, fn: (client: KubeApi, job: FlowRunJob) => Promise<string | undefined>, level: 'debug' | 'warning') => Promise<string | undefined>) | undefined {
+  private onRunJob():
+    | ((run: FlowRun, fn: (client: KubeApi, job: FlowRunJob) => Promise<string | undefined>, failed: (where: string, error: string) => void) => Promise<string | undefined>)
+    | undefined {
     const file = kubeconfigPath(this.ctx.env);
     if (!file) return undefined;
-    return async (run, fn, level) => {
+    return async (run, fn, failed) => {
       const job = flowRunJob(run.infrastructure_pid);
       if (!job || !run.work_pool_name || (await this.api.readWorkPool(run.work_pool_name))?.type !== 'kubernetes') return undefined;
       let client: KubernetesClient | undefined;
@@ -302,7 +314,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
         client = new KubernetesClient(loadKubeconfig(file), this.ctx.logger);
         return await fn(client, job);
       } catch (error) {
-        this.ctx.logger[level](`Job ${job.namespace}/${job.job} of flow run ${run.name}: ${(error as Error).message}`);
+        failed(`Job ${job.namespace}/${job.job}`, (error as Error).message);
         return undefined;
       } finally {
         client?.close();
