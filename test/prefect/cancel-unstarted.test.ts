@@ -1,10 +1,18 @@
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Exec } from '../../src/exec.js';
 import type { KubeApi } from '../../src/kubernetes/client.js';
 import type { Pod } from '../../src/kubernetes/rollout.js';
 import { MemoryLogger } from '../../src/logger.js';
 import type { CancelAnswer, FlowRun, PrefectApi } from '../../src/orchestrators/prefect/api.js';
 import { cancelFlowRuns } from '../../src/orchestrators/prefect/cancel-runs.js';
+import { PrefectConfig } from '../../src/orchestrators/prefect/config.js';
 import { deleteUnstartedJob } from '../../src/orchestrators/prefect/kubernetes/flow-run-pods.js';
+import { PrefectOrchestrator } from '../../src/orchestrators/prefect/orchestrator.js';
+import { ciContext, tempDir } from '../helpers/services.js';
 
 const JOB_PATH = '/apis/batch/v1/namespaces/lolpop-pool2/jobs/economic-dodo-8hvt8';
 
@@ -131,4 +139,61 @@ describe('stop cancel_runs: a CANCELLING run nothing else will end', () => {
     expect(summary).toEqual({ found: 1, cancelled: 0, finished: 0, cancelling: 1 });
     expect(logger.lines).toContain(`warning: flow run economic-dodo: ${deleted}, but the server answered REJECT → CANCELLING to CANCELLED (no)`);
   });
+});
+
+describe('PrefectOrchestrator.cancel: a cluster that will not delete the Job', () => {
+  it('is one warning naming the Job and the server\'s words, however many polls; the run is left CANCELLING', async () => {
+    // A cluster on loopback: the Job's pod cannot pull its image, and deleting Jobs is forbidden.
+    const deletes: string[] = [];
+    const server = createServer((req, res) => {
+      if (req.method === 'DELETE') {
+        deletes.push(req.url!);
+        res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', message: 'jobs.batch "economic-dodo-8hvt8" is forbidden: no RBAC for it' }));
+        return;
+      }
+      const pod = { metadata: { name: 'economic-dodo-8hvt8-nxgfc', namespace: job.namespace }, status: { phase: 'Pending', containerStatuses: [{ name: 'prefect-job', state: { waiting: { reason: 'ImagePullBackOff' } } }] } };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items: [pod] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const dir = tempDir('kubeconfig');
+    const kubeconfig = path.join(dir, 'config');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\ncurrent-context: ci\nclusters: [{name: ci, cluster: {server: "http://127.0.0.1:${(server.address() as AddressInfo).port}"}}]\n` +
+        'users: [{name: ci, user: {token: t0k3n}}]\ncontexts: [{name: ci, context: {cluster: ci, user: ci}}]\n',
+    );
+    const run = { id: 'r1', name: 'economic-dodo', infrastructure_pid: `uid:${job.namespace}:${job.job}`, work_pool_name: 'lolpop-k8s2', start_time: null };
+    const prefect = (async (url: string | URL | Request, init?: RequestInit) => {
+      const u = String(url);
+      if (u.endsWith('/work_pools/lolpop-k8s2')) return Response.json({ name: 'lolpop-k8s2', type: 'kubernetes' });
+      if (u.endsWith('/set_state')) return Response.json({ status: 'ACCEPT', state: { type: 'CANCELLING' } });
+      if (u.endsWith('/flow_runs/r1') && (init?.method ?? 'GET') === 'GET') return Response.json({ ...run, state: { type: 'CANCELLING', name: 'Cancelling' } });
+      return new Response('unexpected', { status: 500 });
+    }) as typeof globalThis.fetch;
+    const logger = new MemoryLogger();
+    const orchestrator = new PrefectOrchestrator(PrefectConfig.parse({}), {
+      logger,
+      exec: (async () => {
+        throw new Error('no process here');
+      }) as unknown as Exec,
+      fetch: prefect,
+      env: { PREFECT_API_URL: 'http://p:4200/api', KUBECONFIG: kubeconfig },
+      ci: ciContext(),
+      workdir: dir,
+      configFile: 'lolpop.yaml',
+    });
+    try {
+      const result = await orchestrator.cancel({ run: { id: 'r1', url: 'http://ui/r1', state: 'PENDING', created: true }, timeoutMs: 1500 });
+      expect(result.state).toBe('CANCELLING');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+    expect(deletes).toEqual([JOB_PATH]);
+    expect(logger.lines.filter((l) => l.startsWith('warning: flow run economic-dodo'))).toEqual([
+      `warning: flow run economic-dodo: Job ${job.namespace}/${job.job} could not be checked or deleted (the run is left to its worker): ` +
+        'Kubernetes DELETE /apis/batch/v1/namespaces/lolpop-pool2/jobs/economic-dodo-8hvt8 failed: jobs.batch "economic-dodo-8hvt8" is forbidden: no RBAC for it (HTTP 403)',
+    ]);
+    // cancel() polls for at least 10 s (its floor), once a second: the delete was tried once.
+  }, 20_000);
 });

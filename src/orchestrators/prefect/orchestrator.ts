@@ -291,7 +291,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
           ? undefined
           : onJob(run, deleteUnstartedJob, (where, error) => {
               refused.add(run.id);
-              this.ctx.logger.warning(`flow run ${run.name}: ${where} was not deleted (its pod never started the flow; the run is left to its worker): ${error}`);
+              this.ctx.logger.warning(`flow run ${run.name}: ${where} could not be checked or deleted (the run is left to its worker): ${error}`);
             }))
     );
   }
