@@ -22,7 +22,7 @@ export interface PodJson {
     imagePullSecrets?: Array<{ name: string }>;
     serviceAccountName?: string;
   };
-  status: { phase: string };
+  status: { phase: string; containerStatuses?: Array<{ name: string; state: { waiting?: { reason?: string } } }> };
 }
 
 /**

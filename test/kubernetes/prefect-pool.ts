@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flowRunJob } from '../../src/orchestrators/prefect/kubernetes/flow-run-pods.js';
 import { BUNDLE, runActionWithRegistry, type ActionRun } from '../helpers/run-action.js';
+import { runBundledCli } from '../helpers/run-cli.js';
 import { service, tempDir } from '../helpers/services.js';
 import { prefectApi } from '../helpers/pipeline.js';
 import { dockerServices } from '../docker/helpers.js';
@@ -25,6 +26,8 @@ interface Major {
   raised: string;
   /** Where a deployment's job variables are in the server's answer (Prefect 2.20: its older name). */
   jobVariables: 'job_variables' | 'infra_overrides';
+  /** How the server shows a paused deployment (2.20 keeps the old schedule flag in step). */
+  paused: Record<string, boolean>;
 }
 
 function majorOf(major: 2 | 3): Major {
@@ -39,6 +42,7 @@ function majorOf(major: 2 | 3): Major {
         baseImage: docker?.baseImage,
         raised: 'Flow run encountered an exception: ValueError',
         jobVariables: 'job_variables',
+        paused: { paused: true },
       }
     : {
         major,
@@ -50,10 +54,13 @@ function majorOf(major: 2 | 3): Major {
         baseImage: service('LOLPOP_TEST_LOLPOP_BASE_IMAGE'),
         raised: 'Flow run encountered an exception. ValueError',
         jobVariables: 'infra_overrides',
+        paused: { paused: true, is_schedule_active: false },
       };
 }
 
 const RUNNER_PY = `
+import time
+
 class PoolRunner:
     def __init__(self, conf, skip_config_validation=False):
         self.conf = conf
@@ -61,10 +68,17 @@ class PoolRunner:
     def build_all(self, **params):
         if params.get("explode"):
             raise ValueError(f"exploded as asked with {params}")
+        if params.get("sleep"):
+            # A long-running flow, for stop's cancel_runs to find its pod Running.
+            print(f"pool runner sleeping {params['sleep']} s", flush=True)
+            time.sleep(params["sleep"])
         print(f"pool runner built with {params}")
 `;
 
 const SLOW = 600_000;
+
+/** The flow every deployment here runs: the generated entrypoint's (package's default flow name). */
+const FLOW = 'prefect-entrypoint';
 
 /**
  * A real prefect-kubernetes worker polls the kubernetes work pool of the Prefect server of
@@ -80,7 +94,7 @@ export function prefectPoolSuite(major: 2 | 3): void {
   const uid = randomUUID().slice(0, 6);
   const image = `${docker?.registry}/lolpop-k8s-pool${major}:${uid}`;
 
-  function project(options: { name: string; parameters: string; deploy?: string }): string {
+  function project(options: { name: string; parameters: string; deploy?: string; wait?: boolean }): string {
     const dir = tempDir('k8s-pool');
     writeFileSync(path.join(dir, 'pool_runner.py'), RUNNER_PY);
     writeFileSync(
@@ -113,7 +127,7 @@ orchestrator:
 ${options.deploy ?? ''}
     run:
       parameters: ${options.parameters}
-      wait: true
+      wait: ${options.wait ?? true}
       wait_timeout: 240s
       poll_interval: 1s
 `,
@@ -121,26 +135,40 @@ ${options.deploy ?? ''}
     return dir;
   }
 
-  /** The pods of a flow run's Job, found as the worker recorded it (read as deploy reads it). */
-  async function podsOfRun(runId: string): Promise<PodJson[]> {
+  /** A flow run's Job, as the worker recorded it (read as deploy reads it). */
+  async function jobOfRun(runId: string): Promise<{ namespace: string; job: string }> {
     const run = await prefectApi<{ infrastructure_pid: string }>(m.apiUrl!, 'GET', `flow_runs/${runId}`);
     const job = flowRunJob(run.infrastructure_pid);
     expect(job, `infrastructure_pid ${run.infrastructure_pid}`).toMatchObject({ namespace: m.namespace });
-    const list = await k8s!.client.get<{ items: PodJson[] }>(`/api/v1/namespaces/${job!.namespace}/pods?labelSelector=${encodeURIComponent(`job-name=${job!.job}`)}`);
+    return job!;
+  }
+
+  /** The pods of a flow run's Job. */
+  async function podsOfRun(runId: string): Promise<PodJson[]> {
+    const { namespace, job } = await jobOfRun(runId);
+    const list = await k8s!.client.get<{ items: PodJson[] }>(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(`job-name=${job}`)}`);
     return list!.items;
   }
+
+  const flowRun = (runId: string) => prefectApi<{ state: { type: string; message: string | null } }>(m.apiUrl!, 'GET', `flow_runs/${runId}`);
 
   describe.skipIf(!node24 || !m.apiUrl || !m.pool || !m.namespace || !m.baseImage || !k8s || !docker)(
     `a Prefect ${major} kubernetes work pool on a real cluster (${m.worker} worker)`,
     () => {
-      const action = (dir: string): Promise<ActionRun> =>
+      const action = (dir: string, steps = 'package,deploy,run'): Promise<ActionRun> =>
         runActionWithRegistry({
           node: node24!,
           cwd: dir,
-          steps: 'package,deploy,run',
+          steps,
           credentials: docker!.credentials,
           env: { KUBECONFIG: k8s!.kubeconfig, DOCKER_CONFIG: tempDir('docker-config') },
         });
+      /** The bundled CLI in `dir` (stop, and run after it), with the runner's kubeconfig; stdout and stderr as one. */
+      const cli = async (dir: string, args: string[]): Promise<{ code: number | null; out: string }> => {
+        const run = await runBundledCli(args, dir, { KUBECONFIG: k8s!.kubeconfig });
+        return { code: run.code, out: run.stdout + run.stderr };
+      };
+      const readDeployment = (id: string) => prefectApi<Record<string, unknown>>(m.apiUrl!, 'GET', `deployments/${id}`);
 
       beforeAll(() => {
         expect(existsSync(BUNDLE), 'dist/ must be built (npm run bundle)').toBe(true);
@@ -202,6 +230,100 @@ ${options.deploy ?? ''}
         const run = await action(project({ name: `pool-nopull-${uid}`, parameters: '{epochs: 1}', deploy: `      docker_image_name: ${docker!.registry}/lolpop-k8s-pool${major}:does-not-exist` }));
         expect(run.status).not.toBe(0);
         expect(run.log).toMatch(new RegExp(`Flow run \\S+ cannot start: Job ${m.namespace}/[a-z0-9-]+: pod [a-z0-9-]+, container prefect-job: (ErrImagePull|ImagePullBackOff)`));
+      }, SLOW);
+
+      it('stop (the CLI) pauses the pool deployment; a second stop says it already was; a run after it resumes it and COMPLETES', async () => {
+        const name = `pool-pause-${uid}`;
+        const dir = project({ name, parameters: '{epochs: 1}' });
+        const deployed = await action(dir, 'package,deploy');
+        expect(deployed.status, deployed.log).toBe(0);
+        const id = deployed.outputs['deployment-id']!;
+        expect(await readDeployment(id)).toMatchObject({ paused: false });
+
+        const stop = await cli(dir, ['stop', '-c', 'lolpop.yaml']);
+        expect(stop.code, stop.out).toBe(0);
+        expect(stop.out).toContain(`Stop: paused deployment ${FLOW}/${name}\n`);
+        expect(await readDeployment(id)).toMatchObject(m.paused);
+
+        const again = await cli(dir, ['stop', '-c', 'lolpop.yaml']);
+        expect(again.code, again.out).toBe(0);
+        expect(again.out).toContain(`Stop: paused deployment ${FLOW}/${name} (it already was)`);
+
+        // As docs/prefect.md says: a later run resumes a paused deployment, and the worker runs it.
+        const run = await cli(dir, ['up', '-c', 'lolpop.yaml', '--steps', 'run']);
+        expect(run.code, run.out).toBe(0);
+        expect(run.out).toContain(`Deployment ${FLOW}/${name} was paused (by stop, or by its serving process shutting down): resumed`);
+        expect(run.out).toMatch(/Flow run \S+: COMPLETED/);
+        expect(await readDeployment(id)).toMatchObject({ paused: false });
+      }, SLOW);
+
+      it('stop with mode delete (the CLI): the deployment is gone from the server; a second stop is a notice, not an error', async () => {
+        const name = `pool-delete-${uid}`;
+        const dir = project({ name, parameters: '{epochs: 1}' });
+        const deployed = await action(dir, 'package,deploy');
+        expect(deployed.status, deployed.log).toBe(0);
+        const id = deployed.outputs['deployment-id']!;
+
+        const stop = await cli(dir, ['stop', '-c', 'lolpop.yaml', '--stop-kwargs', '{"mode": "delete"}']);
+        expect(stop.code, stop.out).toBe(0);
+        expect(stop.out).toContain(`Stop: deleted deployment ${FLOW}/${name}\n`);
+        expect((await fetch(`${m.apiUrl}/deployments/${id}`)).status).toBe(404);
+
+        const again = await cli(dir, ['stop', '-c', 'lolpop.yaml', '--stop-kwargs', '{"mode": "delete"}']);
+        expect(again.code, again.out).toBe(0);
+        expect(again.out).toContain(`warning: no deployment ${FLOW}/${name} on ${m.apiUrl}: nothing to stop`);
+      }, SLOW);
+
+      it("stop with cancel_runs (the CLI) while the flow's pod is Running: the pod's Prefect runner ends it CANCELLED and exits, the pod Succeeded", async () => {
+        const name = `pool-cancel-${uid}`;
+        const dir = project({ name, parameters: '{sleep: 600}', wait: false });
+        const started = await action(dir);
+        expect(started.status, started.log).toBe(0);
+        const runId = started.outputs['flow-run-id']!;
+        await expect.poll(() => flowRun(runId), { timeout: 120_000, interval: 1000 }).toMatchObject({ state: { type: 'RUNNING' } });
+        await expect.poll(async () => (await podsOfRun(runId)).map((p) => p.status.phase), { timeout: 60_000, interval: 1000 }).toEqual(['Running']);
+
+        const t0 = Date.now();
+        const stop = await cli(dir, ['stop', '-c', 'lolpop.yaml', '--stop-kwargs', '{"cancel_runs": true, "cancel_timeout": "90s"}']);
+        expect(stop.code, stop.out).toBe(0);
+        expect(stop.out).toContain('waiting for 1 running flow run(s) to be cancelled');
+        expect(stop.out).toContain(`Stop: cancelled 1 of 1 flow run(s); paused deployment ${FLOW}/${name}\n`);
+        // Measured: 6 s (Prefect 3), 10 s (Prefect 2); the wait is bounded by cancel_timeout.
+        expect(Date.now() - t0).toBeLessThan(90_000);
+        // Neither worker kills a running flow's Job: the Prefect runner in the pod (`prefect
+        // flow-run execute`) sees CANCELLING, kills the flow process, sets CANCELLED and exits 0.
+        expect(await flowRun(runId)).toMatchObject({ state: { type: 'CANCELLED', message: 'Flow run was cancelled successfully.' } });
+        await expect.poll(async () => (await podsOfRun(runId)).map((p) => p.status.phase), { timeout: 60_000, interval: 1000 }).toEqual(['Succeeded']);
+        const { namespace, job } = await jobOfRun(runId);
+        const kept = await k8s!.client.get<{ metadata: { deletionTimestamp?: string } }>(`/apis/batch/v1/namespaces/${namespace}/jobs/${job}`);
+        expect(kept?.metadata.deletionTimestamp, 'the Job is kept, finished, as after any run').toBeUndefined();
+      }, SLOW);
+
+      it("stop with cancel_runs (the CLI) while the run's pod cannot pull its image: the Job is deleted and the run CANCELLED, not left CANCELLING", async () => {
+        const name = `pool-cancel-pending-${uid}`;
+        const dir = project({ name, parameters: '{epochs: 1}', wait: false, deploy: `      docker_image_name: ${docker!.registry}/lolpop-k8s-pool${major}:does-not-exist` });
+        const started = await action(dir, 'deploy,run');
+        expect(started.status, started.log).toBe(0);
+        const runId = started.outputs['flow-run-id']!;
+        // Without lolpop-deploy, this run stays CANCELLING: 0.4.6 leaves cancels to the Prefect runner the pod
+        // never starts, for good; 0.8.0 (worker cancellation off by default) until the server's timeout, ~5 min.
+        await expect
+          .poll(async () => (await podsOfRun(runId).catch(() => [])).flatMap((p) => (p.status.containerStatuses ?? []).map((c) => c.state.waiting?.reason)), { timeout: 60_000, interval: 1000 })
+          .toEqual([expect.stringMatching(/^(ErrImagePull|ImagePullBackOff)$/)]);
+        const { namespace, job } = await jobOfRun(runId);
+
+        const t0 = Date.now();
+        const stop = await cli(dir, ['stop', '-c', 'lolpop.yaml', '--stop-kwargs', '{"cancel_runs": true, "cancel_timeout": "60s"}']);
+        expect(stop.code, stop.out).toBe(0);
+        expect(Date.now() - t0).toBeLessThan(30_000);
+        const deleted = `deleted Job ${namespace}/${job}: its pod never started the flow (pod ${job}-`;
+        expect(stop.out).toContain(` CANCELLED: ${deleted}`);
+        expect(stop.out).toMatch(/its pod never started the flow \(pod [a-z0-9-]+, container prefect-job: (ErrImagePull|ImagePullBackOff)/);
+        expect(stop.out).toContain(`Stop: cancelled 1 of 1 flow run(s); paused deployment ${FLOW}/${name}\n`);
+        expect(await flowRun(runId)).toMatchObject({ state: { type: 'CANCELLED', message: expect.stringContaining(`Cancelled by lolpop-deploy: ${deleted}`) } });
+        await expect
+          .poll(async () => [await k8s!.client.get(`/apis/batch/v1/namespaces/${namespace}/jobs/${job}`), (await podsOfRun(runId)).length], { timeout: 60_000, interval: 1000 })
+          .toEqual([undefined, 0]);
       }, SLOW);
     },
   );

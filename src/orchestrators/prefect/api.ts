@@ -28,6 +28,8 @@ export interface FlowRun {
   work_pool_name?: string | null;
   /** What its worker runs it in; prefect-kubernetes: `[<cluster uid>:]<namespace>:<job name>` (flow-run-pods.ts). */
   infrastructure_pid?: string | null;
+  /** When its flow code began (the engine sets it with RUNNING); null while nothing of it ran. */
+  start_time?: string | null;
 }
 export interface Deployment {
   id: string;
@@ -257,6 +259,20 @@ export class PrefectApi {
       deadline,
     });
     if (res.status === 404) return { status: 'ABORT', reason: 'flow run not found' };
+    return { status: res.body.status, state: res.body.state?.type, reason: res.body.details?.reason ?? undefined };
+  }
+
+  /**
+   * Ends a CANCELLING run whose infrastructure this tool removed, as Prefect's own worker
+   * does after killing it (`force`: CANCELLING → CANCELLED is a worker's or runner's move).
+   */
+  async markCancelled(id: string, message: string, deadline?: number): Promise<CancelAnswer> {
+    const res = await this.client.request('POST', `flow_runs/${seg(id)}/set_state`, {
+      json: { state: { type: 'CANCELLED', name: 'Cancelled', message }, force: true },
+      action: `mark the flow run ${id} cancelled`,
+      schema: SetStateSchema,
+      deadline,
+    });
     return { status: res.body.status, state: res.body.state?.type, reason: res.body.details?.reason ?? undefined };
   }
 

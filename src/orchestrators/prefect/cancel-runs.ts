@@ -1,7 +1,7 @@
 import { formatDuration } from '../../duration.js';
 import type { Logger } from '../../logger.js';
 import { poll } from '../../poll.js';
-import { isTerminal, type RunState } from '../orchestrator.js';
+import { isTerminal } from '../orchestrator.js';
 import type { FlowRun, PrefectApi } from './api.js';
 import { prefectRunState } from './states.js';
 
@@ -22,6 +22,12 @@ export interface CancelOptions {
   /** The whole of it: listing, cancelling and waiting, every HTTP call cut at the end (cancel_timeout). */
   timeoutMs: number;
   pollMs?: number;
+  /**
+   * For a run still CANCELLING that nothing else will end (kubernetes pools: its pod never
+   * started the flow, so no Prefect runner is there to see the cancel): removes what runs
+   * it and says what it did, or undefined to leave the run to its worker.
+   */
+  endUnstarted?: (run: FlowRun) => Promise<string | undefined>;
 }
 
 /**
@@ -61,8 +67,9 @@ export async function cancelFlowRuns(api: PrefectApi, runs: FlowRun[], started: 
       async () => {
         const still: string[] = [];
         for (const id of waiting) {
-          const state = await readStateBy(api, id, deadline);
-          if (state === 'CANCELLED') summary.cancelled += 1;
+          const run = await readRunBy(api, id, deadline);
+          const state = run ? prefectRunState(run.state?.type) : 'CANCELLING';
+          if (state === 'CANCELLED' || (run && state === 'CANCELLING' && (await endUnstarted(api, run, deadline, options)))) summary.cancelled += 1;
           else if (isTerminal(state)) summary.finished += 1;
           else still.push(id);
         }
@@ -83,15 +90,33 @@ export async function cancelFlowRuns(api: PrefectApi, runs: FlowRun[], started: 
   return summary;
 }
 
-/** A run's state; CANCELLING, as last known, when the deadline cut the read (or came before it). */
-async function readStateBy(api: PrefectApi, id: string, deadline: number): Promise<RunState> {
-  if (Date.now() >= deadline) return 'CANCELLING';
+/** The run; undefined (CANCELLING, as last known) when the deadline cut the read (or came before it). */
+async function readRunBy(api: PrefectApi, id: string, deadline: number): Promise<FlowRun | undefined> {
+  if (Date.now() >= deadline) return undefined;
   try {
-    return prefectRunState((await api.readFlowRun(id, deadline)).state?.type);
+    return await api.readFlowRun(id, deadline);
   } catch (error) {
-    if (Date.now() >= deadline) return 'CANCELLING';
+    if (Date.now() >= deadline) return undefined;
     throw error;
   }
+}
+
+/**
+ * True when options.endUnstarted removed what runs this CANCELLING run and the server took
+ * it as CANCELLED (Prefect's own worker does both when its cancellation is on). Only a run
+ * whose flow never began (no start_time) is offered: a started one has a runner to end it.
+ */
+async function endUnstarted(api: PrefectApi, run: FlowRun, deadline: number, options: CancelOptions): Promise<boolean> {
+  if (!options.endUnstarted || run.start_time) return false;
+  const done = await options.endUnstarted(run);
+  if (!done) return false;
+  const answer = await api.markCancelled(run.id, `Cancelled by lolpop-deploy: ${done}`, deadline);
+  if (answer.state !== 'CANCELLED') {
+    options.logger.warning(`flow run ${run.name}: ${done}, but the server answered ${answer.status} → ${answer.state ?? '?'} to CANCELLED${answer.reason ? ` (${answer.reason})` : ''}`);
+    return false;
+  }
+  options.logger.info(`flow run ${run.name} CANCELLED: ${done}`);
+  return true;
 }
 
 /** "cancelled 2 of 3 flow run(s) (1 had already finished)". */

@@ -20,15 +20,15 @@ import {
   type WaitRequest,
 } from '../orchestrator.js';
 import { packageProject } from '../../packaging/package-project.js';
-import { PrefectApi, type Deployment } from './api.js';
-import { cancelActiveRuns, cancelFlowRuns, describeCancel } from './cancel-runs.js';
+import { PrefectApi, type Deployment, type FlowRun } from './api.js';
+import { cancelActiveRuns, cancelFlowRuns, describeCancel, type CancelOptions } from './cancel-runs.js';
 import { PrefectClient } from './client.js';
 import type { PrefectConfig } from './config.js';
 import type { PrefectKwargs } from './kwargs.js';
 import { authorizationHeader, hasConnection, resolveConnection } from './connection.js';
 import { serverFacts } from './server-facts.js';
 import { KubernetesDeployer, type KubernetesDeployInput } from './kubernetes/deployer.js';
-import { KubernetesClient } from '../../kubernetes/client.js';
+import { KubernetesClient, type KubeApi } from '../../kubernetes/client.js';
 import { kubeconfigPath, loadKubeconfig } from '../../kubernetes/kubeconfig.js';
 import { poolDeploymentSpec } from './deployment-body.js';
 import type { ResolvedDeployment } from '../../deployment.js';
@@ -42,7 +42,7 @@ import { planPrefect } from './plan.js';
 import { isServed, noTargetError, type PrefectTarget } from './target.js';
 import { deploymentUrl, flowRunUrl, uiBaseUrl } from './urls.js';
 import { waitForFlowRun, type PodCheck } from './wait-for-run.js';
-import { flowRunJob, jobPodProblem } from './kubernetes/flow-run-pods.js';
+import { deleteUnstartedJob, flowRunJob, jobPodProblem, type FlowRunJob } from './kubernetes/flow-run-pods.js';
 import { resourceJobVariables } from './kubernetes/job-variables.js';
 import type { StepName } from '../../steps.js';
 
@@ -267,17 +267,49 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
    * read leaves the wait to the run's state (said at debug level).
    */
   private podCheck(): PodCheck | undefined {
+    const onJob = this.onRunJob();
+    return onJob && ((run) => onJob(run, jobPodProblem, (where, error) => this.ctx.logger.debug(`the pods of ${where} could not be read: ${error}`)));
+  }
+
+  /**
+   * What a cancel does to a CANCELLING run on a kubernetes pool whose pod never started the
+   * flow: its Job deleted (flow-run-pods.ts). A cluster that refuses is said once per run, as
+   * a warning, and the run is left to its worker.
+   */
+  private jobsNeverStarted(): CancelOptions['endUnstarted'] {
+    const onJob = this.onRunJob();
+    const refused = new Set<string>();
+    return (
+      onJob &&
+      (async (run) =>
+        refused.has(run.id)
+          ? undefined
+          : onJob(run, deleteUnstartedJob, (where, error) => {
+              refused.add(run.id);
+              this.ctx.logger.warning(`flow run ${run.name}: ${where} could not be checked or deleted (the run is left to its worker): ${error}`);
+            }))
+    );
+  }
+
+  /**
+   * `fn` on the Job of a run on a kubernetes pool, on the cluster of the runner's kubeconfig
+   * (undefined without one). Undefined when the run has no Job there, or the cluster failed
+   * `fn` (given to `failed` with the Job, to word).
+   */
+  private onRunJob():
+    | ((run: FlowRun, fn: (client: KubeApi, job: FlowRunJob) => Promise<string | undefined>, failed: (where: string, error: string) => void) => Promise<string | undefined>)
+    | undefined {
     const file = kubeconfigPath(this.ctx.env);
     if (!file) return undefined;
-    return async (run) => {
+    return async (run, fn, failed) => {
       const job = flowRunJob(run.infrastructure_pid);
       if (!job || !run.work_pool_name || (await this.api.readWorkPool(run.work_pool_name))?.type !== 'kubernetes') return undefined;
       let client: KubernetesClient | undefined;
       try {
         client = new KubernetesClient(loadKubeconfig(file), this.ctx.logger);
-        return await jobPodProblem(client, job);
+        return await fn(client, job);
       } catch (error) {
-        this.ctx.logger.debug(`the pods of Job ${job.namespace}/${job.job} could not be read: ${(error as Error).message}`);
+        failed(`Job ${job.namespace}/${job.job}`, (error as Error).message);
         return undefined;
       } finally {
         client?.close();
@@ -295,7 +327,11 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
     const run = await this.api.readFlowRun(request.run.id, deadline);
     const before = prefectRunState(run.state?.type);
     if (isTerminal(before)) return { state: before, detail: `flow run ${run.id} had already ended ${before}` };
-    const summary = await cancelFlowRuns(this.api, [run], started, deadline, { logger: this.ctx.logger, timeoutMs: request.timeoutMs });
+    const summary = await cancelFlowRuns(this.api, [run], started, deadline, {
+      logger: this.ctx.logger,
+      timeoutMs: request.timeoutMs,
+      endUnstarted: this.jobsNeverStarted(),
+    });
     const state = summary.cancelled > 0 ? 'CANCELLED' : summary.cancelling > 0 ? 'CANCELLING' : prefectRunState((await this.api.readFlowRun(run.id, deadline)).state?.type);
     return { state, detail: `flow run ${run.id} ${state === 'CANCELLING' ? 'asked to cancel (CANCELLING)' : state}` };
   }
@@ -322,6 +358,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
         const summary = await cancelActiveRuns(this.api, deployment.id, {
           logger: this.ctx.logger,
           timeoutMs: d.stop.cancel_timeout,
+          endUnstarted: this.jobsNeverStarted(),
         });
         parts.push(describeCancel(summary));
       }

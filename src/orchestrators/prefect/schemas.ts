@@ -23,6 +23,7 @@ export const FlowRunSchema = z.looseObject({
   idempotency_key: z.string().nullish(),
   work_pool_name: z.string().nullish(),
   infrastructure_pid: z.string().nullish(),
+  start_time: z.string().nullish(),
 });
 
 export const DeploymentSchema = z.looseObject({

@@ -50,3 +50,22 @@ export async function jobPodProblem(client: KubeApi, { namespace, job }: FlowRun
   }
   return undefined;
 }
+
+/**
+ * Deletes a flow run's Job when its pod shows it will never start the flow (the reasons of
+ * jobPodProblem: an image that cannot be pulled, no node for it, a container that exited
+ * first), so no Prefect runner is there to honour a cancel. Measured on the CI cluster:
+ * prefect-kubernetes 0.4.6 leaves such a Job and its CANCELLING run as they are for good
+ * (it leaves cancels to the runner), 0.8.0 for the server's ~5 min cancellation timeout.
+ * Returns what it did, or undefined (nothing shows, or no Job to delete) to leave it be.
+ */
+export async function deleteUnstartedJob(client: KubeApi, job: FlowRunJob): Promise<string | undefined> {
+  const problem = await jobPodProblem(client, job);
+  if (!problem) return undefined;
+  // Its pods go with it (background propagation): nothing of the run is left on the cluster.
+  const deleted = await client.delete(`/apis/batch/v1/namespaces/${encodeURIComponent(job.namespace)}/jobs/${encodeURIComponent(job.job)}`);
+  if (!deleted) return undefined;
+  // Without the `Job ns/name: ` it starts with, and a crashed container's log lines (its first line says enough here).
+  const why = problem.slice(`Job ${job.namespace}/${job.job}: `.length).split('\n')[0]!.replace(/; its last log lines:$/, '');
+  return `deleted Job ${job.namespace}/${job.job}: its pod never started the flow (${why})`;
+}
