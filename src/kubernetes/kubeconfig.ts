@@ -93,17 +93,18 @@ export function loadKubeconfig(file: string, context?: string): ClusterAccess {
 function proxyUrlOf(value: unknown, where: (detail: string) => string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') throw new ConfigError(where(`must be a URL such as http://proxy.example:3128, not ${typeof value}`));
-  let url: URL;
+  // The value is not echoed unless it is a URL with an authority (printableUrl can take the password out of that only).
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
+  if (scheme?.startsWith('socks')) {
+    throw new ConfigError(where(`is a ${scheme} proxy (${printableUrl(value)}), which is not supported; use an http:// or https:// proxy`));
+  }
+  if (scheme !== 'http' && scheme !== 'https') {
+    throw new ConfigError(where(scheme ? `has the scheme ${scheme}; use an http:// or https:// proxy` : 'must be a URL starting with http:// or https://, such as http://proxy.example:3128'));
+  }
   try {
-    url = new URL(value);
+    new URL(value);
   } catch {
-    throw new ConfigError(where(`is not a URL: ${printableUrl(value)}`));
-  }
-  if (url.protocol.startsWith('socks')) {
-    throw new ConfigError(where(`is a ${url.protocol.slice(0, -1)} proxy (${printableUrl(value)}), which is not supported; use an http:// or https:// proxy`));
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(where(`has the scheme ${url.protocol.slice(0, -1)} (${printableUrl(value)}); use an http:// or https:// proxy`));
+    throw new ConfigError(where(`is not a valid URL: ${printableUrl(value)}`));
   }
   return value;
 }
