@@ -51,6 +51,15 @@ export function objectPath(object: Pick<KubeObject, 'apiVersion' | 'kind' | 'met
   return `${collectionPath(object.kind, object.metadata.namespace)}/${encodeURIComponent(object.metadata.name)}`;
 }
 
+/**
+ * The API server gave no answer (not reachable, through its proxy or not; timed out; too
+ * big an answer): unlike a refusal, which is the server's own verdict on one object, it
+ * ends a dry run at once, in one line.
+ */
+export class KubernetesUnreachable extends OrchestratorError {
+  override name = 'KubernetesUnreachable';
+}
+
 interface Answer {
   status: number;
   body: string;
@@ -147,8 +156,8 @@ export class KubernetesClient {
   }
 
   /** One line: the API server, where it was configured, and the proxy it was reached through (never its credentials). */
-  private failure(detail: string): OrchestratorError {
-    return new OrchestratorError(`the Kubernetes API at ${this.access.server} (${this.access.source}) ${detail}`);
+  private failure(detail: string): KubernetesUnreachable {
+    return new KubernetesUnreachable(`the Kubernetes API at ${this.access.server} (${this.access.source}) ${detail}`);
   }
 
   private why(error: Error, method: string, url: URL, signal: AbortSignal): string {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GITHUB_TOKEN, GitHubApiServer } from '../action/github/api-server.js';
 import { BUNDLE, runBundledAction } from '../helpers/run-action.js';
 import { pullRequestEnv } from '../helpers/pull-request.js';
+import { tunnelsSince } from '../helpers/proxy-log.js';
 import { CLI_BUNDLE, runBundledCli } from '../helpers/run-cli.js';
 import { FLOWS_PY, gitRepository, service, tempDir } from '../helpers/services.js';
 
@@ -148,11 +149,7 @@ describe.skipIf(!node24 || !prefectUrl || !proxyUrl || !proxyLog)('HTTP_PROXY / 
   });
 });
 
-/** The CONNECT tunnels tinyproxy opened since `from` (a log offset): "host:port" each. */
-function tunnels(from: number): string[] {
-  const text = readFileSync(proxyLog!, 'utf8').slice(from);
-  return [...text.matchAll(/Request \(file descriptor \d+\): CONNECT (\S+) HTTP/g)].map((m) => m[1]!);
-}
+const tunnels = (from: number) => tunnelsSince(proxyLog!, from);
 
 /**
  * An https:// front for a plain-http server (Prefect): a self-signed certificate for

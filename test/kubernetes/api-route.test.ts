@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { KubernetesClient } from '../../src/kubernetes/client.js';
 import { loadKubeconfig, type ClusterAccess } from '../../src/kubernetes/kubeconfig.js';
 import { MemoryLogger } from '../../src/logger.js';
+import { closedPort } from '../helpers/closed-port.js';
 import { kubeStandIn } from '../helpers/kube-stand-in.js';
 
 // Which way the Kubernetes client goes (kubeconfig proxy-url, else the proxy variables and
@@ -42,15 +43,6 @@ async function connectProxy(status = 200): Promise<{ url: string; tunnels: strin
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-/** A port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { closedPort } from '../helpers/closed-port.js';
+import { CLI_BUNDLE, runBundledCli, type CliRun } from '../helpers/run-cli.js';
+import { proxyLogEnd, tunnelsSince } from '../helpers/proxy-log.js';
+import { service, tempDir } from '../helpers/services.js';
+import { k8sServices } from './cluster.js';
+
+// The Kubernetes API client behind a real forward proxy: the bundled CLI's `plan` (the
+// server's dry run of every object, over TLS with the cluster's CA and token) against the
+// real cluster of scripts/k8s-services.sh, through the real tinyproxy of
+// scripts/proxy-services.sh, which logs one line per CONNECT it is asked for.
+const apiUrl = service('LOLPOP_TEST_PREFECT_URL');
+const proxyUrl = service('LOLPOP_TEST_PROXY_URL');
+const proxyLog = service('LOLPOP_TEST_PROXY_LOG');
+const k8s = k8sServices();
+
+const uid = randomUUID().slice(0, 6);
+/** A password in the proxy URL: tinyproxy (no BasicAuth) ignores it; it must never be printed. */
+const PROXY_PASSWORD = `pw-${uid}-proxy`;
+
+describe.skipIf(!apiUrl || !proxyUrl || !proxyLog || !k8s)('the Kubernetes API through an HTTP proxy (kubeconfig proxy-url, HTTPS_PROXY, NO_PROXY)', () => {
+  let server: URL;
+  let dir: string;
+
+  beforeAll(() => {
+    expect(existsSync(CLI_BUNDLE), 'dist/ must be built (npm run bundle)').toBe(true);
+    server = new URL(k8s!.client.server);
+    dir = tempDir('k8s-proxy');
+    // The plan of a static kubernetes deploy into `default`: nothing is applied, every object is dry-run by the server.
+    writeFileSync(
+      path.join(dir, 'lolpop.yaml'),
+      `decorator: {orchestrator: PrefectOrchestrator}
+orchestrator:
+  config: {prefect_settings: {PREFECT_API_URL: "${apiUrl}"}}
+  deployment:
+    name: k8s-proxy-${uid}
+    type: kubernetes
+    package: {docker_image_tag: "lolpop-k8s-proxy:${uid}"}
+    deploy: {namespace: default}
+`,
+    );
+  });
+
+  /** A copy of the cluster's kubeconfig with `cluster` merged into its cluster entry (e.g. a proxy-url). */
+  function kubeconfigWith(cluster: Record<string, unknown>): string {
+    const config = parse(readFileSync(k8s!.kubeconfig, 'utf8')) as { clusters: Array<{ cluster: Record<string, unknown> }> };
+    for (const entry of config.clusters) Object.assign(entry.cluster, cluster);
+    const file = path.join(tempDir('kubeconfig'), 'config');
+    writeFileSync(file, stringify(config));
+    return file;
+  }
+
+  const plan = (env: Record<string, string>): Promise<CliRun> =>
+    runBundledCli(['plan', '-c', 'lolpop.yaml', '--steps', 'deploy'], dir, { KUBECONFIG: k8s!.kubeconfig, ...env });
+  const accepted = (run: CliRun) => expect(run.stdout + run.stderr).toContain(`the server's dry run (dryRun=All) at ${server.origin} accepts them`);
+  /** What the CLI says went wrong (stderr's `error:` lines; stdout's table repeats it in its row). */
+  const errorLines = (run: CliRun) => run.stderr.split('\n').filter((l) => l.startsWith('error:'));
+  const withPassword = (url: string) => url.replace('//', `//lolpop:${PROXY_PASSWORD}@`);
+
+  it('HTTPS_PROXY: every call to the API server goes through a CONNECT tunnel of the proxy (TLS to the server inside it); the proxy password is never printed', async () => {
+    const from = proxyLogEnd(proxyLog!);
+    const run = await plan({ HTTPS_PROXY: withPassword(proxyUrl!) });
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    accepted(run);
+    const tunnels = tunnelsSince(proxyLog!, from).filter((t) => t === server.host);
+    expect(tunnels.length).toBeGreaterThan(0);
+    expect(run.stdout + run.stderr).not.toContain(PROXY_PASSWORD);
+  });
+
+  it("the kubeconfig's proxy-url, no proxy variable: through the proxy as well", async () => {
+    const from = proxyLogEnd(proxyLog!);
+    const run = await plan({ KUBECONFIG: kubeconfigWith({ 'proxy-url': withPassword(proxyUrl!) }) });
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    accepted(run);
+    expect(tunnelsSince(proxyLog!, from)).toContain(server.host);
+    expect(run.stdout + run.stderr).not.toContain(PROXY_PASSWORD);
+  });
+
+  it("NO_PROXY naming the API server's host: reached directly (no CONNECT to it); the kubeconfig's proxy-url is not bypassed by it (as in kubectl)", async () => {
+    let from = proxyLogEnd(proxyLog!);
+    const direct = await plan({ HTTPS_PROXY: proxyUrl!, NO_PROXY: `localhost,${server.hostname}` });
+    expect(direct.code, direct.stderr + direct.stdout).toBe(0);
+    accepted(direct);
+    expect(tunnelsSince(proxyLog!, from).filter((t) => t === server.host)).toEqual([]);
+
+    from = proxyLogEnd(proxyLog!);
+    const viaKubeconfig = await plan({ KUBECONFIG: kubeconfigWith({ 'proxy-url': proxyUrl! }), NO_PROXY: server.hostname, HTTPS_PROXY: 'http://127.0.0.1:9' });
+    expect(viaKubeconfig.code, viaKubeconfig.stderr + viaKubeconfig.stdout).toBe(0);
+    accepted(viaKubeconfig);
+    expect(tunnelsSince(proxyLog!, from)).toContain(server.host);
+  });
+
+  it('an unreachable proxy (a closed port): one line naming the proxy, without its password, and the API server, at once', async () => {
+    const port = await closedPort();
+    const started = Date.now();
+    const run = await plan({ HTTPS_PROXY: `http://lolpop:${PROXY_PASSWORD}@127.0.0.1:${port}` });
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(run.code).not.toBe(0);
+    const lines = errorLines(run);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toBe(
+      `error: the Kubernetes API at ${server.origin} (${k8s!.kubeconfig} (context lolpop-ci)) is not reachable: the proxy http://127.0.0.1:${port} (HTTPS_PROXY) is not reachable: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
+    expect(run.stdout + run.stderr).not.toContain(PROXY_PASSWORD);
+  });
+
+  it('a proxy that refuses the CONNECT (tinyproxy cannot reach the server named: its HTTP 500): one line naming the proxy, the server and the answer', async () => {
+    const port = await closedPort();
+    const from = proxyLogEnd(proxyLog!);
+    const kubeconfig = kubeconfigWith({ 'proxy-url': withPassword(proxyUrl!), server: `https://127.0.0.1:${port}` });
+    const started = Date.now();
+    const run = await plan({ KUBECONFIG: kubeconfig });
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(run.code).not.toBe(0);
+    // The proxy was asked (its log says so) and said no.
+    expect(tunnelsSince(proxyLog!, from)).toContain(`127.0.0.1:${port}`);
+    const lines = errorLines(run);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toBe(
+      `error: the Kubernetes API at https://127.0.0.1:${port} (${kubeconfig} (context lolpop-ci)) is not reachable through the proxy ${proxyUrl} (proxy-url of ${kubeconfig} (context lolpop-ci)): the proxy answered the CONNECT to 127.0.0.1:${port} with HTTP 500`,
+    );
+    expect(run.stdout + run.stderr).not.toContain(PROXY_PASSWORD);
+  });
+});
