@@ -7,6 +7,9 @@ import { closedPort } from '../helpers/closed-port.js';
 import { CLI_BUNDLE, runBundledCli, type CliRun } from '../helpers/run-cli.js';
 import { proxyLogEnd, tunnelsSince } from '../helpers/proxy-log.js';
 import { service, tempDir } from '../helpers/services.js';
+import { KubernetesClient } from '../../src/kubernetes/client.js';
+import { loadKubeconfig } from '../../src/kubernetes/kubeconfig.js';
+import { MemoryLogger } from '../../src/logger.js';
 import { k8sServices } from './cluster.js';
 
 // The Kubernetes API client behind a real forward proxy: the bundled CLI's `plan` (the
@@ -92,6 +95,24 @@ orchestrator:
     expect(viaKubeconfig.code, viaKubeconfig.stderr + viaKubeconfig.stdout).toBe(0);
     accepted(viaKubeconfig);
     expect(tunnelsSince(proxyLog!, from)).toContain(server.host);
+  });
+
+  it("every call of the client (apply, get, merge patch, text, delete) through the kubeconfig's proxy-url, with the cluster's CA and token inside the tunnel", async () => {
+    const from = proxyLogEnd(proxyLog!);
+    const client = new KubernetesClient(loadKubeconfig(kubeconfigWith({ 'proxy-url': withPassword(proxyUrl!) })), new MemoryLogger());
+    const path = `/api/v1/namespaces/default/configmaps/k8s-proxy-${uid}`;
+    try {
+      await client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `k8s-proxy-${uid}`, namespace: 'default' }, data: { via: 'proxy' } });
+      expect(await client.mergePatch(path, { data: { via: 'proxy, patched' } })).toBe(true);
+      expect((await client.get<{ data: Record<string, string> }>(path))?.data).toEqual({ via: 'proxy, patched' });
+      expect(await client.text('/readyz')).toBe('ok');
+      expect(await client.delete(path)).toBe(true);
+      expect(await client.get(path)).toBeUndefined();
+    } finally {
+      client.close();
+    }
+    // proxy-url is the only route (no direct fallback): the tunnels (connections are kept alive, so one may carry several calls) are the proxy's.
+    expect(tunnelsSince(proxyLog!, from).filter((t) => t === server.host).length).toBeGreaterThan(0);
   });
 
   it('an unreachable proxy (a closed port): one line naming the proxy, without its password, and the API server, at once', async () => {
