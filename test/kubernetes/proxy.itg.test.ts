@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import path from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import { parse, stringify } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { closedPort } from '../helpers/closed-port.js';
 import { CLI_BUNDLE, runBundledCli, type CliRun } from '../helpers/run-cli.js';
 import { proxyLogEnd, tunnelsSince } from '../helpers/proxy-log.js';
+import { selfSignedFor127 } from '../helpers/self-signed.js';
 import { service, tempDir } from '../helpers/services.js';
 import { KubernetesClient } from '../../src/kubernetes/client.js';
 import { loadKubeconfig } from '../../src/kubernetes/kubeconfig.js';
@@ -97,6 +100,20 @@ orchestrator:
     expect(tunnelsSince(proxyLog!, from)).toContain(server.host);
   });
 
+  it("an https:// proxy (a TLS front of the test before tinyproxy, trusted by NODE_EXTRA_CA_CERTS, not the cluster's CA): TLS to the proxy, then the API server's own TLS inside the tunnel", async () => {
+    const front = await tlsFrontOf(new URL(proxyUrl!));
+    try {
+      const from = proxyLogEnd(proxyLog!);
+      const run = await plan({ HTTPS_PROXY: front.url, NODE_EXTRA_CA_CERTS: front.certFile });
+      expect(run.code, run.stderr + run.stdout).toBe(0);
+      accepted(run);
+      expect(front.connections()).toBeGreaterThan(0);
+      expect(tunnelsSince(proxyLog!, from)).toContain(server.host);
+    } finally {
+      front.close();
+    }
+  });
+
   it("every call of the client (apply, get, merge patch, text, delete) through the kubeconfig's proxy-url, with the cluster's CA and token inside the tunnel", async () => {
     const from = proxyLogEnd(proxyLog!);
     const client = new KubernetesClient(loadKubeconfig(kubeconfigWith({ 'proxy-url': withPassword(proxyUrl!) })), new MemoryLogger());
@@ -147,3 +164,34 @@ orchestrator:
     expect(run.stdout + run.stderr).not.toContain(PROXY_PASSWORD);
   });
 });
+
+/**
+ * An https:// proxy: a TLS listener on loopback (a self-signed certificate for 127.0.0.1)
+ * whose connections are piped, decrypted, to the real tinyproxy; it counts them.
+ */
+async function tlsFrontOf(proxy: URL): Promise<{ url: string; certFile: string; connections: () => number; close: () => void }> {
+  const { key, cert, certFile } = selfSignedFor127();
+  let connections = 0;
+  const sockets = new Set<Socket>();
+  const server = createTlsServer({ key, cert }, (socket) => {
+    connections += 1;
+    const upstream = connect(Number(proxy.port), proxy.hostname);
+    for (const s of [socket, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    socket.pipe(upstream).pipe(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `https://127.0.0.1:${port}`,
+    certFile,
+    connections: () => connections,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
