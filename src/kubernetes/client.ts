@@ -137,7 +137,7 @@ export class KubernetesClient {
     // One bound for the whole call: reaching the proxy, the tunnel, TLS, the headers and the body.
     const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
     try {
-      const res = await request(url, { method: method as 'GET', headers, body, dispatcher: this.route.dispatcher, signal });
+      const res = await untilAborted(request(url, { method: method as 'GET', headers, body, dispatcher: this.route.dispatcher, signal }), signal);
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of res.body as AsyncIterable<Buffer>) {
@@ -169,6 +169,21 @@ export class KubernetesClient {
     if (refused !== undefined) return `is not reachable${through}: the proxy answered the CONNECT to ${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)} with HTTP ${refused}${refused === 407 ? ' (Proxy Authentication Required: check the proxy URL\'s user and password)' : ''}`;
     return `is not reachable${through}: ${error.message}`;
   }
+}
+
+/**
+ * `pending`, or the signal's reason once it fires. undici heeds a request's signal only once
+ * the request has a connection: a proxy that takes the TCP connection and never answers the
+ * CONNECT would hold the call for undici's 300 s header timeout. The abandoned attempt ends
+ * when the client is closed (its dispatcher destroyed).
+ */
+function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  pending.catch(() => undefined); // an attempt given up may still fail later: not an unhandled rejection
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** What the deployers use of a client (tests give a fake). */

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { KubernetesClient } from '../../src/kubernetes/client.js';
 import { loadKubeconfig, type ClusterAccess } from '../../src/kubernetes/kubeconfig.js';
@@ -167,6 +167,28 @@ describe('the route to the API server', () => {
       await Promise.all([forbidden.close(), authRequired.close()]);
     }
   });
+
+  it('a proxy that takes the connection and never answers the CONNECT: the call ends at its 30 s bound, saying so and naming the proxy', async () => {
+    const held = new Set<Socket>();
+    const silent = createServer();
+    silent.on('connect', (_req, socket: Socket) => held.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      cleanEnv({ HTTP_PROXY: url });
+      const started = Date.now();
+      const { error } = await call();
+      expect(Date.now() - started).toBeGreaterThanOrEqual(29_000);
+      expect(Date.now() - started).toBeLessThan(40_000);
+      expect(error!.message).toBe(
+        `the Kubernetes API at ${server} (${api.kubeconfig} (context t)) did not answer GET /api/v1/namespaces/lolpop within 30 s through the proxy ${url} (HTTP_PROXY)`,
+      );
+    } finally {
+      for (const socket of held) socket.destroy();
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  }, 45_000);
 
   it('a direct route that fails says so without naming any proxy', async () => {
     const port = await closedPort();
