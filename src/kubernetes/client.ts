@@ -1,7 +1,7 @@
-import http from 'node:http';
-import https from 'node:https';
+import { request } from 'undici';
 import { OrchestratorError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { ApiServerRoute, ProxyUnreachable, tunnelRefusal } from './api-route.js';
 import type { ClusterAccess } from './kubeconfig.js';
 
 /** The one field manager of everything this tool applies (server-side apply). */
@@ -51,8 +51,14 @@ export function objectPath(object: Pick<KubeObject, 'apiVersion' | 'kind' | 'met
   return `${collectionPath(object.kind, object.metadata.namespace)}/${encodeURIComponent(object.metadata.name)}`;
 }
 
-/** A call given up by one of the bounds above (its message says which). */
-class Bounded extends Error {}
+/**
+ * The API server gave no answer (not reachable, through its proxy or not; timed out; too
+ * big an answer): unlike a refusal, which is the server's own verdict on one object, it
+ * ends a dry run at once, in one line.
+ */
+export class KubernetesUnreachable extends OrchestratorError {
+  override name = 'KubernetesUnreachable';
+}
 
 interface Answer {
   status: number;
@@ -61,19 +67,18 @@ interface Answer {
 
 /**
  * The Kubernetes REST API from the runner, with what the kubeconfig gives (address, CA,
- * token or client certificate): no kubectl needed. Errors carry the server's own message.
+ * token or client certificate, proxy-url), through the proxy kubectl would use
+ * (api-route.ts): no kubectl needed. Errors carry the server's own message.
  */
 export class KubernetesClient {
-  private readonly agent: http.Agent;
+  private readonly route: ApiServerRoute;
 
   constructor(
     private readonly access: ClusterAccess,
     logger: Logger,
   ) {
     if (access.token) logger.addSecret(access.token);
-    this.agent = access.server.startsWith('https:')
-      ? new https.Agent({ ca: access.ca, cert: access.cert, key: access.key, rejectUnauthorized: !access.insecure, keepAlive: true })
-      : new http.Agent({ keepAlive: true });
+    this.route = new ApiServerRoute(access, logger);
   }
 
   get server(): string {
@@ -81,7 +86,7 @@ export class KubernetesClient {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.route.close();
   }
 
   /** Server-side apply; `dryRun` asks the server for its verdict without persisting anything. */
@@ -124,33 +129,61 @@ export class KubernetesClient {
     return res.body;
   }
 
-  private request(method: string, path: string, body?: string, contentType?: string): Promise<Answer> {
+  private async request(method: string, path: string, body?: string, contentType?: string): Promise<Answer> {
     const url = new URL(this.access.server + path);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.access.token) headers.authorization = `Bearer ${this.access.token}`;
-    if (body !== undefined) {
-      headers['content-type'] = contentType ?? 'application/json';
-      headers['content-length'] = String(Buffer.byteLength(body));
+    if (body !== undefined) headers['content-type'] = contentType ?? 'application/json';
+    // One bound for the whole call: reaching the proxy, the tunnel, TLS, the headers and the body.
+    const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    try {
+      const res = await untilAborted(request(url, { method: method as 'GET', headers, body, dispatcher: this.route.dispatcher, signal }), signal);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) {
+          res.body.destroy();
+          throw this.failure(`answered ${method} ${url.pathname} with more than ${MAX_BODY_BYTES} bytes`);
+        }
+        chunks.push(chunk);
+      }
+      return { status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') };
+    } catch (error) {
+      if (error instanceof OrchestratorError) throw error;
+      throw this.failure(this.why(error as Error, method, url, signal));
     }
-    const send = url.protocol === 'https:' ? https.request : http.request;
-    return new Promise((resolve, reject) => {
-      const fail = (detail: string) => reject(new OrchestratorError(`the Kubernetes API at ${this.access.server} (${this.access.source}) ${detail}`));
-      const req = send(url, { method, headers, agent: this.agent, timeout: REQUEST_TIMEOUT_MS }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_BODY_BYTES) req.destroy(new Bounded(`answered ${method} ${url.pathname} with more than ${MAX_BODY_BYTES} bytes`));
-          else chunks.push(chunk);
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (error) => fail(`broke off the answer to ${method} ${url.pathname}: ${error.message}`));
-      });
-      req.on('timeout', () => req.destroy(new Bounded(`did not answer ${method} ${url.pathname} within ${REQUEST_TIMEOUT_MS / 1000} s`)));
-      req.on('error', (error) => fail(error instanceof Bounded ? error.message : `is not reachable: ${error.message}`));
-      req.end(body);
-    });
   }
+
+  /** One line: the API server, where it was configured, and the proxy it was reached through (never its credentials). */
+  private failure(detail: string): KubernetesUnreachable {
+    return new KubernetesUnreachable(`the Kubernetes API at ${this.access.server} (${this.access.source}) ${detail}`);
+  }
+
+  private why(error: Error, method: string, url: URL, signal: AbortSignal): string {
+    const proxy = this.route.proxy;
+    const through = proxy ? ` through the proxy ${proxy.proxy} (${proxy.from})` : '';
+    if (signal.aborted) return `did not answer ${method} ${url.pathname} within ${REQUEST_TIMEOUT_MS / 1000} s${through}`;
+    if (error instanceof ProxyUnreachable) return `is not reachable: the proxy ${error.route.proxy} (${error.route.from}) is not reachable: ${error.message}`;
+    const refused = tunnelRefusal(error);
+    if (refused !== undefined) return `is not reachable${through}: the proxy answered the CONNECT to ${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)} with HTTP ${refused}${refused === 407 ? ' (Proxy Authentication Required: check the proxy URL\'s user and password)' : ''}`;
+    return `is not reachable${through}: ${error.message}`;
+  }
+}
+
+/**
+ * `pending`, or the signal's reason once it fires. undici heeds a request's signal only once
+ * the request has a connection: a proxy that takes the TCP connection and never answers the
+ * CONNECT would hold the call for undici's 300 s header timeout. The abandoned attempt ends
+ * when the client is closed (its dispatcher destroyed).
+ */
+function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  pending.catch(() => undefined); // an attempt given up may still fail later: not an unhandled rejection
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** What the deployers use of a client (tests give a fake). */

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { printableUrl } from '../http/url-credentials.js';
 
 /** How to reach one cluster: what the current context of a kubeconfig names. */
 export interface ClusterAccess {
@@ -14,6 +15,11 @@ export interface ClusterAccess {
   token?: string;
   cert?: Buffer;
   key?: Buffer;
+  /**
+   * The cluster's `proxy-url` as written (credentials included: they go to the proxy, never
+   * into a message), an http:// or https:// proxy; it wins over HTTPS_PROXY/NO_PROXY, as in kubectl.
+   */
+  proxyUrl?: string;
 }
 
 interface Kubeconfig {
@@ -34,7 +40,7 @@ export function kubeconfigPath(env: NodeJS.ProcessEnv): string | undefined {
 
 /**
  * The current context's cluster and credentials. Supported: server, certificate-authority(-data),
- * insecure-skip-tls-verify, token(-file), client-certificate(-data)/client-key(-data). Anything
+ * insecure-skip-tls-verify, proxy-url (http/https), token(-file), client-certificate(-data)/client-key(-data). Anything
  * else that authenticates (exec plugins, auth-provider, username/password) is refused by name:
  * silently sending no credentials would only surface later as a puzzling 401.
  */
@@ -75,5 +81,30 @@ export function loadKubeconfig(file: string, context?: string): ClusterAccess {
     token: typeof user.token === 'string' ? user.token : tokenFile?.toString('utf8').trim(),
     cert: bytes(user['client-certificate-data'], user['client-certificate'], 'client-certificate'),
     key: bytes(user['client-key-data'], user['client-key'], 'client-key'),
+    proxyUrl: proxyUrlOf(cluster['proxy-url'], (detail) => where(`clusters[${ctx.cluster}].cluster.proxy-url ${detail}`)),
   };
+}
+
+/**
+ * A cluster's `proxy-url`, checked: kubectl takes http, https and socks5 proxies; the first
+ * two are supported here (undici's ProxyAgent), socks5 is refused by name rather than
+ * ignored (the API server would then be dialled directly, which the key says not to do).
+ */
+function proxyUrlOf(value: unknown, where: (detail: string) => string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new ConfigError(where(`must be a URL such as http://proxy.example:3128, not ${typeof value}`));
+  // The value is not echoed unless it is a URL with an authority (printableUrl can take the password out of that only).
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
+  if (scheme?.startsWith('socks')) {
+    throw new ConfigError(where(`is a ${scheme} proxy (${printableUrl(value)}), which is not supported; use an http:// or https:// proxy`));
+  }
+  if (scheme !== 'http' && scheme !== 'https') {
+    throw new ConfigError(where(scheme ? `has the scheme ${scheme}; use an http:// or https:// proxy` : 'must be a URL starting with http:// or https://, such as http://proxy.example:3128'));
+  }
+  try {
+    new URL(value);
+  } catch {
+    throw new ConfigError(where(`is not a valid URL: ${printableUrl(value)}`));
+  }
+  return value;
 }

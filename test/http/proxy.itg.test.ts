@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
@@ -8,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GITHUB_TOKEN, GitHubApiServer } from '../action/github/api-server.js';
 import { BUNDLE, runBundledAction } from '../helpers/run-action.js';
 import { pullRequestEnv } from '../helpers/pull-request.js';
+import { tunnelsSince } from '../helpers/proxy-log.js';
 import { CLI_BUNDLE, runBundledCli } from '../helpers/run-cli.js';
+import { selfSignedFor127 } from '../helpers/self-signed.js';
 import { FLOWS_PY, gitRepository, service, tempDir } from '../helpers/services.js';
 
 const node24 = service('LOLPOP_TEST_NODE24');
@@ -148,11 +149,7 @@ describe.skipIf(!node24 || !prefectUrl || !proxyUrl || !proxyLog)('HTTP_PROXY / 
   });
 });
 
-/** The CONNECT tunnels tinyproxy opened since `from` (a log offset): "host:port" each. */
-function tunnels(from: number): string[] {
-  const text = readFileSync(proxyLog!, 'utf8').slice(from);
-  return [...text.matchAll(/Request \(file descriptor \d+\): CONNECT (\S+) HTTP/g)].map((m) => m[1]!);
-}
+const tunnels = (from: number) => tunnelsSince(proxyLog!, from);
 
 /**
  * An https:// front for a plain-http server (Prefect): a self-signed certificate for
@@ -168,12 +165,10 @@ class TlsForwarder {
   ) {}
 
   static async start(target: string): Promise<TlsForwarder> {
-    const dir = tempDir('tls');
-    const [key, cert] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
+    const { key, cert, certFile } = selfSignedFor127();
     const upstream = new URL(target);
     const counts = { connections: 0, requests: 0 };
-    const server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+    const server = https.createServer({ key, cert }, (req, res) => {
       counts.requests += 1;
       const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -185,7 +180,7 @@ class TlsForwarder {
     server.on('secureConnection', () => (counts.connections += 1));
     await new Promise<void>((resolve) => server.listen(TLS_PORT, '127.0.0.1', resolve));
     const host = `127.0.0.1:${TLS_PORT}`;
-    return new TlsForwarder(counts, server, cert, host, `https://${host}${upstream.pathname}`);
+    return new TlsForwarder(counts, server, certFile, host, `https://${host}${upstream.pathname}`);
   }
 
   get connections(): number {

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OrchestratorError } from '../../src/errors.js';
-import type { KubeApi, KubeObject } from '../../src/kubernetes/client.js';
+import { KubernetesUnreachable, type KubeApi, type KubeObject } from '../../src/kubernetes/client.js';
 import { MemoryLogger } from '../../src/logger.js';
 import { KubernetesDeployer } from '../../src/orchestrators/prefect/kubernetes/deployer.js';
 import {
@@ -99,6 +99,19 @@ describe('KubernetesDeployer over the Kubernetes API', () => {
       'Failed to deploy, nothing applied: Kubernetes refused Deployment ml-prod/qs: namespaces "ml-prod" not found (HTTP 404 NotFound); create the namespace (kubectl create namespace ml-prod) or set deploy.namespace',
     );
     expect(applied(api, false)).toEqual([]);
+  });
+
+  it('an API server that gives no answer (e.g. its proxy is down) ends the dry run at once with its one line, not as a refusal per object', async () => {
+    const api = fakeApi();
+    const down = 'the Kubernetes API at https://10.0.0.1:6443 (kubeconfig) is not reachable: the proxy http://127.0.0.1:9 (HTTPS_PROXY) is not reachable: connect ECONNREFUSED 127.0.0.1:9';
+    api.apply = async (object, opts = {}) => {
+      api.calls.push({ method: 'apply', object, dryRun: opts.dryRun ?? false });
+      throw new KubernetesUnreachable(down);
+    };
+    const deployer = new KubernetesDeployer(api, new MemoryLogger(), tempDir('k8s'), connection);
+    const error = await deployer.deploy({ deploymentName: 'qs', kwargs, flowName: 'f', image: 'i:1' }).catch((e: Error) => e);
+    expect((error as Error).message).toBe(down);
+    expect(api.calls.filter((c) => c.method === 'apply')).toHaveLength(1);
   });
 
   it("k8s_deployment_manifest applies the user's own objects in our namespace, and stop deletes exactly them", async () => {

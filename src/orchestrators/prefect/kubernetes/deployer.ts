@@ -5,7 +5,7 @@ import { ConfigError, OrchestratorError } from '../../../errors.js';
 import { readProjectFile, TEXT_FILE_MAX_BYTES } from '../../../project-files.js';
 import type { Logger } from '../../../logger.js';
 import { writePackageFiles } from '../../../packaging/files.js';
-import { collectionPath, describe, objectPath, type KubeApi } from '../../../kubernetes/client.js';
+import { collectionPath, describe, KubernetesUnreachable, objectPath, type KubeApi } from '../../../kubernetes/client.js';
 import { deploymentProblem, waitForRollout } from '../../../kubernetes/rollout.js';
 import { kubernetesName } from '../../../kubernetes/names.js';
 import type { PrefectConnection } from '../connection.js';
@@ -101,7 +101,8 @@ export class KubernetesDeployer {
       try {
         await this.client.apply(object, { dryRun: true });
       } catch (error) {
-        if (!(error instanceof OrchestratorError)) throw error;
+        // No answer is not a verdict: said once, not once per object as a refusal.
+        if (!(error instanceof OrchestratorError) || error instanceof KubernetesUnreachable) throw error;
         refusals.push(withNamespaceHint(error.message, object.metadata.namespace));
       }
     }
