@@ -115,7 +115,8 @@ airflow_env() { # home
 # The components each major runs.
 components() { if [ "$MAJOR" = 2 ]; then echo "webserver scheduler"; else echo "api-server scheduler dag-processor"; fi; }
 
-# Whether every component's own process still runs (their children and the wrapper aside).
+# Whether every component's supervising loop still runs (before the server is healthy, a
+# loop ends with its component).
 all_alive() { # home
   local c
   for c in $(components); do
@@ -179,13 +180,19 @@ start() {
   log "database ready ($((SECONDS - t0)) s)"
   # One process group for the components, so stop can signal them all at once. Each runs in
   # a loop that, once the server was healthy, starts it again if it exits (a CI run lost
-  # Airflow 2.10's webserver mid-run and eight tests with it): the exit and its log stay in
-  # $home/restarts.log, which `restarts` prints. Before that, an exit ends the start.
+  # Airflow 2.10's webserver mid-run and eight tests with it), at most 5 times: every exit
+  # and its last lines stay in $home/restarts.log, which `restarts` prints. Before the
+  # server was healthy, an exit ends the start. $c.pid is the loop's pid: alive while the
+  # component is or will be again.
   setsid bash -c 'cd "$AIRFLOW_HOME"; for c in '"$(components)"'; do
-      ( while :; do
+      ( n=0
+        while :; do
           airflow "$c" >>"$c.log" 2>&1; rc=$?
+          { echo "$(date -u +%FT%TZ) airflow $c exited with status $rc. Its last lines:"; tail -40 "$c.log"; } >>restarts.log
           [ -f healthy ] || exit "$rc"
-          { echo "$(date -u +%FT%TZ) airflow $c exited with status $rc; started again. Its last lines:"; tail -40 "$c.log"; } >>restarts.log
+          n=$((n + 1))
+          if [ "$n" -gt 5 ]; then echo "gave up on airflow $c after 5 restarts" >>restarts.log; exit "$rc"; fi
+          echo "started airflow $c again ($n of 5)" >>restarts.log
           sleep 2
         done ) & echo $! >"$c.pid"
     done; wait' </dev/null >/dev/null 2>&1 &
@@ -232,8 +239,8 @@ restarts() {
   [ -f "$STATE/home" ] || return 0
   home="$(cat "$STATE/home")"
   if [ -s "$home/restarts.log" ]; then
-    log "Airflow at $URL: components exited during the run and were started again:"
-    cat "$home/restarts.log" >&2
+    log "Airflow at $URL: components exited during the run (the last 300 lines of what was recorded):"
+    tail -n 300 "$home/restarts.log" >&2
   fi
 }
 

@@ -27,7 +27,10 @@ const Memory = z
 function requestAndLimit<T extends z.ZodType<string, unknown>>(quantity: T) {
   return z.union([
     quantity.transform((request) => ({ request, limit: undefined as string | undefined })),
-    z.strictObject({ request: quantity.optional(), limit: quantity.optional() }),
+    z
+      .strictObject({ request: quantity.optional(), limit: quantity.optional() })
+      // An empty {} would ask for nothing and map to nothing: silently ignored, so refused.
+      .refine((value) => value.request !== undefined || value.limit !== undefined, 'a request, a limit or both: {request: …, limit: …}'),
   ]);
 }
 

@@ -208,16 +208,35 @@ export function runContainerArgs(input: RunContainerInput): string[] {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new ConfigError(`'${name}' is not an environment variable name`);
     args.push('--env', name);
   }
-  const resources = dockerRunResourceArgs(input.resources ?? {});
-  // Which of two would win is Docker's parsing order, not obvious: each is given once.
-  const twice = resources.filter((word) => word.startsWith('--') && input.extra.some((e) => e === word || e.startsWith(`${word}=`)));
+  const resources = refuseRepeatedOptions(input.extra, input.resources ?? {});
+  args.push(...resources, ...input.extra, input.image);
+  return args;
+}
+
+/**
+ * The `docker run` options of `resources`, once it is known that the user's own arguments
+ * (`extra`, deploy.docker_kwargs) give none of them: which of two would win is Docker's
+ * parsing order (the last one), not obvious, so each is given once.
+ */
+export function refuseRepeatedOptions(extra: readonly string[], resources: DockerResources): string[] {
+  const options = dockerRunResourceArgs(resources);
+  const twice = options.filter((word) => word.startsWith('--') && extra.some((e) => givesOption(e, word)));
   if (twice.length > 0) {
     throw new ConfigError(
       `orchestrator.deployment.deploy.docker_kwargs gives ${twice.join(', ')}, which deploy.resources sets too; give each once (deploy.resources is the portable form)`,
     );
   }
-  args.push(...resources, ...input.extra, input.image);
-  return args;
+  return options;
+}
+
+/** docker run's one-letter spellings of the options deploy.resources sets (`-m 1g`, `-m1g`). */
+const SHORT_OPTIONS: Record<string, string> = { '--memory': '-m' };
+
+/** Whether the argument `word` gives the long option `option` in any of its spellings. */
+function givesOption(word: string, option: string): boolean {
+  if (word === option || word.startsWith(`${option}=`)) return true;
+  const short = SHORT_OPTIONS[option];
+  return short !== undefined && word.startsWith(short);
 }
 
 /** `docker stop` gives the serving process time to pause its deployment (pause_on_shutdown). */

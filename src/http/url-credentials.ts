@@ -32,14 +32,24 @@ export function splitCredentials(written: string): SplitUrl {
 export function printableUrl(url: string): string {
   try {
     const parsed = new URL(url);
+    // user:pw@host without a scheme parses as the scheme "user:" with no host: not a URL to us.
+    if (!parsed.host && url.includes('@')) return withoutUserInfo(url);
     if (!parsed.username && !parsed.password) return url;
     parsed.username = '';
     parsed.password = '';
     return parsed.href.replace(/\/$/, url.endsWith('/') ? '/' : '');
   } catch {
-    // Not a URL (shown in the error that says so): drop anything before an @ in its authority all the same.
-    return url.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');
+    return withoutUserInfo(url);
   }
+}
+
+/**
+ * Text that is not a URL (shown in the error that says so) without everything up to its
+ * last @, after a scheme or not: a password may hold a / that ends no authority here
+ * (http://u:pa/ss@proxy), and more may be dropped than the password, never less.
+ */
+function withoutUserInfo(text: string): string {
+  return text.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/)?.*@/i, '$1');
 }
 
 function decode(value: string): string {

@@ -114,10 +114,14 @@ export class KubernetesClient {
     return true;
   }
 
-  /** Deletes (dependents in the background); false when it was already gone. */
-  async delete(path: string): Promise<boolean> {
-    const res = await this.request('DELETE', path, JSON.stringify({ propagationPolicy: 'Background' }), 'application/json');
-    if (res.status === 404) return false;
+  /**
+   * Deletes (dependents in the background); false when it was already gone, or when `uid`
+   * is given and the object of that name is no longer that one (the server checks it).
+   */
+  async delete(path: string, uid?: string): Promise<boolean> {
+    const body = { propagationPolicy: 'Background', ...(uid ? { preconditions: { uid } } : {}) };
+    const res = await this.request('DELETE', path, JSON.stringify(body), 'application/json');
+    if (res.status === 404 || (uid && res.status === 409)) return false;
     if (res.status >= 300) throw new OrchestratorError(`Kubernetes DELETE ${path} failed: ${statusMessage(res)}`);
     return true;
   }
@@ -136,8 +140,17 @@ export class KubernetesClient {
     if (body !== undefined) headers['content-type'] = contentType ?? 'application/json';
     // One bound for the whole call: reaching the proxy, the tunnel, TLS, the headers and the body.
     const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    const pending = request(url, { method: method as 'GET', headers, body, dispatcher: this.route.dispatcher, signal });
+    // An answer that comes after the call was given up is read by no one: let its connection go.
+    signal.addEventListener(
+      'abort',
+      () => {
+        void pending.then((late) => late.body.destroy(), () => undefined);
+      },
+      { once: true },
+    );
     try {
-      const res = await untilAborted(request(url, { method: method as 'GET', headers, body, dispatcher: this.route.dispatcher, signal }), signal);
+      const res = await untilAborted(pending, signal);
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of res.body as AsyncIterable<Buffer>) {

@@ -104,7 +104,8 @@ function proxyUrlOf(value: unknown, where: (detail: string) => string): string |
   try {
     new URL(value);
   } catch {
-    throw new ConfigError(where(`is not a valid URL: ${printableUrl(value)}`));
+    // Not echoed: what is a password in a value that does not parse cannot be told for sure.
+    throw new ConfigError(where('is not a valid URL (not shown: it may hold a password); use http://[user:password@]host:port'));
   }
   return value;
 }

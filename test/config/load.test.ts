@@ -26,6 +26,7 @@ describe('loadConfig: the messages a user sees', () => {
     ['unknown key', 'unknown-key.yaml', 'test/fixtures/config/unknown-key.yaml:7:7: orchestrator.deployment.deploy.work_pol: unknown key; did you mean work_pool?'],
     ['bad enum', 'bad-enum.yaml', 'test/fixtures/config/bad-enum.yaml:6:5: orchestrator.deployment.type: Invalid option: expected one of "docker"|"kubernetes"|"local"'],
     ['both spellings', 'both-spellings.yaml', 'test/fixtures/config/both-spellings.yaml:3:1: decorators: use either decorator or decorators, not both'],
+    ['an empty request-and-limit', 'empty-resource.yaml', 'test/fixtures/config/empty-resource.yaml:9:9: orchestrator.deployment.deploy.resources.memory: a request, a limit or both: {request: …, limit: …}'],
     ['orchestrator config', 'bad-prefect-config.yaml', 'test/fixtures/config/bad-prefect-config.yaml:5:5: orchestrator.config.cache_tasks: expected boolean, received string'],
   ])('%s', (_name, file, expected) => {
     const message = errorOf(() => load(file));

@@ -135,6 +135,10 @@ describe('deploy.resources on a Docker container', () => {
     expect(errorOf(() => runContainerArgs({ ...input, extra: ['--memory=1g'], resources: { memoryBytes: 1024 } }))).toBe(
       'orchestrator.deployment.deploy.docker_kwargs gives --memory, which deploy.resources sets too; give each once (deploy.resources is the portable form)',
     );
+    // Docker's one-letter -m is --memory too, separate or joined to its value.
+    for (const extra of [['-m', '1g'], ['-m1g']]) {
+      expect(errorOf(() => runContainerArgs({ ...input, extra, resources: { memoryBytes: 1024 } }))).toContain('docker_kwargs gives --memory');
+    }
     // --memory-reservation is not --memory.
     expect(runContainerArgs({ ...input, extra: ['--memory-reservation=1g'], resources: { memoryBytes: 1024 } })).toContain('--memory-reservation=1g');
   });

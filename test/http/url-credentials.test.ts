@@ -15,5 +15,8 @@ describe('credentials in URLs', () => {
     expect(printableUrl('http://user:pw@host/api?x=1')).toBe('http://host/api?x=1');
     expect(printableUrl('http://host/api')).toBe('http://host/api');
     expect(printableUrl('http://user:p w@ho st/api')).toBe('http://ho st/api');
+    // A password with a / in it, or no scheme at all: everything up to the last @ goes.
+    expect(printableUrl('http://u:pa/ss@proxy:3128')).toBe('http://proxy:3128');
+    expect(printableUrl('u:pa/ss@proxy:3128')).toBe('proxy:3128');
   });
 });

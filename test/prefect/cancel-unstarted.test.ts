@@ -17,18 +17,22 @@ import { ciContext, tempDir } from '../helpers/services.js';
 const JOB_PATH = '/apis/batch/v1/namespaces/lolpop-pool2/jobs/economic-dodo-8hvt8';
 
 /** A Job with one pod in `status` (until it is deleted); records what was deleted. */
-function cluster(status: Pod['status'], log = ''): KubeApi & { deleted: string[] } {
+function cluster(status: Pod['status'], log = '', runLabel = 'r1'): KubeApi & { deleted: string[]; preconditions: (string | undefined)[] } {
   const deleted: string[] = [];
+  const preconditions: (string | undefined)[] = [];
   const pod: Pod = { metadata: { name: 'economic-dodo-8hvt8-nxgfc', namespace: 'lolpop-pool2' }, status };
+  const jobObject = { metadata: { name: 'economic-dodo-8hvt8', uid: 'job-uid-1', labels: { 'prefect.io/flow-run-id': runLabel } } };
   return {
     deleted,
+    preconditions,
     apply: async (o) => o,
     mergePatch: async () => true,
-    async delete(p: string) {
+    async delete(p: string, uid?: string) {
       deleted.push(p);
+      preconditions.push(uid);
       return true;
     },
-    get: async <T>() => ({ items: deleted.length ? [] : [pod] }) as T,
+    get: async <T>(p: string) => (deleted.length ? (p === JOB_PATH ? undefined : { items: [] }) : p === JOB_PATH ? jobObject : { items: [pod] }) as T,
     text: async () => log,
   };
 }
@@ -41,15 +45,26 @@ describe('the Job of a cancelled run whose pod never started the flow', () => {
       phase: 'Pending',
       containerStatuses: [{ name: 'prefect-job', state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "127.0.0.1:5000/x:does-not-exist"' } } }],
     });
-    expect(await deleteUnstartedJob(api, job)).toBe(
+    expect(await deleteUnstartedJob(api, job, 'r1')).toBe(
       'deleted Job lolpop-pool2/economic-dodo-8hvt8: its pod never started the flow (pod economic-dodo-8hvt8-nxgfc, container prefect-job: ImagePullBackOff: Back-off pulling image "127.0.0.1:5000/x:does-not-exist")',
     );
     expect(api.deleted).toEqual([JOB_PATH]);
+    expect(api.preconditions).toEqual(['job-uid-1']);
+  });
+
+  it('a Job of that name the worker did not label with this run (another cluster, another run): left alone', async () => {
+    const api = cluster(
+      { phase: 'Pending', containerStatuses: [{ name: 'prefect-job', state: { waiting: { reason: 'ImagePullBackOff' } } }] },
+      '',
+      'another-run',
+    );
+    expect(await deleteUnstartedJob(api, job, 'r1')).toBeUndefined();
+    expect(api.deleted).toEqual([]);
   });
 
   it('a container that exited before the flow: its reason and exit code, not its log lines', async () => {
     const api = cluster({ phase: 'Failed', containerStatuses: [{ name: 'prefect-job', state: { terminated: { reason: 'Error', exitCode: 1 } } }] }, 'no flow here\n');
-    expect(await deleteUnstartedJob(api, job)).toBe(
+    expect(await deleteUnstartedJob(api, job, 'r1')).toBe(
       'deleted Job lolpop-pool2/economic-dodo-8hvt8: its pod never started the flow (pod economic-dodo-8hvt8-nxgfc, container prefect-job: Error (exit code 1))',
     );
   });
@@ -57,7 +72,7 @@ describe('the Job of a cancelled run whose pod never started the flow', () => {
   it('a pod that is running, or still pulling, is left to the Prefect runner it starts: nothing deleted', async () => {
     for (const state of [{ running: {} }, { waiting: { reason: 'ContainerCreating' } }]) {
       const api = cluster({ phase: 'Pending', containerStatuses: [{ name: 'prefect-job', state }] });
-      expect(await deleteUnstartedJob(api, job)).toBeUndefined();
+      expect(await deleteUnstartedJob(api, job, 'r1')).toBeUndefined();
       expect(api.deleted).toEqual([]);
     }
   });
@@ -141,6 +156,30 @@ describe('stop cancel_runs: a CANCELLING run nothing else will end', () => {
   });
 });
 
+describe('stop cancel_runs: the Job deleted, then the server fails', () => {
+  it('the deleted Job is said in a warning with the server\'s error, and the run is left CANCELLING', async () => {
+    const run: FlowRun = { id: 'r1', name: 'economic-dodo', state: { type: 'CANCELLING', name: 'Cancelling' }, start_time: null } as FlowRun;
+    const api = {
+      cancelFlowRun: async () => ({ status: 'ACCEPT', state: 'CANCELLING' }),
+      readFlowRun: async () => run,
+      markCancelled: async () => {
+        throw new Error('Prefect answered 503 to POST /flow_runs/r1/set_state');
+      },
+    } as unknown as PrefectApi;
+    const logger = new MemoryLogger();
+    let calls = 0;
+    const deleted = 'deleted Job lolpop-pool2/economic-dodo-8hvt8: its pod never started the flow (…)';
+    const summary = await cancelFlowRuns(api, [run], Date.now(), Date.now() + 50, {
+      logger,
+      timeoutMs: 50,
+      pollMs: 5,
+      endUnstarted: async () => (calls++ === 0 ? deleted : undefined),
+    });
+    expect(summary).toEqual({ found: 1, cancelled: 0, finished: 0, cancelling: 1 });
+    expect(logger.lines).toContain(`warning: flow run economic-dodo: ${deleted}, but marking it CANCELLED failed: Prefect answered 503 to POST /flow_runs/r1/set_state`);
+  });
+});
+
 describe('PrefectOrchestrator.cancel: a cluster that will not delete the Job', () => {
   it('is one warning naming the Job and the server\'s words, however many polls; the run is left CANCELLING', async () => {
     // A cluster on loopback: the Job's pod cannot pull its image, and deleting Jobs is forbidden.
@@ -149,6 +188,11 @@ describe('PrefectOrchestrator.cancel: a cluster that will not delete the Job', (
       if (req.method === 'DELETE') {
         deletes.push(req.url!);
         res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', message: 'jobs.batch "economic-dodo-8hvt8" is forbidden: no RBAC for it' }));
+        return;
+      }
+      if (req.url === JOB_PATH) {
+        const labelled = { metadata: { name: job.job, uid: 'job-uid-1', labels: { 'prefect.io/flow-run-id': 'r1' } } };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(labelled));
         return;
       }
       const pod = { metadata: { name: 'economic-dodo-8hvt8-nxgfc', namespace: job.namespace }, status: { phase: 'Pending', containerStatuses: [{ name: 'prefect-job', state: { waiting: { reason: 'ImagePullBackOff' } } }] } };

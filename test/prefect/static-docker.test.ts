@@ -12,7 +12,7 @@ import type { Exec, ExecOptions, ExecResult } from '../../src/exec.js';
 import { MemoryLogger } from '../../src/logger.js';
 import { PrefectConfig } from '../../src/orchestrators/prefect/config.js';
 import { PrefectOrchestrator } from '../../src/orchestrators/prefect/orchestrator.js';
-import { StaticDockerHost } from '../../src/orchestrators/prefect/static-docker.js';
+import { StaticDockerHost, staticDockerResources } from '../../src/orchestrators/prefect/static-docker.js';
 import { ciContext, tempDir } from '../helpers/services.js';
 import { resolvedFrom } from '../helpers/requests.js';
 import { stepRequests } from '../../src/step-requests.js';
@@ -143,6 +143,21 @@ describe('StaticDockerHost', () => {
       'run --detach --name qs --restart no --label io.github.lolpop-deploy.deployment=qs --env PREFECT_API_URL --env PREFECT_API_KEY --env PREFECT_API_AUTH_STRING --gpus 1 qs:1',
       'rm --force qs',
     ]);
+  });
+
+  it('arguments Docker would read two ways fail before the serving container is touched (nothing left serving otherwise)', async () => {
+    const exec = fakeDocker();
+    const host = new StaticDockerHost(exec, new MemoryLogger(), {}, connection);
+    await expect(
+      host.replace({ name: 'qs', image: 'qs:2', deploymentName: 'qs', restart: 'no', extra: ['-m', '1g'], resources: { memoryBytes: 1024 } }),
+    ).rejects.toThrow('docker_kwargs gives --memory, which deploy.resources sets too');
+    expect(exec.calls).toEqual([]);
+  });
+
+  it('the check package, plan and deploy make first refuses an option docker_kwargs gives too, in any spelling', () => {
+    const resources = { memory: { request: undefined, limit: '1Gi' } };
+    expect(() => staticDockerResources({ deploy: { resources, docker_kwargs: ['-m1g'] } })).toThrow('docker_kwargs gives --memory');
+    expect(staticDockerResources({ deploy: { resources, docker_kwargs: ['--network', 'host'] } })).toEqual({ memoryBytes: 1073741824 });
   });
 
   it('stop of a container that is already gone answers false, not an error', async () => {

@@ -1,5 +1,5 @@
 import { podResources } from '../../kubernetes/pod-resources.js';
-import { dockerOperatorResources } from './docker-resources.js';
+import { dockerOperatorResources, type DockerOperatorResources } from './docker-resources.js';
 import { GENERATED_HEADER } from '../../packaging/generated.js';
 import { pyLiteral, pyString } from '../../packaging/python.js';
 import { FINGERPRINT_TAG } from './names.js';
@@ -34,10 +34,11 @@ export const RELEASES_DIR = 'releases';
 export function renderDagFile(options: DagFileOptions): string {
   const tags = ['lolpop', `${FINGERPRINT_TAG}${options.fingerprint}`, ...options.tags];
   const task = options.task;
+  // deploy.resources as the operator's own arguments, or its subclass's (docker-resources.ts).
   const limits = task.kind === 'docker' ? dockerOperatorResources(task.resources) : undefined;
   const imports = { bash: BASH_IMPORTS, docker: DOCKER_IMPORTS, kubernetes: KUBERNETES_IMPORTS }[task.kind] + (limits?.imports ?? '');
   const head = task.kind === 'bash' ? `PYTHON = ${task.python === undefined ? 'sys.executable' : pyString(task.python)}\n` : `IMAGE = ${pyString(task.image)}\n`;
-  const operator = task.kind === 'bash' ? bashTask(options) : task.kind === 'docker' ? dockerTask(options, task) : kubernetesTask(options, task);
+  const operator = task.kind === 'bash' ? bashTask(options) : task.kind === 'docker' ? dockerTask(options, task, limits!) : kubernetesTask(options, task);
   return `${GENERATED_HEADER}
 # lolpop-deploy: the Airflow DAG of deployment ${JSON.stringify(options.deploymentName)}.
 ${imports}
@@ -151,10 +152,8 @@ ${secrets.join('')}        },
  * user's own variables (documented as templates) go in environment, which it renders,
  * and the deployment's name there too, as a verbatim template.
  */
-function dockerTask(options: DagFileOptions, task: Extract<AirflowTask, { kind: 'docker' }>): string {
+function dockerTask(options: DagFileOptions, task: Extract<AirflowTask, { kind: 'docker' }>, limits: DockerOperatorResources): string {
   const settings = task.docker;
-  // deploy.resources as the operator's own arguments, or its subclass's (docker-resources.ts).
-  const limits = dockerOperatorResources(task.resources);
   const environment = containerEnvironment(options, settings.environment, 'docker');
   const optional: Array<[string, string | undefined]> = [
     ['docker_url', settings.docker_url],

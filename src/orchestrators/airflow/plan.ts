@@ -113,6 +113,7 @@ function taskLine(bundle: DagBundle): string {
     return `its task: a KubernetesPodOperator running the runner in ${task.image}, pod ${task.podName}-<random> (${settings.join(', ')})`;
   }
   const d = task.docker;
+  const limits = dockerRunResourceArgs(task.resources ?? {});
   const settings = [
     d.docker_url && `docker_url ${d.docker_url}`,
     d.network_mode && `network_mode ${d.network_mode}`,
@@ -120,7 +121,7 @@ function taskLine(bundle: DagBundle): string {
     `auto_remove ${d.auto_remove}`,
     d.force_pull && 'force_pull',
     d.mounts.length > 0 && `${d.mounts.length} mount${d.mounts.length > 1 ? 's' : ''}`,
-    dockerRunResourceArgs(task.resources ?? {}).length > 0 && `limits as docker run ${dockerRunResourceArgs(task.resources ?? {}).join(' ')}`,
+    limits.length > 0 && `limits as docker run ${limits.join(' ')}`,
   ].filter(Boolean);
   return `its task: a DockerOperator running the runner in ${task.image} (${settings.join(', ')})`;
 }

@@ -110,7 +110,14 @@ async function endUnstarted(api: PrefectApi, run: FlowRun, deadline: number, opt
   if (!options.endUnstarted || run.start_time) return false;
   const done = await options.endUnstarted(run);
   if (!done) return false;
-  const answer = await api.markCancelled(run.id, `Cancelled by lolpop-deploy: ${done}`, deadline);
+  let answer: Awaited<ReturnType<PrefectApi['markCancelled']>>;
+  try {
+    answer = await api.markCancelled(run.id, `Cancelled by lolpop-deploy: ${done}`, deadline);
+  } catch (error) {
+    // The Job is gone already: that must be said, not lost behind the server's error.
+    options.logger.warning(`flow run ${run.name}: ${done}, but marking it CANCELLED failed: ${error instanceof Error ? error.message : String(error)}`);
+    return false;
+  }
   if (answer.state !== 'CANCELLED') {
     options.logger.warning(`flow run ${run.name}: ${done}, but the server answered ${answer.status} → ${answer.state ?? '?'} to CANCELLED${answer.reason ? ` (${answer.reason})` : ''}`);
     return false;

@@ -284,7 +284,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
       (async (run) =>
         refused.has(run.id)
           ? undefined
-          : onJob(run, deleteUnstartedJob, (where, error) => {
+          : onJob(run, (client, job) => deleteUnstartedJob(client, job, run.id), (where, error) => {
               refused.add(run.id);
               this.ctx.logger.warning(`flow run ${run.name}: ${where} could not be checked or deleted (the run is left to its worker): ${error}`);
             }))
@@ -408,7 +408,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
       );
     }
     // Before the old container goes: a resource Docker cannot honour leaves it serving.
-    staticDockerResources(d);
+    const resources = staticDockerResources(d);
     // The image as pushed in this invocation, else the one package builds (same tag).
     const image = kwargs.docker_image_name ?? packaged?.image ?? d.image;
     const host = this.dockerHost();
@@ -422,7 +422,7 @@ export class PrefectOrchestrator implements Orchestrator<PrefectKwargs, PrefectT
       deploymentName: d.name,
       restart: kwargs.restart_policy,
       extra: kwargs.docker_kwargs ?? [],
-      resources: staticDockerResources(d),
+      resources,
     });
     this.ctx.logger.info(`container ${name} (${id.slice(0, 12)}) serving from ${image}`);
     return this.awaitServed(d, `the container ${name}`, before, () => host.problem(name));

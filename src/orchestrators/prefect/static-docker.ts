@@ -2,6 +2,7 @@ import {
   containerLogsArgs,
   containersWithLabelArgs,
   inspectContainerArgs,
+  refuseRepeatedOptions,
   removeContainerArgs,
   runContainerArgs,
   stopContainerArgs,
@@ -14,9 +15,15 @@ import { lastLines, type Exec } from '../../exec.js';
 import type { Logger } from '../../logger.js';
 import type { PrefectConnection } from './connection.js';
 
-/** deploy.resources of a serving container as Docker's limits; what Docker cannot honour is refused by name. */
-export function staticDockerResources(d: { deploy: { resources?: Resources } }): DockerResources {
-  return dockerResources(d.deploy.resources, 'a Prefect static docker deployment (its serving container)');
+/**
+ * deploy.resources of a serving container as Docker's limits; what Docker cannot honour is
+ * refused by name, and so is an option deploy.docker_kwargs gives too. Package, plan and
+ * deploy call it before anything else (deploy: before the old container goes).
+ */
+export function staticDockerResources(d: { deploy: { resources?: Resources; docker_kwargs?: string[] } }): DockerResources {
+  const resources = dockerResources(d.deploy.resources, 'a Prefect static docker deployment (its serving container)');
+  refuseRepeatedOptions(d.deploy.docker_kwargs ?? [], resources);
+  return resources;
 }
 
 /** Labels on every serving container, so `docker ps --filter label=…` finds them. */
@@ -53,8 +60,6 @@ export class StaticDockerHost {
    * environment, so no key is ever on a command line.
    */
   async replace(container: ServingContainer): Promise<string> {
-    if (await this.remove(container.name)) this.logger.info(`removed the previous container ${container.name}`);
-    await this.removeStrays(container.deploymentName);
     const secrets: Record<string, string | undefined> = {
       PREFECT_API_URL: this.connection.apiUrl,
       PREFECT_API_KEY: this.connection.apiKey,
@@ -70,12 +75,18 @@ export class StaticDockerHost {
       extra: container.extra,
       resources: container.resources,
     });
+    // Only now, with the arguments known to be valid: a config error must not leave the
+    // deployment with nothing serving.
+    if (await this.remove(container.name)) this.logger.info(`removed the previous container ${container.name}`);
+    await this.removeStrays(container.deploymentName);
     this.logger.info(`docker ${args.join(' ')}`);
     const res = await this.exec.run('docker', args, { env: { ...this.env, ...passed } });
     if (res.exitCode !== 0) {
       // `docker run` creates before it starts: a start the engine refused (a GPU it has
       // no driver for) leaves a container that never ran; it must not linger.
-      await this.remove(container.name).catch(() => false);
+      await this.remove(container.name).catch((error: unknown) => {
+        this.logger.warning(`could not remove the container ${container.name} that did not start: ${error instanceof Error ? error.message : String(error)}`);
+      });
       throw new CommandError(`Failed to start the container ${container.name} from ${container.image}: ${describeDockerFailure(res.stderr || res.stdout)}`);
     }
     return res.stdout.trim();

@@ -1,4 +1,4 @@
-import type { KubeApi } from '../../../kubernetes/client.js';
+import { collectionPath, type KubeApi } from '../../../kubernetes/client.js';
 import { listPods, logTail, podProblem } from '../../../kubernetes/rollout.js';
 
 /** A flow run's Job, as prefect-kubernetes records it. */
@@ -23,6 +23,9 @@ export function flowRunJob(infrastructurePid: string | null | undefined): FlowRu
   const match = infrastructurePid ? JOB_PID.exec(infrastructurePid) : null;
   return match ? { namespace: match[1]!, job: match[3]! } : undefined;
 }
+
+/** The label prefect-kubernetes puts on each flow run's Job (0.4 and 0.8 alike). */
+const FLOW_RUN_LABEL = 'prefect.io/flow-run-id';
 
 /**
  * Why the Job's pod cannot run or did not succeed, in the pod's own words: an image that
@@ -59,11 +62,18 @@ export async function jobPodProblem(client: KubeApi, { namespace, job }: FlowRun
  * (it leaves cancels to the runner), 0.8.0 for the server's ~5 min cancellation timeout.
  * Returns what it did, or undefined (nothing shows, or no Job to delete) to leave it be.
  */
-export async function deleteUnstartedJob(client: KubeApi, job: FlowRunJob): Promise<string | undefined> {
+export async function deleteUnstartedJob(client: KubeApi, job: FlowRunJob, flowRunId: string): Promise<string | undefined> {
+  // The infrastructure_pid names a Job, but the runner's kubeconfig may point at another
+  // cluster than the worker's (the cluster uid is not compared): only a Job the worker
+  // labelled with this very run is deleted, and only that object (its uid, checked by the server).
+  const path = `${collectionPath('Job', job.namespace)}/${encodeURIComponent(job.job)}`;
+  const found = await client.get<{ metadata: { uid?: string; labels?: Record<string, string> } }>(path);
+  const uid = found?.metadata.uid;
+  if (!uid || found.metadata.labels?.[FLOW_RUN_LABEL] !== flowRunId) return undefined;
   const problem = await jobPodProblem(client, job);
   if (!problem) return undefined;
   // Its pods go with it (background propagation): nothing of the run is left on the cluster.
-  const deleted = await client.delete(`/apis/batch/v1/namespaces/${encodeURIComponent(job.namespace)}/jobs/${encodeURIComponent(job.job)}`);
+  const deleted = await client.delete(path, uid);
   if (!deleted) return undefined;
   // Without the `Job ns/name: ` it starts with, and a crashed container's log lines (its first line says enough here).
   const why = problem.slice(`Job ${job.namespace}/${job.job}: `.length).split('\n')[0]!.replace(/; its last log lines:$/, '');
