@@ -180,25 +180,26 @@ describe('StaticDockerHost', () => {
 });
 
 describe('PrefectOrchestrator.deploy without a work pool', () => {
-  const orchestrator = () =>
+  const orchestrator = (exec: Exec = fakeDocker()) =>
     new PrefectOrchestrator(PrefectConfig.parse({}), {
       logger: new MemoryLogger(),
-      exec: fakeDocker(),
+      exec,
       fetch: (async () => Response.json('3.8.8')) as typeof globalThis.fetch,
       env: { PREFECT_API_URL: 'http://p:4200/api' },
       ci: ciContext(),
       workdir: tempDir('static'),
       configFile: 'lolpop.yaml',
     });
-  const request = (type: 'docker' | 'local', pkg: Record<string, unknown> = {}) =>
+  const requests = (type: 'docker' | 'local', pkg: Record<string, unknown> = {}, deploy: Record<string, unknown> = {}) =>
     stepRequests(
       resolvedFrom<PrefectKwargs, PrefectTarget>('PrefectOrchestrator', {
         name: 'qs',
         type,
-        deploy: DeployKwargs.parse({}),
+        deploy: DeployKwargs.parse(deploy),
         package: PackageKwargs.parse({ lolpop_class: 'QuickstartRunner', ...pkg }),
       }),
-    ).deploy();
+    );
+  const request = (type: 'docker' | 'local', pkg: Record<string, unknown> = {}) => requests(type, pkg).deploy();
 
   it('type local says plainly that the action does not serve in a runner process', async () => {
     await expect(orchestrator().deploy(request('local'))).rejects.toThrow(
@@ -208,24 +209,8 @@ describe('PrefectOrchestrator.deploy without a work pool', () => {
 
   it('type docker: deploy.resources Docker cannot honour is refused by name before the old container is touched', async () => {
     const exec = fakeDocker();
-    const o = new PrefectOrchestrator(PrefectConfig.parse({}), {
-      logger: new MemoryLogger(),
-      exec,
-      fetch: (async () => Response.json('3.8.8')) as typeof globalThis.fetch,
-      env: { PREFECT_API_URL: 'http://p:4200/api' },
-      ci: ciContext(),
-      workdir: tempDir('static'),
-      configFile: 'lolpop.yaml',
-    });
-    const deploy = stepRequests(
-      resolvedFrom<PrefectKwargs, PrefectTarget>('PrefectOrchestrator', {
-        name: 'qs',
-        type: 'docker',
-        deploy: DeployKwargs.parse({ resources: { cpu: '1', service_account: 'trainer' } }),
-        package: PackageKwargs.parse({ lolpop_class: 'QuickstartRunner', create_deployment: true }),
-      }),
-    ).deploy();
-    await expect(o.deploy(deploy)).rejects.toThrow(
+    const deploy = requests('docker', { create_deployment: true }, { resources: { cpu: '1', service_account: 'trainer' } }).deploy();
+    await expect(orchestrator(exec).deploy(deploy)).rejects.toThrow(
       'orchestrator.deployment.deploy.resources cannot be honoured by a Prefect static docker deployment (its serving container): ' +
         'orchestrator.deployment.deploy.resources.service_account: a Docker container runs under no Kubernetes ServiceAccount;',
     );
@@ -234,24 +219,8 @@ describe('PrefectOrchestrator.deploy without a work pool', () => {
 
   it('type docker: package refuses it too, before a build', async () => {
     const exec = fakeDocker();
-    const o = new PrefectOrchestrator(PrefectConfig.parse({}), {
-      logger: new MemoryLogger(),
-      exec,
-      fetch: (async () => Response.json('3.8.8')) as typeof globalThis.fetch,
-      env: { PREFECT_API_URL: 'http://p:4200/api' },
-      ci: ciContext(),
-      workdir: tempDir('static'),
-      configFile: 'lolpop.yaml',
-    });
-    const requests = stepRequests(
-      resolvedFrom<PrefectKwargs, PrefectTarget>('PrefectOrchestrator', {
-        name: 'qs',
-        type: 'docker',
-        deploy: DeployKwargs.parse({ resources: { env_from_secrets: { T: { secret: 's', key: 'k' } } } }),
-        package: PackageKwargs.parse({ lolpop_class: 'QuickstartRunner', create_deployment: true }),
-      }),
-    );
-    await expect(o.package(requests.package())).rejects.toThrow('orchestrator.deployment.deploy.resources.env_from_secrets: Docker has no Secrets to read;');
+    const pkg = requests('docker', { create_deployment: true }, { resources: { env_from_secrets: { T: { secret: 's', key: 'k' } } } }).package();
+    await expect(orchestrator(exec).package(pkg)).rejects.toThrow('orchestrator.deployment.deploy.resources.env_from_secrets: Docker has no Secrets to read;');
     expect(exec.calls).toEqual([]);
   });
 
